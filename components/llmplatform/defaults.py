@@ -114,6 +114,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "cert_manager": False,
         "cold_start_timeout_seconds": 1200,
         "error_ratio_slo": 0.05,
+        "gpu_fallback_alert_hours": 3,
         "gpu_memory_alert_percent": 90,
         "grafana_storage_gib": 5,
         "interceptor_replicas": 3,

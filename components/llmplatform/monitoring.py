@@ -3,6 +3,7 @@
 Every query here is parsed and checked against the metrics this platform's exporters really emit (tests).
 """
 import re
+from dataclasses import dataclass
 from typing import Callable, Mapping, Optional, Sequence, Union
 
 from .pd_specs import DECODE, PREFILL
@@ -42,14 +43,32 @@ def gpu_memory_percent_query(namespace: str, deployment: str) -> str:
 # AKS labels a spot node kubernetes.azure.com/priority=spot and, deprecated but still written,
 # kubernetes.azure.com/scalesetpriority=spot (MicrosoftDocs/azure-aks-docs use-labels.md): either one counts, once.
 SPOT_NODE_LABELS = ("kubernetes.azure.com/priority", "kubernetes.azure.com/scalesetpriority")
-KSM_NODE_LABELS = f"nodes=[{','.join(SPOT_NODE_LABELS)},agentpool]"  # kube-state-metrics' metricLabelsAllowlist
+# AKS labels every node with its agent pool's name: kubernetes.azure.com/agentpool (reserved) and agentpool, which
+# the same page lists as deprecated in its favour but AKS still writes (MicrosoftDocs/azure-aks-docs 07fd2900
+# articles/aks/use-labels.md, "Reserved system labels", "Deprecated labels"): either one counts, once.
+POOL_NODE_LABELS = ("kubernetes.azure.com/agentpool", "agentpool")
+# kube-state-metrics' metricLabelsAllowlist (kube-prometheus-stack's and the AKS metrics add-on's): only the keys
+# named here become label_<key> on kube_node_labels
+KSM_NODE_LABELS = f"nodes=[{','.join((*SPOT_NODE_LABELS, *reversed(POOL_NODE_LABELS)))}]"
+
+
+def node_label(key: str) -> str:
+    """kube-state-metrics' label for a node label key: label_ and the key, each character not a letter, digit or
+    underscore an underscore (kubernetes/kube-state-metrics 037d3ecf internal/store/utils.go `labelName`,
+    `SanitizeLabelName`; the keys here have no capital for its snake-casing to split)."""
+    return "label_" + re.sub(r"[^a-zA-Z0-9]", "_", key)
 
 
 def spot_nodes(offset: str = "") -> str:
     """One series per spot node (kube_node_labels), from either AKS label; `offset` shifts both selectors."""
     shift = f" offset {offset}" if offset else ""
-    selectors = [f'kube_node_labels{{label_{re.sub(r"[^a-zA-Z0-9]", "_", label)}="spot"}}{shift}'
-                 for label in SPOT_NODE_LABELS]
+    selectors = [f'kube_node_labels{{{node_label(label)}="spot"}}{shift}' for label in SPOT_NODE_LABELS]
+    return f"max by (node) ({' or '.join(selectors)})"
+
+
+def pool_nodes(pool: str) -> str:
+    """One series per node of the AKS agent pool `pool` (kube_node_labels), from either AKS pool label."""
+    selectors = [f'kube_node_labels{{{node_label(label)}="{pool}"}}' for label in POOL_NODE_LABELS]
     return f"max by (node) ({' or '.join(selectors)})"
 
 
@@ -150,6 +169,45 @@ def none_available(matchers: str) -> str:
             f"kube_deployment_status_replicas_available{{{matchers}}} == 0")
 
 
+# GpuFallbackNodesRunning reads kube_node_labels, which both paths hold: kube-prometheus-stack's kube-state-metrics
+# and the AKS add-on's (its minimal ingestion profile keeps `kube_.*_labels`; Azure/prometheus-collector 39583fd5
+# tomlparser-default-targets-metrics-keep-list.go:31), each with KSM_NODE_LABELS as --metric-labels-allowlist
+# (kube-state-metrics chart 8.4.0 values.yaml `metricLabelsAllowlist`; Azure/prometheus-collector 07ec27b6
+# ama-metrics-ksm-deployment.yaml, from the cluster's azureMonitorProfile). kube_node_created, a node's age, is not
+# in that keep list, and AKS node names (`aks-<pool>-<id>-vmss<instance>`) reuse a scale set's freed instance ids, so
+# how long is the rule's `for`: Prometheus keeps a pending `for` across its own restart (ALERTS_FOR_STATE, within
+# --rules.alert.for-outage-tolerance, 1h by default).
+@dataclass(frozen=True)
+class FallbackPool:
+    """A GPU pool's on-demand fallback as GpuFallbackNodesRunning watches it: the AKS pool's name, the nodes it keeps
+    whatever spot does (its autoscaler minimum) and how long it may run more before the alert fires."""
+
+    pool: str
+    min_count: int
+    hours: int
+
+
+def fallback_nodes_running(fallback: FallbackPool) -> tuple[str, dict[str, str]]:
+    """(expression, annotations) of GpuFallbackNodesRunning: the fallback pool has had more nodes than its minimum
+    (each node once, from kube_node_labels under either AKS pool label), and the rule's `for` makes that last
+    `fallback.hours`. Nothing moves a model server's replica off an on-demand node once spot has capacity again
+    (docs/decisions.md "2026-12-05: GPU pools that scale to zero, read against cluster-autoscaler"), so only a
+    person does: this tells them."""
+    pool, floor, hours = fallback.pool, fallback.min_count, fallback.hours
+    beyond = f", more than its minimum of {floor}," if floor else ""
+    return f"count({pool_nodes(pool)}) > {floor}", {
+        "summary": (f"On-demand GPU fallback pool {pool} has run {{{{ $value }}}} node(s){beyond} for over "
+                    f"{hours} hours"),
+        "description": (f"Spot GPU capacity ran short and the cluster autoscaler added on-demand nodes to {pool}. "
+                        "They keep the model-server replicas they took: nothing moves those back to spot once spot "
+                        "has capacity again (the autoscaler's priority expander acts on scale-up only and its "
+                        "scale-down ignores price). Every hour, each of these nodes bills the on-demand price of "
+                        "the GPU VM size, several times what the same VM costs on spot. Check that spot has "
+                        "capacity, then restart the model server's rollout so its new pods ask for spot nodes "
+                        "first."),
+        "runbook": f"{RUNBOOK} (GpuFallbackNodesRunning)"}
+
+
 def gateway_rejected_ratio() -> str:
     """Share of gateway answers that refuse the caller: 401 (no or a wrong API key), 403, 429 (rate limit)."""
     return ('sum(rate(istio_requests_total{response_code=~"401|403|429"}[5m])) / '
@@ -159,12 +217,14 @@ def gateway_rejected_ratio() -> str:
 def platform_alert_rules(namespace: Union[str, Sequence[str]], gpu_memory_percent_: int, error_ratio: float,
                          latency_slo_seconds: int, cold_start_seconds: int,
                          vllm_namespaces: Sequence[str] = (), keda: bool = True,
-                         cert_manager: bool = False, min_replicas: Optional[Mapping[str, int]] = None) -> list[dict]:
+                         cert_manager: bool = False, min_replicas: Optional[Mapping[str, int]] = None,
+                         fallback: Optional[FallbackPool] = None) -> list[dict]:
     """In-cluster PrometheusRule alerts (kube-prometheus-stack's Prometheus evaluates them). Each has a summary, a
     description of what to look at, and its runbook section. `namespace`: the model servers' namespace, or each of
     them when several InferenceStacks share the cluster (OllamaDown watches every one, by namespace). `cert_manager`:
     cert-manager issues the gateway's certificate on this cluster (its PodMonitor is planned): alert on its
-    Certificates. `min_replicas`: the fewest replicas each namespace's model servers keep (absent: may be at zero)."""
+    Certificates. `min_replicas`: the fewest replicas each namespace's model servers keep (absent: may be at zero).
+    `fallback`: the GPU pool's on-demand fallback (none: no GpuFallbackNodesRunning)."""
     spot, spot_before = spot_nodes(), spot_nodes("10m")
     not_preallocating = f'container!~"{"|".join(PREALLOCATING_CONTAINERS)}"'
     ollama_for, ollama_down = server_down([([namespace] if isinstance(namespace, str) else namespace,
@@ -231,6 +291,10 @@ def platform_alert_rules(namespace: Union[str, Sequence[str]], gpu_memory_percen
                              "limit is below the traffic. The overview dashboard splits the codes by route."),
              "runbook": f"{RUNBOOK} (GatewayRejectingMostRequests)"}},
     ]
+    if fallback:
+        expr, annotations = fallback_nodes_running(fallback)
+        rules.append({"alert": "GpuFallbackNodesRunning", "for": f"{fallback.hours}h",
+                      "labels": {"severity": "warning"}, "expr": expr, "annotations": annotations})
     if keda:
         # a ScaledObject whose trigger cannot be read keeps its replica count (no KEDA `fallback` is set): a model
         # server at zero stays at zero, one under load is not scaled out
@@ -328,15 +392,17 @@ def share_full_bytes(quota_gib: int, percent: int = MODEL_SHARE_FULL_PERCENT) ->
 
 
 def azure_alert_rules(model_servers: Sequence[str] = ("llm",), vllm_namespaces: Sequence[str] = (),
-                      cold_start_seconds: int = 1200, min_replicas: Optional[Mapping[str, int]] = None) -> list[dict]:
+                      cold_start_seconds: int = 1200, min_replicas: Optional[Mapping[str, int]] = None,
+                      fallback: Optional[FallbackPool] = None) -> list[dict]:
     """Alerts evaluated by Azure Monitor on managed Prometheus, e-mailed through the action group: what pages
     without an Alertmanager receiver (Observability's `alert_receiver`; without one the chart routes every in-cluster
     alert to `null`).
     `model_servers`: the namespaces of the Ollama stacks; `vllm_namespaces`: the LlmdStacks' (ModelServerDown watches
-    both); `min_replicas`: the fewest replicas each namespace's model servers keep (absent: may be at zero)."""
+    both); `min_replicas`: the fewest replicas each namespace's model servers keep (absent: may be at zero);
+    `fallback`: the GPU pool's on-demand fallback (none: no GpuFallbackNodesRunning)."""
     servers_for, servers = server_down([(model_servers, ollama_matchers), (vllm_namespaces, vllm_matchers)],
                                        min_replicas, cold_start_seconds)
-    return [
+    rules = [
         {"alert": "NodeNotReady", "for": "PT10M", "severity": 1,
          "expression": 'kube_node_status_condition{condition="Ready",status!="true"} == 1',
          "annotations": {"summary": "Node {{ $labels.node }} not Ready for 10 minutes",
@@ -395,3 +461,9 @@ def azure_alert_rules(model_servers: Sequence[str] = ("llm",), vllm_namespaces: 
                                         "operations.md) or grow modelStore.sizeGib.",
                          "runbook": f"{RUNBOOK} (PersistentVolumeFillingUp)"}},
     ]
+    if fallback:
+        # the in-cluster twin's, paged by e-mail: a cost that grows by the hour, not an outage (severity 2, Warning)
+        expression, annotations = fallback_nodes_running(fallback)
+        rules.append({"alert": "GpuFallbackNodesRunning", "for": f"PT{fallback.hours}H", "severity": 2,
+                      "expression": expression, "annotations": annotations})
+    return rules

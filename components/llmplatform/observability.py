@@ -12,8 +12,8 @@ from pulumi_azure_native import alertsmanagement, monitor
 from typing_extensions import NotRequired
 
 from .pins import DCGM_EXPORTER, KEDA, KEDA_HTTP_ADD_ON, KUBE_PROMETHEUS_STACK, PROMETHEUS_ADAPTER
-from .monitoring import (ADAPTER_GPU_RULE, KSM_NODE_LABELS, MODEL_SHARE_FULL_PERCENT, azure_alert_rules,
-                         platform_alert_rules, share_full_bytes)
+from .monitoring import (ADAPTER_GPU_RULE, KSM_NODE_LABELS, MODEL_SHARE_FULL_PERCENT, FallbackPool,
+                         azure_alert_rules, platform_alert_rules, share_full_bytes)
 
 from . import PACKAGE
 from .checks import called_as_documented, check_shape
@@ -233,6 +233,10 @@ class ObservabilityArgs(TypedDict):
     """Highest tolerated share of 5xx answers (default 0.05)."""
     gpu_memory_alert_percent: NotRequired[Optional[int]]
     """GPU memory use that raises an alert, percent (default 90)."""
+    gpu_fallback_alert_hours: NotRequired[Optional[int]]
+    """How long the GPU pool's on-demand fallback (`gpu`'s fallback_pool) may run more nodes than its minimum before
+    GpuFallbackNodesRunning fires, hours, 1-24: nothing moves its model servers back to spot by itself, and each
+    of its nodes bills the on-demand price (default 3)."""
     vllm_dashboard: NotRequired[Optional[bool]]
     """Ship the vLLM dashboard too (default False)."""
     grafana_password_secret: NotRequired[Optional[str]]
@@ -249,6 +253,15 @@ class ObservabilityArgs(TypedDict):
     reach no one (default none)."""
     tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]
     """Azure tags."""
+
+
+def fallback_watch(gpu: Any, hours: int) -> pulumi.Output[Optional[FallbackPool]]:
+    """The GPU pool's on-demand fallback from its scheduling handle (GpuNodePool's `fallback_pool` and
+    `fallback_min_count`), for GpuFallbackNodesRunning; None without a GPU pool or a fallback."""
+    if not gpu:
+        return pulumi.Output.from_input(None)
+    return pulumi.Output.all(field(gpu, "fallback_pool", ""), field(gpu, "fallback_min_count", 0)).apply(
+        lambda got: FallbackPool(got[0], got[1] or 0, hours) if got[0] else None)
 
 
 def gpu_driver(gpu: Any) -> str:
@@ -387,6 +400,7 @@ class Observability(pulumi.ComponentResource):
         super().__init__(f"{PACKAGE}:index:Observability", name, None, opts)
         self._args = args
         self._cluster = args["cluster"]
+        self._fallback = fallback_watch(args.get("gpu"), opt(args, "gpu_fallback_alert_hours"))
         if args.get("monitoring") is not None:
             self._azure(name)
         self._in_cluster(name)
@@ -478,13 +492,13 @@ class Observability(pulumi.ComponentResource):
             location=location, cluster_name=field(self._cluster, "cluster_name"), interval="PT1M", enabled=True,
             scopes=[field(monitoring, "monitor_workspace_id"), field(self._cluster, "cluster_id")],
             description="LLM platform: nodes, GPU capacity, crash loops, model servers, disks and volumes",
-            rules=pulumi.Output.all(pulumi.Output.from_input(a["app_namespace"]), actions).apply(
+            rules=pulumi.Output.all(pulumi.Output.from_input(a["app_namespace"]), actions, self._fallback).apply(
                 lambda got: [alertsmanagement.PrometheusRuleArgs(
                     alert=r["alert"], expression=r["expression"], for_=r["for"], severity=r["severity"],
                     enabled=True, labels={"platform": "llm"}, annotations=r["annotations"], actions=got[1])
                     for r in azure_alert_rules([got[0], *(a.get("other_app_namespaces") or [])],
                                                a.get("vllm_namespaces") or [], opt(a, "cold_start_timeout_seconds"),
-                                               a.get("model_server_min_replicas"))]),
+                                               a.get("model_server_min_replicas"), got[2])]),
             tags=tags, opts=child)
         if server_id := a.get("postgres_server_id"):  # "" is none: an alert scoped to no server is refused by Azure
             # Open-WebUI cannot sign anyone in without its database: is_db_alive is 1 or 0 each minute (Maximum: 0
@@ -578,13 +592,14 @@ class Observability(pulumi.ComponentResource):
         k8s.apiextensions.CustomResource(
             f"{name}-platform-rules", api_version="monitoring.coreos.com/v1", kind="PrometheusRule",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="llm-platform", namespace=ns.metadata.name),
-            spec={"groups": [{"name": "llm-platform", "rules": pulumi.Output.from_input(a["app_namespace"]).apply(
-                lambda app_ns: platform_alert_rules(
-                    [app_ns, *(a.get("other_app_namespaces") or [])], opt(a, "gpu_memory_alert_percent"),
+            spec={"groups": [{"name": "llm-platform", "rules": pulumi.Output.all(
+                pulumi.Output.from_input(a["app_namespace"]), self._fallback).apply(
+                lambda got: platform_alert_rules(
+                    [got[0], *(a.get("other_app_namespaces") or [])], opt(a, "gpu_memory_alert_percent"),
                     opt(a, "error_ratio_slo"),
                     opt(a, "latency_slo_seconds"), opt(a, "cold_start_timeout_seconds"),
                     a.get("vllm_namespaces") or [], opt(a, "keda"), opt(a, "cert_manager"),
-                    a.get("model_server_min_replicas")))}]},
+                    a.get("model_server_min_replicas"), got[1]))}]},
             opts=after_stack)
         if opt(a, "cert_manager"):
             # Ours, not the chart's prometheus.servicemonitor: GatewayAccess installs cert-manager before this

@@ -78,6 +78,9 @@ def observability(args: Mapping[str, Any]) -> list[Problem]:
     if ratio is not None and not 0 < ratio < 1:
         r.add("error_ratio_slo", ratio, "a share between 0 and 1, like 0.05")
     r.whole("gpu_memory_alert_percent", 50, 100)
+    # GpuFallbackNodesRunning's `for`: an hour at least (a spot shortage of a peak is no news), a day at most (past
+    # that the cost is spent and the alert tells nobody anything new)
+    r.whole("gpu_fallback_alert_hours", 1, 24)
     r.whole("request_timeout_seconds", 1, 86400)
     r.whole("cold_start_timeout_seconds", 1, 86400)
     r.whole("interceptor_replicas", 1, 50)
