@@ -158,6 +158,7 @@ def observability_args(cfg: PlatformConfig, cluster: ClusterHandle, monitoring: 
         "prometheus_retention": o.prometheus_retention, "prometheus_storage_gib": o.prometheus_storage_gib,
         "grafana_storage_gib": o.grafana_storage_gib, "latency_slo_seconds": o.latency_slo_seconds,
         "error_ratio_slo": o.error_ratio_slo, "gpu_memory_alert_percent": o.gpu_memory_alert_percent,
+        "gpu_fallback_alert_hours": o.gpu_fallback_alert_hours,
         "vllm_dashboard": o.vllm_dashboard or cfg.llmd.enabled,
         "client_namespaces": list(o.client_namespaces) or None,
         "alert_receiver": {"kind": o.alert_receiver.kind, "secret": o.alert_receiver.secret}

@@ -257,6 +257,10 @@ MEANING = {
     "observability.latencySloSeconds": "p95 gateway latency the alert checks.",
     "observability.errorRatioSlo": "Share of 5xx gateway responses that alerts (between 0 and 1).",
     "observability.gpuMemoryAlertPercent": "GPU memory alert threshold.",
+    "observability.gpuFallbackAlertHours": "Hours the GPU pool's on-demand fallback (gpu.fallback) may run more "
+                                           "nodes than its minCount before GpuFallbackNodesRunning fires: nothing "
+                                           "moves their model servers back to spot, and each bills the on-demand "
+                                           "price.",
     "observability.vllmDashboard": "Also load the vLLM / llm-d dashboard.",
     "observability.alertReceiver.kind": "Where the in-cluster Alertmanager sends every alert (the platform's "
                                         "PrometheusRule and kube-prometheus-stack's) but Watchdog and InfoInhibitor: "

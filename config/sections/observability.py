@@ -33,6 +33,7 @@ class ObservabilityConfig:
     latency_slo_seconds: int = D["Observability"]["latency_slo_seconds"]  # p95 of gateway request duration
     error_ratio_slo: float = D["Observability"]["error_ratio_slo"]  # 5xx share of gateway responses
     gpu_memory_alert_percent: int = D["Observability"]["gpu_memory_alert_percent"]
+    gpu_fallback_alert_hours: int = D["Observability"]["gpu_fallback_alert_hours"]
     vllm_dashboard: bool = D["Observability"]["vllm_dashboard"]
     grafana_viewer_group_ids: tuple[str, ...] = ()  # Grafana Viewer on Managed Grafana (cluster admins: Admin)
     client_namespaces: tuple[str, ...] = ()  # namespaces whose pods may query the in-cluster Prometheus and Grafana
@@ -87,6 +88,7 @@ def parse_observability(r: Reader) -> ObservabilityConfig:
         latency_slo_seconds=r.int_("latencySloSeconds", d.latency_slo_seconds),
         error_ratio_slo=r.float_("errorRatioSlo", d.error_ratio_slo),
         gpu_memory_alert_percent=r.int_("gpuMemoryAlertPercent", d.gpu_memory_alert_percent),
+        gpu_fallback_alert_hours=r.int_("gpuFallbackAlertHours", d.gpu_fallback_alert_hours),
         vllm_dashboard=r.bool_("vllmDashboard", d.vllm_dashboard),
         client_namespaces=r.str_list("clientNamespaces", d.client_namespaces),
         alert_receiver=receiver,
@@ -101,6 +103,7 @@ def parse_observability(r: Reader) -> ObservabilityConfig:
         "prometheus_retention": cfg.prometheus_retention, "prometheus_storage_gib": cfg.prometheus_storage_gib,
         "grafana_storage_gib": cfg.grafana_storage_gib, "latency_slo_seconds": cfg.latency_slo_seconds,
         "error_ratio_slo": cfg.error_ratio_slo, "gpu_memory_alert_percent": cfg.gpu_memory_alert_percent,
+        "gpu_fallback_alert_hours": cfg.gpu_fallback_alert_hours,
         "client_namespaces": list(cfg.client_namespaces),
         **({"alert_receiver": receiver_checked} if receiver_checked else {})}, keys)
     if cfg.monthly_budget is not None:  # the budget's own rules (its notifications: the defaults, checked there too)
