@@ -6,11 +6,12 @@ rather than read. Azure's managed Prometheus evaluates its rule groups with a Pr
 rules are converted only in form (`expression` -> `expr`, an ISO 8601 `for` -> a Prometheus duration, Azure's own
 fields left out)."""
 import copy
+import functools
 import json
 import re
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Optional
 
 import pytest
 import yaml
@@ -66,15 +67,20 @@ def test_every_rule_group_of_every_plan_passes_promtool_check(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def alert_test(tmp_path: Path, plan, alert: str, series: dict[str, str], expected: dict[str, list[dict]]) -> None:
+def alert_test(tmp_path: Path, plan, alert: str, series: dict[str, str], expected: dict[str, list[dict]],
+               source: str = "", mutate: Optional[Callable[[str], str]] = None) -> None:
     """`promtool test rules` of the plan's rule file holding `alert` over `series` and, per evaluation time, the
-    labels of each alert expected firing then (none: not firing).
+    labels of each alert expected firing then (none: not firing). `source`: part of the rule file's name, where
+    both paths hold the alert (`platform-rules` in the cluster, `azure-alerts` on Azure); `mutate` rewrites each
+    rule's expression (a planted defect).
     Annotations are left out of the copy under test (they change no firing, and promtool compares them whole)."""
-    (rule_file,) = [doc for doc in rule_files(plan).values()
-                    if any(r.get("alert") == alert for g in doc["groups"] for r in g["rules"])]
+    (rule_file,) = [doc for name, doc in rule_files(plan).items() if source in name
+                    and any(r.get("alert") == alert for g in doc["groups"] for r in g["rules"])]
     for group in rule_file["groups"]:
         for rule in group["rules"]:
             rule.pop("annotations", None)
+            if mutate:
+                rule["expr"] = mutate(rule["expr"])
     promtool_test(tmp_path, rule_file, series, alert_rule_test=[
         {"eval_time": at, "alertname": alert, "exp_alerts": [{"exp_labels": labels} for labels in firing]}
         for at, firing in expected.items()])
@@ -305,3 +311,103 @@ def test_the_gpu_memory_scaling_signal_is_the_servers_own_average(tmp_path, prod
         {"expr": per_pod, "eval_time": "5m", "exp_samples": [
             {"labels": f'{{pod="{OLLAMA_PODS[0]}"}}', "value": 95},
             {"labels": f'{{pod="{OLLAMA_PODS[1]}"}}', "value": 85}]}])
+
+
+# ---- GpuFallbackNodesRunning: the on-demand fallback pool's nodes, as kube-state-metrics emits them --------------
+
+KSM_TARGET = {"platform-rules": 'job="kube-state-metrics",namespace="monitoring",pod="kps-kube-state-metrics-0"',
+              "azure-alerts": 'job="kube-state-metrics",instance="ama-metrics-ksm:8080"'}
+
+
+def allowlisted_keys(plan, source: str) -> list[str]:
+    """The node label keys kube-state-metrics exports on each path, from the plan: kube-prometheus-stack's
+    kube-state-metrics values in the cluster, the AKS metrics add-on's (the cluster's azureMonitorProfile) on Azure."""
+    from tests.metric_catalog import ksm_allowlist_keys
+    if source == "platform-rules":
+        kps = next(r for r in plan.helm_releases() if r.inputs.get("chart") == "kube-prometheus-stack")
+        allowlist = kps.inputs["values"]["kube-state-metrics"]["metricLabelsAllowlist"]
+    else:
+        profile = plan.one("azure-native:containerservice:ManagedCluster").inputs["azureMonitorProfile"]
+        allowlist = [profile["metrics"]["kubeStateMetrics"]["metricLabelsAllowlist"]]
+    return ksm_allowlist_keys(allowlist, "nodes")
+
+
+def ksm_label(key: str) -> str:
+    """kube-state-metrics' Prometheus label for a Kubernetes label key (kubernetes/kube-state-metrics 037d3ecf
+    internal/store/utils.go labelName: `label_`, SanitizeLabelName, then snake case in lower case)."""
+    sanitized = re.sub(r"[^a-zA-Z0-9_]", "_", key)
+    return "label_" + re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", sanitized).lower()
+
+
+def aks_node(plan, source: str, pool: str, index: int, spot: bool = False, platform_pool: str = "") -> str:
+    """kube_node_labels of one AKS node as the path's Prometheus holds it: the labels AKS writes on every node
+    (MicrosoftDocs/azure-aks-docs 07fd2900 articles/aks/use-labels.md: the pool under kubernetes.azure.com/agentpool
+    and, deprecated, agentpool; a spot pool's priority under both keys), the platform's own pool label, those the
+    allowlist names as label_<key>, and the scrape's target labels."""
+    name = f"aks-{pool}-31415926-vmss{index:06d}"
+    labels = {"kubernetes.azure.com/agentpool": pool, "agentpool": pool, "kubernetes.io/hostname": name,
+              "kubernetes.azure.com/role": "agent", "kubernetes.azure.com/mode": "system" if pool == "sys" else "user"}
+    if spot:
+        labels |= {"kubernetes.azure.com/priority": "spot", "kubernetes.azure.com/scalesetpriority": "spot"}
+    if platform_pool:
+        labels["llm-platform/pool"] = platform_pool
+    kept = allowlisted_keys(plan, source)
+    exported = ",".join(f'{ksm_label(k)}="{v}"' for k, v in sorted(labels.items()) if k in kept)
+    return f'kube_node_labels{{node="{name}",{exported},{KSM_TARGET[source]}}}'
+
+
+def other_pools(plan, source: str, samples: str) -> dict[str, str]:
+    """The pools that never fire it: the system pool, the CPU workload pool (spot), and the spot GPU pool `gpu`."""
+    nodes = [aks_node(plan, source, "sys", 0), aks_node(plan, source, "cpu", 0, True, "cpu"),
+             aks_node(plan, source, "gpu", 0, True, "gpu"), aks_node(plan, source, "gpu", 1, True, "gpu")]
+    return dict.fromkeys(nodes, samples)
+
+
+FIRING = {"platform-rules": {"severity": "warning"}, "azure-alerts": {"platform": "llm"}}
+
+
+def fallback_cases(tmp_path: Path, plan, source: str, mutate: Optional[Callable[[str], str]] = None) -> None:
+    """prod's fallback `gpuod` (minCount 0, the default 3 hours): on-demand nodes running past three hours fire,
+    whatever the other pools do; the spot, system and CPU pools alone never; the alert ends once the fallback's last
+    node is gone; a fallback that empties before three hours starts its wait afresh."""
+    def test(series: dict[str, str], expected: dict[str, list[dict]]) -> None:
+        alert_test(tmp_path, plan, "GpuFallbackNodesRunning", series, expected, source, mutate)
+    fallback = functools.partial(aks_node, plan, source, "gpuod", platform_pool="gpu")  # the spot pool's label
+    test({**other_pools(plan, source, "1x240"), fallback(0): "1x240", fallback(1): "_x30 1x210"},
+         {"170m": [], "185m": [FIRING[source]], "235m": [FIRING[source]]})
+    test(other_pools(plan, source, "1x300"), {"200m": [], "290m": []})
+    test({**other_pools(plan, source, "1x240"), fallback(0): "1x200 stale"},
+         {"190m": [FIRING[source]], "205m": []})
+    test({**other_pools(plan, source, "1x300"), fallback(0): "1x120 stale", fallback(1): "_x150 1x140"},
+         {"110m": [], "260m": []})
+
+
+@pytest.mark.parametrize("source", ["platform-rules", "azure-alerts"])
+def test_on_demand_fallback_nodes_running_for_hours_are_told_on_both_paths(tmp_path, prod, source):
+    fallback_cases(tmp_path, prod, source)
+
+
+@pytest.mark.parametrize("source", ["platform-rules", "azure-alerts"])
+@pytest.mark.parametrize("defect, mutate", [
+    ("the spot pool's name", lambda e: e.replace('"gpuod"', '"gpu"')),
+    ("the platform's own pool label (the spot pool's name on fallback nodes, and not exported)",
+     lambda e: re.sub(r"label_(kubernetes_azure_com_)?agentpool", "label_llm_platform_pool", e)),
+    ("a label kube-state-metrics does not spell so", lambda e: e.replace("agentpool", "agent_pool")),
+])
+def test_a_planted_defect_in_the_fallback_alert_fails_its_cases(tmp_path, prod, source, defect, mutate):
+    with pytest.raises(AssertionError):
+        fallback_cases(tmp_path, prod, source, mutate)
+
+
+def test_a_fallback_minimum_counts_only_the_nodes_beyond_it(tmp_path):
+    """gpu.fallback.minCount keeps that many on-demand nodes by design: one node of a minimum of 1 never fires, a
+    second one past observability.gpuFallbackAlertHours (2 here) does, on both paths."""
+    from tests.conftest import plan_for
+    plan = plan_for("prod", {"gpu": {"fallback": {"enabled": True, "minCount": 1, "maxCount": 2}},
+                             "observability": {"gpuFallbackAlertHours": 2}})
+    for source in ("platform-rules", "azure-alerts"):
+        first, second = (aks_node(plan, source, "gpuod", i, platform_pool="gpu") for i in (0, 1))
+        alert_test(tmp_path, plan, "GpuFallbackNodesRunning", {**other_pools(plan, source, "1x240"), first: "1x240"},
+                   {"200m": []}, source)
+        alert_test(tmp_path, plan, "GpuFallbackNodesRunning",
+                   {first: "1x240", second: "_x60 1x180"}, {"170m": [], "185m": [FIRING[source]]}, source)

@@ -10,7 +10,8 @@ import json
 import re
 
 import pytest
-from llmplatform.monitoring import ADAPTER_GPU_RULE, KSM_NODE_LABELS, azure_alert_rules, platform_alert_rules
+from llmplatform.monitoring import (ADAPTER_GPU_RULE, KSM_NODE_LABELS, FallbackPool, azure_alert_rules,
+                                   platform_alert_rules)
 from llmplatform.observability import DASHBOARDS as DASHBOARDS_DIR
 
 from tests.conftest import PLANNED, planned, upstream_dir, variant
@@ -130,14 +131,15 @@ def test_every_dashboard_query_legend_and_variable_is_emitted_and_labelled():
 
 
 def test_every_in_cluster_alert_is_emitted_labelled_and_actionable():
-    for rule in platform_alert_rules("llm", 90, 0.05, 30, 1200, ["llm-d"], cert_manager=True):
+    for rule in platform_alert_rules("llm", 90, 0.05, 30, 1200, ["llm-d"], cert_manager=True,
+                                     fallback=FallbackPool("gpuod", 1, 3)):
         text = " ".join(rule["annotations"].values())
         check_query(rule["expr"], in_cluster_catalog(), rule["alert"], annotation_labels(text))
         assert {"summary", "description", "runbook"} <= set(rule["annotations"]), rule["alert"]
 
 
 def test_every_azure_alert_reads_series_managed_prometheus_keeps():
-    for rule in azure_alert_rules(["llm", "team"], ["llm-d"]):
+    for rule in azure_alert_rules(["llm", "team"], ["llm-d"], fallback=FallbackPool("gpuod", 0, 3)):
         check_query(rule["expression"], azure_catalog(), rule["alert"],
                     annotation_labels(" ".join(rule["annotations"].values())))
         for metric in metrics_of(rule["expression"]):
@@ -168,6 +170,7 @@ def test_adapter_rule_and_every_planned_keda_query_are_emitted_and_labelled():
     ("max by (node) (DCGM_FI_DEV_GPU_UTIL)", "DCGM labels the node Hostname"),
     ("sum(rate(container_cpu_cfs_throttled_seconds_total[5m]))", "dropped by kube-prometheus-stack's relabeling"),
     ('count(kube_node_labels{label_kubernetes_azure_com_mode="user"})', "a node label not in the allowlist"),
+    ('count(kube_node_labels{label_llm_platform_pool="gpu"})', "the platform's pool label is not exported either"),
     ("max by (namespace, certificate) (certmanager_certificate_ready_status)", "cert-manager labels it name"),
 ])
 def test_the_check_catches_a_planted_wrong_name(query, why):

@@ -2,18 +2,22 @@
 and the registered rules are the checked ones."""
 from __future__ import annotations
 
-from llmplatform.monitoring import (ADAPTER_GPU_RULE, KSM_NODE_LABELS, SPOT_NODE_LABELS, azure_alert_rules,
-                                   gpu_memory_percent_query, platform_alert_rules, spot_nodes)
+import pytest
+from llmplatform.monitoring import (ADAPTER_GPU_RULE, KSM_NODE_LABELS, SPOT_NODE_LABELS, FallbackPool,
+                                   azure_alert_rules, gpu_memory_percent_query, platform_alert_rules, spot_nodes)
 
 from tests.components.test_metric_sources import azure_catalog
 from tests.components.test_observability import assert_known
 from tests.metric_catalog import check_query
 
 
+FALLBACK = FallbackPool("gpuod", 0, 3)
+
+
 def test_every_rule_and_scaling_query_parses_and_uses_real_metrics():
-    for rule in platform_alert_rules("llm", 90, 0.05, 30, 1200, ["llm-d"]):
+    for rule in platform_alert_rules("llm", 90, 0.05, 30, 1200, ["llm-d"], fallback=FALLBACK):
         assert_known(rule["expr"], rule["alert"])
-    for rule in azure_alert_rules(["llm"], ["llm-d"]):
+    for rule in azure_alert_rules(["llm"], ["llm-d"], fallback=FALLBACK):
         check_query(rule["expression"], azure_catalog(), rule["alert"])
     adapter = ADAPTER_GPU_RULE["metricsQuery"].replace("<<.GroupBy>>", "pod").replace(
         "<<.LabelMatchers>>", 'namespace="llm",pod="ollama-0"')
@@ -27,7 +31,8 @@ def test_registered_rules_are_the_checked_ones(prod):
     assert {r["alert"] for r in rules} == {"GpuMemoryHigh", "GatewayErrorRatioHigh", "GatewayLatencyP95AboveSlo",
                                            "SpotNodesEvicted", "OllamaDown", "GatewayRejectingMostRequests",
                                            "KedaScalerErrors", "CertificateNotReady",
-                                           "CertificateExpiringWithoutRenewal"}  # no vLLM in prod: no VllmDown
+                                           "CertificateExpiringWithoutRenewal",
+                                           "GpuFallbackNodesRunning"}  # no vLLM in prod: no VllmDown
     latency = next(r for r in rules if r["alert"] == "GatewayLatencyP95AboveSlo")
     assert latency["expr"].endswith("> 20000")  # prod's 20 s SLO from config
     for r in rules:
@@ -35,7 +40,7 @@ def test_registered_rules_are_the_checked_ones(prod):
     azure = prod.one("azure-native:alertsmanagement:PrometheusRuleGroup", "observability-azure-alerts").inputs
     assert {r["alert"] for r in azure["rules"]} == {"NodeNotReady", "GpuPodsPending", "PodCrashLooping",
                                                     "ModelServerDown", "NodeDiskPressure",
-                                                    "PersistentVolumeFillingUp"}
+                                                    "PersistentVolumeFillingUp", "GpuFallbackNodesRunning"}
     assert all(r["actions"][0]["actionGroupId"].endswith("/ActionGroup/ag-llmp-prod-oncall") for r in azure["rules"])
 
 
@@ -399,8 +404,8 @@ def test_every_alert_has_its_runbook_row():
     from tests.conftest import PROJECT_DIR
     text = (PROJECT_DIR / "docs" / "components" / "observability.md").read_text()
     rows = set(re.findall(r"^\| (\w+) \|", text.split("### Alert runbooks", 1)[1], re.M))
-    alerts = {r["alert"] for r in platform_alert_rules("llm", 90, 0.05, 30, 1200, ["llm-d"])}
-    alerts |= {r["alert"] for r in azure_alert_rules(["llm"], ["llm-d"])}
+    alerts = {r["alert"] for r in platform_alert_rules("llm", 90, 0.05, 30, 1200, ["llm-d"], fallback=FALLBACK)}
+    alerts |= {r["alert"] for r in azure_alert_rules(["llm"], ["llm-d"], fallback=FALLBACK)}
     assert alerts - rows == set()
 
 
@@ -509,3 +514,128 @@ def test_a_deployments_pods_are_matched_by_their_generated_names_alone():
     assert not re.fullmatch(regex("model.v2"), "modelxv2-5c9d8f7b6-t2vxn")
     long = "m" * 47
     assert re.fullmatch(regex(long), f"{long}-7d9f8c6b5-x2b4k"[:58] + "q7wzk")
+
+
+# ---- GpuFallbackNodesRunning ------------------------------------------------------------------------------------
+
+def ksm_node(name: str, pool: str, spot: bool) -> tuple[dict[str, str], float]:
+    """kube_node_labels of an AKS node under the platform's allowlist: its pool under both AKS keys, a spot node's
+    priority under both (use-labels.md), kube-state-metrics' label_ spelling."""
+    labels = {"__name__": "kube_node_labels", "node": name, "label_agentpool": pool,
+              "label_kubernetes_azure_com_agentpool": pool}
+    if spot:
+        labels |= {"label_kubernetes_azure_com_priority": "spot", "label_kubernetes_azure_com_scalesetpriority": "spot"}
+    return labels, 1.0
+
+
+def fallback_expr(min_count: int = 0) -> str:
+    (rule,) = [r for r in platform_alert_rules("llm", 90, 0.05, 30, 1200, fallback=FallbackPool("gpuod", min_count, 3))
+               if r["alert"] == "GpuFallbackNodesRunning"]
+    return rule["expr"]
+
+
+def test_the_fallback_alert_counts_the_fallback_pools_nodes_and_no_other():
+    """Its condition at one instant (tests/promql_eval.py): the fallback's nodes, each once though it carries both pool
+    labels; the spot GPU pool `gpu` (whose name `gpuod` starts with), the system and CPU pools count for nothing;
+    a minimum of 1 leaves one node out."""
+    from tests.promql_eval import evaluate
+    others = [ksm_node("aks-sys-1-vmss000000", "sys", False), ksm_node("aks-cpu-1-vmss000000", "cpu", True),
+              ksm_node("aks-gpu-1-vmss000000", "gpu", True), ksm_node("aks-gpu-1-vmss000001", "gpu", True)]
+    fallback = [ksm_node("aks-gpuod-2-vmss000000", "gpuod", False), ksm_node("aks-gpuod-2-vmss000001", "gpuod", False)]
+    assert evaluate(fallback_expr(), others + fallback) == [({}, 2.0)]
+    assert evaluate(fallback_expr(), others) == []
+    assert evaluate(fallback_expr(1), others + fallback[:1]) == []
+    assert evaluate(fallback_expr(1), others + fallback) == [({}, 2.0)]
+    only_old_key = [({k: v for k, v in labels.items() if k != "label_kubernetes_azure_com_agentpool"}, value)
+                    for labels, value in fallback]  # either AKS key alone still counts
+    assert evaluate(fallback_expr(), others + only_old_key) == [({}, 2.0)]
+
+
+def fallback_pools(plan) -> set[str]:
+    """The plan's on-demand fallback pools, read from the AgentPools themselves: a fallback carries its spot pool's
+    platform label (gpu_labels), so its AKS name differs from that label."""
+    return {p.inputs["agentPoolName"] for p in plan.of_type("azure-native:containerservice:AgentPool")
+            if (p.inputs.get("nodeLabels") or {}).get("llm-platform/pool") not in (None, p.inputs["agentPoolName"])}
+
+
+def test_every_planned_stack_with_a_fallback_pool_and_no_other_gets_the_alert_on_both_paths():
+    from tests.conftest import PLANNED, planned
+    seen = {}
+    for name in PLANNED:
+        plan = planned(name)
+        rules = [(r.name, rule) for r in plan.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+                 for rule in r.inputs["spec"]["groups"][0]["rules"]]
+        rules += [(r.name, rule) for r in plan.of_type("azure-native:alertsmanagement:PrometheusRuleGroup")
+                  for rule in r.inputs["rules"]]
+        watched = [(group, rule.get("expr") or rule["expression"]) for group, rule in rules
+                   if rule.get("alert") == "GpuFallbackNodesRunning"]
+        pools = fallback_pools(plan)
+        seen[name] = pools
+        if not pools or not plan.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule"):
+            assert watched == [], name
+            continue
+        (pool,) = pools
+        assert {group for group, _ in watched} == {"observability-platform-rules", "observability-azure-alerts"}, name
+        for _, expr in watched:
+            assert f'"{pool}"' in expr and all(other not in expr for other in ('"gpu"', '"cpu"')), (name, expr)
+    assert seen["dev"] == set() and seen["llmd"] == set() and seen["prod"] == {"gpuod"}
+
+
+def observed(pool: dict, obs: dict):
+    """Observability given a GpuNodePool's scheduling handle (as the program hands it), through the testing kit."""
+    import llmplatform
+    import pulumi
+    import pulumi_kubernetes as k8s
+    from offline import runner as offline
+
+    from tests.components.test_components_alone import REQUIRED, cluster_handle
+
+    def program():
+        opts = pulumi.ResourceOptions(providers=[k8s.Provider("k8s", kubeconfig="apiVersion: v1")])
+        handle = cluster_handle(expander="priority")
+        gpu = llmplatform.GpuNodePool("a100", {"cluster": handle, "vm_size": "Standard_NC24ads_A100_v4", **pool}, opts)
+        llmplatform.Observability("obs", {
+            **REQUIRED["Observability"](), "cluster": handle, "gpu": gpu.scheduling,
+            "monitoring": {"log_analytics_workspace_id": "/la", "monitor_workspace_id": "/amw", "action_group_id": ""},
+            **obs}, opts)
+    return offline.run_function(program)
+
+
+def test_the_alert_takes_its_pool_from_the_gpu_pools_handle():
+    plan = observed({"pool_name": "a100", "fallback": {"enabled": True, "min_count": 1, "max_count": 3}},
+                    {"gpu_fallback_alert_hours": 6})
+    in_cluster = [r for r in plan.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs["spec"]["groups"][0][
+        "rules"] if r["alert"] == "GpuFallbackNodesRunning"]
+    azure = [r for r in plan.one("azure-native:alertsmanagement:PrometheusRuleGroup", "obs-azure-alerts").inputs[
+        "rules"] if r["alert"] == "GpuFallbackNodesRunning"]
+    assert [(r["for"], r["expr"].endswith("> 1")) for r in in_cluster] == [("6h", True)]
+    assert [(r["for"], r["expression"].endswith("> 1")) for r in azure] == [("PT6H", True)]
+    for rule in in_cluster + azure:
+        assert rule["expr" if "expr" in rule else "expression"].count('="a100od"') == 2
+        assert "a100od" in rule["annotations"]["summary"] and "minimum of 1" in rule["annotations"]["summary"]
+    for pool in ({"pool_name": "a100"}, {"pool_name": "a100", "priority": "regular"}):  # no fallback: no alert
+        plan = observed(pool, {})
+        rules = plan.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs["spec"]["groups"][0]["rules"]
+        assert "GpuFallbackNodesRunning" not in {r["alert"] for r in rules}
+
+
+@pytest.mark.parametrize("hours", [0, 25, 2.5])
+def test_a_fallback_wait_outside_an_hour_to_a_day_is_refused_by_name(hours):
+    from llmplatform.checks import ComponentInputError
+    with pytest.raises(ComponentInputError) as error:
+        observed({"pool_name": "a100", "fallback": {"enabled": True, "min_count": 0, "max_count": 1}},
+                 {"gpu_fallback_alert_hours": hours})
+    assert str(error.value).startswith(f"Observability obs: input gpu_fallback_alert_hours={hours!r} is invalid")
+    assert "a whole number from 1 to 24" in str(error.value)
+
+
+def test_the_stack_config_refuses_a_fallback_wait_of_two_days():
+    from config.loader import parse_config
+    from config.reader import ConfigError
+    from offline import runner as offline
+    raw = {k.split(":", 1)[1]: v for k, v in offline.stack_config(
+        "prod", {"observability": {"gpuFallbackAlertHours": 48}}).items()}
+    with pytest.raises(ConfigError) as error:
+        parse_config(raw, "p", "prod")
+    assert "observability.gpuFallbackAlertHours" in str(error.value) and "48" in str(error.value)
+    assert "1 to 24" in str(error.value)
