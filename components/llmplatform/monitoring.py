@@ -462,8 +462,9 @@ def azure_alert_rules(model_servers: Sequence[str] = ("llm",), vllm_namespaces: 
                          "runbook": f"{RUNBOOK} (PersistentVolumeFillingUp)"}},
     ]
     if fallback:
-        # the in-cluster twin's, paged by e-mail: a cost that grows by the hour, not an outage (severity 2, Warning)
+        # the in-cluster twin's, paged by e-mail: a cost that grows by the hour, not an outage (severity 2, Warning);
+        # its `for` in whole minutes, the form Azure's rule groups take (tests/data/azure_documented_values.json)
         expression, annotations = fallback_nodes_running(fallback)
-        rules.append({"alert": "GpuFallbackNodesRunning", "for": f"PT{fallback.hours}H", "severity": 2,
+        rules.append({"alert": "GpuFallbackNodesRunning", "for": iso_minutes(f"{fallback.hours * 60}m"), "severity": 2,
                       "expression": expression, "annotations": annotations})
     return rules

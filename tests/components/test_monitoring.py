@@ -581,8 +581,9 @@ def test_every_planned_stack_with_a_fallback_pool_and_no_other_gets_the_alert_on
     assert seen["dev"] == set() and seen["llmd"] == set() and seen["prod"] == {"gpuod"}
 
 
-def observed(pool: dict, obs: dict):
-    """Observability given a GpuNodePool's scheduling handle (as the program hands it), through the testing kit."""
+def observed(pool: dict, obs: dict, whole: bool = False):
+    """Observability given a GpuNodePool's scheduling handle (as the program hands it; `whole`: as one output, the
+    way a handle arrives through the component provider), through the testing kit."""
     import llmplatform
     import pulumi
     import pulumi_kubernetes as k8s
@@ -595,21 +596,23 @@ def observed(pool: dict, obs: dict):
         handle = cluster_handle(expander="priority")
         gpu = llmplatform.GpuNodePool("a100", {"cluster": handle, "vm_size": "Standard_NC24ads_A100_v4", **pool}, opts)
         llmplatform.Observability("obs", {
-            **REQUIRED["Observability"](), "cluster": handle, "gpu": gpu.scheduling,
+            **REQUIRED["Observability"](), "cluster": handle,
+            "gpu": pulumi.Output.from_input(gpu.scheduling) if whole else gpu.scheduling,
             "monitoring": {"log_analytics_workspace_id": "/la", "monitor_workspace_id": "/amw", "action_group_id": ""},
             **obs}, opts)
     return offline.run_function(program)
 
 
-def test_the_alert_takes_its_pool_from_the_gpu_pools_handle():
+@pytest.mark.parametrize("whole", [False, True])
+def test_the_alert_takes_its_pool_from_the_gpu_pools_handle(whole):
     plan = observed({"pool_name": "a100", "fallback": {"enabled": True, "min_count": 1, "max_count": 3}},
-                    {"gpu_fallback_alert_hours": 6})
+                    {"gpu_fallback_alert_hours": 6}, whole)
     in_cluster = [r for r in plan.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs["spec"]["groups"][0][
         "rules"] if r["alert"] == "GpuFallbackNodesRunning"]
     azure = [r for r in plan.one("azure-native:alertsmanagement:PrometheusRuleGroup", "obs-azure-alerts").inputs[
         "rules"] if r["alert"] == "GpuFallbackNodesRunning"]
     assert [(r["for"], r["expr"].endswith("> 1")) for r in in_cluster] == [("6h", True)]
-    assert [(r["for"], r["expression"].endswith("> 1")) for r in azure] == [("PT6H", True)]
+    assert [(r["for"], r["expression"].endswith("> 1")) for r in azure] == [("PT360M", True)]
     for rule in in_cluster + azure:
         assert rule["expr" if "expr" in rule else "expression"].count('="a100od"') == 2
         assert "a100od" in rule["annotations"]["summary"] and "minimum of 1" in rule["annotations"]["summary"]
