@@ -6,21 +6,24 @@ Read at the cluster-autoscaler AKS runs for the minors the platform validates ag
 (35e8a280425c76a4040f57ae0fa232a952c02024) and cluster-autoscaler-1.35.2 (2d42588803c71fe9b35dcd9e3669ac6bb550ca22);
 the two differ here only by the on-completion rule (1.36), which no pod of the platform uses:
 
-- `simulator/drain.go` `GetPodsToMove`: every pod of the node through the drainability rules, the first blocking
-  pod stops the node's removal;
-- `simulator/drainability/rules/rules.go` `Default`: the rules in this order, the first outcome other than
-  undefined wins (no default rule sets `Overrides`): Mirror (skip: `kubernetes.io/config.mirror` annotation),
-  LongTerminating (skip), ReplicaCount (only with `skip-nodes-with-custom-controller-pods`; needs listers, none of
-  our controllers is missing), DaemonSet (drainable: controller kind DaemonSet or the
-  `cluster-autoscaler.kubernetes.io/daemonset-pod: "true"` annotation, `utils/pod/pod.go`), SafeToEvict (drainable:
-  `cluster-autoscaler.kubernetes.io/safe-to-evict: "true"`), Terminal (drainable: Succeeded/Failed), OnCompletion
-  (1.36: wait), then the blocking ones: Replicated (no controller, or with `skip-nodes-with-custom-controller-pods`
-  one whose kind is not ReplicationController, Job, ReplicaSet or StatefulSet: NotReplicated), System (only with
-  `skip-nodes-with-system-pods`: a kube-system pod no PodDisruptionBudget selects: UnmovableKubeSystemPod, until
-  `--blocking-system-pod-distruption-timeout`, 1 h, after its creation), NotSafeToEvict (`safe-to-evict: "false"`),
-  LocalStorage (only with `skip-nodes-with-local-storage`: a hostPath, or an emptyDir whose medium is not Memory, not
-  named in `cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes`, `utils/drain/drain.go`
-  `HasBlockingLocalStorage`), PDB (a selecting budget with `disruptionsAllowed` < 1: NotEnoughPdb);
+- `core/static_autoscaler.go` lists pods through `utils/kubernetes/listers.go` `AllPodLister`, which drops every
+  Succeeded or Failed pod (`listed`); `simulator/drain.go` `GetPodsToMove`: every listed pod of the node through the
+  drainability rules, the first blocking pod stops the node's removal;
+- `simulator/drainability/rules/rules.go` `Default`: the rules in this order, the first outcome other than undefined
+  wins (no default rule sets `Overrides`): Mirror (skip: `kubernetes.io/config.mirror` annotation), LongTerminating
+  (skip: deleted longer ago than its grace period, default 30 s, and 30 s more), ReplicaCount (only with
+  `skip-nodes-with-custom-controller-pods`; needs listers, none of our controllers is missing), DaemonSet (drainable:
+  controller kind DaemonSet or the `cluster-autoscaler.kubernetes.io/daemonset-pod: "true"` annotation,
+  `utils/pod/pod.go`), SafeToEvict (drainable: `cluster-autoscaler.kubernetes.io/safe-to-evict: "true"`), Terminal
+  (drainable: Failed, or Succeeded with restartPolicy Never or OnFailure, `utils/drain/drain.go` `IsPodTerminal`),
+  OnCompletion (1.36: wait), then the blocking ones: Replicated (no controller, or with
+  `skip-nodes-with-custom-controller-pods` one whose kind is not ReplicationController, Job, ReplicaSet or
+  StatefulSet: NotReplicated), System (only with `skip-nodes-with-system-pods`: a kube-system pod no
+  PodDisruptionBudget selects: UnmovableKubeSystemPod, until `--blocking-system-pod-distruption-timeout`, 1 h, after
+  its creation, then drainable, ahead of the rules below), NotSafeToEvict (`safe-to-evict: "false"`), LocalStorage
+  (only with `skip-nodes-with-local-storage`: a hostPath, or an emptyDir whose medium is not Memory, not named in
+  `cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes`, `utils/drain/drain.go` `HasBlockingLocalStorage`),
+  PDB (a selecting budget with `disruptionsAllowed` < 1: NotEnoughPdb);
 - `config/flags/flags.go`: `skip-nodes-with-custom-controller-pods` true and `min-replica-count` 0 (AKS's profile
   sets neither);
 - `core/scaledown/eligibility/eligibility.go` and `simulator/utilization/info.go` `Calculate`: a node the cloud
@@ -36,8 +39,9 @@ AKS's profile defaults: MicrosoftDocs/azure-aks-docs fb060abe6a8fef960d4c487b543
 Not modelled: whether the moved pods fit elsewhere beyond "some other pool admits them" (bin packing, a zonal disk's
 zone), AKS's own kube-system pods (not in the plan), the charts' pods beyond the repository's model of them
 (`offline/capacity.py` CHART_PODS: placement and replicas, not volumes, annotations or budgets; the one chart budget the
-program sets, istiod's, exists only above one replica: docs/decisions.md "Node pool upgrades"), and pods the GPU
-Operator creates itself (its validator's one-shot pods, Succeeded once a node's GPUs pass, so Terminal).
+program sets, istiod's, exists only above one replica: docs/decisions.md "Node pool upgrades"). The GPU Operator's
+own pods are its ClusterPolicy's DaemonSets and the validator's CUDA workload pod on each GPU node
+(`validation_pods`), which has finished once the node's GPUs pass and is then not listed.
 """
 from __future__ import annotations
 
@@ -65,6 +69,9 @@ SAFE_TO_EVICT = "cluster-autoscaler.kubernetes.io/safe-to-evict"
 SAFE_TO_EVICT_LOCAL_VOLUMES = "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes"
 DAEMONSET_POD = "cluster-autoscaler.kubernetes.io/daemonset-pod"
 MIRROR = "kubernetes.io/config.mirror"
+BSP_DISRUPTION_TIMEOUT_S = 3600  # flags.go --blocking-system-pod-distruption-timeout (AKS's profile does not set it)
+LONG_TERMINATING_EXTRA_S = 30  # utils/drain/drain.go PodLongTerminatingExtraThreshold
+DEFAULT_GRACE_S = 30  # core/v1 DefaultTerminationGracePeriodSeconds
 REPLICATED_KINDS = {"ReplicationController", "Job", "ReplicaSet", "StatefulSet"}  # rules/replicated/rule.go
 # the controller a pod of each workload kind has (the Deployment controller makes a ReplicaSet, a CronJob a Job)
 CONTROLLER_OF = {"Deployment": "ReplicaSet", "ReplicaSet": "ReplicaSet", "StatefulSet": "StatefulSet", "Job": "Job",
@@ -96,6 +103,9 @@ class PodModel:
     budgets: list[dict[str, Any]] = field(default_factory=list)  # the PodDisruptionBudget specs selecting it
     autoscaler: Optional[str] = None  # the kind of what scales it: ScaledObject (KEDA, to zero) or an HPA (from one)
     phase: str = "Running"
+    age_s: float = 0.0  # since its creation (the System rule's timeout counts from it)
+    deleting_for_s: Optional[float] = None  # since its deletionTimestamp, if it is being deleted
+    pinned: Optional[str] = None  # the pool of the node its spec.nodeName names (a pod made for that one node)
 
     @property
     def model_server(self) -> bool:
@@ -139,17 +149,33 @@ def blocking_local_volumes(pod: PodModel) -> list[str]:
             and v["name"] not in safe]
 
 
+def terminal(pod: PodModel) -> bool:
+    """utils/drain/drain.go IsPodTerminal: finished for good by its restart policy (default Always), or Failed."""
+    policy = pod.spec.get("restartPolicy", "Always")
+    return (pod.phase == "Failed" or (policy == "Never" and pod.phase == "Succeeded")
+            or (policy == "OnFailure" and pod.phase == "Succeeded"))
+
+
+def listed(pods: list[PodModel]) -> list[PodModel]:
+    """The pods the autoscaler sees: core/static_autoscaler.go lists them through utils/kubernetes/listers.go
+    `AllPodLister`, which drops every Succeeded or Failed pod before any rule runs."""
+    return [p for p in pods if p.phase not in ("Succeeded", "Failed")]
+
+
 def drainable(pod: PodModel, options: DeleteOptions, replicas: Optional[int] = None) -> Verdict:
     """rules.Default(options).Drainable for the pod, its budgets' disruptionsAllowed taken at `replicas` Ready
     replicas (default: its floor, at least one)."""
     n = max(pod.floor, 1) if replicas is None else replicas
     if MIRROR in pod.annotations:
         return Verdict("skip", "Mirror")
+    grace = pod.spec.get("terminationGracePeriodSeconds", DEFAULT_GRACE_S)
+    if pod.deleting_for_s is not None and pod.deleting_for_s > grace + LONG_TERMINATING_EXTRA_S:
+        return Verdict("skip", "LongTerminating")  # drain.go IsPodLongTerminating
     if pod.daemonset:
         return Verdict("drainable", "DaemonSet")
     if pod.annotations.get(SAFE_TO_EVICT) == "true":
         return Verdict("drainable", "SafeToEvict")
-    if pod.phase in ("Succeeded", "Failed"):
+    if terminal(pod):
         return Verdict("drainable", "Terminal")
     if pod.annotations.get(SAFE_TO_EVICT) == "on-completion":
         return Verdict("wait", "OnCompletion")
@@ -158,8 +184,10 @@ def drainable(pod: PodModel, options: DeleteOptions, replicas: Optional[int] = N
         return Verdict("blocked", "Replicated",
                        f"NotReplicated: no controller the autoscaler recreates pods with ({pod.controller or 'none'})")
     if options.skip_nodes_with_system_pods and pod.namespace == "kube-system" and not pod.budgets:
+        if pod.age_s > BSP_DISRUPTION_TIMEOUT_S:  # system/rule.go isBspPassedDisruptionTimeout
+            return Verdict("drainable", "System")
         return Verdict("blocked", "System", "UnmovableKubeSystemPod: a kube-system pod no disruption budget selects "
-                                            "(skip-nodes-with-system-pods)")
+                                            "(skip-nodes-with-system-pods), for its first hour")
     if pod.annotations.get(SAFE_TO_EVICT) == "false":
         return Verdict("blocked", "NotSafeToEvict", f"NotSafeToEvictAnnotation: {SAFE_TO_EVICT}: \"false\"")
     if options.skip_nodes_with_local_storage and (local := blocking_local_volumes(pod)):
@@ -234,10 +262,29 @@ def chart_pods(plan: offline.Plan) -> list[PodModel]:
         modelled = capacity.chart_pods(alone, problems)
         assert not problems, problems  # every chart the plans install is in CHART_PODS
         pods.extend(_from_capacity(p, release.inputs.get("namespace") or "default") for p in modelled)
+        if chart == "gpu-operator":
+            pods.extend(validation_pods(plan, values, release.inputs.get("namespace") or "default"))
     gateways = {f"Gateway {(g.inputs.get('metadata') or {}).get('name')}": (g.inputs.get("metadata") or {})
                 .get("namespace", "default") for g in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")}
     pods.extend(_from_capacity(p, gateways[p.owner]) for p in capacity.gateway_pods(plan))
     return pods
+
+
+def validation_pods(plan: offline.Plan, values: dict[str, Any], namespace: str) -> list[PodModel]:
+    """The GPU Operator's own non-DaemonSet pods on each GPU pool (NVIDIA/gpu-operator v26.7.0, 10ee5b36): its
+    validator DaemonSet's `cuda-validation` init container creates `nvidia-cuda-validator-*` on its node
+    (cmd/nvidia-validator/main.go: `spec.nodeName` set, the DaemonSet's owner references copied, so its controller is
+    the ClusterPolicy; validator/manifests/cuda-workload-validation.yaml: `restartPolicy: OnFailure`) and waits for it
+    to succeed; `plugin-validation` creates `nvidia-device-plugin-validator-*` the same way only with `WITH_WORKLOAD`
+    true in `validator.plugin.env` (assets/state-operator-validation/0500_daemonset.yaml sets it false). As planned
+    they have finished (Succeeded)."""
+    plugin_env = {e.get("name"): str(e.get("value")) for e in (values.get("validator") or {}).get("plugin", {})
+                  .get("env") or []}
+    kinds = ["nvidia-cuda-validator"] + (["nvidia-device-plugin-validator"]
+                                         if truthy(plugin_env.get("WITH_WORKLOAD", "false")) else [])
+    return [PodModel(name=f"gpu-operator: {kind}", namespace=namespace, spec={"restartPolicy": "OnFailure"},
+                     controller="ClusterPolicy", floor=1, ceiling=1, phase="Succeeded", pinned=pool)
+            for pool in sorted(gpu_pools(plan)) for kind in kinds]
 
 
 def _from_capacity(pods: capacity.Pods, namespace: str) -> PodModel:
@@ -264,7 +311,9 @@ def user_pools(plan: offline.Plan) -> dict[str, tuple[dict[str, str], list[dict[
 
 
 def pools_of(pod: PodModel, plan: offline.Plan) -> set[str]:
-    """The pools whose nodes the scheduler would place the pod on (the system pool included)."""
+    """The pools whose nodes the scheduler would place the pod on (the system pool included); a pinned pod's own."""
+    if pod.pinned is not None:
+        return {pod.pinned}
     return {name for name, (labels, taints, _) in node_pools(plan).items() if schedulable(pod.spec, labels, taints)}
 
 
@@ -281,16 +330,17 @@ class Holder:
 
 def gpu_holders(plan: offline.Plan, pods: Optional[list[PodModel]] = None) -> list[Holder]:
     """What keeps a GPU pool node from being removed with every workload at its floor (`pods`, default the plan's own
-    and its charts' as planned): a non-DaemonSet pod still running there with nowhere else to go (the pods to move
-    must fit on another node), or one the drainability rules block."""
+    and its charts' as planned; the autoscaler lists no finished pod): a non-DaemonSet pod still running there with
+    nowhere else to go (the pods to move must fit on another node; a pod pinned to its node is not moved but judged by
+    the rules alone), or one the drainability rules block."""
     options, gpus = delete_options(plan), gpu_pools(plan)
     held = []
-    for pod in pods if pods is not None else program_pods(plan) + chart_pods(plan):
+    for pod in listed(pods if pods is not None else program_pods(plan) + chart_pods(plan)):
         if pod.daemonset or pod.floor == 0:
             continue
         landing = pools_of(pod, plan)
         for pool in sorted(landing & gpus):
-            if not landing - gpus:
+            if not landing - gpus and pod.pinned is None:
                 held.append(Holder(pool, pod.name, "nowhere else to go",
                                    f"it runs on GPU pools only ({sorted(landing)}) and keeps {pod.floor} replica(s)"))
             verdict = drainable(pod, options)
@@ -304,7 +354,7 @@ def drain_blockers(plan: offline.Plan, pools: set[str], pods: Optional[list[PodM
     they may run (from the floor, or one, to the ceiling): a node holding one is never removed."""
     options = delete_options(plan)
     held = []
-    for pod in pods if pods is not None else program_pods(plan) + chart_pods(plan):
+    for pod in listed(pods if pods is not None else program_pods(plan) + chart_pods(plan)):
         if pod.daemonset:
             continue
         for pool in sorted(pools_of(pod, plan) & pools):

@@ -3,19 +3,22 @@ tests can run a component's real objects through it (tests/components/test_field
 
 Three layers, each a transcription of its source:
 
-- The API server's field ownership (server-side apply), kubernetes-sigs/structured-merge-diff `merge/update.go`
-  (stored version 07aadf81): `Updater.update` finds, for every other manager, the fields it owns that the request
-  modifies or adds; an apply (`Updater.Apply`) fails with a conflict on any of them unless forced, and a forced one
-  takes them; a plain write (`Updater.Update`: a PUT or non-apply PATCH, a scale subresource write, `kubectl
-  label`/`edit`/`scale`) is always forced, so its writer takes every field whose value it changed. An applier's fields
-  are what it applied (`ToFieldSet` of its configuration); one it applied last time and not now is removed unless
-  another applier owns it (`prune`). Managers are told apart by name and operation (Apply, Update), as the API
-  server's managedFields entries are.
+- The API server's field ownership (server-side apply), kubernetes-sigs/structured-merge-diff `merge/update.go` at
+  tag v6.4.2 (merge/ unchanged since v6.3.0; first read at 07aadf81, a 2019 commit): `Updater.update` finds, for
+  every other manager, the fields it owns that the request modifies or adds; an apply (`Updater.Apply`) fails with a
+  conflict on any of them unless forced, and a forced one takes them; a plain write (`Updater.Update`: a PUT or
+  non-apply PATCH, a scale subresource write, `kubectl label`/`edit`/`scale`) is always forced, so its writer takes
+  every field whose value it changed. An applier's fields are what it applied (`ToFieldSet` of its configuration);
+  one it applied last time and not now is removed unless another manager, an Update one too, owns it (`prune`,
+  `addBackOwnedItems`). Managers are told apart by name, operation (Apply, Update) and subresource (a scale write's
+  is "scale"), as the API server's managedFields entries are (kubernetes/kubernetes staging/src/k8s.io/apimachinery/
+  pkg/util/managedfields/internal/structuredmerge.go, stored 025f2834: `Update` and `Apply` call the updater).
 - pulumi-kubernetes (read at 94977969d, after v4.32.0: the newest stored snapshot; the pinned 4.34.2's source is not
   in it): `provider/pkg/await/await.go` `Creation` (with server-side apply on and `upsertExistingObjects` off a create
   is a client-side POST under the manager "pulumi-kubernetes", since 0d18fe4f0), `ssaUpdate` (`fixCSAFieldManagers`,
-  then `handleSSAIgnoreFields`, then an apply under the resource's own field manager, forced per `patchForce`, a
-  dry-run in a preview), `patchForce`; `provider/pkg/provider/provider.go` `Read` (a refresh: the live object pruned
+  whose names fluxcd/pkg ssa matches by prefix, so every `kubectl-*` writer of the object itself is adopted; then
+  `handleSSAIgnoreFields`, then an apply under the resource's own field manager, forced per `patchForce`, a dry-run
+  in a preview), `patchForce`; `provider/pkg/provider/provider.go` `Read` (a refresh: the live object pruned
   to the shape of the old inputs becomes the inputs), `Diff` (the live object pruned to the old inputs' shape against
   the new inputs, ignored paths dropped); `provider/pkg/provider/util.go` `pruneMap`/`pruneSlice`.
 - The engine's ignoreChanges: pulumi/pulumi v3.259.0 `pkg/resource/deploy/step_generator.go` `processIgnoreChanges`
@@ -35,10 +38,25 @@ Path = tuple[str, ...]
 PATCH_FORCE = "pulumi.com/patchForce"  # provider/pkg/metadata/annotations.go AnnotationPatchForce
 CSA_CREATE_MANAGER = "pulumi-kubernetes"  # await.go Creation: the static manager of a client-side create
 APPLY, UPDATE = "Apply", "Update"
-# await.go fixCSAFieldManagers: the entries whose fields the resource's own field manager takes over on its first
-# real (not preview) update
+SCALE = "scale"  # the subresource KEDA, the HPA controller and `kubectl scale` write a replica count through
+# A managedFields entry: (manager, operation, subresource); "" is the object itself. The API server keeps one entry
+# per manager name, operation and subresource (and an Update's apiVersion, one here): kubernetes/kubernetes
+# staging/src/k8s.io/apimachinery/pkg/util/managedfields/internal/managedfields.go `BuildManagerIdentifier`.
+Manager = tuple[str, str, str]
+# await.go fixCSAFieldManagers: the entries whose fields the resource's own field manager takes over on every real
+# (not preview) update. fluxcd/pkg ssa `PatchReplaceFieldsManagers` (4f94dc68, the version pulumi-kubernetes'
+# provider/go.mod pins at 94977969d) matches a name by PREFIX (`matchFieldManager`: `ExactMatch` unset), the
+# operation exactly, and only entries of the object itself (no subresource): "kubectl" takes in `kubectl-edit`,
+# `kubectl-label`, `kubectl-annotate`, `kubectl-set`, `kubectl-patch`, `kubectl-rollout`,
+# `kubectl-client-side-apply`, but not `kubectl-scale` (the scale subresource) nor a manager named otherwise.
 ADOPTED = (("kubectl", APPLY), ("kubectl", UPDATE), ("before-first-apply", UPDATE), (CSA_CREATE_MANAGER, UPDATE),
            ("pulumi-kubernetes.exe", UPDATE), ("pulumi-resource-kubernetes", UPDATE))
+
+
+def adopted(entry: Manager, prefixes: Iterable[tuple[str, str]] = ADOPTED) -> bool:
+    """fluxcd ssa `matchFieldManager` for one managedFields entry."""
+    name, operation, subresource = entry
+    return subresource == "" and any(name.startswith(p) and operation == op for p, op in prefixes)
 # await.go patchForce: a preview forces where the live object has one of these as an Update manager
 CSA_NAMES = ("pulumi-resource-kubernetes", "pulumi-kubernetes", "pulumi-kubernetes.exe")
 
@@ -46,10 +64,11 @@ CSA_NAMES = ("pulumi-resource-kubernetes", "pulumi-kubernetes", "pulumi-kubernet
 class Conflict(Exception):
     """The API server's 409 for an apply, as pulumi-kubernetes reports it (await.go `handleSSAErr`)."""
 
-    def __init__(self, manager: str, conflicts: dict[tuple[str, str], set[Path]]):
+    def __init__(self, manager: str, conflicts: dict[Manager, set[Path]]):
         self.conflicts = conflicts
-        detail = "; ".join(f"conflict with {m!r} ({op}): " + ", ".join("." + ".".join(p) for p in sorted(paths))
-                           for (m, op), paths in sorted(conflicts.items()))
+        detail = "; ".join(f"conflict with {m!r} ({op}{f' with subresource {sub!r}' if sub else ''}): "
+                           + ", ".join("." + ".".join(p) for p in sorted(paths))
+                           for (m, op, sub), paths in sorted(conflicts.items()))
         super().__init__("server-side apply field conflict detected: the resource managed by field manager "
                          f"{manager!r} had an apply conflict: {detail}")
 
@@ -134,9 +153,9 @@ def _has(fields: set[Path], path: Path) -> bool:
 @dataclass
 class Stored:
     obj: dict[str, Any]
-    managers: dict[tuple[str, str], set[Path]] = field(default_factory=dict)
+    managers: dict[Manager, set[Path]] = field(default_factory=dict)
 
-    def managed_by(self, path: Path) -> set[tuple[str, str]]:
+    def managed_by(self, path: Path) -> set[Manager]:
         return {m for m, fields in self.managers.items() if path in fields}
 
 
@@ -156,8 +175,8 @@ class ApiServer:
         return copy.deepcopy(self.objects.get(key))
 
     @staticmethod
-    def _update(old: dict[Path, Any], new: dict[Path, Any], managers: dict[tuple[str, str], set[Path]],
-                workflow: tuple[str, str], force: bool) -> dict[tuple[str, str], set[Path]]:
+    def _update(old: dict[Path, Any], new: dict[Path, Any], managers: dict[Manager, set[Path]],
+                workflow: Manager, force: bool) -> dict[Manager, set[Path]]:
         """merge/update.go `Updater.update`."""
         modified_or_added = {p for p, v in new.items() if p not in old or old[p] != v}
         removed = {p for p in old if p not in new}
@@ -176,50 +195,57 @@ class ApiServer:
         """A POST: its manager (operation Update) owns every field it sent (`Updater.Update` from an empty object)."""
         key = self.key(obj)
         assert key not in self.objects, f"{key} exists: AlreadyExists"
-        self.objects[key] = Stored(copy.deepcopy(obj), {(manager, UPDATE): set(leaves(obj))})
+        self.objects[key] = Stored(copy.deepcopy(obj), {(manager, UPDATE, ""): set(leaves(obj))})
         return copy.deepcopy(obj)
 
-    def write(self, key: str, change: Callable[[dict[str, Any]], None], manager: str) -> dict[str, Any]:
-        """A plain write (PUT, merge patch, a scale subresource write) by `manager`: `Updater.Update`, always forced;
-        the writer takes the fields whose value it changed."""
+    def write(self, key: str, change: Callable[[dict[str, Any]], None], manager: str, subresource: str = ""
+              ) -> dict[str, Any]:
+        """A plain write (PUT, merge patch; `subresource` "scale" for a scale subresource write) by `manager`:
+        `Updater.Update`, always forced; the writer takes the fields whose value it changed."""
         stored = self.objects[key]
         new = copy.deepcopy(stored.obj)
         change(new)
         old_fields, new_fields = leaves(stored.obj), leaves(new)
-        managers = self._update(old_fields, new_fields, stored.managers, (manager, UPDATE), force=True)
+        entry = (manager, UPDATE, subresource)
+        managers = self._update(old_fields, new_fields, stored.managers, entry, force=True)
         changed = {p for p, v in new_fields.items() if p not in old_fields or old_fields[p] != v}
-        mine = (managers.get((manager, UPDATE), set()) | changed) - {p for p in old_fields if p not in new_fields}
+        mine = (managers.get(entry, set()) | changed) - {p for p in old_fields if p not in new_fields}
         if mine:
-            managers[(manager, UPDATE)] = mine
+            managers[entry] = mine
         stored.obj, stored.managers = new, managers
         return copy.deepcopy(new)
 
-    def replace_managers(self, key: str, adopted: Iterable[tuple[str, str]], manager: str) -> None:
+    def replace_managers(self, key: str, prefixes: Iterable[tuple[str, str]], manager: str) -> None:
         """A JSON patch of metadata.managedFields (fluxcd ssa `PatchReplaceFieldsManagers`, as await.go
-        `fixCSAFieldManagers` sends it): the listed entries' fields move to `manager`'s Apply entry."""
+        `fixCSAFieldManagers` sends it): the fields of every entry `adopted` matches move to `manager`'s Apply
+        entry (its own Apply entry excepted)."""
         stored = self.objects[key]
+        prefixes, ours = list(prefixes), (manager, APPLY, "")
         moved = set()
-        for entry in adopted:
-            moved |= stored.managers.pop(entry, set())
+        for entry in [e for e in stored.managers if e != ours and adopted(e, prefixes)]:
+            moved |= stored.managers.pop(entry)
         if moved:
-            stored.managers[(manager, APPLY)] = stored.managers.get((manager, APPLY), set()) | moved
+            stored.managers[ours] = stored.managers.get(ours, set()) | moved
 
     def apply(self, config: dict[str, Any], manager: str, force: bool, dry_run: bool = False) -> dict[str, Any]:
-        """A server-side apply: merge/update.go `Updater.Apply` (merge, prune what this applier dropped, update)."""
+        """A server-side apply: merge/update.go `Updater.Apply` (merge, prune what this applier dropped, update).
+        `prune` removes each field of the applier's last set that it no longer sends, unless another manager owns
+        it: `addBackOwnedItems` adds back what any entry (an Update one too) owns."""
         self.applies.append(copy.deepcopy(config))
         key = self.key(config)
         stored = self.objects[key]
         live = leaves(stored.obj)
         applied = leaves(config)
         merged = {**live, **applied}
-        last = stored.managers.get((manager, APPLY), set())
-        other_appliers = set().union(*[f for m, f in stored.managers.items() if m[1] == APPLY and m[0] != manager])
+        ours = (manager, APPLY, "")
+        last = stored.managers.get(ours, set())
+        owned_by_others = set().union(*[f for m, f in stored.managers.items() if m != ours])
         for path in last:
-            if path not in applied and path not in other_appliers:
+            if path not in applied and path not in owned_by_others:
                 merged.pop(path, None)
         managers = {m: set(f) for m, f in stored.managers.items()}
-        managers[(manager, APPLY)] = set(applied)
-        managers = self._update(live, merged, managers, (manager, APPLY), force)
+        managers[ours] = set(applied)
+        managers = self._update(live, merged, managers, ours, force)
         result = build(merged)
         if not dry_run:
             stored.obj, stored.managers = result, managers
@@ -351,7 +377,7 @@ class Provider:
         if preview:
             if live is None:
                 return True
-            if any(op == UPDATE and name in CSA_NAMES for name, op in live.managers):
+            if any(op == UPDATE and name in CSA_NAMES for name, op, _ in live.managers):
                 return True
         return live is not None and not live.managers
 
@@ -365,8 +391,8 @@ class Provider:
             self.server.replace_managers(key, ADOPTED, state.field_manager)
         live = self.server.get(key)
         assert live is not None
-        ours = set().union(*[f for (m, _), f in live.managers.items() if m == state.field_manager])
-        theirs = set().union(*[f for (m, _), f in live.managers.items() if m != state.field_manager])
+        ours = set().union(*[f for (m, _, _), f in live.managers.items() if m == state.field_manager])
+        theirs = set().union(*[f for (m, _, _), f in live.managers.items() if m != state.field_manager])
         for ignored in ignore:
             path = tuple(ignored.split("."))
             if _has(theirs, path) and not _has(ours, path):

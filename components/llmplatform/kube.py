@@ -32,8 +32,10 @@ def labels(component: str, name: str) -> dict[str, str]:
 # Server-side apply on a day-2 `pulumi up`, which refreshes first (Pulumi.yaml `options.refresh: always`): a field
 # the program sets that someone else has since written (`kubectl scale`, `kubectl label --overwrite`, KEDA's count
 # after autoscaling is turned off) is owned by that writer, and pulumi-kubernetes applies unforced unless the object
-# says otherwise, so the API server refuses the apply with a conflict and the up fails (pulumi-kubernetes 94977969d
-# provider/pkg/await/await.go `ssaUpdate`, `patchForce`; structured-merge-diff merge/update.go `Updater.update`).
+# says otherwise, so once the object has had an update the API server refuses the preview's dry-run apply with a
+# conflict and the up fails; the update itself takes a `kubectl-*` writer's fields of the object over first, not a
+# scale-subresource writer's (pulumi-kubernetes 94977969d provider/pkg/await/await.go `ssaUpdate`,
+# `fixCSAFieldManagers`, `patchForce`; structured-merge-diff v6.4.2 merge/update.go `Updater.update`).
 # Namespaces and Deployments, where those hands meet the program's fields, are applied forced: the next up takes the
 # field back, as a refresh that shows drift promises. A field an autoscaler owns and the resource ignores
 # (`spec.replicas`) is left out of the apply before the force counts (await.go `handleSSAIgnoreFields`), so the

@@ -9,14 +9,18 @@ from typing import Any
 
 import pytest
 from tests.conftest import plan_for, variant
-from tests.server_side_apply import (PATCH_FORCE, ApiServer, Conflict, Provider, State, build, get, leaves, set_path,
-                                     up)
+from tests.server_side_apply import (PATCH_FORCE, SCALE, ApiServer, Conflict, Provider, State, build, get, leaves,
+                                     set_path, up)
 
 PLANS = ("dev", "prod", "llmd")
 # and every autoscaling mode: KEDA on requests (dev, prod), the GPU-memory HPA (dev-gpu-hpa), the CPU HPA
 # (dev-smb-nogpu), KEDA on the picker's signals (llmd)
 AUTOSCALED_PLANS = (*PLANS, "dev-gpu-hpa", "dev-smb-nogpu")
 KEDA, HPA_CONTROLLER, PERSON = "keda-operator", "kube-controller-manager", "kubectl-edit"
+# a person's writes as kubectl records them: `kubectl set image`, `kubectl label`, `kubectl rollout restart` on the
+# object itself, `kubectl scale` through the scale subresource; and any of them with `--field-manager=ops`
+KUBECTL_SET, KUBECTL_LABEL, KUBECTL_ROLLOUT, KUBECTL_SCALE, OWN_NAME = (
+    "kubectl-set", "kubectl-label", "kubectl-rollout", "kubectl-scale", "ops")
 
 
 def objects(plan_name: str, kind: str) -> list[tuple[str, dict[str, Any], list[str]]]:
@@ -42,6 +46,11 @@ def scale(replicas: int):
     return change
 
 
+def scale_write(server: ApiServer, inputs: dict[str, Any], replicas: int, manager: str) -> None:
+    """A write of the scale subresource (KEDA, the HPA controller, `kubectl scale`)."""
+    server.write(key(inputs), scale(replicas), manager, subresource=SCALE)
+
+
 def new_image(inputs: dict[str, Any]) -> dict[str, Any]:
     """The program's next version: the first container's image changed (a template change, a rollout)."""
     changed = copy.deepcopy(inputs)
@@ -62,14 +71,14 @@ def test_an_apply_conflicts_with_a_writer_and_a_forced_one_takes_the_field():
            "spec": {"replicas": 1}}
     server.create(obj, "pulumi-kubernetes")
     server.replace_managers(key(obj), [("pulumi-kubernetes", "Update")], "me")
-    server.write(key(obj), scale(3), HPA_CONTROLLER)
-    assert server.objects[key(obj)].managed_by(("spec", "replicas")) == {(HPA_CONTROLLER, "Update")}
+    scale_write(server, obj, 3, HPA_CONTROLLER)
+    assert server.objects[key(obj)].managed_by(("spec", "replicas")) == {(HPA_CONTROLLER, "Update", SCALE)}
     with pytest.raises(Conflict, match="spec.replicas"):
         server.apply(obj, "me", force=False)
     server.apply({**obj, "spec": {"replicas": 3}}, "me", force=False)  # the live value: no conflict
     server.apply(obj, "me", force=True)
     assert server.objects[key(obj)].obj["spec"]["replicas"] == 1
-    assert server.objects[key(obj)].managed_by(("spec", "replicas")) == {("me", "Apply")}
+    assert server.objects[key(obj)].managed_by(("spec", "replicas")) == {("me", "Apply", "")}
 
 
 def test_an_applier_that_drops_a_field_it_owned_removes_it_but_not_one_another_wrote():
@@ -120,7 +129,7 @@ def test_an_autoscalers_replica_count_survives_day_2(plan_name, scaled):
         server, provider, state = created(inputs, ignore)
         live = server.objects[key(inputs)]
         assert live.obj["spec"]["replicas"] == inputs["spec"]["replicas"], name
-        server.write(key(inputs), scale(scaled), KEDA if scaled == 0 else HPA_CONTROLLER)
+        scale_write(server, inputs, scaled, KEDA if scaled == 0 else HPA_CONTROLLER)
 
         assert up(provider, state, inputs, ignore, preview=True).changes == set(), name
         program = new_image(inputs)
@@ -143,7 +152,7 @@ def test_an_apply_that_sent_the_replica_count_would_fail_or_take_it(plan_name):
     patchForce) or takes its count back (with it)."""
     for name, inputs, ignore in autoscaled(plan_name):
         server, provider, state = created(inputs, ignore)
-        server.write(key(inputs), scale(0), KEDA)
+        scale_write(server, inputs, 0, KEDA)
         done = up(provider, state, new_image(inputs), ignore=[])
         forced = ((inputs["metadata"].get("annotations") or {}).get(PATCH_FORCE) == "true")
         if forced:
@@ -159,7 +168,7 @@ def test_turning_autoscaling_off_takes_the_count_back():
     configured count (without patchForce it fails with the conflict)."""
     [(name, inputs, ignore)] = [o for o in autoscaled("dev") if o[0] == "inference-ollama"]
     server, provider, state = created(inputs, ignore)
-    server.write(key(inputs), scale(0), KEDA)
+    scale_write(server, inputs, 0, KEDA)
     off = plan_for("dev", {"autoscaling": {"mode": "none", "scaleToZero": False, "minReplicas": 1}})
     [after] = [r for r in off.resources if r.name == name]
     assert not after.options.get("ignoreChanges"), "autoscaling none still ignores the count"
@@ -171,17 +180,20 @@ def test_turning_autoscaling_off_takes_the_count_back():
 # ---------------------------------------------------------------------------------------------------------------
 # A person's change to a field the program sets: the next up (which refreshes) shows it and takes it back
 
-def person_edits(kind: str, inputs: dict[str, Any], ignore: list[str]) -> list[tuple[str, Any]]:
-    """(path, value) a person writes by hand into fields the program sets: `kubectl scale` on a fixed count,
-    `kubectl set image`, `kubectl label --overwrite` on a Pod Security level."""
+def person_edits(kind: str, inputs: dict[str, Any], ignore: list[str]) -> list[tuple[str, Any, str, str]]:
+    """(path, value, manager, subresource) a person writes by hand into fields the program sets: `kubectl scale` of a
+    fixed count (the scale subresource), `kubectl set image`, `kubectl label --overwrite` of a Pod Security level,
+    and each of the object's own fields once more under a name of the person's own (`--field-manager=ops`, or a tool
+    that names itself otherwise)."""
     if kind == "Namespace":
         level = inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
-        return [("metadata.labels.pod-security.kubernetes.io/enforce",
-                 "privileged" if level != "privileged" else "baseline")]
-    edits: list[tuple[str, Any]] = [("spec.template.spec.containers.0.image", "example.com/debug:1")]
-    if "spec.replicas" not in ignore:
-        edits.append(("spec.replicas", inputs["spec"]["replicas"] + 3))
-    return edits
+        edits = [("metadata.labels.pod-security.kubernetes.io/enforce",
+                  "privileged" if level != "privileged" else "baseline", KUBECTL_LABEL, "")]
+    else:
+        edits = [("spec.template.spec.containers.0.image", "example.com/debug:1", KUBECTL_SET, "")]
+        if "spec.replicas" not in ignore:
+            edits.append(("spec.replicas", inputs["spec"]["replicas"] + 3, KUBECTL_SCALE, SCALE))
+    return edits + [(path, value, OWN_NAME, "") for path, value, _, sub in edits if not sub]
 
 
 def write_path(obj: dict[str, Any], path: str, value: Any) -> None:
@@ -201,65 +213,113 @@ def read_path(obj: dict[str, Any], path: str) -> Any:
     return get(obj, path.split("."))[1]
 
 
+def updated_once(inputs: dict[str, Any], ignore: list[str]) -> tuple[ApiServer, Provider, State]:
+    """The object after its first update (a label of the program's added): the create's client-side manager has
+    been taken over, so previews are no longer forced for it (await.go `patchForce`)."""
+    server, provider, state = created(inputs, ignore)
+    program = copy.deepcopy(inputs)
+    program["metadata"].setdefault("labels", {})["example.com/team"] = "a"
+    done = up(provider, state, program, ignore)
+    assert done.error is None, done.error
+    assert not any(m[0] == "pulumi-kubernetes" for m in server.objects[key(inputs)].managers)
+    return server, provider, done.state
+
+
 @pytest.mark.parametrize("plan_name", PLANS)
 @pytest.mark.parametrize("kind", ["Deployment", "Namespace"])
-def test_a_hand_edit_is_drift_the_next_up_reverts(plan_name, kind):
-    """The refresh reads the edit back, the preview shows it, and the up applies the program's value. Without
-    `pulumi.com/patchForce` the up fails: the edit's manager owns the field, and an unforced apply of another value
-    is a conflict (docs/decisions.md "Refresh before every operation" promises the revert). The preview passes
-    either way here: until the object's first update it forces (the create's client-side manager is still there),
-    and a preview adopts nothing."""
+@pytest.mark.parametrize("when", ["before the first update", "after the first update"])
+def test_a_hand_edit_is_drift_the_next_up_reverts(plan_name, kind, when):
+    """The refresh reads the edit back, the preview shows it, and the up applies the program's value, whoever wrote
+    it and whenever: the objects carry `pulumi.com/patchForce` (docs/decisions.md "Refresh before every operation"
+    promises the revert)."""
     for name, inputs, ignore in objects(plan_name, kind):
-        for path, value in person_edits(kind, inputs, ignore):
-            server, provider, state = created(inputs, ignore)
-            server.write(key(inputs), lambda o: write_path(o, path, value), PERSON)
+        for path, value, manager, subresource in person_edits(kind, inputs, ignore):
+            server, provider, state = (created if when.startswith("before") else updated_once)(inputs, ignore)
+            server.write(key(inputs), lambda o: write_path(o, path, value), manager, subresource)
             preview = up(provider, state, inputs, ignore, preview=True)
-            assert preview.error is None and preview.changes, (name, path, preview.error)
+            assert preview.error is None and preview.changes, (name, path, manager, preview.error)
             done = up(provider, state, inputs, ignore)
-            assert done.error is None, (name, path, str(done.error))
+            assert done.error is None, (name, path, manager, str(done.error))
             assert read_path(server.objects[key(inputs)].obj, path) == read_path(inputs, path), (name, path)
             assert up(provider, done.state, inputs, ignore, preview=True).changes == set(), (name, path)
 
 
+@pytest.mark.parametrize("plan_name", ["dev", "llmd"])
+@pytest.mark.parametrize("kind", ["Deployment", "Namespace"])
+def test_without_patch_force_a_hand_edit_fails_the_preview_once_the_object_was_updated(plan_name, kind):
+    """What the annotation is for. Without it, an update takes every `kubectl-*` writer's fields of the object
+    itself over first (fluxcd ssa's prefix match), so a `kubectl set`/`label` edit is reverted, but a `kubectl scale`
+    (the scale subresource) or a writer named otherwise conflicts. The preview (a dry run, which takes nothing over)
+    forces until the object's first update and conflicts with every one of them after it, so `pulumi up` stops at
+    its preview from then on."""
+    for name, inputs, ignore in objects(plan_name, kind):
+        bare = copy.deepcopy(inputs)
+        bare["metadata"]["annotations"].pop(PATCH_FORCE)
+        for path, value, manager, subresource in person_edits(kind, bare, ignore):
+            taken_over = manager.startswith("kubectl") and not subresource
+            for start in (created, updated_once):
+                server, provider, state = start(bare, ignore)
+                server.write(key(bare), lambda o: write_path(o, path, value), manager, subresource)
+                preview = up(provider, state, bare, ignore, preview=True)
+                if start is created:
+                    assert preview.error is None, (name, path, manager, preview.error)
+                else:
+                    assert isinstance(preview.error, Conflict) and manager in str(preview.error), (name, manager)
+                update = up(provider, state, bare, ignore)
+                assert (update.error is None) == taken_over, (name, path, manager, update.error)
+
+
 # ---------------------------------------------------------------------------------------------------------------
-# Fields only others write: no diff, never removed, no conflict (right as it is, with or without patchForce)
+# Fields only others write: no diff and no conflict (with or without patchForce); removed by the next update when
+# a `kubectl-*` manager wrote them
 
 @pytest.mark.parametrize("plan_name", PLANS)
-def test_labels_others_add_to_a_namespace_stay(plan_name):
-    """The API server's `kubernetes.io/metadata.name`, a person's `istio-injection`: keys the program does not set
-    never show in a preview and survive an update that changes the program's own labels."""
+def test_labels_others_add_to_a_namespace(plan_name):
+    """Keys the program does not set never show in a preview. The API server's `kubernetes.io/metadata.name` and a
+    label a person wrote under a name of their own (`kubectl label --field-manager=ops`) survive an update of the
+    namespace; one `kubectl label` wrote (manager `kubectl-label`) is taken over by that update (fixCSAFieldManagers)
+    and, as the program does not send it, removed by the same apply (structured-merge-diff `prune`)."""
     for name, inputs, ignore in objects(plan_name, "Namespace"):
         server, provider, state = created(inputs, ignore)
         server.write(key(inputs), lambda o: o["metadata"]["labels"].update(
             {"kubernetes.io/metadata.name": inputs["metadata"]["name"]}), "kube-apiserver")
-        server.write(key(inputs), lambda o: o["metadata"]["labels"].update({"istio-injection": "enabled"}), PERSON)
+        server.write(key(inputs), lambda o: o["metadata"]["labels"].update({"istio-injection": "enabled"}), OWN_NAME)
+        server.write(key(inputs), lambda o: o["metadata"]["labels"].update({"example.com/owner": "b"}),
+                     KUBECTL_LABEL)
         assert up(provider, state, inputs, ignore, preview=True).changes == set(), name
         program = copy.deepcopy(inputs)
         program["metadata"]["labels"]["example.com/team"] = "a"
+        assert up(provider, state, program, ignore, preview=True).error is None, name
+        assert "example.com/owner" in server.objects[key(inputs)].obj["metadata"]["labels"], "a preview removed it"
         done = up(provider, state, program, ignore)
         assert done.error is None, (name, done.error)
         labels = server.objects[key(inputs)].obj["metadata"]["labels"]
         assert labels["istio-injection"] == "enabled" and "kubernetes.io/metadata.name" in labels, name
+        assert "example.com/owner" not in labels, name
 
 
 @pytest.mark.parametrize("plan_name", PLANS)
-def test_controller_annotations_on_deployments_stay(plan_name):
-    """The Deployment controller's revision annotation and `kubectl rollout restart`'s template annotation: not the
-    program's, so no diff, and a template change keeps them."""
+def test_annotations_others_add_to_deployments(plan_name):
+    """The Deployment controller's revision annotation is not the program's: no diff, and a template change keeps it.
+    `kubectl rollout restart`'s template annotation shows no diff either, but the next update of the Deployment takes
+    it over (manager `kubectl-rollout`) and removes it: a changed pod template, one more rolling restart. Restarted
+    under a name of one's own (`--field-manager`), it stays."""
     for name, inputs, ignore in objects(plan_name, "Deployment"):
-        server, provider, state = created(inputs, ignore)
-
-        def controllers(obj: dict[str, Any]) -> None:
-            obj["metadata"].setdefault("annotations", {})["deployment.kubernetes.io/revision"] = "2"
-            obj["spec"]["template"]["metadata"].setdefault("annotations", {})[
-                "kubectl.kubernetes.io/restartedAt"] = "2026-12-05T09:00:00Z"
-        server.write(key(inputs), controllers, "kubectl-rollout")
-        assert up(provider, state, inputs, ignore, preview=True).changes == set(), name
-        done = up(provider, state, new_image(inputs), ignore)
-        assert done.error is None, (name, done.error)
-        live = server.objects[key(inputs)].obj
-        assert live["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "2", name
-        assert live["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"], name
+        for restarter, kept in ((KUBECTL_ROLLOUT, False), (OWN_NAME, True)):
+            server, provider, state = created(inputs, ignore)
+            server.write(key(inputs), lambda o: o["metadata"].setdefault("annotations", {}).update(
+                {"deployment.kubernetes.io/revision": "2"}), HPA_CONTROLLER)
+            server.write(key(inputs), lambda o: o["spec"]["template"]["metadata"].setdefault("annotations", {}).update(
+                {"kubectl.kubernetes.io/restartedAt": "2026-12-05T09:00:00Z"}), restarter)
+            assert up(provider, state, inputs, ignore, preview=True).changes == set(), name
+            program = copy.deepcopy(inputs)
+            program["metadata"]["labels"]["example.com/team"] = "a"  # an update that leaves the template alone
+            done = up(provider, state, program, ignore)
+            assert done.error is None, (name, done.error)
+            live = server.objects[key(inputs)].obj
+            assert live["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "2", name
+            restarted = (live["spec"]["template"]["metadata"].get("annotations") or {})
+            assert ("kubectl.kubernetes.io/restartedAt" in restarted) == kept, (name, restarter)
 
 
 @pytest.mark.parametrize("plan_name", ["dev", "prod"])

@@ -5,6 +5,7 @@ values place theirs; the cluster's autoscaler profile is the one the plan sends,
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any, Callable
 
 import pytest
@@ -41,12 +42,28 @@ def test_the_model_follows_cluster_autoscaler():
     assert outcome(pod(controller=None, annotations={sd.SAFE_TO_EVICT: "true"})) == ("drainable", "SafeToEvict")
     assert outcome(pod(controller=None, annotations={sd.DAEMONSET_POD: "true"})) == ("drainable", "DaemonSet")
     assert outcome(pod(controller="DaemonSet", namespace="kube-system")) == ("drainable", "DaemonSet")
-    assert outcome(pod(controller=None, phase="Succeeded")) == ("drainable", "Terminal")
+    assert outcome(pod(controller=None, phase="Succeeded", spec={"restartPolicy": "Never"})) == \
+        ("drainable", "Terminal")
     assert outcome(pod(controller=None, annotations={sd.MIRROR: "x"})) == ("skip", "Mirror")
-    # kube-system: blocked unless a budget selects it, and only with skip-nodes-with-system-pods
+    # terminal by its restart policy (drain.go IsPodTerminal): a Succeeded pod that restarts Always is not finished
+    always = {"restartPolicy": "Always"}
+    assert outcome(pod(controller=None, phase="Succeeded", spec=always)) == ("blocked", "Replicated")
+    assert outcome(pod(controller=None, phase="Failed", spec=always)) == ("drainable", "Terminal")
+    assert outcome(pod(controller=None, phase="Succeeded", spec={"restartPolicy": "OnFailure"})) == \
+        ("drainable", "Terminal")
+    # a pod deleted longer ago than its grace period and 30 s more is skipped, before any blocking rule
+    assert outcome(pod(controller=None, deleting_for_s=61)) == ("skip", "LongTerminating")
+    assert outcome(pod(controller=None, deleting_for_s=59)) == ("blocked", "Replicated")
+    assert outcome(pod(controller=None, deleting_for_s=61, spec={"terminationGracePeriodSeconds": 600})) == \
+        ("blocked", "Replicated")
+    # kube-system: blocked unless a budget selects it, and only with skip-nodes-with-system-pods; drainable once older
+    # than --blocking-system-pod-distruption-timeout (1 h), before the rules that follow it can block
     assert outcome(pod(namespace="kube-system")) == ("blocked", "System")
     assert outcome(pod(namespace="kube-system", budgets=[{"maxUnavailable": 1}])) == ("undefined", "")
     assert outcome(pod(namespace="kube-system"), sd.DeleteOptions(True, False)) == ("undefined", "")
+    assert outcome(pod(namespace="kube-system", age_s=3601, annotations={sd.SAFE_TO_EVICT: "false"})) == \
+        ("drainable", "System")
+    assert outcome(pod(namespace="kube-system", age_s=3599)) == ("blocked", "System")
     assert outcome(pod(annotations={sd.SAFE_TO_EVICT: "false"})) == ("blocked", "NotSafeToEvict")
     # local storage: an emptyDir on disk or a hostPath, unless in memory or named safe; only when the profile skips
     assert outcome(pod(spec={"volumes": [DISK]})) == ("blocked", "LocalStorage")
@@ -107,10 +124,11 @@ def test_as_planned_only_a_model_servers_floor_keeps_gpu_nodes(name):
 @pytest.mark.parametrize("name", CLUSTERS)
 def test_only_model_servers_and_daemonsets_reach_a_gpu_pool(name):
     """Whatever else may run on a GPU node (a CPU pod with the GPU tolerations) keeps none there at zero only if it
-    fits elsewhere; none of the plans lets one there at all."""
+    fits elsewhere; none of the plans lets one there at all, but for the GPU Operator's validation pods, which have
+    finished (the autoscaler does not list them)."""
     plan = planned(name)
     gpus = gpu_pools(plan)
-    there = {p.name for p in sd.program_pods(plan) + sd.chart_pods(plan)
+    there = {p.name for p in sd.listed(sd.program_pods(plan) + sd.chart_pods(plan))
              if not p.daemonset and not p.model_server and sd.pools_of(p, plan) & gpus}
     assert there == set()
 
@@ -206,9 +224,47 @@ def test_a_budget_allowing_no_eviction_at_the_floor_holds_the_node():
         ("gpu", "Deployment llm-d/vllm", "PDB")]
 
 
-def test_a_kube_system_pod_on_the_cpu_pool_holds_its_node():
+def test_a_kube_system_pod_on_the_cpu_pool_holds_its_node_for_an_hour():
     def edit(plan: offline.Plan) -> None:
         obj(plan, "Deployment", "llm", "router")["metadata"]["namespace"] = "kube-system"
     plan = planted("dev", edit)
     assert [(h.pool, h.pod, h.rule) for h in sd.drain_blockers(plan, sd.cpu_user_pools(plan))] == [
         ("cpu", "Deployment kube-system/router", "System")]
+    older = [replace(p, age_s=2 * 3600) for p in sd.program_pods(plan) + sd.chart_pods(plan)]
+    assert sd.drain_blockers(plan, sd.cpu_user_pools(plan), older) == []
+
+
+# ---- pods the GPU Operator makes itself ------------------------------------------------------------------------
+
+OPERATOR_PLANS = [n for n in CLUSTERS if any(r.inputs["chart"].rstrip("/").endswith("gpu-operator")
+                                               for r in planned(n).helm_releases())]
+
+
+def test_some_plans_run_the_gpu_operator():
+    assert {"llmd", "dev-operator"} <= set(OPERATOR_PLANS)
+
+
+@pytest.mark.parametrize("name", OPERATOR_PLANS)
+def test_the_gpu_operators_validation_pods_are_modelled_and_finished_ones_hold_nothing(name):
+    """The validator's CUDA workload pod (NVIDIA/gpu-operator v26.7.0 cmd/nvidia-validator/main.go: created on each
+    GPU node, pinned to it, owned by the ClusterPolicy, restartPolicy OnFailure; the device-plugin one only with
+    `WITH_WORKLOAD`, which no plan sets) finishes Succeeded once the node's GPUs pass; cluster-autoscaler lists no
+    finished pod (static_autoscaler.go `AllPodLister`), so it holds nothing."""
+    plan = planned(name)
+    validators = [p for p in sd.chart_pods(plan) if p.controller == "ClusterPolicy"]
+    assert {(p.name, p.pinned) for p in validators} == {("gpu-operator: nvidia-cuda-validator", pool)
+                                                        for pool in gpu_pools(plan)}
+    assert all(p.phase == "Succeeded" for p in validators)
+    holders = sd.gpu_holders(plan, sd.at_zero(sd.program_pods(plan) + sd.chart_pods(plan)))
+    assert [h for h in holders if h.pod.startswith("gpu-operator")] == []
+
+
+def test_a_gpu_validation_that_never_passes_holds_its_node():
+    """A node whose CUDA check keeps failing (the init container retried under OnFailure, the pod never finished)
+    runs a pod no controller the autoscaler knows recreates: NotReplicated keeps the node (nothing in the chart
+    annotates the pod safe to evict)."""
+    plan = planned("llmd")
+    stuck = [replace(p, phase="Pending") if p.name.endswith("nvidia-cuda-validator") else p
+             for p in sd.at_zero(sd.program_pods(plan) + sd.chart_pods(plan))]
+    assert [(h.pool, h.pod, h.rule) for h in sd.gpu_holders(plan, stuck)] == [
+        ("gpu", "gpu-operator: nvidia-cuda-validator", "Replicated")]
