@@ -637,3 +637,68 @@ def test_sections_the_docs_refer_to_by_title_exist():
     assert sum(len(SECTION_REFERENCE.findall(page.read_text())) for page in CURRENT_DOCS) >= 30
     assert [f"{page.relative_to(PROJECT_DIR)}: {unknown}" for page in CURRENT_DOCS + [
         PROJECT_DIR / "endpoint-tools" / "README.md"] for unknown in unknown_sections(page.read_text(), pages)] == []
+
+
+# kubectl's writes that accept --field-manager and the kinds the docs name, as kubectl spells them
+KUBECTL_WRITES = ("rollout restart", "annotate", "label", "edit", "patch", "set image", "set env", "set resources")
+KUBECTL_KINDS = {"deployment": "Deployment", "deployments": "Deployment", "deploy": "Deployment",
+                 "scaledobject": "ScaledObject", "scaledobjects": "ScaledObject", "so": "ScaledObject",
+                 "namespace": "Namespace", "namespaces": "Namespace", "ns": "Namespace",
+                 "configmap": "ConfigMap", "configmaps": "ConfigMap", "cm": "ConfigMap",
+                 "service": "Service", "svc": "Service", "httproute": "HTTPRoute", "gateway": "Gateway"}
+
+
+def kubectl_writes_pulumi_takes_back(text: str, managed: set[tuple[str, str]]) -> list[str]:
+    """Each kubectl write of a page's code to an object the program manages ((kind, name) in `managed`; a
+    placeholder name, `<server>` or `$NAME`, as any of its kind) under a field manager pulumi-kubernetes takes over
+    on its next update of that object (kubectl's own `kubectl-<verb>` names when no `--field-manager` is given,
+    tests/server_side_apply.py `adopted`): the next `pulumi up` that updates the object removes what the command
+    wrote (a `rollout restart` restarts the pods once more, a KEDA pause is lifted mid-procedure)."""
+    from tests.server_side_apply import UPDATE, adopted
+    found = []
+    for line in _shell_lines(text):
+        for command in re.findall(r"kubectl\b[^|&;#`]*", line):
+            words = command.split()[1:]
+            manager = next((w.split("=", 1)[1] for w in words if w.startswith("--field-manager=")), None)
+            for i, w in enumerate(words):
+                if w in ("-n", "--namespace", "--context"):
+                    words[i + 1:i + 2] = ["-"]  # a flag's value is no subcommand or target
+            args = [w for w in words if not w.startswith("-")]
+            verb = next((v for v in KUBECTL_WRITES if " ".join(args[:len(v.split())]) == v), None)
+            if verb is None:
+                continue
+            rest = args[len(verb.split()):]
+            targets = [tuple(a.split("/", 1)) for a in rest if "/" in a and "=" not in a] or \
+                [tuple(rest[:2])] if len(rest) >= 2 and "=" not in rest[1] else \
+                [tuple(a.split("/", 1)) for a in rest if "/" in a]
+            for kind, name in (t for t in targets if len(t) == 2):
+                kind = KUBECTL_KINDS.get(kind.lower())
+                placeholder = name.startswith(("<", "$", '"$'))
+                if kind and ((kind, name) in managed or placeholder and any(k == kind for k, _ in managed)) \
+                        and adopted((manager or f"kubectl-{verb.split()[0]}", UPDATE, "")):
+                    found.append(command.strip())
+    return found
+
+
+def test_a_kubectl_write_to_what_the_program_manages_names_a_field_manager_of_its_own():
+    from tests.conftest import variant
+    managed = {(o["kind"], o["metadata"]["name"]) for stack in ("dev", "prod", "llmd")
+               for o in (r.inputs for r in variant(stack).kubernetes_objects())}
+    assert ("Deployment", "router") in managed and ("ScaledObject", "ollama-scaler") in managed
+    found = {str(page.relative_to(PROJECT_DIR)): kubectl_writes_pulumi_takes_back(page.read_text(), managed)
+             for page in DOCS if page.name != "decisions.md"}  # decisions.md quotes commands it discusses
+    assert not {page: lines for page, lines in found.items() if lines}
+
+
+def test_the_field_manager_check_reads_kubectl_as_written():
+    managed = {("Deployment", "router"), ("ScaledObject", "ollama-scaler")}
+    takes_back = lambda code: kubectl_writes_pulumi_takes_back(f"```bash\n{code}\n```", managed)  # noqa: E731
+    assert takes_back("kubectl -n llm rollout restart deployment/router && kubectl -n llm rollout status x")
+    assert takes_back("kubectl rollout restart deploy/router --field-manager=kubectl-ops")  # still kubectl's prefix
+    assert takes_back("kubectl -n llm annotate scaledobject ollama-scaler a.b/paused-replicas=0")
+    assert takes_back("kubectl -n $NS rollout restart deployment/<server>")
+    assert not takes_back("kubectl -n llm rollout restart deployment/router --field-manager=ops")
+    assert not takes_back("kubectl -n llm annotate scaledobject ollama-scaler a.b/p=0 --field-manager=ops")
+    assert not takes_back("kubectl -n llm rollout status deployment/router")  # reads nothing it writes
+    assert not takes_back("kubectl -n monitoring rollout restart deployment/grafana")  # the chart's, not ours
+    assert not takes_back("kubectl label node aks-gpu-1 llm-platform/x=y")
