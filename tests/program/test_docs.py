@@ -639,52 +639,125 @@ def test_sections_the_docs_refer_to_by_title_exist():
         PROJECT_DIR / "endpoint-tools" / "README.md"] for unknown in unknown_sections(page.read_text(), pages)] == []
 
 
-# kubectl's writes that accept --field-manager and the kinds the docs name, as kubectl spells them
-KUBECTL_WRITES = ("rollout restart", "annotate", "label", "edit", "patch", "set image", "set env", "set resources")
-KUBECTL_KINDS = {"deployment": "Deployment", "deployments": "Deployment", "deploy": "Deployment",
-                 "scaledobject": "ScaledObject", "scaledobjects": "ScaledObject", "so": "ScaledObject",
-                 "namespace": "Namespace", "namespaces": "Namespace", "ns": "Namespace",
-                 "configmap": "ConfigMap", "configmaps": "ConfigMap", "cm": "ConfigMap",
-                 "service": "Service", "svc": "Service", "httproute": "HTTPRoute", "gateway": "Gateway"}
+# kubectl's writes that take `--field-manager`, each with its own default manager name (kubernetes/kubectl v0.34.0,
+# d0412c1e: pkg/cmd/rollout/rollout_restart.go, _pause.go, _resume.go `kubectl-rollout`; annotate/annotate.go,
+# label/label.go, edit/edit.go, patch/patch.go, replace/replace.go, set/set_*.go `kubectl-<verb>`; apply/apply.go
+# `kubectl-client-side-apply`, and `kubectl` with --server-side, an Apply): every one starts with `kubectl`, which
+# pulumi-kubernetes' fixCSAFieldManagers adopts by prefix (tests/server_side_apply.py `adopted`). `scale` writes the
+# scale subresource, which is not adopted; `rollout undo` takes no --field-manager (kubectl's user agent, `kubectl`).
+KUBECTL_WRITES = ("rollout restart", "rollout pause", "rollout resume", "annotate", "label", "edit", "patch", "set",
+                  "replace", "apply")
+# kubectl's flags that take a value as the next word, so that word is no verb, kind or name
+KUBECTL_VALUE_FLAGS = {"-n", "--namespace", "--context", "--kubeconfig", "--cluster", "--user", "-s", "--server",
+                       "--as", "-l", "--selector", "-f", "--filename", "-p", "--patch", "--patch-file", "--type", "-o",
+                       "--output", "--field-selector", "-c", "--containers", "--replicas", "--timeout",
+                       "--field-manager", "--resource-version"}
+KUBECTL_SHORT_NAMES = {"deploy": "deployment", "so": "scaledobject", "ns": "namespace", "cm": "configmap",
+                       "svc": "service", "sa": "serviceaccount", "pvc": "persistentvolumeclaim",
+                       "hpa": "horizontalpodautoscaler", "netpol": "networkpolicy", "po": "pod", "ds": "daemonset",
+                       "sts": "statefulset", "pdb": "poddisruptionbudget", "ing": "ingress", "cj": "cronjob"}
+
+
+def _kubectl_kind(word: str, kinds: set[str]) -> str | None:
+    """The kind a kubectl resource word names (`deploy`, `deployments`, `deployments.apps`), among `kinds`."""
+    word = KUBECTL_SHORT_NAMES.get(word.split(".", 1)[0].lower(), word.split(".", 1)[0].lower())
+    for kind in kinds:
+        low = kind.lower()
+        plural = low[:-1] + "ies" if low.endswith("y") else low + "es" if low.endswith(("s", "x")) else low + "s"
+        if word in (low, plural):
+            return kind
+    return None
+
+
+def _code_spans(text: str) -> list[str]:
+    """Every inline code span of a page, one broken over a line included (CommonMark: its line ending is a space),
+    each span within its paragraph; fenced blocks left out."""
+    return [re.sub(r"\s*\n\s*", " ", span) for paragraph in re.split(r"\n\s*\n", _prose(text))
+            for span in re.findall(r"`([^`]+)`", paragraph)]
+
+
+def _kubectl_commands(text: str) -> list[list[str]]:
+    """Each kubectl command of a page's code (blocks, a line continued with `\\` joined, and inline spans), as the
+    shell splits it into words: up to a `|`, `&&`, `||`, `;`, `&` or comment; a `$(...)` kept as one word."""
+    import shlex
+    blocks = [re.sub(r"\\\n\s*", " ", code) for code in re.findall(r"```[^\n]*\n(.*?)```", text, flags=re.S)]
+    commands = []
+    for line in [line for code in blocks for line in code.splitlines()] + _code_spans(text):
+        lexer = shlex.shlex(line, posix=True, punctuation_chars="|&;")
+        lexer.whitespace_split = True
+        try:
+            tokens = list(lexer)
+        except ValueError:  # an unclosed quote: words as split on spaces
+            tokens = line.split()
+        words: list[str] = []
+        for token in tokens + [";"]:
+            if words and words[-1].count("$(") > words[-1].count(")"):
+                words[-1] += " " + token
+            elif set(token) <= set("|&;"):
+                if words and words[0] == "kubectl":
+                    commands.append(words)
+                words = []
+            else:
+                words.append(token)
+    return commands
 
 
 def kubectl_writes_pulumi_takes_back(text: str, managed: set[tuple[str, str]]) -> list[str]:
-    """Each kubectl write of a page's code to an object the program manages ((kind, name) in `managed`; a
-    placeholder name, `<server>` or `$NAME`, as any of its kind) under a field manager pulumi-kubernetes takes over
-    on its next update of that object (kubectl's own `kubectl-<verb>` names when no `--field-manager` is given,
-    tests/server_side_apply.py `adopted`): the next `pulumi up` that updates the object removes what the command
-    wrote (a `rollout restart` restarts the pods once more, a KEDA pause is lifted mid-procedure)."""
-    from tests.server_side_apply import UPDATE, adopted
+    """Each kubectl write of a page's code to an object the program manages ((kind, name) or (kind, name,
+    namespace) in `managed`; a placeholder name, `<server>` or `$NAME`, a kind without a name, `-l` or `--all`, as
+    any of its kind in the command's namespace, when it names one) under a
+    field manager pulumi-kubernetes takes over on its next update of that object (kubectl's own names when no
+    `--field-manager` is given, tests/server_side_apply.py `adopted`): the next `pulumi up` that updates the object
+    removes what the command wrote (a `rollout restart` restarts the pods once more, a KEDA pause is lifted
+    mid-procedure). A write whose object is only in a file (`-f`) is not seen here."""
+    from tests.server_side_apply import APPLY, UPDATE, adopted
+    kinds = {kind for kind, *_ in managed}
     found = []
-    for line in _shell_lines(text):
-        for command in re.findall(r"kubectl\b[^|&;#`]*", line):
-            words = command.split()[1:]
-            manager = next((w.split("=", 1)[1] for w in words if w.startswith("--field-manager=")), None)
-            for i, w in enumerate(words):
-                if w in ("-n", "--namespace", "--context"):
-                    words[i + 1:i + 2] = ["-"]  # a flag's value is no subcommand or target
-            args = [w for w in words if not w.startswith("-")]
-            verb = next((v for v in KUBECTL_WRITES if " ".join(args[:len(v.split())]) == v), None)
-            if verb is None:
-                continue
-            rest = args[len(verb.split()):]
-            targets = [tuple(a.split("/", 1)) for a in rest if "/" in a and "=" not in a] or \
-                [tuple(rest[:2])] if len(rest) >= 2 and "=" not in rest[1] else \
-                [tuple(a.split("/", 1)) for a in rest if "/" in a]
-            for kind, name in (t for t in targets if len(t) == 2):
-                kind = KUBECTL_KINDS.get(kind.lower())
-                placeholder = name.startswith(("<", "$", '"$'))
-                if kind and ((kind, name) in managed or placeholder and any(k == kind for k, _ in managed)) \
-                        and adopted((manager or f"kubectl-{verb.split()[0]}", UPDATE, "")):
-                    found.append(command.strip())
+    for words in _kubectl_commands(text):
+        args, flags, skip = [], {}, False
+        for i, word in enumerate(words[1:], 1):
+            if skip:
+                skip = False
+            elif word.startswith("-"):
+                name, _, value = word.partition("=")
+                skip = not value and name in KUBECTL_VALUE_FLAGS and i + 1 < len(words)
+                flags[name] = value or (words[i + 1] if skip else "")
+            else:
+                args.append(word)
+        verb = next((v for v in KUBECTL_WRITES if args[:len(v.split())] == v.split()), None)
+        if verb is None or flags.get("--dry-run", "none") != "none" or "--dry-run" in flags and not flags["--dry-run"]:
+            continue
+        rest = args[len(verb.split()):]
+        if verb == "set":
+            rest = rest[1:]  # the set subcommand (image, env, resources, serviceaccount, ...)
+        targets = [tuple(a.split("/", 1)) for a in rest if "/" in a and "=" not in a and _kubectl_kind(
+            a.split("/", 1)[0], kinds)]
+        if not targets and rest and _kubectl_kind(rest[0], kinds):
+            names = [a for a in rest[1:2] if "=" not in a and not a.endswith("-")] or \
+                [a for a in rest[1:] if "=" not in a and "/" not in a][:1]
+            wildcard = not names or "-l" in flags or "--selector" in flags or "--all" in flags
+            targets = [(rest[0], "*" if wildcard else names[0])]
+        server_side = verb == "apply" and "--server-side" in flags
+        manager = flags.get("--field-manager") or ("kubectl" if server_side else f"kubectl-{verb.split()[0]}")
+        namespace = flags.get("-n") or flags.get("--namespace") or ""
+        namespace = "" if namespace.startswith(("<", "$")) or "$(" in namespace else namespace  # a placeholder: any
+        for word, name in targets:
+            kind = _kubectl_kind(word, kinds)
+            anyone = name == "*" or name.startswith(("<", "$")) or "$(" in name
+            if any(k == kind and (anyone or n == name) and (not namespace or not ns or ns[0] == namespace)
+                   for k, n, *ns in managed):
+                if adopted((manager, APPLY if server_side else UPDATE, "")):
+                    found.append(" ".join(words))
+                break
     return found
 
 
 def test_a_kubectl_write_to_what_the_program_manages_names_a_field_manager_of_its_own():
     from tests.conftest import variant
-    managed = {(o["kind"], o["metadata"]["name"]) for stack in ("dev", "prod", "llmd")
+    managed = {(o["kind"], o["metadata"]["name"], o["metadata"].get("namespace", ""))
+               for stack in ("dev", "prod", "llmd")
                for o in (r.inputs for r in variant(stack).kubernetes_objects())}
-    assert ("Deployment", "router") in managed and ("ScaledObject", "ollama-scaler") in managed
+    assert ("Deployment", "router", "llm") in managed and ("ScaledObject", "ollama-scaler", "llm") in managed
     found = {str(page.relative_to(PROJECT_DIR)): kubectl_writes_pulumi_takes_back(page.read_text(), managed)
              for page in DOCS if page.name != "decisions.md"}  # decisions.md quotes commands it discusses
     assert not {page: lines for page, lines in found.items() if lines}
@@ -702,3 +775,37 @@ def test_the_field_manager_check_reads_kubectl_as_written():
     assert not takes_back("kubectl -n llm rollout status deployment/router")  # reads nothing it writes
     assert not takes_back("kubectl -n monitoring rollout restart deployment/grafana")  # the chart's, not ours
     assert not takes_back("kubectl label node aks-gpu-1 llm-platform/x=y")
+
+
+def test_the_field_manager_check_reads_kubectl_however_the_docs_spell_it():
+    """What the check above missed (review, 2026-12-05): an inline span broken over a line (CommonMark joins it), a
+    namespace given as `"$(pulumi stack output ...)"` (one shell word), a kind without a name or with `-l`/`--all`
+    (`rollout restart` takes every object of the kind then: kubectl v0.34.0 pkg/cmd/rollout/rollout_restart.go
+    `ResourceTypeOrNameArgs(true, ...)`), an annotation removed (`key-`, no `=`), a group-qualified or plural kind,
+    `--field-manager` given as two words, global flags before the verb, and kubectl's other writes that adopt:
+    `set <anything>`, `rollout pause`/`resume` (`kubectl-rollout`), `replace`, `apply --server-side` (`kubectl`)."""
+    managed = {("Deployment", "router"), ("ScaledObject", "ollama-scaler"), ("Deployment", "vllm")}
+    prose = lambda text: kubectl_writes_pulumi_takes_back(text, managed)  # noqa: E731
+    takes_back = lambda code: prose(f"```bash\n{code}\n```")  # noqa: E731
+    assert prose("restart the gate (`kubectl -n llm rollout restart\n  deploy/router`) so nginx reads it")
+    assert prose("first `a` then (`kubectl -n llm rollout\n restart deploy/router`), and `kubectl -n llm rollout "
+                 "restart deploy/router` too") == ["kubectl -n llm rollout restart deploy/router"] * 2
+    assert takes_back('kubectl -n "$(pulumi stack output llmdNamespace)" rollout restart deployment/vllm')
+    assert takes_back("kubectl -n llm rollout restart deployment")
+    assert takes_back("kubectl -n llm rollout restart deploy -l app.kubernetes.io/name=router")
+    assert takes_back("kubectl -n llm annotate deployments.apps --all a=b")
+    assert takes_back("kubectl -n llm annotate scaledobject ollama-scaler autoscaling.keda.sh/paused-replicas-")
+    assert takes_back("kubectl -n llm annotate scaledobjects.keda.sh/ollama-scaler a=b")
+    assert takes_back("kubectl -n llm rollout restart deploy/router --field-manager kubectl-ops")
+    assert takes_back("kubectl --context prod -n llm rollout restart deploy/router")
+    assert takes_back("kubectl -n llm set serviceaccount deployment router sa")
+    assert takes_back("kubectl -n llm rollout pause deploy/router")
+    assert takes_back("kubectl -n llm replace deployment router -f router.yaml")
+    assert not takes_back("kubectl -n llm rollout restart deploy/router --field-manager ops")
+    assert not takes_back('kubectl -n "$(pulumi stack output llmdNamespace)" rollout restart deployment/vllm '
+                          "--field-manager=ops")
+    assert not takes_back("kubectl -n llm get deploy router -o yaml | kubectl -n llm label -f - x=y --dry-run=client")
+    assert not takes_back("kubectl -n llm scale deployment/router --replicas 0")  # the scale subresource: not adopted
+    in_llm = {(kind, name, "llm") for kind, name in managed}
+    assert kubectl_writes_pulumi_takes_back("`kubectl -n llm edit deploy <name>`", in_llm)
+    assert not kubectl_writes_pulumi_takes_back("`kubectl -n monitoring edit deploy <name>`", in_llm)  # the chart's
