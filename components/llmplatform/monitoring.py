@@ -54,8 +54,9 @@ KSM_NODE_LABELS = f"nodes=[{','.join((*SPOT_NODE_LABELS, *reversed(POOL_NODE_LAB
 
 def node_label(key: str) -> str:
     """kube-state-metrics' label for a node label key: label_ and the key, each character not a letter, digit or
-    underscore an underscore (kubernetes/kube-state-metrics 037d3ecf internal/store/utils.go `labelName`,
-    `SanitizeLabelName`; the keys here have no capital for its snake-casing to split)."""
+    underscore an underscore (kubernetes/kube-state-metrics v2.20.0, 4ffeda2e, the image chart 8.4.0 ships:
+    internal/store/utils.go `labelName`, `SanitizeLabelName`; the keys here have no capital for its snake-casing to
+    split, and none sanitizes to another's name, so no `_conflict<N>` suffix, `kubeMapToPrometheusLabels`)."""
     return "label_" + re.sub(r"[^a-zA-Z0-9]", "_", key)
 
 
@@ -202,9 +203,11 @@ def fallback_nodes_running(fallback: FallbackPool) -> tuple[str, dict[str, str]]
                         "They keep the model-server replicas they took: nothing moves those back to spot once spot "
                         "has capacity again (the autoscaler's priority expander acts on scale-up only and its "
                         "scale-down ignores price). Every hour, each of these nodes bills the on-demand price of "
-                        "the GPU VM size, several times what the same VM costs on spot. Check that spot has "
-                        "capacity, then restart the model server's rollout so its new pods ask for spot nodes "
-                        "first."),
+                        "the GPU VM size, several times what the same VM costs on spot. Cordon this pool's nodes "
+                        f"(kubectl cordon -l kubernetes.azure.com/agentpool={pool}), then restart the model "
+                        "server's rollout: only a new pod no node can take makes the autoscaler add one, spot "
+                        "first; an uncordoned on-demand node with room (the one the previous replica just left) "
+                        "takes it without asking."),
         "runbook": f"{RUNBOOK} (GpuFallbackNodesRunning)"}
 
 
