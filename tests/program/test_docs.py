@@ -783,7 +783,8 @@ def test_the_field_manager_check_reads_kubectl_however_the_docs_spell_it():
     (`rollout restart` takes every object of the kind then: kubectl v0.34.0 pkg/cmd/rollout/rollout_restart.go
     `ResourceTypeOrNameArgs(true, ...)`), an annotation removed (`key-`, no `=`), a group-qualified or plural kind,
     `--field-manager` given as two words, global flags before the verb, and kubectl's other writes that adopt:
-    `set <anything>`, `rollout pause`/`resume` (`kubectl-rollout`), `replace`, `apply --server-side` (`kubectl`)."""
+    `set <anything>`, `rollout pause`/`resume` (`kubectl-rollout`), `replace` with a kind and name (`apply` takes
+    its object from a file only, which the check cannot read)."""
     managed = {("Deployment", "router"), ("ScaledObject", "ollama-scaler"), ("Deployment", "vllm")}
     prose = lambda text: kubectl_writes_pulumi_takes_back(text, managed)  # noqa: E731
     takes_back = lambda code: prose(f"```bash\n{code}\n```")  # noqa: E731
