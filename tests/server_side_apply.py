@@ -48,7 +48,8 @@ Manager = tuple[str, str, str]
 # provider/go.mod pins at 94977969d) matches a name by PREFIX (`matchFieldManager`: `ExactMatch` unset), the
 # operation exactly, and only entries of the object itself (no subresource): "kubectl" takes in `kubectl-edit`,
 # `kubectl-label`, `kubectl-annotate`, `kubectl-set`, `kubectl-patch`, `kubectl-rollout`,
-# `kubectl-client-side-apply`, but not `kubectl-scale` (the scale subresource) nor a manager named otherwise.
+# `kubectl-client-side-apply`, but not `kubectl scale`'s `kubectl` (the scale subresource) nor a manager named
+# otherwise.
 ADOPTED = (("kubectl", APPLY), ("kubectl", UPDATE), ("before-first-apply", UPDATE), (CSA_CREATE_MANAGER, UPDATE),
            ("pulumi-kubernetes.exe", UPDATE), ("pulumi-resource-kubernetes", UPDATE))
 

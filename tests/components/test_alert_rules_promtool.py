@@ -333,8 +333,8 @@ def allowlisted_keys(plan, source: str) -> list[str]:
 
 
 def ksm_label(key: str) -> str:
-    """kube-state-metrics' Prometheus label for a Kubernetes label key (kubernetes/kube-state-metrics 037d3ecf
-    internal/store/utils.go labelName: `label_`, SanitizeLabelName, then snake case in lower case)."""
+    """kube-state-metrics' Prometheus label for a Kubernetes label key (kubernetes/kube-state-metrics v2.20.0
+    4ffeda2e internal/store/utils.go labelName: `label_`, SanitizeLabelName, then snake case in lower case)."""
     sanitized = re.sub(r"[^a-zA-Z0-9_]", "_", key)
     return "label_" + re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", sanitized).lower()
 

@@ -18,9 +18,11 @@ PLANS = ("dev", "prod", "llmd")
 AUTOSCALED_PLANS = (*PLANS, "dev-gpu-hpa", "dev-smb-nogpu")
 KEDA, HPA_CONTROLLER, PERSON = "keda-operator", "kube-controller-manager", "kubectl-edit"
 # a person's writes as kubectl records them: `kubectl set image`, `kubectl label`, `kubectl rollout restart` on the
-# object itself, `kubectl scale` through the scale subresource; and any of them with `--field-manager=ops`
+# object itself, `kubectl scale` through the scale subresource (it sends no field manager, so the API server records
+# its user agent's first word, `kubectl`: apiserver endpoints/handlers/rest.go `managerOrUserAgent`); and any of them
+# with `--field-manager=ops`
 KUBECTL_SET, KUBECTL_LABEL, KUBECTL_ROLLOUT, KUBECTL_SCALE, OWN_NAME = (
-    "kubectl-set", "kubectl-label", "kubectl-rollout", "kubectl-scale", "ops")
+    "kubectl-set", "kubectl-label", "kubectl-rollout", "kubectl", "ops")
 
 
 def objects(plan_name: str, kind: str) -> list[tuple[str, dict[str, Any], list[str]]]:
