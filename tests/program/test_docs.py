@@ -21,8 +21,10 @@ def _prose(text: str) -> str:
 
 
 def _inline_code(text: str) -> list[str]:
-    """Every inline code span of a page, fenced blocks left out."""
-    return re.findall(r"`([^`\n]+)`", _prose(text))
+    """Every inline code span of a page, one broken over a line included (CommonMark: its line ending is a space),
+    each span within its paragraph; fenced blocks left out."""
+    return [re.sub(r"\s*\n\s*", " ", span) for paragraph in re.split(r"\n\s*\n", _prose(text))
+            for span in re.findall(r"`([^`]+)`", paragraph)]
 
 
 def _code(text: str) -> list[str]:
@@ -669,20 +671,13 @@ def _kubectl_kind(word: str, kinds: set[str]) -> str | None:
     return None
 
 
-def _code_spans(text: str) -> list[str]:
-    """Every inline code span of a page, one broken over a line included (CommonMark: its line ending is a space),
-    each span within its paragraph; fenced blocks left out."""
-    return [re.sub(r"\s*\n\s*", " ", span) for paragraph in re.split(r"\n\s*\n", _prose(text))
-            for span in re.findall(r"`([^`]+)`", paragraph)]
-
-
 def _kubectl_commands(text: str) -> list[list[str]]:
     """Each kubectl command of a page's code (blocks, a line continued with `\\` joined, and inline spans), as the
     shell splits it into words: up to a `|`, `&&`, `||`, `;`, `&` or comment; a `$(...)` kept as one word."""
     import shlex
     blocks = [re.sub(r"\\\n\s*", " ", code) for code in re.findall(r"```[^\n]*\n(.*?)```", text, flags=re.S)]
     commands = []
-    for line in [line for code in blocks for line in code.splitlines()] + _code_spans(text):
+    for line in [line for code in blocks for line in code.splitlines()] + _inline_code(text):
         lexer = shlex.shlex(line, posix=True, punctuation_chars="|&;")
         lexer.whitespace_split = True
         try:
