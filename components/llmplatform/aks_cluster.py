@@ -189,6 +189,25 @@ def autoscaler_ignore_changes(upgrade_channel: Optional[str], inline: bool) -> l
     return fields
 
 
+# Cluster features an organization's Azure Policy (DeployIfNotExists: Azure Landing Zones assign the Azure Policy add-on's
+# and Defender for Containers' by default) or Defender for Cloud's auto-provisioning turns on after the cluster exists,
+# each with the cluster input that holds it. pulumi-azure-native's refresh copies what changed live into the stored
+# inputs (provider/pkg/provider/provider.go `Read`, `applyDiff`), its update PUTs the program's inputs
+# (`defaultUpdate`: none of these is a maintained sub-resource property), and AKS takes the `addonProfiles` map and the
+# `securityProfile` object as sent: each `pulumi up` would show the feature going and turn it off, the policy turn it
+# on again (or a Deny assignment refuse the PUT), on every run (docs/decisions.md "2026-12-05: an Azure PUT on day 2").
+OTHERS_TURN_ON = {"defender": "securityProfile.defender", "azure_policy": "addonProfiles.azurepolicy",
+                  "container_insights": "addonProfiles.omsagent", "managed_prometheus": "azureMonitorProfile"}
+
+
+def left_to_others(turned_on: Mapping[str, bool]) -> list[str]:
+    """The cluster's ignoreChanges for the features of OTHERS_TURN_ON this cluster does not turn on: the engine then
+    sends the value the refresh read (pulumi/pulumi `processIgnoreChanges`), so whoever turned one on keeps it and an
+    unchanged program previews nothing. The price: a feature the stack turned on and then sets off stays on (the
+    pull-request check lists it as ignored); turn it off with az (docs/components/aks-cluster.md)."""
+    return [path for key, path in OTHERS_TURN_ON.items() if not turned_on.get(key)]
+
+
 def autoscaled_pool_args(spec: NodePoolSpec, subnet_id: pulumi.Input[str], zones: pulumi.Input[Optional[list[str]]],
                          os_sku: str = "AzureLinux", encryption_at_host: pulumi.Input[Optional[bool]] = False,
                          ephemeral_os_disk: pulumi.Input[bool] = False,
@@ -429,7 +448,12 @@ class AksCluster(pulumi.ComponentResource):
             tags=tags,
             # After the network's last subnet: AKS sets its ownership of the network on create and fails while a
             # subnet write holds it in Updating state (SetVNetOwnershipFailed, Azure/AKS#4522).
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=autoscaler_ignore_changes(upgrade_channel, True),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=autoscaler_ignore_changes(upgrade_channel, True)
+                                        + left_to_others({
+                                            "defender": bool(opt(args, "defender")),
+                                            "azure_policy": bool(opt(args, "azure_policy")),
+                                            "container_insights": bool(args.get("log_analytics_workspace_id")),
+                                            "managed_prometheus": bool(opt(args, "managed_prometheus"))}),
                                         depends_on=[postgres_subnet]),
         )
 

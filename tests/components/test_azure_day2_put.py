@@ -1,0 +1,213 @@
+"""What a day-2 `pulumi up` (refresh first: Pulumi.yaml `options.refresh: always`) does to what others wrote on the
+plans' Azure resources, as pulumi-azure-native reads, diffs and PUTs them (tests/azure_put.py, transcribed from its
+source; docs/decisions.md "2026-12-05: an Azure PUT on day 2: what it does to what others wrote")."""
+import copy
+from typing import Any
+
+import pytest
+from tests.azure_put import diff, engine_inputs, maintained_paths, put_body, refresh
+from tests.conftest import variant
+
+PLANS = ("dev", "prod", "llmd")
+CLUSTER, POOL = "azure-native:containerservice:ManagedCluster", "azure-native:containerservice:AgentPool"
+# An AgentPool's settings as the cluster's GET lists it in agentPoolProfiles (every pool of the cluster, however
+# created: pulumi-azure-native #1532, #579): the pool's inputs less the path parameters
+POOL_PATH_PARAMETERS = ("resourceGroupName", "resourceName", "agentPoolName", "azureApiVersion")
+
+
+def azure_resources(plan_name: str) -> list[Any]:
+    return [r for r in variant(plan_name).resources if r.custom and r.type.startswith("azure-native:")]
+
+
+def resource_inputs(resource: Any) -> dict[str, Any]:
+    return copy.deepcopy(resource.inputs)
+
+
+def test_the_pinned_sdk_names_what_an_update_keeps():
+    """The properties pulumi-azure-native 3.29.0 maintains (its generator's marker in the installed SDK): a VNet's
+    subnets and peerings, a vault's access policies; not a cluster's pools, whose inline list is no nested resource's
+    body (ManagedClusterAgentPoolProfile, not AgentPool)."""
+    assert maintained_paths("azure-native:network:VirtualNetwork") == ["subnets", "virtualNetworkPeerings"]
+    assert maintained_paths("azure-native:keyvault:Vault") == ["properties.accessPolicies"]
+    assert maintained_paths(CLUSTER) == []
+
+
+@pytest.mark.parametrize("plan_name", PLANS)
+def test_an_update_keeps_what_others_add_under_a_maintained_property(plan_name):
+    """Subnets (the program's own, and a peering or subnet another team adds) under the VNet, access policies under
+    the vault: the program leaves each maintained property unset, so a refresh does not take the live ones into the
+    inputs (the preview shows nothing) and a tag change's PUT carries them as they are live. Set inline (even as []),
+    the PUT would carry the program's list and delete the others."""
+    checked = set()
+    for resource in azure_resources(plan_name):
+        paths = maintained_paths(resource.type)
+        if not paths:
+            continue
+        program = resource_inputs(resource)
+        for path in paths:
+            head, _, leaf = path.rpartition(".")
+            parent = program
+            for part in filter(None, head.split(".")):
+                parent = parent.get(part, {})
+            assert leaf not in parent, (
+                f"{plan_name}: {resource.name} sets {path}: a PUT of it deletes what others (or the program's own "
+                f"standalone resources) created under it")
+        # the create's read: none yet (the create itself sends [], SetUnsetSubresourcePropertiesToDefaults);
+        # then the children, as the GET returns them
+        live_before, live = copy.deepcopy(program), copy.deepcopy(program)
+        for path in paths:
+            head, _, leaf = path.rpartition(".")
+            for state, value in ((live_before, []), (live, [{"name": f"others-{leaf}"}])):
+                node = state
+                for part in filter(None, head.split(".")):
+                    node = node.setdefault(part, {})
+                node[leaf] = value
+        stored = refresh(program, live_before, live, paths)
+        assert diff(stored, program) == {}, f"{plan_name}: {resource.name}: a refresh shows others' children"
+        tagged = {**program, "tags": {**program.get("tags", {}), "owner": "platform"}}
+        assert set(diff(stored, tagged)) == {"tags.owner"}
+        body = put_body(tagged, live, paths)
+        for path in paths:
+            head, _, leaf = path.rpartition(".")
+            node = body
+            for part in filter(None, head.split(".")):
+                node = node[part]
+            assert node[leaf] == [{"name": f"others-{leaf}"}], f"{plan_name}: {resource.name}: {path} not kept"
+        checked.add(resource.type)
+    planned = {r.type for r in azure_resources(plan_name)}
+    assert checked == {t for t in ("azure-native:network:VirtualNetwork", "azure-native:keyvault:Vault") if t in planned}
+    assert "azure-native:network:VirtualNetwork" in checked, plan_name
+
+
+def pool_profile(pool: Any) -> dict[str, Any]:
+    profile = {k: v for k, v in resource_inputs(pool).items() if k not in POOL_PATH_PARAMETERS}
+    profile["name"] = pool.inputs["agentPoolName"]
+    return profile
+
+
+@pytest.mark.parametrize("plan_name", PLANS)
+def test_the_clusters_update_after_its_separate_pools_moved_sends_only_the_inline_pool(plan_name):
+    """The cluster's GET lists every pool in agentPoolProfiles, and `agentPoolProfiles` is no maintained property:
+    once a separate AgentPool exists or moved (the autoscaler's count, an upgrade's version), the refresh copies it
+    into the cluster's stored inputs (applyValueDiff copies an element past their end whole), and the preview shows
+    `~ agentPoolProfiles` as a cluster update (docs/decisions.md). What the PUT then carries is the program's inline
+    pool only, which AKS takes without deleting the others (#579); ignoring `agentPoolProfiles` (the workaround of
+    pulumi-azure-native #2719) would send every separate pool's refreshed settings, stale counts included, in the
+    cluster's PUT."""
+    plan = variant(plan_name)
+    [cluster] = plan.of_type(CLUSTER)
+    pools = plan.of_type(POOL)
+    assert pools, plan_name
+    program = resource_inputs(cluster)
+    ignore = list(cluster.options.get("ignoreChanges") or [])
+    inline = [p["name"] for p in program["agentPoolProfiles"]]
+    separate = [p.inputs["agentPoolName"] for p in pools]
+    assert not set(inline) & set(separate), f"{plan_name}: a pool both inline and an AgentPool: {inline}, {separate}"
+    created = copy.deepcopy(program)  # the cluster's create: its read lists the inline pool alone
+    live = copy.deepcopy(program)
+    live["agentPoolProfiles"] += [pool_profile(p) for p in pools]
+    stored = refresh(program, created, live, maintained_paths(CLUSTER))
+    # an update of the cluster (here a tag change) PUTs the program's inline pool alone
+    tagged = {**program, "tags": {**program.get("tags", {}), "owner": "platform"}}
+    sent = engine_inputs(tagged, stored, ignore)
+    assert [p["name"] for p in sent["agentPoolProfiles"]] == inline, (
+        f"{plan_name}: the cluster's PUT carries separate pools: {[p['name'] for p in sent['agentPoolProfiles']]}")
+    # and with no change of the program's, the preview shows the separate pools going (the documented edge)
+    changes = diff(stored, program, ignore)
+    assert changes and all(p.startswith("agentPoolProfiles[") for p in changes), changes
+    # after that update the stored inputs are the program's again: a refresh with nothing moved shows nothing
+    assert diff(refresh(sent, live, live, []), tagged, ignore) == {}
+
+
+def foreign_write(plan_name: str, type_: str, path: list[str], value: Any) -> tuple[dict, dict, dict]:
+    [resource] = [r for r in azure_resources(plan_name) if r.type == type_][:1]
+    program = resource_inputs(resource)
+    live = copy.deepcopy(program)
+    node = live
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+    node.setdefault(path[-1], [])
+    node[path[-1]] = node[path[-1]] + [value]
+    return program, refresh(program, program, live, maintained_paths(type_)), live
+
+
+@pytest.mark.parametrize("type_,path,entry", [
+    ("azure-native:keyvault:Vault", ["properties", "networkAcls", "ipRules"], {"value": "203.0.113.7"}),
+    ("azure-native:storage:StorageAccount", ["networkRuleSet", "ipRules"], {"iPAddressOrRange": "203.0.113.7"}),
+])
+def test_a_firewall_entry_added_by_hand_shows_and_the_next_up_removes_it(type_, path, entry):
+    """The vault's and the model share's network rules are the program's: an address another actor admits shows in
+    the next preview as a change back, and that up's PUT (the rule set as the program has it) removes it
+    (docs/operations.md)."""
+    program, stored, _ = foreign_write("prod", type_, path, entry)
+    changes = diff(stored, program)
+    assert changes, f"{type_}: {'.'.join(path)} added by hand is not shown"
+    node = engine_inputs(program, stored)
+    for part in path[:-1]:
+        node = node[part]
+    assert entry not in node.get(path[-1], []), f"{type_}: the PUT keeps the entry added by hand"
+
+
+def test_a_tag_azure_policy_adds_on_every_put_is_one_update_then_quiet():
+    """Azure Policy's `modify` (tag inheritance) adds its tag to every PUT that lacks it. A tag it adds to an existing
+    resource (a remediation) is one update the next preview shows; the PUT carries the program's tags and the policy
+    adds its own again, so the update's read has it and later refreshes show nothing: no flap, no ignore_changes."""
+    [account] = [r for r in azure_resources("prod") if r.type == "azure-native:storage:StorageAccount"]
+    program = resource_inputs(account)
+    def policy(body):
+        return {**body, "tags": {**body.get("tags", {}), "costCenter": "inherited"}}
+    live = policy(program)  # the remediation
+    stored = refresh(program, program, live, maintained_paths(account.type))
+    assert set(diff(stored, program)) == {"tags.costCenter"}
+    after_update = policy(put_body(program, live, maintained_paths(account.type)))  # what the update's read returns
+    assert diff(refresh(program, after_update, after_update, []), program) == {}
+
+
+# What an organization's DeployIfNotExists assignments (Azure Landing Zones assign the Azure Policy add-on's and
+# Defender for Containers' by default) or Defender for Cloud's auto-provisioning write on a cluster after it exists,
+# as the cluster's GET returns them in the input shape (read-only parts, such as an add-on's identity, left out)
+POLICY_WRITES = {
+    "securityProfile.defender": {"logAnalyticsWorkspaceResourceId": "/subscriptions/s/resourceGroups/DefaultResourceGroup"
+                                 "-WEU/providers/Microsoft.OperationalInsights/workspaces/DefaultWorkspace-s-WEU",
+                                 "securityMonitoring": {"enabled": True}},
+    "addonProfiles.azurepolicy": {"enabled": True},
+    "addonProfiles.omsagent": {"enabled": True, "config": {"logAnalyticsWorkspaceResourceID": "/subscriptions/s/w"}},
+    "azureMonitorProfile": {"metrics": {"enabled": True}},
+}
+
+
+def at(obj: dict[str, Any], path: str) -> tuple[bool, Any]:
+    for part in path.split("."):
+        if not isinstance(obj, dict) or part not in obj:
+            return False, None
+        obj = obj[part]
+    return True, obj
+
+
+@pytest.mark.parametrize("plan_name", PLANS)
+def test_what_policies_turn_on_in_the_cluster_stays_on_and_previews_nothing(plan_name):
+    """A feature the plan does not turn on, turned on by a policy or Defender for Cloud: the next refresh copies it into
+    the cluster's stored inputs; without an ignore the preview shows it going, and the PUT (the program's
+    `addonProfiles` map and `securityProfile` object, sent whole) turns it off until the policy turns it on again,
+    every run, or a Deny assignment refuses the PUT. With it, the preview is quiet and a later update of the cluster
+    (a tag) PUTs it as it is live."""
+    [cluster] = variant(plan_name).of_type(CLUSTER)
+    program = resource_inputs(cluster)
+    ignore = list(cluster.options.get("ignoreChanges") or [])
+    checked = []
+    for path, value in POLICY_WRITES.items():
+        if at(program, path)[0]:
+            continue  # the plan turns it on itself: the program's value is the one sent
+        live = copy.deepcopy(program)
+        head, _, leaf = path.rpartition(".")
+        node = live
+        for part in filter(None, head.split(".")):
+            node = node.setdefault(part, {})
+        node[leaf] = copy.deepcopy(value)
+        stored = refresh(program, program, live, maintained_paths(CLUSTER))
+        assert diff(stored, program, ignore) == {}, f"{plan_name}: {path} turned on by a policy shows as going"
+        tagged = {**program, "tags": {**program.get("tags", {}), "owner": "platform"}}
+        assert at(engine_inputs(tagged, stored, ignore), path) == (True, value), (
+            f"{plan_name}: the cluster's PUT turns {path} off")
+        checked.append(path)
+    assert checked or plan_name == "prod", plan_name  # prod turns on all four itself
