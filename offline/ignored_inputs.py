@@ -33,12 +33,14 @@ def refreshes_always(project: Any) -> bool:
 
 
 def sent_from_state(plan: Plan) -> list[tuple[str, list[str]]]:
-    """(resource name, ignored paths) of every Azure resource whose update sends a value Azure owns (IGNORED_WHY:
-    the autoscaler's count, the auto-upgrade's versions) from the state, not from Azure."""
+    """(resource name, ignored paths) of every Azure resource whose update sends a value Azure or others own
+    (IGNORED_WHY: the autoscaler's count, the auto-upgrade's versions, the cluster features a policy turns on) from
+    the state, not from Azure."""
     found = []
     for r in plan.resources:
         if r.custom and r.type.startswith("azure-native:"):
-            owned = [p for p in r.options.get("ignoreChanges") or [] if p.rsplit(".", 1)[-1] in IGNORED_WHY]
+            owned = [p for p in r.options.get("ignoreChanges") or []
+                     if p in IGNORED_WHY or p.rsplit(".", 1)[-1] in IGNORED_WHY]
             if owned:
                 found.append((r.name, owned))
     return found
@@ -73,6 +75,6 @@ def refresh_warning(plan: Plan, project: Any) -> str | None:
     named = "; ".join(f"{name} ({', '.join(paths)})" for name, paths in stale)
     return (f"Pulumi.yaml does not set `options: {{refresh: always}}`: an update of these Azure resources sends each "
             f"ignored field as the stack last wrote it, not as Azure changed it since (the autoscaler's node count, "
-            f"the auto-upgrade's version): {named}. AKS has refused a count other than an autoscaled pool's as a "
+            f"the auto-upgrade's version, a cluster feature a policy turned on): {named}. AKS has refused a count other than an autoscaled pool's as a "
             f"manual scale (hashicorp/terraform-provider-azurerm#4543) and refuses an older version; set the option, "
             f"or run `pulumi up --refresh`")

@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
+from llmplatform.aks_cluster import OTHERS_TURN_ON
+
 from .urns import provider_urn
 
 
@@ -244,6 +246,11 @@ IGNORED_WHY = {
     "spec.replicas": "an autoscaler owns the replica count (change its minimum/maximum instead)",
     "spec.resources.requests.storage": "a claim bound to a pre-created volume keeps its request; the share's quota "
                                        "and the volume's capacity carry the size",
+    **dict.fromkeys(OTHERS_TURN_ON.values(),
+                    "the cluster leaves Defender, the Azure Policy and Container Insights add-ons and managed "
+                    "Prometheus to whoever turns them on (an Azure Policy, Defender for Cloud) while the stack does "
+                    "not: one the stack turned on and now leaves off stays on until `az aks` turns it off "
+                    "(docs/components/aks-cluster.md, \"Behaviour worth knowing\")"),
 }
 
 
@@ -252,7 +259,8 @@ def ignored_hints(paths: list[str]) -> list[str]:
     leaves = {p.rsplit(".", 1)[-1] if p.startswith("agentPoolProfiles") else p for p in paths}
     if "kubernetesVersion" in leaves:  # the cluster's line: its inline pool's version goes with it
         leaves.discard("orchestratorVersion")
-    return [why for key, why in IGNORED_WHY.items() if key in leaves]
+    return list(dict.fromkeys(why for key, why in IGNORED_WHY.items()
+                              if any(leaf == key or leaf.startswith((f"{key}.", f"{key}[")) for leaf in leaves)))
 
 
 def _property_path(path: str) -> list[Any]:

@@ -69,3 +69,16 @@ def test_the_plan_names_options_the_cli_refuses_as_the_schema_does(dev, options)
         assert all(part in warning for part in refused)
     if options == {"refresh": True}:
         assert refused == ["`options.refresh` is true, and the only value it takes is `always`"]
+
+
+def test_without_a_refresh_the_cluster_features_a_policy_turns_on_are_named_too(dev):
+    """dev turns none of Defender, the Azure Policy add-on, Container Insights or managed Prometheus on, so the
+    cluster ignores them for whoever does: without a refresh first, the update would send them as the state last
+    held them (off), turning off what a policy turned on. The warning names them with the cluster."""
+    from llmplatform.aks_cluster import OTHERS_TURN_ON
+    stale = dict(ignored_inputs.sent_from_state(dev))
+    cluster = next(r.name for r in dev.resources if r.type == "azure-native:containerservice:ManagedCluster")
+    assert set(OTHERS_TURN_ON.values()) <= set(stale[cluster])
+    project = {k: v for k, v in yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text()).items() if k != "options"}
+    warning = ignored_inputs.refresh_warning(dev, project)
+    assert warning and "securityProfile.defender" in warning and "a policy turned on" in warning

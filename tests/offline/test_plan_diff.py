@@ -1494,3 +1494,17 @@ def test_a_claim_shrunk_in_another_spelling_of_a_quantity_is_refused():
     assert len(refused) == 1 and '"1Gi" -> "1e9"' in refused[0] and "smaller" in refused[0]
     assert value_findings(claim, storage("1Gi"), storage(".5Ti"), ["spec.resources.requests.storage"]) == ([], [])
     assert value_findings(claim, storage("2000m"), storage("1"), ["spec.resources.requests.storage"])[0]
+
+
+def test_a_cluster_feature_the_stack_stops_turning_on_is_listed_ignored_with_how_to_turn_it_off(tmp_path, prod):
+    """prod turns Defender on itself; `security.defender: false` puts the path in the cluster's ignoreChanges (what a
+    policy turned on stays on), so the PR check lists it as ignored, not as an update, and says Defender stays on
+    until `az aks` turns it off: without the reason a reviewer reads "ignored" as "done"."""
+    base, new = _doc(prod), _doc(plan_for("prod", {"security": {"defender": False}}))
+    cluster = _one(new, CLUSTER)
+    assert "securityProfile.defender" in new[cluster]["options"]["ignoreChanges"]
+    assert "securityProfile.defender" not in base[cluster]["options"]["ignoreChanges"]
+    code, out = _check(tmp_path, base, new)
+    [line] = [line for line in out.splitlines() if line.startswith("- Ignored") and "securityProfile.defender" in line]
+    assert "stays on until `az aks` turns it off" in line
+    assert line.count("whoever turns them on") == 1  # one reason for the four paths, said once
