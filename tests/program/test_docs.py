@@ -616,14 +616,24 @@ def _sections(text: str) -> set[str]:
     return {re.sub(r"\s+", " ", name.replace("`", "")).strip().rstrip(".:") for name in names}
 
 
+# the other order: `"Section" in docs/components/page.md`, and a page's own `"Section" below` (or above); a quote may
+# be broken over a line, as prose is
+SECTION_REFERENCE_AFTER = re.compile(r'"([^"\n]{3,120}(?:\n[^"\n]{0,120})?)"\s+'
+                                     r'(?:below|above|in\s+\[?(?:[\w.-]+/)*([a-z-]+\.md))')
+
+
 def unknown_sections(text: str, pages: dict[str, set[str]]) -> list[str]:
-    """`page.md, "Section"` (or `page.md ("Section")`, a link to the page then the quote) whose page has no
-    heading or bold lead-in that starts so (a quote may shorten one: "Behind Front Door, the gates key...")."""
+    """`page.md, "Section"` (or `page.md ("Section")`, a link to the page then the quote; or `"Section" in page.md`,
+    or `"Section" below`/`above` on the page itself) whose page has no heading or bold lead-in that starts so (a
+    quote may shorten one: "Behind Front Door, the gates key...")."""
+    own = {"": _sections(text)}
     unknown = []
-    for page, quoted in SECTION_REFERENCE.findall(text):
+    after = [(page, quoted) for quoted, page in SECTION_REFERENCE_AFTER.findall(_prose(text))]
+    for page, quoted in SECTION_REFERENCE.findall(text) + after:
         name = re.sub(r"\s+", " ", quoted.replace("`", "")).strip().removesuffix("...").rstrip(".:")
-        if page in pages and not any(section.startswith(name) for section in pages[page]):
-            unknown.append(f'{page} "{name}"')
+        sections = (pages | own).get(page)
+        if sections is not None and not any(section.startswith(name) for section in sections):
+            unknown.append(f'{page or "this page"} "{name}"')
     return unknown
 
 
@@ -636,7 +646,13 @@ def test_sections_the_docs_refer_to_by_title_exist():
     assert unknown_sections('docs/decisions.md, "Refresh before every\n  operation" and [x](x.md) ("Rotating '
                             'secrets"), operations.md, "Once per subscriptoin"; decisions.md, "Behind Front Door, the '
                             'gates key..."', pages) == ['operations.md "Once per subscriptoin"']
+    # the quote first: on the page itself, or in another one, broken over a line as prose is
+    assert unknown_sections('## GPU capacity\nsee "GPU capacity" above, "Who owns which field on\n  day 2" in '
+                            'docs/components/inference-stack.md; "Who owns the fields" in inference-stack.md and '
+                            '"GPU capacitty" below', pages) == [
+        'inference-stack.md "Who owns the fields"', 'this page "GPU capacitty"']
     assert sum(len(SECTION_REFERENCE.findall(page.read_text())) for page in CURRENT_DOCS) >= 30
+    assert sum(len(SECTION_REFERENCE_AFTER.findall(page.read_text())) for page in CURRENT_DOCS) >= 20
     assert [f"{page.relative_to(PROJECT_DIR)}: {unknown}" for page in CURRENT_DOCS + [
         PROJECT_DIR / "endpoint-tools" / "README.md"] for unknown in unknown_sections(page.read_text(), pages)] == []
 
@@ -745,6 +761,46 @@ def kubectl_writes_pulumi_takes_back(text: str, managed: set[tuple[str, str]]) -
                     found.append(" ".join(words))
                 break
     return found
+
+
+# kubectl's commands that take `--field-manager` (kubectl v1.32.4, each command's --help: the callers of
+# cmdutil.AddFieldManagerFlagVar); `scale`, `cordon`/`uncordon`/`drain`, `delete`, `rollout status`/`undo`/`history`,
+# `exec`, `logs`, `get` and `wait` refuse it ("unknown flag: --field-manager")
+KUBECTL_FIELD_MANAGER_TAKERS = ("annotate", "apply", "autoscale", "create", "edit", "expose", "label", "patch",
+                                "replace", "rollout pause", "rollout restart", "rollout resume", "run", "set", "taint")
+
+
+def field_managers_kubectl_refuses(text: str) -> list[str]:
+    """Each kubectl command of a page's code passing `--field-manager` to a command that does not take it: a
+    runbook that copies the field manager onto its next line (a `scale`, a `rollout status`) fails there."""
+    refused = []
+    for words in _kubectl_commands(text):
+        if not any(w == "--field-manager" or w.startswith("--field-manager=") for w in words):
+            continue
+        args, skip = [], False
+        for i, word in enumerate(words[1:], 1):
+            if skip:
+                skip = False
+            elif word.startswith("-"):
+                skip = "=" not in word and word in KUBECTL_VALUE_FLAGS and i + 1 < len(words)
+            else:
+                args.append(word)
+        if not any(args[:len(v.split())] == v.split() for v in KUBECTL_FIELD_MANAGER_TAKERS):
+            refused.append(" ".join(words))
+    return refused
+
+
+def test_a_field_manager_goes_only_to_a_kubectl_command_that_takes_it():
+    assert field_managers_kubectl_refuses(
+        "```bash\nkubectl -n llm rollout restart deployment/router --field-manager=ops && kubectl -n llm rollout "
+        "status deployment/router --field-manager=ops\nkubectl -n llm scale deploy/ollama --replicas 0 "
+        "--field-manager ops\n```\n`kubectl cordon -l\n  kubernetes.azure.com/agentpool=gpuod --field-manager=ops`,"
+        " `kubectl -n llm annotate so ollama-scaler a.b/c- --field-manager=ops`") == [
+        "kubectl -n llm rollout status deployment/router --field-manager=ops",
+        "kubectl -n llm scale deploy/ollama --replicas 0 --field-manager ops",
+        "kubectl cordon -l kubernetes.azure.com/agentpool=gpuod --field-manager=ops"]
+    assert {str(page.relative_to(PROJECT_DIR)): refused for page in DOCS
+            if (refused := field_managers_kubectl_refuses(page.read_text()))} == {}
 
 
 def test_a_kubectl_write_to_what_the_program_manages_names_a_field_manager_of_its_own():
