@@ -75,6 +75,6 @@ def refresh_warning(plan: Plan, project: Any) -> str | None:
     named = "; ".join(f"{name} ({', '.join(paths)})" for name, paths in stale)
     return (f"Pulumi.yaml does not set `options: {{refresh: always}}`: an update of these Azure resources sends each "
             f"ignored field as the stack last wrote it, not as Azure changed it since (the autoscaler's node count, "
-            f"the auto-upgrade's version, a cluster feature a policy turned on): {named}. AKS has refused a count other than an autoscaled pool's as a "
-            f"manual scale (hashicorp/terraform-provider-azurerm#4543) and refuses an older version; set the option, "
-            f"or run `pulumi up --refresh`")
+            f"the auto-upgrade's version, a cluster feature a policy turned on): {named}. AKS has refused a count "
+            f"other than an autoscaled pool's as a manual scale (hashicorp/terraform-provider-azurerm#4543) and "
+            f"refuses an older version; set the option, or run `pulumi up --refresh`")

@@ -189,15 +189,26 @@ def autoscaler_ignore_changes(upgrade_channel: Optional[str], inline: bool) -> l
     return fields
 
 
-# Cluster features an organization's Azure Policy (DeployIfNotExists: Azure Landing Zones assign the Azure Policy add-on's
-# and Defender for Containers' by default) or Defender for Cloud's auto-provisioning turns on after the cluster exists,
-# each with the cluster input that holds it. pulumi-azure-native's refresh copies what changed live into the stored
-# inputs (provider/pkg/provider/provider.go `Read`, `applyDiff`), its update PUTs the program's inputs
-# (`defaultUpdate`: none of these is a maintained sub-resource property), and AKS takes the `addonProfiles` map and the
-# `securityProfile` object as sent: each `pulumi up` would show the feature going and turn it off, the policy turn it
-# on again (or a Deny assignment refuse the PUT), on every run (docs/decisions.md "2026-12-05: an Azure PUT on day 2").
-OTHERS_TURN_ON = {"defender": "securityProfile.defender", "azure_policy": "addonProfiles.azurepolicy",
-                  "container_insights": "addonProfiles.omsagent", "managed_prometheus": "azureMonitorProfile"}
+# Cluster features an organization's Azure Policy (DeployIfNotExists: Azure Landing Zones assign the Azure Policy
+# add-on's and Defender for Containers' by default) or Defender for Cloud's auto-provisioning turns on after the
+# cluster exists, each with the cluster input paths that hold it. pulumi-azure-native's refresh copies what changed
+# live into the stored inputs (provider/pkg/provider/provider.go `Read`, `applyDiff`), its update PUTs the program's
+# inputs (`defaultUpdate`: none of these is a maintained sub-resource property), and AKS takes the `addonProfiles` map
+# and the `securityProfile` object as sent: each `pulumi up` would show the feature going and turn it off, the policy
+# turn it on again (or a Deny assignment refuse the PUT), on every run (docs/decisions.md "2026-12-05: an Azure PUT on
+# day 2").
+# `addonProfiles` is a map whose keys AKS returns in the casing they were written in, and an ignoreChanges path is
+# case-sensitive (pulumi/pulumi sdk/go/common/resource/properties_path.go: an exact PropertyKey lookup): az writes
+# `omsagent` and `azurepolicy` (acs/_consts.py CONST_MONITORING_ADDON_NAME, CONST_AZURE_POLICY_ADDON_NAME) but keeps
+# a key's existing casing ("addon name is case insensitive"), the portal's writes read back as `omsAgent`
+# (MicrosoftDocs/azure-docs#93132, hashicorp/terraform-provider-azurerm#1983), and terraform-provider-azurerm looks
+# every add-on key up case-insensitively (internal/services/containers/kubernetes_addons.go, stored d7d9ef89:
+# `kubernetesAddonProfileLocate`, "Azure updates the casing on the keys"). Both spellings are ignored: a path absent
+# from the old inputs and the new ones is no path error, the engine leaves it absent.
+OTHERS_TURN_ON = {"defender": ("securityProfile.defender",),
+                  "azure_policy": ("addonProfiles.azurepolicy", "addonProfiles.azurePolicy"),
+                  "container_insights": ("addonProfiles.omsagent", "addonProfiles.omsAgent"),
+                  "managed_prometheus": ("azureMonitorProfile",)}
 
 
 def left_to_others(turned_on: Mapping[str, bool]) -> list[str]:
@@ -205,7 +216,7 @@ def left_to_others(turned_on: Mapping[str, bool]) -> list[str]:
     sends the value the refresh read (pulumi/pulumi `processIgnoreChanges`), so whoever turned one on keeps it and an
     unchanged program previews nothing. The price: a feature the stack turned on and then sets off stays on (the
     pull-request check lists it as ignored); turn it off with az (docs/components/aks-cluster.md)."""
-    return [path for key, path in OTHERS_TURN_ON.items() if not turned_on.get(key)]
+    return [path for key, paths in OTHERS_TURN_ON.items() if not turned_on.get(key) for path in paths]
 
 
 def autoscaled_pool_args(spec: NodePoolSpec, subnet_id: pulumi.Input[str], zones: pulumi.Input[Optional[list[str]]],

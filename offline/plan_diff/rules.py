@@ -246,7 +246,7 @@ IGNORED_WHY = {
     "spec.replicas": "an autoscaler owns the replica count (change its minimum/maximum instead)",
     "spec.resources.requests.storage": "a claim bound to a pre-created volume keeps its request; the share's quota "
                                        "and the volume's capacity carry the size",
-    **dict.fromkeys(OTHERS_TURN_ON.values(),
+    **dict.fromkeys((path for paths in OTHERS_TURN_ON.values() for path in paths),
                     "the cluster leaves Defender, the Azure Policy and Container Insights add-ons and managed "
                     "Prometheus to whoever turns them on (an Azure Policy, Defender for Cloud) while the stack does "
                     "not: one the stack turned on and now leaves off stays on until `az aks` turns it off "

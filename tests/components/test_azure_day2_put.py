@@ -5,7 +5,7 @@ import copy
 from typing import Any
 
 import pytest
-from tests.azure_put import diff, engine_inputs, maintained_paths, put_body, refresh
+from tests.azure_put import IgnoreChangesError, diff, engine_inputs, maintained_paths, put_body, refresh
 from tests.conftest import variant
 
 PLANS = ("dev", "prod", "llmd")
@@ -165,15 +165,22 @@ def test_a_tag_azure_policy_adds_on_every_put_is_one_update_then_quiet():
 
 # What an organization's DeployIfNotExists assignments (Azure Landing Zones assign the Azure Policy add-on's and
 # Defender for Containers' by default) or Defender for Cloud's auto-provisioning write on a cluster after it exists,
-# as the cluster's GET returns them in the input shape (read-only parts, such as an add-on's identity, left out)
-POLICY_WRITES = {
-    "securityProfile.defender": {"logAnalyticsWorkspaceResourceId": "/subscriptions/s/resourceGroups/DefaultResourceGroup"
-                                 "-WEU/providers/Microsoft.OperationalInsights/workspaces/DefaultWorkspace-s-WEU",
-                                 "securityMonitoring": {"enabled": True}},
-    "addonProfiles.azurepolicy": {"enabled": True},
-    "addonProfiles.omsagent": {"enabled": True, "config": {"logAnalyticsWorkspaceResourceID": "/subscriptions/s/w"}},
-    "azureMonitorProfile": {"metrics": {"enabled": True}},
-}
+# as the cluster's GET returns them in the input shape (read-only parts, such as an add-on's identity, left out).
+# `addonProfiles` is a map whose keys AKS returns in the casing they were written in: az (acs `update_addons`, "addon
+# name is case insensitive") reuses a key's casing, the portal writes `omsAgent` (MicrosoftDocs/azure-docs#93132: a
+# GET with `addonProfiles.omsAgent`; hashicorp/terraform-provider-azurerm#1983), and terraform-provider-azurerm reads
+# every add-on key case-insensitively (internal/services/containers/kubernetes_addons.go `kubernetesAddonProfileLocate`,
+# "Azure updates the casing on the keys"). An ignoreChanges path is case-sensitive (pulumi/pulumi PropertyPath).
+POLICY_WRITES = [
+    ("securityProfile.defender", {"logAnalyticsWorkspaceResourceId": "/subscriptions/s/resourceGroups/Default"
+                                  "ResourceGroup-WEU/providers/Microsoft.OperationalInsights/workspaces/DefaultWorkspace"
+                                  "-s-WEU", "securityMonitoring": {"enabled": True}}),
+    ("addonProfiles.azurepolicy", {"enabled": True}),
+    ("addonProfiles.azurePolicy", {"enabled": True}),
+    ("addonProfiles.omsagent", {"enabled": True, "config": {"logAnalyticsWorkspaceResourceID": "/subscriptions/s/w"}}),
+    ("addonProfiles.omsAgent", {"enabled": True, "config": {"logAnalyticsWorkspaceResourceID": "/subscriptions/s/w"}}),
+    ("azureMonitorProfile", {"metrics": {"enabled": True}}),
+]
 
 
 def at(obj: dict[str, Any], path: str) -> tuple[bool, Any]:
@@ -184,19 +191,26 @@ def at(obj: dict[str, Any], path: str) -> tuple[bool, Any]:
     return True, obj
 
 
+def sets_itself(program: dict[str, Any], path: str) -> bool:
+    """The program sends the feature itself, in any casing of its map key."""
+    head, _, leaf = path.rpartition(".")
+    parent = at(program, head)[1] if head else program
+    return isinstance(parent, dict) and any(key.lower() == leaf.lower() for key in parent)
+
+
 @pytest.mark.parametrize("plan_name", PLANS)
 def test_what_policies_turn_on_in_the_cluster_stays_on_and_previews_nothing(plan_name):
-    """A feature the plan does not turn on, turned on by a policy or Defender for Cloud: the next refresh copies it into
-    the cluster's stored inputs; without an ignore the preview shows it going, and the PUT (the program's
-    `addonProfiles` map and `securityProfile` object, sent whole) turns it off until the policy turns it on again,
-    every run, or a Deny assignment refuses the PUT. With it, the preview is quiet and a later update of the cluster
-    (a tag) PUTs it as it is live."""
+    """A feature the plan does not turn on, turned on by a policy or Defender for Cloud (an add-on in either casing
+    AKS returns): the next refresh copies it into the cluster's stored inputs; without an ignore the preview shows it
+    going, and the PUT (the program's `addonProfiles` map and `securityProfile` object, sent whole) turns it off until
+    the policy turns it on again, every run, or a Deny assignment refuses the PUT. With it, the preview is quiet and a
+    later update of the cluster (a tag) PUTs it as it is live."""
     [cluster] = variant(plan_name).of_type(CLUSTER)
     program = resource_inputs(cluster)
     ignore = list(cluster.options.get("ignoreChanges") or [])
     checked = []
-    for path, value in POLICY_WRITES.items():
-        if at(program, path)[0]:
+    for path, value in POLICY_WRITES:
+        if sets_itself(program, path):
             continue  # the plan turns it on itself: the program's value is the one sent
         live = copy.deepcopy(program)
         head, _, leaf = path.rpartition(".")
@@ -211,3 +225,27 @@ def test_what_policies_turn_on_in_the_cluster_stays_on_and_previews_nothing(plan
             f"{plan_name}: the cluster's PUT turns {path} off")
         checked.append(path)
     assert checked or plan_name == "prod", plan_name  # prod turns on all four itself
+
+
+def test_the_engine_refuses_an_ignored_path_whose_parent_the_program_stops_sending():
+    """processIgnoreChanges (pulumi/pulumi `PropertyPath.reset`): an ignored leaf the old inputs lack is deleted from
+    the new ones, one they have is copied in; a parent the old inputs have and the new ones lack fails the update
+    ("cannot ignore changes ... one or more elements of the path are missing"). The cluster's ignored features hang
+    under `securityProfile` and `addonProfiles`, which the program must therefore always send."""
+    old = {"securityProfile": {"defender": {"securityMonitoring": {"enabled": True}}}, "tags": {"a": "b"}}
+    assert engine_inputs({"securityProfile": {}, "tags": {}}, old, ["securityProfile.defender"]) == {
+        "securityProfile": {"defender": {"securityMonitoring": {"enabled": True}}}, "tags": {}}
+    assert engine_inputs({"securityProfile": {"defender": {}}}, {"securityProfile": {}},
+                         ["securityProfile.defender"]) == {"securityProfile": {}}
+    assert engine_inputs({"tags": {}}, {"tags": {}}, ["securityProfile.defender"]) == {"tags": {}}
+    with pytest.raises(IgnoreChangesError, match="securityProfile.defender"):
+        engine_inputs({"tags": {}}, old, ["securityProfile.defender"])
+    with pytest.raises(IgnoreChangesError, match=r"agentPoolProfiles\[1\].count"):
+        engine_inputs({"agentPoolProfiles": [{"count": 1}]}, {"agentPoolProfiles": [{"count": 1}, {"count": 2}]},
+                      ["agentPoolProfiles[1].count"])
+    for plan_name in PLANS:
+        [cluster] = variant(plan_name).of_type(CLUSTER)
+        program = resource_inputs(cluster)
+        for path in cluster.options.get("ignoreChanges") or []:
+            head = path.split(".")[0].split("[")[0]
+            assert head == path or head in program, f"{plan_name}: {path} ignored, its parent {head} not sent"

@@ -78,7 +78,23 @@ def test_without_a_refresh_the_cluster_features_a_policy_turns_on_are_named_too(
     from llmplatform.aks_cluster import OTHERS_TURN_ON
     stale = dict(ignored_inputs.sent_from_state(dev))
     cluster = next(r.name for r in dev.resources if r.type == "azure-native:containerservice:ManagedCluster")
-    assert set(OTHERS_TURN_ON.values()) <= set(stale[cluster])
+    assert {path for paths in OTHERS_TURN_ON.values() for path in paths} <= set(stale[cluster])
     project = {k: v for k, v in yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text()).items() if k != "options"}
     warning = ignored_inputs.refresh_warning(dev, project)
     assert warning and "securityProfile.defender" in warning and "a policy turned on" in warning
+
+
+def test_an_ignored_paths_reason_goes_to_the_paths_under_it_and_no_other():
+    """The PR check gives a changed path the reason of the ignored path it lies under (a key, then `.` or `[`): a
+    sibling whose name merely starts the same (`countX`, `spec.replicasFoo`, another add-on) gets none, and an add-on
+    in the casing AKS may return (`omsAgent`) gets the policy reason as the lowercase key does."""
+    from offline.plan_diff.rules import IGNORED_WHY, ignored_hints
+    policy = IGNORED_WHY["addonProfiles.omsagent"]
+    assert ignored_hints(["addonProfiles.omsAgent.config.logAnalyticsWorkspaceResourceID"]) == [policy]
+    assert ignored_hints(["addonProfiles.azurePolicy.enabled", "azureMonitorProfile.metrics.enabled",
+                          "securityProfile.defender.securityMonitoring.enabled"]) == [policy]
+    assert ignored_hints(["addonProfiles.omsagentX.enabled", "addonProfiles.azureKeyvaultSecretsProvider.enabled",
+                          "azureMonitorProfileX", "securityProfile.defenderX", "securityProfile.workloadIdentity",
+                          "countX", "agentPoolProfiles[0].countX", "spec.replicasFoo", "spec.replicas2"]) == []
+    assert ignored_hints(["agentPoolProfiles[0].count", "spec.replicas", "spec.replicas[0]"]) == [
+        IGNORED_WHY["count"], IGNORED_WHY["spec.replicas"]]

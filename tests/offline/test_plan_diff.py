@@ -559,7 +559,7 @@ def test_an_edit_pulumi_ignores_is_listed_as_ignored_not_as_an_update(tmp_path, 
 def _unpinned_cluster(dev) -> tuple[dict, str]:
     """dev's plan with the cluster's ignoreChanges as AksCluster gives them for upgradeChannel none."""
     from llmplatform.aks_cluster import autoscaler_ignore_changes
-    doc = _doc(dev)
+    doc = copy.deepcopy(_doc(dev))  # the document holds the session's dev plan's own options: edit a copy
     cluster = _one(doc, CLUSTER)
     doc[cluster]["options"]["ignoreChanges"] = autoscaler_ignore_changes("none", True)
     assert "kubernetesVersion" not in doc[cluster]["options"]["ignoreChanges"]
