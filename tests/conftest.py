@@ -153,8 +153,40 @@ def _compute(stack: str, overrides_json: str) -> offline.Plan:
 
 
 def plan_for(stack: str, overrides: Optional[dict[str, Any]] = None) -> offline.Plan:
-    """Each distinct (stack, overrides) runs once per session, in a fresh context and event loop."""
-    return _plan(stack, json.dumps(overrides or {}, sort_keys=True))
+    """Each distinct (stack, overrides) runs once per session, in a fresh context and event loop. Every test shares
+    it, so none may change it: `plans_left_as_made` checks that when the worker ends."""
+    key = (stack, json.dumps(overrides or {}, sort_keys=True))
+    plan = _plan(*key)
+    if key not in _AS_MADE:
+        _AS_MADE[key] = _digest(plan)
+    return plan
+
+
+# (stack, overrides) -> the digest of its shared plan when this worker first had it
+_AS_MADE: dict[tuple[str, str], str] = {}
+
+
+def _digest(plan: offline.Plan) -> str:
+    """The plan's pickle, hashed: the same in one process while nothing in the plan changes (sets and dicts iterate
+    alike under one hash seed)."""
+    return hashlib.sha256(pickle.dumps(plan)).hexdigest()
+
+
+def changed_plans() -> list[str]:
+    """The shared plans a test changed since this worker first had them (a test that edits `plan.resources`,
+    `inputs` or `options` in place instead of a copy changes what every later test on the worker reads: a failure
+    that comes and goes with the order tests run in)."""
+    return [f"{stack} {overrides}" for (stack, overrides), made in _AS_MADE.items()
+            if _digest(_plan(stack, overrides)) != made]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def plans_left_as_made():
+    yield
+    changed = changed_plans()
+    if changed:
+        pytest.fail("a test changed a shared plan in place (edit a copy: copy.deepcopy): "
+                    + "; ".join(changed), pytrace=False)
 
 
 def variant(name: str) -> offline.Plan:
