@@ -18,7 +18,7 @@ from typing import Any
 
 from llmplatform.testing import Plan
 
-from .plan_diff.rules import IGNORED_WHY  # the ignored fields a controller or the cloud owns, with the reason
+from .plan_diff.rules import ignored_why_key  # the ignored fields a controller or the cloud owns (IGNORED_WHY)
 
 
 def _options(project: Any) -> Any:
@@ -39,8 +39,7 @@ def sent_from_state(plan: Plan) -> list[tuple[str, list[str]]]:
     found = []
     for r in plan.resources:
         if r.custom and r.type.startswith("azure-native:"):
-            owned = [p for p in r.options.get("ignoreChanges") or []
-                     if p in IGNORED_WHY or p.rsplit(".", 1)[-1] in IGNORED_WHY]
+            owned = [p for p in r.options.get("ignoreChanges") or [] if ignored_why_key(p)]
             if owned:
                 found.append((r.name, owned))
     return found

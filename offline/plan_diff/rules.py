@@ -254,13 +254,19 @@ IGNORED_WHY = {
 }
 
 
+def ignored_why_key(path: str) -> Optional[str]:
+    """The IGNORED_WHY key an ignored path (or a changed path under one) falls under: an inline pool's field by its
+    own name, any other path by itself or the key it lies under; None when no reason is known."""
+    leaf = path.rsplit(".", 1)[-1] if path.startswith("agentPoolProfiles") else path
+    return next((key for key in IGNORED_WHY if leaf == key or leaf.startswith((f"{key}.", f"{key}["))), None)
+
+
 def ignored_hints(paths: list[str]) -> list[str]:
     """The reasons behind ignored paths, once each, in the order of IGNORED_WHY."""
-    leaves = {p.rsplit(".", 1)[-1] if p.startswith("agentPoolProfiles") else p for p in paths}
-    if "kubernetesVersion" in leaves:  # the cluster's line: its inline pool's version goes with it
-        leaves.discard("orchestratorVersion")
-    return list(dict.fromkeys(why for key, why in IGNORED_WHY.items()
-                              if any(leaf == key or leaf.startswith((f"{key}.", f"{key}[")) for leaf in leaves)))
+    keys = {ignored_why_key(p) for p in paths}
+    if "kubernetesVersion" in keys:  # the cluster's line: its inline pool's version goes with it
+        keys.discard("orchestratorVersion")
+    return list(dict.fromkeys(why for key, why in IGNORED_WHY.items() if key in keys))
 
 
 def _property_path(path: str) -> list[Any]:
