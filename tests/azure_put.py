@@ -26,6 +26,8 @@ import inspect
 import re
 from typing import Any, Optional
 
+from tests.ignore_changes import IgnoreChangesError, process_ignore_changes  # noqa: F401 (re-exported)
+
 MAINTAINED_MARKER = ("These are also available as standalone resources. Do not mix inline and standalone resource "
                      "as they will conflict with each other, leading to resources deletion.")
 _ARGS = re.compile(r"ForwardRef\('(\w+Args)'\)")
@@ -124,79 +126,10 @@ def _leaves(value: Any, path: str) -> dict[str, Any]:
     return {path: value}
 
 
-class IgnoreChangesError(ValueError):
-    """The engine's refusal of an ignoreChanges path it cannot reset: the update stops."""
-
-
-def _parse(path: str) -> list[Any]:
-    """ParsePropertyPath for dotted keys and array indexes (the program's paths use no quoted keys)."""
-    if "*" in path or '"' in path:
-        raise NotImplementedError(f"{path}: wildcards and quoted keys are not transcribed")
-    return [int(part[1:-1]) if part.startswith("[") else part for part in re.findall(r"[^.\[\]]+|\[\d+\]", path)]
-
-
-_MISSING = object()
-
-
-def _reset_at(path: list[Any], old: Any, new: Any) -> bool:
-    """pulumi/pulumi `PropertyPath.reset` (sdk/go/common/resource/properties_path.go, secrets left out): True when
-    the path was reset (or is absent from both), False on a path error. A leaf key the old inputs have is copied into
-    the new ones, one they lack is deleted; an intermediate key the old inputs have and the new ones lack is a path
-    error, as is an array index only one side has."""
-    key, rest = path[0], path[1:]
-    if isinstance(key, int):
-        if key < 0:
-            return False
-        if not rest:
-            if not isinstance(old, list) and not isinstance(new, list):
-                return True
-            if not isinstance(old, list) or not isinstance(new, list):
-                return False
-            if key >= len(old) and key >= len(new):
-                return True
-            if key >= len(old) or key >= len(new):
-                return False
-            new[key] = copy.deepcopy(old[key])
-            return True
-        if not isinstance(old, list) or not isinstance(new, list):
-            return not isinstance(old, list) and not isinstance(new, list)
-        if key >= len(old) or key >= len(new):
-            return False
-        return _reset_at(rest, old[key], new[key])
-    if not rest:
-        has = isinstance(old, dict) and key in old
-        if has:
-            if not isinstance(new, dict):
-                return False
-            new[key] = copy.deepcopy(old[key])
-        elif isinstance(new, dict):
-            new.pop(key, None)
-        return True
-    if not isinstance(old, dict) or not isinstance(new, dict):
-        return not isinstance(old, dict) and not isinstance(new, dict)
-    old_value, new_value = old.get(key, _MISSING), new.get(key, _MISSING)
-    if old_value is not _MISSING and new_value is _MISSING:
-        return False
-    if old_value is _MISSING and new_value is _MISSING:
-        return True
-    return _reset_at(rest, None if old_value is _MISSING else old_value, new_value)
-
-
-def _reset_all(old_inputs: dict[str, Any], new_inputs: dict[str, Any], ignore_changes: list[str]) -> dict[str, Any]:
-    """processIgnoreChanges (pulumi/pulumi pkg/resource/deploy/step_generator.go): a copy of the new inputs with each
-    path reset; any path error fails the step with the engine's message."""
-    new = copy.deepcopy(new_inputs)
-    invalid = [p for p in ignore_changes if not _reset_at(_parse(p), old_inputs, new)]
-    if invalid:
-        raise IgnoreChangesError("cannot ignore changes to the following properties because one or more elements of "
-                                 f"the path are missing: {', '.join(invalid)!r}")
-    return new
-
-
 def diff(old_inputs: dict[str, Any], new_inputs: dict[str, Any],
          ignore_changes: Optional[list[str]] = None) -> dict[str, tuple[Any, Any]]:
     """The leaf paths `Diff` reports (old, new), after the engine reset each ignored path. Empty: no update."""
-    new = _reset_all(old_inputs, new_inputs, ignore_changes or [])
+    new = process_ignore_changes(old_inputs, new_inputs, ignore_changes or [])
     before, after = _leaves(old_inputs, ""), _leaves(new, "")
     return {p: (before.get(p), after.get(p)) for p in sorted(set(before) | set(after)) if before.get(p) != after.get(p)}
 
@@ -204,7 +137,7 @@ def diff(old_inputs: dict[str, Any], new_inputs: dict[str, Any],
 def engine_inputs(new_inputs: dict[str, Any], old_inputs: dict[str, Any],
                   ignore_changes: Optional[list[str]] = None) -> dict[str, Any]:
     """The inputs the engine hands to Update: the program's, each ignored path reset to the old input."""
-    return _reset_all(old_inputs, new_inputs, ignore_changes or [])
+    return process_ignore_changes(old_inputs, new_inputs, ignore_changes or [])
 
 
 def put_body(inputs: dict[str, Any], live: dict[str, Any], maintained: list[str]) -> dict[str, Any]:

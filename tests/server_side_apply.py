@@ -23,7 +23,8 @@ Three layers, each a transcription of its source:
   the new inputs, ignored paths dropped); `provider/pkg/provider/util.go` `pruneMap`/`pruneSlice`.
 - The engine's ignoreChanges: pulumi/pulumi v3.259.0 `pkg/resource/deploy/step_generator.go` `processIgnoreChanges`
   resets each ignored path of the new inputs to the old inputs' value, or deletes it where the old inputs have none
-  (`sdk/go/common/resource/properties_path.go` `reset`), before Check and Diff.
+  (`sdk/go/common/resource/properties_path.go` `reset`), before Check and Diff: tests/ignore_changes.py, the one
+  transcription tests/azure_put.py uses too (a path it cannot reset stops the update).
 
 Simplifications, none of which the scenarios reach: paths are plain (no `*`, no index) in ignoreChanges; a list of
 objects that each have a "name" is keyed by it (containers, env, ports: the schemas' `listMapKeys`), any other list
@@ -32,6 +33,8 @@ is one atomic value; defaulting and admission are not run (a test writes what a 
 import copy
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional
+
+from tests.ignore_changes import process_ignore_changes
 
 Path = tuple[str, ...]
 
@@ -313,24 +316,6 @@ def _flat(obj: Any, prefix: Path = ()) -> dict[Path, Any]:
     return {prefix: obj}
 
 
-def reset_ignored(news: dict[str, Any], olds: dict[str, Any], ignore: Iterable[str]) -> dict[str, Any]:
-    """step_generator.go `processIgnoreChanges` with properties_path.go `reset` (plain dotted paths): the old value
-    where the old inputs have one, deleted where they have none; a parent the new inputs lack is a path error the
-    engine only reports (the new inputs stay as they are there)."""
-    out = copy.deepcopy(news)
-    for ignored in ignore:
-        parts = ignored.split(".")
-        found_old, old_value = get(olds, parts)
-        parent_found, parent = get(out, parts[:-1])
-        if not parent_found or not isinstance(parent, dict):
-            continue
-        if found_old:
-            parent[parts[-1]] = copy.deepcopy(old_value)
-        else:
-            parent.pop(parts[-1], None)
-    return out
-
-
 @dataclass
 class State:
     """A resource's checkpoint: its inputs, its last known live object and its field manager (`__fieldManager`)."""
@@ -428,7 +413,7 @@ def up(provider: Provider, state: Optional[State], program: dict[str, Any], igno
         if preview:
             return Outcome({"(create)"}, State(program, program, provider.field_manager))
         return Outcome({"(create)"}, provider.create(program))
-    news = reset_ignored(program, state.inputs, ignore)
+    news = process_ignore_changes(state.inputs, program, list(ignore))
     changes = provider.diff(state, news, ignore)
     if not changes:
         return Outcome(changes, state)
