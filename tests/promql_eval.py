@@ -2,7 +2,8 @@
 their names) needs checking: selectors and matchers, comparison filters against a number, and/or/unless (with
 on(...)), and the count/max/sum/min aggregations, as Prometheus evaluates them (prometheus/promql/engine.go:
 VectorAnd/VectorOr/VectorUnless match on the on() labels, else on all labels but the metric name; an aggregation
-without `by` keeps no label). An offset is ignored: the model has one instant. Anything else raises."""
+without `by` keeps no label). An offset is ignored and max/min/last_over_time over a range is the one sample the
+range holds: the model has one instant. Anything else raises."""
 from __future__ import annotations
 
 import operator
@@ -16,6 +17,7 @@ Series = tuple[dict[str, str], float]  # labels (with __name__), value
 _COMPARE = {">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le, "==": operator.eq,
             "!=": operator.ne}
 _AGGREGATE = {"count": len, "max": max, "min": min, "sum": sum}
+_ONE_SAMPLE_OVER_TIME = {"max_over_time", "min_over_time", "last_over_time"}
 
 
 def _selected(matcher, value: str) -> bool:
@@ -47,6 +49,11 @@ def _eval(node, series: list[Series]):
     if isinstance(node, P.VectorSelector):
         return [(labels, value) for labels, value in series if labels["__name__"] == node.name
                 and all(_selected(m, labels.get(m.name, "")) for m in node.matchers.matchers)]
+    if (isinstance(node, P.Call) and node.func.name in _ONE_SAMPLE_OVER_TIME
+            and isinstance(node.args[0], P.MatrixSelector)):
+        # a function's result drops the metric name (promql/functions.go, the *_over_time family)
+        return [({k: v for k, v in labels.items() if k != "__name__"}, value)
+                for labels, value in _eval(node.args[0].vector_selector, series)]
     if isinstance(node, P.AggregateExpr) and str(node.op) in _AGGREGATE and node.param is None:
         groups: dict[tuple, list[Series]] = {}
         by = list(node.modifier.labels) if node.modifier is not None else []

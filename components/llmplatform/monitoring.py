@@ -67,9 +67,12 @@ def spot_nodes(offset: str = "") -> str:
     return f"max by (node) ({' or '.join(selectors)})"
 
 
-def pool_nodes(pool: str) -> str:
-    """One series per node of the AKS agent pool `pool` (kube_node_labels), from either AKS pool label."""
+def pool_nodes(pool: str, seen_within: str = "") -> str:
+    """One series per node of the AKS agent pool `pool` (kube_node_labels), from either AKS pool label; with
+    `seen_within` (a PromQL duration), each node kube-state-metrics reported in that window before the evaluation."""
     selectors = [f'kube_node_labels{{{node_label(label)}="{pool}"}}' for label in POOL_NODE_LABELS]
+    if seen_within:
+        selectors = [f"max_over_time({selector}[{seen_within}])" for selector in selectors]
     return f"max by (node) ({' or '.join(selectors)})"
 
 
@@ -178,6 +181,15 @@ def none_available(matchers: str) -> str:
 # in that keep list, and AKS node names (`aks-<pool>-<id>-vmss<instance>`) reuse a scale set's freed instance ids, so
 # how long is the rule's `for`: Prometheus keeps a pending `for` across its own restart (ALERTS_FOR_STATE, within
 # --rules.alert.for-outage-tolerance, 1h by default).
+# A failed scrape of kube-state-metrics (its pod moved by a node upgrade, a restart) marks all its series stale at
+# once ("A failed scrape is the same as an empty scrape, we still call sl.append to trigger stale markers":
+# prometheus d15adb9a scrape/scrape.go), so for an evaluation count() has no result and the pending `for` starts
+# again (rules/alerting.go Eval): hours late after every such gap. Counting each node kube-state-metrics reported in
+# the last 10 minutes (a range vector skips the markers) bridges a gap that short; a node gone counts 10 minutes
+# longer, so the alert ends that much later.
+FALLBACK_SCRAPE_GAP = "10m"
+
+
 @dataclass(frozen=True)
 class FallbackPool:
     """A GPU pool's on-demand fallback as GpuFallbackNodesRunning watches it: the AKS pool's name, the nodes it keeps
@@ -196,7 +208,7 @@ def fallback_nodes_running(fallback: FallbackPool) -> tuple[str, dict[str, str]]
     person does: this tells them."""
     pool, floor, hours = fallback.pool, fallback.min_count, fallback.hours
     beyond = f", more than its minimum of {floor}," if floor else ""
-    return f"count({pool_nodes(pool)}) > {floor}", {
+    return f"count({pool_nodes(pool, FALLBACK_SCRAPE_GAP)}) > {floor}", {
         "summary": (f"On-demand GPU fallback pool {pool} has run {{{{ $value }}}} node(s){beyond} for over "
                     f"{hours} hours"),
         "description": (f"Spot GPU capacity ran short and the cluster autoscaler added on-demand nodes to {pool}. "
