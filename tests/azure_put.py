@@ -26,7 +26,7 @@ import inspect
 import re
 from typing import Any, Optional
 
-from tests.ignore_changes import IgnoreChangesError, process_ignore_changes  # noqa: F401 (re-exported)
+from offline.plan_diff.ignore_changes import process_ignore_changes
 
 MAINTAINED_MARKER = ("These are also available as standalone resources. Do not mix inline and standalone resource "
                      "as they will conflict with each other, leading to resources deletion.")
@@ -129,7 +129,7 @@ def _leaves(value: Any, path: str) -> dict[str, Any]:
 def diff(old_inputs: dict[str, Any], new_inputs: dict[str, Any],
          ignore_changes: Optional[list[str]] = None) -> dict[str, tuple[Any, Any]]:
     """The leaf paths `Diff` reports (old, new), after the engine reset each ignored path. Empty: no update."""
-    new = process_ignore_changes(old_inputs, new_inputs, ignore_changes or [])
+    new, _ = process_ignore_changes(old_inputs, new_inputs, ignore_changes or [])
     before, after = _leaves(old_inputs, ""), _leaves(new, "")
     return {p: (before.get(p), after.get(p)) for p in sorted(set(before) | set(after)) if before.get(p) != after.get(p)}
 
@@ -137,7 +137,7 @@ def diff(old_inputs: dict[str, Any], new_inputs: dict[str, Any],
 def engine_inputs(new_inputs: dict[str, Any], old_inputs: dict[str, Any],
                   ignore_changes: Optional[list[str]] = None) -> dict[str, Any]:
     """The inputs the engine hands to Update: the program's, each ignored path reset to the old input."""
-    return process_ignore_changes(old_inputs, new_inputs, ignore_changes or [])
+    return process_ignore_changes(old_inputs, new_inputs, ignore_changes or [])[0]
 
 
 def put_body(inputs: dict[str, Any], live: dict[str, Any], maintained: list[str]) -> dict[str, Any]:

@@ -23,8 +23,9 @@ Three layers, each a transcription of its source:
   the new inputs, ignored paths dropped); `provider/pkg/provider/util.go` `pruneMap`/`pruneSlice`.
 - The engine's ignoreChanges: pulumi/pulumi v3.259.0 `pkg/resource/deploy/step_generator.go` `processIgnoreChanges`
   resets each ignored path of the new inputs to the old inputs' value, or deletes it where the old inputs have none
-  (`sdk/go/common/resource/properties_path.go` `reset`), before Check and Diff: tests/ignore_changes.py, the one
-  transcription tests/azure_put.py uses too (a path it cannot reset stops the update).
+  (`sdk/go/common/resource/properties_path.go` `reset`), before Check and Diff: offline/plan_diff/ignore_changes.py,
+  the one transcription the PR check and tests/azure_put.py use too (a path it cannot reset is an info line, and the
+  program's value there goes on).
 
 Simplifications, none of which the scenarios reach: paths are plain (no `*`, no index) in ignoreChanges; a list of
 objects that each have a "name" is keyed by it (containers, env, ports: the schemas' `listMapKeys`), any other list
@@ -34,7 +35,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional
 
-from tests.ignore_changes import process_ignore_changes
+from offline.plan_diff.ignore_changes import process_ignore_changes
 
 Path = tuple[str, ...]
 
@@ -413,7 +414,7 @@ def up(provider: Provider, state: Optional[State], program: dict[str, Any], igno
         if preview:
             return Outcome({"(create)"}, State(program, program, provider.field_manager))
         return Outcome({"(create)"}, provider.create(program))
-    news = process_ignore_changes(state.inputs, program, list(ignore))
+    news, _ = process_ignore_changes(state.inputs, program, list(ignore))
     changes = provider.diff(state, news, ignore)
     if not changes:
         return Outcome(changes, state)

@@ -22,11 +22,13 @@ from .cli import main
 from .compare import diff, diff_documents
 from .documents import PlanError, resources_by_urn
 from .gate import ALLOW_FILE, ALLOW_LABEL, allowances, blocking, read_allow_file, unmatched_allowances
+from .ignore_changes import process_ignore_changes
 from .report import cost_lines, markdown
-from .rules import STATEFUL, ignoring_changes, rules, under
+from .rules import STATEFUL, rules, under
 from .urns import alias_matches, engine_urn, engine_urns, provider_urn, short_urn, urn_scheme
 
 __all__ = ["ALLOW_FILE", "ALLOW_LABEL", "PlanError", "STATEFUL", "alias_matches", "allowances", "blocking",
-           "cost_lines", "diff", "diff_documents", "engine_urn", "engine_urns", "ignoring_changes", "main", "markdown",
-           "provider_urn", "read_allow_file", "resources_by_urn", "rules", "short_urn", "under", "unmatched_allowances",
+           "cost_lines", "diff", "diff_documents", "engine_urn", "engine_urns", "main", "markdown",
+           "process_ignore_changes", "provider_urn", "read_allow_file", "resources_by_urn", "rules", "short_urn",
+           "under", "unmatched_allowances",
            "urn_scheme"]

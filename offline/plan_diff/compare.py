@@ -7,9 +7,10 @@ from .claims import HELM_RELEASE, NAMESPACE, claims_lost
 from .secrets import secret_sources
 from .volumes import shared_handles
 from .documents import object_name, read_resources
+from .ignore_changes import ENGINE_INFO, process_ignore_changes
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
 from .rules import (DATA_PLANE_CHECK, DATA_PLANE_DELETE, GLOBAL_NAME_NOTE, LEFT_BEHIND, NEW_VALUE, RETAINED,
-                    changed_keys, ignoring_changes, kit_artifacts, kube_kind, kubernetes_provider_replaces, leaf_items,
+                    changed_keys, kit_artifacts, kube_kind, kubernetes_provider_replaces, leaf_items,
                     lost_legacy_name, refused_rules, replace_rules, rules, under)
 from .chart_bumps import chart_bump_findings
 from .values import channel_exit_findings, ignored_findings, update_findings, value_findings
@@ -95,7 +96,12 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     engine_only: set[str] = set()  # replaced by Pulumi's options alone: the provider's Diff found no replacement
     for urn in common:
         old, now = old_res[urn], new_res[urn]
-        inputs = ignoring_changes(old["inputs"], now["inputs"], now["options"].get("ignoreChanges") or [])
+        inputs, unheld = process_ignore_changes(old["inputs"], now["inputs"], now["options"].get("ignoreChanges") or [])
+        if unheld:
+            checks.setdefault(urn, []).append(
+                f"its ignoreChanges cannot hold {', '.join(f'`{p}`' for p in unheld)} (an element of the path is added "
+                f"or removed): `pulumi up` says \"{ENGINE_INFO}\" and sends what the program has there (nothing where "
+                "the path is gone), not the deployed value")
         paths = changed_keys(old["inputs"], inputs)
         artifacts = kit_artifacts(now["type"], old["inputs"], inputs, paths) if paths else set()
         paths = [p for p in paths if p not in artifacts]  # an earlier kit's stand-ins: no change for the engine

@@ -1,6 +1,5 @@
 """The providers' and Pulumi's replacement rules (offline/data/replacement_rules.json, its sources in the file), and
-`ignoreChanges`: the engine resets each ignored path to the old input before it diffs."""
-import copy
+why a path is in the components' `ignoreChanges` (the engine's reset of those paths: ignore_changes.py)."""
 import functools
 import json
 import re
@@ -267,43 +266,3 @@ def ignored_hints(paths: list[str]) -> list[str]:
     if "kubernetesVersion" in keys:  # the cluster's line: its inline pool's version goes with it
         keys.discard("orchestratorVersion")
     return list(dict.fromkeys(why for key, why in IGNORED_WHY.items() if key in keys))
-
-
-def _property_path(path: str) -> list[Any]:
-    parts: list[Any] = []
-    for key, index, quoted in re.findall(r'([^.\[\]"]+)|\[(\d+|\*)\]|\["([^"]+)"\]', path):
-        parts.append(key or quoted or (index if index == "*" else int(index)))
-    return parts
-
-
-def _reset(old: Any, new: Any, parts: list[Any]) -> None:
-    key, rest = parts[0], parts[1:]
-    if key == "*" or isinstance(key, int):
-        if isinstance(old, list) and isinstance(new, list):
-            for i in (range(min(len(old), len(new))) if key == "*" else [key] if key < min(len(old), len(new)) else []):
-                if rest:
-                    _reset(old[i], new[i], rest)
-                else:
-                    new[i] = copy.deepcopy(old[i])
-        return
-    if not rest:
-        if isinstance(new, dict):
-            if isinstance(old, dict) and key in old:
-                new[key] = copy.deepcopy(old[key])
-            else:
-                new.pop(key, None)
-        return
-    if isinstance(old, dict) and isinstance(new, dict) and key in new:
-        _reset(old.get(key), new[key], rest)
-
-
-def ignoring_changes(old_inputs: dict[str, Any], new_inputs: dict[str, Any], ignore: list[str]) -> dict[str, Any]:
-    """The inputs Pulumi diffs: the new ones with every `ignoreChanges` path set back to its old value."""
-    if not ignore:
-        return new_inputs
-    inputs = copy.deepcopy(new_inputs)
-    for path in ignore:
-        parts = _property_path(path)
-        if parts:
-            _reset(old_inputs, inputs, parts)
-    return inputs

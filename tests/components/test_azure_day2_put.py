@@ -5,7 +5,9 @@ import copy
 from typing import Any
 
 import pytest
-from tests.azure_put import IgnoreChangesError, diff, engine_inputs, maintained_paths, put_body, refresh
+
+from offline.plan_diff.ignore_changes import process_ignore_changes
+from tests.azure_put import diff, engine_inputs, maintained_paths, put_body, refresh
 from tests.conftest import variant
 
 PLANS = ("dev", "prod", "llmd")
@@ -227,22 +229,23 @@ def test_what_policies_turn_on_in_the_cluster_stays_on_and_previews_nothing(plan
     assert checked or plan_name == "prod", plan_name  # prod turns on all four itself
 
 
-def test_the_engine_refuses_an_ignored_path_whose_parent_the_program_stops_sending():
-    """processIgnoreChanges (pulumi/pulumi `PropertyPath.reset`): an ignored leaf the old inputs lack is deleted from
-    the new ones, one they have is copied in; a parent the old inputs have and the new ones lack fails the update
-    ("cannot ignore changes ... one or more elements of the path are missing"). The cluster's ignored features hang
-    under `securityProfile` and `addonProfiles`, which the program must therefore always send."""
+def test_an_ignored_path_whose_parent_the_program_stops_sending_is_not_held():
+    """processIgnoreChanges (pulumi/pulumi `PropertyPath.reset`, offline/plan_diff/ignore_changes.py): an ignored leaf
+    the old inputs lack is deleted from the new ones, one they have is copied in; a parent the old inputs have and the
+    new ones lack is a path the engine cannot reset: since v3.190.0 (#20278) no error, an info line, and the update
+    sends the program's inputs without it, so the feature goes. The cluster's ignored features hang under
+    `securityProfile` and `addonProfiles`, which the program must therefore always send."""
     old = {"securityProfile": {"defender": {"securityMonitoring": {"enabled": True}}}, "tags": {"a": "b"}}
     assert engine_inputs({"securityProfile": {}, "tags": {}}, old, ["securityProfile.defender"]) == {
         "securityProfile": {"defender": {"securityMonitoring": {"enabled": True}}}, "tags": {}}
     assert engine_inputs({"securityProfile": {"defender": {}}}, {"securityProfile": {}},
                          ["securityProfile.defender"]) == {"securityProfile": {}}
     assert engine_inputs({"tags": {}}, {"tags": {}}, ["securityProfile.defender"]) == {"tags": {}}
-    with pytest.raises(IgnoreChangesError, match="securityProfile.defender"):
-        engine_inputs({"tags": {}}, old, ["securityProfile.defender"])
-    with pytest.raises(IgnoreChangesError, match=r"agentPoolProfiles\[1\].count"):
-        engine_inputs({"agentPoolProfiles": [{"count": 1}]}, {"agentPoolProfiles": [{"count": 1}, {"count": 2}]},
-                      ["agentPoolProfiles[1].count"])
+    assert process_ignore_changes(old, {"tags": {}}, ["securityProfile.defender"]) == (
+        {"tags": {}}, ["securityProfile.defender"])
+    assert process_ignore_changes({"agentPoolProfiles": [{"count": 1}, {"count": 2}]},
+                                  {"agentPoolProfiles": [{"count": 3}]}, ["agentPoolProfiles[1].count"]) == (
+        {"agentPoolProfiles": [{"count": 3}]}, ["agentPoolProfiles[1].count"])
     for plan_name in PLANS:
         [cluster] = variant(plan_name).of_type(CLUSTER)
         program = resource_inputs(cluster)

@@ -524,12 +524,34 @@ def _refusal_line(out: str, name: str) -> str:
 
 def test_the_engine_resets_ignored_paths_to_the_old_inputs():
     # pulumi/pulumi processIgnoreChanges + PropertyPath.Reset: the old value comes back, an absent one is deleted,
-    # [*] reaches every element, a path missing in the new inputs is left alone
+    # [*] reaches every element, a path missing in the new inputs is left alone (tests/offline/test_ignore_changes.py
+    # holds the transcription to the engine's own cases)
     old = {"a": 1, "b": {"c": 1}, "pools": [{"v": "1.33", "n": 1}, {"v": "1.33", "n": 2}]}
     new = {"a": 2, "b": {"c": 2, "d": 1}, "pools": [{"v": "1.35", "n": 3}, {"v": "1.35", "n": 4}], "x": 1}
-    got = plan_diff.ignoring_changes(old, new, ["a", "b.d", "pools[*].v", "pools[1].n", "x", "missing.deep"])
-    assert got == {"a": 1, "b": {"c": 2}, "pools": [{"v": "1.33", "n": 3}, {"v": "1.33", "n": 2}]}
+    got, unheld = plan_diff.process_ignore_changes(old, new, ["a", "b.d", "pools[*].v", "pools[1].n", "x",
+                                                              "missing.deep"])
+    assert got == {"a": 1, "b": {"c": 2}, "pools": [{"v": "1.33", "n": 3}, {"v": "1.33", "n": 2}]} and unheld == []
     assert new["a"] == 2  # the plan document itself is untouched
+
+
+def test_an_ignored_path_the_engine_cannot_hold_is_said_and_its_change_listed(tmp_path, dev):
+    """dev's cluster ignores Defender (`securityProfile.defender`: an Azure Policy may turn it on). A head that stops
+    sending `securityProfile` leaves the engine a path it cannot reset: `pulumi up` prints an info line and sends the
+    program's inputs, so the check says so beside the update (pulumi/pulumi#20278, v3.190.0)."""
+    base = copy.deepcopy(_doc(dev))
+    cluster = _one(base, CLUSTER)
+    assert "securityProfile.defender" in base[cluster]["options"]["ignoreChanges"]
+    new = copy.deepcopy(base)
+    del new[cluster]["inputs"]["securityProfile"]
+    code, out = _check(tmp_path, base, new)
+    [line] = [line for line in out.splitlines() if "ignoreChanges cannot hold" in line]
+    assert line.startswith("- Check before merging: `") and "platform-aks" in line
+    assert "cannot hold `securityProfile.defender`" in line
+    assert "cannot ignore changes in added or removed elements of the path" in line
+    assert "1 to update" in out
+    same = copy.deepcopy(base)
+    del same[cluster]["inputs"]["tags"]
+    assert "ignoreChanges cannot hold" not in _check(tmp_path, base, same)[1]
 
 
 def test_an_edit_pulumi_ignores_is_listed_as_ignored_not_as_an_update(tmp_path, prod):
