@@ -35,6 +35,7 @@ from pulumi.runtime.proto import (analyzer_pb2, analyzer_pb2_grpc, engine_pb2, e
 from llmplatform.testing.records import OUTPUT_VALUE_SIG, RESOURCE_REF_SIG
 
 from . import policy_check, runner
+from .property_path import parse_path
 from .wire import duration_seconds, from_struct, to_struct, with_secrets
 
 PROJECT_DIR = runner.PROJECT_DIR
@@ -463,7 +464,7 @@ def engine_message(message: str, problems: list[tuple[str, str]], inputs: dict[s
     `%v` prints whole, a secret's plaintext included (`PropertyValue.String`); else "property <path> has a
     problem: <reason>"."""
     for path, reason in problems:
-        found = _engine_get(inputs, _engine_path(path))
+        found = _engine_get(inputs, parse_path(path))
         if found is _MISSING:
             message += f"\n\t\t- property {path} has a problem: {reason}"
         else:
@@ -472,39 +473,6 @@ def engine_message(message: str, problems: list[tuple[str, str]], inputs: dict[s
 
 
 _MISSING = object()
-
-
-def _engine_path(path: str) -> Optional[list[Any]]:
-    """`resource.ParsePropertyPath` (loose): names, `[n]` indexes, `["key"]` keys; None where Go's refuses it (a
-    `['key']` is read as an index, which is no number)."""
-    elements: list[Any] = []
-    if path.startswith("."):
-        return None
-    while path:
-        if path[0] == ".":
-            path = path[1:]
-            if not path:
-                return None
-        elif path[0] == "[":
-            if path[1:2] == '"':
-                end = re.match(r'\["((?:\\"|[^"])*)"\]', path)
-                if end is None:
-                    return None
-                elements.append(end.group(1).replace('\\"', '"'))
-                path = path[end.end():]
-            else:
-                close = path.find("]")
-                segment = path[1:close] if close > 0 else ""
-                if close < 0 or not (segment == "*" or re.fullmatch(r"[+-]?[0-9]+", segment)):
-                    return None
-                elements.append(segment if segment == "*" else int(segment))
-                path = path[close + 1:]
-        else:
-            name = re.match(r"[^.\[]*", path)
-            assert name is not None
-            elements.append(name.group())
-            path = path[name.end():]
-    return elements
 
 
 def _engine_get(value: Any, path: Optional[list[Any]]) -> Any:

@@ -5,7 +5,8 @@ import copy
 
 import pytest
 
-from offline.plan_diff.ignore_changes import parse_path, process_ignore_changes, reset
+from offline.plan_diff.ignore_changes import process_ignore_changes, reset
+from offline.property_path import parse_path
 
 PARSED = [
     ("root", ["root"]), ("root.nested", ["root", "nested"]), ('root["nested"]', ["root", "nested"]),
