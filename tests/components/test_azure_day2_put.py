@@ -252,3 +252,15 @@ def test_an_ignored_path_whose_parent_the_program_stops_sending_is_not_held():
         for path in cluster.options.get("ignoreChanges") or []:
             head = path.split(".")[0].split("[")[0]
             assert head == path or head in program, f"{plan_name}: {path} ignored, its parent {head} not sent"
+
+
+def test_the_pinned_sdks_monitor_profile_holds_metrics_alone():
+    """With managed Prometheus on, AksCluster sends `azureMonitorProfile.metrics` and ignores none of it; an SDK whose
+    AKS API adds Container Insights there (`containerInsights`, a preview property of later API versions) would PUT
+    the program's nothing over what a policy wrote, as the add-on keys did before OTHERS_TURN_ON: a bump that adds
+    a field here must add its path there (docs/decisions.md "2026-12-05: an Azure PUT on day 2")."""
+    import inspect
+
+    from pulumi_azure_native.containerservice import ManagedClusterAzureMonitorProfileArgs
+    fields = set(inspect.signature(ManagedClusterAzureMonitorProfileArgs.__init__).parameters) - {"__self__"}
+    assert fields == {"metrics"}, f"azureMonitorProfile now has {sorted(fields)}: decide which others turn on"
