@@ -264,3 +264,17 @@ def test_a_changed_exclusion_is_an_in_place_update_of_the_waf_policy_for_the_pul
         [waf] = [u for u, r in new.items() if r["type"] == "azure-native:frontdoor:Policy"]
         assert waf in result["changed"] and not result["replaced"] and not result["removed"], result
         assert not plan_diff.blocking(result, set(), False)
+
+
+def test_the_docs_example_is_a_config_the_global_stack_takes():
+    """The YAML the component page tells an operator to copy (docs/components/global-endpoint-and-fleet.md, "Tuning
+    the WAF") validates and reaches the policy."""
+    import re
+    import textwrap
+    import yaml
+    page = (PROJECT_DIR / "docs" / "components" / "global-endpoint-and-fleet.md").read_text()
+    [block] = [b for b in re.findall(r"```yaml\n(.*?)```", page, re.S) if "wafExclusions" in b]
+    front_door = yaml.safe_load(textwrap.dedent(block))["aks-llm-platform:global"]["frontDoor"]
+    drs = _default_rule_set(plan_for("global", {"global": {"frontDoor": front_door}}))
+    assert {g["ruleGroupName"] for g in drs["ruleGroupOverrides"]} == {
+        e.get("ruleGroup") for e in front_door["wafExclusions"] + front_door["wafRuleOverrides"]}
