@@ -88,14 +88,16 @@ def test_without_tuning_the_default_rule_set_is_as_before():
     ({"waf_exclusions": [{**PROMPTS, "selector": "x" * 257}]},
      "allowed: 1-256 printable characters without surrounding spaces"),
     ({"waf_exclusions": [{"match_variable": "RequestHeaderNames", "operator": "EqualsAny", "selector": "x-user"}]},
-     "input waf_exclusions[0].selector='x-user' is invalid; allowed: '*' or unset with operator EqualsAny"),
+     "input waf_exclusions[0].selector='x-user' is invalid; allowed: '*' or unset with operator EqualsAny (it "
+     "matches every name of its waf_exclusions[0].match_variable"),
     ({"waf_exclusions": [{**PROMPTS, "rule_group": "APPLICATION-ATTACK-SQLI"}]},
      "input waf_exclusions[0].rule_group='APPLICATION-ATTACK-SQLI' is invalid; allowed: a Microsoft_DefaultRuleSet "
      "2.1 rule group as the API and the WAF log's ruleName_s name it: General, METHOD-ENFORCEMENT"),
     ({"waf_exclusions": [{**PROMPTS, "rule_group": "APPLICATION-ATTACK-SQLI"}]},
      "('SQLI' is the API's and the WAF log's name for what Microsoft's rule table calls APPLICATION-ATTACK-SQLI)"),
     ({"waf_exclusions": [{k: v for k, v in PROMPTS.items() if k != "rule_group"} | {"rule_id": "942100"}]},
-     "input waf_exclusions[0].rule_id='942100' is invalid; allowed: a rule id only with its rule_group"),
+     "input waf_exclusions[0].rule_id='942100' is invalid; allowed: a rule id only with its rule group, "
+     "waf_exclusions[0].rule_group"),
     ({"waf_exclusions": [{**PROMPTS, "rule_group": "XSS", "rule_id": "942100"}]},
      "input waf_exclusions[0].rule_id='942100' is invalid; allowed: a rule id starting 941, a rule of XSS; 942100 is "
      "a rule of SQLI"),
@@ -127,8 +129,8 @@ def test_without_tuning_the_default_rule_set_is_as_before():
      "input waf_rule_overrides[1].rule_id='942100' is invalid; allowed: a rule no other entry overrides (SQLI 942100 "
      "is overridden twice)"),
     ({"waf_rule_overrides": [{"rule_group": "RCE", "rule_id": "932100"}]},
-     "input waf_rule_overrides[0].rule_id='932100' is invalid; allowed: an override that sets something: action "
-     "(AnomalyScoring or Log), or enabled"),
+     "input waf_rule_overrides[0].rule_id='932100' is invalid; allowed: an override that sets something: "
+     "waf_rule_overrides[0].action (AnomalyScoring or Log), or waf_rule_overrides[0].enabled"),
     ({"sku": "Standard_AzureFrontDoor", "waf_exclusions": [PROMPTS]},
      "input waf_exclusions='1 entries' is invalid; allowed: none with sku Standard_AzureFrontDoor: it runs no "
      "managed rule set to tune"),
@@ -187,7 +189,8 @@ def test_the_stack_keys_reach_the_global_stacks_waf_policy():
     ({"wafExclusions": [{**STACK_EXCLUSION, "ruleGroup": "XSS", "ruleId": 942100}]},
      "global.frontDoor.wafExclusions[0].ruleId '942100' is invalid; allowed: a rule id starting 941, a rule of XSS"),
     ({"wafExclusions": [{**STACK_EXCLUSION, "ruleGroup": None, "ruleId": "942100"}]},
-     "global.frontDoor.wafExclusions[0].ruleId '942100' is invalid; allowed: a rule id only with its rule_group"),
+     "global.frontDoor.wafExclusions[0].ruleId '942100' is invalid; allowed: a rule id only with its rule group, "
+     "global.frontDoor.wafExclusions[0].ruleGroup"),
     ({"wafExclusions": "messages.content"},
      "global.frontDoor.wafExclusions must be a list, got 'messages.content'"),
     ({"wafRuleOverrides": [{"ruleGroup": "SQLI", "ruleId": "942100", "action": "Block"}]},
@@ -197,6 +200,10 @@ def test_the_stack_keys_reach_the_global_stacks_waf_policy():
     ({"wafRuleOverrides": [{"ruleGroup": "APPLICATION-ATTACK-RCE", "ruleId": "932100", "enabled": False}]},
      "global.frontDoor.wafRuleOverrides[0].ruleGroup 'APPLICATION-ATTACK-RCE' is invalid; allowed: a "
      "Microsoft_DefaultRuleSet 2.1 rule group"),
+    ({"wafRuleOverrides": [{"ruleGroup": "SQLI", "ruleId": "942100"}]},
+     "global.frontDoor.wafRuleOverrides[0].ruleId '942100' is invalid; allowed: an override that sets something: "
+     "global.frontDoor.wafRuleOverrides[0].action (AnomalyScoring or Log), or "
+     "global.frontDoor.wafRuleOverrides[0].enabled"),
     ({"sku": "Standard_AzureFrontDoor", "wafExclusions": [STACK_EXCLUSION]},
      "global.frontDoor.wafExclusions '1 entries' is invalid; allowed: none with global.frontDoor.sku "
      "Standard_AzureFrontDoor"),

@@ -71,8 +71,6 @@ WAF_RULE_ACTIONS = ("AnomalyScoring", "Log")
 # length (webapplicationfirewall.json above)
 MAX_WAF_EXCLUSIONS = 100
 MAX_WAF_SELECTOR = 256
-# The WAF log's "Inbound Anomaly Score Exceeded": the total that blocks, no rule of a group (waf-front-door-drs.md)
-ANOMALY_TOTAL_RULE = "949110"
 _RULE_ID = re.compile(r"[0-9]{6}|99[0-9]{6}")
 _CASE_BLIND = ("RequestHeaderNames", "RequestCookieNames")  # "Header and cookie names are case insensitive"
 
@@ -81,7 +79,7 @@ def waf_rule_problem(group: Optional[str], rule_id: str) -> Optional[str]:
     """What a DRS 2.1 rule id must be, within its rule group when that is known (`group`); None when it fits."""
     where = ("its ruleName_s in the WAF log ends in it, as Microsoft_DefaultRuleSet-2.1-SQLI-942100 does; see "
              "waf-front-door-drs.md")
-    if rule_id.startswith("949"):
+    if rule_id.startswith("949"):  # the log's 949110, "Inbound Anomaly Score Exceeded" (waf-front-door-drs.md)
         return (f"a rule that matched the request: {rule_id} is the anomaly score's total (Inbound Anomaly Score "
                 "Exceeded), no rule of a group; tune the rules the same request's other log entries name "
                 "(trackingReference_s)")
@@ -123,8 +121,8 @@ def _selector(ex: Rules, operator: Optional[str]) -> Optional[str]:
         return None
     if operator == "EqualsAny":
         if selector not in (None, "*"):
-            ex.add("selector", selector, "'*' or unset with operator EqualsAny (it matches every name of its "
-                                         "match_variable; Azure sets the selector to '*')")
+            ex.add("selector", selector, f"'*' or unset with operator EqualsAny (it matches every name of its "
+                                         f"{ex.ref('match_variable')}; Azure sets the selector to '*')")
         return "*"
     if operator is None:
         return selector if isinstance(selector, str) else None
@@ -161,8 +159,8 @@ def _waf_tuning(r: Rules) -> None:
         group = _rule_group(ex, "rule_group")
         rule = ex.given("rule_id")
         if rule is not None and ex.args.get("rule_group") is None:  # (an output is given: checked once resolved)
-            ex.add("rule_id", rule, f"a rule id only with its rule_group (the group the WAF log's ruleName_s names "
-                                    f"before it): set {ex.ref('rule_group')}")
+            ex.add("rule_id", rule, f"a rule id only with its rule group, {ex.ref('rule_group')} (the group the WAF "
+                                    f"log's ruleName_s names before it)")
         elif isinstance(rule, str):
             ex.text("rule_id", lambda v: waf_rule_problem(group, v))
         elif rule is not None:
@@ -192,9 +190,9 @@ def _waf_tuning(r: Rules) -> None:
         ov.declare("action", allowed=WAF_RULE_ACTIONS)
         ov.flag("enabled")
         if ov.args.get("action") is None and ov.args.get("enabled") is None:  # an output counts as given
-            ov.add("rule_id", ov.given("rule_id"), "an override that sets something: action (AnomalyScoring or "
-                                                   "Log), or enabled (false turns the rule off, true turns on one "
-                                                   "DRS 2.1 ships off)")
+            ov.add("rule_id", ov.given("rule_id"), f"an override that sets something: {ov.ref('action')} "
+                                                   f"(AnomalyScoring or Log), or {ov.ref('enabled')} (false turns "
+                                                   "the rule off, true turns on one DRS 2.1 ships off)")
         if rule is not None and group is not None:
             if (group, rule) in overridden:
                 ov.add("rule_id", rule, f"a rule no other entry overrides ({group} {rule} is overridden twice)")
