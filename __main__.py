@@ -195,7 +195,9 @@ def global_stack(cfg: GlobalConfig) -> None:
         "origins": regional_origins(regions, cfg.llmd_regions, cfg.origin_protocol == "Https"),
         "origin_protocol": cfg.origin_protocol, "sku": cfg.sku, "waf_mode": cfg.waf_mode,
         "rate_limit_per_minute": cfg.rate_limit_per_minute,
-        "origin_timeout_seconds": cfg.origin_timeout_seconds, "api_keys": list(cfg.api_keys), "tags": cfg.tags})
+        "origin_timeout_seconds": cfg.origin_timeout_seconds, "api_keys": list(cfg.api_keys),
+        "waf_exclusions": list(cfg.waf_exclusions), "waf_rule_overrides": list(cfg.waf_rule_overrides),
+        "tags": cfg.tags})
     fleet = FleetUpdates("fleet", {
         "resource_group_name": group.name, "location": cfg.location, "fleet_name": f"fleet-{cfg.prefix}-global",
         "members": fleet_members(regions), "channel": cfg.fleet_channel,

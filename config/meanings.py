@@ -353,6 +353,16 @@ MEANING = {
                             "and everything under it (deleted first): a new Front Door ID for every region's "
                             "`edge.frontDoorId`.",
     "global.frontDoor.wafMode": "`Detection` only logs.",
+    "global.frontDoor.wafExclusions": "Request fields Microsoft_DefaultRuleSet does not inspect, each `{matchVariable, "
+                                      "operator, selector}` (`RequestBodyJsonArgNames`, `Equals`, `messages.content`: "
+                                      "a JSON field's nested names joined by `.`, no array indices), for every rule, "
+                                      "or only `ruleGroup` (`SQLI`) or its `ruleId` (`942100`), as the WAF log's "
+                                      "`ruleName_s` names them. At most 100; Premium only. What a prompt trips and "
+                                      "how to read it: docs/components/global-endpoint-and-fleet.md.",
+    "global.frontDoor.wafRuleOverrides": "Microsoft_DefaultRuleSet rules set otherwise, each `{ruleGroup, ruleId}` "
+                                         "with `action` (`AnomalyScoring` or `Log`) and/or `enabled` (`false` turns "
+                                         "it off). Premium only; in prod a rule turned off or to `Log` is named at "
+                                         "every plan.",
     "global.frontDoor.rateLimitPerMinute": "Per-client WAF rate limit at the edge (requests a client address may "
                                            "send in a fixed one-minute window, then 429). Front Door's servers "
                                            "count apart: below about 200 some requests over the limit get through "

@@ -12,7 +12,7 @@ import ipaddress
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, cast
 
 from llmplatform.choices import (FLEET_CHANNELS as CHANNELS, FRONT_DOOR_SKUS as SKUS,
                                  MAX_ORIGIN_TIMEOUT_SECONDS, NODE_IMAGE_SELECTIONS, WAF_MODES)
@@ -20,12 +20,15 @@ from llmplatform.defaults import DEFAULTS as D
 from llmplatform.input_rules import EDGE_NAME, FLEET_NAME, front_door_origins_problem
 from llmplatform.regions import azure_region
 
-from . import resource_names
+from . import component_rules, resource_names
 from .reader import ConfigError, Reader, describe
 from .stack_names import PROD_STACK_NAMES, is_prod_stack_name, organization_problem, stack_name_problem
 from .stack_yaml import esc_environments, null_key_problems, parse_yaml
 from .sections.cost import CostConfig, cost_price_checks, parse_cost
 from .sections.llmd import LlmdConfig
+
+if TYPE_CHECKING:  # GlobalEndpoint's own types: the config layer does not import the Azure SDK when it runs
+    from llmplatform.front_door import WafExclusion, WafRuleOverride
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -108,6 +111,10 @@ class GlobalConfig:
     # regional stacks whose files set no gateway.tls (refused in prod; elsewhere the edge reaches every region over
     # plain HTTP then: one route's forwarding protocol covers all of them): origin_tls sets it
     plain_regions: tuple[str, ...] = ()
+    # global.frontDoor.wafExclusions and wafRuleOverrides as GlobalEndpoint takes them (waf_exclusions,
+    # waf_rule_overrides: snake_case keys), each checked by its rules
+    waf_exclusions: tuple["WafExclusion", ...] = ()
+    waf_rule_overrides: tuple["WafRuleOverride", ...] = ()
     cost: CostConfig = field(default_factory=lambda: CostConfig(log_analytics_gb_per_day=0.0))
 
     @property
@@ -152,6 +159,55 @@ def edge_name_problems(regions: tuple[str, ...] | list[str], stack: str) -> list
                             "give each regional stack its own name past the first '-', e.g. prod-westeurope and "
                             "prod-northeurope")
     return problems
+
+
+# global.frontDoor's WAF tuning: each entry's keys (the stack's spelling) and GlobalEndpoint's field for each
+_WAF_EXCLUSION_KEYS = {"matchVariable": "match_variable", "operator": "operator", "selector": "selector",
+                       "ruleGroup": "rule_group", "ruleId": "rule_id"}
+_WAF_OVERRIDE_KEYS = {"ruleGroup": "rule_group", "ruleId": "rule_id", "action": "action", "enabled": "enabled"}
+
+
+def _waf_entries(fd: Reader, name: str, fields: dict[str, str]) -> list[dict[str, Any]]:
+    """The entries of global.frontDoor.<name>, each an object of `fields` (a rule id written as a number is taken as
+    its digits, as YAML reads `ruleId: 942100`), in GlobalEndpoint's field names; the values are the component's
+    rules' to judge (parse_global runs them)."""
+    entries = []
+    for i, raw in enumerate(fd.entries(name, [])):
+        e = fd.entry(name, i)
+        entry: dict[str, Any] = {}
+        for key, field_name in fields.items():  # each read, present or not: a typo is refused naming them all
+            value = e.bool_(key, cast(bool, None)) if key == "enabled" else e.str_(key, None, allow_empty=True)
+            if value is None and e.raw.get(key) == "":
+                value = ""  # an empty selector is the rules' to refuse, saying what it must name
+            if value is not None:
+                entry[field_name] = value
+        e.reject_unknown_keys()
+        if isinstance(raw, dict):
+            entries.append(entry)
+    return entries
+
+
+def waf_tuning_advisories(cfg: "GlobalConfig") -> list[str]:
+    """What a prod edge's WAF tuning gives up, said at every plan: rules turned off or to log only, and exclusions of
+    every name of a kind from every rule. Allowed (the operator chose them from the WAF log, and the program is the
+    only place a change survives the next `pulumi up`), but named."""
+    if cfg.environment != "prod" and not is_prod_stack_name(cfg.stack):
+        return []
+    found = []
+    weakened = [f"{o['rule_group']} {o['rule_id']} ({'off' if o.get('enabled') is False else 'log only'})"
+                for o in cfg.waf_rule_overrides if o.get("enabled") is False or o.get("action") == "Log"]
+    if weakened:
+        found.append(f"global.frontDoor.wafRuleOverrides takes {len(weakened)} Microsoft_DefaultRuleSet rule(s) out "
+                     f"of the prod WAF's blocking: {', '.join(weakened)}; a request they match counts for nothing "
+                     "toward the block. An exclusion of the field the WAF log names (wafExclusions, with ruleGroup "
+                     "and ruleId) keeps the rule for every other field")
+    broad = [f"{e['match_variable']}" for e in cfg.waf_exclusions
+             if e.get("operator") == "EqualsAny" and not e.get("rule_group")]
+    if broad:
+        found.append(f"global.frontDoor.wafExclusions excludes every {' and every '.join(broad)} name from every "
+                     "Microsoft_DefaultRuleSet rule of the prod WAF (operator EqualsAny, no ruleGroup): those parts of "
+                     "every request are not inspected; name the field and the rule group the WAF log shows instead")
+    return found
 
 
 def _no_regions(stack: str, regional: list[str]) -> str:
@@ -224,6 +280,12 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
                   f"global.llmdRegions), too many for one Front Door; allowed: {too_many}")
     cost = parse_cost(top.section("cost"))  # prices may be overridden like any stack's
     cost_price_checks(top, cost, location)
+    # the default rule set's tuning, held to GlobalEndpoint's own rules (one source), named by stack key
+    waf_exclusions = _waf_entries(fd, "wafExclusions", _WAF_EXCLUSION_KEYS)
+    waf_rule_overrides = _waf_entries(fd, "wafRuleOverrides", _WAF_OVERRIDE_KEYS)
+    component_rules.check(fd, "GlobalEndpoint", {"sku": sku, "waf_exclusions": waf_exclusions,
+                                                 "waf_rule_overrides": waf_rule_overrides},
+                          component_rules.keys("global.frontDoor"), skip=("sku",))
     cfg = GlobalConfig(
         project=project, stack=stack, environment=environment, prefix=prefix, location=location, regions=regions,
         organization=organization,
@@ -235,7 +297,8 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
         node_image_selection=fl.choice("nodeImageSelection", FLEET["node_image_selection"], NODE_IMAGE_SELECTIONS),
         wait_between_regions_seconds=fl.int_("waitBetweenRegionsSeconds", FLEET["wait_between_regions_seconds"],
                                              0, 604800), api_keys=tuple(api_keys),
-        llmd_regions=tuple(llmd_regions), cost=cost)
+        llmd_regions=tuple(llmd_regions), waf_exclusions=cast(tuple["WafExclusion", ...], tuple(waf_exclusions)),
+        waf_rule_overrides=cast(tuple["WafRuleOverride", ...], tuple(waf_rule_overrides)), cost=cost)
     fd.reject_unknown_keys()
     fl.reject_unknown_keys()
     g.reject_unknown_keys()
@@ -469,12 +532,11 @@ def origin_tls(cfg: GlobalConfig, plain: list[str]) -> tuple[GlobalConfig, list[
 
 
 def global_advisories(cfg: GlobalConfig) -> list[str]:
-    if not cfg.plain_regions:
-        return []
-    return [f"Front Door reaches every region over plain HTTP: {', '.join(cfg.plain_regions)} set(s) no gateway.tls "
-            "(one forwarding protocol covers every region of a route), so prompts, answers and API keys cross the "
-            "internet unencrypted between the edge and the regions; set gateway.tls.mode 'letsencrypt' with a "
-            "hostname in those stack files (environment 'prod' refuses this)"]
+    plain = [f"Front Door reaches every region over plain HTTP: {', '.join(cfg.plain_regions)} set(s) no gateway.tls "
+             "(one forwarding protocol covers every region of a route), so prompts, answers and API keys cross the "
+             "internet unencrypted between the edge and the regions; set gateway.tls.mode 'letsencrypt' with a "
+             "hostname in those stack files (environment 'prod' refuses this)"] if cfg.plain_regions else []
+    return plain + waf_tuning_advisories(cfg)
 
 
 def sibling_regional_configs(stack: str, project: str, parse: Callable[[dict[str, Any], str, str], Any],

@@ -24,7 +24,8 @@ from .checks import ComponentInputError  # noqa: E402
 from .cost_budget import CostBudget, CostBudgetArgs  # noqa: E402
 from .errors import LateInputError  # noqa: E402
 from .fleet import FleetMemberSpec, FleetUpdates, FleetUpdatesArgs  # noqa: E402
-from .front_door import GlobalEndpoint, GlobalEndpointArgs, RegionalOrigin  # noqa: E402
+from .front_door import (GlobalEndpoint, GlobalEndpointArgs, RegionalOrigin, WafExclusion,  # noqa: E402
+                         WafRuleOverride)
 from .gateway import GatewayAccess, GatewayAccessArgs  # noqa: E402
 from .gpu_node_pool import GpuFallbackSpec, GpuNodePool, GpuNodePoolArgs, GpuSkuSpec  # noqa: E402
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer,  # noqa: E402
@@ -58,7 +59,7 @@ __all__ = [
     "ModelAutoscaler", "ModelAutoscalerArgs",
     "WorkloadIdentity", "WorkloadIdentityArgs",
     "LlmdStack", "LlmdStackArgs",
-    "GlobalEndpoint", "GlobalEndpointArgs", "RegionalOrigin",
+    "GlobalEndpoint", "GlobalEndpointArgs", "RegionalOrigin", "WafExclusion", "WafRuleOverride",
     "FleetUpdates", "FleetUpdatesArgs", "FleetMemberSpec",
     "OllamaServer", "OllamaServerArgs",
     "ApiGate", "ApiGateArgs",

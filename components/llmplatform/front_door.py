@@ -4,7 +4,8 @@ An origin group per service (the UI, the OpenAI-compatible model API, llm-d's AP
 region an origin of each; health probes on paths each service answers without a key (`PROBE_PATHS`); latency-based
 routing that fails over when a region's probes fail; session affinity for the UI; the longest origin timeout Front
 Door allows (streamed answers); HTTPS only at the edge, and by default from the edge to each region too (each
-origin's certificate checked against its host name). The WAF policy carries the managed rule sets and a
+origin's certificate checked against its host name). The WAF policy carries the managed rule sets, the operator's
+exclusions and rule overrides of the default rule set (what its log shows blocking legitimate prompts) and a
 per-client rate limit. With `api_keys`, one set of client API keys valid in every region: generated here and written
 into each region's Key Vault, where that region's API gate reads it.
 """
@@ -67,6 +68,42 @@ class RegionalOrigin(TypedDict):
     """Resource group of that Key Vault (needed with api_keys)."""
 
 
+class WafExclusion(TypedDict):
+    """Request fields Microsoft_DefaultRuleSet 2.1 does not inspect (their names still are): for every rule of the
+    set, of one rule group, or of one rule. For the whole WAF policy, every route alike (the UI's Open-WebUI API too).
+    Read the field and the rule from the WAF log (docs/components/global-endpoint-and-fleet.md)."""
+
+    match_variable: str
+    """What the selector names: RequestBodyJsonArgNames (a JSON body's field: nested names joined by '.', without
+    array indices, so `messages.content` for `messages[i].content`), RequestBodyPostArgNames, QueryStringArgNames,
+    RequestHeaderNames or RequestCookieNames."""
+    operator: str
+    """How the selector matches those names: Equals, StartsWith, EndsWith, Contains, or EqualsAny (every name of that
+    kind; the selector is then `*` or unset). Header and cookie names match without case, the others with it."""
+    selector: NotRequired[Optional[str]]
+    """The name (or part of it) to exclude, at most 256 characters; unset only with EqualsAny."""
+    rule_group: NotRequired[Optional[str]]
+    """Only for this DRS 2.1 rule group, as the API and the WAF log's ruleName_s name it (SQLI, XSS, RCE, LFI, ...,
+    MS-ThreatIntel-SQLI); unset: every rule of the set."""
+    rule_id: NotRequired[Optional[str]]
+    """Only for this rule of `rule_group` (its id, e.g. `942100`); the rule is sent enabled."""
+
+
+class WafRuleOverride(TypedDict):
+    """One Microsoft_DefaultRuleSet 2.1 rule set otherwise than the rule set ships it."""
+
+    rule_group: str
+    """Its rule group, as the API and the WAF log's ruleName_s name it (`Microsoft_DefaultRuleSet-2.1-SQLI-942100`:
+    SQLI)."""
+    rule_id: str
+    """Its id (`942100`)."""
+    action: NotRequired[Optional[str]]
+    """AnomalyScoring (it adds to the request's anomaly score, on which the rule set blocks; its default) or Log (it
+    only logs). A DRS 2.x rule takes no other action."""
+    enabled: NotRequired[Optional[bool]]
+    """false turns the rule off; true turns on one the rule set ships off (default true)."""
+
+
 class GlobalEndpointArgs(TypedDict):
     """Inputs of GlobalEndpoint."""
 
@@ -85,6 +122,12 @@ class GlobalEndpointArgs(TypedDict):
     Premium_AzureFrontDoor: the managed rule sets need it)."""
     waf_mode: NotRequired[Optional[str]]
     """Prevention (block) or Detection (log only) (default Prevention)."""
+    waf_exclusions: NotRequired[Optional[list[WafExclusion]]]
+    """Request fields Microsoft_DefaultRuleSet does not inspect, for the whole set, a rule group or a rule: what the
+    WAF log shows blocking legitimate requests (a prompt quoting SQL or shell). At most 100. Premium only. Default:
+    none."""
+    waf_rule_overrides: NotRequired[Optional[list[WafRuleOverride]]]
+    """Microsoft_DefaultRuleSet rules turned off, on, or to log only. Premium only. Default: none."""
     rate_limit_per_minute: NotRequired[Optional[int]]
     """Requests one client address may send per minute before the edge answers 429 (default 600). The window is fixed
     and Front Door's servers count apart, so below about 200 some requests over the limit get through (Microsoft's
@@ -128,6 +171,58 @@ def origin_protocols(https: bool) -> tuple[cdn.ForwardingProtocol, cdn.ProbeProt
     return cdn.ForwardingProtocol.HTTP_ONLY, cdn.ProbeProtocol.HTTP
 
 
+
+
+def waf_exclusion(exclusion: WafExclusion) -> frontdoor.ManagedRuleExclusionArgs:
+    """One exclusion as the API takes it; EqualsAny's selector is '*', which Azure sets it to anyway."""
+    operator = frontdoor.ManagedRuleExclusionSelectorMatchOperator(exclusion["operator"])
+    return frontdoor.ManagedRuleExclusionArgs(
+        match_variable=frontdoor.ManagedRuleExclusionMatchVariable(exclusion["match_variable"]),
+        selector_match_operator=operator,
+        selector="*" if operator == frontdoor.ManagedRuleExclusionSelectorMatchOperator.EQUALS_ANY
+        else exclusion.get("selector") or "")
+
+
+def default_rule_set(exclusions: list[WafExclusion], overrides: list[WafRuleOverride]) -> frontdoor.ManagedRuleSetArgs:
+    """Microsoft_DefaultRuleSet 2.1 blocking on the anomaly score, with the exclusions at the level each names (set,
+    group, rule) and the overrides, one group override per group and one rule override per rule, in the order the
+    entries first name them. A rule override always says whether the rule is on: the API defaults an unset
+    enabledState to Disabled (webapplicationfirewall.json 2025-11-01, ManagedRuleOverride), so a rule given only an
+    exclusion or an action is sent Enabled. A group override without rules leaves the group's rules as they are
+    (terraform-provider-azurerm#21415, observed), though the spec's description says it disables them."""
+    on_set: list[frontdoor.ManagedRuleExclusionArgs] = []
+    on_group: dict[str, list[frontdoor.ManagedRuleExclusionArgs]] = {}  # group -> its exclusions, groups in order
+    on_rule: dict[str, dict[str, list[frontdoor.ManagedRuleExclusionArgs]]] = {}  # group -> rule -> its exclusions
+    overridden: dict[tuple[str, str], WafRuleOverride] = {}
+    for exclusion in exclusions:
+        group, rule = exclusion.get("rule_group"), exclusion.get("rule_id")
+        if not group:
+            on_set.append(waf_exclusion(exclusion))
+            continue
+        in_group = on_group.setdefault(group, [])
+        rules = on_rule.setdefault(group, {})
+        (rules.setdefault(rule, []) if rule else in_group).append(waf_exclusion(exclusion))
+    for override in overrides:
+        on_group.setdefault(override["rule_group"], [])
+        on_rule.setdefault(override["rule_group"], {}).setdefault(override["rule_id"], [])
+        overridden[(override["rule_group"], override["rule_id"])] = override
+    group_overrides = []
+    for group, group_exclusions in on_group.items():
+        rule_overrides = []
+        for rule_id, rule_exclusions in on_rule[group].items():
+            chosen = overridden.get((group, rule_id))
+            action = chosen.get("action") if chosen else None
+            off = chosen is not None and chosen.get("enabled") is False
+            rule_overrides.append(frontdoor.ManagedRuleOverrideArgs(
+                rule_id=rule_id, action=frontdoor.ActionType(action) if action else None,
+                enabled_state=frontdoor.ManagedRuleEnabledState.DISABLED if off
+                else frontdoor.ManagedRuleEnabledState.ENABLED,
+                exclusions=rule_exclusions or None))
+        group_overrides.append(frontdoor.ManagedRuleGroupOverrideArgs(
+            rule_group_name=group, exclusions=group_exclusions or None, rules=rule_overrides or None))
+    return frontdoor.ManagedRuleSetArgs(rule_set_type="Microsoft_DefaultRuleSet", rule_set_version="2.1",
+                                        rule_set_action=frontdoor.ManagedRuleSetActionType.BLOCK,
+                                        exclusions=on_set or None, rule_group_overrides=group_overrides or None)
 
 
 def rate_limit_rule(per_minute: int) -> frontdoor.CustomRuleArgs:
@@ -238,8 +333,7 @@ class GlobalEndpoint(pulumi.ComponentResource):
                 request_body_check=frontdoor.PolicyRequestBodyCheck.ENABLED),
             custom_rules=frontdoor.CustomRuleListArgs(rules=[rate_limit_rule(opt(args, "rate_limit_per_minute"))]),
             managed_rules=frontdoor.ManagedRuleSetListArgs(managed_rule_sets=[
-                frontdoor.ManagedRuleSetArgs(rule_set_type="Microsoft_DefaultRuleSet", rule_set_version="2.1",
-                                             rule_set_action=frontdoor.ManagedRuleSetActionType.BLOCK),
+                default_rule_set(list(args.get("waf_exclusions") or []), list(args.get("waf_rule_overrides") or [])),
                 frontdoor.ManagedRuleSetArgs(rule_set_type="Microsoft_BotManagerRuleSet", rule_set_version="1.1"),
             ]) if sku.startswith("Premium") else None,
             # Azure keeps a WAF policy's tier ('sku' is read-only once set; terraform's sku_name is ForceNew), and

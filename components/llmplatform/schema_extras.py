@@ -13,6 +13,7 @@ from .choices import (ACCELERATORS, API_ACCESS_MODES, AUTOSCALING_MODES, DEPLOYE
                       TLS_MODES, UPGRADE_CHANNELS, UPLOADS_STORAGE_CLASSES, WAF_MODES, WEBUI_MODEL_ACCESS,
                       WEBUI_USER_ROLES, WEEKDAYS)
 from .defaults import DEFAULTS
+from .input_rules.edge import DRS_RULE_GROUPS, WAF_EXCLUSION_OPERATORS, WAF_EXCLUSION_VARIABLES, WAF_RULE_ACTIONS
 
 # enum type -> (its values, what it is, the (resource or type, Python input) properties it types)
 ENUMS: dict[str, tuple[tuple[str, ...], str, tuple[tuple[str, str], ...]]] = {
@@ -50,6 +51,13 @@ ENUMS: dict[str, tuple[tuple[str, ...], str, tuple[tuple[str, str], ...]]] = {
     "WafMode": (WAF_MODES, "WAF policy mode.", (("GlobalEndpoint", "waf_mode"),)),
     "OriginProtocol": (ORIGIN_PROTOCOLS, "How Front Door reaches the origins.",
                        (("GlobalEndpoint", "origin_protocol"),)),
+    "WafExclusionVariable": (WAF_EXCLUSION_VARIABLES, "What a WAF exclusion's selector names.",
+                             (("WafExclusion", "match_variable"),)),
+    "WafExclusionOperator": (WAF_EXCLUSION_OPERATORS, "How a WAF exclusion's selector matches names.",
+                             (("WafExclusion", "operator"),)),
+    "WafRuleGroup": (tuple(DRS_RULE_GROUPS), "A Microsoft_DefaultRuleSet 2.1 rule group, as the API names it.",
+                     (("WafExclusion", "rule_group"), ("WafRuleOverride", "rule_group"))),
+    "WafRuleAction": (WAF_RULE_ACTIONS, "What a DRS 2.x rule does when it matches.", (("WafRuleOverride", "action"),)),
     "FleetChannel": (FLEET_CHANNELS, "Fleet auto-upgrade channel.", (("FleetUpdates", "channel"),)),
     "NodeImageSelection": (NODE_IMAGE_SELECTIONS, "Node image selection across the fleet.",
                            (("FleetUpdates", "node_image_selection"),)),

@@ -40,7 +40,12 @@ SPECS: dict[str, dict[str, Any]] = {
     "OllamaServer": {"resources": {"cpu_request": "1", "memory_request": "4Gi", "memory_limit": "8Gi",
                                    "cpu_limit": "2"}},
     "GlobalEndpoint": {"origins": [{"name": "weu", "host": "weu.llm.example.com", "ui_port": 80, "api_port": 8080,
-                                    "priority": 1}]},
+                                    "priority": 1}],
+                       "waf_exclusions": [{"match_variable": "RequestBodyJsonArgNames", "operator": "Equals",
+                                           "selector": "messages.content", "rule_group": "SQLI",
+                                           "rule_id": "942100"}],
+                       "waf_rule_overrides": [{"rule_group": "SQLI", "rule_id": "942110", "action": "Log",
+                                               "enabled": True}]},
     "Observability": {"alert_receiver": {"kind": "msteams", "secret": "alerts-teams-url"}},
 }
 

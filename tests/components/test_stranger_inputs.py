@@ -298,7 +298,11 @@ def _registrations(component: str, extra: dict[str, Any]) -> list[tuple[str, str
 # of the comparison) for that spec's optional fields
 NONE_CASES = [(component, {}) for component in sorted(REQUIRED)] + [
     ("OllamaServer", {"resources": {"cpu_request": "1", "memory_request": "1Gi", "memory_limit": "2Gi"}}),
-    ("GpuNodePool", {"gpu_sku": {"gpu_model": "T4", "gpus": 1, "gpu_memory_gib": 16}})]
+    ("GpuNodePool", {"gpu_sku": {"gpu_model": "T4", "gpus": 1, "gpu_memory_gib": 16}}),
+    # an override sets its action or its switch, so each leaves the other to be given as None
+    ("GlobalEndpoint", {"waf_exclusions": [{"match_variable": "RequestHeaderNames", "operator": "EqualsAny"}],
+                        "waf_rule_overrides": [{"rule_group": "SQLI", "rule_id": "942100", "action": "Log"}]}),
+    ("GlobalEndpoint", {"waf_rule_overrides": [{"rule_group": "SQLI", "rule_id": "942100", "enabled": False}]})]
 
 
 def _all_none(value: dict[str, Any], spec: type, reached: set[tuple[str, str]]) -> dict[str, Any]:
@@ -348,7 +352,7 @@ def test_the_none_case_reaches_every_optional_input():
         args = args_type(getattr(llmplatform, component))
         _all_none({**REQUIRED[component](), **spec}, args, reached)
         every |= _optional_fields(args)
-    assert every - reached == set() and len(every) == 283
+    assert every - reached == set() and len(every) == 290
 
 
 @pytest.mark.parametrize("component, extra, path, meant", [
