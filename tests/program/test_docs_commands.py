@@ -33,6 +33,8 @@ class Reference:
     global_flags: dict[str, bool] = field(default_factory=dict)
     groups: set[tuple[str, ...]] = field(default_factory=set)
     commands: dict[tuple[str, ...], dict[str, bool]] = field(default_factory=dict)
+    # what the CLI calls deprecated, preview or experimental: (path,) for a command, (path, flag) for a flag
+    marked: dict[tuple, str] = field(default_factory=dict)
 
     def is_path(self, path: tuple[str, ...]) -> bool:
         return path in self.groups or path in self.commands
@@ -41,8 +43,13 @@ class Reference:
         return {**self.global_flags, **self.commands.get(path, {})}
 
 
-def _flags(words: str) -> dict[str, bool]:
-    return {w.rstrip("="): w.endswith("=") for w in words.split()}
+def _flags(words: str) -> dict[str, tuple[bool, str]]:
+    """flag -> (takes a value, what the CLI marks it: deprecated, preview, experimental or "")"""
+    found = {}
+    for word in words.split():
+        word, _, mark = word.partition("[")
+        found[word.rstrip("=")] = (word.endswith("="), mark.rstrip("]"))
+    return found
 
 
 @cache
@@ -55,12 +62,17 @@ def reference(cli: str) -> Reference:
             if line.startswith("#"):
                 ref.header += line[1:].strip() + " " if path.name == f"{cli}.txt" else ""
             elif line.startswith("global:"):
-                ref.global_flags |= _flags(line.split(":", 1)[1])
+                ref.global_flags |= {f: value for f, (value, _) in _flags(line.split(":", 1)[1]).items()}
             elif line.startswith("group "):
                 ref.groups.add(tuple(line[len("group "):].split()))
             elif line.startswith("cmd "):
                 command, _, flags = line[len("cmd "):].partition(":")
-                ref.commands[tuple(command.split())] = _flags(flags)
+                words, _, mark = command.partition(" [")
+                path = tuple(words.split())
+                ref.commands[path] = {f: value for f, (value, _) in _flags(flags).items()}
+                ref.marked |= {(path, f): m for f, (_, m) in _flags(flags).items() if m}
+                if mark:
+                    ref.marked[(path,)] = mark.rstrip("]")
     for path in list(ref.commands) + list(ref.groups):  # every prefix of a command is a group of it
         ref.groups |= {path[:i] for i in range(1, len(path))}
     return ref
@@ -150,9 +162,11 @@ def _split_short(word: str, flags: dict[str, bool]) -> list[str]:
     return [word]
 
 
-def parse(cli: str, args: list[str]) -> tuple[tuple[str, ...], list[str]]:
+def parse(cli: str, args: list[str], line: str = "") -> tuple[tuple[str, ...], list[str]]:
     """The command path the arguments name (the longest the CLI has) and what the CLI would refuse in them: a
-    subcommand it does not have, a flag the command does not take."""
+    subcommand it does not have, a flag the command does not take; and what it will soon refuse: a command or flag
+    it calls deprecated, or one it calls preview or experimental on a line (its comment included) that does not say
+    so."""
     ref = reference(cli)
     path: tuple[str, ...] = ()
     flags: list[tuple[tuple[str, ...], str]] = []
@@ -194,16 +208,22 @@ def parse(cli: str, args: list[str]) -> tuple[tuple[str, ...], list[str]]:
         # a flag given before the subcommand (`kubectl -n llm get`) is a global one or the final command's
         if flag not in ref.flags(path) and flag not in ref.flags(at):
             problems.append(f"`{cli} {' '.join(path)}` takes no flag `{flag}`")
+    version = " ".join(ref.header.split()[:2])
+    for key in [(path,)] + [(path, flag) for _, flag in flags]:
+        mark = ref.marked.get(key)
+        if mark == "deprecated" or mark and not re.search(mark, line, flags=re.I):
+            what = f"`{cli} {' '.join(path)}`" + (f" flag `{key[1]}`" if len(key) > 1 else "")
+            problems.append(f"{what} is {mark} in {version}" + ("" if mark == "deprecated" else ": say so"))
     return path, problems
 
 
-def command_problems(cli: str, args: list[str]) -> list[str]:
-    return parse(cli, args)[1]
+def command_problems(cli: str, args: list[str], line: str = "") -> list[str]:
+    return parse(cli, args, line)[1]
 
 
 def docs_command_problems(pages: list[Path]) -> list[str]:
     return [f"{page.relative_to(PROJECT_DIR)}: `{line}`: {problem}" for page in pages
-            for cli, args, line in cli_commands(page.read_text()) for problem in command_problems(cli, args)]
+            for cli, args, line in cli_commands(page.read_text()) for problem in command_problems(cli, args, line)]
 
 
 def test_every_cli_command_in_the_docs_is_one_the_cli_takes():
@@ -223,6 +243,9 @@ kubectl -n "$NS" rollout restart deployment/vllm --field-manager=ops && \\
 for r in a b; do pulumi up -s $r --yes --non-interactive > $r.log 2>&1 & done; wait
 az aks update -g rg -n aks --disable-defnder
 az afd origin updat -g rg --profile-name p --origin-group-name g --origin-name o --enabled-state Disabled
+az acr repository show-manifests -n reg --repository app
+az aks update -g rg -n aks --node-provisioning-mode Auto
+az aks update -g rg -n aks --node-provisioning-mode Auto   # preview: register the feature first
 ```
 
 then `pulumi destroy --target "$URN" --target-dependents --exclude-protected` and `helm uninstall r -n ns --purge`;
@@ -232,8 +255,8 @@ runs a group, `kubectl rollout --help` shows one.
 
 
 def test_the_check_names_the_page_the_command_and_the_word_it_refuses(tmp_path):
-    """A planted wrong flag, a flag given to the wrong subcommand, a wrong subcommand and a group run as a command
-    each fail, with the page, the command as written and the word; what the CLIs take passes (a `$(...)`, a flag
+    """A planted wrong flag, a flag given to the wrong subcommand, a wrong subcommand, a group run as a command, a
+    deprecated command and a preview flag on a line that does not say so each fail, with the page, the command as written and the word; what the CLIs take passes (a `$(...)`, a flag
     before the subcommand and its value, a `\\` continuation, a redirection, a `for ... do` loop)."""
     page = tmp_path / "runbook.md"
     page.write_text(PLANTED)
@@ -246,6 +269,10 @@ def test_the_check_names_the_page_the_command_and_the_word_it_refuses(tmp_path):
         "`az aks update -g rg -n aks --disable-defnder`: `az aks update` takes no flag `--disable-defnder`",
         "`az afd origin updat -g rg --profile-name p --origin-group-name g --origin-name o --enabled-state Disabled`: "
         "`az afd origin` has no subcommand `updat` (it has: update)",
+        "`az acr repository show-manifests -n reg --repository app`: `az acr repository show-manifests` is deprecated "
+        "in azure-cli 2.91.0",
+        "`az aks update -g rg -n aks --node-provisioning-mode Auto`: `az aks update` flag `--node-provisioning-mode` "
+        "is preview in azure-cli 2.91.0: say so",
         "`helm uninstall r -n ns --purge`: `helm uninstall` takes no flag `--purge`",
         "`az monitor metrics list`: `az monitor` is not in tests/upstream/cli/az.txt: add its group to AZ_GROUPS "
         "in tests/upstream/cli/generate.py",
@@ -255,7 +282,7 @@ def test_the_check_names_the_page_the_command_and_the_word_it_refuses(tmp_path):
 
 def docs_command_problems_at(page: Path, root: Path) -> list[str]:
     return [f"{page.relative_to(root)}: `{line}`: {problem}" for cli, args, line in cli_commands(page.read_text())
-            for problem in command_problems(cli, args)]
+            for problem in command_problems(cli, args, line)]
 
 
 def test_the_reference_holds_what_each_cli_is_known_to_take():
@@ -265,6 +292,8 @@ def test_the_reference_holds_what_each_cli_is_known_to_take():
     assert az.flags(("aks", "update"))["--disable-defender"] is False and az.flags(("aks", "update"))["-g"]
     assert {"--query", "-o", "--subscription"} <= set(az.flags(("keyvault", "secret", "show")))
     assert ("fleet", "updaterun", "create") in az.commands and ("afd", "origin") in az.groups
+    assert az.marked[(("acr", "repository", "show-manifests"),)] == "deprecated"
+    assert az.marked[(("aks", "update"), "--node-provisioning-mode")] == "preview"
     assert kubectl.flags(("rollout", "restart"))["--field-manager"] and "--field-manager" not in kubectl.flags(
         ("rollout", "status"))
     assert kubectl.flags(("get",))["-n"] and ("rollout",) in kubectl.groups and ("rollout",) not in kubectl.commands

@@ -10,7 +10,9 @@ The file format (read by tests/program/test_docs_commands.py):
     global: <flags every command takes>
     group <path>                  a command group that runs nothing itself (`az aks nodepool`, `kubectl rollout`)
     cmd <path>: <flags>           a command and the flags it takes (besides the global ones)
-A flag that takes a value ends with `=` (`--namespace=`); one that takes none (a switch) does not.
+A flag that takes a value ends with `=` (`--namespace=`); one that takes none (a switch) does not. az marks a
+command or flag its CLI calls deprecated, preview or experimental with `[deprecated]` etc. after it
+(`cmd acr repository show-manifests [deprecated]: ...`, `--dnl-scope=[preview]`).
 
 az: Azure CLI's own argument parser, built the way `az <command>` builds it (azure-cli-core
 `commands/__init__.py` `AzCliCommandInvoker.execute`: the command table, the arguments, the events that add
@@ -67,11 +69,29 @@ cli.raise_event(EVENT_INVOKER_POST_LOAD_ARGUMENTS, commands_loader=loader)
 cli.raise_event(events.EVENT_INVOKER_POST_CMD_TBL_CREATE, commands_loader=loader)
 inv.parser.load_command_table(loader)
 out = {"version": __version__, "commands": {}, "groups": []}
+STATUS = (("deprecate_info", "deprecated"), ("preview_info", "preview"), ("experimental_info", "experimental"))
+def status(item):
+    return next((word for attr, word in STATUS if (item.get(attr) if isinstance(item, dict) else
+                                                    getattr(item, attr, None))), "")
+def marks(name):
+    """option -> deprecated/preview/experimental, from the command's arguments (an alias deprecated alone too)"""
+    found = {}
+    for arg in loader.command_table[name].arguments.values():
+        settings = arg.type.settings
+        for option in settings.get("options_list") or []:
+            word = "deprecated" if not isinstance(option, str) else status(settings)
+            if word:
+                found[getattr(option, "target", option)] = word
+    return found
 def walk(parser, path):
     subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     if not subs:
-        out["commands"][" ".join(path)] = sorted(
-            o + ("" if a.nargs == 0 else "=") for a in parser._actions for o in a.option_strings)
+        name = " ".join(path)
+        mark = marks(name)
+        out["commands"][name + (f" [{status(loader.command_table[name])}]" if status(loader.command_table[name])
+                                else "")] = sorted(
+            o + ("" if a.nargs == 0 else "=") + (f"[{mark[o]}]" if o in mark else "")
+            for a in parser._actions for o in a.option_strings)
         return
     out["groups"].append(" ".join(path))
     for a in subs:
@@ -91,7 +111,7 @@ def az(python: str) -> None:
         dump = json.loads(out.read_text())
     def written(path: str) -> bool:
         return any(path == g or path.startswith(g + " ") for g in AZ_GROUPS)
-    commands = {c: set(f) for c, f in dump["commands"].items() if written(c)}
+    commands = {c: set(f) for c, f in dump["commands"].items() if written(c.split(" [")[0])}
     global_flags = set.intersection(*commands.values())
     groups = {g for g in dump["groups"] if written(g) or any(a.startswith(g + " ") for a in AZ_GROUPS)}
     tops = sorted({c.split()[0] for c in dump["commands"]})
