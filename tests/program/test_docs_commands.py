@@ -256,8 +256,9 @@ runs a group, `kubectl rollout --help` shows one.
 
 def test_the_check_names_the_page_the_command_and_the_word_it_refuses(tmp_path):
     """A planted wrong flag, a flag given to the wrong subcommand, a wrong subcommand, a group run as a command, a
-    deprecated command and a preview flag on a line that does not say so each fail, with the page, the command as written and the word; what the CLIs take passes (a `$(...)`, a flag
-    before the subcommand and its value, a `\\` continuation, a redirection, a `for ... do` loop)."""
+    deprecated command and a preview flag on a line that does not say so each fail, with the page, the command as
+    written and the word; what the CLIs take passes (a `$(...)`, a flag before the subcommand and its value, a `\\`
+    continuation, a redirection, a `for ... do` loop)."""
     page = tmp_path / "runbook.md"
     page.write_text(PLANTED)
     problems = [p.split(": ", 1)[1] for p in docs_command_problems_at(page, tmp_path)]

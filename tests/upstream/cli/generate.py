@@ -45,7 +45,8 @@ GO_ROOT = {"pulumi": "pulumi", "helm": "helm"}
 def write(cli: str, header: list[str], global_flags: set[str], groups: set[str], commands: dict[str, set[str]]) -> None:
     lines = [f"# {line}" for line in header] + [f"global: {' '.join(sorted(global_flags))}"]
     lines += [f"group {g}" for g in sorted(groups) if g and g not in commands]
-    lines += [f"cmd {c}: {' '.join(sorted(f for f in flags if f.rstrip('=') not in {g.rstrip('=') for g in global_flags}))}"
+    names = {g.rstrip("=") for g in global_flags}
+    lines += [f"cmd {c}: {' '.join(sorted(f for f in flags if f.split('[')[0].rstrip('=') not in names))}"
               for c, flags in sorted(commands.items())]
     (HERE / f"{cli}.txt").write_text("\n".join(lines) + "\n")
     print(f"{cli}.txt: {len(commands)} commands, {len(groups)} groups")
