@@ -168,7 +168,7 @@ def kubectl(binary: str) -> None:
 GO_FLAG = re.compile(r"(\w+(?:\(\))?)\s*\.\s*(?:Bool|String|Int|Int8|Int16|Int32|Int64|Uint|Uint8|Uint16|Uint32|Uint64|"
                      r"Float32|Float64|Duration|IP|IPMask|IPNet|Count|StringSlice|StringArray|StringToString|"
                      r"StringToInt|IntSlice|Int32Slice|Int64Slice|UintSlice|BoolSlice|DurationSlice|Float64Slice|"
-                     r"BytesHex|BytesBase64|Var)?(Var)?(P)?\(")
+                     r"BytesHex|BytesBase64|Var)?(Var)?(P)?F?\(")
 
 
 def _go_functions(source: str) -> dict[str, str]:
@@ -225,13 +225,13 @@ def _go_flags(body: str, persistent_names: set[str]) -> list[tuple[str, bool]]:
         else:
             continue
         args = _go_args(body, m.end())
-        if var or kind == "Var":
+        if var or kind.startswith("Var"):  # Var, VarP, VarPF: a pflag.Value first
             args = args[1:]
         literals = [a for a in args[:2] if re.fullmatch(r'"[^"]*"', a)]
         if not literals:
             continue
         takes_value = not kind.startswith("Bool") or "Slice" in kind
-        if kind == "Var" and args:  # a pflag.Value: a switch only if it says so (IsBoolFlag); taken as a value
+        if kind.startswith("Var"):  # a pflag.Value: a switch only if it says so (IsBoolFlag); taken as a value
             takes_value = True
         suffix = "=" if takes_value else ""
         found.append(("--" + literals[0].strip('"') + suffix, persistent))
