@@ -79,17 +79,18 @@ def reference(cli: str) -> Reference:
 
 
 def _substitutions(line: str) -> tuple[str, list[str]]:
-    """A shell line with each `$(...)` a word `VALUE`, and the commands inside them (nested ones too)."""
+    """A shell line with each `$(...)` a word `VALUE`, and the commands inside them (nested ones too); a `)` in
+    single quotes inside (`jq '.a | select(.b)'`) does not end it."""
     inner, out, i = [], "", 0
     while i < len(line):
         if line.startswith("$(", i):
-            depth, j, quote = 1, i + 2, ""
+            depth, j, quoted = 1, i + 2, False
             while j < len(line) and depth:
                 ch = line[j]
-                if quote:
-                    quote = "" if ch == quote else quote
-                elif ch in "'\"" and not (ch == '"' and depth == 0):
-                    quote = ch if ch == "'" else ""
+                if ch == "'":
+                    quoted = not quoted
+                elif quoted:
+                    pass
                 elif ch == "(":
                     depth += 1
                 elif ch == ")":
