@@ -9,9 +9,9 @@ from .volumes import shared_handles
 from .documents import object_name, read_resources
 from .ignore_changes import ENGINE_INFO, process_ignore_changes
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
-from .rules import (DATA_PLANE_CHECK, DATA_PLANE_DELETE, GLOBAL_NAME_NOTE, LEFT_BEHIND, NEW_VALUE, RETAINED,
-                    changed_keys, kit_artifacts, kube_kind, kubernetes_provider_replaces, leaf_items,
-                    lost_legacy_name, refused_rules, replace_rules, rules, under)
+from .rules import (CLUSTER_TYPE, DATA_PLANE_CHECK, DATA_PLANE_DELETE, GLOBAL_NAME_NOTE, LEFT_BEHIND, NEW_VALUE,
+                    RETAINED, changed_keys, kit_artifacts, kube_kind, kubernetes_provider_replaces, leaf_items,
+                    lost_legacy_name, provider_switch_replaces, refused_rules, replace_rules, rules, under)
 from .chart_bumps import chart_bump_findings
 from .values import channel_exit_findings, ignored_findings, update_findings, value_findings
 
@@ -54,6 +54,26 @@ def _calls_delete(urn: str, old_res: dict[str, dict[str, Any]], new_res: dict[st
     return not (old.get("protect") and (urn not in new_res or new_res[urn]["options"].get("protect")))
 
 
+def _provider_switch(old: dict[str, Any], now: dict[str, Any], old_res: dict[str, dict[str, Any]],
+                     new_res: dict[str, dict[str, Any]], moved: dict[str, str]) -> Optional[list[str]]:
+    """None when the resource keeps its provider resource (one replaced is `_cascade`'s); else why the engine
+    replaces it for the move to another provider, [] when it does not (rules.provider_switch_replaces: the new
+    provider's DiffConfig decides; a provider moved through its alias is the same one). A reference's ID (a
+    default provider's, or one replaced) is left aside: the plans' IDs are the offline kit's stand-ins."""
+    new_of = {was: urn for urn, was in moved.items()}  # an old URN -> the new URN it moved to through an alias
+    was = provider_urn(old["options"].get("provider"))
+    was, now_at = new_of.get(was, was), provider_urn(now["options"].get("provider"))
+    if was == now_at:
+        return None
+    before, after = old_res.get(was) if was else None, new_res.get(now_at) if now_at else None
+    package = now_at.split("::")[2].split("$")[-1].split(":")[-1] if now_at else now["type"].split(":", 1)[0]
+
+    def clusters(provider: Optional[dict[str, Any]], document: dict[str, dict[str, Any]]) -> set[str]:
+        deps = [new_of.get(d, d) for d in (provider or {}).get("dependencies") or []]
+        return {d for d in deps if (document.get(d) or new_res.get(d) or {}).get("type") == CLUSTER_TYPE}
+    return provider_switch_replaces(package, before, after, clusters(before, old_res), clusters(after, new_res))
+
+
 def _identity(resource: dict[str, Any]) -> Optional[str]:
     """The name other resources use to point at this one: an Azure resource's own (last) path parameter, a Kubernetes
     object's metadata.name."""
@@ -94,6 +114,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     ignored: dict[str, list[str]] = {}
     notes: dict[str, list[str]] = {}
     engine_only: set[str] = set()  # replaced by Pulumi's options alone: the provider's Diff found no replacement
+    provider_switched: set[str] = set()  # replaced for a move to another provider: created first, as via_provider
     for urn in common:
         old, now = old_res[urn], new_res[urn]
         inputs, unheld = process_ignore_changes(old["inputs"], now["inputs"], now["options"].get("ignoreChanges") or [])
@@ -134,9 +155,15 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             refused.setdefault(urn, []).extend(refusals)
             if notices:
                 checks.setdefault(urn, []).extend(notices)
-            if (old["options"].get("provider") or "") != (now["options"].get("provider") or ""):
-                why.append("its provider changed (a different provider is taken as a different cluster or account)")
+            switched = _provider_switch(old, now, old_res, new_res, moved)
+            if switched:
+                why += switched
                 keys.append("(provider)")
+                provider_switched.add(urn)
+            elif switched is not None:
+                notes.setdefault(urn, []).append(
+                    f"its provider changes to `{short_urn(provider_urn(now['options'].get('provider')) or 'default')}`"
+                    ", which the provider's DiffConfig takes as the same cluster or account: no replacement")
         if urn in moved:
             notes.setdefault(urn, []).append(f"moved from `{moved[urn]}` through its alias (the same resource)")
         elif (old.get("parent") or "") != (now.get("parent") or ""):
@@ -200,7 +227,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     # Pulumi deletes these before it creates them again: the resource's answer, unless the provider's own
     # replacement or the engine's option alone asks for the replacement (then the new one is created first)
     delete_first = sorted(u for u in replaced if _delete_first(old_res[u], new_res[u]) and (
-        u not in via_provider and u not in engine_only or new_res[u]["options"].get("deleteBeforeReplace")))
+        u not in via_provider | provider_switched and u not in engine_only
+        or new_res[u]["options"].get("deleteBeforeReplace")))
     for urn, line in shared_handles(old_res, new_res, added, list(replaced), removed, delete_first).items():
         checks.setdefault(urn, []).append(line)
     claims: dict[str, str] = {}
@@ -232,8 +260,10 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             "deleteBeforeReplace": delete_first,
             "types": {**{u: r["type"] for u, r in old_res.items()}, **{u: r["type"] for u, r in new_res.items()}},
             "engineUrns": {**engine_urns(old_res), **engine_urns(new_res)},
-            "protected": sorted(u for u in set(replaced) | set(removed)
-                                if (old_res[u]["options"].get("protect")))}
+            # the engine refuses a delete of what the state protects (step.go deleteProtectedError) and a replacement
+            # only while the program protects it too (step_generator.go: `new.Protect && old.Protect`)
+            "protected": sorted(u for u in set(replaced) | set(removed) if old_res[u]["options"].get("protect") and (
+                u in removed or new_res[u]["options"].get("protect")))}
 
 
 def _physical_name(resource: dict[str, Any]) -> Optional[tuple[str, ...]]:
@@ -298,8 +328,8 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
              replaced: dict[str, list[str]]) -> set[str]:
     """What a replacement drags along: every resource of a replaced provider; a Kubernetes provider whose kubeconfig
     or cluster identifier comes from a replaced cluster; a resource whose replacing input names a replaced resource it
-    depends on. Returns the resources replaced because their provider is (the engine creates those before it
-    deletes, on the new provider)."""
+    depends on; a resource whose `deletedWith` is replaced. Returns the resources replaced because their provider or
+    their deletedWith is (the engine's own replacement, no provider's: it creates those before it deletes)."""
     providers = {u: r for u, r in new_res.items() if r["type"].startswith("pulumi:providers:")}
     engine = engine_urns(new_res)  # a reason names a resource as the report's lines do: by its engine URN
 
@@ -310,13 +340,20 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
     while grew:
         grew = False
         for urn in common:
+            res, why = new_res[urn], []
+            # The engine's own replacements, decided before the resource's provider is asked (pulumi/pulumi
+            # 1b5949891b step_generator.go `diff`), so its answer (deleteBeforeReplace) is never asked either: a
+            # replaced deletedWith (#23818, 5cd93859e8, 2026-08-21, after v3.259.0), then a replaced provider.
+            provider = provider_urn(res["options"].get("provider"))
+            deleted_with = res["options"].get("deletedWith")
+            engine_own = [f"its deletedWith `{short(deleted_with)}` is replaced"] if deleted_with in replaced else []
+            engine_own += [f"its provider `{short(provider)}` is replaced"] if provider in replaced else []
+            if engine_own and urn not in via_provider:
+                via_provider.add(urn)
+                replaced[urn] = sorted(set(replaced.get(urn, [])) | set(engine_own))
+                grew = True
             if urn in replaced:
                 continue
-            res, why = new_res[urn], []
-            provider = provider_urn(res["options"].get("provider"))
-            if provider in replaced:
-                why.append(f"its provider `{short(provider)}` is replaced")
-                via_provider.add(urn)
             deps = [d for d in res.get("dependencies", []) if d in replaced and d in new_res]
             if res["type"] == "pulumi:providers:kubernetes":
                 cluster = next((short(d) for d in deps

@@ -342,6 +342,108 @@ def test_pulumi_options_replace_on_changes_provider_and_config_maps(base):
     assert config_map not in plan_diff.diff_documents(base, new)["replaced"]
 
 
+def _second_provider(doc: dict, name: str, **inputs) -> str:
+    """A copy of the stack's Kubernetes provider under another name (its inputs changed by `inputs`)."""
+    provider = _one(doc, "pulumi:providers:kubernetes")
+    urn = provider.rsplit("::", 1)[0] + "::" + name
+    doc[urn] = {**copy.deepcopy(doc[provider]), "urn": urn, "name": name}
+    doc[urn]["inputs"].update(inputs)
+    return urn
+
+
+def test_a_move_to_another_provider_is_replaced_only_when_the_new_provider_s_diff_config_says(base):
+    """Since v3.151.0 (pulumi/pulumi#18509) the engine asks the new provider's DiffConfig, explicit provider or
+    default, and replaces a resource moved to another provider only when that answers a replacement
+    (step_generator.go `providerChanged` at 1b5949891b); before, every move to or from an explicit provider replaced.
+    pulumi-kubernetes takes one clusterIdentifier as one cluster, pulumi-azure-native answers no change at all, and
+    an old provider aliased to the new one is no move. A replacement the move causes is the engine's own: created
+    first, never the object's delete-first answer."""
+    route = _one(base, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "inference-api-route")
+    same = base[_one(base, "pulumi:providers:kubernetes")]["inputs"]["clusterIdentifier"]
+    for identifier, replaced in ((same, False), (same + "-other", True)):
+        new = copy.deepcopy(base)
+        second = _second_provider(new, "second-k8s", clusterIdentifier=identifier)
+        new[route]["options"]["provider"] = f"{second}::second-k8s-id"
+        result, _ = _diff(base, new)
+        assert (route in result["replaced"], route in result["changed"]) == (replaced, replaced), result["replaced"]
+        assert route not in result["deleteBeforeReplace"]  # the engine's replacement: created first
+        if replaced:
+            assert "another clusterIdentifier" in result["replaced"][route][0]
+        else:
+            assert any("no replacement" in note for note in result["notes"][route])
+    # no identifier: the AKS cluster its kubeconfig comes from decides (the plans show a kubeconfig as [secret])
+    for cluster_of_its_own, replaced in ((False, False), (True, True)):
+        new = copy.deepcopy(base)
+        for provider in [u for u, r in new.items() if r["type"] == "pulumi:providers:kubernetes"]:
+            del new[provider]["inputs"]["clusterIdentifier"]
+        old = copy.deepcopy(new)
+        second = _second_provider(new, "second-k8s")
+        if cluster_of_its_own:
+            cluster = _one(new, CLUSTER)
+            other = cluster.rsplit("::", 1)[0] + "::other-aks"
+            new[other] = {**copy.deepcopy(new[cluster]), "urn": other, "name": "other-aks"}
+            new[second]["dependencies"] = [other if d == cluster else d for d in new[second]["dependencies"]]
+        new[route]["options"]["provider"] = f"{second}::second-k8s-id"
+        assert (route in plan_diff.diff_documents(old, new)["replaced"]) == replaced
+    # an Azure resource moved from the default azure-native provider to an explicit one: DiffConfig answers none
+    new = copy.deepcopy(base)
+    account = _one(new, ACCOUNT)
+    explicit = account.split("::")[0] + "::" + account.split("::")[1] + "::pulumi:providers:azure-native::explicit"
+    new[explicit] = {"urn": explicit, "type": "pulumi:providers:azure-native", "name": "explicit", "custom": True,
+                     "inputs": {"location": "westeurope"}, "options": {}, "dependencies": []}
+    new[account]["options"]["provider"] = f"{explicit}::explicit-id"
+    result, blocked = _diff(base, new)
+    assert account not in result["replaced"] and blocked == []
+    # the provider renamed with an alias of its old URN: the same provider, nothing moves
+    new = copy.deepcopy(base)
+    provider = _one(new, "pulumi:providers:kubernetes")
+    renamed = provider + "-renamed"
+    new[renamed] = {**new.pop(provider), "urn": renamed, "name": provider.rsplit("::", 1)[1] + "-renamed"}
+    new[renamed]["options"] = {**new[renamed]["options"], "aliases": [{"urn": provider}]}
+    for r in new.values():
+        if (r["options"].get("provider") or "").startswith(provider + "::"):
+            r["options"]["provider"] = renamed + "::" + r["options"]["provider"].rsplit("::", 1)[1]
+    result, blocked = _diff(base, new)
+    assert result["moved"] == {renamed: provider} and result["replaced"] == {} and blocked == []
+
+
+def test_a_replacement_that_lifts_protect_in_the_same_change_is_not_stopped(prod):
+    """The engine refuses to replace a resource only while the program protects it too (step_generator.go
+    `new.Protect && old.Protect`: "we do allow unprotecting and replacing to happen in a single update"), and to
+    delete one the state protects (step.go `deleteProtectedError`, the old state's flag)."""
+    old = _doc(prod)
+    key = _one(old, PASSWORD, "inference-api-key")
+    assert old[key]["options"]["protect"] is True
+    new = copy.deepcopy(old)
+    new[key]["inputs"]["length"] = 64
+    new[key]["options"]["protect"] = False
+    result = plan_diff.diff_documents(old, new)
+    assert key in result["replaced"] and result["protected"] == []
+    assert "Protected (" not in plan_diff.markdown(result, "t", [])
+    gone = {u: r for u, r in new.items() if u != key}
+    assert plan_diff.diff_documents(old, gone)["protected"] == [key]
+
+
+def test_a_resource_deleted_with_a_replaced_one_is_replaced_created_first(base):
+    """pulumi/pulumi#23818 (1b5949891b step_generator.go `diff`, merged 2026-08-21 after v3.259.0): a resource whose
+    `deletedWith` is being replaced is replaced too, before its provider is asked, so created first (the engine's
+    own replacement, as for a replaced provider)."""
+    old = copy.deepcopy(base)
+    cluster = _one(old, CLUSTER)
+    federation = _one(old, "azure-native:managedidentity:FederatedIdentityCredential",
+                      "inference-router-identity-federation")  # of the cluster's OIDC issuer, by its own name
+    new = copy.deepcopy(old)
+    new[cluster]["inputs"]["networkProfile"]["podCidr"] = "10.99.0.0/16"  # force-new: the cluster is replaced
+    assert federation not in plan_diff.diff_documents(old, new)["replaced"]
+    for doc in (old, new):
+        doc[federation]["options"]["deletedWith"] = cluster
+    result, _ = _diff(old, new)
+    assert cluster in result["replaced"] and federation in result["replaced"]
+    short = plan_diff.short_urn(plan_diff.engine_urns(new)[cluster])
+    assert result["replaced"][federation] == [f"its deletedWith `{short}` is replaced"]
+    assert federation not in result["deleteBeforeReplace"]  # a named Azure resource, deleted first by its own Diff
+
+
 def test_a_secret_s_type_replaces_it_with_the_provider_s_enable_secret_mutable_too(tmp_path, base):
     """pulumi-kubernetes' `enableSecretMutable` makes a Secret's data and stringData updatable, not its type: with
     the flag on, diff.go forceNewProperties falls back to the kind's own list, `.type` (v4.32.0). The check dropped
