@@ -3,6 +3,8 @@ import re
 from pathlib import Path
 from typing import Any, Optional
 
+from llmplatform.testing.stand_ins import provider_outputs
+
 from .claims import HELM_RELEASE, NAMESPACE, claims_lost
 from .secrets import secret_sources
 from .volumes import shared_handles
@@ -86,6 +88,21 @@ def _identity(resource: dict[str, Any]) -> Optional[str]:
         name = (inputs.get("metadata") or {}).get("name")
         return name if isinstance(name, str) and name else None
     return None
+
+
+def _made_at_create(resource: dict[str, Any]) -> frozenset[str]:
+    """The values an Azure resource's create makes (its outputs no input gives: a principal id, a resourceUID, an
+    OIDC issuer URL), as the offline stand-ins answer them. A replacement makes new ones, and an input of another
+    resource that comes from one is unknown in the preview and new in the update (pulumi/pulumi 1b5949891b
+    step_generator.go `calculateDependentReplacements` puts an unknown there and asks the provider's Diff; a
+    create-before-delete replacement hands its dependents the new outputs): at a force-new path it replaces that
+    resource too."""
+    if not resource["type"].startswith("azure-native:") or not resource.get("custom", True):
+        return frozenset()
+    given = {value for _, value in leaf_items(resource["inputs"])}
+    outputs = provider_outputs(resource["type"], resource.get("name") or "", resource["inputs"])
+    return frozenset(value for _, value in leaf_items(outputs) if isinstance(value, str) and len(value) >= 8
+                     and value not in given and value != "[secret]")
 
 
 def _points_at(value: Any, name: str) -> bool:
@@ -363,11 +380,15 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
             azure = rules()["azureNative"]["types"].get(res["type"])
             own = azure["path"][-1] if azure else "metadata.name"  # its own name is no reference to another
             for dep in deps:
-                name = _identity(new_res[dep])
-                hits = [path for path, value in leaf_items(res["inputs"]) if name and _points_at(value, name)
-                        and path != own and any(under(path, key) for key, _ in keys)]
+                name, made = _identity(new_res[dep]), _made_at_create(new_res[dep])
+                replacing = [(path, value) for path, value in leaf_items(res["inputs"])
+                             if path != own and any(under(path, key) for key, _ in keys)]
+                hits = [path for path, value in replacing if name and _points_at(value, name)]
                 named = [p for p in hits if re.search(r"(Name|namespace|[iI][dD]|scope|subnet)$", p)]
                 why += [f"`{path}` names `{short(dep)}`, which is replaced" for path in (named or hits)[:2]]
+                why += [f"`{path}` comes from `{short(dep)}`, which is replaced (a new value its create makes)"
+                        for path, value in replacing if path not in hits and isinstance(value, str)
+                        and value in made][:2]
             if why:
                 replaced[urn] = sorted(set(why))
                 grew = True

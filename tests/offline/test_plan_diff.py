@@ -424,6 +424,30 @@ def test_a_replacement_that_lifts_protect_in_the_same_change_is_not_stopped(prod
     assert plan_diff.diff_documents(old, gone)["protected"] == [key]
 
 
+def test_a_grant_to_a_replaced_cluster_s_identity_is_replaced_with_it(base):
+    """A replaced cluster has a new system-assigned identity: a role assignment whose principalId comes from it gets
+    an unknown there in the preview (pulumi/pulumi 1b5949891b step_generator.go: what comes from a replaced resource's
+    outputs is unknown until it is created; `calculateDependentReplacements` for a delete-first one) and the new
+    principal in the update, and principalId is force-new: the assignment is replaced too (the check once followed
+    only inputs that carry the replaced resource's name or ID, and left these out)."""
+    new = copy.deepcopy(base)
+    cluster = _one(new, CLUSTER)
+    new[cluster]["inputs"]["networkProfile"]["podCidr"] = "10.99.0.0/16"  # force-new: the cluster is replaced
+    assert _forces("azure-native:authorization:RoleAssignment", "principalId")
+    result, _ = _diff(base, new)
+    grants = [u for u, r in new.items() if r["type"] == "azure-native:authorization:RoleAssignment"
+              and cluster in r["dependencies"] and r["inputs"]["principalType"] == "ServicePrincipal"]
+    assert {new[u]["name"] for u in grants} == {"gateway-ip-group-reader", "gateway-ip-network",
+                                                  "platform-cluster-subnet"}  # the deployer's is a user's
+    short = plan_diff.short_urn(plan_diff.engine_urns(new)[cluster])
+    for urn in grants:
+        assert result["replaced"][urn] == [f"`principalId` comes from `{short}`, which is replaced (a new value its "
+                                           "create makes)"]
+    # an identity of its own (a user-assigned one, not replaced) keeps its grants
+    assert not any(u in result["replaced"] for u, r in new.items() if r["type"] == "azure-native:authorization:"
+                   "RoleAssignment" and r["name"].startswith("inference-"))
+
+
 def test_a_resource_deleted_with_a_replaced_one_is_replaced_created_first(base):
     """pulumi/pulumi#23818 (1b5949891b step_generator.go `diff`, merged 2026-08-21 after v3.259.0): a resource whose
     `deletedWith` is being replaced is replaced too, before its provider is asked, so created first (the engine's
