@@ -68,7 +68,11 @@ def _provider_switch(old: dict[str, Any], now: dict[str, Any], old_res: dict[str
     if was == now_at:
         return None
     before, after = old_res.get(was) if was else None, new_res.get(now_at) if now_at else None
-    package = now_at.split("::")[2].split("$")[-1].split(":")[-1] if now_at else now["type"].split(":", 1)[0]
+    if now_at:  # its package from the provider's type, `pulumi:providers:<package>` (none from a damaged URN)
+        parts = now_at.split("::")
+        package = parts[2].split("$")[-1].split(":")[-1] if len(parts) > 3 else ""
+    else:
+        package = now["type"].split(":", 1)[0]
 
     def clusters(provider: Optional[dict[str, Any]], document: dict[str, dict[str, Any]]) -> set[str]:
         deps = [new_of.get(d, d) for d in (provider or {}).get("dependencies") or []]
@@ -97,12 +101,17 @@ def _made_at_create(resource: dict[str, Any]) -> frozenset[str]:
     step_generator.go `calculateDependentReplacements` puts an unknown there and asks the provider's Diff; a
     create-before-delete replacement hands its dependents the new outputs): at a force-new path it replaces that
     resource too."""
-    if not resource["type"].startswith("azure-native:") or not resource.get("custom", True):
+    azure = rules()["azureNative"]["types"].get(resource["type"])
+    if not azure or not resource.get("custom", True):
         return frozenset()
-    given = {value for _, value in leaf_items(resource["inputs"])}
-    outputs = provider_outputs(resource["type"], resource.get("name") or "", resource["inputs"])
-    return frozenset(value for _, value in leaf_items(outputs) if isinstance(value, str) and len(value) >= 8
-                     and value not in given and value != "[secret]")
+    type_, name, inputs = resource["type"], resource.get("name") or "", resource["inputs"]
+    given = {value for _, value in leaf_items(inputs)}
+    # what another resource of the type would get alike (a tenant id, a region's suffix) is no value of this one's
+    other = {**inputs, azure["path"][-1]: f"{inputs.get(azure['path'][-1])}-other"}
+    alike = {value for _, value in leaf_items(provider_outputs(type_, f"{name}-other", other))}
+    return frozenset(value for _, value in leaf_items(provider_outputs(type_, name, inputs))
+                     if isinstance(value, str) and len(value) >= 8 and value not in given | alike
+                     and value != "[secret]")
 
 
 def _points_at(value: Any, name: str) -> bool:
@@ -192,7 +201,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
         if keys:
             changed[urn] = keys
     refused = {u: sorted(set(r)) for u, r in refused.items() if r and u not in replaced}
-    via_provider = _cascade(old_res, new_res, common, replaced)
+    causes: dict[str, set[str]] = {}  # a resource the cascade replaces -> the replaced ones it comes from
+    via_provider = _cascade(old_res, new_res, common, replaced, causes)
     removed, added = sorted(set(old_res) - set(new_res)), sorted(set(new_res) - set(old_res))
     taken = _taken_names(old_res, new_res, removed, added)
     for urn in removed:
@@ -243,9 +253,21 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
         checks.setdefault(urn, []).append(line)
     # Pulumi deletes these before it creates them again: the resource's answer, unless the provider's own
     # replacement or the engine's option alone asks for the replacement (then the new one is created first)
-    delete_first = sorted(u for u in replaced if _delete_first(old_res[u], new_res[u]) and (
+    deleting_first = {u for u in replaced if _delete_first(old_res[u], new_res[u]) and (
         u not in via_provider | provider_switched and u not in engine_only
-        or new_res[u]["options"].get("deleteBeforeReplace")))
+        or new_res[u]["options"].get("deleteBeforeReplace"))}
+    # A delete-first replacement deletes, before itself, every replacement it drags along (pulumi/pulumi 1b5949891b
+    # step_generator.go `calculateDependentReplacements`: its dependents whose provider, deletedWith or replacing
+    # input it replaces, deleted in reverse dependency order; each is created again when it registers): a cluster
+    # replaced under its own name takes its Kubernetes provider and every object on it down first.
+    grew = True
+    while grew:
+        grew = False
+        for urn, came_from in causes.items():
+            if urn not in deleting_first and came_from & deleting_first:
+                deleting_first.add(urn)
+                grew = True
+    delete_first = sorted(deleting_first)
     for urn, line in shared_handles(old_res, new_res, added, list(replaced), removed, delete_first).items():
         checks.setdefault(urn, []).append(line)
     claims: dict[str, str] = {}
@@ -342,11 +364,12 @@ def _same_object_other_kind(old: dict[str, Any], new: dict[str, Any]) -> bool:
 
 
 def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]], common: list[str],
-             replaced: dict[str, list[str]]) -> set[str]:
+             replaced: dict[str, list[str]], causes: dict[str, set[str]]) -> set[str]:
     """What a replacement drags along: every resource of a replaced provider; a Kubernetes provider whose kubeconfig
     or cluster identifier comes from a replaced cluster; a resource whose replacing input names a replaced resource it
     depends on; a resource whose `deletedWith` is replaced. Returns the resources replaced because their provider or
-    their deletedWith is (the engine's own replacement, no provider's: it creates those before it deletes)."""
+    their deletedWith is (the engine's own replacement, no provider's: it creates those before it deletes); `causes`
+    gets, for each resource the cascade replaces, the replaced resources its replacement comes from."""
     providers = {u: r for u, r in new_res.items() if r["type"].startswith("pulumi:providers:")}
     engine = engine_urns(new_res)  # a reason names a resource as the report's lines do: by its engine URN
 
@@ -367,6 +390,7 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
             engine_own += [f"its provider `{short(provider)}` is replaced"] if provider in replaced else []
             if engine_own and urn not in via_provider:
                 via_provider.add(urn)
+                causes.setdefault(urn, set()).update(d for d in (deleted_with, provider) if d in replaced)
                 replaced[urn] = sorted(set(replaced.get(urn, [])) | set(engine_own))
                 grew = True
             if urn in replaced:
@@ -376,6 +400,8 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
                 cluster = next((short(d) for d in deps
                                 if new_res[d]["type"] == "azure-native:containerservice:ManagedCluster"), None)
                 why += kubernetes_provider_replaces(old_res[urn]["inputs"], res["inputs"], cluster)
+                if why:
+                    causes.setdefault(urn, set()).update(d for d in deps if new_res[d]["type"] == CLUSTER_TYPE)
             keys = replace_rules(res, providers)
             azure = rules()["azureNative"]["types"].get(res["type"])
             own = azure["path"][-1] if azure else "metadata.name"  # its own name is no reference to another
@@ -385,10 +411,13 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
                              if path != own and any(under(path, key) for key, _ in keys)]
                 hits = [path for path, value in replacing if name and _points_at(value, name)]
                 named = [p for p in hits if re.search(r"(Name|namespace|[iI][dD]|scope|subnet)$", p)]
-                why += [f"`{path}` names `{short(dep)}`, which is replaced" for path in (named or hits)[:2]]
-                why += [f"`{path}` comes from `{short(dep)}`, which is replaced (a new value its create makes)"
-                        for path, value in replacing if path not in hits and isinstance(value, str)
-                        and value in made][:2]
+                from_dep = [f"`{path}` names `{short(dep)}`, which is replaced" for path in (named or hits)[:2]]
+                from_dep += [f"`{path}` comes from `{short(dep)}`, which is replaced (a new value its create makes)"
+                             for path, value in replacing if path not in hits and isinstance(value, str)
+                             and value in made][:2]
+                if from_dep:
+                    why += from_dep
+                    causes.setdefault(urn, set()).add(dep)
             if why:
                 replaced[urn] = sorted(set(why))
                 grew = True

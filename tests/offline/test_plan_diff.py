@@ -448,24 +448,29 @@ def test_a_grant_to_a_replaced_cluster_s_identity_is_replaced_with_it(base):
                    "RoleAssignment" and r["name"].startswith("inference-"))
 
 
-def test_a_resource_deleted_with_a_replaced_one_is_replaced_created_first(base):
+def test_a_resource_deleted_with_a_replaced_one_is_replaced_with_it(base):
     """pulumi/pulumi#23818 (1b5949891b step_generator.go `diff`, merged 2026-08-21 after v3.259.0): a resource whose
-    `deletedWith` is being replaced is replaced too, before its provider is asked, so created first (the engine's
-    own replacement, as for a replaced provider)."""
-    old = copy.deepcopy(base)
-    cluster = _one(old, CLUSTER)
-    federation = _one(old, "azure-native:managedidentity:FederatedIdentityCredential",
-                      "inference-router-identity-federation")  # of the cluster's OIDC issuer, by its own name
-    new = copy.deepcopy(old)
-    new[cluster]["inputs"]["networkProfile"]["podCidr"] = "10.99.0.0/16"  # force-new: the cluster is replaced
-    assert federation not in plan_diff.diff_documents(old, new)["replaced"]
-    for doc in (old, new):
-        doc[federation]["options"]["deletedWith"] = cluster
-    result, _ = _diff(old, new)
-    assert cluster in result["replaced"] and federation in result["replaced"]
-    short = plan_diff.short_urn(plan_diff.engine_urns(new)[cluster])
-    assert result["replaced"][federation] == [f"its deletedWith `{short}` is replaced"]
-    assert federation not in result["deleteBeforeReplace"]  # a named Azure resource, deleted first by its own Diff
+    `deletedWith` is being replaced is replaced too, before its provider is asked: created first, as the engine's own
+    replacement, after a replacement that creates first (a generated password); deleted first with one that deletes
+    first (a cluster under its own name: `findDependentCascadeReplacements` puts it in that delete's chain)."""
+    federation = _one(base, "azure-native:managedidentity:FederatedIdentityCredential",
+                      "inference-router-identity-federation")
+    cluster, key = _one(base, CLUSTER), _one(base, PASSWORD, "inference-api-key")
+    for root, edit, first in ((key, ("length", 64), False), (cluster, ("networkProfile", None), True)):
+        old = copy.deepcopy(base)
+        new = copy.deepcopy(base)
+        if root == cluster:
+            new[cluster]["inputs"]["networkProfile"]["podCidr"] = "10.99.0.0/16"  # force-new
+        else:
+            new[root]["inputs"][edit[0]] = edit[1]
+        assert federation not in plan_diff.diff_documents(old, new)["replaced"]
+        for doc in (old, new):
+            doc[federation]["options"]["deletedWith"] = root
+        result, _ = _diff(old, new)
+        assert root in result["replaced"] and (root in result["deleteBeforeReplace"]) == first
+        short = plan_diff.short_urn(plan_diff.engine_urns(new)[root])
+        assert result["replaced"][federation] == [f"its deletedWith `{short}` is replaced"]
+        assert (federation in result["deleteBeforeReplace"]) == first  # a named Azure resource: never its own Diff
 
 
 def test_a_secret_s_type_replaces_it_with_the_provider_s_enable_secret_mutable_too(tmp_path, base):
@@ -1370,15 +1375,22 @@ def test_a_retained_secret_replaced_under_another_name_says_the_old_one_stays(ba
 def test_a_job_deleted_first_by_its_option_stays_so_when_a_new_cluster_replaces_it(tmp_path, dev):
     """The engine puts a resource's deleteBeforeReplace option over the provider's answer, and a replacement its
     replaced provider causes is no exception (pulumi/pulumi step_generator.go: `if goal.DeleteBeforeReplace != nil`
-    after the provider-change diff): the model preload Job carries the option; other objects on the new provider
-    are still created first."""
+    after the provider-change diff): the model preload Job carries the option. A cluster replaced under its own name
+    is deleted first, and takes its Kubernetes provider and every object on it down before itself
+    (`calculateDependentReplacements`), so the other objects are deleted first too; a provider replaced on its own
+    (another clusterIdentifier) has its objects created first."""
     new = _doc(plan_for("dev", {"cluster": {"networkPolicy": "calico"}}))  # networkProfile: the cluster is replaced
     result, _ = _diff(_doc(dev), new)
     job = _one(new, "kubernetes:batch/v1:Job", "models-preload")
     deployment = _one(new, "kubernetes:apps/v1:Deployment", "inference-ollama")
     assert _one(new, CLUSTER) in result["replaced"] and new[job]["options"]["deleteBeforeReplace"] is True
     assert job in result["deleteBeforeReplace"] and deployment in result["replaced"]
-    assert deployment not in result["deleteBeforeReplace"]
+    assert {_one(new, CLUSTER), _one(new, "pulumi:providers:kubernetes"), deployment} <= set(
+        result["deleteBeforeReplace"])
+    other = copy.deepcopy(_doc(dev))
+    other[_one(other, "pulumi:providers:kubernetes")]["inputs"]["clusterIdentifier"] = "another-cluster"
+    alone = plan_diff.diff_documents(_doc(dev), other)
+    assert deployment in alone["replaced"] and deployment not in alone["deleteBeforeReplace"]
     lines = plan_diff.markdown(result, "t", []).splitlines()
     assert any(line.startswith(f"- Replace: `{plan_diff.short_urn(job)}` (deleted first, then run again):")
                for line in lines)  # a run-once Job leaves no gap a reader should weigh
