@@ -245,6 +245,14 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
         if lost_legacy_name(new_res[urn]["type"], old_res[urn]["inputs"], new_res[urn]["inputs"]):
             notes.setdefault(urn, []).append(GLOBAL_NAME_NOTE)
     checks = {u: c for u, c in checks.items() if c and u not in replaced}
+    # A replacement holds no ignored path: the engine checks the program's own inputs again for the new resource
+    # (pulumi/pulumi 1b5949891b step_generator.go `continueStepsFromDiff`: `prov.Check` of `goal.Properties`, "we
+    # need to recompute the default values"), so it is created with the program's values there.
+    for urn in [u for u in ignored if u in replaced]:
+        paths = ignored.pop(urn)
+        notes.setdefault(urn, []).append(
+            f"the new one is created with the program's {', '.join(f'`{p}`' for p in paths)} (its ignoreChanges holds "
+            "nothing through a replacement: the engine checks the program's inputs again)")
     deleted = set(removed) | set(replaced)
     for urn in sorted(deleted):
         if old_res[urn]["type"] in DATA_PLANE_DELETE and _calls_delete(urn, old_res, new_res, deleted):

@@ -448,6 +448,27 @@ def test_a_grant_to_a_replaced_cluster_s_identity_is_replaced_with_it(base):
                    "RoleAssignment" and r["name"].startswith("inference-"))
 
 
+def test_a_replaced_resource_is_created_with_the_program_s_values_where_it_ignores_changes(base):
+    """The engine resets ignored paths to decide the diff, but a replacement is created from the program's inputs
+    checked again (pulumi/pulumi 1b5949891b step_generator.go `continueStepsFromDiff`: `prov.Check` of
+    `goal.Properties`): the Replace line says so, and the ignored path is no "keeps the deployed value" line."""
+    cluster = _one(base, CLUSTER)
+    assert "kubernetesVersion" in base[cluster]["options"]["ignoreChanges"]
+    old = copy.deepcopy(base)
+    old[cluster]["inputs"]["kubernetesVersion"] = "1.31"  # what the state holds (the channel moved it)
+    new = copy.deepcopy(base)
+    new[cluster]["inputs"]["kubernetesVersion"] = "1.30"
+    result = plan_diff.diff_documents(old, new)
+    assert result["ignored"][cluster] == ["kubernetesVersion"] and cluster not in result["replaced"]
+    new[cluster]["inputs"]["networkProfile"]["podCidr"] = "10.99.0.0/16"  # force-new: the cluster is replaced
+    result = plan_diff.diff_documents(old, new)
+    assert cluster in result["replaced"] and cluster not in result["ignored"]
+    assert any("created with the program's `kubernetesVersion`" in note for note in result["notes"][cluster])
+    line = next(x for x in plan_diff.markdown(result, "t", []).splitlines() if x.startswith("- Replace:")
+                and plan_diff.short_urn(plan_diff.engine_urns(new)[cluster]) in x)
+    assert "holds nothing through a replacement" in line
+
+
 def test_a_resource_deleted_with_a_replaced_one_is_replaced_with_it(base):
     """pulumi/pulumi#23818 (1b5949891b step_generator.go `diff`, merged 2026-08-21 after v3.259.0): a resource whose
     `deletedWith` is being replaced is replaced too, before its provider is asked: created first, as the engine's own
