@@ -95,20 +95,20 @@ def generate_aliases(name: str, type_: str, parent: str, specs: list[dict[str, A
         return make(at, spec.get("type") or type_, spec.get("name") or name, spec.get("stack") or stack,
                     spec.get("project") or project)
 
-    def inherited(child_type: str, child_name: str) -> str:
+    def inherited(child_type: str, child_name: str, old_parent: str) -> str:
         parent_name = _urn_parts(parent)[3]
         if child_name.startswith(parent_name):
-            child_name = _urn_parts(parent_alias)[3] + child_name[len(parent_name):]
-        _, _, rest = make(parent_alias, child_type, child_name, stack, project).split("::", 2)
+            child_name = _urn_parts(old_parent)[3] + child_name[len(parent_name):]
+        _, _, rest = make(old_parent, child_type, child_name, stack, project).split("::", 2)
         return f"urn:pulumi:{stack}::{project}::{rest}"
 
     for alias in specs:
         add(collapse(alias))
     if parent and parent_alias:
-        add(inherited(type_, name))
+        add(inherited(type_, name, parent_alias))
         for alias in specs:
             child = collapse(alias)
-            add(inherited(_urn_parts(child)[2].split("$")[-1], _urn_parts(child)[3]))
+            add(inherited(_urn_parts(child)[2].split("$")[-1], _urn_parts(child)[3], parent_alias))
     return found
 
 
