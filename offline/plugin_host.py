@@ -1,8 +1,11 @@
 """A stand-in for the Pulumi engine's side of two plugin protocols, so the tests run our plugins as the CLI does.
 
-- The policy pack is an **Analyzer** plugin: `pulumi preview --policy-pack policy` starts the shim
-  `pulumi-analyzer-policy-python`, which runs `python -u -m pulumi.policy <engine> .` in the pack's folder with
-  PULUMI_PROJECT/PULUMI_STACK/PULUMI_DRY_RUN set, reads the port from stdout, then calls Handshake, ConfigureStack,
+- The policy pack is an **Analyzer** plugin: `pulumi preview --policy-pack policy` has the Python language host
+  run it (`RunPlugin`, since v3.198.0, pulumi/pulumi#20412, in place of the shim `pulumi-analyzer-policy-python`;
+  sdk/python/cmd/pulumi-language-python/main.go at 1b5949891b): `python -u -m pulumi.policy <engine> <pack folder>`
+  in the pack's folder with PULUMI_ORGANIZATION/PULUMI_PROJECT/PULUMI_STACK/PULUMI_DRY_RUN set (and PULUMI_CONFIG,
+  the stack's config, since v3.208.0, #20572, which this pack does not read: its settings are the policy config),
+  reads the port from stdout, then calls Handshake, ConfigureStack,
   GetAnalyzerInfo, Analyze once a resource (inputs marshalled with secrets and unknowns kept) and AnalyzeStack
   (every resource's outputs, components' and the Stack's too, `step_generator.go` `AnalyzeResources`; pulumi/pulumi
   sdk/go/common/resource/plugin/analyzer_plugin.go, sdk/python/dist/pulumi-analyzer-policy-python).

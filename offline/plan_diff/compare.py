@@ -3,15 +3,17 @@ import re
 from pathlib import Path
 from typing import Any, Optional
 
+from llmplatform.testing.stand_ins import provider_outputs
+
 from .claims import HELM_RELEASE, NAMESPACE, claims_lost
 from .secrets import secret_sources
 from .volumes import shared_handles
 from .documents import object_name, read_resources
 from .ignore_changes import ENGINE_INFO, process_ignore_changes
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
-from .rules import (DATA_PLANE_CHECK, DATA_PLANE_DELETE, GLOBAL_NAME_NOTE, LEFT_BEHIND, NEW_VALUE, RETAINED,
-                    changed_keys, kit_artifacts, kube_kind, kubernetes_provider_replaces, leaf_items,
-                    lost_legacy_name, refused_rules, replace_rules, rules, under)
+from .rules import (CLUSTER_TYPE, DATA_PLANE_CHECK, DATA_PLANE_DELETE, GLOBAL_NAME_NOTE, LEFT_BEHIND, NEW_VALUE,
+                    RETAINED, changed_keys, kit_artifacts, kube_kind, kubernetes_provider_replaces, leaf_items,
+                    lost_legacy_name, provider_switch_replaces, refused_rules, replace_rules, rules, under)
 from .chart_bumps import chart_bump_findings
 from .values import channel_exit_findings, ignored_findings, update_findings, value_findings
 
@@ -54,6 +56,30 @@ def _calls_delete(urn: str, old_res: dict[str, dict[str, Any]], new_res: dict[st
     return not (old.get("protect") and (urn not in new_res or new_res[urn]["options"].get("protect")))
 
 
+def _provider_switch(old: dict[str, Any], now: dict[str, Any], old_res: dict[str, dict[str, Any]],
+                     new_res: dict[str, dict[str, Any]], moved: dict[str, str]) -> Optional[list[str]]:
+    """None when the resource keeps its provider resource (one replaced is `_cascade`'s); else why the engine
+    replaces it for the move to another provider, [] when it does not (rules.provider_switch_replaces: the new
+    provider's DiffConfig decides; a provider moved through its alias is the same one). A reference's ID (a
+    default provider's, or one replaced) is left aside: the plans' IDs are the offline kit's stand-ins."""
+    new_of = {was: urn for urn, was in moved.items()}  # an old URN -> the new URN it moved to through an alias
+    was = provider_urn(old["options"].get("provider"))
+    was, now_at = new_of.get(was, was), provider_urn(now["options"].get("provider"))
+    if was == now_at:
+        return None
+    before, after = old_res.get(was) if was else None, new_res.get(now_at) if now_at else None
+    if now_at:  # its package from the provider's type, `pulumi:providers:<package>` (none from a damaged URN)
+        parts = now_at.split("::")
+        package = parts[2].split("$")[-1].split(":")[-1] if len(parts) > 3 else ""
+    else:
+        package = now["type"].split(":", 1)[0]
+
+    def clusters(provider: Optional[dict[str, Any]], document: dict[str, dict[str, Any]]) -> set[str]:
+        deps = [new_of.get(d, d) for d in (provider or {}).get("dependencies") or []]
+        return {d for d in deps if (document.get(d) or new_res.get(d) or {}).get("type") == CLUSTER_TYPE}
+    return provider_switch_replaces(package, before, after, clusters(before, old_res), clusters(after, new_res))
+
+
 def _identity(resource: dict[str, Any]) -> Optional[str]:
     """The name other resources use to point at this one: an Azure resource's own (last) path parameter, a Kubernetes
     object's metadata.name."""
@@ -66,6 +92,26 @@ def _identity(resource: dict[str, Any]) -> Optional[str]:
         name = (inputs.get("metadata") or {}).get("name")
         return name if isinstance(name, str) and name else None
     return None
+
+
+def _made_at_create(resource: dict[str, Any]) -> frozenset[str]:
+    """The values an Azure resource's create makes (its outputs no input gives: a principal id, a resourceUID, an
+    OIDC issuer URL), as the offline stand-ins answer them. A replacement makes new ones, and an input of another
+    resource that comes from one is unknown in the preview and new in the update (pulumi/pulumi 1b5949891b
+    step_generator.go `calculateDependentReplacements` puts an unknown there and asks the provider's Diff; a
+    create-before-delete replacement hands its dependents the new outputs): at a force-new path it replaces that
+    resource too."""
+    azure = rules()["azureNative"]["types"].get(resource["type"])
+    if not azure or not resource.get("custom", True):
+        return frozenset()
+    type_, name, inputs = resource["type"], resource.get("name") or "", resource["inputs"]
+    given = {value for _, value in leaf_items(inputs)}
+    # what another resource of the type would get alike (a tenant id, a region's suffix) is no value of this one's
+    other = {**inputs, azure["path"][-1]: f"{inputs.get(azure['path'][-1])}-other"}
+    alike = {value for _, value in leaf_items(provider_outputs(type_, f"{name}-other", other))}
+    return frozenset(value for _, value in leaf_items(provider_outputs(type_, name, inputs))
+                     if isinstance(value, str) and len(value) >= 8 and value not in given | alike
+                     and value != "[secret]")
 
 
 def _points_at(value: Any, name: str) -> bool:
@@ -94,6 +140,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     ignored: dict[str, list[str]] = {}
     notes: dict[str, list[str]] = {}
     engine_only: set[str] = set()  # replaced by Pulumi's options alone: the provider's Diff found no replacement
+    provider_switched: set[str] = set()  # replaced for a move to another provider: created first, as via_provider
     for urn in common:
         old, now = old_res[urn], new_res[urn]
         inputs, unheld = process_ignore_changes(old["inputs"], now["inputs"], now["options"].get("ignoreChanges") or [])
@@ -134,9 +181,15 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             refused.setdefault(urn, []).extend(refusals)
             if notices:
                 checks.setdefault(urn, []).extend(notices)
-            if (old["options"].get("provider") or "") != (now["options"].get("provider") or ""):
-                why.append("its provider changed (a different provider is taken as a different cluster or account)")
+            switched = _provider_switch(old, now, old_res, new_res, moved)
+            if switched:
+                why += switched
                 keys.append("(provider)")
+                provider_switched.add(urn)
+            elif switched is not None:
+                notes.setdefault(urn, []).append(
+                    f"its provider changes to `{short_urn(provider_urn(now['options'].get('provider')) or 'default')}`"
+                    ", which the provider's DiffConfig takes as the same cluster or account: no replacement")
         if urn in moved:
             notes.setdefault(urn, []).append(f"moved from `{moved[urn]}` through its alias (the same resource)")
         elif (old.get("parent") or "") != (now.get("parent") or ""):
@@ -148,7 +201,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
         if keys:
             changed[urn] = keys
     refused = {u: sorted(set(r)) for u, r in refused.items() if r and u not in replaced}
-    via_provider = _cascade(old_res, new_res, common, replaced)
+    causes: dict[str, set[str]] = {}  # a resource the cascade replaces -> the replaced ones it comes from
+    via_provider = _cascade(old_res, new_res, common, replaced, causes)
     removed, added = sorted(set(old_res) - set(new_res)), sorted(set(new_res) - set(old_res))
     taken = _taken_names(old_res, new_res, removed, added)
     for urn in removed:
@@ -191,6 +245,14 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
         if lost_legacy_name(new_res[urn]["type"], old_res[urn]["inputs"], new_res[urn]["inputs"]):
             notes.setdefault(urn, []).append(GLOBAL_NAME_NOTE)
     checks = {u: c for u, c in checks.items() if c and u not in replaced}
+    # A replacement holds no ignored path: the engine checks the program's own inputs again for the new resource
+    # (pulumi/pulumi 1b5949891b step_generator.go `continueStepsFromDiff`: `prov.Check` of `goal.Properties`, "we
+    # need to recompute the default values"), so it is created with the program's values there.
+    for urn in [u for u in ignored if u in replaced]:
+        paths = ignored.pop(urn)
+        notes.setdefault(urn, []).append(
+            f"the new one is created with the program's {', '.join(f'`{p}`' for p in paths)} (its ignoreChanges holds "
+            "nothing through a replacement: the engine checks the program's inputs again)")
     deleted = set(removed) | set(replaced)
     for urn in sorted(deleted):
         if old_res[urn]["type"] in DATA_PLANE_DELETE and _calls_delete(urn, old_res, new_res, deleted):
@@ -199,8 +261,21 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
         checks.setdefault(urn, []).append(line)
     # Pulumi deletes these before it creates them again: the resource's answer, unless the provider's own
     # replacement or the engine's option alone asks for the replacement (then the new one is created first)
-    delete_first = sorted(u for u in replaced if _delete_first(old_res[u], new_res[u]) and (
-        u not in via_provider and u not in engine_only or new_res[u]["options"].get("deleteBeforeReplace")))
+    deleting_first = {u for u in replaced if _delete_first(old_res[u], new_res[u]) and (
+        u not in via_provider | provider_switched and u not in engine_only
+        or new_res[u]["options"].get("deleteBeforeReplace"))}
+    # A delete-first replacement deletes, before itself, every replacement it drags along (pulumi/pulumi 1b5949891b
+    # step_generator.go `calculateDependentReplacements`: its dependents whose provider, deletedWith or replacing
+    # input it replaces, deleted in reverse dependency order; each is created again when it registers): a cluster
+    # replaced under its own name takes its Kubernetes provider and every object on it down first.
+    grew = True
+    while grew:
+        grew = False
+        for urn, came_from in causes.items():
+            if urn not in deleting_first and came_from & deleting_first:
+                deleting_first.add(urn)
+                grew = True
+    delete_first = sorted(deleting_first)
     for urn, line in shared_handles(old_res, new_res, added, list(replaced), removed, delete_first).items():
         checks.setdefault(urn, []).append(line)
     claims: dict[str, str] = {}
@@ -232,8 +307,10 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             "deleteBeforeReplace": delete_first,
             "types": {**{u: r["type"] for u, r in old_res.items()}, **{u: r["type"] for u, r in new_res.items()}},
             "engineUrns": {**engine_urns(old_res), **engine_urns(new_res)},
-            "protected": sorted(u for u in set(replaced) | set(removed)
-                                if (old_res[u]["options"].get("protect")))}
+            # the engine refuses a delete of what the state protects (step.go deleteProtectedError) and a replacement
+            # only while the program protects it too (step_generator.go: `new.Protect && old.Protect`)
+            "protected": sorted(u for u in set(replaced) | set(removed) if old_res[u]["options"].get("protect") and (
+                u in removed or new_res[u]["options"].get("protect")))}
 
 
 def _physical_name(resource: dict[str, Any]) -> Optional[tuple[str, ...]]:
@@ -295,11 +372,12 @@ def _same_object_other_kind(old: dict[str, Any], new: dict[str, Any]) -> bool:
 
 
 def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]], common: list[str],
-             replaced: dict[str, list[str]]) -> set[str]:
+             replaced: dict[str, list[str]], causes: dict[str, set[str]]) -> set[str]:
     """What a replacement drags along: every resource of a replaced provider; a Kubernetes provider whose kubeconfig
     or cluster identifier comes from a replaced cluster; a resource whose replacing input names a replaced resource it
-    depends on. Returns the resources replaced because their provider is (the engine creates those before it
-    deletes, on the new provider)."""
+    depends on; a resource whose `deletedWith` is replaced. Returns the resources replaced because their provider or
+    their deletedWith is (the engine's own replacement, no provider's: it creates those before it deletes); `causes`
+    gets, for each resource the cascade replaces, the replaced resources its replacement comes from."""
     providers = {u: r for u, r in new_res.items() if r["type"].startswith("pulumi:providers:")}
     engine = engine_urns(new_res)  # a reason names a resource as the report's lines do: by its engine URN
 
@@ -310,27 +388,44 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
     while grew:
         grew = False
         for urn in common:
+            res, why = new_res[urn], []
+            # The engine's own replacements, decided before the resource's provider is asked (pulumi/pulumi
+            # 1b5949891b step_generator.go `diff`), so its answer (deleteBeforeReplace) is never asked either: a
+            # replaced deletedWith (#23818, 5cd93859e8, 2026-08-21, after v3.259.0), then a replaced provider.
+            provider = provider_urn(res["options"].get("provider"))
+            deleted_with = res["options"].get("deletedWith")
+            engine_own = [f"its deletedWith `{short(deleted_with)}` is replaced"] if deleted_with in replaced else []
+            engine_own += [f"its provider `{short(provider)}` is replaced"] if provider in replaced else []
+            if engine_own and urn not in via_provider:
+                via_provider.add(urn)
+                causes.setdefault(urn, set()).update(d for d in (deleted_with, provider) if d in replaced)
+                replaced[urn] = sorted(set(replaced.get(urn, [])) | set(engine_own))
+                grew = True
             if urn in replaced:
                 continue
-            res, why = new_res[urn], []
-            provider = provider_urn(res["options"].get("provider"))
-            if provider in replaced:
-                why.append(f"its provider `{short(provider)}` is replaced")
-                via_provider.add(urn)
             deps = [d for d in res.get("dependencies", []) if d in replaced and d in new_res]
             if res["type"] == "pulumi:providers:kubernetes":
                 cluster = next((short(d) for d in deps
                                 if new_res[d]["type"] == "azure-native:containerservice:ManagedCluster"), None)
                 why += kubernetes_provider_replaces(old_res[urn]["inputs"], res["inputs"], cluster)
+                if why:
+                    causes.setdefault(urn, set()).update(d for d in deps if new_res[d]["type"] == CLUSTER_TYPE)
             keys = replace_rules(res, providers)
             azure = rules()["azureNative"]["types"].get(res["type"])
             own = azure["path"][-1] if azure else "metadata.name"  # its own name is no reference to another
             for dep in deps:
-                name = _identity(new_res[dep])
-                hits = [path for path, value in leaf_items(res["inputs"]) if name and _points_at(value, name)
-                        and path != own and any(under(path, key) for key, _ in keys)]
+                name, made = _identity(new_res[dep]), _made_at_create(new_res[dep])
+                replacing = [(path, value) for path, value in leaf_items(res["inputs"])
+                             if path != own and any(under(path, key) for key, _ in keys)]
+                hits = [path for path, value in replacing if name and _points_at(value, name)]
                 named = [p for p in hits if re.search(r"(Name|namespace|[iI][dD]|scope|subnet)$", p)]
-                why += [f"`{path}` names `{short(dep)}`, which is replaced" for path in (named or hits)[:2]]
+                from_dep = [f"`{path}` names `{short(dep)}`, which is replaced" for path in (named or hits)[:2]]
+                from_dep += [f"`{path}` comes from `{short(dep)}`, which is replaced (a new value its create makes)"
+                             for path, value in replacing if path not in hits and isinstance(value, str)
+                             and value in made][:2]
+                if from_dep:
+                    why += from_dep
+                    causes.setdefault(urn, set()).add(dep)
             if why:
                 replaced[urn] = sorted(set(why))
                 grew = True

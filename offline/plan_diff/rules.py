@@ -8,7 +8,7 @@ from typing import Any, Iterator, Optional
 
 from llmplatform.aks_cluster import OTHERS_TURN_ON
 
-from .urns import provider_urn
+from .urns import provider_urn, short_urn
 
 
 RULES_FILE = Path(__file__).resolve().parents[1] / "data" / "replacement_rules.json"
@@ -224,6 +224,56 @@ def kubernetes_provider_replaces(old: dict[str, Any], new: dict[str, Any], new_c
         return [f"its kubeconfig comes from `{new_cluster}`, which is replaced (unknown until it exists: "
                 "pulumi-kubernetes DiffConfig replaces)"]
     return []
+
+
+CLUSTER_TYPE = "azure-native:containerservice:ManagedCluster"
+# pulumi-kubernetes' provider inputs DiffConfig reads to find the active cluster, and the one whose change replaces
+_ACTIVE_CLUSTER_KEYS = ("kubeconfig", "context", "cluster")
+
+
+def provider_switch_replaces(package: str, old: Optional[dict[str, Any]], new: Optional[dict[str, Any]],
+                             old_clusters: set[str], new_clusters: set[str]) -> list[str]:
+    """Why the engine replaces a resource moved from one provider resource to another; [] when it does not.
+
+    pulumi/pulumi 1b5949891b pkg/resource/deploy/step_generator.go `providerChanged`: the engine asks the *new*
+    provider's DiffConfig with the old provider's inputs and the new one's, and replaces the resource only when that
+    answers a replacement (an old provider aliased to the new one is no change at all). So since v3.151.0 (#18509,
+    3c56d4eb51); before, a move to or from an explicit provider replaced every time. What DiffConfig answers:
+    pulumi-azure-native never a change (provider/pkg/provider/provider.go `DiffConfig` at 006a62afe: DIFF_NONE);
+    pulumi-kubernetes (provider.go `DiffConfig` at 9497796) a `clusterIdentifier` on both sides alone (the same one
+    never replaces, another one does), else `renderYamlToDirectory` changed or the kubeconfig's active cluster
+    changed (`kubeconfig`, `context`, `cluster`). `old`/`new`: the provider resources (None: a default provider,
+    whose configuration a plan does not hold); `old_clusters`/`new_clusters`: the AKS clusters each one depends on
+    (where its kubeconfig comes from; the plans show a kubeconfig as `[secret]`), in the new plan's URNs."""
+    if package == "azure-native":
+        return []
+    if package != "kubernetes":
+        return ["its provider changed (that provider's DiffConfig, which decides, is not modelled here: counted as a "
+                "replacement)"]
+    if old is None or new is None:
+        return ["its provider changed to or from one whose configuration the plan does not hold (a default "
+                "provider), so whether pulumi-kubernetes' DiffConfig finds another cluster is unknown: counted as a "
+                "replacement"]
+    before, after = old.get("inputs") or {}, new.get("inputs") or {}
+    had, has = before.get("clusterIdentifier"), after.get("clusterIdentifier")
+    if had is not None and has is not None:
+        return [] if had == has else [f"its provider changed to one of another clusterIdentifier ({had} -> {has})"]
+    why = []
+    if before.get("renderYamlToDirectory") != after.get("renderYamlToDirectory"):
+        why.append("its provider changed to one rendering to another directory (renderYamlToDirectory)")
+    same_inputs = all(before.get(k) == after.get(k) for k in _ACTIVE_CLUSTER_KEYS)
+    if len(old_clusters) == 1 and len(new_clusters) == 1:
+        if old_clusters != new_clusters:
+            why.append(f"its provider changed to one whose kubeconfig comes from `{short_urn(min(new_clusters))}`, the "
+                       f"old one's from `{short_urn(min(old_clusters))}` (another active cluster to pulumi-kubernetes' "
+                       "DiffConfig)")
+        elif not all(before.get(k) == after.get(k) for k in ("context", "cluster")):
+            why.append("its provider changed to one naming another kubeconfig context or cluster")
+    elif not same_inputs or any(before.get(k) == "[secret]" for k in _ACTIVE_CLUSTER_KEYS):
+        why.append("its provider changed, and the plan cannot show whether the new one's kubeconfig names the same "
+                   "cluster (pulumi-kubernetes' DiffConfig replaces when its active cluster changes): counted as a "
+                   "replacement")
+    return why
 
 
 def refused_rules(type_: str) -> dict[str, str]:

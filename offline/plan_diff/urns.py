@@ -66,14 +66,60 @@ def urn_scheme(resources: dict[str, dict[str, Any]]) -> Any:
     return engine_urn
 
 
+def generate_aliases(name: str, type_: str, parent: str, specs: list[dict[str, Any]], parent_alias: Optional[str],
+                     stack: str, project: str, matched: Optional[dict[str, str]] = None, make: Any = None,
+                     root: str = "") -> list[str]:
+    """The URNs the engine tries, in its order, for a resource's old one after its own (pulumi/pulumi 1b5949891b
+    `pkg/resource/deploy/step_generator.go` `generateAliases`): each alias collapsed to a URN (`collapseAliasToUrn`:
+    an unset part is the resource's own, an unset parent its *new* parent, a parent given that matched through its
+    own alias taken at its old URN, no parent under the root stack), then, when the parent matched through an alias
+    (`parent_alias`, its old URN), the resource itself and each collapsed alias under that old parent, a name that
+    starts with the parent's name starting with the old parent's instead (`inheritedChildAlias`, in this stack and
+    project). `matched`: new URN -> old URN of what matched through an alias so far; `make`: the URN scheme (the
+    engine's, or the SDK mock's for an offline plan, whose root stack is `root`)."""
+    make = make or engine_urn
+    matched = matched or {}
+    found: list[str] = []
+
+    def add(urn: str) -> None:
+        if urn not in found:
+            found.append(urn)
+
+    def collapse(alias: dict[str, Any]) -> str:
+        if alias.get("urn"):
+            return alias["urn"]
+        spec = alias.get("spec", {})
+        at = matched.get(spec["parentUrn"], spec["parentUrn"]) if spec.get("parentUrn") else parent
+        if spec.get("noParent") or (at and _urn_parts(at)[2].split("$")[-1] == ROOT_STACK):
+            at = root if make is _mock_urn else ""
+        return make(at, spec.get("type") or type_, spec.get("name") or name, spec.get("stack") or stack,
+                    spec.get("project") or project)
+
+    def inherited(child_type: str, child_name: str, old_parent: str) -> str:
+        parent_name = _urn_parts(parent)[3]
+        if child_name.startswith(parent_name):
+            child_name = _urn_parts(old_parent)[3] + child_name[len(parent_name):]
+        _, _, rest = make(old_parent, child_type, child_name, stack, project).split("::", 2)
+        return f"urn:pulumi:{stack}::{project}::{rest}"
+
+    for alias in specs:
+        add(collapse(alias))
+    if parent and parent_alias:
+        add(inherited(type_, name, parent_alias))
+        for alias in specs:
+            child = collapse(alias)
+            add(inherited(_urn_parts(child)[2].split("$")[-1], _urn_parts(child)[3], parent_alias))
+    return found
+
+
 def alias_matches(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]],
                   conflicts: Optional[dict[str, str]] = None) -> dict[str, str]:
     """new URN -> old URN for every new resource the engine would match to an old one through its aliases. The
-    engine takes the first alias (in order, the inherited ones after the resource's own) that names an old resource
-    (pulumi/pulumi `pkg/resource/deploy/step_generator.go` `getOldResource` at 1b5949891b) and refuses the resource
-    when that old resource is also what another resource of the program is (its URN, or its alias too): "Duplicate
-    resource alias" (diag 2008) or "Duplicate resource URN ... conflicting with alias" (2016), an error that ends
-    the update. Each such resource goes into `conflicts` (new URN -> why), unmatched."""
+    engine takes the first alias (`generate_aliases`' order) that names an old resource (pulumi/pulumi
+    `pkg/resource/deploy/step_generator.go` `getOldResource` at 1b5949891b) and refuses the resource when that old
+    resource is also what another resource of the program is (its URN, or its alias too): "Duplicate resource alias"
+    (diag 2008) or "Duplicate resource URN ... conflicting with alias" (2016), an error that ends the update. Each
+    such resource goes into `conflicts` (new URN -> why), unmatched."""
     make = urn_scheme(new_res)
     root = next((r["parent"] for r in new_res.values() if r.get("parent")
                  and _urn_parts(r["parent"])[2].split("$")[-1] == ROOT_STACK), "")
@@ -90,27 +136,8 @@ def alias_matches(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[st
         if urn in old_res or (not specs and parent not in matched):
             continue
         stack, project = _urn_parts(urn)[:2]
-
-        def collapse(alias: dict[str, Any]) -> str:
-            if alias.get("urn"):
-                return alias["urn"]
-            spec = alias.get("spec", {})
-            at = spec.get("parentUrn") or parent
-            at = matched.get(at, at)
-            if spec.get("noParent") or (at and _urn_parts(at)[2].split("$")[-1] == ROOT_STACK):
-                at = root if make is _mock_urn else ""
-            return make(at, spec.get("type") or res["type"], spec.get("name") or res["name"],
-                        spec.get("stack") or stack, spec.get("project") or project)
-
-        candidates = [collapse(a) for a in specs]
-        if parent in matched:  # inherited from the parent's alias
-            old_parent = matched[parent]
-            parent_name = _urn_parts(parent)[3]
-            for child in [urn, *candidates]:
-                child_type, child_name = _urn_parts(child)[2].split("$")[-1], _urn_parts(child)[3]
-                if child_name.startswith(parent_name):
-                    child_name = _urn_parts(old_parent)[3] + child_name[len(parent_name):]
-                candidates.append(make(old_parent, child_type, child_name, stack, project))
+        candidates = generate_aliases(res["name"], res["type"], parent, specs, matched.get(parent), stack, project,
+                                      matched, make, root)
         found = next((c for c in candidates if c in old_res), None)
         other = found if found in new_res else next((u for u, o in matched.items() if o == found), None)
         if found and other and conflicts is not None:

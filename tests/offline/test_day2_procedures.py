@@ -44,9 +44,9 @@ def section(title: str) -> str:
 
 def target_dependents(p: Plan, targets: set[str]) -> list[Registration]:
     """What `pulumi destroy --target ... --target-dependents` deletes: the targets and, transitively, every resource
-    depending on one (its dependencies), a child of one, or one using it as its provider (pulumi/pulumi
-    pkg/resource/deploy/step_generator.go getTargetDependents: `dg.DependingOn(next, targets, true)`, children
-    included). Without `--target-dependents` the engine refuses to delete a dependent that is not a target
+    depending on one (its dependencies), deleted with one (`deletedWith`), a child of one, or one using it as its
+    provider (pulumi/pulumi 1b5949891b pkg/resource/deploy/step_generator.go getTargetDependents:
+    `dg.DependingOn(next, targets, true)`, children included; graph/dependency_graph.go `DependingOn`). Without `--target-dependents` the engine refuses to delete a dependent that is not a target
     (GetResourceWillBeDestroyedButWasNotSpecifiedInTargetList in determineAllowedResourcesToDeleteFromTargets)."""
     gone, grew = set(targets), True
     while grew:
@@ -55,7 +55,8 @@ def target_dependents(p: Plan, targets: set[str]) -> list[Registration]:
             if r.urn in gone:
                 continue
             provider = plan_diff.provider_urn(r.options.get("provider"))
-            if gone & set(r.dependencies) or r.parent in gone or provider in gone:
+            if gone & set(r.dependencies) or r.parent in gone or provider in gone \
+                    or r.options.get("deletedWith") in gone:
                 gone.add(r.urn)
                 grew = True
     return [r for r in p.resources if r.urn in gone]

@@ -342,6 +342,158 @@ def test_pulumi_options_replace_on_changes_provider_and_config_maps(base):
     assert config_map not in plan_diff.diff_documents(base, new)["replaced"]
 
 
+def _second_provider(doc: dict, name: str, **inputs) -> str:
+    """A copy of the stack's Kubernetes provider under another name (its inputs changed by `inputs`)."""
+    provider = _one(doc, "pulumi:providers:kubernetes")
+    urn = provider.rsplit("::", 1)[0] + "::" + name
+    doc[urn] = {**copy.deepcopy(doc[provider]), "urn": urn, "name": name}
+    doc[urn]["inputs"].update(inputs)
+    return urn
+
+
+def test_a_move_to_another_provider_is_replaced_only_when_the_new_provider_s_diff_config_says(base):
+    """Since v3.151.0 (pulumi/pulumi#18509) the engine asks the new provider's DiffConfig, explicit provider or
+    default, and replaces a resource moved to another provider only when that answers a replacement
+    (step_generator.go `providerChanged` at 1b5949891b); before, every move to or from an explicit provider replaced.
+    pulumi-kubernetes takes one clusterIdentifier as one cluster, pulumi-azure-native answers no change at all, and
+    an old provider aliased to the new one is no move. A replacement the move causes is the engine's own: created
+    first, never the object's delete-first answer."""
+    route = _one(base, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "inference-api-route")
+    same = base[_one(base, "pulumi:providers:kubernetes")]["inputs"]["clusterIdentifier"]
+    for identifier, replaced in ((same, False), (same + "-other", True)):
+        new = copy.deepcopy(base)
+        second = _second_provider(new, "second-k8s", clusterIdentifier=identifier)
+        new[route]["options"]["provider"] = f"{second}::second-k8s-id"
+        result, _ = _diff(base, new)
+        assert (route in result["replaced"], route in result["changed"]) == (replaced, replaced), result["replaced"]
+        assert route not in result["deleteBeforeReplace"]  # the engine's replacement: created first
+        if replaced:
+            assert "another clusterIdentifier" in result["replaced"][route][0]
+        else:
+            assert any("no replacement" in note for note in result["notes"][route])
+    # no identifier: the AKS cluster its kubeconfig comes from decides (the plans show a kubeconfig as [secret])
+    for cluster_of_its_own, replaced in ((False, False), (True, True)):
+        new = copy.deepcopy(base)
+        for provider in [u for u, r in new.items() if r["type"] == "pulumi:providers:kubernetes"]:
+            del new[provider]["inputs"]["clusterIdentifier"]
+        old = copy.deepcopy(new)
+        second = _second_provider(new, "second-k8s")
+        if cluster_of_its_own:
+            cluster = _one(new, CLUSTER)
+            other = cluster.rsplit("::", 1)[0] + "::other-aks"
+            new[other] = {**copy.deepcopy(new[cluster]), "urn": other, "name": "other-aks"}
+            new[second]["dependencies"] = [other if d == cluster else d for d in new[second]["dependencies"]]
+        new[route]["options"]["provider"] = f"{second}::second-k8s-id"
+        assert (route in plan_diff.diff_documents(old, new)["replaced"]) == replaced
+    # an Azure resource moved from the default azure-native provider to an explicit one: DiffConfig answers none
+    new = copy.deepcopy(base)
+    account = _one(new, ACCOUNT)
+    explicit = account.split("::")[0] + "::" + account.split("::")[1] + "::pulumi:providers:azure-native::explicit"
+    new[explicit] = {"urn": explicit, "type": "pulumi:providers:azure-native", "name": "explicit", "custom": True,
+                     "inputs": {"location": "westeurope"}, "options": {}, "dependencies": []}
+    new[account]["options"]["provider"] = f"{explicit}::explicit-id"
+    result, blocked = _diff(base, new)
+    assert account not in result["replaced"] and blocked == []
+    # the provider renamed with an alias of its old URN: the same provider, nothing moves
+    new = copy.deepcopy(base)
+    provider = _one(new, "pulumi:providers:kubernetes")
+    renamed = provider + "-renamed"
+    new[renamed] = {**new.pop(provider), "urn": renamed, "name": provider.rsplit("::", 1)[1] + "-renamed"}
+    new[renamed]["options"] = {**new[renamed]["options"], "aliases": [{"urn": provider}]}
+    for r in new.values():
+        if (r["options"].get("provider") or "").startswith(provider + "::"):
+            r["options"]["provider"] = renamed + "::" + r["options"]["provider"].rsplit("::", 1)[1]
+    result, blocked = _diff(base, new)
+    assert result["moved"] == {renamed: provider} and result["replaced"] == {} and blocked == []
+
+
+def test_a_replacement_that_lifts_protect_in_the_same_change_is_not_stopped(prod):
+    """The engine refuses to replace a resource only while the program protects it too (step_generator.go
+    `new.Protect && old.Protect`: "we do allow unprotecting and replacing to happen in a single update"), and to
+    delete one the state protects (step.go `deleteProtectedError`, the old state's flag)."""
+    old = _doc(prod)
+    key = _one(old, PASSWORD, "inference-api-key")
+    assert old[key]["options"]["protect"] is True
+    new = copy.deepcopy(old)
+    new[key]["inputs"]["length"] = 64
+    new[key]["options"]["protect"] = False
+    result = plan_diff.diff_documents(old, new)
+    assert key in result["replaced"] and result["protected"] == []
+    assert "Protected (" not in plan_diff.markdown(result, "t", [])
+    gone = {u: r for u, r in new.items() if u != key}
+    assert plan_diff.diff_documents(old, gone)["protected"] == [key]
+
+
+def test_a_grant_to_a_replaced_cluster_s_identity_is_replaced_with_it(base):
+    """A replaced cluster has a new system-assigned identity: a role assignment whose principalId comes from it gets
+    an unknown there in the preview (pulumi/pulumi 1b5949891b step_generator.go: what comes from a replaced resource's
+    outputs is unknown until it is created; `calculateDependentReplacements` for a delete-first one) and the new
+    principal in the update, and principalId is force-new: the assignment is replaced too (the check once followed
+    only inputs that carry the replaced resource's name or ID, and left these out)."""
+    new = copy.deepcopy(base)
+    cluster = _one(new, CLUSTER)
+    new[cluster]["inputs"]["networkProfile"]["podCidr"] = "10.99.0.0/16"  # force-new: the cluster is replaced
+    assert _forces("azure-native:authorization:RoleAssignment", "principalId")
+    result, _ = _diff(base, new)
+    grants = [u for u, r in new.items() if r["type"] == "azure-native:authorization:RoleAssignment"
+              and cluster in r["dependencies"] and r["inputs"]["principalType"] == "ServicePrincipal"]
+    assert {new[u]["name"] for u in grants} == {"gateway-ip-group-reader", "gateway-ip-network",
+                                                  "platform-cluster-subnet"}  # the deployer's is a user's
+    short = plan_diff.short_urn(plan_diff.engine_urns(new)[cluster])
+    for urn in grants:
+        assert result["replaced"][urn] == [f"`principalId` comes from `{short}`, which is replaced (a new value its "
+                                           "create makes)"]
+    # an identity of its own (a user-assigned one, not replaced) keeps its grants
+    assert not any(u in result["replaced"] for u, r in new.items() if r["type"] == "azure-native:authorization:"
+                   "RoleAssignment" and r["name"].startswith("inference-"))
+
+
+def test_a_replaced_resource_is_created_with_the_program_s_values_where_it_ignores_changes(base):
+    """The engine resets ignored paths to decide the diff, but a replacement is created from the program's inputs
+    checked again (pulumi/pulumi 1b5949891b step_generator.go `continueStepsFromDiff`: `prov.Check` of
+    `goal.Properties`): the Replace line says so, and the ignored path is no "keeps the deployed value" line."""
+    cluster = _one(base, CLUSTER)
+    assert "kubernetesVersion" in base[cluster]["options"]["ignoreChanges"]
+    old = copy.deepcopy(base)
+    old[cluster]["inputs"]["kubernetesVersion"] = "1.31"  # what the state holds (the channel moved it)
+    new = copy.deepcopy(base)
+    new[cluster]["inputs"]["kubernetesVersion"] = "1.30"
+    result = plan_diff.diff_documents(old, new)
+    assert result["ignored"][cluster] == ["kubernetesVersion"] and cluster not in result["replaced"]
+    new[cluster]["inputs"]["networkProfile"]["podCidr"] = "10.99.0.0/16"  # force-new: the cluster is replaced
+    result = plan_diff.diff_documents(old, new)
+    assert cluster in result["replaced"] and cluster not in result["ignored"]
+    assert any("created with the program's `kubernetesVersion`" in note for note in result["notes"][cluster])
+    line = next(x for x in plan_diff.markdown(result, "t", []).splitlines() if x.startswith("- Replace:")
+                and plan_diff.short_urn(plan_diff.engine_urns(new)[cluster]) in x)
+    assert "holds nothing through a replacement" in line
+
+
+def test_a_resource_deleted_with_a_replaced_one_is_replaced_with_it(base):
+    """pulumi/pulumi#23818 (1b5949891b step_generator.go `diff`, merged 2026-08-21 after v3.259.0): a resource whose
+    `deletedWith` is being replaced is replaced too, before its provider is asked: created first, as the engine's own
+    replacement, after a replacement that creates first (a generated password); deleted first with one that deletes
+    first (a cluster under its own name: `findDependentCascadeReplacements` puts it in that delete's chain)."""
+    federation = _one(base, "azure-native:managedidentity:FederatedIdentityCredential",
+                      "inference-router-identity-federation")
+    cluster, key = _one(base, CLUSTER), _one(base, PASSWORD, "inference-api-key")
+    for root, edit, first in ((key, ("length", 64), False), (cluster, ("networkProfile", None), True)):
+        old = copy.deepcopy(base)
+        new = copy.deepcopy(base)
+        if root == cluster:
+            new[cluster]["inputs"]["networkProfile"]["podCidr"] = "10.99.0.0/16"  # force-new
+        else:
+            new[root]["inputs"][edit[0]] = edit[1]
+        assert federation not in plan_diff.diff_documents(old, new)["replaced"]
+        for doc in (old, new):
+            doc[federation]["options"]["deletedWith"] = root
+        result, _ = _diff(old, new)
+        assert root in result["replaced"] and (root in result["deleteBeforeReplace"]) == first
+        short = plan_diff.short_urn(plan_diff.engine_urns(new)[root])
+        assert result["replaced"][federation] == [f"its deletedWith `{short}` is replaced"]
+        assert (federation in result["deleteBeforeReplace"]) == first  # a named Azure resource: never its own Diff
+
+
 def test_a_secret_s_type_replaces_it_with_the_provider_s_enable_secret_mutable_too(tmp_path, base):
     """pulumi-kubernetes' `enableSecretMutable` makes a Secret's data and stringData updatable, not its type: with
     the flag on, diff.go forceNewProperties falls back to the kind's own list, `.type` (v4.32.0). The check dropped
@@ -1244,15 +1396,22 @@ def test_a_retained_secret_replaced_under_another_name_says_the_old_one_stays(ba
 def test_a_job_deleted_first_by_its_option_stays_so_when_a_new_cluster_replaces_it(tmp_path, dev):
     """The engine puts a resource's deleteBeforeReplace option over the provider's answer, and a replacement its
     replaced provider causes is no exception (pulumi/pulumi step_generator.go: `if goal.DeleteBeforeReplace != nil`
-    after the provider-change diff): the model preload Job carries the option; other objects on the new provider
-    are still created first."""
+    after the provider-change diff): the model preload Job carries the option. A cluster replaced under its own name
+    is deleted first, and takes its Kubernetes provider and every object on it down before itself
+    (`calculateDependentReplacements`), so the other objects are deleted first too; a provider replaced on its own
+    (another clusterIdentifier) has its objects created first."""
     new = _doc(plan_for("dev", {"cluster": {"networkPolicy": "calico"}}))  # networkProfile: the cluster is replaced
     result, _ = _diff(_doc(dev), new)
     job = _one(new, "kubernetes:batch/v1:Job", "models-preload")
     deployment = _one(new, "kubernetes:apps/v1:Deployment", "inference-ollama")
     assert _one(new, CLUSTER) in result["replaced"] and new[job]["options"]["deleteBeforeReplace"] is True
     assert job in result["deleteBeforeReplace"] and deployment in result["replaced"]
-    assert deployment not in result["deleteBeforeReplace"]
+    assert {_one(new, CLUSTER), _one(new, "pulumi:providers:kubernetes"), deployment} <= set(
+        result["deleteBeforeReplace"])
+    other = copy.deepcopy(_doc(dev))
+    other[_one(other, "pulumi:providers:kubernetes")]["inputs"]["clusterIdentifier"] = "another-cluster"
+    alone = plan_diff.diff_documents(_doc(dev), other)
+    assert deployment in alone["replaced"] and deployment not in alone["deleteBeforeReplace"]
     lines = plan_diff.markdown(result, "t", []).splitlines()
     assert any(line.startswith(f"- Replace: `{plan_diff.short_urn(job)}` (deleted first, then run again):")
                for line in lines)  # a run-once Job leaves no gap a reader should weigh
