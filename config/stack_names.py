@@ -3,9 +3,9 @@ one (offline/stacks.py), and the program checks the stack names its config gives
 import re
 from typing import Optional
 
-# A stack name as the Pulumi CLI allows it (pulumi/pulumi pkg/backend/filestate/backend.go validateStackName:
-# `^[A-Za-z0-9_.-]{1,100}$`, no slashes); '.' and '..' are refused as well, since tools make folders named after
-# stacks and those two name the folder itself and its parent.
+# A stack name as the Pulumi CLI allows it (pulumi/pulumi 1b5949891b sdk/go/common/tokens/stack_name.go
+# ParseStackName: not empty, at most 100 characters of `[A-Za-z0-9_.-]`, no slashes); '.' and '..' are refused as
+# well, since tools make folders named after stacks and those two name the folder itself and its parent.
 STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 STACK_NAME_ALLOWED = "1-100 letters, digits, '_', '.' and '-', as the Pulumi CLI allows, and not '.' or '..'"
 
