@@ -198,8 +198,9 @@ def global_stack(cfg: GlobalConfig) -> None:
         "origin_timeout_seconds": cfg.origin_timeout_seconds, "api_keys": list(cfg.api_keys),
         "waf_exclusions": list(cfg.waf_exclusions), "waf_rule_overrides": list(cfg.waf_rule_overrides),
         # the profile's logs: the central workspace global.logAnalyticsWorkspaceId names, else the stack's own
-        **({"log_analytics_workspace_id": cfg.log_analytics_workspace_id} if cfg.log_analytics_workspace_id else
-           {"location": cfg.location, "log_retention_days": cfg.log_retention_days}),
+        "log_analytics_workspace_id": cfg.log_analytics_workspace_id or None,
+        "location": None if cfg.log_analytics_workspace_id else cfg.location,
+        "log_retention_days": None if cfg.log_analytics_workspace_id else cfg.log_retention_days,
         "log_categories": list(cfg.log_categories), "tags": cfg.tags})
     fleet = FleetUpdates("fleet", {
         "resource_group_name": group.name, "location": cfg.location, "fleet_name": f"fleet-{cfg.prefix}-global",

@@ -236,7 +236,8 @@ def _logs(r: Rules) -> None:
     if given and r.args.get("location") is not None:
         r.add("location", r.given("location"), f"unset with {r.ref('log_analytics_workspace_id')}: the component "
                                                "makes no workspace then (the location is only the one it makes)")
-    if not made and r.given("log_retention_days") is not None:
+    # the default itself passes: a language SDK fills in the schema's default (the component provider's, 30)
+    if not made and r.given("log_retention_days") not in (None, r.defaults.get("log_retention_days")):
         why = (f"with {r.ref('log_analytics_workspace_id')} (a workspace given keeps its owner's retention)" if given
                else f"without {r.ref('location')}")
         r.add("log_retention_days", r.given("log_retention_days"),
