@@ -197,7 +197,11 @@ def global_stack(cfg: GlobalConfig) -> None:
         "rate_limit_per_minute": cfg.rate_limit_per_minute,
         "origin_timeout_seconds": cfg.origin_timeout_seconds, "api_keys": list(cfg.api_keys),
         "waf_exclusions": list(cfg.waf_exclusions), "waf_rule_overrides": list(cfg.waf_rule_overrides),
-        "tags": cfg.tags})
+        # the profile's logs: the central workspace global.logAnalyticsWorkspaceId names, else the stack's own
+        "log_analytics_workspace_id": cfg.log_analytics_workspace_id or None,
+        "location": None if cfg.log_analytics_workspace_id else cfg.location,
+        "log_retention_days": None if cfg.log_analytics_workspace_id else cfg.log_retention_days,
+        "log_categories": list(cfg.log_categories), "tags": cfg.tags})
     fleet = FleetUpdates("fleet", {
         "resource_group_name": group.name, "location": cfg.location, "fleet_name": f"fleet-{cfg.prefix}-global",
         "members": fleet_members(regions), "channel": cfg.fleet_channel,
@@ -210,6 +214,7 @@ def global_stack(cfg: GlobalConfig) -> None:
     pulumi.export("apiKey", edge.api_key)  # a Pulumi secret: the newest key, valid in every region
     pulumi.export("apiKeySecret", edge.api_key_secret)  # its name in every regional Key Vault
     pulumi.export("originGroups", edge.origin_groups)
+    pulumi.export("logAnalyticsWorkspaceId", edge.log_analytics_workspace_id)  # where the edge's logs are
     pulumi.export("regions", {name: region_output(ref, name, "location") for name, ref in regions.items()})
     pulumi.export("fleetMembers", fleet.members)
 

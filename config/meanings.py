@@ -368,6 +368,16 @@ MEANING = {
                                            "count apart: below about 200 some requests over the limit get through "
                                            "(Microsoft's rate-limit page).",
     "global.frontDoor.originTimeoutSeconds": "How long Front Door waits for a region's first byte.",
+    "global.frontDoor.logCategories": "Front Door's logs sent to the workspace: `FrontDoorWebApplicationFirewallLog` "
+                                      "(requests a WAF rule matched), `FrontDoorHealthProbeLog` (failed probes only), "
+                                      "`FrontDoorAccessLog` (every request; most of the volume and of its cost). "
+                                      "What is logged where: docs/components/global-endpoint-and-fleet.md.",
+    "global.logAnalyticsWorkspaceId": "A central Log Analytics workspace for the edge's logs, by its ARM resource ID "
+                                      "(`/subscriptions/.../providers/Microsoft.OperationalInsights/workspaces/"
+                                      "<name>`); its ingestion is billed there. Unset: the stack makes "
+                                      "`log-<prefix>-global` in `location`.",
+    "global.logRetentionDays": "Retention of the workspace the global stack makes (not with "
+                               "`global.logAnalyticsWorkspaceId`).",
     "global.fleet.channel": "Fleet Manager's auto-upgrade channel.",
     "global.fleet.nodeImageSelection": "Node images: the latest per region, or one consistent image.",
     "global.fleet.waitBetweenRegionsSeconds": "Soak time between two regions' upgrades.",

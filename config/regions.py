@@ -115,6 +115,11 @@ class GlobalConfig:
     # waf_rule_overrides: snake_case keys), each checked by its rules
     waf_exclusions: tuple["WafExclusion", ...] = ()
     waf_rule_overrides: tuple["WafRuleOverride", ...] = ()
+    # where the profile's logs go: a central workspace (its ARM id), else one the stack makes in `location` with this
+    # retention (GlobalEndpoint log_analytics_workspace_id, location, log_retention_days, log_categories)
+    log_analytics_workspace_id: str = ""
+    log_retention_days: int = D["GlobalEndpoint"]["log_retention_days"]
+    log_categories: tuple[str, ...] = tuple(D["GlobalEndpoint"]["log_categories"])
     cost: CostConfig = field(default_factory=lambda: CostConfig(log_analytics_gb_per_day=0.0))
 
     @property
@@ -286,6 +291,15 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     component_rules.check(fd, "GlobalEndpoint", {"sku": sku, "waf_exclusions": waf_exclusions,
                                                  "waf_rule_overrides": waf_rule_overrides},
                           component_rules.keys("global.frontDoor"), skip=("sku",))
+    # the profile's logs: a central workspace, or the stack's own in `location` (GlobalEndpoint's rules, by stack key)
+    workspace_id = g.str_("logAnalyticsWorkspaceId", "", allow_empty=True) or ""
+    retention: Optional[int] = g.int_("logRetentionDays", cast(int, None))  # None: unset
+    log_categories = fd.str_list("logCategories", tuple(FD["log_categories"]))
+    component_rules.check(g, "GlobalEndpoint", {
+        "log_analytics_workspace_id": workspace_id or None, "location": None if workspace_id else location,
+        "log_retention_days": retention, "log_categories": list(log_categories)},
+        component_rules.keys("global", {"location": "location", "log_categories": "global.frontDoor.logCategories"}),
+        skip=("location",))
     cfg = GlobalConfig(
         project=project, stack=stack, environment=environment, prefix=prefix, location=location, regions=regions,
         organization=organization,
@@ -298,7 +312,10 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
         wait_between_regions_seconds=fl.int_("waitBetweenRegionsSeconds", FLEET["wait_between_regions_seconds"],
                                              0, 604800), api_keys=tuple(api_keys),
         llmd_regions=tuple(llmd_regions), waf_exclusions=cast(tuple["WafExclusion", ...], tuple(waf_exclusions)),
-        waf_rule_overrides=cast(tuple["WafRuleOverride", ...], tuple(waf_rule_overrides)), cost=cost)
+        waf_rule_overrides=cast(tuple["WafRuleOverride", ...], tuple(waf_rule_overrides)),
+        log_analytics_workspace_id=workspace_id,
+        log_retention_days=FD["log_retention_days"] if retention is None else retention,
+        log_categories=tuple(log_categories), cost=cost)
     fd.reject_unknown_keys()
     fl.reject_unknown_keys()
     g.reject_unknown_keys()

@@ -270,6 +270,12 @@ class _Estimator:
                     self.add(reg, f"Log Analytics retention {days} days ({days - LA_INCLUDED_DAYS} beyond the "
                                   f"{LA_INCLUDED_DAYS} included)",
                              self.la * (days - LA_INCLUDED_DAYS) * self.p["log_analytics_retention_gb_month"])
+            elif kind == "azure-native:monitor:DiagnosticSetting" and not self.plan.waits_for(
+                    reg, lambda r: r.type == "azure-native:operationalinsights:Workspace"):
+                # logs into a workspace the stack does not make (a central one, GlobalEndpoint's
+                # log_analytics_workspace_id): ingested and billed there, so this estimate names it and counts nothing
+                self.add(reg, f"logs to {inputs.get('workspaceId')}: ingestion billed to that workspace, not counted",
+                         0.0)
             elif kind == "azure-native:cdn:Profile":
                 sku = (inputs.get("sku") or {}).get("name", "")
                 base = self.price("front_door_base_monthly", sku, reg.name)

@@ -163,6 +163,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "pod_security": "baseline",
     },
     "GlobalEndpoint": {
+        # Front Door's three log categories (Microsoft.Cdn/profiles): the WAF's matches, the failed health probes
+        # (only those are logged) and every request; docs/decisions.md, "The edge's logs"
+        "log_categories": ["FrontDoorWebApplicationFirewallLog", "FrontDoorHealthProbeLog", "FrontDoorAccessLog"],
+        "log_retention_days": 30,
         "origin_protocol": "Https",
         "origin_timeout_seconds": 240,
         "probe_interval_seconds": 30,

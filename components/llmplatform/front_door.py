@@ -7,19 +7,21 @@ Door allows (streamed answers); HTTPS only at the edge, and by default from the 
 origin's certificate checked against its host name). The WAF policy carries the managed rule sets, the operator's
 exclusions and rule overrides of the default rule set (what its log shows blocking legitimate prompts) and a
 per-client rate limit. With `api_keys`, one set of client API keys valid in every region: generated here and written
-into each region's Key Vault, where that region's API gate reads it.
+into each region's Key Vault, where that region's API gate reads it. The profile's WAF, health probe and access logs
+go to a Log Analytics workspace: the caller's (`log_analytics_workspace_id`), or one made here in `location`.
 """
 import re
 from typing import Mapping, Optional, TypedDict, cast
 
 import pulumi
 import pulumi_random as random
-from pulumi_azure_native import cdn, frontdoor
+from pulumi_azure_native import cdn, frontdoor, operationalinsights
 from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .checks import called_as_documented, check_shape
 from .defaults import defaults_for
+from .diagnostics import categories_to_log_analytics
 from .gateway import API_LISTENER, PLAIN_PORTS, TLS_PORTS, UI_LISTENER
 from .handles import VaultHandle
 from .inference_specs import API_KEY_LENGTH, MODEL_HEALTH_PATH, api_key_map_line
@@ -141,6 +143,21 @@ class GlobalEndpointArgs(TypedDict):
     into every origin's Key Vault as `edge-api-key-map` (what the regional API gates read) and the last (newest) key
     as `edge-api-key`. Rotate by adding a name, then removing the old one. Default: none (each region keeps its own
     keys)."""
+    log_analytics_workspace_id: NotRequired[Optional[pulumi.Input[str]]]
+    """The Log Analytics workspace the profile's logs go to (`log_categories`), by its ARM resource ID
+    (/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.OperationalInsights/workspaces/<name>): a
+    central one. Unset: the component makes one in `location`."""
+    location: NotRequired[Optional[pulumi.Input[str]]]
+    """Without log_analytics_workspace_id: the Azure region of the workspace the component makes for the logs,
+    `log-<name_prefix>` (PerGB2018, in resource_group_name; Front Door itself is global). Neither given: the profile
+    logs nowhere, so no WAF log shows what the WAF blocked."""
+    log_retention_days: NotRequired[Optional[int]]
+    """Retention of the workspace the component makes, 30-730 days (default 30); only with `location`."""
+    log_categories: NotRequired[Optional[list[str]]]
+    """Front Door's log categories sent to the workspace: FrontDoorWebApplicationFirewallLog (each request a WAF rule
+    matched), FrontDoorHealthProbeLog (each failed probe, from every edge site) and FrontDoorAccessLog (every request:
+    client, route, origin, status, latency; the bulk of the volume). Each once, at least one; default all three. Into
+    the AzureDiagnostics table (Front Door has no resource-specific tables)."""
     tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]
     """Azure tags."""
 
@@ -260,6 +277,8 @@ class GlobalEndpoint(pulumi.ComponentResource):
     """Key Vault secret name of the newest key in every region's vault; None without api_keys."""
     api_key_map_secret: pulumi.Output[Optional[str]]
     """Key Vault secret name of the key map the regional API gates read; None without api_keys."""
+    log_analytics_workspace_id: pulumi.Output[Optional[str]]
+    """The workspace the profile's logs go to (the one given, or the one made here); None when they go nowhere."""
 
     def __init__(self, name: str, args: GlobalEndpointArgs, opts: Optional[pulumi.ResourceOptions] = None):
         args = check_shape("GlobalEndpoint", name, args, GlobalEndpointArgs)
@@ -348,6 +367,7 @@ class GlobalEndpoint(pulumi.ComponentResource):
                 associations=[cdn.SecurityPolicyWebApplicationFirewallAssociationArgs(
                     domains=[cdn.ActivatedResourceReferenceArgs(id=endpoint.id)], patterns_to_match=["/*"])]),
             opts=pulumi.ResourceOptions(parent=self, depends_on=routes))
+        workspace = self._logs(name, args, profile, child)
 
         self.endpoint_host = endpoint.host_name
         self.ui_url = endpoint.host_name.apply(lambda h: f"https://{h}")
@@ -359,10 +379,29 @@ class GlobalEndpoint(pulumi.ComponentResource):
         self.api_key = self._key_set(name, keys, origins) if keys else pulumi.Output.from_input(None)
         self.api_key_secret = pulumi.Output.from_input(API_KEY_SECRET if keys else None)
         self.api_key_map_secret = pulumi.Output.from_input(API_KEY_MAP_SECRET if keys else None)
+        self.log_analytics_workspace_id = pulumi.Output.from_input(workspace)
         self.register_outputs({"endpoint_host": self.endpoint_host, "ui_url": self.ui_url, "api_url": self.api_url,
                                "llmd_url": self.llmd_url, "front_door_id": self.front_door_id,
                                "origin_groups": self.origin_groups, "api_key": self.api_key,
-                               "api_key_secret": self.api_key_secret, "api_key_map_secret": self.api_key_map_secret})
+                               "api_key_secret": self.api_key_secret, "api_key_map_secret": self.api_key_map_secret,
+                               "log_analytics_workspace_id": self.log_analytics_workspace_id})
+
+    def _logs(self, name: str, args: GlobalEndpointArgs, profile: cdn.Profile,
+              child: pulumi.ResourceOptions) -> Optional[pulumi.Input[str]]:
+        """The profile's logs to the caller's workspace, or to one made here in `location` (PerGB2018, as
+        AzureMonitoring's); the workspace's id, or None when neither is given. Logs only, no metrics: Front Door's
+        metrics stay in Azure Monitor's metrics store at no charge."""
+        workspace: Optional[pulumi.Input[str]] = args.get("log_analytics_workspace_id")  # "" is none, as elsewhere
+        if not workspace and args.get("location"):
+            workspace = operationalinsights.Workspace(
+                f"{name}-logs", workspace_name=f"log-{args['name_prefix']}",
+                resource_group_name=args["resource_group_name"], location=args["location"],
+                sku=operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
+                retention_in_days=opt(args, "log_retention_days"), tags=args.get("tags", {}), opts=child).id
+        if not workspace:
+            return None
+        categories_to_log_analytics(f"{name}-diagnostics", profile.id, workspace, opt(args, "log_categories"), self)
+        return workspace
 
     def _key_set(self, name: str, keys: list[str], origins: list[RegionalOrigin]) -> pulumi.Output[str]:
         """One key per name; every region's vault gets the map of all of them and the newest one. A region's gate

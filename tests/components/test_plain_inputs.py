@@ -239,6 +239,8 @@ READ_ITEMS: list[tuple[str, dict[str, Any], str, Any]] = [
     ("OpenWebUi", {}, "secret_env", {"OAUTH_CLIENT_SECRET": "oauth-client-secret"}),
     ("GlobalEndpoint", {"origins": [{"name": "weu", "host": "weu.llm.example.com", "key_vault_name": "kv-weu",
                                      "key_vault_resource_group": "rg-test"}]}, "api_keys", ["team-a"]),
+    ("GlobalEndpoint", {"origins": [{"name": "weu", "host": "weu.llm.example.com"}], "location": "westeurope"},
+     "log_categories", ["FrontDoorWebApplicationFirewallLog"]),
     ("CostBudget", {}, "actual_percents", [80, 100]),
     ("CostBudget", {}, "forecast_percents", [100]),
 ]

@@ -1217,7 +1217,9 @@ def test_the_front_door_tier_replaces_the_profile_and_everything_under_it(tmp_pa
     under = {u for u, r in new.items() if r["type"].startswith("azure-native:cdn:") and u != profile}
     assert len(under) == 10 and under <= set(result["replaced"])  # endpoint, 2 groups, 4 origins, 2 routes, WAF link
     assert result["replaced"][waf] == ["`sku.name` (its replaceOnChanges)"] and waf not in result["refused"]
-    assert set(result["deleteBeforeReplace"]) == under | {profile, waf}  # the WAF policy's name is fixed too
+    # the WAF policy's name is fixed too; the profile's diagnostic setting names it by its id, so it goes first too
+    setting = _one(new, "azure-native:monitor:DiagnosticSetting")
+    assert set(result["deleteBeforeReplace"]) == under | {profile, waf, setting}
     assert [urn for urn, _ in blocked] == [profile]  # a new Front Door ID: each region admits the old one only
     assert _check(tmp_path, base, new)[0] == 1 and _check(tmp_path, base, new, "--allow-stateful")[0] == 0
     in_place = copy.deepcopy(new)  # the policy as an update, what pulumi-azure-native alone would send

@@ -42,6 +42,8 @@ PRESENCE_DECIDES: dict[str, dict[str, str]] = {
     "LlmdStackArgs": {"prometheus_url": "Observability's prometheus_url"},  # metrics' default: the monitors
     "OpenWebUiArgs": {"namespace": "a namespace",  # default the endpoint's
                       "admin_database_url_secret": "a Key Vault secret name"},  # the role's bootstrap Job
+    "GlobalEndpointArgs": {"log_analytics_workspace_id": "a Log Analytics workspace ID",  # the diagnostic setting
+                           "location": "an Azure region"},  # the workspace it makes for the logs
     "RegionalOrigin": {"llmd_port": "a port",  # the /llmd route and this region's origin in it
                        "key_vault_name": "a Key Vault name",  # with api_keys
                        "key_vault_resource_group": "a resource group name"},

@@ -199,6 +199,69 @@ def _waf_tuning(r: Rules) -> None:
             overridden.add((group, rule))
 
 
+# ---- the profile's logs -----------------------------------------------------------------------------------------------
+# Microsoft.Cdn/profiles' log categories, each into AzureDiagnostics (azure-monitor's supported-logs list for
+# Microsoft.Cdn/profiles; MicrosoftDocs/azure-docs 0b8729ea articles/frontdoor/monitor-front-door-reference.md lists
+# no other table); AzureCdnAccessLog is classic CDN's, not Front Door's
+FRONT_DOOR_LOG_CATEGORIES = ("FrontDoorWebApplicationFirewallLog", "FrontDoorHealthProbeLog", "FrontDoorAccessLog")
+# A workspace's ARM id (diagnosticsSettings_API.json 2021-05-01-preview `workspaceId`: "The full ARM resource ID of the
+# Log Analytics workspace"); a workspace name is 4-63 letters, digits and hyphens, a letter or digit at each end (Azure
+# resource name rules, Microsoft.OperationalInsights); compared without case, as ARM compares ids
+WORKSPACE_ID = re.compile(r"/subscriptions/[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}/resourceGroups/[-\w._()]{1,90}"
+                          r"/providers/Microsoft\.OperationalInsights/workspaces/[a-z0-9][a-z0-9-]{2,61}[a-z0-9]",
+                          re.IGNORECASE)
+_GUID = re.compile(r"[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}", re.IGNORECASE)
+
+
+def workspace_id_problem(value: str) -> Optional[str]:
+    """What a Log Analytics workspace's ARM id must be (None when `value` is one)."""
+    if WORKSPACE_ID.fullmatch(value):
+        return None
+    pasted = (" (a GUID alone is the workspace's Workspace ID, which the portal's overview shows and agents use, not "
+              "its resource ID)" if _GUID.fullmatch(value) else "")
+    return ("a Log Analytics workspace's resource ID, /subscriptions/<subscription GUID>/resourceGroups/<group>/"
+            "providers/Microsoft.OperationalInsights/workspaces/<name> (`az monitor log-analytics workspace show "
+            f"--resource-group <group> --workspace-name <name> --query id`){pasted}")
+
+
+def _logs(r: Rules) -> None:
+    """Where the profile's logs go: the caller's workspace, or one the component makes in `location`; what is only
+    read for one of them is refused with the other (or with neither), as it would be ignored."""
+    if r.args.get("log_analytics_workspace_id") != "":  # "" is none, as the other components read a workspace id
+        r.text("log_analytics_workspace_id", workspace_id_problem)
+    r.text("location", azure_region)
+    r.whole("log_retention_days", 30, 730)  # Log Analytics (PerGB2018) keeps data 30 to 730 days, as AzureMonitoring
+    given = bool(r.args.get("log_analytics_workspace_id"))  # "" is none; an output counts as given
+    made = not given and r.args.get("location") is not None
+    if given and r.args.get("location") is not None:
+        r.add("location", r.given("location"), f"unset with {r.ref('log_analytics_workspace_id')}: the component "
+                                               "makes no workspace then (the location is only the one it makes)")
+    # the default itself passes: a language SDK fills in the schema's default (the component provider's, 30)
+    if not made and r.given("log_retention_days") not in (None, r.defaults.get("log_retention_days")):
+        why = (f"with {r.ref('log_analytics_workspace_id')} (a workspace given keeps its owner's retention)" if given
+               else f"without {r.ref('location')}")
+        r.add("log_retention_days", r.given("log_retention_days"),
+              f"unset {why}: it is the retention of the workspace the component makes in {r.ref('location')}")
+    categories = r.given("log_categories")
+    if categories is None:
+        return
+    if not given and not made:
+        r.add("log_categories", categories, f"unset without {r.ref('log_analytics_workspace_id')} or "
+                                            f"{r.ref('location')}: without a workspace nothing is logged")
+    r.declare("log_categories", allowed=FRONT_DOOR_LOG_CATEGORIES)
+    if not isinstance(categories, (list, tuple)) or not categories:
+        r.add("log_categories", categories, f"a list of one or more of {', '.join(FRONT_DOOR_LOG_CATEGORIES)}")
+        return
+    seen: set[Any] = set()
+    for i, category in enumerate(categories):
+        if category not in FRONT_DOOR_LOG_CATEGORIES:
+            r.add(f"log_categories[{i}]", category, f"{', '.join(FRONT_DOOR_LOG_CATEGORIES)} (Front Door's log "
+                                                    "categories, as the diagnostic setting names them)")
+        elif category in seen:
+            r.add(f"log_categories[{i}]", category, "a category no other entry names")
+        seen.add(category if isinstance(category, str) else None)
+
+
 def global_endpoint(args: Mapping[str, Any]) -> list[Problem]:
     r = Rules(args, "GlobalEndpoint")
     r.choice("sku", FRONT_DOOR_SKUS)
@@ -243,6 +306,7 @@ def global_endpoint(args: Mapping[str, Any]) -> list[Problem]:
                     origin.add(key, None, f"a value when {r.ref('api_keys')} is set (the key set is written into "
                                           f"every region's Key Vault)")
     _waf_tuning(r)
+    _logs(r)
     return r.problems
 
 
