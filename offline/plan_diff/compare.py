@@ -429,6 +429,13 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
                 from_dep += [f"`{path}` comes from `{short(dep)}`, which is replaced (a new value its create makes)"
                              for path, value in replacing if path not in hits and isinstance(value, str)
                              and value in made][:2]
+                # A secret input the plans show as `[secret]` hides where its value comes from (a generated
+                # password's `result`, a storage key): from a resource it depends on that is replaced, it is unknown
+                # in the preview and, from a create, new in the update, so at a force-new path it replaces too.
+                if not from_dep:
+                    from_dep = [f"`{path}` is secret (the plans cannot show it) and comes from `{short(dep)}`, which "
+                                "is replaced" for path in res.get("secretInputs") or []
+                                if any(under(path, key) or under(key, path) for key, _ in keys)][:1]
                 if from_dep:
                     why += from_dep
                     causes.setdefault(urn, set()).add(dep)

@@ -447,6 +447,25 @@ def test_a_delete_first_replacement_is_stopped_by_what_it_drags_along_that_the_s
     assert grant in result["replaced"] and result["protected"] == []
 
 
+def test_a_secret_input_from_a_replaced_password_replaces_its_kubernetes_secret(base):
+    """A generated password replaced (created first) has a new `result`: what takes it is unknown in the preview and
+    new in the update (pulumi/pulumi 1b5949891b step_generator.go: the replacement's outputs), though both plans show
+    it as `[secret]`. Grafana's admin Secret takes it in `stringData`, which pulumi-kubernetes replaces on (a named
+    object keeping its name: deleted first); the Key Vault secret takes it in `properties.value`, updated in place."""
+    password = _one(base, PASSWORD, "observability-grafana-password")
+    secret = _one(base, "kubernetes:core/v1:Secret", "observability-grafana-admin")
+    vault_secret = _one(base, "azure-native:keyvault:Secret", "observability-grafana-password-secret")
+    assert base[secret]["inputs"]["stringData"]["admin-password"] == "[secret]"
+    new = copy.deepcopy(base)
+    new[password]["inputs"]["length"] = base[password]["inputs"]["length"] + 1
+    result = plan_diff.diff_documents(base, new)
+    short = plan_diff.short_urn(plan_diff.engine_urns(new)[password])
+    assert result["replaced"][secret] == [f"`stringData` is secret (the plans cannot show it) and comes from `{short}`, "
+                                          "which is replaced"]
+    assert secret in result["deleteBeforeReplace"] and password not in result["deleteBeforeReplace"]
+    assert vault_secret not in result["replaced"]
+
+
 def test_a_grant_to_a_replaced_cluster_s_identity_is_replaced_with_it(base):
     """A replaced cluster has a new system-assigned identity: a role assignment whose principalId comes from it gets
     an unknown there in the preview (pulumi/pulumi 1b5949891b step_generator.go: what comes from a replaced resource's
