@@ -276,6 +276,11 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                 deleting_first.add(urn)
                 grew = True
     delete_first = sorted(deleting_first)
+    # ... and refuses that chain on the state's flag alone: a dependent it deletes first was protected when the state
+    # was written, whatever the program now says (1b5949891b step_generator.go `continueStepsFromDiff`: "unable to
+    # replace resource ... as part of replacing ...", `dependentResource.Protect`, the old state's, before the
+    # dependent registers)
+    dragged = {u for u, came_from in causes.items() if came_from & deleting_first}
     for urn, line in shared_handles(old_res, new_res, added, list(replaced), removed, delete_first).items():
         checks.setdefault(urn, []).append(line)
     claims: dict[str, str] = {}
@@ -307,10 +312,11 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             "deleteBeforeReplace": delete_first,
             "types": {**{u: r["type"] for u, r in old_res.items()}, **{u: r["type"] for u, r in new_res.items()}},
             "engineUrns": {**engine_urns(old_res), **engine_urns(new_res)},
-            # the engine refuses a delete of what the state protects (step.go deleteProtectedError) and a replacement
-            # only while the program protects it too (step_generator.go: `new.Protect && old.Protect`)
+            # the engine refuses a delete of what the state protects (step.go deleteProtectedError), a replacement
+            # only while the program protects it too (step_generator.go: `new.Protect && old.Protect`), one a
+            # delete-first replacement drags along on the state's flag alone (`dragged`)
             "protected": sorted(u for u in set(replaced) | set(removed) if old_res[u]["options"].get("protect") and (
-                u in removed or new_res[u]["options"].get("protect")))}
+                u in removed or u in dragged or new_res[u]["options"].get("protect")))}
 
 
 def _physical_name(resource: dict[str, Any]) -> Optional[tuple[str, ...]]:
@@ -423,6 +429,13 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
                 from_dep += [f"`{path}` comes from `{short(dep)}`, which is replaced (a new value its create makes)"
                              for path, value in replacing if path not in hits and isinstance(value, str)
                              and value in made][:2]
+                # A secret input the plans show as `[secret]` hides where its value comes from (a generated
+                # password's `result`, a storage key): from a resource it depends on that is replaced, it is unknown
+                # in the preview and, from a create, new in the update, so at a force-new path it replaces too.
+                if not from_dep:
+                    from_dep = [f"`{path}` is secret (the plans cannot show it) and comes from `{short(dep)}`, which "
+                                "is replaced" for path in res.get("secretInputs") or []
+                                if any(under(path, key) or under(key, path) for key, _ in keys)][:1]
                 if from_dep:
                     why += from_dep
                     causes.setdefault(urn, set()).add(dep)

@@ -424,6 +424,48 @@ def test_a_replacement_that_lifts_protect_in_the_same_change_is_not_stopped(prod
     assert plan_diff.diff_documents(old, gone)["protected"] == [key]
 
 
+def test_a_delete_first_replacement_is_stopped_by_what_it_drags_along_that_the_state_protects(prod):
+    """A dependent a delete-first replacement deletes first is refused on the old state's flag, before it registers
+    (1b5949891b step_generator.go `continueStepsFromDiff`: "unable to replace resource ... as part of replacing ...",
+    `dependentResource.Protect`): lifting protect in the program the same change does not let the chain through, as
+    it does for a resource's own replacement (`new.Protect && old.Protect`)."""
+    old = _doc(prod)
+    cluster = _one(old, CLUSTER)
+    grant = _one(old, "azure-native:authorization:RoleAssignment", "gateway-ip-network")  # to the cluster's identity
+    assert old[grant]["options"]["protect"] is True and not old[cluster]["options"].get("protect")
+    new = copy.deepcopy(old)
+    new[cluster]["inputs"]["networkProfile"]["podCidr"] = "10.99.0.0/16"  # force-new: replaced under its name
+    new[grant]["options"]["protect"] = False
+    result = plan_diff.diff_documents(old, new)
+    assert {cluster, grant} <= set(result["deleteBeforeReplace"]) and grant in result["protected"]
+    assert f"Protected (`pulumi up` stops here until `protect` is lifted): `{plan_diff.short_urn(grant)}`" in \
+        plan_diff.markdown(result, "t", [])
+    alone = copy.deepcopy(old)  # its own replacement, no chain: the program's lifted flag lets it through
+    alone[grant]["inputs"]["principalId"] = "another-principal"
+    alone[grant]["options"]["protect"] = False
+    result = plan_diff.diff_documents(old, alone)
+    assert grant in result["replaced"] and result["protected"] == []
+
+
+def test_a_secret_input_from_a_replaced_password_replaces_its_kubernetes_secret(base):
+    """A generated password replaced (created first) has a new `result`: what takes it is unknown in the preview and
+    new in the update (pulumi/pulumi 1b5949891b step_generator.go: the replacement's outputs), though both plans show
+    it as `[secret]`. Grafana's admin Secret takes it in `stringData`, which pulumi-kubernetes replaces on (a named
+    object keeping its name: deleted first); the Key Vault secret takes it in `properties.value`, updated in place."""
+    password = _one(base, PASSWORD, "observability-grafana-password")
+    secret = _one(base, "kubernetes:core/v1:Secret", "observability-grafana-admin")
+    vault_secret = _one(base, "azure-native:keyvault:Secret", "observability-grafana-password-secret")
+    assert base[secret]["inputs"]["stringData"]["admin-password"] == "[secret]"
+    new = copy.deepcopy(base)
+    new[password]["inputs"]["length"] = base[password]["inputs"]["length"] + 1
+    result = plan_diff.diff_documents(base, new)
+    short = plan_diff.short_urn(plan_diff.engine_urns(new)[password])
+    assert result["replaced"][secret] == [f"`stringData` is secret (the plans cannot show it) and comes from `{short}`, "
+                                          "which is replaced"]
+    assert secret in result["deleteBeforeReplace"] and password not in result["deleteBeforeReplace"]
+    assert vault_secret not in result["replaced"]
+
+
 def test_a_grant_to_a_replaced_cluster_s_identity_is_replaced_with_it(base):
     """A replaced cluster has a new system-assigned identity: a role assignment whose principalId comes from it gets
     an unknown there in the preview (pulumi/pulumi 1b5949891b step_generator.go: what comes from a replaced resource's
