@@ -303,3 +303,43 @@ def test_the_docs_example_is_a_config_the_global_stack_takes():
     drs = _default_rule_set(plan_for("global", {"global": {"frontDoor": front_door}}))
     assert {g["ruleGroupName"] for g in drs["ruleGroupOverrides"]} == {
         e.get("ruleGroup") for e in front_door["wafExclusions"] + front_door["wafRuleOverrides"]}
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda i: i.pop("managedRules"), "runs no Microsoft_DefaultRuleSet"),
+    (lambda i: i["managedRules"].update(managedRuleSets=[s for s in i["managedRules"]["managedRuleSets"]
+                                                         if s["ruleSetType"] != "Microsoft_DefaultRuleSet"]),
+     "runs no Microsoft_DefaultRuleSet"),
+    (lambda i: i["managedRules"]["managedRuleSets"][0].update(ruleSetAction="Log"),
+     "Microsoft_DefaultRuleSet's ruleSetAction is Log"),
+])
+def test_the_policy_pack_refuses_a_prod_waf_in_prevention_whose_default_rule_set_does_not_block(mutate, message):
+    """waf-on-and-blocking-in-prod read only policySettings: a prod policy in Prevention with no default rule set
+    (a Standard tier, which a prod-named global stack of another environment could plan) or with the set's action
+    Log blocked nothing but the rate limit, and passed. webapplicationfirewall.json 2025-11-01: ManagedRuleSet
+    .ruleSetAction is Block, Log or Redirect."""
+    import copy
+    import dataclasses
+    plan = plan_for("global")
+    [waf] = plan.of_type("azure-native:frontdoor:Policy")
+    assert not [v for v in policy_check.evaluate(plan) if v.policy == "waf-on-and-blocking-in-prod"]
+    inputs = copy.deepcopy(waf.inputs)
+    mutate(inputs)
+    changed = dataclasses.replace(plan, resources=[dataclasses.replace(waf, inputs=inputs) if r is waf else r
+                                                   for r in plan.resources])
+    found = [v for v in policy_check.evaluate(changed) if v.policy == "waf-on-and-blocking-in-prod"]
+    assert found and message in found[0].message, found
+
+
+def test_a_global_stack_named_global_of_another_environment_keeps_the_premium_waf(tmp_path, capsys):
+    """The pack holds a stack named `global` to prod's WAF rule whatever its environment, and a Standard tier runs no
+    managed rule set: refused by the config first, naming the key, before any region is planned."""
+    stack_file = tmp_path / "Pulumi.global.yaml"
+    stack_file.write_text((PROJECT_DIR / "Pulumi.global.yaml").read_text().replace(
+        "aks-llm-platform:environment: prod", "aks-llm-platform:environment: staging").replace(
+        "sku: Premium_AzureFrontDoor", "sku: Standard_AzureFrontDoor"))
+    assert plan_cli.main(["--stack", "global", "--out", str(tmp_path / "build"), "--stack-file", str(stack_file)]) == 1
+    captured = capsys.readouterr()
+    assert ("global.frontDoor.sku 'Standard_AzureFrontDoor' is invalid for stack 'global'; allowed: "
+            "Premium_AzureFrontDoor") in captured.err, captured.err
+    assert "OFFLINE PLAN" not in captured.out and "Traceback" not in captured.err
