@@ -330,16 +330,3 @@ def test_the_policy_pack_refuses_a_prod_waf_in_prevention_whose_default_rule_set
     found = [v for v in policy_check.evaluate(changed) if v.policy == "waf-on-and-blocking-in-prod"]
     assert found and message in found[0].message, found
 
-
-def test_a_global_stack_named_global_of_another_environment_keeps_the_premium_waf(tmp_path, capsys):
-    """The pack holds a stack named `global` to prod's WAF rule whatever its environment, and a Standard tier runs no
-    managed rule set: refused by the config first, naming the key, before any region is planned."""
-    stack_file = tmp_path / "Pulumi.global.yaml"
-    stack_file.write_text((PROJECT_DIR / "Pulumi.global.yaml").read_text().replace(
-        "aks-llm-platform:environment: prod", "aks-llm-platform:environment: staging").replace(
-        "sku: Premium_AzureFrontDoor", "sku: Standard_AzureFrontDoor"))
-    assert plan_cli.main(["--stack", "global", "--out", str(tmp_path / "build"), "--stack-file", str(stack_file)]) == 1
-    captured = capsys.readouterr()
-    assert ("global.frontDoor.sku 'Standard_AzureFrontDoor' is invalid for stack 'global'; allowed: "
-            "Premium_AzureFrontDoor") in captured.err, captured.err
-    assert "OFFLINE PLAN" not in captured.out and "Traceback" not in captured.err
