@@ -166,30 +166,55 @@ def edge_name_problems(regions: tuple[str, ...] | list[str], stack: str) -> list
     return problems
 
 
-# global.frontDoor's WAF tuning: each entry's keys (the stack's spelling) and GlobalEndpoint's field for each
+# global.frontDoor's WAF tuning: each entry's keys (the stack's spelling) and GlobalEndpoint's field for each; the keys
+# an entry must give (WafExclusion's and WafRuleOverride's required fields) and what an entry is, for a refusal
 _WAF_EXCLUSION_KEYS = {"matchVariable": "match_variable", "operator": "operator", "selector": "selector",
                        "ruleGroup": "rule_group", "ruleId": "rule_id"}
 _WAF_OVERRIDE_KEYS = {"ruleGroup": "rule_group", "ruleId": "rule_id", "action": "action", "enabled": "enabled"}
+_COMPONENT_INPUT = {"wafExclusions": "waf_exclusions", "wafRuleOverrides": "waf_rule_overrides"}
+_WAF_REQUIRED = {"wafExclusions": ("matchVariable", "operator"), "wafRuleOverrides": ("ruleGroup", "ruleId")}
+_WAF_ENTRY = {"wafExclusions": "{matchVariable, operator, selector}, optionally ruleGroup and ruleId",
+              "wafRuleOverrides": "{ruleGroup, ruleId} with action and/or enabled"}
+_WAF_MISSING = {"wafExclusions": "an exclusion names what its selector matches (matchVariable) and how (operator)",
+                "wafRuleOverrides": "an override names its rule by ruleGroup and ruleId, as the WAF log's ruleName_s "
+                                    "gives them (Microsoft_DefaultRuleSet-2.1-SQLI-942100: SQLI, '942100')"}
 
 
-def _waf_entries(fd: Reader, name: str, fields: dict[str, str]) -> list[dict[str, Any]]:
+def _waf_entries(fd: Reader, name: str, fields: dict[str, str]) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """The entries of global.frontDoor.<name>, each an object of `fields` (a rule id written as a number is taken as
     its digits, as YAML reads `ruleId: 942100`), in GlobalEndpoint's field names; the values are the component's
-    rules' to judge (parse_global runs them)."""
-    entries = []
+    rules' to judge (parse_global runs them). An entry that is no object, lacks a required key or has a value of the
+    wrong type is refused here, by its stack key, and left out of what the rules see (they would only say again
+    that it lacks what was refused); returned with it the renames of the rules' indices to the stack's."""
+    entries: list[dict[str, Any]] = []
+    renames: dict[str, str] = {}
     for i, raw in enumerate(fd.entries(name, [])):
+        where = f"{fd.key(name)}[{i}]"
+        if not isinstance(raw, dict):  # a blank item (`-`, `null`) too, which a Reader would take as {}
+            fd.problem(f"{where} must be an object ({_WAF_ENTRY[name]}), got {describe(raw)}")
+            continue
         e = fd.entry(name, i)
+        before = len(fd.problems)
         entry: dict[str, Any] = {}
         for key, field_name in fields.items():  # each read, present or not: a typo is refused naming them all
+            given = raw.get(key)
             value = e.bool_(key, cast(bool, None)) if key == "enabled" else e.str_(key, None, allow_empty=True)
-            if value is None and e.raw.get(key) == "":
+            if key == "ruleId" and isinstance(given, float):  # `0942100` is a number to go-yaml: 942100.0
+                fd.problems[-1] = (f"{where}.ruleId must be the rule's digits, quoted (ruleId: '942100'), got the "
+                                   f"number {describe(given)}: YAML reads an unquoted 0942100 or 942100.0 as a number")
+            if value is None and given == "":
                 value = ""  # an empty selector is the rules' to refuse, saying what it must name
             if value is not None:
                 entry[field_name] = value
         e.reject_unknown_keys()
-        if isinstance(raw, dict):
-            entries.append(entry)
-    return entries
+        for key in _WAF_REQUIRED[name]:
+            if raw.get(key) is None:
+                fd.problem(f"{where}.{key} is missing: {_WAF_MISSING[name]}")
+        if len(fd.problems) > before:
+            continue
+        renames[f"{_COMPONENT_INPUT[name]}[{len(entries)}]"] = where
+        entries.append(entry)
+    return entries, renames
 
 
 def waf_tuning_advisories(cfg: "GlobalConfig") -> list[str]:
@@ -286,11 +311,11 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     cost = parse_cost(top.section("cost"))  # prices may be overridden like any stack's
     cost_price_checks(top, cost, location)
     # the default rule set's tuning, held to GlobalEndpoint's own rules (one source), named by stack key
-    waf_exclusions = _waf_entries(fd, "wafExclusions", _WAF_EXCLUSION_KEYS)
-    waf_rule_overrides = _waf_entries(fd, "wafRuleOverrides", _WAF_OVERRIDE_KEYS)
+    waf_exclusions, excluded_at = _waf_entries(fd, "wafExclusions", _WAF_EXCLUSION_KEYS)
+    waf_rule_overrides, overridden_at = _waf_entries(fd, "wafRuleOverrides", _WAF_OVERRIDE_KEYS)
     component_rules.check(fd, "GlobalEndpoint", {"sku": sku, "waf_exclusions": waf_exclusions,
                                                  "waf_rule_overrides": waf_rule_overrides},
-                          component_rules.keys("global.frontDoor"), skip=("sku",))
+                          component_rules.keys("global.frontDoor", {**excluded_at, **overridden_at}), skip=("sku",))
     # the profile's logs: a central workspace, or the stack's own in `location` (GlobalEndpoint's rules, by stack key)
     workspace_id = g.str_("logAnalyticsWorkspaceId", "", allow_empty=True) or ""
     retention: Optional[int] = g.int_("logRetentionDays", cast(int, None))  # None: unset
@@ -326,6 +351,12 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
         fd.problem(f"global.frontDoor.wafMode {cfg.waf_mode!r} is invalid for stack {stack!r}; allowed: Prevention, "
                    f"since the policy pack holds stacks named {', '.join(PROD_STACK_NAMES)} and prod-<region> to "
                    f"prod's rules and would refuse the plan; or give a {environment} global stack another name")
+    if environment != "prod" and is_prod_stack_name(stack) and cfg.sku != "Premium_AzureFrontDoor":
+        # the same rule: a Standard tier runs no managed rule set, so its WAF blocks nothing but the rate limit
+        fd.problem(f"global.frontDoor.sku {cfg.sku!r} is invalid for stack {stack!r}; allowed: Premium_AzureFrontDoor "
+                   f"(Standard runs no managed rule set), since the policy pack holds stacks named "
+                   f"{', '.join(PROD_STACK_NAMES)} and prod-<region> to prod's rules and would refuse the plan; or "
+                   f"give a {environment} global stack another name")
     if environment == "prod":
         if cfg.waf_mode != "Prevention":
             fd.problem("global.frontDoor.wafMode must be 'Prevention' when environment is 'prod' (Detection only logs)")

@@ -288,6 +288,17 @@ def _waf_enabled(args: ResourceValidationArgs) -> Iterator[str]:
         yield "the WAF policy is not enabled"
     if is_prod(args) and settings.get("mode") != "Prevention":
         yield f"the WAF policy only logs ({settings.get('mode')}); prod blocks (Prevention)"
+    if is_prod(args):
+        # Prevention blocks only on what a rule set says: without the default rule set (a Standard tier runs none),
+        # or with its action Log (ManagedRuleSet.ruleSetAction: Block, Log or Redirect, webapplicationfirewall.json
+        # 2025-11-01), the policy blocks nothing but the rate limit
+        sets = ((args.props.get("managedRules") or {}).get("managedRuleSets")) or ()
+        drs = [s for s in sets if s.get("ruleSetType") == "Microsoft_DefaultRuleSet"]
+        if not drs:
+            yield "the WAF policy runs no Microsoft_DefaultRuleSet: prod blocks injection and the like (Premium)"
+        elif any(s.get("ruleSetAction") != "Block" for s in drs):
+            yield (f"the WAF policy's Microsoft_DefaultRuleSet's ruleSetAction is "
+                   f"{', '.join(str(s.get('ruleSetAction')) for s in drs)}; prod blocks (Block)")
 
 
 def _fleet_staged(args: ResourceValidationArgs) -> Iterator[str]:

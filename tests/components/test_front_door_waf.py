@@ -207,6 +207,24 @@ def test_the_stack_keys_reach_the_global_stacks_waf_policy():
     ({"sku": "Standard_AzureFrontDoor", "wafExclusions": [STACK_EXCLUSION]},
      "global.frontDoor.wafExclusions '1 entries' is invalid; allowed: none with global.frontDoor.sku "
      "Standard_AzureFrontDoor"),
+    # an entry without what the component requires is named by its stack key (it was a KeyError traceback in the
+    # prod warnings for an override, and the component's own input name for an exclusion)
+    ({"wafRuleOverrides": [{"ruleGroup": "SQLI", "enabled": False}]},
+     "global.frontDoor.wafRuleOverrides[0].ruleId is missing: an override names its rule by ruleGroup and ruleId"),
+    ({"wafRuleOverrides": [{"ruleId": "942100", "action": "Log"}]},
+     "global.frontDoor.wafRuleOverrides[0].ruleGroup is missing: an override names its rule by ruleGroup and "
+     "ruleId"),
+    ({"wafExclusions": [{"operator": "Equals", "selector": "prompt"}]},
+     "global.frontDoor.wafExclusions[0].matchVariable is missing: an exclusion names what its selector matches"),
+    # a blank list item (`-`, `null`) is refused, not dropped
+    ({"wafExclusions": [STACK_EXCLUSION, None]},
+     "global.frontDoor.wafExclusions[1] must be an object ({matchVariable, operator, selector"),
+    # the rules' refusal of an entry after a refused one still names the entry's own index
+    ({"wafExclusions": [None, {**STACK_EXCLUSION, "ruleGroup": "XSS", "ruleId": "942100"}]},
+     "global.frontDoor.wafExclusions[1].ruleId '942100' is invalid; allowed: a rule id starting 941"),
+    # `ruleId: 0942100` is the number 942100.0 to go-yaml: the hint is the rule's digits, not "942100.0"
+    ({"wafRuleOverrides": [{"ruleGroup": "SQLI", "ruleId": 942100.0, "enabled": False}]},
+     "global.frontDoor.wafRuleOverrides[0].ruleId must be the rule's digits, quoted (ruleId: '942100')"),
 ])
 def test_a_bad_waf_key_stops_the_global_plan_before_any_region_is_planned(tmp_path, capsys, frontdoor, message):
     import yaml
@@ -285,3 +303,30 @@ def test_the_docs_example_is_a_config_the_global_stack_takes():
     drs = _default_rule_set(plan_for("global", {"global": {"frontDoor": front_door}}))
     assert {g["ruleGroupName"] for g in drs["ruleGroupOverrides"]} == {
         e.get("ruleGroup") for e in front_door["wafExclusions"] + front_door["wafRuleOverrides"]}
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda i: i.pop("managedRules"), "runs no Microsoft_DefaultRuleSet"),
+    (lambda i: i["managedRules"].update(managedRuleSets=[s for s in i["managedRules"]["managedRuleSets"]
+                                                         if s["ruleSetType"] != "Microsoft_DefaultRuleSet"]),
+     "runs no Microsoft_DefaultRuleSet"),
+    (lambda i: i["managedRules"]["managedRuleSets"][0].update(ruleSetAction="Log"),
+     "Microsoft_DefaultRuleSet's ruleSetAction is Log"),
+])
+def test_the_policy_pack_refuses_a_prod_waf_in_prevention_whose_default_rule_set_does_not_block(mutate, message):
+    """waf-on-and-blocking-in-prod read only policySettings: a prod policy in Prevention with no default rule set
+    (a Standard tier, which a prod-named global stack of another environment could plan) or with the set's action
+    Log blocked nothing but the rate limit, and passed. webapplicationfirewall.json 2025-11-01: ManagedRuleSet
+    .ruleSetAction is Block, Log or Redirect."""
+    import copy
+    import dataclasses
+    plan = plan_for("global")
+    [waf] = plan.of_type("azure-native:frontdoor:Policy")
+    assert not [v for v in policy_check.evaluate(plan) if v.policy == "waf-on-and-blocking-in-prod"]
+    inputs = copy.deepcopy(waf.inputs)
+    mutate(inputs)
+    changed = dataclasses.replace(plan, resources=[dataclasses.replace(waf, inputs=inputs) if r is waf else r
+                                                   for r in plan.resources])
+    found = [v for v in policy_check.evaluate(changed) if v.policy == "waf-on-and-blocking-in-prod"]
+    assert found and message in found[0].message, found
+

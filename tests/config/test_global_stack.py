@@ -364,21 +364,31 @@ def test_global_config_rules(change, message):
         regions.parse_global(raw, P, "global")
 
 
-def test_a_staging_global_stack_named_global_keeps_the_waf_blocking(tmp_path, capsys):
+@pytest.mark.parametrize("setting, message", [
+    ("wafMode: Detection", "global.frontDoor.wafMode 'Detection' is invalid for stack 'global'; allowed: Prevention, "
+                           "since the policy pack holds stacks named prod, global and prod-<region> to prod's rules"),
+    # a Standard tier runs no managed rule set: the pack's rule refuses it in prod too (2026-12-05, the WAF review)
+    ("sku: Standard_AzureFrontDoor", "global.frontDoor.sku 'Standard_AzureFrontDoor' is invalid for stack 'global'; "
+                                     "allowed: Premium_AzureFrontDoor (Standard runs no managed rule set), since the "
+                                     "policy pack holds stacks named prod, global and prod-<region> to prod's rules"),
+])
+def test_a_staging_global_stack_named_global_keeps_the_waf_blocking(tmp_path, capsys, setting, message):
     """The policy pack holds a stack named `global` to prod's WAF rule whatever its environment: a staging global
-    stack named so with `wafMode: Detection` planned every region and was then refused by waf-on-and-blocking-in-prod.
-    The config refuses it first, naming the key; another name plans."""
+    stack named so with `wafMode: Detection` planned every region and was then refused by waf-on-and-blocking-in-prod
+    (and one with a Standard tier, whose WAF runs no managed rule set, passed it). The config refuses both first,
+    naming the key; another name plans."""
+    key = setting.split(":")[0]
+    text = (PROJECT_DIR / "Pulumi.global.yaml").read_text()
+    [line] = [line for line in text.splitlines() if line.strip().startswith(f"{key}:")]
     stack_file = tmp_path / "Pulumi.global.yaml"
-    stack_file.write_text((PROJECT_DIR / "Pulumi.global.yaml").read_text().replace(
-        "aks-llm-platform:environment: prod", "aks-llm-platform:environment: staging").replace(
-        "wafMode: Prevention", "wafMode: Detection"))
+    stack_file.write_text(text.replace("aks-llm-platform:environment: prod", "aks-llm-platform:environment: staging")
+                          .replace(line, line.split(key)[0] + setting))
     assert plan_cli.main(["--stack", "global", "--out", str(tmp_path / "build"), "--stack-file", str(stack_file)]) == 1
     captured = capsys.readouterr()
-    assert ("global.frontDoor.wafMode 'Detection' is invalid for stack 'global'; allowed: Prevention, since the policy "
-            "pack holds stacks named prod, global and prod-<region> to prod's rules") in captured.err
+    assert message in captured.err and "Traceback" not in captured.err, captured.err
     assert "OFFLINE PLAN" not in captured.out  # refused before any region is planned
     raw = regions.raw_stack_file(stack_file, P)
-    assert regions.parse_global(raw, P, "global-staging").waf_mode == "Detection"
+    assert regions.parse_global(raw, P, "global-staging").stack == "global-staging"
 
 
 @pytest.mark.parametrize("line, message", [

@@ -1251,9 +1251,15 @@ def test_the_front_door_tier_replaces_the_profile_and_everything_under_it(tmp_pa
     Azure refuses (terraform's `sku_name` is ForceNew; ARM: "'WebApplicationFirewallPolicy.sku' is read-only"): the
     program replaces the policy (replaceOnChanges), deleted first; without that option the check refuses it."""
     staging = {"environment": "staging"}
-    base = _doc(plan_for("global", {**staging, "global": {"frontDoor": {"sku": "Standard_AzureFrontDoor"}}}))
     new = _doc(plan_for("global", staging))
     profile, waf = _one(new, PROFILE), _one(new, "azure-native:frontdoor:Policy")
+    # the same stack on Standard: a stack named `global` is prod to the policy pack, so the config refuses Standard
+    # there (no managed rule set: waf-on-and-blocking-in-prod); a staging global stack of another name plans it, and
+    # the tier is the only input that differs (the Standard policy carries no managedRules)
+    base = copy.deepcopy(new)
+    for urn in (profile, waf):
+        base[urn]["inputs"]["sku"]["name"] = "Standard_AzureFrontDoor"
+    base[waf]["inputs"].pop("managedRules")
     result, blocked = _diff(base, new)
     assert result["replaced"][profile] == ["`sku.name` (force-new in pulumi-azure-native)"]
     under = {u for u, r in new.items() if r["type"].startswith("azure-native:cdn:") and u != profile}
