@@ -35,8 +35,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # the az groups whose every command is written (the docs' groups; add one when a page runs a new group): the whole
 # top-level group, or for the large ones (network, security) the subgroup the docs run
-AZ_GROUPS = ("account", "acr", "aks", "extension", "feature", "group", "keyvault", "login", "network vnet",
-             "postgres", "provider", "resource", "rest", "role", "security pricing", "vm")
+AZ_GROUPS = ("account", "acr", "aks", "extension", "feature", "group", "keyvault", "login",
+             "monitor diagnostic-settings", "monitor log-analytics workspace", "network vnet", "postgres", "provider",
+             "resource", "rest", "role", "security pricing", "vm")
 # a pulumi/helm command's source dirs (the cobra commands)
 GO_DIRS = {"pulumi": ("pkg/cmd/pulumi/", "pkg/util/outputflag/"), "helm": ("pkg/cmd/", "pkg/cli/")}
 GO_ROOT = {"pulumi": "pulumi", "helm": "helm"}
