@@ -549,18 +549,20 @@ def test_a_70b_model_plans_and_pulumi_waits_for_its_download(tmp_path, capsys, l
     kubelet restarted vLLM mid-download; both now grow with the model's size."""
     import json
     from offline import plan as plan_cli
-    from tests.conftest import plan_for
     keys = {"gpu": {"vmSize": "Standard_NC96ads_A100_v4", "osDiskSizeGb": 256},
             "llmd": {**llmd_keys, "tensorParallelSize": 4}}
     sets = [f"--set={section}.{k}={v}" for section, values in keys.items() for k, v in values.items()]
     code = plan_cli.main(["--stack", "llmd", "--out", str(tmp_path), *sets])
     out, err = capsys.readouterr()
     assert code == 0 and "deploy model: [timeout]" not in out, (out + err)[-3000:]
-    [vllm] = [r for r in json.loads((tmp_path / "llmd.what-if" / "deploy.json").read_text())["resources"]
-              if r["name"] == "llmd-vllm"]
+    planned = tmp_path / "llmd.what-if"
+    [vllm] = [r for r in json.loads((planned / "deploy.json").read_text())["resources"] if r["name"] == "llmd-vllm"]
     assert vllm["timeoutMinutes"] > vllm["pessimisticMinutes"] > 100, vllm
-    [deployment] = [r for r in plan_for("llmd", keys).of_type("kubernetes:apps/v1:Deployment") if r.name == "llmd-vllm"]
-    probe = deployment.inputs["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
+    # the Deployment as that plan registered it (resources.json: its inputs, only secrets redacted), not a second
+    # run of the same config
+    [deployment] = [r["inputs"] for r in json.loads((planned / "resources.json").read_text())["resources"]
+                    if r["type"] == "kubernetes:apps/v1:Deployment" and r["name"] == "llmd-vllm"]
+    probe = deployment["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
     assert probe["periodSeconds"] * probe["failureThreshold"] > 141 * 1024 ** 3 / 40e6  # 141 GiB at 40 MB/s
 
 

@@ -2,8 +2,10 @@
 ordering rule raises on a planted defect. Pure functions over hand-made registrations and the cached plans."""
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
+import io
 import json
 import re
 
@@ -239,31 +241,46 @@ def test_a_model_of_the_built_in_list_weighs_its_files_not_its_parameter_count()
 
 def _plan_cli(tmp_path, capsys, stack: str, *sets: str) -> tuple[int, str, dict, dict]:
     """`python -m offline.plan` of `stack` with `sets`: exit code, output, planned resources by name, deploy model."""
+    return _planned_by_cli(tmp_path, lambda: "".join(capsys.readouterr()), stack, *sets)
+
+
+def _planned_by_cli(tmp_path, output, stack: str, *sets: str) -> tuple[int, str, dict, dict]:
+    """_plan_cli, the CLI's output read with `output` (what it printed since the last call)."""
     from offline import plan as plan_cli
     code = plan_cli.main(["--stack", stack, "--out", str(tmp_path), *[a for s in sets for a in ("--set", s)]])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
+    printed = output()
+    assert "Traceback" not in printed
     [folder] = [f for f in tmp_path.iterdir() if (f / "resources.json").exists()] or [None]
     if folder is None:
-        return code, out + err, {}, {}
+        return code, printed, {}, {}
     resources = {r["name"]: r for r in json.loads((folder / "resources.json").read_text())["resources"]}
-    return code, out + err, resources, json.loads((folder / "deploy.json").read_text())
+    return code, printed, resources, json.loads((folder / "deploy.json").read_text())
 
 
 # Meta's Llama 3.3 70B (and DeepSeek-R1-Distill-Llama-70B, the same shapes): `model.safetensors.index.json`
 # metadata.total_size, bytes; Hugging Face shows it as "141 GB" (decimal), 131.4 GiB
 LLAMA_70B_BYTES = 141_107_412_992
+# llm-d serving it on four A100s (a node of Standard_NC96ads_A100_v4) with room for its download on the OS disk
+LLAMA_70B = ("gpu.vmSize=Standard_NC96ads_A100_v4", "llmd.tensorParallelSize=4",
+             "llmd.model=meta-llama/Llama-3.3-70B-Instruct", "llmd.hfTokenSecret=hf-token", "gpu.osDiskSizeGb=256")
 
 
-def test_a_built_in_models_deadline_probe_and_deploy_time_count_its_bytes(tmp_path, capsys):
+@pytest.fixture(scope="module")
+def llama_70b_plan(tmp_path_factory) -> tuple[int, str, dict, dict]:
+    """`make plan` of llmd serving Llama 3.3 70B at the floors the package ships, once for the tests that read it
+    (_plan_cli's answer)."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+        return _planned_by_cli(tmp_path_factory.mktemp("llama-70b"), printed.getvalue, "llmd", *LLAMA_70B)
+
+
+def test_a_built_in_models_deadline_probe_and_deploy_time_count_its_bytes(llama_70b_plan):
     """KNOWN_MODELS wrote Hugging Face's decimal GB as GiB (141 "GiB" for a 70B model): vLLM's deadline, its startup
     probe and the deploy model's download counted 7 % more than the files. The deadline is the GPU Operator's node
     start (60 min) and the bytes at the floors (40 MB/s download, 500 MB/s load), rounded up to minutes."""
     from llmplatform.kube import GPU_OPERATOR_START_TIMEOUT_SECONDS as NODE_START
     from llmplatform.kube import MODEL_DOWNLOAD_FLOOR_MB_S as DOWNLOAD, MODEL_LOAD_FLOOR_MB_S as LOAD
-    code, out, resources, deploy = _plan_cli(
-        tmp_path, capsys, "llmd", "gpu.vmSize=Standard_NC96ads_A100_v4", "llmd.tensorParallelSize=4",
-        "llmd.model=meta-llama/Llama-3.3-70B-Instruct", "llmd.hfTokenSecret=hf-token", "gpu.osDiskSizeGb=256")
+    code, out, resources, deploy = llama_70b_plan
     assert code == 0, out[-2000:]
     mb = LLAMA_70B_BYTES / 1e6
     transfer = -(-(mb / DOWNLOAD + mb / LOAD) // 60) * 60  # 3528 + 282 s: 64 min
@@ -284,24 +301,22 @@ def fresh_durations():
 
 
 def test_the_deploy_models_slowest_download_is_the_floor_vllms_deadline_is_sized_by(tmp_path, capsys, monkeypatch,
-                                                                                     fresh_durations):
+                                                                                     fresh_durations, llama_70b_plan):
     """kube.py's MODEL_DOWNLOAD_FLOOR_MB_S and MODEL_LOAD_FLOOR_MB_S size vLLM's deadline; deploy_durations.json
     wrote the same 40 and 500 MB/s as the deploy model's pessimistic rates, and nothing bound the two. The file now
     writes only the median and the deploy model reads the package's floors: a slower floor moves both alike."""
     from llmplatform import kube
 
-    def planned() -> tuple[int, float]:
+    def planned(made: tuple[int, str, dict, dict] | None = None) -> tuple[int, float]:
         dm.load_durations.cache_clear()
-        code, out, resources, deploy = _plan_cli(
-            tmp_path, capsys, "llmd", "gpu.vmSize=Standard_NC96ads_A100_v4", "llmd.tensorParallelSize=4",
-            "llmd.model=meta-llama/Llama-3.3-70B-Instruct", "llmd.hfTokenSecret=hf-token", "gpu.osDiskSizeGb=256")
+        code, out, resources, deploy = made or _plan_cli(tmp_path, capsys, "llmd", *LLAMA_70B)
         assert resources, out[-2000:]
         [wait] = [r for r in deploy["resources"] if r["name"] == "llmd-vllm"]
         deadline = resources["llmd-vllm"]["inputs"]["metadata"]["annotations"]["pulumi.com/timeoutSeconds"]
         return int(deadline), wait["pessimisticMinutes"]
 
     floor, mb = kube.MODEL_DOWNLOAD_FLOOR_MB_S, LLAMA_70B_BYTES / 1e6
-    before = planned()
+    before = planned(llama_70b_plan)  # at the shipped floors: the module's plan of it
     assert dm.load_durations()["model_load"]["download_mb_s"]["pessimistic"] == floor
     monkeypatch.setattr(kube, "MODEL_DOWNLOAD_FLOOR_MB_S", floor / 2)
     after = planned()

@@ -63,13 +63,15 @@ def test_make_plan_preview_refuses_a_plan_whose_preview_misses_a_resource_and_wr
     """Through the CLI `make plan PREVIEW=1` runs: the preview run (planted: it misses the last resource `up`
     creates, as one made inside an apply on an unknown) refuses the plan, naming it, and no plan is written."""
     from offline import plan as plan_cli
-    real_run, made = runner.run, []
+    # `up`'s plan: dev's from its own stack file, which the session plans once (plan_for), not a second run
+    up, made = plan_for("dev"), []
 
     def run(stack, *args, preview=False, **kwargs):
         if preview:  # the plan of `up` just made, less its last resource
             return dataclasses.replace(made[-1], resources=made[-1].resources[:-1])
-        made.append(real_run(stack, *args, **kwargs))
-        return made[-1]
+        assert (stack, args, kwargs) == ("dev", (), {"sets": [], "stack_file": None, "references": {}}), kwargs
+        made.append(up)
+        return up
     monkeypatch.setattr(runner, "run", run)
     assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path), "--preview"]) == 1
     err = capsys.readouterr().err

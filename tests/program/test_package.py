@@ -240,28 +240,53 @@ def test_yaml_example_uses_three_components_as_the_schema_defines_them(schema):
 HARNESS = """
 import gc, json, os, sys
 gc.set_threshold(10_000, 10, 10)  # as the suite's plugins (offline/plugin_site): a run under the mocks allocates a lot
-from pathlib import Path
 target, program, repo = sys.argv[1:4]
 # the program and the wheel's target first; the interpreter's own paths (stdlib, SDKs); never the repository
 sys.path = [program, target] + [p for p in sys.path if p not in ("", ".", repo)]
 import llmplatform
 assert llmplatform.__file__.startswith(target), llmplatform.__file__
-# the project's own tests (test_program.py), written with the package's testing kit, from the wheel alone
+# the project's own tests (test_program.py), written with the package's testing kit, from the wheel alone, run as its
+# README runs them (`cd examples/python-consumer && python -m pytest -q test_program.py`): pytest finds its settings
 import pytest
-status = pytest.main([str(Path(program) / "test_program.py"), "-q", "-p", "no:cacheprovider", "-c", os.devnull,
-                      "--rootdir", program])
+settings = {}
+
+class Settings:
+    def pytest_configure(self, config):
+        settings.update(rootdir=str(config.rootpath), inifile=str(config.inipath), collected=0)
+
+    def pytest_collection_finish(self, session):
+        settings["collected"] = len(session.items)
+
+os.chdir(program)
+status = pytest.main(["-q", "-p", "no:cacheprovider", "test_program.py"], plugins=[Settings()])
 import config, components
 assert config.__file__.startswith(program) and components.__file__.startswith(program)
-print(json.dumps({"tests": int(status), "modules": sorted({m.split(".")[0] for m in sys.modules})}))
+print(json.dumps({"tests": int(status), "modules": sorted({m.split(".")[0] for m in sys.modules}), **settings}))
 """
 
 
-def test_foreign_project_runs_on_the_installed_wheel_alone(tmp_path):
+@pytest.fixture(scope="module")
+def foreign_project(tmp_path_factory):
+    """The wheel built and installed into a folder of its own, and the Python consumer's tests run on it alone (one
+    run for the tests below): (pip's run, the wheel's folder, the consumer's run, what it reported)."""
+    tmp_path = tmp_path_factory.mktemp("foreign")
     source, target = tmp_path / "components", tmp_path / "site"
     shutil.copytree(COMPONENTS_DIR, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     # one pip run builds the wheel (PEP 517, setuptools) and installs it, as `pip install <repo>/components` does
     install = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
                               "--target", str(target), str(source)], capture_output=True, text=True, timeout=120)
+    if install.returncode != 0:
+        return install, target, None, None
+    program = EXAMPLES / "python-consumer"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = subprocess.run([sys.executable, "-c", HARNESS, str(target), str(program), str(PROJECT_DIR)],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    result = json.loads(run.stdout.strip().splitlines()[-1]) if run.returncode == 0 else None
+    return install, target, run, result
+
+
+def test_foreign_project_runs_on_the_installed_wheel_alone(foreign_project):
+    install, target, run, result = foreign_project
     assert install.returncode == 0, install.stderr
     assert list(target.glob("llmplatform-*.dist-info/RECORD"))  # installed from a wheel
     # the wheel ships the package alone: not the maintenance scripts beside it (components/maintenance)
@@ -269,31 +294,25 @@ def test_foreign_project_runs_on_the_installed_wheel_alone(tmp_path):
     assert "maintenance" not in shipped and not (target / "maintenance").exists()
     assert (target / "llmplatform" / "data" / "dashboards" / "gpu.json").is_file()
     assert (target / "llmplatform" / "py.typed").is_file()
-    program = EXAMPLES / "python-consumer"
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    run = subprocess.run([sys.executable, "-c", HARNESS, str(target), str(program), str(PROJECT_DIR)],
-                         capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
     assert run.returncode == 0, run.stderr[-3000:]
-    result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["tests"] == 0, run.stdout[-3000:]  # the consumer's own tests pass with llmplatform.testing
     # the consumer's own `config` and `components` were the ones imported, and nothing of this repository
     assert not {"tools", "offline", "endpoint_tools"} & set(result["modules"])
 
 
-def test_the_python_consumers_readme_runs_its_tests_on_its_own_pytest_settings():
+def test_the_python_consumers_readme_runs_its_tests_on_its_own_pytest_settings(foreign_project):
     """examples/python-consumer/README.md runs `python -m pytest -q test_program.py` in the example's folder of a
     clone, in a virtualenv holding the package and pytest alone: pytest there must read the example's own settings,
     not the repository's pytest.ini above it, whose `-p xdist -p hypothesispytest` stop a run without those plugins
-    ("Error importing plugin xdist")."""
+    ("Error importing plugin xdist"). The foreign project's run above is that command, in that folder."""
     readme = (EXAMPLES / "python-consumer" / "README.md").read_text()
     assert re.search(r"^cd examples/python-consumer\n.*python -m pytest -q test_program\.py$", readme, re.M)
-    header = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-p", "no:cacheprovider",
-                             "test_program.py"], cwd=EXAMPLES / "python-consumer", capture_output=True, text=True,
-                            timeout=120)
-    assert header.returncode == 0, header.stdout[-2000:] + header.stderr[-2000:]
-    assert f"rootdir: {EXAMPLES / 'python-consumer'}\n" in header.stdout, header.stdout[:500]
-    assert "configfile: pytest.ini" in header.stdout, header.stdout[:500]
-    assert re.search(r"\b[1-9]\d* tests? collected", header.stdout), header.stdout[-500:]
+    install, _, run, result = foreign_project
+    assert run is not None, f"the wheel did not install: {install.stderr[-2000:]}"
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert result["rootdir"] == str(EXAMPLES / "python-consumer"), result["rootdir"]
+    assert result["inifile"] == str(EXAMPLES / "python-consumer" / "pytest.ini"), result["inifile"]
+    assert result["collected"] >= 1 and result["tests"] == 0, run.stdout[-500:]
 
 
 def test_install_instructions_name_the_packages_version():

@@ -2,6 +2,7 @@
 prod and llmd pass the whole pack; `make plan` refuses a plan with a mandatory violation."""
 import copy
 import dataclasses
+import json
 
 import pytest
 from pulumi_policy import EnforcementLevel
@@ -382,7 +383,8 @@ def test_a_gated_llm_d_model_whose_token_is_a_mounted_file_passes_the_pack(tmp_p
     code = plan_cli.main(["--stack", "llmd", "--out", str(tmp_path), "--set", "llmd.hfTokenSecret=hf-token"])
     out, err = capsys.readouterr()
     assert "policy VIOLATION" not in out + err and code == 0, (out + err)[-3000:]
-    plan = plan_for("llmd", {"llmd": {"hfTokenSecret": "hf-token"}})
-    env = [e for r in plan.of_type("kubernetes:apps/v1:Deployment") for c in
-           r.inputs["spec"]["template"]["spec"]["containers"] for e in c.get("env") or []]
+    # that plan's Deployments as it registered them (resources.json: inputs, only secrets redacted)
+    registered = json.loads((tmp_path / "llmd.what-if" / "resources.json").read_text())["resources"]
+    env = [e for r in registered if r["type"] == "kubernetes:apps/v1:Deployment" for c in
+           r["inputs"]["spec"]["template"]["spec"]["containers"] for e in c.get("env") or []]
     assert any(e["name"] == "HF_TOKEN_PATH" and e.get("value", "").startswith("/") for e in env)  # what was refused
