@@ -258,8 +258,8 @@ FOLDER_SUITES = {"components": "components", "config": "plan", "offline": "plan"
 PROGRAM_SUITES = {
     # the start scripts are the components' (preload Job, CSI secret export), run for real with /bin/sh
     "components": ("test_package.py", "test_typing.py", "test_upstream.py", "test_start_scripts.py"),
-    "plan": ("test_docs.py", "test_doc_commands.py", "test_docs_commands.py", "test_policy.py", "test_policy_plugin.py",
-             "test_workflows.py"),
+    "plan": ("test_docs.py", "test_doc_commands.py", "test_docs_upstream_clis.py", "test_policy.py",
+             "test_policy_plugin.py", "test_workflows.py"),
 }
 SUITES = sorted(set(FOLDER_SUITES.values()))
 

@@ -5,7 +5,7 @@
     python tests/upstream/cli/generate.py pulumi --git-dir <pulumi/pulumi .git> --ref v3.X.Y
     python tests/upstream/cli/generate.py helm --git-dir <helm/helm .git> --ref v4.X.Y
 
-The file format (read by tests/program/test_docs_commands.py):
+The file format (read by tests/program/test_docs_upstream_clis.py):
     # comments: the source and version
     global: <flags every command takes>
     group <path>                  a command group that runs nothing itself (`az aks nodepool`, `kubectl rollout`)
