@@ -37,7 +37,7 @@ def _https_host_problem(host: str, protocol: str) -> Optional[str]:
         f"certificate's names against it; an IP address never matches): {wrong}; or {protocol} Http")
 
 
-# ---- the WAF's managed rule set, tuned: exclusions and rule overrides of Microsoft_DefaultRuleSet 2.1 -----------------
+# ---- the WAF's managed rule set, tuned: exclusions and rule overrides of Microsoft_DefaultRuleSet 2.1 ----------------
 # Its 17 rule groups as the API names them (`ruleGroupName`; the group in the WAF log's ruleName_s,
 # "Microsoft_DefaultRuleSet-2.1-SQLI-942100"), each with what its rule ids start with: a CRS-derived group's three
 # digits (CRS numbers a rule after its file, REQUEST-942-APPLICATION-ATTACK-SQLI), Microsoft's threat-intelligence
@@ -84,7 +84,8 @@ def waf_rule_problem(group: Optional[str], rule_id: str) -> Optional[str]:
                 "Exceeded), no rule of a group; tune the rules the same request's other log entries name "
                 "(trackingReference_s)")
     if not _RULE_ID.fullmatch(rule_id):
-        return f"a DRS 2.1 rule id, 6 digits (942100) or 8 for Microsoft's threat-intelligence rules (99031001): {where}"
+        return (f"a DRS 2.1 rule id, 6 digits (942100) or 8 for Microsoft's threat-intelligence rules (99031001): "
+                f"{where}")
     if group not in DRS_RULE_GROUPS:
         return None
     owner = next((g for g, start in DRS_RULE_GROUPS.items() if len(start) == 3 and rule_id.startswith(start)), None)
@@ -199,7 +200,7 @@ def _waf_tuning(r: Rules) -> None:
             overridden.add((group, rule))
 
 
-# ---- the profile's logs -----------------------------------------------------------------------------------------------
+# ---- the profile's logs ----------------------------------------------------------------------------------------------
 # Microsoft.Cdn/profiles' log categories, each into AzureDiagnostics (azure-monitor's supported-logs list for
 # Microsoft.Cdn/profiles; MicrosoftDocs/azure-docs 0b8729ea articles/frontdoor/monitor-front-door-reference.md lists
 # no other table); AzureCdnAccessLog is classic CDN's, not Front Door's
