@@ -346,17 +346,17 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     g.reject_unknown_keys()
     _platform_only_keys(top)
     top.reject_unknown_keys()
-    if environment != "prod" and is_prod_stack_name(stack) and cfg.waf_mode != "Prevention":
-        # the one prod rule of the pack that a global stack's config reaches (waf-on-and-blocking-in-prod), by name
-        fd.problem(f"global.frontDoor.wafMode {cfg.waf_mode!r} is invalid for stack {stack!r}; allowed: Prevention, "
-                   f"since the policy pack holds stacks named {', '.join(PROD_STACK_NAMES)} and prod-<region> to "
-                   f"prod's rules and would refuse the plan; or give a {environment} global stack another name")
-    if environment != "prod" and is_prod_stack_name(stack) and cfg.sku != "Premium_AzureFrontDoor":
-        # the same rule: a Standard tier runs no managed rule set, so its WAF blocks nothing but the rate limit
-        fd.problem(f"global.frontDoor.sku {cfg.sku!r} is invalid for stack {stack!r}; allowed: Premium_AzureFrontDoor "
-                   f"(Standard runs no managed rule set), since the policy pack holds stacks named "
-                   f"{', '.join(PROD_STACK_NAMES)} and prod-<region> to prod's rules and would refuse the plan; or "
-                   f"give a {environment} global stack another name")
+    if environment != "prod" and is_prod_stack_name(stack):
+        # the one prod rule of the pack that a global stack's config reaches (waf-on-and-blocking-in-prod), by name:
+        # Prevention, and a Premium tier (Standard runs no managed rule set: its WAF blocks only the rate limit)
+        held = [("wafMode", cfg.waf_mode, "Prevention", "Prevention"),
+                ("sku", cfg.sku, "Premium_AzureFrontDoor", "Premium_AzureFrontDoor (Standard runs no managed rule set)")]
+        for key, value, wanted, allowed in held:
+            if value != wanted:
+                fd.problem(f"global.frontDoor.{key} {value!r} is invalid for stack {stack!r}; allowed: {allowed}, "
+                           f"since the policy pack holds stacks named {', '.join(PROD_STACK_NAMES)} and prod-<region> "
+                           f"to prod's rules and would refuse the plan; or give a {environment} global stack another "
+                           "name")
     if environment == "prod":
         if cfg.waf_mode != "Prevention":
             fd.problem("global.frontDoor.wafMode must be 'Prevention' when environment is 'prod' (Detection only logs)")

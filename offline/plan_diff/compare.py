@@ -412,7 +412,7 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
             deps = [d for d in res.get("dependencies", []) if d in replaced and d in new_res]
             if res["type"] == "pulumi:providers:kubernetes":
                 cluster = next((short(d) for d in deps
-                                if new_res[d]["type"] == "azure-native:containerservice:ManagedCluster"), None)
+                                if new_res[d]["type"] == CLUSTER_TYPE), None)
                 why += kubernetes_provider_replaces(old_res[urn]["inputs"], res["inputs"], cluster)
                 if why:
                     causes.setdefault(urn, set()).update(d for d in deps if new_res[d]["type"] == CLUSTER_TYPE)
