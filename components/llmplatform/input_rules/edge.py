@@ -5,7 +5,7 @@ from typing import Any, Mapping, Optional
 from ..choices import (FLEET_CHANNELS, FRONT_DOOR_SKUS, MAX_ORIGIN_TIMEOUT_SECONDS, MAX_ORIGINS_PER_GROUP,
                        MAX_ORIGINS_PER_PROFILE, NODE_IMAGE_SELECTIONS, ORIGIN_PROTOCOLS, WAF_MODES)
 from ..regions import azure_region
-from ..rules import Problem, Rules, is_output, pattern, public_dns_name_problem
+from ..rules import GUID, Problem, Rules, is_output, pattern, public_dns_name_problem
 
 
 # A Front Door origin's (and endpoint prefix's) name, and a Fleet member's: the global stack derives both from each
@@ -211,7 +211,6 @@ FRONT_DOOR_LOG_CATEGORIES = ("FrontDoorWebApplicationFirewallLog", "FrontDoorHea
 WORKSPACE_ID = re.compile(r"/subscriptions/[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}/resourceGroups/[-\w._()]{1,90}"
                           r"/providers/Microsoft\.OperationalInsights/workspaces/[a-z0-9][a-z0-9-]{2,61}[a-z0-9]",
                           re.IGNORECASE)
-_GUID = re.compile(r"[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}", re.IGNORECASE)
 
 
 def workspace_id_problem(value: str) -> Optional[str]:
@@ -219,7 +218,7 @@ def workspace_id_problem(value: str) -> Optional[str]:
     if WORKSPACE_ID.fullmatch(value):
         return None
     pasted = (" (a GUID alone is the workspace's Workspace ID, which the portal's overview shows and agents use, not "
-              "its resource ID)" if _GUID.fullmatch(value) else "")
+              "its resource ID)" if GUID(value) is None else "")
     return ("a Log Analytics workspace's resource ID, /subscriptions/<subscription GUID>/resourceGroups/<group>/"
             "providers/Microsoft.OperationalInsights/workspaces/<name> (`az monitor log-analytics workspace show "
             f"--resource-group <group> --workspace-name <name> --query id`){pasted}")
