@@ -367,6 +367,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also run the program as `pulumi preview` of the stack with nothing created yet (the "
                              "first command on a new stack, a pull request's check) and refuse the plan where that "
                              "preview would show otherwise than `pulumi up` does (`make plan PREVIEW=1`)")
+    parser.add_argument("--parallel", type=int, metavar="N",
+                        help="the deploy model's `pulumi up --parallel N`: at most N creates at once (1 and below: "
+                             "one; 2147483647: no limit); unset, PULUMI_PARALLEL as the CLI reads it, else 4 x the "
+                             "4 vCPUs of the runner the deploy workflow uses")
     return parser
 
 
@@ -438,7 +442,7 @@ def _plan(args: argparse.Namespace, removed: bool, target: Path) -> int:
             return 1
     references = {}
     for region in regional:  # the stacks a global stack reads go up first: plan and check them first too
-        rc, region_plan = plan_one(region, args.out, [], None, {})
+        rc, region_plan = plan_one(region, args.out, [], None, {}, parallel=args.parallel)
         if region_plan is None:
             print(f"\nregional stack {region} does not plan, so the global stack {args.stack} cannot"
                   + _removed(removed, target), file=sys.stderr)
@@ -449,7 +453,8 @@ def _plan(args: argparse.Namespace, removed: bool, target: Path) -> int:
         print(f"stack order for a fresh estate: {', '.join(regional)} (in any order), then {args.stack} "
               "(it reads their outputs), then each region again with edge.frontDoorId set to its frontDoorId output "
               "(the regional gateway then admits only that Front Door and the global key set: docs/operations.md)\n")
-    rc, _ = plan_one(args.stack, args.out, args.set, args.stack_file, references, removed, args.preview)
+    rc, _ = plan_one(args.stack, args.out, args.set, args.stack_file, references, removed, args.preview,
+                     args.parallel)
     return rc
 
 
@@ -492,10 +497,11 @@ def policy_config(registry: str | None) -> dict[str, dict[str, list[str]]]:
 
 def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
              references: dict[str, Any], removed: bool | None = None,
-             preview: bool = False) -> tuple[int, runner.Plan | None]:
+             preview: bool = False, parallel: int | None = None) -> tuple[int, runner.Plan | None]:
     """Plan one stack, print it and write build/<stack>/: (exit code, the plan when it was written). The folder is
     emptied first (`removed`: whether the caller already did and found one); a failure says it is gone. `preview`:
-    the fresh stack's `pulumi preview` checked too (offline.fresh_preview)."""
+    the fresh stack's `pulumi preview` checked too (offline.fresh_preview); `parallel`: the deploy model's
+    `pulumi up --parallel` (deploy_model.evaluate)."""
     target = Path(out) / stack  # named in a refusal before plan_dir has named it
     try:  # a global stack's regions are stacks named in its config
         stacks.find_stack_file(stack, stack_file=stack_file)
@@ -508,14 +514,15 @@ def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     except OSError as error:  # the previous plan's folder (a region's, under a global stack)
         print(_unremovable(target, error), file=sys.stderr)
         return 2, None
-    rc, plan = _plan_one(stack, out, sets, stack_file, references, preview)
+    rc, plan = _plan_one(stack, out, sets, stack_file, references, preview, parallel)
     if plan is None and removed:
         print(_removed(removed, target).lstrip("\n"), file=sys.stderr)
     return rc, plan
 
 
 def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
-              references: dict[str, Any], preview: bool = False) -> tuple[int, runner.Plan | None]:
+              references: dict[str, Any], preview: bool = False,
+              parallel: int | None = None) -> tuple[int, runner.Plan | None]:
     from config import regions
     from config.loader import parse_config
     from config.platform_config import PlatformConfig
@@ -584,7 +591,7 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
         print("\nthe policy pack refuses this plan (pulumi preview --policy-pack policy would too)", file=sys.stderr)
         return 1, None
     try:
-        deploy = deploy_model.evaluate(plan)
+        deploy = deploy_model.evaluate(plan, parallel=parallel)
     except deploy_model.DurationsError as error:
         print(f"deploy model: {error}", file=sys.stderr)
         return 1, None

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
+# The deploy model reads the CLI's PULUMI_PARALLEL as `pulumi up` would (offline/deploy_model/engine.py): the tests'
+# schedules are the default's, whatever the shell that runs them exports (a test that wants it sets it).
+os.environ.pop("PULUMI_PARALLEL", None)
 
 
 def _runner():

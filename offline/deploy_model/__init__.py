@@ -2,8 +2,9 @@
 
 For every resource of the recorded plan it says what Pulumi waits for on create and under which deadline, estimates
 how long that takes on a fresh subscription (`config/data/deploy_durations.json`: median and pessimistic, each with
-its source), schedules the dependency graph (a resource starts when everything it depends on has finished; a pod
-also waits for nodes of a pool it can run on) and finds the critical path. Each of these is a plan failure:
+its source), schedules the dependency graph as the engine runs it (a resource starts when everything it depends on
+has finished and one of `pulumi up --parallel` workers is free, engine.py; a pod also waits for nodes of a pool it
+can run on) and finds the critical path. Each of these is a plan failure:
 
 - a wait whose pessimistic time exceeds its deadline (`timeout`);
 - a custom resource not after what installs its CRD, or a Helm release whose chart's templates render one with
@@ -26,6 +27,8 @@ also waits for nodes of a pool it can run on) and finds the critical path. Each 
   role has reached the API server (`deployer-access`);
 - a workload reading a volume a Job writes, neither after the awaited Job nor tolerant of an empty volume
   (`job-output`);
+- a create holding one of the engine's `--parallel` workers while what it waits for (the pool its pods need) is
+  queued behind it, until its deadline fails it (`parallel`, engine.py);
 - a delete of `pulumi destroy` that needs another resource still there, or already gone, in the engine's delete
   order: a claim before its pods, an IP before its load balancer's Service, a node pool before the budgets of the
   pods it drains (`teardown`, teardown.py; it also says what a destroy deletes while protect stands).
@@ -59,6 +62,7 @@ from .awaits import bind_modes, helm_wait, job_work, k8s_timeout, service_wait, 
 from .checks import (CHART_CRD_GROUPS, check_claim_classes, check_crd_order, check_gpu_waits, check_job_outputs,
                      check_deployer_access, check_namespaces, check_principal_types, check_references, check_timeouts,
                      check_warm_ups, crd_installers)
+from .engine import DEFAULT_PARALLEL, default_parallel, workers
 from .figures import ModelShare, image_pull, image_size_mb, model_load, model_weights_gb, store_throughput_mb_s
 from .model import DeployModel, DurationsError, HELM_RELEASE, Problem, Span, WORKLOADS, load_durations
 from .objects import kind_of
@@ -66,24 +70,26 @@ from .pools import Pool, landing_pools, node_family, node_wait, pools
 from .schedule import IDENTITY, dependencies, grant_gates, identity_gates, schedule
 from .teardown import check_teardown, delete_heights, destroyed, kept_by_protect, protect_line
 
-__all__ = ["AGENT_POOL", "CHART_CRD_GROUPS", "DeployModel", "DurationsError", "FEDERATION", "HELM_RELEASE", "IDENTITY",
-           "KEY_VAULT_SECRETS_USER", "MANAGED_CLUSTER", "MODEL_SIZES", "MODEL_WEIGHTS", "ModelShare",
-           "PRIVATE_ENDPOINT", "Pool", "Problem", "SUBNET", "Span", "VAULT", "WORKLOADS", "ancestors", "bind_modes",
-           "check_principal_types", "check_teardown", "crd_installers", "delete_heights", "dependencies", "destroyed",
-           "evaluate", "grant_gates", "helm_wait", "identity_gates", "image_pull", "image_size_mb", "job_work",
-           "k8s_timeout", "kept_by_protect", "kind_of", "landing_pools", "load_durations", "model_load",
-           "model_weights_gb", "node_family", "node_wait", "pools", "protect_line", "report_lines", "schedule",
-           "service_wait", "store_throughput_mb_s", "wait_of"]
+__all__ = ["AGENT_POOL", "CHART_CRD_GROUPS", "DEFAULT_PARALLEL", "DeployModel", "DurationsError", "FEDERATION",
+           "HELM_RELEASE", "IDENTITY", "KEY_VAULT_SECRETS_USER", "MANAGED_CLUSTER", "MODEL_SIZES", "MODEL_WEIGHTS",
+           "ModelShare", "PRIVATE_ENDPOINT", "Pool", "Problem", "SUBNET", "Span", "VAULT", "WORKLOADS", "ancestors",
+           "bind_modes", "check_principal_types", "check_teardown", "crd_installers", "default_parallel",
+           "delete_heights", "dependencies", "destroyed", "evaluate", "grant_gates", "helm_wait", "identity_gates",
+           "image_pull", "image_size_mb", "job_work", "k8s_timeout", "kept_by_protect", "kind_of", "landing_pools",
+           "load_durations", "model_load", "model_weights_gb", "node_family", "node_wait", "pools", "protect_line",
+           "report_lines", "schedule", "service_wait", "store_throughput_mb_s", "wait_of", "workers"]
 
 
-def evaluate(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
-    """The schedule and every check, for `make plan` and the tests."""
+def evaluate(plan: Plan, data: Optional[dict[str, Any]] = None, parallel: Optional[int] = None) -> DeployModel:
+    """The schedule and every check, for `make plan` and the tests; `parallel` as `pulumi up --parallel` takes it
+    (unset: PULUMI_PARALLEL, else engine.DEFAULT_PARALLEL)."""
     data = data or load_durations()
-    model = schedule(plan, data)
-    model.floor = schedule(plan, data, awaited=False)
+    limit = workers(default_parallel() if parallel is None else parallel)
+    model = schedule(plan, data, parallel=limit)
+    model.floor = schedule(plan, data, awaited=False, parallel=limit)
     graph = dependencies(plan)
     before = ancestors(graph)
-    model.problems = (check_timeouts(model, bool(pools(plan))) + check_warm_ups(model, data)
+    model.problems += (check_timeouts(model, bool(pools(plan))) + check_warm_ups(model, data)
                       + check_crd_order(plan, before)
                       + check_references(plan, before) + check_claim_classes(plan, before)
                       + check_namespaces(plan, before)
@@ -96,7 +102,7 @@ def evaluate(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
 
 
 def report_lines(model: DeployModel) -> list[str]:
-    lines = [model.summary(), *([line] if (line := model.floor_line()) else []),
+    lines = [model.summary(), *([line] if (line := model.floor_line()) else []), model.parallel_line(),
              *([model.teardown] if model.teardown else [])]
     lines.extend(f"deploy model: {p}" for p in model.problems)
     return lines

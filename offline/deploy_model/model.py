@@ -166,6 +166,8 @@ class DeployModel:
     """The same plan with nothing in the cluster awaited (every Kubernetes object and release done once created):
     what Azure's own operations take, the bound no await setting can beat."""
     teardown: Optional[str] = None  # what a `pulumi destroy` deletes while protect stands (teardown.protect_line)
+    parallel: Optional[int] = None  # the engine's workers the schedule ran with (`pulumi up --parallel`; None: any)
+    queued: dict[str, float] = field(default_factory=dict)  # name -> seconds it waited for a worker (median run)
 
     @property
     def total(self) -> Span:
@@ -185,6 +187,18 @@ class DeployModel:
         return (f"with nothing in the cluster awaited: ~{round(self.floor.total.median / 60)} min (the floor Azure's "
                 f"operations set); critical path: {' > '.join(names)}")
 
+    def parallel_line(self) -> str:
+        """What the engine's worker limit did to the schedule (engine.py)."""
+        if self.parallel is None:
+            return "engine: as many creates at once as are ready (pulumi up --parallel 2147483647)"
+        head = (f"engine: at most {self.parallel} creates at once (pulumi up --parallel {self.parallel}; unset, the "
+                "CLI takes PULUMI_PARALLEL, else 4 x the CPUs of the machine that runs it)")
+        if not self.queued:
+            return f"{head}: none waits for a worker"
+        name, longest = max(sorted(self.queued.items()), key=lambda item: item[1])
+        return (f"{head}: {len(self.queued)} wait for a worker, the longest {name} "
+                f"({longest / 60:.1f} min)")
+
     def document(self) -> dict[str, Any]:
         def minutes(s: float) -> float:
             return round(s / 60, 1)
@@ -196,6 +210,8 @@ class DeployModel:
             **({"floorMinutes": minutes(self.floor.total.median),
                 "floorPath": [self.floor.steps[u].reg.name for u in self.floor.critical_path]} if self.floor else {}),
             **({"teardown": self.teardown} if self.teardown else {}),
+            "parallel": self.parallel,
+            "queuedForWorker": {name: minutes(t) for name, t in sorted(self.queued.items())},
             "problems": [{"rule": p.rule, "resource": p.resource, "message": p.message} for p in self.problems],
             "resources": [{
                 "name": s.reg.name, "type": s.reg.type,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from llmplatform.azure_roles import ACR_PULL, KEY_VAULT_SECRETS_USER, READER
 from llmplatform.testing.api_server import grants_deployer_admin
@@ -12,7 +12,7 @@ from llmplatform.write_order import FEDERATION, MANAGED_CLUSTER, ancestors, pred
 
 from ..pod_specs import pod_spec
 from ..runner import Plan, Registration
-from .model import (CRD_BUNDLES, DeployModel, HELM_RELEASE, Span, Step, WORKLOADS, Wait, ZERO,
+from .model import (CRD_BUNDLES, DeployModel, HELM_RELEASE, Problem, Span, Step, WORKLOADS, Wait, ZERO,
                     load_durations)
 from .objects import (annotations_of, cluster_keys, containers_of, kind_of, managed_clusters, metadata_of,
                       objects_by_name)
@@ -22,6 +22,7 @@ from .access import deployer_access
 from .awaits import (awaits_address, cluster_bind_modes, gateway_load_balancer, release_skips_wait, service_wait,
                      skips_await, wait_of)
 from .charts import release_load_balancers
+from .engine import DEFAULT_PARALLEL, FinishAt, Timeline, run
 
 
 def selected_workloads(plan: Plan) -> dict[str, str]:
@@ -221,13 +222,17 @@ def grant_gates(plan: Plan, data: dict[str, Any]) -> dict[str, list[tuple[str, S
     return gates
 
 
-def schedule(plan: Plan, data: Optional[dict[str, Any]] = None, awaited: bool = True) -> DeployModel:
-    """The first `pulumi up` as the plan runs it; with `awaited` False, as if every Kubernetes object and release
-    were done once created (pulumi.com/skipAwait everywhere): the floor Azure's operations set."""
+def schedule(plan: Plan, data: Optional[dict[str, Any]] = None, awaited: bool = True,
+             parallel: Optional[int] = DEFAULT_PARALLEL) -> DeployModel:
+    """The first `pulumi up` as the plan runs it, `parallel` creates at once at most (`engine`; None: no limit); with
+    `awaited` False, as if every Kubernetes object and release were done once created (pulumi.com/skipAwait
+    everywhere): the floor Azure's operations set. The median and the pessimistic figures are two runs of the
+    executor; the pessimistic run lands a pod on the pool the median run found first."""
     data = data or load_durations()
     all_pools, owners, on = pools(plan), pool_clusters(plan), managed_clusters(plan)
     graph = dependencies(plan)
     by_urn = {r.urn: r for r in plan.resources}
+    order = {r.urn: i for i, r in enumerate(plan.resources)}
     share, classes, where = model_share(plan, data), cluster_bind_modes(plan), cluster_keys(plan)
     access = deployer_access(plan)
 
@@ -241,72 +246,114 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None, awaited: bool = 
     before = ancestors(graph)
     retry = Span.of(data["volume_mount_retry"])
     gates = {urn: [(g, propagation + retry) for g, propagation in found]
-             for urn, found in identity_gates(plan, data).items()}
-    for urn, found in grant_gates(plan, data).items():
-        gates.setdefault(urn, []).extend((g, delay) for g, delay, _ in found)
+             for urn, found in identity_gates(plan, data).items()} if awaited else {}
+    if awaited:
+        for urn, found in grant_gates(plan, data).items():
+            gates.setdefault(urn, []).extend((g, delay) for g, delay, _ in found)
     follows = {svc: wl for svc, wl in selected_workloads(plan).items()
                if svc in steps and wl in steps and svc not in before.get(wl, ()) and "settled" in
                steps[svc].wait.waits_for}
-    done: set[str] = set()
+    landing: dict[str, str] = {}  # the pool the median run lands a step's pods on
 
-    def place(urn: str, trail: tuple[str, ...] = ()) -> None:
-        if urn in done:
-            return
-        if urn in trail:
-            raise ValueError(f"dependency cycle through {by_urn[urn].name}")
-        step = steps[urn]
-        gate, start = None, ZERO
-        for dep in sorted(graph[urn]):  # sets iterate in hash order: sorted keeps ties (and so the plan) stable
-            place(dep, trail + (urn,))
-            f = steps[dep].finish
-            if f.median > start.median or (gate is None and f.pessimistic > start.pessimistic):
-                gate = dep
-            start = Span(max(start.median, f.median), max(start.pessimistic, f.pessimistic))
-        step.start, step.after = start, gate
-        ready, pool_gate = start, None
-        if step.wait.node_delay is not None and step.wait.pods_on:
-            delay = step.wait.node_delay[0]
-            nodes: list[tuple[Span, str]] = []  # when each pool the pods may run on has nodes for them
-            for pool_urn in sorted(step.wait.pods_on):
-                place(pool_urn, trail + (urn,))
-                pf = steps[pool_urn].finish
-                nodes.append((Span(max(start.median, pf.median) + delay.median,
-                                   max(start.pessimistic, pf.pessimistic) + delay.pessimistic), pool_urn))
-            ready, pool_gate = min(nodes, key=lambda n: n[0].median)  # the first of the earliest, in sorted order
-            if steps[pool_gate].finish.median > start.median:
-                step.after = pool_gate
-        if awaited and urn in gates:  # the grants' propagation and the user's retry after it (mount, pull, LB)
-            for gate_urn, delay in gates[urn]:
-                place(gate_urn, trail + (urn,))
-                mounted = steps[gate_urn].finish + delay
-                if mounted.median > ready.median:
-                    step.after = gate_urn
-                ready = Span(max(ready.median, mounted.median), max(ready.pessimistic, mounted.pessimistic))
-        step.nodes_ready = ready
-        step.finish = ready + step.wait.span
+    def lands(urn: str) -> list[str]:
+        wait = steps[urn].wait
+        return sorted(wait.pods_on) if wait.node_delay is not None and wait.pods_on else []
+
+    def waits_on(urn: str) -> list[str]:
+        return lands(urn) + [g for g, _ in gates.get(urn, ())] + ([follows[urn]] if urn in follows else [])
+
+    def finish_at(which: str) -> FinishAt:
+        def at(urn: str, start: float, line: Timeline, now: float) -> Union[tuple[float, float], float, None]:
+            step, ends = steps[urn], line.finish
+            if any(w not in ends for w in lands(urn) + [g for g, _ in gates.get(urn, ())]):
+                return None
+            ready = start
+            if pools_ := lands(urn):
+                delay = getattr(step.wait.node_delay[0], which)
+                if which == "median" or urn not in landing:  # the first of the earliest, in sorted order
+                    landing[urn] = min(pools_, key=lambda p: max(start, ends[p]) + delay)
+                ready = max(start, ends[landing[urn]]) + delay
+            for gate, delay_span in gates.get(urn, ()):  # the grants' propagation and the retry after it
+                ready = max(ready, ends[gate] + getattr(delay_span, which))
+            settled = getattr(step.wait.span, which)
+            if urn in follows:
+                # service.go: endpoints settle only when no selected pod is unready; a pod counts once it is
+                # scheduled (it has an IP): pending pods (no node yet), or none yet, let the Service finish once
+                # settled; pods scheduled by then hold it until they are ready.
+                wl, settles = follows[urn], start + settled
+                if wl in line.nodes_ready and line.nodes_ready[wl] <= settles:
+                    return (ready, max(ready + settled, ends[wl])) if wl in ends else None
+                if wl not in line.nodes_ready and now < settles:
+                    return settles
+            return ready, ready + settled
+        return at
+
+    def deadline(urn: str) -> Optional[float]:
+        return steps[urn].wait.timeout
+
+    median, pessimistic = (run(graph, order, parallel, waits_on, finish_at(which), deadline)
+                           for which in ("median", "pessimistic"))
+    for urn, step in steps.items():
+        step.start = Span(median.start[urn], pessimistic.start[urn])
+        step.nodes_ready = Span(median.nodes_ready[urn], pessimistic.nodes_ready[urn])
+        step.finish = Span(median.finish[urn], pessimistic.finish[urn])
         if urn in follows:
-            # service.go: endpoints settle only when no selected pod is unready; a pod counts once it is scheduled
-            # (it has an IP): pending pods (no node yet) let the Service finish, scheduled ones hold it.
-            wl = steps[follows[urn]]
-            place(follows[urn], trail + (urn,))
-            settle = step.wait.span
-            m = wl.finish.median if wl.nodes_ready.median <= start.median + settle.median else step.finish.median
-            p = wl.finish.pessimistic if wl.nodes_ready.pessimistic <= start.pessimistic + settle.pessimistic \
-                else step.finish.pessimistic
-            if m > step.finish.median:
-                step.after = follows[urn]
-            step.finish = Span(max(step.finish.median, m), max(step.finish.pessimistic, p))
-            step.wait.waits_for += f" (pods of {wl.reg.name})"
-        done.add(urn)
-
-    for urn in graph:
-        place(urn)
+            step.wait.waits_for += f" (pods of {by_urn[follows[urn]].name})"
+    for urn, step in steps.items():
+        step.after = _gate(urn, steps, graph, median, landing, gates, follows)
+    stalled = {**pessimistic.stalls, **median.stalls}
+    problems = [Problem("parallel", by_urn[urn].name, _stall(
+        steps[urn], [by_urn[w].name for w in waited], parallel, urn in median.stalls)) for urn, waited in
+        sorted(stalled.items(), key=lambda item: order[item[0]])]
     path: list[str] = []
     if steps:
         current: Optional[str] = max(sorted(steps), key=lambda u: steps[u].finish.median)
-        while current is not None:
+        while current is not None and current not in path:
             path.append(current)
             steps[current].critical = True
             current = steps[current].after
     path.reverse()
-    return DeployModel(steps=steps, critical_path=path, problems=[])
+    return DeployModel(steps=steps, critical_path=path, problems=problems, parallel=parallel,
+                       queued={by_urn[u].name: t for u, t in median.queued.items()})
+
+
+def _gate(urn: str, steps: dict[str, Step], graph: dict[str, set[str]], median: Timeline, landing: dict[str, str],
+          gates: dict[str, list[tuple[str, Span]]], follows: dict[str, str]) -> Optional[str]:
+    """What the step's median end waited for last: its latest dependency, the step whose end freed it a worker, the
+    pool its pods landed on, a grant's propagation, the pods its Service waited for (the critical path's links)."""
+    gate, start = None, ZERO
+    for dep in sorted(graph[urn]):  # sets iterate in hash order: sorted keeps ties (and so the plan) stable
+        f = steps[dep].finish
+        if f.median > start.median or (gate is None and f.pessimistic > start.pessimistic):
+            gate = dep
+        start = Span(max(start.median, f.median), max(start.pessimistic, f.pessimistic))
+    step = steps[urn]
+    if step.start.median > start.median and urn in median.freed_by:
+        gate = median.freed_by[urn]
+    if urn in median.stalls:  # its deadline ended it, not what it waited for
+        return gate
+    ready = step.start.median
+    if urn in landing:
+        pool_end = steps[landing[urn]].finish.median
+        if pool_end > step.start.median:
+            gate = landing[urn]
+        ready = max(step.start.median, pool_end) + step.wait.node_delay[0].median
+    for gate_urn, delay in gates.get(urn, ()):
+        mounted = steps[gate_urn].finish.median + delay.median
+        if mounted > ready:
+            gate = gate_urn
+        ready = max(ready, mounted)
+    workload = steps.get(follows.get(urn, ""))
+    if workload and workload.nodes_ready.median <= step.start.median + step.wait.span.median \
+            and workload.finish.median > ready + step.wait.span.median:
+        gate = follows[urn]
+    return gate
+
+
+def _stall(step: Step, waited: list[str], parallel: Optional[int], median: bool) -> str:
+    held = "the only worker" if parallel == 1 else f"one of the {parallel} workers"
+    return (f"its create holds {held} of `pulumi up --parallel {parallel}` while "
+            f"{', '.join(waited)}, which it waits for ({step.wait.waits_for}), is queued behind it, so its deadline "
+            f"({(step.wait.timeout or 0) / 60:.0f} min) fails it ({'median' if median else 'pessimistic'} figures); "
+            "fix: make what it waits for a dependency (depends_on) so it is created first, or run `pulumi up` with "
+            "a larger --parallel (PULUMI_PARALLEL)")

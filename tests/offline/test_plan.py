@@ -35,8 +35,10 @@ def test_plan_writes_resources_and_manifests_and_warns_about_risky_settings(tmp_
     project = runner.project_file(runner.PROJECT_DIR)
     assert project.pop("options") == {"refresh": "always"}  # a project that does not refresh first is warned
     monkeypatch.setattr(runner, "project_file", lambda program_dir: copy.deepcopy(project))
-    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path), *sets, "--preview"]) == 0
+    monkeypatch.setenv("PULUMI_PARALLEL", "3")  # the flag wins over the variable, as the CLI's does
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path), *sets, "--preview", "--parallel", "8"]) == 0
     out = capsys.readouterr().out
+    assert "engine: at most 8 creates at once (pulumi up --parallel 8;" in out
     # the new stack's preview of this config shows what `up` creates (offline.fresh_preview)
     assert "fresh pulumi preview: 136 resources to create, as `pulumi up` creates them" in out
     warnings = [line for line in out.splitlines() if line.startswith("warning: ")]
@@ -71,6 +73,7 @@ def test_plan_writes_resources_and_manifests_and_warns_about_risky_settings(tmp_
     assert {"Namespace", "PersistentVolume", "PersistentVolumeClaim", "Job"} <= kinds
     deploy = json.loads((tmp_path / "dev.what-if" / "deploy.json").read_text())
     assert deploy["summary"] in out and deploy["criticalPath"] and deploy["problems"] == []
+    assert deploy["parallel"] == 8 and all(minutes >= 0 for minutes in deploy["queuedForWorker"].values())
     # README's list of what `make plan` writes names every file and folder a reader finds there (its own marker
     # aside): policy-config.json, which `make up` hands the policy pack, was missing from it
     listed = set(re.findall(r"^- `build/<stack>/([\w.-]+)", (PROJECT_DIR / "README.md").read_text(), re.M))
@@ -336,7 +339,9 @@ def test_provider_config_the_program_does_not_read_is_advised(tmp_path, capsys, 
     path = _stack_file(tmp_path, "azure-native:location: northeurope", "azure-native:locaton: northeurope",
                        "azure-native:subscriptionId: 00000000-0000-0000-0000-000000000000",
                        "azure-native:useOidcc: true", "kubernetes:context: aks", "random:seed: 1")
+    monkeypatch.setenv("PULUMI_PARALLEL", "12")  # no --parallel: the variable, as the CLI reads it
     assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path), "--stack-file", str(path)]) == 0
+    assert json.loads((tmp_path / "dev.what-if" / "deploy.json").read_text())["parallel"] == 12
     warnings = [line for line in capsys.readouterr().out.splitlines() if line.startswith(f"warning: {path.name}: ")]
     text = "\n".join(warnings)
     assert ("azure-native:location ('northeurope') changes nothing: the program sets each resource's location from "
