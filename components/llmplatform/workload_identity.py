@@ -45,7 +45,9 @@ class WorkloadIdentity(pulumi.ComponentResource):
     principal_id: pulumi.Output[str]
     """Object id, for role assignments."""
     service_account_name: pulumi.Output[str]
-    """The federated ServiceAccount."""
+    """The federated ServiceAccount. A pod that names it waits for the identity to work: its federated credential and
+    every resource made as this component's child before the pod (a `grant_secrets_user(parent=identity)`), which
+    Pulumi would not wait for otherwise."""
 
     def __init__(self, name: str, args: WorkloadIdentityArgs, opts: Optional[pulumi.ResourceOptions] = None):
         args = check_shape("WorkloadIdentity", name, args, WorkloadIdentityArgs)
@@ -76,6 +78,10 @@ class WorkloadIdentity(pulumi.ComponentResource):
             opts=child)
         self.client_id = identity.client_id
         self.principal_id = identity.principal_id
-        self.service_account_name = account.metadata.name
+        # The name carries the component, which a dependency expands to its children (the SDK's rpc._add_dependency):
+        # a pod created before its federation or Key Vault grant mounts nothing until both exist and propagate; with
+        # `pulumi up --parallel 1` it would hold the engine's only worker while they wait behind it, until its
+        # await's deadline fails the update (docs/decisions.md, "the deploy model runs the engine's workers").
+        self.service_account_name = pulumi.Output.all(account.metadata.name, self.urn).apply(lambda v: v[0])
         self.register_outputs({"client_id": self.client_id, "principal_id": self.principal_id,
                                "service_account_name": self.service_account_name})

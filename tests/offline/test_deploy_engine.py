@@ -113,6 +113,22 @@ def test_the_stacks_schedules_with_the_limit_and_without_it():
                for u in serial.critical_path)
 
 
+@pytest.mark.parametrize("stack", ["dev", "prod", "llmd"])
+def test_a_pod_of_a_workload_identity_waits_for_its_federation_and_grants_so_no_parallel_stalls(stack):
+    """A pod mounting Key Vault secrets as a WorkloadIdentity named only the ServiceAccount: created before its
+    federated credential and grants, with one worker it held it while they queued behind it, until its deadline
+    (dev's router, prod's UI and its migration). The account's name now carries the identity component, whose
+    children (federation, grants) the SDK makes dependencies."""
+    plan = planned(stack)
+    before = dm.ancestors(dm.dependencies(plan))
+    gates = dm.identity_gates(plan, DATA)
+    assert gates  # every shipped stack mounts secrets through an identity
+    names = {r.urn: r.name for r in plan.resources}
+    assert {names[urn]: [names[g] for g, _ in found if g not in before[urn]] for urn, found in gates.items()} == {
+        names[urn]: [] for urn in gates}
+    assert [p for p in dm.evaluate(plan, DATA, parallel=1).problems if p.rule == "parallel"] == []
+
+
 def test_a_service_holding_the_only_worker_ends_once_settled_when_its_pods_are_queued_behind_it():
     """service.go: no scheduled pod, nothing unready: the endpoints settle. With one worker the Deployment waits for
     the Service's; the Service does not wait for the Deployment's pods (that would be a stall of the model's own)."""
