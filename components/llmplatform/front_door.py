@@ -86,7 +86,7 @@ class WafExclusion(TypedDict):
     """The name (or part of it) to exclude, at most 256 characters; unset only with EqualsAny."""
     rule_group: NotRequired[Optional[str]]
     """Only for this DRS 2.1 rule group, as the API and the WAF log's ruleName_s name it (SQLI, XSS, RCE, LFI, ...,
-    MS-ThreatIntel-SQLI); unset: every rule of the set."""
+    MS-ThreatIntel-SQLI): every rule of it, each left on or off as before; unset: every rule of the set."""
     rule_id: NotRequired[Optional[str]]
     """Only for this rule of `rule_group` (its id, e.g. `942100`); the rule is sent enabled."""
 
@@ -205,8 +205,19 @@ def default_rule_set(exclusions: list[WafExclusion], overrides: list[WafRuleOver
     group, rule) and the overrides, one group override per group and one rule override per rule, in the order the
     entries first name them. A rule override always says whether the rule is on: the API defaults an unset
     enabledState to Disabled (webapplicationfirewall.json 2025-11-01, ManagedRuleOverride), so a rule given only an
-    exclusion or an action is sent Enabled. A group override without rules leaves the group's rules as they are
-    (terraform-provider-azurerm#21415, observed), though the spec's description says it disables them."""
+    exclusion or an action is sent Enabled.
+
+    A group-level exclusion is a group override with `exclusions` and no `rules`, and that leaves the group's rules as
+    they are. It is what Microsoft's own CLI sends for `az network front-door waf-policy managed-rules exclusion add
+    --rule-group-id SQLI` without `--rule-id` (Azure/azure-cli-extensions src/front-door/azext_front_door
+    custom_waf.py 0fae0836, AddExclusionAzureManagedRuleSet: the override gets the exclusion, `rules` stays empty);
+    its recorded run against the service (tests/latest/recordings/test_waf_exclusions.yaml 17b5ff25, api-version
+    2020-04-01) sends `{"ruleGroupName": "SQLI", "exclusions": [...]}` and gets it back with `"rules": []`, nothing
+    added. Learn's Front Door exclusion page: a rule-group exclusion applies "to all the rules of a particular
+    category". A group override left without rules kept the group's rules enabled (terraform-provider-azurerm#21415).
+    The spec's "List of rules that will be disabled. If none specified, all rules in the group will be disabled"
+    (ManagedRuleGroupOverride.rules, prose from before group overrides had exclusions) does not describe it. So a
+    group override here always carries exclusions or rules, and `rules` lists only the rules an entry names."""
     on_set: list[frontdoor.ManagedRuleExclusionArgs] = []
     on_group: dict[str, list[frontdoor.ManagedRuleExclusionArgs]] = {}  # group -> its exclusions, groups in order
     on_rule: dict[str, dict[str, list[frontdoor.ManagedRuleExclusionArgs]]] = {}  # group -> rule -> its exclusions

@@ -70,6 +70,54 @@ def test_a_rule_given_only_an_exclusion_is_sent_enabled_not_left_to_the_apis_def
     assert "exclusions" not in drs  # nothing at the set level
 
 
+# Entries an operator may combine: set-level, group-level (no rule id) and rule-level exclusions, and overrides.
+_SET_LEVEL = {"match_variable": "RequestHeaderNames", "operator": "Equals", "selector": "x-trace"}
+_GROUP_LEVEL = [PROMPTS, {"match_variable": "QueryStringArgNames", "operator": "StartsWith", "selector": "q",
+                          "rule_group": "RCE"}]
+_RULE_LEVEL = {"match_variable": "RequestBodyJsonArgNames", "operator": "Equals", "selector": "prompt",
+               "rule_group": "SQLI", "rule_id": "942200"}
+_OVERRIDES = [{"rule_group": "XSS", "rule_id": "941100", "action": "Log"},
+              {"rule_group": "SQLI", "rule_id": "942100", "enabled": False}]
+
+
+@pytest.mark.parametrize("exclusions, overrides", [
+    ([PROMPTS], []),
+    (_GROUP_LEVEL, []),
+    ([_SET_LEVEL, *_GROUP_LEVEL], []),
+    ([_SET_LEVEL], _OVERRIDES),
+    ([*_GROUP_LEVEL, _RULE_LEVEL], []),
+    (_GROUP_LEVEL, _OVERRIDES),
+    ([_SET_LEVEL, *_GROUP_LEVEL, _RULE_LEVEL], _OVERRIDES),
+])
+def test_a_group_override_carries_what_the_entries_name_and_lists_only_the_rules_they_name(exclusions, overrides):
+    """A group-level exclusion is a group override with exclusions and no rules: the shape Microsoft's CLI sends
+    for `exclusion add --rule-group-id` without `--rule-id` (azure-cli-extensions custom_waf.py 0fae0836; its
+    recording test_waf_exclusions.yaml 17b5ff25 has the service take it and answer `"rules": []`), which leaves the
+    group's rules as they are. So every group override carries an exclusion or a rule (one with neither is a no-op
+    at best, and the spec's prose reads it as the group turned off), it names a group some entry names, and its
+    `rules` are exactly the rules an entry names: a rule the user did not name, listed by the component, would be
+    sent with a state and action of the component's choosing."""
+    drs = _default_rule_set(_edge(waf_exclusions=exclusions, waf_rule_overrides=overrides))
+    named_groups = {e["rule_group"] for e in exclusions if e.get("rule_group")} | {
+        o["rule_group"] for o in overrides}
+    named_rules = {(e["rule_group"], e["rule_id"]) for e in exclusions if e.get("rule_id")} | {
+        (o["rule_group"], o["rule_id"]) for o in overrides}
+    groups = drs.get("ruleGroupOverrides", [])
+    assert [g["ruleGroupName"] for g in groups] == list(dict.fromkeys(  # one per group, in the entries' order
+        [e["rule_group"] for e in exclusions if e.get("rule_group")] + [o["rule_group"] for o in overrides]))
+    assert {g["ruleGroupName"] for g in groups} == named_groups
+    for group in groups:
+        assert group.get("exclusions") or group.get("rules"), group
+        assert all(r["enabledState"] in ("Enabled", "Disabled") for r in group.get("rules", [])), group
+    sent_rules = [(g["ruleGroupName"], r["ruleId"]) for g in groups for r in g.get("rules", [])]
+    assert sorted(sent_rules) == sorted(named_rules)  # each named rule once, no other
+    for group in groups:
+        at_group = [e for e in exclusions if e.get("rule_group") == group["ruleGroupName"] and not e.get("rule_id")]
+        assert len(group.get("exclusions", [])) == len(at_group), group
+        if not any(rule[0] == group["ruleGroupName"] for rule in named_rules):
+            assert set(group) == {"ruleGroupName", "exclusions"}, group  # the CLI's group-exclusion shape
+
+
 def test_without_tuning_the_default_rule_set_is_as_before():
     drs = _default_rule_set(_edge())
     assert drs == {"ruleSetType": "Microsoft_DefaultRuleSet", "ruleSetVersion": "2.1", "ruleSetAction": "Block"}
@@ -175,6 +223,19 @@ def test_the_stack_keys_reach_the_global_stacks_waf_policy():
                                                               "selectorMatchOperator": "Equals",
                                                               "selector": "messages.content"}],
                      "rules": [{"ruleId": "942110", "enabledState": "Enabled"}]}
+
+
+def test_a_group_level_stack_exclusion_reaches_the_policy_as_a_group_override_without_rules():
+    """`global.frontDoor.wafExclusions` entries with `ruleGroup` and no `ruleId` (Pulumi.global.yaml's keys) become
+    each group's override carrying only the exclusion: the rules of SQLI and RCE are left as DRS 2.1 ships them, no
+    rule of theirs is sent (a rule override would set its state and action)."""
+    plan = plan_for("global", {"global": {"frontDoor": {"wafExclusions": [
+        STACK_EXCLUSION, {"matchVariable": "QueryStringArgNames", "operator": "EqualsAny", "ruleGroup": "RCE"}]}}})
+    assert _default_rule_set(plan)["ruleGroupOverrides"] == [
+        {"ruleGroupName": "SQLI", "exclusions": [{"matchVariable": "RequestBodyJsonArgNames",
+                                                  "selectorMatchOperator": "Equals", "selector": "messages.content"}]},
+        {"ruleGroupName": "RCE", "exclusions": [{"matchVariable": "QueryStringArgNames",
+                                                 "selectorMatchOperator": "EqualsAny", "selector": "*"}]}]
 
 
 @pytest.mark.parametrize("frontdoor, message", [
