@@ -60,6 +60,25 @@ def node_label(key: str) -> str:
     return "label_" + re.sub(r"[^a-zA-Z0-9]", "_", key)
 
 
+# A failed scrape of an exporter (its pod restarted, moved by a node upgrade or drain, one scrape past its timeout)
+# marks all its series stale at once ("A failed scrape is the same as an empty scrape, we still call sl.append to
+# trigger stale markers": prometheus d15adb9a scrape/scrape.go), so at the next evaluation an instant selector of
+# them has no sample, a pending alert is dropped and its `for` starts again (rules/alerting.go Eval: an active alert
+# not in the result is deleted while pending; keep_firing_for holds only a firing one). An alert with a long `for`
+# is that late after every gap, and on a flaky target may never fire. A range selector skips staleness markers
+# (promql/engine.go matrixIterSlice, `value.IsStaleNaN`), so reading a series over the last SCRAPE_GAP bridges a gap
+# shorter than that (failed scrapes in a row, the exporter's pod rescheduled and pulling its image).
+SCRAPE_GAP = "10m"
+
+
+def across_scrape_gap(selector: str, keep: str = "last") -> str:
+    """`selector` read across a failed scrape of its exporter (SCRAPE_GAP). `last`: each series' latest sample in the
+    window (promql/functions.go funcLastOverTime), so a change (a certificate Ready again, renewed, a validator
+    passing) shows at the first scrape that reports it, and a series gone for good lasts SCRAPE_GAP longer. `max`:
+    each series seen in the window at its highest (the nodes of a pool, each 1)."""
+    return f"{keep}_over_time({selector}[{SCRAPE_GAP}])"
+
+
 def spot_nodes(offset: str = "") -> str:
     """One series per spot node (kube_node_labels), from either AKS label; `offset` shifts both selectors."""
     shift = f" offset {offset}" if offset else ""
@@ -67,12 +86,12 @@ def spot_nodes(offset: str = "") -> str:
     return f"max by (node) ({' or '.join(selectors)})"
 
 
-def pool_nodes(pool: str, seen_within: str = "") -> str:
+def pool_nodes(pool: str, across_gaps: bool = False) -> str:
     """One series per node of the AKS agent pool `pool` (kube_node_labels), from either AKS pool label; with
-    `seen_within` (a PromQL duration), each node kube-state-metrics reported in that window before the evaluation."""
+    `across_gaps`, each node kube-state-metrics reported in the last SCRAPE_GAP (`across_scrape_gap`)."""
     selectors = [f'kube_node_labels{{{node_label(label)}="{pool}"}}' for label in POOL_NODE_LABELS]
-    if seen_within:
-        selectors = [f"max_over_time({selector}[{seen_within}])" for selector in selectors]
+    if across_gaps:
+        selectors = [across_scrape_gap(selector, "max") for selector in selectors]
     return f"max by (node) ({' or '.join(selectors)})"
 
 
@@ -180,14 +199,8 @@ def none_available(matchers: str) -> str:
 # ama-metrics-ksm-deployment.yaml, from the cluster's azureMonitorProfile). kube_node_created, a node's age, is not
 # in that keep list, and AKS node names (`aks-<pool>-<id>-vmss<instance>`) reuse a scale set's freed instance ids, so
 # how long is the rule's `for`: Prometheus keeps a pending `for` across its own restart (ALERTS_FOR_STATE, within
-# --rules.alert.for-outage-tolerance, 1h by default).
-# A failed scrape of kube-state-metrics (its pod moved by a node upgrade, a restart) marks all its series stale at
-# once ("A failed scrape is the same as an empty scrape, we still call sl.append to trigger stale markers":
-# prometheus d15adb9a scrape/scrape.go), so for an evaluation count() has no result and the pending `for` starts
-# again (rules/alerting.go Eval): hours late after every such gap. Counting each node kube-state-metrics reported in
-# the last 10 minutes (a range vector skips the markers) bridges a gap that short; a node gone counts 10 minutes
-# longer, so the alert ends that much later.
-FALLBACK_SCRAPE_GAP = "10m"
+# --rules.alert.for-outage-tolerance, 1h by default). It counts each node across a failed scrape (SCRAPE_GAP): a node
+# gone counts 10 minutes longer, so the alert ends that much later.
 
 
 @dataclass(frozen=True)
@@ -208,7 +221,7 @@ def fallback_nodes_running(fallback: FallbackPool) -> tuple[str, dict[str, str]]
     person does: this tells them."""
     pool, floor, hours = fallback.pool, fallback.min_count, fallback.hours
     beyond = f", more than its minimum of {floor}," if floor else ""
-    return f"count({pool_nodes(pool, FALLBACK_SCRAPE_GAP)}) > {floor}", {
+    return f"count({pool_nodes(pool, across_gaps=True)}) > {floor}", {
         "summary": (f"On-demand GPU fallback pool {pool} has run {{{{ $value }}}} node(s){beyond} for over "
                     f"{hours} hours"),
         "description": (f"Spot GPU capacity ran short and the cluster autoscaler added on-demand nodes to {pool}. "
@@ -358,10 +371,15 @@ def certificate_alerts() -> list[dict]:
     """cert-manager's Certificate collector (v1.21.1 internal/collectors/certificate_collector.go): ready_status is
     one series per condition status, 1 for the Ready condition's; expiration_timestamp_seconds is status.notAfter, 0
     before the first issuance (left out: the not-Ready alert covers it). Scraped without honor_labels, the
-    Certificate's namespace is exported_namespace."""
+    Certificate's namespace is exported_namespace. Both read each series' last sample across a failed scrape of
+    cert-manager (`across_scrape_gap`), else their 30-minute and hour-long `for` started again at every gap: the
+    latest sample, not the window's highest, so a Certificate Ready again or renewed ends its alert at the first
+    scrape that says so (over the window's highest, a `condition="False"` 1 would hold it SCRAPE_GAP longer)."""
+    ready = across_scrape_gap('certmanager_certificate_ready_status{condition!="True"}')
+    expiry = across_scrape_gap("certmanager_certificate_expiration_timestamp_seconds")
     return [
         {"alert": "CertificateNotReady", "for": CERT_NOT_READY_FOR, "labels": {"severity": "critical"},
-         "expr": 'max by (exported_namespace, name) (certmanager_certificate_ready_status{condition!="True"}) == 1',
+         "expr": f"max by (exported_namespace, name) ({ready}) == 1",
          "annotations": {
              "summary": ("Certificate {{ $labels.exported_namespace }}/{{ $labels.name }} is not Ready "
                          f"for {CERT_NOT_READY_FOR}"),
@@ -372,8 +390,7 @@ def certificate_alerts() -> list[dict]:
                              "gateway, a Let's Encrypt rate limit."),
              "runbook": f"{RUNBOOK} (CertificateNotReady)"}},
         {"alert": "CertificateExpiringWithoutRenewal", "for": "1h", "labels": {"severity": "warning"},
-         "expr": (f"(certmanager_certificate_expiration_timestamp_seconds > 0) - time() < "
-                  f"{CERT_EXPIRY_ALERT_DAYS} * 86400"),
+         "expr": f"({expiry} > 0) - time() < {CERT_EXPIRY_ALERT_DAYS} * 86400",
          "annotations": {
              "summary": ("Certificate {{ $labels.exported_namespace }}/{{ $labels.name }} expires within "
                          f"{CERT_EXPIRY_ALERT_DAYS} days: its renewal has failed"),

@@ -416,3 +416,94 @@ def test_a_fallback_minimum_counts_only_the_nodes_beyond_it(tmp_path):
                    {"200m": []}, source)
         alert_test(tmp_path, plan, "GpuFallbackNodesRunning",
                    {first: "1x240", second: "_x60 1x180"}, {"170m": [], "185m": [FIRING[source]]}, source)
+
+
+# ---- across a failed scrape: cert-manager's certificates, the GPU Operator's validator ----------------------------
+# A failed scrape marks every series of the target stale at once (prometheus d15adb9a scrape/scrape.go): in
+# promtool's notation, `stale` in every series of the target at the same minutes.
+
+def gap(value: str, before: int, after: int) -> str:
+    """`value` each minute, but for two failed scrapes in a row at `before` and `before + 1` minutes."""
+    return f"{value}x{before - 1} stale stale {value}x{after}"
+
+
+CERT = 'name="gateway-tls",exported_namespace="istio-ingress"'
+CERT_FIRING = {"name": "gateway-tls", "exported_namespace": "istio-ingress"}
+
+
+def ready_status(true: str, false: str) -> dict[str, str]:
+    """cert-manager's three Ready-condition series of one Certificate (True, False, Unknown), as one scrape writes
+    them: `false`'s samples on False, `true`'s on True, Unknown at 0 (failed scrapes where `true` has them)."""
+    ready = 'certmanager_certificate_ready_status{{%s,condition="{}"}}' % CERT
+    unknown = true.replace("1x", "0x")
+    return {ready.format("True"): true, ready.format("False"): false, ready.format("Unknown"): unknown}
+
+
+def certificate_not_ready_across_a_gap(tmp_path: Path, mutate: Optional[Callable[[str], str]] = None) -> None:
+    """Not Ready from the start and cert-manager unscraped at 20 and 21 minutes: it pages at 30 minutes all the same
+    (without the bridge, its pending state was dropped at 20 and it paged at 52)."""
+    alert_test(tmp_path, variant("prod-tls"), "CertificateNotReady",
+               ready_status(gap("0", 20, 40), gap("1", 20, 40)),
+               {"18m": [], "35m": [{**CERT_FIRING, "severity": "critical"}]}, mutate=mutate)
+
+
+def certificate_ready_again_resolves_at_once(tmp_path: Path, mutate: Optional[Callable[[str], str]] = None) -> None:
+    """Ready again at 46 minutes: the alert ends at the first scrape that says so, not a scrape gap later."""
+    alert_test(tmp_path, variant("prod-tls"), "CertificateNotReady", ready_status("0x45 1x20", "1x45 0x20"),
+               {"40m": [{**CERT_FIRING, "severity": "critical"}], "47m": [], "55m": []}, mutate=mutate)
+
+
+EXPIRY = f"certmanager_certificate_expiration_timestamp_seconds{{{CERT}}}"
+
+
+def expiring_certificate_across_a_gap(tmp_path: Path, mutate: Optional[Callable[[str], str]] = None) -> None:
+    """10 days left, cert-manager unscraped at 30 and 31 minutes: it pages at the hour all the same (without the
+    bridge, at 92 minutes)."""
+    alert_test(tmp_path, variant("prod-tls"), "CertificateExpiringWithoutRenewal",
+               {EXPIRY: gap(str(10 * 86400), 30, 80)},
+               {"50m": [], "65m": [{**CERT_FIRING, "severity": "warning"}]}, mutate=mutate)
+
+
+def renewed_certificate_resolves_at_once(tmp_path: Path, mutate: Optional[Callable[[str], str]] = None) -> None:
+    """Renewed at 81 minutes (a new notAfter 90 days on): the alert ends at the next scrape."""
+    alert_test(tmp_path, variant("prod-tls"), "CertificateExpiringWithoutRenewal",
+               {EXPIRY: f"{10 * 86400}x80 {90 * 86400}x20"},
+               {"75m": [{**CERT_FIRING, "severity": "warning"}], "82m": []}, mutate=mutate)
+
+
+CERTIFICATE_CASES = (certificate_not_ready_across_a_gap, certificate_ready_again_resolves_at_once,
+                     expiring_certificate_across_a_gap, renewed_certificate_resolves_at_once)
+
+
+@pytest.mark.parametrize("case", CERTIFICATE_CASES, ids=lambda c: c.__name__)
+def test_certificate_alerts_bridge_a_failed_scrape_and_end_with_the_next_good_one(tmp_path, case):
+    case(tmp_path)
+
+
+def planted_fails(case: Callable[..., None], tmp_path: Path, mutate: Callable[[str], str]) -> None:
+    """The case fails on a rule file `mutate` changed: a result promtool did not expect (or an evaluation error), not
+    a file it refused."""
+    with pytest.raises(AssertionError) as failed:
+        case(tmp_path, mutate)
+    assert ("got:" in str(failed.value) or "err:" in str(failed.value)) and "parse" not in str(failed.value), \
+        failed.value
+
+
+def unbridged(expr: str) -> str:
+    """The planted defect: each series read at the instant, as before (no bridge over a failed scrape)."""
+    return re.sub(r"last_over_time\((.*?)\[10m\]\)", r"\1", expr)
+
+
+def window_highest(expr: str) -> str:
+    """The planted defect: the window's highest sample rather than its latest."""
+    return expr.replace("last_over_time", "max_over_time")
+
+
+@pytest.mark.parametrize("case, mutate", [
+    pytest.param(certificate_not_ready_across_a_gap, unbridged, id="not-ready-unbridged"),
+    pytest.param(expiring_certificate_across_a_gap, unbridged, id="expiry-unbridged"),
+    pytest.param(certificate_ready_again_resolves_at_once, window_highest, id="not-ready-held-by-the-highest"),
+])
+def test_a_planted_defect_in_the_certificate_alerts_fails_its_case(tmp_path, case, mutate):
+    planted_fails(case, tmp_path, mutate)
+

@@ -15,7 +15,7 @@ FALLBACK = FallbackPool("gpuod", 0, 3)
 
 
 def test_every_rule_and_scaling_query_parses_and_uses_real_metrics():
-    for rule in platform_alert_rules("llm", 90, 0.05, 30, 1200, ["llm-d"], fallback=FALLBACK):
+    for rule in platform_alert_rules("llm", 90, 0.05, 30, 1200, ["llm-d"], cert_manager=True, fallback=FALLBACK):
         assert_known(rule["expr"], rule["alert"])
     for rule in azure_alert_rules(["llm"], ["llm-d"], fallback=FALLBACK):
         check_query(rule["expression"], azure_catalog(), rule["alert"])
