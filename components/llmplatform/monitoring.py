@@ -236,6 +236,45 @@ def fallback_nodes_running(fallback: FallbackPool) -> tuple[str, dict[str, str]]
         "runbook": f"{RUNBOOK} (GpuFallbackNodesRunning)"}
 
 
+# The GPU Operator (GpuNodePool driver `operator`) proves each GPU node with its validator (NVIDIA/gpu-operator v26.7.0,
+# 10ee5b36, assets/state-operator-validation/0500_daemonset.yaml): a DaemonSet nvidia-operator-validator in the
+# operator's namespace on every node the operator labels for it, whose init containers wait for and check, in turn,
+# the driver, the container toolkit, CUDA and the device plugin (driver-validation, toolkit-validation,
+# cuda-validation, plugin-validation; WITH_WAIT), and whose one container, nvidia-operator-validator, starts only
+# once all four have passed (it has no readiness probe: Ready once running). Until then the kubelet reports it
+# waiting (PodInitializing, or an init container's CrashLoopBackOff) and not ready. kube-state-metrics' view of that
+# container is on both paths (kube_pod_container_status_ready and kube_pod_info are in the AKS add-on's minimal
+# keep list, tomlparser-default-targets-metrics-keep-list.go:31), with no exporter to enable: the operator's own
+# metrics are one cluster-wide status and its per-node exporter (nodeStatusExporter) is off in the chart.
+GPU_OPERATOR_NS = "gpu-operator"  # GpuNodePool installs the operator's release there (its validator runs beside it)
+GPU_OPERATOR_VALIDATOR = "nvidia-operator-validator"
+# A new node's driver build and validation take 7 minutes, 15 at worst (config/data/deploy_durations.json gpu_driver
+# operator, the deploy model's figures): twice the worst is no start still under way.
+GPU_VALIDATION_MINUTES = 30
+
+
+def gpu_validation_failing() -> tuple[str, dict[str, str]]:
+    """(expression, annotations) of GpuOperatorValidationFailing: a GPU node whose validator container is not ready
+    (the rule's `for`: GPU_VALIDATION_MINUTES), with the node its pod runs on (kube_pod_info); each series read
+    across a failed scrape of kube-state-metrics (`across_scrape_gap`, the latest sample: a validator that passes
+    ends the alert at the next scrape; one whose node went away, SCRAPE_GAP later)."""
+    ns = f'namespace="{GPU_OPERATOR_NS}"'
+    ready = across_scrape_gap(f'kube_pod_container_status_ready{{{ns},container="{GPU_OPERATOR_VALIDATOR}"}}')
+    # node!="": kube_pod_info of a pod not yet bound has node="", and both in one window would make the join ambiguous
+    on_node = across_scrape_gap(f'kube_pod_info{{{ns},node!=""}}')
+    return (f"(max by (namespace, pod) ({ready}) == 0) "
+            f"* on (namespace, pod) group_left (node) max by (namespace, pod, node) ({on_node})"), {
+        "summary": (f"GPU Operator validation has not passed on node {{{{ $labels.node }}}} for "
+                    f"{GPU_VALIDATION_MINUTES} minutes"),
+        "description": ("The GPU Operator's validator on this node ({{ $labels.pod }}) still waits for, or failed, "
+                        "one of its checks: the NVIDIA driver, the container toolkit, CUDA or the device plugin. "
+                        "Until it passes the node offers no nvidia.com/gpu, so the GPU pods the cluster autoscaler "
+                        "added it for stay Pending while it bills. The validator's init container that has not "
+                        f"completed names the step (kubectl -n {GPU_OPERATOR_NS} describe pod {{{{ $labels.pod }}}}); "
+                        "the driver's pod on the same node (nvidia-driver-daemonset) logs a failed build."),
+        "runbook": f"{RUNBOOK} (GpuOperatorValidationFailing)"}
+
+
 def gateway_rejected_ratio() -> str:
     """Share of gateway answers that refuse the caller: 401 (no or a wrong API key), 403, 429 (rate limit)."""
     return ('sum(rate(istio_requests_total{response_code=~"401|403|429"}[5m])) / '
@@ -246,13 +285,14 @@ def platform_alert_rules(namespace: Union[str, Sequence[str]], gpu_memory_percen
                          latency_slo_seconds: int, cold_start_seconds: int,
                          vllm_namespaces: Sequence[str] = (), keda: bool = True,
                          cert_manager: bool = False, min_replicas: Optional[Mapping[str, int]] = None,
-                         fallback: Optional[FallbackPool] = None) -> list[dict]:
+                         fallback: Optional[FallbackPool] = None, gpu_operator: bool = False) -> list[dict]:
     """In-cluster PrometheusRule alerts (kube-prometheus-stack's Prometheus evaluates them). Each has a summary, a
     description of what to look at, and its runbook section. `namespace`: the model servers' namespace, or each of
     them when several InferenceStacks share the cluster (OllamaDown watches every one, by namespace). `cert_manager`:
     cert-manager issues the gateway's certificate on this cluster (its PodMonitor is planned): alert on its
     Certificates. `min_replicas`: the fewest replicas each namespace's model servers keep (absent: may be at zero).
-    `fallback`: the GPU pool's on-demand fallback (none: no GpuFallbackNodesRunning)."""
+    `fallback`: the GPU pool's on-demand fallback (none: no GpuFallbackNodesRunning). `gpu_operator`: the GPU
+    Operator installs the GPU nodes' driver (GpuOperatorValidationFailing)."""
     spot, spot_before = spot_nodes(), spot_nodes("10m")
     not_preallocating = f'container!~"{"|".join(PREALLOCATING_CONTAINERS)}"'
     ollama_for, ollama_down = server_down([([namespace] if isinstance(namespace, str) else namespace,
@@ -322,6 +362,10 @@ def platform_alert_rules(namespace: Union[str, Sequence[str]], gpu_memory_percen
     if fallback:
         expr, annotations = fallback_nodes_running(fallback)
         rules.append({"alert": "GpuFallbackNodesRunning", "for": f"{fallback.hours}h",
+                      "labels": {"severity": "warning"}, "expr": expr, "annotations": annotations})
+    if gpu_operator:
+        expr, annotations = gpu_validation_failing()
+        rules.append({"alert": "GpuOperatorValidationFailing", "for": f"{GPU_VALIDATION_MINUTES}m",
                       "labels": {"severity": "warning"}, "expr": expr, "annotations": annotations})
     if keda:
         # a ScaledObject whose trigger cannot be read keeps its replica count (no KEDA `fallback` is set): a model
@@ -425,13 +469,14 @@ def share_full_bytes(quota_gib: int, percent: int = MODEL_SHARE_FULL_PERCENT) ->
 
 def azure_alert_rules(model_servers: Sequence[str] = ("llm",), vllm_namespaces: Sequence[str] = (),
                       cold_start_seconds: int = 1200, min_replicas: Optional[Mapping[str, int]] = None,
-                      fallback: Optional[FallbackPool] = None) -> list[dict]:
+                      fallback: Optional[FallbackPool] = None, gpu_operator: bool = False) -> list[dict]:
     """Alerts evaluated by Azure Monitor on managed Prometheus, e-mailed through the action group: what pages
     without an Alertmanager receiver (Observability's `alert_receiver`; without one the chart routes every in-cluster
     alert to `null`).
     `model_servers`: the namespaces of the Ollama stacks; `vllm_namespaces`: the LlmdStacks' (ModelServerDown watches
     both); `min_replicas`: the fewest replicas each namespace's model servers keep (absent: may be at zero);
-    `fallback`: the GPU pool's on-demand fallback (none: no GpuFallbackNodesRunning)."""
+    `fallback`: the GPU pool's on-demand fallback (none: no GpuFallbackNodesRunning); `gpu_operator`: the GPU
+    Operator installs the GPU nodes' driver (GpuOperatorValidationFailing)."""
     servers_for, servers = server_down([(model_servers, ollama_matchers), (vllm_namespaces, vllm_matchers)],
                                        min_replicas, cold_start_seconds)
     rules = [
@@ -499,4 +544,9 @@ def azure_alert_rules(model_servers: Sequence[str] = ("llm",), vllm_namespaces: 
         expression, annotations = fallback_nodes_running(fallback)
         rules.append({"alert": "GpuFallbackNodesRunning", "for": iso_minutes(f"{fallback.hours * 60}m"), "severity": 2,
                       "expression": expression, "annotations": annotations})
+    if gpu_operator:
+        # the in-cluster twin's, paged by e-mail like GpuPodsPending, whose cause on such a node it names
+        expression, annotations = gpu_validation_failing()
+        rules.append({"alert": "GpuOperatorValidationFailing", "for": iso_minutes(f"{GPU_VALIDATION_MINUTES}m"),
+                      "severity": 2, "expression": expression, "annotations": annotations})
     return rules
