@@ -60,6 +60,25 @@ def node_label(key: str) -> str:
     return "label_" + re.sub(r"[^a-zA-Z0-9]", "_", key)
 
 
+# A failed scrape of an exporter (its pod restarted, moved by a node upgrade or drain, one scrape past its timeout)
+# marks all its series stale at once ("A failed scrape is the same as an empty scrape, we still call sl.append to
+# trigger stale markers": prometheus d15adb9a scrape/scrape.go), so at the next evaluation an instant selector of
+# them has no sample, a pending alert is dropped and its `for` starts again (rules/alerting.go Eval: an active alert
+# not in the result is deleted while pending; keep_firing_for holds only a firing one). An alert with a long `for`
+# is that late after every gap, and on a flaky target may never fire. A range selector skips staleness markers
+# (promql/engine.go matrixIterSlice, `value.IsStaleNaN`), so reading a series over the last SCRAPE_GAP bridges a gap
+# shorter than that (failed scrapes in a row, the exporter's pod rescheduled and pulling its image).
+SCRAPE_GAP = "10m"
+
+
+def across_scrape_gap(selector: str, keep: str = "last") -> str:
+    """`selector` read across a failed scrape of its exporter (SCRAPE_GAP). `last`: each series' latest sample in the
+    window (promql/functions.go funcLastOverTime), so a change (a certificate Ready again, renewed, a validator
+    passing) shows at the first scrape that reports it, and a series gone for good lasts SCRAPE_GAP longer. `max`:
+    each series seen in the window at its highest (the nodes of a pool, each 1)."""
+    return f"{keep}_over_time({selector}[{SCRAPE_GAP}])"
+
+
 def spot_nodes(offset: str = "") -> str:
     """One series per spot node (kube_node_labels), from either AKS label; `offset` shifts both selectors."""
     shift = f" offset {offset}" if offset else ""
@@ -67,12 +86,12 @@ def spot_nodes(offset: str = "") -> str:
     return f"max by (node) ({' or '.join(selectors)})"
 
 
-def pool_nodes(pool: str, seen_within: str = "") -> str:
+def pool_nodes(pool: str, across_gaps: bool = False) -> str:
     """One series per node of the AKS agent pool `pool` (kube_node_labels), from either AKS pool label; with
-    `seen_within` (a PromQL duration), each node kube-state-metrics reported in that window before the evaluation."""
+    `across_gaps`, each node kube-state-metrics reported in the last SCRAPE_GAP (`across_scrape_gap`)."""
     selectors = [f'kube_node_labels{{{node_label(label)}="{pool}"}}' for label in POOL_NODE_LABELS]
-    if seen_within:
-        selectors = [f"max_over_time({selector}[{seen_within}])" for selector in selectors]
+    if across_gaps:
+        selectors = [across_scrape_gap(selector, "max") for selector in selectors]
     return f"max by (node) ({' or '.join(selectors)})"
 
 
@@ -180,14 +199,8 @@ def none_available(matchers: str) -> str:
 # ama-metrics-ksm-deployment.yaml, from the cluster's azureMonitorProfile). kube_node_created, a node's age, is not
 # in that keep list, and AKS node names (`aks-<pool>-<id>-vmss<instance>`) reuse a scale set's freed instance ids, so
 # how long is the rule's `for`: Prometheus keeps a pending `for` across its own restart (ALERTS_FOR_STATE, within
-# --rules.alert.for-outage-tolerance, 1h by default).
-# A failed scrape of kube-state-metrics (its pod moved by a node upgrade, a restart) marks all its series stale at
-# once ("A failed scrape is the same as an empty scrape, we still call sl.append to trigger stale markers":
-# prometheus d15adb9a scrape/scrape.go), so for an evaluation count() has no result and the pending `for` starts
-# again (rules/alerting.go Eval): hours late after every such gap. Counting each node kube-state-metrics reported in
-# the last 10 minutes (a range vector skips the markers) bridges a gap that short; a node gone counts 10 minutes
-# longer, so the alert ends that much later.
-FALLBACK_SCRAPE_GAP = "10m"
+# --rules.alert.for-outage-tolerance, 1h by default). It counts each node across a failed scrape (SCRAPE_GAP): a node
+# gone counts 10 minutes longer, so the alert ends that much later.
 
 
 @dataclass(frozen=True)
@@ -208,7 +221,7 @@ def fallback_nodes_running(fallback: FallbackPool) -> tuple[str, dict[str, str]]
     person does: this tells them."""
     pool, floor, hours = fallback.pool, fallback.min_count, fallback.hours
     beyond = f", more than its minimum of {floor}," if floor else ""
-    return f"count({pool_nodes(pool, FALLBACK_SCRAPE_GAP)}) > {floor}", {
+    return f"count({pool_nodes(pool, across_gaps=True)}) > {floor}", {
         "summary": (f"On-demand GPU fallback pool {pool} has run {{{{ $value }}}} node(s){beyond} for over "
                     f"{hours} hours"),
         "description": (f"Spot GPU capacity ran short and the cluster autoscaler added on-demand nodes to {pool}. "
@@ -223,6 +236,45 @@ def fallback_nodes_running(fallback: FallbackPool) -> tuple[str, dict[str, str]]
         "runbook": f"{RUNBOOK} (GpuFallbackNodesRunning)"}
 
 
+# The GPU Operator (GpuNodePool driver `operator`) proves each GPU node with its validator (NVIDIA/gpu-operator v26.7.0,
+# 10ee5b36, assets/state-operator-validation/0500_daemonset.yaml): a DaemonSet nvidia-operator-validator in the
+# operator's namespace on every node the operator labels for it, whose init containers wait for and check, in turn,
+# the driver, the container toolkit, CUDA and the device plugin (driver-validation, toolkit-validation,
+# cuda-validation, plugin-validation; WITH_WAIT), and whose one container, nvidia-operator-validator, starts only
+# once all four have passed (it has no readiness probe: Ready once running). Until then the kubelet reports it
+# waiting (PodInitializing, or an init container's CrashLoopBackOff) and not ready. kube-state-metrics' view of that
+# container is on both paths (kube_pod_container_status_ready and kube_pod_info are in the AKS add-on's minimal
+# keep list, tomlparser-default-targets-metrics-keep-list.go:31), with no exporter to enable: the operator's own
+# metrics are one cluster-wide status and its per-node exporter (nodeStatusExporter) is off in the chart.
+GPU_OPERATOR_NS = "gpu-operator"  # GpuNodePool installs the operator's release there (its validator runs beside it)
+GPU_OPERATOR_VALIDATOR = "nvidia-operator-validator"
+# A new node's driver build and validation take 7 minutes, 15 at worst (config/data/deploy_durations.json gpu_driver
+# operator, the deploy model's figures): twice the worst is no start still under way.
+GPU_VALIDATION_MINUTES = 30
+
+
+def gpu_validation_failing() -> tuple[str, dict[str, str]]:
+    """(expression, annotations) of GpuOperatorValidationFailing: a GPU node whose validator container is not ready
+    (the rule's `for`: GPU_VALIDATION_MINUTES), with the node its pod runs on (kube_pod_info); each series read
+    across a failed scrape of kube-state-metrics (`across_scrape_gap`, the latest sample: a validator that passes
+    ends the alert at the next scrape; one whose node went away, SCRAPE_GAP later)."""
+    ns = f'namespace="{GPU_OPERATOR_NS}"'
+    ready = across_scrape_gap(f'kube_pod_container_status_ready{{{ns},container="{GPU_OPERATOR_VALIDATOR}"}}')
+    # node!="": kube_pod_info of a pod not yet bound has node="", and both in one window would make the join ambiguous
+    on_node = across_scrape_gap(f'kube_pod_info{{{ns},node!=""}}')
+    return (f"(max by (namespace, pod) ({ready}) == 0) "
+            f"* on (namespace, pod) group_left (node) max by (namespace, pod, node) ({on_node})"), {
+        "summary": (f"GPU Operator validation has not passed on node {{{{ $labels.node }}}} for "
+                    f"{GPU_VALIDATION_MINUTES} minutes"),
+        "description": ("The GPU Operator's validator on this node ({{ $labels.pod }}) still waits for, or failed, "
+                        "one of its checks: the NVIDIA driver, the container toolkit, CUDA or the device plugin. "
+                        "Until it passes the node offers no nvidia.com/gpu, so the GPU pods the cluster autoscaler "
+                        "added it for stay Pending while it bills. The validator's init container that has not "
+                        f"completed names the step (kubectl -n {GPU_OPERATOR_NS} describe pod {{{{ $labels.pod }}}}); "
+                        "the driver's pod on the same node (nvidia-driver-daemonset) logs a failed build."),
+        "runbook": f"{RUNBOOK} (GpuOperatorValidationFailing)"}
+
+
 def gateway_rejected_ratio() -> str:
     """Share of gateway answers that refuse the caller: 401 (no or a wrong API key), 403, 429 (rate limit)."""
     return ('sum(rate(istio_requests_total{response_code=~"401|403|429"}[5m])) / '
@@ -233,13 +285,14 @@ def platform_alert_rules(namespace: Union[str, Sequence[str]], gpu_memory_percen
                          latency_slo_seconds: int, cold_start_seconds: int,
                          vllm_namespaces: Sequence[str] = (), keda: bool = True,
                          cert_manager: bool = False, min_replicas: Optional[Mapping[str, int]] = None,
-                         fallback: Optional[FallbackPool] = None) -> list[dict]:
+                         fallback: Optional[FallbackPool] = None, gpu_operator: bool = False) -> list[dict]:
     """In-cluster PrometheusRule alerts (kube-prometheus-stack's Prometheus evaluates them). Each has a summary, a
     description of what to look at, and its runbook section. `namespace`: the model servers' namespace, or each of
     them when several InferenceStacks share the cluster (OllamaDown watches every one, by namespace). `cert_manager`:
     cert-manager issues the gateway's certificate on this cluster (its PodMonitor is planned): alert on its
     Certificates. `min_replicas`: the fewest replicas each namespace's model servers keep (absent: may be at zero).
-    `fallback`: the GPU pool's on-demand fallback (none: no GpuFallbackNodesRunning)."""
+    `fallback`: the GPU pool's on-demand fallback (none: no GpuFallbackNodesRunning). `gpu_operator`: the GPU
+    Operator installs the GPU nodes' driver (GpuOperatorValidationFailing)."""
     spot, spot_before = spot_nodes(), spot_nodes("10m")
     not_preallocating = f'container!~"{"|".join(PREALLOCATING_CONTAINERS)}"'
     ollama_for, ollama_down = server_down([([namespace] if isinstance(namespace, str) else namespace,
@@ -310,6 +363,10 @@ def platform_alert_rules(namespace: Union[str, Sequence[str]], gpu_memory_percen
         expr, annotations = fallback_nodes_running(fallback)
         rules.append({"alert": "GpuFallbackNodesRunning", "for": f"{fallback.hours}h",
                       "labels": {"severity": "warning"}, "expr": expr, "annotations": annotations})
+    if gpu_operator:
+        expr, annotations = gpu_validation_failing()
+        rules.append({"alert": "GpuOperatorValidationFailing", "for": f"{GPU_VALIDATION_MINUTES}m",
+                      "labels": {"severity": "warning"}, "expr": expr, "annotations": annotations})
     if keda:
         # a ScaledObject whose trigger cannot be read keeps its replica count (no KEDA `fallback` is set): a model
         # server at zero stays at zero, one under load is not scaled out
@@ -358,10 +415,15 @@ def certificate_alerts() -> list[dict]:
     """cert-manager's Certificate collector (v1.21.1 internal/collectors/certificate_collector.go): ready_status is
     one series per condition status, 1 for the Ready condition's; expiration_timestamp_seconds is status.notAfter, 0
     before the first issuance (left out: the not-Ready alert covers it). Scraped without honor_labels, the
-    Certificate's namespace is exported_namespace."""
+    Certificate's namespace is exported_namespace. Both read each series' last sample across a failed scrape of
+    cert-manager (`across_scrape_gap`), else their 30-minute and hour-long `for` started again at every gap: the
+    latest sample, not the window's highest, so a Certificate Ready again or renewed ends its alert at the first
+    scrape that says so (over the window's highest, a `condition="False"` 1 would hold it SCRAPE_GAP longer)."""
+    ready = across_scrape_gap('certmanager_certificate_ready_status{condition!="True"}')
+    expiry = across_scrape_gap("certmanager_certificate_expiration_timestamp_seconds")
     return [
         {"alert": "CertificateNotReady", "for": CERT_NOT_READY_FOR, "labels": {"severity": "critical"},
-         "expr": 'max by (exported_namespace, name) (certmanager_certificate_ready_status{condition!="True"}) == 1',
+         "expr": f"max by (exported_namespace, name) ({ready}) == 1",
          "annotations": {
              "summary": ("Certificate {{ $labels.exported_namespace }}/{{ $labels.name }} is not Ready "
                          f"for {CERT_NOT_READY_FOR}"),
@@ -372,8 +434,7 @@ def certificate_alerts() -> list[dict]:
                              "gateway, a Let's Encrypt rate limit."),
              "runbook": f"{RUNBOOK} (CertificateNotReady)"}},
         {"alert": "CertificateExpiringWithoutRenewal", "for": "1h", "labels": {"severity": "warning"},
-         "expr": (f"(certmanager_certificate_expiration_timestamp_seconds > 0) - time() < "
-                  f"{CERT_EXPIRY_ALERT_DAYS} * 86400"),
+         "expr": f"({expiry} > 0) - time() < {CERT_EXPIRY_ALERT_DAYS} * 86400",
          "annotations": {
              "summary": ("Certificate {{ $labels.exported_namespace }}/{{ $labels.name }} expires within "
                          f"{CERT_EXPIRY_ALERT_DAYS} days: its renewal has failed"),
@@ -408,13 +469,14 @@ def share_full_bytes(quota_gib: int, percent: int = MODEL_SHARE_FULL_PERCENT) ->
 
 def azure_alert_rules(model_servers: Sequence[str] = ("llm",), vllm_namespaces: Sequence[str] = (),
                       cold_start_seconds: int = 1200, min_replicas: Optional[Mapping[str, int]] = None,
-                      fallback: Optional[FallbackPool] = None) -> list[dict]:
+                      fallback: Optional[FallbackPool] = None, gpu_operator: bool = False) -> list[dict]:
     """Alerts evaluated by Azure Monitor on managed Prometheus, e-mailed through the action group: what pages
     without an Alertmanager receiver (Observability's `alert_receiver`; without one the chart routes every in-cluster
     alert to `null`).
     `model_servers`: the namespaces of the Ollama stacks; `vllm_namespaces`: the LlmdStacks' (ModelServerDown watches
     both); `min_replicas`: the fewest replicas each namespace's model servers keep (absent: may be at zero);
-    `fallback`: the GPU pool's on-demand fallback (none: no GpuFallbackNodesRunning)."""
+    `fallback`: the GPU pool's on-demand fallback (none: no GpuFallbackNodesRunning); `gpu_operator`: the GPU
+    Operator installs the GPU nodes' driver (GpuOperatorValidationFailing)."""
     servers_for, servers = server_down([(model_servers, ollama_matchers), (vllm_namespaces, vllm_matchers)],
                                        min_replicas, cold_start_seconds)
     rules = [
@@ -482,4 +544,9 @@ def azure_alert_rules(model_servers: Sequence[str] = ("llm",), vllm_namespaces: 
         expression, annotations = fallback_nodes_running(fallback)
         rules.append({"alert": "GpuFallbackNodesRunning", "for": iso_minutes(f"{fallback.hours * 60}m"), "severity": 2,
                       "expression": expression, "annotations": annotations})
+    if gpu_operator:
+        # the in-cluster twin's, paged by e-mail like GpuPodsPending, whose cause on such a node it names
+        expression, annotations = gpu_validation_failing()
+        rules.append({"alert": "GpuOperatorValidationFailing", "for": iso_minutes(f"{GPU_VALIDATION_MINUTES}m"),
+                      "severity": 2, "expression": expression, "annotations": annotations})
     return rules

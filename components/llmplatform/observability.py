@@ -270,6 +270,15 @@ def gpu_driver(gpu: Any) -> str:
     return driver if isinstance(driver, str) else "aks"
 
 
+def gpu_operator_watch(gpu: Any) -> pulumi.Output[bool]:
+    """Whether the GPU Operator installs the GPU nodes' driver, from the GPU pool's scheduling handle (its `driver`),
+    for GpuOperatorValidationFailing: read as an output, so a handle that arrives as one output through the
+    component provider counts too; False without a GPU pool."""
+    if not gpu:
+        return pulumi.Output.from_input(False)
+    return field(gpu, "driver", "aks").apply(lambda driver: driver == "operator")
+
+
 def azure_recording_rule_groups() -> list[dict[str, Any]]:
     """The Linux recording-rule groups of Microsoft's managed Prometheus onboarding template (the managed
     dashboards read their series); data/azure_recording_rules.json names the source."""
@@ -401,6 +410,7 @@ class Observability(pulumi.ComponentResource):
         self._args = args
         self._cluster = args["cluster"]
         self._fallback = fallback_watch(args.get("gpu"), opt(args, "gpu_fallback_alert_hours"))
+        self._gpu_operator = gpu_operator_watch(args.get("gpu"))
         if args.get("monitoring") is not None:
             self._azure(name)
         self._in_cluster(name)
@@ -492,13 +502,14 @@ class Observability(pulumi.ComponentResource):
             location=location, cluster_name=field(self._cluster, "cluster_name"), interval="PT1M", enabled=True,
             scopes=[field(monitoring, "monitor_workspace_id"), field(self._cluster, "cluster_id")],
             description="LLM platform: nodes, GPU capacity, crash loops, model servers, disks and volumes",
-            rules=pulumi.Output.all(pulumi.Output.from_input(a["app_namespace"]), actions, self._fallback).apply(
+            rules=pulumi.Output.all(pulumi.Output.from_input(a["app_namespace"]), actions, self._fallback,
+                                    self._gpu_operator).apply(
                 lambda got: [alertsmanagement.PrometheusRuleArgs(
                     alert=r["alert"], expression=r["expression"], for_=r["for"], severity=r["severity"],
                     enabled=True, labels={"platform": "llm"}, annotations=r["annotations"], actions=got[1])
                     for r in azure_alert_rules([got[0], *(a.get("other_app_namespaces") or [])],
                                                a.get("vllm_namespaces") or [], opt(a, "cold_start_timeout_seconds"),
-                                               a.get("model_server_min_replicas"), got[2])]),
+                                               a.get("model_server_min_replicas"), got[2], got[3])]),
             tags=tags, opts=child)
         if server_id := a.get("postgres_server_id"):  # "" is none: an alert scoped to no server is refused by Azure
             # Open-WebUI cannot sign anyone in without its database: is_db_alive is 1 or 0 each minute (Maximum: 0
@@ -593,13 +604,13 @@ class Observability(pulumi.ComponentResource):
             f"{name}-platform-rules", api_version="monitoring.coreos.com/v1", kind="PrometheusRule",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="llm-platform", namespace=ns.metadata.name),
             spec={"groups": [{"name": "llm-platform", "rules": pulumi.Output.all(
-                pulumi.Output.from_input(a["app_namespace"]), self._fallback).apply(
+                pulumi.Output.from_input(a["app_namespace"]), self._fallback, self._gpu_operator).apply(
                 lambda got: platform_alert_rules(
                     [got[0], *(a.get("other_app_namespaces") or [])], opt(a, "gpu_memory_alert_percent"),
                     opt(a, "error_ratio_slo"),
                     opt(a, "latency_slo_seconds"), opt(a, "cold_start_timeout_seconds"),
                     a.get("vllm_namespaces") or [], opt(a, "keda"), opt(a, "cert_manager"),
-                    a.get("model_server_min_replicas"), got[1]))}]},
+                    a.get("model_server_min_replicas"), got[1], got[2]))}]},
             opts=after_stack)
         if opt(a, "cert_manager"):
             # Ours, not the chart's prometheus.servicemonitor: GatewayAccess installs cert-manager before this

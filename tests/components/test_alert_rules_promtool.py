@@ -416,3 +416,211 @@ def test_a_fallback_minimum_counts_only_the_nodes_beyond_it(tmp_path):
                    {"200m": []}, source)
         alert_test(tmp_path, plan, "GpuFallbackNodesRunning",
                    {first: "1x240", second: "_x60 1x180"}, {"170m": [], "185m": [FIRING[source]]}, source)
+
+
+# ---- across a failed scrape: cert-manager's certificates, the GPU Operator's validator ----------------------------
+# A failed scrape marks every series of the target stale at once (prometheus d15adb9a scrape/scrape.go): in
+# promtool's notation, `stale` in every series of the target at the same minutes.
+
+def gap(value: str, before: int, after: int) -> str:
+    """`value` each minute, but for two failed scrapes in a row at `before` and `before + 1` minutes."""
+    return f"{value}x{before - 1} stale stale {value}x{after}"
+
+
+CERT = 'name="gateway-tls",exported_namespace="istio-ingress"'
+CERT_FIRING = {"name": "gateway-tls", "exported_namespace": "istio-ingress"}
+
+
+def ready_status(true: str, false: str) -> dict[str, str]:
+    """cert-manager's three Ready-condition series of one Certificate (True, False, Unknown), as one scrape writes
+    them: `false`'s samples on False, `true`'s on True, Unknown at 0 (failed scrapes where `true` has them)."""
+    ready = 'certmanager_certificate_ready_status{{%s,condition="{}"}}' % CERT
+    unknown = true.replace("1x", "0x")
+    return {ready.format("True"): true, ready.format("False"): false, ready.format("Unknown"): unknown}
+
+
+def certificate_not_ready_across_a_gap(tmp_path: Path, mutate: Optional[Callable[[str], str]] = None) -> None:
+    """Not Ready from the start and cert-manager unscraped at 20 and 21 minutes: it pages at 30 minutes all the same
+    (without the bridge, its pending state was dropped at 20 and it paged at 52)."""
+    alert_test(tmp_path, variant("prod-tls"), "CertificateNotReady",
+               ready_status(gap("0", 20, 40), gap("1", 20, 40)),
+               {"18m": [], "35m": [{**CERT_FIRING, "severity": "critical"}]}, mutate=mutate)
+
+
+def certificate_ready_again_resolves_at_once(tmp_path: Path, mutate: Optional[Callable[[str], str]] = None) -> None:
+    """Ready again at 46 minutes: the alert ends at the first scrape that says so, not a scrape gap later."""
+    alert_test(tmp_path, variant("prod-tls"), "CertificateNotReady", ready_status("0x45 1x20", "1x45 0x20"),
+               {"40m": [{**CERT_FIRING, "severity": "critical"}], "47m": [], "55m": []}, mutate=mutate)
+
+
+EXPIRY = f"certmanager_certificate_expiration_timestamp_seconds{{{CERT}}}"
+
+
+def expiring_certificate_across_a_gap(tmp_path: Path, mutate: Optional[Callable[[str], str]] = None) -> None:
+    """10 days left, cert-manager unscraped at 30 and 31 minutes: it pages at the hour all the same (without the
+    bridge, at 92 minutes)."""
+    alert_test(tmp_path, variant("prod-tls"), "CertificateExpiringWithoutRenewal",
+               {EXPIRY: gap(str(10 * 86400), 30, 80)},
+               {"50m": [], "65m": [{**CERT_FIRING, "severity": "warning"}]}, mutate=mutate)
+
+
+def renewed_certificate_resolves_at_once(tmp_path: Path, mutate: Optional[Callable[[str], str]] = None) -> None:
+    """Renewed at 81 minutes (a new notAfter 90 days on): the alert ends at the next scrape."""
+    alert_test(tmp_path, variant("prod-tls"), "CertificateExpiringWithoutRenewal",
+               {EXPIRY: f"{10 * 86400}x80 {90 * 86400}x20"},
+               {"75m": [{**CERT_FIRING, "severity": "warning"}], "82m": []}, mutate=mutate)
+
+
+CERTIFICATE_CASES = (certificate_not_ready_across_a_gap, certificate_ready_again_resolves_at_once,
+                     expiring_certificate_across_a_gap, renewed_certificate_resolves_at_once)
+
+
+@pytest.mark.parametrize("case", CERTIFICATE_CASES, ids=lambda c: c.__name__)
+def test_certificate_alerts_bridge_a_failed_scrape_and_end_with_the_next_good_one(tmp_path, case):
+    case(tmp_path)
+
+
+def planted_fails(case: Callable[..., None], tmp_path: Path, mutate: Callable[[str], str]) -> None:
+    """The case fails on a rule file `mutate` changed: a result promtool did not expect (or an evaluation error), not
+    a file it refused."""
+    with pytest.raises(AssertionError) as failed:
+        case(tmp_path, mutate)
+    assert ("got:" in str(failed.value) or "err:" in str(failed.value)) and "parse" not in str(failed.value), \
+        failed.value
+
+
+def unbridged(expr: str) -> str:
+    """The planted defect: each series read at the instant, as before (no bridge over a failed scrape)."""
+    return re.sub(r"last_over_time\((.*?)\[10m\]\)", r"\1", expr)
+
+
+def window_highest(expr: str) -> str:
+    """The planted defect: the window's highest sample rather than its latest."""
+    return expr.replace("last_over_time", "max_over_time")
+
+
+@pytest.mark.parametrize("case, mutate", [
+    pytest.param(certificate_not_ready_across_a_gap, unbridged, id="not-ready-unbridged"),
+    pytest.param(expiring_certificate_across_a_gap, unbridged, id="expiry-unbridged"),
+    pytest.param(certificate_ready_again_resolves_at_once, window_highest, id="not-ready-held-by-the-highest"),
+])
+def test_a_planted_defect_in_the_certificate_alerts_fails_its_case(tmp_path, case, mutate):
+    planted_fails(case, tmp_path, mutate)
+
+
+# The GPU Operator's validator as kube-state-metrics reports it: one DaemonSet pod per GPU node in the operator's
+# namespace, its container nvidia-operator-validator (NVIDIA/gpu-operator v26.7.0 assets/state-operator-validation/
+# 0500_daemonset.yaml) not ready while an init container waits; the operator's other pods beside it.
+VALIDATOR = "nvidia-operator-validator"
+
+
+def gpu_operator_pod(source: str, pod: str, container: str, node: str, ready: str,
+                     info: Optional[str] = None) -> dict[str, str]:
+    """kube_pod_container_status_ready of one container of a pod in gpu-operator, and kube_pod_info of the pod (its
+    node), each with kube-state-metrics' labels (kubernetes/kube-state-metrics v2.20.0 docs/metrics/workload/
+    pod-metrics.md) and the path's target labels but those the series carries itself (kube-prometheus-stack 88.5.3
+    scrapes kube-state-metrics with honorLabels: its `namespace` and `pod` are the series', not the exporter's);
+    `info`: its samples (the container's minutes by default)."""
+    target = ",".join(label for label in KSM_TARGET[source].split(",")
+                      if label.split("=")[0] not in ("namespace", "pod", "container"))
+    uid = f'uid="{pod}-uid"'
+    owner = pod.rsplit("-", 1)[0]
+    return {
+        f'kube_pod_container_status_ready{{namespace="gpu-operator",pod="{pod}",container="{container}",{uid},'
+        f"{target}}}": ready,
+        f'kube_pod_info{{namespace="gpu-operator",pod="{pod}",node="{node}",host_ip="10.224.0.9",pod_ip="10.244.3.7",'
+        f'created_by_kind="DaemonSet",created_by_name="{owner}",priority_class="system-node-critical",'
+        f'host_network="false",{uid},{target}}}': info or re.sub(r"\b[01](?=x)", "1", ready),
+    }
+
+
+GPU_NODE, OTHER_GPU_NODE = "aks-gpu-31415926-vmss000000", "aks-gpu-31415926-vmss000001"
+VALIDATOR_POD = f"{VALIDATOR}-x7k2p"
+
+
+def operator_pods(source: str, ready: str) -> dict[str, str]:
+    """The validator on GPU_NODE (its container's readiness `ready`), a passed one on OTHER_GPU_NODE, and the
+    operator's driver and DCGM exporter pods on GPU_NODE (the exporter not ready: not the validator's container)."""
+    return {**gpu_operator_pod(source, VALIDATOR_POD, VALIDATOR, GPU_NODE, ready),
+            **gpu_operator_pod(source, f"{VALIDATOR}-q9wzb", VALIDATOR, OTHER_GPU_NODE, ready.replace("0x", "1x")),
+            **gpu_operator_pod(source, "nvidia-driver-daemonset-m4t8d", "nvidia-driver-ctr", GPU_NODE,
+                               ready.replace("0x", "1x")),
+            **gpu_operator_pod(source, "nvidia-dcgm-exporter-b5r2n", "nvidia-dcgm-exporter", GPU_NODE,
+                               ready.replace("1x", "0x"))}
+
+
+def firing_on_node(source: str) -> list[dict[str, str]]:
+    return [{"namespace": "gpu-operator", "pod": VALIDATOR_POD, "node": GPU_NODE, **FIRING[source]}]
+
+
+def validation_failing_across_a_gap(tmp_path: Path, source: str, mutate: Optional[Callable[[str], str]] = None
+                                    ) -> None:
+    """llmd's GPU pool runs the GPU Operator's driver: a validator not ready for 30 minutes pages, on its node, on
+    both paths, though kube-state-metrics went unscraped at 20 and 21 minutes (without the bridge: at 52)."""
+    alert_test(tmp_path, variant("llmd"), "GpuOperatorValidationFailing", operator_pods(source, gap("0", 20, 40)),
+               {"18m": [], "35m": firing_on_node(source)}, source, mutate)
+
+
+def validation_passed_resolves_at_once(tmp_path: Path, source: str, mutate: Optional[Callable[[str], str]] = None
+                                       ) -> None:
+    """The validator passes at 41 minutes (the driver built at last): the alert ends at that scrape."""
+    alert_test(tmp_path, variant("llmd"), "GpuOperatorValidationFailing", operator_pods(source, "0x40 1x20"),
+               {"38m": firing_on_node(source), "42m": [], "50m": []}, source, mutate)
+
+
+def window_lowest(expr: str) -> str:
+    """The planted defect: the window's lowest sample rather than its latest."""
+    return expr.replace("last_over_time", "min_over_time")
+
+
+def an_init_container(expr: str) -> str:
+    """The planted defect: an init container's name (kube_pod_container_status_ready has no init containers)."""
+    return expr.replace(f'container="{VALIDATOR}"', 'container="driver-validation"')
+
+
+SOURCES = ["platform-rules", "azure-alerts"]
+
+
+@pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.parametrize("case", [validation_failing_across_a_gap, validation_passed_resolves_at_once],
+                         ids=lambda c: c.__name__)
+def test_a_gpu_node_whose_operator_validation_fails_is_told_on_both_paths(tmp_path, source, case):
+    case(tmp_path, source)
+
+
+@pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.parametrize("case, mutate", [
+    pytest.param(validation_failing_across_a_gap, unbridged, id="unbridged"),
+    pytest.param(validation_failing_across_a_gap, an_init_container, id="an-init-container"),
+    pytest.param(validation_passed_resolves_at_once, window_lowest, id="held-by-the-lowest"),
+])
+def test_a_planted_defect_in_the_validation_alert_fails_its_case(tmp_path, source, case, mutate):
+    planted_fails(lambda path, m: case(path, source, m), tmp_path, mutate)
+
+
+def validation_names_the_node_of_a_pod_just_bound(tmp_path: Path, source: str,
+                                                  mutate: Optional[Callable[[str], str]] = None) -> None:
+    """kube-state-metrics reports a DaemonSet pod before it is bound with node="" (and no host or pod IP): within the
+    window both that series and the bound one's are read, and the join still gives the pod one node (both would be
+    two matches on the join's `one` side: an evaluation error for 10 minutes)."""
+    series = operator_pods(source, "0x30")
+    (bound,) = (k for k in series if k.startswith("kube_pod_info") and VALIDATOR_POD in k)
+    series[bound.replace(GPU_NODE, "").replace("10.224.0.9", "").replace("10.244.3.7", "")] = "1 stale"
+    series[bound] = "_ 1x29"
+    (expr,) = [r["expr"] for name, doc in rule_files(variant("llmd")).items() if source in name
+               for g in doc["groups"] for r in g["rules"] if r.get("alert") == "GpuOperatorValidationFailing"]
+    promtool_test(tmp_path, {"groups": []}, series, promql_expr_test=[{
+        "expr": mutate(expr) if mutate else expr, "eval_time": "5m",
+        "exp_samples": [{"labels": f'{{namespace="gpu-operator",node="{GPU_NODE}",pod="{VALIDATOR_POD}"}}',
+                         "value": 0}]}])
+
+
+def any_node(expr: str) -> str:
+    """The planted defect: kube_pod_info read whatever its node, unbound too."""
+    return expr.replace(',node!=""', "")
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_the_validation_alert_names_the_node_of_a_pod_just_bound(tmp_path, source):
+    validation_names_the_node_of_a_pod_just_bound(tmp_path, source)
+    planted_fails(lambda path, m: validation_names_the_node_of_a_pod_just_bound(path, source, m), tmp_path, any_node)

@@ -15,9 +15,10 @@ FALLBACK = FallbackPool("gpuod", 0, 3)
 
 
 def test_every_rule_and_scaling_query_parses_and_uses_real_metrics():
-    for rule in platform_alert_rules("llm", 90, 0.05, 30, 1200, ["llm-d"], fallback=FALLBACK):
+    for rule in platform_alert_rules("llm", 90, 0.05, 30, 1200, ["llm-d"], cert_manager=True, fallback=FALLBACK,
+                                     gpu_operator=True):
         assert_known(rule["expr"], rule["alert"])
-    for rule in azure_alert_rules(["llm"], ["llm-d"], fallback=FALLBACK):
+    for rule in azure_alert_rules(["llm"], ["llm-d"], fallback=FALLBACK, gpu_operator=True):
         check_query(rule["expression"], azure_catalog(), rule["alert"])
     adapter = ADAPTER_GPU_RULE["metricsQuery"].replace("<<.GroupBy>>", "pod").replace(
         "<<.LabelMatchers>>", 'namespace="llm",pod="ollama-0"')
@@ -404,8 +405,9 @@ def test_every_alert_has_its_runbook_row():
     from tests.conftest import PROJECT_DIR
     text = (PROJECT_DIR / "docs" / "components" / "observability.md").read_text()
     rows = set(re.findall(r"^\| (\w+) \|", text.split("### Alert runbooks", 1)[1], re.M))
-    alerts = {r["alert"] for r in platform_alert_rules("llm", 90, 0.05, 30, 1200, ["llm-d"], fallback=FALLBACK)}
-    alerts |= {r["alert"] for r in azure_alert_rules(["llm"], ["llm-d"], fallback=FALLBACK)}
+    alerts = {r["alert"] for r in platform_alert_rules("llm", 90, 0.05, 30, 1200, ["llm-d"], cert_manager=True,
+                                                       fallback=FALLBACK, gpu_operator=True)}
+    alerts |= {r["alert"] for r in azure_alert_rules(["llm"], ["llm-d"], fallback=FALLBACK, gpu_operator=True)}
     assert alerts - rows == set()
 
 
@@ -642,3 +644,81 @@ def test_the_stack_config_refuses_a_fallback_wait_of_two_days():
         parse_config(raw, "p", "prod")
     assert "observability.gpuFallbackAlertHours" in str(error.value) and "48" in str(error.value)
     assert "1 to 24" in str(error.value)
+
+
+# ---- the GPU Operator's validation (GpuNodePool driver `operator`) -------------------------------------------------
+
+def validation_rules(plan) -> list[tuple[str, dict]]:
+    """(rule group, rule) of GpuOperatorValidationFailing in the plan, in the cluster and on Azure."""
+    rules = [(r.name, rule) for r in plan.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+             for rule in r.inputs["spec"]["groups"][0]["rules"]]
+    rules += [(r.name, rule) for r in plan.of_type("azure-native:alertsmanagement:PrometheusRuleGroup")
+              for rule in r.inputs["rules"]]
+    return [(group, rule) for group, rule in rules if rule.get("alert") == "GpuOperatorValidationFailing"]
+
+
+def test_the_validation_alert_is_planned_on_both_paths_only_where_the_gpu_operator_runs():
+    """llmd's GPU pool takes the GPU Operator's driver: the alert is in its PrometheusRule and its Azure rule group,
+    one rule from one source, and watches the namespace the operator's release (and so its validator) is installed
+    in; a stack whose pools take the AKS driver (the device plugin, no validator) has neither."""
+    from tests.conftest import PLANNED, planned
+    for name in PLANNED:
+        plan = planned(name)
+        operator = [r for r in plan.helm_releases() if r.inputs["chart"] == "gpu-operator"]
+        watched = validation_rules(plan)
+        if not operator or not plan.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule"):
+            assert watched == [], name
+            continue
+        (release,) = operator
+        azure_side = bool(plan.of_type("azure-native:alertsmanagement:PrometheusRuleGroup"))  # not dev-operator
+        assert {group for group, _ in watched} == {"observability-platform-rules",
+                                                   *["observability-azure-alerts"] * azure_side}, name
+        in_cluster, *azure = sorted((rule for _, rule in watched), key=lambda r: "expression" in r)
+        assert f'namespace="{release.inputs["namespace"]}"' in in_cluster["expr"] and in_cluster["for"] == "30m"
+        for rule in azure:
+            assert (rule["expression"], rule["annotations"]) == (in_cluster["expr"], in_cluster["annotations"])
+            assert rule["for"] == "PT30M"
+    assert {name for name in PLANNED if validation_rules(planned(name))} >= {"llmd", "dev-operator"}
+    assert not validation_rules(planned("prod")) and not validation_rules(planned("dev"))
+
+
+def test_the_validation_wait_outlasts_the_slowest_driver_start_the_deploy_model_knows():
+    """A new node's driver build, toolkit and device plugin take up to config/data/deploy_durations.json's
+    pessimistic figure for the operator; the alert waits longer, so a start still under way does not fire it."""
+    import json
+
+    from llmplatform.monitoring import GPU_VALIDATION_MINUTES
+    from tests.conftest import PROJECT_DIR
+    durations = json.loads((PROJECT_DIR / "config" / "data" / "deploy_durations.json").read_text())
+    assert GPU_VALIDATION_MINUTES * 60 > durations["gpu_driver"]["operator"]["pessimistic"]
+
+
+def test_the_validation_alert_reads_the_validator_container_and_its_node():
+    """Its condition at one instant (tests/promql_eval.py): the validator's container not ready, one series per pod
+    with no node yet in it; another container of the operator's namespace not ready counts for nothing."""
+    from llmplatform.monitoring import gpu_validation_failing
+    from tests.promql_eval import evaluate
+    expr, _ = gpu_validation_failing()
+    condition = expr.split(" * on ", 1)[0]  # the join's left side; promtool evaluates the join itself
+    def ready(pod: str, container: str, value: float):
+        return ({"__name__": "kube_pod_container_status_ready", "namespace": "gpu-operator", "pod": pod,
+                 "container": container, "uid": f"{pod}-uid"}, value)
+    series = [ready("nvidia-operator-validator-x7k2p", "nvidia-operator-validator", 0),
+              ready("nvidia-operator-validator-q9wzb", "nvidia-operator-validator", 1),
+              ready("nvidia-dcgm-exporter-b5r2n", "nvidia-dcgm-exporter", 0)]
+    assert evaluate(condition, series) == [({"namespace": "gpu-operator", "pod": "nvidia-operator-validator-x7k2p"},
+                                            0.0)]
+
+
+@pytest.mark.parametrize("whole", [False, True])
+def test_observability_takes_the_gpu_operator_from_the_gpu_pools_handle(whole):
+    """Given a GpuNodePool whose driver is the GPU Operator's (as a handle of outputs, or one output as the component
+    provider hands it), Observability registers the alert in the cluster and on Azure; with the AKS driver, not."""
+    def watched(plan) -> list[str]:
+        in_cluster = plan.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs["spec"]["groups"][0]["rules"]
+        azure = plan.one("azure-native:alertsmanagement:PrometheusRuleGroup", "obs-azure-alerts").inputs["rules"]
+        return [r.get("expr") or r["expression"] for r in in_cluster + azure
+                if r["alert"] == "GpuOperatorValidationFailing"]
+    exprs = watched(observed({"pool_name": "a100", "driver": "operator"}, {}, whole))
+    assert len(exprs) == 2 and all('namespace="gpu-operator"' in e for e in exprs)
+    assert watched(observed({"pool_name": "a100", "driver": "aks"}, {}, whole)) == []
