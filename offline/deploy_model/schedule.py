@@ -268,7 +268,7 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None, awaited: bool = 
             if any(w not in ends for w in lands(urn) + [g for g, _ in gates.get(urn, ())]):
                 return None
             ready = start
-            if pools_ := lands(urn):
+            if (pools_ := lands(urn)) and step.wait.node_delay is not None:
                 delay = getattr(step.wait.node_delay[0], which)
                 if which == "median" or urn not in landing:  # the first of the earliest, in sorted order
                     landing[urn] = min(pools_, key=lambda p: max(start, ends[p]) + delay)
@@ -333,7 +333,7 @@ def _gate(urn: str, steps: dict[str, Step], graph: dict[str, set[str]], median: 
     if urn in median.stalls:  # its deadline ended it, not what it waited for
         return gate
     ready = step.start.median
-    if urn in landing:
+    if urn in landing and step.wait.node_delay is not None:
         pool_end = steps[landing[urn]].finish.median
         if pool_end > step.start.median:
             gate = landing[urn]
