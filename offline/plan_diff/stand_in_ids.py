@@ -80,7 +80,9 @@ def reshaped(before: str, now: str) -> bool:
     head plan made: another stack's output read through a StackReference (a regional cluster's id in the global
     stack's fleet members)."""
     match = _TOKEN_SHAPED.fullmatch(before)
-    template = arm_id_template(f"azure-native:{match[3]}:{match[4]}") if match else None
+    if match is None:
+        return False
+    template = arm_id_template(f"azure-native:{match[3]}:{match[4]}")
     if template is None:
         return False
     parameters = _PARAMETER.findall(template)

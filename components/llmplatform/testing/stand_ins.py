@@ -186,7 +186,7 @@ def azure_outputs(type_: str, inputs: dict[str, Any], rid: str, azure_name: str)
     state: dict[str, Any] = {"name": azure_name, "id": rid}
     rg = inputs.get("resourceGroupName", azure_name)
     if kind == "ManagedCluster":
-        region = inputs.get("location") if isinstance(inputs.get("location"), str) else "westeurope"
+        region = str(inputs["location"]) if isinstance(inputs.get("location"), str) else "westeurope"
         state["oidcIssuerProfile"] = {"enabled": True,
                                       "issuerURL": f"https://{region}.oic.prod-aks.azure.com/{TENANT}/x/"}
         # each cluster's kubelet identity its own (two clusters' AcrPull grants are two principals)
