@@ -80,7 +80,9 @@ def needs(plan: Any) -> dict[str, set[str]]:
         out.setdefault(group_id(group), set()).add(PIP_LIST)
         name = annotations.get(ANN + "azure-pip-name")
         assert name and (group, name) in addresses, f"the Service names no planned address: {annotations}"
-        out.setdefault(f"{group_id(group)}/providers/Microsoft.network/PublicIPAddress/{name}", set()).update(
+        # the address's id: Azure REST API, Public IP Addresses - Get, /subscriptions/{subscriptionId}/resourceGroups/
+        # {resourceGroupName}/providers/Microsoft.Network/publicIPAddresses/{publicIpAddressName}
+        out.setdefault(f"{group_id(group)}/providers/Microsoft.Network/publicIPAddresses/{name}", set()).update(
             PIP_ACTIONS)
     return out
 

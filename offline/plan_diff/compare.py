@@ -7,6 +7,7 @@ from llmplatform.testing.stand_ins import provider_outputs
 
 from .claims import HELM_RELEASE, NAMESPACE, claims_lost
 from .secrets import secret_sources
+from .stand_in_ids import earlier_kit_pairs
 from .volumes import shared_handles
 from .documents import object_name, read_resources
 from .ignore_changes import ENGINE_INFO, process_ignore_changes
@@ -141,6 +142,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     notes: dict[str, list[str]] = {}
     engine_only: set[str] = set()  # replaced by Pulumi's options alone: the provider's Diff found no replacement
     provider_switched: set[str] = set()  # replaced for a move to another provider: created first, as via_provider
+    pairs: Optional[dict[str, str]] = None  # an earlier kit's stand-in value -> this kit's (stand_in_ids)
     for urn in common:
         old, now = old_res[urn], new_res[urn]
         inputs, unheld = process_ignore_changes(old["inputs"], now["inputs"], now["options"].get("ignoreChanges") or [])
@@ -150,7 +152,9 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                 f"or removed): `pulumi up` says \"{ENGINE_INFO}\" and sends what the program has there (nothing where "
                 "the path is gone), not the deployed value")
         paths = changed_keys(old["inputs"], inputs)
-        artifacts = kit_artifacts(now["type"], old["inputs"], inputs, paths) if paths else set()
+        if paths and pairs is None:  # an earlier kit's stand-in ids: computed once, where anything changed
+            pairs = earlier_kit_pairs(old_res, new_res)
+        artifacts = kit_artifacts(now["type"], old["inputs"], inputs, paths, pairs) if paths else set()
         paths = [p for p in paths if p not in artifacts]  # an earlier kit's stand-ins: no change for the engine
         if inputs is not now["inputs"]:
             ignored_paths = [p for p in changed_keys(old["inputs"], now["inputs"]) if p not in paths
@@ -389,6 +393,7 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
 
     def short(urn: str) -> str:
         return short_urn(engine.get(urn, urn))
+    pairs: Optional[dict[str, str]] = None  # an earlier kit's stand-in value -> this kit's (stand_in_ids)
     via_provider: set[str] = set()
     grew = True
     while grew:
@@ -413,7 +418,9 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
             if res["type"] == "pulumi:providers:kubernetes":
                 cluster = next((short(d) for d in deps
                                 if new_res[d]["type"] == CLUSTER_TYPE), None)
-                why += kubernetes_provider_replaces(old_res[urn]["inputs"], res["inputs"], cluster)
+                if pairs is None:
+                    pairs = earlier_kit_pairs(old_res, new_res)
+                why += kubernetes_provider_replaces(old_res[urn]["inputs"], res["inputs"], cluster, pairs)
                 if why:
                     causes.setdefault(urn, set()).update(d for d in deps if new_res[d]["type"] == CLUSTER_TYPE)
             keys = replace_rules(res, providers)

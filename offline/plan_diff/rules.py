@@ -4,7 +4,7 @@ import functools
 import json
 import re
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, Mapping, Optional
 
 from llmplatform.aks_cluster import OTHERS_TURN_ON
 
@@ -118,9 +118,13 @@ _STAND_IN_ID = re.compile(r"(?P<name>.+)-[0-9a-f]{6}-(?P<what>kubelet-principal|
 _OLD_KUBELET = {"kubelet-principal": "kubelet-obj", "kubelet-client": "kubelet-client"}
 
 
-def kit_artifacts(type_: str, old: dict[str, Any], new: dict[str, Any], paths: list[str]) -> set[str]:
+def kit_artifacts(type_: str, old: dict[str, Any], new: dict[str, Any], paths: list[str],
+                  renamed: Optional[Mapping[str, str]] = None) -> set[str]:
     """The changed paths that only an earlier offline kit's plan makes: a stand-in identity id in its old scheme, an
-    explicit provider's `version` it did not record. No real `pulumi up` sees them change."""
+    explicit provider's `version` it did not record, and (`renamed`: stand_in_ids `earlier_kit_pairs`) a stand-in
+    ARM id of the token's shape or a value made of its digest where this kit gives the same resource's real id and
+    what is made of that. No real `pulumi up` sees them change."""
+    from .stand_in_ids import same_stand_in
     if type_.startswith("pulumi:providers:") and "version" in paths and "version" not in old:
         found = {"version"}
     else:
@@ -130,6 +134,8 @@ def kit_artifacts(type_: str, old: dict[str, Any], new: dict[str, Any], paths: l
         before, now = olds.get(path), news.get(path)
         match = _STAND_IN_ID.fullmatch(now) if isinstance(now, str) else None
         if match and before == _OLD_KUBELET.get(match["what"], f"{match['name']}-{match['what']}"):
+            found.add(path)
+        elif renamed is not None and same_stand_in(before, now, renamed):
             found.add(path)
     return found
 
@@ -207,7 +213,8 @@ def replace_rules(resource: dict[str, Any], providers: dict[str, dict[str, Any]]
     return []
 
 
-def kubernetes_provider_replaces(old: dict[str, Any], new: dict[str, Any], new_cluster: Optional[str]) -> list[str]:
+def kubernetes_provider_replaces(old: dict[str, Any], new: dict[str, Any], new_cluster: Optional[str],
+                                 renamed: Optional[Mapping[str, str]] = None) -> list[str]:
     """Why pulumi-kubernetes' DiffConfig replaces a Kubernetes provider (and the engine every object of it), from its
     old and new inputs; `new_cluster` names the replaced cluster its kubeconfig (and identifier) come from, unknown at
     preview until that cluster exists. provider/pkg/provider/provider.go (pulumi/pulumi-kubernetes at 9497796): a
@@ -219,7 +226,9 @@ def kubernetes_provider_replaces(old: dict[str, Any], new: dict[str, Any], new_c
         if new_cluster:
             return [f"its clusterIdentifier comes from `{new_cluster}`, which is replaced "
                     "(a new cluster's resourceUID)"]
-        return [f"its clusterIdentifier changes ({had} -> {has})"] if had != has else []
+        from .stand_in_ids import same_stand_in  # an earlier kit's stand-in resourceUID: no change (`renamed`)
+        changed = had != has and not (renamed is not None and same_stand_in(had, has, renamed))
+        return [f"its clusterIdentifier changes ({had} -> {has})"] if changed else []
     if new_cluster:
         return [f"its kubeconfig comes from `{new_cluster}`, which is replaced (unknown until it exists: "
                 "pulumi-kubernetes DiffConfig replaces)"]

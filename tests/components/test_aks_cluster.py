@@ -24,7 +24,8 @@ def test_prod_turns_the_baseline_on(prod):
     assert len(settings) == 3 and all(s.inputs["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
                                       for s in settings)
     assert {s.inputs["resourceUri"].rsplit("/", 2)[-2] for s in settings} >= {"fileServices"}
-    assert targets == ["Microsoft.dbforpostgresql", "Microsoft.keyvault", "Microsoft.storage"]
+    # the three resource providers' namespaces as Azure spells them (the ids' `/providers/<namespace>/`)
+    assert targets == ["Microsoft.DBforPostgreSQL", "Microsoft.KeyVault", "Microsoft.Storage"]
 
 
 def test_dev_leaves_the_costly_parts_off(dev):

@@ -57,7 +57,8 @@ def test_azure_monitoring_wiring(dev, prod):
     assert mc["azureMonitorProfile"]["metrics"]["enabled"] is True
     oms = mc["addonProfiles"]["omsagent"]
     assert oms["enabled"] and oms["config"]["useAADAuth"] == "true"
-    assert oms["config"]["logAnalyticsWorkspaceResourceID"].endswith("/Workspace/log-llmp-prod")
+    assert oms["config"]["logAnalyticsWorkspaceResourceID"].endswith(
+        "/providers/Microsoft.OperationalInsights/workspaces/log-llmp-prod")
     assert prod.one("azure-native:operationalinsights:Workspace").inputs["retentionInDays"] == 90
     # dev (observability.azureMonitor false): no workspace, no data collection, no Azure alerts, no add-on agents
     dev_mc = dev.one("azure-native:containerservice:ManagedCluster").inputs
@@ -79,11 +80,12 @@ def test_azure_monitoring_wiring(dev, prod):
     (criterion,) = alive["criteria"]["allOf"]
     assert (criterion["metricName"], criterion["timeAggregation"], criterion["operator"], criterion["threshold"]) == \
         ("is_db_alive", "Maximum", "LessThan", 1)
-    assert alive["actions"][0]["actionGroupId"].endswith("/ActionGroup/ag-llmp-prod-oncall")
+    assert alive["actions"][0]["actionGroupId"].endswith(
+        "/providers/Microsoft.Insights/actionGroups/ag-llmp-prod-oncall")
     assert (alive["windowSize"], alive["severity"]) == ("PT5M", 1)
     grafana = prod.one("azure-native:dashboard:Grafana").inputs["properties"]
     assert grafana["grafanaIntegrations"]["azureMonitorWorkspaceIntegrations"][0][
-        "azureMonitorWorkspaceResourceId"].endswith("/AzureMonitorWorkspace/amw-llmp-prod")
+        "azureMonitorWorkspaceResourceId"].endswith("/providers/Microsoft.Monitor/accounts/amw-llmp-prod")
     assert dev.of_type("azure-native:dashboard:Grafana") == [] and dev.of_type("azure-native:monitor:ActionGroup") == []
 
 
@@ -228,7 +230,8 @@ def test_the_model_share_pages_before_it_is_full(prod, dev):
     quota = share.inputs["shareQuota"] * 2 ** 30
     assert criterion["operator"] == "GreaterThan" and 0.5 * quota < criterion["threshold"] < quota
     assert criterion["threshold"] == share_full_bytes(share.inputs["shareQuota"])
-    assert alert["actions"][0]["actionGroupId"].endswith("/ActionGroup/ag-llmp-prod-oncall")
+    assert alert["actions"][0]["actionGroupId"].endswith(
+        "/providers/Microsoft.Insights/actionGroups/ag-llmp-prod-oncall")
     assert not [a for a in dev.of_type("azure-native:monitor:MetricAlert")]
 
 

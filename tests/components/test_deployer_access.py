@@ -75,8 +75,8 @@ def test_asked_before_the_grant_exists_the_wait_runs_to_its_deadline(monkeypatch
 
     def elsewhere(name, **kwargs):
         if name.endswith("-deployer-admin"):
-            kwargs["scope"] = "/subscriptions/x/resourceGroups/y/providers/Microsoft.containerservice/" \
-                              "ManagedCluster/another"
+            kwargs["scope"] = "/subscriptions/x/resourceGroups/y/providers/Microsoft.ContainerService/" \
+                              "managedClusters/another"
         return real(name, **kwargs)
     monkeypatch.setattr(aks_cluster.authorization, "RoleAssignment", elsewhere)
     plan = cluster_alone()

@@ -48,7 +48,8 @@ def test_with_a_location_the_component_makes_a_workspace_and_sends_every_categor
     assert workspace.inputs == {"workspaceName": "log-edge", "resourceGroupName": "rg", "location": "westeurope",
                                 "sku": {"name": "PerGB2018"}, "retentionInDays": 90, "tags": {}}
     profile = plan.one("azure-native:cdn:Profile")
-    assert setting.inputs["resourceUri"].endswith("/Profile/afd-edge") and profile.urn in setting.dependencies
+    assert setting.inputs["resourceUri"].endswith("/providers/Microsoft.Cdn/profiles/afd-edge") \
+        and profile.urn in setting.dependencies
     assert workspace.urn in setting.dependencies
     assert setting.inputs["logs"] == [{"category": c, "enabled": True} for c in CATEGORIES]
     assert "logAnalyticsDestinationType" not in setting.inputs and "metrics" not in setting.inputs

@@ -290,7 +290,7 @@ def test_the_old_group_wide_network_contributor_fails_the_least_privilege_check(
     wanted = {(scope, least_role(actions)) for scope, actions in needs(dev).items()}
     assert {role for scope, role in wanted if scope == group_id("rg-llmp-dev")} == {
         "acdd72a7-3385-48ef-bd42-f606fba81ae7"}  # Reader: the address lookup lists the group's public IPs
-    assert sum("/PublicIPAddress/" in scope for scope, _ in wanted) == 1  # the address itself: read, write, join
+    assert sum("/publicIPAddresses/" in scope for scope, _ in wanted) == 1  # the address itself: read, write, join
     assert (group_id("rg-llmp-dev"), "4d97b98b-1d4f-4787-a291-c67834d212e7") not in wanted
 
 

@@ -84,7 +84,8 @@ def test_identities_may_only_read_secrets(dev):
         assert r.inputs["roleDefinitionId"].endswith("4633458b-17de-408a-b874-0445c86b69e6")
         # one secret of the vault, never the vault (test_every_identity_reads_exactly_the_secrets_it_mounts)
         vault, _, secret = r.inputs["scope"].partition("/secrets/")
-        assert vault.endswith("/Vault/kv-llmp-dev-7a1ba17d2ce9") and secret, r.inputs["scope"]
+        assert vault.endswith("/providers/Microsoft.KeyVault/vaults/kv-llmp-dev-7a1ba17d2ce9") and secret, \
+            r.inputs["scope"]
 
 
 def test_every_write_to_one_vault_waits_for_the_one_before_it():

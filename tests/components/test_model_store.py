@@ -46,7 +46,7 @@ def test_nfs_share_is_locked_to_the_node_subnet(dev):
     rules = account["networkRuleSet"]
     assert rules["defaultAction"] == "Deny"
     [rule] = rules["virtualNetworkRules"]
-    assert rule["virtualNetworkResourceId"].endswith("/Subnet/nodes")  # the mock id of the node subnet
+    assert rule["virtualNetworkResourceId"].endswith("/virtualNetworks/vnet-llmp-dev/subnets/nodes")  # the node subnet
     assert account["allowSharedKeyAccess"] is False and account["enableHttpsTrafficOnly"] is False
     assert dev.one("azure-native:storage:FileShare").inputs["enabledProtocols"] == "NFS"
 

@@ -42,7 +42,8 @@ def test_registered_rules_are_the_checked_ones(prod):
     assert {r["alert"] for r in azure["rules"]} == {"NodeNotReady", "GpuPodsPending", "PodCrashLooping",
                                                     "ModelServerDown", "NodeDiskPressure",
                                                     "PersistentVolumeFillingUp", "GpuFallbackNodesRunning"}
-    assert all(r["actions"][0]["actionGroupId"].endswith("/ActionGroup/ag-llmp-prod-oncall") for r in azure["rules"])
+    assert all(r["actions"][0]["actionGroupId"].endswith(
+        "/providers/Microsoft.Insights/actionGroups/ag-llmp-prod-oncall") for r in azure["rules"])
 
 
 def test_spot_evictions_count_each_spot_node_once_under_either_aks_label(prod):

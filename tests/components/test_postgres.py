@@ -36,7 +36,8 @@ def test_prod_postgres_and_key_vault_are_protected_and_private(prod, dev):
     assert prod.one("azure-native:network:PublicIPAddress").options["protect"]  # DNS points at it
     assert prod.one("azure-native:resources:ResourceGroup", "platform-rg").options["protect"]
     assert server.inputs["network"]["publicNetworkAccess"] == "Disabled"
-    assert server.inputs["network"]["delegatedSubnetResourceId"].endswith("/Subnet/postgres")
+    assert server.inputs["network"]["delegatedSubnetResourceId"].endswith(
+        "/virtualNetworks/vnet-llmp-prod/subnets/postgres")
     props = vault.inputs["properties"]
     assert props["publicNetworkAccess"] == "Disabled" and props["enablePurgeProtection"] is True
     assert props["enableRbacAuthorization"] is True and props["softDeleteRetentionInDays"] == 90

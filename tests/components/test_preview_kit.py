@@ -118,7 +118,9 @@ def test_a_location_left_to_the_providers_config_is_known_in_a_preview_and_an_up
     preview = run(program, config=config, preview=True)
     assert (preview.outputs, sorted(preview.unknown_outputs)) == (
         {"default": "swedencentral", "explicit": "norwayeast"}, ["id", "type", "version"])
-    assert {k: v for k, v in run(program, config=config).outputs.items() if k in ("default", "explicit", "id")} == {
-        "default": "swedencentral", "explicit": "norwayeast",
-        "id": f"/subscriptions/{config['azure-native:subscriptionId']}/resourceGroups/rg-default/providers/"
-              "Microsoft.resources/ResourceGroup/rg-default"}
+    # the group's id in the stack's subscription: /subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}
+    # (Azure REST API, Resource Groups - Get), compared without case as ARM compares ids
+    outputs = run(program, config=config).outputs
+    assert {k: v for k, v in outputs.items() if k in ("default", "explicit")} == {
+        "default": "swedencentral", "explicit": "norwayeast"}
+    assert outputs["id"].lower() == f"/subscriptions/{config['azure-native:subscriptionId']}/resourcegroups/rg-default"

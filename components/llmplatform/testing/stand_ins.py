@@ -7,11 +7,14 @@ import contextlib
 import contextvars
 import functools
 import hashlib
+import json
 import logging
 import re
 import threading
 import typing
+import urllib.parse
 import uuid
+from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Union
 
 import yaml
@@ -71,8 +74,89 @@ def _fake_kubeconfig(cluster: Any, location: Any = "westeurope") -> str:
     return yaml.safe_dump(doc)
 
 
-def _arm_id(group: str, module: str, kind: str, name: str, subscription: str = SUBSCRIPTION) -> str:
-    return f"/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.{module}/{kind}/{name}"
+# Each azure-native resource type's ARM id template (data/arm_id_templates.json, from pulumi-azure-native's
+# reports/tokenPaths.json; components/maintenance/arm_id_templates.py writes it and names the commit): the path the
+# provider PUTs to, its braces filled from the resource's inputs of those names and subscriptionId from the provider's
+# config; the filled path is the resource's id (pulumi-azure-native provider/pkg/provider/crud/crud.go
+# `PrepareAzureRESTIdAndQuery` at 0354c94d: a parameter marked x-ms-skip-url-encoding, a sub-path such as `{scope}` or
+# `{resourceUri}`, is trimmed of its slashes, every other one path-escaped).
+_TEMPLATES_FILE = Path(__file__).resolve().parent.parent / "data" / "arm_id_templates.json"
+_PARAMETER = re.compile(r"\{([^}]+)\}")
+
+
+@functools.lru_cache(maxsize=1)
+def arm_id_templates() -> dict[str, str]:
+    """Resource token (`azure-native:network:Subnet`) -> its ARM id template, as vendored."""
+    return dict(json.loads(_TEMPLATES_FILE.read_text())["templates"])
+
+
+def arm_id_template(type_: str) -> Optional[str]:
+    """The ARM id template of an azure-native resource token; a versioned token (a local package's
+    `azure-native:network/v20240501:Subnet`) reads its type's (an ARM id is the same in every API version). None
+    for a type the file does not list."""
+    parts = type_.split(":")
+    if len(parts) != 3 or parts[0] != "azure-native":
+        return None
+    return arm_id_templates().get(f"azure-native:{parts[1].split('/')[0]}:{parts[2]}")
+
+
+def arm_id_template_problems(templates: dict[str, str]) -> list[str]:
+    """What the installed SDK contradicts in templates, one line per token: no resource class of that token, or a
+    path parameter none of its inputs (the provider fills each from the input of its name; subscriptionId from its
+    config)."""
+    found = []
+    for token, template in sorted(templates.items()):
+        args = azure_inputs._args_class(token)
+        if args is None:
+            found.append(f"{token}: no resource class of that token in the installed pulumi-azure-native")
+            continue
+        missing = [p for p in _PARAMETER.findall(template)
+                   if p != "subscriptionId" and p not in azure_inputs._properties(args)]
+        if missing:
+            found.append(f"{token}: path parameter(s) {', '.join(missing)} of {template} are no input of "
+                         f"{args.__name__}")
+    return found
+
+
+def _path_value(value: str) -> str:
+    """A path parameter's value as the provider writes it into the id: a sub-path (an id given as `scope`) trimmed
+    of its slashes, a name escaped as Go's url.PathEscape does (`/`, `;`, `,`, `?` and what is not unreserved)."""
+    return value.strip("/") if "/" in value else urllib.parse.quote(value, safe="$&+:=@")
+
+
+def token_shaped_id(type_: str, name: str, inputs: dict[str, Any],
+                    subscription: str = SUBSCRIPTION) -> tuple[str, str]:
+    """(id, Azure name) as kits before the vendored templates gave every azure-native resource, and as this one
+    still gives a type the templates do not list: `/subscriptions/<sub>/resourceGroups/<group>/providers/
+    Microsoft.<module as in the token>/<Type as in the token>/<name>`, the name the first name input of
+    `_NAME_INPUTS` given (else the logical name). The right prefix, not the type's path: an input rule that checks
+    the type's path refuses it (offline/plan_diff reads earlier kits' plans with it)."""
+    module, kind = type_.split(":")[1:3]
+    azure_name = next((inputs[k] for k in _NAME_INPUTS if isinstance(inputs.get(k), str)
+                       and not (k == "resourceGroupName" and kind != "ResourceGroup")), name)
+    group = inputs.get("resourceGroupName", azure_name)
+    return f"/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.{module}/{kind}/{azure_name}", \
+        azure_name
+
+
+def arm_id(type_: str, name: str, inputs: dict[str, Any], subscription: str = SUBSCRIPTION) -> tuple[str, str]:
+    """(id, Azure name) of an azure-native resource as the provider makes them: its type's template filled from
+    its inputs (`inputs` in clear, as a provider reads them). The template's last parameter is the resource's own
+    name, the logical name where the input is not given (azure-native auto-names it, a random suffix added; the
+    kit keeps the name as given, as it always has); a template ending in a literal (`.../tags/default`) names a
+    singleton of that name. `subscriptionId` from the inputs if given (the provider reads its inputs first), else
+    the provider's. A parameter with no value stays `{name}` in the id, as the provider leaves it. A type the
+    templates do not list: `token_shaped_id` (add it with components/maintenance/arm_id_templates.py)."""
+    template = arm_id_template(type_)
+    if template is None:
+        return token_shaped_id(type_, name, inputs, subscription)
+    parameters = _PARAMETER.findall(template)
+    own = parameters[-1] if parameters and template.endswith("}") else None
+    azure_name = (inputs[own] if isinstance(inputs.get(own), str) else name) if own else template.rsplit("/", 1)[-1]
+    values = {"subscriptionId": subscription, **{p: inputs[p] for p in parameters if isinstance(inputs.get(p), str)}}
+    if own:
+        values[own] = azure_name
+    return _PARAMETER.sub(lambda m: _path_value(values[m[1]]) if m[1] in values else m[0], template), azure_name
 
 
 def _digest(rid: str) -> str:
@@ -94,51 +178,57 @@ def _address(rid: str) -> str:
     return f"20.{digest[0]}.{digest[1]}.{digest[2] % 254 + 1}"
 
 
+def azure_outputs(type_: str, inputs: dict[str, Any], rid: str, azure_name: str) -> dict[str, Any]:
+    """The outputs the stand-ins give an azure-native resource of that id and Azure name beside its inputs: `name`,
+    `id`, and per kind what Azure computes (a cluster's identities, FQDN and OIDC issuer, an address, a vault URI),
+    each one per resource: made of its id's digest (`_digest`) where Azure makes one per resource. `inputs` in clear."""
+    kind = type_.split(":")[2]
+    state: dict[str, Any] = {"name": azure_name, "id": rid}
+    rg = inputs.get("resourceGroupName", azure_name)
+    if kind == "ManagedCluster":
+        region = str(inputs["location"]) if isinstance(inputs.get("location"), str) else "westeurope"
+        state["oidcIssuerProfile"] = {"enabled": True,
+                                      "issuerURL": f"https://{region}.oic.prod-aks.azure.com/{TENANT}/x/"}
+        # each cluster's kubelet identity its own (two clusters' AcrPull grants are two principals)
+        kubelet = {"clientId": _identity_id(rid, azure_name, "kubelet-client"),
+                   "objectId": _identity_id(rid, azure_name, "kubelet-principal"), "resourceId": f"{rid}-agentpool"}
+        state["identityProfile"] = {"kubeletidentity": kubelet}
+        state["fqdn"] = f"{azure_name}.hcp.{region}.azmk8s.io"
+        # the group AKS creates for the nodes, unless the cluster names one (llmplatform.azure_names)
+        state["nodeResourceGroup"] = inputs.get("nodeResourceGroup") or node_resource_group(rg, azure_name, region)
+        # AKS's id of this cluster's life (a cluster created again under the same ARM id gets another)
+        state["resourceUID"] = _digest(rid)[:24]
+        state["identity"] = {**inputs.get("identity", {}), "tenantId": TENANT,
+                             "principalId": _identity_id(rid, azure_name, "principal")}
+    elif kind == "UserAssignedIdentity":
+        state.update(clientId=_identity_id(rid, azure_name, "client"),
+                     principalId=_identity_id(rid, azure_name, "principal"), tenantId=TENANT)
+    elif kind == "PublicIPAddress":
+        state["ipAddress"] = _address(rid)
+    elif kind == "Server":
+        state["fullyQualifiedDomainName"] = f"{azure_name}.postgres.database.azure.com"
+    elif kind == "Grafana":
+        state["properties"] = {**inputs.get("properties", {}),
+                               "endpoint": f"https://{azure_name}.grafana.azure.com"}
+        state["identity"] = {**inputs.get("identity", {}),
+                             "principalId": _identity_id(rid, azure_name, "principal")}
+    elif kind == "Profile":
+        state["frontDoorId"] = str(uuid.UUID(_digest(rid)[:32]))
+    elif kind == "AFDEndpoint":
+        state["hostName"] = f"{azure_name}-offline.z01.azurefd.net"
+    elif kind == "Vault":
+        state["properties"] = {**inputs.get("properties", {}), "vaultUri": f"https://{azure_name}.vault.azure.net/"}
+    return state
+
+
 def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any],
                 subscription: str = SUBSCRIPTION) -> tuple[str, dict[str, Any]]:
     # The state keeps each input's secrecy (as the engine does); names and ids are made from plaintext, as a
     # provider sees it (the SDK's mock monitor hands over secret inputs still wrapped).
     state, inputs = dict(wire_inputs), _unwrap_secrets(wire_inputs)
     if type_.startswith("azure-native:"):
-        module, kind = type_.split(":")[1:3]
-        azure_name = next((inputs[k] for k in _NAME_INPUTS if isinstance(inputs.get(k), str)
-                           and not (k == "resourceGroupName" and kind != "ResourceGroup")), name)
-        rg = inputs.get("resourceGroupName", azure_name)
-        rid = _arm_id(rg, module, kind, azure_name, subscription)
-        state.update(name=azure_name, id=rid)
-        if kind == "ManagedCluster":
-            region = inputs.get("location") if isinstance(inputs.get("location"), str) else "westeurope"
-            state["oidcIssuerProfile"] = {"enabled": True,
-                                          "issuerURL": f"https://{region}.oic.prod-aks.azure.com/{TENANT}/x/"}
-            # each cluster's kubelet identity its own (two clusters' AcrPull grants are two principals)
-            kubelet = {"clientId": _identity_id(rid, azure_name, "kubelet-client"),
-                       "objectId": _identity_id(rid, azure_name, "kubelet-principal"), "resourceId": f"{rid}-agentpool"}
-            state["identityProfile"] = {"kubeletidentity": kubelet}
-            state["fqdn"] = f"{azure_name}.hcp.{region}.azmk8s.io"
-            # the group AKS creates for the nodes, unless the cluster names one (llmplatform.azure_names)
-            state["nodeResourceGroup"] = inputs.get("nodeResourceGroup") or node_resource_group(rg, azure_name, region)
-            # AKS's id of this cluster's life (a cluster created again under the same ARM id gets another)
-            state["resourceUID"] = _digest(rid)[:24]
-            state["identity"] = {**inputs.get("identity", {}), "tenantId": TENANT,
-                                 "principalId": _identity_id(rid, azure_name, "principal")}
-        elif kind == "UserAssignedIdentity":
-            state.update(clientId=_identity_id(rid, azure_name, "client"),
-                         principalId=_identity_id(rid, azure_name, "principal"), tenantId=TENANT)
-        elif kind == "PublicIPAddress":
-            state["ipAddress"] = _address(rid)
-        elif kind == "Server":
-            state["fullyQualifiedDomainName"] = f"{azure_name}.postgres.database.azure.com"
-        elif kind == "Grafana":
-            state["properties"] = {**inputs.get("properties", {}),
-                                   "endpoint": f"https://{azure_name}.grafana.azure.com"}
-            state["identity"] = {**inputs.get("identity", {}),
-                                 "principalId": _identity_id(rid, azure_name, "principal")}
-        elif kind == "Profile":
-            state["frontDoorId"] = str(uuid.UUID(_digest(rid)[:32]))
-        elif kind == "AFDEndpoint":
-            state["hostName"] = f"{azure_name}-offline.z01.azurefd.net"
-        elif kind == "Vault":
-            state["properties"] = {**inputs.get("properties", {}), "vaultUri": f"https://{azure_name}.vault.azure.net/"}
+        rid, azure_name = arm_id(type_, name, inputs, subscription)
+        state.update(azure_outputs(type_, inputs, rid, azure_name))
         return rid, state
     if type_.startswith("random:"):
         state["result"] = "offline-random-value"
@@ -420,7 +510,8 @@ class OfflineMocks(pulumi_mocks.Mocks):
             location = self.locations.get((group.lower(), str(cluster).lower())) or "westeurope"
             kubeconfig = _fake_kubeconfig(cluster, location)
             self.api_servers[_server_of(cluster, location)] = ClusterEndpoint(
-                _arm_id(group, "containerservice", "ManagedCluster", cluster, self._subscription_of(args.provider)),
+                arm_id("azure-native:containerservice:ManagedCluster", str(cluster),
+                       {"resourceGroupName": group, "resourceName": cluster}, self._subscription_of(args.provider))[0],
                 base64.b64decode(FAKE_CA_DATA))
             return {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(kubeconfig.encode()).decode()}]}
         if token.endswith(":getClientToken"):

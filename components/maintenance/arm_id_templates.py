@@ -1,0 +1,94 @@
+"""Write llmplatform's data/arm_id_templates.json, the ARM id template of each azure-native resource type the testing
+kit answers for: `python -m components.maintenance.arm_id_templates tokenPaths.json --commit <sha> [--add TOKEN ...]`
+(tokenPaths.json: pulumi/pulumi-azure-native's reports/tokenPaths.json at that commit, 5 MB, kept out of the
+repository).
+
+pulumi-azure-native's generator records each resource token's PUT path (provider/pkg/gen/schema.go
+`GenerationResult.TokenPaths`, written to reports/tokenPaths.json); the provider fills its braces from the resource's
+inputs of those names and the provider's subscriptionId, and the filled path is the resource's id
+(provider/pkg/provider/crud/crud.go `PrepareAzureRESTIdAndQuery`). This keeps the unversioned tokens (the SDK's
+classes) the file already lists, plus those given with --add, or with --all every resource class of the installed
+SDK (about 2,300 types, some 450 KB: the reason it is not the default). Each kept template is checked against the
+installed pulumi-azure-native SDK: the token is one of its resource classes and every path parameter but
+subscriptionId is one of the class's inputs. All or nothing: the file is rewritten only when every token is found
+and passes. Exit codes: 0 written, 1 a token missing or refused (each named), 2 bad usage.
+"""
+import argparse
+import importlib.metadata
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+from llmplatform.testing.stand_ins import arm_id_template_problems
+
+OUT = Path(__file__).resolve().parent.parent / "llmplatform" / "data" / "arm_id_templates.json"
+REPOSITORY = "pulumi/pulumi-azure-native"
+SOURCE_FILE = "reports/tokenPaths.json"
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+
+
+def problems(templates: dict[str, str]) -> list[str]:
+    """What the installed SDK contradicts (llmplatform.testing.stand_ins `arm_id_template_problems`): a token with no
+    resource class, a path parameter that is none of the class's inputs."""
+    return arm_id_template_problems(templates)
+
+
+def sdk_version() -> str:
+    return importlib.metadata.version("pulumi-azure-native")
+
+
+def sdk_tokens() -> list[str]:
+    """Every resource token of the installed SDK (its classes' `pulumi.type_token`), read off its files."""
+    pattern = re.compile(r'@pulumi\.type_token\("(azure-native:[a-z0-9]+:\w+)"\)\nclass \w+\(pulumi\.CustomResource\)')
+    files = importlib.metadata.files("pulumi-azure-native") or []
+    return sorted({m for f in files if f.suffix == ".py" for m in pattern.findall(f.read_text())})
+
+
+def current_tokens(path: Path = OUT) -> list[str]:
+    return sorted(json.loads(path.read_text())["templates"]) if path.exists() else []
+
+
+def document(templates: dict[str, str], commit: str) -> dict[str, Any]:
+    return {
+        "source": f"{REPOSITORY} {SOURCE_FILE} at {commit}: the generator's token -> PUT path map "
+                  "(provider/pkg/gen/schema.go GenerationResult.TokenPaths); the provider fills each {parameter} "
+                  "from the input of its name, subscriptionId from its config, and the filled path is the id "
+                  "(provider/pkg/provider/crud/crud.go PrepareAzureRESTIdAndQuery). Written by "
+                  "components/maintenance/arm_id_templates.py.",
+        "sdk": f"pulumi-azure-native {sdk_version()}: each token is one of its resource classes, each path "
+               "parameter but subscriptionId one of that class's inputs",
+        "templates": dict(sorted(templates.items())),
+    }
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("token_paths", type=Path, help=f"{SOURCE_FILE} of {REPOSITORY}")
+    parser.add_argument("--commit", required=True, help="the commit the file was read at (40 hex digits)")
+    parser.add_argument("--add", nargs="*", default=[], metavar="TOKEN", help="more tokens to keep")
+    parser.add_argument("--all", action="store_true", help="every resource token of the installed SDK")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    if not _COMMIT.fullmatch(args.commit):
+        parser.error(f"--commit {args.commit!r} is not a 40-digit commit")
+    try:
+        token_paths = json.loads(args.token_paths.read_text())
+    except (OSError, ValueError) as error:
+        print(f"{args.token_paths}: cannot be read as JSON ({error})", file=sys.stderr)
+        return 2
+    wanted = sdk_tokens() if args.all else sorted(set(current_tokens(args.out)) | set(args.add))
+    missing = [t for t in wanted if not isinstance(token_paths.get(t), str)]
+    templates = {t: token_paths[t] for t in wanted if t not in missing}
+    refused = [f"{t}: not in {args.token_paths}" for t in missing] + problems(templates)
+    if refused:
+        print("\n".join(refused), file=sys.stderr)
+        return 1
+    args.out.write_text(json.dumps(document(templates, args.commit), indent=2) + "\n")
+    print(f"{args.out}: {len(templates)} templates")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
