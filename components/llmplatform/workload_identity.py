@@ -1,5 +1,6 @@
 """WorkloadIdentity: a user-assigned managed identity federated with one Kubernetes ServiceAccount, so pods using
 that account get Entra tokens without any stored credential."""
+import asyncio
 from typing import Awaitable, Mapping, Optional, TypedDict
 
 import pulumi
@@ -98,10 +99,10 @@ class WorkloadIdentity(pulumi.ComponentResource):
 
 
 def _carrying(resources: Awaitable[set[pulumi.Resource]]) -> pulumi.Output[None]:
-    """A known, empty output whose dependencies are `resources`, once they resolve."""
-    async def nothing() -> None:
-        return None
-
-    async def known() -> bool:
-        return True
-    return pulumi.Output(resources, nothing(), known())
+    """A known, empty output whose dependencies are `resources`, once they resolve (its value and knownness are
+    settled futures: nothing is left unawaited when a program stops before `resources` resolve)."""
+    loop = asyncio.get_event_loop()
+    value, known = loop.create_future(), loop.create_future()
+    value.set_result(None)
+    known.set_result(True)
+    return pulumi.Output(resources, value, known)
