@@ -367,11 +367,20 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also run the program as `pulumi preview` of the stack with nothing created yet (the "
                              "first command on a new stack, a pull request's check) and refuse the plan where that "
                              "preview would show otherwise than `pulumi up` does (`make plan PREVIEW=1`)")
-    parser.add_argument("--parallel", type=int, metavar="N",
+    parser.add_argument("--parallel", type=int32, metavar="N",
                         help="the deploy model's `pulumi up --parallel N`: at most N creates at once (1 and below: "
                              "one; 2147483647: no limit); unset, PULUMI_PARALLEL as the CLI reads it, else 4 x the "
                              "4 vCPUs of the runner the deploy workflow uses")
     return parser
+
+
+def int32(value: str) -> int:
+    """`--parallel` as `pulumi up` takes it: an int32 (its flag is Int32VarP, pkg/cmd/pulumi/operations/up.go)."""
+    number = int(value)  # argparse names the option and the value when this raises ValueError
+    if not -2**31 <= number <= 2**31 - 1:
+        raise argparse.ArgumentTypeError(f"{value}: pulumi up takes --parallel up to 2147483647 (no limit), "
+                                         "1 and below run one create at a time")
+    return number
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -415,7 +415,9 @@ def certificate_alerts() -> list[dict]:
     """cert-manager's Certificate collector (v1.21.1 internal/collectors/certificate_collector.go): ready_status is
     one series per condition status, 1 for the Ready condition's; expiration_timestamp_seconds is status.notAfter, 0
     before the first issuance (left out: the not-Ready alert covers it). Scraped without honor_labels, the
-    Certificate's namespace is exported_namespace. Both read each series' last sample across a failed scrape of
+    Certificate's namespace is exported_namespace; both are taken by Certificate, not by the cert-manager pod a series
+    was scraped from (a pod moved by a drain would start the `for` again). Both read each series' last sample across
+    a failed scrape of
     cert-manager (`across_scrape_gap`), else their 30-minute and hour-long `for` started again at every gap: the
     latest sample, not the window's highest, so a Certificate Ready again or renewed ends its alert at the first
     scrape that says so (over the window's highest, a `condition="False"` 1 would hold it SCRAPE_GAP longer)."""
@@ -434,7 +436,11 @@ def certificate_alerts() -> list[dict]:
                              "gateway, a Let's Encrypt rate limit."),
              "runbook": f"{RUNBOOK} (CertificateNotReady)"}},
         {"alert": "CertificateExpiringWithoutRenewal", "for": "1h", "labels": {"severity": "warning"},
-         "expr": f"({expiry} > 0) - time() < {CERT_EXPIRY_ALERT_DAYS} * 86400",
+         # by Certificate, as the not-Ready alert: a series carries the cert-manager pod it was scraped from
+         # (PodMonitor target labels `pod`, `instance`), so a pod moved by a drain starts new series, and unaggregated
+         # the alert's `for` would start again; across the old pod's last sample and the new one's, the later notAfter
+         "expr": (f"(max by (exported_namespace, name) ({expiry}) > 0) - time() < "
+                  f"{CERT_EXPIRY_ALERT_DAYS} * 86400"),
          "annotations": {
              "summary": ("Certificate {{ $labels.exported_namespace }}/{{ $labels.name }} expires within "
                          f"{CERT_EXPIRY_ALERT_DAYS} days: its renewal has failed"),

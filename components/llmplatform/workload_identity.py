@@ -1,10 +1,11 @@
 """WorkloadIdentity: a user-assigned managed identity federated with one Kubernetes ServiceAccount, so pods using
 that account get Entra tokens without any stored credential."""
-from typing import Mapping, Optional, TypedDict
+import asyncio
+from typing import Awaitable, Mapping, Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pulumi_azure_native import managedidentity
+from pulumi_azure_native import authorization, managedidentity
 from typing_extensions import NotRequired
 
 from . import PACKAGE
@@ -46,8 +47,8 @@ class WorkloadIdentity(pulumi.ComponentResource):
     """Object id, for role assignments."""
     service_account_name: pulumi.Output[str]
     """The federated ServiceAccount. A pod that names it waits for the identity to work: its federated credential and
-    every resource made as this component's child before the pod (a `grant_secrets_user(parent=identity)`), which
-    Pulumi would not wait for otherwise."""
+    the role assignments made as this component's children (a `grant_secrets_user(parent=identity)`), which Pulumi
+    would not wait for otherwise."""
 
     def __init__(self, name: str, args: WorkloadIdentityArgs, opts: Optional[pulumi.ResourceOptions] = None):
         args = check_shape("WorkloadIdentity", name, args, WorkloadIdentityArgs)
@@ -59,7 +60,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
             f"{name}-id", resource_name_=args["identity_name"],
             resource_group_name=field(cluster, "resource_group_name"), location=field(cluster, "location"),
             tags=args.get("tags", {}), opts=child)
-        managedidentity.FederatedIdentityCredential(
+        federation = managedidentity.FederatedIdentityCredential(
             f"{name}-federation",
             federated_identity_credential_resource_name=f"{args['service_account_name']}-federation",
             resource_name_=identity.name,
@@ -78,10 +79,30 @@ class WorkloadIdentity(pulumi.ComponentResource):
             opts=child)
         self.client_id = identity.client_id
         self.principal_id = identity.principal_id
-        # The name carries the component, which a dependency expands to its children (the SDK's rpc._add_dependency):
-        # a pod created before its federation or Key Vault grant mounts nothing until both exist and propagate; with
+        # The name carries the federation and the role assignments made as this component's children: a pod
+        # created before its federation or Key Vault grant mounts nothing until both exist and propagate; with
         # `pulumi up --parallel 1` it would hold the engine's only worker while they wait behind it, until its
         # await's deadline fails the update (docs/decisions.md, "the deploy model runs the engine's workers").
-        self.service_account_name = pulumi.Output.all(account.metadata.name, self.urn).apply(lambda v: v[0])
+        # Not the component itself: the SDK expands a component to all its children (rpc._add_dependency), so a
+        # child of it naming the account (a RoleBinding, a second federation made with parent=identity) would
+        # depend on itself, the SDK's "circular dependency" error.
+        self.service_account_name = pulumi.Output.all(
+            account.metadata.name, _carrying(self._gates(account, federation))).apply(lambda v: v[0])
         self.register_outputs({"client_id": self.client_id, "principal_id": self.principal_id,
                                "service_account_name": self.service_account_name})
+
+    async def _gates(self, account: pulumi.Resource, federation: pulumi.Resource) -> set[pulumi.Resource]:
+        """The federation and the role assignments made as children by the time the account exists (a pod's input
+        resolves no earlier; the program has made its grants by then)."""
+        await account.urn.future()
+        return {federation, *(c for c in self._childResources if isinstance(c, authorization.RoleAssignment))}
+
+
+def _carrying(resources: Awaitable[set[pulumi.Resource]]) -> pulumi.Output[None]:
+    """A known, empty output whose dependencies are `resources`, once they resolve (its value and knownness are
+    settled futures: nothing is left unawaited when a program stops before `resources` resolve)."""
+    loop = asyncio.get_event_loop()
+    value, known = loop.create_future(), loop.create_future()
+    value.set_result(None)
+    known.set_result(True)
+    return pulumi.Output(resources, value, known)

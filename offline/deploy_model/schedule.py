@@ -19,8 +19,8 @@ from .objects import (annotations_of, cluster_keys, containers_of, kind_of, mana
 from .figures import model_share
 from .pools import cluster_pools, node_provision_limit, pool_clusters, pools
 from .access import deployer_access
-from .awaits import (awaits_address, cluster_bind_modes, gateway_load_balancer, release_skips_wait, service_wait,
-                     skips_await, wait_of)
+from .awaits import (_replicas as replicas, awaits_address, cluster_bind_modes, gateway_load_balancer,
+                     release_skips_wait, service_wait, skips_await, wait_of)
 from .charts import release_load_balancers
 from .engine import DEFAULT_PARALLEL, FinishAt, Timeline, run
 
@@ -245,8 +245,11 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None, awaited: bool = 
                      Wait("created (nothing awaited)", Span.of(data["kubernetes"]["object"]), None)) for u in graph}
     before = ancestors(graph)
     retry = Span.of(data["volume_mount_retry"])
+    # a create that awaits no pod (skipAwait, 0 replicas) returns before any mount: it waits for no identity
     gates = {urn: [(g, propagation + retry) for g, propagation in found]
-             for urn, found in identity_gates(plan, data).items()} if awaited else {}
+             for urn, found in identity_gates(plan, data).items()
+             if not skips_await(by_urn[urn]) and (kind_of(by_urn[urn]) == "DaemonSet" or replicas(by_urn[urn]))
+             } if awaited else {}
     if awaited:
         for urn, found in grant_gates(plan, data).items():
             gates.setdefault(urn, []).extend((g, delay) for g, delay, _ in found)
@@ -265,10 +268,20 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None, awaited: bool = 
     def finish_at(which: str) -> FinishAt:
         def at(urn: str, start: float, line: Timeline, now: float) -> Union[tuple[float, float], float, None]:
             step, ends = steps[urn], line.finish
-            if any(w not in ends for w in lands(urn) + [g for g, _ in gates.get(urn, ())]):
+            if any(g not in ends for g, _ in gates.get(urn, ())):
                 return None
+            pools_ = lands(urn)
+            if pools_ and which != "median" and urn in landing:
+                pools_ = [landing[urn]]  # the pessimistic run lands its pods where the median run did
+            if any(p not in ends for p in pools_):
+                # its pods land on the first pool with nodes: once one has ended, one still to come (its end, when
+                # it comes, no earlier than now) cannot give nodes sooner, so they do not wait for it (a fallback
+                # pool queued behind the create would otherwise hold its worker until its deadline)
+                if not any(ends.get(p, now + 1) <= now for p in pools_):
+                    return None
+                pools_ = [p for p in pools_ if p in ends]
             ready = start
-            if (pools_ := lands(urn)) and step.wait.node_delay is not None:
+            if pools_ and step.wait.node_delay is not None:
                 delay = getattr(step.wait.node_delay[0], which)
                 if which == "median" or urn not in landing:  # the first of the earliest, in sorted order
                     landing[urn] = min(pools_, key=lambda p: max(start, ends[p]) + delay)
@@ -281,9 +294,13 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None, awaited: bool = 
                 # scheduled (it has an IP): pending pods (no node yet), or none yet, let the Service finish once
                 # settled; pods scheduled by then hold it until they are ready.
                 wl, settles = follows[urn], start + settled
-                if wl in line.nodes_ready and line.nodes_ready[wl] <= settles:
-                    return (ready, max(ready + settled, ends[wl])) if wl in ends else None
-                if wl not in line.nodes_ready and now < settles:
+                known = (line.nodes_ready[wl], ends.get(wl)) if wl in line.nodes_ready else None
+                if known is None and wl in line.start:  # its pods' end, as told at this instant (in any order)
+                    told = at(wl, line.start[wl], line, now)
+                    known = told if isinstance(told, tuple) else None
+                if known is not None and known[0] <= settles:
+                    return (ready, max(ready + settled, known[1])) if known[1] is not None else None
+                if known is None and now < settles:
                     return settles
             return ready, ready + settled
         return at

@@ -471,8 +471,21 @@ def renewed_certificate_resolves_at_once(tmp_path: Path, mutate: Optional[Callab
                {"75m": [{**CERT_FIRING, "severity": "warning"}], "82m": []}, mutate=mutate)
 
 
+def expiring_certificate_across_a_moved_cert_manager(tmp_path: Path,
+                                                     mutate: Optional[Callable[[str], str]] = None) -> None:
+    """10 days left, cert-manager's pod moved by a drain at 30 minutes: the PodMonitor's target labels (`pod`,
+    `instance`) change, so the series after it are new ones; it pages at the hour all the same, for the Certificate
+    (read per series, the new pod's alert was pending from 30 minutes and paged at 90)."""
+    before = f'certmanager_certificate_expiration_timestamp_seconds{{{CERT},pod="cert-manager-a",instance="a:9402"}}'
+    after = before.replace("cert-manager-a", "cert-manager-b").replace("a:9402", "b:9402")
+    alert_test(tmp_path, variant("prod-tls"), "CertificateExpiringWithoutRenewal",
+               {before: f"{10 * 86400}x29", after: f"_x30 {10 * 86400}x60"},
+               {"50m": [], "65m": [{**CERT_FIRING, "severity": "warning"}]}, mutate=mutate)
+
+
 CERTIFICATE_CASES = (certificate_not_ready_across_a_gap, certificate_ready_again_resolves_at_once,
-                     expiring_certificate_across_a_gap, renewed_certificate_resolves_at_once)
+                     expiring_certificate_across_a_gap, renewed_certificate_resolves_at_once,
+                     expiring_certificate_across_a_moved_cert_manager)
 
 
 @pytest.mark.parametrize("case", CERTIFICATE_CASES, ids=lambda c: c.__name__)
@@ -499,7 +512,14 @@ def window_highest(expr: str) -> str:
     return expr.replace("last_over_time", "max_over_time")
 
 
+def per_scraped_pod(expr: str) -> str:
+    """The planted defect: the expiry read per series, as scraped (its `pod` and `instance` kept), as before."""
+    return re.sub(r"max by \(exported_namespace, name\) \((last_over_time\("
+                  r"certmanager_certificate_expiration_timestamp_seconds\[10m\]\))\)", r"\1", expr)
+
+
 @pytest.mark.parametrize("case, mutate", [
+    pytest.param(expiring_certificate_across_a_moved_cert_manager, per_scraped_pod, id="expiry-per-pod"),
     pytest.param(certificate_not_ready_across_a_gap, unbridged, id="not-ready-unbridged"),
     pytest.param(expiring_certificate_across_a_gap, unbridged, id="expiry-unbridged"),
     pytest.param(certificate_ready_again_resolves_at_once, window_highest, id="not-ready-held-by-the-highest"),

@@ -145,3 +145,82 @@ def test_a_service_holding_the_only_worker_ends_once_settled_when_its_pods_are_q
     assert model.steps[svc.urn].elapsed.median == DATA["kubernetes"]["service_settle"]["median"]
     model = dm.schedule(plan_of(pool, svc, wl), DATA, parallel=2)  # scheduled pods hold the endpoints unready
     assert model.steps[svc.urn].finish == model.steps[wl.urn].finish
+
+
+def test_pods_that_may_land_on_a_fallback_pool_queued_behind_them_take_the_pool_already_there():
+    """A GPU Deployment after its spot pool, its pods also tolerating an on-demand fallback pool registered after it
+    (prod's gpu-gpuod is no dependency of inference-ollama): the autoscaler gives them nodes of the pool that exists;
+    they do not wait for the other, so with one worker the create ends and the fallback pool follows."""
+    def pool(urn: str, name: str, deps: list[str], **inputs) -> Registration:
+        return Registration(urn=urn, type=dm.AGENT_POOL, name=name, parent="", custom=True, secret_paths=[],
+                            dependencies=deps, options={}, inputs={
+                                "vmSize": "Standard_NC24ads_A100_v4", "minCount": 0, "gpuProfile": {"driver": "Install"},
+                                "nodeTaints": ["nvidia.com/gpu=present:NoSchedule"], **inputs})
+    namespace = k8s("ns", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "llm"}})
+    spot = pool("urn:spot", "gpu-spot", [], agentPoolName="gpu", scaleSetPriority="Spot")
+    # (the fallback ready when the Deployment is, registered after it: it queues behind it)
+    fallback = pool("urn:od", "gpu-od", ["urn:spot", namespace.urn], agentPoolName="gpuod")
+    ollama = k8s("ollama", deployment("ollama", gpu=True, image="ollama/ollama:0.32.15",
+                                      annotations={"pulumi.com/timeoutSeconds": "3600"},
+                                      tolerations=[{"operator": "Exists"}]), ("urn:spot", namespace.urn))
+    plan = plan_of(namespace, spot, ollama, fallback)
+    unlimited = dm.schedule(plan, DATA, parallel=None)
+    assert unlimited.steps[ollama.urn].wait.pods_on == ["urn:od", "urn:spot"]
+    serial = dm.evaluate(plan, DATA, parallel=1)
+    assert serial.problems == []
+    step = serial.steps[ollama.urn]
+    assert step.finish.median - step.start.median == pytest.approx(
+        unlimited.steps[ollama.urn].finish.median - unlimited.steps[ollama.urn].start.median)
+    assert serial.steps["urn:od"].start.median == step.finish.median  # the pool after it, on the worker it freed
+
+
+def test_a_service_follows_pods_scheduled_the_instant_its_endpoints_settle_whatever_the_registration_order():
+    """service.go holds the endpoints while a scheduled pod is unready; the model's Service follows a workload whose
+    pods have nodes by the time its endpoints settle. At a tie (the workload created that very second) the answer
+    must not depend on which of the two the program registered first."""
+    web = deployment("web", image="ghcr.io/open-webui/open-webui:0.11.0")
+    web["spec"]["template"]["metadata"] = {"labels": {"app": "web"}}
+    svc = k8s("svc", {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "llm"},
+                      "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}})
+    settle = DATA["kubernetes"]["service_settle"]["median"] / DATA["kubernetes"]["object"]["median"]
+    chain: list[Registration] = []
+    for i in range(int(settle)):  # ConfigMaps one after another, the Deployment after them: created as it settles
+        chain.append(k8s(f"cm{i}", {"apiVersion": "v1", "kind": "ConfigMap",
+                                    "metadata": {"name": f"cm{i}", "namespace": "llm"}},
+                         (chain[-1].urn,) if chain else ()))
+    wl = k8s("web", web, (chain[-1].urn,))
+    for regs in ((svc, *chain, wl), (*chain, wl, svc)):
+        for parallel in (None, 16):
+            steps = dm.schedule(plan_of(*regs), DATA, parallel=parallel).steps
+            assert steps[wl.urn].nodes_ready.median == steps[svc.urn].start.median + DATA["kubernetes"][
+                "service_settle"]["median"]
+            assert steps[svc.urn].finish.median == steps[wl.urn].finish.median, (regs[0].name, parallel)
+
+
+def test_a_workload_that_awaits_no_pod_waits_for_no_identity_so_one_worker_does_not_crash_the_model():
+    """A Deployment with pulumi.com/skipAwait mounting Key Vault secrets through a workload identity: its create
+    returns at once, so it neither waits for the federated credential registered after it nor holds the only
+    worker (the model raised `stuck` here, a traceback at `offline.plan --parallel 1`)."""
+    def azure(name, type_, deps=(), **inputs):
+        return Registration(urn=f"urn:{name}", type=type_, name=name, parent="", custom=True, inputs=inputs,
+                            secret_paths=[], dependencies=list(deps), options={})
+    identity = azure("id", dm.IDENTITY, resourceGroupName="rg", resourceName="id")
+    spc = k8s("spc", {"apiVersion": "secrets-store.csi.x-k8s.io/v1", "kind": "SecretProviderClass",
+                      "metadata": {"name": "app-secrets", "namespace": "llm"}, "spec": {"provider": "azure"}},
+              ("urn:id",))
+    volume = {"name": "s", "csi": {"driver": "secrets-store.csi.k8s.io", "readOnly": True,
+                                   "volumeAttributes": {"secretProviderClass": "app-secrets"}}}
+    app = k8s("app", deployment("app", volumes=[volume], annotations={"pulumi.com/skipAwait": "true"}), (spc.urn,))
+    federation = azure("fic", dm.FEDERATION, ("urn:id", spc.urn), resourceGroupName="rg", resourceName="id",
+                       issuer="https://oidc/", subject="system:serviceaccount:llm:app")
+    plan = plan_of(identity, spc, app, federation)
+    assert app.urn in dm.identity_gates(plan, DATA)  # its pods do wait for it; Pulumi does not
+    for parallel in (1, None):
+        model = dm.evaluate(plan, DATA, parallel=parallel)
+        step = model.steps[app.urn]
+        assert step.finish.median == step.start.median + DATA["kubernetes"]["object"]["median"]
+        assert [p.rule for p in model.problems if p.rule != "crd-order"] == []
+    zero = k8s("app", deployment("app", replicas=0, volumes=[volume]), (spc.urn,))
+    model = dm.evaluate(plan_of(identity, spc, zero, federation), DATA, parallel=1)
+    assert model.steps[zero.urn].finish.median == model.steps[zero.urn].start.median + DATA["kubernetes"][
+        "object"]["median"]

@@ -267,6 +267,19 @@ def test_usage_names_the_command_users_type(capsys):
     assert capsys.readouterr().err.startswith("usage: python -m offline.plan ")
 
 
+def test_a_parallel_pulumi_up_would_refuse_is_refused_naming_the_value(capsys):
+    """`pulumi up --parallel` is an int32 flag: above 2147483647 it refuses the value, so the deploy model does too
+    (it had planned it as no limit); a non-number is named as such."""
+    import pytest
+    for value, says in (("2147483648", "2147483648: pulumi up takes --parallel up to 2147483647"),
+                        ("99999999999999999999", "99999999999999999999: pulumi up takes --parallel up to"),
+                        ("x", "invalid int32 value: 'x'")):
+        with pytest.raises(SystemExit):
+            plan_cli.main(["--stack", "dev", "--parallel", value])
+        err = capsys.readouterr().err
+        assert "argument --parallel" in err and says in err and "Traceback" not in err, err
+
+
 def test_an_out_that_cannot_hold_plans_is_refused_before_planning(tmp_path, capsys, monkeypatch):
     from offline import runner
     monkeypatch.setattr(runner, "run", lambda *a, **k: (_ for _ in ()).throw(AssertionError("planned")))
