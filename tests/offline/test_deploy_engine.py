@@ -9,7 +9,7 @@ from offline import deploy_model as dm
 from offline.deploy_model import engine
 from offline.runner import Registration
 from tests.conftest import planned
-from tests.offline.test_deploy_model import DATA, deployment, k8s, plan_of
+from tests.offline.test_deploy_model import DATA, deployment, k8s, plan_of, service_and_workload
 
 
 @pytest.mark.parametrize("value, parallel", [
@@ -132,14 +132,7 @@ def test_a_pod_of_a_workload_identity_waits_for_its_federation_and_grants_so_no_
 def test_a_service_holding_the_only_worker_ends_once_settled_when_its_pods_are_queued_behind_it():
     """service.go: no scheduled pod, nothing unready: the endpoints settle. With one worker the Deployment waits for
     the Service's; the Service does not wait for the Deployment's pods (that would be a stall of the model's own)."""
-    pool = Registration(urn="urn:cpu", type=dm.AGENT_POOL, name="cpu", parent="", custom=True, inputs={
-        "agentPoolName": "cpu", "vmSize": "Standard_D4s_v5", "minCount": 1, "nodeLabels": {"pool": "cpu"}},
-        secret_paths=[], dependencies=[], options={})
-    web = deployment("web", image="ghcr.io/open-webui/open-webui:0.11.0", nodeSelector={"pool": "cpu"})
-    web["spec"]["template"]["metadata"] = {"labels": {"app": "web"}}
-    svc = k8s("svc", {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "llm"},
-                      "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}, ("urn:cpu",))
-    wl = k8s("web", web, ("urn:cpu",))
+    pool, svc, wl = service_and_workload()
     model = dm.schedule(plan_of(pool, svc, wl), DATA, parallel=1)
     assert model.problems == [] and model.steps[wl.urn].start.median >= model.steps[svc.urn].finish.median
     assert model.steps[svc.urn].elapsed.median == DATA["kubernetes"]["service_settle"]["median"]

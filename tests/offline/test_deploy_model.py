@@ -744,7 +744,8 @@ def test_the_deployers_principal_type_follows_how_it_logs_in(dev):
     assert grant.inputs["principalType"] == "User"  # dev logs in with the Azure CLI
 
 
-def test_a_service_waits_for_scheduled_pods_and_not_for_pending_ones():
+def service_and_workload() -> tuple[Registration, Registration, Registration]:
+    """A CPU pool, a Service and the Deployment whose pods it selects, both after the pool."""
     pool = Registration(urn="urn:cpu", type=dm.AGENT_POOL, name="cpu", parent="", custom=True, inputs={
         "agentPoolName": "cpu", "vmSize": "Standard_D4s_v5", "minCount": 1, "nodeLabels": {"pool": "cpu"}},
         secret_paths=[], dependencies=[], options={})
@@ -752,7 +753,11 @@ def test_a_service_waits_for_scheduled_pods_and_not_for_pending_ones():
     web["spec"]["template"]["metadata"] = {"labels": {"app": "web"}}
     svc = k8s("svc", {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "llm"},
                       "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}, ("urn:cpu",))
-    wl = k8s("web", web, ("urn:cpu",))
+    return pool, svc, k8s("web", web, ("urn:cpu",))
+
+
+def test_a_service_waits_for_scheduled_pods_and_not_for_pending_ones():
+    pool, svc, wl = service_and_workload()
     model = dm.schedule(plan_of(pool, wl, svc))
     assert model.steps[svc.urn].finish == model.steps[wl.urn].finish  # scheduled pods hold the endpoints unready
     early = k8s("svc", copy.deepcopy(svc.inputs), ())
