@@ -198,6 +198,28 @@ def test_azure_names_collide_whatever_their_case_and_dns_names_in_any_group():
                      reg("b", subnet, {"resourceGroupName": "rg-b", **in_group})]) == []
 
 
+def test_one_role_assignment_or_diagnostic_setting_whatever_the_case_of_its_ids():
+    """Azure keys a role assignment by principal, role and scope, and an extension resource by the id it extends,
+    each compared without case (an ARM id built from a group's own id says `/resourcegroups/`, one cut from a child's
+    `/resourceGroups/`): the second create is refused as the first's (RoleAssignmentExists)."""
+    scope = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-a"
+    role = "/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"
+
+    def grant(name, on, principal="AAAA-1111"):
+        return reg(name, "azure-native:authorization:RoleAssignment",
+                   {"principalId": principal, "roleDefinitionId": role, "scope": on})
+    [problem] = refusals([grant("a", scope), grant("b", scope.replace("resourceGroups", "resourcegroups"),
+                                                   "aaaa-1111")])
+    assert "a and b are one object" in problem
+    assert refusals([grant("a", scope), grant("b", scope + "-other")]) == []
+
+    def setting(name, uri):
+        return reg(name, "azure-native:monitor:DiagnosticSetting", {"name": "to-logs", "resourceUri": uri})
+    vault = scope + "/providers/Microsoft.KeyVault/vaults/kv"
+    assert len(refusals([setting("a", vault), setting("b", vault.upper())])) == 1  # one name on one resource
+    assert refusals([setting("a", vault), setting("b", vault + "2")]) == []
+
+
 def test_a_shared_plan_changed_in_place_is_named_when_the_worker_ends():
     """Every test reads the same cached plan of a stack; one that edits it in place (not a copy) changes what later
     tests on its worker read, so they pass or fail by the order tests run in (seen: a helper overwrote the cached dev

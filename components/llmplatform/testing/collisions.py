@@ -18,18 +18,23 @@ def _azure_identity(reg: Registration) -> Optional[tuple]:
     """What Azure keys a resource by: its type and every name along its path (resource group, vault, secret...).
     Auto-named resources have none; a role assignment is keyed by principal, role and scope."""
     kind = reg.type.split(":")[-1]
-    if kind == "RoleAssignment":
-        return (reg.type, reg.inputs.get("principalId"), reg.inputs.get("roleDefinitionId"), reg.inputs.get("scope"))
+    if kind == "RoleAssignment":  # ARM ids and GUIDs compare without case: `/resourcegroups/` is `/resourceGroups/`
+        return (reg.type, *(_caseless(reg.inputs.get(k)) for k in ("principalId", "roleDefinitionId", "scope")))
     # Azure resource names are case-insensitive; a name that is a DNS name is unique in the cloud, not in its group
-    names = tuple((k, reg.inputs[k].lower()) for k in _NAME_INPUTS if isinstance(reg.inputs.get(k), str)
+    keys = _NAME_INPUTS + (("name",) if kind == "DiagnosticSetting" else ())  # its own name input is `name`
+    names = tuple((k, reg.inputs[k].lower()) for k in keys if isinstance(reg.inputs.get(k), str)
                   and not (k == "resourceGroupName" and reg.type in _GLOBAL_NAMES))
     # a resource group's own name is resourceGroupName; every other resource's is a name beside it. Without its own
     # name a resource is auto-named (the logical name and a random suffix): no two collide
     if not any(k != "resourceGroupName" or kind == "ResourceGroup" for k, _ in names):
         return None
     # an extension resource (an association, a diagnostic setting) is named within the resource it extends
-    scope = (("resourceUri", reg.inputs["resourceUri"]),) if "resourceUri" in reg.inputs else ()
+    scope = (("resourceUri", _caseless(reg.inputs["resourceUri"])),) if "resourceUri" in reg.inputs else ()
     return (reg.type, names + scope)
+
+
+def _caseless(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _inline_pools(reg: Registration) -> list[tuple[tuple, str]]:
