@@ -191,13 +191,14 @@ class DeployModel:
         """What the engine's worker limit did to the schedule (engine.py)."""
         if self.parallel is None:
             return "engine: as many creates at once as are ready (pulumi up --parallel 2147483647)"
-        head = (f"engine: at most {self.parallel} creates at once (pulumi up --parallel {self.parallel}; unset, the "
+        creates = "one create" if self.parallel == 1 else f"{self.parallel} creates"
+        head = (f"engine: at most {creates} at once (pulumi up --parallel {self.parallel}; unset, the "
                 "CLI takes PULUMI_PARALLEL, else 4 x the CPUs of the machine that runs it)")
         if not self.queued:
             return f"{head}: none waits for a worker"
         name, longest = max(sorted(self.queued.items()), key=lambda item: item[1])
-        return (f"{head}: {len(self.queued)} wait for a worker, the longest {name} "
-                f"({longest / 60:.1f} min)")
+        waiting = "one waits" if len(self.queued) == 1 else f"{len(self.queued)} wait"
+        return f"{head}: {waiting} for a worker, the longest {name} ({longest / 60:.1f} min)"
 
     def document(self) -> dict[str, Any]:
         def minutes(s: float) -> float:

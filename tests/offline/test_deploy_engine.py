@@ -86,7 +86,9 @@ def _gpu_plan():
 
 def test_a_planted_stall_fails_the_model_naming_the_create_what_it_waits_for_and_the_fix():
     plan = _gpu_plan()
-    problems = dm.evaluate(plan, DATA, parallel=1).problems
+    model = dm.evaluate(plan, DATA, parallel=1)
+    problems = model.problems
+    assert model.parallel_line().startswith("engine: at most one create at once (pulumi up --parallel 1;")
     assert [(p.rule, p.resource) for p in problems] == [("parallel", "ollama")]
     assert "holds the only worker of `pulumi up --parallel 1` while gpu-pool" in problems[0].message
     assert "deadline (60 min) fails it" in problems[0].message and "depends_on" in problems[0].message
