@@ -264,10 +264,16 @@ def fallback_watch(gpu: Any, hours: int) -> pulumi.Output[Optional[FallbackPool]
         lambda got: FallbackPool(got[0], got[1] or 0, hours) if got[0] else None)
 
 
-def gpu_driver(gpu: Any) -> str:
-    """Who installed the GPU driver (decides which DCGM exporter runs); known when the component is built."""
-    driver = known(gpu, "driver", "aks")
-    return driver if isinstance(driver, str) else "aks"
+def gpu_driver(gpu: Any) -> Optional[str]:
+    """Who installed the GPU driver (decides which DCGM exporter runs), when known as the component is built; None
+    for a handle that is one output (another stack's, through a StackReference; a preview's through the component
+    provider)."""
+    if not isinstance(gpu, Mapping):
+        return None
+    driver = gpu.get("driver")
+    if driver is None:  # a handle without the field: the pool's default
+        return "aks"
+    return driver if isinstance(driver, str) else None
 
 
 def gpu_operator_watch(gpu: Any) -> pulumi.Output[bool]:
@@ -356,6 +362,18 @@ def kube_prometheus_values(placement: dict[str, Any], retention: str, storage_gi
         values["alertmanager"] = {**receiver, "alertmanagerSpec": {**values["alertmanager"]["alertmanagerSpec"],
                                                                    **receiver["alertmanagerSpec"]}}
     return values
+
+
+# A label no node carries: the chart's exporter where the GPU Operator runs its own (a driver known only at deploy time)
+DCGM_NOWHERE = {"llm-platform/dcgm-exporter": "gpu-operator-runs-its-own"}
+
+
+def dcgm_target(operator: bool) -> tuple[str, dict[str, str], str]:
+    """The DCGM exporter's Service the ServiceMonitor scrapes: (namespace, selector, port), the GPU Operator's or the
+    chart's."""
+    if operator:
+        return "gpu-operator", {"app": "nvidia-dcgm-exporter"}, "gpu-metrics"
+    return MONITORING_NS, {"app.kubernetes.io/name": "dcgm-exporter"}, "metrics"
 
 
 def dcgm_values(node_selector: dict[str, str], tolerations: list[Toleration]) -> dict[str, Any]:
@@ -668,15 +686,23 @@ class Observability(pulumi.ComponentResource):
         gpu = a.get("gpu")
         if not gpu:
             return
-        if gpu_driver(gpu) == "operator":
-            target_ns, selector, port = "gpu-operator", {"app": "nvidia-dcgm-exporter"}, "gpu-metrics"
-        else:
+        driver = gpu_driver(gpu)
+        operator: Any = driver == "operator" if driver else gpu_operator_watch(gpu)
+        if driver != "operator":
             # Every GPU pool's accelerator label (not the handle's one-pool selector) and taints, as plain values: the
             # exporter belongs on every GPU node of the cluster, the scheduling handle's wait for the pools, and a
-            # DaemonSet needs no node to install (it lands on each GPU node as the autoscaler adds it).
+            # DaemonSet needs no node to install (it lands on each GPU node as the autoscaler adds it). A driver
+            # known only at deploy time installs the chart either way (whether a resource exists cannot wait for an
+            # output) and, where the GPU Operator runs its own exporter, schedules it on no node.
+            values = dcgm_values(gpu_node_selector(), gpu_tolerations())
             helm_release(f"{name}-dcgm-exporter", DCGM_EXPORTER, ns,
-                         dcgm_values(gpu_node_selector(), gpu_tolerations()), after_stack, cluster=self._cluster)
-            target_ns, selector, port = MONITORING_NS, {"app.kubernetes.io/name": "dcgm-exporter"}, "metrics"
+                         values if driver else pulumi.Output.from_input(operator).apply(
+                             lambda op: {**values, "nodeSelector": DCGM_NOWHERE} if op else values),
+                         after_stack, cluster=self._cluster)
+        target: Any = dcgm_target(operator) if driver else pulumi.Output.from_input(operator).apply(dcgm_target)
+        target_ns: pulumi.Input[str] = target[0]  # an output's item is an output of it (Output.__getitem__)
+        selector: pulumi.Input[dict[str, str]] = target[1]
+        port: pulumi.Input[str] = target[2]
         k8s.apiextensions.CustomResource(
             f"{name}-dcgm-monitor", api_version="monitoring.coreos.com/v1", kind="ServiceMonitor",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="dcgm-exporter", namespace=ns),

@@ -723,3 +723,28 @@ def test_observability_takes_the_gpu_operator_from_the_gpu_pools_handle(whole):
     exprs = watched(observed({"pool_name": "a100", "driver": "operator"}, {}, whole))
     assert len(exprs) == 2 and all('namespace="gpu-operator"' in e for e in exprs)
     assert watched(observed({"pool_name": "a100", "driver": "aks"}, {}, whole)) == []
+
+
+@pytest.mark.parametrize("whole", [False, True])
+@pytest.mark.parametrize("driver", ["operator", "aks"])
+def test_one_dcgm_exporter_is_scraped_whether_the_driver_is_known_when_built_or_at_deploy_time(driver, whole):
+    """With the GPU Operator's driver its own DCGM exporter is scraped and the chart's runs on no node; with AKS's,
+    the chart's on every GPU node. A handle that is one output (another stack's, a preview's through the component
+    provider) read as AKS's: a second exporter on operator nodes, and the operator's never scraped."""
+    plan = observed({"pool_name": "a100", "driver": driver}, {}, whole)
+    (monitor,) = [r for r in plan.of_type("kubernetes:monitoring.coreos.com/v1:ServiceMonitor") if "dcgm" in r.name]
+    spec = monitor.inputs["spec"]
+    charts = [r.inputs["values"]["nodeSelector"] for r in plan.of_type("kubernetes:helm.sh/v3:Release")
+              if r.name.endswith("dcgm-exporter")]
+    if driver == "operator":
+        assert (spec["namespaceSelector"]["matchNames"], spec["selector"]["matchLabels"]) == (
+            ["gpu-operator"], {"app": "nvidia-dcgm-exporter"})
+        assert spec["endpoints"][0]["port"] == "gpu-metrics"
+        pools = {k: v for r in plan.of_type("azure-native:containerservice:AgentPool")
+                 for k, v in (r.inputs.get("nodeLabels") or {}).items()}
+        assert len(charts) == (1 if whole else 0)  # known at deploy time only, the chart is there, on no node
+        assert all(any(pools.get(k) != v for k, v in selector.items()) for selector in charts)
+    else:
+        assert spec["namespaceSelector"]["matchNames"] == ["monitoring"] and spec["endpoints"][0]["port"] == "metrics"
+        assert charts == [{"llm-platform/accelerator": "nvidia"}]
+
