@@ -257,6 +257,7 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None, awaited: bool = 
                if svc in steps and wl in steps and svc not in before.get(wl, ()) and "settled" in
                steps[svc].wait.waits_for}
     landing: dict[str, str] = {}  # the pool the median run lands a step's pods on
+    held_by: dict[str, str] = {}  # what last held a step's median end past its start: a pool, a grant, its pods
 
     def lands(urn: str) -> list[str]:
         wait = steps[urn].wait
@@ -280,14 +281,16 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None, awaited: bool = 
                 if not any(ends.get(p, now + 1) <= now for p in pools_):
                     return None
                 pools_ = [p for p in pools_ if p in ends]
-            ready = start
+            ready, held = start, None
             if pools_ and step.wait.node_delay is not None:
                 delay = getattr(step.wait.node_delay[0], which)
                 if which == "median" or urn not in landing:  # the first of the earliest, in sorted order
                     landing[urn] = min(pools_, key=lambda p: max(start, ends[p]) + delay)
+                held = landing[urn] if ends[landing[urn]] > start else None
                 ready = max(start, ends[landing[urn]]) + delay
             for gate, delay_span in gates.get(urn, ()):  # the grants' propagation and the retry after it
-                ready = max(ready, ends[gate] + getattr(delay_span, which))
+                if ends[gate] + getattr(delay_span, which) > ready:
+                    held, ready = gate, ends[gate] + getattr(delay_span, which)
             settled = getattr(step.wait.span, which)
             if urn in follows:
                 # service.go: endpoints settle only when no selected pod is unready; a pod counts once it is
@@ -299,10 +302,21 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None, awaited: bool = 
                     told = at(wl, line.start[wl], line, now)
                     known = told if isinstance(told, tuple) else None
                 if known is not None and known[0] <= settles:
-                    return (ready, max(ready + settled, known[1])) if known[1] is not None else None
+                    if known[1] is None:
+                        return None
+                    held = wl if known[1] > ready + settled else held
+                    return ended(urn, held, ready, max(ready + settled, known[1]))
                 if known is None and now < settles:
                     return settles
-            return ready, ready + settled
+            return ended(urn, held, ready, ready + settled)
+
+        def ended(urn: str, held: Optional[str], ready: float, finish: float) -> tuple[float, float]:
+            """The step's end, and in the median run what held it (its critical-path link)."""
+            if which == "median":
+                held_by.pop(urn, None)
+                if held:
+                    held_by[urn] = held
+            return ready, finish
         return at
 
     def deadline(urn: str) -> Optional[float]:
@@ -317,7 +331,7 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None, awaited: bool = 
         if urn in follows:
             step.wait.waits_for += f" (pods of {by_urn[follows[urn]].name})"
     for urn, step in steps.items():
-        step.after = _gate(urn, steps, graph, median, landing, gates, follows)
+        step.after = _gate(urn, steps, graph, median, held_by)
     stalled = {**pessimistic.stalls, **median.stalls}
     problems = [Problem("parallel", by_urn[urn].name, _stall(
         steps[urn], [by_urn[w].name for w in waited], parallel, urn in median.stalls)) for urn, waited in
@@ -334,37 +348,22 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None, awaited: bool = 
                        queued={by_urn[u].name: t for u, t in median.queued.items()})
 
 
-def _gate(urn: str, steps: dict[str, Step], graph: dict[str, set[str]], median: Timeline, landing: dict[str, str],
-          gates: dict[str, list[tuple[str, Span]]], follows: dict[str, str]) -> Optional[str]:
-    """What the step's median end waited for last: its latest dependency, the step whose end freed it a worker, the
-    pool its pods landed on, a grant's propagation, the pods its Service waited for (the critical path's links)."""
+def _gate(urn: str, steps: dict[str, Step], graph: dict[str, set[str]], median: Timeline,
+          held_by: dict[str, str]) -> Optional[str]:
+    """What the step's median end waited for last: its latest dependency, the step whose end freed it a worker, or
+    what held it once started (`held_by`: the pool its pods landed on, a grant's propagation, the pods its Service
+    waited for): the critical path's links."""
     gate, start = None, ZERO
     for dep in sorted(graph[urn]):  # sets iterate in hash order: sorted keeps ties (and so the plan) stable
         f = steps[dep].finish
         if f.median > start.median or (gate is None and f.pessimistic > start.pessimistic):
             gate = dep
         start = Span(max(start.median, f.median), max(start.pessimistic, f.pessimistic))
-    step = steps[urn]
-    if step.start.median > start.median and urn in median.freed_by:
+    if steps[urn].start.median > start.median and urn in median.freed_by:
         gate = median.freed_by[urn]
     if urn in median.stalls:  # its deadline ended it, not what it waited for
         return gate
-    ready = step.start.median
-    if urn in landing and step.wait.node_delay is not None:
-        pool_end = steps[landing[urn]].finish.median
-        if pool_end > step.start.median:
-            gate = landing[urn]
-        ready = max(step.start.median, pool_end) + step.wait.node_delay[0].median
-    for gate_urn, delay in gates.get(urn, ()):
-        mounted = steps[gate_urn].finish.median + delay.median
-        if mounted > ready:
-            gate = gate_urn
-        ready = max(ready, mounted)
-    workload = steps.get(follows.get(urn, ""))
-    if workload and workload.nodes_ready.median <= step.start.median + step.wait.span.median \
-            and workload.finish.median > ready + step.wait.span.median:
-        gate = follows[urn]
-    return gate
+    return held_by.get(urn, gate)
 
 
 def _stall(step: Step, waited: list[str], parallel: Optional[int], median: bool) -> str:
