@@ -1,7 +1,7 @@
 """WorkloadIdentity: a user-assigned managed identity federated with one Kubernetes ServiceAccount, so pods using
 that account get Entra tokens without any stored credential."""
 import asyncio
-from typing import Awaitable, Mapping, Optional, TypedDict
+from typing import Any, Awaitable, Callable, Mapping, Optional, TypedDict, TypeVar
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -12,6 +12,8 @@ from . import PACKAGE
 from .checks import called_as_documented, check_shape
 from .handles import ClusterHandle, field
 from .kube import require_kubernetes_provider
+
+T = TypeVar("T")
 
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 USE_LABEL = "azure.workload.identity/use"  # pods carrying this label get the token projected
@@ -46,9 +48,9 @@ class WorkloadIdentity(pulumi.ComponentResource):
     principal_id: pulumi.Output[str]
     """Object id, for role assignments."""
     service_account_name: pulumi.Output[str]
-    """The federated ServiceAccount. A pod that names it waits for the identity to work: its federated credential and
-    the role assignments made as this component's children (a `grant_secrets_user(parent=identity)`), which Pulumi
-    would not wait for otherwise."""
+    """The federated ServiceAccount. A pod that names it waits for the identity to work: its federated credential,
+    the role assignments made as this component's children (a `grant_secrets_user(parent=identity)`) and what
+    `once_resolved` makes (Python), which Pulumi would not wait for otherwise."""
 
     def __init__(self, name: str, args: WorkloadIdentityArgs, opts: Optional[pulumi.ResourceOptions] = None):
         args = check_shape("WorkloadIdentity", name, args, WorkloadIdentityArgs)
@@ -79,10 +81,14 @@ class WorkloadIdentity(pulumi.ComponentResource):
             opts=child)
         self.client_id = identity.client_id
         self.principal_id = identity.principal_id
+        self._name = name
+        self._later: list[tuple[pulumi.Output[Any], list[pulumi.Resource]]] = []  # once_resolved's, in call order
+        self._settled = False  # the name's gates collected: once_resolved comes too late
         # The name carries the federation and the role assignments made as this component's children: a pod
         # created before its federation or Key Vault grant mounts nothing until both exist and propagate; with
         # `pulumi up --parallel 1` it would hold the engine's only worker while they wait behind it, until its
-        # await's deadline fails the update (docs/decisions.md, "the deploy model runs the engine's workers").
+        # await's deadline fails the update (docs/decisions.md, "the deploy model runs the engine's workers"). What
+        # is made only once an output resolves (once_resolved) is among them: not a child yet when the account exists.
         # Not the component itself: the SDK expands a component to all its children (rpc._add_dependency), so a
         # child of it naming the account (a RoleBinding, a second federation made with parent=identity) would
         # depend on itself, the SDK's "circular dependency" error.
@@ -91,11 +97,41 @@ class WorkloadIdentity(pulumi.ComponentResource):
         self.register_outputs({"client_id": self.client_id, "principal_id": self.principal_id,
                                "service_account_name": self.service_account_name})
 
+    def once_resolved(self, value: pulumi.Input[T], make: Callable[[T], Optional[pulumi.Resource]]) -> None:
+        """Make what this identity's pods need once `value` resolves, and hold `service_account_name` until it is
+        made: `make(resolved)` returns the resource (a grant on a Key Vault secret whose name comes in an output handed
+        over whole, from another program or language), or None for nothing to make. A resource made inside an apply
+        is no child yet when the account exists, so the name would not carry it and a pod could start before its
+        grant. Call it while building the component that owns the pods, as its other grants are made; `value` must
+        not wait for a pod of this account (the pod would wait for it: neither would ever be created).
+
+        In a preview where `value` is not known, `make` is not run (the SDK runs no apply on an unknown, pulumi
+        3.272.0 output.py `Output.apply`): nothing is made and the name stays known, carrying `value`'s own resources
+        only; `pulumi up` makes it before the pods."""
+        if self._settled:
+            raise pulumi.RunError(
+                f"WorkloadIdentity {self._name}: once_resolved was called after service_account_name resolved: the "
+                "pods naming it may exist already; call it while building the component whose pods need it")
+        made: list[pulumi.Resource] = []
+
+        def run(resolved: T) -> None:
+            resource = make(resolved)
+            if resource is not None:
+                made.append(resource)
+        # awaited by the name's gates: its end (not the resource's create, which the pods' dependency awaits)
+        self._later.append((pulumi.Output.from_input(value).apply(run), made))
+
     async def _gates(self, account: pulumi.Resource, federation: pulumi.Resource) -> set[pulumi.Resource]:
-        """The federation and the role assignments made as children by the time the account exists (a pod's input
-        resolves no earlier; the program has made its grants by then)."""
+        """The federation, what once_resolved made, and the role assignments made as children by the time the account
+        exists (a pod's input resolves no earlier; the program has made its other grants by then)."""
         await account.urn.future()
-        return {federation, *(c for c in self._childResources if isinstance(c, authorization.RoleAssignment))}
+        gates: set[pulumi.Resource] = {federation}
+        while self._later:  # each apply's end: a value not known (a preview) ends it with nothing made
+            done, made = self._later.pop(0)
+            await done.future()
+            gates.update(made)
+        self._settled = True
+        return gates | {c for c in self._childResources if isinstance(c, authorization.RoleAssignment)}
 
 
 def _carrying(resources: Awaitable[set[pulumi.Resource]]) -> pulumi.Output[None]:
