@@ -408,17 +408,18 @@ class OpenWebUi(pulumi.ComponentResource):
         if admin_secret:
             reads.append(("admin-password", admin_secret))
         reads += [(f"env-{var.lower().replace('_', '-')}", secret) for var, secret in sorted(secret_env.items())]
-        def grant(role: str, secret: pulumi.Input[str]) -> None:
+        def grant(role: str, secret: pulumi.Input[str]) -> pulumi.Resource:
             after = [written[secret]] if isinstance(secret, str) and secret in written else None
-            grant_secrets_user(f"{name}-open-webui-kv-{role}", a["key_vault"], identity.principal_id, identity,
-                               secret, after)
+            return grant_secrets_user(f"{name}-open-webui-kv-{role}", a["key_vault"], identity.principal_id,
+                                      identity, secret, after)
         for role, secret in reads:
             grant(role, secret)
         # Whether the endpoint has a key is known now from a plain handle: a plain name, or an output of one (a
         # gate's, which resolves once its write is done; a gate without a key hands a plain ""), granted now and
         # refused if it resolves empty. From a handle that is one output (another program or language hands it
         # over) only once it resolves: the grant is made then, on the output itself, so it still waits for the
-        # key's write (a preview that cannot resolve it does not show this grant).
+        # key's write (a preview that cannot resolve it does not show this grant), and the identity holds the
+        # account's name until it is made, so the UI's pods and its migration's wait for it too.
         model_key = endpoint_key(a["endpoint"])
         if not has_output(model_key):
             if model_key:
@@ -428,7 +429,7 @@ class OpenWebUi(pulumi.ComponentResource):
                                                    pulumi.Output.from_input(model_key),
                                                    "a Key Vault secret name, or leave it out"))
         else:
-            pulumi.Output.from_input(model_key).apply(lambda key: grant("model-key", model_key) if key else None)
+            identity.once_resolved(model_key, lambda key: grant("model-key", model_key) if key else None)
 
     def _admin(self, name: str, vault: Any, secret: str) -> pulumi.Resource:
         """The first admin's generated password, in Key Vault as `secret`: the operator reads it there to sign in."""

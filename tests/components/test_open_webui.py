@@ -557,6 +557,66 @@ def test_an_endpoint_whose_key_name_is_an_output_is_granted_it_at_once_or_refuse
     assert grant.inputs["scope"] == "/vaults/kv1/secrets/model-key"
 
 
+def _endpoint_handed_over_after_the_account(args: dict, ui_name: str = "ui") -> None:
+    """`args` for OpenWebUi `ui_name` with its endpoint handed over as one output (another program's, another
+    language's) that resolves only once the UI's ServiceAccount exists: the latest a key can arrive, after the identity
+    collected the grants made as its children."""
+    import asyncio
+    import pulumi_kubernetes as k8s
+    handed: asyncio.Future = asyncio.get_event_loop().create_future()
+    endpoint = {**args["endpoint"], "api_key_secret": "model-key"}
+    args["endpoint"], args["namespace"] = pulumi.Output.from_input(handed), "llm"
+    ui = P.OpenWebUi(ui_name, args, provider_opts())
+    [identity] = [c for c in ui._childResources if isinstance(c, P.WorkloadIdentity)]
+    [account] = [c for c in identity._childResources if isinstance(c, k8s.core.v1.ServiceAccount)]
+    account.urn.apply(lambda _: handed.set_result(endpoint))
+
+
+def test_the_ui_pods_wait_for_the_key_grant_made_once_an_endpoint_handed_over_whole_resolves():
+    """The grant on the endpoint's key is made inside an apply when the endpoint arrives as one output, so it was no
+    child of the identity when the ServiceAccount existed: the UI's Deployment and its migration Job (both mount the
+    key) were registered without it among their dependencies, and the engine could create the pods first (the CSI
+    mount fails until Azure RBAC has the assignment: ContainerCreating until the Deployment's await times out)."""
+    from tests.components.test_components_alone import REQUIRED
+
+    def program() -> None:
+        _endpoint_handed_over_after_the_account(REQUIRED["OpenWebUi"]())
+    plan = offline.run_function(program)
+    grant = plan.one("azure-native:authorization:RoleAssignment", "ui-open-webui-kv-model-key")
+    assert grant.inputs["scope"] == "/vaults/kv1/secrets/model-key"
+    for kind, name in (("kubernetes:apps/v1:Deployment", "ui-webui"), ("kubernetes:batch/v1:Job", "ui-webui-migrate")):
+        assert grant.urn in plan.one(kind, name).dependencies, name
+    # the deploy model's reading: every grant and federation a pod's Key Vault mount waits for is among what the
+    # pod's create waits for, so one `pulumi up` worker is never held by a pod whose grant queues behind it
+    from offline import deploy_model as dm
+    data = dm.load_durations()
+    before = dm.ancestors(dm.dependencies(plan))
+    gates = dm.identity_gates(plan, data)
+    assert {urn: [gate for gate, _ in found if gate not in before[urn]] for urn, found in gates.items()} == {
+        urn: [] for urn in gates} and len(gates) == 2
+    assert [p for p in dm.evaluate(plan, data, parallel=1).problems if p.rule == "parallel"] == []
+
+
+def test_a_preview_where_the_endpoint_handed_over_whole_is_not_known_still_plans_the_ui():
+    """In a preview of a new stack the endpoint another program hands over may be unknown: the SDK runs no apply on
+    it, so no key grant is shown, and the identity's account name, which waits for that apply to end, stays known:
+    the UI's pods are planned with it."""
+    import pulumi_random as random
+    from tests.components.test_components_alone import REQUIRED
+
+    def program() -> None:
+        args = REQUIRED["OpenWebUi"]()
+        handed = random.RandomId("handed", byte_length=4)  # no output of it is known in a preview
+        args["endpoint"] = handed.hex.apply(lambda _: {**REQUIRED["OpenWebUi"]()["endpoint"],
+                                                       "api_key_secret": "model-key"})
+        P.OpenWebUi("ui", args, provider_opts())
+    plan = offline.run_function(program, preview=True)
+    assert [r.name for r in plan.of_type("azure-native:authorization:RoleAssignment")
+            if r.name.endswith("-model-key")] == []
+    deployment = plan.one("kubernetes:apps/v1:Deployment", "ui-webui")
+    assert deployment.inputs["spec"]["template"]["spec"]["serviceAccountName"] == "open-webui"
+
+
 class _SavedConfig:
     """Open-WebUI 0.11.0's Config model as the migration Job uses it (backend/open_webui/models/config.py: async
     staticmethods `get(key, default=None)`, the saved value or the default, and `upsert(updates)`), over a dict."""
