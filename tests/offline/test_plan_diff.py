@@ -1052,7 +1052,8 @@ _JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow
                                                                                   max_size=3), max_leaves=6)
 _FIELD_PATHS = ["urn", "type", "name", "parent", "inputs", "options", "dependencies", "options.provider",
                 "options.aliases", "options.ignoreChanges", "options.replaceOnChanges", "options.protect",
-                "inputs.size", "secretInputs"]
+                "options.replaceWith", "options.replacementTrigger", "options.hideDiffs",
+                "options.deleteBeforeReplaceDefined", "inputs.size", "secretInputs"]
 
 
 def _damaged(index: int, path: str, value: object) -> dict:
