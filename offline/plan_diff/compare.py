@@ -448,17 +448,17 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
             provider = provider_urn(res["options"].get("provider"))
             deleted_with = res["options"].get("deletedWith")
             with_ = [u for u in res["options"].get("replaceWith") or [] if u in replaced]
-            own = [f"its replaceWith `{short(u)}` is replaced" for u in with_]
-            own += [f"its deletedWith `{short(deleted_with)}` is replaced"] if deleted_with in replaced else []
-            by_option = own[:]
-            own += [f"its provider `{short(provider)}` is replaced"] if provider in replaced else []
-            if own and urn not in via_provider:
+            engine_why = [f"its replaceWith `{short(u)}` is replaced" for u in with_]
+            engine_why += [f"its deletedWith `{short(deleted_with)}` is replaced"] if deleted_with in replaced else []
+            by_option = engine_why[:]
+            engine_why += [f"its provider `{short(provider)}` is replaced"] if provider in replaced else []
+            if engine_why and urn not in via_provider:
                 via_provider.add(urn)
                 causes.setdefault(urn, set()).update(d for d in (*with_, deleted_with, provider) if d in replaced)
                 if by_option and provider not in replaced and urn not in engine_own:
                     engine_own[urn] = f"its replaceWith `{short(with_[0])}`" if with_ else \
                         f"its deletedWith `{short(deleted_with)}`"
-                replaced[urn] = sorted(set(replaced.get(urn, [])) | set(own))
+                replaced[urn] = sorted(set(replaced.get(urn, [])) | set(engine_why))
                 grew = True
             if urn in replaced:
                 continue
