@@ -14,7 +14,8 @@ from .ignore_changes import ENGINE_INFO, process_ignore_changes
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
 from .rules import (CLUSTER_TYPE, DATA_PLANE_CHECK, DATA_PLANE_DELETE, GLOBAL_NAME_NOTE, LEFT_BEHIND, NEW_VALUE,
                     RETAINED, changed_keys, kit_artifacts, kube_kind, kubernetes_provider_replaces, leaf_items,
-                    lost_legacy_name, provider_switch_replaces, refused_rules, replace_rules, rules, under)
+                    lost_legacy_name, provider_switch_replaces, refused_rules, replace_rules, rules, trigger_change,
+                    under)
 from .chart_bumps import chart_bump_findings
 from .values import channel_exit_findings, ignored_findings, update_findings, value_findings
 
@@ -24,13 +25,29 @@ from .values import channel_exit_findings, ignored_findings, update_findings, va
 # provider.go Diff: `len(replaces) > 0`), and the engine keeps the provider's answer when it adds the option's keys
 # (pulumi/pulumi pkg/resource/deploy/step_generator.go applyReplaceOnChanges: `DeleteBeforeReplace:
 # diff.DeleteBeforeReplace`), so without the deleteBeforeReplace option the new object is created first.
-ENGINE_ONLY_COLLIDES = (
-    "its replacement fails: only its `replaceOnChanges` replaces it, and the provider, whose own diff finds no "
-    "replacement, does not ask to delete first, so Pulumi creates the new object while the old one still holds its "
-    "name (pulumi-kubernetes 4.29+: AlreadyExists; a Helm release: Helm's 'cannot re-use a name that is still in "
-    "use', pulumi-kubernetes' Release Diff never asking to delete first; pulumi-azure-native: 'cannot create "
-    "already existing resource'): "
-    "give it the `deleteBeforeReplace` option (a gap while it is recreated) or a new name")
+def created_first_collides(why: str) -> str:
+    """The refusal of a replacement the engine makes create-first under the name the old object still holds, `why`
+    saying what puts the create first."""
+    return (f"its replacement fails: {why}, so Pulumi creates the new object while the old one still holds its "
+            "name (pulumi-kubernetes 4.29+: AlreadyExists; a Helm release: Helm's 'cannot re-use a name that is still "
+            "in use', pulumi-kubernetes' Release Diff never asking to delete first; pulumi-azure-native: 'cannot "
+            "create already existing resource'): give it the `deleteBeforeReplace` option (a gap while it is "
+            "recreated) or a new name")
+
+
+ENGINE_ONLY_COLLIDES = created_first_collides(
+    "only its `replaceOnChanges` replaces it, and the provider, whose own diff finds no replacement, does not ask to "
+    "delete first")
+# The engine's own replacements, decided before any provider is asked (pulumi/pulumi 1b5949891b step_generator.go
+# `generateStepsFromDiff`: a changed replacementTrigger sets `triggerReplace` and skips the provider's Diff; `diff`:
+# a replaced resource in replaceWith, a replaced deletedWith, answered with no DeleteBeforeReplace), so no provider
+# asks to delete first: only the deleteBeforeReplace option does (`goal.DeleteBeforeReplace`).
+ENGINE_OWN = "{} replaces it, which the engine decides before asking the provider, so nothing asks to delete first"
+# An explicit `delete_before_replace=False` (the request's deleteBeforeReplaceDefined): the engine puts it over the
+# provider's answer (step_generator.go `continueStepsFromDiff`: `if goal.DeleteBeforeReplace != nil`), so a named
+# object the provider would delete first is created first.
+DEFINED_FALSE = ("its `deleteBeforeReplace` option is false, which the engine puts over the provider's answer to "
+                 "delete first (drop the option, or set it true)")
 
 
 # A replacement keeping the name of an object the old state retains on delete: the engine calls no provider Delete
@@ -142,6 +159,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     notes: dict[str, list[str]] = {}
     engine_only: set[str] = set()  # replaced by Pulumi's options alone: the provider's Diff found no replacement
     provider_switched: set[str] = set()  # replaced for a move to another provider: created first, as via_provider
+    engine_own: dict[str, str] = {}  # replaced by the engine before any provider's Diff -> the option that does
+    hidden: dict[str, list[str]] = {}  # changed paths under the resource's hideDiffs, which `pulumi preview` hides
     pairs: Optional[dict[str, str]] = None  # an earlier kit's stand-in value -> this kit's (stand_in_ids)
     for urn in common:
         old, now = old_res[urn], new_res[urn]
@@ -194,6 +213,17 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                 notes.setdefault(urn, []).append(
                     f"its provider changes to `{short_urn(provider_urn(now['options'].get('provider')) or 'default')}`"
                     ", which the provider's DiffConfig takes as the same cluster or account: no replacement")
+        trigger, unseen = trigger_change(old["options"], now["options"])
+        if trigger:  # asked before the provider's Diff, which is then never asked (nor its deleteBeforeReplace)
+            why.append(trigger)
+            keys.append("(replacementTrigger)")
+            engine_own[urn] = "its `replacementTrigger`"
+        elif unseen:
+            checks.setdefault(urn, []).append(unseen)
+        # hideDiffs changes no step, only what the CLI displays (pkg/backend/display/object_diff.go)
+        hidden_paths = [p for p in paths if any(under(p, key) for key in now["options"].get("hideDiffs") or [])]
+        if hidden_paths:
+            hidden[urn] = hidden_paths
         if urn in moved:
             notes.setdefault(urn, []).append(f"moved from `{moved[urn]}` through its alias (the same resource)")
         elif (old.get("parent") or "") != (now.get("parent") or ""):
@@ -206,7 +236,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             changed[urn] = keys
     refused = {u: sorted(set(r)) for u, r in refused.items() if r and u not in replaced}
     causes: dict[str, set[str]] = {}  # a resource the cascade replaces -> the replaced ones it comes from
-    via_provider = _cascade(old_res, new_res, common, replaced, causes)
+    via_provider = _cascade(old_res, new_res, common, replaced, causes, engine_own)
     removed, added = sorted(set(old_res) - set(new_res)), sorted(set(new_res) - set(old_res))
     taken = _taken_names(old_res, new_res, removed, added)
     for urn in removed:
@@ -266,7 +296,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     # Pulumi deletes these before it creates them again: the resource's answer, unless the provider's own
     # replacement or the engine's option alone asks for the replacement (then the new one is created first)
     deleting_first = {u for u in replaced if _delete_first(old_res[u], new_res[u]) and (
-        u not in via_provider | provider_switched and u not in engine_only
+        u not in via_provider | provider_switched and u not in engine_only and u not in engine_own
         or new_res[u]["options"].get("deleteBeforeReplace"))}
     # A delete-first replacement deletes, before itself, every replacement it drags along (pulumi/pulumi 1b5949891b
     # step_generator.go `calculateDependentReplacements`: its dependents whose provider, deletedWith or replacing
@@ -301,9 +331,15 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
         refused.setdefault(urn, []).append(reason)
     def keeps_its_name(urn: str) -> bool:  # the replacement is created under the name the old one still holds
         return bool(_physical_name(new_res[urn])) and _physical_name(old_res[urn]) == _physical_name(new_res[urn])
-    for urn in sorted(engine_only):
-        if not new_res[urn]["options"].get("deleteBeforeReplace") and keeps_its_name(urn):
+    for urn in sorted(set(replaced) - deleting_first):  # created first under the name the old one holds
+        if not keeps_its_name(urn):
+            continue
+        if urn in engine_only and urn not in engine_own:
             refused[urn] = [ENGINE_ONLY_COLLIDES]
+        elif urn in engine_own:
+            refused[urn] = [created_first_collides(ENGINE_OWN.format(engine_own[urn]))]
+        elif _defined_false(new_res[urn]) and urn not in via_provider | provider_switched:
+            refused[urn] = [created_first_collides(DEFINED_FALSE)]
     for urn in sorted(u for u in replaced if old_res[u]["options"].get("retainOnDelete")):
         if keeps_its_name(urn):  # retained: no Delete at all, so no deleteBeforeReplace frees the name
             refused[urn] = [RETAINED_COLLIDES]
@@ -311,6 +347,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             notes.setdefault(urn, []).append(f"the old one, under its old name, is {RETAINED[old_res[urn]['type']]}")
     return {"added": added, "removed": removed, "changed": changed, "replaced": replaced, "refused": refused,
             "checks": checks, "ignored": ignored, "notes": notes, "base_found": bool(old_res), "moved": moved,
+            "hidden": hidden,
             "renamed": new_urn,
             "claims": claims,
             "deleteBeforeReplace": delete_first,
@@ -382,12 +419,15 @@ def _same_object_other_kind(old: dict[str, Any], new: dict[str, Any]) -> bool:
 
 
 def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]], common: list[str],
-             replaced: dict[str, list[str]], causes: dict[str, set[str]]) -> set[str]:
+             replaced: dict[str, list[str]], causes: dict[str, set[str]], engine_own: dict[str, str]) -> set[str]:
     """What a replacement drags along: every resource of a replaced provider; a Kubernetes provider whose kubeconfig
     or cluster identifier comes from a replaced cluster; a resource whose replacing input names a replaced resource it
-    depends on; a resource whose `deletedWith` is replaced. Returns the resources replaced because their provider or
-    their deletedWith is (the engine's own replacement, no provider's: it creates those before it deletes); `causes`
-    gets, for each resource the cascade replaces, the replaced resources its replacement comes from."""
+    depends on; a resource whose `replaceWith` lists a replaced resource, or whose `deletedWith` is replaced; one
+    whose `replacementTrigger` holds a value a replaced resource's create makes anew. Returns the resources replaced
+    because their provider, replaceWith or deletedWith is (the engine's own replacement, no provider's: it creates
+    those before it deletes); `causes` gets, for each resource the cascade replaces, the replaced resources its
+    replacement comes from (a delete-first one deletes those first with it); `engine_own` the option that replaces
+    one the engine decides on before its provider is asked."""
     providers = {u: r for u, r in new_res.items() if r["type"].startswith("pulumi:providers:")}
     engine = engine_urns(new_res)  # a reason names a resource as the report's lines do: by its engine URN
 
@@ -402,15 +442,23 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
             res, why = new_res[urn], []
             # The engine's own replacements, decided before the resource's provider is asked (pulumi/pulumi
             # 1b5949891b step_generator.go `diff`), so its answer (deleteBeforeReplace) is never asked either: a
-            # replaced deletedWith (#23818, 5cd93859e8, 2026-08-21, after v3.259.0), then a replaced provider.
+            # replaced resource its replaceWith lists, a replaced deletedWith (#23818, 5cd93859e8, 2026-08-21, after
+            # v3.259.0), then a replaced provider. A delete-first replacement deletes the first two with it
+            # (`findDependentCascadeReplacements`), and the third (`calculateDependentReplacements`).
             provider = provider_urn(res["options"].get("provider"))
             deleted_with = res["options"].get("deletedWith")
-            engine_own = [f"its deletedWith `{short(deleted_with)}` is replaced"] if deleted_with in replaced else []
-            engine_own += [f"its provider `{short(provider)}` is replaced"] if provider in replaced else []
-            if engine_own and urn not in via_provider:
+            with_ = [u for u in res["options"].get("replaceWith") or [] if u in replaced]
+            engine_why = [f"its replaceWith `{short(u)}` is replaced" for u in with_]
+            engine_why += [f"its deletedWith `{short(deleted_with)}` is replaced"] if deleted_with in replaced else []
+            by_option = engine_why[:]
+            engine_why += [f"its provider `{short(provider)}` is replaced"] if provider in replaced else []
+            if engine_why and urn not in via_provider:
                 via_provider.add(urn)
-                causes.setdefault(urn, set()).update(d for d in (deleted_with, provider) if d in replaced)
-                replaced[urn] = sorted(set(replaced.get(urn, [])) | set(engine_own))
+                causes.setdefault(urn, set()).update(d for d in (*with_, deleted_with, provider) if d in replaced)
+                if by_option and provider not in replaced and urn not in engine_own:
+                    engine_own[urn] = f"its replaceWith `{short(with_[0])}`" if with_ else \
+                        f"its deletedWith `{short(deleted_with)}`"
+                replaced[urn] = sorted(set(replaced.get(urn, [])) | set(engine_why))
                 grew = True
             if urn in replaced:
                 continue
@@ -446,19 +494,43 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
                 if from_dep:
                     why += from_dep
                     causes.setdefault(urn, set()).add(dep)
+            # A trigger holding a value a replaced resource's create makes (an ID, a principal) is unknown in the
+            # preview and new in the update: `shouldTriggerReplace` replaces, before the provider's Diff. The SDK
+            # sends no dependency of the trigger (pulumi 3.272.0 runtime/resource.py serializes it apart from the
+            # inputs), so every replaced resource may be its source; the delete-first chain does not follow it
+            # (`calculateDependentReplacements` follows inputs), so it is no cause.
+            trigger = res["options"].get("replacementTrigger")
+            if trigger is not None and old_res[urn]["options"].get("replacementTrigger") is not None:
+                values = {v for _, v in leaf_items(trigger) if isinstance(v, str)}
+                source = next((d for d in sorted(replaced) if d in new_res and values & _made_at_create(new_res[d])),
+                              None)
+                if source:
+                    why.append(f"its replacementTrigger comes from `{short(source)}`, which is replaced (a new value "
+                               "its create makes)")
+                    engine_own[urn] = "its `replacementTrigger`"
+                    via_provider.add(urn)
             if why:
                 replaced[urn] = sorted(set(why))
                 grew = True
     return via_provider
 
 
+def _defined_false(resource: dict[str, Any]) -> bool:
+    """The program sets `delete_before_replace=False` (the kit records the request's deleteBeforeReplaceDefined)."""
+    return bool(resource["options"].get("deleteBeforeReplaceDefined")) and not resource["options"].get(
+        "deleteBeforeReplace")
+
+
 def _delete_first(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    """Pulumi deletes before it creates: the deleteBeforeReplace option (the engine puts it over the provider's
-    answer, for a replacement a replaced provider causes too: pkg/resource/deploy/step_generator.go); an Azure
-    resource whose name is given (pulumi-azure-native Diff answers deleteBeforeReplace for every replacement but of a
-    name it generated at random); a named Kubernetes object keeping its name and namespace (pulumi-kubernetes Diff)."""
+    """Pulumi deletes before it creates: the deleteBeforeReplace option, true or false (the engine puts it over the
+    provider's answer, for a replacement a replaced provider causes too: pkg/resource/deploy/step_generator.go
+    `continueStepsFromDiff`, `goal.DeleteBeforeReplace != nil`); an Azure resource whose name is given
+    (pulumi-azure-native Diff answers deleteBeforeReplace for every replacement but of a name it generated at
+    random); a named Kubernetes object keeping its name and namespace (pulumi-kubernetes Diff)."""
     if new["options"].get("deleteBeforeReplace"):
         return True
+    if _defined_false(new):
+        return False
     azure = rules()["azureNative"]["types"].get(new["type"])
     if azure:
         return bool(new["inputs"].get(azure["path"][-1]))

@@ -49,9 +49,12 @@ def _resource_problem(resource: Any) -> Optional[str]:
     if not all(isinstance(d, str) for d in resource.get("dependencies") or []):
         return "has a dependencies entry that is not a URN string"
     options = resource["options"]
-    for key in ("ignoreChanges", "replaceOnChanges"):
+    for key in ("ignoreChanges", "replaceOnChanges", "hideDiffs"):
         if not isinstance(options.get(key) or [], list) or not all(isinstance(p, str) for p in options.get(key) or []):
             return f"has options.{key} {json.dumps(options.get(key))[:60]}, not a list of property paths"
+    with_ = options.get("replaceWith") or []
+    if not isinstance(with_, list) or not all(isinstance(u, str) and len(u.split("::")) >= 4 for u in with_):
+        return f"has options.replaceWith {json.dumps(with_)[:60]}, not a list of URNs"
     if not isinstance(options.get("provider") or "", str):
         return f"has options.provider {json.dumps(options.get('provider'))[:60]}, not a provider reference"
     aliases = options.get("aliases") or []

@@ -101,12 +101,16 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
             return ""
         what = stateful(result, urn)
         return f" :warning: **allowed** by {allowed[urn]}" + (f" ({what})" if what else "")
+    def hidden(urn: str) -> str:  # what the reviewer's `pulumi preview` leaves out (hideDiffs: display only)
+        paths = (result.get("hidden") or {}).get(urn)
+        return f"; `pulumi preview` hides {', '.join(f'`{p}`' for p in paths[:4])} (its hideDiffs)" if paths else ""
     for urn, reasons in result["replaced"].items():
         first = "" if urn not in result["deleteBeforeReplace"] else \
             " (deleted first, then run again)" if result["types"][urn] == "kubernetes:batch/v1:Job" else \
             " (deleted first, then created: a gap)"  # a Job runs to its end: no service waits on it meanwhile
         lines.append(f"- Replace: `{_short_(urn)}`{mark(urn)}{first}: {'; '.join(reasons[:4])}"
-                     f"{'; ...' if len(reasons) > 4 else ''}" + "".join(f"; {n}" for n in result["notes"].get(urn, [])))
+                     f"{'; ...' if len(reasons) > 4 else ''}" + "".join(f"; {n}" for n in result["notes"].get(urn, []))
+                     + hidden(urn))
     for urn in result["removed"]:
         lines.append(f"- Delete: `{_short_(urn)}`{mark(urn)}" + "".join(f": {n}" for n in result["notes"].get(urn, [])))
     lines += [f"- Add: `{_short_(u)}`" for u in result["added"]]
@@ -120,7 +124,7 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
     # a refused update is told on its Update line (once more in full under Blocked when it blocks)
     lines += [f"- Update: `{_short_(u)}` ({', '.join(result['changed'][u][:6])}"
               f"{', ...' if len(result['changed'][u]) > 6 else ''})"
-              + (f"; refused in place{mark(u)}: {refusal(u)}" if u in refused else "") for u in updated]
+              + (f"; refused in place{mark(u)}: {refusal(u)}" if u in refused else "") + hidden(u) for u in updated]
     lines += [f"- Refused in place: `{_short_(u)}`{mark(u)}: {refusal(u)}" for u in refused if u not in updated]
     lines += [f"- Check before merging: `{_short_(u)}`: {'; '.join(c)}" for u, c in result.get("checks", {}).items()]
     lines += [f"- Ignored (its `ignoreChanges`: `pulumi up` keeps the deployed value): `{_short_(u)}` ({', '.join(p)})"

@@ -285,6 +285,43 @@ def provider_switch_replaces(package: str, old: Optional[dict[str, Any]], new: O
     return why
 
 
+# The wire's unknown value (pulumi.runtime.rpc UNKNOWN), as the kit records an unknown replacement trigger
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+# A secret as the plan files show it (offline/plan.py REDACTED; the kit records a secret trigger so)
+REDACTED = "[secret]"
+
+
+def trigger_change(old: dict[str, Any], new: dict[str, Any]) -> tuple[Optional[str], Optional[str]]:
+    """(why the engine replaces a resource for its `replacementTrigger` option, None when it does not; what the
+    plans cannot show, a line for the reviewer) from the old and new options. pulumi/pulumi 1b5949891b
+    pkg/resource/deploy/step_generator.go `shouldTriggerReplace`, asked before anything else of an existing resource
+    (`generateStepsFromDiff`): an unknown on either side always replaces (a preview's; `pulumi up` stops on one,
+    "replacement trigger contains unknowns"); then no trigger (null) on either side never does (one set for the
+    first time, or dropped); else the values compared with every secret unwrapped (`unwrapSecretsAndOutputs`:
+    "regardless of how they were wrapped"). The plans show a secret part as `[secret]`: a change elsewhere still
+    replaces, one inside cannot be seen (lifecycletest `replacement_trigger_test.go`: TestReplacementTrigger,
+    ...WithSecret, ...WithComputed)."""
+    before, after = old.get("replacementTrigger"), new.get("replacementTrigger")
+    values = [v for _, v in leaf_items(before)] + [v for _, v in leaf_items(after)]
+    if UNKNOWN in values:
+        return "its replacementTrigger is unknown (the engine takes an unknown trigger for a change)", None
+    if before is None or after is None:
+        return None, None
+    olds, news = dict(leaf_items(before)), dict(leaf_items(after))
+    seen = [p for p in changed_keys(before, after)
+            if REDACTED not in (olds.get(p.lstrip(".")), news.get(p.lstrip(".")))]
+    if seen == ["."]:  # a value, not an object or list: both values shown
+        return (f"its replacementTrigger changes ({json.dumps(before)[:60]} -> {json.dumps(after)[:60]})",
+                None)
+    if seen:
+        shown = ", ".join(f"`replacementTrigger{'' if p.startswith('[') else '.'}{p}`" for p in seen[:3])
+        return f"its replacementTrigger changes ({shown}{', ...' if len(seen) > 3 else ''})", None
+    if REDACTED in values:
+        return None, ("its replacementTrigger is secret (`[secret]` in the plans), so the check cannot see whether it "
+                      "changes: the engine compares the values within, and a new one replaces it")
+    return None, None
+
+
 def refused_rules(type_: str) -> dict[str, str]:
     """Paths the provider updates in place but the cloud or the API server refuses: the update would fail."""
     data = rules()

@@ -534,6 +534,8 @@ def test_a_resource_deleted_with_a_replaced_one_is_replaced_with_it(base):
         short = plan_diff.short_urn(plan_diff.engine_urns(new)[root])
         assert result["replaced"][federation] == [f"its deletedWith `{short}` is replaced"]
         assert (federation in result["deleteBeforeReplace"]) == first  # a named Azure resource: never its own Diff
+        # created first under its own name while the old one holds it (the option's way out named)
+        assert (federation in result["refused"]) == (not first)
 
 
 def test_a_secret_s_type_replaces_it_with_the_provider_s_enable_secret_mutable_too(tmp_path, base):
@@ -1050,7 +1052,8 @@ _JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow
                                                                                   max_size=3), max_leaves=6)
 _FIELD_PATHS = ["urn", "type", "name", "parent", "inputs", "options", "dependencies", "options.provider",
                 "options.aliases", "options.ignoreChanges", "options.replaceOnChanges", "options.protect",
-                "inputs.size", "secretInputs"]
+                "options.replaceWith", "options.replacementTrigger", "options.hideDiffs",
+                "options.deleteBeforeReplaceDefined", "inputs.size", "secretInputs"]
 
 
 def _damaged(index: int, path: str, value: object) -> dict:

@@ -21,6 +21,10 @@ OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 
 
+# a secret value as the plan files show it (offline/plan.py), and the kit records a secret replacement trigger
+REDACTED = "[secret]"
+
+
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 
 

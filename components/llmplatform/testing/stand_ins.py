@@ -28,8 +28,8 @@ from ..azure_names import node_resource_group
 from ..kubeconfig import cached_for_text
 from ..mappings import whole_numbers
 from .api_server import FAKE_CA_DATA, ClusterEndpoint, token_for
-from .records import (DEPLOYER, RESOURCE_REF_SIG, Plan, ProgramError, Registration, SECRET_SIG, SIG_KEY, Secret,
-                      SUBSCRIPTION, TENANT)
+from .records import (DEPLOYER, REDACTED, RESOURCE_REF_SIG, Plan, ProgramError, Registration, SECRET_SIG, SIG_KEY,
+                      Secret, SUBSCRIPTION, TENANT)
 
 
 # Most specific first: a FileShare has accountName and shareName, an AgentPool resourceName and agentPoolName.
@@ -769,12 +769,52 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     **({"aliases": moves} if (moves := _moving_aliases(request.aliases)) else {}),
                     # an adopted resource (`import_`): the engine reads it, it exists already
                     **({"import": request.importId} if request.importId else {}),
+                    **_replacement_options(request),
                 }))
             self._options_of[response.urn] = self.registrations[-1].options
         return response
 
 
 _PROVIDER_TYPE = "pulumi:providers:"
+
+
+def _replacement_options(request: Any) -> dict[str, Any]:
+    """The options that decide a replacement besides those above, as pulumi 3.272.0 sends them
+    (`runtime/resource.py` `RegisterResourceRequest`), each only when set, so a plan that uses none is the same file:
+    - `deleteBeforeReplaceDefined`: an explicit `delete_before_replace=False` (the SDK sends `deleteBeforeReplace`
+      false and `deleteBeforeReplaceDefined` true), which the engine puts over the provider's answer to delete first
+      (pulumi/pulumi 1b5949891b `pkg/resource/deploy/source_eval.go` RegisterResource, `step_generator.go`
+      `continueStepsFromDiff`: `goal.DeleteBeforeReplace`); the engine reads true alike with or without the flag;
+    - `replaceWith`: the URNs whose replacement replaces this resource too (`step_generator.go` `diff`);
+    - `replacementTrigger`: a value whose change replaces it (`step_generator.go` `shouldTriggerReplace`), as the
+      engine compares it: a secret part as the plan files show one (`[secret]`, its shape kept: the engine compares
+      the values within, which no plan may show), an unknown as the wire's unknown value; a trigger that resolves to
+      null is none (the engine's "no replacement trigger");
+    - `hideDiffs`: the property paths whose diff the CLI's display leaves out (`pkg/backend/display/object_diff.go`,
+      `pkg/engine/detailedDiff.go`); it changes no step."""
+    options: dict[str, Any] = {}
+    if request.deleteBeforeReplaceDefined and not request.deleteBeforeReplace:
+        options["deleteBeforeReplaceDefined"] = True
+    if request.replace_with:
+        options["replaceWith"] = list(request.replace_with)
+    if request.HasField("replacement_trigger"):
+        trigger = json_format.MessageToDict(request.replacement_trigger)
+        if trigger is not None:
+            options["replacementTrigger"] = whole_numbers(_secrets_masked(_references_marshalled(trigger)))
+    if request.hideDiffs:
+        options["hideDiffs"] = list(request.hideDiffs)
+    return options
+
+
+def _secrets_masked(value: Any, masked: bool = False) -> Any:
+    """A value as sent with each secret's scalars as the plan files show a secret (REDACTED), its shape kept."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return _secrets_masked(value.get("value"), True)
+        return {k: _secrets_masked(v, masked) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_secrets_masked(v, masked) for v in value]
+    return REDACTED if masked else value
 
 
 def _engines_provider_inputs(inputs: dict[str, Any], version: str, download_url: str) -> None:
