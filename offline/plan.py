@@ -87,6 +87,9 @@ def resources_document(plan: runner.Plan) -> dict[str, Any]:
             "urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent or None, "custom": r.custom,
             "inputs": _redact(r.inputs, r.secret_paths), "secretInputs": r.secret_paths,
             "dependencies": sorted(r.dependencies), "options": r.options,  # same file for the same plan
+            # per top-level input key, the resources its value comes from (the kit's, sorted; {} when none): the PR
+            # check follows a delete-first replacement through them as the engine does (offline/plan_diff)
+            "propertyDependencies": r.property_dependencies,
         } for r in _sorted(plan)],
         "outputs": {k: REDACTED if k in plan.secret_outputs else v for k, v in plan.outputs.items()},
     }

@@ -29,7 +29,7 @@ _FIELDS: dict[str, _JsonKind] = {"urn": str, "inputs": dict, "options": dict}
 
 
 _OPTIONAL: dict[str, _JsonKind] = {"type": str, "name": str, "parent": (str, type(None)), "dependencies": list,
-                                   "secretInputs": list, "custom": bool}
+                                   "secretInputs": list, "custom": bool, "propertyDependencies": dict}
 
 
 def _resource_problem(resource: Any) -> Optional[str]:
@@ -48,6 +48,9 @@ def _resource_problem(resource: Any) -> Optional[str]:
             return f"has {key} {resource[key][:80]!r}, not urn:pulumi:<stack>::<project>::<type>::<name>"
     if not all(isinstance(d, str) for d in resource.get("dependencies") or []):
         return "has a dependencies entry that is not a URN string"
+    for key, urns in (resource.get("propertyDependencies") or {}).items():
+        if not isinstance(urns, list) or not all(isinstance(u, str) and len(u.split("::")) >= 4 for u in urns):
+            return f"has propertyDependencies.{key[:40]} {json.dumps(urns)[:60]}, not a list of URNs"
     options = resource["options"]
     for key in ("ignoreChanges", "replaceOnChanges", "hideDiffs"):
         if not isinstance(options.get(key) or [], list) or not all(isinstance(p, str) for p in options.get(key) or []):

@@ -1053,7 +1053,8 @@ _JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow
 _FIELD_PATHS = ["urn", "type", "name", "parent", "inputs", "options", "dependencies", "options.provider",
                 "options.aliases", "options.ignoreChanges", "options.replaceOnChanges", "options.protect",
                 "options.replaceWith", "options.replacementTrigger", "options.hideDiffs",
-                "options.deleteBeforeReplaceDefined", "inputs.size", "secretInputs"]
+                "options.deleteBeforeReplaceDefined", "inputs.size", "secretInputs", "propertyDependencies",
+                "propertyDependencies.size"]
 
 
 def _damaged(index: int, path: str, value: object) -> dict:
@@ -1068,10 +1069,11 @@ def _damaged(index: int, path: str, value: object) -> dict:
 
 _SMALL_PLAN = {"resources": [
     {"urn": "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev", "type": "pulumi:pulumi:Stack", "name": "p-dev",
-     "parent": None, "inputs": {}, "options": {}, "dependencies": []},
+     "parent": None, "inputs": {}, "options": {}, "dependencies": [], "propertyDependencies": {}},
     {"urn": "urn:pulumi:dev::p::pulumi:pulumi:Stack$azure-native:storage:FileShare::share",
      "type": "azure-native:storage:FileShare", "name": "share",
      "parent": "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev", "inputs": {"size": 100}, "dependencies": [],
+     "propertyDependencies": {"size": ["urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev"]},
      "options": {"protect": True, "aliases": [{"spec": {"name": "old-share", "parentUrn": ""}}],
                  "ignoreChanges": [], "replaceOnChanges": [], "provider": None}}]}
 
@@ -1112,8 +1114,11 @@ def test_a_damaged_plan_file_is_one_line_and_exit_2(tmp_path_factory, index, pat
     lambda f: (f / "resources.json").write_text(json.dumps({"resources": [
         {"urn": f"urn:pulumi:d::p::t:m:T::r{i}", "parent": f"urn:pulumi:d::p::t:m:T::r{i + 1}" if i < 1200 else None,
          "inputs": {}, "options": {}} for i in range(1201)]})),
+    lambda f: (f / "resources.json").write_text(json.dumps({"resources": [
+        {"urn": "urn:pulumi:d::p::t:m:T::a", "inputs": {}, "options": {},
+         "propertyDependencies": {"location": "urn:pulumi:d::p::t:m:T::b"}}]})),
 ], ids=["folder", "deep", "not-utf8", "urn", "parent-cycle", "cost-folder", "cost-text", "type", "cost-unpriced",
-        "deep-inputs", "long-parent-chain"])
+        "deep-inputs", "long-parent-chain", "property-dependencies"])
 def test_an_unreadable_plan_file_is_named(tmp_path, capsys, make):
     good, bad = _plan_dir(tmp_path, "good", STACK_ONLY), tmp_path / "bad"
     bad.mkdir()

@@ -66,6 +66,12 @@ class Registration:
     """A component's outputs as it registered them (`register_outputs`), as sent: secrets wrapped, resource references
     as the engine marshals them for a policy (an id, or a component's URN). None for a custom resource (its outputs
     are its provider's) and for a component that registered none."""
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    """The request's `propertyDependencies` (pulumi 3.272.0 `runtime/resource.py`: per top-level input key, the URNs of
+    the resources its value came from, a component's expanded to its custom children), sorted, only the keys with
+    any: the engine keeps them in the state and, before a delete-first replacement, makes unknown every input of a
+    dependent whose keys hold the replaced resource (pulumi/pulumi 1b5949891b `pkg/resource/deploy/step_generator.go`
+    `calculateDependentReplacements`)."""
 
     @property
     def is_kubernetes_object(self) -> bool:

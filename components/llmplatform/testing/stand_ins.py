@@ -750,6 +750,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 custom=request.custom, inputs=inputs, secret_paths=_secret_paths(raw),
                 # a set to the engine; the SDK sends it in the order of a set of Resources (by memory address)
                 dependencies=sorted(request.dependencies),
+                property_dependencies={key: sorted(deps.urns) for key, deps in sorted(
+                    request.propertyDependencies.items()) if deps.urns},
                 options={
                     # as the engine keeps them: one the request leaves unset is the parent's (below)
                     "protect": bool(request.protect if request.HasField("protect") else inherited.get("protect")),
