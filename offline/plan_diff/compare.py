@@ -1,4 +1,5 @@
 """The comparison: what a change adds, updates, replaces and deletes, and why."""
+import functools
 import re
 from pathlib import Path
 from typing import Any, Optional
@@ -236,7 +237,17 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             changed[urn] = keys
     refused = {u: sorted(set(r)) for u, r in refused.items() if r and u not in replaced}
     causes: dict[str, set[str]] = {}  # a resource the cascade replaces -> the replaced ones it comes from
-    via_provider = _cascade(old_res, new_res, common, replaced, causes, engine_own)
+    own_first: dict[str, bool] = {}  # a replaced resource -> whether its own replacement deletes first
+
+    def deletes_first(urn: str, via: set[str]) -> bool:
+        """Whether Pulumi deletes the replaced resource before it creates it, by what replaces it so far."""
+        if urn not in own_first:
+            own_first[urn] = _delete_first(old_res[urn], new_res[urn])
+        return own_first[urn] and (
+            urn not in via | provider_switched and urn not in engine_only and urn not in engine_own
+            or bool(new_res[urn]["options"].get("deleteBeforeReplace")))
+    via_provider = _cascade(old_res, new_res, common, replaced, causes, engine_own,
+                            _FirstChain(deletes_first, causes, _property_dependencies(old_res, new_res, moved)))
     removed, added = sorted(set(old_res) - set(new_res)), sorted(set(new_res) - set(old_res))
     taken = _taken_names(old_res, new_res, removed, added)
     for urn in removed:
@@ -295,9 +306,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
         checks.setdefault(urn, []).append(line)
     # Pulumi deletes these before it creates them again: the resource's answer, unless the provider's own
     # replacement or the engine's option alone asks for the replacement (then the new one is created first)
-    deleting_first = {u for u in replaced if _delete_first(old_res[u], new_res[u]) and (
-        u not in via_provider | provider_switched and u not in engine_only and u not in engine_own
-        or new_res[u]["options"].get("deleteBeforeReplace"))}
+    deleting_first = {u for u in replaced if deletes_first(u, via_provider)}
     # A delete-first replacement deletes, before itself, every replacement it drags along (pulumi/pulumi 1b5949891b
     # step_generator.go `calculateDependentReplacements`: its dependents whose provider, deletedWith or replacing
     # input it replaces, deleted in reverse dependency order; each is created again when it registers): a cluster
@@ -418,12 +427,76 @@ def _same_object_other_kind(old: dict[str, Any], new: dict[str, Any]) -> bool:
         meta_old.get("name")) and all(meta_old.get(k) == meta_new.get(k) for k in ("name", "namespace"))
 
 
+class _FirstChain:
+    """What the cascade asks of delete-first replacements: whether a replaced resource is deleted first (its own
+    answer, or a cause of its replacement that is: the chain), and the old plan's property dependencies by the new
+    plan's URNs (None when a plan lacks them: one an earlier kit made)."""
+
+    def __init__(self, own: Any, causes: dict[str, set[str]],
+                 property_deps: Optional[dict[str, dict[str, set[str]]]]):
+        self.own, self.causes, self.property_deps = own, causes, property_deps
+
+    def deletes_first(self, urn: str, via: set[str]) -> bool:
+        seen, pending = set(), [urn]
+        while pending:
+            at = pending.pop()
+            if at in seen:
+                continue
+            seen.add(at)
+            if self.own(at, via):
+                return True
+            pending.extend(self.causes.get(at, ()))
+        return False
+
+
+def _property_dependencies(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]],
+                           moved: dict[str, str]) -> Optional[dict[str, dict[str, set[str]]]]:
+    """The old plan's `propertyDependencies` (the state's, which the engine's delete-first chain reads), each URN as
+    the new plan names it (through an alias); None when either plan lacks the field (a plan of a kit before it
+    recorded them): the check then matches values alone, as before, so the first change after the upgrade shows
+    no replacement the field's arrival would make up."""
+    if not all("propertyDependencies" in r for r in old_res.values()) or not all(
+            "propertyDependencies" in r for r in new_res.values()):
+        return None
+    new_of = {was: urn for urn, was in moved.items()}
+    return {urn: {key: {new_of.get(u, u) for u in urns} for key, urns in (r["propertyDependencies"] or {}).items()}
+            for urn, r in old_res.items()}
+
+
+def _unknown_keys_replace(urn: str, res: dict[str, Any], old: dict[str, Any], keys: list[tuple[str, str]],
+                          by_key: dict[str, set[str]], replaced: dict[str, list[str]],
+                          new_res: dict[str, dict[str, Any]], deletes_first: Any) -> list[tuple[str, list[str]]]:
+    """(a delete-first replaced resource, the top-level input keys whose being unknown replaces this resource), by
+    the old plan's property dependencies `by_key` (the state's: `calculateDependentReplacements` reads the old
+    inputs and dependencies). A key replaces when a force-new path of the resource (its provider's rules, its
+    replaceOnChanges) lies at or above it, or, but for a Kubernetes object, under it: pulumi-kubernetes
+    (9497796 provider/pkg/provider/provider.go `convertPatchToDiff`) renders an unknown as null in its patch and
+    matches its force-new JSONPaths there (openapi/match.go `PatchPropertiesChanged`), which finds no
+    `.metadata.name` under a null `metadata`; an unknown object in pulumi-azure-native's Diff is counted as changing
+    every force-new path within it. A path the old ignoreChanges holds is reset before the Diff (`diffResource`)."""
+    ignored = old["options"].get("ignoreChanges") or []
+    forcing = [key for key, _ in keys] + list(old["options"].get("replaceOnChanges") or [])
+    kube = bool(kube_kind(res["type"]))
+    hits: dict[str, list[str]] = {}
+    for top, urns in sorted(by_key.items()):
+        if top not in old["inputs"] or any(under(top, i) for i in ignored):
+            continue
+        if not any((under(top, p) or not kube and under(p, top)) and not any(under(p, i) for i in ignored)
+                   for p in forcing):
+            continue
+        for dep in sorted(u for u in urns if u != urn and u in replaced and u in new_res and deletes_first(u)):
+            hits.setdefault(dep, []).append(top)
+    return sorted(hits.items())
+
+
 def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]], common: list[str],
-             replaced: dict[str, list[str]], causes: dict[str, set[str]], engine_own: dict[str, str]) -> set[str]:
+             replaced: dict[str, list[str]], causes: dict[str, set[str]], engine_own: dict[str, str],
+             chain: Optional[_FirstChain] = None) -> set[str]:
     """What a replacement drags along: every resource of a replaced provider; a Kubernetes provider whose kubeconfig
     or cluster identifier comes from a replaced cluster; a resource whose replacing input names a replaced resource it
     depends on; a resource whose `replaceWith` lists a replaced resource, or whose `deletedWith` is replaced; one
-    whose `replacementTrigger` holds a value a replaced resource's create makes anew. Returns the resources replaced
+    whose `replacementTrigger` holds a value a replaced resource's create makes anew; with `chain`'s property
+    dependencies, a dependent of a delete-first replacement by those alone (below). Returns the resources replaced
     because their provider, replaceWith or deletedWith is (the engine's own replacement, no provider's: it creates
     those before it deletes); `causes` gets, for each resource the cascade replaces, the replaced resources its
     replacement comes from (a delete-first one deletes those first with it); `engine_own` the option that replaces
@@ -493,6 +566,23 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
                                 if any(under(path, key) or under(key, path) for key, _ in keys)][:1]
                 if from_dep:
                     why += from_dep
+                    causes.setdefault(urn, set()).add(dep)
+            # A delete-first replacement's chain is the engine's by property dependencies, whatever the values
+            # (pulumi/pulumi 1b5949891b step_generator.go `calculateDependentReplacements`): every input of a custom
+            # dependent whose dependencies in the state hold a replaced resource is made unknown whole, and the
+            # dependent's provider Diff (its ignoreChanges and replaceOnChanges applied) asked. So a `location` taken
+            # from a resource group replaced under its own name replaces it, which no value shows. The values above
+            # still count (a create-first replacement hands its dependents the new outputs; for a delete-first one
+            # they are kept, the check's side being the safe one).
+            if chain and chain.property_deps is not None and res.get("custom", True):
+                found = causes.get(urn, set())
+                first = functools.partial(chain.deletes_first, via=via_provider)
+                for dep, tops in _unknown_keys_replace(urn, res, old_res[urn], keys, chain.property_deps.get(urn, {}),
+                                                       replaced, new_res, first):
+                    if dep in found:
+                        continue
+                    why += [f"`{top}` comes from `{short(dep)}`, which is deleted first and replaced (the engine makes "
+                            "it unknown, and the provider's diff replaces on it)" for top in tops[:2]]
                     causes.setdefault(urn, set()).add(dep)
             # A trigger holding a value a replaced resource's create makes (an ID, a principal) is unknown in the
             # preview and new in the update: `shouldTriggerReplace` replaces, before the provider's Diff. The SDK

@@ -1,0 +1,112 @@
+"""A delete-first replacement's chain by property dependencies (pulumi/pulumi 1b5949891b
+pkg/resource/deploy/step_generator.go `calculateDependentReplacements`): the engine makes unknown every input of a
+dependent whose property dependencies in the state hold the replaced resource, whatever its value, and asks the
+provider's Diff. The kit records the request's `propertyDependencies` (pulumi 3.272.0 runtime/resource.py), the plan
+writes them, and the check follows them for a delete-first cause; a base plan without them keeps the value matching."""
+import copy
+
+import pytest
+
+from offline import plan, plan_diff
+from offline.plan_diff import compare
+
+from tests.conftest import PLANNED, plan_for, planned, variant
+from tests.offline.plan_diff_cli import check as _check
+
+POOL = "azure-native:containerservice:AgentPool"
+# the workload pool's VM size, force-new in pulumi-azure-native (offline/data/replacement_rules.json)
+BIGGER_POOL = {"cluster": {"workloadPool": {"vmSize": "Standard_D8ads_v5"}}}
+
+
+def _doc(p) -> dict:
+    return plan_diff.resources_by_urn(plan.resources_document(p))
+
+
+def _without_field(doc: dict) -> dict:
+    """The plan as a kit before `propertyDependencies` wrote it: the same resources less the field."""
+    out = copy.deepcopy(doc)
+    for resource in out.values():
+        resource.pop("propertyDependencies")
+    return out
+
+
+def _pool(doc: dict, name: str) -> str:
+    (urn,) = [u for u, r in doc.items() if r["type"] == POOL and r["name"] == name]
+    return urn
+
+
+@pytest.fixture(scope="module")
+def edited():
+    """dev and dev with a bigger CPU workload pool: that pool is replaced under its own name, deleted first."""
+    return _doc(variant("dev")), _doc(plan_for("dev", BIGGER_POOL))
+
+
+def test_the_kit_records_each_input_s_property_dependencies(edited):
+    """The request's propertyDependencies, per top-level input key, sorted, only keys with any: the GPU pool's
+    `resourceName` (the cluster's name handed out once the CPU pool is written, `settled`) holds both."""
+    base, _ = edited
+    gpu, cpu = _pool(base, "gpu-gpu"), _pool(base, "platform-cpu")
+    cluster = next(u for u, r in base.items() if r["type"] == "azure-native:containerservice:ManagedCluster")
+    deps = base[gpu]["propertyDependencies"]
+    assert cpu in deps["resourceName"] and cluster in deps["resourceName"]
+    assert all(urns and urns == sorted(urns) for r in base.values() for urns in r["propertyDependencies"].values())
+    # every URN a key holds is among the resource's dependencies (the SDK adds each to them)
+    assert all(set(urns) <= set(r["dependencies"]) for r in base.values() for urns in r["propertyDependencies"].values())
+
+
+def test_a_pool_replaced_deleting_first_takes_the_gpu_pool_whose_name_comes_from_it(tmp_path, monkeypatch, edited):
+    """The GPU pool's `resourceName` (part of its Azure ID) holds the CPU workload pool among its property
+    dependencies, though its value is the cluster's name: the engine, deleting the CPU pool first, makes it unknown,
+    pulumi-azure-native's Diff replaces on it, and the GPU pool is deleted first and created again. The value matching
+    alone (a planted defect: the plans' property dependencies not read) did not see it."""
+    base, new = edited
+    cpu, gpu = _pool(new, "platform-cpu"), _pool(new, "gpu-gpu")
+    assert "resourceName" in plan_diff.rules()["azureNative"]["types"][POOL]["path"]
+    assert new[gpu]["inputs"] == base[gpu]["inputs"]  # nothing of its own changes
+    result = plan_diff.diff_documents(base, new)
+    assert cpu in result["deleteBeforeReplace"]
+    assert gpu in result["replaced"] and gpu in result["deleteBeforeReplace"]
+    short = plan_diff.short_urn(plan_diff.engine_urns(new)[cpu])
+    assert result["replaced"][gpu] == [f"`resourceName` comes from `{short}`, which is deleted first and replaced (the "
+                                       "engine makes it unknown, and the provider's diff replaces on it)"]
+    code, out = _check(tmp_path, base, new)
+    assert f"Replace: `{plan_diff.short_urn(gpu)}` (deleted first, then created: a gap)" in out and code == 0
+
+    # the planted defect: the value matching alone
+    monkeypatch.setattr(compare, "_property_dependencies", lambda *args: None)
+    assert gpu not in plan_diff.diff_documents(base, new)["replaced"]
+
+
+def test_a_create_first_cause_keeps_the_value_matching(edited):
+    """A replacement created first hands its dependents the new outputs (no chain): with the CPU pool's
+    `delete_before_replace=False` the GPU pool is not replaced (the pool's create is refused instead)."""
+    base, new = edited
+    cpu, gpu = _pool(new, "platform-cpu"), _pool(new, "gpu-gpu")
+    new = copy.deepcopy(new)
+    new[cpu]["options"]["deleteBeforeReplaceDefined"] = True
+    result = plan_diff.diff_documents(base, new)
+    assert cpu in result["replaced"] and cpu not in result["deleteBeforeReplace"] and cpu in result["refused"]
+    assert gpu not in result["replaced"]
+
+
+def test_a_base_planned_by_an_earlier_kit_keeps_the_value_matching(tmp_path, edited):
+    """A base plan without the field (the first pull request after the upgrade) is matched by value, as before: the
+    new field shows no replacement by itself, and the edit shows what it showed before."""
+    base, new = edited
+    old_base = _without_field(base)
+    result = plan_diff.diff_documents(old_base, new)
+    assert _pool(new, "platform-cpu") in result["replaced"] and _pool(new, "gpu-gpu") not in result["replaced"]
+    with_field = plan_diff.diff_documents(base, new)
+    assert set(result["replaced"]) == set(with_field["replaced"]) - {_pool(new, "gpu-gpu")}
+
+
+@pytest.mark.parametrize("name", PLANNED)
+def test_every_stack_s_check_of_an_unchanged_config_shows_nothing(tmp_path, name):
+    """Before and after plans of one config: nothing, with the field on both sides and with a base without it."""
+    doc = _doc(planned(name))
+    assert all("propertyDependencies" in r for r in doc.values())
+    for base in (doc, _without_field(doc)):
+        result = plan_diff.diff_documents(base, copy.deepcopy(doc))
+        assert (result["replaced"], result["changed"], result["refused"], result["checks"]) == ({}, {}, {}, {})
+        code, out = _check(tmp_path, base, doc)
+        assert code == 0 and "0 to update, 0 to replace" in out, out
