@@ -299,7 +299,10 @@ class AnalyzerHost:
         return analyzer_pb2.AnalyzerResourceOptions(
             protect=reg.options.get("protect", False), ignoreChanges=reg.options.get("ignoreChanges") or [],
             deleteBeforeReplace=reg.options.get("deleteBeforeReplace", False),
-            deleteBeforeReplaceDefined=bool(reg.options.get("deleteBeforeReplace")),
+            # the engine's option is a pointer, set for true and for an explicit false (pulumi/pulumi 1b5949891b
+            # pkg/resource/plugin/analyzer_plugin.go `marshalResourceOptions`: `opts.DeleteBeforeReplace != nil`);
+            # the kit records an explicit false as `deleteBeforeReplaceDefined`
+            deleteBeforeReplaceDefined=policy_check.delete_before_replace(reg) is not None,
             customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
                 **{kind: duration_seconds(timeouts.get(kind)) or 0.0 for kind in ("create", "update", "delete")}),
             parent=reg.parent)

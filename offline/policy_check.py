@@ -81,11 +81,22 @@ def policy_provider(plan: Plan, reg: Registration) -> Optional[PolicyProviderRes
                                                                 provider.urn, provider.name)
 
 
+def delete_before_replace(reg: Registration) -> Optional[bool]:
+    """The `deleteBeforeReplace` option as a policy sees it: True, False when the program set it false explicitly (the
+    kit records `deleteBeforeReplaceDefined`), None when unset. pulumi/pulumi 1b5949891b
+    pkg/resource/plugin/analyzer_plugin.go `marshalResourceOptions` sends `DeleteBeforeReplaceDefined` for a set
+    pointer, which `source_eval.go` RegisterResource makes for true and for an explicit false; pulumi-policy 1.21.0
+    `policy.py` reads `None if not opts.deleteBeforeReplaceDefined else opts.deleteBeforeReplace`."""
+    if reg.options.get("deleteBeforeReplace"):
+        return True
+    return False if reg.options.get("deleteBeforeReplaceDefined") else None
+
+
 def _options(reg: Registration) -> PolicyResourceOptions:
     timeouts = reg.options.get("customTimeouts") or {}
     return PolicyResourceOptions(
         protect=reg.options.get("protect", False), ignore_changes=list(reg.options.get("ignoreChanges") or []),
-        delete_before_replace=reg.options.get("deleteBeforeReplace") or None, aliases=[],
+        delete_before_replace=delete_before_replace(reg), aliases=[],
         # the engine hands a plugin each custom timeout in seconds
         custom_timeouts=PolicyCustomTimeouts(*(duration_seconds(timeouts.get(kind)) or 0.0
                                                for kind in ("create", "update", "delete"))),

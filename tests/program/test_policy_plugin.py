@@ -201,3 +201,53 @@ def test_a_stack_policy_is_handed_every_resource_with_its_parents_as_the_engine_
     assert through_plugin[group] == f"run by {default}"
     assert [m[:10] for u, m in through_plugin.items() if u.endswith("pulumi:providers:kubernetes::platform-k8s")] \
         == ["provider ["]  # the program's own provider, as before
+
+
+_DBR_PACK = '''from pulumi_policy import EnforcementLevel, PolicyPack, StackValidationPolicy
+
+
+def delete_first(args, report_violation):
+    for r in args.resources:
+        if r.resource_type == "azure-native:storage:FileShare":
+            report_violation(repr(r.opts.delete_before_replace), r.urn)
+
+
+PolicyPack(name="dbr", policies=[StackValidationPolicy(name="dbr", description="deleteBeforeReplace",
+                                                       validate=delete_first,
+                                                       enforcement_level=EnforcementLevel.ADVISORY)])
+'''
+
+
+def test_a_policy_sees_an_explicit_delete_before_replace_false_as_set(tmp_path):
+    """The engine hands a policy `deleteBeforeReplaceDefined` for a set option, true or an explicit false (pulumi/pulumi
+    1b5949891b pkg/resource/plugin/analyzer_plugin.go `marshalResourceOptions`: `opts.DeleteBeforeReplace != nil`),
+    and pulumi-policy 1.21.0 makes it `opts.delete_before_replace` (None only when unset). The pack host derived the
+    flag from the bool, so a policy saw an explicit `delete_before_replace=False` as unset: through the plugin and
+    offline, the three states of one resource type."""
+    from tests.conftest import PROJECT_DIR
+    (tmp_path / "PulumiPolicy.yaml").write_text(
+        f"runtime:\n  name: python\n  options:\n    virtualenv: {PROJECT_DIR / '.venv'}\n")
+    (tmp_path / "__main__.py").write_text(_DBR_PACK)
+    plan = copy.deepcopy(variant("dev"))
+    shares = [r for r in plan.resources if r.type == "azure-native:storage:FileShare"]
+    assert shares
+    share = shares[0]
+    seen = {}
+    for options, expected in (({"deleteBeforeReplace": False}, "None"),
+                              ({"deleteBeforeReplace": False, "deleteBeforeReplaceDefined": True}, "False"),
+                              ({"deleteBeforeReplace": True}, "True")):
+        share.options = {**{k: v for k, v in share.options.items() if not k.startswith("deleteBeforeReplace")},
+                         **options}
+        host = plugin_host.AnalyzerHost(plan.project, plan.stack, policy_dir=tmp_path)
+        try:
+            through_plugin = {d.urn: d.message.split("\n", 1)[1] for d in host.analyze_stack(plan)}
+            assert host.engine.errors() == []
+        finally:
+            assert "Traceback" not in host.close()
+        offline_: dict = {}
+        namespace: dict = {}
+        exec(_DBR_PACK.split("\n\nPolicyPack(")[0], namespace)
+        namespace["delete_first"](policy_check.stack_args(plan),
+                                  lambda message, urn: offline_.__setitem__(urn, message))
+        seen[expected] = (through_plugin[share.urn], offline_[share.urn])
+    assert seen == {state: (state, state) for state in ("None", "False", "True")}
