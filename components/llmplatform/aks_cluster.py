@@ -471,9 +471,11 @@ class AksCluster(pulumi.ComponentResource):
         workload = args["workload_pool"]
         workload_spot = workload.get("priority") == "spot"
         # Pools are written one after the other (AKS refuses a write while another operation holds the cluster, and
-        # two pool creates in one network race on its ownership: Azure/AKS#4522); the handle's cluster_name (which
-        # GpuNodePool's pools take) is handed out after the last, the CPU pool. Maintenance configurations (synchronous
-        # PUTs) need the cluster only (llmplatform.write_order, cluster-writes).
+        # two pool creates in one network race on its ownership: Azure/AKS#4522); the handle's pool_writes_after (the
+        # CPU pool, the last) orders GpuNodePool's pools, as a depends_on: a cluster_name carrying the pool made every
+        # GPU pool's resourceName depend on it, so a new CPU VM size (that pool deleted first and created again)
+        # replaced the GPU pools too (pulumi/pulumi 1b5949891b step_generator.go calculateDependentReplacements).
+        # Maintenance configurations (synchronous PUTs) need the cluster only (llmplatform.write_order, cluster-writes).
         workload_pool = cs.AgentPool(
             f"{name}-{workload['name']}",
             resource_group_name=rg_name,
@@ -581,7 +583,7 @@ class AksCluster(pulumi.ComponentResource):
         self.node_resource_group = cluster.node_resource_group.apply(lambda g: g or "")
         self.cluster = ClusterHandle(
             resource_group_name=rg_name, location=location,
-            cluster_name=settled(cluster.name, workload_pool), cluster_id=cluster.id,
+            cluster_name=cluster.name, pool_writes_after=workload_pool.id, cluster_id=cluster.id,
             # the network as others see it: written whole (its last subnet), so their writes to it never overlap
             # ours (private endpoints and AKS refuse a network or subnet in Updating state)
             vnet_id=settled(vnet.id, postgres_subnet), vnet_name=settled(vnet.name, workload_pool),

@@ -38,6 +38,11 @@ class ClusterHandle(TypedDict):
     """Azure region of the cluster."""
     cluster_name: pulumi.Input[str]
     """AKS cluster name."""
+    pool_writes_after: NotRequired[pulumi.Input[str]]
+    """Resource id of the cluster's last agent-pool write (AksCluster's CPU workload pool): GpuNodePool writes its
+    pools after it (AKS takes one pool operation at a time) through `depends_on`, never through an input, so replacing
+    that pool does not replace theirs (the engine replaces, with a resource it deletes first, every dependent whose
+    force-new input takes a value carrying it). Leave it out for a cluster whose pools are all written."""
     cluster_id: pulumi.Input[str]
     """AKS cluster resource id."""
     vnet_id: pulumi.Input[str]

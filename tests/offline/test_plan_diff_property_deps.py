@@ -41,25 +41,50 @@ def edited():
     return _doc(variant("dev")), _doc(plan_for("dev", BIGGER_POOL))
 
 
+def _state_of_an_earlier_release(doc: dict) -> dict:
+    """dev as the package before 2026-12-05 registered it: AksCluster handed out its `cluster_name` carrying the CPU
+    workload pool (`settled`), so the state holds that pool among the GPU pool's `resourceName` dependencies."""
+    out = copy.deepcopy(doc)
+    deps = out[_pool(out, "gpu-gpu")]["propertyDependencies"]["resourceName"]
+    deps[:] = sorted({*deps, _pool(out, "platform-cpu")})
+    return out
+
+
 def test_the_kit_records_each_input_s_property_dependencies(edited):
     """The request's propertyDependencies, per top-level input key, sorted, only keys with any: the GPU pool's
-    `resourceName` (the cluster's name handed out once the CPU pool is written, `settled`) holds both."""
+    `resourceName` holds the cluster alone; the CPU pool, written before it (AKS takes one pool operation at a time),
+    is among its dependencies only (ClusterHandle.pool_writes_after, the pool turn's depends_on)."""
     base, _ = edited
     gpu, cpu = _pool(base, "gpu-gpu"), _pool(base, "platform-cpu")
     cluster = next(u for u, r in base.items() if r["type"] == "azure-native:containerservice:ManagedCluster")
     deps = base[gpu]["propertyDependencies"]
-    assert cpu in deps["resourceName"] and cluster in deps["resourceName"]
+    assert deps["resourceName"] == [cluster] and cpu in base[gpu]["dependencies"]
+    assert not any(cpu in urns for urns in deps.values())
     assert all(urns and urns == sorted(urns) for r in base.values() for urns in r["propertyDependencies"].values())
     # every URN a key holds is among the resource's dependencies (the SDK adds each to them)
     assert all(set(urns) <= set(r["dependencies"]) for r in base.values() for urns in r["propertyDependencies"].values())
 
 
-def test_a_pool_replaced_deleting_first_takes_the_gpu_pool_whose_name_comes_from_it(tmp_path, monkeypatch, edited):
-    """The GPU pool's `resourceName` (part of its Azure ID) holds the CPU workload pool among its property
-    dependencies, though its value is the cluster's name: the engine, deleting the CPU pool first, makes it unknown,
-    pulumi-azure-native's Diff replaces on it, and the GPU pool is deleted first and created again. The value matching
-    alone (a planted defect: the plans' property dependencies not read) did not see it."""
+def test_a_resized_cpu_pool_replaces_no_gpu_pool(tmp_path, edited):
+    """A new CPU VM size replaces that pool alone: no GPU pool's input carries it (the defect the chain found: the
+    GPU pools were deleted and created again with it)."""
     base, new = edited
+    result = plan_diff.diff_documents(base, new)
+    assert _pool(new, "platform-cpu") in result["deleteBeforeReplace"]
+    assert not [u for u in result["replaced"] if new[u]["type"] == POOL and u != _pool(new, "platform-cpu")]
+    assert not [u for u in result["replaced"] if new[u]["type"].startswith("azure-native:") and
+                new[u]["type"] != POOL], result["replaced"]
+
+
+def test_a_pool_replaced_deleting_first_takes_the_gpu_pool_whose_name_comes_from_it(tmp_path, monkeypatch, edited):
+    """In a state an earlier release wrote, the GPU pool's `resourceName` (part of its Azure ID) holds the CPU
+    workload pool among its property dependencies, though its value is the cluster's name: the engine, deleting the
+    CPU pool first, makes it unknown, pulumi-azure-native's Diff replaces on it, and the GPU pool is deleted first and
+    created again (the engine reads the state's dependencies: the first `pulumi up` with this release records the
+    new ones). The value matching alone (a planted defect: the plans' property dependencies not read) did not see
+    it."""
+    base, new = edited
+    base = _state_of_an_earlier_release(base)
     cpu, gpu = _pool(new, "platform-cpu"), _pool(new, "gpu-gpu")
     assert "resourceName" in plan_diff.rules()["azureNative"]["types"][POOL]["path"]
     assert new[gpu]["inputs"] == base[gpu]["inputs"]  # nothing of its own changes
@@ -81,6 +106,7 @@ def test_a_create_first_cause_keeps_the_value_matching(edited):
     """A replacement created first hands its dependents the new outputs (no chain): with the CPU pool's
     `delete_before_replace=False` the GPU pool is not replaced (the pool's create is refused instead)."""
     base, new = edited
+    base = _state_of_an_earlier_release(base)
     cpu, gpu = _pool(new, "platform-cpu"), _pool(new, "gpu-gpu")
     new = copy.deepcopy(new)
     new[cpu]["options"]["deleteBeforeReplaceDefined"] = True
@@ -93,6 +119,7 @@ def test_a_base_planned_by_an_earlier_kit_keeps_the_value_matching(tmp_path, edi
     """A base plan without the field (the first pull request after the upgrade) is matched by value, as before: the
     new field shows no replacement by itself, and the edit shows what it showed before."""
     base, new = edited
+    base = _state_of_an_earlier_release(base)
     old_base = _without_field(base)
     result = plan_diff.diff_documents(old_base, new)
     assert _pool(new, "platform-cpu") in result["replaced"] and _pool(new, "gpu-gpu") not in result["replaced"]
