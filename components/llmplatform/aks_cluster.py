@@ -586,7 +586,7 @@ class AksCluster(pulumi.ComponentResource):
             cluster_name=cluster.name, pool_writes_after=workload_pool.id, cluster_id=cluster.id,
             # the network as others see it: written whole (its last subnet), so their writes to it never overlap
             # ours (private endpoints and AKS refuse a network or subnet in Updating state)
-            vnet_id=settled(vnet.id, postgres_subnet), vnet_name=settled(vnet.name, workload_pool),
+            vnet_id=settled(vnet.id, postgres_subnet), vnet_name=vnet.name,
             vnet_cidr=net["vnet_cidr"],
             node_subnet_id=settled(nodes_subnet.id, postgres_subnet), node_subnet_cidr=net["node_subnet_cidr"],
             endpoints_subnet_id=settled(endpoints_subnet.id, postgres_subnet),

@@ -52,10 +52,11 @@ class ClusterHandle(TypedDict):
     or pod_cidr) on the caller's own address, as it does callers from private ranges: give it when the VNet uses
     public address space."""
     vnet_name: NotRequired[pulumi.Input[str]]
-    """Name of that VNet (in resource_group_name), for a subnet of your own in it. AksCluster gives it out once its
-    own writes to the network are done (AKS refuses another write to the network while it creates the cluster or a
-    pool); a subnet of yours also needs a depends_on on every GpuNodePool of the cluster and every component that
-    puts a private endpoint in the network (KeyVault): llmplatform.testing names each one missing."""
+    """Name of that VNet (in resource_group_name), for a subnet of your own in it. AKS refuses another write to the
+    network while it creates the cluster or a pool: a subnet of yours needs a depends_on on the AksCluster, every
+    GpuNodePool of the cluster and every component that puts a private endpoint in the network (KeyVault);
+    llmplatform.testing names each one missing. The name carries no such write (it depends on the VNet alone), so
+    replacing a pool (a new VM size) does not replace your subnet with it."""
     node_subnet_id: pulumi.Input[str]
     """Subnet of every node pool."""
     node_subnet_cidr: NotRequired[pulumi.Input[str]]

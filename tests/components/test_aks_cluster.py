@@ -134,17 +134,19 @@ def test_a_version_given_as_an_output_that_resolves_to_nothing_is_akss_default()
 
 
 def test_a_subnet_of_ones_own_named_from_the_handle_waits_for_the_clusters_network_writes():
-    """The handle's vnet_name is given out after the cluster's own pool writes: a subnet a program adds from it is
-    written after them (AKS refuses another write to the network while it creates the cluster or a pool), which the
-    testing kit accepts; the same subnet naming the VNet by a plain string is refused under the vnet-writes rule."""
+    """A subnet a program adds from the handle's vnet_name with a depends_on on the AksCluster is written after the
+    cluster's own network writes (AKS refuses another write to the network while it creates the cluster or a pool),
+    which the testing kit accepts, and its name depends on the VNet alone: a resized CPU pool (deleted first) does not
+    replace it. Without the depends_on it is refused under the vnet-writes rule, named from the handle or not."""
     from pulumi_azure_native import network
     from llmplatform.testing import ProgramError
 
-    def program(named_from_handle: bool):
+    def program(named_from_handle: bool, ordered: bool = True):
         aks = llmplatform.AksCluster("aks", REQUIRED["AksCluster"]())
         vnet_name = aks.cluster["vnet_name"] if named_from_handle else "vnet-aks-a"
         network.Subnet("mine", resource_group_name=aks.cluster["resource_group_name"], virtual_network_name=vnet_name,
-                       subnet_name="mine", address_prefix="10.0.32.0/24")
+                       subnet_name="mine", address_prefix="10.0.32.0/24",
+                       opts=pulumi.ResourceOptions(depends_on=[aks] if ordered else None))
 
     planned = offline.run_function(lambda: program(True))
     [vnet] = planned.of_type("azure-native:network:VirtualNetwork")
@@ -152,9 +154,12 @@ def test_a_subnet_of_ones_own_named_from_the_handle_waits_for_the_clusters_netwo
     assert mine.inputs["virtualNetworkName"] == vnet.inputs["virtualNetworkName"]
     [pool] = planned.of_type("azure-native:containerservice:AgentPool")  # the CPU pool, the cluster's last write
     assert pool.urn in mine.dependencies, mine.dependencies
-    try:
-        offline.run_function(lambda: program(False))
-    except ProgramError as error:
-        assert "mine" in str(error) and "[vnet-writes]" in str(error), str(error)
-    else:
-        raise AssertionError("a subnet written beside the cluster's create was accepted")
+    assert not any(pool.urn in urns for urns in mine.property_dependencies.values()), mine.property_dependencies
+    assert mine.property_dependencies["virtualNetworkName"] == [vnet.urn]
+    for named_from_handle in (True, False):
+        try:
+            offline.run_function(lambda: program(named_from_handle, ordered=False))
+        except ProgramError as error:
+            assert "mine" in str(error) and "[vnet-writes]" in str(error), str(error)
+        else:
+            raise AssertionError("a subnet written beside the cluster's create was accepted")
