@@ -12,7 +12,7 @@ import requests
 import yaml
 
 from .endpoint import shown_url, url_problem
-from .llm_api import ApiError, Deadlines, LlmClient, printable
+from .llm_api import ApiError, Deadlines, JsonTooDeep, LlmClient, excerpt, parse_json, printable
 from .smoke import KEY_OPTION, Check, clean_api_key, failure_text, run_checks
 
 GPU = "nvidia.com/gpu"
@@ -87,6 +87,31 @@ class Cluster:
         self.timeout = timeout_s
         # named when it cannot be reached: the kubeconfig's server, which may be another cluster's or a stale one
         self.server = str(getattr(getattr(api_client, "configuration", None), "host", "") or "")
+        self._only_objects(api_client)
+
+    def _only_objects(self, api_client: Any) -> None:
+        """Every answer the checks read is a JSON object (an object, or a list's envelope). The client reads a 200
+        that is not one (an HTML page, an empty or `null` body: a kubeconfig whose server is a web server or a
+        proxy's login page) as a str or None, which a typed model refuses in pydantic's words ("1 validation error
+        for V1Deployment"), a custom resource's check then failed on ("'str' object has no attribute 'get'"), and
+        None read as 404 ("no Gateway in the cluster", "not found"). Such an answer is refused before the client
+        reads it, saying what came back (kubernetes-client/python 37.0.2 `ApiClient.deserialize`: a text/* body is
+        taken as a string, an empty JSON one as "")."""
+        read = getattr(api_client, "response_deserialize", None)
+        if read is None:
+            return
+
+        def objects_only(response_data: Any, response_types_map: Any = None) -> Any:
+            if 200 <= (response_data.status or 0) <= 299:
+                kind = response_data.headers.get("content-type") or "no content type"
+                problem = not_an_object(response_data.data or b"", kind)
+                if problem:
+                    at = f" at {printable(shown_url(self.server))}" if self.server else ""
+                    raise ClusterError(f"the API server{at} answered {response_data.status} with {problem} where a "
+                                       f"Kubernetes object belongs: is the kubeconfig's server the cluster's API "
+                                       f"server?")
+            return read(response_data=response_data, response_types_map=response_types_map)
+        api_client.response_deserialize = objects_only
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         from kubernetes.client.exceptions import ApiException
@@ -120,6 +145,23 @@ class Cluster:
             return api.response_deserialize(response, {"200": "object"}).data
         fetch.__name__ = f"GET {path}"  # what a 403 without a Status message names
         return self.call(fetch)
+
+
+def not_an_object(body: bytes, kind: str) -> Optional[str]:
+    """What a 2xx body of content type `kind` is when it is not a JSON object, for a FAIL line (its start, printable);
+    None when it is one."""
+    if not body.strip():
+        return f"an empty body ({kind})"
+    try:
+        data = parse_json(body)
+    except JsonTooDeep:
+        return f"JSON nested too deeply to parse ({kind})"
+    except ValueError:
+        snippet = " ".join(body[:80].decode("utf-8", "replace").split())
+        return f"a body that is not JSON ({kind}): {printable(repr(snippet))}"
+    if not isinstance(data, dict):
+        return f"JSON that is not an object ({kind}): {printable(excerpt(data, 80))}"
+    return None
 
 
 def status_message(error: Any) -> str:
