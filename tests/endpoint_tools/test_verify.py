@@ -254,6 +254,8 @@ def test_an_llmd_url_output_that_is_not_an_http_url_fails_the_smoke_check_by_nam
     ("llmdUrl", 5, "stack output llmdUrl is 5: expected text (llm-d's URL through the gateway)"),
     ("llmdModel", {"name": "m"}, 'stack output llmdModel is {"name": "m"}: expected text'),
     ("llmdWebui", "yes", 'stack output llmdWebui is "yes": expected true or false (whether Open-WebUI runs'),
+    # read as operator: the GPU Operator's pods checked on a cluster that runs AKS's driver
+    ("gpuDriver", "AKS", 'stack output gpuDriver is "AKS": expected aks or operator (GpuNodePool\'s driver)'),
 ])
 def test_an_llmd_outputs_file_with_a_wrong_type_is_named_not_a_traceback(tmp_path, capsys, key, value, fragment):
     path = tmp_path / "outputs.json"
