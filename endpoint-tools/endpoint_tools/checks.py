@@ -3,6 +3,7 @@ official client, every failure to ask it one line (ClusterError, never a traceba
 of the cluster (GPUs allocatable, a Deployment ready, the Gateways programmed) and the smoke request through the
 stack's API gate."""
 import json
+import logging
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -193,21 +194,49 @@ def unreachable_reason(error: BaseException) -> str:
     return (text.rsplit(": ", 1)[-1] if ": " in text else text)[:160] or type(cause).__name__
 
 
+class _LoginErrors(logging.Handler):
+    """The errors the Kubernetes client logs while it loads a kubeconfig: it runs a user's exec plugin (the stack's
+    kubeconfig logs in with `kubelogin get-token`) and, when the plugin is missing or fails, only logs the reason
+    with `logging.error` and goes on without credentials (kubernetes-client/python 37.0.2 config/kube_config.py
+    `_load_from_exec_plugin`). That printed `ERROR:root:[Errno 2] No such file or directory: 'kubelogin'`, set up
+    the root logger (urllib3's retries printed after it) and every check then failed as 401 Unauthorized."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 def kube_client(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
-    """An ApiClient from --kubeconfig, else the stack's kubeconfig output."""
+    """An ApiClient from --kubeconfig, else the stack's kubeconfig output; a login that fails while it loads (the
+    exec plugin) is a ClusterError saying why."""
     from kubernetes import config
     from kubernetes.config.config_exception import ConfigException
+    errors = _LoginErrors()
+    root = logging.getLogger()
+    root.addHandler(errors)
     try:
         if kubeconfig:
-            return config.new_client_from_config(config_file=kubeconfig)
-        text = outputs.get("kubeconfig")
-        if not text:
-            raise ClusterError("no kubeconfig: the stack has no kubeconfig output; pass --kubeconfig")
-        return config.new_client_from_config_dict(yaml.safe_load(text))
+            client = config.new_client_from_config(config_file=kubeconfig)
+        else:
+            text = outputs.get("kubeconfig")
+            if not text:
+                raise ClusterError("no kubeconfig: the stack has no kubeconfig output; pass --kubeconfig")
+            client = config.new_client_from_config_dict(yaml.safe_load(text))
     except yaml.YAMLError as error:
         raise ClusterError(f"the kubeconfig is not usable: {yaml_problem(error)}") from None
     except (ConfigException, OSError, TypeError, ValueError) as error:
         raise ClusterError(f"the kubeconfig is not usable: {(str(error).splitlines() or [''])[0][:200]}") from None
+    finally:
+        root.removeHandler(errors)
+    if errors.messages:
+        why = printable(" ".join(errors.messages[0].split())[:200])
+        raise ClusterError(f"the kubeconfig's login failed: {why} (its exec plugin, kubelogin for the stack's "
+                           f"kubeconfig: on PATH and logged in? docs/operations.md, \"Reaching the cluster "
+                           f"(kubelogin)\")")
+    return client
 
 
 def yaml_problem(error: yaml.YAMLError) -> str:

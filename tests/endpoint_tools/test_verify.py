@@ -436,3 +436,29 @@ def test_a_server_that_is_not_the_kubernetes_api_is_named_with_what_it_answered(
     expected = (f"the API server at {server.url} answered 200 with {said} where a Kubernetes object belongs: is the "
                 f"kubeconfig's server the cluster's API server?")
     assert all(line.split(None, 2)[2] == expected for line in cluster_lines), cluster_lines
+
+
+@pytest.mark.parametrize("command, why", [
+    ("llm-verify-test-no-such-plugin", "[Errno 2] No such file or directory: 'llm-verify-test-no-such-plugin'"),
+    ("false", "exec: process returned 1"),
+])
+def test_a_kubeconfig_whose_login_plugin_fails_says_so_in_one_line(tmp_path, capsys, command, why):
+    """The stack's kubeconfig logs in with an exec plugin (kubelogin). Missing or failing, the Kubernetes client
+    only logged `ERROR:root:...` (which also set up the root logger: urllib3's retries printed after it) and went on
+    without credentials, so every check failed as 401 Unauthorized; the reason is now the one line."""
+    kubeconfig = {"apiVersion": "v1", "kind": "Config", "current-context": "c",
+                  "clusters": [{"name": "c", "cluster": {"server": "http://127.0.0.1:9"}}],
+                  "users": [{"name": "u", "user": {"exec": {
+                      "apiVersion": "client.authentication.k8s.io/v1beta1", "command": command,
+                      "args": ["get-token", "--login", "azurecli"]}}}],
+                  "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}
+    with FakeKubeApi(healthy_llmd(), unauthorized=True) as api:
+        kubeconfig["clusters"][0]["cluster"]["server"] = api.url
+        path = tmp_path / "outputs.json"
+        path.write_text(json.dumps({**llmd_outputs(), "kubeconfig": json.dumps(kubeconfig)}))
+        assert verify.main(["--outputs", str(path), "--kube-timeout", "5", "--api-key", "k"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == (f"FAIL  reach          the kubeconfig's login failed: {why} (its exec plugin, kubelogin "
+                            f"for the stack's kubeconfig: on PATH and logged in? docs/operations.md, \"Reaching the "
+                            f"cluster (kubelogin)\")\n"), captured.out
+    assert "ERROR:root" not in captured.err
