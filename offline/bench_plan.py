@@ -13,7 +13,8 @@ import sys
 import tempfile
 import time
 
-from .runner import PROJECT_DIR, check_stack_name
+from .runner import PROJECT_DIR
+from .stacks import find_stack_file
 
 SDK_PACKAGES = ("pulumi", "pulumi_azure_native", "pulumi_kubernetes", "pulumi_random", "yaml", "grpc", "google")
 
@@ -31,30 +32,57 @@ for name in json.loads(sys.argv[1]):
 """
 
 
+class RunFailed(Exception):
+    """A measured run that did not succeed: its exit code and what it printed on stderr."""
+
+    def __init__(self, code: int, stderr: str):
+        super().__init__(stderr)
+        self.code = code
+
+
 def best_of(command: list[str], runs: int) -> float:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(command, cwd=PROJECT_DIR, check=True, capture_output=True)
+        done = subprocess.run(command, cwd=PROJECT_DIR, capture_output=True, text=True)
+        if done.returncode:
+            raise RunFailed(done.returncode, done.stderr)
         times.append(time.perf_counter() - start)
     return min(times)
 
 
+def runs_count(text: str) -> int:
+    """--runs: a whole number of at least 1 (the best of no run is no figure)."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a whole number of at least 1")
+    return int(text)
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(prog="python -m offline.bench_plan")
     parser.add_argument("--stack", default="prod")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=runs_count, default=3)
     args = parser.parse_args()
-    try:  # the name goes into the recording program's text too
-        check_stack_name(args.stack)
+    try:  # the name goes into the recording program's text too, and a stack without a file plans nothing
+        find_stack_file(args.stack)
     except FileNotFoundError as error:
         print(error, file=sys.stderr)
         return 2
-    recorded = subprocess.run([sys.executable, "-c", RECORD.format(stack=args.stack, packages=SDK_PACKAGES)],
-                              cwd=PROJECT_DIR, check=True, capture_output=True, text=True)
+    try:
+        # the plan CLI first: a stack that does not plan stops here with the CLI's own message (the recording
+        # program, which runs the plan inside, would end in a traceback)
+        with tempfile.TemporaryDirectory() as out:
+            plan = best_of([sys.executable, "-m", "offline.plan", "--stack", args.stack, "--out", out], args.runs)
+        recorded = subprocess.run([sys.executable, "-c", RECORD.format(stack=args.stack, packages=SDK_PACKAGES)],
+                                  cwd=PROJECT_DIR, capture_output=True, text=True)
+        if recorded.returncode:
+            raise RunFailed(recorded.returncode, recorded.stderr)
+    except RunFailed as failed:
+        print(f"{failed}".rstrip(), file=sys.stderr)
+        print(f"bench_plan: the plan of stack {args.stack!r} failed (exit {failed.code}): nothing measured",
+              file=sys.stderr)
+        return 1
     modules = recorded.stdout.strip().splitlines()[-1]
-    with tempfile.TemporaryDirectory() as out:
-        plan = best_of([sys.executable, "-m", "offline.plan", "--stack", args.stack, "--out", out], args.runs)
     imports = best_of([sys.executable, "-c", IMPORT_ONLY, modules], args.runs)
     imports_no_gc = best_of([sys.executable, "-c", "import gc; gc.disable()\n" + IMPORT_ONLY, modules], args.runs)
     print(f"make plan {args.stack}: {plan:.2f} s ({len(json.loads(modules))} SDK modules loaded)")

@@ -3,6 +3,7 @@ official client, every failure to ask it one line (ClusterError, never a traceba
 of the cluster (GPUs allocatable, a Deployment ready, the Gateways programmed) and the smoke request through the
 stack's API gate."""
 import json
+import logging
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -12,7 +13,7 @@ import requests
 import yaml
 
 from .endpoint import shown_url, url_problem
-from .llm_api import ApiError, Deadlines, LlmClient, printable
+from .llm_api import ApiError, Deadlines, JsonTooDeep, LlmClient, excerpt, parse_json, printable
 from .smoke import KEY_OPTION, Check, clean_api_key, failure_text, run_checks
 
 GPU = "nvidia.com/gpu"
@@ -87,6 +88,31 @@ class Cluster:
         self.timeout = timeout_s
         # named when it cannot be reached: the kubeconfig's server, which may be another cluster's or a stale one
         self.server = str(getattr(getattr(api_client, "configuration", None), "host", "") or "")
+        self._only_objects(api_client)
+
+    def _only_objects(self, api_client: Any) -> None:
+        """Every answer the checks read is a JSON object (an object, or a list's envelope). The client reads a 200
+        that is not one (an HTML page, an empty or `null` body: a kubeconfig whose server is a web server or a
+        proxy's login page) as a str or None, which a typed model refuses in pydantic's words ("1 validation error
+        for V1Deployment"), a custom resource's check then failed on ("'str' object has no attribute 'get'"), and
+        None read as 404 ("no Gateway in the cluster", "not found"). Such an answer is refused before the client
+        reads it, saying what came back (kubernetes-client/python 37.0.2 `ApiClient.deserialize`: a text/* body is
+        taken as a string, an empty JSON one as "")."""
+        read = getattr(api_client, "response_deserialize", None)
+        if read is None:
+            return
+
+        def objects_only(response_data: Any, response_types_map: Any = None) -> Any:
+            if 200 <= (response_data.status or 0) <= 299:
+                kind = response_data.headers.get("content-type") or "no content type"
+                problem = not_an_object(response_data.data or b"", kind)
+                if problem:
+                    at = f" at {printable(shown_url(self.server))}" if self.server else ""
+                    raise ClusterError(f"the API server{at} answered {response_data.status} with {problem} where a "
+                                       f"Kubernetes object belongs: is the kubeconfig's server the cluster's API "
+                                       f"server?")
+            return read(response_data=response_data, response_types_map=response_types_map)
+        api_client.response_deserialize = objects_only
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         from kubernetes.client.exceptions import ApiException
@@ -122,6 +148,23 @@ class Cluster:
         return self.call(fetch)
 
 
+def not_an_object(body: bytes, kind: str) -> Optional[str]:
+    """What a 2xx body of content type `kind` is when it is not a JSON object, for a FAIL line (its start, printable);
+    None when it is one."""
+    if not body.strip():
+        return f"an empty body ({kind})"
+    try:
+        data = parse_json(body)
+    except JsonTooDeep:
+        return f"JSON nested too deeply to parse ({kind})"
+    except ValueError:
+        snippet = " ".join(body[:80].decode("utf-8", "replace").split())
+        return f"a body that is not JSON ({kind}): {printable(repr(snippet))}"
+    if not isinstance(data, dict):
+        return f"JSON that is not an object ({kind}): {printable(excerpt(data, 80))}"
+    return None
+
+
 def status_message(error: Any) -> str:
     """The message of the Status body the API server answers an error with, in one line ("" without one)."""
     try:
@@ -151,21 +194,49 @@ def unreachable_reason(error: BaseException) -> str:
     return (text.rsplit(": ", 1)[-1] if ": " in text else text)[:160] or type(cause).__name__
 
 
+class _LoginErrors(logging.Handler):
+    """The errors the Kubernetes client logs while it loads a kubeconfig: it runs a user's exec plugin (the stack's
+    kubeconfig logs in with `kubelogin get-token`) and, when the plugin is missing or fails, only logs the reason
+    with `logging.error` and goes on without credentials (kubernetes-client/python 37.0.2 config/kube_config.py
+    `_load_from_exec_plugin`). That printed `ERROR:root:[Errno 2] No such file or directory: 'kubelogin'`, set up
+    the root logger (urllib3's retries printed after it) and every check then failed as 401 Unauthorized."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 def kube_client(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
-    """An ApiClient from --kubeconfig, else the stack's kubeconfig output."""
+    """An ApiClient from --kubeconfig, else the stack's kubeconfig output; a login that fails while it loads (the
+    exec plugin) is a ClusterError saying why."""
     from kubernetes import config
     from kubernetes.config.config_exception import ConfigException
+    errors = _LoginErrors()
+    root = logging.getLogger()
+    root.addHandler(errors)
     try:
         if kubeconfig:
-            return config.new_client_from_config(config_file=kubeconfig)
-        text = outputs.get("kubeconfig")
-        if not text:
-            raise ClusterError("no kubeconfig: the stack has no kubeconfig output; pass --kubeconfig")
-        return config.new_client_from_config_dict(yaml.safe_load(text))
+            client = config.new_client_from_config(config_file=kubeconfig)
+        else:
+            text = outputs.get("kubeconfig")
+            if not text:
+                raise ClusterError("no kubeconfig: the stack has no kubeconfig output; pass --kubeconfig")
+            client = config.new_client_from_config_dict(yaml.safe_load(text))
     except yaml.YAMLError as error:
         raise ClusterError(f"the kubeconfig is not usable: {yaml_problem(error)}") from None
     except (ConfigException, OSError, TypeError, ValueError) as error:
         raise ClusterError(f"the kubeconfig is not usable: {(str(error).splitlines() or [''])[0][:200]}") from None
+    finally:
+        root.removeHandler(errors)
+    if errors.messages:
+        why = printable(" ".join(errors.messages[0].split())[:200])
+        raise ClusterError(f"the kubeconfig's login failed: {why} (its exec plugin, kubelogin for the stack's "
+                           f"kubeconfig: on PATH and logged in? docs/operations.md, \"Reaching the cluster "
+                           f"(kubelogin)\")")
+    return client
 
 
 def yaml_problem(error: yaml.YAMLError) -> str:

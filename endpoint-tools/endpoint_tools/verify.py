@@ -113,6 +113,9 @@ def target_from_outputs(outputs: dict[str, Any], operator_namespace: str = "gpu-
         raise EndpointError(f"stack output(s) {', '.join(missing)} missing: is llm-d enabled in this stack? "
                             f"outputs: {listed(outputs)}")
     driver = text_output(outputs, "gpuDriver", "the GPU driver: aks or operator")
+    if driver not in (None, "aks", "operator"):  # anything else read as operator: a wrong line, never a skipped one
+        raise EndpointError(f"stack output {shown(outputs, 'gpuDriver')} is {excerpt(driver)}: expected aks or "
+                            f"operator (GpuNodePool's driver)")
     webui = outputs.get("llmdWebui")  # none: a stack deployed before the output (its UI, if any, goes unchecked)
     if webui is not None and not isinstance(webui, bool):
         raise EndpointError(f"stack output {shown(outputs, 'llmdWebui')} is {excerpt(webui)}: expected true or false "

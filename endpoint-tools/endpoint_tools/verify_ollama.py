@@ -34,6 +34,11 @@ KEDA_READY, KEDA_ACTIVE, KEDA_PAUSED, KEDA_FALLBACK, KEDA_HPA_ACTIVE = "Ready", 
     "HPAActive"
 JOB_COMPLETE, JOB_FAILED = "Complete", "Failed"
 HPA_SCALING_ACTIVE, HPA_ABLE_TO_SCALE = "ScalingActive", "AbleToScale"
+# what `inference` may say (llmplatform.choices ACCELERATORS, AUTOSCALING_MODES and the stack's `none`): the checks
+# made follow them, so a value outside them (a hand-edited file, a program of your own) is named, never read as cpu
+# and no autoscaler, which skipped the GPU and autoscaler checks and could pass
+ACCELERATORS = ("cpu", "gpu")
+AUTOSCALING = ("requests", "gpu-memory", "cpu", "none")
 
 
 @dataclass
@@ -117,6 +122,10 @@ def target_from_outputs(outputs: dict[str, Any]) -> Target:
                                                   for k in fields):
         raise EndpointError(f"stack output {shown(outputs, 'inference')} is {excerpt(inference)}: expected an object "
                             f"with {', '.join(fields)} (and webui)")
+    for field, allowed in (("accelerator", ACCELERATORS), ("autoscaling", AUTOSCALING)):
+        if inference[field] not in allowed:
+            raise EndpointError(f"stack output {shown(outputs, 'inference')}'s {field} is {excerpt(inference[field])}: "
+                                f"expected one of {', '.join(allowed)}")
     if inference.get("webui") is not None and not isinstance(inference["webui"], bool):
         raise EndpointError(f"stack output {shown(outputs, 'inference')}'s webui is {excerpt(inference['webui'])}: "
                             f"expected true or false (whether Open-WebUI runs)")

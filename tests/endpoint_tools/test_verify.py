@@ -6,11 +6,12 @@ import contextlib
 import json
 import os
 import threading
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from endpoint_tools import verify
-from endpoint_tools.loopback_server import LoopbackServer
+from endpoint_tools.loopback_server import BackgroundServer, LoopbackServer
 
 from tests.conftest import variant
 from tests.endpoint_tools.test_verify_stack import healthy_stack
@@ -253,6 +254,8 @@ def test_an_llmd_url_output_that_is_not_an_http_url_fails_the_smoke_check_by_nam
     ("llmdUrl", 5, "stack output llmdUrl is 5: expected text (llm-d's URL through the gateway)"),
     ("llmdModel", {"name": "m"}, 'stack output llmdModel is {"name": "m"}: expected text'),
     ("llmdWebui", "yes", 'stack output llmdWebui is "yes": expected true or false (whether Open-WebUI runs'),
+    # read as operator: the GPU Operator's pods checked on a cluster that runs AKS's driver
+    ("gpuDriver", "AKS", 'stack output gpuDriver is "AKS": expected aks or operator (GpuNodePool\'s driver)'),
 ])
 def test_an_llmd_outputs_file_with_a_wrong_type_is_named_not_a_traceback(tmp_path, capsys, key, value, fragment):
     path = tmp_path / "outputs.json"
@@ -387,3 +390,75 @@ def test_an_answer_of_an_unexpected_shape_fails_its_check_by_name_not_with_a_tra
     code, lines = verify_run(tmp_path, capsys, broken(mutate))
     assert code == 1 and [name for name, line in lines.items() if line.startswith("FAIL")] == [failed], lines
     assert fragment in lines[failed], lines[failed]
+
+
+class _Answers(BaseHTTPRequestHandler):
+    """Answers every GET 200 with the server's one body: not the Kubernetes API (a web server, a proxy's page)."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        kind, body = self.server.answer  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.mark.parametrize("kind, body, said", [
+    ("text/html", b"<html><body>Sign in to continue</body></html>",
+     "a body that is not JSON (text/html): '<html><body>Sign in to continue</body></html>'"),
+    ("application/json", b"", "an empty body (application/json)"),
+    ("application/json", b"null", "JSON that is not an object (application/json): null"),
+    ("application/json", b"[1, 2]", "JSON that is not an object (application/json): [1, 2]"),
+])
+def test_a_server_that_is_not_the_kubernetes_api_is_named_with_what_it_answered(tmp_path, capsys, kind, body, said):
+    """A kubeconfig whose server answers 200 with something other than a Kubernetes object (an HTML page, an empty
+    or `null` body) failed each check in pydantic's words ("1 validation error for V1NodeList"), with a Python
+    error ("'str' object has no attribute 'get'"), or as a wrong fact (`null`: "no Gateway in the cluster"); each
+    line names the server and what it answered."""
+    server = BackgroundServer(("127.0.0.1", 0), _Answers)
+    server.answer = (kind, body)  # type: ignore[attr-defined]
+    with server:
+        path = tmp_path / "outputs.json"
+        kubeconfig = {"apiVersion": "v1", "kind": "Config", "current-context": "c",
+                      "clusters": [{"name": "c", "cluster": {"server": server.url}}],
+                      "users": [{"name": "u", "user": {"token": "t"}}],
+                      "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}
+        path.write_text(json.dumps({**llmd_outputs(), "kubeconfig": json.dumps(kubeconfig)}))
+        code = verify.main(["--outputs", str(path), "--kube-timeout", "5", "--api-key", "k"])
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAIL")]
+    cluster_lines = [line for line in lines if not line.startswith("FAIL  smoke")]
+    assert code == 1 and len(cluster_lines) >= 4, lines
+    expected = (f"the API server at {server.url} answered 200 with {said} where a Kubernetes object belongs: is the "
+                f"kubeconfig's server the cluster's API server?")
+    assert all(line.split(None, 2)[2] == expected for line in cluster_lines), cluster_lines
+
+
+@pytest.mark.parametrize("command, why", [
+    ("llm-verify-test-no-such-plugin", "[Errno 2] No such file or directory: 'llm-verify-test-no-such-plugin'"),
+    ("false", "exec: process returned 1"),
+])
+def test_a_kubeconfig_whose_login_plugin_fails_says_so_in_one_line(tmp_path, capsys, command, why):
+    """The stack's kubeconfig logs in with an exec plugin (kubelogin). Missing or failing, the Kubernetes client
+    only logged `ERROR:root:...` (which also set up the root logger: urllib3's retries printed after it) and went on
+    without credentials, so every check failed as 401 Unauthorized; the reason is now the one line."""
+    kubeconfig = {"apiVersion": "v1", "kind": "Config", "current-context": "c",
+                  "clusters": [{"name": "c", "cluster": {"server": "http://127.0.0.1:9"}}],
+                  "users": [{"name": "u", "user": {"exec": {
+                      "apiVersion": "client.authentication.k8s.io/v1beta1", "command": command,
+                      "args": ["get-token", "--login", "azurecli"]}}}],
+                  "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}
+    with FakeKubeApi(healthy_llmd(), unauthorized=True) as api:
+        kubeconfig["clusters"][0]["cluster"]["server"] = api.url
+        path = tmp_path / "outputs.json"
+        path.write_text(json.dumps({**llmd_outputs(), "kubeconfig": json.dumps(kubeconfig)}))
+        assert verify.main(["--outputs", str(path), "--kube-timeout", "5", "--api-key", "k"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == (f"FAIL  reach          the kubeconfig's login failed: {why} (its exec plugin, kubelogin "
+                            f"for the stack's kubeconfig: on PATH and logged in? docs/operations.md, \"Reaching the "
+                            f"cluster (kubelogin)\")\n"), captured.out
+    assert "ERROR:root" not in captured.err

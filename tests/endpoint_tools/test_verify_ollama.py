@@ -365,6 +365,11 @@ def test_the_gpu_operators_own_dcgm_exporter_serves_as_well():
     ("apiKeySecret", True, "stack output apiKeySecret is true: expected text (a Key Vault secret's name)"),
     ("inference", {"namespace": "llm", "deployment": "ollama", "accelerator": "cpu", "autoscaling": "requests",
                    "webui": "no"}, "stack output inference's webui is \"no\": expected true or false"),
+    # a value the checks do not know was read as cpu and no autoscaler: the GPU and autoscaler checks left out
+    ("inference", {"namespace": "llm", "deployment": "ollama", "accelerator": "GPU", "autoscaling": "requests"},
+     "stack output inference's accelerator is \"GPU\": expected one of cpu, gpu"),
+    ("inference", {"namespace": "llm", "deployment": "ollama", "accelerator": "cpu", "autoscaling": "keda"},
+     "stack output inference's autoscaling is \"keda\": expected one of requests, gpu-memory, cpu, none"),
     ("kubeconfig", 5, "stack output kubeconfig is a number: expected text (the cluster's kubeconfig YAML)"),
 ])
 def test_an_outputs_file_with_a_wrong_type_is_named_not_a_traceback(tmp_path, capsys, key, value, fragment):

@@ -30,7 +30,7 @@ TOOLS = {"llm-smoke": ("endpoint_tools.smoke", "connect"), "llm-bench": ("endpoi
 MODULE_TOOLS = {f"python -m {module}": (module, stop) for module, stop in TOOLS.values()}
 # its next step plans: its parser and the stack's file only (offline.plan_diff, whose import takes the Pulumi SDK,
 # over a second of CPU, has its option names checked by test_docs.py)
-PARSED_ONLY = {"offline.plan"}
+PARSED_ONLY = {"offline.plan", "components.maintenance.arm_id_templates"}
 PLACEHOLDER = re.compile(r"<[^<>\s]*(?:\s[^<>]*)?>")
 
 
@@ -72,6 +72,10 @@ def tool_commands(text: str) -> Iterator[tuple[str, list[str], bool]]:
                 elif re.fullmatch(r"python3?", name) and words[i + 1:i + 2] == ["-m"] and len(words) > i + 2 \
                         and re.fullmatch(r"[a-z_]\w*(?:\.\w+)*", words[i + 2]):
                     tool, argv = f"python -m {words[i + 2]}", words[i + 3:]
+                elif (i == 0 or re.fullmatch(r"python3?", words[i - 1].rsplit("/", 1)[-1])) \
+                        and re.fullmatch(r"[a-z_]\w*(?:/\w+)+\.py", word) and (PROJECT_DIR / word).is_file():
+                    # a repository script run by its path: its module's parser reads the same arguments
+                    tool, argv = f"python -m {word[:-3].replace('/', '.')}", words[i + 1:]
                 else:
                     continue
                 yield tool, argv, block or len(argv) >= 2
