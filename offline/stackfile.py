@@ -21,11 +21,11 @@ from config.reader import ConfigError  # a stack file or --set the Pulumi CLI wo
 from config.stack_yaml import MAX_DEPTH, MAX_VALUES, parse_yaml  # noqa: F401 (read by tests and tools from here)
 from config.stack_yaml import esc_environments  # noqa: F401 (offline.stackfile.esc_environments, as before)
 from config.stack_yaml import null_key_problems
+from offline import property_path
 
 PROVIDER_NAMESPACES = ("azure-native", "azure", "kubernetes", "random", "pulumi")
 STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
 _INT = re.compile(r"-?(0|[1-9][0-9]*)")  # ASCII digits only; no leading zeros, no sign tricks like --3
-_PATH_SEGMENT = re.compile(r"([^.\[\]]+)((?:\[[0-9]+\])*)")
 
 
 def project_config(document: Any, project: str, where: str) -> dict[str, Any]:
@@ -187,21 +187,25 @@ def typed_value(text: str) -> Any:
 
 
 def parse_path(path: str) -> list[Any]:
-    """`gpu.maxCount`, `modelStore.models[1]` -> ['gpu', 'maxCount'], ['modelStore', 'models', 1]."""
-    parts: list[Any] = []
-    for segment in path.split("."):
-        match = _PATH_SEGMENT.fullmatch(segment)
-        if not match:
-            raise ConfigError([f"--set {path!r}: not a config path (write it like gpu.maxCount or "
-                               f"modelStore.models[0])"])
-        parts.append(match.group(1))
-        parts += [int(i) for i in re.findall(r"\[([0-9]+)\]", match.group(2))]
+    """`gpu.maxCount`, `modelStore.models[1]`, `webui.extraEnv["A.B"]` -> ['gpu', 'maxCount'],
+    ['modelStore', 'models', 1], ['webui', 'extraEnv', 'A.B']: `pulumi config set --path`'s grammar (pulumi/pulumi
+    1b5949891b sdk/go/common/resource/config/map.go `parseKeyPath`, properties_path.go `ParsePropertyPathStrict`:
+    names, `[<index>]`, `["<quoted name>"]`), less what no key of ours is: an empty name (`gpu..maxCount`, which the
+    CLI reads as gpu.maxCount), `*`, a negative index, a path starting with an index."""
+    parts = property_path.parse_path(path)
+    names = [p for p in parts or [] if isinstance(p, str)]
+    bare = re.sub(r'\["(?:\\"|[^"])*"\]', "[]", path)  # the quoted names left out
+    if (parts is None or not parts or not isinstance(parts[0], str) or ".." in bare or ".[" in bare
+            or bare.endswith(".") or "" in names or "*" in names or any(isinstance(p, int) and p < 0 for p in parts)):
+        raise ConfigError([f"--set {path!r}: not a config path (write it like gpu.maxCount, "
+                           f"modelStore.models[0] or webui.extraEnv[\"A.B\"])"])
     return parts
 
 
 def _path_text(parts: list[Any]) -> str:
     """A parsed --set path written back as the user writes it: `a.b[0].c`."""
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts).lstrip(".")
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" if re.fullmatch(r'[^.\["]+', p)
+                   else '["' + p.replace('"', '\\"') + '"]' for p in parts).lstrip(".")
 
 
 def apply_set(values: dict[str, Any], item: str) -> None:

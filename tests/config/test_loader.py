@@ -442,6 +442,10 @@ SET_CASES = [
     ("value-then-path", ["gpu=3", "gpu.maxCount=1"], "gpu is a value"),
     ("index-past-end", ["modelStore.models[5]=tinyllama"], "index 5 is past the end"),
     ("bad-path", ["gpu..maxCount=1"], "not a config path"),
+    ("index-first", ["[0]=1"], "not a config path"),
+    ("wildcard", ["modelStore.models[*]=x"], "not a config path"),
+    ("negative-index", ["modelStore.models[-1]=x"], "not a config path"),
+    ("open-quote", ['webui.extraEnv["WEBUI_URL=x'], "not a config path"),
     ("yes-is-a-string", ["gpu.enabled=yes"], "gpu.enabled"),
     ("on-is-a-string", ["webui.enabled=on"], "webui.enabled"),
     ("section-as-value", ["cluster=big"], "cluster"),
@@ -741,6 +745,32 @@ def test_a_larger_server_takes_more_ui_replicas():
 def test_the_catalogue_covers_at_least_80_cases():
     assert len(SET_CASES) + len(FILE_CASES) >= 80
     assert len({c[0] for c in SET_CASES + FILE_CASES}) == len(SET_CASES) + len(FILE_CASES)
+
+
+def test_set_takes_a_quoted_name_as_pulumi_config_set_path_does(tmp_path, capsys):
+    """`pulumi config set --path 'webui.extraEnv["WEBUI_URL"]' ...` (pulumi/pulumi 1b5949891b config/map.go
+    `parseKeyPath`, ParsePropertyPathStrict): a quoted name, dots and escaped quotes inside it, is one key; the plan
+    CLI's --set, which says it works like that command, refused it as "not a config path"."""
+    import json
+    from offline.stackfile import apply_sets
+    values = apply_sets({}, ['webui.extraEnv["WEBUI_URL"]=https://chat.example.com', 'a["b.c"]["d\\"e"][0]=1'])
+    assert values == {"webui": {"extraEnv": {"WEBUI_URL": "https://chat.example.com"}}, "a": {"b.c": {'d"e': [1]}}}
+    out = tmp_path / "build"
+    code = plan_cli.main(["--stack", "dev", "--out", str(out), "--set",
+                          'webui.extraEnv["WEBUI_URL"]=https://chat.example.com'])
+    assert code == 0, capsys.readouterr().err
+    found: list[dict] = []
+
+    def walk(value):
+        if isinstance(value, dict):
+            found.extend([value] if value.get("name") == "WEBUI_URL" else [])
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+    walk(json.loads((out / "dev.what-if" / "resources.json").read_text()))  # a --set plan is a what-if
+    assert found and all(env == {"name": "WEBUI_URL", "value": "https://chat.example.com"} for env in found), found
 
 
 def test_set_types_only_booleans_and_plain_integers(tmp_path):
