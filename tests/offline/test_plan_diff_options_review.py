@@ -1,0 +1,89 @@
+"""The PR check against the engine where a review found it wrong: a delete-first replacement takes down first only
+the resources the deployed state lists it in `replaceWith` for, one level (pulumi/pulumi 1b5949891b
+pkg/resource/deploy/step_generator.go `findDependentCascadeReplacements`, over `sg.deployment.olds`; a resource it
+deletes is created again when it registers, `recreating`, with no cascade of its own), and a replacement trigger
+compared as `shouldTriggerReplace` compares it (every change the plans show replaces, a secret's inside excepted).
+A team's program planned with the kit (tests/offline/test_plan_diff_options.py), edited, and diffed by the check."""
+import copy
+
+import pytest
+
+from offline import plan_diff
+from tests.offline.plan_diff_cli import check as _check
+from tests.offline.test_plan_diff_options import ACCOUNT, IP, SHARE, _doc, _line, _one, _short
+
+
+@pytest.fixture(scope="module")
+def base() -> dict:
+    return _doc()
+
+
+def _blocked(out: str, doc: dict, urn: str) -> str:
+    return "\n".join(line for line in out.splitlines() if line.startswith(f"- :x: `{_short(doc, urn)}`"))
+
+
+def test_a_lister_of_a_lister_is_created_first_and_its_create_collides(tmp_path, base):
+    """The account (a given name: pulumi-azure-native deletes it first) deletes the IP that lists it first; the IP is
+    created again when it registers, and the IPv6 address listing the IP is then replaced as the engine's own
+    replacement, created first under the name the old one holds: its create fails, whatever label is given."""
+    account, ip, ip6 = (_one(base, ACCOUNT, "models-account"), _one(base, IP, "ingress-ip"),
+                        _one(base, IP, "ingress-ip-v6"))
+    new = _doc(account="stteamamodels2")
+    result = plan_diff.diff_documents(base, new)
+    assert {account, ip} <= set(result["deleteBeforeReplace"]) and ip not in result["refused"]
+    assert ip6 in result["replaced"] and ip6 not in result["deleteBeforeReplace"]
+    code, out = _check(tmp_path, base, new, "--allow-stateful")
+    assert code == 1 and "its replaceWith" in _blocked(out, new, ip6) and "its replacement fails" in _blocked(
+        out, new, ip6)
+    assert "deleted first" not in _line(out, "- Replace:", new, ip6)
+
+
+def _ip_replaced_first(doc: dict) -> dict:
+    """`doc` with the team's IP replaced (replaceOnChanges) and deleted first (the deleteBeforeReplace option)."""
+    ip = _one(doc, IP, "ingress-ip")
+    new = copy.deepcopy(doc)
+    new[ip]["inputs"]["idleTimeoutInMinutes"] = 10
+    new[ip]["options"].update(replaceOnChanges=["idleTimeoutInMinutes"], deleteBeforeReplace=True)
+    return new
+
+
+def test_a_replace_with_added_with_the_replacement_is_not_in_the_state_so_its_resource_is_created_first(
+        tmp_path, base):
+    """The state the engine reads has no replaceWith on the IPv6 address yet: the IP's delete-first replacement does
+    not take it down first, and its own replacement (replaceWith) creates it first under its name."""
+    ip6 = _one(base, IP, "ingress-ip-v6")
+    old = copy.deepcopy(base)
+    del old[ip6]["options"]["replaceWith"]
+    new = _ip_replaced_first(base)
+    result = plan_diff.diff_documents(old, new)
+    assert ip6 in result["replaced"] and ip6 not in result["deleteBeforeReplace"]
+    assert "its replacement fails" in result["refused"][ip6][0]
+    code, out = _check(tmp_path, old, new, "--allow-stateful")
+    assert code == 1 and "its replacement fails" in _blocked(out, new, ip6)
+
+
+def test_a_base_plan_of_the_earlier_kit_refuses_nothing_it_cannot_know(tmp_path, base):
+    """A base planned before the kit recorded replaceWith (none of the options it records now anywhere): the deployed
+    state may list the IP, so the IPv6 address is taken as deleted first with it, and nothing is refused for it."""
+    ip6 = _one(base, IP, "ingress-ip-v6")
+    old = copy.deepcopy(base)
+    for resource in old.values():
+        for key in ("replaceWith", "replacementTrigger", "hideDiffs", "deleteBeforeReplaceDefined"):
+            resource["options"].pop(key, None)
+    new = _ip_replaced_first(base)
+    result = plan_diff.diff_documents(old, new)
+    assert ip6 in result["deleteBeforeReplace"] and ip6 not in result["refused"]
+    assert _check(tmp_path, old, new, "--allow-stateful")[0] == 0
+
+
+def test_a_replace_with_dropped_with_the_replacement_still_takes_its_resource_down_first(tmp_path, base):
+    """The state still lists the IP in the IPv6 address's replaceWith: the IP's delete-first replacement deletes it
+    first, and it is created again when it registers (a replacement the program no longer asks for)."""
+    ip, ip6 = _one(base, IP, "ingress-ip"), _one(base, IP, "ingress-ip-v6")
+    new = _ip_replaced_first(base)
+    del new[ip6]["options"]["replaceWith"]
+    result = plan_diff.diff_documents(base, new)
+    assert ip6 in result["replaced"] and ip6 in result["deleteBeforeReplace"]
+    assert _short(new, ip) in result["replaced"][ip6][0] and "replaceWith" in result["replaced"][ip6][0]
+    code, out = _check(tmp_path, base, new)
+    assert code == 1 and "replaced: a static public IP" in _blocked(out, new, ip6)
