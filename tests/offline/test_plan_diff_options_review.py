@@ -87,3 +87,30 @@ def test_a_replace_with_dropped_with_the_replacement_still_takes_its_resource_do
     assert _short(new, ip) in result["replaced"][ip6][0] and "replaceWith" in result["replaced"][ip6][0]
     code, out = _check(tmp_path, base, new)
     assert code == 1 and "replaced: a static public IP" in _blocked(out, new, ip6)
+
+
+@pytest.mark.parametrize("old, new", [
+    ({"generation": 1}, {"generation": 1, "key": "[secret]"}),  # a secret part added
+    ({"generation": 1, "key": "[secret]"}, {"generation": 1}),  # dropped
+    ("[secret]", {"key": "[secret]"}),  # a secret value that becomes an object
+    ({}, {"a": {}}),  # an empty object added
+    (False, 0), (1, True),  # another type: the engine's values are typed
+])
+def test_a_trigger_change_the_plans_show_replaces(base, old, new):
+    """shouldTriggerReplace compares the values: what changes outside a secret's value is seen in the plans, a key
+    added or removed included, however secret its value is."""
+    share = _one(base, SHARE, "models-share")
+    before, after = copy.deepcopy(base), copy.deepcopy(base)
+    before[share]["options"]["replacementTrigger"], after[share]["options"]["replacementTrigger"] = old, new
+    result = plan_diff.diff_documents(before, after)
+    assert result["replaced"][share][0].startswith("its replacementTrigger changes"), result["checks"].get(share)
+
+
+@pytest.mark.parametrize("old, new", [("[secret]", "[secret]"), ("a", "[secret]"), ({"k": "[secret]"},
+                                                                                     {"k": "[secret]"})])
+def test_a_trigger_whose_secret_part_alone_may_change_is_a_check(base, old, new):
+    share = _one(base, SHARE, "models-share")
+    before, after = copy.deepcopy(base), copy.deepcopy(base)
+    before[share]["options"]["replacementTrigger"], after[share]["options"]["replacementTrigger"] = old, new
+    result = plan_diff.diff_documents(before, after)
+    assert share not in result["replaced"] and "cannot see whether it changes" in result["checks"][share][0]
