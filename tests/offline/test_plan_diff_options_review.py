@@ -10,7 +10,7 @@ import pytest
 
 from offline import plan_diff
 from tests.offline.plan_diff_cli import check as _check
-from tests.offline.test_plan_diff_options import ACCOUNT, IP, SHARE, _doc, _line, _one, _short
+from tests.offline.test_plan_diff_options import ACCOUNT, IP, SHARE, _doc, _line, _one, _short, team_program
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +114,22 @@ def test_a_trigger_whose_secret_part_alone_may_change_is_a_check(base, old, new)
     before[share]["options"]["replacementTrigger"], after[share]["options"]["replacementTrigger"] = old, new
     result = plan_diff.diff_documents(before, after)
     assert share not in result["replaced"] and "cannot see whether it changes" in result["checks"][share][0]
+
+
+def test_a_secret_trigger_not_known_in_a_preview_is_recorded_unknown_and_replaces(base):
+    """The SDK sends a secret output not known yet as a secret holding the unknown value (pulumi 3.272.0
+    runtime/rpc.py `serialize_property`: "Preserve the secret marker even when the value is unknown"), which the
+    engine unwraps and takes for a change (`shouldTriggerReplace`); the kit recorded it as `[secret]`, a value the
+    check cannot see into."""
+    import pulumi
+    import pulumi_random as random
+    from llmplatform.testing import run
+    from offline import plan
+
+    def trigger() -> pulumi.Output:
+        return pulumi.Output.secret(random.RandomId("generation", byte_length=4).hex)
+    preview = plan_diff.resources_by_urn(plan.resources_document(run(team_program(trigger=trigger), preview=True)))
+    share = _one(base, SHARE, "models-share")
+    assert preview[share]["options"]["replacementTrigger"] == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # rpc.UNKNOWN
+    assert any(r.startswith("its replacementTrigger is unknown")
+               for r in plan_diff.diff_documents(base, preview)["replaced"][share])
