@@ -1,7 +1,7 @@
 """WorkloadIdentity: a user-assigned managed identity federated with one Kubernetes ServiceAccount, so pods using
 that account get Entra tokens without any stored credential."""
 import asyncio
-from typing import Any, Awaitable, Callable, Mapping, Optional, Sequence, TypedDict, TypeVar
+from typing import Any, Awaitable, Callable, Mapping, Optional, Sequence, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -13,8 +13,6 @@ from .checks import called_as_documented, check_shape
 from .handles import ClusterHandle, field
 from .kube import require_kubernetes_provider
 from .rules import shown
-
-T = TypeVar("T")
 
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 USE_LABEL = "azure.workload.identity/use"  # pods carrying this label get the token projected
@@ -98,8 +96,8 @@ class WorkloadIdentity(pulumi.ComponentResource):
         self.register_outputs({"client_id": self.client_id, "principal_id": self.principal_id,
                                "service_account_name": self.service_account_name})
 
-    def once_resolved(self, value: pulumi.Input[T],
-                      make: Callable[[T], "Optional[pulumi.Resource | Sequence[pulumi.Resource]]"]) -> None:
+    def once_resolved(self, value: pulumi.Input[Any],
+                      make: Callable[[Any], "Optional[pulumi.Resource | Sequence[pulumi.Resource]]"]) -> None:
         """Make what this identity's pods need once `value` resolves, and hold `service_account_name` until it is
         made: `make(resolved)` returns the resource (a grant on a Key Vault secret whose name comes in an output handed
         over whole, from another program or language), a list of them, or None for nothing to make (anything else is
@@ -120,9 +118,9 @@ class WorkloadIdentity(pulumi.ComponentResource):
                                   f"{shown(make)}, not a function of the resolved value")
         made: list[pulumi.Resource] = []
 
-        def run(resolved: T) -> None:
-            resource = make(resolved)
-            resources = list(resource) if isinstance(resource, (list, tuple)) else [resource]
+        def run(resolved: Any) -> None:
+            resource: Any = make(resolved)  # checked below: a caller's function may return anything
+            resources: list[Any] = list(resource) if isinstance(resource, (list, tuple)) else [resource]
             wrong = next((r for r in resources if r is not None and not isinstance(r, pulumi.Resource)), None)
             if wrong is not None:
                 # its type alone: what make returns may come from a secret value
