@@ -1,7 +1,7 @@
 """WorkloadIdentity: a user-assigned managed identity federated with one Kubernetes ServiceAccount, so pods using
 that account get Entra tokens without any stored credential."""
 import asyncio
-from typing import Any, Awaitable, Callable, Mapping, Optional, TypedDict, TypeVar
+from typing import Any, Awaitable, Callable, Mapping, Optional, Sequence, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -12,8 +12,7 @@ from . import PACKAGE
 from .checks import called_as_documented, check_shape
 from .handles import ClusterHandle, field
 from .kube import require_kubernetes_provider
-
-T = TypeVar("T")
+from .rules import shown
 
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 USE_LABEL = "azure.workload.identity/use"  # pods carrying this label get the token projected
@@ -97,27 +96,38 @@ class WorkloadIdentity(pulumi.ComponentResource):
         self.register_outputs({"client_id": self.client_id, "principal_id": self.principal_id,
                                "service_account_name": self.service_account_name})
 
-    def once_resolved(self, value: pulumi.Input[T], make: Callable[[T], Optional[pulumi.Resource]]) -> None:
+    def once_resolved(self, value: pulumi.Input[Any],
+                      make: Callable[[Any], "Optional[pulumi.Resource | Sequence[pulumi.Resource]]"]) -> None:
         """Make what this identity's pods need once `value` resolves, and hold `service_account_name` until it is
         made: `make(resolved)` returns the resource (a grant on a Key Vault secret whose name comes in an output handed
-        over whole, from another program or language), or None for nothing to make. A resource made inside an apply
+        over whole, from another program or language), a list of them, or None for nothing to make (anything else is
+        refused, by its type alone: it may come from a secret). A resource made inside an apply
         is no child yet when the account exists, so the name would not carry it and a pod could start before its
         grant. Call it while building the component that owns the pods, as its other grants are made; `value` must
         not wait for a pod of this account (the pod would wait for it: neither would ever be created).
 
         In a preview where `value` is not known, `make` is not run (the SDK runs no apply on an unknown, pulumi
-        3.272.0 output.py `Output.apply`): nothing is made and the name stays known, carrying `value`'s own resources
-        only; `pulumi up` makes it before the pods."""
+        3.272.0 output.py `Output.apply`): nothing is made and the name stays known, carrying none of `value`'s
+        resources; `pulumi up` makes it before the pods."""
         if self._settled:
             raise pulumi.RunError(
                 f"WorkloadIdentity {self._name}: once_resolved was called after service_account_name resolved: the "
                 "pods naming it may exist already; call it while building the component whose pods need it")
+        if not callable(make):
+            raise pulumi.RunError(f"WorkloadIdentity {self._name}: once_resolved: make is {type(make).__name__} "
+                                  f"{shown(make)}, not a function of the resolved value")
         made: list[pulumi.Resource] = []
 
-        def run(resolved: T) -> None:
-            resource = make(resolved)
-            if resource is not None:
-                made.append(resource)
+        def run(resolved: Any) -> None:
+            resource: Any = make(resolved)  # checked below: a caller's function may return anything
+            resources: list[Any] = list(resource) if isinstance(resource, (list, tuple)) else [resource]
+            wrong = next((r for r in resources if r is not None and not isinstance(r, pulumi.Resource)), None)
+            if wrong is not None:
+                # its type alone: what make returns may come from a secret value
+                what = _a(resource) + (f" holding {_a(wrong)}" if resource is not wrong else "")
+                raise pulumi.RunError(f"WorkloadIdentity {self._name}: once_resolved: make returned {what}; it "
+                                      "returns a Resource, a list of them, or None (nothing to make)")
+            made.extend(r for r in resources if r is not None)
         # awaited by the name's gates: its end (not the resource's create, which the pods' dependency awaits)
         self._later.append((pulumi.Output.from_input(value).apply(run), made))
 
@@ -132,6 +142,11 @@ class WorkloadIdentity(pulumi.ComponentResource):
             gates.update(made)
         self._settled = True
         return gates | {c for c in self._childResources if isinstance(c, authorization.RoleAssignment)}
+
+
+def _a(value: Any) -> str:
+    name = "Output" if isinstance(value, pulumi.Output) else type(value).__name__
+    return f"{'an' if name[0].lower() in 'aeiou' else 'a'} {name}"
 
 
 def _carrying(resources: Awaitable[set[pulumi.Resource]]) -> pulumi.Output[None]:

@@ -311,6 +311,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     # step_generator.go `calculateDependentReplacements`: its dependents whose provider, deletedWith or replacing
     # input it replaces, deleted in reverse dependency order; each is created again when it registers): a cluster
     # replaced under its own name takes its Kubernetes provider and every object on it down first.
+    own_roots = set(deleting_first)
     grew = True
     while grew:
         grew = False
@@ -318,12 +319,15 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             if urn not in deleting_first and came_from & deleting_first:
                 deleting_first.add(urn)
                 grew = True
-    delete_first = sorted(deleting_first)
     # ... and refuses that chain on the state's flag alone: a dependent it deletes first was protected when the state
     # was written, whatever the program now says (1b5949891b step_generator.go `continueStepsFromDiff`: "unable to
     # replace resource ... as part of replacing ...", `dependentResource.Protect`, the old state's, before the
     # dependent registers)
     dragged = {u for u, came_from in causes.items() if came_from & deleting_first}
+    listed = _listed_first(old_res, new_res, replaced, own_roots - dragged, notes)
+    deleting_first |= listed
+    dragged |= listed
+    delete_first = sorted(deleting_first)
     for urn, line in shared_handles(old_res, new_res, added, list(replaced), removed, delete_first).items():
         checks.setdefault(urn, []).append(line)
     claims: dict[str, str] = {}
@@ -527,7 +531,8 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
             engine_why += [f"its provider `{short(provider)}` is replaced"] if provider in replaced else []
             if engine_why and urn not in via_provider:
                 via_provider.add(urn)
-                causes.setdefault(urn, set()).update(d for d in (*with_, deleted_with, provider) if d in replaced)
+                # not its replaceWith: a delete-first root takes down first what the state lists it for (_listed_first)
+                causes.setdefault(urn, set()).update(d for d in (deleted_with, provider) if d in replaced)
                 if by_option and provider not in replaced and urn not in engine_own:
                     engine_own[urn] = f"its replaceWith `{short(with_[0])}`" if with_ else \
                         f"its deletedWith `{short(deleted_with)}`"
@@ -603,6 +608,42 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
                 replaced[urn] = sorted(set(why))
                 grew = True
     return via_provider
+
+
+# The options the kit records only when set (components/llmplatform/testing/stand_ins.py `_replacement_options`): a
+# base plan holding none of them anywhere may come from a kit that did not record them
+RECORDED_WHEN_SET = ("replaceWith", "replacementTrigger", "hideDiffs", "deleteBeforeReplaceDefined")
+
+
+def _listed_first(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]],
+                  replaced: dict[str, list[str]], roots: set[str], notes: dict[str, list[str]]) -> set[str]:
+    """What the delete-first replacements in `roots` (each deleting first on its own answer, not dragged along by
+    another) delete first for `replaceWith`: each resource the deployed state lists one of them in, whatever the
+    program lists now, and only those (pulumi/pulumi 1b5949891b step_generator.go `continueStepsFromDiff` calls
+    `findDependentCascadeReplacements`, which reads `sg.deployment.olds`, one level: a resource it deletes is created
+    again when it registers, the `recreating` case, with no cascade of its own, so what lists that one is replaced
+    as the engine's own replacement, created first). One the program no longer lists it in is replaced all the
+    same. A base plan of a kit that recorded no replaceWith cannot say what the state lists: the program's list is
+    taken, with a note."""
+    engine = engine_urns(new_res)
+    recorded = any(key in r["options"] for r in old_res.values() for key in RECORDED_WHEN_SET)
+    out: set[str] = set()
+    for urn in sorted(set(old_res) & set(new_res)):
+        old_options = old_res[urn]["options"]
+        unknown = "replaceWith" not in old_options and not recorded
+        listing = (new_res[urn]["options"] if unknown else old_options).get("replaceWith") or []
+        root = next((u for u in listing if u in roots), None)
+        if root is None:
+            continue
+        out.add(urn)
+        if urn not in replaced:
+            replaced[urn] = [f"the replacement of `{short_urn(engine.get(root, root))}`, deleted first, deletes it "
+                             "first as the deployed state lists that one in its replaceWith, and it is created again"]
+        elif unknown:
+            notes.setdefault(urn, []).append(
+                "deleted first if the deployed state lists the resource in its replaceWith (the base plan predates "
+                "the check recording it); if this change adds it, Pulumi creates it first under its name")
+    return out
 
 
 def _defined_false(resource: dict[str, Any]) -> bool:

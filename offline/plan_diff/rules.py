@@ -308,8 +308,12 @@ def trigger_change(old: dict[str, Any], new: dict[str, Any]) -> tuple[Optional[s
     if before is None or after is None:
         return None, None
     olds, news = dict(leaf_items(before)), dict(leaf_items(after))
-    seen = [p for p in changed_keys(before, after)
-            if REDACTED not in (olds.get(p.lstrip(".")), news.get(p.lstrip(".")))]
+    # every difference the plans show, typed as the engine's values are (false is no 0, {} no {"a": {}}); a leaf
+    # with `[secret]` on one side and a value on the other may be the same value; a key or item on one side only, or
+    # another shape, is a change however secret
+    differing = [] if _same_value(before, after) else changed_keys(before, after) or ["."]
+    seen = [p for p in differing if not (p.lstrip(".") in olds and p.lstrip(".") in news
+                                         and REDACTED in (olds[p.lstrip(".")], news[p.lstrip(".")]))]
     if seen == ["."]:  # a value, not an object or list: both values shown
         return (f"its replacementTrigger changes ({json.dumps(before)[:60]} -> {json.dumps(after)[:60]})",
                 None)
@@ -320,6 +324,20 @@ def trigger_change(old: dict[str, Any], new: dict[str, Any]) -> tuple[Optional[s
         return None, ("its replacementTrigger is secret (`[secret]` in the plans), so the check cannot see whether it "
                       "changes: the engine compares the values within, and a new one replaces it")
     return None, None
+
+
+def _same_value(old: Any, new: Any) -> bool:
+    """Equal as the engine's property values are (`property.Value.Equals`): a bool is no number, 1 and 1.0 are one
+    number (JSON's), objects with the same keys, lists of the same length."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return old.keys() == new.keys() and all(_same_value(old[k], new[k]) for k in old)
+    if isinstance(old, list) and isinstance(new, list):
+        return len(old) == len(new) and all(_same_value(a, b) for a, b in zip(old, new))
+    if isinstance(old, bool) or isinstance(new, bool):
+        return type(old) is type(new) and old == new
+    if isinstance(old, (int, float)) and isinstance(new, (int, float)):
+        return old == new
+    return type(old) is type(new) and old == new
 
 
 def refused_rules(type_: str) -> dict[str, str]:

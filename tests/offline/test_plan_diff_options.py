@@ -150,7 +150,8 @@ def test_a_secret_trigger_is_compared_where_the_plans_show_it_and_said_where_the
 def test_a_replaced_resource_replaces_what_lists_it_in_replace_with_and_its_chain(tmp_path, base):
     """TestReplaceWith: the model store's account replaced (a new name) replaces the team's IP, which lists it, and
     the IP's replacement the IPv6 address listing the IP: both stateful, both blocked. pulumi-azure-native deletes
-    the named account first, and with it, first, what lists it (TestReplaceWithDeleteBeforeReplace)."""
+    the named account first, and with it, first, what lists it (TestReplaceWithDeleteBeforeReplace), one level only:
+    the IPv6 address is created first and collides (test_plan_diff_options_review.py)."""
     account, ip, ip6 = (_one(base, ACCOUNT, "models-account"), _one(base, IP, "ingress-ip"),
                         _one(base, IP, "ingress-ip-v6"))
     new = _doc(account="stteamamodels2")
@@ -158,10 +159,9 @@ def test_a_replaced_resource_replaces_what_lists_it_in_replace_with_and_its_chai
     assert account in result["replaced"]
     assert result["replaced"][ip] == [f"its replaceWith `{_short(new, account)}` is replaced"]
     assert result["replaced"][ip6] == [f"its replaceWith `{_short(new, ip)}` is replaced"]
-    assert {account, ip, ip6} <= set(result["deleteBeforeReplace"]) and not {ip, ip6} & set(result["refused"])
+    assert {account, ip} <= set(result["deleteBeforeReplace"]) and ip not in result["refused"]
     blocked = dict(plan_diff.blocking(result, set(), False))
-    assert blocked[ip].startswith("replaced: a static public IP") and blocked[ip6].startswith("replaced: a static")
-    assert _check(tmp_path, base, new, "--allow-stateful")[0] == 0
+    assert blocked[ip].startswith("replaced: a static public IP") and "its replacement fails" in blocked[ip6]
     unlisted = _doc(account="stteamamodels2", ip_with=False)
     assert not {ip, ip6} & set(plan_diff.diff_documents(_doc(ip_with=False), unlisted)["replaced"])
 

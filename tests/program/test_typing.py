@@ -24,7 +24,7 @@ SECTION = "## Use the components in your project"
 WRONG_HANDLES = '''
 import pulumi
 from llmplatform import (AksCluster, GatewayAccess, GpuNodePool, InferenceStack, KeyVault, ModelStore, ModelVolume,
-                         NetworkSpec, NodePoolSpec)
+                         NetworkSpec, NodePoolSpec, WorkloadIdentity)
 
 cfg = pulumi.Config()
 
@@ -51,6 +51,12 @@ InferenceStack("g", {"cluster": aks.cluster, "key_vault": vault.vault, "model_vo
                      "gpu": gpu}, in_cluster)  # typeddict-item
 GatewayAccess("gw", {"cluster": aks.cluster, "tls_email": cfg.get("email"), "tls_hostname": None}, in_cluster)
 GpuNodePool("h", {"cluster": aks.cluster, "vm_size": cfg.get("gpuVmSize")}, in_cluster)  # typeddict-item
+# WorkloadIdentity.once_resolved as its docs call it, with a lambda: `value: Input[T]` with `make: Callable[[T], ...]`
+# was solved as Never ("incompatible type Output[str]; expected Never | Awaitable[Never] | Output[Never]")
+identity = WorkloadIdentity("wi", {"cluster": aks.cluster, "identity_name": "id-x", "namespace": "llm",
+                                   "service_account_name": "app"}, in_cluster)
+identity.once_resolved(vault.vault_name, lambda name: None)
+identity.once_resolved(vault.vault_name, lambda name: [identity])
 '''
 # The kit's `run` as a stranger's type checker reads it (tests/components/test_stranger6_consumer.py's stranger):
 # `run(lambda: runpy.run_path(...))` (run_path returns the module's globals) or `run(lambda: Component(...))` were

@@ -816,7 +816,9 @@ def _secrets_masked(value: Any, masked: bool = False) -> Any:
         return {k: _secrets_masked(v, masked) for k, v in value.items()}
     if isinstance(value, list):
         return [_secrets_masked(v, masked) for v in value]
-    return REDACTED if masked else value
+    # an unknown stays one (the SDK sends a secret not known yet as a secret holding it: pulumi 3.272.0 rpc.py
+    # `serialize_property`), as the engine, which unwraps the secret, takes it for a change
+    return REDACTED if masked and value != _UNKNOWN else value
 
 
 def _engines_provider_inputs(inputs: dict[str, Any], version: str, download_url: str) -> None:
