@@ -1200,3 +1200,28 @@ def test_a_component_type_the_provider_does_not_have_is_named_not_reported_as_a_
         f"{resource_type} typo: the llmplatform component provider {__version__} has no such component; {said}"), \
         failure.value.shown
     assert "internal error" not in failure.value.shown
+
+
+def test_a_late_read_of_an_earlier_deployment_s_resource_is_answered():
+    """The plugin's SDK sends every RPC to the monitor of the latest Construct (pulumi 3.272.0 provider/server.py
+    `reset_options`), so a resource reference an earlier test's construct was still rehydrating
+    (`pulumi:pulumi:getResource`) reached the next deployment's monitor, which answered "unknown resource": an
+    unretrieved traceback in the plugin's stderr now and then, failing the module's clean-stderr check under load.
+    A read reaches the monitor that registered the resource; a URN none registered is still unknown."""
+    from google.protobuf import struct_pb2
+    from pulumi.runtime.proto import resource_pb2
+
+    earlier, later = plugin_host.MonitorStub("consumer", "dev"), plugin_host.MonitorStub("consumer", "late-read")
+    registered = earlier.RegisterResource(resource_pb2.RegisterResourceRequest(
+        type="pulumi:providers:kubernetes", name="aks-k8s", custom=True, object=struct_pb2.Struct()), None)
+
+    def read(urn: str):
+        args = struct_pb2.Struct()
+        args.update({"urn": urn})
+        return later.Invoke(resource_pb2.ResourceInvokeRequest(tok="pulumi:pulumi:getResource", args=args), None)
+
+    answer = read(registered.urn)
+    assert not answer.failures and answer.HasField("return"), answer
+    assert answer.__getattribute__("return").fields["urn"].string_value == registered.urn
+    with pytest.raises(Exception, match="unknown resource"):
+        read(registered.urn.replace("aks-k8s", "never-registered"))
