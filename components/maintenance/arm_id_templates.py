@@ -47,7 +47,17 @@ def sdk_tokens() -> list[str]:
 
 
 def current_tokens(path: Path = OUT) -> list[str]:
-    return sorted(json.loads(path.read_text())["templates"]) if path.exists() else []
+    """The tokens `path` lists (a file this script wrote), none when it does not exist; ValueError when it is no such
+    file."""
+    if not path.exists():
+        return []
+    try:
+        templates = json.loads(path.read_text()).get("templates")
+    except (OSError, ValueError, AttributeError) as error:
+        raise ValueError(f"{path}: not a templates file this script wrote ({error})") from None
+    if not isinstance(templates, dict):
+        raise ValueError(f"{path}: not a templates file this script wrote (no \"templates\" object)")
+    return sorted(templates)
 
 
 def document(templates: dict[str, str], commit: str) -> dict[str, Any]:
@@ -69,7 +79,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--commit", required=True, help="the commit the file was read at (40 hex digits)")
     parser.add_argument("--add", nargs="*", default=[], metavar="TOKEN", help="more tokens to keep")
     parser.add_argument("--all", action="store_true", help="every resource token of the installed SDK")
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--out", type=Path, default=OUT,
+                        help="the file to write (default: the package's); the tokens kept are those it lists, or "
+                             "the package's file's when it does not exist yet")
     args = parser.parse_args(argv)
     if not _COMMIT.fullmatch(args.commit):
         parser.error(f"--commit {args.commit!r} is not a 40-digit commit")
@@ -78,7 +90,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     except (OSError, ValueError) as error:
         print(f"{args.token_paths}: cannot be read as JSON ({error})", file=sys.stderr)
         return 2
-    wanted = sdk_tokens() if args.all else sorted(set(current_tokens(args.out)) | set(args.add))
+    try:  # a new --out starts from the package's tokens, not from none (it kept only the --add ones)
+        kept = [] if args.all else current_tokens(args.out if args.out.exists() else OUT)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    wanted = sdk_tokens() if args.all else sorted(set(kept) | set(args.add))
     missing = [t for t in wanted if not isinstance(token_paths.get(t), str)]
     templates = {t: token_paths[t] for t in wanted if t not in missing}
     refused = [f"{t}: not in {args.token_paths}" for t in missing] + problems(templates)

@@ -179,3 +179,19 @@ def test_a_versioned_token_reads_its_types_template_and_an_unlisted_type_keeps_t
     assert arm_id_template("azure-native:web:AppServicePlan") is None
     assert run(program).outputs["id"] == \
         f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.web/AppServicePlan/plan"
+
+
+def test_the_templates_script_writing_a_new_file_keeps_the_package_s_tokens(tmp_path, capsys):
+    """`--out` a file that does not exist yet keeps the package's tokens (it kept only the `--add` ones: 1 template of
+    86); one that is no templates file is a line and exit 2, not a traceback."""
+    import json
+    from components.maintenance import arm_id_templates as script
+    vendored = arm_id_templates()
+    token_paths = tmp_path / "tokenPaths.json"
+    token_paths.write_text(json.dumps(vendored))
+    out = tmp_path / "new.json"
+    assert script.main([str(token_paths), "--commit", "0" * 40, "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["templates"] == vendored
+    out.write_text("[1, 2]")
+    assert script.main([str(token_paths), "--commit", "0" * 40, "--out", str(out)]) == 2
+    assert "not a templates file this script wrote" in capsys.readouterr().err
