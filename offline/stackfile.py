@@ -199,7 +199,31 @@ def parse_path(path: str) -> list[Any]:
             or bare.endswith(".") or "" in names or "*" in names or any(isinstance(p, int) and p < 0 for p in parts)):
         raise ConfigError([f"--set {path!r}: not a config path (write it like gpu.maxCount, "
                            f"modelStore.models[0] or webui.extraEnv[\"A.B\"])"])
+    if len(parts) > MAX_DEPTH:  # copied and checked level by level: a RecursionError traceback, not a refusal
+        shown = path if len(path) <= 100 else f"{path[:100]}..."
+        raise ConfigError([f"--set {shown!r}: {len(parts)} levels; a config value nests at most {MAX_DEPTH} "
+                           f"levels (as in a stack file)"])
     return parts
+
+
+def split_set(item: str) -> tuple[str, str, str]:
+    """`KEY=VALUE` split at the first '=' outside a quoted name (`webui.extraEnv["A=B"]=x`: `pulumi config set
+    --path` takes the key and the value as two arguments, so a quoted name may hold one); an unclosed quote ends
+    nowhere, and the split falls back to the first '=' (the path is then refused as not a config path)."""
+    i = 0
+    while i < len(item):
+        if item.startswith('["', i):
+            end = i + 2
+            while end < len(item) and item[end] != '"':
+                end += 2 if item.startswith('\\"', end) else 1
+            if end < len(item):
+                i = end + 1
+                continue
+            break
+        if item[i] == "=":
+            return item[:i], "=", item[i + 1:]
+        i += 1
+    return item.partition("=")
 
 
 def _path_text(parts: list[Any]) -> str:
@@ -210,7 +234,7 @@ def _path_text(parts: list[Any]) -> str:
 
 def apply_set(values: dict[str, Any], item: str) -> None:
     """Apply one `--set KEY=VALUE` to the config values, as `pulumi config set --path KEY VALUE` would."""
-    path, sep, text = item.partition("=")
+    path, sep, text = split_set(item)
     if not sep:
         raise ConfigError([f"--set {item!r} has no '='; write KEY=VALUE (an empty value is KEY=)"])
     parts = parse_path(path)

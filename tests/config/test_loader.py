@@ -446,6 +446,11 @@ SET_CASES = [
     ("wildcard", ["modelStore.models[*]=x"], "not a config path"),
     ("negative-index", ["modelStore.models[-1]=x"], "not a config path"),
     ("open-quote", ['webui.extraEnv["WEBUI_URL=x'], "not a config path"),
+    # a quoted name holding '=' (`pulumi config set --path` takes the key and the value apart): the value starts at
+    # the first '=' outside a quoted name, so the name reaches the config's own rule (an env name has no '=')
+    ("equals-in-quoted-name", ['webui.extraEnv["A=B"]=x'], "webui.extraEnv ['A=B'] is invalid"),
+    # deeper than a stack file may nest (config.stack_yaml.MAX_DEPTH): a RecursionError traceback, not a refusal
+    ("path-too-deep", ["gpu." + "a." * 900 + "b=1"], "levels"),
     ("yes-is-a-string", ["gpu.enabled=yes"], "gpu.enabled"),
     ("on-is-a-string", ["webui.enabled=on"], "webui.enabled"),
     ("section-as-value", ["cluster=big"], "cluster"),
