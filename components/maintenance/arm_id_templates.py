@@ -90,6 +90,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     except (OSError, ValueError) as error:
         print(f"{args.token_paths}: cannot be read as JSON ({error})", file=sys.stderr)
         return 2
+    if not isinstance(token_paths, dict):
+        kind = {list: "a JSON array", str: "a JSON string"}.get(type(token_paths), f"JSON {json.dumps(token_paths)}")
+        print(f"{args.token_paths}: not a token -> path map ({SOURCE_FILE} of {REPOSITORY} is one JSON object); "
+              f"it holds {kind}", file=sys.stderr)
+        return 2
     try:  # a new --out starts from the package's tokens, not from none (it kept only the --add ones)
         kept = [] if args.all else current_tokens(args.out if args.out.exists() else OUT)
     except ValueError as error:
@@ -102,7 +107,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     if refused:
         print("\n".join(refused), file=sys.stderr)
         return 1
-    args.out.write_text(json.dumps(document(templates, args.commit), indent=2) + "\n")
+    try:
+        args.out.write_text(json.dumps(document(templates, args.commit), indent=2) + "\n")
+    except OSError as error:
+        print(f"{args.out}: cannot be written ({error})", file=sys.stderr)
+        return 2
     print(f"{args.out}: {len(templates)} templates")
     return 0
 

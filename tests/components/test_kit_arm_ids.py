@@ -195,3 +195,20 @@ def test_the_templates_script_writing_a_new_file_keeps_the_package_s_tokens(tmp_
     out.write_text("[1, 2]")
     assert script.main([str(token_paths), "--commit", "0" * 40, "--out", str(out)]) == 2
     assert "not a templates file this script wrote" in capsys.readouterr().err
+
+
+def test_the_templates_script_names_an_unwritable_out_and_a_token_paths_file_that_is_no_map(tmp_path, capsys):
+    """`--out` in a folder that does not exist, and a tokenPaths.json that is valid JSON but no token -> path map,
+    were tracebacks (FileNotFoundError, AttributeError): each is now one line naming the file, and exit 2."""
+    import json
+    from components.maintenance import arm_id_templates as script
+    token_paths = tmp_path / "tokenPaths.json"
+    token_paths.write_text(json.dumps(arm_id_templates()))
+    missing_dir = tmp_path / "no-such-folder" / "new.json"
+    assert script.main([str(token_paths), "--commit", "0" * 40, "--out", str(missing_dir)]) == 2
+    assert f"{missing_dir}: cannot be written" in capsys.readouterr().err
+    token_paths.write_text("[1, 2]")
+    assert script.main([str(token_paths), "--commit", "0" * 40, "--out", str(tmp_path / "new.json")]) == 2
+    err = capsys.readouterr().err
+    assert f"{token_paths}: not a token -> path map" in err and "a JSON array" in err, err
+    assert not (tmp_path / "new.json").exists()
