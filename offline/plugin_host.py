@@ -86,10 +86,14 @@ class MonitorStub(resource_pb2_grpc.ResourceMonitorServicer):
 
     # Every monitor of this process, for a read of a resource an earlier deployment registered (Invoke below).
     _every: "weakref.WeakSet[_Monitor]" = weakref.WeakSet()
+    # a WeakSet iterated while another thread adds to it raises "Set changed size during iteration": the read below
+    # runs on gRPC's pool while the next deployment makes its monitor (the very case it is for)
+    _every_lock = threading.Lock()
 
     def __init__(self, project: str, stack: str) -> None:
         self.monitor = _Monitor(project, stack)
-        MonitorStub._every.add(self.monitor)
+        with MonitorStub._every_lock:
+            MonitorStub._every.add(self.monitor)
 
     @property
     def registrations(self) -> list[runner.Registration]:
@@ -106,7 +110,9 @@ class MonitorStub(resource_pb2_grpc.ResourceMonitorServicer):
         urn = json_format.MessageToDict(request.args).get("urn")
         if urn in self.monitor.resources:
             return self.monitor
-        return next((m for m in list(MonitorStub._every) if urn in m.resources), self.monitor)
+        with MonitorStub._every_lock:
+            every = list(MonitorStub._every)
+        return next((m for m in every if urn in m.resources), self.monitor)
 
     def _call(self, method: str, request: Any) -> Any:
         with self.monitor.lock:  # the mock monitor's state is not thread-safe; gRPC serves from a pool

@@ -1225,3 +1225,44 @@ def test_a_late_read_of_an_earlier_deployment_s_resource_is_answered():
     assert answer.__getattribute__("return").fields["urn"].string_value == registered.urn
     with pytest.raises(Exception, match="unknown resource"):
         read(registered.urn.replace("aks-k8s", "never-registered"))
+
+
+def test_a_late_read_while_another_deployment_starts_is_answered():
+    """The read above walks every monitor of the process while the next test's deployment may be making its own (the
+    situation it is for): a WeakSet iterated while another thread adds to it raises "Set changed size during
+    iteration", the same unretrieved traceback in the plugin's stderr. Monitors added from one thread, the read
+    from another, the interpreter switching threads as often as it can."""
+    import sys
+    import threading
+    from google.protobuf import struct_pb2
+    from pulumi.runtime.proto import resource_pb2
+
+    earlier = plugin_host.MonitorStub("consumer", "dev")
+    registered = earlier.RegisterResource(resource_pb2.RegisterResourceRequest(
+        type="pulumi:providers:kubernetes", name="aks-k8s", custom=True, object=struct_pb2.Struct()), None)
+    kept = [plugin_host.MonitorStub("consumer", f"busy-{i}") for i in range(100)]
+    args = struct_pb2.Struct()
+    args.update({"urn": registered.urn})
+    request = resource_pb2.ResourceInvokeRequest(tok="pulumi:pulumi:getResource", args=args)
+    done, errors = threading.Event(), []
+
+    def start_deployments():
+        while not done.is_set():
+            kept.append(plugin_host.MonitorStub("consumer", "busy"))
+            del kept[100:-1]
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    thread = threading.Thread(target=start_deployments)
+    try:
+        thread.start()
+        for _ in range(3000):
+            try:
+                kept[0].Invoke(request, None)
+            except RuntimeError as error:
+                errors.append(error)
+    finally:
+        done.set()
+        thread.join()
+        sys.setswitchinterval(interval)
+    assert not errors, errors[:1]
