@@ -91,7 +91,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"{args.token_paths}: cannot be read as JSON ({error})", file=sys.stderr)
         return 2
     if not isinstance(token_paths, dict):
-        kind = {list: "a JSON array", str: "a JSON string"}.get(type(token_paths), f"JSON {json.dumps(token_paths)}")
+        kind = "a JSON array" if isinstance(token_paths, list) else f"JSON {json.dumps(token_paths)[:60]}"
         print(f"{args.token_paths}: not a token -> path map ({SOURCE_FILE} of {REPOSITORY} is one JSON object); "
               f"it holds {kind}", file=sys.stderr)
         return 2
