@@ -26,6 +26,8 @@ from offline import property_path
 PROVIDER_NAMESPACES = ("azure-native", "azure", "kubernetes", "random", "pulumi")
 STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
 _INT = re.compile(r"-?(0|[1-9][0-9]*)")  # ASCII digits only; no leading zeros, no sign tricks like --3
+# a path's `["<name>"]`, `\"` inside it a quote (pulumi's properties_path.go: no other escape)
+_QUOTED_NAME = re.compile(r'\["(?:\\"|\\(?!")|[^"\\])*"\]')
 
 
 def project_config(document: Any, project: str, where: str) -> dict[str, Any]:
@@ -194,7 +196,7 @@ def parse_path(path: str) -> list[Any]:
     CLI reads as gpu.maxCount), `*`, a negative index, a path starting with an index."""
     parts = property_path.parse_path(path)
     names = [p for p in parts or [] if isinstance(p, str)]
-    bare = re.sub(r'\["(?:\\"|[^"])*"\]', "[]", path)  # the quoted names left out
+    bare = _QUOTED_NAME.sub("[]", path)  # the quoted names left out
     if (parts is None or not parts or not isinstance(parts[0], str) or ".." in bare or ".[" in bare
             or bare.endswith(".") or "" in names or "*" in names or any(isinstance(p, int) and p < 0 for p in parts)):
         raise ConfigError([f"--set {path!r}: not a config path (write it like gpu.maxCount, "
@@ -210,20 +212,9 @@ def split_set(item: str) -> tuple[str, str, str]:
     """`KEY=VALUE` split at the first '=' outside a quoted name (`webui.extraEnv["A=B"]=x`: `pulumi config set
     --path` takes the key and the value as two arguments, so a quoted name may hold one); an unclosed quote ends
     nowhere, and the split falls back to the first '=' (the path is then refused as not a config path)."""
-    i = 0
-    while i < len(item):
-        if item.startswith('["', i):
-            end = i + 2
-            while end < len(item) and item[end] != '"':
-                end += 2 if item.startswith('\\"', end) else 1
-            if end < len(item):
-                i = end + 1
-                continue
-            break
-        if item[i] == "=":
-            return item[:i], "=", item[i + 1:]
-        i += 1
-    return item.partition("=")
+    masked = _QUOTED_NAME.sub(lambda quoted: "_" * len(quoted.group()), item)  # same length: same indices
+    at = masked.find("=")
+    return (item[:at], "=", item[at + 1:]) if at >= 0 else (item, "", "")
 
 
 def _path_text(parts: list[Any]) -> str:

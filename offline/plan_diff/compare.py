@@ -14,9 +14,9 @@ from .documents import object_name, read_resources
 from .ignore_changes import ENGINE_INFO, process_ignore_changes
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
 from .rules import (CLUSTER_TYPE, DATA_PLANE_CHECK, DATA_PLANE_DELETE, GLOBAL_NAME_NOTE, LEFT_BEHIND, NEW_VALUE,
-                    RETAINED, changed_keys, kit_artifacts, kube_kind, kubernetes_provider_replaces, leaf_items,
-                    lost_legacy_name, provider_switch_replaces, refused_rules, replace_rules, rules, trigger_change,
-                    under)
+                    REDACTED, RETAINED, changed_keys, kit_artifacts, kube_kind, kubernetes_provider_replaces,
+                    leaf_items, lost_legacy_name, provider_switch_replaces, refused_rules, replace_rules, rules,
+                    trigger_change, under)
 from .chart_bumps import chart_bump_findings
 from .values import channel_exit_findings, ignored_findings, update_findings, value_findings
 
@@ -130,7 +130,7 @@ def _made_at_create(resource: dict[str, Any]) -> frozenset[str]:
     alike = {value for _, value in leaf_items(provider_outputs(type_, f"{name}-other", other))}
     return frozenset(value for _, value in leaf_items(provider_outputs(type_, name, inputs))
                      if isinstance(value, str) and len(value) >= 8 and value not in given | alike
-                     and value != "[secret]")
+                     and value != REDACTED)
 
 
 def _points_at(value: Any, name: str) -> bool:

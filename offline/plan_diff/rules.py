@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Optional
 
 from llmplatform.aks_cluster import OTHERS_TURN_ON
+from llmplatform.testing.records import REDACTED  # a secret as the plan files show it (the kit's trigger too)
+from pulumi.runtime.rpc import UNKNOWN  # the wire's unknown, as the kit records an unknown replacement trigger
 
 from .urns import provider_urn, short_urn
 
@@ -278,17 +280,11 @@ def provider_switch_replaces(package: str, old: Optional[dict[str, Any]], new: O
                        "DiffConfig)")
         elif not all(before.get(k) == after.get(k) for k in ("context", "cluster")):
             why.append("its provider changed to one naming another kubeconfig context or cluster")
-    elif not same_inputs or any(before.get(k) == "[secret]" for k in _ACTIVE_CLUSTER_KEYS):
+    elif not same_inputs or any(before.get(k) == REDACTED for k in _ACTIVE_CLUSTER_KEYS):
         why.append("its provider changed, and the plan cannot show whether the new one's kubeconfig names the same "
                    "cluster (pulumi-kubernetes' DiffConfig replaces when its active cluster changes): counted as a "
                    "replacement")
     return why
-
-
-# The wire's unknown value (pulumi.runtime.rpc UNKNOWN), as the kit records an unknown replacement trigger
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-# A secret as the plan files show it (offline/plan.py REDACTED; the kit records a secret trigger so)
-REDACTED = "[secret]"
 
 
 def trigger_change(old: dict[str, Any], new: dict[str, Any]) -> tuple[Optional[str], Optional[str]]:
