@@ -360,7 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the folder the plan is written under, as <out>/<stack>/ (default: build/)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config value for this run only, as `pulumi config set --path` would: "
-                             "gpu.driver=operator, modelStore.models[1]=llama3.2:1b, 'webui.extraEnv[\"A.B\"]=x' (true/false and plain "
+                             "gpu.driver=operator, modelStore.models[1]=llama3.2:1b, 'webui.extraEnv[\"A.B\"]=x', "
+                             "aks-llm-platform:gpu.maxCount=3 (true/false and plain "
                              "integers are typed, anything else is a string); the plan is written to "
                              "<out>/<stack>.what-if/, beside the stack's own plan")
     parser.add_argument("--stack-file", type=Path, metavar="PATH",

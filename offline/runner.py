@@ -45,7 +45,7 @@ def stack_config(stack: str, overrides: Optional[dict[str, Any]] = None, program
     values.update({k: top_level_number_text(v) if isinstance(v, float) else v
                    for k, v in read_stack_file(find_stack_file(stack, program_dir, stack_file), name).items()})
     try:
-        values = apply_sets(copy.deepcopy(values), sets or [])
+        values = apply_sets(copy.deepcopy(values), sets or [], name)
     except StackFileError as error:  # the rest of the config is still checked, so every problem is told at once
         error.config = {f"{name}:{k}": v  # type: ignore[attr-defined]
                         for k, v in deep_merge(getattr(error, "values", values), overrides or {}).items()}

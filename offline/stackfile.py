@@ -223,12 +223,38 @@ def _path_text(parts: list[Any]) -> str:
                    else '["' + p.replace('"', '\\"') + '"]' for p in parts).lstrip(".")
 
 
-def apply_set(values: dict[str, Any], item: str) -> None:
-    """Apply one `--set KEY=VALUE` to the config values, as `pulumi config set --path KEY VALUE` would."""
+def project_path(path: str, project: str | None) -> str:
+    """`path` without this project's namespace: `pulumi config set --path` reads a namespace in the path's first
+    segment (up to its first '.' or '['; `aks-llm-platform:gpu.maxCount`, or the old `<ns>:config:<name>`) and puts a
+    path without one in the project's (pulumi/pulumi 1b5949891b pkg/cmd/pulumi/config/io.go `parseConfigKey`,
+    config/key.go `ParseKey`). A provider's namespace is refused: --set changes the program's config, and a
+    provider's key is read from the stack file. Without `project` (not known), every namespace is refused."""
+    first = re.split(r"[.\[]", path, maxsplit=1)[0]
+    if ":" not in first:
+        return path
+    pieces = first.split(":")
+    if len(pieces) == 3 and pieces[1] == "config":  # the old `<namespace>:config:<name>` form
+        pieces = [pieces[0], pieces[2]]
+    namespace, name = pieces if len(pieces) == 2 else ("", "")
+    ours = project or "<project>"
+    if not namespace or not name:
+        raise ConfigError([f"--set {path!r}: {first!r} is not a config key; write it as <key> or {ours}:<key> "
+                           f"(gpu.maxCount or {ours}:gpu.maxCount)"])
+    if namespace != project:
+        where = ("a provider's, read from the stack file: set it there" if namespace in PROVIDER_NAMESPACES
+                 else f"not this project's ({ours})")
+        raise ConfigError([f"--set {path!r}: the namespace {namespace!r} is {where}; --set changes this project's "
+                           f"config, written as <key> or {ours}:<key>"])
+    return name + path[len(first):]
+
+
+def apply_set(values: dict[str, Any], item: str, project: str | None = None) -> None:
+    """Apply one `--set KEY=VALUE` to the config values, as `pulumi config set --path KEY VALUE` would (`project`:
+    the project's name, which KEY may carry as its namespace)."""
     path, sep, text = split_set(item)
     if not sep:
         raise ConfigError([f"--set {item!r} has no '='; write KEY=VALUE (an empty value is KEY=)"])
-    parts = parse_path(path)
+    parts = parse_path(project_path(path, project))
     node: Any = values
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
@@ -254,14 +280,14 @@ def apply_set(values: dict[str, Any], item: str) -> None:
     return None
 
 
-def apply_sets(values: dict[str, Any], items: list[str]) -> dict[str, Any]:
+def apply_sets(values: dict[str, Any], items: list[str], project: str | None = None) -> dict[str, Any]:
     """Every `--set` applied; a ConfigError naming each refused one, carrying (`.values`) the config with the others
     applied, so the caller can check the rest too."""
     problems = []
     for item in items:
         trial = copy.deepcopy(values)  # a refused path leaves nothing half-made behind
         try:
-            apply_set(trial, item)
+            apply_set(trial, item, project)
         except ConfigError as error:
             problems += error.problems
         else:

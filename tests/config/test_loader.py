@@ -778,6 +778,30 @@ def test_set_takes_a_quoted_name_as_pulumi_config_set_path_does(tmp_path, capsys
     assert found and all(env == {"name": "WEBUI_URL", "value": "https://chat.example.com"} for env in found), found
 
 
+def test_set_takes_the_project_namespace_as_pulumi_config_set_does(capsys):
+    """`pulumi config set --path aks-llm-platform:gpu.maxCount 3` (or the old `<ns>:config:<key>`) sets the same key
+    as `gpu.maxCount` (pulumi/pulumi 1b5949891b pkg/cmd/pulumi/config/io.go `parseConfigKey`: the namespace is read
+    from the path's first segment); the plan's --set refused it as an unknown key `aks-llm-platform:gpu`. A provider's
+    namespace, another project's, or a malformed key is refused by name, the whole run with it."""
+    from offline import runner
+    from offline.stackfile import ConfigError
+    project = runner.project_name()
+    plain = runner.stack_config("dev", sets=["gpu.maxCount=3", 'webui.extraEnv["A:B"]=x'])
+    for key in (f"{project}:gpu.maxCount=3", f"{project}:config:gpu.maxCount=3"):
+        assert runner.stack_config("dev", sets=[key, f'{project}:webui.extraEnv["A:B"]=x']) == plain, key
+    assert plain[f"{project}:gpu"]["maxCount"] == 3
+    refusals = {"azure-native:location=westus": "the namespace 'azure-native' is a provider's",
+                "other-project:gpu.maxCount=3": f"the namespace 'other-project' is not this project's ({project})",
+                ":gpu.maxCount=3": "':gpu' is not a config key", "a:b:c=1": "'a:b:c' is not a config key"}
+    for item, message in refusals.items():
+        with pytest.raises(ConfigError) as refused:
+            runner.stack_config("dev", sets=[item])
+        assert any(item.split("=")[0] in p and message in p for p in refused.value.problems), refused.value.problems
+    code = plan_cli.main(["--stack", "dev", "--out", "/nonexistent-unused", "--set", "azure-native:location=westus"])
+    err = capsys.readouterr().err
+    assert code != 0 and "'azure-native' is a provider's, read from the stack file" in err and "Traceback" not in err
+
+
 def test_set_types_only_booleans_and_plain_integers(tmp_path):
     from offline.stackfile import apply_sets
     values = apply_sets({"modelStore": {"models": ["tinyllama"]}},

@@ -220,11 +220,11 @@ def test_the_set_examples_in_the_help_are_accepted_by_the_config():
     from offline import runner
     from offline.stackfile import apply_sets
     parser_help = next(a.help for a in plan_cli.build_parser()._actions if "--set" in a.option_strings)
-    examples = re.findall(r"[a-zA-Z][\w.\[\]]*=[^\s,()]+", parser_help)
+    examples = re.findall(r"[a-zA-Z][\w.\[\]:-]*=[^\s,()]+", parser_help)
     assert len(examples) >= 2, parser_help
     project = runner.project_name()
     raw = {k.split(":", 1)[1]: v for k, v in runner.stack_config("dev").items() if k.startswith(f"{project}:")}
-    parse_config(apply_sets(raw, examples), project, "dev")  # raises ConfigError on a refused example
+    parse_config(apply_sets(raw, examples, project), project, "dev")  # raises ConfigError on a refused example
 
 
 @pytest.mark.parametrize("module", ["offline.plan", "offline.images", "offline.scan", "offline.plan_diff"])
