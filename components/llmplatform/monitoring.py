@@ -560,7 +560,7 @@ def azure_alert_rules(model_servers: Sequence[str] = ("llm",), vllm_namespaces: 
                          "runbook": f"{RUNBOOK} (NodeNotReady)"}},
         {"alert": "GpuPodsPending", "for": "PT15M", "severity": 2,
          "expression": ('sum(kube_pod_status_phase{phase="Pending"} * on(namespace, pod) group_left() '
-                        '(max by (namespace, pod) (kube_pod_container_resource_requests{resource="nvidia_com_gpu"}) '
+                        f'(max by (namespace, pod) (kube_pod_container_resource_requests{{resource="{GPU_RESOURCE}"}}) '
                         "> bool 0)) > 0"),
          "annotations": {"summary": "Pods requesting a GPU pending for 15 minutes",
                          "description": "No GPU node could be added: spot capacity, the GPU quota of the region or "

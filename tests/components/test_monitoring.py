@@ -651,13 +651,17 @@ def test_the_stack_config_refuses_a_fallback_wait_of_two_days():
 
 # ---- the GPU Operator's validation (GpuNodePool driver `operator`) -------------------------------------------------
 
-def validation_rules(plan) -> list[tuple[str, dict]]:
-    """(rule group, rule) of GpuOperatorValidationFailing in the plan, in the cluster and on Azure."""
+def planned_rules(plan, alert: str) -> list[tuple[str, dict]]:
+    """(rule group, rule) of `alert` in the plan, in the cluster and on Azure."""
     rules = [(r.name, rule) for r in plan.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
              for rule in r.inputs["spec"]["groups"][0]["rules"]]
     rules += [(r.name, rule) for r in plan.of_type("azure-native:alertsmanagement:PrometheusRuleGroup")
               for rule in r.inputs["rules"]]
-    return [(group, rule) for group, rule in rules if rule.get("alert") == "GpuOperatorValidationFailing"]
+    return [(group, rule) for group, rule in rules if rule.get("alert") == alert]
+
+
+def validation_rules(plan) -> list[tuple[str, dict]]:
+    return planned_rules(plan, "GpuOperatorValidationFailing")
 
 
 def test_the_validation_alert_is_planned_on_both_paths_only_where_the_gpu_operator_runs():
@@ -716,12 +720,7 @@ def test_the_validation_alert_reads_the_validator_container_and_its_node():
 # ---- a GPU pool's node that offers no nvidia.com/gpu (GpuNodeOffersNoGpus), in both driver modes ----------------
 
 def no_gpu_rules(plan) -> list[tuple[str, dict]]:
-    """(rule group, rule) of GpuNodeOffersNoGpus in the plan, in the cluster and on Azure."""
-    rules = [(r.name, rule) for r in plan.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
-             for rule in r.inputs["spec"]["groups"][0]["rules"]]
-    rules += [(r.name, rule) for r in plan.of_type("azure-native:alertsmanagement:PrometheusRuleGroup")
-              for rule in r.inputs["rules"]]
-    return [(group, rule) for group, rule in rules if rule.get("alert") == "GpuNodeOffersNoGpus"]
+    return planned_rules(plan, "GpuNodeOffersNoGpus")
 
 
 def test_every_planned_gpu_pool_is_watched_for_nodes_without_gpus_by_its_taint():
