@@ -71,7 +71,9 @@ def dcgm_series(csv_name: str) -> dict[str, frozenset[str]]:
     return {f: frozenset(labels) for f, kind in counters.items() if kind != "label"}
 
 
-KSM_LABEL = re.compile(r"`([a-z_A-Z]+)`=")
+# a label as the kube-state-metrics tables spell it, `name`=&lt;...&gt; and, in kube_node_spec_taint's row (v2.20.0
+# docs/metrics/cluster/node-metrics.md), `value=`&lt;...&gt;
+KSM_LABEL = re.compile(r"`([a-z_A-Z]+)(?:`=|=`)")
 
 
 def ksm_series(node_label_allowlist: Iterable[str]) -> dict[str, frozenset[str]]:

@@ -275,6 +275,64 @@ def gpu_validation_failing() -> tuple[str, dict[str, str]]:
         "runbook": f"{RUNBOOK} (GpuOperatorValidationFailing)"}
 
 
+# A GPU node that never offers nvidia.com/gpu gets no validator to fail on: the GPU Operator's node-feature-discovery
+# not labelling it (no operator pod is scheduled there), AKS's own driver install failing (driver `aks`, no
+# operator at all), or the device plugin not running or crashed. The cluster autoscaler added it for a GPU pod, so it
+# bills while that pod stays Pending (GpuPodsPending fires, pointing at capacity and quota rather than at the node).
+# Which nodes are a GPU pool's: every GpuNodePool, spot, regular and fallback, carries GPU_TAINT (gpu_node_pool.py
+# `pool_taints`), and kube-state-metrics exports every taint of every node as kube_node_spec_taint{node, key, value,
+# effect}, stable, no allowlist (kubernetes/kube-state-metrics v2.20.0, 4ffeda2e, internal/store/node.go
+# `createNodeSpecTaintFamilyGenerator`; the same at v2.19.0, 2ef24549, the AKS metrics add-on's); node labels would
+# need kube_node_labels' allowlist, and the platform's own ones are not in it.
+GPU_TAINT_KEY = "nvidia.com/gpu"
+# What it offers: kube_node_status_allocatable{resource} carries an extended resource under its name sanitized
+# (`SanitizeLabelName`: each character not a letter, digit or underscore an underscore; `isExtendedResourceName`,
+# unit "integer"), one series per resource in the node's status.allocatable, so a node whose device plugin never
+# registered has no such series at all (not a 0). A plugin gone after registering leaves the resource at 0: the
+# kubelet counts healthy devices only as allocatable and marks all of a stopped plugin's devices unhealthy
+# (kubernetes/kubernetes 7510f329 pkg/kubelet/cm/devicemanager/manager.go `markResourceUnhealthy`, `GetCapacity`),
+# then past the plugin's stop grace period sets the capacity, and so the allocatable, to 0 rather than removing it
+# (8340f5a9 pkg/kubelet/nodestatus/setters.go `MachineInfo`: "Set the capacity of the removed resource to 0").
+GPU_RESOURCE = "nvidia_com_gpu"
+# How long a fresh node may offer none: from the node's registration (its taint's first series), the driver and the
+# device plugin, twice the deploy model's pessimistic figure for each driver (config/data/deploy_durations.json
+# `gpu_driver`, recorded 2026-11-30: AKS's install and the device plugin 240 s, the GPU Operator's build, toolkit
+# and plugin 900 s), so a normal scale-up, a node image upgrade's surge node or a reboot (the operator rebuilds its
+# driver) never fires it; the VM's own boot is before the node exists and does not count.
+GPU_NODE_WAIT_MINUTES = {"aks": 8, "operator": GPU_VALIDATION_MINUTES}
+
+
+def gpu_node_without_gpus(gpu_operator: bool) -> tuple[int, str, dict[str, str]]:
+    """(`for` in minutes, expression, annotations) of GpuNodeOffersNoGpus: a node tainted GPU_TAINT_KEY whose
+    allocatable nvidia.com/gpu is absent or 0, by node (kube-state-metrics' own target labels, a new series when its
+    pod moves, are left out so the `for` carries on). Each series read across a failed scrape (`across_scrape_gap`):
+    the taint as seen in the window, the allocatable as last scraped, so a device plugin that registers ends the alert
+    at the next scrape; a node deleted goes from both sides at once, SCRAPE_GAP later. With the GPU Operator, a node
+    whose validator is not ready is GpuOperatorValidationFailing's, which names the step: left out here, so one
+    broken node pages once."""
+    minutes = GPU_NODE_WAIT_MINUTES["operator" if gpu_operator else "aks"]
+    tainted = across_scrape_gap(f'kube_node_spec_taint{{key="{GPU_TAINT_KEY}"}}', "max")
+    offered = across_scrape_gap(f'kube_node_status_allocatable{{resource="{GPU_RESOURCE}"}}')
+    expr = f"max by (node) ({tainted}) unless on (node) (max by (node) ({offered}) > 0)"
+    if gpu_operator:
+        validating, _ = gpu_validation_failing()
+        expr = f"({expr}) unless on (node) ({validating})"
+        causes = ("the GPU Operator never set it up (node-feature-discovery did not label it, so no operator pod and "
+                  "no validator runs there; `kubectl -n gpu-operator get pods -o wide --field-selector "
+                  "spec.nodeName={{ $labels.node }}`), or its device plugin stopped after the validator passed")
+    else:
+        causes = ("AKS's driver install failed on it (the GPU pool's gpuProfile driver Install), or the NVIDIA "
+                  "device plugin is not running there or crashed (`kubectl -n nvidia-device-plugin get pods -o wide "
+                  "--field-selector spec.nodeName={{ $labels.node }}` and its logs)")
+    return minutes, expr, {
+        "summary": f"GPU node {{{{ $labels.node }}}} has offered no nvidia.com/gpu for {minutes} minutes",
+        "description": ("A node of a GPU pool (tainted nvidia.com/gpu) has no allocatable nvidia.com/gpu, longer "
+                        "than a fresh node's driver and device plugin take: " + causes + ". The cluster autoscaler "
+                        "added it for a GPU pod, which stays Pending while the node bills (GpuPodsPending names "
+                        "capacity or quota; this is the node). kubectl describe node shows its Allocatable."),
+        "runbook": f"{RUNBOOK} (GpuNodeOffersNoGpus)"}
+
+
 def gateway_rejected_ratio() -> str:
     """Share of gateway answers that refuse the caller: 401 (no or a wrong API key), 403, 429 (rate limit)."""
     return ('sum(rate(istio_requests_total{response_code=~"401|403|429"}[5m])) / '
@@ -285,14 +343,16 @@ def platform_alert_rules(namespace: Union[str, Sequence[str]], gpu_memory_percen
                          latency_slo_seconds: int, cold_start_seconds: int,
                          vllm_namespaces: Sequence[str] = (), keda: bool = True,
                          cert_manager: bool = False, min_replicas: Optional[Mapping[str, int]] = None,
-                         fallback: Optional[FallbackPool] = None, gpu_operator: bool = False) -> list[dict]:
+                         fallback: Optional[FallbackPool] = None, gpu_operator: bool = False,
+                         gpu_nodes: bool = False) -> list[dict]:
     """In-cluster PrometheusRule alerts (kube-prometheus-stack's Prometheus evaluates them). Each has a summary, a
     description of what to look at, and its runbook section. `namespace`: the model servers' namespace, or each of
     them when several InferenceStacks share the cluster (OllamaDown watches every one, by namespace). `cert_manager`:
     cert-manager issues the gateway's certificate on this cluster (its PodMonitor is planned): alert on its
     Certificates. `min_replicas`: the fewest replicas each namespace's model servers keep (absent: may be at zero).
     `fallback`: the GPU pool's on-demand fallback (none: no GpuFallbackNodesRunning). `gpu_operator`: the GPU
-    Operator installs the GPU nodes' driver (GpuOperatorValidationFailing)."""
+    Operator installs the GPU nodes' driver (GpuOperatorValidationFailing). `gpu_nodes`: the cluster has GPU pools
+    (GpuNodeOffersNoGpus, its wait that of the driver `gpu_operator` names)."""
     spot, spot_before = spot_nodes(), spot_nodes("10m")
     not_preallocating = f'container!~"{"|".join(PREALLOCATING_CONTAINERS)}"'
     ollama_for, ollama_down = server_down([([namespace] if isinstance(namespace, str) else namespace,
@@ -367,6 +427,10 @@ def platform_alert_rules(namespace: Union[str, Sequence[str]], gpu_memory_percen
         expr, annotations = gpu_validation_failing()
         rules.append({"alert": "GpuOperatorValidationFailing", "for": f"{GPU_VALIDATION_MINUTES}m",
                       "labels": {"severity": "warning"}, "expr": expr, "annotations": annotations})
+    if gpu_nodes:
+        minutes, expr, annotations = gpu_node_without_gpus(gpu_operator)
+        rules.append({"alert": "GpuNodeOffersNoGpus", "for": f"{minutes}m", "labels": {"severity": "warning"},
+                      "expr": expr, "annotations": annotations})
     if keda:
         # a ScaledObject whose trigger cannot be read keeps its replica count (no KEDA `fallback` is set): a model
         # server at zero stays at zero, one under load is not scaled out
@@ -475,14 +539,16 @@ def share_full_bytes(quota_gib: int, percent: int = MODEL_SHARE_FULL_PERCENT) ->
 
 def azure_alert_rules(model_servers: Sequence[str] = ("llm",), vllm_namespaces: Sequence[str] = (),
                       cold_start_seconds: int = 1200, min_replicas: Optional[Mapping[str, int]] = None,
-                      fallback: Optional[FallbackPool] = None, gpu_operator: bool = False) -> list[dict]:
+                      fallback: Optional[FallbackPool] = None, gpu_operator: bool = False,
+                      gpu_nodes: bool = False) -> list[dict]:
     """Alerts evaluated by Azure Monitor on managed Prometheus, e-mailed through the action group: what pages
     without an Alertmanager receiver (Observability's `alert_receiver`; without one the chart routes every in-cluster
     alert to `null`).
     `model_servers`: the namespaces of the Ollama stacks; `vllm_namespaces`: the LlmdStacks' (ModelServerDown watches
     both); `min_replicas`: the fewest replicas each namespace's model servers keep (absent: may be at zero);
     `fallback`: the GPU pool's on-demand fallback (none: no GpuFallbackNodesRunning); `gpu_operator`: the GPU
-    Operator installs the GPU nodes' driver (GpuOperatorValidationFailing)."""
+    Operator installs the GPU nodes' driver (GpuOperatorValidationFailing); `gpu_nodes`: the cluster has GPU pools
+    (GpuNodeOffersNoGpus)."""
     servers_for, servers = server_down([(model_servers, ollama_matchers), (vllm_namespaces, vllm_matchers)],
                                        min_replicas, cold_start_seconds)
     rules = [
@@ -494,7 +560,7 @@ def azure_alert_rules(model_servers: Sequence[str] = ("llm",), vllm_namespaces: 
                          "runbook": f"{RUNBOOK} (NodeNotReady)"}},
         {"alert": "GpuPodsPending", "for": "PT15M", "severity": 2,
          "expression": ('sum(kube_pod_status_phase{phase="Pending"} * on(namespace, pod) group_left() '
-                        '(max by (namespace, pod) (kube_pod_container_resource_requests{resource="nvidia_com_gpu"}) '
+                        f'(max by (namespace, pod) (kube_pod_container_resource_requests{{resource="{GPU_RESOURCE}"}}) '
                         "> bool 0)) > 0"),
          "annotations": {"summary": "Pods requesting a GPU pending for 15 minutes",
                          "description": "No GPU node could be added: spot capacity, the GPU quota of the region or "
@@ -555,4 +621,9 @@ def azure_alert_rules(model_servers: Sequence[str] = ("llm",), vllm_namespaces: 
         expression, annotations = gpu_validation_failing()
         rules.append({"alert": "GpuOperatorValidationFailing", "for": iso_minutes(f"{GPU_VALIDATION_MINUTES}m"),
                       "severity": 2, "expression": expression, "annotations": annotations})
+    if gpu_nodes:
+        # the in-cluster twin's, paged by e-mail beside GpuPodsPending: the broken node its pods wait for
+        minutes, expression, annotations = gpu_node_without_gpus(gpu_operator)
+        rules.append({"alert": "GpuNodeOffersNoGpus", "for": iso_minutes(f"{minutes}m"), "severity": 2,
+                      "expression": expression, "annotations": annotations})
     return rules

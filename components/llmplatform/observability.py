@@ -213,7 +213,8 @@ class ObservabilityArgs(TypedDict):
     model_share: NotRequired[Optional[pulumi.Input[ModelShare]]]
     """Model share to alert on (ModelStore's `share`): used capacity above 85 % of its quota (with `monitoring`)."""
     gpu: NotRequired[Optional[pulumi.Input[GpuScheduling]]]
-    """GPU pool to collect DCGM metrics from (GpuNodePool's `scheduling`); none: no GPU metrics."""
+    """GPU pool to collect DCGM metrics from and watch (GpuNodePool's `scheduling`: a GPU node offering no GPU, the
+    GPU Operator's validation, the on-demand fallback's nodes); none: no GPU metrics and no GPU node alerts."""
     route_target: NotRequired[Optional[pulumi.Input[RouteTarget]]]
     """Gateways whose Envoy metrics to scrape (GatewayAccess's `route_target`)."""
     keda: NotRequired[Optional[bool]]
@@ -527,7 +528,8 @@ class Observability(pulumi.ComponentResource):
                     enabled=True, labels={"platform": "llm"}, annotations=r["annotations"], actions=got[1])
                     for r in azure_alert_rules([got[0], *(a.get("other_app_namespaces") or [])],
                                                a.get("vllm_namespaces") or [], opt(a, "cold_start_timeout_seconds"),
-                                               a.get("model_server_min_replicas"), got[2], got[3])]),
+                                               a.get("model_server_min_replicas"), got[2], got[3],
+                                               gpu_nodes=bool(a.get("gpu")))]),
             tags=tags, opts=child)
         if server_id := a.get("postgres_server_id"):  # "" is none: an alert scoped to no server is refused by Azure
             # Open-WebUI cannot sign anyone in without its database: is_db_alive is 1 or 0 each minute (Maximum: 0
@@ -628,7 +630,7 @@ class Observability(pulumi.ComponentResource):
                     opt(a, "error_ratio_slo"),
                     opt(a, "latency_slo_seconds"), opt(a, "cold_start_timeout_seconds"),
                     a.get("vllm_namespaces") or [], opt(a, "keda"), opt(a, "cert_manager"),
-                    a.get("model_server_min_replicas"), got[1], got[2]))}]},
+                    a.get("model_server_min_replicas"), got[1], got[2], gpu_nodes=bool(a.get("gpu"))))}]},
             opts=after_stack)
         if opt(a, "cert_manager"):
             # Ours, not the chart's prometheus.servicemonitor: GatewayAccess installs cert-manager before this

@@ -644,3 +644,117 @@ def any_node(expr: str) -> str:
 def test_the_validation_alert_names_the_node_of_a_pod_just_bound(tmp_path, source):
     validation_names_the_node_of_a_pod_just_bound(tmp_path, source)
     planted_fails(lambda path, m: validation_names_the_node_of_a_pod_just_bound(path, source, m), tmp_path, any_node)
+
+
+# ---- GpuNodeOffersNoGpus: a GPU pool's node whose allocatable nvidia.com/gpu never comes, or goes -----------------
+# kube-state-metrics' node series (kubernetes/kube-state-metrics v2.20.0 internal/store/node.go): one
+# kube_node_spec_taint per taint of the node (key, value, effect), one kube_node_status_allocatable per resource of
+# status.allocatable (resource sanitized, unit), none for a resource the node does not list. GpuNodePool taints every
+# GPU node nvidia.com/gpu=present:NoSchedule (gpu_node_pool.py `pool_taints`), a spot one also AKS's spot taint.
+
+GPU_TAINT_LABELS = 'key="nvidia.com/gpu",value="present",effect="NoSchedule"'
+SPOT_TAINT_LABELS = 'key="kubernetes.azure.com/scalesetpriority",value="spot",effect="NoSchedule"'
+BROKEN, HEALTHY = "aks-gpu-31415926-vmss000002", "aks-gpu-31415926-vmss000003"
+CPU_NODE = "aks-cpu-27182818-vmss000000"
+
+
+def ksm_node(source: str, node: str, samples: str, gpus: Optional[str], gpu_pool: bool = True) -> dict[str, str]:
+    """One node's series as the path's kube-state-metrics target reports them: its taints (a spot GPU node's two, a
+    spot CPU node's one) and allocatable cpu at `samples`, its allocatable nvidia.com/gpu at `gpus` (None: the node
+    lists no such resource, so no series)."""
+    target = KSM_TARGET[source]
+    taints = [GPU_TAINT_LABELS, SPOT_TAINT_LABELS] if gpu_pool else [SPOT_TAINT_LABELS]
+    series = {f'kube_node_spec_taint{{node="{node}",{labels},{target}}}': samples for labels in taints}
+    series[f'kube_node_status_allocatable{{node="{node}",resource="cpu",unit="core",{target}}}'] = \
+        re.sub(r"\b1(?=x)", "7.8", samples)
+    if gpus is not None:
+        series[f'kube_node_status_allocatable{{node="{node}",resource="nvidia_com_gpu",unit="integer",{target}}}'] = \
+            gpus
+    return series
+
+
+def no_gpus_firing(source: str, node: str = BROKEN) -> list[dict[str, str]]:
+    return [{"node": node, **FIRING[source]}]
+
+
+def gpu_nodes_on_aks_driver(tmp_path: Path, source: str, mutate: Optional[Callable[[str], str]] = None) -> None:
+    """prod (AKS's driver, 8 minutes): a GPU node that never lists nvidia.com/gpu fires at 8 minutes, not at 7; a
+    healthy one whose device plugin registers at 5 minutes, one whose plugin takes 7 (past the deploy model's
+    pessimistic 4, within the wait), and a CPU node (no GPU taint, no GPU resource) never do; kube-state-metrics
+    unscraped at 3 and 4 minutes does not start the wait again."""
+    series = {**ksm_node(source, BROKEN, gap("1", 3, 26), None),
+              **ksm_node(source, HEALTHY, gap("1", 3, 26), "_x5 8x25"),
+              **ksm_node(source, OTHER_GPU_NODE, gap("1", 3, 26), "_x7 1x23"),
+              **ksm_node(source, CPU_NODE, gap("1", 3, 26), None, gpu_pool=False)}
+    alert_test(tmp_path, variant("prod"), "GpuNodeOffersNoGpus", series,
+               {"7m": [], "9m": no_gpus_firing(source), "25m": no_gpus_firing(source)}, source, mutate)
+
+
+def device_plugin_gone_on_aks_driver(tmp_path: Path, source: str,
+                                     mutate: Optional[Callable[[str], str]] = None) -> None:
+    """A node whose device plugin crashes at 20 minutes: the kubelet keeps the resource at 0 (healthy devices only
+    count), which fires 8 minutes on; the plugin back at 35 minutes ends it at that scrape."""
+    series = ksm_node(source, HEALTHY, "1x45", "1x19 0x15 1x10")
+    alert_test(tmp_path, variant("prod"), "GpuNodeOffersNoGpus", series,
+               {"19m": [], "27m": [], "29m": no_gpus_firing(source, HEALTHY), "36m": []}, source, mutate)
+
+
+def gpu_nodes_on_gpu_operator(tmp_path: Path, source: str, mutate: Optional[Callable[[str], str]] = None) -> None:
+    """llmd (the GPU Operator, 30 minutes): a node the operator never set up (no validator pod) fires at 30 minutes,
+    not at 29; a node whose validator is not ready is GpuOperatorValidationFailing's, which names the step, so it
+    does not fire here too; a node whose driver build ends at 14 minutes never does."""
+    series = {**ksm_node(source, BROKEN, "1x45", None), **ksm_node(source, GPU_NODE, "1x45", None),
+              **ksm_node(source, HEALTHY, "1x45", "_x14 1x31"),
+              **gpu_operator_pod(source, VALIDATOR_POD, VALIDATOR, GPU_NODE, "0x45"),
+              **gpu_operator_pod(source, f"{VALIDATOR}-h3n8c", VALIDATOR, HEALTHY, "0x14 1x31")}
+    alert_test(tmp_path, variant("llmd"), "GpuNodeOffersNoGpus", series,
+               {"29m": [], "31m": no_gpus_firing(source), "44m": no_gpus_firing(source)}, source, mutate)
+
+
+GPU_NODE_CASES = (gpu_nodes_on_aks_driver, device_plugin_gone_on_aks_driver, gpu_nodes_on_gpu_operator)
+
+
+@pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.parametrize("case", GPU_NODE_CASES, ids=lambda c: c.__name__)
+def test_a_gpu_node_that_offers_no_gpus_is_told_on_both_paths_in_both_driver_modes(tmp_path, source, case):
+    case(tmp_path, source)
+
+
+def unbridged_taint(expr: str) -> str:
+    """The planted defect: the taint read at the instant (no bridge over a failed scrape)."""
+    return re.sub(r"max_over_time\((kube_node_spec_taint.*?)\[10m\]\)", r"\1", expr)
+
+
+def absent_is_no_node(expr: str) -> str:
+    """The planted defect: a 0 looked for, so a node listing no nvidia.com/gpu (no series) is never found."""
+    return expr.replace("unless on (node) (max by (node) (last_over_time(kube_node_status_allocatable",
+                        "and on (node) (max by (node) (last_over_time(kube_node_status_allocatable")
+
+
+def resource_unsanitized(expr: str) -> str:
+    """The planted defect: the resource as Kubernetes names it (kube-state-metrics sanitizes it)."""
+    return expr.replace('resource="nvidia_com_gpu"', 'resource="nvidia.com/gpu"')
+
+
+def window_highest_allocatable(expr: str) -> str:
+    """The planted defect: the allocatable's highest in the window, which holds a crashed plugin's GPUs 10 minutes."""
+    return expr.replace("last_over_time(kube_node_status_allocatable", "max_over_time(kube_node_status_allocatable")
+
+
+def without_validation(expr: str) -> str:
+    """The planted defect: the nodes GpuOperatorValidationFailing tells not left out (two pages for one node)."""
+    if "kube_node_spec_taint" not in expr:  # the validation alert itself
+        return expr
+    return expr.split(" unless on (node) ((max by (namespace, pod)", 1)[0].removeprefix("(").removesuffix(")")
+
+
+@pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.parametrize("case, mutate", [
+    pytest.param(gpu_nodes_on_aks_driver, unbridged_taint, id="unbridged"),
+    pytest.param(gpu_nodes_on_aks_driver, absent_is_no_node, id="absent-is-no-node"),
+    pytest.param(gpu_nodes_on_aks_driver, resource_unsanitized, id="resource-unsanitized"),
+    pytest.param(device_plugin_gone_on_aks_driver, window_highest_allocatable, id="held-by-the-highest"),
+    pytest.param(gpu_nodes_on_gpu_operator, without_validation, id="twice-with-the-validation-alert"),
+])
+def test_a_planted_defect_in_the_gpu_node_alert_fails_its_case(tmp_path, source, case, mutate):
+    planted_fails(lambda path, m: case(path, source, m), tmp_path, mutate)

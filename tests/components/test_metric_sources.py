@@ -130,16 +130,19 @@ def test_every_dashboard_query_legend_and_variable_is_emitted_and_labelled():
         check_query(query.replace("$namespace", "llm"), in_cluster_catalog(), f"{file_name} {title}: {query}", legend)
 
 
-def test_every_in_cluster_alert_is_emitted_labelled_and_actionable():
+@pytest.mark.parametrize("gpu_operator", [False, True], ids=["aks-driver", "gpu-operator"])
+def test_every_in_cluster_alert_is_emitted_labelled_and_actionable(gpu_operator):
     for rule in platform_alert_rules("llm", 90, 0.05, 30, 1200, ["llm-d"], cert_manager=True,
-                                     fallback=FallbackPool("gpuod", 1, 3)):
+                                     fallback=FallbackPool("gpuod", 1, 3), gpu_operator=gpu_operator, gpu_nodes=True):
         text = " ".join(rule["annotations"].values())
         check_query(rule["expr"], in_cluster_catalog(), rule["alert"], annotation_labels(text))
         assert {"summary", "description", "runbook"} <= set(rule["annotations"]), rule["alert"]
 
 
-def test_every_azure_alert_reads_series_managed_prometheus_keeps():
-    for rule in azure_alert_rules(["llm", "team"], ["llm-d"], fallback=FallbackPool("gpuod", 0, 3)):
+@pytest.mark.parametrize("gpu_operator", [False, True], ids=["aks-driver", "gpu-operator"])
+def test_every_azure_alert_reads_series_managed_prometheus_keeps(gpu_operator):
+    for rule in azure_alert_rules(["llm", "team"], ["llm-d"], fallback=FallbackPool("gpuod", 0, 3),
+                                  gpu_operator=gpu_operator, gpu_nodes=True):
         check_query(rule["expression"], azure_catalog(), rule["alert"],
                     annotation_labels(" ".join(rule["annotations"].values())))
         for metric in metrics_of(rule["expression"]):

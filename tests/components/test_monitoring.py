@@ -15,11 +15,12 @@ FALLBACK = FallbackPool("gpuod", 0, 3)
 
 
 def test_every_rule_and_scaling_query_parses_and_uses_real_metrics():
-    for rule in platform_alert_rules("llm", 90, 0.05, 30, 1200, ["llm-d"], cert_manager=True, fallback=FALLBACK,
-                                     gpu_operator=True):
-        assert_known(rule["expr"], rule["alert"])
-    for rule in azure_alert_rules(["llm"], ["llm-d"], fallback=FALLBACK, gpu_operator=True):
-        check_query(rule["expression"], azure_catalog(), rule["alert"])
+    for operator in (False, True):
+        for rule in platform_alert_rules("llm", 90, 0.05, 30, 1200, ["llm-d"], cert_manager=True, fallback=FALLBACK,
+                                         gpu_operator=operator, gpu_nodes=True):
+            assert_known(rule["expr"], rule["alert"])
+        for rule in azure_alert_rules(["llm"], ["llm-d"], fallback=FALLBACK, gpu_operator=operator, gpu_nodes=True):
+            check_query(rule["expression"], azure_catalog(), rule["alert"])
     adapter = ADAPTER_GPU_RULE["metricsQuery"].replace("<<.GroupBy>>", "pod").replace(
         "<<.LabelMatchers>>", 'namespace="llm",pod="ollama-0"')
     assert_known(adapter, "adapter")
@@ -33,7 +34,7 @@ def test_registered_rules_are_the_checked_ones(prod):
                                            "SpotNodesEvicted", "OllamaDown", "GatewayRejectingMostRequests",
                                            "KedaScalerErrors", "CertificateNotReady",
                                            "CertificateExpiringWithoutRenewal",
-                                           "GpuFallbackNodesRunning"}  # no vLLM in prod: no VllmDown
+                                           "GpuFallbackNodesRunning", "GpuNodeOffersNoGpus"}  # no vLLM: no VllmDown
     latency = next(r for r in rules if r["alert"] == "GatewayLatencyP95AboveSlo")
     assert latency["expr"].endswith("> 20000")  # prod's 20 s SLO from config
     for r in rules:
@@ -41,7 +42,8 @@ def test_registered_rules_are_the_checked_ones(prod):
     azure = prod.one("azure-native:alertsmanagement:PrometheusRuleGroup", "observability-azure-alerts").inputs
     assert {r["alert"] for r in azure["rules"]} == {"NodeNotReady", "GpuPodsPending", "PodCrashLooping",
                                                     "ModelServerDown", "NodeDiskPressure",
-                                                    "PersistentVolumeFillingUp", "GpuFallbackNodesRunning"}
+                                                    "PersistentVolumeFillingUp", "GpuFallbackNodesRunning",
+                                                    "GpuNodeOffersNoGpus"}
     assert all(r["actions"][0]["actionGroupId"].endswith(
         "/providers/Microsoft.Insights/actionGroups/ag-llmp-prod-oncall") for r in azure["rules"])
 
@@ -649,13 +651,17 @@ def test_the_stack_config_refuses_a_fallback_wait_of_two_days():
 
 # ---- the GPU Operator's validation (GpuNodePool driver `operator`) -------------------------------------------------
 
-def validation_rules(plan) -> list[tuple[str, dict]]:
-    """(rule group, rule) of GpuOperatorValidationFailing in the plan, in the cluster and on Azure."""
+def planned_rules(plan, alert: str) -> list[tuple[str, dict]]:
+    """(rule group, rule) of `alert` in the plan, in the cluster and on Azure."""
     rules = [(r.name, rule) for r in plan.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
              for rule in r.inputs["spec"]["groups"][0]["rules"]]
     rules += [(r.name, rule) for r in plan.of_type("azure-native:alertsmanagement:PrometheusRuleGroup")
               for rule in r.inputs["rules"]]
-    return [(group, rule) for group, rule in rules if rule.get("alert") == "GpuOperatorValidationFailing"]
+    return [(group, rule) for group, rule in rules if rule.get("alert") == alert]
+
+
+def validation_rules(plan) -> list[tuple[str, dict]]:
+    return planned_rules(plan, "GpuOperatorValidationFailing")
 
 
 def test_the_validation_alert_is_planned_on_both_paths_only_where_the_gpu_operator_runs():
@@ -709,6 +715,94 @@ def test_the_validation_alert_reads_the_validator_container_and_its_node():
               ready("nvidia-dcgm-exporter-b5r2n", "nvidia-dcgm-exporter", 0)]
     assert evaluate(condition, series) == [({"namespace": "gpu-operator", "pod": "nvidia-operator-validator-x7k2p"},
                                             0.0)]
+
+
+# ---- a GPU pool's node that offers no nvidia.com/gpu (GpuNodeOffersNoGpus), in both driver modes ----------------
+
+def no_gpu_rules(plan) -> list[tuple[str, dict]]:
+    return planned_rules(plan, "GpuNodeOffersNoGpus")
+
+
+def test_every_planned_gpu_pool_is_watched_for_nodes_without_gpus_by_its_taint():
+    """Every GPU pool of every plan (spot, regular, fallback: an AgentPool with a gpuProfile) carries the taint the
+    alert reads and no other pool does, so the alert's nodes are the GPU pools' and only theirs; where a plan has
+    one, the alert is on both paths, one rule from one source, its wait the driver's (the GPU Operator's release
+    planned: 30 minutes; AKS's driver: 8); a plan without a GPU pool has none."""
+    from llmplatform.gpu_node_pool import GPU_TAINT
+    from llmplatform.monitoring import GPU_TAINT_KEY
+
+    from tests.conftest import PLANNED, planned
+    assert GPU_TAINT.split("=", 1)[0] == GPU_TAINT_KEY
+    seen = set()
+    for name in PLANNED:
+        plan = planned(name)
+        pools = plan.of_type("azure-native:containerservice:AgentPool")
+        gpu_pools = [p for p in pools if p.inputs.get("gpuProfile")]
+        for pool in pools:
+            keys = {taint.split("=", 1)[0].split(":", 1)[0] for taint in pool.inputs.get("nodeTaints") or []}
+            assert (GPU_TAINT_KEY in keys) == (pool in gpu_pools), (name, pool.name, keys)
+        watched = no_gpu_rules(plan)
+        if not gpu_pools or not plan.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule"):
+            assert watched == [], name
+            continue
+        operator = any(r.inputs["chart"] == "gpu-operator" for r in plan.helm_releases())
+        azure_side = bool(plan.of_type("azure-native:alertsmanagement:PrometheusRuleGroup"))
+        assert sorted(group for group, _ in watched) == ["observability-azure-alerts"] * azure_side + [
+            "observability-platform-rules"], name
+        in_cluster, *azure = sorted((rule for _, rule in watched), key=lambda r: "expression" in r)
+        assert in_cluster["for"] == ("30m" if operator else "8m"), name
+        assert ("kube_pod_container_status_ready" in in_cluster["expr"]) == operator, name
+        for rule in azure:
+            assert (rule["expression"], rule["annotations"], rule["for"]) == (
+                in_cluster["expr"], in_cluster["annotations"], "PT30M" if operator else "PT8M"), name
+        seen.add((operator, bool(azure)))
+    assert seen >= {(False, True), (True, True), (True, False)}  # e.g. prod, llmd, dev-operator (no Azure side)
+    assert not no_gpu_rules(planned("dev-smb-nogpu"))
+
+
+def test_the_gpu_node_wait_outlasts_each_drivers_slowest_start_the_deploy_model_knows():
+    """A fresh node's driver and device plugin take up to config/data/deploy_durations.json's pessimistic figure for
+    its driver; the alert waits longer (twice as long, rounded up to minutes), so a scale-up still under way does not
+    fire it."""
+    import json
+
+    from llmplatform.monitoring import GPU_NODE_WAIT_MINUTES, alert_for_minutes
+    from tests.conftest import PROJECT_DIR
+    durations = json.loads((PROJECT_DIR / "config" / "data" / "deploy_durations.json").read_text())["gpu_driver"]
+    assert set(GPU_NODE_WAIT_MINUTES) == set(durations)
+    for driver, minutes in GPU_NODE_WAIT_MINUTES.items():
+        assert f"{minutes}m" == alert_for_minutes(2 * durations[driver]["pessimistic"]), driver
+
+
+def test_the_gpu_node_alert_reads_the_gpu_taint_and_the_allocatable_gpus():
+    """Its condition at one instant (tests/promql_eval.py, each series its window's one sample): a tainted node
+    with no nvidia_com_gpu series, and one at 0, are found; one with GPUs, and an untainted node with none, are
+    not."""
+    from llmplatform.monitoring import gpu_node_without_gpus
+    from tests.promql_eval import evaluate
+    _, expr, _ = gpu_node_without_gpus(False)
+    def taint(node: str, key: str):
+        return ({"__name__": "kube_node_spec_taint", "node": node, "key": key, "value": "present",
+                 "effect": "NoSchedule"}, 1.0)
+    def gpus(node: str, value: float):
+        return ({"__name__": "kube_node_status_allocatable", "node": node, "resource": "nvidia_com_gpu",
+                 "unit": "integer"}, value)
+    series = [taint("never", "nvidia.com/gpu"), taint("crashed", "nvidia.com/gpu"), gpus("crashed", 0),
+              taint("healthy", "nvidia.com/gpu"), gpus("healthy", 1),
+              taint("cpu", "kubernetes.azure.com/scalesetpriority")]
+    assert sorted(evaluate(expr, series), key=str) == [({"node": "crashed"}, 1.0), ({"node": "never"}, 1.0)]
+
+
+@pytest.mark.parametrize("whole", [False, True])
+@pytest.mark.parametrize("driver, wait", [("operator", "30m"), ("aks", "8m")])
+def test_observability_watches_the_gpu_pools_nodes_with_its_drivers_wait(whole, driver, wait):
+    """Given a GpuNodePool's handle (as outputs, or one output as the component provider hands it), Observability
+    registers GpuNodeOffersNoGpus in the cluster and on Azure with the wait of the pool's driver."""
+    plan = observed({"pool_name": "a100", "driver": driver}, {}, whole)
+    in_cluster = plan.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs["spec"]["groups"][0]["rules"]
+    azure = plan.one("azure-native:alertsmanagement:PrometheusRuleGroup", "obs-azure-alerts").inputs["rules"]
+    assert [r["for"] for r in in_cluster if r["alert"] == "GpuNodeOffersNoGpus"] == [wait]
+    assert [r["for"] for r in azure if r["alert"] == "GpuNodeOffersNoGpus"] == [f"PT{wait[:-1]}M"]
 
 
 @pytest.mark.parametrize("whole", [False, True])
