@@ -13,7 +13,7 @@ from .azure_roles import ACR_PULL, AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, 
 from .defaults import defaults_for, or_default
 from .checks import called_as_documented, check_shape
 from .choices import SERVICE_PRINCIPAL_LOGINS
-from .handles import ClusterHandle, settled
+from .handles import ClusterHandle
 from .kube import CPU_POOL_LABEL, SPOT_TAINT, SPOT_TOLERATION
 from .cluster_access import client_token, once_allowed
 from .kubeconfig import AKS_AAD_SERVER_ID, with_kubelogin
@@ -584,12 +584,14 @@ class AksCluster(pulumi.ComponentResource):
         self.cluster = ClusterHandle(
             resource_group_name=rg_name, location=location,
             cluster_name=cluster.name, pool_writes_after=workload_pool.id, cluster_id=cluster.id,
-            # the network as others see it: written whole (its last subnet), so their writes to it never overlap
-            # ours (private endpoints and AKS refuse a network or subnet in Updating state)
-            vnet_id=settled(vnet.id, postgres_subnet), vnet_name=vnet.name,
+            # others write the network once it is written whole (private endpoints and AKS refuse a network or subnet
+            # in Updating state): after its last subnet, network_writes_after, which they take as a depends_on. The
+            # ids carried it before (`settled`), so a PostgreSQL subnet deleted first and created again replaced the
+            # Key Vault's private endpoint (`subnet`, force-new) and, through the vault's name, every secret with it
+            vnet_id=vnet.id, vnet_name=vnet.name, network_writes_after=postgres_subnet.id,
             vnet_cidr=net["vnet_cidr"],
-            node_subnet_id=settled(nodes_subnet.id, postgres_subnet), node_subnet_cidr=net["node_subnet_cidr"],
-            endpoints_subnet_id=settled(endpoints_subnet.id, postgres_subnet),
+            node_subnet_id=nodes_subnet.id, node_subnet_cidr=net["node_subnet_cidr"],
+            endpoints_subnet_id=endpoints_subnet.id,
             postgres_subnet_id=postgres_subnet.id, oidc_issuer_url=self.oidc_issuer_url,
             kubernetes_version=handed_version(args.get("kubernetes_version")), upgrade_channel=upgrade_channel,
             network_policy=policy,

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from .handles import field, settled
+from .handles import field, order_of, settled, value_alone
 from .inference_specs import (API_KEY_LENGTH, ROUTER_CPU_LIMIT, ROUTER_EDGE_PORT, ROUTER_PORT, ROUTER_UI_PORT,
                               OWN_RANGE_FIELDS, SHUTDOWN_MARGIN_SECONDS, api_key_map_line, key_vault_objects,
                               nginx_workers, router_nginx_conf)
@@ -125,8 +125,8 @@ def api_router(owner: pulumi.ComponentResource,
         }, k8s_opts)
         # the gate faces the internet: its identity reads the key map it mounts and no other secret of the vault
         grant_secrets_user(f"{name}-router-kv-reader", vault, identity.principal_id, identity, key_map, map_writer)
-        secret_provider_class(f"{name}-router-secrets", "router-secrets", ns, field(vault, "vault_name"),
-                              field(vault, "tenant_id"), identity.client_id, key_vault_objects([key_map]), k8s_opts)
+        secret_provider_class(f"{name}-router-secrets", "router-secrets", ns, vault, identity.client_id,
+                              key_vault_objects([key_map]), k8s_opts)
         volumes.append(csi_secrets_volume("router-secrets"))
         mounts.append(csi_secrets_mount())
         account_name = identity.service_account_name
@@ -146,11 +146,17 @@ def api_router(owner: pulumi.ComponentResource,
                    else conf.apply(content_suffix))
     # named after its content: pulumi-kubernetes replaces a ConfigMap whose data changes, and under one fixed name it
     # must delete the old one first, so a gate pod starting in between would find no config; a new name is created
-    # before the old one is deleted, and the pods roll over to it
+    # before the old one is deleted, and the pods roll over to it. The text holds the gates its values carry on their
+    # way through the handles (the KEDA releases behind the interceptor's port, the model store's claim behind the
+    # namespace): the data takes the text alone and the ConfigMap those gates as a depends_on, so its write order
+    # stays and a claim or release deleted first and created again does not make the data (force-new) unknown and
+    # the ConfigMap replaced (pulumi/pulumi 1b5949891b step_generator.go calculateDependentReplacements)
+    text = value_alone(conf)
     config_map = k8s.core.v1.ConfigMap(
         f"{name}-router-config", metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=conf.apply(lambda text: f"{ROUTER_CONFIG_MAP}-{content_suffix(text)}"), namespace=ns),
-        data={"nginx.conf": conf}, opts=k8s_opts)
+            name=text.apply(lambda t: f"{ROUTER_CONFIG_MAP}-{content_suffix(t)}"), namespace=ns),
+        data={"nginx.conf": text},
+        opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[order_of(conf)])))
     volumes.insert(0, k8s.core.v1.VolumeArgs(name="config", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
         name=config_map.metadata.name)))
     rolled = deployment(

@@ -338,12 +338,13 @@ class GpuNodePool(pulumi.ComponentResource):
                                    (*(EXPANDER_FIELDS if with_fallback else ()), "pool_names"), GpuNodePoolArgs)
 
         def agent_pool(agent_pool_name: str, is_spot: bool, min_count: int, max_count: int) -> cs.AgentPool:
-            # one pool write per cluster at a time, across every GpuNodePool of the run, after AksCluster's own
-            # (pool_writes_after, a dependency of the turn, not of an input): AKS refuses a second operation and
-            # races on the network
+            # one pool write per cluster at a time, across every GpuNodePool of the run, after AksCluster's own pool
+            # and network writes (pool_writes_after, network_writes_after: dependencies of the turn, not of an
+            # input): AKS refuses a second operation and races on the network
             turn = Turn("gpu_node_pool.writes", pulumi.Output.all(field(cluster, "resource_group_name"),
                                                                  field(cluster, "cluster_name")),
-                        ready=field(cluster, "pool_writes_after", None))
+                        ready=pulumi.Output.all(field(cluster, "pool_writes_after", None),
+                                                field(cluster, "network_writes_after", None)))
             return turn.held_by(cs.AgentPool(
                 f"{name}-{agent_pool_name}",
                 resource_group_name=after_check(cluster_check, field(cluster, "resource_group_name")),

@@ -7,7 +7,7 @@ secret: across the engine's wire one secret field makes the whole value secret (
 Azure names included, would turn secret. In Python a handle is a dict of outputs; through the component provider it
 arrives as one output of a dict. `field` reads either.
 """
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 import pulumi
 from typing_extensions import NotRequired
@@ -45,6 +45,13 @@ class ClusterHandle(TypedDict):
     force-new input takes a value carrying it). Leave it out for a cluster whose pools are all written."""
     cluster_id: pulumi.Input[str]
     """AKS cluster resource id."""
+    network_writes_after: NotRequired[pulumi.Input[str]]
+    """Resource id of the last write to the cluster's network by whoever built it (AksCluster: its last subnet, the
+    PostgreSQL one): what a component writes to the network or links to it (KeyVault's private endpoint, DNS link and
+    network rule, ModelStore's network rule, PostgresServer's DNS link, GpuNodePool's pools) comes after it through
+    `depends_on`, never through an input (private endpoints and AKS refuse a network or subnet in Updating state), so
+    replacing that subnet replaces none of them: vnet_id, node_subnet_id and endpoints_subnet_id depend on their own
+    resource alone. Leave it out for a network whose writes are all done."""
     vnet_id: pulumi.Input[str]
     """VNet of the nodes."""
     vnet_cidr: NotRequired[pulumi.Input[str]]
@@ -147,6 +154,12 @@ class VaultHandle(TypedDict):
     """Entra tenant of the vault."""
     resource_group_name: pulumi.Input[str]
     """Resource group of the vault."""
+    writes_after: NotRequired[pulumi.Input[str]]
+    """Resource id of the vault's first write after its create (KeyVault without public network access: its private
+    endpoint, whose connection the vault records; Key Vault takes one write at a time): every secret written through
+    the handle (vault_secret) and every SecretProviderClass reading it comes after it through `depends_on`, never
+    through vault_name, so replacing the endpoint replaces no secret. Leave it out when nothing else writes the
+    vault."""
 
 
 class ModelVolume(TypedDict):
@@ -282,5 +295,36 @@ def field(handle: Any, key: str, default: Any = _REQUIRED) -> pulumi.Output[Any]
 
 def settled(value: pulumi.Input[Any], last_write: pulumi.CustomResource) -> pulumi.Output[Any]:
     """`value`, carrying a dependency on `last_write`: whoever takes it (from any language) waits until that write
-    is done. For handle fields whose consumers must not write while their owner still does."""
+    is done. Only for a value no consumer puts in a force-new input (part of an Azure id, a Kubernetes name, a
+    ConfigMap's data): the engine, replacing `last_write` deleting it first, makes every input holding it unknown and
+    replaces a dependent that needs a new one for it (pulumi/pulumi 1b5949891b pkg/resource/deploy/step_generator.go
+    `calculateDependentReplacements`). A handle orders such writes through an ordering-only field instead
+    (ClusterHandle.pool_writes_after, network_writes_after, VaultHandle.writes_after), which consumers take through
+    `order_of`."""
     return pulumi.Output.all(value, last_write.id).apply(lambda v: v[0])
+
+
+def order_of(*values: pulumi.Input[Any]) -> pulumi.Output[pulumi.Resource]:
+    """An item of a `depends_on` list: every resource the values carry, and no resource of its own (it resolves to
+    None, which the SDK skips; unknown in a preview, its resources still count: pulumi 3.272.0
+    runtime/_depends_on.py `_resolve_depends_on` adds an item's `resources()`, then its value when not None). The
+    dependencies go to the resource's `dependencies` alone, never to an input's property dependencies, so a
+    delete-first replacement of one of them replaces nothing through it. For an ordering-only handle field, give
+    `field(handle, key, None)`: absent, nothing is ordered."""
+    return cast(pulumi.Output[pulumi.Resource], pulumi.Output.all(*values).apply(lambda _: None))
+
+
+def order_after(handle: Any, key: str) -> list[pulumi.Output[pulumi.Resource]]:
+    """A `depends_on` list for an ordering-only handle field (ClusterHandle.network_writes_after,
+    VaultHandle.writes_after): empty for a dict handle without it, else `order_of` the field."""
+    if isinstance(handle, dict) and handle.get(key) is None:
+        return []
+    return [order_of(field(handle, key, None))]
+
+
+def value_alone(value: pulumi.Input[Any]) -> pulumi.Output[Any]:
+    """`value` as it resolves (known or not, secret or not), without the resources it carries: for a force-new input
+    whose value holds gates on its way through handles (a ConfigMap's data built from several components' fields),
+    with `order_of(value)` in the resource's `depends_on` so that its write order stays."""
+    out = pulumi.Output.from_input(value)
+    return pulumi.Output(set(), out.future(with_unknowns=True), out.is_known(), out.is_secret())

@@ -1,7 +1,7 @@
 """KeyVault: an RBAC-authorised Key Vault holding the platform's secrets, reachable only from the cluster."""
 import inspect
 from datetime import date, datetime, timezone
-from typing import Mapping, Optional, TypedDict
+from typing import Mapping, Optional, Sequence, TypedDict
 
 import pulumi
 from pulumi_azure_native import authorization, keyvault, network, privatedns
@@ -13,7 +13,7 @@ from .defaults import defaults_for
 from .rules import WITHHELD
 from .checks import called_as_documented, check_shape, fail
 from .diagnostics import to_log_analytics
-from .handles import ClusterHandle, VaultHandle, field, settled
+from .handles import ClusterHandle, VaultHandle, field, order_after
 from .run_state import Turn
 
 opt = defaults_for("KeyVault")  # optional inputs: the caller's value, else the default
@@ -53,7 +53,8 @@ def secret_expiry(today: date) -> int:
 # each waits for the one before it, and a secret whose value waits for a slow resource joins the chain late instead
 # of holding the others. The record is per run (llmplatform.run_state); the component provider keeps one per
 # deployment, so secrets of components built through it are chained across them too. A private vault's endpoint
-# comes first: the handle's name waits for it.
+# comes first: the handle's writes_after, a dependency of the turn, not of the secret's vaultName (part of its Azure
+# id: carried in the name, a replaced endpoint, deleted first, replaced every secret).
 def vault_secret(resource_name: str, vault: pulumi.Input[VaultHandle], secret_name: pulumi.Input[str],
                  value: pulumi.Input[str], content_type: str, parent: pulumi.Resource,
                  today: Optional[date] = None, aliases: Optional[list[pulumi.Alias]] = None) -> keyvault.Secret:
@@ -69,7 +70,7 @@ def vault_secret(resource_name: str, vault: pulumi.Input[VaultHandle], secret_na
         if wrong:
             fail("vault_secret", resource_name, "secret_name", WITHHELD, wrong)  # it may be the secret itself
     turn = Turn("key_vault.writes", pulumi.Output.all(field(vault, "resource_group_name"), field(vault, "vault_name")),
-                ready=value)
+                ready=pulumi.Output.all(value, field(vault, "writes_after", None)))
     return turn.held_by(keyvault.Secret(
         resource_name,
         resource_group_name=field(vault, "resource_group_name"),
@@ -91,7 +92,7 @@ def vault_secret(resource_name: str, vault: pulumi.Input[VaultHandle], secret_na
 
 def grant_secrets_user(resource_name: str, vault: pulumi.Input[VaultHandle], principal_id: pulumi.Input[str],
                        parent: pulumi.Resource, secret_name: Optional[pulumi.Input[str]] = None,
-                       after: Optional[list[pulumi.Resource]] = None) -> authorization.RoleAssignment:
+                       after: Optional[Sequence[pulumi.Input[pulumi.Resource]]] = None) -> authorization.RoleAssignment:
     """Let one identity read secret values of a vault (and nothing more); with `secret_name`, of that one secret
     only (Key Vault RBAC takes a secret as the scope: `<vault id>/secrets/<name>`), so the identity cannot read the
     vault's other secrets (the PostgreSQL admin password, other workloads' keys). `after`: the secret's writer, when
@@ -105,7 +106,7 @@ def grant_secrets_user(resource_name: str, vault: pulumi.Input[VaultHandle], pri
         principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
         role_definition_id=builtin_role(KEY_VAULT_SECRETS_USER, parent),
         scope=scope,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=after or None))
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(after) if after else None))
 
 
 @called_as_documented
@@ -125,6 +126,9 @@ class KeyVault(pulumi.ComponentResource):
         rg = field(cluster, "resource_group_name")
         location = field(cluster, "location")
         public = opt(args, "public_network_access")
+        # the vault's network rule, DNS link and private endpoint come after the cluster's network writes, as a
+        # dependency only (ClusterHandle.network_writes_after): the subnet and VNet ids depend on their own resource
+        network_done = pulumi.ResourceOptions(parent=self, depends_on=order_after(cluster, "network_writes_after"))
         # asked of the component's own azure-native provider (given with `providers`), as its children are made
         tenant_id = args.get("tenant_id") or authorization.get_client_config_output(
             opts=pulumi.InvokeOutputOptions(parent=self)).tenant_id
@@ -150,34 +154,39 @@ class KeyVault(pulumi.ComponentResource):
                 ),
             ),
             tags=args.get("tags", {}),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=network_done,
         )
-        # The private endpoint is the vault's first write after its create: the handle's name waits for it, so every
-        # secret written through the handle (from any program or language) comes after it.
-        endpoint = None if public else self._private_endpoint(name, cluster, rg, location, vault)
+        # The private endpoint is the vault's first write after its create: the handle's writes_after, so every
+        # secret written through the handle (from any program or language) comes after it. The name depends on the
+        # vault alone: a name carrying the endpoint made every secret's vaultName (part of its Azure id) depend on
+        # it, so an endpoint deleted first and created again replaced every secret with it.
+        endpoint = None if public else self._private_endpoint(name, cluster, rg, location, vault, network_done)
         if workspace := args.get("log_analytics_workspace_id"):
             to_log_analytics(f"{name}-diagnostics", vault.id, workspace, self)
-        self.vault_name = vault.name if endpoint is None else settled(vault.name, endpoint)
+        self.vault_name = vault.name
         self.vault = VaultHandle(vault_id=vault.id, vault_name=self.vault_name,
                                  vault_uri=vault.properties.apply(lambda p: p.vault_uri),
                                  tenant_id=pulumi.Output.from_input(tenant_id), resource_group_name=rg)
+        if endpoint is not None:
+            self.vault["writes_after"] = endpoint.id
         self.register_outputs({"vault": self.vault, "vault_name": self.vault_name})
 
     def _private_endpoint(self, name: str, cluster: pulumi.Input[ClusterHandle], rg: pulumi.Input[str],
-                          location: pulumi.Input[str], vault: keyvault.Vault) -> network.PrivateEndpoint:
+                          location: pulumi.Input[str], vault: keyvault.Vault,
+                          network_done: pulumi.ResourceOptions) -> network.PrivateEndpoint:
         child = pulumi.ResourceOptions(parent=self)
         zone = privatedns.PrivateZone(f"{name}-dns", private_zone_name="privatelink.vaultcore.azure.net",
                                       resource_group_name=rg, location="global", opts=child)
         privatedns.VirtualNetworkLink(
             f"{name}-dns-link", private_zone_name=zone.name, resource_group_name=rg, location="global",
             virtual_network=privatedns.SubResourceArgs(id=field(cluster, "vnet_id")), registration_enabled=False,
-            opts=child)
+            opts=network_done)
         endpoint = network.PrivateEndpoint(
             f"{name}-pe", resource_group_name=rg, location=location,
             subnet=network.SubnetArgs(id=field(cluster, "endpoints_subnet_id")),
             private_link_service_connections=[network.PrivateLinkServiceConnectionArgs(
                 name="vault", private_link_service_id=vault.id, group_ids=["vault"])],
-            opts=child)
+            opts=network_done)
         network.PrivateDnsZoneGroup(
             f"{name}-pe-dns", resource_group_name=rg, private_endpoint_name=endpoint.name,
             private_dns_zone_group_name="default",

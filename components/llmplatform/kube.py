@@ -6,7 +6,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .checks import ComponentInputError
-from .handles import Toleration, field, known
+from .handles import Toleration, field, known, order_after
 from .images import chart_mirror_values, format_registry, mirror_problem, mirrored
 from .inference_specs import SECRETS_MOUNT
 from .mappings import deep_merge
@@ -338,19 +338,22 @@ def cilium_egress_guard(resource_name: str, name: str, namespace: pulumi.Input[s
         opts=opts)
 
 
-def secret_provider_class(resource_name: str, name: str, namespace: pulumi.Input[str], vault_name: pulumi.Input[str],
-                          tenant_id: pulumi.Input[str], client_id: pulumi.Input[str], objects: pulumi.Input[str],
+def secret_provider_class(resource_name: str, name: str, namespace: pulumi.Input[str], vault: Any,
+                          client_id: pulumi.Input[str], objects: pulumi.Input[str],
                           opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
-    """Key Vault secrets mounted into pods as files by the Secrets Store CSI driver, authenticated with workload
-    identity. Never synced into a Kubernetes Secret: the values stay in Key Vault and the pod's in-memory mount."""
+    """Key Vault secrets of `vault` (a VaultHandle) mounted into pods as files by the Secrets Store CSI driver,
+    authenticated with workload identity. Never synced into a Kubernetes Secret: the values stay in Key Vault and the
+    pod's in-memory mount. Made after the vault's first write (its private endpoint: the handle's writes_after, a
+    dependency only)."""
     spec: dict[str, Any] = {
         "provider": "azure",
-        "parameters": {"usePodIdentity": "false", "clientID": client_id, "keyvaultName": vault_name,
-                       "tenantId": tenant_id, "objects": objects},
+        "parameters": {"usePodIdentity": "false", "clientID": client_id, "keyvaultName": field(vault, "vault_name"),
+                       "tenantId": field(vault, "tenant_id"), "objects": objects},
     }
     return k8s.apiextensions.CustomResource(
         resource_name, api_version="secrets-store.csi.x-k8s.io/v1", kind="SecretProviderClass",
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace), spec=spec, opts=opts)
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace), spec=spec,
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=order_after(vault, "writes_after"))))
 
 
 def csi_secrets_volume(class_name: str) -> k8s.core.v1.VolumeArgs:

@@ -407,8 +407,7 @@ class LlmdStack(pulumi.ComponentResource):
         vault = a["key_vault"]
         objects = key_vault_objects([secret], {secret: HF_TOKEN_FILE})
         secret_provider_class(
-            f"{name}-hf-token", "hf-token", self._ns, field(vault, "vault_name"), field(vault, "tenant_id"),
-            identity.client_id, objects, self._k8s)
+            f"{name}-hf-token", "hf-token", self._ns, vault, identity.client_id, objects, self._k8s)
         return identity.service_account_name
 
     # ---- routes -----------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from .checks import called_as_documented, check_shape, fail
 from .gpu_node_pool import cluster_key, kubernetes_provider
 from .run_state import claim
 from .diagnostics import to_log_analytics
-from .handles import ClusterHandle, ModelShare, ModelVolume, field
+from .handles import ClusterHandle, ModelShare, ModelVolume, field, order_after
 from .hardening import NON_ROOT_UID, container_security, pod_security, scanner_annotations, scratch_volume
 from .kube import pulled, cpu_placement, labels, placement, placement_args, require_kubernetes_provider
 from .naming import content_suffix
@@ -243,7 +243,9 @@ class ModelStore(pulumi.ComponentResource):
                     virtual_network_resource_id=field(cluster, "node_subnet_id"))],
             ),
             tags=tags,
-            opts=stateful,
+            # after the cluster's network writes, as a dependency only (ClusterHandle.network_writes_after)
+            opts=pulumi.ResourceOptions.merge(stateful, pulumi.ResourceOptions(
+                depends_on=order_after(cluster, "network_writes_after"))),
         )
         share = storage.FileShare(
             f"{name}-share",

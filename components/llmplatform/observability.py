@@ -678,8 +678,8 @@ class Observability(pulumi.ComponentResource):
                            receiver["secret"])
         vault = a["key_vault"]
         spc = secret_provider_class(
-            f"{name}-alert-receiver", ALERT_RECEIVER_CLASS, ns, field(vault, "vault_name"), field(vault, "tenant_id"),
-            identity.client_id, key_vault_objects([receiver["secret"]], {receiver["secret"]: ALERT_RECEIVER_FILE}),
+            f"{name}-alert-receiver", ALERT_RECEIVER_CLASS, ns, vault, identity.client_id,
+            key_vault_objects([receiver["secret"]], {receiver["secret"]: ALERT_RECEIVER_FILE}),
             pulumi.ResourceOptions(parent=self, protect=False))
         return [identity, spc]
 

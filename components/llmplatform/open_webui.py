@@ -14,7 +14,7 @@ from .checks import (ENDPOINT_FIELDS, after_check, called_as_documented, check_s
                      given_once_resolved, late_rules)
 from .choices import UPLOADS_STORAGE_CLASSES
 from .defaults import defaults_for
-from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
+from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known, order_of, value_alone
 from .hardening import NON_ROOT_UID, container_security, pod_security, root_image, scanner_annotations, \
     scratch_volume, writable_root
 from .inference_specs import (ADMIN_PASSWORD_FILE, ADMIN_PASSWORD_VAR, DATABASE_URL_FILE, MIGRATIONS_SWITCH,
@@ -266,8 +266,7 @@ class OpenWebUi(pulumi.ComponentResource):
         objects = pulumi.Output.all(a["database_url_secret"], model_key).apply(lambda v: key_vault_objects(
             *mounted_secrets(name, v[0], key_secret, v[1] or None, admin_secret, secret_env)))
         secrets = secret_provider_class(
-            f"{name}-webui-secrets", "open-webui-secrets", ns, field(vault, "vault_name"), field(vault, "tenant_id"),
-            identity.client_id, objects, self._child)
+            f"{name}-webui-secrets", "open-webui-secrets", ns, vault, identity.client_id, objects, self._child)
         uploads = k8s.core.v1.PersistentVolumeClaim(
             f"{name}-webui-uploads",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="open-webui-data", namespace=ns),
@@ -465,15 +464,19 @@ class OpenWebUi(pulumi.ComponentResource):
             "cluster": a["cluster"], "identity_name": f"id-{a.get('name_prefix', name)}-webui-db-bootstrap",
             "namespace": self._ns, "service_account_name": "open-webui-db-bootstrap", "tags": a.get("tags", {}),
         }, self._child)
-        grants = [grant_secrets_user(f"{name}-webui-db-bootstrap-kv-{role}", a["key_vault"], identity.principal_id,
-                                     identity, secret)
-                  for role, secret in (("admin-url", admin_url_secret), ("database-url", a["database_url_secret"]))]
+        # The administrator's URL arrives carrying the database's create (PostgresServer: the bootstrap connects to
+        # it), which the grant's scope (force-new) must not hold: a database deleted first and created again (a new
+        # name) would replace the grant with it (pulumi/pulumi 1b5949891b step_generator.go
+        # calculateDependentReplacements). The scope takes the name alone; the grant waits as before (depends_on).
+        grants = [grant_secrets_user(f"{name}-webui-db-bootstrap-kv-admin-url", a["key_vault"], identity.principal_id,
+                                     identity, value_alone(admin_url_secret), [order_of(admin_url_secret)]),
+                  grant_secrets_user(f"{name}-webui-db-bootstrap-kv-database-url", a["key_vault"],
+                                     identity.principal_id, identity, a["database_url_secret"])]
         objects = pulumi.Output.all(admin_url_secret, a["database_url_secret"]).apply(lambda v: key_vault_objects(
             [v[0], v[1]], {v[0]: ADMIN_URL_FILE, v[1]: APP_URL_FILE}))
         secrets = secret_provider_class(
-            f"{name}-webui-db-bootstrap-secrets", "open-webui-db-bootstrap-secrets", self._ns,
-            field(a["key_vault"], "vault_name"), field(a["key_vault"], "tenant_id"), identity.client_id, objects,
-            self._child)
+            f"{name}-webui-db-bootstrap-secrets", "open-webui-db-bootstrap-secrets", self._ns, a["key_vault"],
+            identity.client_id, objects, self._child)
         command = bootstrap_command(SECRETS_MOUNT, schema)
         return self._job(
             f"{name}-webui-db-bootstrap", f"open-webui-db-bootstrap-{content_suffix(OPEN_WEBUI_IMAGE, *command)}",

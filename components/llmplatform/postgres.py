@@ -10,7 +10,7 @@ from . import PACKAGE
 from .defaults import defaults_for, or_default
 from .checks import called_as_documented, check_shape
 from .diagnostics import to_log_analytics
-from .handles import ClusterHandle, VaultHandle, field, settled
+from .handles import ClusterHandle, VaultHandle, field, order_after, settled
 from .key_vault import vault_secret
 from .naming import secret_name
 from .postgres_access import APP_LOGIN, database_url
@@ -120,7 +120,8 @@ class PostgresServer(pulumi.ComponentResource):
         link = privatedns.VirtualNetworkLink(
             f"{name}-dns-link", private_zone_name=zone.name, resource_group_name=rg, location="global",
             virtual_network=privatedns.SubResourceArgs(id=field(cluster, "vnet_id")), registration_enabled=False,
-            opts=child)
+            # after the cluster's network writes, as a dependency only (ClusterHandle.network_writes_after)
+            opts=pulumi.ResourceOptions(parent=self, depends_on=order_after(cluster, "network_writes_after")))
         ha = opt(args, "high_availability")
         entra_admin = args.get("entra_admin_group")
         server = pg.Server(

@@ -223,3 +223,44 @@ def test_every_identity_reads_exactly_the_secrets_it_mounts(name):
         assert {s for s in ui if s.endswith("webui-admin-password")} and "webui-entra-client-secret" in ui, ui
     if name == "gated-llmd":
         assert any(v == {"hf-token-prod"} for k, v in grants.items() if k.endswith("vllm")), grants
+
+
+@pytest.mark.parametrize("whole", [False, True], ids=["dict handles", "one-output handles"])
+def test_hand_built_handles_order_writes_through_their_ordering_fields(whole):
+    """A program's own network, its last subnet given as the cluster handle's network_writes_after, a private KeyVault
+    on it and a secret of the program's own written through the vault handle: the endpoint waits for the subnet, the
+    secret and the SecretProviderClass for the endpoint (the vault handle's writes_after), for handles given as dicts
+    and as one output each (another language, a stack reference). Through a dict no input holds the gate: its
+    replacement, deleted first, replaces neither."""
+    from pulumi_azure_native import network
+    import llmplatform
+    from llmplatform.key_vault import vault_secret
+    from llmplatform.kube import secret_provider_class
+    from tests.components.test_components_alone import RG, cluster_handle, provider_opts
+
+    class Mine(pulumi.ComponentResource):
+        def __init__(self):
+            super().__init__("test:index:Mine", "mine", None, provider_opts())
+            last = network.Subnet("mine-last", resource_group_name=RG, virtual_network_name="vnet-c1",
+                                  subnet_name="last", address_prefix="10.0.18.0/24",
+                                  opts=pulumi.ResourceOptions(parent=self))
+            handle = {**cluster_handle(), "network_writes_after": last.id}
+            kv = llmplatform.KeyVault("kv", {"cluster": pulumi.Output.from_input(handle) if whole else handle,
+                                             "vault_name": "kv-test-1", "public_network_access": False},
+                                      pulumi.ResourceOptions(parent=self))
+            vault = pulumi.Output.from_input(kv.vault) if whole else kv.vault
+            vault_secret("mine-secret", vault, "mine", "value", "text/plain", self)
+            secret_provider_class("mine-spc", "mine", "llm", vault, "client", "objects",
+                                  pulumi.ResourceOptions(parent=self))
+
+    planned = offline.run_function(Mine)
+    subnet = planned.one("azure-native:network:Subnet", "mine-last")
+    endpoint = planned.one("azure-native:network:PrivateEndpoint")
+    for gate, users in ((subnet, [endpoint, planned.one("azure-native:keyvault:Vault")]),
+                        (endpoint, [planned.one("azure-native:keyvault:Secret", "mine-secret"),
+                                    planned.one("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass")])):
+        for user in users:
+            assert gate.urn in user.dependencies, (gate.name, user.name)
+            if not whole:
+                assert not any(gate.urn in urns for urns in user.property_dependencies.values()), \
+                    (gate.name, user.name, user.property_dependencies)
