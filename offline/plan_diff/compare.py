@@ -512,6 +512,27 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
         return short_urn(engine.get(urn, urn))
     pairs: Optional[dict[str, str]] = None  # an earlier kit's stand-in value -> this kit's (stand_in_ids)
     via_provider: set[str] = set()
+
+    def chain_causes(urn: str, res: dict[str, Any], keys: list[tuple[str, str]], why: list[str]) -> bool:
+        """A delete-first replacement's chain is the engine's by property dependencies, whatever the values
+        (pulumi/pulumi 1b5949891b step_generator.go `calculateDependentReplacements`): every input of a custom
+        dependent whose dependencies in the state hold a replaced resource is made unknown whole, and the dependent's
+        provider Diff (its ignoreChanges and replaceOnChanges applied) asked. So a `location` taken from a resource
+        group replaced under its own name replaces it, which no value shows. The values (`_cascade`) still count (a
+        create-first replacement hands its dependents the new outputs; for a delete-first one they are kept, the
+        check's side being the safe one). Adds each new cause to `causes` and its line to `why`; whether any."""
+        if not chain or chain.property_deps is None or not res.get("custom", True):
+            return False
+        found, before = causes.get(urn, set()), len(why)
+        first = functools.partial(chain.deletes_first, via=via_provider)
+        for dep, tops in _unknown_keys_replace(urn, res, old_res[urn], keys, chain.property_deps.get(urn, {}),
+                                               replaced, new_res, first):
+            if dep in found:
+                continue
+            why += [f"`{top}` comes from `{short(dep)}`, which is deleted first and replaced (the engine makes "
+                    "it unknown, and the provider's diff replaces on it)" for top in tops[:2]]
+            causes.setdefault(urn, set()).add(dep)
+        return len(why) > before
     grew = True
     while grew:
         grew = False
@@ -538,7 +559,13 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
                         f"its deletedWith `{short(deleted_with)}`"
                 replaced[urn] = sorted(set(replaced.get(urn, [])) | set(engine_why))
                 grew = True
+            keys = replace_rules(res, providers)
             if urn in replaced:
+                # replaced on its own diff too: the engine still deletes it first with a delete-first root whose
+                # chain reaches it (below), before that root registers it again (`sg.deletes`: recreated)
+                if urn not in via_provider and chain_causes(urn, res, keys, why):
+                    replaced[urn] = sorted(set(replaced[urn]) | set(why))
+                    grew = True
                 continue
             deps = [d for d in res.get("dependencies", []) if d in replaced and d in new_res]
             if res["type"] == "pulumi:providers:kubernetes":
@@ -549,7 +576,6 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
                 why += kubernetes_provider_replaces(old_res[urn]["inputs"], res["inputs"], cluster, pairs)
                 if why:
                     causes.setdefault(urn, set()).update(d for d in deps if new_res[d]["type"] == CLUSTER_TYPE)
-            keys = replace_rules(res, providers)
             azure = rules()["azureNative"]["types"].get(res["type"])
             own = azure["path"][-1] if azure else "metadata.name"  # its own name is no reference to another
             for dep in deps:
@@ -579,16 +605,7 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
             # from a resource group replaced under its own name replaces it, which no value shows. The values above
             # still count (a create-first replacement hands its dependents the new outputs; for a delete-first one
             # they are kept, the check's side being the safe one).
-            if chain and chain.property_deps is not None and res.get("custom", True):
-                found = causes.get(urn, set())
-                first = functools.partial(chain.deletes_first, via=via_provider)
-                for dep, tops in _unknown_keys_replace(urn, res, old_res[urn], keys, chain.property_deps.get(urn, {}),
-                                                       replaced, new_res, first):
-                    if dep in found:
-                        continue
-                    why += [f"`{top}` comes from `{short(dep)}`, which is deleted first and replaced (the engine makes "
-                            "it unknown, and the provider's diff replaces on it)" for top in tops[:2]]
-                    causes.setdefault(urn, set()).add(dep)
+            chain_causes(urn, res, keys, why)
             # A trigger holding a value a replaced resource's create makes (an ID, a principal) is unknown in the
             # preview and new in the update: `shouldTriggerReplace` replaces, before the provider's Diff. The SDK
             # sends no dependency of the trigger (pulumi 3.272.0 runtime/resource.py serializes it apart from the
