@@ -537,7 +537,8 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
     while grew:
         grew = False
         for urn in common:
-            res, why = new_res[urn], []
+            res = new_res[urn]
+            why: list[str] = []
             # The engine's own replacements, decided before the resource's provider is asked (pulumi/pulumi
             # 1b5949891b step_generator.go `diff`), so its answer (deleteBeforeReplace) is never asked either: a
             # replaced resource its replaceWith lists, a replaced deletedWith (#23818, 5cd93859e8, 2026-08-21, after
