@@ -188,21 +188,23 @@ def typed_value(text: str) -> Any:
     return text
 
 
-def parse_path(path: str) -> list[Any]:
+def parse_path(path: str, typed: str | None = None) -> list[Any]:
     """`gpu.maxCount`, `modelStore.models[1]`, `webui.extraEnv["A.B"]` -> ['gpu', 'maxCount'],
     ['modelStore', 'models', 1], ['webui', 'extraEnv', 'A.B']: `pulumi config set --path`'s grammar (pulumi/pulumi
     1b5949891b sdk/go/common/resource/config/map.go `parseKeyPath`, properties_path.go `ParsePropertyPathStrict`:
     names, `[<index>]`, `["<quoted name>"]`), less what no key of ours is: an empty name (`gpu..maxCount`, which the
-    CLI reads as gpu.maxCount), `*`, a negative index, a path starting with an index."""
+    CLI reads as gpu.maxCount), `*`, a negative index, a path starting with an index. `typed`: the path as the user
+    wrote it, named in a refusal (`path` without its namespace, `project_path`)."""
     parts = property_path.parse_path(path)
+    typed = path if typed is None else typed
     names = [p for p in parts or [] if isinstance(p, str)]
     bare = _QUOTED_NAME.sub("[]", path)  # the quoted names left out
     if (parts is None or not parts or not isinstance(parts[0], str) or ".." in bare or ".[" in bare
             or bare.endswith(".") or "" in names or "*" in names or any(isinstance(p, int) and p < 0 for p in parts)):
-        raise ConfigError([f"--set {path!r}: not a config path (write it like gpu.maxCount, "
+        raise ConfigError([f"--set {typed!r}: not a config path (write it like gpu.maxCount, "
                            f"modelStore.models[0] or webui.extraEnv[\"A.B\"])"])
     if len(parts) > MAX_DEPTH:  # copied and checked level by level: a RecursionError traceback, not a refusal
-        shown = path if len(path) <= 100 else f"{path[:100]}..."
+        shown = typed if len(typed) <= 100 else f"{typed[:100]}..."
         raise ConfigError([f"--set {shown!r}: {len(parts)} levels; a config value nests at most {MAX_DEPTH} "
                            f"levels (as in a stack file)"])
     return parts
@@ -228,7 +230,9 @@ def project_path(path: str, project: str | None) -> str:
     segment (up to its first '.' or '['; `aks-llm-platform:gpu.maxCount`, or the old `<ns>:config:<name>`) and puts a
     path without one in the project's (pulumi/pulumi 1b5949891b pkg/cmd/pulumi/config/io.go `parseConfigKey`,
     config/key.go `ParseKey`). A provider's namespace is refused: --set changes the program's config, and a
-    provider's key is read from the stack file. Without `project` (not known), every namespace is refused."""
+    provider's key is read from the stack file. Without `project` (not known), every namespace is refused.
+    A namespace before a quoted first name (`aks-llm-platform:["gpu"].maxCount`) is a key with an empty name, the
+    rest of the path after it (map.go `parseKeyPath` reads `["gpu"].maxCount`), as the CLI takes it."""
     first = re.split(r"[.\[]", path, maxsplit=1)[0]
     if ":" not in first:
         return path
@@ -237,7 +241,7 @@ def project_path(path: str, project: str | None) -> str:
         pieces = [pieces[0], pieces[2]]
     namespace, name = pieces if len(pieces) == 2 else ("", "")
     ours = project or "<project>"
-    if not namespace or not name:
+    if not namespace or not (name or path[len(first):].startswith("[")):
         raise ConfigError([f"--set {path!r}: {first!r} is not a config key; write it as <key> or {ours}:<key> "
                            f"(gpu.maxCount or {ours}:gpu.maxCount)"])
     if namespace != project:
@@ -254,7 +258,7 @@ def apply_set(values: dict[str, Any], item: str, project: str | None = None) -> 
     path, sep, text = split_set(item)
     if not sep:
         raise ConfigError([f"--set {item!r} has no '='; write KEY=VALUE (an empty value is KEY=)"])
-    parts = parse_path(project_path(path, project))
+    parts = parse_path(project_path(path, project), path)
     node: Any = values
     for i, part in enumerate(parts):
         last = i == len(parts) - 1

@@ -802,6 +802,32 @@ def test_set_takes_the_project_namespace_as_pulumi_config_set_does(capsys):
     assert code != 0 and "'azure-native' is a provider's, read from the stack file" in err and "Traceback" not in err
 
 
+def test_set_takes_the_project_namespace_before_a_quoted_first_name(capsys):
+    """`pulumi config set --path 'aks-llm-platform:["gpu"].maxCount' 3` sets gpu.maxCount: parseConfigKey cuts the
+    first segment at its '[' (`aks-llm-platform:`, a key with an empty name) and puts the rest, `["gpu"].maxCount`,
+    after that name, which map.go `parseKeyPath` reads as gpu.maxCount (pulumi/pulumi 1b5949891b
+    pkg/cmd/pulumi/config/io.go `parseConfigKey`, sdk/go/common/resource/config/key.go `ParseKey`, map.go
+    `parseKeyPath`); the old `<ns>:config:` form the same (tokens.go `ParseModuleMember`). It was refused as
+    "'aks-llm-platform:' is not a config key". A path starting with an index after the namespace is refused, as
+    the CLI refuses it ("first path segement of config key must be a string"), and each refusal names the key as
+    typed, its namespace too (it named `gpu..maxCount` for `aks-llm-platform:gpu..maxCount`)."""
+    from offline import runner
+    from offline.stackfile import ConfigError
+    project = runner.project_name()
+    plain = runner.stack_config("dev", sets=["gpu.maxCount=3", 'webui.extraEnv["A.B"]=x'])
+    for prefix in (f"{project}:", f"{project}:config:"):
+        assert runner.stack_config("dev", sets=[f'{prefix}["gpu"].maxCount=3',
+                                                f'{prefix}["webui"]["extraEnv"]["A.B"]=x']) == plain, prefix
+    for item, message in {f"{project}:[0]=1": "not a config path", f"{project}:gpu..maxCount=1": "not a config path",
+                          'azure-native:["location"]=westus': "the namespace 'azure-native' is a provider's"}.items():
+        with pytest.raises(ConfigError) as refused:
+            runner.stack_config("dev", sets=[item])
+        assert any(item.split("=")[0] in p and message in p for p in refused.value.problems), refused.value.problems
+    code = plan_cli.main(["--stack", "dev", "--out", "/nonexistent-unused", "--set", f"{project}:[0]=1"])
+    err = capsys.readouterr().err
+    assert code != 0 and "not a config path" in err and "Traceback" not in err
+
+
 def test_set_types_only_booleans_and_plain_integers(tmp_path):
     from offline.stackfile import apply_sets
     values = apply_sets({"modelStore": {"models": ["tinyllama"]}},
