@@ -42,7 +42,9 @@ class ClusterHandle(TypedDict):
     """Resource id of the cluster's last agent-pool write (AksCluster's CPU workload pool): GpuNodePool writes its
     pools after it (AKS takes one pool operation at a time) through `depends_on`, never through an input, so replacing
     that pool does not replace theirs (the engine replaces, with a resource it deletes first, every dependent whose
-    force-new input takes a value carrying it). Leave it out for a cluster whose pools are all written."""
+    force-new input takes a value carrying it). Leave it out for a cluster whose pools are all written. Through the
+    component provider (YAML, another language) a handle arrives as one output, each field carrying every resource
+    any field depends on: there a replaced CPU pool still replaces the GPU pools (their cluster name holds it)."""
     cluster_id: pulumi.Input[str]
     """AKS cluster resource id."""
     network_writes_after: NotRequired[pulumi.Input[str]]
@@ -51,7 +53,9 @@ class ClusterHandle(TypedDict):
     network rule, ModelStore's network rule, PostgresServer's DNS link, GpuNodePool's pools) comes after it through
     `depends_on`, never through an input (private endpoints and AKS refuse a network or subnet in Updating state), so
     replacing that subnet replaces none of them: vnet_id, node_subnet_id and endpoints_subnet_id depend on their own
-    resource alone. Leave it out for a network whose writes are all done."""
+    resource alone (in a Python program: through the component provider a handle arrives as one output, each field
+    carrying every resource any field depends on, so there a replaced PostgreSQL subnet still replaces KeyVault's
+    private endpoint). Leave it out for a network whose writes are all done."""
     vnet_id: pulumi.Input[str]
     """VNet of the nodes."""
     vnet_cidr: NotRequired[pulumi.Input[str]]
@@ -158,8 +162,9 @@ class VaultHandle(TypedDict):
     """Resource id of the vault's first write after its create (KeyVault without public network access: its private
     endpoint, whose connection the vault records; Key Vault takes one write at a time): every secret written through
     the handle (vault_secret) and every SecretProviderClass reading it comes after it through `depends_on`, never
-    through vault_name, so replacing the endpoint replaces no secret. Leave it out when nothing else writes the
-    vault."""
+    through vault_name, so replacing the endpoint replaces no secret (in a Python program: through the component
+    provider a handle arrives as one output, each field carrying every resource any field depends on, the endpoint
+    too, so there it still does). Leave it out when nothing else writes the vault."""
 
 
 class ModelVolume(TypedDict):
