@@ -129,8 +129,8 @@ def test_a_replaced_private_endpoint_replaces_no_secret(tmp_path, prod):
     deleted first with the subnet: the secrets written through the vault handle stay (their vaultName depends on
     the vault alone; the endpoint orders them through the handle's writes_after)."""
     subnet, endpoint = _one(prod, "platform-endpoints", SUBNET), _one(prod, "secrets-pe", ENDPOINT)
-    # the endpoint's subnet id as the chain sees it: its replacement is the subnet's, deleted first with it (a new id
-    # in the document would be the endpoint's own replacement, which the check takes as created first)
+    # the endpoint's subnet id as the chain sees it: its replacement is the subnet's, deleted first with it (with a
+    # new id in the document too, test_plan_diff_own_and_chain.py)
     new = _renamed_subnet(prod, subnet, "endpoints", references=False)
     result = plan_diff.diff_documents(prod, new)
     assert endpoint in result["replaced"] and endpoint in result["deleteBeforeReplace"]
