@@ -133,9 +133,15 @@ def _made_at_create(resource: dict[str, Any]) -> frozenset[str]:
                      and value != REDACTED)
 
 
-def _points_at(value: Any, name: str) -> bool:
-    """The value is the name, or an Azure resource ID with the name as a segment."""
-    if not isinstance(value, str):
+# A Kubernetes label or a label selector's value (`spec.selector.matchLabels.app.kubernetes.io/name`): a value, not
+# a reference, however it spells another object's name (a Deployment's `app.kubernetes.io/name: ollama` beside the
+# ServiceAccount `ollama`). A label value a replaced resource's create makes anew still counts (`_made_at_create`).
+_LABEL_PATH = re.compile(r"(^|\.)(labels|matchLabels)\.")
+
+
+def _points_at(value: Any, name: str, path: str = "") -> bool:
+    """The value is the name, or an Azure resource ID with the name as a segment; never at a label's `path`."""
+    if not isinstance(value, str) or _LABEL_PATH.search(path):
         return False
     return value == name or (value.startswith("/subscriptions/") and f"/{name}/" in value + "/")
 
@@ -583,7 +589,7 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
                 name, made = _identity(new_res[dep]), _made_at_create(new_res[dep])
                 replacing = [(path, value) for path, value in leaf_items(res["inputs"])
                              if path != own and any(under(path, key) for key, _ in keys)]
-                hits = [path for path, value in replacing if name and _points_at(value, name)]
+                hits = [path for path, value in replacing if name and _points_at(value, name, path)]
                 named = [p for p in hits if re.search(r"(Name|namespace|[iI][dD]|scope|subnet)$", p)]
                 from_dep = [f"`{path}` names `{short(dep)}`, which is replaced" for path in (named or hits)[:2]]
                 from_dep += [f"`{path}` comes from `{short(dep)}`, which is replaced (a new value its create makes)"

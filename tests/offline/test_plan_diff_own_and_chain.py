@@ -3,7 +3,10 @@ engine deletes every dependent `calculateDependentReplacements` finds when the r
 dependent registers, and recreates it when it does (pulumi/pulumi 1b5949891b pkg/resource/deploy/step_generator.go:
 `sg.deletes[urn]` -> "re-create replaced resource ... deleted due to dependent DBR"), whatever the dependent's own
 diff would have done. The check had skipped the chain for a resource already replaced on its own diff, so it said
-"created first", and missed that the chain refuses a protected one on the state's flag."""
+"created first", and missed that the chain refuses a protected one on the state's flag. And what a replaced
+resource's name in another object's inputs is not: a label's value."""
+import copy
+
 from offline import plan_diff
 
 from tests.conftest import variant
@@ -33,3 +36,29 @@ def test_a_private_endpoint_on_a_renamed_subnet_is_deleted_first_with_it(tmp_pat
     loose = {**prod, endpoint: {**prod[endpoint], "propertyDependencies": {}}}
     result = plan_diff.diff_documents(loose, new)
     assert endpoint in result["replaced"] and endpoint not in result["deleteBeforeReplace"]
+
+
+def _replaced_deleting_first(doc: dict, urn: str) -> tuple[dict, dict]:
+    """(base, head) documents in which `urn` alone is replaced, deleting it first (a changed replacementTrigger with
+    deleteBeforeReplace: the engine's own replacement of it, whatever its inputs)."""
+    base, head = copy.deepcopy(doc), copy.deepcopy(doc)
+    base[urn]["options"]["replacementTrigger"] = "a"
+    head[urn]["options"].update(replacementTrigger="b", deleteBeforeReplace=True)
+    return base, head
+
+
+def test_a_label_spelling_a_replaced_objects_name_is_no_reference_to_it():
+    """A Deployment's selector label `app.kubernetes.io/name: ollama` spells the name of the ServiceAccount `ollama`,
+    which it does not reference: replacing that account listed Ollama's Deployment as replaced ("names ... which is
+    replaced"). A label is a value; a real reference by name (a Job's serviceAccountName) still counts."""
+    prod = _doc(variant("prod"))
+    account = _one(prod, "inference-ollama-sa")
+    ollama = _one(prod, "inference-ollama")
+    assert prod[ollama]["inputs"]["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"] == \
+        prod[account]["inputs"]["metadata"]["name"]  # the coincidence the test is about
+    result = plan_diff.diff_documents(*_replaced_deleting_first(prod, account))
+    assert account in result["replaced"] and ollama not in result["replaced"], result["replaced"].get(ollama)
+
+    webui_account, migrate = _one(prod, "inference-open-webui-identity-sa"), _one(prod, "inference-webui-migrate")
+    result = plan_diff.diff_documents(*_replaced_deleting_first(prod, webui_account))
+    assert any("serviceAccountName" in why for why in result["replaced"][migrate]), result["replaced"]
