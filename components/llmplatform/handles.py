@@ -53,9 +53,9 @@ class ClusterHandle(TypedDict):
     network rule, ModelStore's network rule, PostgresServer's DNS link, GpuNodePool's pools) comes after it through
     `depends_on`, never through an input (private endpoints and AKS refuse a network or subnet in Updating state), so
     replacing that subnet replaces none of them: vnet_id, node_subnet_id and endpoints_subnet_id depend on their own
-    resource alone (in a Python program: through the component provider a handle arrives as one output, each field
-    carrying every resource any field depends on, so there a replaced PostgreSQL subnet still replaces KeyVault's
-    private endpoint). Leave it out for a network whose writes are all done."""
+    resource alone (through the component provider too: the handle's fieldDependencies give each field its own;
+    a handle built there by hand without them gives every field all of its dependencies). Leave it out for a
+    network whose writes are all done."""
     vnet_id: pulumi.Input[str]
     """VNet of the nodes."""
     vnet_cidr: NotRequired[pulumi.Input[str]]

@@ -30,6 +30,7 @@ from pulumi.provider.experimental.analyzer import PropertyDefinition, PropertyTy
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.util import camel_case
 from pulumi.provider.server import ComponentInitError, ProviderServicer
+from pulumi.resource import DependencyResource
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.rpc import (_special_output_value_sig, _special_secret_sig, _special_sig_key,
                                 contains_unknowns)
@@ -88,6 +89,34 @@ def _each_object(node: Any, visit: Callable[[dict[str, Any]], None]) -> None:
     elif isinstance(node, list):
         for item in node:
             _each_object(item, visit)
+
+
+# A handle a component outputs crosses the engine as one output, whose dependencies are those of all its fields (the
+# SDK's Construct answers one set per top-level output: pulumi 3.272.0 `provider/server.py` `_construct_response`;
+# the engine hands the program only those, its monitor marshalling the component's state without output values:
+# pulumi/pulumi 1b5949891b `pkg/resource/deploy/source_eval.go` `RegisterResource`). A consumer built from such a
+# handle got every field with all of them: a force-new input from one field (a GPU pool's `resourceName` from
+# `clusterName`) held the CPU pool and the subnets, so the engine's delete-first chain replaced it with them
+# (`calculateDependentReplacements`). So the handle carries, by field, the URNs its value came from, and a consumer
+# gives each field those alone, as a Python program's dict handle does.
+FIELD_DEPENDENCIES = "fieldDependencies"
+
+
+def handle_field_dependencies(schema: dict[str, Any]) -> dict[str, Any]:
+    """Add FIELD_DEPENDENCIES to every object type a component outputs (a handle), so that every language's SDK
+    keeps it when it hands the handle on."""
+    outputs = {prop["$ref"].split("/")[-1] for resource in schema.get("resources", {}).values()
+               for prop in resource.get("properties", {}).values() if "$ref" in prop}
+    for token in outputs:
+        type_ = schema.get("types", {}).get(token)
+        if type_ is not None and type_.get("type") == "object":
+            type_.setdefault("properties", {})[FIELD_DEPENDENCIES] = {
+                "type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                "description": ("Set by the component that outputs the handle, through the component provider: by "
+                                "field, the URNs of the resources its value comes from, so that a component given "
+                                "the handle gives each field those alone (the engine hands on one set for the "
+                                "whole handle). Pass the handle on as it is; one built by hand leaves it out.")}
+    return schema
 
 
 def tidy_descriptions(schema: dict[str, Any]) -> dict[str, Any]:
@@ -176,17 +205,63 @@ def spread(value: pulumi.Output) -> Any:
     result = _settled(value)
     if result is None or not isinstance(result.value, (dict, list)):
         return _UNRESOLVED
+    by_field = _field_dependencies(result.value)
 
-    def leaf(item: Any) -> Any:
+    def leaf(item: Any, resources: set[pulumi.Resource]) -> Any:
         if isinstance(item, dict):
-            return {k: leaf(v) for k, v in item.items()}
+            return {k: leaf(v, resources) for k, v in item.items()}
         if isinstance(item, list):
-            return [leaf(v) for v in item]
+            return [leaf(v, resources) for v in item]
         future: asyncio.Future = asyncio.get_event_loop().create_future()
-        future.set_result(_OutputData(resources=set(result.resources), value=item, is_known=True,
-                                      is_secret=result.is_secret))
+        future.set_result(_OutputData(resources=resources, value=item, is_known=True, is_secret=result.is_secret))
         return pulumi.Output._from_data(future)
-    return leaf(result.value)
+    handle = result.value
+    if by_field is None or not isinstance(handle, dict):
+        return leaf(handle, set(result.resources))
+    # a handle with its fields' dependencies (FIELD_DEPENDENCIES): each field gets its own; one it does not list, all
+    return {k: leaf(v, by_field[k] if k in by_field else set(result.resources))
+            for k, v in handle.items() if k != FIELD_DEPENDENCIES}
+
+
+def _field_dependencies(value: Any) -> Optional[dict[str, set[pulumi.Resource]]]:
+    """A handle's FIELD_DEPENDENCIES as the resources a field's output carries (the engine's own stand-ins for
+    URNs, as the SDK's server makes for an input's dependencies), or None where it has none or not in its shape."""
+    listed = value.get(FIELD_DEPENDENCIES) if isinstance(value, dict) else None
+    if not isinstance(listed, dict) or not all(
+            isinstance(urns, list) and all(isinstance(u, str) for u in urns) for urns in listed.values()):
+        return None
+    return {key: {DependencyResource(urn) for urn in urns} for key, urns in listed.items()}
+
+
+def handle_dependencies(handle: dict[str, Any]) -> pulumi.Output[dict[str, list[str]]]:
+    """FIELD_DEPENDENCIES of a handle a component outputs (schema names): by field, the URNs of the resources its
+    outputs carry, as Construct's answer names an output's (pulumi 3.272.0 `provider/server.py`
+    `_construct_response`: each resource's URN, unknown ones left out). An output of its own with no resources."""
+    async def urns() -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for key, value in handle.items():
+            resources: set[pulumi.Resource] = set()
+            for output in _outputs_in(value):
+                resources |= await output.resources()
+            known = await asyncio.gather(*(r.urn.future() for r in resources))
+            found[key] = sorted({u for u in known if u is not None})
+        return found
+    data: asyncio.Future = asyncio.ensure_future(_as_data(urns()))
+    return pulumi.Output._from_data(data)
+
+
+async def _as_data(value: Any) -> _OutputData:
+    return _OutputData(resources=set(), value=await value, is_known=True, is_secret=False)
+
+
+def _outputs_in(value: Any) -> list[pulumi.Output]:
+    if isinstance(value, pulumi.Output):
+        return [value]
+    if isinstance(value, dict):
+        return [o for v in value.values() for o in _outputs_in(v)]
+    if isinstance(value, list):
+        return [o for v in value for o in _outputs_in(v)]
+    return []
 
 
 def _join(path: str, name: str) -> str:
@@ -201,7 +276,7 @@ _CONSTRUCTING: contextvars.ContextVar[str] = contextvars.ContextVar("llmplatform
 class PlatformProvider(ComponentProvider):
     def __init__(self, version: str = __version__) -> None:
         super().__init__(all_components(), PACKAGE, None, version)
-        schema = provider_refs(mark_secrets(json.loads(cast(str, self.schema))))
+        schema = handle_field_dependencies(provider_refs(mark_secrets(json.loads(cast(str, self.schema)))))
         self.schema = json.dumps(tidy_descriptions(enrich(schema)), indent=2, sort_keys=True)
 
     def construct(self, name: str, resource_type: str, inputs: pulumi.Inputs,
@@ -226,11 +301,22 @@ class PlatformProvider(ComponentProvider):
                 {"property_path": schema_path(e["property_path"]), "reason": e["reason"]}
                 for e in inner.errors or []]) from None
 
+    def get_state(self, instance: pulumi.ComponentResource, component_def: Any) -> dict[str, Any]:
+        """The SDK's state, each handle (an object type output as a dict) with its FIELD_DEPENDENCIES."""
+        state = super().get_state(instance, component_def)
+        for key, prop in component_def.outputs.items():
+            type_def = self.get_type_definition(prop) if prop.ref else None
+            if type_def is not None and not type_def.enum and isinstance(state.get(key), dict):
+                state[key] = {**state[key], FIELD_DEPENDENCIES: handle_dependencies(state[key])}
+        return state
+
     def map_input_properties(self, inputs: Any, properties: dict[str, PropertyDefinition], mapping: dict[str, str],
                              component_name: str, property_path: str, shared: bool = False) -> dict[str, Any]:
         """Schema names to Python names, recursively, with whole numbers as ints and objects checked to be objects;
         a value that arrives as an output is mapped inside it. `shared`: as `_map_value`'s."""
         mapped: dict[str, Any] = {}
+        if isinstance(inputs, dict) and FIELD_DEPENDENCIES in inputs and FIELD_DEPENDENCIES not in properties:
+            inputs = {k: v for k, v in inputs.items() if k != FIELD_DEPENDENCIES}  # a handle's, spent by `spread`
         for given in (inputs if isinstance(inputs, dict) else {}):  # an unknown name is refused, not dropped
             if given not in properties:
                 raise InputPropertyError(_join(property_path, str(given)),

@@ -1266,3 +1266,45 @@ def test_a_late_read_while_another_deployment_starts_is_answered():
         thread.join()
         sys.setswitchinterval(interval)
     assert not errors, errors[:1]
+
+
+def test_a_handle_through_the_provider_gives_each_field_its_own_dependencies(host, example_run, program):
+    """A handle crosses the engine as one output, with the dependencies of all its fields (Construct answers one set
+    per output: pulumi 3.272.0 `provider/server.py` `_construct_response`). A GPU pool's `resourceName` (force-new)
+    from the handle's `clusterName` held the CPU pool and every subnet, and each Key Vault secret's `vaultName` the
+    cluster's resources: the engine's delete-first chain (pulumi/pulumi 1b5949891b `calculateDependentReplacements`)
+    replaced the GPU pools with a resized CPU pool, and every secret with a replaced subnet. The handle now carries
+    each field's URNs (`fieldDependencies`), which the consumer gives that field alone, as a Python program's dict
+    handle does; the write order stays in the resources' dependencies."""
+    aks = example_run.constructed["aks"]
+    by_name = {r.urn.rsplit("::", 1)[-1]: r.urn for built in example_run.constructed.values() for r in built.children}
+    cluster, cpu_pool, last_subnet = by_name["aks-aks"], by_name["aks-cpu"], by_name["aks-postgres"]
+    listed = aks.wire["cluster"]["fieldDependencies"]
+    assert listed["clusterName"] == [cluster] and listed["poolWritesAfter"] == [cpu_pool]
+    assert aks.state_dependencies["cluster"]  # the whole handle's, as the engine hands them on, still all of them
+    assert {cpu_pool, last_subnet} <= set(aks.state_dependencies["cluster"])
+    pools = [r for r in example_run.constructed["gpu"].children if r.type == "azure-native:containerservice:AgentPool"]
+    assert pools
+    for pool in pools:
+        assert pool.property_dependencies["resourceName"] == [cluster], pool.property_dependencies
+        assert {cpu_pool, last_subnet} <= set(pool.dependencies)  # after the CPU pool and the network's writes
+    vault = next(r.urn for r in example_run.constructed["vault"].children if r.type == "azure-native:keyvault:Vault")
+    secrets = [r for built in example_run.constructed.values() for r in built.children
+               if r.type == "azure-native:keyvault:Secret"]
+    assert secrets and all(s.property_dependencies["vaultName"] == [vault] for s in secrets)
+
+    # a handle written by hand (no fieldDependencies), or one whose list is not in its shape, keeps the whole
+    # handle's dependencies on every field, as before
+    for listed_as in (None, {"clusterName": "not a list"}):
+        handle = {k: v for k, v in aks.wire["cluster"].items() if k != "fieldDependencies"}
+        if listed_as is not None:
+            handle["fieldDependencies"] = listed_as
+        fresh = host.with_fresh_monitor(stack=f"hand-built-{listed_as is None}")
+        try:
+            built = fresh.construct("llmplatform:index:GpuNodePool", "gpu", {
+                **program["resources"]["gpu"]["properties"], "cluster": handle}, {"cluster": [cpu_pool, cluster]},
+                {"kubernetes": plugin_host._provider_ref(aks.wire["provider"])})
+        finally:
+            fresh.close()
+        pool = next(r for r in built.children if r.type == "azure-native:containerservice:AgentPool")
+        assert sorted(pool.property_dependencies["resourceName"]) == sorted([cpu_pool, cluster]), listed_as
