@@ -205,7 +205,7 @@ def spread(value: pulumi.Output) -> Any:
     result = _settled(value)
     if result is None or not isinstance(result.value, (dict, list)):
         return _UNRESOLVED
-    by_field = _field_dependencies(result.value)
+    by_field = _field_dependencies(result.value, result.resources)
 
     def leaf(item: Any, resources: set[pulumi.Resource]) -> Any:
         if isinstance(item, dict):
@@ -223,12 +223,21 @@ def spread(value: pulumi.Output) -> Any:
             for k, v in handle.items() if k != FIELD_DEPENDENCIES}
 
 
-def _field_dependencies(value: Any) -> Optional[dict[str, set[pulumi.Resource]]]:
+def _field_dependencies(value: Any, sent: set[pulumi.Resource]) -> Optional[dict[str, set[pulumi.Resource]]]:
     """A handle's FIELD_DEPENDENCIES as the resources a field's output carries (the engine's own stand-ins for
-    URNs, as the SDK's server makes for an input's dependencies), or None where it has none or not in its shape."""
+    URNs, as the SDK's server makes for an input's dependencies), or None where it has none, not in its shape, or
+    naming a URN not among those the engine `sent` for the whole handle. A handle this deployment's component output
+    and the program handed on lists only those (the union of its fields'); one read from another stack (a
+    StackReference's output depends on the reference alone) or copied from an older one may list others, and a
+    resource depending on a URN its stack does not hold fails the engine's snapshot check on every save ("resource
+    ...'s dependency ... refers to missing resource": pulumi/pulumi 1b5949891b `pkg/resource/deploy/snapshot.go`
+    `VerifyIntegrity`, run by `pkg/backend/snapshot.go` `saveSnapshot`): such a handle is read as one without it."""
     listed = value.get(FIELD_DEPENDENCIES) if isinstance(value, dict) else None
     if not isinstance(listed, dict) or not all(
             isinstance(urns, list) and all(isinstance(u, str) for u in urns) for urns in listed.values()):
+        return None
+    known = {data.value for data in (_settled(r.urn) for r in sent) if data is not None}
+    if not all(u in known for urns in listed.values() for u in urns):
         return None
     return {key: {DependencyResource(urn) for urn in urns} for key, urns in listed.items()}
 

@@ -1308,3 +1308,30 @@ def test_a_handle_through_the_provider_gives_each_field_its_own_dependencies(hos
             fresh.close()
         pool = next(r for r in built.children if r.type == "azure-native:containerservice:AgentPool")
         assert sorted(pool.property_dependencies["resourceName"]) == sorted([cpu_pool, cluster]), listed_as
+
+
+def test_a_handle_from_another_stack_gives_no_field_a_urn_this_stack_does_not_hold(host, example_run, program):
+    """A handle exported by a YAML stack and read through a StackReference keeps its `fieldDependencies`, URNs of
+    the stack that exported it; the engine sends the whole handle's dependencies as the reference alone. A resource
+    depending on a URN its stack does not hold fails the engine's snapshot check on every save (pulumi/pulumi
+    1b5949891b `pkg/resource/deploy/snapshot.go` `VerifyIntegrity`: "refers to missing resource"), so each field
+    gets the handle's own dependencies, as a handle without `fieldDependencies` does."""
+    aks = example_run.constructed["aks"]
+    exported = aks.wire["cluster"]
+    assert exported["fieldDependencies"]["clusterName"]  # the exporting stack's URNs
+    reference = "urn:pulumi:consumer-stack::consumer::pulumi:pulumi:StackReference::core"
+    fresh = host.with_fresh_monitor(stack="consumer-stack")
+    try:
+        built = fresh.construct("llmplatform:index:GpuNodePool", "gpu", {
+            **program["resources"]["gpu"]["properties"], "cluster": exported}, {"cluster": [reference]},
+            {"kubernetes": plugin_host._provider_ref(aks.wire["provider"])})
+    finally:
+        fresh.close()
+    foreign = {urn for urns in exported["fieldDependencies"].values() for urn in urns}
+    children = [r for r in built.children if r.type.startswith("azure-native:")]
+    assert children
+    for child in children:
+        held = set(child.dependencies) | {u for urns in child.property_dependencies.values() for u in urns}
+        assert not held & foreign, (child.urn, sorted(held & foreign))
+    pool = next(r for r in built.children if r.type == "azure-native:containerservice:AgentPool")
+    assert pool.property_dependencies["resourceName"] == [reference]
