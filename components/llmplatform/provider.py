@@ -102,11 +102,17 @@ def _each_object(node: Any, visit: Callable[[dict[str, Any]], None]) -> None:
 FIELD_DEPENDENCIES = "fieldDependencies"
 
 
+def handle_types(schema: dict[str, Any]) -> set[str]:
+    """The tokens of the object types a component outputs (handles)."""
+    outputs = {prop["$ref"].split("/")[-1] for resource in schema.get("resources", {}).values()
+               for prop in resource.get("properties", {}).values() if "$ref" in prop}
+    return {token for token in outputs if schema.get("types", {}).get(token, {}).get("type") == "object"}
+
+
 def handle_field_dependencies(schema: dict[str, Any]) -> dict[str, Any]:
     """Add FIELD_DEPENDENCIES to every object type a component outputs (a handle), so that every language's SDK
     keeps it when it hands the handle on."""
-    outputs = {prop["$ref"].split("/")[-1] for resource in schema.get("resources", {}).values()
-               for prop in resource.get("properties", {}).values() if "$ref" in prop}
+    outputs = handle_types(schema)
     for token in outputs:
         type_ = schema.get("types", {}).get(token)
         if type_ is not None and type_.get("type") == "object":
@@ -286,6 +292,9 @@ class PlatformProvider(ComponentProvider):
     def __init__(self, version: str = __version__) -> None:
         super().__init__(all_components(), PACKAGE, None, version)
         schema = handle_field_dependencies(provider_refs(mark_secrets(json.loads(cast(str, self.schema)))))
+        # the handles' properties as map_input_properties is given them: FIELD_DEPENDENCIES is dropped there alone
+        self._handle_properties = [self._type_defs[t.rsplit(":", 1)[-1]].properties for t in handle_types(schema)
+                                   if t.rsplit(":", 1)[-1] in self._type_defs]
         self.schema = json.dumps(tidy_descriptions(enrich(schema)), indent=2, sort_keys=True)
 
     def construct(self, name: str, resource_type: str, inputs: pulumi.Inputs,
@@ -324,7 +333,8 @@ class PlatformProvider(ComponentProvider):
         """Schema names to Python names, recursively, with whole numbers as ints and objects checked to be objects;
         a value that arrives as an output is mapped inside it. `shared`: as `_map_value`'s."""
         mapped: dict[str, Any] = {}
-        if isinstance(inputs, dict) and FIELD_DEPENDENCIES in inputs and FIELD_DEPENDENCIES not in properties:
+        if isinstance(inputs, dict) and FIELD_DEPENDENCIES in inputs and any(
+                properties is handle for handle in self._handle_properties):  # a spec a caller writes: refused
             inputs = {k: v for k, v in inputs.items() if k != FIELD_DEPENDENCIES}  # a handle's, spent by `spread`
         for given in (inputs if isinstance(inputs, dict) else {}):  # an unknown name is refused, not dropped
             if given not in properties:

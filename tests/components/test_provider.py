@@ -1335,3 +1335,17 @@ def test_a_handle_from_another_stack_gives_no_field_a_urn_this_stack_does_not_ho
         assert not held & foreign, (child.urn, sorted(held & foreign))
     pool = next(r for r in built.children if r.type == "azure-native:containerservice:AgentPool")
     assert pool.property_dependencies["resourceName"] == [reference]
+
+
+def test_field_dependencies_in_an_object_a_caller_writes_is_refused_as_any_unknown_name(host, program):
+    """`fieldDependencies` is a property of the object types components output (handles) only: in a spec a caller
+    writes (a pool, the network) it is no input, refused with the inputs there are as any other unknown name, not
+    dropped as a handle's is."""
+    before = len(host.monitor.registrations)
+    with pytest.raises(plugin_host.ConstructFailure) as failure:
+        host.construct("llmplatform:index:AksCluster", "bad", _aks(
+            program, lambda i: i["workloadPool"].update(fieldDependencies={"vmSize": []})))
+    assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert [p for p, _ in failure.value.property_errors] == ["workloadPool.fieldDependencies"]
+    assert "maxCount" in failure.value.property_errors[0][1]  # the inputs there are
+    assert len(host.monitor.registrations) == before
