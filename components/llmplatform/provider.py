@@ -112,16 +112,13 @@ def handle_types(schema: dict[str, Any]) -> set[str]:
 def handle_field_dependencies(schema: dict[str, Any]) -> dict[str, Any]:
     """Add FIELD_DEPENDENCIES to every object type a component outputs (a handle), so that every language's SDK
     keeps it when it hands the handle on."""
-    outputs = handle_types(schema)
-    for token in outputs:
-        type_ = schema.get("types", {}).get(token)
-        if type_ is not None and type_.get("type") == "object":
-            type_.setdefault("properties", {})[FIELD_DEPENDENCIES] = {
-                "type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                "description": ("Set by the component that outputs the handle, through the component provider: by "
-                                "field, the URNs of the resources its value comes from, so that a component given "
-                                "the handle gives each field those alone (the engine hands on one set for the "
-                                "whole handle). Pass the handle on as it is; one built by hand leaves it out.")}
+    for token in handle_types(schema):
+        schema["types"][token].setdefault("properties", {})[FIELD_DEPENDENCIES] = {
+            "type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "description": ("Set by the component that outputs the handle, through the component provider: by "
+                            "field, the URNs of the resources its value comes from, so that a component given "
+                            "the handle gives each field those alone (the engine hands on one set for the "
+                            "whole handle). Pass the handle on as it is; one built by hand leaves it out.")}
     return schema
 
 
