@@ -605,14 +605,7 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
                 if from_dep:
                     why += from_dep
                     causes.setdefault(urn, set()).add(dep)
-            # A delete-first replacement's chain is the engine's by property dependencies, whatever the values
-            # (pulumi/pulumi 1b5949891b step_generator.go `calculateDependentReplacements`): every input of a custom
-            # dependent whose dependencies in the state hold a replaced resource is made unknown whole, and the
-            # dependent's provider Diff (its ignoreChanges and replaceOnChanges applied) asked. So a `location` taken
-            # from a resource group replaced under its own name replaces it, which no value shows. The values above
-            # still count (a create-first replacement hands its dependents the new outputs; for a delete-first one
-            # they are kept, the check's side being the safe one).
-            chain_causes(urn, res, keys, why)
+            chain_causes(urn, res, keys, why)  # the engine's delete-first chain, by property dependency
             # A trigger holding a value a replaced resource's create makes (an ID, a principal) is unknown in the
             # preview and new in the update: `shouldTriggerReplace` replaces, before the provider's Diff. The SDK
             # sends no dependency of the trigger (pulumi 3.272.0 runtime/resource.py serializes it apart from the
