@@ -179,6 +179,11 @@ def provider_advisories(keys: dict[str, Any], file_name: str, project: str, loca
     return notes
 
 
+def shown(text: str, limit: int = 100) -> str:
+    """A key as a refusal echoes it: quoted, and cut after `limit` characters (a pasted value may run to pages)."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text):,} characters)"
+
+
 def typed_value(text: str) -> Any:
     """`pulumi config set --path` typing: true/false and plain integers; everything else stays a string."""
     if text in ("true", "false"):
@@ -201,11 +206,10 @@ def parse_path(path: str, typed: str | None = None) -> list[Any]:
     bare = _QUOTED_NAME.sub("[]", path)  # the quoted names left out
     if (parts is None or not parts or not isinstance(parts[0], str) or ".." in bare or ".[" in bare
             or bare.endswith(".") or "" in names or "*" in names or any(isinstance(p, int) and p < 0 for p in parts)):
-        raise ConfigError([f"--set {typed!r}: not a config path (write it like gpu.maxCount, "
+        raise ConfigError([f"--set {shown(typed)}: not a config path (write it like gpu.maxCount, "
                            f"modelStore.models[0] or webui.extraEnv[\"A.B\"])"])
     if len(parts) > MAX_DEPTH:  # copied and checked level by level: a RecursionError traceback, not a refusal
-        shown = typed if len(typed) <= 100 else f"{typed[:100]}..."
-        raise ConfigError([f"--set {shown!r}: {len(parts)} levels; a config value nests at most {MAX_DEPTH} "
+        raise ConfigError([f"--set {shown(typed)}: {len(parts)} levels; a config value nests at most {MAX_DEPTH} "
                            f"levels (as in a stack file)"])
     return parts
 
@@ -242,13 +246,13 @@ def project_path(path: str, project: str | None) -> str:
     namespace, name = pieces if len(pieces) == 2 else ("", "")
     ours = project or "<project>"
     if not namespace or not (name or path[len(first):].startswith("[")):
-        raise ConfigError([f"--set {path!r}: {first!r} is not a config key; write it as <key> or {ours}:<key> "
-                           f"(gpu.maxCount or {ours}:gpu.maxCount)"])
+        raise ConfigError([f"--set {shown(path)}: {shown(first)} is not a config key; write it as <key> or "
+                           f"{ours}:<key> (gpu.maxCount or {ours}:gpu.maxCount)"])
     if namespace != project:
         where = ("a provider's, read from the stack file: set it there" if namespace in PROVIDER_NAMESPACES
                  else f"not this project's ({ours})")
-        raise ConfigError([f"--set {path!r}: the namespace {namespace!r} is {where}; --set changes this project's "
-                           f"config, written as <key> or {ours}:<key>"])
+        raise ConfigError([f"--set {shown(path)}: the namespace {shown(namespace)} is {where}; --set changes this "
+                           f"project's config, written as <key> or {ours}:<key>"])
     return name + path[len(first):]
 
 
@@ -257,7 +261,7 @@ def apply_set(values: dict[str, Any], item: str, project: str | None = None) -> 
     the project's name, which KEY may carry as its namespace)."""
     path, sep, text = split_set(item)
     if not sep:
-        raise ConfigError([f"--set {item!r} has no '='; write KEY=VALUE (an empty value is KEY=)"])
+        raise ConfigError([f"--set {shown(item)} has no '='; write KEY=VALUE (an empty value is KEY=)"])
     parts = parse_path(project_path(path, project), path)
     node: Any = values
     for i, part in enumerate(parts):

@@ -948,3 +948,14 @@ def test_alert_emails_are_held_to_azure_monitors_limits_and_no_stricter(tmp_path
     assert ("is invalid; allowed: at most 1000 addresses, not 1001 (Azure Monitor's limit of e-mail receivers in an "
             "action group)") in message, message
     assert not (tmp_path / "refused").exists()
+
+
+def test_a_refused_set_key_of_pages_is_echoed_cut(capsys):
+    """A refused `--set` named its key whole: a pasted value of 60,000 characters was printed twice, burying the
+    refusal. The key is cut after 100 characters, with its length, in every refusal that echoes it."""
+    long_name = "x" * 60_000
+    for item in (f"{long_name}", f"other:{long_name}=1", f"{long_name}..a=1", f"a:b:{long_name}=1"):
+        code = plan_cli.main(["--stack", "dev", "--out", "/nonexistent-unused", "--set", item])
+        err = capsys.readouterr().err
+        assert code != 0 and "60," in err and "characters)" in err, err[:300]
+        assert len(err) < 5_000, (item[:20], len(err))
