@@ -146,11 +146,28 @@ class MonitorStub(resource_pb2_grpc.ResourceMonitorServicer):
         return self._call("RegisterPackage", request)
 
 
+# Every port a server of this process listened on. A plugin keeps its process across the tests' deployments, and
+# gRPC shares a subchannel among the channels to one address: a new monitor on the port of one stopped a moment
+# before could meet that subchannel still backing off from the stopped one, and the plugin's first RPC to it failed
+# UNAVAILABLE ("Resource monitor has terminated, shutting down": pulumi 3.272.0 runtime/settings.py
+# `grpc_error_to_exception`), once in a loaded suite. A real engine serves one monitor for the plugin's life.
+_PORTS_USED: set[int] = set()
+
+
 def _server(*servicers: tuple[Any, Any]) -> tuple[grpc.Server, str]:
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-    for add, servicer in servicers:
-        add(servicer, server)
-    port = server.add_insecure_port("127.0.0.1:0")
+    """A started gRPC server of `servicers` on a loopback port no earlier server of this process had."""
+    held: list[grpc.Server] = []  # bound, so that the next bind takes another port
+    while True:
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+        for add, servicer in servicers:
+            add(servicer, server)
+        port = server.add_insecure_port("127.0.0.1:0")
+        if port not in _PORTS_USED:
+            break
+        held.append(server)
+    for other in held:
+        other.stop(0)
+    _PORTS_USED.add(port)
     server.start()
     return server, f"127.0.0.1:{port}"
 

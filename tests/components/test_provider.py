@@ -1349,3 +1349,28 @@ def test_field_dependencies_in_an_object_a_caller_writes_is_refused_as_any_unkno
     assert [p for p, _ in failure.value.property_errors] == ["workloadPool.fieldDependencies"]
     assert "maxCount" in failure.value.property_errors[0][1]  # the inputs there are
     assert len(host.monitor.registrations) == before
+
+
+def test_a_new_monitor_never_takes_the_port_of_a_stopped_one(monkeypatch):
+    """gRPC shares one subchannel among channels to one address: a monitor on the port of one just stopped could
+    meet it still backing off, and the plugin's first RPC failed UNAVAILABLE ("Resource monitor has terminated") in a
+    loaded suite. A port the OS hands out again is held while another is taken."""
+    first, address = plugin_host._server()
+    first.stop(0)
+    taken = int(address.rsplit(":", 1)[1])
+    real_server, binds = plugin_host.grpc.server, []
+
+    class HandedTheSamePort:  # the OS handing the stopped server's port out again, once
+        def __init__(self, *args, **kwargs):
+            self.real = real_server(*args, **kwargs)
+
+        def add_insecure_port(self, target):
+            binds.append(target)
+            return taken if len(binds) == 1 else self.real.add_insecure_port(target)
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+    monkeypatch.setattr(plugin_host.grpc, "server", HandedTheSamePort)
+    again, address = plugin_host._server()
+    again.stop(0)
+    assert len(binds) == 2 and int(address.rsplit(":", 1)[1]) != taken
