@@ -319,12 +319,11 @@ def order_of(*values: pulumi.Input[Any]) -> pulumi.Output[pulumi.Resource]:
     return cast(pulumi.Output[pulumi.Resource], pulumi.Output.all(*values).apply(lambda _: None))
 
 
-def order_after(handle: Any, key: str) -> list[pulumi.Output[pulumi.Resource]]:
-    """A `depends_on` list for an ordering-only handle field (ClusterHandle.network_writes_after,
-    VaultHandle.writes_after): empty for a dict handle without it, else `order_of` the field."""
-    if isinstance(handle, dict) and handle.get(key) is None:
-        return []
-    return [order_of(field(handle, key, None))]
+def order_after(opts: pulumi.ResourceOptions, handle: Any, key: str) -> pulumi.ResourceOptions:
+    """`opts` with a `depends_on` on an ordering-only handle field (ClusterHandle.network_writes_after,
+    VaultHandle.writes_after): none for a dict handle without it, else `order_of` the field."""
+    after = [] if isinstance(handle, dict) and handle.get(key) is None else [order_of(field(handle, key, None))]
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=after))
 
 
 def value_alone(value: pulumi.Input[Any]) -> pulumi.Output[Any]:

@@ -128,7 +128,7 @@ class KeyVault(pulumi.ComponentResource):
         public = opt(args, "public_network_access")
         # the vault's network rule, DNS link and private endpoint come after the cluster's network writes, as a
         # dependency only (ClusterHandle.network_writes_after): the subnet and VNet ids depend on their own resource
-        network_done = pulumi.ResourceOptions(parent=self, depends_on=order_after(cluster, "network_writes_after"))
+        network_done = order_after(pulumi.ResourceOptions(parent=self), cluster, "network_writes_after")
         # asked of the component's own azure-native provider (given with `providers`), as its children are made
         tenant_id = args.get("tenant_id") or authorization.get_client_config_output(
             opts=pulumi.InvokeOutputOptions(parent=self)).tenant_id

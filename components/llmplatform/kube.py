@@ -353,7 +353,7 @@ def secret_provider_class(resource_name: str, name: str, namespace: pulumi.Input
     return k8s.apiextensions.CustomResource(
         resource_name, api_version="secrets-store.csi.x-k8s.io/v1", kind="SecretProviderClass",
         metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace), spec=spec,
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=order_after(vault, "writes_after"))))
+        opts=order_after(opts, vault, "writes_after"))
 
 
 def csi_secrets_volume(class_name: str) -> k8s.core.v1.VolumeArgs:

@@ -244,8 +244,7 @@ class ModelStore(pulumi.ComponentResource):
             ),
             tags=tags,
             # after the cluster's network writes, as a dependency only (ClusterHandle.network_writes_after)
-            opts=pulumi.ResourceOptions.merge(stateful, pulumi.ResourceOptions(
-                depends_on=order_after(cluster, "network_writes_after"))),
+            opts=order_after(stateful, cluster, "network_writes_after"),
         )
         share = storage.FileShare(
             f"{name}-share",

@@ -121,7 +121,7 @@ class PostgresServer(pulumi.ComponentResource):
             f"{name}-dns-link", private_zone_name=zone.name, resource_group_name=rg, location="global",
             virtual_network=privatedns.SubResourceArgs(id=field(cluster, "vnet_id")), registration_enabled=False,
             # after the cluster's network writes, as a dependency only (ClusterHandle.network_writes_after)
-            opts=pulumi.ResourceOptions(parent=self, depends_on=order_after(cluster, "network_writes_after")))
+            opts=order_after(child, cluster, "network_writes_after"))
         ha = opt(args, "high_availability")
         entra_admin = args.get("entra_admin_group")
         server = pg.Server(

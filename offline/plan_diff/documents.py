@@ -49,14 +49,14 @@ def _resource_problem(resource: Any) -> Optional[str]:
     if not all(isinstance(d, str) for d in resource.get("dependencies") or []):
         return "has a dependencies entry that is not a URN string"
     for key, urns in (resource.get("propertyDependencies") or {}).items():
-        if not isinstance(urns, list) or not all(isinstance(u, str) and len(u.split("::")) >= 4 for u in urns):
+        if not _urn_list(urns):
             return f"has propertyDependencies.{key[:40]} {json.dumps(urns)[:60]}, not a list of URNs"
     options = resource["options"]
     for key in ("ignoreChanges", "replaceOnChanges", "hideDiffs"):
         if not isinstance(options.get(key) or [], list) or not all(isinstance(p, str) for p in options.get(key) or []):
             return f"has options.{key} {json.dumps(options.get(key))[:60]}, not a list of property paths"
     with_ = options.get("replaceWith") or []
-    if not isinstance(with_, list) or not all(isinstance(u, str) and len(u.split("::")) >= 4 for u in with_):
+    if not _urn_list(with_):
         return f"has options.replaceWith {json.dumps(with_)[:60]}, not a list of URNs"
     if not isinstance(options.get("provider") or "", str):
         return f"has options.provider {json.dumps(options.get('provider'))[:60]}, not a provider reference"
@@ -66,14 +66,23 @@ def _resource_problem(resource: Any) -> Optional[str]:
     return None
 
 
+def _is_urn(value: Any) -> bool:
+    """Shaped like a URN: <prefix>::<project>::<type>::<name>, at least."""
+    return isinstance(value, str) and len(value.split("::")) >= 4
+
+
+def _urn_list(value: Any) -> bool:
+    return isinstance(value, list) and all(_is_urn(u) for u in value)
+
+
 def _is_alias(alias: Any) -> bool:
     """An alias as the SDK sends it: {"urn": URN} or {"spec": {name, type, parentUrn, noParent, stack, project}}."""
     if not isinstance(alias, dict) or not isinstance(alias.get("urn") or "", str):
         return False
     spec = alias.get("spec") or {}
     return isinstance(spec, dict) and all(isinstance(v, (str, bool, type(None))) for v in spec.values()) and (
-        not spec.get("parentUrn") or len(str(spec["parentUrn"]).split("::")) >= 4) and (
-        not alias.get("urn") or len(alias["urn"].split("::")) >= 4)
+        not spec.get("parentUrn") or _is_urn(str(spec["parentUrn"]))) and (
+        not alias.get("urn") or _is_urn(alias["urn"]))
 
 
 # Deeper than any resource's inputs (a pod template's env valueFrom is ~12 levels); the diff walks them recursively.
