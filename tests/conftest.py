@@ -158,12 +158,17 @@ def _compute(stack: str, overrides_json: str) -> offline.Plan:
 def plan_for(stack: str, overrides: Optional[dict[str, Any]] = None) -> offline.Plan:
     """Each distinct (stack, overrides) runs once per session, in a fresh context and event loop. Every test shares
     it, so none may change it: `plans_left_as_made` checks that when the worker ends."""
+    if _COLLECTING:
+        raise RuntimeError(f"plan_for({stack!r}) while pytest collects: parametrize by name and plan inside the test")
     key = (stack, json.dumps(overrides or {}, sort_keys=True))
     plan = _plan(*key)
     if key not in _AS_MADE:
         _AS_MADE[key] = _digest(plan)
     return plan
 
+
+# True while pytest collects (pytest_collection below)
+_COLLECTING = False
 
 # (stack, overrides) -> the digest of its shared plan when this worker first had it
 _AS_MADE: dict[tuple[str, str], str] = {}
@@ -284,11 +289,16 @@ COLLECT_AFTER = 10_000_000
 @pytest.hookimpl(wrapper=True)
 def pytest_collection(session: pytest.Session):
     """The imports and the collection leave a large heap that lives as long as the worker: after them it is frozen
-    (gc.freeze), so no collection walks it again. The collector stays off for the worker's life (see below)."""
+    (gc.freeze), so no collection walks it again. The collector stays off for the worker's life (see below).
+    No plan may be made while collecting: every worker collects every file, so the others would wait on the one
+    computing it, a plan at a time, before any test starts (`plan_for` refuses)."""
+    global _COLLECTING
     gc.disable()
+    _COLLECTING = True
     try:
         return (yield)
     finally:
+        _COLLECTING = False
         gc.freeze()
 
 
