@@ -104,7 +104,8 @@ class WorkloadIdentity(pulumi.ComponentResource):
         refused, by its type alone: it may come from a secret). A resource made inside an apply
         is no child yet when the account exists, so the name would not carry it and a pod could start before its
         grant. Call it while building the component that owns the pods, as its other grants are made; `value` must
-        not wait for a pod of this account (the pod would wait for it: neither would ever be created).
+        not wait for a pod of this account (the pod would wait for it: neither would ever be created; `pulumi up`
+        waits forever, `llmplatform.testing.run` and `make plan` say which resources wait).
 
         In a preview where `value` is not known, `make` is not run (the SDK runs no apply on an unknown, pulumi
         3.272.0 output.py `Output.apply`): nothing is made and the name stays known, carrying none of `value`'s

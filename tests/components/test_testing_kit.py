@@ -1167,3 +1167,20 @@ def test_a_custom_timeout_the_engine_cannot_parse_is_refused_as_it_refuses_it():
     with pytest.raises(ProgramError, match=r"config \(kubernetes:core/v1:ConfigMap\): customTimeouts.create "
                                            r"'30 minutes' is no duration the engine reads"):
         run(lambda: program("30 minutes"))
+
+
+def test_a_run_waiting_on_a_future_nothing_completes_is_refused_and_the_next_run_works():
+    """Under `pulumi up` such a program never ends (the engine waits for it); the kit says so, naming the resources
+    still waiting, instead of hanging the user's test run. The stall leaves nothing behind for the next run."""
+    import asyncio
+
+    def program() -> None:
+        never = pulumi.Output.from_input(asyncio.get_event_loop().create_future())
+        k8s.core.v1.ConfigMap("waits", data={"k": never.apply(str)})
+        k8s.core.v1.ConfigMap("free", data={"k": "v"})
+    with pytest.raises(ProgramError) as refused:
+        run(program)
+    assert str(refused.value).endswith("these resources wait for inputs that never resolve: "
+                                       "kubernetes:core/v1:ConfigMap waits")
+    assert [r.name for r in run(lambda: k8s.core.v1.ConfigMap("after", data={"k": "v"})).resources
+            if r.type == "kubernetes:core/v1:ConfigMap"] == ["after"]

@@ -122,3 +122,25 @@ def test_once_resolved_after_the_name_resolved_is_refused_naming_the_identity():
                                                    r"service_account_name resolved: the pods naming it may exist "
                                                    r"already; call it while building"):
         offline.run_function(program)
+
+
+def test_a_value_that_waits_for_a_pod_of_the_account_is_told_not_waited_for():
+    """The deadlock once_resolved's docstring warns of: the pod waits for the account's name, the name for what
+    `make` returns, `make` for the value, the value for the pod. `pulumi up` would wait forever; the run says which
+    resources wait, in one sentence, within seconds."""
+    def program() -> None:
+        provider = k8s.Provider("k8s", kubeconfig="{}")
+        on = pulumi.ResourceOptions(providers=[provider])
+        identity = llmplatform.WorkloadIdentity("wi", {"cluster": cluster_handle(), "identity_name": "id-app",
+                                                       "namespace": "app", "service_account_name": "app"}, on)
+        pod = k8s.core.v1.Pod("pod", metadata={"namespace": "app"}, spec={
+            "service_account_name": identity.service_account_name, "containers": [{"name": "c", "image": "nginx"}]},
+            opts=on)
+        identity.once_resolved(pod.metadata.apply(lambda _: "app-key"),
+                               lambda name: grant_secrets_user("late-kv-reader", VAULT, identity.principal_id,
+                                                               identity, name))
+    with pytest.raises(offline.ProgramError) as refused:
+        offline.run_function(program)
+    message = str(refused.value)
+    assert message.startswith("the program never finishes: it waits for values nothing will ever give")
+    assert "kubernetes:core/v1:Pod pod" in message and "\n" not in message

@@ -27,6 +27,7 @@ from .collisions import refusals
 from .namespace_rules import uncreated_namespaces
 from .records import Plan, ProgramError
 from .routes import unwatched_model_servers
+from .stall import StalledRun, new_event_loop, waiting_registrations
 from .stand_ins import (ANSWERED_INVOKES, InvokeAnswer, OfflineMocks, RecordingMonitor, UnansweredInvoke,
                         _WarningCollector)
 
@@ -167,7 +168,7 @@ def _unread_alias_urn(alias: Any, *_: Any) -> Any:
 def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[], object],
          references: Optional[dict[str, "dict[str, Any] | Plan"]] = None, preview: bool = False,
          invokes: Optional[dict[str, InvokeAnswer]] = None) -> Plan:
-    loop = asyncio.new_event_loop()
+    loop = new_event_loop()
     tasks = _tasks_of(loop)
     executor = _OneCallAtATime()
     loop.set_default_executor(executor)
@@ -197,6 +198,8 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
             raise  # a component's refusal, with its property paths (a RunError too)
         except (pulumi.RunError, UnansweredInvoke) as error:
             raise ProgramError(str(error), len(monitor.registrations)) from None
+        except StalledRun:
+            raise ProgramError(_stalled(waiting_registrations(tasks)), len(monitor.registrations)) from None
         refused = mocks.refused_reads() + refusals(monitor.registrations, preview)
         if refused:
             raise ProgramError("the real engine or API would refuse this program:\n  " + "\n  ".join(refused),
@@ -231,13 +234,21 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
                 _close_unawaited(task)
             task.cancel()
         if not errors.interrupted:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            with contextlib.suppress(StalledRun):  # a task that outlives its cancellation
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         errors.finish(loop, failed)
         loop.close()
         executor.shutdown(wait=not errors.interrupted, cancel_futures=errors.interrupted)
         asyncio.set_event_loop(None)
         cluster_access.SURROUNDINGS = real_surroundings
         _forget_outputs()
+
+
+def _stalled(waiting: list[str]) -> str:
+    what = ("; these resources wait for inputs that never resolve: " + ", ".join(waiting)) if waiting else ""
+    return ("the program never finishes: it waits for values nothing will ever give (a value that waits for a "
+            "resource whose inputs wait for that value, or a future nothing completes); `pulumi up` would wait "
+            "as long" + what)
 
 
 def _close_unawaited(task: "asyncio.Task[Any]") -> None:
