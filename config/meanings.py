@@ -379,6 +379,7 @@ MEANING = {
     "global.logRetentionDays": "Retention of the workspace the global stack makes (not with "
                                "`global.logAnalyticsWorkspaceId`).",
     "global.fleet.channel": "Fleet Manager's auto-upgrade channel.",
-    "global.fleet.nodeImageSelection": "Node images: the latest per region, or one consistent image.",
+    "global.fleet.nodeImageSelection": "Node images: the latest per region, or one consistent image (the only one "
+                                       "the NodeImage channel takes).",
     "global.fleet.waitBetweenRegionsSeconds": "Soak time between two regions' upgrades.",
 }

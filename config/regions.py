@@ -325,6 +325,11 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
         "log_retention_days": retention, "log_categories": list(log_categories)},
         component_rules.keys("global", {"location": "location", "log_categories": "global.frontDoor.logCategories"}),
         skip=("location",))
+    fleet_channel = fl.choice("channel", FLEET["channel"], CHANNELS)
+    node_image_selection = fl.choice("nodeImageSelection", FLEET["node_image_selection"], NODE_IMAGE_SELECTIONS)
+    # FleetUpdates' own rules on the two together (NodeImage takes no Latest), named by stack key
+    component_rules.check(fl, "FleetUpdates", {"channel": fleet_channel, "node_image_selection": node_image_selection},
+                          component_rules.keys("global.fleet"), skip=("channel",))
     cfg = GlobalConfig(
         project=project, stack=stack, environment=environment, prefix=prefix, location=location, regions=regions,
         organization=organization,
@@ -332,8 +337,7 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
         rate_limit_per_minute=fd.int_("rateLimitPerMinute", FD["rate_limit_per_minute"], 10, 1_000_000),
         origin_timeout_seconds=fd.int_("originTimeoutSeconds", FD["origin_timeout_seconds"], 16,
                                        MAX_ORIGIN_TIMEOUT_SECONDS),
-        fleet_channel=fl.choice("channel", FLEET["channel"], CHANNELS),
-        node_image_selection=fl.choice("nodeImageSelection", FLEET["node_image_selection"], NODE_IMAGE_SELECTIONS),
+        fleet_channel=fleet_channel, node_image_selection=node_image_selection,
         wait_between_regions_seconds=fl.int_("waitBetweenRegionsSeconds", FLEET["wait_between_regions_seconds"],
                                              0, 604800), api_keys=tuple(api_keys),
         llmd_regions=tuple(llmd_regions), waf_exclusions=cast(tuple["WafExclusion", ...], tuple(waf_exclusions)),

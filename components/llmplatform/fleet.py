@@ -43,7 +43,9 @@ class FleetUpdatesArgs(TypedDict):
     channel: NotRequired[Optional[str]]
     """Auto-upgrade channel: Stable (N-1 minor's latest patch), Rapid or NodeImage (default Stable)."""
     node_image_selection: NotRequired[Optional[str]]
-    """Latest (each cluster the newest image) or Consistent (the same image everywhere) (default Consistent)."""
+    """Latest (each cluster the newest image) or Consistent (the same image everywhere) (default Consistent). With
+    channel NodeImage only Consistent: that channel always takes one consistent image, and the profile is sent
+    without a selection."""
     wait_between_regions_seconds: NotRequired[Optional[int]]
     """Soak time after each region before the next starts, 0-604800 (default 3600)."""
     tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]

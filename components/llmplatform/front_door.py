@@ -254,15 +254,22 @@ def default_rule_set(exclusions: list[WafExclusion], overrides: list[WafRuleOver
 
 
 def rate_limit_rule(per_minute: int) -> frontdoor.CustomRuleArgs:
-    """Per client (socket address) across the whole endpoint: any request counts (URI begins with '/')."""
+    """Per client (socket address) across the whole endpoint: every request counts. The condition is Microsoft's own
+    match-all for a rate limit, a Host header of 0 bytes or more ("Because all valid HTTP requests for Azure Front
+    Door contain a Host header, this match condition has the effect of matching all HTTP requests", MicrosoftDocs/
+    azure-docs 03e5750a articles/web-application-firewall/afds/waf-front-door-rate-limit.md). Not RequestUri
+    BeginsWith '/': the WAF's RequestUri is the full URI, scheme, host and port first ("Full URI of the request",
+    `https://<host>:443/?q=...` in the same commit's waf-front-door-monitor.md; a rule matching a path there "doesn't
+    work unless i fully qualify it", Microsoft Q&A 2264564), so that condition matched no request and the limit
+    never applied."""
     return frontdoor.CustomRuleArgs(
         name="PerClientRateLimit", priority=100, enabled_state=frontdoor.CustomRuleEnabledState.ENABLED,
         rule_type=frontdoor.RuleType.RATE_LIMIT_RULE, rate_limit_duration_in_minutes=1,
         rate_limit_threshold=per_minute, action=frontdoor.ActionType.BLOCK,
         group_by=[frontdoor.GroupByVariableArgs(variable_name=frontdoor.VariableName.SOCKET_ADDR)],
         match_conditions=[frontdoor.MatchConditionArgs(
-            match_variable=frontdoor.MatchVariable.REQUEST_URI, operator=frontdoor.Operator.BEGINS_WITH,
-            match_value=["/"])])
+            match_variable=frontdoor.MatchVariable.REQUEST_HEADER, selector="Host",
+            operator=frontdoor.Operator.GREATER_THAN_OR_EQUAL, match_value=["0"])])
 
 
 @called_as_documented

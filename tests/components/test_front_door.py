@@ -190,6 +190,64 @@ def test_the_edge_answers_its_rate_limit_429_and_a_managed_rule_block_403(global
     assert edge_block_answer(settings, "Microsoft_DefaultRuleSet") == 403, settings
 
 
+def waf_variable(request: dict, variable: str, selector=None):
+    """What Front Door's WAF compares a custom rule's match variable with, as Microsoft documents it: RequestUri is
+    the full URI, scheme, host and port first ("Full URI of the request", `https://<host>:443/?q=...`, MicrosoftDocs/
+    azure-docs 03e5750a articles/web-application-firewall/afds/waf-front-door-monitor.md; a rule on a path "doesn't
+    work unless i fully qualify it", Microsoft Q&A 2264564), RequestHeader the named header's value (every request
+    carries Host, waf-front-door-rate-limit.md), RequestMethod the method."""
+    scheme = request["scheme"]
+    port = {"https": 443, "http": 80}[scheme]
+    headers = {k.lower(): v for k, v in {"Host": request["host"], **request.get("headers", {})}.items()}
+    return {"RequestUri": f"{scheme}://{request['host']}:{port}{request['path']}",
+            "RequestHeader": headers.get((selector or "").lower()),
+            "RequestMethod": request["method"]}[variable]
+
+
+def waf_condition_matches(condition: dict, request: dict) -> bool:
+    """A custom rule's match condition (webapplicationfirewall.json 2025-11-01 MatchCondition: matchValue ORed, the
+    size operators on the value's length in bytes, waf-front-door-custom-rules.md), negated when it says so."""
+    value = waf_variable(request, condition["matchVariable"], condition.get("selector"))
+    for transform in condition.get("transforms") or []:
+        value = {"Lowercase": str.lower, "Uppercase": str.upper, "Trim": str.strip}[transform](value)
+    sizes = {"LessThan": int.__lt__, "GreaterThan": int.__gt__, "LessThanOrEqual": int.__le__,
+             "GreaterThanOrEqual": int.__ge__}
+    strings = {"Equal": str.__eq__, "Contains": str.__contains__, "BeginsWith": str.startswith,
+               "EndsWith": str.endswith, "RegEx": lambda v, m: re.search(m, v) is not None}
+    operator = condition["operator"]
+    if value is None:
+        found = False
+    elif operator == "Any":
+        found = True
+    elif operator in sizes:
+        found = any(sizes[operator](len(value.encode()), int(m)) for m in condition["matchValue"])
+    else:
+        found = any(strings[operator](value, m) for m in condition["matchValue"])
+    return found != bool(condition.get("negateCondition"))
+
+
+def test_the_edge_rate_limit_counts_every_request_through_the_endpoint(global_plan):
+    """The per-client limit must see every request the endpoint takes, the UI's and the API's, over HTTP and HTTPS.
+    Its condition was RequestUri BeginsWith '/', which no request's RequestUri does (the WAF's is the full URI,
+    `https://<host>:443/...`): the limit never applied, and a client could send the regions as much as it liked."""
+    host = global_plan.outputs["uiUrl"].removeprefix("https://")
+    rule = next(r for r in global_plan.one("azure-native:frontdoor:Policy").inputs["customRules"]["rules"]
+                if r["ruleType"] == "RateLimitRule")
+    routes = [r.inputs["patternsToMatch"] for r in global_plan.of_type("azure-native:cdn:Route")]
+    assert ["/v1/*"] in routes and ["/*"] in routes
+    requests = [{"scheme": scheme, "host": host, "method": method, "path": path}
+                for scheme in ("https", "http")
+                for method, path in (("GET", "/"), ("POST", "/v1/chat/completions"), ("GET", "/v1/models"),
+                                     ("POST", "/api/chat/completions"), ("GET", "/llmd/v1/models?x=1"))]
+    for request in requests:
+        assert all(waf_condition_matches(c, request) for c in rule["matchConditions"]), (request, rule)
+    # the model reads the variables as Microsoft documents them: a path-prefix condition matches none
+    by_path = {"matchVariable": "RequestUri", "operator": "BeginsWith", "matchValue": ["/"]}
+    assert not any(waf_condition_matches(by_path, r) for r in requests)
+    assert all(waf_condition_matches({**by_path, "matchValue": [f"https://{host}:443/"]}, r)
+               for r in requests if r["scheme"] == "https")
+
+
 def test_llmd_regions_get_their_own_route_with_the_prefix_rewritten():
     def program():
         llmplatform.GlobalEndpoint("edge", {"resource_group_name": "rg", "name_prefix": "edge", "origins": [

@@ -347,6 +347,10 @@ def test_regional_edge_rules(change, message):
     ({"regions": ["prod-westeurope", "prod-westeurope"]}, "lists a stack twice"),
     ({"frontDoor": {"originTimeoutSeconds": 600}}, "originTimeoutSeconds"),
     ({"fleet": {"channel": "Patch"}}, "global.fleet.channel"),
+    # Fleet's NodeImage channel always takes one consistent image: Latest there was dropped without a word
+    ({"fleet": {"channel": "NodeImage", "nodeImageSelection": "Latest"}},
+     r"global.fleet.nodeImageSelection 'Latest' is invalid; allowed: Consistent or unset with global.fleet.channel "
+     r"NodeImage"),
     ({"typo": 1}, "global.typo is not a known key"),
     ({"llmdRegions": ["prod-eastus"]}, r"global.llmdRegions \['prod-eastus'\] must list stacks of global.regions"),
     # origins and Fleet members are named after the stack name past its first '-': two regions sharing it would be

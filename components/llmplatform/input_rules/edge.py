@@ -313,8 +313,15 @@ def global_endpoint(args: Mapping[str, Any]) -> list[Problem]:
 def fleet_updates(args: Mapping[str, Any]) -> list[Problem]:
     r = Rules(args, "FleetUpdates")
     r.text("location", azure_region)
-    r.choice("channel", FLEET_CHANNELS)
-    r.choice("node_image_selection", NODE_IMAGE_SELECTIONS)
+    channel = r.choice("channel", FLEET_CHANNELS)
+    selection = r.choice("node_image_selection", NODE_IMAGE_SELECTIONS)
+    if channel == "NodeImage" and selection == "Latest":
+        # the NodeImage channel takes no selection: "The Node image channel always uses consistent image"
+        # (MicrosoftDocs/azure-aks-docs 02d016f0 articles/kubernetes-fleet/update-automation.md); FleetUpdates sends
+        # none with it, so Latest would be dropped without a word
+        r.add("node_image_selection", selection, f"Consistent or unset with {r.ref('channel')} NodeImage (Fleet's "
+                                                 "NodeImage channel always upgrades to one consistent image); "
+                                                 "Latest only with Stable or Rapid")
     r.whole("wait_between_regions_seconds", 0, 604800)
     r.text("fleet_name", pattern(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", "1-63 lowercase letters, digits and "
                                                                        "hyphens, starting and ending with a letter "
