@@ -39,6 +39,7 @@ from pulumi.runtime.proto import provider_pb2_grpc
 from . import PACKAGE, __version__, all_components
 from .checks import CONSTRUCT_CHECKS, awaited, hidden
 from .errors import LateInputError
+from .handles import FIELD_DEPENDENCIES
 from .rules import nearest_or_all
 from .schema_extras import enrich
 
@@ -98,8 +99,7 @@ def _each_object(node: Any, visit: Callable[[dict[str, Any]], None]) -> None:
 # handle got every field with all of them: a force-new input from one field (a GPU pool's `resourceName` from
 # `clusterName`) held the CPU pool and the subnets, so the engine's delete-first chain replaced it with them
 # (`calculateDependentReplacements`). So the handle carries, by field, the URNs its value came from, and a consumer
-# gives each field those alone, as a Python program's dict handle does.
-FIELD_DEPENDENCIES = "fieldDependencies"
+# gives each field those alone, as a Python program's dict handle does (FIELD_DEPENDENCIES, handles.py).
 
 
 def handle_types(schema: dict[str, Any]) -> set[str]:
