@@ -1526,3 +1526,35 @@ def test_every_handle_types_schema_names_are_read_as_its_python_fields(host):
         assert "fieldDependencies" in names
         assert set(python_named({n: n for n in names}, spec)) == set(spec.__annotations__), token
 
+
+def test_a_yaml_program_builds_on_a_handle_a_python_stack_exported(host, program):
+    """The other way round: a Python stack exports its handles with Python's names (`pulumi.export("cluster",
+    aks.cluster)`), which a YAML program read through a StackReference and handed to a component: refused
+    ("cluster.network_writes_after: is not an input; did you mean 'networkWritesAfter'?"). A handle's Python names
+    are read as the schema's now; each field depends on the reference, the handle having no `fieldDependencies`."""
+    import pulumi
+    from llmplatform import AksCluster
+    from llmplatform.testing import run
+    from tests.components.test_components_alone import REQUIRED
+
+    exported = run(lambda: pulumi.export("cluster", AksCluster("core", REQUIRED["AksCluster"]()).cluster)).outputs
+    cluster = exported["cluster"]
+    assert "network_writes_after" in cluster and "fieldDependencies" not in cluster
+    reference = "urn:pulumi:python-consumer::consumer::pulumi:pulumi:StackReference::core"
+    fresh = host.with_fresh_monitor(stack="python-consumer")
+    try:
+        vault = fresh.construct("llmplatform:index:KeyVault", "vault", {
+            **program["resources"]["vault"]["properties"], "publicNetworkAccess": False, "cluster": cluster},
+            {"cluster": [reference]})
+        with pytest.raises(plugin_host.ConstructFailure) as twice:
+            fresh.construct("llmplatform:index:KeyVault", "twice", {
+                **program["resources"]["vault"]["properties"], "vaultName": "kv-yaml-demo-02",
+                "cluster": {**cluster, "clusterName": "aks-other"}}, {"cluster": [reference]})
+    finally:
+        fresh.close()
+    endpoint = next(r for r in vault.children if r.type == "azure-native:network:PrivateEndpoint")
+    assert endpoint.inputs["subnet"]["id"] == cluster["endpoints_subnet_id"]
+    assert endpoint.property_dependencies["subnet"] == [reference]
+    assert twice.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert twice.value.property_errors == [
+        ("cluster.cluster_name", "is 'clusterName' again, as Python names it; give one of them")]
