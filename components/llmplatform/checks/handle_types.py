@@ -89,7 +89,8 @@ def python_named(value: Any, spec: type) -> Any:
     return _schema_named(value, spec, drop=FIELD_DEPENDENCIES)
 
 
-def _schema_named(value: Mapping[str, Any], spec: type, drop: Optional[str] = None) -> dict[Any, Any]:
+def _schema_named(value: Mapping[str, Any], spec: type, drop: Optional[str] = None) -> Mapping[Any, Any]:
+    """`value` itself when it has no name to read otherwise (a Python program's handle), else a new dict."""
     names = schema_names(spec)
     fields = spec.__annotations__
     renamed: dict[Any, Any] = {}
@@ -101,8 +102,10 @@ def _schema_named(value: Mapping[str, Any], spec: type, drop: Optional[str] = No
             key = python
         inner, is_list = _typeddict_of(fields[key]) if key in fields else (None, False)
         if inner is not None and is_list and isinstance(item, list):
-            item = [_schema_named(i, inner) if isinstance(i, Mapping) else i for i in item]
+            items = [_schema_named(i, inner) if isinstance(i, Mapping) else i for i in item]
+            item = item if all(a is b for a, b in zip(items, item)) else items
         elif inner is not None and not is_list and isinstance(item, Mapping):
             item = _schema_named(item, inner)
         renamed[key] = item
-    return renamed
+    same = len(renamed) == len(value) and all(k in value and value[k] is v for k, v in renamed.items())
+    return value if same else renamed
