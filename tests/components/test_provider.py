@@ -1480,6 +1480,18 @@ def test_a_yaml_stacks_handle_with_a_name_no_field_has_is_refused_naming_it_and_
         assert "Traceback" not in message
 
 
+def test_a_yaml_stacks_handle_is_checked_by_the_components_rules_in_python_names(example_run):
+    """Read with its Python names, the handle's fields reach the rules that read them: a pool name the cluster has
+    (`poolNames`) is refused as for a Python program's handle, before the pool registers."""
+    from llmplatform.testing import ProgramError, run
+
+    exported = {**_yaml_stack_outputs(example_run)["cluster"], "poolNames": ["system", "gpubig"]}
+    with pytest.raises(ProgramError) as refused:
+        run(_one_pool, project="team", stack="dev", references={YAML_STACK: {"cluster": exported}})
+    assert str(refused.value).startswith("GpuNodePool big: input pool_name='gpubig' is invalid; allowed: a pool name "
+                                         "the cluster does not have: its own pools are 'system', 'gpubig'")
+
+
 def test_a_yaml_stacks_handle_of_another_type_is_named_as_that_type(example_run):
     """The vault handle given as the cluster is known by its fields in the provider's names too, and named."""
     from llmplatform.testing import ProgramError, run
