@@ -6,6 +6,10 @@ secret: across the engine's wire one secret field makes the whole value secret (
 `rpc.deserialize_property` pushes secretness up to the enclosing object), so every field a component reads from it,
 Azure names included, would turn secret. In Python a handle is a dict of outputs; through the component provider it
 arrives as one output of a dict. `field` reads either.
+
+A handle another language's program exported, or a YAML stack's read through a `pulumi.StackReference`, is in the
+component provider's output shape: the schema's camelCase names (`clusterName`) and FIELD_DEPENDENCIES. A Python
+component takes it as it is (`checks.handle_types.python_named`: each schema name read as its Python name).
 """
 from typing import Any, TypedDict, cast
 
@@ -283,6 +287,11 @@ class MonitoringHandle(TypedDict):
     action_group_id: pulumi.Input[str]
     """Action group alerts notify (empty: none)."""
 
+
+# The property the component provider adds to every handle it outputs: by field (schema names), the URNs of the
+# resources the field's value comes from (provider.py `handle_dependencies`, spent by `spread`). Dropped from a
+# handle given to a component whatever its shape, in Python as through the provider; no property of a spec.
+FIELD_DEPENDENCIES = "fieldDependencies"
 
 _REQUIRED = object()
 

@@ -39,6 +39,7 @@ from pulumi.runtime.proto import provider_pb2_grpc
 from . import PACKAGE, __version__, all_components
 from .checks import CONSTRUCT_CHECKS, awaited, hidden
 from .errors import LateInputError
+from .handles import FIELD_DEPENDENCIES
 from .rules import nearest_or_all
 from .schema_extras import enrich
 
@@ -98,8 +99,7 @@ def _each_object(node: Any, visit: Callable[[dict[str, Any]], None]) -> None:
 # handle got every field with all of them: a force-new input from one field (a GPU pool's `resourceName` from
 # `clusterName`) held the CPU pool and the subnets, so the engine's delete-first chain replaced it with them
 # (`calculateDependentReplacements`). So the handle carries, by field, the URNs its value came from, and a consumer
-# gives each field those alone, as a Python program's dict handle does.
-FIELD_DEPENDENCIES = "fieldDependencies"
+# gives each field those alone, as a Python program's dict handle does (FIELD_DEPENDENCIES, handles.py).
 
 
 def handle_types(schema: dict[str, Any]) -> set[str]:
@@ -330,10 +330,19 @@ class PlatformProvider(ComponentProvider):
         """Schema names to Python names, recursively, with whole numbers as ints and objects checked to be objects;
         a value that arrives as an output is mapped inside it. `shared`: as `_map_value`'s."""
         mapped: dict[str, Any] = {}
-        if isinstance(inputs, dict) and FIELD_DEPENDENCIES in inputs and any(
-                properties is handle for handle in self._handle_properties):  # a spec a caller writes: refused
-            inputs = {k: v for k, v in inputs.items() if k != FIELD_DEPENDENCIES}  # a handle's, spent by `spread`
+        python_names = {python: schema for schema, python in mapping.items() if python != schema}
+        if isinstance(inputs, dict) and any(properties is handle for handle in self._handle_properties):
+            # a handle: FIELD_DEPENDENCIES is its own, spent by `spread` (in a spec a caller writes: refused); and
+            # one a Python program exported (read through a StackReference) has Python's names, each read as the
+            # schema's by the analyzer's own mapping, as checks.handle_types.python_named reads this shape in Python
+            inputs = {python_names[k] if k in python_names and python_names[k] not in inputs else k: v
+                      for k, v in inputs.items() if k != FIELD_DEPENDENCIES}
+        else:
+            python_names = {}
         for given in (inputs if isinstance(inputs, dict) else {}):  # an unknown name is refused, not dropped
+            if given in python_names:  # a handle's field in both spellings
+                raise InputPropertyError(_join(property_path, str(given)),
+                                         f"is {python_names[given]!r} again, as Python names it; give one of them")
             if given not in properties:
                 raise InputPropertyError(_join(property_path, str(given)),
                                          "is not an input; " + nearest_or_all(str(given), properties, "inputs"))

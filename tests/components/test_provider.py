@@ -1374,3 +1374,199 @@ def test_a_new_monitor_never_takes_the_port_of_a_stopped_one(monkeypatch):
     again, address = plugin_host._server()
     again.stop(0)
     assert len(binds) == 2 and int(address.rsplit(":", 1)[1]) != taken
+
+
+# ---- handles across languages, through StackReferences ------------------------------------------------------------
+YAML_STACK = "acme/yaml-core/dev"
+
+
+def _yaml_stack_outputs(example_run):
+    """The YAML example's handles as that stack would export them (`outputs: {cluster: ${aks.cluster}, ...}`): each
+    component's output as Construct answered it, the schema's names and `fieldDependencies` (no handle is secret)."""
+    built = example_run.constructed
+    return {"cluster": built["aks"].outputs["cluster"], "vault": built["vault"].outputs["vault"],
+            "gpu": built["gpu"].outputs["scheduling"], "routes": built["gateway"].outputs["routeTarget"],
+            "keda": built["observability"].outputs["keda"]}
+
+
+def _python_consumer():
+    """A Python program of its own on the YAML stack's platform, its handles read through a StackReference."""
+    import pulumi
+    import pulumi_kubernetes as k8s
+    from llmplatform import GpuNodePool, InferenceStack, KeyVault, ModelAutoscaler, ModelStore
+
+    ref = pulumi.StackReference(YAML_STACK)
+    cluster, vault, gpu, routes, keda = (ref.get_output(k) for k in ("cluster", "vault", "gpu", "routes", "keda"))
+    in_cluster = pulumi.ResourceOptions(providers=[k8s.Provider("k8s", kubeconfig="apiVersion: v1")])
+    GpuNodePool("big", {"cluster": cluster, "vm_size": "Standard_NC24ads_A100_v4", "pool_name": "gpubig",
+                        "install_device_software": False, "driver": "operator"}, in_cluster)
+    KeyVault("team", {"cluster": cluster, "vault_name": "kv-team-consumer-1", "public_network_access": False})
+    volume = ModelStore("weights", {"cluster": cluster, "account_name": "stteamweights01", "namespace": "team"},
+                        in_cluster).volume
+    stack = InferenceStack("llm", {"cluster": cluster, "key_vault": vault, "model_volume": volume, "gpu": gpu,
+                                   "accelerator": "gpu", "keda": keda, "route_target": routes}, in_cluster)
+    ModelAutoscaler("scale", {"model_server": stack.model_server, "mode": "requests", "min_replicas": 0,
+                              "max_replicas": 2, "keda": keda}, in_cluster)
+
+
+def test_a_python_program_builds_on_handles_a_yaml_stack_exported(example_run):
+    """Handles a YAML stack exports are in the provider's shape (schema names, `fieldDependencies`); a Python
+    program reading them through a StackReference was refused ("cluster.clusterName: is not an input; did you mean
+    'cluster_name'?", "cluster.fieldDependencies: is not an input"). Each schema name is read as its Python name
+    now, and `fieldDependencies`, URNs of the exporting stack, is left out: every value depends on the reference
+    alone, never on a URN this stack does not hold (the engine's snapshot check refuses those on every save)."""
+    from llmplatform.testing import run
+
+    exported = _yaml_stack_outputs(example_run)
+    foreign = {urn for handle in exported.values() for urns in handle["fieldDependencies"].values() for urn in urns}
+    assert foreign  # the exporting stack's resources, as the handles name them
+    plan = run(_python_consumer, project="team", stack="dev", references={YAML_STACK: exported})
+    reference = f"urn:pulumi:dev::team::pulumi:pulumi:Stack$pulumi:pulumi:StackReference::{YAML_STACK}"  # read
+    held = {r.urn for r in plan.resources} | {reference}
+    for r in plan.resources:
+        depends = set(r.dependencies) | {u for urns in r.property_dependencies.values() for u in urns}
+        assert depends <= held and not depends & foreign, (r.urn, sorted(depends - held))
+    pool = plan.one("azure-native:containerservice:AgentPool", "big-gpubig")
+    assert pool.inputs["resourceName"] == exported["cluster"]["clusterName"]
+    assert pool.inputs["vnetSubnetID"] == exported["cluster"]["nodeSubnetId"]
+    assert pool.property_dependencies["resourceName"] == [reference]
+    endpoint = plan.one("azure-native:network:PrivateEndpoint")
+    assert endpoint.inputs["subnet"]["id"] == exported["cluster"]["endpointsSubnetId"]
+    # the vault's, the GPU's and KEDA's fields reached the inference stack by their Python names
+    scaled = plan.one("kubernetes:core/v1:Service", "llm-ollama-scaled")
+    assert scaled.inputs["spec"]["externalName"] == exported["keda"]["interceptorHost"]
+    ollama = plan.one("kubernetes:apps/v1:Deployment", "llm-ollama")
+    assert ollama.inputs["spec"]["template"]["spec"]["nodeSelector"] == exported["gpu"]["nodeSelector"]
+    assert any(exported["vault"]["vaultName"] in str(r.inputs) for r in plan.of_type("azure-native:keyvault:Secret"))
+    preview = run(_python_consumer, project="team", stack="dev", references={YAML_STACK: exported}, preview=True)
+    for r in preview.resources:  # `pulumi preview` of the consumer, the first command on its new stack
+        depends = set(r.dependencies) | {u for urns in r.property_dependencies.values() for u in urns}
+        assert not depends & foreign, r.urn
+
+
+def _one_pool(cluster_key="cluster"):
+    import pulumi
+    import pulumi_kubernetes as k8s
+    from llmplatform import GpuNodePool
+
+    GpuNodePool("big", {"cluster": pulumi.StackReference(YAML_STACK).get_output(cluster_key),
+                        "vm_size": "Standard_NC24ads_A100_v4", "pool_name": "gpubig"},
+                pulumi.ResourceOptions(providers=[k8s.Provider("k8s", kubeconfig="apiVersion: v1")]))
+
+
+@pytest.mark.parametrize("secret", [False, True], ids=["plain", "secret"])
+def test_a_yaml_stacks_handle_with_a_name_no_field_has_is_refused_naming_it_and_its_value(example_run, secret):
+    """A name the handle type has in neither spelling (a newer package's field, a hand edit) is still refused, with
+    its value (hidden when the reference's output is secret) and the fields there are; so is a field in both
+    spellings. Nothing of the pool registers."""
+    from llmplatform.testing import ProgramError, Secret, run
+
+    exported = _yaml_stack_outputs(example_run)["cluster"]
+    cases = [({**exported, "gpuBudget": 3.0}, "cluster.gpuBudget: is not an input; inputs (or each as the "
+              "component provider names it, camelCase): autoscaler_expander, cluster_id, cluster_name,", "given int 3"),
+             ({**exported, "cluster_name": "aks-other"}, "cluster.clusterName: is 'cluster_name' again, as the "
+              "component provider names it", "given str 'aks-yaml-demo' beside str 'aks-other'; give one of them")]
+    for handle, words, value in cases:
+        with pytest.raises(ProgramError) as refused:
+            run(_one_pool, project="team", stack="dev",
+                references={YAML_STACK: {"cluster": Secret(handle) if secret else handle}})
+        message = str(refused.value)
+        assert message.startswith(f"GpuNodePool big: {words}"), message
+        if secret:
+            assert "3" not in message.split("given")[-1] and "aks-" not in message, message
+            assert "given a secret (its value is not shown)" in message, message
+        else:
+            assert value in message, message
+        assert "Traceback" not in message
+
+
+def test_a_yaml_stacks_handle_is_checked_by_the_components_rules_in_python_names(example_run):
+    """Read with its Python names, the handle's fields reach the rules that read them: a pool name the cluster has
+    (`poolNames`) is refused as for a Python program's handle, before the pool registers."""
+    from llmplatform.testing import ProgramError, run
+
+    exported = {**_yaml_stack_outputs(example_run)["cluster"], "poolNames": ["system", "gpubig"]}
+    with pytest.raises(ProgramError) as refused:
+        run(_one_pool, project="team", stack="dev", references={YAML_STACK: {"cluster": exported}})
+    assert str(refused.value).startswith("GpuNodePool big: input pool_name='gpubig' is invalid; allowed: a pool name "
+                                         "the cluster does not have: its own pools are 'system', 'gpubig'")
+
+
+def test_a_yaml_stacks_handle_of_another_type_is_named_as_that_type(example_run):
+    """The vault handle given as the cluster is known by its fields in the provider's names too, and named."""
+    from llmplatform.testing import ProgramError, run
+
+    with pytest.raises(ProgramError) as refused:
+        run(_one_pool, project="team", stack="dev",
+            references={YAML_STACK: {"cluster": _yaml_stack_outputs(example_run)["vault"]}})
+    assert str(refused.value) == ("GpuNodePool big: cluster: expects a ClusterHandle (AksCluster's `cluster`), got a "
+                                  "VaultHandle (KeyVault's `vault`)")
+
+
+def test_field_dependencies_in_a_spec_a_python_caller_writes_is_refused_as_any_unknown_name(example_run):
+    """As through the provider: `fieldDependencies` is a handle's own; in a spec (a pool's fallback) it is no
+    input."""
+    import pulumi
+    import pulumi_kubernetes as k8s
+    from llmplatform import ComponentInputError, GpuNodePool
+    from llmplatform.testing import run
+
+    exported = _yaml_stack_outputs(example_run)["cluster"]
+
+    def program():
+        GpuNodePool("big", {"cluster": exported, "vm_size": "Standard_NC24ads_A100_v4",
+                            "fallback": {"enabled": True, "fieldDependencies": {"enabled": []}}},
+                    pulumi.ResourceOptions(providers=[k8s.Provider("k8s", kubeconfig="apiVersion: v1")]))
+    with pytest.raises(ComponentInputError) as refused:
+        run(program)
+    assert str(refused.value).startswith("GpuNodePool big: fallback.fieldDependencies: is not an input; inputs: ")
+
+
+def test_every_handle_types_schema_names_are_read_as_its_python_fields(host):
+    """Each property the served schema gives a handle type (the names another language's program, or a stack built
+    through the provider, exports it with) is read as a field of the Python type, `fieldDependencies` dropped."""
+    from llmplatform import handles
+    from llmplatform.checks.handle_types import python_named
+    from llmplatform.provider import handle_types
+
+    schema = host.schema()
+    tokens = handle_types(schema)
+    assert len(tokens) >= 10
+    for token in tokens:
+        spec = getattr(handles, token.rsplit(":", 1)[-1])
+        names = schema["types"][token]["properties"]
+        assert "fieldDependencies" in names
+        assert set(python_named({n: n for n in names}, spec)) == set(spec.__annotations__), token
+
+
+def test_a_yaml_program_builds_on_a_handle_a_python_stack_exported(host, program):
+    """The other way round: a Python stack exports its handles with Python's names (`pulumi.export("cluster",
+    aks.cluster)`), which a YAML program read through a StackReference and handed to a component: refused
+    ("cluster.network_writes_after: is not an input; did you mean 'networkWritesAfter'?"). A handle's Python names
+    are read as the schema's now; each field depends on the reference, the handle having no `fieldDependencies`."""
+    import pulumi
+    from llmplatform import AksCluster
+    from llmplatform.testing import run
+    from tests.components.test_components_alone import REQUIRED
+
+    exported = run(lambda: pulumi.export("cluster", AksCluster("core", REQUIRED["AksCluster"]()).cluster)).outputs
+    cluster = exported["cluster"]
+    assert "network_writes_after" in cluster and "fieldDependencies" not in cluster
+    reference = "urn:pulumi:python-consumer::consumer::pulumi:pulumi:StackReference::core"
+    fresh = host.with_fresh_monitor(stack="python-consumer")
+    try:
+        vault = fresh.construct("llmplatform:index:KeyVault", "vault", {
+            **program["resources"]["vault"]["properties"], "publicNetworkAccess": False, "cluster": cluster},
+            {"cluster": [reference]})
+        with pytest.raises(plugin_host.ConstructFailure) as twice:
+            fresh.construct("llmplatform:index:KeyVault", "twice", {
+                **program["resources"]["vault"]["properties"], "vaultName": "kv-yaml-demo-02",
+                "cluster": {**cluster, "clusterName": "aks-other"}}, {"cluster": [reference]})
+    finally:
+        fresh.close()
+    endpoint = next(r for r in vault.children if r.type == "azure-native:network:PrivateEndpoint")
+    assert endpoint.inputs["subnet"]["id"] == cluster["endpoints_subnet_id"]
+    assert endpoint.property_dependencies["subnet"] == [reference]
+    assert twice.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert twice.value.property_errors == [
+        ("cluster.cluster_name", "is 'clusterName' again, as Python names it; give one of them")]

@@ -5,7 +5,7 @@ from typing import Any, Callable, Optional
 
 from ..azure_names import azure_name_start
 from .annotations import _typeddict_of
-from .handle_types import handed_out
+from .handle_types import handed_out, python_named
 from .known_now import Rules, refuse_now
 from .late_values import late_shapes
 
@@ -34,8 +34,12 @@ def given(args: A, args_type: type) -> A:
     origin's field; not in handles, which components hand out): None is "not given", as `opt` reads an input, so a
     caller's `name_prefix=cfg.get("prefix")` or `models=None` gets the default, not "log-None" names, a TypeError or
     a flag read as false. A required input given as None stays, for the shape check to refuse, and so does a name
-    that is no input (a typo, a camelCase spelling): refused with the input meant whatever its value."""
-    if not isinstance(args, dict) or handed_out(args_type):
+    that is no input (a typo, a camelCase spelling): refused with the input meant whatever its value. A handle in
+    the component provider's output shape (another stack's, read through a StackReference) is read with its Python
+    names (`python_named`)."""
+    if isinstance(args, dict) and handed_out(args_type):
+        return typing.cast(A, python_named(args, args_type))
+    if not isinstance(args, dict):
         return args
     required: frozenset[str] = getattr(args_type, "__required_keys__", frozenset())
     fields: dict[str, Any] = getattr(args_type, "__annotations__", {})

@@ -1,8 +1,15 @@
 """Handles known by their types: who hands a type out (its docstring says), a handle of another type known by
-its keys, a component passed where its handle is expected; and an input's camelCase spelling read as Python's."""
+its keys, a component passed where its handle is expected; a handle in the component provider's output shape read
+as Python's; and an input's camelCase spelling read as Python's."""
+import functools
 import re
 import typing
 from typing import Any, Mapping, Optional
+
+from pulumi.provider.experimental.util import camel_case
+
+from ..handles import FIELD_DEPENDENCIES
+from .annotations import _typeddict_of
 
 
 def _snake(key: str) -> str:
@@ -31,7 +38,9 @@ def _named(spec: type) -> str:
 
 
 def _fits(value: Mapping[str, Any], spec: type) -> bool:
-    keys = set(map(str, value))
+    """`value` has every required field of `spec` and none it lacks, in Python's names or the provider's."""
+    names = schema_names(spec)
+    keys = {names.get(str(k), str(k)) for k in value if k != FIELD_DEPENDENCIES}
     return set(spec.__required_keys__) <= keys <= set(spec.__annotations__)  # type: ignore[attr-defined]
 
 
@@ -54,3 +63,49 @@ def component_given(value: Any, spec: type) -> str:
             return (f"expects a {_named(spec)}, got the {kind} component {name!r}; pass its `{attribute}` handle "
                     f"({variable}.{attribute})")
     return f"expects a {_named(spec)}, got the {kind} component {name!r}"
+
+
+@functools.lru_cache(maxsize=None)
+def schema_names(spec: type) -> dict[str, str]:
+    """The schema's name of each field of a TypedDict (a handle, a spec) to its Python name, where they differ
+    (`clusterName` -> `cluster_name`): the component provider's own mapping, which the SDK's analyzer makes of the
+    type's annotations (pulumi 3.272.0 `provider/experimental/analyzer.py` `analyze_type`: `{camel_case(k): k}`,
+    the provider's `properties_mapping`)."""
+    return {camel_case(key): key for key in spec.__annotations__ if camel_case(key) != key}
+
+
+def python_named(value: Any, spec: type) -> Any:
+    """A handle (`spec`, a type a component hands out) in the component provider's output shape, as another
+    language's program or a stack that built it through the provider exports it, as a Python program's: each schema
+    name read as its Python name, in the types inside it too (a toleration), and FIELD_DEPENDENCIES left out. Those
+    name URNs of the stack that exported the handle; a StackReference's output depends on the reference alone, and a
+    resource depending on a URN its own stack does not hold fails the engine's snapshot check (pulumi/pulumi
+    1b5949891b `pkg/resource/deploy/snapshot.go` `VerifyIntegrity`), so every field keeps the dependencies the handle
+    arrived with, as the provider does for one whose URNs the engine did not send (provider.py
+    `_field_dependencies`). A name given in both spellings stays as given (the shape check refuses it, naming both),
+    and any other name is left for the shape check to refuse. Anything but a handle's object is returned as it is."""
+    if not isinstance(value, Mapping) or handed_out(spec) is None:
+        return value
+    return _schema_named(value, spec, drop=FIELD_DEPENDENCIES)
+
+
+def _schema_named(value: Mapping[str, Any], spec: type, drop: Optional[str] = None) -> Mapping[Any, Any]:
+    """`value` itself when it has no name to read otherwise (a Python program's handle), else a new dict."""
+    names = schema_names(spec)
+    fields = spec.__annotations__
+    renamed: dict[Any, Any] = {}
+    for key, item in value.items():
+        if key == drop:
+            continue
+        python = names.get(key) if isinstance(key, str) else None
+        if python is not None and python not in value:
+            key = python
+        inner, is_list = _typeddict_of(fields[key]) if key in fields else (None, False)
+        if inner is not None and is_list and isinstance(item, list):
+            items = [_schema_named(i, inner) if isinstance(i, Mapping) else i for i in item]
+            item = item if all(a is b for a, b in zip(items, item)) else items
+        elif inner is not None and not is_list and isinstance(item, Mapping):
+            item = _schema_named(item, inner)
+        renamed[key] = item
+    same = len(renamed) == len(value) and all(k in value and value[k] is v for k, v in renamed.items())
+    return value if same else renamed

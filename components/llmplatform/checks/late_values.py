@@ -11,7 +11,7 @@ from ..mappings import whole_numbers
 from ..rules import has_output, within
 from .annotations import _container_item, _typeddict_of
 from .awaiting import awaited
-from .handle_types import _named, handed_out
+from .handle_types import _named, handed_out, python_named
 from .messages import _got, _invalid, hidden
 from .plain_values import _plain_value_problem
 from .rechecks import Recheck, _rechecker
@@ -156,10 +156,12 @@ def _resolved(words: str, value: Any, annotation: Any, required: bool, path: str
         if wrong:
             problems.append((path, wrong))
     elif not is_list:
+        value = python_named(value, inner)  # a handle another stack exported through the component provider
         _shape(value, inner, path, problems, typed)
     elif not isinstance(value, (list, tuple)):
         problems.append((path, f"expects a list of {inner.__name__}, got {_got(value)}"))
     else:
+        value = [python_named(element, inner) for element in value]
         for i, element in enumerate(value):
             _shape(element, inner, f"{path}[{i}]", problems, typed)
     problems += [(where, why) for where, why in typed if not any(within(where, p) for p, _ in problems)]

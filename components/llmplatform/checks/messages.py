@@ -21,6 +21,9 @@ _SHOWN_TYPE = re.compile(r"^(expects .*?), got (\w+) .*$", re.S)
 _SHOWN_VALUE = re.compile(r"^.* is invalid; allowed: (.*)$", re.S)
 _SHOWN_SUBJECT = re.compile(r"^.+? (is not (?:a whole number|one of .*))$", re.S)  # the provider's mapping
 _EXAMPLE = re.compile(r" \(e\.g\. .*\)", re.S)  # to the last parenthesis: a value may hold one
+# a handle's unknown key, or a field in both spellings (shapes._unknown_key)
+_SHOWN_GIVEN = re.compile(
+    r"^(is not an input; .*?|is '\w+' again, as the component provider names it)[,;] given .*$", re.S)
 
 
 def hidden(why: str) -> str:
@@ -28,6 +31,8 @@ def hidden(why: str) -> str:
     "<value> is invalid; allowed: Y", and the provider's mapping's "<value> is not a whole number|one of ..."), for a
     value that is a secret: the message reaches the console and CI logs. A rule's example goes too: it may be the
     value itself, corrected (a mirror registry's "(e.g. user:password@host)", its scheme dropped)."""
+    if _SHOWN_GIVEN.match(why):
+        return _SHOWN_GIVEN.sub(r"\1; given a secret (its value is not shown)", why)
     if _SHOWN_TYPE.match(why):
         return _SHOWN_TYPE.sub(r"\1, got a \2 (a secret: its value is not shown)", why)
     if _SHOWN_VALUE.match(why):

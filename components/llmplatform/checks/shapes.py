@@ -1,7 +1,7 @@
 """The shape of inputs as their Args TypedDict says: an object, no unknown key, every required input, each handle
 or spec an object of its own type (recursively), a hand-built handle's values, plain values where the code
 reads them."""
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Mapping, Optional
 from urllib.parse import urlsplit
 
 import pulumi
@@ -12,7 +12,7 @@ from ..gpu_skus import gpu_memory_problem
 from ..images import mirror_problem
 from ..rules import is_output, nearest_or_all
 from .annotations import _output_allowed, _typeddict_of
-from .handle_types import _named, _snake, component_given, handed_out, other_handle
+from .handle_types import _named, _snake, component_given, handed_out, other_handle, schema_names
 from .messages import _got, _invalid
 from .plain_values import _output_items, _plain_value_problem
 
@@ -86,6 +86,21 @@ HANDLE_VALUE_RULES: dict[str, dict[str, Callable[[Any], Optional[str]]]] = {
     "GpuScheduling": {"gpu_memory_gib": gpu_memory_problem}}
 
 
+def _unknown_key(value: Mapping[Any, Any], key: Any, spec: type, in_handle: bool) -> str:
+    """Why `key` of `value` (a `spec`) is refused. In a handle, whose value may be another stack's (a StackReference's
+    output in the component provider's shape, its schema names read as Python's: `python_named`), the key's value
+    is named too, and so are both spellings of a field given twice."""
+    fields = spec.__annotations__
+    meant = schema_names(spec).get(key) if in_handle and isinstance(key, str) else None
+    if meant is not None and meant in value:
+        return (f"is {meant!r} again, as the component provider names it, given {_got(value[key])} beside "
+                f"{_got(value[meant])}; give one of them")
+    snake = _snake(str(key))
+    listed = "inputs (or each as the component provider names it, camelCase)" if in_handle else "inputs"
+    why = "is not an input; " + nearest_or_all(str(key), fields, listed, near=snake if snake in fields else None)
+    return f"{why}; given {_got(value[key])}" if in_handle else why
+
+
 def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],
            typed: list[tuple[str, str]], in_handle: bool = False) -> None:
     """Shape problems of `value` as a `spec`; `in_handle`: it is (inside) a handle, whose plain fields may arrive
@@ -106,9 +121,7 @@ def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],
     fields = spec.__annotations__
     for key in value:
         if key not in fields:
-            snake = _snake(str(key))
-            problems.append((f"{path}.{key}" if path else str(key), "is not an input; " + nearest_or_all(
-                str(key), fields, "inputs", near=snake if snake in fields else None)))
+            problems.append((f"{path}.{key}" if path else str(key), _unknown_key(value, key, spec, in_handle)))
     for key in sorted(spec.__required_keys__):  # type: ignore[attr-defined]
         if value.get(key) is None and not any(_snake(str(k)) == key and value[k] is not None for k in value):
             problems.append((f"{path}.{key}" if path else key, "is required"))
