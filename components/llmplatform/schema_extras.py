@@ -5,6 +5,8 @@ docs and SDKs show it). Both come from the package's one source of each: choices
 import re
 from typing import Any
 
+from pulumi.provider.experimental.util import camel_case
+
 from . import PACKAGE
 from .choices import (ACCELERATORS, API_ACCESS_MODES, AUTOSCALING_MODES, DEPLOYER_PRINCIPAL_TYPES, EXPANDERS,
                       FAILURE_MODES, FLEET_CHANNELS, FRONT_DOOR_SKUS, GPU_DRIVERS, GPU_PRIORITIES, KUBELOGIN_MODES,
@@ -65,11 +67,6 @@ ENUMS: dict[str, tuple[tuple[str, ...], str, tuple[tuple[str, str], ...]]] = {
 }
 
 
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
 def enum_name(value: str) -> str:
     """An identifier every SDK generator accepts for a value: 'node-image' -> NodeImage, '16' -> V16."""
     name = "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", value) if part)
@@ -91,7 +88,7 @@ def enrich(schema: dict[str, Any]) -> dict[str, Any]:
             "type": "string", "description": description,
             "enum": [{"name": enum_name(v), "value": v} for v in values]}
         for owner, key in uses:
-            prop = _properties(schema, owner).get(camel(key))
+            prop = _properties(schema, owner).get(camel_case(key))
             if prop is None:
                 raise KeyError(f"{owner}.{key}: no such property in the schema")
             prop.pop("type", None)
@@ -99,7 +96,7 @@ def enrich(schema: dict[str, Any]) -> dict[str, Any]:
     for component, defaults in DEFAULTS.items():
         inputs = _properties(schema, component)
         for key, value in defaults.items():
-            prop = inputs.get(camel(key))
+            prop = inputs.get(camel_case(key))
             if prop is not None and isinstance(value, (str, int, float, bool)):
                 prop["default"] = value
     return schema

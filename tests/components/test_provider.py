@@ -233,7 +233,7 @@ def test_every_schema_default_is_the_python_components_own_and_the_one_its_descr
     never does."""
     from llmplatform.defaults import DEFAULTS
     from llmplatform.provider import package_schema
-    from llmplatform.schema_extras import camel
+    from pulumi.provider.experimental.util import camel_case as camel
 
     schema = package_schema()
     props = {(token.rsplit(":", 1)[-1], key): prop
