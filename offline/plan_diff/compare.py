@@ -133,10 +133,13 @@ def _made_at_create(resource: dict[str, Any]) -> frozenset[str]:
                      and value != REDACTED)
 
 
-# A Kubernetes label or a label selector's value (`spec.selector.matchLabels.app.kubernetes.io/name`): a value, not
-# a reference, however it spells another object's name (a Deployment's `app.kubernetes.io/name: ollama` beside the
-# ServiceAccount `ollama`). A label value a replaced resource's create makes anew still counts (`_made_at_create`).
-_LABEL_PATH = re.compile(r"(^|\.)(labels|matchLabels)\.")
+# A Kubernetes label or a label selector's value (`spec.selector.matchLabels.app.kubernetes.io/name`, a node
+# selector's `spec.template.spec.nodeSelector.llm-platform/pool`, an expression's `matchExpressions[0].values[0]`): a
+# value, not a reference, however it spells another object's name (a Deployment's `app.kubernetes.io/name: ollama`
+# beside the ServiceAccount `ollama`; a Job's `llm-platform/pool: cpu` beside the AgentPool `cpu`, which a new VM size
+# replaces under that name: the label stays, and the Job with it). A label value a replaced resource's create makes
+# anew still counts (`_made_at_create`).
+_LABEL_PATH = re.compile(r"(^|\.)(labels|matchLabels|nodeSelector)\.|(^|\.)matchExpressions\[\d+\]\.values\[")
 
 
 def _points_at(value: Any, name: str, path: str = "") -> bool:
