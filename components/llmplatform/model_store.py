@@ -311,8 +311,16 @@ class ModelStore(pulumi.ComponentResource):
             # The request stays what it was at creation: Kubernetes' resize admission refuses to grow a claim
             # without an expandable storage class (this one is bound to the volume above), and the share's quota
             # and the volume's capacity are what grow the store.
+            # replace_with: a volume replaced under its name (a new share, protocol, account or group) is deleted
+            # first, and a claim still bound to it holds it (`kubernetes.io/pv-protection`) until pulumi-kubernetes'
+            # delete await gives up. The engine's own chain would not replace the claim (it makes the claim's `spec`
+            # unknown, under which pulumi-kubernetes finds no force-new `.spec.volumeName`: a match is on the path),
+            # so the claim names the volume here: deleted before it, created again after it (pulumi/pulumi
+            # 1b5949891b step_generator.go `findDependentCascadeReplacements`). delete_before_replace: a
+            # replacement the engine decides on its own (replaceWith, `diff`) asks no provider, which would have
+            # answered delete-first for a named object; created first, the new claim's name is still taken.
             opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(
-                ignore_changes=["spec.resources.requests.storage"])),
+                ignore_changes=["spec.resources.requests.storage"], replace_with=[pv], delete_before_replace=True)),
         )
 
         # Always a Job, awaited: it lays the store out (and pulls the models when preload is on), and the claim

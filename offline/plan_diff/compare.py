@@ -9,7 +9,7 @@ from llmplatform.testing.stand_ins import provider_outputs
 from .claims import HELM_RELEASE, NAMESPACE, claims_lost
 from .secrets import secret_sources
 from .stand_in_ids import earlier_kit_pairs
-from .volumes import shared_handles
+from .volumes import held_volumes, shared_handles
 from .documents import object_name, read_resources
 from .ignore_changes import ENGINE_INFO, process_ignore_changes
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
@@ -333,10 +333,14 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     # replace resource ... as part of replacing ...", `dependentResource.Protect`, the old state's, before the
     # dependent registers)
     dragged = {u for u, came_from in causes.items() if came_from & deleting_first}
-    listed = _listed_first(old_res, new_res, replaced, own_roots - dragged, notes)
+    roots = own_roots - dragged
+    listed = _listed_first(old_res, new_res, replaced, roots, notes)
     deleting_first |= listed
     dragged |= listed
     delete_first = sorted(deleting_first)
+    # volumes deleted first on their own answer (one the check drags along by value may well stay: an unknown `spec`)
+    for urn, holds in held_volumes(old_res, new_res, sorted(roots), listed).items():
+        refused.setdefault(urn, []).append(holds)
     for urn, line in shared_handles(old_res, new_res, added, list(replaced), removed, delete_first).items():
         checks.setdefault(urn, []).append(line)
     claims: dict[str, str] = {}

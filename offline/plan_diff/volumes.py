@@ -49,3 +49,30 @@ def shared_handles(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                 "just then can be published from the unmounted path. After the update, drain the nodes that ran the "
                 "old pods once (`kubectl drain`, then `kubectl uncordon` when their pods have left)")
     return found
+
+
+PERSISTENT_VOLUME_CLAIM = "kubernetes:core/v1:PersistentVolumeClaim"
+BOUND_CLAIM_HOLDS = (
+    "its volume `{volume}` is deleted first while this claim, bound to it, stays: Kubernetes keeps a bound volume "
+    "(`kubernetes.io/pv-protection`) and pulumi-kubernetes waits for the delete (10 minutes by default), so the "
+    "`pulumi up` fails there. The engine's delete-first chain does not take the claim (it makes the claim's `spec` "
+    "unknown, and pulumi-kubernetes finds no force-new `.spec.volumeName` under an unknown `spec`); the volume's "
+    "own delete-first replacement deletes first only what the deployed state lists it in, by `replaceWith` "
+    "(pulumi/pulumi 1b5949891b step_generator.go `findDependentCascadeReplacements`). Give the claim "
+    "`replace_with=[<the volume>]` and `delete_before_replace=True`, and run one `pulumi up` with that before this "
+    "change; or delete the claim in a change of its own first")
+
+
+def held_volumes(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]], replaced: list[str],
+                 listed_first: set[str]) -> dict[str, str]:
+    """Why each claim refuses the change: one bound (`spec.volumeName`) to a volume in `replaced` (those replaced
+    delete-first on their own diff: a named object), which stays while the volume is deleted, not being among what
+    the volume's replacement deletes first (`listed_first`, the state's replaceWith)."""
+    volumes = {object_name(old_res[u]): u for u in replaced
+               if old_res[u]["type"] == PERSISTENT_VOLUME and object_name(old_res[u])}
+    found = {}
+    for urn, old in old_res.items():
+        volume = volumes.get(str((old["inputs"].get("spec") or {}).get("volumeName") or ""))
+        if old["type"] == PERSISTENT_VOLUME_CLAIM and volume and urn in new_res and urn not in listed_first:
+            found[urn] = BOUND_CLAIM_HOLDS.format(volume=volume.split("::")[-1])
+    return found

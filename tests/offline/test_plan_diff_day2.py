@@ -45,3 +45,59 @@ def test_a_resized_cpu_pool_runs_no_job_again_for_the_node_selector_that_names_i
     assert [j for j in jobs if j in result["replaced"]] == []
     code, out = _check(tmp_path, base, new)
     assert code == 0 and "1 to replace" in out and "run again" not in out, out
+
+
+# ---- a claim bound to a volume replaced under its name ---------------------------------------------------------
+
+SMB_STORE = {"modelStore": {"protocol": "smb"}}  # the share, its PersistentVolume and claim, the preload Job
+PV, PVC = "kubernetes:core/v1:PersistentVolume", "kubernetes:core/v1:PersistentVolumeClaim"
+
+
+def _static_volume(share: str, claim_goes_with_it: bool) -> None:
+    """A consumer's own static volume and its claim, as ModelStore makes them (both named)."""
+    import pulumi
+    import pulumi_kubernetes as k8s
+    provider = k8s.Provider("k8s", kubeconfig="{}")
+    volume = k8s.core.v1.PersistentVolume("data-pv", metadata={"name": "data"}, spec={
+        "capacity": {"storage": "10Gi"}, "access_modes": ["ReadWriteMany"], "storage_class_name": "",
+        "csi": {"driver": "file.csi.azure.com", "volume_handle": f"rg#acct#{share}",
+                "volume_attributes": {"shareName": share}}}, opts=pulumi.ResourceOptions(provider=provider))
+    with_it = pulumi.ResourceOptions(replace_with=[volume], delete_before_replace=True) if claim_goes_with_it else None
+    k8s.core.v1.PersistentVolumeClaim("data-pvc", metadata={"name": "data", "namespace": "app"}, spec={
+        "access_modes": ["ReadWriteMany"], "storage_class_name": "", "volume_name": volume.metadata.name,
+        "resources": {"requests": {"storage": "10Gi"}}},
+        opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(provider=provider), with_it))
+
+
+def _static_docs(claim_goes_with_it: bool) -> tuple[dict, dict]:
+    from llmplatform.testing import run
+    return tuple(_doc(run(lambda share=share: _static_volume(share, claim_goes_with_it)))  # type: ignore[return-value]
+                 for share in ("data", "data2"))
+
+
+def test_a_volume_replaced_under_its_name_is_refused_while_its_claim_would_hold_it():
+    """A new share replaces the volume (`.spec.csi`, force-new in pulumi-kubernetes 94977969 diff.go), deleted first
+    under its name. Its claim keeps its inputs, and the engine's chain, which makes the claim's `spec` unknown, does
+    not replace it (no force-new `.spec.volumeName` under an unknown `spec`): the claim stays bound, Kubernetes keeps
+    the volume (`kubernetes.io/pv-protection`) and pulumi-kubernetes' delete waits until it gives up. Only the
+    volume's own cascade, the claims the deployed state lists it in by replaceWith (pulumi/pulumi 1b5949891b
+    step_generator.go `findDependentCascadeReplacements`), deletes the claim first."""
+    base, new = _static_docs(claim_goes_with_it=False)
+    result = plan_diff.diff_documents(base, new)
+    (volume,), (claim,) = ([u for u in new if new[u]["type"] == kind] for kind in (PV, PVC))
+    assert volume in result["replaced"] and volume in result["deleteBeforeReplace"]
+    assert "kubernetes.io/pv-protection" in " ".join(result["refused"].get(claim, []))
+    base, new = _static_docs(claim_goes_with_it=True)  # its state lists the volume: deleted first, created again
+    result = plan_diff.diff_documents(base, new)
+    assert claim not in result["refused"] and claim in result["deleteBeforeReplace"]
+
+
+def test_a_model_store_on_another_protocol_deletes_its_claim_before_its_volume(tmp_path, dev):
+    """`modelStore.protocol: smb` replaces the model volume on its own diff (its CSI attributes), deleted first:
+    ModelStore's claim names the volume in its replaceWith, so the volume's replacement deletes it first and it is
+    created again after it. Without, the claim held the volume and `pulumi up` failed there (the test above)."""
+    base, new = _doc(dev), _doc(plan_for("dev", SMB_STORE))
+    (claim,) = [u for u in new if new[u]["type"] == PVC and new[u]["name"] == "models-pvc"]
+    code, out = _check(tmp_path, base, new, "--allow-stateful")
+    assert code == 0 and "pv-protection" not in out, out
+    assert claim in plan_diff.diff_documents(base, new)["deleteBeforeReplace"]
