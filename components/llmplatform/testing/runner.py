@@ -252,8 +252,9 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         _forget_outputs()
 
 
-def _stalled(waiting: list[str], outputs: list[str]) -> str:
+def _stalled(waiting: list[str], invokes: list[str], outputs: list[str]) -> str:
     what = ("; these resources wait for inputs that never resolve: " + ", ".join(waiting)) if waiting else ""
+    what += ("; these invokes wait for arguments that never resolve: " + ", ".join(invokes)) if invokes else ""
     what += ("; these outputs never resolve: " + ", ".join(outputs)) if outputs else ""
     return ("the program never finishes: it waits for values nothing will ever give (a value that waits for a "
             "resource whose inputs wait for that value, or a future nothing completes); `pulumi up` would wait "

@@ -92,12 +92,12 @@ def _of_grpc(function: Any) -> bool:
 
 class WatchedLoop(asyncio.SelectorEventLoop):
     """An event loop that raises StalledRun where the default one would wait forever. `stalled`: None, or from the
-    first stall on, the resources and the outputs still waiting then (`still_waiting`)."""
+    first stall on, the resources, the invokes and the outputs still waiting then (`still_waiting`)."""
 
     def __init__(self) -> None:
         selector = _StallWatchingSelector()
         super().__init__(selector)
-        self.stalled: Optional[tuple[list[str], list[str]]] = None
+        self.stalled: Optional[tuple[list[str], list[str], list[str]]] = None
         selector.loop = self
 
     def _run_once(self) -> None:
@@ -133,14 +133,14 @@ def new_event_loop() -> WatchedLoop:
     return WatchedLoop()
 
 
-def still_waiting(tasks: Iterable["asyncio.Task[Any]"]) -> tuple[list[str], list[str]]:
-    """The resources ('type name') and the outputs still waiting. Each resource whose registration never went out:
-    its task is still waiting for its inputs
-    (pulumi 3.272.0 runtime/resource.py `register_resource` runs `do_register`, a closure over `ty` and `name`, in a
-    task; `read_resource` likewise); and each output of the stack (`pulumi.export`) or of a component
+def still_waiting(tasks: Iterable["asyncio.Task[Any]"]) -> tuple[list[str], list[str], list[str]]:
+    """The resources ('type name'), the invokes and the outputs still waiting. Each resource whose registration never
+    went out: its task is still waiting for its inputs (pulumi 3.272.0 runtime/resource.py `register_resource` runs
+    `do_register`, a closure over `ty` and `name`, in a task; `read_resource` likewise); each invoke whose arguments
+    never came (runtime/invoke.py `_invoke` runs `do_invoke`, a closure over `tok`); and each output of the stack (`pulumi.export`) or of a component
     (`register_outputs`) still to come, which the SDK waits for before the program ends (`register_resource_outputs`
     runs `do_register_resource_outputs`, a closure over `res` and `outputs`): `pulumi up` waits for them as long."""
-    waiting, outputs = set(), set()
+    waiting, invokes, outputs = set(), set(), set()
     for task in tasks:
         coro = task.get_coro()
         frame = getattr(coro, "cr_frame", None)
@@ -151,13 +151,15 @@ def still_waiting(tasks: Iterable["asyncio.Task[Any]"]) -> tuple[list[str], list
             ty, name = frame.f_locals.get("ty"), frame.f_locals.get("name")
             if isinstance(ty, str) and isinstance(name, str):
                 waiting.add(f"{ty} {name}")
+        elif kind == "do_invoke" and isinstance(frame.f_locals.get("tok"), str):
+            invokes.add(frame.f_locals["tok"])
         elif kind == "do_register_resource_outputs":
             outputs.update(_outputs_to_come(frame.f_locals.get("res"), frame.f_locals.get("outputs")))
     # the stack's outputs, which the SDK's end-of-program wait (runtime/stack.py `wait_for_rpcs`, every Output's
     # task) waits for under the mocks too, where nothing registers them (the kit reads them after the run)
     root = settings.get_root_resource()
     outputs.update(_outputs_to_come(root, getattr(root, "outputs", None)))
-    return sorted(waiting), sorted(outputs)
+    return sorted(waiting), sorted(invokes), sorted(outputs)
 
 
 def _outputs_to_come(resource: Any, outputs: Any) -> list[str]:
