@@ -137,9 +137,10 @@ def still_waiting(tasks: Iterable["asyncio.Task[Any]"]) -> tuple[list[str], list
     """The resources ('type name'), the invokes and the outputs still waiting. Each resource whose registration never
     went out: its task is still waiting for its inputs (pulumi 3.272.0 runtime/resource.py `register_resource` runs
     `do_register`, a closure over `ty` and `name`, in a task; `read_resource` likewise); each invoke whose arguments
-    never came (runtime/invoke.py `_invoke` runs `do_invoke`, a closure over `tok`); and each output of the stack (`pulumi.export`) or of a component
-    (`register_outputs`) still to come, which the SDK waits for before the program ends (`register_resource_outputs`
-    runs `do_register_resource_outputs`, a closure over `res` and `outputs`): `pulumi up` waits for them as long."""
+    never came (runtime/invoke.py `_invoke` runs `do_invoke`, a closure over `tok`); and each output of the stack
+    (`pulumi.export`) or of a component (`register_outputs`) still to come, which the SDK waits for before the
+    program ends (`register_resource_outputs` runs `do_register_resource_outputs`, a closure over `res` and
+    `outputs`): `pulumi up` waits for them as long."""
     waiting, invokes, outputs = set(), set(), set()
     for task in tasks:
         coro = task.get_coro()
