@@ -1570,3 +1570,18 @@ def test_a_yaml_program_builds_on_a_handle_a_python_stack_exported(host, program
     assert twice.value.code == grpc.StatusCode.INVALID_ARGUMENT
     assert twice.value.property_errors == [
         ("cluster.cluster_name", "is 'clusterName' again, as Python names it; give one of them")]
+
+
+def test_a_secret_handles_values_stay_out_of_the_components_rules_words(example_run):
+    """A stack may export a handle as a secret (its whole output: `pulumi.export("cluster",
+    pulumi.Output.secret(aks.cluster))`, a YAML `fn::secret`); read through a StackReference, the rules that read its
+    fields once it resolves named them in the refusal (the cluster's own pools, "its own pools are 'system', ..."),
+    which reaches the console and CI logs. The problem and the input meant stay named."""
+    from llmplatform.testing import ProgramError, Secret, run
+
+    exported = {**_yaml_stack_outputs(example_run)["cluster"], "poolNames": ["system", "gpubig", "private7"]}
+    with pytest.raises(ProgramError) as refused:
+        run(_one_pool, project="team", stack="dev", references={YAML_STACK: {"cluster": Secret(exported)}})
+    message = str(refused.value)
+    assert message.startswith("GpuNodePool big: input pool_name=") and "a pool name the cluster does not have" in message
+    assert not any(secret in message for secret in ("system", "private7", exported["clusterName"])), message

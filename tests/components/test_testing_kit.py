@@ -1184,3 +1184,127 @@ def test_a_run_waiting_on_a_future_nothing_completes_is_refused_and_the_next_run
                                        "kubernetes:core/v1:ConfigMap waits")
     assert [r.name for r in run(lambda: k8s.core.v1.ConfigMap("after", data={"k": "v"})).resources
             if r.type == "kubernetes:core/v1:ConfigMap"] == ["after"]
+
+
+def _waits_in_a_sync_invoke() -> None:
+    """A sync invoke (the SDK turns the running loop itself until it is answered: pulumi 3.272.0
+    runtime/sync_await.py) inside an apply, its argument a value nothing gives, beside other applies ready at once."""
+    import asyncio
+
+    never = pulumi.Output.from_input(asyncio.get_event_loop().create_future())
+    k8s.core.v1.ConfigMap("waits", data={"k": never.apply(str)})
+    ready = pulumi.Output.from_input("x")
+    looked_up = ready.apply(lambda _: pulumi.runtime.invoke("acme:index:lookUp", {"of": never}).value)
+    for i in range(3):
+        k8s.core.v1.ConfigMap(f"sibling-{i}", data={"k": ready.apply(lambda v, i=i: f"{v}{i}")})
+    k8s.core.v1.ConfigMap("uses", data={"k": looked_up.apply(str)})
+
+
+def _catches_the_stall() -> None:
+    """A sync invoke tried, its failure caught and a default taken (its argument a future nothing completes)."""
+    import asyncio
+
+    try:
+        found = pulumi.runtime.invoke("acme:index:lookUp", {"of": asyncio.get_event_loop().create_future()}).value
+    except Exception:  # noqa: BLE001 - a program's fallback
+        found = {"k": "default"}
+    k8s.core.v1.ConfigMap("after", data=found)
+
+
+@pytest.mark.parametrize("program", [_waits_in_a_sync_invoke, _catches_the_stall])
+def test_a_stall_met_inside_the_sdks_own_wait_is_told_once_and_nothing_else(caplog, program):
+    """The stall raised inside the SDK's own turning of the loop left its bookkeeping undone: asyncio printed
+    "Exception in callback ... RuntimeError: Leaving task ... does not match the current task None" with a traceback
+    (or the run ended in "IndexError: pop from an empty deque"), the resource waiting on the invoke went unnamed (its
+    registration had failed with the stall by then), and a program that caught the error planned as if it finished,
+    where `pulumi up` waits forever."""
+    caplog.set_level(logging.ERROR, logger="asyncio")
+    with pytest.raises(ProgramError) as refused:
+        run(program, invokes={"acme:index:lookUp": lambda args: {"k": "v"}})
+    message = str(refused.value)
+    assert message.startswith("the program never finishes: "), message
+    if program is _waits_in_a_sync_invoke:
+        assert message.endswith("these resources wait for inputs that never resolve: kubernetes:core/v1:ConfigMap "
+                                "uses, kubernetes:core/v1:ConfigMap waits; these invokes wait for arguments that "
+                                "never resolve: acme:index:lookUp"), message
+    else:
+        assert message.endswith("; these invokes wait for arguments that never resolve: acme:index:lookUp"), message
+    assert not caplog.records, [r.getMessage() for r in caplog.records]
+    assert [r.name for r in run(_fine).resources] == ["k8s", "config"]
+
+
+def _slow_thread() -> None:
+    import asyncio
+    import threading
+    import time
+
+    loop = asyncio.get_event_loop()
+    done = loop.create_future()
+
+    def work() -> None:
+        time.sleep(1.6)
+        loop.call_soon_threadsafe(done.set_result, "computed")
+    threading.Thread(target=work).start()
+    k8s.core.v1.ConfigMap("threaded", data={"k": pulumi.Output.from_input(done)})
+
+
+def _slow_subprocess() -> None:
+    import asyncio
+    import sys
+
+    async def tool(value: str) -> str:
+        process = await asyncio.create_subprocess_exec(sys.executable, "-c", "import time; time.sleep(1.6)")
+        return f"{value}-{await process.wait()}"
+    k8s.core.v1.ConfigMap("threaded", data={"k": pulumi.Output.from_input("exit").apply(tool)})
+
+
+@pytest.mark.parametrize("program", [_slow_thread, _slow_subprocess], ids=["thread", "subprocess"])
+def test_a_program_waiting_longer_than_the_grace_on_its_own_thread_or_subprocess_plans(program):
+    """A thread the program starts, or a subprocess it waits for, may take longer than the stall's grace of a second
+    (a tool, a file's hash): the run was refused as never finishing, and the thread then failed on the closed loop."""
+    assert [r.name for r in run(program).resources if r.type == "kubernetes:core/v1:ConfigMap"] == ["threaded"]
+
+
+class _Published(pulumi.ComponentResource):
+    def __init__(self, name: str, value: pulumi.Output[str]) -> None:
+        super().__init__("acme:index:Published", name)
+        self.register_outputs({"ready": "yes", "value": value})
+
+
+def test_a_stack_or_component_output_that_never_resolves_is_named():
+    """`pulumi up` waits for every stack output and every component output the program registers; a run waiting
+    only for them said "the program never finishes" and named nothing to look at."""
+    import asyncio
+
+    def program() -> None:
+        never = pulumi.Output.from_input(asyncio.get_event_loop().create_future())
+        _Published("pub", never.apply(str))
+        pulumi.export("endpoint", never)
+        pulumi.export("plain", "known")
+    with pytest.raises(ProgramError) as refused:
+        run(program)
+    assert str(refused.value).endswith("; these outputs never resolve: acme:index:Published pub output 'value', "
+                                       "the stack output 'endpoint'"), str(refused.value)
+
+
+def test_a_stall_is_told_in_a_program_with_a_transform_whose_grpc_server_nobody_calls():
+    """A transform starts the SDK's callbacks server (gRPC's poller thread and its socket on the loop), which under
+    the mocks nobody calls: counted as something that may still wake the loop, the stall was waited for forever."""
+    import asyncio
+    import signal
+
+    def program() -> None:
+        pulumi.runtime.register_resource_transform(lambda args: None)
+        never = pulumi.Output.from_input(asyncio.get_event_loop().create_future())
+        k8s.core.v1.ConfigMap("waits", data={"k": never.apply(str)})
+
+    def hung(*_: object) -> None:
+        raise TimeoutError("the run hung")
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(30)
+    try:
+        with pytest.raises(ProgramError, match="never resolve: kubernetes:core/v1:ConfigMap waits"):
+            run(program)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

@@ -11,6 +11,7 @@ from ..mappings import whole_numbers
 from ..rules import has_output, is_output
 from .awaiting import awaited
 from .known_now import Rules, refuse_now
+from .messages import _unshown
 
 
 
@@ -48,12 +49,19 @@ def late_rules(component: str, name: str, args: Any, key: str, fields: Iterable[
         return None
     check = rules or RULES[component]
 
-    def refuse(values: dict[str, Any]) -> dict[str, Any]:
+    async def refuse(values: dict[str, Any]) -> dict[str, Any]:
         given = whole_numbers({**(handle if isinstance(handle, Mapping) else {}), **values})  # 8080.0 -> 8080
         try:
             refuse_now(component, name, {**args, key: given}, args_type, check)
         except ComponentInputError as error:
-            raise LateInputError.of(error) from None
+            if not await resolved.is_secret():
+                raise LateInputError.of(error) from None
+            # a secret handle (a stack's secret output, read through a StackReference): a rule names its fields'
+            # values, in its allowed text too (the cluster's own pools), so each goes, as the rechecks leave it out
+            prefix, sentence = f"{component} {name}: ", str(error)
+            body = sentence[len(prefix):] if sentence.startswith(prefix) else sentence
+            raise LateInputError(prefix + _unshown(body, values), [
+                (e["property_path"], _unshown(e["reason"], values)) for e in error.errors or []]) from None
         return values
     return awaited(resolved.apply(refuse))
 

@@ -27,7 +27,7 @@ from .collisions import refusals
 from .namespace_rules import uncreated_namespaces
 from .records import Plan, ProgramError
 from .routes import unwatched_model_servers
-from .stall import StalledRun, new_event_loop, waiting_registrations
+from .stall import KIT_THREADS, StalledRun, new_event_loop
 from .stand_ins import (ANSWERED_INVOKES, InvokeAnswer, OfflineMocks, RecordingMonitor, UnansweredInvoke,
                         _WarningCollector)
 
@@ -194,12 +194,20 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
             # the SDK awaits what the program returns when it is awaitable and drops anything else (pulumi 3.272.0
             # runtime/stack.py run_pulumi_func): a consumer's `lambda: runpy.run_path(...)` or `lambda: Component(...)`
             _sync_await(run_pulumi_func(cast(Callable[[], Optional[Awaitable[None]]], program)))
-        except ComponentInputError:
-            raise  # a component's refusal, with its property paths (a RunError too)
-        except (pulumi.RunError, UnansweredInvoke) as error:
-            raise ProgramError(str(error), len(monitor.registrations)) from None
-        except StalledRun:
-            raise ProgramError(_stalled(waiting_registrations(tasks)), len(monitor.registrations)) from None
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as error:
+            # A stall is the cause of whatever followed it: the StalledRun a program's own wait met (a sync invoke)
+            # may have reached the run as another error, or been caught by the program
+            if loop.stalled is not None:
+                raise ProgramError(_stalled(*loop.stalled), len(monitor.registrations)) from None
+            if isinstance(error, ComponentInputError):
+                raise  # a component's refusal, with its property paths (a RunError too)
+            if isinstance(error, (pulumi.RunError, UnansweredInvoke)):
+                raise ProgramError(str(error), len(monitor.registrations)) from None
+            raise
+        if loop.stalled is not None:  # the program caught the StalledRun and went on: `pulumi up` waits still
+            raise ProgramError(_stalled(*loop.stalled), len(monitor.registrations))
         refused = mocks.refused_reads() + refusals(monitor.registrations, preview)
         if refused:
             raise ProgramError("the real engine or API would refuse this program:\n  " + "\n  ".join(refused),
@@ -244,8 +252,10 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         _forget_outputs()
 
 
-def _stalled(waiting: list[str]) -> str:
+def _stalled(waiting: list[str], invokes: list[str], outputs: list[str]) -> str:
     what = ("; these resources wait for inputs that never resolve: " + ", ".join(waiting)) if waiting else ""
+    what += ("; these invokes wait for arguments that never resolve: " + ", ".join(invokes)) if invokes else ""
+    what += ("; these outputs never resolve: " + ", ".join(outputs)) if outputs else ""
     return ("the program never finishes: it waits for values nothing will ever give (a value that waits for a "
             "resource whose inputs wait for that value, or a future nothing completes); `pulumi up` would wait "
             "as long" + what)
@@ -290,7 +300,7 @@ class _OneCallAtATime(concurrent.futures.ThreadPoolExecutor):
     because asyncio takes no other kind as a loop's default."""
 
     def __init__(self) -> None:
-        super().__init__(max_workers=1, thread_name_prefix="llmplatform-mocks")
+        super().__init__(max_workers=1, thread_name_prefix=KIT_THREADS)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> "concurrent.futures.Future[Any]":
         if vars(pulumi_mocks).get("_sync_await") is not _complete_now:
