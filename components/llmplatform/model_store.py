@@ -383,7 +383,9 @@ class ModelStore(pulumi.ComponentResource):
                         ),
                     ),
                 ),
-                opts=pulumi.ResourceOptions(parent=self, protect=False, delete_before_replace=True),
+                # replace_with: a claim created again (its volume replaced) is a new, empty store, which only a new
+                # Job fills; this one's inputs name the claim by its kept name, so nothing else would run it again
+                opts=pulumi.ResourceOptions(parent=self, protect=False, delete_before_replace=True, replace_with=[pvc]),
             )
             return job
 

@@ -9,7 +9,7 @@ from llmplatform.testing.stand_ins import provider_outputs
 from .claims import HELM_RELEASE, NAMESPACE, claims_lost
 from .secrets import secret_sources
 from .stand_in_ids import earlier_kit_pairs
-from .volumes import held_volumes, shared_handles
+from .volumes import claims_in_use, held_volumes, shared_handles
 from .documents import object_name, read_resources
 from .ignore_changes import ENGINE_INFO, process_ignore_changes
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
@@ -341,6 +341,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     # volumes deleted first on their own answer (one the check drags along by value may well stay: an unknown `spec`)
     for urn, holds in held_volumes(old_res, new_res, sorted(roots), listed).items():
         refused.setdefault(urn, []).append(holds)
+    for urn, line in claims_in_use(old_res, sorted(set(removed) | set(replaced))).items():
+        checks.setdefault(urn, []).append(line)
     for urn, line in shared_handles(old_res, new_res, added, list(replaced), removed, delete_first).items():
         checks.setdefault(urn, []).append(line)
     claims: dict[str, str] = {}

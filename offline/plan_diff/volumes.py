@@ -76,3 +76,15 @@ def held_volumes(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str
         if old["type"] == PERSISTENT_VOLUME_CLAIM and volume and urn in new_res and urn not in listed_first:
             found[urn] = BOUND_CLAIM_HOLDS.format(volume=volume.split("::")[-1])
     return found
+
+
+CLAIM_IN_USE = (
+    "Kubernetes deletes a claim only once no scheduled pod names it, finished ones included "
+    "(`kubernetes.io/pvc-protection`; kubernetes/kubernetes pkg/controller/volume/pvcprotection "
+    "`podUsesPVC`: any pod with a node), and pulumi-kubernetes waits for the delete (10 minutes by default): before "
+    "`pulumi up`, stop the pods that mount it and delete the finished pods of Jobs that did (docs/operations.md)")
+
+
+def claims_in_use(old_res: dict[str, dict[str, Any]], gone: list[str]) -> dict[str, str]:
+    """A check line for each claim the change deletes (removed, or replaced: a named object, deleted first)."""
+    return {urn: CLAIM_IN_USE for urn in gone if old_res[urn]["type"] == PERSISTENT_VOLUME_CLAIM}

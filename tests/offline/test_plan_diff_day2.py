@@ -100,4 +100,11 @@ def test_a_model_store_on_another_protocol_deletes_its_claim_before_its_volume(t
     (claim,) = [u for u in new if new[u]["type"] == PVC and new[u]["name"] == "models-pvc"]
     code, out = _check(tmp_path, base, new, "--allow-stateful")
     assert code == 0 and "pv-protection" not in out, out
-    assert claim in plan_diff.diff_documents(base, new)["deleteBeforeReplace"]
+    result = plan_diff.diff_documents(base, new)
+    assert claim in result["deleteBeforeReplace"]
+    # the new claim is an empty store: the preload Job runs again because it names the claim in its replaceWith (the
+    # engine's own replacement), not because its inputs change (they name the claim by its kept name)
+    (job,) = [u for u in new if new[u]["type"] == JOB and new[u]["name"] == "models-preload"]
+    assert any("its replaceWith" in why and "models-pvc" in why for why in result["replaced"][job])
+    # and the claim goes only once no pod names it, finished ones included (pvc-protection)
+    assert any("finished ones included" in line for line in result["checks"][claim])
