@@ -13,7 +13,8 @@ from offline import runner as offline
 from tests.components.test_components_alone import VAULT, cluster_handle
 
 
-def _program(child_names_the_account: bool) -> None:
+def _identity_and_pod() -> tuple[k8s.Provider, llmplatform.WorkloadIdentity, k8s.core.v1.Pod]:
+    """An identity in namespace `app` and a pod naming its account."""
     provider = k8s.Provider("k8s", kubeconfig="{}")
     on = pulumi.ResourceOptions(providers=[provider])
     identity = llmplatform.WorkloadIdentity("wi", {"cluster": cluster_handle(), "identity_name": "id-app",
@@ -21,6 +22,11 @@ def _program(child_names_the_account: bool) -> None:
     pod = k8s.core.v1.Pod("pod", metadata={"namespace": "app"}, spec={
         "service_account_name": identity.service_account_name, "containers": [{"name": "c", "image": "nginx"}]},
         opts=on)
+    return provider, identity, pod
+
+
+def _program(child_names_the_account: bool) -> None:
+    provider, identity, pod = _identity_and_pod()
     # the grant is made after the pod in the program, as a component that mounts the secret would
     grant_secrets_user("wi-kv-reader", VAULT, identity.principal_id, identity, "app-key")
     if child_names_the_account:
@@ -129,13 +135,7 @@ def test_a_value_that_waits_for_a_pod_of_the_account_is_told_not_waited_for():
     `make` returns, `make` for the value, the value for the pod. `pulumi up` would wait forever; the run says which
     resources wait, in one sentence, within seconds."""
     def program() -> None:
-        provider = k8s.Provider("k8s", kubeconfig="{}")
-        on = pulumi.ResourceOptions(providers=[provider])
-        identity = llmplatform.WorkloadIdentity("wi", {"cluster": cluster_handle(), "identity_name": "id-app",
-                                                       "namespace": "app", "service_account_name": "app"}, on)
-        pod = k8s.core.v1.Pod("pod", metadata={"namespace": "app"}, spec={
-            "service_account_name": identity.service_account_name, "containers": [{"name": "c", "image": "nginx"}]},
-            opts=on)
+        _, identity, pod = _identity_and_pod()
         identity.once_resolved(pod.metadata.apply(lambda _: "app-key"),
                                lambda name: grant_secrets_user("late-kv-reader", VAULT, identity.principal_id,
                                                                identity, name))
