@@ -311,16 +311,14 @@ class ModelStore(pulumi.ComponentResource):
             # The request stays what it was at creation: Kubernetes' resize admission refuses to grow a claim
             # without an expandable storage class (this one is bound to the volume above), and the share's quota
             # and the volume's capacity are what grow the store.
-            # replace_with: a volume replaced under its name (a new share, protocol, account or group) is deleted
-            # first, and a claim still bound to it holds it (`kubernetes.io/pv-protection`) until pulumi-kubernetes'
-            # delete await gives up. The engine's own chain would not replace the claim (it makes the claim's `spec`
-            # unknown, under which pulumi-kubernetes finds no force-new `.spec.volumeName`: a match is on the path),
-            # so the claim names the volume here: deleted before it, created again after it (pulumi/pulumi
-            # 1b5949891b step_generator.go `findDependentCascadeReplacements`). delete_before_replace: a
-            # replacement the engine decides on its own (replaceWith, `diff`) asks no provider, which would have
-            # answered delete-first for a named object; created first, the new claim's name is still taken.
+            # No replace_with: the engine's delete-first chain takes the claim with a volume replaced under its name
+            # (its `spec` comes from the volume: `calculateDependentReplacements` makes it unknown and pulumi-kubernetes
+            # replaces on the `.spec.volumeName` that nulls, docs/decisions.md 2026-12-05 "the unknown is no null"),
+            # after what mounts it by its name (reverse dependency order). A replaceWith naming the volume put the
+            # claim again at the end of that list (`findDependentCascadeReplacements`), so it was deleted first of
+            # all, while the pods that mount it still held it (`kubernetes.io/pvc-protection`).
             opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(
-                ignore_changes=["spec.resources.requests.storage"], replace_with=[pv], delete_before_replace=True)),
+                ignore_changes=["spec.resources.requests.storage"])),
         )
 
         # Always a Job, awaited: it lays the store out (and pulls the models when preload is on), and the claim
@@ -383,9 +381,9 @@ class ModelStore(pulumi.ComponentResource):
                         ),
                     ),
                 ),
-                # replace_with: a claim created again (its volume replaced) is a new, empty store, which only a new
-                # Job fills; this one's inputs name the claim by its kept name, so nothing else would run it again
-                opts=pulumi.ResourceOptions(parent=self, protect=False, delete_before_replace=True, replace_with=[pvc]),
+                # a claim replaced deleting first (its volume replaced) takes this Job with it: its `spec` comes from
+                # the claim, so the engine's chain replaces it (`.spec.template` nulled) and it fills the new store
+                opts=pulumi.ResourceOptions(parent=self, protect=False, delete_before_replace=True),
             )
             return job
 
@@ -396,7 +394,10 @@ class ModelStore(pulumi.ComponentResource):
         self.resource_group_name = pulumi.Output.from_input(rg_name)
         self.storage_account_name = account.name
         self.share_name = share.name
-        self.volume = ModelVolume(namespace=pvc.metadata.namespace, claim_name=claim_name,
+        # the namespace as given, not the claim's output: every object a consumer puts in it would otherwise depend on
+        # the claim, and a claim replaced deleting first (a new share) would take them all with it in the engine's
+        # chain (an unknown `metadata` nulls `.metadata.name`): the UI's uploads claim among them
+        self.volume = ModelVolume(namespace=namespace, claim_name=claim_name,
                                   mount_path=MODELS_MOUNT_PATH)
         self.share = ModelShare(file_service_id=file_service_id, share_name=share.name, quota_gib=size)
         if models and not opt(args, "preload_dry_run"):  # what a model server may warm (dry run: nothing pulled)

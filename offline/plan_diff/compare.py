@@ -488,11 +488,16 @@ def _unknown_keys_replace(urn: str, res: dict[str, Any], old: dict[str, Any], ke
     """(a delete-first replaced resource, the top-level input keys whose being unknown replaces this resource), by
     the old plan's property dependencies `by_key` (the state's: `calculateDependentReplacements` reads the old
     inputs and dependencies). A key replaces when a force-new path of the resource (its provider's rules, its
-    replaceOnChanges) lies at or above it, or, but for a Kubernetes object, under it: pulumi-kubernetes
-    (9497796 provider/pkg/provider/provider.go `convertPatchToDiff`) renders an unknown as null in its patch and
-    matches its force-new JSONPaths there (openapi/match.go `PatchPropertiesChanged`), which finds no
-    `.metadata.name` under a null `metadata`; an unknown object in pulumi-azure-native's Diff is counted as changing
-    every force-new path within it. A path the old ignoreChanges holds is reset before the Diff (`diffResource`)."""
+    replaceOnChanges) lies at or above it, or under it: an unknown object in pulumi-azure-native's Diff is counted as
+    changing every force-new path within it. pulumi-kubernetes (94977969 provider/pkg/provider/provider.go `Diff`)
+    puts the unknown in its object as the SDK's `resource.Computed` struct (`propMapToUnstructured`, pulumi
+    sdk/go/common/resource/properties.go `MapRepl`: `v.Input()`), which encoding/json writes as
+    `{"Element":{"V":""}}` (apimachinery unstructured/helpers.go `doEncode`), not null: the merge patch nulls every
+    field the old inputs held under the key, `convertPatchToDiff` records each a DELETE (its new input is missing, not
+    `resource.Computed`), and openapi/match.go `PatchPropertiesChanged` finds a force-new path that is such a field
+    (`.spec.volumeName`, a Job's `.spec.template`, a Deployment's `.spec.selector`, `.metadata.name`) under the null;
+    one deeper (`.spec.selector.matchLabels`) it does not. A path the old ignoreChanges holds is left out (the
+    provider drops it from the detailed diff)."""
     ignored = old["options"].get("ignoreChanges") or []
     forcing = [key for key, _ in keys] + list(old["options"].get("replaceOnChanges") or [])
     kube = bool(kube_kind(res["type"]))
@@ -500,8 +505,10 @@ def _unknown_keys_replace(urn: str, res: dict[str, Any], old: dict[str, Any], ke
     for top, urns in sorted(by_key.items()):
         if top not in old["inputs"] or any(under(top, i) for i in ignored):
             continue
-        if not any((under(top, p) or not kube and under(p, top)) and not any(under(p, i) for i in ignored)
-                   for p in forcing):
+        held = old["inputs"][top]
+        nulled = [f"{top}.{field}" for field in held] if kube and isinstance(held, dict) else []
+        if not any((under(top, p) or (p in nulled if kube else under(p, top)))
+                   and not any(under(p, i) for i in ignored) for p in forcing):
             continue
         for dep in sorted(u for u in urns if u != urn and u in replaced and u in new_res and deletes_first(u)):
             hits.setdefault(dep, []).append(top)

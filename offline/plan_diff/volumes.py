@@ -55,26 +55,32 @@ PERSISTENT_VOLUME_CLAIM = "kubernetes:core/v1:PersistentVolumeClaim"
 BOUND_CLAIM_HOLDS = (
     "its volume `{volume}` is deleted first while this claim, bound to it, stays: Kubernetes keeps a bound volume "
     "(`kubernetes.io/pv-protection`) and pulumi-kubernetes waits for the delete (10 minutes by default), so the "
-    "`pulumi up` fails there. The engine's delete-first chain does not take the claim (it makes the claim's `spec` "
-    "unknown, and pulumi-kubernetes finds no force-new `.spec.volumeName` under an unknown `spec`); the volume's "
-    "own delete-first replacement deletes first only what the deployed state lists it in, by `replaceWith` "
-    "(pulumi/pulumi 1b5949891b step_generator.go `findDependentCascadeReplacements`). Give the claim "
-    "`replace_with=[<the volume>]` and `delete_before_replace=True`, and run one `pulumi up` with that before this "
-    "change; or delete the claim in a change of its own first")
+    "`pulumi up` fails there. The claim names the volume by a value alone: the engine's delete-first chain follows "
+    "property dependencies (pulumi/pulumi 1b5949891b step_generator.go `calculateDependentReplacements`), and a "
+    "claim whose `spec.volumeName` comes from the volume (`volume.metadata.name`) is deleted first with it, after "
+    "the objects that mount it by the claim's own output, and created again after it. Take the name from the volume "
+    "and run one `pulumi up` with that before this change; or delete the claim in a change of its own first")
 
 
 def held_volumes(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]], replaced: list[str],
                  listed_first: set[str]) -> dict[str, str]:
     """Why each claim refuses the change: one bound (`spec.volumeName`) to a volume in `replaced` (those replaced
-    delete-first on their own diff: a named object), which stays while the volume is deleted, not being among what
-    the volume's replacement deletes first (`listed_first`, the state's replaceWith)."""
+    delete-first on their own diff: a named object), which stays while the volume is deleted: its `spec` does not
+    depend on the volume in the deployed state (the base plan's `propertyDependencies`), so the engine's chain does
+    not take it, and it is not among what the volume's replacement deletes first by the state's replaceWith
+    (`listed_first`). A claim whose `spec` depends on the volume is in the chain: `calculateDependentReplacements`
+    makes that `spec` unknown, and pulumi-kubernetes replaces on the `.spec.volumeName` it nulls (compare.py
+    `_unknown_keys_replace`). A base plan that records no property dependencies cannot say: no refusal."""
     volumes = {object_name(old_res[u]): u for u in replaced
                if old_res[u]["type"] == PERSISTENT_VOLUME and object_name(old_res[u])}
     found = {}
     for urn, old in old_res.items():
         volume = volumes.get(str((old["inputs"].get("spec") or {}).get("volumeName") or ""))
-        if old["type"] == PERSISTENT_VOLUME_CLAIM and volume and urn in new_res and urn not in listed_first:
-            found[urn] = BOUND_CLAIM_HOLDS.format(volume=volume.split("::")[-1])
+        if old["type"] != PERSISTENT_VOLUME_CLAIM or not volume or urn not in new_res or urn in listed_first:
+            continue
+        if "propertyDependencies" not in old or volume in ((old["propertyDependencies"] or {}).get("spec") or []):
+            continue
+        found[urn] = BOUND_CLAIM_HOLDS.format(volume=volume.split("::")[-1])
     return found
 
 

@@ -200,7 +200,11 @@ def test_a_changed_deployment_selector_replaces_it_deleting_first(base):
     new[urn]["inputs"]["spec"]["selector"]["matchLabels"]["app.kubernetes.io/instance"] = "blue"
     assert "spec.selector" in RULES["kubernetes"]["kinds"]["apps/v1/Deployment"]
     result, blocked = _diff(base, new)
-    assert list(result["replaced"]) == [urn] and result["deleteBeforeReplace"] == [urn]  # same name: delete first
+    assert urn in result["replaced"] and urn in result["deleteBeforeReplace"]  # same name: delete first
+    # and, in its delete-first chain, what takes its `metadata` from it (KEDA's objects): unknown, `.metadata.name`
+    # nulled, replaced (docs/decisions.md 2026-12-05, "the unknown is no null")
+    assert all(any("deleted first and replaced (the engine makes it unknown" in why for why in result["replaced"][u])
+               and u in result["deleteBeforeReplace"] for u in result["replaced"] if u != urn), result["replaced"]
     assert blocked == []  # a Deployment holds no data
 
 

@@ -23,15 +23,16 @@ def _pool(doc: dict, name: str) -> str:
     return urn
 
 
-def test_a_resized_cpu_pool_runs_no_job_again_for_the_node_selector_that_names_its_pool(tmp_path, dev):
+def test_a_resized_cpu_pool_replaces_its_jobs_by_the_engines_chain_not_by_the_label_that_names_it(dev):
     """`cluster.workloadPool.vmSize` replaces the CPU pool, deleted first under its own name. The preload, database
     bootstrap and migration Jobs select that pool by its label `llm-platform/pool: cpu`, which spells the pool's name:
-    a label value, not a reference, and the new pool keeps it, so nothing of the Jobs changes in `pulumi up`. The
-    engine's delete-first chain (pulumi/pulumi 1b5949891b step_generator.go `calculateDependentReplacements`) makes
-    their `spec` unknown, as it depends on the pool, and pulumi-kubernetes' Diff (94977969 provider.go
-    `convertPatchToDiff`, openapi/match.go `PatchPropertiesChanged`) finds no `.spec.template` under a null `spec`:
-    an update at most. The check listed the three Jobs replaced ("deleted first, then run again") because the value
-    matched the pool's name."""
+    a label value, not a reference. But their `spec` depends on the pool (the node selector's value carries it), so
+    the engine's delete-first chain (pulumi/pulumi 1b5949891b step_generator.go `calculateDependentReplacements`)
+    makes that `spec` unknown, and pulumi-kubernetes' Diff (94977969 provider.go `propMapToUnstructured`,
+    `convertPatchToDiff`) writes the unknown as `{"Element":{"V":""}}`, not null: the merge patch nulls the Job's old
+    `template`, and openapi/match.go `PatchPropertiesChanged` matches the force-new `.spec.template` on it. The Jobs
+    are replaced (deleted first with the pool) for the chain, never for the label (this test said the opposite before
+    2026-12-05, "the unknown is no null")."""
     base, new = _doc(dev), _doc(plan_for("dev", BIGGER_POOL))
     cpu = _pool(new, "platform-cpu")
     pool_name = new[cpu]["inputs"]["agentPoolName"]
@@ -42,9 +43,11 @@ def test_a_resized_cpu_pool_runs_no_job_again_for_the_node_selector_that_names_i
     assert all(new[j]["inputs"] == base[j]["inputs"] for j in jobs)  # nothing of theirs changes
     result = plan_diff.diff_documents(base, new)
     assert cpu in result["replaced"] and cpu in result["deleteBeforeReplace"]
-    assert [j for j in jobs if j in result["replaced"]] == []
-    code, out = _check(tmp_path, base, new)
-    assert code == 0 and "1 to replace" in out and "run again" not in out, out
+    for job in jobs:
+        assert job in result["deleteBeforeReplace"], job
+        assert not any("nodeSelector" in why for why in result["replaced"][job]), result["replaced"][job]
+        assert any("`spec` comes from" in why and "platform-cpu" in why for why in result["replaced"][job]) or any(
+            "deleted first and replaced (the engine makes it unknown" in why for why in result["replaced"][job])
 
 
 # ---- a claim bound to a volume replaced under its name ---------------------------------------------------------
@@ -53,8 +56,9 @@ SMB_STORE = {"modelStore": {"protocol": "smb"}}  # the share, its PersistentVolu
 PV, PVC = "kubernetes:core/v1:PersistentVolume", "kubernetes:core/v1:PersistentVolumeClaim"
 
 
-def _static_volume(share: str, claim_goes_with_it: bool) -> None:
-    """A consumer's own static volume and its claim, as ModelStore makes them (both named)."""
+def _static_volume(share: str, claim_goes_with_it: bool, by_value: bool = False) -> None:
+    """A consumer's own static volume and its claim (both named); `by_value`: the claim names the volume by a string
+    of its own, not by the volume's output (no property dependency)."""
     import pulumi
     import pulumi_kubernetes as k8s
     provider = k8s.Provider("k8s", kubeconfig="{}")
@@ -64,47 +68,70 @@ def _static_volume(share: str, claim_goes_with_it: bool) -> None:
                 "volume_attributes": {"shareName": share}}}, opts=pulumi.ResourceOptions(provider=provider))
     with_it = pulumi.ResourceOptions(replace_with=[volume], delete_before_replace=True) if claim_goes_with_it else None
     k8s.core.v1.PersistentVolumeClaim("data-pvc", metadata={"name": "data", "namespace": "app"}, spec={
-        "access_modes": ["ReadWriteMany"], "storage_class_name": "", "volume_name": volume.metadata.name,
+        "access_modes": ["ReadWriteMany"], "storage_class_name": "",
+        "volume_name": "data" if by_value else volume.metadata.name,
         "resources": {"requests": {"storage": "10Gi"}}},
         opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(provider=provider), with_it))
 
 
-def _static_docs(claim_goes_with_it: bool) -> tuple[dict, dict]:
+def _static_docs(claim_goes_with_it: bool, by_value: bool = False) -> tuple[dict, dict]:
     from llmplatform.testing import run
-    return tuple(_doc(run(lambda share=share: _static_volume(share, claim_goes_with_it)))  # type: ignore[return-value]
+    return tuple(_doc(run(lambda share=share: _static_volume(share, claim_goes_with_it, by_value)))  # type: ignore
                  for share in ("data", "data2"))
 
 
-def test_a_volume_replaced_under_its_name_is_refused_while_its_claim_would_hold_it():
+def test_a_volume_replaced_under_its_name_is_refused_while_a_claim_naming_it_by_value_would_hold_it():
     """A new share replaces the volume (`.spec.csi`, force-new in pulumi-kubernetes 94977969 diff.go), deleted first
-    under its name. Its claim keeps its inputs, and the engine's chain, which makes the claim's `spec` unknown, does
-    not replace it (no force-new `.spec.volumeName` under an unknown `spec`): the claim stays bound, Kubernetes keeps
-    the volume (`kubernetes.io/pv-protection`) and pulumi-kubernetes' delete waits until it gives up. Only the
-    volume's own cascade, the claims the deployed state lists it in by replaceWith (pulumi/pulumi 1b5949891b
-    step_generator.go `findDependentCascadeReplacements`), deletes the claim first."""
-    base, new = _static_docs(claim_goes_with_it=False)
+    under its name. A claim that names it by a string of its own has no property dependency on it, so the engine's
+    chain (`calculateDependentReplacements`, which follows property dependencies) leaves it: it stays bound,
+    Kubernetes keeps the volume (`kubernetes.io/pv-protection`) and pulumi-kubernetes' delete waits until it gives up.
+    The volume's own cascade, the claims the deployed state lists it in by replaceWith (pulumi/pulumi 1b5949891b
+    step_generator.go `findDependentCascadeReplacements`), deletes such a claim first."""
+    base, new = _static_docs(claim_goes_with_it=False, by_value=True)
     result = plan_diff.diff_documents(base, new)
     (volume,), (claim,) = ([u for u in new if new[u]["type"] == kind] for kind in (PV, PVC))
     assert volume in result["replaced"] and volume in result["deleteBeforeReplace"]
-    assert "kubernetes.io/pv-protection" in " ".join(result["refused"].get(claim, []))
-    base, new = _static_docs(claim_goes_with_it=True)  # its state lists the volume: deleted first, created again
+    line = " ".join(result["refused"].get(claim, []))
+    assert "kubernetes.io/pv-protection" in line and "by a value alone" in line, line
+    base, new = _static_docs(claim_goes_with_it=True, by_value=True)  # its state lists the volume: deleted first
     result = plan_diff.diff_documents(base, new)
     assert claim not in result["refused"] and claim in result["deleteBeforeReplace"]
 
 
-def test_a_model_store_on_another_protocol_deletes_its_claim_before_its_volume(tmp_path, dev):
-    """`modelStore.protocol: smb` replaces the model volume on its own diff (its CSI attributes), deleted first:
-    ModelStore's claim names the volume in its replaceWith, so the volume's replacement deletes it first and it is
-    created again after it. Without, the claim held the volume and `pulumi up` failed there (the test above)."""
+def test_a_model_store_on_another_protocol_deletes_its_claim_after_what_mounts_it(tmp_path, dev):
+    """`modelStore.protocol: smb` replaces the share and, in its delete-first chain by property dependency, the
+    volume (`spec` from the share: `.spec.csi` nulled), the claim (`.spec.volumeName`), the preload Job
+    (`.spec.template`) and the model servers whose claim name waits for the Job (`.spec.selector`): deleted in
+    reverse dependency order, pulumi-kubernetes' foreground delete waiting for each owner's pods, so no pod holds
+    the claim when it goes (pvc-protection). The claim names no replaceWith: one naming the volume put the claim at
+    the end of the chain's list (`findDependentCascadeReplacements`), deleted first of all, before its pods' owners."""
     base, new = _doc(dev), _doc(plan_for("dev", SMB_STORE))
     (claim,) = [u for u in new if new[u]["type"] == PVC and new[u]["name"] == "models-pvc"]
+    assert "replaceWith" not in new[claim]["options"]
     code, out = _check(tmp_path, base, new, "--allow-stateful")
     assert code == 0 and "pv-protection" not in out, out
     result = plan_diff.diff_documents(base, new)
     assert claim in result["deleteBeforeReplace"]
-    # the new claim is an empty store: the preload Job runs again because it names the claim in its replaceWith (the
-    # engine's own replacement), not because its inputs change (they name the claim by its kept name)
     (job,) = [u for u in new if new[u]["type"] == JOB and new[u]["name"] == "models-preload"]
-    assert any("its replaceWith" in why and "models-pvc" in why for why in result["replaced"][job])
+    mounting = [u for u, r in new.items() if r["type"] == "kubernetes:apps/v1:Deployment" and "models" in str(
+        ((r["inputs"].get("spec") or {}).get("template") or {}).get("spec", {}).get("volumes"))]
+    assert mounting and set(mounting + [job]) <= set(result["deleteBeforeReplace"]), mounting
     # and the claim goes only once no pod names it, finished ones included (pvc-protection)
     assert any("finished ones included" in line for line in result["checks"][claim])
+
+
+def test_a_claim_whose_spec_comes_from_a_volume_deleted_first_goes_with_it_in_the_engines_chain():
+    """Without any replaceWith, the engine's delete-first chain takes the claim: its `spec` depends on the volume, so
+    `calculateDependentReplacements` (pulumi/pulumi 1b5949891b step_generator.go) makes it unknown and asks
+    pulumi-kubernetes' Diff, which puts the unknown in its object as the SDK's `resource.Computed` struct
+    (94977969 provider.go `propMapToUnstructured`; pulumi properties.go `MapRepl` returns `v.Input()`), JSON
+    `{"Element":{"V":""}}`, not null: the merge patch nulls the claim's old `volumeName`, `convertPatchToDiff` records
+    a DELETE there (its new input is missing, not `resource.Computed`) and `PatchPropertiesChanged` matches the
+    force-new `.spec.volumeName` on it. So the claim is deleted first with the volume (in reverse dependency order,
+    after what mounts it), created again when it registers, and no pv-protection wait is left to refuse."""
+    base, new = _static_docs(claim_goes_with_it=False)
+    result = plan_diff.diff_documents(base, new)
+    (volume,), (claim,) = ([u for u in new if new[u]["type"] == kind] for kind in (PV, PVC))
+    assert volume in result["deleteBeforeReplace"]
+    assert claim in result["replaced"] and claim in result["deleteBeforeReplace"], result["replaced"]
+    assert "spec" in " ".join(result["replaced"][claim]) and claim not in result["refused"], result["refused"]

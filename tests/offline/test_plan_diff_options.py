@@ -102,14 +102,8 @@ def test_the_kit_records_the_options_as_sent_and_nothing_where_none_is_given(bas
     assert "deleteBeforeReplaceDefined" not in _doc(share_dbr=True)[share]["options"]  # true reads alike either way
     plain = {"protect", "ignoreChanges", "deleteBeforeReplace", "retainOnDelete", "provider", "replaceOnChanges",
              "customTimeouts"}  # what every plan of this repository's own program holds: its files stay the same
-    # the package's own: the model claim goes with its volume (ModelStore), delete-first, and the preload Job with it
-    claim = _one(base, "kubernetes:core/v1:PersistentVolumeClaim", "models-pvc")
-    assert base[claim]["options"]["replaceWith"] == [_one(base, "kubernetes:core/v1:PersistentVolume", "models-pv")]
-    assert base[claim]["options"]["deleteBeforeReplace"] is True
-    job = _one(base, "kubernetes:batch/v1:Job", "models-preload")  # and its Job with the claim
-    assert base[job]["options"]["replaceWith"] == [claim]
     assert all(set(r["options"]) <= plain | {"deletedWith", "aliases", "import"} for u, r in base.items()
-               if u not in {share, ip, _one(base, IP, "ingress-ip-v6"), claim, job})
+               if u not in {share, ip, _one(base, IP, "ingress-ip-v6")})
 
 
 def test_a_new_trigger_value_replaces_the_share_and_the_check_refuses_it_until_allowed(tmp_path, base):

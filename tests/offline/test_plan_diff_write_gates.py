@@ -96,8 +96,10 @@ def test_the_gates_order_writes_as_dependencies_alone(prod):
             assert not any(owner in urns for urns in prod[user]["propertyDependencies"].values()), \
                 (prod[owner]["name"], prod[user]["name"], prod[user]["propertyDependencies"])
     config = _one(dev, "inference-router-config", CONFIG_MAP)
-    for owner in [_one(dev, "observability-keda", RELEASE),
-                  _one(dev, "observability-keda-http", RELEASE), _one(dev, "models-pvc")]:
+    # not the model claim: ModelVolume's namespace is the namespace as given (docs/decisions.md 2026-12-05, "the
+    # unknown is no null"), so nothing in it depends on the claim
+    assert _one(dev, "models-pvc") not in dev[config]["dependencies"]
+    for owner in [_one(dev, "observability-keda", RELEASE), _one(dev, "observability-keda-http", RELEASE)]:
         assert owner in dev[config]["dependencies"] and owner not in dev[config]["propertyDependencies"].get(
             "data", []), dev[owner]["name"]
 
@@ -151,8 +153,12 @@ def test_a_model_store_on_smb_replaces_no_router_config(tmp_path):
     result = plan_diff.diff_documents(base, new)
     assert claim in result["replaced"] and claim in result["deleteBeforeReplace"]
     assert config not in result["replaced"], result["replaced"].get(config)
+    # the engine's chain by property dependency (an unknown `spec` or `metadata` replaces a Kubernetes object whose
+    # old inputs held a force-new field under it: docs/decisions.md 2026-12-05, "the unknown is no null"): the claim,
+    # the Job that names it, the Deployments whose claim name waits for the Job, and the KEDA objects of Ollama's
     assert sorted(base[u]["name"] for u in result["replaced"]) == [
-        "models-preload", "models-pv", "models-pvc", "models-share"]
+        "inference-ollama", "inference-webui", "models-preload", "models-pv", "models-pvc", "models-share",
+        "ollama-autoscaler-http", "ollama-autoscaler-scaler"]
     code, out = _check(tmp_path, base, new, "--allow-stateful")
     assert "inference-router-config" not in out and code == 0, out
 
