@@ -10,7 +10,8 @@ from typing_extensions import NotRequired
 from . import PACKAGE
 from .checks import GPU_FIELDS, KEDA_FIELDS, VOLUME_FIELDS, after_check, called_as_documented, check_shape, late_rules
 from .defaults import defaults_for
-from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field
+from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field,
+                      order_of, value_alone)
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
 from .inference_specs import (OLLAMA_PORT, SCALED_SERVICE, SHUTDOWN_MARGIN_SECONDS, WARM_UP_TIMEOUT_SECONDS,
                               drain_script, ollama_env, ollama_scheduling, resources, scaled_host, scaled_hosts,
@@ -148,6 +149,7 @@ class OllamaServer(pulumi.ComponentResource):
             if gpu else None,
             opt(a, "gpus_per_replica"))
         mount_path = field(volume, "mount_path")
+        claim = field(volume, "claim_name")
         res = opt(a, "resources")
         replicas = opt(a, "replicas")
         timeout = opt(a, "request_timeout_seconds")
@@ -197,9 +199,13 @@ class OllamaServer(pulumi.ComponentResource):
                 )],
                 volumes=[k8s.core.v1.VolumeArgs(
                     name="models", persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
-                        claim_name=field(volume, "claim_name"), read_only=True)), scratch_volume()],
+                        claim_name=value_alone(claim), read_only=True)), scratch_volume()],
             ),
-            pulumi.ResourceOptions(parent=self, aliases=aliases,
+            # the claim's name waits for the store's preload Job (ModelStore): in the order, not in the pod spec, or
+            # a new Job (a model added: a new name, deleted first) replaced this Deployment with it, deleted first
+            # too (the engine's chain makes a `spec` carrying it unknown, and pulumi-kubernetes replaces on the
+            # `.spec.selector` that nulls: docs/decisions.md "2026-12-05 (evening): the unknown is no null")
+            pulumi.ResourceOptions(parent=self, aliases=aliases, depends_on=[order_of(claim)],
                                    ignore_changes=["spec.replicas"] if autoscaled(a) else None),
             annotations={**scanner_annotations([OLLAMA_IMAGE]), **deadline})
         service = k8s.core.v1.Service(

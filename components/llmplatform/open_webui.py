@@ -347,10 +347,15 @@ class OpenWebUi(pulumi.ComponentResource):
                     postgres_roots_volume()],
             ),
             # the HPA owns the replica count; pods start on the schema the migration Job left
+            # listed_models waits for the store's preload Job: in the order, not on the pod template, or a new Job
+            # (a model added, deleted first) replaced this Deployment with it (docs/decisions.md "2026-12-05
+            # (evening): the unknown is no null")
             pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases, protect=False,
-                                   ignore_changes=["spec.replicas"], depends_on=[migrated]),
+                                   ignore_changes=["spec.replicas"],
+                                   depends_on=[migrated, *([order_of(listed_models)] if listed_models is not None
+                                                           else [])]),
             pod_labels={USE_LABEL: "true"},
-            pod_annotations={MODELS_ANNOTATION: listed_models} if listed_models is not None else None,
+            pod_annotations={MODELS_ANNOTATION: value_alone(listed_models)} if listed_models is not None else None,
             annotations=scanner_annotations([OPEN_WEBUI_IMAGE], [
                 *root_image("the upstream image is built for uid 0 (it owns /app and /root); a non-root run needs an "
                             "image rebuilt with its UID build argument"),

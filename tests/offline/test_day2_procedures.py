@@ -223,9 +223,9 @@ def _claims_mounted(inputs: dict) -> set[str]:
 def test_a_new_model_share_stops_what_mounts_the_claim_first(prod):
     """A share replacement deletes the claim (delete first); a Deployment that is not replaced and still mounts it
     would hold it: pvc-protection keeps the claim until its pods are gone and pulumi-kubernetes waits for the deletion
-    (10 minutes), so the procedure stops each such Deployment through what owns its replica count. The engine's chain
-    takes every Deployment whose claim name comes from the store (docs/decisions.md 2026-12-05, "the unknown is no
-    null"), deleted before the claim; the procedure stops Ollama and its autoscaler all the same."""
+    (10 minutes), so the procedure stops each such Deployment through what owns its replica count. The model servers
+    wait for the store's Job by `depends_on` alone, so the engine's chain does not take them (a model added replaces
+    none of them): the claim's delete waits for their pods unless they are stopped."""
     base = plan_diff.resources_by_urn(plan.resources_document(prod))
     new = plan_diff.resources_by_urn(plan.resources_document(plan_for("prod", {"modelStore": {"protocol": "smb"}})))
     result = plan_diff.diff_documents(base, new)
@@ -235,7 +235,7 @@ def test_a_new_model_share_stops_what_mounts_the_claim_first(prod):
     mounting = [r for u, r in base.items() if r["type"] == "kubernetes:apps/v1:Deployment"
                 and claims & _claims_mounted(r["inputs"])]
     assert mounting
-    assert all(u in result["deleteBeforeReplace"] for u, r in base.items() if r in mounting)  # the chain's
+    assert not any(u in result["replaced"] for u, r in base.items() if r in mounting)  # they stay, holding it
     text = section("The model share")
     for deployment in mounting:
         name = deployment["inputs"]["metadata"]["name"]

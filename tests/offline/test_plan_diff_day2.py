@@ -98,26 +98,36 @@ def test_a_volume_replaced_under_its_name_is_refused_while_a_claim_naming_it_by_
     assert claim not in result["refused"] and claim in result["deleteBeforeReplace"]
 
 
-def test_a_model_store_on_another_protocol_deletes_its_claim_after_what_mounts_it(tmp_path, dev):
+def test_a_model_store_on_another_protocol_deletes_its_claim_and_leaves_the_model_servers(tmp_path, dev):
     """`modelStore.protocol: smb` replaces the share and, in its delete-first chain by property dependency, the
-    volume (`spec` from the share: `.spec.csi` nulled), the claim (`.spec.volumeName`), the preload Job
-    (`.spec.template`) and the model servers whose claim name waits for the Job (`.spec.selector`): deleted in
-    reverse dependency order, pulumi-kubernetes' foreground delete waiting for each owner's pods, so no pod holds
-    the claim when it goes (pvc-protection). The claim names no replaceWith: one naming the volume put the claim at
-    the end of the chain's list (`findDependentCascadeReplacements`), deleted first of all, before its pods' owners."""
+    volume (`spec` from the share: `.spec.csi` nulled), the claim (`.spec.volumeName`) and the preload Job
+    (`.spec.template`). The model servers mount the claim by its name with the order alone (`depends_on`), so they
+    stay: their pods hold the claim (pvc-protection), which is why the procedure stops them first (the check's line
+    says so), and a model added replaces none of them (below). The claim names no replaceWith: one naming the volume
+    put the claim at the end of the chain's list (`findDependentCascadeReplacements`), deleted first of all."""
     base, new = _doc(dev), _doc(plan_for("dev", SMB_STORE))
     (claim,) = [u for u in new if new[u]["type"] == PVC and new[u]["name"] == "models-pvc"]
     assert "replaceWith" not in new[claim]["options"]
     code, out = _check(tmp_path, base, new, "--allow-stateful")
     assert code == 0 and "pv-protection" not in out, out
     result = plan_diff.diff_documents(base, new)
-    assert claim in result["deleteBeforeReplace"]
     (job,) = [u for u in new if new[u]["type"] == JOB and new[u]["name"] == "models-preload"]
+    assert {claim, job} <= set(result["deleteBeforeReplace"])
     mounting = [u for u, r in new.items() if r["type"] == "kubernetes:apps/v1:Deployment" and "models" in str(
         ((r["inputs"].get("spec") or {}).get("template") or {}).get("spec", {}).get("volumes"))]
-    assert mounting and set(mounting + [job]) <= set(result["deleteBeforeReplace"]), mounting
-    # and the claim goes only once no pod names it, finished ones included (pvc-protection)
+    assert mounting and not set(mounting) & set(result["replaced"]), mounting
+    # the claim goes only once no pod names it, running or finished (pvc-protection): the check tells it
     assert any("finished ones included" in line for line in result["checks"][claim])
+
+
+def test_a_model_added_replaces_the_preload_job_and_no_model_server(dev):
+    """A model added names a new preload Job (its name hashes the list), replaced deleting first. Ollama's claim name
+    and the UI's model list wait for the Job, through `depends_on` alone: in their pod template they tied the
+    Deployments to it, and the engine's chain deleted and created them again (an unknown `spec` nulls their
+    `.spec.selector`), an outage on every model added."""
+    more = {"modelStore": {"models": ["tinyllama", "llama3.2:1b"]}}
+    result = plan_diff.diff_documents(_doc(dev), _doc(plan_for("dev", more)))
+    assert sorted(r.rsplit("::", 1)[-1] for r in result["replaced"]) == ["models-preload"]
 
 
 def test_a_claim_whose_spec_comes_from_a_volume_deleted_first_goes_with_it_in_the_engines_chain():

@@ -154,11 +154,10 @@ def test_a_model_store_on_smb_replaces_no_router_config(tmp_path):
     assert claim in result["replaced"] and claim in result["deleteBeforeReplace"]
     assert config not in result["replaced"], result["replaced"].get(config)
     # the engine's chain by property dependency (an unknown `spec` or `metadata` replaces a Kubernetes object whose
-    # old inputs held a force-new field under it: docs/decisions.md 2026-12-05, "the unknown is no null"): the claim,
-    # the Job that names it, the Deployments whose claim name waits for the Job, and the KEDA objects of Ollama's
+    # old inputs held a force-new field under it: docs/decisions.md 2026-12-05, "the unknown is no null"): the claim
+    # and the Job that names it; the Deployments mounting the claim wait for the Job by `depends_on` alone and stay
     assert sorted(base[u]["name"] for u in result["replaced"]) == [
-        "inference-ollama", "inference-webui", "models-preload", "models-pv", "models-pvc", "models-share",
-        "ollama-autoscaler-http", "ollama-autoscaler-scaler"]
+        "models-preload", "models-pv", "models-pvc", "models-share"]
     code, out = _check(tmp_path, base, new, "--allow-stateful")
     assert "inference-router-config" not in out and code == 0, out
 
