@@ -46,9 +46,8 @@ class ClusterHandle(TypedDict):
     """Resource id of the cluster's last agent-pool write (AksCluster's CPU workload pool): GpuNodePool writes its
     pools after it (AKS takes one pool operation at a time) through `depends_on`, never through an input, so replacing
     that pool does not replace theirs (the engine replaces, with a resource it deletes first, every dependent whose
-    force-new input takes a value carrying it). Leave it out for a cluster whose pools are all written. Through the
-    component provider (YAML, another language) a handle arrives as one output, each field carrying every resource
-    any field depends on: there a replaced CPU pool still replaces the GPU pools (their cluster name holds it)."""
+    force-new input takes a value carrying it; through the component provider too: the handle's fieldDependencies
+    give each field its own). Leave it out for a cluster whose pools are all written."""
     cluster_id: pulumi.Input[str]
     """AKS cluster resource id."""
     network_writes_after: NotRequired[pulumi.Input[str]]
@@ -166,9 +165,8 @@ class VaultHandle(TypedDict):
     """Resource id of the vault's first write after its create (KeyVault without public network access: its private
     endpoint, whose connection the vault records; Key Vault takes one write at a time): every secret written through
     the handle (vault_secret) and every SecretProviderClass reading it comes after it through `depends_on`, never
-    through vault_name, so replacing the endpoint replaces no secret (in a Python program: through the component
-    provider a handle arrives as one output, each field carrying every resource any field depends on, the endpoint
-    too, so there it still does). Leave it out when nothing else writes the vault."""
+    through vault_name, so replacing the endpoint replaces no secret (through the component provider too: the
+    handle's fieldDependencies give each field its own). Leave it out when nothing else writes the vault."""
 
 
 class ModelVolume(TypedDict):
@@ -177,7 +175,9 @@ class ModelVolume(TypedDict):
     namespace: pulumi.Input[str]
     """Namespace of the volume claim."""
     claim_name: pulumi.Input[str]
-    """ReadWriteMany PersistentVolumeClaim of the model share."""
+    """ReadWriteMany PersistentVolumeClaim of the model share; it waits for the store's preload Job. A server that
+    mounts it takes the value alone in its pod template and the wait as a `depends_on` (`value_alone`, `order_of`,
+    as OllamaServer does): in the template, a new Job (a model added, deleted first) would replace the server."""
     mount_path: pulumi.Input[str]
     """Where model servers mount it."""
     models: NotRequired[list[str]]

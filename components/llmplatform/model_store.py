@@ -314,9 +314,10 @@ class ModelStore(pulumi.ComponentResource):
             # No replace_with: the engine's delete-first chain takes the claim with a volume replaced under its name
             # (its `spec` comes from the volume: `calculateDependentReplacements` makes it unknown and pulumi-kubernetes
             # replaces on the `.spec.volumeName` that nulls, docs/decisions.md 2026-12-05 "the unknown is no null"),
-            # after what mounts it by its name (reverse dependency order). A replaceWith naming the volume put the
-            # claim again at the end of that list (`findDependentCascadeReplacements`), so it was deleted first of
-            # all, while the pods that mount it still held it (`kubernetes.io/pvc-protection`).
+            # with the preload Job before it (reverse dependency order); the model servers wait for it by
+            # `depends_on` alone, so their pods are stopped first (docs/operations.md). A replaceWith naming the
+            # volume put the claim again at the end of that list (`findDependentCascadeReplacements`), so it was
+            # deleted first of all, before even the Job that mounts it (`kubernetes.io/pvc-protection`).
             opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(
                 ignore_changes=["spec.resources.requests.storage"])),
         )

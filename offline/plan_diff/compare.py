@@ -338,7 +338,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     deleting_first |= listed
     dragged |= listed
     delete_first = sorted(deleting_first)
-    # volumes deleted first on their own answer (one the check drags along by value may well stay: an unknown `spec`)
+    # volumes deleted first on their own answer (one dragged along is in a chain, with what depends on it)
     for urn, holds in held_volumes(old_res, new_res, sorted(roots), listed).items():
         refused.setdefault(urn, []).append(holds)
     for urn, line in claims_in_use(old_res, sorted(set(removed) | set(replaced))).items():
