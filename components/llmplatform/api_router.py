@@ -15,7 +15,7 @@ from .inference_specs import (API_KEY_LENGTH, ROUTER_CPU_LIMIT, ROUTER_EDGE_PORT
                               nginx_workers, router_nginx_conf)
 from .key_vault import grant_secrets_user, vault_secret
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
-from .kube import (IDENTITY_MOUNT_TIMEOUT_SECONDS, pulled, allow_ingress, csi_secrets_mount, csi_secrets_volume,
+from .kube import (IDENTITY_MOUNT_TIMEOUT_SECONDS, pulled, after_pool, allow_ingress, csi_secrets_mount, csi_secrets_volume,
                    deployment, disruption_budget, http_probe, cpu_placement, labels, namespace_peer, placement_args,
                    secret_provider_class, spread)
 from .naming import content_suffix, secret_name
@@ -159,13 +159,14 @@ def api_router(owner: pulumi.ComponentResource,
         opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[order_of(conf)])))
     volumes.insert(0, k8s.core.v1.VolumeArgs(name="config", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
         name=config_map.metadata.name)))
+    on_cpu = cpu_placement(spec.cluster)
     rolled = deployment(
         f"{name}-router", "router", ns, select, spec.replicas,
         k8s.core.v1.PodSpecArgs(
             service_account_name=account_name,
             automount_service_account_token=False,
             security_context=pod_security(),
-            **placement_args(cpu_placement(spec.cluster)),
+            **placement_args(on_cpu),
             topology_spread_constraints=spread(match),
             # the image stops nginx with SIGQUIT (graceful: open requests finish); give them the longest answer
             termination_grace_period_seconds=spec.request_timeout_seconds + SHUTDOWN_MARGIN_SECONDS,
@@ -183,7 +184,8 @@ def api_router(owner: pulumi.ComponentResource,
                 volume_mounts=mounts)],
             volumes=volumes,
         ),
-        pulumi.ResourceOptions(parent=owner, depends_on=spec.after or None, aliases=spec.aliases, protect=False),
+        after_pool(pulumi.ResourceOptions(parent=owner, depends_on=spec.after or None, aliases=spec.aliases,
+                                          protect=False), on_cpu),
         pod_labels=pod_labels, pod_annotations={"llm-platform/config-hash": config_hash},
         annotations={**({"pulumi.com/timeoutSeconds": str(IDENTITY_MOUNT_TIMEOUT_SECONDS)} if spec.api_key_auth
                         else {}), **scanner_annotations([ROUTER_IMAGE])})

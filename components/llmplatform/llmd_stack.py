@@ -28,10 +28,10 @@ from .inference_specs import (ROUTER_EDGE_PORT, ROUTER_PORT, SECRETS_MOUNT, gate
                               key_vault_objects)
 from .key_vault import grant_secrets_user
 from .observability import prometheus_peer
-from .kube import (pulled, cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget,
-                   egress_guard, helm_release, http_probe, gpu_start_deadline, labels,
-                   model_download_deadline_seconds, model_download_seconds, namespace, namespace_peer,
-                   require_kubernetes_provider, secret_provider_class, tolerations_args)
+from .kube import (pulled, after_pool, cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment,
+                   disruption_budget, egress_guard, helm_release, http_probe, gpu_start_deadline, labels,
+                   model_download_deadline_seconds, model_download_seconds, namespace, namespace_peer, placement,
+                   placement_args, require_kubernetes_provider, secret_provider_class)
 from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, LLMD_API_ROUTES, MODEL_LABEL, MODEL_WEIGHTS_ANNOTATION, POOL_LABEL,
                         VLLM_PORT, context_length, epp_affinity, epp_plugins, epp_triggers, node_affinity,
                         pool_gateway_overlays, router_values, served_name, shm_gib, vllm_args, vllm_scale_behavior,
@@ -318,14 +318,14 @@ class LlmdStack(pulumi.ComponentResource):
         replicas = opt(a, "prefill_replicas") if role == PREFILL else opt(a, "replicas")
         match = {"app.kubernetes.io/name": app}
         images = [opt(a, "vllm_image"), *([LLMD_PD_SIDECAR_IMAGE] if role == DECODE else [])]
+        on_gpu = placement(after_check(self._late["gpu"], field(gpu, "node_selector")), field(gpu, "tolerations"))
         created = deployment(
             f"{name}-{app}", app, ns, labels("model-server", app), replicas,
             k8s.core.v1.PodSpecArgs(
                 service_account_name=account, automount_service_account_token=False,
                 # the vLLM image runs as root and writes its caches; every capability is dropped (IPC_LOCK for P/D)
                 security_context=pod_security(run_as_user=None),
-                node_selector=after_check(self._late["gpu"], field(gpu, "node_selector")),
-                tolerations=tolerations_args(field(gpu, "tolerations")),
+                **placement_args(on_gpu),
                 termination_grace_period_seconds=130,  # requests in flight finish (the chart's EPP waits as long)
                 init_containers=[self._sidecar()] if role == DECODE else None,
                 containers=[k8s.core.v1.ContainerArgs(
@@ -343,9 +343,9 @@ class LlmdStack(pulumi.ComponentResource):
                                                         add_capabilities=["IPC_LOCK"] if role else None),
                     volume_mounts=mounts)],
                 volumes=volumes),
-            pulumi.ResourceOptions(parent=self, protect=False,
-                                   ignore_changes=["spec.replicas"] if opt(a, "autoscaling") else None,
-                                   depends_on=after),
+            after_pool(pulumi.ResourceOptions(parent=self, protect=False,
+                                              ignore_changes=["spec.replicas"] if opt(a, "autoscaling") else None,
+                                              depends_on=after), on_gpu),
             pod_labels=pod_labels, pod_annotations=pod_annotations,
             annotations={
                 **gpu_start_deadline(True, model_download_deadline_seconds(weights)),

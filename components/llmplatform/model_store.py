@@ -17,7 +17,7 @@ from .run_state import claim
 from .diagnostics import to_log_analytics
 from .handles import ClusterHandle, ModelShare, ModelVolume, field, order_after
 from .hardening import NON_ROOT_UID, container_security, pod_security, scanner_annotations, scratch_volume
-from .kube import pulled, cpu_placement, labels, placement, placement_args, require_kubernetes_provider
+from .kube import pulled, after_pool, cpu_placement, labels, placement, placement_args, require_kubernetes_provider
 from .naming import content_suffix
 from .pins import OLLAMA_IMAGE
 from .units import MB_PER_GIB
@@ -330,6 +330,8 @@ class ModelStore(pulumi.ComponentResource):
 
         def preload_job() -> k8s.batch.v1.Job:
             dry_run = opt(args, "preload_dry_run")
+            selector = args.get("preload_node_selector")
+            where = placement(selector, []) if selector else cpu_placement(cluster)
             job_name = f"model-preload-{content_suffix(OLLAMA_IMAGE, ' '.join(models), str(dry_run))}"
             job = k8s.batch.v1.Job(
                 f"{name}-preload",
@@ -350,8 +352,7 @@ class ModelStore(pulumi.ComponentResource):
                         spec=k8s.core.v1.PodSpecArgs(
                             restart_policy="OnFailure",
                             automount_service_account_token=False,
-                            **placement_args(placement(selector, []) if (selector := args.get("preload_node_selector"))
-                                             else cpu_placement(cluster)),
+                            **placement_args(where),
                             # Non-root, the model servers' uid: SMB presents the share as that uid (mount_options);
                             # on NFS the CSI driver makes the mount's root 0777 (its mountPermissions default)
                             security_context=pod_security(NON_ROOT_UID),
@@ -384,7 +385,7 @@ class ModelStore(pulumi.ComponentResource):
                 ),
                 # a claim replaced deleting first (its volume replaced) takes this Job with it: its `spec` comes from
                 # the claim, so the engine's chain replaces it (`.spec.template` nulled) and it fills the new store
-                opts=pulumi.ResourceOptions(parent=self, protect=False, delete_before_replace=True),
+                opts=after_pool(pulumi.ResourceOptions(parent=self, protect=False, delete_before_replace=True), where),
             )
             return job
 

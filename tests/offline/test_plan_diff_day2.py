@@ -2,6 +2,8 @@
 where an adversarial review (2026-12-05) found the check's verdict other than the engine's. Each expectation comes
 from the providers' and the engine's own sources, named in the test; the edits the review found right are listed in
 docs/decisions.md ("2026-12-05: day-2 edits against the check")."""
+import pytest
+
 from offline import plan, plan_diff
 
 from tests.conftest import plan_for
@@ -9,6 +11,7 @@ from tests.offline.plan_diff_cli import check as _check
 
 POOL = "azure-native:containerservice:AgentPool"
 JOB = "kubernetes:batch/v1:Job"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 # the CPU workload pool's VM size, force-new in pulumi-azure-native (PR #3655; offline/data/replacement_rules.json);
 # the same edit as tests/offline/test_plan_diff_property_deps.py, so the plan is shared
 BIGGER_POOL = {"cluster": {"workloadPool": {"vmSize": "Standard_D8ads_v5"}}}
@@ -23,31 +26,46 @@ def _pool(doc: dict, name: str) -> str:
     return urn
 
 
-def test_a_resized_cpu_pool_replaces_its_jobs_by_the_engines_chain_not_by_the_label_that_names_it(dev):
-    """`cluster.workloadPool.vmSize` replaces the CPU pool, deleted first under its own name. The preload, database
-    bootstrap and migration Jobs select that pool by its label `llm-platform/pool: cpu`, which spells the pool's name:
-    a label value, not a reference. But their `spec` depends on the pool (the node selector's value carries it), so
-    the engine's delete-first chain (pulumi/pulumi 1b5949891b step_generator.go `calculateDependentReplacements`)
-    makes that `spec` unknown, and pulumi-kubernetes' Diff (94977969 provider.go `propMapToUnstructured`,
-    `convertPatchToDiff`) writes the unknown as `{"Element":{"V":""}}`, not null: the merge patch nulls the Job's old
-    `template`, and openapi/match.go `PatchPropertiesChanged` matches the force-new `.spec.template` on it. The Jobs
-    are replaced (deleted first with the pool) for the chain, never for the label (this test said the opposite before
-    2026-12-05, "the unknown is no null")."""
-    base, new = _doc(dev), _doc(plan_for("dev", BIGGER_POOL))
-    cpu = _pool(new, "platform-cpu")
-    pool_name = new[cpu]["inputs"]["agentPoolName"]
-    jobs = [u for u, r in new.items() if r["type"] == JOB
-            and (r["inputs"]["spec"]["template"]["spec"].get("nodeSelector") or {}).get("llm-platform/pool") == pool_name]
-    assert len(jobs) >= 2  # the premise: Jobs on the CPU pool, selecting it by the label its name spells
-    assert all(cpu in (new[j].get("propertyDependencies") or {}).get("spec", []) for j in jobs)
-    assert all(new[j]["inputs"] == base[j]["inputs"] for j in jobs)  # nothing of theirs changes
+def _on_pool(doc: dict, pool: str) -> list[str]:
+    """The workloads whose pods select `pool` by the label its name spells (`llm-platform/pool`)."""
+    name = doc[pool]["inputs"]["agentPoolName"]
+    return [u for u, r in doc.items() if r["type"] in (JOB, DEPLOYMENT)
+            and (r["inputs"]["spec"]["template"]["spec"].get("nodeSelector") or {}).get("llm-platform/pool") == name]
+
+
+def _replaced_with(base: dict, new: dict, pool: str) -> None:
+    """`pool`, replaced deleting first, takes no workload placed on it: each waits for the pool by `dependencies`
+    alone, so the engine's chain (pulumi/pulumi 1b5949891b step_generator.go `calculateDependentReplacements`, which
+    makes unknown only the inputs whose property dependencies hold the pool) leaves its `spec` known, and nothing
+    the chain would reach through one of them (the autoscaler's objects naming a Deployment) is replaced either."""
+    workloads = _on_pool(new, pool)
+    assert workloads  # the premise: workloads select this pool
+    assert all(pool in new[w]["dependencies"] for w in workloads)  # they still wait for its nodes
+    assert not [w for w in workloads if any(pool in urns for urns in new[w]["propertyDependencies"].values())]
     result = plan_diff.diff_documents(base, new)
-    assert cpu in result["replaced"] and cpu in result["deleteBeforeReplace"]
-    for job in jobs:
-        assert job in result["deleteBeforeReplace"], job
-        assert not any("nodeSelector" in why for why in result["replaced"][job]), result["replaced"][job]
-        assert any("`spec` comes from" in why and "platform-cpu" in why for why in result["replaced"][job]) or any(
-            "deleted first and replaced (the engine makes it unknown" in why for why in result["replaced"][job])
+    assert pool in result["replaced"] and pool in result["deleteBeforeReplace"]
+    assert [u for u in result["replaced"] if new[u]["type"] != POOL] == [], result["replaced"]
+
+
+def test_a_resized_cpu_pool_replaces_no_workload_placed_on_it(dev):
+    """`cluster.workloadPool.vmSize` replaces the CPU pool, deleted first under its own name. Until 2026-12-05 (night) the
+    pods' node selector carried the pool (AksCluster's `cpu_node_selector` waits for it) into the `spec` of every
+    Deployment and Job on it: the chain made that `spec` unknown, pulumi-kubernetes' Diff (94977969 provider.go
+    `propMapToUnstructured`, `convertPatchToDiff`) writes an unknown as the SDK's Computed struct, not null, so the
+    merge patch nulled `.spec.selector` and `.spec.template` (force-new), and the UI, its Redis, the router, Ollama on
+    CPU, three Jobs and the KEDA objects naming Ollama were deleted and created again with the pool."""
+    base, new = _doc(dev), _doc(plan_for("dev", BIGGER_POOL))
+    _replaced_with(base, new, _pool(new, "platform-cpu"))
+    assert len(_on_pool(new, _pool(new, "platform-cpu"))) >= 6  # UI, Redis, router, Ollama, preload and UI Jobs
+
+
+@pytest.mark.parametrize("stack", ["prod", "llmd"])
+def test_a_resized_gpu_pool_replaces_no_model_server(stack):
+    """`gpu.vmSize` replaces the GPU pools, deleted first: Ollama on GPU (prod) and vLLM (llmd) select them and
+    stay, with their autoscalers; their pods stop with the nodes either way and start on the new pool."""
+    bigger = {"gpu": {"vmSize": "Standard_NC48ads_A100_v4"}}
+    base, new = _doc(plan_for(stack)), _doc(plan_for(stack, bigger))
+    _replaced_with(base, new, _pool(new, "gpu-gpu"))
 
 
 # ---- a claim bound to a volume replaced under its name ---------------------------------------------------------
