@@ -184,9 +184,13 @@ def api_router(owner: pulumi.ComponentResource,
                 volume_mounts=mounts)],
             volumes=volumes,
         ),
-        after_pool(pulumi.ResourceOptions(parent=owner, depends_on=spec.after or None, aliases=spec.aliases,
-                                          protect=False), on_cpu),
-        pod_labels=pod_labels, pod_annotations={"llm-platform/config-hash": config_hash},
+        # the hash waits for `ready` (the upstream's Service, the KEDA releases behind the interceptor's port): in
+        # the order, not on the pod template, or one of them deleted first and created again under its name (the
+        # text the same) replaced the gate's Deployment with it (pulumi/pulumi 1b5949891b step_generator.go
+        # calculateDependentReplacements; docs/decisions.md "2026-12-05 (night): delete-first chains rescanned")
+        after_pool(pulumi.ResourceOptions(parent=owner, depends_on=[*(spec.after or []), order_of(config_hash)],
+                                          aliases=spec.aliases, protect=False), on_cpu),
+        pod_labels=pod_labels, pod_annotations={"llm-platform/config-hash": value_alone(config_hash)},
         annotations={**({"pulumi.com/timeoutSeconds": str(IDENTITY_MOUNT_TIMEOUT_SECONDS)} if spec.api_key_auth
                         else {}), **scanner_annotations([ROUTER_IMAGE])})
     service = k8s.core.v1.Service(

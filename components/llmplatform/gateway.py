@@ -19,7 +19,7 @@ from .azure_roles import NETWORK_CONTRIBUTOR, READER, builtin_role
 from .defaults import defaults_for, or_default
 from .checks import (CLUSTER_SUBNET_FIELDS, after_check, called_as_documented, check_shape, given_once_resolved,
                      late_rules)
-from .handles import ClusterHandle, RouteTarget, field
+from .handles import ClusterHandle, RouteTarget, field, order_of, value_alone
 from .kube import cpu_placement, egress_guard, helm_release, namespace, require_kubernetes_provider
 
 opt = defaults_for("GatewayAccess")  # optional inputs: the caller's value, else the default
@@ -386,13 +386,17 @@ class GatewayAccess(pulumi.ComponentResource):
                 f"GatewayAccess {name}", "cluster.identity_principal_id", principal,
                 "the cluster identity's principal ID (AksCluster's handle carries it), or a handle without the field "
                 "(then grant that identity Network Contributor on the public IP by hand)")
+        # the group's id, which the address replaced under its name (a new zone list, deleted first) keeps: the
+        # value alone in the scope (force-new), the address in the order, or the engine's chain (pulumi/pulumi
+        # 1b5949891b step_generator.go calculateDependentReplacements) replaced the group's grant with the address
         group = pip.id.apply(lambda i: i.split("/providers/")[0])
         return [authorization.RoleAssignment(
                     f"{name}-{suffix}", principal_id=principal,
                     principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
-                    role_definition_id=builtin_role(role, self), scope=scope, opts=pulumi.ResourceOptions(parent=self))
-                for suffix, role, scope in (("ip-group-reader", READER, group),
-                                            ("ip-network", NETWORK_CONTRIBUTOR, pip.id))]
+                    role_definition_id=builtin_role(role, self), scope=scope,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=after))
+                for suffix, role, scope, after in (("ip-group-reader", READER, value_alone(group), [order_of(group)]),
+                                                   ("ip-network", NETWORK_CONTRIBUTOR, pip.id, None))]
 
     def _acme_gateway(self, name: str, namespace: pulumi.Output[str], pip: Any, cluster: Any,
                       after_istio: pulumi.ResourceOptions, ip_grants: list[pulumi.Resource],

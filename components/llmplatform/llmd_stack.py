@@ -22,7 +22,8 @@ from .api_router import RouterSpec, api_router, hands_out_key, in_cluster_policy
 from .checks import (GPU_FIELDS, KEDA_FIELDS, ROUTE_FIELDS, ROUTER_RANGE_FIELDS, after_check, called_as_documented,
                      check_shape, handle_after_check, late_rules)
 from .defaults import defaults_for, or_default
-from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, RouteTarget, VaultHandle, field
+from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, RouteTarget, VaultHandle, field,
+                      order_of)
 from .hardening import container_security, pod_security, root_image, scanner_annotations, writable_root
 from .inference_specs import (ROUTER_EDGE_PORT, ROUTER_PORT, SECRETS_MOUNT, gate_route_timeouts,
                               key_vault_objects)
@@ -426,14 +427,17 @@ class LlmdStack(pulumi.ComponentResource):
             f"{name}-pool-gateway", api_version="gateway.networking.k8s.io/v1", kind="Gateway",
             # Istio reads the Service type from the Gateway's own annotations (not spec.infrastructure's);
             # waits for the platform's Istio and CRDs (the route target resolves after them)
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=POOL_GATEWAY, namespace=self._ns, annotations=field(
-                target, "namespace").apply(lambda _: {ISTIO_SERVICE_TYPE: "ClusterIP",
-                                                      "pulumi.com/waitFor": "condition=Programmed"})),
+            # (the target in the order alone: its namespace carries the platform Gateways and Istio, which a
+            # delete-first replacement would otherwise take this Gateway along with, through its metadata; pulumi/pulumi
+            # 1b5949891b step_generator.go calculateDependentReplacements)
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=POOL_GATEWAY, namespace=self._ns, annotations={
+                ISTIO_SERVICE_TYPE: "ClusterIP", "pulumi.com/waitFor": "condition=Programmed"}),
             spec={"gatewayClassName": "istio",
                   "infrastructure": {"parametersRef": {"group": "", "kind": "ConfigMap", "name": POOL_GATEWAY_PARAMS}},
                   "listeners": [{"name": "http", "port": 80, "protocol": "HTTP",
                                  "allowedRoutes": {"namespaces": {"from": "Same"}}}]},
-            opts=pulumi.ResourceOptions(parent=self, protect=False, depends_on=[params]))
+            opts=pulumi.ResourceOptions(parent=self, protect=False,
+                                        depends_on=[params, order_of(field(target, "namespace"))]))
         k8s.apiextensions.CustomResource(
             f"{name}-pool-route", api_version="gateway.networking.k8s.io/v1", kind="HTTPRoute",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="llmd-pool", namespace=self._ns),

@@ -18,7 +18,7 @@ from .monitoring import GPU_MEMORY_METRIC, gpu_memory_percent_query
 from . import PACKAGE
 from .defaults import defaults_for
 from .checks import KEDA_FIELDS, after_check, called_as_documented, check_shape, late_rules
-from .handles import KedaEndpoints, ModelServer, field
+from .handles import KedaEndpoints, ModelServer, field, order_of, value_alone
 from .inference_specs import wait_budget_seconds
 from .kube import cpu_utilization_metric, require_kubernetes_provider
 
@@ -115,7 +115,12 @@ class ModelAutoscaler(pulumi.ComponentResource):
         server_check = late_rules("ModelAutoscaler", name, args, "model_server", ("autoscaled", "accelerator"),
                                   ModelAutoscalerArgs)
         namespace = after_check(server_check, namespace)
-        k8s_opts = pulumi.ResourceOptions(parent=self)
+        # The handle's Deployment name waits for the server's Deployment and Service: each object's name (force-new)
+        # takes the name alone, the objects the wait as a depends_on, or the server's Deployment deleted first and
+        # created again under its name replaced them with it (pulumi/pulumi 1b5949891b step_generator.go
+        # calculateDependentReplacements; docs/decisions.md "2026-12-05 (night): delete-first chains rescanned")
+        named = value_alone(deployment)
+        k8s_opts = pulumi.ResourceOptions(parent=self, depends_on=[order_of(deployment)])
         behavior = scale_behavior(opt(args, "scale_down_stabilization_seconds"))
         target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment}
         if mode == "requests":
@@ -123,7 +128,7 @@ class ModelAutoscaler(pulumi.ComponentResource):
             timeout = opt(args, "request_timeout_seconds")
             route = k8s.apiextensions.CustomResource(
                 f"{name}-http", api_version=INTERCEPTOR_ROUTE_API, kind=INTERCEPTOR_ROUTE,
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=deployment, namespace=namespace),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=named, namespace=namespace),
                 spec={
                     "target": {"service": field(server, "service"), "port": field(server, "port")},
                     # after the add-on's release, which installs the InterceptorRoute CRD (keda's fields wait for it)
@@ -150,7 +155,7 @@ class ModelAutoscaler(pulumi.ComponentResource):
             # scaler looks the route up by the trigger's `interceptorRoute` and fails while it is missing.
             k8s.apiextensions.CustomResource(
                 f"{name}-scaler", api_version="keda.sh/v1alpha1", kind="ScaledObject",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=deployment.apply(scaled_object_name), namespace=namespace),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=named.apply(scaled_object_name), namespace=namespace),
                 spec={
                     "scaleTargetRef": target,
                     "minReplicaCount": args["min_replicas"],
@@ -164,7 +169,7 @@ class ModelAutoscaler(pulumi.ComponentResource):
                             v[0], v[1], v[2], v[3], v[4], opt(args, "gpu_memory_target_percent"),
                             opt(args, "cpu_target_percent"))),
                 },
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[route]))
+                opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[route])))
         else:
             metrics = [cpu_utilization_metric(opt(args, "cpu_target_percent"))]
             if mode == "gpu-memory":  # GPU memory first, CPU as the fallback signal
@@ -178,7 +183,7 @@ class ModelAutoscaler(pulumi.ComponentResource):
             # HPA (deletes run last), and the webhook refuses a ScaledObject on a workload another HPA scales
             k8s.autoscaling.v2.HorizontalPodAutoscaler(
                 f"{name}-hpa",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=deployment, namespace=namespace,
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=named, namespace=namespace,
                                                     annotations={KEDA_HPA_OWNERSHIP: "false"}),
                 spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
                     scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(**{

@@ -306,6 +306,12 @@ class OpenWebUi(pulumi.ComponentResource):
         env = pulumi.Output.all(api, field(endpoint, "base_url")).apply(
             lambda v: env_vars({**webui_env(v[0], model_url(v[0], v[1]), WEBUI_DATA_DIR, MIGRATIONS_SWITCH,
                                             shared_state), **users, **extra_env}))
+        command = model_key.apply(lambda k: start_command("bash start.sh", k, exported))
+        # The endpoint's URL arrives carrying its gate's rollout (ApiGate: the router's Deployment, Service and
+        # policies), its key's name the key's write: both in the order (depends_on), not on the pod template, or a
+        # gate's object deleted first and created again under its name (the URL the same) replaced this Deployment
+        # with it (pulumi/pulumi 1b5949891b step_generator.go calculateDependentReplacements; docs/decisions.md
+        # "2026-12-05 (night): delete-first chains rescanned")
 
         deployment(
             f"{name}-webui", "open-webui", ns, select, replicas,
@@ -328,9 +334,9 @@ class OpenWebUi(pulumi.ComponentResource):
                 containers=[k8s.core.v1.ContainerArgs(
                     name="open-webui", image=pulled(self._args["cluster"], OPEN_WEBUI_IMAGE),
                     working_dir="/app/backend",  # the image's own WORKDIR and CMD (bash start.sh)
-                    command=["/bin/sh", "-c", model_key.apply(lambda k: start_command("bash start.sh", k, exported))],
+                    command=["/bin/sh", "-c", value_alone(command)],
                     ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=WEBUI_PORT)],
-                    env=env,
+                    env=value_alone(env),
                     resources=k8s.core.v1.ResourceRequirementsArgs(**resources(
                         res["cpu_request"], res.get("cpu_limit"), res["memory_request"], res["memory_limit"])),
                     startup_probe=http_probe("/health", WEBUI_PORT, period=10, failures=30),
@@ -352,8 +358,9 @@ class OpenWebUi(pulumi.ComponentResource):
             # (evening): the unknown is no null")
             after_pool(pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases, protect=False,
                                               ignore_changes=["spec.replicas"],
-                                              depends_on=[migrated, *([order_of(listed_models)]
-                                                                      if listed_models is not None else [])]),
+                                              depends_on=[migrated, order_of(env, command),
+                                                          *([order_of(listed_models)]
+                                                            if listed_models is not None else [])]),
                        self._cpu),
             pod_labels={USE_LABEL: "true"},
             pod_annotations={MODELS_ANNOTATION: value_alone(listed_models)} if listed_models is not None else None,
@@ -548,9 +555,13 @@ class OpenWebUi(pulumi.ComponentResource):
         settings = [*(f"{var}={value}" for var, value in sorted(plain.items())),
                     *(f"{var}<{held}" for var, held in sorted(secret.items()))]
         # after the endpoint's Service (a gate's UI listener) is there: the running UI reads the repointed address
-        migrate = pulumi.Output.all(field(endpoint, "api"), field(endpoint, "base_url"), self._ns,
-                                    field(endpoint, "service")).apply(
+        # the Service's wait in the order alone: its name and command hold the value, so a gate's object deleted
+        # first and created again under its name does not replace this Job (as for the UI's Deployment)
+        waits_for = pulumi.Output.all(field(endpoint, "api"), field(endpoint, "base_url"), self._ns,
+                                      field(endpoint, "service")).apply(
             lambda v: migration_command(v[0], v[1], v[2], settings_env))
+        migrate = value_alone(waits_for)
+        after = [*after, order_of(waits_for)]
         return self._job(
             f"{name}-webui-migrate",
             migrate.apply(lambda command: f"open-webui-migrate-{content_suffix(OPEN_WEBUI_IMAGE, command, *settings)}"),

@@ -5,6 +5,7 @@ docs/decisions.md ("2026-12-05: day-2 edits against the check")."""
 import pytest
 
 from offline import plan, plan_diff
+from offline.maintenance import delete_first_chains
 
 from tests.conftest import plan_for
 from tests.offline.plan_diff_cli import check as _check
@@ -163,3 +164,100 @@ def test_a_claim_whose_spec_comes_from_a_volume_deleted_first_goes_with_it_in_th
     assert volume in result["deleteBeforeReplace"]
     assert claim in result["replaced"] and claim in result["deleteBeforeReplace"], result["replaced"]
     assert "spec" in " ".join(result["replaced"][claim]) and claim not in result["refused"], result["refused"]
+
+
+# ---- delete-first chains rescanned (docs/decisions.md "2026-12-05 (night): delete-first chains rescanned") ----------
+
+def _named(doc: dict, type_: str, name: str) -> str:
+    (urn,) = [u for u, r in doc.items() if r["type"] == type_ and r["name"] == name]
+    return urn
+
+
+def _chain(doc: dict, root: str) -> set[str]:
+    """What replacing `root` alone under its name, deleting it first, replaces besides it (the PR check's chain,
+    offline/maintenance/delete_first_chains: one of the root's own force-new inputs changed in a copy of the plan)."""
+    found = delete_first_chains.chain(doc, root)
+    assert found is not None, f"{root} is not deleted first"
+    return set(found["dragged"])
+
+
+SERVICE, NETPOL = "kubernetes:core/v1:Service", "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+
+@pytest.mark.parametrize("root_type,root", [(DEPLOYMENT, "inference-router"), (SERVICE, "inference-router-svc"),
+                                            (NETPOL, "inference-router-edge-netpol"),
+                                            (NETPOL, "inference-router-ui-netpol")])
+def test_the_gate_replaced_under_its_name_replaces_no_ui(prod, root_type, root):
+    """The UI's model URL and its migration Job's command name the gate's Service, which the gate hands out once its
+    Deployment has rolled out and its policies are there (api_router's third output, ApiGate's endpoint). On the pod
+    template and in the Job's name that wait tied both to every one of those objects: the gate's Deployment replaced
+    under its name (a release changing its selector) deleted the UI and its migration Job first and made them
+    again. The URL is the same after such a replacement, so they now take the value alone and the wait as a
+    depends_on: still after the gate, replaced with none of it."""
+    doc = _doc(prod)
+    gate = _named(doc, root_type, root)
+    ui, migrate = _named(doc, DEPLOYMENT, "inference-webui"), _named(doc, JOB, "inference-webui-migrate")
+    assert gate in doc[ui]["dependencies"] and gate in doc[migrate]["dependencies"]  # the order stays
+    assert not {ui, migrate} & _chain(doc, gate)
+
+
+def test_the_upstream_replaced_under_its_name_replaces_no_gate(prod):
+    """The gate's config hash (a pod annotation) waited for its upstream's Service and the KEDA releases behind the
+    interceptor (RouterSpec.ready): Ollama's scaled Service replaced under its name took the gate's Deployment, and
+    with it the UI, down first. The hash is the text's alone, the wait a depends_on."""
+    doc = _doc(prod)
+    upstream = _named(doc, SERVICE, "inference-ollama-scaled")
+    router = _named(doc, DEPLOYMENT, "inference-router")
+    assert upstream in doc[router]["dependencies"]
+    assert _chain(doc, upstream) == set()
+
+
+@pytest.mark.parametrize("stack", ["dev", "llmd"])
+def test_a_model_server_replaced_under_its_name_keeps_its_autoscaler(stack):
+    """The autoscaler's objects are named after the server's Deployment, a handle field that waits for the
+    Deployment and its Service: in their `metadata` (`.metadata.name`, force-new) the wait made Ollama's Deployment
+    replaced under its name (a release changing its selector) delete the ScaledObject and the InterceptorRoute
+    first. They take the name alone now and still come after the Deployment."""
+    doc = _doc(plan_for(stack))
+    server = _named(doc, DEPLOYMENT, "inference-ollama")
+    scaler = [u for u, r in doc.items() if r["name"] in ("ollama-autoscaler-scaler", "ollama-autoscaler-http")]
+    assert len(scaler) == 2 and all(server in doc[u]["dependencies"] for u in scaler)
+    assert _chain(doc, server) == set()
+
+
+def test_the_platform_gateways_replaced_leave_llmds_pool_gateway():
+    """llm-d's pool Gateway waited for the route target (the platform's Gateways, Istio) through its annotations, a
+    constant: a platform Gateway replaced under its name replaced llm-d's own (`.metadata.name` under an unknown
+    `metadata`). The wait is a depends_on now."""
+    doc = _doc(plan_for("llmd"))
+    pool = _named(doc, "kubernetes:gateway.networking.k8s.io/v1:Gateway", "llmd-pool-gateway")
+    for name in ("gateway-external", "gateway-internal"):
+        platform = _named(doc, "kubernetes:gateway.networking.k8s.io/v1:Gateway", name)
+        assert platform in doc[pool]["dependencies"]
+        assert pool not in _chain(doc, platform)
+
+
+def test_the_public_ip_replaced_under_its_name_keeps_the_grant_on_its_group(dev):
+    """The cluster identity's Reader grant on the public IP's group took the group's id from the address's id: an
+    address replaced under its name (a new SKU, deleted first) replaced the grant on the group, which stays. The
+    grant on the address itself goes with it (its scope is the address)."""
+    doc = _doc(dev)
+    ip = _named(doc, "azure-native:network:PublicIPAddress", "gateway-external-ip")
+    group_reader = _named(doc, "azure-native:authorization:RoleAssignment", "gateway-ip-group-reader")
+    on_ip = _named(doc, "azure-native:authorization:RoleAssignment", "gateway-ip-network")
+    new = {**doc, ip: {**doc[ip], "inputs": {**doc[ip]["inputs"], "sku": {"name": "StandardV2"}}}}
+    result = plan_diff.diff_documents(doc, new)
+    assert ip in result["deleteBeforeReplace"]
+    assert on_ip in result["replaced"] and group_reader not in result["replaced"], result["replaced"]
+    assert ip in doc[group_reader]["dependencies"]
+
+
+def test_the_rescan_finds_the_chains_that_hold(dev):
+    """The scan's own premise: a volume replaced under its name still takes its claim and the Job mounting it, and
+    the model share its volume, claim and Job (their values change with it)."""
+    doc = _doc(dev)
+    pv, pvc = _named(doc, PV, "models-pv"), _named(doc, PVC, "models-pvc")
+    job = _named(doc, JOB, "models-preload")
+    assert {pvc, job} <= _chain(doc, pv)
+    share = _named(doc, "azure-native:storage:FileShare", "models-share")
+    assert {pv, pvc, job} <= _chain(doc, share)
