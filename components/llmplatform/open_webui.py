@@ -504,7 +504,7 @@ class OpenWebUi(pulumi.ComponentResource):
 
     def _job(self, resource_name: str, job_name: pulumi.Input[str], select: dict[str, str], identity: WorkloadIdentity,
              run_as_user: Optional[int], container: k8s.core.v1.ContainerArgs, secrets_class: str,
-             deadline_seconds: int, after: list[pulumi.Resource],
+             deadline_seconds: int, after: list[pulumi.Input[pulumi.Resource]],
              exceptions: list[tuple[str, str]]) -> k8s.batch.v1.Job:
         """A Job of the UI's image that connects to PostgreSQL: its identity's Key Vault secrets, the root CAs and a
         scratch /tmp mounted, retried (10 s doubling to 5 min) while the database or the grants are not there yet,
@@ -561,7 +561,7 @@ class OpenWebUi(pulumi.ComponentResource):
                                       field(endpoint, "service")).apply(
             lambda v: migration_command(v[0], v[1], v[2], settings_env))
         migrate = value_alone(waits_for)
-        after = [*after, order_of(waits_for)]
+        ordered: list[pulumi.Input[pulumi.Resource]] = [*after, order_of(waits_for)]
         return self._job(
             f"{name}-webui-migrate",
             migrate.apply(lambda command: f"open-webui-migrate-{content_suffix(OPEN_WEBUI_IMAGE, command, *settings)}"),
@@ -573,7 +573,7 @@ class OpenWebUi(pulumi.ComponentResource):
                 resources=k8s.core.v1.ResourceRequirementsArgs(
                     requests={"cpu": "100m", "memory": "512Mi"}, limits={"cpu": "1", "memory": "1Gi"}),
                 security_context=container_security(run_as_user=None)),
-            "open-webui-secrets", 1800, after,
+            "open-webui-secrets", 1800, ordered,
             root_image("the upstream image is built for uid 0 (it owns /app and /root)"))
 
     def _state(self, name: str) -> dict[str, str]:
