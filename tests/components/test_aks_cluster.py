@@ -163,3 +163,50 @@ def test_a_subnet_of_ones_own_named_from_the_handle_waits_for_the_clusters_netwo
             assert "mine" in str(error) and "[vnet-writes]" in str(error), str(error)
         else:
             raise AssertionError("a subnet written beside the cluster's create was accepted")
+
+
+def _own_pods_block() -> str:
+    """The Python block of docs/components/aks-cluster.md's "Your own pods on the CPU pool"."""
+    import re
+    from pathlib import Path
+    page = (Path(__file__).parents[2] / "docs" / "components" / "aks-cluster.md").read_text()
+    section = page.split("**Your own pods on the CPU pool.**", 1)[1].split("\n**", 1)[0]
+    (block,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    return block
+
+
+def test_your_own_pods_on_a_pool_as_the_page_takes_them_land_there_wait_for_it_and_go_with_no_replaced_pool():
+    """docs/components/aks-cluster.md's recipe for a consumer's own Deployment, run as written: on a spot CPU pool
+    (tainted as AKS taints spot nodes) and, given a GpuNodePool's scheduling as the page says, on a GPU pool (tainted
+    nvidia.com/gpu). Its pods must land there (selector and tolerations against the pool's labels and taints: the
+    page showed the selector alone, so no pod tolerated either taint), wait for the pool (`dependencies`) and take
+    no value from it (no `propertyDependencies` on it: a pool replaced deleting first, a new VM size, replaced the
+    Deployment with it through the engine's chain, pulumi/pulumi 1b5949891b step_generator.go
+    `calculateDependentReplacements`; a GPU pool's tolerations wait for its pools as its node selector does)."""
+    import types
+    from offline.deploy_model.pools import landing_pools, pools
+    block = _own_pods_block()
+
+    def program(gpu: bool):
+        workload = {**REQUIRED["AksCluster"]()["workload_pool"], "priority": "spot"}
+        aks = llmplatform.AksCluster("aks", {**REQUIRED["AksCluster"](), "workload_pool": workload})
+        if gpu:
+            sched = llmplatform.GpuNodePool("gpu", {"cluster": aks.cluster, "vm_size": "Standard_NC4as_T4_v3"},
+                                            pulumi.ResourceOptions(providers=[aks.provider])).scheduling
+            handle = {"cpu_node_selector": sched["node_selector"], "cpu_tolerations": sched["tolerations"]}
+            aks = types.SimpleNamespace(cluster=handle, provider=aks.provider)  # the page's names, the GPU pool's
+        exec(compile(block, "aks-cluster.md", "exec"), {"aks": aks})  # noqa: S102
+
+    for gpu in (False, True):
+        planned = offline.run_function(lambda: program(gpu))
+        [app] = [r for r in planned.of_type("kubernetes:apps/v1:Deployment") if r.name == "app"]
+        agent_pools = [p for p in pools(planned) if p.urn.endswith(("::gpu-gpu" if gpu else "::aks-cpu"))]
+        assert len(agent_pools) == 1, [p.urn for p in pools(planned)]
+        (pool,) = agent_pools
+        assert pool.taints, pool  # the premise: the pool is tainted (spot, or the GPU taint)
+        landing = landing_pools(app.inputs["spec"]["template"]["spec"], pools(planned))
+        assert [p.urn for p in landing] == [pool.urn], (gpu, [p.urn for p in landing], pool.taints)
+        assert pool.urn in app.dependencies, (gpu, app.dependencies)
+        held = {key: urns for key, urns in app.property_dependencies.items()
+                if any(u.split("::")[-2].endswith("containerservice:AgentPool") for u in urns)}
+        assert not held, (gpu, held)
