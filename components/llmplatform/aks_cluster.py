@@ -596,8 +596,11 @@ class AksCluster(pulumi.ComponentResource):
             kubernetes_version=handed_version(args.get("kubernetes_version")), upgrade_channel=upgrade_channel,
             network_policy=policy,
             zones=list(zones or []),
-            # a pod placed on the CPU pool waits for the pool: its await clock starts when nodes can run it
-            cpu_node_selector=workload_pool.id.apply(lambda _: {CPU_POOL_LABEL: "cpu"}),
+            # a pod placed on the CPU pool waits for the pool: its await clock starts when nodes can run it. By the
+            # pool's URN, which the engine answers once the pool's step is done (pulumi/pulumi 1b5949891b
+            # source_eval.go RegisterResource: "block waiting for the operation to finish") and which a preview
+            # knows: by its id, a preview of the pool's replacement showed every pod spec holding it changed
+            cpu_node_selector=workload_pool.urn.apply(lambda _: {CPU_POOL_LABEL: "cpu"}),
             cpu_tolerations=[SPOT_TOLERATION.copy()] if workload_spot else [],
             pod_cidr=net["pod_cidr"],
             autoscaler_expander=opt(args, "autoscaler_expander"),

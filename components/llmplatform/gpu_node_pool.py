@@ -394,7 +394,9 @@ class GpuNodePool(pulumi.ComponentResource):
         node_selector = pool_node_selector(pool_name)
         # Workloads wait for the first pool only: the autoscaler turns to the fallback after the spot pool has
         # failed to provision for max-node-provision-time, long after the fallback pool exists.
-        waited_for: list[pulumi.Output] = [pools[0].name]
+        # (by its URN, answered once the pool's step is done and known in a preview: by an output, a preview of the
+        # pool's replacement showed every pod spec holding it changed; aks_cluster.py cpu_node_selector)
+        waited_for: list[pulumi.Output] = [pools[0].urn]
         if shared is not None and key is not None and shared.status is None and may_install:
             shared.status = self._device_software(key[2], name, driver, sku.rdma,
                                                  args["cluster"], shared.mig).status

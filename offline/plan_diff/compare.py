@@ -8,6 +8,7 @@ from llmplatform.testing.stand_ins import provider_outputs
 
 from .claims import HELM_RELEASE, NAMESPACE, claims_lost
 from .secrets import secret_sources
+from .pool_drains import stalled_drains
 from .stand_in_ids import earlier_kit_pairs
 from .volumes import claims_in_use, held_volumes, shared_handles
 from .documents import object_name, read_resources
@@ -341,6 +342,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     # volumes deleted first on their own answer (one dragged along is in a chain, with what depends on it)
     for urn, holds in held_volumes(old_res, new_res, sorted(roots), listed).items():
         refused.setdefault(urn, []).append(holds)
+    for urn, stalls in stalled_drains(old_res, new_res, deleting_first).items():
+        refused.setdefault(urn, []).append(stalls)
     for urn, line in claims_in_use(old_res, sorted(set(removed) | set(replaced))).items():
         checks.setdefault(urn, []).append(line)
     for urn, line in shared_handles(old_res, new_res, added, list(replaced), removed, delete_first).items():

@@ -2,6 +2,8 @@
 where an adversarial review (2026-12-05) found the check's verdict other than the engine's. Each expectation comes
 from the providers' and the engine's own sources, named in the test; the edits the review found right are listed in
 docs/decisions.md ("2026-12-05: day-2 edits against the check")."""
+import json
+
 import pytest
 
 from offline import plan, plan_diff
@@ -261,3 +263,64 @@ def test_the_rescan_finds_the_chains_that_hold(dev):
     assert {pvc, job} <= _chain(doc, pv)
     share = _named(doc, "azure-native:storage:FileShare", "models-share")
     assert {pv, pvc, job} <= _chain(doc, share)
+
+
+def test_a_preview_knows_where_the_pods_go_before_their_pool_exists():
+    """A preview of a pool being created (a new stack) or replaced does not know its id: a placement that waited for
+    the pool by its id was unknown there, so `pulumi preview` of a resized pool showed every Job on it replaced (its
+    `.spec.template` is immutable) and every Deployment updated, which `pulumi up` did not do. The placements wait
+    for the pool's URN, which the engine answers once the pool's step is done (pulumi/pulumi 1b5949891b
+    source_eval.go RegisterResource) and a preview knows: the workloads' node selectors are known in the preview, and
+    the pool still among their dependencies. (A GPU pool's placement also waits for the device software's release,
+    unknown in a new stack's preview and known in a resize's: the kit's preview creates everything.)"""
+    from pulumi.runtime import rpc
+    from tests.offline.test_fresh_preview import NEW_STACK, _preview
+    preview, pool = _doc(_preview("dev", NEW_STACK)), "platform-cpu"
+    placed = _on_pool(preview, _pool(preview, pool))
+    assert len(placed) >= 6
+    for urn in placed:
+        selector = preview[urn]["inputs"]["spec"]["template"]["spec"]["nodeSelector"]
+        assert rpc.UNKNOWN not in json.dumps(selector), (urn, selector)
+        assert _pool(preview, pool) in preview[urn]["dependencies"]
+
+
+# ---- a pool deleted first drains what stays on it ---------------------------------------------------------------
+
+def test_a_pool_resized_in_place_is_refused_where_its_drain_cannot_finish(tmp_path, dev):
+    """AKS deletes a pool by draining it through the disruption budgets and the new pool comes after the delete:
+    the API gate's router (two replicas, one at a time) has nowhere to go, so the drain stalls and AKS fails the
+    delete (offline/plan_diff/pool_drains.py). The check refuses it and says to rename the pool; renamed with the
+    size, the new pool is created first, and nothing is refused."""
+    base, new = _doc(dev), _doc(plan_for("dev", BIGGER_POOL))
+    cpu = _pool(new, "platform-cpu")
+    result = plan_diff.diff_documents(base, new)
+    (why,) = result["refused"][cpu]
+    assert "`llm/router` (2 replicas; its budget `router` lets 1 go at a time)" in why
+    assert "`cluster.workloadPool.name`" in why
+    code, out = _check(tmp_path, base, new)
+    assert code != 0 and "PodDrainFailure" in out
+
+    renamed = _doc(plan_for("dev", {"cluster": {"workloadPool": {"vmSize": "Standard_D8ads_v5", "name": "cpu2"}}}))
+    assert plan_diff.diff_documents(base, renamed)["refused"] == {}
+
+
+def test_a_budget_that_lets_every_replica_go_holds_no_drain(dev):
+    """The refusal counts the budget: one that lets both router replicas go at once (maxUnavailable 100%) lets the
+    drain finish (the pods wait, Pending, for the new pool), and a workload without a budget never holds it."""
+    base, new = _doc(dev), _doc(plan_for("dev", BIGGER_POOL))
+    budget = next(u for u, r in base.items() if r["type"] == "kubernetes:policy/v1:PodDisruptionBudget"
+                  and r["inputs"]["metadata"]["name"] == "router")
+    loose = {**base, budget: {**base[budget], "inputs": {**base[budget]["inputs"], "spec": {
+        **base[budget]["inputs"]["spec"], "maxUnavailable": "100%"}}}}
+    assert plan_diff.diff_documents(loose, new)["refused"] == {}
+    without = {u: r for u, r in base.items() if u != budget}
+    assert plan_diff.diff_documents(without, {u: r for u, r in new.items() if u != budget})["refused"] == {}
+
+
+def test_the_gpu_pools_resized_in_place_are_refused_for_the_model_servers_on_them():
+    """prod's Ollama (two replicas) lands on the spot GPU pool and its on-demand fallback, both deleted first with a
+    new `gpu.vmSize`: no pool is left for it during the drain."""
+    base, new = _doc(plan_for("prod")), _doc(plan_for("prod", {"gpu": {"vmSize": "Standard_NC48ads_A100_v4"}}))
+    refused = plan_diff.diff_documents(base, new)["refused"]
+    assert set(refused) == {_pool(new, "gpu-gpu"), _pool(new, "gpu-gpuod")}
+    assert all("`llm/ollama` (2 replicas" in why for (why,) in refused.values())

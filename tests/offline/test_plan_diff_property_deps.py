@@ -95,7 +95,9 @@ def test_a_pool_replaced_deleting_first_takes_the_gpu_pool_whose_name_comes_from
     assert result["replaced"][gpu] == [f"`resourceName` comes from `{short}`, which is deleted first and replaced (the "
                                        "engine makes it unknown, and the provider's diff replaces on it)"]
     code, out = _check(tmp_path, base, new)
-    assert f"Replace: `{plan_diff.short_urn(gpu)}` (deleted first, then created: a gap)" in out and code == 0
+    assert f"Replace: `{plan_diff.short_urn(gpu)}` (deleted first, then created: a gap)" in out
+    # blocked for the CPU pool's drain alone (the router has nowhere to go: offline/plan_diff/pool_drains.py)
+    assert code != 0 and list(result["refused"]) == [cpu]
 
     # the planted defect: the value matching alone
     monkeypatch.setattr(compare, "_property_dependencies", lambda *args: None)
