@@ -342,8 +342,11 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     # volumes deleted first on their own answer (one dragged along is in a chain, with what depends on it)
     for urn, holds in held_volumes(old_res, new_res, sorted(roots), listed).items():
         refused.setdefault(urn, []).append(holds)
-    for urn, stalls in stalled_drains(old_res, new_res, deleting_first).items():
-        refused.setdefault(urn, []).append(stalls)
+    stalls, may_stall = stalled_drains(old_res, new_res, deleting_first)
+    for urn, why in stalls.items():
+        refused.setdefault(urn, []).append(why)
+    for urn, why in may_stall.items():
+        checks.setdefault(urn, []).append(why)
     for urn, line in claims_in_use(old_res, sorted(set(removed) | set(replaced))).items():
         checks.setdefault(urn, []).append(line)
     for urn, line in shared_handles(old_res, new_res, added, list(replaced), removed, delete_first).items():

@@ -5,7 +5,12 @@ not send; MicrosoftDocs azure-aks-docs fb060abe `articles/aks/delete-node-pool.m
 stays (not deleted first in the same change) whose pods land on no other pool gives up pods only as its budget
 allows: once that many wait, Pending, for nodes that come after the delete, the budget allows no more evictions
 (kubernetes/kubernetes pkg/controller/disruption `updatePdbStatus`: disruptionsAllowed = currentHealthy -
-desiredHealthy), the drain stalls and AKS fails the delete at its drain timeout, `pulumi up` with it."""
+desiredHealthy), the drain stalls and AKS fails the delete at its drain timeout, `pulumi up` with it.
+
+A workload an autoscaler sizes (an HPA's or a KEDA ScaledObject's `scaleTargetRef`; the program ignores its
+`spec.replicas`) runs between the autoscaler's minimum and maximum, not the plan's replicas: the disruption
+controller counts the live scale (`getExpectedScale`). One whose minimum already stalls the drain is refused; one
+that stalls only above its minimum (KEDA scaled it up under load) is a check before merging."""
 import math
 from typing import Any, Optional
 
@@ -14,14 +19,32 @@ from llmplatform.write_order import AGENT_POOL, MANAGED_CLUSTER
 from ..deploy_model.pools import Pool, landing_pools, pool_of
 from .documents import object_name
 
-WORKLOADS = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet")
+WORKLOADS = {"kubernetes:apps/v1:Deployment": "Deployment", "kubernetes:apps/v1:StatefulSet": "StatefulSet"}
 BUDGET = "kubernetes:policy/v1:PodDisruptionBudget"
-DRAIN_STALLS = (
+# autoscaler type -> (its minimum's field and default, its maximum's field and default): KEDA's minReplicaCount
+# defaults to 0 and maxReplicaCount to 100 (kedacore/keda-docs content/docs/2.15/reference/scaledobject-spec.md;
+# scaleTargetRef.kind defaults to Deployment), an HPA's minReplicas to 1 (k8s.io/api autoscaling/v2 types.go)
+SCALERS = {"kubernetes:autoscaling/v2:HorizontalPodAutoscaler": (("minReplicas", 1), ("maxReplicas", 1)),
+           "kubernetes:keda.sh/v1alpha1:ScaledObject": (("minReplicaCount", 0), ("maxReplicaCount", 100))}
+DRAIN = (
     "AKS drains its nodes before it deletes it, honouring PodDisruptionBudgets (pulumi-azure-native sends no "
     "`ignore-pod-disruption-budget`), and creates the new pool only after the delete: {held} can go to no other pool, "
     "so the drain stalls once the evicted pods wait for nodes, and AKS fails the delete at its drain timeout "
-    "(`PodDrainFailure`), `pulumi up` with it. Rename the pool in the same change (`cluster.workloadPool.name`, "
-    "`gpu.poolName`): the new pool is created first and the drain moves the pods onto it")
+    "(`PodDrainFailure`), `pulumi up` with it")
+RENAME = ": the new pool is created first and the drain moves the pods onto it"
+DRAIN_STALLS = DRAIN + ". {rename}" + RENAME
+DRAIN_MAY_STALL = ("if an autoscaler holds more than its minimum when `pulumi up` deletes the pool: " + DRAIN
+                   + ". Bring each below that count first, or {rename_lower}" + RENAME)
+
+
+def _rename(pool: str) -> str:
+    """What renames this pool, by the component that made it (the stack key, and the component's input)."""
+    if "llmplatform:index:GpuNodePool$" in pool:
+        return ("Rename the pool in the same change (`gpu.poolName`, GpuNodePool's `poolName`; its fallback follows "
+                "as `<poolName>od`)")
+    if "llmplatform:index:AksCluster$" in pool:
+        return "Rename the pool in the same change (`cluster.workloadPool.name`, AksCluster's `workloadPool.name`)"
+    return "Rename the pool in the same change"
 
 
 def _evictable(budget: dict[str, Any], replicas: int) -> int:
@@ -39,6 +62,10 @@ def _evictable(budget: dict[str, Any], replicas: int) -> int:
     return replicas
 
 
+def _stalls(budget: dict[str, Any], replicas: int) -> bool:
+    return replicas > 0 and _evictable(budget, replicas) < replicas
+
+
 def _budget_of(workload: dict[str, Any], budgets: list[dict[str, Any]]) -> Optional[dict[str, Any]]:
     namespace = (workload["inputs"].get("metadata") or {}).get("namespace")
     labels = ((((workload["inputs"].get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels")
@@ -49,6 +76,26 @@ def _budget_of(workload: dict[str, Any], budgets: list[dict[str, Any]]) -> Optio
                 all(labels.get(k) == v for k, v in match.items()):
             return budget
     return None
+
+
+def _number(value: Any, default: int) -> int:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+
+
+def _replicas(workload: dict[str, Any], scalers: list[dict[str, Any]]) -> tuple[int, int, Optional[dict[str, Any]]]:
+    """(fewest, most, the autoscaler) replicas the workload runs: its autoscaler's range, else its `replicas`."""
+    meta = workload["inputs"].get("metadata") or {}
+    for scaler in scalers:
+        spec = scaler["inputs"].get("spec") or {}
+        target = spec.get("scaleTargetRef") or {}
+        if (scaler["inputs"].get("metadata") or {}).get("namespace") == meta.get("namespace") and \
+                target.get("name") == meta.get("name") and \
+                target.get("kind", "Deployment") == WORKLOADS[workload["type"]]:
+            (low, low_default), (high, high_default) = SCALERS[scaler["type"]]
+            fewest = _number(spec.get(low), low_default)
+            return fewest, max(fewest, _number(spec.get(high), high_default)), scaler
+    replicas = _number((workload["inputs"].get("spec") or {}).get("replicas", 1), 1)
+    return replicas, replicas, None
 
 
 def _pools(old_res: dict[str, dict[str, Any]]) -> list[Pool]:
@@ -62,28 +109,44 @@ def _pools(old_res: dict[str, dict[str, Any]]) -> list[Pool]:
 
 
 def stalled_drains(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]],
-                   deleting_first: set[str]) -> dict[str, str]:
-    """Why each agent pool deleted first refuses the change: the deployed workloads (the base plan's) that stay
-    through it, with a budget, whose pods land only on pools this change deletes first."""
+                   deleting_first: set[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """(why each agent pool deleted first refuses the change, what to check before merging for each): the deployed
+    workloads (the base plan's) that stay through it, with a budget, whose pods land only on pools this change
+    deletes first; refused where their fewest replicas stall the drain, a check where only an autoscaler's more
+    would."""
     going = {u for u in deleting_first if old_res.get(u, {}).get("type") == AGENT_POOL}
     if not going:
-        return {}
+        return {}, {}
     pools = _pools(old_res)
-    budgets = [r for u, r in old_res.items() if r["type"] == BUDGET and u in new_res and u not in deleting_first]
+    staying = {u: r for u, r in old_res.items() if u in new_res and u not in deleting_first}
+    budgets = [r for r in staying.values() if r["type"] == BUDGET]
+    scalers = [r for r in staying.values() if r["type"] in SCALERS]
     held: dict[str, list[str]] = {}
-    for urn, res in sorted(old_res.items()):
-        if res["type"] not in WORKLOADS or urn not in new_res or urn in deleting_first:
+    may_hold: dict[str, list[str]] = {}
+    for urn, res in sorted(staying.items()):
+        if res["type"] not in WORKLOADS:
             continue
-        spec = res["inputs"].get("spec") or {}
-        pod = (spec.get("template") or {}).get("spec") or {}
+        pod = (((res["inputs"].get("spec") or {}).get("template") or {}).get("spec") or {})
         on = {p.urn for p in landing_pools(pod, pools)}
-        replicas = int(spec.get("replicas", 1)) if isinstance(spec.get("replicas", 1), (int, float)) else 1
         budget = _budget_of(res, budgets)
-        if not on or not on <= going or budget is None or _evictable(budget, replicas) >= replicas:
+        if not on or not on <= going or budget is None:
             continue
-        namespace = (res["inputs"].get("metadata") or {}).get("namespace")
-        for pool in sorted(on):
-            held.setdefault(pool, []).append(
-                f"`{namespace}/{object_name(res)}` ({replicas} replicas; its budget `{object_name(budget)}` lets "
-                f"{_evictable(budget, replicas)} go at a time)")
-    return {pool: DRAIN_STALLS.format(held=", ".join(workloads)) for pool, workloads in held.items()}
+        fewest, most, scaler = _replicas(res, scalers)
+        name = f"`{(res['inputs'].get('metadata') or {}).get('namespace')}/{object_name(res)}`"
+        lets = f"its budget `{object_name(budget)}` lets {{go}} go at a time"
+        if _stalls(budget, fewest):
+            runs = f"{fewest} replicas" if scaler is None else \
+                f"at least {fewest} replicas, its {scaler['type'].rsplit(':', 1)[-1]} `{object_name(scaler)}`'s minimum"
+            for pool in sorted(on):
+                held.setdefault(pool, []).append(f"{name} ({runs}; {lets.format(go=_evictable(budget, fewest))})")
+        elif scaler is not None and _stalls(budget, most):
+            above = next(n for n in range(fewest, most + 1) if _stalls(budget, n))
+            for pool in sorted(on):
+                may_hold.setdefault(pool, []).append(
+                    f"{name} ({fewest} to {most} replicas, its {scaler['type'].rsplit(':', 1)[-1]} "
+                    f"`{object_name(scaler)}`'s range; at {above}, {lets.format(go=_evictable(budget, above))})")
+    refused = {pool: DRAIN_STALLS.format(held=", ".join(workloads), rename=_rename(pool))
+               for pool, workloads in held.items()}
+    checks = {pool: DRAIN_MAY_STALL.format(held=", ".join(workloads), rename_lower=_rename(pool)[0].lower()
+                                           + _rename(pool)[1:]) for pool, workloads in may_hold.items()}
+    return refused, checks

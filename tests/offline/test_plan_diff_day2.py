@@ -323,4 +323,47 @@ def test_the_gpu_pools_resized_in_place_are_refused_for_the_model_servers_on_the
     base, new = _doc(plan_for("prod")), _doc(plan_for("prod", {"gpu": {"vmSize": "Standard_NC48ads_A100_v4"}}))
     refused = plan_diff.diff_documents(base, new)["refused"]
     assert set(refused) == {_pool(new, "gpu-gpu"), _pool(new, "gpu-gpuod")}
-    assert all("`llm/ollama` (2 replicas" in why for (why,) in refused.values())
+    assert all("`llm/ollama` (at least 2 replicas, its ScaledObject `ollama-scaler`'s minimum" in why
+               for (why,) in refused.values())
+
+
+GPU_RESIZE = {"gpu": {"vmSize": "Standard_NC48ads_A100_v4"}}
+
+
+def test_a_gpu_pool_refused_for_its_drain_names_the_gpu_pool_key():
+    """The refusal says what renames the pool it refuses: the GPU pools by `gpu.poolName` (GpuNodePool's `poolName`),
+    not the CPU pool's `cluster.workloadPool.name`; and that rename lets the resize through."""
+    base, new = _doc(plan_for("prod")), _doc(plan_for("prod", GPU_RESIZE))
+    for why in [w for (w,) in plan_diff.diff_documents(base, new)["refused"].values()]:
+        assert "`gpu.poolName`" in why and "cluster.workloadPool" not in why, why
+    renamed = _doc(plan_for("prod", {"gpu": {**GPU_RESIZE["gpu"], "poolName": "gpu2"}}))
+    assert plan_diff.diff_documents(base, renamed)["refused"] == {}
+
+
+def test_an_autoscaled_workload_drains_at_its_autoscalers_count_not_the_plans_replicas():
+    """A workload an autoscaler sizes runs its autoscaler's count, not the plan's `replicas` (the program ignores
+    them): the disruption controller counts the live scale (kubernetes/kubernetes pkg/controller/disruption
+    `getExpectedScale`). llm-d's vLLM has one replica in the plan and a ScaledObject of 1 to 2: at 2 its budget lets
+    one go, so a resize of its only GPU pool stalls under load, and the check says so before merging (not a
+    refusal: at 1 the drain finishes). With `llmd.minReplicas: 2` the drain stalls at any load: refused."""
+    base, new = _doc(plan_for("llmd")), _doc(plan_for("llmd", GPU_RESIZE))
+    gpu = _pool(new, "gpu-gpu")
+    result = plan_diff.diff_documents(base, new)
+    assert gpu not in result["refused"]
+    (check,) = [c for c in result["checks"][gpu] if "PodDrainFailure" in c]
+    assert "`llm-d/vllm` (1 to 2 replicas, its ScaledObject `vllm`'s range; at 2, its budget `vllm` lets 1 go" in check
+    assert "`gpu.poolName`" in check
+
+    two = {"llmd": {"minReplicas": 2, "replicas": 2}}
+    base, new = _doc(plan_for("llmd", two)), _doc(plan_for("llmd", {**two, **GPU_RESIZE}))
+    (why,) = plan_diff.diff_documents(base, new)["refused"][gpu]
+    assert "`llm-d/vllm` (at least 2 replicas, its ScaledObject `vllm`'s minimum; its budget `vllm` lets 1 go" in why
+
+
+def test_a_pool_whose_autoscaled_workloads_may_stall_its_drain_is_a_check_in_the_report(tmp_path, dev):
+    """dev's CPU pool: the router refuses it, and Open-WebUI (an HPA of 1 to 3) and Ollama (a ScaledObject of 0 to
+    2) stall it too when scaled up: the report's "Check before merging" names them."""
+    base, new = _doc(dev), _doc(plan_for("dev", BIGGER_POOL))
+    code, out = _check(tmp_path, base, new)
+    (line,) = [ln for ln in out.splitlines() if ln.startswith("- Check before merging:") and "PodDrainFailure" in ln]
+    assert "`llm/open-webui` (1 to 3 replicas" in line and "`llm/ollama` (0 to 2 replicas" in line
