@@ -22,6 +22,9 @@ def read_allow_file(path: Optional[Path]) -> set[str]:
 
 
 REFUSED = "refused in place: "
+# a replacement the check refuses (a pool whose drain stalls, a name the old resource still holds): not in place, its
+# Replace line says what replaces it
+REFUSED_REPLACEMENT = "refused: "
 
 
 def stateful(result: dict[str, Any], urn: str) -> Optional[str]:
@@ -53,7 +56,7 @@ def blocking(result: dict[str, Any], allowed: set[str], allow_stateful: bool) ->
                 out.append((urn, f"deleted: {what}"))
     for urn, reasons in result["refused"].items():
         if urn not in allowed:
-            out.append((urn, REFUSED + "; ".join(reasons)))
+            out.append((urn, (REFUSED_REPLACEMENT if urn in result["replaced"] else REFUSED) + "; ".join(reasons)))
     return out
 
 

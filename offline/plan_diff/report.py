@@ -5,7 +5,7 @@ from typing import Any, Optional
 from .documents import PlanError, read_json
 from .urns import short_urn
 from .rules import ignored_hints
-from .gate import ALLOW_FILE, ALLOW_LABEL, REFUSED, stateful
+from .gate import ALLOW_FILE, ALLOW_LABEL, REFUSED, REFUSED_REPLACEMENT, stateful
 
 
 def _cost(folder: Path) -> dict[str, Any]:
@@ -86,7 +86,7 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
               f"{len(result['removed'])} to delete")
     lines += [f"**{counts}**", ""]
     if blocked:
-        any_stateful = any(not why.startswith(REFUSED) for _, why in blocked)  # the label covers only these
+        any_stateful = any(not why.startswith((REFUSED, REFUSED_REPLACEMENT)) for _, why in blocked)  # the label covers only these
         lines += [f"**Blocked: {len(blocked)} change(s) need an explicit allowance** (list the URN in "
                   f"`{ALLOW_FILE}`" + (f", or label the pull request `{ALLOW_LABEL}` for stateful replacements"
                                        if any_stateful else "") + "; see docs/guardrails.md, \"Change safety\"):", ""]
@@ -104,28 +104,30 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
     def hidden(urn: str) -> str:  # what the reviewer's `pulumi preview` leaves out (hideDiffs: display only)
         paths = (result.get("hidden") or {}).get(urn)
         return f"; `pulumi preview` hides {', '.join(f'`{p}`' for p in paths[:4])} (its hideDiffs)" if paths else ""
+    shown = {u for u, _ in blocked or []}  # a blocked refusal is told in full above, once
+    refused = result["refused"]
+
+    def refusal(urn: str) -> str:
+        return "blocked above" if urn in shown else '; '.join(refused[urn])
     for urn, reasons in result["replaced"].items():
         first = "" if urn not in result["deleteBeforeReplace"] else \
             " (deleted first, then run again)" if result["types"][urn] == "kubernetes:batch/v1:Job" else \
             " (deleted first, then created: a gap)"  # a Job runs to its end: no service waits on it meanwhile
         lines.append(f"- Replace: `{_short_(urn)}`{mark(urn)}{first}: {'; '.join(reasons[:4])}"
                      f"{'; ...' if len(reasons) > 4 else ''}" + "".join(f"; {n}" for n in result["notes"].get(urn, []))
-                     + hidden(urn))
+                     + hidden(urn) + (f"; refused: {refusal(urn)}" if urn in refused else ""))
     for urn in result["removed"]:
         lines.append(f"- Delete: `{_short_(urn)}`{mark(urn)}" + "".join(f": {n}" for n in result["notes"].get(urn, [])))
     lines += [f"- Add: `{_short_(u)}`" for u in result["added"]]
     if result.get("moved"):
         lines.append(f"- Moved through aliases (same resources, new URNs): {len(result['moved'])}")
-    shown = {u for u, _ in blocked or []}  # a blocked refusal is told in full above, once
-    refused = result["refused"]
-
-    def refusal(urn: str) -> str:
-        return "blocked above" if urn in shown else '; '.join(refused[urn])
     # a refused update is told on its Update line (once more in full under Blocked when it blocks)
     lines += [f"- Update: `{_short_(u)}` ({', '.join(result['changed'][u][:6])}"
               f"{', ...' if len(result['changed'][u]) > 6 else ''})"
               + (f"; refused in place{mark(u)}: {refusal(u)}" if u in refused else "") + hidden(u) for u in updated]
-    lines += [f"- Refused in place: `{_short_(u)}`{mark(u)}: {refusal(u)}" for u in refused if u not in updated]
+    # a refused replacement is told on its Replace line
+    lines += [f"- Refused in place: `{_short_(u)}`{mark(u)}: {refusal(u)}" for u in refused
+              if u not in updated and u not in result["replaced"]]
     lines += [f"- Check before merging: `{_short_(u)}`: {'; '.join(c)}" for u, c in result.get("checks", {}).items()]
     lines += [f"- Ignored (its `ignoreChanges`: `pulumi up` keeps the deployed value): `{_short_(u)}` ({', '.join(p)})"
               + "".join(f"; {hint}" for hint in ignored_hints(p)) for u, p in result.get("ignored", {}).items()]

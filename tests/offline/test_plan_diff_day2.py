@@ -367,3 +367,26 @@ def test_a_pool_whose_autoscaled_workloads_may_stall_its_drain_is_a_check_in_the
     code, out = _check(tmp_path, base, new)
     (line,) = [ln for ln in out.splitlines() if ln.startswith("- Check before merging:") and "PodDrainFailure" in ln]
     assert "`llm/open-webui` (1 to 3 replicas" in line and "`llm/ollama` (0 to 2 replicas" in line
+
+
+def test_a_pool_refused_for_its_drain_reads_as_a_refused_replacement_and_the_allow_file_lets_it_through(tmp_path, dev):
+    """The refusal is on a replacement, not an in-place change: the Blocked line says "refused", the pool's Replace
+    line carries it (no "Refused in place" line for it), and listing the pool's URN in the allow file lets the change
+    through (a team that scaled the router to one replica first), still naming why on the Replace line."""
+    base, new = _doc(dev), _doc(plan_for("dev", BIGGER_POOL))
+    cpu = _pool(new, "platform-cpu")
+    full = plan_diff.engine_urns(new)[cpu]  # the URN a team copies from `pulumi stack --show-urns`
+    short = plan_diff.short_urn(full)
+    code, out = _check(tmp_path, base, new)
+    (blocked,) = [ln for ln in out.splitlines() if ln.startswith("- :x:")]
+    assert code != 0 and blocked.startswith(f"- :x: `{short}` refused: AKS drains"), blocked
+    assert "refused in place" not in out.lower(), out
+    (replace,) = [ln for ln in out.splitlines() if ln.startswith(f"- Replace: `{short}`")]
+    assert replace.endswith("; refused: blocked above"), replace
+
+    allow = tmp_path / "allow-replace.txt"
+    allow.write_text(f"{full}\n")
+    code, out = _check(tmp_path, base, new, "--allow-file", str(allow))
+    assert code == 0 and "Blocked" not in out, out
+    (replace,) = [ln for ln in out.splitlines() if ln.startswith(f"- Replace: `{short}`")]
+    assert ":warning: **allowed** by `allow-replace.txt`" in replace and "; refused: AKS drains" in replace, replace
