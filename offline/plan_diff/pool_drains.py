@@ -108,6 +108,30 @@ def _pools(old_res: dict[str, dict[str, Any]]) -> list[Pool]:
     return found
 
 
+def _clusters(old_res: dict[str, dict[str, Any]], urn: str) -> frozenset[str]:
+    """The ManagedClusters `urn` is made from: itself, else those its dependencies reach, the walk stopping at a
+    ManagedCluster (as the kit's `clusters_made_from` and the deploy model's `pool_clusters`): an AgentPool's
+    cluster, a Kubernetes provider's (so a workload's, through its provider). Empty: not known (every pool counts)."""
+    if old_res.get(urn, {}).get("type") == MANAGED_CLUSTER:
+        return frozenset({urn})
+    seen, found, todo = {urn}, set(), list(old_res.get(urn, {}).get("dependencies") or [])
+    while todo:
+        dep = todo.pop()
+        if dep in seen or dep not in old_res:
+            continue
+        seen.add(dep)
+        if old_res[dep]["type"] == MANAGED_CLUSTER:
+            found.add(dep)
+        else:
+            todo.extend(old_res[dep].get("dependencies") or [])
+    return frozenset(found)
+
+
+def _workload_clusters(old_res: dict[str, dict[str, Any]], workload: dict[str, Any]) -> frozenset[str]:
+    provider = (workload.get("options") or {}).get("provider")
+    return _clusters(old_res, provider.rsplit("::", 1)[0]) if isinstance(provider, str) else frozenset()
+
+
 def stalled_drains(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]],
                    deleting_first: set[str]) -> tuple[dict[str, str], dict[str, str]]:
     """(why each agent pool deleted first refuses the change, what to check before merging for each): the deployed
@@ -118,6 +142,7 @@ def stalled_drains(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     if not going:
         return {}, {}
     pools = _pools(old_res)
+    owners = {p.urn: _clusters(old_res, p.urn) for p in pools}
     staying = {u: r for u, r in old_res.items() if u in new_res and u not in deleting_first}
     budgets = [r for r in staying.values() if r["type"] == BUDGET]
     scalers = [r for r in staying.values() if r["type"] in SCALERS]
@@ -127,7 +152,8 @@ def stalled_drains(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
         if res["type"] not in WORKLOADS:
             continue
         pod = (((res["inputs"].get("spec") or {}).get("template") or {}).get("spec") or {})
-        on = {p.urn for p in landing_pools(pod, pools)}
+        clusters = _workload_clusters(old_res, res)  # another cluster's pools are no place for its pods
+        on = {p.urn for p in landing_pools(pod, [p for p in pools if not clusters or owners[p.urn] & clusters])}
         budget = _budget_of(res, budgets)
         if not on or not on <= going or budget is None:
             continue

@@ -390,3 +390,24 @@ def test_a_pool_refused_for_its_drain_reads_as_a_refused_replacement_and_the_all
     assert code == 0 and "Blocked" not in out, out
     (replace,) = [ln for ln in out.splitlines() if ln.startswith(f"- Replace: `{short}`")]
     assert ":warning: **allowed** by `allow-replace.txt`" in replace and "; refused: AKS drains" in replace, replace
+
+
+def test_a_pool_of_another_cluster_is_no_place_for_a_drained_workload(dev):
+    """A plan with two clusters (a program making a second AksCluster): a workload's pods land only on its own
+    cluster's pools (its Kubernetes provider is made from that cluster). dev with a second cluster whose CPU pool
+    carries the same label and stays: the router still has nowhere to go when dev's own CPU pool is resized."""
+    base, new = _doc(dev), _doc(plan_for("dev", BIGGER_POOL))
+    cluster = next(u for u, r in base.items() if r["type"] == "azure-native:containerservice:ManagedCluster")
+    cpu = _pool(base, "platform-cpu")
+
+    def with_second_cluster(doc: dict) -> dict:
+        twin = {cluster: cluster.replace("::platform-aks", "::second-aks"), cpu: cpu.replace("::platform-cpu",
+                                                                                               "::second-cpu")}
+        extra = {twin[u]: {**base[u], "urn": twin[u], "name": twin[u].rsplit("::", 1)[-1],
+                           "dependencies": [twin.get(d, d) for d in base[u]["dependencies"]],
+                           "propertyDependencies": {k: [twin.get(d, d) for d in v]
+                                                    for k, v in base[u]["propertyDependencies"].items()}}
+                 for u in (cluster, cpu)}
+        return {**doc, **extra}
+    (why,) = plan_diff.diff_documents(with_second_cluster(base), with_second_cluster(new))["refused"][cpu]
+    assert "`llm/router` (2 replicas" in why
