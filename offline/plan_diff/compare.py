@@ -343,10 +343,10 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     for urn, holds in held_volumes(old_res, new_res, sorted(roots), listed).items():
         refused.setdefault(urn, []).append(holds)
     stalls, may_stall = stalled_drains(old_res, new_res, deleting_first)
-    for urn, why in stalls.items():
-        refused.setdefault(urn, []).append(why)
-    for urn, why in may_stall.items():
-        checks.setdefault(urn, []).append(why)
+    for urn, stall in stalls.items():
+        refused.setdefault(urn, []).append(stall)
+    for urn, stall in may_stall.items():
+        checks.setdefault(urn, []).append(stall)
     for urn, line in claims_in_use(old_res, sorted(set(removed) | set(replaced))).items():
         checks.setdefault(urn, []).append(line)
     for urn, line in shared_handles(old_res, new_res, added, list(replaced), removed, delete_first).items():

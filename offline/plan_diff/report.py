@@ -86,7 +86,8 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
               f"{len(result['removed'])} to delete")
     lines += [f"**{counts}**", ""]
     if blocked:
-        any_stateful = any(not why.startswith((REFUSED, REFUSED_REPLACEMENT)) for _, why in blocked)  # the label covers only these
+        # the label covers only these
+        any_stateful = any(not why.startswith((REFUSED, REFUSED_REPLACEMENT)) for _, why in blocked)
         lines += [f"**Blocked: {len(blocked)} change(s) need an explicit allowance** (list the URN in "
                   f"`{ALLOW_FILE}`" + (f", or label the pull request `{ALLOW_LABEL}` for stateful replacements"
                                        if any_stateful else "") + "; see docs/guardrails.md, \"Change safety\"):", ""]
