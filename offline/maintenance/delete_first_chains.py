@@ -116,9 +116,28 @@ def _line(urn: str, doc: dict[str, dict[str, Any]]) -> str:
 
 
 def _reason(why: str) -> str:
-    """The check's reason with each URN cut to its resource name."""
-    return re.sub(r"`urn:pulumi:[^`]*::([^`:]+)`|`[^`]*\$[^`]*::([^`:]+)`", lambda m: f"`{m.group(1) or m.group(2)}`",
-                  why)
+    """The check's reason with each URN cut to its resource name: a whole URN, a short one under a parent
+    (`<parent type>$<type>::<name>`) and a short one of a resource without a parent (`<type>::<name>`, as the
+    check names the platform's resource group)."""
+    return re.sub(r"`[^`]*::([^`:]+)`", lambda m: f"`{m.group(1)}`", why)
+
+
+def _plan(folder: Path) -> tuple[dict[str, dict[str, Any]], Optional[str]]:
+    """(the plan's resources, None), or ({}, what is wrong with `folder`, named as given)."""
+    if folder.is_file():  # build/dev/resources.json for build/dev: "no resources.json" misled
+        return {}, f"{folder} is a file, not a plan's folder: give the folder make plan wrote ({folder.parent})"
+    if not folder.is_dir():
+        return {}, f"{folder}: the folder does not exist (make plan STACK=<stack> writes build/<stack>)"
+    try:
+        doc = read_resources(folder)
+    except PlanError as error:  # it names the file
+        return {}, str(error)
+    if not (folder / "resources.json").exists():
+        return {}, f"{folder}: no resources.json in it (make plan writes one)"
+    if not doc:
+        return {}, (f"{folder / 'resources.json'} lists no resources: not a plan make plan writes (it holds at least "
+                    "the stack's components)")
+    return doc, None
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -130,15 +149,17 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser.parse_args(argv)
     out: dict[str, list[dict[str, Any]]] = {}
     for folder in args.plans:
+        doc, problem = _plan(folder)
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
         try:
-            doc = read_resources(folder)
-        except PlanError as error:
-            print(f"{folder}: {error}", file=sys.stderr)
+            found = out[str(folder)] = scan(doc)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as error:
+            # a plan file of a shape read_resources lets through (as plan_diff's command line says it)
+            print(f"cannot scan {folder}: {type(error).__name__}: {str(error)[:200]} (is it written by make plan?)",
+                  file=sys.stderr)
             return 2
-        if not doc:
-            print(f"{folder}: no resources.json (make plan writes one)", file=sys.stderr)
-            return 2
-        found = out[str(folder)] = scan(doc)
         print(f"## {folder}: {len(roots(doc))} delete-first roots, {sum(bool(f['dragged']) for f in found)} drag "
               "others along")
         for item in found:
