@@ -9,13 +9,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from .handles import field, order_of, settled, value_alone
+from .handles import field, ordered_after, settled, value_alone
 from .inference_specs import (API_KEY_LENGTH, ROUTER_CPU_LIMIT, ROUTER_EDGE_PORT, ROUTER_PORT, ROUTER_UI_PORT,
                               OWN_RANGE_FIELDS, SHUTDOWN_MARGIN_SECONDS, api_key_map_line, key_vault_objects,
                               nginx_workers, router_nginx_conf)
 from .key_vault import grant_secrets_user, vault_secret
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
-from .kube import (IDENTITY_MOUNT_TIMEOUT_SECONDS, pulled, after_pool, allow_ingress, csi_secrets_mount, csi_secrets_volume,
+from .kube import (IDENTITY_MOUNT_TIMEOUT_SECONDS, pulled, allow_ingress, csi_secrets_mount, csi_secrets_volume,
                    deployment, disruption_budget, http_probe, cpu_placement, labels, namespace_peer, placement_args,
                    secret_provider_class, spread)
 from .naming import content_suffix, secret_name
@@ -156,7 +156,7 @@ def api_router(owner: pulumi.ComponentResource,
         f"{name}-router-config", metadata=k8s.meta.v1.ObjectMetaArgs(
             name=text.apply(lambda t: f"{ROUTER_CONFIG_MAP}-{content_suffix(t)}"), namespace=ns),
         data={"nginx.conf": text},
-        opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[order_of(conf)])))
+        opts=ordered_after(k8s_opts, conf))
     volumes.insert(0, k8s.core.v1.VolumeArgs(name="config", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
         name=config_map.metadata.name)))
     on_cpu = cpu_placement(spec.cluster)
@@ -188,8 +188,8 @@ def api_router(owner: pulumi.ComponentResource,
         # the order, not on the pod template, or one of them deleted first and created again under its name (the
         # text the same) replaced the gate's Deployment with it (pulumi/pulumi 1b5949891b step_generator.go
         # calculateDependentReplacements; docs/decisions.md "2026-12-05 (night): delete-first chains rescanned")
-        after_pool(pulumi.ResourceOptions(parent=owner, depends_on=[*(spec.after or []), order_of(config_hash)],
-                                          aliases=spec.aliases, protect=False), on_cpu),
+        ordered_after(pulumi.ResourceOptions(parent=owner, depends_on=spec.after or None, aliases=spec.aliases,
+                                             protect=False), config_hash, on_cpu),
         pod_labels=pod_labels, pod_annotations={"llm-platform/config-hash": value_alone(config_hash)},
         annotations={**({"pulumi.com/timeoutSeconds": str(IDENTITY_MOUNT_TIMEOUT_SECONDS)} if spec.api_key_auth
                         else {}), **scanner_annotations([ROUTER_IMAGE])})

@@ -328,11 +328,18 @@ def order_of(*values: pulumi.Input[Any]) -> pulumi.Output[pulumi.Resource]:
     return cast(pulumi.Output[pulumi.Resource], pulumi.Output.all(*values).apply(lambda _: None))
 
 
+def ordered_after(opts: pulumi.ResourceOptions, *values: pulumi.Input[Any]) -> pulumi.ResourceOptions:
+    """`opts` with a `depends_on` on every resource `values` carry (`order_of`): for a resource that takes them as
+    values alone (`value_alone`), or not at all."""
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[order_of(*values)]))
+
+
 def order_after(opts: pulumi.ResourceOptions, handle: Any, key: str) -> pulumi.ResourceOptions:
     """`opts` with a `depends_on` on an ordering-only handle field (ClusterHandle.network_writes_after,
     VaultHandle.writes_after): none for a dict handle without it, else `order_of` the field."""
-    after = [] if isinstance(handle, dict) and handle.get(key) is None else [order_of(field(handle, key, None))]
-    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=after))
+    if isinstance(handle, dict) and handle.get(key) is None:
+        return opts
+    return ordered_after(opts, field(handle, key, None))
 
 
 def value_alone(value: pulumi.Input[Any]) -> pulumi.Output[Any]:

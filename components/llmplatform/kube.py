@@ -6,7 +6,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .checks import ComponentInputError
-from .handles import Toleration, field, known, order_after, order_of, value_alone
+from .handles import Toleration, field, known, order_after, value_alone
 from .images import chart_mirror_values, format_registry, mirror_problem, mirrored
 from .inference_specs import SECRETS_MOUNT
 from .mappings import deep_merge
@@ -81,19 +81,13 @@ def cpu_placement(cluster: Any) -> pulumi.Output[dict[str, Any]]:
 
 def placement_args(placement: pulumi.Input[dict[str, Any]]) -> dict[str, pulumi.Output[Any]]:
     """A placement as PodSpecArgs keywords (node_selector, typed tolerations), its value alone: give the resource
-    `after_pool(opts, placement)` too. A placement carries the pool its pods wait for (AksCluster's
+    `handles.ordered_after(opts, placement)` too. A placement carries the pool its pods wait for (AksCluster's
     cpu_node_selector, GpuNodePool's node_selector); in a pod spec, a pool replaced deleting first (a new VM size)
     made that spec unknown in the engine's chain and replaced the workload with it, deleted first too
     (docs/decisions.md "2026-12-05 (night): a pool replaced takes no workload with it")."""
     out = value_alone(placement)
     return {"node_selector": out.apply(lambda p: p["nodeSelector"]),
             "tolerations": tolerations_args(out.apply(lambda p: p.get("tolerations", []))).apply(lambda t: t or None)}
-
-
-def after_pool(opts: pulumi.ResourceOptions, *placements: pulumi.Input[dict[str, Any]]) -> pulumi.ResourceOptions:
-    """`opts` with a `depends_on` on the pools `placements` carry: a pod spec taking them through `placement_args`
-    (values alone) still waits for its nodes, and a pool replaced deleting first replaces nothing through it."""
-    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[order_of(*placements)]))
 
 
 def require_kubernetes_provider(opts: Optional[pulumi.ResourceOptions], kind: str, name: str) -> None:

@@ -23,13 +23,13 @@ from .checks import (GPU_FIELDS, KEDA_FIELDS, ROUTE_FIELDS, ROUTER_RANGE_FIELDS,
                      check_shape, handle_after_check, late_rules)
 from .defaults import defaults_for, or_default
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, RouteTarget, VaultHandle, field,
-                      order_of)
+                      ordered_after)
 from .hardening import container_security, pod_security, root_image, scanner_annotations, writable_root
 from .inference_specs import (ROUTER_EDGE_PORT, ROUTER_PORT, SECRETS_MOUNT, gate_route_timeouts,
                               key_vault_objects)
 from .key_vault import grant_secrets_user
 from .observability import prometheus_peer
-from .kube import (pulled, after_pool, cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment,
+from .kube import (pulled, cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment,
                    disruption_budget, egress_guard, helm_release, http_probe, gpu_start_deadline, labels,
                    model_download_deadline_seconds, model_download_seconds, namespace, namespace_peer, placement,
                    placement_args, require_kubernetes_provider, secret_provider_class)
@@ -344,9 +344,9 @@ class LlmdStack(pulumi.ComponentResource):
                                                         add_capabilities=["IPC_LOCK"] if role else None),
                     volume_mounts=mounts)],
                 volumes=volumes),
-            after_pool(pulumi.ResourceOptions(parent=self, protect=False,
-                                              ignore_changes=["spec.replicas"] if opt(a, "autoscaling") else None,
-                                              depends_on=after), on_gpu),
+            ordered_after(pulumi.ResourceOptions(parent=self, protect=False,
+                                                 ignore_changes=["spec.replicas"] if opt(a, "autoscaling") else None,
+                                                 depends_on=after), on_gpu),
             pod_labels=pod_labels, pod_annotations=pod_annotations,
             annotations={
                 **gpu_start_deadline(True, model_download_deadline_seconds(weights)),
@@ -436,8 +436,8 @@ class LlmdStack(pulumi.ComponentResource):
                   "infrastructure": {"parametersRef": {"group": "", "kind": "ConfigMap", "name": POOL_GATEWAY_PARAMS}},
                   "listeners": [{"name": "http", "port": 80, "protocol": "HTTP",
                                  "allowedRoutes": {"namespaces": {"from": "Same"}}}]},
-            opts=pulumi.ResourceOptions(parent=self, protect=False,
-                                        depends_on=[params, order_of(field(target, "namespace"))]))
+            opts=ordered_after(pulumi.ResourceOptions(parent=self, protect=False, depends_on=[params]),
+                               field(target, "namespace")))
         k8s.apiextensions.CustomResource(
             f"{name}-pool-route", api_version="gateway.networking.k8s.io/v1", kind="HTTPRoute",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="llmd-pool", namespace=self._ns),

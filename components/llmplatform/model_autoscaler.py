@@ -18,7 +18,7 @@ from .monitoring import GPU_MEMORY_METRIC, gpu_memory_percent_query
 from . import PACKAGE
 from .defaults import defaults_for
 from .checks import KEDA_FIELDS, after_check, called_as_documented, check_shape, late_rules
-from .handles import KedaEndpoints, ModelServer, field, order_of, value_alone
+from .handles import KedaEndpoints, ModelServer, field, ordered_after, value_alone
 from .inference_specs import wait_budget_seconds
 from .kube import cpu_utilization_metric, require_kubernetes_provider
 
@@ -120,7 +120,7 @@ class ModelAutoscaler(pulumi.ComponentResource):
         # created again under its name replaced them with it (pulumi/pulumi 1b5949891b step_generator.go
         # calculateDependentReplacements; docs/decisions.md "2026-12-05 (night): delete-first chains rescanned")
         named = value_alone(deployment)
-        k8s_opts = pulumi.ResourceOptions(parent=self, depends_on=[order_of(deployment)])
+        k8s_opts = ordered_after(pulumi.ResourceOptions(parent=self), deployment)
         behavior = scale_behavior(opt(args, "scale_down_stabilization_seconds"))
         target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment}
         if mode == "requests":

@@ -15,9 +15,9 @@ from .checks import called_as_documented, check_shape, fail
 from .gpu_node_pool import cluster_key, kubernetes_provider
 from .run_state import claim
 from .diagnostics import to_log_analytics
-from .handles import ClusterHandle, ModelShare, ModelVolume, field, order_after
+from .handles import ClusterHandle, ModelShare, ModelVolume, field, order_after, ordered_after
 from .hardening import NON_ROOT_UID, container_security, pod_security, scanner_annotations, scratch_volume
-from .kube import pulled, after_pool, cpu_placement, labels, placement, placement_args, require_kubernetes_provider
+from .kube import pulled, cpu_placement, labels, placement, placement_args, require_kubernetes_provider
 from .naming import content_suffix
 from .pins import OLLAMA_IMAGE
 from .units import MB_PER_GIB
@@ -385,7 +385,8 @@ class ModelStore(pulumi.ComponentResource):
                 ),
                 # a claim replaced deleting first (its volume replaced) takes this Job with it: its `spec` comes from
                 # the claim, so the engine's chain replaces it (`.spec.template` nulled) and it fills the new store
-                opts=after_pool(pulumi.ResourceOptions(parent=self, protect=False, delete_before_replace=True), where),
+                opts=ordered_after(pulumi.ResourceOptions(parent=self, protect=False, delete_before_replace=True),
+                                   where),
             )
             return job
 

@@ -11,12 +11,12 @@ from . import PACKAGE
 from .checks import GPU_FIELDS, KEDA_FIELDS, VOLUME_FIELDS, after_check, called_as_documented, check_shape, late_rules
 from .defaults import defaults_for
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field,
-                      order_of, value_alone)
+                      ordered_after, value_alone)
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
 from .inference_specs import (OLLAMA_PORT, SCALED_SERVICE, SHUTDOWN_MARGIN_SECONDS, WARM_UP_TIMEOUT_SECONDS,
                               drain_script, ollama_env, ollama_scheduling, resources, scaled_host, scaled_hosts,
                               warm_up_command)
-from .kube import (pulled, after_pool, allow_ingress, cpu_placement, deployment, disruption_budget, env_vars,
+from .kube import (pulled, allow_ingress, cpu_placement, deployment, disruption_budget, env_vars,
                    gpu_driver_start_seconds, gpu_start_deadline, http_probe, labels, namespace_peer, placement,
                    placement_args, require_kubernetes_provider, spread)
 from .keda_http import interceptor_clients, interceptor_pod_labels
@@ -205,9 +205,9 @@ class OllamaServer(pulumi.ComponentResource):
             # a new Job (a model added: a new name, deleted first) replaced this Deployment with it, deleted first
             # too (the engine's chain makes a `spec` carrying it unknown, and pulumi-kubernetes replaces on the
             # `.spec.selector` that nulls: docs/decisions.md "2026-12-05 (evening): the unknown is no null")
-            after_pool(pulumi.ResourceOptions(parent=self, aliases=aliases, depends_on=[order_of(claim)],
-                                              ignore_changes=["spec.replicas"] if autoscaled(a) else None),
-                       scheduling["placement"]),
+            ordered_after(pulumi.ResourceOptions(parent=self, aliases=aliases,
+                                                 ignore_changes=["spec.replicas"] if autoscaled(a) else None),
+                          claim, scheduling["placement"]),
             annotations={**scanner_annotations([OLLAMA_IMAGE]), **deadline})
         service = k8s.core.v1.Service(
             f"{name}-ollama-svc",

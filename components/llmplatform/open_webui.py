@@ -14,7 +14,8 @@ from .checks import (ENDPOINT_FIELDS, after_check, called_as_documented, check_s
                      given_once_resolved, late_rules)
 from .choices import UPLOADS_STORAGE_CLASSES
 from .defaults import defaults_for
-from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known, order_of, value_alone
+from .handles import (ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known, order_of, ordered_after,
+                      value_alone)
 from .hardening import NON_ROOT_UID, container_security, pod_security, root_image, scanner_annotations, \
     scratch_volume, writable_root
 from .inference_specs import (ADMIN_PASSWORD_FILE, ADMIN_PASSWORD_VAR, DATABASE_URL_FILE, MIGRATIONS_SWITCH,
@@ -24,7 +25,7 @@ from .inference_specs import (ADMIN_PASSWORD_FILE, ADMIN_PASSWORD_VAR, DATABASE_
                               secret_env_file, webui_env, webui_state_env, webui_users_env)
 from .keda_http import INTERCEPTOR_PORT
 from .key_vault import grant_secrets_user, vault_secret
-from .kube import (pulled, after_pool, allow_ingress, cpu_placement, cpu_utilization_metric, csi_secrets_mount, csi_secrets_volume,
+from .kube import (pulled, allow_ingress, cpu_placement, cpu_utilization_metric, csi_secrets_mount, csi_secrets_volume,
                    deployment, disruption_budget, env_vars, http_probe, labels, namespace_peer, placement_args,
                    require_kubernetes_provider, secret_provider_class, spread)
 from .naming import content_suffix, secret_name
@@ -356,12 +357,9 @@ class OpenWebUi(pulumi.ComponentResource):
             # listed_models waits for the store's preload Job: in the order, not on the pod template, or a new Job
             # (a model added, deleted first) replaced this Deployment with it (docs/decisions.md "2026-12-05
             # (evening): the unknown is no null")
-            after_pool(pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases, protect=False,
-                                              ignore_changes=["spec.replicas"],
-                                              depends_on=[migrated, order_of(env, command),
-                                                          *([order_of(listed_models)]
-                                                            if listed_models is not None else [])]),
-                       self._cpu),
+            ordered_after(pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases, protect=False,
+                                                 ignore_changes=["spec.replicas"], depends_on=[migrated]),
+                          env, command, *([listed_models] if listed_models is not None else []), self._cpu),
             pod_labels={USE_LABEL: "true"},
             pod_annotations={MODELS_ANNOTATION: value_alone(listed_models)} if listed_models is not None else None,
             annotations=scanner_annotations([OPEN_WEBUI_IMAGE], [
@@ -532,11 +530,11 @@ class OpenWebUi(pulumi.ComponentResource):
                         **placement_args(self._cpu),
                         containers=[container],
                         volumes=[csi_secrets_volume(secrets_class), postgres_roots_volume(), scratch_volume()]))),
-            opts=after_pool(pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases, protect=False,
-                                                   delete_before_replace=True, depends_on=after,
-                                                   custom_timeouts=pulumi.CustomTimeouts(create=timeout,
-                                                                                         update=timeout)),
-                            self._cpu))
+            opts=ordered_after(pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases, protect=False,
+                                                      delete_before_replace=True, depends_on=after,
+                                                      custom_timeouts=pulumi.CustomTimeouts(create=timeout,
+                                                                                            update=timeout)),
+                               self._cpu))
 
     def _migration(self, name: str, identity: WorkloadIdentity, after: list[pulumi.Resource], plain: dict[str, str],
                    secret: dict[str, str], settings_env: dict[str, str]) -> k8s.batch.v1.Job:
@@ -604,7 +602,7 @@ class OpenWebUi(pulumi.ComponentResource):
                     security_context=container_security(),
                     volume_mounts=[k8s.core.v1.VolumeMountArgs(name="data", mount_path="/data")])],
                 volumes=[scratch_volume("data")]),
-            after_pool(self._child, self._cpu), annotations=scanner_annotations([VALKEY_IMAGE]))
+            ordered_after(self._child, self._cpu), annotations=scanner_annotations([VALKEY_IMAGE]))
         k8s.core.v1.Service(
             f"{name}-webui-redis-svc", metadata=k8s.meta.v1.ObjectMetaArgs(name="webui-redis", namespace=ns),
             spec=k8s.core.v1.ServiceSpecArgs(type="ClusterIP", selector=match, ports=[

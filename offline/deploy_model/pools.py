@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 from llmplatform.write_order import AGENT_POOL, MANAGED_CLUSTER
 
@@ -35,12 +35,17 @@ def pool_of(urn: str, p: dict[str, Any]) -> Pool:
 
 
 def pools(plan: Plan) -> list[Pool]:
+    return pools_of((reg.urn, reg.type, reg.inputs) for reg in plan.resources)
+
+
+def pools_of(resources: Iterable[tuple[str, str, dict[str, Any]]]) -> list[Pool]:
+    """Every pool among (urn, type, inputs): a ManagedCluster's inline ones, each AgentPool."""
     found: list[Pool] = []
-    for reg in plan.resources:
-        if reg.type == MANAGED_CLUSTER:
-            found.extend(pool_of(reg.urn, p) for p in reg.inputs.get("agentPoolProfiles") or [])
-        elif reg.type == AGENT_POOL:
-            found.append(pool_of(reg.urn, reg.inputs))
+    for urn, type_, inputs in resources:
+        if type_ == MANAGED_CLUSTER:
+            found.extend(pool_of(urn, p) for p in inputs.get("agentPoolProfiles") or [])
+        elif type_ == AGENT_POOL:
+            found.append(pool_of(urn, inputs))
     return found
 
 

@@ -25,12 +25,12 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 from offline.plan_diff.compare import _delete_first, diff_documents
-from offline.plan_diff.documents import PlanError, read_resources
+from offline.plan_diff.documents import PLAN_SHAPE_ERRORS, PlanError, read_resources
 from offline.plan_diff.claims import HELM_RELEASE
-from offline.plan_diff.rules import kube_kind, replace_rules, rules, under
+from offline.plan_diff.rules import kube_kind, leaf_keys, replace_rules, rules, under
 
 
 def roots(doc: dict[str, dict[str, Any]]) -> list[str]:
@@ -55,18 +55,6 @@ def _changed(value: Any) -> Any:
     return f"{value}-rescan"
 
 
-def _leaves(value: Any, path: str = "", keys: tuple[Any, ...] = ()) -> Iterator[tuple[str, tuple[Any, ...], Any]]:
-    """(path as `leaf_items` spells it, the keys to it, the value) of every leaf."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _leaves(item, f"{path}.{key}" if path else key, (*keys, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _leaves(item, f"{path}[{i}]", (*keys, i))
-    else:
-        yield path, keys, value
-
-
 def replaced_alone(doc: dict[str, dict[str, Any]], urn: str) -> tuple[dict[str, dict[str, Any]],
                                                                      dict[str, dict[str, Any]], str]:
     """(base, new, how): copies of `doc` where `urn` alone is replaced, and what replaces it."""
@@ -76,7 +64,7 @@ def replaced_alone(doc: dict[str, dict[str, Any]], urn: str) -> tuple[dict[str, 
     for key, rule in replace_rules(resource, providers):
         if any(under(key, o) or under(o, key) for o in own):
             continue
-        leaves = [(p, k, v) for p, k, v in _leaves(resource["inputs"]) if under(p, key)
+        leaves = [(p, k, v) for p, k, v in leaf_keys(resource["inputs"]) if under(p, key)
                   and isinstance(v, (str, bool, int, float)) and not (isinstance(v, str) and v.startswith("["))]
         if leaves:
             path, keys, value = leaves[0]
@@ -155,7 +143,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             return 2
         try:
             found = out[str(folder)] = scan(doc)
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as error:
+        except PLAN_SHAPE_ERRORS as error:
             # a plan file of a shape read_resources lets through (as plan_diff's command line says it)
             print(f"cannot scan {folder}: {type(error).__name__}: {str(error)[:200]} (is it written by make plan?)",
                   file=sys.stderr)

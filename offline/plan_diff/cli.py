@@ -6,7 +6,7 @@ from typing import Optional
 
 from config.stack_names import stack_name_problem
 
-from .documents import PlanError, read_resources, stacks_of
+from .documents import PLAN_SHAPE_ERRORS, PlanError, read_resources, stacks_of
 from .compare import diff_documents
 from .gate import ALLOW_FILE, ALLOW_LABEL, allowances, blocking, read_allow_file, unmatched_allowances
 from .report import cost_lines, markdown
@@ -85,7 +85,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     except PlanError as error:
         print(f"cannot read a plan: {error}", file=sys.stderr)
         return 2
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as error:
+    except PLAN_SHAPE_ERRORS as error:
         # a plan file of a shape the checks above let through: an error of the check, never a "blocked" (exit 1)
         print(f"cannot diff {args.base} and {args.new}: {type(error).__name__}: {str(error)[:200]} (are both "
               "written by make plan?)", file=sys.stderr)

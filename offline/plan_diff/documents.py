@@ -8,6 +8,11 @@ class PlanError(ValueError):
     """A plan folder whose files are not what `make plan` writes: named, with what is wrong."""
 
 
+# What reading a plan of a shape `read_resources` lets through can raise in a check over it: an error of the check's
+# input, told in a line (exit 2), never a traceback
+PLAN_SHAPE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError)
+
+
 def read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text())

@@ -12,11 +12,12 @@ A workload an autoscaler sizes (an HPA's or a KEDA ScaledObject's `scaleTargetRe
 controller counts the live scale (`getExpectedScale`). One whose minimum already stalls the drain is refused; one
 that stalls only above its minimum (KEDA scaled it up under load) is a check before merging."""
 import math
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
+from llmplatform.testing.records import reached
 from llmplatform.write_order import AGENT_POOL, MANAGED_CLUSTER
 
-from ..deploy_model.pools import Pool, landing_pools, pool_of
+from ..deploy_model.pools import landing_pools, pools_of
 from .documents import object_name
 
 WORKLOADS = {"kubernetes:apps/v1:Deployment": "Deployment", "kubernetes:apps/v1:StatefulSet": "StatefulSet"}
@@ -98,33 +99,24 @@ def _replicas(workload: dict[str, Any], scalers: list[dict[str, Any]]) -> tuple[
     return replicas, replicas, None
 
 
-def _pools(old_res: dict[str, dict[str, Any]]) -> list[Pool]:
-    found: list[Pool] = []
-    for urn, res in old_res.items():
-        if res["type"] == MANAGED_CLUSTER:
-            found.extend(pool_of(urn, p) for p in res["inputs"].get("agentPoolProfiles") or [])
-        elif res["type"] == AGENT_POOL:
-            found.append(pool_of(urn, res["inputs"]))
-    return found
+class _Resource(NamedTuple):
+    """A plan document's resource as `reached` walks it."""
+    urn: str
+    type: str
+    dependencies: list[str]
 
 
 def _clusters(old_res: dict[str, dict[str, Any]], urn: str) -> frozenset[str]:
     """The ManagedClusters `urn` is made from: itself, else those its dependencies reach, the walk stopping at a
-    ManagedCluster (as the kit's `clusters_made_from` and the deploy model's `pool_clusters`): an AgentPool's
-    cluster, a Kubernetes provider's (so a workload's, through its provider). Empty: not known (every pool counts)."""
-    if old_res.get(urn, {}).get("type") == MANAGED_CLUSTER:
-        return frozenset({urn})
-    seen, found, todo = {urn}, set(), list(old_res.get(urn, {}).get("dependencies") or [])
-    while todo:
-        dep = todo.pop()
-        if dep in seen or dep not in old_res:
-            continue
-        seen.add(dep)
-        if old_res[dep]["type"] == MANAGED_CLUSTER:
-            found.add(dep)
-        else:
-            todo.extend(old_res[dep].get("dependencies") or [])
-    return frozenset(found)
+    ManagedCluster (the kit's `clusters_made_from`, over the plan's documents): an AgentPool's cluster, a Kubernetes
+    provider's (so a workload's, through its provider). Empty: not known (every pool counts)."""
+    def lookup(u: str) -> Optional[_Resource]:
+        res = old_res.get(u)
+        return _Resource(u, res["type"], res.get("dependencies") or []) if res is not None else None
+    root = lookup(urn)
+    if root is None or root.type == MANAGED_CLUSTER:
+        return frozenset({urn}) if root is not None else frozenset()
+    return frozenset(r.urn for r in reached(root.dependencies, lookup, lambda r: r.type == MANAGED_CLUSTER))
 
 
 def _workload_clusters(old_res: dict[str, dict[str, Any]], workload: dict[str, Any]) -> frozenset[str]:
@@ -141,7 +133,7 @@ def stalled_drains(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     going = {u for u in deleting_first if old_res.get(u, {}).get("type") == AGENT_POOL}
     if not going:
         return {}, {}
-    pools = _pools(old_res)
+    pools = pools_of((u, r["type"], r["inputs"]) for u, r in old_res.items())
     owners = {p.urn: _clusters(old_res, p.urn) for p in pools}
     staying = {u: r for u, r in old_res.items() if u in new_res and u not in deleting_first}
     budgets = [r for r in staying.values() if r["type"] == BUDGET]

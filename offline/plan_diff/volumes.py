@@ -15,6 +15,7 @@ handle's optional `#{uuid}` segment is for that,
 docs/driver-parameters.md)."""
 from typing import Any, Optional
 
+from .claims import CLAIM
 from .documents import object_name
 
 PERSISTENT_VOLUME = "kubernetes:core/v1:PersistentVolume"
@@ -51,7 +52,6 @@ def shared_handles(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     return found
 
 
-PERSISTENT_VOLUME_CLAIM = "kubernetes:core/v1:PersistentVolumeClaim"
 BOUND_CLAIM_HOLDS = (
     "its volume `{volume}` is deleted first while this claim, bound to it, stays: Kubernetes keeps a bound volume "
     "(`kubernetes.io/pv-protection`) and pulumi-kubernetes waits for the delete (10 minutes by default), so the "
@@ -76,7 +76,7 @@ def held_volumes(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str
     found = {}
     for urn, old in old_res.items():
         volume = volumes.get(str((old["inputs"].get("spec") or {}).get("volumeName") or ""))
-        if old["type"] != PERSISTENT_VOLUME_CLAIM or not volume or urn not in new_res or urn in listed_first:
+        if old["type"] != CLAIM or not volume or urn not in new_res or urn in listed_first:
             continue
         if "propertyDependencies" not in old or volume in ((old["propertyDependencies"] or {}).get("spec") or []):
             continue
@@ -93,4 +93,4 @@ CLAIM_IN_USE = (
 
 def claims_in_use(old_res: dict[str, dict[str, Any]], gone: list[str]) -> dict[str, str]:
     """A check line for each claim the change deletes (removed, or replaced: a named object, deleted first)."""
-    return {urn: CLAIM_IN_USE for urn in gone if old_res[urn]["type"] == PERSISTENT_VOLUME_CLAIM}
+    return {urn: CLAIM_IN_USE for urn in gone if old_res[urn]["type"] == CLAIM}

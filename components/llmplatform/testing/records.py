@@ -1,7 +1,7 @@
 """What a run of the testing kit records: each registration with its inputs, dependencies and options, and the plan
 that holds them; the error a program that stops or would be refused raises."""
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional, Protocol, TypeVar
 
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -140,8 +140,17 @@ class Plan:
         return top
 
 
-def reached(dependencies: list[str], lookup: Callable[[str], Optional[Registration]],
-            picks: Callable[[Registration], bool]) -> Iterator[Registration]:
+class Depending(Protocol):
+    """What `reached` walks: a Registration, or a plan document's resource seen as one."""
+    @property
+    def dependencies(self) -> list[str]: ...
+
+
+Node = TypeVar("Node", bound=Depending)
+
+
+def reached(dependencies: list[str], lookup: Callable[[str], Optional[Node]],
+            picks: Callable[[Node], bool]) -> Iterator[Node]:
     """The resources `picks` chooses among those `dependencies` lead to, directly or through other resources; the
     walk goes no further than a resource it chose (URNs `lookup` does not know are passed over)."""
     seen: set[str] = set()
