@@ -104,11 +104,13 @@ def local_conf(conf: str, root: Path, upstream: str, api: int, ui: int, edge: in
 
 @contextlib.contextmanager
 def running_router(plan, root: Path, config_map: str = "inference-router-config", per_minute: int = 0,
-                   upstream: Optional[str] = None, read_timeout: int = 0) -> Iterator[dict]:
+                   upstream: Optional[str] = None, read_timeout: int = 0, master: bool = False) -> Iterator[dict]:
     """A router nginx.conf of the plan in nginx, with KEY in its key map, in front of `upstream` (host:port of a real
     model server) or else of a stub model server (its record under "stub"); `per_minute`: the rate limit's rate set
     to it (a test of the limit's keying, not its rate, then does not depend on how fast the machine sends a
-    burst); `read_timeout`: the model routes' wait for the model server, in seconds, instead of the planned one."""
+    burst); `read_timeout`: the model routes' wait for the model server, in seconds, instead of the planned one;
+    `master`: a master process, as the image runs nginx (it writes the pid file and loads the configuration again
+    on SIGHUP), instead of one process."""
     assert NGINX.exists(), f"{NGINX} is missing: `make test` unpacks Debian's nginx there"
     (conf,) = [r.inputs["data"]["nginx.conf"] for r in plan.of_type("kubernetes:core/v1:ConfigMap")
                if r.name == config_map]
@@ -127,13 +129,14 @@ def running_router(plan, root: Path, config_map: str = "inference-router-config"
         assert len(planned_wait) == 1, f"the model routes' proxy_read_timeout is not one value: {planned_wait}"
         conf = conf.replace(f"proxy_read_timeout {planned_wait.pop()}s;", f"proxy_read_timeout {read_timeout}s;")
     (root / "nginx.conf").write_text(conf)
-    # one process in the foreground, as the user running the tests (no master dropping to `nobody`); its error log
+    # one process in the foreground, as the user running the tests (a master runs as that user too); its error log
     # (a line per refused request: limit_req, deny) to a file: a pipe nobody reads fills (64 KiB, or one page past
     # the user's pipe-user-pages-soft) and nginx blocks in write(2), every request then timing out
     errors = root / "logs" / "error.log"
     with errors.open("a") as log:
         proc = subprocess.Popen([str(NGINX), "-p", f"{root}/", "-c", str(root / "nginx.conf"), "-e", str(errors),
-                                 "-g", "daemon off; master_process off;"], stdout=log, stderr=log)
+                                 "-g", "daemon off;" if master else "daemon off; master_process off;"],
+                                stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + 10
         while True:

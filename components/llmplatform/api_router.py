@@ -11,8 +11,8 @@ import pulumi_random as random
 
 from .handles import field, ordered_after, settled, value_alone
 from .inference_specs import (API_KEY_LENGTH, ROUTER_CPU_LIMIT, ROUTER_EDGE_PORT, ROUTER_PORT, ROUTER_UI_PORT,
-                              OWN_RANGE_FIELDS, SHUTDOWN_MARGIN_SECONDS, api_key_map_line, key_vault_objects,
-                              nginx_workers, router_nginx_conf)
+                              OWN_RANGE_FIELDS, SECRETS_MOUNT, SHUTDOWN_MARGIN_SECONDS, api_key_map_line,
+                              key_map_reloader, key_vault_objects, nginx_workers, router_nginx_conf)
 from .key_vault import grant_secrets_user, vault_secret
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
 from .kube import (IDENTITY_MOUNT_TIMEOUT_SECONDS, pulled, allow_ingress, csi_secrets_mount, csi_secrets_volume,
@@ -68,6 +68,22 @@ ROUTER_CONFIG_MAP = "router-nginx"  # the gate's nginx.conf, under this name and
 
 ROUTER_RESOURCES = {"requests": {"cpu": "100m", "memory": "64Mi"},
                     "limits": {"cpu": str(ROUTER_CPU_LIMIT), "memory": "256Mi"}}
+RELOADER_RESOURCES = {"requests": {"cpu": "5m", "memory": "8Mi"}, "limits": {"cpu": "50m", "memory": "32Mi"}}
+
+
+def key_map_reloader_container(image: pulumi.Input[str], key_map: str,
+                               mounts: list[k8s.core.v1.VolumeMountArgs]) -> k8s.core.v1.ContainerArgs:
+    """The container beside nginx that has it load its key map again when Key Vault's copy changes
+    (inference_specs.key_map_reloader), from the same image (its busybox sh; no other pull). `mounts`: nginx's
+    scratch folder (the pid file) and the CSI driver's secrets. Its probes: the mounted key map is readable."""
+    path = f"{SECRETS_MOUNT}/{key_map}"
+    readable = k8s.core.v1.ProbeArgs(exec_=k8s.core.v1.ExecActionArgs(command=["/bin/sh", "-c", f"test -r {path}"]),
+                                     period_seconds=30, failure_threshold=3, timeout_seconds=5)
+    return k8s.core.v1.ContainerArgs(
+        name="key-map-reloader", image=image, command=["/bin/sh", "-c", key_map_reloader(path)],
+        resources=k8s.core.v1.ResourceRequirementsArgs(**RELOADER_RESOURCES),
+        readiness_probe=readable, liveness_probe=readable,
+        security_context=container_security(), volume_mounts=mounts)
 
 
 def in_cluster_policy(owner: pulumi.ComponentResource, spec: RouterSpec,
@@ -97,10 +113,11 @@ def api_router(owner: pulumi.ComponentResource,
     match = {"app.kubernetes.io/name": "router"}
     key_map = secret_name(name, "api-key-map")
     volumes: list[k8s.core.v1.VolumeArgs] = [scratch_volume()]
+    scratch = k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")
     mounts = [k8s.core.v1.VolumeMountArgs(name="config", mount_path="/etc/nginx/nginx.conf", sub_path="nginx.conf",
-                                          read_only=True),
-              k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")]
+                                          read_only=True), scratch]
     account_name: Any = None
+    sidecars: list[k8s.core.v1.ContainerArgs] = []
     pod_labels: dict[str, str] = {}
     key_secret_name: pulumi.Output = pulumi.Output.from_input(None)
     if spec.api_key_auth:
@@ -129,6 +146,9 @@ def api_router(owner: pulumi.ComponentResource,
                               key_vault_objects([key_map]), k8s_opts)
         volumes.append(csi_secrets_volume("router-secrets"))
         mounts.append(csi_secrets_mount())
+        # a new key map (a key rotated, added or dropped) reaches nginx without a restart of the gate's pods
+        sidecars.append(key_map_reloader_container(pulled(spec.cluster, ROUTER_IMAGE), key_map,
+                                                   [scratch, csi_secrets_mount()]))
         account_name = identity.service_account_name
         pod_labels[USE_LABEL] = "true"
     workers = nginx_workers(res["limits"].get("cpu"))
@@ -165,6 +185,8 @@ def api_router(owner: pulumi.ComponentResource,
         k8s.core.v1.PodSpecArgs(
             service_account_name=account_name,
             automount_service_account_token=False,
+            # the reloader signals nginx's master (same uid): one process namespace for the pod
+            share_process_namespace=True if sidecars else None,
             security_context=pod_security(),
             **placement_args(on_cpu),
             topology_spread_constraints=spread(match),
@@ -181,7 +203,7 @@ def api_router(owner: pulumi.ComponentResource,
                 liveness_probe=http_probe("/healthz", ROUTER_PORT, period=10, failures=3),
                 # nginx-unprivileged runs under any uid; it writes only /tmp (pid, temp paths)
                 security_context=container_security(),
-                volume_mounts=mounts)],
+                volume_mounts=mounts), *sidecars],
             volumes=volumes,
         ),
         # the hash waits for `ready` (the upstream's Service, the KEDA releases behind the interceptor's port): in

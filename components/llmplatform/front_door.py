@@ -423,7 +423,7 @@ class GlobalEndpoint(pulumi.ComponentResource):
 
     def _key_set(self, name: str, keys: list[str], origins: list[RegionalOrigin]) -> pulumi.Output[str]:
         """One key per name; every region's vault gets the map of all of them and the newest one. A region's gate
-        reads the map at start: roll its pods after a rotation (docs/operations.md)."""
+        loads the map again by itself once its copy in the region's vault changes (api_router's key-map reloader)."""
         values = [random.RandomPassword(f"{name}-api-key-{key}", length=API_KEY_LENGTH, special=False,
                                         opts=pulumi.ResourceOptions(parent=self)).result for key in keys]
         mapped = pulumi.Output.all(*values).apply(key_map)

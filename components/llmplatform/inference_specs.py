@@ -151,6 +151,28 @@ MODEL_HEALTH_TIMEOUT_SECONDS = 5
 
 
 ROUTER_CPU_LIMIT = 1  # cores; nginx gets one worker per core of its limit
+NGINX_PID_FILE = "/tmp/nginx.pid"  # the router's nginx writes its master's pid there (router_nginx_conf)
+# how often the gate's reloader looks at its key map: with the CSI driver's 2-minute rotation poll (AksCluster's
+# Key Vault add-on), a key map written anew reaches nginx within about two and a half minutes
+KEY_MAP_POLL_SECONDS = 30
+
+
+def key_map_reloader(key_map_path: str, pid_file: str = NGINX_PID_FILE,
+                     poll_seconds: int = KEY_MAP_POLL_SECONDS) -> str:
+    """The `sh -c` script of the gate's reloader container: nginx reads its key map (an `include` in a `map`) when it
+    loads its configuration, so a key added or dropped in Key Vault, which the Secrets Store CSI driver's rotation
+    writes into the mounted file, would wait for the pods' restart. The script checks the file's checksum every
+    `poll_seconds` and, when it changed, sends nginx's master SIGHUP: nginx loads the configuration again, starts new
+    workers with the new map and lets the old ones finish their requests (nginx.org "Controlling nginx"; a
+    configuration that fails to load leaves the old one running). It shares the pod's process namespace and the
+    pid file's folder with nginx, under the same uid (POSIX sh: busybox's in the nginx image, dash in the tests)."""
+    return (f"map={key_map_path}; pid={pid_file}\n"
+            'seen=$(md5sum < "$map")\n'
+            f"while sleep {poll_seconds}; do\n"
+            '  now=$(md5sum < "$map") || continue\n'
+            '  [ "$now" = "$seen" ] && continue\n'
+            '  if kill -HUP "$(cat "$pid")"; then seen=$now; echo "key map changed: nginx loads it again"; fi\n'
+            "done\n")
 
 
 def nginx_workers(cpu_limit: Optional[str]) -> int:
@@ -342,7 +364,7 @@ def router_nginx_conf(upstream: str, rate_per_second: int, burst: int, api_key_a
 """
     # `auto` would count the node's CPUs (sysconf), not the container's CPU limit
     return f"""worker_processes {workers};
-pid /tmp/nginx.pid;
+pid {NGINX_PID_FILE};
 events {{ worker_connections 4096; }}
 http {{
     client_body_temp_path /tmp/client_temp;

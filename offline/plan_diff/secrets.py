@@ -1,11 +1,18 @@
 """Key Vault secrets whose value changes where the plan cannot show it: a secret's value is `[secret]` in every plan
 file, so a new value (a new API key's password, one dropped from the key map) shows only as the resource it comes
 from added or deleted. Such a secret gets a new version; a pod reads a Key Vault secret mounted by the Secrets Store
-CSI driver when it starts (the driver's rotation, where enabled, rewrites the file, and nginx, the API gate, reads
-its key map once at start: docs/operations.md, "The clients' API key"), so what mounts it needs a restart."""
+CSI driver when it starts (the driver's rotation, where enabled, rewrites the file), so what mounts it needs a
+restart, but for an API gate's nginx key map: the gate's key-map reloader has nginx load it again."""
 from typing import Any
 
 from .urns import short_urn
+
+KEY_MAP_CONTENT = "text/x-nginx-conf"  # an API gate's key map (llmplatform's api_router and GlobalEndpoint write it)
+RELOADED = ("which every API gate mounting it loads it again by itself within about two and a half minutes (the CSI "
+            "driver's rotation poll, then the gate's key-map reloader): after `pulumi up`, check a request with the "
+            "new key (docs/operations.md, \"The clients' API key\")")
+RESTARTED = ("and a pod reads a mounted Key Vault secret when it starts: after `pulumi up`, restart what mounts it "
+             "(the API gates load their key map by themselves; docs/operations.md, \"Rotating secrets\")")
 
 SECRET = "azure-native:keyvault:Secret"
 # what a secret depends on for where it is written and when, never for its value: its vault, the vault's group, the
@@ -28,8 +35,7 @@ def secret_sources(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
         if sources:
             name = new_res[urn]["inputs"].get("secretName") or new_res[urn].get("name")
             found[urn] = (f"its value comes from {', '.join(f'`{short_urn(s)}`' for s in sources)}, added or deleted "
-                          f"here (the plan files show secret values as `[secret]`): `{name}` gets a new version, and a "
-                          "pod reads a mounted Key Vault secret when it starts: after `pulumi up`, restart what mounts "
-                          "it (for the API key map, each region's API gate: docs/operations.md, \"The clients' API "
-                          "key\")")
+                          f"here (the plan files show secret values as `[secret]`): `{name}` gets a new version, "
+                          + (RELOADED if (new_res[urn]["inputs"].get("properties") or {}).get("contentType")
+                             == KEY_MAP_CONTENT else RESTARTED))
     return found

@@ -1335,10 +1335,11 @@ def test_a_new_urn_for_a_named_object_fails_its_create_while_the_old_one_exists(
     assert renamed not in result["refused"] and renamed in result["added"]
 
 
-def test_a_new_api_key_asks_for_the_gates_to_be_restarted(tmp_path, global_plan):
+def test_a_new_api_key_says_what_takes_it_up(tmp_path, global_plan):
     """A key added to `global.apiKeys` (the rotation's first step) is a RandomPassword added; the regional secrets
     it feeds (each region's key map and newest key) change where the plan shows only `[secret]`. Each says so on a
-    check line with the restart the runbook asks for; dropping the key again says the same."""
+    check line: the key map, that the gates load it by themselves (their key-map reloader); the newest key, that
+    what mounts it restarts; dropping the key again says the same."""
     base = _doc(global_plan)
     rotated = _doc(plan_for("global", FLEET_AND_KEY))  # the Fleet edits touch no key or secret
     key = _one(rotated, "random:index/randomPassword:RandomPassword", "edge-api-key-clients-2027-05")
@@ -1351,6 +1352,10 @@ def test_a_new_api_key_asks_for_the_gates_to_be_restarted(tmp_path, global_plan)
         assert {u for u, lines in result["checks"].items() if any("API gate" in line for line in lines)} == set(
             secrets)
         assert all(plan_diff.short_urn(key) in result["checks"][u][0] for u in secrets)
+        for u in secrets:
+            key_map = base[u]["inputs"]["secretName"] == "edge-api-key-map"
+            assert ("mounting it loads it again by itself" in result["checks"][u][0]) is key_map, result["checks"][u][0]
+            assert ("restart what mounts it" in result["checks"][u][0]) is not key_map, result["checks"][u][0]
     assert not _diff(base, base)[0]["checks"]
 
 
