@@ -25,10 +25,10 @@ operator, its kube-state-metrics' and Grafana's (all off by default), prometheus
 (off by default), and node-feature-discovery's master and gc in the gpu-operator and nvidia-device-plugin charts (off
 by default). kube-prometheus-stack's ThanosRuler and admission-webhook Deployment budgets are vendored but their
 workloads are off in every plan and not modelled (`workload` None). The Istio Gateway deployments' own budget
-(istio-discovery `files/kube-gateway.yaml`) is created only with a `podDisruptionBudget` overlay in the Gateway's
-parameters (pilot/pkg/config/kube/gatewaycommon/deploymentcontroller.go `requiredOverlays`), which the program never
-gives. dcgm-exporter, nvidia-device-plugin itself, gpu-operator itself, the llm-d router chart and istio's base
-chart render no budget."""
+(istio-discovery `files/kube-gateway.yaml`) is created only with a `podDisruptionBudget` overlay, from istiod's
+`gatewayClasses` values or the Gateway's parametersRef (pilot/pkg/config/kube/gatewaycommon/deploymentcontroller.go
+`requiredOverlays`); the program gives `deployment` and `service` overlays only. dcgm-exporter, nvidia-device-plugin
+itself, gpu-operator itself, the llm-d router chart and istio's base chart render no budget."""
 from __future__ import annotations
 
 import functools
