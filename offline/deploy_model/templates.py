@@ -9,11 +9,11 @@ neither built in nor installed by their own chart are vendored (tests/upstream/S
 
 A resource counts as rendered when every `if`, `with` and `range` around its top-level `apiVersion:` line holds with
 the release's values (`charts.chart_values`). The conditions are read as Go templates evaluate them: `.Values`
-paths, string, number and boolean literals, `and`, `or`, `not`, `eq`, `ne`, `lower`, `default`, parentheses and
-pipes; Go's truth (false, 0, nil, empty string, list or map are false). What this reader cannot know (a `$`
-variable, `.Capabilities`, `.Release`, another function) is unknown, and a resource under an unknown condition
-counts as rendered (the check would rather ask for a CRD that is not needed). A `define`'s body counts as rendered
-wherever it is: the guard of the `include` that uses it is not followed."""
+paths, string, number and boolean literals, `and`, `or`, `not`, `eq`, `ne`, `lower`, `default`, sprig's `int`,
+`gt`/`ge`/`lt`/`le` and `hasKey`, parentheses and pipes; Go's truth (false, 0, nil, empty string, list or map are
+false). What this reader cannot know (a `$` variable, `.Capabilities`, `.Release`, another function) is unknown, and
+a resource under an unknown condition counts as rendered (the check would rather ask for a CRD that is not needed). A
+`define`'s body counts as rendered wherever it is: the guard of the `include` that uses it is not followed."""
 from __future__ import annotations
 
 import functools
