@@ -29,6 +29,8 @@ can run on) and finds the critical path. Each of these is a plan failure:
   (`job-output`);
 - a create holding one of the engine's `--parallel` workers while what it waits for (the pool its pods need) is
   queued behind it, until its deadline fails it (`parallel`, engine.py);
+- a workload whose pods more than one PodDisruptionBudget selects: the eviction API refuses every eviction of them,
+  so no drain of their nodes (an upgrade, a pool's delete) ends (`budget-overlap`, budgets.py);
 - a delete of `pulumi destroy` that needs another resource still there, or already gone, in the engine's delete
   order: a claim before its pods, an IP before its load balancer's Service, a node pool before the budgets of the
   pods it drains (`teardown`, teardown.py; it also says what a destroy deletes while protect stands).
@@ -59,6 +61,7 @@ from llmplatform.write_order import (AGENT_POOL, FEDERATION, MANAGED_CLUSTER, PR
 
 from ..runner import Plan
 from .awaits import bind_modes, helm_wait, job_work, k8s_timeout, service_wait, wait_of
+from .budgets import check_budget_overlap
 from .checks import (CHART_CRD_GROUPS, check_claim_classes, check_crd_order, check_gpu_waits, check_job_outputs,
                      check_deployer_access, check_namespaces, check_principal_types, check_references, check_timeouts,
                      check_warm_ups, crd_installers)
@@ -96,7 +99,7 @@ def evaluate(plan: Plan, data: Optional[dict[str, Any]] = None, parallel: Option
                       + check_gpu_waits(plan, graph)
                       + [Problem(c.rule, c.resource, c.message) for c in conflicts(plan.resources, before)]
                       + check_principal_types(plan) + check_deployer_access(plan)
-                      + check_job_outputs(plan, before) + check_teardown(plan))
+                      + check_job_outputs(plan, before) + check_budget_overlap(plan) + check_teardown(plan))
     model.teardown = protect_line(plan)
     return model
 

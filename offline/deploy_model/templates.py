@@ -9,11 +9,11 @@ neither built in nor installed by their own chart are vendored (tests/upstream/S
 
 A resource counts as rendered when every `if`, `with` and `range` around its top-level `apiVersion:` line holds with
 the release's values (`charts.chart_values`). The conditions are read as Go templates evaluate them: `.Values`
-paths, string, number and boolean literals, `and`, `or`, `not`, `eq`, `ne`, `lower`, `default`, parentheses and
-pipes; Go's truth (false, 0, nil, empty string, list or map are false). What this reader cannot know (a `$`
-variable, `.Capabilities`, `.Release`, another function) is unknown, and a resource under an unknown condition
-counts as rendered (the check would rather ask for a CRD that is not needed). A `define`'s body counts as rendered
-wherever it is: the guard of the `include` that uses it is not followed."""
+paths, string, number and boolean literals, `and`, `or`, `not`, `eq`, `ne`, `lower`, `default`, sprig's `int`,
+`gt`/`ge`/`lt`/`le` and `hasKey`, parentheses and pipes; Go's truth (false, 0, nil, empty string, list or map are
+false). What this reader cannot know (a `$` variable, `.Capabilities`, `.Release`, another function) is unknown, and
+a resource under an unknown condition counts as rendered (the check would rather ask for a CRD that is not needed). A
+`define`'s body counts as rendered wherever it is: the guard of the `include` that uses it is not followed."""
 from __future__ import annotations
 
 import functools
@@ -95,7 +95,29 @@ def _call(name: str, args: list[Any]) -> Any:
         return args[0].lower()
     if name == "default" and len(args) == 2:  # sprig: default DEFAULT GIVEN
         return args[1] if truth(args[1]) else args[0]
+    if name == "int" and len(args) == 1:  # sprig's toInt: nil and what does not parse are 0
+        return _integer(args[0])
+    if name in _COMPARE and len(args) == 2 and all(isinstance(a, (int, float)) and not isinstance(a, bool)
+                                                   for a in args):
+        return _COMPARE[name](args[0], args[1])
+    if name == "hasKey" and len(args) == 2 and isinstance(args[0], dict):  # sprig: hasKey MAP KEY
+        return args[1] in args[0]
     return UNKNOWN
+
+
+_COMPARE = {"gt": lambda a, b: a > b, "ge": lambda a, b: a >= b, "lt": lambda a, b: a < b, "le": lambda a, b: a <= b}
+
+
+def _integer(value: Any) -> int:
+    """sprig's `int` (cast.ToInt): a number truncated, a numeric string parsed, anything else 0."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)):
+        return int(value)
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return 0
 
 
 def evaluate(expression: str, values: dict[str, Any]) -> Any:

@@ -10,18 +10,28 @@ desiredHealthy), the drain stalls and AKS fails the delete at its drain timeout,
 A workload an autoscaler sizes (an HPA's or a KEDA ScaledObject's `scaleTargetRef`; the program ignores its
 `spec.replicas`) runs between the autoscaler's minimum and maximum, not the plan's replicas: the disruption
 controller counts the live scale (`getExpectedScale`). One whose minimum already stalls the drain is refused; one
-that stalls only above its minimum (KEDA scaled it up under load) is a check before merging."""
+that stalls only above its minimum (KEDA scaled it up under load) is a check before merging.
+
+The budgets are every one of the deployed cluster: the plan's own PodDisruptionBudgets, selecting pods as the API
+server's LabelSelector does (`matchLabels` and `matchExpressions` ANDed, an empty selector every pod of its namespace:
+deploy_model/budgets.py), and those the plan's Helm releases' charts render, with the chart's own pods and autoscaler
+(deploy_model/chart_budgets.py: istiod's above one replica, the KEDA HTTP add-on's interceptor's). A pod two budgets
+select is never evicted (the eviction API answers 500), so it stalls the drain at any count."""
 import math
 from typing import Any, NamedTuple, Optional
 
 from llmplatform.testing.records import reached
 from llmplatform.write_order import AGENT_POOL, MANAGED_CLUSTER
 
+from ..deploy_model.budgets import budget_selects, pod_labels
+from ..deploy_model.chart_budgets import release_budgets
 from ..deploy_model.pools import landing_pools, pools_of
+from ..runner import Registration
 from .documents import object_name
 
 WORKLOADS = {"kubernetes:apps/v1:Deployment": "Deployment", "kubernetes:apps/v1:StatefulSet": "StatefulSet"}
 BUDGET = "kubernetes:policy/v1:PodDisruptionBudget"
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 # autoscaler type -> (its minimum's field and default, its maximum's field and default): KEDA's minReplicaCount
 # defaults to 0 and maxReplicaCount to 100 (kedacore/keda-docs content/docs/2.15/reference/scaledobject-spec.md;
 # scaleTargetRef.kind defaults to Deployment), an HPA's minReplicas to 1 (k8s.io/api autoscaling/v2 types.go)
@@ -48,10 +58,9 @@ def _rename(pool: str) -> str:
     return "Rename the pool in the same change"
 
 
-def _evictable(budget: dict[str, Any], replicas: int) -> int:
-    """How many of `replicas` healthy pods the budget lets a drain evict before the first evicted one is Ready again
-    (a percentage rounds up, as the disruption controller's `GetScaledValueFromIntOrPercent` with roundUp)."""
-    spec = budget["inputs"].get("spec") or {}
+def _evictable(spec: dict[str, Any], replicas: int) -> int:
+    """How many of `replicas` healthy pods a budget's spec lets a drain evict before the first evicted one is Ready
+    again (a percentage rounds up, as the disruption controller's `GetScaledValueFromIntOrPercent` with roundUp)."""
 
     def scaled(value: Any) -> int:
         text = str(value)
@@ -63,20 +72,8 @@ def _evictable(budget: dict[str, Any], replicas: int) -> int:
     return replicas
 
 
-def _stalls(budget: dict[str, Any], replicas: int) -> bool:
-    return replicas > 0 and _evictable(budget, replicas) < replicas
-
-
-def _budget_of(workload: dict[str, Any], budgets: list[dict[str, Any]]) -> Optional[dict[str, Any]]:
-    namespace = (workload["inputs"].get("metadata") or {}).get("namespace")
-    labels = ((((workload["inputs"].get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels")
-              or {})
-    for budget in budgets:
-        match = (((budget["inputs"].get("spec") or {}).get("selector") or {}).get("matchLabels") or {})
-        if (budget["inputs"].get("metadata") or {}).get("namespace") == namespace and match and \
-                all(labels.get(k) == v for k, v in match.items()):
-            return budget
-    return None
+def _stalls(spec: dict[str, Any], replicas: int) -> bool:
+    return replicas > 0 and _evictable(spec, replicas) < replicas
 
 
 def _number(value: Any, default: int) -> int:
@@ -97,6 +94,69 @@ def _replicas(workload: dict[str, Any], scalers: list[dict[str, Any]]) -> tuple[
             return fewest, max(fewest, _number(spec.get(high), high_default)), scaler
     replicas = _number((workload["inputs"].get("spec") or {}).get("replicas", 1), 1)
     return replicas, replicas, None
+
+
+class _Held(NamedTuple):
+    """A workload a drain may have to evict: its pods' spec, the budgets selecting them, how many run."""
+    name: str  # as the report names it
+    pod: dict[str, Any]
+    clusters: frozenset[str]
+    budgets: list[tuple[str, dict[str, Any]]]  # (as the report names it, its spec) of each selecting budget
+    fewest: int
+    most: int
+    minimum_is: str  # ", its ScaledObject `x`'s minimum" (empty: a fixed count)
+    range_is: str  # ", its ScaledObject `x`'s range"
+
+
+def _program_workloads(old_res: dict[str, dict[str, Any]], staying: dict[str, dict[str, Any]]) -> list[_Held]:
+    """The plan's own Deployments and StatefulSets with the plan's budgets that select their pods (LabelSelector
+    semantics: `budgets.budget_selects`)."""
+    budgets = [r for r in staying.values() if r["type"] == BUDGET]
+    scalers = [r for r in staying.values() if r["type"] in SCALERS]
+    found = []
+    for urn, res in sorted(staying.items()):
+        if res["type"] not in WORKLOADS:
+            continue
+        namespace, labels = pod_labels(res["inputs"])
+        selecting = [b for b in budgets if budget_selects(b["inputs"], namespace, labels)]
+        if not selecting:
+            continue
+        fewest, most, scaler = _replicas(res, scalers)
+        kind = f"its {scaler['type'].rsplit(':', 1)[-1]} `{object_name(scaler)}`" if scaler is not None else ""
+        found.append(_Held(
+            f"`{namespace}/{object_name(res)}`", ((res["inputs"].get("spec") or {}).get("template") or {}).get("spec")
+            or {}, _workload_clusters(old_res, res),
+            [(f"`{object_name(b)}`", (b["inputs"].get("spec") or {})) for b in selecting], fewest, most,
+            f", {kind}'s minimum" if kind else "", f", {kind}'s range" if kind else ""))
+    return found
+
+
+def _chart_workloads(old_res: dict[str, dict[str, Any]], staying: dict[str, dict[str, Any]]) -> list[_Held]:
+    """The pods each staying Helm release's chart runs under a budget the chart renders (`chart_budgets`)."""
+    found = []
+    for urn, res in sorted(staying.items()):
+        if res["type"] != HELM_RELEASE:
+            continue
+        reg = Registration(urn, res["type"], str(res.get("name", "")), str(res.get("parent", "")), True,
+                           res["inputs"], [], list(res.get("dependencies") or []), dict(res.get("options") or {}))
+        for budget in release_budgets(reg):
+            if budget.pod is None:
+                continue
+            scaler = budget.scaler
+            found.append(_Held(
+                f"the Helm release `{budget.release}`'s {budget.workload} pods (namespace `{budget.namespace}`)",
+                budget.pod,
+                _workload_clusters(old_res, res),
+                [(f"`{budget.name}` (the chart's {budget.template}, from `{budget.block}`)", budget.spec)],
+                budget.fewest, budget.most,
+                f", its chart's {scaler.kind}'s minimum (`{scaler.minimum}`)" if scaler else "",
+                f", its chart's {scaler.kind}'s range (`{scaler.minimum}` to `{scaler.maximum}`)" if scaler else ""))
+    return found
+
+
+def _two_budgets(budgets: list[tuple[str, dict[str, Any]]]) -> str:
+    return (f"its pods are selected by {len(budgets)} budgets, {', '.join(n for n, _ in budgets)}: the eviction API "
+            "refuses every eviction of such a pod (500 \"more than one PodDisruptionBudget\")")
 
 
 class _Resource(NamedTuple):
@@ -127,42 +187,43 @@ def _workload_clusters(old_res: dict[str, dict[str, Any]], workload: dict[str, A
 def stalled_drains(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]],
                    deleting_first: set[str]) -> tuple[dict[str, str], dict[str, str]]:
     """(why each agent pool deleted first refuses the change, what to check before merging for each): the deployed
-    workloads (the base plan's) that stay through it, with a budget, whose pods land only on pools this change
-    deletes first; refused where their fewest replicas stall the drain, a check where only an autoscaler's more
-    would."""
+    workloads (the base plan's, and the pods of its Helm releases' charts) that stay through it, with a budget,
+    whose pods land only on pools this change deletes first; refused where their fewest replicas stall the drain (or
+    two budgets select their pods), a check where only an autoscaler's more would."""
     going = {u for u in deleting_first if old_res.get(u, {}).get("type") == AGENT_POOL}
     if not going:
         return {}, {}
     pools = pools_of((u, r["type"], r["inputs"]) for u, r in old_res.items())
     owners = {p.urn: _clusters(old_res, p.urn) for p in pools}
     staying = {u: r for u, r in old_res.items() if u in new_res and u not in deleting_first}
-    budgets = [r for r in staying.values() if r["type"] == BUDGET]
-    scalers = [r for r in staying.values() if r["type"] in SCALERS]
     held: dict[str, list[str]] = {}
     may_hold: dict[str, list[str]] = {}
-    for urn, res in sorted(staying.items()):
-        if res["type"] not in WORKLOADS:
+    for work in _program_workloads(old_res, staying) + _chart_workloads(old_res, staying):
+        # another cluster's pools are no place for its pods
+        on = {p.urn for p in landing_pools(work.pod, [p for p in pools
+                                                      if not work.clusters or owners[p.urn] & work.clusters])}
+        if not on or not on <= going or work.most <= 0:
             continue
-        pod = (((res["inputs"].get("spec") or {}).get("template") or {}).get("spec") or {})
-        clusters = _workload_clusters(old_res, res)  # another cluster's pools are no place for its pods
-        on = {p.urn for p in landing_pools(pod, [p for p in pools if not clusters or owners[p.urn] & clusters])}
-        budget = _budget_of(res, budgets)
-        if not on or not on <= going or budget is None:
-            continue
-        fewest, most, scaler = _replicas(res, scalers)
-        name = f"`{(res['inputs'].get('metadata') or {}).get('namespace')}/{object_name(res)}`"
-        lets = f"its budget `{object_name(budget)}` lets {{go}} go at a time"
-        if _stalls(budget, fewest):
-            runs = f"{fewest} replicas" if scaler is None else \
-                f"at least {fewest} replicas, its {scaler['type'].rsplit(':', 1)[-1]} `{object_name(scaler)}`'s minimum"
+        if len(work.budgets) > 1:
+            line = f"{work.name} ({_two_budgets(work.budgets)})"
+            target = held if work.fewest > 0 else may_hold
             for pool in sorted(on):
-                held.setdefault(pool, []).append(f"{name} ({runs}; {lets.format(go=_evictable(budget, fewest))})")
-        elif scaler is not None and _stalls(budget, most):
-            above = next(n for n in range(fewest, most + 1) if _stalls(budget, n))
+                target.setdefault(pool, []).append(line)
+            continue
+        (budget, spec), = work.budgets
+        lets = f"its budget {budget} lets {{go}} go at a time"
+        if _stalls(spec, work.fewest):
+            runs = f"at least {work.fewest} replicas{work.minimum_is}" if work.minimum_is else \
+                f"{work.fewest} replicas"
+            for pool in sorted(on):
+                held.setdefault(pool, []).append(
+                    f"{work.name} ({runs}; {lets.format(go=_evictable(spec, work.fewest))})")
+        elif work.most > work.fewest and _stalls(spec, work.most):
+            above = next(n for n in range(work.fewest, work.most + 1) if _stalls(spec, n))
             for pool in sorted(on):
                 may_hold.setdefault(pool, []).append(
-                    f"{name} ({fewest} to {most} replicas, its {scaler['type'].rsplit(':', 1)[-1]} "
-                    f"`{object_name(scaler)}`'s range; at {above}, {lets.format(go=_evictable(budget, above))})")
+                    f"{work.name} ({work.fewest} to {work.most} replicas{work.range_is}; at {above}, "
+                    f"{lets.format(go=_evictable(spec, above))})")
     refused = {pool: DRAIN_STALLS.format(held=", ".join(workloads), rename=_rename(pool))
                for pool, workloads in held.items()}
     checks = {pool: DRAIN_MAY_STALL.format(held=", ".join(workloads), rename_lower=_rename(pool)[0].lower()

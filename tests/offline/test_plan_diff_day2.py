@@ -392,6 +392,82 @@ def test_a_pool_refused_for_its_drain_reads_as_a_refused_replacement_and_the_all
     assert ":warning: **allowed** by `allow-replace.txt`" in replace and "; refused: AKS drains" in replace, replace
 
 
+BUDGET = "kubernetes:policy/v1:PodDisruptionBudget"
+
+
+def _with_budget(doc: dict, name: str, **spec) -> dict:
+    """The plan document with the budget `name`'s spec changed (a copy: plans are shared)."""
+    urn = next(u for u, r in doc.items() if r["type"] == BUDGET and r["inputs"]["metadata"]["name"] == name)
+    res = doc[urn]
+    return {**doc, urn: {**res, "inputs": {**res["inputs"], "spec": {**res["inputs"]["spec"], **spec}}}}
+
+
+CHART_BUDGETS = {"gateway": {"replicas": 2}, "autoscaling": {"interceptorReplicas": 3}}
+
+
+def test_a_budget_a_chart_renders_holds_the_drain_as_the_plans_own_do():
+    """istiod's chart renders its budget (`minAvailable: 1`) once `autoscaleMin` > 1 (istio 1.30.3 istio-discovery
+    templates/poddisruptionbudget.yaml; GatewayAccess sets it to `gateway.replicas`), and the KEDA HTTP add-on's
+    chart its interceptor's (`maxUnavailable: 1`, kedacore/charts v2.20.2) at `interceptor.replicas.min`
+    (`autoscaling.interceptorReplicas`): both Deployments run on the CPU pool only. dev with two gateway replicas
+    and three interceptors, its router's own budget letting every replica go (as a team that scaled it down first):
+    the plan holds no budget that stalls the resize, the charts' do, and the check names the releases, the budgets,
+    their values and the key that renames the pool."""
+    base = _with_budget(_doc(plan_for("dev", CHART_BUDGETS)), "router", maxUnavailable="100%")
+    new = _with_budget(_doc(plan_for("dev", {**CHART_BUDGETS, **BIGGER_POOL})), "router", maxUnavailable="100%")
+    (why,) = plan_diff.diff_documents(base, new)["refused"][_pool(new, "platform-cpu")]
+    assert ("the Helm release `istiod`'s istiod pods (namespace `istio-system`) (at least 2 replicas, its chart's "
+            "HorizontalPodAutoscaler's minimum (`autoscaleMin`); its budget `istiod` (the chart's "
+            "templates/poddisruptionbudget.yaml, from `pdb`) lets 1 go at a time)") in why
+    assert ("the Helm release `keda-add-ons-http`'s interceptor pods (namespace `keda`) (at least 3 replicas, its "
+            "chart's ScaledObject's minimum (`interceptor.replicas.min`); its budget `keda-add-ons-http-interceptor`"
+            ) in why
+    assert "`llm/router`" not in why and "`cluster.workloadPool.name`" in why
+
+    # at one gateway replica istiod's chart renders no budget; one interceptor may go: only a check (up to 50)
+    base = _with_budget(_doc(plan_for("dev")), "router", maxUnavailable="100%")
+    new = _with_budget(_doc(plan_for("dev", BIGGER_POOL)), "router", maxUnavailable="100%")
+    result = plan_diff.diff_documents(base, new)
+    assert result["refused"] == {}
+    (check,) = [c for c in result["checks"][_pool(new, "platform-cpu")] if "PodDrainFailure" in c]
+    assert "`keda-add-ons-http`'s interceptor pods (namespace `keda`) (1 to 50 replicas" in check
+    assert "istiod" not in check
+
+
+def test_a_budget_selecting_by_expressions_holds_the_drain():
+    """A budget may select its pods by `matchExpressions` (LabelSelector: In, NotIn, Exists, DoesNotExist, ANDed
+    with `matchLabels`): the router's budget written so still holds its drain; one whose expressions leave the
+    router out (NotIn) does not."""
+    base, new = _doc(plan_for("dev")), _doc(plan_for("dev", BIGGER_POOL))
+    cpu = _pool(new, "platform-cpu")
+    key = "app.kubernetes.io/name"
+    for selector, held in (
+            ({"matchExpressions": [{"key": key, "operator": "In", "values": ["router", "gate"]}]}, True),
+            ({"matchLabels": {"app.kubernetes.io/component": "router"},
+              "matchExpressions": [{"key": key, "operator": "Exists"}]}, True),
+            ({"matchExpressions": [{"key": key, "operator": "NotIn", "values": ["router"]},
+                                   {"key": "app.kubernetes.io/component", "operator": "In", "values": ["router"]}]},
+             False),
+            ({"matchExpressions": [{"key": key, "operator": "DoesNotExist"}]}, False)):
+        refused = plan_diff.diff_documents(_with_budget(base, "router", selector=selector),
+                                           _with_budget(new, "router", selector=selector))["refused"]
+        assert ("`llm/router` (2 replicas; its budget `router` lets 1 go" in refused.get(cpu, [""])[0]) is held, \
+            (selector, refused)
+
+
+def test_a_pod_two_budgets_select_holds_the_drain_whatever_they_allow():
+    """The eviction API refuses every eviction of a pod more than one budget selects (500, kubernetes/kubernetes
+    pkg/registry/core/pod/storage/eviction.go): the router's budget letting every replica go, and a second one
+    beside it (an empty selector, which in policy/v1 selects every pod of its namespace), still stall the drain."""
+    base, new = _doc(plan_for("dev")), _doc(plan_for("dev", BIGGER_POOL))
+    loose = {"maxUnavailable": "100%"}
+    base, new = _with_budget(base, "router", **loose), _with_budget(new, "router", **loose)
+    assert plan_diff.diff_documents(base, new)["refused"] == {}
+    both = [_with_budget(doc, "ollama", selector={}, **loose) for doc in (base, new)]
+    (why,) = plan_diff.diff_documents(*both)["refused"][_pool(new, "platform-cpu")]
+    assert "`llm/router` (its pods are selected by 2 budgets, `ollama`, `router`: the eviction API" in why, why
+
+
 def test_a_pool_of_another_cluster_is_no_place_for_a_drained_workload(dev):
     """A plan with two clusters (a program making a second AksCluster): a workload's pods land only on its own
     cluster's pools (its Kubernetes provider is made from that cluster). dev with a second cluster whose CPU pool
