@@ -15,9 +15,9 @@ from .documents import object_name, read_resources
 from .ignore_changes import ENGINE_INFO, process_ignore_changes
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
 from .rules import (CLUSTER_TYPE, DATA_PLANE_CHECK, DATA_PLANE_DELETE, GLOBAL_NAME_NOTE, LEFT_BEHIND, NEW_VALUE,
-                    REDACTED, RETAINED, changed_keys, kit_artifacts, kube_kind, kubernetes_provider_replaces,
-                    leaf_items, lost_legacy_name, provider_switch_replaces, refused_rules, replace_rules, rules,
-                    trigger_change, under)
+                    PROTECTED_DATA_PLANE_CHECK, REDACTED, RETAINED, changed_keys, kit_artifacts, kube_kind,
+                    kubernetes_provider_replaces, leaf_items, lost_legacy_name, provider_switch_replaces, refused_rules,
+                    replace_rules, rules, trigger_change, under)
 from .chart_bumps import chart_bump_findings
 from .values import channel_exit_findings, ignored_findings, update_findings, value_findings
 
@@ -64,16 +64,16 @@ RETAINED_COLLIDES = (
 
 
 def _calls_delete(urn: str, old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]],
-                  deleted: set[str]) -> bool:
+                  deleted: set[str], unprotected: bool = False) -> bool:
     """Whether the engine calls the provider's Delete for a resource the change removes or replaces, by the old
     state's options (pulumi/pulumi 1b5949891b pkg/resource/deploy/step.go `DeleteStep.Apply`): not for one retained on
     delete, nor one `deletedWith` a resource deleted in the same run (`isDeletedWith`); a protected one's delete is
     refused first (`deleteProtectedError`), and its replacement while the program protects it too
-    (step_generator.go: `new.Protect && old.Protect`)."""
+    (step_generator.go: `new.Protect && old.Protect`); `unprotected`: once that `protect` is lifted."""
     old = old_res[urn]["options"]
     if old.get("retainOnDelete") or old.get("deletedWith") in deleted:
         return False
-    return not (old.get("protect") and (urn not in new_res or new_res[urn]["options"].get("protect")))
+    return unprotected or not (old.get("protect") and (urn not in new_res or new_res[urn]["options"].get("protect")))
 
 
 def _provider_switch(old: dict[str, Any], now: dict[str, Any], old_res: dict[str, dict[str, Any]],
@@ -310,8 +310,14 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             "nothing through a replacement: the engine checks the program's inputs again)")
     deleted = set(removed) | set(replaced)
     for urn in sorted(deleted):
-        if old_res[urn]["type"] in DATA_PLANE_DELETE and _calls_delete(urn, old_res, new_res, deleted):
+        if old_res[urn]["type"] not in DATA_PLANE_DELETE:
+            continue
+        if _calls_delete(urn, old_res, new_res, deleted):
             checks.setdefault(urn, []).append(DATA_PLANE_CHECK)
+        elif _calls_delete(urn, old_res, new_res, deleted, unprotected=True):
+            # protected: `pulumi up` stops first, and the Protected line says to lift it; then the engine calls
+            # the delete (pulumi state unprotect changes no plan, so no later check would say so)
+            checks.setdefault(urn, []).append(PROTECTED_DATA_PLANE_CHECK)
     for urn, line in secret_sources(old_res, new_res, common, added, removed).items():
         checks.setdefault(urn, []).append(line)
     # Pulumi deletes these before it creates them again: the resource's answer, unless the provider's own
