@@ -15,9 +15,9 @@ from .documents import object_name, read_resources
 from .ignore_changes import ENGINE_INFO, process_ignore_changes
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
 from .rules import (CLUSTER_TYPE, DATA_PLANE_CHECK, DATA_PLANE_DELETE, GLOBAL_NAME_NOTE, LEFT_BEHIND, NEW_VALUE,
-                    REDACTED, RETAINED, changed_keys, kit_artifacts, kube_kind, kubernetes_provider_replaces,
-                    leaf_items, lost_legacy_name, provider_switch_replaces, refused_rules, replace_rules, rules,
-                    trigger_change, under)
+                    PROTECTED_DATA_PLANE_CHECK, REDACTED, RETAINED, changed_keys, kit_artifacts, kube_kind,
+                    kubernetes_provider_replaces, leaf_items, lost_legacy_name, provider_switch_replaces, refused_rules,
+                    replace_rules, rules, trigger_change, under)
 from .chart_bumps import chart_bump_findings
 from .values import channel_exit_findings, ignored_findings, update_findings, value_findings
 
@@ -64,16 +64,16 @@ RETAINED_COLLIDES = (
 
 
 def _calls_delete(urn: str, old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]],
-                  deleted: set[str]) -> bool:
+                  deleted: set[str], unprotected: bool = False) -> bool:
     """Whether the engine calls the provider's Delete for a resource the change removes or replaces, by the old
     state's options (pulumi/pulumi 1b5949891b pkg/resource/deploy/step.go `DeleteStep.Apply`): not for one retained on
     delete, nor one `deletedWith` a resource deleted in the same run (`isDeletedWith`); a protected one's delete is
     refused first (`deleteProtectedError`), and its replacement while the program protects it too
-    (step_generator.go: `new.Protect && old.Protect`)."""
+    (step_generator.go: `new.Protect && old.Protect`); `unprotected`: once that `protect` is lifted."""
     old = old_res[urn]["options"]
     if old.get("retainOnDelete") or old.get("deletedWith") in deleted:
         return False
-    return not (old.get("protect") and (urn not in new_res or new_res[urn]["options"].get("protect")))
+    return unprotected or not (old.get("protect") and (urn not in new_res or new_res[urn]["options"].get("protect")))
 
 
 def _provider_switch(old: dict[str, Any], now: dict[str, Any], old_res: dict[str, dict[str, Any]],
@@ -310,8 +310,14 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             "nothing through a replacement: the engine checks the program's inputs again)")
     deleted = set(removed) | set(replaced)
     for urn in sorted(deleted):
-        if old_res[urn]["type"] in DATA_PLANE_DELETE and _calls_delete(urn, old_res, new_res, deleted):
+        if old_res[urn]["type"] not in DATA_PLANE_DELETE:
+            continue
+        if _calls_delete(urn, old_res, new_res, deleted):
             checks.setdefault(urn, []).append(DATA_PLANE_CHECK)
+        elif _calls_delete(urn, old_res, new_res, deleted, unprotected=True):
+            # protected: `pulumi up` stops first, and the Protected line says to lift it; then the engine calls
+            # the delete (pulumi state unprotect changes no plan, so no later check would say so)
+            checks.setdefault(urn, []).append(PROTECTED_DATA_PLANE_CHECK)
     for urn, line in secret_sources(old_res, new_res, common, added, removed).items():
         checks.setdefault(urn, []).append(line)
     # Pulumi deletes these before it creates them again: the resource's answer, unless the provider's own
@@ -339,6 +345,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     deleting_first |= listed
     dragged |= listed
     delete_first = sorted(deleting_first)
+    for urn, line in unrecorded_chain(old_res, new_res, replaced, deleting_first, moved).items():
+        checks.setdefault(urn, []).append(line)
     # volumes deleted first on their own answer (one dragged along is in a chain, with what depends on it)
     for urn, holds in held_volumes(old_res, new_res, sorted(roots), listed).items():
         refused.setdefault(urn, []).append(holds)
@@ -486,6 +494,41 @@ def _property_dependencies(old_res: dict[str, dict[str, Any]], new_res: dict[str
     new_of = {was: urn for urn, was in moved.items()}
     return {urn: {key: {new_of.get(u, u) for u in urns} for key, urns in (r["propertyDependencies"] or {}).items()}
             for urn, r in old_res.items()}
+
+
+def unrecorded_chain(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]],
+                     replaced: dict[str, list[str]], deleting_first: set[str],
+                     moved: dict[str, str]) -> dict[str, str]:
+    """A line for each resource the diff keeps whose base dependencies hold a delete-first replacement, when the base
+    plan records no `propertyDependencies` (an earlier release's kit: 0.21.0 and before). The engine's chain
+    (pulumi/pulumi 1b5949891b step_generator.go `calculateDependentReplacements`) makes unknown the inputs whose
+    property dependencies in the state hold the replaced resource, which such a base cannot tell, and an earlier
+    release's state tied more to its values than this one does (0.21.0: Ollama's pod spec to the preload Job, the GPU
+    pools' name and every workload's pod spec to the CPU pool): matched by value, the diff listed none of them."""
+    if not old_res or all("propertyDependencies" in r for r in old_res.values()):
+        return {}
+    new_of = {was: urn for urn, was in moved.items()}
+    engine = engine_urns(new_res)
+    out = {}
+    for urn in sorted(set(old_res) & set(new_res)):
+        old = old_res[urn]
+        if urn in replaced or not old.get("custom", True):
+            continue
+        firsts = sorted({new_of.get(d, d) for d in old.get("dependencies") or []} & deleting_first - {urn})
+        if not firsts:
+            continue
+        names = ", ".join(f"`{short_urn(engine.get(u, u))}`" for u in firsts[:3]) + (
+            f" and {len(firsts) - 3} more" if len(firsts) > 3 else "")
+        one, it = ("one of them", "them") if len(firsts) > 1 else ("it", "it")
+        out[urn] = (f"the base plan records no property dependencies (an earlier release's kit made it), and the "
+                    f"deployed state lists {names} among this resource's dependencies, deleted first and replaced "
+                    f"here: where an input of it comes from {one} in the state, the engine deletes and creates it "
+                    "again with it, and what the state ties to it in turn (pulumi/pulumi 1b5949891b "
+                    "step_generator.go `calculateDependentReplacements` reads the state's dependencies, not the "
+                    "values this diff matches), which this diff cannot list. Run one `pulumi up` of this release "
+                    f"that leaves {it} out first (`pulumi up --exclude <URN>`): it records this release's "
+                    f"dependencies, and the next `pulumi up` replaces {it} alone (CHANGELOG, Upgrading)")
+    return out
 
 
 def _unknown_keys_replace(urn: str, res: dict[str, Any], old: dict[str, Any], keys: list[tuple[str, str]],

@@ -104,6 +104,7 @@ DATA_PLANE_CHECK = ("deleting it is a call to the vault itself (pulumi-azure-nat
                     "delete: run one `pulumi up` of this version before the change (it records the components' "
                     "retainOnDelete), or make the delete from inside the vault's network with Key Vault Secrets "
                     "Officer")
+PROTECTED_DATA_PLANE_CHECK = "once its `protect` is lifted (`pulumi up` stops on it first), " + DATA_PLANE_CHECK
 
 
 _INDEX = re.compile(r"\[\d+\]")

@@ -16,7 +16,8 @@ from hypothesis import given, settings, strategies as st
 
 from offline import plan, plan_diff
 from offline.plan_diff.values import value_findings
-from offline.plan_diff.rules import DATA_PLANE_CHECK, NEW_VALUE, kubernetes_provider_replaces
+from offline.plan_diff.rules import (DATA_PLANE_CHECK, NEW_VALUE, PROTECTED_DATA_PLANE_CHECK,
+                                     kubernetes_provider_replaces)
 
 from tests.conftest import plan_for, variant
 from tests.strategies import unicode_text
@@ -1417,7 +1418,8 @@ def test_a_secret_delete_is_a_vault_call_only_when_the_engine_calls_delete(base)
     """The engine calls the provider's Delete for a removed resource by the old state's options (pulumi/pulumi
     1b5949891b step.go `DeleteStep.Apply`): a protected one's delete is refused before any call
     (`deleteProtectedError`), and one `deletedWith` a resource deleted in the same run is skipped (`isDeletedWith`);
-    only the rest reach the vault's data plane. Old state as the release before wrote it (not retained)."""
+    only the rest reach the vault's data plane, and the protected one once its `protect` is lifted (told so). Old
+    state as the release before wrote it (not retained)."""
     old = {u: {**r, "options": {**r["options"], "retainOnDelete": False}} for u, r in base.items()}
     secrets = sorted(u for u, r in old.items() if r["type"] == "azure-native:keyvault:Secret")
     protected, follower, leader, kept_with = secrets[:4]
@@ -1429,6 +1431,30 @@ def test_a_secret_delete_is_a_vault_call_only_when_the_engine_calls_delete(base)
     result = plan_diff.diff_documents(old, new)
     told = {u for u, lines in result["checks"].items() if DATA_PLANE_CHECK in lines}
     assert told == {leader, kept_with}
+    assert result["checks"][protected] == [PROTECTED_DATA_PLANE_CHECK] and follower not in result["checks"]
+
+
+def test_a_protected_secret_s_delete_is_told_as_the_vault_call_it_is_once_protect_is_lifted(tmp_path):
+    """prod with the UI turned off drops the PostgreSQL server and its Key Vault secrets, which a state of 0.21.0 (the
+    release before, docs/decisions.md 2026-12-06) protects and does not retain. `pulumi up` stops on `protect` first
+    (step.go `deleteProtectedError`); the Protected line says to lift it (`pulumi state unprotect`, which no plan
+    shows), and then the engine calls the delete, a 403 from the vault: the check says so on each secret, as it does
+    for one the state does not protect."""
+    base = {u: {**r, "options": {**r["options"], "retainOnDelete": False}} for u, r in _doc(plan_for("prod")).items()}
+    new = _doc(plan_for("prod", {"webui": {"enabled": False}}))
+    result = plan_diff.diff_documents(base, new)
+    secrets = sorted(u for u in result["removed"] if base[u]["type"] == "azure-native:keyvault:Secret")
+    assert secrets and all(base[u]["options"]["protect"] for u in secrets)
+    assert set(secrets) <= set(result["protected"])
+    assert all(result["checks"].get(u) == [PROTECTED_DATA_PLANE_CHECK] for u in secrets), result["checks"]
+    code, out = _check(tmp_path, base, new, "--allow-stateful")
+    told = [line for line in out.splitlines() if line.startswith("- Check before merging:")
+            and ": once its `protect` is lifted" in line and "(403: network rules, no data-plane role)" in line]
+    assert sorted(line.split("`")[1].rsplit("::", 1)[1] for line in told) == sorted(base[u]["name"]
+                                                                                 for u in secrets), out
+    assert "Protected (`pulumi up` stops here until `protect` is lifted)" in out
+    unprotected = {u: {**r, "options": {**r["options"], "protect": False}} for u, r in base.items()}
+    assert all(plan_diff.diff_documents(unprotected, new)["checks"].get(u) == [DATA_PLANE_CHECK] for u in secrets)
 
 
 def test_a_retained_object_replaced_under_its_own_name_is_refused_even_deleted_first(base):

@@ -144,3 +144,61 @@ def test_every_stack_s_check_of_an_unchanged_config_shows_nothing(tmp_path, name
         assert (result["replaced"], result["changed"], result["refused"], result["checks"]) == ({}, {}, {}, {})
         code, out = _check(tmp_path, base, doc)
         assert code == 0 and "0 to update, 0 to replace" in out, out
+
+
+EARLIER_KIT = "the base plan records no property dependencies"
+
+
+def _unrecorded(result: dict) -> dict:
+    """The check lines an earlier kit's base (no `propertyDependencies`) gets, by resource."""
+    return {u: lines for u, lines in result["checks"].items() if any(EARLIER_KIT in line for line in lines)}
+
+
+def test_a_base_planned_by_an_earlier_kit_names_what_the_engine_s_chain_may_take(tmp_path, edited):
+    """The first pull request after an upgrade compares a base plan of the earlier release (0.21.0 records no
+    `propertyDependencies`) while the state is still that release's, which tied the GPU pool's `resourceName` to the
+    CPU pool (`_state_of_an_earlier_release`). Matched by value the diff lists the CPU pool alone; the engine's chain
+    (pulumi/pulumi 1b5949891b step_generator.go `calculateDependentReplacements`, from the state's property
+    dependencies) deletes the GPU pool first with it. The check cannot know which input the state ties, so every kept
+    resource whose base dependencies hold a delete-first replacement gets a line naming it; a base with the field,
+    where the chain is read, gets none."""
+    base, new = edited
+    state = _state_of_an_earlier_release(base)
+    old_base = _without_field(state)
+    cpu, gpu = _pool(new, "platform-cpu"), _pool(new, "gpu-gpu")
+    result = plan_diff.diff_documents(old_base, new)
+    assert cpu in result["deleteBeforeReplace"] and gpu not in result["replaced"]  # the value matching
+    short = plan_diff.short_urn(plan_diff.engine_urns(new)[cpu])
+    told = _unrecorded(result)
+    assert gpu in told and f"`{short}`" in told[gpu][-1] and "`pulumi up --exclude <URN>`" in told[gpu][-1], told
+    # what the chain takes from the state as it is (the field read) is each replaced, or named, or goes with one named
+    chained = set(plan_diff.diff_documents(state, new)["replaced"]) - set(result["replaced"])
+    assert gpu in chained
+    assert all(u in told or set(new[u]["dependencies"]) & set(told) for u in chained), chained - set(told)
+    # only resources the state lists a delete-first replacement for, none replaced already
+    assert all(set(old_base[u]["dependencies"]) & set(result["deleteBeforeReplace"]) for u in told)
+    assert not set(told) & set(result["replaced"])
+    assert not _unrecorded(plan_diff.diff_documents(state, new))  # the field: the chain is the engine's, no line
+    code, out = _check(tmp_path, old_base, new)
+    assert f"- Check before merging: `{plan_diff.short_urn(gpu)}`: {EARLIER_KIT}" in out, out
+
+
+def test_a_job_replaced_under_its_name_names_the_model_server_the_earlier_state_ties_to_it(dev):
+    """The upgrade from 0.21.0 replaces the preload Job under its own name (deleted first: MODEL_SIZES_MIB in its
+    immutable template), and 0.21.0's state holds the Job in Ollama's `spec` property dependencies (the claim name
+    waited for it), so the engine deletes Ollama's Deployment first and creates it again. A base plan of that
+    release cannot show it: the check names Ollama, which waits for the Job (a `depends_on` now)."""
+    base = _doc(dev)
+    (job,) = [u for u, r in base.items() if r["type"] == "kubernetes:batch/v1:Job" and r["name"] == "models-preload"]
+    (ollama,) = [u for u, r in base.items() if r["type"] == "kubernetes:apps/v1:Deployment"
+                 and r["name"] == "inference-ollama"]
+    new = copy.deepcopy(base)
+    env = new[job]["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    (sizes,) = [e for e in env if e["name"] == "MODEL_SIZES_MIB"]
+    sizes["value"] += "1"  # a size corrected
+    for old_base in (_without_field(base), base):
+        result = plan_diff.diff_documents(old_base, new)
+        assert job in result["deleteBeforeReplace"] and ollama not in result["replaced"]
+        assert job in old_base[ollama]["dependencies"]
+    assert ollama in _unrecorded(plan_diff.diff_documents(_without_field(base), new))
+    assert not _unrecorded(plan_diff.diff_documents(base, new))
