@@ -38,8 +38,9 @@ AKS's profile defaults: MicrosoftDocs/azure-aks-docs fb060abe6a8fef960d4c487b543
 
 Not modelled: whether the moved pods fit elsewhere beyond "some other pool admits them" (bin packing, a zonal disk's
 zone), AKS's own kube-system pods (not in the plan), the charts' pods beyond the repository's model of them
-(`offline/capacity.py` CHART_PODS: placement and replicas, not volumes, annotations or budgets; the one chart budget the
-program sets, istiod's, exists only above one replica: docs/decisions.md "Node pool upgrades"). The GPU Operator's
+(`offline/capacity.py` CHART_PODS: placement and replicas, not volumes, annotations or budgets; the charts' budgets the
+plans render, istiod's above one replica and the KEDA HTTP add-on interceptor's, `maxUnavailable: 1`, each allow one
+eviction at their floor: offline/deploy_model/chart_budgets.py). The GPU Operator's
 own pods are its ClusterPolicy's DaemonSets and the validator's CUDA workload pod on each GPU node
 (`validation_pods`), which has finished once the node's GPUs pass and is then not listed.
 """
@@ -51,6 +52,7 @@ from typing import Any, Optional
 
 from llmplatform.pins import ALL_CHARTS
 from offline import capacity, runner as offline
+from offline.deploy_model.budgets import budget_selects
 from offline.pod_specs import pod_spec
 
 from tests.components.test_disruption_budgets import disruptions_allowed, replica_range
@@ -236,9 +238,8 @@ def program_pods(plan: offline.Plan) -> list[PodModel]:
             floor, ceiling = counts.start, counts.stop - 1
         else:  # a Job's pod while it runs, a bare pod, one DaemonSet pod a node
             floor = ceiling = 1
-        selecting = [b["spec"] for b in budgets if (b["metadata"].get("namespace", "default") == namespace and
-                                                    (b["spec"].get("selector") or {}).get("matchLabels", {}).items()
-                                                    <= labels.items())]
+        # as the eviction API selects (matchLabels and matchExpressions, an empty selector every pod)
+        selecting = [b["spec"] for b in budgets if budget_selects(b, meta.get("namespace"), labels)]
         pods.append(PodModel(name=f"{kind} {namespace}/{meta['name']}", namespace=namespace, spec=spec,
                              controller=CONTROLLER_OF.get(kind), floor=floor, ceiling=ceiling, labels=labels,
                              annotations=pod_meta.get("annotations") or {}, budgets=selecting,

@@ -4,6 +4,8 @@ evict one pod, and never the last of two or more. A budget that allows no evicti
 AKS's drain timeout (30 minutes by default) fails the upgrade (docs/decisions.md, "Node pool upgrades")."""
 import pytest
 
+from offline.deploy_model.budgets import budget_selects
+
 from tests.conftest import PLANNED, plan_for, planned
 
 PDB, HPA, SCALED_OBJECT = "PodDisruptionBudget", "HorizontalPodAutoscaler", "ScaledObject"
@@ -92,10 +94,9 @@ def test_every_budget_lets_a_drain_evict_one_pod_at_every_replica_count(name):
     workloads = [o for o in objects if o.inputs["kind"] in WORKLOADS]
     budgets = [o for o in objects if o.inputs["kind"] == PDB]
     for budget in budgets:
-        spec, namespace = budget.inputs["spec"], budget.inputs["metadata"].get("namespace")
-        selected = [w for w in workloads if w.inputs["metadata"].get("namespace") == namespace and
-                    spec["selector"]["matchLabels"].items()
-                    <= w.inputs["spec"]["template"]["metadata"]["labels"].items()]
+        spec = budget.inputs["spec"]
+        selected = [w for w in workloads if budget_selects(budget.inputs, w.inputs["metadata"].get("namespace"),
+                                                          w.inputs["spec"]["template"]["metadata"]["labels"])]
         assert len(selected) == 1, (budget.name, [w.name for w in selected])
         for n in replica_range(objects, selected[0]):
             if n == 0:
