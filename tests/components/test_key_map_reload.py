@@ -1,7 +1,8 @@
 """The API gate's key-map reloader, as the plans register it, run beside a real nginx with the planned nginx.conf: a
 key map written anew (what the Secrets Store CSI driver's rotation does to the mounted file after a key is added,
 dropped or rotated in Key Vault) is in force without a restart of the gate; an unchanged one reloads nothing; a map
-nginx cannot load leaves the old one in force; the container stops at once on the signal the runtime stops it with.
+nginx cannot load leaves the old one in force; one written while the reloader was away is loaded when it starts; the
+container stops at once on the signal the runtime stops it with.
 The script runs in dash (/bin/sh here) and in busybox's ash with busybox's applets alone on PATH, as in the router's
 Alpine image (its /bin/sh, md5sum, kill, sleep and cat are busybox's): the two shells differ where it matters (ash
 ignores SIGQUIT, the image's STOPSIGNAL, unless trapped)."""
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Optional
 
 import pytest
 import requests
@@ -91,15 +93,17 @@ def wait_for(what, deadline_s: float = 10):
         time.sleep(0.1)
 
 
-def rotated(folder: Path, name: str, text: str) -> None:
+def rotated(folder: Path, name: str, text: str, written: Optional[float] = None) -> None:
     """`name` in `folder` written as the Secrets Store CSI driver writes a mounted secret (kubernetes-sigs/secrets-
     store-csi-driver v1.5.6 pkg/util/fileutil/atomic_writer.go, which its rotation writes through): the visible
     file a symlink to `..data/<name>`, `..data` a symlink to a timestamped folder, swapped by a rename, the old
-    folder then removed."""
+    folder then removed. `written`: the file's time, if not now."""
     old = [p for p in folder.glob("..2*") if p.is_dir()]
     stamp = folder / f"..{time.strftime('%Y_%m_%d_%H_%M_%S')}.{time.time_ns()}"
     stamp.mkdir()
     (stamp / name).write_text(text)
+    if written is not None:
+        os.utime(stamp / name, (written, written))
     (folder / "..data_tmp").symlink_to(stamp.name)
     os.rename(folder / "..data_tmp", folder / "..data")
     visible = folder / name
@@ -141,22 +145,25 @@ def gate_and_reloader(request, dev, tmp_path):
     started: list[subprocess.Popen] = []
     with running_router(dev, tmp_path, master=True) as running:
         (key_map,) = (tmp_path / "secrets").iterdir()
-        rotated(key_map.parent, key_map.name, key_map.read_text())  # the same map, as the driver mounts it
+        script = rewritten(container["command"][2],
+                           {"/tmp/": f"{tmp_path}/", f"{SECRETS_MOUNT}/": f"{tmp_path}/secrets/"})
+        (pid_file,) = re.findall(r"pid=(\S+)\n", script)
+        wait_for(Path(pid_file).exists)
+        # the same map, as the driver mounts it: written before nginx started
+        rotated(key_map.parent, key_map.name, key_map.read_text(), Path(pid_file).stat().st_mtime - 10)
         shell, env = _shell(request.param, tmp_path)
         log = tmp_path / "reloader.log"
 
         def start(poll: float = 0.2) -> subprocess.Popen:
-            script = rewritten(container["command"][2], {
-                "/tmp/": f"{tmp_path}/", f"{SECRETS_MOUNT}/": f"{tmp_path}/secrets/",
-                f"sleep {KEY_MAP_POLL_SECONDS} ": f"sleep {poll} "})
+            script_polling = rewritten(script, {f"sleep {KEY_MAP_POLL_SECONDS} ": f"sleep {poll} "})
             with log.open("w") as out:
-                started.append(subprocess.Popen([*shell, "-c", script], stdout=out, stderr=subprocess.STDOUT,
+                started.append(subprocess.Popen([*shell, "-c", script_polling], stdout=out, stderr=subprocess.STDOUT,
                                                 env=env, preexec_fn=_default_signals))
             wait_for(lambda: "watching" in log.read_text())  # its first checksum taken: a change from here is seen
             return started[-1]
         try:
             yield {**running, "start": start, "key_map": key_map, "log": log, "probe": container["livenessProbe"],
-                   "shell": shell, "env": env, "errors": tmp_path / "logs" / "error.log"}
+                   "shell": shell, "env": env, "errors": tmp_path / "logs" / "error.log", "pid_file": Path(pid_file)}
         finally:
             for proc in started:
                 proc.kill()
@@ -180,7 +187,7 @@ def test_an_unchanged_key_map_reloads_nothing(gate_and_reloader):
     gate["start"]()
     rotated(key_map.parent, key_map.name, key_map.read_text())  # written again, same keys
     time.sleep(1)
-    assert "key map changed" not in log.read_text()
+    assert "nginx loads it again" not in log.read_text()  # neither at its start nor after
     assert status(gate["api"], KEY) == 200
 
 
@@ -195,6 +202,17 @@ def test_a_key_map_nginx_cannot_load_leaves_the_old_one_in_force(gate_and_reload
     # the old workers stop taking connections once the master has started the new ones: a moment later
     wait_for(lambda: status(gate["api"], KEY) == 401)
     assert log.read_text().count("key map changed") == 2
+
+
+def test_a_key_map_written_while_the_reloader_was_away_is_loaded_when_it_starts(gate_and_reloader):
+    """Its first checksum is its own: a rotation while it restarted would otherwise never reach nginx."""
+    gate, key_map, log = gate_and_reloader, gate_and_reloader["key_map"], gate_and_reloader["log"]
+    # a second after nginx started at the least (busybox's `test -nt` compares whole seconds)
+    rotated(key_map.parent, key_map.name, api_key_map_line(NEW_KEY), gate["pid_file"].stat().st_mtime + 2)
+    gate["start"]()
+    wait_for(lambda: status(gate["api"], NEW_KEY) == 200)
+    wait_for(lambda: status(gate["api"], KEY) == 401)
+    assert "newer than nginx" in log.read_text()
 
 
 @pytest.mark.parametrize("stop", STOP_SIGNALS, ids=lambda s: s.name)
