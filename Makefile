@@ -14,6 +14,7 @@ SCAN_VENV := .venv-scan
 SCAN := $(SCAN_VENV)/.installed
 # named by what it holds: another set of packages is unpacked anew
 DEBIAN := $(VENV)/debian/.installed-nginx-promtool-postgresql
+BUSYBOX := $(VENV)/debian/.installed-busybox
 # The component package and the endpoint tools are installed (not imported from the tree), as a foreign project or an
 # operator installs them; any change to their files reinstalls them (components/maintenance is not in the wheel).
 FILES_OF = $(shell find $(1) -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' -not -path '*/build/*' $(2))
@@ -113,6 +114,17 @@ $(DEBIAN): | $(PY)
 	  $(VENV)/debian/pgbin/postgres --version
 	touch $(DEBIAN)
 
+# busybox (the distribution's busybox-static: Debian's and Ubuntu's main archive), whose ash, md5sum, kill and sleep
+# run the API gate's key-map reloader in the router's Alpine image (tests/components/test_key_map_reload.py: dash,
+# /bin/sh here, keeps SIGQUIT's default where busybox's ash ignores it). Where there is no apt, busybox from PATH.
+$(BUSYBOX): $(DEBIAN)
+	cd $(VENV)/debian && if command -v dpkg-deb >/dev/null && $(APT_DOWNLOAD) busybox-static; then \
+	  dpkg-deb -x busybox-static_*.deb . && rm busybox-static_*.deb; \
+	elif command -v busybox >/dev/null; then mkdir -p bin && ln -sf "$$(command -v busybox)" bin/busybox; \
+	else echo "make test runs busybox: on Debian or Ubuntu it fetches busybox-static with apt-get download;" \
+	  "elsewhere put busybox on PATH" >&2; exit 1; fi
+	$(VENV)/debian/bin/busybox true && touch $(BUSYBOX)
+
 $(SCAN): requirements-scan.txt
 	$(PYTHON) -m venv $(SCAN_VENV)
 	$(SCAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-scan.txt
@@ -136,7 +148,7 @@ images: $(PKG)  ## offline: the copy command of each image of build/$(STACK)/ima
 scan: plan $(SCAN)  ## offline: checkov over the Kubernetes objects of build/$(STACK)/manifests
 	$(PY) -m offline.scan --stack "$(STACK)"
 
-test: $(DEV) $(TOOLS) $(SCAN) $(DEBIAN)  ## offline validation suite (installs all it runs: program, tools, test kit)
+test: $(DEV) $(TOOLS) $(SCAN) $(DEBIAN) $(BUSYBOX)  ## offline validation suite (installs all it runs)
 	# bytecode cached (in the ignored __pycache__ folders) even where PYTHONDONTWRITEBYTECODE is set: without it every
 	# worker assertion-rewrote and compiled every test module and the repository's modules on every run (~2 s each)
 	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -q

@@ -165,10 +165,22 @@ def key_map_reloader(key_map_path: str, pid_file: str = NGINX_PID_FILE,
     `poll_seconds` and, when it changed, sends nginx's master SIGHUP: nginx loads the configuration again, starts new
     workers with the new map and lets the old ones finish their requests (nginx.org "Controlling nginx"; a
     configuration that fails to load leaves the old one running). It shares the pod's process namespace and the
-    pid file's folder with nginx, under the same uid (POSIX sh: busybox's in the nginx image, dash in the tests)."""
+    pid file's folder with nginx, under the same uid (POSIX sh: busybox's in the nginx image, dash in the tests).
+    It stops at once on the signal the runtime stops it with: the image's STOPSIGNAL, SIGQUIT (nginxinc/docker-
+    nginx-unprivileged 872c2c0, 1.29.1 mainline/alpine-slim/Dockerfile: the reloader shares nginx's image), which
+    busybox's ash, unlike dash, ignores unless trapped (busybox 1_36_1 shell/ash.c `setsignal`: "In all cases, bash
+    ignores SIGQUIT"): without the trap every gate pod stayed Terminating for its whole grace period (the longest
+    answer and a margin). The sleep runs in the background so that `wait` returns to the trap at once. Its first
+    checksum is its own: a map written after nginx started (a rotation while this container restarted) has nginx
+    load it at once, by the files' times (nginx writes its pid file when it starts, not when it reloads: nginx/nginx
+    release-1.29.1 src/core/ngx_cycle.c `ngx_init_cycle`; the CSI driver writes a map anew only when it changed)."""
     return (f"map={key_map_path}; pid={pid_file}\n"
-            'seen=$(md5sum < "$map")\n'
-            f"while sleep {poll_seconds}; do\n"
+            "trap 'kill $! 2>/dev/null; exit 0' TERM QUIT INT\n"
+            'seen=$(md5sum < "$map") && echo "watching $map: nginx (pid in $pid) loads it again when it changes"\n'
+            'if [ "$map" -nt "$pid" ] && kill -HUP "$(cat "$pid")"; then\n'
+            '  echo "key map newer than nginx: nginx loads it again"; fi\n'
+            "while :; do\n"
+            f"  sleep {poll_seconds} & wait $!\n"
             '  now=$(md5sum < "$map") || continue\n'
             '  [ "$now" = "$seen" ] && continue\n'
             '  if kill -HUP "$(cat "$pid")"; then seen=$now; echo "key map changed: nginx loads it again"; fi\n'

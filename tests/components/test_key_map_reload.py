@@ -1,19 +1,33 @@
 """The API gate's key-map reloader, as the plans register it, run beside a real nginx with the planned nginx.conf: a
 key map written anew (what the Secrets Store CSI driver's rotation does to the mounted file after a key is added,
-dropped or rotated in Key Vault) is in force without a restart of the gate; an unchanged one reloads nothing."""
+dropped or rotated in Key Vault) is in force without a restart of the gate; an unchanged one reloads nothing; a map
+nginx cannot load leaves the old one in force; one written while the reloader was away is loaded when it starts; the
+container stops at once on the signal the runtime stops it with.
+The script runs in dash (/bin/sh here) and in busybox's ash with busybox's applets alone on PATH, as in the router's
+Alpine image (its /bin/sh, md5sum, kill, sleep and cat are busybox's): the two shells differ where it matters (ash
+ignores SIGQUIT, the image's STOPSIGNAL, unless trapped)."""
+import os
 import re
+import signal
 import subprocess
 import time
+from pathlib import Path
+from typing import Optional
 
 import pytest
 import requests
 
 from llmplatform.inference_specs import KEY_MAP_POLL_SECONDS, SECRETS_MOUNT, api_key_map_line
 
-from tests.conftest import plan_for
+from tests.conftest import PROJECT_DIR, plan_for
 from tests.nginx_gate import KEY, rewritten, running_router
 
 NEW_KEY = KEY[::-1]
+BUSYBOX = PROJECT_DIR / ".venv" / "debian" / "bin" / "busybox"
+# the router image's STOPSIGNAL (nginxinc/docker-nginx-unprivileged 872c2c0, 1.29.1 mainline/alpine-slim/Dockerfile;
+# its alpine variant builds on it), which the runtime sends every container of that image, the reloader too; SIGTERM
+# where an image names none
+STOP_SIGNALS = (signal.SIGQUIT, signal.SIGTERM)
 
 
 def reloader(plan, deployment: str = "inference-router") -> tuple[dict, dict]:
@@ -22,6 +36,12 @@ def reloader(plan, deployment: str = "inference-router") -> tuple[dict, dict]:
               if r.name == deployment]
     (container,) = [c for c in pod["containers"] if c["name"] == "key-map-reloader"]
     return pod, container
+
+
+def _uid(pod: dict, container: dict):
+    """The uid a container runs as: its own securityContext's runAsUser, else the pod's."""
+    return (container.get("securityContext") or {}).get("runAsUser",
+                                                          (pod.get("securityContext") or {}).get("runAsUser"))
 
 
 def test_every_gate_with_keys_reloads_its_key_map_and_shares_its_process_namespace(dev, prod):
@@ -33,9 +53,16 @@ def test_every_gate_with_keys_reloads_its_key_map_and_shares_its_process_namespa
             (nginx, reload) = pod["containers"]
             assert pod["shareProcessNamespace"] is True, gate.name
             assert reload["image"] == nginx["image"], gate.name
+            # kill(2) without CAP_KILL (every capability is dropped): the sender's uid is the receiver's
+            assert _uid(pod, reload) == _uid(pod, nginx) is not None, gate.name
             conf = _conf(plan, gate)
             (include,) = re.findall(rf"include ({SECRETS_MOUNT}/\S+);", conf)
             assert f"map={include};" in reload["command"][2], gate.name
+            # both see the driver's rewrites: the CSI volume's folder mounted whole (a subPath mount is never updated)
+            (csi,) = [v["name"] for v in pod["volumes"] if v.get("csi")]
+            for container in (nginx, reload):
+                (mount,) = [m for m in container["volumeMounts"] if m["name"] == csi]
+                assert mount["mountPath"] == include.rsplit("/", 1)[0] and not mount.get("subPath"), gate.name
             # the reloader reads the pid file nginx writes, in the folder both mount
             (pid_file,) = re.findall(r"^pid (\S+);$", conf, re.M)
             assert f"pid={pid_file}\n" in reload["command"][2], gate.name
@@ -66,39 +93,150 @@ def wait_for(what, deadline_s: float = 10):
         time.sleep(0.1)
 
 
-@pytest.fixture
-def gate_and_reloader(dev, tmp_path):
-    """dev's gate in nginx with a master process (as the image runs it), and its reloader's planned script run
-    beside it by /bin/sh, its paths made local and its poll shortened (both asserted to be in the script)."""
+def rotated(folder: Path, name: str, text: str, written: Optional[float] = None) -> None:
+    """`name` in `folder` written as the Secrets Store CSI driver writes a mounted secret (kubernetes-sigs/secrets-
+    store-csi-driver v1.5.6 pkg/util/fileutil/atomic_writer.go, which its rotation writes through): the visible
+    file a symlink to `..data/<name>`, `..data` a symlink to a timestamped folder, swapped by a rename, the old
+    folder then removed. `written`: the file's time, if not now."""
+    old = [p for p in folder.glob("..2*") if p.is_dir()]
+    stamp = folder / f"..{time.strftime('%Y_%m_%d_%H_%M_%S')}.{time.time_ns()}"
+    stamp.mkdir()
+    (stamp / name).write_text(text)
+    if written is not None:
+        os.utime(stamp / name, (written, written))
+    (folder / "..data_tmp").symlink_to(stamp.name)
+    os.rename(folder / "..data_tmp", folder / "..data")
+    visible = folder / name
+    if not visible.is_symlink():
+        visible.unlink()
+        visible.symlink_to(f"..data/{name}")
+    for path in old:
+        for file in path.iterdir():
+            file.unlink()
+        path.rmdir()
+
+
+def _shell(kind: str, root: Path) -> tuple[list[str], dict[str, str]]:
+    """How the script is run: dash, or busybox's ash with busybox's applets alone on PATH (a folder of links, as
+    Alpine installs them)."""
+    if kind == "dash":
+        return ["/bin/sh"], dict(os.environ)
+    assert BUSYBOX.exists(), f"{BUSYBOX} is missing: `make test` unpacks Debian's busybox-static there"
+    applets = root / "applets"
+    applets.mkdir()
+    for name in subprocess.run([str(BUSYBOX), "--list"], check=True, capture_output=True, text=True).stdout.split():
+        (applets / name).symlink_to(BUSYBOX)
+    return [str(applets / "sh")], {"PATH": str(applets)}
+
+
+def _default_signals() -> None:
+    """The dispositions a container's first process starts with: a signal ignored by whoever started pytest (a
+    background job's SIGQUIT and SIGINT) would be ignored by the shell too, and could not be trapped."""
+    for sig in (signal.SIGQUIT, signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
+@pytest.fixture(params=["dash", "busybox"])
+def gate_and_reloader(request, dev, tmp_path):
+    """dev's gate in nginx with a master process (as the image runs it), its key map laid out as the CSI driver
+    lays it out, and a starter of its reloader's planned script beside it (paths made local, each asserted to be in
+    the script; `poll`: the seconds between looks, instead of the planned KEY_MAP_POLL_SECONDS)."""
     _, container = reloader(dev)
+    started: list[subprocess.Popen] = []
     with running_router(dev, tmp_path, master=True) as running:
-        script = rewritten(container["command"][2], {
-            "/tmp/": f"{tmp_path}/", f"{SECRETS_MOUNT}/": f"{tmp_path}/secrets/",
-            f"sleep {KEY_MAP_POLL_SECONDS}": "sleep 0.2"})
         (key_map,) = (tmp_path / "secrets").iterdir()
+        script = rewritten(container["command"][2],
+                           {"/tmp/": f"{tmp_path}/", f"{SECRETS_MOUNT}/": f"{tmp_path}/secrets/"})
+        (pid_file,) = re.findall(r"pid=(\S+)\n", script)
+        wait_for(Path(pid_file).exists)
+        # the same map, as the driver mounts it: written before nginx started
+        rotated(key_map.parent, key_map.name, key_map.read_text(), Path(pid_file).stat().st_mtime - 10)
+        shell, env = _shell(request.param, tmp_path)
         log = tmp_path / "reloader.log"
-        with log.open("w") as out:
-            proc = subprocess.Popen(["/bin/sh", "-c", script], stdout=out, stderr=subprocess.STDOUT)
+
+        def start(poll: float = 0.2) -> subprocess.Popen:
+            script_polling = rewritten(script, {f"sleep {KEY_MAP_POLL_SECONDS} ": f"sleep {poll} "})
+            with log.open("w") as out:
+                started.append(subprocess.Popen([*shell, "-c", script_polling], stdout=out, stderr=subprocess.STDOUT,
+                                                env=env, preexec_fn=_default_signals))
+            wait_for(lambda: "watching" in log.read_text())  # its first checksum taken: a change from here is seen
+            return started[-1]
         try:
-            yield running, key_map, log
+            yield {**running, "start": start, "key_map": key_map, "log": log, "probe": container["livenessProbe"],
+                   "shell": shell, "env": env, "errors": tmp_path / "logs" / "error.log", "pid_file": Path(pid_file)}
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+            for proc in started:
+                proc.kill()
+                proc.wait(timeout=10)
 
 
 def test_a_key_map_written_anew_is_in_force_without_a_restart(gate_and_reloader):
-    running, key_map, log = gate_and_reloader
-    assert status(running["api"], KEY) == 200
-    assert status(running["api"], NEW_KEY) == 401
-    key_map.write_text(api_key_map_line(NEW_KEY))  # the key rotated: the old one dropped
-    wait_for(lambda: status(running["api"], NEW_KEY) == 200)
-    assert status(running["api"], KEY) == 401
+    gate, key_map, log = gate_and_reloader, gate_and_reloader["key_map"], gate_and_reloader["log"]
+    gate["start"]()
+    assert status(gate["api"], KEY) == 200
+    assert status(gate["api"], NEW_KEY) == 401
+    rotated(key_map.parent, key_map.name, api_key_map_line(NEW_KEY))  # the key rotated: the old one dropped
+    wait_for(lambda: status(gate["api"], NEW_KEY) == 200)
+    # the old workers stop taking connections once the master has started the new ones: a moment later
+    wait_for(lambda: status(gate["api"], KEY) == 401)
     assert log.read_text().count("key map changed") == 1
 
 
 def test_an_unchanged_key_map_reloads_nothing(gate_and_reloader):
-    running, key_map, log = gate_and_reloader
-    key_map.write_text(key_map.read_text())  # written again, same keys (a rotation poll that found no new version)
+    gate, key_map, log = gate_and_reloader, gate_and_reloader["key_map"], gate_and_reloader["log"]
+    gate["start"]()
+    rotated(key_map.parent, key_map.name, key_map.read_text())  # written again, same keys
     time.sleep(1)
-    assert log.read_text() == ""
-    assert status(running["api"], KEY) == 200
+    assert "nginx loads it again" not in log.read_text()  # neither at its start nor after
+    assert status(gate["api"], KEY) == 200
+
+
+def test_a_key_map_nginx_cannot_load_leaves_the_old_one_in_force(gate_and_reloader):
+    gate, key_map, log = gate_and_reloader, gate_and_reloader["key_map"], gate_and_reloader["log"]
+    gate["start"]()
+    rotated(key_map.parent, key_map.name, "not a map entry\n")
+    wait_for(lambda: "[emerg]" in gate["errors"].read_text())  # the reload refused, the old workers kept
+    assert status(gate["api"], KEY) == 200
+    rotated(key_map.parent, key_map.name, api_key_map_line(NEW_KEY))  # a good map after it is loaded
+    wait_for(lambda: status(gate["api"], NEW_KEY) == 200)
+    # the old workers stop taking connections once the master has started the new ones: a moment later
+    wait_for(lambda: status(gate["api"], KEY) == 401)
+    assert log.read_text().count("key map changed") == 2
+
+
+def test_a_key_map_written_while_the_reloader_was_away_is_loaded_when_it_starts(gate_and_reloader):
+    """Its first checksum is its own: a rotation while it restarted would otherwise never reach nginx."""
+    gate, key_map, log = gate_and_reloader, gate_and_reloader["key_map"], gate_and_reloader["log"]
+    # a second after nginx started at the least (busybox's `test -nt` compares whole seconds)
+    rotated(key_map.parent, key_map.name, api_key_map_line(NEW_KEY), gate["pid_file"].stat().st_mtime + 2)
+    gate["start"]()
+    wait_for(lambda: status(gate["api"], NEW_KEY) == 200)
+    wait_for(lambda: status(gate["api"], KEY) == 401)
+    assert "newer than nginx" in log.read_text()
+
+
+@pytest.mark.parametrize("stop", STOP_SIGNALS, ids=lambda s: s.name)
+def test_the_reloader_stops_at_once_on_its_stop_signal(gate_and_reloader, stop):
+    """With the planned poll: the signal arrives while the script waits out its 30 s."""
+    proc = gate_and_reloader["start"](poll=KEY_MAP_POLL_SECONDS)
+    time.sleep(0.5)
+    proc.send_signal(stop)
+    try:
+        proc.wait(timeout=3)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{gate_and_reloader['shell'][0]} still runs 3 s after {stop.name}: the pod would stay "
+                    "Terminating for its whole grace period")
+
+
+def test_the_probe_passes_while_the_key_map_is_readable(gate_and_reloader):
+    key_map = gate_and_reloader["key_map"]
+    command = gate_and_reloader["probe"]["exec"]["command"]
+    assert command[:2] == ["/bin/sh", "-c"]
+    probe = rewritten(command[2], {f"{SECRETS_MOUNT}/": f"{key_map.parent}/"})
+
+    def passes() -> bool:
+        return subprocess.run([*gate_and_reloader["shell"], "-c", probe], env=gate_and_reloader["env"],
+                              timeout=5).returncode == 0
+    assert passes()
+    key_map.unlink()
+    assert not passes()
