@@ -105,6 +105,8 @@ def _call(name: str, args: list[Any]) -> Any:
         return _compare(name, args[0], args[1])
     if name == "hasKey" and len(args) == 2 and isinstance(args[0], dict):  # sprig: hasKey MAP KEY
         return args[1] in args[0]
+    if name == "hasKey" and len(args) == 2 and args[0] is None:  # nil passes as a nil map: no key
+        return False
     return UNKNOWN
 
 
