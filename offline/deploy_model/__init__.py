@@ -30,7 +30,8 @@ can run on) and finds the critical path. Each of these is a plan failure:
 - a create holding one of the engine's `--parallel` workers while what it waits for (the pool its pods need) is
   queued behind it, until its deadline fails it (`parallel`, engine.py);
 - a workload whose pods more than one PodDisruptionBudget selects: the eviction API refuses every eviction of them,
-  so no drain of their nodes (an upgrade, a pool's delete) ends (`budget-overlap`, budgets.py);
+  so no drain of their nodes (an upgrade, a pool's delete) ends (`budget-overlap`, budgets.py; pods that run until
+  evicted: a Job's end and go, a drain leaves a DaemonSet's);
 - a delete of `pulumi destroy` that needs another resource still there, or already gone, in the engine's delete
   order: a claim before its pods, an IP before its load balancer's Service, a node pool before the budgets of the
   pods it drains (`teardown`, teardown.py; it also says what a destroy deletes while protect stands).

@@ -13,12 +13,19 @@ A pod under two budgets is never evicted. The eviction API lists the budgets of 
 matches its labels and, with more than one, answers every eviction of it with 500 "This pod has more than one
 PodDisruptionBudget, which the eviction subresource does not support." (kubernetes/kubernetes
 `pkg/registry/core/pod/storage/eviction.go` `Create` and `getPodDisruptionBudgets`, read at serathius/kubernetes
-f142e2ba, a copy of master after the empty-selector fix kubernetes/kubernetes#119732 of 1.29; the same branch in
+f142e2ba, a copy of master after the empty-selector fix kubernetes/kubernetes#119732, first in 1.29.0 and
+cherry-picked into 1.28.3 as #121131, before which the eviction skipped an empty selector; the same branch in
 sanposhiho/kubernetes 059ce4e8). Only a pod the eviction may skip the budgets for (Pending, Succeeded, Failed, being
 deleted: `canIgnorePDB`) goes. So every drain of a node running such a pod stalls until its deadline: AKS's node
 image and Kubernetes upgrades (`drainTimeoutInMinutes`, then the upgrade fails), the delete of its pool
 (`PodDrainFailure`), a Fleet update run, `kubectl drain`; the cluster autoscaler cannot remove the node either. A
-plan that makes one fails `make plan` for every stack, whatever the replicas or the budgets' numbers."""
+plan that makes one fails `make plan` for every stack, whatever the replicas or the budgets' numbers.
+
+Only pods that run until evicted count (`STALLING_OWNERS`): a Deployment's, a StatefulSet's, a ReplicaSet's, a bare
+Pod's that restarts `Always` (its default). A Job's or CronJob's pods (and a bare Pod's that restarts `Never` or
+`OnFailure`) end: Succeeded or Failed, `canIgnorePDB` lets the eviction take them, so two budgets only delay a drain
+while one runs. A DaemonSet's pods are never evicted by a drain (kubectl drain skips them, `--ignore-daemonsets`;
+AKS's drain as well: they run until the node goes), so their budgets hold no drain."""
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -28,7 +35,7 @@ from .model import Problem
 from .objects import by_cluster, kind_of, label_of, metadata_of
 
 BUDGET_KIND = "PodDisruptionBudget"
-POD_OWNERS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")
+STALLING_OWNERS = ("Deployment", "StatefulSet", "ReplicaSet", "Pod")  # pods that run until evicted (see above)
 _OPERATORS = {"In", "NotIn", "Exists", "DoesNotExist"}
 
 
@@ -86,6 +93,15 @@ def pod_labels(inputs: dict[str, Any]) -> tuple[Optional[str], dict[str, Any]]:
     return meta.get("namespace"), dict(((template or {}).get("metadata") or {}).get("labels") or {})
 
 
+def runs_until_evicted(inputs: dict[str, Any]) -> bool:
+    """Whether a workload's pods hold a drain under two budgets: they run until evicted (`STALLING_OWNERS`; a bare
+    Pod only with `restartPolicy: Always`, the API's default)."""
+    kind = inputs.get("kind")
+    if kind == "Pod":
+        return ((inputs.get("spec") or {}).get("restartPolicy") or "Always") == "Always"
+    return kind in STALLING_OWNERS
+
+
 def check_budget_overlap(plan: Plan) -> list[Problem]:
     """A workload whose pods more than one PodDisruptionBudget of its cluster selects: every eviction of them is
     refused (500), so no drain of their nodes ends."""
@@ -95,7 +111,7 @@ def check_budget_overlap(plan: Plan) -> list[Problem]:
         if len(budgets) < 2:
             continue
         for reg in regs:
-            if kind_of(reg) not in POD_OWNERS:
+            if not runs_until_evicted(reg.inputs):
                 continue
             namespace, labels = pod_labels(reg.inputs)
             selecting = [b for b in budgets if budget_selects(b.inputs, namespace, labels)]

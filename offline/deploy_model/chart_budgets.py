@@ -180,6 +180,10 @@ def _renders(path: Path, values: dict[str, Any]) -> bool:
 
 
 def _count(value: Any, default: int) -> int:
+    """A replica count as the template writes it (`minReplicas: {{ .Values.autoscaleMin }}`): a number, or a string
+    of digits, which renders as the same YAML integer."""
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value.strip())
     return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
 
 

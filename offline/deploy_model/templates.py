@@ -9,14 +9,16 @@ neither built in nor installed by their own chart are vendored (tests/upstream/S
 
 A resource counts as rendered when every `if`, `with` and `range` around its top-level `apiVersion:` line holds with
 the release's values (`charts.chart_values`). The conditions are read as Go templates evaluate them: `.Values`
-paths, string, number and boolean literals, `and`, `or`, `not`, `eq`, `ne`, `lower`, `default`, sprig's `int`,
-`gt`/`ge`/`lt`/`le` and `hasKey`, parentheses and pipes; Go's truth (false, 0, nil, empty string, list or map are
-false). What this reader cannot know (a `$` variable, `.Capabilities`, `.Release`, another function) is unknown, and
-a resource under an unknown condition counts as rendered (the check would rather ask for a CRD that is not needed). A
-`define`'s body counts as rendered wherever it is: the guard of the `include` that uses it is not followed."""
+paths (a number float64, as Helm holds it), string, number and boolean literals, `and`, `or`, `not`, `eq`, `ne`,
+`lower`, `default`, sprig's `int` and `hasKey`, Go's `gt`/`ge`/`lt`/`le` (one kind on each side, else the render
+fails: unknown), parentheses and pipes; Go's truth (false, 0, nil, empty string, list or map are false). What
+this reader cannot know (a `$` variable, `.Capabilities`, `.Release`, another function) is unknown, and a resource
+under an unknown condition counts as rendered (the check would rather ask for a CRD that is not needed). A `define`'s
+body counts as rendered wherever it is: the guard of the `include` that uses it is not followed."""
 from __future__ import annotations
 
 import functools
+import math
 import re
 from pathlib import Path
 from typing import Any, Optional
@@ -60,6 +62,8 @@ def _tokens(text: str) -> list[tuple[str, str]]:
 
 
 def _field(word: str, values: dict[str, Any]) -> Any:
+    """A `.Values` path's value; a number as the float64 Helm holds it (helm.sh/helm v3 pkg/chartutil ReadValues
+    reads values files through sigs.k8s.io/yaml, JSON's numbers; a Pulumi Release's values are JSON too)."""
     for prefix in (".Values.", "$.Values."):
         if word.startswith(prefix):
             node: Any = values
@@ -67,7 +71,7 @@ def _field(word: str, values: dict[str, Any]) -> Any:
                 if not isinstance(node, dict):
                     return None
                 node = node.get(part)
-            return node
+            return float(node) if isinstance(node, int) and not isinstance(node, bool) else node
     if word in (".Values", "$.Values"):
         return values
     return UNKNOWN  # $variables, .Release, .Capabilities, .Chart, ...
@@ -97,27 +101,80 @@ def _call(name: str, args: list[Any]) -> Any:
         return args[1] if truth(args[1]) else args[0]
     if name == "int" and len(args) == 1:  # sprig's toInt: nil and what does not parse are 0
         return _integer(args[0])
-    if name in _COMPARE and len(args) == 2 and all(isinstance(a, (int, float)) and not isinstance(a, bool)
-                                                   for a in args):
-        return _COMPARE[name](args[0], args[1])
+    if name in _COMPARE and len(args) == 2:
+        return _compare(name, args[0], args[1])
     if name == "hasKey" and len(args) == 2 and isinstance(args[0], dict):  # sprig: hasKey MAP KEY
         return args[1] in args[0]
+    if name == "hasKey" and len(args) == 2 and args[0] is None:  # nil passes as a nil map: no key
+        return False
     return UNKNOWN
 
 
 _COMPARE = {"gt": lambda a, b: a > b, "ge": lambda a, b: a >= b, "lt": lambda a, b: a < b, "le": lambda a, b: a <= b}
 
 
-def _integer(value: Any) -> int:
-    """sprig's `int` (cast.ToInt): a number truncated, a numeric string parsed, anything else 0."""
+def _kind(value: Any) -> Optional[str]:
+    """Go's `basicKind` of a value as a template sees it: int (a literal, `int`'s result), float (every number of
+    `.Values`), string; None for what `lt` refuses (bool, nil, maps, lists)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    return {int: "int", float: "float", str: "string"}.get(type(value))
+
+
+def _compare(name: str, left: Any, right: Any) -> Any:
+    """Go's `lt`/`le`/`gt`/`ge` (text/template funcs.go; sprig's own `gt` is commented out): both of one kind, int
+    with int, float with float, string with string (byte order), else the template fails to render ("incompatible
+    types for comparison"), which this reader cannot call rendered or not: UNKNOWN. So `gt .Values.n 1` is an error
+    in Helm (the values' numbers are float64), and charts write `gt (int .Values.n) 1`."""
+    kind = _kind(left)
+    if kind is None or kind != _kind(right):
+        return UNKNOWN
+    return _COMPARE[name](left, right)
+
+
+_GO_INT = re.compile(r"[+-]?(?:0[xX](?:_?[0-9a-fA-F])+|0[bB](?:_?[01])+|0[oO](?:_?[0-7])+|0(?:_?[0-7])*"
+                     r"|[1-9](?:_?[0-9])*)")
+
+
+def _integer(value: Any) -> Any:
+    """sprig's `int` (v3.3.0 `toInt`: spf13/cast v1.7.0 `ToIntE`, its error dropped): a bool 1 or 0, nil 0, a number
+    truncated toward zero, a string as `strconv.ParseInt(trimZeroDecimal(s), 0, 0)` reads it (a sign, `0x`/`0o`/`0b`
+    or a leading 0 for octal, `_` between digits, trailing `.0`s dropped; no spaces, no other decimals), else 0. An
+    infinite or NaN float is UNKNOWN (Go's conversion of it is the platform's)."""
     if isinstance(value, bool):
         return int(value)
-    if isinstance(value, (int, float)):
-        return int(value)
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return 0
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) else UNKNOWN
+    if isinstance(value, str):
+        text = _trim_zero_decimal(value)
+        if not _GO_INT.fullmatch(text):
+            return 0
+        digits = text.lstrip("+-").replace("_", "")
+        sign = -1 if text.startswith("-") else 1
+        if len(digits) > 1 and digits[0] == "0" and digits[1] in "0123456789_":
+            number = int(digits, 8)  # Go's base 0: a leading 0 is octal
+        else:
+            number = int(digits, 0) if digits[:2].lower() in ("0x", "0o", "0b") else int(digits)
+        number *= sign
+        return number if -2 ** 63 <= number < 2 ** 63 else 0  # ParseInt's range error: 0
+    return 0
+
+
+def _trim_zero_decimal(text: str) -> str:
+    """cast v1.7.0 `trimZeroDecimal`: "8.00" -> "8"; anything else as it is."""
+    found_zero = False
+    for i in range(len(text), 0, -1):
+        char = text[i - 1]
+        if char == ".":
+            if found_zero:
+                return text[:i - 1]
+        elif char == "0":
+            found_zero = True
+        else:
+            return text
+    return text
 
 
 def evaluate(expression: str, values: dict[str, Any]) -> Any:

@@ -504,7 +504,14 @@ def unrecorded_chain(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict
     (pulumi/pulumi 1b5949891b step_generator.go `calculateDependentReplacements`) makes unknown the inputs whose
     property dependencies in the state hold the replaced resource, which such a base cannot tell, and an earlier
     release's state tied more to its values than this one does (0.21.0: Ollama's pod spec to the preload Job, the GPU
-    pools' name and every workload's pod spec to the CPU pool): matched by value, the diff listed none of them."""
+    pools' name and every workload's pod spec to the CPU pool): matched by value, the diff listed none of them.
+
+    The way round, read in the same engine: `--exclude` gives the excluded resource a same step with its old state
+    (deploy/step_generator.go: not `isIncludedInOperation`, so no Diff and no `calculateDependentReplacements` for
+    it), its dependents are diffed as ever unless `--exclude-dependents` (`isExcludedFromUpdate`), and every step's
+    new state, a same step's too, carries the program's `dependencies` and `propertyDependencies` into the state
+    (pkg/backend/snapshot.go `sameSnapshotMutation.End` marks `step.New()`; a write elided there is flushed by the
+    next or at Close). So the next run's chain reads this release's dependencies: the diff's own."""
     if not old_res or all("propertyDependencies" in r for r in old_res.values()):
         return {}
     new_of = {was: urn for urn, was in moved.items()}
@@ -526,8 +533,9 @@ def unrecorded_chain(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict
                     "again with it, and what the state ties to it in turn (pulumi/pulumi 1b5949891b "
                     "step_generator.go `calculateDependentReplacements` reads the state's dependencies, not the "
                     "values this diff matches), which this diff cannot list. Run one `pulumi up` of this release "
-                    f"that leaves {it} out first (`pulumi up --exclude <URN>`): it records this release's "
-                    f"dependencies, and the next `pulumi up` replaces {it} alone (CHANGELOG, Upgrading)")
+                    f"that leaves {it} out first (`pulumi up --exclude <URN>`, without `--exclude-dependents`, "
+                    "which would leave this resource out too): it records this release's dependencies, and the "
+                    f"next `pulumi up` replaces {it} with no more than this diff lists (CHANGELOG, Upgrading)")
     return out
 
 

@@ -10,7 +10,8 @@ from offline import deploy_model as dm
 from offline.deploy_model.budgets import check_budget_overlap, selects
 from offline.deploy_model.chart_budgets import TEMPLATES, release_budgets, vendored_budget_templates
 from offline.deploy_model.charts import CHARTS, chart_name, chart_values, vendored_charts
-from offline.deploy_model.templates import UNKNOWN, rendered_api_versions
+from offline.deploy_model.objects import label_of
+from offline.deploy_model.templates import UNKNOWN, evaluate, rendered_api_versions
 from offline.runner import Plan, Registration
 from tests.conftest import PLANNED, planned
 
@@ -174,3 +175,93 @@ def _release(chart: str, values: dict) -> Registration:
 ])
 def test_a_chart_budget_follows_its_templates_reading_of_the_values(chart, values, expected):
     assert {b.name: b.spec for b in release_budgets(_release(chart, values))} == expected
+
+
+def _with_workload(plan: Plan, kind: str, name: str, pod_spec: dict) -> Plan:
+    """The plan with one more workload of `kind` running the router's pods (labels and all) in `llm`."""
+    router = next(r for r in plan.kubernetes_objects() if dm.kind_of(r) == "Deployment"
+                  and r.inputs["metadata"]["name"] == "router")
+    template = router.inputs["spec"]["template"]
+    if kind == "Pod":
+        inputs = {"apiVersion": "v1", "kind": "Pod", "metadata": {**template["metadata"], "namespace": "llm",
+                                                                  "name": name},
+                  "spec": {**template["spec"], **pod_spec}}
+    else:
+        inputs = {**router.inputs, "kind": kind, "metadata": {"namespace": "llm", "name": name},
+                  "spec": {"selector": router.inputs["spec"]["selector"],
+                           "template": {**template, "spec": {**template["spec"], **pod_spec}}}}
+    extra = dataclasses.replace(router, urn=router.urn.replace("::inference-router", f"::{name}"), name=name,
+                                inputs=inputs)
+    return dataclasses.replace(plan, resources=[*plan.resources, extra])
+
+
+def test_only_pods_that_run_until_evicted_fail_the_plan_under_two_budgets(dev):
+    """Two budgets over the router's labels: a Deployment's, a StatefulSet's and a bare Pod's that restarts
+    (`Always`, the default) pods hold every drain (the eviction API's 500 until the drain's deadline). A Job's pods
+    and a bare Pod's that restarts `Never` end (Succeeded or Failed: `canIgnorePDB`, they go), so the budgets only
+    delay a drain while they run; a DaemonSet's pods are never evicted by a drain (kubectl drain skips them, AKS's
+    drain too): none of those is a plan that no drain can end. The dev plan's own Jobs (the model preload, the
+    Open WebUI database's bootstrap and migration) sit under two empty selectors and fail nothing."""
+    key = "app.kubernetes.io/name"
+    plan = _with_budget(dev, "team-budget", "llm",
+                        {"matchExpressions": [{"key": key, "operator": "In", "values": ["router"]}]})
+    for kind, name, spec in (("StatefulSet", "router-set", {}), ("DaemonSet", "router-daemon", {}),
+                             ("Job", "router-job", {"restartPolicy": "Never"}), ("Pod", "router-pod", {}),
+                             ("Pod", "router-once", {"restartPolicy": "Never"})):
+        plan = _with_workload(plan, kind, name, spec)
+    flagged = {p.resource for p in check_budget_overlap(plan)}
+    assert flagged == {"Deployment llm/router", "StatefulSet llm/router-set", "Pod llm/router-pod"}, flagged
+
+    twice = _with_budget(_with_budget(dev, "team-a", "llm", {}), "team-b", "llm", {})
+    flagged = {p.resource for p in check_budget_overlap(twice)}
+    jobs = {label_of(r) for r in dev.kubernetes_objects() if dm.kind_of(r) == "Job"}
+    assert len(jobs) == 3 and not flagged & jobs, flagged & jobs
+    assert "Deployment llm/router" in flagged
+
+
+# ---- the template reader's functions, as Go's text/template and sprig v3.3.0 evaluate them ------------------------
+
+@pytest.mark.parametrize("expression, values, expected", [
+    # sprig's `int` (cast v1.7.0 ToIntE): strings by strconv.ParseInt(trimZeroDecimal(s), 0, 0), else 0
+    ("int .Values.n", {"n": "2"}, 2),
+    ("int .Values.n", {"n": "2.0"}, 2),  # trailing zero decimals dropped
+    ("int .Values.n", {"n": "2.5"}, 0),
+    ("int .Values.n", {"n": " 2"}, 0),  # no spaces
+    ("int .Values.n", {"n": "010"}, 8),  # base 0: a leading 0 is octal
+    ("int .Values.n", {"n": "08"}, 0),
+    ("int .Values.n", {"n": "0x1A"}, 26),
+    ("int .Values.n", {"n": "1_000"}, 1000),
+    ("int .Values.n", {"n": 2.9}, 2),
+    ("int .Values.n", {"n": -2.9}, -2),
+    ("int .Values.n", {"n": None}, 0),
+    ("int .Values.n", {}, 0),
+    ("int .Values.n", {"n": True}, 1),
+    ("int .Values.n", {"n": float("inf")}, UNKNOWN),  # Go's conversion is the platform's
+    # Go's gt/ge/lt/le: one kind on each side; a `.Values` number is float64, a literal or `int`'s result an int
+    ("gt (int .Values.n) 1", {"n": 2}, True),
+    ("ge (int .Values.n) 2", {"n": 2}, True),
+    ("lt (int .Values.n) 2", {"n": 2}, False),
+    ("le .Values.n 2.0", {"n": 2}, True),
+    ("gt .Values.n 1", {"n": 2}, UNKNOWN),  # float64 against int: "incompatible types for comparison"
+    ("gt .Values.n 1", {"n": None}, UNKNOWN),  # nil: "invalid type for comparison"
+    ("gt .Values.n 1", {"n": True}, UNKNOWN),
+    ("gt .Values.s \"10\"", {"s": "9"}, True),  # strings in byte order
+    ("hasKey .Values.m \"k\"", {"m": {"k": None}}, True),
+    ("hasKey .Values.m \"k\"", {"m": {}}, False),
+    ("hasKey .Values.m \"k\"", {"m": None}, False),  # nil is a nil map to Go's call
+    ("hasKey .Values.m \"k\"", {"m": "text"}, UNKNOWN),  # not a map: the render fails
+])
+def test_the_template_reader_evaluates_as_go_and_sprig_do(expression, values, expected):
+    assert evaluate(expression, values) == expected if expected is not UNKNOWN else \
+        evaluate(expression, values) is UNKNOWN
+
+
+@pytest.mark.parametrize("given, rendered", [
+    (2, True), (1, False), ("2", True), ("2.0", True), ("010", True), (" 2", False), (1.9, False), (None, False),
+])
+def test_istiods_budget_guard_reads_autoscale_min_as_sprig_s_int_does(given, rendered):
+    """istio 1.30.3 `templates/poddisruptionbudget.yaml`: `gt (int .Values.autoscaleMin) 1` with autoscaling on. A
+    wrong `int` drops a budget the chart renders ("2.0", octal "010") or adds one it does not (" 2")."""
+    text = (vendored_charts(CHARTS)["istiod"] / "templates/poddisruptionbudget.yaml").read_text()
+    values = chart_values({"chart": "istiod", "values": {"autoscaleMin": given}})
+    assert [r for _, r in rendered_api_versions(text, values)] == [rendered]
