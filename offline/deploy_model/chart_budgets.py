@@ -43,6 +43,7 @@ from ..runner import Plan, Registration
 from .charts import CHARTS, chart_name, chart_values, vendored_charts
 from .templates import rendered_api_versions
 
+
 def _numbers(block: dict[str, Any], present: Callable[[str], bool]) -> dict[str, Any]:
     return {k: block[k] for k in ("minAvailable", "maxUnavailable") if present(k)}
 
