@@ -640,8 +640,8 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
               file=sys.stderr)
         return 2, None
     print(f"\nWrote {target}/resources.json ({len(plan.resources)} resources), {target}/cost.json, "
-          f"{target}/deploy.json, {target}/images.json ({len(pulled['images'])} images) and {count} manifests in "
-          f"{target}/manifests/")
+          f"{target}/deploy.json, {target}/images.json ({len(pulled['images'])} images), {target}/{POLICY_CONFIG} "
+          f"and {count} manifests in {target}/manifests/")
     if pulled["registry"]:
         print(f"Images to copy into {pulled['registry']} before `pulumi up`: make images STACK={target.name}")
     if target.name.endswith(runner.WHAT_IF):

@@ -82,6 +82,11 @@ def main(argv: Optional[list[str]] = None) -> int:
                         unmatched_allowances(result, allow_list), allow_name)
         head, _, body = text.partition("\n\n")
         print("\n".join([head, "", *cost_lines(args.base, args.new), body]), end="")
+        if blocked and not args.allow_file:
+            # the report says "list the URN in allow-replace.txt", and the pull request's check reads that file
+            # (the workflow passes --allow-file): run without it, a URN just listed there changed nothing
+            print(f"note: no --allow-file given, so `{ALLOW_FILE}` was not read; the pull request's check passes "
+                  f"`--allow-file {ALLOW_FILE}`: add it to this command to see what the file allows", file=sys.stderr)
     except PlanError as error:
         print(f"cannot read a plan: {error}", file=sys.stderr)
         return 2

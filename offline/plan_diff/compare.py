@@ -527,13 +527,16 @@ def unrecorded_chain(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict
         names = ", ".join(f"`{short_urn(engine.get(u, u))}`" for u in firsts[:3]) + (
             f" and {len(firsts) - 3} more" if len(firsts) > 3 else "")
         one, it = ("one of them", "them") if len(firsts) > 1 else ("it", "it")
+        # the command itself, with the engine's URNs in single quotes (they hold `$`): `<URN>` left the reader to
+        # find which URN, and in which form (the plans' own are the SDK mocks')
+        exclude = " ".join(f"--exclude '{engine.get(u, u)}'" for u in firsts)
         out[urn] = (f"the base plan records no property dependencies (an earlier release's kit made it), and the "
                     f"deployed state lists {names} among this resource's dependencies, deleted first and replaced "
                     f"here: where an input of it comes from {one} in the state, the engine deletes and creates it "
                     "again with it, and what the state ties to it in turn (pulumi/pulumi 1b5949891b "
                     "step_generator.go `calculateDependentReplacements` reads the state's dependencies, not the "
                     "values this diff matches), which this diff cannot list. Run one `pulumi up` of this release "
-                    f"that leaves {it} out first (`pulumi up --exclude <URN>`, without `--exclude-dependents`, "
+                    f"that leaves {it} out first (`pulumi up {exclude}`, without `--exclude-dependents`, "
                     "which would leave this resource out too): it records this release's dependencies, and the "
                     f"next `pulumi up` replaces {it} with no more than this diff lists (CHANGELOG, Upgrading)")
     return out

@@ -78,6 +78,10 @@ def test_plan_writes_resources_and_manifests_and_warns_about_risky_settings(tmp_
     # aside): policy-config.json, which `make up` hands the policy pack, was missing from it
     listed = set(re.findall(r"^- `build/<stack>/([\w.-]+)", (PROJECT_DIR / "README.md").read_text(), re.M))
     assert {p.name for p in (tmp_path / "dev.what-if").iterdir()} - {plan_cli.PLAN_MARKER} <= listed, listed
+    # and the plan's "Wrote" line names each of them too (policy-config.json was left out of it)
+    wrote = next(line for line in out.splitlines() if line.startswith("Wrote "))
+    assert all(f"{tmp_path / 'dev.what-if' / p.name}" in wrote
+               for p in (tmp_path / "dev.what-if").iterdir() if p.name != plan_cli.PLAN_MARKER), wrote
 
 
 def test_bad_config_exits_nonzero_with_the_message_only(tmp_path, capsys):

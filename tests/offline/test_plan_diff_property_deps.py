@@ -170,7 +170,9 @@ def test_a_base_planned_by_an_earlier_kit_names_what_the_engine_s_chain_may_take
     assert cpu in result["deleteBeforeReplace"] and gpu not in result["replaced"]  # the value matching
     short = plan_diff.short_urn(plan_diff.engine_urns(new)[cpu])
     told = _unrecorded(result)
-    assert gpu in told and f"`{short}`" in told[gpu][-1] and "`pulumi up --exclude <URN>`" in told[gpu][-1], told
+    # the way round is a command to copy: the replaced resource's engine URN, quoted for the shell (it holds `$`)
+    exclude = f"`pulumi up --exclude '{plan_diff.engine_urns(new)[cpu]}'`"
+    assert gpu in told and f"`{short}`" in told[gpu][-1] and exclude in told[gpu][-1], told
     # what the chain takes from the state as it is (the field read) is each replaced, or named, or goes with one named
     chained = set(plan_diff.diff_documents(state, new)["replaced"]) - set(result["replaced"])
     assert gpu in chained
