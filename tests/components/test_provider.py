@@ -1373,7 +1373,8 @@ def test_a_new_monitor_never_takes_the_port_of_a_stopped_one(monkeypatch):
     monkeypatch.setattr(plugin_host.grpc, "server", HandedTheSamePort)
     again, address = plugin_host._server()
     again.stop(0)
-    assert len(binds) == 2 and int(address.rsplit(":", 1)[1]) != taken
+    # more than two binds where the OS also hands out a port an earlier test of this worker had (held the same way)
+    assert len(binds) >= 2 and int(address.rsplit(":", 1)[1]) != taken
 
 
 # ---- handles across languages, through StackReferences ------------------------------------------------------------
