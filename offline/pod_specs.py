@@ -9,9 +9,19 @@ PATHS = {"Pod": ("spec",), "CronJob": ("spec", "jobTemplate", "spec", "template"
 TEMPLATE = ("spec", "template", "spec")
 
 
-def pod_spec(obj: Mapping[str, Any]) -> Optional[dict[str, Any]]:
-    """The object's pod spec, or None when it has none (a Service, a ConfigMap, a custom resource without one)."""
+def _at(obj: Mapping[str, Any], path: tuple[str, ...]) -> Optional[dict[str, Any]]:
     node: Any = obj
-    for part in PATHS.get(str(obj.get("kind", "")), TEMPLATE):
+    for part in path:
         node = node.get(part) if isinstance(node, dict) else None
     return node if isinstance(node, dict) else None
+
+
+def pod_spec(obj: Mapping[str, Any]) -> Optional[dict[str, Any]]:
+    """The object's pod spec, or None when it has none (a Service, a ConfigMap, a custom resource without one)."""
+    return _at(obj, PATHS.get(str(obj.get("kind", "")), TEMPLATE))
+
+
+def pod_metadata(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """The metadata of the object's pods (a Pod's own; else its pod template's, a CronJob's through its Job
+    template), empty when it has none: beside the pod spec, where the pod's labels and annotations are."""
+    return _at(obj, PATHS.get(str(obj.get("kind", "")), TEMPLATE)[:-1] + ("metadata",)) or {}

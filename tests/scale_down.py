@@ -53,7 +53,7 @@ from typing import Any, Optional
 from llmplatform.pins import ALL_CHARTS
 from offline import capacity, runner as offline
 from offline.deploy_model.budgets import budget_selects
-from offline.pod_specs import pod_spec
+from offline.pod_specs import pod_metadata, pod_spec
 
 from tests.components.test_disruption_budgets import disruptions_allowed, replica_range
 from tests.components.test_gpu_scheduling import gpu_pools, node_pools, schedulable
@@ -209,16 +209,6 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "Job", "CronJob", "
                   "ReplicationController")
 
 
-def _pod_metadata(obj: dict[str, Any]) -> dict[str, Any]:
-    """A workload's pod metadata (a Pod's own; else its pod template's, a CronJob's through its Job template)."""
-    if obj["kind"] == "Pod":
-        return obj.get("metadata") or {}
-    spec = obj.get("spec") or {}
-    if obj["kind"] == "CronJob":
-        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
-    return (spec.get("template") or {}).get("metadata") or {}
-
-
 def program_pods(plan: offline.Plan) -> list[PodModel]:
     """Every pod the program's own objects make, with the budgets selecting it and its replica range."""
     objects = [o for o in plan.kubernetes_objects() if isinstance(o.inputs.get("metadata"), dict)]
@@ -231,7 +221,7 @@ def program_pods(plan: offline.Plan) -> list[PodModel]:
         if kind not in WORKLOAD_KINDS:
             continue
         meta, namespace = o.inputs["metadata"], o.inputs["metadata"].get("namespace", "default")
-        pod_meta, spec = _pod_metadata(o.inputs), pod_spec(o.inputs) or {}
+        pod_meta, spec = pod_metadata(o.inputs), pod_spec(o.inputs) or {}
         labels = pod_meta.get("labels") or {}
         if kind in ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"):
             counts = replica_range(objects, o)

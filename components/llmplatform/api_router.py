@@ -10,9 +10,9 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from .handles import field, ordered_after, settled, value_alone
-from .inference_specs import (API_KEY_LENGTH, ROUTER_CPU_LIMIT, ROUTER_EDGE_PORT, ROUTER_PORT, ROUTER_UI_PORT,
-                              OWN_RANGE_FIELDS, SECRETS_MOUNT, SHUTDOWN_MARGIN_SECONDS, api_key_map_line,
-                              key_map_reloader, key_vault_objects, nginx_workers, router_nginx_conf)
+from .inference_specs import (API_KEY_LENGTH, KEY_MAP_CONTENT_TYPE, ROUTER_CPU_LIMIT, ROUTER_EDGE_PORT, ROUTER_PORT,
+                              ROUTER_UI_PORT, OWN_RANGE_FIELDS, SECRETS_MOUNT, SHUTDOWN_MARGIN_SECONDS,
+                              api_key_map_line, key_map_reloader, key_vault_objects, nginx_workers, router_nginx_conf)
 from .key_vault import grant_secrets_user, vault_secret
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
 from .kube import (IDENTITY_MOUNT_TIMEOUT_SECONDS, pulled, allow_ingress, csi_secrets_mount, csi_secrets_volume,
@@ -134,7 +134,7 @@ def api_router(owner: pulumi.ComponentResource,
             key_secret_name = settled(key_secret, vault_secret(f"{name}-api-key-secret", vault, key_secret,
                                                                key.result, "text/plain", owner, aliases=spec.aliases))
             map_writer = [vault_secret(f"{name}-api-key-map-secret", vault, key_map,
-                                       key.result.apply(api_key_map_line), "text/x-nginx-conf", owner,
+                                       key.result.apply(api_key_map_line), KEY_MAP_CONTENT_TYPE, owner,
                                        aliases=spec.aliases)]
         identity = WorkloadIdentity(f"{name}-router-identity", {
             "cluster": spec.cluster, "identity_name": f"id-{spec.identity_prefix or name}-router",

@@ -24,7 +24,7 @@ from .defaults import defaults_for
 from .diagnostics import categories_to_log_analytics
 from .gateway import API_LISTENER, PLAIN_PORTS, TLS_PORTS, UI_LISTENER
 from .handles import VaultHandle
-from .inference_specs import API_KEY_LENGTH, MODEL_HEALTH_PATH, api_key_map_line
+from .inference_specs import API_KEY_LENGTH, KEY_MAP_CONTENT_TYPE, MODEL_HEALTH_PATH, api_key_map_line
 from .key_vault import vault_secret
 from .naming import indexed_name
 
@@ -433,7 +433,7 @@ class GlobalEndpoint(pulumi.ComponentResource):
             vault = cast(VaultHandle, {"vault_name": origin["key_vault_name"],
                                        "resource_group_name": origin["key_vault_resource_group"]})
             region = origin["name"]
-            vault_secret(f"{name}-{region}-api-key-map", vault, API_KEY_MAP_SECRET, mapped, "text/x-nginx-conf", self,
+            vault_secret(f"{name}-{region}-api-key-map", vault, API_KEY_MAP_SECRET, mapped, KEY_MAP_CONTENT_TYPE, self,
                          aliases=indexed_name(name, i, names, "-api-key-map"))
             vault_secret(f"{name}-{region}-api-key", vault, API_KEY_SECRET, values[-1], "text/plain", self,
                          aliases=indexed_name(name, i, names, "-api-key"))

@@ -20,6 +20,7 @@ ROUTER_UI_PORT = 8081
 ROUTER_EDGE_PORT = 8082
 WEBUI_PORT = 8080
 API_KEY_LENGTH = 48  # characters of a generated client API key (letters and digits), the gate's and the edge's
+KEY_MAP_CONTENT_TYPE = "text/x-nginx-conf"  # the Key Vault content type of an API gate's key map (api_key_map_line)
 SECRETS_MOUNT = "/mnt/secrets-store"
 # GPU memory Ollama's scheduler sets aside on each CUDA device before it places layers (ollama/ollama ml/device.go
 # `MinimumMemory`: 457 MiB, besides OLLAMA_GPU_OVERHEAD, 0 by default), out of the total CUDA reports

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from ..pod_specs import pod_metadata
 from ..runner import Plan, Registration
 from .model import Problem
 from .objects import by_cluster, kind_of, label_of, metadata_of
@@ -85,12 +86,7 @@ def budget_selects(budget: dict[str, Any], namespace: Optional[str], labels: dic
 def pod_labels(inputs: dict[str, Any]) -> tuple[Optional[str], dict[str, Any]]:
     """(namespace, pod labels) of a workload's inputs: its pod template's labels (a CronJob's through its Job
     template; a bare Pod's own)."""
-    meta, spec = inputs.get("metadata") or {}, inputs.get("spec") or {}
-    if inputs.get("kind") == "Pod":
-        return meta.get("namespace"), dict(meta.get("labels") or {})
-    template = ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") if inputs.get("kind") == "CronJob" \
-        else spec.get("template")
-    return meta.get("namespace"), dict(((template or {}).get("metadata") or {}).get("labels") or {})
+    return (inputs.get("metadata") or {}).get("namespace"), dict(pod_metadata(inputs).get("labels") or {})
 
 
 def runs_until_evicted(inputs: dict[str, Any]) -> bool:

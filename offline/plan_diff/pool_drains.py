@@ -26,6 +26,7 @@ from llmplatform.write_order import AGENT_POOL, MANAGED_CLUSTER
 from ..deploy_model.budgets import budget_selects, pod_labels
 from ..deploy_model.chart_budgets import release_budgets
 from ..deploy_model.pools import landing_pools, pools_of
+from ..pod_specs import pod_spec
 from ..runner import Registration
 from .documents import object_name
 
@@ -124,8 +125,7 @@ def _program_workloads(old_res: dict[str, dict[str, Any]], staying: dict[str, di
         fewest, most, scaler = _replicas(res, scalers)
         kind = f"its {scaler['type'].rsplit(':', 1)[-1]} `{object_name(scaler)}`" if scaler is not None else ""
         found.append(_Held(
-            f"`{namespace}/{object_name(res)}`", ((res["inputs"].get("spec") or {}).get("template") or {}).get("spec")
-            or {}, _workload_clusters(old_res, res),
+            f"`{namespace}/{object_name(res)}`", pod_spec(res["inputs"]) or {}, _workload_clusters(old_res, res),
             [(f"`{object_name(b)}`", (b["inputs"].get("spec") or {})) for b in selecting], fewest, most,
             f", {kind}'s minimum" if kind else "", f", {kind}'s range" if kind else ""))
     return found

@@ -5,9 +5,10 @@ CSI driver when it starts (the driver's rotation, where enabled, rewrites the fi
 restart, but for an API gate's nginx key map: the gate's key-map reloader has nginx load it again."""
 from typing import Any
 
+from llmplatform.inference_specs import KEY_MAP_CONTENT_TYPE
+
 from .urns import short_urn
 
-KEY_MAP_CONTENT = "text/x-nginx-conf"  # an API gate's key map (llmplatform's api_router and GlobalEndpoint write it)
 RELOADED = ("which every API gate mounting it loads it again by itself within about two and a half minutes (the CSI "
             "driver's rotation poll, then the gate's key-map reloader): after `pulumi up`, check a request with the "
             "new key (docs/operations.md, \"The clients' API key\")")
@@ -37,5 +38,5 @@ def secret_sources(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             found[urn] = (f"its value comes from {', '.join(f'`{short_urn(s)}`' for s in sources)}, added or deleted "
                           f"here (the plan files show secret values as `[secret]`): `{name}` gets a new version, "
                           + (RELOADED if (new_res[urn]["inputs"].get("properties") or {}).get("contentType")
-                             == KEY_MAP_CONTENT else RESTARTED))
+                             == KEY_MAP_CONTENT_TYPE else RESTARTED))
     return found
