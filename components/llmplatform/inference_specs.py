@@ -156,35 +156,69 @@ NGINX_PID_FILE = "/tmp/nginx.pid"  # the router's nginx writes its master's pid 
 # how often the gate's reloader looks at its key map: with the CSI driver's 2-minute rotation poll (AksCluster's
 # Key Vault add-on), a key map written anew reaches nginx within about two and a half minutes
 KEY_MAP_POLL_SECONDS = 30
+# how long the reloader waits, after its SIGHUP, for nginx's master to start new workers (it parses the configuration
+# and forks them at once: milliseconds for the gate's); none by then, nginx refused the configuration
+KEY_MAP_RELOAD_WAIT_SECONDS = 10
+KEY_MAP_LOADED = "nginx loaded it (new workers started)"  # the reloader's words, after "key map changed: "
+KEY_MAP_REFUSED = "nginx REFUSED it"
 
 
 def key_map_reloader(key_map_path: str, pid_file: str = NGINX_PID_FILE,
-                     poll_seconds: int = KEY_MAP_POLL_SECONDS) -> str:
+                     poll_seconds: int = KEY_MAP_POLL_SECONDS,
+                     reload_wait_seconds: int = KEY_MAP_RELOAD_WAIT_SECONDS) -> str:
     """The `sh -c` script of the gate's reloader container: nginx reads its key map (an `include` in a `map`) when it
     loads its configuration, so a key added or dropped in Key Vault, which the Secrets Store CSI driver's rotation
     writes into the mounted file, would wait for the pods' restart. The script checks the file's checksum every
     `poll_seconds` and, when it changed, sends nginx's master SIGHUP: nginx loads the configuration again, starts new
-    workers with the new map and lets the old ones finish their requests (nginx.org "Controlling nginx"; a
-    configuration that fails to load leaves the old one running). It shares the pod's process namespace and the
-    pid file's folder with nginx, under the same uid (POSIX sh: busybox's in the nginx image, dash in the tests).
+    workers with the new map and lets the old ones finish their requests (nginx.org "Controlling nginx"). It shares
+    the pod's process namespace and the pid file's folder with nginx, under the same uid (POSIX sh: busybox's in the
+    nginx image, dash in the tests).
+    It then says what nginx did, which only the workers show: on SIGHUP the master runs `ngx_init_cycle` and, if it
+    returns a cycle, forks new worker processes and sends the old ones the shutdown signal; if it fails (an `[emerg]`
+    in nginx's own log, e.g. a malformed map line) it keeps the old cycle and forks nothing (nginx/nginx
+    release-1.29.1 src/os/unix/ngx_process_cycle.c `ngx_master_process_cycle`, `if (ngx_reconfigure)`;
+    src/core/ngx_cycle.c `ngx_init_cycle`, `failed:`). So the script notes the master's children (the 4th field of
+    /proc/<pid>/stat, after the parenthesised name) before its SIGHUP and looks each second, up to
+    `reload_wait_seconds`, for one that was not there: then nginx loaded the map; none, it REFUSED it and still serves
+    the previous one. Either way that map is done with (a refused one is tried again only when the file changes
+    again: one line per map content, no loop); only a SIGHUP that could not be sent is tried again at the next look.
+    The container stays ready: nginx still answers, with the previous map.
     It stops at once on the signal the runtime stops it with: the image's STOPSIGNAL, SIGQUIT (nginxinc/docker-
     nginx-unprivileged 872c2c0, 1.29.1 mainline/alpine-slim/Dockerfile: the reloader shares nginx's image), which
     busybox's ash, unlike dash, ignores unless trapped (busybox 1_36_1 shell/ash.c `setsignal`: "In all cases, bash
     ignores SIGQUIT"): without the trap every gate pod stayed Terminating for its whole grace period (the longest
-    answer and a margin). The sleep runs in the background so that `wait` returns to the trap at once. Its first
+    answer and a margin). Every sleep runs in the background so that `wait` returns to the trap at once. Its first
     checksum is its own: a map written after nginx started (a rotation while this container restarted) has nginx
     load it at once, by the files' times (nginx writes its pid file when it starts, not when it reloads: nginx/nginx
     release-1.29.1 src/core/ngx_cycle.c `ngx_init_cycle`; the CSI driver writes a map anew only when it changed)."""
     return (f"map={key_map_path}; pid={pid_file}\n"
+            f"patience={reload_wait_seconds}\n"
             "trap 'kill $! 2>/dev/null; exit 0' TERM QUIT INT\n"
+            "kids() {\n"  # the master's children: " <pid> <pid> ..."
+            "  k=; for f in /proc/[0-9]*/stat; do\n"
+            '    { read -r l < "$f"; } 2>/dev/null || continue\n'
+            '    set -- ${l##*\\) }; [ "$2" = "$m" ] || continue\n'
+            '    f=${f%/stat}; k="$k ${f#/proc/} "\n'
+            "  done\n"
+            "}\n"
+            "reload() {\n"  # $1: why; fails only when no SIGHUP could be sent
+            '  m=$(cat "$pid") || return 1\n'
+            '  kids; was=$k; kill -HUP "$m" || return 1\n'
+            "  i=0; while [ $i -lt $patience ]; do\n"
+            "    sleep 1 & wait $!; i=$((i + 1)); kids\n"
+            "    for c in $k; do case $was in *\" $c \"*) ;; *)\n"
+            f'      echo "$1: {KEY_MAP_LOADED}"; return 0;; esac; done\n'
+            "  done\n"
+            f'  echo "$1: {KEY_MAP_REFUSED} (no new workers within $patience s) and still serves the previous map:'
+            ' its [emerg] is in the nginx container\'s log; a gate pod started now would fail on it"\n'
+            "}\n"
             'seen=$(md5sum < "$map") && echo "watching $map: nginx (pid in $pid) loads it again when it changes"\n'
-            'if [ "$map" -nt "$pid" ] && kill -HUP "$(cat "$pid")"; then\n'
-            '  echo "key map newer than nginx: nginx loads it again"; fi\n'
+            '[ "$map" -nt "$pid" ] && reload "key map newer than nginx"\n'
             "while :; do\n"
             f"  sleep {poll_seconds} & wait $!\n"
             '  now=$(md5sum < "$map") || continue\n'
             '  [ "$now" = "$seen" ] && continue\n'
-            '  if kill -HUP "$(cat "$pid")"; then seen=$now; echo "key map changed: nginx loads it again"; fi\n'
+            '  reload "key map changed" && seen=$now\n'
             "done\n")
 
 

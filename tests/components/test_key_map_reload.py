@@ -1,8 +1,9 @@
 """The API gate's key-map reloader, as the plans register it, run beside a real nginx with the planned nginx.conf: a
 key map written anew (what the Secrets Store CSI driver's rotation does to the mounted file after a key is added,
-dropped or rotated in Key Vault) is in force without a restart of the gate; an unchanged one reloads nothing; a map
-nginx cannot load leaves the old one in force; one written while the reloader was away is loaded when it starts; the
-container stops at once on the signal the runtime stops it with.
+dropped or rotated in Key Vault) is in force without a restart of the gate, and the reloader says nginx loaded it; an
+unchanged one reloads nothing; a map nginx cannot load leaves the old one in force, the reloader says nginx refused it
+(once, without sending it again) and the next good map loads; one written while the reloader was away is loaded when
+it starts; the container stops at once on the signal the runtime stops it with.
 The script runs in dash (/bin/sh here) and in busybox's ash with busybox's applets alone on PATH, as in the router's
 Alpine image (its /bin/sh, md5sum, kill, sleep and cat are busybox's): the two shells differ where it matters (ash
 ignores SIGQUIT, the image's STOPSIGNAL, unless trapped)."""
@@ -17,7 +18,8 @@ from typing import Optional
 import pytest
 import requests
 
-from llmplatform.inference_specs import KEY_MAP_POLL_SECONDS, SECRETS_MOUNT, api_key_map_line
+from llmplatform.inference_specs import (KEY_MAP_LOADED, KEY_MAP_POLL_SECONDS, KEY_MAP_REFUSED,
+                                         KEY_MAP_RELOAD_WAIT_SECONDS, SECRETS_MOUNT, api_key_map_line)
 
 from tests.conftest import PROJECT_DIR, plan_for
 from tests.nginx_gate import KEY, rewritten, running_router
@@ -28,6 +30,9 @@ BUSYBOX = PROJECT_DIR / ".venv" / "debian" / "bin" / "busybox"
 # its alpine variant builds on it), which the runtime sends every container of that image, the reloader too; SIGTERM
 # where an image names none
 STOP_SIGNALS = (signal.SIGQUIT, signal.SIGTERM)
+# the reloader's wait for nginx's new workers after its SIGHUP, instead of the planned KEY_MAP_RELOAD_WAIT_SECONDS
+# (a refusal is said once it is over); nginx forks them within milliseconds, a loaded test machine's within a second
+RELOAD_WAIT_S = 4
 
 
 def reloader(plan, deployment: str = "inference-router") -> tuple[dict, dict]:
@@ -140,13 +145,15 @@ def _default_signals() -> None:
 def gate_and_reloader(request, dev, tmp_path):
     """dev's gate in nginx with a master process (as the image runs it), its key map laid out as the CSI driver
     lays it out, and a starter of its reloader's planned script beside it (paths made local, each asserted to be in
-    the script; `poll`: the seconds between looks, instead of the planned KEY_MAP_POLL_SECONDS)."""
+    the script; `poll`: the seconds between looks, instead of the planned KEY_MAP_POLL_SECONDS; the wait for new
+    workers RELOAD_WAIT_S)."""
     _, container = reloader(dev)
     started: list[subprocess.Popen] = []
     with running_router(dev, tmp_path, master=True) as running:
         (key_map,) = (tmp_path / "secrets").iterdir()
         script = rewritten(container["command"][2],
-                           {"/tmp/": f"{tmp_path}/", f"{SECRETS_MOUNT}/": f"{tmp_path}/secrets/"})
+                           {"/tmp/": f"{tmp_path}/", f"{SECRETS_MOUNT}/": f"{tmp_path}/secrets/",
+                            f"patience={KEY_MAP_RELOAD_WAIT_SECONDS}\n": f"patience={RELOAD_WAIT_S}\n"})
         (pid_file,) = re.findall(r"pid=(\S+)\n", script)
         wait_for(Path(pid_file).exists)
         # the same map, as the driver mounts it: written before nginx started
@@ -170,6 +177,10 @@ def gate_and_reloader(request, dev, tmp_path):
                 proc.wait(timeout=10)
 
 
+def said(log: Path, words: str) -> bool:
+    return words in log.read_text()
+
+
 def test_a_key_map_written_anew_is_in_force_without_a_restart(gate_and_reloader):
     gate, key_map, log = gate_and_reloader, gate_and_reloader["key_map"], gate_and_reloader["log"]
     gate["start"]()
@@ -179,7 +190,10 @@ def test_a_key_map_written_anew_is_in_force_without_a_restart(gate_and_reloader)
     wait_for(lambda: status(gate["api"], NEW_KEY) == 200)
     # the old workers stop taking connections once the master has started the new ones: a moment later
     wait_for(lambda: status(gate["api"], KEY) == 401)
+    # what the operator reads: nginx loaded it (its new workers seen), within the reloader's wait
+    wait_for(lambda: said(log, f"key map changed: {KEY_MAP_LOADED}"), RELOAD_WAIT_S + 5)
     assert log.read_text().count("key map changed") == 1
+    assert KEY_MAP_REFUSED not in log.read_text()
 
 
 def test_an_unchanged_key_map_reloads_nothing(gate_and_reloader):
@@ -191,16 +205,27 @@ def test_an_unchanged_key_map_reloads_nothing(gate_and_reloader):
     assert status(gate["api"], KEY) == 200
 
 
-def test_a_key_map_nginx_cannot_load_leaves_the_old_one_in_force(gate_and_reloader):
-    gate, key_map, log = gate_and_reloader, gate_and_reloader["key_map"], gate_and_reloader["log"]
+def test_a_key_map_nginx_cannot_load_leaves_the_old_one_in_force_and_the_reloader_says_so(gate_and_reloader):
+    gate, key_map, log, errors = (gate_and_reloader, gate_and_reloader["key_map"], gate_and_reloader["log"],
+                                  gate_and_reloader["errors"])
     gate["start"]()
-    rotated(key_map.parent, key_map.name, "not a map entry\n")
-    wait_for(lambda: "[emerg]" in gate["errors"].read_text())  # the reload refused, the old workers kept
-    assert status(gate["api"], KEY) == 200
+    # a map line without its `;`, as a secret edited by hand might hold
+    rotated(key_map.parent, key_map.name, api_key_map_line(NEW_KEY).replace(";", ""))
+    wait_for(lambda: "[emerg]" in errors.read_text())  # the reload refused, the old workers kept
+    wait_for(lambda: said(log, f"key map changed: {KEY_MAP_REFUSED}"), RELOAD_WAIT_S + 5)
+    assert KEY_MAP_LOADED not in log.read_text()
+    assert status(gate["api"], KEY) == 200  # the previous map, as the reloader says
+    assert status(gate["api"], NEW_KEY) == 401
+    assert _probe_passes(gate_and_reloader)  # the pod stays ready: it still answers, with the previous map
+    # said once, and the refused map not sent again: many looks later, one refusal, one [emerg] (one SIGHUP)
+    time.sleep(2)
+    assert log.read_text().count("key map changed") == 1
+    assert errors.read_text().count("[emerg]") == 1
     rotated(key_map.parent, key_map.name, api_key_map_line(NEW_KEY))  # a good map after it is loaded
     wait_for(lambda: status(gate["api"], NEW_KEY) == 200)
     # the old workers stop taking connections once the master has started the new ones: a moment later
     wait_for(lambda: status(gate["api"], KEY) == 401)
+    wait_for(lambda: said(log, f"key map changed: {KEY_MAP_LOADED}"), RELOAD_WAIT_S + 5)
     assert log.read_text().count("key map changed") == 2
 
 
@@ -212,7 +237,7 @@ def test_a_key_map_written_while_the_reloader_was_away_is_loaded_when_it_starts(
     gate["start"]()
     wait_for(lambda: status(gate["api"], NEW_KEY) == 200)
     wait_for(lambda: status(gate["api"], KEY) == 401)
-    assert "newer than nginx" in log.read_text()
+    wait_for(lambda: said(log, f"key map newer than nginx: {KEY_MAP_LOADED}"), RELOAD_WAIT_S + 5)
 
 
 @pytest.mark.parametrize("stop", STOP_SIGNALS, ids=lambda s: s.name)
@@ -228,15 +253,17 @@ def test_the_reloader_stops_at_once_on_its_stop_signal(gate_and_reloader, stop):
                     "Terminating for its whole grace period")
 
 
-def test_the_probe_passes_while_the_key_map_is_readable(gate_and_reloader):
+def _probe_passes(gate_and_reloader) -> bool:
+    """The reloader's planned liveness probe, its path made local, in the test's shell."""
     key_map = gate_and_reloader["key_map"]
     command = gate_and_reloader["probe"]["exec"]["command"]
     assert command[:2] == ["/bin/sh", "-c"]
     probe = rewritten(command[2], {f"{SECRETS_MOUNT}/": f"{key_map.parent}/"})
+    return subprocess.run([*gate_and_reloader["shell"], "-c", probe], env=gate_and_reloader["env"],
+                          timeout=5).returncode == 0
 
-    def passes() -> bool:
-        return subprocess.run([*gate_and_reloader["shell"], "-c", probe], env=gate_and_reloader["env"],
-                              timeout=5).returncode == 0
-    assert passes()
-    key_map.unlink()
-    assert not passes()
+
+def test_the_probe_passes_while_the_key_map_is_readable(gate_and_reloader):
+    assert _probe_passes(gate_and_reloader)
+    gate_and_reloader["key_map"].unlink()
+    assert not _probe_passes(gate_and_reloader)
