@@ -2,8 +2,10 @@
 
 An origin group per service (the UI, the OpenAI-compatible model API, llm-d's API where a region has it), every
 region an origin of each; health probes on paths each service answers without a key (`PROBE_PATHS`); latency-based
-routing that fails over when a region's probes fail; session affinity for the UI; the longest origin timeout Front
-Door allows (streamed answers); HTTPS only at the edge, and by default from the edge to each region too (each
+routing that fails over when a region's probes fail for the APIs, and for the UI one home region that every browser
+reaches while its probes pass, the others standing by in order (`ui_priorities`: each region's Open-WebUI has its own
+users, chats and session key), with session affinity; the longest origin timeout Front Door allows (streamed
+answers); HTTPS only at the edge, and by default from the edge to each region too (each
 origin's certificate checked against its host name). The WAF policy carries the managed rule sets, the operator's
 exclusions and rule overrides of the default rule set (what its log shows blocking legitimate prompts) and a
 per-client rate limit. With `api_keys`, one set of client API keys valid in every region: generated here and written
@@ -63,7 +65,8 @@ class RegionalOrigin(TypedDict):
     """Port of the llm-d API listener (its TLS listener with origin_protocol Https); absent: this region has no
     llm-d."""
     priority: NotRequired[Optional[int]]
-    """1 (serve) or 2 (standby, used only when every priority-1 origin is unhealthy); default 1."""
+    """1 (serve) or 2 (standby, used only when every priority-1 origin is unhealthy); default 1. The APIs' origin
+    groups take it as given; the UI's serves from the first origin of the lowest priority alone (`ui_priorities`)."""
     key_vault_name: NotRequired[Optional[pulumi.Input[str]]]
     """The region's Key Vault, where the edge writes its API key set (needed with api_keys)."""
     key_vault_resource_group: NotRequired[Optional[pulumi.Input[str]]]
@@ -178,6 +181,21 @@ def origin_port(origin: RegionalOrigin, service: str, https: bool = True) -> Opt
     defaults = TLS_PORTS if https else PLAIN_PORTS
     return {"ui": origin.get("ui_port", defaults[UI_LISTENER]),
             "api": origin.get("api_port", defaults[API_LISTENER]), "llmd": origin.get("llmd_port")}[service]
+
+
+def ui_priorities(origins: list[RegionalOrigin]) -> list[int]:
+    """Each origin's priority in the UI's origin group: its rank in the order of preference (the origin's own priority,
+    then its place in `origins`), 1 for the home region, at most 5 (the API's range). Every region's Open-WebUI has its
+    own PostgreSQL (users, chats) and its own generated session key (WEBUI_SECRET_KEY, which signs the browser's
+    token), so the UI cannot be spread across regions as the APIs are: with latency routing every region within the
+    50 ms band got browsers in turn (Microsoft's decision flow takes the top priority, then the latency band, then
+    round-robin by weight: MicrosoftDocs/azure-docs 0a0e05ea articles/frontdoor/routing-methods.md), and the ASLBSA
+    affinity cookie lasts one browser session, so a returning user reached either region, where the token in the
+    browser (localStorage) and often the account itself did not exist. Now a standby serves the UI only while every
+    region before it fails its probes: a failover that asks for a new sign-in, in that region's own accounts."""
+    order = sorted(range(len(origins)), key=lambda i: (origins[i].get("priority") or 1, i))
+    rank = {index: min(place + 1, 5) for place, index in enumerate(order)}
+    return [rank[i] for i in range(len(origins))]
 
 
 def origin_protocols(https: bool) -> tuple[cdn.ForwardingProtocol, cdn.ProbeProtocol]:
@@ -316,6 +334,7 @@ class GlobalEndpoint(pulumi.ComponentResource):
         https = opt(args, "origin_protocol") == "Https"
         forwarding, probing = origin_protocols(https)
         names = [origin["name"] for origin in origins]
+        ui_ranks = ui_priorities(origins)
         groups: dict[str, cdn.AFDOriginGroup] = {}
         routes: list[cdn.Route] = []
         for service in services:
@@ -345,7 +364,8 @@ class GlobalEndpoint(pulumi.ComponentResource):
                     # the host is also the SNI and the name the certificate is checked against (with Https)
                     origin_host_header=origin["host"], http_port=80 if https else port,
                     https_port=port if https else 443,
-                    priority=origin.get("priority", 1), weight=1000, enabled_state=cdn.EnabledState.ENABLED,
+                    priority=ui_ranks[i] if service == "ui" else origin.get("priority", 1), weight=1000,
+                    enabled_state=cdn.EnabledState.ENABLED,
                     enforce_certificate_name_check=True,
                     opts=pulumi.ResourceOptions(parent=self, aliases=indexed_name(f"{name}-{service}", i, names))))
             routes.append(cdn.Route(

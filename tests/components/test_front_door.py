@@ -364,3 +364,65 @@ def test_the_edge_sets_no_input_azure_documents_as_not_supported(global_plan):
             if res.type.startswith("azure-native:"):
                 unsupported = _documented_unsupported(res.type) & set(res.inputs)
                 assert not unsupported, (res.name, sorted(unsupported))
+
+
+def front_door_picks(group: list[dict], healthy: set[str], latency_ms: dict[str, int], band_ms: int) -> set[str]:
+    """The origins a Front Door edge site may send a new session's request to, by Microsoft's decision flow
+    (MicrosoftDocs/azure-docs 0a0e05ea articles/frontdoor/routing-methods.md, "Overall decision flow"): the enabled
+    origins whose probes pass, of those the top priority (lowest value), of those the ones within the origin group's
+    latency sensitivity of the fastest, then round-robin by weight among them (session affinity keeps a browser on
+    the one it got first, for one browser session)."""
+    available = [o for o in group if o["enabledState"] == "Enabled" and o["originName"] in healthy]
+    top = min(o["priority"] for o in available)
+    candidates = [o for o in available if o["priority"] == top]
+    fastest = min(latency_ms[o["originName"]] for o in candidates)
+    return {o["originName"] for o in candidates if latency_ms[o["originName"]] <= fastest + band_ms}
+
+
+# latencies an edge site measures to each region's gateway, ms: near West Europe, between the two, near Sweden
+EDGE_SITES = ({"westeurope": 8, "swedencentral": 30}, {"westeurope": 20, "swedencentral": 22},
+              {"westeurope": 35, "swedencentral": 6})
+
+
+def test_every_browser_reaches_the_ui_in_one_region_while_its_probes_pass(global_plan):
+    """Each region's Open-WebUI keeps its users and chats in its own PostgreSQL and signs the browser's token with
+    its own generated session key, so a browser sent to the other region is signed out there and often has no account
+    there. Front Door must send every browser to one region and use another only when that one fails its probes;
+    the APIs (one key set, no state) keep latency routing across every region. Before, the UI's origins had one
+    priority: every edge site within the 50 ms band picked either region in turn, and the affinity cookie held only
+    for one browser session."""
+    regional = {region: plan_for(region) for region in REGIONS}
+    servers = {r.inputs["serverName"] for plan in regional.values()
+               for r in plan.of_type("azure-native:dbforpostgresql:Server")}
+    keys = [r for plan in regional.values() for r in plan.of_type("random:index/randomPassword:RandomPassword")
+            if r.name.endswith("webui-secret-key")]
+    assert len(servers) == 2 and len(keys) == 2  # a database and a session key in each region
+    groups = {g.inputs["originGroupName"]: g.inputs for g in global_plan.of_type("azure-native:cdn:AFDOriginGroup")}
+    origins = global_plan.of_type("azure-native:cdn:AFDOrigin")
+    ui = [o.inputs for o in origins if o.inputs["originGroupName"] == "ui"]
+    api = [o.inputs for o in origins if o.inputs["originGroupName"] == "api"]
+    band = groups["ui"]["loadBalancingSettings"]["additionalLatencyInMilliseconds"]
+    everyone = {"westeurope", "swedencentral"}
+    for latency in EDGE_SITES:
+        assert front_door_picks(ui, everyone, latency, band) == {"westeurope"}  # global.regions' first: the home
+        assert front_door_picks(ui, {"swedencentral"}, latency, band) == {"swedencentral"}  # its failover
+    assert front_door_picks(api, everyone, EDGE_SITES[1], band) == everyone  # the APIs: still the latency band
+    assert groups["ui"]["sessionAffinityState"] == "Enabled"
+
+
+@pytest.mark.parametrize("priorities, expected", [
+    ((None, None, None), [1, 2, 3]), ((2, 1, None), [3, 1, 2]), ((1,) * 7, [1, 2, 3, 4, 5, 5, 5])])
+def test_the_ui_home_is_the_first_origin_of_the_lowest_priority(priorities, expected):
+    """Through the component: the UI's origin group ranks the regions in the order of preference (the origin's own
+    priority, then its place), 1-5 as the API takes; the API's group keeps the origins' own priorities."""
+    origins = [{"name": f"r{i}", "host": f"r{i}.example.com", **({"priority": p} if p else {})}
+               for i, p in enumerate(priorities)]
+
+    def program():
+        llmplatform.GlobalEndpoint("edge", {"resource_group_name": "rg", "name_prefix": "llm", "origins": origins})
+
+    plan = offline.run_function(program)
+    got = {(o.inputs["originGroupName"], o.inputs["originName"]): o.inputs.get("priority")
+           for o in plan.of_type("azure-native:cdn:AFDOrigin")}
+    assert [got[("ui", f"r{i}")] for i in range(len(origins))] == expected
+    assert [got[("api", f"r{i}")] for i in range(len(origins))] == [p or 1 for p in priorities]
