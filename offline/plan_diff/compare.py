@@ -504,7 +504,8 @@ def unrecorded_chain(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict
                      replaced: dict[str, list[str]], deleting_first: set[str],
                      moved: dict[str, str]) -> dict[str, str]:
     """A line for each resource the diff keeps whose base dependencies hold a delete-first replacement, when the base
-    plan records no `propertyDependencies` (an earlier release's kit: 0.21.0 and before). The engine's chain
+    plan records no `propertyDependencies` (an earlier release's kit: 0.21.0 and before) and the check cannot read the
+    state's from the base checkout (cli: earlier_state.recover, then `earlier_state_chain`). The engine's chain
     (pulumi/pulumi 1b5949891b step_generator.go `calculateDependentReplacements`) makes unknown the inputs whose
     property dependencies in the state hold the replaced resource, which such a base cannot tell, and an earlier
     release's state tied more to its values than this one does (0.21.0: Ollama's pod spec to the preload Job, the GPU

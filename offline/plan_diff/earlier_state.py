@@ -9,8 +9,9 @@ decides on the keys: pulumi-kubernetes' Release Diff replaces on `.name` and `.n
 provider/pkg/provider/helm_release.go `forceNewFields`), so a release whose `values` come from a pool is updated, not
 replaced. An earlier kit's plan lists `dependencies` only, which cannot tell those apart.
 
-The SDK sends them on every registration (pulumi runtime/resource.py `propertyDependencies`, 0.21.0's pulumi 3.x
-too), and the earlier kit's mock monitor receives them; it only did not write them. So the base checkout's own
+The SDK sends them on every registration, `depends_on` kept out of them (pulumi 3.272.0, which 0.21.0 pins too,
+runtime/resource.py `prepare_resource`: `dependencies` is the explicit ones and every key's), and the earlier kit's
+mock monitor receives them; it only did not write them. So the base checkout's own
 program, run by its own kit with the monitor also keeping them, gives the state's: `recover` runs the base checkout's
 interpreter (`<checkout>/.venv/bin/python`, what `make plan` made there) on its own `offline.plan`, and takes the
 result only when that plan is the base plan (the same resources, inputs and dependencies)."""
