@@ -10,28 +10,17 @@ import json
 import sys
 from pathlib import Path
 
-from offline import plan, plan_diff
+from offline import plan_diff
 from offline.plan_diff import cli, compare
 
 from tests.conftest import plan_for, variant
+from tests.offline.test_plan_diff_property_deps import BIGGER_POOL
+from tests.offline.plan_diff_cli import plan_document, without_property_dependencies
 
 REPO = Path(__file__).resolve().parents[2]
 EARLIER_KIT = compare.EARLIER_KIT
 WAY_ROUND = "replaced only because the deployed state, an earlier release's, ties it"
-BIGGER_POOL = {"cluster": {"workloadPool": {"vmSize": "Standard_D8ads_v5"}}}
 RELEASE, DEPLOYMENT, JOB = "kubernetes:helm.sh/v3:Release", "kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job"
-
-
-def _doc(p) -> dict:
-    return plan_diff.resources_by_urn(plan.resources_document(p))
-
-
-def _without_field(doc: dict) -> dict:
-    """The plan as a kit before `propertyDependencies` wrote it: the same resources less the field."""
-    out = copy.deepcopy(doc)
-    for resource in out.values():
-        resource.pop("propertyDependencies")
-    return out
 
 
 def _named(doc: dict, type_: str, name: str) -> str:
@@ -74,7 +63,7 @@ def _lines(text: str, urn: str, doc: dict) -> list[str]:
 def _resized_and_migrated() -> dict:
     """dev with a bigger CPU workload pool (replaced under its own name, deleted first) and the UI's migration Job's
     template changed under its name (replaced, deleted first: its deleteBeforeReplace)."""
-    new = _doc(plan_for("dev", BIGGER_POOL))
+    new = plan_document(plan_for("dev", BIGGER_POOL))
     job = new[_named(new, JOB, "inference-webui-migrate")]
     job["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "X", "value": "1"})
     return new
@@ -85,7 +74,7 @@ def test_the_state_s_own_dependencies_keep_helm_releases_and_the_ui_out_of_the_c
     from the CPU pool, which a Release's Diff does not replace on (only `name`, `namespace`), and Open-WebUI's
     Deployment waits for the pool and its migration Job by `depends_on` alone, which the engine's chain does not
     follow. Without them (the check before) each got a "Check before merging" line naming the two-run way round."""
-    base = _without_field(_doc(variant("dev")))
+    base = without_property_dependencies(plan_document(variant("dev")))
     new = _resized_and_migrated()
     pool = _named(new, "azure-native:containerservice:AgentPool", "platform-cpu")
     migrate, ui = _named(new, JOB, "inference-webui-migrate"), _named(new, DEPLOYMENT, "inference-webui")
@@ -113,7 +102,7 @@ def test_a_base_checkout_whose_plan_differs_keeps_the_line_and_says_why(tmp_path
     """A base folder whose checkout, planned again, registers other resources (a stale build/ folder): its property
     dependencies would be another plan's, so the check keeps the line for every resource the state may tie, and says
     why it could not read the state's own."""
-    base = _without_field(_doc(variant("dev")))
+    base = without_property_dependencies(plan_document(variant("dev")))
     new = _resized_and_migrated()
     ui = _named(new, DEPLOYMENT, "inference-webui")
     stale = copy.deepcopy(base)
@@ -130,7 +119,7 @@ def test_the_earlier_state_s_tie_replaces_ollama_and_names_the_way_round(tmp_pat
     does not tie it to the Job, the way round: a run that excludes the Job records this release's dependencies
     first. (0.21.0's ScaledObject and InterceptorRoute, their `metadata` from Ollama, went with it: checked against
     0.21.0's own checkout, docs/decisions.md.)"""
-    head = _doc(variant("dev"))
+    head = plan_document(variant("dev"))
     job, ollama = _named(head, JOB, "models-preload"), _named(head, DEPLOYMENT, "inference-ollama")
     state = copy.deepcopy(head)
     state[ollama]["propertyDependencies"]["spec"] = sorted({*state[ollama]["propertyDependencies"]["spec"], job})
@@ -138,7 +127,7 @@ def test_the_earlier_state_s_tie_replaces_ollama_and_names_the_way_round(tmp_pat
     env = new[job]["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]
     (sizes,) = [e for e in env if e["name"] == "MODEL_SIZES_MIB"]
     sizes["value"] += "1"  # a size corrected
-    base = _checkout(tmp_path, _without_field(state))
+    base = _checkout(tmp_path, without_property_dependencies(state))
     asked = []
 
     def recover(folder, old_res, stack):
