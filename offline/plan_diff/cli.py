@@ -7,7 +7,8 @@ from typing import Optional
 from config.stack_names import stack_name_problem
 
 from .documents import PLAN_SHAPE_ERRORS, PlanError, read_resources, stacks_of
-from .compare import diff_documents
+from .compare import EARLIER_KIT, diff_documents, earlier_state_chain
+from .earlier_state import recover
 from .gate import ALLOW_FILE, ALLOW_LABEL, allowances, blocking, read_allow_file, unmatched_allowances
 from .report import cost_lines, markdown
 
@@ -73,6 +74,19 @@ def main(argv: Optional[list[str]] = None) -> int:
                   "would read as deleted and added", file=sys.stderr)
             return 2
         result = diff_documents(old_res, new_res)
+        if any(EARLIER_KIT in line for lines in result["checks"].values() for line in lines):
+            # an earlier kit's base: the state's property dependencies from the base checkout's own program
+            state, why_not = recover(args.base, old_res, old_stacks[0].split("/", 1)[1])
+            if state is not None:
+                print(f"note: {args.base} records no property dependencies (an earlier release's kit): read from "
+                      "its checkout's program, planned again by its own kit", file=sys.stderr)
+                result = diff_documents(state, new_res)
+                for urn, line in earlier_state_chain(state, new_res, result).items():
+                    result["checks"].setdefault(urn, []).append(line)
+            else:
+                for lines in result["checks"].values():
+                    lines[:] = [f"{line} (the check could not read the state's own: {why_not})"
+                                if EARLIER_KIT in line else line for line in lines]
         result["base_found"] = not args.new_stack
         to_offline = {engine: offline for offline, engine in result["engineUrns"].items()}
         allow_list = {to_offline.get(entry, entry) for entry in allow_entries}

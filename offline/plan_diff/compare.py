@@ -496,11 +496,16 @@ def _property_dependencies(old_res: dict[str, dict[str, Any]], new_res: dict[str
             for urn, r in old_res.items()}
 
 
+# The fallback line's opening: the check finds it to say why it could not read the state's own dependencies (cli)
+EARLIER_KIT = "the base plan records no property dependencies"
+
+
 def unrecorded_chain(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]],
                      replaced: dict[str, list[str]], deleting_first: set[str],
                      moved: dict[str, str]) -> dict[str, str]:
     """A line for each resource the diff keeps whose base dependencies hold a delete-first replacement, when the base
-    plan records no `propertyDependencies` (an earlier release's kit: 0.21.0 and before). The engine's chain
+    plan records no `propertyDependencies` (an earlier release's kit: 0.21.0 and before) and the check cannot read the
+    state's from the base checkout (cli: earlier_state.recover, then `earlier_state_chain`). The engine's chain
     (pulumi/pulumi 1b5949891b step_generator.go `calculateDependentReplacements`) makes unknown the inputs whose
     property dependencies in the state hold the replaced resource, which such a base cannot tell, and an earlier
     release's state tied more to its values than this one does (0.21.0: Ollama's pod spec to the preload Job, the GPU
@@ -516,6 +521,7 @@ def unrecorded_chain(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict
         return {}
     new_of = {was: urn for urn, was in moved.items()}
     engine = engine_urns(new_res)
+    providers = {u: r for u, r in new_res.items() if r["type"].startswith("pulumi:providers:")}
     out = {}
     for urn in sorted(set(old_res) & set(new_res)):
         old = old_res[urn]
@@ -524,21 +530,72 @@ def unrecorded_chain(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict
         firsts = sorted({new_of.get(d, d) for d in old.get("dependencies") or []} & deleting_first - {urn})
         if not firsts:
             continue
+        # Each input key may hold each of them in the state (the most the base's `dependencies` allow): the
+        # provider's Diff still decides on the keys (`_unknown_keys_replace`: a Release on `name` and `namespace`
+        # alone, helm_release.go `forceNewFields`), so a resource no unknown key replaces is left out
+        tops = sorted({top for _, hit in _unknown_keys_replace(
+            urn, new_res[urn], old, replace_rules(new_res[urn], providers),
+            {top: set(firsts) for top in old["inputs"]}, replaced, new_res, lambda u: u in deleting_first)
+            for top in hit})
+        if not tops:
+            continue
+        keys = " or ".join(f"`{t}`" for t in tops[:3]) + (" (or another input)" if len(tops) > 3 else "")
         names = ", ".join(f"`{short_urn(engine.get(u, u))}`" for u in firsts[:3]) + (
             f" and {len(firsts) - 3} more" if len(firsts) > 3 else "")
         one, it = ("one of them", "them") if len(firsts) > 1 else ("it", "it")
         # the command itself, with the engine's URNs in single quotes (they hold `$`): `<URN>` left the reader to
         # find which URN, and in which form (the plans' own are the SDK mocks')
         exclude = " ".join(f"--exclude '{engine.get(u, u)}'" for u in firsts)
-        out[urn] = (f"the base plan records no property dependencies (an earlier release's kit made it), and the "
+        out[urn] = (f"{EARLIER_KIT} (an earlier release's kit made it), and the "
                     f"deployed state lists {names} among this resource's dependencies, deleted first and replaced "
-                    f"here: where an input of it comes from {one} in the state, the engine deletes and creates it "
+                    f"here: where its {keys} comes from {one} in the state, the engine deletes and creates it "
                     "again with it, and what the state ties to it in turn (pulumi/pulumi 1b5949891b "
                     "step_generator.go `calculateDependentReplacements` reads the state's dependencies, not the "
                     "values this diff matches), which this diff cannot list. Run one `pulumi up` of this release "
                     f"that leaves {it} out first (`pulumi up {exclude}`, without `--exclude-dependents`, "
                     "which would leave this resource out too): it records this release's dependencies, and the "
                     f"next `pulumi up` replaces {it} with no more than this diff lists (CHANGELOG, Upgrading)")
+    return out
+
+
+def earlier_state_chain(state: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]],
+                        result: dict[str, Any]) -> dict[str, str]:
+    """A line for each resource that `result` (the diff from the deployed `state`, an earlier release's, its property
+    dependencies read from its own program: earlier_state.recover) replaces only through what that state ties to a
+    delete-first replacement: replaced with those ties, and not once a run of this release has written its own
+    (0.21.0's Ollama `spec` to the preload Job). The way round is `unrecorded_chain`'s: a run that leaves the
+    delete-first replacements it comes from out (`--exclude`: a same step, no `calculateDependentReplacements`, and
+    the program's dependencies written), then the run that replaces them."""
+    later = diff_documents({u: {**r, "propertyDependencies": new_res[u].get("propertyDependencies") or {}}
+                            if u in new_res else r for u, r in state.items()}, new_res)
+    only = set(result["replaced"]) - set(later["replaced"])
+    firsts = set(result["deleteBeforeReplace"]) - only
+    engine = result["engineUrns"]
+    out = {}
+    for urn in sorted(only):
+        roots, seen, pending = set(), set(), [urn]
+        while pending:  # through what is itself replaced only so (0.21.0's ScaledObject through Ollama)
+            at = pending.pop()
+            for dep in (state.get(at) or {}).get("dependencies") or []:
+                if dep in firsts:
+                    roots.add(dep)
+                elif dep in only and dep not in seen:
+                    seen.add(dep)
+                    pending.append(dep)
+        if not roots:
+            continue
+        through = sorted(set(state[urn].get("dependencies") or []) & only)  # what it lists, replaced so too
+        names = ", ".join(f"`{short_urn(engine.get(u, u))}`" for u in sorted(roots)) + (
+            f" (through {', '.join(f'`{short_urn(engine.get(u, u))}`' for u in through[:2])}, replaced so too)"
+            if through and not roots & set(state[urn].get("dependencies") or []) else "")
+        exclude = " ".join(f"--exclude '{engine.get(u, u)}'" for u in sorted(roots))
+        it = "them" if len(roots) > 1 else "it"
+        out[urn] = (f"replaced only because the deployed state, an earlier release's, ties it to {names}, deleted "
+                    "first and replaced (the state's property dependencies, read from the base checkout's own "
+                    "program; this release's program does not tie it so). Run one `pulumi up` of this release that "
+                    f"leaves {it} out first (`pulumi up {exclude}`, without `--exclude-dependents`): it records this "
+                    f"release's dependencies, and the next `pulumi up` replaces {it} without this resource (CHANGELOG, "
+                    "Upgrading)")
     return out
 
 

@@ -7,27 +7,15 @@ import copy
 
 import pytest
 
-from offline import plan, plan_diff
+from offline import plan_diff
 from offline.plan_diff import compare
 
 from tests.conftest import PLANNED, plan_for, planned, variant
-from tests.offline.plan_diff_cli import check as _check
+from tests.offline.plan_diff_cli import check as _check, plan_document, without_property_dependencies
 
 POOL = "azure-native:containerservice:AgentPool"
 # the workload pool's VM size, force-new in pulumi-azure-native (offline/data/replacement_rules.json)
 BIGGER_POOL = {"cluster": {"workloadPool": {"vmSize": "Standard_D8ads_v5"}}}
-
-
-def _doc(p) -> dict:
-    return plan_diff.resources_by_urn(plan.resources_document(p))
-
-
-def _without_field(doc: dict) -> dict:
-    """The plan as a kit before `propertyDependencies` wrote it: the same resources less the field."""
-    out = copy.deepcopy(doc)
-    for resource in out.values():
-        resource.pop("propertyDependencies")
-    return out
 
 
 def _pool(doc: dict, name: str) -> str:
@@ -38,7 +26,7 @@ def _pool(doc: dict, name: str) -> str:
 @pytest.fixture(scope="module")
 def edited():
     """dev and dev with a bigger CPU workload pool: that pool is replaced under its own name, deleted first."""
-    return _doc(variant("dev")), _doc(plan_for("dev", BIGGER_POOL))
+    return plan_document(variant("dev")), plan_document(plan_for("dev", BIGGER_POOL))
 
 
 def _state_of_an_earlier_release(doc: dict) -> dict:
@@ -122,7 +110,7 @@ def test_a_base_planned_by_an_earlier_kit_keeps_the_value_matching(tmp_path, edi
     new field shows no replacement by itself, and the edit shows what it showed before."""
     base, new = edited
     base = _state_of_an_earlier_release(base)
-    old_base = _without_field(base)
+    old_base = without_property_dependencies(base)
     result = plan_diff.diff_documents(old_base, new)
     assert _pool(new, "platform-cpu") in result["replaced"] and _pool(new, "gpu-gpu") not in result["replaced"]
     with_field = plan_diff.diff_documents(base, new)
@@ -137,9 +125,9 @@ def test_a_base_planned_by_an_earlier_kit_keeps_the_value_matching(tmp_path, edi
 @pytest.mark.parametrize("name", PLANNED)
 def test_every_stack_s_check_of_an_unchanged_config_shows_nothing(tmp_path, name):
     """Before and after plans of one config: nothing, with the field on both sides and with a base without it."""
-    doc = _doc(planned(name))
+    doc = plan_document(planned(name))
     assert all("propertyDependencies" in r for r in doc.values())
-    for base in (doc, _without_field(doc)):
+    for base in (doc, without_property_dependencies(doc)):
         result = plan_diff.diff_documents(base, copy.deepcopy(doc))
         assert (result["replaced"], result["changed"], result["refused"], result["checks"]) == ({}, {}, {}, {})
         code, out = _check(tmp_path, base, doc)
@@ -164,7 +152,7 @@ def test_a_base_planned_by_an_earlier_kit_names_what_the_engine_s_chain_may_take
     where the chain is read, gets none."""
     base, new = edited
     state = _state_of_an_earlier_release(base)
-    old_base = _without_field(state)
+    old_base = without_property_dependencies(state)
     cpu, gpu = _pool(new, "platform-cpu"), _pool(new, "gpu-gpu")
     result = plan_diff.diff_documents(old_base, new)
     assert cpu in result["deleteBeforeReplace"] and gpu not in result["replaced"]  # the value matching
@@ -190,7 +178,7 @@ def test_a_job_replaced_under_its_name_names_the_model_server_the_earlier_state_
     immutable template), and 0.21.0's state holds the Job in Ollama's `spec` property dependencies (the claim name
     waited for it), so the engine deletes Ollama's Deployment first and creates it again. A base plan of that
     release cannot show it: the check names Ollama, which waits for the Job (a `depends_on` now)."""
-    base = _doc(dev)
+    base = plan_document(dev)
     (job,) = [u for u, r in base.items() if r["type"] == "kubernetes:batch/v1:Job" and r["name"] == "models-preload"]
     (ollama,) = [u for u, r in base.items() if r["type"] == "kubernetes:apps/v1:Deployment"
                  and r["name"] == "inference-ollama"]
@@ -198,9 +186,9 @@ def test_a_job_replaced_under_its_name_names_the_model_server_the_earlier_state_
     env = new[job]["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]
     (sizes,) = [e for e in env if e["name"] == "MODEL_SIZES_MIB"]
     sizes["value"] += "1"  # a size corrected
-    for old_base in (_without_field(base), base):
+    for old_base in (without_property_dependencies(base), base):
         result = plan_diff.diff_documents(old_base, new)
         assert job in result["deleteBeforeReplace"] and ollama not in result["replaced"]
         assert job in old_base[ollama]["dependencies"]
-    assert ollama in _unrecorded(plan_diff.diff_documents(_without_field(base), new))
+    assert ollama in _unrecorded(plan_diff.diff_documents(without_property_dependencies(base), new))
     assert not _unrecorded(plan_diff.diff_documents(base, new))

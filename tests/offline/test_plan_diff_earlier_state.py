@@ -1,0 +1,147 @@
+"""A base plan of an earlier kit (0.21.0 and before: no `propertyDependencies`): the check reads the deployed
+state's from the base checkout's own program, planned again by its own kit (offline/plan_diff/earlier_state.py), and
+the engine's delete-first chain from them (pulumi/pulumi 1b5949891b pkg/resource/deploy/step_generator.go
+`calculateDependentReplacements`): a `depends_on` edge alone replaces nothing, and a Helm release is replaced on its
+`name` or `namespace` alone (pulumi-kubernetes 94977969 provider/pkg/provider/helm_release.go `forceNewFields`)."""
+import contextlib
+import copy
+import io
+import json
+import sys
+from pathlib import Path
+
+from offline import plan_diff
+from offline.plan_diff import cli, compare
+
+from tests.conftest import plan_for, variant
+from tests.offline.test_plan_diff_property_deps import BIGGER_POOL
+from tests.offline.plan_diff_cli import plan_document, without_property_dependencies
+
+REPO = Path(__file__).resolve().parents[2]
+EARLIER_KIT = compare.EARLIER_KIT
+WAY_ROUND = "replaced only because the deployed state, an earlier release's, ties it"
+RELEASE, DEPLOYMENT, JOB = "kubernetes:helm.sh/v3:Release", "kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job"
+
+
+def _named(doc: dict, type_: str, name: str) -> str:
+    (urn,) = [u for u, r in doc.items() if r["type"] == type_ and r["name"] == name]
+    return urn
+
+
+def _write(folder: Path, doc: dict) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "resources.json").write_text(json.dumps({"resources": list(doc.values())}))
+    return folder
+
+
+def _checkout(tmp_path: Path, base: dict) -> Path:
+    """A base branch's checkout as the pull request's check has it (`make plan` there made `.venv` and
+    `build/dev`): this repository's program, kit and interpreter, and the base plan an earlier kit wrote."""
+    root = tmp_path / "base"
+    root.mkdir()
+    for part in REPO.iterdir():  # the program, its stack files, its kit (offline/, policy/ ...), not its plans
+        if part.name not in ("build", ".venv", ".git"):
+            (root / part.name).symlink_to(part)
+    (root / ".venv").symlink_to(Path(sys.prefix))  # the suite's own virtualenv, with this kit installed
+    return _write(root / "build" / "dev", base)
+
+
+def _run(base: Path, new: Path) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main([str(base), str(new)])
+    return code, out.getvalue(), err.getvalue()
+
+
+def _lines(text: str, urn: str, doc: dict) -> list[str]:
+    """The report's lines on the resource: its heading names it by the engine's URN, shortened."""
+    short = plan_diff.short_urn(plan_diff.engine_urns(doc)[urn])
+    return [line for line in text.splitlines()
+            if line.startswith("- ") and line.count("`") > 1 and line.split("`")[1] == short]
+
+
+def _resized_and_migrated() -> dict:
+    """dev with a bigger CPU workload pool (replaced under its own name, deleted first) and the UI's migration Job's
+    template changed under its name (replaced, deleted first: its deleteBeforeReplace)."""
+    new = plan_document(plan_for("dev", BIGGER_POOL))
+    job = new[_named(new, JOB, "inference-webui-migrate")]
+    job["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "X", "value": "1"})
+    return new
+
+
+def test_the_state_s_own_dependencies_keep_helm_releases_and_the_ui_out_of_the_chain(tmp_path):
+    """The base checkout planned again gives the state's property dependencies: the Helm releases' `values` come
+    from the CPU pool, which a Release's Diff does not replace on (only `name`, `namespace`), and Open-WebUI's
+    Deployment waits for the pool and its migration Job by `depends_on` alone, which the engine's chain does not
+    follow. Without them (the check before) each got a "Check before merging" line naming the two-run way round."""
+    base = without_property_dependencies(plan_document(variant("dev")))
+    new = _resized_and_migrated()
+    pool = _named(new, "azure-native:containerservice:AgentPool", "platform-cpu")
+    migrate, ui = _named(new, JOB, "inference-webui-migrate"), _named(new, DEPLOYMENT, "inference-webui")
+    releases = [u for u in new if new[u]["type"] == RELEASE and pool in base[u]["dependencies"]]
+    assert releases and {pool, migrate} <= set(base[ui]["dependencies"])
+    # the value matching alone (no checkout to read the state from) names each of them
+    fallback = plan_diff.diff_documents(base, new)
+    assert {pool, migrate} <= set(fallback["deleteBeforeReplace"])
+    assert all(any(EARLIER_KIT in line for line in fallback["checks"].get(u, [])) for u in [ui, *releases])
+
+    # ... the release's by the keys its Diff replaces on, which the state may tie to the pool for all it says
+    assert all(any("where its `name` or `namespace` comes from it" in line for line in fallback["checks"][u])
+               for u in releases)
+
+    code, out, err = _run(_checkout(tmp_path, base), _write(tmp_path / "new", new))
+    for urn in [ui, *releases]:
+        assert not any(line.startswith("- Replace:") for line in _lines(out, urn, new)), urn
+        assert not any(line.startswith("- Check before merging:") for line in _lines(out, urn, new)), out
+    assert EARLIER_KIT not in out and WAY_ROUND not in out, out
+    assert code in (0, 1) and "read from its checkout's program" in err, err
+    assert any(line.startswith("- Replace:") and "deleted first" in line for line in _lines(out, pool, new)), out
+
+
+def test_a_base_checkout_whose_plan_differs_keeps_the_line_and_says_why(tmp_path):
+    """A base folder whose checkout, planned again, registers other resources (a stale build/ folder): its property
+    dependencies would be another plan's, so the check keeps the line for every resource the state may tie, and says
+    why it could not read the state's own."""
+    base = without_property_dependencies(plan_document(variant("dev")))
+    new = _resized_and_migrated()
+    ui = _named(new, DEPLOYMENT, "inference-webui")
+    stale = copy.deepcopy(base)
+    stale[ui]["inputs"]["metadata"]["labels"]["stale"] = "yes"
+    code, out, _ = _run(_checkout(tmp_path, stale), _write(tmp_path / "new", new))
+    (line,) = [line for line in _lines(out, ui, new) if EARLIER_KIT in line]
+    assert f"`{ui}` has other inputs" in line and "is not this base plan" in line, line
+
+
+def test_the_earlier_state_s_tie_replaces_ollama_and_names_the_way_round(tmp_path, monkeypatch):
+    """0.21.0's state holds the preload Job in Ollama's `spec` property dependencies (the claim name waited for it;
+    read from 0.21.0's own program, docs/decisions.md): the Job's replacement under its name, deleted first, takes
+    Ollama's Deployment down with it. The check lists it replaced, deleted first, and, since this release's program
+    does not tie it to the Job, the way round: a run that excludes the Job records this release's dependencies
+    first. (0.21.0's ScaledObject and InterceptorRoute, their `metadata` from Ollama, went with it: checked against
+    0.21.0's own checkout, docs/decisions.md.)"""
+    head = plan_document(variant("dev"))
+    job, ollama = _named(head, JOB, "models-preload"), _named(head, DEPLOYMENT, "inference-ollama")
+    state = copy.deepcopy(head)
+    state[ollama]["propertyDependencies"]["spec"] = sorted({*state[ollama]["propertyDependencies"]["spec"], job})
+    new = copy.deepcopy(head)
+    env = new[job]["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    (sizes,) = [e for e in env if e["name"] == "MODEL_SIZES_MIB"]
+    sizes["value"] += "1"  # a size corrected
+    base = _checkout(tmp_path, without_property_dependencies(state))
+    asked = []
+
+    def recover(folder, old_res, stack):
+        asked.append((folder, stack))
+        assert all("propertyDependencies" not in r for r in old_res.values())
+        return copy.deepcopy(state), ""
+    monkeypatch.setattr(cli, "recover", recover)
+    code, out, _ = _run(base, _write(tmp_path / "new", new))
+    assert asked == [(base, "dev")]
+    engine = plan_diff.engine_urns(new)[job]
+    assert any(line.startswith("- Replace:") and "deleted first" in line for line in _lines(out, ollama, new)), out
+    (line,) = [line for line in _lines(out, ollama, new) if WAY_ROUND in line]
+    assert f"`pulumi up --exclude '{engine}'`" in line and f"`{plan_diff.short_urn(engine)}`" in line, line
+    assert "2 to replace" in out and not any(EARLIER_KIT in line for line in out.splitlines()), out
+    # the state as this release writes it (its own dependencies): the Job is replaced alone, and no line
+    code, out, _ = _run(_write(tmp_path / "head", head), tmp_path / "new")
+    assert not any(line.startswith("- Replace:") for line in _lines(out, ollama, new)) and WAY_ROUND not in out
