@@ -2,7 +2,7 @@
 OpenAI-compatible one such as LlmdStack's gate, whose key it reads from Key Vault): workload identity and Key Vault
 CSI secrets, a shared uploads volume, Valkey for multi-replica websockets, an HPA, the schema migration Job, and the
 HTTPRoute on the platform Gateways' UI listener."""
-from typing import Any, Callable, Mapping, NoReturn, Optional, TypedDict
+from typing import Any, Callable, Mapping, NoReturn, Optional, TypedDict, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -386,11 +386,7 @@ class OpenWebUi(pulumi.ComponentResource):
                           *([a["database_name"]] if a.get("database_name") is not None else []), self._cpu),
             pod_labels={USE_LABEL: "true"},
             # a new database restarts the pods onto it (DATABASE_ANNOTATION), after both Jobs ran on it (depends_on)
-            pod_annotations=(
-                {MODELS_ANNOTATION: value_alone(listed_models)} if listed_models is not None else None)
-            if a.get("database_name") is None else pulumi.Output.all(
-                value_alone(listed_models) if listed_models is not None else None,
-                value_alone(a["database_name"])).apply(lambda v: pod_annotations(v[0], v[1])),
+            pod_annotations=self._pod_annotations(listed_models),
             annotations=scanner_annotations([OPEN_WEBUI_IMAGE], [
                 *root_image("the upstream image is built for uid 0 (it owns /app and /root); a non-root run needs an "
                             "image rebuilt with its UID build argument"),
@@ -535,6 +531,17 @@ class OpenWebUi(pulumi.ComponentResource):
         The name alone, without the resources a handle's output carries (their order is the Jobs' depends_on)."""
         database = self._args.get("database_name")
         return named(None) if database is None else value_alone(database).apply(named)
+
+    def _pod_annotations(self, listed_models: Optional[pulumi.Output[str]]
+                         ) -> Optional[pulumi.Input[Mapping[str, pulumi.Input[str]]]]:
+        """The pods' annotations (`pod_annotations`), their values alone: as plain as before without a database."""
+        models = value_alone(listed_models) if listed_models is not None else None
+        database = self._args.get("database_name")
+        if database is None:
+            return {MODELS_ANNOTATION: models} if models is not None else None
+        # none when neither is set (resolves to None: no annotations, as a UI without them has)
+        return cast(pulumi.Output[Mapping[str, str]], pulumi.Output.all(models, value_alone(database)).apply(
+            lambda v: pod_annotations(v[0], v[1])))
 
     def _database_order(self) -> list[pulumi.Input[pulumi.Resource]]:
         """A depends_on item for whatever the database_name given carries (a handle's output: its database)."""
