@@ -493,8 +493,9 @@ class OpenWebUi(pulumi.ComponentResource):
         """The UI's own PostgreSQL role, made by a Job signed in as the server's administrator (postgres_access
         .BOOTSTRAP_SCRIPT, idempotent). It runs under an identity of its own, granted the administrator's URL and
         the UI's URL and nothing else, so no Open-WebUI pod can read the administrator's password. One Job per image,
-        script and database (database_marks: a new database runs it again); the migration waits for it. With `schema` (extra_env's DATABASE_SCHEMA) it also creates that
-        schema, owned by the UI's role, where the migrations then write."""
+        script and database (database_marks: a new database runs it again); the migration waits for it. With
+        `schema` (extra_env's DATABASE_SCHEMA) it also creates that schema, owned by the UI's role, where the
+        migrations then write."""
         a = self._args
         identity = WorkloadIdentity(f"{name}-webui-db-bootstrap-identity", {
             "cluster": a["cluster"], "identity_name": f"id-{a.get('name_prefix', name)}-webui-db-bootstrap",
@@ -586,14 +587,13 @@ class OpenWebUi(pulumi.ComponentResource):
 
     def _migration(self, name: str, identity: WorkloadIdentity, after: list[pulumi.Resource], plain: dict[str, str],
                    secret: dict[str, str], settings_env: dict[str, str]) -> k8s.batch.v1.Job:
-        """Every Open-WebUI process upgrades the schema at start unless told not to, so replicas starting together
-        race on one database. One Job per image version and database (database_marks) migrates (after the role's
-        bootstrap, when there is one);
-        the Deployment waits for it and its replicas run with migrations off. An Ollama UI's saved connection is
-        repointed there too (migration_command). The UI's schema settings (reaches_migration) reach the Job as they
-        reach the UI: `plain` (extra_env's) as env, `secret` (secret_env's: variable -> Key Vault secret) exported
-        from the same CSI mount; each is part of the Job's name, so a changed one migrates again in a new Job (a
-        `secret` one by its secret's name: a value rotated under the same name runs no new Job, inference-stack.md).
+        """Every Open-WebUI process upgrades the schema at start unless told not to, so replicas starting together race
+        on one database. One Job per image version and database (database_marks) migrates (after the role's bootstrap,
+        when there is one); the Deployment waits for it and its replicas run with migrations off. An Ollama UI's saved
+        connection is repointed there too (migration_command). The UI's schema settings (reaches_migration) reach the
+        Job as they reach the UI: `plain` (extra_env's) as env, `secret` (secret_env's: variable -> Key Vault secret)
+        exported from the same CSI mount; each is part of the Job's name, so a changed one migrates again in a new Job
+        (a `secret` one by its secret's name: a value rotated under the same name runs no new Job, inference-stack.md).
         `settings_env`, the UI's plain settings (never secret_env's), sets an Ollama UI's persistent settings
         (migration_command): in the command, so a changed one runs a new Job."""
         endpoint = self._args["endpoint"]
