@@ -176,6 +176,7 @@ def inference_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHand
         "cluster": cluster, "key_vault": vault, "model_volume": volume,
         "database_url_secret": database.database_url_secret if database else None,
         "admin_database_url_secret": database.admin_database_url_secret if database else None,
+        "database_name": database.database if database else None,  # the Jobs and pods follow a new database
         "database_sku_name": cfg.postgres.sku_name if database else None,
         "gpu": gpu.scheduling if gpu else None, "route_target": gateway.route_target if gateway else None,
         "keda": keda, "name_prefix": f"{cfg.prefix}-{cfg.environment}",
@@ -204,7 +205,8 @@ def llmd_webui_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHan
     return cast(OpenWebUiArgs, _present({
         "cluster": cluster, "key_vault": vault, "endpoint": llmd.endpoint,
         "database_url_secret": database.database_url_secret,
-        "admin_database_url_secret": database.admin_database_url_secret, "database_sku_name": cfg.postgres.sku_name,
+        "admin_database_url_secret": database.admin_database_url_secret, "database_name": database.database,
+        "database_sku_name": cfg.postgres.sku_name,
         "route_target": gateway.route_target if gateway else None,
         "name_prefix": f"{cfg.prefix}-{cfg.environment}-llmd", "replicas": ui.replicas,
         "max_replicas": ui.max_replicas, "resources": _resources(ui.resources),

@@ -201,7 +201,10 @@ MEANING = {
     "postgres.backupRetentionDays": "Days of point-in-time backups.",
     "postgres.geoRedundantBackup": "Backups copied to the paired region.",
     "postgres.highAvailability": "Zone-redundant standby (not on `Burstable`).",
-    "postgres.database": "Open-WebUI's database.",
+    "postgres.database": "Open-WebUI's database. A new name is a new, EMPTY database: created, given the UI's role and "
+                         "pgvector, migrated, the UI restarted onto it, and the old one deleted with its data "
+                         "(blocked by the PR check until allowed, protected in prod; docs/operations.md, \"Renaming "
+                         "Open-WebUI's database\", moves the data).",
     "postgres.entraAdminGroupId": "Object id of the Entra group made the server's Microsoft Entra administrator "
                                   "(Entra sign-in is on only with one); goes with `entraAdminGroupName`.",
     "postgres.entraAdminGroupName": "That group's display name.",

@@ -20,6 +20,6 @@ WEBUI_RENAMED = {"webui_replicas": "replicas", "webui_max_replicas": "max_replic
                  "webui_secret_env": "secret_env",
                  "webui_client_namespaces": "client_namespaces"}  # InferenceStack's webui_* inputs -> OpenWebUi's
 WEBUI_INPUTS = {**_same("route_target", "name_prefix", "database_url_secret", "admin_database_url_secret",
-                      "database_sku_name", "request_timeout_seconds"),
+                      "database_name", "database_sku_name", "request_timeout_seconds"),
                 **WEBUI_RENAMED}
 PARTS = (("OllamaServer", OLLAMA_INPUTS), ("ApiGate", GATE_INPUTS), ("OpenWebUi", WEBUI_INPUTS))

@@ -46,6 +46,9 @@ class InferenceStackArgs(TypedDict):
     admin_database_url_secret: NotRequired[Optional[pulumi.Input[str]]]
     """Key Vault secret with the server administrator's URL (PostgresServer's `admin_database_url_secret`): Open-WebUI
     gets a role of its own, created by a bootstrap Job (OpenWebUi's input of that name) (default none)."""
+    database_name: NotRequired[Optional[pulumi.Input[str]]]
+    """The database database_url_secret names (PostgresServer's `database`): Open-WebUI's bootstrap and migration Jobs
+    run again on a new one before its pods restart onto it (OpenWebUi's input of that name) (default none)."""
     database_sku_name: NotRequired[Optional[str]]
     """The PostgreSQL server's compute size (PostgresServer's `sku_name`): Open-WebUI's most connections must fit
     what it admits (OpenWebUi's input of that name) (default none: not checked)."""
@@ -246,7 +249,7 @@ class InferenceStack(pulumi.ComponentResource):
                 "cluster": a["cluster"], "key_vault": a["key_vault"],
                 "endpoint": gate.ui_endpoint or ollama.endpoint,
                 "database_url_secret": database_url,
-                **given("name_prefix", "route_target", "admin_database_url_secret"), **renamed,
+                **given("name_prefix", "route_target", "admin_database_url_secret", "database_name"), **renamed,
                 "request_timeout_seconds": wait_seconds(a), "tags": a.get("tags", {}),
             }, part, moved_from=self, listed_models=listed)
             self.webui_service = ui.webui_service

@@ -373,7 +373,7 @@ def csi_secrets_mount() -> k8s.core.v1.VolumeMountArgs:
 def deployment(resource_name: str, name: str, namespace: pulumi.Input[str], component_labels: dict[str, str],
                replicas: int, pod_spec: k8s.core.v1.PodSpecArgs, opts: pulumi.ResourceOptions,
                pod_labels: Optional[dict[str, str]] = None,
-               pod_annotations: Optional[Mapping[str, pulumi.Input[str]]] = None,
+               pod_annotations: Optional[pulumi.Input[Mapping[str, pulumi.Input[str]]]] = None,
                annotations: Optional[Mapping[str, pulumi.Input[str]]] = None) -> k8s.apps.v1.Deployment:
     """A Deployment selecting its pods by app.kubernetes.io/name (the selector never changes with other labels);
     `annotations` on the Deployment itself (the scanner's skips, llmplatform.hardening.scanner_annotations), with

@@ -2,7 +2,7 @@
 OpenAI-compatible one such as LlmdStack's gate, whose key it reads from Key Vault): workload identity and Key Vault
 CSI secrets, a shared uploads volume, Valkey for multi-replica websockets, an HPA, the schema migration Job, and the
 HTTPRoute on the platform Gateways' UI listener."""
-from typing import Any, Callable, Mapping, NoReturn, Optional, TypedDict
+from typing import Any, Callable, Mapping, NoReturn, Optional, TypedDict, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -13,7 +13,7 @@ from . import PACKAGE
 from .checks import (ENDPOINT_FIELDS, after_check, called_as_documented, check_shape, fail, fail_when_known,
                      given_once_resolved, late_rules)
 from .choices import UPLOADS_STORAGE_CLASSES
-from .defaults import defaults_for
+from .defaults import DEFAULTS, defaults_for
 from .handles import (ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known, order_of, ordered_after,
                       value_alone)
 from .hardening import NON_ROOT_UID, container_security, pod_security, root_image, scanner_annotations, \
@@ -43,6 +43,9 @@ WEBUI_DATA_DIR = "/app/backend/data"  # the image's DATA_DIR, where it also bake
 # The models the endpoint serves, on the UI's pod template (`listed_models`): an Ollama UI keeps the model list each
 # process fetched (inference_specs.BASE_MODELS_CACHE_SETTING), so a changed set restarts the pods to list it
 MODELS_ANNOTATION = "llm-platform/listed-models"
+# The database the UI's pods connect to (`database_name`), on their template: a new one restarts them onto it, after
+# its bootstrap and migration Jobs (DATABASE_URL is read from the CSI mount at start)
+DATABASE_ANNOTATION = "llm-platform/database"
 APP_DATA_COPY = "/tmp/app-data"  # where the init container sees the data volume
 
 
@@ -63,6 +66,11 @@ class OpenWebUiArgs(TypedDict):
     `admin_database_url_secret`): a Job signed in with it creates the role database_url_secret names, makes it the
     database's owner and creates pgvector, before the schema migration; only that Job's identity reads it (default
     none: the role exists already)."""
+    database_name: NotRequired[Optional[pulumi.Input[str]]]
+    """The database database_url_secret names (PostgresServer's `database`): the bootstrap and migration Jobs are
+    named after it and the UI's pods carry it, so a new one (a new, empty database) runs both Jobs on it again before
+    the pods restart onto it. PostgresServer's default, openwebui, names them as when it is left out (default none:
+    nothing follows the database; a new one is left without the UI's role, pgvector and schema)."""
     database_sku_name: NotRequired[Optional[str]]
     """The PostgreSQL server's compute size (PostgresServer's `sku_name`, e.g. Standard_B1ms): the UI's most
     connections (every pod at max_replicas and a rolling update's extra ones with full pools, its Jobs, room for the
@@ -167,6 +175,21 @@ def migration_command(api: str, base_url: str, namespace: str, plain_env: Option
         return migrate_command()
     env = {**webui_env(api, url, WEBUI_DATA_DIR, MIGRATIONS_SWITCH, {}), **(plain_env or {})}
     return migrate_command(url, platform_ollama_urls(namespace), persistent_settings(env))
+
+
+def database_marks(database: Optional[str]) -> list[str]:
+    """What the UI's Jobs' names and pods' template take of the database they serve (`database_name`): nothing for
+    none or PostgresServer's default, so a UI on that database keeps the names it had before it was given one; a new
+    database (a new name) gives both Jobs new names, so both run again on it (a Job's pod template is immutable)."""
+    return [f"database={database}"] if database and database != DEFAULTS["PostgresServer"]["database"] else []
+
+
+def pod_annotations(models: Optional[str], database: Optional[str]) -> Optional[dict[str, str]]:
+    """The UI's pod annotations: the models the endpoint serves (MODELS_ANNOTATION) and the database
+    (DATABASE_ANNOTATION, as database_marks takes it); none without either."""
+    notes = {**({MODELS_ANNOTATION: models} if models is not None else {}),
+             **({DATABASE_ANNOTATION: database} if database_marks(database) and database else {})}
+    return notes or None
 
 
 def start_command(command: str, key_secret: Optional[str], more: Optional[dict[str, str]] = None) -> str:
@@ -359,9 +382,11 @@ class OpenWebUi(pulumi.ComponentResource):
             # (evening): the unknown is no null")
             ordered_after(pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases, protect=False,
                                                  ignore_changes=["spec.replicas"], depends_on=[migrated]),
-                          env, command, *([listed_models] if listed_models is not None else []), self._cpu),
+                          env, command, *([listed_models] if listed_models is not None else []),
+                          *([a["database_name"]] if a.get("database_name") is not None else []), self._cpu),
             pod_labels={USE_LABEL: "true"},
-            pod_annotations={MODELS_ANNOTATION: value_alone(listed_models)} if listed_models is not None else None,
+            # a new database restarts the pods onto it (DATABASE_ANNOTATION), after both Jobs ran on it (depends_on)
+            pod_annotations=self._pod_annotations(listed_models),
             annotations=scanner_annotations([OPEN_WEBUI_IMAGE], [
                 *root_image("the upstream image is built for uid 0 (it owns /app and /root); a non-root run needs an "
                             "image rebuilt with its UID build argument"),
@@ -467,9 +492,10 @@ class OpenWebUi(pulumi.ComponentResource):
                    schema: Optional[str]) -> k8s.batch.v1.Job:
         """The UI's own PostgreSQL role, made by a Job signed in as the server's administrator (postgres_access
         .BOOTSTRAP_SCRIPT, idempotent). It runs under an identity of its own, granted the administrator's URL and
-        the UI's URL and nothing else, so no Open-WebUI pod can read the administrator's password. One Job per image
-        and script; the migration waits for it. With `schema` (extra_env's DATABASE_SCHEMA) it also creates that
-        schema, owned by the UI's role, where the migrations then write."""
+        the UI's URL and nothing else, so no Open-WebUI pod can read the administrator's password. One Job per image,
+        script and database (database_marks: a new database runs it again); the migration waits for it. With
+        `schema` (extra_env's DATABASE_SCHEMA) it also creates that schema, owned by the UI's role, where the
+        migrations then write."""
         a = self._args
         identity = WorkloadIdentity(f"{name}-webui-db-bootstrap-identity", {
             "cluster": a["cluster"], "identity_name": f"id-{a.get('name_prefix', name)}-webui-db-bootstrap",
@@ -490,7 +516,8 @@ class OpenWebUi(pulumi.ComponentResource):
             identity.client_id, objects, self._child)
         command = bootstrap_command(SECRETS_MOUNT, schema)
         return self._job(
-            f"{name}-webui-db-bootstrap", f"open-webui-db-bootstrap-{content_suffix(OPEN_WEBUI_IMAGE, *command)}",
+            f"{name}-webui-db-bootstrap", self._after_database(lambda database: "open-webui-db-bootstrap-" + (
+                content_suffix(OPEN_WEBUI_IMAGE, *command, *database_marks(database)))),
             labels("ui-db-bootstrap", "open-webui-db-bootstrap"), identity, NON_ROOT_UID,  # Python only: no root
             k8s.core.v1.ContainerArgs(
                 name="bootstrap", image=pulled(a["cluster"], OPEN_WEBUI_IMAGE), command=command,
@@ -498,7 +525,29 @@ class OpenWebUi(pulumi.ComponentResource):
                 resources=k8s.core.v1.ResourceRequirementsArgs(
                     requests={"cpu": "50m", "memory": "64Mi"}, limits={"cpu": "500m", "memory": "256Mi"}),
                 security_context=container_security()),
-            "open-webui-db-bootstrap-secrets", 1200, [secrets, roots, *grants], [])
+            "open-webui-db-bootstrap-secrets", 1200, [secrets, roots, *grants, *self._database_order()], [])
+
+    def _after_database(self, named: Callable[[Optional[str]], str]) -> pulumi.Input[str]:
+        """`named` of the database the UI is given (database_name), once it resolves; of none when it is not given.
+        The name alone, without the resources a handle's output carries (their order is the Jobs' depends_on)."""
+        database = self._args.get("database_name")
+        return named(None) if database is None else value_alone(database).apply(named)
+
+    def _pod_annotations(self, listed_models: Optional[pulumi.Output[str]]
+                         ) -> Optional[pulumi.Input[Mapping[str, pulumi.Input[str]]]]:
+        """The pods' annotations (`pod_annotations`), their values alone: as plain as before without a database."""
+        models = value_alone(listed_models) if listed_models is not None else None
+        database = self._args.get("database_name")
+        if database is None:
+            return {MODELS_ANNOTATION: models} if models is not None else None
+        # none when neither is set (resolves to None: no annotations, as a UI without them has)
+        return cast(pulumi.Output[Mapping[str, str]], pulumi.Output.all(models, value_alone(database)).apply(
+            lambda v: pod_annotations(v[0], v[1])))
+
+    def _database_order(self) -> list[pulumi.Input[pulumi.Resource]]:
+        """A depends_on item for whatever the database_name given carries (a handle's output: its database)."""
+        database = self._args.get("database_name")
+        return [] if database is None else [order_of(database)]
 
     def _job(self, resource_name: str, job_name: pulumi.Input[str], select: dict[str, str], identity: WorkloadIdentity,
              run_as_user: Optional[int], container: k8s.core.v1.ContainerArgs, secrets_class: str,
@@ -538,13 +587,13 @@ class OpenWebUi(pulumi.ComponentResource):
 
     def _migration(self, name: str, identity: WorkloadIdentity, after: list[pulumi.Resource], plain: dict[str, str],
                    secret: dict[str, str], settings_env: dict[str, str]) -> k8s.batch.v1.Job:
-        """Every Open-WebUI process upgrades the schema at start unless told not to, so replicas starting together
-        race on one database. One Job per image version migrates (after the role's bootstrap, when there is one);
-        the Deployment waits for it and its replicas run with migrations off. An Ollama UI's saved connection is
-        repointed there too (migration_command). The UI's schema settings (reaches_migration) reach the Job as they
-        reach the UI: `plain` (extra_env's) as env, `secret` (secret_env's: variable -> Key Vault secret) exported
-        from the same CSI mount; each is part of the Job's name, so a changed one migrates again in a new Job (a
-        `secret` one by its secret's name: a value rotated under the same name runs no new Job, inference-stack.md).
+        """Every Open-WebUI process upgrades the schema at start unless told not to, so replicas starting together race
+        on one database. One Job per image version and database (database_marks) migrates (after the role's bootstrap,
+        when there is one); the Deployment waits for it and its replicas run with migrations off. An Ollama UI's saved
+        connection is repointed there too (migration_command). The UI's schema settings (reaches_migration) reach the
+        Job as they reach the UI: `plain` (extra_env's) as env, `secret` (secret_env's: variable -> Key Vault secret)
+        exported from the same CSI mount; each is part of the Job's name, so a changed one migrates again in a new Job
+        (a `secret` one by its secret's name: a value rotated under the same name runs no new Job, inference-stack.md).
         `settings_env`, the UI's plain settings (never secret_env's), sets an Ollama UI's persistent settings
         (migration_command): in the command, so a changed one runs a new Job."""
         endpoint = self._args["endpoint"]
@@ -559,10 +608,12 @@ class OpenWebUi(pulumi.ComponentResource):
                                       field(endpoint, "service")).apply(
             lambda v: migration_command(v[0], v[1], v[2], settings_env))
         migrate = value_alone(waits_for)
-        ordered: list[pulumi.Input[pulumi.Resource]] = [*after, order_of(waits_for)]
+        ordered: list[pulumi.Input[pulumi.Resource]] = [*after, order_of(waits_for), *self._database_order()]
+        database = self._args.get("database_name")
         return self._job(
             f"{name}-webui-migrate",
-            migrate.apply(lambda command: f"open-webui-migrate-{content_suffix(OPEN_WEBUI_IMAGE, command, *settings)}"),
+            pulumi.Output.all(migrate, value_alone(database)).apply(lambda v: "open-webui-migrate-" + content_suffix(
+                OPEN_WEBUI_IMAGE, v[0], *settings, *database_marks(v[1]))),
             labels("ui-migration", "open-webui-migrate"), identity, None,
             k8s.core.v1.ContainerArgs(
                 name="migrate", image=pulled(self._args["cluster"], OPEN_WEBUI_IMAGE), working_dir="/app/backend",

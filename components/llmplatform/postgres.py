@@ -89,7 +89,7 @@ class PostgresServer(pulumi.ComponentResource):
     fqdn: pulumi.Output[str]
     """Private DNS name of the server."""
     database: pulumi.Output[str]
-    """Application database name."""
+    """Application database name (OpenWebUi's `database_name`: its Jobs and pods follow a new one)."""
     database_url_secret: pulumi.Output[str]
     """Key Vault secret holding the application's connection URL: its own role (openwebui_app), TLS verified."""
     admin_password_secret: pulumi.Output[str]
@@ -169,9 +169,19 @@ class PostgresServer(pulumi.ComponentResource):
                 object_id=entra_admin["object_id"], principal_name=entra_admin["display_name"],
                 principal_type=pg.PrincipalType.GROUP, tenant_id=field(args["key_vault"], "tenant_id"),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=previous))]
+        # A new name (postgres.database) is a new, empty database: created first, so OpenWebUi's bootstrap and
+        # migration Jobs run on it and its pods move onto it (its `database_name`) while the old one still serves,
+        # and the old one deleted at the end of the run, once no pod of the UI holds a connection to it (PostgreSQL
+        # refuses to drop a database in use, 55006 "is being accessed by other users", which Azure's delete returns
+        # too: microsoft/vscode-cosmosdb#1504). pulumi-azure-native asks to delete a named resource first (its Diff:
+        # DeleteBeforeReplace for every replacement of a given name); the option goes over that answer (pulumi/pulumi
+        # 1b5949891b pkg/resource/deploy/step_generator.go `continueStepsFromDiff`: `goal.DeleteBeforeReplace`). Only
+        # the name replaces the database on its own diff; a new server or group takes it along in their delete-first
+        # chain, whatever this option, and the PR check refuses a create-first replacement under a kept name.
         database = pg.Database(f"{name}-db", database_name=database_name, server_name=server.name,
                                resource_group_name=rg, charset="UTF8", collation="en_US.utf8",
-                               opts=pulumi.ResourceOptions(parent=self, depends_on=previous))
+                               opts=pulumi.ResourceOptions(parent=self, depends_on=previous,
+                                                           delete_before_replace=False))
 
         vault = args["key_vault"]
         password_secret = args.get("admin_password_secret") or secret_name(name, "admin-password")

@@ -19,7 +19,10 @@ RULES_FILE = Path(__file__).resolve().parents[1] / "data" / "replacement_rules.j
 # Resources whose replacement or deletion loses data or an address others depend on: our policy, not upstream data.
 STATEFUL = {
     "azure-native:dbforpostgresql:Server": "the PostgreSQL server and every database on it",
-    "azure-native:dbforpostgresql:Database": "an application database",
+    # a new name is a new, empty database: the old one goes with the data (docs/operations.md, "Renaming Open-WebUI's
+    # database", moves it)
+    "azure-native:dbforpostgresql:Database": "an application database with Open-WebUI's data (a new one starts "
+                                             "empty: docs/operations.md, \"Renaming Open-WebUI's database\")",
     "azure-native:storage:StorageAccount": "the storage account and every share in it (the models)",
     "azure-native:storage:FileShare": "the share holding the models",
     "azure-native:keyvault:Vault": "the Key Vault and its secrets (soft-deleted, the name stays taken)",

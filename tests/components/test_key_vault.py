@@ -41,8 +41,8 @@ def test_a_joined_regions_api_gate_reads_the_key_set_the_global_stack_writes(glo
     from llmplatform.api_router import RouterSpec, api_router
     from tests.components.test_components_alone import VAULT, cluster_handle, provider_opts
     written = {s.inputs["secretName"] for s in global_plan.of_type("azure-native:keyvault:Secret")}
-    handles = SimpleNamespace(database_url_secret="db", admin_database_url_secret="db-admin", scheduling={},
-                              route_target=None)
+    handles = SimpleNamespace(database_url_secret="db", admin_database_url_secret="db-admin", database="openwebui",
+                              scheduling={}, route_target=None)
     joined = inputs.inference_args(_joined(global_plan), {}, VAULT, {}, handles, None, None, None)
     assert {joined["api_key_map_secret"], joined["api_key_secret"]} == written
     alone = inputs.inference_args(parse_config(_regional("prod-westeurope"), P, "prod-westeurope"), {}, VAULT, {},

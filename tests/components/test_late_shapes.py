@@ -412,7 +412,9 @@ def test_every_optional_input_that_may_be_an_output_is_classed_by_whether_its_pr
     from llmplatform.checks import PRESENCE_DECIDES
     from llmplatform.checks.annotations import _output_allowed
     passes_on = {("AksClusterArgs", "kubernetes_version"),  # None: AKS's default version
-                 ("ModelStoreArgs", "resource_group_name")}  # None: the cluster's group, once known
+                 ("ModelStoreArgs", "resource_group_name"),  # None: the cluster's group, once known
+                 # None: the UI's Jobs and pods named as with no database (open_webui.database_marks)
+                 ("OpenWebUiArgs", "database_name"), ("InferenceStackArgs", "database_name")}
     found: set[tuple[str, str]] = set()
 
     def walk(spec: Any) -> None:

@@ -502,7 +502,7 @@ def test_llmd_backend_hands_the_ui_the_same_settings():
     cfg = parse_config(stack_raw("llmd", {"webui": webui}), "p", "llmd")
 
     class Handle:  # what the program hands over; only passed through
-        endpoint = database_url_secret = admin_database_url_secret = route_target = None
+        endpoint = database_url_secret = admin_database_url_secret = database = route_target = None
     args = inputs.llmd_webui_args(cfg, None, None, Handle(), Handle(), Handle())
     assert {k: args.get(k) for k in ("model_access", "enable_signup", "default_user_role", "admin_email",
                                      "extra_env", "secret_env")} == {

@@ -210,6 +210,50 @@ def test_an_app_url_naming_the_administrator_is_refused_before_any_change(server
     assert owners() == before
 
 
+def test_a_new_database_gets_the_role_and_pgvector_empty_and_the_old_one_goes_once_nothing_holds_it(server, tmp_path):
+    """`postgres.database` renamed (chat1 to chat2): the run creates the new database (the administrator's, as the
+    fixture's), then OpenWebUi's bootstrap Job, named after the database (OpenWebUi `database_marks`), runs on its
+    URLs. The role the old database's bootstrap made stays, logs in with the same password, and owns the new database
+    too, which has pgvector and nothing of the old one: a new name is an EMPTY database (docs/operations.md).
+    PostgreSQL refuses to drop a database a session holds (55006, as Azure's delete reports it), what the old UI pods
+    do until their rollout ends: why PostgresServer creates the new database first and deletes the old one last."""
+    with superuser(server["root"], server["port"], "postgres") as cur:
+        for database in ("chat1", "chat2"):
+            cur.execute(f"CREATE DATABASE {database} OWNER {ADMIN}")
+    assert bootstrap(server, tmp_path, database="chat1").returncode == 0
+    with contextlib.closing(connect(server, APP_LOGIN, APP_PASSWORD, "chat1")) as conn, conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE chats (x int); INSERT INTO chats VALUES (1)")  # the UI's data, as the app
+    done = bootstrap(server, tmp_path, database="chat2")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"role {APP_LOGIN} owns database chat2; vector extension present"
+    with contextlib.closing(connect(server, APP_LOGIN, APP_PASSWORD, "chat2")) as conn, conn, conn.cursor() as cur:
+        cur.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()")
+        assert cur.fetchone() == (APP_LOGIN,)
+        cur.execute("SELECT extname FROM pg_extension WHERE extname = 'vector'")
+        assert cur.fetchone() == ("vector",)
+        cur.execute("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'S')")
+        assert cur.fetchone() == (0,)  # the migration Job makes the schema next; the data stays in chat1
+        cur.execute("CREATE TABLE migrated (x int)")  # the migration Job, as the app
+    old_ui = connect(server, APP_LOGIN, APP_PASSWORD, "chat1")  # an old UI pod, still on the old database
+    admin = connect(server, ADMIN, ADMIN_PASSWORD, "chat2")  # a member of the app's role, its owner's rights
+    admin.autocommit = True
+    try:
+        with old_ui.cursor() as cur:
+            cur.execute("SELECT count(*) FROM chats")
+            assert cur.fetchone() == (1,)  # untouched by the new database's bootstrap
+        with admin.cursor() as cur, pytest.raises(psycopg2.errors.ObjectInUse, match="being accessed by other users"):
+            cur.execute("DROP DATABASE chat1")
+        old_ui.close()  # the rollout done: no pod on it
+        with admin.cursor() as cur:
+            cur.execute("DROP DATABASE chat1")
+    finally:
+        old_ui.close()
+        admin.close()
+    with superuser(server["root"], server["port"], "postgres") as cur:  # left as the other tests find it
+        cur.execute("DROP DATABASE chat2")
+
+
 def plan_shaped_password(inputs: dict) -> str:
     """A password the plan's RandomPassword (`inputs`, as planned) may generate: its length, every character of its
     special set first and last (a URL, libpq and SQL each read a leading or trailing '-' in their own way), and the

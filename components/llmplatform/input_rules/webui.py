@@ -151,6 +151,7 @@ def open_webui(args: Mapping[str, Any]) -> list[Problem]:
                 r.add(f"secret_env[{var!r}]", secret, f"a Key Vault secret other than "
                       f"{r.ref('admin_database_url_secret')} (the administrator's URL: only the bootstrap Job "
                       "reads it)")
+    r.text("database_name", names.postgres_database)  # PostgresServer's `database`, held to its rule
     r.secret_name("secret_key_secret")
     # the start of its identities' Azure names, held to the rule its unset fallback (the resource name) is held to
     r.text("name_prefix", names.azure_name_start)
