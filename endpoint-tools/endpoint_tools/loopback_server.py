@@ -171,7 +171,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _openai_stream(self) -> None:
         mode, server = self.server.mode, self.server
-        words = [f" w{i}" for i in range(server.trickle_n)] if mode == "trickle" else WORDS
+        words = [f" w{i}" for i in range(server.trickle_n)] if mode in ("trickle", "buffered") else WORDS
         events: list = [{"choices": [{"index": 0, "delta": {"content": w}}]} for w in words]
         usage = {"choices": [], "usage": {"prompt_tokens": 8, "completion_tokens": len(words), "total_tokens": 13}}
         if mode == "empty":
@@ -183,7 +183,7 @@ class _Handler(BaseHTTPRequestHandler):
             lines.insert(2, "data: {\"choices\": [{\"delta\": \n\n")
         if mode != "unterminated":
             lines.append("data: [DONE]\n\n")
-        if mode in ("ok", "auth"):
+        if mode in ("ok", "auth", "buffered"):  # "buffered": trickle_n events at once, as a buffering proxy sends
             self._send(200, "".join(lines).encode(), "text/event-stream")
         else:
             self._stream(lines, "text/event-stream", gap_s=server.trickle_s if mode == "trickle" else 0.0,

@@ -64,11 +64,35 @@ def check_completion(client: LlmClient, model: str, max_tokens: int) -> Check:
     return Check("completion", True, f"{done.output_tokens} tokens in {done.latency_s * 1000:.0f} ms")
 
 
+# A stream is held back when its content arrives all at once at the end: something between the client and the model
+# server buffered the response (a proxy; Azure Front Door's websocket page notes that Front Door does not support
+# Server-Sent Events, learn.microsoft.com azure/frontdoor/standard-premium/websocket). A model server writes one event
+# per token and a gate that does not buffer forwards each as written (tests/components/test_router_nginx.py), so
+# BUFFERED_MIN_CHUNKS events take at least 7 token times, over 5 ms below ~1,400 tokens/s for one answer. With fewer
+# chunks a fast server's short answer may fit one read: no verdict.
+BUFFERED_MIN_CHUNKS = 8
+BUFFERED_SPREAD_S = 0.005
+
+
+def arrived_at_once(chunk_times_s: list[float]) -> bool:
+    """Whether a stream's content chunks (their arrival times) came together, as a buffered response does."""
+    return len(chunk_times_s) >= BUFFERED_MIN_CHUNKS and chunk_times_s[-1] - chunk_times_s[0] < BUFFERED_SPREAD_S
+
+
 def check_stream(client: LlmClient, model: str, max_tokens: int) -> Check:
     done = client.chat_stream(model, "Count from one to five.", max_tokens)
     if done.chunks < 1 or done.ttft_s is None:  # chat_stream sets ttft_s with the first chunk
         return Check("stream", False, "no content chunks before the stream ended")
-    return Check("stream", True, f"{done.chunks} chunks, first after {done.ttft_s * 1000:.0f} ms, terminated")
+    spread_ms = (done.chunk_times_s[-1] - done.chunk_times_s[0]) * 1000
+    if arrived_at_once(done.chunk_times_s):
+        return Check("stream", False, f"all {done.chunks} chunks arrived together ({spread_ms:.1f} ms apart) "
+                                      f"{done.ttft_s * 1000:.0f} ms after the request: something between here and "
+                                      "the model server held the answer back until it ended (a proxy that buffers "
+                                      "responses; Front Door documents Server-Sent Events as unsupported), so a "
+                                      "client sees no token before the whole answer and a long one meets the "
+                                      "proxy's response timeout")
+    return Check("stream", True, f"{done.chunks} chunks over {spread_ms:.0f} ms, first after "
+                                 f"{done.ttft_s * 1000:.0f} ms, terminated")
 
 
 def check_generate(client: LlmClient, model: str, max_tokens: int) -> Check:

@@ -445,3 +445,30 @@ def test_a_block_by_front_doors_waf_is_not_told_as_a_wrong_or_missing_key(key, c
     # a 403 without those words is still the key's (the platform's gate, any other server)
     assert status_kind(403, b'{"error": "RBAC: access denied"}') == "unauthorized"
     assert status_kind(403, b"<h2>The request is BLOCKED.</h2>") == "blocked"
+
+
+def test_a_stream_a_proxy_held_back_until_its_end_fails_the_stream_check(capsys):
+    """A buffering proxy (Front Door documents Server-Sent Events as unsupported) hands the whole stream over at once:
+    the check says so, where before it passed on its chunk count."""
+    with LoopbackServer("buffered", trickle_n=12) as server:
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
+    out = capsys.readouterr().out
+    assert "PASS  completion" in out and "FAIL  stream" in out
+    assert "all 12 chunks arrived together" in out and "held the answer back until it ended" in out
+
+
+def test_a_stream_written_token_by_token_passes_with_its_spread(capsys):
+    with LoopbackServer("trickle", trickle_s=0.01, trickle_n=10) as server:
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if "stream" in line)
+    assert line.startswith("PASS  stream") and "10 chunks over " in line
+    assert int(line.split("chunks over ")[1].split(" ms")[0]) >= 80  # nine gaps of 10 ms, as written
+
+
+@pytest.mark.parametrize("times, at_once", [
+    ([1.0] * 7, False),  # too few chunks to tell a fast server's short answer from a held one
+    ([1.0] * 8, True), ([1.0 + i * 0.0005 for i in range(8)], True),
+    ([1.0 + i * 0.0007 for i in range(8)], True), ([1.0 + i * 0.001 for i in range(8)], False),
+])
+def test_a_stream_counts_as_held_back_only_with_enough_chunks_inside_five_ms(times, at_once):
+    assert smoke.arrived_at_once(times) is at_once
