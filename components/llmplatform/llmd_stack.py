@@ -280,10 +280,11 @@ class LlmdStack(pulumi.ComponentResource):
             port=ROUTER_PORT, api_key_secret=self.api_key_secret.apply(lambda s: s or "") if hands_out_key(
                 opt(args, "api_key_auth"), args.get("api_key_secret"), args.get("api_key_map_secret")) else "")
         # its `service` resolves once the gate's pods run the listener and `router-ui-ingress` admits the UI's pods:
-        # the UI's pods, which are handed this address, start after both
+        # the UI's pods, which are handed this address, start after both. No `api_key_secret` (ModelEndpoint: none):
+        # an empty one handed over as an output (another language's program) is refused as a name resolved empty
         self.ui_endpoint = ModelEndpoint(
             base_url=pulumi.Output.concat("http://", router_ready, ":", str(ROUTER_UI_PORT)), api="openai",
-            namespace=self._ns, service=router_ready, port=ROUTER_UI_PORT, api_key_secret="") if ui else None
+            namespace=self._ns, service=router_ready, port=ROUTER_UI_PORT) if ui else None
         self.register_outputs({"endpoint": self.endpoint, **({"ui_endpoint": self.ui_endpoint} if ui else {}),
                                "namespace": self.namespace,
                                "served_model_name": self.served_model_name,
