@@ -200,10 +200,11 @@ def inference_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHand
 
 def llmd_webui_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHandle, llmd: Any, database: Any,
                     gateway: Any) -> OpenWebUiArgs:
-    """Open-WebUI in front of the llm-d model, in its namespace, through its API gate (webui.backend llmd)."""
+    """Open-WebUI in front of the llm-d model, in its namespace, through its API gate's keyless listener for the UI
+    (webui.backend llmd: llmd_args turns it on), so the UI mounts no key."""
     ui = cfg.webui
     return cast(OpenWebUiArgs, _present({
-        "cluster": cluster, "key_vault": vault, "endpoint": llmd.endpoint,
+        "cluster": cluster, "key_vault": vault, "endpoint": llmd.ui_endpoint,
         "database_url_secret": database.database_url_secret,
         "admin_database_url_secret": database.admin_database_url_secret, "database_name": database.database,
         "database_sku_name": cfg.postgres.sku_name,
@@ -261,6 +262,8 @@ def llmd_args(cfg: PlatformConfig, cluster: ClusterHandle, gpu: Any, gateway: An
         "prefill_tensor_parallel_size": m.prefill_tensor_parallel_size if m.prefill_decode else None,
         "expose_externally": m.expose_externally, "api_key_auth": gw.api_key_auth, **edge_keys(cfg),
         "client_namespaces": list(gw.client_namespaces) or None, "autoscaling": m.autoscaling,
+        # the UI on llm-d calls a listener of its own, without a key (llmd_webui_args)
+        "ui_listener": cfg.webui.enabled and cfg.webui.backend == "llmd",
         "min_replicas": m.min_replicas, "max_replicas": m.max_replicas,
         "scale_up_stabilization_seconds": m.scale_up_stabilization_seconds,
         "scale_down_stabilization_seconds": m.scale_down_stabilization_seconds,

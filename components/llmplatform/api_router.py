@@ -52,6 +52,7 @@ class RouterSpec:
     front_door: pulumi.Input[bool] = False  # the gateways are behind Azure Front Door (RouteTarget front_door)
     # paths of a keyless listener (ROUTER_UI_PORT) for the namespace's Open-WebUI pods alone; None: no such listener
     ui_routes: Optional[tuple[str, ...]] = None
+    ui_rate_limited: bool = False  # the UI listener held to the in-cluster listener's per-caller limit (LlmdStack's)
     # the Gateways' namespace, the one caller of ROUTER_EDGE_PORT (the HTTPRoutes' backend port, where nginx reads
     # X-Forwarded-For); None: the gate is not published and no one may call that listener
     edge_namespace: Optional[pulumi.Input[str]] = None
@@ -160,7 +161,7 @@ def api_router(owner: pulumi.ComponentResource,
         lambda v: router_nginx_conf(
             f"{v[0]}:{v[1]}", spec.rate_limit_per_second, spec.rate_limit_burst, spec.api_key_auth,
             [v[2]], spec.request_timeout_seconds, v[3] or None, key_map, tuple(v[4]) if v[4] else None,
-            spec.replicas, workers, bool(v[5]), spec.ui_routes, own_cidrs=v[6]))
+            spec.replicas, workers, bool(v[5]), spec.ui_routes, own_cidrs=v[6], ui_rate_limited=spec.ui_rate_limited))
     # a config change rolls the pods (nginx reads its config only at start); the hash also makes them wait for `ready`
     config_hash = (pulumi.Output.all(conf, spec.ready).apply(lambda v: content_suffix(v[0])) if spec.ready is not None
                    else conf.apply(content_suffix))

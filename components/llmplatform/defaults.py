@@ -156,6 +156,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "scale_down_stabilization_seconds": 300,
         "scale_up_stabilization_seconds": 300,
         "tensor_parallel_size": 1,
+        "ui_listener": False,
         "vllm_image": VLLM_IMAGE,
     },
     "AppNamespace": {

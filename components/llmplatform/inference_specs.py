@@ -376,7 +376,8 @@ def router_nginx_conf(upstream: str, rate_per_second: int, burst: int, api_key_a
                       trusted_cidrs: list[str], timeout_seconds: int, upstream_host: Optional[str] = None,
                       key_map_object: str = "api-key-map", allowed_routes: Optional[tuple[str, ...]] = None,
                       replicas: int = 1, workers: int = ROUTER_CPU_LIMIT, front_door: bool = False,
-                      ui_routes: Optional[tuple[str, ...]] = None, own_cidrs: Optional[list[str]] = None) -> str:
+                      ui_routes: Optional[tuple[str, ...]] = None, own_cidrs: Optional[list[str]] = None,
+                      ui_rate_limited: bool = False) -> str:
     """nginx in front of the raw model API: per-client rate limit answering 429 with Retry-After, bearer API keys,
     timeouts long enough for streamed answers, and MODEL_HEALTH_PATH (the upstream's model list, no key: what Front Door
     probes). Two listeners serve the API alike: ROUTER_PORT for in-cluster clients, keyed on the caller's own address,
@@ -388,8 +389,10 @@ def router_nginx_conf(upstream: str, rate_per_second: int, burst: int, api_key_a
     `allowed_routes`, only those paths reach the model server; any other answers 403 (after the key check).
     `rate_per_second` and `burst` are per client across the `replicas` router pods; `workers` nginx processes (one
     per core of the container's CPU limit). With `ui_routes`, a third listener (ROUTER_UI_PORT) for the namespace's
-    Open-WebUI: no key and no rate limit (the UI signs its users in, and all of them arrive from its pods' addresses),
-    only those paths, the same upstream, Host header and timeouts; a NetworkPolicy admits the UI's pods alone."""
+    Open-WebUI: no key (the UI signs its users in), only those paths, the same upstream, Host header and timeouts; a
+    NetworkPolicy admits the UI's pods alone. No rate limit (all of the UI's users arrive from its pods' addresses),
+    unless `ui_rate_limited`: then each UI pod is held to the API listener's per-caller limit, the one it met there
+    with the key (LlmdStack's UI, which called the keyed listener before it had one of its own)."""
     per_minute, pod_burst = per_pod_limit(rate_per_second, burst, replicas)
     # not recursive: the last entry is the one the gateway appended, its own peer; recursive, nginx would walk past
     # a pod's address there (trusted: the pod range) to whatever that pod wrote before it
@@ -403,6 +406,9 @@ def router_nginx_conf(upstream: str, rate_per_second: int, burst: int, api_key_a
             f"      include {SECRETS_MOUNT}/{key_map_object};\n    }}\n") if api_key_auth else ""
     # the KEDA interceptor routes on the Host header
     host = f"        proxy_set_header Host {upstream_host};\n" if upstream_host else ""
+
+    # the in-cluster listener's per-caller limit, keyed on the UI pod's own address as it is there
+    ui_limit = ("per_caller", pod_burst, per_minute) if ui_rate_limited else None
 
     def api_server(port: int, zone: str, realip: str) -> str:
         return f"""    server {{
@@ -429,7 +435,7 @@ http {{
         keepalive 32;
     }}
 {api_server(ROUTER_PORT, "per_caller", "")}{api_server(ROUTER_EDGE_PORT, "per_client", realip)}\
-{ui_server(ui_routes, host, timeout_seconds) if ui_routes else ""}}}
+{ui_server(ui_routes, host, timeout_seconds, ui_limit) if ui_routes else ""}}}
 """
 
 
@@ -441,6 +447,7 @@ def api_locations(zone: str, pod_burst: int, per_minute: int, api_key_auth: bool
              "        add_header WWW-Authenticate $key_challenge always;\n") if api_key_auth else ""
     forwarded = f'location ~ "{route_regex(allowed_routes)}"' if allowed_routes else "location /"
     refused = f"        location / {{\n{check}        return 403;\n        }}\n" if allowed_routes else ""
+    proxy = streamed_proxy(host, timeout_seconds)
     return f"""        location = /healthz {{ access_log off; return 200 "ok\\n"; }}
         location = {MODEL_HEALTH_PATH} {{
         access_log off;
@@ -453,15 +460,25 @@ def api_locations(zone: str, pod_burst: int, per_minute: int, api_key_auth: bool
         proxy_read_timeout {MODEL_HEALTH_TIMEOUT_SECONDS}s;
         }}
         {forwarded} {{
-{check}        limit_req zone={zone} burst={pod_burst} nodelay;
-        error_page 429 @rate_limited;
-{streamed_proxy(host, timeout_seconds)}        add_header X-Should-Retry $should_retry always;
+{check}{limit_lines(zone, pod_burst)}{proxy}        add_header X-Should-Retry $should_retry always;
         }}
-        location @rate_limited {{
+{limited_answer(per_minute)}{refused}"""
+
+
+def limit_lines(zone: str, pod_burst: int) -> str:
+    """A forwarding location's rate limit: the `zone`'s, with this pod's share of the burst, past which
+    limited_answer (which its server block holds) answers. One text for the API listeners and LlmdStack's UI
+    listener."""
+    return f"        limit_req zone={zone} burst={pod_burst} nodelay;\n        error_page 429 @rate_limited;\n"
+
+
+def limited_answer(per_minute: int) -> str:
+    """The 429 of a server block whose locations have limit_lines, with Retry-After (retry_after_seconds)."""
+    return f"""        location @rate_limited {{
         add_header Retry-After {retry_after_seconds(per_minute)} always;
         return 429;
         }}
-{refused}"""
+"""
 
 
 def nginx_map(source: str, target: str, match: str, value: str) -> str:
@@ -525,15 +542,18 @@ def streamed_proxy(host: str, timeout_seconds: int) -> str:
 """
 
 
-def ui_server(routes: tuple[str, ...], host: str, timeout_seconds: int) -> str:
+def ui_server(routes: tuple[str, ...], host: str, timeout_seconds: int,
+              limit: Optional[tuple[str, int, int]] = None) -> str:
     """The router's server block for its namespace's Open-WebUI (router_nginx_conf `ui_routes`): `host` is the
     Host header line of the API listener (the KEDA interceptor routes on it), the timeouts are the API listener's
-    (cold start included)."""
+    (cold start included); `limit` (zone, this pod's burst, its rate per minute): the forwarded routes held to it,
+    with the API listeners' 429 (none: no limit)."""
+    limited, answer = (limit_lines(limit[0], limit[1]), limited_answer(limit[2])) if limit else ("", "")
     return f"""    server {{
         listen {ROUTER_UI_PORT};
         location ~ "{route_regex(routes)}" {{
-{streamed_proxy(host, timeout_seconds)}        }}
-        location / {{ return 403; }}
+{limited}{streamed_proxy(host, timeout_seconds)}        }}
+{answer}        location / {{ return 403; }}
     }}
 """
 

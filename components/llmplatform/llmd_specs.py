@@ -32,6 +32,16 @@ LLMD_API_ROUTES = (
     "/v1/messages/count_tokens", "/v1/models",
 )
 
+# The vLLM routes Open-WebUI 0.11.0 calls on its OpenAI connection, OPENAI_API_BASE_URL (the gate's /v1), as the PyPI
+# wheel's open_webui/routers/openai.py writes them: `{url}/models` (the model list), `{url}/chat/completions`, or
+# `{url}/responses` for a connection set to the Responses API (`api_type`), and `{url}/embeddings`. What LlmdStack's
+# keyless UI listener forwards (`ui_listener`); any other path answers 403 there. Not the text completions nor the
+# Anthropic route (Open-WebUI answers its own /api/v1/messages through chat completions); its retrieval, image and
+# audio settings default to api.openai.com, not this connection (config.py: OPENAI_API_BASE_URL is set to it at line
+# 357, before RAG_, IMAGES_ and AUDIO_*_OPENAI_API_BASE_URL default to it); its passthrough proxy (`/{path}`) is off
+# unless ENABLE_OPENAI_API_PASSTHROUGH. A subset of LLMD_API_ROUTES.
+OPEN_WEBUI_OPENAI_ROUTES = ("/v1/models", "/v1/chat/completions", "/v1/responses", "/v1/embeddings")
+
 # Hugging Face models llm-d is commonly run with: the bytes of the weights vLLM downloads (the safetensors files its
 # index lists: `model.safetensors.index.json` `metadata.total_size`, or the one file's size; gpt-oss ships MXFP4, so
 # its 20B parameters weigh 13.8 GB), whether the repository is gated (a token that accepted the licence is needed), and

@@ -18,14 +18,14 @@ import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .api_router import RouterSpec, api_router, hands_out_key, in_cluster_policy
+from .api_router import UI_CLIENT, RouterSpec, api_router, hands_out_key, in_cluster_policy
 from .checks import (GPU_FIELDS, KEDA_FIELDS, ROUTE_FIELDS, ROUTER_RANGE_FIELDS, after_check, called_as_documented,
                      check_shape, handle_after_check, late_rules)
 from .defaults import defaults_for, or_default
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, RouteTarget, VaultHandle, field,
                       ordered_after)
 from .hardening import container_security, pod_security, root_image, scanner_annotations, writable_root
-from .inference_specs import (ROUTER_EDGE_PORT, ROUTER_PORT, SECRETS_MOUNT, gate_route_timeouts,
+from .inference_specs import (ROUTER_EDGE_PORT, ROUTER_PORT, ROUTER_UI_PORT, SECRETS_MOUNT, gate_route_timeouts,
                               key_vault_objects)
 from .key_vault import grant_secrets_user
 from .observability import prometheus_peer
@@ -33,10 +33,10 @@ from .kube import (pulled, cpu_placement, csi_secrets_mount, csi_secrets_volume,
                    disruption_budget, egress_guard, helm_release, http_probe, gpu_start_deadline, labels,
                    model_download_deadline_seconds, model_download_seconds, namespace, namespace_peer, placement,
                    placement_args, require_kubernetes_provider, secret_provider_class)
-from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, LLMD_API_ROUTES, MODEL_LABEL, MODEL_WEIGHTS_ANNOTATION, POOL_LABEL,
-                        VLLM_PORT, context_length, epp_affinity, epp_plugins, epp_triggers, node_affinity,
-                        pool_gateway_overlays, router_values, served_name, shm_gib, vllm_args, vllm_scale_behavior,
-                        weights_gib)
+from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, LLMD_API_ROUTES, MODEL_LABEL, MODEL_WEIGHTS_ANNOTATION,
+                         OPEN_WEBUI_OPENAI_ROUTES, POOL_LABEL, VLLM_PORT, context_length, epp_affinity, epp_plugins,
+                         epp_triggers, node_affinity, pool_gateway_overlays, router_values, served_name, shm_gib,
+                         vllm_args, vllm_scale_behavior, weights_gib)
 from .pd_specs import (DECODE, DECODE_VLLM_PORT, PREFILL, RDMA_RESOURCE, ROLE_LABEL, SIDECAR_PORT, gib_bytes,
                        memlock_annotation, nixl_env, pd_plugins, sidecar_args)
 from .pins import LLM_D_ROUTER_GATEWAY, LLMD_PD_SIDECAR_IMAGE
@@ -132,8 +132,15 @@ class LlmdStackArgs(TypedDict):
     """Key Vault secret name of the API key (default <name>-api-key)."""
     client_namespaces: NotRequired[Optional[list[str]]]
     """Other namespaces whose pods may call the gate (`endpoint`) in-cluster, with the key; the gate admits this
-    namespace's Open-WebUI pods, and the Gateways' namespace on a listener of its own (port 8082, the only one that
-    reads a client's address from X-Forwarded-For) (default none)."""
+    namespace's Open-WebUI pods (on `ui_endpoint` with ui_listener, else on `endpoint`), and the Gateways' namespace
+    on a listener of its own (port 8082, the only one that reads a client's address from X-Forwarded-For) (default
+    none)."""
+    ui_listener: NotRequired[Optional[bool]]
+    """A keyless listener (port 8081) for this namespace's Open-WebUI, handed out as `ui_endpoint`: only its pods may
+    reach it (NetworkPolicy), each held to the per-client rate limit, and it forwards the routes Open-WebUI calls
+    (the model list, chat completions, responses, embeddings), so the UI mounts no key and a key rotation needs no
+    restart of it; the UI's pods then no longer reach `endpoint` (default False: the UI calls `endpoint` with the
+    key)."""
     api_key_map_secret: NotRequired[Optional[str]]
     """Key Vault secret name of an nginx key map written by someone else (the global edge's key set, valid in every
     region): the gate reads it and generates no key of its own (default: its own key)."""
@@ -189,7 +196,11 @@ class LlmdStack(pulumi.ComponentResource):
     api_key_secret: pulumi.Output[Optional[str]]
     """Key Vault secret holding the API's bearer key (None when auth is off)."""
     endpoint: ModelEndpoint
-    """The key-protected OpenAI-compatible API, for an OpenWebUi in the stack's namespace."""
+    """The key-protected OpenAI-compatible API, for clients in `client_namespaces` (and an OpenWebUi in the stack's
+    namespace without ui_listener)."""
+    ui_endpoint: Optional[ModelEndpoint]
+    """With ui_listener: the keyless listener for an OpenWebUi in the stack's namespace (`openai`, no key); else
+    None."""
 
     def __init__(self, name: str, args: LlmdStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
         args = check_shape("LlmdStack", name, args, LlmdStackArgs)
@@ -234,9 +245,11 @@ class LlmdStack(pulumi.ComponentResource):
         if autoscaled:
             self._autoscaler(name, servers[0], release)
         gateway_ns = field(target, "namespace")
-        peers = [  # an OpenWebUi on `endpoint`, in this namespace: through the gate like any client
-            k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
-                match_labels={"app.kubernetes.io/name": "open-webui"})),
+        ui = opt(args, "ui_listener")
+        peers = [  # an OpenWebUi on `endpoint`, in this namespace: through the gate like any client (unless it has
+            # a listener of its own, ui_listener: then on that one alone, api_router's `router-ui-ingress`)
+            *([] if ui else [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
+                match_labels={"app.kubernetes.io/name": UI_CLIENT}))]),
             *(namespace_peer(n) for n in args.get("client_namespaces") or [])]
         router = RouterSpec(
             name=name, namespace=self._ns, upstream_host=f"{POOL_GATEWAY}-istio",
@@ -250,7 +263,9 @@ class LlmdStack(pulumi.ComponentResource):
             identity_prefix=or_default(args.get("name_prefix"), name),
             # vLLM's inference routes and its model list; its administration routes stay closed (LLMD_API_ROUTES)
             allowed_routes=list(LLMD_API_ROUTES),
-            tags=args.get("tags", {}), after=[pool_gateway], front_door=field(target, "front_door", False))
+            tags=args.get("tags", {}), after=[pool_gateway], front_door=field(target, "front_door", False),
+            # the UI's own listener: the routes Open-WebUI calls, no key, the limit it met with the key
+            ui_routes=OPEN_WEBUI_OPENAI_ROUTES if ui else None, ui_rate_limited=True)
         self.router_service, self.api_key_secret, router_ready = api_router(self, router)
         in_cluster_policy(self, router, self._api_route(name, target, router_ready))
         self._network_policies(name, served, pd)
@@ -264,7 +279,14 @@ class LlmdStack(pulumi.ComponentResource):
             service=self.router_service.apply(lambda url: url.split("://", 1)[-1].split(":", 1)[0]),
             port=ROUTER_PORT, api_key_secret=self.api_key_secret.apply(lambda s: s or "") if hands_out_key(
                 opt(args, "api_key_auth"), args.get("api_key_secret"), args.get("api_key_map_secret")) else "")
-        self.register_outputs({"endpoint": self.endpoint, "namespace": self.namespace,
+        # its `service` resolves once the gate's pods run the listener and `router-ui-ingress` admits the UI's pods:
+        # the UI's pods, which are handed this address, start after both. No `api_key_secret` (ModelEndpoint: none):
+        # an empty one handed over as an output (another language's program) is refused as a name resolved empty
+        self.ui_endpoint = ModelEndpoint(
+            base_url=pulumi.Output.concat("http://", router_ready, ":", str(ROUTER_UI_PORT)), api="openai",
+            namespace=self._ns, service=router_ready, port=ROUTER_UI_PORT) if ui else None
+        self.register_outputs({"endpoint": self.endpoint, **({"ui_endpoint": self.ui_endpoint} if ui else {}),
+                               "namespace": self.namespace,
                                "served_model_name": self.served_model_name,
                                "inference_pool": self.inference_pool, "router_service": self.router_service,
                                "api_key_secret": self.api_key_secret})

@@ -57,7 +57,8 @@ class OpenWebUiArgs(TypedDict):
     key_vault: pulumi.Input[VaultHandle]
     """Vault holding the session key it writes, the database URL and the endpoint's API key."""
     endpoint: pulumi.Input[ModelEndpoint]
-    """The model API it talks to (OllamaServer's `endpoint`, an ApiGate's or LlmdStack's `endpoint`)."""
+    """The model API it talks to (OllamaServer's `endpoint`, an ApiGate's or LlmdStack's `endpoint`, or their
+    keyless `ui_endpoint`)."""
     database_url_secret: pulumi.Input[str]
     """Key Vault secret with the PostgreSQL URL (PostgresServer's `database_url_secret`). A URL that verifies the
     server with `sslrootcert` may name the Azure root CAs the UI's pods mount (postgres_access.ROOTS_PATH)."""

@@ -615,3 +615,80 @@ def test_an_os_disk_the_node_s_vllm_downloads_overflow_is_refused(tmp_path, caps
     assert code != 0 and f"gpu.osDiskSizeGb ({needed - 1}) cannot hold" in out, out[-3000:]
     code, out = plan(f"gpu.osDiskSizeGb={needed}")
     assert code == 0, out[-3000:]
+
+
+def _llmd_with_ui(**extra: Any) -> Any:
+    """LlmdStack `extra` and an OpenWebUi beside it, as a package user composes them: on `ui_endpoint` when the stack
+    hands one out, else on `endpoint`; its database URL any Key Vault secret."""
+    import llmplatform
+    from tests.components.test_components_alone import REQUIRED, VAULT, cluster_handle, provider_opts
+
+    def program() -> None:
+        opts = provider_opts()
+        llmd = llmplatform.LlmdStack("llmd", {**REQUIRED["LlmdStack"](), **extra}, opts)
+        assert (llmd.ui_endpoint is not None) == bool(extra.get("ui_listener"))
+        llmplatform.OpenWebUi("llmd", {"cluster": cluster_handle(), "key_vault": VAULT, "database_url_secret": "db-url",
+                                       "endpoint": llmd.ui_endpoint or llmd.endpoint}, opts)
+    return offline.run_function(program)
+
+
+def _ui_container(plan) -> dict:
+    return obj(plan, "Deployment", "open-webui").inputs["spec"]["template"]["spec"]["containers"][0]
+
+
+def _mounted(plan) -> str:
+    return obj(plan, "SecretProviderClass", "open-webui-secrets").inputs["spec"]["parameters"]["objects"]
+
+
+@pytest.mark.parametrize("keys", [{}, {"api_key_map_secret": "edge-api-key-map", "api_key_secret": "edge-api-key"}])
+def test_an_open_webui_on_the_ui_endpoint_mounts_no_key_and_only_it_reaches_that_listener(keys):
+    """`ui_listener`: the gate listens on 8081 for the namespace's Open-WebUI pods alone, forwarding the routes
+    Open-WebUI calls without a key, each UI pod under the per-caller limit the keyed listener held it to; the UI
+    mounts no key (its own, or the edge's key set's), so a rotation needs no restart of it, and its pods no longer
+    reach the keyed listener. Without it the UI keeps calling `endpoint` with the key (below)."""
+    from llmplatform.inference_specs import ROUTER_PORT, ROUTER_UI_PORT
+    from llmplatform.llmd_specs import LLMD_API_ROUTES, OPEN_WEBUI_OPENAI_ROUTES
+    from tests.components.test_api_gate import router_conf, server_block
+    from tests.network_policy import Pod, connects
+    plan = _llmd_with_ui(ui_listener=True, **keys)
+    ui = _ui_container(plan)
+    env = {e["name"]: e.get("value") for e in ui["env"]}
+    assert env["OPENAI_API_BASE_URL"] == f"http://router:{ROUTER_UI_PORT}/v1"
+    assert "OPENAI_API_KEY" not in ui["command"][2]
+    assert "model-api-key" not in _mounted(plan) and "api-key" not in _mounted(plan)
+    assert not [r.name for r in plan.of_type("azure-native:authorization:RoleAssignment") if "model-key" in r.name]
+    conf = router_conf(plan, NS)
+    listener = server_block(conf, ROUTER_UI_PORT)
+    assert set(OPEN_WEBUI_OPENAI_ROUTES) < set(LLMD_API_ROUTES)
+    assert "api_key_valid" not in listener and "limit_req zone=per_caller" in listener
+    assert listener.count("limit_req ") == server_block(conf, ROUTER_PORT).count("limit_req ")  # the same limit
+    policies = [r.inputs for r in plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")]
+    router, web = Pod(NS, {"app.kubernetes.io/name": "router"}), Pod(NS, {"app.kubernetes.io/name": "open-webui"})
+    strangers = [Pod(NS, {}), Pod(NS, {"app.kubernetes.io/name": "vllm"}), Pod("other", {"app.kubernetes.io/name":
+                                                                                        "open-webui"})]
+    assert connects(policies, web, router, ROUTER_UI_PORT, {})
+    assert not [p for p in strangers if connects(policies, p, router, ROUTER_UI_PORT, {})]
+    assert not connects(policies, web, router, ROUTER_PORT, {})
+
+
+def test_without_ui_listener_the_ui_calls_the_keyed_gate_as_before():
+    """The default: no keyless listener, `ui_endpoint` None, and an Open-WebUI on `endpoint` mounts the gate's key
+    and is admitted to the keyed listener (the composition a package user had, unchanged)."""
+    from llmplatform.inference_specs import ROUTER_PORT, ROUTER_UI_PORT
+    from tests.components.test_api_gate import router_conf
+    from tests.network_policy import Pod, connects
+    plan = _llmd_with_ui()
+    assert f"listen {ROUTER_UI_PORT};" not in router_conf(plan, NS)
+    env = {e["name"]: e.get("value") for e in _ui_container(plan)["env"]}
+    assert env["OPENAI_API_BASE_URL"] == f"http://router:{ROUTER_PORT}/v1"
+    assert "objectName: llmd-api-key" in _mounted(plan) and "objectAlias: model-api-key" in _mounted(plan)
+    policies = [r.inputs for r in plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")]
+    assert connects(policies, Pod(NS, {"app.kubernetes.io/name": "open-webui"}),
+                    Pod(NS, {"app.kubernetes.io/name": "router"}), ROUTER_PORT, {})
+
+
+def test_ui_listener_must_be_true_or_false():
+    from llmplatform.checks import ComponentInputError
+    with pytest.raises(ComponentInputError, match=r"^LlmdStack llmd: ui_listener: expects true or false, "
+                                                  r"got str 'yes'"):
+        _llmd_with_ui(ui_listener="yes")

@@ -280,6 +280,30 @@ def test_the_llmd_gate_forwards_vllms_inference_routes_the_picker_schedules_and_
     assert "return 401" in refused and "return 403" in refused  # the key is checked before the refusal
 
 
+# the paths Open-WebUI 0.11.0 calls on its OpenAI connection (the PyPI wheel open_webui-0.11.0-py3-none-any.whl,
+# open_webui/routers/openai.py: get_models_request `{url}/models`, generate_chat_completion `{url}/chat/completions` or
+# `{url}/responses`, generate_openai_embeddings `{url}/embeddings`; its /audio/speech only on api.openai.com's)
+WEBUI_OPENAI_CALLS = {"/models", "/chat/completions", "/responses", "/embeddings"}
+
+
+def test_the_llmd_ui_listener_forwards_what_open_webui_calls_and_nothing_else():
+    """The llmd stack's UI listener (no key: llm-d's Open-WebUI pods alone reach it) forwards, of vLLM's routes,
+    exactly those Open-WebUI calls under its base URL (the gate's /v1), each forwarded by the keyed listener too;
+    every other inference route of the API and vLLM's administration are refused there."""
+    from llmplatform.inference_specs import ROUTER_PORT, ROUTER_UI_PORT
+    from llmplatform.llmd_specs import OPEN_WEBUI_OPENAI_ROUTES
+    from tests.components.test_api_gate import server_block
+    conf = llmd_gate_conf(variant("llmd"))
+    api, ui = server_block(conf, ROUTER_PORT), server_block(conf, ROUTER_UI_PORT)
+    routes = {path for _, path, _, _ in vllm_routes()}
+    wanted = {f"/v1{call}" for call in WEBUI_OPENAI_CALLS}
+    assert set(OPEN_WEBUI_OPENAI_ROUTES) == wanted and wanted <= routes
+    through = {path for path in routes if gate_forwards(ui, path)}
+    assert through == wanted, (sorted(through - wanted), sorted(wanted - through))
+    assert all(gate_forwards(api, path) for path in through)
+    assert not any(gate_forwards(ui, path) for path in ("/", "/healthz/model", "/v1/completions", "/v1/messages"))
+
+
 def test_the_route_check_sees_an_open_llmd_gate():
     """A gate forwarding every path (the llm-d gate before its allow-list) lets vLLM's administration through."""
     from llmplatform.inference_specs import router_nginx_conf

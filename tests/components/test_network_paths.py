@@ -108,7 +108,7 @@ def expected_llmd(namespace: str, gateway_ns: str) -> set[tuple[str, str, int]]:
         ("monitoring/prometheus", f"{ns}/pool-gateway", 15020),  # Istio's merged metrics
         (f"{ns}/pool-gateway", f"{ns}/vllm", VLLM_PORT), (f"{ns}/epp", f"{ns}/vllm", VLLM_PORT),  # requests, scrapes
         ("monitoring/prometheus", f"{ns}/vllm", VLLM_PORT),  # vllm PodMonitor
-        (f"{ns}/open-webui", f"{ns}/router", ROUTER_PORT),  # the UI on LlmdStack.endpoint, with the key
+        (f"{ns}/open-webui", f"{ns}/router", ROUTER_UI_PORT),  # the UI on LlmdStack.ui_endpoint, without a key
         *((gw, f"{ns}/router", ROUTER_EDGE_PORT) for gw in (f"{gateway_ns}/gateway", f"{gateway_ns}/*")),
         *((gw, f"{ns}/open-webui", 8080) for gw in (f"{gateway_ns}/gateway", f"{gateway_ns}/*")),
         (f"{ns}/open-webui", f"{ns}/webui-redis", 6379),
@@ -322,3 +322,22 @@ def test_the_stack_config_names_the_namespaces_whose_pods_may_query_the_monitori
                (GRAFANA, 3000)]
     assert [connects(cluster.policies, team, pod, port, cluster.namespaces) for pod, port in callees] == [named] * 3
     assert not [pod for pod, port in callees if connects(cluster.policies, STRANGER, pod, port, cluster.namespaces)]
+
+
+def test_llmds_keyless_ui_listener_admits_its_namespaces_ui_alone():
+    """webui.backend llmd: the UI calls LlmdStack's keyless listener (`ui_listener`), so no pod but llm-d's own
+    Open-WebUI may reach it: not llm-d's other pods (vLLM, the picker, the pool gateway, the Jobs, an unlabelled one),
+    not a pod labelled open-webui in another namespace (Ollama's namespace, a client namespace), not the Gateways.
+    And the UI, holding no key, no longer reaches the keyed listener."""
+    plan = plan_for("llmd", CLIENT_NAMESPACES)  # `apps` named: the keyed listener admits it, the UI one must not
+    cluster, pods = Cluster(plan), named_pods(plan)
+    router, ui = pods["llm-d/router"], pods["llm-d/open-webui"]
+    others = [pod for name, pod in pods.items() if pod is not ui and pod is not router] + [
+        Pod("llm", {"app.kubernetes.io/name": "open-webui"}), Pod("apps", {"app.kubernetes.io/name": "open-webui"})]
+    assert any(name.startswith("llm-d/open-webui-migrate") for name in pods)  # the UI's Jobs were candidates
+    assert connects(cluster.policies, ui, router, ROUTER_UI_PORT, cluster.namespaces)
+    assert not [p for p in others if connects(cluster.policies, p, router, ROUTER_UI_PORT, cluster.namespaces)]
+    assert not connects(cluster.policies, ui, router, ROUTER_PORT, cluster.namespaces)
+    # the keyed listener still admits the namespaces named (with the key), the listener of the Gateways theirs
+    assert connects(cluster.policies, Pod("apps", {}), router, ROUTER_PORT, cluster.namespaces)
+    assert not connects(cluster.policies, Pod("apps", {}), router, ROUTER_UI_PORT, cluster.namespaces)

@@ -15,7 +15,7 @@ from config.loader import parse_config
 from config.reader import ConfigError
 from offline import runner as offline
 
-from tests.conftest import variant
+from tests.conftest import plan_for, variant
 from tests.components.test_inference_stack import deployment
 from tests.components.test_components_alone import VAULT, cluster_handle, provider_opts
 from tests.config.test_loader import stack_raw
@@ -175,23 +175,64 @@ def test_open_webui_alone_on_an_openai_endpoint_reads_its_key_from_key_vault():
     assert _objects(p, "Deployment", "serving").get("webui-redis")  # more than one replica: shared state
 
 
-def test_open_webui_in_front_of_llmd_in_the_llmd_stack():
-    """The llmd stack's one Open-WebUI fronts the llm-d model through its gate: in its namespace, with its key; the
-    whole plan ran under the runner that refuses a URN or a Kubernetes/Azure name claimed twice."""
-    p = variant("llmd")
+def _llmd_ui(p) -> tuple[dict, str, list[str]]:
+    """The llm-d UI's container, its mounted Key Vault secrets and the scopes its identity is granted."""
     ui = _objects(p, "Deployment", "llm-d")["open-webui"]["spec"]["template"]["spec"]["containers"][0]
-    assert _env(ui)["OPENAI_API_BASE_URL"] == "http://router:8080/v1"  # LlmdStack's gate, OpenAI routes under /v1
-    key = p.outputs["llmdApiKeySecret"]
     objects = _objects(p, "SecretProviderClass", "llm-d")["open-webui-secrets"]["spec"]["parameters"]["objects"]
-    assert f"objectName: {key}" in objects and "objectAlias: model-api-key" in objects
-    # the gate admits the UI's pods (the ingress policy of its namespace denies everything else)
-    gate_policy = _objects(p, "NetworkPolicy", "llm-d")["router-ingress"]["spec"]["ingress"][0]["from"]
-    assert {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "open-webui"}}} in gate_policy
+    grants = [r.inputs["scope"] for r in p.of_type("azure-native:authorization:RoleAssignment")
+              if r.name.startswith("llmd-open-webui-kv-")]
+    return ui, objects, grants
+
+
+def test_open_webui_in_front_of_llmd_in_the_llmd_stack():
+    """The llmd stack's one Open-WebUI fronts the llm-d model through its gate's keyless listener for it, in its
+    namespace: it mounts no key and is granted none, so a key rotation needs no restart of it; the whole plan ran
+    under the runner that refuses a URN or a Kubernetes/Azure name claimed twice."""
+    from llmplatform.inference_specs import ROUTER_UI_PORT
+    p = variant("llmd")
+    ui, objects, grants = _llmd_ui(p)
+    # LlmdStack's gate, its UI listener, OpenAI routes under /v1
+    assert _env(ui)["OPENAI_API_BASE_URL"] == f"http://router:{ROUTER_UI_PORT}/v1"
+    assert "OPENAI_API_KEY" not in _env(ui) and "OPENAI_API_KEY" not in ui["command"][2]
+    key = p.outputs["llmdApiKeySecret"]
+    assert key and f"objectName: {key}" not in objects and "model-api-key" not in objects
+    assert grants and not [g for g in grants if g.endswith(f"/secrets/{key}")], grants
+    # the gate admits the UI's pods on that listener alone (the ingress policy of its namespace denies everything else)
+    policies = _objects(p, "NetworkPolicy", "llm-d")
+    assert policies["router-ui-ingress"]["spec"]["ingress"] == [
+        {"from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "open-webui"}}}],
+         "ports": [{"port": ROUTER_UI_PORT, "protocol": "TCP"}]}]
+    assert "open-webui" not in str(policies["router-ingress"]["spec"])
+    # the UI's pods start once the gate's pods run that listener and its policy admits them
+    [deployment] = [d for d in p.of_type("kubernetes:apps/v1:Deployment") if d.name == "llmd-webui"]
+    for waited in ("llmd-router", "llmd-router-ui-netpol"):
+        assert p.waits_for(deployment, lambda dep: dep.name == waited), waited
     # the UI listener has one route: the llm-d UI's; the Ollama stack runs without a UI of its own
     routes = [r.inputs for r in p.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
               if any(ref.get("sectionName") == "ui" for ref in r.inputs["spec"]["parentRefs"])]
     assert [r["metadata"]["namespace"] for r in routes] == ["llm-d"]
     assert "open-webui" not in _objects(p, "Deployment", "llm")
+
+
+def test_the_llmd_ui_in_a_region_joined_to_the_edge_holds_no_edge_key():
+    """Joined to the global edge, llm-d's gate reads the edge's key set and hands out `edge-api-key`, the key valid
+    in every region: the UI had mounted it (and was restarted at each rotation); it reads no key at all now."""
+    from tests.config.test_global_stack import joined_llmd_region
+    p = joined_llmd_region({"webui": {"enabled": True}})
+    assert p.outputs["llmdApiKeySecret"] == "edge-api-key" and p.outputs["llmdWebui"] is True
+    ui, objects, grants = _llmd_ui(p)
+    assert "edge-api-key" not in objects and "OPENAI_API_KEY" not in ui["command"][2]
+    assert grants and not [g for g in grants if "edge-api-key" in g], grants
+
+
+def test_the_ui_listener_is_the_llmd_ui_s_alone():
+    """Without a UI on llm-d (webui.backend ollama) the llm-d gate has no keyless listener and its plan is the one it
+    had: the Ollama UI in `llm` calls its own gate."""
+    from llmplatform.inference_specs import ROUTER_UI_PORT
+    from tests.components.test_api_gate import router_conf
+    p = plan_for("llmd", {"webui": {"backend": "ollama"}})
+    assert f"listen {ROUTER_UI_PORT};" not in router_conf(p, "llm-d")
+    assert "router-ui-ingress" not in _objects(p, "NetworkPolicy", "llm-d") and p.outputs["llmdWebui"] is False
 
 
 def test_webui_on_llmd_needs_the_llmd_stack():
@@ -502,7 +543,7 @@ def test_llmd_backend_hands_the_ui_the_same_settings():
     cfg = parse_config(stack_raw("llmd", {"webui": webui}), "p", "llmd")
 
     class Handle:  # what the program hands over; only passed through
-        endpoint = database_url_secret = admin_database_url_secret = database = route_target = None
+        ui_endpoint = database_url_secret = admin_database_url_secret = database = route_target = None
     args = inputs.llmd_webui_args(cfg, None, None, Handle(), Handle(), Handle())
     assert {k: args.get(k) for k in ("model_access", "enable_signup", "default_user_role", "admin_email",
                                      "extra_env", "secret_env")} == {

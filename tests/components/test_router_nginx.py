@@ -458,6 +458,44 @@ def test_llmds_gate_passes_the_openai_routes_and_not_vllms_own(llmd_router):
     assert len(stub.seen) == seen
 
 
+@pytest.fixture(scope="module")
+def llmd_ui_router(tmp_path_factory):
+    """llm-d's gate with its keyless listener for the llmd stack's Open-WebUI (webui.backend llmd), a limit of its own
+    apart from the other tests' (the UI listener keys the limit on the UI pod's address, here 127.0.0.1)."""
+    with running_router(variant("llmd"), tmp_path_factory.mktemp("llmd-ui-router"), "llmd-router-config") as running:
+        yield running
+
+
+def test_llmds_ui_listener_takes_no_key_passes_open_webuis_routes_and_keeps_the_limit(llmd_ui_router):
+    """The UI calls it without a key: Open-WebUI's routes reach the pool gateway (the Authorization it may send not
+    passed on), vLLM's other routes and the API's others are refused; past the burst the UI pod gets the keyed
+    listener's 429 with Retry-After, as it did when it called that listener with the key."""
+    from llmplatform.llmd_specs import LLMD_API_ROUTES, OPEN_WEBUI_OPENAI_ROUTES
+    ui, stub = llmd_ui_router["ui"], llmd_ui_router["stub"]
+    assert requests.get(f"{llmd_ui_router['api']}/v1/models", headers={"Authorization": f"Bearer {KEY}"},
+                        timeout=5).status_code == 200
+    host = stub.seen[-1][2]  # what the keyed listener sends the pool gateway (whose route matches any host)
+    assert requests.get(f"{ui}/v1/models", timeout=5).status_code == 200
+    assert stub.seen[-1] == ("GET", "/v1/models", host, "")
+    assert requests.post(f"{ui}/v1/chat/completions", json={}, headers={"Authorization": "Bearer anything"},
+                         timeout=5).status_code == 200
+    assert stub.seen[-1] == ("POST", "/v1/chat/completions", host, "")
+    seen = len(stub.seen)
+    for path in (*sorted(set(LLMD_API_ROUTES) - set(OPEN_WEBUI_OPENAI_ROUTES)), "/metrics", "/tokenize", "/health",
+                 MODEL_HEALTH_PATH, "/v1/chat/completions/x"):
+        assert requests.post(f"{ui}{path}", json={}, timeout=5).status_code == 403, path
+    assert len(stub.seen) == seen
+    (rate,) = [line for line in llmd_ui_router["conf"].splitlines() if "zone=per_caller:" in line]
+    per_minute = int(rate.rsplit("rate=", 1)[1].split("r/m")[0])
+    with requests.Session() as client:  # kept alive: 40 requests well inside the time one more is admitted
+        answers = [client.post(f"{ui}/v1/chat/completions", json={}, timeout=5) for _ in range(40)]
+    limited = [a for a in answers if a.status_code == 429]
+    admitted = [a for a in answers if a.status_code == 200]
+    assert limited and admitted and len(limited) + len(admitted) == len(answers)
+    assert {a.headers.get("Retry-After") for a in limited} == {str(retry_after_seconds(per_minute))}
+    assert len(stub.seen) - seen == len(admitted)  # a refused request never reached the pool
+
+
 def test_every_planned_router_conf_loads_in_nginx(tmp_path):
     """`nginx -t` on every distinct nginx.conf any planned stack or variant registers (Front Door keying, a UI
     listener, no key, llm-d's, each team's), its key map holding as many keys of the generated length as the global

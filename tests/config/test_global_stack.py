@@ -3,6 +3,7 @@ between regional stacks, and the rules each kind of stack gets."""
 
 import copy
 import dataclasses
+from typing import Any, Optional
 
 import pytest
 
@@ -44,19 +45,24 @@ def _llmd_published(tmp_path, monkeypatch):
     monkeypatch.setattr(regions, "project_stack_files", lambda project_dir=None: files(project))
 
 
+def joined_llmd_region(overrides: Optional[dict[str, Any]] = None) -> Any:
+    """The llmd stack as a region (its own location), joined to the edge; what the checks do not need is off, to plan
+    less (the UI too, unless `overrides` turn it on)."""
+    return plan_for("llmd", {"location": "eastus2", "edge": {"globalStack": "global", "fleet": False,
+                                                          "frontDoorId": "0b6a3d6e-2f9c-4c1e-9b7a-5d2e8f1a4c3b"},
+                             "gateway": {"tls": {"mode": "letsencrypt", "hostname": "eastus2.llm.example.com",
+                                                 "email": "ops@example.com"}},
+                             "llmd": {"exposeExternally": True, "autoscaling": False},
+                             "observability": {"enabled": False}, "webui": {"enabled": False},
+                             "autoscaling": {"mode": "none"}, **(overrides or {})})
+
+
 def test_llm_d_in_a_joined_region_takes_the_edge_key_set_and_the_edge_serves_it_at_llmd(tmp_path, monkeypatch):
     """A regional stack running llm-d behind the edge (llmd.exposeExternally, joined): its llm-d gate reads the
     edge's key map and makes no key of its own, like the Ollama gate, and it exports the port Front Door forwards
     /llmd to; the global stack routes /llmd only to the regions global.llmdRegions names, on the exported port, and
     a listed region that exports none stops the global plan naming the region and the output."""
-    # the llmd stack as a region (its own location), joined; what the check does not need is off, to plan less
-    region = plan_for("llmd", {"location": "eastus2", "edge": {"globalStack": "global", "fleet": False,
-                                                            "frontDoorId": "0b6a3d6e-2f9c-4c1e-9b7a-5d2e8f1a4c3b"},
-                               "gateway": {"tls": {"mode": "letsencrypt", "hostname": "eastus2.llm.example.com",
-                                                   "email": "ops@example.com"}},
-                               "llmd": {"exposeExternally": True, "autoscaling": False},
-                               "observability": {"enabled": False}, "webui": {"enabled": False},
-                               "autoscaling": {"mode": "none"}})
+    region = joined_llmd_region()
     # its llm-d listener with TLS (GatewayAccess LLMD_TLS_PORT): what Front Door reaches over HTTPS
     assert region.outputs["llmdApiKeySecret"] == "edge-api-key" and region.outputs["llmdPort"] == 8444
     own_key = [r.name for r in variant("llmd").of_type("random:index/randomPassword:RandomPassword")
