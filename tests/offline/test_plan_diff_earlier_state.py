@@ -189,3 +189,15 @@ def test_a_base_checkout_s_output_that_is_not_utf8_is_its_failure_not_the_plans(
     the decoding error ended the check as "cannot diff" the two plans, exit 2)."""
     for line in _earlier_kit_lines(tmp_path, r"printf 'broken \377\n' >&2; exit 1"):
         assert "could not plan it again (exit 1: broken" in line, line
+
+
+def test_a_base_folder_outside_a_checkout_keeps_the_line_and_says_why(tmp_path):
+    """A base plan copied out of its checkout (an artifact, a folder of its own): nothing to plan again, no run."""
+    base = without_property_dependencies(plan_document(variant("dev")))
+    new = _resized_and_migrated()
+    folder = _write(tmp_path / "artifact" / "dev", base)
+    code, out, err = _run(folder, _write(tmp_path / "new", new))
+    lines = [line for line in out.splitlines() if EARLIER_KIT in line]
+    assert lines and code in (0, 1), err
+    for line in lines:
+        assert f"{folder} is not `build/<stack>` of a checkout whose `make plan` made `.venv`" in line, line
