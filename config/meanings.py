@@ -343,7 +343,9 @@ MEANING = {
                         "(`gateway.mode` both) refuses every request carrying `X-Azure-FDID`: Front Door never "
                         "reaches it.",
     "edge.fleet": "Fleet Manager upgrades this region: `cluster.upgradeChannel` must then be `none`.",
-    "global.regions": "The regional stacks, in upgrade order.",
+    "global.regions": "The regional stacks, in upgrade order. The first is also the UI's home region: every browser "
+                      "is served there while its probes pass, the others stand by in this order (each region's "
+                      "Open-WebUI has its own accounts and chats, so reordering moves every user to another one's).",
     "global.llmdRegions": "Regional stacks (of `global.regions`) whose llm-d API the edge serves at /llmd; each "
                           "publishes llm-d externally (`llmd.enabled`, `llmd.exposeExternally`), checked in its "
                           "stack file.",

@@ -51,7 +51,10 @@ with open(sys.argv[3], "w") as out:
 sys.exit(code or 0)
 """
 
-REPLAN_SECONDS = 600
+# The base checkout's plan takes seconds (dev, prod and global, each with its regions, 3 to 4 s here): a re-plan
+# still running after this is hung, and is reported as such while the offline workflow's plan job (20 minutes for
+# two virtualenvs' installs, two plans and a preview) still has the time to write its report. 600 s did not leave it.
+REPLAN_SECONDS = 120
 
 
 def base_checkout(base: Path) -> Optional[Path]:
@@ -87,19 +90,23 @@ def recover(base: Path, old_res: dict[str, dict[str, Any]], stack: str) -> tuple
     with tempfile.TemporaryDirectory(prefix="plan-diff-base-") as tmp:
         deps_file = Path(tmp) / "property-dependencies.json"
         try:
+            # its output read as UTF-8 whatever it holds (bytes that are not would raise here, past every except)
             run = subprocess.run([str(root / ".venv/bin/python"), "-c", RECORDER, stack, str(Path(tmp) / "plan"),
-                                  str(deps_file)], cwd=root, capture_output=True, text=True,
-                                 timeout=REPLAN_SECONDS, check=False)
+                                  str(deps_file)], cwd=root, capture_output=True, encoding="utf-8",
+                                 errors="replace", timeout=REPLAN_SECONDS, check=False)
+        except subprocess.TimeoutExpired:  # its message is the whole command, the RECORDER script with it
+            return None, f"its checkout {root} did not plan it again within {REPLAN_SECONDS} s"
         except (OSError, subprocess.SubprocessError) as error:
             return None, f"its checkout {root} could not plan it again ({type(error).__name__}: {error})"
         if run.returncode != 0 or not deps_file.exists():
             last = (run.stderr.strip().splitlines() or run.stdout.strip().splitlines() or ["no output"])[-1]
             return None, f"its checkout {root} could not plan it again (exit {run.returncode}: {last[:200]})"
-        plans = sorted((Path(tmp) / "plan").glob("**/resources.json"))
         try:
-            if len(plans) != 1:
-                raise PlanError(f"{len(plans)} plans written")
-            again = read_resources(plans[0].parent)
+            # the stack's own folder: a global stack's plan writes its regions' beside it (offline.plan plans them
+            # first, into the same --out)
+            if not (Path(tmp) / "plan" / stack / "resources.json").is_file():
+                raise PlanError(f"no plan of {stack} written")
+            again = read_resources(Path(tmp) / "plan" / stack)
             found = json.loads(deps_file.read_text())
         except (PlanError, OSError, json.JSONDecodeError, *PLAN_SHAPE_ERRORS) as error:
             return None, f"its checkout {root} planned it again, unreadably ({error})"

@@ -3,7 +3,9 @@ key map written anew (what the Secrets Store CSI driver's rotation does to the m
 dropped or rotated in Key Vault) is in force without a restart of the gate, and the reloader says nginx loaded it; an
 unchanged one reloads nothing; a map nginx cannot load leaves the old one in force, the reloader says nginx refused it
 (once, without sending it again) and the next good map loads; one written while the reloader was away is loaded when
-it starts; the container stops at once on the signal the runtime stops it with.
+it starts; the container stops at once on the signal the runtime stops it with. Beside a stand-in for nginx's master
+(FAKE_MASTER), the timings a real nginx does not show here: new workers late but within the wait (a loaded node), a
+pid file not there when the map changed (nginx restarting), the stop signal within the wait.
 The script runs in dash (/bin/sh here) and in busybox's ash with busybox's applets alone on PATH, as in the router's
 Alpine image (its /bin/sh, md5sum, kill, sleep and cat are busybox's): the two shells differ where it matters (ash
 ignores SIGQUIT, the image's STOPSIGNAL, unless trapped)."""
@@ -11,6 +13,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Optional
@@ -267,3 +270,116 @@ def test_the_probe_passes_while_the_key_map_is_readable(gate_and_reloader):
     assert _probe_passes(gate_and_reloader)
     gate_and_reloader["key_map"].unlink()
     assert not _probe_passes(gate_and_reloader)
+
+
+# A stand-in for nginx's master where a real nginx on a test machine shows no timing but its own (it forks its new
+# workers within milliseconds of a SIGHUP), nor a pid file that is not there: the reloader's script reads nothing of
+# nginx but the pid file, the parent pid in /proc/<pid>/stat and the signal's delivery. On SIGHUP it forks a new
+# "worker" after `delay` seconds (a loaded node), at once (0), or never (below 0: a configuration refused); it writes
+# each SIGHUP's arrival to `<pid file>.hups`.
+FAKE_MASTER = r"""
+import os, signal, sys, time
+pid_file, delay = sys.argv[1], float(sys.argv[2])
+due = []
+def worker():
+    if os.fork() == 0:
+        time.sleep(3600)
+        os._exit(0)
+def hup(signum, frame):
+    with open(pid_file + ".hups", "a") as out:
+        out.write("hup\n")
+    if delay == 0:
+        worker()
+    elif delay > 0:
+        due.append(time.monotonic() + delay)
+signal.signal(signal.SIGHUP, hup)
+worker()
+with open(pid_file + ".new", "w") as out:
+    out.write(f"{os.getpid()}\n")
+os.rename(pid_file + ".new", pid_file)
+while True:
+    time.sleep(0.01)
+    if due and time.monotonic() >= due[0]:
+        due.pop(0)
+        worker()
+"""
+
+
+@pytest.fixture(params=["dash", "busybox"])
+def stand_in(request, dev, tmp_path):
+    """The planned reloader (paths made local, a look every 0.2 s, `patience` its wait for new workers) beside
+    FAKE_MASTER forking after `delay`, its key map written before the master started (no reload at the start)."""
+    _, container = reloader(dev)
+    started: list[subprocess.Popen] = []
+    (tmp_path / "secrets").mkdir()
+    shell, env = _shell(request.param, tmp_path)
+    log = tmp_path / "reloader.log"
+
+    def start(delay: float, patience: int = RELOAD_WAIT_S) -> dict:
+        script = rewritten(container["command"][2],
+                           {"/tmp/": f"{tmp_path}/", f"{SECRETS_MOUNT}/": f"{tmp_path}/secrets/",
+                            f"patience={KEY_MAP_RELOAD_WAIT_SECONDS}\n": f"patience={patience}\n",
+                            f"sleep {KEY_MAP_POLL_SECONDS} ": "sleep 0.2 "})
+        (pid_file,) = re.findall(r"pid=(\S+)\n", script)
+        (key_map,) = re.findall(r"map=(\S+);", script)
+        Path(key_map).write_text(api_key_map_line(KEY))
+        os.utime(key_map, (time.time() - 10, time.time() - 10))
+        started.append(subprocess.Popen([sys.executable, "-c", FAKE_MASTER, pid_file, str(delay)],
+                                        start_new_session=True))
+        wait_for(Path(pid_file).exists)
+        with log.open("w") as out:
+            started.append(subprocess.Popen([*shell, "-c", script], stdout=out, stderr=subprocess.STDOUT, env=env,
+                                            preexec_fn=_default_signals))
+        wait_for(lambda: "watching" in log.read_text())
+        return {"reloader": started[-1], "key_map": Path(key_map), "pid_file": Path(pid_file),
+                "hups": Path(pid_file + ".hups"), "log": log}
+    try:
+        yield start
+    finally:
+        for proc in started:
+            if proc.args[0] == sys.executable:
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:
+                proc.kill()
+            proc.wait(timeout=10)
+
+
+def _hups(run: dict) -> int:
+    return run["hups"].read_text().count("hup") if run["hups"].exists() else 0
+
+
+def test_a_master_slow_to_fork_on_a_loaded_node_has_loaded_the_map(stand_in):
+    """New workers two seconds after the SIGHUP, within the reloader's wait: loaded, not refused."""
+    run = stand_in(delay=2)
+    run["key_map"].write_text(api_key_map_line(NEW_KEY))
+    wait_for(lambda: said(run["log"], f"key map changed: {KEY_MAP_LOADED}"), RELOAD_WAIT_S + 5)
+    assert KEY_MAP_REFUSED not in run["log"].read_text() and _hups(run) == 1
+
+
+def test_a_sighup_that_could_not_be_sent_is_sent_at_a_later_look(stand_in):
+    """No pid file (nginx restarting) when the map changes: no SIGHUP went out, so the map is not done with; the
+    next look once the pid file is back sends it."""
+    run = stand_in(delay=0)
+    away = run["pid_file"].with_suffix(".away")
+    run["pid_file"].rename(away)
+    run["key_map"].write_text(api_key_map_line(NEW_KEY))
+    time.sleep(1.5)  # several looks
+    assert _hups(run) == 0 and "key map changed" not in run["log"].read_text()
+    away.rename(run["pid_file"])
+    wait_for(lambda: said(run["log"], f"key map changed: {KEY_MAP_LOADED}"), RELOAD_WAIT_S + 5)
+    assert _hups(run) == 1
+
+
+@pytest.mark.parametrize("stop", STOP_SIGNALS, ids=lambda s: s.name)
+def test_the_reloader_stops_at_once_while_it_waits_for_new_workers(stand_in, stop):
+    """The stop signal arriving within the wait after a SIGHUP (here 30 s, a master that never forks)."""
+    run = stand_in(delay=-1, patience=30)
+    run["key_map"].write_text(api_key_map_line(NEW_KEY))
+    wait_for(lambda: _hups(run) == 1)
+    time.sleep(0.5)
+    run["reloader"].send_signal(stop)
+    try:
+        run["reloader"].wait(timeout=3)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"still runs 3 s after {stop.name} while waiting for nginx's new workers")
+    assert run["reloader"].returncode == 0 and "key map changed" not in run["log"].read_text()

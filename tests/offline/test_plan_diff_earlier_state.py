@@ -9,9 +9,10 @@ import io
 import json
 import sys
 from pathlib import Path
+from typing import Optional
 
 from offline import plan_diff
-from offline.plan_diff import cli, compare
+from offline.plan_diff import cli, compare, earlier_state
 
 from tests.conftest import plan_for, variant
 from tests.offline.test_plan_diff_property_deps import BIGGER_POOL
@@ -34,16 +35,22 @@ def _write(folder: Path, doc: dict) -> Path:
     return folder
 
 
-def _checkout(tmp_path: Path, base: dict) -> Path:
+def _checkout(tmp_path: Path, base: dict, stack: str = "dev", python: Optional[str] = None) -> Path:
     """A base branch's checkout as the pull request's check has it (`make plan` there made `.venv` and
-    `build/dev`): this repository's program, kit and interpreter, and the base plan an earlier kit wrote."""
+    `build/<stack>`): this repository's program, kit and interpreter, and the base plan an earlier kit wrote.
+    `python`: a shell script in place of the interpreter."""
     root = tmp_path / "base"
     root.mkdir()
     for part in REPO.iterdir():  # the program, its stack files, its kit (offline/, policy/ ...), not its plans
         if part.name not in ("build", ".venv", ".git"):
             (root / part.name).symlink_to(part)
-    (root / ".venv").symlink_to(Path(sys.prefix))  # the suite's own virtualenv, with this kit installed
-    return _write(root / "build" / "dev", base)
+    if python is None:
+        (root / ".venv").symlink_to(Path(sys.prefix))  # the suite's own virtualenv, with this kit installed
+    else:
+        (root / ".venv" / "bin").mkdir(parents=True)
+        (root / ".venv" / "bin" / "python").write_text(f"#!/bin/sh\n{python}\n")
+        (root / ".venv" / "bin" / "python").chmod(0o755)
+    return _write(root / "build" / stack, base)
 
 
 def _run(base: Path, new: Path) -> tuple[int, str, str]:
@@ -145,3 +152,52 @@ def test_the_earlier_state_s_tie_replaces_ollama_and_names_the_way_round(tmp_pat
     # the state as this release writes it (its own dependencies): the Job is replaced alone, and no line
     code, out, _ = _run(_write(tmp_path / "head", head), tmp_path / "new")
     assert not any(line.startswith("- Replace:") for line in _lines(out, ollama, new)) and WAY_ROUND not in out
+
+
+def test_a_global_base_is_read_from_its_checkout(tmp_path):
+    """The global stack's plan plans its regional stacks first, into the same folder: the state's property
+    dependencies are the global stack's own plan's, beside its regions'."""
+    head = plan_document(plan_for("global"))
+    base = without_property_dependencies(head)
+    state, why_not = earlier_state.recover(_checkout(tmp_path, base, "global"), base, "global")
+    assert state is not None, why_not
+    assert {u: r["propertyDependencies"] for u, r in state.items()} == \
+        {u: {k: v for k, v in r["propertyDependencies"].items() if v} for u, r in head.items()}
+
+
+def _earlier_kit_lines(tmp_path: Path, python: str) -> list[str]:
+    """The check's lines on an earlier kit's base whose checkout's interpreter is the shell script `python`."""
+    base = without_property_dependencies(plan_document(variant("dev")))
+    new = _resized_and_migrated()
+    code, out, err = _run(_checkout(tmp_path, base, python=python), _write(tmp_path / "new", new))
+    assert code in (0, 1), err
+    lines = [line for line in out.splitlines() if EARLIER_KIT in line]
+    assert lines, out
+    return lines
+
+
+def test_a_hung_base_checkout_is_said_in_a_few_words(tmp_path, monkeypatch):
+    """A re-plan that does not end: stopped, and said as such, not by the command (the recorder's script) that
+    the subprocess module's message holds."""
+    monkeypatch.setattr(earlier_state, "REPLAN_SECONDS", 1)
+    for line in _earlier_kit_lines(tmp_path, "exec sleep 30"):
+        assert "did not plan it again within 1 s" in line and "RecordingMonitor" not in line, line
+
+
+def test_a_base_checkout_s_output_that_is_not_utf8_is_its_failure_not_the_plans(tmp_path):
+    """A byte that is not UTF-8 in what the re-plan printed: its failure reported on the line, the diff made (before,
+    the decoding error ended the check as "cannot diff" the two plans, exit 2)."""
+    for line in _earlier_kit_lines(tmp_path, r"printf 'broken \377\n' >&2; exit 1"):
+        assert "could not plan it again (exit 1: broken" in line, line
+
+
+def test_a_base_folder_outside_a_checkout_keeps_the_line_and_says_why(tmp_path):
+    """A base plan copied out of its checkout (an artifact, a folder of its own): nothing to plan again, no run."""
+    base = without_property_dependencies(plan_document(variant("dev")))
+    new = _resized_and_migrated()
+    folder = _write(tmp_path / "artifact" / "dev", base)
+    code, out, err = _run(folder, _write(tmp_path / "new", new))
+    lines = [line for line in out.splitlines() if EARLIER_KIT in line]
+    assert lines and code in (0, 1), err
+    for line in lines:
+        assert f"{folder} is not `build/<stack>` of a checkout whose `make plan` made `.venv`" in line, line
