@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
 import requests
+import urllib3.exceptions
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
@@ -803,12 +804,35 @@ class LlmClient:
         return result
 
     @staticmethod
+    def _pieces(response: requests.Response) -> Iterator[bytes]:
+        """The body as it arrives. A chunked body comes a chunk at a time from iter_content; one neither chunked nor of
+        a stated length (RFC 9112 section 6.3: it ends when the server closes) would wait there for READ_CHUNK_BYTES
+        or its end (urllib3 2.8.0 HTTPResponse.read(amt) fills amt), a whole stream told as held back with its first
+        token timed at the end: it is read with read1, what the socket has (the exceptions mapped as iter_content
+        maps them, requests 2.34.2 models.py)."""
+        raw = response.raw
+        if getattr(raw, "chunked", True) or response.headers.get("Content-Length") or not hasattr(raw, "read1"):
+            yield from response.iter_content(READ_CHUNK_BYTES)
+            return
+        try:
+            while piece := raw.read1(READ_CHUNK_BYTES, decode_content=True):
+                yield piece
+        except urllib3.exceptions.ProtocolError as error:
+            raise requests.exceptions.ChunkedEncodingError(error) from error
+        except urllib3.exceptions.DecodeError as error:
+            raise requests.exceptions.ContentDecodingError(error) from error
+        except urllib3.exceptions.ReadTimeoutError as error:
+            raise requests.exceptions.ConnectionError(error) from error
+        except urllib3.exceptions.SSLError as error:
+            raise requests.exceptions.SSLError(error) from error
+
+    @staticmethod
     def _lines(response: requests.Response, url: str) -> Iterator[bytes]:
         """The body's lines as they arrive, none longer than MAX_BODY_BYTES (requests' iter_lines keeps a line's
         start however long it grows, and iter_content(None) reads a whole chunk, or a body without chunks, at
         once): pieces of at most READ_CHUNK_BYTES, which a chunked stream returns as soon as a chunk ends."""
         pending = bytearray()
-        for piece in response.iter_content(READ_CHUNK_BYTES):
+        for piece in LlmClient._pieces(response):
             pending += piece
             if b"\n" in piece or b"\r" in piece:  # split only when a line ended: linear in the body's length
                 lines = bytes(pending).splitlines(keepends=True)

@@ -4,7 +4,9 @@ Behaviours: `ok` (instant answers), `ratelimit` (every request answered 429), `e
 message), `hang` (no answer for `hang_s`), `close` (socket closed without an answer), `auth` (`ok` behind a bearer
 key), and the ways real gateways and model servers misbehave: `html` (200 with a proxy's HTML page), `badshape`
 (model lists without ids), `badsse` (an event in the stream is not JSON), `trickle` (one token every `trickle_s`,
-`trickle_n` tokens), `slowfirst` (headers at once, first token after `hang_s`), `empty` (a stream with no content
+`trickle_n` tokens), `unframed` (as `trickle`, the body neither chunked nor of a stated length: it ends when the
+connection closes, RFC 9112 section 6.3), `buffered` (`trickle_n` tokens in one write, as a buffering proxy hands
+them over), `slowfirst` (headers at once, first token after `hang_s`), `empty` (a stream with no content
 and no usage), `unterminated` (content, then the connection ends without the final event), `loading` (503 "Loading
 model" on /v1/models, 404 on /api/tags), `deep` (model lists that are JSON nested 100,000 deep), `deepanswer`
 (answers and stream events nested so), `deeperror` (500 with a body nested so). The Ollama-native bodies copy the
@@ -103,22 +105,27 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         return True
 
-    def _stream(self, lines: list[str], content_type: str, gap_s: float = 0.0, first_gap_s: float = 0.0) -> None:
-        """Write a streamed body piece by piece with chunked transfer encoding, as model servers do."""
+    def _stream(self, lines: list[str], content_type: str, gap_s: float = 0.0, first_gap_s: float = 0.0,
+                chunked: bool = True) -> None:
+        """Write a streamed body piece by piece with chunked transfer encoding, as model servers do (or, not
+        `chunked`, as the bare bytes of a body the connection's close ends)."""
         self.send_response(200)
         self.send_header("Content-Type", content_type)
-        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Transfer-Encoding" if chunked else "Connection", "chunked" if chunked else "close")
         self.end_headers()
+        if not chunked:
+            self.close_connection = True
         try:
             for i, line in enumerate(lines):
                 delay = first_gap_s if i == 0 else gap_s
                 if delay:
                     time.sleep(delay)
                 data = line.encode()
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
                 self.wfile.flush()
-            self.wfile.write(b"0\r\n\r\n")
-            self.wfile.flush()
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
         except OSError:
             self.close_connection = True  # the client gave up (a deadline): nothing to do
 
@@ -171,7 +178,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _openai_stream(self) -> None:
         mode, server = self.server.mode, self.server
-        words = [f" w{i}" for i in range(server.trickle_n)] if mode in ("trickle", "buffered") else WORDS
+        words = [f" w{i}" for i in range(server.trickle_n)] if mode in ("trickle", "unframed", "buffered") \
+            else WORDS
         events: list = [{"choices": [{"index": 0, "delta": {"content": w}}]} for w in words]
         usage = {"choices": [], "usage": {"prompt_tokens": 8, "completion_tokens": len(words), "total_tokens": 13}}
         if mode == "empty":
@@ -186,8 +194,9 @@ class _Handler(BaseHTTPRequestHandler):
         if mode in ("ok", "auth", "buffered"):  # "buffered": trickle_n events at once, as a buffering proxy sends
             self._send(200, "".join(lines).encode(), "text/event-stream")
         else:
-            self._stream(lines, "text/event-stream", gap_s=server.trickle_s if mode == "trickle" else 0.0,
-                         first_gap_s=server.hang_s if mode == "slowfirst" else 0.0)
+            trickle = mode in ("trickle", "unframed")
+            self._stream(lines, "text/event-stream", gap_s=server.trickle_s if trickle else 0.0,
+                         first_gap_s=server.hang_s if mode == "slowfirst" else 0.0, chunked=mode != "unframed")
 
 
 class QuietDisconnects:

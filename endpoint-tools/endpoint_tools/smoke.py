@@ -88,7 +88,8 @@ def check_stream(client: LlmClient, model: str, max_tokens: int) -> Check:
         return Check("stream", False, f"all {done.chunks} chunks arrived together ({spread_ms:.1f} ms apart) "
                                       f"{done.ttft_s * 1000:.0f} ms after the request: something between here and "
                                       "the model server held the answer back until it ended (a proxy that buffers "
-                                      "responses; Front Door documents Server-Sent Events as unsupported), so a "
+                                      "responses; Front Door documents Server-Sent Events as unsupported; or the "
+                                      "server wrote the whole answer at once), so a "
                                       "client sees no token before the whole answer and a long one meets the "
                                       "proxy's response timeout")
     return Check("stream", True, f"{done.chunks} chunks over {spread_ms:.0f} ms, first after "

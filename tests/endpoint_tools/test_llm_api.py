@@ -41,6 +41,8 @@ def test_three_deadlines_are_told_apart_and_honoured():
         "slowfirst": (Deadlines(8.0, ttft_s=1.0), {"hang_s": 4.0}, "timeout_ttft"),
         # a server trickling a token every 0.3 s for 3 s fails a 1 s total deadline (a per-read timeout would pass)
         "trickle": (Deadlines(1.0), {"trickle_s": 0.3, "trickle_n": 10}, "timeout_total"),
+        # the same body neither chunked nor of a stated length (read with read1, LlmClient._pieces)
+        "unframed": (Deadlines(1.0), {"trickle_s": 0.3, "trickle_n": 10}, "timeout_total"),
     }
     # the three at once (each against its own server): the wait is the longest deadline's, not their sum
     with concurrent.futures.ThreadPoolExecutor(len(cases)) as pool:

@@ -472,3 +472,17 @@ def test_a_stream_written_token_by_token_passes_with_its_spread(capsys):
 ])
 def test_a_stream_counts_as_held_back_only_with_enough_chunks_inside_five_ms(times, at_once):
     assert smoke.arrived_at_once(times) is at_once
+
+
+def test_a_stream_whose_body_the_connections_close_ends_is_read_as_it_arrives(capsys):
+    """A body neither chunked nor of a stated length (RFC 9112 section 6.3: it ends when the server closes) was read
+    by requests' iter_content(64 KiB), which waits for 64 KiB or the end: a server streaming token by token was told
+    as held back by a proxy, and its first token timed at the end."""
+    with LoopbackServer("unframed", trickle_s=0.02, trickle_n=10) as server:
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 0
+        done = LlmClient(server.url).chat_stream(MODEL, "Count.", 32)
+    line = next(line for line in capsys.readouterr().out.splitlines() if "stream" in line)
+    assert line.startswith("PASS  stream") and "10 chunks over " in line
+    assert done.chunks == 10 and done.content == "".join(f" w{i}" for i in range(10))
+    assert done.chunk_times_s[-1] - done.chunk_times_s[0] >= 0.15  # nine gaps of 20 ms, as written
+    assert done.latency_s - done.ttft_s >= 0.15  # the first token timed when it came, not with the last
