@@ -410,37 +410,20 @@ def test_every_browser_reaches_the_ui_in_one_region_while_its_probes_pass(global
     assert groups["ui"]["sessionAffinityState"] == "Enabled"
 
 
-@pytest.mark.parametrize("priorities, expected", [
-    ((None, None, None), [1, 2, 3]), ((2, 1, None), [3, 1, 2]), ((1,) * 7, [1, 2, 3, 4, 5, 5, 5])])
-def test_the_ui_home_is_the_first_origin_of_the_lowest_priority(priorities, expected):
-    """Through the component: the UI's origin group ranks the regions in the order of preference (the origin's own
-    priority, then its place), 1-5 as the API takes; the API's group keeps the origins' own priorities."""
-    origins = [{"name": f"r{i}", "host": f"r{i}.example.com", **({"priority": p} if p else {})}
-               for i, p in enumerate(priorities)]
-
-    def program():
-        llmplatform.GlobalEndpoint("edge", {"resource_group_name": "rg", "name_prefix": "llm", "origins": origins})
-
-    plan = offline.run_function(program)
-    got = {(o.inputs["originGroupName"], o.inputs["originName"]): o.inputs.get("priority")
-           for o in plan.of_type("azure-native:cdn:AFDOrigin")}
-    assert [got[("ui", f"r{i}")] for i in range(len(origins))] == expected
-    assert [got[("api", f"r{i}")] for i in range(len(origins))] == [p or 1 for p in priorities]
-
-
 @pytest.mark.parametrize("priorities, home, expected", [
+    ((None, None, None), None, [1, 2, 3]), ((2, 1, None), None, [3, 1, 2]), ((1,) * 7, None, [1, 2, 3, 4, 5, 5, 5]),
     ((None, None, None), "r2", [2, 3, 1]), ((None, None, None), "r0", [1, 2, 3]), ((2, 1, None), "r0", [1, 2, 3]),
     ((1, 2, 1), "r1", [2, 1, 3])])
-def test_ui_home_names_the_ui_home_and_the_others_stand_by_in_their_order(priorities, home, expected):
-    """Through the component: `ui_home` puts priority 1 on that origin in the UI's group, whatever its own priority;
-    the others follow in the order of preference (their own priority, then their place); the API's group keeps the
-    origins' own priorities."""
+def test_the_ui_home_is_the_first_origin_of_the_lowest_priority(priorities, home, expected):
+    """Through the component: the UI's origin group ranks the regions in the order of preference (the origin's own
+    priority, then its place), 1-5 as the API takes; `ui_home` puts priority 1 on the origin it names, whatever its own
+    priority, the others following in that order; the API's group keeps the origins' own priorities."""
     origins = [{"name": f"r{i}", "host": f"r{i}.example.com", **({"priority": p} if p else {})}
                for i, p in enumerate(priorities)]
 
     def program():
         llmplatform.GlobalEndpoint("edge", {"resource_group_name": "rg", "name_prefix": "llm", "origins": origins,
-                                            "ui_home": home})
+                                            **({"ui_home": home} if home else {})})
 
     plan = offline.run_function(program)
     got = {(o.inputs["originGroupName"], o.inputs["originName"]): o.inputs.get("priority")
