@@ -25,7 +25,7 @@ from config.inputs import (aks_cluster_args, diagnostics, gateway_args, gpu_pool
 from config.global_stack import fleet_members, region_output, regional_origins
 from config.runtime import is_global_stack, load_global_config, load_platform_config
 from config.platform_config import PlatformConfig
-from config.regions import GlobalConfig, global_advisories
+from config.regions import GlobalConfig, global_advisories, short_name
 
 
 def platform_stack(cfg: PlatformConfig) -> None:
@@ -193,6 +193,9 @@ def global_stack(cfg: GlobalConfig) -> None:
     edge = GlobalEndpoint("edge", {
         "resource_group_name": group.name, "name_prefix": f"{cfg.prefix}-global",
         "origins": regional_origins(regions, cfg.llmd_regions, cfg.origin_protocol == "Https"),
+        # every browser to one region's Open-WebUI (global.uiHomeRegion), the others standing by in global.regions'
+        # order; Fleet's upgrade order stays global.regions'
+        "ui_home": short_name(cfg.ui_home_region),
         "origin_protocol": cfg.origin_protocol, "sku": cfg.sku, "waf_mode": cfg.waf_mode,
         "rate_limit_per_minute": cfg.rate_limit_per_minute,
         "origin_timeout_seconds": cfg.origin_timeout_seconds, "api_keys": list(cfg.api_keys),

@@ -343,9 +343,15 @@ MEANING = {
                         "(`gateway.mode` both) refuses every request carrying `X-Azure-FDID`: Front Door never "
                         "reaches it.",
     "edge.fleet": "Fleet Manager upgrades this region: `cluster.upgradeChannel` must then be `none`.",
-    "global.regions": "The regional stacks, in upgrade order. The first is also the UI's home region: every browser "
-                      "is served there while its probes pass, the others stand by in this order (each region's "
-                      "Open-WebUI has its own accounts and chats, so reordering moves every user to another one's).",
+    "global.regions": "The regional stacks, in Fleet Manager's upgrade order (the first is upgraded first). The UI's "
+                      "standby order too, after `global.uiHomeRegion`, which defaults to the first: without that key, "
+                      "reordering moves every UI user to another region's Open-WebUI (its own accounts and chats).",
+    "global.uiHomeRegion": "The regional stack (one of `global.regions`) every browser reaches for the UI while its "
+                           "probes pass; the others stand by in `global.regions` order. Each region's Open-WebUI has "
+                           "its own accounts, chats and session key, so a change moves every UI user to that "
+                           "region's (signed out; the pull request shows the `ui` origins' `priority` updated in "
+                           "place). Apart from the upgrade order: upgrade a canary first, keep the UI's users in the "
+                           "region that matters most. Unset: the first of `global.regions`.",
     "global.llmdRegions": "Regional stacks (of `global.regions`) whose llm-d API the edge serves at /llmd; each "
                           "publishes llm-d externally (`llmd.enabled`, `llmd.exposeExternally`), checked in its "
                           "stack file.",

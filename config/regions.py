@@ -97,6 +97,9 @@ class GlobalConfig:
     prefix: str
     location: str
     regions: tuple[str, ...]
+    # the regional stack every browser reaches for the UI while its probes pass (GlobalEndpoint ui_home, by its origin
+    # name); parse_global sets the first of `regions` when global.uiHomeRegion is unset
+    ui_home_region: str = ""
     # the StackReferences' organization: None is the global stack's own (config/runtime.py load_global_config)
     organization: Optional[str] = None
     sku: str = D["GlobalEndpoint"]["sku"]
@@ -285,6 +288,12 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
         g.problem(f"global.regions lists a stack twice: {list(regions)}")
     for problem in edge_name_problems(regions, stack):
         g.problem(problem)
+    # the UI's home region, apart from the upgrade order (Fleet's canary first, the UI's users in the region that
+    # matters most): one of global.regions, by default the first
+    ui_home_region = g.str_("uiHomeRegion", None)
+    if ui_home_region is not None and regions and ui_home_region not in regions:
+        g.problem(f"global.uiHomeRegion {describe(ui_home_region)} is invalid; allowed: one of global.regions "
+                  f"({', '.join(regions)}), the regional stack every browser reaches for the UI while its probes pass")
     organization = g.str_("organization", None)
     wrong_org = organization is not None and organization_problem(organization)
     if wrong_org:
@@ -332,7 +341,7 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
                           component_rules.keys("global.fleet"), skip=("channel",))
     cfg = GlobalConfig(
         project=project, stack=stack, environment=environment, prefix=prefix, location=location, regions=regions,
-        organization=organization,
+        ui_home_region=ui_home_region or (regions[0] if regions else ""), organization=organization,
         sku=sku, waf_mode=fd.choice("wafMode", FD["waf_mode"], WAF_MODES),
         rate_limit_per_minute=fd.int_("rateLimitPerMinute", FD["rate_limit_per_minute"], 10, 1_000_000),
         origin_timeout_seconds=fd.int_("originTimeoutSeconds", FD["origin_timeout_seconds"], 16,

@@ -66,7 +66,8 @@ class RegionalOrigin(TypedDict):
     llm-d."""
     priority: NotRequired[Optional[int]]
     """1 (serve) or 2 (standby, used only when every priority-1 origin is unhealthy); default 1. The APIs' origin
-    groups take it as given; the UI's serves from the first origin of the lowest priority alone (`ui_priorities`)."""
+    groups take it as given; the UI's serves from `ui_home` alone, by default the first origin of the lowest priority
+    (`ui_priorities`)."""
     key_vault_name: NotRequired[Optional[pulumi.Input[str]]]
     """The region's Key Vault, where the edge writes its API key set (needed with api_keys)."""
     key_vault_resource_group: NotRequired[Optional[pulumi.Input[str]]]
@@ -118,6 +119,11 @@ class GlobalEndpointArgs(TypedDict):
     """Prefix of the profile, endpoint and policy names."""
     origins: list[RegionalOrigin]
     """Every regional platform, in order of preference for equal latency."""
+    ui_home: NotRequired[Optional[str]]
+    """The origin (one of `origins`' names) every browser reaches for the web UI while its probes pass, whatever its
+    own priority: each region's Open-WebUI has its own users, chats and session key, so the UI has one home region.
+    The others stand by in the order of preference (their own priority, then their place in `origins`). The APIs'
+    origin groups do not read it. Default: the first origin of the lowest priority."""
     origin_protocol: NotRequired[Optional[str]]
     """How Front Door reaches every origin: Https (forwarding and health probes over TLS, each origin's certificate
     checked against its host, which must be a DNS name with a publicly trusted certificate) or Http (plain text
@@ -183,9 +189,10 @@ def origin_port(origin: RegionalOrigin, service: str, https: bool = True) -> Opt
             "api": origin.get("api_port", defaults[API_LISTENER]), "llmd": origin.get("llmd_port")}[service]
 
 
-def ui_priorities(origins: list[RegionalOrigin]) -> list[int]:
-    """Each origin's priority in the UI's origin group: its rank in the order of preference (the origin's own priority,
-    then its place in `origins`), 1 for the home region, at most 5 (the API's range). Every region's Open-WebUI has its
+def ui_priorities(origins: list[RegionalOrigin], home: Optional[str] = None) -> list[int]:
+    """Each origin's priority in the UI's origin group: 1 for the home region (the origin named `home`, else the first
+    of the lowest priority), then the others' rank in the order of preference (the origin's own priority, then its
+    place in `origins`), at most 5 (the API's range). Every region's Open-WebUI has its
     own PostgreSQL (users, chats) and its own generated session key (WEBUI_SECRET_KEY, which signs the browser's
     token), so the UI cannot be spread across regions as the APIs are: with latency routing every region within the
     50 ms band got browsers in turn (Microsoft's decision flow takes the top priority, then the latency band, then
@@ -193,7 +200,7 @@ def ui_priorities(origins: list[RegionalOrigin]) -> list[int]:
     affinity cookie lasts one browser session, so a returning user reached either region, where the token in the
     browser (localStorage) and often the account itself did not exist. Now a standby serves the UI only while every
     region before it fails its probes: a failover that asks for a new sign-in, in that region's own accounts."""
-    order = sorted(range(len(origins)), key=lambda i: (origins[i].get("priority") or 1, i))
+    order = sorted(range(len(origins)), key=lambda i: (origins[i]["name"] != home, origins[i].get("priority") or 1, i))
     rank = {index: min(place + 1, 5) for place, index in enumerate(order)}
     return [rank[i] for i in range(len(origins))]
 
@@ -334,7 +341,7 @@ class GlobalEndpoint(pulumi.ComponentResource):
         https = opt(args, "origin_protocol") == "Https"
         forwarding, probing = origin_protocols(https)
         names = [origin["name"] for origin in origins]
-        ui_ranks = ui_priorities(origins)
+        ui_ranks = ui_priorities(origins, args.get("ui_home"))
         groups: dict[str, cdn.AFDOriginGroup] = {}
         routes: list[cdn.Route] = []
         for service in services:

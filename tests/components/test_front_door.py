@@ -14,7 +14,7 @@ import llmplatform
 
 from config import inputs, regions
 from config.reader import ConfigError
-from offline import policy_check, runner as offline
+from offline import plan as plan_cli, plan_diff, policy_check, runner as offline
 
 from tests.conftest import REGIONS, plan_for, PROJECT_DIR
 
@@ -410,19 +410,105 @@ def test_every_browser_reaches_the_ui_in_one_region_while_its_probes_pass(global
     assert groups["ui"]["sessionAffinityState"] == "Enabled"
 
 
-@pytest.mark.parametrize("priorities, expected", [
-    ((None, None, None), [1, 2, 3]), ((2, 1, None), [3, 1, 2]), ((1,) * 7, [1, 2, 3, 4, 5, 5, 5])])
-def test_the_ui_home_is_the_first_origin_of_the_lowest_priority(priorities, expected):
+@pytest.mark.parametrize("priorities, home, expected", [
+    ((None, None, None), None, [1, 2, 3]), ((2, 1, None), None, [3, 1, 2]), ((1,) * 7, None, [1, 2, 3, 4, 5, 5, 5]),
+    ((None, None, None), "r2", [2, 3, 1]), ((None, None, None), "r0", [1, 2, 3]), ((2, 1, None), "r0", [1, 2, 3]),
+    ((1, 2, 1), "r1", [2, 1, 3])])
+def test_the_ui_home_is_the_first_origin_of_the_lowest_priority(priorities, home, expected):
     """Through the component: the UI's origin group ranks the regions in the order of preference (the origin's own
-    priority, then its place), 1-5 as the API takes; the API's group keeps the origins' own priorities."""
+    priority, then its place), 1-5 as the API takes; `ui_home` puts priority 1 on the origin it names, whatever its own
+    priority, the others following in that order; the API's group keeps the origins' own priorities."""
     origins = [{"name": f"r{i}", "host": f"r{i}.example.com", **({"priority": p} if p else {})}
                for i, p in enumerate(priorities)]
 
     def program():
-        llmplatform.GlobalEndpoint("edge", {"resource_group_name": "rg", "name_prefix": "llm", "origins": origins})
+        llmplatform.GlobalEndpoint("edge", {"resource_group_name": "rg", "name_prefix": "llm", "origins": origins,
+                                            **({"ui_home": home} if home else {})})
 
     plan = offline.run_function(program)
     got = {(o.inputs["originGroupName"], o.inputs["originName"]): o.inputs.get("priority")
            for o in plan.of_type("azure-native:cdn:AFDOrigin")}
     assert [got[("ui", f"r{i}")] for i in range(len(origins))] == expected
     assert [got[("api", f"r{i}")] for i in range(len(origins))] == [p or 1 for p in priorities]
+
+
+@pytest.mark.parametrize("home, message", [
+    ("weu2", r"input ui_home='weu2' is invalid; allowed: the name of one of origins \(the region every browser "
+             r"reaches for the UI\): weu, swe"),
+    ("", r"input ui_home='' is invalid; allowed: the name of one of origins"),
+])
+def test_a_ui_home_that_names_no_origin_is_refused_before_anything_is_built(home, message):
+    """A home that is none of the origins would leave the UI ranked as if it were unset: refused, naming the input,
+    the value and the origins' names, before any resource is registered."""
+    def program():
+        llmplatform.GlobalEndpoint("edge", {"resource_group_name": "rg", "name_prefix": "llm", "ui_home": home,
+                                            "origins": [{"name": "weu", "host": "weu.example.com"},
+                                                        {"name": "swe", "host": "swe.example.com"}]})
+    with pytest.raises(Exception, match=message):
+        offline.run_function(program)
+
+
+def test_a_ui_home_given_as_an_output_is_refused_naming_it():
+    """The home names a plain origin name (it decides every UI origin's priority): an output is refused, as an
+    origin's own name is."""
+    import pulumi
+
+    def program():
+        llmplatform.GlobalEndpoint("edge", {"resource_group_name": "rg", "name_prefix": "llm",
+                                            "ui_home": pulumi.Output.from_input("weu"),
+                                            "origins": [{"name": "weu", "host": "weu.example.com"}]})
+    with pytest.raises(Exception, match=r"ui_home: must be a plain value known when the program runs \(a string\), "
+                                        r"not an Output"):
+        offline.run_function(program)
+
+
+def _documents(plan):
+    return plan_diff.resources_by_urn(plan_cli.resources_document(plan))
+
+
+def test_global_ui_home_region_moves_the_ui_home_and_leaves_the_apis_and_fleets_order(global_plan):
+    """A platform team upgrades a canary region first (Fleet's order is global.regions') and keeps the UI's users in
+    the region that matters most: global.uiHomeRegion prod-swedencentral puts priority 1 on Sweden Central's `ui`
+    origin (every browser there while its probes pass, West Europe standing by), while the APIs' latency routing and
+    Fleet's stages stay as global.regions has them. The PR check reads it as the two `ui` origins' `priority` updated
+    in place, nothing replaced."""
+    moved = plan_for("global", {"global": {"uiHomeRegion": "prod-swedencentral"}})
+    origins = moved.of_type("azure-native:cdn:AFDOrigin")
+    ui = [o.inputs for o in origins if o.inputs["originGroupName"] == "ui"]
+    band = {g.inputs["originGroupName"]: g.inputs for g in moved.of_type("azure-native:cdn:AFDOriginGroup")}[
+        "ui"]["loadBalancingSettings"]["additionalLatencyInMilliseconds"]
+    for latency in EDGE_SITES:
+        assert front_door_picks(ui, {"westeurope", "swedencentral"}, latency, band) == {"swedencentral"}
+        assert front_door_picks(ui, {"westeurope"}, latency, band) == {"westeurope"}  # its failover
+    before, after = _documents(global_plan), _documents(moved)
+    result = plan_diff.diff_documents(before, after)
+    ui_urns = {u for u, r in after.items() if r["type"] == "azure-native:cdn:AFDOrigin" and "::edge-ui-" in u}
+    assert set(result["changed"]) == ui_urns and len(ui_urns) == 2, result
+    assert all(paths == ["priority"] for paths in result["changed"].values()), result["changed"]
+    assert not result["added"] and not result["replaced"] and not result["removed"], result
+    assert not plan_diff.blocking(result, set(), False)
+    api = [u for u, r in before.items() if r["type"] == "azure-native:cdn:AFDOrigin" and "::edge-api-" in u]
+    fleet = [u for u, r in before.items() if r["type"].startswith("azure-native:containerservice:")]
+    assert len(api) == 2 and len(fleet) == 5 and all(before[u]["inputs"] == after[u]["inputs"] for u in api + fleet)
+    [strategy] = [r for r in after.values() if r["type"] == "azure-native:containerservice:FleetUpdateStrategy"]
+    assert [g["name"] for stage in strategy["inputs"]["strategy"]["stages"] for g in stage["groups"]] == [
+        "westeurope", "swedencentral"]  # the canary first, as global.regions lists it
+
+
+def test_global_ui_home_region_set_to_the_first_region_plans_as_the_default(global_plan):
+    """The default is the first of global.regions: naming it plans the same resources, input for input, so every
+    stack without the key keeps its plan."""
+    assert _documents(plan_for("global", {"global": {"uiHomeRegion": REGIONS[0]}})) == _documents(global_plan)
+
+
+def test_the_component_pages_ui_home_example_is_a_config_the_global_stack_takes():
+    """The YAML the component page shows for a canary upgraded first and the UI elsewhere validates, with a home
+    other than the first of global.regions (docs/components/global-endpoint-and-fleet.md, "The browser's path")."""
+    import textwrap
+    import yaml
+    page = (PROJECT_DIR / "docs" / "components" / "global-endpoint-and-fleet.md").read_text()
+    [block] = [b for b in re.findall(r"```yaml\n(.*?)```", page, re.S) if "uiHomeRegion" in b]
+    section = yaml.safe_load(textwrap.dedent(block))[f"{P}:global"]
+    raw = regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P)
+    cfg = regions.parse_global({**raw, "global": {**raw["global"], **section}}, P, "global")
+    assert cfg.ui_home_region == section["uiHomeRegion"] != cfg.regions[0]

@@ -603,3 +603,35 @@ def test_a_null_key_in_another_stacks_file_stops_a_regional_stack_only_where_a_b
         "against this one: tags has an entry whose name is null (`~` or unquoted `null` in the stack file; the Pulumi "
         "CLI hands the program '<nil>' as its name): write the name it stands for (quoted, \"null\", if that is the "
         "name)"]
+
+
+@pytest.mark.parametrize("value, refused", [
+    ("prod-northeurope", True), ("prod", True), ("westeurope", True), ("prod-swedencentral", False)])
+def test_global_ui_home_region_must_be_one_of_global_regions(tmp_path, capsys, value, refused):
+    """global.uiHomeRegion names the regional stack every browser reaches for the UI: a stack global.regions does not
+    list (another region, a typo, the origin's short name) is refused through the plan's entry point, naming the key,
+    the value and the regions allowed, before any region is planned; one of them plans."""
+    out = tmp_path / "build"
+    code = plan_cli.main(["--stack", "global", "--out", str(out), "--set", f"global.uiHomeRegion={value}"])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    message = (f"global.uiHomeRegion {value!r} is invalid; allowed: one of global.regions (prod-westeurope, "
+               "prod-swedencentral), the regional stack every browser reaches for the UI while its probes pass")
+    assert (message in captured.err) == refused and code == (1 if refused else 0), captured.err
+    assert ("OFFLINE PLAN" in captured.out) != refused and out.exists() != refused
+
+
+def test_global_ui_home_region_is_read_from_the_stack_file(tmp_path, capsys):
+    """Set in the global stack's file (as Pulumi.global.yaml's comment shows it), the key is checked as with --set."""
+    stack_file = tmp_path / "Pulumi.global.yaml"
+    stack_file.write_text((PROJECT_DIR / "Pulumi.global.yaml").read_text().replace(
+        "    regions: [prod-westeurope, prod-swedencentral]\n",
+        "    regions: [prod-westeurope, prod-swedencentral]\n    uiHomeRegion: prod-swedencentral-2\n"))
+    assert plan_cli.main(["--stack", "global", "--out", str(tmp_path / "build"), "--stack-file", str(stack_file)]) == 1
+    err = capsys.readouterr().err
+    assert "global.uiHomeRegion 'prod-swedencentral-2' is invalid; allowed: one of global.regions" in err, err
+    raw = regions.raw_stack_file(stack_file, P)
+    raw["global"]["uiHomeRegion"] = "prod-swedencentral"
+    assert regions.parse_global(raw, P, "global").ui_home_region == "prod-swedencentral"
+    del raw["global"]["uiHomeRegion"]
+    assert regions.parse_global(raw, P, "global").ui_home_region == "prod-westeurope"  # the first of global.regions

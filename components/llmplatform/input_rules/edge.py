@@ -295,6 +295,12 @@ def global_endpoint(args: Mapping[str, Any]) -> list[Problem]:
     if origins and isinstance(origins, (list, tuple)) and all(isinstance(o, Mapping) for o in origins) \
             and serving == 0:
         r.add("origins", "no priority-1 origin", "at least one serving region (priority 1)")
+    home = r.given("ui_home")
+    if home is not None and isinstance(origins, (list, tuple)) and all(isinstance(o, Mapping) for o in origins):
+        names = [o.get("name") for o in origins]
+        if home not in names and not any(is_output(n) for n in names):  # an output name is refused as such
+            r.add("ui_home", home, f"the name of one of {r.ref('origins')} (the region every browser reaches for the "
+                                   f"UI): {', '.join(map(str, names)) or 'none given'}")
     keys = r.given("api_keys")
     if keys is not None:  # one key set valid in every region, written into each region's Key Vault
         if not isinstance(keys, (list, tuple)) or not 1 <= len(keys) <= 10 or len(set(keys)) != len(keys) \
