@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Optional
 
 from tests.conftest import PROJECT_DIR
 
@@ -861,3 +862,68 @@ def test_the_field_manager_check_reads_kubectl_however_the_docs_spell_it():
     in_llm = {(kind, name, "llm") for kind, name in managed}
     assert kubectl_writes_pulumi_takes_back("`kubectl -n llm edit deploy <name>`", in_llm)
     assert not kubectl_writes_pulumi_takes_back("`kubectl -n monitoring edit deploy <name>`", in_llm)  # the chart's
+
+
+# `kubectl -n <namespace> logs <what> ... -c <container>`: a label selector, a `deploy/<name>` or a `<pod>` placeholder
+KUBECTL_LOGS = re.compile(r"kubectl -n (\S+) logs (?:-l (\S+)|deploy(?:ment)?/([a-z0-9-]+)|<[^>]+>)[^|;&\n]*? "
+                          r"-c ([a-z0-9-]+)")
+
+
+def logged_containers(text: str) -> list[tuple[str, Optional[str], Optional[str], str]]:
+    """(namespace, label selector, Deployment, container) of every `kubectl -n ... logs ... -c ...` in a page's code."""
+    return [(ns, selector or None, deployment or None, container) for code in _code(text)
+            for ns, selector, deployment, container in KUBECTL_LOGS.findall(code)]
+
+
+def test_a_container_the_docs_read_the_logs_of_runs_in_that_namespace():
+    """Each `kubectl -n NS logs -l KEY=VALUE|deploy/NAME|<pod> -c CONTAINER` of a page, in a namespace the program's
+    own Deployments run in, names a container of a Deployment there that the selector picks (the gate's `nginx` and
+    `key-map-reloader`, in `llm` and llm-d's namespace) on one of the stacks: a renamed container or a wrong namespace
+    has `kubectl logs` answer "container ... is not valid" or "No resources found" in the middle of a runbook.
+    Namespaces only a Helm release fills (gpu-operator's) are left out."""
+    assert logged_containers("`kubectl -n llm logs -l app.kubernetes.io/name=router -c key-map-reloader --prefix` and\n"
+                             "```bash\nkubectl -n llm logs <pod> -c nginx\nkubectl -n x logs deploy/y -c z -f\n```") == [
+        ("llm", None, None, "nginx"), ("x", None, "y", "z"),
+        ("llm", "app.kubernetes.io/name=router", None, "key-map-reloader")]
+    from tests.conftest import variant
+    workloads: dict[str, list[tuple[str, dict[str, str], set[str]]]] = {}
+    for stack in ("dev", "prod", "llmd"):
+        for obj in (r.inputs for r in variant(stack).kubernetes_objects()):
+            if obj["kind"] in ("Deployment", "StatefulSet", "DaemonSet"):
+                template = obj["spec"]["template"]
+                workloads.setdefault(obj["metadata"]["namespace"], []).append(
+                    (obj["metadata"]["name"], template["metadata"].get("labels", {}),
+                     {c["name"] for c in template["spec"]["containers"]}))
+    checked, wrong = 0, []
+    for page in CURRENT_DOCS:
+        for ns, selector, deployment, container in logged_containers(page.read_text()):
+            if ns not in workloads:
+                continue
+            checked += 1
+            label = dict([selector.split("=", 1)]) if selector else {}
+            if not any(container in containers and label.items() <= labels.items() and deployment in (None, name)
+                       for name, labels, containers in workloads[ns]):
+                wrong.append((page.name, ns, selector or deployment, container))
+    assert checked >= 4 and wrong == []
+
+
+# the way the runbooks find a URN: `pulumi stack --show-urns | grep -o 'urn:pulumi:[^ ]*<type>::<name>'`
+URN_GREP = re.compile(r"grep -o 'urn:pulumi:\[\^ \]\*([^']+)'")
+
+
+def test_a_urn_the_docs_grep_for_is_one_a_stack_registers():
+    """Each `grep -o 'urn:pulumi:[^ ]*<type>::<name>'` of a page (the rotation's RandomPassword, the database, the
+    preload Job, ...) ends an engine URN of a resource one of the stacks registers: a renamed resource leaves the
+    grep empty and the `pulumi up --replace "$URN"` or `state unprotect` after it runs on nothing."""
+    from offline.plan_diff.urns import engine_urns
+    from tests.conftest import plan_for, variant
+    assert URN_GREP.findall("URN=$(pulumi stack --show-urns | grep -o 'urn:pulumi:[^ ]*Job::models-preload')") == [
+        "Job::models-preload"]
+    urns: set[str] = set()
+    for plan in (*(variant(s) for s in ("dev", "prod", "llmd")), plan_for("global")):
+        urns |= set(engine_urns({r.urn: {"parent": r.parent, "type": r.type, "name": r.name}
+                                 for r in plan.resources}).values())
+    greps = [(page.name, tail) for page in CURRENT_DOCS for code in _code(page.read_text())
+             for tail in URN_GREP.findall(code)]
+    assert len(greps) >= 5
+    assert [(page, tail) for page, tail in greps if not any(urn.endswith(tail) for urn in urns)] == []
