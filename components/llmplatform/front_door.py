@@ -118,7 +118,7 @@ class GlobalEndpointArgs(TypedDict):
     name_prefix: str
     """Prefix of the profile, endpoint and policy names."""
     origins: list[RegionalOrigin]
-    """Every regional platform, in order of preference for equal latency."""
+    """Every regional platform, in order of preference: for equal latency (the APIs), and the UI's standby order."""
     ui_home: NotRequired[Optional[str]]
     """The origin (one of `origins`' names) every browser reaches for the web UI while its probes pass, whatever its
     own priority: each region's Open-WebUI has its own users, chats and session key, so the UI has one home region.
