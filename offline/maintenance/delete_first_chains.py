@@ -30,7 +30,7 @@ from typing import Any, Optional
 from offline.plan_diff.compare import _delete_first, diff_documents
 from offline.plan_diff.documents import PLAN_SHAPE_ERRORS, PlanError, read_resources
 from offline.plan_diff.claims import HELM_RELEASE
-from offline.plan_diff.rules import kube_kind, leaf_keys, replace_rules, rules, under
+from offline.plan_diff.rules import kube_kind, leaf_keys, providers_of, replace_rules, rules, under
 
 
 def roots(doc: dict[str, dict[str, Any]]) -> list[str]:
@@ -58,7 +58,7 @@ def _changed(value: Any) -> Any:
 def replaced_alone(doc: dict[str, dict[str, Any]], urn: str) -> tuple[dict[str, dict[str, Any]],
                                                                      dict[str, dict[str, Any]], str]:
     """(base, new, how): copies of `doc` where `urn` alone is replaced, and what replaces it."""
-    providers = {u: r for u, r in doc.items() if r["type"].startswith("pulumi:providers:")}
+    providers = providers_of(doc)
     resource = doc[urn]
     own = _own_name(resource)
     for key, rule in replace_rules(resource, providers):

@@ -16,8 +16,8 @@ from .ignore_changes import ENGINE_INFO, process_ignore_changes
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
 from .rules import (CLUSTER_TYPE, DATA_PLANE_CHECK, DATA_PLANE_DELETE, GLOBAL_NAME_NOTE, LEFT_BEHIND, NEW_VALUE,
                     PROTECTED_DATA_PLANE_CHECK, REDACTED, RETAINED, changed_keys, kit_artifacts, kube_kind,
-                    kubernetes_provider_replaces, leaf_items, lost_legacy_name, provider_switch_replaces, refused_rules,
-                    replace_rules, rules, trigger_change, under)
+                    kubernetes_provider_replaces, leaf_items, lost_legacy_name, provider_switch_replaces,
+                    providers_of, refused_rules, replace_rules, rules, trigger_change, under)
 from .chart_bumps import chart_bump_findings
 from .values import channel_exit_findings, ignored_findings, update_findings, value_findings
 
@@ -160,7 +160,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     if moved:  # an aliased resource is the old one under its new URN: compared, never deleted and created
         renamed = {new: old_res[old] for new, old in moved.items()}
         old_res = {**{u: r for u, r in old_res.items() if u not in set(moved.values())}, **renamed}
-    providers = {u: r for u, r in new_res.items() if r["type"].startswith("pulumi:providers:")}
+    providers = providers_of(new_res)
     common = sorted(set(old_res) & set(new_res))
     changed: dict[str, list[str]] = {}
     replaced: dict[str, list[str]] = {}
@@ -496,6 +496,12 @@ def _property_dependencies(old_res: dict[str, dict[str, Any]], new_res: dict[str
             for urn, r in old_res.items()}
 
 
+def exclude_flags(urns: list[str], engine: dict[str, str]) -> str:
+    """`pulumi up`'s `--exclude` flags leaving `urns` out, by their engine URNs in single quotes (they hold `$`): the
+    command itself, not a `<URN>` the reader must find in the right form (the plans' own are the SDK mocks')."""
+    return " ".join(f"--exclude '{engine.get(u, u)}'" for u in urns)
+
+
 # The fallback line's opening: the check finds it to say why it could not read the state's own dependencies (cli)
 EARLIER_KIT = "the base plan records no property dependencies"
 
@@ -521,7 +527,7 @@ def unrecorded_chain(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict
         return {}
     new_of = {was: urn for urn, was in moved.items()}
     engine = engine_urns(new_res)
-    providers = {u: r for u, r in new_res.items() if r["type"].startswith("pulumi:providers:")}
+    providers = providers_of(new_res)
     out = {}
     for urn in sorted(set(old_res) & set(new_res)):
         old = old_res[urn]
@@ -543,9 +549,7 @@ def unrecorded_chain(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict
         names = ", ".join(f"`{short_urn(engine.get(u, u))}`" for u in firsts[:3]) + (
             f" and {len(firsts) - 3} more" if len(firsts) > 3 else "")
         one, it = ("one of them", "them") if len(firsts) > 1 else ("it", "it")
-        # the command itself, with the engine's URNs in single quotes (they hold `$`): `<URN>` left the reader to
-        # find which URN, and in which form (the plans' own are the SDK mocks')
-        exclude = " ".join(f"--exclude '{engine.get(u, u)}'" for u in firsts)
+        exclude = exclude_flags(firsts, engine)
         out[urn] = (f"{EARLIER_KIT} (an earlier release's kit made it), and the "
                     f"deployed state lists {names} among this resource's dependencies, deleted first and replaced "
                     f"here: where its {keys} comes from {one} in the state, the engine deletes and creates it "
@@ -588,7 +592,7 @@ def earlier_state_chain(state: dict[str, dict[str, Any]], new_res: dict[str, dic
         names = ", ".join(f"`{short_urn(engine.get(u, u))}`" for u in sorted(roots)) + (
             f" (through {', '.join(f'`{short_urn(engine.get(u, u))}`' for u in through[:2])}, replaced so too)"
             if through and not roots & set(state[urn].get("dependencies") or []) else "")
-        exclude = " ".join(f"--exclude '{engine.get(u, u)}'" for u in sorted(roots))
+        exclude = exclude_flags(sorted(roots), engine)
         it = "them" if len(roots) > 1 else "it"
         out[urn] = (f"replaced only because the deployed state, an earlier release's, ties it to {names}, deleted "
                     "first and replaced (the state's property dependencies, read from the base checkout's own "
@@ -644,7 +648,7 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
     those before it deletes); `causes` gets, for each resource the cascade replaces, the replaced resources its
     replacement comes from (a delete-first one deletes those first with it); `engine_own` the option that replaces
     one the engine decides on before its provider is asked."""
-    providers = {u: r for u, r in new_res.items() if r["type"].startswith("pulumi:providers:")}
+    providers = providers_of(new_res)
     engine = engine_urns(new_res)  # a reason names a resource as the report's lines do: by its engine URN
 
     def short(urn: str) -> str:

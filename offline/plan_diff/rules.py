@@ -198,6 +198,11 @@ def kube_kind(type_: str) -> Optional[str]:
     return f"{group_version}/{kind}"
 
 
+def providers_of(doc: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """A plan's provider resources by URN: what `replace_rules` reads a resource's provider from."""
+    return {u: r for u, r in doc.items() if r["type"].startswith("pulumi:providers:")}
+
+
 def replace_rules(resource: dict[str, Any], providers: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
     """(path, rule) pairs: a change at or under the path replaces the resource."""
     type_, data = resource["type"], rules()
