@@ -14,7 +14,6 @@ from typing import Any
 
 from llmplatform.azure_names import KUBERNETES_NAMESPACES, NODE_RESOURCE_GROUP_MAX, node_resource_group
 from llmplatform.input_rules import problems_of
-from llmplatform.regions import azure_region
 
 from . import resource_names, regions
 from .catalogs import RESOURCE_GROUP
@@ -38,8 +37,6 @@ from .sections.postgres import parse_postgres, postgres_prod_checks
 from .sections.security import parse_security, security_cross_checks
 from .sections.webui import parse_webui, webui_backend_checks, webui_prod_checks
 
-ENVIRONMENTS = ("dev", "staging", "prod")
-
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
@@ -47,17 +44,10 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     """Validate the whole stack config; raise ConfigError listing every problem, or return frozen config."""
     problems: list[str] = []
     top = Reader(raw, "", problems)
-    environment = top.choice("environment", "dev", ENVIRONMENTS)
+    environment, prefix, location = resource_names.read_environment_prefix_location(top, "dev")
     named_prod = prod_name_problem(stack, environment)
     if named_prod:
         top.problem(named_prod)
-    prefix = top.str_("prefix", "llmp") or "llmp"
-    if not resource_names.PREFIX_PATTERN.fullmatch(prefix):
-        top.problem(f"prefix {describe(prefix)} must be 2-10 lowercase letters/digits starting with a letter")
-    location = top.str_("location", "westeurope") or "westeurope"
-    region_problem = azure_region(location)  # the components' rule for every `location` input
-    if region_problem:
-        top.problem(f"location {describe(location)} is invalid; allowed: {region_problem}")
     namespace = top.str_("namespace", "llm") or "llm"
     if not _DNS_LABEL.fullmatch(namespace):
         top.problem(f"namespace {describe(namespace)} must be a DNS label (lowercase letters, digits, '-')")

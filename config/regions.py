@@ -18,7 +18,6 @@ from llmplatform.choices import (FLEET_CHANNELS as CHANNELS, FRONT_DOOR_SKUS as 
                                  MAX_ORIGIN_TIMEOUT_SECONDS, NODE_IMAGE_SELECTIONS, WAF_MODES)
 from llmplatform.defaults import DEFAULTS as D
 from llmplatform.input_rules import EDGE_NAME, FLEET_NAME, front_door_origins_problem
-from llmplatform.regions import azure_region
 
 from . import component_rules, resource_names
 from .reader import ConfigError, Reader, describe
@@ -267,14 +266,7 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
         raise ConfigError([_no_regions(stack, regional)])
     problems: list[str] = []
     top = Reader(raw, "", problems)
-    environment = top.choice("environment", "prod", ("dev", "staging", "prod"))
-    prefix = top.str_("prefix", "llmp") or "llmp"
-    if not resource_names.PREFIX_PATTERN.fullmatch(prefix):
-        top.problem(f"prefix {describe(prefix)} must be 2-10 lowercase letters/digits starting with a letter")
-    location = top.str_("location", "westeurope") or "westeurope"
-    region_problem = azure_region(location)  # the components' rule for every `location` input
-    if region_problem:
-        top.problem(f"location {describe(location)} is invalid; allowed: {region_problem}")
+    environment, prefix, location = resource_names.read_environment_prefix_location(top, "prod")
     g = top.section("global")
     regions = g.str_list("regions", ())
     if not named:  # a global stack missing its regions, or a regional stack's file of top-level keys only

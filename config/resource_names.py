@@ -13,8 +13,25 @@ from llmplatform import azure_names  # Azure's naming rules: the components' own
 # `budget_name(<platform group>)`, since two stacks of one prefix and environment may differ by resourceGroupName alone
 from llmplatform.naming import budget_name  # noqa: F401  (one rule for both layers)
 from llmplatform.naming import content_suffix, short_hash as _short_hash  # noqa: F401  (one hash for both layers)
+from llmplatform.regions import azure_region  # the components' rule for every `location` input
+
+from .reader import Reader, describe
 
 PREFIX_PATTERN = re.compile(r"^[a-z][a-z0-9]{1,9}$")
+ENVIRONMENTS = ("dev", "staging", "prod")
+
+def read_environment_prefix_location(top: Reader, environment_default: str) -> tuple[str, str, str]:
+    """A stack file's `environment`, `prefix` and `location`, each refused by its key where invalid (a regional stack's
+    loader and the global stack's read them alike; the names above are derived from them)."""
+    environment = top.choice("environment", environment_default, ENVIRONMENTS)
+    prefix = top.str_("prefix", "llmp") or "llmp"
+    if not PREFIX_PATTERN.fullmatch(prefix):
+        top.problem(f"prefix {describe(prefix)} must be 2-10 lowercase letters/digits starting with a letter")
+    location = top.str_("location", "westeurope") or "westeurope"
+    region_problem = azure_region(location)
+    if region_problem:
+        top.problem(f"location {describe(location)} is invalid; allowed: {region_problem}")
+    return environment, prefix, location
 
 def resource_group_name(prefix: str, env: str, purpose: str = "") -> str:
     return "-".join(p for p in ("rg", prefix, env, purpose) if p)
@@ -75,7 +92,6 @@ def legacy_names(kind: str, name: str, location: str) -> set[str]:
     without the subscription of each prefix and environment `name` was derived from (its base and length); none for a
     name of another shape. The key gives a deployed stack its old name back only when that old name is among these:
     a new prefix, environment or region renames the resource whatever the key says."""
-    from .loader import ENVIRONMENTS  # the loader imports this module
     derive, base, head = GLOBAL_NAMES[kind]
     rest = name[len(head):] if name.startswith(head) else ""
     found = set()
