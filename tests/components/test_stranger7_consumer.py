@@ -13,7 +13,7 @@ from pulumi_azure_native import resources
 
 from llmplatform import (AksCluster, ComponentInputError, GatewayAccess, GpuNodePool, InferenceStack, KeyVault,
                          LlmdStack, ModelStore)
-from llmplatform.testing import run
+from llmplatform.testing import ProgramError, run
 
 from tests.components.test_components_alone import cluster_handle, provider_opts
 
@@ -161,3 +161,57 @@ def test_a_separate_group_that_is_a_hand_built_clusters_own_is_refused():
         "ModelStore models: input separate_resource_group='RG-TEST' is invalid; allowed: a group other than the "
         "cluster's ('rg-test'), which exists already (azure-native creates a group only where none exists): leave "
         "separate_resource_group out to keep the store in the cluster's group, or name a new group")
+
+
+# ---- a cluster's pods given another cluster's vault or volume --------------------------------------------------
+def two_clusters(vault_of: str = "b", store_of: str = "b", private: bool = False) -> None:
+    """An InferenceStack on cluster b, its vault and model store built for the cluster named."""
+    clusters = {name: cluster(name, f"rg-{name}", octet) for name, octet in (("a", 90), ("b", 91))}
+    on = {name: pulumi.ResourceOptions(providers=[aks.provider]) for name, aks in clusters.items()}
+    vault = KeyVault("kv", {"cluster": clusters[vault_of].cluster, "vault_name": "kv-stranger-01",
+                            **({"public_network_access": False} if private else {})})
+    store = ModelStore("models", {"cluster": clusters[store_of].cluster, "account_name": "stmodels01",
+                                  "namespace": "llm"}, on[store_of])
+    InferenceStack("llm", {"cluster": clusters["b"].cluster, "key_vault": vault.vault, "model_volume": store.volume},
+                   on["b"])
+
+
+def kit_refusal(program: Any) -> str:
+    with pytest.raises(ProgramError) as error:
+        run(program)
+    return str(error.value)
+
+
+B = "https://aks-b.hcp.westeurope.azmk8s.io:443"
+NODES_A = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-a/providers/Microsoft.Network/" \
+          "virtualNetworks/vnet-aks-a/subnets/nodes"
+
+
+def test_pods_reading_a_vault_built_for_another_cluster_are_refused_by_the_kit():
+    """KeyVault admits its cluster's node subnet alone (default Deny): the Secrets Store CSI driver on the other
+    cluster's nodes is answered 403 (Key Vault's firewall, learn.microsoft.com azure/key-vault/general/
+    network-security), the gate's mount fails and `pulumi up` waits out its deadline. The mocks took it."""
+    message = kit_refusal(lambda: two_clusters(vault_of="a"))
+    assert (f"llm-router-secrets on cluster {B} reads vault kv-stranger-01, whose firewall (kv-vault: default Deny) "
+            f"admits only {NODES_A}, none of that cluster's node subnets") in message
+
+
+def test_pods_reading_a_private_vault_of_another_clusters_network_are_refused_by_the_kit():
+    message = kit_refusal(lambda: two_clusters(vault_of="a", private=True))
+    assert (f"llm-router-secrets on cluster {B} reads vault kv-stranger-01, which takes private endpoint traffic "
+            "alone (kv-vault: public network access off) and whose private DNS zone links no VNet of that cluster"
+            ) in message
+
+
+def test_a_model_server_on_another_clusters_volume_claim_is_refused_by_the_kit():
+    """ModelStore's claim is an object of the cluster its provider reaches: an Ollama on the other cluster mounts a
+    claim that does not exist there and stays Pending."""
+    message = kit_refusal(lambda: two_clusters(store_of="a"))
+    assert (f"llm-ollama on cluster {B} mounts claim llm/models, which this program creates on cluster "
+            "https://aks-a.hcp.westeurope.azmk8s.io:443 only (models-pvc)") in message
+
+
+def test_each_cluster_with_its_own_vault_and_store_plans():
+    plan = run(two_clusters)
+    assert plan.one("azure-native:keyvault:Vault").inputs["properties"]["networkAcls"]["virtualNetworkRules"] == [
+        {"id": NODES_A.replace("rg-a", "rg-b").replace("aks-a", "aks-b")}]
