@@ -10,6 +10,8 @@ keeps the claims per run):
   already existing resource", `CanCreate`, provider/pkg/azure/client_azcore.go), and two creates sent at once both
   pass that check: then each component owns the one group, and deleting either deletes everything in it.
 
+- a model server's Deployment: one ModelAutoscaler each (claim_scaled_server).
+
 A value not known when the program runs (an output) is not claimed: the testing kit names those collisions."""
 from typing import Any, Mapping, Optional
 
@@ -75,3 +77,33 @@ def claim_resource_group(component: str, name: str, key: str, group: Any,
          f"a group no other component of this program creates: {other[0]} {other[1]!r} creates {group!r} (its "
          f"{other[2]}), and azure-native creates a group only where none exists (two creates at once both pass, "
          f"and deleting either component deletes the group with everything in it); {how}")
+
+
+def claim_scaled_server(name: str, mode: str, server: Any, opts: Optional[pulumi.ResourceOptions]) -> None:
+    """ModelAutoscaler `name` scales the Deployment of `server` (the caller's model server handle) on the cluster its
+    Kubernetes provider reaches; refused when another ModelAutoscaler of this run scales it. Two on one Deployment
+    make two HPAs (a ScaledObject's own, `keda-hpa-<name>`, among them) selecting the same pods, and Kubernetes' HPA
+    controller then scales with neither (AmbiguousSelector, "pods by selector ... are controlled by multiple HPAs",
+    pkg/controller/podautoscaler/horizontal.go); KEDA's admission webhook lets it happen, as the HPA modes' HPAs carry
+    `validations.keda.sh/hpa-ownership: "false"` (keda v2.20.2 apis/keda/v1alpha1/scaledobject_webhook.go
+    verifyHpas skips them). Two of one mode name the same objects."""
+    from .gpu_node_pool import cluster_key, kubernetes_provider
+    provider = kubernetes_provider(opts)
+    if provider is None or not isinstance(server, dict):
+        return
+    # a handle's namespace and Deployment name are outputs of the server's (they wait for it): the same handle (or
+    # its fields) handed to two autoscalers holds the same outputs, which then stand for the names
+    namespace, deployment = server.get("namespace"), server.get("deployment")
+    if not all(isinstance(v, (str, pulumi.Output)) for v in (namespace, deployment)):
+        return
+    taken = per_run("shared_names.scaled_servers")
+    other = taken.setdefault((*cluster_key(provider), namespace, deployment), (name, mode))
+    if other[0] == name:
+        return
+    where = f"the model server {namespace}/{deployment}" if isinstance(namespace, str) and \
+        isinstance(deployment, str) else f"the model server ModelAutoscaler {other[0]!r} scales"
+    fail("ModelAutoscaler", name, "model_server", where,
+         f"a model server no other ModelAutoscaler scales: {other[0]!r} scales it (mode {other[1]}); one autoscaler "
+         f"per model server, as two make two HPAs on one Deployment (a ScaledObject's own among them), which stops "
+         f"both (Kubernetes' HPA controller: AmbiguousSelector), or, of one mode, name the same objects: keep one "
+         f"of the two")

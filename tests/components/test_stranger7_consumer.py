@@ -12,7 +12,7 @@ import pytest
 from pulumi_azure_native import resources
 
 from llmplatform import (AksCluster, ComponentInputError, GatewayAccess, GpuNodePool, InferenceStack, KeyVault,
-                         LlmdStack, ModelStore)
+                         LlmdStack, ModelAutoscaler, ModelStore, Observability)
 from llmplatform.testing import ProgramError, run
 
 from tests.components.test_components_alone import cluster_handle, provider_opts
@@ -215,3 +215,44 @@ def test_each_cluster_with_its_own_vault_and_store_plans():
     plan = run(two_clusters)
     assert plan.one("azure-native:keyvault:Vault").inputs["properties"]["networkAcls"]["virtualNetworkRules"] == [
         {"id": NODES_A.replace("rg-a", "rg-b").replace("aks-a", "aks-b")}]
+
+
+# ---- two autoscalers on one model server ---------------------------------------------------------------------------
+def two_autoscalers(first: str, second: str, second_as_output: bool = False) -> None:
+    """One InferenceStack's Ollama (autoscaled, behind KEDA's interceptor), scaled by two ModelAutoscalers."""
+    aks = cluster("team", "rg-team")
+    on = pulumi.ResourceOptions(providers=[aks.provider])
+    vault = KeyVault("kv", {"cluster": aks.cluster, "vault_name": "kv-team-llm-01"})
+    obs = Observability("obs", {"cluster": aks.cluster, "key_vault": vault.vault, "app_namespace": "llm"}, on)
+    store = ModelStore("models", {"cluster": aks.cluster, "account_name": "stteammodels", "namespace": "llm"}, on)
+    stack = InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault, "model_volume": store.volume,
+                                   "keda": obs.keda, "autoscaled": True}, on)
+    for name, mode in (("first", first), ("second", second)):
+        server = pulumi.Output.from_input(stack.model_server) if second_as_output and name == "second" \
+            else stack.model_server
+        ModelAutoscaler(name, {"model_server": server, "mode": mode, "min_replicas": 1, "max_replicas": 2,
+                               **({"keda": obs.keda} if mode == "requests" else {})}, on)
+
+
+@pytest.mark.parametrize("first, second", [("requests", "cpu"), ("cpu", "requests"), ("requests", "requests"),
+                                           ("cpu", "cpu")])
+def test_a_second_autoscaler_on_one_model_server_is_refused_by_name(first, second):
+    """A ScaledObject (requests) and an HPA (cpu) on one Deployment: KEDA's webhook lets the HPA be (it carries
+    validations.keda.sh/hpa-ownership false), and its own HPA and the other select the same pods, so Kubernetes' HPA
+    controller scales with neither (AmbiguousSelector). The mixed pair planned without a word; the same mode twice
+    was told "one ModelAutoscaler per namespace ... give each its own namespace", not the model server."""
+    error = refused(lambda: two_autoscalers(first, second))
+    assert str(error) == (
+        "ModelAutoscaler second: input model_server=\"the model server ModelAutoscaler 'first' scales\" is invalid; "
+        f"allowed: a model server no other ModelAutoscaler scales: 'first' scales it (mode {first}); one autoscaler "
+        "per model server, as two make two HPAs on one Deployment (a ScaledObject's own among them), which stops "
+        "both (Kubernetes' HPA controller: AmbiguousSelector), or, of one mode, name the same objects: keep one of "
+        "the two")
+    assert [e["property_path"] for e in error.errors or []] == ["model_server"]
+
+
+def test_a_second_autoscaler_on_a_model_server_handed_as_an_output_is_refused_by_the_kit():
+    """The handle as an output (another language's, a StackReference's) is not one ModelAutoscaler can compare."""
+    message = kit_refusal(lambda: two_autoscalers("requests", "cpu", second_as_output=True))
+    assert ("second-hpa (HorizontalPodAutoscaler) and first-scaler (ScaledObject) both scale Deployment llm/ollama: "
+            "two HPAs on one Deployment (a ScaledObject's own among them) stop both (AmbiguousSelector)") in message
