@@ -104,8 +104,9 @@ class ModelAutoscaler(pulumi.ComponentResource):
     """Scaling mode in force."""
 
     def __init__(self, name: str, args: ModelAutoscalerArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        given = args.get("model_server") if isinstance(args, dict) else None  # the caller's handle, not a checked copy
-        args = check_shape("ModelAutoscaler", name, args, ModelAutoscalerArgs)
+        checked = check_shape("ModelAutoscaler", name, args, ModelAutoscalerArgs)
+        given = args["model_server"]  # the caller's handle, not the checked copy (whose outputs are new ones)
+        args = checked
         mode = args["mode"]
         require_kubernetes_provider(opts, "ModelAutoscaler", name)
         claim_scaled_server(name, mode, given, opts)

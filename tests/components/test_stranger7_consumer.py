@@ -112,9 +112,9 @@ def store_in_the_clusters_group() -> None:
 
 
 @pytest.mark.parametrize("program, message", [
-    (two_clusters_one_group, "AksCluster b: input resource_group_name='rg-llm' is invalid; allowed: " + GROUP_TAKEN.format(
-        other="AksCluster 'a'", group="rg-llm", key="resource_group_name",
-        what="cluster its name with existing_resource_group true")),
+    (two_clusters_one_group, "AksCluster b: input resource_group_name='rg-llm' is invalid; allowed: "
+     + GROUP_TAKEN.format(other="AksCluster 'a'", group="rg-llm", key="resource_group_name",
+                          what="cluster its name with existing_resource_group true")),
     (stores_sharing_a_group, "ModelStore models-b: input separate_resource_group='rg-models' is invalid; allowed: "
      + GROUP_TAKEN.format(other="ModelStore 'models-a'", group="rg-models", key="separate_resource_group",
                           what="store its name as resource_group_name")),
@@ -256,3 +256,22 @@ def test_a_second_autoscaler_on_a_model_server_handed_as_an_output_is_refused_by
     message = kit_refusal(lambda: two_autoscalers("requests", "cpu", second_as_output=True))
     assert ("second-hpa (HorizontalPodAutoscaler) and first-scaler (ScaledObject) both scale Deployment llm/ollama: "
             "two HPAs on one Deployment (a ScaledObject's own among them) stop both (AmbiguousSelector)") in message
+
+
+def test_routes_published_on_another_clusters_gateways_are_refused_by_the_kit():
+    """GatewayAccess's route_target handed to an InferenceStack on another cluster: its HTTPRoutes name Gateways
+    that cluster does not have (nor, without a GatewayAccess there, the Gateway API CRDs), so nothing serves them."""
+    def program() -> None:
+        clusters = {name: cluster(name, f"rg-{name}", octet) for name, octet in (("a", 90), ("b", 91))}
+        on_b = pulumi.ResourceOptions(providers=[clusters["b"].provider])
+        gateway = GatewayAccess("gw", {"cluster": clusters["a"].cluster},
+                                pulumi.ResourceOptions(providers=[clusters["a"].provider]))
+        vault = KeyVault("kv", {"cluster": clusters["b"].cluster, "vault_name": "kv-stranger-01"})
+        store = ModelStore("models", {"cluster": clusters["b"].cluster, "account_name": "stmodels01",
+                                      "namespace": "llm"}, on_b)
+        InferenceStack("llm", {"cluster": clusters["b"].cluster, "key_vault": vault.vault,
+                               "model_volume": store.volume, "route_target": gateway.route_target}, on_b)
+    message = kit_refusal(program)
+    assert (f"llm-api-route on cluster {B} attaches to Gateways gw-gateway/internal-gateway (gw-internal), "
+            "gw-gateway/external-gateway (gw-external), which this program creates on cluster "
+            "https://aks-a.hcp.westeurope.azmk8s.io:443 only") in message

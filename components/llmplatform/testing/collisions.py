@@ -11,7 +11,7 @@ from ..rules import go_duration_seconds
 from ..kubernetes_schemas import CLUSTER_SCOPED, group_of
 from .clusters import _cluster_of, _clusters
 from .autoscalers import two_autoscalers
-from .cross_cluster import claims_of_other_clusters, vaults_closed_to_their_readers
+from .cross_cluster import claims_of_other_clusters, gateways_of_other_clusters, vaults_closed_to_their_readers
 from .records import HELM_RELEASE, Registration
 from .routes import _shadowed_routes, _unrouted_interceptor_hosts
 from .stand_ins import _GLOBAL_NAMES, _NAME_INPUTS
@@ -248,6 +248,7 @@ def refusals(resources: list[Registration], preview: bool = False) -> list[str]:
     problems.extend(_two_clusters_in_one_component(judged, clusters))
     problems.extend(claims_of_other_clusters(judged, clusters))
     problems.extend(vaults_closed_to_their_readers(judged, clusters))
+    problems.extend(gateways_of_other_clusters(judged, clusters))
     problems.extend(two_autoscalers(judged, clusters))
     doubled.update(reg.urn for pair in twice for reg in pair)
     problems.extend(f"{c.resource} {c.message} [{c.rule}]" for c in write_order.conflicts(judged)

@@ -1,10 +1,11 @@
-"""A cluster's pods given what another cluster of the program holds: a volume claim this program creates on another
-cluster only (ModelStore's `volume` handed to a model server on the wrong cluster), and a Key Vault whose network
+"""A cluster's objects given what another cluster of the program holds: a volume claim this program creates on
+another cluster only (ModelStore's `volume` handed to a model server on the wrong cluster), a Key Vault whose network
 rules admit another cluster's nodes only (KeyVault built for one cluster's handle, its `vault` handed to components
-on another). The API server and Azure take every create; the pods never start (a claim not found leaves them
-Pending, the vault's firewall answers the Secrets Store CSI driver 403 and the mount fails), so `pulumi up` waits out
-each Deployment's deadline and fails. Judged only where both sides are this program's: a claim or a vault the
-program does not create may exist already."""
+on another), and a Gateway of another cluster (GatewayAccess's `route_target`: the route attaches nowhere). The API
+server and Azure take every create; the pods never start (a claim not found leaves them Pending, the vault's firewall
+answers the Secrets Store CSI driver 403 and the mount fails), so `pulumi up` waits out each Deployment's deadline
+and fails, and a route is served by no Gateway. Judged only where both sides are this program's: a claim, a vault or
+a Gateway the program does not create may exist already."""
 from typing import Any, Optional
 
 from .clusters import _cluster_of
@@ -136,4 +137,40 @@ def vaults_closed_to_their_readers(resources: list[Registration], clusters: dict
                 f"subnets: Key Vault answers the Secrets Store CSI driver on its nodes 403 (ForbiddenByFirewall), "
                 f"the mount fails and the pods never start; give the components on that cluster a KeyVault built "
                 f"with its own cluster handle")
+    return problems
+
+
+def gateways_of_other_clusters(resources: list[Registration], clusters: dict[str, str]) -> list[str]:
+    """An HTTPRoute on one cluster attached to a Gateway (namespace, name) this program creates on other clusters
+    only (GatewayAccess's `route_target` handed to a component on another cluster): there no Gateway takes the
+    route, and on a cluster without GatewayAccess the HTTPRoute kind itself is unknown (no Gateway API CRDs), so
+    its create fails."""
+    created: dict[tuple[str, str], dict[Any, Registration]] = {}
+    for reg in resources:
+        if reg.is_kubernetes_object and reg.inputs.get("kind") == "Gateway" and \
+                str(reg.inputs.get("apiVersion", "")).startswith("gateway.networking.k8s.io/"):
+            name, namespace = (reg.inputs.get("metadata") or {}).get("name"), _namespace(reg)
+            if isinstance(name, str) and namespace is not None:
+                created.setdefault((namespace, name), {})[_cluster_of(reg, clusters)] = reg
+    problems = []
+    for reg in resources:
+        if not (reg.is_kubernetes_object and reg.inputs.get("kind") == "HTTPRoute"):
+            continue
+        cluster, namespace = _cluster_of(reg, clusters), _namespace(reg) or "default"
+        foreign: dict[tuple[str, str], tuple[Any, Registration]] = {}
+        for parent in (reg.inputs.get("spec") or {}).get("parentRefs") or []:
+            if not isinstance(parent, dict) or parent.get("kind", "Gateway") != "Gateway":
+                continue
+            gateway = (str(parent.get("namespace") or namespace), str(parent.get("name")))
+            elsewhere = created.get(gateway) or {}
+            if elsewhere and cluster not in elsewhere:
+                foreign.setdefault(gateway, next(iter(elsewhere.items())))
+        if foreign:
+            other = next(iter(foreign.values()))[0]
+            named = ", ".join(f"{ns}/{gw} ({found.name})" for (ns, gw), (_, found) in foreign.items())
+            problems.append(
+                f"{reg.name} on cluster {cluster} attaches to Gateway{'s' if len(foreign) > 1 else ''} {named}, "
+                f"which this program creates on cluster {other} only: no Gateway there takes the route (and without "
+                f"GatewayAccess on that cluster the API server knows no HTTPRoute); give it the route_target of a "
+                f"GatewayAccess on its own cluster")
     return problems
