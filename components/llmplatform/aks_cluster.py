@@ -21,6 +21,7 @@ from .monitoring import KSM_NODE_LABELS
 from .os_disks import os_disk_type
 from .put_rules import DEFAULT_MAX_PODS
 from .rules import is_output
+from .shared_names import claim_resource_group
 
 opt = defaults_for("AksCluster")  # optional inputs: the caller's value, else the default
 
@@ -87,7 +88,8 @@ class AksClusterArgs(TypedDict):
     """AKS cluster name (also its DNS prefix and, unless vnet_name is given, its VNet's `vnet-<cluster_name>`): a
     plain string, known when the program runs."""
     resource_group_name: pulumi.Input[str]
-    """Resource group to create, or an existing one with existing_resource_group."""
+    """Resource group to create (one no other component of the program creates), or an existing one with
+    existing_resource_group."""
     location: pulumi.Input[str]
     """Azure region."""
     network: NetworkSpec
@@ -342,6 +344,10 @@ class AksCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AksClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
         args = check_shape("AksCluster", name, args, AksClusterArgs)
+        if not opt(args, "existing_resource_group"):
+            claim_resource_group("AksCluster", name, "resource_group_name", args["resource_group_name"], opts,
+                                 "create the group once (a ResourceGroup of your own) and give each cluster its "
+                                 "name with existing_resource_group true")
         super().__init__(f"{PACKAGE}:index:AksCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = args.get("tags", {})

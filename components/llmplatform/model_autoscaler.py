@@ -21,6 +21,7 @@ from .checks import KEDA_FIELDS, after_check, called_as_documented, check_shape,
 from .handles import KedaEndpoints, ModelServer, field, ordered_after, value_alone
 from .inference_specs import wait_budget_seconds
 from .kube import cpu_utilization_metric, require_kubernetes_provider
+from .shared_names import claim_scaled_server
 
 opt = defaults_for("ModelAutoscaler")  # optional inputs: the caller's value, else the default
 
@@ -103,9 +104,12 @@ class ModelAutoscaler(pulumi.ComponentResource):
     """Scaling mode in force."""
 
     def __init__(self, name: str, args: ModelAutoscalerArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        args = check_shape("ModelAutoscaler", name, args, ModelAutoscalerArgs)
+        checked = check_shape("ModelAutoscaler", name, args, ModelAutoscalerArgs)
+        given = args["model_server"]  # the caller's handle, not the checked copy (whose outputs are new ones)
+        args = checked
         mode = args["mode"]
         require_kubernetes_provider(opts, "ModelAutoscaler", name)
+        claim_scaled_server(name, mode, given, opts)
         super().__init__(f"{PACKAGE}:index:ModelAutoscaler", name, None, opts)
         self.mode = pulumi.Output.from_input(mode)
         server = args["model_server"]

@@ -14,8 +14,9 @@ from .defaults import defaults_for
 from .checks import called_as_documented, check_shape, fail
 from .gpu_node_pool import cluster_key, kubernetes_provider
 from .run_state import claim
+from .shared_names import claim_resource_group
 from .diagnostics import to_log_analytics
-from .handles import ClusterHandle, ModelShare, ModelVolume, field, order_after, ordered_after
+from .handles import ClusterHandle, ModelShare, ModelVolume, field, known, order_after, ordered_after
 from .hardening import NON_ROOT_UID, container_security, pod_security, scanner_annotations, scratch_volume
 from .kube import pulled, cpu_placement, labels, placement, placement_args, require_kubernetes_provider
 from .naming import content_suffix
@@ -42,7 +43,9 @@ class ModelStoreArgs(TypedDict):
     resource_group_name: NotRequired[Optional[pulumi.Input[str]]]
     """Existing group for the account (default: the cluster's)."""
     separate_resource_group: NotRequired[Optional[str]]
-    """Create this group for the store, so the weights outlive the cluster and its group."""
+    """Create this group for the store, so the weights outlive the cluster and its group: not the cluster's group,
+    nor one another component of the program creates (for stores of several clusters in one group, create it once
+    and give each store resource_group_name)."""
     share_name: NotRequired[Optional[str]]
     """File share name (default models)."""
     protocol: NotRequired[Optional[str]]
@@ -180,6 +183,23 @@ def claim_namespace(name: str, namespace: Any, share_name: Any, opts: Optional[p
              "there")
 
 
+def claim_separate_group(name: str, args: Any, opts: Optional[pulumi.ResourceOptions]) -> None:
+    """separate_resource_group is a group the store creates: not the cluster's own (known now), nor one another
+    component of this program creates (llmplatform.shared_names)."""
+    group = args.get("separate_resource_group")
+    if not isinstance(group, str) or not group:
+        return
+    own = known(args["cluster"], "resource_group_name")
+    if isinstance(own, str) and own.lower() == group.lower():
+        fail("ModelStore", name, "separate_resource_group", group,
+             f"a group other than the cluster's ({own!r}), which exists already (azure-native creates a group only "
+             "where none exists): leave separate_resource_group out to keep the store in the cluster's group, or "
+             "name a new group")
+    claim_resource_group("ModelStore", name, "separate_resource_group", group, opts,
+                         "create the group once (a ResourceGroup of your own) and give each store its name as "
+                         "resource_group_name")
+
+
 @called_as_documented
 class ModelStore(pulumi.ComponentResource):
     """Azure Files Premium share holding model weights once for every model-server pod (ReadWriteMany), bound into
@@ -205,6 +225,7 @@ class ModelStore(pulumi.ComponentResource):
         protocol, redundancy, size = opt(args, "protocol"), opt(args, "redundancy"), opt(args, "size_gib")
         require_kubernetes_provider(opts, component, name)
         claim_namespace(name, args["namespace"], opt(args, "share_name"), opts)
+        claim_separate_group(name, args, opts)
         super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
         share_name = opt(args, "share_name")
         tags = args.get("tags", {})

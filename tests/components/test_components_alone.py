@@ -119,6 +119,9 @@ def two_of_everything() -> None:
                               "install_device_software": False}, on_a)
     spot_b = P.GpuNodePool("gpu-b", {"cluster": b.cluster, "vm_size": "Standard_NC4as_T4_v3"}, on_b)
     vaults = [P.KeyVault(f"kv{i}", {"cluster": a.cluster, "vault_name": f"kv-test-{i}"}) for i in (1, 2)]
+    # cluster b's pods read a vault of their own: a's admits a's node subnet alone (llmplatform.testing refuses the
+    # other cluster's, whose CSI mount Key Vault's firewall would answer 403)
+    vault_b = P.KeyVault("kv-b", {"cluster": b.cluster, "vault_name": "kv-test-b"})
     pgs = [P.PostgresServer(f"pg{i}", {"cluster": a.cluster, "key_vault": vaults[0].vault,
                                        "server_name": f"psql-test-{i}"}) for i in (1, 2)]
     gateways = [P.GatewayAccess(f"gw-{n}", {"cluster": c.cluster, "inference_extension": True}, o)
@@ -144,7 +147,8 @@ def two_of_everything() -> None:
         # an LlmdStack is always published (route_target is required): one per cluster's Gateways
         P.LlmdStack(f"llmd{i}", {"cluster": (a, b)[i - 1].cluster, "gpu": (spot, spot_b)[i - 1].scheduling,
                                  "route_target": gateways[i - 1].route_target, "model": "Qwen/Qwen3-0.6B",
-                                 "key_vault": vaults[0].vault, "namespace": f"llm-d-{i}"}, (on_a, on_b)[i - 1])
+                                 "key_vault": (vaults[0], vault_b)[i - 1].vault, "namespace": f"llm-d-{i}"},
+                    (on_a, on_b)[i - 1])
         # two estates' edges and fleets over the same two clusters (e.g. a staging and a prod endpoint)
         P.GlobalEndpoint(f"edge{i}", {"resource_group_name": RG, "name_prefix": f"edge-{i}", "origins": [
             {"name": "a", "host": gateways[0].external_address}, {"name": "b", "host": gateways[1].external_address}],

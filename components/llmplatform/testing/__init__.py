@@ -11,7 +11,9 @@
 records every registration with its inputs, dependencies and options, and refuses what the real engine or Azure /
 Kubernetes would refuse but the SDK's mocks accept: two resources with one URN, one Azure or Kubernetes name
 claimed twice, two HTTPRoutes matching the same requests on one Gateway listener (the Gateway silently serves the
-older), a model server behind the KEDA interceptor whose Host no InterceptorRoute claims (it answers 404), an Azure
+older), a model server behind the KEDA interceptor whose Host no InterceptorRoute claims (it answers 404), pods on one
+cluster mounting a claim the program creates on another cluster only or reading a vault that admits another
+cluster's nodes alone (they never start: `cross_cluster`), two autoscalers on one Deployment, an Azure
 input of the wrong type, outside a closed enum or under a key its type does not have (a dict literal's typo, which
 azure-native would drop), two writes Azure takes one at a time left free to run at once and a resource that may be
 created before the resource group the program makes for it (llmplatform.write_order) (ProgramError, naming them
@@ -35,8 +37,8 @@ its parent's. `plan.default_providers` holds the providers the engine makes for 
 name none (`plan.provider_of(reg)`: the provider a resource is run by).
 
 The kit's parts: `records` (Registration, Plan), `stand_ins` (the mocks' answers and the recording monitor),
-`clusters` and `namespace_rules` (where each object goes), `collisions` and `routes` (what the engine and the APIs
-refuse, and the advice), `runner` (`run`).
+`clusters` and `namespace_rules` (where each object goes), `collisions`, `routes`, `cross_cluster` and `autoscalers`
+(what the engine and the APIs refuse, and the advice), `runner` (`run`).
 """
 
 from .collisions import refusals

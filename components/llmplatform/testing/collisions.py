@@ -1,5 +1,6 @@
 """What the real engine and the APIs refuse that the SDK's mocks accept: two resources with one URN, one Azure or
-Kubernetes name claimed twice, a component split across two clusters, Azure inputs azure-native or Azure would
+Kubernetes name claimed twice, a component split across two clusters, a cluster's pods given another cluster's
+volume claim or vault, two autoscalers on one Deployment, Azure inputs azure-native or Azure would
 refuse or drop, two writes Azure takes one at a time, subnet ranges Azure refuses."""
 from typing import Optional
 
@@ -9,6 +10,8 @@ from .. import azure_inputs, subnet_ranges, write_order
 from ..rules import go_duration_seconds
 from ..kubernetes_schemas import CLUSTER_SCOPED, group_of
 from .clusters import _cluster_of, _clusters
+from .autoscalers import two_autoscalers
+from .cross_cluster import claims_of_other_clusters, gateways_of_other_clusters, vaults_closed_to_their_readers
 from .records import HELM_RELEASE, Registration
 from .routes import _shadowed_routes, _unrouted_interceptor_hosts
 from .stand_ins import _GLOBAL_NAMES, _NAME_INPUTS
@@ -243,6 +246,10 @@ def refusals(resources: list[Registration], preview: bool = False) -> list[str]:
     problems.extend(_shadowed_routes(judged, clusters))
     problems.extend(_unrouted_interceptor_hosts(judged, clusters))
     problems.extend(_two_clusters_in_one_component(judged, clusters))
+    problems.extend(claims_of_other_clusters(judged, clusters))
+    problems.extend(vaults_closed_to_their_readers(judged, clusters))
+    problems.extend(gateways_of_other_clusters(judged, clusters))
+    problems.extend(two_autoscalers(judged, clusters))
     doubled.update(reg.urn for pair in twice for reg in pair)
     problems.extend(f"{c.resource} {c.message} [{c.rule}]" for c in write_order.conflicts(judged)
                     if not doubled & set(c.between))  # one name twice: renaming it is the fix, not dependsOn

@@ -1,0 +1,109 @@
+"""Names two kinds of component would both claim, refused by name before the second registers (llmplatform.run_state
+keeps the claims per run):
+
+- a namespace's API gate: InferenceStack (its ApiGate) and LlmdStack each run the API gate (api_router) under fixed
+  names in their namespace (the Deployment and Service `router`, the NetworkPolicies `router-ingress` and
+  `egress-guard`, the ServiceAccount `router`...), so two of them in one namespace of a cluster claim one set of
+  objects; the API server refuses the second create at `pulumi up`, after everything before it.
+- a resource group the program creates: AksCluster (unless existing_resource_group) and ModelStore's
+  separate_resource_group each create theirs. azure-native refuses to create a group that exists ("cannot create
+  already existing resource", `CanCreate`, provider/pkg/azure/client_azcore.go), and two creates sent at once both
+  pass that check: then each component owns the one group, and deleting either deletes everything in it.
+
+- a model server's Deployment: one ModelAutoscaler each (claim_scaled_server).
+
+A value not known when the program runs (an output) is not claimed: the testing kit names those collisions."""
+from typing import Any, Mapping, Optional
+
+import pulumi
+
+from .checks import fail
+from .run_state import per_run
+
+
+def _azure_provider(opts: Optional[pulumi.ResourceOptions]) -> str:
+    """The azure-native provider a component's Azure resources use, by name ('' for the default one): two explicit
+    providers may be two subscriptions, where one group name is two groups."""
+    if not isinstance(opts, pulumi.ResourceOptions):
+        return ""
+    given = opts.providers
+    found = given.get("azure-native") if isinstance(given, Mapping) else next(
+        (p for p in given or [] if getattr(p, "package", None) == "azure-native"), None)
+    if found is None and getattr(opts.provider, "package", None) == "azure-native":
+        found = opts.provider
+    if found is None and opts.parent is not None:
+        found = (getattr(opts.parent, "_providers", None) or {}).get("azure-native")
+    return getattr(found, "_name", "") if found is not None else ""
+
+
+def claim_gate_namespace(component: str, name: str, key: str, namespace: Any,
+                         opts: Optional[pulumi.ResourceOptions], how: str) -> None:
+    """`component` `name` runs the API gate in `namespace` (its input `key`) of the cluster its Kubernetes provider
+    reaches; refused when another InferenceStack or LlmdStack of this run does there. `how`: how this component is
+    given a namespace of its own."""
+    from .gpu_node_pool import cluster_key, kubernetes_provider  # gpu_node_pool imports aks_cluster, which uses this
+    provider = kubernetes_provider(opts)
+    if not isinstance(namespace, str) or provider is None:
+        return
+    taken = per_run("shared_names.gate_namespaces")
+    slot = (*cluster_key(provider), namespace)
+    other = taken.get(slot)
+    if other is None:
+        taken[slot] = (component, name)
+        return
+    if other == (component, name):
+        return
+    fail(component, name, key, namespace,
+         f"a namespace where no other InferenceStack or LlmdStack on this cluster runs: {other[0]} {other[1]!r} "
+         f"runs in {namespace!r}, and both run the API gate there under the same names (the Deployment and Service "
+         f"router, the NetworkPolicies router-ingress and egress-guard): {how}")
+
+
+def claim_resource_group(component: str, name: str, key: str, group: Any,
+                         opts: Optional[pulumi.ResourceOptions], how: str) -> None:
+    """`component` `name` creates resource group `group` (its input `key`); refused when another component of this
+    run creates it too (caseless, as Azure compares group names). `how`: what to give instead."""
+    if not isinstance(group, str):
+        return
+    taken = per_run("shared_names.resource_groups")
+    slot = (pulumi.get_project(), pulumi.get_stack(), _azure_provider(opts), group.lower())
+    other = taken.get(slot)
+    if other is None:
+        taken[slot] = (component, name, key)
+        return
+    if other == (component, name, key):
+        return
+    fail(component, name, key, group,
+         f"a group no other component of this program creates: {other[0]} {other[1]!r} creates {group!r} (its "
+         f"{other[2]}), and azure-native creates a group only where none exists (two creates at once both pass, "
+         f"and deleting either component deletes the group with everything in it); {how}")
+
+
+def claim_scaled_server(name: str, mode: str, server: Any, opts: Optional[pulumi.ResourceOptions]) -> None:
+    """ModelAutoscaler `name` scales the Deployment of `server` (the caller's model server handle) on the cluster its
+    Kubernetes provider reaches; refused when another ModelAutoscaler of this run scales it. Two on one Deployment
+    make two HPAs (a ScaledObject's own, `keda-hpa-<name>`, among them) selecting the same pods, and Kubernetes' HPA
+    controller then scales with neither (AmbiguousSelector, "pods by selector ... are controlled by multiple HPAs",
+    pkg/controller/podautoscaler/horizontal.go); KEDA's admission webhook lets it happen, as the HPA modes' HPAs carry
+    `validations.keda.sh/hpa-ownership: "false"` (keda v2.20.2 apis/keda/v1alpha1/scaledobject_webhook.go
+    verifyHpas skips them). Two of one mode name the same objects."""
+    from .gpu_node_pool import cluster_key, kubernetes_provider
+    provider = kubernetes_provider(opts)
+    if provider is None or not isinstance(server, dict):
+        return
+    # a handle's namespace and Deployment name are outputs of the server's (they wait for it): the same handle (or
+    # its fields) handed to two autoscalers holds the same outputs, which then stand for the names
+    namespace, deployment = server.get("namespace"), server.get("deployment")
+    if not all(isinstance(v, (str, pulumi.Output)) for v in (namespace, deployment)):
+        return
+    taken = per_run("shared_names.scaled_servers")
+    other = taken.setdefault((*cluster_key(provider), namespace, deployment), (name, mode))
+    if other[0] == name:
+        return
+    where = f"the model server {namespace}/{deployment}" if isinstance(namespace, str) and \
+        isinstance(deployment, str) else f"the model server ModelAutoscaler {other[0]!r} scales"
+    fail("ModelAutoscaler", name, "model_server", where,
+         f"a model server no other ModelAutoscaler scales: {other[0]!r} scales it (mode {other[1]}); one autoscaler "
+         f"per model server, as two make two HPAs on one Deployment (a ScaledObject's own among them), which stops "
+         f"both (Kubernetes' HPA controller: AmbiguousSelector), or, of one mode, name the same objects: keep one "
+         f"of the two")
