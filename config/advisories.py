@@ -9,6 +9,7 @@ from llmplatform.images import acr_name
 from .catalogs import gpu_quota, vm_shape
 from llmplatform.os_disks import os_disk_type, why_managed
 from llmplatform.postgres_access import first_schema, pgoptions_search_path
+from llmplatform.regions import postgres_zone_redundant_ha_paused
 from llmplatform.upgrades import gpu_pool_upgrade, surge_nodes
 from . import aks_versions
 from .component_rules import camel
@@ -44,6 +45,7 @@ def advisories(cfg: PlatformConfig, today: Optional[date] = None) -> list[str]:
                      "kube-prometheus-stack's) page no one, as Alertmanager keeps the chart's receiver `null`; set "
                      "observability.alertReceiver {kind, secret} (a Key Vault secret holding the webhook URL or key)")
     notes += _settings_unused(cfg)
+    notes += _postgres_ha_paused(cfg)
     notes += _risky(cfg, sku) + _managed_os_disks(cfg) + _public_ui(cfg) + _gpu_quota(cfg, sku) + _mirror(cfg)
     notes += _in_place_drains(cfg, sku)
     notes += _cold_behind_edge(cfg)
@@ -64,6 +66,19 @@ def _defaults_only(cfg: PlatformConfig) -> list[str]:
             f"prefix {cfg.prefix}, location {cfg.location}, the dev-sized pools); set at least `environment` and "
             f"`location` (`pulumi config set environment prod`), or start from a shipped stack file "
             f"(docs/configuration.md)"]
+
+
+def _postgres_ha_paused(cfg: PlatformConfig) -> list[str]:
+    """Zone-redundant HA in a region where Microsoft marks new such deployments temporarily blocked ('$' in
+    PostgreSQL flexible server's regions table, llmplatform/data/azure_service_regions.json): not refused (it is
+    temporary, and a deployed server keeps its standby), but a new server may be."""
+    if not (cfg.webui.enabled and cfg.postgres.high_availability and postgres_zone_redundant_ha_paused(cfg.location)):
+        return []
+    return [f"postgres.highAvailability in {cfg.location}: Microsoft's regions table for PostgreSQL flexible server "
+            f"marks new zone-redundant HA deployments there as temporarily blocked, so creating a server (a new stack, "
+            f"or a server replaced) with HA may be refused until then; a server that has its standby keeps it. If "
+            f"the create is refused, deploy with postgres.highAvailability false and turn it on once the block is "
+            f"lifted (an in-place update)"]
 
 
 def _settings_unused(cfg: PlatformConfig) -> list[str]:

@@ -1,6 +1,8 @@
 """Azure's region names (`data/azure_regions.json`, shipped in the package): the rule every `location` input follows,
 in a component and in the stack config alike; and which of them have availability zones (`data/azure_zones.json`,
-from Microsoft's region list), the rule every `zones` input follows in its region."""
+from Microsoft's region list), the rule every `zones` input follows in its region; and what PostgreSQL flexible server
+and SSD file shares offer per region (`data/azure_service_regions.json`), the rule a server's HA and geo-redundant
+backup and a share's ZRS follow in the cluster's region."""
 import difflib
 import functools
 import json
@@ -38,3 +40,29 @@ def has_no_zones(location: str) -> bool:
     """`location` is a region Microsoft's region list shows without availability zones (False for a zonal region,
     one the list leaves out, or a name that is not a region: the location's own rule refuses that)."""
     return location in azure_zones()["without_zones"]
+
+
+@functools.lru_cache(maxsize=None)
+def service_regions() -> dict[str, dict[str, tuple[str, ...]]]:
+    """What PostgreSQL flexible server and SSD (premium) Azure Files offer in each region (`data/
+    azure_service_regions.json`, from Microsoft's pages for each service; the sources in the file)."""
+    text = resources.files(__package__).joinpath("data", "azure_service_regions.json").read_text(encoding="utf-8")
+    return {service: {k: tuple(v) for k, v in lists.items() if not k.startswith("_")}
+            for service, lists in json.loads(text).items() if not service.startswith("_")}
+
+
+def postgres_refuses(location: str, feature: str) -> bool:
+    """PostgreSQL flexible server's regions table shows `location` without `feature` ('zone_redundant_ha' or
+    'geo_redundant_backup'); False where it shows it and for a region the table leaves out."""
+    return location in service_regions()["postgres_flexible"][f"no_{feature}"]
+
+
+def postgres_zone_redundant_ha_paused(location: str) -> bool:
+    """Microsoft's table marks new zone-redundant HA deployments in `location` as temporarily blocked ('$')."""
+    return location in service_regions()["postgres_flexible"]["zone_redundant_ha_new_blocked"]
+
+
+def premium_files_refuse_zrs(location: str) -> bool:
+    """SSD (premium) file shares are offered in `location` with LRS only (False where ZRS is offered too, and for a
+    region Microsoft's page leaves out)."""
+    return location in service_regions()["premium_files"]["lrs_only"]
