@@ -9,7 +9,7 @@ from llmplatform.images import acr_name
 from .catalogs import gpu_quota, vm_shape
 from llmplatform.os_disks import os_disk_type, why_managed
 from llmplatform.postgres_access import first_schema, pgoptions_search_path
-from llmplatform.regions import postgres_zone_redundant_ha_paused
+from llmplatform.regions import federated_credentials_unsupported, postgres_zone_redundant_ha_paused
 from llmplatform.upgrades import gpu_pool_upgrade, surge_nodes
 from . import aks_versions
 from .component_rules import camel
@@ -46,6 +46,13 @@ def advisories(cfg: PlatformConfig, today: Optional[date] = None) -> list[str]:
                      "observability.alertReceiver {kind, secret} (a Key Vault secret holding the webhook URL or key)")
     notes += _settings_unused(cfg)
     notes += _postgres_ha_paused(cfg)
+    if federated_credentials_unsupported(cfg.location):
+        notes.append(f"location {cfg.location}: Microsoft Entra's page on federated identity credentials lists it "
+                     "among the regions where a user-assigned managed identity takes none (the create answers 405), "
+                     "and every workload identity of the stack (Open-WebUI, the API gate, the database bootstrap, "
+                     "llm-d's) is created in the stack's location and federated with the cluster: check the page "
+                     "(learn.microsoft.com/entra/workload-id/workload-identity-federation-considerations) before the "
+                     "first deploy")
     notes += _risky(cfg, sku) + _managed_os_disks(cfg) + _public_ui(cfg) + _gpu_quota(cfg, sku) + _mirror(cfg)
     notes += _in_place_drains(cfg, sku)
     notes += _cold_behind_edge(cfg)

@@ -66,3 +66,9 @@ def premium_files_refuse_zrs(location: str) -> bool:
     """SSD (premium) file shares are offered in `location` with LRS only (False where ZRS is offered too, and for a
     region Microsoft's page leaves out)."""
     return location in service_regions()["premium_files"]["lrs_only"]
+
+
+def federated_credentials_unsupported(location: str) -> bool:
+    """Microsoft Entra's page lists `location` among the regions whose user-assigned identities take no federated
+    identity credential (a workload identity made there cannot federate with the cluster's service accounts)."""
+    return location in service_regions()["federated_credentials"]["unsupported"]

@@ -97,8 +97,8 @@ def postgres_server(args: Mapping[str, Any]) -> list[Problem]:
                                              "(Microsoft's regions table)")
         if r.get("geo_redundant_backup") is True and postgres_refuses(location, "geo_redundant_backup"):
             r.add("geo_redundant_backup", True, f"false in the cluster's location {location!r}: Azure offers no "
-                                                "geo-redundant backup for PostgreSQL flexible server there (Microsoft's "
-                                                "regions table)")
+                                                "geo-redundant backup for PostgreSQL flexible server there "
+                                                "(Microsoft's regions table)")
     r.text("database", names.postgres_database)
     login = r.text("admin_login", pattern(r"[a-z_][a-z0-9_]{0,62}", "a lowercase PostgreSQL role name"))
     reserved = postgres_options.admin_login_problem(login) if login else None
