@@ -2,12 +2,13 @@
 in a component and in the stack config alike; and which of them have availability zones (`data/azure_zones.json`,
 from Microsoft's region list), the rule every `zones` input follows in its region; and what PostgreSQL flexible server
 and SSD file shares offer per region (`data/azure_service_regions.json`), the rule a server's HA and geo-redundant
-backup and a share's ZRS follow in the cluster's region."""
+backup and a share's ZRS follow in the cluster's region (and the advisory on a server's size)."""
 import difflib
 import functools
 import json
+import re
 from importlib import resources
-from typing import Optional
+from typing import Any, Optional
 
 
 @functools.lru_cache(maxsize=None)
@@ -42,13 +43,47 @@ def has_no_zones(location: str) -> bool:
     return location in azure_zones()["without_zones"]
 
 
+def _service_data() -> dict[str, Any]:
+    text = resources.files(__package__).joinpath("data", "azure_service_regions.json").read_text(encoding="utf-8")
+    return {k: v for k, v in json.loads(text).items() if not k.startswith("_")}
+
+
 @functools.lru_cache(maxsize=None)
 def service_regions() -> dict[str, dict[str, tuple[str, ...]]]:
-    """What PostgreSQL flexible server and SSD (premium) Azure Files offer in each region (`data/
-    azure_service_regions.json`, from Microsoft's pages for each service; the sources in the file)."""
-    text = resources.files(__package__).joinpath("data", "azure_service_regions.json").read_text(encoding="utf-8")
-    return {service: {k: tuple(v) for k, v in lists.items() if not k.startswith("_")}
-            for service, lists in json.loads(text).items() if not service.startswith("_")}
+    """What PostgreSQL flexible server, SSD (premium) Azure Files and Entra's federated credentials offer in each
+    region, as lists of region names (`data/azure_service_regions.json`, from Microsoft's pages for each service; the
+    sources in the file)."""
+    return {service: {k: tuple(v) for k, v in lists.items() if not k.startswith("_") and isinstance(v, list)}
+            for service, lists in _service_data().items()}
+
+
+@functools.lru_cache(maxsize=None)
+def postgres_compute() -> dict[str, dict[str, tuple[str, ...]]]:
+    """The generations of General Purpose and Memory Optimized sizes PostgreSQL flexible server offers in each region
+    the table lists, by vendor: {'intel': {region: ('v3', 'v4', 'v5')}, 'amd': {region: ('v5',)}}."""
+    pg = _service_data()["postgres_flexible"]
+    return {vendor: {region: tuple(gens) for region, gens in pg[f"{vendor}_compute"].items()}
+            for vendor in ("intel", "amd")}
+
+
+_SIZE = re.compile(r"Standard_[DE][0-9]{1,3}(?P<letters>[a-z]{0,4})s_v(?P<gen>[0-9]{1,2})", re.IGNORECASE)
+
+
+def postgres_size_not_offered(location: str, sku_name: str) -> Optional[str]:
+    """What `location` offers when PostgreSQL flexible server's regions table shows the generation of `sku_name` (a
+    General Purpose or Memory Optimized size: Intel, or AMD with an `a` after its vCPUs) not offered there, else None
+    (also for a Burstable size, a name of no such shape and a region the table leaves out). Not a refusal: the columns
+    follow capacity, and a server created with a size keeps it."""
+    match = _SIZE.fullmatch(sku_name)
+    offered = postgres_compute()
+    if match is None or location not in offered["intel"]:
+        return None
+    vendor = "amd" if match["letters"].lower().startswith("a") else "intel"
+    if f"v{int(match['gen'])}" in offered[vendor][location]:
+        return None
+    both = "; ".join(f"{name} {'/'.join(offered[v][location]) or 'none'}" for v, name in (("intel", "Intel"),
+                                                                                       ("amd", "AMD")))
+    return f"a size of a generation offered in {location!r} ({both})"
 
 
 def postgres_refuses(location: str, feature: str) -> bool:

@@ -7,8 +7,9 @@ from importlib import resources
 import pytest
 
 from llmplatform.input_rules import problems_of
-from llmplatform.regions import (azure_regions, azure_zones, federated_credentials_unsupported, postgres_refuses,
-                                 postgres_zone_redundant_ha_paused, premium_files_refuse_zrs, service_regions)
+from llmplatform.regions import (azure_regions, azure_zones, federated_credentials_unsupported, postgres_compute,
+                                 postgres_refuses, postgres_size_not_offered, postgres_zone_redundant_ha_paused,
+                                 premium_files_refuse_zrs, service_regions)
 
 from tests.config.test_loader import stack_raw
 
@@ -183,3 +184,48 @@ def test_a_region_whose_identities_take_no_federated_credential_is_an_advisory()
                for a in advisories(nz))
     dev = parse_config(stack_raw("dev"), "p", "dev")
     assert not any("federated identity credentials" in a for a in advisories(dev))
+
+
+def test_the_compute_columns_are_read_by_generation_and_vendor():
+    """The table's Intel and AMD columns (the generations of General Purpose and Memory Optimized sizes per region):
+    every region of the table in both, each generation v3-v6, and the rows as written."""
+    compute, pg = postgres_compute(), service_regions()["postgres_flexible"]
+    assert set(compute["intel"]) == set(compute["amd"]) == set(pg["zone_redundant_ha"] + pg["no_zone_redundant_ha"])
+    assert {g for v in compute.values() for gens in v.values() for g in gens} <= {"v3", "v4", "v5", "v6"}
+    assert compute["intel"]["eastus2"] == ("v3", "v4") and compute["amd"]["eastus2"] == ()
+    assert compute["intel"]["westeurope"] == ("v3", "v4", "v5") and compute["amd"]["westus"] == ("v5",)
+    assert compute["intel"]["jioindiawest"] == ("v3",)
+
+
+@pytest.mark.parametrize("region, size, offered", [
+    ("westeurope", "Standard_D2ds_v5", True),  # prod's size in prod's region
+    ("swedencentral", "Standard_D2ds_v5", True),
+    ("eastus2", "Standard_D2ds_v5", False), ("eastus2", "Standard_D4ds_v4", True), ("eastus2", "Standard_D2s_v3", True),
+    ("westeurope", "Standard_D2ads_v5", False), ("westus", "Standard_E4ads_v5", True),
+    ("jioindiawest", "Standard_E2ds_v4", False),
+    ("eastus2", "Standard_B1ms", True),  # Burstable: not in the columns
+    ("denmarkeast", "Standard_D2ads_v5", True),  # not in the table: left to Azure
+])
+def test_a_size_of_a_generation_the_region_lacks_is_told(region, size, offered):
+    told = postgres_size_not_offered(region, size)
+    assert (told is None) is offered
+    if told:
+        assert told.startswith(f"a size of a generation offered in {region!r} (Intel ")
+
+
+def test_a_size_the_region_lacks_is_an_advisory_not_a_refusal():
+    """A deployed server keeps its size whatever the table says now: the stack config warns, it does not refuse."""
+    from config.advisories import advisories
+    from config.loader import parse_config
+    east = parse_config(stack_raw("dev", {"location": "eastus2", "postgres": {"tier": "GeneralPurpose",
+                                                                                "skuName": "Standard_D2ds_v5"}}),
+                        "p", "dev")
+    (note,) = [a for a in advisories(east) if a.startswith("postgres.skuName")]
+    assert note.startswith("postgres.skuName Standard_D2ds_v5 in eastus2: Microsoft's regions table for PostgreSQL "
+                           "flexible server does not list its generation there (Intel v3/v4; AMD none), so creating")
+    assert problems_of("PostgresServer", {"cluster": {"location": "eastus2"}, "key_vault": {},
+                                          "server_name": "psql-x-1", "tier": "GeneralPurpose",
+                                          "sku_name": "Standard_D2ds_v5"}) == []
+    for stack in ("prod", "prod-westeurope", "prod-swedencentral", "dev", "llmd"):
+        assert not any(a.startswith("postgres.skuName") for a in
+                       advisories(parse_config(stack_raw(stack), "p", stack))), stack
