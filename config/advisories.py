@@ -9,6 +9,8 @@ from llmplatform.images import acr_name
 from .catalogs import gpu_quota, vm_shape
 from llmplatform.os_disks import os_disk_type, why_managed
 from llmplatform.postgres_access import first_schema, pgoptions_search_path
+from llmplatform.regions import (federated_credentials_unsupported, postgres_size_not_offered,
+                                 postgres_zone_redundant_ha_paused)
 from llmplatform.upgrades import gpu_pool_upgrade, surge_nodes
 from . import aks_versions
 from .component_rules import camel
@@ -44,6 +46,14 @@ def advisories(cfg: PlatformConfig, today: Optional[date] = None) -> list[str]:
                      "kube-prometheus-stack's) page no one, as Alertmanager keeps the chart's receiver `null`; set "
                      "observability.alertReceiver {kind, secret} (a Key Vault secret holding the webhook URL or key)")
     notes += _settings_unused(cfg)
+    notes += _postgres_region(cfg)
+    if federated_credentials_unsupported(cfg.location):
+        notes.append(f"location {cfg.location}: Microsoft Entra's page on federated identity credentials lists it "
+                     "among the regions where a user-assigned managed identity takes none (the create answers 405), "
+                     "and every workload identity of the stack (Open-WebUI, the API gate, the database bootstrap, "
+                     "llm-d's) is created in the stack's location and federated with the cluster: check the page "
+                     "(learn.microsoft.com/entra/workload-id/workload-identity-federation-considerations) before the "
+                     "first deploy")
     notes += _risky(cfg, sku) + _managed_os_disks(cfg) + _public_ui(cfg) + _gpu_quota(cfg, sku) + _mirror(cfg)
     notes += _in_place_drains(cfg, sku)
     notes += _cold_behind_edge(cfg)
@@ -64,6 +74,29 @@ def _defaults_only(cfg: PlatformConfig) -> list[str]:
             f"prefix {cfg.prefix}, location {cfg.location}, the dev-sized pools); set at least `environment` and "
             f"`location` (`pulumi config set environment prod`), or start from a shipped stack file "
             f"(docs/configuration.md)"]
+
+
+def _postgres_region(cfg: PlatformConfig) -> list[str]:
+    """What Microsoft's regions table for PostgreSQL flexible server (llmplatform/data/azure_service_regions.json)
+    shows as not offered now for a new server in the stack's region, where a deployed one keeps it: a size whose
+    generation the Intel or AMD column does not list, and zone-redundant HA marked '$' ("new zone-redundant HA
+    deployments are temporarily blocked"). Not refused: both follow capacity and change; a new server may be."""
+    if not cfg.webui.enabled:  # no server without the UI
+        return []
+    notes = []
+    offered = postgres_size_not_offered(cfg.location, cfg.postgres.sku_name)
+    if offered:
+        notes.append(f"postgres.skuName {cfg.postgres.sku_name} in {cfg.location}: Microsoft's regions table for "
+                     f"PostgreSQL flexible server does not list its generation there ({offered.split('(', 1)[1]}, so "
+                     "creating a server of this size (a new stack, or a server replaced) may be refused; a server "
+                     "that has it keeps it. Pick a size of a listed generation (config/data/postgres_skus.json)")
+    if cfg.postgres.high_availability and postgres_zone_redundant_ha_paused(cfg.location):
+        notes.append(f"postgres.highAvailability in {cfg.location}: Microsoft's regions table for PostgreSQL flexible "
+                     "server marks new zone-redundant HA deployments there as temporarily blocked, so creating a "
+                     "server (a new stack, or a server replaced) with HA may be refused until then; a server that has "
+                     "its standby keeps it. If the create is refused, deploy with postgres.highAvailability false and "
+                     "turn it on once the block is lifted (an in-place update)")
+    return notes
 
 
 def _settings_unused(cfg: PlatformConfig) -> list[str]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from llmplatform.azure_names import KUBERNETES_NAMESPACES, NODE_RESOURCE_GROUP_MAX, node_resource_group
 from llmplatform.input_rules import problems_of
+from llmplatform.regions import premium_files_refuse_zrs
 
 from . import resource_names, regions
 from .catalogs import RESOURCE_GROUP
@@ -63,10 +64,10 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     network = parse_network(top.section("network"))
     cluster = parse_cluster(top.section("cluster"), location)
     gpu = parse_gpu(top.section("gpu"), location)
-    model_store = parse_model_store(top.section("modelStore"))
+    model_store = parse_model_store(top.section("modelStore"), location)
     inference = parse_inference(top.section("inference"))
     webui = parse_webui(top.section("webui"))
-    postgres = parse_postgres(top.section("postgres"))
+    postgres = parse_postgres(top.section("postgres"), location)
     key_vault = parse_key_vault(top.section("keyVault"))
     gateway = parse_gateway(top.section("gateway"), network)
     observability = parse_observability(top.section("observability"))
@@ -77,14 +78,14 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     edge = regions.edge(top.section("edge"))
     top.reject_unknown_keys()
 
-    _cross_checks(top, environment, protect, network, cluster, gpu, model_store)
+    _cross_checks(top, environment, location, protect, network, cluster, gpu, model_store)
     _collisions(top, prefix, environment, namespace, resource_group_name, cluster, gpu, model_store)
     _llmd_namespace_collisions(top, prefix, environment, namespace, llmd)
     inference_prod_checks(top, environment, inference)
     warm_model_checks(top, inference, model_store)
     key_vault_prod_checks(top, environment, key_vault)
     if webui.enabled:  # the UI's database, the only one: without the UI no server is created to hold to prod's rules
-        postgres_prod_checks(top, environment, postgres)
+        postgres_prod_checks(top, environment, location, postgres)
     inference_fit_checks(top, gpu, model_store, inference, cluster)
     inference_stack_checks(top, inference, webui, gateway, autoscaling, postgres.sku_name)
     observability_prod_checks(top, environment, observability)
@@ -190,8 +191,8 @@ def _cluster_group_checks(r: Reader, group: str, cluster: str, location: str) ->
                   f"{node_group!r} ({len(node_group)} characters) and refuses more than {NODE_RESOURCE_GROUP_MAX}")
 
 
-def _cross_checks(r: Reader, environment: str, protect: bool, network: NetworkConfig, cluster: ClusterConfig,
-                  gpu: GpuConfig, store: ModelStoreConfig) -> None:
+def _cross_checks(r: Reader, environment: str, location: str, protect: bool, network: NetworkConfig,
+                  cluster: ClusterConfig, gpu: GpuConfig, store: ModelStoreConfig) -> None:
     if environment == "prod":
         if not protect:
             r.problem("protectStatefulResources must be true when environment is 'prod'")
@@ -204,7 +205,10 @@ def _cross_checks(r: Reader, environment: str, protect: bool, network: NetworkCo
                       "environment is 'prod': the system pool must span zones (the policy pack's prod-aks-hardened), "
                       "so prod needs a location with availability zones")
     if cluster.zones and store.redundancy == "LRS" and environment == "prod":
-        r.problem("modelStore.redundancy must be 'ZRS' when the prod cluster spans zones (an LRS share is one zone)")
+        lrs_only = premium_files_refuse_zrs(location)  # then the component's rule refuses ZRS too: say where to go
+        r.problem("modelStore.redundancy must be 'ZRS' when the prod cluster spans zones (an LRS share is one zone)"
+                  + (f", and location {location!r} has SSD file shares with LRS only: prod needs a location "
+                     "with ZRS SSD file shares" if lrs_only else ""))
     if gpu.enabled and gpu.pool_name in (cluster.system_pool.name, cluster.workload_pool.name):
         r.problem(f"gpu.poolName {describe(gpu.pool_name)} must differ from the CPU pool names")
     if gpu.zones and cluster.zones and not set(gpu.zones) <= set(cluster.zones):

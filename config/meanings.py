@@ -132,7 +132,8 @@ MEANING = {
     "modelStore.protocol": "`nfs` (4.1, no account key, subnet-restricted) or `smb`.",
     "modelStore.sizeGib": "Provisioned share size; must leave 10 % free above the preloaded models (models dropped "
                           "from the list stay on the share: the preload Job checks the room left before it pulls).",
-    "modelStore.redundancy": "Storage redundancy (Premium: `LRS` or `ZRS`).",
+    "modelStore.redundancy": "Storage redundancy (Premium: `LRS` or `ZRS`; `ZRS` only where Azure offers it for SSD "
+                             "file shares, `llmplatform/data/azure_service_regions.json`).",
     "modelStore.resourceGroupName": "A resource group of its own, so the store outlives the cluster.",
     "modelStore.models": "Models the preload Job pulls, each an Ollama model name: a catalogue name "
                          "(`config/data/ollama_models.json`, with its size), an untagged library name whose `latest` "
@@ -199,8 +200,10 @@ MEANING = {
                         "`webui.maxReplicas`.",
     "postgres.storageSizeGb": "Initial storage; auto-grow is on.",
     "postgres.backupRetentionDays": "Days of point-in-time backups.",
-    "postgres.geoRedundantBackup": "Backups copied to the paired region.",
-    "postgres.highAvailability": "Zone-redundant standby (not on `Burstable`).",
+    "postgres.geoRedundantBackup": "Backups copied to the paired region (not where Microsoft's regions table shows none, "
+                                   "`llmplatform/data/azure_service_regions.json`; set at creation only).",
+    "postgres.highAvailability": "Zone-redundant standby (not on `Burstable`, nor where Microsoft's regions table shows "
+                                 "no zone-redundant HA).",
     "postgres.database": "Open-WebUI's database. A new name is a new, EMPTY database: created, given the UI's role and "
                          "pgvector, migrated, the UI restarted onto it, and the old one deleted with its data "
                          "(blocked by the PR check until allowed, protected in prod; docs/operations.md, \"Renaming "

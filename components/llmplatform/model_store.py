@@ -53,7 +53,7 @@ class ModelStoreArgs(TypedDict):
     size_gib: NotRequired[Optional[int]]
     """Provisioned size, GiB (Premium bills provisioned size; default 100)."""
     redundancy: NotRequired[Optional[str]]
-    """LRS or ZRS (default LRS)."""
+    """LRS or ZRS (default LRS); ZRS only where Azure offers it for SSD file shares in the cluster's location."""
     models: NotRequired[Optional[list[str]]]
     """Ollama models the preload Job pulls into the share (Ollama's name grammar: `[host/][namespace/]model[:tag]`,
     e.g. `qwen2.5:7b` or `hf.co/<org>/<repo>:<quant>`)."""

@@ -51,9 +51,11 @@ class PostgresServerArgs(TypedDict):
     backup_retention_days: NotRequired[Optional[int]]
     """Point-in-time restore window, 7-35 days (default 7)."""
     geo_redundant_backup: NotRequired[Optional[bool]]
-    """Backups in the paired region (default False)."""
+    """Backups in the paired region (default False); set at creation only, and refused where Microsoft's regions
+    table shows none for the cluster's location."""
     high_availability: NotRequired[Optional[bool]]
-    """Zone-redundant standby (default False)."""
+    """Zone-redundant standby (default False); not on Burstable, nor where Microsoft's regions table shows no
+    zone-redundant HA for the cluster's location."""
     database: NotRequired[Optional[str]]
     """Application database (default openwebui)."""
     admin_login: NotRequired[Optional[str]]

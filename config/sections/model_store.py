@@ -67,7 +67,8 @@ def _entry(r: Reader, i: int, raw: Any) -> tuple[Optional[str], Optional[float],
     return name, size, refused
 
 
-def parse_model_store(r: Reader) -> ModelStoreConfig:
+def parse_model_store(r: Reader, location: str) -> ModelStoreConfig:
+    """`location`: the stack's region, where the cluster and so the share are (what Azure offers there)."""
     d = ModelStoreConfig()
     entries = [_entry(r, i, raw) for i, raw in enumerate(r.entries("models", list(d.models)))]
     models = tuple(name for name, _, _ in entries if name is not None)
@@ -92,7 +93,8 @@ def parse_model_store(r: Reader) -> ModelStoreConfig:
     where = [i for i, (name, _, _) in enumerate(entries) if name is not None]
     renames = {f"models[{j}]": f"modelStore.models[{i}]" for j, i in enumerate(where) if i != j}
     component_rules.check(r, "ModelStore", {"protocol": cfg.protocol, "size_gib": cfg.size_gib,
-                                            "redundancy": cfg.redundancy, "models": list(models)},
+                                            "redundancy": cfg.redundancy, "models": list(models),
+                                            "cluster": {"location": location}},
                           component_rules.keys("modelStore", renames))
     if sized and MIN_PREMIUM_SHARE_GIB <= cfg.size_gib <= MAX_PREMIUM_SHARE_GIB:
         needed = sum(sizes)

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Optional
+from typing import Any, Optional
 
 from llmplatform.choices import POSTGRES_TIERS
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
 from llmplatform.postgres_options import sku_tier
+from llmplatform.regions import postgres_refuses
 
 from .. import component_rules
 from ..catalogs import postgres_sku_spelling, postgres_skus
@@ -27,7 +28,8 @@ class PostgresConfig:
     entra_admin_group_name: Optional[str] = None
 
 
-def parse_postgres(r: Reader) -> PostgresConfig:
+def parse_postgres(r: Reader, location: str) -> PostgresConfig:
+    """`location`: the stack's region, where the cluster and so the server are (what Azure offers there)."""
     d = PostgresConfig()
     cfg = PostgresConfig(
         version=r.str_("version", d.version) or d.version,
@@ -47,7 +49,8 @@ def parse_postgres(r: Reader) -> PostgresConfig:
     if (cfg.entra_admin_group_id is None) != (cfg.entra_admin_group_name is None):
         r.problem("postgres.entraAdminGroupId and postgres.entraAdminGroupName go together (the group's object id "
                   "and display name)")
-    args = {k: v for k, v in asdict(cfg).items() if not k.startswith("entra_")}
+    args: dict[str, Any] = {k: v for k, v in asdict(cfg).items() if not k.startswith("entra_")}
+    args["cluster"] = {"location": location}  # the server's region: what Azure offers there
     if cfg.entra_admin_group_id:
         args["entra_admin_group"] = {"object_id": cfg.entra_admin_group_id}
     component_rules.check(r, "PostgresServer", args, component_rules.keys("postgres", {
@@ -61,8 +64,14 @@ def parse_postgres(r: Reader) -> PostgresConfig:
     return cfg
 
 
-def postgres_prod_checks(r: Reader, environment: str, pg: PostgresConfig) -> None:
+def postgres_prod_checks(r: Reader, environment: str, location: str, pg: PostgresConfig) -> None:
     if environment == "prod":
         if pg.backup_retention_days < 35 or not pg.geo_redundant_backup or not pg.high_availability:
-            r.problem("postgres in prod needs backupRetentionDays 35, geoRedundantBackup and highAvailability")
+            # where Azure offers one of them not at all, the component's rule refuses it too: say where to go
+            lacking = [what for what, feature in (("zone-redundant HA", "zone_redundant_ha"),
+                                                  ("geo-redundant backup", "geo_redundant_backup"))
+                       if postgres_refuses(location, feature)]
+            r.problem("postgres in prod needs backupRetentionDays 35, geoRedundantBackup and highAvailability"
+                      + (f", and location {location!r} has no {' and no '.join(lacking)} for PostgreSQL flexible "
+                         "server: prod needs a location with both" if lacking else ""))
 

@@ -28,7 +28,8 @@ def test_advisories_warn_without_failing():
                                                   "cluster.adminGroupObjectIds is empty in prod",
                                                   "webui.adminEmail is unset", "GPU quota for ",
                                                   "example values to replace",
-                                                  "observability.alertReceiver is unset"))] == []
+                                                  "observability.alertReceiver is unset",
+                                                  "postgres.highAvailability in westeurope"))] == []
     spot = parse_config(stack_raw("prod", {"cluster": {"workloadPool": {"priority": "spot"}}}), "p", "prod")
     assert any(a.startswith("cluster.workloadPool.priority is 'spot' in prod") for a in advisories(spot))
     assert not any("workloadPool.priority" in a for a in advisories(parse_config(stack_raw("dev"), "p", "dev")))

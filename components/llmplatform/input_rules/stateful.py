@@ -2,10 +2,11 @@
 from typing import Any, Mapping
 
 from .. import azure_names as names, ollama_names, postgres_options
+from ..regions import postgres_refuses, premium_files_refuse_zrs
 from ..choices import (MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, POSTGRES_TIERS, POSTGRES_VERSIONS, REDUNDANCIES,
                        SHARE_PROTOCOLS)
 from ..postgres_access import APP_LOGIN
-from ..rules import GUID, Problem, Rules, pattern
+from ..rules import GUID, Problem, Rules, known, pattern
 from .shared import label_key_problem, LABEL_VALUE, MAX_MODEL_GIB
 
 
@@ -29,7 +30,14 @@ def model_store(args: Mapping[str, Any]) -> list[Problem]:
                                                                 "'_' and '.', starting and ending with a letter or "
                                                                 "digit")
     r.choice("protocol", SHARE_PROTOCOLS)
-    r.choice("redundancy", REDUNDANCIES)
+    redundancy = r.choice("redundancy", REDUNDANCIES)
+    location = known(r.args.get("cluster"), "location")
+    if redundancy == "ZRS" and isinstance(location, str) and premium_files_refuse_zrs(location):
+        # Microsoft's list of regions with ZRS for SSD file shares (data/azure_service_regions.json): a FileStorage
+        # account of Premium_ZRS elsewhere is refused when it is created, after the cluster
+        r.add("redundancy", redundancy, f"LRS in the cluster's location {location!r}: Azure offers SSD (premium) file "
+                                        "shares there with LRS only (Microsoft's Azure Files redundancy support for "
+                                        "SSD file shares)")
     r.whole("size_gib", MIN_PREMIUM_SHARE_GIB, MAX_PREMIUM_SHARE_GIB)  # Azure Files Premium's share sizes
     models = r.texts("models", ollama_names.name_problem)
     # one model under two spellings (`gpt-oss`, `gpt-oss:latest`, `registry.ollama.ai/library/gpt-oss`) is one
@@ -79,6 +87,18 @@ def postgres_server(args: Mapping[str, Any]) -> list[Problem]:
     if r.get("high_availability") and tier == "Burstable":
         r.add("high_availability", True, f"only with {r.ref('tier')} GeneralPurpose or MemoryOptimized (not "
                                          f"Burstable)")
+    # what the server's region offers (PostgreSQL flexible server's regions table, data/azure_service_regions.json):
+    # Azure refuses the server's create otherwise, after the cluster and its network
+    location = known(r.args.get("cluster"), "location")
+    if isinstance(location, str):
+        if r.get("high_availability") is True and postgres_refuses(location, "zone_redundant_ha"):
+            r.add("high_availability", True, f"false in the cluster's location {location!r}: Azure offers no "
+                                             "zone-redundant high availability for PostgreSQL flexible server there "
+                                             "(Microsoft's regions table)")
+        if r.get("geo_redundant_backup") is True and postgres_refuses(location, "geo_redundant_backup"):
+            r.add("geo_redundant_backup", True, f"false in the cluster's location {location!r}: Azure offers no "
+                                                "geo-redundant backup for PostgreSQL flexible server there "
+                                                "(Microsoft's regions table)")
     r.text("database", names.postgres_database)
     login = r.text("admin_login", pattern(r"[a-z_][a-z0-9_]{0,62}", "a lowercase PostgreSQL role name"))
     reserved = postgres_options.admin_login_problem(login) if login else None
