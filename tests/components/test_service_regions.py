@@ -2,6 +2,7 @@
 azure_service_regions.json, read from Microsoft's pages for each service), and the rules that hold a server's HA and
 geo-redundant backup and a model share's ZRS to the cluster's region, in the components and the stack config."""
 import json
+import re
 from importlib import resources
 
 import pytest
@@ -12,6 +13,7 @@ from llmplatform.regions import (azure_regions, azure_zones, federated_credentia
                                  premium_files_refuse_zrs, service_regions)
 
 from tests.config.test_loader import stack_raw
+from tests.conftest import upstream_dir
 
 PAIRS = {"postgres_flexible": (("zone_redundant_ha", "no_zone_redundant_ha"),
                                ("geo_redundant_backup", "no_geo_redundant_backup")),
@@ -56,6 +58,119 @@ def test_the_lists_name_their_pages_and_commits():
     for needle in ("MicrosoftDocs/entra-docs", "docs/workload-id/workload-identity-federation-considerations.md",
                    "03ffb81c2de5d731ac58234dd2aadc7ba2e2e3fd"):
         assert needle in data["federated_credentials"]["_source"]
+
+
+# ---- the data against the vendored pages (tests/upstream/azure-services/, SOURCES.md) ---------------------------------
+# A display name is mapped to its programmatic name as `az account list-locations` spells it: lower-cased, spaces
+# dropped ("West US 2" -> westus2, "UAE North" -> uaenorth); a name that is then no region of azure_regions.json (the
+# sovereign clouds' China and US Gov rows; Taiwan North, Taiwan Northwest, South Central US 2, Southeast US, Southeast
+# US 3 and Malaysia South, which the public region list does not hold) is left out, as the data's `_source` says.
+def _programmatic(display: str) -> str:
+    return "".join(display.split()).lower()
+
+
+def _page(name: str) -> str:
+    return (upstream_dir() / "azure-services" / name).read_text(encoding="utf-8")
+
+
+def _left_out(names) -> set:
+    return {n for n in names if n not in azure_regions()}
+
+
+SOVEREIGN_OR_UNLISTED = {"chinaeast2", "chinaeast3", "chinanorth2", "chinanorth3", "usgovarizona", "usgovtexas",
+                         "usgovvirginia", "taiwannorth", "taiwannorthwest", "southcentralus2", "southeastus",
+                         "southeastus3", "malaysiasouth"}
+
+
+def _postgres_rows() -> dict[str, list[str]]:
+    """The regions table's rows by programmatic name: [intel, amd, confidential, zone-redundant HA, same-zone HA,
+    geo-redundant backup], each cell as written."""
+    lines = _page("postgresql-regions-table.md").splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("| Region |"))
+    assert [c.strip() for c in lines[header].strip("|").split("|")] == [
+        "Region", "Intel Compute", "AMD Compute", "Confidential Compute", "Zone-Redundant HA", "Same-Zone HA",
+        "Geo-Redundant backup"]
+    rows = {}
+    for line in lines[header + 2:]:
+        if not line.startswith("|"):
+            break
+        region, *cells = [c.strip() for c in line.strip("|").split("|")]
+        rows[_programmatic(region.rstrip("*").strip())] = cells  # "Norway East *": access-restricted, a region still
+    return rows
+
+
+def _offered(cell: str) -> bool:
+    assert cell.startswith((":white_check_mark:", ":x:")), cell
+    return cell.startswith(":white_check_mark:")
+
+
+def _generations(cell: str) -> list[str]:
+    listed = re.fullmatch(r":white_check_mark: \((v[0-9](?:/v[0-9])*)\)", cell)
+    assert listed or cell == ":x:", cell
+    return listed[1].split("/") if listed else []
+
+
+def test_the_postgres_lists_are_the_vendored_regions_table_cell_by_cell():
+    """Every list and map of `postgres_flexible` is the page's column, region by region (a check mark, '$' on it,
+    a cross, the generations in brackets), and every public region the table has is in the data."""
+    rows, pg = _postgres_rows(), _data()["postgres_flexible"]
+    assert _left_out(rows) == {n for n in SOVEREIGN_OR_UNLISTED if n in rows}
+    public = {n: cells for n, cells in rows.items() if n in azure_regions()}
+    assert pg["zone_redundant_ha"] == sorted(n for n, c in public.items() if _offered(c[3]))
+    assert pg["no_zone_redundant_ha"] == sorted(n for n, c in public.items() if not _offered(c[3]))
+    assert "`$` indicates new zone-redundant HA deployments are temporarily blocked" in _page(
+        "postgresql-regions-table.md")
+    assert pg["zone_redundant_ha_new_blocked"] == sorted(n for n, c in public.items()
+                                                         if _offered(c[3]) and "$" in c[3].split())
+    assert pg["geo_redundant_backup"] == sorted(n for n, c in public.items() if _offered(c[5]))
+    assert pg["no_geo_redundant_backup"] == sorted(n for n, c in public.items() if not _offered(c[5]))
+    assert pg["intel_compute"] == {n: _generations(c[0]) for n, c in sorted(public.items())}
+    assert pg["amd_compute"] == {n: _generations(c[1]) for n, c in sorted(public.items())}
+    assert "ms.date: 12/22/2025" in _page("postgresql-regions-table.md")
+
+
+def _bullets(section: str) -> list[str]:
+    """The '- (Area) Display Name' items of a section, by programmatic name."""
+    items = []
+    for line in section.splitlines():
+        if line.startswith("- "):
+            listed = re.fullmatch(r"- \([A-Za-z ]+\) ([A-Za-z0-9 ]+?)\s*", line)
+            assert listed, line
+            items.append(_programmatic(listed[1]))
+    return items
+
+
+def test_the_premium_files_lists_are_the_vendored_pages_two_lists():
+    """`zrs` is the page's ZRS subset and `lrs_only` its LRS list less that subset, both by programmatic name; no
+    region is on the ZRS list without being on the LRS list."""
+    page = _page("redundancy-premium-file-shares.md")
+    lrs_part, zrs_part = page.split("## LRS support for SSD Azure file shares", 1)[1].split(
+        "## ZRS support for SSD Azure file shares", 1)
+    lrs, zrs = _bullets(lrs_part), _bullets(zrs_part.split("## See also", 1)[0])
+    assert len(lrs) == 69 and len(zrs) == 37  # every item read (a changed page changes these)
+    assert _left_out(lrs + zrs) <= SOVEREIGN_OR_UNLISTED and set(zrs) <= set(lrs)
+    files = _data()["premium_files"]
+    assert files["zrs"] == sorted(set(zrs) - _left_out(zrs))
+    assert files["lrs_only"] == sorted(set(lrs) - set(zrs) - _left_out(lrs))
+
+
+def test_the_federated_credential_list_is_the_vendored_entra_pages():
+    page = _page("workload-identity-federation-considerations.md")
+    section = page.split("## Unsupported regions (user-assigned managed identities)", 1)[1].split("\n## ", 1)[0]
+    listed = [_programmatic(line[2:]) for line in section.splitlines() if line.startswith("- ")]
+    assert listed == ["malaysiasouth", "newzealandnorth"]
+    assert _data()["federated_credentials"]["unsupported"] == sorted(set(listed) - _left_out(listed))
+
+
+def test_every_region_is_on_each_page_or_named_as_left_out():
+    """A region of azure_regions.json that a page does not list is left to Azure (neither side): these are the ones,
+    so a region added to azure_regions.json is looked up on the pages (and added here or to the data)."""
+    rows = _postgres_rows()
+    assert sorted(set(azure_regions()) - set(rows)) == ["denmarkeast", "indiasouthcentral", "swedensouth",
+                                                        "westindia"]
+    files = _data()["premium_files"]
+    assert sorted(set(azure_regions()) - set(files["zrs"]) - set(files["lrs_only"])) == [
+        "denmarkeast", "indiasouthcentral", "swedensouth"]
 
 
 @pytest.mark.parametrize("region, zr_ha, geo", [
