@@ -206,15 +206,19 @@ def test_postgres_ha_is_refused_where_the_region_has_no_zone_redundant_ha(region
     (problem,) = _pg(region, high_availability=True)
     assert problem == ("high_availability", f"false in the cluster's location {region!r}: Azure offers no "
                                             "zone-redundant high availability for PostgreSQL flexible server there "
-                                            "(Microsoft's regions table)")
+                                            "(Microsoft's regions table); a server created with it there already "
+                                            "keeps it: {check_region_offers} false")
     assert _pg(region, high_availability=False) == []
+    assert _pg(region, high_availability=True, check_region_offers=False) == []
 
 
 @pytest.mark.parametrize("region", service_regions()["postgres_flexible"]["no_geo_redundant_backup"])
 def test_postgres_geo_backup_is_refused_where_the_region_has_none(region):
     (problem,) = _pg(region, geo_redundant_backup=True)
     assert problem[0] == "geo_redundant_backup" and f"in the cluster's location {region!r}" in problem[1]
+    assert problem[1].endswith("; a server created with it there already keeps it: {check_region_offers} false")
     assert _pg(region, geo_redundant_backup=False) == []
+    assert _pg(region, geo_redundant_backup=True, check_region_offers=False) == []
 
 
 def test_postgres_ha_and_geo_backup_are_taken_where_offered_and_where_the_region_is_unknown():
@@ -233,7 +237,9 @@ def test_a_zrs_model_share_is_refused_where_ssd_shares_are_lrs_only(region):
     assert (problem.path, problem.value) == ("redundancy", "ZRS")
     assert problem.allowed.startswith(f"LRS in the cluster's location {region!r}: Azure offers SSD (premium) file "
                                       "shares there with LRS only")
+    assert problem.allowed.endswith("; a share created ZRS there already keeps it: {check_region_offers} false")
     assert problems_of("ModelStore", {**args, "redundancy": "LRS"}) == []
+    assert problems_of("ModelStore", {**args, "redundancy": "ZRS", "check_region_offers": False}) == []
 
 
 @pytest.mark.parametrize("region", service_regions()["premium_files"]["zrs"])
@@ -344,3 +350,107 @@ def test_a_size_the_region_lacks_is_an_advisory_not_a_refusal():
     for stack in ("prod", "prod-westeurope", "prod-swedencentral", "dev", "llmd"):
         assert not any(a.startswith("postgres.skuName") for a in
                        advisories(parse_config(stack_raw(stack), "p", stack))), stack
+
+
+# ---- review (2026-12-06): a deployed stack is not locked out; spellings; a location given as an output --------------
+def test_a_running_stack_whose_region_the_page_no_longer_lists_keeps_deploying_with_a_warning():
+    """A server created with HA and geo-redundant backup (a share created ZRS) while Microsoft's page listed them in
+    its region keeps them when the page drops the region. The refusal names the way out; with
+    `checkRegionOffers: false` the stack config takes the config and warns instead (a new server or share there would
+    still be refused by Azure), and says when the key keeps nothing, so it does not linger past its reason."""
+    from config.advisories import advisories
+    from config.loader import parse_config
+    # italynorth has no geo-redundant backup, belgiumcentral LRS-only SSD shares, japanwest no zone-redundant HA
+    told = _refusal("dev", {"location": "japanwest", "postgres": {"tier": "GeneralPurpose",
+                                                                   "skuName": "Standard_D2ds_v5",
+                                                                   "highAvailability": True}})
+    assert ("postgres.highAvailability true is invalid; allowed: false in the cluster's location 'japanwest': Azure "
+            "offers no zone-redundant high availability for PostgreSQL flexible server there (Microsoft's regions "
+            "table); a server created with it there already keeps it: postgres.checkRegionOffers false") in told
+    told = _refusal("dev", {"location": "belgiumcentral", "modelStore": {"redundancy": "ZRS"}})
+    assert "a share created ZRS there already keeps it: modelStore.checkRegionOffers false" in told
+    kept = {"location": "italynorth", "postgres": {"checkRegionOffers": False},
+            "modelStore": {"checkRegionOffers": False}}
+    prod = parse_config(stack_raw("prod", kept), "p", "prod")  # prod's HA, geo-redundant backup and ZRS share
+    notes = [a for a in advisories(prod) if "checkRegionOffers" in a]
+    assert notes == [
+        "modelStore.checkRegionOffers false keeps nothing here (the share's redundancy is offered in italynorth): set "
+        "it back to true, so a new share is held to Microsoft's page again",
+        "postgres.checkRegionOffers false: postgres.geoRedundantBackup true in italynorth, where Microsoft's regions "
+        "table for PostgreSQL flexible server lists it as not offered; the existing server keeps it, but a new one (a "
+        "new stack, a server replaced) would be refused by Azure"]
+    both = parse_config(stack_raw("prod", {"location": "belgiumcentral", "postgres": {"checkRegionOffers": False},
+                                           "modelStore": {"checkRegionOffers": False}}), "p", "prod")
+    assert [a.split(";")[0] for a in advisories(both) if "checkRegionOffers" in a] == [
+        "modelStore.checkRegionOffers false: modelStore.redundancy ZRS in belgiumcentral, where Microsoft's page lists "
+        "SSD file shares with LRS only",
+        "postgres.checkRegionOffers false: postgres.geoRedundantBackup true in belgiumcentral, where Microsoft's "
+        "regions table for PostgreSQL flexible server lists it as not offered"]
+    # the shipped stacks neither need the key nor get a note
+    for stack in ("prod", "dev", "llmd"):
+        assert not any("checkRegionOffers" in a for a in advisories(parse_config(stack_raw(stack), "p", stack)))
+
+
+def test_the_components_take_the_key_through_the_stack_program():
+    """`checkRegionOffers: false` reaches the components (config/inputs.py, __main__.py): the program, which runs
+    their rules again, does not refuse what the stack config took."""
+    from config.inputs import postgres_args
+    from config.loader import parse_config
+    cfg = parse_config(stack_raw("prod", {"location": "italynorth", "postgres": {"checkRegionOffers": False}}),
+                       "p", "prod")
+    args = postgres_args(cfg, {"location": cfg.location}, {}, "psql-llmp-prod-0cb157")  # type: ignore[arg-type]
+    assert args["check_region_offers"] is False and args["geo_redundant_backup"] is True
+    assert problems_of("PostgresServer", args) == []
+    main = (upstream_dir().parents[1] / "__main__.py").read_text()
+    assert '"check_region_offers": store.check_region_offers' in main
+
+
+@pytest.mark.parametrize("spelling", ["Italy North", "ItalyNorth", "italy north", "ITALYNORTH"])
+def test_a_display_spelling_of_the_location_is_the_same_region(spelling):
+    """ARM takes a display spelling for a location; the pages' lists are read by the programmatic name."""
+    assert postgres_refuses(spelling, "geo_redundant_backup")
+    assert _pg(spelling, geo_redundant_backup=True)[0][0] == "geo_redundant_backup"
+    assert premium_files_refuse_zrs(spelling.replace("Italy", "Belgium").replace("italy", "belgium")
+                                    .replace("ITALY", "BELGIUM").replace("North", "Central").replace("north", "central")
+                                    .replace("NORTH", "CENTRAL"))
+    assert postgres_zone_redundant_ha_paused("West Europe") and federated_credentials_unsupported("New Zealand North")
+    assert postgres_size_not_offered("East US 2", "Standard_D2ds_v5")
+
+
+def test_a_location_given_as_an_output_is_checked_once_it_resolves():
+    """A cluster handle from another language or a stack reference arrives as one output: its location is read once
+    it resolves, with the early check's words (a sentence, no traceback), and a region that offers them plans."""
+    import pulumi
+    from llmplatform import ComponentInputError, ModelStore, PostgresServer
+    from llmplatform.testing import ProgramError, run
+    from tests.components.test_components_alone import VAULT, cluster_handle, provider_opts
+
+    def outcome(build, as_output: bool):
+        try:
+            run(lambda: build(as_output))
+        except (ComponentInputError, ProgramError) as error:
+            return str(error), type(error)
+        return "", None
+
+    def server(location: str, **extra):
+        def build(as_output: bool) -> None:
+            handle = {**cluster_handle(), "location": location}
+            PostgresServer("pg", {"cluster": pulumi.Output.from_input(handle) if as_output else handle,
+                                  "key_vault": VAULT, "server_name": "psql-x-1", "tier": "GeneralPurpose",
+                                  "sku_name": "Standard_D2ds_v5", "geo_redundant_backup": True, **extra})
+        return build
+
+    def share(location: str):
+        def build(as_output: bool) -> None:
+            handle = {**cluster_handle(), "location": location}
+            ModelStore("models", {"cluster": pulumi.Output.from_input(handle) if as_output else handle,
+                                  "namespace": "llm", "account_name": "stllmpx0123", "redundancy": "ZRS"},
+                       provider_opts())
+        return build
+
+    for build in (server("italynorth"), share("belgiumcentral")):
+        (early, early_type), (late, late_type) = outcome(build, False), outcome(build, True)
+        assert early_type is ComponentInputError and late_type is ProgramError, (early, late)
+        assert late == early and "Traceback" not in late and "in the cluster's location" in late
+    for build in (server("westeurope"), server("italynorth", check_region_offers=False), share("westeurope")):
+        assert outcome(build, True) == ("", None)
