@@ -91,11 +91,17 @@ def _postgres_region(cfg: PlatformConfig) -> list[str]:
                      "creating a server of this size (a new stack, or a server replaced) may be refused; a server "
                      "that has it keeps it. Pick a size of a listed generation (config/data/postgres_skus.json)")
     if cfg.postgres.high_availability and postgres_zone_redundant_ha_paused(cfg.location):
+        # prod's own rule keeps HA on: there the way out is to wait or to go where the table shows no block
+        then = ("prod needs postgres.highAvailability, so wait for the block to lift or deploy the new stack in a "
+                "region whose zone-redundant HA the table does not mark as blocked (`zone_redundant_ha` less "
+                "`zone_redundant_ha_new_blocked` in llmplatform/data/azure_service_regions.json, e.g. swedencentral)"
+                if cfg.environment == "prod" else
+                "deploy with postgres.highAvailability false and turn it on once the block is lifted (an in-place "
+                "update)")
         notes.append(f"postgres.highAvailability in {cfg.location}: Microsoft's regions table for PostgreSQL flexible "
                      "server marks new zone-redundant HA deployments there as temporarily blocked, so creating a "
                      "server (a new stack, or a server replaced) with HA may be refused until then; a server that has "
-                     "its standby keeps it. If the create is refused, deploy with postgres.highAvailability false and "
-                     "turn it on once the block is lifted (an in-place update)")
+                     f"its standby keeps it. If the create is refused, {then}")
     return notes
 
 

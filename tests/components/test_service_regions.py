@@ -287,7 +287,19 @@ def test_zone_redundant_ha_where_new_deployments_are_paused_is_an_advisory():
     from config.advisories import advisories
     from config.loader import parse_config
     note = "postgres.highAvailability in westeurope: Microsoft's regions table"
-    assert any(a.startswith(note) for a in advisories(parse_config(stack_raw("prod"), "p", "prod")))
+    (prod,) = [a for a in advisories(parse_config(stack_raw("prod"), "p", "prod")) if a.startswith(note)]
+    # prod's own rule keeps HA on: the note must not tell prod to turn it off (the config would refuse that)
+    assert "highAvailability false" not in prod and prod.endswith(
+        "If the create is refused, prod needs postgres.highAvailability, so wait for the block to lift or deploy the "
+        "new stack in a region whose zone-redundant HA the table does not mark as blocked (`zone_redundant_ha` less "
+        "`zone_redundant_ha_new_blocked` in llmplatform/data/azure_service_regions.json, e.g. swedencentral)")
+    assert "swedencentral" in service_regions()["postgres_flexible"]["zone_redundant_ha"]
+    assert not postgres_zone_redundant_ha_paused("swedencentral")
+    dev_ha = parse_config(stack_raw("dev", {"postgres": {"tier": "GeneralPurpose", "skuName": "Standard_D2ds_v5",
+                                                         "highAvailability": True}}), "p", "dev")
+    (dev,) = [a for a in advisories(dev_ha) if a.startswith(note)]
+    assert dev.endswith("If the create is refused, deploy with postgres.highAvailability false and turn it on once "
+                        "the block is lifted (an in-place update)")
     sweden = parse_config(stack_raw("prod-swedencentral"), "p", "prod-swedencentral")
     assert not any(a.startswith("postgres.highAvailability") for a in advisories(sweden))
     assert not any(a.startswith("postgres.highAvailability") for a in
