@@ -60,7 +60,7 @@ def test_the_lists_name_their_pages_and_commits():
         assert needle in data["federated_credentials"]["_source"]
 
 
-# ---- the data against the vendored pages (tests/upstream/azure-services/, SOURCES.md) ---------------------------------
+# ---- the data against the vendored pages (tests/upstream/azure-services/, SOURCES.md) -------------------------------
 # A display name is mapped to its programmatic name as `az account list-locations` spells it: lower-cased, spaces
 # dropped ("West US 2" -> westus2, "UAE North" -> uaenorth); a name that is then no region of azure_regions.json (the
 # sovereign clouds' China and US Gov rows; Taiwan North, Taiwan Northwest, South Central US 2, Southeast US, Southeast
