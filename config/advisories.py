@@ -115,7 +115,8 @@ def _region_offers_unchecked(cfg: PlatformConfig) -> list[str]:
         if cfg.model_store.redundancy == "ZRS" and premium_files_refuse_zrs(cfg.location):
             notes.append(f"modelStore.checkRegionOffers false: modelStore.redundancy ZRS in {cfg.location}, where "
                          "Microsoft's page lists SSD file shares with LRS only; the existing share keeps ZRS, but a "
-                         "new one (a new stack, a share replaced) would be refused by Azure")
+                         "new one (a new stack, a share replaced) would be refused by Azure unless the region has "
+                         "gained it since the page was read")
         else:
             notes.append("modelStore.checkRegionOffers false keeps nothing here (the share's redundancy is offered in "
                          f"{cfg.location}): set it back to true, so a new share is held to Microsoft's page again")
@@ -129,7 +130,7 @@ def _region_offers_unchecked(cfg: PlatformConfig) -> list[str]:
                          f"{cfg.location}, where Microsoft's regions table for PostgreSQL flexible server lists "
                          f"{'them' if len(kept) > 1 else 'it'} as not offered; the existing server keeps "
                          f"{'them' if len(kept) > 1 else 'it'}, but a new one (a new stack, a server replaced) would "
-                         "be refused by Azure")
+                         "be refused by Azure unless the region has gained it since the table was read")
         else:
             notes.append("postgres.checkRegionOffers false keeps nothing here (the server's options are offered in "
                          f"{cfg.location}): set it back to true, so a new server is held to Microsoft's regions table "
