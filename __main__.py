@@ -78,7 +78,7 @@ def platform_stack(cfg: PlatformConfig) -> None:
     share.update({
         "protocol": store.protocol, "size_gib": store.size_gib, "redundancy": store.redundancy,
         "models": list(store.models), "model_sizes_gib": store.sizes_gib, "preload": store.preload,
-        "preload_dry_run": store.preload_dry_run,
+        "preload_dry_run": store.preload_dry_run, "check_region_offers": store.check_region_offers,
         "tags": cfg.tags, **diagnostics(cfg, monitoring),
     })
     models = ModelStore("models", share, pulumi.ResourceOptions(providers=[platform.provider], protect=cfg.protect))

@@ -9,8 +9,8 @@ from llmplatform.images import acr_name
 from .catalogs import gpu_quota, vm_shape
 from llmplatform.os_disks import os_disk_type, why_managed
 from llmplatform.postgres_access import first_schema, pgoptions_search_path
-from llmplatform.regions import (federated_credentials_unsupported, postgres_size_not_offered,
-                                 postgres_zone_redundant_ha_paused)
+from llmplatform.regions import (federated_credentials_unsupported, postgres_refuses, postgres_size_not_offered,
+                                 postgres_zone_redundant_ha_paused, premium_files_refuse_zrs)
 from llmplatform.upgrades import gpu_pool_upgrade, surge_nodes
 from . import aks_versions
 from .component_rules import camel
@@ -46,7 +46,7 @@ def advisories(cfg: PlatformConfig, today: Optional[date] = None) -> list[str]:
                      "kube-prometheus-stack's) page no one, as Alertmanager keeps the chart's receiver `null`; set "
                      "observability.alertReceiver {kind, secret} (a Key Vault secret holding the webhook URL or key)")
     notes += _settings_unused(cfg)
-    notes += _postgres_region(cfg)
+    notes += _postgres_region(cfg) + _region_offers_unchecked(cfg)
     if federated_credentials_unsupported(cfg.location):
         notes.append(f"location {cfg.location}: Microsoft Entra's page on federated identity credentials lists it "
                      "among the regions where a user-assigned managed identity takes none (the create answers 405), "
@@ -91,11 +91,50 @@ def _postgres_region(cfg: PlatformConfig) -> list[str]:
                      "creating a server of this size (a new stack, or a server replaced) may be refused; a server "
                      "that has it keeps it. Pick a size of a listed generation (config/data/postgres_skus.json)")
     if cfg.postgres.high_availability and postgres_zone_redundant_ha_paused(cfg.location):
+        # prod's own rule keeps HA on: there the way out is to wait or to go where the table shows no block
+        then = ("prod needs postgres.highAvailability, so wait for the block to lift or deploy the new stack in a "
+                "region whose zone-redundant HA the table does not mark as blocked (`zone_redundant_ha` less "
+                "`zone_redundant_ha_new_blocked` in llmplatform/data/azure_service_regions.json, e.g. swedencentral)"
+                if cfg.environment == "prod" else
+                "deploy with postgres.highAvailability false and turn it on once the block is lifted (an in-place "
+                "update)")
         notes.append(f"postgres.highAvailability in {cfg.location}: Microsoft's regions table for PostgreSQL flexible "
                      "server marks new zone-redundant HA deployments there as temporarily blocked, so creating a "
                      "server (a new stack, or a server replaced) with HA may be refused until then; a server that has "
-                     "its standby keeps it. If the create is refused, deploy with postgres.highAvailability false and "
-                     "turn it on once the block is lifted (an in-place update)")
+                     f"its standby keeps it. If the create is refused, {then}")
+    return notes
+
+
+def _region_offers_unchecked(cfg: PlatformConfig) -> list[str]:
+    """`checkRegionOffers: false`: what the refusal it turns off would have said (the server's HA or geo-redundant
+    backup, the share's ZRS, where Microsoft's page shows the region without them), as a warning, since a new server
+    or share there would be refused by Azure; and the key when it keeps nothing (back to true, so a replacement is
+    held to the page again)."""
+    notes = []
+    if not cfg.model_store.check_region_offers:
+        if cfg.model_store.redundancy == "ZRS" and premium_files_refuse_zrs(cfg.location):
+            notes.append(f"modelStore.checkRegionOffers false: modelStore.redundancy ZRS in {cfg.location}, where "
+                         "Microsoft's page lists SSD file shares with LRS only; the existing share keeps ZRS, but a "
+                         "new one (a new stack, a share replaced) would be refused by Azure unless the region has "
+                         "gained it since the page was read")
+        else:
+            notes.append("modelStore.checkRegionOffers false keeps nothing here (the share's redundancy is offered in "
+                         f"{cfg.location}): set it back to true, so a new share is held to Microsoft's page again")
+    if not cfg.postgres.check_region_offers and cfg.webui.enabled:
+        kept = [key for key, on, feature in (("highAvailability", cfg.postgres.high_availability, "zone_redundant_ha"),
+                                             ("geoRedundantBackup", cfg.postgres.geo_redundant_backup,
+                                              "geo_redundant_backup"))
+                if on and postgres_refuses(cfg.location, feature)]
+        if kept:
+            notes.append(f"postgres.checkRegionOffers false: postgres.{' and postgres.'.join(kept)} true in "
+                         f"{cfg.location}, where Microsoft's regions table for PostgreSQL flexible server lists "
+                         f"{'them' if len(kept) > 1 else 'it'} as not offered; the existing server keeps "
+                         f"{'them' if len(kept) > 1 else 'it'}, but a new one (a new stack, a server replaced) would "
+                         "be refused by Azure unless the region has gained it since the table was read")
+        else:
+            notes.append("postgres.checkRegionOffers false keeps nothing here (the server's options are offered in "
+                         f"{cfg.location}): set it back to true, so a new server is held to Microsoft's regions table "
+                         "again")
     return notes
 
 

@@ -124,7 +124,8 @@ def postgres_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHandl
         **diagnostics(cfg, monitoring),
         "version": p.version, "tier": p.tier, "sku_name": p.sku_name, "storage_size_gb": p.storage_size_gb,
         "backup_retention_days": p.backup_retention_days, "geo_redundant_backup": p.geo_redundant_backup,
-        "high_availability": p.high_availability, "database": p.database, "tags": cfg.tags,
+        "high_availability": p.high_availability, "check_region_offers": p.check_region_offers,
+        "database": p.database, "tags": cfg.tags,
     }
     if p.entra_admin_group_id and p.entra_admin_group_name is not None:  # the config takes both or neither
         args["entra_admin_group"] = {"object_id": p.entra_admin_group_id, "display_name": p.entra_admin_group_name}

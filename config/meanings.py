@@ -134,6 +134,11 @@ MEANING = {
                           "from the list stay on the share: the preload Job checks the room left before it pulls).",
     "modelStore.redundancy": "Storage redundancy (Premium: `LRS` or `ZRS`; `ZRS` only where Azure offers it for SSD "
                              "file shares, `llmplatform/data/azure_service_regions.json`).",
+    "modelStore.checkRegionOffers": "`false` only for a share that exists as `ZRS` in a region Microsoft's page no "
+                                    "longer lists with ZRS SSD file shares: it keeps ZRS, and the refusal would stop "
+                                    "the stack for good (the plan then warns instead). A new share there is refused "
+                                    "by Azure (unless the region gained ZRS since the page was read: the key is the "
+                                    "way out then too).",
     "modelStore.resourceGroupName": "A resource group of its own, so the store outlives the cluster.",
     "modelStore.models": "Models the preload Job pulls, each an Ollama model name: a catalogue name "
                          "(`config/data/ollama_models.json`, with its size), an untagged library name whose `latest` "
@@ -204,6 +209,12 @@ MEANING = {
                                    "`llmplatform/data/azure_service_regions.json`; set at creation only).",
     "postgres.highAvailability": "Zone-redundant standby (not on `Burstable`, nor where Microsoft's regions table shows "
                                  "no zone-redundant HA).",
+    "postgres.checkRegionOffers": "`false` only for a server that exists with `highAvailability` or "
+                                  "`geoRedundantBackup` in a region Microsoft's regions table no longer lists with "
+                                  "them: it keeps them (geo-redundant backup cannot be turned off in place), and the "
+                                  "refusal would stop the stack for good (the plan then warns instead). A new server "
+                                  "there is refused by Azure (unless the region gained them since the table was read: "
+                                  "the key is the way out then too).",
     "postgres.database": "Open-WebUI's database. A new name is a new, EMPTY database: created, given the UI's role and "
                          "pgvector, migrated, the UI restarted onto it, and the old one deleted with its data "
                          "(blocked by the PR check until allowed, protected in prod; docs/operations.md, \"Renaming "

@@ -38,6 +38,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "spot_max_price": -1.0,
     },
     "ModelStore": {
+        "check_region_offers": True,
         "preload": True,
         "preload_dry_run": False,
         "protocol": "nfs",
@@ -52,6 +53,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "PostgresServer": {
         "backup_retention_days": 7,
+        "check_region_offers": True,
         "database": "openwebui",
         "geo_redundant_backup": False,
         "high_availability": False,

@@ -11,7 +11,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .defaults import defaults_for
-from .checks import called_as_documented, check_shape, fail
+from .checks import after_check, called_as_documented, check_shape, fail, late_rules
 from .gpu_node_pool import cluster_key, kubernetes_provider
 from .run_state import claim
 from .shared_names import claim_resource_group
@@ -54,6 +54,9 @@ class ModelStoreArgs(TypedDict):
     """Provisioned size, GiB (Premium bills provisioned size; default 100)."""
     redundancy: NotRequired[Optional[str]]
     """LRS or ZRS (default LRS); ZRS only where Azure offers it for SSD file shares in the cluster's location."""
+    check_region_offers: NotRequired[Optional[bool]]
+    """Refuse `redundancy` ZRS where Microsoft's page shows SSD file shares in the cluster's location with LRS only
+    (default True). False only for a share that exists as ZRS: one created while the page listed ZRS there keeps it."""
     models: NotRequired[Optional[list[str]]]
     """Ollama models the preload Job pulls into the share (Ollama's name grammar: `[host/][namespace/]model[:tag]`,
     e.g. `qwen2.5:7b` or `hf.co/<org>/<repo>:<quant>`)."""
@@ -230,7 +233,10 @@ class ModelStore(pulumi.ComponentResource):
         share_name = opt(args, "share_name")
         tags = args.get("tags", {})
         cluster = args["cluster"]
-        location = field(cluster, "location")
+        # a cluster handle whose location is an output (another language's, a stack reference's): the region rule
+        # (ZRS) runs once it resolves, before the account (and its group) is created
+        location = after_check(late_rules("ModelStore", name, args, "cluster", ("location",), ModelStoreArgs),
+                               field(cluster, "location"))
         namespace = args["namespace"]
         stateful = pulumi.ResourceOptions(parent=self)  # takes the component's protect
         k8s_opts = pulumi.ResourceOptions(parent=self, protect=False)

@@ -8,7 +8,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .defaults import defaults_for, or_default
-from .checks import called_as_documented, check_shape
+from .checks import after_check, called_as_documented, check_shape, late_rules
 from .diagnostics import to_log_analytics
 from .handles import ClusterHandle, VaultHandle, field, order_after, settled
 from .key_vault import vault_secret
@@ -53,6 +53,10 @@ class PostgresServerArgs(TypedDict):
     geo_redundant_backup: NotRequired[Optional[bool]]
     """Backups in the paired region (default False); set at creation only, and refused where Microsoft's regions
     table shows none for the cluster's location."""
+    check_region_offers: NotRequired[Optional[bool]]
+    """Refuse `high_availability` and `geo_redundant_backup` where Microsoft's regions table shows the cluster's
+    location without them (default True). False only for a server that exists with them: one created while the table
+    listed them keeps them, and geo-redundant backup cannot be turned off in place."""
     high_availability: NotRequired[Optional[bool]]
     """Zone-redundant standby (default False); not on Burstable, nor where Microsoft's regions table shows no
     zone-redundant HA for the cluster's location."""
@@ -126,11 +130,14 @@ class PostgresServer(pulumi.ComponentResource):
             opts=order_after(child, cluster, "network_writes_after"))
         ha = opt(args, "high_availability")
         entra_admin = args.get("entra_admin_group")
+        # a cluster handle whose location is an output (another language's, a stack reference's): the region rules
+        # (HA, geo-redundant backup) run once it resolves, before the server is created
+        region_check = late_rules("PostgresServer", name, args, "cluster", ("location",), PostgresServerArgs)
         server = pg.Server(
             f"{name}-server",
             server_name=args["server_name"],
             resource_group_name=rg,
-            location=field(cluster, "location"),
+            location=after_check(region_check, field(cluster, "location")),
             version=pg.PostgresMajorVersion(opt(args, "version")),
             sku=pg.SkuArgs(name=opt(args, "sku_name"), tier=pg.SkuTier(opt(args, "tier"))),
             storage=pg.StorageArgs(storage_size_gb=opt(args, "storage_size_gb"),

@@ -75,7 +75,7 @@ def postgres_size_not_offered(location: str, sku_name: str) -> Optional[str]:
     (also for a Burstable size, a name of no such shape and a region the table leaves out). Not a refusal: the columns
     follow capacity, and a server created with a size keeps it."""
     match = _SIZE.fullmatch(sku_name)
-    offered = postgres_compute()
+    offered, location = postgres_compute(), _region(location)
     if match is None or location not in offered["intel"]:
         return None
     vendor = "amd" if match["letters"].lower().startswith("a") else "intel"
@@ -86,24 +86,30 @@ def postgres_size_not_offered(location: str, sku_name: str) -> Optional[str]:
     return f"a size of a generation offered in {location!r} ({both})"
 
 
+def _region(location: str) -> str:
+    """A location as the service pages' lists hold it: ARM takes a display spelling ('West Europe') for the same
+    region, so the lists are read by the name `az account list-locations` gives it."""
+    return "".join(location.split()).lower()
+
+
 def postgres_refuses(location: str, feature: str) -> bool:
     """PostgreSQL flexible server's regions table shows `location` without `feature` ('zone_redundant_ha' or
     'geo_redundant_backup'); False where it shows it and for a region the table leaves out."""
-    return location in service_regions()["postgres_flexible"][f"no_{feature}"]
+    return _region(location) in service_regions()["postgres_flexible"][f"no_{feature}"]
 
 
 def postgres_zone_redundant_ha_paused(location: str) -> bool:
     """Microsoft's table marks new zone-redundant HA deployments in `location` as temporarily blocked ('$')."""
-    return location in service_regions()["postgres_flexible"]["zone_redundant_ha_new_blocked"]
+    return _region(location) in service_regions()["postgres_flexible"]["zone_redundant_ha_new_blocked"]
 
 
 def premium_files_refuse_zrs(location: str) -> bool:
     """SSD (premium) file shares are offered in `location` with LRS only (False where ZRS is offered too, and for a
     region Microsoft's page leaves out)."""
-    return location in service_regions()["premium_files"]["lrs_only"]
+    return _region(location) in service_regions()["premium_files"]["lrs_only"]
 
 
 def federated_credentials_unsupported(location: str) -> bool:
     """Microsoft Entra's page lists `location` among the regions whose user-assigned identities take no federated
     identity credential (a workload identity made there cannot federate with the cluster's service accounts)."""
-    return location in service_regions()["federated_credentials"]["unsupported"]
+    return _region(location) in service_regions()["federated_credentials"]["unsupported"]

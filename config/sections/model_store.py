@@ -30,6 +30,8 @@ class ModelStoreConfig:
     model_sizes_gib: tuple[float, ...] = tuple(catalogue_size(m) or 0.0 for m in DEFAULT_MODELS)
     preload: bool = D["ModelStore"]["preload"]
     preload_dry_run: bool = D["ModelStore"]["preload_dry_run"]
+    # false only for a share that exists as ZRS where Microsoft's page no longer lists ZRS SSD shares
+    check_region_offers: bool = D["ModelStore"]["check_region_offers"]
 
     @property
     def sizes_gib(self) -> dict[str, float]:
@@ -87,6 +89,7 @@ def parse_model_store(r: Reader, location: str) -> ModelStoreConfig:
         redundancy=r.str_("redundancy", d.redundancy) or d.redundancy,
         resource_group_name=r.str_("resourceGroupName", None), models=models, model_sizes_gib=tuple(sizes),
         preload=r.bool_("preload", d.preload), preload_dry_run=r.bool_("preloadDryRun", d.preload_dry_run),
+        check_region_offers=r.bool_("checkRegionOffers", d.check_region_offers),
     )
     r.reject_unknown_keys()
     # the component's rules read the names (Ollama's grammar, each model once), named by their entry's index
@@ -94,6 +97,7 @@ def parse_model_store(r: Reader, location: str) -> ModelStoreConfig:
     renames = {f"models[{j}]": f"modelStore.models[{i}]" for j, i in enumerate(where) if i != j}
     component_rules.check(r, "ModelStore", {"protocol": cfg.protocol, "size_gib": cfg.size_gib,
                                             "redundancy": cfg.redundancy, "models": list(models),
+                                            "check_region_offers": cfg.check_region_offers,
                                             "cluster": {"location": location}},
                           component_rules.keys("modelStore", renames))
     if sized and MIN_PREMIUM_SHARE_GIB <= cfg.size_gib <= MAX_PREMIUM_SHARE_GIB:

@@ -23,6 +23,8 @@ class PostgresConfig:
     backup_retention_days: int = D["PostgresServer"]["backup_retention_days"]
     geo_redundant_backup: bool = D["PostgresServer"]["geo_redundant_backup"]
     high_availability: bool = D["PostgresServer"]["high_availability"]
+    # false only for a server that exists with HA or geo-redundant backup where the regions table no longer lists them
+    check_region_offers: bool = D["PostgresServer"]["check_region_offers"]
     database: str = D["PostgresServer"]["database"]
     entra_admin_group_id: Optional[str] = None  # with its name: the server's Microsoft Entra administrator
     entra_admin_group_name: Optional[str] = None
@@ -41,6 +43,7 @@ def parse_postgres(r: Reader, location: str) -> PostgresConfig:
         backup_retention_days=r.int_("backupRetentionDays", d.backup_retention_days),
         geo_redundant_backup=r.bool_("geoRedundantBackup", d.geo_redundant_backup),
         high_availability=r.bool_("highAvailability", d.high_availability),
+        check_region_offers=r.bool_("checkRegionOffers", d.check_region_offers),
         database=r.str_("database", d.database) or d.database,
         entra_admin_group_id=r.str_("entraAdminGroupId", None),
         entra_admin_group_name=r.str_("entraAdminGroupName", None),

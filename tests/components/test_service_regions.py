@@ -2,6 +2,7 @@
 azure_service_regions.json, read from Microsoft's pages for each service), and the rules that hold a server's HA and
 geo-redundant backup and a model share's ZRS to the cluster's region, in the components and the stack config."""
 import json
+import re
 from importlib import resources
 
 import pytest
@@ -12,6 +13,7 @@ from llmplatform.regions import (azure_regions, azure_zones, federated_credentia
                                  premium_files_refuse_zrs, service_regions)
 
 from tests.config.test_loader import stack_raw
+from tests.conftest import upstream_dir
 
 PAIRS = {"postgres_flexible": (("zone_redundant_ha", "no_zone_redundant_ha"),
                                ("geo_redundant_backup", "no_geo_redundant_backup")),
@@ -58,6 +60,119 @@ def test_the_lists_name_their_pages_and_commits():
         assert needle in data["federated_credentials"]["_source"]
 
 
+# ---- the data against the vendored pages (tests/upstream/azure-services/, SOURCES.md) -------------------------------
+# A display name is mapped to its programmatic name as `az account list-locations` spells it: lower-cased, spaces
+# dropped ("West US 2" -> westus2, "UAE North" -> uaenorth); a name that is then no region of azure_regions.json (the
+# sovereign clouds' China and US Gov rows; Taiwan North, Taiwan Northwest, South Central US 2, Southeast US, Southeast
+# US 3 and Malaysia South, which the public region list does not hold) is left out, as the data's `_source` says.
+def _programmatic(display: str) -> str:
+    return "".join(display.split()).lower()
+
+
+def _page(name: str) -> str:
+    return (upstream_dir() / "azure-services" / name).read_text(encoding="utf-8")
+
+
+def _left_out(names) -> set:
+    return {n for n in names if n not in azure_regions()}
+
+
+SOVEREIGN_OR_UNLISTED = {"chinaeast2", "chinaeast3", "chinanorth2", "chinanorth3", "usgovarizona", "usgovtexas",
+                         "usgovvirginia", "taiwannorth", "taiwannorthwest", "southcentralus2", "southeastus",
+                         "southeastus3", "malaysiasouth"}
+
+
+def _postgres_rows() -> dict[str, list[str]]:
+    """The regions table's rows by programmatic name: [intel, amd, confidential, zone-redundant HA, same-zone HA,
+    geo-redundant backup], each cell as written."""
+    lines = _page("postgresql-regions-table.md").splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("| Region |"))
+    assert [c.strip() for c in lines[header].strip("|").split("|")] == [
+        "Region", "Intel Compute", "AMD Compute", "Confidential Compute", "Zone-Redundant HA", "Same-Zone HA",
+        "Geo-Redundant backup"]
+    rows = {}
+    for line in lines[header + 2:]:
+        if not line.startswith("|"):
+            break
+        region, *cells = [c.strip() for c in line.strip("|").split("|")]
+        rows[_programmatic(region.rstrip("*").strip())] = cells  # "Norway East *": access-restricted, a region still
+    return rows
+
+
+def _offered(cell: str) -> bool:
+    assert cell.startswith((":white_check_mark:", ":x:")), cell
+    return cell.startswith(":white_check_mark:")
+
+
+def _generations(cell: str) -> list[str]:
+    listed = re.fullmatch(r":white_check_mark: \((v[0-9](?:/v[0-9])*)\)", cell)
+    assert listed or cell == ":x:", cell
+    return listed[1].split("/") if listed else []
+
+
+def test_the_postgres_lists_are_the_vendored_regions_table_cell_by_cell():
+    """Every list and map of `postgres_flexible` is the page's column, region by region (a check mark, '$' on it,
+    a cross, the generations in brackets), and every public region the table has is in the data."""
+    rows, pg = _postgres_rows(), _data()["postgres_flexible"]
+    assert _left_out(rows) == {n for n in SOVEREIGN_OR_UNLISTED if n in rows}
+    public = {n: cells for n, cells in rows.items() if n in azure_regions()}
+    assert pg["zone_redundant_ha"] == sorted(n for n, c in public.items() if _offered(c[3]))
+    assert pg["no_zone_redundant_ha"] == sorted(n for n, c in public.items() if not _offered(c[3]))
+    assert "`$` indicates new zone-redundant HA deployments are temporarily blocked" in _page(
+        "postgresql-regions-table.md")
+    assert pg["zone_redundant_ha_new_blocked"] == sorted(n for n, c in public.items()
+                                                         if _offered(c[3]) and "$" in c[3].split())
+    assert pg["geo_redundant_backup"] == sorted(n for n, c in public.items() if _offered(c[5]))
+    assert pg["no_geo_redundant_backup"] == sorted(n for n, c in public.items() if not _offered(c[5]))
+    assert pg["intel_compute"] == {n: _generations(c[0]) for n, c in sorted(public.items())}
+    assert pg["amd_compute"] == {n: _generations(c[1]) for n, c in sorted(public.items())}
+    assert "ms.date: 12/22/2025" in _page("postgresql-regions-table.md")
+
+
+def _bullets(section: str) -> list[str]:
+    """The '- (Area) Display Name' items of a section, by programmatic name."""
+    items = []
+    for line in section.splitlines():
+        if line.startswith("- "):
+            listed = re.fullmatch(r"- \([A-Za-z ]+\) ([A-Za-z0-9 ]+?)\s*", line)
+            assert listed, line
+            items.append(_programmatic(listed[1]))
+    return items
+
+
+def test_the_premium_files_lists_are_the_vendored_pages_two_lists():
+    """`zrs` is the page's ZRS subset and `lrs_only` its LRS list less that subset, both by programmatic name; no
+    region is on the ZRS list without being on the LRS list."""
+    page = _page("redundancy-premium-file-shares.md")
+    lrs_part, zrs_part = page.split("## LRS support for SSD Azure file shares", 1)[1].split(
+        "## ZRS support for SSD Azure file shares", 1)
+    lrs, zrs = _bullets(lrs_part), _bullets(zrs_part.split("## See also", 1)[0])
+    assert len(lrs) == 69 and len(zrs) == 37  # every item read (a changed page changes these)
+    assert _left_out(lrs + zrs) <= SOVEREIGN_OR_UNLISTED and set(zrs) <= set(lrs)
+    files = _data()["premium_files"]
+    assert files["zrs"] == sorted(set(zrs) - _left_out(zrs))
+    assert files["lrs_only"] == sorted(set(lrs) - set(zrs) - _left_out(lrs))
+
+
+def test_the_federated_credential_list_is_the_vendored_entra_pages():
+    page = _page("workload-identity-federation-considerations.md")
+    section = page.split("## Unsupported regions (user-assigned managed identities)", 1)[1].split("\n## ", 1)[0]
+    listed = [_programmatic(line[2:]) for line in section.splitlines() if line.startswith("- ")]
+    assert listed == ["malaysiasouth", "newzealandnorth"]
+    assert _data()["federated_credentials"]["unsupported"] == sorted(set(listed) - _left_out(listed))
+
+
+def test_every_region_is_on_each_page_or_named_as_left_out():
+    """A region of azure_regions.json that a page does not list is left to Azure (neither side): these are the ones,
+    so a region added to azure_regions.json is looked up on the pages (and added here or to the data)."""
+    rows = _postgres_rows()
+    assert sorted(set(azure_regions()) - set(rows)) == ["denmarkeast", "indiasouthcentral", "swedensouth",
+                                                        "westindia"]
+    files = _data()["premium_files"]
+    assert sorted(set(azure_regions()) - set(files["zrs"]) - set(files["lrs_only"])) == [
+        "denmarkeast", "indiasouthcentral", "swedensouth"]
+
+
 @pytest.mark.parametrize("region, zr_ha, geo", [
     # rows of the table as Microsoft wrote them (ms.date 12/22/2025)
     ("westeurope", True, True), ("swedencentral", True, True), ("northeurope", True, True),
@@ -91,15 +206,19 @@ def test_postgres_ha_is_refused_where_the_region_has_no_zone_redundant_ha(region
     (problem,) = _pg(region, high_availability=True)
     assert problem == ("high_availability", f"false in the cluster's location {region!r}: Azure offers no "
                                             "zone-redundant high availability for PostgreSQL flexible server there "
-                                            "(Microsoft's regions table)")
+                                            "(Microsoft's regions table); a server created with it there already "
+                                            "keeps it: {check_region_offers} false")
     assert _pg(region, high_availability=False) == []
+    assert _pg(region, high_availability=True, check_region_offers=False) == []
 
 
 @pytest.mark.parametrize("region", service_regions()["postgres_flexible"]["no_geo_redundant_backup"])
 def test_postgres_geo_backup_is_refused_where_the_region_has_none(region):
     (problem,) = _pg(region, geo_redundant_backup=True)
     assert problem[0] == "geo_redundant_backup" and f"in the cluster's location {region!r}" in problem[1]
+    assert problem[1].endswith("; a server created with it there already keeps it: {check_region_offers} false")
     assert _pg(region, geo_redundant_backup=False) == []
+    assert _pg(region, geo_redundant_backup=True, check_region_offers=False) == []
 
 
 def test_postgres_ha_and_geo_backup_are_taken_where_offered_and_where_the_region_is_unknown():
@@ -118,7 +237,9 @@ def test_a_zrs_model_share_is_refused_where_ssd_shares_are_lrs_only(region):
     assert (problem.path, problem.value) == ("redundancy", "ZRS")
     assert problem.allowed.startswith(f"LRS in the cluster's location {region!r}: Azure offers SSD (premium) file "
                                       "shares there with LRS only")
+    assert problem.allowed.endswith("; a share created ZRS there already keeps it: {check_region_offers} false")
     assert problems_of("ModelStore", {**args, "redundancy": "LRS"}) == []
+    assert problems_of("ModelStore", {**args, "redundancy": "ZRS", "check_region_offers": False}) == []
 
 
 @pytest.mark.parametrize("region", service_regions()["premium_files"]["zrs"])
@@ -166,7 +287,19 @@ def test_zone_redundant_ha_where_new_deployments_are_paused_is_an_advisory():
     from config.advisories import advisories
     from config.loader import parse_config
     note = "postgres.highAvailability in westeurope: Microsoft's regions table"
-    assert any(a.startswith(note) for a in advisories(parse_config(stack_raw("prod"), "p", "prod")))
+    (prod,) = [a for a in advisories(parse_config(stack_raw("prod"), "p", "prod")) if a.startswith(note)]
+    # prod's own rule keeps HA on: the note must not tell prod to turn it off (the config would refuse that)
+    assert "highAvailability false" not in prod and prod.endswith(
+        "If the create is refused, prod needs postgres.highAvailability, so wait for the block to lift or deploy the "
+        "new stack in a region whose zone-redundant HA the table does not mark as blocked (`zone_redundant_ha` less "
+        "`zone_redundant_ha_new_blocked` in llmplatform/data/azure_service_regions.json, e.g. swedencentral)")
+    assert "swedencentral" in service_regions()["postgres_flexible"]["zone_redundant_ha"]
+    assert not postgres_zone_redundant_ha_paused("swedencentral")
+    dev_ha = parse_config(stack_raw("dev", {"postgres": {"tier": "GeneralPurpose", "skuName": "Standard_D2ds_v5",
+                                                         "highAvailability": True}}), "p", "dev")
+    (dev,) = [a for a in advisories(dev_ha) if a.startswith(note)]
+    assert dev.endswith("If the create is refused, deploy with postgres.highAvailability false and turn it on once "
+                        "the block is lifted (an in-place update)")
     sweden = parse_config(stack_raw("prod-swedencentral"), "p", "prod-swedencentral")
     assert not any(a.startswith("postgres.highAvailability") for a in advisories(sweden))
     assert not any(a.startswith("postgres.highAvailability") for a in
@@ -229,3 +362,108 @@ def test_a_size_the_region_lacks_is_an_advisory_not_a_refusal():
     for stack in ("prod", "prod-westeurope", "prod-swedencentral", "dev", "llmd"):
         assert not any(a.startswith("postgres.skuName") for a in
                        advisories(parse_config(stack_raw(stack), "p", stack))), stack
+
+
+# ---- review (2026-12-06): a deployed stack is not locked out; spellings; a location given as an output --------------
+def test_a_running_stack_whose_region_the_page_no_longer_lists_keeps_deploying_with_a_warning():
+    """A server created with HA and geo-redundant backup (a share created ZRS) while Microsoft's page listed them in
+    its region keeps them when the page drops the region. The refusal names the way out; with
+    `checkRegionOffers: false` the stack config takes the config and warns instead (a new server or share there would
+    still be refused by Azure), and says when the key keeps nothing, so it does not linger past its reason."""
+    from config.advisories import advisories
+    from config.loader import parse_config
+    # italynorth has no geo-redundant backup, belgiumcentral LRS-only SSD shares, japanwest no zone-redundant HA
+    told = _refusal("dev", {"location": "japanwest", "postgres": {"tier": "GeneralPurpose",
+                                                                   "skuName": "Standard_D2ds_v5",
+                                                                   "highAvailability": True}})
+    assert ("postgres.highAvailability true is invalid; allowed: false in the cluster's location 'japanwest': Azure "
+            "offers no zone-redundant high availability for PostgreSQL flexible server there (Microsoft's regions "
+            "table); a server created with it there already keeps it: postgres.checkRegionOffers false") in told
+    told = _refusal("dev", {"location": "belgiumcentral", "modelStore": {"redundancy": "ZRS"}})
+    assert "a share created ZRS there already keeps it: modelStore.checkRegionOffers false" in told
+    kept = {"location": "italynorth", "postgres": {"checkRegionOffers": False},
+            "modelStore": {"checkRegionOffers": False}}
+    prod = parse_config(stack_raw("prod", kept), "p", "prod")  # prod's HA, geo-redundant backup and ZRS share
+    notes = [a for a in advisories(prod) if "checkRegionOffers" in a]
+    assert notes == [
+        "modelStore.checkRegionOffers false keeps nothing here (the share's redundancy is offered in italynorth): set "
+        "it back to true, so a new share is held to Microsoft's page again",
+        "postgres.checkRegionOffers false: postgres.geoRedundantBackup true in italynorth, where Microsoft's regions "
+        "table for PostgreSQL flexible server lists it as not offered; the existing server keeps it, but a new one (a "
+        "new stack, a server replaced) would be refused by Azure unless the region has gained it since the table was "
+        "read"]
+    both = parse_config(stack_raw("prod", {"location": "belgiumcentral", "postgres": {"checkRegionOffers": False},
+                                           "modelStore": {"checkRegionOffers": False}}), "p", "prod")
+    assert [a.split(";")[0] for a in advisories(both) if "checkRegionOffers" in a] == [
+        "modelStore.checkRegionOffers false: modelStore.redundancy ZRS in belgiumcentral, where Microsoft's page lists "
+        "SSD file shares with LRS only",
+        "postgres.checkRegionOffers false: postgres.geoRedundantBackup true in belgiumcentral, where Microsoft's "
+        "regions table for PostgreSQL flexible server lists it as not offered"]
+    # the shipped stacks neither need the key nor get a note
+    for stack in ("prod", "dev", "llmd"):
+        assert not any("checkRegionOffers" in a for a in advisories(parse_config(stack_raw(stack), "p", stack)))
+
+
+def test_the_components_take_the_key_through_the_stack_program():
+    """`checkRegionOffers: false` reaches the components (config/inputs.py, __main__.py): the program, which runs
+    their rules again, does not refuse what the stack config took."""
+    from config.inputs import postgres_args
+    from config.loader import parse_config
+    cfg = parse_config(stack_raw("prod", {"location": "italynorth", "postgres": {"checkRegionOffers": False}}),
+                       "p", "prod")
+    args = postgres_args(cfg, {"location": cfg.location}, {}, "psql-llmp-prod-0cb157")  # type: ignore[arg-type]
+    assert args["check_region_offers"] is False and args["geo_redundant_backup"] is True
+    assert problems_of("PostgresServer", args) == []
+    main = (upstream_dir().parents[1] / "__main__.py").read_text()
+    assert '"check_region_offers": store.check_region_offers' in main
+
+
+@pytest.mark.parametrize("spelling", ["Italy North", "ItalyNorth", "italy north", "ITALYNORTH"])
+def test_a_display_spelling_of_the_location_is_the_same_region(spelling):
+    """ARM takes a display spelling for a location; the pages' lists are read by the programmatic name."""
+    assert postgres_refuses(spelling, "geo_redundant_backup")
+    assert _pg(spelling, geo_redundant_backup=True)[0][0] == "geo_redundant_backup"
+    assert premium_files_refuse_zrs(spelling.replace("Italy", "Belgium").replace("italy", "belgium")
+                                    .replace("ITALY", "BELGIUM").replace("North", "Central").replace("north", "central")
+                                    .replace("NORTH", "CENTRAL"))
+    assert postgres_zone_redundant_ha_paused("West Europe") and federated_credentials_unsupported("New Zealand North")
+    assert postgres_size_not_offered("East US 2", "Standard_D2ds_v5")
+
+
+def test_a_location_given_as_an_output_is_checked_once_it_resolves():
+    """A cluster handle from another language or a stack reference arrives as one output: its location is read once
+    it resolves, with the early check's words (a sentence, no traceback), and a region that offers them plans."""
+    import pulumi
+    from llmplatform import ComponentInputError, ModelStore, PostgresServer
+    from llmplatform.testing import ProgramError, run
+    from tests.components.test_components_alone import VAULT, cluster_handle, provider_opts
+
+    def outcome(build, as_output: bool):
+        try:
+            run(lambda: build(as_output))
+        except (ComponentInputError, ProgramError) as error:
+            return str(error), type(error)
+        return "", None
+
+    def server(location: str, **extra):
+        def build(as_output: bool) -> None:
+            handle = {**cluster_handle(), "location": location}
+            PostgresServer("pg", {"cluster": pulumi.Output.from_input(handle) if as_output else handle,
+                                  "key_vault": VAULT, "server_name": "psql-x-1", "tier": "GeneralPurpose",
+                                  "sku_name": "Standard_D2ds_v5", "geo_redundant_backup": True, **extra})
+        return build
+
+    def share(location: str):
+        def build(as_output: bool) -> None:
+            handle = {**cluster_handle(), "location": location}
+            ModelStore("models", {"cluster": pulumi.Output.from_input(handle) if as_output else handle,
+                                  "namespace": "llm", "account_name": "stllmpx0123", "redundancy": "ZRS"},
+                       provider_opts())
+        return build
+
+    for build in (server("italynorth"), share("belgiumcentral")):
+        (early, early_type), (late, late_type) = outcome(build, False), outcome(build, True)
+        assert early_type is ComponentInputError and late_type is ProgramError, (early, late)
+        assert late == early and "Traceback" not in late and "in the cluster's location" in late
+    for build in (server("westeurope"), server("italynorth", check_region_offers=False), share("westeurope")):
+        assert outcome(build, True) == ("", None)

@@ -32,12 +32,16 @@ def model_store(args: Mapping[str, Any]) -> list[Problem]:
     r.choice("protocol", SHARE_PROTOCOLS)
     redundancy = r.choice("redundancy", REDUNDANCIES)
     location = known(r.args.get("cluster"), "location")
-    if redundancy == "ZRS" and isinstance(location, str) and premium_files_refuse_zrs(location):
+    # off only for a share that exists: one created ZRS while the page listed its region keeps ZRS (the account's
+    # redundancy is not taken away), and a refusal would stop its stack for good
+    checked = r.flag("check_region_offers") is not False
+    if checked and redundancy == "ZRS" and isinstance(location, str) and premium_files_refuse_zrs(location):
         # Microsoft's list of regions with ZRS for SSD file shares (data/azure_service_regions.json): a FileStorage
         # account of Premium_ZRS elsewhere is refused when it is created, after the cluster
         r.add("redundancy", redundancy, f"LRS in the cluster's location {location!r}: Azure offers SSD (premium) file "
                                         "shares there with LRS only (Microsoft's Azure Files redundancy support for "
-                                        "SSD file shares)")
+                                        f"SSD file shares); a share created ZRS there already keeps it: "
+                                        f"{r.ref('check_region_offers')} false")
     r.whole("size_gib", MIN_PREMIUM_SHARE_GIB, MAX_PREMIUM_SHARE_GIB)  # Azure Files Premium's share sizes
     models = r.texts("models", ollama_names.name_problem)
     # one model under two spellings (`gpt-oss`, `gpt-oss:latest`, `registry.ollama.ai/library/gpt-oss`) is one
@@ -89,16 +93,20 @@ def postgres_server(args: Mapping[str, Any]) -> list[Problem]:
                                          f"Burstable)")
     # what the server's region offers (PostgreSQL flexible server's regions table, data/azure_service_regions.json):
     # Azure refuses the server's create otherwise, after the cluster and its network
+    # Off only for a server that exists: one created while the table listed them keeps its standby and its backup
+    # redundancy (which cannot change in place: turning it off is a new, empty server), and a refusal would stop its
+    # stack for good
     location = known(r.args.get("cluster"), "location")
-    if isinstance(location, str):
+    if r.flag("check_region_offers") is not False and isinstance(location, str):
+        kept = f"a server created with it there already keeps it: {r.ref('check_region_offers')} false"
         if r.get("high_availability") is True and postgres_refuses(location, "zone_redundant_ha"):
             r.add("high_availability", True, f"false in the cluster's location {location!r}: Azure offers no "
                                              "zone-redundant high availability for PostgreSQL flexible server there "
-                                             "(Microsoft's regions table)")
+                                             f"(Microsoft's regions table); {kept}")
         if r.get("geo_redundant_backup") is True and postgres_refuses(location, "geo_redundant_backup"):
             r.add("geo_redundant_backup", True, f"false in the cluster's location {location!r}: Azure offers no "
                                                 "geo-redundant backup for PostgreSQL flexible server there "
-                                                "(Microsoft's regions table)")
+                                                f"(Microsoft's regions table); {kept}")
     r.text("database", names.postgres_database)
     login = r.text("admin_login", pattern(r"[a-z_][a-z0-9_]{0,62}", "a lowercase PostgreSQL role name"))
     reserved = postgres_options.admin_login_problem(login) if login else None
