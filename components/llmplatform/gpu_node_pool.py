@@ -332,10 +332,13 @@ class GpuNodePool(pulumi.ComponentResource):
         channel = known(cluster, "upgrade_channel")  # unknown: AKS's own channel is assumed, the version left to it
         encryption = field(cluster, "encryption_at_host").apply(lambda e: True if e else None)
         ephemeral = field(cluster, "ephemeral_os_disk", False)
-        # a fallback needs the priority expander, and the pool a name the cluster's own pools do not have: a cluster
-        # handle that arrives as an output (another stack's) is checked once known, before the pools register
+        # a fallback needs the priority expander, the pool a name the cluster's own pools do not have, and its own
+        # zones a zonal location: a cluster handle that arrives as an output (another stack's) is checked once known,
+        # before the pools register
+        own_zones = ("location",) if args.get("zones") and not opt(args, "regional") else ()
         cluster_check = late_rules("GpuNodePool", name, args, "cluster",
-                                   (*(EXPANDER_FIELDS if with_fallback else ()), "pool_names"), GpuNodePoolArgs)
+                                   (*(EXPANDER_FIELDS if with_fallback else ()), "pool_names", *own_zones),
+                                   GpuNodePoolArgs)
 
         def agent_pool(agent_pool_name: str, is_spot: bool, min_count: int, max_count: int) -> cs.AgentPool:
             # one pool write per cluster at a time, across every GpuNodePool of the run, after AksCluster's own pool

@@ -155,3 +155,25 @@ def test_a_location_known_only_at_deploy_time_is_checked_against_the_zones_once_
     assert str(error.value) == ("AksCluster aks: input zones=['1', '2', '3'] is invalid; allowed: none in location "
                                 "'westus', a region without availability zones (Microsoft's Azure regions list): "
                                 "leave zones out")
+
+
+def test_a_gpu_pool_s_own_zones_on_a_cluster_handle_whose_location_is_an_output_are_checked_once_it_resolves():
+    """A cluster handle whose location is an output (another language's, a stack reference's): the pool's own zones
+    are held to that location once it resolves, in the words a plain location gets, before the pool registers (AKS
+    refused the pool at its create, after the cluster)."""
+    import llmplatform
+    import pulumi
+    from llmplatform.testing import ProgramError, run
+    from tests.components.test_components_alone import cluster_handle, provider_opts
+
+    def pool(location: str) -> None:
+        handle = {**cluster_handle(), "location": pulumi.Output.from_input(location)}
+        llmplatform.GpuNodePool("gpu", {"cluster": handle, "vm_size": "Standard_NC4as_T4_v3", "zones": ["1"]},
+                                provider_opts())
+    with pytest.raises(ProgramError) as error:
+        run(lambda: pool("ukwest"))
+    assert str(error.value).startswith("GpuNodePool gpu: input zones=['1'] is invalid; allowed: none in the "
+                                       "cluster's location 'ukwest', a region without availability zones")
+    zones = [r.inputs.get("availabilityZones") for r in run(lambda: pool("westeurope")).of_type(
+        "azure-native:containerservice:AgentPool")]
+    assert zones and all(z == ["1"] for z in zones)
