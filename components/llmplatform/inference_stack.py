@@ -197,7 +197,7 @@ class InferenceStack(pulumi.ComponentResource):
         claim_namespace(name, args, opts)
         claim_gate_namespace("InferenceStack", name, "model_volume.namespace", known(args.get("model_volume"),
                                                                                      "namespace"), opts,
-                             "give it the volume of a ModelStore in a namespace of its own")
+                             "give it the volume of a ModelStore in a namespace of its own", self)
         super().__init__(f"{PACKAGE}:index:InferenceStack", name, None, opts)
         a = args
         # the gate and the UI take the component's protect for their generated secrets; nothing else takes it

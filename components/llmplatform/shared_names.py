@@ -36,11 +36,28 @@ def _azure_provider(opts: Optional[pulumi.ResourceOptions]) -> str:
     return getattr(found, "_name", "") if found is not None else ""
 
 
+def handed_namespace(output: Any, namespace: Any) -> None:
+    """A handle's namespace `output` (LlmdStack's and OllamaServer's endpoint hand one out) holds the plain
+    `namespace`: an ApiGate given that handle reads where it runs from here (the output itself resolves only later)."""
+    if isinstance(output, pulumi.Output) and isinstance(namespace, str):
+        per_run("shared_names.handed_namespaces")[output] = namespace
+
+
+def endpoint_namespace(endpoint: Any) -> Optional[str]:
+    """The namespace a model endpoint handle (the caller's, not check_shape's copy) names, when known now: a plain
+    value, or an output a component of this run handed out with a plain namespace (handed_namespace)."""
+    namespace = endpoint.get("namespace") if isinstance(endpoint, dict) else None
+    if isinstance(namespace, pulumi.Output):
+        namespace = per_run("shared_names.handed_namespaces").get(namespace)
+    return namespace if isinstance(namespace, str) else None
+
+
 def claim_gate_namespace(component: str, name: str, key: str, namespace: Any,
-                         opts: Optional[pulumi.ResourceOptions], how: str) -> None:
-    """`component` `name` runs the API gate in `namespace` (its input `key`) of the cluster its Kubernetes provider
-    reaches; refused when another InferenceStack or LlmdStack of this run does there. `how`: how this component is
-    given a namespace of its own."""
+                         opts: Optional[pulumi.ResourceOptions], how: str, owner: Any = None) -> None:
+    """`component` `name` (the object `owner`) runs the API gate in `namespace` (its input `key`) of the cluster its
+    Kubernetes provider reaches; refused when another InferenceStack, LlmdStack or ApiGate of this run does there
+    (an ApiGate whose parent is the component holding the namespace is that component's own gate). `how`: how
+    this component is given a namespace of its own."""
     from .gpu_node_pool import cluster_key, kubernetes_provider  # gpu_node_pool imports aks_cluster, which uses this
     provider = kubernetes_provider(opts)
     if not isinstance(namespace, str) or provider is None:
@@ -49,14 +66,15 @@ def claim_gate_namespace(component: str, name: str, key: str, namespace: Any,
     slot = (*cluster_key(provider), namespace)
     other = taken.get(slot)
     if other is None:
-        taken[slot] = (component, name)
+        taken[slot] = (component, name, owner)
         return
-    if other == (component, name):
+    if other[:2] == (component, name) or (other[2] is not None and isinstance(opts, pulumi.ResourceOptions)
+                                          and opts.parent is other[2]):
         return
     fail(component, name, key, namespace,
-         f"a namespace where no other InferenceStack or LlmdStack on this cluster runs: {other[0]} {other[1]!r} "
-         f"runs in {namespace!r}, and both run the API gate there under the same names (the Deployment and Service "
-         f"router, the NetworkPolicies router-ingress and egress-guard): {how}")
+         f"a namespace where no other InferenceStack, LlmdStack or ApiGate on this cluster runs: {other[0]} "
+         f"{other[1]!r} runs in {namespace!r}, and both run the API gate there under the same names (the Deployment "
+         f"and Service router, the NetworkPolicies router-ingress and egress-guard): {how}")
 
 
 def claim_resource_group(component: str, name: str, key: str, group: Any,

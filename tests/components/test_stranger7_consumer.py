@@ -55,8 +55,8 @@ def llmd_and_ollama(llmd_first: bool, llmd_namespace: str = "llm") -> None:
         llmd()
 
 
-SAME_NAMES = ("a namespace where no other InferenceStack or LlmdStack on this cluster runs: {other} runs in 'llm', "
-              "and both run the API gate there under the same names (the Deployment and Service router, the "
+SAME_NAMES = ("a namespace where no other InferenceStack, LlmdStack or ApiGate on this cluster runs: {other} runs in "
+              "'llm', and both run the API gate there under the same names (the Deployment and Service router, the "
               "NetworkPolicies router-ingress and egress-guard): ")
 
 

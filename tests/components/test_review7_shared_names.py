@@ -1,0 +1,152 @@
+"""A review of the stranger's per-run claims (llmplatform.shared_names, 2026-12-06), as a user meets them: the API
+gate's namespace claimed by ApiGate too (the parts composition, or an ApiGate put in front of an LlmdStack, which
+runs its own gate), and the testing kit keying an Azure name by subscription, as the components do by provider
+(docs/decisions.md, "A stranger's compositions (2026-12-06)", "Review (2026-12-06)")."""
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi_azure_native import Provider as AzureProvider
+
+from llmplatform import (ApiGate, ComponentInputError, GatewayAccess, GpuNodePool, InferenceStack, KeyVault,
+                         LlmdStack, ModelStore, OllamaServer)
+from llmplatform.testing import ProgramError, run
+
+from tests.components.test_stranger7_consumer import NETWORK, cluster
+
+GATE_TAKEN = ("a namespace where no other InferenceStack, LlmdStack or ApiGate on this cluster runs: {other} runs in "
+              "{namespace!r}, and both run the API gate there under the same names (the Deployment and Service "
+              "router, the NetworkPolicies router-ingress and egress-guard): ")
+GATE_HOW = ("give the gate the endpoint of a model server in a namespace of its own (an LlmdStack's endpoint is "
+            "gated already: hand it to its clients as it is)")
+
+
+def refused(program: Any) -> ComponentInputError:
+    with pytest.raises(ComponentInputError) as error:
+        run(program)
+    return error.value
+
+
+def team() -> tuple[Any, pulumi.ResourceOptions, Any, Any, Any]:
+    aks = cluster("team", "rg-team")
+    on = pulumi.ResourceOptions(providers=[aks.provider])
+    a100 = GpuNodePool("a100", {"cluster": aks.cluster, "vm_size": "Standard_NC24ads_A100_v4"}, on)
+    gateway = GatewayAccess("gw", {"cluster": aks.cluster, "inference_extension": True}, on)
+    vault = KeyVault("kv", {"cluster": aks.cluster, "vault_name": "kv-team-llm-01"})
+    return aks, on, a100, gateway, vault
+
+
+def llmd(aks: Any, on: pulumi.ResourceOptions, a100: Any, gateway: Any, vault: Any, namespace: str) -> LlmdStack:
+    return LlmdStack("llmd", {"cluster": aks.cluster, "gpu": a100.scheduling, "route_target": gateway.route_target,
+                              "model": "Qwen/Qwen3-0.6B", "key_vault": vault.vault, "namespace": namespace}, on)
+
+
+def parts_beside_llmd(llmd_first: bool, parts_namespace: str = "llm") -> None:
+    """OllamaServer and ApiGate (the parts InferenceStack is made of, offered on their own) in the namespace of an
+    LlmdStack: ApiGate's gate and LlmdStack's share every name (router, router-ingress, router-secrets...)."""
+    aks, on, a100, gateway, vault = team()
+    if llmd_first:
+        llmd(aks, on, a100, gateway, vault, "llm")
+    store = ModelStore("models", {"cluster": aks.cluster, "account_name": "stteammodels",
+                                  "namespace": parts_namespace}, on)
+    server = OllamaServer("ollama", {"cluster": aks.cluster, "model_volume": store.volume}, on)
+    ApiGate("gate", {"cluster": aks.cluster, "endpoint": server.endpoint, "key_vault": vault.vault}, on)
+    if not llmd_first:
+        llmd(aks, on, a100, gateway, vault, "llm")
+
+
+def test_an_api_gate_in_an_llmd_stacks_namespace_is_refused_by_name():
+    """Before, only the kit's list of the objects both claim (no input, no advice): the API server refused the
+    second gate's creates at `pulumi up`, after everything before them."""
+    error = refused(lambda: parts_beside_llmd(llmd_first=True))
+    assert str(error) == ("ApiGate gate: input endpoint.namespace='llm' is invalid; allowed: "
+                          + GATE_TAKEN.format(other="LlmdStack 'llmd'", namespace="llm") + GATE_HOW)
+    assert [e["property_path"] for e in error.errors or []] == ["endpoint.namespace"]
+
+
+def test_an_llmd_stack_in_an_api_gates_namespace_is_refused_by_name():
+    error = refused(lambda: parts_beside_llmd(llmd_first=False))
+    assert str(error) == ("LlmdStack llmd: input namespace='llm' is invalid; allowed: "
+                          + GATE_TAKEN.format(other="ApiGate 'gate'", namespace="llm")
+                          + "give the LlmdStack a namespace of its own (its namespace input; default llm-d)")
+
+
+def test_an_api_gate_in_front_of_an_llmd_stack_is_refused_by_name():
+    """LlmdStack's `endpoint` is its own gate, in its namespace: an ApiGate given it runs a second gate there under
+    the same names (ApiGate's docs offered LlmdStack's endpoint as a model API to guard)."""
+    def program() -> None:
+        aks, on, a100, gateway, vault = team()
+        stack = llmd(aks, on, a100, gateway, vault, "llm-d")
+        ApiGate("gate", {"cluster": aks.cluster, "endpoint": stack.endpoint, "key_vault": vault.vault}, on)
+    error = refused(program)
+    assert str(error) == ("ApiGate gate: input endpoint.namespace='llm-d' is invalid; allowed: "
+                          + GATE_TAKEN.format(other="LlmdStack 'llmd'", namespace="llm-d") + GATE_HOW)
+
+
+def test_the_parts_in_a_namespace_of_their_own_beside_llmd_and_an_inference_stack_plan():
+    """No false refusal: the parts in their own namespace, and an InferenceStack (whose own ApiGate is its part,
+    in the namespace the stack claimed) beside them."""
+    def program() -> None:
+        aks, on, a100, gateway, vault = team()
+        llmd(aks, on, a100, gateway, vault, "llm-d")
+        store = ModelStore("models", {"cluster": aks.cluster, "account_name": "stteammodels", "namespace": "parts"},
+                           on)
+        server = OllamaServer("ollama", {"cluster": aks.cluster, "model_volume": store.volume}, on)
+        ApiGate("gate", {"cluster": aks.cluster, "endpoint": server.endpoint, "key_vault": vault.vault}, on)
+        own = ModelStore("own", {"cluster": aks.cluster, "account_name": "stteamown", "namespace": "llm"}, on)
+        InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault, "model_volume": own.volume}, on)
+    plan = run(program)
+    routers = sorted(r.inputs["metadata"]["namespace"] for r in plan.of_type("kubernetes:apps/v1:Deployment")
+                     if r.inputs["metadata"]["name"] == "router")
+    assert routers == ["llm", "llm-d", "parts"]
+
+
+# ---- one group name in two subscriptions ---------------------------------------------------------------------------
+def cluster_args(name: str, octet: int) -> Any:
+    network = {k: v.replace("10.90.", f"10.{octet}.") for k, v in NETWORK.items()}
+    return {"cluster_name": f"aks-{name}", "resource_group_name": "rg-llm", "location": "westeurope",
+            "network": network,
+            "system_pool": {"name": "system", "vm_size": "Standard_D2s_v5", "min_count": 1, "max_count": 2},
+            "workload_pool": {"name": "cpu", "vm_size": "Standard_D4s_v5", "min_count": 1, "max_count": 3}}
+
+
+class Region(pulumi.ComponentResource):
+    """A user's own component holding one region's cluster; its providers are its children's."""
+
+    def __init__(self, name: str, octet: int, opts: pulumi.ResourceOptions):
+        from llmplatform import AksCluster
+        super().__init__("stranger:index:Region", name, None, opts)
+        AksCluster(name, cluster_args(name, octet), pulumi.ResourceOptions(parent=self))
+
+
+def two_subscriptions(how: str, second_subscription: str = "22222222-2222-2222-2222-222222222222") -> None:
+    from llmplatform import AksCluster
+    one = AzureProvider("one", subscription_id="11111111-1111-1111-1111-111111111111")
+    two = AzureProvider("two", subscription_id=second_subscription)
+    opts = {"providers-list": lambda p: pulumi.ResourceOptions(providers=[p]),
+            "providers-dict": lambda p: pulumi.ResourceOptions(providers={"azure-native": p}),
+            "provider": lambda p: pulumi.ResourceOptions(provider=p)}
+    if how == "parent":
+        Region("a", 90, pulumi.ResourceOptions(providers=[one]))
+        Region("b", 91, pulumi.ResourceOptions(providers=[two]))
+        return
+    AksCluster("a", cluster_args("a", 90), opts[how](one))
+    AksCluster("b", cluster_args("b", 91), opts[how](two))
+
+
+@pytest.mark.parametrize("how", ["providers-list", "providers-dict", "provider", "parent"])
+def test_one_group_name_in_two_subscriptions_plans(how):
+    """Two azure-native providers, one per subscription: rg-llm of each is its own group. The components took it
+    (their claim is per provider), but the kit named the two groups, VNets and clusters one object each."""
+    plan = run(lambda: two_subscriptions(how))
+    assert [g.inputs["resourceGroupName"] for g in plan.of_type("azure-native:resources:ResourceGroup")] == \
+        ["rg-llm", "rg-llm"]
+
+
+def test_one_group_name_through_two_providers_of_one_subscription_is_refused_by_the_kit():
+    """The components cannot read a provider's subscription (they compare providers by name); the kit can, and two
+    providers of one subscription still create one group twice."""
+    with pytest.raises(ProgramError) as error:
+        run(lambda: two_subscriptions("providers-list", "11111111-1111-1111-1111-111111111111"))
+    assert "a-rg and b-rg are one object: azure-native:resources:ResourceGroup resourceGroupName=rg-llm" in \
+        str(error.value)
