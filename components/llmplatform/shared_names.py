@@ -48,7 +48,7 @@ def endpoint_namespace(endpoint: Any) -> Optional[str]:
     value, or an output a component of this run handed out with a plain namespace (handed_namespace)."""
     namespace = endpoint.get("namespace") if isinstance(endpoint, dict) else None
     if isinstance(namespace, pulumi.Output):
-        namespace = per_run("shared_names.handed_namespaces").get(namespace)
+        namespace = per_run("shared_names.handed_namespaces").get(namespace) or _sent_value(namespace)
     return namespace if isinstance(namespace, str) else None
 
 
@@ -115,9 +115,19 @@ def claim_scaled_server(name: str, mode: str, server: Any, opts: Optional[pulumi
     if not all(isinstance(v, (str, pulumi.Output)) for v in (namespace, deployment)):
         return
     taken = per_run("shared_names.scaled_servers")
-    other = taken.setdefault((*cluster_key(provider), namespace, deployment), (name, mode))
-    if other[0] == name:
+    # through the component provider each Construct call builds the handle's outputs anew (a handle another
+    # component handed out carries its dependencies, so it arrives as outputs): there their values, which the
+    # engine sent, name the server
+    sent = tuple(_sent_value(v) for v in (namespace, deployment))
+    slots = [(*cluster_key(provider), namespace, deployment)]
+    if all(isinstance(v, str) for v in sent) and sent != (namespace, deployment):
+        slots.append((*cluster_key(provider), *sent))
+    other = next((taken[s] for s in slots if s in taken and taken[s][0] != name), None)
+    for slot in slots:
+        taken.setdefault(slot, (name, mode))
+    if other is None:
         return
+    namespace, deployment = (v if isinstance(v, str) else s for v, s in zip((namespace, deployment), sent))
     where = f"the model server {namespace}/{deployment}" if isinstance(namespace, str) and \
         isinstance(deployment, str) else f"the model server ModelAutoscaler {other[0]!r} scales"
     fail("ModelAutoscaler", name, "model_server", where,
@@ -125,3 +135,25 @@ def claim_scaled_server(name: str, mode: str, server: Any, opts: Optional[pulumi
          f"per model server, as two make two HPAs on one Deployment (a ScaledObject's own among them), which stops "
          f"both (Kubernetes' HPA controller: AmbiguousSelector), or, of one mode, name the same objects: keep one "
          f"of the two")
+
+
+
+def remember_sent(output: Any, value: Any) -> None:
+    """`output` (an input the component provider mapped, which resolves only later) holds `value`, a plain name the
+    engine sent known: a claim compares it by that value (each Construct call builds its outputs anew)."""
+    if isinstance(output, pulumi.Output) and isinstance(value, str):
+        per_run("shared_names.sent")[output] = value
+
+
+def _sent_value(value: Any) -> Any:
+    """A plain value as it is; an output's value when the engine sent it known (remember_sent), else None."""
+    if not isinstance(value, pulumi.Output):
+        return value
+    return per_run("shared_names.sent").get(value)
+
+
+def plain_field(handle: Any, key: str) -> Optional[str]:
+    """A handle's field `key` when known now: a plain name, or one the engine sent known through the component
+    provider; None for any other value."""
+    value = _sent_value(handle.get(key)) if isinstance(handle, dict) else None
+    return value if isinstance(value, str) else None

@@ -150,3 +150,88 @@ def test_one_group_name_through_two_providers_of_one_subscription_is_refused_by_
         run(lambda: two_subscriptions("providers-list", "11111111-1111-1111-1111-111111111111"))
     assert "a-rg and b-rg are one object: azure-native:resources:ResourceGroup resourceGroupName=rg-llm" in \
         str(error.value)
+
+
+# ---- through the component provider: handles arrive as new outputs in each Construct -----------------------------
+@pytest.mark.parametrize("with_dependencies", [False, True], ids=["plain", "from-a-resource"])
+def test_a_second_autoscaler_on_one_model_server_is_refused_through_the_provider(with_dependencies):
+    """Another language's program hands one model server to two ModelAutoscalers: each Construct call builds the
+    handle's fields anew (outputs with the values the engine sent), so a claim keyed by the caller's output objects
+    never met the first; keyed by the values the engine sent, the second is refused as a Python caller's is."""
+    from offline import plugin_host
+    host = plugin_host.ProviderHost()
+    try:
+        stack = f"two-scalers-{with_dependencies}"
+        aks = plugin_host.run_yaml_program(host.with_fresh_monitor(stack=stack), _yaml_cluster()).constructed["aks"]
+        fresh = host.with_fresh_monitor(stack=stack)
+        # a handle another component handed out arrives with that component's dependencies (here the cluster's)
+        dependencies = {"modelServer": [aks.urn]} if with_dependencies else None
+        server = {"namespace": "llm", "deployment": "ollama", "service": "ollama", "port": 11434, "hosts": ["x"],
+                  "accelerator": "cpu"}
+        providers = {"kubernetes": plugin_host._provider_ref(aks.wire["provider"])}
+        for name, mode in (("first", "cpu"), ("second", "cpu")):
+            inputs = {"modelServer": server, "mode": mode, "minReplicas": 1, "maxReplicas": 2}
+            if name == "first":
+                fresh.construct("llmplatform:index:ModelAutoscaler", name, inputs, dependencies, providers=providers)
+                continue
+            with pytest.raises(plugin_host.ConstructFailure) as failure:
+                fresh.construct("llmplatform:index:ModelAutoscaler", name, inputs, dependencies, providers=providers)
+        assert failure.value.message.startswith(
+            "ModelAutoscaler second: input model_server='the model server llm/ollama' is invalid; allowed: a model "
+            "server no other ModelAutoscaler scales: 'first' scales it (mode cpu)"), failure.value.message
+        assert [path for path, _ in failure.value.property_errors] == ["modelServer"]
+    finally:
+        host.close()
+
+
+def _yaml_cluster() -> dict[str, Any]:
+    """The YAML example's cluster and what it names, for a Kubernetes provider to construct with."""
+    import json
+
+    import yaml
+
+    from offline.plugin_host import _REFERENCE
+    from tests.conftest import PROJECT_DIR
+    program = yaml.safe_load((PROJECT_DIR / "examples" / "yaml-consumer" / "Pulumi.yaml").read_text())
+    wanted, todo = set(), ["aks"]
+    while todo:
+        name = todo.pop()
+        if name not in wanted:
+            wanted.add(name)
+            todo.extend(m.group(1) for m in _REFERENCE.finditer(json.dumps(program["resources"][name])))
+    return {**program, "resources": {k: v for k, v in program["resources"].items() if k in wanted}, "outputs": {}}
+
+
+@pytest.fixture(scope="module")
+def provider_host():
+    from offline import plugin_host
+    started = plugin_host.ProviderHost()
+    yield started
+    started.close()
+
+
+@pytest.mark.parametrize("llmd_namespace, refused_line", [
+    # the InferenceStack's namespace arrives as ModelStore's volume, with its dependencies: an output in the
+    # component, which the claim skipped (the second gate planned, and `pulumi up` failed on the router's objects)
+    ("inference", "InferenceStack inference: input model_volume.namespace='inference' is invalid; allowed: a "
+                  "namespace where no other InferenceStack, LlmdStack or ApiGate on this cluster runs: LlmdStack "
+                  "'llmd' runs in 'inference'"),
+    # the ApiGate's namespace arrives as the OllamaServer's endpoint: before, ApiGate claimed nothing
+    ("team-b", "ApiGate teamGate: input endpoint.namespace='team-b' is invalid; allowed: a namespace where no other "
+               "InferenceStack, LlmdStack or ApiGate on this cluster runs: LlmdStack 'llmd' runs in 'team-b'"),
+])
+def test_a_gate_namespace_taken_twice_is_refused_through_the_provider(provider_host, llmd_namespace, refused_line):
+    """The YAML example (every component, through the component provider) with its LlmdStack moved into the
+    namespace of the InferenceStack or of the team's ApiGate."""
+    import yaml
+
+    from offline import plugin_host
+    from tests.conftest import PROJECT_DIR
+    program = yaml.safe_load((PROJECT_DIR / "examples" / "yaml-consumer" / "Pulumi.yaml").read_text())
+
+    def moved(name: str, _type: str, properties: dict[str, Any]) -> dict[str, Any]:
+        return {**properties, "namespace": llmd_namespace} if name == "llmd" else properties
+    with pytest.raises(plugin_host.ConstructFailure) as failure:
+        plugin_host.run_yaml_program(provider_host.with_fresh_monitor(stack=f"gate-{llmd_namespace}"), program,
+                                     moved)
+    assert failure.value.message.startswith(refused_line), failure.value.message
