@@ -81,18 +81,19 @@ def claim_resource_group(component: str, name: str, key: str, group: Any,
                          opts: Optional[pulumi.ResourceOptions], how: str) -> None:
     """`component` `name` creates resource group `group` (its input `key`); refused when another component of this
     run creates it too (caseless, as Azure compares group names). `how`: what to give instead."""
+    group = _sent_value(group)
     if not isinstance(group, str):
         return
     taken = per_run("shared_names.resource_groups")
     slot = (pulumi.get_project(), pulumi.get_stack(), _azure_provider(opts), group.lower())
     other = taken.get(slot)
     if other is None:
-        taken[slot] = (component, name, key)
+        taken[slot] = (component, name, key, group)
         return
-    if other == (component, name, key):
+    if other[:3] == (component, name, key):
         return
     fail(component, name, key, group,
-         f"a group no other component of this program creates: {other[0]} {other[1]!r} creates {group!r} (its "
+         f"a group no other component of this program creates: {other[0]} {other[1]!r} creates {other[3]!r} (its "
          f"{other[2]}), and azure-native creates a group only where none exists (two creates at once both pass, "
          f"and deleting either component deletes the group with everything in it); {how}")
 

@@ -235,3 +235,47 @@ def test_a_gate_namespace_taken_twice_is_refused_through_the_provider(provider_h
         plugin_host.run_yaml_program(provider_host.with_fresh_monitor(stack=f"gate-{llmd_namespace}"), program,
                                      moved)
     assert failure.value.message.startswith(refused_line), failure.value.message
+
+
+@pytest.mark.parametrize("second", ["AksCluster", "ModelStore"])
+def test_a_group_two_components_create_is_refused_through_the_provider(provider_host, second):
+    """Through the component provider every input that is not plain arrives as an output (a literal too): the
+    group claim compared only plain names, so a YAML program's second cluster in the first one's group, or a store
+    whose own group is its cluster's, planned and failed at `pulumi up` (CanCreate)."""
+    from offline import plugin_host
+    fresh = provider_host.with_fresh_monitor(stack=f"group-{second}")
+    sent: dict[str, Any] = {}
+
+    def own_group(name: str, _type: str, properties: dict[str, Any]) -> dict[str, Any]:
+        if name == "aks":
+            properties = {**properties, "existingResourceGroup": False}
+            sent.update(properties)
+        return properties
+    aks = plugin_host.run_yaml_program(fresh, _yaml_cluster(), own_group).constructed["aks"]
+    with pytest.raises(plugin_host.ConstructFailure) as failure:
+        if second == "AksCluster":
+            fresh.construct("llmplatform:index:AksCluster", "aks2", {**sent, "clusterName": "aks-two"})
+        else:
+            fresh.construct("llmplatform:index:ModelStore", "store", {
+                "cluster": aks.wire["cluster"], "accountName": "stgroupdemo01", "namespace": "group-demo",
+                "separateResourceGroup": "RG-YAML-DEMO"}, {"cluster": [aks.urn]},
+                providers={"kubernetes": plugin_host._provider_ref(aks.wire["provider"])})
+    if second == "AksCluster":
+        assert failure.value.message.startswith(
+            "AksCluster aks2: input resource_group_name='rg-yaml-demo' is invalid; allowed: a group no other "
+            "component of this program creates: AksCluster 'aks' creates 'rg-yaml-demo'"), failure.value.message
+    else:  # the cluster's own group, named as the cluster handle holds it
+        assert failure.value.message.startswith(
+            "ModelStore store: input separate_resource_group='RG-YAML-DEMO' is invalid; allowed: a group other than "
+            "the cluster's ('rg-yaml-demo')"), failure.value.message
+
+
+def test_a_group_taken_twice_is_named_as_the_first_creator_spells_it():
+    """The refusal named the first creator's group in the second's spelling ("AksCluster 'a' creates 'RG-LLM'")."""
+    from llmplatform import AksCluster
+
+    def program() -> None:
+        AksCluster("a", cluster_args("a", 90))
+        AksCluster("b", {**cluster_args("b", 91), "resource_group_name": "RG-LLM"})
+    error = refused(program)
+    assert "AksCluster 'a' creates 'rg-llm' (its resource_group_name)" in str(error), str(error)
