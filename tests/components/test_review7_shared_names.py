@@ -279,3 +279,37 @@ def test_a_group_taken_twice_is_named_as_the_first_creator_spells_it():
         AksCluster("b", {**cluster_args("b", 91), "resource_group_name": "RG-LLM"})
     error = refused(program)
     assert "AksCluster 'a' creates 'rg-llm' (its resource_group_name)" in str(error), str(error)
+
+
+# ---- the kit's vault rule: a private endpoint in the reader's network -------------------------------------------
+def test_a_vault_of_another_cluster_reached_through_a_private_endpoint_of_its_own_plans():
+    """Cluster a's vault (firewall default Deny, a's subnet) read from cluster b through a private endpoint in b's
+    network and the privatelink zone linked to b's VNet: Key Vault admits a private endpoint's traffic whatever its
+    firewall says (learn.microsoft.com azure/key-vault/general/overview-vnet-service-endpoints: a firewall IP rule,
+    a virtual network rule, or a private endpoint), so the kit's refusal (the firewall admits none of b's subnets)
+    was false; with public access off it already took the link as the way in."""
+    from pulumi_azure_native import network, privatedns
+
+    from llmplatform import AksCluster
+    def program() -> None:
+        clusters = {name: cluster(name, f"rg-{name}", octet) for name, octet in (("a", 90), ("b", 91))}
+        b: AksCluster = clusters["b"]
+        on_b = pulumi.ResourceOptions(providers=[b.provider])
+        vault = KeyVault("kv", {"cluster": clusters["a"].cluster, "vault_name": "kv-stranger-01"})
+        after_b = pulumi.ResourceOptions(depends_on=[b])  # b's group and its network's last subnet first
+        zone = privatedns.PrivateZone("b-kv-dns", private_zone_name="privatelink.vaultcore.azure.net",
+                                      resource_group_name="rg-b", location="global", opts=after_b)
+        privatedns.VirtualNetworkLink("b-kv-dns-link", private_zone_name=zone.name, resource_group_name="rg-b",
+                                      location="global", registration_enabled=False,
+                                      virtual_network=privatedns.SubResourceArgs(id=b.cluster["vnet_id"]),
+                                      opts=after_b)
+        network.PrivateEndpoint("b-kv-pe", resource_group_name="rg-b", location="westeurope",
+                                subnet=network.SubnetArgs(id=b.cluster["endpoints_subnet_id"]),
+                                private_link_service_connections=[network.PrivateLinkServiceConnectionArgs(
+                                    name="vault", group_ids=["vault"], private_link_service_id=(
+                                        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-a/"
+                                        "providers/Microsoft.KeyVault/vaults/kv-stranger-01"))], opts=after_b)
+        store = ModelStore("models", {"cluster": b.cluster, "account_name": "stmodels01", "namespace": "llm"}, on_b)
+        InferenceStack("llm", {"cluster": b.cluster, "key_vault": vault.vault, "model_volume": store.volume}, on_b)
+    plan = run(program)
+    assert len(plan.of_type("azure-native:privatedns:VirtualNetworkLink")) == 1
