@@ -313,3 +313,32 @@ def test_a_vault_of_another_cluster_reached_through_a_private_endpoint_of_its_ow
         InferenceStack("llm", {"cluster": b.cluster, "key_vault": vault.vault, "model_volume": store.volume}, on_b)
     plan = run(program)
     assert len(plan.of_type("azure-native:privatedns:VirtualNetworkLink")) == 1
+
+
+# ---- the kit's autoscaler rule: two objects of one name and two kinds ---------------------------------------------
+def test_a_users_scaled_object_named_as_the_autoscalers_hpa_is_refused_by_the_kit():
+    """A ScaledObject of the user's own, named after the Deployment as KEDA's examples name them, beside a cpu
+    ModelAutoscaler (whose HPA takes the Deployment's name): two objects of two kinds, which the rule skipped as "one
+    object twice" because their names matched; KEDA's HPA keda-hpa-ollama and the autoscaler's stop each other."""
+    import pulumi_kubernetes as k8s
+
+    from llmplatform import ModelAutoscaler
+    def program() -> None:
+        aks = cluster("team", "rg-team")
+        on = pulumi.ResourceOptions(providers=[aks.provider])
+        vault = KeyVault("kv", {"cluster": aks.cluster, "vault_name": "kv-team-llm-01"})
+        store = ModelStore("models", {"cluster": aks.cluster, "account_name": "stteammodels", "namespace": "llm"}, on)
+        stack = InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault, "model_volume": store.volume,
+                                       "autoscaled": True}, on)
+        ModelAutoscaler("cpu", {"model_server": stack.model_server, "mode": "cpu", "min_replicas": 1,
+                                "max_replicas": 2}, on)
+        k8s.apiextensions.CustomResource(
+            "mine", api_version="keda.sh/v1alpha1", kind="ScaledObject",
+            metadata={"name": "ollama", "namespace": "llm"},
+            spec={"scaleTargetRef": {"name": "ollama"}, "triggers": [{"type": "cpu", "metricType": "Utilization",
+                                                                      "metadata": {"value": "60"}}]},
+            opts=pulumi.ResourceOptions(provider=aks.provider, depends_on=[stack]))
+    with pytest.raises(ProgramError) as error:
+        run(program)
+    assert "mine (ScaledObject) and cpu-hpa (HorizontalPodAutoscaler) both scale Deployment llm/ollama" in \
+        str(error.value), str(error.value)
