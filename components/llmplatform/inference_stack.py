@@ -192,12 +192,13 @@ class InferenceStack(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: InferenceStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
         checked = check_shape("InferenceStack", name, args, InferenceStackArgs)
-        given = args.get("model_volume")  # the caller's handle, not the checked copy (whose outputs are new ones)
+        caller_volume = args.get("model_volume")  # the caller's handle, not the checked copy (whose outputs are new ones)
         args = checked
         accelerator = opt(args, "accelerator")  # its rules: input_rules.inference_stack (and its parts')
         require_kubernetes_provider(opts, "InferenceStack", name)
         claim_namespace(name, args, opts)
-        claim_gate_namespace("InferenceStack", name, "model_volume.namespace", plain_field(given, "namespace"), opts,
+        claim_gate_namespace("InferenceStack", name, "model_volume.namespace",
+                             plain_field(caller_volume, "namespace"), opts,
                              "give it the volume of a ModelStore in a namespace of its own", self)
         super().__init__(f"{PACKAGE}:index:InferenceStack", name, None, opts)
         a = args
