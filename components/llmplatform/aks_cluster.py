@@ -343,9 +343,11 @@ class AksCluster(pulumi.ComponentResource):
     """Kubernetes provider bound to this cluster: pass it to in-cluster components as opts providers."""
 
     def __init__(self, name: str, args: AksClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        args = check_shape("AksCluster", name, args, AksClusterArgs)
+        checked = check_shape("AksCluster", name, args, AksClusterArgs)
+        group = args["resource_group_name"]  # the caller's value, not the checked copy (whose outputs are new ones)
+        args = checked
         if not opt(args, "existing_resource_group"):
-            claim_resource_group("AksCluster", name, "resource_group_name", args["resource_group_name"], opts,
+            claim_resource_group("AksCluster", name, "resource_group_name", group, opts,
                                  "create the group once (a ResourceGroup of your own) and give each cluster its "
                                  "name with existing_resource_group true")
         super().__init__(f"{PACKAGE}:index:AksCluster", name, None, opts)

@@ -16,6 +16,7 @@ from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, fie
 from .inference_specs import (OLLAMA_API_ROUTES, OPEN_WEBUI_OLLAMA_ROUTES, ROUTER_EDGE_PORT, ROUTER_PORT,
                               ROUTER_UI_PORT, gate_route_timeouts, resources)
 from .kube import namespace_peer, require_kubernetes_provider
+from .shared_names import claim_gate_namespace, endpoint_namespace
 from .ollama_server import ResourcesSpec, _moved
 
 opt = defaults_for("ApiGate")  # optional inputs: the caller's value, else the default
@@ -26,7 +27,8 @@ class ApiGateArgs(TypedDict):
     cluster: pulumi.Input[ClusterHandle]
     """The cluster (CPU pool, OIDC issuer for the gate's workload identity, pod range for trusted proxies)."""
     endpoint: pulumi.Input[ModelEndpoint]
-    """The model API to guard (OllamaServer's or LlmdStack's `endpoint`); the gate runs in its namespace."""
+    """The model API to guard (OllamaServer's `endpoint`, or your own server's); the gate runs in its namespace, where
+    no other gate runs (an LlmdStack's `endpoint` is its gate already)."""
     key_vault: pulumi.Input[VaultHandle]
     """Vault the API key is written to (unused when api_key_auth is false)."""
     route_target: NotRequired[Optional[pulumi.Input[RouteTarget]]]
@@ -95,8 +97,13 @@ class ApiGate(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ApiGateArgs, opts: Optional[pulumi.ResourceOptions] = None, *,
                  moved_from: Optional[pulumi.Resource] = None):
-        args = check_shape("ApiGate", name, args, ApiGateArgs)
+        checked = check_shape("ApiGate", name, args, ApiGateArgs)
+        given = args["endpoint"]  # the caller's handle, not the checked copy (whose outputs are new ones)
+        args = checked
         require_kubernetes_provider(opts, "ApiGate", name)
+        claim_gate_namespace("ApiGate", name, "endpoint.namespace", endpoint_namespace(given), opts,
+                             "give the gate the endpoint of a model server in a namespace of its own (an LlmdStack's "
+                             "endpoint is gated already: hand it to its clients as it is)", self)
         super().__init__(f"{PACKAGE}:index:ApiGate", name, None, opts)
         a = args
         aliases = _moved(moved_from)

@@ -24,7 +24,7 @@ from .inference_parts import WEBUI_RENAMED as WEBUI_INPUTS
 from .kube import egress_guard, require_kubernetes_provider
 from .ollama_server import OllamaServer, ResourcesSpec, late_checks
 from .run_state import claim
-from .shared_names import claim_gate_namespace
+from .shared_names import claim_gate_namespace, plain_field
 from .open_webui import OpenWebUi
 
 __all__ = ["InferenceStack", "InferenceStackArgs", "ResourcesSpec"]
@@ -191,13 +191,15 @@ class InferenceStack(pulumi.ComponentResource):
     """Key Vault secret holding the raw API's bearer key (None when auth is off)."""
 
     def __init__(self, name: str, args: InferenceStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        args = check_shape("InferenceStack", name, args, InferenceStackArgs)
+        checked = check_shape("InferenceStack", name, args, InferenceStackArgs)
+        caller_volume = args.get("model_volume")  # the caller's handle, not the checked copy (whose outputs are new ones)
+        args = checked
         accelerator = opt(args, "accelerator")  # its rules: input_rules.inference_stack (and its parts')
         require_kubernetes_provider(opts, "InferenceStack", name)
         claim_namespace(name, args, opts)
-        claim_gate_namespace("InferenceStack", name, "model_volume.namespace", known(args.get("model_volume"),
-                                                                                     "namespace"), opts,
-                             "give it the volume of a ModelStore in a namespace of its own")
+        claim_gate_namespace("InferenceStack", name, "model_volume.namespace",
+                             plain_field(caller_volume, "namespace"), opts,
+                             "give it the volume of a ModelStore in a namespace of its own", self)
         super().__init__(f"{PACKAGE}:index:InferenceStack", name, None, opts)
         a = args
         # the gate and the UI take the component's protect for their generated secrets; nothing else takes it

@@ -37,7 +37,7 @@ from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, LLMD_API_ROUTES, MODEL_LABE
                          OPEN_WEBUI_OPENAI_ROUTES, POOL_LABEL, VLLM_PORT, context_length, epp_affinity, epp_plugins,
                          epp_triggers, node_affinity, pool_gateway_overlays, router_values, served_name, shm_gib,
                          vllm_args, vllm_scale_behavior, weights_gib)
-from .shared_names import claim_gate_namespace
+from .shared_names import claim_gate_namespace, handed_namespace
 from .pd_specs import (DECODE, DECODE_VLLM_PORT, PREFILL, RDMA_RESOURCE, ROLE_LABEL, SIDECAR_PORT, gib_bytes,
                        memlock_annotation, nixl_env, pd_plugins, sidecar_args)
 from .pins import LLM_D_ROUTER_GATEWAY, LLMD_PD_SIDECAR_IMAGE
@@ -208,7 +208,7 @@ class LlmdStack(pulumi.ComponentResource):
         checked = check_args(name, args)
         require_kubernetes_provider(opts, "LlmdStack", name)
         claim_gate_namespace("LlmdStack", name, "namespace", opt(args, "namespace"), opts,
-                             "give the LlmdStack a namespace of its own (its namespace input; default llm-d)")
+                             "give the LlmdStack a namespace of its own (its namespace input; default llm-d)", self)
         super().__init__(f"{PACKAGE}:index:LlmdStack", name, None, opts)
         self._args, self._name = args, name
         # handles that arrive as outputs (another language's): their checks run once they resolve, and what they
@@ -223,6 +223,7 @@ class LlmdStack(pulumi.ComponentResource):
         ns = namespace(f"{name}-ns", opt(args, "namespace"), "privileged" if pd else "baseline", self._k8s,
                        field(target, "routes_label"))
         self._ns = ns.metadata.name
+        handed_namespace(self._ns, opt(args, "namespace"))  # its endpoint's, for an ApiGate given it
         served = served_name(args["model"])
         if pd:  # InfiniBand first: the pods ask for rdma/ib and a raised memlock limit
             rdma = rdma_network(self, name, cluster)

@@ -14,9 +14,9 @@ from .defaults import defaults_for
 from .checks import after_check, called_as_documented, check_shape, fail, late_rules
 from .gpu_node_pool import cluster_key, kubernetes_provider
 from .run_state import claim
-from .shared_names import claim_resource_group
+from .shared_names import claim_resource_group, plain_field
 from .diagnostics import to_log_analytics
-from .handles import ClusterHandle, ModelShare, ModelVolume, field, known, order_after, ordered_after
+from .handles import ClusterHandle, ModelShare, ModelVolume, field, order_after, ordered_after
 from .hardening import NON_ROOT_UID, container_security, pod_security, scanner_annotations, scratch_volume
 from .kube import pulled, cpu_placement, labels, placement, placement_args, require_kubernetes_provider
 from .naming import content_suffix
@@ -186,13 +186,14 @@ def claim_namespace(name: str, namespace: Any, share_name: Any, opts: Optional[p
              "there")
 
 
-def claim_separate_group(name: str, args: Any, opts: Optional[pulumi.ResourceOptions]) -> None:
-    """separate_resource_group is a group the store creates: not the cluster's own (known now), nor one another
-    component of this program creates (llmplatform.shared_names)."""
+def claim_separate_group(name: str, args: Any, cluster: Any, opts: Optional[pulumi.ResourceOptions]) -> None:
+    """separate_resource_group is a group the store creates: not the cluster's own (known now: the caller's
+    `cluster` handle holds it plain, or the engine sent it known), nor one another component of this program
+    creates (llmplatform.shared_names)."""
     group = args.get("separate_resource_group")
     if not isinstance(group, str) or not group:
         return
-    own = known(args["cluster"], "resource_group_name")
+    own = plain_field(cluster, "resource_group_name")
     if isinstance(own, str) and own.lower() == group.lower():
         fail("ModelStore", name, "separate_resource_group", group,
              f"a group other than the cluster's ({own!r}), which exists already (azure-native creates a group only "
@@ -223,12 +224,14 @@ class ModelStore(pulumi.ComponentResource):
     """The Azure Files share (its file service, name and quota), for Observability's alert on its fill level."""
 
     def __init__(self, name: str, args: ModelStoreArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        args = check_shape("ModelStore", name, args, ModelStoreArgs)
+        checked = check_shape("ModelStore", name, args, ModelStoreArgs)
+        given = args["cluster"]  # the caller's handle, not the checked copy (whose outputs are new ones)
+        args = checked
         component = "ModelStore"
         protocol, redundancy, size = opt(args, "protocol"), opt(args, "redundancy"), opt(args, "size_gib")
         require_kubernetes_provider(opts, component, name)
         claim_namespace(name, args["namespace"], opt(args, "share_name"), opts)
-        claim_separate_group(name, args, opts)
+        claim_separate_group(name, args, given, opts)
         super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
         share_name = opt(args, "share_name")
         tags = args.get("tags", {})

@@ -11,7 +11,7 @@ from . import PACKAGE
 from .checks import GPU_FIELDS, KEDA_FIELDS, VOLUME_FIELDS, after_check, called_as_documented, check_shape, late_rules
 from .defaults import defaults_for
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field,
-                      ordered_after, value_alone)
+                      known, ordered_after, value_alone)
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
 from .inference_specs import (OLLAMA_PORT, SCALED_SERVICE, SHUTDOWN_MARGIN_SECONDS, WARM_UP_TIMEOUT_SECONDS,
                               drain_script, ollama_env, ollama_scheduling, resources, scaled_host, scaled_hosts,
@@ -21,6 +21,7 @@ from .kube import (pulled, allow_ingress, cpu_placement, deployment, disruption_
                    placement_args, require_kubernetes_provider, spread)
 from .keda_http import interceptor_clients, interceptor_pod_labels
 from .pins import OLLAMA_IMAGE
+from .shared_names import handed_namespace
 
 opt = defaults_for("OllamaServer")  # optional inputs: the caller's value, else the default
 
@@ -140,6 +141,7 @@ class OllamaServer(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, aliases=aliases)
         volume = a["model_volume"]
         ns = field(volume, "namespace")
+        handed_namespace(ns, known(volume, "namespace"))  # its endpoint's, for an ApiGate given it
         select = labels("model-server", "ollama")
         match = {"app.kubernetes.io/name": "ollama"}
         gpu = a.get("gpu")

@@ -42,6 +42,7 @@ from .errors import LateInputError
 from .handles import FIELD_DEPENDENCIES
 from .rules import nearest_or_all
 from .schema_extras import enrich
+from .shared_names import remember_sent
 
 SECRET_MARK = "Secret."  # a property whose description ends with this is marked secret in the schema
 
@@ -389,7 +390,10 @@ class PlatformProvider(ComponentProvider):
                     reason = hidden(error.reason) if await value.is_secret() else error.reason
                     raise LateInputError(f"{words}: input {error.property_path}: {reason}",
                                          [(error.property_path, reason)]) from None
-            return awaited(value.apply(mapped))
+            result = awaited(value.apply(mapped))
+            # a name sent known (not secret), for the claims that compare components by it (shared_names)
+            remember_sent(result, known_value(value, secret=False))
+            return result
         if prop.ref:
             enum_type = self._enum_type(prop)
             if enum_type is not None:

@@ -55,8 +55,8 @@ def llmd_and_ollama(llmd_first: bool, llmd_namespace: str = "llm") -> None:
         llmd()
 
 
-SAME_NAMES = ("a namespace where no other InferenceStack or LlmdStack on this cluster runs: {other} runs in 'llm', "
-              "and both run the API gate there under the same names (the Deployment and Service router, the "
+SAME_NAMES = ("a namespace where no other InferenceStack, LlmdStack or ApiGate on this cluster runs: {other} runs in "
+              "'llm', and both run the API gate there under the same names (the Deployment and Service router, the "
               "NetworkPolicies router-ingress and egress-guard): ")
 
 
@@ -120,7 +120,7 @@ def store_in_the_clusters_group() -> None:
                           what="store its name as resource_group_name")),
     # Azure compares group names without case
     (store_in_the_clusters_group, "ModelStore models: input separate_resource_group='RG-A' is invalid; allowed: "
-     + GROUP_TAKEN.format(other="AksCluster 'a'", group="RG-A", key="resource_group_name",
+     + GROUP_TAKEN.format(other="AksCluster 'a'", group="rg-a", key="resource_group_name",
                           what="store its name as resource_group_name")),
 ], ids=["two-clusters", "two-stores", "store-in-cluster-group"])
 def test_a_group_two_components_create_is_refused_naming_the_input(program, message):

@@ -27,11 +27,17 @@ def two_autoscalers(resources: list[Registration], clusters: dict[str, str]) -> 
         if not isinstance(name, str) or not isinstance(namespace, str):
             continue
         first = seen.setdefault((_cluster_of(reg, clusters), namespace, kind, name), reg)
-        if first is not reg and (first.inputs.get("metadata") or {}).get("name") != \
-                (reg.inputs.get("metadata") or {}).get("name"):  # one object twice is refused as such
+        if first is not reg and _object(first) != _object(reg):  # one object twice is refused as such
             problems.append(
                 f"{first.name} ({first.inputs['kind']}) and {reg.name} ({reg.inputs['kind']}) both scale {kind} "
                 f"{namespace}/{name}: two HPAs on one Deployment (a ScaledObject's own among them) stop both "
                 f"(AmbiguousSelector), and KEDA's webhook refuses a ScaledObject on a workload another HPA scales "
                 f"without validations.keda.sh/hpa-ownership false; one ModelAutoscaler per model server")
     return problems
+
+
+def _object(reg: Registration) -> tuple:
+    """What the API server keys a scaler by within its namespace: its API group, kind and name (an HPA and a
+    ScaledObject of one name are two objects)."""
+    return (group_of(str(reg.inputs.get("apiVersion"))), reg.inputs.get("kind"),
+            (reg.inputs.get("metadata") or {}).get("name"))

@@ -17,9 +17,25 @@ from .routes import _shadowed_routes, _unrouted_interceptor_hosts
 from .stand_ins import _GLOBAL_NAMES, _NAME_INPUTS
 
 
-def _azure_identity(reg: Registration) -> Optional[tuple]:
-    """What Azure keys a resource by: its type and every name along its path (resource group, vault, secret...).
-    Auto-named resources have none; a role assignment is keyed by principal, role and scope."""
+def _subscriptions(resources: list[Registration]) -> dict[str, str]:
+    """azure-native provider URN -> the subscription it names (its subscriptionId input), for the providers that
+    name one; any other reaches the subscription of the environment (az login, ARM_SUBSCRIPTION_ID), as the default
+    provider does."""
+    return {reg.urn: reg.inputs["subscriptionId"].lower() for reg in resources
+            if reg.type == "pulumi:providers:azure-native" and isinstance(reg.inputs.get("subscriptionId"), str)}
+
+
+def _subscription_of(reg: Registration, subscriptions: dict[str, str]) -> str:
+    """The subscription an Azure resource is created in: its provider's, '' for the environment's."""
+    provider = reg.options.get("provider")
+    return subscriptions.get(provider.rsplit("::", 1)[0], "") if isinstance(provider, str) else ""
+
+
+def _azure_identity(reg: Registration, subscriptions: Optional[dict[str, str]] = None) -> Optional[tuple]:
+    """What Azure keys a resource by: its type and every name along its path (resource group, vault, secret...)
+    within its subscription (one group name in two subscriptions is two groups; a name unique in the cloud, a
+    vault's or a storage account's, is one in every subscription). Auto-named resources have none; a role
+    assignment is keyed by principal, role and scope."""
     kind = reg.type.split(":")[-1]
     if kind == "RoleAssignment":  # ARM ids and GUIDs compare without case: `/resourcegroups/` is `/resourceGroups/`
         return (reg.type, *(_caseless(reg.inputs.get(k)) for k in ("principalId", "roleDefinitionId", "scope")))
@@ -33,7 +49,8 @@ def _azure_identity(reg: Registration) -> Optional[tuple]:
         return None
     # an extension resource (an association, a diagnostic setting) is named within the resource it extends
     scope = (("resourceUri", _caseless(reg.inputs["resourceUri"])),) if "resourceUri" in reg.inputs else ()
-    return (reg.type, names + scope)
+    subscription = _subscription_of(reg, subscriptions or {}) if reg.type not in _GLOBAL_NAMES else ""
+    return (reg.type, names + scope + ((("subscription", subscription),) if subscription else ()))
 
 
 def _caseless(value: object) -> object:
@@ -210,6 +227,7 @@ def refusals(resources: list[Registration], preview: bool = False) -> list[str]:
     judged = [reg for reg in resources if not rpc.contains_unknowns(reg.inputs)] if preview else resources
     judged_ids = {id(reg) for reg in judged}
     clusters = _clusters(judged)
+    subscriptions = _subscriptions(resources)
     seen_urns: set[str] = set()
     seen_names: dict[tuple, str] = {}
     seen_regs: dict[tuple, Registration] = {}
@@ -232,7 +250,7 @@ def refusals(resources: list[Registration], preview: bool = False) -> list[str]:
             else:
                 seen_names[pool] = inline
                 seen_regs[pool] = reg
-        identity = _azure_identity(reg) if reg.type.startswith("azure-native:") \
+        identity = _azure_identity(reg, subscriptions) if reg.type.startswith("azure-native:") \
             else _kubernetes_identity(reg, clusters)
         if identity is None:
             continue

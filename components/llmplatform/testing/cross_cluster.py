@@ -100,8 +100,9 @@ def _linked_vnets(resources: list[Registration]) -> set[str]:
 
 def vaults_closed_to_their_readers(resources: list[Registration], clusters: dict[str, str]) -> list[str]:
     """A SecretProviderClass on one cluster reading a vault of this program that the cluster's nodes cannot reach:
-    its firewall (default Deny) admits none of their subnets, or, with public access off, no private DNS zone of
-    the program links their VNet."""
+    no private DNS zone of the program links their VNet (a private endpoint's traffic passes Key Vault's firewall:
+    learn.microsoft.com azure/key-vault/general/overview-vnet-service-endpoints), and public access is off or the
+    firewall (default Deny) admits none of their subnets."""
     vaults = {str(r.inputs["vaultName"]).lower(): r for r in resources
               if r.type == _VAULT and isinstance(r.inputs.get("vaultName"), str)}
     subnets, linked = _cluster_subnets(resources), _linked_vnets(resources)
@@ -117,8 +118,8 @@ def vaults_closed_to_their_readers(resources: list[Registration], clusters: dict
             continue
         props = vault.inputs.get("properties") or {}
         acls = props.get("networkAcls") or {}
+        vnets = {s.split("/subnets/", 1)[0] for s in nodes}
         if props.get("publicNetworkAccess") == "Disabled":
-            vnets = {s.split("/subnets/", 1)[0] for s in nodes}
             if not vnets & linked:
                 problems.append(
                     f"{reg.name} on cluster {cluster} reads vault {name}, which takes private endpoint traffic alone "
@@ -130,6 +131,8 @@ def vaults_closed_to_their_readers(resources: list[Registration], clusters: dict
         rules = [r.get("id") for r in acls.get("virtualNetworkRules") or [] if isinstance(r, dict)]
         if acls.get("defaultAction") != "Deny" or acls.get("ipRules") or not all(isinstance(r, str) for r in rules):
             continue  # open, or admitting addresses the nodes' egress may be: not judged
+        if vnets & linked:
+            continue  # a private endpoint's traffic passes the firewall (a VNet linked to the vault's zone reaches one)
         if not nodes & {str(r).lower() for r in rules}:
             problems.append(
                 f"{reg.name} on cluster {cluster} reads vault {name}, whose firewall ({vault.name}: default Deny) "
