@@ -5,7 +5,7 @@ from importlib import resources
 
 import pytest
 
-from llmplatform.regions import azure_regions, azure_zones, has_no_zones
+from llmplatform.regions import azure_region, azure_regions, azure_zones, has_no_zones
 
 LISTS = ("zonal", "without_zones", "not_listed")
 
@@ -155,3 +155,14 @@ def test_a_location_known_only_at_deploy_time_is_checked_against_the_zones_once_
     assert str(error.value) == ("AksCluster aks: input zones=['1', '2', '3'] is invalid; allowed: none in location "
                                 "'westus', a region without availability zones (Microsoft's Azure regions list): "
                                 "leave zones out")
+
+
+@pytest.mark.parametrize("name, hint", [
+    ("West US", "did you mean westus?"),  # a display spelling: the one region it names, not its neighbours
+    ("west europe", "did you mean westeurope?"),
+    ("eastus3", "did you mean eastus, westus3, eastus2?"),  # no such region: the three nearest, nearest first
+    ("mars", "e.g. westeurope, eastus2, swedencentral"),
+])
+def test_a_location_that_is_no_region_names_what_was_meant(name, hint):
+    assert azure_region("westus") is None
+    assert azure_region(name).endswith(f"(lowercase, no spaces; {hint})")
