@@ -64,7 +64,7 @@ def pod_room_rule(pool: Rules, max_pods_default: int, nodes_key: str = "min_coun
 
 def system_size_rule(pool: Rules) -> None:
     size = pool.get("vm_size")
-    vcpus = active_vcpus(size) if isinstance(size, str) else None
+    vcpus = active_vcpus(size)  # None for a size not a string or not of the naming convention's shape
     if vcpus is not None and vcpus < MIN_SYSTEM_POOL_VCPUS:
         pool.add("vm_size", size, f"a size with at least {MIN_SYSTEM_POOL_VCPUS} vCPUs and 4 GiB for the system pool "
                                   f"({size} has {vcpus}; AKS refuses it with SystemPoolSkuTooLow), "

@@ -521,8 +521,8 @@ class Completion:
     @property
     def inter_token_s(self) -> Optional[float]:
         """Mean time between output tokens after the first (decode speed seen by the client)."""
-        tokens = self.output_tokens or self.chunks
-        if self.ttft_s is None or tokens is None or tokens < 2:
+        tokens = self.output_tokens or self.chunks  # chunks is a count: never None
+        if self.ttft_s is None or tokens < 2:
             return None
         return (self.latency_s - self.ttft_s) / (tokens - 1)
 

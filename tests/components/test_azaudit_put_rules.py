@@ -170,3 +170,56 @@ def test_premium_is_refused_with_calico():
     assert [p.path for p in aks_put_rules(aks_args(tier="Premium", network_policy="calico"))] == ["network_policy"]
     assert aks_put_rules(aks_args(tier="Premium", network_policy="cilium")) == []
     assert aks_put_rules(aks_args(tier="Standard", network_policy="calico")) == []
+
+
+# ---- found by mutation testing (docs/decisions.md, "2026-12-06: mutation testing of the pure logic") -----------
+def test_the_pod_room_message_names_the_kind_of_pool():
+    """The system pool's refusal says "system pool", a user pool's "pool": each a mistake of another pool."""
+    system = aks_put_rules(aks_args(system_pool={"max_pods": 10, "min_count": 1}))
+    workload = aks_put_rules(aks_args(workload_pool={"max_pods": 10, "min_count": 1}))
+    assert [p.path for p in system] == ["system_pool.max_pods"] and "AKS refuses a system pool without" in \
+        system[0].allowed
+    assert [p.path for p in workload] == ["workload_pool.max_pods"] and "AKS refuses a pool without" in \
+        workload[0].allowed
+
+
+def test_a_pool_size_out_of_the_value_rules_range_is_refused_once():
+    """max_pods below 10 or a count of true is the value rules' to refuse: the pod-room rule adds no second message
+    (at least 30 pods) to the same mistake."""
+    from llmplatform.input_rules import aks_cluster
+    from llmplatform.put_rules import pods_short
+    for pods in (9, 5):
+        problems = aks_cluster(aks_args(system_pool={"max_pods": pods, "min_count": 1}))
+        assert [(p.path, p.allowed) for p in problems] == [("system_pool.max_pods", "a whole number from 10 to 250")]
+    assert (pods_short(9, 3), pods_short(10, True), pods_short(True, 1)) == (False, False, False)
+    assert (pods_short(10, 2), pods_short(10, 3), pods_short(29, 1)) == (True, False, True)
+
+
+def test_a_node_os_channel_known_only_at_deploy_time_is_not_refused():
+    """An Output (known when the cluster is written) is not a channel other than NodeImage: the rule waits for it."""
+    class Output:  # what a pulumi.Output looks like to the rules, by its module and its apply
+        __module__ = "pulumi.output"
+
+        def apply(self, f):
+            return self
+    assert aks_put_rules(aks_args(upgrade_channel="node-image", node_os_upgrade_channel=Output())) == []
+
+
+def test_an_infinite_spot_price_is_the_value_rules_refusal_not_a_traceback():
+    """float('inf') (YAML's .inf) has no decimal places to count (Decimal's exponent 'F'): the decimals rule leaves it
+    to the value rules, whose range refuses it."""
+    base = REQUIRED["GpuNodePool"]()
+    for price in (float("inf"), float("nan")):
+        assert gpu_put_rules({**base, "spot_max_price": price}) == []
+        assert refused("GpuNodePool", {**base, "spot_max_price": price}) == ["spot_max_price"]
+
+
+def test_a_fallback_turned_off_or_on_a_regular_pool_counts_no_fallback_nodes():
+    """Only an enabled fallback of a spot pool is written with the pool's max_pods (a fallback block left with
+    enabled false, or on a regular pool, makes no pool)."""
+    base = {**REQUIRED["GpuNodePool"](), "max_pods": 10}
+    fallback = {"min_count": 1, "max_count": 2}
+    assert gpu_put_rules({**base, "fallback": {**fallback, "enabled": False}}) == []
+    assert gpu_put_rules({**base, "priority": "regular", "fallback": {**fallback, "enabled": True}}) == []
+    assert [p.path for p in gpu_put_rules({**base, "priority": "spot", "fallback": {**fallback, "enabled": True}})] \
+        == ["max_pods"]

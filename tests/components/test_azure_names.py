@@ -96,3 +96,26 @@ def test_known_names_on_both_sides():
         definition = _DEFINITIONS[PAIRS[rule][0]]
         for name in names:
             assert (getattr(azure_names, rule)(name) is None) == _theirs(definition, name), (rule, name)
+
+
+# each rule's length range as its message states it (and as its upstream rule, named at the rule, gives it): the
+# shortest and the longest name taken, one character fewer and one more refused. Found by mutation testing: a bound
+# moved by one (`{0,89}` to `{1,89}`, `{1,61}` to `{1,60}`) passed every case above.
+@pytest.mark.parametrize("rule, shortest, longest", [
+    (names.storage_account, 3, 24), (names.key_vault, 3, 24), (names.postgres_server, 3, 63),
+    (names.aks_cluster, 1, 54), (names.agent_pool, 1, 12), (names.resource_group, 1, 90),
+    (names.virtual_network, 2, 64), (names.managed_identity, 3, 128), (names.key_vault_secret, 1, 127),
+    (names.budget, 1, 63), (names.file_share, 3, 63), (names.dns_label, 1, 63), (names.dns_subdomain, 1, 253),
+    (names.postgres_database, 1, 63), (names.name_prefix, 1, 40), (names.azure_name_start, 1, 40),
+])
+def test_each_rule_takes_exactly_the_lengths_its_message_states(rule, shortest, longest):
+    assert [n for n in range(shortest, longest + 1) if rule("a" * n)] == []
+    too_long, too_short = rule("a" * (longest + 1)), rule("a" * (shortest - 1))
+    assert too_long is not None and str(longest) in too_long and too_short is not None
+
+
+def test_a_new_namespace_is_a_dns_label_and_none_of_kubernetes_own():
+    for own in names.KUBERNETES_NAMESPACES:
+        assert "a namespace other than Kubernetes' own" in names.new_namespace(own)
+    assert names.new_namespace("team-a") is None
+    assert names.new_namespace("Team_A") == names.dns_label("Team_A") is not None  # the label's own message

@@ -55,3 +55,12 @@ def test_the_a10_sizes_and_only_they_take_the_grid_driver():
 ])
 def test_a_gpu_request_gets_a_whole_gpu_or_one_mig_instance(size, profile, units):
     assert tuple(gpu_units(find_gpu_sku(size), profile)) == units
+
+
+def test_gpu_memory_of_another_type_is_the_type_checks_to_refuse_not_a_comparison():
+    """gpu_memory_problem judges numbers only: a string or None (the type check's to refuse) is no TypeError from
+    comparing it with the range (found by mutation testing), true and false are refused as numbers are not."""
+    from llmplatform.gpu_skus import GPU_MEMORY_ALLOWED, gpu_memory_problem
+    assert [gpu_memory_problem(v) for v in ("22.48", None, [22])] == [None, None, None]
+    assert [gpu_memory_problem(v) for v in (True, 0.99, 1, 22.48, 1024, 1024.01, float("nan"))] == \
+        [GPU_MEMORY_ALLOWED, GPU_MEMORY_ALLOWED, None, None, None, GPU_MEMORY_ALLOWED, GPU_MEMORY_ALLOWED]

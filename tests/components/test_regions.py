@@ -5,7 +5,7 @@ from importlib import resources
 
 import pytest
 
-from llmplatform.regions import azure_regions, azure_zones, has_no_zones
+from llmplatform.regions import azure_region, azure_regions, azure_zones, has_no_zones
 
 LISTS = ("zonal", "without_zones", "not_listed")
 
@@ -177,3 +177,14 @@ def test_a_gpu_pool_s_own_zones_on_a_cluster_handle_whose_location_is_an_output_
     zones = [r.inputs.get("availabilityZones") for r in run(lambda: pool("westeurope")).of_type(
         "azure-native:containerservice:AgentPool")]
     assert zones and all(z == ["1"] for z in zones)
+
+
+@pytest.mark.parametrize("name, hint", [
+    ("West US", "did you mean westus?"),  # a display spelling: the one region it names, not its neighbours
+    ("west europe", "did you mean westeurope?"),
+    ("eastus3", "did you mean eastus, westus3, eastus2?"),  # no such region: the three nearest, nearest first
+    ("mars", "e.g. westeurope, eastus2, swedencentral"),
+])
+def test_a_location_that_is_no_region_names_what_was_meant(name, hint):
+    assert azure_region("westus") is None
+    assert azure_region(name).endswith(f"(lowercase, no spaces; {hint})")

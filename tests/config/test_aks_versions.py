@@ -104,6 +104,41 @@ def test_a_minor_aks_no_longer_supports_is_refused_with_the_window(version, tier
                        f"{why}")
 
 
+def test_a_minor_is_supported_from_the_first_day_of_its_ga_month_to_its_last_day():
+    """The page's rules at their edges (found by mutation testing): a GA month counts from its first day, an end of
+    life written as a month is that month's last day, Long-Term Support's on the Premium tier alike."""
+    def window(on, lts=False):
+        return [m.version for m in aks_versions.supported(on, lts)]
+    assert "1.37" not in window(date(2026, 9, 30)) and "1.37" in window(date(2026, 10, 1))  # GA Oct 2026
+    assert "1.34" in window(date(2026, 11, 30)) and "1.34" not in window(date(2026, 12, 1))  # EOL Nov 2026
+    assert "1.34" in window(date(2027, 11, 30), lts=True) and "1.34" not in window(date(2027, 12, 1), lts=True)
+    assert aks_versions.unsupported("1.34", False, date(2026, 11, 30)) is None
+    assert aks_versions.unsupported("1.34", False, date(2027, 11, 30)) == (
+        "1.34's community support ended 2026-11-30; AKS's Long-Term Support (cluster.tier Premium) keeps it until "
+        "2027-11-30")
+    assert aks_versions.unsupported("1.34", False, date(2027, 12, 1)) == \
+        "AKS's support of 1.34 ended 2026-11-30 (its Long-Term Support on 2027-11-30)"
+
+
+def test_a_minor_the_lts_table_lacks_ends_with_its_community_support(monkeypatch):
+    """A calendar row without an LTS row (a new minor, as the data file's next refresh may bring): once it ends, it
+    is refused on either tier with its end of life alone, no Long-Term Support named."""
+    newer = copy.deepcopy(catalogs.aks_calendar())
+    newer["calendar"].append({"version": "1.38", "upstream": "Dec 2026", "preview": "Feb 2027", "ga": "Mar 2027",
+                              "eol": "Mar 2028", "platform_support": "Until 1.42 GA"})
+    monkeypatch.setattr(aks_versions, "aks_calendar", lambda: newer)
+    aks_versions.calendar.cache_clear()
+    try:
+        [soon] = aks_versions.notes("1.38", False, date(2028, 3, 1), "westeurope")  # no LTS to suggest
+        assert soon.endswith("(none on 2028-03-01)")
+        for lts in (False, True):
+            assert aks_versions.unsupported("1.38", lts, date(2028, 3, 31)) is None
+            assert aks_versions.unsupported("1.38", lts, date(2028, 4, 1)) == "AKS's support of 1.38 ended 2028-03-31"
+    finally:
+        monkeypatch.undo()
+        aks_versions.calendar.cache_clear()
+
+
 def test_the_check_reads_the_data_file(monkeypatch):
     """A newer calendar moves the window: nothing is hard-coded but the rules of the page."""
     newer = copy.deepcopy(catalogs.aks_calendar())
@@ -158,6 +193,25 @@ def test_end_of_life_warnings_on_todays_date(today, version, tier, note):
     found = [a for a in advisories(_cfg(kubernetesVersion=version, tier=tier), today=today)
              if "kubernetesVersion" in a]
     assert found == [] if note is None else (len(found) == 1 and note in found[0]), found
+
+
+def test_the_end_of_life_warning_runs_from_60_days_before_to_the_last_day_and_names_lts_only_off_premium():
+    """notes() at its edges (found by mutation testing): 60 days before the end of life warns, 61 does not; the last
+    day warns, the day after is the refusal's (no note); Long-Term Support is suggested only to a tier without it;
+    a minor is GA from the first day of its GA month."""
+    def note(version, lts, on):
+        return aks_versions.notes(version, lts, on, "westeurope")
+    assert note("1.34", False, date(2026, 9, 30)) == [] and note("1.34", False, date(2026, 12, 1)) == []
+    for on, days in ((date(2026, 10, 1), 60), (date(2026, 11, 30), 0)):
+        [warned] = note("1.34", False, on)
+        assert f"ends 2026-11-30, {days} days after {on}" in warned
+        assert warned.endswith("; cluster.tier Premium (Long-Term Support) keeps it until 2027-11-30")
+    [premium] = note("1.31", True, date(2026, 10, 15))
+    assert premium.endswith("(1.32, 1.33, 1.34, 1.35, 1.36, 1.37 on 2026-10-15)")  # on LTS already: nothing more
+    assert note("1.37", False, date(2026, 10, 1)) == [] and "is not GA" in note("1.37", False, date(2026, 9, 30))[0]
+    assert "(and 1.37, GA Oct 2026)" in aks_versions.window(date(2026, 9, 30))  # coming until its GA day
+    assert "1.36, 1.37, or with" in aks_versions.window(date(2026, 10, 1)) and "(and" not in \
+        aks_versions.window(date(2026, 10, 1))
 
 
 def test_an_old_calendar_is_a_plan_warning_not_a_failing_test():

@@ -8,8 +8,8 @@ import pytest
 import requests
 import urllib3
 
-from endpoint_tools.llm_api import (ApiError, Deadlines, LlmClient, api_key_problem, detect_api, describe_exception,
-                                    status_kind)
+from endpoint_tools.llm_api import (ApiError, Completion, Deadlines, LlmClient, api_key_problem, detect_api,
+                                    describe_exception, status_kind)
 from endpoint_tools.loopback_server import MODEL, LoopbackServer
 
 
@@ -131,3 +131,88 @@ def test_a_timeout_names_the_deadline_that_passed():
     assert caught.value.kind == "timeout_ttft" and caught.value.deadline == "first_token"
     assert str(caught.value) == (f"timed out waiting for POST {srv.url}/v1/chat/completions: no first token within "
                                  f"0.5 s (the first-token deadline)")
+
+
+# ---- the stream's reader and figures, without a server (found by mutation testing: docs/decisions.md,
+# "2026-12-06: mutation testing of the pure logic") ---------------------------------------------------------------
+class _Body:
+    """What the stream reader takes of a requests.Response: its body in the pieces iter_content hands over."""
+
+    def __init__(self, *pieces: bytes):
+        self.pieces, self.raw, self.headers = pieces, object(), {}
+
+    def iter_content(self, size):
+        return iter(self.pieces)
+
+
+@pytest.mark.parametrize("pieces, lines", [
+    # a line ends at LF, CRLF or CR; a line split over pieces is joined; a CRLF split over pieces ends one line
+    ((b"data: a\r\n", b"data: b\r", b"\ndata: c\n", b"data: ", b"d\n", b"tail"),
+     [b"data: a", b"data: b", b"", b"data: c", b"data: d", b"tail"]),
+    ((b"x\ry\r", b"z\n"), [b"x", b"y", b"z"]),  # CR alone ends lines too
+    ((b"one\ntwo", b"\n"), [b"one", b"two"]),  # ended by its newline: nothing left over
+])
+def test_the_stream_is_cut_into_lines_wherever_its_pieces_end(pieces, lines):
+    assert list(LlmClient._lines(_Body(*pieces), "u")) == lines
+
+
+def test_a_line_of_the_most_the_tools_read_is_taken_and_one_byte_more_is_too_large():
+    from endpoint_tools.llm_api import MAX_BODY_BYTES
+    assert [len(line) for line in LlmClient._lines(_Body(b"x" * MAX_BODY_BYTES, b"\n"), "u")] == [MAX_BODY_BYTES]
+    with pytest.raises(ApiError) as caught:
+        list(LlmClient._lines(_Body(b"x" * (MAX_BODY_BYTES + 1)), "u"))
+    assert caught.value.kind == "too_large"
+
+
+def _events(api: str, *lines: bytes) -> list:
+    return list(LlmClient("http://127.0.0.1:9", api)._events(_Body(*(line + b"\n" for line in lines)), "u"))
+
+
+def test_server_sent_events_are_read_as_the_format_allows():
+    """SSE (html.spec.whatwg.org, "Interpreting an event stream"): comments and other fields skipped, `data:` with or
+    without its space, nothing after `[DONE]`; Ollama's lines are JSON objects, blank lines between them skipped."""
+    chunk = b'{"choices":[{"delta":{"content":"a"}}]}'
+    assert _events("openai", b": keep-alive", b"event: message", b"data:" + chunk, b"", b"data: " + chunk,
+                   b"data: [DONE]", b"data: not read") == [{"choices": [{"delta": {"content": "a"}}]}] * 2 + \
+        [{"__done__": True}]
+    assert _events("ollama", b'{"done":false}', b"", b'{"done":true}') == [{"done": False}, {"done": True}]
+
+
+@pytest.mark.parametrize("api, line, kind, words", [
+    ("openai", b'error:{"message":"model overloaded"}', "server_error", "mid-stream: model overloaded"),
+    ("openai", b'error: {"message":"model overloaded"}', "server_error", "mid-stream: model overloaded"),
+    ("openai", b"error:out of memory", "server_error", "mid-stream: out of memory"),
+    ("openai", b"data: {", "bad_stream", "an event is not JSON"),
+    ("openai", b"data: " + b"[" * 100_000, "bad_stream", "an event is nested too deeply to parse"),
+    ("openai", b"data: [1]", "bad_shape", "an event is not an object"),
+    ("openai", b'data: {"choices":[{"delta":{"content":5}}]}', "bad_shape", "content is not text"),
+    ("ollama", b'{"message":{"content":["a"]}}', "bad_shape", "content is not text"),
+])
+def test_a_bad_event_is_named_by_what_is_wrong_with_it(api, line, kind, words):
+    client = LlmClient("http://127.0.0.1:9", api)
+    with pytest.raises(ApiError) as caught:
+        for event in client._events(_Body(line + b"\n"), "u"):
+            client._event_text(event, "u")
+    assert caught.value.kind == kind and words in str(caught.value), str(caught.value)
+
+
+@pytest.mark.parametrize("done, itl, rate", [
+    (Completion(ttft_s=0.1, latency_s=1.0, output_tokens=10, chunks=4), 0.1, 10.0),  # the server's count first
+    (Completion(ttft_s=0.1, latency_s=1.0, output_tokens=None, chunks=4), 0.3, 1 / 0.3),  # else the chunks
+    (Completion(ttft_s=0.1, latency_s=0.5, output_tokens=2), 0.4, 2.5),
+    (Completion(ttft_s=0.1, latency_s=1.0, output_tokens=1, chunks=1), None, None),  # one token: no gap
+    (Completion(ttft_s=None, latency_s=1.0, output_tokens=10), None, None),  # no first token seen
+    (Completion(ttft_s=1.0, latency_s=1.0, output_tokens=10), 0.0, None),  # no time between them: no rate
+])
+def test_the_inter_token_time_is_the_decode_after_the_first_token(done, itl, rate):
+    assert done.inter_token_s == (pytest.approx(itl) if itl else itl)
+    assert done.output_tokens_per_s == (pytest.approx(rate) if rate else rate)
+
+
+def test_a_token_count_is_a_whole_number_from_0_to_2_53():
+    from endpoint_tools.llm_api import MAX_TOKEN_COUNT, token_count
+    assert [token_count(v, "f", "u") for v in (None, 0, 1, MAX_TOKEN_COUNT)] == [None, 0, 1, MAX_TOKEN_COUNT]
+    for bad in (-1, MAX_TOKEN_COUNT + 1, True, 1.0, "7"):
+        with pytest.raises(ApiError) as caught:
+            token_count(bad, "usage.completion_tokens", "u")
+        assert caught.value.kind == "bad_shape" and "usage.completion_tokens is" in str(caught.value)

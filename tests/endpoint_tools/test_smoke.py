@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 
 from endpoint_tools import bench, smoke
-from endpoint_tools.llm_api import ApiError, LlmClient, detect_api, status_kind
+from endpoint_tools.llm_api import ApiError, Completion, LlmClient, detect_api, status_kind
 from endpoint_tools.loopback_server import MODEL, OUTPUT_TOKENS, BackgroundServer, LoopbackServer
 
 from tests.endpoint_tools.test_bench import run_bench
@@ -469,9 +469,49 @@ def test_a_stream_written_token_by_token_passes_with_its_spread(capsys):
     ([1.0] * 7, False),  # too few chunks to tell a fast server's short answer from a held one
     ([1.0] * 8, True), ([1.0 + i * 0.0005 for i in range(8)], True),
     ([1.0 + i * 0.0007 for i in range(8)], True), ([1.0 + i * 0.001 for i in range(8)], False),
+    ([0.0] * 7 + [0.005], False),  # 5 ms apart is not "within 5 ms"
+    ([0.5] + [1.0] * 7, False),  # a slow first token, then a burst: the whole answer spreads
+    ([1.0] * 7 + [1.5], False),  # a burst, then a late last chunk
 ])
 def test_a_stream_counts_as_held_back_only_with_enough_chunks_inside_five_ms(times, at_once):
     assert smoke.arrived_at_once(times) is at_once
+
+
+class _Answered:
+    """A client whose answers are the Completions given (what the checks read of them, without a server)."""
+
+    def __init__(self, answer=None, streamed=None):
+        self.answer, self.streamed = answer, streamed
+
+    def chat(self, model, prompt, max_tokens):
+        return self.answer
+
+    def chat_stream(self, model, prompt, max_tokens):
+        return self.streamed
+
+
+@pytest.mark.parametrize("answer, ok, detail", [
+    (Completion(content="Hi.", output_tokens=3, latency_s=0.25), True, "3 tokens in 250 ms"),
+    (Completion(content=" \n ", output_tokens=3), False, "empty content"),
+    (Completion(content="Hi.", output_tokens=None), False, "no usage (output token count) in the answer"),
+    (Completion(content="Hi.", output_tokens=0), False, "no usage (output token count) in the answer"),
+])
+def test_the_completion_check_fails_an_answer_without_text_or_without_a_token_count(answer, ok, detail):
+    check = smoke.check_completion(_Answered(answer=answer), MODEL, 8)
+    assert (check.name, check.ok, check.detail) == ("completion", ok, detail)
+
+
+@pytest.mark.parametrize("streamed, ok, detail", [
+    # usage but no content (chat_stream returns it: the empty_stream failure is for neither)
+    (Completion(chunks=0, output_tokens=5, finished=True), False, "no content chunks before the stream ended"),
+    (Completion(content="Hi", chunks=1, ttft_s=0.1, chunk_times_s=[0.1], finished=True), True,
+     " over 0 ms, first after 100 ms, terminated"),  # one chunk is content: no verdict on its spread
+    (Completion(content="abc", chunks=3, ttft_s=0.1, chunk_times_s=[0.1, 1.2, 2.1], finished=True), True,
+     "3 chunks over 2000 ms, first after 100 ms, terminated"),
+])
+def test_the_stream_check_reads_the_chunks_spread_from_the_first_to_the_last(streamed, ok, detail):
+    check = smoke.check_stream(_Answered(streamed=streamed), MODEL, 8)
+    assert (check.name, check.ok) == ("stream", ok) and check.detail.endswith(detail)
 
 
 def test_a_stream_whose_body_the_connections_close_ends_is_read_as_it_arrives(capsys):

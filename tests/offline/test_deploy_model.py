@@ -91,11 +91,28 @@ def test_skip_await_and_zero_replicas_wait_for_nothing():
     assert zero.span.median <= DATA["kubernetes"]["object"]["median"]
 
 
+def test_a_deployment_without_a_replica_count_or_with_one_unknown_waits_for_its_replicas():
+    """Kubernetes defaults spec.replicas to 1 (an autoscaled Deployment leaves it out), and a count not known in a
+    preview is no zero: both wait for their replicas under the awaiter's deadline (found by mutation testing)."""
+    from pulumi.runtime.rpc import UNKNOWN
+    for replicas in ("absent", UNKNOWN, 2):
+        spec = deployment("d")
+        if replicas == "absent":
+            del spec["spec"]["replicas"]
+        else:
+            spec["spec"]["replicas"] = replicas
+        wait = dm.wait_of(k8s("d", spec), DATA, [], 900)
+        assert "all replicas ready" in wait.waits_for and wait.timeout == 600.0, (replicas, wait.waits_for)
+
+
 def test_service_waits_for_settled_endpoints_unless_headless_selectorless_or_external_name():
     svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "llm"},
            "spec": {"selector": {"a": "b"}, "ports": [{"port": 80}]}}
     assert "settled" in dm.service_wait(k8s("s", svc), DATA).waits_for
     assert dm.service_wait(k8s("s", svc), DATA).span.median >= 10  # service.go: 10 s after the last change
+    skipped = copy.deepcopy(svc)
+    skipped["metadata"]["annotations"] = {"pulumi.com/skipAwait": "true"}
+    assert dm.service_wait(k8s("s", skipped), DATA).timeout is None  # skipAwait: nothing waited for
     for change in ({"selector": None}, {"clusterIP": "None"}, {"type": "ExternalName", "externalName": "x"}):
         other = copy.deepcopy(svc)
         other["spec"].update(change)
@@ -137,6 +154,18 @@ def test_the_plans_own_storage_classes_give_their_binding_mode():
                    k8s("slow", {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {
                        "name": "slow"}, "provisioner": "file.csi.azure.com"}))
     assert dm.bind_modes(plan.kubernetes_objects()) == {"fast": "WaitForFirstConsumer", "slow": "Immediate"}
+
+
+def test_of_several_default_classes_the_plans_last_is_the_default():
+    """The DefaultStorageClass admission plugin gives a claim without a class the newest default (found by mutation
+    testing: the first one passed)."""
+    def default_class(name: str) -> Registration:
+        return k8s(name, {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "provisioner": "disk.csi.azure.com",
+                          "metadata": {"name": name, "annotations": {
+                              "storageclass.kubernetes.io/is-default-class": "true"}}})
+    from offline.deploy_model.awaits import DEFAULT_CLASS
+    modes = dm.bind_modes(plan_of(default_class("first"), default_class("second")).kubernetes_objects())
+    assert modes[DEFAULT_CLASS] == "second"
 
 
 def test_a_claim_without_a_class_takes_the_plans_default_class_over_akss():
@@ -191,6 +220,27 @@ def test_wait_for_replaces_a_kinds_built_in_awaiter_under_the_same_deadline():
     assert dep.waits_for.startswith("pulumi.com/waitFor: condition=Available")
 
 
+def test_an_istio_gateway_awaited_programmed_waits_for_its_load_balancers_address():
+    """A Gateway under `pulumi.com/waitFor` Programmed (or its addresses) waits for its Service's address when Istio
+    makes that Service a LoadBalancer (its default, unless networking.istio.io/service-type names another type);
+    Accepted, another class or another type does not (found by mutation testing)."""
+    k = DATA["kubernetes"]
+    programmed, address = k["gateway_programmed"]["median"], k["load_balancer_ip"]["median"]
+
+    def gateway(wait_for: str, cls: str = "istio", service_type: str = "", kind: str = "Gateway") -> float:
+        annotations = {"pulumi.com/waitFor": wait_for,
+                       **({"networking.istio.io/service-type": service_type} if service_type else {})}
+        obj = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": kind,
+               "metadata": {"name": "g", "namespace": "llm", "annotations": annotations},
+               "spec": {"gatewayClassName": cls, "listeners": []}}
+        return dm.wait_of(k8s("g", obj), DATA, [], 900).span.median
+    assert gateway("condition=Programmed") == gateway("jsonpath={.status.addresses}") == programmed + address
+    assert gateway("condition=Programmed", service_type="LoadBalancer") == programmed + address
+    assert gateway("condition=Accepted") == gateway("condition=Programmed", service_type="ClusterIP") == programmed
+    assert gateway("condition=Programmed", cls="azure-alb-external") == programmed
+    assert gateway("condition=Programmed", kind="HTTPRoute") == k["object"]["median"]
+
+
 def test_helm_release_default_timeout_is_300_seconds_and_skip_await_waits_for_nothing():
     rel = Registration(urn="urn:r", type=dm.HELM_RELEASE, name="r", parent="", custom=True,
                        inputs={"chart": "keda"}, secret_paths=[], dependencies=[], options={})
@@ -199,6 +249,32 @@ def test_helm_release_default_timeout_is_300_seconds_and_skip_await_waits_for_no
     assert dm.helm_wait(rel, DATA, []).timeout is None
     rel.inputs.update(atomic=True)  # atomic sets the wait again (helm_release.go)
     assert dm.helm_wait(rel, DATA, []).timeout == 300.0
+
+
+def test_a_helm_release_waits_its_charts_figure_under_its_timeout_on_the_pools_its_values_pick():
+    """helm_wait's inputs, each (found by mutation testing): the chart's own figure by its name (an OCI path's last
+    part), else the default one; a given timeout over the 300 s default; a LoadBalancer Service in its values adds
+    the address; a CPU pool whose label its values name is where its pods land."""
+    def release(**inputs) -> Registration:
+        return Registration(urn="urn:r", type=dm.HELM_RELEASE, name="r", parent="", custom=True, inputs=inputs,
+                            secret_paths=[], dependencies=[], options={})
+    charts, address = DATA["helm_charts"], DATA["kubernetes"]["load_balancer_ip"]
+    stack = dm.helm_wait(release(chart="oci://ghcr.io/prometheus-community/charts/kube-prometheus-stack"), DATA, [])
+    assert charts["kube-prometheus-stack"]["median"] != charts["default"]["median"]
+    assert (stack.span.median, stack.timeout, stack.timeout_from) == (charts["kube-prometheus-stack"]["median"], 300.0,
+                                                                      "helm.sh/v3 Release default (300 s)")
+    own = dm.helm_wait(release(chart="mychart", timeout=900), DATA, [])
+    assert (own.span.median, own.timeout, own.timeout_from) == (charts["default"]["median"], 900.0, "timeout")
+    balanced = dm.helm_wait(release(chart="mychart", values={"service": {"type": "LoadBalancer"}}), DATA, [])
+    assert balanced.span.median == charts["default"]["median"] + address["median"]
+    assert "a load-balancer address for its Service (service.type)" in balanced.waits_for
+    cpu = dm.Pool(urn="urn:cpu", name="cpu", vm_size="Standard_D4s_v5", labels=(("llm-platform/pool", "cpu"),),
+                  taints=(), start_nodes=1, spot=False, driver=None)
+    placed = dm.helm_wait(release(chart="mychart", values={"nodeSelector": {"llm-platform/pool": "cpu"}}), DATA, [cpu])
+    assert placed.pods_on == ["urn:cpu"] and placed.node_delay is not None
+    anywhere = dm.helm_wait(release(chart="mychart", values={"nodeSelector": {"llm-platform/pool": "gpu"}}), DATA,
+                            [cpu])
+    assert anywhere.pods_on == [] and anywhere.node_delay is None
 
 
 # ---- estimates --------------------------------------------------------------------------------------------------

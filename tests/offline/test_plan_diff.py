@@ -195,6 +195,14 @@ def test_kubernetes_provider_replacement_follows_pulumi_kubernetes_diff_config(o
     assert bool(why) == bool(replaced)
 
 
+def test_a_cluster_identifier_changed_for_real_replaces_beside_an_earlier_kits_renames():
+    """With an earlier kit's stand-in ids to read past (`renamed`), only the pairs they name are no change: another
+    clusterIdentifier still replaces (found by mutation testing)."""
+    assert kubernetes_provider_replaces({"clusterIdentifier": "a"}, {"clusterIdentifier": "b"}, None, {}) == \
+        ["its clusterIdentifier changes (a -> b)"]
+    assert kubernetes_provider_replaces({"clusterIdentifier": "a"}, {"clusterIdentifier": "a"}, None, {}) == []
+
+
 def test_a_changed_deployment_selector_replaces_it_deleting_first(base):
     new = copy.deepcopy(base)
     urn = _one(new, "kubernetes:apps/v1:Deployment", "inference-ollama")

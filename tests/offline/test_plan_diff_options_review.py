@@ -133,3 +133,35 @@ def test_a_secret_trigger_not_known_in_a_preview_is_recorded_unknown_and_replace
     assert preview[share]["options"]["replacementTrigger"] == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # rpc.UNKNOWN
     assert any(r.startswith("its replacementTrigger is unknown")
                for r in plan_diff.diff_documents(base, preview)["replaced"][share])
+
+
+@pytest.mark.parametrize("old, new, why", [
+    # typed as the engine's values: a bool is no number, inside an object or a list too; 1 and 1.0 are one number
+    ({"a": True}, {"a": 1}, 'its replacementTrigger changes ({"a": true} -> {"a": 1})'),
+    ([True], [1], "its replacementTrigger changes ([true] -> [1])"),
+    ([True], [False], "its replacementTrigger changes (`replacementTrigger[0]`)"), ({"a": True}, {"a": True}, None),
+    ({"a": 1}, {"a": 1.0}, None), ([1, 2], [1.0, 2], None), ({"a": [1]}, {"a": [1]}, None),
+    ([1], 1, "its replacementTrigger changes ([1] -> 1)"), (1, [1], "its replacementTrigger changes (1 -> [1])"),
+    ({"a": 1}, [1], 'its replacementTrigger changes ({"a": 1} -> [1])'),
+    ([1], [1, 1], "its replacementTrigger changes ([1] -> [1, 1])"),
+    ("a", "b", 'its replacementTrigger changes ("a" -> "b")'),
+    ({"a": 1, "b": 1, "c": 1}, {"a": 2, "b": 2, "c": 2},
+     "its replacementTrigger changes (`replacementTrigger.a`, `replacementTrigger.b`, `replacementTrigger.c`)"),
+    ({"a": 1, "b": 1, "c": 1, "d": 1}, {"a": 2, "b": 2, "c": 2, "d": 2},
+     "its replacementTrigger changes (`replacementTrigger.a`, `replacementTrigger.b`, `replacementTrigger.c`, ...)"),
+])
+def test_a_trigger_is_compared_as_the_engines_values_are_and_its_change_named(old, new, why):
+    """trigger_change without a plan (found by mutation testing): `property.Value.Equals` typed equality, the values
+    shown when a scalar or the shape changes, at most three changed paths named."""
+    from offline.plan_diff.rules import trigger_change
+    assert trigger_change({"replacementTrigger": old}, {"replacementTrigger": new}) == (why, None)
+
+
+def test_an_unknown_trigger_replaces_and_a_same_one_without_a_secret_is_no_check():
+    from pulumi.runtime.rpc import UNKNOWN
+    from offline.plan_diff.rules import trigger_change
+    unknown = "its replacementTrigger is unknown (the engine takes an unknown trigger for a change)"
+    assert trigger_change({"replacementTrigger": UNKNOWN}, {"replacementTrigger": UNKNOWN}) == (unknown, None)
+    assert trigger_change({"replacementTrigger": {"a": 1}}, {"replacementTrigger": {"a": [UNKNOWN]}}) == \
+        (unknown, None)
+    assert trigger_change({"replacementTrigger": {"a": 1}}, {"replacementTrigger": {"a": 1}}) == (None, None)
