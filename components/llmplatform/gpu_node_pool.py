@@ -21,6 +21,7 @@ from .checks import EXPANDER_FIELDS, after_check, called_as_documented, check_sh
 from .gpu_skus import GpuSku, find_gpu_sku, gpu_units
 from .handles import ClusterHandle, GpuScheduling, Toleration, field, known
 from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
+from .resolved_provider import provider_for
 from .run_state import Turn, claim, per_run
 from .units import MIB_PER_GIB
 from .upgrades import gpu_pool_upgrade
@@ -220,16 +221,7 @@ def forget_clusters() -> None:
 def kubernetes_provider(opts: Optional[pulumi.ResourceOptions]) -> Optional[pulumi.ProviderResource]:
     """The Kubernetes provider a component gets, as ComponentResource resolves it: `providers`, `provider`, then
     the parent's."""
-    if not isinstance(opts, pulumi.ResourceOptions):  # none, or not options (the component's own init refuses it)
-        return None
-    given = opts.providers
-    found = given.get("kubernetes") if isinstance(given, Mapping) else next(
-        (p for p in given or [] if getattr(p, "package", None) == "kubernetes"), None)
-    if found is None and getattr(opts.provider, "package", None) == "kubernetes":
-        found = opts.provider
-    if found is None and opts.parent is not None:
-        found = (getattr(opts.parent, "_providers", None) or {}).get("kubernetes")
-    return found
+    return provider_for(opts, "kubernetes")
 
 
 def cluster_key(provider: pulumi.ProviderResource) -> tuple[str, str, str]:

@@ -13,26 +13,19 @@ keeps the claims per run):
 - a model server's Deployment: one ModelAutoscaler each (claim_scaled_server).
 
 A value not known when the program runs (an output) is not claimed: the testing kit names those collisions."""
-from typing import Any, Mapping, Optional
+from typing import Any, Optional
 
 import pulumi
 
 from .checks import fail
+from .resolved_provider import provider_for
 from .run_state import per_run
 
 
 def _azure_provider(opts: Optional[pulumi.ResourceOptions]) -> str:
     """The azure-native provider a component's Azure resources use, by name ('' for the default one): two explicit
     providers may be two subscriptions, where one group name is two groups."""
-    if not isinstance(opts, pulumi.ResourceOptions):
-        return ""
-    given = opts.providers
-    found = given.get("azure-native") if isinstance(given, Mapping) else next(
-        (p for p in given or [] if getattr(p, "package", None) == "azure-native"), None)
-    if found is None and getattr(opts.provider, "package", None) == "azure-native":
-        found = opts.provider
-    if found is None and opts.parent is not None:
-        found = (getattr(opts.parent, "_providers", None) or {}).get("azure-native")
+    found = provider_for(opts, "azure-native")
     return getattr(found, "_name", "") if found is not None else ""
 
 
