@@ -131,7 +131,6 @@ def claim_scaled_server(name: str, mode: str, server: Any, opts: Optional[pulumi
          f"of the two")
 
 
-
 def remember_sent(output: Any, value: Any) -> None:
     """`output` (an input the component provider mapped, which resolves only later) holds `value`, a plain name the
     engine sent known: a claim compares it by that value (each Construct call builds its outputs anew)."""
