@@ -92,7 +92,8 @@ def check_stream(client: LlmClient, model: str, max_tokens: int) -> Check:
                                       "server wrote the whole answer at once), so a "
                                       "client sees no token before the whole answer and a long one meets the "
                                       "proxy's response timeout")
-    return Check("stream", True, f"{done.chunks} chunks over {spread_ms:.0f} ms, first after "
+    chunks = f"{done.chunks} chunk{'' if done.chunks == 1 else 's'}"
+    return Check("stream", True, f"{chunks} over {spread_ms:.0f} ms, first after "
                                  f"{done.ttft_s * 1000:.0f} ms, terminated")
 
 

@@ -505,7 +505,7 @@ def test_the_completion_check_fails_an_answer_without_text_or_without_a_token_co
     # usage but no content (chat_stream returns it: the empty_stream failure is for neither)
     (Completion(chunks=0, output_tokens=5, finished=True), False, "no content chunks before the stream ended"),
     (Completion(content="Hi", chunks=1, ttft_s=0.1, chunk_times_s=[0.1], finished=True), True,
-     " over 0 ms, first after 100 ms, terminated"),  # one chunk is content: no verdict on its spread
+     "1 chunk over 0 ms, first after 100 ms, terminated"),  # one chunk is content: no verdict on its spread
     (Completion(content="abc", chunks=3, ttft_s=0.1, chunk_times_s=[0.1, 1.2, 2.1], finished=True), True,
      "3 chunks over 2000 ms, first after 100 ms, terminated"),
 ])
