@@ -31,7 +31,8 @@ def cidr_problem(value: str, key: str) -> Optional[str]:
         return "an IPv4 range in CIDR notation with no host bits set, like '10.0.0.0/16'"
     if net.version != 4:
         return "an IPv4 range (this network plan is IPv4 only)"
-    if key in SUBNETS and net.prefixlen > SMALLEST_SUBNET_PREFIX:
+    # the PostgreSQL subnet's floor is larger (/28, put_rules): said once, by that rule
+    if key in SUBNETS and key != "postgres_subnet_cidr" and net.prefixlen > SMALLEST_SUBNET_PREFIX:
         return f"a range of /{SMALLEST_SUBNET_PREFIX} or larger (Azure's smallest subnet)"
     if key == "vnet_cidr" and not 8 <= net.prefixlen <= SMALLEST_SUBNET_PREFIX:
         return f"a range from /8 to /{SMALLEST_SUBNET_PREFIX}"

@@ -119,6 +119,15 @@ def test_a_postgres_subnet_smaller_than_a_28_is_refused():
     assert "network.postgresSubnetCidr '10.40.17.0/29' is invalid; allowed: a range of /28 or larger" in message
 
 
+@pytest.mark.parametrize("prefix", [30, 32])
+def test_a_postgres_subnet_smaller_than_azure_s_smallest_is_told_its_own_floor_once(prefix):
+    """Below /29 (Azure's smallest subnet, the other subnets' floor) the PostgreSQL subnet was refused twice, '/29 or
+    larger' and '/28 or larger': one sentence, the floor that lets it deploy."""
+    message = stack_refuses("dev", {"network": {"postgresSubnetCidr": f"10.40.17.0/{prefix}"}})
+    assert message.count("network.postgresSubnetCidr") == 1, message
+    assert "a range of /28 or larger" in message and "/29 or larger" not in message
+
+
 # ---- at most 200 API server authorized IP ranges -----------------------------------------------------------------
 def test_more_than_200_authorized_ip_ranges_are_refused():
     many = [f"203.0.{i // 256}.{i % 256}/32" for i in range(201)]

@@ -90,8 +90,10 @@ MISTAKES = [
             ["network.service_cidr"], "a range apart from network.pod_cidr"),
     Mistake("AksCluster", net(service_cidr="172.0.0.0/8", dns_service_ip="172.0.0.10"), ["network.service_cidr"],
             "a range of /12 or smaller"),
-    Mistake("AksCluster", net(postgres_subnet_cidr="10.0.17.0/30"), ["network.postgres_subnet_cidr"],
+    Mistake("AksCluster", net(endpoints_subnet_cidr="10.0.16.0/30"), ["network.endpoints_subnet_cidr"],
             "Azure's smallest subnet"),
+    Mistake("AksCluster", net(postgres_subnet_cidr="10.0.17.0/30"), ["network.postgres_subnet_cidr"],
+            "a range of /28 or larger: PostgreSQL Flexible Server refuses a smaller delegated subnet"),
     Mistake("AksCluster", net(endpoints_subnet_cidr="10.0.0.0/24"), ["network.endpoints_subnet_cidr"],
             "a range apart from network.node_subnet_cidr"),
     # Azure's naming rules
