@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 from typing import Any, Optional
 
+from .networks import cidr_problem
 from .rules import Problem, Rules
 from .vm_sizes import active_vcpus
 
@@ -106,11 +107,11 @@ def aks_cluster(args: Any) -> list[Problem]:
                               f"AKS writes the node subnet's VNet and resource group names into node labels")
     net = r.section("network")
     postgres = net.get("postgres_subnet_cidr")
-    try:
-        prefix = ipaddress.ip_network(postgres, strict=False).prefixlen if isinstance(postgres, str) else None
-    except ValueError:
-        prefix = None  # the network rules say what a range looks like
-    if prefix is not None and SMALLEST_POSTGRES_SUBNET_PREFIX < prefix <= 32:
+    # a range the network rules accept (an IPv4 range with no host bits): what else is wrong with it they say, once
+    # ('10.0.17.5/30', '2001:db8::/30' were told the /28 floor beside it, an IPv6 /30 no small range)
+    usable = isinstance(postgres, str) and cidr_problem(postgres, "postgres_subnet_cidr") is None
+    prefix = ipaddress.ip_network(postgres).prefixlen if usable else None
+    if prefix is not None and SMALLEST_POSTGRES_SUBNET_PREFIX < prefix:
         net.add("postgres_subnet_cidr", postgres, f"a range of /{SMALLEST_POSTGRES_SUBNET_PREFIX} or larger: "
                                                   f"PostgreSQL Flexible Server refuses a smaller delegated subnet")
     system, workload = r.section("system_pool"), r.section("workload_pool")

@@ -128,6 +128,18 @@ def test_a_postgres_subnet_smaller_than_azure_s_smallest_is_told_its_own_floor_o
     assert "a range of /28 or larger" in message and "/29 or larger" not in message
 
 
+@pytest.mark.parametrize("value, allowed", [
+    ("10.40.17.5/30", "an IPv4 range in CIDR notation with no host bits set"),
+    ("2001:db8::/30", "an IPv4 range (this network plan is IPv4 only)"),
+])
+def test_a_postgres_range_the_network_rules_refuse_is_not_told_the_28_floor_beside_it(value, allowed):
+    """A PostgreSQL range with host bits set, or an IPv6 one, is refused for that alone: the /28 floor read its
+    prefix too (strict=False, any IP version) and said a second, wrong sentence (an IPv6 /30 is no small range)."""
+    message = stack_refuses("dev", {"network": {"postgresSubnetCidr": value}})
+    assert message.count("network.postgresSubnetCidr") == 1, message
+    assert allowed in message and "/28 or larger" not in message
+
+
 # ---- at most 200 API server authorized IP ranges -----------------------------------------------------------------
 def test_more_than_200_authorized_ip_ranges_are_refused():
     many = [f"203.0.{i // 256}.{i % 256}/32" for i in range(201)]
