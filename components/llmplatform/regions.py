@@ -92,6 +92,12 @@ def _region(location: str) -> str:
     return "".join(location.split()).lower()
 
 
+def handle_region(location: Any) -> Any:
+    """A cluster handle's location as the region lists hold it (a display spelling read as its programmatic name:
+    no location rule refuses a handle's, as AksCluster's refuses its own); anything not a string as it is."""
+    return _region(location) if isinstance(location, str) else location
+
+
 def postgres_refuses(location: str, feature: str) -> bool:
     """PostgreSQL flexible server's regions table shows `location` without `feature` ('zone_redundant_ha' or
     'geo_redundant_backup'); False where it shows it and for a region the table leaves out."""

@@ -188,3 +188,23 @@ def test_a_gpu_pool_s_own_zones_on_a_cluster_handle_whose_location_is_an_output_
 def test_a_location_that_is_no_region_names_what_was_meant(name, hint):
     assert azure_region("westus") is None
     assert azure_region(name).endswith(f"(lowercase, no spaces; {hint})")
+
+
+@pytest.mark.parametrize("spelling", ["UK West", "uk west", "UKWest"])
+def test_a_gpu_pool_s_own_zones_are_held_to_a_cluster_handle_s_location_in_a_display_spelling(spelling):
+    """A handle's location as ARM takes it too, in a display spelling (a handle written by hand, or from a stack not
+    made with AksCluster, whose location rule refuses that spelling): the zones rule read only the programmatic name,
+    so a zonal pool in 'UK West' passed and AKS refused it at its create; the region-offer rules read both."""
+    import llmplatform
+    import pulumi
+    from llmplatform.testing import ProgramError, run
+    from tests.components.test_components_alone import cluster_handle, provider_opts
+
+    def pool(as_output: bool) -> None:
+        handle = {**cluster_handle(), "location": pulumi.Output.from_input(spelling) if as_output else spelling}
+        llmplatform.GpuNodePool("gpu", {"cluster": handle, "vm_size": "Standard_NC4as_T4_v3", "zones": ["1"]},
+                                provider_opts())
+    for as_output in (False, True):
+        with pytest.raises((ProgramError, llmplatform.ComponentInputError)) as error:
+            run(lambda: pool(as_output))
+        assert "input zones=['1'] is invalid; allowed: none in the cluster's location" in str(error.value)

@@ -7,7 +7,7 @@ from ..choices import (API_ACCESS_MODES, DEPLOYER_PRINCIPAL_TYPES, EXPANDERS, GP
                        UPGRADE_CHANNELS, WEEKDAYS)
 from ..gpu_skus import GPU_MEMORY_ALLOWED, GPU_MEMORY_GIB, find_gpu_sku, known_gpu_sizes, needs_grid_driver
 from ..networks import authorized_range_problem, network_rules
-from ..regions import azure_region
+from ..regions import azure_region, handle_region
 from ..rules import HH_MM, KUBERNETES_VERSION, UTC_OFFSET, Problem, Rules, known, pattern
 from ..upgrades import max_surge_problem
 from ..vm_sizes import cpu_vm_size
@@ -126,7 +126,7 @@ def gpu_node_pool(args: Mapping[str, Any]) -> list[Problem]:
                                   "with the GPU Operator, MIG is configured by the operator's mig-manager instead)")
     r.whole("os_disk_size_gb", 30, 2048)
     r.whole("max_pods", 10, 250)
-    zones = zones_rule(r, "zones", known(r.args.get("cluster"), "location"), "the cluster's location")
+    zones = zones_rule(r, "zones", handle_region(known(r.args.get("cluster"), "location")), "the cluster's location")
     if r.flag("regional") and zones:
         r.add("regional", True, f"only without {r.ref('zones')} (a regional pool has none; it is {zones})")
     f_low = fallback.whole("min_count", 0, MAX_NODES)
