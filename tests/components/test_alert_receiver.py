@@ -23,7 +23,7 @@ from offline.plan_diff.rules import leaf_items
 from offline.deploy_model.charts import chart_values
 from tests.admission import Read, crd_refusals, release_objects
 from tests.conftest import UPSTREAM
-from tests.network_policy import Outside, Pod, connects
+from llmplatform.testing.network_policy import Outside, Pod, connects
 
 SECRET = "alerts-teams-url"
 NETWORK = {"vnet_cidr": "10.0.0.0/16", "node_subnet_cidr": "10.0.0.0/20", "endpoints_subnet_cidr": "10.0.16.0/24",

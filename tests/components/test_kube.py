@@ -1,7 +1,7 @@
 """kube.py's egress guard, over the whole planned program: every pod of the namespaces the platform runs workloads in
 (the Ollama stack's, llm-d's) still reaches every Service and host it is configured to talk to, and none reaches the
 node's metadata service (IMDS) or the wireserver. The NetworkPolicies are evaluated as Cilium reads them
-(tests/network_policy.py): in-cluster peers only by selector."""
+(llmplatform.testing.network_policy): in-cluster peers only by selector."""
 from __future__ import annotations
 
 import ipaddress
@@ -21,7 +21,8 @@ from llmplatform.observability import (CERT_MANAGER_CONTROLLER_LABELS, CERT_MANA
 from llmplatform.workload_identity import USE_LABEL
 
 from tests.conftest import plan_for, variant
-from tests.network_policy import Node, Outside, Peer, Pod, allowed, connects, keda_http_pod_labels
+from llmplatform.testing.network_policy import Node, Outside, Peer, Pod, Unmodelled, allowed, connects
+from tests.network_policy import keda_http_pod_labels
 
 WORKLOAD_KINDS = ("kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job")
 # Addresses outside the cluster the workloads reach by name, one of each (what the name resolves to, or a documented
@@ -400,8 +401,8 @@ def test_without_cilium_prometheus_stays_out_of_every_guard(engine):
 
 
 def test_the_model_reads_a_cilium_policy_as_cilium_does():
-    """tests/network_policy.py's CiliumNetworkPolicy reading: a pod selected for egress is denied what no rule
-    allows; a toEndpoints selector without the namespace key stays in the policy's namespace, one naming it with
+    """llmplatform.testing.network_policy's CiliumNetworkPolicy reading: a pod selected for egress is denied what no
+    rule allows; a toEndpoints selector without the namespace key stays in the policy's namespace, one naming it with
     `Exists` reaches every namespace; a CIDR rule selects no pod or node, the host/remote-node entities select nodes;
     rules of both kinds add up."""
     prometheus = Pod(MONITORING_NS, dict([PROMETHEUS_POD_LABEL]))
@@ -426,7 +427,7 @@ def test_the_model_reads_a_cilium_policy_as_cilium_does():
     assert not allowed([world], "Egress", prometheus, NODE, 10250, {})
     assert allowed([cnp({"toEntities": ["host", "remote-node"]})], "Egress", prometheus, NODE, 10250, {})
     assert allowed([world, every], "Egress", prometheus, there, 80, {})
-    with pytest.raises(AssertionError, match="not modelled"):
+    with pytest.raises(Unmodelled, match="not modelled"):
         allowed([cnp({"toFQDNs": [{"matchName": "example.com"}]})], "Egress", prometheus, ENTRA_ID, 443, {})
 
 

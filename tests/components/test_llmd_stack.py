@@ -649,7 +649,7 @@ def test_an_open_webui_on_the_ui_endpoint_mounts_no_key_and_only_it_reaches_that
     from llmplatform.inference_specs import ROUTER_PORT, ROUTER_UI_PORT
     from llmplatform.llmd_specs import LLMD_API_ROUTES, OPEN_WEBUI_OPENAI_ROUTES
     from tests.components.test_api_gate import router_conf, server_block
-    from tests.network_policy import Pod, connects
+    from llmplatform.testing.network_policy import Pod, connects
     plan = _llmd_with_ui(ui_listener=True, **keys)
     ui = _ui_container(plan)
     env = {e["name"]: e.get("value") for e in ui["env"]}
@@ -676,7 +676,7 @@ def test_without_ui_listener_the_ui_calls_the_keyed_gate_as_before():
     and is admitted to the keyed listener (the composition a package user had, unchanged)."""
     from llmplatform.inference_specs import ROUTER_PORT, ROUTER_UI_PORT
     from tests.components.test_api_gate import router_conf
-    from tests.network_policy import Pod, connects
+    from llmplatform.testing.network_policy import Pod, connects
     plan = _llmd_with_ui()
     assert f"listen {ROUTER_UI_PORT};" not in router_conf(plan, NS)
     env = {e["name"]: e.get("value") for e in _ui_container(plan)["env"]}

@@ -456,7 +456,7 @@ def test_certificate_alerts_and_scrape_only_where_cert_manager_runs(dev):
     nameOverride) and both alerts are registered; dev, without TLS, has neither."""
     from llmplatform.observability import CERT_MANAGER_CONTROLLER_LABELS
     from tests.conftest import variant
-    from tests.network_policy import selects
+    from llmplatform.testing.network_policy import selects
     plan = variant("prod-tls")
     release = next(r for r in plan.helm_releases() if r.inputs["chart"] == "cert-manager")
     assert "nameOverride" not in release.inputs["values"] and release.inputs["name"] == "cert-manager"

@@ -1,8 +1,9 @@
-"""Who may call whom, over the planned program's NetworkPolicies (tests/network_policy.py, read as Cilium reads them):
-every ingress-isolated pod of the dev, prod and llm-d plans admits exactly the callers the program uses, each for a
-reason written below, and no other pod of the cluster (another namespace's, the same namespace's other pods, the
-monitoring namespace's other pods). The callers: the Istio Gateways (UI and API listeners), the gate, the UI, the KEDA
-HTTP add-on's interceptor and scaler, Prometheus (PodMonitors, ServiceMonitors), llm-d's pool gateway and picker."""
+"""Who may call whom, over the planned program's NetworkPolicies (llmplatform.testing.network_policy, read as Cilium
+reads them): every ingress-isolated pod of the dev, prod and llm-d plans admits exactly the callers the program uses,
+each for a reason written below, and no other pod of the cluster (another namespace's, the same namespace's other
+pods, the monitoring namespace's other pods). The callers: the Istio Gateways (UI and API listeners), the gate, the
+UI, the KEDA HTTP add-on's interceptor and scaler, Prometheus (PodMonitors, ServiceMonitors), llm-d's pool gateway and
+picker."""
 from __future__ import annotations
 
 from typing import Any
@@ -21,7 +22,8 @@ from offline import runner as offline
 from tests.components.test_components_alone import ENDPOINT, REQUIRED, ROUTES, provider_opts
 from tests.components.test_kube import Cluster, interceptor_pod
 from tests.conftest import plan_for, variant
-from tests.network_policy import Pod, connects, keda_http_pod_labels, selecting
+from llmplatform.testing.network_policy import Pod, connects, selecting
+from tests.network_policy import keda_http_pod_labels
 
 PROMETHEUS = Pod(MONITORING_NS, dict([PROMETHEUS_POD_LABEL]))
 GRAFANA = Pod(MONITORING_NS, {"app.kubernetes.io/name": "grafana"})

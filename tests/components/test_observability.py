@@ -146,7 +146,8 @@ def test_interceptor_selectors_match_the_charts_pod_labels():
     release (tests/upstream/recipes/keda-add-ons-http-pod-labels.txt): and the one does not select the other, so the
     interceptor's isolation leaves the scaler, the operator, the metrics apiserver and the webhooks alone."""
     from llmplatform.observability import INTERCEPTOR_POD_LABELS, KEDA_HTTP_RELEASE, SCALER_POD_LABELS
-    from tests.network_policy import keda_http_pod_labels, selects
+    from llmplatform.testing.network_policy import selects
+    from tests.network_policy import keda_http_pod_labels
     plan = variant("dev")
     release_name = release(plan, "keda-add-ons-http").inputs["name"]
     assert release_name == KEDA_HTTP_RELEASE
@@ -173,7 +174,8 @@ def test_only_the_gate_reaches_the_interceptor_proxy(name):
     server): the UI reaches it through the gate's UI listener; the scaler still reads the interceptor's admin port;
     Ollama accepts the interceptor, not KEDA's other pods."""
     from llmplatform.observability import INTERCEPTOR_ADMIN_PORT, INTERCEPTOR_METRICS_PORT, INTERCEPTOR_PORT
-    from tests.network_policy import Pod, allowed, keda_http_pod_labels
+    from llmplatform.testing.network_policy import Pod, allowed
+    from tests.network_policy import keda_http_pod_labels
     cluster = _cluster(name)
     interceptor = Pod("keda", keda_http_pod_labels("interceptor"))
     scaler = Pod("keda", keda_http_pod_labels("scaler"))

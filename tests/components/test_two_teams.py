@@ -108,7 +108,7 @@ def test_every_kubernetes_object_passes_the_api_servers_strict_schemas(plan):
 
 
 def _pod(plan, namespace: str, name: str):
-    from tests.network_policy import Pod
+    from llmplatform.testing.network_policy import Pod
     [template] = [r.inputs["spec"]["template"] for r in plan.of_type("kubernetes:apps/v1:Deployment")
                   if r.inputs["metadata"]["namespace"] == namespace and r.inputs["metadata"]["name"] == name]
     return Pod(namespace, template["metadata"]["labels"]), template["spec"]
@@ -122,7 +122,8 @@ def test_a_teams_ui_reaches_no_model_server_but_its_own_through_its_own_gate(pla
     listener, which admits that namespace's UI pods alone and sends that namespace's Host."""
     from llmplatform.inference_specs import ROUTER_UI_PORT, scaled_host
     from llmplatform.keda_http import INTERCEPTOR_PORT
-    from tests.network_policy import Pod, connects, keda_http_pod_labels
+    from llmplatform.testing.network_policy import Pod, connects
+    from tests.network_policy import keda_http_pod_labels
     objects = [r.inputs for r in plan.kubernetes_objects()]
     policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
     namespaces = {o["metadata"]["name"]: o["metadata"].get("labels") or {} for o in objects if o["kind"] == "Namespace"}

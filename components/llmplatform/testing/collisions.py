@@ -11,6 +11,7 @@ from ..rules import go_duration_seconds
 from ..kubernetes_schemas import CLUSTER_SCOPED, group_of
 from .clusters import _cluster_of, _clusters
 from .autoscalers import two_autoscalers
+from .reachability import unreachable_services
 from .cross_cluster import claims_of_other_clusters, gateways_of_other_clusters, vaults_closed_to_their_readers
 from .records import HELM_RELEASE, Registration
 from .routes import _shadowed_routes, _unrouted_interceptor_hosts
@@ -268,6 +269,7 @@ def refusals(resources: list[Registration], preview: bool = False) -> list[str]:
     problems.extend(vaults_closed_to_their_readers(judged, clusters))
     problems.extend(gateways_of_other_clusters(judged, clusters))
     problems.extend(two_autoscalers(judged, clusters))
+    problems.extend(unreachable_services(judged, clusters))
     doubled.update(reg.urn for pair in twice for reg in pair)
     problems.extend(f"{c.resource} {c.message} [{c.rule}]" for c in write_order.conflicts(judged)
                     if not doubled & set(c.between))  # one name twice: renaming it is the fix, not dependsOn

@@ -1,0 +1,336 @@
+"""Pods that cannot reach the in-cluster Services they are configured to call: the program's NetworkPolicies (and
+CiliumNetworkPolicies), read as Cilium reads them (`network_policy`), isolate the Service's pods from the caller, or
+the caller's own namespace for egress. The API server takes every object, the pods start and pass their probes, and
+each call is dropped: an OpenWebUi in a namespace its gate's `router-ingress` does not admit lists no model, and
+nothing says why. Or the URL's bare host resolves in the caller's own namespace, where the program creates no such
+Service (it creates it in another namespace): the name does not resolve.
+
+What is read, per cluster (`clusters._cluster_of`): every pod template the program creates (Deployment, StatefulSet,
+DaemonSet, Job, CronJob, Pod) as a caller; in its containers' and init containers' `env[].value` strings and `args`,
+each URL `<scheme>://<host>[:<port>]` (http, https, ws, wss by their default port; any other scheme with an explicit
+port). The host is read as a pod's resolver reads a Service's DNS name (the Kubernetes DNS specification,
+kubernetes/dns docs/specification.md: `<service>.<namespace>.svc.<zone>`, and the search path
+`<namespace>.svc.<zone> svc.<zone> <zone>` every pod's resolv.conf carries): `<svc>` in the caller's namespace,
+`<svc>.<ns>`, `<svc>.<ns>.svc`, `<svc>.<ns>.svc.cluster.local` (AKS's zone), and a headless Service's
+`<pod>.<svc>.<ns>.svc[.cluster.local]`. Where the program creates that Service on the same cluster with a selector,
+its pods are the long-running pod templates of its namespace whose labels its selector matches, and the port they
+are reached on is the Service port's `targetPort` (a number, or a container port's name on each pod; absent: the port
+itself; a headless Service's pods on the URL's port). The connection is judged with `network_policy.connects` (the
+caller's egress, the target's ingress) under the program's policies of that cluster.
+
+Judged only where the plan describes the whole path: caller, Service and target pods all objects of the program, the
+URL a plain value (a secret or unknown env value, a `valueFrom`, `envFrom`, a ConfigMap's file are not read), the
+policies all ones the model reads (a field it does not model, a named port it cannot resolve, a namespace selector
+reading labels of a namespace the program does not create: that connection is not judged), and no policy kind it does
+not model on the cluster (CiliumClusterwideNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy, Calico's:
+any may allow more; the cluster is not judged). Not read: charts' objects (a Helm release's pods, Services and
+policies are not in the plan: a URL to a chart's Service is skipped, a chart's policy is not counted), `command`
+(scripts name addresses they do not call: the UI's migration Job repoints saved connections from old addresses), a
+ConfigMap's files (the API gate's nginx upstream), ExternalName Services, Services without a selector, a URL port the
+Service does not expose, objects outside the program (a policy applied by hand or by another stack that would admit
+the caller). A Service whose pods are only a Job's is not judged (a Job's pods end)."""
+import re
+from typing import Any, Iterator, Mapping, Optional
+from urllib.parse import urlsplit
+
+from ..kubernetes_schemas import group_of
+from .clusters import _cluster_of
+from .cross_cluster import _WORKLOADS, _pod_spec
+from .namespace_rules import _bundle_documents
+from .network_policy import CILIUM, Pod, Unmodelled, allowed, connects, selecting
+from .records import HELM_RELEASE, Registration
+
+_ZONE = "cluster.local"
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+_URL = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*)://([^\s/?#'\"\\;,`]+)")
+_TARGETS = {"Deployment", "StatefulSet", "DaemonSet", "Pod"}  # long-running: a Job's pods end
+_POLICIES = {("networking.k8s.io", "NetworkPolicy"), ("cilium.io", CILIUM)}
+# policy kinds this model does not read, any of which may allow what the program's NetworkPolicies deny
+_UNREAD_POLICIES = {("cilium.io", "CiliumClusterwideNetworkPolicy"),
+                    ("policy.networking.k8s.io", "AdminNetworkPolicy"),
+                    ("policy.networking.k8s.io", "BaselineAdminNetworkPolicy"),
+                    ("crd.projectcalico.org", "NetworkPolicy"), ("crd.projectcalico.org", "GlobalNetworkPolicy"),
+                    ("projectcalico.org", "NetworkPolicy"), ("projectcalico.org", "GlobalNetworkPolicy")}
+_NAME_LABEL = "kubernetes.io/metadata.name"
+# the input that admits another namespace, by the component that made the isolating policy
+_CLIENT_INPUTS = {"ApiGate": "client_namespaces", "LlmdStack": "client_namespaces",
+                  "InferenceStack": "api_client_namespaces", "OpenWebUi": "client_namespaces"}
+
+
+class _Template:
+    """A pod template of the program: the object, its kind, namespace, the labels its pods carry and its spec."""
+
+    def __init__(self, reg: Registration, cluster: Any):
+        self.reg, self.cluster = reg, cluster
+        inputs = reg.inputs
+        self.kind = str(inputs.get("kind"))
+        meta = inputs.get("metadata") or {}
+        self.namespace = meta.get("namespace")
+        self.name = meta.get("name")
+        spec = inputs.get("spec") or {}
+        if self.kind == "Pod":
+            template_meta = meta
+        elif self.kind == "CronJob":
+            template_meta = (((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}).get(
+                "metadata") or {}
+        else:
+            template_meta = (spec.get("template") or {}).get("metadata") or {}
+        labels = template_meta.get("labels") or {}
+        self.labels = {k: v for k, v in labels.items() if isinstance(k, str) and isinstance(v, str)} \
+            if isinstance(labels, dict) else {}
+        if self.kind == "Job" and isinstance(self.name, str):  # the Job controller labels its pods with its name
+            self.labels.update({"batch.kubernetes.io/job-name": self.name, "job-name": self.name})
+        self.spec = _pod_spec(reg)
+        self.containers = [c for c in [*(self.spec.get("initContainers") or []), *(self.spec.get("containers") or [])]
+                           if isinstance(c, dict)]
+        self.ports = {str(p["name"]): int(p["containerPort"]) for c in self.containers for p in c.get("ports") or []
+                      if isinstance(p, dict) and isinstance(p.get("name"), str)
+                      and isinstance(p.get("containerPort"), int)}
+
+    @property
+    def pod(self) -> Pod:
+        return Pod(str(self.namespace), self.labels, self.ports)
+
+    def described(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+
+def _urls(template: _Template) -> Iterator[tuple[str, str, str, int, str]]:
+    """(url, scheme, host, port, where) of every URL in the template's env values and args."""
+    for container in template.containers:
+        texts = [(f"env {e.get('name')} of container {container.get('name')}", e["value"])
+                 for e in container.get("env") or [] if isinstance(e, dict) and isinstance(e.get("value"), str)]
+        texts += [(f"args of container {container.get('name')}", a) for a in container.get("args") or []
+                  if isinstance(a, str)]
+        for where, text in texts:
+            for match in _URL.finditer(text):
+                scheme, authority = match.group(1).lower(), match.group(2).rsplit("@", 1)[-1]
+                try:
+                    parts = urlsplit(f"{scheme}://{authority}")
+                    host, port = parts.hostname, parts.port
+                except ValueError:  # a port that is no number
+                    continue
+                port = port if port is not None else _DEFAULT_PORTS.get(scheme)
+                if host and port and not authority.startswith("["):
+                    yield match.group(0), scheme, host.rstrip("."), port, where
+
+
+def _service_name(host: str, namespace: str) -> Optional[tuple[str, str, bool]]:
+    """(namespace, service, headless pod name given) a host names from a pod in `namespace`, None for a host that is
+    no Service name of the cluster's zone."""
+    labels = host.lower().split(".")
+    if labels[-2:] == _ZONE.split("."):
+        labels = labels[:-2]
+        if labels[-1:] != ["svc"]:
+            return None
+    if labels[-1:] == ["svc"]:
+        labels = labels[:-1]
+        if len(labels) == 2:
+            return labels[1], labels[0], False
+        if len(labels) == 3:
+            return labels[2], labels[1], True
+        return None
+    if len(labels) == 1:
+        return namespace, labels[0], False
+    if len(labels) == 2:
+        return labels[1], labels[0], False
+    return None
+
+
+def _reads_unknown_namespace(policies: list[Mapping[str, Any]], direction: str, pod: Pod, other: Pod,
+                             namespaces: Mapping[str, Mapping[str, str]]) -> bool:
+    """Whether a policy selecting `pod` for `direction` has a peer whose namespaceSelector reads a label other than
+    the namespace's name of `other`'s namespace, which the program does not create (its labels are not known)."""
+    if other.namespace in namespaces:
+        return False
+    key = "egress" if direction == "Egress" else "ingress"
+    peers = "to" if direction == "Egress" else "from"
+    for policy in selecting(policies, direction, pod):
+        if policy.get("kind") == CILIUM:
+            continue
+        for rule in policy["spec"].get(key) or []:
+            for peer in rule.get(peers) or []:
+                selector = peer.get("namespaceSelector") if isinstance(peer, dict) else None
+                if isinstance(selector, dict):
+                    keys = {*(selector.get("matchLabels") or {}),
+                            *(e.get("key") for e in selector.get("matchExpressions") or [])}
+                    if keys - {_NAME_LABEL}:
+                        return True
+    return False
+
+
+def _component(reg: Registration, by_urn: Mapping[str, Registration]) -> Optional[Registration]:
+    """The nearest llmplatform component above a resource."""
+    current = by_urn.get(reg.parent)
+    while current is not None:
+        if current.type.startswith("llmplatform:index:"):
+            return current
+        current = by_urn.get(current.parent)
+    return None
+
+
+def _fix(policy: Registration, direction: str, caller: _Template, target: _Template, port: int,
+         by_urn: Mapping[str, Registration]) -> str:
+    """What lets the call past `policy` (isolating the caller for egress, or the target for ingress): the client
+    namespaces of the component that made it, else a policy of the user's."""
+    name = f"{policy.inputs['metadata']['namespace']}/{policy.inputs['metadata']['name']}"
+    if direction == "Egress":
+        return (f"let {caller.described()}'s pods out to namespace {target.namespace} on port {port} (an egress "
+                f"rule in namespace {caller.namespace}), or change {name}")
+    component = _component(policy, by_urn)
+    kind = component.type.rsplit(":", 1)[-1] if component is not None else None
+    if component is not None and kind in _CLIENT_INPUTS and caller.namespace != target.namespace:
+        return (f"give {kind} {component.name!r} the caller's namespace in its {_CLIENT_INPUTS[kind]} "
+                f"([{caller.namespace!r}]), or run the caller in namespace {target.namespace}")
+    return (f"admit it with a NetworkPolicy in namespace {target.namespace} selecting {target.described()}'s pods "
+            f"(from namespace {caller.namespace}, port {port}), or change {name}")
+
+
+def unreachable_services(resources: list[Registration], clusters: dict[str, str]) -> list[str]:
+    """Each pod template that calls a Service of the program its pods cannot reach (module docstring)."""
+    by_urn = {r.urn: r for r in resources}
+    kube = [r for r in resources if r.is_kubernetes_object]
+    per_cluster: dict[Any, list[Registration]] = {}
+    for reg in kube:
+        per_cluster.setdefault(_cluster_of(reg, clusters), []).append(reg)
+    bundles: dict[Any, list[Any]] = {}
+    releases: dict[Any, set[str]] = {}
+    for reg in resources:
+        if reg.type == HELM_RELEASE:
+            releases.setdefault(_cluster_of(reg, clusters), set()).add(str(reg.inputs.get("namespace") or ""))
+        elif reg.type.startswith("kubernetes:yaml/"):
+            bundles.setdefault(_cluster_of(reg, clusters), []).extend(_bundle_documents(reg))
+    several = len(per_cluster) > 1
+    problems: list[str] = []
+    for cluster, regs in per_cluster.items():
+        problems += _judge_cluster(cluster if several else None, regs, bundles.get(cluster, []),
+                                   releases.get(cluster, set()), by_urn)
+    return problems
+
+
+def _kind(inputs: Mapping[str, Any]) -> tuple[str, Any]:
+    return group_of(str(inputs.get("apiVersion"))), inputs.get("kind")
+
+
+def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], released: set[str],
+                   by_urn: Mapping[str, Registration]) -> list[str]:
+    policy_regs: list[Registration] = []
+    policies: list[Mapping[str, Any]] = []
+    for inputs in [*(r.inputs for r in regs), *(d for d in bundled if isinstance(d, dict))]:
+        if _kind(inputs) in _UNREAD_POLICIES:
+            return []  # may allow what the policies below deny: not judged
+    for reg in regs:
+        if _kind(reg.inputs) in _POLICIES:
+            if not isinstance((reg.inputs.get("metadata") or {}).get("namespace"), str) or \
+                    not isinstance(reg.inputs.get("spec"), dict):
+                return []  # a policy of the provider's default namespace, or not known: it may isolate anything
+            policy_regs.append(reg)
+            policies.append(reg.inputs)
+    for doc in bundled:
+        if isinstance(doc, dict) and _kind(doc) in _POLICIES:
+            if not isinstance((doc.get("metadata") or {}).get("namespace"), str) or \
+                    not isinstance(doc.get("spec"), dict):
+                return []
+            policies.append(doc)
+    namespaces = {str(r.inputs["metadata"]["name"]): {k: v for k, v in (r.inputs["metadata"].get("labels") or {})
+                                                      .items() if isinstance(v, str)}
+                  for r in regs if _kind(r.inputs) == ("", "Namespace")
+                  and isinstance((r.inputs.get("metadata") or {}).get("name"), str)}
+    services: dict[tuple[str, str], Registration] = {}
+    for reg in regs:
+        meta = reg.inputs.get("metadata") or {}
+        if _kind(reg.inputs) == ("", "Service") and isinstance(meta.get("namespace"), str) \
+                and isinstance(meta.get("name"), str):
+            services[(meta["namespace"], meta["name"])] = reg
+    templates = [_Template(r, cluster) for r in regs if r.inputs.get("kind") in _WORKLOADS
+                 and _kind(r.inputs)[0] in ("", "apps", "batch")]
+    templates = [t for t in templates if isinstance(t.namespace, str)]
+    problems = []
+    on = f" on cluster {cluster}" if cluster is not None else ""
+    for caller in templates:
+        seen: set[str] = set()
+        for url, scheme, host, port, where in _urls(caller):
+            if url in seen:
+                continue
+            seen.add(url)
+            named = _service_name(host, str(caller.namespace))
+            if named is None:
+                continue
+            namespace, name, headless_pod = named
+            service = services.get((namespace, name))
+            if service is None:
+                if "." not in host and namespace not in released:
+                    elsewhere = sorted(ns for ns, svc in services if svc == name)
+                    if elsewhere:
+                        problems.append(
+                            f"{caller.reg.name} ({caller.described()}){on} calls {url} ({where}): a bare host "
+                            f"resolves in the pod's own namespace ({name}.{namespace}.svc.{_ZONE}), where this "
+                            f"program creates no Service {name}; it creates {name} in {', '.join(elsewhere)} "
+                            f"({services[(elsewhere[0], name)].name}): the name does not resolve and every call "
+                            f"fails; qualify the host ({scheme}://{name}.{elsewhere[0]}.svc:{port}) or run "
+                            f"{caller.described()} in namespace {elsewhere[0]}")
+                continue
+            problems += _judge_call(caller, url, where, port, service, headless_pod, templates, policies,
+                                    policy_regs, namespaces, on, by_urn)
+    return problems
+
+
+def _judge_call(caller: _Template, url: str, where: str, port: int, service: Registration, headless_pod: bool,
+                templates: list[_Template], policies: list[Mapping[str, Any]], policy_regs: list[Registration],
+                namespaces: Mapping[str, Mapping[str, str]], on: str,
+                by_urn: Mapping[str, Registration]) -> list[str]:
+    meta, spec = service.inputs["metadata"], service.inputs.get("spec") or {}
+    selector = spec.get("selector")
+    if spec.get("type") == "ExternalName" or not isinstance(selector, dict) or not selector or \
+            not all(isinstance(v, str) for v in selector.values()):
+        return []
+    headless = spec.get("clusterIP") == "None"
+    if headless_pod and not headless:
+        return []
+    entry = None
+    if not headless:
+        entry = next((p for p in spec.get("ports") or [] if isinstance(p, dict) and p.get("port") == port
+                      and p.get("protocol", "TCP") == "TCP"), None)
+        if entry is None:
+            return []  # a port the Service does not expose: not this rule's
+    targets = [t for t in templates if t.kind in _TARGETS and t.namespace == meta["namespace"]
+               and all(t.labels.get(k) == v for k, v in selector.items())]
+    blocked: list[tuple[_Template, int, list[tuple[Registration, str]]]] = []
+    for target in targets:
+        if target is caller:
+            continue
+        if entry is None:
+            target_port: Any = port
+        else:
+            target_port = entry.get("targetPort", entry.get("port"))
+            if isinstance(target_port, str):
+                target_port = int(target_port) if target_port.isdigit() else target.ports.get(target_port)
+            if not isinstance(target_port, int):
+                continue  # the pod names no such port: it is no endpoint of the Service
+        source, destination = caller.pod, target.pod
+        try:
+            if _reads_unknown_namespace(policies, "Egress", source, destination, namespaces) or \
+                    _reads_unknown_namespace(policies, "Ingress", destination, source, namespaces):
+                continue
+            if connects(policies, source, destination, target_port, namespaces):
+                continue
+            isolating = []
+            for direction, pod, other in (("Egress", source, destination), ("Ingress", destination, source)):
+                if not allowed(policies, direction, pod, other, target_port, namespaces):
+                    isolating += [(p, direction) for p in selecting(policies, direction, pod)]
+        except (Unmodelled, KeyError, TypeError, ValueError, AttributeError):
+            continue  # a policy this model does not read: not judged
+        blocked.append((target, target_port, [(r, d) for p, d in isolating for r in policy_regs if r.inputs is p]))
+    problems = []
+    for target, target_port, regs in blocked:
+        names = ", ".join(f"{r.inputs['metadata']['namespace']}/{r.inputs['metadata']['name']} ({r.inputs['kind']}"
+                          + (f", {c.type.rsplit(':', 1)[-1]} {c.name!r}" if (c := _component(r, by_urn)) else "")
+                          + ")" for r, _ in regs) or "of the program's yaml"
+        fixes = [_fix(r, d, caller, target, target_port, by_urn) for r, d in regs]
+        problems.append(
+            f"{caller.reg.name} ({caller.described()}){on} calls {url} ({where}): Service "
+            f"{meta['namespace']}/{meta['name']} port {port} reaches {target.described()} on port {target_port}, "
+            f"and the NetworkPolicies {names} let no pod of {caller.described()} through: the pods start and every "
+            f"call is dropped (an Open-WebUI lists no model); "
+            f"{'; '.join(dict.fromkeys(fixes)) or 'admit the call'}")
+    return problems
