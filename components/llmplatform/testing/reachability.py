@@ -81,9 +81,11 @@ class _Template:
         if self.kind == "Job" and isinstance(self.name, str):  # the Job controller labels its pods with its name
             self.labels.update({"batch.kubernetes.io/job-name": self.name, "job-name": self.name})
         self.spec = _pod_spec(reg)
-        self.containers = [c for c in [*(self.spec.get("initContainers") or []), *(self.spec.get("containers") or [])]
-                           if isinstance(c, dict)]
-        self.ports = {str(p["name"]): int(p["containerPort"]) for c in self.containers for p in c.get("ports") or []
+        prefix = {"Pod": "spec", "CronJob": "spec.jobTemplate.spec.template.spec"}.get(self.kind, "spec.template.spec")
+        # each container with the path of its fields in the inputs (a secret value's path is in reg.secret_paths)
+        self.containers = [(c, f"{prefix}.{key}[{i}]") for key in ("initContainers", "containers")
+                           for i, c in enumerate(self.spec.get(key) or []) if isinstance(c, dict)]
+        self.ports = {str(p["name"]): int(p["containerPort"]) for c, _ in self.containers for p in c.get("ports") or []
                       if isinstance(p, dict) and isinstance(p.get("name"), str)
                       and isinstance(p.get("containerPort"), int)}
 
@@ -96,12 +98,17 @@ class _Template:
 
 
 def _urls(template: _Template) -> Iterator[tuple[str, str, str, int, str]]:
-    """(url, scheme, host, port, where) of every URL in the template's env values and args."""
-    for container in template.containers:
+    """(url, scheme, host, port, where) of every URL in the template's env values and args, secret ones left out."""
+    secret = template.reg.secret_paths
+
+    def plain(path: str) -> bool:
+        return not any(s in (".", path) or path.startswith((f"{s}.", f"{s}[")) for s in secret)
+    for container, path in template.containers:
         texts = [(f"env {e.get('name')} of container {container.get('name')}", e["value"])
-                 for e in container.get("env") or [] if isinstance(e, dict) and isinstance(e.get("value"), str)]
-        texts += [(f"args of container {container.get('name')}", a) for a in container.get("args") or []
-                  if isinstance(a, str)]
+                 for j, e in enumerate(container.get("env") or []) if isinstance(e, dict)
+                 and isinstance(e.get("value"), str) and plain(f"{path}.env[{j}].value")]
+        texts += [(f"args of container {container.get('name')}", a) for k, a in enumerate(container.get("args") or [])
+                  if isinstance(a, str) and plain(f"{path}.args[{k}]")]
         for where, text in texts:
             for match in _URL.finditer(text):
                 scheme, authority = match.group(1).lower(), match.group(2).rsplit("@", 1)[-1]

@@ -1,0 +1,221 @@
+"""The testing kit's reachability rule (llmplatform.testing.reachability): a pod whose configured in-cluster URL the
+program's NetworkPolicies drop, or whose bare host resolves in a namespace without that Service, is refused by `run`
+naming the caller, the URL, the Service, the port, the isolating policy and the fix; what the plan does not describe
+whole (a secret URL, a policy the model does not read, a namespace's labels the program does not set) is not judged."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+
+import llmplatform
+from llmplatform import ModelEndpoint
+from llmplatform.testing import ProgramError, run
+from llmplatform.testing.network_policy import Pod, Unmodelled, allowed, port_matches
+
+from tests.components.test_components_alone import REQUIRED, provider_opts
+
+
+def gate_and_ui(client_namespaces: Optional[list[str]] = None, qualified: bool = True) -> Any:
+    """Ollama and its gate in `llm`, an OpenWebUi in `ui` on the gate: the gate's endpoint as ApiGate hands it out
+    (a bare host), or by hand with the host qualified by the gate's namespace."""
+    def program() -> None:
+        opts = provider_opts()
+        ollama = llmplatform.OllamaServer("ollama", REQUIRED["OllamaServer"](), opts)
+        gate = llmplatform.ApiGate("gate", {**REQUIRED["ApiGate"](), "endpoint": ollama.endpoint,
+                                            **({"client_namespaces": client_namespaces} if client_namespaces else {})},
+                                   opts)
+        endpoint = ModelEndpoint(base_url="http://router.llm.svc:8080", api="ollama", namespace="llm",
+                                 service="router", port=8080) if qualified else gate.endpoint
+        llmplatform.OpenWebUi("ui", {**REQUIRED["OpenWebUi"](), "endpoint": endpoint, "namespace": "ui"}, opts)
+    return program
+
+
+def test_an_open_webui_in_another_namespace_than_its_gate_is_refused_until_the_gate_admits_that_namespace():
+    """The gate's `router-ingress` admits its own namespace's pods alone: the UI in `ui` starts and lists no model.
+    Refused naming the UI's Deployment, the URL, the Service and port, the policy (and its component) and the input
+    that fixes it; with `ui` in the gate's client_namespaces the program plans."""
+    with pytest.raises(ProgramError) as refused:
+        run(gate_and_ui())
+    message = str(refused.value)
+    for part in ("ui-webui (Deployment ui/open-webui) calls http://router.llm.svc:8080 (env OLLAMA_BASE_URL",
+                 "Service llm/router port 8080 reaches Deployment llm/router on port 8080",
+                 "llm/router-ingress (NetworkPolicy, ApiGate 'gate')",
+                 "give ApiGate 'gate' the caller's namespace in its client_namespaces (['ui'])"):
+        assert part in message, message
+    assert message.count("calls http") == 1, message  # the UI's Valkey, in its own namespace, is reached
+    run(gate_and_ui(["ui"]))
+    run(gate_and_ui(["apps", "ui"]))
+    with pytest.raises(ProgramError, match="router-ingress"):
+        run(gate_and_ui(["apps"]))
+
+
+@pytest.mark.parametrize("client_namespaces", [None, ["ui"]])
+def test_an_open_webui_in_another_namespace_on_the_gates_own_endpoint_is_told_the_host_does_not_resolve(
+        client_namespaces):
+    """ApiGate's `endpoint` names the gate by its bare Service name (`http://router:8080`), which a pod resolves in its
+    own namespace: from `ui` no such Service exists, whatever the gate admits."""
+    with pytest.raises(ProgramError) as refused:
+        run(gate_and_ui(client_namespaces, qualified=False))
+    message = str(refused.value)
+    assert "calls http://router:8080 (env OLLAMA_BASE_URL of container open-webui): a bare host resolves in the " \
+           "pod's own namespace (router.ui.svc.cluster.local), where this program creates no Service router; it " \
+           "creates router in llm" in message, message
+    assert "qualify the host (http://router.llm.svc:8080)" in message
+
+
+# ---- plain Kubernetes objects: a client in `a` calling a Service of `b` ------------------------------------------
+
+def client_and_api(url: Any = "http://api.b.svc.cluster.local/v1", policies: tuple[dict[str, Any], ...] = (),
+                   namespaces: Optional[dict[str, dict[str, str]]] = None, extra: Any = None) -> Any:
+    """Deployment `client` (a) with `url` in its env (a function: called in the program, for an Output; None: read
+    from a Secret), Service b/api (port 80 -> the pods' port named `http`, 8080) over Deployment b/api; `policies` as
+    (namespace, name, spec) dicts; `namespaces`: Namespace objects with labels; `extra(opts)` adds objects."""
+    def program() -> None:
+        opts = provider_opts()
+        for name, labels in (namespaces or {}).items():
+            k8s.core.v1.Namespace(f"ns-{name}", metadata={"name": name, "labels": labels}, opts=opts)
+
+        def deployment(namespace: str, app: str, **container: Any) -> None:
+            k8s.apps.v1.Deployment(f"{namespace}-{app}", metadata={"name": app, "namespace": namespace}, spec={
+                "selector": {"matchLabels": {"app": app}},
+                "template": {"metadata": {"labels": {"app": app}},
+                             "spec": {"containers": [{"name": app, "image": "example/app:1", **container}]}}},
+                opts=opts)
+        env = {"name": "API_URL", "valueFrom": {"secretKeyRef": {"name": "api", "key": "url"}}} if url is None \
+            else {"name": "API_URL", "value": url() if callable(url) else url}
+        deployment("a", "client", env=[env], args=["--verbose"])
+        deployment("b", "api", ports=[{"name": "http", "containerPort": 8080}])
+        k8s.core.v1.Service("b-api", metadata={"name": "api", "namespace": "b"},
+                            spec={"selector": {"app": "api"}, "ports": [{"port": 80, "targetPort": "http"}]},
+                            opts=opts)
+        for policy in policies:
+            kind = policy.get("kind", "NetworkPolicy")
+            if kind == "NetworkPolicy":
+                k8s.networking.v1.NetworkPolicy(f"{policy['namespace']}-{policy['name']}", metadata={
+                    "name": policy["name"], "namespace": policy["namespace"]}, spec=policy["spec"], opts=opts)
+            else:
+                k8s.apiextensions.CustomResource(
+                    f"{policy['namespace']}-{policy['name']}", api_version=policy["apiVersion"], kind=kind,
+                    metadata={"name": policy["name"], "namespace": policy["namespace"]}, spec=policy["spec"],
+                    opts=opts)
+        if extra:
+            extra(opts)
+    return program
+
+
+def ingress_from(*peers: dict[str, Any], port: Any = 8080) -> dict[str, Any]:
+    """b/api-ingress: api's pods admit `peers` on `port` alone."""
+    return {"namespace": "b", "name": "api-ingress",
+            "spec": {"podSelector": {"matchLabels": {"app": "api"}}, "policyTypes": ["Ingress"],
+                     "ingress": [{"from": list(peers), "ports": [{"protocol": "TCP", "port": port}]}]}}
+
+
+def namespace_named(name: str) -> dict[str, Any]:
+    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
+
+
+def test_a_policy_that_isolates_the_target_is_refused_naming_the_target_port_a_named_port_resolves_to():
+    with pytest.raises(ProgramError) as refused:
+        run(client_and_api(policies=(ingress_from(namespace_named("c")),)))
+    message = str(refused.value)
+    assert "a-client (Deployment a/client) calls http://api.b.svc.cluster.local (env API_URL of container client): " \
+           "Service b/api port 80 reaches Deployment b/api on port 8080, and the NetworkPolicies b/api-ingress " \
+           "(NetworkPolicy) let no pod of Deployment a/client through" in message, message
+    assert "admit it with a NetworkPolicy in namespace b selecting Deployment b/api's pods (from namespace a, port " \
+           "8080), or change b/api-ingress" in message
+    run(client_and_api())  # no policy: nothing isolates api
+    # the policy's port by name, on the receiving pod: the same verdicts
+    with pytest.raises(ProgramError, match="b/api-ingress"):
+        run(client_and_api(policies=(ingress_from(namespace_named("c"), port="http"),)))
+    run(client_and_api(policies=(ingress_from(namespace_named("a"), port="http"),)))
+    # every spelling of the Service's name a pod's resolver takes reaches the same pods
+    for url in ("http://api.b", "http://api.b.svc:80/v1", "https://api.b.svc.cluster.local.:80", "ws://api.b/x"):
+        with pytest.raises(ProgramError, match="b/api-ingress"):
+            run(client_and_api(url=url, policies=(ingress_from(namespace_named("c")),)))
+    # a port the Service does not expose, a host of no Service of the program, another scheme without a port:
+    # not this rule's to judge
+    for url in ("http://api.b:8080", "http://web.b", "http://api.example.com", "redis://api.b"):
+        run(client_and_api(url=url, policies=(ingress_from(namespace_named("c")),)))
+
+
+def test_a_service_of_another_namespace_admitted_by_a_namespace_selector_plans():
+    run(client_and_api(policies=(ingress_from(namespace_named("a")),)))
+    # by a label of a namespace the program creates: judged with that label, and refused without it
+    team = {"namespaceSelector": {"matchLabels": {"team": "x"}}}
+    run(client_and_api(policies=(ingress_from(team),), namespaces={"a": {"team": "x"}}))
+    with pytest.raises(ProgramError, match="b/api-ingress"):
+        run(client_and_api(policies=(ingress_from(team),), namespaces={"a": {"team": "y"}}))
+    # a namespace the program does not create may carry the label: not judged
+    run(client_and_api(policies=(ingress_from(team),)))
+
+
+def test_an_egress_policy_of_the_callers_namespace_that_drops_the_call_is_refused():
+    egress = {"namespace": "a", "name": "a-egress",
+              "spec": {"podSelector": {}, "policyTypes": ["Egress"],
+                       "egress": [{"to": [namespace_named("c")]}]}}
+    with pytest.raises(ProgramError) as refused:
+        run(client_and_api(policies=(egress,)))
+    assert "a/a-egress (NetworkPolicy)" in str(refused.value)
+    assert "let Deployment a/client's pods out to namespace b on port 8080 (an egress rule in namespace a)" in \
+        str(refused.value)
+    egress["spec"]["egress"].append({"to": [namespace_named("b")], "ports": [{"port": 8080}]})
+    run(client_and_api(policies=(egress,)))
+
+
+def test_a_secret_url_is_not_judged():
+    isolated = (ingress_from(namespace_named("c")),)
+    with pytest.raises(ProgramError, match="b/api-ingress"):
+        run(client_and_api(policies=isolated))
+    run(client_and_api(url=lambda: pulumi.Output.secret("http://api.b.svc.cluster.local/v1"), policies=isolated))
+    # a URL read from a Secret (valueFrom): not read either
+    run(client_and_api(url=None, policies=isolated))
+
+
+def test_a_policy_the_model_does_not_read_leaves_the_call_unjudged():
+    isolated = ingress_from(namespace_named("c"))
+    fqdn = {"kind": "CiliumNetworkPolicy", "apiVersion": "cilium.io/v2", "namespace": "a", "name": "a-fqdn",
+            "spec": {"endpointSelector": {}, "egress": [{"toFQDNs": [{"matchName": "example.com"}]}]}}
+    run(client_and_api(policies=(isolated, fqdn)))
+    clusterwide = {"kind": "CiliumClusterwideNetworkPolicy", "apiVersion": "cilium.io/v2", "namespace": "b",
+                   "name": "anything", "spec": {"endpointSelector": {}}}
+    run(client_and_api(policies=(isolated, clusterwide)))
+    # the Cilium policy the model reads still isolates: refused
+    cilium = {"kind": "CiliumNetworkPolicy", "apiVersion": "cilium.io/v2", "namespace": "a", "name": "a-cilium",
+              "spec": {"endpointSelector": {}, "egress": [{"toEntities": ["world"]}]}}
+    with pytest.raises(ProgramError, match=r"a/a-cilium \(CiliumNetworkPolicy\)"):
+        run(client_and_api(policies=(cilium,)))
+
+
+def test_a_url_to_a_service_only_a_job_backs_is_not_judged():
+    isolated = (ingress_from(namespace_named("c")),)
+
+    def job_behind_web(opts: pulumi.ResourceOptions) -> None:
+        k8s.batch.v1.Job("b-web", metadata={"name": "web", "namespace": "b"}, spec={"template": {
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {"restartPolicy": "Never", "containers": [{"name": "web", "image": "example/web:1"}]}}},
+            opts=opts)
+        k8s.core.v1.Service("b-web", metadata={"name": "web", "namespace": "b"},
+                            spec={"selector": {"app": "web"}, "ports": [{"port": 80}]}, opts=opts)
+        k8s.networking.v1.NetworkPolicy("b-deny", metadata={"name": "deny", "namespace": "b"},
+                                        spec={"podSelector": {}, "policyTypes": ["Ingress"]}, opts=opts)
+    run(client_and_api(url="http://web.b", policies=isolated, extra=job_behind_web))
+
+
+def test_the_model_resolves_a_named_port_on_the_receiving_pod_and_refuses_to_guess_one_it_does_not_name():
+    ports = [{"protocol": "TCP", "port": "http"}]
+    assert port_matches(ports, 8080, "TCP", {"http": 8080})
+    assert not port_matches(ports, 9090, "TCP", {"http": 8080})
+    with pytest.raises(Unmodelled, match="named port 'http'"):
+        port_matches(ports, 8080, "TCP", {})
+    policy = {"metadata": {"namespace": "b"}, "spec": {"podSelector": {}, "policyTypes": ["Ingress"],
+                                                       "ingress": [{"ports": ports}]}}
+    receiver, sender = Pod("b", {"app": "api"}, {"http": 8080}), Pod("a", {"app": "client"})
+    assert allowed([policy], "Ingress", receiver, sender, 8080, {})
+    assert not allowed([policy], "Ingress", receiver, sender, 8081, {})
+    with pytest.raises(Unmodelled, match="not modelled"):
+        allowed([{"kind": "CiliumNetworkPolicy", "metadata": {"namespace": "b"},
+                  "spec": {"endpointSelector": {}, "egress": [{"toEndpoints": [{"matchLabels": {
+                      "io.cilium.k8s.namespace.labels.team": "x"}}]}]}}], "Egress", receiver, sender, 80, {})
