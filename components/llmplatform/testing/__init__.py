@@ -13,7 +13,12 @@ Kubernetes would refuse but the SDK's mocks accept: two resources with one URN, 
 claimed twice, two HTTPRoutes matching the same requests on one Gateway listener (the Gateway silently serves the
 older), a model server behind the KEDA interceptor whose Host no InterceptorRoute claims (it answers 404), pods on one
 cluster mounting a claim the program creates on another cluster only or reading a vault that admits another
-cluster's nodes alone (they never start: `cross_cluster`), two autoscalers on one Deployment, an Azure
+cluster's nodes alone (they never start: `cross_cluster`), a pod whose in-cluster URL (an env value or argument:
+`http://<service>[.<namespace>[.svc[.cluster.local]]][:port]`) names a Service of the program whose pods the
+program's NetworkPolicies keep it from, or a bare host resolving in a namespace where the program makes no such
+Service (every call fails while the pods run: `reachability`, naming the caller, URL, Service, port, policy and the
+fix, e.g. a gate's `client_namespaces`; chart-installed pods, secret values and policies the model does not read are
+not judged), two autoscalers on one Deployment, an Azure
 input of the wrong type, outside a closed enum or under a key its type does not have (a dict literal's typo, which
 azure-native would drop), two writes Azure takes one at a time left free to run at once and a resource that may be
 created before the resource group the program makes for it (llmplatform.write_order) (ProgramError, naming them
@@ -37,8 +42,10 @@ its parent's. `plan.default_providers` holds the providers the engine makes for 
 name none (`plan.provider_of(reg)`: the provider a resource is run by).
 
 The kit's parts: `records` (Registration, Plan), `stand_ins` (the mocks' answers and the recording monitor),
-`clusters` and `namespace_rules` (where each object goes), `collisions`, `routes`, `cross_cluster` and `autoscalers`
-(what the engine and the APIs refuse, and the advice), `runner` (`run`).
+`clusters` and `namespace_rules` (where each object goes), `collisions`, `routes`, `cross_cluster`, `autoscalers` and
+`reachability` (what the engine and the APIs refuse, and the advice), `network_policy` (NetworkPolicies and the
+CiliumNetworkPolicy parts the platform writes, read as Cilium reads them: `connects(policies, pod, peer, port,
+namespace_labels)`, also this repository's suite's model), `runner` (`run`).
 """
 
 from .collisions import refusals
