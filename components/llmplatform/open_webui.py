@@ -78,7 +78,9 @@ class OpenWebUiArgs(TypedDict):
     administrator) must fit the connections that size admits, as Microsoft's table states them (default none: not
     checked; a size the table leaves out is not judged)."""
     namespace: NotRequired[Optional[pulumi.Input[str]]]
-    """Namespace to run in (default: the endpoint's)."""
+    """Namespace to run in (default: the endpoint's). In another, the endpoint's bare host is called qualified with
+    the endpoint's namespace (`http://router.llm.svc:8080`), and a gate must admit this namespace (its
+    `client_namespaces`)."""
     route_target: NotRequired[Optional[pulumi.Input[RouteTarget]]]
     """Gateways to publish the UI on, on their UI listener (GatewayAccess's `route_target`); none: in-cluster."""
     name_prefix: NotRequired[Optional[str]]
@@ -143,6 +145,20 @@ class OpenWebUiArgs(TypedDict):
 def model_url(api: str, base_url: str) -> str:
     """The URL Open-WebUI is given: an Ollama server's root, an OpenAI-compatible server's /v1 base."""
     return base_url if api == "ollama" else base_url.rstrip("/") + OPENAI_ROUTES_PREFIX
+
+
+def reached_from(base_url: str, endpoint_namespace: str, namespace: str) -> str:
+    """`base_url` as a pod of `namespace` reaches it. A ModelEndpoint's host resolves in its `namespace`, and a pod
+    resolves a bare name in its own (every pod's resolv.conf searches `<namespace>.svc.cluster.local` first:
+    kubernetes/website dns-pod-service.md, "Namespaces of Services"): from another namespace a bare host is qualified
+    with the endpoint's (`http://router:8080` -> `http://router.llm.svc:8080`, the gates' own URLs); a host with a
+    dot, an address, or a pod of the endpoint's namespace, as given."""
+    scheme, sep, rest = base_url.partition("://")
+    authority, slash, path = rest.partition("/")
+    host, colon, port = authority.partition(":")
+    if namespace == endpoint_namespace or not sep or not host or "." in host or "@" in authority or "[" in host:
+        return base_url
+    return f"{scheme}://{host}.{endpoint_namespace}.svc{colon}{port}{slash}{path}"
 
 
 def platform_ollama_urls(namespace: str) -> tuple[str, ...]:
@@ -272,6 +288,9 @@ class OpenWebUi(pulumi.ComponentResource):
         self._cpu = cpu_placement(a["cluster"])
         endpoint = a["endpoint"]
         ns = self._ns = a.get("namespace") or field(endpoint, "namespace")
+        # the endpoint's URL as the UI's pods reach it (a gate's bare host qualified from another namespace)
+        self._base_url = pulumi.Output.all(field(endpoint, "base_url"), field(endpoint, "namespace"), ns).apply(
+            lambda v: reached_from(v[0], v[1], v[2]))
         vault = a["key_vault"]
         select = labels("ui", "open-webui")
         match = {"app.kubernetes.io/name": "open-webui"}
@@ -328,7 +347,7 @@ class OpenWebUi(pulumi.ComponentResource):
                                    {**users, **extra_env})
         # (an endpoint that arrives as an output has its flavour checked once it resolves)
         api = after_check(late_rules("OpenWebUi", name, a, "endpoint", ENDPOINT_FIELDS, OpenWebUiArgs), field(endpoint, "api"))
-        env = pulumi.Output.all(api, field(endpoint, "base_url")).apply(
+        env = pulumi.Output.all(api, self._base_url).apply(
             lambda v: env_vars({**webui_env(v[0], model_url(v[0], v[1]), WEBUI_DATA_DIR, MIGRATIONS_SWITCH,
                                             shared_state), **users, **extra_env}))
         command = model_key.apply(lambda k: start_command("bash start.sh", k, exported))
@@ -605,7 +624,7 @@ class OpenWebUi(pulumi.ComponentResource):
         # after the endpoint's Service (a gate's UI listener) is there: the running UI reads the repointed address
         # the Service's wait in the order alone: its name and command hold the value, so a gate's object deleted
         # first and created again under its name does not replace this Job (as for the UI's Deployment)
-        waits_for = pulumi.Output.all(field(endpoint, "api"), field(endpoint, "base_url"), self._ns,
+        waits_for = pulumi.Output.all(field(endpoint, "api"), self._base_url, self._ns,
                                       field(endpoint, "service")).apply(
             lambda v: migration_command(v[0], v[1], v[2], settings_env))
         migrate = value_alone(waits_for)

@@ -822,3 +822,37 @@ def test_the_bootstrap_creates_the_uis_own_schema_before_the_migration():
     names = {_bootstrap_job(plan_for("dev", extra))["metadata"]["name"]
              for extra in ({}, {"webui": {"extraEnv": {"DATABASE_SCHEMA": "public"}}})}
     assert len(names) == 1 and given["metadata"]["name"] not in names, names
+
+
+def test_an_open_webui_in_another_namespace_calls_the_endpoints_bare_host_qualified_with_the_endpoints_namespace():
+    """A ModelEndpoint's host resolves in its `namespace` (the gates hand out `http://router:8080`), and a pod resolves
+    a bare name in its own namespace: the UI in `ui` called `router.ui.svc.cluster.local`, which nothing makes, and
+    listed no model whatever the gate admitted. From another namespace the bare host carries the endpoint's; a
+    qualified host and the endpoint's own namespace are left as given (the repository's stacks plan unchanged); the
+    migration Job repoints the saved connection to the same address."""
+    from llmplatform.open_webui import reached_from
+    assert reached_from("http://router:8080", "llm", "ui") == "http://router.llm.svc:8080"
+    assert reached_from("http://router:8080/v1", "llm", "ui") == "http://router.llm.svc:8080/v1"
+    assert reached_from("http://router", "llm", "ui") == "http://router.llm.svc"
+    assert reached_from("http://router:8080", "llm", "llm") == "http://router:8080"
+    for kept in ("http://ollama.llm.svc:11434", "http://10.0.0.5:8080", "https://api.example.com", "router:8080"):
+        assert reached_from(kept, "llm", "ui") == kept
+
+    def ui_env(namespace: str) -> tuple[dict, str]:
+        def program() -> None:
+            endpoint = ModelEndpoint(base_url="http://router:8080", api="ollama", namespace="llm", service="router",
+                                     port=8080)
+            P.OpenWebUi("ui", {"cluster": cluster_handle(), "key_vault": VAULT, "endpoint": endpoint,
+                               "database_url_secret": "db-url", "namespace": namespace}, provider_opts())
+        plan = offline.run_function(program)
+        pod = deployment(plan, "open-webui")["spec"]["template"]["spec"]
+        env = {e["name"]: e.get("value") for c in pod["containers"] if c["name"] == "open-webui" for e in c["env"]}
+        job = next(r for r in plan.of_type("kubernetes:batch/v1:Job")
+                   if r.inputs["metadata"]["name"].startswith("open-webui-migrate"))
+        return env, job.inputs["spec"]["template"]["spec"]["containers"][0]["command"][-1]
+    env, migrate = ui_env("ui")
+    assert env["OLLAMA_BASE_URL"] == "http://router.llm.svc:8080"
+    assert " 'http://router.llm.svc:8080' 'http://ollama-scaled.ui:8080' " in migrate  # the address, the stale ones
+    env, migrate = ui_env("llm")
+    assert env["OLLAMA_BASE_URL"] == "http://router:8080"
+    assert " 'http://router:8080' 'http://ollama-scaled.llm:8080' " in migrate and "router.llm.svc" not in migrate

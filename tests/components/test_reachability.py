@@ -18,52 +18,61 @@ from llmplatform.testing.network_policy import Pod, Unmodelled, allowed, port_ma
 from tests.components.test_components_alone import REQUIRED, provider_opts
 
 
-def gate_and_ui(client_namespaces: Optional[list[str]] = None, qualified: bool = True) -> Any:
-    """Ollama and its gate in `llm`, an OpenWebUi in `ui` on the gate: the gate's endpoint as ApiGate hands it out
-    (a bare host), or by hand with the host qualified by the gate's namespace."""
+def gate_and_ui(gate: str, client_namespaces: Optional[list[str]] = None) -> Any:
+    """An OpenWebUi in `ui` on the `endpoint` of a gate in `llm`: ApiGate's (over an OllamaServer) or LlmdStack's."""
     def program() -> None:
         opts = provider_opts()
-        ollama = llmplatform.OllamaServer("ollama", REQUIRED["OllamaServer"](), opts)
-        gate = llmplatform.ApiGate("gate", {**REQUIRED["ApiGate"](), "endpoint": ollama.endpoint,
-                                            **({"client_namespaces": client_namespaces} if client_namespaces else {})},
-                                   opts)
-        endpoint = ModelEndpoint(base_url="http://router.llm.svc:8080", api="ollama", namespace="llm",
-                                 service="router", port=8080) if qualified else gate.endpoint
+        clients = {"client_namespaces": client_namespaces} if client_namespaces else {}
+        if gate == "ApiGate":
+            ollama = llmplatform.OllamaServer("ollama", REQUIRED["OllamaServer"](), opts)
+            endpoint = llmplatform.ApiGate("gate", {**REQUIRED["ApiGate"](), "endpoint": ollama.endpoint, **clients},
+                                           opts).endpoint
+        else:
+            endpoint = llmplatform.LlmdStack("gate", {**REQUIRED["LlmdStack"](), "namespace": "llm", **clients},
+                                             opts).endpoint
         llmplatform.OpenWebUi("ui", {**REQUIRED["OpenWebUi"](), "endpoint": endpoint, "namespace": "ui"}, opts)
     return program
 
 
-def test_an_open_webui_in_another_namespace_than_its_gate_is_refused_until_the_gate_admits_that_namespace():
+@pytest.mark.parametrize("gate", ["ApiGate", "LlmdStack"])
+def test_an_open_webui_in_another_namespace_than_its_gate_is_refused_until_the_gate_admits_that_namespace(gate):
     """The gate's `router-ingress` admits its own namespace's pods alone: the UI in `ui` starts and lists no model.
-    Refused naming the UI's Deployment, the URL, the Service and port, the policy (and its component) and the input
-    that fixes it; with `ui` in the gate's client_namespaces the program plans."""
+    Refused naming the UI's Deployment, the URL (the gate's host qualified with its namespace: OpenWebUi's
+    `reached_from`), the Service and port, the policy (and its component) and the input that fixes it; with `ui` in
+    the gate's client_namespaces the program plans."""
     with pytest.raises(ProgramError) as refused:
-        run(gate_and_ui())
+        run(gate_and_ui(gate))
     message = str(refused.value)
-    for part in ("ui-webui (Deployment ui/open-webui) calls http://router.llm.svc:8080 (env OLLAMA_BASE_URL",
+    variable = "OLLAMA_BASE_URL" if gate == "ApiGate" else "OPENAI_API_BASE_URL"
+    for part in (f"ui-webui (Deployment ui/open-webui) calls http://router.llm.svc:8080 (env {variable}",
                  "Service llm/router port 8080 reaches Deployment llm/router on port 8080",
-                 "llm/router-ingress (NetworkPolicy, ApiGate 'gate')",
-                 "give ApiGate 'gate' the caller's namespace in its client_namespaces (['ui'])"):
+                 f"llm/router-ingress (NetworkPolicy, {gate} 'gate')",
+                 f"give {gate} 'gate' the caller's namespace in its client_namespaces (['ui'])"):
         assert part in message, message
-    assert message.count("calls http") == 1, message  # the UI's Valkey, in its own namespace, is reached
-    run(gate_and_ui(["ui"]))
-    run(gate_and_ui(["apps", "ui"]))
-    with pytest.raises(ProgramError, match="router-ingress"):
-        run(gate_and_ui(["apps"]))
+    assert message.count(" calls http") == 1, message  # the UI's Valkey, in its own namespace, is reached
+    run(gate_and_ui(gate, ["ui"]))
+    if gate == "ApiGate":
+        run(gate_and_ui(gate, ["apps", "ui"]))
+        with pytest.raises(ProgramError, match="router-ingress"):
+            run(gate_and_ui(gate, ["apps"]))
 
 
-@pytest.mark.parametrize("client_namespaces", [None, ["ui"]])
-def test_an_open_webui_in_another_namespace_on_the_gates_own_endpoint_is_told_the_host_does_not_resolve(
-        client_namespaces):
-    """ApiGate's `endpoint` names the gate by its bare Service name (`http://router:8080`), which a pod resolves in its
-    own namespace: from `ui` no such Service exists, whatever the gate admits."""
+def test_a_bare_host_of_a_service_the_program_makes_in_another_namespace_alone_is_told_it_does_not_resolve():
+    """A pod resolves a bare name in its own namespace: `http://api` from `a`, where the program makes no Service
+    `api` (it makes b/api), resolves to nothing, whatever the policies say."""
     with pytest.raises(ProgramError) as refused:
-        run(gate_and_ui(client_namespaces, qualified=False))
+        run(client_and_api(url="http://api:80/v1"))
     message = str(refused.value)
-    assert "calls http://router:8080 (env OLLAMA_BASE_URL of container open-webui): a bare host resolves in the " \
-           "pod's own namespace (router.ui.svc.cluster.local), where this program creates no Service router; it " \
-           "creates router in llm" in message, message
-    assert "qualify the host (http://router.llm.svc:8080)" in message
+    assert "a-client (Deployment a/client) calls http://api:80 (env API_URL of container client): a bare host " \
+           "resolves in the pod's own namespace (api.a.svc.cluster.local), where this program creates no Service " \
+           "api; it creates api in b (b-api): the name does not resolve and every call fails; qualify the host " \
+           "(http://api.b.svc:80) or run Deployment a/client in namespace b" in message, message
+    run(client_and_api(url="http://api.b:80/v1"))
+    run(client_and_api(url="http://web:80/v1"))  # a Service the program makes nowhere: maybe a chart's, not judged
+
+    def release_in_a(opts: pulumi.ResourceOptions) -> None:  # a chart installed into `a` may make `api` there
+        k8s.helm.v3.Release("chart", chart="example", namespace="a", opts=opts)
+    run(client_and_api(url="http://api:80/v1", extra=release_in_a))
 
 
 # ---- plain Kubernetes objects: a client in `a` calling a Service of `b` ------------------------------------------
