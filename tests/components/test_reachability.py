@@ -228,3 +228,22 @@ def test_the_model_resolves_a_named_port_on_the_receiving_pod_and_refuses_to_gue
         allowed([{"kind": "CiliumNetworkPolicy", "metadata": {"namespace": "b"},
                   "spec": {"endpointSelector": {}, "egress": [{"toEndpoints": [{"matchLabels": {
                       "io.cilium.k8s.namespace.labels.team": "x"}}]}]}}], "Egress", receiver, sender, 80, {})
+
+
+def test_values_of_the_wrong_type_which_the_mocks_take_reach_no_traceback():
+    """The mocks take a value of any type (the API server refuses it at `pulumi up`; kubernetes_schemas names it):
+    the rule reads what it can and judges nothing of the rest."""
+    def odd(opts: pulumi.ResourceOptions) -> None:  # untyped objects, as the SDK's typed args would refuse them
+        def raw(name: str, api_version: str, kind: str, namespace: str, **fields: Any) -> None:
+            k8s.apiextensions.CustomResource(name, api_version=api_version, kind=kind,
+                                             metadata={"name": name, "namespace": namespace}, opts=opts, **fields)
+        raw("odd", "apps/v1", "Deployment", "a", spec={
+            "selector": {"matchLabels": {"app": "odd"}},
+            "template": {"metadata": {"labels": ["app", "odd"]},
+                         "spec": {"containers": [{"name": "odd", "image": "x", "env": {"URL": "http://api.b"},
+                                                  "args": "http://api.b", "ports": "http"}, "c"]}}})
+        raw("odd-too", "apps/v1", "Deployment", "a", spec={"template": "none"})
+        raw("odd-policy", "networking.k8s.io/v1", "NetworkPolicy", "b",
+            spec={"podSelector": {}, "ingress": {"from": "everyone"}})
+        raw("odd-service", "v1", "Service", "b", spec={"selector": ["app"], "ports": 80})
+    run(client_and_api(extra=odd))

@@ -17,13 +17,16 @@ _VAULT_ZONE = "privatelink.vaultcore.azure.net"
 
 
 def _pod_spec(reg: Registration) -> dict[str, Any]:
-    spec = reg.inputs.get("spec") or {}
+    """A workload's pod spec, or {} where a value on the way is of another type (the mocks take any)."""
+    def mapping(value: Any) -> dict[str, Any]:
+        return value if isinstance(value, dict) else {}
+    spec = mapping(reg.inputs.get("spec"))
     kind = reg.inputs.get("kind")
     if kind == "Pod":
         return spec
     if kind == "CronJob":
-        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
-    return ((spec.get("template") or {}).get("spec")) or {}
+        spec = mapping(mapping(spec.get("jobTemplate")).get("spec"))
+    return mapping(mapping(spec.get("template")).get("spec"))
 
 
 def _claims(reg: Registration) -> list[str]:

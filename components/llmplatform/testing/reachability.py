@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 from ..kubernetes_schemas import group_of
 from .clusters import _cluster_of
-from .cross_cluster import _WORKLOADS, _pod_spec
+from .cross_cluster import _WORKLOADS
 from .namespace_rules import _bundle_documents
 from .network_policy import CILIUM, Pod, Unmodelled, allowed, connects, selecting
 from .records import HELM_RELEASE, Registration
@@ -57,6 +57,15 @@ _CLIENT_INPUTS = {"ApiGate": "client_namespaces", "LlmdStack": "client_namespace
                   "InferenceStack": "api_client_namespaces", "OpenWebUi": "client_namespaces"}
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    """A mapping of the inputs, or an empty one for a value of another type (the mocks take any)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 class _Template:
     """A pod template of the program: the object, its kind, namespace, the labels its pods carry and its spec."""
 
@@ -64,28 +73,23 @@ class _Template:
         self.reg, self.cluster = reg, cluster
         inputs = reg.inputs
         self.kind = str(inputs.get("kind"))
-        meta = inputs.get("metadata") or {}
+        meta = _dict(inputs.get("metadata"))
         self.namespace = meta.get("namespace")
         self.name = meta.get("name")
-        spec = inputs.get("spec") or {}
-        if self.kind == "Pod":
-            template_meta = meta
-        elif self.kind == "CronJob":
-            template_meta = (((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}).get(
-                "metadata") or {}
-        else:
-            template_meta = (spec.get("template") or {}).get("metadata") or {}
-        labels = template_meta.get("labels") or {}
-        self.labels = {k: v for k, v in labels.items() if isinstance(k, str) and isinstance(v, str)} \
-            if isinstance(labels, dict) else {}
+        spec = _dict(inputs.get("spec"))
+        if self.kind == "CronJob":
+            spec = _dict(_dict(spec.get("jobTemplate")).get("spec"))
+        template = meta if self.kind == "Pod" else _dict(_dict(spec.get("template")).get("metadata"))
+        labels = _dict(template.get("labels"))
+        self.labels = {k: v for k, v in labels.items() if isinstance(k, str) and isinstance(v, str)}
         if self.kind == "Job" and isinstance(self.name, str):  # the Job controller labels its pods with its name
             self.labels.update({"batch.kubernetes.io/job-name": self.name, "job-name": self.name})
-        self.spec = _pod_spec(reg)
+        self.spec = spec if self.kind == "Pod" else _dict(_dict(spec.get("template")).get("spec"))
         prefix = {"Pod": "spec", "CronJob": "spec.jobTemplate.spec.template.spec"}.get(self.kind, "spec.template.spec")
         # each container with the path of its fields in the inputs (a secret value's path is in reg.secret_paths)
         self.containers = [(c, f"{prefix}.{key}[{i}]") for key in ("initContainers", "containers")
-                           for i, c in enumerate(self.spec.get(key) or []) if isinstance(c, dict)]
-        self.ports = {str(p["name"]): int(p["containerPort"]) for c, _ in self.containers for p in c.get("ports") or []
+                           for i, c in enumerate(_list(self.spec.get(key))) if isinstance(c, dict)]
+        self.ports = {str(p["name"]): int(p["containerPort"]) for c, _ in self.containers for p in _list(c.get("ports"))
                       if isinstance(p, dict) and isinstance(p.get("name"), str)
                       and isinstance(p.get("containerPort"), int)}
 
@@ -105,9 +109,9 @@ def _urls(template: _Template) -> Iterator[tuple[str, str, str, int, str]]:
         return not any(s in (".", path) or path.startswith((f"{s}.", f"{s}[")) for s in secret)
     for container, path in template.containers:
         texts = [(f"env {e.get('name')} of container {container.get('name')}", e["value"])
-                 for j, e in enumerate(container.get("env") or []) if isinstance(e, dict)
+                 for j, e in enumerate(_list(container.get("env"))) if isinstance(e, dict)
                  and isinstance(e.get("value"), str) and plain(f"{path}.env[{j}].value")]
-        texts += [(f"args of container {container.get('name')}", a) for k, a in enumerate(container.get("args") or [])
+        texts += [(f"args of container {container.get('name')}", a) for k, a in enumerate(_list(container.get("args")))
                   if isinstance(a, str) and plain(f"{path}.args[{k}]")]
         for where, text in texts:
             for match in _URL.finditer(text):
@@ -180,7 +184,7 @@ def _fix(policy: Registration, direction: str, caller: _Template, target: _Templ
          by_urn: Mapping[str, Registration]) -> str:
     """What lets the call past `policy` (isolating the caller for egress, or the target for ingress): the client
     namespaces of the component that made it, else a policy of the user's."""
-    name = f"{policy.inputs['metadata']['namespace']}/{policy.inputs['metadata']['name']}"
+    name = f"{policy.inputs['metadata']['namespace']}/{policy.inputs['metadata'].get('name')}"
     if direction == "Egress":
         return (f"let {caller.described()}'s pods out to namespace {target.namespace} on port {port} (an egress "
                 f"rule in namespace {caller.namespace}), or change {name}")
@@ -239,10 +243,10 @@ def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], r
                     not isinstance(doc.get("spec"), dict):
                 return []
             policies.append(doc)
-    namespaces = {str(r.inputs["metadata"]["name"]): {k: v for k, v in (r.inputs["metadata"].get("labels") or {})
-                                                      .items() if isinstance(v, str)}
+    namespaces = {str(r.inputs["metadata"]["name"]): {k: v for k, v in labels.items() if isinstance(v, str)}
                   for r in regs if _kind(r.inputs) == ("", "Namespace")
-                  and isinstance((r.inputs.get("metadata") or {}).get("name"), str)}
+                  and isinstance((r.inputs.get("metadata") or {}).get("name"), str)
+                  for labels in [r.inputs["metadata"].get("labels") or {}] if isinstance(labels, dict)}
     services: dict[tuple[str, str], Registration] = {}
     for reg in regs:
         meta = reg.inputs.get("metadata") or {}
@@ -250,7 +254,8 @@ def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], r
                 and isinstance(meta.get("name"), str):
             services[(meta["namespace"], meta["name"])] = reg
     templates = [_Template(r, cluster) for r in regs if r.inputs.get("kind") in _WORKLOADS
-                 and _kind(r.inputs)[0] in ("", "apps", "batch")]
+                 and _kind(r.inputs)[0] in ("", "apps", "batch") and isinstance(r.inputs.get("metadata"), dict)
+                 and isinstance(r.inputs.get("spec") or {}, dict)]
     templates = [t for t in templates if isinstance(t.namespace, str)]
     problems = []
     on = f" on cluster {cluster}" if cluster is not None else ""
@@ -286,7 +291,7 @@ def _judge_call(caller: _Template, url: str, where: str, port: int, service: Reg
                 templates: list[_Template], policies: list[Mapping[str, Any]], policy_regs: list[Registration],
                 namespaces: Mapping[str, Mapping[str, str]], on: str,
                 by_urn: Mapping[str, Registration]) -> list[str]:
-    meta, spec = service.inputs["metadata"], service.inputs.get("spec") or {}
+    meta, spec = service.inputs["metadata"], _dict(service.inputs.get("spec"))
     selector = spec.get("selector")
     if spec.get("type") == "ExternalName" or not isinstance(selector, dict) or not selector or \
             not all(isinstance(v, str) for v in selector.values()):
@@ -296,7 +301,7 @@ def _judge_call(caller: _Template, url: str, where: str, port: int, service: Reg
         return []
     entry = None
     if not headless:
-        entry = next((p for p in spec.get("ports") or [] if isinstance(p, dict) and p.get("port") == port
+        entry = next((p for p in _list(spec.get("ports")) if isinstance(p, dict) and p.get("port") == port
                       and p.get("protocol", "TCP") == "TCP"), None)
         if entry is None:
             return []  # a port the Service does not expose: not this rule's
@@ -330,7 +335,7 @@ def _judge_call(caller: _Template, url: str, where: str, port: int, service: Reg
         blocked.append((target, target_port, [(r, d) for p, d in isolating for r in policy_regs if r.inputs is p]))
     problems = []
     for target, target_port, regs in blocked:
-        names = ", ".join(f"{r.inputs['metadata']['namespace']}/{r.inputs['metadata']['name']} ({r.inputs['kind']}"
+        names = ", ".join(f"{r.inputs['metadata']['namespace']}/{r.inputs['metadata'].get('name')} ({r.inputs['kind']}"
                           + (f", {c.type.rsplit(':', 1)[-1]} {c.name!r}" if (c := _component(r, by_urn)) else "")
                           + ")" for r, _ in regs) or "of the program's yaml"
         fixes = [_fix(r, d, caller, target, target_port, by_urn) for r, d in regs]
