@@ -11,7 +11,6 @@ import pulumi_kubernetes as k8s
 import pytest
 
 import llmplatform
-from llmplatform import ModelEndpoint
 from llmplatform.testing import ProgramError, run
 from llmplatform.testing.network_policy import Pod, Unmodelled, allowed, port_matches
 

@@ -17,11 +17,8 @@ reachability rule, `reachability`, leaves a connection it cannot judge unjudged)
 
 One copy for the testing kit and this repository's suite (which imported it as tests/network_policy.py before).
 A pod here is its namespace, its labels and its named container ports: what a policy can select and name."""
-from __future__ import annotations
 
-import functools
 import ipaddress
-import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Union
 
