@@ -246,3 +246,23 @@ def test_values_of_the_wrong_type_which_the_mocks_take_reach_no_traceback():
             spec={"podSelector": {}, "ingress": {"from": "everyone"}})
         raw("odd-service", "v1", "Service", "b", spec={"selector": ["app"], "ports": 80})
     run(client_and_api(extra=odd))
+
+
+@pytest.mark.parametrize("url, policy, given", [
+    ("http://router.llm.svc:8080", "llm/router-ingress", "api_client_namespaces"),
+    ("http://open-webui.llm.svc:8080", "llm/open-webui-ingress", "webui_client_namespaces")])
+def test_a_policy_of_an_inference_stacks_part_is_fixed_by_the_stacks_own_input(url, policy, given):
+    """InferenceStack builds its gate and UI as an ApiGate and an OpenWebUi of its own and hands them its
+    `api_client_namespaces` and `webui_client_namespaces` renamed: the fix names the stack's input, not the part's."""
+    def program() -> None:
+        opts = provider_opts()
+        llmplatform.InferenceStack("stack", {**REQUIRED["InferenceStack"](), "database_url_secret": "db-url"}, opts)
+        k8s.apps.v1.Deployment("apps-client", metadata={"name": "client", "namespace": "apps"}, spec={
+            "selector": {"matchLabels": {"app": "client"}},
+            "template": {"metadata": {"labels": {"app": "client"}},
+                         "spec": {"containers": [{"name": "client", "image": "example/app:1",
+                                                  "env": [{"name": "URL", "value": url}]}]}}}, opts=opts)
+    with pytest.raises(ProgramError) as refused:
+        run(program)
+    assert f"{policy} (NetworkPolicy, " in str(refused.value)
+    assert f"give InferenceStack 'stack' the caller's namespace in its {given} (['apps'])" in str(refused.value)

@@ -52,9 +52,10 @@ _UNREAD_POLICIES = {("cilium.io", "CiliumClusterwideNetworkPolicy"),
                     ("crd.projectcalico.org", "NetworkPolicy"), ("crd.projectcalico.org", "GlobalNetworkPolicy"),
                     ("projectcalico.org", "NetworkPolicy"), ("projectcalico.org", "GlobalNetworkPolicy")}
 _NAME_LABEL = "kubernetes.io/metadata.name"
-# the input that admits another namespace, by the component that made the isolating policy
-_CLIENT_INPUTS = {"ApiGate": "client_namespaces", "LlmdStack": "client_namespaces",
-                  "InferenceStack": "api_client_namespaces", "OpenWebUi": "client_namespaces"}
+# the input that admits another namespace, by the component that made the isolating policy (its nearest), and inside
+# an InferenceStack by the part that made it (the stack hands its inputs to its ApiGate and OpenWebUi renamed)
+_CLIENT_INPUTS = {"ApiGate": "client_namespaces", "LlmdStack": "client_namespaces", "OpenWebUi": "client_namespaces"}
+_STACK_INPUTS = {"ApiGate": "api_client_namespaces", "OpenWebUi": "webui_client_namespaces"}
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -170,14 +171,23 @@ def _reads_unknown_namespace(policies: list[Mapping[str, Any]], direction: str, 
     return False
 
 
-def _component(reg: Registration, by_urn: Mapping[str, Registration]) -> Optional[Registration]:
-    """The nearest llmplatform component above a resource."""
-    current = by_urn.get(reg.parent)
+def _components(reg: Registration, by_urn: Mapping[str, Registration]) -> list[Registration]:
+    """The llmplatform components above a resource, the nearest first."""
+    found, current = [], by_urn.get(reg.parent)
     while current is not None:
         if current.type.startswith("llmplatform:index:"):
-            return current
+            found.append(current)
         current = by_urn.get(current.parent)
-    return None
+    return found
+
+
+def _component(reg: Registration, by_urn: Mapping[str, Registration]) -> Optional[Registration]:
+    """The nearest llmplatform component above a resource."""
+    return next(iter(_components(reg, by_urn)), None)
+
+
+def _kind_of(component: Registration) -> str:
+    return component.type.rsplit(":", 1)[-1]
 
 
 def _fix(policy: Registration, direction: str, caller: _Template, target: _Template, port: int,
@@ -188,10 +198,13 @@ def _fix(policy: Registration, direction: str, caller: _Template, target: _Templ
     if direction == "Egress":
         return (f"let {caller.described()}'s pods out to namespace {target.namespace} on port {port} (an egress "
                 f"rule in namespace {caller.namespace}), or change {name}")
-    component = _component(policy, by_urn)
-    kind = component.type.rsplit(":", 1)[-1] if component is not None else None
-    if component is not None and kind in _CLIENT_INPUTS and caller.namespace != target.namespace:
-        return (f"give {kind} {component.name!r} the caller's namespace in its {_CLIENT_INPUTS[kind]} "
+    components = _components(policy, by_urn)
+    nearest = _kind_of(components[0]) if components else None
+    stack = next((c for c in components if _kind_of(c) == "InferenceStack"), None)
+    component, given = ((stack, _STACK_INPUTS.get(str(nearest))) if stack is not None
+                        else (components[0] if components else None, _CLIENT_INPUTS.get(str(nearest))))
+    if component is not None and given and caller.namespace != target.namespace:
+        return (f"give {_kind_of(component)} {component.name!r} the caller's namespace in its {given} "
                 f"([{caller.namespace!r}]), or run the caller in namespace {target.namespace}")
     return (f"admit it with a NetworkPolicy in namespace {target.namespace} selecting {target.described()}'s pods "
             f"(from namespace {caller.namespace}, port {port}), or change {name}")
@@ -336,7 +349,7 @@ def _judge_call(caller: _Template, url: str, where: str, port: int, service: Reg
     problems = []
     for target, target_port, regs in blocked:
         names = ", ".join(f"{r.inputs['metadata']['namespace']}/{r.inputs['metadata'].get('name')} ({r.inputs['kind']}"
-                          + (f", {c.type.rsplit(':', 1)[-1]} {c.name!r}" if (c := _component(r, by_urn)) else "")
+                          + (f", {_kind_of(c)} {c.name!r}" if (c := _component(r, by_urn)) else "")
                           + ")" for r, _ in regs) or "of the program's yaml"
         fixes = [_fix(r, d, caller, target, target_port, by_urn) for r, d in regs]
         problems.append(
