@@ -108,8 +108,10 @@ class AzureMonitoring(pulumi.ComponentResource):
                         scope=grafana.id, opts=child)
             self.grafana_endpoint = grafana.properties.apply(lambda p: p.endpoint)
         self.log_analytics_workspace_id = logs.id
+        # the workspaces' region: Observability's data collection endpoint and rules are made in the cluster's, which
+        # Azure Monitor wants to be the workspaces' (its input rules)
         self.monitoring = MonitoringHandle(log_analytics_workspace_id=logs.id, monitor_workspace_id=metrics.id,
-                                           action_group_id=action_group_id)
+                                           action_group_id=action_group_id, location=location)
         self.register_outputs({"monitoring": self.monitoring,
                                "log_analytics_workspace_id": self.log_analytics_workspace_id,
                                "grafana_endpoint": self.grafana_endpoint})
