@@ -61,10 +61,11 @@ NEW_VALUE = {
 # type -> (the input naming it, its kind in config/resource_names.py GLOBAL_NAMES)
 GLOBAL_NAMES = {"azure-native:keyvault:Vault": ("vaultName", "Key Vault"),
                 "azure-native:storage:StorageAccount": ("accountName", "storage account"),
-                "azure-native:dbforpostgresql:Server": ("serverName", "PostgreSQL server")}
+                "azure-native:dbforpostgresql:Server": ("serverName", "PostgreSQL server"),
+                "azure-native:dashboard:Grafana": ("workspaceName", "Managed Grafana workspace")}
 GLOBAL_NAME_NOTE = ("its name changed: a stack deployed before the subscription's id went into the storage account, "
-                    "Key Vault and PostgreSQL server names keeps them with `legacyGlobalNames: true` in its stack "
-                    "file (CHANGELOG, Upgrading)")
+                    "Key Vault, PostgreSQL server and Managed Grafana names keeps them with `legacyGlobalNames: true` "
+                    "in its stack file (CHANGELOG, Upgrading)")
 
 
 def lost_legacy_name(type_: str, old: dict[str, Any], new: dict[str, Any]) -> bool:

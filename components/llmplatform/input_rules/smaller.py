@@ -132,6 +132,10 @@ def azure_monitoring(args: Mapping[str, Any]) -> list[Problem]:
               "limit of e-mail receivers in an action group)")
     group_ids_rule(r, "grafana_admin_group_ids")
     group_ids_rule(r, "grafana_viewer_group_ids")
+    r.text("grafana_name", names.grafana_workspace)
+    if r.args.get("grafana_name") is not None and r.flag("managed_grafana") is not True:
+        r.add("grafana_name", r.given("grafana_name"), f"unset without {r.ref('managed_grafana')} true: it names the "
+                                                       "Managed Grafana workspace the component makes then")
     return r.problems
 
 
