@@ -46,7 +46,8 @@ def platform_stack(cfg: PlatformConfig) -> None:
         "log_retention_days": cfg.observability.log_retention_days,
         "alert_emails": list(cfg.observability.alert_emails),
         "managed_grafana": cfg.observability.managed_grafana, "tags": cfg.tags,
-        "grafana_name": names.grafana if cfg.observability.managed_grafana else None,
+        "grafana_name": (cfg.observability.grafana_name or names.grafana) if cfg.observability.managed_grafana
+        else None,
         # the cluster's admin groups administer Grafana too
         "grafana_admin_group_ids": list(cfg.cluster.admin_group_object_ids),
         "grafana_viewer_group_ids": list(cfg.observability.grafana_viewer_group_ids),
