@@ -38,11 +38,16 @@ def platform_stack(cfg: PlatformConfig) -> None:
     resource_group = group_name if cfg.resource_group_name else resources.ResourceGroup(
         "platform-rg", resource_group_name=group_name, location=cfg.location, tags=cfg.tags, opts=stateful).name
 
+    # the storage account, vault, database and Grafana names, unique beyond the stack's subscription (Grafana's in
+    # the tenant at least): hashed with the subscription's id
+    names = unique_names(cfg)
     monitoring = AzureMonitoring("monitoring", {
         "location": cfg.location, "resource_group_name": resource_group, "name_prefix": prefix,
         "log_retention_days": cfg.observability.log_retention_days,
         "alert_emails": list(cfg.observability.alert_emails),
         "managed_grafana": cfg.observability.managed_grafana, "tags": cfg.tags,
+        "grafana_name": (cfg.observability.grafana_name or names.grafana) if cfg.observability.managed_grafana
+        else None,
         # the cluster's admin groups administer Grafana too
         "grafana_admin_group_ids": list(cfg.cluster.admin_group_object_ids),
         "grafana_viewer_group_ids": list(cfg.observability.grafana_viewer_group_ids),
@@ -69,8 +74,6 @@ def platform_stack(cfg: PlatformConfig) -> None:
         namespace["route_target"] = gateway.route_target
     app = AppNamespace("inference", namespace, in_cluster)
 
-    # the storage account, vault and database names, unique across Azure: hashed with the subscription's id
-    names = unique_names(cfg)
     store = cfg.model_store
     share: ModelStoreArgs = {"cluster": cluster, "namespace": app.namespace, "account_name": names.storage_account}
     if store.resource_group_name:

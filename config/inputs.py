@@ -40,12 +40,15 @@ class UniqueNames(NamedTuple):
     storage_account: pulumi.Input[str]
     key_vault: pulumi.Input[str]
     postgres_server: pulumi.Input[str]
+    grafana: pulumi.Input[str]
+    """Managed Grafana's workspace (unique in the tenant at least: NameNotUnique)."""
 
 
 def unique_names(cfg: PlatformConfig) -> UniqueNames:
     """Hashed with the deploying subscription's id, which the Azure provider's getClientConfig answers in a preview
     too; with `legacyGlobalNames`, from the prefix, environment and region alone (config/resource_names.py)."""
-    derive = (resource_names.storage_account_name, resource_names.key_vault_name, resource_names.postgres_server_name)
+    derive = (resource_names.storage_account_name, resource_names.key_vault_name, resource_names.postgres_server_name,
+              resource_names.grafana_name)
     if cfg.legacy_global_names:
         return UniqueNames(*(name(cfg.prefix, cfg.environment, cfg.location) for name in derive))
     subscription = authorization.get_client_config_output().subscription_id

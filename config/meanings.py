@@ -256,6 +256,13 @@ MEANING = {
                                   "diagnostics or Managed Grafana).",
     "observability.logRetentionDays": "Log Analytics retention.",
     "observability.managedGrafana": "Azure Managed Grafana on the managed Prometheus workspace.",
+    "observability.grafanaName": "Managed Grafana's workspace name, where it is not the derived one "
+                                 "(`graf-<prefix>-<environment>-<hash of the subscription>`, or "
+                                 "`graf-<prefix>-<environment>` with `legacyGlobalNames`): a stack whose workspace "
+                                 "was created under another name (its hashless name, by a release before the hash) "
+                                 "keeps it by naming it here. Azure refuses a name another workspace holds in any "
+                                 "resource group or subscription of the tenant (NameNotUnique); needs "
+                                 "`managedGrafana`.",
     "observability.alertEmails": "Action group recipients: at most 1000 addresses of at most 64 characters "
                                  "(Azure Monitor's limits), each once (compared without case; elsewhere than prod, "
                                  "none is an advisory: the Azure alerts notify nobody); needs `azureMonitor`, whose "

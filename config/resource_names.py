@@ -82,10 +82,24 @@ def postgres_server_name(prefix: str, env: str, location: str, subscription_id: 
     """3-63 lowercase letters, digits and hyphens, globally unique (it becomes a DNS name; hash: `_scope`)."""
     return f"{_postgres_base(prefix, env)}{_short_hash('pg', *_scope(prefix, env, location, subscription_id))}"
 
+def _grafana_base(prefix: str, env: str) -> str:
+    return f"graf-{prefix}-{env}"
+
+def grafana_name(prefix: str, env: str, location: str, subscription_id: Optional[str] = None) -> str:
+    """2-30 letters, digits and hyphens, starting with a letter (AzureMonitoring's `grafana_name`). Azure refuses a
+    name another workspace holds beyond the resource group (NameNotUnique, also from another subscription:
+    Azure/ARO-HCP#5813), so a new stack's carries a hash of `_scope` (at most 30: a prefix of 10, `staging`, 6 of
+    hash); the legacy form (None: `legacyGlobalNames`) is the one AzureMonitoring gave a stack before, no hash."""
+    base = _grafana_base(prefix, env)
+    if subscription_id is None:
+        return base
+    return f"{base}-{_short_hash('graf', *_scope(prefix, env, location, subscription_id))}"
+
 # kind -> (its name, the part before the hash, what every such name starts with)
 GLOBAL_NAMES = {"storage account": (storage_account_name, _storage_base, "st"),
                 "Key Vault": (key_vault_name, _key_vault_base, "kv-"),
-                "PostgreSQL server": (postgres_server_name, _postgres_base, "psql-")}
+                "PostgreSQL server": (postgres_server_name, _postgres_base, "psql-"),
+                "Managed Grafana workspace": (grafana_name, _grafana_base, "graf-")}
 
 def legacy_names(kind: str, name: str, location: str) -> set[str]:
     """What `legacyGlobalNames: true` names the resource of this kind that `name` names at `location`: the name
@@ -98,7 +112,11 @@ def legacy_names(kind: str, name: str, location: str) -> set[str]:
     for prefix in {rest[:n] for n in range(2, 11)}:
         for env in ENVIRONMENTS:
             legacy = derive(prefix, env, location)
-            if PREFIX_PATTERN.fullmatch(prefix) and name.startswith(base(prefix, env)) and len(legacy) == len(name):
+            # the legacy name has the new one's length (its hash without the subscription), or, for Grafana's, is the
+            # new one without its `-<hash>`
+            shaped = len(legacy) == len(name) if legacy != base(prefix, env) else \
+                name == legacy or (name.startswith(f"{legacy}-") and len(name) == len(legacy) + 7)
+            if PREFIX_PATTERN.fullmatch(prefix) and name.startswith(base(prefix, env)) and shaped:
                 found.add(legacy)
     return found
 
@@ -108,3 +126,7 @@ def is_valid_key_vault_name(name: str) -> bool:
 
 def is_valid_postgres_server_name(name: str) -> bool:
     return azure_names.postgres_server(name) is None
+
+
+def is_valid_grafana_name(name: str) -> bool:
+    return azure_names.grafana_workspace(name) is None

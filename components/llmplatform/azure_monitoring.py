@@ -32,6 +32,10 @@ class AzureMonitoringArgs(TypedDict):
     once, compared without case (none: no action group)."""
     managed_grafana: NotRequired[Optional[bool]]
     """Azure Managed Grafana on the Prometheus workspace (default False)."""
+    grafana_name: NotRequired[Optional[pulumi.Input[str]]]
+    """Managed Grafana's workspace name: 2-30 letters, digits and hyphens, starting with a letter, ending with a
+    letter or digit; Azure refuses one another workspace holds, in any resource group or subscription of the tenant
+    (NameNotUnique), so give each deployment its own (default: graf-<name_prefix>, cut at 23 characters)."""
     grafana_admin_group_ids: NotRequired[Optional[list[pulumi.Input[str]]]]
     """Entra groups given the Grafana Admin role on Managed Grafana."""
     grafana_viewer_group_ids: NotRequired[Optional[list[pulumi.Input[str]]]]
@@ -80,7 +84,8 @@ class AzureMonitoring(pulumi.ComponentResource):
             # cut at 23 characters, and not on a hyphen: the REST spec's workspaceName pattern wants a letter or digit
             # last (Microsoft.Dashboard grafana.json 2024-10-01: ^[a-zA-Z][a-z0-9A-Z-]{0,28}[a-z0-9A-Z]$)
             grafana = dashboard.Grafana(
-                f"{name}-grafana", workspace_name=f"graf-{prefix}"[:23].rstrip("-"), resource_group_name=rg,
+                f"{name}-grafana", workspace_name=args.get("grafana_name") or f"graf-{prefix}"[:23].rstrip("-"),
+                resource_group_name=rg,
                 location=location,
                 sku=dashboard.ResourceSkuArgs(name="Standard"),
                 identity=dashboard.ManagedServiceIdentityArgs(type=dashboard.ManagedServiceIdentityType.SYSTEM_ASSIGNED),
@@ -108,8 +113,10 @@ class AzureMonitoring(pulumi.ComponentResource):
                         scope=grafana.id, opts=child)
             self.grafana_endpoint = grafana.properties.apply(lambda p: p.endpoint)
         self.log_analytics_workspace_id = logs.id
+        # the workspaces' region: Observability's data collection endpoint and rules are made in the cluster's, which
+        # Azure Monitor wants to be the workspaces' (its input rules)
         self.monitoring = MonitoringHandle(log_analytics_workspace_id=logs.id, monitor_workspace_id=metrics.id,
-                                           action_group_id=action_group_id)
+                                           action_group_id=action_group_id, location=location)
         self.register_outputs({"monitoring": self.monitoring,
                                "log_analytics_workspace_id": self.log_analytics_workspace_id,
                                "grafana_endpoint": self.grafana_endpoint})

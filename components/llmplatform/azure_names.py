@@ -30,6 +30,14 @@ key_vault = _check(r"[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]", "3-24 letters, digi
                    "--")
 postgres_server = _check(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", "3-63 lowercase letters, digits and hyphens, not "
                          "starting or ending with a hyphen (a PostgreSQL server name, globally unique)")
+# Microsoft.Dashboard grafana.json 2024-10-01 workspaceName ^[a-zA-Z][a-z0-9A-Z-]{0,28}[a-z0-9A-Z]$, in the service's
+# own words when it refuses one: "Workspace names must contain only dashes or alphanumeric characters and be between 2
+# to 30 characters long. They must begin with a letter and end with a letter or digit" (NameIsInvalidFormatOrTooLong,
+# Azure/AzureMonitorStarterPacks#172); and unique beyond its resource group: NameNotUnique "The Grafana Workspace name
+# '...' is already being used" (Azure/ARO-HCP#461, #5813: a second subscription's workspace of the same name)
+grafana_workspace = _check(r"[A-Za-z][A-Za-z0-9-]{0,28}[A-Za-z0-9]", "2-30 letters, digits and hyphens, starting with "
+                           "a letter, ending with a letter or digit (a Managed Grafana workspace name, unique beyond "
+                           "its resource group)")
 # AKS uses the cluster name as its DNS prefix too: the stricter of the two patterns (managedClusters name
 # ^[a-zA-Z0-9]$|^[a-zA-Z0-9][-_a-zA-Z0-9]{0,61}[a-zA-Z0-9]$; dnsPrefix 1-54, letters, digits, hyphens)
 aks_cluster = _check(r"[A-Za-z0-9]([A-Za-z0-9-]{0,52}[A-Za-z0-9])?", "1-54 letters, digits and hyphens, starting "

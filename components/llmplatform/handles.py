@@ -286,6 +286,9 @@ class MonitoringHandle(TypedDict):
     """Azure Monitor workspace (managed Prometheus)."""
     action_group_id: pulumi.Input[str]
     """Action group alerts notify (empty: none)."""
+    location: NotRequired[pulumi.Input[str]]
+    """Azure region of both workspaces (AzureMonitoring's `location`): Observability's data collection needs the
+    cluster's (a handle without it is not checked)."""
 
 
 # The property the component provider adds to every handle it outputs: by field (schema names), the URNs of the

@@ -26,6 +26,9 @@ class ObservabilityConfig:
     azure_monitor: bool = True  # Log Analytics + Container Insights, managed Prometheus, Azure alert rules
     log_retention_days: int = 30
     managed_grafana: bool = False
+    # Managed Grafana's workspace name where it is not the derived one (config/resource_names.py grafana_name): a
+    # workspace created under another name keeps it
+    grafana_name: Optional[str] = None
     alert_emails: tuple[str, ...] = ()
     prometheus_retention: str = D["Observability"]["prometheus_retention"]
     prometheus_storage_gib: int = D["Observability"]["prometheus_storage_gib"]
@@ -77,6 +80,7 @@ def parse_observability(r: Reader) -> ObservabilityConfig:
         azure_monitor=r.bool_("azureMonitor", d.azure_monitor),
         log_retention_days=r.int_("logRetentionDays", d.log_retention_days),
         managed_grafana=r.bool_("managedGrafana", d.managed_grafana),
+        grafana_name=r.str_("grafanaName", d.grafana_name),
         # a webhook URL given in place of the list is shown up to its host, as the component shows an entry; up to
         # Azure Monitor's 1000 receivers a group (the reader's guard of 100 would be stricter than Azure), and past
         # them AzureMonitoring's rule says so (the guard only stops a runaway list)
@@ -98,7 +102,9 @@ def parse_observability(r: Reader) -> ObservabilityConfig:
     keys = component_rules.keys("observability")
     component_rules.check(r, "AzureMonitoring", {
         "log_retention_days": cfg.log_retention_days, "alert_emails": list(cfg.alert_emails),
-        "grafana_viewer_group_ids": list(cfg.grafana_viewer_group_ids)}, keys)
+        "grafana_viewer_group_ids": list(cfg.grafana_viewer_group_ids),
+        **({"grafana_name": cfg.grafana_name, "managed_grafana": cfg.managed_grafana}
+           if cfg.grafana_name is not None else {})}, keys)
     component_rules.check(r, "Observability", {
         "prometheus_retention": cfg.prometheus_retention, "prometheus_storage_gib": cfg.prometheus_storage_gib,
         "grafana_storage_gib": cfg.grafana_storage_gib, "latency_slo_seconds": cfg.latency_slo_seconds,

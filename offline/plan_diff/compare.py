@@ -14,9 +14,10 @@ from .volumes import claims_in_use, held_volumes, shared_handles
 from .documents import object_name, read_resources
 from .ignore_changes import ENGINE_INFO, process_ignore_changes
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
-from .rules import (CLUSTER_TYPE, DATA_PLANE_CHECK, DATA_PLANE_DELETE, GLOBAL_NAME_NOTE, LEFT_BEHIND, NEW_VALUE,
+from .rules import (CLUSTER_TYPE, DATA_PLANE_CHECK, DATA_PLANE_DELETE, LEFT_BEHIND, NEW_VALUE,
                     PROTECTED_DATA_PLANE_CHECK, REDACTED, RETAINED, changed_keys, kit_artifacts, kube_kind,
-                    kubernetes_provider_replaces, leaf_items, lost_legacy_name, provider_switch_replaces,
+                    kubernetes_provider_replaces, leaf_items, legacy_name_note, lost_legacy_name,
+                    provider_switch_replaces,
                     providers_of, refused_rules, replace_rules, rules, trigger_change, under)
 from .chart_bumps import chart_bump_findings
 from .values import channel_exit_findings, ignored_findings, update_findings, value_findings
@@ -298,7 +299,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                 "its end (what the program no longer declares goes last), so both exist in between")
     for urn in replaced:
         if lost_legacy_name(new_res[urn]["type"], old_res[urn]["inputs"], new_res[urn]["inputs"]):
-            notes.setdefault(urn, []).append(GLOBAL_NAME_NOTE)
+            notes.setdefault(urn, []).append(legacy_name_note(new_res[urn]["type"]))
     checks = {u: c for u, c in checks.items() if c and u not in replaced}
     # A replacement holds no ignored path: the engine checks the program's own inputs again for the new resource
     # (pulumi/pulumi 1b5949891b step_generator.go `continueStepsFromDiff`: `prov.Check` of `goal.Properties`, "we

@@ -61,10 +61,21 @@ NEW_VALUE = {
 # type -> (the input naming it, its kind in config/resource_names.py GLOBAL_NAMES)
 GLOBAL_NAMES = {"azure-native:keyvault:Vault": ("vaultName", "Key Vault"),
                 "azure-native:storage:StorageAccount": ("accountName", "storage account"),
-                "azure-native:dbforpostgresql:Server": ("serverName", "PostgreSQL server")}
+                "azure-native:dbforpostgresql:Server": ("serverName", "PostgreSQL server"),
+                "azure-native:dashboard:Grafana": ("workspaceName", "Managed Grafana workspace")}
 GLOBAL_NAME_NOTE = ("its name changed: a stack deployed before the subscription's id went into the storage account, "
                     "Key Vault and PostgreSQL server names keeps them with `legacyGlobalNames: true` in its stack "
                     "file (CHANGELOG, Upgrading)")
+# Managed Grafana's name took the subscription's id later than the other three: a stack deployed between the two has
+# their hashed names and Grafana's hashless one, which the key would not give back alone
+GRAFANA_NAME_NOTE = ("its name changed: a stack whose Managed Grafana was created before the subscription's id went "
+                     "into its name keeps it with `observability.grafanaName` set to the old name in its stack file "
+                     "(or `legacyGlobalNames: true`, where the storage account, Key Vault and PostgreSQL server keep "
+                     "their legacy names too)")
+
+
+def legacy_name_note(type_: str) -> str:
+    return GRAFANA_NAME_NOTE if type_ == "azure-native:dashboard:Grafana" else GLOBAL_NAME_NOTE
 
 
 def lost_legacy_name(type_: str, old: dict[str, Any], new: dict[str, Any]) -> bool:

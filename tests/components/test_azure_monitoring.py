@@ -241,3 +241,51 @@ def test_the_share_threshold_is_a_share_of_the_quota_in_binary_bytes():
     from llmplatform.monitoring import share_full_bytes
     assert share_full_bytes(100 * 1024, 80) == 87960930222080
     assert share_full_bytes(100) == 91268055040  # 85 % of 100 GiB
+
+
+def test_grafana_name_is_held_to_the_services_rule_and_named_only_with_managed_grafana():
+    """The workspace's name as Azure takes it (2-30, a letter first, a letter or digit last; NameIsInvalidFormatOrTooLong
+    otherwise), given only when the component makes the workspace; the default stays graf-<prefix> cut at 23."""
+    from llmplatform.input_rules import problems_of
+    from llmplatform.testing import run
+    import llmplatform
+
+    def problems(**args):
+        return [(p.path, p.value, p.allowed) for p in problems_of("AzureMonitoring", {
+            "location": "westeurope", "resource_group_name": "rg", **args})]
+
+    assert problems(managed_grafana=True, grafana_name="graf-acme-prod-0a1b2c") == []
+    for bad in ("1graf", "graf_acme", "graf-", "g" * 31):
+        ((path, value, allowed),) = problems(managed_grafana=True, grafana_name=bad)
+        assert (path, value) == ("grafana_name", bad) and allowed.startswith("2-30 letters, digits and hyphens")
+    assert problems(grafana_name="graf-acme") == [
+        ("grafana_name", "graf-acme", "unset without {managed_grafana} true: it names the Managed Grafana workspace "
+                                      "the component makes then")]
+
+    def names(**args) -> list:
+        plan = run(lambda: llmplatform.AzureMonitoring("mon", {"location": "westeurope", "resource_group_name": "rg",
+                                                                "managed_grafana": True, **args}))
+        return [r.inputs["workspaceName"] for r in plan.resources if r.type == "azure-native:dashboard:Grafana"]
+
+    assert names(grafana_name="graf-acme-prod-0a1b2c") == ["graf-acme-prod-0a1b2c"]
+    assert names(name_prefix="acme-prod") == ["graf-acme-prod"]
+
+
+def test_two_grafana_workspaces_of_one_name_in_two_resource_groups_are_refused_by_the_kit():
+    """The testing kit answers as Azure does (NameNotUnique beyond the resource group): one name in two resource
+    groups is one workspace; two names are two."""
+    import pytest
+    from llmplatform.testing import ProgramError, run
+    import llmplatform
+
+    def program(*names: str):
+        def build() -> None:
+            for i, grafana in enumerate(names):
+                llmplatform.AzureMonitoring(f"mon{i}", {"location": "westeurope", "resource_group_name": f"rg{i}",
+                                                        "name_prefix": f"acme{i}", "managed_grafana": True,
+                                                        "grafana_name": grafana})
+        return build
+
+    with pytest.raises(ProgramError, match="workspaceName=graf-acme"):
+        run(program("graf-acme", "graf-acme"))
+    run(program("graf-acme-0a1b2c", "graf-acme-3d4e5f"))

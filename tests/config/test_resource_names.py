@@ -62,3 +62,27 @@ def test_the_legacy_name_is_told_only_where_the_key_gives_it_back():
         for moved in (("llmq", "prod", "westeurope"), ("llmp", "staging", "westeurope"), ("llmp", "prod", "eastus")):
             assert held not in naming.legacy_names(what, derive(*moved, sub), moved[2]), (what, moved)
         assert naming.legacy_names(what, "someothername", "westeurope") == set(), what
+
+
+def test_grafana_names_keep_the_deployed_one_and_hash_a_new_one_within_the_services_rule():
+    """Managed Grafana refuses a name another workspace holds, from another subscription too (NameNotUnique,
+    Azure/ARO-HCP#5813): a new stack's name carries its subscription's hash; `legacyGlobalNames` keeps the name
+    AzureMonitoring gave before (`graf-<prefix>-<env>`); every form is within the service's 2-30 rule."""
+    one, other = "00000000-0000-0000-0000-000000000000", "0b1f6471-1bf0-4dda-aec3-cb9272f09590"
+    assert naming.grafana_name("llmp", "prod", "westeurope") == "graf-llmp-prod"
+    mine, theirs = (naming.grafana_name("llmp", "prod", "westeurope", s) for s in (one, other))
+    assert len({"graf-llmp-prod", mine, theirs}) == 3 and mine.startswith("graf-llmp-prod-")
+    assert naming.grafana_name("llmp", "prod", "westeurope", other.upper()) == theirs
+    for prefix in ("ab", "abcdefghij"):
+        for env in naming.ENVIRONMENTS:
+            for sub in (None, one):
+                name = naming.grafana_name(prefix, env, "westeurope", sub)
+                assert naming.is_valid_grafana_name(name) and len(name) <= 30, name
+    for bad in ("g", "1graf", "graf-", "graf_x", "g" * 31):
+        assert not naming.is_valid_grafana_name(bad), bad
+    # the PR check's note: the key gives a renamed workspace its old name back only under the same prefix and env
+    assert naming.legacy_names("Managed Grafana workspace", theirs, "westeurope") == {"graf-llmp-prod"}
+    assert naming.legacy_names("Managed Grafana workspace", "graf-llmp-prod", "westeurope") == {"graf-llmp-prod"}
+    moved = naming.grafana_name("llmq", "prod", "westeurope", other)
+    assert "graf-llmp-prod" not in naming.legacy_names("Managed Grafana workspace", moved, "westeurope")
+    assert naming.legacy_names("Managed Grafana workspace", "graf-someone-else-x", "westeurope") == set()

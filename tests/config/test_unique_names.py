@@ -60,3 +60,50 @@ def test_two_subscriptions_with_one_prefix_never_ask_azure_for_one_name():
     assert names == _expected("dev", overrides, other)
     assert not set(names.values()) & set(_expected("dev", overrides, runner.SUBSCRIPTION).values())
     _readers_agree(plan, names)
+
+
+GRAFANA = "azure-native:dashboard:Grafana"
+
+
+def _grafana(plan) -> str:
+    return plan.one(GRAFANA).inputs["workspaceName"]
+
+
+def test_managed_grafana_is_named_for_its_subscription_and_the_shipped_stacks_keep_theirs():
+    """Managed Grafana's name is refused taken in another subscription (NameNotUnique): a new stack's (prod-tls) carries
+    its subscription's hash, a second subscription's differs; the shipped prod keeps `graf-llmp-prod`."""
+    assert _grafana(variant("prod")) == "graf-llmp-prod"
+    stack, overrides = VARIANTS["prod-tls"]
+    config = runner.stack_config(stack, overrides)
+    scope = [config[f"{runner.project_name()}:{k}"] for k in ("prefix", "environment", "location")]
+    assert _grafana(variant("prod-tls")) == naming.grafana_name(*scope, runner.SUBSCRIPTION)
+    other = "0b1f6471-1bf0-4dda-aec3-cb9272f09590"
+    config = {**config, "azure-native:subscriptionId": other}
+    plan = runner.run_function(lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__"),
+                               runner.project_name(), stack, config, {}, False)
+    assert _grafana(plan) == naming.grafana_name(*scope, other) != _grafana(variant("prod-tls"))
+
+
+def test_a_workspace_named_before_the_hash_keeps_its_name_with_observability_grafana_name():
+    """A stack deployed after the other three names took the subscription's hash but before Grafana's did holds
+    `graf-<prefix>-<env>` with `legacyGlobalNames` unset: `observability.grafanaName` gives it back that name (the
+    key would also rename its account, vault and server); the stack config holds the key to the service's rule."""
+    from config.loader import parse_config
+    from config.reader import ConfigError
+    from tests.config.test_loader import stack_raw
+
+    stack, overrides = VARIANTS["prod-tls"]
+    kept = {**overrides, "observability": {**overrides.get("observability", {}), "grafanaName": "graf-llmp-prod"}}
+    assert _grafana(runner.run_function(
+        lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__"), runner.project_name(), stack,
+        runner.stack_config(stack, kept), {}, False)) == "graf-llmp-prod"
+    for raw, words in (({"observability": {"grafanaName": "graf_llmp"}},
+                        "observability.grafanaName 'graf_llmp' is invalid; allowed: 2-30 letters, digits and hyphens"),
+                       ({"observability": {"grafanaName": "graf-llmp-dev", "managedGrafana": False}},
+                        "observability.grafanaName 'graf-llmp-dev' is invalid; allowed: unset without "
+                        "observability.managedGrafana true")):
+        with pytest.raises(ConfigError) as caught:
+            parse_config(stack_raw("dev", raw), "p", "dev")
+        assert words in str(caught.value), str(caught.value)
+    assert parse_config(stack_raw("prod", {"observability": {"grafanaName": "graf-llmp-prod"}}), "p",
+                        "prod").observability.grafana_name == "graf-llmp-prod"

@@ -147,12 +147,17 @@ def test_a_renamed_prefix_replaces_every_stateful_resource(base):
 def test_a_deployed_stack_that_loses_its_legacy_names_is_blocked_and_told_the_key(prod):
     """A stack deployed before the subscription's id went into the globally unique names (the shipped prod, whose file
     keeps them) planned as a new stack's names (the prod-tls variant, which changes more besides): the vault, the
-    storage account and the server are replaced under new names; each blocked line names the key that keeps them, and
-    only theirs."""
+    storage account, the server and the Managed Grafana workspace are replaced under new names; each blocked line names
+    the key that keeps them, and only theirs."""
     base, new = _doc(prod), _doc(variant("prod-tls"))
     result, blocked = _diff(base, new)
     told = {u for u, why in blocked if "legacyGlobalNames: true" in why}
-    assert told == {_one(new, t) for t in (SERVER, ACCOUNT, "azure-native:keyvault:Vault")}
+    assert told == {_one(new, t) for t in (SERVER, ACCOUNT, "azure-native:keyvault:Vault",
+                                           "azure-native:dashboard:Grafana")}
+    # Grafana's name took the hash later: its line also names the key that keeps it alone
+    grafana = _one(new, "azure-native:dashboard:Grafana")
+    assert all("`observability.grafanaName`" in why for u, why in blocked if u == grafana and "legacy" in why)
+    assert not any("grafanaName" in why for u, why in blocked if u != grafana)
     assert {_one(new, SHARE), _one(new, "azure-native:dbforpostgresql:Database")} <= {u for u, _ in blocked} - told
 
 

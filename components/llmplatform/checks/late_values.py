@@ -39,6 +39,7 @@ PRESENCE_DECIDES: dict[str, dict[str, str]] = {
     "InferenceStackArgs": {"database_url_secret": "a Key Vault secret name",  # webui_enabled's default
                            "admin_database_url_secret": "a Key Vault secret name"},  # OpenWebUi's bootstrap Job
     "ObservabilityArgs": {"postgres_server_id": "a PostgreSQL server ID"},  # its storage alert
+    "AzureMonitoringArgs": {"grafana_name": "a Managed Grafana workspace name"},  # default graf-<name_prefix>
     "LlmdStackArgs": {"prometheus_url": "Observability's prometheus_url"},  # metrics' default: the monitors
     "OpenWebUiArgs": {"namespace": "a namespace",  # default the endpoint's
                       "admin_database_url_secret": "a Key Vault secret name"},  # the role's bootstrap Job

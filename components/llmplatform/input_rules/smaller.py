@@ -5,7 +5,7 @@ from typing import Any, Mapping
 
 from .. import azure_names as names
 from ..choices import ALERT_RECEIVER_KINDS, AUTOSCALING_MODES, POD_SECURITY_LEVELS
-from ..regions import azure_region
+from ..regions import azure_region, handle_region
 from ..rules import (ALERT_EMAILS_MAX, PROMETHEUS_DURATION, Problem, Rules, alert_email_problem, known,
                      up_to_host)
 from .shared import each_once, group_ids_rule, keda_rule, MAX_NODES
@@ -88,7 +88,30 @@ def observability(args: Mapping[str, Any]) -> list[Problem]:
     receiver = r.section("alert_receiver")
     receiver.choice("kind", ALERT_RECEIVER_KINDS)
     receiver.secret_name("secret")
+    monitoring_region_rule(r)
     return r.problems
+
+
+def monitoring_region_rule(r: Rules) -> None:
+    """The data collection endpoint and rules Observability makes are in the cluster's region, and the one endpoint
+    serves twice: the agents read their rules from it (its configuration access endpoint: "same region as the
+    monitored resources") and managed Prometheus's rule sends metrics through it (its metrics ingestion endpoint:
+    "same region as the destination Azure Monitor workspace"; Azure Monitor's "Data collection endpoints",
+    MicrosoftDocs/azure-monitor-docs data-collection-endpoint-overview.md at 05a436ce, ms.date 05/21/2025). Container
+    insights wants its Log Analytics workspace in the cluster's region too, but for a few mapped pairs
+    (container-insights-region-mapping.md at 1316d7a4). So workspaces in another region than the cluster's are
+    refused while Observability collects data for them; a handle that does not carry its region (another caller's) is
+    not checked, and Azure decides."""
+    monitoring = r.args.get("monitoring")
+    where, cluster_at = known(monitoring, "location"), known(r.args.get("cluster"), "location")
+    if monitoring is None or r.flag("azure_data_collection") is False or not isinstance(where, str) \
+            or not isinstance(cluster_at, str) or handle_region(where) == handle_region(cluster_at):
+        return
+    r.add("monitoring.location", where,
+          f"the cluster's location {cluster_at!r}: Observability makes its data collection endpoint and rules there, "
+          "and Azure Monitor wants that endpoint in the Azure Monitor workspace's region for metrics ingestion "
+          "(Container insights its Log Analytics workspace too); give workspaces made in the cluster's region "
+          f"(AzureMonitoring's location), or {r.ref('azure_data_collection')} false and collect with your own rules")
 
 
 def azure_monitoring(args: Mapping[str, Any]) -> list[Problem]:
@@ -109,6 +132,10 @@ def azure_monitoring(args: Mapping[str, Any]) -> list[Problem]:
               "limit of e-mail receivers in an action group)")
     group_ids_rule(r, "grafana_admin_group_ids")
     group_ids_rule(r, "grafana_viewer_group_ids")
+    r.text("grafana_name", names.grafana_workspace)
+    if r.args.get("grafana_name") is not None and r.flag("managed_grafana") is not True:
+        r.add("grafana_name", r.given("grafana_name"), f"unset without {r.ref('managed_grafana')} true: it names the "
+                                                       "Managed Grafana workspace the component makes then")
     return r.problems
 
 

@@ -34,10 +34,11 @@ from .records import (DEPLOYER, REDACTED, RESOURCE_REF_SIG, Plan, ProgramError, 
 
 # Most specific first: a FileShare has accountName and shareName, an AgentPool resourceName and agentPoolName.
 # Types whose name is a DNS name (<name>.vault.azure.net, .blob.core.windows.net, .postgres.database.azure.com,
-# .azurecr.io, .azurefd.net): Azure refuses it taken in any resource group or subscription.
+# .azurecr.io, .azurefd.net): Azure refuses it taken in any resource group or subscription. Managed Grafana's name is
+# refused taken in another subscription too (NameNotUnique, Azure/ARO-HCP#5813).
 _GLOBAL_NAMES = ("azure-native:keyvault:Vault", "azure-native:storage:StorageAccount",
                  "azure-native:dbforpostgresql:Server", "azure-native:containerregistry:Registry",
-                 "azure-native:cdn:AFDEndpoint")
+                 "azure-native:cdn:AFDEndpoint", "azure-native:dashboard:Grafana")
 
 
 _NAME_INPUTS = ("subnetName", "shareName", "agentPoolName", "configName", "secretName", "databaseName",
