@@ -426,7 +426,7 @@ def _stack_file_values(path: Path, project: str) -> dict[str, Any]:
 
 def global_names(cfg: Any) -> dict[str, str]:
     """Names that must be unique across the regional stacks of one subscription (resource groups, the cost budget) or
-    of all of Azure (storage account, vault, PostgreSQL server: each is a DNS name)."""
+    of all of Azure (storage account, vault, PostgreSQL server: each is a DNS name; Managed Grafana's workspace)."""
     prefix, env, location = cfg.prefix, cfg.environment, cfg.location
     names = {
         "resource group": cfg.resource_group_name or resource_names.resource_group_name(prefix, env),
@@ -441,7 +441,20 @@ def global_names(cfg: Any) -> dict[str, str]:
         # the one name the subscription scopes (as __main__.py makes it): two groups may give one budget name
         # (budget_name turns '.', '(' and ')' into '-')
         names["budget"] = resource_names.budget_name(names["resource group"])
+    if observability.managed_grafana and observability.enabled and observability.azure_monitor:
+        # refused taken in another resource group or subscription (NameNotUnique). As __main__.py names it: the key's
+        # name, `graf-<prefix>-<env>` with legacyGlobalNames (no region in it: one prefix collides in every region),
+        # else hashed with the region and the subscription, shown here by what sets it apart (in one subscription,
+        # equal where the prefix, environment and region are)
+        names[GRAFANA] = observability.grafana_name or (
+            resource_names.grafana_name(prefix, env, location) if cfg.legacy_global_names
+            else f"{resource_names.grafana_name(prefix, env, location)}-<hash of {location} and the subscription>")
     return names
+
+
+GRAFANA = "Managed Grafana workspace"
+GRAFANA_REMEDY = ("each stack needs its own prefix or observability.grafanaName (Azure refuses a workspace name another "
+                  "workspace holds, in any resource group or subscription: NameNotUnique)")
 
 
 def shared_names(cfg: Any, other_stack: str, other: Any, remedy: str) -> list[str]:
@@ -457,7 +470,8 @@ def shared_names(cfg: Any, other_stack: str, other: Any, remedy: str) -> list[st
         if name.lower() in mine and not (same_group and kind == "budget"):
             my_kind, my_name = mine[name.lower()]
             same = repr(my_name) if my_name == name else f"{my_name!r} (Azure ignores case: {name!r})"
-            problems.append(f"{my_kind} name {same} is also stack {other_stack}'s {kind}: {remedy}")
+            problems.append(f"{my_kind} name {same} is also stack {other_stack}'s {kind}: "
+                            f"{GRAFANA_REMEDY if kind == GRAFANA else remedy}")
     return problems
 
 

@@ -16,7 +16,7 @@ from .monitoring import (ADAPTER_GPU_RULE, KSM_NODE_LABELS, MODEL_SHARE_FULL_PER
                          azure_alert_rules, platform_alert_rules, share_full_bytes)
 
 from . import PACKAGE
-from .checks import after_check, called_as_documented, check_shape, late_rules
+from .checks import after_check, called_as_documented, check_shape, late_rules_of
 from .defaults import defaults_for
 from .inference_specs import wait_budget_seconds
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelShare, MonitoringHandle, RouteTarget,
@@ -452,10 +452,11 @@ class Observability(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, protect=False)
         rg, location = field(self._cluster, "resource_group_name"), field(self._cluster, "location")
         # a cluster or monitoring handle whose location is an output (another language's, a stack reference's): the
-        # workspaces' region is held to the cluster's once it resolves, before the endpoint and the rules are made
-        for key in ("cluster", "monitoring"):
-            location = after_check(late_rules("Observability", name, a, key, ("location",), ObservabilityArgs),
-                                   location)
+        # workspaces' region is held to the cluster's once both resolve (one check: each alone would read the other's
+        # as unknown and pass), before the endpoint and the rules are made
+        location = after_check(late_rules_of("Observability", name, a, {"cluster": ("location",),
+                                                                         "monitoring": ("location",)},
+                                             ObservabilityArgs), location)
         tags = a.get("tags", {})
         endpoint = monitor.DataCollectionEndpoint(
             f"{name}-dce", data_collection_endpoint_name=f"dce-{prefix}", resource_group_name=rg, location=location,

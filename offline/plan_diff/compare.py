@@ -14,7 +14,7 @@ from .volumes import claims_in_use, held_volumes, shared_handles
 from .documents import object_name, read_resources
 from .ignore_changes import ENGINE_INFO, process_ignore_changes
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
-from .rules import (CLUSTER_TYPE, DATA_PLANE_CHECK, DATA_PLANE_DELETE, LEFT_BEHIND, NEW_VALUE,
+from .rules import (CLUSTER_TYPE, DATA_PLANE_CHECK, DATA_PLANE_DELETE, GLOBAL_NAMES, LEFT_BEHIND, NEW_VALUE,
                     PROTECTED_DATA_PLANE_CHECK, REDACTED, RETAINED, changed_keys, kit_artifacts, kube_kind,
                     kubernetes_provider_replaces, leaf_items, legacy_name_note, lost_legacy_name,
                     provider_switch_replaces,
@@ -297,9 +297,13 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                 f"`{short_urn(successor)}` takes its place (the same namespace and name in the same API group, another "
                 "kind, so another URN): Pulumi creates that one during the update and deletes this one at "
                 "its end (what the program no longer declares goes last), so both exist in between")
-    for urn in replaced:
-        if lost_legacy_name(new_res[urn]["type"], old_res[urn]["inputs"], new_res[urn]["inputs"]):
-            notes.setdefault(urn, []).append(legacy_name_note(new_res[urn]["type"]))
+    lost = [urn for urn in replaced
+            if lost_legacy_name(new_res[urn]["type"], old_res[urn]["inputs"], new_res[urn]["inputs"])]
+    for urn in lost:
+        type_ = new_res[urn]["type"]
+        others = any(new_res[u]["type"] != type_ for u in lost)  # another kind of the four loses its legacy name too
+        name = old_res[urn]["inputs"].get(GLOBAL_NAMES[type_][0])
+        notes.setdefault(urn, []).append(legacy_name_note(type_, name, others))
     checks = {u: c for u, c in checks.items() if c and u not in replaced}
     # A replacement holds no ignored path: the engine checks the program's own inputs again for the new resource
     # (pulumi/pulumi 1b5949891b step_generator.go `continueStepsFromDiff`: `prov.Check` of `goal.Properties`, "we

@@ -67,15 +67,27 @@ GLOBAL_NAME_NOTE = ("its name changed: a stack deployed before the subscription'
                     "Key Vault and PostgreSQL server names keeps them with `legacyGlobalNames: true` in its stack "
                     "file (CHANGELOG, Upgrading)")
 # Managed Grafana's name took the subscription's id later than the other three: a stack deployed between the two has
-# their hashed names and Grafana's hashless one, which the key would not give back alone
-GRAFANA_NAME_NOTE = ("its name changed: a stack whose Managed Grafana was created before the subscription's id went "
-                     "into its name keeps it with `observability.grafanaName` set to the old name in its stack file "
-                     "(or `legacyGlobalNames: true`, where the storage account, Key Vault and PostgreSQL server keep "
-                     "their legacy names too)")
+# their hashed names and Grafana's hashless one. There `legacyGlobalNames: true` would give the workspace its name back
+# and rename the other three, so the line names the key that keeps the workspace alone, with the name it holds; where
+# the other three lose their legacy names in the same plan (a stack deployed before any hash), the one key keeps all four
+GRAFANA = "azure-native:dashboard:Grafana"
 
 
-def legacy_name_note(type_: str) -> str:
-    return GRAFANA_NAME_NOTE if type_ == "azure-native:dashboard:Grafana" else GLOBAL_NAME_NOTE
+def legacy_name_note(type_: str, old_name: object, others_renamed: bool) -> str:
+    """The note on a replaced resource that loses the name `legacyGlobalNames: true` gives it (`lost_legacy_name`):
+    `old_name` the name it holds, `others_renamed` whether another of the four global names loses its legacy name in
+    the same plan."""
+    if type_ != GRAFANA:
+        return GLOBAL_NAME_NOTE
+    keep = f"`observability.grafanaName: {old_name}`" if isinstance(old_name, str) else \
+        "`observability.grafanaName` set to the name it holds"
+    if others_renamed:
+        return ("its name changed: a stack deployed before the subscription's id went into the storage account, Key "
+                "Vault, PostgreSQL server and Managed Grafana names keeps all four with `legacyGlobalNames: true` in "
+                f"its stack file (CHANGELOG, Upgrading); {keep} keeps the workspace's alone")
+    return ("its name changed: a stack whose Managed Grafana was created before the subscription's id went into its "
+            f"name keeps it with {keep} in its stack file (not `legacyGlobalNames: true`, which would rename the "
+            "storage account, Key Vault and PostgreSQL server this plan keeps)")
 
 
 def lost_legacy_name(type_: str, old: dict[str, Any], new: dict[str, Any]) -> bool:

@@ -289,3 +289,23 @@ def test_two_grafana_workspaces_of_one_name_in_two_resource_groups_are_refused_b
     with pytest.raises(ProgramError, match="workspaceName=graf-acme"):
         run(program("graf-acme", "graf-acme"))
     run(program("graf-acme-0a1b2c", "graf-acme-3d4e5f"))
+
+
+def test_a_grafana_name_given_as_an_output_without_managed_grafana_is_shown_as_one():
+    """Refused as a plain name is (it names a workspace the component does not make), and shown as what the caller
+    gave: an output, not `grafana_name=None`, which read as if nothing were given."""
+    import pulumi
+    import pytest
+    from llmplatform import ComponentInputError
+    from llmplatform.testing import run
+    import llmplatform
+
+    def build() -> None:
+        llmplatform.AzureMonitoring("mon", {"location": "westeurope", "resource_group_name": "rg",
+                                            "grafana_name": pulumi.Output.from_input("graf-acme")})
+
+    with pytest.raises(ComponentInputError) as caught:
+        run(build)
+    said = str(caught.value)
+    assert "grafana_name=an Output (known only at deploy time) is invalid; allowed: unset without managed_grafana " \
+           "true" in said and "None" not in said, said

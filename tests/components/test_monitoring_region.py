@@ -99,3 +99,30 @@ def test_azure_monitoring_hands_out_its_region_and_observability_takes_it():
     assert [r.inputs["location"] for r in endpoints] == ["westeurope"]
     refused, kind = _outcome(build("swedencentral"))
     assert kind is ComponentInputError and "monitoring.location" in refused and "'swedencentral'" in refused
+
+
+def _both_late(cluster_at: str, workspaces_at: str, shape: str, **args: Any):
+    """Both handles' regions unknown when Observability is built: each handle one output (two handles another
+    language's program passes through the component provider, or read through stack references), or each handle's
+    `location` an output (a Python caller's `resource_group.location` given to AksCluster and AzureMonitoring)."""
+    def build() -> None:
+        cluster, monitoring = {**cluster_handle(), "location": cluster_at}, _monitoring(workspaces_at)
+        if shape == "handles":
+            cluster, monitoring = pulumi.Output.from_input(cluster), pulumi.Output.from_input(monitoring)
+        else:
+            cluster["location"] = pulumi.Output.from_input(cluster_at)
+            monitoring["location"] = pulumi.Output.from_input(workspaces_at)
+        Observability("obs", {"cluster": cluster, "monitoring": monitoring, "key_vault": VAULT,
+                              "app_namespace": "acme", **args}, provider_opts())
+    return build
+
+
+@pytest.mark.parametrize("shape", ["handles", "fields"])
+def test_both_regions_given_as_outputs_are_compared_once_both_resolve(shape):
+    """Each handle's late check alone read the other's region as unknown and passed: with both late, workspaces of
+    another region planned, and the endpoint and rule were made where the Azure Monitor workspace is not."""
+    early, _ = _outcome(_observability("westeurope", "swedencentral"))
+    late, late_type = _outcome(_both_late("westeurope", "swedencentral", shape))
+    assert late_type is ProgramError and late == early and "Traceback" not in late, late
+    assert _outcome(_both_late("westeurope", "West Europe", shape)) == ("", None)
+    assert _outcome(_both_late("westeurope", "swedencentral", shape, azure_data_collection=False)) == ("", None)

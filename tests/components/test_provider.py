@@ -1586,3 +1586,29 @@ def test_a_secret_handles_values_stay_out_of_the_components_rules_words(example_
     message = str(refused.value)
     assert message.startswith("GpuNodePool big: input pool_name=") and "a pool name the cluster does not have" in message
     assert not any(secret in message for secret in ("system", "private7", exported["clusterName"])), message
+
+
+def test_another_languages_workspaces_of_another_region_are_refused_once_both_handles_resolve(host, program):
+    """`${aks.cluster}` and `${monitoring.monitoring}` both arrive as outputs (each depends on its component's
+    resources): Observability's region rule waits for both and refuses workspaces of another region than the
+    cluster's, in the Python words, as a per-property error without a traceback (one check per handle read the other's
+    region as unknown and let it through); in the cluster's region it constructs."""
+    def observed(workspaces_at: str) -> dict:
+        resources = {key: copy.deepcopy(program["resources"][key]) for key in ("monitoring", "aks", "vault")}
+        resources["monitoring"]["properties"]["location"] = workspaces_at
+        resources["observability"] = {
+            "type": "llmplatform:index:Observability", "options": {"providers": {"kubernetes": "${aks.provider}"}},
+            "properties": {"cluster": "${aks.cluster}", "monitoring": "${monitoring.monitoring}",
+                           "keyVault": "${vault.vault}", "appNamespace": "acme", "namePrefix": "yaml-demo"}}
+        return {"resources": resources}
+
+    with pytest.raises(plugin_host.ConstructFailure) as failure:
+        plugin_host.run_yaml_program(host.with_fresh_monitor(stack="regions"), observed("swedencentral"))
+    assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert failure.value.message.startswith("Observability observability: input monitoring.location='swedencentral' "
+                                            "is invalid; allowed: the cluster's location 'westeurope'"), \
+        failure.value.message
+    assert [path for path, _ in failure.value.property_errors] == ["monitoring.location"]
+    built = plugin_host.run_yaml_program(host.with_fresh_monitor(stack="regions-same"), observed("westeurope"))
+    assert [r.inputs["location"] for r in built.constructed["observability"].children
+            if r.type == "azure-native:monitor:DataCollectionEndpoint"] == ["westeurope"]

@@ -635,3 +635,41 @@ def test_global_ui_home_region_is_read_from_the_stack_file(tmp_path, capsys):
     assert regions.parse_global(raw, P, "global").ui_home_region == "prod-swedencentral"
     del raw["global"]["uiHomeRegion"]
     assert regions.parse_global(raw, P, "global").ui_home_region == "prod-westeurope"  # the first of global.regions
+
+
+GRAFANA_REMEDY = ("each stack needs its own prefix or observability.grafanaName (Azure refuses a workspace name "
+                  "another workspace holds, in any resource group or subscription: NameNotUnique)")
+
+
+def test_regional_stacks_sharing_a_managed_grafana_name_are_refused(tmp_path):
+    """Managed Grafana's name is refused taken in another resource group or subscription (NameNotUnique,
+    docs/decisions.md "Upstream facts verified"). Two regional stacks of one prefix, each with its own resource groups
+    (the check's remedy), kept apart every name it compared (the storage account, vault and server hash the region)
+    but not the workspace's: with `legacyGlobalNames` (which the shipped regional files set) it is
+    `graf-<prefix>-<env>` in every region, and `observability.grafanaName` names it as given; the second stack's
+    `pulumi up` failed at the workspace, after its cluster. Unhashed names of one prefix collide; hashed ones carry the
+    region and do not."""
+    west, sweden = _regional("prod-westeurope"), _regional("prod-swedencentral")
+    own = {"prefix": "llmweu", "modelStore": {**sweden["modelStore"], "resourceGroupName": "rg-llmweu-se-models"},
+           "resourceGroupName": "rg-llmweu-se"}
+
+    def problems(mine: dict, theirs: dict) -> list:
+        project = _project_with(tmp_path, {"prod-westeurope": theirs, "prod-swedencentral": mine})
+        try:
+            checked_regional(parse_config(mine, P, "prod-swedencentral"), project)
+        except ConfigError as error:
+            return error.problems
+        return []
+
+    assert problems({**sweden, **own}, west) == [
+        "Managed Grafana workspace name 'graf-llmweu-prod' is also stack prod-westeurope's Managed Grafana workspace: "
+        + GRAFANA_REMEDY]
+    named = {"observability": {**sweden["observability"], "grafanaName": "graf-platform"}}
+    assert problems({**sweden, **named}, {**west, "observability": {**west["observability"],
+                                                                    "grafanaName": "Graf-Platform"}}) == [
+        "Managed Grafana workspace name 'graf-platform' (Azure ignores case: 'Graf-Platform') is also stack "
+        "prod-westeurope's Managed Grafana workspace: " + GRAFANA_REMEDY]
+    hashed = {"legacyGlobalNames": False}
+    assert problems({**sweden, **own, **hashed}, {**west, **hashed}) == []  # the region is in each hash
+    off = {"observability": {**sweden["observability"], "managedGrafana": False}}
+    assert problems({**sweden, **own, **off}, west) == []

@@ -156,9 +156,28 @@ def test_a_deployed_stack_that_loses_its_legacy_names_is_blocked_and_told_the_ke
                                            "azure-native:dashboard:Grafana")}
     # Grafana's name took the hash later: its line also names the key that keeps it alone
     grafana = _one(new, "azure-native:dashboard:Grafana")
-    assert all("`observability.grafanaName`" in why for u, why in blocked if u == grafana and "legacy" in why)
+    assert all("`observability.grafanaName" in why for u, why in blocked if u == grafana and "legacy" in why)
     assert not any("grafanaName" in why for u, why in blocked if u != grafana)
     assert {_one(new, SHARE), _one(new, "azure-native:dbforpostgresql:Database")} <= {u for u, _ in blocked} - told
+    # all four renamed: `legacyGlobalNames: true` gives all four back, and Grafana's line names its old name too
+    assert all("`legacyGlobalNames: true`" in why and "`observability.grafanaName: graf-llmp-prod`" in why
+               for u, why in blocked if u == grafana and "legacy" in why)
+
+
+def test_a_workspace_that_alone_loses_its_legacy_name_is_told_its_own_key_and_not_the_one_renaming_the_rest():
+    """A stack deployed after the storage account, Key Vault and PostgreSQL server names took the subscription's hash
+    and before Grafana's did: its plan keeps those three and renames the workspace alone. Its line names the key with
+    the old name; `legacyGlobalNames: true` would give the workspace back but rename the other three (which the check
+    would block in turn), so it is named only as what not to set."""
+    hashed = {"legacyGlobalNames": False}
+    deployed = _doc(plan_for("prod", {**hashed, "observability": {"grafanaName": "graf-llmp-prod"}}))
+    result, blocked = _diff(deployed, _doc(plan_for("prod", hashed)))
+    grafana = _one(deployed, "azure-native:dashboard:Grafana")
+    assert set(result["replaced"]) >= {grafana} and not {
+        _one(deployed, t) for t in (SERVER, ACCOUNT, "azure-native:keyvault:Vault")} & set(result["replaced"])
+    [line] = [why for u, why in blocked if u == grafana]
+    assert "`observability.grafanaName: graf-llmp-prod`" in line, line
+    assert "not `legacyGlobalNames: true`" in line and "would rename" in line, line
 
 
 def test_the_kubernetes_provider_and_what_it_deploys_are_replaced_with_the_cluster_only(base):

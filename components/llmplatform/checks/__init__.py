@@ -7,7 +7,7 @@ other languages as a per-property error (the engine prints the path and the reas
 The parts: `component_args` (`check_shape`, the first check of a component's Args), `known_now` (what is known
 when the program runs), `shapes`, `plain_values`, `annotations` and `handle_types` (what an Args TypedDict allows),
 `late_values`, `rechecks` and `awaiting` (inputs given as Outputs, checked once they resolve), `late_handles`
-(`late_rules` and the handle fields they read), `messages` (a value shown or hidden in a problem's reason),
+(`late_rules`, `late_rules_of` and the handle fields they read), `messages` (a value shown or hidden in a problem's reason),
 `refusals` (`fail` and the other checks a component makes itself), `documented_calls` (`called_as_documented`).
 """
 
@@ -19,7 +19,7 @@ from .handle_types import component_given, handed_out, other_handle
 from .known_now import Rules, refuse_now
 from .late_handles import (CLUSTER_SUBNET_FIELDS, ENDPOINT_FIELDS, EXPANDER_FIELDS, GPU_FIELDS, KEDA_FIELDS,
                            ROUTE_FIELDS, ROUTER_RANGE_FIELDS, VOLUME_FIELDS, after_check, handle_after_check,
-                           late_rules)
+                           late_rules, late_rules_of)
 from .late_values import EMPTY_IS_A_VALUE, PRESENCE_DECIDES, given_once_resolved, late_shapes
 from .messages import hidden
 from .rechecks import Recheck
@@ -30,5 +30,5 @@ __all__ = ["CLUSTER_SUBNET_FIELDS", "CONSTRUCT_CHECKS", "ComponentInputError", "
            "EXPANDER_FIELDS", "GPU_FIELDS", "HANDLE_VALUE_RULES", "KEDA_FIELDS", "LateInputError", "PRESENCE_DECIDES",
            "ROUTE_FIELDS", "ROUTER_RANGE_FIELDS", "Recheck", "Rules", "VOLUME_FIELDS", "after_check", "awaited",
            "called_as_documented", "check_shape", "component_given", "fail", "fail_when_known", "given",
-           "given_once_resolved", "handed_out", "handle_after_check", "hidden", "in_range", "late_rules", "late_shapes",
-           "one_of", "other_handle", "problems_message", "raise_problems", "refuse_now", "required"]
+           "given_once_resolved", "handed_out", "handle_after_check", "hidden", "in_range", "late_rules", "late_rules_of",
+           "late_shapes", "one_of", "other_handle", "problems_message", "raise_problems", "refuse_now", "required"]

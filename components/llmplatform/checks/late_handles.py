@@ -36,32 +36,54 @@ def late_rules(component: str, name: str, args: Any, key: str, fields: Iterable[
     as a LateInputError (raised inside an apply, a ValueError would reach the user in the SDK's "While processing
     ..." chain, with a traceback). The other inputs are read as they were: what they hold was checked already, or is
     left alone again. None when there is nothing to wait for; else an output of the handle's fields (`after_check`
-    makes a resource's input wait for it; the SDK awaits it in any case)."""
-    handle = args.get(key) if isinstance(args, Mapping) else None
-    fields = tuple(fields)
+    makes a resource's input wait for it; the SDK awaits it in any case). A rule that compares two handles' fields
+    waits for both at once: `late_rules_of`."""
+    return late_rules_of(component, name, args, {key: fields}, args_type, rules)
+
+
+def _waiting(handle: Any, fields: tuple[str, ...]) -> Optional[pulumi.Output[Any]]:
+    """The handle's `fields` as one output, where any is not known yet (the whole handle, when it is one output)."""
     if isinstance(handle, Mapping):
         if not any(has_output(handle.get(f)) for f in fields):
             return None
-        resolved = pulumi.Output.all(**{f: handle[f] for f in fields if handle.get(f) is not None})
-    elif is_output(handle):  # the whole handle, as the early check reads a plain one
-        resolved = pulumi.Output.from_input(handle).apply(lambda h: dict(h) if isinstance(h, Mapping) else {})
-    else:
+        return pulumi.Output.all(**{f: handle[f] for f in fields if handle.get(f) is not None})
+    if is_output(handle):  # the whole handle, as the early check reads a plain one
+        return pulumi.Output.from_input(handle).apply(lambda h: dict(h) if isinstance(h, Mapping) else {})
+    return None
+
+
+def late_rules_of(component: str, name: str, args: Any, handles: Mapping[str, Iterable[str]], args_type: type,
+                  rules: Optional[Rules] = None) -> Optional[pulumi.Output[Any]]:
+    """`late_rules` for several handle inputs (key -> the fields read) whose rule reads them together (Observability's
+    workspaces' region held to the cluster's): the rules run once, after every handle with a field not known yet
+    resolves, with each resolved. One check per handle would run the rule with the other's field still an output,
+    which the rule reads as unknown and passes: with both late, nothing would be refused. None when no handle waits;
+    else an output of each waiting handle's fields by key."""
+    if not isinstance(args, Mapping):
         return None
+    waits = {key: wait for key, fields in handles.items()
+             if (wait := _waiting(args.get(key), tuple(fields))) is not None}
+    if not waits:
+        return None
+    resolved = pulumi.Output.all(**waits)
     check = rules or RULES[component]
 
     async def refuse(values: dict[str, Any]) -> dict[str, Any]:
-        given = whole_numbers({**(handle if isinstance(handle, Mapping) else {}), **values})  # 8080.0 -> 8080
+        given = dict(args)
+        for key, got in values.items():
+            handle = args.get(key)
+            given[key] = whole_numbers({**(handle if isinstance(handle, Mapping) else {}), **got})  # 8080.0 -> 8080
         try:
-            refuse_now(component, name, {**args, key: given}, args_type, check)
+            refuse_now(component, name, given, args_type, check)
         except ComponentInputError as error:
             if not await resolved.is_secret():
                 raise LateInputError.of(error) from None
             # a secret handle (a stack's secret output, read through a StackReference): a rule names its fields'
             # values, in its allowed text too (the cluster's own pools), so each goes, as the rechecks leave it out
-            prefix, sentence = f"{component} {name}: ", str(error)
+            prefix, sentence, shown = f"{component} {name}: ", str(error), list(values.values())
             body = sentence[len(prefix):] if sentence.startswith(prefix) else sentence
-            raise LateInputError(prefix + _unshown(body, values), [
-                (e["property_path"], _unshown(e["reason"], values)) for e in error.errors or []]) from None
+            raise LateInputError(prefix + _unshown(body, shown), [
+                (e["property_path"], _unshown(e["reason"], shown)) for e in error.errors or []]) from None
         return values
     return awaited(resolved.apply(refuse))
 

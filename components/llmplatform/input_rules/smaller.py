@@ -134,8 +134,10 @@ def azure_monitoring(args: Mapping[str, Any]) -> list[Problem]:
     group_ids_rule(r, "grafana_viewer_group_ids")
     r.text("grafana_name", names.grafana_workspace)
     if r.args.get("grafana_name") is not None and r.flag("managed_grafana") is not True:
-        r.add("grafana_name", r.given("grafana_name"), f"unset without {r.ref('managed_grafana')} true: it names the "
-                                                       "Managed Grafana workspace the component makes then")
+        # as given: an output is shown as one (`given` reads it as None, shown as if nothing were given)
+        r.add("grafana_name", r.args.get("grafana_name"),
+              f"unset without {r.ref('managed_grafana')} true: it names the Managed Grafana workspace the component "
+              "makes then")
     return r.problems
 
 
