@@ -31,7 +31,7 @@ from config.regions import GlobalConfig, global_advisories, short_name
 def platform_stack(cfg: PlatformConfig) -> None:
     """One cluster and everything on it."""
     prefix = f"{cfg.prefix}-{cfg.environment}"
-    stateful = pulumi.ResourceOptions(protect=cfg.protect)  # prod: database, vault, model share, public IP, group
+    stateful = pulumi.ResourceOptions(protect=cfg.protect)  # prod: database, vault, model share, public IP, group, logs
 
     # The platform's resource group (or the one the stack names): it holds the database and the vault.
     group_name = cfg.resource_group_name or resource_names.resource_group_name(cfg.prefix, cfg.environment)
@@ -51,7 +51,7 @@ def platform_stack(cfg: PlatformConfig) -> None:
         # the cluster's admin groups administer Grafana too
         "grafana_admin_group_ids": list(cfg.cluster.admin_group_object_ids),
         "grafana_viewer_group_ids": list(cfg.observability.grafana_viewer_group_ids),
-    }) if cfg.observability.enabled and cfg.observability.azure_monitor else None
+    }, stateful) if cfg.observability.enabled and cfg.observability.azure_monitor else None
 
     platform = AksCluster("platform", aks_cluster_args(cfg, resource_group, monitoring))
     cluster = platform.cluster

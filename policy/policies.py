@@ -194,6 +194,15 @@ def _postgres_private(args: ResourceValidationArgs) -> Iterator[str]:
 STATEFUL = ("azure-native:keyvault:Vault", "azure-native:dbforpostgresql:Server",
             "azure-native:dbforpostgresql:Database", "azure-native:storage:StorageAccount",
             "azure-native:storage:FileShare")
+# a cluster's logs and metrics so far, and the dashboards Managed Grafana's users made: a new one starts empty. The
+# global stack's own workspace (the edge's logs) is left out, as its Front Door profile is: that stack protects nothing
+MONITORING_STORES = ("azure-native:operationalinsights:Workspace", "azure-native:monitor:AzureMonitorWorkspace",
+                     "azure-native:dashboard:Grafana")
+
+
+def _prod_state(args: ResourceValidationArgs) -> bool:
+    return is_prod(args) and (args.resource_type in STATEFUL or
+                              (args.resource_type in MONITORING_STORES and stack_of(args) != "global"))
 
 
 def _protected(args: ResourceValidationArgs) -> Iterator[str]:
@@ -503,7 +512,7 @@ RESOURCE_POLICIES = [
             _kind("azure-native:dbforpostgresql:Server", "azure-native:dbforpostgresql:FirewallRule",
                   "azure-native:dbforpostgresql:Configuration"), _postgres_private),
     _policy("prod-stateful-protected", "a `pulumi destroy` or a rename must never delete prod data",
-            lambda a: a.resource_type in STATEFUL and is_prod(a), _protected),
+            _prod_state, _protected),
     _policy("prod-aks-hardened", "prod AKS: Entra ID only, an uptime SLA, zone redundancy",
             lambda a: a.resource_type == "azure-native:containerservice:ManagedCluster" and is_prod(a), _prod_aks),
     _policy("prod-public-gateway-https", "bearer API keys and sign-ins must not cross the internet in plain HTTP",

@@ -47,7 +47,9 @@ class AzureMonitoringArgs(TypedDict):
 @called_as_documented
 class AzureMonitoring(pulumi.ComponentResource):
     """The Azure-side monitoring a cluster is created with: Log Analytics (Container Insights), an Azure Monitor
-    workspace (managed Prometheus), an action group that e-mails, and optionally Azure Managed Grafana."""
+    workspace (managed Prometheus), an action group that e-mails, and optionally Azure Managed Grafana. `protect` in
+    its resource options protects the two workspaces and Managed Grafana alone (what they hold is lost with them); the
+    action group and the role assignments stay replaceable."""
 
     monitoring: MonitoringHandle
     """Workspaces and action group, for AksCluster and Observability."""
@@ -59,16 +61,19 @@ class AzureMonitoring(pulumi.ComponentResource):
     def __init__(self, name: str, args: AzureMonitoringArgs, opts: Optional[pulumi.ResourceOptions] = None):
         args = check_shape("AzureMonitoring", name, args, AzureMonitoringArgs)
         super().__init__(f"{PACKAGE}:index:AzureMonitoring", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        # the stores take the component's `protect` (prod's): a new workspace starts empty and Managed Grafana holds
+        # what its users made in it; the action group and the grants are made again as they were
+        store = pulumi.ResourceOptions(parent=self)
+        child = pulumi.ResourceOptions(parent=self, protect=False)
         rg, location, tags, prefix = args["resource_group_name"], args["location"], args.get("tags", {}), \
             args.get("name_prefix", name)
         logs = operationalinsights.Workspace(
             f"{name}-logs", workspace_name=f"log-{prefix}", resource_group_name=rg, location=location,
             sku=operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
-            retention_in_days=opt(args, "log_retention_days"), tags=tags, opts=child)
+            retention_in_days=opt(args, "log_retention_days"), tags=tags, opts=store)
         metrics = monitor.AzureMonitorWorkspace(
             f"{name}-prometheus", azure_monitor_workspace_name=f"amw-{prefix}", resource_group_name=rg,
-            location=location, tags=tags, opts=child)
+            location=location, tags=tags, opts=store)
         action_group_id: pulumi.Input[str] = ""
         emails = args.get("alert_emails") or []
         if emails:
@@ -94,7 +99,7 @@ class AzureMonitoring(pulumi.ComponentResource):
                         dashboard.AzureMonitorWorkspaceIntegrationArgs(azure_monitor_workspace_resource_id=metrics.id)]),
                     public_network_access=dashboard.PublicNetworkAccess.ENABLED,
                     zone_redundancy=dashboard.ZoneRedundancy.DISABLED),
-                tags=tags, opts=child)
+                tags=tags, opts=store)
             authorization.RoleAssignment(  # lets Managed Grafana query the workspace
                 f"{name}-grafana-reader",
                 principal_id=grafana.identity.apply(lambda i: i.principal_id),

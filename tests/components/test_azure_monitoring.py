@@ -6,6 +6,7 @@ import json
 import re
 
 import llmplatform
+import pulumi
 import pytest
 
 from offline import runner as offline
@@ -309,3 +310,26 @@ def test_a_grafana_name_given_as_an_output_without_managed_grafana_is_shown_as_o
     said = str(caught.value)
     assert "grafana_name=an Output (known only at deploy time) is invalid; allowed: unset without managed_grafana " \
            "true" in said and "None" not in said, said
+
+
+def test_protect_reaches_the_stores_alone():
+    """`protect` in AzureMonitoring's options protects what a new one would lose (the two workspaces' logs and metrics
+    so far, Managed Grafana's dashboards) and nothing that is made again as it was (the action group, the grants):
+    a child takes its parent's protect unless it sets its own (pulumi 3.272.0 resource.py, "Infer protection from
+    parent"), so each of those sets protect=False. Without it nothing is protected."""
+    stores = {"azure-native:operationalinsights:Workspace", "azure-native:monitor:AzureMonitorWorkspace",
+              "azure-native:dashboard:Grafana"}
+
+    def program(protect):
+        def run():
+            llmplatform.AzureMonitoring("m", {"location": "westeurope", "resource_group_name": RG,
+                                              "managed_grafana": True, "alert_emails": ["oncall@example.com"],
+                                              "grafana_admin_group_ids": ["44444444-4444-4444-4444-444444444444"]},
+                                        pulumi.ResourceOptions(protect=protect))
+        return run
+    plan = offline.run_function(program(True))
+    children = [r for r in plan.resources if r.type != "llmplatform:index:AzureMonitoring"]
+    assert {r.type for r in children if r.options["protect"]} == stores
+    assert {r.type for r in children if not r.options["protect"]} >= {
+        "azure-native:monitor:ActionGroup", "azure-native:authorization:RoleAssignment"}
+    assert [r.name for r in offline.run_function(program(False)).resources if r.options["protect"]] == []

@@ -10,7 +10,7 @@ from pulumi_policy import EnforcementLevel
 from policy.policies import POLICIES
 from offline import policy_check
 
-from tests.conftest import PLANNED, plan_for, planned, variant
+from tests.conftest import PLANNED, plan_for, planned, variant, variant_or_stack
 
 
 def by_name(name):
@@ -24,7 +24,7 @@ def violations(policy, reg):
 
 
 def real(plan_name, type_, name=None, where=lambda r: True):
-    plan = variant(plan_name)
+    plan = variant_or_stack(plan_name)
     return next(r for r in plan.of_type(type_) if (name is None or r.name == name) and where(r))
 
 
@@ -94,6 +94,13 @@ CASES = [
     ("postgres-private-and-tls", PG_SERVER, lambda i: i["network"].update(publicNetworkAccess="Enabled"), {}),
     ("postgres-private-and-tls", PG_TLS, lambda i: i.update(value="OFF"), {}),
     ("prod-stateful-protected", PROD_SHARE, lambda i: None, {"protect": False}),
+    # a new workspace starts empty, Managed Grafana's dashboards are its users' own
+    ("prod-stateful-protected", ("prod", "azure-native:operationalinsights:Workspace", None), lambda i: None,
+     {"protect": False}),
+    ("prod-stateful-protected", ("prod", "azure-native:monitor:AzureMonitorWorkspace", None), lambda i: None,
+     {"protect": False}),
+    ("prod-stateful-protected", ("prod-westeurope", "azure-native:dashboard:Grafana", None), lambda i: None,
+     {"protect": False}),
     ("prod-aks-hardened", PROD_AKS, lambda i: i.update(disableLocalAccounts=False), {}),
     ("prod-aks-hardened", PROD_AKS, lambda i: i["sku"].update(tier="Free"), {}),
     ("prod-aks-hardened", PROD_AKS, lambda i: i["agentPoolProfiles"][0].pop("availabilityZones"), {}),
@@ -388,3 +395,14 @@ def test_a_gated_llm_d_model_whose_token_is_a_mounted_file_passes_the_pack(tmp_p
     env = [e for r in registered if r["type"] == "kubernetes:apps/v1:Deployment" for c in
            r["inputs"]["spec"]["template"]["spec"]["containers"] for e in c.get("env") or []]
     assert any(e["name"] == "HF_TOKEN_PATH" and e.get("value", "").startswith("/") for e in env)  # what was refused
+
+
+def test_the_global_stacks_workspace_is_not_held_to_prods_protect():
+    """The edge's Log Analytics workspace is the global stack's, which protects nothing (its Front Door profile
+    neither: `protectStatefulResources` is a platform key); the regional stacks' workspaces are held to it."""
+    policy = by_name("prod-stateful-protected")
+    edge_logs = real("global", "azure-native:operationalinsights:Workspace")
+    assert edge_logs.options["protect"] is False and violations(policy, edge_logs) == []
+    regional = real("prod-westeurope", "azure-native:operationalinsights:Workspace")
+    assert regional.options["protect"] is True and violations(policy, regional) == []
+    assert violations(policy, changed(regional, lambda i: None, protect=False))
