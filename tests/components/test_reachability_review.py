@@ -1,0 +1,138 @@
+"""Review of the testing kit's reachability rule (docs/decisions.md, "Review (2026-12-06, reachability)"): programs
+that work and were refused (a host-network pod, a Service a chart, a kustomization or a yaml bundle makes in the
+caller's namespace), a planted defect that passed (an egress policy that admits the Service's pods but no DNS
+server), and OpenWebUi's `reached_from` on a host that is no Service's."""
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+
+from llmplatform.open_webui import reached_from
+from llmplatform.testing import ProgramError, run
+
+from tests.components.test_reachability import client_and_api, ingress_from, namespace_named
+
+
+def deny_egress(namespace: str = "a", *rules: dict[str, Any]) -> dict[str, Any]:
+    return {"namespace": namespace, "name": f"{namespace}-egress",
+            "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": list(rules)}}
+
+
+TO_API = {"to": [namespace_named("b")], "ports": [{"port": 8080}]}
+# the cluster DNS: CoreDNS's pods in kube-system, labelled k8s-app=kube-dns (kubernetes/kubernetes
+# cluster/addons/dns/coredns/coredns.yaml.base), on port 53 UDP and TCP
+TO_DNS = {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                  "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+          "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}
+
+
+def host_network_pod(namespace: str, app: str, url: str = "") -> Any:
+    """extra(opts): a host-network Deployment `app` in `namespace` (calling `url` when given)."""
+    def extra(opts: pulumi.ResourceOptions) -> None:
+        env = [{"name": "URL", "value": url}] if url else []
+        k8s.apps.v1.Deployment(f"{namespace}-{app}", metadata={"name": app, "namespace": namespace}, spec={
+            "selector": {"matchLabels": {"app": app}},
+            "template": {"metadata": {"labels": {"app": app}},
+                         "spec": {"hostNetwork": True, "containers": [{
+                             "name": app, "image": "example/app:1", "env": env,
+                             "ports": [{"name": "http", "containerPort": 8080}]}]}}}, opts=opts)
+    return extra
+
+
+def test_a_host_network_pod_is_no_pod_a_network_policy_judges():
+    """NetworkPolicy behaviour for hostNetwork pods is undefined, and the most common implementation ignores them
+    when matching podSelector and namespaceSelector (kubernetes/website network-policies.md, "NetworkPolicy and
+    hostNetwork pods"): a host-network caller under its namespace's egress policy, or a host-network pod behind a
+    Service under an ingress policy, is not judged (refused before, though such pods run unfiltered)."""
+    run(client_and_api(url="http://api.b", policies=(deny_egress("c", TO_DNS),),
+                       extra=host_network_pod("c", "node-agent", "http://api.b")))
+    run(client_and_api(url="http://api.b", extra=lambda opts: [host_network_pod("b", "hn")(opts), k8s.core.v1.Service(
+        "b-hn", metadata={"name": "hn", "namespace": "b"}, spec={"selector": {"app": "hn"}, "ports": [{"port": 80,
+        "targetPort": 8080}]}, opts=opts), k8s.networking.v1.NetworkPolicy("b-hn-deny", metadata={
+            "name": "hn-deny", "namespace": "b"}, spec={"podSelector": {"matchLabels": {"app": "hn"}},
+                                                       "policyTypes": ["Ingress"]}, opts=opts)]))
+    # the same pods on the pod network: judged, and refused
+    with pytest.raises(ProgramError, match="c/c-egress"):
+        run(client_and_api(url="http://api.b", policies=(deny_egress("c", TO_DNS),), extra=lambda opts: (
+            k8s.apps.v1.Deployment("c-agent", metadata={"name": "agent", "namespace": "c"}, spec={
+                "selector": {"matchLabels": {"app": "agent"}},
+                "template": {"metadata": {"labels": {"app": "agent"}}, "spec": {"containers": [{
+                    "name": "agent", "image": "example/app:1", "env": [{"name": "URL", "value": "http://api.b"}]}]}}},
+                opts=opts))))
+
+
+@pytest.mark.parametrize("maker", ["ConfigGroup", "ConfigFile", "HelmChart", "HelmRelease", "Kustomize"])
+def test_a_bare_host_a_service_made_outside_the_plans_objects_answers_is_not_refused(maker, tmp_path):
+    """`http://api` from `a` resolves when something of the program makes Service `api` in `a`: a yaml/v2 bundle
+    (an ExternalName alias of api.b, the classic way to keep a bare name), a Helm chart (v4 Chart as v3 Release), a
+    kustomization; their objects are not registered one by one, so the rule read `api` as made in `b` alone and
+    refused a working program (the kit names no switch)."""
+    alias = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api", "namespace": "a"},
+             "spec": {"type": "ExternalName", "externalName": "api.b.svc.cluster.local"}}
+    manifest = tmp_path / "alias.yaml"
+    manifest.write_text("apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: a}\n"
+                        "spec: {type: ExternalName, externalName: api.b.svc.cluster.local}\n")
+
+    def extra(opts: pulumi.ResourceOptions) -> None:
+        if maker == "ConfigGroup":
+            k8s.yaml.v2.ConfigGroup("alias", objs=[alias], opts=opts)
+        elif maker == "ConfigFile":
+            k8s.yaml.v2.ConfigFile("alias", file=str(manifest), opts=opts)
+        elif maker == "HelmChart":
+            k8s.helm.v4.Chart("alias", chart="oci://registry.example/charts/alias", namespace="a", opts=opts)
+        elif maker == "HelmRelease":
+            k8s.helm.v3.Release("alias", chart="oci://registry.example/charts/alias", namespace="a", opts=opts)
+        else:
+            k8s.kustomize.v2.Directory("alias", directory="./overlays/a", namespace="a", opts=opts)
+    run(client_and_api(url="http://api:80/v1", extra=extra))
+
+
+def test_a_bare_host_is_still_refused_beside_a_bundle_of_other_namespaces_and_names():
+    """The bundles are read: one making other Services, or `api` in another namespace, leaves the refusal."""
+    def extra(opts: pulumi.ResourceOptions) -> None:
+        k8s.yaml.v2.ConfigGroup("others", objs=[
+            {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "a"},
+             "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}},
+            {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api", "namespace": "c"},
+             "spec": {"selector": {"app": "api"}, "ports": [{"port": 80}]}}], opts=opts)
+        k8s.helm.v4.Chart("elsewhere", chart="oci://registry.example/charts/x", namespace="c", opts=opts)
+    with pytest.raises(ProgramError, match="a bare host resolves in the pod's own namespace"):
+        run(client_and_api(url="http://api:80/v1", extra=extra))
+
+
+def test_an_egress_policy_that_admits_the_service_but_no_dns_server_is_refused():
+    """A pod isolated for egress resolves the Service's name through the cluster DNS (CoreDNS's pods, kube-system,
+    k8s-app=kube-dns, port 53): a policy admitting the target's pods alone lets every lookup time out, the classic
+    default-deny mistake; the rule passed it. Refused naming the policy and the DNS rule to add; with that rule (or
+    an egress rule to every namespace, as the platform's egress guards write) it plans."""
+    with pytest.raises(ProgramError) as refused:
+        run(client_and_api(policies=(deny_egress("a", TO_API),)))
+    message = str(refused.value)
+    assert "a-client (Deployment a/client) calls http://api.b.svc.cluster.local (env API_URL of container client): " \
+           "its pods resolve the name through the cluster DNS, and the NetworkPolicies a/a-egress (NetworkPolicy) " \
+           "isolating their egress admit no DNS server" in message, message
+    assert "UDP and TCP port 53" in message and "k8s-app: kube-dns" in message, message
+    run(client_and_api(policies=(deny_egress("a", TO_API, TO_DNS),)))
+    run(client_and_api(policies=(deny_egress("a", {"to": [{"namespaceSelector": {}}]}),)))
+    run(client_and_api(policies=(deny_egress("a", TO_API, {"ports": [{"protocol": "UDP", "port": 53}]}),)))
+    # Cilium's: toEntities cluster, or toEndpoints of kube-system's DNS pods on 53
+    cilium = {"kind": "CiliumNetworkPolicy", "apiVersion": "cilium.io/v2", "namespace": "a", "name": "a-cilium",
+              "spec": {"endpointSelector": {}, "egress": [
+                  {"toEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "kube-system",
+                                                    "k8s:k8s-app": "kube-dns"}}],
+                   "toPorts": [{"ports": [{"port": "53", "protocol": "ANY"}]}]},
+                  {"toEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "b"}}]}]}}
+    run(client_and_api(policies=(cilium,)))
+    # a namespaceSelector reading a label of kube-system, which the program does not create: not judged
+    run(client_and_api(policies=(deny_egress("a", TO_API, {"to": [{"namespaceSelector": {"matchLabels": {
+        "role": "system"}}}]}),)))
+
+
+@pytest.mark.parametrize("url", ["http://localhost:11434", "http://127.0.0.1:11434", "http://[::1]:11434/api"])
+def test_reached_from_leaves_a_loopback_host_as_given(url):
+    """`localhost` is the pod itself in every namespace (no Service's name): never qualified."""
+    assert reached_from(url, "llm", "ui") == url
+    assert reached_from("http://router:8080", "llm", "ui") == "http://router.llm.svc:8080"
