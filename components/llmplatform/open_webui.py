@@ -152,11 +152,13 @@ def reached_from(base_url: str, endpoint_namespace: str, namespace: str) -> str:
     resolves a bare name in its own (every pod's resolv.conf searches `<namespace>.svc.cluster.local` first:
     kubernetes/website dns-pod-service.md, "Namespaces of Services"): from another namespace a bare host is qualified
     with the endpoint's (`http://router:8080` -> `http://router.llm.svc:8080`, the gates' own URLs); a host with a
-    dot, an address, or a pod of the endpoint's namespace, as given."""
+    dot, an address, `localhost` (the pod itself, no Service's name), or a pod of the endpoint's namespace, as
+    given."""
     scheme, sep, rest = base_url.partition("://")
     authority, slash, path = rest.partition("/")
     host, colon, port = authority.partition(":")
-    if namespace == endpoint_namespace or not sep or not host or "." in host or "@" in authority or "[" in host:
+    if namespace == endpoint_namespace or not sep or not host or "." in host or "@" in authority or "[" in host \
+            or host.lower() == "localhost":
         return base_url
     return f"{scheme}://{host}.{endpoint_namespace}.svc{colon}{port}{slash}{path}"
 

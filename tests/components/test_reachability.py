@@ -170,6 +170,9 @@ def test_an_egress_policy_of_the_callers_namespace_that_drops_the_call_is_refuse
     assert "let Deployment a/client's pods out to namespace b on port 8080 (an egress rule in namespace a)" in \
         str(refused.value)
     egress["spec"]["egress"].append({"to": [namespace_named("b")], "ports": [{"port": 8080}]})
+    # and the cluster DNS, without which the name resolves nowhere (tests/components/test_reachability_review.py)
+    egress["spec"]["egress"].append({"to": [namespace_named("kube-system")],
+                                     "ports": [{"protocol": "UDP", "port": 53}]})
     run(client_and_api(policies=(egress,)))
 
 

@@ -36,8 +36,8 @@ from urllib.parse import urlsplit
 from ..kubernetes_schemas import group_of
 from .clusters import _cluster_of
 from .cross_cluster import _WORKLOADS
-from .namespace_rules import _bundle_documents
-from .network_policy import CILIUM, Pod, Unmodelled, allowed, connects, selecting
+from .namespace_rules import _YAML_BUNDLES, _bundle_documents
+from .network_policy import CILIUM, Node, Outside, Pod, Unmodelled, allowed, connects, selecting
 from .records import HELM_RELEASE, Registration
 
 _ZONE = "cluster.local"
@@ -52,6 +52,19 @@ _UNREAD_POLICIES = {("cilium.io", "CiliumClusterwideNetworkPolicy"),
                     ("crd.projectcalico.org", "NetworkPolicy"), ("crd.projectcalico.org", "GlobalNetworkPolicy"),
                     ("projectcalico.org", "NetworkPolicy"), ("projectcalico.org", "GlobalNetworkPolicy")}
 _NAME_LABEL = "kubernetes.io/metadata.name"
+# Makers of Kubernetes objects the plan does not show one by one (the provider renders them): a Service one makes in
+# the caller's namespace may answer a bare host. A Helm release (v3 Release, v4 Chart) or kustomization into its
+# `namespace`, or, without one, into the provider's default namespace (any, for this rule).
+_OPAQUE_MAKERS = (HELM_RELEASE, "kubernetes:helm.sh/v4:Chart", "kubernetes:kustomize/v2:Directory")
+_ANY = "*"
+# The cluster DNS a pod's resolver asks (its resolv.conf's nameserver, the kube-dns Service): CoreDNS's pods, in
+# kube-system, labelled k8s-app=kube-dns, ports `dns` (53/UDP) and `dns-tcp` (53/TCP) (kubernetes/kubernetes
+# cluster/addons/dns/coredns/coredns.yaml.base; AKS runs CoreDNS so labelled, azure-aks-docs coredns-custom.md).
+# A node-local cache answers on the node (a host-network pod: NodeLocal DNSCache's 169.254.20.10, AKS LocalDNS's
+# 169.254.10.10 and .11): an egress rule admitting any of them lets lookups through.
+_DNS_PORT = 53
+_DNS_PEERS = (Pod("kube-system", {"k8s-app": "kube-dns"}, {"dns": _DNS_PORT, "dns-tcp": _DNS_PORT}),
+              Node("node"), Outside("169.254.20.10"), Outside("169.254.10.10"), Outside("169.254.10.11"))
 # the input that admits another namespace, by the component that made the isolating policy (its nearest), and inside
 # an InferenceStack by the part that made it (the stack hands its inputs to its ApiGate and OpenWebUi renamed)
 _CLIENT_INPUTS = {"ApiGate": "client_namespaces", "LlmdStack": "client_namespaces", "OpenWebUi": "client_namespaces"}
@@ -93,6 +106,10 @@ class _Template:
         self.ports = {str(p["name"]): int(p["containerPort"]) for c, _ in self.containers for p in _list(c.get("ports"))
                       if isinstance(p, dict) and isinstance(p.get("name"), str)
                       and isinstance(p.get("containerPort"), int)}
+        # on the node's network: NetworkPolicy behaviour is undefined for it, and the most common implementation
+        # ignores it when matching selectors (kubernetes/website network-policies.md, "NetworkPolicy and
+        # hostNetwork pods"): not judged, as caller or target
+        self.host_network = self.spec.get("hostNetwork") is True
 
     @property
     def pod(self) -> Pod:
@@ -218,18 +235,35 @@ def unreachable_services(resources: list[Registration], clusters: dict[str, str]
     for reg in kube:
         per_cluster.setdefault(_cluster_of(reg, clusters), []).append(reg)
     bundles: dict[Any, list[Any]] = {}
-    releases: dict[Any, set[str]] = {}
+    # per cluster, the namespaces where objects the plan does not show may be (_ANY: any namespace)
+    released: dict[Any, set[str]] = {}
     for reg in resources:
-        if reg.type == HELM_RELEASE:
-            releases.setdefault(_cluster_of(reg, clusters), set()).add(str(reg.inputs.get("namespace") or ""))
+        if reg.type in _OPAQUE_MAKERS:
+            namespace = reg.inputs.get("namespace")
+            released.setdefault(_cluster_of(reg, clusters), set()).add(
+                namespace if isinstance(namespace, str) and namespace else _ANY)
         elif reg.type.startswith("kubernetes:yaml/"):
             bundles.setdefault(_cluster_of(reg, clusters), []).extend(_bundle_documents(reg))
+            if reg.type in _YAML_BUNDLES and _opaque_bundle(reg):
+                released.setdefault(_cluster_of(reg, clusters), set()).add(_ANY)
     several = len(per_cluster) > 1
     problems: list[str] = []
     for cluster, regs in per_cluster.items():
         problems += _judge_cluster(cluster if several else None, regs, bundles.get(cluster, []),
-                                   releases.get(cluster, set()), by_urn)
+                                   released.get(cluster, set()), by_urn)
     return problems
+
+
+def _opaque_bundle(reg: Registration) -> bool:
+    """Whether a yaml/v2 bundle may create objects the plan does not show: a file it fetches (a URL), its text or
+    objects not known (an output of the preview), a file the kit cannot read."""
+    inputs = reg.inputs
+    if ("yaml" in inputs and not isinstance(inputs["yaml"], str)) or \
+            ("objs" in inputs and not isinstance(inputs["objs"], list)):
+        return True
+    paths = [inputs["file"]] if "file" in inputs else _list(inputs.get("files"))
+    return any(not isinstance(path, str) or "://" in path for path in paths) or \
+        ("files" in inputs and not isinstance(inputs["files"], list))
 
 
 def _kind(inputs: Mapping[str, Any]) -> tuple[str, Any]:
@@ -266,6 +300,10 @@ def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], r
         if _kind(reg.inputs) == ("", "Service") and isinstance(meta.get("namespace"), str) \
                 and isinstance(meta.get("name"), str):
             services[(meta["namespace"], meta["name"])] = reg
+    # Services of yaml bundles (their namespace, or any: the provider's default): they answer a bare host
+    bundled_services = {(str(meta.get("namespace") or _ANY), str(meta.get("name"))) for doc in bundled
+                        if isinstance(doc, dict) and _kind(doc) == ("", "Service")
+                        for meta in [doc.get("metadata")] if isinstance(meta, dict)}
     templates = [_Template(r, cluster) for r in regs if r.inputs.get("kind") in _WORKLOADS
                  and _kind(r.inputs)[0] in ("", "apps", "batch") and isinstance(r.inputs.get("metadata"), dict)
                  and isinstance(r.inputs.get("spec") or {}, dict)]
@@ -273,7 +311,10 @@ def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], r
     problems = []
     on = f" on cluster {cluster}" if cluster is not None else ""
     for caller in templates:
+        if caller.host_network:
+            continue  # its traffic is the node's: no policy selects it (_Template.host_network)
         seen: set[str] = set()
+        dns_judged = False
         for url, scheme, host, port, where in _urls(caller):
             if url in seen:
                 continue
@@ -284,7 +325,8 @@ def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], r
             namespace, name, headless_pod = named
             service = services.get((namespace, name))
             if service is None:
-                if "." not in host and namespace not in released:
+                if "." not in host and not {namespace, _ANY} & released and \
+                        not {(namespace, name), (_ANY, name)} & bundled_services:
                     elsewhere = sorted(ns for ns, svc in services if svc == name)
                     if elsewhere:
                         problems.append(
@@ -295,9 +337,36 @@ def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], r
                             f"fails; qualify the host ({scheme}://{name}.{elsewhere[0]}.svc:{port}) or run "
                             f"{caller.described()} in namespace {elsewhere[0]}")
                 continue
+            if not dns_judged:  # once a caller: its pods resolve every name through the same DNS
+                dns_judged = True
+                problems += _dns_dropped(caller, url, where, policies, policy_regs, namespaces, on)
             problems += _judge_call(caller, url, where, port, service, headless_pod, templates, policies,
                                     policy_regs, namespaces, on, by_urn)
     return problems
+
+
+def _dns_dropped(caller: _Template, url: str, where: str, policies: list[Mapping[str, Any]],
+                 policy_regs: list[Registration], namespaces: Mapping[str, Mapping[str, str]], on: str) -> list[str]:
+    """A caller isolated for egress whose policies admit no DNS server (_DNS_PEERS, port 53 UDP or TCP): it calls a
+    Service by name, and every lookup times out. Not judged where a policy reads a namespace label the program does
+    not set (kube-system's labels are the cluster's) or a part the model does not read."""
+    pod = caller.pod
+    try:
+        isolating = selecting(policies, "Egress", pod)
+        if not isolating or any(_reads_unknown_namespace(policies, "Egress", pod, peer, namespaces)
+                                for peer in _DNS_PEERS if isinstance(peer, Pod)):
+            return []
+        if any(allowed(policies, "Egress", pod, peer, _DNS_PORT, namespaces, protocol)
+               for peer in _DNS_PEERS for protocol in ("UDP", "TCP")):
+            return []
+    except (Unmodelled, KeyError, TypeError, ValueError, AttributeError):
+        return []
+    names = ", ".join(f"{r.inputs['metadata']['namespace']}/{r.inputs['metadata'].get('name')} ({r.inputs['kind']})"
+                      for p in isolating for r in policy_regs if r.inputs is p) or "of the program's yaml"
+    return [f"{caller.reg.name} ({caller.described()}){on} calls {url} ({where}): its pods resolve the name through "
+            f"the cluster DNS, and the NetworkPolicies {names} isolating their egress admit no DNS server: every "
+            f"lookup times out and every call fails; add an egress rule in namespace {caller.namespace} to namespace "
+            f"kube-system's pods labelled k8s-app: kube-dns on UDP and TCP port {_DNS_PORT}"]
 
 
 def _judge_call(caller: _Template, url: str, where: str, port: int, service: Registration, headless_pod: bool,
@@ -322,7 +391,7 @@ def _judge_call(caller: _Template, url: str, where: str, port: int, service: Reg
                and all(t.labels.get(k) == v for k, v in selector.items())]
     blocked: list[tuple[_Template, int, list[tuple[Registration, str]]]] = []
     for target in targets:
-        if target is caller:
+        if target is caller or target.host_network:
             continue
         if entry is None:
             target_port: Any = port
