@@ -136,3 +136,25 @@ def test_reached_from_leaves_a_loopback_host_as_given(url):
     """`localhost` is the pod itself in every namespace (no Service's name): never qualified."""
     assert reached_from(url, "llm", "ui") == url
     assert reached_from("http://router:8080", "llm", "ui") == "http://router.llm.svc:8080"
+
+
+def test_a_label_a_preview_does_not_know_leaves_the_pod_unjudged():
+    """`run(..., preview=True)`: a label from another object's output is not known yet (the SDK drops it from the
+    inputs), so the pod read without it was refused by a policy admitting that label; not judged now. The same
+    program run (the label known, and not the one admitted) is refused."""
+    def labelled(opts: pulumi.ResourceOptions) -> None:
+        uid = k8s.core.v1.Namespace("x", metadata={"name": "x"}, opts=opts).metadata.uid
+        k8s.apps.v1.Deployment("a-labelled", metadata={"name": "labelled", "namespace": "a"}, spec={
+            "selector": {"matchLabels": {"app": "labelled"}},
+            "template": {"metadata": {"labels": {"app": "labelled", "release": uid}},
+                         "spec": {"containers": [{"name": "c", "image": "example/app:1",
+                                                  "env": [{"name": "URL", "value": "http://api.b"}]}]}}}, opts=opts)
+    program = client_and_api(policies=(ingress_from({"namespaceSelector": {},
+                                                     "podSelector": {"matchLabels": {"release": "r1"}}}),),
+                             extra=labelled)
+    with pytest.raises(ProgramError) as refused:
+        run(program, preview=True)  # the client without the label: refused, the labelled one not judged
+    assert "a-client (Deployment a/client)" in str(refused.value)
+    assert "a-labelled" not in str(refused.value), str(refused.value)
+    with pytest.raises(ProgramError, match="a-labelled"):
+        run(program)

@@ -110,6 +110,11 @@ class _Template:
         # ignores it when matching selectors (kubernetes/website network-policies.md, "NetworkPolicy and
         # hostNetwork pods"): not judged, as caller or target
         self.host_network = self.spec.get("hostNetwork") is True
+        # a preview's value not known yet in its labels or namespace (dropped from the inputs): its pods' labels
+        # are not known, so neither what selects them nor what they are (not judged, as caller or target)
+        labels_at = "metadata.labels" if self.kind == "Pod" else prefix.rsplit(".", 1)[0] + ".metadata"
+        # (a value the kit's preview leaves out arrives as None: a label of another type is one not known)
+        self.unknown = _unknown_under(reg, "metadata.namespace", labels_at) or len(self.labels) != len(labels)
 
     @property
     def pod(self) -> Pod:
@@ -117,6 +122,13 @@ class _Template:
 
     def described(self) -> str:
         return f"{self.kind} {self.namespace}/{self.name}"
+
+
+def _unknown_under(reg: Registration, *paths: str) -> bool:
+    """Whether a preview left a value at or under one of `paths` of reg's inputs unknown (Registration.unknown_paths;
+    "." the whole inputs)."""
+    return any(u == "." or any(u == p or u.startswith((f"{p}.", f"{p}[")) or p.startswith((f"{u}.", f"{u}["))
+                               for p in paths) for u in reg.unknown_paths)
 
 
 def _urls(template: _Template) -> Iterator[tuple[str, str, str, int, str]]:
@@ -280,7 +292,7 @@ def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], r
     for reg in regs:
         if _kind(reg.inputs) in _POLICIES:
             if not isinstance((reg.inputs.get("metadata") or {}).get("namespace"), str) or \
-                    not isinstance(reg.inputs.get("spec"), dict):
+                    not isinstance(reg.inputs.get("spec"), dict) or reg.unknown_paths:
                 return []  # a policy of the provider's default namespace, or not known: it may isolate anything
             policy_regs.append(reg)
             policies.append(reg.inputs)
@@ -293,13 +305,17 @@ def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], r
     namespaces = {str(r.inputs["metadata"]["name"]): {k: v for k, v in labels.items() if isinstance(v, str)}
                   for r in regs if _kind(r.inputs) == ("", "Namespace")
                   and isinstance((r.inputs.get("metadata") or {}).get("name"), str)
+                  and not _unknown_under(r, "metadata.labels")  # its labels not known: as one not created
                   for labels in [r.inputs["metadata"].get("labels") or {}] if isinstance(labels, dict)}
     services: dict[tuple[str, str], Registration] = {}
+    unnamed_services = False
     for reg in regs:
         meta = reg.inputs.get("metadata") or {}
         if _kind(reg.inputs) == ("", "Service") and isinstance(meta.get("namespace"), str) \
                 and isinstance(meta.get("name"), str):
             services[(meta["namespace"], meta["name"])] = reg
+        elif _kind(reg.inputs) == ("", "Service"):
+            unnamed_services = True  # a preview's name or namespace not known yet: it may be any
     # Services of yaml bundles (their namespace, or any: the provider's default): they answer a bare host
     bundled_services = {(str(meta.get("namespace") or _ANY), str(meta.get("name"))) for doc in bundled
                         if isinstance(doc, dict) and _kind(doc) == ("", "Service")
@@ -307,7 +323,7 @@ def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], r
     templates = [_Template(r, cluster) for r in regs if r.inputs.get("kind") in _WORKLOADS
                  and _kind(r.inputs)[0] in ("", "apps", "batch") and isinstance(r.inputs.get("metadata"), dict)
                  and isinstance(r.inputs.get("spec") or {}, dict)]
-    templates = [t for t in templates if isinstance(t.namespace, str)]
+    templates = [t for t in templates if isinstance(t.namespace, str) and not t.unknown]
     problems = []
     on = f" on cluster {cluster}" if cluster is not None else ""
     for caller in templates:
@@ -325,7 +341,7 @@ def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], r
             namespace, name, headless_pod = named
             service = services.get((namespace, name))
             if service is None:
-                if "." not in host and not {namespace, _ANY} & released and \
+                if "." not in host and not {namespace, _ANY} & released and not unnamed_services and \
                         not {(namespace, name), (_ANY, name)} & bundled_services:
                     elsewhere = sorted(ns for ns, svc in services if svc == name)
                     if elsewhere:
@@ -374,6 +390,8 @@ def _judge_call(caller: _Template, url: str, where: str, port: int, service: Reg
                 namespaces: Mapping[str, Mapping[str, str]], on: str,
                 by_urn: Mapping[str, Registration]) -> list[str]:
     meta, spec = service.inputs["metadata"], _dict(service.inputs.get("spec"))
+    if _unknown_under(service, "spec"):
+        return []  # a preview's selector or port not known yet (dropped: the selector would select more)
     selector = spec.get("selector")
     if spec.get("type") == "ExternalName" or not isinstance(selector, dict) or not selector or \
             not all(isinstance(v, str) for v in selector.values()):
