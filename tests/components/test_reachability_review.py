@@ -126,6 +126,12 @@ def test_an_egress_policy_that_admits_the_service_but_no_dns_server_is_refused()
                    "toPorts": [{"ports": [{"port": "53", "protocol": "ANY"}]}]},
                   {"toEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "b"}}]}]}}
     run(client_and_api(policies=(cilium,)))
+    # a pod that asks another resolver (dnsPolicy None and its dnsConfig's nameservers) or reads names from
+    # /etc/hosts (hostAliases): its policy's DNS rule is not the cluster DNS's, not judged
+    for pod in ({"dnsPolicy": "None", "dnsConfig": {"nameservers": ["10.1.0.10"]}},
+                {"hostAliases": [{"ip": "10.0.0.7", "hostnames": ["api.b.svc.cluster.local"]}]}):
+        run(client_and_api(policies=(deny_egress("a", TO_API, {"to": [{"ipBlock": {"cidr": "10.1.0.10/32"}}]}),),
+                           pod=pod))
     # a namespaceSelector reading a label of kube-system, which the program does not create: not judged
     run(client_and_api(policies=(deny_egress("a", TO_API, {"to": [{"namespaceSelector": {"matchLabels": {
         "role": "system"}}}]}),)))

@@ -367,6 +367,8 @@ def _dns_dropped(caller: _Template, url: str, where: str, policies: list[Mapping
     Service by name, and every lookup times out. Not judged where a policy reads a namespace label the program does
     not set (kube-system's labels are the cluster's) or a part the model does not read."""
     pod = caller.pod
+    if caller.spec.get("dnsPolicy", "ClusterFirst") != "ClusterFirst" or caller.spec.get("hostAliases"):
+        return []  # another resolver (dnsPolicy Default, None with its dnsConfig), or names in /etc/hosts
     try:
         isolating = selecting(policies, "Egress", pod)
         if not isolating or any(_reads_unknown_namespace(policies, "Egress", pod, peer, namespaces)
