@@ -16,7 +16,10 @@ kubernetes/dns docs/specification.md: `<service>.<namespace>.svc.<zone>`, and th
 its pods are the long-running pod templates of its namespace whose labels its selector matches, and the port they
 are reached on is the Service port's `targetPort` (a number, or a container port's name on each pod; absent: the port
 itself; a headless Service's pods on the URL's port). The connection is judged with `network_policy.connects` (the
-caller's egress, the target's ingress) under the program's policies of that cluster.
+caller's egress, the target's ingress) under the program's policies of that cluster. A caller its namespace's
+policies isolate for egress must also reach the cluster DNS to resolve the name (CoreDNS's pods, kube-system,
+k8s-app=kube-dns, port 53 UDP or TCP, or a node-local cache): one whose policies admit none is refused (a pod with
+another dnsPolicy or hostAliases is not judged for it).
 
 Judged only where the plan describes the whole path: caller, Service and target pods all objects of the program, the
 URL a plain value (a secret or unknown env value, a `valueFrom`, `envFrom`, a ConfigMap's file are not read), the
@@ -28,7 +31,11 @@ policies are not in the plan: a URL to a chart's Service is skipped, a chart's p
 (scripts name addresses they do not call: the UI's migration Job repoints saved connections from old addresses), a
 ConfigMap's files (the API gate's nginx upstream), ExternalName Services, Services without a selector, a URL port the
 Service does not expose, objects outside the program (a policy applied by hand or by another stack that would admit
-the caller). A Service whose pods are only a Job's is not judged (a Job's pods end)."""
+the caller). A Service whose pods are only a Job's is not judged (a Job's pods end); a host-network pod, as caller
+or target, is not judged (NetworkPolicy behaviour for it is undefined); in a preview, a pod, policy or Service with
+a value not known yet (Registration.unknown_paths) is not judged. A bare host is not refused where a Helm release,
+chart or kustomization the program installs into the caller's namespace (or into the provider's default one), or a
+yaml bundle it cannot read, may make the Service, nor where a bundle's own Service of that name is there."""
 import re
 from typing import Any, Iterator, Mapping, Optional
 from urllib.parse import urlsplit
