@@ -164,3 +164,34 @@ def test_a_label_a_preview_does_not_know_leaves_the_pod_unjudged():
     assert "a-labelled" not in str(refused.value), str(refused.value)
     with pytest.raises(ProgramError, match="a-labelled"):
         run(program)
+
+
+def test_a_server_side_apply_patch_is_read_as_part_of_an_object_not_the_whole():
+    """pulumi-kubernetes' `<Kind>Patch` resources set some fields of an object that may exist outside the program.
+    Read as whole objects, a DeploymentPatch adding a URL to a Deployment made elsewhere was a caller without its
+    labels (refused by a policy admitting them), a NetworkPolicyPatch adding a rule was a policy selecting every pod
+    (refusing everything in its namespace), and a NamespacePatch's labels were all its namespace's."""
+    admits_other = ingress_from({"namespaceSelector": {}, "podSelector": {"matchLabels": {"app": "other"}}})
+
+    def deployment_patch(opts: pulumi.ResourceOptions) -> None:
+        k8s.apps.v1.DeploymentPatch("a-other", metadata={"name": "other", "namespace": "a"}, spec={
+            "template": {"spec": {"containers": [{"name": "other", "env": [{"name": "U", "value": "http://api.b"}]}]}}},
+            opts=opts)
+    with pytest.raises(ProgramError) as refused:  # the program's own client is judged still
+        run(client_and_api(policies=(admits_other,), extra=deployment_patch))
+    assert "a-client (Deployment a/client)" in str(refused.value) and "a-other" not in str(refused.value)
+
+    def policy_patch(opts: pulumi.ResourceOptions) -> None:
+        k8s.networking.v1.NetworkPolicyPatch("b-existing", metadata={"name": "existing", "namespace": "b"}, spec={
+            "ingress": [{"from": [namespace_named("z")]}]}, opts=opts)
+    run(client_and_api(extra=policy_patch))
+
+    def namespace_patch(opts: pulumi.ResourceOptions) -> None:
+        k8s.core.v1.NamespacePatch("a-env", metadata={"name": "a", "labels": {"env": "prod"}}, opts=opts)
+    run(client_and_api(policies=(ingress_from({"namespaceSelector": {"matchLabels": {"team": "x"}}}),),
+                       extra=namespace_patch))
+
+    def service_patch(opts: pulumi.ResourceOptions) -> None:  # `api` exists in `a` (patched): the bare host resolves
+        k8s.core.v1.ServicePatch("a-api", metadata={"name": "api", "namespace": "a",
+                                                    "annotations": {"team": "x"}}, opts=opts)
+    run(client_and_api(url="http://api:80/v1", extra=service_patch))

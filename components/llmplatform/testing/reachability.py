@@ -289,10 +289,25 @@ def _kind(inputs: Mapping[str, Any]) -> tuple[str, Any]:
     return group_of(str(inputs.get("apiVersion"))), inputs.get("kind")
 
 
+def _patch(reg: Registration) -> bool:
+    """A Server-Side Apply patch (pulumi-kubernetes' `<Kind>Patch`, e.g. kubernetes:apps/v1:DeploymentPatch): its
+    inputs are the fields it sets on an object that may exist outside the program, not the whole object (its labels,
+    its selector, a policy's other rules are the object's)."""
+    return reg.type.startswith("kubernetes:") and reg.type.endswith("Patch")
+
+
 def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], released: set[str],
                    by_urn: Mapping[str, Registration]) -> list[str]:
     policy_regs: list[Registration] = []
     policies: list[Mapping[str, Any]] = []
+    # a patch of a policy: the policy's whole spec is not known (it may isolate or admit anything)
+    if any(_patch(r) and _kind(r.inputs) in _POLICIES for r in regs):
+        return []
+    patched = [r for r in regs if _patch(r)]
+    regs = [r for r in regs if not _patch(r)]
+    # a patched namespace's labels are not all the program's; a patched Service exists (it answers a bare host)
+    patched_names = {(_kind(r.inputs), str(m.get("namespace") or _ANY), str(m.get("name"))) for r in patched
+                     for m in [r.inputs.get("metadata")] if isinstance(m, dict)}
     for inputs in [*(r.inputs for r in regs), *(d for d in bundled if isinstance(d, dict))]:
         if _kind(inputs) in _UNREAD_POLICIES:
             return []  # may allow what the policies below deny: not judged
@@ -313,6 +328,7 @@ def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], r
                   for r in regs if _kind(r.inputs) == ("", "Namespace")
                   and isinstance((r.inputs.get("metadata") or {}).get("name"), str)
                   and not _unknown_under(r, "metadata.labels")  # its labels not known: as one not created
+                  and (("", "Namespace"), _ANY, r.inputs["metadata"]["name"]) not in patched_names
                   for labels in [r.inputs["metadata"].get("labels") or {}] if isinstance(labels, dict)}
     services: dict[tuple[str, str], Registration] = {}
     unnamed_services = False
@@ -326,7 +342,8 @@ def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], r
     # Services of yaml bundles (their namespace, or any: the provider's default): they answer a bare host
     bundled_services = {(str(meta.get("namespace") or _ANY), str(meta.get("name"))) for doc in bundled
                         if isinstance(doc, dict) and _kind(doc) == ("", "Service")
-                        for meta in [doc.get("metadata")] if isinstance(meta, dict)}
+                        for meta in [doc.get("metadata")] if isinstance(meta, dict)} | \
+        {(namespace, name) for kind, namespace, name in patched_names if kind == ("", "Service")}
     templates = [_Template(r, cluster) for r in regs if r.inputs.get("kind") in _WORKLOADS
                  and _kind(r.inputs)[0] in ("", "apps", "batch") and isinstance(r.inputs.get("metadata"), dict)
                  and isinstance(r.inputs.get("spec") or {}, dict)]
