@@ -195,3 +195,26 @@ def test_a_server_side_apply_patch_is_read_as_part_of_an_object_not_the_whole():
         k8s.core.v1.ServicePatch("a-api", metadata={"name": "api", "namespace": "a",
                                                     "annotations": {"team": "x"}}, opts=opts)
     run(client_and_api(url="http://api:80/v1", extra=service_patch))
+
+
+@pytest.mark.parametrize("setting", [{"env": "CORS_ALLOW_ORIGIN"}, {"env": "WEBUI_URL"}, {"env": "OAUTH_REDIRECT_URI"},
+                                     {"args": ["--allowed-origins=http://api.b"]},
+                                     {"args": ["--public-url", "http://api.b"]}])
+def test_an_address_a_setting_names_for_others_is_not_read_as_a_call(setting):
+    """An allowed browser origin, an OAuth redirect, a pod's own public URL (Open-WebUI's CORS_ALLOW_ORIGIN and
+    WEBUI_URL): the pod never calls them, and a policy keeping it from that Service refused a working program. A
+    URL under any other name is still judged."""
+    isolated = (ingress_from(namespace_named("c")),)
+
+    def named(opts: pulumi.ResourceOptions) -> None:
+        container: dict[str, Any] = {"name": "web", "image": "example/web:1"}
+        if "env" in setting:
+            container["env"] = [{"name": setting["env"], "value": "http://api.b"}]
+        else:
+            container["args"] = setting["args"]
+        k8s.apps.v1.Deployment("a-web", metadata={"name": "web", "namespace": "a"}, spec={
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [container]}}}, opts=opts)
+    run(client_and_api(url="http://api.c", policies=isolated, extra=named))  # the client calls no Service of b
+    with pytest.raises(ProgramError, match="a-client"):
+        run(client_and_api(policies=isolated, extra=named))

@@ -138,18 +138,42 @@ def _unknown_under(reg: Registration, *paths: str) -> bool:
                                for p in paths) for u in reg.unknown_paths)
 
 
+# Settings that name an address for others to use, not one the pod calls (an allowed browser origin, an OAuth
+# redirect, the pod's own public URL, a proxy exception): a URL under such a name is not read. Open-WebUI's
+# CORS_ALLOW_ORIGIN and WEBUI_URL are of them (open-webui backend/open_webui/config.py, env.py).
+_NAMING = ("ORIGIN", "CORS", "REDIRECT", "CALLBACK", "PUBLIC", "ROOT_URL", "EXTERNAL", "WEBUI_URL", "NO_PROXY",
+           "ALLOWED", "TRUSTED", "ADVERTISE")
+
+
+def _names_only(setting: Any) -> bool:
+    """Whether an env variable's or a flag's name marks an address given to others (_NAMING)."""
+    name = str(setting).lstrip("-").upper().replace("-", "_").replace(".", "_")
+    return any(part in name for part in _NAMING)
+
+
 def _urls(template: _Template) -> Iterator[tuple[str, str, str, int, str]]:
-    """(url, scheme, host, port, where) of every URL in the template's env values and args, secret ones left out."""
+    """(url, scheme, host, port, where) of every URL in the template's env values and args, secret ones and ones
+    a setting names rather than calls (_NAMING) left out."""
     secret = template.reg.secret_paths
 
     def plain(path: str) -> bool:
         return not any(s in (".", path) or path.startswith((f"{s}.", f"{s}[")) for s in secret)
+
+    def flag(args: list[Any], k: int) -> str:
+        """The flag an argument gives a value to: `--name=value`, or `--name value`."""
+        text = str(args[k])
+        if text.startswith("-") and "=" in text:
+            return text.split("=", 1)[0]
+        previous = args[k - 1] if k else None
+        return previous if isinstance(previous, str) and previous.startswith("-") and "=" not in previous else ""
     for container, path in template.containers:
         texts = [(f"env {e.get('name')} of container {container.get('name')}", e["value"])
                  for j, e in enumerate(_list(container.get("env"))) if isinstance(e, dict)
-                 and isinstance(e.get("value"), str) and plain(f"{path}.env[{j}].value")]
-        texts += [(f"args of container {container.get('name')}", a) for k, a in enumerate(_list(container.get("args")))
-                  if isinstance(a, str) and plain(f"{path}.args[{k}]")]
+                 and isinstance(e.get("value"), str) and plain(f"{path}.env[{j}].value")
+                 and not _names_only(e.get("name"))]
+        args = _list(container.get("args"))
+        texts += [(f"args of container {container.get('name')}", a) for k, a in enumerate(args)
+                  if isinstance(a, str) and plain(f"{path}.args[{k}]") and not _names_only(flag(args, k))]
         for where, text in texts:
             for match in _URL.finditer(text):
                 scheme, authority = match.group(1).lower(), match.group(2).rsplit("@", 1)[-1]
