@@ -218,3 +218,28 @@ def test_an_address_a_setting_names_for_others_is_not_read_as_a_call(setting):
     run(client_and_api(url="http://api.c", policies=isolated, extra=named))  # the client calls no Service of b
     with pytest.raises(ProgramError, match="a-client"):
         run(client_and_api(policies=isolated, extra=named))
+
+
+@pytest.mark.parametrize("clients", [None, ["ui"]])
+def test_a_ui_on_a_gates_ui_listener_from_another_namespace_is_not_sent_to_client_namespaces(clients):
+    """A gate's UI listener (its `ui_endpoint`, port 8081) admits its own namespace's Open-WebUI pods alone
+    (`router-ui-ingress`); `client_namespaces` opens the API listener (8080) only. An OpenWebUi in `ui` on it was
+    refused with "give ApiGate 'gate' the caller's namespace in its client_namespaces (['ui'])", and refused the
+    same, with the same advice, once given it. The advice is now to run the UI in the gate's namespace."""
+    import llmplatform
+    from tests.components.test_components_alone import REQUIRED, provider_opts
+
+    def program() -> None:
+        opts = provider_opts()
+        ollama = llmplatform.OllamaServer("ollama", REQUIRED["OllamaServer"](), opts)
+        gate = llmplatform.ApiGate("gate", {**REQUIRED["ApiGate"](), "endpoint": ollama.endpoint, "ui_listener": True,
+                                            **({"client_namespaces": clients} if clients else {})}, opts)
+        llmplatform.OpenWebUi("ui", {**REQUIRED["OpenWebUi"](), "endpoint": gate.ui_endpoint, "namespace": "ui"},
+                              opts)
+    with pytest.raises(ProgramError) as refused:
+        run(program)
+    message = str(refused.value)
+    assert "calls http://router.llm.svc:8081" in message, message
+    assert "client_namespaces (['ui'])" not in message, message
+    assert "run the caller in namespace llm (llm/router-ui-ingress of ApiGate 'gate' admits no other namespace on " \
+           "port 8081, whatever its client_namespaces)" in message, message

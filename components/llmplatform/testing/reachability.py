@@ -40,6 +40,7 @@ import re
 from typing import Any, Iterator, Mapping, Optional
 from urllib.parse import urlsplit
 
+from ..inference_specs import ROUTER_PORT, WEBUI_PORT
 from ..kubernetes_schemas import group_of
 from .clusters import _cluster_of
 from .cross_cluster import _WORKLOADS
@@ -76,6 +77,10 @@ _DNS_PEERS = (Pod("kube-system", {"k8s-app": "kube-dns"}, {"dns": _DNS_PORT, "dn
 # an InferenceStack by the part that made it (the stack hands its inputs to its ApiGate and OpenWebUi renamed)
 _CLIENT_INPUTS = {"ApiGate": "client_namespaces", "LlmdStack": "client_namespaces", "OpenWebUi": "client_namespaces"}
 _STACK_INPUTS = {"ApiGate": "api_client_namespaces", "OpenWebUi": "webui_client_namespaces"}
+# the port each component's client namespaces are admitted on (a gate's API listener, `router-ingress`; the UI's own):
+# a gate's UI listener (ROUTER_UI_PORT, `router-ui-ingress`) admits its own namespace's Open-WebUI pods alone, so
+# the input is no fix for a call there (api_router.in_cluster_policy)
+_CLIENT_PORTS = {"ApiGate": ROUTER_PORT, "LlmdStack": ROUTER_PORT, "OpenWebUi": WEBUI_PORT}
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -264,8 +269,11 @@ def _fix(policy: Registration, direction: str, caller: _Template, target: _Templ
     component, given = ((stack, _STACK_INPUTS.get(str(nearest))) if stack is not None
                         else (components[0] if components else None, _CLIENT_INPUTS.get(str(nearest))))
     if component is not None and given and caller.namespace != target.namespace:
-        return (f"give {_kind_of(component)} {component.name!r} the caller's namespace in its {given} "
-                f"([{caller.namespace!r}]), or run the caller in namespace {target.namespace}")
+        if port == _CLIENT_PORTS.get(str(nearest)):
+            return (f"give {_kind_of(component)} {component.name!r} the caller's namespace in its {given} "
+                    f"([{caller.namespace!r}]), or run the caller in namespace {target.namespace}")
+        return (f"run the caller in namespace {target.namespace} ({name} of {_kind_of(component)} "
+                f"{component.name!r} admits no other namespace on port {port}, whatever its {given})")
     return (f"admit it with a NetworkPolicy in namespace {target.namespace} selecting {target.described()}'s pods "
             f"(from namespace {caller.namespace}, port {port}), or change {name}")
 
