@@ -243,3 +243,23 @@ def test_a_ui_on_a_gates_ui_listener_from_another_namespace_is_not_sent_to_clien
     assert "client_namespaces (['ui'])" not in message, message
     assert "run the caller in namespace llm (llm/router-ui-ingress of ApiGate 'gate' admits no other namespace on " \
            "port 8081, whatever its client_namespaces)" in message, message
+
+
+def test_a_bare_host_aliased_to_a_service_of_another_namespace_is_judged_against_that_service():
+    """An ExternalName Service `api` in `a` whose externalName is `api.b.svc.cluster.local` (the classic way to keep
+    a bare host across namespaces): CoreDNS answers a CNAME and the call lands on b/api's pods. The rule left every
+    ExternalName unjudged, so b's policy keeping `a` out passed; it now follows one alias to a full Service name."""
+    def alias(target: str) -> Any:
+        def extra(opts: pulumi.ResourceOptions) -> None:
+            k8s.core.v1.Service("a-api", metadata={"name": "api", "namespace": "a"},
+                                spec={"type": "ExternalName", "externalName": target}, opts=opts)
+        return extra
+    with pytest.raises(ProgramError, match=r"calls http://api:80 .*Service b/api port 80 reaches Deployment b/api"):
+        run(client_and_api(url="http://api:80/v1", policies=(ingress_from(namespace_named("c")),),
+                           extra=alias("api.b.svc.cluster.local")))
+    run(client_and_api(url="http://api:80/v1", policies=(ingress_from(namespace_named("a")),),
+                       extra=alias("api.b.svc.cluster.local.")))
+    # a target that is no full Service name, or no Service of the program: not judged
+    for target in ("api.b", "api.b.svc", "example.com", "web.b.svc.cluster.local"):
+        run(client_and_api(url="http://api:80/v1", policies=(ingress_from(namespace_named("c")),),
+                           extra=alias(target)))

@@ -29,7 +29,8 @@ not model on the cluster (CiliumClusterwideNetworkPolicy, AdminNetworkPolicy, Ba
 any may allow more; the cluster is not judged). Not read: charts' objects (a Helm release's pods, Services and
 policies are not in the plan: a URL to a chart's Service is skipped, a chart's policy is not counted), `command`
 (scripts name addresses they do not call: the UI's migration Job repoints saved connections from old addresses), a
-ConfigMap's files (the API gate's nginx upstream), ExternalName Services, Services without a selector, a URL port the
+ConfigMap's files (the API gate's nginx upstream), ExternalName Services (but one aliasing a Service of the program
+by its full name, which is followed once), Services without a selector, a URL port the
 Service does not expose, objects outside the program (a policy applied by hand or by another stack that would admit
 the caller). A Service whose pods are only a Job's is not judged (a Job's pods end); a host-network pod, as caller
 or target, is not judged (NetworkPolicy behaviour for it is undefined); in a preview, a pod, policy or Service with
@@ -412,6 +413,7 @@ def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], r
             if not dns_judged:  # once a caller: its pods resolve every name through the same DNS
                 dns_judged = True
                 problems += _dns_dropped(caller, url, where, policies, policy_regs, namespaces, on)
+            service = _aliased(service, services)
             problems += _judge_call(caller, url, where, port, service, headless_pod, templates, policies,
                                     policy_regs, namespaces, on, by_urn)
     return problems
@@ -441,6 +443,22 @@ def _dns_dropped(caller: _Template, url: str, where: str, policies: list[Mapping
             f"the cluster DNS, and the NetworkPolicies {names} isolating their egress admit no DNS server: every "
             f"lookup times out and every call fails; add an egress rule in namespace {caller.namespace} to namespace "
             f"kube-system's pods labelled k8s-app: kube-dns on UDP and TCP port {_DNS_PORT}"]
+
+
+def _aliased(service: Registration, services: Mapping[tuple[str, str], Registration]) -> Registration:
+    """The Service an ExternalName Service of the program aliases, where its externalName is another Service's full
+    name (`<svc>.<ns>.svc.cluster.local`: CoreDNS answers the alias with a CNAME to it, which the client resolves as
+    an absolute name, so only the full name reaches a Service; kubernetes/dns docs/specification.md, 2.5 "Records for
+    External Name Services"), else the Service itself. The call goes to that Service's pods on the URL's port: an
+    alias keeps the port. One step: an alias of an alias is left."""
+    spec = _dict(service.inputs.get("spec"))
+    target = spec.get("externalName")
+    if spec.get("type") != "ExternalName" or not isinstance(target, str) or _unknown_under(service, "spec"):
+        return service
+    labels = target.lower().rstrip(".").split(".")
+    if labels[-3:] != ["svc", *_ZONE.split(".")] or len(labels) != 5:
+        return service
+    return services.get((labels[1], labels[0]), service)
 
 
 def _judge_call(caller: _Template, url: str, where: str, port: int, service: Registration, headless_pod: bool,
