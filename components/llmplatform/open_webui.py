@@ -152,11 +152,13 @@ def reached_from(base_url: str, endpoint_namespace: str, namespace: str) -> str:
     resolves a bare name in its own (every pod's resolv.conf searches `<namespace>.svc.cluster.local` first:
     kubernetes/website dns-pod-service.md, "Namespaces of Services"): from another namespace a bare host is qualified
     with the endpoint's (`http://router:8080` -> `http://router.llm.svc:8080`, the gates' own URLs); a host with a
-    dot, an address, or a pod of the endpoint's namespace, as given."""
+    dot, an address, `localhost` (the pod itself, no Service's name), or a pod of the endpoint's namespace, as
+    given."""
     scheme, sep, rest = base_url.partition("://")
     authority, slash, path = rest.partition("/")
     host, colon, port = authority.partition(":")
-    if namespace == endpoint_namespace or not sep or not host or "." in host or "@" in authority or "[" in host:
+    if namespace == endpoint_namespace or not sep or not host or "." in host or "@" in authority or "[" in host \
+            or host.lower() == "localhost":
         return base_url
     return f"{scheme}://{host}.{endpoint_namespace}.svc{colon}{port}{slash}{path}"
 
@@ -183,15 +185,19 @@ def reaches_migration(variable: str) -> bool:
     return variable == "DATABASE_SCHEMA" or (variable.startswith("PG") and not variable.startswith("PGVECTOR_"))
 
 
-def migration_command(api: str, base_url: str, namespace: str, plain_env: Optional[dict[str, str]] = None) -> str:
+def migration_command(api: str, base_url: str, namespace: str, plain_env: Optional[dict[str, str]] = None,
+                      given_url: Optional[str] = None) -> str:
     """The migration Job's command for a UI on `api` at `base_url`: an Ollama UI's saved connection follows the
     address handed out and its persistent settings follow its plain environment (`plain_env`: the users' settings and
-    extra_env; persistent config keeps both in the database); an OpenAI one runs with persistent config off."""
+    extra_env; persistent config keeps both in the database); an OpenAI one runs with persistent config off.
+    `given_url`: the endpoint's URL as given, which a UI in another namespace saved before `reached_from` qualified
+    it (a bare host that resolves nowhere there): repointed too."""
     url = model_url(api, base_url)
     if api != "ollama":
         return migrate_command()
     env = {**webui_env(api, url, WEBUI_DATA_DIR, MIGRATIONS_SWITCH, {}), **(plain_env or {})}
-    return migrate_command(url, platform_ollama_urls(namespace), persistent_settings(env))
+    given = (model_url(api, given_url),) if given_url else ()
+    return migrate_command(url, (*platform_ollama_urls(namespace), *given), persistent_settings(env))
 
 
 def database_marks(database: Optional[str]) -> list[str]:
@@ -625,8 +631,8 @@ class OpenWebUi(pulumi.ComponentResource):
         # the Service's wait in the order alone: its name and command hold the value, so a gate's object deleted
         # first and created again under its name does not replace this Job (as for the UI's Deployment)
         waits_for = pulumi.Output.all(field(endpoint, "api"), self._base_url, self._ns,
-                                      field(endpoint, "service")).apply(
-            lambda v: migration_command(v[0], v[1], v[2], settings_env))
+                                      field(endpoint, "service"), field(endpoint, "base_url")).apply(
+            lambda v: migration_command(v[0], v[1], v[2], settings_env, v[4]))
         migrate = value_alone(waits_for)
         ordered: list[pulumi.Input[pulumi.Resource]] = [*after, order_of(waits_for), *self._database_order()]
         database = self._args.get("database_name")

@@ -856,3 +856,24 @@ def test_an_open_webui_in_another_namespace_calls_the_endpoints_bare_host_qualif
     env, migrate = ui_env("llm")
     assert env["OLLAMA_BASE_URL"] == "http://router:8080"
     assert " 'http://router:8080' 'http://ollama-scaled.llm:8080' " in migrate and "router.llm.svc" not in migrate
+
+
+def test_an_open_webui_moved_to_the_qualified_address_repoints_the_bare_one_it_saved_before():
+    """A UI in another namespace than its endpoint's ran before with the endpoint's bare host
+    (`http://router:8080`), and Open-WebUI keeps its Ollama connections in its database (persistent config): the
+    new environment alone leaves the saved, unresolvable address in use. The migration Job (replaced: its name
+    holds its command) repoints that bare address to the qualified one, as it does the platform's older ones; in
+    the endpoint's namespace nothing changes (the address is the one handed out)."""
+    def migrate(namespace: str) -> str:
+        def program() -> None:
+            endpoint = ModelEndpoint(base_url="http://router:8080", api="ollama", namespace="llm", service="router",
+                                     port=8080)
+            P.OpenWebUi("ui", {"cluster": cluster_handle(), "key_vault": VAULT, "endpoint": endpoint,
+                               "database_url_secret": "db-url", "namespace": namespace}, provider_opts())
+        plan = offline.run_function(program)
+        job = next(r for r in plan.of_type("kubernetes:batch/v1:Job")
+                   if r.inputs["metadata"]["name"].startswith("open-webui-migrate"))
+        return job.inputs["spec"]["template"]["spec"]["containers"][0]["command"][-1]
+    moved = migrate("ui")
+    assert moved.index(" 'http://router.llm.svc:8080' ") < moved.index(" 'http://router:8080'"), moved
+    assert migrate("llm").count("'http://router:8080'") == 1

@@ -1612,3 +1612,27 @@ def test_another_languages_workspaces_of_another_region_are_refused_once_both_ha
     built = plugin_host.run_yaml_program(host.with_fresh_monitor(stack="regions-same"), observed("westeurope"))
     assert [r.inputs["location"] for r in built.constructed["observability"].children
             if r.type == "azure-native:monitor:DataCollectionEndpoint"] == ["westeurope"]
+
+
+def test_an_open_webui_of_another_language_in_another_namespace_calls_the_endpoints_host_qualified(host, example_run):
+    """OpenWebUi's `reached_from` through the component provider (a YAML or TypeScript program): a hand-written
+    ModelEndpoint whose bare host resolves in `team-b`, the UI in `team-a`: the UI's environment and its migration
+    Job carry `http://ollama.team-b.svc:11434`, the Job also the bare address (repointed from)."""
+    built = example_run.constructed
+    aks = built["aks"]
+    fresh = host.with_fresh_monitor(stack="qualified")
+    try:
+        fresh.construct("llmplatform:index:OpenWebUi", "ui", {
+            "cluster": aks.wire["cluster"], "keyVault": built["vault"].wire["vault"],
+            "databaseUrlSecret": built["database"].wire["databaseUrlSecret"], "namespace": "team-a",
+            "endpoint": {"baseUrl": "http://ollama:11434", "api": "ollama", "namespace": "team-b",
+                         "service": "ollama", "port": 11434}}, {"cluster": [aks.urn]},
+            providers={"kubernetes": plugin_host._provider_ref(aks.wire["provider"])})
+        registered = {r.name: r.inputs for r in fresh.monitor.registrations}
+    finally:
+        fresh.close()
+    containers = registered["ui-webui"]["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for c in containers for e in c.get("env") or []}
+    assert env["OLLAMA_BASE_URL"] == "http://ollama.team-b.svc:11434", env
+    migrate = registered["ui-webui-migrate"]["spec"]["template"]["spec"]["containers"][0]["command"][-1]
+    assert " 'http://ollama.team-b.svc:11434' " in migrate and "'http://ollama:11434'" in migrate, migrate

@@ -77,24 +77,26 @@ def test_a_bare_host_of_a_service_the_program_makes_in_another_namespace_alone_i
 # ---- plain Kubernetes objects: a client in `a` calling a Service of `b` ------------------------------------------
 
 def client_and_api(url: Any = "http://api.b.svc.cluster.local/v1", policies: tuple[dict[str, Any], ...] = (),
-                   namespaces: Optional[dict[str, dict[str, str]]] = None, extra: Any = None) -> Any:
+                   namespaces: Optional[dict[str, dict[str, str]]] = None, extra: Any = None,
+                   pod: Optional[dict[str, Any]] = None) -> Any:
     """Deployment `client` (a) with `url` in its env (a function: called in the program, for an Output; None: read
     from a Secret), Service b/api (port 80 -> the pods' port named `http`, 8080) over Deployment b/api; `policies` as
-    (namespace, name, spec) dicts; `namespaces`: Namespace objects with labels; `extra(opts)` adds objects."""
+    (namespace, name, spec) dicts; `namespaces`: Namespace objects with labels; `extra(opts)` adds objects; `pod`: more fields of the client's pod spec."""
     def program() -> None:
         opts = provider_opts()
         for name, labels in (namespaces or {}).items():
             k8s.core.v1.Namespace(f"ns-{name}", metadata={"name": name, "labels": labels}, opts=opts)
 
-        def deployment(namespace: str, app: str, **container: Any) -> None:
+        def deployment(namespace: str, app: str, spec: Optional[dict[str, Any]] = None, **container: Any) -> None:
             k8s.apps.v1.Deployment(f"{namespace}-{app}", metadata={"name": app, "namespace": namespace}, spec={
                 "selector": {"matchLabels": {"app": app}},
                 "template": {"metadata": {"labels": {"app": app}},
-                             "spec": {"containers": [{"name": app, "image": "example/app:1", **container}]}}},
+                             "spec": {**(spec or {}),
+                                      "containers": [{"name": app, "image": "example/app:1", **container}]}}},
                 opts=opts)
         env = {"name": "API_URL", "valueFrom": {"secretKeyRef": {"name": "api", "key": "url"}}} if url is None \
             else {"name": "API_URL", "value": url() if callable(url) else url}
-        deployment("a", "client", env=[env], args=["--verbose"])
+        deployment("a", "client", pod, env=[env], args=["--verbose"])
         deployment("b", "api", ports=[{"name": "http", "containerPort": 8080}])
         k8s.core.v1.Service("b-api", metadata={"name": "api", "namespace": "b"},
                             spec={"selector": {"app": "api"}, "ports": [{"port": 80, "targetPort": "http"}]},
@@ -170,6 +172,9 @@ def test_an_egress_policy_of_the_callers_namespace_that_drops_the_call_is_refuse
     assert "let Deployment a/client's pods out to namespace b on port 8080 (an egress rule in namespace a)" in \
         str(refused.value)
     egress["spec"]["egress"].append({"to": [namespace_named("b")], "ports": [{"port": 8080}]})
+    # and the cluster DNS, without which the name resolves nowhere (tests/components/test_reachability_review.py)
+    egress["spec"]["egress"].append({"to": [namespace_named("kube-system")],
+                                     "ports": [{"protocol": "UDP", "port": 53}]})
     run(client_and_api(policies=(egress,)))
 
 

@@ -15,9 +15,10 @@ older), a model server behind the KEDA interceptor whose Host no InterceptorRout
 cluster mounting a claim the program creates on another cluster only or reading a vault that admits another
 cluster's nodes alone (they never start: `cross_cluster`), a pod whose in-cluster URL (an env value or argument:
 `http://<service>[.<namespace>[.svc[.cluster.local]]][:port]`) names a Service of the program whose pods the
-program's NetworkPolicies keep it from, or a bare host resolving in a namespace where the program makes no such
+program's NetworkPolicies keep it from (or from the cluster DNS), or a bare host resolving in a namespace where
+the program makes no such
 Service (every call fails while the pods run: `reachability`, naming the caller, URL, Service, port, policy and the
-fix, e.g. a gate's `client_namespaces`; chart-installed pods, secret values and policies the model does not read are
+fix, e.g. a gate's `client_namespaces`; chart-installed pods, host-network pods, secret values and policies the model does not read are
 not judged), two autoscalers on one Deployment, an Azure
 input of the wrong type, outside a closed enum or under a key its type does not have (a dict literal's typo, which
 azure-native would drop), two writes Azure takes one at a time left free to run at once and a resource that may be

@@ -65,7 +65,10 @@ Peer = Union[Pod, Outside, Node]
 def selects(selector: Optional[Mapping[str, Any]], labels: Mapping[str, str]) -> bool:
     """A LabelSelector (matchLabels and matchExpressions, ANDed); an empty one selects everything."""
     selector = selector or {}
-    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+    match = selector.get("matchLabels") or {}
+    if not all(isinstance(v, str) for v in match.values()):  # a value not known (a preview's), or no label value
+        raise Unmodelled(f"matchLabels {match!r}: a value that is no string")
+    if any(labels.get(k) != v for k, v in match.items()):
         return False
     for expression in selector.get("matchExpressions") or []:
         key, operator, values = expression["key"], expression["operator"], expression.get("values") or []

@@ -16,7 +16,10 @@ kubernetes/dns docs/specification.md: `<service>.<namespace>.svc.<zone>`, and th
 its pods are the long-running pod templates of its namespace whose labels its selector matches, and the port they
 are reached on is the Service port's `targetPort` (a number, or a container port's name on each pod; absent: the port
 itself; a headless Service's pods on the URL's port). The connection is judged with `network_policy.connects` (the
-caller's egress, the target's ingress) under the program's policies of that cluster.
+caller's egress, the target's ingress) under the program's policies of that cluster. A caller its namespace's
+policies isolate for egress must also reach the cluster DNS to resolve the name (CoreDNS's pods, kube-system,
+k8s-app=kube-dns, port 53 UDP or TCP, or a node-local cache): one whose policies admit none is refused (a pod with
+another dnsPolicy or hostAliases is not judged for it).
 
 Judged only where the plan describes the whole path: caller, Service and target pods all objects of the program, the
 URL a plain value (a secret or unknown env value, a `valueFrom`, `envFrom`, a ConfigMap's file are not read), the
@@ -26,18 +29,24 @@ not model on the cluster (CiliumClusterwideNetworkPolicy, AdminNetworkPolicy, Ba
 any may allow more; the cluster is not judged). Not read: charts' objects (a Helm release's pods, Services and
 policies are not in the plan: a URL to a chart's Service is skipped, a chart's policy is not counted), `command`
 (scripts name addresses they do not call: the UI's migration Job repoints saved connections from old addresses), a
-ConfigMap's files (the API gate's nginx upstream), ExternalName Services, Services without a selector, a URL port the
+ConfigMap's files (the API gate's nginx upstream), ExternalName Services (but one aliasing a Service of the program
+by its full name, which is followed once), Services without a selector, a URL port the
 Service does not expose, objects outside the program (a policy applied by hand or by another stack that would admit
-the caller). A Service whose pods are only a Job's is not judged (a Job's pods end)."""
+the caller). A Service whose pods are only a Job's is not judged (a Job's pods end); a host-network pod, as caller
+or target, is not judged (NetworkPolicy behaviour for it is undefined); in a preview, a pod, policy or Service with
+a value not known yet (Registration.unknown_paths) is not judged. A bare host is not refused where a Helm release,
+chart or kustomization the program installs into the caller's namespace (or into the provider's default one), or a
+yaml bundle it cannot read, may make the Service, nor where a bundle's own Service of that name is there."""
 import re
 from typing import Any, Iterator, Mapping, Optional
 from urllib.parse import urlsplit
 
+from ..inference_specs import ROUTER_PORT, WEBUI_PORT
 from ..kubernetes_schemas import group_of
 from .clusters import _cluster_of
 from .cross_cluster import _WORKLOADS
-from .namespace_rules import _bundle_documents
-from .network_policy import CILIUM, Pod, Unmodelled, allowed, connects, selecting
+from .namespace_rules import _YAML_BUNDLES, _bundle_documents
+from .network_policy import CILIUM, Node, Outside, Pod, Unmodelled, allowed, connects, selecting
 from .records import HELM_RELEASE, Registration
 
 _ZONE = "cluster.local"
@@ -52,10 +61,27 @@ _UNREAD_POLICIES = {("cilium.io", "CiliumClusterwideNetworkPolicy"),
                     ("crd.projectcalico.org", "NetworkPolicy"), ("crd.projectcalico.org", "GlobalNetworkPolicy"),
                     ("projectcalico.org", "NetworkPolicy"), ("projectcalico.org", "GlobalNetworkPolicy")}
 _NAME_LABEL = "kubernetes.io/metadata.name"
+# Makers of Kubernetes objects the plan does not show one by one (the provider renders them): a Service one makes in
+# the caller's namespace may answer a bare host. A Helm release (v3 Release, v4 Chart) or kustomization into its
+# `namespace`, or, without one, into the provider's default namespace (any, for this rule).
+_OPAQUE_MAKERS = (HELM_RELEASE, "kubernetes:helm.sh/v4:Chart", "kubernetes:kustomize/v2:Directory")
+_ANY = "*"
+# The cluster DNS a pod's resolver asks (its resolv.conf's nameserver, the kube-dns Service): CoreDNS's pods, in
+# kube-system, labelled k8s-app=kube-dns, ports `dns` (53/UDP) and `dns-tcp` (53/TCP) (kubernetes/kubernetes
+# cluster/addons/dns/coredns/coredns.yaml.base; AKS runs CoreDNS so labelled, azure-aks-docs coredns-custom.md).
+# A node-local cache answers on the node (a host-network pod: NodeLocal DNSCache's 169.254.20.10, AKS LocalDNS's
+# 169.254.10.10 and .11): an egress rule admitting any of them lets lookups through.
+_DNS_PORT = 53
+_DNS_PEERS = (Pod("kube-system", {"k8s-app": "kube-dns"}, {"dns": _DNS_PORT, "dns-tcp": _DNS_PORT}),
+              Node("node"), Outside("169.254.20.10"), Outside("169.254.10.10"), Outside("169.254.10.11"))
 # the input that admits another namespace, by the component that made the isolating policy (its nearest), and inside
 # an InferenceStack by the part that made it (the stack hands its inputs to its ApiGate and OpenWebUi renamed)
 _CLIENT_INPUTS = {"ApiGate": "client_namespaces", "LlmdStack": "client_namespaces", "OpenWebUi": "client_namespaces"}
 _STACK_INPUTS = {"ApiGate": "api_client_namespaces", "OpenWebUi": "webui_client_namespaces"}
+# the port each component's client namespaces are admitted on (a gate's API listener, `router-ingress`; the UI's own):
+# a gate's UI listener (ROUTER_UI_PORT, `router-ui-ingress`) admits its own namespace's Open-WebUI pods alone, so
+# the input is no fix for a call there (api_router.in_cluster_policy)
+_CLIENT_PORTS = {"ApiGate": ROUTER_PORT, "LlmdStack": ROUTER_PORT, "OpenWebUi": WEBUI_PORT}
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -93,6 +119,15 @@ class _Template:
         self.ports = {str(p["name"]): int(p["containerPort"]) for c, _ in self.containers for p in _list(c.get("ports"))
                       if isinstance(p, dict) and isinstance(p.get("name"), str)
                       and isinstance(p.get("containerPort"), int)}
+        # on the node's network: NetworkPolicy behaviour is undefined for it, and the most common implementation
+        # ignores it when matching selectors (kubernetes/website network-policies.md, "NetworkPolicy and
+        # hostNetwork pods"): not judged, as caller or target
+        self.host_network = self.spec.get("hostNetwork") is True
+        # a preview's value not known yet in its labels or namespace (dropped from the inputs): its pods' labels
+        # are not known, so neither what selects them nor what they are (not judged, as caller or target)
+        labels_at = "metadata.labels" if self.kind == "Pod" else prefix.rsplit(".", 1)[0] + ".metadata"
+        # (a value the kit's preview leaves out arrives as None: a label of another type is one not known)
+        self.unknown = _unknown_under(reg, "metadata.namespace", labels_at) or len(self.labels) != len(labels)
 
     @property
     def pod(self) -> Pod:
@@ -102,18 +137,49 @@ class _Template:
         return f"{self.kind} {self.namespace}/{self.name}"
 
 
+def _unknown_under(reg: Registration, *paths: str) -> bool:
+    """Whether a preview left a value at or under one of `paths` of reg's inputs unknown (Registration.unknown_paths;
+    "." the whole inputs)."""
+    return any(u == "." or any(u == p or u.startswith((f"{p}.", f"{p}[")) or p.startswith((f"{u}.", f"{u}["))
+                               for p in paths) for u in reg.unknown_paths)
+
+
+# Settings that name an address for others to use, not one the pod calls (an allowed browser origin, an OAuth
+# redirect, the pod's own public URL, a proxy exception): a URL under such a name is not read. Open-WebUI's
+# CORS_ALLOW_ORIGIN and WEBUI_URL are of them (open-webui backend/open_webui/config.py, env.py).
+_NAMING = ("ORIGIN", "CORS", "REDIRECT", "CALLBACK", "PUBLIC", "ROOT_URL", "EXTERNAL", "WEBUI_URL", "NO_PROXY",
+           "ALLOWED", "TRUSTED", "ADVERTISE")
+
+
+def _names_only(setting: Any) -> bool:
+    """Whether an env variable's or a flag's name marks an address given to others (_NAMING)."""
+    name = str(setting).lstrip("-").upper().replace("-", "_").replace(".", "_")
+    return any(part in name for part in _NAMING)
+
+
 def _urls(template: _Template) -> Iterator[tuple[str, str, str, int, str]]:
-    """(url, scheme, host, port, where) of every URL in the template's env values and args, secret ones left out."""
+    """(url, scheme, host, port, where) of every URL in the template's env values and args, secret ones and ones
+    a setting names rather than calls (_NAMING) left out."""
     secret = template.reg.secret_paths
 
     def plain(path: str) -> bool:
         return not any(s in (".", path) or path.startswith((f"{s}.", f"{s}[")) for s in secret)
+
+    def flag(args: list[Any], k: int) -> str:
+        """The flag an argument gives a value to: `--name=value`, or `--name value`."""
+        text = str(args[k])
+        if text.startswith("-") and "=" in text:
+            return text.split("=", 1)[0]
+        previous = args[k - 1] if k else None
+        return previous if isinstance(previous, str) and previous.startswith("-") and "=" not in previous else ""
     for container, path in template.containers:
         texts = [(f"env {e.get('name')} of container {container.get('name')}", e["value"])
                  for j, e in enumerate(_list(container.get("env"))) if isinstance(e, dict)
-                 and isinstance(e.get("value"), str) and plain(f"{path}.env[{j}].value")]
-        texts += [(f"args of container {container.get('name')}", a) for k, a in enumerate(_list(container.get("args")))
-                  if isinstance(a, str) and plain(f"{path}.args[{k}]")]
+                 and isinstance(e.get("value"), str) and plain(f"{path}.env[{j}].value")
+                 and not _names_only(e.get("name"))]
+        args = _list(container.get("args"))
+        texts += [(f"args of container {container.get('name')}", a) for k, a in enumerate(args)
+                  if isinstance(a, str) and plain(f"{path}.args[{k}]") and not _names_only(flag(args, k))]
         for where, text in texts:
             for match in _URL.finditer(text):
                 scheme, authority = match.group(1).lower(), match.group(2).rsplit("@", 1)[-1]
@@ -204,8 +270,11 @@ def _fix(policy: Registration, direction: str, caller: _Template, target: _Templ
     component, given = ((stack, _STACK_INPUTS.get(str(nearest))) if stack is not None
                         else (components[0] if components else None, _CLIENT_INPUTS.get(str(nearest))))
     if component is not None and given and caller.namespace != target.namespace:
-        return (f"give {_kind_of(component)} {component.name!r} the caller's namespace in its {given} "
-                f"([{caller.namespace!r}]), or run the caller in namespace {target.namespace}")
+        if port == _CLIENT_PORTS.get(str(nearest)):
+            return (f"give {_kind_of(component)} {component.name!r} the caller's namespace in its {given} "
+                    f"([{caller.namespace!r}]), or run the caller in namespace {target.namespace}")
+        return (f"run the caller in namespace {target.namespace} ({name} of {_kind_of(component)} "
+                f"{component.name!r} admits no other namespace on port {port}, whatever its {given})")
     return (f"admit it with a NetworkPolicy in namespace {target.namespace} selecting {target.described()}'s pods "
             f"(from namespace {caller.namespace}, port {port}), or change {name}")
 
@@ -218,35 +287,67 @@ def unreachable_services(resources: list[Registration], clusters: dict[str, str]
     for reg in kube:
         per_cluster.setdefault(_cluster_of(reg, clusters), []).append(reg)
     bundles: dict[Any, list[Any]] = {}
-    releases: dict[Any, set[str]] = {}
+    # per cluster, the namespaces where objects the plan does not show may be (_ANY: any namespace)
+    released: dict[Any, set[str]] = {}
     for reg in resources:
-        if reg.type == HELM_RELEASE:
-            releases.setdefault(_cluster_of(reg, clusters), set()).add(str(reg.inputs.get("namespace") or ""))
+        if reg.type in _OPAQUE_MAKERS:
+            namespace = reg.inputs.get("namespace")
+            released.setdefault(_cluster_of(reg, clusters), set()).add(
+                namespace if isinstance(namespace, str) and namespace else _ANY)
         elif reg.type.startswith("kubernetes:yaml/"):
             bundles.setdefault(_cluster_of(reg, clusters), []).extend(_bundle_documents(reg))
+            if reg.type in _YAML_BUNDLES and _opaque_bundle(reg):
+                released.setdefault(_cluster_of(reg, clusters), set()).add(_ANY)
     several = len(per_cluster) > 1
     problems: list[str] = []
     for cluster, regs in per_cluster.items():
         problems += _judge_cluster(cluster if several else None, regs, bundles.get(cluster, []),
-                                   releases.get(cluster, set()), by_urn)
+                                   released.get(cluster, set()), by_urn)
     return problems
+
+
+def _opaque_bundle(reg: Registration) -> bool:
+    """Whether a yaml/v2 bundle may create objects the plan does not show: a file it fetches (a URL), its text or
+    objects not known (an output of the preview), a file the kit cannot read."""
+    inputs = reg.inputs
+    if ("yaml" in inputs and not isinstance(inputs["yaml"], str)) or \
+            ("objs" in inputs and not isinstance(inputs["objs"], list)):
+        return True
+    paths = [inputs["file"]] if "file" in inputs else _list(inputs.get("files"))
+    return any(not isinstance(path, str) or "://" in path for path in paths) or \
+        ("files" in inputs and not isinstance(inputs["files"], list))
 
 
 def _kind(inputs: Mapping[str, Any]) -> tuple[str, Any]:
     return group_of(str(inputs.get("apiVersion"))), inputs.get("kind")
 
 
+def _patch(reg: Registration) -> bool:
+    """A Server-Side Apply patch (pulumi-kubernetes' `<Kind>Patch`, e.g. kubernetes:apps/v1:DeploymentPatch): its
+    inputs are the fields it sets on an object that may exist outside the program, not the whole object (its labels,
+    its selector, a policy's other rules are the object's)."""
+    return reg.type.startswith("kubernetes:") and reg.type.endswith("Patch")
+
+
 def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], released: set[str],
                    by_urn: Mapping[str, Registration]) -> list[str]:
     policy_regs: list[Registration] = []
     policies: list[Mapping[str, Any]] = []
+    # a patch of a policy: the policy's whole spec is not known (it may isolate or admit anything)
+    if any(_patch(r) and _kind(r.inputs) in _POLICIES for r in regs):
+        return []
+    patched = [r for r in regs if _patch(r)]
+    regs = [r for r in regs if not _patch(r)]
+    # a patched namespace's labels are not all the program's; a patched Service exists (it answers a bare host)
+    patched_names = {(_kind(r.inputs), str(m.get("namespace") or _ANY), str(m.get("name"))) for r in patched
+                     for m in [r.inputs.get("metadata")] if isinstance(m, dict)}
     for inputs in [*(r.inputs for r in regs), *(d for d in bundled if isinstance(d, dict))]:
         if _kind(inputs) in _UNREAD_POLICIES:
             return []  # may allow what the policies below deny: not judged
     for reg in regs:
         if _kind(reg.inputs) in _POLICIES:
             if not isinstance((reg.inputs.get("metadata") or {}).get("namespace"), str) or \
-                    not isinstance(reg.inputs.get("spec"), dict):
+                    not isinstance(reg.inputs.get("spec"), dict) or reg.unknown_paths:
                 return []  # a policy of the provider's default namespace, or not known: it may isolate anything
             policy_regs.append(reg)
             policies.append(reg.inputs)
@@ -259,21 +360,34 @@ def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], r
     namespaces = {str(r.inputs["metadata"]["name"]): {k: v for k, v in labels.items() if isinstance(v, str)}
                   for r in regs if _kind(r.inputs) == ("", "Namespace")
                   and isinstance((r.inputs.get("metadata") or {}).get("name"), str)
+                  and not _unknown_under(r, "metadata.labels")  # its labels not known: as one not created
+                  and (("", "Namespace"), _ANY, r.inputs["metadata"]["name"]) not in patched_names
                   for labels in [r.inputs["metadata"].get("labels") or {}] if isinstance(labels, dict)}
     services: dict[tuple[str, str], Registration] = {}
+    unnamed_services = False
     for reg in regs:
         meta = reg.inputs.get("metadata") or {}
         if _kind(reg.inputs) == ("", "Service") and isinstance(meta.get("namespace"), str) \
                 and isinstance(meta.get("name"), str):
             services[(meta["namespace"], meta["name"])] = reg
+        elif _kind(reg.inputs) == ("", "Service"):
+            unnamed_services = True  # a preview's name or namespace not known yet: it may be any
+    # Services of yaml bundles (their namespace, or any: the provider's default): they answer a bare host
+    bundled_services = {(str(meta.get("namespace") or _ANY), str(meta.get("name"))) for doc in bundled
+                        if isinstance(doc, dict) and _kind(doc) == ("", "Service")
+                        for meta in [doc.get("metadata")] if isinstance(meta, dict)} | \
+        {(namespace, name) for kind, namespace, name in patched_names if kind == ("", "Service")}
     templates = [_Template(r, cluster) for r in regs if r.inputs.get("kind") in _WORKLOADS
                  and _kind(r.inputs)[0] in ("", "apps", "batch") and isinstance(r.inputs.get("metadata"), dict)
                  and isinstance(r.inputs.get("spec") or {}, dict)]
-    templates = [t for t in templates if isinstance(t.namespace, str)]
+    templates = [t for t in templates if isinstance(t.namespace, str) and not t.unknown]
     problems = []
     on = f" on cluster {cluster}" if cluster is not None else ""
     for caller in templates:
+        if caller.host_network:
+            continue  # its traffic is the node's: no policy selects it (_Template.host_network)
         seen: set[str] = set()
+        dns_judged = False
         for url, scheme, host, port, where in _urls(caller):
             if url in seen:
                 continue
@@ -284,7 +398,8 @@ def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], r
             namespace, name, headless_pod = named
             service = services.get((namespace, name))
             if service is None:
-                if "." not in host and namespace not in released:
+                if "." not in host and not {namespace, _ANY} & released and not unnamed_services and \
+                        not {(namespace, name), (_ANY, name)} & bundled_services:
                     elsewhere = sorted(ns for ns, svc in services if svc == name)
                     if elsewhere:
                         problems.append(
@@ -295,9 +410,55 @@ def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], r
                             f"fails; qualify the host ({scheme}://{name}.{elsewhere[0]}.svc:{port}) or run "
                             f"{caller.described()} in namespace {elsewhere[0]}")
                 continue
+            if not dns_judged:  # once a caller: its pods resolve every name through the same DNS
+                dns_judged = True
+                problems += _dns_dropped(caller, url, where, policies, policy_regs, namespaces, on)
+            service = _aliased(service, services)
             problems += _judge_call(caller, url, where, port, service, headless_pod, templates, policies,
                                     policy_regs, namespaces, on, by_urn)
     return problems
+
+
+def _dns_dropped(caller: _Template, url: str, where: str, policies: list[Mapping[str, Any]],
+                 policy_regs: list[Registration], namespaces: Mapping[str, Mapping[str, str]], on: str) -> list[str]:
+    """A caller isolated for egress whose policies admit no DNS server (_DNS_PEERS, port 53 UDP or TCP): it calls a
+    Service by name, and every lookup times out. Not judged where a policy reads a namespace label the program does
+    not set (kube-system's labels are the cluster's) or a part the model does not read."""
+    pod = caller.pod
+    if caller.spec.get("dnsPolicy", "ClusterFirst") != "ClusterFirst" or caller.spec.get("hostAliases"):
+        return []  # another resolver (dnsPolicy Default, None with its dnsConfig), or names in /etc/hosts
+    try:
+        isolating = selecting(policies, "Egress", pod)
+        if not isolating or any(_reads_unknown_namespace(policies, "Egress", pod, peer, namespaces)
+                                for peer in _DNS_PEERS if isinstance(peer, Pod)):
+            return []
+        if any(allowed(policies, "Egress", pod, peer, _DNS_PORT, namespaces, protocol)
+               for peer in _DNS_PEERS for protocol in ("UDP", "TCP")):
+            return []
+    except (Unmodelled, KeyError, TypeError, ValueError, AttributeError):
+        return []
+    names = ", ".join(f"{r.inputs['metadata']['namespace']}/{r.inputs['metadata'].get('name')} ({r.inputs['kind']})"
+                      for p in isolating for r in policy_regs if r.inputs is p) or "of the program's yaml"
+    return [f"{caller.reg.name} ({caller.described()}){on} calls {url} ({where}): its pods resolve the name through "
+            f"the cluster DNS, and the NetworkPolicies {names} isolating their egress admit no DNS server: every "
+            f"lookup times out and every call fails; add an egress rule in namespace {caller.namespace} to namespace "
+            f"kube-system's pods labelled k8s-app: kube-dns on UDP and TCP port {_DNS_PORT}"]
+
+
+def _aliased(service: Registration, services: Mapping[tuple[str, str], Registration]) -> Registration:
+    """The Service an ExternalName Service of the program aliases, where its externalName is another Service's full
+    name (`<svc>.<ns>.svc.cluster.local`: CoreDNS answers the alias with a CNAME to it, which the client resolves as
+    an absolute name, so only the full name reaches a Service; kubernetes/dns docs/specification.md, 2.5 "Records for
+    External Name Services"), else the Service itself. The call goes to that Service's pods on the URL's port: an
+    alias keeps the port. One step: an alias of an alias is left."""
+    spec = _dict(service.inputs.get("spec"))
+    target = spec.get("externalName")
+    if spec.get("type") != "ExternalName" or not isinstance(target, str) or _unknown_under(service, "spec"):
+        return service
+    labels = target.lower().rstrip(".").split(".")
+    if labels[-3:] != ["svc", *_ZONE.split(".")] or len(labels) != 5:
+        return service
+    return services.get((labels[1], labels[0]), service)
 
 
 def _judge_call(caller: _Template, url: str, where: str, port: int, service: Registration, headless_pod: bool,
@@ -305,6 +466,8 @@ def _judge_call(caller: _Template, url: str, where: str, port: int, service: Reg
                 namespaces: Mapping[str, Mapping[str, str]], on: str,
                 by_urn: Mapping[str, Registration]) -> list[str]:
     meta, spec = service.inputs["metadata"], _dict(service.inputs.get("spec"))
+    if _unknown_under(service, "spec"):
+        return []  # a preview's selector or port not known yet (dropped: the selector would select more)
     selector = spec.get("selector")
     if spec.get("type") == "ExternalName" or not isinstance(selector, dict) or not selector or \
             not all(isinstance(v, str) for v in selector.values()):
@@ -322,7 +485,7 @@ def _judge_call(caller: _Template, url: str, where: str, port: int, service: Reg
                and all(t.labels.get(k) == v for k, v in selector.items())]
     blocked: list[tuple[_Template, int, list[tuple[Registration, str]]]] = []
     for target in targets:
-        if target is caller:
+        if target is caller or target.host_network:
             continue
         if entry is None:
             target_port: Any = port

@@ -613,6 +613,19 @@ def _secret_paths(value: Any, path: str = "") -> list[str]:
     return []
 
 
+def _unknown_paths(value: Any, path: str = "") -> list[str]:
+    """The paths of the values a preview does not know yet, as sent: the wire's unknown value, or a null (an output
+    of a Kubernetes object the kit's preview answers without outputs resolves to None). The SDK's deserialization
+    drops both from the inputs (a label, a selector's value), so a rule reading those inputs would read them absent."""
+    if value is None or value == _UNKNOWN:
+        return [path or "."]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _unknown_paths(v, f"{path}.{k}" if path else k)]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _unknown_paths(v, f"{path}[{i}]")]
+    return []
+
+
 class _WarningCollector(logging.Handler):
     """Keeps what the program logs with pulumi.log.warn (the mock engine hands it to Python logging)."""
 
@@ -734,8 +747,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         if request.type != "pulumi:pulumi:Stack":
             # the paths as sent (the SDK's deserialization moves a secret's mark up to its list or object); a
             # message without the secret signature has none, and is not converted
-            raw = json_format.MessageToDict(request.object) \
-                if _SECRET_BYTES in request.object.SerializeToString() else {}
+            wire = request.object.SerializeToString()
+            raw = json_format.MessageToDict(request.object) if _SECRET_BYTES in wire else {}
+            previewed = request.type.startswith("kubernetes:") and pulumi.runtime.is_dry_run()
+            unknown = _unknown_paths(json_format.MessageToDict(request.object)) \
+                if previewed or _UNKNOWN.encode() in wire else []
             inputs = whole_numbers(_unwrap_secrets(rpc.deserialize_properties(request.object)))
             if request.type.startswith(_PROVIDER_TYPE):
                 _engines_provider_inputs(inputs, request.version, request.pluginDownloadURL)
@@ -748,7 +764,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             inherited = self._options_of.get(request.parent, {})
             self.registrations.append(Registration(
                 urn=response.urn, type=request.type, name=request.name, parent=request.parent,
-                custom=request.custom, inputs=inputs, secret_paths=_secret_paths(raw),
+                custom=request.custom, inputs=inputs, secret_paths=_secret_paths(raw), unknown_paths=unknown,
                 # a set to the engine; the SDK sends it in the order of a set of Resources (by memory address)
                 dependencies=sorted(request.dependencies),
                 property_dependencies={key: sorted(deps.urns) for key, deps in sorted(
