@@ -81,7 +81,8 @@ def client_and_api(url: Any = "http://api.b.svc.cluster.local/v1", policies: tup
                    pod: Optional[dict[str, Any]] = None) -> Any:
     """Deployment `client` (a) with `url` in its env (a function: called in the program, for an Output; None: read
     from a Secret), Service b/api (port 80 -> the pods' port named `http`, 8080) over Deployment b/api; `policies` as
-    (namespace, name, spec) dicts; `namespaces`: Namespace objects with labels; `extra(opts)` adds objects; `pod`: more fields of the client's pod spec."""
+    (namespace, name, spec) dicts; `namespaces`: Namespace objects with labels; `extra(opts)` adds objects; `pod`:
+    more fields of the client's pod spec."""
     def program() -> None:
         opts = provider_opts()
         for name, labels in (namespaces or {}).items():
@@ -145,10 +146,34 @@ def test_a_policy_that_isolates_the_target_is_refused_naming_the_target_port_a_n
     for url in ("http://api.b", "http://api.b.svc:80/v1", "https://api.b.svc.cluster.local.:80", "ws://api.b/x"):
         with pytest.raises(ProgramError, match="b/api-ingress"):
             run(client_and_api(url=url, policies=(ingress_from(namespace_named("c")),)))
-    # a port the Service does not expose, a host of no Service of the program, another scheme without a port:
-    # not this rule's to judge
-    for url in ("http://api.b:8080", "http://web.b", "http://api.example.com", "redis://api.b"):
+    # a host of no Service of the program, another scheme without a port: not this rule's to judge
+    for url in ("http://web.b", "http://api.example.com", "redis://api.b"):
         run(client_and_api(url=url, policies=(ingress_from(namespace_named("c")),)))
+
+
+def test_a_url_on_a_port_the_service_does_not_expose_is_refused_naming_its_ports():
+    """A ClusterIP answers the ports its Service lists alone: `http://api.b:8080` (the pods' targetPort) and
+    `https://api.b` (443) fail whatever the policies; the message names the Service's ports and the one forwarding to
+    the URL's port. A Service whose ports the kit cannot read is not judged."""
+    with pytest.raises(ProgramError) as refused:
+        run(client_and_api(url="http://api.b:8080"))
+    assert "a-client (Deployment a/client) calls http://api.b:8080 (env API_URL of container client): Service b/api " \
+           "exposes 80/TCP, not 8080/TCP" in str(refused.value), str(refused.value)
+    assert "call one of its ports, or add 8080/TCP to the Service" in str(refused.value)
+    with pytest.raises(ProgramError, match="exposes 80/TCP, not 443/TCP"):
+        run(client_and_api(url="https://api.b.svc.cluster.local/v1"))
+
+    def numbered(opts: pulumi.ResourceOptions) -> None:  # a second Service whose port forwards to the pods' number
+        k8s.core.v1.Service("b-api2", metadata={"name": "api2", "namespace": "b"},
+                            spec={"selector": {"app": "api"}, "ports": [{"port": 80, "targetPort": 8080}]}, opts=opts)
+    with pytest.raises(ProgramError, match="call port 80, which forwards to the pods' 8080"):
+        run(client_and_api(url="http://api2.b:8080", extra=numbered))
+    run(client_and_api(url="http://api2.b", extra=numbered))
+
+    def unreadable(opts: pulumi.ResourceOptions) -> None:  # a port the mocks take as text: not judged
+        k8s.core.v1.Service("b-api3", metadata={"name": "api3", "namespace": "b"},
+                            spec={"selector": {"app": "api"}, "ports": [{"port": "80"}]}, opts=opts)
+    run(client_and_api(url="http://api3.b:8080", extra=unreadable))
 
 
 def test_a_service_of_another_namespace_admitted_by_a_namespace_selector_plans():

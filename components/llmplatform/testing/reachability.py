@@ -3,7 +3,8 @@ CiliumNetworkPolicies), read as Cilium reads them (`network_policy`), isolate th
 the caller's own namespace for egress. The API server takes every object, the pods start and pass their probes, and
 each call is dropped: an OpenWebUi in a namespace its gate's `router-ingress` does not admit lists no model, and
 nothing says why. Or the URL's bare host resolves in the caller's own namespace, where the program creates no such
-Service (it creates it in another namespace): the name does not resolve.
+Service (it creates it in another namespace): the name does not resolve. Or the URL's port is none of the Service's
+ports (a ClusterIP answers its Service's ports alone: a URL on the pods' `targetPort` fails).
 
 What is read, per cluster (`clusters._cluster_of`): every pod template the program creates (Deployment, StatefulSet,
 DaemonSet, Job, CronJob, Pod) as a caller; in its containers' and init containers' `env[].value` strings and `args`,
@@ -30,13 +31,13 @@ any may allow more; the cluster is not judged). Not read: charts' objects (a Hel
 policies are not in the plan: a URL to a chart's Service is skipped, a chart's policy is not counted), `command`
 (scripts name addresses they do not call: the UI's migration Job repoints saved connections from old addresses), a
 ConfigMap's files (the API gate's nginx upstream), ExternalName Services (but one aliasing a Service of the program
-by its full name, which is followed once), Services without a selector, a URL port the
-Service does not expose, objects outside the program (a policy applied by hand or by another stack that would admit
-the caller). A Service whose pods are only a Job's is not judged (a Job's pods end); a host-network pod, as caller
-or target, is not judged (NetworkPolicy behaviour for it is undefined); in a preview, a pod, policy or Service with
-a value not known yet (Registration.unknown_paths) is not judged. A bare host is not refused where a Helm release,
-chart or kustomization the program installs into the caller's namespace (or into the provider's default one), or a
-yaml bundle it cannot read, may make the Service, nor where a bundle's own Service of that name is there."""
+by its full name, which is followed once), Services without a selector, objects outside the program (a policy applied
+by hand or by another stack that would admit the caller). A Service whose pods are only a Job's is not judged (a
+Job's pods end); a host-network pod, as caller or target, is not judged (NetworkPolicy behaviour for it is
+undefined); in a preview, a pod, policy or Service with a value not known yet (Registration.unknown_paths) is not
+judged. A bare host is not refused where a Helm release, chart or kustomization the program installs into the
+caller's namespace (or into the provider's default one), or a yaml bundle it cannot read, may make the Service, nor
+where a bundle's own Service of that name is there."""
 import re
 from typing import Any, Iterator, Mapping, Optional
 from urllib.parse import urlsplit
@@ -480,7 +481,7 @@ def _judge_call(caller: _Template, url: str, where: str, port: int, service: Reg
         entry = next((p for p in _list(spec.get("ports")) if isinstance(p, dict) and p.get("port") == port
                       and p.get("protocol", "TCP") == "TCP"), None)
         if entry is None:
-            return []  # a port the Service does not expose: not this rule's
+            return _port_not_exposed(caller, url, where, port, service, on)
     targets = [t for t in templates if t.kind in _TARGETS and t.namespace == meta["namespace"]
                and all(t.labels.get(k) == v for k, v in selector.items())]
     blocked: list[tuple[_Template, int, list[tuple[Registration, str]]]] = []
@@ -522,3 +523,24 @@ def _judge_call(caller: _Template, url: str, where: str, port: int, service: Reg
             f"call is dropped (an Open-WebUI lists no model); "
             f"{'; '.join(dict.fromkeys(fixes)) or 'admit the call'}")
     return problems
+
+
+def _port_not_exposed(caller: _Template, url: str, where: str, port: int, service: Registration,
+                      on: str) -> list[str]:
+    """A URL whose port is none of the Service's TCP ports: a ClusterIP answers only the ports its Service lists
+    (kube-proxy and Cilium program the Service's `port`s; the `targetPort` is the pods', reached through them:
+    kubernetes/website concepts/services-networking/service.md, "Port definitions"), so every call fails. Judged only
+    where every port entry is readable (a number and a protocol); the message names the ports there are and, where one
+    of them forwards to the URL's port, that one."""
+    meta, ports = service.inputs["metadata"], _list(_dict(service.inputs.get("spec")).get("ports"))
+    if not ports or not all(isinstance(p, dict) and isinstance(p.get("port"), int) and not isinstance(p["port"], bool)
+                            and isinstance(p.get("protocol", "TCP"), str) for p in ports):
+        return []
+    listed = ", ".join(f"{p['port']}/{p.get('protocol', 'TCP')}" for p in ports)
+    forwarding = [p["port"] for p in ports if p.get("protocol", "TCP") == "TCP" and p.get("targetPort") == port]
+    fix = (f"call port {forwarding[0]}, which forwards to the pods' {port}" if forwarding
+           else f"call one of its ports, or add {port}/TCP to the Service")
+    return [f"{caller.reg.name} ({caller.described()}){on} calls {url} ({where}): Service "
+            f"{meta['namespace']}/{meta['name']} exposes {listed}, not {port}/TCP: a Service answers on its own ports "
+            f"alone, so every call fails; {fix}"]
+
