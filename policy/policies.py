@@ -195,14 +195,24 @@ STATEFUL = ("azure-native:keyvault:Vault", "azure-native:dbforpostgresql:Server"
             "azure-native:dbforpostgresql:Database", "azure-native:storage:StorageAccount",
             "azure-native:storage:FileShare")
 # a cluster's logs and metrics so far, and the dashboards Managed Grafana's users made: a new one starts empty. The
-# global stack's own workspace (the edge's logs) is left out, as its Front Door profile is: that stack protects nothing
+# global stack's own workspace (the edge's logs, GlobalEndpoint's) is left out, as its Front Door profile is: that stack
+# protects nothing. It is told by the component that makes it, not by the stack's name: the global stack is the file
+# with a `global` key (config/regions.py is_global), named by its regions' edge.globalStack (`prod-global` too)
 MONITORING_STORES = ("azure-native:operationalinsights:Workspace", "azure-native:monitor:AzureMonitorWorkspace",
                      "azure-native:dashboard:Grafana")
+EDGE = "llmplatform:index:GlobalEndpoint"
+
+
+def parent_type(args: ResourceValidationArgs) -> str:
+    """The type of the resource's parent: the last of the qualified type in its URN,
+    urn:pulumi:<stack>::<project>::<ancestor types, `$`-joined>::<name> (the engine's and the offline plans' alike)."""
+    parent = args.opts.parent or ""
+    return parent.split("::", 3)[2].rsplit("$", 1)[-1] if parent.count("::") >= 3 else ""
 
 
 def _prod_state(args: ResourceValidationArgs) -> bool:
     return is_prod(args) and (args.resource_type in STATEFUL or
-                              (args.resource_type in MONITORING_STORES and stack_of(args) != "global"))
+                              (args.resource_type in MONITORING_STORES and parent_type(args) != EDGE))
 
 
 def _protected(args: ResourceValidationArgs) -> Iterator[str]:

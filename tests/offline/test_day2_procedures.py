@@ -97,6 +97,31 @@ def test_removing_the_in_cluster_layer_takes_the_objects_the_text_counts(dev, pr
         assert not [r.name for r in gone if r.options.get("protect")]
 
 
+# How "What `protect` blocks" names each stateful type (offline/plan_diff/rules.py STATEFUL) a stack may protect
+STATEFUL_WORDS = {"azure-native:resources:ResourceGroup": "resource groups", "azure-native:keyvault:Vault": "Key Vault",
+                  "azure-native:dbforpostgresql:Server": "PostgreSQL server",
+                  "azure-native:dbforpostgresql:Database": "database",
+                  "azure-native:storage:StorageAccount": "model store's account", "azure-native:storage:FileShare":
+                  "share", "azure-native:network:PublicIPAddress": "public IP",
+                  "azure-native:operationalinsights:Workspace": "Log Analytics workspace",
+                  "azure-native:monitor:AzureMonitorWorkspace": "Azure Monitor workspace",
+                  "azure-native:dashboard:Grafana": "Managed Grafana"}
+
+
+def test_what_protect_blocks_names_every_stateful_resource_prod_protects(prod):
+    """The section lists what prod protects: an operator reads there what a config change or a procedure cannot
+    delete or replace without `pulumi state unprotect`. It named no monitoring store once AzureMonitoring's two
+    workspaces and Managed Grafana took the stack's protect, nor the config changes that now stop on them."""
+    text = " ".join(section("What `protect` blocks, and removing a stack").split())
+    listed = text.split("- **What it blocks**")[0]
+    protected = {r.type for r in prod.resources if r.options.get("protect") and r.type in plan_diff.STATEFUL}
+    assert protected <= set(STATEFUL_WORDS), protected - set(STATEFUL_WORDS)
+    assert [STATEFUL_WORDS[t] for t in sorted(protected) if STATEFUL_WORDS[t] not in listed] == []
+    blocks = text.split("- **What it blocks**")[1].split("- **What it does not block**")[0]
+    for change in ("`observability.managedGrafana` off", "`observability.grafanaName`"):
+        assert change in blocks, change
+
+
 def test_the_kubernetes_version_the_upgrade_example_pins_is_one_config_accepts():
     """The example's first pin: prod with the channel off and that version (config refuses a minor off AKS's support
     calendar, so an example past it fails the operator's first `make plan`)."""

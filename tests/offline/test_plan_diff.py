@@ -180,6 +180,30 @@ def test_a_workspace_that_alone_loses_its_legacy_name_is_told_its_own_key_and_no
     assert "not `legacyGlobalNames: true`" in line and "would rename" in line, line
 
 
+def test_the_run_that_first_protects_managed_grafana_is_not_stopped_by_protect_from_renaming_it():
+    """0.24.0 left AzureMonitoring's stores unprotected in a prod state; the next release protects them and hashes
+    Managed Grafana's name. The engine refuses a replacement only while the state and the program both protect it
+    (1b5949891b step_generator.go `new.Protect && old.Protect`), so that first `pulumi up` replaces the workspace: the
+    check blocks it as stateful and does not call it Protected (docs/operations.md, "From the run that records it"),
+    and shows the two workspaces' protect recorded; once the state protects it, it is Protected."""
+    hashed = {"legacyGlobalNames": False}
+    deployed = _doc(plan_for("prod", {**hashed, "observability": {"grafanaName": "graf-llmp-prod"}}))
+    upgraded = _doc(plan_for("prod", hashed))
+    stores = {u for u, r in deployed.items() if r["type"] in (
+        "azure-native:operationalinsights:Workspace", "azure-native:monitor:AzureMonitorWorkspace",
+        "azure-native:dashboard:Grafana", "llmplatform:index:AzureMonitoring")}
+    assert len(stores) == 4 and all(deployed[u]["options"]["protect"] for u in stores)
+    before = copy.deepcopy(deployed)
+    for urn in stores:
+        before[urn]["options"]["protect"] = False
+    grafana = _one(deployed, "azure-native:dashboard:Grafana")
+    result, blocked = _diff(before, upgraded)
+    assert grafana in result["replaced"] and grafana in {u for u, _ in blocked} and result["protected"] == []
+    assert {u for u in stores - {grafana} if "protect on" in " ".join(map(str, result["changed"].get(u, [])))} == \
+        stores - {grafana}
+    assert _diff(deployed, upgraded)[0]["protected"] == [grafana]
+
+
 def test_the_kubernetes_provider_and_what_it_deploys_are_replaced_with_the_cluster_only(base):
     """The provider's clusterIdentifier (AKS's resourceUID) decides its replacement: a stack planned before it was set
     gains it as an update; a cluster created again under the same name (a force-new edit) replaces the provider and

@@ -406,3 +406,40 @@ def test_the_global_stacks_workspace_is_not_held_to_prods_protect():
     regional = real("prod-westeurope", "azure-native:operationalinsights:Workspace")
     assert regional.options["protect"] is True and violations(policy, regional) == []
     assert violations(policy, changed(regional, lambda i: None, protect=False))
+
+
+def test_the_global_stack_is_told_by_what_it_makes_not_by_its_name(tmp_path, monkeypatch):
+    """The global stack is the stack file with a `global` key (config/regions.py `is_global`), named by its regions'
+    `edge.globalStack`: config takes `prod-global`, which the pack holds to prod's rules by its name. Its edge
+    workspace (GlobalEndpoint's, unprotected as its Front Door profile is: that stack takes no protect) was refused by
+    prod-stateful-protected, which exempted only a stack named `global`; and a platform stack named `global` (prod by
+    name: config holds it to environment prod) had its own monitoring stores exempted."""
+    import yaml
+    from config import regions
+    from offline import runner as offline
+    from tests.components.test_gateway import _regional
+    from tests.conftest import PROJECT_DIR, REGIONS
+    project = tmp_path / "project"
+    project.mkdir()
+    for region in REGIONS:
+        raw = _regional(region)
+        raw["edge"] = {**raw["edge"], "globalStack": "prod-global"}
+        (project / f"Pulumi.{region}.yaml").write_text(yaml.safe_dump({"config": {
+            f"aks-llm-platform:{k}": v for k, v in raw.items()}}))
+    files = regions.project_stack_files
+    monkeypatch.setattr(regions, "project_stack_files", lambda project_dir=None: files(project))
+    edge = offline.run("prod-global", stack_file=PROJECT_DIR / "Pulumi.global.yaml",
+                       references={r: plan_for(r) for r in REGIONS})
+    edge_logs = next(r for r in edge.of_type("azure-native:operationalinsights:Workspace"))
+    assert edge_logs.urn.startswith("urn:pulumi:prod-global::") and edge_logs.options["protect"] is False
+    assert [v for v in policy_check.evaluate(edge) if v.mandatory] == []
+
+    policy = by_name("prod-stateful-protected")
+    for type_ in ("azure-native:operationalinsights:Workspace", "azure-native:monitor:AzureMonitorWorkspace",
+                  "azure-native:dashboard:Grafana"):
+        store = real("prod-westeurope", type_)
+        named_global = dataclasses.replace(
+            changed(store, lambda i: None, protect=False),
+            urn=store.urn.replace("urn:pulumi:prod-westeurope::", "urn:pulumi:global::"),
+            parent=store.parent.replace("urn:pulumi:prod-westeurope::", "urn:pulumi:global::"))
+        assert violations(policy, named_global), type_
