@@ -3,6 +3,7 @@ migration, the image's caches, and in front of an OpenAI endpoint or LlmdStack."
 from __future__ import annotations
 
 import shlex
+from typing import Any
 
 import pulumi
 import pytest
@@ -824,6 +825,23 @@ def test_the_bootstrap_creates_the_uis_own_schema_before_the_migration():
     assert len(names) == 1 and given["metadata"]["name"] not in names, names
 
 
+def ui_of_router_endpoint(namespace: str) -> Any:
+    """The plan of an OpenWebUi in `namespace` on a gate's endpoint in `llm` (its bare host, `http://router:8080`)."""
+    def program() -> None:
+        endpoint = ModelEndpoint(base_url="http://router:8080", api="ollama", namespace="llm", service="router",
+                                 port=8080)
+        P.OpenWebUi("ui", {"cluster": cluster_handle(), "key_vault": VAULT, "endpoint": endpoint,
+                           "database_url_secret": "db-url", "namespace": namespace}, provider_opts())
+    return offline.run_function(program)
+
+
+def migration_command(plan: Any) -> str:
+    """The migration Job's script (its command's last argument)."""
+    job = next(r for r in plan.of_type("kubernetes:batch/v1:Job")
+               if r.inputs["metadata"]["name"].startswith("open-webui-migrate"))
+    return job.inputs["spec"]["template"]["spec"]["containers"][0]["command"][-1]
+
+
 def test_an_open_webui_in_another_namespace_calls_the_endpoints_bare_host_qualified_with_the_endpoints_namespace():
     """A ModelEndpoint's host resolves in its `namespace` (the gates hand out `http://router:8080`), and a pod resolves
     a bare name in its own namespace: the UI in `ui` called `router.ui.svc.cluster.local`, which nothing makes, and
@@ -839,17 +857,10 @@ def test_an_open_webui_in_another_namespace_calls_the_endpoints_bare_host_qualif
         assert reached_from(kept, "llm", "ui") == kept
 
     def ui_env(namespace: str) -> tuple[dict, str]:
-        def program() -> None:
-            endpoint = ModelEndpoint(base_url="http://router:8080", api="ollama", namespace="llm", service="router",
-                                     port=8080)
-            P.OpenWebUi("ui", {"cluster": cluster_handle(), "key_vault": VAULT, "endpoint": endpoint,
-                               "database_url_secret": "db-url", "namespace": namespace}, provider_opts())
-        plan = offline.run_function(program)
+        plan = ui_of_router_endpoint(namespace)
         pod = deployment(plan, "open-webui")["spec"]["template"]["spec"]
         env = {e["name"]: e.get("value") for c in pod["containers"] if c["name"] == "open-webui" for e in c["env"]}
-        job = next(r for r in plan.of_type("kubernetes:batch/v1:Job")
-                   if r.inputs["metadata"]["name"].startswith("open-webui-migrate"))
-        return env, job.inputs["spec"]["template"]["spec"]["containers"][0]["command"][-1]
+        return env, migration_command(plan)
     env, migrate = ui_env("ui")
     assert env["OLLAMA_BASE_URL"] == "http://router.llm.svc:8080"
     assert " 'http://router.llm.svc:8080' 'http://ollama-scaled.ui:8080' " in migrate  # the address, the stale ones
@@ -865,15 +876,7 @@ def test_an_open_webui_moved_to_the_qualified_address_repoints_the_bare_one_it_s
     holds its command) repoints that bare address to the qualified one, as it does the platform's older ones; in
     the endpoint's namespace nothing changes (the address is the one handed out)."""
     def migrate(namespace: str) -> str:
-        def program() -> None:
-            endpoint = ModelEndpoint(base_url="http://router:8080", api="ollama", namespace="llm", service="router",
-                                     port=8080)
-            P.OpenWebUi("ui", {"cluster": cluster_handle(), "key_vault": VAULT, "endpoint": endpoint,
-                               "database_url_secret": "db-url", "namespace": namespace}, provider_opts())
-        plan = offline.run_function(program)
-        job = next(r for r in plan.of_type("kubernetes:batch/v1:Job")
-                   if r.inputs["metadata"]["name"].startswith("open-webui-migrate"))
-        return job.inputs["spec"]["template"]["spec"]["containers"][0]["command"][-1]
+        return migration_command(ui_of_router_endpoint(namespace))
     moved = migrate("ui")
     assert moved.index(" 'http://router.llm.svc:8080' ") < moved.index(" 'http://router:8080'"), moved
     assert migrate("llm").count("'http://router:8080'") == 1
