@@ -146,8 +146,9 @@ def test_a_policy_that_isolates_the_target_is_refused_naming_the_target_port_a_n
     for url in ("http://api.b", "http://api.b.svc:80/v1", "https://api.b.svc.cluster.local.:80", "ws://api.b/x"):
         with pytest.raises(ProgramError, match="b/api-ingress"):
             run(client_and_api(url=url, policies=(ingress_from(namespace_named("c")),)))
-    # a host of no Service of the program, another scheme without a port: not this rule's to judge
-    for url in ("http://web.b", "http://api.example.com", "redis://api.b"):
+    # a host of no Service of the program, another scheme without a port, an absolute name outside the cluster's
+    # zone (a trailing dot: no search domain is tried, so `api.b.` is the top-level domain `b`): not this rule's
+    for url in ("http://web.b", "http://api.example.com", "redis://api.b", "http://api.b.:80", "http://api.:80"):
         run(client_and_api(url=url, policies=(ingress_from(namespace_named("c")),)))
 
 

@@ -191,13 +191,17 @@ def _urls(template: _Template) -> Iterator[tuple[str, str, str, int, str]]:
                     continue
                 port = port if port is not None else _DEFAULT_PORTS.get(scheme)
                 if host and port and not authority.startswith("["):
-                    yield match.group(0), scheme, host.rstrip("."), port, where
+                    yield match.group(0), scheme, host, port, where
 
 
 def _service_name(host: str, namespace: str) -> Optional[tuple[str, str, bool]]:
     """(namespace, service, headless pod name given) a host names from a pod in `namespace`, None for a host that is
-    no Service name of the cluster's zone."""
-    labels = host.lower().split(".")
+    no Service name of the cluster's zone. A name ending in a dot is absolute (the resolver tries no search domain:
+    resolv.conf(5)), so it names a Service only with the zone: `api.b.svc.cluster.local.`, not `api.b.`."""
+    absolute = host.endswith(".")
+    labels = host.lower().rstrip(".").split(".")
+    if absolute and labels[-2:] != _ZONE.split("."):
+        return None
     if labels[-2:] == _ZONE.split("."):
         labels = labels[:-2]
         if labels[-1:] != ["svc"]:
