@@ -297,3 +297,25 @@ def test_a_policy_of_an_inference_stacks_part_is_fixed_by_the_stacks_own_input(u
         run(program)
     assert f"{policy} (NetworkPolicy, " in str(refused.value)
     assert f"give InferenceStack 'stack' the caller's namespace in its {given} (['apps'])" in str(refused.value)
+
+
+def test_unjudged_leaves_the_rule_out_for_a_program_whose_calls_a_policy_outside_it_admits():
+    """A policy the program does not make (applied by hand, another stack's, a chart's) may admit a call the program's
+    own policies drop: the refusal says so and names the switch; `unjudged=["reachability"]` plans the program, every
+    other rule still applies (a duplicate name still refused); a rule the kit does not know, a bare string or a value
+    of another type is refused as an argument, naming what it takes."""
+    isolated = client_and_api(policies=(ingress_from(namespace_named("c")),))
+    with pytest.raises(ProgramError, match=r"run\(\.\.\., unjudged=\['reachability'\]\) leaves this rule out"):
+        run(isolated)
+    run(isolated, unjudged=["reachability"])
+    run(isolated, unjudged=("reachability",))
+
+    def twice(opts: pulumi.ResourceOptions) -> None:
+        k8s.core.v1.ConfigMap("one", metadata={"name": "same", "namespace": "b"}, opts=opts)
+        k8s.core.v1.ConfigMap("two", metadata={"name": "same", "namespace": "b"}, opts=opts)
+    with pytest.raises(ProgramError, match="are one object"):
+        run(client_and_api(policies=(ingress_from(namespace_named("c")),), extra=twice), unjudged=["reachability"])
+    for wrong in (["reachabilty"], "reachability", 3, [None]):
+        with pytest.raises(TypeError, match=r"^run: unjudged: expects a list of the kit's rules to leave out, among "
+                                            r"'reachability', got "):
+            run(isolated, unjudged=wrong)

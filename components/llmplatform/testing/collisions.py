@@ -11,7 +11,7 @@ from ..rules import go_duration_seconds
 from ..kubernetes_schemas import CLUSTER_SCOPED, group_of
 from .clusters import _cluster_of, _clusters
 from .autoscalers import two_autoscalers
-from .reachability import unreachable_services
+from .reachability import RULE as REACHABILITY, unreachable_services
 from .cross_cluster import claims_of_other_clusters, gateways_of_other_clusters, vaults_closed_to_their_readers
 from .records import HELM_RELEASE, Registration
 from .routes import _shadowed_routes, _unrouted_interceptor_hosts
@@ -212,7 +212,12 @@ def _unparsed_timeouts(reg: Registration) -> list[str]:
             f"'90s'" for kind, value in sorted(timeouts.items()) if value and go_duration_seconds(value) is None]
 
 
-def refusals(resources: list[Registration], preview: bool = False) -> list[str]:
+# the rules `run(..., unjudged=...)` may leave out: those that read the program alone where objects outside it (a
+# policy applied by hand or by another stack) may decide
+UNJUDGEABLE = (REACHABILITY,)
+
+
+def refusals(resources: list[Registration], preview: bool = False, unjudged: frozenset[str] = frozenset()) -> list[str]:
     """Registrations the Pulumi engine (duplicate URNs) or Azure/Kubernetes (one name, two owners) would refuse,
     which the SDK's mocks accept silently; Azure inputs that azure-native or Azure would refuse or drop (a value of
     the wrong type, outside a closed enum, a key the type does not have: llmplatform.azure_inputs); custom timeouts
@@ -223,7 +228,7 @@ def refusals(resources: list[Registration], preview: bool = False) -> list[str]:
     `preview`: where an input is unknown until what it comes from is created. Each URN once and the Azure inputs
     (an unknown value left unchecked, as azure-native's Check leaves it) of every registration; the rest (names two
     resources claim, routes, the order of writes, subnet ranges) of the registrations whose inputs are all known
-    (the others are judged by the run that answers as `pulumi up`)."""
+    (the others are judged by the run that answers as `pulumi up`). `unjudged`: rules left out (UNJUDGEABLE)."""
     problems: list[str] = []
     judged = [reg for reg in resources if not rpc.contains_unknowns(reg.inputs)] if preview else resources
     judged_ids = {id(reg) for reg in judged}
@@ -269,7 +274,8 @@ def refusals(resources: list[Registration], preview: bool = False) -> list[str]:
     problems.extend(vaults_closed_to_their_readers(judged, clusters))
     problems.extend(gateways_of_other_clusters(judged, clusters))
     problems.extend(two_autoscalers(judged, clusters))
-    problems.extend(unreachable_services(judged, clusters))
+    if REACHABILITY not in unjudged:
+        problems.extend(unreachable_services(judged, clusters))
     doubled.update(reg.urn for pair in twice for reg in pair)
     problems.extend(f"{c.resource} {c.message} [{c.rule}]" for c in write_order.conflicts(judged)
                     if not doubled & set(c.between))  # one name twice: renaming it is the fix, not dependsOn

@@ -284,6 +284,13 @@ def _fix(policy: Registration, direction: str, caller: _Template, target: _Templ
             f"(from namespace {caller.namespace}, port {port}), or change {name}")
 
 
+# `run(..., unjudged=[RULE])` leaves this rule out: for a program whose calls a policy outside it admits (applied by
+# hand, by another stack, by a chart), which the kit cannot see
+RULE = "reachability"
+OUTSIDE = (f" (a NetworkPolicy outside the program admits the call? run(..., unjudged=[{RULE!r}]) leaves this rule "
+           "out)")
+
+
 def unreachable_services(resources: list[Registration], clusters: dict[str, str]) -> list[str]:
     """Each pod template that calls a Service of the program its pods cannot reach (module docstring)."""
     by_urn = {r.urn: r for r in resources}
@@ -447,7 +454,7 @@ def _dns_dropped(caller: _Template, url: str, where: str, policies: list[Mapping
     return [f"{caller.reg.name} ({caller.described()}){on} calls {url} ({where}): its pods resolve the name through "
             f"the cluster DNS, and the NetworkPolicies {names} isolating their egress admit no DNS server: every "
             f"lookup times out and every call fails; add an egress rule in namespace {caller.namespace} to namespace "
-            f"kube-system's pods labelled k8s-app: kube-dns on UDP and TCP port {_DNS_PORT}"]
+            f"kube-system's pods labelled k8s-app: kube-dns on UDP and TCP port {_DNS_PORT}{OUTSIDE}"]
 
 
 def _aliased(service: Registration, services: Mapping[tuple[str, str], Registration]) -> Registration:
@@ -525,7 +532,7 @@ def _judge_call(caller: _Template, url: str, where: str, port: int, service: Reg
             f"{meta['namespace']}/{meta['name']} port {port} reaches {target.described()} on port {target_port}, "
             f"and the NetworkPolicies {names} let no pod of {caller.described()} through: the pods start and every "
             f"call is dropped (an Open-WebUI lists no model); "
-            f"{'; '.join(dict.fromkeys(fixes)) or 'admit the call'}")
+            f"{'; '.join(dict.fromkeys(fixes)) or 'admit the call'}{OUTSIDE}")
     return problems
 
 

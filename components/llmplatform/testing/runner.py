@@ -8,7 +8,7 @@ import inspect
 import json
 import logging
 import weakref
-from typing import Any, Awaitable, Callable, Iterator, Mapping, Optional, cast
+from typing import Any, Awaitable, Callable, Collection, Iterator, Mapping, Optional, cast
 
 import pulumi
 from pulumi import resource as pulumi_sdk_resource
@@ -23,7 +23,7 @@ from ..checks import ComponentInputError
 from ..mappings import whole_numbers
 from ..rules import shown
 from .api_server import StandInApiServers, VirtualClock
-from .collisions import refusals
+from .collisions import UNJUDGEABLE, refusals
 from .namespace_rules import uncreated_namespaces
 from .records import Plan, ProgramError
 from .routes import unwatched_model_servers
@@ -34,7 +34,8 @@ from .stand_ins import (ANSWERED_INVOKES, InvokeAnswer, OfflineMocks, RecordingM
 
 def run(program: Callable[[], object], project: str = "test", stack: str = "test",
         config: Optional[dict[str, Any]] = None, references: Optional[dict[str, "dict[str, Any] | Plan"]] = None,
-        preview: bool = False, invokes: Optional[dict[str, InvokeAnswer]] = None) -> Plan:
+        preview: bool = False, invokes: Optional[dict[str, InvokeAnswer]] = None,
+        unjudged: Collection[str] = ()) -> Plan:
     """Run a Python function as a Pulumi program under the mocks and the engine's refusals, in a fresh context
     and event loop. `config` is what `pulumi.Config` reads (keys 'project:key', a bare 'key' the project's, as
     `pulumi config set` stores it), `references` answers StackReferences (the stack as the program references it,
@@ -56,21 +57,26 @@ def run(program: Callable[[], object], project: str = "test", stack: str = "test
     `containerservice.get_managed_cluster`: {"azure-native:containerservice:getManagedCluster": {"location":
     "westeurope", "oidcIssuerProfile": {"issuerURL": "https://..."}, ...}}, the fields as the REST API spells them
     (the SDK reads a field spelt otherwise as None), or a function of the call's arguments (a dict) returning them. An invoke nobody answers stops the
-    run with a ProgramError naming it; the components' own invokes the kit answers itself."""
-    config = _arguments_checked(program, project, stack, config, references, preview, invokes)
+    run with a ProgramError naming it; the components' own invokes the kit answers itself.
+
+    `unjudged` names rules of the kit to leave out, for a program that knows better: `"reachability"` (a pod's calls
+    judged under the program's NetworkPolicies alone), where a policy outside the program (applied by hand, by another
+    stack or by a chart) admits them."""
+    config = _arguments_checked(program, project, stack, config, references, preview, invokes, unjudged)
     # Outputs made outside any run (a test module's `pulumi.Output.from_input(...)`, a program called directly):
     # their tasks belong to no run's loop, and the SDK's end-of-program wait for every output's task awaited them
     # for ever, the run hung without a word.
     _forget_outputs()
     try:
         with _sdk_swapped():
-            return contextvars.Context().run(_run, project, stack, config, program, references, preview, invokes)
+            return contextvars.Context().run(_run, project, stack, config, program, references, preview, invokes,
+                                             frozenset(unjudged))
     finally:
         _forget_outputs()
 
 
 def _arguments_checked(program: Any, project: Any, stack: Any, config: Any, references: Any,
-                       preview: Any, invokes: Any = None) -> dict[str, Any]:
+                       preview: Any, invokes: Any = None, unjudged: Any = ()) -> dict[str, Any]:
     """`run`'s arguments refused in one line naming the argument, the value and what it takes (a TypeError, before
     anything runs), where they failed deep inside the run ("'str' object is not callable", "'list' object has no
     attribute 'items'"); the config with each key as `pulumi.Config` reads it: a key without a namespace is the
@@ -107,6 +113,10 @@ def _arguments_checked(program: Any, project: Any, stack: Any, config: Any, refe
                          f"{', '.join(ANSWERED_INVOKES)} as its stand-in clusters and deployer need)", answer)
         if not isinstance(answer, Mapping) and not callable(answer):
             raise refuse(f"invokes[{token!r}]", "the invoke's result (a dict) or a function of its arguments", answer)
+    if isinstance(unjudged, str) or not isinstance(unjudged, Collection) or \
+            not all(isinstance(rule, str) and rule in UNJUDGEABLE for rule in unjudged):
+        raise refuse("unjudged", f"a list of the kit's rules to leave out, among {', '.join(map(repr, UNJUDGEABLE))}",
+                     unjudged)
     return {key if ":" in key else f"{project}:{key}": value for key, value in (config or {}).items()}
 
 
@@ -167,7 +177,7 @@ def _unread_alias_urn(alias: Any, *_: Any) -> Any:
 
 def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[], object],
          references: Optional[dict[str, "dict[str, Any] | Plan"]] = None, preview: bool = False,
-         invokes: Optional[dict[str, InvokeAnswer]] = None) -> Plan:
+         invokes: Optional[dict[str, InvokeAnswer]] = None, unjudged: frozenset[str] = frozenset()) -> Plan:
     loop = new_event_loop()
     tasks = _tasks_of(loop)
     executor = _OneCallAtATime()
@@ -208,7 +218,7 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
             raise
         if loop.stalled is not None:  # the program caught the StalledRun and went on: `pulumi up` waits still
             raise ProgramError(_stalled(*loop.stalled), len(monitor.registrations))
-        refused = mocks.refused_reads() + refusals(monitor.registrations, preview)
+        refused = mocks.refused_reads() + refusals(monitor.registrations, preview, unjudged)
         if refused:
             raise ProgramError("the real engine or API would refuse this program:\n  " + "\n  ".join(refused),
                                len(monitor.registrations))
