@@ -302,3 +302,23 @@ def test_a_ui_on_an_llmd_gates_ui_listener_from_another_namespace_is_told_once_w
     assert message.count("run the caller in namespace llm") == 1, message
     assert "of LlmdStack 'gate' admit no other namespace on port 8081, whatever its client_namespaces)" in message
     assert "(an Open-WebUI lists no model)" in message
+
+
+@pytest.mark.parametrize("guard", [True, False])
+def test_an_app_namespaces_egress_guard_admits_what_a_default_deny_of_ones_own_would_drop(guard):
+    """docs/components/model-store.md: policies add up, so AppNamespace's `namespace-egress-guard` (every pod of the
+    cluster, every outside address but IMDS and the wireserver) admits the calls a default-deny egress policy of
+    one's own in the namespace would drop: the client plans, as it works on a cluster. With `egress_guard: false`
+    the default-deny holds, and the kit refuses the client (no DNS, no way to b)."""
+    import llmplatform
+    default_deny = {"namespace": "a", "name": "default-deny",
+                    "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}
+    program = client_and_api(policies=(default_deny,), extra=lambda opts: llmplatform.AppNamespace(
+        "a", {"namespace": "a", "egress_guard": guard}, opts))
+    if guard:
+        run(program)
+        return
+    with pytest.raises(ProgramError, match="a/default-deny") as refused:
+        run(program)
+    assert "a/default-deny (NetworkPolicy) isolating their egress admit no DNS server" in str(refused.value), \
+        str(refused.value)
