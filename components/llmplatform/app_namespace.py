@@ -31,7 +31,8 @@ class AppNamespaceArgs(TypedDict):
     the kubelet identity's tokens are) and the Azure wireserver (168.63.129.16); every pod of the cluster and every
     other address stay reachable. Under Cilium it also cuts the nodes' own addresses (the kubelet, host-network
     agents), and a pod with `dnsPolicy: Default` resolves through the wireserver: false for an application that
-    needs one of them (default true)."""
+    needs one of them (default true). Policies add up: while it stands, an egress default-deny of your own in the
+    namespace holds back nothing else; false for egress rules of your own (which then need the cluster DNS too)."""
 
 
 @called_as_documented

@@ -241,8 +241,9 @@ def test_a_ui_on_a_gates_ui_listener_from_another_namespace_is_not_sent_to_clien
     message = str(refused.value)
     assert "calls http://router.llm.svc:8081" in message, message
     assert "client_namespaces (['ui'])" not in message, message
-    assert "run the caller in namespace llm (llm/router-ui-ingress of ApiGate 'gate' admits no other namespace on " \
-           "port 8081, whatever its client_namespaces)" in message, message
+    assert "run the caller in namespace llm (llm/router-ui-ingress, llm/router-ingress of ApiGate 'gate' admit no " \
+           "other namespace on port 8081, whatever its client_namespaces)" in message, message
+    assert message.count("run the caller") == 1, message  # once for the gate's two policies
 
 
 def test_a_bare_host_aliased_to_a_service_of_another_namespace_is_judged_against_that_service():
@@ -263,3 +264,61 @@ def test_a_bare_host_aliased_to_a_service_of_another_namespace_is_judged_against
     for target in ("api.b", "api.b.svc", "example.com", "web.b.svc.cluster.local"):
         run(client_and_api(url="http://api:80/v1", policies=(ingress_from(namespace_named("c")),),
                            extra=alias(target)))
+
+
+def test_two_egress_policies_of_the_caller_give_one_fix_naming_both_and_no_open_webui_for_another_client():
+    """A stranger's try of 0.25.0: a default-deny of one's own and an allow-dns policy both isolate the client for
+    egress. The refusal said "let ... out to namespace b on port 8080 (an egress rule in namespace a), or change
+    <policy>" once per policy, the same advice twice, and told a curl client that "an Open-WebUI lists no model".
+    One egress fix now names every isolating policy, and the Open-WebUI note is for an OpenWebUi's pods alone."""
+    default_deny = {"namespace": "a", "name": "default-deny",
+                    "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}
+    with pytest.raises(ProgramError) as refused:
+        run(client_and_api(policies=(default_deny, deny_egress("a", TO_DNS))))
+    message = str(refused.value)
+    assert message.count("let Deployment a/client's pods out") == 1, message
+    assert "let Deployment a/client's pods out to namespace b on port 8080 (an egress rule in namespace a), or " \
+           "change a/default-deny, a/a-egress" in message, message
+    assert "Open-WebUI" not in message, message
+
+
+def test_a_ui_on_an_llmd_gates_ui_listener_from_another_namespace_is_told_once_where_to_run():
+    """LlmdStack's gate has four policies selecting its pods for ingress; the UI in `ui` on its `ui_endpoint` was told
+    "run the caller in namespace llm (<policy> of LlmdStack 'gate' admits no other namespace on port 8081, whatever
+    its client_namespaces)" four times, once naming the namespace's default-deny. Now once, naming the policies."""
+    import llmplatform
+    from tests.components.test_components_alone import REQUIRED, provider_opts
+
+    def program() -> None:
+        opts = provider_opts()
+        gate = llmplatform.LlmdStack("gate", {**REQUIRED["LlmdStack"](), "namespace": "llm", "ui_listener": True},
+                                     opts)
+        llmplatform.OpenWebUi("ui", {**REQUIRED["OpenWebUi"](), "endpoint": gate.ui_endpoint, "namespace": "ui"},
+                              opts)
+    with pytest.raises(ProgramError) as refused:
+        run(program)
+    message = str(refused.value)
+    assert "calls http://router.llm.svc:8081" in message, message
+    assert message.count("run the caller in namespace llm") == 1, message
+    assert "of LlmdStack 'gate' admit no other namespace on port 8081, whatever its client_namespaces)" in message
+    assert "(an Open-WebUI lists no model)" in message
+
+
+@pytest.mark.parametrize("guard", [True, False])
+def test_an_app_namespaces_egress_guard_admits_what_a_default_deny_of_ones_own_would_drop(guard):
+    """docs/components/model-store.md: policies add up, so AppNamespace's `namespace-egress-guard` (every pod of the
+    cluster, every outside address but IMDS and the wireserver) admits the calls a default-deny egress policy of
+    one's own in the namespace would drop: the client plans, as it works on a cluster. With `egress_guard: false`
+    the default-deny holds, and the kit refuses the client (no DNS, no way to b)."""
+    import llmplatform
+    default_deny = {"namespace": "a", "name": "default-deny",
+                    "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}
+    program = client_and_api(policies=(default_deny,), extra=lambda opts: llmplatform.AppNamespace(
+        "a", {"namespace": "a", "egress_guard": guard}, opts))
+    if guard:
+        run(program)
+        return
+    with pytest.raises(ProgramError, match="a/default-deny") as refused:
+        run(program)
+    assert "a/default-deny (NetworkPolicy) isolating their egress admit no DNS server" in str(refused.value), \
+        str(refused.value)

@@ -264,11 +264,11 @@ def _kind_of(component: Registration) -> str:
 def _fix(policy: Registration, direction: str, caller: _Template, target: _Template, port: int,
          by_urn: Mapping[str, Registration]) -> str:
     """What lets the call past `policy` (isolating the caller for egress, or the target for ingress): the client
-    namespaces of the component that made it, else a policy of the user's."""
-    name = f"{policy.inputs['metadata']['namespace']}/{policy.inputs['metadata'].get('name')}"
+    namespaces of the component that made it, else a policy of the user's. `{policies}` stands for the policy's
+    name: the policies one fix serves are named in it together (`_fixes`)."""
     if direction == "Egress":
         return (f"let {caller.described()}'s pods out to namespace {target.namespace} on port {port} (an egress "
-                f"rule in namespace {caller.namespace}), or change {name}")
+                f"rule in namespace {caller.namespace}), or change {{policies}}")
     components = _components(policy, by_urn)
     nearest = _kind_of(components[0]) if components else None
     stack = next((c for c in components if _kind_of(c) == "InferenceStack"), None)
@@ -278,10 +278,24 @@ def _fix(policy: Registration, direction: str, caller: _Template, target: _Templ
         if port == _CLIENT_PORTS.get(str(nearest)):
             return (f"give {_kind_of(component)} {component.name!r} the caller's namespace in its {given} "
                     f"([{caller.namespace!r}]), or run the caller in namespace {target.namespace}")
-        return (f"run the caller in namespace {target.namespace} ({name} of {_kind_of(component)} "
-                f"{component.name!r} admits no other namespace on port {port}, whatever its {given})")
+        return (f"run the caller in namespace {target.namespace} ({{policies}} of {_kind_of(component)} "
+                f"{component.name!r} {{admit}} no other namespace on port {port}, whatever its {given})")
     return (f"admit it with a NetworkPolicy in namespace {target.namespace} selecting {target.described()}'s pods "
-            f"(from namespace {caller.namespace}, port {port}), or change {name}")
+            f"(from namespace {caller.namespace}, port {port}), or change {{policies}}")
+
+
+def _fixes(regs: list[tuple[Registration, str]], caller: _Template, target: _Template, port: int,
+           by_urn: Mapping[str, Registration]) -> list[str]:
+    """One fix per distinct advice, naming together the policies it serves (two egress policies of the caller's
+    namespace, a gate's four policies: one sentence, not one a policy)."""
+    served: dict[str, list[str]] = {}
+    for policy, direction in regs:
+        meta = policy.inputs["metadata"]
+        served.setdefault(_fix(policy, direction, caller, target, port, by_urn), []).append(
+            f"{meta['namespace']}/{meta.get('name')}")
+    return [advice.replace("{policies}", ", ".join(names)).replace("{admit}", "admits" if len(names) == 1
+                                                                     else "admit")
+            for advice, names in served.items()]
 
 
 # `run(..., unjudged=[RULE])` leaves this rule out: for a program whose calls a policy outside it admits (applied by
@@ -526,13 +540,15 @@ def _judge_call(caller: _Template, url: str, where: str, port: int, service: Reg
         names = ", ".join(f"{r.inputs['metadata']['namespace']}/{r.inputs['metadata'].get('name')} ({r.inputs['kind']}"
                           + (f", {_kind_of(c)} {c.name!r}" if (c := _component(r, by_urn)) else "")
                           + ")" for r, _ in regs) or "of the program's yaml"
-        fixes = [_fix(r, d, caller, target, target_port, by_urn) for r, d in regs]
+        fixes = _fixes(regs, caller, target, target_port, by_urn)
+        # what the user sees of a dropped call: an Open-WebUI's model list stays empty
+        seen = " (an Open-WebUI lists no model)" if any(
+            _kind_of(c) == "OpenWebUi" for c in _components(caller.reg, by_urn)) else ""
         problems.append(
             f"{caller.reg.name} ({caller.described()}){on} calls {url} ({where}): Service "
             f"{meta['namespace']}/{meta['name']} port {port} reaches {target.described()} on port {target_port}, "
             f"and the NetworkPolicies {names} let no pod of {caller.described()} through: the pods start and every "
-            f"call is dropped (an Open-WebUI lists no model); "
-            f"{'; '.join(dict.fromkeys(fixes)) or 'admit the call'}{OUTSIDE}")
+            f"call is dropped{seen}; {'; '.join(fixes) or 'admit the call'}{OUTSIDE}")
     return problems
 
 
