@@ -315,10 +315,43 @@ def test_an_app_namespaces_egress_guard_admits_what_a_default_deny_of_ones_own_w
                     "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}
     program = client_and_api(policies=(default_deny,), extra=lambda opts: llmplatform.AppNamespace(
         "a", {"namespace": "a", "egress_guard": guard}, opts))
-    if guard:
-        run(program)
+    if guard:  # it plans, and the kit says the deny holds nothing back (llmplatform.testing.egress_denials)
+        advice = [w for w in run(program).warnings if "denies its pods' egress" in w]
+        assert advice == [
+            "NetworkPolicy a/default-deny (a-default-deny) denies its pods' egress, but a/namespace-egress-guard "
+            "(a-egress-guard) admits egress to every pod of the cluster and every outside address but the node's "
+            "metadata service and wireserver, and NetworkPolicies add up: the deny blocks nothing else. Give that "
+            "namespace's AppNamespace `egress_guard: false` (then admit the cluster DNS yourself), or write the "
+            "egress rules you mean"], advice
         return
     with pytest.raises(ProgramError, match="a/default-deny") as refused:
         run(program)
     assert "a/default-deny (NetworkPolicy) isolating their egress admit no DNS server" in str(refused.value), \
         str(refused.value)
+
+
+def test_a_deny_only_the_guards_exempt_pods_meet_or_an_ingress_deny_is_no_voided_egress_deny():
+    """The egress guard leaves its `exempt` pods out (a NotIn expression): a deny selecting only those pods holds, and
+    an Ingress-only deny says nothing of egress; neither is advised. A deny whose namespace has no guard holds. (The
+    guard AppNamespace really makes is read in the test above.)"""
+    from llmplatform.testing.egress_denials import voided_egress_denials
+    from llmplatform.testing.records import Registration
+
+    def policy(name: str, spec: dict) -> Registration:
+        return Registration(urn=f"urn:pulumi:s::p::kubernetes:networking.k8s.io/v1:NetworkPolicy::{name}",
+                            type="kubernetes:networking.k8s.io/v1:NetworkPolicy", name=name, parent="", custom=True,
+                            inputs={"metadata": {"name": name, "namespace": "a"}, "spec": spec}, secret_paths=[],
+                            dependencies=[], options={})
+    guard = policy("guard", {"podSelector": {"matchExpressions": [{"key": "role", "operator": "NotIn",
+                                                                   "values": ["exporter"]}]},
+                             "policyTypes": ["Egress"],
+                             "egress": [{"to": [{"namespaceSelector": {}}]},
+                                        {"to": [{"ipBlock": {"cidr": "0.0.0.0/0",
+                                                             "except": ["169.254.169.254/32"]}}]}]})
+    exporters = policy("exporters", {"podSelector": {"matchLabels": {"role": "exporter"}}, "policyTypes": ["Egress"]})
+    ingress = policy("ingress", {"podSelector": {}, "policyTypes": ["Ingress"]})
+    everyone = policy("everyone", {"podSelector": {}, "policyTypes": ["Egress"]})
+    assert voided_egress_denials([guard, exporters, ingress]) == []
+    assert [a.split(" (")[0] for a in voided_egress_denials([guard, exporters, ingress, everyone])] == \
+        ["NetworkPolicy a/everyone"]
+    assert voided_egress_denials([everyone]) == []

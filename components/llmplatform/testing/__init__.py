@@ -26,7 +26,9 @@ run at once and a resource that may be created before the resource group the pro
 (llmplatform.write_order) (ProgramError, naming them all). A program that stops with `pulumi.RunError` raises
 ProgramError; a component's refused input raises its `ComponentInputError` (property path and message) as it is.
 `plan.warnings` holds the program's warnings and the kit's advice on what works but misses something (an Ollama
-server that Observability's OllamaDown alert does not watch; objects in a namespace nothing of the program creates).
+server that Observability's OllamaDown alert does not watch; objects in a namespace nothing of the program creates;
+an egress deny of the program that a policy admitting every pod and outside address, the platform's egress guard, voids:
+`egress_denials`).
 Each run has a fresh event loop and context, so one pytest process can run many programs. `run(..., preview=True)`
 runs the program as `pulumi preview` of a stack with nothing created yet: each create answered as its provider
 answers a preview (ids and computed outputs unknown), applies on unknowns not run, invokes of unknowns not sent, an
