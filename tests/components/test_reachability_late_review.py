@@ -102,3 +102,24 @@ def test_unjudged_takes_none_as_no_rule_and_refuses_a_mapping():
     with pytest.raises(TypeError, match=r"^run: unjudged: expects a list of the kit's rules to leave out, among "
                                         r"'reachability', got dict"):
         run(client_and_api(), unjudged={"reachability": False})
+
+
+@pytest.mark.parametrize("unread", ["clusterwide", "patch"])
+def test_a_policy_the_kit_cannot_read_leaves_the_policies_out_not_the_port_or_the_bare_host(unread):
+    """A clusterwide policy kind the model does not read, or a patch of a policy, may admit anything: the cluster's
+    drops are not judged. They left the whole cluster unjudged, so a URL on a port the Service does not expose and a
+    bare host resolving where the program makes no such Service passed there; neither is any policy's."""
+    def policy(opts: pulumi.ResourceOptions) -> None:
+        if unread == "clusterwide":
+            k8s.apiextensions.CustomResource("allow-all", api_version="cilium.io/v2",
+                                             kind="CiliumClusterwideNetworkPolicy", metadata={"name": "allow-all"},
+                                             spec={"endpointSelector": {}}, opts=opts)
+        else:
+            k8s.networking.v1.NetworkPolicyPatch("b-existing", metadata={"name": "existing", "namespace": "b"},
+                                                 spec={"ingress": [{"from": [namespace_named("z")]}]}, opts=opts)
+    isolated = (ingress_from(namespace_named("c")),)
+    run(client_and_api(policies=isolated, extra=policy))  # the drop: not judged
+    with pytest.raises(ProgramError, match="exposes 80/TCP, not 8080/TCP"):
+        run(client_and_api(url="http://api.b:8080", policies=isolated, extra=policy))
+    with pytest.raises(ProgramError, match="a bare host resolves in the pod's own namespace"):
+        run(client_and_api(url="http://api:80", policies=isolated, extra=policy))
