@@ -123,3 +123,24 @@ def test_a_policy_the_kit_cannot_read_leaves_the_policies_out_not_the_port_or_th
         run(client_and_api(url="http://api.b:8080", policies=isolated, extra=policy))
     with pytest.raises(ProgramError, match="a bare host resolves in the pod's own namespace"):
         run(client_and_api(url="http://api:80", policies=isolated, extra=policy))
+
+
+@pytest.mark.parametrize("pod", [{"dnsConfig": {"searches": ["b.svc.cluster.local"]}},
+                                 {"dnsPolicy": "None", "dnsConfig": {"nameservers": ["10.0.0.10"],
+                                                                     "searches": ["b.svc.cluster.local"]}}])
+def test_a_bare_host_a_pods_own_search_domains_resolve_is_not_refused(pod):
+    """A pod's `dnsConfig.searches` are merged into the search path its dnsPolicy makes (or are the whole of it under
+    dnsPolicy None: kubernetes/website dns-pod-service.md, "Pod's DNS Config"): `http://api` from `a` with
+    b.svc.cluster.local among them resolves to b/api, and the call works. It was refused as a bare host resolving in
+    `a` alone."""
+    run(client_and_api(url="http://api:80/v1", pod=pod))
+
+
+def test_a_host_a_pods_host_aliases_name_is_no_services_call():
+    """A host the pod's `hostAliases` map (its /etc/hosts) goes to that address, not to the Service of that name: its
+    port and its policies are not the call's."""
+    aliases = {"hostAliases": [{"ip": "10.1.2.3", "hostnames": ["api.b", "other"]}]}
+    run(client_and_api(url="http://api.b:8080", pod=aliases))
+    run(client_and_api(url="http://api.b", policies=(ingress_from(namespace_named("c")),), pod=aliases))
+    with pytest.raises(ProgramError, match="exposes 80/TCP, not 8080/TCP"):  # another host of the same Service
+        run(client_and_api(url="http://api.b.svc:8080", pod=aliases))
