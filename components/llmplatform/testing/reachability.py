@@ -16,14 +16,14 @@ kubernetes/dns docs/specification.md: `<service>.<namespace>.svc.<zone>`, and th
 `<namespace>.svc.<zone> svc.<zone> <zone>` every pod's resolv.conf carries): `<svc>` in the caller's namespace,
 `<svc>.<ns>`, `<svc>.<ns>.svc`, `<svc>.<ns>.svc.cluster.local` (AKS's zone), and a headless Service's
 `<pod>.<svc>.<ns>.svc[.cluster.local]`; a host ending in a dot is absolute (the resolver tries no search domain:
-hostname(7)), so only the zone's full name ending in a dot names a Service. Where the program creates that Service on the same cluster with a selector,
-its pods are the long-running pod templates of its namespace whose labels its selector matches, and the port they
-are reached on is the Service port's `targetPort` (a number, or a container port's name on each pod; absent: the port
-itself; a headless Service's pods on the URL's port). The connection is judged with `network_policy.connects` (the
-caller's egress, the target's ingress) under the program's policies of that cluster. A caller its namespace's
-policies isolate for egress must also reach the cluster DNS to resolve the name (CoreDNS's pods, kube-system,
-k8s-app=kube-dns, port 53 UDP or TCP, or a node-local cache): one whose policies admit none is refused (a pod with
-another dnsPolicy or hostAliases is not judged for it).
+hostname(7)), so only the zone's full name ending in a dot names a Service. Where the program creates that Service
+on the same cluster with a selector, its pods are the long-running pod templates of its namespace whose labels its
+selector matches, and the port they are reached on is the Service port's `targetPort` (a number, or a container
+port's name on each pod; absent: the port itself; a headless Service's pods on the URL's port). The connection is
+judged with `network_policy.connects` (the caller's egress, the target's ingress) under the program's policies of
+that cluster. A caller its namespace's policies isolate for egress must also reach the cluster DNS to resolve the
+name (CoreDNS's pods, kube-system, k8s-app=kube-dns, port 53 UDP or TCP, or a node-local cache): one whose policies
+admit none is refused (a pod with another dnsPolicy or hostAliases is not judged for it).
 
 Judged only where the plan describes the whole path: caller, Service and target pods all objects of the program, the
 URL a plain value (a secret or unknown env value, a `valueFrom`, `envFrom`, a ConfigMap's file are not read), the
@@ -39,9 +39,10 @@ by its full name, which is followed once), Services without a selector, objects 
 by hand or by another stack that would admit the caller). A Service whose pods are only a Job's is not judged (a
 Job's pods end); a host-network pod, as caller or target, is not judged (NetworkPolicy behaviour for it is
 undefined); in a preview, a pod, policy or Service with a value not known yet (Registration.unknown_paths) is not
-judged. A bare host is not refused where a Helm release, chart or kustomization the program installs into the
-caller's namespace (or into the provider's default one), or a yaml bundle it cannot read, may make the Service, nor
-where a bundle's own Service of that name is there.
+judged; a host the pod's `hostAliases` map is not the Service's call. A bare host is not refused where a Helm
+release, chart or kustomization the program installs into the caller's namespace (or into the provider's default
+one), or a yaml bundle it cannot read, may make the Service, nor where a bundle's own Service of that name is there,
+nor from a pod with a search path of its own (`dnsConfig.searches`, or a dnsPolicy other than ClusterFirst).
 
 `run(..., unjudged=["reachability"])` (RULE) leaves out what objects outside the program decide, which the kit cannot
 see: the drops and DNS lookups judged under the program's policies (a policy applied by hand, by another stack or by
@@ -418,8 +419,15 @@ def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], r
             continue  # its traffic is the node's: no policy selects it (_Template.host_network)
         seen: set[str] = set()
         dns_judged = False
+        # names the pod's /etc/hosts maps (hostAliases): a call to another address, not to the Service
+        aliased = {str(h).lower().rstrip(".") for a in _list(caller.spec.get("hostAliases")) if isinstance(a, dict)
+                   for h in _list(a.get("hostnames"))}
+        # a search path of its own (dnsConfig.searches, merged into the dnsPolicy's or, under None, the whole of it:
+        # kubernetes/website dns-pod-service.md, "Pod's DNS Config"): a bare host may resolve in another namespace
+        own_search = caller.spec.get("dnsPolicy", "ClusterFirst") not in ("ClusterFirst", "ClusterFirstWithHostNet") \
+            or bool(_list(_dict(caller.spec.get("dnsConfig")).get("searches")))
         for url, scheme, host, port, where in _urls(caller):
-            if url in seen:
+            if url in seen or host.lower().rstrip(".") in aliased:
                 continue
             seen.add(url)
             named = _service_name(host, str(caller.namespace))
@@ -428,8 +436,8 @@ def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], r
             namespace, name, headless_pod = named
             service = services.get((namespace, name))
             if service is None:
-                if not port_only and "." not in host and not {namespace, _ANY} & released and not unnamed_services and \
-                        not {(namespace, name), (_ANY, name)} & bundled_services:
+                if not port_only and not own_search and "." not in host and not {namespace, _ANY} & released \
+                        and not unnamed_services and not {(namespace, name), (_ANY, name)} & bundled_services:
                     elsewhere = sorted(ns for ns, svc in services if svc == name)
                     if elsewhere:
                         problems.append(
