@@ -160,7 +160,9 @@ def test_a_url_on_a_port_the_service_does_not_expose_is_refused_naming_its_ports
         run(client_and_api(url="http://api.b:8080"))
     assert "a-client (Deployment a/client) calls http://api.b:8080 (env API_URL of container client): Service b/api " \
            "exposes 80/TCP, not 8080/TCP" in str(refused.value), str(refused.value)
-    assert "call one of its ports, or add 8080/TCP to the Service" in str(refused.value)
+    assert "call port 80, which forwards to the pods' 8080" in str(refused.value)  # its targetPort `http`
+    with pytest.raises(ProgramError, match="exposes 80/TCP, not 9090/TCP: .*call one of its ports, or add 9090/TCP"):
+        run(client_and_api(url="http://api.b:9090"))
     with pytest.raises(ProgramError, match="exposes 80/TCP, not 443/TCP"):
         run(client_and_api(url="https://api.b.svc.cluster.local/v1"))
 

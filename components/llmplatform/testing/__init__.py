@@ -19,7 +19,8 @@ program's NetworkPolicies keep it from (or from the cluster DNS) or on a port th
 host resolving in a namespace where the program makes no such Service (every call fails while the pods run:
 `reachability`, naming the caller, URL, Service, port, policy and the fix, e.g. a gate's `client_namespaces`;
 chart-installed pods, host-network pods, secret values and policies the model does not read are not judged;
-`run(..., unjudged=["reachability"])` leaves it out where a policy outside the program admits the calls), two
+`run(..., unjudged=["reachability"])` leaves out its policy, DNS and bare-host refusals where objects outside the
+program admit the calls or answer the name, and keeps the port refusal), two
 autoscalers on one Deployment, an Azure input of the wrong type, outside a closed enum or under a key its type does
 not have (a dict literal's typo, which azure-native would drop), two writes Azure takes one at a time left free to
 run at once and a resource that may be created before the resource group the program makes for it

@@ -213,7 +213,8 @@ def _unparsed_timeouts(reg: Registration) -> list[str]:
 
 
 # the rules `run(..., unjudged=...)` may leave out: those that read the program alone where objects outside it (a
-# policy applied by hand or by another stack) may decide
+# policy applied by hand or by another stack) may decide; what no object outside changes (reachability's port
+# refusal) they keep
 UNJUDGEABLE = (REACHABILITY,)
 
 
@@ -274,8 +275,7 @@ def refusals(resources: list[Registration], preview: bool = False, unjudged: fro
     problems.extend(vaults_closed_to_their_readers(judged, clusters))
     problems.extend(gateways_of_other_clusters(judged, clusters))
     problems.extend(two_autoscalers(judged, clusters))
-    if REACHABILITY not in unjudged:
-        problems.extend(unreachable_services(judged, clusters))
+    problems.extend(unreachable_services(judged, clusters, port_only=REACHABILITY in unjudged))
     doubled.update(reg.urn for pair in twice for reg in pair)
     problems.extend(f"{c.resource} {c.message} [{c.rule}]" for c in write_order.conflicts(judged)
                     if not doubled & set(c.between))  # one name twice: renaming it is the fix, not dependsOn

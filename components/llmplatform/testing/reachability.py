@@ -4,7 +4,9 @@ the caller's own namespace for egress. The API server takes every object, the po
 each call is dropped: an OpenWebUi in a namespace its gate's `router-ingress` does not admit lists no model, and
 nothing says why. Or the URL's bare host resolves in the caller's own namespace, where the program creates no such
 Service (it creates it in another namespace): the name does not resolve. Or the URL's port is none of the Service's
-ports (a ClusterIP answers its Service's ports alone: a URL on the pods' `targetPort` fails).
+ports (a ClusterIP answers its Service's ports alone: a URL on the pods' `targetPort` or on a `nodePort` fails). An
+http, https, ws or wss URL is a TCP call: a port listed for UDP or SCTP alone does not answer it; any other scheme's
+transport is not known, so it is refused only on a port the Service lists for no protocol.
 
 What is read, per cluster (`clusters._cluster_of`): every pod template the program creates (Deployment, StatefulSet,
 DaemonSet, Job, CronJob, Pod) as a caller; in its containers' and init containers' `env[].value` strings and `args`,
@@ -13,21 +15,23 @@ port). The host is read as a pod's resolver reads a Service's DNS name (the Kube
 kubernetes/dns docs/specification.md: `<service>.<namespace>.svc.<zone>`, and the search path
 `<namespace>.svc.<zone> svc.<zone> <zone>` every pod's resolv.conf carries): `<svc>` in the caller's namespace,
 `<svc>.<ns>`, `<svc>.<ns>.svc`, `<svc>.<ns>.svc.cluster.local` (AKS's zone), and a headless Service's
-`<pod>.<svc>.<ns>.svc[.cluster.local]`. Where the program creates that Service on the same cluster with a selector,
-its pods are the long-running pod templates of its namespace whose labels its selector matches, and the port they
-are reached on is the Service port's `targetPort` (a number, or a container port's name on each pod; absent: the port
-itself; a headless Service's pods on the URL's port). The connection is judged with `network_policy.connects` (the
-caller's egress, the target's ingress) under the program's policies of that cluster. A caller its namespace's
-policies isolate for egress must also reach the cluster DNS to resolve the name (CoreDNS's pods, kube-system,
-k8s-app=kube-dns, port 53 UDP or TCP, or a node-local cache): one whose policies admit none is refused (a pod with
-another dnsPolicy or hostAliases is not judged for it).
+`<pod>.<svc>.<ns>.svc[.cluster.local]`; a host ending in a dot is absolute (the resolver tries no search domain:
+hostname(7)), so only the zone's full name ending in a dot names a Service. Where the program creates that Service
+on the same cluster with a selector, its pods are the long-running pod templates of its namespace whose labels its
+selector matches, and the port they are reached on is the Service port's `targetPort` (a number, or a container
+port's name on each pod; absent: the port itself; a headless Service's pods on the URL's port). The connection is
+judged with `network_policy.connects` (the caller's egress, the target's ingress) under the program's policies of
+that cluster. A caller its namespace's policies isolate for egress must also reach the cluster DNS to resolve the
+name (CoreDNS's pods, kube-system, k8s-app=kube-dns, port 53 UDP or TCP, or a node-local cache): one whose policies
+admit none is refused (a pod with another dnsPolicy or hostAliases is not judged for it).
 
 Judged only where the plan describes the whole path: caller, Service and target pods all objects of the program, the
 URL a plain value (a secret or unknown env value, a `valueFrom`, `envFrom`, a ConfigMap's file are not read), the
 policies all ones the model reads (a field it does not model, a named port it cannot resolve, a namespace selector
 reading labels of a namespace the program does not create: that connection is not judged), and no policy kind it does
 not model on the cluster (CiliumClusterwideNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy, Calico's:
-any may allow more; the cluster is not judged). Not read: charts' objects (a Helm release's pods, Services and
+any may allow more), nor a patch of a policy or a policy not known: the cluster's drops are not judged (its ports and
+bare hosts are, which are no policy's). Not read: charts' objects (a Helm release's pods, Services and
 policies are not in the plan: a URL to a chart's Service is skipped, a chart's policy is not counted), `command`
 (scripts name addresses they do not call: the UI's migration Job repoints saved connections from old addresses), a
 ConfigMap's files (the API gate's nginx upstream), ExternalName Services (but one aliasing a Service of the program
@@ -35,9 +39,15 @@ by its full name, which is followed once), Services without a selector, objects 
 by hand or by another stack that would admit the caller). A Service whose pods are only a Job's is not judged (a
 Job's pods end); a host-network pod, as caller or target, is not judged (NetworkPolicy behaviour for it is
 undefined); in a preview, a pod, policy or Service with a value not known yet (Registration.unknown_paths) is not
-judged. A bare host is not refused where a Helm release, chart or kustomization the program installs into the
-caller's namespace (or into the provider's default one), or a yaml bundle it cannot read, may make the Service, nor
-where a bundle's own Service of that name is there."""
+judged; a host the pod's `hostAliases` map is not the Service's call. A bare host is not refused where a Helm
+release, chart or kustomization the program installs into the caller's namespace (or into the provider's default
+one), or a yaml bundle it cannot read, may make the Service, nor where a bundle's own Service of that name is there,
+nor from a pod with a search path of its own (`dnsConfig.searches`, or a dnsPolicy other than ClusterFirst).
+
+`run(..., unjudged=["reachability"])` (RULE) leaves out what objects outside the program decide, which the kit cannot
+see: the drops and DNS lookups judged under the program's policies (a policy applied by hand, by another stack or by
+a chart may admit them) and a bare host's namespace (a Service made outside the program may answer it there); those
+refusals name the switch. It keeps the port refusal: no object outside the program adds a port to its Service."""
 import re
 from typing import Any, Iterator, Mapping, Optional
 from urllib.parse import urlsplit
@@ -52,6 +62,10 @@ from .records import HELM_RELEASE, Registration
 
 _ZONE = "cluster.local"
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+# schemes whose clients connect over TCP (HTTP/1.1 and 2, WebSocket): a Service port listed for UDP or SCTP alone
+# answers them nothing. Any other scheme's transport is not known (udp://, syslog://, sctp://, dns://): on a port the
+# Service lists for another protocol it is not judged.
+_TCP_SCHEMES = frozenset(_DEFAULT_PORTS)
 _URL = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*)://([^\s/?#'\"\\;,`]+)")
 _TARGETS = {"Deployment", "StatefulSet", "DaemonSet", "Pod"}  # long-running: a Job's pods end
 _POLICIES = {("networking.k8s.io", "NetworkPolicy"), ("cilium.io", CILIUM)}
@@ -298,15 +312,17 @@ def _fixes(regs: list[tuple[Registration, str]], caller: _Template, target: _Tem
             for advice, names in served.items()]
 
 
-# `run(..., unjudged=[RULE])` leaves this rule out: for a program whose calls a policy outside it admits (applied by
-# hand, by another stack, by a chart), which the kit cannot see
+# `run(..., unjudged=[RULE])` leaves out what objects outside the program decide, which the kit cannot see: a policy
+# that admits the calls (applied by hand, by another stack, by a chart), a Service that answers a bare host. It keeps
+# the port refusal: no object outside the program adds a port to the program's Service.
 RULE = "reachability"
 OUTSIDE = (f" (a NetworkPolicy outside the program admits the call? run(..., unjudged=[{RULE!r}]) leaves this rule "
            "out)")
 
 
-def unreachable_services(resources: list[Registration], clusters: dict[str, str]) -> list[str]:
-    """Each pod template that calls a Service of the program its pods cannot reach (module docstring)."""
+def unreachable_services(resources: list[Registration], clusters: dict[str, str], port_only: bool = False) -> list[str]:
+    """Each pod template that calls a Service of the program its pods cannot reach (module docstring); `port_only`
+    (`run(..., unjudged=[RULE])`): each that calls one on a port it does not expose."""
     by_urn = {r.urn: r for r in resources}
     kube = [r for r in resources if r.is_kubernetes_object]
     per_cluster: dict[Any, list[Registration]] = {}
@@ -328,7 +344,7 @@ def unreachable_services(resources: list[Registration], clusters: dict[str, str]
     problems: list[str] = []
     for cluster, regs in per_cluster.items():
         problems += _judge_cluster(cluster if several else None, regs, bundles.get(cluster, []),
-                                   released.get(cluster, set()), by_urn)
+                                   released.get(cluster, set()), by_urn, port_only)
     return problems
 
 
@@ -356,12 +372,14 @@ def _patch(reg: Registration) -> bool:
 
 
 def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], released: set[str],
-                   by_urn: Mapping[str, Registration]) -> list[str]:
+                   by_urn: Mapping[str, Registration], port_only: bool = False) -> list[str]:
+    """The calls of the cluster's pods judged (module docstring); `port_only`: the port refusal alone
+    (`run(..., unjudged=[RULE])`). Where the cluster's policies are not all read, its calls are judged without them:
+    a port the Service does not expose and a bare host's namespace are no policy's."""
     policy_regs: list[Registration] = []
     policies: list[Mapping[str, Any]] = []
     # a patch of a policy: the policy's whole spec is not known (it may isolate or admit anything)
-    if any(_patch(r) and _kind(r.inputs) in _POLICIES for r in regs):
-        return []
+    policies_read = not any(_patch(r) and _kind(r.inputs) in _POLICIES for r in regs)
     patched = [r for r in regs if _patch(r)]
     regs = [r for r in regs if not _patch(r)]
     # a patched namespace's labels are not all the program's; a patched Service exists (it answers a bare host)
@@ -369,19 +387,20 @@ def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], r
                      for m in [r.inputs.get("metadata")] if isinstance(m, dict)}
     for inputs in [*(r.inputs for r in regs), *(d for d in bundled if isinstance(d, dict))]:
         if _kind(inputs) in _UNREAD_POLICIES:
-            return []  # may allow what the policies below deny: not judged
+            policies_read = False  # may allow what the policies below deny: not judged
     for reg in regs:
         if _kind(reg.inputs) in _POLICIES:
             if not isinstance((reg.inputs.get("metadata") or {}).get("namespace"), str) or \
                     not isinstance(reg.inputs.get("spec"), dict) or reg.unknown_paths:
-                return []  # a policy of the provider's default namespace, or not known: it may isolate anything
+                # a policy of the provider's default namespace, or not known: it may isolate anything
+                policies_read = False
             policy_regs.append(reg)
             policies.append(reg.inputs)
     for doc in bundled:
         if isinstance(doc, dict) and _kind(doc) in _POLICIES:
             if not isinstance((doc.get("metadata") or {}).get("namespace"), str) or \
                     not isinstance(doc.get("spec"), dict):
-                return []
+                policies_read = False
             policies.append(doc)
     namespaces = {str(r.inputs["metadata"]["name"]): {k: v for k, v in labels.items() if isinstance(v, str)}
                   for r in regs if _kind(r.inputs) == ("", "Namespace")
@@ -414,8 +433,15 @@ def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], r
             continue  # its traffic is the node's: no policy selects it (_Template.host_network)
         seen: set[str] = set()
         dns_judged = False
+        # names the pod's /etc/hosts maps (hostAliases): a call to another address, not to the Service
+        aliased = {str(h).lower().rstrip(".") for a in _list(caller.spec.get("hostAliases")) if isinstance(a, dict)
+                   for h in _list(a.get("hostnames"))}
+        # a search path of its own (dnsConfig.searches, merged into the dnsPolicy's or, under None, the whole of it:
+        # kubernetes/website dns-pod-service.md, "Pod's DNS Config"): a bare host may resolve in another namespace
+        own_search = caller.spec.get("dnsPolicy", "ClusterFirst") not in ("ClusterFirst", "ClusterFirstWithHostNet") \
+            or bool(_list(_dict(caller.spec.get("dnsConfig")).get("searches")))
         for url, scheme, host, port, where in _urls(caller):
-            if url in seen:
+            if url in seen or host.lower().rstrip(".") in aliased:
                 continue
             seen.add(url)
             named = _service_name(host, str(caller.namespace))
@@ -424,8 +450,8 @@ def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], r
             namespace, name, headless_pod = named
             service = services.get((namespace, name))
             if service is None:
-                if "." not in host and not {namespace, _ANY} & released and not unnamed_services and \
-                        not {(namespace, name), (_ANY, name)} & bundled_services:
+                if not port_only and not own_search and "." not in host and not {namespace, _ANY} & released \
+                        and not unnamed_services and not {(namespace, name), (_ANY, name)} & bundled_services:
                     elsewhere = sorted(ns for ns, svc in services if svc == name)
                     if elsewhere:
                         problems.append(
@@ -434,14 +460,17 @@ def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], r
                             f"program creates no Service {name}; it creates {name} in {', '.join(elsewhere)} "
                             f"({services[(elsewhere[0], name)].name}): the name does not resolve and every call "
                             f"fails; qualify the host ({scheme}://{name}.{elsewhere[0]}.svc:{port}) or run "
-                            f"{caller.described()} in namespace {elsewhere[0]}")
+                            f"{caller.described()} in namespace {elsewhere[0]} (a Service outside the program "
+                            f"answers {name} in namespace {namespace}? run(..., unjudged=[{RULE!r}]) leaves this "
+                            f"rule out)")
                 continue
-            if not dns_judged:  # once a caller: its pods resolve every name through the same DNS
-                dns_judged = True
+            if not dns_judged and not port_only and policies_read:  # once a caller: its pods resolve every
+                dns_judged = True  # name through one DNS
                 problems += _dns_dropped(caller, url, where, policies, policy_regs, namespaces, on)
-            service = _aliased(service, services)
-            problems += _judge_call(caller, url, where, port, service, headless_pod, templates, policies,
-                                    policy_regs, namespaces, on, by_urn)
+            target = _aliased(service, services)
+            problems += _judge_call(caller, url, where, scheme, port, target, headless_pod, templates, policies,
+                                    policy_regs, namespaces, on, by_urn, None if target is service else service,
+                                    port_only or not policies_read)
     return problems
 
 
@@ -487,10 +516,14 @@ def _aliased(service: Registration, services: Mapping[tuple[str, str], Registrat
     return services.get((labels[1], labels[0]), service)
 
 
-def _judge_call(caller: _Template, url: str, where: str, port: int, service: Registration, headless_pod: bool,
-                templates: list[_Template], policies: list[Mapping[str, Any]], policy_regs: list[Registration],
-                namespaces: Mapping[str, Mapping[str, str]], on: str,
-                by_urn: Mapping[str, Registration]) -> list[str]:
+def _judge_call(caller: _Template, url: str, where: str, scheme: str, port: int, service: Registration,
+                headless_pod: bool, templates: list[_Template], policies: list[Mapping[str, Any]],
+                policy_regs: list[Registration], namespaces: Mapping[str, Mapping[str, str]], on: str,
+                by_urn: Mapping[str, Registration], alias: Optional[Registration] = None,
+                port_only: bool = False) -> list[str]:
+    """The call of `url` to `service` (through the ExternalName `alias`): refused on a port the Service does not
+    expose (_port_not_exposed), or where the program's policies let no pod of the caller through to a target pod
+    (`port_only`: the port alone)."""
     meta, spec = service.inputs["metadata"], _dict(service.inputs.get("spec"))
     if _unknown_under(service, "spec"):
         return []  # a preview's selector or port not known yet (dropped: the selector would select more)
@@ -501,26 +534,26 @@ def _judge_call(caller: _Template, url: str, where: str, port: int, service: Reg
     headless = spec.get("clusterIP") == "None"
     if headless_pod and not headless:
         return []
-    entry = None
-    if not headless:
-        entry = next((p for p in _list(spec.get("ports")) if isinstance(p, dict) and p.get("port") == port
-                      and p.get("protocol", "TCP") == "TCP"), None)
-        if entry is None:
-            return _port_not_exposed(caller, url, where, port, service, on)
     targets = [t for t in templates if t.kind in _TARGETS and t.namespace == meta["namespace"]
                and all(t.labels.get(k) == v for k, v in selector.items())]
+    entry = None
+    if not headless:
+        entries = [p for p in _list(spec.get("ports")) if isinstance(p, dict)]
+        if scheme not in _TCP_SCHEMES and any(p.get("port") == port and p.get("protocol", "TCP") != "TCP"
+                                              for p in entries):
+            return []  # a scheme whose transport is not known, on a port listed for UDP or SCTP: not judged
+        entry = next((p for p in entries if p.get("port") == port and p.get("protocol", "TCP") == "TCP"), None)
+        if entry is None:
+            return _port_not_exposed(caller, url, where, scheme, port, service, on, targets, alias)
+    if port_only:
+        return []
     blocked: list[tuple[_Template, int, list[tuple[Registration, str]]]] = []
     for target in targets:
         if target is caller or target.host_network:
             continue
-        if entry is None:
-            target_port: Any = port
-        else:
-            target_port = entry.get("targetPort", entry.get("port"))
-            if isinstance(target_port, str):
-                target_port = int(target_port) if target_port.isdigit() else target.ports.get(target_port)
-            if not isinstance(target_port, int):
-                continue  # the pod names no such port: it is no endpoint of the Service
+        target_port: Any = port if entry is None else _target_port(entry, target)
+        if not isinstance(target_port, int):
+            continue  # the pod names no such port: it is no endpoint of the Service
         source, destination = caller.pod, target.pod
         try:
             if _reads_unknown_namespace(policies, "Egress", source, destination, namespaces) or \
@@ -552,22 +585,45 @@ def _judge_call(caller: _Template, url: str, where: str, port: int, service: Reg
     return problems
 
 
-def _port_not_exposed(caller: _Template, url: str, where: str, port: int, service: Registration,
-                      on: str) -> list[str]:
-    """A URL whose port is none of the Service's TCP ports: a ClusterIP answers only the ports its Service lists
-    (kube-proxy and Cilium program the Service's `port`s; the `targetPort` is the pods', reached through them:
-    kubernetes/website concepts/services-networking/service.md, "Port definitions"), so every call fails. Judged only
-    where every port entry is readable (a number and a protocol); the message names the ports there are and, where one
-    of them forwards to the URL's port, that one."""
+def _target_port(entry: Mapping[str, Any], target: _Template) -> Any:
+    """The port of `target`'s pods a Service port entry forwards to: its `targetPort`, a number, a number's text or a
+    container port's name on the pod (None where the pod names none such); absent, the entry's `port`."""
+    target_port = entry.get("targetPort", entry.get("port"))
+    if isinstance(target_port, str):
+        return int(target_port) if target_port.isdigit() else target.ports.get(target_port)
+    return target_port
+
+
+def _port_not_exposed(caller: _Template, url: str, where: str, scheme: str, port: int, service: Registration,
+                      on: str, targets: list[_Template], alias: Optional[Registration]) -> list[str]:
+    """A URL whose port is none of the Service's TCP ports (for a scheme whose transport is not known, _TCP_SCHEMES:
+    none of its ports at all): a ClusterIP answers only the ports its Service lists (kube-proxy and Cilium program the
+    Service's `port`s; the `targetPort` is the pods', reached through them: kubernetes/website
+    concepts/services-networking/service.md, "Port definitions"), so every call fails. Judged only where every port
+    entry is readable (a number and a protocol); the message names the ports there are and, where one of them has the
+    URL's port as its `nodePort` or forwards to it on the Service's pods (a number, or a name they give it), that
+    one. `alias`: the ExternalName Service the caller named, which resolves to `service`."""
     meta, ports = service.inputs["metadata"], _list(_dict(service.inputs.get("spec")).get("ports"))
     if not ports or not all(isinstance(p, dict) and isinstance(p.get("port"), int) and not isinstance(p["port"], bool)
                             and isinstance(p.get("protocol", "TCP"), str) for p in ports):
         return []
     listed = ", ".join(f"{p['port']}/{p.get('protocol', 'TCP')}" for p in ports)
-    forwarding = [p["port"] for p in ports if p.get("protocol", "TCP") == "TCP" and p.get("targetPort") == port]
-    fix = (f"call port {forwarding[0]}, which forwards to the pods' {port}" if forwarding
-           else f"call one of its ports, or add {port}/TCP to the Service")
+    tcp = [p for p in ports if p.get("protocol", "TCP") == "TCP"]
+    node_port = [p["port"] for p in tcp if p.get("nodePort") == port]
+    forwarding = [p["port"] for p in tcp if p.get("targetPort") in (port, str(port))
+                  or any(_target_port(p, t) == port for t in targets)]
+    if node_port:
+        fix = (f"{port} is the nodePort of its port {node_port[0]}, which the nodes' addresses answer, not the "
+               f"Service's name: call port {node_port[0]}")
+    elif forwarding:
+        fix = f"call port {forwarding[0]}, which forwards to the pods' {port}"
+    else:
+        fix = f"call one of its ports, or add {port}/TCP to the Service"
+    through = ""
+    if alias is not None:
+        named = _dict(alias.inputs.get("metadata"))
+        through = f" (through {named.get('namespace')}/{named.get('name')}, an ExternalName for it)"
+    wanted = f"{port}/TCP" if scheme in _TCP_SCHEMES else str(port)
     return [f"{caller.reg.name} ({caller.described()}){on} calls {url} ({where}): Service "
-            f"{meta['namespace']}/{meta['name']} exposes {listed}, not {port}/TCP: a Service answers on its own ports "
-            f"alone, so every call fails; {fix}"]
-
+            f"{meta['namespace']}/{meta['name']}{through} exposes {listed}, not {wanted}: a Service answers on its "
+            f"own ports alone, so every call fails; {fix}"]

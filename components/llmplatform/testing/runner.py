@@ -36,7 +36,7 @@ from .stand_ins import (ANSWERED_INVOKES, InvokeAnswer, OfflineMocks, RecordingM
 def run(program: Callable[[], object], project: str = "test", stack: str = "test",
         config: Optional[dict[str, Any]] = None, references: Optional[dict[str, "dict[str, Any] | Plan"]] = None,
         preview: bool = False, invokes: Optional[dict[str, InvokeAnswer]] = None,
-        unjudged: Collection[str] = ()) -> Plan:
+        unjudged: Optional[Collection[str]] = ()) -> Plan:
     """Run a Python function as a Pulumi program under the mocks and the engine's refusals, in a fresh context
     and event loop. `config` is what `pulumi.Config` reads (keys 'project:key', a bare 'key' the project's, as
     `pulumi config set` stores it), `references` answers StackReferences (the stack as the program references it,
@@ -60,9 +60,12 @@ def run(program: Callable[[], object], project: str = "test", stack: str = "test
     (the SDK reads a field spelt otherwise as None), or a function of the call's arguments (a dict) returning them. An invoke nobody answers stops the
     run with a ProgramError naming it; the components' own invokes the kit answers itself.
 
-    `unjudged` names rules of the kit to leave out, for a program that knows better: `"reachability"` (a pod's calls
-    judged under the program's NetworkPolicies alone), where a policy outside the program (applied by hand, by another
-    stack or by a chart) admits them."""
+    `unjudged` names rules of the kit to leave out (a list; None: none), for a program that knows better:
+    `"reachability"` leaves out what objects outside the program decide of its pods' calls, which the kit cannot see:
+    the drops and DNS lookups judged under the program's NetworkPolicies alone (a policy applied by hand, by another
+    stack or by a chart may admit them) and a bare host's namespace (a Service made outside the program may answer
+    it there). It keeps the refusal of a URL on a port its Service does not expose: nothing outside the program adds
+    a port to the program's Service."""
     config = _arguments_checked(program, project, stack, config, references, preview, invokes, unjudged)
     # Outputs made outside any run (a test module's `pulumi.Output.from_input(...)`, a program called directly):
     # their tasks belong to no run's loop, and the SDK's end-of-program wait for every output's task awaited them
@@ -71,7 +74,7 @@ def run(program: Callable[[], object], project: str = "test", stack: str = "test
     try:
         with _sdk_swapped():
             return contextvars.Context().run(_run, project, stack, config, program, references, preview, invokes,
-                                             frozenset(unjudged))
+                                             frozenset(unjudged or ()))
     finally:
         _forget_outputs()
 
@@ -114,8 +117,8 @@ def _arguments_checked(program: Any, project: Any, stack: Any, config: Any, refe
                          f"{', '.join(ANSWERED_INVOKES)} as its stand-in clusters and deployer need)", answer)
         if not isinstance(answer, Mapping) and not callable(answer):
             raise refuse(f"invokes[{token!r}]", "the invoke's result (a dict) or a function of its arguments", answer)
-    if isinstance(unjudged, str) or not isinstance(unjudged, Collection) or \
-            not all(isinstance(rule, str) and rule in UNJUDGEABLE for rule in unjudged):
+    if isinstance(unjudged, (str, Mapping)) or not isinstance(unjudged or (), Collection) or \
+            not all(isinstance(rule, str) and rule in UNJUDGEABLE for rule in unjudged or ()):
         raise refuse("unjudged", f"a list of the kit's rules to leave out, among {', '.join(map(repr, UNJUDGEABLE))}",
                      unjudged)
     return {key if ":" in key else f"{project}:{key}": value for key, value in (config or {}).items()}
