@@ -46,10 +46,10 @@ def _leaves_out(guard: Mapping[str, Any], deny: Mapping[str, Any]) -> bool:
     """Whether the guard's selector leaves out every pod the deny's selects: a `NotIn` expression of the guard whose
     label the deny's matchLabels sets to an excluded value. Anything else: assumed to overlap."""
     wanted = _mapping(_mapping(deny.get("podSelector")).get("matchLabels"))
-    for expression in _mapping(guard.get("podSelector")).get("matchExpressions") or []:
-        expression = _mapping(expression)
-        if expression.get("operator") == "NotIn" and wanted.get(expression.get("key")) in (expression.get("values")
-                                                                                           or []):
+    for entry in _mapping(guard.get("podSelector")).get("matchExpressions") or []:
+        expression = _mapping(entry)
+        key, excluded = expression.get("key"), expression.get("values") or []
+        if expression.get("operator") == "NotIn" and isinstance(key, str) and wanted.get(key) in excluded:
             return True
     return False
 
