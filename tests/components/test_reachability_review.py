@@ -220,6 +220,23 @@ def test_an_address_a_setting_names_for_others_is_not_read_as_a_call(setting):
         run(client_and_api(policies=isolated, extra=named))
 
 
+def refusal_of_a_ui_in_ui_on(make_gate: Any) -> str:
+    """The kit's refusal of an OpenWebUi in `ui` on the UI listener (`ui_endpoint`, 8081) of the gate `make_gate(opts)`
+    makes in `llm`, checked to name the call."""
+    import llmplatform
+    from tests.components.test_components_alone import REQUIRED, provider_opts
+
+    def program() -> None:
+        opts = provider_opts()
+        llmplatform.OpenWebUi("ui", {**REQUIRED["OpenWebUi"](), "endpoint": make_gate(opts).ui_endpoint,
+                                     "namespace": "ui"}, opts)
+    with pytest.raises(ProgramError) as refused:
+        run(program)
+    message = str(refused.value)
+    assert "calls http://router.llm.svc:8081" in message, message
+    return message
+
+
 @pytest.mark.parametrize("clients", [None, ["ui"]])
 def test_a_ui_on_a_gates_ui_listener_from_another_namespace_is_not_sent_to_client_namespaces(clients):
     """A gate's UI listener (its `ui_endpoint`, port 8081) admits its own namespace's Open-WebUI pods alone
@@ -227,19 +244,13 @@ def test_a_ui_on_a_gates_ui_listener_from_another_namespace_is_not_sent_to_clien
     refused with "give ApiGate 'gate' the caller's namespace in its client_namespaces (['ui'])", and refused the
     same, with the same advice, once given it. The advice is now to run the UI in the gate's namespace."""
     import llmplatform
-    from tests.components.test_components_alone import REQUIRED, provider_opts
+    from tests.components.test_components_alone import REQUIRED
 
-    def program() -> None:
-        opts = provider_opts()
+    def api_gate(opts: pulumi.ResourceOptions) -> Any:
         ollama = llmplatform.OllamaServer("ollama", REQUIRED["OllamaServer"](), opts)
-        gate = llmplatform.ApiGate("gate", {**REQUIRED["ApiGate"](), "endpoint": ollama.endpoint, "ui_listener": True,
+        return llmplatform.ApiGate("gate", {**REQUIRED["ApiGate"](), "endpoint": ollama.endpoint, "ui_listener": True,
                                             **({"client_namespaces": clients} if clients else {})}, opts)
-        llmplatform.OpenWebUi("ui", {**REQUIRED["OpenWebUi"](), "endpoint": gate.ui_endpoint, "namespace": "ui"},
-                              opts)
-    with pytest.raises(ProgramError) as refused:
-        run(program)
-    message = str(refused.value)
-    assert "calls http://router.llm.svc:8081" in message, message
+    message = refusal_of_a_ui_in_ui_on(api_gate)
     assert "client_namespaces (['ui'])" not in message, message
     assert "run the caller in namespace llm (llm/router-ui-ingress, llm/router-ingress of ApiGate 'gate' admit no " \
            "other namespace on port 8081, whatever its client_namespaces)" in message, message
@@ -287,18 +298,9 @@ def test_a_ui_on_an_llmd_gates_ui_listener_from_another_namespace_is_told_once_w
     "run the caller in namespace llm (<policy> of LlmdStack 'gate' admits no other namespace on port 8081, whatever
     its client_namespaces)" four times, once naming the namespace's default-deny. Now once, naming the policies."""
     import llmplatform
-    from tests.components.test_components_alone import REQUIRED, provider_opts
-
-    def program() -> None:
-        opts = provider_opts()
-        gate = llmplatform.LlmdStack("gate", {**REQUIRED["LlmdStack"](), "namespace": "llm", "ui_listener": True},
-                                     opts)
-        llmplatform.OpenWebUi("ui", {**REQUIRED["OpenWebUi"](), "endpoint": gate.ui_endpoint, "namespace": "ui"},
-                              opts)
-    with pytest.raises(ProgramError) as refused:
-        run(program)
-    message = str(refused.value)
-    assert "calls http://router.llm.svc:8081" in message, message
+    from tests.components.test_components_alone import REQUIRED
+    message = refusal_of_a_ui_in_ui_on(lambda opts: llmplatform.LlmdStack(
+        "gate", {**REQUIRED["LlmdStack"](), "namespace": "llm", "ui_listener": True}, opts))
     assert message.count("run the caller in namespace llm") == 1, message
     assert "of LlmdStack 'gate' admit no other namespace on port 8081, whatever its client_namespaces)" in message
     assert "(an Open-WebUI lists no model)" in message
