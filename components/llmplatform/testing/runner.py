@@ -40,9 +40,9 @@ def run(program: Callable[[], object], project: str = "test", stack: str = "test
     """Run a Python function as a Pulumi program under the mocks and the engine's refusals, in a fresh context
     and event loop. `config` is what `pulumi.Config` reads (keys 'project:key', a bare 'key' the project's, as
     `pulumi config set` stores it), `references` answers StackReferences (the stack as the program references it,
-    org/project/stack, or its stack name -> its outputs, a `Secret(value)` for one that stack holds as a secret; or that stack's Plan, its secret_outputs
-    secret): as the engine, get_output and require_output of a secret output are secret, and `outputs` whole when
-    any is. Raises ProgramError when the program stops or would be refused.
+    org/project/stack, or its stack name -> its outputs, a `Secret(value)` for one that stack holds as a secret; or
+    that stack's Plan, its secret_outputs secret): as the engine, get_output and require_output of a secret output
+    are secret, and `outputs` whole when any is. Raises ProgramError when the program stops or would be refused.
 
     `preview=True` runs it as `pulumi preview` of a stack with nothing created yet (the first command on a new stack,
     a pull request's check): each create answered as its provider answers a preview (stand_ins.preview_state: no
@@ -57,8 +57,9 @@ def run(program: Callable[[], object], project: str = "test", stack: str = "test
     `invokes` answers the program's own invokes, by token, e.g. a cluster it did not make read with
     `containerservice.get_managed_cluster`: {"azure-native:containerservice:getManagedCluster": {"location":
     "westeurope", "oidcIssuerProfile": {"issuerURL": "https://..."}, ...}}, the fields as the REST API spells them
-    (the SDK reads a field spelt otherwise as None), or a function of the call's arguments (a dict) returning them. An invoke nobody answers stops the
-    run with a ProgramError naming it; the components' own invokes the kit answers itself.
+    (the SDK reads a field spelt otherwise as None), or a function of the call's arguments (a dict) returning them.
+    An invoke nobody answers stops the run with a ProgramError naming it; the components' own invokes the kit
+    answers itself.
 
     `unjudged` names rules of the kit to leave out (a list; None: none), for a program that knows better:
     `"reachability"` leaves out what objects outside the program decide of its pods' calls, which the kit cannot see:
