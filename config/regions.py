@@ -452,7 +452,7 @@ def global_names(cfg: Any) -> dict[str, str]:
     return names
 
 
-GRAFANA = "Managed Grafana workspace"
+GRAFANA = resource_names.GRAFANA_KIND
 GRAFANA_REMEDY = ("each stack needs its own prefix or observability.grafanaName (Azure refuses a workspace name another "
                   "workspace holds, in any resource group or subscription: NameNotUnique)")
 

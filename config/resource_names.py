@@ -95,11 +95,13 @@ def grafana_name(prefix: str, env: str, location: str, subscription_id: Optional
         return base
     return f"{base}-{_short_hash('graf', *_scope(prefix, env, location, subscription_id))}"
 
+GRAFANA_KIND = "Managed Grafana workspace"
+
 # kind -> (its name, the part before the hash, what every such name starts with)
 GLOBAL_NAMES = {"storage account": (storage_account_name, _storage_base, "st"),
                 "Key Vault": (key_vault_name, _key_vault_base, "kv-"),
                 "PostgreSQL server": (postgres_server_name, _postgres_base, "psql-"),
-                "Managed Grafana workspace": (grafana_name, _grafana_base, "graf-")}
+                GRAFANA_KIND: (grafana_name, _grafana_base, "graf-")}
 
 def legacy_names(kind: str, name: str, location: str) -> set[str]:
     """What `legacyGlobalNames: true` names the resource of this kind that `name` names at `location`: the name

@@ -43,6 +43,7 @@ def has_no_zones(location: str) -> bool:
     return location in azure_zones()["without_zones"]
 
 
+@functools.lru_cache(maxsize=None)
 def _service_data() -> dict[str, Any]:
     text = resources.files(__package__).joinpath("data", "azure_service_regions.json").read_text(encoding="utf-8")
     return {k: v for k, v in json.loads(text).items() if not k.startswith("_")}

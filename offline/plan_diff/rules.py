@@ -10,6 +10,8 @@ from llmplatform.aks_cluster import OTHERS_TURN_ON
 from llmplatform.testing.records import REDACTED  # a secret as the plan files show it (the kit's trigger too)
 from pulumi.runtime.rpc import UNKNOWN  # the wire's unknown, as the kit records an unknown replacement trigger
 
+from config.resource_names import GRAFANA_KIND, legacy_names
+
 from .urns import provider_urn, short_urn
 
 
@@ -59,10 +61,11 @@ NEW_VALUE = {
 # The names Azure wants unique across subscriptions, which the stack hashes with its subscription's id unless
 # `legacyGlobalNames` (config/resource_names.py `_scope`): a stack deployed before that sees each one renamed.
 # type -> (the input naming it, its kind in config/resource_names.py GLOBAL_NAMES)
+GRAFANA = "azure-native:dashboard:Grafana"
 GLOBAL_NAMES = {"azure-native:keyvault:Vault": ("vaultName", "Key Vault"),
                 "azure-native:storage:StorageAccount": ("accountName", "storage account"),
                 "azure-native:dbforpostgresql:Server": ("serverName", "PostgreSQL server"),
-                "azure-native:dashboard:Grafana": ("workspaceName", "Managed Grafana workspace")}
+                GRAFANA: ("workspaceName", GRAFANA_KIND)}
 GLOBAL_NAME_NOTE = ("its name changed: a stack deployed before the subscription's id went into the storage account, "
                     "Key Vault and PostgreSQL server names keeps them with `legacyGlobalNames: true` in its stack "
                     "file (CHANGELOG, Upgrading)")
@@ -70,7 +73,6 @@ GLOBAL_NAME_NOTE = ("its name changed: a stack deployed before the subscription'
 # their hashed names and Grafana's hashless one. There `legacyGlobalNames: true` would give the workspace its name back
 # and rename the other three, so the line names the key that keeps the workspace alone, with the name it holds; where
 # the other three lose their legacy names in the same plan (a stack deployed before any hash), the one key keeps all four
-GRAFANA = "azure-native:dashboard:Grafana"
 
 
 def legacy_name_note(type_: str, old_name: object, others_renamed: bool) -> str:
@@ -93,7 +95,6 @@ def legacy_name_note(type_: str, old_name: object, others_renamed: bool) -> str:
 def lost_legacy_name(type_: str, old: dict[str, Any], new: dict[str, Any]) -> bool:
     """The resource's old name is the one `legacyGlobalNames: true` gives it under the new config (its prefix,
     environment and region): the key keeps it. Another rename (a new prefix, environment or region) is not told so."""
-    from config.resource_names import legacy_names
     if type_ not in GLOBAL_NAMES:
         return False
     key, kind = GLOBAL_NAMES[type_]

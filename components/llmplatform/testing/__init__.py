@@ -44,11 +44,12 @@ are the engine's: protect, retainOnDelete and deletedWith a resource leaves unse
 `plan.default_providers` holds the providers the engine makes for resources, reads and invokes that name none
 (`plan.provider_of(reg)`: the provider a resource is run by).
 
-The kit's parts: `records` (Registration, Plan), `stand_ins` (the mocks' answers and the recording monitor),
-`clusters` and `namespace_rules` (where each object goes), `collisions`, `routes`, `cross_cluster`, `autoscalers` and
-`reachability` (what the engine and the APIs refuse, and the advice), `egress_denials` (advice), `network_policy`
-(NetworkPolicies and the CiliumNetworkPolicy parts the platform writes, read as Cilium reads them:
-`connects(policies, pod, peer, port, namespace_labels)`, also this repository's suite's model), `runner` (`run`).
+The kit's parts: `records` (Registration, Plan), `shapes` (inputs of any type read), `stand_ins` (the mocks' answers
+and the recording monitor), `clusters` and `namespace_rules` (where each object goes), `collisions`, `routes`,
+`cross_cluster`, `autoscalers` and `reachability` (what the engine and the APIs refuse, and the advice),
+`egress_denials` (advice), `network_policy` (NetworkPolicies and the CiliumNetworkPolicy parts the platform writes,
+read as Cilium reads them: `connects(policies, pod, peer, port, namespace_labels)`, also this repository's suite's
+model), `runner` (`run`).
 """
 
 from .collisions import refusals

@@ -13,7 +13,7 @@ from .clusters import _cluster_of, _clusters
 from .autoscalers import two_autoscalers
 from .reachability import RULE as REACHABILITY, unreachable_services
 from .cross_cluster import claims_of_other_clusters, gateways_of_other_clusters, vaults_closed_to_their_readers
-from .records import HELM_RELEASE, Registration
+from .records import HELM_RELEASE, Registration, components_above
 from .routes import _shadowed_routes, _unrouted_interceptor_hosts
 from .stand_ins import _GLOBAL_NAMES, _NAME_INPUTS
 
@@ -146,12 +146,7 @@ def _describe(identity: tuple) -> str:
 
 def _outermost_component(reg: Registration, by_urn: dict[str, Registration]) -> Optional[Registration]:
     """The package's outermost component `reg` belongs to (InferenceStack, not its OllamaServer part), if any."""
-    found, parent = None, by_urn.get(reg.parent)
-    while parent is not None:
-        if parent.type.startswith("llmplatform:index:"):
-            found = parent
-        parent = by_urn.get(parent.parent)
-    return found
+    return next(reversed(components_above(reg, by_urn)), None)
 
 
 def _one_per_namespace(resources: list[Registration], twice: list[tuple[Registration, Registration]]) -> list[str]:

@@ -10,27 +10,15 @@ from typing import Any, Optional
 
 from .clusters import _cluster_of
 from .records import Registration
+from .shapes import pod_template
 
 _WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod"}
 _VAULT = "azure-native:keyvault:Vault"
 _VAULT_ZONE = "privatelink.vaultcore.azure.net"
 
 
-def _pod_spec(reg: Registration) -> dict[str, Any]:
-    """A workload's pod spec, or {} where a value on the way is of another type (the mocks take any)."""
-    def mapping(value: Any) -> dict[str, Any]:
-        return value if isinstance(value, dict) else {}
-    spec = mapping(reg.inputs.get("spec"))
-    kind = reg.inputs.get("kind")
-    if kind == "Pod":
-        return spec
-    if kind == "CronJob":
-        spec = mapping(mapping(spec.get("jobTemplate")).get("spec"))
-    return mapping(mapping(spec.get("template")).get("spec"))
-
-
 def _claims(reg: Registration) -> list[str]:
-    return [str(v["persistentVolumeClaim"]["claimName"]) for v in _pod_spec(reg).get("volumes") or []
+    return [str(v["persistentVolumeClaim"]["claimName"]) for v in pod_template(reg.inputs)[1].get("volumes") or []
             if isinstance(v, dict) and isinstance((v.get("persistentVolumeClaim") or {}).get("claimName"), str)]
 
 

@@ -14,13 +14,10 @@ from typing import Any, Mapping, Optional
 
 from .clusters import _cluster_of, _clusters
 from .records import Registration
+from .shapes import as_dict
 
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 _EVERYWHERE = "0.0.0.0/0"
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
 
 
 def _denies_egress(spec: Mapping[str, Any]) -> bool:
@@ -38,16 +35,16 @@ def _admits_everything(spec: Mapping[str, Any]) -> bool:
              for peer in rule.get("to") or [] if isinstance(peer, Mapping)]
     every_pod = any(peer.get("namespaceSelector") == {} and "podSelector" not in peer and "ipBlock" not in peer
                     for peer, _ in peers)
-    every_address = any(_mapping(peer.get("ipBlock")).get("cidr") == _EVERYWHERE for peer, _ in peers)
+    every_address = any(as_dict(peer.get("ipBlock")).get("cidr") == _EVERYWHERE for peer, _ in peers)
     return every_pod and every_address
 
 
 def _leaves_out(guard: Mapping[str, Any], deny: Mapping[str, Any]) -> bool:
     """Whether the guard's selector leaves out every pod the deny's selects: a `NotIn` expression of the guard whose
     label the deny's matchLabels sets to an excluded value. Anything else: assumed to overlap."""
-    wanted = _mapping(_mapping(deny.get("podSelector")).get("matchLabels"))
-    for entry in _mapping(guard.get("podSelector")).get("matchExpressions") or []:
-        expression = _mapping(entry)
+    wanted = as_dict(as_dict(deny.get("podSelector")).get("matchLabels"))
+    for entry in as_dict(guard.get("podSelector")).get("matchExpressions") or []:
+        expression = as_dict(entry)
         key, excluded = expression.get("key"), expression.get("values") or []
         if expression.get("operator") == "NotIn" and isinstance(key, str) and wanted.get(key) in excluded:
             return True
@@ -61,7 +58,7 @@ def voided_egress_denials(resources: list[Registration]) -> list[str]:
     for reg in resources:
         if reg.type != POLICY or reg.unknown_paths:
             continue
-        namespace = _mapping(reg.inputs.get("metadata")).get("namespace")
+        namespace = as_dict(reg.inputs.get("metadata")).get("namespace")
         if isinstance(namespace, str) and isinstance(reg.inputs.get("spec"), Mapping):
             by_namespace.setdefault((_cluster_of(reg, clusters), namespace), []).append(reg)
     advice = []

@@ -54,11 +54,13 @@ from urllib.parse import urlsplit
 
 from ..inference_specs import ROUTER_PORT, WEBUI_PORT
 from ..kubernetes_schemas import group_of
+from ..rules import within
 from .clusters import _cluster_of
 from .cross_cluster import _WORKLOADS
 from .namespace_rules import _YAML_BUNDLES, _bundle_documents
 from .network_policy import CILIUM, Node, Outside, Pod, Unmodelled, allowed, connects, selecting
-from .records import HELM_RELEASE, Registration
+from .records import HELM_RELEASE, Registration, components_above
+from .shapes import as_dict, as_list, pod_template
 
 _ZONE = "cluster.local"
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
@@ -99,15 +101,6 @@ _STACK_INPUTS = {"ApiGate": "api_client_namespaces", "OpenWebUi": "webui_client_
 _CLIENT_PORTS = {"ApiGate": ROUTER_PORT, "LlmdStack": ROUTER_PORT, "OpenWebUi": WEBUI_PORT}
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    """A mapping of the inputs, or an empty one for a value of another type (the mocks take any)."""
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 class _Template:
     """A pod template of the program: the object, its kind, namespace, the labels its pods carry and its spec."""
 
@@ -115,24 +108,20 @@ class _Template:
         self.reg, self.cluster = reg, cluster
         inputs = reg.inputs
         self.kind = str(inputs.get("kind"))
-        meta = _dict(inputs.get("metadata"))
+        meta = as_dict(inputs.get("metadata"))
         self.namespace = meta.get("namespace")
         self.name = meta.get("name")
-        spec = _dict(inputs.get("spec"))
-        if self.kind == "CronJob":
-            spec = _dict(_dict(spec.get("jobTemplate")).get("spec"))
-        template = meta if self.kind == "Pod" else _dict(_dict(spec.get("template")).get("metadata"))
-        labels = _dict(template.get("labels"))
+        template, self.spec = pod_template(inputs)
+        labels = as_dict(template.get("labels"))
         self.labels = {k: v for k, v in labels.items() if isinstance(k, str) and isinstance(v, str)}
         if self.kind == "Job" and isinstance(self.name, str):  # the Job controller labels its pods with its name
             self.labels.update({"batch.kubernetes.io/job-name": self.name, "job-name": self.name})
-        self.spec = spec if self.kind == "Pod" else _dict(_dict(spec.get("template")).get("spec"))
         prefix = {"Pod": "spec", "CronJob": "spec.jobTemplate.spec.template.spec"}.get(self.kind, "spec.template.spec")
         # each container with the path of its fields in the inputs (a secret value's path is in reg.secret_paths)
         self.containers = [(c, f"{prefix}.{key}[{i}]") for key in ("initContainers", "containers")
-                           for i, c in enumerate(_list(self.spec.get(key))) if isinstance(c, dict)]
-        self.ports = {str(p["name"]): int(p["containerPort"]) for c, _ in self.containers for p in _list(c.get("ports"))
-                      if isinstance(p, dict) and isinstance(p.get("name"), str)
+                           for i, c in enumerate(as_list(self.spec.get(key))) if isinstance(c, dict)]
+        self.ports = {str(p["name"]): int(p["containerPort"]) for c, _ in self.containers
+                      for p in as_list(c.get("ports")) if isinstance(p, dict) and isinstance(p.get("name"), str)
                       and isinstance(p.get("containerPort"), int)}
         # on the node's network: NetworkPolicy behaviour is undefined for it, and the most common implementation
         # ignores it when matching selectors (kubernetes/website network-policies.md, "NetworkPolicy and
@@ -155,8 +144,7 @@ class _Template:
 def _unknown_under(reg: Registration, *paths: str) -> bool:
     """Whether a preview left a value at or under one of `paths` of reg's inputs unknown (Registration.unknown_paths;
     "." the whole inputs)."""
-    return any(u == "." or any(u == p or u.startswith((f"{p}.", f"{p}[")) or p.startswith((f"{u}.", f"{u}["))
-                               for p in paths) for u in reg.unknown_paths)
+    return any(u == "." or any(within(u, p) or within(p, u) for p in paths) for u in reg.unknown_paths)
 
 
 # Settings that name an address for others to use, not one the pod calls (an allowed browser origin, an OAuth
@@ -178,7 +166,7 @@ def _urls(template: _Template) -> Iterator[tuple[str, str, str, int, str]]:
     secret = template.reg.secret_paths
 
     def plain(path: str) -> bool:
-        return not any(s in (".", path) or path.startswith((f"{s}.", f"{s}[")) for s in secret)
+        return not any(s == "." or within(path, s) for s in secret)
 
     def flag(args: list[Any], k: int) -> str:
         """The flag an argument gives a value to: `--name=value`, or `--name value`."""
@@ -189,10 +177,10 @@ def _urls(template: _Template) -> Iterator[tuple[str, str, str, int, str]]:
         return previous if isinstance(previous, str) and previous.startswith("-") and "=" not in previous else ""
     for container, path in template.containers:
         texts = [(f"env {e.get('name')} of container {container.get('name')}", e["value"])
-                 for j, e in enumerate(_list(container.get("env"))) if isinstance(e, dict)
+                 for j, e in enumerate(as_list(container.get("env"))) if isinstance(e, dict)
                  and isinstance(e.get("value"), str) and plain(f"{path}.env[{j}].value")
                  and not _names_only(e.get("name"))]
-        args = _list(container.get("args"))
+        args = as_list(container.get("args"))
         texts += [(f"args of container {container.get('name')}", a) for k, a in enumerate(args)
                   if isinstance(a, str) and plain(f"{path}.args[{k}]") and not _names_only(flag(args, k))]
         for where, text in texts:
@@ -256,19 +244,9 @@ def _reads_unknown_namespace(policies: list[Mapping[str, Any]], direction: str, 
     return False
 
 
-def _components(reg: Registration, by_urn: Mapping[str, Registration]) -> list[Registration]:
-    """The llmplatform components above a resource, the nearest first."""
-    found, current = [], by_urn.get(reg.parent)
-    while current is not None:
-        if current.type.startswith("llmplatform:index:"):
-            found.append(current)
-        current = by_urn.get(current.parent)
-    return found
-
-
 def _component(reg: Registration, by_urn: Mapping[str, Registration]) -> Optional[Registration]:
     """The nearest llmplatform component above a resource."""
-    return next(iter(_components(reg, by_urn)), None)
+    return next(iter(components_above(reg, by_urn)), None)
 
 
 def _kind_of(component: Registration) -> str:
@@ -283,7 +261,7 @@ def _fix(policy: Registration, direction: str, caller: _Template, target: _Templ
     if direction == "Egress":
         return (f"let {caller.described()}'s pods out to namespace {target.namespace} on port {port} (an egress "
                 f"rule in namespace {caller.namespace}), or change {{policies}}")
-    components = _components(policy, by_urn)
+    components = components_above(policy, by_urn)
     nearest = _kind_of(components[0]) if components else None
     stack = next((c for c in components if _kind_of(c) == "InferenceStack"), None)
     component, given = ((stack, _STACK_INPUTS.get(str(nearest))) if stack is not None
@@ -298,15 +276,28 @@ def _fix(policy: Registration, direction: str, caller: _Template, target: _Templ
             f"(from namespace {caller.namespace}, port {port}), or change {{policies}}")
 
 
+def _policy_name(policy: Registration) -> str:
+    meta = policy.inputs["metadata"]
+    return f"{meta['namespace']}/{meta.get('name')}"
+
+
+def _policy_names(policies: list[Registration], by_urn: Optional[Mapping[str, Registration]] = None) -> str:
+    """The policies a refusal names, each with its kind and, given `by_urn`, the component that made it; a policy of
+    a yaml bundle (no registration of its own) as the program's yaml."""
+    def named(policy: Registration) -> str:
+        made_by = _component(policy, by_urn) if by_urn is not None else None
+        return (f"{_policy_name(policy)} ({policy.inputs['kind']}"
+                + (f", {_kind_of(made_by)} {made_by.name!r}" if made_by else "") + ")")
+    return ", ".join(named(p) for p in policies) or "of the program's yaml"
+
+
 def _fixes(regs: list[tuple[Registration, str]], caller: _Template, target: _Template, port: int,
            by_urn: Mapping[str, Registration]) -> list[str]:
     """One fix per distinct advice, naming together the policies it serves (two egress policies of the caller's
     namespace, a gate's four policies: one sentence, not one a policy)."""
     served: dict[str, list[str]] = {}
     for policy, direction in regs:
-        meta = policy.inputs["metadata"]
-        served.setdefault(_fix(policy, direction, caller, target, port, by_urn), []).append(
-            f"{meta['namespace']}/{meta.get('name')}")
+        served.setdefault(_fix(policy, direction, caller, target, port, by_urn), []).append(_policy_name(policy))
     return [advice.replace("{policies}", ", ".join(names)).replace("{admit}", "admits" if len(names) == 1
                                                                      else "admit")
             for advice, names in served.items()]
@@ -355,7 +346,7 @@ def _opaque_bundle(reg: Registration) -> bool:
     if ("yaml" in inputs and not isinstance(inputs["yaml"], str)) or \
             ("objs" in inputs and not isinstance(inputs["objs"], list)):
         return True
-    paths = [inputs["file"]] if "file" in inputs else _list(inputs.get("files"))
+    paths = [inputs["file"]] if "file" in inputs else as_list(inputs.get("files"))
     return any(not isinstance(path, str) or "://" in path for path in paths) or \
         ("files" in inputs and not isinstance(inputs["files"], list))
 
@@ -434,12 +425,12 @@ def _judge_cluster(cluster: Any, regs: list[Registration], bundled: list[Any], r
         seen: set[str] = set()
         dns_judged = False
         # names the pod's /etc/hosts maps (hostAliases): a call to another address, not to the Service
-        aliased = {str(h).lower().rstrip(".") for a in _list(caller.spec.get("hostAliases")) if isinstance(a, dict)
-                   for h in _list(a.get("hostnames"))}
+        aliased = {str(h).lower().rstrip(".") for a in as_list(caller.spec.get("hostAliases")) if isinstance(a, dict)
+                   for h in as_list(a.get("hostnames"))}
         # a search path of its own (dnsConfig.searches, merged into the dnsPolicy's or, under None, the whole of it:
         # kubernetes/website dns-pod-service.md, "Pod's DNS Config"): a bare host may resolve in another namespace
         own_search = caller.spec.get("dnsPolicy", "ClusterFirst") not in ("ClusterFirst", "ClusterFirstWithHostNet") \
-            or bool(_list(_dict(caller.spec.get("dnsConfig")).get("searches")))
+            or bool(as_list(as_dict(caller.spec.get("dnsConfig")).get("searches")))
         for url, scheme, host, port, where in _urls(caller):
             if url in seen or host.lower().rstrip(".") in aliased:
                 continue
@@ -492,8 +483,7 @@ def _dns_dropped(caller: _Template, url: str, where: str, policies: list[Mapping
             return []
     except (Unmodelled, KeyError, TypeError, ValueError, AttributeError):
         return []
-    names = ", ".join(f"{r.inputs['metadata']['namespace']}/{r.inputs['metadata'].get('name')} ({r.inputs['kind']})"
-                      for p in isolating for r in policy_regs if r.inputs is p) or "of the program's yaml"
+    names = _policy_names([r for p in isolating for r in policy_regs if r.inputs is p])
     return [f"{caller.reg.name} ({caller.described()}){on} calls {url} ({where}): its pods resolve the name through "
             f"the cluster DNS, and the NetworkPolicies {names} isolating their egress admit no DNS server: every "
             f"lookup times out and every call fails; add an egress rule in namespace {caller.namespace} to namespace "
@@ -506,7 +496,7 @@ def _aliased(service: Registration, services: Mapping[tuple[str, str], Registrat
     an absolute name, so only the full name reaches a Service; kubernetes/dns docs/specification.md, 2.5 "Records for
     External Name Services"), else the Service itself. The call goes to that Service's pods on the URL's port: an
     alias keeps the port. One step: an alias of an alias is left."""
-    spec = _dict(service.inputs.get("spec"))
+    spec = as_dict(service.inputs.get("spec"))
     target = spec.get("externalName")
     if spec.get("type") != "ExternalName" or not isinstance(target, str) or _unknown_under(service, "spec"):
         return service
@@ -524,7 +514,7 @@ def _judge_call(caller: _Template, url: str, where: str, scheme: str, port: int,
     """The call of `url` to `service` (through the ExternalName `alias`): refused on a port the Service does not
     expose (_port_not_exposed), or where the program's policies let no pod of the caller through to a target pod
     (`port_only`: the port alone)."""
-    meta, spec = service.inputs["metadata"], _dict(service.inputs.get("spec"))
+    meta, spec = service.inputs["metadata"], as_dict(service.inputs.get("spec"))
     if _unknown_under(service, "spec"):
         return []  # a preview's selector or port not known yet (dropped: the selector would select more)
     selector = spec.get("selector")
@@ -538,7 +528,7 @@ def _judge_call(caller: _Template, url: str, where: str, scheme: str, port: int,
                and all(t.labels.get(k) == v for k, v in selector.items())]
     entry = None
     if not headless:
-        entries = [p for p in _list(spec.get("ports")) if isinstance(p, dict)]
+        entries = [p for p in as_list(spec.get("ports")) if isinstance(p, dict)]
         if scheme not in _TCP_SCHEMES and any(p.get("port") == port and p.get("protocol", "TCP") != "TCP"
                                               for p in entries):
             return []  # a scheme whose transport is not known, on a port listed for UDP or SCTP: not judged
@@ -570,13 +560,11 @@ def _judge_call(caller: _Template, url: str, where: str, scheme: str, port: int,
         blocked.append((target, target_port, [(r, d) for p, d in isolating for r in policy_regs if r.inputs is p]))
     problems = []
     for target, target_port, regs in blocked:
-        names = ", ".join(f"{r.inputs['metadata']['namespace']}/{r.inputs['metadata'].get('name')} ({r.inputs['kind']}"
-                          + (f", {_kind_of(c)} {c.name!r}" if (c := _component(r, by_urn)) else "")
-                          + ")" for r, _ in regs) or "of the program's yaml"
+        names = _policy_names([r for r, _ in regs], by_urn)
         fixes = _fixes(regs, caller, target, target_port, by_urn)
         # what the user sees of a dropped call: an Open-WebUI's model list stays empty
         seen = " (an Open-WebUI lists no model)" if any(
-            _kind_of(c) == "OpenWebUi" for c in _components(caller.reg, by_urn)) else ""
+            _kind_of(c) == "OpenWebUi" for c in components_above(caller.reg, by_urn)) else ""
         problems.append(
             f"{caller.reg.name} ({caller.described()}){on} calls {url} ({where}): Service "
             f"{meta['namespace']}/{meta['name']} port {port} reaches {target.described()} on port {target_port}, "
@@ -603,7 +591,7 @@ def _port_not_exposed(caller: _Template, url: str, where: str, scheme: str, port
     entry is readable (a number and a protocol); the message names the ports there are and, where one of them has the
     URL's port as its `nodePort` or forwards to it on the Service's pods (a number, or a name they give it), that
     one. `alias`: the ExternalName Service the caller named, which resolves to `service`."""
-    meta, ports = service.inputs["metadata"], _list(_dict(service.inputs.get("spec")).get("ports"))
+    meta, ports = service.inputs["metadata"], as_list(as_dict(service.inputs.get("spec")).get("ports"))
     if not ports or not all(isinstance(p, dict) and isinstance(p.get("port"), int) and not isinstance(p["port"], bool)
                             and isinstance(p.get("protocol", "TCP"), str) for p in ports):
         return []
@@ -621,7 +609,7 @@ def _port_not_exposed(caller: _Template, url: str, where: str, scheme: str, port
         fix = f"call one of its ports, or add {port}/TCP to the Service"
     through = ""
     if alias is not None:
-        named = _dict(alias.inputs.get("metadata"))
+        named = as_dict(alias.inputs.get("metadata"))
         through = f" (through {named.get('namespace')}/{named.get('name')}, an ExternalName for it)"
     wanted = f"{port}/TCP" if scheme in _TCP_SCHEMES else str(port)
     return [f"{caller.reg.name} ({caller.described()}){on} calls {url} ({where}): Service "

@@ -1,7 +1,7 @@
 """What a run of the testing kit records: each registration with its inputs, dependencies and options, and the plan
 that holds them; the error a program that stops or would be refused raises."""
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Optional, Protocol, TypeVar
+from typing import Any, Callable, Iterator, Mapping, Optional, Protocol, TypeVar
 
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -80,6 +80,16 @@ class Registration:
     def is_kubernetes_object(self) -> bool:
         return (self.type.startswith("kubernetes:") and not self.type.startswith("kubernetes:helm.sh")
                 and "apiVersion" in self.inputs)
+
+
+def components_above(reg: Registration, by_urn: Mapping[str, Registration]) -> list[Registration]:
+    """The llmplatform components a registration belongs to, the nearest first (InferenceStack after its ApiGate)."""
+    found, current = [], by_urn.get(reg.parent)
+    while current is not None:
+        if current.type.startswith("llmplatform:index:"):
+            found.append(current)
+        current = by_urn.get(current.parent)
+    return found
 
 
 @dataclass
