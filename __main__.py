@@ -191,8 +191,12 @@ def platform_stack(cfg: PlatformConfig) -> None:
 def global_stack(cfg: GlobalConfig) -> None:
     """One endpoint over every regional stack, and their upgrades one region at a time."""
     regions = {name: pulumi.StackReference(f"region-{name}", stack_name=cfg.reference(name)) for name in cfg.regions}
+    # prod: the group, the Front Door profile (its ID is what every region's gateway admits), its endpoint (the host
+    # name clients call) and the edge's workspace; origins, routes and keys stay replaceable (a region leaves, a key
+    # name is dropped)
+    stateful = pulumi.ResourceOptions(protect=cfg.protect)
     group = resources.ResourceGroup("global-rg", resource_group_name=f"rg-{cfg.prefix}-global",
-                                    location=cfg.location, tags=cfg.tags)
+                                    location=cfg.location, tags=cfg.tags, opts=stateful)
     edge = GlobalEndpoint("edge", {
         "resource_group_name": group.name, "name_prefix": f"{cfg.prefix}-global",
         "origins": regional_origins(regions, cfg.llmd_regions, cfg.origin_protocol == "Https"),
@@ -207,7 +211,7 @@ def global_stack(cfg: GlobalConfig) -> None:
         "log_analytics_workspace_id": cfg.log_analytics_workspace_id or None,
         "location": None if cfg.log_analytics_workspace_id else cfg.location,
         "log_retention_days": None if cfg.log_analytics_workspace_id else cfg.log_retention_days,
-        "log_categories": list(cfg.log_categories), "tags": cfg.tags})
+        "log_categories": list(cfg.log_categories), "tags": cfg.tags}, stateful)
     fleet = FleetUpdates("fleet", {
         "resource_group_name": group.name, "location": cfg.location, "fleet_name": f"fleet-{cfg.prefix}-global",
         "members": fleet_members(regions), "channel": cfg.fleet_channel,

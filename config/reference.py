@@ -274,8 +274,11 @@ def generated_text() -> str:
     keys = [s for s in rows(glob) if s.key.startswith("global.")]
     lines += ["", "### The global stack (`Pulumi.global.yaml`)", "",
               f"Reads `environment` (default {_value(glob['environment'].default)} here), `prefix`, `location`, "
-              "`cost` as above, and the `global` section (the platform's other top-level keys, which Pulumi.yaml "
-              "gives every stack, are refused here at any value but their default):", ""]
+              "`cost` as above, `protectStatefulResources` (required in prod, as above: here it protects the "
+              "resource group, the Front Door profile, its endpoint and the edge's own Log Analytics workspace; "
+              "origins, routes, keys and their secrets stay replaceable), and the `global` section (the platform's "
+              "other top-level keys, which Pulumi.yaml gives every stack, are refused here at any value but their "
+              "default):", ""]
     lines += _table(keys, lambda s: MEANING[s.key])
     lines += ["", END]
     return "\n".join(lines) + "\n"

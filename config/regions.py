@@ -122,6 +122,9 @@ class GlobalConfig:
     log_analytics_workspace_id: str = ""
     log_retention_days: int = D["GlobalEndpoint"]["log_retention_days"]
     log_categories: tuple[str, ...] = tuple(D["GlobalEndpoint"]["log_categories"])
+    # protectStatefulResources: `protect` on the resource group, the Front Door profile (its Front Door ID, which
+    # every region's gateway admits), its endpoint (the host name clients call) and the edge's own workspace
+    protect: bool = False
     cost: CostConfig = field(default_factory=lambda: CostConfig(log_analytics_gb_per_day=0.0))
 
     @property
@@ -267,6 +270,11 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     problems: list[str] = []
     top = Reader(raw, "", problems)
     environment, prefix, location = resource_names.read_environment_prefix_location(top, "prod")
+    protect = top.bool_("protectStatefulResources", False)
+    if environment == "prod" and not protect:
+        top.problem("protectStatefulResources must be true when environment is 'prod' (the global stack protects its "
+                    "resource group, the Front Door profile whose ID every region's gateway admits, its endpoint's "
+                    "host name and the edge's log workspace)")
     g = top.section("global")
     regions = g.str_list("regions", ())
     if not named:  # a global stack missing its regions, or a regional stack's file of top-level keys only
@@ -345,7 +353,7 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
         waf_rule_overrides=cast(tuple["WafRuleOverride", ...], tuple(waf_rule_overrides)),
         log_analytics_workspace_id=workspace_id,
         log_retention_days=FD["log_retention_days"] if retention is None else retention,
-        log_categories=tuple(log_categories), cost=cost)
+        log_categories=tuple(log_categories), protect=protect, cost=cost)
     fd.reject_unknown_keys()
     fl.reject_unknown_keys()
     g.reject_unknown_keys()
@@ -362,6 +370,11 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
                            f"since the policy pack holds stacks named {', '.join(PROD_STACK_NAMES)} and prod-<region> "
                            f"to prod's rules and would refuse the plan; or give a {environment} global stack another "
                            "name")
+        if not protect:  # prod-stateful-protected, by name too
+            top.problem(f"protectStatefulResources false is invalid for stack {stack!r}; allowed: true, since the "
+                        f"policy pack holds stacks named {', '.join(PROD_STACK_NAMES)} and prod-<region> to prod's "
+                        f"rules (the Front Door profile and endpoint protected) and would refuse the plan; or give a "
+                        f"{environment} global stack another name")
     if environment == "prod":
         if cfg.waf_mode != "Prevention":
             fd.problem("global.frontDoor.wafMode must be 'Prevention' when environment is 'prod' (Detection only logs)")
@@ -374,9 +387,8 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
 
 
 # Pulumi.yaml gives every stack these keys with their defaults; the global stack reads none of them, so another value
-# is a setting it would ignore (its group is rg-<prefix>-global, it creates no namespace and no stateful resource)
+# is a setting it would ignore (its group is rg-<prefix>-global, it creates no namespace, vault or database)
 _PLATFORM_ONLY = {"namespace": ("llm", "the global stack creates no Kubernetes namespace"),
-                  "protectStatefulResources": (False, "the global stack holds no stateful resource"),
                   "legacyGlobalNames": (False, "the global stack has no storage account, vault or database"),
                   "resourceGroupName": ("", "the global stack creates its own group, rg-<prefix>-global")}
 

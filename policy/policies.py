@@ -193,26 +193,18 @@ def _postgres_private(args: ResourceValidationArgs) -> Iterator[str]:
 # ---- prod -----------------------------------------------------------------------------------------------------
 STATEFUL = ("azure-native:keyvault:Vault", "azure-native:dbforpostgresql:Server",
             "azure-native:dbforpostgresql:Database", "azure-native:storage:StorageAccount",
-            "azure-native:storage:FileShare")
-# a cluster's logs and metrics so far, and the dashboards Managed Grafana's users made: a new one starts empty. The
-# global stack's own workspace (the edge's logs, GlobalEndpoint's) is left out, as its Front Door profile is: that stack
-# protects nothing. It is told by the component that makes it, not by the stack's name: the global stack is the file
-# with a `global` key (config/regions.py is_global), named by its regions' edge.globalStack (`prod-global` too)
-MONITORING_STORES = ("azure-native:operationalinsights:Workspace", "azure-native:monitor:AzureMonitorWorkspace",
-                     "azure-native:dashboard:Grafana")
-EDGE = "llmplatform:index:GlobalEndpoint"
-
-
-def parent_type(args: ResourceValidationArgs) -> str:
-    """The type of the resource's parent: the last of the qualified type in its URN,
-    urn:pulumi:<stack>::<project>::<ancestor types, `$`-joined>::<name> (the engine's and the offline plans' alike)."""
-    parent = args.opts.parent or ""
-    return parent.split("::", 3)[2].rsplit("$", 1)[-1] if parent.count("::") >= 3 else ""
+            "azure-native:storage:FileShare", "azure-native:resources:ResourceGroup",
+            # the edge: a new profile has a new Front Door ID, which every region's gateway refuses until its stack is
+            # set to it; a new endpoint a new host name, the one clients call
+            "azure-native:cdn:Profile", "azure-native:cdn:AFDEndpoint",
+            # a cluster's (or the edge's) logs and metrics so far, and the dashboards Managed Grafana's users made: a
+            # new one starts empty
+            "azure-native:operationalinsights:Workspace", "azure-native:monitor:AzureMonitorWorkspace",
+            "azure-native:dashboard:Grafana")
 
 
 def _prod_state(args: ResourceValidationArgs) -> bool:
-    return is_prod(args) and (args.resource_type in STATEFUL or
-                              (args.resource_type in MONITORING_STORES and parent_type(args) != EDGE))
+    return is_prod(args) and args.resource_type in STATEFUL
 
 
 def _protected(args: ResourceValidationArgs) -> Iterator[str]:

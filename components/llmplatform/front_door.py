@@ -299,7 +299,11 @@ def rate_limit_rule(per_minute: int) -> frontdoor.CustomRuleArgs:
 
 @called_as_documented
 class GlobalEndpoint(pulumi.ComponentResource):
-    """Azure Front Door (one endpoint, an origin group per service, every region an origin) and its WAF."""
+    """Azure Front Door (one endpoint, an origin group per service, every region an origin) and its WAF. `protect`
+    in its resource options protects the profile (its Front Door ID is what each region's gateway admits), the
+    endpoint (its host name is the one clients call) and the Log Analytics workspace made here (the edge's logs so
+    far) alone: origins, routes, the WAF policy, the diagnostic setting, the API keys and the secrets they write stay
+    replaceable, so a region leaves and a key name is dropped without lifting it."""
 
     endpoint_host: pulumi.Output[str]
     """Host name of the global endpoint (<name>-<hash>.z01.azurefd.net)."""
@@ -327,16 +331,17 @@ class GlobalEndpoint(pulumi.ComponentResource):
         args = check_shape("GlobalEndpoint", name, args, GlobalEndpointArgs)
         origins = list(args["origins"])
         super().__init__(f"{PACKAGE}:index:GlobalEndpoint", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        stores = pulumi.ResourceOptions(parent=self)  # the component's protect (the SDK's inheritance)
+        child = pulumi.ResourceOptions(parent=self, protect=False)
         rg, prefix, tags = args["resource_group_name"], args["name_prefix"], args.get("tags", {})
         sku = opt(args, "sku")
         profile = cdn.Profile(
             f"{name}-profile", profile_name=f"afd-{prefix}", resource_group_name=rg, location="Global",
             sku=cdn.SkuArgs(name=sku), origin_response_timeout_seconds=opt(args, "origin_timeout_seconds"),
-            tags=tags, opts=child)
+            tags=tags, opts=stores)
         endpoint = cdn.AFDEndpoint(
             f"{name}-endpoint", endpoint_name=f"{prefix}", profile_name=profile.name, resource_group_name=rg,
-            location="Global", enabled_state=cdn.EnabledState.ENABLED, tags=tags, opts=child)
+            location="Global", enabled_state=cdn.EnabledState.ENABLED, tags=tags, opts=stores)
         services = services_of(origins)
         https = opt(args, "origin_protocol") == "Https"
         forwarding, probing = origin_protocols(https)
@@ -374,7 +379,8 @@ class GlobalEndpoint(pulumi.ComponentResource):
                     priority=ui_ranks[i] if service == "ui" else origin.get("priority", 1), weight=1000,
                     enabled_state=cdn.EnabledState.ENABLED,
                     enforce_certificate_name_check=True,
-                    opts=pulumi.ResourceOptions(parent=self, aliases=indexed_name(f"{name}-{service}", i, names))))
+                    opts=pulumi.ResourceOptions(parent=self, protect=False,
+                                                aliases=indexed_name(f"{name}-{service}", i, names))))
             routes.append(cdn.Route(
                 f"{name}-{service}-route", route_name=service, endpoint_name=endpoint.name, profile_name=profile.name,
                 resource_group_name=rg, origin_group=cdn.ResourceReferenceArgs(id=group.id),
@@ -384,7 +390,7 @@ class GlobalEndpoint(pulumi.ComponentResource):
                 link_to_default_domain=cdn.LinkToDefaultDomain.ENABLED, enabled_state=cdn.EnabledState.ENABLED,
                 rule_sets=[cdn.ResourceReferenceArgs(id=self._strip_prefix(name, profile, rg, child).id)]
                 if service == "llmd" else None,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=members)))
+                opts=pulumi.ResourceOptions(parent=self, protect=False, depends_on=members)))
         waf = frontdoor.Policy(
             f"{name}-waf", policy_name=re.sub(r"[^A-Za-z0-9]", "", f"waf{prefix}")[:128], resource_group_name=rg,
             location="Global", sku=frontdoor.SkuArgs(name=sku),
@@ -411,8 +417,8 @@ class GlobalEndpoint(pulumi.ComponentResource):
                 type="WebApplicationFirewall", waf_policy=cdn.ResourceReferenceArgs(id=waf.id),
                 associations=[cdn.SecurityPolicyWebApplicationFirewallAssociationArgs(
                     domains=[cdn.ActivatedResourceReferenceArgs(id=endpoint.id)], patterns_to_match=["/*"])]),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=routes))
-        workspace = self._logs(name, args, profile, child)
+            opts=pulumi.ResourceOptions(parent=self, protect=False, depends_on=routes))
+        workspace = self._logs(name, args, profile, stores)
 
         self.endpoint_host = endpoint.host_name
         self.ui_url = endpoint.host_name.apply(lambda h: f"https://{h}")
@@ -432,7 +438,7 @@ class GlobalEndpoint(pulumi.ComponentResource):
                                "log_analytics_workspace_id": self.log_analytics_workspace_id})
 
     def _logs(self, name: str, args: GlobalEndpointArgs, profile: cdn.Profile,
-              child: pulumi.ResourceOptions) -> Optional[pulumi.Input[str]]:
+              stores: pulumi.ResourceOptions) -> Optional[pulumi.Input[str]]:
         """The profile's logs to the caller's workspace, or to one made here in `location` (PerGB2018, as
         AzureMonitoring's); the workspace's id, or None when neither is given. Logs only, no metrics: Front Door's
         metrics stay in Azure Monitor's metrics store at no charge."""
@@ -442,17 +448,19 @@ class GlobalEndpoint(pulumi.ComponentResource):
                 f"{name}-logs", workspace_name=f"log-{args['name_prefix']}",
                 resource_group_name=args["resource_group_name"], location=args["location"],
                 sku=operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
-                retention_in_days=opt(args, "log_retention_days"), tags=args.get("tags", {}), opts=child).id
+                retention_in_days=opt(args, "log_retention_days"), tags=args.get("tags", {}), opts=stores).id
         if not workspace:
             return None
-        categories_to_log_analytics(f"{name}-diagnostics", profile.id, workspace, opt(args, "log_categories"), self)
+        categories_to_log_analytics(f"{name}-diagnostics", profile.id, workspace, opt(args, "log_categories"), self,
+                                    protect=False)
         return workspace
 
     def _key_set(self, name: str, keys: list[str], origins: list[RegionalOrigin]) -> pulumi.Output[str]:
         """One key per name; every region's vault gets the map of all of them and the newest one. A region's gate
         loads the map again by itself once its copy in the region's vault changes (api_router's key-map reloader)."""
         values = [random.RandomPassword(f"{name}-api-key-{key}", length=API_KEY_LENGTH, special=False,
-                                        opts=pulumi.ResourceOptions(parent=self)).result for key in keys]
+                                        opts=pulumi.ResourceOptions(parent=self, protect=False)).result
+                  for key in keys]
         mapped = pulumi.Output.all(*values).apply(key_map)
         names = [origin["name"] for origin in origins]
         for i, origin in enumerate(origins):
@@ -461,9 +469,9 @@ class GlobalEndpoint(pulumi.ComponentResource):
                                        "resource_group_name": origin["key_vault_resource_group"]})
             region = origin["name"]
             vault_secret(f"{name}-{region}-api-key-map", vault, API_KEY_MAP_SECRET, mapped, KEY_MAP_CONTENT_TYPE, self,
-                         aliases=indexed_name(name, i, names, "-api-key-map"))
+                         aliases=indexed_name(name, i, names, "-api-key-map"), protect=False)
             vault_secret(f"{name}-{region}-api-key", vault, API_KEY_SECRET, values[-1], "text/plain", self,
-                         aliases=indexed_name(name, i, names, "-api-key"))
+                         aliases=indexed_name(name, i, names, "-api-key"), protect=False)
         return pulumi.Output.secret(values[-1])
 
     def _strip_prefix(self, name: str, profile: cdn.Profile, rg: pulumi.Input[str],
@@ -476,5 +484,5 @@ class GlobalEndpoint(pulumi.ComponentResource):
                  actions=[cdn.UrlRewriteActionArgs(name="UrlRewrite", parameters=cdn.UrlRewriteActionParametersArgs(
                      type_name="DeliveryRuleUrlRewriteActionParameters", source_pattern="/llmd/",
                      destination="/", preserve_unmatched_path=True))],
-                 opts=pulumi.ResourceOptions(parent=self))
+                 opts=pulumi.ResourceOptions(parent=self, protect=False))
         return rule_set

@@ -57,13 +57,15 @@ def secret_expiry(today: date) -> int:
 # id: carried in the name, a replaced endpoint, deleted first, replaced every secret).
 def vault_secret(resource_name: str, vault: pulumi.Input[VaultHandle], secret_name: pulumi.Input[str],
                  value: pulumi.Input[str], content_type: str, parent: pulumi.Resource,
-                 today: Optional[date] = None, aliases: Optional[list[pulumi.Alias]] = None) -> keyvault.Secret:
+                 today: Optional[date] = None, aliases: Optional[list[pulumi.Alias]] = None,
+                 protect: Optional[bool] = None) -> keyvault.Secret:
     """Store a value (always a Pulumi secret) in a vault, with a content type and an expiry, after the run's previous
     write to that vault. The caller owns the secret: it is its child and named from its own name, so two callers
     never register one URN. A secret name known now is checked here, at the call (Key Vault's object names: 1-127
     letters, digits and hyphens; Microsoft Learn, "About keys, secrets, and certificates", object identifiers), so a
     program calling this itself learns it before `pulumi up`. The secret takes its parent's `protect` (the SDK's
-    inheritance), so a component given `protect` protects the secrets it writes."""
+    inheritance), so a component given `protect` protects the secrets it writes; `protect=False` keeps one
+    replaceable under a protected parent."""
     if not isinstance(secret_name, pulumi.Output) and not inspect.isawaitable(secret_name):  # known now
         wrong = azure_names.key_vault_secret(secret_name) if isinstance(secret_name, str) else \
             "a string of 1-127 letters, digits and hyphens (a Key Vault secret name)"
@@ -87,7 +89,8 @@ def vault_secret(resource_name: str, vault: pulumi.Input[VaultHandle], secret_na
         # alone, no data-plane role): a removed or replaced secret failed its `pulumi up` or `destroy` with 403. The
         # engine calls no Delete for it (pulumi/pulumi 1b5949891b pkg/resource/deploy/step.go DeleteStep.Apply); it
         # stays in the vault until the vault goes, readable by every grant still on it (offline/plan_diff RETAINED)
-        opts=pulumi.ResourceOptions(parent=parent, aliases=aliases, depends_on=turn.after, retain_on_delete=True)))
+        opts=pulumi.ResourceOptions(parent=parent, aliases=aliases, depends_on=turn.after, retain_on_delete=True,
+                                    protect=protect)))
 
 
 def grant_secrets_user(resource_name: str, vault: pulumi.Input[VaultHandle], principal_id: pulumi.Input[str],

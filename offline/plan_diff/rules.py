@@ -32,6 +32,8 @@ STATEFUL = {
     "azure-native:cdn:Profile": "the Front Door profile and every endpoint, route and origin under it; a new profile "
                                 "has a new Front Door ID, and each region's gateway admits only the old one "
                                 "(X-Azure-FDID, edge.frontDoorId) until its stack is set to the new one and brought up",
+    # a new endpoint name is a new host name (<name>-<hash>.z01.azurefd.net), the one clients and CNAMEs call
+    "azure-native:cdn:AFDEndpoint": "the global endpoint's host name, the one every client (and a CNAME) calls",
     "azure-native:containerservice:ManagedCluster": "the AKS cluster and everything running in it",
     # the program provisions no dashboard there (its dashboards are the in-cluster Grafana's ConfigMaps): what is in
     # it, its admins made (`az grafana dashboard sync` copies them to another instance first, learn.microsoft.com

@@ -9,6 +9,7 @@ import copy
 import dataclasses
 import re
 
+import pulumi
 import pytest
 import llmplatform
 
@@ -512,3 +513,50 @@ def test_the_component_pages_ui_home_example_is_a_config_the_global_stack_takes(
     raw = regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P)
     cfg = regions.parse_global({**raw, "global": {**raw["global"], **section}}, P, "global")
     assert cfg.ui_home_region == section["uiHomeRegion"] != cfg.regions[0]
+
+
+def test_a_region_leaving_and_a_key_rotation_meet_no_protect_and_a_new_prefix_does(global_plan):
+    """Prod's global stack protects its group, the Front Door profile, the endpoint and the edge's workspace; what
+    the documented day-2 steps delete stays replaceable. A region leaving (global.regions) deletes its origins, and
+    the last step of a key rotation (the old name dropped from global.apiKeys) deletes that key and its secrets:
+    the engine refuses a delete of what the state protects (pulumi/pulumi step.go `deleteProtectedError`), so a
+    protect inherited by those would have stopped both `pulumi up`s. A new prefix replaces the profile (a new Front
+    Door ID for every region) and the rest: that the engine refuses, and the PR check says so."""
+    before = _documents(global_plan)
+    one_region = plan_for("global", {"global": {"regions": ["prod-westeurope"]}})
+    rotated = plan_for("global", {"global": {"apiKeys": ["clients-2026-12"]}})
+    for changed in (one_region, rotated):
+        result = plan_diff.diff_documents(before, _documents(changed))
+        assert result["removed"] and result["protected"] == [], result
+    left = plan_diff.diff_documents(before, _documents(one_region))["removed"]
+    assert {before[u]["type"] for u in left} >= {"azure-native:cdn:AFDOrigin", "azure-native:keyvault:Secret"}
+    dropped = plan_diff.diff_documents(before, _documents(rotated))["removed"]
+    assert "random:index/randomPassword:RandomPassword" in {before[u]["type"] for u in dropped}
+
+    renamed = plan_diff.diff_documents(before, _documents(plan_for("global", {"prefix": "llmq"})))
+    held = {before[u]["type"] for u in renamed["protected"]}
+    assert held >= {"azure-native:cdn:Profile", "azure-native:cdn:AFDEndpoint",
+                    "azure-native:operationalinsights:Workspace", "azure-native:resources:ResourceGroup"}, renamed
+
+
+def test_a_protected_edge_protects_its_stores_alone():
+    """A GlobalEndpoint given `protect` (as prod's global stack gives it) passes it to its profile, endpoint and own
+    workspace, and to nothing else: origins, origin groups, routes, the llm-d rule set, the WAF policy and its
+    association, the diagnostic setting, the keys and the secrets they write carry `protect: false`."""
+    def program():
+        llmplatform.GlobalEndpoint("edge", {
+            "resource_group_name": "rg", "name_prefix": "edge", "location": "westeurope", "api_keys": ["clients"],
+            "origins": [{"name": "weu", "host": "weu.llm.example.com", "llmd_port": 8444, "key_vault_name": "kv-weu",
+                         "key_vault_resource_group": "rg-weu"},
+                        {"name": "sec", "host": "sec.llm.example.com", "key_vault_name": "kv-sec",
+                         "key_vault_resource_group": "rg-sec"}]}, pulumi.ResourceOptions(protect=True))
+    plan = offline.run_function(program)
+    protected = sorted(r.type for r in plan.resources if r.custom and r.options["protect"])
+    assert protected == ["azure-native:cdn:AFDEndpoint", "azure-native:cdn:Profile",
+                         "azure-native:operationalinsights:Workspace"]
+    kinds = {r.type for r in plan.resources if r.custom and not r.options["protect"]}
+    assert {"azure-native:cdn:AFDOrigin", "azure-native:cdn:AFDOriginGroup", "azure-native:cdn:Route",
+            "azure-native:cdn:RuleSet", "azure-native:cdn:Rule", "azure-native:frontdoor:Policy",
+            "azure-native:cdn:SecurityPolicy", "random:index/randomPassword:RandomPassword",
+            "azure-native:keyvault:Secret"} <= kinds, kinds
+    assert any("DiagnosticSetting" in kind for kind in kinds)

@@ -2,6 +2,7 @@
 between regional stacks, and the rules each kind of stack gets."""
 
 import copy
+import re
 import dataclasses
 from typing import Any, Optional
 
@@ -404,12 +405,11 @@ def test_a_staging_global_stack_named_global_keeps_the_waf_blocking(tmp_path, ca
 @pytest.mark.parametrize("line, message", [
     ("resourceGroupName: rg-shared", "resourceGroupName 'rg-shared' is not read by the global stack (the global "
                                      "stack creates its own group, rg-<prefix>-global)"),
-    ("protectStatefulResources: true", "protectStatefulResources true is not read by the global stack"),
     ("legacyGlobalNames: true", "legacyGlobalNames true is not read by the global stack"),
     ("namespace: edge", "namespace 'edge' is not read by the global stack"),
 ])
 def test_a_platform_key_the_global_stack_ignores_is_refused_in_its_file(tmp_path, capsys, line, message):
-    """Pulumi.yaml gives every stack namespace, protectStatefulResources, legacyGlobalNames and resourceGroupName, so
+    """Pulumi.yaml gives every stack namespace, legacyGlobalNames and resourceGroupName, so
     the global stack's reader took them and dropped them: `resourceGroupName: rg-shared` planned Front Door into
     rg-llmp-global without a word. A value other than Pulumi.yaml's default is refused, before any region plans."""
     stack_file = tmp_path / "Pulumi.global.yaml"
@@ -419,6 +419,43 @@ def test_a_platform_key_the_global_stack_ignores_is_refused_in_its_file(tmp_path
     captured = capsys.readouterr()
     assert message in captured.err and "Traceback" not in captured.err
     assert "OFFLINE PLAN" not in captured.out and not out.exists()  # no region was planned, nothing written
+
+
+@pytest.mark.parametrize("environment, stack, message", [
+    ("prod", "global", "protectStatefulResources must be true when environment is 'prod' (the global stack protects "
+                       "its resource group, the Front Door profile whose ID every region's gateway admits"),
+    ("staging", "global", "protectStatefulResources false is invalid for stack 'global'; allowed: true, since the "
+                          "policy pack holds stacks named prod, global and prod-<region> to prod's rules"),
+    ("staging", "global-staging", None),
+])
+def test_the_global_stack_protects_its_edge_where_prods_rules_hold(tmp_path, capsys, environment, stack, message):
+    """The global stack took no `protectStatefulResources` ("it holds no stateful resource"), so a prod edge's
+    Front Door profile (its ID is every region's edge.frontDoorId), endpoint (the host name clients call) and log
+    workspace went with a `pulumi destroy` or a rename. Prod, or a stack the pack judges prod by its name, now
+    needs it true, refused before any region plans; a staging stack of another name may leave it false."""
+    text = (PROJECT_DIR / "Pulumi.global.yaml").read_text()
+    stack_file = tmp_path / f"Pulumi.{stack}.yaml"
+    stack_file.write_text(text.replace(f"{P}:environment: prod", f"{P}:environment: {environment}")
+                          .replace(f"{P}:protectStatefulResources: true", f"{P}:protectStatefulResources: false"))
+    raw = regions.raw_stack_file(stack_file, P)
+    if message is None:
+        assert regions.parse_global(raw, P, stack).protect is False
+        return
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        regions.parse_global(raw, P, stack)
+    out = tmp_path / "build"
+    assert plan_cli.main(["--stack", stack, "--out", str(out), "--stack-file", str(stack_file)]) == 1
+    captured = capsys.readouterr()
+    assert message in captured.err and "Traceback" not in captured.err, captured.err
+    assert "OFFLINE PLAN" not in captured.out and not out.exists()
+
+
+def test_the_global_stack_files_protect_setting_reaches_the_edge():
+    raw = regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P)
+    assert regions.parse_global(raw, P, "global").protect is True
+    edge = plan_for("global")
+    protected = sorted(r.name for r in edge.resources if r.options.get("protect"))
+    assert protected == ["edge", "edge-endpoint", "edge-logs", "edge-profile", "global-rg"]
 
 
 def test_regional_stacks_get_the_prod_rules():

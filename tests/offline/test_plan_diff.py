@@ -1343,7 +1343,9 @@ def test_the_front_door_tier_replaces_the_profile_and_everything_under_it(tmp_pa
     # the WAF policy's name is fixed too; the profile's diagnostic setting names it by its id, so it goes first too
     setting = _one(new, "azure-native:monitor:DiagnosticSetting")
     assert set(result["deleteBeforeReplace"]) == under | {profile, waf, setting}
-    assert [urn for urn, _ in blocked] == [profile]  # a new Front Door ID: each region admits the old one only
+    # a new Front Door ID: each region admits the old one only; the endpoint's host name goes down with it (a
+    # same-named endpoint gets its label back in the tenant, Front Door's "Endpoint domain names", TenantReuse)
+    assert [urn for urn, _ in blocked] == [_one(new, "azure-native:cdn:AFDEndpoint"), profile]
     assert _check(tmp_path, base, new)[0] == 1 and _check(tmp_path, base, new, "--allow-stateful")[0] == 0
     in_place = copy.deepcopy(new)  # the policy as an update, what pulumi-azure-native alone would send
     in_place[waf]["options"]["replaceOnChanges"] = []

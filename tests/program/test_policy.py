@@ -397,12 +397,25 @@ def test_a_gated_llm_d_model_whose_token_is_a_mounted_file_passes_the_pack(tmp_p
     assert any(e["name"] == "HF_TOKEN_PATH" and e.get("value", "").startswith("/") for e in env)  # what was refused
 
 
-def test_the_global_stacks_workspace_is_not_held_to_prods_protect():
-    """The edge's Log Analytics workspace is the global stack's, which protects nothing (its Front Door profile
-    neither: `protectStatefulResources` is a platform key); the regional stacks' workspaces are held to it."""
+def test_the_global_stacks_stores_are_held_to_prods_protect():
+    """The global stack protects what a replacement or a delete would take from every region at once: its resource
+    group, the Front Door profile (a new one has a new Front Door ID, which each region's gateway refuses), its
+    endpoint (a new host name) and the edge's Log Analytics workspace (the WAF's and requests' logs so far); the pack
+    holds them in a prod-named stack, as the regional stacks' workspaces. What a region's leaving or a key's rotation
+    deletes (origins, routes, keys, the secrets they write) stays replaceable, and the pack asks nothing of it."""
     policy = by_name("prod-stateful-protected")
-    edge_logs = real("global", "azure-native:operationalinsights:Workspace")
-    assert edge_logs.options["protect"] is False and violations(policy, edge_logs) == []
+    edge = plan_for("global")
+    held = {r.type for r in edge.resources if r.custom and r.options.get("protect")}
+    assert held == {"azure-native:resources:ResourceGroup", "azure-native:cdn:Profile", "azure-native:cdn:AFDEndpoint",
+                    "azure-native:operationalinsights:Workspace"}
+    for type_ in sorted(held):
+        store = real("global", type_)
+        assert violations(policy, store) == [], type_
+        assert violations(policy, changed(store, lambda i: None, protect=False)), type_
+    replaceable = [r for r in edge.resources if r.custom and r.type not in held]
+    assert {"azure-native:cdn:AFDOrigin", "azure-native:cdn:Route", "random:index/randomPassword:RandomPassword",
+            "azure-native:keyvault:Secret"} <= {r.type for r in replaceable}
+    assert all(r.options["protect"] is False and violations(policy, r) == [] for r in replaceable)
     regional = real("prod-westeurope", "azure-native:operationalinsights:Workspace")
     assert regional.options["protect"] is True and violations(policy, regional) == []
     assert violations(policy, changed(regional, lambda i: None, protect=False))
@@ -411,9 +424,10 @@ def test_the_global_stacks_workspace_is_not_held_to_prods_protect():
 def test_the_global_stack_is_told_by_what_it_makes_not_by_its_name(tmp_path, monkeypatch):
     """The global stack is the stack file with a `global` key (config/regions.py `is_global`), named by its regions'
     `edge.globalStack`: config takes `prod-global`, which the pack holds to prod's rules by its name. Its edge
-    workspace (GlobalEndpoint's, unprotected as its Front Door profile is: that stack takes no protect) was refused by
+    workspace (GlobalEndpoint's, unprotected then, as its Front Door profile was) was refused by
     prod-stateful-protected, which exempted only a stack named `global`; and a platform stack named `global` (prod by
-    name: config holds it to environment prod) had its own monitoring stores exempted."""
+    name: config holds it to environment prod) had its own monitoring stores exempted. Whatever its name, the global
+    stack now protects its edge workspace as the pack asks."""
     import yaml
     from config import regions
     from offline import runner as offline
@@ -431,7 +445,7 @@ def test_the_global_stack_is_told_by_what_it_makes_not_by_its_name(tmp_path, mon
     edge = offline.run("prod-global", stack_file=PROJECT_DIR / "Pulumi.global.yaml",
                        references={r: plan_for(r) for r in REGIONS})
     edge_logs = next(r for r in edge.of_type("azure-native:operationalinsights:Workspace"))
-    assert edge_logs.urn.startswith("urn:pulumi:prod-global::") and edge_logs.options["protect"] is False
+    assert edge_logs.urn.startswith("urn:pulumi:prod-global::") and edge_logs.options["protect"] is True
     assert [v for v in policy_check.evaluate(edge) if v.mandatory] == []
 
     policy = by_name("prod-stateful-protected")
