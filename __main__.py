@@ -53,7 +53,9 @@ def platform_stack(cfg: PlatformConfig) -> None:
         "grafana_viewer_group_ids": list(cfg.observability.grafana_viewer_group_ids),
     }, stateful) if cfg.observability.enabled and cfg.observability.azure_monitor else None
 
-    platform = AksCluster("platform", aks_cluster_args(cfg, resource_group, monitoring))
+    # prod: the cluster itself (every object in it, and the volumes its claims made, go with it); its pools, network
+    # and grants stay replaceable
+    platform = AksCluster("platform", aks_cluster_args(cfg, resource_group, monitoring), stateful)
     cluster = platform.cluster
     in_cluster = pulumi.ResourceOptions(providers=[platform.provider])
     # prod: the generated secrets (API keys, Open-WebUI's session key, passwords) and their Key Vault copies too; each

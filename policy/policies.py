@@ -194,6 +194,9 @@ def _postgres_private(args: ResourceValidationArgs) -> Iterator[str]:
 STATEFUL = ("azure-native:keyvault:Vault", "azure-native:dbforpostgresql:Server",
             "azure-native:dbforpostgresql:Database", "azure-native:storage:StorageAccount",
             "azure-native:storage:FileShare", "azure-native:resources:ResourceGroup",
+            # every object in the cluster, and the volumes its claims made (AKS deletes its node resource group);
+            # the address clients and DNS point at
+            "azure-native:containerservice:ManagedCluster", "azure-native:network:PublicIPAddress",
             # the edge: a new profile has a new Front Door ID, which every region's gateway refuses until its stack is
             # set to it; a new endpoint a new host name, the one clients call
             "azure-native:cdn:Profile", "azure-native:cdn:AFDEndpoint",

@@ -320,7 +320,11 @@ def first_kubeconfig(name: str, kubeconfigs: Any) -> str:
 @called_as_documented
 class AksCluster(pulumi.ComponentResource):
     """AKS with Entra RBAC, workload identity, network policy, the Key Vault CSI driver and upgrade channels: a system
-    pool inline, a CPU workload pool as an AgentPool, and a Kubernetes provider for what runs inside."""
+    pool inline, a CPU workload pool as an AgentPool, and a Kubernetes provider for what runs inside. `protect` in
+    its resource options protects the cluster (and the resource group it makes) alone: a cluster deleted takes every
+    object in it with it, and the node resource group AKS deletes with it holds every volume its claims provisioned
+    (Open-WebUI's uploads, Prometheus's data); the network, the pools, the grants and the provider stay replaceable
+    (a pool's VM size is a pool's replacement)."""
 
     cluster: ClusterHandle
     """The handle every component built on this cluster takes (resource group, network, OIDC issuer, ...)."""
@@ -351,7 +355,8 @@ class AksCluster(pulumi.ComponentResource):
                                  "create the group once (a ResourceGroup of your own) and give each cluster its "
                                  "name with existing_resource_group true")
         super().__init__(f"{PACKAGE}:index:AksCluster", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        stores = pulumi.ResourceOptions(parent=self)  # the component's protect (the SDK's inheritance)
+        child = pulumi.ResourceOptions(parent=self, protect=False)
         tags = args.get("tags", {})
         location = args["location"]
         net = args["network"]
@@ -362,7 +367,7 @@ class AksCluster(pulumi.ComponentResource):
             rg_name: pulumi.Output[str] = pulumi.Output.from_input(args["resource_group_name"])
         else:
             rg = resources.ResourceGroup(f"{name}-rg", resource_group_name=args["resource_group_name"],
-                                         location=location, tags=tags, opts=child)
+                                         location=location, tags=tags, opts=stores)
             rg_name = rg.name
 
         vnet = network.VirtualNetwork(
@@ -381,13 +386,13 @@ class AksCluster(pulumi.ComponentResource):
             f"{name}-endpoints", resource_group_name=rg_name, virtual_network_name=vnet.name,
             subnet_name="private-endpoints", address_prefix=net["endpoints_subnet_cidr"],
             private_endpoint_network_policies=network.VirtualNetworkPrivateEndpointNetworkPolicies.DISABLED,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[nodes_subnet]))
+            opts=pulumi.ResourceOptions(parent=self, protect=False, depends_on=[nodes_subnet]))
         postgres_subnet = network.Subnet(
             f"{name}-postgres", resource_group_name=rg_name, virtual_network_name=vnet.name, subnet_name="postgres",
             address_prefix=net["postgres_subnet_cidr"],
             delegations=[network.DelegationArgs(name="postgres-flexible",
                                                 service_name="Microsoft.DBforPostgreSQL/flexibleServers")],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[endpoints_subnet]))
+            opts=pulumi.ResourceOptions(parent=self, protect=False, depends_on=[endpoints_subnet]))
 
         system = args["system_pool"]
         dedicated = opt(args, "dedicated_system_pool")
@@ -497,7 +502,8 @@ class AksCluster(pulumi.ComponentResource):
                                       ephemeral_os_disk=opt(args, "ephemeral_os_disk"),
                                       version=args.get("kubernetes_version")),
                "count": workload_pool_start(workload["min_count"])},
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=autoscaler_ignore_changes(upgrade_channel, False)),
+            opts=pulumi.ResourceOptions(parent=self, protect=False,
+                                        ignore_changes=autoscaler_ignore_changes(upgrade_channel, False)),
         )
 
         if window:
@@ -514,7 +520,7 @@ class AksCluster(pulumi.ComponentResource):
                         start_time=window["start_time"],
                         utc_offset=window["utc_offset"],
                     ),
-                    opts=pulumi.ResourceOptions(parent=self))
+                    opts=pulumi.ResourceOptions(parent=self, protect=False))
 
         # the invokes ask as the component's own azure-native provider (given with `providers`), as its children do
         asking = pulumi.InvokeOutputOptions(parent=self)
@@ -582,7 +588,7 @@ class AksCluster(pulumi.ComponentResource):
         self.provider = k8s.Provider(
             f"{name}-k8s", kubeconfig=provider_kubeconfig, enable_server_side_apply=True,
             cluster_identifier=cluster.resource_uid,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=admin_grant))
+            opts=pulumi.ResourceOptions(parent=self, protect=False, depends_on=admin_grant))
 
         self.resource_group_name = rg_name
         self.cluster_name = cluster.name

@@ -210,3 +210,36 @@ def test_your_own_pods_on_a_pool_as_the_page_takes_them_land_there_wait_for_it_a
         held = {key: urns for key, urns in app.property_dependencies.items()
                 if any(u.split("::")[-2].endswith("containerservice:AgentPool") for u in urns)}
         assert not held, (gpu, held)
+
+
+def test_a_protected_cluster_protects_itself_and_its_group_alone():
+    """AksCluster given `protect` (prod's `protectStatefulResources`) passes it to the ManagedCluster, whose delete
+    takes every object in it and the node resource group AKS deletes with it (the volumes its claims provisioned:
+    Open-WebUI's uploads, Prometheus's data), and to the group it makes; not to its network, pools, grants or
+    provider: a pool's VM size change replaces the pool, and the engine refuses a replacement of what the state and
+    the program protect (pulumi/pulumi 1b5949891b step_generator.go `new.Protect && old.Protect`)."""
+    def program():
+        llmplatform.AksCluster("aks", {**REQUIRED["AksCluster"](), "existing_resource_group": False},
+                               pulumi.ResourceOptions(protect=True))
+    planned = offline.run_function(program)
+    assert sorted(r.type for r in planned.resources if r.custom and r.options["protect"]) == [
+        "azure-native:containerservice:ManagedCluster", "azure-native:resources:ResourceGroup"]
+    kinds = {r.type for r in planned.resources if r.options["protect"] is False}
+    assert {"azure-native:network:VirtualNetwork", "azure-native:network:Subnet",
+            "azure-native:containerservice:AgentPool", "azure-native:authorization:RoleAssignment",
+            "pulumi:providers:kubernetes"} <= kinds, kinds
+
+
+def test_prods_cluster_is_protected_and_a_pool_change_still_goes_through(prod, dev):
+    """The shipped prod stack protects its cluster (the pack's prod-stateful-protected holds it), dev does not; a
+    workload pool's new VM size in prod is that pool's replacement, which no protect stops."""
+    from tests.conftest import plan_for
+    [cluster] = prod.of_type("azure-native:containerservice:ManagedCluster")
+    assert cluster.options["protect"] is True
+    assert dev.one("azure-native:containerservice:ManagedCluster").options["protect"] is False
+    resized = plan_for("prod", {"cluster": {"workloadPool": {"vmSize": "Standard_D16ds_v5"}}})
+    result = plan_diff.diff_documents(plan_diff.resources_by_urn(plan.resources_document(prod)),
+                                      plan_diff.resources_by_urn(plan.resources_document(resized)))
+    pools = [u for u in result["replaced"] if u.endswith("::platform-cpu")]
+    assert pools and result["protected"] == [], result["replaced"]
+    assert cluster.urn not in result["replaced"]

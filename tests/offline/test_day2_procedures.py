@@ -105,16 +105,19 @@ STATEFUL_WORDS = {"azure-native:resources:ResourceGroup": "resource groups", "az
                   "share", "azure-native:network:PublicIPAddress": "public IP",
                   "azure-native:operationalinsights:Workspace": "Log Analytics workspace",
                   "azure-native:monitor:AzureMonitorWorkspace": "Azure Monitor workspace",
-                  "azure-native:dashboard:Grafana": "Managed Grafana"}
+                  "azure-native:dashboard:Grafana": "Managed Grafana",
+                  "azure-native:containerservice:ManagedCluster": "AKS cluster",
+                  "azure-native:cdn:Profile": "Front Door profile", "azure-native:cdn:AFDEndpoint": "the endpoint"}
 
 
-def test_what_protect_blocks_names_every_stateful_resource_prod_protects(prod):
+def test_what_protect_blocks_names_every_stateful_resource_prod_protects(prod, global_plan):
     """The section lists what prod protects: an operator reads there what a config change or a procedure cannot
     delete or replace without `pulumi state unprotect`. It named no monitoring store once AzureMonitoring's two
     workspaces and Managed Grafana took the stack's protect, nor the config changes that now stop on them."""
     text = " ".join(section("What `protect` blocks, and removing a stack").split())
     listed = text.split("- **What it blocks**")[0]
-    protected = {r.type for r in prod.resources if r.options.get("protect") and r.type in plan_diff.STATEFUL}
+    protected = {r.type for p in (prod, global_plan) for r in p.resources
+                 if r.options.get("protect") and r.type in plan_diff.STATEFUL}
     assert protected <= set(STATEFUL_WORDS), protected - set(STATEFUL_WORDS)
     assert [STATEFUL_WORDS[t] for t in sorted(protected) if STATEFUL_WORDS[t] not in listed] == []
     blocks = text.split("- **What it blocks**")[1].split("- **What it does not block**")[0]

@@ -490,10 +490,11 @@ def test_a_delete_first_replacement_is_stopped_by_what_it_drags_along_that_the_s
     (1b5949891b step_generator.go `continueStepsFromDiff`: "unable to replace resource ... as part of replacing ...",
     `dependentResource.Protect`): lifting protect in the program the same change does not let the chain through, as
     it does for a resource's own replacement (`new.Protect && old.Protect`)."""
-    old = _doc(prod)
+    old = copy.deepcopy(_doc(prod))  # its options are the shared plan's own
     cluster = _one(old, CLUSTER)
     grant = _one(old, "azure-native:authorization:RoleAssignment", "gateway-ip-network")  # to the cluster's identity
-    assert old[grant]["options"]["protect"] is True and not old[cluster]["options"].get("protect")
+    assert old[grant]["options"]["protect"] is True and old[cluster]["options"]["protect"] is True
+    old[cluster]["options"]["protect"] = False  # lifted (`pulumi state unprotect`), or a state from before 0.27
     new = copy.deepcopy(old)
     new[cluster]["inputs"]["networkProfile"]["podCidr"] = "10.99.0.0/16"  # force-new: replaced under its name
     new[grant]["options"]["protect"] = False

@@ -94,12 +94,13 @@ def test_a_prod_destroy_deletes_nothing_unless_its_preview_is_skipped(prod):
     before DryRun; PreviewThenPromptThenExecute stops on the preview's error): nothing goes. With --skip-preview the
     engine goes on past a protected resource's failed delete and skips only what it depends on (step_executor.go
     cancelDueToError, deployment_executor.go): prod's in-cluster layer, node pools and identities go, the cluster
-    stays (the gateway IP's protected grants are to its identity) with its network. No Key Vault secret and no
+    stays (protected itself) with its network. No Key Vault secret and no
     generated password goes: the API keys, Open-WebUI's session key and Grafana's password were deleted (their
     secrets soft-deleted) and a later `pulumi up` made new ones. docs/operations.md says so."""
     assert dm.destroyed(prod) == []
     protected, kept = dm.kept_by_protect(prod)
-    assert {"platform-aks", "platform-nodes", "platform-vnet"} <= {r.name for r in kept}  # nodes: the cluster's
+    assert "platform-aks" in {r.name for r in protected}
+    assert {"platform-nodes", "platform-vnet"} <= {r.name for r in kept}  # nodes: the cluster's subnet
     assert {"secrets", "postgres"} <= {r.name for r in protected if not r.custom}  # a component's delete fails too
     gone = {r.type for r in dm.destroyed(prod, skip_preview=True)}
     assert {"azure-native:containerservice:AgentPool", "kubernetes:gateway.networking.k8s.io/v1:Gateway",
