@@ -265,8 +265,8 @@ def endpoint_key(endpoint: Any) -> pulumi.Input[str]:
 class OpenWebUi(pulumi.ComponentResource):
     """Open-WebUI on PostgreSQL/pgvector in front of any Ollama or OpenAI-compatible endpoint, secrets from Key
     Vault, published on the platform Gateways' UI listener. `protect` in opts protects the generated session key
-    and first admin's password with their Key Vault secrets; the Kubernetes objects (the uploads claim among them),
-    the identities and their grants stay replaceable."""
+    and first admin's password with their Key Vault secrets, and the uploads claim (the users' files: its share goes
+    with it); the other Kubernetes objects, the identities and their grants stay replaceable."""
 
     webui_service: pulumi.Output[str]
     """In-cluster URL of Open-WebUI."""
@@ -287,9 +287,9 @@ class OpenWebUi(pulumi.ComponentResource):
         super().__init__(f"{PACKAGE}:index:OpenWebUi", name, None, opts)
         a = self._args = args
         self._moved_aliases = _moved(moved_from)
-        # `protect` in opts reaches the generated secrets alone (they inherit it, pulumi resource.py "Infer
-        # protection from parent"): every other child, Kubernetes or Azure, stays replaceable
-        self._secret = pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases)
+        # `protect` in opts reaches the generated secrets and the uploads claim alone (they inherit it, pulumi
+        # resource.py "Infer protection from parent"): every other child, Kubernetes or Azure, stays replaceable
+        self._held = pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases)
         self._child = pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases, protect=False)
         self._cpu = cpu_placement(a["cluster"])
         endpoint = a["endpoint"]
@@ -302,7 +302,7 @@ class OpenWebUi(pulumi.ComponentResource):
         match = {"app.kubernetes.io/name": "open-webui"}
         replicas = opt(a, "replicas")
         res = opt(a, "resources")
-        secret_key = random.RandomPassword(f"{name}-webui-secret-key", length=64, special=False, opts=self._secret)
+        secret_key = random.RandomPassword(f"{name}-webui-secret-key", length=64, special=False, opts=self._held)
         written = {key_secret: vault_secret(f"{name}-webui-secret-key-secret", vault, key_secret, secret_key.result,
                                             "text/plain", self, aliases=self._moved_aliases)}
         if admin_secret:
@@ -325,7 +325,8 @@ class OpenWebUi(pulumi.ComponentResource):
                 storage_class_name=UPLOADS_STORAGE_CLASSES[opt(a, "uploads_tier")],
                 resources=k8s.core.v1.VolumeResourceRequirementsArgs(
                     requests={"storage": f"{opt(a, 'uploads_size_gib')}Gi"})),
-            opts=self._child)
+            # the users' uploaded files: its share (reclaim policy Delete) goes with the claim
+            opts=self._held)
 
         extra_env = opt(a, "extra_env")  # its rules refuse what the component sets and what looks like a secret
         # Each pod past the first, and each uvicorn worker past the first (start.sh hands UVICORN_WORKERS to
@@ -494,7 +495,7 @@ class OpenWebUi(pulumi.ComponentResource):
 
     def _admin(self, name: str, vault: Any, secret: str) -> pulumi.Resource:
         """The first admin's generated password, in Key Vault as `secret`: the operator reads it there to sign in."""
-        password = random.RandomPassword(f"{name}-webui-admin-password", length=32, special=False, opts=self._secret)
+        password = random.RandomPassword(f"{name}-webui-admin-password", length=32, special=False, opts=self._held)
         return vault_secret(f"{name}-webui-admin-password-secret", vault, secret, password.result, "text/plain", self,
                             aliases=self._moved_aliases)
 

@@ -1,8 +1,9 @@
 """Prod's `protect` on the generated secrets (__main__.py, the in-cluster components' opts): every RandomPassword and
-Key Vault secret a prod stack makes is protected as the engine records it (a child takes its parent's protect unless
-it sets its own: pulumi 3.272.0 resource.py "Infer protection from parent"; the stand-in engine's inheritance,
-llmplatform.testing), and nothing else those components make is: no Kubernetes object, no identity or grant. Dev
-protects nothing. A region waiting for its edge leaves its gates' own keys unprotected: joining deletes them."""
+Key Vault secret a prod stack makes is protected as the engine records it, and so is Open-WebUI's uploads claim (a
+child takes its parent's protect unless it sets its own: pulumi 3.272.0 resource.py "Infer protection from parent";
+the stand-in engine's inheritance, llmplatform.testing), and nothing else those components make is: no other
+Kubernetes object, no identity or grant. Dev protects nothing. A region waiting for its edge leaves its gates' own
+keys unprotected: joining deletes them."""
 from __future__ import annotations
 
 from offline import plan, plan_diff
@@ -10,6 +11,7 @@ from tests.conftest import plan_for, variant
 
 SECRET = "azure-native:keyvault:Secret"
 PASSWORD = "random:index/randomPassword:RandomPassword"
+CLAIM = "kubernetes:core/v1:PersistentVolumeClaim"  # Open-WebUI's uploads: the users' files
 # the components that take the stack's protect for their generated secrets alone
 IN_CLUSTER = {f"llmplatform:index:{kind}" for kind in ("InferenceStack", "LlmdStack", "OpenWebUi", "Observability")}
 # the joined region test_key_vault plans (one plan per session for both)
@@ -35,10 +37,11 @@ def test_prod_protects_every_generated_secret_and_no_object_dev_nothing(prod, de
         assert {"inference-api-key", "inference-webui-secret-key", "observability-grafana-password"} <= {
             r.name for r in generated}
         assert [r.name for r in generated if not r.options["protect"]] == [], p.stack
-        assert [r.name for r in p.resources if r.type.startswith("kubernetes:") and r.options["protect"]] == []
+        assert [r.name for r in p.resources if r.type.startswith("kubernetes:") and r.options["protect"]] == [
+            "inference-webui-uploads"]
         children = _in_cluster_children(p)
-        assert [r.name for r in children if r.options["protect"] and r.type not in (SECRET, PASSWORD)] == []
-        assert {r.type for r in children if r.options["protect"]} == {SECRET, PASSWORD}
+        assert [r.name for r in children if r.options["protect"] and r.type not in (SECRET, PASSWORD, CLAIM)] == []
+        assert {r.type for r in children if r.options["protect"]} == {SECRET, PASSWORD, CLAIM}
     assert any(r.name == "llmd-api-key" and r.options["protect"] for r in variant("prod-tls").of_type(PASSWORD))
     assert [r.name for r in dev.resources if r.options["protect"]] == []
 

@@ -103,8 +103,9 @@ def test_a_prod_destroy_deletes_nothing_unless_its_preview_is_skipped(prod):
     assert {"platform-nodes", "platform-vnet"} <= {r.name for r in kept}  # nodes: the cluster's subnet
     assert {"secrets", "postgres"} <= {r.name for r in protected if not r.custom}  # a component's delete fails too
     gone = {r.type for r in dm.destroyed(prod, skip_preview=True)}
-    assert {"azure-native:containerservice:AgentPool", "kubernetes:gateway.networking.k8s.io/v1:Gateway",
-            "pulumi:providers:kubernetes"} <= gone
+    assert {"azure-native:containerservice:AgentPool", "kubernetes:gateway.networking.k8s.io/v1:Gateway"} <= gone
+    # the users' uploads claim is protected: it stays, and with it the cluster's provider and its namespace
+    assert {"inference-webui-uploads", "platform-k8s"} <= {r.name for r in protected + kept}
     assert not gone & {"azure-native:keyvault:Secret", "random:index/randomPassword:RandomPassword"}
     group = azure("rg", "azure-native:resources:ResourceGroup")
     vnet = azure("vnet", "azure-native:network:VirtualNetwork", deps=(group.urn,))
