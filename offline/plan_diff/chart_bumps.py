@@ -1,4 +1,5 @@
-"""Chart bumps Helm does not carry out whole: the CRDs a chart ships in its `crds/` folder.
+"""Chart bumps Helm does not carry out whole (the CRDs a chart ships in its `crds/` folder), and CRD bundles whose
+new release may leave a CRD out.
 
 Helm installs a chart's `crds/` on the release's first install and never again: an upgrade reads no `crds/` (Helm
 v3.20.2 `pkg/action/install.go` `installCRDs` skips a CRD that exists; `pkg/action/upgrade.go` does not call it),
@@ -11,6 +12,7 @@ from typing import Any, Callable, Optional
 from ..deploy_model.charts import chart_name, chart_values
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
+CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
 RUNBOOK = 'docs/operations.md, "Upgrading charts and images"'
 
 
@@ -66,3 +68,20 @@ def chart_bump_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict
         return []
     return [f"`version` {old_inputs.get('version')!r} -> {new_inputs.get('version')!r} "
             f"(chart {chart_name(new_inputs)}): {left}"]
+
+
+def crd_bundle_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str, Any],
+                        paths: list[str]) -> list[str]:
+    """Check lines for a yaml/v2 ConfigFile whose `file` changes (the Gateway API's or the Inference Extension's CRD
+    bundle, a new release's URL). Its objects are its children (pulumi-kubernetes' yaml/v2 registers one per object
+    of the file), so one the new file lacks is deleted at the end of the `pulumi up`, as the engine deletes whatever
+    the program no longer registers; and deleting a CRD deletes every object of its kind ("When you delete a
+    CustomResourceDefinition, the server will uninstall the RESTful API endpoint and delete all custom objects stored
+    in it", Kubernetes' "Extend the Kubernetes API with CustomResourceDefinitions"). The plans hold the file's URL,
+    not its objects: what leaves is read in the two files."""
+    if type_ != CONFIG_FILE or "file" not in paths:
+        return []
+    return [f"`file` {old_inputs.get('file')!r} -> {new_inputs.get('file')!r}: a CustomResourceDefinition the old "
+            "file holds and the new one does not is deleted by this `pulumi up`, and Kubernetes deletes every object "
+            "of its kind with it (a CRD moved to another API group is such a one): compare the two files' CRD names "
+            "(`metadata.name` of each `kind: CustomResourceDefinition`) before merging"]

@@ -19,7 +19,7 @@ from .rules import (CLUSTER_TYPE, DATA_PLANE_CHECK, DATA_PLANE_DELETE, GLOBAL_NA
                     kubernetes_provider_replaces, leaf_items, legacy_name_note, lost_legacy_name,
                     provider_switch_replaces,
                     providers_of, refused_rules, replace_rules, rules, trigger_change, under)
-from .chart_bumps import chart_bump_findings
+from .chart_bumps import chart_bump_findings, crd_bundle_findings
 from .values import channel_exit_findings, ignored_findings, update_findings, value_findings
 
 
@@ -194,6 +194,9 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                 ignored[urn] = ignored_paths
                 checks.setdefault(urn, []).extend(ignored_findings(now["type"], old["inputs"], now["inputs"],
                                                                    ignored_paths))
+        bundle = crd_bundle_findings(now["type"], old["inputs"], inputs, paths)  # a component: no provider diff
+        if bundle:
+            checks.setdefault(urn, []).extend(bundle)
         keys = list(paths)
         if old["options"].get("protect") != now["options"].get("protect"):
             keys.append(f"protect {'on' if now['options'].get('protect') else 'off'}")  # the option, not an input

@@ -85,3 +85,25 @@ def test_a_gpu_operator_bump_says_what_its_crd_hook_cannot_do(llmd_doc, validati
     else:
         [line] = lines
         assert expected in line and "charts/node-feature-discovery/crds/" in line
+
+
+def test_a_crd_bundles_new_release_is_a_check_naming_what_may_leave():
+    """The Gateway API and Inference Extension CRDs come from a yaml/v2 ConfigFile of a release's URL (pins.json):
+    the plans hold the URL, not the CRDs, and a new release that leaves a CRD out (or moves it to another API group,
+    as InferencePool moved from inference.networking.x-k8s.io to inference.networking.k8s.io) deletes it at the end
+    of the `pulumi up`, and every object of its kind with it. The pin bump read as a bare update of `file`; it is a
+    check before merging now, and a change elsewhere leaves the bundle unmentioned."""
+    base = _doc("prod")
+    new = copy.deepcopy(base)
+    urn = next(u for u, r in new.items() if r["type"] == "kubernetes:yaml/v2:ConfigFile"
+               and u.endswith("-gateway-api-crds"))
+    old_url = base[urn]["inputs"]["file"]
+    new[urn]["inputs"]["file"] = old_url.replace("/v1.6.1/", "/v1.7.0/")
+    result = plan_diff.diff_documents(base, new)
+    assert result["changed"][urn] == ["file"] and urn not in result["replaced"]
+    [line] = result["checks"][urn]
+    assert old_url in line and "/v1.7.0/" in line and "deletes every object of its kind" in line
+    assert "Check before merging" in plan_diff.markdown(result, "t", [])
+    assert not plan_diff.blocking(result, set(), False)  # a check, not a refusal
+    untouched = plan_diff.diff_documents(base, copy.deepcopy(base))
+    assert urn not in untouched["checks"]
