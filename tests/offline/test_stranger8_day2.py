@@ -2,10 +2,13 @@
 a third region added behind the global endpoint, the clients' key rotated, a region taken out, the UI's home moved."""
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
-from offline import runner
+import pytest
+
+from offline import plan, plan_diff, runner
 
 from tests.conftest import PROJECT_DIR, plan_for
 
@@ -70,3 +73,57 @@ def test_step_one_says_what_a_copy_of_a_regional_file_must_drop():
         if "legacyGlobalNames: true" in name.read_text():
             assert "no `legacyGlobalNames`" in text, name
     assert "no `edge.frontDoorId` yet" in text
+
+
+def global_diff(base_overrides: dict[str, Any] | None, overrides: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The PR check's diff of the global stack: the base plan against one with `overrides`, and the `ui` group's
+    URN."""
+    base = plan_diff.resources_by_urn(plan.resources_document(plan_for("global", base_overrides)))
+    new = plan_diff.resources_by_urn(plan.resources_document(plan_for("global", overrides)))
+    group = next(u for u, r in base.items() if r["type"] == "azure-native:cdn:AFDOriginGroup"
+                 and r["inputs"]["originGroupName"] == "ui")
+    return plan_diff.diff_documents(base, new), group
+
+
+def ui_home_lines(result: dict[str, Any], group: str) -> list[str]:
+    return [c for c in result["checks"].get(group, []) if "the UI's home region moves" in c]
+
+
+@pytest.mark.parametrize("overrides, kept", [
+    ({"global": {"uiHomeRegion": "prod-swedencentral"}}, True),  # the key changed
+    ({"global": {"regions": ["prod-swedencentral", "prod-westeurope"]}}, True),  # unset: the regions reordered
+    ({"global": {"regions": ["prod-swedencentral"]}}, False),  # "Removing one": the first region taken out
+])
+def test_a_change_that_moves_the_ui_home_says_so_in_the_pr_check(overrides, kept):
+    """Every browser goes to another region's Open-WebUI (its own accounts and chats: signed out there). The diff
+    showed only two origins' `priority` updated in place (or one deleted), as for a standby's reordering, and passed
+    with no word; docs/operations.md's "Removing one" did not say that the first region is the UI's home."""
+    result, group = global_diff(None, overrides)
+    lines = ui_home_lines(result, group)
+    assert len(lines) == 1, result["checks"]
+    assert "from `westeurope` to `swedencentral`" in lines[0] and "global.uiHomeRegion" in lines[0]
+    assert ("stands by from now on" in lines[0]) is kept
+    assert ("leaves the `ui` origin group" in lines[0]) is not kept
+    assert "- Check before merging: `llmplatform:index:GlobalEndpoint$azure-native:cdn:AFDOriginGroup::edge-ui`: " \
+        "the UI's home region moves" in plan_diff.markdown(result, "global")
+
+
+def test_the_home_named_as_it_was_or_a_standby_reordered_gives_no_such_line():
+    """`global.uiHomeRegion` set to the region that is home already changes nothing; a standby's new rank (origins
+    past the first swapped) moves no browser while the home region's probes pass."""
+    result, group = global_diff(None, {"global": {"uiHomeRegion": "prod-westeurope"}})
+    assert not ui_home_lines(result, group)
+    base = plan_diff.resources_by_urn(plan.resources_document(plan_for("global")))
+    old, new = copy.deepcopy(base), copy.deepcopy(base)
+    standby = next(u for u, r in base.items() if r["type"] == "azure-native:cdn:AFDOrigin"
+                   and r["inputs"]["originGroupName"] == "ui" and r["inputs"]["priority"] == 2)
+    third = standby.replace("swedencentral", "francecentral")
+    old[third] = copy.deepcopy(base[standby])
+    old[third]["inputs"].update(originName="francecentral", priority=3)
+    new[third] = copy.deepcopy(old[third])
+    new[third]["inputs"]["priority"], new[standby]["inputs"]["priority"] = 2, 3
+    assert not ui_home_lines(plan_diff.diff_documents(old, new), group)
+    new[third]["inputs"]["priority"] = 1
+    new[next(u for u, r in base.items() if r["type"] == "azure-native:cdn:AFDOrigin"
+             and r["inputs"]["originGroupName"] == "ui" and r["inputs"]["priority"] == 1)]["inputs"]["priority"] = 4
+    assert ui_home_lines(plan_diff.diff_documents(old, new), group)  # the same documents, the home moved
