@@ -3,6 +3,7 @@ a third region added behind the global endpoint, the clients' key rotated, a reg
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +128,22 @@ def test_the_home_named_as_it_was_or_a_standby_reordered_gives_no_such_line():
     new[next(u for u, r in base.items() if r["type"] == "azure-native:cdn:AFDOrigin"
              and r["inputs"]["originGroupName"] == "ui" and r["inputs"]["priority"] == 1)]["inputs"]["priority"] = 4
     assert ui_home_lines(plan_diff.diff_documents(old, new), group)  # the same documents, the home moved
+
+
+def test_the_documented_key_rotation_diff_says_nothing_to_restart_for_the_newest_key():
+    """Step 1 of the rotation (a name added to `global.apiKeys`): the diff's check lines on every region's
+    `edge-api-key` said "restart what mounts it", where the procedure says nothing is to restart (no pod of the
+    platform mounts it; the gates read `edge-api-key-map`, whose line says they reload it)."""
+    base = plan_diff.resources_by_urn(plan.resources_document(plan_for("global")))
+    rotated = plan_for("global", {"global": {"apiKeys": ["clients-2026-11", "clients-2027-05"]}})
+    for p in [plan_for(r, {"edge": {"frontDoorId": FRONT_DOOR_ID}}) for r in ("prod-westeurope", "prod-swedencentral")]:
+        mounted = " ".join(str(r.inputs.get("spec")) for r in p.resources if r.type.endswith("SecretProviderClass"))
+        assert "edge-api-key-map" in mounted and not re.search(r"objectName: edge-api-key\b(?!-)", mounted)
+    result = plan_diff.diff_documents(base, plan_diff.resources_by_urn(plan.resources_document(rotated)))
+    keys = {u: c for u, c in result["checks"].items() if u.endswith("-api-key")}
+    maps = {u: c for u, c in result["checks"].items() if u.endswith("-api-key-map")}
+    assert len(keys) == len(maps) == 2, result["checks"]
+    for lines in keys.values():
+        assert "nothing to restart" in " ".join(lines) and "restart what mounts it" not in " ".join(lines), lines
+    for lines in maps.values():
+        assert "loads it again by itself" in " ".join(lines), lines
