@@ -147,3 +147,20 @@ def test_the_documented_key_rotation_diff_says_nothing_to_restart_for_the_newest
         assert "nothing to restart" in " ".join(lines) and "restart what mounts it" not in " ".join(lines), lines
     for lines in maps.values():
         assert "loads it again by itself" in " ".join(lines), lines
+
+
+def test_the_rotation_checks_each_region_through_its_gate_not_its_front_door_only_gateway():
+    """Step 2 of the rotation checked each region with `llm-smoke --stack <region> --stack-output modelApiUrl`: that
+    URL is the region's external gateway, whose load balancer admits only Front Door's service tag (and whose Gateway
+    only its X-Azure-FDID), so from an operator's machine the check cannot connect. It goes through the gate."""
+    from tests.offline.test_day2_procedures import section
+    joined = plan_for("prod-westeurope", {"edge": {"frontDoorId": FRONT_DOOR_ID}})
+    gateway = next(r for r in joined.resources if r.type == "kubernetes:gateway.networking.k8s.io/v1:Gateway"
+                   and r.inputs["metadata"]["name"] == "external-gateway")
+    annotations = gateway.inputs["spec"]["infrastructure"]["annotations"]
+    assert annotations["service.beta.kubernetes.io/azure-allowed-service-tags"] == "AzureFrontDoor.Backend"
+    assert joined.outputs["modelApiUrl"].startswith(f"https://{joined.outputs['gatewayHostname']}")
+    text = " ".join(section("The clients' API key: one set, every region").split())
+    step2 = text.split("2. Wait about two and a half minutes")[1].split("3. Hand out the new key")[0]
+    assert not re.search(r"llm-smoke --stack <region>[^`]*modelApiUrl", step2), step2
+    assert "port-forward svc/router 8080:8080" in step2 and "llm-smoke http://localhost:8080 --api openai" in step2
