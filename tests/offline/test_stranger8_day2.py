@@ -164,3 +164,19 @@ def test_the_rotation_checks_each_region_through_its_gate_not_its_front_door_onl
     step2 = text.split("2. Wait about two and a half minutes")[1].split("3. Hand out the new key")[0]
     assert not re.search(r"llm-smoke --stack <region>[^`]*modelApiUrl", step2), step2
     assert "port-forward svc/router 8080:8080" in step2 and "llm-smoke http://localhost:8080 --api openai" in step2
+
+
+def test_llm_verify_of_a_region_behind_the_edge_smokes_through_a_port_forward():
+    """`llm-verify --stack <region>` sends its smoke request to `modelApiUrl`, the external gateway, which behind the
+    edge admits only Front Door even before the region joins: the line fails from anywhere else. The verify section
+    said nothing of regions; it now gives the outputs with the port-forward's URL."""
+    from tests.offline.test_day2_procedures import section
+    for p in (plan_for("prod-westeurope"), plan_for("prod-westeurope", {"edge": {"frontDoorId": FRONT_DOOR_ID}})):
+        gateway = next(r for r in p.resources if r.type == "kubernetes:gateway.networking.k8s.io/v1:Gateway"
+                       and r.inputs["metadata"]["name"] == "external-gateway")
+        annotations = gateway.inputs["spec"]["infrastructure"]["annotations"]
+        assert annotations["service.beta.kubernetes.io/azure-allowed-service-tags"] == "AzureFrontDoor.Backend"
+    text = section("Checking a deployed endpoint: smoke test, benchmark, verify")
+    bullet = text.split("- **A region behind the global edge**")[1].split("\n- **")[0]
+    assert "port-forward svc/router 8080:8080" in bullet
+    assert "jq '.modelApiUrl = \"http://localhost:8080\"'" in bullet and "llm-verify --outputs" in bullet
