@@ -180,3 +180,44 @@ def test_llm_verify_of_a_region_behind_the_edge_smokes_through_a_port_forward():
     bullet = text.split("- **A region behind the global edge**")[1].split("\n- **")[0]
     assert "port-forward svc/router 8080:8080" in bullet
     assert "jq '.modelApiUrl = \"http://localhost:8080\"'" in bullet and "llm-verify --outputs" in bullet
+
+
+def fleet_off(tmp_path: Path, *stacks: str) -> Path:
+    """A copy of the project's regional stack files, `stacks` set to `edge.fleet: false` with their own AKS channel
+    (config requires `cluster.upgradeChannel: none` only of a Fleet-managed region)."""
+    for path in PROJECT_DIR.glob("Pulumi.prod-*.yaml"):
+        text = path.read_text()
+        if path.name[len("Pulumi."):-len(".yaml")] in stacks:
+            text = text.replace("edge: {globalStack: global, fleet: true}", "edge: {globalStack: global, fleet: false}")
+            text = text.replace("    upgradeChannel: none", "    upgradeChannel: stable")
+            assert "fleet: false" in text and "upgradeChannel: stable" in text
+        (tmp_path / path.name).write_text(text)
+    return tmp_path
+
+
+def test_a_region_that_upgrades_itself_is_no_fleet_member(tmp_path, monkeypatch):
+    """`edge.fleet: false` (with the region's own `cluster.upgradeChannel`, which config allows only then): the
+    global stack made it a Fleet member and a stage of the update strategy all the same, so the fleet's auto-upgrade
+    runs upgraded it as well as AKS's channel, the fight the key exists to avoid. It is left out of the fleet."""
+    import config.regions
+    from offline.runner import ProgramError
+    regional = {r: plan_for(r).outputs for r in ("prod-westeurope", "prod-swedencentral")}
+    monkeypatch.setattr(config.regions, "PROJECT_DIR", fleet_off(tmp_path, "prod-westeurope"))
+    p = runner.run("global", references=regional)
+    members = [r.inputs["fleetMemberName"] for r in p.resources
+               if r.type == "azure-native:containerservice:FleetMember"]
+    assert members == ["swedencentral"]
+    strategy = next(r for r in p.resources if r.type == "azure-native:containerservice:FleetUpdateStrategy")
+    assert [g["name"] for s in strategy.inputs["strategy"]["stages"] for g in s["groups"]] == ["swedencentral"]
+    # both upgrading themselves: no member, no stage; a clean refusal naming the key, not an empty strategy
+    monkeypatch.setattr(config.regions, "PROJECT_DIR", fleet_off(tmp_path, "prod-westeurope", "prod-swedencentral"))
+    with pytest.raises(ProgramError, match=r"every stack of global.regions \(prod-westeurope, prod-swedencentral\) "
+                                           r"sets edge.fleet false") as error:
+        runner.run("global", references=regional)
+    assert "Traceback" not in str(error.value)
+
+
+def test_the_shipped_regions_are_all_fleet_members():
+    p = plan_for("global")
+    assert [r.inputs["fleetMemberName"] for r in p.resources
+            if r.type == "azure-native:containerservice:FleetMember"] == ["westeurope", "swedencentral"]
