@@ -221,3 +221,19 @@ def test_the_shipped_regions_are_all_fleet_members():
     p = plan_for("global")
     assert [r.inputs["fleetMemberName"] for r in p.resources
             if r.type == "azure-native:containerservice:FleetMember"] == ["westeurope", "swedencentral"]
+
+
+def test_adding_a_model_says_the_ui_restarts_as_the_diff_shows():
+    """`modelStore.models[3]=qwen2.5:7b` on a region: the diff replaces the preload Job and updates Open-WebUI's
+    Deployment (its pods restart); "Adding a model" said only that the model servers are not restarted."""
+    from tests.offline.test_day2_procedures import section
+    base = plan_diff.resources_by_urn(plan.resources_document(plan_for("prod-westeurope")))
+    models = ["llama3.1:8b", "mistral:7b", "nomic-embed-text", "qwen2.5:7b"]
+    new = plan_diff.resources_by_urn(plan.resources_document(
+        plan_for("prod-westeurope", {"modelStore": {"models": models}})))
+    result = plan_diff.diff_documents(base, new)
+    replaced = {base[u]["name"] for u in result["replaced"]}
+    updated = {base[u]["name"] for u in result["changed"]} - replaced
+    assert updated == {"inference-webui"} and replaced == {"models-preload"}, (updated, replaced)
+    text = " ".join(section("Adding a model").split())
+    assert "Open-WebUI's Deployment updated" in text and "its pods restart" in text
