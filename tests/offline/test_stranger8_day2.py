@@ -5,10 +5,12 @@ from __future__ import annotations
 import copy
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from config.edge_membership import unlisted_join
 from offline import plan, plan_diff, runner
 
 from tests.conftest import PROJECT_DIR, plan_for
@@ -201,7 +203,7 @@ def test_a_region_that_upgrades_itself_is_no_fleet_member(tmp_path, monkeypatch)
     runs upgraded it as well as AKS's channel, the fight the key exists to avoid. It is left out of the fleet."""
     import config.regions
     from offline.runner import ProgramError
-    regional = {r: plan_for(r).outputs for r in ("prod-westeurope", "prod-swedencentral")}
+    regional: dict[str, Any] = {r: plan_for(r).outputs for r in ("prod-westeurope", "prod-swedencentral")}
     monkeypatch.setattr(config.regions, "PROJECT_DIR", fleet_off(tmp_path, "prod-westeurope"))
     p = runner.run("global", references=regional)
     members = [r.inputs["fleetMemberName"] for r in p.resources
@@ -237,3 +239,19 @@ def test_adding_a_model_says_the_ui_restarts_as_the_diff_shows():
     assert updated == {"inference-webui"} and replaced == {"models-preload"}, (updated, replaced)
     text = " ".join(section("Adding a model").split())
     assert "Open-WebUI's Deployment updated" in text and "its pods restart" in text
+
+
+def test_removing_a_region_expects_the_warning_its_own_plan_gives_while_it_drains(tmp_path):
+    """prod-swedencentral taken out of `global.regions`, still joined while Front Door drains it: its plan warns (the
+    same warning a new region's copied file gets), and "Removing one" says to expect it."""
+    import config.regions
+    from tests.offline.test_day2_procedures import section
+    cfg: Any = SimpleNamespace(stack="prod-swedencentral", project="aks-llm-platform",
+                               edge=config.regions.EdgeConfig(global_stack="global", front_door_id=FRONT_DOOR_ID))
+    assert not unlisted_join(cfg)  # listed in the shipped Pulumi.global.yaml
+    shipped = (PROJECT_DIR / "Pulumi.global.yaml").read_text()
+    assert ", prod-swedencentral]" in shipped
+    (tmp_path / "Pulumi.global.yaml").write_text(shipped.replace(", prod-swedencentral]", "]"))
+    assert unlisted_join(cfg, project_dir=tmp_path)
+    text = " ".join(section("Adding or removing a region").split("Removing one goes the other way")[1].split())
+    assert "warns meanwhile that `edge.frontDoorId` is set and `global.regions` does not list it" in text
