@@ -14,9 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from .platform_config import PlatformConfig
-
 from . import regions
+from .platform_config import PlatformConfig
 from .reader import ConfigError
 
 
