@@ -3,12 +3,15 @@ FleetUpdates. A regional stack whose outputs lack what the edge needs stops the 
 naming the stack, the output and why it is needed."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
 
 import pulumi
 
 from llmplatform.gateway import API_LISTENER, PLAIN_PORTS, TLS_PORTS, UI_LISTENER
 
+from . import regions
+from .reader import ConfigError
 from .regions import short_name  # origin and fleet member names (checked by parse_global)
 
 if TYPE_CHECKING:  # names only: importing the component package here would load every component
@@ -62,6 +65,34 @@ def regional_origins(refs: dict[str, pulumi.StackReference], llmd_regions: tuple
     return origins
 
 
-def fleet_members(refs: dict[str, pulumi.StackReference]) -> list[FleetMemberSpec]:
-    return [{"name": short_name(region), "cluster_id": region_output(ref, region, "clusterId")}
-            for region, ref in refs.items()]
+def upgrades_itself(region: str, project: str, project_dir: Optional[Path] = None) -> bool:
+    """The regional stack's file sets `edge.fleet` false: its cluster follows its own `cluster.upgradeChannel`, which
+    config lets it keep only then (config/regions.py `edge_cross_checks`), so Fleet Manager must not upgrade it too.
+    Read from the stack file, as global.llmdRegions' check reads its keys: a member is a resource the program declares
+    or not, so it cannot wait for a StackReference's output. A file that does not read, or leaves the key to an ESC
+    environment, is a member (the default)."""
+    path = regions.project_stack_files(regions.PROJECT_DIR if project_dir is None else project_dir).get(region)
+    if path is None:
+        return False
+    try:
+        edge = regions.raw_stack_file(path, project).get("edge")
+    except ConfigError:
+        return False
+    fleet = edge.get("fleet") if isinstance(edge, dict) else None
+    return fleet is False or (isinstance(fleet, str) and fleet.strip().lower() == "false")
+
+
+def fleet_members(refs: dict[str, pulumi.StackReference], project_dir: Optional[Path] = None) -> list[FleetMemberSpec]:
+    """A Fleet member per regional stack, in global.regions' order (Fleet's upgrade order), but for a region whose
+    file sets `edge.fleet` false: that one upgrades itself on its own channel, and a member would be upgraded by the
+    fleet's runs as well (the fight `edge.fleet` exists to avoid)."""
+    project = pulumi.get_project()
+    members: list[FleetMemberSpec] = [
+        {"name": short_name(region), "cluster_id": region_output(ref, region, "clusterId")}
+        for region, ref in refs.items() if not upgrades_itself(region, project, project_dir)]
+    if refs and not members:
+        raise pulumi.RunError(
+            f"every stack of global.regions ({', '.join(refs)}) sets edge.fleet false, so Fleet Manager would have no "
+            "member to upgrade and its update strategy no stage: set edge.fleet true (and cluster.upgradeChannel "
+            "none) in the stack files of the regions the fleet is to upgrade")
+    return members

@@ -363,7 +363,8 @@ MEANING = {
                         "the global stack's key set instead of a key of its own. Set or not, the internal gateway "
                         "(`gateway.mode` both) refuses every request carrying `X-Azure-FDID`: Front Door never "
                         "reaches it.",
-    "edge.fleet": "Fleet Manager upgrades this region: `cluster.upgradeChannel` must then be `none`.",
+    "edge.fleet": "Fleet Manager upgrades this region: `cluster.upgradeChannel` must then be `none`; `false` leaves "
+                  "it out of the global stack's fleet (no member, no stage), to follow its own channel.",
     "global.regions": "The regional stacks, in Fleet Manager's upgrade order (the first is upgraded first). The UI's "
                       "standby order too, after `global.uiHomeRegion`, which defaults to the first: without that key, "
                       "reordering moves every UI user to another region's Open-WebUI (its own accounts and chats).",

@@ -8,6 +8,7 @@ from llmplatform.testing.stand_ins import provider_outputs
 
 from .claims import HELM_RELEASE, NAMESPACE, claims_lost
 from .secrets import secret_sources
+from .ui_home import ui_home_moves
 from .pool_drains import stalled_drains
 from .stand_in_ids import earlier_kit_pairs
 from .volumes import claims_in_use, held_volumes, shared_handles
@@ -328,6 +329,9 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             checks.setdefault(urn, []).append(PROTECTED_DATA_PLANE_CHECK)
     for urn, line in secret_sources(old_res, new_res, common, added, removed).items():
         checks.setdefault(urn, []).append(line)
+    for urn, line in ui_home_moves(old_res, new_res).items():
+        if urn not in replaced:  # a profile replaced is blocked and said so: every browser's session goes with it
+            checks.setdefault(urn, []).append(line)
     # Pulumi deletes these before it creates them again: the resource's answer, unless the provider's own
     # replacement or the engine's option alone asks for the replacement (then the new one is created first)
     deleting_first = {u for u in replaced if deletes_first(u, via_provider)}

@@ -5,6 +5,7 @@ CSI driver when it starts (the driver's rotation, where enabled, rewrites the fi
 restart, but for an API gate's nginx key map: the gate's key-map reloader has nginx load it again."""
 from typing import Any
 
+from llmplatform.front_door import API_KEY_SECRET as EDGE_KEY_SECRET
 from llmplatform.inference_specs import KEY_MAP_CONTENT_TYPE
 
 from .urns import short_urn
@@ -14,6 +15,13 @@ RELOADED = ("which every API gate mounting it loads it again by itself within ab
             "new key (docs/operations.md, \"The clients' API key\")")
 RESTARTED = ("and a pod reads a mounted Key Vault secret when it starts: after `pulumi up`, restart what mounts it "
              "(the API gates load their key map by themselves; docs/operations.md, \"Rotating secrets\")")
+
+# the global stack's newest client key in every region's vault (GlobalEndpoint): no pod of the platform mounts it,
+# the regions' gates read the key map (docs/operations.md, "The clients' API key": nothing to restart)
+EDGE_KEY = ("which no pod of the platform mounts (the regions' API gates read the key map): nothing to restart; it is "
+            "the newest key for clients inside a region's network, and a workload of yours that mounts it reads the "
+            "new one when it starts (docs/operations.md, \"The clients' API key\")")
+EDGE_ENDPOINT = "llmplatform:index:GlobalEndpoint$"
 
 SECRET = "azure-native:keyvault:Secret"
 # what a secret depends on for where it is written and when, never for its value: its vault, the vault's group, the
@@ -38,5 +46,6 @@ def secret_sources(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             found[urn] = (f"its value comes from {', '.join(f'`{short_urn(s)}`' for s in sources)}, added or deleted "
                           f"here (the plan files show secret values as `[secret]`): `{name}` gets a new version, "
                           + (RELOADED if (new_res[urn]["inputs"].get("properties") or {}).get("contentType")
-                             == KEY_MAP_CONTENT_TYPE else RESTARTED))
+                             == KEY_MAP_CONTENT_TYPE else EDGE_KEY if name == EDGE_KEY_SECRET
+                             and EDGE_ENDPOINT in urn.split("::")[2] else RESTARTED))
     return found

@@ -1,0 +1,57 @@
+"""A regional stack's place in its global stack's file: what a region's own plan can tell from Pulumi.<global>.yaml.
+
+A region that has joined the edge (`edge.frontDoorId` set) reads the global stack's key set from its own Key Vault
+(`edge-api-key-map`, with a grant of its own on that secret). The global stack writes it there only for the regions
+its `global.regions` lists. A copy of a joined region's file for a new region (docs/operations.md, "Adding or
+removing a region", step 1) carries that region's `edge.frontDoorId`: on its first `pulumi up` the API gate mounts a
+secret that does not exist yet and does not start (docs/decisions.md: "Before joining a region keeps its own key,
+because a gate whose map does not exist yet would not start on the region's first `pulumi up`"). A region taken out
+of `global.regions` keeps its file's ID too while it drains (the secret is retained, so it still serves until its
+stack is removed). Both plan, so this is a warning, not a refusal.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+from . import regions
+from .platform_config import PlatformConfig
+from .reader import ConfigError
+
+
+def _listed_regions(global_file: Path, project: str) -> Optional[list[str]]:
+    """The global stack file's `global.regions`, or None where the file is not a readable global stack's (its own plan
+    says what is wrong with it)."""
+    try:
+        raw = regions.raw_stack_file(global_file, project)
+    except ConfigError:
+        return None
+    section: Any = raw.get("global")
+    listed = section.get("regions") if isinstance(section, dict) else None
+    if not isinstance(listed, list) or not all(isinstance(s, str) for s in listed):
+        return None
+    return listed
+
+
+def unlisted_join(cfg: PlatformConfig, project_dir: Optional[Path] = None) -> list[str]:
+    """A warning when the stack has joined the edge (`edge.frontDoorId` set) but its global stack's file does not list
+    it in `global.regions`; nothing when the stack is not regional, has not joined, or the global stack's file is not
+    in the project (`project_dir`, by default the program's)."""
+    if not cfg.edge.joined:
+        return []
+    folder = regions.PROJECT_DIR if project_dir is None else project_dir
+    global_stack = cfg.edge.global_stack
+    global_file = regions.project_stack_files(folder).get(global_stack)
+    if global_file is None:
+        return []
+    listed = _listed_regions(global_file, cfg.project)
+    if listed is None or cfg.stack in listed:
+        return []
+    return [f"edge.frontDoorId is set ({cfg.edge.front_door_id}), but {global_file.name} does not list stack "
+            f"{cfg.stack!r} in global.regions ({', '.join(listed) or 'none'}): the global stack writes its key set "
+            "(edge-api-key-map) into the vaults of the regions it lists only, and Front Door sends this region "
+            "nothing. On a new region's first `pulumi up` the API gate then mounts that secret before it exists and "
+            "does not start, and the run fails waiting for it: remove edge.frontDoorId (a copy of a joined region's "
+            f"file carries it) until global.regions lists {cfg.stack} and `pulumi up -s {global_stack}` has run. A "
+            "region being removed keeps serving with the retained secrets until its stack is removed "
+            "(docs/operations.md, \"Adding or removing a region\")."]
