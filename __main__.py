@@ -215,11 +215,13 @@ def global_stack(cfg: GlobalConfig) -> None:
         "location": None if cfg.log_analytics_workspace_id else cfg.location,
         "log_retention_days": None if cfg.log_analytics_workspace_id else cfg.log_retention_days,
         "log_categories": list(cfg.log_categories), "tags": cfg.tags}, stateful)
+    # no fleet when every region upgrades itself (edge.fleet false in each stack file)
+    members = fleet_members(regions)
     fleet = FleetUpdates("fleet", {
         "resource_group_name": group.name, "location": cfg.location, "fleet_name": f"fleet-{cfg.prefix}-global",
-        "members": fleet_members(regions), "channel": cfg.fleet_channel,
+        "members": members, "channel": cfg.fleet_channel,
         "node_image_selection": cfg.node_image_selection,
-        "wait_between_regions_seconds": cfg.wait_between_regions_seconds, "tags": cfg.tags})
+        "wait_between_regions_seconds": cfg.wait_between_regions_seconds, "tags": cfg.tags}) if members else None
     pulumi.export("uiUrl", edge.ui_url)
     pulumi.export("modelApiUrl", edge.api_url)
     pulumi.export("llmdUrl", edge.llmd_url)
@@ -229,7 +231,7 @@ def global_stack(cfg: GlobalConfig) -> None:
     pulumi.export("originGroups", edge.origin_groups)
     pulumi.export("logAnalyticsWorkspaceId", edge.log_analytics_workspace_id)  # where the edge's logs are
     pulumi.export("regions", {name: region_output(ref, name, "location") for name, ref in regions.items()})
-    pulumi.export("fleetMembers", fleet.members)
+    pulumi.export("fleetMembers", fleet.members if fleet else [])
 
 
 try:

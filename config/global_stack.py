@@ -85,14 +85,8 @@ def upgrades_itself(region: str, project: str, project_dir: Optional[Path] = Non
 def fleet_members(refs: dict[str, pulumi.StackReference], project_dir: Optional[Path] = None) -> list[FleetMemberSpec]:
     """A Fleet member per regional stack, in global.regions' order (Fleet's upgrade order), but for a region whose
     file sets `edge.fleet` false: that one upgrades itself on its own channel, and a member would be upgraded by the
-    fleet's runs as well (the fight `edge.fleet` exists to avoid)."""
+    fleet's runs as well (the fight `edge.fleet` exists to avoid). None at all when every region upgrades itself:
+    the global stack then makes no fleet."""
     project = pulumi.get_project()
-    members: list[FleetMemberSpec] = [
-        {"name": short_name(region), "cluster_id": region_output(ref, region, "clusterId")}
-        for region, ref in refs.items() if not upgrades_itself(region, project, project_dir)]
-    if refs and not members:
-        raise pulumi.RunError(
-            f"every stack of global.regions ({', '.join(refs)}) sets edge.fleet false, so Fleet Manager would have no "
-            "member to upgrade and its update strategy no stage: set edge.fleet true (and cluster.upgradeChannel "
-            "none) in the stack files of the regions the fleet is to upgrade")
-    return members
+    return [{"name": short_name(region), "cluster_id": region_output(ref, region, "clusterId")}
+            for region, ref in refs.items() if not upgrades_itself(region, project, project_dir)]
