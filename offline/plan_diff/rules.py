@@ -44,7 +44,8 @@ STATEFUL = {
     # a new workspace starts empty: the cluster's logs (Container Insights, diagnostics) and metrics (managed
     # Prometheus) kept so far stay with the old one, recoverable only while it is soft-deleted (Log Analytics: 14
     # days, learn.microsoft.com azure-monitor/logs/delete-workspace)
-    "azure-native:operationalinsights:Workspace": "the Log Analytics workspace with the cluster's logs so far",
+    "azure-native:operationalinsights:Workspace": "the Log Analytics workspace with the logs so far (a cluster's; the "
+                                                  "edge's WAF, probe and request logs in the global stack)",
     "azure-native:monitor:AzureMonitorWorkspace": "the Azure Monitor workspace with the cluster's metrics so far",
     "kubernetes:core/v1:PersistentVolumeClaim": "a volume claim (its data unless the volume is retained)",
 }

@@ -1805,7 +1805,7 @@ def test_turning_azure_monitor_off_is_blocked_for_the_logs_and_metrics_it_delete
     code, out = _check(tmp_path, base, off)
     blocked = sorted(line for line in out.splitlines() if line.startswith("- :x:"))
     assert code == 1 and len(blocked) == 2, out
-    assert "monitoring-logs` deleted: the Log Analytics workspace with the cluster's logs so far" in blocked[1]
+    assert "monitoring-logs` deleted: the Log Analytics workspace with the logs so far (a cluster's" in blocked[1]
     assert "monitoring-prometheus` deleted: the Azure Monitor workspace with the cluster's metrics so far" in blocked[0]
     assert _check(tmp_path, base, off, "--allow-stateful")[0] == 0
 
