@@ -390,11 +390,13 @@ class GatewayAccess(pulumi.ComponentResource):
         # value alone in the scope (force-new), the address in the order, or the engine's chain (pulumi/pulumi
         # 1b5949891b step_generator.go calculateDependentReplacements) replaced the group's grant with the address
         group = pip.id.apply(lambda i: i.split("/providers/")[0])
+        # not the component's protect (the address's alone): the principal is the cluster's system-assigned identity
+        # (force-new), so a cluster made again replaces both, as a protected state would refuse
         return [authorization.RoleAssignment(
                     f"{name}-{suffix}", principal_id=principal,
                     principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
                     role_definition_id=builtin_role(role, self), scope=scope,
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=after))
+                    opts=pulumi.ResourceOptions(parent=self, protect=False, depends_on=after))
                 for suffix, role, scope, after in (("ip-group-reader", READER, value_alone(group), [order_of(group)]),
                                                    ("ip-network", NETWORK_CONTRIBUTOR, pip.id, None))]
 

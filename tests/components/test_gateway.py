@@ -578,3 +578,27 @@ def test_the_retry_transcription_follows_istios_own_cases():
         assert envoy_retries(envoy_retry_policy({"attempts": 1, "retryOn": retry_on}, None), reset=CONNECT_FAILURE)
     assert not envoy_retries(envoy_retry_policy({"attempts": 1, "retryOn": "retriable-4xx"}, None),
                              reset=CONNECT_FAILURE)
+
+
+def test_a_protected_gateway_protects_its_public_ip_alone(prod):
+    """`protect` in GatewayAccess's options protects the static public IP alone (its docstring: DNS points at it).
+    The two grants to the cluster's identity on that address took it too (they set no `protect` of their own, so
+    they inherited the component's: pulumi 3.272.0 resource.py "Infer protection from parent"). Their principalId is
+    the cluster's system-assigned identity, force-new: a cluster made again ("The cluster lost" in
+    docs/operations.md: the refresh drops it, `pulumi up` creates it) has a new one, and the engine refuses to replace
+    what both the state and the program protect (pulumi/pulumi 1b5949891b step_generator.go `new.Protect &&
+    old.Protect`), so prod's recovery stopped there; a replacement of the cluster itself, its protect lifted, stopped
+    on them as dependents deleted first (`dependentResource.Protect`). The cluster is protected by itself now."""
+    import pulumi
+    handle = {**cluster_handle(), "identity_principal_id": "44444444-4444-4444-4444-444444444444"}
+    plan = offline.run_function(lambda: llmplatform.GatewayAccess(
+        "gw", {"cluster": handle, "external": True},
+        pulumi.ResourceOptions.merge(provider_opts(), pulumi.ResourceOptions(protect=True))))
+    assert sorted(r.type for r in plan.resources if r.custom and r.options["protect"]) == [
+        "azure-native:network:PublicIPAddress"]
+    assert len(plan.of_type(ROLE_ASSIGNMENT)) == 2
+    # prod: nothing protected takes a value from the cluster, which a cluster made again changes
+    cluster = prod.one("azure-native:containerservice:ManagedCluster")
+    held = [r.name for r in prod.resources if r.options.get("protect")
+            and any(cluster.urn in urns for urns in r.property_dependencies.values())]
+    assert held == [], held
