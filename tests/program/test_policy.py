@@ -101,6 +101,11 @@ CASES = [
      {"protect": False}),
     ("prod-stateful-protected", ("prod-westeurope", "azure-native:dashboard:Grafana", None), lambda i: None,
      {"protect": False}),
+    # a deleted cluster takes every object in it and AKS's node resource group with its claims' volumes; clients and
+    # DNS point at the gateway's address
+    ("prod-stateful-protected", PROD_AKS, lambda i: None, {"protect": False}),
+    ("prod-stateful-protected", ("prod-swedencentral", "azure-native:network:PublicIPAddress", None), lambda i: None,
+     {"protect": False}),
     ("prod-aks-hardened", PROD_AKS, lambda i: i.update(disableLocalAccounts=False), {}),
     ("prod-aks-hardened", PROD_AKS, lambda i: i["sku"].update(tier="Free"), {}),
     ("prod-aks-hardened", PROD_AKS, lambda i: i["agentPoolProfiles"][0].pop("availabilityZones"), {}),
