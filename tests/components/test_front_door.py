@@ -560,3 +560,18 @@ def test_a_protected_edge_protects_its_stores_alone():
             "azure-native:cdn:SecurityPolicy", "random:index/randomPassword:RandomPassword",
             "azure-native:keyvault:Secret"} <= kinds, kinds
     assert any("DiagnosticSetting" in kind for kind in kinds)
+
+
+def test_a_switch_to_a_central_workspace_stops_on_the_edge_workspace_and_the_page_says_how_past_it(global_plan):
+    """Setting global.logAnalyticsWorkspaceId on an edge that runs on its own workspace deletes that workspace, which
+    prod protects: `pulumi up` stops on it (pulumi/pulumi 1b5949891b step.go `deleteProtectedError`) until `pulumi
+    state unprotect` lifts it. The page ("The edge's logs") named the PR check alone."""
+    central = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-central/providers/"
+               "Microsoft.OperationalInsights/workspaces/log-central")
+    before = _documents(global_plan)
+    after = _documents(plan_for("global", {"global": {"logAnalyticsWorkspaceId": central, "logRetentionDays": None}}))
+    result = plan_diff.diff_documents(before, after)
+    assert [before[u]["name"] for u in result["protected"]] == ["edge-logs"]
+    page = " ".join((PROJECT_DIR / "docs" / "components" / "global-endpoint-and-fleet.md").read_text().split())
+    switching = page.split("Switching an estate that runs on its own workspace to a central one")[1].split(". The ")[0]
+    assert "pulumi state unprotect" in switching and "edge-logs" in switching, switching

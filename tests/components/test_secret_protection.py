@@ -58,3 +58,22 @@ def test_a_region_joins_its_edge_without_a_protected_delete():
     assert {"inference-api-key", "inference-api-key-secret", "inference-api-key-map-secret"} <= gone
     assert result["protected"] == []
     assert [r.name for r in joined.resources if r.type in (SECRET, PASSWORD) and not r.options["protect"]] == []
+
+
+def test_a_backend_switch_in_prod_stops_on_what_the_page_says_to_unprotect():
+    """`webui.backend` switched to llmd deletes the Ollama stack's OpenWebUi: in prod its uploads claim, and also its
+    session key and first admin's password with their Key Vault secrets, and the component itself, each protected
+    (a component's delete is refused too: pulumi/pulumi 1b5949891b step.go `DeleteStep.Apply` asks only
+    `old.Protect`). The page (inference-stack.md) said to unprotect the claim alone, and `pulumi up` stopped on the
+    rest."""
+    from tests.conftest import PROJECT_DIR
+    before = plan_diff.resources_by_urn(plan.resources_document(plan_for("prod")))
+    after = plan_diff.resources_by_urn(plan.resources_document(
+        plan_for("prod", {"webui": {"backend": "llmd"}, "llmd": {"enabled": True}})))
+    protected = {before[u]["type"] for u in plan_diff.diff_documents(before, after)["protected"]}
+    assert protected == {CLAIM, SECRET, PASSWORD, "llmplatform:index:OpenWebUi"}, protected
+    page = " ".join((PROJECT_DIR / "docs" / "components" / "inference-stack.md").read_text().split())
+    switching = page.split("Switching an existing stack deletes")[1].split("\n- ")[0].split(" - ")[0]
+    for words in ("uploads claim", "session key", "first admin's password", "Key Vault secrets", "component",
+                  "pulumi state unprotect", "\"Protected\""):
+        assert words in switching, (words, switching)

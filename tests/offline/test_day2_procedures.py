@@ -131,6 +131,36 @@ def test_what_protect_blocks_names_every_stateful_resource_prod_protects(prod, g
         assert change in blocks, change
 
 
+CENTRAL_WORKSPACE = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-central/providers/"
+                     "Microsoft.OperationalInsights/workspaces/log-central")
+# config changes that delete or replace what prod protects since the uploads claim and the edge's stores took it, and
+# how "What it blocks" names each
+MEETS_PROTECT = [
+    ("prod", {"webui": {"uploadsTier": "standard"}}, "a new `webui.uploadsTier`", {"inference-webui-uploads"}),
+    ("prod", {"namespace": "llm2"}, "a new `namespace`", {"inference-webui-uploads"}),
+    ("prod", {"webui": {"enabled": False}}, "`webui.enabled` off deletes Open-WebUI's secrets, its uploads claim",
+     {"inference-webui-uploads", "postgres-db"}),
+    ("prod", {"webui": {"backend": "llmd"}, "llmd": {"enabled": True}}, "`webui.backend` switched deletes the old UI's",
+     {"inference-webui-uploads", "inference-webui-secret-key"}),
+    ("global", {"global": {"logAnalyticsWorkspaceId": CENTRAL_WORKSPACE, "logRetentionDays": None}},
+     "`global.logAnalyticsWorkspaceId` set deletes the edge's own workspace", {"edge-logs"}),
+]
+
+
+@pytest.mark.parametrize("stack, overrides, words, held", MEETS_PROTECT, ids=[m[2][:40] for m in MEETS_PROTECT])
+def test_what_protect_blocks_names_the_config_changes_that_meet_it(stack, overrides, words, held):
+    """Each change's offline diff lists what `pulumi up` stops on ("Protected"), and the section names the change: an
+    operator reading it learned that `webui.enabled` off stops on the database, not on the users' files, and nothing
+    of a tier move, a backend switch, a new namespace or the edge's switch to a central workspace."""
+    base = plan_diff.resources_by_urn(plan.resources_document(plan_for(stack)))
+    new = plan_diff.resources_by_urn(plan.resources_document(plan_for(stack, overrides)))
+    protected = {base[u]["name"] for u in plan_diff.diff_documents(base, new)["protected"]}
+    assert held <= protected, protected
+    text = " ".join(section("What `protect` blocks, and removing a stack").split())
+    blocks = text.split("- **What it blocks**")[1].split("- **What it does not block**")[0]
+    assert words in blocks, words
+
+
 def test_the_kubernetes_version_the_upgrade_example_pins_is_one_config_accepts():
     """The example's first pin: prod with the channel off and that version (config refuses a minor off AKS's support
     calendar, so an example past it fails the operator's first `make plan`)."""
