@@ -77,3 +77,17 @@ def test_a_backend_switch_in_prod_stops_on_what_the_page_says_to_unprotect():
     for words in ("uploads claim", "session key", "first admin's password", "Key Vault secrets", "component",
                   "pulumi state unprotect", "\"Protected\""):
         assert words in switching, (words, switching)
+
+
+def test_a_region_waiting_for_its_edge_protects_the_uploads_claim_once_joined_as_the_text_says():
+    """The uploads claim takes the Ollama stack's protect, as its secrets do, so a region waiting for its edge leaves
+    it unprotected until it joins. "What `protect` blocks" named the secrets alone in that exception, after listing
+    the claim among what prod protects."""
+    from tests.conftest import PROJECT_DIR
+    waiting, joined = plan_for("prod-westeurope"), plan_for("prod-westeurope", JOINED)
+    def uploads(p):
+        return [r.options["protect"] for r in p.of_type(CLAIM) if r.name == "inference-webui-uploads"]
+    assert (uploads(waiting), uploads(joined)) == ([False], [True])
+    text = " ".join((PROJECT_DIR / "docs" / "operations.md").read_text().split())
+    exception = text.split("One exception: a regional stack that waits for its edge")[1].split(". ")[0]
+    assert "uploads claim" in exception, exception
