@@ -131,6 +131,28 @@ def test_what_protect_blocks_names_every_stateful_resource_prod_protects(prod, g
         assert change in blocks, change
 
 
+def test_the_uploads_tier_move_lifts_the_claims_protect_after_the_copy_and_before_its_up(prod):
+    """Prod protects the uploads claim, which a new `webui.uploadsTier` replaces: `pulumi up` stops on it while the
+    state and the program both protect it (pulumi/pulumi 1b5949891b step_generator.go `new.Protect && old.Protect`),
+    and goes through once `pulumi state unprotect` has lifted the state's, the new claim protected by the same up.
+    The procedure's commands copy the files out, then lift it, then run the up; without the lift the up stopped."""
+    import copy
+    base = plan_diff.resources_by_urn(plan.resources_document(prod))
+    moved = plan_diff.resources_by_urn(plan.resources_document(plan_for("prod", {"webui": {
+        "uploadsTier": "standard"}})))
+    result = plan_diff.diff_documents(base, moved)
+    claim = next(u for u in result["replaced"] if base[u]["name"] == "inference-webui-uploads")
+    assert result["protected"] == [claim] and moved[claim]["options"]["protect"] is True
+    lifted = copy.deepcopy(base)
+    lifted[claim]["options"]["protect"] = False  # `pulumi state unprotect`
+    assert plan_diff.diff_documents(lifted, moved)["protected"] == []
+    commands = section("Moving the UI's uploads to another tier").split("```")[1].splitlines()
+    def at(prefix, words=""):
+        return next(i for i, line in enumerate(commands) if line.startswith(prefix) and words in line)
+    assert at("kubectl", "tar -C /app/backend/data -cf") < at("pulumi state unprotect", "open-webui-data claim") < \
+        at("pulumi up"), commands
+
+
 CENTRAL_WORKSPACE = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-central/providers/"
                      "Microsoft.OperationalInsights/workspaces/log-central")
 # config changes that delete or replace what prod protects since the uploads claim and the edge's stores took it, and
