@@ -3,6 +3,8 @@ the security baseline switchable per stack (on in prod, off in dev for cost), zo
 deployer's grant."""
 from __future__ import annotations
 
+import copy
+
 import llmplatform
 import pulumi
 from offline import plan, plan_diff, runner as offline
@@ -243,3 +245,26 @@ def test_prods_cluster_is_protected_and_a_pool_change_still_goes_through(prod, d
     pools = [u for u in result["replaced"] if u.endswith("::platform-cpu")]
     assert pools and result["protected"] == [], result["replaced"]
     assert cluster.urn not in result["replaced"]
+
+
+def test_a_cluster_replaced_on_purpose_in_prod_stops_on_the_uploads_claim_alone_as_the_page_says(prod):
+    """A change that replaces prod's cluster (delete-first) with the cluster's protect lifted: the engine deletes
+    first every dependent whose inputs the new cluster changes (pulumi/pulumi 1b5949891b step_generator.go
+    `calculateDependentReplacements`), the Kubernetes provider among them (its cluster_identifier) and so every object
+    it made, and refuses the chain on a dependent the state protects (`dependentResource.Protect`). What stops it is
+    the UI's uploads claim alone (its files go with the old cluster's node resource group anyway), not the gateway
+    address's grants, which took GatewayAccess's protect until they set their own; the page names the claim."""
+    from tests.conftest import PROJECT_DIR
+    old = copy.deepcopy(plan_diff.resources_by_urn(plan.resources_document(prod)))
+    cluster = next(u for u, r in old.items() if r["type"] == "azure-native:containerservice:ManagedCluster")
+    old[cluster]["options"]["protect"] = False  # `pulumi state unprotect`
+    new = copy.deepcopy(old)
+    new[cluster]["options"]["protect"] = True
+    new[cluster]["inputs"]["networkProfile"]["podCidr"] = "10.99.0.0/16"  # force-new: replaced under its name
+    result = plan_diff.diff_documents(old, new)
+    assert cluster in result["deleteBeforeReplace"]
+    assert [old[u]["name"] for u in result["protected"]] == ["inference-webui-uploads"]
+    page = " ".join((PROJECT_DIR / "docs" / "components" / "aks-cluster.md").read_text().split())
+    bullet = page.split("**`protect` reaches the cluster and its group alone.**")[1].split(" - ")[0]
+    replaces = bullet.split("a change that replaces the cluster")[1]
+    assert "uploads claim" in replaces and "pulumi state unprotect" in replaces, replaces
