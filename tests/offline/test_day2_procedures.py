@@ -153,6 +153,17 @@ def test_the_uploads_tier_move_lifts_the_claims_protect_after_the_copy_and_befor
         at("pulumi up"), commands
 
 
+def test_removing_a_stack_keeps_first_the_users_files_prod_protects(prod):
+    """Step 4 lifts every protect (`pulumi state unprotect --all`), and the destroy then deletes the uploads claim
+    with its share (reclaim policy `Delete`): the users' files, which prod protects like the database. Step 2, what to
+    keep first, named the database and the vault's name alone."""
+    assert [r.options["protect"] for r in prod.of_type("kubernetes:core/v1:PersistentVolumeClaim")
+            if r.name == "inference-webui-uploads"] == [True]
+    text = " ".join(section("What `protect` blocks, and removing a stack").split())
+    keep = text.split("2. Keep what you want to keep:")[1].split(" 3. ")[0]
+    assert "uploads" in keep and "tar -C /app/backend/data -cf" in keep, keep
+
+
 CENTRAL_WORKSPACE = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-central/providers/"
                      "Microsoft.OperationalInsights/workspaces/log-central")
 # config changes that delete or replace what prod protects since the uploads claim and the edge's stores took it, and
