@@ -60,11 +60,9 @@ def platform_stack(cfg: PlatformConfig) -> None:
     cluster = platform.cluster
     in_cluster = pulumi.ResourceOptions(providers=[platform.provider])
     # prod: the generated secrets (API keys, Open-WebUI's session key, passwords) and their Key Vault copies too; each
-    # component protects those alone, its objects stay replaceable. A region waiting for its edge (edge.enabled, no
-    # frontDoorId yet) serves nothing and its gates' own keys go when it joins: protected from then on.
+    # component protects those alone (and Open-WebUI's uploads claim), its objects stay replaceable. A region waiting
+    # for its edge keeps its gates' own keys replaceable (api_key_replaceable): they go when it joins.
     secrets = pulumi.ResourceOptions(providers=[platform.provider], protect=cfg.protect)
-    own_keys = pulumi.ResourceOptions(providers=[platform.provider],
-                                      protect=cfg.protect and not (cfg.edge.enabled and not cfg.edge.joined))
 
     gpu = GpuNodePool("gpu", gpu_pool_args(cfg, cluster), in_cluster) if cfg.gpu.enabled else None
 
@@ -117,7 +115,7 @@ def platform_stack(cfg: PlatformConfig) -> None:
 
     keda = observability.keda if observability and cfg.autoscaling.mode == "requests" else None
     stack = InferenceStack("inference", inference_args(cfg, cluster, vault.vault, models.volume, database, gpu, gateway,
-                                                       keda), own_keys)
+                                                       keda), secrets)
 
     if cfg.autoscaling.mode != "none":
         scaling = cfg.autoscaling
@@ -140,7 +138,7 @@ def platform_stack(cfg: PlatformConfig) -> None:
     llmd = LlmdStack("llmd", llmd_args(cfg, cluster, gpu, gateway, vault.vault,
                                        observability.keda if observability else None,
                                        observability.prometheus_url if observability else None),
-                     own_keys) if cfg.llmd.enabled else None
+                     secrets) if cfg.llmd.enabled else None
     llmd_webui = llmd and cfg.webui.enabled and cfg.webui.backend == "llmd"
     if llmd_webui:  # the stack's UI on the llm-d model
         OpenWebUi("llmd", llmd_webui_args(cfg, cluster, vault.vault, llmd, database, gateway), secrets)

@@ -245,11 +245,15 @@ def gateway_args(cfg: PlatformConfig, cluster: ClusterHandle) -> GatewayAccessAr
     }))
 
 
-def edge_keys(cfg: PlatformConfig) -> dict[str, str]:
+def edge_keys(cfg: PlatformConfig) -> dict[str, Any]:
     """A region that has joined its global edge accepts the edge's one key set (written by the global stack), on
-    every API gate it runs: Ollama's and llm-d's."""
-    joined = cfg.edge.joined and cfg.gateway.api_key_auth
-    return {"api_key_map_secret": API_KEY_MAP_SECRET, "api_key_secret": API_KEY_SECRET} if joined else {}
+    every API gate it runs: Ollama's and llm-d's. One waiting for its edge (edge.enabled, no frontDoorId yet) keeps
+    each gate's own key out of prod's protect: joining deletes it."""
+    if not cfg.gateway.api_key_auth:
+        return {}
+    if cfg.edge.joined:
+        return {"api_key_map_secret": API_KEY_MAP_SECRET, "api_key_secret": API_KEY_SECRET}
+    return {"api_key_replaceable": True} if cfg.edge.enabled else {}
 
 
 def llmd_args(cfg: PlatformConfig, cluster: ClusterHandle, gpu: Any, gateway: Any,

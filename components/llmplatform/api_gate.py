@@ -48,6 +48,10 @@ class ApiGateArgs(TypedDict):
     api_key_map_secret: NotRequired[Optional[str]]
     """Key Vault secret name of an nginx key map written by someone else (the global edge's key set, valid in every
     region): the gate reads it and generates no key of its own (default: its own key)."""
+    api_key_replaceable: NotRequired[Optional[bool]]
+    """Keep the gate's own generated key and its two Key Vault secrets out of the component's `protect`: a key that
+    serves only until `api_key_map_secret` replaces it (a region waiting for its global edge, whose joining deletes
+    it: the engine refuses a protected delete) (default False: the key takes `protect`)."""
     allowed_paths: NotRequired[Optional[list[str]]]
     """Paths the gate forwards (exact; a `:name` segment is any one segment), every other answering 403 after the
     key check. Default: Ollama's inference and listing routes for an `ollama` endpoint; every path for an `openai`
@@ -132,6 +136,7 @@ class ApiGate(pulumi.ComponentResource):
             rate_limit_burst=opt(a, "rate_limit_burst"), request_timeout_seconds=timeout,
             vault=a.get("key_vault"), api_key_secret=a.get("api_key_secret"),
             api_key_map_secret=a.get("api_key_map_secret"),
+            key_protect=False if opt(a, "api_key_replaceable") else None,
             identity_prefix=or_default(a.get("name_prefix"), name), tags=a.get("tags", {}),
             # Ollama's model-management routes stay closed; an OpenAI-compatible server answers only inference
             allowed_routes=list(paths) if (paths := a.get("allowed_paths")) is not None else checked_api.apply(

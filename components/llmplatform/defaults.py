@@ -86,6 +86,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "ApiGate": {
         "api_key_auth": True,
+        "api_key_replaceable": False,
         "rate_limit_burst": 20,
         "rate_limit_per_second": 10,
         "replicas": 2,
@@ -137,6 +138,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "LlmdStack": {
         "api_key_auth": True,
+        "api_key_replaceable": False,
         "autoscaling": False,
         "epp_image": LLMD_EPP_IMAGE,
         "epp_replicas": 2,

@@ -10,7 +10,8 @@ OLLAMA_INPUTS = _same("model_volume", "gpu", "keda", "accelerator", "replicas", 
                       "num_parallel", "keep_alive", "max_loaded_models", "warm_model", "autoscaled",
                       "request_timeout_seconds")
 GATE_INPUTS = {**_same("cluster", "route_target", "name_prefix", "api_key_auth", "api_key_secret",
-                       "api_key_map_secret", "rate_limit_per_second", "rate_limit_burst", "request_timeout_seconds"),
+                       "api_key_map_secret", "api_key_replaceable", "rate_limit_per_second", "rate_limit_burst",
+                       "request_timeout_seconds"),
                "api_client_namespaces": "client_namespaces"}
 WEBUI_RENAMED = {"webui_replicas": "replicas", "webui_max_replicas": "max_replicas", "webui_resources": "resources",
                  "webui_uploads_size_gib": "uploads_size_gib", "webui_uploads_tier": "uploads_tier",

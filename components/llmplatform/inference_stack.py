@@ -108,6 +108,10 @@ class InferenceStackArgs(TypedDict):
     api_key_map_secret: NotRequired[Optional[str]]
     """Key Vault secret name of an nginx key map written by someone else (the global edge's key set, valid in every
     region): the gate reads it and generates no key of its own (default: its own key)."""
+    api_key_replaceable: NotRequired[Optional[bool]]
+    """Keep the gate's own generated key and its two Key Vault secrets out of the component's `protect`: a key that
+    serves only until `api_key_map_secret` replaces it (a region waiting for its global edge, whose joining deletes
+    it: the engine refuses a protected delete) (default False: the key takes `protect`)."""
     webui_secret_key_secret: NotRequired[Optional[str]]
     """Key Vault secret name of Open-WebUI's session key (default <name>-webui-secret-key)."""
     webui_model_access: NotRequired[Optional[str]]
@@ -234,7 +238,8 @@ class InferenceStack(pulumi.ComponentResource):
             "ui_listener": through_gate,
             # the parts carry this component's name: an unset name_prefix falls back to it there too, under the
             # rule this component checked it by (a resource name may hold capitals, an explicit prefix may not)
-            **given("name_prefix", "route_target", "api_key_secret", "api_key_map_secret", "rate_limit_per_second",
+            **given("name_prefix", "route_target", "api_key_secret", "api_key_map_secret", "api_key_replaceable",
+                    "rate_limit_per_second",
                     "rate_limit_burst", "api_key_auth"),
             **gate_renamed,
             "request_timeout_seconds": wait_seconds(a), "tags": a.get("tags", {}),

@@ -145,6 +145,10 @@ class LlmdStackArgs(TypedDict):
     api_key_map_secret: NotRequired[Optional[str]]
     """Key Vault secret name of an nginx key map written by someone else (the global edge's key set, valid in every
     region): the gate reads it and generates no key of its own (default: its own key)."""
+    api_key_replaceable: NotRequired[Optional[bool]]
+    """Keep the gate's own generated key and its two Key Vault secrets out of the component's `protect`: a key that
+    serves only until `api_key_map_secret` replaces it (a region waiting for its global edge, whose joining deletes
+    it: the engine refuses a protected delete) (default False: the key takes `protect`)."""
     rate_limit_per_second: NotRequired[Optional[int]]
     """Requests per second per client before 429 (default 10)."""
     rate_limit_burst: NotRequired[Optional[int]]
@@ -264,6 +268,7 @@ class LlmdStack(pulumi.ComponentResource):
             request_timeout_seconds=opt(args, "request_timeout_seconds"),
             vault=args.get("key_vault"), api_key_secret=args.get("api_key_secret"),
             api_key_map_secret=args.get("api_key_map_secret"),
+            key_protect=False if opt(args, "api_key_replaceable") else None,
             identity_prefix=or_default(args.get("name_prefix"), name),
             # vLLM's inference routes and its model list; its administration routes stay closed (LLMD_API_ROUTES)
             allowed_routes=list(LLMD_API_ROUTES),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 
+import pulumi
 import pytest
 from llmplatform.inference_specs import (OLLAMA_API_ROUTES, OPEN_WEBUI_OLLAMA_ROUTES, ROUTER_PORT, ROUTER_UI_PORT,
                                          router_nginx_conf)
@@ -354,3 +355,22 @@ def test_open_webui_given_the_interceptors_endpoint_is_sent_to_the_gates_ui_list
     p = offline.run_function(lambda: program(True))
     ui = _env(_objects(p, "Deployment", "llm")["open-webui"]["spec"]["template"]["spec"]["containers"][0])
     assert ui["OLLAMA_BASE_URL"] == f"http://router:{ROUTER_UI_PORT}" and "OPENAI_API_BASE_URL" not in ui
+
+
+@pytest.mark.parametrize("component", ["ApiGate", "LlmdStack"])
+def test_api_key_replaceable_keeps_the_own_key_out_of_protect_and_nothing_else(component):
+    """A gate's own key serves a region waiting for its global edge only until the edge's key set replaces it, and
+    the engine refuses a protected delete (pulumi/pulumi step.go `deleteProtectedError`): `api_key_replaceable`
+    keeps the generated key and its two Key Vault secrets out of the component's `protect`; everything else the
+    component protects stays protected (LlmdStack: nothing else; InferenceStack's UI: tests/components/
+    test_secret_protection.py)."""
+    from tests.components.test_components_alone import REQUIRED
+
+    def protected(replaceable):
+        def program():
+            getattr(P, component)("g", {**REQUIRED[component](), "api_key_replaceable": replaceable},
+                                  pulumi.ResourceOptions.merge(provider_opts(), pulumi.ResourceOptions(protect=True)))
+        plan = offline.run_function(program)
+        return sorted(r.type.rsplit(":", 1)[-1] for r in plan.resources if r.custom and r.options["protect"])
+    assert protected(False) == ["RandomPassword", "Secret", "Secret"]
+    assert protected(True) == []

@@ -79,15 +79,20 @@ def test_a_backend_switch_in_prod_stops_on_what_the_page_says_to_unprotect():
         assert words in switching, (words, switching)
 
 
-def test_a_region_waiting_for_its_edge_protects_the_uploads_claim_once_joined_as_the_text_says():
-    """The uploads claim takes the Ollama stack's protect, as its secrets do, so a region waiting for its edge leaves
-    it unprotected until it joins. "What `protect` blocks" named the secrets alone in that exception, after listing
-    the claim among what prod protects."""
+def test_a_region_waiting_for_its_edge_protects_all_but_its_gates_own_keys():
+    """A region waiting for its edge passed its Ollama and llm-d stacks no protect at all, so Open-WebUI's session key,
+    first admin's password, their secrets and the uploads claim went with a destroy until it joined, though joining
+    deletes only the gates' own keys. The stacks take prod's protect now and `api_key_replaceable` keeps those keys
+    (the password and its two secrets) out of it; the join still meets no protected delete."""
     from tests.conftest import PROJECT_DIR
     waiting, joined = plan_for("prod-westeurope"), plan_for("prod-westeurope", JOINED)
-    def uploads(p):
-        return [r.options["protect"] for r in p.of_type(CLAIM) if r.name == "inference-webui-uploads"]
-    assert (uploads(waiting), uploads(joined)) == ([False], [True])
+    own = {"inference-api-key", "inference-api-key-secret", "inference-api-key-map-secret"}
+    held = [r for r in waiting.resources if r.type in (SECRET, PASSWORD) or r.name == "inference-webui-uploads"]
+    assert {r.name for r in held if not r.options["protect"]} == own
+    assert {"inference-webui-secret-key", "inference-webui-uploads"} <= {r.name for r in held if r.options["protect"]}
+    assert [r.options["protect"] for r in joined.of_type(CLAIM) if r.name == "inference-webui-uploads"] == [True]
+    docs = [plan_diff.resources_by_urn(plan.resources_document(p)) for p in (waiting, joined)]
+    assert plan_diff.diff_documents(*docs)["protected"] == []
     text = " ".join((PROJECT_DIR / "docs" / "operations.md").read_text().split())
-    exception = text.split("One exception: a regional stack that waits for its edge")[1].split(". ")[0]
-    assert "uploads claim" in exception, exception
+    exception = text.split("One exception: a regional stack that waits for its edge")[1].split("The global stack")[0]
+    assert "api_key_replaceable" in exception and "uploads claim are protected" in exception, exception

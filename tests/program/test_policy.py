@@ -220,7 +220,8 @@ def test_a_prod_program_with_an_unprotected_generated_secret_is_refused():
 def test_the_edge_key_set_and_a_region_nobody_can_reach_yet_pass_unprotected_and_nothing_else():
     """Global's key set is unprotected on purpose (a key name removed deletes its password and secrets): exempt as
     GlobalEndpoint's, not as the global stack's (the same password parented elsewhere is refused). A region before
-    its edge.frontDoorId leaves its gates' keys unprotected (the join deletes them): its external Gateway admits
+    its edge.frontDoorId leaves its gates' own keys unprotected (the join deletes them; api_key_replaceable), and
+    nothing else: its external Gateway admits
     nobody (Istio's allow-nothing policy) and it passes; the moment that Gateway admits Front Door (the joined
     policy), or a second ALLOW policy with a rule targets it, the same keys are refused."""
     edge = plan_for("global")
@@ -234,8 +235,9 @@ def test_the_edge_key_set_and_a_region_nobody_can_reach_yet_pass_unprotected_and
     joined = front_door_policy("external-gateway", "00000000-0000-0000-0000-0000000000fd", ["/healthz"])
     admitting = lambda r: changed(r, lambda i: i.update(spec=joined)) if r.name == "gateway-front-door-only" else r
     refused = unprotected_secrets(region, admitting)
-    assert "inference-api-key" in refused and "inference-webui-secret-key-secret" in refused
-    assert "observability-grafana-password" not in refused  # protected from the start
+    assert "inference-api-key" in refused and "inference-api-key-map-secret" in refused
+    # protected from the start: Grafana's password, and Open-WebUI's (the join deletes no UI secret)
+    assert "observability-grafana-password" not in refused and "inference-webui-secret-key-secret" not in refused
     policy = region.one(AUTHZ, "gateway-front-door-only")
     second = dataclasses.replace(policy, urn=policy.urn + "-probes", name="probes", inputs={
         **policy.inputs, "metadata": {**policy.inputs["metadata"], "name": "probes"}, "spec": joined})
