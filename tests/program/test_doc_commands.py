@@ -32,6 +32,9 @@ MODULE_TOOLS = {f"python -m {module}": (module, stop) for module, stop in TOOLS.
 # over a second of CPU, has its option names checked by test_docs.py)
 PARSED_ONLY = {"offline.plan", "components.maintenance.arm_id_templates"}
 PLACEHOLDER = re.compile(r"<[^<>\s]*(?:\s[^<>]*)?>")
+# what a process substitution, `--outputs <(pulumi stack output --json ...)`, hands a tool: the path of a pipe the
+# shell opened, which exists (this file stands in for it)
+PIPE = __file__
 
 
 
@@ -45,9 +48,10 @@ def _blocks(text: str) -> list[str]:
 
 def _substituted(line: str) -> str:
     """A shell line with each `$(...)` (nested once) a value: a URL when it reads a ...Url output, else a word;
-    `$VAR` and `<placeholder>` a word; comments dropped."""
+    each `<(...)` the path of a file that exists (PIPE); `$VAR` and `<placeholder>` a word; comments dropped."""
     def value(match: re.Match[str]) -> str:
         return URL if re.search(r"stack output \w*Url\b", match.group(0)) else "value"
+    line = re.sub(r"<\((?:[^()]|\([^()]*\))*\)", PIPE, line)
     line = re.sub(r"\$\((?:[^()]|\([^()]*\))*\)", value, line)
     line = re.sub(r"(?:^|\s)#.*$", "", line)
     return PLACEHOLDER.sub("value", re.sub(r"\$\{?\w+\}?", "value", line))
