@@ -13,6 +13,7 @@ from llmplatform.gateway import API_LISTENER, PLAIN_PORTS, TLS_PORTS, UI_LISTENE
 from . import regions
 from .reader import ConfigError
 from .regions import short_name  # origin and fleet member names (checked by parse_global)
+from .stack_yaml import esc_environments
 
 if TYPE_CHECKING:  # names only: importing the component package here would load every component
     from llmplatform import FleetMemberSpec, RegionalOrigin
@@ -80,6 +81,38 @@ def upgrades_itself(region: str, project: str, project_dir: Optional[Path] = Non
         return False
     fleet = edge.get("fleet") if isinstance(edge, dict) else None
     return fleet is False or (isinstance(fleet, str) and fleet.strip().lower() == "false")
+
+
+def fleet_left_to_environments(region_stacks: tuple[str, ...], project: str,
+                               project_dir: Optional[Path] = None) -> list[str]:
+    """A warning for each region whose stack file imports Pulumi ESC environments and does not set `edge.fleet`
+    itself. An environment's `pulumiConfig` merges into the file's own `edge` key by key (pulumi/pulumi 1b5949891b
+    pkg/workspace/config.go `mergeConfig`: "Uses JSON merge patch semantics ... Prefers stack values over env
+    values"), so its `edge.fleet: false` reaches the region, which then keeps its own `cluster.upgradeChannel`, while
+    `upgrades_itself`, reading the file, makes it a member: Fleet's runs and AKS's channel would both upgrade it. The
+    file alone cannot tell, so the warning asks for the key in the file (a file that does not read is
+    listed_region_problems')."""
+    files = regions.project_stack_files(regions.PROJECT_DIR if project_dir is None else project_dir)
+    found = []
+    for region in region_stacks:
+        path = files.get(region)
+        imports = esc_environments(path) if path is not None else []
+        if path is None or not imports:
+            continue
+        try:
+            edge = regions.raw_stack_file(path, project).get("edge")
+        except ConfigError:
+            continue
+        if isinstance(edge, dict) and "fleet" in edge:
+            continue
+        found.append(f"global.regions entry {region!r}: {path.name} imports the Pulumi ESC environment(s) "
+                     f"{', '.join(imports)} and does not set edge.fleet itself, so the global stack makes it a Fleet "
+                     "member and an update stage (the default). An environment's `edge.fleet: false` would reach "
+                     "that region all the same (its pulumiConfig merges into the file's `edge` key by key), and the "
+                     "region would keep its own cluster.upgradeChannel: Fleet's runs and AKS's channel would both "
+                     f"upgrade it. Set it in the file itself: `pulumi config set --path edge.fleet true --stack "
+                     f"{region}` (or false, to leave it out of the fleet)")
+    return found
 
 
 def fleet_members(refs: dict[str, pulumi.StackReference], project_dir: Optional[Path] = None) -> list[FleetMemberSpec]:

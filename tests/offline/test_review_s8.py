@@ -3,8 +3,12 @@ whose ESC environment sets `edge.fleet`, and the UI home check on a renamed regi
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import Any
 
-from tests.conftest import PROJECT_DIR
+from offline import runner
+
+from tests.conftest import PROJECT_DIR, plan_for
 
 OPERATIONS = (PROJECT_DIR / "docs" / "operations.md").read_text()
 REGIONAL_FORWARD = re.compile(r"KUBECONFIG=~/\.kube/\S+ kubectl -n \S+ port-forward svc/\S+ \d+:\d+ &")
@@ -22,4 +26,65 @@ def test_each_regional_port_forward_is_ended_before_the_next_region_s():
         after = OPERATIONS[m.end():following.start() if following else m.end() + 2000]
         assert after.startswith(" PF=$!"), m.group(0)  # its PID, whatever runs in the background after it
         assert "kill $PF" in after[:1200], (m.group(0), after[:1200])
+
+
+def _regional_files(tmp_path: Path, edits: dict[str, tuple[str, str]]) -> Path:
+    """A copy of the project's stack files, each of `edits` with one replacement (old, new) made."""
+    for path in PROJECT_DIR.glob("Pulumi.*.yaml"):
+        text = path.read_text()
+        stack = path.name[len("Pulumi."):-len(".yaml")]
+        if stack in edits:
+            old, new = edits[stack]
+            assert old in text, (stack, old)
+            text = text.replace(old, new)
+        (tmp_path / path.name).write_text(text)
+    return tmp_path
+
+
+ESC = "environment: [platform/llm/regional-upgrades]\nconfig:"
+FLEET_WARNING = "does not set edge.fleet itself"
+
+
+def _global_plan(monkeypatch, project: Path) -> Any:
+    import config.regions
+    regional = {r: plan_for(r).outputs for r in ("prod-westeurope", "prod-swedencentral")}
+    monkeypatch.setattr(config.regions, "PROJECT_DIR", project)
+    return runner.run("global", references=regional)
+
+
+def test_a_region_leaving_edge_fleet_to_an_esc_environment_is_warned_of(tmp_path, monkeypatch):
+    """An ESC environment's `pulumiConfig` merges into the file's `edge` key by key (pulumi/pulumi pkg/workspace/
+    config.go mergeConfig: JSON merge patch, the file's values winning): its `edge.fleet: false` reaches the region,
+    which keeps its own upgrade channel, while the global stack reads only the file and makes it a Fleet member, so
+    both upgrade it. The global plan said nothing; it now names the region and asks for the key in the file."""
+    west = "aks-llm-platform:edge: {globalStack: global, fleet: true}"
+    project = _regional_files(tmp_path, {"prod-westeurope": ("config:", ESC)})
+    text = (project / "Pulumi.prod-westeurope.yaml").read_text().replace(
+        west, "aks-llm-platform:edge: {globalStack: global}")
+    assert text.startswith("#") and ESC in text and "fleet" not in text.split("edge:")[1]
+    (project / "Pulumi.prod-westeurope.yaml").write_text(text)
+    p = _global_plan(monkeypatch, project)
+    found = [w for w in p.warnings if FLEET_WARNING in w]
+    assert len(found) == 1, p.warnings
+    assert "'prod-westeurope'" in found[0] and "platform/llm/regional-upgrades" in found[0]
+    assert "pulumi config set --path edge.fleet true --stack prod-westeurope" in found[0]
+    assert [r.inputs["fleetMemberName"] for r in p.resources
+            if r.type == "azure-native:containerservice:FleetMember"] == ["westeurope", "swedencentral"]
+    # the key in the file itself: the file says it all, nothing to warn of
+    (project / "Pulumi.prod-westeurope.yaml").write_text(text.replace(
+        "aks-llm-platform:edge: {globalStack: global}", west))
+    assert not [w for w in _global_plan(monkeypatch, project).warnings if FLEET_WARNING in w]
+
+
+def test_a_quoted_false_edge_fleet_is_read_as_the_region_reads_it(tmp_path, monkeypatch):
+    """`fleet: 'false'` (a string: `pulumi config set --type string`, or hand-written) is false to the region's own
+    config reader, so it keeps its channel; the global stack must leave it out of the fleet as well."""
+    project = _regional_files(tmp_path, {"prod-westeurope": (
+        "edge: {globalStack: global, fleet: true}", "edge: {globalStack: global, fleet: 'False'}")})
+    text = (project / "Pulumi.prod-westeurope.yaml").read_text()
+    (project / "Pulumi.prod-westeurope.yaml").write_text(text.replace("    upgradeChannel: none",
+                                                                       "    upgradeChannel: stable"))
+    p = _global_plan(monkeypatch, project)
+    assert [r.inputs["fleetMemberName"] for r in p.resources
+            if r.type == "azure-native:containerservice:FleetMember"] == ["swedencentral"]
 
