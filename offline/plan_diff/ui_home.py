@@ -5,9 +5,12 @@ home region, the others stand by. Each region's Open-WebUI has its own accounts,
 that gives another origin priority 1 (a new `global.uiHomeRegion`; unset, `global.regions` reordered, or its first
 region taken out or put before) moves every browser to another region's UI, signed out there, as a failover does. In
 the diff that is only an update of two origins' `priority`, the same in-place update a standby's reordering makes:
-this says which it is.
+this says which it is. A home origin under another name with the same host is the same region's gateway (a regional
+stack renamed): no browser moves, and nothing is said.
 """
 from typing import Any, Optional
+
+from pulumi.runtime.rpc import UNKNOWN
 
 ORIGIN, GROUP = "azure-native:cdn:AFDOrigin", "azure-native:cdn:AFDOriginGroup"
 UI_GROUP = "ui"  # the origin group GlobalEndpoint names after the service (llmplatform.front_door SERVICES)
@@ -18,33 +21,37 @@ def _profile(inputs: dict[str, Any]) -> tuple[Any, Any]:
     return inputs.get("resourceGroupName"), inputs.get("profileName")
 
 
-def _homes(res: dict[str, dict[str, Any]]) -> dict[tuple[Any, Any], tuple[str, Optional[str]]]:
-    """Per Front Door profile with a `ui` origin group: the group's URN and its home origin's name (None when no one
-    enabled origin has the lowest priority alone)."""
+def _homes(res: dict[str, dict[str, Any]]) -> dict[tuple[Any, Any], tuple[str, Optional[str], Any]]:
+    """Per Front Door profile with a `ui` origin group: the group's URN, its home origin's name (None when no one
+    enabled origin has the lowest priority alone) and that origin's host (the region's gateway)."""
     groups = {_profile(r["inputs"]): urn for urn, r in res.items()
               if r["type"] == GROUP and r["inputs"].get("originGroupName") == UI_GROUP}
-    ranks: dict[tuple[Any, Any], list[tuple[int, str]]] = {}
+    ranks: dict[tuple[Any, Any], list[tuple[int, str, Any]]] = {}
     for r in res.values():
         inputs = r["inputs"]
         if r["type"] != ORIGIN or inputs.get("originGroupName") != UI_GROUP or inputs.get("enabledState") == "Disabled":
             continue
         priority, name = inputs.get("priority", 1), inputs.get("originName")
         if isinstance(priority, int) and isinstance(name, str):
-            ranks.setdefault(_profile(inputs), []).append((priority, name))
-    homes = {}
+            ranks.setdefault(_profile(inputs), []).append((priority, name, inputs.get("hostName")))
+    homes: dict[tuple[Any, Any], tuple[str, Optional[str], Any]] = {}
     for key, urn in groups.items():
-        ranked = sorted(ranks.get(key, []))
+        ranked = sorted(ranks.get(key, []), key=lambda rank: rank[:2])
         alone = ranked and (len(ranked) == 1 or ranked[0][0] < ranked[1][0])
-        homes[key] = (urn, ranked[0][1] if alone else None)
+        homes[key] = (urn, ranked[0][1], ranked[0][2]) if alone else (urn, None, None)
     return homes
 
 
 def ui_home_moves(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]]) -> dict[str, str]:
     """A check line on the `ui` origin group of each profile whose home region changes."""
     old_homes, found = _homes(old_res), {}
-    for key, (urn, home) in _homes(new_res).items():
-        before = old_homes.get(key, (None, None))[1]
+    for key, (urn, home, host) in _homes(new_res).items():
+        _, before, before_host = old_homes.get(key, (None, None, None))
         if before is None or home is None or before == home:
+            continue
+        if isinstance(host, str) and host not in ("", UNKNOWN) and host == before_host:
+            # another name for the same gateway (a regional stack renamed, its gateway.tls.hostname kept: config
+            # refuses two regions of one name), so the same Open-WebUI: no browser moves
             continue
         kept = any(r["type"] == ORIGIN and _profile(r["inputs"]) == key and r["inputs"].get("originGroupName")
                    == UI_GROUP and r["inputs"].get("originName") == before for r in new_res.values())

@@ -2,11 +2,12 @@
 whose ESC environment sets `edge.fleet`, and the UI home check on a renamed regional stack."""
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 from typing import Any
 
-from offline import runner
+from offline import plan, plan_diff, runner
 
 from tests.conftest import PROJECT_DIR, plan_for
 
@@ -88,3 +89,26 @@ def test_a_quoted_false_edge_fleet_is_read_as_the_region_reads_it(tmp_path, monk
     assert [r.inputs["fleetMemberName"] for r in p.resources
             if r.type == "azure-native:containerservice:FleetMember"] == ["swedencentral"]
 
+
+def _ui_lines(result: dict[str, Any]) -> list[str]:
+    return [c for lines in result["checks"].values() for c in lines if "the UI's home region moves" in c]
+
+
+def test_a_renamed_home_region_stack_is_no_move_of_the_ui():
+    """A regional stack renamed (prod-westeurope -> prod-weu, its file's gateway.tls.hostname kept) renames its
+    origins: the home origin `westeurope` is deleted and `weu` added with priority 1, at the same host, the same
+    region's gateway and Open-WebUI. The check said every browser moves and the old home's accounts and chats "go
+    with its stack"; an origin at another host is still a move."""
+    base = plan_diff.resources_by_urn(plan.resources_document(plan_for("global")))
+    new = copy.deepcopy(base)
+    for urn in [u for u, r in base.items() if r["type"] == "azure-native:cdn:AFDOrigin"
+                and r["inputs"]["originName"] == "westeurope"]:
+        moved = new.pop(urn)
+        moved["inputs"]["originName"] = "weu"
+        new[urn.replace("-westeurope", "-weu")] = moved
+    assert not _ui_lines(plan_diff.diff_documents(base, new))
+    for r in new.values():
+        if r["type"] == "azure-native:cdn:AFDOrigin" and r["inputs"]["originName"] == "weu":
+            r["inputs"]["hostName"] = "weu.llm.example.com"
+    lines = _ui_lines(plan_diff.diff_documents(base, new))
+    assert len(lines) == 1 and "from `westeurope` to `weu`" in lines[0], lines
