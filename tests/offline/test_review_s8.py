@@ -112,3 +112,21 @@ def test_a_renamed_home_region_stack_is_no_move_of_the_ui():
             r["inputs"]["hostName"] = "weu.llm.example.com"
     lines = _ui_lines(plan_diff.diff_documents(base, new))
     assert len(lines) == 1 and "from `westeurope` to `weu`" in lines[0], lines
+
+
+def test_taking_a_region_out_of_the_fleet_says_which_stack_goes_first():
+    """`edge.fleet: false` lets a region keep its own `cluster.upgradeChannel`; deployed before the global stack has
+    dropped its member (or put back before the region's channel is `none`), Fleet's runs and AKS's channel both
+    upgrade it. The docs said only that such a region is no member. The key alone changes nothing in the region's
+    plan, so the order the section gives is clean: the global stack first out of the fleet, the region first back."""
+    from tests.offline.test_day2_procedures import section
+    base = plan_diff.resources_by_urn(plan.resources_document(plan_for("prod-westeurope")))
+    off = plan_diff.resources_by_urn(plan.resources_document(plan_for("prod-westeurope", {"edge": {"fleet": False}})))
+    result = plan_diff.diff_documents(base, off)
+    assert not (result["added"] or result["removed"] or result["changed"] or result["replaced"]), result
+    text = " ".join(section("Kubernetes upgrades across regions (Fleet Manager)").split())
+    out = text.split("Taking a region out of the fleet")[1].split("Putting it back")[0]
+    assert out.index("`pulumi up -s global`") < out.index("`cluster.upgradeChannel`") < out.index(
+        "`pulumi up -s <region>`"), out
+    back = text.split("Putting it back")[1]
+    assert back.index("`pulumi up -s <region>` first") < back.index("`pulumi up -s global`"), back
