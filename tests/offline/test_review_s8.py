@@ -130,3 +130,21 @@ def test_taking_a_region_out_of_the_fleet_says_which_stack_goes_first():
         "`pulumi up -s <region>`"), out
     back = text.split("Putting it back")[1]
     assert back.index("`pulumi up -s <region>` first") < back.index("`pulumi up -s global`"), back
+
+
+def test_the_rotation_s_smoke_through_a_port_forward_is_not_taken_for_every_gate_pod():
+    """A port-forward to `svc/router` reaches one pod of the Service (prod runs two gate pods): the step offered the
+    smoke request "or" the reloader's log of every pod, so a pod whose nginx refused the new map could go unseen.
+    The smoke is one pod's check, the log every pod's; a pod in doubt is smoked through its own forward."""
+    from tests.offline.test_day2_procedures import section
+    joined = plan_for("prod-westeurope", {"edge": {"frontDoorId": "11111111-2222-3333-4444-555555555555"}})
+    [router] = [r.inputs for r in joined.kubernetes_objects() if r.inputs["kind"] == "Deployment"
+                and r.inputs["metadata"]["name"] == "router"]
+    assert router["spec"]["replicas"] >= 2
+    text = " ".join(section("The clients' API key: one set, every region").split())
+    step2 = text.split("2. Wait about two and a half minutes")[1].split("3. Hand out the new key")[0]
+    smoke, logs = step2.index("llm-smoke http://localhost:8080"), step2.index("-c key-map-reloader")
+    between = step2[smoke:logs]
+    assert "one gate pod" in between and "; or" not in between, between
+    assert "KUBECONFIG=~/.kube/<region> kubectl -n llm logs" in step2
+    assert "through a port-forward to that pod (`pod/<pod>`" in step2
