@@ -148,3 +148,21 @@ def test_the_rotation_s_smoke_through_a_port_forward_is_not_taken_for_every_gate
     assert "one gate pod" in between and "; or" not in between, between
     assert "KUBECONFIG=~/.kube/<region> kubectl -n llm logs" in step2
     assert "through a port-forward to that pod (`pod/<pod>`" in step2
+
+
+def test_removing_the_home_region_named_by_ui_home_region_says_the_key_changes_with_it():
+    """"Removing one" said the home region taken out moves every browser "to the next region": with
+    `global.uiHomeRegion` naming it, taking it out of `global.regions` alone is refused (the home must be listed),
+    and the browsers go where the key then names."""
+    import pytest
+
+    from config import ConfigError, regions
+    from tests.offline.test_day2_procedures import section
+    raw = regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", "aks-llm-platform")
+    named = copy.deepcopy(raw)
+    named["global"]["uiHomeRegion"] = "prod-swedencentral"
+    named["global"]["regions"] = ["prod-westeurope"]
+    with pytest.raises(ConfigError, match="global.uiHomeRegion 'prod-swedencentral' is invalid"):
+        regions.parse_global(named, "aks-llm-platform", "global")
+    text = " ".join(section("Adding or removing a region").split("Removing one goes the other way")[1].split())
+    assert "with `global.uiHomeRegion` naming the region taken out, the one it names in the same change" in text
