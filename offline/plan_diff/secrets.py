@@ -10,7 +10,7 @@ from llmplatform.inference_specs import KEY_MAP_CONTENT_TYPE
 
 from .urns import short_urn
 
-RELOADED = ("which every API gate mounting it loads it again by itself within about two and a half minutes (the CSI "
+RELOADED = ("which every API gate that mounts it loads again by itself within about two and a half minutes (the CSI "
             "driver's rotation poll, then the gate's key-map reloader): after `pulumi up`, check a request with the "
             "new key (docs/operations.md, \"The clients' API key\")")
 RESTARTED = ("and a pod reads a mounted Key Vault secret when it starts: after `pulumi up`, restart what mounts it "

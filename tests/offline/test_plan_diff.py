@@ -1420,7 +1420,7 @@ def test_a_new_api_key_says_what_takes_it_up(tmp_path, global_plan):
         assert all(plan_diff.short_urn(key) in result["checks"][u][0] for u in secrets)
         for u in secrets:
             key_map = base[u]["inputs"]["secretName"] == "edge-api-key-map"
-            assert ("mounting it loads it again by itself" in result["checks"][u][0]) is key_map, result["checks"][u][0]
+            assert ("that mounts it loads again by itself" in result["checks"][u][0]) is key_map, result["checks"][u][0]
             # the newest key: no pod of the platform mounts it (docs/operations.md: nothing to restart)
             assert ("nothing to restart" in result["checks"][u][0]) is not key_map, result["checks"][u][0]
     assert not _diff(base, base)[0]["checks"]

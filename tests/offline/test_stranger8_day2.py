@@ -148,7 +148,7 @@ def test_the_documented_key_rotation_diff_says_nothing_to_restart_for_the_newest
     for lines in keys.values():
         assert "nothing to restart" in " ".join(lines) and "restart what mounts it" not in " ".join(lines), lines
     for lines in maps.values():
-        assert "loads it again by itself" in " ".join(lines), lines
+        assert "loads again by itself" in " ".join(lines), lines
 
 
 def test_the_rotation_checks_each_region_through_its_gate_not_its_front_door_only_gateway():
