@@ -96,3 +96,20 @@ def test_a_region_waiting_for_its_edge_protects_all_but_its_gates_own_keys():
     text = " ".join((PROJECT_DIR / "docs" / "operations.md").read_text().split())
     exception = text.split("One exception: a regional stack that waits for its edge")[1].split("The global stack")[0]
     assert "api_key_replaceable" in exception and "uploads claim are protected" in exception, exception
+
+
+def test_a_region_waiting_for_its_edge_with_llmd_joins_without_a_protected_delete():
+    """llm-d in a region behind the edge (`global.llmdRegions`; its UI on llm-d here): while waiting, each gate's own
+    key and its two secrets are the only secrets out of protect, llm-d's (`llmd_args` hands the stack
+    `api_key_replaceable` too) as Ollama's, so the join, which deletes both gates' keys, meets no protected delete and
+    no protected replacement. No planned stack waits with llm-d: a protected llm-d key passed every test."""
+    llmd = {"llmd": {"enabled": True, "exposeExternally": True}, "webui": {"backend": "llmd"}}
+    waiting, joined = plan_for("prod-westeurope", llmd), plan_for("prod-westeurope", {**llmd, **JOINED})
+    own = {f"{gate}-api-key{part}" for gate in ("inference", "llmd") for part in ("", "-secret", "-map-secret")}
+    held = [r for r in waiting.resources if r.type in (SECRET, PASSWORD)]
+    assert {r.name for r in held if not r.options["protect"]} == own
+    assert {"llmd-webui-secret-key", "llmd-webui-secret-key-secret"} <= {r.name for r in held if r.options["protect"]}
+    docs = [plan_diff.resources_by_urn(plan.resources_document(p)) for p in (waiting, joined)]
+    result = plan_diff.diff_documents(*docs)
+    assert {docs[0][u]["name"] for u in result["removed"]} == own
+    assert result["protected"] == []
