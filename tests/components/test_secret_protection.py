@@ -113,3 +113,23 @@ def test_a_region_waiting_for_its_edge_with_llmd_joins_without_a_protected_delet
     result = plan_diff.diff_documents(*docs)
     assert {docs[0][u]["name"] for u in result["removed"]} == own
     assert result["protected"] == []
+
+
+def test_a_waiting_regions_destroy_drops_only_the_own_keys_no_protected_resource_needs_as_the_page_says():
+    """operations.md said a destroy of a region waiting for its edge drops its gates' own keys from the state, for the
+    next `up` to adopt each: true while nothing else of its stacks was protected. Open-WebUI's secrets are now, and
+    they are written after the Ollama gate's key secret, so `--skip-preview` and `--exclude-protected` keep that key
+    and its secret (the engine skips what a refused delete depends on: offline/deploy_model/teardown.py) and drop the
+    key map's secret alone. The page says which go, and where the plan names the kept."""
+    from offline.deploy_model import teardown
+    from tests.conftest import PROJECT_DIR
+    waiting = plan_for("prod-westeurope")
+    own = {"inference-api-key", "inference-api-key-secret", "inference-api-key-map-secret"}
+    dropped = {r.name for r in teardown.destroyed(waiting, skip_preview=True)} & own
+    kept = {r.name for r in teardown.kept_by_protect(waiting)[1]} & own
+    assert (dropped, kept) == ({"inference-api-key-map-secret"}, {"inference-api-key", "inference-api-key-secret"})
+    text = " ".join((PROJECT_DIR / "docs" / "operations.md").read_text().split())
+    sentence = text.split("A regional stack waiting for its edge (below)")[1].split("Lifting protect")[0]
+    for words in ("those of them no protected resource needs", "that line names the ones it keeps",
+                  "the Ollama gate's key and its secret", "it drops the key map's secret"):
+        assert words in sentence, (words, sentence)
