@@ -133,3 +133,30 @@ def test_a_waiting_regions_destroy_drops_only_the_own_keys_no_protected_resource
     for words in ("those of them no protected resource needs", "that line names the ones it keeps",
                   "the Ollama gate's key and its secret", "it drops the key map's secret"):
         assert words in sentence, (words, sentence)
+
+
+# what the stack's protectStatefulResources description names each kind the policy pack holds protected in prod by
+STATEFUL_WORDS = {
+    "azure-native:keyvault:Vault": "vault", "azure-native:dbforpostgresql:Server": "database",
+    "azure-native:dbforpostgresql:Database": "database", "azure-native:storage:StorageAccount": "model share",
+    "azure-native:storage:FileShare": "model share", "azure-native:resources:ResourceGroup": "group",
+    "azure-native:containerservice:ManagedCluster": "AKS cluster", "azure-native:network:PublicIPAddress": "public IP",
+    "azure-native:cdn:Profile": "Front Door profile", "azure-native:cdn:AFDEndpoint": "endpoint",
+    "azure-native:operationalinsights:Workspace": "Log Analytics", "azure-native:monitor:AzureMonitorWorkspace":
+        "Azure Monitor workspaces", "azure-native:dashboard:Grafana": "Managed Grafana"}
+
+
+def test_the_protect_keys_description_names_what_prod_protects_and_the_waiting_regions_exception():
+    """`protectStatefulResources`'s description (Pulumi.yaml, and docs/configuration.md from it) listed what prod
+    protected before 0.27.0: not the AKS cluster nor Open-WebUI's uploads claim, which prod protects now, nor the
+    keys a region waiting for its edge leaves out. Each kind the policy pack holds protected in prod is named, the
+    claim, and the exception."""
+    import yaml
+    from policy.policies import STATEFUL
+    from tests.conftest import PROJECT_DIR
+    assert set(STATEFUL_WORDS) == set(STATEFUL)
+    declared = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"]["protectStatefulResources"]
+    text = declared["description"]
+    missing = [w for w in (*STATEFUL_WORDS.values(), "uploads claim", "generated keys and passwords",
+                           "region waiting for its edge", "API gates' own keys") if w not in text]
+    assert missing == [], (missing, text)
