@@ -51,7 +51,8 @@ class ApiGateArgs(TypedDict):
     api_key_replaceable: NotRequired[Optional[bool]]
     """Keep the gate's own generated key and its two Key Vault secrets out of the component's `protect`: a key that
     serves only until `api_key_map_secret` replaces it (a region waiting for its global edge, whose joining deletes
-    it: the engine refuses a protected delete) (default False: the key takes `protect`)."""
+    it: the engine refuses a protected delete) (default False: the key takes `protect`). Only with `api_key_auth` true
+    and no `api_key_map_secret` (refused otherwise: the gate generates no key of its own)."""
     allowed_paths: NotRequired[Optional[list[str]]]
     """Paths the gate forwards (exact; a `:name` segment is any one segment), every other answering 403 after the
     key check. Default: Ollama's inference and listing routes for an `ollama` endpoint; every path for an `openai`

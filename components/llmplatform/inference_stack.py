@@ -111,7 +111,8 @@ class InferenceStackArgs(TypedDict):
     api_key_replaceable: NotRequired[Optional[bool]]
     """Keep the gate's own generated key and its two Key Vault secrets out of the component's `protect`: a key that
     serves only until `api_key_map_secret` replaces it (a region waiting for its global edge, whose joining deletes
-    it: the engine refuses a protected delete) (default False: the key takes `protect`)."""
+    it: the engine refuses a protected delete) (default False: the key takes `protect`). Only with `api_key_auth` true
+    and no `api_key_map_secret` (refused otherwise: the gate generates no key of its own)."""
     webui_secret_key_secret: NotRequired[Optional[str]]
     """Key Vault secret name of Open-WebUI's session key (default <name>-webui-secret-key)."""
     webui_model_access: NotRequired[Optional[str]]

@@ -148,7 +148,8 @@ class LlmdStackArgs(TypedDict):
     api_key_replaceable: NotRequired[Optional[bool]]
     """Keep the gate's own generated key and its two Key Vault secrets out of the component's `protect`: a key that
     serves only until `api_key_map_secret` replaces it (a region waiting for its global edge, whose joining deletes
-    it: the engine refuses a protected delete) (default False: the key takes `protect`)."""
+    it: the engine refuses a protected delete) (default False: the key takes `protect`). Only with `api_key_auth` true
+    and no `api_key_map_secret` (refused otherwise: the gate generates no key of its own)."""
     rate_limit_per_second: NotRequired[Optional[int]]
     """Requests per second per client before 429 (default 10)."""
     rate_limit_burst: NotRequired[Optional[int]]

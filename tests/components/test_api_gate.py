@@ -357,13 +357,13 @@ def test_open_webui_given_the_interceptors_endpoint_is_sent_to_the_gates_ui_list
     assert ui["OLLAMA_BASE_URL"] == f"http://router:{ROUTER_UI_PORT}" and "OPENAI_API_BASE_URL" not in ui
 
 
-@pytest.mark.parametrize("component", ["ApiGate", "LlmdStack"])
+@pytest.mark.parametrize("component", ["ApiGate", "LlmdStack", "InferenceStack"])
 def test_api_key_replaceable_keeps_the_own_key_out_of_protect_and_nothing_else(component):
     """A gate's own key serves a region waiting for its global edge only until the edge's key set replaces it, and
     the engine refuses a protected delete (pulumi/pulumi step.go `deleteProtectedError`): `api_key_replaceable`
     keeps the generated key and its two Key Vault secrets out of the component's `protect`; everything else the
-    component protects stays protected (LlmdStack: nothing else; InferenceStack's UI: tests/components/
-    test_secret_protection.py)."""
+    component protects stays protected (LlmdStack: nothing else; InferenceStack, which hands it to its gate: its UI,
+    off here, in tests/components/test_secret_protection.py)."""
     from tests.components.test_components_alone import REQUIRED
 
     def protected(replaceable):
@@ -374,3 +374,28 @@ def test_api_key_replaceable_keeps_the_own_key_out_of_protect_and_nothing_else(c
         return sorted(r.type.rsplit(":", 1)[-1] for r in plan.resources if r.custom and r.options["protect"])
     assert protected(False) == ["RandomPassword", "Secret", "Secret"]
     assert protected(True) == []
+
+
+@pytest.mark.parametrize("component", ["ApiGate", "LlmdStack", "InferenceStack"])
+@pytest.mark.parametrize("extra, allowed", [
+    ({"api_key_auth": False}, "only with api_key_auth true: a gate without a key generates none to keep out of "
+                              "protect"),
+    ({"api_key_map_secret": "edge-api-key-map"}, "only without api_key_map_secret: a gate reading that key map "
+                                                 "generates no key of its own to keep out of protect"),
+], ids=["no-key", "key-map"])
+def test_api_key_replaceable_where_the_gate_generates_no_key_is_refused(component, extra, allowed):
+    """`api_key_replaceable` frees the gate's own generated key; with `api_key_auth` false, or reading the edge's key
+    map (`api_key_map_secret`), there is none, and the input was taken silently: a caller who set it (a waiting
+    region's config passed on after the join) believed a key was kept out of protect. Refused by name, in the
+    composite's words too, before anything registers."""
+    from tests.components.test_components_alone import IN_CLUSTER, REQUIRED
+
+    def program():
+        getattr(P, component)("g", {**REQUIRED[component](), "api_key_replaceable": True, **extra},
+                              provider_opts() if component in IN_CLUSTER else None)
+    with pytest.raises(P.ComponentInputError) as refused:
+        offline.run_function(program)
+    assert str(refused.value) == f"{component} g: input api_key_replaceable=True is invalid; allowed: {allowed}"
+    for harmless in ({"api_key_replaceable": False, **extra}, {"api_key_replaceable": None, **extra}):
+        offline.run_function(lambda: getattr(P, component)("g", {**REQUIRED[component](), **harmless},
+                                                            provider_opts()))

@@ -1636,3 +1636,40 @@ def test_an_open_webui_of_another_language_in_another_namespace_calls_the_endpoi
     assert env["OLLAMA_BASE_URL"] == "http://ollama.team-b.svc:11434", env
     migrate = registered["ui-webui-migrate"]["spec"]["template"]["spec"]["containers"][0]["command"][-1]
     assert " 'http://ollama.team-b.svc:11434' " in migrate and "'http://ollama:11434'" in migrate, migrate
+
+
+def _gate_through_the_provider(host, example_run, stack: str, **given) -> plugin_host.Constructed:
+    """An ApiGate on the example's cluster and vault, as another language writes one, given `protect`."""
+    built = example_run.constructed
+    aks = built["aks"]
+    fresh = host.with_fresh_monitor(stack=stack)
+    try:
+        return fresh.construct("llmplatform:index:ApiGate", "gate", {
+            "cluster": aks.wire["cluster"], "keyVault": built["vault"].wire["vault"], "namePrefix": stack,
+            "endpoint": {"baseUrl": "http://ollama.team-b:11434", "api": "ollama", "namespace": "team-b",
+                         "service": "ollama", "port": 11434}, **given},
+            {"cluster": [aks.urn], "keyVault": [built["vault"].urn]},
+            providers={"kubernetes": plugin_host._provider_ref(aks.wire["provider"])}, options={"protect": True})
+    finally:
+        fresh.close()
+
+
+def test_api_key_replaceable_from_another_language_frees_the_own_key_alone_or_is_refused_by_its_schema_name(
+        host, example_run):
+    """`apiKeyReplaceable` (a waiting region's gate, joining deletes its key) crosses the wire as the Python input:
+    the component is protected as its options ask, the generated key and its two secrets are not (each sets its own
+    `protect: false`, which the engine's inheritance leaves alone: `source_eval.go` `inheritFromParent`); with
+    `apiKeyAuth` false there is no key to free, and the refusal comes back as a per-property error."""
+    gate = _gate_through_the_provider(host, example_run, "replaceable", apiKeyReplaceable=True)
+    (component,) = [r for r in gate.children if r.urn == gate.urn]
+    assert component.options["protect"] is True
+    own = {r.name: r.options["protect"] for r in gate.children if r.type in (
+        "random:index/randomPassword:RandomPassword", "azure-native:keyvault:Secret")}
+    assert own == {"gate-api-key": False, "gate-api-key-secret": False, "gate-api-key-map-secret": False}
+    with pytest.raises(plugin_host.ConstructFailure) as failure:
+        _gate_through_the_provider(host, example_run, "no-key", apiKeyReplaceable=True, apiKeyAuth=False)
+    why = "True is invalid; allowed: only with api_key_auth true: a gate without a key generates none to keep out of " \
+          "protect"
+    assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert failure.value.message == f"ApiGate gate: input api_key_replaceable={why}", failure.value.message
+    assert [path for path, _ in failure.value.property_errors] == ["apiKeyReplaceable"], failure.value.property_errors

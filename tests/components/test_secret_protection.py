@@ -96,3 +96,67 @@ def test_a_region_waiting_for_its_edge_protects_all_but_its_gates_own_keys():
     text = " ".join((PROJECT_DIR / "docs" / "operations.md").read_text().split())
     exception = text.split("One exception: a regional stack that waits for its edge")[1].split("The global stack")[0]
     assert "api_key_replaceable" in exception and "uploads claim are protected" in exception, exception
+
+
+def test_a_region_waiting_for_its_edge_with_llmd_joins_without_a_protected_delete():
+    """llm-d in a region behind the edge (`global.llmdRegions`; its UI on llm-d here): while waiting, each gate's own
+    key and its two secrets are the only secrets out of protect, llm-d's (`llmd_args` hands the stack
+    `api_key_replaceable` too) as Ollama's, so the join, which deletes both gates' keys, meets no protected delete and
+    no protected replacement. No planned stack waits with llm-d: a protected llm-d key passed every test."""
+    llmd = {"llmd": {"enabled": True, "exposeExternally": True}, "webui": {"backend": "llmd"}}
+    waiting, joined = plan_for("prod-westeurope", llmd), plan_for("prod-westeurope", {**llmd, **JOINED})
+    own = {f"{gate}-api-key{part}" for gate in ("inference", "llmd") for part in ("", "-secret", "-map-secret")}
+    held = [r for r in waiting.resources if r.type in (SECRET, PASSWORD)]
+    assert {r.name for r in held if not r.options["protect"]} == own
+    assert {"llmd-webui-secret-key", "llmd-webui-secret-key-secret"} <= {r.name for r in held if r.options["protect"]}
+    docs = [plan_diff.resources_by_urn(plan.resources_document(p)) for p in (waiting, joined)]
+    result = plan_diff.diff_documents(*docs)
+    assert {docs[0][u]["name"] for u in result["removed"]} == own
+    assert result["protected"] == []
+
+
+def test_a_waiting_regions_destroy_drops_only_the_own_keys_no_protected_resource_needs_as_the_page_says():
+    """operations.md said a destroy of a region waiting for its edge drops its gates' own keys from the state, for the
+    next `up` to adopt each: true while nothing else of its stacks was protected. Open-WebUI's secrets are now, and
+    they are written after the Ollama gate's key secret, so `--skip-preview` and `--exclude-protected` keep that key
+    and its secret (the engine skips what a refused delete depends on: offline/deploy_model/teardown.py) and drop the
+    key map's secret alone. The page says which go, and where the plan names the kept."""
+    from offline.deploy_model import teardown
+    from tests.conftest import PROJECT_DIR
+    waiting = plan_for("prod-westeurope")
+    own = {"inference-api-key", "inference-api-key-secret", "inference-api-key-map-secret"}
+    dropped = {r.name for r in teardown.destroyed(waiting, skip_preview=True)} & own
+    kept = {r.name for r in teardown.kept_by_protect(waiting)[1]} & own
+    assert (dropped, kept) == ({"inference-api-key-map-secret"}, {"inference-api-key", "inference-api-key-secret"})
+    text = " ".join((PROJECT_DIR / "docs" / "operations.md").read_text().split())
+    sentence = text.split("A regional stack waiting for its edge (below)")[1].split("Lifting protect")[0]
+    for words in ("those of them no protected resource needs", "that line names the ones it keeps",
+                  "the Ollama gate's key and its secret", "it drops the key map's secret"):
+        assert words in sentence, (words, sentence)
+
+
+# what the stack's protectStatefulResources description names each kind the policy pack holds protected in prod by
+STATEFUL_WORDS = {
+    "azure-native:keyvault:Vault": "vault", "azure-native:dbforpostgresql:Server": "database",
+    "azure-native:dbforpostgresql:Database": "database", "azure-native:storage:StorageAccount": "model share",
+    "azure-native:storage:FileShare": "model share", "azure-native:resources:ResourceGroup": "group",
+    "azure-native:containerservice:ManagedCluster": "AKS cluster", "azure-native:network:PublicIPAddress": "public IP",
+    "azure-native:cdn:Profile": "Front Door profile", "azure-native:cdn:AFDEndpoint": "endpoint",
+    "azure-native:operationalinsights:Workspace": "Log Analytics", "azure-native:monitor:AzureMonitorWorkspace":
+        "Azure Monitor workspaces", "azure-native:dashboard:Grafana": "Managed Grafana"}
+
+
+def test_the_protect_keys_description_names_what_prod_protects_and_the_waiting_regions_exception():
+    """`protectStatefulResources`'s description (Pulumi.yaml, and docs/configuration.md from it) listed what prod
+    protected before 0.27.0: not the AKS cluster nor Open-WebUI's uploads claim, which prod protects now, nor the
+    keys a region waiting for its edge leaves out. Each kind the policy pack holds protected in prod is named, the
+    claim, and the exception."""
+    import yaml
+    from policy.policies import STATEFUL
+    from tests.conftest import PROJECT_DIR
+    assert set(STATEFUL_WORDS) == set(STATEFUL)
+    declared = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"]["protectStatefulResources"]
+    text = declared["description"]
+    missing = [w for w in (*STATEFUL_WORDS.values(), "uploads claim", "generated keys and passwords",
+                           "region waiting for its edge", "API gates' own keys") if w not in text]
+    assert missing == [], (missing, text)

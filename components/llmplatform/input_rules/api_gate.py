@@ -4,7 +4,7 @@ from typing import Any, Mapping, Optional
 from .. import azure_names as names
 from ..inference_specs import ROUTER_RANGE_FIELDS, nginx_workers
 from ..rules import Problem, Rules, known, pattern, resources_rules
-from .shared import endpoint_rule, handle_range_rule, route_target_rule
+from .shared import endpoint_rule, handle_range_rule, own_key_rule, route_target_rule
 
 
 def nginx_cpu(value: str) -> Optional[str]:
@@ -40,6 +40,7 @@ def api_gate(args: Mapping[str, Any]) -> list[Problem]:
     r.whole("request_timeout_seconds", 1, 86400)
     r.secret_name("api_key_secret")
     r.secret_name("api_key_map_secret")
+    own_key_rule(r)
     r.text("name_prefix", names.name_prefix)
     resources = r.section("resources")
     resources_rules(resources)

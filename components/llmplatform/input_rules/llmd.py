@@ -11,7 +11,7 @@ from ..llmd_specs import (DOWNLOAD_VLLM_ENV, DOWNLOAD_VLLM_FLAGS, KNOWN_MODELS, 
                           weights_gib)
 from ..pins import image_reference_problem, parse_image
 from ..rules import HF_MODEL, Problem, Rules, known
-from .shared import (EnvAlias, env_alias_rule, handle_range_rule, keda_rule, not_true, plain_env_rule,
+from .shared import (EnvAlias, env_alias_rule, handle_range_rule, keda_rule, not_true, own_key_rule, plain_env_rule,
                      route_target_rule)
 
 # vLLM 0.19.1's flags whose value is a credential (tests/upstream/settings/vllm.txt: `--api-key`, the bearer key its
@@ -115,6 +115,7 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
     r.secret_name("hf_token_secret")
     r.secret_name("api_key_secret")
     r.secret_name("api_key_map_secret")
+    own_key_rule(r)
     r.text("name_prefix", names.name_prefix)
     r.texts("client_namespaces", names.dns_label)
     tp = r.whole("tensor_parallel_size", 1, 8)

@@ -168,6 +168,21 @@ def handle_range_rule(r: Rules, key: str) -> None:
         r.add(f"cluster.{key}", value, "an IPv4 range such as 192.168.0.0/16 (AksCluster's handle carries it)")
 
 
+def own_key_rule(r: Rules) -> None:
+    """`api_key_replaceable` keeps the gate's own generated key and its two Key Vault secrets out of `protect`: a gate
+    with no key (`api_key_auth` false) or one reading someone else's key map (`api_key_map_secret`) generates none, so
+    the input would change nothing; refused, as a caller who sets it expects a key it frees (ApiGate, LlmdStack, and
+    InferenceStack through its gate)."""
+    if r.get("api_key_replaceable") is not True:
+        return
+    if r.get("api_key_auth") is False:
+        r.add("api_key_replaceable", True, f"only with {r.ref('api_key_auth')} true: a gate without a key generates "
+                                           "none to keep out of protect")
+    elif r.args.get("api_key_map_secret"):
+        r.add("api_key_replaceable", True, f"only without {r.ref('api_key_map_secret')}: a gate reading that key map "
+                                           "generates no key of its own to keep out of protect")
+
+
 def route_target_rule(r: Rules) -> None:
     """A RouteTarget's Gateways, where the component's HTTPRoutes attach. GatewayAccess's names one at least; one built
     by hand with none gives routes with no `parentRefs`, which the HTTPRoute CRD takes (gateway-api v1.6.1: no
