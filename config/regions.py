@@ -274,7 +274,8 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     if environment == "prod" and not protect:
         top.problem("protectStatefulResources must be true when environment is 'prod' (the global stack protects its "
                     "resource group, the Front Door profile whose ID every region's gateway admits, its endpoint's "
-                    "host name and the edge's log workspace)")
+                    f"host name and the edge's log workspace): `pulumi config set protectStatefulResources true "
+                    f"--stack {stack}` adds it to the stack's file")
     g = top.section("global")
     regions = g.str_list("regions", ())
     if not named:  # a global stack missing its regions, or a regional stack's file of top-level keys only

@@ -450,6 +450,14 @@ def test_the_global_stack_protects_its_edge_where_prods_rules_hold(tmp_path, cap
     assert "OFFLINE PLAN" not in captured.out and not out.exists()
 
 
+def test_a_prod_global_stack_without_protect_is_told_the_command_that_adds_it():
+    raw = regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P)
+    raw.pop("protectStatefulResources")
+    with pytest.raises(ConfigError, match=re.escape("`pulumi config set protectStatefulResources true --stack global` "
+                                                    "adds it to the stack's file")):
+        regions.parse_global(raw, P, "global")
+
+
 def test_the_global_stack_files_protect_setting_reaches_the_edge():
     raw = regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P)
     assert regions.parse_global(raw, P, "global").protect is True
