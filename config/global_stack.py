@@ -11,8 +11,8 @@ import pulumi
 from llmplatform.gateway import API_LISTENER, PLAIN_PORTS, TLS_PORTS, UI_LISTENER
 
 from . import regions
-from .reader import ConfigError
-from .regions import short_name  # origin and fleet member names (checked by parse_global)
+from .reader import Reader
+from .regions import EdgeConfig, short_name  # origin and fleet member names (checked by parse_global)
 from .stack_yaml import esc_environments
 
 if TYPE_CHECKING:  # names only: importing the component package here would load every component
@@ -69,18 +69,12 @@ def regional_origins(refs: dict[str, pulumi.StackReference], llmd_regions: tuple
 def upgrades_itself(region: str, project: str, project_dir: Optional[Path] = None) -> bool:
     """The regional stack's file sets `edge.fleet` false: its cluster follows its own `cluster.upgradeChannel`, which
     config lets it keep only then (config/regions.py `edge_cross_checks`), so Fleet Manager must not upgrade it too.
-    Read from the stack file, as global.llmdRegions' check reads its keys: a member is a resource the program declares
-    or not, so it cannot wait for a StackReference's output. A file that does not read, or leaves the key to an ESC
-    environment, is a member (the default)."""
-    path = regions.project_stack_files(regions.PROJECT_DIR if project_dir is None else project_dir).get(region)
-    if path is None:
-        return False
-    try:
-        edge = regions.raw_stack_file(path, project).get("edge")
-    except ConfigError:
-        return False
-    fleet = edge.get("fleet") if isinstance(edge, dict) else None
-    return fleet is False or (isinstance(fleet, str) and fleet.strip().lower() == "false")
+    Read from the stack file as that stack's own config reads it (regions.edge), as global.llmdRegions' check
+    reads its keys: a member is a resource the program declares or not, so it cannot wait for a StackReference's
+    output. A file that does not read, or leaves the key to an ESC environment, is a member (the default)."""
+    files = regions.project_stack_files(regions.PROJECT_DIR if project_dir is None else project_dir)
+    edge = (regions.region_file(files, region, project) or {}).get("edge")
+    return Reader(edge, "edge", []).bool_("fleet", EdgeConfig().fleet) is False
 
 
 def fleet_left_to_environments(region_stacks: tuple[str, ...], project: str,
@@ -95,17 +89,14 @@ def fleet_left_to_environments(region_stacks: tuple[str, ...], project: str,
     files = regions.project_stack_files(regions.PROJECT_DIR if project_dir is None else project_dir)
     found = []
     for region in region_stacks:
-        path = files.get(region)
-        imports = esc_environments(path) if path is not None else []
-        if path is None or not imports:
+        imports = esc_environments(files[region]) if region in files else []
+        raw = regions.region_file(files, region, project) if imports else None
+        if raw is None:
             continue
-        try:
-            edge = regions.raw_stack_file(path, project).get("edge")
-        except ConfigError:
-            continue
+        edge = raw.get("edge")
         if isinstance(edge, dict) and "fleet" in edge:
             continue
-        found.append(f"global.regions entry {region!r}: {path.name} imports the Pulumi ESC environment(s) "
+        found.append(f"global.regions entry {region!r}: {files[region].name} imports the Pulumi ESC environment(s) "
                      f"{', '.join(imports)} and does not set edge.fleet itself, so the global stack makes it a Fleet "
                      "member and an update stage (the default). An environment's `edge.fleet: false` would reach "
                      "that region all the same (its pulumiConfig merges into the file's `edge` key by key), and the "

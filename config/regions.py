@@ -545,18 +545,29 @@ def listed_region_problems(cfg: GlobalConfig, project: str, stack: str, project_
     return problems
 
 
+def region_file(files: dict[str, Path], region: str, project: str) -> Optional[dict[str, Any]]:
+    """A regional stack file's config as written there (raw_stack_file), or None when the project has no file of
+    that stack or it does not read (listed_region_problems reports those)."""
+    if region not in files:
+        return None
+    try:
+        return raw_stack_file(files[region], project)
+    except ConfigError:
+        return None
+
+
 def regions_without_tls(cfg: GlobalConfig, project: str, project_dir: Path = PROJECT_DIR) -> list[str]:
     """The global.regions entries whose stack files set no gateway.tls.mode 'letsencrypt': their gateways serve no
     certificate Front Door could check (entries without a readable file are listed_region_problems')."""
     files = project_stack_files(project_dir)
     plain = []
     for region in cfg.regions:
-        try:
-            gateway = raw_stack_file(files[region], project).get("gateway") if region in files else None
-        except ConfigError:
+        raw = region_file(files, region, project)
+        if raw is None:
             continue
+        gateway = raw.get("gateway")
         tls = gateway.get("tls") if isinstance(gateway, dict) else None
-        if region in files and not (isinstance(tls, dict) and tls.get("mode") == "letsencrypt"):
+        if not (isinstance(tls, dict) and tls.get("mode") == "letsencrypt"):
             plain.append(region)
     return plain
 
@@ -570,11 +581,8 @@ def llmd_region_problems(cfg: GlobalConfig, project: str, project_dir: Path = PR
     files = project_stack_files(project_dir)
     problems = []
     for region in cfg.llmd_regions:
-        if region not in files:
-            continue
-        try:
-            raw = raw_stack_file(files[region], project)
-        except ConfigError:
+        raw = region_file(files, region, project)
+        if raw is None:
             continue
         section, imports = raw.get("llmd"), esc_environments(files[region])
         written = section if isinstance(section, dict) else {}

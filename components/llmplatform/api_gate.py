@@ -137,7 +137,7 @@ class ApiGate(pulumi.ComponentResource):
             rate_limit_burst=opt(a, "rate_limit_burst"), request_timeout_seconds=timeout,
             vault=a.get("key_vault"), api_key_secret=a.get("api_key_secret"),
             api_key_map_secret=a.get("api_key_map_secret"),
-            key_protect=False if opt(a, "api_key_replaceable") else None,
+            key_replaceable=opt(a, "api_key_replaceable"),
             identity_prefix=or_default(a.get("name_prefix"), name), tags=a.get("tags", {}),
             # Ollama's model-management routes stay closed; an OpenAI-compatible server answers only inference
             allowed_routes=list(paths) if (paths := a.get("allowed_paths")) is not None else checked_api.apply(

@@ -41,7 +41,7 @@ class RouterSpec:
     vault: Any = None  # VaultHandle, needed with api_key_auth
     api_key_secret: Optional[str] = None  # default <name>-api-key
     api_key_map_secret: Optional[str] = None  # a key map someone else writes (the global edge's): no key of our own
-    key_protect: Optional[bool] = None  # the own key and its secrets: None, the owner's protect; False, replaceable
+    key_replaceable: bool = False  # the own key and its secrets out of the owner's protect (api_key_replaceable)
     identity_prefix: str = ""  # identities are id-<prefix>-router
     tags: Optional[Mapping[str, pulumi.Input[str]]] = None
     replicas: int = 2
@@ -129,17 +129,18 @@ def api_router(owner: pulumi.ComponentResource,
             key_map = spec.api_key_map_secret
             key_secret_name = pulumi.Output.from_input(spec.api_key_secret)
         else:
+            key_protect = False if spec.key_replaceable else None  # None: the owner's protect
             key = random.RandomPassword(f"{name}-api-key", length=API_KEY_LENGTH, special=False,
                                         opts=pulumi.ResourceOptions(parent=owner, aliases=spec.aliases,
-                                                                    protect=spec.key_protect))
+                                                                    protect=key_protect))
             key_secret = spec.api_key_secret or secret_name(name, "api-key")
             # clients that mount the key (an OpenWebUi) are granted it once it exists: the name carries its write
             key_secret_name = settled(key_secret, vault_secret(f"{name}-api-key-secret", vault, key_secret,
                                                                key.result, "text/plain", owner, aliases=spec.aliases,
-                                                               protect=spec.key_protect))
+                                                               protect=key_protect))
             map_writer = [vault_secret(f"{name}-api-key-map-secret", vault, key_map,
                                        key.result.apply(api_key_map_line), KEY_MAP_CONTENT_TYPE, owner,
-                                       aliases=spec.aliases, protect=spec.key_protect)]
+                                       aliases=spec.aliases, protect=key_protect)]
         identity = WorkloadIdentity(f"{name}-router-identity", {
             "cluster": spec.cluster, "identity_name": f"id-{spec.identity_prefix or name}-router",
             "namespace": ns, "service_account_name": "router", "tags": spec.tags or {},

@@ -269,7 +269,7 @@ class LlmdStack(pulumi.ComponentResource):
             request_timeout_seconds=opt(args, "request_timeout_seconds"),
             vault=args.get("key_vault"), api_key_secret=args.get("api_key_secret"),
             api_key_map_secret=args.get("api_key_map_secret"),
-            key_protect=False if opt(args, "api_key_replaceable") else None,
+            key_replaceable=opt(args, "api_key_replaceable"),
             identity_prefix=or_default(args.get("name_prefix"), name),
             # vLLM's inference routes and its model list; its administration routes stay closed (LLMD_API_ROUTES)
             allowed_routes=list(LLMD_API_ROUTES),
