@@ -206,8 +206,19 @@ STATEFUL = ("azure-native:keyvault:Vault", "azure-native:dbforpostgresql:Server"
             "azure-native:dashboard:Grafana")
 
 
+PVC = "kubernetes:core/v1:PersistentVolumeClaim"
+
+
 def _prod_state(args: ResourceValidationArgs) -> bool:
-    return is_prod(args) and args.resource_type in STATEFUL
+    return is_prod(args) and (args.resource_type in STATEFUL or _provisioned_claim(args))
+
+
+def _provisioned_claim(args: ResourceValidationArgs) -> bool:
+    """A claim that names no volume has its volume provisioned for it (Open-WebUI's uploads): the volume and the
+    files on it go with the claim, under the reclaim policy `Delete` of every class AKS ships (azurefile-csi,
+    managed-csi and their -premium twins). A claim bound to a volume it names (the model share's) holds no data of
+    its own: the volume and its share stay when the claim goes."""
+    return args.resource_type == PVC and not (args.props.get("spec") or {}).get("volumeName")
 
 
 def _protected(args: ResourceValidationArgs) -> Iterator[str]:

@@ -106,6 +106,9 @@ CASES = [
     ("prod-stateful-protected", PROD_AKS, lambda i: None, {"protect": False}),
     ("prod-stateful-protected", ("prod-swedencentral", "azure-native:network:PublicIPAddress", None), lambda i: None,
      {"protect": False}),
+    # the users' uploaded files: a claim with a volume made for it takes the volume with it (reclaim `Delete`)
+    ("prod-stateful-protected", ("prod", "kubernetes:core/v1:PersistentVolumeClaim", "inference-webui-uploads"),
+     lambda i: None, {"protect": False}),
     ("prod-aks-hardened", PROD_AKS, lambda i: i.update(disableLocalAccounts=False), {}),
     ("prod-aks-hardened", PROD_AKS, lambda i: i["sku"].update(tier="Free"), {}),
     ("prod-aks-hardened", PROD_AKS, lambda i: i["agentPoolProfiles"][0].pop("availabilityZones"), {}),
@@ -464,3 +467,18 @@ def test_the_global_stack_is_told_by_what_it_makes_not_by_its_name(tmp_path, mon
             urn=store.urn.replace("urn:pulumi:prod-westeurope::", "urn:pulumi:global::"),
             parent=store.parent.replace("urn:pulumi:prod-westeurope::", "urn:pulumi:global::"))
         assert violations(policy, named_global), type_
+
+
+def test_a_claim_bound_to_a_volume_it_names_is_not_held_and_dev_claims_are_not_held():
+    """The model share's claim names its volume (the static one over the Files share, `persistentVolumeReclaimPolicy`
+    Retain): replacing it loses nothing, so prod leaves it unprotected and the pack asks nothing of it. A provisioned
+    claim is held in prod only; and a prod claim made to name a volume is no longer held."""
+    policy = by_name("prod-stateful-protected")
+    share_claim = real("prod", "kubernetes:core/v1:PersistentVolumeClaim", "models-pvc")
+    assert share_claim.inputs["spec"]["volumeName"] and share_claim.options["protect"] is False
+    assert violations(policy, share_claim) == []
+    dev_uploads = real("dev", "kubernetes:core/v1:PersistentVolumeClaim", "inference-webui-uploads")
+    assert "volumeName" not in dev_uploads.inputs["spec"] and violations(policy, dev_uploads) == []
+    prod_uploads = real("prod", "kubernetes:core/v1:PersistentVolumeClaim", "inference-webui-uploads")
+    named = changed(prod_uploads, lambda i: i["spec"].update(volumeName="pv-uploads"), protect=False)
+    assert violations(policy, named) == []
