@@ -10,7 +10,7 @@ yaml.go `Parse` and `register`; sdk/go/kubernetes/yaml/v2/kinds.go `RegisterReso
 provider never runs, so the plan holds the ConfigFile and not its objects: they are read here from the file the
 URL serves, vendored under tests/upstream/crd-bundles (the index is offline/data/crd_bundles.json), or from the path.
 
-Only what the check compares is kept: per CRD its name, group, kind, served versions and storage version.
+Only what the check compares is kept: per CRD its name, group, kind, versions listed, served and storage version.
 """
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ def _crd(doc: dict[str, Any]) -> Optional[dict[str, Any]]:
     storage = [str(v.get("name")) for v in versions if v.get("storage") is True]
     return {"name": str((doc.get("metadata") or {}).get("name", "")), "group": str(spec.get("group", "")),
             "kind": str((spec.get("names") or {}).get("kind", "")),
+            "versions": [str(v.get("name")) for v in versions],
             "served": [str(v.get("name")) for v in versions if v.get("served") is True],
             "storage": storage[0] if len(storage) == 1 else None}
 
@@ -161,11 +162,16 @@ def _read(path: str, size: int, mtime: int) -> tuple[str, list[dict[str, Any]]]:
     return hashlib.sha256(data).hexdigest(), crds_in(data.decode("utf-8"))
 
 
+def is_url(file: str) -> bool:
+    """What the provider fetches over the network (yaml.go `Parse`: `url.Parse(file)` and `u.IsAbs()`, a scheme)."""
+    return bool(urlparse(file).scheme)
+
+
 def source_of(file: str, index: Optional[dict[str, str]] = None,
               program_dir: Path = ROOT) -> tuple[Optional[Path], str]:
     """Where the objects of a ConfigFile's `file` are read (the vendored copy of a URL, else the path as the program
     reads it, from its folder), or None and why not."""
-    if urlparse(file).scheme and urlparse(file).netloc:
+    if is_url(file):
         rel = (vendored() if index is None else index).get(file)
         if rel is None:
             return None, (f"no vendored copy of {file} (offline/data/crd_bundles.json lists each URL's copy under "
