@@ -36,19 +36,19 @@ def vendored() -> dict[str, str]:
     return json.loads(INDEX.read_text(encoding="utf-8"))["bundles"]
 
 
-def _wanted(version: Any) -> Optional[dict[str, Any]]:
-    return version if isinstance(version, dict) else None
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _crd(doc: dict[str, Any]) -> Optional[dict[str, Any]]:
     if doc.get("kind") != "CustomResourceDefinition" or not str(doc.get("apiVersion", "")).startswith(
             "apiextensions.k8s.io/"):
         return None
-    spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
-    versions = [v for v in (spec.get("versions") or []) if _wanted(v)]
+    spec = _dict(doc.get("spec"))
+    versions = [_dict(v) for v in (spec.get("versions") or []) if isinstance(v, dict)]
     storage = [str(v.get("name")) for v in versions if v.get("storage") is True]
-    return {"name": str((doc.get("metadata") or {}).get("name", "")), "group": str(spec.get("group", "")),
-            "kind": str((spec.get("names") or {}).get("kind", "")),
+    return {"name": str(_dict(doc.get("metadata")).get("name", "")), "group": str(spec.get("group", "")),
+            "kind": str(_dict(spec.get("names")).get("kind", "")),
             "versions": [str(v.get("name")) for v in versions],
             "served": [str(v.get("name")) for v in versions if v.get("served") is True],
             "storage": storage[0] if len(storage) == 1 else None}
@@ -114,16 +114,16 @@ def _value(events: Any, first: Any, wanted: Any) -> Any:
         for key_event in events:
             if isinstance(key_event, yaml.MappingEndEvent):
                 return out
-            key = _value(events, key_event, None) if isinstance(key_event, yaml.ScalarEvent) else _Unusual
-            if key is _Unusual:
+            if not isinstance(key_event, yaml.ScalarEvent):
                 raise _Unusual  # a complex key: never in a manifest
+            key = _value(events, key_event, None)
             value_event = next(events)
             if key in wanted and key not in out:
                 out[key] = _value(events, value_event, wanted[key])
             else:
                 _skip(events, value_event)
     if isinstance(first, yaml.SequenceStartEvent) and isinstance(wanted, list):
-        items = []
+        items: list[Any] = []
         for event in events:
             if isinstance(event, yaml.SequenceEndEvent):
                 return items

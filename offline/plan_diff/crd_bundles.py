@@ -200,18 +200,20 @@ def compare(result: dict[str, Any], old_res: dict[str, dict[str, Any]], new_res:
         result["removed"].append(urn)
         head_parent = head_of.get(parent, parent)
         entry = new_rec.get(head_parent) or {}
-        if head_parent not in new_res:
+        again = next((u for u, (_, c, _) in after.items() if c["name"] == crd["name"] and u not in same), None)
+        if again:
+            why = (f"the head registers it as `{short_urn(after[again][2])}` (a ConfigFile's name or `resourcePrefix` "
+                   "changed, no alias): the engine deletes this one at the end of the `pulumi up`, and with it the "
+                   "CRD the new one names")
+        elif head_parent not in new_res:
             why = f"its ConfigFile `{short_urn(engine.get(parent, parent))}` is deleted"
-        elif any(c["name"] == crd["name"] for c in entry.get("crds") or []):
-            why = ("the head registers it under another name (the ConfigFile's name or `resourcePrefix` changed), "
-                   "and the engine deletes this one")
         else:
             why = f"the head's file (`{entry.get('file')}`) does not hold it"
         notes_of.setdefault(urn, []).append(f"CRD `{crd['name']}` ({crd['kind']}, {_versions(crd)}): {why}")
     result["added"].sort()
     result["removed"].sort()
-    touched = {(after.get(u) or before.get(u))[0] for u in [*result["added"], *result["removed"], *checks]
-               if u in after or u in before}
+    touched = {children[u][0] for children in (after, before) for u in [*result["added"], *result["removed"], *checks]
+               if u in children}
     for parent, head_parent in compared:
         if parent not in touched and head_parent not in touched:
             checks.setdefault(head_parent, []).append(
