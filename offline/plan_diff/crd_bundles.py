@@ -210,8 +210,11 @@ def compare(result: dict[str, Any], old_res: dict[str, dict[str, Any]], new_res:
         else:
             why = f"the head's file (`{entry.get('file')}`) does not hold it"
         notes_of.setdefault(urn, []).append(f"CRD `{crd['name']}` ({crd['kind']}, {_versions(crd)}): {why}")
+        if old_res[parent]["options"].get("protect"):  # the child took its parent's (Go SDK context.go, protect nil)
+            result.setdefault("protected", []).append(urn)
     result["added"].sort()
     result["removed"].sort()
+    result["protected"] = sorted(result.get("protected") or [])
     touched = {children[u][0] for children in (after, before) for u in [*result["added"], *result["removed"], *checks]
                if u in children}
     for parent, head_parent in compared:

@@ -289,3 +289,17 @@ def test_a_config_file_renamed_with_an_alias_keeps_its_crds(tmp_path, llmd_doc):
             f"as `llmplatform:index:GatewayAccess$kubernetes:yaml/v2:ConfigFile${CRD}::gateway-gwapi-crds:"
             "gateways.gateway.networking.k8s.io` (a ConfigFile's name or `resourcePrefix` changed, no alias): the "
             "engine deletes this one at the end of the `pulumi up`, and with it the CRD the new one names") in out
+
+
+def test_a_crd_of_a_protected_config_file_is_listed_as_protected(tmp_path, llmd_doc):
+    """The children take the ConfigFile's protect (the Go SDK's, no Protect of their own): the engine refuses the
+    delete, and the check says `pulumi up` stops there."""
+    base = copy.deepcopy(llmd_doc)
+    _gateway_file(base)["options"]["protect"] = True
+    bundle = tmp_path / "standard-install.yaml"
+    bundle.write_text(_without(GATEWAY_BUNDLE.read_text(), "udproutes.gateway.networking.k8s.io"))
+    code, out, _ = _run(_folders(tmp_path, base, _pointed_at(base, bundle)))
+    assert code == 1
+    assert ("- Protected (`pulumi up` stops here until `protect` is lifted): `llmplatform:index:GatewayAccess"
+            f"$kubernetes:yaml/v2:ConfigFile${CRD}::gateway-gateway-api-crds:udproutes.gateway.networking.k8s.io`"
+            ) in out
