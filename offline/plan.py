@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import yaml
 
-from . import stacks
+from . import crd_bundles, stacks
 from .quiet_stdout import QuietWhenClosed
 
 # libyaml's emitter (PyYAML's wheels ship it): ~6x faster than the pure-Python one over a plan's manifests. It folds
@@ -620,12 +620,16 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     target = plan_dir(out, stack, sets, stack_file)
     read = None if sets else stack_file or runner.PROJECT_DIR / f"Pulumi.{stack}.yaml"  # what the list is made from
     pulled = images.document(plan, registry, read)
+    bundles = crd_bundles.record({"urn": r.urn, "type": r.type, "name": r.name, "inputs": r.inputs}
+                                 for r in plan.resources)
 
     def fill(folder: Path) -> int:
         count = write(plan, folder)
         (folder / "cost.json").write_text(json.dumps(cost_document, indent=2) + "\n")
         (folder / "deploy.json").write_text(json.dumps(deploy.document(), indent=2) + "\n")
         (folder / "images.json").write_text(json.dumps(pulled, indent=2) + "\n")
+        # the CRDs of each yaml/v2 ConfigFile's file, which the plan does not hold (the PR check compares them)
+        (folder / crd_bundles.RECORD).write_text(json.dumps(bundles, indent=2) + "\n")
         # what `make preview` and the preview workflow hand `pulumi preview --policy-pack-config` ({} configures
         # nothing); the plan's last file (a plan folder without it is a partial one, which Ctrl-C's handler removes)
         (folder / POLICY_CONFIG).write_text(json.dumps(pack_config, indent=2) + "\n")
@@ -640,8 +644,8 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
               file=sys.stderr)
         return 2, None
     print(f"\nWrote {target}/resources.json ({len(plan.resources)} resources), {target}/cost.json, "
-          f"{target}/deploy.json, {target}/images.json ({len(pulled['images'])} images), {target}/{POLICY_CONFIG} "
-          f"and {count} manifests in {target}/manifests/")
+          f"{target}/deploy.json, {target}/images.json ({len(pulled['images'])} images), "
+          f"{target}/{crd_bundles.RECORD}, {target}/{POLICY_CONFIG} and {count} manifests in {target}/manifests/")
     if pulled["registry"]:
         print(f"Images to copy into {pulled['registry']} before `pulumi up`: make images STACK={target.name}")
     if target.name.endswith(runner.WHAT_IF):

@@ -77,8 +77,9 @@ def crd_bundle_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict
     of the file), so one the new file lacks is deleted at the end of the `pulumi up`, as the engine deletes whatever
     the program no longer registers; and deleting a CRD deletes every object of its kind ("When you delete a
     CustomResourceDefinition, the server will uninstall the RESTful API endpoint and delete all custom objects stored
-    in it", Kubernetes' "Extend the Kubernetes API with CustomResourceDefinitions"). The plans hold the file's URL,
-    not its objects: what leaves is read in the two files."""
+    in it", Kubernetes' "Extend the Kubernetes API with CustomResourceDefinitions"). resources.json holds the file's
+    URL, not its objects: the CLI replaces this line with what leaves, arrives or loses a version when both plans'
+    crd-bundles.json read the two files (offline/plan_diff/crd_bundles.py), and keeps it, with why, where not."""
     if type_ != CONFIG_FILE or "file" not in paths:
         return []
     return [f"`file` {old_inputs.get('file')!r} -> {new_inputs.get('file')!r}: a CustomResourceDefinition the old "

@@ -8,6 +8,7 @@ from config.stack_names import stack_name_problem
 
 from .documents import PLAN_SHAPE_ERRORS, PlanError, read_resources, stacks_of
 from .compare import EARLIER_KIT, diff_documents, earlier_state_chain
+from .crd_bundles import compare as bundle_changes, read_record
 from .earlier_state import recover
 from .gate import ALLOW_FILE, ALLOW_LABEL, allowances, blocking, read_allow_file, unmatched_allowances
 from .report import cost_lines, markdown
@@ -88,6 +89,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                     lines[:] = [f"{line} (the check could not read the state's own: {why_not})"
                                 if EARLIER_KIT in line else line for line in lines]
         result["base_found"] = not args.new_stack
+        # the CRDs of the ConfigFiles' files (crd-bundles.json), which resources.json does not hold
+        bundle_notes = bundle_changes(result, old_res, new_res, None if args.new_stack else read_record(args.base),
+                                      read_record(args.new))
         to_offline = {engine: offline for offline, engine in result["engineUrns"].items()}
         allow_list = {to_offline.get(entry, entry) for entry in allow_entries}
         blocked = blocking(result, allow_list, args.allow_stateful)
@@ -96,6 +100,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                         unmatched_allowances(result, allow_list), allow_name)
         head, _, body = text.partition("\n\n")
         print("\n".join([head, "", *cost_lines(args.base, args.new), body]), end="")
+        for note in bundle_notes:
+            print(note, file=sys.stderr)
         if blocked and not args.allow_file:
             # the report says "list the URN in allow-replace.txt", and the pull request's check reads that file
             # (the workflow passes --allow-file): run without it, a URN just listed there changed nothing

@@ -48,6 +48,9 @@ STATEFUL = {
                                                   "edge's WAF, probe and request logs in the global stack)",
     "azure-native:monitor:AzureMonitorWorkspace": "the Azure Monitor workspace with the cluster's metrics so far",
     "kubernetes:core/v1:PersistentVolumeClaim": "a volume claim (its data unless the volume is retained)",
+    # a yaml/v2 ConfigFile's CRD too (offline/plan_diff/crd_bundles.py): its objects are anyone's, not only ours
+    "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": "a CustomResourceDefinition: the API server "
+        "deletes every object of its kind with it, in every namespace, whoever made them",
 }
 
 

@@ -1,0 +1,305 @@
+"""The CRDs of the yaml/v2 ConfigFiles (Gateway API, Inference Extension): `make plan` records them
+(build/<stack>/crd-bundles.json, read from the vendored copy of each release URL) and the PR check compares base and
+head. pulumi-kubernetes registers each object of the file as the ConfigFile's child `<resourcePrefix>:<name>`
+(94977969 provider/pkg/provider/yaml/v2/yaml.go `register`), so a CRD the new file lacks is deleted, and the API server
+deletes every object of its kind with it.
+
+The edits are real ones: a copy of the vendored bundle with a CRD taken out or a version no longer served, which the
+head plan's ConfigFile reads (its `file` pointed at the copy, as a stack whose bundle is a path would), recorded by
+the same code `make plan` runs."""
+import contextlib
+import copy
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from offline import crd_bundles, plan
+from offline import plan as plan_cli
+from offline.plan_diff import main as plan_diff_main
+from offline.plan_diff.crd_bundles import RECORD
+
+from tests.conftest import variant
+
+GATEWAY_BUNDLE = crd_bundles.ROOT / "tests/upstream/crd-bundles/gateway-api-v1.6.1-standard-install.yaml"
+CRD = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
+
+
+@pytest.fixture(scope="module")
+def llmd_doc() -> dict:
+    """The llm-d stack's plan (both bundles: Gateway API and Inference Extension), as resources.json lists it."""
+    return plan.resources_document(variant("llmd"))
+
+
+def _gateway_file(doc: dict) -> dict:
+    return next(r for r in doc["resources"] if r["type"] == crd_bundles.CONFIG_FILE
+                and r["name"].endswith("-gateway-api-crds"))
+
+
+def _docs(text: str) -> list[str]:
+    return text.split("\n---\n")
+
+
+def _without(text: str, crd: str) -> str:
+    return "\n---\n".join(d for d in _docs(text) if f"\n  name: {crd}\n" not in d)
+
+
+def _edit_crd(text: str, crd: str, edit) -> str:
+    """The bundle with one CRD's document loaded, edited and written back (the rest byte for byte)."""
+    out = []
+    for part in _docs(text):
+        if f"\n  name: {crd}\n" in part:
+            obj = yaml.safe_load(part)
+            edit(obj)
+            part = yaml.safe_dump(obj, sort_keys=False)
+        out.append(part)
+    return "\n---\n".join(out)
+
+
+def _pointed_at(doc: dict, bundle: Path) -> dict:
+    """The plan with its Gateway API ConfigFile reading `bundle`."""
+    new = copy.deepcopy(doc)
+    _gateway_file(new)["inputs"]["file"] = str(bundle)
+    return new
+
+
+def _folders(tmp_path: Path, base: dict, head: dict, base_record: bool = True) -> list[str]:
+    folders = []
+    for name, doc, recorded in (("base", base, base_record), ("head", head, True)):
+        folder = tmp_path / name
+        folder.mkdir(parents=True)
+        (folder / "resources.json").write_text(json.dumps(doc))
+        if recorded:  # what make plan writes beside it
+            (folder / RECORD).write_text(json.dumps(crd_bundles.record(doc["resources"])))
+        folders.append(str(folder))
+    return folders
+
+
+def _run(folders: list[str], *args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = plan_diff_main([*folders, *args])
+    return code, out.getvalue(), err.getvalue()
+
+
+def _engine_urn(stack_doc: dict, crd: str) -> str:
+    config_file = _gateway_file(stack_doc)
+    return (f"urn:pulumi:{stack_doc['stack']}::{stack_doc['project']}::llmplatform:index:GatewayAccess"
+            f"$kubernetes:yaml/v2:ConfigFile${CRD}::{config_file['name']}:{crd}")
+
+
+def test_the_record_holds_each_bundles_crds_as_the_provider_registers_them(llmd_doc):
+    """Both bundles are read from their vendored copies; each CRD is named as pulumi-kubernetes names the child
+    (`<resourcePrefix>:<metadata.name>`, the prefix the ConfigFile's name: yaml/v2/configfile_test.go expects
+    `...ConfigFile$kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition::prefixed:crontabs.stable.example.com`
+    of a ConfigFile given resourcePrefix "prefixed")."""
+    record = crd_bundles.record(llmd_doc["resources"])["bundles"]
+    by_name = {urn.rsplit("::", 1)[1]: entry for urn, entry in record.items()}
+    gateway = by_name["gateway-gateway-api-crds"]
+    assert gateway["source"] == "tests/upstream/crd-bundles/gateway-api-v1.6.1-standard-install.yaml"
+    crds = {c["name"]: c for c in gateway["crds"]}
+    assert len(crds) == 10 and crds["httproutes.gateway.networking.k8s.io"] == {
+        "name": "httproutes.gateway.networking.k8s.io", "group": "gateway.networking.k8s.io", "kind": "HTTPRoute",
+        "versions": ["v1", "v1beta1"], "served": ["v1", "v1beta1"], "storage": "v1",
+        "resource": "gateway-gateway-api-crds:httproutes.gateway.networking.k8s.io"}
+    assert crds["referencegrants.gateway.networking.k8s.io"]["storage"] == "v1beta1"
+    assert crds["tlsroutes.gateway.networking.k8s.io"]["versions"] == ["v1", "v1alpha2", "v1alpha3"]
+    assert crds["tlsroutes.gateway.networking.k8s.io"]["served"] == ["v1"]
+    inference = by_name["gateway-inference-extension-crds"]
+    assert [(c["name"], c["served"]) for c in inference["crds"]] == [
+        ("inferencepoolimports.inference.networking.x-k8s.io", ["v1alpha1"]),
+        ("inferencepools.inference.networking.k8s.io", ["v1"])]
+
+
+def test_the_fast_reader_reads_what_a_full_load_reads():
+    """The plan reads libyaml's events and skips the schemas (a fifth of a full load's time); it must take what a
+    full load takes, and fall back to one for what it does not follow (an anchor, a List)."""
+    for rel in crd_bundles.vendored().values():
+        text = (crd_bundles.ROOT / rel).read_text()
+        full = [c for c in map(crd_bundles._crd, crd_bundles._objects(yaml.safe_load_all(text))) if c]
+        assert crd_bundles.crds_in(text) == full and full
+    listed = yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [yaml.safe_load(_docs(
+        GATEWAY_BUNDLE.read_text())[1])]})
+    assert [c["name"] for c in crd_bundles.crds_in(listed)] == ["backendtlspolicies.gateway.networking.k8s.io"]
+    anchored = ("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: a.b.c}\n"
+                "spec:\n  group: b.c\n  names: {kind: A}\n  versions:\n  - &v {name: v1, served: true, storage: true}\n"
+                "  - {name: v2, served: false, storage: false, schema: *v}\n")
+    assert crd_bundles.crds_in(anchored) == [{"name": "a.b.c", "group": "b.c", "kind": "A", "versions": ["v1", "v2"],
+                                              "served": ["v1"], "storage": "v1"}]
+
+
+def test_every_pinned_bundle_url_is_vendored_with_its_checksum():
+    """A pin bump (pins.json's crds_url) without its vendored copy would leave the plan unable to say which CRDs the
+    new release drops."""
+    pins = json.loads((crd_bundles.ROOT / "components/llmplatform/data/pins.json").read_text())
+    sources = (crd_bundles.ROOT / "tests/upstream/SOURCES.md").read_text()
+    index = crd_bundles.vendored()
+    for key in ("gateway_api", "inference_extension"):
+        rel = index[pins[key]["crds_url"]]
+        assert (crd_bundles.ROOT / rel).is_file()
+        assert re.search(rf"^[0-9a-f]{{64}}  {re.escape(rel.removeprefix('tests/upstream/'))}$", sources, re.M), rel
+
+
+def test_make_plan_writes_the_record(tmp_path):
+    """`make plan` writes crd-bundles.json beside resources.json: the record of the plan's own ConfigFiles."""
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path)]) == 0
+    written = json.loads((tmp_path / "dev" / RECORD).read_text())
+    resources = json.loads((tmp_path / "dev" / "resources.json").read_text())["resources"]
+    assert written == crd_bundles.record(resources) and written["bundles"]
+    assert all(entry["crds"] for entry in written["bundles"].values())
+
+
+def test_a_crd_the_new_bundle_lacks_is_a_blocked_deletion_unless_allowed(tmp_path, llmd_doc):
+    bundle = tmp_path / "standard-install.yaml"
+    bundle.write_text(_without(GATEWAY_BUNDLE.read_text(), "grpcroutes.gateway.networking.k8s.io"))
+    folders = _folders(tmp_path, llmd_doc, _pointed_at(llmd_doc, bundle))
+    code, out, err = _run(folders)
+    urn = _engine_urn(llmd_doc, "grpcroutes.gateway.networking.k8s.io")
+    assert code == 1, out
+    assert "**0 to add, 1 to update, 0 to replace, 1 to delete**" in out
+    assert (f"`{urn.split('::', 2)[2]}` deleted: a CustomResourceDefinition: the API server deletes every object of "
+            "its kind with it, in every namespace, whoever made them  \n  `" + urn + "`") in out
+    assert (f"CRD `grpcroutes.gateway.networking.k8s.io` (GRPCRoute, served v1; storage v1): the head's file "
+            f"(`{bundle}`) does not hold it") in out
+    assert "Check before merging" not in out  # the `file` line is replaced by what it removes
+    allow = tmp_path / "allow-replace.txt"
+    allow.write_text(urn + "\n")
+    code, out, err = _run(folders, "--allow-file", str(allow))
+    assert code == 0 and ":warning: **allowed** by `allow-replace.txt` (a CustomResourceDefinition" in out
+    code, out, _ = _run(folders, "--allow-stateful")
+    assert code == 0 and "**allowed** by the `allow-stateful-replace` label" in out
+
+
+def test_a_version_no_longer_served_or_listed_is_a_check_before_merging(tmp_path, llmd_doc):
+    def unserve(crd):
+        crd["spec"]["versions"][1]["served"] = False  # v1beta1
+
+    def drop(crd):
+        del crd["spec"]["versions"][1]
+    text = _edit_crd(GATEWAY_BUNDLE.read_text(), "httproutes.gateway.networking.k8s.io", unserve)
+    text = _edit_crd(text, "gateways.gateway.networking.k8s.io", drop)
+    bundle = tmp_path / "standard-install.yaml"
+    bundle.write_text(text)
+    code, out, _ = _run(_folders(tmp_path, llmd_doc, _pointed_at(llmd_doc, bundle)))
+    assert code == 0, out  # a check, not a refusal
+    assert "0 to add, 1 to update, 0 to replace, 0 to delete" in out
+    assert ("CustomResourceDefinition::gateway-gateway-api-crds:httproutes.gateway.networking.k8s.io`: CRD "
+            "`httproutes.gateway.networking.k8s.io` no longer serves `v1beta1` (base: served v1, v1beta1; storage v1; "
+            "head: served v1; storage v1): a client, manifest or controller that reads or writes HTTPRoute at v1beta1 "
+            "is refused from this `pulumi up` on\n") in out
+    [gateways] = [line for line in out.splitlines() if "gateway-gateway-api-crds:gateways." in line]
+    assert gateways.startswith("- Check before merging: ")
+    assert ("CRD `gateways.gateway.networking.k8s.io` no longer serves `v1beta1` (base: served v1, v1beta1; storage "
+            "v1; head: served v1; storage v1)") in gateways
+    assert ("CRD `gateways.gateway.networking.k8s.io` no longer lists `v1beta1` in spec.versions: the API server "
+            "refuses the CRD update, and this `pulumi up` fails there, while `status.storedVersions` holds one of "
+            "them") in gateways
+
+
+def test_a_storage_version_change_is_a_check_before_merging(tmp_path, llmd_doc):
+    def flip(crd):
+        for version in crd["spec"]["versions"]:
+            version["storage"] = version["name"] == "v1"
+    bundle = tmp_path / "standard-install.yaml"
+    bundle.write_text(_edit_crd(GATEWAY_BUNDLE.read_text(), "referencegrants.gateway.networking.k8s.io", flip))
+    code, out, _ = _run(_folders(tmp_path, llmd_doc, _pointed_at(llmd_doc, bundle)))
+    assert code == 0, out
+    assert ("CRD `referencegrants.gateway.networking.k8s.io` stores ReferenceGrant at `v1`, not `v1beta1` (base: "
+            "served v1, v1beta1; storage v1beta1; head: served v1, v1beta1; storage v1): the objects already written "
+            "stay stored at `v1beta1` until each is written again") in out
+
+
+def test_a_crd_the_new_bundle_adds_is_an_add(tmp_path, llmd_doc):
+    older = tmp_path / "older.yaml"
+    older.write_text(_without(GATEWAY_BUNDLE.read_text(), "listenersets.gateway.networking.k8s.io"))
+    code, out, _ = _run(_folders(tmp_path, _pointed_at(llmd_doc, older), llmd_doc))
+    assert code == 0, out
+    assert "**1 to add, 1 to update, 0 to replace, 0 to delete**" in out
+    assert (f"- Add: `llmplatform:index:GatewayAccess$kubernetes:yaml/v2:ConfigFile${CRD}::"
+            "gateway-gateway-api-crds:listenersets.gateway.networking.k8s.io`") in out
+
+
+def test_the_same_crds_in_another_file_say_so(tmp_path, llmd_doc):
+    copied = tmp_path / "copy.yaml"
+    shutil.copy(GATEWAY_BUNDLE, copied)
+    code, out, _ = _run(_folders(tmp_path, llmd_doc, _pointed_at(llmd_doc, copied)))
+    assert code == 0, out
+    assert (f"`file` '{_gateway_file(llmd_doc)['inputs']['file']}' -> '{copied}': the two files' CRDs compared "
+            "(crd-bundles.json): none leaves or arrives, none loses a served or storage version") in out
+
+
+def test_a_config_file_deleted_deletes_its_crds(tmp_path, llmd_doc):
+    """The inference extension turned off: its ConfigFile goes, and its CRDs with it (InferencePool's objects)."""
+    head = copy.deepcopy(llmd_doc)
+    head["resources"] = [r for r in head["resources"] if not r["name"].endswith("-inference-extension-crds")]
+    code, out, _ = _run(_folders(tmp_path, llmd_doc, head))
+    assert code == 1
+    assert ("CRD `inferencepools.inference.networking.k8s.io` (InferencePool, served v1; storage v1): its ConfigFile "
+            "`llmplatform:index:GatewayAccess$kubernetes:yaml/v2:ConfigFile::gateway-inference-extension-crds` is "
+            "deleted") in out
+    assert out.count(":x:") == 2  # InferencePool and InferencePoolImport
+
+
+def test_a_base_plan_without_the_record_is_read_from_the_vendored_copies(tmp_path, llmd_doc):
+    """A base plan by a commit before crd-bundles.json: its URLs' CRDs come from this checkout's vendored copies,
+    and the check says so; a URL with no copy keeps the general line, with why."""
+    bundle = tmp_path / "standard-install.yaml"
+    bundle.write_text(_without(GATEWAY_BUNDLE.read_text(), "grpcroutes.gateway.networking.k8s.io"))
+    code, out, err = _run(_folders(tmp_path, llmd_doc, _pointed_at(llmd_doc, bundle), base_record=False))
+    assert code == 1 and "gateway-gateway-api-crds:grpcroutes.gateway.networking.k8s.io` deleted" in out
+    assert ("note: the base plan has no crd-bundles.json (a plan by an earlier commit): the CRDs of its ConfigFiles "
+            "are read from this checkout's vendored copies of their URLs (offline/data/crd_bundles.json)") in err
+    unknown = copy.deepcopy(llmd_doc)
+    _gateway_file(unknown)["inputs"]["file"] = "https://example.com/v0.1.0/standard-install.yaml"
+    code, out, err = _run(_folders(tmp_path / "unvendored", unknown, _pointed_at(llmd_doc, bundle),
+                                   base_record=False))
+    assert code == 0 and "Traceback" not in err
+    assert ("compare the two files' CRD names (`metadata.name` of each `kind: CustomResourceDefinition`) before "
+            "merging (the check could not read the files' CRDs: base: no vendored copy of "
+            "https://example.com/v0.1.0/standard-install.yaml") in out
+
+
+def test_a_malformed_record_is_named_not_a_traceback(tmp_path, llmd_doc):
+    folders = _folders(tmp_path, llmd_doc, llmd_doc)
+    (Path(folders[1]) / RECORD).write_text(json.dumps({"bundles": {"urn:x": {"file": "f", "crds": [{"name": 1}]}}}))
+    code, _, err = _run(folders)
+    assert code == 2 and err.startswith(f"cannot read a plan: {folders[1]}/{RECORD}: the entry of urn:x has a CRD "
+                                        "without name"), err
+
+
+def test_a_config_file_renamed_with_an_alias_keeps_its_crds(tmp_path, llmd_doc):
+    """A ConfigFile renamed with an alias to its old URN: the engine finds each child under the old parent through the
+    inherited child alias (the old name's prefix for the new one's), so the CRDs stay; without the alias, every CRD
+    of it is deleted (and registered again under the new name)."""
+    def renamed(aliased: bool) -> dict:
+        head = json.loads(json.dumps(llmd_doc).replace("gateway-gateway-api-crds", "gateway-gwapi-crds"))
+        config_file = next(r for r in head["resources"] if r["name"] == "gateway-gwapi-crds")
+        if aliased:
+            config_file["options"]["aliases"] = [{"urn": _gateway_file(llmd_doc)["urn"]}]
+        return head
+    code, out, _ = _run(_folders(tmp_path / "aliased", llmd_doc, renamed(True)))
+    assert code == 0 and "to delete**" in out and ", 0 to delete**" in out, out
+    code, out, _ = _run(_folders(tmp_path / "bare", llmd_doc, renamed(False)))
+    assert code == 1 and out.count(":x:") == 10
+    assert ("CRD `gateways.gateway.networking.k8s.io` (Gateway, served v1, v1beta1; storage v1): the head registers it "
+            f"as `llmplatform:index:GatewayAccess$kubernetes:yaml/v2:ConfigFile${CRD}::gateway-gwapi-crds:"
+            "gateways.gateway.networking.k8s.io` (a ConfigFile's name or `resourcePrefix` changed, no alias): the "
+            "engine deletes this one at the end of the `pulumi up`, and with it the CRD the new one names") in out
+
+
+def test_a_crd_of_a_protected_config_file_is_listed_as_protected(tmp_path, llmd_doc):
+    """The children take the ConfigFile's protect (the Go SDK's, no Protect of their own): the engine refuses the
+    delete, and the check says `pulumi up` stops there."""
+    base = copy.deepcopy(llmd_doc)
+    _gateway_file(base)["options"]["protect"] = True
+    bundle = tmp_path / "standard-install.yaml"
+    bundle.write_text(_without(GATEWAY_BUNDLE.read_text(), "udproutes.gateway.networking.k8s.io"))
+    code, out, _ = _run(_folders(tmp_path, base, _pointed_at(base, bundle)))
+    assert code == 1
+    assert ("- Protected (`pulumi up` stops here until `protect` is lifted): `llmplatform:index:GatewayAccess"
+            f"$kubernetes:yaml/v2:ConfigFile${CRD}::gateway-gateway-api-crds:udproutes.gateway.networking.k8s.io`"
+            ) in out
