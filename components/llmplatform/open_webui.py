@@ -367,7 +367,8 @@ class OpenWebUi(pulumi.ComponentResource):
         deployment(
             f"{name}-webui", "open-webui", ns, select, replicas,
             k8s.core.v1.PodSpecArgs(
-                service_account_name=identity.service_account_name,
+                # the account's name alone, its gates in the order (WorkloadIdentity.service_account_name)
+                service_account_name=value_alone(identity.service_account_name),
                 automount_service_account_token=False,
                 # Exception to non-root: the image writes under /app as root; every capability is dropped.
                 security_context=pod_security(run_as_user=None),
@@ -410,7 +411,8 @@ class OpenWebUi(pulumi.ComponentResource):
             ordered_after(pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases, protect=False,
                                                  ignore_changes=["spec.replicas"], depends_on=[migrated]),
                           env, command, *([listed_models] if listed_models is not None else []),
-                          *([a["database_name"]] if a.get("database_name") is not None else []), self._cpu),
+                          *([a["database_name"]] if a.get("database_name") is not None else []), self._cpu,
+                          identity.service_account_name),
             pod_labels={USE_LABEL: "true"},
             # a new database restarts the pods onto it (DATABASE_ANNOTATION), after both Jobs ran on it (depends_on)
             pod_annotations=self._pod_annotations(listed_models),
@@ -600,7 +602,7 @@ class OpenWebUi(pulumi.ComponentResource):
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels={**select, USE_LABEL: "true"}),
                     spec=k8s.core.v1.PodSpecArgs(
                         restart_policy="OnFailure",
-                        service_account_name=identity.service_account_name,
+                        service_account_name=value_alone(identity.service_account_name),  # its gates: the order
                         automount_service_account_token=False,
                         security_context=pod_security(run_as_user=run_as_user),
                         **placement_args(self._cpu),
@@ -610,7 +612,7 @@ class OpenWebUi(pulumi.ComponentResource):
                                                       delete_before_replace=True, depends_on=after,
                                                       custom_timeouts=pulumi.CustomTimeouts(create=timeout,
                                                                                             update=timeout)),
-                               self._cpu))
+                               self._cpu, identity.service_account_name))
 
     def _migration(self, name: str, identity: WorkloadIdentity, after: list[pulumi.Resource], plain: dict[str, str],
                    secret: dict[str, str], settings_env: dict[str, str]) -> k8s.batch.v1.Job:
