@@ -16,6 +16,10 @@ from .rules import shown
 
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 USE_LABEL = "azure.workload.identity/use"  # pods carrying this label get the token projected
+# On the pod template of a workload whose own process signs in as its identity (through the webhook's AZURE_CLIENT_ID,
+# set once, when the pod is created): a replaced identity (a new client id) rolls those pods onto it
+# (docs/decisions.md, "A replaced workload identity rolls the pods that sign in as it")
+CLIENT_ID_ANNOTATION = "llm-platform/identity-client-id"
 
 
 class WorkloadIdentityArgs(TypedDict):
