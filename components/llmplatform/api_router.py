@@ -188,7 +188,8 @@ def api_router(owner: pulumi.ComponentResource,
     rolled = deployment(
         f"{name}-router", "router", ns, select, spec.replicas,
         k8s.core.v1.PodSpecArgs(
-            service_account_name=account_name,
+            # the account's name alone, its gates in the order (WorkloadIdentity.service_account_name)
+            service_account_name=value_alone(account_name) if account_name is not None else None,
             automount_service_account_token=False,
             # the reloader signals nginx's master (same uid): one process namespace for the pod
             share_process_namespace=True if sidecars else None,
@@ -216,7 +217,8 @@ def api_router(owner: pulumi.ComponentResource,
         # text the same) replaced the gate's Deployment with it (pulumi/pulumi 1b5949891b step_generator.go
         # calculateDependentReplacements; docs/decisions.md "2026-12-05 (night): delete-first chains rescanned")
         ordered_after(pulumi.ResourceOptions(parent=owner, depends_on=spec.after or None, aliases=spec.aliases,
-                                             protect=False), config_hash, on_cpu),
+                                             protect=False), config_hash, on_cpu,
+                      *([account_name] if account_name is not None else [])),
         pod_labels=pod_labels, pod_annotations={"llm-platform/config-hash": value_alone(config_hash)},
         annotations={**({"pulumi.com/timeoutSeconds": str(IDENTITY_MOUNT_TIMEOUT_SECONDS)} if spec.api_key_auth
                         else {}), **scanner_annotations([ROUTER_IMAGE])})

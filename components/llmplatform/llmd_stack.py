@@ -23,7 +23,7 @@ from .checks import (GPU_FIELDS, KEDA_FIELDS, ROUTE_FIELDS, ROUTER_RANGE_FIELDS,
                      check_shape, handle_after_check, late_rules)
 from .defaults import defaults_for, or_default
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, RouteTarget, VaultHandle, field,
-                      ordered_after)
+                      ordered_after, value_alone)
 from .hardening import container_security, pod_security, root_image, scanner_annotations, writable_root
 from .inference_specs import (ROUTER_EDGE_PORT, ROUTER_PORT, ROUTER_UI_PORT, SECRETS_MOUNT, gate_route_timeouts,
                               key_vault_objects)
@@ -355,7 +355,9 @@ class LlmdStack(pulumi.ComponentResource):
         created = deployment(
             f"{name}-{app}", app, ns, labels("model-server", app), replicas,
             k8s.core.v1.PodSpecArgs(
-                service_account_name=account, automount_service_account_token=False,
+                # the account's name alone, its gates in the order (WorkloadIdentity.service_account_name)
+                service_account_name=value_alone(account) if account is not None else None,
+                automount_service_account_token=False,
                 # the vLLM image runs as root and writes its caches; every capability is dropped (IPC_LOCK for P/D)
                 security_context=pod_security(run_as_user=None),
                 **placement_args(on_gpu),
@@ -378,7 +380,8 @@ class LlmdStack(pulumi.ComponentResource):
                 volumes=volumes),
             ordered_after(pulumi.ResourceOptions(parent=self, protect=False,
                                                  ignore_changes=["spec.replicas"] if opt(a, "autoscaling") else None,
-                                                 depends_on=after), on_gpu),
+                                                 depends_on=after),
+                          on_gpu, *([account] if account is not None else [])),
             pod_labels=pod_labels, pod_annotations=pod_annotations,
             annotations={
                 **gpu_start_deadline(True, model_download_deadline_seconds(weights)),

@@ -35,7 +35,7 @@ from .pins import OPEN_WEBUI_IMAGE, VALKEY_IMAGE
 from .postgres_access import (ADMIN_URL_FILE, APP_URL_FILE, ROOTS_CONFIGMAP, ROOTS_DIR, ROOTS_FILE, bootstrap_command,
                               root_certificates)
 from .rules import has_output
-from .workload_identity import USE_LABEL, WorkloadIdentity
+from .workload_identity import CLIENT_ID_ANNOTATION, USE_LABEL, WorkloadIdentity
 
 opt = defaults_for("OpenWebUi")  # optional inputs: the caller's value, else the default
 
@@ -207,11 +207,14 @@ def database_marks(database: Optional[str]) -> list[str]:
     return [f"database={database}"] if database and database != DEFAULTS["PostgresServer"]["database"] else []
 
 
-def pod_annotations(models: Optional[str], database: Optional[str]) -> Optional[dict[str, str]]:
-    """The UI's pod annotations: the models the endpoint serves (MODELS_ANNOTATION) and the database
-    (DATABASE_ANNOTATION, as database_marks takes it); none without either."""
+def pod_annotations(models: Optional[str], database: Optional[str], client_id: Optional[str] = None
+                    ) -> Optional[dict[str, str]]:
+    """The UI's pod annotations: the models the endpoint serves (MODELS_ANNOTATION), the database
+    (DATABASE_ANNOTATION, as database_marks takes it) and its identity's client id (CLIENT_ID_ANNOTATION); none
+    without any."""
     notes = {**({MODELS_ANNOTATION: models} if models is not None else {}),
-             **({DATABASE_ANNOTATION: database} if database_marks(database) and database else {})}
+             **({DATABASE_ANNOTATION: database} if database_marks(database) and database else {}),
+             **({CLIENT_ID_ANNOTATION: client_id} if client_id else {})}
     return notes or None
 
 
@@ -367,7 +370,8 @@ class OpenWebUi(pulumi.ComponentResource):
         deployment(
             f"{name}-webui", "open-webui", ns, select, replicas,
             k8s.core.v1.PodSpecArgs(
-                service_account_name=identity.service_account_name,
+                # the account's name alone, its gates in the order (WorkloadIdentity.service_account_name)
+                service_account_name=value_alone(identity.service_account_name),
                 automount_service_account_token=False,
                 # Exception to non-root: the image writes under /app as root; every capability is dropped.
                 security_context=pod_security(run_as_user=None),
@@ -410,10 +414,12 @@ class OpenWebUi(pulumi.ComponentResource):
             ordered_after(pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases, protect=False,
                                                  ignore_changes=["spec.replicas"], depends_on=[migrated]),
                           env, command, *([listed_models] if listed_models is not None else []),
-                          *([a["database_name"]] if a.get("database_name") is not None else []), self._cpu),
+                          *([a["database_name"]] if a.get("database_name") is not None else []), self._cpu,
+                          identity.service_account_name),
             pod_labels={USE_LABEL: "true"},
-            # a new database restarts the pods onto it (DATABASE_ANNOTATION), after both Jobs ran on it (depends_on)
-            pod_annotations=self._pod_annotations(listed_models),
+            # a new database restarts the pods onto it (DATABASE_ANNOTATION), after both Jobs ran on it (depends_on); a
+            # replaced identity onto its client id (CLIENT_ID_ANNOTATION)
+            pod_annotations=self._pod_annotations(listed_models, identity),
             annotations=scanner_annotations([OPEN_WEBUI_IMAGE], [
                 *root_image("the upstream image is built for uid 0 (it owns /app and /root); a non-root run needs an "
                             "image rebuilt with its UID build argument"),
@@ -560,16 +566,18 @@ class OpenWebUi(pulumi.ComponentResource):
         database = self._args.get("database_name")
         return named(None) if database is None else value_alone(database).apply(named)
 
-    def _pod_annotations(self, listed_models: Optional[pulumi.Output[str]]
-                         ) -> Optional[pulumi.Input[Mapping[str, pulumi.Input[str]]]]:
-        """The pods' annotations (`pod_annotations`), their values alone: as plain as before without a database."""
+    def _pod_annotations(self, listed_models: Optional[pulumi.Output[str]], identity: WorkloadIdentity
+                         ) -> pulumi.Input[Mapping[str, pulumi.Input[str]]]:
+        """The pods' annotations (`pod_annotations`), their values alone: a map of outputs without a database. The
+        identity's client id: the UI's process signs in as it through the webhook's AZURE_CLIENT_ID, which a running
+        pod keeps (an Azure OpenAI connection with Microsoft Entra ID auth), so a replaced identity rolls the pods."""
         models = value_alone(listed_models) if listed_models is not None else None
+        client_id = value_alone(identity.client_id)
         database = self._args.get("database_name")
         if database is None:
-            return {MODELS_ANNOTATION: models} if models is not None else None
-        # none when neither is set (resolves to None: no annotations, as a UI without them has)
-        return cast(pulumi.Output[Mapping[str, str]], pulumi.Output.all(models, value_alone(database)).apply(
-            lambda v: pod_annotations(v[0], v[1])))
+            return {**({MODELS_ANNOTATION: models} if models is not None else {}), CLIENT_ID_ANNOTATION: client_id}
+        return cast(pulumi.Output[Mapping[str, str]], pulumi.Output.all(models, value_alone(database), client_id).apply(
+            lambda v: pod_annotations(v[0], v[1], v[2])))
 
     def _database_order(self) -> list[pulumi.Input[pulumi.Resource]]:
         """A depends_on item for whatever the database_name given carries (a handle's output: its database)."""
@@ -600,7 +608,7 @@ class OpenWebUi(pulumi.ComponentResource):
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels={**select, USE_LABEL: "true"}),
                     spec=k8s.core.v1.PodSpecArgs(
                         restart_policy="OnFailure",
-                        service_account_name=identity.service_account_name,
+                        service_account_name=value_alone(identity.service_account_name),  # its gates: the order
                         automount_service_account_token=False,
                         security_context=pod_security(run_as_user=run_as_user),
                         **placement_args(self._cpu),
@@ -610,7 +618,7 @@ class OpenWebUi(pulumi.ComponentResource):
                                                       delete_before_replace=True, depends_on=after,
                                                       custom_timeouts=pulumi.CustomTimeouts(create=timeout,
                                                                                             update=timeout)),
-                               self._cpu))
+                               self._cpu, identity.service_account_name))
 
     def _migration(self, name: str, identity: WorkloadIdentity, after: list[pulumi.Resource], plain: dict[str, str],
                    secret: dict[str, str], settings_env: dict[str, str]) -> k8s.batch.v1.Job:

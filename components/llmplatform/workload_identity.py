@@ -10,12 +10,16 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .checks import called_as_documented, check_shape
-from .handles import ClusterHandle, field
+from .handles import ClusterHandle, field, value_alone
 from .kube import require_kubernetes_provider
 from .rules import shown
 
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 USE_LABEL = "azure.workload.identity/use"  # pods carrying this label get the token projected
+# On the pod template of a workload whose own process signs in as its identity (through the webhook's AZURE_CLIENT_ID,
+# set once, when the pod is created): a replaced identity (a new client id) rolls those pods onto it
+# (docs/decisions.md, "A replaced workload identity rolls the pods that sign in as it")
+CLIENT_ID_ANNOTATION = "llm-platform/identity-client-id"
 
 
 class WorkloadIdentityArgs(TypedDict):
@@ -49,7 +53,10 @@ class WorkloadIdentity(pulumi.ComponentResource):
     service_account_name: pulumi.Output[str]
     """The federated ServiceAccount. A pod that names it waits for the identity to work: its federated credential,
     the role assignments made as this component's children (a `grant_secrets_user(parent=identity)`) and what
-    `once_resolved` makes (Python), which Pulumi would not wait for otherwise."""
+    `once_resolved` makes (Python), which Pulumi would not wait for otherwise. A pod template takes its value alone
+    (`value_alone`) with the output in its owner's depends_on (`ordered_after`): through the value, a replaced identity
+    (deleted first, with its federation and grants) made the template unknown and replaced its Deployment or Job,
+    deleted first too (pulumi/pulumi 1b5949891b step_generator.go calculateDependentReplacements)."""
 
     def __init__(self, name: str, args: WorkloadIdentityArgs, opts: Optional[pulumi.ResourceOptions] = None):
         args = check_shape("WorkloadIdentity", name, args, WorkloadIdentityArgs)
@@ -75,9 +82,13 @@ class WorkloadIdentity(pulumi.ComponentResource):
             f"{name}-sa",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=args["service_account_name"], namespace=args["namespace"],
-                annotations={"azure.workload.identity/client-id": identity.client_id}),
+                # the value alone, the identity in the order: an identity replaced (deleted first, as
+                # pulumi-azure-native replaces a named resource) updates the annotation in place; through the value,
+                # the engine made the account's metadata unknown and replaced it, and every pod template naming it
+                # with it (pulumi/pulumi 1b5949891b step_generator.go calculateDependentReplacements)
+                annotations={"azure.workload.identity/client-id": value_alone(identity.client_id)}),
             automount_service_account_token=False,  # the projected workload-identity token needs no API token
-            opts=child)
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[identity]))
         self.client_id = identity.client_id
         self.principal_id = identity.principal_id
         self._name = name

@@ -57,6 +57,10 @@ NO_READER = (
     ("llm-platform/listed-models", {"annotation"},
      "the store's models on Open-WebUI's pod template (open_webui.py MODELS_ANNOTATION): a changed template rolls the "
      "pods, whose kept model list each fetches anew, its whole purpose"),
+    ("llm-platform/identity-client-id", {"annotation"},
+     "Open-WebUI's workload identity's client id on its pod template (workload_identity.py CLIENT_ID_ANNOTATION): a "
+     "new identity rolls the pods, whose process signs in with the AZURE_CLIENT_ID the webhook set at their creation, "
+     "its whole purpose"),
     ("llm-platform/accelerator", {"label"},
      "on every GPU pool's nodes for the device plugin's and DCGM exporter's node selection (gpu_node_pool.py "
      "ACCELERATOR_LABEL; tests/components/test_gpu_scheduling.py proves they land on every GPU node); with the GPU "

@@ -9,6 +9,7 @@ import pytest
 
 import llmplatform as P
 from llmplatform.open_webui import DATABASE_ANNOTATION
+from llmplatform.workload_identity import CLIENT_ID_ANNOTATION
 from offline import runner as offline
 
 from tests.components.test_components_alone import REQUIRED, provider_opts
@@ -52,7 +53,9 @@ def test_a_ui_on_the_default_database_keeps_the_names_and_pods_it_had_without_on
     alone, default = _ui(), _ui("openwebui")
     assert set(_jobs(alone)) == {BOOTSTRAP, MIGRATION}
     assert _jobs(default) == _jobs(alone)
-    assert DATABASE_ANNOTATION not in _pod_annotations(default) and _pod_annotations(alone) == {}
+    # the pods' annotations: their identity's client id alone (CLIENT_ID_ANNOTATION), the same in both
+    assert _pod_annotations(default) == _pod_annotations(alone)
+    assert set(_pod_annotations(alone)) == {CLIENT_ID_ANNOTATION}
 
 
 @pytest.mark.parametrize("as_output", [False, True])
