@@ -6,8 +6,10 @@ and a one-line message, never a traceback. Every request has two deadlines: a to
 token (the first byte of the body for non-streamed calls); a watchdog enforces them even on a server that trickles.
 """
 import heapq
+import html
 import http.client
 import json
+import os
 import re
 import socket
 import ssl
@@ -104,6 +106,7 @@ class ApiError(Exception):
         self.status = status
         self.deadline = deadline
         self.retry_after = retry_after  # the answer's Retry-After, when it had a readable one
+        self.key_dropped = False  # a redirect left the API key behind: the server that answered never saw it
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,8 @@ def printable(text: str) -> str:
 
 
 _TAG = re.compile(r"<[^<>]*>")
+# What an HTML page holds that is not its words: the head (its title repeats the heading), scripts, styles, comments.
+_NOT_WORDS = re.compile(r"<(head|script|style)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.S | re.I)
 
 
 def server_message(body: bytes, limit: int = 160) -> str:
@@ -194,8 +199,9 @@ def server_message(body: bytes, limit: int = 160) -> str:
         data = parse_json(text)
     except ValueError:
         data = None
-        if text.startswith("<"):
-            text = _TAG.sub(" ", text)
+        if text.startswith("<"):  # a page's words: without what is not shown, entities (&amp; &#39;) decoded
+            words = html.unescape(_TAG.sub(" ", _NOT_WORDS.sub(" ", text)))
+            text = words if words.strip() else html.unescape(_TAG.sub(" ", text))  # all in the head: its title
     if isinstance(data, dict):
         err = data.get("error")
         for candidate in ((err.get("message") if isinstance(err, dict) else err), data.get("message"),
@@ -259,12 +265,27 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
     or the URL)."""
     if isinstance(error, ApiError):
         return error
+    asked = url
     url = where(url, getattr(getattr(error, "request", None), "url", None) or final_url)
     text = str(error)
     first_line = text.splitlines()[0][:200] if text else type(error).__name__
+    if isinstance(error, requests.exceptions.ProxyError):  # before ConnectionError, of which it is one
+        return proxy_error(error, url, getattr(getattr(error, "request", None), "url", None) or final_url or asked)
     if isinstance(error, requests.exceptions.SSLError):
         cause = _wrapped(error, ssl.SSLError, ssl.CertificateError)  # the TLS library's reason, not urllib3's pool
-        return ApiError("tls", f"TLS error talking to {url}: {str(cause)[:200] if cause else first_line}")
+        reason = str(cause)[:200] if cause else first_line
+        bundle = _ca_bundle()
+        hint = "" if "CERTIFICATE_VERIFY_FAILED" not in reason else (
+            f"; the CAs in {bundle} do not include the one that signed it" if bundle else
+            "; a private CA or a proxy that inspects TLS: set REQUESTS_CA_BUNDLE to its certificate (a PEM file)")
+        return ApiError("tls", f"TLS error talking to {url}: {reason}{hint}")
+    if not isinstance(error, requests.RequestException) and isinstance(error, OSError) \
+            and "CA certificate bundle" in text:
+        # requests' adapter checks the bundle path before connecting, an OSError of its own (requests 2.34.2
+        # adapters.py cert_verify): REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE naming a file that is not there
+        return ApiError("tls", f"cannot check the certificate of {url}: {_ca_bundle() or 'the CA bundle'} is no "
+                               f"file or folder of "
+                               f"certificates; set it to a PEM file, or unset it for the system's CAs")
     if isinstance(error, requests.exceptions.ConnectTimeout):
         if deadlines is None or deadlines.connect_s == CONNECT_TIMEOUT_S:
             return ApiError("connect_timeout", f"no connection to {url} within {CONNECT_TIMEOUT_S:g} s")
@@ -297,6 +318,69 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
         cause = _wrapped(error, OSError)  # the socket's own error, under urllib3's pool and retry text
         return ApiError("error", f"cannot talk to {url}: {str(cause)[:200] if cause else first_line}")
     return ApiError("error", f"{type(error).__name__} talking to {url}: {first_line}")
+
+
+def _ca_bundle() -> Optional[str]:
+    """The CA bundle the environment gives requests in place of its own (requests 2.34.2 sessions.py
+    `merge_environment_settings`: REQUESTS_CA_BUNDLE, else CURL_CA_BUNDLE), named with its path; None when neither."""
+    return next((f"${name} ({printable(os.environ[name])!r})" for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+                 if os.environ.get(name)), None)
+
+
+def environ_proxy(url: str) -> Optional[tuple[str, str]]:
+    """The proxy requests sends a request to `url` through, from the environment, and the variable that names it
+    (requests 2.34.2 utils.py: get_environ_proxies, which honours NO_PROXY, then select_proxy); None when none."""
+    try:
+        proxy = requests.utils.select_proxy(url, requests.utils.get_environ_proxies(url))
+    except Exception:  # noqa: BLE001 - a URL requests cannot split has no proxy to name
+        return None
+    if not proxy:
+        return None
+    scheme = url.split("://", 1)[0].lower()
+    names = (f"{scheme}_proxy", f"{scheme.upper()}_PROXY", "all_proxy", "ALL_PROXY")
+    return proxy, next((name for name in names if os.environ.get(name) == proxy), f"{scheme.upper()}_PROXY")
+
+
+def proxy_error(error: BaseException, shown: str, url: str) -> ApiError:
+    """A failure reaching or through the proxy the environment names (HTTPS_PROXY...): the proxy, not the endpoint,
+    refused, did not resolve or would not open the tunnel; said so, naming the proxy (without its password) and
+    NO_PROXY, which sends a host around it."""
+    found = environ_proxy(url)
+    proxy = (f"the proxy {shown_url(found[0])} (${found[1]}; hosts in $NO_PROXY are reached directly)" if found
+             else "the proxy")
+    cause = _wrapped(error, OSError)
+    reason = " ".join(str(cause or error).split())
+    lowered = reason.lower()
+    if "tunnel connection failed" in lowered:  # http.client's words for a CONNECT answered other than 200
+        status = re.search(r"\b([1-5]\d\d)\b", reason)
+        return ApiError("error", f"{proxy} refused to open a tunnel to {shown}: {printable(reason[:160])}"
+                        + (f"; {_proxy_credentials(found)}" if found and status and status.group(1) == "407"
+                           else ""), int(status.group(1)) if status else None)
+    if "refused" in lowered:
+        return ApiError("refused", f"connection refused by {proxy}, on the way to {shown}")
+    if any(s in lowered for s in ("name or service not known", "nameresolution", "getaddrinfo",
+                                  "nodename nor servname", "temporary failure in name resolution")):
+        return ApiError("dns", f"cannot resolve the host of {proxy}, on the way to {shown}")
+    if "timed out" in lowered or "timeout" in lowered:
+        return ApiError("connect_timeout", f"no connection to {proxy}, on the way to {shown}")
+    return ApiError("error", f"cannot reach {shown} through {proxy}: {printable(reason[:200])}")
+
+
+def proxy_wants_credentials(url: str) -> str:
+    """The hint for a 407 (Proxy Authentication Required), which a proxy answers for a plain-HTTP request."""
+    found = environ_proxy(url)
+    if not found:
+        return "; 407 is a proxy's answer: a proxy in between wants credentials"
+    return f"; 407 is the answer of the proxy {shown_url(found[0])} (${found[1]}): {_proxy_credentials(found)}"
+
+
+def _proxy_credentials(found: tuple[str, str]) -> str:
+    """What to do about a proxy's 407, by whether its URL holds credentials (never quoted)."""
+    proxy, name = found
+    if "@" in proxy.split("://", 1)[-1]:
+        return f"it refused the user and password in ${name}"
+    return (f"it wants a user and password, written user:password@ before the proxy's host in ${name} (or the "
+            f"endpoint's host in $NO_PROXY to go around it)")
 
 
 def _wrapped(error: BaseException, *kinds: type[BaseException]) -> Optional[BaseException]:
@@ -555,6 +639,10 @@ def _dig(data: Any, *path: Any) -> Any:
     return data
 
 
+class _Unended(bytes):
+    """The last line of a body that ended without a line end: a stream cut there, unless it parses whole."""
+
+
 class LlmClient:
     """One endpoint, one API flavour. A Session per client keeps connections alive (pooling)."""
 
@@ -592,7 +680,8 @@ class LlmClient:
                                             timeout=(self.deadlines.connect_s, read_timeout),
                                             hooks={"response": lambda answer, *_, **__: hops.append(answer)},
                                             **kwargs)
-        except (requests.RequestException, ValueError) as error:  # ValueError: UnicodeError encoding a request
+        # ValueError: UnicodeError encoding a request; OSError: requests' own, and its check of a CA bundle path
+        except (OSError, ValueError) as error:
             if deadline.expired:  # its socket was shut down: what the read saw is no cause
                 error = requests.exceptions.ReadTimeout(request=getattr(error, "request", None))
             raise (self._unfollowed(method, url, hops[-1], error) if hops and hops[-1].is_redirect
@@ -610,11 +699,51 @@ class LlmClient:
                 body = b""
             response.close()
             message = server_message(body)
-            raise ApiError(status_kind(response.status_code, body),
-                           f"{method} {where(url, response.url)} answered {response.status_code}"
-                           + (f": {message}" if message else ""), response.status_code,
-                           retry_after=readable_retry_after(response.headers.get("Retry-After")))
+            retry_after = readable_retry_after(response.headers.get("Retry-After"))
+            dropped = self._key_dropped(response)
+            error = ApiError(status_kind(response.status_code, body),
+                             f"{method} {where(url, response.url)} answered {response.status_code}"
+                             + (f": {message}" if message else "")
+                             + (f" (Retry-After: {printable(retry_after)})" if retry_after else "")
+                             + self._redirected(method, path, response, dropped)
+                             + (proxy_wants_credentials(response.url) if response.status_code == 407 else ""),
+                             response.status_code,
+                             retry_after=retry_after)
+            error.key_dropped = dropped
+            raise error
         return response, start
+
+    @staticmethod
+    def _key_dropped(response: requests.Response) -> bool:
+        """Whether a redirect left the Authorization header (the API key's, or a URL's user:password) behind:
+        requests removes it on a redirect to another host, port or scheme (requests 2.34.2 sessions.py
+        `rebuild_auth` and `should_strip_auth`), so the key never reached the server that answered."""
+        if not response.history:
+            return False
+        first = response.history[0].request
+        return "Authorization" in first.headers and "Authorization" not in response.request.headers
+
+    @staticmethod
+    def _redirected(method: str, path: str, response: requests.Response, dropped: bool) -> str:
+        """What following the redirects changed of the request, for an error answer at their end: requests sends a
+        POST redirected by a 301 or 302 (any method by a 303) as a GET without its body, as browsers do (requests
+        2.34.2 sessions.py `rebuild_method`), and drops the key (`_key_dropped`). Both are fixed by giving the URL
+        the redirect leads to."""
+        if not response.history:
+            return ""
+        said = []
+        sent = response.request.method
+        if sent and sent != method:
+            hop = next((r.status_code for r in response.history if r.status_code in (301, 302, 303)),
+                       response.history[0].status_code)
+            said.append(f"the {hop} redirect made the {method} a {sent}, without its body")
+        if dropped:
+            said.append("the API key was not sent there (a redirect to another host, port or scheme drops it)")
+        if not said:
+            return ""
+        target = response.url.split("?", 1)[0]
+        base = target[: -len(path)] if target.endswith(path) and len(target) > len(path) else target
+        return f"; {' and '.join(said)}: give the URL it redirects to ({shown_url(base)})"
 
     def _late(self, done: Completion, shown: str) -> None:
         """The deadline that passed before the answer was complete, as measured: the alarm thread enforces them on
@@ -842,7 +971,7 @@ class LlmClient:
                 raise ApiError("too_large", f"stream from {url}: a line passed {MAX_BODY_BYTES // 2**20} MiB "
                                             f"without its end, the most the tools read of one event")
         if pending:
-            yield bytes(pending)
+            yield _Unended(pending)
 
     def _events(self, response: requests.Response, url: str) -> Iterator[dict]:
         for line in self._lines(response, url):
@@ -865,6 +994,12 @@ class LlmClient:
             try:
                 event = parse_json(text)
             except ValueError as error:
+                if isinstance(line, _Unended) and not isinstance(error, JsonTooDeep):
+                    # the body ended inside the event (a body delimited by the connection's close, cut): not a
+                    # bad event but a short stream; SSE discards such an event (html.spec.whatwg.org,
+                    # "Interpreting an event stream": at the end of the stream pending data is discarded)
+                    raise ApiError("closed", f"stream from {url}: the connection closed in the middle of an event "
+                                             f"({text[:80]!r}, no line end)") from None
                 what = "is nested too deeply to parse" if isinstance(error, JsonTooDeep) else "is not JSON"
                 raise ApiError("bad_stream", f"stream from {url}: an event {what}: {text[:80]!r}") from None
             if not isinstance(event, dict):

@@ -12,9 +12,9 @@ import difflib
 import os
 import re
 import sys
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Optional, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -27,6 +27,7 @@ KEY_OPTION = ("--api-key", KEY_ENV)  # where a gate's key comes from, named when
 MAX_SECONDS = 86400.0  # a day: the longest deadline or duration the tools take (urllib3 overflows near 1e10 s)
 # The flag that sets each deadline an ApiError names (`ApiError.deadline`), for the hint on a timeout's line.
 DEADLINE_FLAGS = {"total": "--timeout", "first_token": "--ttft-timeout"}
+T = TypeVar("T")
 
 
 @dataclass
@@ -125,14 +126,37 @@ def check_rate_limit(client: LlmClient, burst: int) -> Check:
         except ApiError as error:
             return error.status or 0, error.retry_after
 
-    with ThreadPoolExecutor(max_workers=min(burst, 32)) as pool:
-        answers = list(pool.map(one, range(burst)))
+    answers = daemon_map(one, burst, 32)
     waits = sorted({wait for status, wait in answers if status == 429 and wait is not None})
     limited = sum(status == 429 for status, _ in answers)
     told = (f", with Retry-After {', '.join(waits)}" if waits else
             ", without Retry-After (the platform's gates send it: an older gate, or an edge in front answered)")
     return Check("rate-limit", limited > 0, f"{limited} of {burst} burst requests answered 429"
                  + (told if limited else ""))
+
+
+def daemon_map(fn: Callable[[int], T], count: int, most: int) -> list[T]:
+    """[fn(0), ..., fn(count - 1)] from at most `most` threads, daemon ones: on Ctrl-C the main thread stops waiting
+    at once and the process exits, where a ThreadPoolExecutor (joined on leaving its `with`, and again at exit)
+    waited for every request still out to reach its deadline (the burst's 120 s by default)."""
+    answers: list[Optional[T]] = [None] * count
+    indexes = iter(range(count))
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                index = next(indexes, None)
+            if index is None:
+                return
+            answers[index] = fn(index)
+    threads = [threading.Thread(target=work, name=f"llm-smoke-burst-{n}", daemon=True)
+               for n in range(min(count, most))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()  # a signal interrupts it (POSIX): Ctrl-C is KeyboardInterrupt here, at once
+    return answers  # type: ignore[return-value]  # every index was filled: fn catches what it expects
 
 
 def failure_text(error: ApiError, key_given: Optional[bool] = None) -> str:
@@ -146,27 +170,35 @@ def failure_text(error: ApiError, key_given: Optional[bool] = None) -> str:
         text += ("; not the API key: a web application firewall in front blocked it (through the global endpoint, "
                  "a managed rule of Front Door's WAF matched the request): FrontDoorWebApplicationFirewallLog names "
                  "the rule by the answer's tracking reference (docs/components/global-endpoint-and-fleet.md)")
-    if error.kind == "unauthorized" and key_given is not None:
+    if error.kind == "unauthorized" and key_given is not None and not error.key_dropped:  # dropped: said already
         text += (f"; the key given ({KEY_OPTION[0]} or ${KEY_OPTION[1]}) was refused" if key_given else
                  f"; no key was given: pass {KEY_OPTION[0]} or set ${KEY_OPTION[1]} (the platform's gate: the key "
                  f"in the Key Vault secret its stack output apiKeySecret names, docs/operations.md)")
     return text
 
 
-def run_checks(client: LlmClient, model: Optional[str], max_tokens: int, auth: bool, burst: int) -> list[Check]:
+def run_checks(client: LlmClient, model: Optional[str], max_tokens: int, auth: bool, burst: int,
+               shown: Callable[[Check], None] = lambda check: None) -> list[Check]:
+    """The checks in order; `shown` is handed each as soon as it is made (llm-smoke prints it then: a Ctrl-C, or a
+    check that waits out its deadline, leaves the lines of those before it on the screen)."""
     checks: list[Check] = []
+
+    def add(check: Check) -> None:
+        checks.append(check)
+        shown(check)
 
     def attempt(name: str, fn: Callable[[], Check]) -> None:
         try:
-            checks.append(fn())
+            add(fn())
         except ApiError as error:
-            checks.append(Check(name, False, failure_text(error)))
+            add(Check(name, False, failure_text(error)))
 
     try:
         first, model = check_models(client, model)
     except ApiError as error:
-        return [Check("models", False, failure_text(error))]
-    checks.append(first)
+        add(Check("models", False, failure_text(error)))
+        return checks
+    add(first)
     if model:
         attempt("completion", lambda: check_completion(client, model, max_tokens))
         attempt("stream", lambda: check_stream(client, model, max_tokens))
@@ -375,13 +407,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     client = LlmClient(url, api, args.api_key, Deadlines(args.timeout, args.ttft_timeout), requests.Session())
     print(f"smoke test of {shown_url(url)} ({api} API)")
     checks = run_checks(client, args.model, args.max_tokens, bool(args.api_key) or args.expect_auth,
-                        args.rate_limit_burst)
-    return report(checks, 11)
+                        args.rate_limit_burst, shown=lambda check: print_checks([check], 11))
+    return result(checks)
 
 
 def print_checks(checks: list[Check], width: int) -> None:
     for check in checks:
-        print(f"{'PASS' if check.ok else 'FAIL'}  {check.name:<{width}} {check.detail}")
+        print(f"{'PASS' if check.ok else 'FAIL'}  {check.name:<{width}} {check.detail}", flush=True)
 
 
 def report(checks: list[Check], width: int) -> int:
