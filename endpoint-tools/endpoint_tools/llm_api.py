@@ -701,16 +701,15 @@ class LlmClient:
             message = server_message(body)
             retry_after = readable_retry_after(response.headers.get("Retry-After"))
             dropped = self._key_dropped(response)
-            error = ApiError(status_kind(response.status_code, body),
-                             f"{method} {where(url, response.url)} answered {response.status_code}"
-                             + (f": {message}" if message else "")
-                             + (f" (Retry-After: {printable(retry_after)})" if retry_after else "")
-                             + self._redirected(method, path, response, dropped)
-                             + (proxy_wants_credentials(response.url) if response.status_code == 407 else ""),
-                             response.status_code,
-                             retry_after=retry_after)
-            error.key_dropped = dropped
-            raise error
+            answered = ApiError(status_kind(response.status_code, body),
+                                f"{method} {where(url, response.url)} answered {response.status_code}"
+                                + (f": {message}" if message else "")
+                                + (f" (Retry-After: {printable(retry_after)})" if retry_after else "")
+                                + self._redirected(method, path, response, dropped)
+                                + (proxy_wants_credentials(response.url) if response.status_code == 407 else ""),
+                                response.status_code, retry_after=retry_after)
+            answered.key_dropped = dropped
+            raise answered
         return response, start
 
     @staticmethod

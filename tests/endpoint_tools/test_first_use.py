@@ -63,7 +63,8 @@ class _Redirects(_Quiet):
 
     def do_GET(self) -> None:  # noqa: N802
         self._read_body()
-        self._send(self.server.status, headers={"Location": self.server.target + self.path})  # type: ignore[attr-defined]
+        server = self.server
+        self._send(server.status, headers={"Location": server.target + self.path})  # type: ignore[attr-defined]
 
     do_POST = do_GET
 
