@@ -589,9 +589,18 @@ def cancel_all() -> None:
     _Watchdog.cancel_all()
 
 
+# Where a reasoning ("thinking") model's reasoning comes, apart from the answer's content: vLLM's reasoning parsers
+# `reasoning_content` (newer vLLM `reasoning`), Ollama's OpenAI-compatible API `reasoning` (ollama/ollama
+# openai/openai.go, Message.Reasoning from api.Message.Thinking), Ollama's native API `thinking` (message.thinking in
+# /api/chat, `thinking` in /api/generate). Its tokens are output tokens as the server counts them (usage's
+# completion_tokens, eval_count) and the first of them is the first token.
+OPENAI_REASONING = ("reasoning_content", "reasoning")
+
+
 @dataclass
 class Completion:
     content: str = ""
+    reasoning: str = ""  # a reasoning model's reasoning, apart from `content` (the answer)
     prompt_tokens: Optional[int] = None
     output_tokens: Optional[int] = None
     chunks: int = 0
@@ -849,12 +858,15 @@ class LlmClient:
         data, done, url = self._json("POST", path, json=body)
         done.finished, done.chunks, done.ttft_s = True, 1, done.latency_s
         done.raw_final = data if isinstance(data, dict) else {}
+        message = _dig(data, "choices", 0, "message") if self.api == "openai" else _dig(data, "message")
         if self.api == "openai":
-            content = _dig(data, "choices", 0, "message", "content")
             counts = _dig(data, "usage") or {}, "prompt_tokens", "completion_tokens"
         else:
-            content = _dig(data, "message", "content")
             counts = data, "prompt_eval_count", "eval_count"
+        done.reasoning = self._reasoning(message, f"POST {url}")
+        content = _dig(message, "content")
+        if content is None and done.reasoning:  # vLLM's answer cut inside the reasoning: `"content": null`
+            content = ""
         if not isinstance(content, str):
             raise ApiError("bad_shape", f"POST {url}: no message content in {excerpt(data)}")
         done.content = content
@@ -874,6 +886,7 @@ class LlmClient:
         if not isinstance(_dig(data, "response"), str):
             raise ApiError("bad_shape", f"POST {url}: no `response` in {excerpt(data)}")
         done.content, done.finished, done.chunks = data["response"], data.get("done") is True, 1  # not "false"
+        done.reasoning = self._reasoning(data, f"POST {url}")
         self._counts(done, data, "prompt_eval_count", "eval_count", f"POST {url}")
         return done
 
@@ -892,16 +905,17 @@ class LlmClient:
                 watchdog.arm("timeout_ttft", self.deadlines.ttft_s - elapsed)
             try:
                 for event in self._events(response, url):
-                    text = self._event_text(event, url)
-                    if text:
+                    text, thought = self._event_text(event, url)
+                    if text or thought:  # a reasoning model's first token may be of its reasoning
                         now = time.perf_counter() - start
                         if result.ttft_s is None:
                             result.ttft_s = now
                             watchdog.disarm("timeout_ttft")
                         result.chunk_times_s.append(now)
                         result.content += text
+                        result.reasoning += thought
                         result.chunks += 1
-                        if len(result.content) > MAX_BODY_BYTES:
+                        if len(result.content) + len(result.reasoning) > MAX_BODY_BYTES:
                             raise ApiError("too_large", f"stream from {url}: the content passed "
                                                         f"{MAX_BODY_BYTES // 2**20} MiB, the most the tools keep")
                     self._event_usage(event, result, f"stream from {url}")
@@ -1007,12 +1021,23 @@ class LlmClient:
                 raise stream_error(event["error"], url)
             yield event
 
-    def _event_text(self, event: dict, url: str) -> str:
-        text = _dig(event, "choices", 0, "delta", "content") if self.api == "openai" \
-            else _dig(event, "message", "content")
+    def _event_text(self, event: dict, url: str) -> tuple[str, str]:
+        """An event's text: (answer content, reasoning), each "" when it has none."""
+        message = _dig(event, "choices", 0, "delta") if self.api == "openai" else _dig(event, "message")
+        text = _dig(message, "content")
         if text is not None and not isinstance(text, str):
             raise ApiError("bad_shape", f"stream from {url}: content is not text: {excerpt(event, 80)}")
-        return text or ""
+        return text or "", self._reasoning(message, f"stream from {url}")
+
+    def _reasoning(self, holder: Any, shown: str) -> str:
+        """The reasoning a message (or a delta, or /api/generate's answer) holds, "" when none."""
+        for key in (OPENAI_REASONING if self.api == "openai" else ("thinking",)):
+            value = _dig(holder, key)
+            if value is not None and not isinstance(value, str):
+                raise ApiError("bad_shape", f"{shown}: {key} is not text: {excerpt(value, 80)}")
+            if value:
+                return value
+        return ""
 
     def _event_usage(self, event: dict, result: Completion, shown: str) -> None:
         if self.api == "openai":

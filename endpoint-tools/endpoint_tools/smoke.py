@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 import requests
 
 from .endpoint import EndpointError, resolve, shown_url, url_problem, without_v1
-from .llm_api import APIS, KINDS, MAX_TOKENS, ApiError, Deadlines, LlmClient, api_key_problem, detect_api
+from .llm_api import (APIS, KINDS, MAX_TOKENS, ApiError, Completion, Deadlines, LlmClient, api_key_problem,
+                      detect_api)
 
 KEY_ENV = "LLM_API_KEY"
 KEY_OPTION = ("--api-key", KEY_ENV)  # where a gate's key comes from, named when it is missing or bad
@@ -56,13 +57,22 @@ def check_models(client: LlmClient, expected: Optional[str]) -> tuple[Check, Opt
     return Check("models", True, f"{len(models)} model(s); using {model!r}"), model
 
 
+def reasoning_only(done: Completion) -> str:
+    """The words for an answer that was all reasoning (a reasoning model cut at --max-tokens before its answer):
+    the model generated, so the check passes, saying so; "" for any other answer."""
+    if done.content.strip() or not done.reasoning.strip():
+        return ""
+    return ", all of its reasoning (the answer had not begun within --max-tokens)"
+
+
 def check_completion(client: LlmClient, model: str, max_tokens: int) -> Check:
     done = client.chat(model, "Reply with one short sentence.", max_tokens)
-    if not done.content.strip():
+    if not done.content.strip() and not done.reasoning.strip():
         return Check("completion", False, "empty content")
     if not done.output_tokens:
         return Check("completion", False, "no usage (output token count) in the answer")
-    return Check("completion", True, f"{done.output_tokens} tokens in {done.latency_s * 1000:.0f} ms")
+    return Check("completion", True, f"{done.output_tokens} tokens in {done.latency_s * 1000:.0f} ms"
+                 + reasoning_only(done))
 
 
 # A stream is held back when its content arrives all at once at the end: something between the client and the model
@@ -95,14 +105,14 @@ def check_stream(client: LlmClient, model: str, max_tokens: int) -> Check:
                                       "proxy's response timeout")
     chunks = f"{done.chunks} chunk{'' if done.chunks == 1 else 's'}"
     return Check("stream", True, f"{chunks} over {spread_ms:.0f} ms, first after "
-                                 f"{done.ttft_s * 1000:.0f} ms, terminated")
+                                 f"{done.ttft_s * 1000:.0f} ms, terminated" + reasoning_only(done))
 
 
 def check_generate(client: LlmClient, model: str, max_tokens: int) -> Check:
     done = client.generate(model, "Say hello.", max_tokens)
-    ok = bool(done.content.strip()) and done.finished
+    ok = bool(done.content.strip() or done.reasoning.strip()) and done.finished
     tokens = "no token count" if done.output_tokens is None else f"{done.output_tokens} tokens"
-    return Check("generate", ok, tokens if ok else "empty or unfinished /api/generate")
+    return Check("generate", ok, tokens + reasoning_only(done) if ok else "empty or unfinished /api/generate")
 
 
 def check_wrong_key_refused(client: LlmClient) -> Check:

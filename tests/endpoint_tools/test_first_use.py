@@ -396,3 +396,88 @@ def test_an_html_error_page_is_shown_by_its_words_with_the_retry_after(retry_aft
     out = capsys.readouterr().out
     assert ("answered 503: Error response Error code: 503 Message: Service Unavailable. Error code explanation: "
             "503 - Upstream isn't ready & the pool is empty. (Retry-After: " + retry_after + ")") in out, out
+
+
+class _Thinking(_Quiet):
+    """A reasoning model (gpt-oss, deepseek-r1, Qwen3 behind a reasoning parser): `thoughts` tokens of reasoning under
+    the server's `key`, then `words` tokens of answer, `gap_s` apart, the usage counting both; non-streamed, the
+    whole of it in one message (`"content": null` when no answer came, as vLLM sends). Ollama's native API (key
+    `thinking`) in its own shapes."""
+
+    def do_GET(self) -> None:  # noqa: N802
+        native = self.server.key == "thinking"  # type: ignore[attr-defined]
+        self._send(200, b'{"models": [{"name": "m"}]}' if native else b'{"data": [{"id": "m"}]}')
+
+    def do_POST(self) -> None:  # noqa: N802
+        server, request = self.server, json.loads(self._read_body())
+        key, thoughts, words = server.key, server.thoughts, server.words  # type: ignore[attr-defined]
+        native = key == "thinking"
+        pieces = [(key, f"r{i} ") for i in range(thoughts)] + [("content", f"w{i} ") for i in range(words)]
+        total = {"prompt_tokens": 1, "completion_tokens": thoughts + words}
+        final = {"done": True, "prompt_eval_count": 1, "eval_count": thoughts + words}
+        if not request.get("stream"):
+            answer = "".join(text for field, text in pieces if field == "content")
+            thought = "".join(text for field, text in pieces if field == key)
+            if self.path == "/api/generate":
+                body = {"response": answer, "thinking": thought, **final}
+            elif native:
+                body = {"message": {"role": "assistant", "content": answer, "thinking": thought}, **final}
+            else:
+                body = {"choices": [{"message": {"role": "assistant", "content": answer or None, key: thought}}],
+                        "usage": total}
+            self._send(200, json.dumps(body).encode())
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson" if native else "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+        def send(event: dict) -> None:
+            data = (json.dumps(event) + "\n" if native else f"data: {json.dumps(event)}\n\n").encode()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+        for n, (field, text) in enumerate(pieces):
+            if n:
+                time.sleep(server.gap_s)  # type: ignore[attr-defined]
+            send({"message": {"role": "assistant", field: text}, "done": False} if native
+                 else {"choices": [{"delta": {field: text}}]})
+        if native:
+            send({"message": {"role": "assistant", "content": ""}, **final})
+        else:
+            send({"choices": [], "usage": total})
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(b"data: [DONE]\n\n"), b"data: [DONE]\n\n"))
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+
+def thinking(key: str, thoughts: int, words: int, gap_s: float = 0.0) -> BackgroundServer:
+    server = BackgroundServer(("127.0.0.1", 0), _Thinking)
+    server.key, server.thoughts, server.words, server.gap_s = key, thoughts, words, gap_s  # type: ignore[attr-defined]
+    return server
+
+
+@pytest.mark.parametrize("key", ["reasoning_content", "reasoning", "thinking"])
+def test_a_reasoning_models_answer_cut_inside_its_reasoning_passes_saying_so(key, capsys):
+    """gpt-oss and deepseek-r1 (the catalogue's) think before they answer, in a field of their own; with smoke's 32
+    tokens the answer had not begun: "FAIL completion empty content" and "FAIL stream no content chunks" (and, on
+    Ollama's API, "FAIL generate empty or unfinished") for a model that works."""
+    with thinking(key, thoughts=12, words=0, gap_s=0.002) as server:  # spread: no buffering proxy
+        assert smoke.main([server.url, "--timeout", "5"]) == 0, capsys.readouterr().out
+    out = capsys.readouterr().out
+    checks = ("completion", "stream", "generate") if key == "thinking" else ("completion", "stream")
+    for check in checks:
+        assert f"PASS  {check:<11}" in out and "all of its reasoning (the answer had not begun within --max-tokens)" \
+            in out.split(f"PASS  {check:<11}")[1].splitlines()[0], out
+    assert "12 tokens" in out, out
+
+
+def test_a_reasoning_models_first_token_and_token_gaps_count_its_reasoning(tmp_path):
+    """20 tokens of reasoning then 4 of answer, 20 ms apart: TTFT was timed at the first token of the answer
+    (~400 ms), and the inter-token time spread the answer's 3 gaps over all 23 (2.6 ms: 380 tokens/s for a model
+    that makes 50). The first token is the reasoning's; the gaps are the 20 ms the server took."""
+    with thinking("reasoning_content", thoughts=20, words=4, gap_s=0.02) as server:
+        code, report = run_bench(tmp_path, server.url, "--api", "openai", "-n", "2", "-c", "1")
+    summary = report["summary"]
+    assert code == 0 and summary["output_tokens"] == 48, summary
+    assert summary["ttft_ms"]["p50"] < 100 and 19 <= summary["itl_ms"]["p50"] < 35, summary
+    assert 28 < summary["request_tokens_per_s"]["p50"] <= 52 and report["results"][0]["chunks"] == 24, summary
