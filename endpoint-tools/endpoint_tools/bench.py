@@ -5,7 +5,8 @@
 Streams every request to measure time to first token (TTFT), inter-token latency (ITL), per-request output
 tokens/s and total latency, under a total and a TTFT deadline per request. Three load shapes: N requests at
 concurrency C (closed loop), `--duration T` seconds at concurrency C, or `--rate R` requests/s with Poisson arrivals
-(open loop: queueing shows up in latency instead of slowing the arrivals). `--warmup N` requests run first and are
+(open loop: queueing shows up in latency instead of slowing the arrivals; an arrival that finds the -c workers all
+busy waits for one, and its latency and TTFT count from its arrival). `--warmup N` requests run first and are
 left out of the statistics. Throughput counts successful requests; failures are reported apart, by kind.
 Writes JSON, CSV and a PNG plot. Ctrl-C stops at once: requests in flight are counted as `cancelled`, what was
 measured is written, marked partial, and the process exits without waiting for the server.
@@ -559,7 +560,8 @@ def build_parser() -> argparse.ArgumentParser:
     how_long = parser.add_mutually_exclusive_group()  # a fixed number of requests, or a duration: not both
     how_long.add_argument("-n", "--requests", type=count_in(1, MAX_REQUESTS), default=100, help="requests to send")
     parser.add_argument("-c", "--concurrency", type=count_in(1, MAX_CONCURRENCY), default=10,
-                        help="requests in flight at once (with --rate: the most the client keeps in flight)")
+                        help="requests in flight at once (with --rate: the most the client keeps in flight; an "
+                             "arrival waits for a free one, counted in its latency)")
     how_long.add_argument("--duration", type=number_in("seconds", 0, MAX_DURATION_S, above=True), default=None,
                           metavar="SECONDS", help="run for this long instead of a fixed number of requests")
     parser.add_argument("--rate", type=number_in("requests per second", *RATE_RANGE), default=None,
