@@ -152,21 +152,27 @@ def daemon_map(fn: Callable[[int], T], count: int, most: int) -> list[T]:
     answers: list[Optional[T]] = [None] * count
     indexes = iter(range(count))
     lock = threading.Lock()
+    raised: list[BaseException] = []  # what fn raised, raised again here (a thread's would be a traceback on stderr)
 
     def work() -> None:
-        while True:
+        while not raised:
             with lock:
                 index = next(indexes, None)
             if index is None:
                 return
-            answers[index] = fn(index)
+            try:
+                answers[index] = fn(index)
+            except BaseException as error:  # noqa: BLE001 - handed to the main thread
+                raised.append(error)
     threads = [threading.Thread(target=work, name=f"llm-smoke-burst-{n}", daemon=True)
                for n in range(min(count, most))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()  # a signal interrupts it (POSIX): Ctrl-C is KeyboardInterrupt here, at once
-    return answers  # type: ignore[return-value]  # every index was filled: fn catches what it expects
+    if raised:
+        raise raised[0]
+    return answers  # type: ignore[return-value]  # every index was filled
 
 
 def failure_text(error: ApiError, key_given: Optional[bool] = None) -> str:

@@ -481,3 +481,37 @@ def test_a_reasoning_models_first_token_and_token_gaps_count_its_reasoning(tmp_p
     assert code == 0 and summary["output_tokens"] == 48, summary
     assert summary["ttft_ms"]["p50"] < 100 and 19 <= summary["itl_ms"]["p50"] < 35, summary
     assert 28 < summary["request_tokens_per_s"]["p50"] <= 52 and report["results"][0]["chunks"] == 24, summary
+
+
+VERIFY_WITH_CTRL_C = [sys.executable, "-c", "import runpy, signal, sys; signal.signal(signal.SIGINT, "
+                      "signal.default_int_handler); sys.argv[0] = 'llm-verify'; "
+                      "runpy.run_module('endpoint_tools.verify', run_name='__main__')"]
+
+
+def test_ctrl_c_during_llm_verifys_smoke_request_keeps_the_cluster_checks_made(tmp_path):
+    """The smoke request through the gate comes last and may wait minutes (a replica scaled to zero); Ctrl-C there
+    printed only the header: a part's checks were printed once all of them had run, so the cluster's were lost."""
+    from tests.conftest import variant
+    from tests.endpoint_tools.test_verify_ollama import healthy, outputs
+    from tests.kube_fake import FakeKubeApi
+    plan = variant("dev-smb-nogpu")  # no API key on its gate
+    with FakeKubeApi(healthy(plan)) as api, LoopbackServer("hang", hang_s=30) as llm:
+        path = tmp_path / "outputs.json"
+        path.write_text(json.dumps(outputs(plan, api, llm)))
+        process = subprocess.Popen([*VERIFY_WITH_CTRL_C, "--outputs", str(path), "--kube-timeout", "5",
+                                    "--timeout", "30"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        try:
+            deadline = time.monotonic() + 30
+            while llm.received < 1 and time.monotonic() < deadline:  # the smoke request waits on the gate
+                time.sleep(0.05)
+            interrupted_at = time.monotonic()
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=30)
+            exited_s = time.monotonic() - interrupted_at
+        finally:
+            process.kill()
+    assert exited_s < 4 and process.returncode == 130 and stderr == "interrupted\n", (exited_s, stdout, stderr)
+    for check in ("model-claim", "model-preload", "ollama", "hpa", "router", "gateways"):
+        assert f"PASS  {check}" in stdout, stdout
+    assert "smoke" not in stdout, stdout
