@@ -38,12 +38,12 @@ from requests.adapters import HTTPAdapter
 from .endpoint import EndpointError, shown_url
 from .llm_api import (KINDS, MAX_TOKENS, ApiError, Deadlines, LlmClient, cancel_all, describe_exception, parse_json,
                       printable, redact)
-from .smoke import (connect, endpoint_arguments, endpoint_given, failure_text, named, new_parser, run_cli,
-                    silence_stdout)
+from .smoke import (BUFFERED_MIN_CHUNKS, BUFFERED_SPREAD_S, arrived_at_once, connect, endpoint_arguments,
+                    endpoint_given, failure_text, named, new_parser, run_cli, silence_stdout)
 from .stats import summarize
 
 CSV_FIELDS = ("index", "ok", "status", "error", "message", "scheduled_s", "start_s", "wait_s", "latency_s", "ttft_s",
-              "itl_s", "output_tokens_per_s", "output_tokens", "chunks")
+              "itl_s", "output_tokens_per_s", "output_tokens", "chunks", "held_back")
 OUTPUT_SUFFIXES = (".json", ".csv", ".png")
 # After Ctrl-C, how long requests in flight get to return on their own (a stream being read stops at once: its socket
 # is shut down); the ones still waiting for a server that does not answer are then recorded as cancelled.
@@ -184,7 +184,7 @@ class Bench:
                 "scheduled_s": scheduled_s, "start_s": None if start is None else round(start - self._t0, 6),
                 "wait_s": None if wait is None else round(wait, 6),
                 "latency_s": None, "ttft_s": None, "itl_s": None, "output_tokens_per_s": None,
-                "output_tokens": None, "chunks": 0}
+                "output_tokens": None, "chunks": 0, "held_back": None}
 
     def cancelled(self, index: int, scheduled_s: Optional[float]) -> dict[str, Any]:
         """The row of a request still in flight (or queued) when Ctrl-C came: failed, kind `cancelled`."""
@@ -214,7 +214,9 @@ class Bench:
         return {**row, "ok": True, "status": 200, "latency_s": done.latency_s + wait,
                 "ttft_s": None if done.ttft_s is None else done.ttft_s + wait,
                 "itl_s": done.inter_token_s, "output_tokens_per_s": done.output_tokens_per_s,
-                "output_tokens": done.output_tokens, "chunks": done.chunks}
+                "output_tokens": done.output_tokens, "chunks": done.chunks,
+                # its chunks came together (smoke's verdict of a buffering proxy): its ITL is no decode speed
+                "held_back": arrived_at_once(done.chunk_times_s)}
 
     # ---- load shapes ------------------------------------------------------------------------------------------
     def run(self, requests_total: int, prompt: str, max_tokens: int, progress: bool = True,
@@ -660,9 +662,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                          "prompt": args.prompt},
               "summary": summary, "results": results}
     say(("PARTIAL (interrupted)\n" if interrupted else "") + format_summary(summary))
-    late = waited_for_workers(results, args.rate, args.concurrency)
-    if late:
-        print(late, file=sys.stderr)
+    for note in (waited_for_workers(results, args.rate, args.concurrency), held_back(results)):
+        if note:
+            print(note, file=sys.stderr)
     if not write_outputs(args.out, report, plot=plot):
         return NOT_WRITTEN
     if interrupted:
@@ -690,6 +692,20 @@ def waited_for_workers(results: list[dict[str, Any]], rate: Optional[float], con
             f"{max(late):.2f} s) for one of the -c {concurrency} workers after their arrival: the server saw fewer "
             f"than --rate {rate:g}/s. Their latency and TTFT count from the arrival; raise -c for the rate to be sent "
             f"as asked")
+
+
+def held_back(results: list[dict[str, Any]]) -> Optional[str]:
+    """The successful streams whose chunks all came together (a proxy that buffers responses, as llm-smoke's stream
+    check tells): their TTFT is the whole answer's and their inter-token time and tokens/s are no decode speed (a
+    buffered stream read 180,000 tokens/s); None when none did."""
+    rows = [row for row in results if row["ok"]]
+    together = sum(1 for row in rows if row.get("held_back"))
+    if not together:
+        return None
+    return (f"llm-bench: {together} of {len(rows)} successful streams arrived all at once (at least "
+            f"{BUFFERED_MIN_CHUNKS} chunks within {BUFFERED_SPREAD_S * 1000:g} ms): something between here and the model server held them back "
+            f"until they ended (a proxy that buffers responses), so their TTFT is the whole answer's and their ITL "
+            f"and tokens/s are not the model's decode speed; llm-smoke's stream check says the same")
 
 
 def below_min_success(results: list[dict[str, Any]], min_success: float) -> str:
