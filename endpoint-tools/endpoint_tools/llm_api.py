@@ -5,6 +5,7 @@ One error model for every tool: whatever an endpoint does wrong becomes an `ApiE
 and a one-line message, never a traceback. Every request has two deadlines: a total one, and one for the first
 token (the first byte of the body for non-streamed calls); a watchdog enforces them even on a server that trickles.
 """
+import base64
 import heapq
 import html
 import http.client
@@ -662,9 +663,17 @@ class LlmClient:
         problem = api_key_problem(api_key) if api_key else None
         if problem:  # callers check the key first and say where it came from; this is the last guard
             raise ValueError(f"the API key {problem}")
-        if api_key:
-            with _SECRETS_LOCK:
-                _SECRETS.add(api_key)
+        secrets = {api_key} if api_key else set()
+        try:
+            user, password = requests.utils.get_auth_from_url(base_url)  # what requests sends as HTTP Basic auth
+        except ValueError:  # a URL that does not parse fails when sent, named
+            user, password = "", ""
+        if password:  # a server echoing the Authorization header it got shows the password in base64
+            secrets.add(base64.b64encode(f"{user}:{password}".encode("latin1", "replace")).decode())
+            if len(password) >= 4:  # shorter, it would be starred inside every word that holds it
+                secrets.add(password)
+        with _SECRETS_LOCK:
+            _SECRETS.update(secrets)
         self.base_url = base_url.rstrip("/")
         self.api = api
         self.api_key = api_key

@@ -530,3 +530,28 @@ def test_bench_says_when_streams_were_held_back_by_a_buffering_proxy(tmp_path, c
         code, report = run_bench(tmp_path, server.url, "--api", "openai", "-n", "2", "-c", "1", name="spread")
     assert code == 0 and not any(row["held_back"] for row in report["results"])
     assert "arrived all at once" not in capsys.readouterr().err
+
+
+class _EchoAuthorization(_Quiet):
+    """401 to everything, quoting the Authorization header it got and the password (a debugging proxy's page)."""
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._read_body()
+        self._send(401, json.dumps({"error": f"bad credentials: {self.headers.get('Authorization')} "
+                                             f"(password {'s3cr/t-pw'!r})"}).encode())
+
+    do_POST = do_GET
+
+
+def test_a_url_password_a_server_echoes_in_basic_auth_form_is_never_printed(tmp_path, capsys):
+    """A URL's user:password goes as HTTP Basic auth; a server echoing the Authorization header it got printed
+    `Basic YWxpY2U6czNjci90LXB3`, the password a base64 decode away (the URL itself was shown with `***`)."""
+    with BackgroundServer(("127.0.0.1", 0), _EchoAuthorization) as server:
+        url = f"http://alice:s3cr%2Ft-pw@127.0.0.1:{server.server_address[1]}"
+        assert smoke.main([url, "--api", "openai", "--timeout", "5"]) == 1
+        code, report = run_bench(tmp_path, url, "--api", "openai", "--model", "m", "-n", "1")
+    out = capsys.readouterr().out
+    assert "answered 401: bad credentials: Basic *** (password '***')" in out, out
+    assert "YWxpY2U6czNjci90LXB3" not in out and "s3cr/t-pw" not in out
+    written = Path(tmp_path / "run.json").read_text() + Path(tmp_path / "run.csv").read_text()
+    assert code == 1 and "Basic ***" in written and "YWxpY2U6czNjci90LXB3" not in written and "s3cr" not in written
