@@ -272,6 +272,14 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
     first_line = text.splitlines()[0][:200] if text else type(error).__name__
     if isinstance(error, requests.exceptions.ProxyError):  # before ConnectionError, of which it is one
         return proxy_error(error, url, getattr(getattr(error, "request", None), "url", None) or final_url or asked)
+    if isinstance(error, (requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL)) \
+            and ("proxy" in text.lower() or "socks" in text.lower()):
+        found = environ_proxy(getattr(getattr(error, "request", None), "url", None) or final_url or asked)
+        if found:  # a proxy variable requests cannot use: SOCKS without PySocks, a scheme it does not speak
+            return ApiError("error", f"cannot use the proxy {shown_url(found[0])} (${found[1]}) for {url}: "
+                                     f"{printable(first_line.rstrip('.'))}" + ("; SOCKS needs PySocks (pip install "
+                                                                  "\"requests[socks]\") beside the tools"
+                                                                  if "socks" in text.lower() else ""))
     if isinstance(error, requests.exceptions.SSLError):
         cause = _wrapped(error, ssl.SSLError, ssl.CertificateError)  # the TLS library's reason, not urllib3's pool
         reason = str(cause)[:200] if cause else first_line

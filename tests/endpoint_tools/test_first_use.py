@@ -5,8 +5,8 @@ Ctrl-C during smoke's burst, an open-loop run whose workers cannot keep up, HTML
 was found by the stranger's review of the tools (docs/decisions.md, "2026-12-06: a stranger's review of the
 endpoint tools")."""
 
+import importlib.util
 import json
-import os
 import shutil
 import signal
 import socket
@@ -555,3 +555,21 @@ def test_a_url_password_a_server_echoes_in_basic_auth_form_is_never_printed(tmp_
     assert "YWxpY2U6czNjci90LXB3" not in out and "s3cr/t-pw" not in out
     written = Path(tmp_path / "run.json").read_text() + Path(tmp_path / "run.csv").read_text()
     assert code == 1 and "Basic ***" in written and "YWxpY2U6czNjci90LXB3" not in written and "s3cr" not in written
+
+
+@pytest.mark.parametrize("variable, proxy, said", [
+    ("ALL_PROXY", "socks5://u:proxy-pass-5e1@127.0.0.1:1080", "cannot use the proxy socks5://u:***@127.0.0.1:1080 "
+     "($ALL_PROXY) for http://llm.example.invalid/v1/models: Missing dependencies for SOCKS support; SOCKS needs "
+     "PySocks"),
+    ("HTTP_PROXY", "ftp://127.0.0.1:21", "cannot use the proxy ftp://127.0.0.1:21 ($HTTP_PROXY) for "
+     "http://llm.example.invalid/v1/models: Proxy URL had unsupported scheme ftp"),
+])
+def test_a_proxy_variable_requests_cannot_use_is_named(variable, proxy, said, no_proxy_settings, capsys):
+    """A SOCKS proxy (requests needs PySocks for it) or another scheme in the environment read "InvalidSchema talking
+    to <the endpoint>: Missing dependencies for SOCKS support.", naming neither the proxy nor its variable."""
+    if proxy.startswith("socks") and importlib.util.find_spec("socks") is not None:
+        pytest.skip("PySocks is installed here: requests speaks SOCKS")
+    no_proxy_settings.setenv(variable, proxy)
+    assert smoke.main(["http://llm.example.invalid", "--api", "openai", "--timeout", "5"]) == 1
+    out = capsys.readouterr().out
+    assert f"[error] {said}" in out and "proxy-pass-5e1" not in out, out
