@@ -301,7 +301,10 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
         deadline = deadlines.first_token_name  # a deadline shorter than the connect timeout: the wait it allowed
         return ApiError("connect_timeout", f"no connection to {url} within {deadlines.connect_s:g} s (the "
                                            f"{deadline.replace('_', '-')} deadline)", deadline=deadline)
-    if isinstance(error, requests.exceptions.Timeout):
+    # requests raises a read that timed out in the body as a ConnectionError wrapping urllib3's ReadTimeoutError
+    # (requests 2.34.2 models.py iter_content): the socket's timeout is the rest of the total deadline (extend_reads),
+    # so it is that deadline passing, when the alarm thread comes late (a busy machine), not "cannot talk to"
+    if isinstance(error, requests.exceptions.Timeout) or _wrapped(error, urllib3.exceptions.ReadTimeoutError):
         kind = "timeout_headers" if phase == "headers" else "timeout_ttft" if phase == "ttft" else "timeout_total"
         return timeout_error(kind, url, deadlines)
     if isinstance(error, requests.exceptions.ContentDecodingError):

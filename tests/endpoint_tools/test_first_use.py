@@ -340,16 +340,18 @@ def test_the_figures_of_a_closed_loop_run_are_what_the_server_was_scripted_to_ta
         code, report = run_bench(tmp_path, server.url, "--api", "openai", "--model", "m", "-n", "5", "-c", "1")
     summary, latencies = report["summary"], [f + 4 * 0.02 for f in first]
     assert code == 0 and summary["succeeded"] == 5 and summary["output_tokens"] == 25
-    slack_ms = 60  # the client's own time on a busy 2-core machine
+    # never below what the server took; above it by the client's and the loopback's own time, which a full suite on
+    # a busy 2-core machine stretched to 85 ms (a sleep of the server's oversleeps too)
+    slack_ms = 250
     for q in (50, 90, 95, 99):
         assert 0 <= summary["latency_ms"][f"p{q}"] - percentile(latencies, q) * 1000 < slack_ms, summary
     for q in (50, 95, 99):
         assert 0 <= summary["ttft_ms"][f"p{q}"] - percentile(first, q) * 1000 < slack_ms, summary
     assert 0 <= summary["latency_ms"]["max"] - 480 < slack_ms and 0 <= summary["latency_ms"]["avg"] - 290 < slack_ms
-    assert 19 <= summary["itl_ms"]["p50"] < 35 and 28 < summary["request_tokens_per_s"]["p50"] <= 52, summary
+    assert 19.5 <= summary["itl_ms"]["p50"] < 60 and 16 < summary["request_tokens_per_s"]["p50"] <= 51.3, summary
     # throughput: the successes and their tokens over the run's wall time, which the five latencies fill
     wall = summary["wall_s"]  # rounded to the ms, the rates computed before
-    assert 1.45 <= wall < 1.45 + 0.3 and abs(summary["requests_per_s"] - 5 / wall) < 0.02, summary
+    assert 1.45 <= wall < 1.45 + 5 * slack_ms / 1000 and abs(summary["requests_per_s"] - 5 / wall) < 0.02, summary
     assert abs(summary["output_tokens_per_s"] - 25 / wall) < 0.05, summary
     assert summary["wait_ms"] == {"p50": None, "p99": None, "max": None}  # a closed loop has no arrivals
 
@@ -479,8 +481,8 @@ def test_a_reasoning_models_first_token_and_token_gaps_count_its_reasoning(tmp_p
         code, report = run_bench(tmp_path, server.url, "--api", "openai", "-n", "2", "-c", "1")
     summary = report["summary"]
     assert code == 0 and summary["output_tokens"] == 48, summary
-    assert summary["ttft_ms"]["p50"] < 100 and 19 <= summary["itl_ms"]["p50"] < 35, summary
-    assert 28 < summary["request_tokens_per_s"]["p50"] <= 52 and report["results"][0]["chunks"] == 24, summary
+    assert summary["ttft_ms"]["p50"] < 250 and 19.5 <= summary["itl_ms"]["p50"] < 60, summary
+    assert 16 < summary["request_tokens_per_s"]["p50"] <= 51.3 and report["results"][0]["chunks"] == 24, summary
 
 
 VERIFY_WITH_CTRL_C = [sys.executable, "-c", "import runpy, signal, sys; signal.signal(signal.SIGINT, "
@@ -573,3 +575,19 @@ def test_a_proxy_variable_requests_cannot_use_is_named(variable, proxy, said, no
     assert smoke.main(["http://llm.example.invalid", "--api", "openai", "--timeout", "5"]) == 1
     out = capsys.readouterr().out
     assert f"[error] {said}" in out and "proxy-pass-5e1" not in out, out
+
+
+def test_a_body_read_that_times_out_is_the_deadline_it_was_not_a_connection_error():
+    """The socket's timeout while reading a body is the rest of the total deadline; requests raises it as a
+    ConnectionError wrapping urllib3's ReadTimeoutError (models.py iter_content), which read "[error] cannot talk to
+    ...: timed out" whenever the alarm thread came late (seen in a full suite run: test_hostile's late-alarm test)."""
+    import requests
+    import urllib3
+
+    from endpoint_tools.llm_api import Deadlines, describe_exception
+    read = urllib3.exceptions.ReadTimeoutError(None, "/v1/chat/completions", "Read timed out.")
+    error = describe_exception(requests.exceptions.ConnectionError(read), "http://h/v1/chat/completions", "total",
+                               Deadlines(0.3))
+    assert error.kind == "timeout_total" and error.deadline == "total", str(error)
+    assert str(error) == ("timed out waiting for http://h/v1/chat/completions: the answer did not complete within "
+                          "0.3 s (the total deadline)")
