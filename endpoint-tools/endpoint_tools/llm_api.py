@@ -21,6 +21,7 @@ from typing import Any, Iterator, Optional
 
 import requests
 import urllib3.exceptions
+import urllib3.response
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
@@ -660,6 +661,19 @@ def _dig(data: Any, *path: Any) -> Any:
     return data
 
 
+def _undecoded(response: requests.Response) -> str:
+    """Why a body may read as no JSON: a Content-Encoding this client does not decode (urllib3 decodes gzip and
+    deflate, br and zstd only with their packages; the tools ask for gzip and deflate), which the server used all the
+    same; "" when there is none."""
+    said = response.headers.get("Content-Encoding", "").strip()
+    decoders = getattr(urllib3.response.HTTPResponse, "CONTENT_DECODERS", ["gzip", "x-gzip", "deflate"])
+    unknown = [e.strip() for e in said.lower().split(",") if e.strip() and e.strip() not in (*decoders, "identity")]
+    if not unknown:
+        return ""
+    return (f"; it is encoded {printable(', '.join(unknown))} (Content-Encoding), which the tools did not ask for "
+            f"and cannot decode")
+
+
 class _Unended(bytes):
     """The last line of a body that ended without a line end: a stream cut there, unless it parses whole."""
 
@@ -833,7 +847,8 @@ class LlmClient:
             snippet = " ".join(body[:80].decode("utf-8", "replace").split())
             what = "JSON nested too deeply to parse" if isinstance(error, JsonTooDeep) else "a body that is not JSON"
             raise ApiError("non_json", f"{method} {url} answered {response.status_code} with {what} ({kind}): "
-                                       f"{snippet!r}", response.status_code) from None
+                                       f"{printable(repr(snippet))}{_undecoded(response)}",
+                           response.status_code) from None
 
     @staticmethod
     def _bounded_body(response: requests.Response, shown: str) -> bytes:

@@ -591,3 +591,17 @@ def test_a_body_read_that_times_out_is_the_deadline_it_was_not_a_connection_erro
     assert error.kind == "timeout_total" and error.deadline == "total", str(error)
     assert str(error) == ("timed out waiting for http://h/v1/chat/completions: the answer did not complete within "
                           "0.3 s (the total deadline)")
+
+
+def test_a_body_in_an_encoding_the_tools_did_not_ask_for_says_so(capsys):
+    """A server (or a CDN) answering in brotli though the request asked for gzip and deflate: the line showed the
+    compressed bytes as "a body that is not JSON", as if the server had sent garbage."""
+    from tests.endpoint_tools.test_hostile import RawServer
+    body = b"\x1b\x0b\x00\xf8\xa5\x82\x00\x00"
+    with RawServer(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: br\r\n"
+                   b"Content-Length: %d\r\n\r\n%s" % (len(body), body)) as server:
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
+    out = capsys.readouterr().out
+    if "it is encoded br" not in out and importlib.util.find_spec("brotli") is not None:
+        pytest.skip("brotli is installed here: urllib3 decodes br")
+    assert "[non_json]" in out and "; it is encoded br (Content-Encoding), which the tools did not ask for" in out, out
