@@ -313,6 +313,13 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
         return ApiError("error", f"{url} sent a body that does not decode as its Content-Encoding says "
                                  f"({encoding.group(1) if encoding else 'unknown'})")
     if isinstance(error, requests.exceptions.ChunkedEncodingError):
+        # urllib3's InvalidChunkLength quotes the line it read for a chunk's length: empty when the connection ended
+        # there, something else when the server wrote a chunk length that is no hex number (urllib3 2.8.0 response.py)
+        length = re.search(r"InvalidChunkLength\(got length (b'[^']*'|b\"[^\"]*\")", text)
+        if length and length.group(1) not in ("b''", 'b""'):
+            return ApiError("error", f"{url} answered with a malformed HTTP response (a chunked body's chunk "
+                                     f"length is {printable(length.group(1).replace(chr(92) * 2, chr(92))[:40])}, "
+                                     f"no hex number)")
         return ApiError("closed", f"{url} closed the connection mid-response")
     if isinstance(error, requests.exceptions.ConnectionError):
         malformed = _malformed(error)

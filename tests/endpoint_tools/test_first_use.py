@@ -10,6 +10,7 @@ import json
 import shutil
 import signal
 import socket
+import socketserver
 import ssl
 import subprocess
 import sys
@@ -605,3 +606,34 @@ def test_a_body_in_an_encoding_the_tools_did_not_ask_for_says_so(capsys):
     if "it is encoded br" not in out and importlib.util.find_spec("brotli") is not None:
         pytest.skip("brotli is installed here: urllib3 decodes br")
     assert "[non_json]" in out and "; it is encoded br (Content-Encoding), which the tools did not ask for" in out, out
+
+
+class _BadChunk(socketserver.BaseRequestHandler):
+    """A model list, then to every POST a chunked body whose first chunk length is no hex number."""
+
+    def handle(self) -> None:
+        while data := self.request.recv(65536):
+            if data.startswith(b"GET"):
+                body = b'{"data": [{"id": "m"}]}'
+                self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            else:
+                self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                                     b"Transfer-Encoding: chunked\r\n\r\nZZZ\r\ndata: x\r\n")
+                return
+
+
+def test_a_chunk_length_that_is_no_number_is_a_malformed_answer_not_a_closed_connection(capsys):
+    """urllib3 raises a chunk length that is not hex as InvalidChunkLength, as it does a connection ending before
+    one; both read "closed the connection mid-response", which sends an operator after the network, not the server."""
+    from tests.endpoint_tools.test_hostile import TrickleServer
+
+    class Server(TrickleServer):
+        def __init__(self):
+            socketserver.ThreadingTCPServer.__init__(self, ("127.0.0.1", 0), _BadChunk)
+    with Server() as server:
+        assert smoke.main([f"http://127.0.0.1:{server.server_address[1]}", "--api", "openai", "--timeout", "5"]) == 1
+    out = capsys.readouterr().out
+    for check in ("completion", "stream"):
+        assert (f"FAIL  {check:<11} [error]" in out and "answered with a malformed HTTP response (a chunked body's "
+                "chunk length is b'ZZZ\\r\\n', no hex number)" in out), out
+    assert "closed the connection" not in out, out
