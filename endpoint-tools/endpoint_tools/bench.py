@@ -5,7 +5,8 @@
 Streams every request to measure time to first token (TTFT), inter-token latency (ITL), per-request output
 tokens/s and total latency, under a total and a TTFT deadline per request. Three load shapes: N requests at
 concurrency C (closed loop), `--duration T` seconds at concurrency C, or `--rate R` requests/s with Poisson arrivals
-(open loop: queueing shows up in latency instead of slowing the arrivals). `--warmup N` requests run first and are
+(open loop: queueing shows up in latency instead of slowing the arrivals; an arrival that finds the -c workers all
+busy waits for one, and its latency and TTFT count from its arrival). `--warmup N` requests run first and are
 left out of the statistics. Throughput counts successful requests; failures are reported apart, by kind.
 Writes JSON, CSV and a PNG plot. Ctrl-C stops at once: requests in flight are counted as `cancelled`, what was
 measured is written, marked partial, and the process exits without waiting for the server.
@@ -37,12 +38,12 @@ from requests.adapters import HTTPAdapter
 from .endpoint import EndpointError, shown_url
 from .llm_api import (KINDS, MAX_TOKENS, ApiError, Deadlines, LlmClient, cancel_all, describe_exception, parse_json,
                       printable, redact)
-from .smoke import (connect, endpoint_arguments, endpoint_given, failure_text, named, new_parser, run_cli,
-                    silence_stdout)
+from .smoke import (BUFFERED_MIN_CHUNKS, BUFFERED_SPREAD_S, arrived_at_once, connect, endpoint_arguments,
+                    endpoint_given, failure_text, named, new_parser, run_cli, silence_stdout)
 from .stats import summarize
 
-CSV_FIELDS = ("index", "ok", "status", "error", "message", "scheduled_s", "start_s", "latency_s", "ttft_s",
-              "itl_s", "output_tokens_per_s", "output_tokens", "chunks")
+CSV_FIELDS = ("index", "ok", "status", "error", "message", "scheduled_s", "start_s", "wait_s", "latency_s", "ttft_s",
+              "itl_s", "output_tokens_per_s", "output_tokens", "chunks", "held_back")
 OUTPUT_SUFFIXES = (".json", ".csv", ".png")
 # After Ctrl-C, how long requests in flight get to return on their own (a stream being read stops at once: its socket
 # is shut down); the ones still waiting for a server that does not answer are then recorded as cancelled.
@@ -55,6 +56,9 @@ MAX_REQUESTS = 1_000_000
 MAX_CONCURRENCY = 1000
 MAX_DURATION_S = 7 * 24 * 3600.0
 RATE_RANGE = (0.01, 100_000.0)  # requests/s: at 0.01 the mean gap between arrivals is 100 s
+# With --rate, a request that waited longer than this for a free worker (all -c busy) is said on stderr: the server
+# then saw fewer arrivals than the rate, and the wait is in the latency (measured from the arrival).
+WAIT_SAID_S = 0.1
 
 
 def number_in(unit: str, low: float, high: float, above: bool = False) -> Callable[[str], float]:
@@ -166,11 +170,21 @@ class Bench:
             client = self._local.client = LlmClient(self.url, self.api, self.api_key, self.deadlines, session)
         return client
 
+    def _wait(self, scheduled_s: Optional[float], start: Optional[float]) -> Optional[float]:
+        """With --rate, how long a request waited between its arrival and its send (all workers busy): counted in its
+        latency and TTFT, as an open loop counts queueing (a client that sent late would hide the server's
+        slowness: coordinated omission); None in a closed loop, which has no arrivals."""
+        if scheduled_s is None or start is None:
+            return None
+        return max(0.0, start - self._t0 - scheduled_s)
+
     def _row(self, index: int, scheduled_s: Optional[float], start: Optional[float]) -> dict[str, Any]:
+        wait = self._wait(scheduled_s, start)
         return {"index": index, "ok": False, "status": None, "error": None, "message": None,
                 "scheduled_s": scheduled_s, "start_s": None if start is None else round(start - self._t0, 6),
+                "wait_s": None if wait is None else round(wait, 6),
                 "latency_s": None, "ttft_s": None, "itl_s": None, "output_tokens_per_s": None,
-                "output_tokens": None, "chunks": 0}
+                "output_tokens": None, "chunks": 0, "held_back": None}
 
     def cancelled(self, index: int, scheduled_s: Optional[float]) -> dict[str, Any]:
         """The row of a request still in flight (or queued) when Ctrl-C came: failed, kind `cancelled`."""
@@ -178,11 +192,13 @@ class Bench:
         return {**self._row(index, scheduled_s, start), "error": "cancelled",
                 "message": f"{KINDS['cancelled']} with the request in flight" if start is not None
                 else f"{KINDS['cancelled']} before the request was sent",
-                "latency_s": None if start is None else time.perf_counter() - start}
+                "latency_s": None if start is None else time.perf_counter() - start
+                + (self._wait(scheduled_s, start) or 0.0)}
 
     def one(self, index: int, prompt: str, max_tokens: int, scheduled_s: Optional[float] = None) -> dict[str, Any]:
         start = self._started[index] = time.perf_counter()
         row = self._row(index, scheduled_s, start)
+        wait = row["wait_s"] or 0.0  # from the arrival, with --rate: latency and TTFT count the wait for a worker
         if self.stopping.is_set():
             return {**row, "error": "cancelled", "message": KINDS["cancelled"]}
         try:
@@ -192,12 +208,15 @@ class Bench:
             if self.stopping.is_set():
                 failure = ApiError("cancelled", KINDS["cancelled"])
             return {**row, "status": failure.status, "error": failure.kind, "message": str(failure)[:300],
-                    "latency_s": time.perf_counter() - start}
+                    "latency_s": time.perf_counter() - start + wait}
         if self.server is None:
             self.server = done.server
-        return {**row, "ok": True, "status": 200, "latency_s": done.latency_s, "ttft_s": done.ttft_s,
+        return {**row, "ok": True, "status": 200, "latency_s": done.latency_s + wait,
+                "ttft_s": None if done.ttft_s is None else done.ttft_s + wait,
                 "itl_s": done.inter_token_s, "output_tokens_per_s": done.output_tokens_per_s,
-                "output_tokens": done.output_tokens, "chunks": done.chunks}
+                "output_tokens": done.output_tokens, "chunks": done.chunks,
+                # its chunks came together (smoke's verdict of a buffering proxy): its ITL is no decode speed
+                "held_back": arrived_at_once(done.chunk_times_s)}
 
     # ---- load shapes ------------------------------------------------------------------------------------------
     def run(self, requests_total: int, prompt: str, max_tokens: int, progress: bool = True,
@@ -433,6 +452,8 @@ def format_summary(summary: dict[str, Any]) -> str:
         figures("TTFT ms", "ttft_ms"),
         figures("ITL ms", "itl_ms"),
         figures("Per-request output tokens/s", "request_tokens_per_s"),
+        *([figures("Wait for a worker ms (--rate: arrival to send, in latency and TTFT)", "wait_ms")]
+          if (summary.get("wait_ms") or {}).get("max") is not None else []),
         f"Throughput (successful requests): {_num(summary['requests_per_s'])} req/s, "
         f"{_num(summary['output_tokens_per_s'])} output tokens/s over {summary['wall_s']} s",
     ])
@@ -541,7 +562,8 @@ def build_parser() -> argparse.ArgumentParser:
     how_long = parser.add_mutually_exclusive_group()  # a fixed number of requests, or a duration: not both
     how_long.add_argument("-n", "--requests", type=count_in(1, MAX_REQUESTS), default=100, help="requests to send")
     parser.add_argument("-c", "--concurrency", type=count_in(1, MAX_CONCURRENCY), default=10,
-                        help="requests in flight at once (with --rate: the most the client keeps in flight)")
+                        help="requests in flight at once (with --rate: the most the client keeps in flight; an "
+                             "arrival waits for a free one, counted in its latency)")
     how_long.add_argument("--duration", type=number_in("seconds", 0, MAX_DURATION_S, above=True), default=None,
                           metavar="SECONDS", help="run for this long instead of a fixed number of requests")
     parser.add_argument("--rate", type=number_in("requests per second", *RATE_RANGE), default=None,
@@ -640,6 +662,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                          "prompt": args.prompt},
               "summary": summary, "results": results}
     say(("PARTIAL (interrupted)\n" if interrupted else "") + format_summary(summary))
+    for note in (waited_for_workers(results, args.rate, args.concurrency), held_back(results)):
+        if note:
+            print(note, file=sys.stderr)
     if not write_outputs(args.out, report, plot=plot):
         return NOT_WRITTEN
     if interrupted:
@@ -654,6 +679,33 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 0
     print(below_min_success(results, args.min_success), file=sys.stderr)
     return 1
+
+
+def waited_for_workers(results: list[dict[str, Any]], rate: Optional[float], concurrency: int) -> Optional[str]:
+    """With --rate, the requests that waited over WAIT_SAID_S for a free worker: the -c cap made the load partly a
+    closed loop (the server saw fewer arrivals than the rate); None when none did."""
+    waits = [row["wait_s"] for row in results if row.get("wait_s") is not None]
+    late = [wait for wait in waits if wait > WAIT_SAID_S]
+    if not rate or not late:
+        return None
+    return (f"llm-bench: {len(late)} of {len(waits)} requests waited over {WAIT_SAID_S * 1000:g} ms (up to "
+            f"{max(late):.2f} s) for one of the -c {concurrency} workers after their arrival: the server saw fewer "
+            f"than --rate {rate:g}/s. Their latency and TTFT count from the arrival; raise -c for the rate to be sent "
+            f"as asked")
+
+
+def held_back(results: list[dict[str, Any]]) -> Optional[str]:
+    """The successful streams whose chunks all came together (a proxy that buffers responses, as llm-smoke's stream
+    check tells): their TTFT is the whole answer's and their inter-token time and tokens/s are no decode speed (a
+    buffered stream read 180,000 tokens/s); None when none did."""
+    rows = [row for row in results if row["ok"]]
+    together = sum(1 for row in rows if row.get("held_back"))
+    if not together:
+        return None
+    return (f"llm-bench: {together} of {len(rows)} successful streams arrived all at once (at least "
+            f"{BUFFERED_MIN_CHUNKS} chunks within {BUFFERED_SPREAD_S * 1000:g} ms): something between here and the model server held them back "
+            f"until they ended (a proxy that buffers responses), so their TTFT is the whole answer's and their ITL "
+            f"and tokens/s are not the model's decode speed; llm-smoke's stream check says the same")
 
 
 def below_min_success(results: list[dict[str, Any]], min_success: float) -> str:

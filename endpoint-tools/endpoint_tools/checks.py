@@ -247,18 +247,23 @@ def yaml_problem(error: yaml.YAMLError) -> str:
     return f"not YAML ({getattr(error, 'problem', None) or type(error).__name__}{where})"
 
 
-def run_steps(steps: list[tuple[str, Callable[[], Check]]]) -> list[Check]:
-    """Each step's Check; a cluster that cannot be asked, or an answer the step cannot read (a custom resource or an
-    aggregated API's item without the fields it reads), fails that step's line, and the next step still runs."""
+def run_steps(steps: list[tuple[str, Callable[[], Check]]],
+              shown: Callable[[Check], None] = lambda check: None) -> list[Check]:
+    """Each step's Check, handed to `shown` as soon as it is made (llm-verify prints it then: a Ctrl-C, or a step
+    waiting out its deadline, leaves the lines of the steps before it on the screen); a cluster that cannot be
+    asked, or an answer the step cannot read (a custom resource or an aggregated API's item without the fields it
+    reads), fails that step's line, and the next step still runs."""
     checks: list[Check] = []
     for name, step in steps:
         try:
-            checks.append(step())
+            check = step()
         except ClusterError as error:
-            checks.append(Check(name, False, str(error)))
+            check = Check(name, False, str(error))
         except (KeyError, IndexError, TypeError, AttributeError, ValueError) as error:
-            checks.append(Check(name, False, f"an answer of the API server has an unexpected shape "
-                                             f"({type(error).__name__}: {str(error)[:160]})"))
+            check = Check(name, False, f"an answer of the API server has an unexpected shape "
+                                       f"({type(error).__name__}: {str(error)[:160]})")
+        checks.append(check)
+        shown(check)
     return checks
 
 

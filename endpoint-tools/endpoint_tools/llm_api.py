@@ -5,9 +5,12 @@ One error model for every tool: whatever an endpoint does wrong becomes an `ApiE
 and a one-line message, never a traceback. Every request has two deadlines: a total one, and one for the first
 token (the first byte of the body for non-streamed calls); a watchdog enforces them even on a server that trickles.
 """
+import base64
 import heapq
+import html
 import http.client
 import json
+import os
 import re
 import socket
 import ssl
@@ -18,6 +21,7 @@ from typing import Any, Iterator, Optional
 
 import requests
 import urllib3.exceptions
+import urllib3.response
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
@@ -104,6 +108,7 @@ class ApiError(Exception):
         self.status = status
         self.deadline = deadline
         self.retry_after = retry_after  # the answer's Retry-After, when it had a readable one
+        self.key_dropped = False  # a redirect left the API key behind: the server that answered never saw it
 
 
 @dataclass(frozen=True)
@@ -183,6 +188,8 @@ def printable(text: str) -> str:
 
 
 _TAG = re.compile(r"<[^<>]*>")
+# What an HTML page holds that is not its words: the head (its title repeats the heading), scripts, styles, comments.
+_NOT_WORDS = re.compile(r"<(head|script|style)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.S | re.I)
 
 
 def server_message(body: bytes, limit: int = 160) -> str:
@@ -194,8 +201,9 @@ def server_message(body: bytes, limit: int = 160) -> str:
         data = parse_json(text)
     except ValueError:
         data = None
-        if text.startswith("<"):
-            text = _TAG.sub(" ", text)
+        if text.startswith("<"):  # a page's words: without what is not shown, entities (&amp; &#39;) decoded
+            words = html.unescape(_TAG.sub(" ", _NOT_WORDS.sub(" ", text)))
+            text = words if words.strip() else html.unescape(_TAG.sub(" ", text))  # all in the head: its title
     if isinstance(data, dict):
         err = data.get("error")
         for candidate in ((err.get("message") if isinstance(err, dict) else err), data.get("message"),
@@ -259,19 +267,45 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
     or the URL)."""
     if isinstance(error, ApiError):
         return error
+    asked = url
     url = where(url, getattr(getattr(error, "request", None), "url", None) or final_url)
     text = str(error)
     first_line = text.splitlines()[0][:200] if text else type(error).__name__
+    if isinstance(error, requests.exceptions.ProxyError):  # before ConnectionError, of which it is one
+        return proxy_error(error, url, getattr(getattr(error, "request", None), "url", None) or final_url or asked)
+    if isinstance(error, (requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL)) \
+            and ("proxy" in text.lower() or "socks" in text.lower()):
+        found = environ_proxy(getattr(getattr(error, "request", None), "url", None) or final_url or asked)
+        if found:  # a proxy variable requests cannot use: SOCKS without PySocks, a scheme it does not speak
+            return ApiError("error", f"cannot use the proxy {shown_url(found[0])} (${found[1]}) for {url}: "
+                                     f"{printable(first_line.rstrip('.'))}" + ("; SOCKS needs PySocks (pip install "
+                                                                  "\"requests[socks]\") beside the tools"
+                                                                  if "socks" in text.lower() else ""))
     if isinstance(error, requests.exceptions.SSLError):
         cause = _wrapped(error, ssl.SSLError, ssl.CertificateError)  # the TLS library's reason, not urllib3's pool
-        return ApiError("tls", f"TLS error talking to {url}: {str(cause)[:200] if cause else first_line}")
+        reason = str(cause)[:200] if cause else first_line
+        bundle = _ca_bundle()
+        hint = "" if "CERTIFICATE_VERIFY_FAILED" not in reason else (
+            f"; the CAs in {bundle} do not include the one that signed it" if bundle else
+            "; a private CA or a proxy that inspects TLS: set REQUESTS_CA_BUNDLE to its certificate (a PEM file)")
+        return ApiError("tls", f"TLS error talking to {url}: {reason}{hint}")
+    if not isinstance(error, requests.RequestException) and isinstance(error, OSError) \
+            and "CA certificate bundle" in text:
+        # requests' adapter checks the bundle path before connecting, an OSError of its own (requests 2.34.2
+        # adapters.py cert_verify): REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE naming a file that is not there
+        return ApiError("tls", f"cannot check the certificate of {url}: {_ca_bundle() or 'the CA bundle'} is no "
+                               f"file or folder of "
+                               f"certificates; set it to a PEM file, or unset it for the system's CAs")
     if isinstance(error, requests.exceptions.ConnectTimeout):
         if deadlines is None or deadlines.connect_s == CONNECT_TIMEOUT_S:
             return ApiError("connect_timeout", f"no connection to {url} within {CONNECT_TIMEOUT_S:g} s")
         deadline = deadlines.first_token_name  # a deadline shorter than the connect timeout: the wait it allowed
         return ApiError("connect_timeout", f"no connection to {url} within {deadlines.connect_s:g} s (the "
                                            f"{deadline.replace('_', '-')} deadline)", deadline=deadline)
-    if isinstance(error, requests.exceptions.Timeout):
+    # requests raises a read that timed out in the body as a ConnectionError wrapping urllib3's ReadTimeoutError
+    # (requests 2.34.2 models.py iter_content): the socket's timeout is the rest of the total deadline (extend_reads),
+    # so it is that deadline passing, when the alarm thread comes late (a busy machine), not "cannot talk to"
+    if isinstance(error, requests.exceptions.Timeout) or _wrapped(error, urllib3.exceptions.ReadTimeoutError):
         kind = "timeout_headers" if phase == "headers" else "timeout_ttft" if phase == "ttft" else "timeout_total"
         return timeout_error(kind, url, deadlines)
     if isinstance(error, requests.exceptions.ContentDecodingError):
@@ -279,6 +313,13 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
         return ApiError("error", f"{url} sent a body that does not decode as its Content-Encoding says "
                                  f"({encoding.group(1) if encoding else 'unknown'})")
     if isinstance(error, requests.exceptions.ChunkedEncodingError):
+        # urllib3's InvalidChunkLength quotes the line it read for a chunk's length: empty when the connection ended
+        # there, something else when the server wrote a chunk length that is no hex number (urllib3 2.8.0 response.py)
+        length = re.search(r"InvalidChunkLength\(got length (b'[^']*'|b\"[^\"]*\")", text)
+        if length and length.group(1) not in ("b''", 'b""'):
+            return ApiError("error", f"{url} answered with a malformed HTTP response (a chunked body's chunk "
+                                     f"length is {printable(length.group(1).replace(chr(92) * 2, chr(92))[:40])}, "
+                                     f"no hex number)")
         return ApiError("closed", f"{url} closed the connection mid-response")
     if isinstance(error, requests.exceptions.ConnectionError):
         malformed = _malformed(error)
@@ -297,6 +338,69 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
         cause = _wrapped(error, OSError)  # the socket's own error, under urllib3's pool and retry text
         return ApiError("error", f"cannot talk to {url}: {str(cause)[:200] if cause else first_line}")
     return ApiError("error", f"{type(error).__name__} talking to {url}: {first_line}")
+
+
+def _ca_bundle() -> Optional[str]:
+    """The CA bundle the environment gives requests in place of its own (requests 2.34.2 sessions.py
+    `merge_environment_settings`: REQUESTS_CA_BUNDLE, else CURL_CA_BUNDLE), named with its path; None when neither."""
+    return next((f"${name} ({printable(os.environ[name])!r})" for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+                 if os.environ.get(name)), None)
+
+
+def environ_proxy(url: str) -> Optional[tuple[str, str]]:
+    """The proxy requests sends a request to `url` through, from the environment, and the variable that names it
+    (requests 2.34.2 utils.py: get_environ_proxies, which honours NO_PROXY, then select_proxy); None when none."""
+    try:
+        proxy = requests.utils.select_proxy(url, requests.utils.get_environ_proxies(url))
+    except Exception:  # noqa: BLE001 - a URL requests cannot split has no proxy to name
+        return None
+    if not proxy:
+        return None
+    scheme = url.split("://", 1)[0].lower()
+    names = (f"{scheme}_proxy", f"{scheme.upper()}_PROXY", "all_proxy", "ALL_PROXY")
+    return proxy, next((name for name in names if os.environ.get(name) == proxy), f"{scheme.upper()}_PROXY")
+
+
+def proxy_error(error: BaseException, shown: str, url: str) -> ApiError:
+    """A failure reaching or through the proxy the environment names (HTTPS_PROXY...): the proxy, not the endpoint,
+    refused, did not resolve or would not open the tunnel; said so, naming the proxy (without its password) and
+    NO_PROXY, which sends a host around it."""
+    found = environ_proxy(url)
+    proxy = (f"the proxy {shown_url(found[0])} (${found[1]}; hosts in $NO_PROXY are reached directly)" if found
+             else "the proxy")
+    cause = _wrapped(error, OSError)
+    reason = " ".join(str(cause or error).split())
+    lowered = reason.lower()
+    if "tunnel connection failed" in lowered:  # http.client's words for a CONNECT answered other than 200
+        status = re.search(r"\b([1-5]\d\d)\b", reason)
+        return ApiError("error", f"{proxy} refused to open a tunnel to {shown}: {printable(reason[:160])}"
+                        + (f"; {_proxy_credentials(found)}" if found and status and status.group(1) == "407"
+                           else ""), int(status.group(1)) if status else None)
+    if "refused" in lowered:
+        return ApiError("refused", f"connection refused by {proxy}, on the way to {shown}")
+    if any(s in lowered for s in ("name or service not known", "nameresolution", "getaddrinfo",
+                                  "nodename nor servname", "temporary failure in name resolution")):
+        return ApiError("dns", f"cannot resolve the host of {proxy}, on the way to {shown}")
+    if "timed out" in lowered or "timeout" in lowered:
+        return ApiError("connect_timeout", f"no connection to {proxy}, on the way to {shown}")
+    return ApiError("error", f"cannot reach {shown} through {proxy}: {printable(reason[:200])}")
+
+
+def proxy_wants_credentials(url: str) -> str:
+    """The hint for a 407 (Proxy Authentication Required), which a proxy answers for a plain-HTTP request."""
+    found = environ_proxy(url)
+    if not found:
+        return "; 407 is a proxy's answer: a proxy in between wants credentials"
+    return f"; 407 is the answer of the proxy {shown_url(found[0])} (${found[1]}): {_proxy_credentials(found)}"
+
+
+def _proxy_credentials(found: tuple[str, str]) -> str:
+    """What to do about a proxy's 407, by whether its URL holds credentials (never quoted)."""
+    proxy, name = found
+    if "@" in proxy.split("://", 1)[-1]:
+        return f"it refused the user and password in ${name}"
+    return (f"it wants a user and password, written user:password@ before the proxy's host in ${name} (or the "
+            f"endpoint's host in $NO_PROXY to go around it)")
 
 
 def _wrapped(error: BaseException, *kinds: type[BaseException]) -> Optional[BaseException]:
@@ -505,9 +609,18 @@ def cancel_all() -> None:
     _Watchdog.cancel_all()
 
 
+# Where a reasoning ("thinking") model's reasoning comes, apart from the answer's content: vLLM's reasoning parsers
+# `reasoning_content` (newer vLLM `reasoning`), Ollama's OpenAI-compatible API `reasoning` (ollama/ollama
+# openai/openai.go, Message.Reasoning from api.Message.Thinking), Ollama's native API `thinking` (message.thinking in
+# /api/chat, `thinking` in /api/generate). Its tokens are output tokens as the server counts them (usage's
+# completion_tokens, eval_count) and the first of them is the first token.
+OPENAI_REASONING = ("reasoning_content", "reasoning")
+
+
 @dataclass
 class Completion:
     content: str = ""
+    reasoning: str = ""  # a reasoning model's reasoning, apart from `content` (the answer)
     prompt_tokens: Optional[int] = None
     output_tokens: Optional[int] = None
     chunks: int = 0
@@ -555,6 +668,23 @@ def _dig(data: Any, *path: Any) -> Any:
     return data
 
 
+def _undecoded(response: requests.Response) -> str:
+    """Why a body may read as no JSON: a Content-Encoding this client does not decode (urllib3 decodes gzip and
+    deflate, br and zstd only with their packages; the tools ask for gzip and deflate), which the server used all the
+    same; "" when there is none."""
+    said = response.headers.get("Content-Encoding", "").strip()
+    decoders = getattr(urllib3.response.HTTPResponse, "CONTENT_DECODERS", ["gzip", "x-gzip", "deflate"])
+    unknown = [e.strip() for e in said.lower().split(",") if e.strip() and e.strip() not in (*decoders, "identity")]
+    if not unknown:
+        return ""
+    return (f"; it is encoded {printable(', '.join(unknown))} (Content-Encoding), which the tools did not ask for "
+            f"and cannot decode")
+
+
+class _Unended(bytes):
+    """The last line of a body that ended without a line end: a stream cut there, unless it parses whole."""
+
+
 class LlmClient:
     """One endpoint, one API flavour. A Session per client keeps connections alive (pooling)."""
 
@@ -565,9 +695,17 @@ class LlmClient:
         problem = api_key_problem(api_key) if api_key else None
         if problem:  # callers check the key first and say where it came from; this is the last guard
             raise ValueError(f"the API key {problem}")
-        if api_key:
-            with _SECRETS_LOCK:
-                _SECRETS.add(api_key)
+        secrets = {api_key} if api_key else set()
+        try:
+            user, password = requests.utils.get_auth_from_url(base_url)  # what requests sends as HTTP Basic auth
+        except ValueError:  # a URL that does not parse fails when sent, named
+            user, password = "", ""
+        if password:  # a server echoing the Authorization header it got shows the password in base64
+            secrets.add(base64.b64encode(f"{user}:{password}".encode("latin1", "replace")).decode())
+            if len(password) >= 4:  # shorter, it would be starred inside every word that holds it
+                secrets.add(password)
+        with _SECRETS_LOCK:
+            _SECRETS.update(secrets)
         self.base_url = base_url.rstrip("/")
         self.api = api
         self.api_key = api_key
@@ -592,7 +730,8 @@ class LlmClient:
                                             timeout=(self.deadlines.connect_s, read_timeout),
                                             hooks={"response": lambda answer, *_, **__: hops.append(answer)},
                                             **kwargs)
-        except (requests.RequestException, ValueError) as error:  # ValueError: UnicodeError encoding a request
+        # ValueError: UnicodeError encoding a request; OSError: requests' own, and its check of a CA bundle path
+        except (OSError, ValueError) as error:
             if deadline.expired:  # its socket was shut down: what the read saw is no cause
                 error = requests.exceptions.ReadTimeout(request=getattr(error, "request", None))
             raise (self._unfollowed(method, url, hops[-1], error) if hops and hops[-1].is_redirect
@@ -610,11 +749,50 @@ class LlmClient:
                 body = b""
             response.close()
             message = server_message(body)
-            raise ApiError(status_kind(response.status_code, body),
-                           f"{method} {where(url, response.url)} answered {response.status_code}"
-                           + (f": {message}" if message else ""), response.status_code,
-                           retry_after=readable_retry_after(response.headers.get("Retry-After")))
+            retry_after = readable_retry_after(response.headers.get("Retry-After"))
+            dropped = self._key_dropped(response)
+            answered = ApiError(status_kind(response.status_code, body),
+                                f"{method} {where(url, response.url)} answered {response.status_code}"
+                                + (f": {message}" if message else "")
+                                + (f" (Retry-After: {printable(retry_after)})" if retry_after else "")
+                                + self._redirected(method, path, response, dropped)
+                                + (proxy_wants_credentials(response.url) if response.status_code == 407 else ""),
+                                response.status_code, retry_after=retry_after)
+            answered.key_dropped = dropped
+            raise answered
         return response, start
+
+    @staticmethod
+    def _key_dropped(response: requests.Response) -> bool:
+        """Whether a redirect left the Authorization header (the API key's, or a URL's user:password) behind:
+        requests removes it on a redirect to another host, port or scheme (requests 2.34.2 sessions.py
+        `rebuild_auth` and `should_strip_auth`), so the key never reached the server that answered."""
+        if not response.history:
+            return False
+        first = response.history[0].request
+        return "Authorization" in first.headers and "Authorization" not in response.request.headers
+
+    @staticmethod
+    def _redirected(method: str, path: str, response: requests.Response, dropped: bool) -> str:
+        """What following the redirects changed of the request, for an error answer at their end: requests sends a
+        POST redirected by a 301 or 302 (any method by a 303) as a GET without its body, as browsers do (requests
+        2.34.2 sessions.py `rebuild_method`), and drops the key (`_key_dropped`). Both are fixed by giving the URL
+        the redirect leads to."""
+        if not response.history:
+            return ""
+        said = []
+        sent = response.request.method
+        if sent and sent != method:
+            hop = next((r.status_code for r in response.history if r.status_code in (301, 302, 303)),
+                       response.history[0].status_code)
+            said.append(f"the {hop} redirect made the {method} a {sent}, without its body")
+        if dropped:
+            said.append("the API key was not sent there (a redirect to another host, port or scheme drops it)")
+        if not said:
+            return ""
+        target = response.url.split("?", 1)[0]
+        base = target[: -len(path)] if target.endswith(path) and len(target) > len(path) else target
+        return f"; {' and '.join(said)}: give the URL it redirects to ({shown_url(base)})"
 
     def _late(self, done: Completion, shown: str) -> None:
         """The deadline that passed before the answer was complete, as measured: the alarm thread enforces them on
@@ -676,7 +854,8 @@ class LlmClient:
             snippet = " ".join(body[:80].decode("utf-8", "replace").split())
             what = "JSON nested too deeply to parse" if isinstance(error, JsonTooDeep) else "a body that is not JSON"
             raise ApiError("non_json", f"{method} {url} answered {response.status_code} with {what} ({kind}): "
-                                       f"{snippet!r}", response.status_code) from None
+                                       f"{printable(repr(snippet))}{_undecoded(response)}",
+                           response.status_code) from None
 
     @staticmethod
     def _bounded_body(response: requests.Response, shown: str) -> bytes:
@@ -721,12 +900,15 @@ class LlmClient:
         data, done, url = self._json("POST", path, json=body)
         done.finished, done.chunks, done.ttft_s = True, 1, done.latency_s
         done.raw_final = data if isinstance(data, dict) else {}
+        message = _dig(data, "choices", 0, "message") if self.api == "openai" else _dig(data, "message")
         if self.api == "openai":
-            content = _dig(data, "choices", 0, "message", "content")
             counts = _dig(data, "usage") or {}, "prompt_tokens", "completion_tokens"
         else:
-            content = _dig(data, "message", "content")
             counts = data, "prompt_eval_count", "eval_count"
+        done.reasoning = self._reasoning(message, f"POST {url}")
+        content = _dig(message, "content")
+        if content is None and done.reasoning:  # vLLM's answer cut inside the reasoning: `"content": null`
+            content = ""
         if not isinstance(content, str):
             raise ApiError("bad_shape", f"POST {url}: no message content in {excerpt(data)}")
         done.content = content
@@ -746,6 +928,7 @@ class LlmClient:
         if not isinstance(_dig(data, "response"), str):
             raise ApiError("bad_shape", f"POST {url}: no `response` in {excerpt(data)}")
         done.content, done.finished, done.chunks = data["response"], data.get("done") is True, 1  # not "false"
+        done.reasoning = self._reasoning(data, f"POST {url}")
         self._counts(done, data, "prompt_eval_count", "eval_count", f"POST {url}")
         return done
 
@@ -764,16 +947,17 @@ class LlmClient:
                 watchdog.arm("timeout_ttft", self.deadlines.ttft_s - elapsed)
             try:
                 for event in self._events(response, url):
-                    text = self._event_text(event, url)
-                    if text:
+                    text, thought = self._event_text(event, url)
+                    if text or thought:  # a reasoning model's first token may be of its reasoning
                         now = time.perf_counter() - start
                         if result.ttft_s is None:
                             result.ttft_s = now
                             watchdog.disarm("timeout_ttft")
                         result.chunk_times_s.append(now)
                         result.content += text
+                        result.reasoning += thought
                         result.chunks += 1
-                        if len(result.content) > MAX_BODY_BYTES:
+                        if len(result.content) + len(result.reasoning) > MAX_BODY_BYTES:
                             raise ApiError("too_large", f"stream from {url}: the content passed "
                                                         f"{MAX_BODY_BYTES // 2**20} MiB, the most the tools keep")
                     self._event_usage(event, result, f"stream from {url}")
@@ -842,7 +1026,7 @@ class LlmClient:
                 raise ApiError("too_large", f"stream from {url}: a line passed {MAX_BODY_BYTES // 2**20} MiB "
                                             f"without its end, the most the tools read of one event")
         if pending:
-            yield bytes(pending)
+            yield _Unended(pending)
 
     def _events(self, response: requests.Response, url: str) -> Iterator[dict]:
         for line in self._lines(response, url):
@@ -865,6 +1049,12 @@ class LlmClient:
             try:
                 event = parse_json(text)
             except ValueError as error:
+                if isinstance(line, _Unended) and not isinstance(error, JsonTooDeep):
+                    # the body ended inside the event (a body delimited by the connection's close, cut): not a
+                    # bad event but a short stream; SSE discards such an event (html.spec.whatwg.org,
+                    # "Interpreting an event stream": at the end of the stream pending data is discarded)
+                    raise ApiError("closed", f"stream from {url}: the connection closed in the middle of an event "
+                                             f"({text[:80]!r}, no line end)") from None
                 what = "is nested too deeply to parse" if isinstance(error, JsonTooDeep) else "is not JSON"
                 raise ApiError("bad_stream", f"stream from {url}: an event {what}: {text[:80]!r}") from None
             if not isinstance(event, dict):
@@ -873,12 +1063,23 @@ class LlmClient:
                 raise stream_error(event["error"], url)
             yield event
 
-    def _event_text(self, event: dict, url: str) -> str:
-        text = _dig(event, "choices", 0, "delta", "content") if self.api == "openai" \
-            else _dig(event, "message", "content")
+    def _event_text(self, event: dict, url: str) -> tuple[str, str]:
+        """An event's text: (answer content, reasoning), each "" when it has none."""
+        message = _dig(event, "choices", 0, "delta") if self.api == "openai" else _dig(event, "message")
+        text = _dig(message, "content")
         if text is not None and not isinstance(text, str):
             raise ApiError("bad_shape", f"stream from {url}: content is not text: {excerpt(event, 80)}")
-        return text or ""
+        return text or "", self._reasoning(message, f"stream from {url}")
+
+    def _reasoning(self, holder: Any, shown: str) -> str:
+        """The reasoning a message (or a delta, or /api/generate's answer) holds, "" when none."""
+        for key in (OPENAI_REASONING if self.api == "openai" else ("thinking",)):
+            value = _dig(holder, key)
+            if value is not None and not isinstance(value, str):
+                raise ApiError("bad_shape", f"{shown}: {key} is not text: {excerpt(value, 80)}")
+            if value:
+                return value
+        return ""
 
     def _event_usage(self, event: dict, result: Completion, shown: str) -> None:
         if self.api == "openai":

@@ -12,21 +12,23 @@ import difflib
 import os
 import re
 import sys
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Optional, TypeVar
 from urllib.parse import urlsplit
 
 import requests
 
 from .endpoint import EndpointError, resolve, shown_url, url_problem, without_v1
-from .llm_api import APIS, KINDS, MAX_TOKENS, ApiError, Deadlines, LlmClient, api_key_problem, detect_api
+from .llm_api import (APIS, KINDS, MAX_TOKENS, ApiError, Completion, Deadlines, LlmClient, api_key_problem,
+                      detect_api)
 
 KEY_ENV = "LLM_API_KEY"
 KEY_OPTION = ("--api-key", KEY_ENV)  # where a gate's key comes from, named when it is missing or bad
 MAX_SECONDS = 86400.0  # a day: the longest deadline or duration the tools take (urllib3 overflows near 1e10 s)
 # The flag that sets each deadline an ApiError names (`ApiError.deadline`), for the hint on a timeout's line.
 DEADLINE_FLAGS = {"total": "--timeout", "first_token": "--ttft-timeout"}
+T = TypeVar("T")
 
 
 @dataclass
@@ -55,13 +57,22 @@ def check_models(client: LlmClient, expected: Optional[str]) -> tuple[Check, Opt
     return Check("models", True, f"{len(models)} model(s); using {model!r}"), model
 
 
+def reasoning_only(done: Completion) -> str:
+    """The words for an answer that was all reasoning (a reasoning model cut at --max-tokens before its answer):
+    the model generated, so the check passes, saying so; "" for any other answer."""
+    if done.content.strip() or not done.reasoning.strip():
+        return ""
+    return ", all of its reasoning (the answer had not begun within --max-tokens)"
+
+
 def check_completion(client: LlmClient, model: str, max_tokens: int) -> Check:
     done = client.chat(model, "Reply with one short sentence.", max_tokens)
-    if not done.content.strip():
+    if not done.content.strip() and not done.reasoning.strip():
         return Check("completion", False, "empty content")
     if not done.output_tokens:
         return Check("completion", False, "no usage (output token count) in the answer")
-    return Check("completion", True, f"{done.output_tokens} tokens in {done.latency_s * 1000:.0f} ms")
+    return Check("completion", True, f"{done.output_tokens} tokens in {done.latency_s * 1000:.0f} ms"
+                 + reasoning_only(done))
 
 
 # A stream is held back when its content arrives all at once at the end: something between the client and the model
@@ -94,14 +105,14 @@ def check_stream(client: LlmClient, model: str, max_tokens: int) -> Check:
                                       "proxy's response timeout")
     chunks = f"{done.chunks} chunk{'' if done.chunks == 1 else 's'}"
     return Check("stream", True, f"{chunks} over {spread_ms:.0f} ms, first after "
-                                 f"{done.ttft_s * 1000:.0f} ms, terminated")
+                                 f"{done.ttft_s * 1000:.0f} ms, terminated" + reasoning_only(done))
 
 
 def check_generate(client: LlmClient, model: str, max_tokens: int) -> Check:
     done = client.generate(model, "Say hello.", max_tokens)
-    ok = bool(done.content.strip()) and done.finished
+    ok = bool(done.content.strip() or done.reasoning.strip()) and done.finished
     tokens = "no token count" if done.output_tokens is None else f"{done.output_tokens} tokens"
-    return Check("generate", ok, tokens if ok else "empty or unfinished /api/generate")
+    return Check("generate", ok, tokens + reasoning_only(done) if ok else "empty or unfinished /api/generate")
 
 
 def check_wrong_key_refused(client: LlmClient) -> Check:
@@ -125,14 +136,43 @@ def check_rate_limit(client: LlmClient, burst: int) -> Check:
         except ApiError as error:
             return error.status or 0, error.retry_after
 
-    with ThreadPoolExecutor(max_workers=min(burst, 32)) as pool:
-        answers = list(pool.map(one, range(burst)))
+    answers = daemon_map(one, burst, 32)
     waits = sorted({wait for status, wait in answers if status == 429 and wait is not None})
     limited = sum(status == 429 for status, _ in answers)
     told = (f", with Retry-After {', '.join(waits)}" if waits else
             ", without Retry-After (the platform's gates send it: an older gate, or an edge in front answered)")
     return Check("rate-limit", limited > 0, f"{limited} of {burst} burst requests answered 429"
                  + (told if limited else ""))
+
+
+def daemon_map(fn: Callable[[int], T], count: int, most: int) -> list[T]:
+    """[fn(0), ..., fn(count - 1)] from at most `most` threads, daemon ones: on Ctrl-C the main thread stops waiting
+    at once and the process exits, where a ThreadPoolExecutor (joined on leaving its `with`, and again at exit)
+    waited for every request still out to reach its deadline (the burst's 120 s by default)."""
+    answers: list[Optional[T]] = [None] * count
+    indexes = iter(range(count))
+    lock = threading.Lock()
+    raised: list[BaseException] = []  # what fn raised, raised again here (a thread's would be a traceback on stderr)
+
+    def work() -> None:
+        while not raised:
+            with lock:
+                index = next(indexes, None)
+            if index is None:
+                return
+            try:
+                answers[index] = fn(index)
+            except BaseException as error:  # noqa: BLE001 - handed to the main thread
+                raised.append(error)
+    threads = [threading.Thread(target=work, name=f"llm-smoke-burst-{n}", daemon=True)
+               for n in range(min(count, most))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()  # a signal interrupts it (POSIX): Ctrl-C is KeyboardInterrupt here, at once
+    if raised:
+        raise raised[0]
+    return answers  # type: ignore[return-value]  # every index was filled
 
 
 def failure_text(error: ApiError, key_given: Optional[bool] = None) -> str:
@@ -146,27 +186,35 @@ def failure_text(error: ApiError, key_given: Optional[bool] = None) -> str:
         text += ("; not the API key: a web application firewall in front blocked it (through the global endpoint, "
                  "a managed rule of Front Door's WAF matched the request): FrontDoorWebApplicationFirewallLog names "
                  "the rule by the answer's tracking reference (docs/components/global-endpoint-and-fleet.md)")
-    if error.kind == "unauthorized" and key_given is not None:
+    if error.kind == "unauthorized" and key_given is not None and not error.key_dropped:  # dropped: said already
         text += (f"; the key given ({KEY_OPTION[0]} or ${KEY_OPTION[1]}) was refused" if key_given else
                  f"; no key was given: pass {KEY_OPTION[0]} or set ${KEY_OPTION[1]} (the platform's gate: the key "
                  f"in the Key Vault secret its stack output apiKeySecret names, docs/operations.md)")
     return text
 
 
-def run_checks(client: LlmClient, model: Optional[str], max_tokens: int, auth: bool, burst: int) -> list[Check]:
+def run_checks(client: LlmClient, model: Optional[str], max_tokens: int, auth: bool, burst: int,
+               shown: Callable[[Check], None] = lambda check: None) -> list[Check]:
+    """The checks in order; `shown` is handed each as soon as it is made (llm-smoke prints it then: a Ctrl-C, or a
+    check that waits out its deadline, leaves the lines of those before it on the screen)."""
     checks: list[Check] = []
+
+    def add(check: Check) -> None:
+        checks.append(check)
+        shown(check)
 
     def attempt(name: str, fn: Callable[[], Check]) -> None:
         try:
-            checks.append(fn())
+            add(fn())
         except ApiError as error:
-            checks.append(Check(name, False, failure_text(error)))
+            add(Check(name, False, failure_text(error)))
 
     try:
         first, model = check_models(client, model)
     except ApiError as error:
-        return [Check("models", False, failure_text(error))]
-    checks.append(first)
+        add(Check("models", False, failure_text(error)))
+        return checks
+    add(first)
     if model:
         attempt("completion", lambda: check_completion(client, model, max_tokens))
         attempt("stream", lambda: check_stream(client, model, max_tokens))
@@ -375,13 +423,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     client = LlmClient(url, api, args.api_key, Deadlines(args.timeout, args.ttft_timeout), requests.Session())
     print(f"smoke test of {shown_url(url)} ({api} API)")
     checks = run_checks(client, args.model, args.max_tokens, bool(args.api_key) or args.expect_auth,
-                        args.rate_limit_burst)
-    return report(checks, 11)
+                        args.rate_limit_burst, shown=lambda check: print_checks([check], 11))
+    return result(checks)
 
 
 def print_checks(checks: list[Check], width: int) -> None:
     for check in checks:
-        print(f"{'PASS' if check.ok else 'FAIL'}  {check.name:<{width}} {check.detail}")
+        print(f"{'PASS' if check.ok else 'FAIL'}  {check.name:<{width}} {check.detail}", flush=True)
 
 
 def report(checks: list[Check], width: int) -> int:

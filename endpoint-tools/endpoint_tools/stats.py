@@ -26,7 +26,8 @@ def _rounded(value: Optional[float]) -> Optional[float]:
 
 def summarize(results: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
     """Success rate and failures by kind; latency, TTFT, inter-token latency (ms) and per-request output tokens/s
-    over successful requests; throughput counts successful requests only (failures are reported apart), output
+    over successful requests; with --rate, the waits for a free worker between arrival and send (ms, every request
+    sent); throughput counts successful requests only (failures are reported apart), output
     tokens only when every successful request reported its count (None otherwise, never a partial sum)."""
     ok = [r for r in results if r["ok"]]
     latencies = [r["latency_s"] for r in ok]
@@ -36,6 +37,8 @@ def summarize(results: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
     # counted only when every success reported its count: a server without usage would read as 0 tokens/s
     counts = [r.get("output_tokens") for r in ok]
     tokens = sum(c for c in counts if c is not None) if ok and None not in counts else None
+    # --rate only: each sent request's wait for a free worker after its arrival (in its latency and TTFT already)
+    waits = [r["wait_s"] for r in results if r.get("wait_s") is not None]
     return {
         "requests": len(results),
         "succeeded": len(ok),
@@ -52,6 +55,8 @@ def summarize(results: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
                     "p99": _ms(percentile(ttfts, 99))},
         "itl_ms": {"p50": _ms(percentile(itls, 50)), "p95": _ms(percentile(itls, 95))},
         "request_tokens_per_s": {"p50": _rounded(percentile(speeds, 50)), "p95": _rounded(percentile(speeds, 95))},
+        "wait_ms": {"p50": _ms(percentile(waits, 50)), "p99": _ms(percentile(waits, 99)),
+                    "max": _ms(max(waits)) if waits else None},
         "output_tokens": tokens,
         "output_tokens_per_s": round(tokens / wall_s, 2) if wall_s > 0 and tokens is not None else None,
         "requests_per_s": round(len(ok) / wall_s, 2) if wall_s > 0 and ok else None,

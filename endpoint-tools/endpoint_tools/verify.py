@@ -35,7 +35,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from . import verify_ollama
 from .bench import number_in
@@ -222,8 +222,9 @@ def check_pool(cluster: Cluster, target: Target) -> Check:
 
 
 def run(cluster: Cluster, target: Target, api_key: Optional[str], smoke_timeout_s: float,
-        key_option: tuple[str, str] = KEY_OPTION) -> list[Check]:
-    """llm-d's checks; `key_option`: where the smoke check's key comes from, named when it is missing."""
+        key_option: tuple[str, str] = KEY_OPTION, shown: Callable[[Check], None] = lambda check: None) -> list[Check]:
+    """llm-d's checks, each handed to `shown` as it is made; `key_option`: where the smoke check's key comes from,
+    named when it is missing."""
     pd = target.prefill_decode
     checks = run_steps([
         ("gpus", lambda: check_gpus(cluster, target)),
@@ -241,9 +242,11 @@ def run(cluster: Cluster, target: Target, api_key: Optional[str], smoke_timeout_
         ("router", lambda: check_deployment(cluster, target.namespace, "router", "router")),
         *([("open-webui", lambda: check_deployment(cluster, target.namespace, "open-webui", "open-webui"))]
           if target.webui else []),
-    ])
+    ], shown)
     gate = Gate(target.url, *target.gate_outputs, target.model, key_option)
-    return checks + [check_smoke(gate, api_key, smoke_timeout_s)]
+    smoke = check_smoke(gate, api_key, smoke_timeout_s)
+    shown(smoke)
+    return checks + [smoke]
 
 
 def parts_of(outputs: dict[str, Any]) -> list[str]:
@@ -406,18 +409,18 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"FAIL  reach          {error}")
         return 1
     checks: list[Check] = []
+
+    def line(check: Check) -> None:  # each check's line as it ends: a Ctrl-C keeps those made
+        print_checks([check], 14)
     if ollama:
-        print(verify_ollama.describe(ollama))
-        checks += verify_ollama.run(cluster, ollama, args.api_key, args.timeout)
-        print_checks(checks, 14)
+        print(verify_ollama.describe(ollama), flush=True)
+        checks += verify_ollama.run(cluster, ollama, args.api_key, args.timeout, line)
     if llmd:
         one_key = not ollama or outputs.get("apiKeySecret") == outputs.get("llmdApiKeySecret")
         print(f"verify of llm-d in namespace {llmd.namespace} (pool {llmd.pool}"
-              f"{', prefill/decode' if llmd.prefill_decode else ''})")
-        found = run(cluster, llmd, args.llmd_api_key or (args.api_key if one_key else None), args.timeout,
-                    KEY_OPTION if one_key else ("--llmd-api-key", LLMD_KEY_ENV))
-        print_checks(found, 14)
-        checks += found
+              f"{', prefill/decode' if llmd.prefill_decode else ''})", flush=True)
+        checks += run(cluster, llmd, args.llmd_api_key or (args.api_key if one_key else None), args.timeout,
+                      KEY_OPTION if one_key else ("--llmd-api-key", LLMD_KEY_ENV), line)
     return result(checks)
 
 

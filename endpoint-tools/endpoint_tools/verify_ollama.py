@@ -9,7 +9,7 @@ DaemonSet and the metric the GPU-memory HPA reads; the tests check each against 
 """
 import json
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from .checks import (GPU, Cluster, Gate, allocatable_on_gpu_nodes, check_deployment, check_gateways, check_smoke,
                      condition, condition_text, run_steps, selector_text, true_now, verdict_text)
@@ -291,7 +291,9 @@ def check_custom_metrics(cluster: Cluster, t: Target) -> Check:
     return Check("custom-metrics", True, f"{GPU_MEMORY_METRIC}: {values}")
 
 
-def run(cluster: Cluster, t: Target, api_key: Optional[str], smoke_timeout_s: float) -> list[Check]:
+def run(cluster: Cluster, t: Target, api_key: Optional[str], smoke_timeout_s: float,
+        shown: Callable[[Check], None] = lambda check: None) -> list[Check]:
+    """The Ollama stack's checks, each handed to `shown` as it is made."""
     gpu, mode = t.accelerator == "gpu", t.autoscaling
     idle = "scaled to zero (the KEDA interceptor holds the first request while a replica starts)" \
         if mode == "requests" else None
@@ -310,5 +312,9 @@ def run(cluster: Cluster, t: Target, api_key: Optional[str], smoke_timeout_s: fl
         *([("open-webui", lambda: check_deployment(cluster, t.namespace, "open-webui", "open-webui"))]
           if t.webui else []),
         *([("gateways", lambda: check_gateways(cluster))] if t.gate.url else []),
-    ])
-    return checks + ([check_smoke(t.gate, api_key, smoke_timeout_s)] if t.gate.url else [])
+    ], shown)
+    if not t.gate.url:
+        return checks
+    smoke = check_smoke(t.gate, api_key, smoke_timeout_s)
+    shown(smoke)
+    return checks + [smoke]

@@ -35,15 +35,18 @@ def test_summary_figures_are_numpys_percentiles_rounded_as_reported():
     values, rounded as the report shows them: ms and tokens/s to 2 places, the success rate to 4, the wall to 3)."""
     rows = [(0.05, 0.005, 0.0005, 5.0), (0.1234567, 0.0111111, 0.0012345, 10.123456), (0.3, 0.03, 0.003, 30.0)]
     results = [{"ok": True, "latency_s": lat, "ttft_s": ttft, "itl_s": itl, "output_tokens_per_s": speed,
-                "output_tokens": 7, "error": None} for lat, ttft, itl, speed in rows]
-    results += [{"ok": False, "latency_s": 0.5, "error": kind}
-                for kind in ("timeout", "timeout", "rate_limited", "server_error")]
+                "output_tokens": 7, "error": None, "wait_s": wait}
+               for (lat, ttft, itl, speed), wait in zip(rows, (0.004, 0.0, 0.25))]
+    # --rate's waits for a worker are of every request sent, failed ones too: 0, 4, 10, 20, 100, 250, 1500 ms
+    results += [{"ok": False, "latency_s": 0.5, "error": kind, "wait_s": wait}
+                for kind, wait in zip(("timeout", "timeout", "rate_limited", "server_error"), (0.02, 1.5, 0.1, 0.01))]
     assert summarize(results, wall_s=3.14159) == {
         "requests": 7, "succeeded": 3, "failed": 4, "success_rate": 0.4286,
         "errors": {"rate_limited": 1, "server_error": 1, "timeout": 2},
         "latency_ms": {"avg": 157.82, "p50": 123.46, "p90": 264.69, "p95": 282.35, "p99": 296.47, "max": 300.0},
         "ttft_ms": {"p50": 11.11, "p95": 28.11, "p99": 29.62}, "itl_ms": {"p50": 1.23, "p95": 2.82},
         "request_tokens_per_s": {"p50": 10.12, "p95": 28.01},
+        "wait_ms": {"p50": 20.0, "p99": 1425.0, "max": 1500.0},
         "output_tokens": 21, "output_tokens_per_s": 6.68, "requests_per_s": 0.95, "failed_per_s": 1.27,
         "wall_s": 3.142}
 
