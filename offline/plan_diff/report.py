@@ -38,8 +38,20 @@ def _capacity_lines(old: dict[str, Any], now: dict[str, Any]) -> list[str]:
         [f"- capacity, head: {n}" for n in after if n not in before]
 
 
+def _no_estimate(folder: Path) -> Optional[str]:
+    """Why a plan has no estimate: make plan writes cost.json as `{"error": ...}` then (a region without a price
+    file), or None."""
+    path = folder / "cost.json"
+    doc = read_json(path) if path.exists() else {}
+    error = doc.get("error") if isinstance(doc, dict) else None
+    return error if isinstance(error, str) and error else None
+
+
 def cost_lines(base: Path, new: Path) -> list[str]:
     old, now = _cost(base), _cost(new)
+    missing = _no_estimate(new)
+    if missing:  # said, not left out: a reviewer read no cost line as no cost change (a stranger's northeurope stack)
+        return [f"Monthly cost: no estimate for this change's plan ({missing})", ""]
     if not now:
         return []
     if not old:
