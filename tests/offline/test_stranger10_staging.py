@@ -212,3 +212,27 @@ def test_operations_says_how_to_build_a_staging_edge():
     for part in ("a second global stack", "named other than `global` and `prod-...`", "a `prefix` of its own",
                  "`edge: {globalStack: <name>}`", "may share a `location` with a prod region"):
         assert part in text, part
+
+
+# ---- step 3: before the first `pulumi up` ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("target", ["preview", "up", "destroy"])
+def test_a_make_target_that_runs_pulumi_says_the_cli_is_missing_before_it_plans(tmp_path, target):
+    """operations.md's first deploy runs `make preview STACK=<stack>`: without the Pulumi CLI it planned the stack
+    first, then stopped on make's own "pulumi: No such file or directory" (exit 127), naming nothing to install. It
+    now stops at once, naming the CLI, where to get it and the offline plan that needs none."""
+    import os
+    import shutil
+    import subprocess
+    bin_dir = tmp_path / "bin"  # make and the shell's tools, no pulumi
+    bin_dir.mkdir()
+    for tool in ("make", "sh", "env"):
+        found = shutil.which(tool)
+        assert found, tool
+        (bin_dir / tool).symlink_to(found)
+    result = subprocess.run(["make", "-C", str(PROJECT_DIR), target, "STACK=dev"], capture_output=True, text=True,
+                            env={**os.environ, "PATH": str(bin_dir)}, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert f"make {target} runs the Pulumi CLI, which is not on PATH" in result.stderr
+    assert "https://www.pulumi.com/docs/install/" in result.stderr and "make plan STACK=dev" in result.stderr
+    assert "OFFLINE PLAN" not in result.stdout  # stopped before the plan
