@@ -236,3 +236,16 @@ def test_a_make_target_that_runs_pulumi_says_the_cli_is_missing_before_it_plans(
     assert f"make {target} runs the Pulumi CLI, which is not on PATH" in result.stderr
     assert "https://www.pulumi.com/docs/install/" in result.stderr and "make plan STACK=dev" in result.stderr
     assert "OFFLINE PLAN" not in result.stdout  # stopped before the plan
+
+
+def test_the_example_values_warning_does_not_say_a_file_marks_what_it_does_not():
+    """A staging region with `gateway.tls.hostname: northeurope.staging.example.com` written by hand was warned "the
+    stack file marks them REPLACE": no line of that file said REPLACE. The warning names what it looks for instead."""
+    from config.advisories import advisories
+    text = staging_region("northeurope", "llmstg", 51)
+    assert "REPLACE" not in text
+    [note] = [n for n in advisories(parse_config(raw_of(text), P, "staging-northeurope"))
+              if n.startswith("example values to replace")]
+    assert "the stack file marks them" not in note
+    assert "(example domains and TEST-NET ranges, which the shipped stack files mark REPLACE)" in note
+    assert "gateway.tls.hostname northeurope.staging.example.com" in note
