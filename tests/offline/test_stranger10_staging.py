@@ -249,3 +249,21 @@ def test_the_example_values_warning_does_not_say_a_file_marks_what_it_does_not()
     assert "the stack file marks them" not in note
     assert "(example domains and TEST-NET ranges, which the shipped stack files mark REPLACE)" in note
     assert "gateway.tls.hostname northeurope.staging.example.com" in note
+
+
+def test_the_configuration_reference_says_what_staging_and_llmd_need():
+    """docs/configuration.md's `environment` line listed staging without saying what it changes (nothing but names:
+    only prod has rules of its own), and `llmd.enabled` said nothing of the gateway it needs or of the endpoint
+    pickers' 4 CPUs, which a D4 workload pool (dev's, copied) cannot hold: three refusals met one after another."""
+    text = (PROJECT_DIR / "docs" / "configuration.md").read_text()
+    [environment] = [line for line in text.splitlines() if line.startswith("| `environment` |")]
+    assert "staging is planned as dev is, prod's rules apply to prod alone" in environment
+    [llmd] = [line for line in text.splitlines() if line.startswith("| `llmd.enabled` |")]
+    for part in ("`gateway.mode` `internal` or `both`", "`llmd.exposeExternally`", "4 CPUs and 8 GiB each",
+                 "8 vCPUs or more", "`cluster.workloadPool.vmSize`"):
+        assert part in llmd, part
+    # what the line says is what the plan refuses: dev's D4 workload pool with llm-d on an A100 and both gateways
+    from offline import capacity, runner
+    plan = runner.run("dev", {"llmd": {"enabled": True}, "gateway": {"mode": "both"},
+                              "gpu": {"vmSize": "Standard_NC24ads_A100_v4"}})
+    assert [e for e in capacity.idle_capacity(plan).errors if "epp (4000m CPU, 8192Mi per pod)" in e]
