@@ -267,3 +267,13 @@ def test_the_configuration_reference_says_what_staging_and_llmd_need():
     plan = runner.run("dev", {"llmd": {"enabled": True}, "gateway": {"mode": "both"},
                               "gpu": {"vmSize": "Standard_NC24ads_A100_v4"}})
     assert [e for e in capacity.idle_capacity(plan).errors if "epp (4000m CPU, 8192Mi per pod)" in e]
+
+
+def test_the_readme_says_a_committed_stack_file_goes_into_both_workflows():
+    """`make test` refuses a stack file a workflow's matrix leaves out (tests/program/test_workflows.py), and its
+    failure was a bare set comparison: README's "A stack of your own" now says so, and the tests say what to add."""
+    text = " ".join((PROJECT_DIR / "README.md").read_text().split("A stack of your own:")[1].split("\n\n")[0].split())
+    assert "`stack:` matrix of `.github/workflows/offline.yml`" in text and "`preview.yml`" in text
+    workflows = (PROJECT_DIR / "tests" / "program" / "test_workflows.py").read_text()
+    assert "stack files no job of offline.yml plans" in workflows
+    assert "stack files no job of preview.yml previews" in workflows
