@@ -75,8 +75,12 @@ def cost_lines(base: Path, new: Path) -> list[str]:
         a, b = before.get(component, {"idle": 0, "peak": 0}), after.get(component, {"idle": 0, "peak": 0})
         if a != b:
             lines.append(f"- {component}: idle {b['idle'] - a['idle']:+,.2f}, peak {b['peak'] - a['peak']:+,.2f}")
+    # another region's prices standing in (a price file with `_pricesOf`): said, as make plan's header says it, so a
+    # reviewer does not take West Europe's figures for the stack's region (a stranger's northeurope stack)
+    stand_in = [f"- prices: {now['prices']}"] if now.get("pricesOf") not in (None, now.get("region")) and \
+        isinstance(now.get("prices"), str) else []
     return lines + _capacity_lines(old, now) + [f"- not priced, so left out of the figures: {m}" for m in unpriced] \
-        + [""]
+        + stand_in + [""]
 
 
 def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[str, str]]] = None,

@@ -277,3 +277,23 @@ def test_the_readme_says_a_committed_stack_file_goes_into_both_workflows():
     workflows = (PROJECT_DIR / "tests" / "program" / "test_workflows.py").read_text()
     assert "stack files no job of offline.yml plans" in workflows
     assert "stack files no job of preview.yml previews" in workflows
+
+
+def test_the_pull_request_report_says_when_another_regions_prices_stand_in(tmp_path):
+    """With the stand-in price file docs/cost.md describes (westeurope's prices, `_pricesOf`), make plan's header says
+    whose prices they are; the PR report's cost lines did not, so a reviewer read West Europe's figures as
+    northeurope's. The report now carries the same label."""
+    import json
+    from offline.plan_diff.report import cost_lines
+    label = "westeurope list prices of 2026-11-26 standing in for northeurope's (not transcribed: ...)"
+    doc = {"region": "northeurope", "pricesOf": "westeurope", "prices": label, "idleMonthly": 146.49,
+           "peakMonthly": 351.61, "byComponent": {}, "unpriced": [], "capacityNotes": []}
+    base, head = tmp_path / "base", tmp_path / "head"
+    for folder, idle in ((base, 146.49), (head, 273.51)):
+        folder.mkdir()
+        (folder / "cost.json").write_text(json.dumps({**doc, "idleMonthly": idle}))
+    lines = cost_lines(base, head)
+    assert lines[0].startswith("Monthly cost: idle $146.49 -> $273.51 (+127.02)") and f"- prices: {label}" in lines
+    own = {**doc, "region": "westeurope", "pricesOf": "westeurope", "prices": "westeurope list prices"}  # cost.py
+    (head / "cost.json").write_text(json.dumps(own))
+    assert not [line for line in cost_lines(base, head) if line.startswith("- prices:")]  # a region's own prices
