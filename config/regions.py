@@ -269,7 +269,9 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
         raise ConfigError([_no_regions(stack, regional)])
     problems: list[str] = []
     top = Reader(raw, "", problems)
-    environment, prefix, location = resource_names.read_environment_prefix_location(top, "prod")
+    # Pulumi.yaml's default, which the CLI hands every stack that sets none (the global stack's own "prod" here was never
+    # read: a staging edge's file without `environment` planned as dev while docs/configuration.md said prod, 2026-12-06)
+    environment, prefix, location = resource_names.read_environment_prefix_location(top, "dev")
     protect = top.bool_("protectStatefulResources", False)
     if environment == "prod" and not protect:
         top.problem("protectStatefulResources must be true when environment is 'prod' (the global stack protects its "

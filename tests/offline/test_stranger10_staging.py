@@ -297,3 +297,21 @@ def test_the_pull_request_report_says_when_another_regions_prices_stand_in(tmp_p
     own = {**doc, "region": "westeurope", "pricesOf": "westeurope", "prices": "westeurope list prices"}  # cost.py
     (head / "cost.json").write_text(json.dumps(own))
     assert not [line for line in cost_lines(base, head) if line.startswith("- prices:")]  # a region's own prices
+
+
+def test_a_global_stack_file_without_an_environment_is_what_the_docs_say(tmp_path):
+    """docs/configuration.md said the global stack reads `environment` with "default `prod` here", the parser's own
+    default; but Pulumi.yaml declares `dev` for every stack and the CLI hands it over, so a staging edge's file without
+    the key was planned as dev (no prod rule, tags `environment: dev`). The parser's default is now Pulumi.yaml's, and
+    the generated reference says so."""
+    from offline import runner
+    text = staging_global("llmstg").replace(f"  {P}:environment: staging\n", "")
+    stack_file = tmp_path / "Pulumi.staging-global.yaml"
+    stack_file.write_text(text)
+    handed = runner.stack_config("staging-global", stack_file=stack_file)
+    assert handed[f"{P}:environment"] == "dev"  # Pulumi.yaml's default, as the CLI hands it
+    raw = {k.split(":", 1)[1]: v for k, v in handed.items() if k.startswith(f"{P}:")}
+    assert regions.parse_global(raw, P, "staging-global").environment == "dev"
+    assert regions.parse_global(raw_of(text), P, "staging-global").environment == "dev"  # without the CLI's defaults
+    reference = (PROJECT_DIR / "docs" / "configuration.md").read_text()
+    assert "Reads `environment` (default `dev` here)" in reference
