@@ -20,7 +20,7 @@ from llmplatform.gateway import LLMD_LISTENER, PLAIN_PORTS, TLS_PORTS
 
 from config import ConfigError, resource_names
 from config.advisories import advisories
-from config.edge_membership import unlisted_join
+from config.edge_membership import missing_global_file, unlisted_join
 from config.inputs import (aks_cluster_args, diagnostics, gateway_args, gpu_pool_args, inference_args, llmd_args,
                            llmd_webui_args, observability_args, postgres_args, unique_names)
 from config.global_stack import fleet_left_to_environments, fleet_members, region_output, regional_origins
@@ -241,6 +241,6 @@ if isinstance(stack, GlobalConfig):
         pulumi.log.warn(advisory)
     global_stack(stack)
 else:
-    for advisory in advisories(stack) + unlisted_join(stack):
+    for advisory in advisories(stack) + unlisted_join(stack) + missing_global_file(stack):
         pulumi.log.warn(advisory)
     platform_stack(stack)

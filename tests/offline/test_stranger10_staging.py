@@ -315,3 +315,21 @@ def test_a_global_stack_file_without_an_environment_is_what_the_docs_say(tmp_pat
     assert regions.parse_global(raw_of(text), P, "staging-global").environment == "dev"  # without the CLI's defaults
     reference = (PROJECT_DIR / "docs" / "configuration.md").read_text()
     assert "Reads `environment` (default `dev` here)" in reference
+
+
+def test_a_region_naming_a_global_stack_without_a_file_is_warned(tmp_path):
+    """A staging region with `edge.globalStack: staging-global` planned without a word before that stack's file
+    existed, and would with a misspelt name for ever: its gateway admits only a Front Door that never comes. The plan
+    now warns, naming the file it looked for and the global stacks the project has."""
+    from offline import runner
+    stack_file = tmp_path / "Pulumi.staging-northeurope.yaml"
+    stack_file.write_text(staging_region("northeurope", "llmstg", 51))
+    plan = runner.run("staging-northeurope", stack_file=stack_file)
+    [warning] = [w for w in plan.warnings if "edge.globalStack names stack" in w]
+    assert "'staging-global', which has no stack file in the project (Pulumi.staging-global.yaml; global stacks " \
+           "here: global)" in warning and "fix the name, or write that file" in warning
+    # behind the shipped global stack (its file is there) nothing is said
+    stack_file.write_text(staging_region("northeurope", "llmstg", 51).replace("globalStack: staging-global",
+                                                                              "globalStack: global"))
+    plan = runner.run("staging-northeurope", stack_file=stack_file)
+    assert not [w for w in plan.warnings if "edge.globalStack names stack" in w]
