@@ -21,7 +21,7 @@ FILES_OF = $(shell find $(1) -type f -not -path '*/__pycache__/*' -not -path '*.
 PKG_FILES := $(call FILES_OF,components,-not -path 'components/maintenance/*')
 TOOLS_FILES := $(call FILES_OF,endpoint-tools)
 
-.PHONY: help install tools plan images scan test bench schema docs pin-digests preview up destroy clean
+.PHONY: help install tools plan images scan test bench schema docs pin-digests preview up destroy clean pulumi-cli
 
 # `make` alone, or `make help`: the targets and what each does (the `## ...` after each target), nothing installed
 .DEFAULT_GOAL := help
@@ -166,13 +166,21 @@ bench: $(DEV) $(TOOLS)  ## budgets: plan vs SDK import time, and the benchmark t
 pin-digests: $(PKG)  ## online: pin every image in pins.json to its registry digest (needs registry access)
 	$(PY) -m components.maintenance.pin_digests
 
-preview: plan  ## real `pulumi preview` (needs the Pulumi CLI and Azure credentials), after the offline plan
+# the targets that run the Pulumi CLI say so when it is missing, before the plan they start with (make's own
+# "pulumi: No such file or directory" came after it and said nothing of what to install)
+pulumi-cli:  ## check that the Pulumi CLI is on PATH, saying where to get it (preview, up and destroy run it first)
+	@command -v pulumi >/dev/null 2>&1 || { echo "make $(MAKECMDGOALS) runs the Pulumi CLI, which is not on PATH:" \
+	  "install it (https://www.pulumi.com/docs/install/), then pulumi login and az login" \
+	  "(docs/operations.md, \"A stack's first deploy\"); the offline plan needs neither: make plan STACK=$(STACK)" >&2; \
+	  exit 2; }
+
+preview: pulumi-cli plan  ## real `pulumi preview` (needs the Pulumi CLI and Azure credentials), after the offline plan
 	pulumi preview --stack $(STACK) --policy-pack policy --policy-pack-config build/$(STACK)/policy-config.json
 
-up: plan  ## real `pulumi up` with the policy pack and its configuration (as the workflow's), after the offline plan
+up: pulumi-cli plan  ## real `pulumi up` with the policy pack and its configuration (as the workflow's), after the offline plan
 	pulumi up --stack $(STACK) --policy-pack policy --policy-pack-config build/$(STACK)/policy-config.json
 
-destroy:  ## real `pulumi destroy` of the stack (prod's protected resources stop it: docs/operations.md)
+destroy: pulumi-cli  ## real `pulumi destroy` of the stack (prod's protected resources stop it: docs/operations.md)
 	pulumi destroy --stack $(STACK)
 
 clean:  ## remove build/ (the plans) and pytest's cache; .venv stays

@@ -20,13 +20,13 @@ from llmplatform.gateway import LLMD_LISTENER, PLAIN_PORTS, TLS_PORTS
 
 from config import ConfigError, resource_names
 from config.advisories import advisories
-from config.edge_membership import unlisted_join
+from config.edge_membership import missing_global_file, unlisted_join
 from config.inputs import (aks_cluster_args, diagnostics, gateway_args, gpu_pool_args, inference_args, llmd_args,
                            llmd_webui_args, observability_args, postgres_args, unique_names)
 from config.global_stack import fleet_left_to_environments, fleet_members, region_output, regional_origins
 from config.runtime import is_global_stack, load_global_config, load_platform_config
 from config.platform_config import PlatformConfig
-from config.regions import GlobalConfig, global_advisories, short_name
+from config.regions import GlobalConfig, global_advisories, global_group_name, short_name
 
 
 def platform_stack(cfg: PlatformConfig) -> None:
@@ -196,7 +196,7 @@ def global_stack(cfg: GlobalConfig) -> None:
     # name clients call) and the edge's workspace; origins, routes and keys stay replaceable (a region leaves, a key
     # name is dropped)
     stateful = pulumi.ResourceOptions(protect=cfg.protect)
-    group = resources.ResourceGroup("global-rg", resource_group_name=f"rg-{cfg.prefix}-global",
+    group = resources.ResourceGroup("global-rg", resource_group_name=global_group_name(cfg.prefix),
                                     location=cfg.location, tags=cfg.tags, opts=stateful)
     edge = GlobalEndpoint("edge", {
         "resource_group_name": group.name, "name_prefix": f"{cfg.prefix}-global",
@@ -241,6 +241,6 @@ if isinstance(stack, GlobalConfig):
         pulumi.log.warn(advisory)
     global_stack(stack)
 else:
-    for advisory in advisories(stack) + unlisted_join(stack):
+    for advisory in advisories(stack) + unlisted_join(stack) + missing_global_file(stack):
         pulumi.log.warn(advisory)
     platform_stack(stack)

@@ -441,5 +441,7 @@ def _examples_left(cfg: PlatformConfig) -> list[str]:
     found += _listed("observability.alertEmails", [e for e in cfg.observability.alert_emails if _is_example_domain(e)])
     if not found:
         return []
-    return [f"example values to replace before the first deploy (the stack file marks them REPLACE): "
-            f"{'; '.join(found)}"]
+    # said of the values, not of the file: a stack file of one's own with an example.com hostname marks nothing (a
+    # stranger's staging file was told "the stack file marks them REPLACE", 2026-12-06)
+    return [f"example values to replace before the first deploy (example domains and TEST-NET ranges, which the "
+            f"shipped stack files mark REPLACE): {'; '.join(found)}"]

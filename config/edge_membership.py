@@ -55,3 +55,31 @@ def unlisted_join(cfg: PlatformConfig, project_dir: Optional[Path] = None) -> li
             f"file carries it) until global.regions lists {cfg.stack} and `pulumi up -s {global_stack}` has run. A "
             "region being removed keeps serving with the retained secrets until its stack is removed "
             "(docs/operations.md, \"Adding or removing a region\")."]
+
+
+def missing_global_file(cfg: PlatformConfig, project_dir: Optional[Path] = None) -> list[str]:
+    """A warning when the stack's `edge.globalStack` names no stack file of the project: the global stack reads its
+    regions through StackReferences of this project and is planned from its file (`make plan STACK=<it>`), so a
+    misspelt name (`globl`) leaves the region behind no edge at all, its external gateway admitting only Front Door
+    and serving nothing, without a word from its own plan (a stranger's staging region, 2026-12-06). A warning, not a
+    refusal: the regions go up first (docs/operations.md, deploy order) and the global stack's file may follow."""
+    if not cfg.edge.enabled:
+        return []
+    folder = regions.PROJECT_DIR if project_dir is None else project_dir
+    files = regions.project_stack_files(folder)
+    if cfg.edge.global_stack in files:
+        return []
+    globals_here = sorted(name for name, path in files.items() if _is_global_file(path, cfg.project))
+    return [f"edge.globalStack names stack {cfg.edge.global_stack!r}, which has no stack file in the project "
+            f"(Pulumi.{cfg.edge.global_stack}.yaml; global stacks here: {', '.join(globals_here) or 'none'}): until "
+            "that stack lists this one in global.regions and is up, no Front Door reaches this region and its external "
+            "gateway admits nothing else; fix the name, or write that file before the edge goes up (docs/operations.md, "
+            "\"Regional stacks and the global stack: deploy order\")"]
+
+
+def _is_global_file(path: Path, project: str) -> bool:
+    """A stack file with a `global` section (one that does not read is its own plan's concern)."""
+    try:
+        return regions.is_global(regions.raw_stack_file(path, project))
+    except ConfigError:
+        return False

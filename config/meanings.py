@@ -309,7 +309,12 @@ MEANING = {
     "autoscaling.interceptorReplicas": "KEDA HTTP interceptor replicas (`requests` mode; every model request passes "
                                        "it): at least 2 in prod.",
     "llmd.enabled": "Deploy LlmdStack on the GPU pool (an A100, H100 or H200 size), published on the gateways' "
-                    "`llmd` listener (port 8000) behind the API key and rate limit. The `llmd` stack sets it.",
+                    "`llmd` listener (port 8000) behind the API key and rate limit: the internal gateway's "
+                    "(`gateway.mode` `internal` or `both`); with `llmd.exposeExternally` the external one's as well, "
+                    "or alone under `external`. Its "
+                    "two endpoint pickers request 4 CPUs and 8 GiB each: a CPU workload pool of 8 vCPUs or more "
+                    "(`cluster.workloadPool.vmSize`; the plan's capacity check refuses a smaller one). The `llmd` "
+                    "stack sets it.",
     "llmd.namespace": "The namespace (a DNS label) LlmdStack creates for vLLM, the scheduler, its gate and gateway "
                       "(and the UI under `webui.backend: llmd`); the `llmdNamespace` output. None the program creates "
                       "otherwise: not `namespace`, a platform namespace or a Kubernetes system one.",

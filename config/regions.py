@@ -269,7 +269,9 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
         raise ConfigError([_no_regions(stack, regional)])
     problems: list[str] = []
     top = Reader(raw, "", problems)
-    environment, prefix, location = resource_names.read_environment_prefix_location(top, "prod")
+    # Pulumi.yaml's default, which the CLI hands every stack that sets none (the global stack's own "prod" here was never
+    # read: a staging edge's file without `environment` planned as dev while docs/configuration.md said prod, 2026-12-06)
+    environment, prefix, location = resource_names.read_environment_prefix_location(top, "dev")
     protect = top.bool_("protectStatefulResources", False)
     if environment == "prod" and not protect:
         top.problem("protectStatefulResources must be true when environment is 'prod' (the global stack protects its "
@@ -499,8 +501,11 @@ def regional_conflicts(stack: str, cfg: Any, siblings: dict[str, Any]) -> list[s
         if vnet.overlaps(other_vnet):
             problems.append(f"network.vnetCidr {vnet} overlaps stack {other_stack}'s {other_vnet}: regional VNets must "
                             "not overlap (they may be peered later)")
-        if other.location == cfg.location:
-            problems.append(f"location {cfg.location} is also stack {other_stack}'s: one regional stack per region")
+        # one region per location behind one edge (its origins and Fleet stages); another global stack's region, a
+        # staging edge beside prod's, may share it (its names and VNet apart, as above)
+        if other.location == cfg.location and other.edge.global_stack == cfg.edge.global_stack:
+            problems.append(f"location {cfg.location} is also stack {other_stack}'s, behind the same global stack "
+                            f"{cfg.edge.global_stack}: one regional stack per region")
         host, other_host = cfg.gateway.tls.hostname, other.gateway.tls.hostname
         if host and host == other_host:  # lowercase, no final dot: the hostname rule (config/sections/gateway.py)
             problems.append(f"gateway.tls.hostname {host!r} is also stack {other_stack}'s: Front Door reaches each "
@@ -517,6 +522,47 @@ def standalone_conflicts(cfg: Any, others: dict[str, Any]) -> list[str]:
             for problem in shared_names(cfg, other_stack, other, "a regional stack needs its own prefix (or resource "
                                                                  "group names), apart from the project's other "
                                                                  "stacks too")]
+
+
+# the names one subscription holds once (global_names' kinds): a stack in another subscription may share them
+_SUBSCRIPTION_KINDS = ("resource group", "model store resource group")
+
+
+def standalone_shared_names(cfg: Any, project: str, parse: Callable[[dict[str, Any], str, str], Any],
+                            project_dir: Path = PROJECT_DIR) -> list[str]:
+    """A stack that is not regional whose resource groups another platform stack file of the project names too: in
+    one subscription the later stack's first `pulumi up` meets the other's group and its cluster. Advice, not a
+    refusal (two stacks in two subscriptions may share them; a regional stack is refused, `regional_conflicts`): a
+    stranger's staging stack copied from Pulumi.dev.yaml with the default prefix took Pulumi.llmd.yaml's
+    rg-llmp-staging and aks-llmp-staging without a word (2026-12-06). Files that do not validate are left out."""
+    mine = {cfg.resource_group_name or resource_names.resource_group_name(cfg.prefix, cfg.environment): "resource group"}
+    if cfg.model_store.resource_group_name:
+        mine[cfg.model_store.resource_group_name] = "model store resource group"
+    mine_lower = {name.lower(): (name, kind) for name, kind in mine.items()}
+    notes = []
+    for other, path in project_stack_files(project_dir).items():
+        if other == cfg.stack:
+            continue
+        try:
+            raw = _stack_file_values(path, project)
+            if is_global(raw) or null_key_problems(raw):
+                continue
+            theirs = global_names(parse(raw, project, other))
+        except ConfigError:
+            continue
+        for kind in _SUBSCRIPTION_KINDS:
+            name = theirs.get(kind)
+            if name is None or name.lower() not in mine_lower:
+                continue
+            my_name, my_kind = mine_lower[name.lower()]
+            notes.append(f"{my_kind} {my_name!r} is also stack {other}'s {kind} ({path.name}): in one subscription "
+                         f"this stack's first `pulumi up` meets {other}'s group"
+                         + (f" and its cluster {resource_names.cluster_name(cfg.prefix, cfg.environment)!r}"
+                            if kind == "resource group" and my_kind == "resource group" and not cfg.resource_group_name
+                            else "")
+                         + f"; give this stack its own prefix (`pulumi config set prefix <2-10 lowercase letters/"
+                         f"digits> --stack {cfg.stack}`), unless the two deploy to different subscriptions")
+    return notes
 
 
 def listed_region_problems(cfg: GlobalConfig, project: str, stack: str, project_dir: Path = PROJECT_DIR) -> list[str]:
@@ -599,10 +645,43 @@ def llmd_region_problems(cfg: GlobalConfig, project: str, project_dir: Path = PR
     return problems
 
 
+def global_group_name(prefix: str) -> str:
+    """The global stack's resource group (__main__.py `global_stack`): the prefix alone, no environment, so a second
+    global stack (a staging edge beside prod's) takes prod's group unless its prefix differs."""
+    return f"rg-{prefix}-global"
+
+
+def other_global_problems(cfg: GlobalConfig, project: str, stack: str, project_dir: Path = PROJECT_DIR) -> list[str]:
+    """Another global stack file of the project with this one's prefix: both name their resource group, Front Door
+    profile, endpoint, workspace and fleet `*-<prefix>-global` (no environment in them), so in one subscription the
+    later stack's first `pulumi up` meets the other's group (found by a stranger's staging edge copied from
+    Pulumi.global.yaml, 2026-12-06). A file that does not read is that stack's own concern."""
+    mine = global_group_name(cfg.prefix).lower()
+    problems = []
+    for other, path in project_stack_files(project_dir).items():
+        if other == stack:
+            continue
+        try:
+            raw = _stack_file_values(path, project)
+        except ConfigError:
+            continue
+        if not is_global(raw):
+            continue
+        prefix = raw.get("prefix") or "llmp"
+        if isinstance(prefix, str) and global_group_name(prefix).lower() == mine:
+            problems.append(f"prefix {cfg.prefix!r} is also global stack {other}'s ({path.name}): both would name "
+                            f"their resource group {global_group_name(cfg.prefix)!r}, Front Door profile "
+                            f"'afd-{cfg.prefix}-global' and workspace 'log-{cfg.prefix}-global' (a global stack's "
+                            "names carry its prefix, not its environment); give each global stack its own prefix "
+                            f"(`pulumi config set prefix <2-10 lowercase letters/digits> --stack {stack}`)")
+    return problems
+
+
 def region_file_problems(cfg: GlobalConfig, project: str, stack: str, project_dir: Path = PROJECT_DIR) -> list[str]:
-    """What the global stack finds wrong in its regions' stack files, before any region is planned or anything is
-    registered (the program, and `make plan` before it plans the regions)."""
-    return listed_region_problems(cfg, project, stack, project_dir) + llmd_region_problems(cfg, project, project_dir)
+    """What the global stack finds wrong in its regions' stack files and the project's other global stack files, before
+    any region is planned or anything is registered (the program, and `make plan` before it plans the regions)."""
+    return (listed_region_problems(cfg, project, stack, project_dir) + llmd_region_problems(cfg, project, project_dir)
+            + other_global_problems(cfg, project, stack, project_dir))
 
 
 def origin_tls(cfg: GlobalConfig, plain: list[str]) -> tuple[GlobalConfig, list[str]]:

@@ -575,6 +575,9 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     for note in stackfile.provider_advisories(stackfile.provider_config(path), path.name, plan.project,
                                               cfg.location, defaults):
         print(f"warning: {note}")
+    if isinstance(cfg, PlatformConfig) and not cfg.edge.enabled:  # a regional stack is refused instead (config)
+        for note in regions.standalone_shared_names(cfg, plan.project, parse_config, runner.PROJECT_DIR):
+            print(f"warning: {note}")
     stale = ignored_inputs.refresh_warning(plan, runner.project_file(runner.PROJECT_DIR))
     if stale:
         print(f"warning: {stale}")

@@ -24,6 +24,11 @@ from config.stack_yaml import null_key_problems
 from offline import property_path
 
 PROVIDER_NAMESPACES = ("azure-native", "azure", "kubernetes", "random", "pulumi")
+# provider keys that hold a credential (pulumi_azure_native/config/vars.py: the service principal's client secret and
+# certificate password, an OIDC token): written plain in a stack file, it is committed with it (a stranger's staging
+# file, 2026-12-06)
+PROVIDER_CREDENTIALS = ("azure-native:clientSecret", "azure-native:clientCertificatePassword",
+                        "azure-native:oidcToken", "azure-native:oidcRequestToken")
 STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
 _INT = re.compile(r"-?(0|[1-9][0-9]*)")  # ASCII digits only; no leading zeros, no sign tricks like --3
 # a path's `["<name>"]`, `\"` inside it a quote (pulumi's properties_path.go: no other escape)
@@ -160,6 +165,12 @@ def provider_advisories(keys: dict[str, Any], file_name: str, project: str, loca
             notes.append(f"{file_name}: {key} ({value!r}) changes nothing: the program sets each resource's location "
                          f"from {project}:location ({location!r} here); set that instead")
             continue
+        if key in PROVIDER_CREDENTIALS and isinstance(value, str) and value:
+            notes.append(f"{file_name}: {key} holds a credential in plain text, and the stack file is committed with "
+                         f"it: remove the line and store it encrypted (`pulumi config set --secret {key} ...`, a "
+                         "`secure:` value), or leave it out and log in another way (`az login`, OIDC, the provider's "
+                         "ARM_* environment variables: docs/operations.md, \"A stack's first deploy\"); the value is "
+                         "not shown")
         if namespace not in default_providers:
             notes.append(f"{file_name}: {key} is read by no provider of this program: "
                          + ("its Kubernetes resources all use their own provider, built from the cluster's "

@@ -38,8 +38,20 @@ def _capacity_lines(old: dict[str, Any], now: dict[str, Any]) -> list[str]:
         [f"- capacity, head: {n}" for n in after if n not in before]
 
 
+def _no_estimate(folder: Path) -> Optional[str]:
+    """Why a plan has no estimate: make plan writes cost.json as `{"error": ...}` then (a region without a price
+    file), or None."""
+    path = folder / "cost.json"
+    doc = read_json(path) if path.exists() else {}
+    error = doc.get("error") if isinstance(doc, dict) else None
+    return error if isinstance(error, str) and error else None
+
+
 def cost_lines(base: Path, new: Path) -> list[str]:
     old, now = _cost(base), _cost(new)
+    missing = _no_estimate(new)
+    if missing:  # said, not left out: a reviewer read no cost line as no cost change (a stranger's northeurope stack)
+        return [f"Monthly cost: no estimate for this change's plan ({missing})", ""]
     if not now:
         return []
     if not old:
@@ -63,8 +75,12 @@ def cost_lines(base: Path, new: Path) -> list[str]:
         a, b = before.get(component, {"idle": 0, "peak": 0}), after.get(component, {"idle": 0, "peak": 0})
         if a != b:
             lines.append(f"- {component}: idle {b['idle'] - a['idle']:+,.2f}, peak {b['peak'] - a['peak']:+,.2f}")
+    # another region's prices standing in (a price file with `_pricesOf`): said, as make plan's header says it, so a
+    # reviewer does not take West Europe's figures for the stack's region (a stranger's northeurope stack)
+    stand_in = [f"- prices: {now['prices']}"] if now.get("pricesOf") not in (None, now.get("region")) and \
+        isinstance(now.get("prices"), str) else []
     return lines + _capacity_lines(old, now) + [f"- not priced, so left out of the figures: {m}" for m in unpriced] \
-        + [""]
+        + stand_in + [""]
 
 
 def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[str, str]]] = None,

@@ -444,7 +444,10 @@ def test_the_offline_job_plans_every_stack_file():
     matrices = [job.get("strategy", {}).get("matrix", {}).get("stack") for job in offline["jobs"].values()]
     planned = {s for m in matrices if m for s in m}
     stacks = {p.name[len("Pulumi."):-len(".yaml")] for p in PROJECT_DIR.glob("Pulumi.*.yaml")}
-    assert planned == stacks
+    # said as what to do: a newcomer's committed Pulumi.staging.yaml met a bare set comparison (2026-12-06)
+    assert planned == stacks, (f"stack files no job of offline.yml plans: {sorted(stacks - planned)} (add each to "
+                               f"the `stack:` matrix of its plan job); stacks it plans without a file: "
+                               f"{sorted(planned - stacks)}")
 
 
 def test_preview_runs_every_stack_file_and_the_global_stack_after_its_regions():
@@ -453,7 +456,11 @@ def test_preview_runs_every_stack_file_and_the_global_stack_after_its_regions():
     jobs = _stack_jobs("preview.yml")
     previewed = {s: name for name, (stacks, _) in jobs.items() for s in stacks}
     files = regions.project_stack_files(PROJECT_DIR)
-    assert set(previewed) == set(files)
+    assert set(previewed) == set(files), (f"stack files no job of preview.yml previews: "
+                                          f"{sorted(set(files) - set(previewed))} (add a regional or single stack to "
+                                          "the `stack:` matrix of job `preview`, a global stack to job "
+                                          "`preview-global`'s); stacks it previews without a file: "
+                                          f"{sorted(set(previewed) - set(files))}")
     for stack, path in files.items():
         raw = regions.raw_stack_file(path, "aks-llm-platform")
         if not regions.is_global(raw):
