@@ -150,7 +150,7 @@ def compare(result: dict[str, Any], old_res: dict[str, dict[str, Any]], new_res:
         return [f"note: the head plan has no {RECORD} (a plan made before it existed): the CRDs of its ConfigFiles' "
                 "files are not compared; plan it again with this commit"]
     notes = []
-    if old_rec is None and old_res:
+    if old_rec is None and any(r.get("type") == CONFIG_FILE for r in old_res.values()):
         old_rec = _derived(old_res)
         notes.append(f"note: the base plan has no {RECORD} (a plan by an earlier commit): the CRDs of its ConfigFiles "
                      "are read from this checkout's vendored copies of their URLs (offline/data/crd_bundles.json)")

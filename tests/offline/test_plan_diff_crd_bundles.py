@@ -23,7 +23,7 @@ from offline import plan as plan_cli
 from offline.plan_diff import main as plan_diff_main
 from offline.plan_diff.crd_bundles import RECORD
 
-from tests.conftest import variant
+from tests.conftest import variant, variant_or_stack
 
 GATEWAY_BUNDLE = crd_bundles.ROOT / "tests/upstream/crd-bundles/gateway-api-v1.6.1-standard-install.yaml"
 CRD = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
@@ -261,6 +261,15 @@ def test_a_base_plan_without_the_record_is_read_from_the_vendored_copies(tmp_pat
     assert ("compare the two files' CRD names (`metadata.name` of each `kind: CustomResourceDefinition`) before "
             "merging (the check could not read the files' CRDs: base: no vendored copy of "
             "https://example.com/v0.1.0/standard-install.yaml") in out
+
+
+def test_a_base_plan_without_config_files_or_the_record_is_compared_without_a_note(tmp_path):
+    """The global stack installs no bundle: a base plan of it by an earlier commit (no crd-bundles.json) has nothing
+    to read from the vendored copies, and the check says nothing of them."""
+    edge = plan.resources_document(variant_or_stack("global"))
+    assert not any(r["type"] == crd_bundles.CONFIG_FILE for r in edge["resources"])
+    code, out, err = _run(_folders(tmp_path, edge, edge, base_record=False))
+    assert code == 0 and RECORD not in err and "0 to add, 0 to update, 0 to replace, 0 to delete" in out
 
 
 def test_a_malformed_record_is_named_not_a_traceback(tmp_path, llmd_doc):
