@@ -666,6 +666,8 @@ OPENAI_REASONING = ("reasoning_content", "reasoning")
 class Completion:
     content: str = ""
     reasoning: str = ""  # a reasoning model's reasoning, apart from `content` (the answer)
+    # why the model stopped, as the server said: OpenAI's finish_reason, Ollama's done_reason ("stop", "length"...)
+    finish_reason: Optional[str] = None
     prompt_tokens: Optional[int] = None
     output_tokens: Optional[int] = None
     chunks: int = 0
@@ -711,6 +713,11 @@ def _dig(data: Any, *path: Any) -> Any:
         else:
             data = data.get(step) if isinstance(data, dict) else None
     return data
+
+
+def _text(value: Any) -> Optional[str]:
+    """A string the server gave, None for anything else (a finish reason is advice to a message, never a failure)."""
+    return value if isinstance(value, str) and value else None
 
 
 def _undecoded(response: requests.Response) -> str:
@@ -955,6 +962,8 @@ class LlmClient:
         else:
             counts = data, "prompt_eval_count", "eval_count"
         done.reasoning = self._reasoning(message, f"POST {url}")
+        done.finish_reason = _text(_dig(data, "choices", 0, "finish_reason") if self.api == "openai"
+                                   else _dig(data, "done_reason"))
         content = _dig(message, "content")
         if content is None and done.reasoning:  # vLLM's answer cut inside the reasoning: `"content": null`
             content = ""
@@ -978,6 +987,7 @@ class LlmClient:
             raise ApiError("bad_shape", f"POST {url}: no `response` in {excerpt(data)}")
         done.content, done.finished, done.chunks = data["response"], data.get("done") is True, 1  # not "false"
         done.reasoning = self._reasoning(data, f"POST {url}")
+        done.finish_reason = _text(_dig(data, "done_reason"))
         self._counts(done, data, "prompt_eval_count", "eval_count", f"POST {url}")
         return done
 
@@ -1131,6 +1141,10 @@ class LlmClient:
         return ""
 
     def _event_usage(self, event: dict, result: Completion, shown: str) -> None:
+        reason = _text(_dig(event, "choices", 0, "finish_reason") if self.api == "openai"
+                       else _dig(event, "done_reason"))
+        if reason:
+            result.finish_reason = reason
         if self.api == "openai":
             if event.get("__done__"):
                 result.finished = True

@@ -74,3 +74,78 @@ def test_a_proxy_password_is_never_printed(proxy, no_proxy_settings, capsys):  #
     out = capsys.readouterr().out
     assert "proxy" in out and "pr0xy-pass" not in out, out
     assert ":***@127.0.0.1" in out, out
+
+
+class _Reasoner(_Quiet):
+    """A reasoning model's answer that is all reasoning (`reasoning` as vLLM v0.19 names it; `thinking` on Ollama's
+    native API), ending with the server's `finish` reason: "length" (cut at max_tokens) or "stop" (the model
+    finished: a reasoning parser that took the whole answer for reasoning)."""
+
+    def do_GET(self) -> None:  # noqa: N802
+        native = self.server.native  # type: ignore[attr-defined]
+        self._send(200, b'{"models": [{"name": "m"}]}' if native else b'{"data": [{"id": "m"}]}')
+
+    def do_POST(self) -> None:  # noqa: N802
+        request, native, finish = json.loads(self._read_body()), self.server.native, self.server.finish  # type: ignore[attr-defined]
+        pieces = [f"r{i} " for i in range(10)]
+        final = {"done": True, "done_reason": finish, "prompt_eval_count": 1, "eval_count": len(pieces)}
+        if not request.get("stream"):
+            if self.path == "/api/generate":
+                body = {"response": "", "thinking": "".join(pieces), **final}
+            elif native:
+                body = {"message": {"role": "assistant", "content": "", "thinking": "".join(pieces)}, **final}
+            else:
+                body = {"choices": [{"message": {"role": "assistant", "content": None, "reasoning": "".join(pieces)},
+                                     "finish_reason": finish}],
+                        "usage": {"prompt_tokens": 1, "completion_tokens": len(pieces)}}
+            self._send(200, json.dumps(body).encode())
+            return
+        events = ([{"message": {"role": "assistant", "thinking": p}, "done": False} for p in pieces]
+                  + [{"message": {"role": "assistant", "content": ""}, **final}]) if native else (
+            [{"choices": [{"delta": {"reasoning": p}, "finish_reason": None}]} for p in pieces]
+            + [{"choices": [{"delta": {}, "finish_reason": finish}]},
+               {"choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": len(pieces)}}])
+        lines = [json.dumps(e) + "\n" if native else f"data: {json.dumps(e)}\n\n" for e in events]
+        lines += [] if native else ["data: [DONE]\n\n"]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson" if native else "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for line in lines:
+            data = line.encode()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+            time.sleep(0.002)  # spread: no buffering proxy
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+
+def reasoner(native: bool, finish: str) -> BackgroundServer:
+    server = BackgroundServer(("127.0.0.1", 0), _Reasoner)
+    server.native, server.finish = native, finish  # type: ignore[attr-defined]
+    return server
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_a_model_that_finished_with_only_reasoning_fails_smoke(native, capsys):
+    """The model said it was done (finish_reason/done_reason "stop") and every token came as reasoning: a client
+    reading the answer's content (every OpenAI client) gets an empty answer. vLLM's reasoning parsers take a whole
+    output without the end-of-thinking tag for reasoning (vllm/reasoning/basic_parsers.py), so a parser that does not
+    fit the model does this to every answer; the stranger's rule passed it as "the answer had not begun within
+    --max-tokens", which the server's own finish reason contradicts."""
+    with reasoner(native, "stop") as server:
+        assert smoke.main([server.url, "--timeout", "5"]) == 1
+    out = capsys.readouterr().out
+    checks = ("completion", "stream", "generate") if native else ("completion", "stream")
+    for check in checks:
+        line = out.split(f"FAIL  {check:<11}")[1].splitlines()[0] if f"FAIL  {check:<11}" in out else ""
+        assert "the model finished (finish reason 'stop')" in line and "all of it came as reasoning" in line, out
+    assert "had not begun" not in out, out
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_a_reasoning_answer_cut_at_max_tokens_still_passes(native, capsys):
+    with reasoner(native, "length") as server:
+        assert smoke.main([server.url, "--timeout", "5"]) == 0, capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.count("all of its reasoning (the answer had not begun within --max-tokens)") == (3 if native else 2)
