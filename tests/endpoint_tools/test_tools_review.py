@@ -149,3 +149,31 @@ def test_a_reasoning_answer_cut_at_max_tokens_still_passes(native, capsys):
         assert smoke.main([server.url, "--timeout", "5"]) == 0, capsys.readouterr().out
     out = capsys.readouterr().out
     assert out.count("all of its reasoning (the answer had not begun within --max-tokens)") == (3 if native else 2)
+
+
+def test_compare_reads_a_result_of_the_previous_release_beside_a_new_one(tmp_path, capsys):
+    """A result written by the release before `wait_s`, `wait_ms` and `held_back` (its summary and rows without
+    them) beside a new --rate run: compared, no traceback; the new run's wait is shown and the old one's is n/a."""
+    old = {"label": "old c2", "model": "m", "server": "s", "partial": False,
+           "params": {"rate": 5.0, "concurrency": 2},
+           "summary": {"requests": 2, "succeeded": 2, "failed": 0, "success_rate": 1.0, "errors": {},
+                       "latency_ms": {"avg": 10.0, "p50": 10.0, "p90": 11.0, "p95": 11.0, "p99": 12.0, "max": 12.0},
+                       "ttft_ms": {"p50": 5.0, "p95": 6.0, "p99": 6.0},
+                       "itl_ms": {"p50": 1.0, "p95": 1.0}, "request_tokens_per_s": {"p50": 900.0, "p95": 990.0},
+                       "output_tokens": 10, "output_tokens_per_s": 100.0, "requests_per_s": 20.0,
+                       "failed_per_s": 0.0, "wall_s": 0.1},
+           "results": [{"index": 0, "ok": True, "latency_s": 0.01}]}
+    new = json.loads(json.dumps(old))
+    new["label"] = "new rate5"
+    new["summary"]["wait_ms"] = {"p50": 0.2, "p99": 150.0, "max": 180.0}
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    (tmp_path / "new.json").write_text(json.dumps(new))
+    assert bench.main(["--compare", str(tmp_path / "old.json"), str(tmp_path / "new.json")]) == 0
+    out = capsys.readouterr().out
+    wait = next(line for line in out.splitlines() if line.startswith("wait p99 ms"))
+    assert wait.split()[-2:] == ["n/a", "150.0"], out
+    new["summary"]["wait_ms"] = "150 ms"  # edited by hand: a usage error naming the key, no traceback
+    (tmp_path / "new.json").write_text(json.dumps(new))
+    with pytest.raises(SystemExit) as exit_:
+        bench.main(["--compare", str(tmp_path / "old.json"), str(tmp_path / "new.json")])
+    assert exit_.value.code == 2 and "summary.wait_ms is \"150 ms\": expected an object" in capsys.readouterr().err
