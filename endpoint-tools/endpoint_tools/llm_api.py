@@ -18,6 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
+from urllib.parse import unquote
 
 import requests
 import urllib3.exceptions
@@ -382,13 +383,18 @@ def shown_proxy(proxy: str) -> str:
 
 
 def proxy_passwords() -> set[str]:
-    """The passwords in the environment's proxy variables (4 characters or more, as a URL's: redact stars them
-    wherever a message quotes them)."""
+    """The secrets in the environment's proxy variables, for redact to star wherever a message quotes them: each
+    password (4 characters or more, as a URL's) and the Basic credentials requests sends the proxy
+    (Proxy-Authorization, base64 of the unquoted user:password: requests 2.34.2 adapters.py proxy_headers), which a
+    proxy's error page may quote."""
     found = set()
     for proxy in requests.utils.getproxies().values():
-        password = _proxy_userinfo(proxy)[2]
-        if password and len(password) >= 4:
-            found.add(password)
+        _, user, password, _ = _proxy_userinfo(proxy)
+        if password:
+            plain = f"{unquote(user)}:{unquote(password)}"
+            found.add(base64.b64encode(plain.encode("latin1", "replace")).decode())
+            if len(password) >= 4:
+                found.add(password)
     return found
 
 

@@ -177,3 +177,21 @@ def test_compare_reads_a_result_of_the_previous_release_beside_a_new_one(tmp_pat
     with pytest.raises(SystemExit) as exit_:
         bench.main(["--compare", str(tmp_path / "old.json"), str(tmp_path / "new.json")])
     assert exit_.value.code == 2 and "summary.wait_ms is \"150 ms\": expected an object" in capsys.readouterr().err
+
+
+class _EchoingProxy(_Quiet):
+    """A debugging proxy that refuses a plain-HTTP request quoting the headers it got, Proxy-Authorization too."""
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._send(407, json.dumps({"error": {"message": "denied: Proxy-Authorization "
+                                              + str(self.headers.get("Proxy-Authorization"))}}).encode())
+
+
+def test_a_proxy_echoing_its_basic_credentials_does_not_print_them(no_proxy_settings, capsys):  # noqa: F811
+    """HTTP_PROXY's user:password go to the proxy as Basic credentials, base64: a proxy quoting them printed the
+    password a base64 decode away (the endpoint URL's own were redacted so; the proxy's were not)."""
+    with BackgroundServer(("127.0.0.1", 0), _EchoingProxy) as proxy:
+        no_proxy_settings.setenv("HTTP_PROXY", proxy.url.replace("//", "//corp:pr0xy-pass@"))
+        assert smoke.main(["http://llm.example.invalid", "--api", "openai", "--timeout", "5"]) == 1
+    out = capsys.readouterr().out
+    assert "Proxy-Authorization Basic ***" in out and "Y29ycDpwcjB4eS1wYXNz" not in out, out
