@@ -196,11 +196,11 @@ class Bench:
                 + (self._wait(scheduled_s, start) or 0.0)}
 
     def one(self, index: int, prompt: str, max_tokens: int, scheduled_s: Optional[float] = None) -> dict[str, Any]:
+        if self.stopping.is_set():  # taken from the queue after Ctrl-C: never sent, no wait (wait_ms is of those sent)
+            return self.cancelled(index, scheduled_s)
         start = self._started[index] = time.perf_counter()
         row = self._row(index, scheduled_s, start)
         wait = row["wait_s"] or 0.0  # from the arrival, with --rate: latency and TTFT count the wait for a worker
-        if self.stopping.is_set():
-            return {**row, "error": "cancelled", "message": KINDS["cancelled"]}
         try:
             done = self._client().chat_stream(self.model, prompt, max_tokens)
         except Exception as error:  # noqa: BLE001 - one bad response must not stop the run

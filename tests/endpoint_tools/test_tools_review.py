@@ -195,3 +195,30 @@ def test_a_proxy_echoing_its_basic_credentials_does_not_print_them(no_proxy_sett
         assert smoke.main(["http://llm.example.invalid", "--api", "openai", "--timeout", "5"]) == 1
     out = capsys.readouterr().out
     assert "Proxy-Authorization Basic ***" in out and "Y29ycDpwcjB4eS1wYXNz" not in out, out
+
+
+def test_ctrl_c_in_an_open_loop_counts_no_wait_for_the_requests_never_sent(tmp_path):
+    """`--rate 20 -c 1` against answers of 2 s, Ctrl-C after 1.5 s: the 16 arrivals queued for the one worker were
+    taken from the queue after the Ctrl-C and returned `cancelled` with a wait up to the interrupt, so wait_ms (whose
+    docs say: every request sent) and the stderr note ("16 of 17 requests waited ... for one of the -c 1 workers")
+    counted requests never sent. They are `cancelled ... before the request was sent`, without a wait, as a request
+    the Ctrl-C found queued already was."""
+    from tests.endpoint_tools.test_bench import BENCH_WITH_CTRL_C
+    from tests.endpoint_tools.test_first_use import ROOT, scripted
+    import signal
+    import subprocess
+    out = tmp_path / "rate"
+    with scripted([2.0], tokens=1) as server:
+        process = subprocess.Popen([*BENCH_WITH_CTRL_C, server.url, "--api", "openai", "--model", "m", "--rate", "20",
+                                    "--duration", "1", "-c", "1", "--no-plot", "--no-progress", "--out", str(out)],
+                                   cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=20)
+    rows = json.loads(out.with_suffix(".json").read_text())["results"]
+    assert process.returncode == 130 and len(rows) >= 5 and "Traceback" not in stderr, stderr
+    unsent = [row for row in rows if row["latency_s"] is None]
+    assert len(unsent) == len(rows) - 1, rows  # the one in flight has its latency
+    for row in unsent:
+        assert row["wait_s"] is None and row["message"].endswith("before the request was sent"), row
+    assert "workers after their arrival" not in stderr, stderr  # the one request sent had no wait
