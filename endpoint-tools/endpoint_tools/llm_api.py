@@ -237,6 +237,10 @@ def _as_sent(url: str) -> str:
         return url
 
 
+# A query's value in a message's text (a URL a server chose, quoted by requests' words): starred as shown_target does.
+_QUERY_VALUE = re.compile(r"([?&;][^=&;#?\s'\"]+=)[^&;#\s'\"]*")
+
+
 def shown_target(url: str) -> str:
     """A URL a server chose (a redirect's Location), as shown: shown_url, each query value starred and no fragment. A
     redirect may lead to a signed URL (a storage SAS's `sig=`) or a login page holding a token in its query, which
@@ -873,11 +877,9 @@ class LlmClient:
         if not isinstance(error, (requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema,
                                   requests.exceptions.InvalidURL, ValueError)):
             return describe_exception(error, url, "headers", self.deadlines)
-        said = redirect.headers.get("Location", "")
-        location = printable(repr(shown_target(said)[:200]))
-        # requests' words quote the Location too (`No connection adapters were found for '<it>'`)
-        why = (str(error).replace(said, shown_target(said)).splitlines() or [type(error).__name__])[0][:160] \
-            if said else (str(error).splitlines() or [type(error).__name__])[0][:160]
+        location = printable(repr(shown_target(redirect.headers.get("Location", ""))[:200]))
+        # requests' words quote the Location too, resolved (`No connection adapters were found for '<it>'`)
+        why = _QUERY_VALUE.sub(r"\1***", (str(error).splitlines() or [type(error).__name__])[0])[:160]
         return ApiError("error", f"{shown} redirected to {location}, which the tools cannot follow: {printable(why)}")
 
     def _expired(self, kind: str, shown: str) -> ApiError:
