@@ -196,11 +196,11 @@ class Bench:
                 + (self._wait(scheduled_s, start) or 0.0)}
 
     def one(self, index: int, prompt: str, max_tokens: int, scheduled_s: Optional[float] = None) -> dict[str, Any]:
+        if self.stopping.is_set():  # taken from the queue after Ctrl-C: never sent, no wait (wait_ms is of those sent)
+            return self.cancelled(index, scheduled_s)
         start = self._started[index] = time.perf_counter()
         row = self._row(index, scheduled_s, start)
         wait = row["wait_s"] or 0.0  # from the arrival, with --rate: latency and TTFT count the wait for a worker
-        if self.stopping.is_set():
-            return {**row, "error": "cancelled", "message": KINDS["cancelled"]}
         try:
             done = self._client().chat_stream(self.model, prompt, max_tokens)
         except Exception as error:  # noqa: BLE001 - one bad response must not stop the run
@@ -472,6 +472,9 @@ COMPARE_ROWS: list[tuple[str, Callable[[dict], Any]]] = [
     ("TTFT p95 ms", lambda r: r["summary"]["ttft_ms"]["p95"]),
     ("ITL p50 ms", lambda r: (r["summary"].get("itl_ms") or {}).get("p50")),
     ("ITL p95 ms", lambda r: (r["summary"].get("itl_ms") or {}).get("p95")),
+    # --rate's wait for a worker, in the latency and TTFT above since it was recorded; n/a for a closed loop and for
+    # a result of an older release, whose --rate latency counted from the send
+    ("wait p99 ms", lambda r: (r["summary"].get("wait_ms") or {}).get("p99")),
     ("requests/s", lambda r: r["summary"]["requests_per_s"]),
     ("output tokens/s", lambda r: r["summary"]["output_tokens_per_s"]),
     ("partial", lambda r: "yes" if r.get("partial") else "no"),
@@ -485,7 +488,7 @@ def _is_number(value: Any) -> bool:
 OBJECT = (lambda v: isinstance(v, dict), "an object")
 FIGURE = (lambda v: v is None or _is_number(v), "a number or null")
 # What --compare reads of a result file, parents first: (key, (check, what it must be), required); older results
-# lack itl_ms, and a figure of a table that is missing is n/a.
+# lack itl_ms and wait_ms, and a figure of a table that is missing is n/a.
 RESULT_SHAPE: list[tuple[str, tuple[Callable[[Any], bool], str], bool]] = [
     ("summary", OBJECT, True),
     ("params", OBJECT, True),
@@ -499,6 +502,8 @@ RESULT_SHAPE: list[tuple[str, tuple[Callable[[Any], bool], str], bool]] = [
     ("summary.latency_ms", OBJECT, True),
     ("summary.ttft_ms", OBJECT, True),
     ("summary.itl_ms", OBJECT, False),
+    ("summary.wait_ms", OBJECT, False),
+    ("summary.wait_ms.p99", FIGURE, False),
     *((f"summary.{table}.{figure}", FIGURE, True) for table, figures in (
         ("latency_ms", ("p50", "p99")), ("ttft_ms", ("p50", "p95")), ("itl_ms", ("p50", "p95")))
       for figure in figures),

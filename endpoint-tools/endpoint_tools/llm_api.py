@@ -18,6 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
+from urllib.parse import unquote
 
 import requests
 import urllib3.exceptions
@@ -236,12 +237,28 @@ def _as_sent(url: str) -> str:
         return url
 
 
+# A query's value in a message's text (a URL a server chose, quoted by requests' words): starred as shown_target does.
+_QUERY_VALUE = re.compile(r"([?&;][^=&;#?\s'\"]+=)[^&;#\s'\"]*")
+
+
+def shown_target(url: str) -> str:
+    """A URL a server chose (a redirect's Location), as shown: shown_url, each query value starred and no fragment. A
+    redirect may lead to a signed URL (a storage SAS's `sig=`) or a login page holding a token in its query, which
+    the lines and llm-bench's result files would keep; the names stay, to tell one redirect from another."""
+    base, sep, rest = url.partition("?")
+    base = base.partition("#")[0]
+    if not sep:
+        return shown_url(base)
+    parts = [p for p in rest.partition("#")[0].replace(";", "&").split("&") if p]
+    return shown_url(base) + "?" + "&".join(f"{p.partition('=')[0]}=***" if "=" in p else "***" for p in parts)
+
+
 def where(url: str, final_url: Optional[str]) -> str:
     """The URL a request failed at, as shown (no password): after a redirect the one it was redirected to (that is
-    what refused, timed out or answered), naming the one asked for too."""
+    what refused, timed out or answered; its query values starred, shown_target), naming the one asked for too."""
     if not final_url or final_url == url or final_url == _as_sent(url):
         return shown_url(url)
-    return f"{shown_url(final_url)} (redirected from {shown_url(url)})"
+    return f"{shown_target(final_url)} (redirected from {shown_url(url)})"
 
 
 # What each timeout kind waited for, and which of Deadlines' two it was.
@@ -277,7 +294,7 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
             and ("proxy" in text.lower() or "socks" in text.lower()):
         found = environ_proxy(getattr(getattr(error, "request", None), "url", None) or final_url or asked)
         if found:  # a proxy variable requests cannot use: SOCKS without PySocks, a scheme it does not speak
-            return ApiError("error", f"cannot use the proxy {shown_url(found[0])} (${found[1]}) for {url}: "
+            return ApiError("error", f"cannot use the proxy {shown_proxy(found[0])} (${found[1]}) for {url}: "
                                      f"{printable(first_line.rstrip('.'))}" + ("; SOCKS needs PySocks (pip install "
                                                                   "\"requests[socks]\") beside the tools"
                                                                   if "socks" in text.lower() else ""))
@@ -347,6 +364,44 @@ def _ca_bundle() -> Optional[str]:
                  if os.environ.get(name)), None)
 
 
+def _proxy_userinfo(proxy: str) -> tuple[str, str, Optional[str], str]:
+    """A proxy URL's (scheme://, user, password or None, host and the rest), whatever its form: one written without
+    its scheme (`user:password@proxy:3128`, which requests refuses as malformed) or with a space in its user name."""
+    scheme, sep, rest = proxy.partition("://")
+    prefix = scheme + sep if sep else ""
+    rest = rest if sep else proxy
+    userinfo, at, host = rest.rpartition("@")
+    if not at:
+        return prefix, "", None, rest
+    user, colon, password = userinfo.partition(":")
+    return prefix, user, password if colon else None, host
+
+
+def shown_proxy(proxy: str) -> str:
+    """A proxy URL as the tools print it: its password starred in any form (shown_url stars only `//user:secret@`;
+    `user:secret@proxy:3128` without a scheme kept it)."""
+    prefix, user, password, host = _proxy_userinfo(proxy)
+    if password is None:
+        return shown_url(proxy)
+    return f"{prefix}{user}:***@{host}"
+
+
+def proxy_passwords() -> set[str]:
+    """The secrets in the environment's proxy variables, for redact to star wherever a message quotes them: each
+    password (4 characters or more, as a URL's) and the Basic credentials requests sends the proxy
+    (Proxy-Authorization, base64 of the unquoted user:password: requests 2.34.2 adapters.py proxy_headers), which a
+    proxy's error page may quote."""
+    found = set()
+    for proxy in requests.utils.getproxies().values():
+        _, user, password, _ = _proxy_userinfo(proxy)
+        if password:
+            plain = f"{unquote(user)}:{unquote(password)}"
+            found.add(base64.b64encode(plain.encode("latin1", "replace")).decode())
+            if len(password) >= 4:
+                found.add(password)
+    return found
+
+
 def environ_proxy(url: str) -> Optional[tuple[str, str]]:
     """The proxy requests sends a request to `url` through, from the environment, and the variable that names it
     (requests 2.34.2 utils.py: get_environ_proxies, which honours NO_PROXY, then select_proxy); None when none."""
@@ -366,7 +421,7 @@ def proxy_error(error: BaseException, shown: str, url: str) -> ApiError:
     refused, did not resolve or would not open the tunnel; said so, naming the proxy (without its password) and
     NO_PROXY, which sends a host around it."""
     found = environ_proxy(url)
-    proxy = (f"the proxy {shown_url(found[0])} (${found[1]}; hosts in $NO_PROXY are reached directly)" if found
+    proxy = (f"the proxy {shown_proxy(found[0])} (${found[1]}; hosts in $NO_PROXY are reached directly)" if found
              else "the proxy")
     cause = _wrapped(error, OSError)
     reason = " ".join(str(cause or error).split())
@@ -391,7 +446,7 @@ def proxy_wants_credentials(url: str) -> str:
     found = environ_proxy(url)
     if not found:
         return "; 407 is a proxy's answer: a proxy in between wants credentials"
-    return f"; 407 is the answer of the proxy {shown_url(found[0])} (${found[1]}): {_proxy_credentials(found)}"
+    return f"; 407 is the answer of the proxy {shown_proxy(found[0])} (${found[1]}): {_proxy_credentials(found)}"
 
 
 def _proxy_credentials(found: tuple[str, str]) -> str:
@@ -621,6 +676,8 @@ OPENAI_REASONING = ("reasoning_content", "reasoning")
 class Completion:
     content: str = ""
     reasoning: str = ""  # a reasoning model's reasoning, apart from `content` (the answer)
+    # why the model stopped, as the server said: OpenAI's finish_reason, Ollama's done_reason ("stop", "length"...)
+    finish_reason: Optional[str] = None
     prompt_tokens: Optional[int] = None
     output_tokens: Optional[int] = None
     chunks: int = 0
@@ -668,6 +725,11 @@ def _dig(data: Any, *path: Any) -> Any:
     return data
 
 
+def _text(value: Any) -> Optional[str]:
+    """A string the server gave, None for anything else (a finish reason is advice to a message, never a failure)."""
+    return value if isinstance(value, str) and value else None
+
+
 def _undecoded(response: requests.Response) -> str:
     """Why a body may read as no JSON: a Content-Encoding this client does not decode (urllib3 decodes gzip and
     deflate, br and zstd only with their packages; the tools ask for gzip and deflate), which the server used all the
@@ -704,6 +766,7 @@ class LlmClient:
             secrets.add(base64.b64encode(f"{user}:{password}".encode("latin1", "replace")).decode())
             if len(password) >= 4:  # shorter, it would be starred inside every word that holds it
                 secrets.add(password)
+        secrets |= proxy_passwords()  # a proxy's, which a message about it may quote (shown_proxy stars its own)
         with _SECRETS_LOCK:
             _SECRETS.update(secrets)
         self.base_url = base_url.rstrip("/")
@@ -814,8 +877,9 @@ class LlmClient:
         if not isinstance(error, (requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema,
                                   requests.exceptions.InvalidURL, ValueError)):
             return describe_exception(error, url, "headers", self.deadlines)
-        location = printable(repr(redirect.headers.get("Location", "")[:200]))
-        why = (str(error).splitlines() or [type(error).__name__])[0][:160]
+        location = printable(repr(shown_target(redirect.headers.get("Location", ""))[:200]))
+        # requests' words quote the Location too, resolved (`No connection adapters were found for '<it>'`)
+        why = _QUERY_VALUE.sub(r"\1***", (str(error).splitlines() or [type(error).__name__])[0])[:160]
         return ApiError("error", f"{shown} redirected to {location}, which the tools cannot follow: {printable(why)}")
 
     def _expired(self, kind: str, shown: str) -> ApiError:
@@ -906,6 +970,8 @@ class LlmClient:
         else:
             counts = data, "prompt_eval_count", "eval_count"
         done.reasoning = self._reasoning(message, f"POST {url}")
+        done.finish_reason = _text(_dig(data, "choices", 0, "finish_reason") if self.api == "openai"
+                                   else _dig(data, "done_reason"))
         content = _dig(message, "content")
         if content is None and done.reasoning:  # vLLM's answer cut inside the reasoning: `"content": null`
             content = ""
@@ -929,6 +995,7 @@ class LlmClient:
             raise ApiError("bad_shape", f"POST {url}: no `response` in {excerpt(data)}")
         done.content, done.finished, done.chunks = data["response"], data.get("done") is True, 1  # not "false"
         done.reasoning = self._reasoning(data, f"POST {url}")
+        done.finish_reason = _text(_dig(data, "done_reason"))
         self._counts(done, data, "prompt_eval_count", "eval_count", f"POST {url}")
         return done
 
@@ -1082,6 +1149,10 @@ class LlmClient:
         return ""
 
     def _event_usage(self, event: dict, result: Completion, shown: str) -> None:
+        reason = _text(_dig(event, "choices", 0, "finish_reason") if self.api == "openai"
+                       else _dig(event, "done_reason"))
+        if reason:
+            result.finish_reason = reason
         if self.api == "openai":
             if event.get("__done__"):
                 result.finished = True

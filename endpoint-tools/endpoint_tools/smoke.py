@@ -65,10 +65,26 @@ def reasoning_only(done: Completion) -> str:
     return ", all of its reasoning (the answer had not begun within --max-tokens)"
 
 
+def answer_lost_in_reasoning(done: Completion) -> str:
+    """Why an answer that is all reasoning fails: the server said the model finished ("stop", not "length": it was not
+    cut at --max-tokens), so a client reading the answer's content (every OpenAI client) got an empty answer. vLLM's
+    reasoning parsers take an output without the end-of-thinking tag whole for reasoning (vllm/reasoning/
+    basic_parsers.py), so a parser that does not fit the model does this to every answer; "" for any other answer
+    (one with content, one cut at the limit, one whose server gave no finish reason)."""
+    if done.content.strip() or not done.reasoning.strip() or done.finish_reason in (None, "length"):
+        return ""
+    tokens = "" if done.output_tokens is None else f" {done.output_tokens} tokens,"
+    return (f"the model finished (finish reason {done.finish_reason!r}) and all of it came as reasoning,{tokens} no "
+            f"content: a client reading the answer gets an empty one (a reasoning parser that does not fit the model "
+            f"takes an answer without its end-of-thinking tag for reasoning: vLLM's --reasoning-parser)")
+
+
 def check_completion(client: LlmClient, model: str, max_tokens: int) -> Check:
     done = client.chat(model, "Reply with one short sentence.", max_tokens)
     if not done.content.strip() and not done.reasoning.strip():
         return Check("completion", False, "empty content")
+    if answer_lost_in_reasoning(done):
+        return Check("completion", False, answer_lost_in_reasoning(done))
     if not done.output_tokens:
         return Check("completion", False, "no usage (output token count) in the answer")
     return Check("completion", True, f"{done.output_tokens} tokens in {done.latency_s * 1000:.0f} ms"
@@ -103,6 +119,8 @@ def check_stream(client: LlmClient, model: str, max_tokens: int) -> Check:
                                       "server wrote the whole answer at once), so a "
                                       "client sees no token before the whole answer and a long one meets the "
                                       "proxy's response timeout")
+    if answer_lost_in_reasoning(done):
+        return Check("stream", False, answer_lost_in_reasoning(done))
     chunks = f"{done.chunks} chunk{'' if done.chunks == 1 else 's'}"
     return Check("stream", True, f"{chunks} over {spread_ms:.0f} ms, first after "
                                  f"{done.ttft_s * 1000:.0f} ms, terminated" + reasoning_only(done))
@@ -112,6 +130,8 @@ def check_generate(client: LlmClient, model: str, max_tokens: int) -> Check:
     done = client.generate(model, "Say hello.", max_tokens)
     ok = bool(done.content.strip() or done.reasoning.strip()) and done.finished
     tokens = "no token count" if done.output_tokens is None else f"{done.output_tokens} tokens"
+    if ok and answer_lost_in_reasoning(done):
+        return Check("generate", False, answer_lost_in_reasoning(done))
     return Check("generate", ok, tokens + reasoning_only(done) if ok else "empty or unfinished /api/generate")
 
 
