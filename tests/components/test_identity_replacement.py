@@ -23,6 +23,8 @@ from llmplatform.workload_identity import CLIENT_ID_ANNOTATION
 
 from offline import plan, plan_diff
 from offline import runner as offline
+from offline.deploy_model import teardown
+from offline.pod_specs import pod_spec
 from tests.components.test_components_alone import REQUIRED, provider_opts
 from tests.offline.plan_diff_cli import check
 
@@ -139,9 +141,6 @@ def test_a_destroy_deletes_the_workloads_then_their_account_federation_and_grant
     a `pulumi destroy` deletes every workload naming an account (or a release running under it) before the account,
     its federation and its grants, and those before the identity. Without the account's depends_on it went with the
     identity, in one round; without a template's, the workload with its federation and grants."""
-    from offline.deploy_model import teardown
-    from offline.pod_specs import pod_spec
-
     p = _plan(case, "a")
     height = teardown.delete_heights(p)
     by_urn = {r.urn: r for r in p.resources}
