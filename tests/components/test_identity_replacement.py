@@ -23,6 +23,8 @@ from llmplatform.workload_identity import CLIENT_ID_ANNOTATION
 
 from offline import plan, plan_diff
 from offline import runner as offline
+from offline.deploy_model import teardown
+from offline.pod_specs import pod_spec
 from tests.components.test_components_alone import REQUIRED, provider_opts
 from tests.offline.plan_diff_cli import check
 
@@ -122,3 +124,39 @@ def test_an_identity_updated_in_place_rolls_no_pod():
     changed = {tagged[u]["type"] for u in result["changed"]}
     assert IDENTITY in changed and not result["replaced"]
     assert not {t for t in changed if t.startswith("kubernetes:")}, changed
+
+
+FEDERATION = "azure-native:managedidentity:FederatedIdentityCredential"
+GRANT = "azure-native:authorization:RoleAssignment"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_destroy_deletes_the_workloads_then_their_account_federation_and_grants_then_the_identity(case):
+    """The account's annotation and the pod templates hold no property dependency on the identity any more: the
+    order lives in `dependencies` alone (the account's `depends_on=[identity]`, the templates' `ordered_after`). The
+    engine's delete order reads those too (pulumi/pulumi 1b5949891b step_generator.go `ScheduleDeletes` through
+    graph/dependency_graph.go `DependenciesOf`, resource/state.go `GetAllDependencies`: parent, `Dependencies`,
+    `PropertyDependencies`, deletedWith, provider), as the teardown model does (offline/deploy_model/teardown.py):
+    a `pulumi destroy` deletes every workload naming an account (or a release running under it) before the account,
+    its federation and its grants, and those before the identity. Without the account's depends_on it went with the
+    identity, in one round; without a template's, the workload with its federation and grants."""
+    p = _plan(case, "a")
+    height = teardown.delete_heights(p)
+    by_urn = {r.urn: r for r in p.resources}
+    identities = p.of_type(IDENTITY)
+    assert identities
+    for identity in identities:
+        (account,) = [r for r in p.of_type(ACCOUNT) if r.parent == identity.parent]
+        name, namespace = account.inputs["metadata"]["name"], account.inputs["metadata"].get("namespace")
+        gates = [r for r in [*p.of_type(FEDERATION), *p.of_type(GRANT)] if identity.urn in r.dependencies]
+        assert {r.type for r in gates} == {FEDERATION, GRANT}, gates
+        workloads = [r for r in p.kubernetes_objects() if (spec := pod_spec(r.inputs)) is not None
+                     and spec.get("serviceAccountName") == name
+                     and r.inputs["metadata"].get("namespace") == namespace]
+        workloads += [r for r in p.of_type(RELEASE) if account.urn in r.dependencies]  # Alertmanager's chart
+        assert workloads, (case, name)
+        later = {by_urn[u].name: height[u] for u in (account.urn, *(g.urn for g in gates))}
+        assert all(h > height[identity.urn] for h in later.values()), (identity.name, height[identity.urn], later)
+        for workload in workloads:
+            assert all(height[workload.urn] > h for h in later.values()), (workload.name, height[workload.urn], later)
