@@ -539,6 +539,17 @@ def standalone_shared_names(cfg: Any, project: str, parse: Callable[[dict[str, A
     if cfg.model_store.resource_group_name:
         mine[cfg.model_store.resource_group_name] = "model store resource group"
     mine_lower = {name.lower(): (name, kind) for name, kind in mine.items()}
+    group_rule = "1-90 letters, digits, '_', '-', '.', '(', ')', not ending in '.'"  # config/loader.py's
+    # the key that sets each name, so the remedy changes it: a staging copy of Pulumi.prod.yaml given a prefix of its
+    # own keeps prod's modelStore.resourceGroupName (rg-llmp-prod-models), which no prefix renames
+    remedies = {
+        "resource group": (f"set this stack's resourceGroupName to a group of its own (`pulumi config set "
+                           f"resourceGroupName <{group_rule}> --stack {cfg.stack}`)" if cfg.resource_group_name else
+                           f"give this stack its own prefix (`pulumi config set prefix <2-10 lowercase letters/digits> "
+                           f"--stack {cfg.stack}`)"),
+        "model store resource group": (f"set this stack's modelStore.resourceGroupName to a group of its own "
+                                       f"(`pulumi config set --path modelStore.resourceGroupName <{group_rule}> "
+                                       f"--stack {cfg.stack}`)")}
     notes = []
     for other, path in project_stack_files(project_dir).items():
         if other == cfg.stack:
@@ -560,8 +571,7 @@ def standalone_shared_names(cfg: Any, project: str, parse: Callable[[dict[str, A
                          + (f" and its cluster {resource_names.cluster_name(cfg.prefix, cfg.environment)!r}"
                             if kind == "resource group" and my_kind == "resource group" and not cfg.resource_group_name
                             else "")
-                         + f"; give this stack its own prefix (`pulumi config set prefix <2-10 lowercase letters/"
-                         f"digits> --stack {cfg.stack}`), unless the two deploy to different subscriptions")
+                         + f"; {remedies[my_kind]}, unless the two deploy to different subscriptions")
     return notes
 
 
