@@ -41,3 +41,42 @@ def test_a_shared_resource_group_set_by_name_names_resource_group_name(tmp_path:
     assert "resource group 'rg-llmp-staging' is also stack llmd's resource group" in note
     assert "`pulumi config set resourceGroupName <" in note and "--stack staging`" in note, note
     assert "prefix" not in note and "aks-" not in note, note  # the cluster is named by the prefix: not llmd's
+
+
+def edges(tmp_path: Path, staging_global_text: str) -> Path:
+    return project(tmp_path, {**shipped("global", "prod-westeurope", "prod-swedencentral"),
+                              "staging-northeurope": staging_region("northeurope", "llmstg", 51),
+                              "staging-westeurope": staging_region("westeurope", "llmstgweu", 52),
+                              "staging-global": staging_global_text})
+
+
+def test_prods_edge_refused_for_a_staging_edges_prefix_is_told_to_rename_the_new_one(tmp_path: Path):
+    """A staging edge's file with the default prefix refuses prod's `global` too (the program's own check, at `pulumi
+    up -s global`), and told it to give `global` a prefix of its own: a new prefix on the deployed, protected edge
+    replaces its group, profile and endpoint, the host name every client calls. The refusal now names the stack that
+    does not protect its edge first, says what renaming a deployed one does, and why two subscriptions do not help
+    (the endpoint's host name is hashed per tenant)."""
+    folder = edges(tmp_path, staging_global(None))
+    prod = regions.parse_global(raw_of((PROJECT_DIR / "Pulumi.global.yaml").read_text()), P, "global")
+    [problem] = regions.other_global_problems(prod, P, "global", folder)
+    assert "also global stack staging-global's (Pulumi.staging-global.yaml)" in problem
+    assert "--stack staging-global`, or --stack global)" in problem, problem
+    assert "endpoint 'llmp-global'" in problem and "host name is one per tenant" in problem, problem
+    assert "a deployed edge given a new prefix replaces its group, profile and endpoint" in problem
+    # and the staging edge's own plan names itself first (it protects nothing)
+    staging = regions.parse_global(raw_of(staging_global(None)), P, "staging-global")
+    [problem] = regions.other_global_problems(staging, P, "staging-global", folder)
+    assert "--stack staging-global`, or --stack global)" in problem, problem
+
+
+def test_a_global_stack_file_whose_prefix_may_come_from_an_esc_environment_refuses_no_other(tmp_path: Path):
+    """A staging edge's file that imports Pulumi ESC environments and sets no prefix may take its prefix from them
+    (their pulumiConfig is stack config under the file's): read as the default `llmp`, it refused prod's `global`
+    for a name it may not have. It is judged on what it sets, as global.llmdRegions' check judges a region's file."""
+    text = "environment:\n  - platform/staging-edge\n" + staging_global(None)
+    folder = edges(tmp_path, text)
+    prod = regions.parse_global(raw_of((PROJECT_DIR / "Pulumi.global.yaml").read_text()), P, "global")
+    assert regions.other_global_problems(prod, P, "global", folder) == []
+    # the prefix written in the file is still judged
+    folder = edges(tmp_path, "environment:\n  - platform/staging-edge\n" + staging_global("llmp"))
+    assert regions.other_global_problems(prod, P, "global", folder)
