@@ -80,3 +80,27 @@ def test_a_global_stack_file_whose_prefix_may_come_from_an_esc_environment_refus
     # the prefix written in the file is still judged
     folder = edges(tmp_path, "environment:\n  - platform/staging-edge\n" + staging_global("llmp"))
     assert regions.other_global_problems(prod, P, "global", folder)
+
+
+def test_make_preview_under_j_stops_before_the_plan_without_the_pulumi_cli(tmp_path: Path):
+    """`make -j2 preview` (or MAKEFLAGS=-j in the environment) starts `pulumi-cli` and `plan` together: without the
+    CLI the plan ran to its end before make stopped on the check. The plan now waits for the check whenever a goal
+    runs the CLI; `make plan` alone is left as it was (no check: it needs no CLI)."""
+    import os
+    import shutil
+    import subprocess
+    bin_dir = tmp_path / "bin"  # make and the shell's tools, no pulumi
+    bin_dir.mkdir()
+    for tool in ("make", "sh", "env"):
+        found = shutil.which(tool)
+        assert found, tool
+        (bin_dir / tool).symlink_to(found)
+    env = {**os.environ, "PATH": str(bin_dir)}
+    for goal in ("preview", "up"):
+        result = subprocess.run(["make", "-j2", "-C", str(PROJECT_DIR), goal, "STACK=dev"], capture_output=True,
+                                text=True, env=env, timeout=300)
+        assert result.returncode == 2 and f"make {goal} runs the Pulumi CLI" in result.stderr, result.stderr
+        assert "offline.plan" not in result.stdout and "OFFLINE PLAN" not in result.stdout, result.stdout
+    dry = subprocess.run(["make", "-n", "-C", str(PROJECT_DIR), "plan", "STACK=dev"], capture_output=True, text=True,
+                         env=env, timeout=60)
+    assert "offline.plan" in dry.stdout and "command -v pulumi" not in dry.stdout, dry.stdout
