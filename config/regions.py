@@ -710,13 +710,21 @@ def origin_tls(cfg: GlobalConfig, plain: list[str]) -> tuple[GlobalConfig, list[
     """Front Door reaches the regions over HTTPS, checking each one's certificate against its gateway.tls.hostname.
     A region without TLS is refused in prod; elsewhere the whole edge falls back to plain HTTP (one forwarding
     protocol per route, for every region), which global_advisories warns of."""
+    # prod by its environment, or by its name alone (the pack's prod-front-door-origins-https judges the stack in
+    # each URN): a stack named `global` without `environment` is dev (Pulumi.yaml's default), and its plain regions
+    # planned with a warning, then met four violations of the pack
+    why = "environment is 'prod'" if cfg.environment == "prod" else (
+        f"stack {cfg.stack!r} is one the policy pack holds to prod's rules by its name (stacks named "
+        f"{', '.join(PROD_STACK_NAMES)} and prod-<region>; environment {cfg.environment!r} here), which would refuse "
+        "the plan")
     problems = [
-        f"global.regions entry {region!r}: Pulumi.{region}.yaml sets no gateway.tls, and environment is 'prod': Front "
+        f"global.regions entry {region!r}: Pulumi.{region}.yaml sets no gateway.tls, and {why}: Front "
         "Door reaches prod regions over HTTPS only, checking the region's certificate, so that prompts, answers and "
         "API keys do not cross the internet as plain text between the edge and the region; set "
         f"`{cfg.project}:gateway: {{tls: {{mode: letsencrypt, hostname: <name>, email: <address>}}}}` there (the "
-        "name's DNS A record: that stack's gatewayExternalAddress)" for region in plain] \
-        if cfg.environment == "prod" else []
+        "name's DNS A record: that stack's gatewayExternalAddress)"
+        + ("" if cfg.environment == "prod" else f", or give a {cfg.environment} global stack another name")
+        for region in plain] if cfg.environment == "prod" or is_prod_stack_name(cfg.stack) else []
     return replace(cfg, plain_regions=tuple(plain)), problems
 
 

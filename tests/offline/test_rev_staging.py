@@ -104,3 +104,24 @@ def test_make_preview_under_j_stops_before_the_plan_without_the_pulumi_cli(tmp_p
     dry = subprocess.run(["make", "-n", "-C", str(PROJECT_DIR), "plan", "STACK=dev"], capture_output=True, text=True,
                          env=env, timeout=60)
     assert "offline.plan" in dry.stdout and "command -v pulumi" not in dry.stdout, dry.stdout
+
+
+def test_a_global_stack_named_global_without_an_environment_is_held_to_https_origins():
+    """The global stack's `environment` defaults to Pulumi.yaml's `dev` (6db4658f, as the CLI always handed it), while
+    the policy pack judges a stack named `global` as prod by its name. Config held such a stack to the pack's WAF
+    and protection rules by name, not to its HTTPS origins: a plain-HTTP region behind it planned with a warning
+    ("environment 'prod' refuses this"), then the pack refused the plan four times (prod-front-door-origins-https).
+    Config now refuses it first, saying why and what else to do; a staging edge by another name is left to warn."""
+    text = (PROJECT_DIR / "Pulumi.global.yaml").read_text().replace(f"  {P}:environment: prod\n", "")
+    cfg = regions.parse_global(raw_of(text), P, "global")
+    assert cfg.environment == "dev"
+    _, [problem] = regions.origin_tls(cfg, ["dev-northeurope"])
+    assert "Pulumi.dev-northeurope.yaml sets no gateway.tls, and stack 'global' is one the policy pack holds to " \
+           "prod's rules by its name" in problem, problem
+    assert "tls: {mode: letsencrypt" in problem and "or give a dev global stack another name" in problem
+    assert regions.origin_tls(regions.parse_global(raw_of(staging_global("llmstg")), P, "staging-global"),
+                              ["staging-northeurope"])[1] == []
+    # prod's own words are kept
+    _, [problem] = regions.origin_tls(regions.parse_global(raw_of((PROJECT_DIR / "Pulumi.global.yaml").read_text()),
+                                                           P, "global"), ["prod-westeurope"])
+    assert "sets no gateway.tls, and environment is 'prod': Front Door" in problem and "another name" not in problem
