@@ -125,3 +125,25 @@ def test_a_global_stack_named_global_without_an_environment_is_held_to_https_ori
     _, [problem] = regions.origin_tls(regions.parse_global(raw_of((PROJECT_DIR / "Pulumi.global.yaml").read_text()),
                                                            P, "global"), ["prod-westeurope"])
     assert "sets no gateway.tls, and environment is 'prod': Front Door" in problem and "another name" not in problem
+
+
+def test_a_credential_under_a_misspelt_key_is_named_and_not_shown():
+    """`azure-native:clientSecert: <the secret>`: no provider reads the key, so the plan said only "did you mean
+    azure-native:clientSecret?", while the committed file holds the secret all the same. The credential note now
+    names it too, with the key the user meant, never the value; the provider's other keys (clientId, a path, a URL)
+    are no misspelt credential."""
+    from offline import stackfile
+    secret = "abc~DEF1234567890abcdefghijklmnopqrstuv"
+    keys = {"azure-native:clientSecert": secret, "azure-native:oidctoken": secret,
+            "azure-native:clientId": "11111111-1111-1111-1111-111111111111",
+            "azure-native:clientCertificatePath": "/home/me/sp.pfx", "azure-native:oidcRequestUrl": "https://x.example",
+            "azure-native:oidcTokenFilePath": "/tmp/token"}
+    notes = stackfile.provider_advisories(keys, "Pulumi.staging.yaml", P, "northeurope", {"azure-native"})
+    assert not [n for n in notes if secret in n]
+    plain = sorted(n for n in notes if "in plain text" in n)
+    assert len(plain) == 2, plain
+    assert plain[0].startswith("Pulumi.staging.yaml: azure-native:clientSecert holds what looks like "
+                               "azure-native:clientSecret's credential in plain text")
+    assert "`pulumi config set --secret azure-native:clientSecret ...`" in plain[0]
+    assert "azure-native:oidcToken's credential" in plain[1]
+    assert [n for n in notes if "did you mean azure-native:clientSecret?" in n]  # the misspelling is still named
