@@ -505,7 +505,10 @@ def regional_conflicts(stack: str, cfg: Any, siblings: dict[str, Any]) -> list[s
         # staging edge beside prod's, may share it (its names and VNet apart, as above)
         if other.location == cfg.location and other.edge.global_stack == cfg.edge.global_stack:
             problems.append(f"location {cfg.location} is also stack {other_stack}'s, behind the same global stack "
-                            f"{cfg.edge.global_stack}: one regional stack per region")
+                            f"{cfg.edge.global_stack}: one regional stack per region (each is an edge's origin and "
+                            "Fleet update stage for its region); give this stack another Azure region (`pulumi config "
+                            f"set location <region> --stack {stack}`), or put it behind another global stack "
+                            f"(edge.globalStack, a staging edge: docs/operations.md, \"A staging edge beside prod's\")")
         host, other_host = cfg.gateway.tls.hostname, other.gateway.tls.hostname
         if host and host == other_host:  # lowercase, no final dot: the hostname rule (config/sections/gateway.py)
             problems.append(f"gateway.tls.hostname {host!r} is also stack {other_stack}'s: Front Door reaches each "

@@ -147,3 +147,21 @@ def test_a_credential_under_a_misspelt_key_is_named_and_not_shown():
     assert "`pulumi config set --secret azure-native:clientSecret ...`" in plain[0]
     assert "azure-native:oidcToken's credential" in plain[1]
     assert [n for n in notes if "did you mean azure-native:clientSecret?" in n]  # the misspelling is still named
+
+
+def test_the_one_region_per_location_refusal_says_what_to_do(tmp_path: Path):
+    """"location westeurope is also stack staging-westeurope's, behind the same global stack staging-global: one
+    regional stack per region" named the key and the value but not what would do: another region, or another edge
+    (which the staging fix made allowed)."""
+    import pytest
+
+    from config.reader import ConfigError
+    from config.runtime import checked_regional
+    files = {"staging-westeurope": staging_region("westeurope", "llmstgweu", 52),
+             "staging-westeurope2": staging_region("westeurope", "llmstgw2", 53)}
+    folder = project(tmp_path, files)
+    with pytest.raises(ConfigError) as error:
+        checked_regional(parse_config(raw_of(files["staging-westeurope2"]), P, "staging-westeurope2"), folder)
+    [problem] = [p for p in error.value.problems if p.startswith("location westeurope")]
+    assert "`pulumi config set location <region> --stack staging-westeurope2`" in problem, problem
+    assert "or put it behind another global stack (edge.globalStack" in problem, problem
