@@ -688,7 +688,8 @@ def other_global_problems(cfg: GlobalConfig, project: str, stack: str, project_d
         prefix = raw.get("prefix") or "llmp"
         if isinstance(prefix, str) and global_group_name(prefix).lower() == mine:
             # the stack that protects its edge (prod's) is the one likely deployed: the other is named first
-            stacks = [other, stack] if cfg.protect and raw.get("protectStatefulResources") is not True else [stack, other]
+            protects_not = raw.get("protectStatefulResources") is not True
+            stacks = [other, stack] if cfg.protect and protects_not else [stack, other]
             problems.append(f"prefix {cfg.prefix!r} is also global stack {other}'s ({path.name}): both would name "
                             f"their resource group {global_group_name(cfg.prefix)!r}, Front Door profile "
                             f"'afd-{cfg.prefix}-global', endpoint '{cfg.prefix}-global' and workspace "

@@ -34,7 +34,8 @@ def test_a_shared_model_store_group_names_the_key_that_sets_it_not_the_prefix(tm
 
 def test_a_shared_resource_group_set_by_name_names_resource_group_name(tmp_path: Path):
     """The same for a stack whose `resourceGroupName` is llmd's group: a new prefix changes nothing of it."""
-    text = staging_copy_of_prod("llmstg").replace("config:\n", f"config:\n  {P}:resourceGroupName: rg-llmp-staging\n", 1)
+    text = staging_copy_of_prod("llmstg").replace("config:\n", f"config:\n  {P}:resourceGroupName: rg-llmp-staging\n",
+                                                  1)
     text = text.replace("    resourceGroupName: rg-llmp-prod-models\n", "    resourceGroupName: rg-llmstg-models\n")
     folder = project(tmp_path, {**shipped("llmd"), "staging": text})
     [note] = regions.standalone_shared_names(parse_config(raw_of(text), P, "staging"), P, parse_config, folder)
@@ -165,3 +166,16 @@ def test_the_one_region_per_location_refusal_says_what_to_do(tmp_path: Path):
     [problem] = [p for p in error.value.problems if p.startswith("location westeurope")]
     assert "`pulumi config set location <region> --stack staging-westeurope2`" in problem, problem
     assert "or put it behind another global stack (edge.globalStack" in problem, problem
+
+
+def test_a_region_naming_a_platform_stack_as_its_global_stack_is_warned(tmp_path: Path):
+    """`edge.globalStack: prod` (prod's platform stack, for `global`): the file is there, so the missing-file warning
+    (622367c7) said nothing, and no edge ever lists the region. The plan now says the file is no global stack's."""
+    from offline import runner
+    stack_file = tmp_path / "Pulumi.staging-northeurope.yaml"
+    stack_file.write_text(staging_region("northeurope", "llmstg", 51).replace("globalStack: staging-global",
+                                                                              "globalStack: prod"))
+    plan = runner.run("staging-northeurope", stack_file=stack_file)
+    [warning] = [w for w in plan.warnings if "edge.globalStack names stack" in w]
+    assert "'prod', whose file Pulumi.prod.yaml is no global stack's (it has no `global` section; global stacks " \
+           "here: global)" in warning and "name the global stack whose global.regions lists this one" in warning
