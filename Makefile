@@ -174,6 +174,12 @@ pulumi-cli:  ## check that the Pulumi CLI is on PATH, saying where to get it (pr
 	  "(docs/operations.md, \"A stack's first deploy\"); the offline plan needs neither: make plan STACK=$(STACK)" >&2; \
 	  exit 2; }
 
+# and before the plan under `make -j` too (MAKEFLAGS=-j in the environment), where prerequisites start together: the
+# plan waits for the check (order-only) whenever a goal runs the CLI after it; `make plan` alone never checks
+ifneq ($(filter preview up,$(MAKECMDGOALS)),)
+plan: | pulumi-cli
+endif
+
 preview: pulumi-cli plan  ## real `pulumi preview` (needs the Pulumi CLI and Azure credentials), after the offline plan
 	pulumi preview --stack $(STACK) --policy-pack policy --policy-pack-config build/$(STACK)/policy-config.json
 

@@ -67,14 +67,29 @@ def missing_global_file(cfg: PlatformConfig, project_dir: Optional[Path] = None)
         return []
     folder = regions.PROJECT_DIR if project_dir is None else project_dir
     files = regions.project_stack_files(folder)
-    if cfg.edge.global_stack in files:
-        return []
+    named = files.get(cfg.edge.global_stack)
     globals_here = sorted(name for name, path in files.items() if _is_global_file(path, cfg.project))
-    return [f"edge.globalStack names stack {cfg.edge.global_stack!r}, which has no stack file in the project "
-            f"(Pulumi.{cfg.edge.global_stack}.yaml; global stacks here: {', '.join(globals_here) or 'none'}): until "
-            "that stack lists this one in global.regions and is up, no Front Door reaches this region and its external "
-            "gateway admits nothing else; fix the name, or write that file before the edge goes up (docs/operations.md, "
-            "\"Regional stacks and the global stack: deploy order\")"]
+    here = f"global stacks here: {', '.join(globals_here) or 'none'}"
+    if named is None:
+        return [f"edge.globalStack names stack {cfg.edge.global_stack!r}, which has no stack file in the project "
+                f"(Pulumi.{cfg.edge.global_stack}.yaml; {here}): until that stack lists this one in global.regions and "
+                "is up, no Front Door reaches this region and its external gateway admits nothing else; fix the name, "
+                "or write that file before the edge goes up (docs/operations.md, \"Regional stacks and the global "
+                "stack: deploy order\")"]
+    if _reads(named, cfg.project) and not _is_global_file(named, cfg.project):
+        # a platform stack's name (`prod` for `global`): its file is there, and it will never list this region
+        return [f"edge.globalStack names stack {cfg.edge.global_stack!r}, whose file {named.name} is no global "
+                f"stack's (it has no `global` section; {here}): no Front Door will reach this region and its external "
+                "gateway admits nothing else; name the global stack whose global.regions lists this one"]
+    return []  # a global stack's file, or one that does not read (its own plan says why)
+
+
+def _reads(path: Path, project: str) -> bool:
+    try:
+        regions.raw_stack_file(path, project)
+    except ConfigError:
+        return False
+    return True
 
 
 def _is_global_file(path: Path, project: str) -> bool:

@@ -165,12 +165,20 @@ def provider_advisories(keys: dict[str, Any], file_name: str, project: str, loca
             notes.append(f"{file_name}: {key} ({value!r}) changes nothing: the program sets each resource's location "
                          f"from {project}:location ({location!r} here); set that instead")
             continue
-        if key in PROVIDER_CREDENTIALS and isinstance(value, str) and value:
-            notes.append(f"{file_name}: {key} holds a credential in plain text, and the stack file is committed with "
-                         f"it: remove the line and store it encrypted (`pulumi config set --secret {key} ...`, a "
-                         "`secure:` value), or leave it out and log in another way (`az login`, OIDC, the provider's "
-                         "ARM_* environment variables: docs/operations.md, \"A stack's first deploy\"); the value is "
-                         "not shown")
+        # a credential's key, or a misspelling of one (`clientSecert`: no provider reads it, but the file holds the
+        # secret all the same)
+        misspelt = namespace in known and name not in known[namespace][1]  # clientId is no misspelt clientSecret
+        meant = key if key in PROVIDER_CREDENTIALS else next(
+            (f"{namespace}:{m}" for m in get_close_matches(name, [c.partition(":")[2] for c in PROVIDER_CREDENTIALS
+                                                                   if c.startswith(f"{namespace}:")], 1)), None) \
+            if misspelt else None
+        if meant and isinstance(value, str) and value:
+            notes.append(f"{file_name}: {key} holds "
+                         + ("a credential" if meant == key else f"what looks like {meant}'s credential") +
+                         f" in plain text, and the stack file is committed with it: remove the line and store it "
+                         f"encrypted (`pulumi config set --secret {meant} ...`, a `secure:` value), or leave it out "
+                         "and log in another way (`az login`, OIDC, the provider's ARM_* environment variables: "
+                         "docs/operations.md, \"A stack's first deploy\"); the value is not shown")
         if namespace not in default_providers:
             notes.append(f"{file_name}: {key} is read by no provider of this program: "
                          + ("its Kubernetes resources all use their own provider, built from the cluster's "

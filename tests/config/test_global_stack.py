@@ -181,8 +181,11 @@ def test_a_region_without_tls_is_refused_by_a_prod_global_stack_and_turns_a_dev_
         "global.regions entry 'prod-swedencentral': Pulumi.prod-swedencentral.yaml sets no gateway.tls, and "
         "environment is 'prod'")
     assert "aks-llm-platform:gateway: {tls: {mode: letsencrypt" in problems[0]
-    dev, problems = regions.origin_tls(regions.parse_global({**raw, "environment": "dev"}, P, "global"), missing)
+    # a dev edge by another name (a stack named `global` is prod to the policy pack whatever its environment, and
+    # refused the plain region as prod is: tests/offline/test_rev_staging.py)
+    dev, problems = regions.origin_tls(regions.parse_global({**raw, "environment": "dev"}, P, "dev-global"), missing)
     assert not problems and dev.origin_protocol == "Http"
+    assert regions.origin_tls(regions.parse_global({**raw, "environment": "dev"}, P, "global"), missing)[1]
     assert "Front Door reaches every region over plain HTTP: prod-swedencentral" in regions.global_advisories(dev)[0]
 
 
