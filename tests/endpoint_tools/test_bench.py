@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -22,9 +23,29 @@ HERE = Path(__file__).resolve().parent.parent  # tests/
 # llm-bench as a user starts it, Ctrl-C included: with SIGINT's default handler whatever this suite inherited (a
 # shell without job control starts a background command with SIGINT and SIGQUIT ignored, and Python keeps an ignored
 # SIGINT ignored: `make test &` then saw these runs ignore the signal and time out)
-BENCH_WITH_CTRL_C = [sys.executable, "-c", "import runpy, signal, sys; signal.signal(signal.SIGINT, "
-                     "signal.default_int_handler); sys.argv[0] = 'llm-bench'; "
-                     "runpy.run_module('endpoint_tools.bench', run_name='__main__')"]
+def with_ctrl_c(command: str, module: str) -> list[str]:
+    return [sys.executable, "-c", "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            f"sys.argv[0] = {command!r}; runpy.run_module({module!r}, run_name='__main__')"]
+
+
+BENCH_WITH_CTRL_C = with_ctrl_c("llm-bench", "endpoint_tools.bench")
+
+
+def ctrl_c_once(process: "subprocess.Popen[str]", ready: Callable[[], bool], wait_s: float = 20,
+                settle_s: float = 0.0, timeout_s: float = 15) -> tuple[str, str, float]:
+    """Ctrl-C to `process` once `ready()` holds (or `wait_s` has passed), `settle_s` after: its stdout, its stderr and
+    the seconds it took to end after the signal. The process is killed on the way out, whatever happened."""
+    try:
+        deadline = time.monotonic() + wait_s
+        while not ready() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(settle_s)
+        interrupted_at = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=timeout_s)
+        return stdout, stderr, time.monotonic() - interrupted_at
+    finally:
+        process.kill()
 
 
 def run_bench(tmp_path, url, *extra, name="run"):
@@ -169,15 +190,10 @@ def test_ctrl_c_stops_bench_promptly_and_writes_partial_results(tmp_path):
                                     "--model", MODEL, "-n", "50", "-c", "2", "--no-progress", "--no-plot",
                                     "--out", str(out)],
                                    cwd=HERE.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        # mid-run: both workers' requests sent and streaming (a fixed 1.5 s sleep idled ~1.3 s after they were)
-        deadline = time.monotonic() + 20
-        while server.received < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.3)  # a few tokens of each answer streamed
-        interrupted_at = time.monotonic()
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=15)
-    assert time.monotonic() - interrupted_at < 6, "Ctrl-C stops the run promptly"
+        # mid-run: both workers' requests sent and streaming (a fixed 1.5 s sleep idled ~1.3 s after they were), a
+        # few tokens of each answer streamed
+        stdout, stderr, exited_s = ctrl_c_once(process, lambda: server.received >= 2, settle_s=0.3)
+    assert exited_s < 6, "Ctrl-C stops the run promptly"
     assert process.returncode == 130 and "Traceback" not in stderr and "PARTIAL" in stdout
     report = json.loads(Path(f"{out}.json").read_text())
     assert report["partial"] is True and report["summary"]["requests"] < 50
@@ -193,17 +209,8 @@ def test_ctrl_c_with_requests_stuck_on_the_server_counts_them_cancelled_and_exit
                                     "--model", MODEL, "-n", "4", "-c", "2", "--timeout", "60", "--no-progress",
                                     "--no-plot", "--out", str(out)],
                                    cwd=HERE.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            deadline = time.monotonic() + 20
-            while server.received < 2 and time.monotonic() < deadline:  # both workers wait for an answer
-                time.sleep(0.05)
-            time.sleep(0.2)
-            interrupted_at = time.monotonic()
-            process.send_signal(signal.SIGINT)
-            stdout, stderr = process.communicate(timeout=15)
-            exited_s = time.monotonic() - interrupted_at
-        finally:
-            process.kill()
+        # both workers wait for an answer
+        stdout, stderr, exited_s = ctrl_c_once(process, lambda: server.received >= 2, settle_s=0.2)
     assert exited_s < 4, f"the process ended {exited_s:.1f} s after Ctrl-C"
     assert process.returncode == 130 and "Traceback" not in stderr and "PARTIAL" in stdout, (stdout, stderr)
     assert "Requests: 2  succeeded: 0  failed: 2" in stdout and "Errors by kind: cancelled: 2" in stdout, stdout

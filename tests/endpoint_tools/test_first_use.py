@@ -8,7 +8,6 @@ endpoint tools")."""
 import importlib.util
 import json
 import shutil
-import signal
 import socket
 import socketserver
 import ssl
@@ -26,7 +25,7 @@ from endpoint_tools import bench, smoke
 from endpoint_tools.loopback_server import BackgroundServer, LoopbackServer, _Handler
 from endpoint_tools.stats import percentile
 
-from tests.endpoint_tools.test_bench import run_bench
+from tests.endpoint_tools.test_bench import ctrl_c_once, run_bench, with_ctrl_c
 from tests.endpoint_tools.test_hostile import delta, no_traceback
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: no tests/endpoint_tools in the way
@@ -260,9 +259,7 @@ class _BurstHangs(_Handler):
             time.sleep(30)
 
 
-SMOKE_WITH_CTRL_C = [sys.executable, "-c", "import runpy, signal, sys; signal.signal(signal.SIGINT, "
-                     "signal.default_int_handler); sys.argv[0] = 'llm-smoke'; "
-                     "runpy.run_module('endpoint_tools.smoke', run_name='__main__')"]
+SMOKE_WITH_CTRL_C = with_ctrl_c("llm-smoke", "endpoint_tools.smoke")
 
 
 def test_ctrl_c_during_the_rate_limit_burst_ends_at_once_keeping_the_checks_done(capsys):
@@ -275,16 +272,8 @@ def test_ctrl_c_during_the_rate_limit_burst_ends_at_once_keeping_the_checks_done
         process = subprocess.Popen([*SMOKE_WITH_CTRL_C, server.url, "--api", "openai", "--rate-limit-burst", "4",
                                     "--timeout", "40"], cwd=ROOT, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True)
-        try:
-            deadline = time.monotonic() + 20
-            while server.lists < 5 and time.monotonic() < deadline:  # the burst's 4 lists are out
-                time.sleep(0.05)
-            interrupted_at = time.monotonic()
-            process.send_signal(signal.SIGINT)
-            stdout, stderr = process.communicate(timeout=30)
-            exited_s = time.monotonic() - interrupted_at
-        finally:
-            process.kill()
+        # the burst's 4 lists are out
+        stdout, stderr, exited_s = ctrl_c_once(process, lambda: server.lists >= 5, timeout_s=30)
     assert exited_s < 4, f"llm-smoke ended {exited_s:.1f} s after Ctrl-C"
     assert process.returncode == 130 and stderr == "interrupted\n", (stdout, stderr)
     for check in ("models", "completion", "stream"):
@@ -486,9 +475,7 @@ def test_a_reasoning_models_first_token_and_token_gaps_count_its_reasoning(tmp_p
     assert 16 < summary["request_tokens_per_s"]["p50"] <= 51.3 and report["results"][0]["chunks"] == 24, summary
 
 
-VERIFY_WITH_CTRL_C = [sys.executable, "-c", "import runpy, signal, sys; signal.signal(signal.SIGINT, "
-                      "signal.default_int_handler); sys.argv[0] = 'llm-verify'; "
-                      "runpy.run_module('endpoint_tools.verify', run_name='__main__')"]
+VERIFY_WITH_CTRL_C = with_ctrl_c("llm-verify", "endpoint_tools.verify")
 
 
 def test_ctrl_c_during_llm_verifys_smoke_request_keeps_the_cluster_checks_made(tmp_path):
@@ -504,16 +491,8 @@ def test_ctrl_c_during_llm_verifys_smoke_request_keeps_the_cluster_checks_made(t
         process = subprocess.Popen([*VERIFY_WITH_CTRL_C, "--outputs", str(path), "--kube-timeout", "5",
                                     "--timeout", "30"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True)
-        try:
-            deadline = time.monotonic() + 30
-            while llm.received < 1 and time.monotonic() < deadline:  # the smoke request waits on the gate
-                time.sleep(0.05)
-            interrupted_at = time.monotonic()
-            process.send_signal(signal.SIGINT)
-            stdout, stderr = process.communicate(timeout=30)
-            exited_s = time.monotonic() - interrupted_at
-        finally:
-            process.kill()
+        # the smoke request waits on the gate
+        stdout, stderr, exited_s = ctrl_c_once(process, lambda: llm.received >= 1, wait_s=30, timeout_s=30)
     assert exited_s < 4 and process.returncode == 130 and stderr == "interrupted\n", (exited_s, stdout, stderr)
     for check in ("model-claim", "model-preload", "ollama", "hpa", "router", "gateways"):
         assert f"PASS  {check}" in stdout, stdout

@@ -87,16 +87,9 @@ def test_make_preview_under_j_stops_before_the_plan_without_the_pulumi_cli(tmp_p
     """`make -j2 preview` (or MAKEFLAGS=-j in the environment) starts `pulumi-cli` and `plan` together: without the
     CLI the plan ran to its end before make stopped on the check. The plan now waits for the check whenever a goal
     runs the CLI; `make plan` alone is left as it was (no check: it needs no CLI)."""
-    import os
-    import shutil
     import subprocess
-    bin_dir = tmp_path / "bin"  # make and the shell's tools, no pulumi
-    bin_dir.mkdir()
-    for tool in ("make", "sh", "env"):
-        found = shutil.which(tool)
-        assert found, tool
-        (bin_dir / tool).symlink_to(found)
-    env = {**os.environ, "PATH": str(bin_dir)}
+    from tests.offline.test_stranger10_staging import without_pulumi
+    env = without_pulumi(tmp_path)
     for goal in ("preview", "up"):
         result = subprocess.run(["make", "-j2", "-C", str(PROJECT_DIR), goal, "STACK=dev"], capture_output=True,
                                 text=True, env=env, timeout=300)

@@ -216,22 +216,27 @@ def test_operations_says_how_to_build_a_staging_edge():
 
 # ---- step 3: before the first `pulumi up` ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("target", ["preview", "up", "destroy"])
-def test_a_make_target_that_runs_pulumi_says_the_cli_is_missing_before_it_plans(tmp_path, target):
-    """operations.md's first deploy runs `make preview STACK=<stack>`: without the Pulumi CLI it planned the stack
-    first, then stopped on make's own "pulumi: No such file or directory" (exit 127), naming nothing to install. It
-    now stops at once, naming the CLI, where to get it and the offline plan that needs none."""
+def without_pulumi(tmp_path: Path) -> dict[str, str]:
+    """The environment with a PATH of make and the shell's tools alone: no Pulumi CLI."""
     import os
     import shutil
-    import subprocess
-    bin_dir = tmp_path / "bin"  # make and the shell's tools, no pulumi
+    bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for tool in ("make", "sh", "env"):
         found = shutil.which(tool)
         assert found, tool
         (bin_dir / tool).symlink_to(found)
+    return {**os.environ, "PATH": str(bin_dir)}
+
+
+@pytest.mark.parametrize("target", ["preview", "up", "destroy"])
+def test_a_make_target_that_runs_pulumi_says_the_cli_is_missing_before_it_plans(tmp_path, target):
+    """operations.md's first deploy runs `make preview STACK=<stack>`: without the Pulumi CLI it planned the stack
+    first, then stopped on make's own "pulumi: No such file or directory" (exit 127), naming nothing to install. It
+    now stops at once, naming the CLI, where to get it and the offline plan that needs none."""
+    import subprocess
     result = subprocess.run(["make", "-C", str(PROJECT_DIR), target, "STACK=dev"], capture_output=True, text=True,
-                            env={**os.environ, "PATH": str(bin_dir)}, timeout=120)
+                            env=without_pulumi(tmp_path), timeout=120)
     assert result.returncode == 2, result.stderr
     assert f"make {target} runs the Pulumi CLI, which is not on PATH" in result.stderr
     assert "https://www.pulumi.com/docs/install/" in result.stderr and "make plan STACK=dev" in result.stderr
