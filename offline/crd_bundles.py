@@ -78,12 +78,22 @@ class _Unusual(Exception):
     """Something the event reader leaves to a full load (an alias, a tag, a List)."""
 
 
+# the loader's own resolver and constructor: a scalar is read as the full load's composer reads it (a plain `true` a
+# bool, `---` as a value a text), not as a document of its own
+_RESOLVER = yaml.resolver.Resolver()
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
 def _scalar(event: Any) -> Any:
-    if event.tag not in (None, "!") and not event.tag.startswith("tag:yaml.org,2002:"):
+    if event.tag not in (None, "!"):  # `!!bool true` is a bool, `!x` no manifest's: a full load reads them
         raise _Unusual
-    if event.implicit[0]:  # plain: resolved as YAML resolves it (true, 1, null)
-        return yaml.load(event.value, Loader=_LOADER)
-    return event.value
+    tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)
+    if tag == "tag:yaml.org,2002:merge":  # `<<` merges a mapping into its own (YAML 1.1)
+        raise _Unusual
+    build = _CONSTRUCTOR.yaml_constructors.get(tag)
+    if build is None:
+        raise _Unusual
+    return build(_CONSTRUCTOR, yaml.ScalarNode(tag, event.value))  # no cache of nodes kept, unlike construct_object
 
 
 def _skip(events: Any, first: Any) -> None:
@@ -118,7 +128,9 @@ def _value(events: Any, first: Any, wanted: Any) -> Any:
                 raise _Unusual  # a complex key: never in a manifest
             key = _value(events, key_event, None)
             value_event = next(events)
-            if key in wanted and key not in out:
+            if key in out:  # a key given twice: a full load keeps the last
+                raise _Unusual
+            if key in wanted:
                 out[key] = _value(events, value_event, wanted[key])
             else:
                 _skip(events, value_event)

@@ -312,3 +312,33 @@ def test_a_crd_of_a_protected_config_file_is_listed_as_protected(tmp_path, llmd_
     assert ("- Protected (`pulumi up` stops here until `protect` is lifted): `llmplatform:index:GatewayAccess"
             f"$kubernetes:yaml/v2:ConfigFile${CRD}::gateway-gateway-api-crds:udproutes.gateway.networking.k8s.io`"
             ) in out
+
+
+_ODD_BASE = ("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: foos.example.com\n"
+             "spec:\n  group: example.com\n  names: {kind: Foo, plural: foos}\n  scope: Namespaced\n  versions:\n"
+             "  - name: v1\n    served: true\n    storage: true\n  - name: v1beta1\n    served: false\n"
+             "    storage: false\n")
+
+
+@pytest.mark.parametrize("text", [
+    # a standard tag on a scalar read: `!!bool true` is the boolean a full load makes, not the text "true"
+    _ODD_BASE.replace("served: true", "served: !!bool true", 1),
+    _ODD_BASE.replace("storage: true", "storage: !!bool true", 1),
+    # a key given twice: a full load keeps the last
+    _ODD_BASE.replace("  name: foos.example.com\n", "  name: foos.example.com\n  name: bars.example.com\n"),
+    _ODD_BASE.replace("  group: example.com\n", "  group: example.com\n  group: example.org\n"),
+    # YAML 1.1's merge key without an anchor: a full load merges it
+    _ODD_BASE.replace("spec:\n", "spec:\n  <<: {group: merged.example.com}\n").replace("  group: example.com\n", ""),
+    # a plain scalar a document marker would be alone, here a value
+    _ODD_BASE.replace("kind: Foo,", "kind: ---,"),
+    # the odd but ordinary: flow versions, `--- ` with comments, a BOM, a directive, an end marker
+    _ODD_BASE.split("  versions:")[0] + "  versions: [{name: v1, served: true, storage: true}, {name: v2, served: yes}]\n",
+    "--- # one\n" + _ODD_BASE + "--- # two\n# a comment\n" + _ODD_BASE.replace("foos.", "bars.") + "...\n",
+    "\ufeff" + _ODD_BASE,
+    "%YAML 1.1\n---\n" + _ODD_BASE,
+])
+def test_the_fast_reader_agrees_with_a_full_load_on_odd_valid_yaml(text):
+    """What the event reader takes is what yaml.safe_load_all takes, or it falls back to one (a tag it would read as
+    text, a key given twice, a merge key: each read differently before)."""
+    full = [c for c in map(crd_bundles._crd, crd_bundles._objects(yaml.safe_load_all(text))) if c]
+    assert crd_bundles.crds_in(text) == full and full
