@@ -47,7 +47,11 @@ def _crd(doc: dict[str, Any]) -> Optional[dict[str, Any]]:
     spec = _dict(doc.get("spec"))
     versions = [_dict(v) for v in (spec.get("versions") or []) if isinstance(v, dict)]
     storage = [str(v.get("name")) for v in versions if v.get("storage") is True]
-    return {"name": str(_dict(doc.get("metadata")).get("name", "")), "group": str(spec.get("group", "")),
+    namespace = _dict(doc.get("metadata")).get("namespace")
+    # a namespace written on the object is kept (yaml.go Normalize fills in only a missing one) and named in the
+    # child's name (`register`); unstructured's GetNamespace reads a non-text one as none
+    where = {"namespace": namespace} if isinstance(namespace, str) and namespace else {}
+    return {**where, "name": str(_dict(doc.get("metadata")).get("name", "")), "group": str(spec.get("group", "")),
             "kind": str(_dict(spec.get("names")).get("kind", "")),
             "versions": [str(v.get("name")) for v in versions],
             "served": [str(v.get("name")) for v in versions if v.get("served") is True],
@@ -69,7 +73,7 @@ def _objects(docs: Iterable[Any]) -> Iterable[dict[str, Any]]:
 # The fields read, as a tree; every other subtree (a CRD's schema is nearly all of a bundle) is skipped while parsing:
 # libyaml's events without building the skipped values take a fifth of a full load (0.06 s against 0.31 s for the
 # Gateway API bundle), which `make plan` pays on every run.
-_FIELDS: dict[str, Any] = {"apiVersion": None, "kind": None, "metadata": {"name": None},
+_FIELDS: dict[str, Any] = {"apiVersion": None, "kind": None, "metadata": {"name": None, "namespace": None},
                            "spec": {"group": None, "names": {"kind": None},
                                     "versions": [{"name": None, "served": None, "storage": None}]}}
 
@@ -213,7 +217,14 @@ def bundle_entry(resource: dict[str, Any], index: Optional[dict[str, str]] = Non
         return {**entry, "crds": None, "unread": f"{path} unreadable ({type(error).__name__}: {str(error)[:160]})"}
     shown = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
     return {**entry, "source": shown, "sha256": digest,
-            "crds": [{**crd, "resource": f"{prefix}:{crd['name']}" if prefix else crd["name"]} for crd in crds]}
+            "crds": [{**crd, "resource": _child(prefix, crd)} for crd in crds]}
+
+
+def _child(prefix: str, crd: dict[str, Any]) -> str:
+    """The child's name as yaml.go `register` makes it: `<namespace>/<name>` for an object that carries a namespace,
+    `<prefix>:` before it unless the prefix is empty."""
+    name = f"{crd['namespace']}/{crd['name']}" if crd.get("namespace") else crd["name"]
+    return f"{prefix}:{name}" if prefix else name
 
 
 def record(resources: Iterable[dict[str, Any]], index: Optional[dict[str, str]] = None,

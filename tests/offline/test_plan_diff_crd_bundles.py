@@ -342,3 +342,22 @@ def test_the_fast_reader_agrees_with_a_full_load_on_odd_valid_yaml(text):
     text, a key given twice, a merge key: each read differently before)."""
     full = [c for c in map(crd_bundles._crd, crd_bundles._objects(yaml.safe_load_all(text))) if c]
     assert crd_bundles.crds_in(text) == full and full
+
+
+@pytest.mark.parametrize("inputs, namespace, resource", [
+    ({}, None, "crds:foos.example.com"),
+    ({"resourcePrefix": "given"}, None, "given:foos.example.com"),
+    ({"resourcePrefix": ""}, None, "foos.example.com"),  # configfile.go: a prefix given, and empty: none
+    ({}, "kube-system", "crds:kube-system/foos.example.com"),  # yaml.go `register`: a namespace written is kept
+    ({"resourcePrefix": ""}, "kube-system", "kube-system/foos.example.com"),
+])
+def test_each_crd_is_named_as_the_provider_names_its_child(tmp_path, inputs, namespace, resource):
+    """pulumi-kubernetes (94977969 provider/pkg/provider/yaml/v2/yaml.go `register`) names a child
+    `<namespace>/<name>` when the object carries a namespace (Normalize only fills in one that is missing, so a CRD
+    written with a namespace keeps it), then `<prefix>:` before it unless the prefix is empty; configfile.go takes a
+    `resourcePrefix` given as "" as no prefix, and the ConfigFile's name when none is given."""
+    text = _ODD_BASE if namespace is None else _ODD_BASE.replace(
+        "  name: foos.example.com\n", f"  name: foos.example.com\n  namespace: {namespace}\n")
+    (tmp_path / "crds.yaml").write_text(text)
+    entry = crd_bundles.bundle_entry({"name": "crds", "inputs": {"file": "crds.yaml", **inputs}}, program_dir=tmp_path)
+    assert [c["resource"] for c in entry["crds"]] == [resource]
