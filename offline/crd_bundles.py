@@ -31,9 +31,26 @@ CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class BadIndex(ValueError):
+    """offline/data/crd_bundles.json is not the index it should be (hand-edited, cut short)."""
+
+
 def vendored() -> dict[str, str]:
-    """URL -> the vendored copy of what it serves (a path under this repository)."""
-    return json.loads(INDEX.read_text(encoding="utf-8"))["bundles"]
+    """URL -> the vendored copy of what it serves (a path under this repository); BadIndex naming the file when
+    the index is not an object whose `bundles` maps URLs to paths."""
+    shown = "offline/data/crd_bundles.json"
+    try:
+        bundles = json.loads(INDEX.read_text(encoding="utf-8")).get("bundles")
+    except OSError as error:
+        raise BadIndex(f"{shown} cannot be read ({error.strerror or error})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise BadIndex(f"{shown} is not JSON ({type(error).__name__}: {str(error)[:120]})") from None
+    except AttributeError:
+        bundles = None
+    if not (isinstance(bundles, dict) and all(isinstance(v, str) and v for v in bundles.values())):
+        raise BadIndex(f"{shown} is not the index of vendored bundles (an object whose `bundles` maps each URL to "
+                          "its copy's path under tests/upstream/crd-bundles)")
+    return bundles
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -188,7 +205,10 @@ def source_of(file: str, index: Optional[dict[str, str]] = None,
     """Where the objects of a ConfigFile's `file` are read (the vendored copy of a URL, else the path as the program
     reads it, from its folder), or None and why not."""
     if is_url(file):
-        rel = (vendored() if index is None else index).get(file)
+        try:
+            rel = (vendored() if index is None else index).get(file)
+        except BadIndex as error:
+            return None, str(error)
         if rel is None:
             return None, (f"no vendored copy of {file} (offline/data/crd_bundles.json lists each URL's copy under "
                           "tests/upstream/crd-bundles: add the new release's file there)")

@@ -361,3 +361,22 @@ def test_each_crd_is_named_as_the_provider_names_its_child(tmp_path, inputs, nam
     (tmp_path / "crds.yaml").write_text(text)
     entry = crd_bundles.bundle_entry({"name": "crds", "inputs": {"file": "crds.yaml", **inputs}}, program_dir=tmp_path)
     assert [c["resource"] for c in entry["crds"]] == [resource]
+
+
+@pytest.mark.parametrize("text", ['{"bundles": {"https://', '{"bundles": ["a"]}', '[]',
+                                  '{"bundles": {"https://github.com/kubernetes-sigs/gateway-api/releases/download/'
+                                  'v1.6.1/standard-install.yaml": 3}}'])
+def test_a_broken_index_of_vendored_bundles_is_named_not_a_traceback(tmp_path, monkeypatch, llmd_doc, text):
+    """offline/data/crd_bundles.json hand-edited (a new release's line) or cut short: make plan records each URL's
+    bundle as unread, naming the index, and the check of a base plan without the record says the same; neither
+    raises."""
+    index = tmp_path / "crd_bundles.json"
+    index.write_text(text)
+    monkeypatch.setattr(crd_bundles, "INDEX", index)
+    entry = crd_bundles.bundle_entry(_gateway_file(llmd_doc))
+    assert entry["crds"] is None and "offline/data/crd_bundles.json" in entry["unread"], entry
+    bundle = tmp_path / "standard-install.yaml"
+    bundle.write_text(_without(GATEWAY_BUNDLE.read_text(), "grpcroutes.gateway.networking.k8s.io"))
+    code, out, err = _run(_folders(tmp_path / "plans", llmd_doc, _pointed_at(llmd_doc, bundle), base_record=False))
+    assert code == 0 and "Traceback" not in err and "cannot diff" not in err, err
+    assert "the check could not read the files' CRDs: base: offline/data/crd_bundles.json" in out, out
