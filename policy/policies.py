@@ -214,11 +214,16 @@ def _prod_state(args: ResourceValidationArgs) -> bool:
 
 
 def _provisioned_claim(args: ResourceValidationArgs) -> bool:
-    """A claim that names no volume has its volume provisioned for it (Open-WebUI's uploads): the volume and the
-    files on it go with the claim, under the reclaim policy `Delete` of every class AKS ships (azurefile-csi,
-    managed-csi and their -premium twins). A claim bound to a volume it names (the model share's) holds no data of
-    its own: the volume and its share stay when the claim goes."""
-    return args.resource_type == PVC and not (args.props.get("spec") or {}).get("volumeName")
+    """A claim whose volume a provisioner made (Open-WebUI's uploads; one cloned from a `dataSource` too): the volume
+    and the files on it go with the claim, under the reclaim policy `Delete` of every class AKS ships (azurefile-csi,
+    managed-csi and their -premium twins). Only a claim that names its volume and `storageClassName: ""` (the model
+    share's) is bound to a volume no provisioner made (a provisioned one always carries its class, and binding matches
+    the class): that claim holds no data of its own, the volume and its share stay when the claim goes. A claim that
+    names a volume of a class may name one its provisioner made for an earlier claim, reclaimed with the claim."""
+    if args.resource_type != PVC:
+        return False
+    spec = args.props.get("spec") or {}
+    return not (spec.get("volumeName") and spec.get("storageClassName") == "")
 
 
 def _protected(args: ResourceValidationArgs) -> Iterator[str]:

@@ -472,7 +472,8 @@ def test_the_global_stack_is_told_by_what_it_makes_not_by_its_name(tmp_path, mon
 def test_a_claim_bound_to_a_volume_it_names_is_not_held_and_dev_claims_are_not_held():
     """The model share's claim names its volume (the static one over the Files share, `persistentVolumeReclaimPolicy`
     Retain): replacing it loses nothing, so prod leaves it unprotected and the pack asks nothing of it. A provisioned
-    claim is held in prod only; and a prod claim made to name a volume is no longer held."""
+    claim is held in prod only; and a prod claim made to name a volume with no class (`storageClassName: ""`, a
+    volume no provisioner made) is no longer held."""
     policy = by_name("prod-stateful-protected")
     share_claim = real("prod", "kubernetes:core/v1:PersistentVolumeClaim", "models-pvc")
     assert share_claim.inputs["spec"]["volumeName"] and share_claim.options["protect"] is False
@@ -480,5 +481,31 @@ def test_a_claim_bound_to_a_volume_it_names_is_not_held_and_dev_claims_are_not_h
     dev_uploads = real("dev", "kubernetes:core/v1:PersistentVolumeClaim", "inference-webui-uploads")
     assert "volumeName" not in dev_uploads.inputs["spec"] and violations(policy, dev_uploads) == []
     prod_uploads = real("prod", "kubernetes:core/v1:PersistentVolumeClaim", "inference-webui-uploads")
-    named = changed(prod_uploads, lambda i: i["spec"].update(volumeName="pv-uploads"), protect=False)
+    named = changed(prod_uploads, lambda i: i["spec"].update(volumeName="pv-uploads", storageClassName=""),
+                    protect=False)
     assert violations(policy, named) == []
+
+
+HELD = ["stateful PersistentVolumeClaim is not protected (a `pulumi destroy` or a rename must never delete prod data)"]
+
+
+def test_a_claim_naming_a_volume_of_a_storage_class_is_held_in_prod():
+    """A claim that names a volume and a storage class may name one that class's provisioner made (a PersistentVolume
+    made for an earlier claim, rebound): its reclaim policy is the class's, `Delete` for every class AKS ships, so the
+    volume and its files go with the claim. Only `storageClassName: ""` with the volume named binds to a volume no
+    provisioner made (a PersistentVolume made by hand, as the model share's): that claim holds nothing of its own. A
+    claim cloned from another (`dataSource`) names no volume: it is provisioned, and held."""
+    policy = by_name("prod-stateful-protected")
+    prod_uploads = real("prod", "kubernetes:core/v1:PersistentVolumeClaim", "inference-webui-uploads")
+    assert prod_uploads.inputs["spec"]["storageClassName"]
+    rebound = changed(prod_uploads, lambda i: i["spec"].update(volumeName="pvc-0f3a"), protect=False)
+    assert violations(policy, rebound) == HELD
+    unclassed = changed(prod_uploads, lambda i: i["spec"].pop("storageClassName"), protect=False)
+    unclassed = changed(unclassed, lambda i: i["spec"].update(volumeName="pvc-0f3a"), protect=False)
+    assert violations(policy, unclassed) == HELD
+    static = changed(prod_uploads, lambda i: i["spec"].update(volumeName="pv-uploads", storageClassName=""),
+                     protect=False)
+    assert violations(policy, static) == []
+    cloned = changed(prod_uploads, lambda i: i["spec"].update(
+        dataSource={"kind": "PersistentVolumeClaim", "name": "open-webui-data-old"}), protect=False)
+    assert violations(policy, cloned) == HELD
