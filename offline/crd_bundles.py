@@ -76,13 +76,14 @@ def _crd(doc: dict[str, Any]) -> Optional[dict[str, Any]]:
 
 
 def _objects(docs: Iterable[Any]) -> Iterable[dict[str, Any]]:
-    """The file's objects as the provider takes them: empty documents skipped, a List's items one by one (yaml.go
-    `yamlDecode`; `Normalize` expands list kinds)."""
+    """The file's objects as the provider takes them: empty documents skipped, a list's items one by one, and a list's
+    inside it (yaml.go `yamlDecode`; `Normalize`'s `expand` takes every object whose `items` is a list, whatever its
+    kind: k8s.io/apimachinery `Unstructured.IsList`)."""
     for doc in docs:
         if not isinstance(doc, dict) or not doc:
             continue
-        if str(doc.get("kind", "")).endswith("List") and isinstance(doc.get("items"), list):
-            yield from (item for item in doc["items"] if isinstance(item, dict))
+        if isinstance(doc.get("items"), list):
+            yield from _objects(doc["items"])
         else:
             yield doc
 
@@ -90,7 +91,8 @@ def _objects(docs: Iterable[Any]) -> Iterable[dict[str, Any]]:
 # The fields read, as a tree; every other subtree (a CRD's schema is nearly all of a bundle) is skipped while parsing:
 # libyaml's events without building the skipped values take a fifth of a full load (0.06 s against 0.31 s for the
 # Gateway API bundle), which `make plan` pays on every run.
-_FIELDS: dict[str, Any] = {"apiVersion": None, "kind": None, "metadata": {"name": None, "namespace": None},
+_ITEMS = "items"  # wanted only to fall back on: an object with an `items` list is a list (`_objects`)
+_FIELDS: dict[str, Any] = {"apiVersion": None, "kind": None, "items": _ITEMS, "metadata": {"name": None, "namespace": None},
                            "spec": {"group": None, "names": {"kind": None},
                                     "versions": [{"name": None, "served": None, "storage": None}]}}
 
@@ -138,6 +140,8 @@ def _value(events: Any, first: Any, wanted: Any) -> Any:
     mapping; a one-item list: each item of a sequence, as its item says); anything else skipped, read as None."""
     if isinstance(first, yaml.AliasEvent) or getattr(first, "anchor", None):
         raise _Unusual
+    if wanted is _ITEMS and isinstance(first, yaml.SequenceStartEvent):
+        raise _Unusual  # its items are the objects: read whole
     if isinstance(first, yaml.ScalarEvent) and wanted is None:
         return _scalar(first)
     if isinstance(first, yaml.MappingStartEvent) and isinstance(wanted, dict):
@@ -173,10 +177,7 @@ def _fast(text: str) -> list[Any]:
             first = next(events)
             if isinstance(first, yaml.DocumentEndEvent):
                 continue
-            doc = _value(events, first, _FIELDS)
-            if isinstance(doc, dict) and str(doc.get("kind", "")).endswith("List"):
-                raise _Unusual  # its items are the objects: read whole
-            docs.append(doc)
+            docs.append(_value(events, first, _FIELDS))
     return docs
 
 

@@ -380,3 +380,12 @@ def test_a_broken_index_of_vendored_bundles_is_named_not_a_traceback(tmp_path, m
     code, out, err = _run(_folders(tmp_path / "plans", llmd_doc, _pointed_at(llmd_doc, bundle), base_record=False))
     assert code == 0 and "Traceback" not in err and "cannot diff" not in err, err
     assert "the check could not read the files' CRDs: base: offline/data/crd_bundles.json" in out, out
+
+
+def test_an_object_with_an_items_list_is_read_as_its_items_as_the_provider_expands_it():
+    """yaml.go `expand` expands every object for which unstructured's `IsList` holds (k8s.io/apimachinery
+    `Unstructured.IsList`: an `items` field that is a list, whatever the kind), and again for a list inside a list."""
+    crd = yaml.safe_load(_ODD_BASE)
+    for doc in ({"apiVersion": "v1", "kind": "Bundle", "items": [crd]},
+                {"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "List", "items": [crd]}]}):
+        assert [c["name"] for c in crd_bundles.crds_in(yaml.safe_dump(doc))] == ["foos.example.com"], doc
