@@ -119,12 +119,19 @@ def _scalar(event: Any) -> Any:
     return build(_CONSTRUCTOR, yaml.ScalarNode(tag, event.value))  # no cache of nodes kept, unlike construct_object
 
 
+def _unusual(event: Any) -> bool:
+    """An alias, an anchor or an explicit tag, in a read value or a skipped one: a full load reads it (or refuses a
+    local tag, and the bundle is unread then, not read differently here)."""
+    return (isinstance(event, yaml.AliasEvent) or bool(getattr(event, "anchor", None))
+            or getattr(event, "tag", None) not in (None, "!"))
+
+
 def _skip(events: Any, first: Any) -> None:
     """Past the value that starts with `first`, building nothing of it."""
     depth = 0
     event = first
     while True:
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+        if _unusual(event):
             raise _Unusual
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
@@ -138,7 +145,7 @@ def _skip(events: Any, first: Any) -> None:
 def _value(events: Any, first: Any, wanted: Any) -> Any:
     """The value that starts with `first`, only the parts `wanted` names (None: a scalar; a dict: those keys of a
     mapping; a one-item list: each item of a sequence, as its item says); anything else skipped, read as None."""
-    if isinstance(first, yaml.AliasEvent) or getattr(first, "anchor", None):
+    if _unusual(first):
         raise _Unusual
     if wanted is _ITEMS and isinstance(first, yaml.SequenceStartEvent):
         raise _Unusual  # its items are the objects: read whole
