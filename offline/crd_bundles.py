@@ -10,7 +10,8 @@ yaml.go `Parse` and `register`; sdk/go/kubernetes/yaml/v2/kinds.go `RegisterReso
 provider never runs, so the plan holds the ConfigFile and not its objects: they are read here from the file the
 URL serves, vendored under tests/upstream/crd-bundles (the index is offline/data/crd_bundles.json), or from the path.
 
-Only what the check compares is kept: per CRD its name, group, kind, versions listed, served and storage version.
+Only what the check compares is kept: per CRD its name (and a namespace written on it), group, kind, versions listed,
+served and storage version.
 """
 from __future__ import annotations
 
