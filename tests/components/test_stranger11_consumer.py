@@ -1,0 +1,146 @@
+"""A stranger's program (2026-12-06) upgraded from 0.27.1 to 0.28.0 with CHANGELOG.md and
+docs/components/key-vault-and-postgres.md ("A replaced identity") alone: an AksCluster, a KeyVault, an OpenWebUi and
+a WorkloadIdentity for a Deployment of their own whose process signs in with `DefaultAzureCredential`. Its
+`identity_name` renamed, the two plans put through the PR check (offline.plan_diff) as `pulumi up` would run them.
+
+The page told such a pod to take the client id's annotation by its value alone, and nothing of its account: with the
+annotation alone, `serviceAccountName` given as the output carries the federation, which a new identity replaces
+deleting first, and the engine replaced the Deployment with it, deleted first (pulumi/pulumi 1b5949891b
+step_generator.go `calculateDependentReplacements`); the imports were not named (CLIENT_ID_ANNOTATION lives in
+`llmplatform.workload_identity`). The page now shows the whole recipe (annotation and account name by value alone,
+`ordered_after` on the account's name), and these tests run it as written."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from llmplatform import AksCluster, KeyVault, ModelEndpoint, OpenWebUi, WorkloadIdentity
+from llmplatform.handles import value_alone
+from llmplatform.testing import Plan, run
+from llmplatform.workload_identity import CLIENT_ID_ANNOTATION, USE_LABEL
+
+from offline import plan, plan_diff
+from tests.offline.plan_diff_cli import check
+
+PAGE = Path(__file__).parents[2] / "docs" / "components" / "key-vault-and-postgres.md"
+SECTION = "**Your own pods that sign in as a WorkloadIdentity**"
+DEPLOYMENT, IDENTITY = "kubernetes:apps/v1:Deployment", "azure-native:managedidentity:UserAssignedIdentity"
+FEDERATION = "azure-native:managedidentity:FederatedIdentityCredential"
+ROLLED = f"spec.template.metadata.annotations.{CLIENT_ID_ANNOTATION}"
+NETWORK: Any = {"vnet_cidr": "10.90.0.0/16", "node_subnet_cidr": "10.90.0.0/20",
+                "endpoints_subnet_cidr": "10.90.16.0/24", "postgres_subnet_cidr": "10.90.17.0/24",
+                "pod_cidr": "192.168.0.0/16", "service_cidr": "172.16.0.0/16", "dns_service_ip": "172.16.0.10"}
+
+
+def page_block() -> str:
+    """The Python block of the page's recipe for a pod of one's own that signs in as an identity."""
+    assert SECTION in PAGE.read_text(), "the page gives no recipe for a pod of one's own"
+    section = PAGE.read_text().split(SECTION, 1)[1].split("\n**", 1)[0]
+    (block,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    return block
+
+
+def the_page_as_written(aks: AksCluster, identity: WorkloadIdentity) -> None:
+    exec(compile(page_block(), "key-vault-and-postgres.md", "exec"), {"aks": aks, "identity": identity})  # noqa: S102
+
+
+def the_annotation_alone(aks: AksCluster, identity: WorkloadIdentity) -> None:
+    """What the page's one sentence said before: the annotation by value alone, the account's name as it is."""
+    labels = {"app.kubernetes.io/name": "worker"}
+    k8s.apps.v1.Deployment("worker", metadata={"namespace": "apps"}, spec={
+        "selector": {"matchLabels": labels},
+        "template": {"metadata": {"labels": {**labels, USE_LABEL: "true"},
+                                  "annotations": {CLIENT_ID_ANNOTATION: value_alone(identity.client_id)}},
+                     "spec": {"serviceAccountName": identity.service_account_name,
+                              "containers": [{"name": "worker", "image": "nginx:1.27"}]}}},
+        opts=pulumi.ResourceOptions(provider=aks.provider))
+
+
+def consumer(identity_name: str, worker: Callable[[AksCluster, WorkloadIdentity], None]) -> Plan:
+    def program() -> None:
+        aks = AksCluster("aks", {
+            "cluster_name": "aks-team", "resource_group_name": "rg-team", "location": "westeurope",
+            "network": NETWORK,
+            "system_pool": {"name": "system", "vm_size": "Standard_D2s_v5", "min_count": 1, "max_count": 2},
+            "workload_pool": {"name": "cpu", "vm_size": "Standard_D4s_v5", "min_count": 1, "max_count": 3}})
+        on = pulumi.ResourceOptions(providers=[aks.provider])
+        vault = KeyVault("kv", {"cluster": aks.cluster, "vault_name": "kv-team-llm-01"})
+        apps = k8s.core.v1.Namespace("apps", metadata={"name": "apps"}, opts=pulumi.ResourceOptions(
+            provider=aks.provider))
+        identity = WorkloadIdentity("worker-id", {"cluster": aks.cluster, "identity_name": identity_name,
+                                                  "namespace": "apps", "service_account_name": "worker"},
+                                    pulumi.ResourceOptions.merge(on, pulumi.ResourceOptions(depends_on=[apps])))
+        worker(aks, identity)
+        OpenWebUi("ui", {"cluster": aks.cluster, "key_vault": vault.vault, "database_url_secret": "db-url",
+                         "endpoint": ModelEndpoint(base_url="http://ollama.llm:11434", api="ollama", namespace="llm",
+                                                   service="ollama", port=11434)}, on)
+    # the model server is another program's: its Service is not in this one
+    return run(program, unjudged=["reachability"])
+
+
+def docs(worker: Callable[[AksCluster, WorkloadIdentity], None]) -> tuple[dict[str, Any], dict[str, Any]]:
+    return tuple(plan_diff.resources_by_urn(plan.resources_document(consumer(name, worker)))  # type: ignore
+                 for name in ("id-team-worker", "id-team-worker-2"))
+
+
+def worker_urn(doc: dict[str, Any]) -> str:
+    (urn,) = [u for u, r in doc.items() if r["type"] == DEPLOYMENT and r["name"] == "worker"]
+    return urn
+
+
+def test_the_pages_recipe_rolls_the_deployment_onto_a_renamed_identity_and_replaces_nothing_in_the_cluster(tmp_path):
+    base, new = docs(the_page_as_written)
+    result = plan_diff.diff_documents(base, new)
+    urn = worker_urn(new)
+    assert any(r["type"] == IDENTITY for u, r in new.items() if u in result["replaced"])  # the premise
+    kube = [u for u in result["replaced"] if new[u]["type"].startswith("kubernetes:")]
+    assert not kube, kube
+    assert result["changed"].get(urn) == [ROLLED], result["changed"].get(urn)
+    annotations = new[urn]["inputs"]["spec"]["template"]["metadata"]
+    assert annotations["labels"][USE_LABEL] == "true"
+    code, out = check(tmp_path, base, new)
+    assert code == 0, out
+    assert any(line.startswith("- Update:") and "Deployment::worker" in line and ROLLED in line
+               for line in out.splitlines()), out
+
+
+def test_the_pages_recipe_waits_for_the_federation_and_takes_no_value_from_the_identity():
+    """`dependencies` order the first `pulumi up` (the pods start once their federation exists); no
+    `propertyDependencies` on the identity's resources, through which the engine's chain replaces."""
+    p = consumer("id-team-worker", the_page_as_written)
+    (worker,) = [r for r in p.of_type(DEPLOYMENT) if r.name == "worker"]
+    (federation,) = [r for r in p.of_type(FEDERATION) if r.name == "worker-id-federation"]
+    assert federation.urn in worker.dependencies, worker.dependencies
+    held = {k: v for k, v in worker.property_dependencies.items() if any("WorkloadIdentity" in u for u in v)}
+    assert not held, held
+    spec = worker.inputs["spec"]["template"]["spec"]
+    assert spec["serviceAccountName"] == "worker" and worker.inputs["metadata"]["namespace"] == "apps"
+
+
+def test_the_annotation_alone_still_replaces_the_deployment_deleted_first(tmp_path):
+    """Why the page names the account too: given as the output, its name carries the federation, which a new
+    identity name replaces deleting first; the PR check names the Deployment as replaced with a gap."""
+    base, new = docs(the_annotation_alone)
+    result = plan_diff.diff_documents(base, new)
+    assert worker_urn(new) in result["replaced"]
+    code, out = check(tmp_path, base, new)
+    assert any(line.startswith("- Replace:") and "Deployment::worker" in line and "deleted first" in line
+               for line in out.splitlines()), out
+
+
+def test_the_recipe_taken_in_the_run_that_renames_the_identity_still_replaces_and_in_a_run_of_its_own_rolls_nothing(
+        tmp_path):
+    """The page's order: the engine follows the dependencies the state recorded (the 0.27.1 program's, the account's
+    name as it is), so the recipe and the rename in one run replace the Deployment, deleted first,
+    and the PR check names it from the base plan; the recipe alone changes no value, so nothing is updated."""
+    old = plan_diff.resources_by_urn(plan.resources_document(consumer("id-team-worker", the_annotation_alone)))
+    recipe, renamed = docs(the_page_as_written)
+    code, out = check(tmp_path, old, renamed)
+    assert any(line.startswith("- Replace:") and "Deployment::worker" in line and "deleted first" in line
+               for line in out.splitlines()), out
+    result = plan_diff.diff_documents(old, recipe)
+    assert worker_urn(recipe) not in result["changed"] and worker_urn(recipe) not in result["replaced"], result
