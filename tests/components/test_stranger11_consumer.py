@@ -144,3 +144,34 @@ def test_the_recipe_taken_in_the_run_that_renames_the_identity_still_replaces_an
                for line in out.splitlines()), out
     result = plan_diff.diff_documents(old, recipe)
     assert worker_urn(recipe) not in result["changed"] and worker_urn(recipe) not in result["replaced"], result
+
+
+def the_recipe_unordered(aks: AksCluster, identity: WorkloadIdentity) -> None:
+    """Both values alone, and no `ordered_after`: nothing orders the pods after their federation."""
+    labels = {"app.kubernetes.io/name": "worker"}
+    k8s.apps.v1.Deployment("worker", metadata={"namespace": "apps"}, spec={
+        "selector": {"matchLabels": labels},
+        "template": {"metadata": {"labels": {**labels, USE_LABEL: "true"},
+                                  "annotations": {CLIENT_ID_ANNOTATION: value_alone(identity.client_id)}},
+                     "spec": {"serviceAccountName": value_alone(identity.service_account_name),
+                              "containers": [{"name": "worker", "image": "nginx:1.27"}]}}},
+        opts=pulumi.ResourceOptions(provider=aks.provider))
+
+
+def identity_advice(worker: Callable[[AksCluster, WorkloadIdentity], None]) -> list[str]:
+    return [w for w in consumer("id-team-worker", worker).warnings if "runs as WorkloadIdentity" in w]
+
+
+def test_the_kit_advises_a_pod_that_takes_the_identitys_values_or_does_not_wait_for_its_federation():
+    """The kit said nothing of either: the first is seen only by the PR check of a rename (the Deployment replaced,
+    deleted first), the second by nothing offline (a first `pulumi up` whose pods start before their federation)."""
+    guide = 'docs/components/key-vault-and-postgres.md, "Your own pods that sign in as a WorkloadIdentity"'
+    (taken,) = identity_advice(the_annotation_alone)
+    assert taken.startswith("Deployment worker (namespace apps) runs as WorkloadIdentity worker-id's account worker and "
+                            "takes spec from the identity's resources: a new identity (a new identity_name) replaces "
+                            "it, deleted first, with the identity."), taken
+    assert taken.endswith(guide)
+    (unordered,) = identity_advice(the_recipe_unordered)
+    assert "waits for none of its federation" in unordered and "ordered_after" in unordered, unordered
+    assert unordered.endswith(guide)
+    assert identity_advice(the_page_as_written) == []  # the page's recipe, and OpenWebUi's own pods: no advice

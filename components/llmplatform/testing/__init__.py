@@ -29,7 +29,8 @@ ProgramError; a component's refused input raises its `ComponentInputError` (prop
 `plan.warnings` holds the program's warnings and the kit's advice on what works but misses something (an Ollama
 server that Observability's OllamaDown alert does not watch; objects in a namespace nothing of the program creates;
 an egress deny of the program that a policy admitting every pod and outside address, the platform's egress guard, voids:
-`egress_denials`).
+`egress_denials`; a pod template of the program running as a WorkloadIdentity's account that takes a value from the
+identity, which a new identity replaces deleted first, or waits for none of its federation: `identity_pods`).
 Each run has a fresh event loop and context, so one pytest process can run many programs. `run(..., preview=True)`
 runs the program as `pulumi preview` of a stack with nothing created yet: each create answered as its provider
 answers a preview (ids and computed outputs unknown), applies on unknowns not run, invokes of unknowns not sent, an
@@ -47,7 +48,7 @@ are the engine's: protect, retainOnDelete and deletedWith a resource leaves unse
 The kit's parts: `records` (Registration, Plan), `shapes` (inputs of any type read), `stand_ins` (the mocks' answers
 and the recording monitor), `clusters` and `namespace_rules` (where each object goes), `collisions`, `routes`,
 `cross_cluster`, `autoscalers` and `reachability` (what the engine and the APIs refuse, and the advice),
-`egress_denials` (advice), `network_policy` (NetworkPolicies and the CiliumNetworkPolicy parts the platform writes,
+`egress_denials` and `identity_pods` (advice), `network_policy` (NetworkPolicies and the CiliumNetworkPolicy parts the platform writes,
 read as Cilium reads them: `connects(policies, pod, peer, port, namespace_labels)`, also this repository's suite's
 model), `runner` (`run`).
 """

@@ -25,6 +25,7 @@ from ..rules import shown
 from .api_server import StandInApiServers, VirtualClock
 from .collisions import UNJUDGEABLE, refusals
 from .egress_denials import voided_egress_denials
+from .identity_pods import identity_pod_advice
 from .namespace_rules import uncreated_namespaces
 from .records import Plan, ProgramError
 from .routes import unwatched_model_servers
@@ -229,7 +230,8 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
                                len(monitor.registrations))
         plan = Plan(project=project, stack=stack, resources=monitor.registrations,
                     warnings=warnings.messages + unwatched_model_servers(monitor.registrations)
-                    + uncreated_namespaces(monitor.registrations) + voided_egress_denials(monitor.registrations),
+                    + uncreated_namespaces(monitor.registrations) + voided_egress_denials(monitor.registrations)
+                    + identity_pod_advice(monitor.registrations),
                     access_reviews=api.reviews, invokes=mocks.invokes,
                     default_providers=list(monitor.default_providers.values()),
                     default_provider_of=dict(monitor.default_provider_of))
