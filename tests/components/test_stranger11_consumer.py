@@ -175,3 +175,26 @@ def test_the_kit_advises_a_pod_that_takes_the_identitys_values_or_does_not_wait_
     assert "waits for none of its federation" in unordered and "ordered_after" in unordered, unordered
     assert unordered.endswith(guide)
     assert identity_advice(the_page_as_written) == []  # the page's recipe, and OpenWebUi's own pods: no advice
+
+
+def test_the_pages_way_to_the_pr_check_on_ones_own_program(tmp_path):
+    """As the page says: each kit plan's `resources_document` written whole as `<folder>/resources.json`, the two
+    folders given to `offline.plan_diff` (its CLI's main, as `python -m offline.plan_diff` runs it)."""
+    import contextlib
+    import io
+    import json
+    text = " ".join(PAGE.read_text().split())
+    assert ("`<folder>/resources.json` (`json.dumps(offline.plan.resources_document(plan))`), with `.venv/bin/python "
+            "-m offline.plan_diff <base-folder> <new-folder>`") in text
+    folders = []
+    for folder, name in (("base", "id-team-worker"), ("new", "id-team-worker-2")):
+        (tmp_path / folder).mkdir()
+        document = plan.resources_document(consumer(name, the_page_as_written))
+        (tmp_path / folder / "resources.json").write_text(json.dumps(document))
+        folders.append(str(tmp_path / folder))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = plan_diff.main(folders)
+    assert code == 0, out.getvalue()
+    assert any(line.startswith("- Update:") and "Deployment::worker" in line and ROLLED in line
+               for line in out.getvalue().splitlines()), out.getvalue()
