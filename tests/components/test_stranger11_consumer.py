@@ -24,6 +24,7 @@ from llmplatform.testing import Plan, run
 from llmplatform.workload_identity import CLIENT_ID_ANNOTATION, USE_LABEL
 
 from offline import plan, plan_diff
+from tests.components.test_stranger7_consumer import cluster
 from tests.offline.plan_diff_cli import check
 
 PAGE = Path(__file__).parents[2] / "docs" / "components" / "key-vault-and-postgres.md"
@@ -31,9 +32,6 @@ SECTION = "**Your own pods that sign in as a WorkloadIdentity**"
 DEPLOYMENT, IDENTITY = "kubernetes:apps/v1:Deployment", "azure-native:managedidentity:UserAssignedIdentity"
 FEDERATION = "azure-native:managedidentity:FederatedIdentityCredential"
 ROLLED = f"spec.template.metadata.annotations.{CLIENT_ID_ANNOTATION}"
-NETWORK: Any = {"vnet_cidr": "10.90.0.0/16", "node_subnet_cidr": "10.90.0.0/20",
-                "endpoints_subnet_cidr": "10.90.16.0/24", "postgres_subnet_cidr": "10.90.17.0/24",
-                "pod_cidr": "192.168.0.0/16", "service_cidr": "172.16.0.0/16", "dns_service_ip": "172.16.0.10"}
 
 
 def page_block() -> str:
@@ -48,25 +46,27 @@ def the_page_as_written(aks: AksCluster, identity: WorkloadIdentity) -> None:
     exec(compile(page_block(), "key-vault-and-postgres.md", "exec"), {"aks": aks, "identity": identity})  # noqa: S102
 
 
-def the_annotation_alone(aks: AksCluster, identity: WorkloadIdentity) -> None:
-    """What the page's one sentence said before: the annotation by value alone, the account's name as it is."""
+def worker_deployment(aks: AksCluster, identity: WorkloadIdentity, account: pulumi.Input[str]) -> None:
+    """The consumer's own Deployment, written by hand: the client id by value alone, the account's name as given, no
+    `ordered_after`."""
     labels = {"app.kubernetes.io/name": "worker"}
     k8s.apps.v1.Deployment("worker", metadata={"namespace": "apps"}, spec={
         "selector": {"matchLabels": labels},
         "template": {"metadata": {"labels": {**labels, USE_LABEL: "true"},
                                   "annotations": {CLIENT_ID_ANNOTATION: value_alone(identity.client_id)}},
-                     "spec": {"serviceAccountName": identity.service_account_name,
+                     "spec": {"serviceAccountName": account,
                               "containers": [{"name": "worker", "image": "nginx:1.27"}]}}},
         opts=pulumi.ResourceOptions(provider=aks.provider))
 
 
+def the_annotation_alone(aks: AksCluster, identity: WorkloadIdentity) -> None:
+    """What the page's one sentence said before: the annotation by value alone, the account's name as it is."""
+    worker_deployment(aks, identity, identity.service_account_name)
+
+
 def consumer(identity_name: str, worker: Callable[[AksCluster, WorkloadIdentity], None]) -> Plan:
     def program() -> None:
-        aks = AksCluster("aks", {
-            "cluster_name": "aks-team", "resource_group_name": "rg-team", "location": "westeurope",
-            "network": NETWORK,
-            "system_pool": {"name": "system", "vm_size": "Standard_D2s_v5", "min_count": 1, "max_count": 2},
-            "workload_pool": {"name": "cpu", "vm_size": "Standard_D4s_v5", "min_count": 1, "max_count": 3}})
+        aks = cluster("team", "rg-team")
         on = pulumi.ResourceOptions(providers=[aks.provider])
         vault = KeyVault("kv", {"cluster": aks.cluster, "vault_name": "kv-team-llm-01"})
         apps = k8s.core.v1.Namespace("apps", metadata={"name": "apps"}, opts=pulumi.ResourceOptions(
@@ -148,14 +148,7 @@ def test_the_recipe_taken_in_the_run_that_renames_the_identity_still_replaces_an
 
 def the_recipe_unordered(aks: AksCluster, identity: WorkloadIdentity) -> None:
     """Both values alone, and no `ordered_after`: nothing orders the pods after their federation."""
-    labels = {"app.kubernetes.io/name": "worker"}
-    k8s.apps.v1.Deployment("worker", metadata={"namespace": "apps"}, spec={
-        "selector": {"matchLabels": labels},
-        "template": {"metadata": {"labels": {**labels, USE_LABEL: "true"},
-                                  "annotations": {CLIENT_ID_ANNOTATION: value_alone(identity.client_id)}},
-                     "spec": {"serviceAccountName": value_alone(identity.service_account_name),
-                              "containers": [{"name": "worker", "image": "nginx:1.27"}]}}},
-        opts=pulumi.ResourceOptions(provider=aks.provider))
+    worker_deployment(aks, identity, value_alone(identity.service_account_name))
 
 
 def identity_advice(worker: Callable[[AksCluster, WorkloadIdentity], None]) -> list[str]:
