@@ -40,7 +40,7 @@ from llmplatform.testing.records import OUTPUT_VALUE_SIG, RESOURCE_REF_SIG
 
 from . import policy_check, runner
 from .property_path import parse_path
-from .wire import duration_seconds, from_struct, to_struct, with_secrets
+from .wire import duration_seconds, from_struct, to_struct
 
 PROJECT_DIR = runner.PROJECT_DIR
 POLICY_DIR = PROJECT_DIR / "policy"
@@ -321,18 +321,21 @@ class AnalyzerHost:
         return self.client.GetAnalyzerInfo(empty_pb2.Empty())
 
     def analyze(self, reg: runner.Registration, plan: runner.Plan) -> list[Diagnostic]:
-        """One resource as the engine hands it over: inputs with secrets, its options, its provider."""
+        """One resource as the engine hands it over: inputs with secrets (and in a preview unknowns), its options,
+        its provider."""
         response = self.client.Analyze(analyzer_pb2.AnalyzeRequest(
-            type=reg.type, properties=to_struct(with_secrets(reg.inputs, reg.secret_paths)), urn=reg.urn,
+            type=reg.type, properties=to_struct(policy_check.wire_inputs(reg)), urn=reg.urn,
             name=reg.name, options=self._options(reg), provider=self._provider(reg, plan)))
         return self._diagnostics(response)
 
     def analyze_stack(self, plan: runner.Plan) -> list[Diagnostic]:
         response = self.client.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[
             analyzer_pb2.AnalyzerResource(
-                type=reg.type, properties=to_struct(policy_check.stack_properties(reg)), urn=reg.urn,
+                type=reg.type, properties=to_struct(policy_check.stack_properties(reg, plan)), urn=reg.urn,
                 name=reg.name, options=self._options(reg), provider=self._provider(reg, plan),
-                parent=reg.parent, dependencies=reg.dependencies)
+                parent=reg.parent, dependencies=reg.dependencies,
+                propertyDependencies={key: analyzer_pb2.AnalyzerPropertyDependencies(urns=urns)
+                                      for key, urns in reg.property_dependencies.items()})
             for reg in policy_check.stack_resources(plan)]))
         return self._diagnostics(response)
 
@@ -356,8 +359,7 @@ class AnalyzerHost:
         if provider is None:
             return None
         return analyzer_pb2.AnalyzerProviderResource(type=provider.type, urn=provider.urn, name=provider.name,
-                                                     properties=to_struct(with_secrets(provider.inputs,
-                                                                                       provider.secret_paths)))
+                                                     properties=to_struct(policy_check.wire_inputs(provider)))
 
     @staticmethod
     def _diagnostics(response: analyzer_pb2.AnalyzeResponse) -> list[Diagnostic]:

@@ -13,13 +13,18 @@ from typing import Any, Mapping, Optional
 from pulumi_policy import (EnforcementLevel, PolicyCustomTimeouts, PolicyProviderResource, PolicyResource,
                            PolicyResourceOptions, ResourceValidationArgs, StackValidationArgs)
 from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.proxy import unknown_checking_proxy
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-from llmplatform.testing.stand_ins import provider_outputs, stack_outputs_as_sent
+from llmplatform.testing.stand_ins import preview_state, provider_outputs, stack_outputs_as_sent
 from policy.policies import POLICIES, RESOURCE_POLICIES, STACK_POLICIES
 
 from .runner import Plan, Registration
-from .wire import duration_seconds, from_struct, to_struct, with_secrets
+from .wire import UNKNOWN, duration_seconds, from_struct, to_struct, with_secrets, with_unknowns
+
+PACK = "llm-platform-guardrails"  # policy/__main__.py
+# the version pulumi-policy 1.21.0 gives every Python pack (`PolicyPack.__init__`: "0.0.1"; the CLI shows
+# PulumiPolicy.yaml's, which this pack has none of), in the message of a policy it could not run
+PACK_VERSION = "0.0.1"
 
 
 @dataclass(frozen=True)
@@ -29,22 +34,38 @@ class Violation:
     resource: str
     message: str
     urn: str = ""
+    unjudged: bool = False
+    """The policy read a value a preview does not know yet and was not run on this resource (or stack): pulumi-policy
+    answers that with an advisory note in place of whatever the policy would have found (`unjudged_message`)."""
 
 
-def analyzer_props(reg: Registration, outputs: bool = False):
+def analyzer_props(reg: Registration, outputs: bool = False, plan: Optional[Plan] = None):
     """A resource's inputs as a resource policy receives them from the Analyzer plugin, or (`outputs`) its outputs
     as a stack policy receives them (`stack_properties`)."""
-    wire = stack_properties(reg) if outputs else with_secrets(reg.inputs, reg.secret_paths)
+    wire = stack_properties(reg, plan) if outputs else wire_inputs(reg)
     return unknown_checking_proxy(deserialize_properties(from_struct(to_struct(wire))))
 
 
-def stack_properties(reg: Registration) -> dict[str, Any]:
+def wire_inputs(reg: Registration) -> dict[str, Any]:
+    """A resource's inputs as the engine hands them to Analyze: secrets wrapped, and in a preview each value not known
+    yet as the wire's unknown value (`MarshalOptions{KeepUnknowns: true, KeepSecrets: true}`)."""
+    return with_unknowns(with_secrets(reg.inputs, reg.secret_paths), reg.unknown_paths)
+
+
+def stack_properties(reg: Registration, plan: Optional[Plan] = None) -> dict[str, Any]:
     """What the engine hands AnalyzeStack for a resource: its final outputs, not its inputs (pulumi/pulumi
     `step_generator.go` `AnalyzeResources`), as the stand-ins answer it in its provider's output shape: an
     azure-native resource without its path parameters (`endpointName`), its Azure name as `name`. A component's
-    (and the Stack's) are the outputs it registered, none if it registered none."""
+    (and the Stack's) are the outputs it registered, none if it registered none. In a preview (`plan.preview`) a
+    custom resource's outputs are what its provider answers the preview's create (`step.go` `CreateStep.Apply` with
+    `Preview: true`; stand_ins.preview_state): an azure-native resource's `name`, id and computed outputs unknown,
+    a Kubernetes object under a provider not configured yet none at all."""
     if not reg.custom:
         return dict(reg.outputs or {})
+    if plan is not None and plan.preview:
+        provider = plan.provider_of(reg)
+        return preview_state(reg.type, reg.name, wire_inputs(reg),
+                             provider_configured=provider is None or not provider.unknown_paths)[1]
     return provider_outputs(reg.type, reg.name, with_secrets(reg.inputs, reg.secret_paths))
 
 
@@ -60,7 +81,7 @@ def stack_resources(plan: Plan) -> list[Registration]:
     stack = Registration(
         urn=f"urn:pulumi:{plan.stack}::{plan.project}::{STACK_TYPE}::{plan.project}-{plan.stack}", type=STACK_TYPE,
         name=f"{plan.project}-{plan.stack}", parent="", custom=False, inputs={}, secret_paths=[], dependencies=[],
-        options={}, outputs=stack_outputs_as_sent(plan))
+        options={}, outputs={**stack_outputs_as_sent(plan), **{k: UNKNOWN for k in plan.unknown_outputs}})
     return [stack, *analyzed(plan)]
 
 
@@ -134,14 +155,17 @@ def pack_config(given: Optional[Mapping[str, Mapping[str, Any]]] = None) -> dict
 
 
 def stack_args(plan: Plan) -> StackValidationArgs:
-    """What AnalyzeStack hands a stack policy: every resource (`stack_resources`) with its outputs, parents and
-    dependencies linked."""
+    """What AnalyzeStack hands a stack policy: every resource (`stack_resources`) with its outputs, parents,
+    dependencies and property dependencies linked."""
     every = stack_resources(plan)
-    resources = {reg.urn: PolicyResource(reg.type, analyzer_props(reg, outputs=True), reg.urn, reg.name,
+    resources = {reg.urn: PolicyResource(reg.type, analyzer_props(reg, outputs=True, plan=plan), reg.urn, reg.name,
                                          _options(reg), policy_provider(plan, reg), None, [], {}) for reg in every}
     for reg in every:
         resources[reg.urn].parent = resources.get(reg.parent)
         resources[reg.urn].dependencies = [resources[d] for d in reg.dependencies if d in resources]
+        # each input's dependencies (the engine's state `PropertyDependencies`, pulumi-policy links them alike)
+        resources[reg.urn].property_dependencies = {
+            key: [resources[d] for d in urns if d in resources] for key, urns in reg.property_dependencies.items()}
     return StackValidationArgs(list(resources.values()))
 
 
@@ -157,20 +181,34 @@ def evaluate(plan: Plan, given: Optional[Mapping[str, Mapping[str, Any]]] = None
                                    reg.name if reg else resource_name, message, str(urn or "")))
         return report
 
+    def run(policy, args, resource_name) -> None:
+        """As pulumi-policy 1.21.0 runs a policy (policy.py `_PolicyAnalyzerServicer.Analyze`, `AnalyzeStack`): a
+        policy that reads a value not known yet is stopped there, what it reported before kept, and an advisory
+        note (no URN) stands for the rest."""
+        try:
+            policy.validate(args, reporter(policy, resource_name))
+        except UnknownValueError as error:
+            found.append(Violation(policy.name, False, resource_name, unjudged_message(policy.name, error),
+                                   unjudged=True))
+
     for reg in analyzed(plan):  # the engine analyzes every resource it registers, components and providers too
         props, provider, opts = analyzer_props(reg), policy_provider(plan, reg), _options(reg)
         for policy in RESOURCE_POLICIES:
-            policy.validate(validation_args(reg, config[policy.name], props, provider, opts),
-                            reporter(policy, reg.name))
+            run(policy, validation_args(reg, config[policy.name], props, provider, opts), reg.name)
     if STACK_POLICIES:
         stack = stack_args(plan)
         for stack_policy in STACK_POLICIES:
-            stack_policy.validate(stack, reporter(stack_policy, plan.stack))
+            run(stack_policy, stack, plan.stack)
     return found
+
+
+def unjudged_message(policy: str, error: UnknownValueError) -> str:
+    """pulumi-policy 1.21.0's diagnostic for a policy that read an unknown (policy.py, `except UnknownValueError`)."""
+    return f"can't run policy '{policy}' from policy pack '{PACK}@v{PACK_VERSION}' during preview: {error.message}"
 
 
 def report_lines(violations: list[Violation]) -> list[str]:
     if not violations:
         return [f"policy pack: {len(POLICIES)} policies, no violations"]
-    return [f"policy {'VIOLATION' if v.mandatory else 'advisory'}: [{v.policy}] {v.resource}: {v.message}"
-            for v in violations]
+    return [f"policy {'VIOLATION' if v.mandatory else 'not judged' if v.unjudged else 'advisory'}: [{v.policy}] "
+            f"{v.resource}: {v.message}" for v in violations]

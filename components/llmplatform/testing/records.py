@@ -112,6 +112,9 @@ class Plan:
     # resource's own by its URN in `default_provider_of`.
     default_providers: list[Registration] = field(default_factory=list)
     default_provider_of: dict[str, str] = field(default_factory=dict)
+    # a run as `pulumi preview` of a stack with nothing created yet (`run(..., preview=True)`): each custom resource's
+    # outputs are then its provider's preview answer (stand_ins.preview_state), not its outputs once created
+    preview: bool = False
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]

@@ -234,7 +234,7 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
                     + identity_pod_advice(monitor.registrations),
                     access_reviews=api.reviews, invokes=mocks.invokes,
                     default_providers=list(monitor.default_providers.values()),
-                    default_provider_of=dict(monitor.default_provider_of))
+                    default_provider_of=dict(monitor.default_provider_of), preview=preview)
         root = pulumi_settings.get_root_resource()
         for key, value in (getattr(root, "outputs", None) or {}).items():
             output = pulumi.Output.from_input(value)
