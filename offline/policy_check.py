@@ -181,20 +181,22 @@ def evaluate(plan: Plan, given: Optional[Mapping[str, Mapping[str, Any]]] = None
                                    reg.name if reg else resource_name, message, str(urn or "")))
         return report
 
-    def run(policy, args, resource_name) -> None:
+    def run(policy, args, resource_name: str, urn: str = "") -> None:
         """As pulumi-policy 1.21.0 runs a policy (policy.py `_PolicyAnalyzerServicer.Analyze`, `AnalyzeStack`): a
         policy that reads a value not known yet is stopped there, what it reported before kept, and an advisory
-        note (no URN) stands for the rest."""
+        note with no URN stands for the rest, which the engine puts on the resource analyzed (pulumi/pulumi
+        1b5949891b pkg/resource/deploy/analyze_snapshot.go `analyzeResource`: `OnPolicyViolation(r.URN, d)`), or
+        on the Stack for a stack policy (step_generator.go `resolveStackPolicyViolationURN`)."""
         try:
             policy.validate(args, reporter(policy, resource_name))
         except UnknownValueError as error:
-            found.append(Violation(policy.name, False, resource_name, unjudged_message(policy.name, error),
+            found.append(Violation(policy.name, False, resource_name, unjudged_message(policy.name, error), urn,
                                    unjudged=True))
 
     for reg in analyzed(plan):  # the engine analyzes every resource it registers, components and providers too
         props, provider, opts = analyzer_props(reg), policy_provider(plan, reg), _options(reg)
         for policy in RESOURCE_POLICIES:
-            run(policy, validation_args(reg, config[policy.name], props, provider, opts), reg.name)
+            run(policy, validation_args(reg, config[policy.name], props, provider, opts), reg.name, reg.urn)
     if STACK_POLICIES:
         stack = stack_args(plan)
         for stack_policy in STACK_POLICIES:

@@ -238,7 +238,7 @@ def _provisioned_claim(args: ResourceValidationArgs) -> bool:
         return True
     try:
         return not spec.get("volumeName")
-    except UnknownValueError:  # a preview: a volume named after another resource (the model share's), named all the same
+    except UnknownValueError:  # a preview: a volume named after another resource (the model share's), named alike
         return False
 
 
@@ -397,7 +397,15 @@ def _endpoints_behind_waf(args: StackValidationArgs, report_violation: ReportVio
     for r in args.resources:
         if r.resource_type == "azure-native:cdn:AFDEndpoint" and r.urn not in covered_urns and \
                 not any(_associated(c, r) for c in covered):
-            report_violation(f"Front Door endpoint {r.props.get('name')} has no WAF security policy", r.urn)
+            report_violation(f"Front Door endpoint {_known(r.props, 'name', r.name)} has no WAF security policy", r.urn)
+
+
+def _known(props: Mapping[str, Any], key: str, otherwise: Any) -> Any:
+    """A value to name a resource by in a message, or `otherwise` where a preview does not know it yet."""
+    try:
+        return props.get(key)
+    except UnknownValueError:
+        return otherwise
 
 
 def _gpu_workloads_have_a_pool(args: StackValidationArgs, report_violation: ReportViolation) -> None:

@@ -124,43 +124,53 @@ def remove_old_plans(folder: Path, older_than_s: float = 3600) -> None:
 
 
 @functools.lru_cache(maxsize=None)
-def _plan(stack: str, overrides_json: str) -> offline.Plan:
+def _plan(stack: str, overrides_json: str, preview: bool = False) -> offline.Plan:
     """A plan computed once per test run: under pytest-xdist the workers share it through a pickle, made under a
     lock by whichever worker asks first (a plan is the suite's most expensive step)."""
     run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
     if not run_id:
-        return _compute(stack, overrides_json)
+        return _compute(stack, overrides_json, preview)
     shared = Path(tempfile.gettempdir()) / f"llmplatform-plans-{run_id}"
     if not shared.exists():
         remove_old_plans(shared.parent)
         shared.mkdir(exist_ok=True)
-    key = hashlib.sha256(f"{stack}\0{overrides_json}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{stack}\0{overrides_json}\0{preview}".encode()).hexdigest()[:16]
     with open(shared / f"{key}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         cached = shared / f"{key}.pickle"
         if cached.exists():
             return pickle.loads(cached.read_bytes())
-        plan = _compute(stack, overrides_json)
+        plan = _compute(stack, overrides_json, preview)
         cached.write_bytes(pickle.dumps(plan))
         return plan
 
 
-def _compute(stack: str, overrides_json: str) -> offline.Plan:
+def _compute(stack: str, overrides_json: str, preview: bool = False) -> offline.Plan:
     overrides = json.loads(overrides_json)
     # a global stack reads the regional stacks' outputs: from their (shared, cached) plans
     runner = _runner()
     referenced = runner.referenced_stacks(runner.stack_config(stack, overrides), runner.project_name())
     references = {region: plan_for(region).outputs for region in referenced}
     # no cyclic garbage collection during the run (as in `make plan`): pytest_runtest_protocol below turns it off
-    return runner.run(stack, overrides, references=references)
+    return runner.run(stack, overrides, references=references, preview=preview)
 
 
 def plan_for(stack: str, overrides: Optional[dict[str, Any]] = None) -> offline.Plan:
     """Each distinct (stack, overrides) runs once per session, in a fresh context and event loop. Every test shares
     it, so none may change it: `plans_left_as_made` checks that when the worker ends."""
+    return _shared(stack, overrides, False)
+
+
+def preview_for(stack: str, overrides: Optional[dict[str, Any]] = None) -> offline.Plan:
+    """`plan_for`'s twin for the stack's `pulumi preview` with nothing created yet (`runner.run(preview=True)`; a
+    global stack reads its regions' `up` plans, existing stacks): once per session, shared alike."""
+    return _shared(stack, overrides, True)
+
+
+def _shared(stack: str, overrides: Optional[dict[str, Any]], preview: bool) -> offline.Plan:
     if _COLLECTING:
         raise RuntimeError(f"plan_for({stack!r}) while pytest collects: parametrize by name and plan inside the test")
-    key = (stack, json.dumps(overrides or {}, sort_keys=True))
+    key = (stack, json.dumps(overrides or {}, sort_keys=True), preview)
     plan = _plan(*key)
     if key not in _AS_MADE:
         _AS_MADE[key] = _digest(plan)
@@ -170,8 +180,8 @@ def plan_for(stack: str, overrides: Optional[dict[str, Any]] = None) -> offline.
 # True while pytest collects (pytest_collection below)
 _COLLECTING = False
 
-# (stack, overrides) -> the digest of its shared plan when this worker first had it
-_AS_MADE: dict[tuple[str, str], str] = {}
+# (stack, overrides, preview) -> the digest of its shared plan when this worker first had it
+_AS_MADE: dict[tuple[str, str, bool], str] = {}
 
 
 def _digest(plan: offline.Plan) -> str:
@@ -184,8 +194,8 @@ def changed_plans() -> list[str]:
     """The shared plans a test changed since this worker first had them (a test that edits `plan.resources`,
     `inputs` or `options` in place instead of a copy changes what every later test on the worker reads: a failure
     that comes and goes with the order tests run in)."""
-    return [f"{stack} {overrides}" for (stack, overrides), made in _AS_MADE.items()
-            if _digest(_plan(stack, overrides)) != made]
+    return [f"{stack} {overrides}{' (preview)' if preview else ''}" for (stack, overrides, preview), made
+            in _AS_MADE.items() if _digest(_plan(stack, overrides, preview)) != made]
 
 
 @pytest.fixture(scope="session", autouse=True)

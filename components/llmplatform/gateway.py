@@ -160,8 +160,11 @@ def istiod_values(placement: dict[str, Any], replicas: int,
     }
 
 
-def lb_annotations(kind: str, internal_ip: str, pip_name: str, pip_resource_group: str,
-                   allowed_service_tags: tuple[str, ...] = ()) -> dict[str, str]:
+def lb_annotations(kind: str, internal_ip: str, pip_name: "pulumi.Input[str]", pip_resource_group: "pulumi.Input[str]",
+                   allowed_service_tags: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A Gateway's load balancer annotations, each value on its own (an address's name an output): the keys known in
+    a preview, so the policy pack's prod-public-gateway-https reads that an external Gateway is not internal there too
+    (a whole map made in an apply is one value not known yet: docs/decisions.md "The policy pack in a preview")."""
     if kind == "internal":
         fixed = {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}
         return {**fixed, "service.beta.kubernetes.io/azure-load-balancer-ipv4": internal_ip} if internal_ip else fixed
@@ -303,8 +306,7 @@ class GatewayAccess(pulumi.ComponentResource):
             if not args.get(kind, True):
                 continue
             annotations: Any = internal_annotations(name, args, internal_ip) if kind == "internal" \
-                else pulumi.Output.all(pip.name, field(cluster, "resource_group_name")).apply(
-                    lambda v: lb_annotations("external", "", v[0], v[1], allowed))
+                else lb_annotations("external", "", pip.name, field(cluster, "resource_group_name"), allowed)
             gateways[kind] = k8s.apiextensions.CustomResource(
                 f"{name}-{kind}",
                 api_version="gateway.networking.k8s.io/v1",
@@ -406,8 +408,7 @@ class GatewayAccess(pulumi.ComponentResource):
         """A Gateway with the `acme` listener alone, its load balancer Service on the external Gateway's static public
         IP (same azure-pip-name) admitting any source on port 80 alone (acme_service_overlay), and a policy letting
         only the challenge path through."""
-        annotations = pulumi.Output.all(pip.name, field(cluster, "resource_group_name")).apply(
-            lambda v: lb_annotations("external", "", v[0], v[1]))
+        annotations = lb_annotations("external", "", pip.name, field(cluster, "resource_group_name"))
         overlay = k8s.core.v1.ConfigMap(
             f"{name}-acme-service", metadata=k8s.meta.v1.ObjectMetaArgs(name=ACME_SERVICE_OVERLAY, namespace=namespace),
             data=acme_service_overlay(), opts=pulumi.ResourceOptions(parent=self, protect=False))

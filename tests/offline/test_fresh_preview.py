@@ -10,13 +10,11 @@ from typing import Optional
 import pytest
 
 from offline import fresh_preview, runner
-from tests.conftest import plan_for
+from tests.conftest import plan_for, preview_for
 
 
 def _preview(stack: str, overrides: Optional[dict] = None) -> runner.Plan:
-    references = {region: plan_for(region).outputs
-                  for region in runner.referenced_stacks(runner.stack_config(stack), runner.project_name())}
-    return runner.run(stack, overrides, references=references, preview=True)
+    return preview_for(stack, overrides)  # the session's (the policy pack's preview tests share it)
 
 
 # dev as a new stack is made: its file without `legacyGlobalNames: true` (operations.md), so its storage account, Key

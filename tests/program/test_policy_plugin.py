@@ -7,9 +7,10 @@ import dataclasses
 import pytest
 
 from policy.policies import POLICIES, RESOURCE_POLICIES, STACK_POLICIES, WORKLOADS
+from tests.program.test_policy import CASES, changed, real
 from offline import plugin_host, policy_check
 
-from tests.conftest import plan_for, variant
+from tests.conftest import VARIANTS, plan_for, preview_for, variant, variant_or_stack
 
 
 @pytest.fixture(scope="module")
@@ -30,18 +31,21 @@ def analyzers():
 
 
 def offline_verdicts(plan):
+    """A policy that read a value not known yet (a preview) is a note with pulumi-policy's message alone, on the
+    resource analyzed, or with no URN (the Stack's) for a stack policy."""
     described = {p.name: p.description for p in POLICIES}
     stack_policies = {p.name for p in STACK_POLICIES}
     resource, stack = set(), set()
     for v in policy_check.evaluate(plan):
-        urn = v.urn or next(r.urn for r in plan.resources if r.name == v.resource)
-        verdict = (v.policy, v.mandatory, urn, f"{described[v.policy]}\n{v.message}")
+        urn = v.urn or ("" if v.unjudged else next(r.urn for r in plan.resources if r.name == v.resource))
+        verdict = (v.policy, v.mandatory, urn, v.message if v.unjudged else f"{described[v.policy]}\n{v.message}")
         (stack if v.policy in stack_policies else resource).add(verdict)
     return resource, stack
 
 
 def plugin_verdicts(host, plan):
-    resource = {(d.policy, d.mandatory, d.urn, d.message)
+    # the engine puts a diagnostic of Analyze on the resource analyzed, whatever its URN (analyze_snapshot.go)
+    resource = {(d.policy, d.mandatory, d.urn or reg.urn, d.message)
                 for reg in policy_check.analyzed(plan) for d in host.analyze(reg, plan)}  # components, providers too
     stack = {(d.policy, d.mandatory, d.urn, d.message) for d in host.analyze_stack(plan)}
     return resource, stack
@@ -251,3 +255,89 @@ def test_a_policy_sees_an_explicit_delete_before_replace_false_as_set(tmp_path):
                                   lambda message, urn: offline_.__setitem__(urn, message))
         seen[expected] = (through_plugin[share.urn], offline_[share.urn])
     assert seen == {state: (state, state) for state in ("None", "False", "True")}
+
+
+# ---- a pull request's `pulumi preview` of a new stack: values not known yet ---------------------------------------
+# Every stack file's program as `pulumi preview` of the stack with nothing created yet (tests/conftest.py preview_for),
+# a regional prod stack too (prod's program behind the edge). pulumi-policy stops a policy that reads a value not known
+# yet and answers an advisory note for it (docs/decisions.md "The policy pack in a preview"): what each preview cannot
+# judge, by design, and why.
+WEBUI_ENV = ("no-secret-literals", "Open-WebUI's env is made in one apply on its endpoint's URL, not known before the "
+             "gate exists: a literal in webui.extraEnv is refused by `make plan` and `pulumi up`, not by this preview")
+REGION_EDGE = ("prod-generated-secrets-protected", "the Gateways and Istio policies of a cluster still to be created "
+               "have no outputs in a preview, so whether the region waits for its edge (its keys left unprotected on "
+               "purpose) cannot be told")
+UNJUDGED = {"dev": {(WEBUI_ENV[0], "inference-webui")}, "prod": {(WEBUI_ENV[0], "inference-webui")},
+            "llmd": {(WEBUI_ENV[0], "llmd-webui")}, "global": set(),
+            "prod-westeurope": {(WEBUI_ENV[0], "inference-webui"), (REGION_EDGE[0], "prod-westeurope")}}
+
+
+@pytest.mark.parametrize("name", sorted(UNJUDGED))
+def test_a_new_stacks_preview_gets_the_same_verdicts_from_both_runners_and_refuses_nothing_up_passes(analyzers, name):
+    """Inputs with the values a preview does not know yet, as the engine marshals them (`KeepUnknowns`), and each
+    resource's outputs as its provider answers the preview's create: the plugin and the offline runner agree, the
+    preview refuses nothing `up` passes (a PR gate refusing a sound change), and what it cannot judge is named."""
+    plan = preview_for(name)
+    assert plan.preview and any(r.unknown_paths for r in plan.resources)
+    assert plugin_verdicts(analyzers(plan), plan) == offline_verdicts(plan)
+    verdicts = policy_check.evaluate(plan)
+    assert [v for v in verdicts if v.mandatory] == []
+    assert {(v.policy, v.resource) for v in verdicts if v.unjudged} == UNJUDGED[name]
+    assert all("can't be known during preview" in v.message for v in verdicts if v.unjudged)
+
+
+def _preview_of(plan_name):
+    stack, overrides = VARIANTS.get(plan_name, (plan_name, None))
+    return preview_for(stack, overrides)
+
+
+def _prod_resource(type_):
+    return ("prod", type_, None)
+
+
+# every rule's planted defect (tests/program/test_policy.py CASES) and prod's stores left unprotected
+PLANTED = [*CASES,  # prod's model share and cluster among them
+           *(("prod-stateful-protected", _prod_resource(t), lambda i: None, {"protect": False})
+             for t in ("azure-native:dbforpostgresql:Server", "azure-native:keyvault:Vault"))]
+
+
+def test_every_planted_defect_up_refuses_the_preview_refuses_too(analyzers):
+    """Each defect planted in a resource of the `up` plan and in the same resource of the new stack's preview: the
+    preview's verdict is the `up` plan's (the rule decides on what the preview knows), through the plugin as
+    offline."""
+    for policy_name, resource, mutate, options in PLANTED:
+        up_reg = real(*resource)
+        preview = _preview_of(resource[0])
+        found = {}
+        for kind, plan, reg in (("up", variant_or_stack(resource[0]), up_reg),
+                                ("preview", preview, preview.by_urn(up_reg.urn))):
+            wrong = changed(reg, mutate, **options)
+            one = dataclasses.replace(plan, resources=[wrong])
+            offline_ = {(v.mandatory, v.unjudged) for v in policy_check.evaluate(one) if v.policy == policy_name}
+            through = {(d.mandatory, d.message.startswith("can't run policy"))
+                       for d in analyzers(plan).analyze(wrong, one) if d.policy == policy_name}
+            assert through == offline_, (policy_name, kind, resource)
+            found[kind] = offline_
+        assert found["up"] and all(not unjudged for _, unjudged in found["up"]), (policy_name, resource)
+        assert found["preview"] == found["up"], (policy_name, resource, found)
+
+
+def test_the_planted_stack_wide_defects_are_refused_or_named_in_the_preview(analyzers):
+    """prod's planted plan (an unpinned image, every GPU pool gone, the API key unprotected) and the edge with an
+    endpoint no WAF policy covers: what `up` refuses the preview refuses, but the unprotected key, which a new
+    stack's preview cannot judge (REGION_EDGE)."""
+    prod = _planted(preview_for("prod"))
+    verdicts = policy_check.evaluate(prod)
+    assert plugin_verdicts(analyzers(prod), prod) == offline_verdicts(prod)
+    assert any(v.policy == "containers-have-requests-limits-and-pinned-images" and v.mandatory for v in verdicts)
+    assert [v.policy for v in verdicts if v.unjudged and v.policy == REGION_EDGE[0]] == [REGION_EDGE[0]]
+    edge = preview_for("global")
+    endpoint = next(r for r in edge.resources if r.type == "azure-native:cdn:AFDEndpoint")
+    for plan in (edge, plan_for("global")):
+        bare = dataclasses.replace(plan, resources=[r for r in plan.resources
+                                                    if r.type != "azure-native:cdn:SecurityPolicy"])
+        refused = {(v.urn, v.mandatory) for v in policy_check.evaluate(bare)
+                   if v.policy == "front-door-endpoints-behind-waf"}
+        assert refused == {(endpoint.urn, True)}, plan.preview
+    assert {v.policy for v in policy_check.evaluate(edge) if v.policy == "front-door-endpoints-behind-waf"} == set()
+
