@@ -618,7 +618,7 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
         print("\nthe deploy model refuses this plan: a first `pulumi up` would fail or not converge (each line names "
               "the resource, the wait or reference, and the fix)", file=sys.stderr)
         return 1, None
-    if preview and not _previews_as_up(plan, stack, sets, stack_file, references):
+    if preview and not _previews_as_up(plan, stack, sets, stack_file, references, pack_config):
         return 1, None
     target = plan_dir(out, stack, sets, stack_file)
     read = None if sets else stack_file or runner.PROJECT_DIR / f"Pulumi.{stack}.yaml"  # what the list is made from
@@ -661,12 +661,14 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
 
 
 def _previews_as_up(plan: runner.Plan, stack: str, sets: list[str], stack_file: Path | None,
-                    references: dict[str, Any]) -> bool:
+                    references: dict[str, Any], pack_config: dict[str, Any] | None = None) -> bool:
     """The stack's `pulumi preview` with nothing created yet, run and compared with the plan of its `up`: its line
-    printed, or each difference (and False)."""
+    printed, or each difference (and False). The policy pack over it as `pulumi preview --policy-pack` runs it (values
+    not known yet are unknowns there): each rule it cannot judge named, and a mandatory violation `up` does not have
+    refused (the pull request's gate would refuse a plan `make plan` passes)."""
     from llmplatform.checks import ComponentInputError
 
-    from . import fresh_preview, runner
+    from . import fresh_preview, policy_check, runner
     try:
         preview = runner.run(stack, sets=sets, stack_file=stack_file, references=references, preview=True)
     except (runner.ProgramError, ComponentInputError) as error:  # a component refusing a value not known yet
@@ -681,6 +683,18 @@ def _previews_as_up(plan: runner.Plan, stack: str, sets: list[str], stack_file: 
               "`pulumi up` does", file=sys.stderr)
         return False
     print(fresh_preview.summary(preview))
+    violations = policy_check.evaluate(preview, pack_config)
+    for v in violations:
+        if v.unjudged:
+            print(f"fresh pulumi preview: the policy pack cannot judge [{v.policy}] on {v.resource} (`make plan` and "
+                  f"`pulumi up` do): {v.message.split('during preview: ', 1)[-1]}")
+    refused = [v for v in violations if v.mandatory]
+    if refused:
+        for v in refused:
+            print(f"fresh pulumi preview: policy VIOLATION: [{v.policy}] {v.resource}: {v.message}", file=sys.stderr)
+        print("\nthe preview check refuses this plan: the policy pack refuses the new stack's `pulumi preview` (a pull "
+              "request's gate), which `up`'s plan passes", file=sys.stderr)
+        return False
     return True
 
 
