@@ -50,7 +50,8 @@ def with_unknowns(wire: dict[str, Any], unknown_paths: list[str]) -> dict[str, A
     does not know yet (`Registration.unknown_paths`, recorded on the wire, a secret's `.value` included) the wire's
     unknown value, also where the recording dropped it (a null: the kit's preview answers a Kubernetes object under
     a provider not configured yet without outputs). A path's keys may hold dots (`azure.workload.identity/client-id`):
-    each is matched against the keys the document has, the longest first."""
+    each is matched against the keys the document has, the longest first; a key the recording dropped is the rest of
+    the path (its container is always there: the SDK drops a null, not the object holding it)."""
     for path in unknown_paths:
         if path == ".":
             return {}  # a whole object not known yet: the SDK sends no inputs at all

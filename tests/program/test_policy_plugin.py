@@ -262,8 +262,9 @@ def test_a_policy_sees_an_explicit_delete_before_replace_false_as_set(tmp_path):
 # a regional prod stack too (prod's program behind the edge). pulumi-policy stops a policy that reads a value not known
 # yet and answers an advisory note for it (docs/decisions.md "The policy pack in a preview"): what each preview cannot
 # judge, by design, and why.
-WEBUI_ENV = ("no-secret-literals", "Open-WebUI's env is made in one apply on its endpoint's URL, not known before the "
-             "gate exists: a literal in webui.extraEnv is refused by `make plan` and `pulumi up`, not by this preview")
+WEBUI_ENV = ("no-secret-literals", "Open-WebUI's env is made in one apply on its endpoint's API (its variables differ "
+             "for Ollama and OpenAI-compatible endpoints), not known before the gate exists; what a user adds there "
+             "(extraEnv) OpenWebUi itself refuses when it looks like a secret, in the preview too")
 REGION_EDGE = ("prod-generated-secrets-protected", "the Gateways and Istio policies of a cluster still to be created "
                "have no outputs in a preview, so whether the region waits for its edge (its keys left unprotected on "
                "purpose) cannot be told")
@@ -284,6 +285,33 @@ def test_a_new_stacks_preview_gets_the_same_verdicts_from_both_runners_and_refus
     assert [v for v in verdicts if v.mandatory] == []
     assert {(v.policy, v.resource) for v in verdicts if v.unjudged} == UNJUDGED[name]
     assert all("can't be known during preview" in v.message for v in verdicts if v.unjudged)
+
+
+def test_unknowns_reach_a_policy_where_the_preview_recorded_them():
+    """The engine marshals a value not known yet as the wire's unknown (analyzer_plugin.go `KeepUnknowns`), which
+    pulumi-policy's proxy raises on: at each recorded path, a key holding dots, a list item, a secret's value and a
+    value the recording dropped (a null: its container is there, its key, dots and all, is the rest of the path),
+    and nowhere else."""
+    from pulumi_policy.proxy import UnknownValueError
+    from offline import wire
+    from offline.runner import Registration
+    from pulumi.output import Unknown
+    reg = Registration(urn="urn:pulumi:dev::p::kubernetes:core/v1:ServiceAccount::sa", type="t", name="sa", parent="",
+                       custom=True, secret_paths=["password"], dependencies=[], options={},
+                       inputs={"metadata": {"annotations": {"azure.workload.identity/client-id": Unknown(), "k": "v"}},
+                               "ids": ["a", Unknown()], "password": Unknown(), "spec": {"known": 1}},
+                       unknown_paths=["metadata.annotations.azure.workload.identity/client-id", "ids[1]",
+                                      "password.value", "spec.dropped.key"])
+    sent = policy_check.wire_inputs(reg)
+    assert sent == {"metadata": {"annotations": {"azure.workload.identity/client-id": wire.UNKNOWN, "k": "v"}},
+                    "ids": ["a", wire.UNKNOWN], "password": {wire.SIG_KEY: wire.SECRET_SIG, "value": wire.UNKNOWN},
+                    "spec": {"known": 1, "dropped.key": wire.UNKNOWN}}  # a dropped key: the rest of its path
+    props = policy_check.analyzer_props(reg)
+    assert props["metadata"]["annotations"]["k"] == "v" and props["spec"]["known"] == 1.0 and props["ids"][0] == "a"
+    for read in (lambda: props["metadata"]["annotations"].get("azure.workload.identity/client-id"),
+                 lambda: props["ids"][1], lambda: props.get("password"), lambda: props["spec"]["dropped.key"]):
+        with pytest.raises(UnknownValueError):
+            read()
 
 
 def _preview_of(plan_name):
