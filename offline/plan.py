@@ -370,7 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--preview", action="store_true",
                         help="also run the program as `pulumi preview` of the stack with nothing created yet (the "
                              "first command on a new stack, a pull request's check) and refuse the plan where that "
-                             "preview would show otherwise than `pulumi up` does (`make plan PREVIEW=1`)")
+                             "preview would show otherwise than `pulumi up` does or the policy pack refuses it; "
+                             "each rule the pack cannot judge there is named (`make plan PREVIEW=1`)")
     parser.add_argument("--parallel", type=int32, metavar="N",
                         help="the deploy model's `pulumi up --parallel N`: at most N creates at once (1 and below: "
                              "one; 2147483647: no limit); unset, PULUMI_PARALLEL as the CLI reads it, else 4 x the "

@@ -75,3 +75,24 @@ def test_make_plan_preview_refuses_a_plan_whose_preview_misses_a_resource_and_wr
     err = capsys.readouterr().err
     assert "but missing from the preview" in err and "the preview check refuses this plan" in err
     assert "Traceback" not in err and not (tmp_path / "dev" / "resources.json").exists()
+
+
+def test_make_plan_preview_names_what_the_pack_cannot_judge_and_refuses_what_only_the_preview_violates(
+        tmp_path, capsys, monkeypatch):
+    """The policy pack over the preview, as the pull request's `pulumi preview --policy-pack` runs it: each rule it
+    cannot judge there named (Open-WebUI's env, made in an apply on a value not known yet), and a mandatory violation
+    `up`'s plan does not have (planted in the preview alone: an unpinned image) refuses the plan, nothing written."""
+    from offline import plan as plan_cli
+    up, preview = plan_for("dev"), preview_for("dev")
+    ollama = preview.one("kubernetes:apps/v1:Deployment", "inference-ollama")
+    inputs = copy.deepcopy(ollama.inputs)
+    inputs["spec"]["template"]["spec"]["containers"][0]["image"] = "docker.io/ollama/ollama:latest"
+    planted = dataclasses.replace(preview, resources=[dataclasses.replace(r, inputs=inputs) if r is ollama else r
+                                                      for r in preview.resources])
+    monkeypatch.setattr(runner, "run", lambda stack, *args, preview=False, **kwargs: planted if preview else up)
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path), "--preview"]) == 1
+    out, err = capsys.readouterr()
+    assert "fresh pulumi preview: the policy pack cannot judge [no-secret-literals] on inference-webui" in out
+    assert "[containers-have-requests-limits-and-pinned-images] inference-ollama" in err
+    assert "the policy pack refuses the new stack's `pulumi preview`" in err
+    assert "Traceback" not in err and not (tmp_path / "dev" / "resources.json").exists()

@@ -350,6 +350,28 @@ def test_every_planted_defect_up_refuses_the_preview_refuses_too(analyzers):
         assert found["preview"] == found["up"], (policy_name, resource, found)
 
 
+def test_a_secret_variable_set_from_a_value_not_known_yet_is_refused_in_the_preview(analyzers):
+    """A secret-named variable whose value comes from another resource (a generated password: not known in a preview)
+    is in the object all the same: refused in the preview as its known value is in `up`; one named as a mounted
+    file's path (`*_PATH`) may be a path, and is left to `up` (not judged)."""
+    from pulumi.output import Unknown
+    preview = preview_for("dev")
+    ollama = preview.one("kubernetes:apps/v1:Deployment", "inference-ollama")
+    env = ollama.inputs["spec"]["template"]["spec"]["containers"][0]["env"]
+    verdicts = {}
+    for name in ("DB_PASSWORD", "HF_TOKEN_PATH"):
+        wrong = changed(ollama, lambda i: i["spec"]["template"]["spec"]["containers"][0]["env"].append(
+            {"name": name, "value": Unknown()}))
+        wrong.unknown_paths = [*ollama.unknown_paths, f"spec.template.spec.containers[0].env[{len(env)}].value"]
+        one = dataclasses.replace(preview, resources=[wrong])
+        offline_ = {(v.mandatory, v.unjudged) for v in policy_check.evaluate(one) if v.policy == "no-secret-literals"}
+        through = {(d.mandatory, d.message.startswith("can't run policy"))
+                   for d in analyzers(preview).analyze(wrong, one) if d.policy == "no-secret-literals"}
+        assert through == offline_
+        verdicts[name] = offline_
+    assert verdicts == {"DB_PASSWORD": {(True, False)}, "HF_TOKEN_PATH": {(False, True)}}
+
+
 def test_the_planted_stack_wide_defects_are_refused_or_named_in_the_preview(analyzers):
     """prod's planted plan (an unpinned image, every GPU pool gone, the API key unprotected) and the edge with an
     endpoint no WAF policy covers: what `up` refuses the preview refuses, but the unprotected key, which a new
