@@ -353,15 +353,16 @@ def test_every_planted_defect_up_refuses_the_preview_refuses_too(analyzers):
 def test_a_secret_variable_set_from_a_value_not_known_yet_is_refused_in_the_preview(analyzers):
     """A secret-named variable whose value comes from another resource (a generated password: not known in a preview)
     is in the object all the same: refused in the preview as its known value is in `up`; one named as a mounted
-    file's path (`*_PATH`) may be a path, and is left to `up` (not judged)."""
+    file's path (`*_PATH`) may be a path, and is left to `up` (not judged). The one value as the SDK's `Unknown`, the
+    other as a null the recording dropped (only its path kept): the plugin is sent both as unknowns."""
     from pulumi.output import Unknown
     preview = preview_for("dev")
     ollama = preview.one("kubernetes:apps/v1:Deployment", "inference-ollama")
     env = ollama.inputs["spec"]["template"]["spec"]["containers"][0]["env"]
     verdicts = {}
-    for name in ("DB_PASSWORD", "HF_TOKEN_PATH"):
+    for name, value in (("DB_PASSWORD", {}), ("HF_TOKEN_PATH", {"value": Unknown()})):
         wrong = changed(ollama, lambda i: i["spec"]["template"]["spec"]["containers"][0]["env"].append(
-            {"name": name, "value": Unknown()}))
+            {"name": name, **value}))
         wrong.unknown_paths = [*ollama.unknown_paths, f"spec.template.spec.containers[0].env[{len(env)}].value"]
         one = dataclasses.replace(preview, resources=[wrong])
         offline_ = {(v.mandatory, v.unjudged) for v in policy_check.evaluate(one) if v.policy == "no-secret-literals"}
