@@ -35,7 +35,8 @@ Each run has a fresh event loop and context, so one pytest process can run many 
 runs the program as `pulumi preview` of a stack with nothing created yet: each create answered as its provider
 answers a preview (ids and computed outputs unknown), applies on unknowns not run, invokes of unknowns not sent, an
 invoke sent for an Azure resource (or in a resource group) the program creates refused; `plan.unknown_outputs` names
-the stack outputs not known. `run(..., references={"prod": {"clusterName": "aks-1", "kubeconfig": Secret(text)}})`
+the stack outputs not known, `plan.preview` is True and each registration's `unknown_paths` names its inputs not known.
+`run(..., references={"prod": {"clusterName": "aks-1", "kubeconfig": Secret(text)}})`
 answers the program's StackReferences (or `{"prod": prod_plan}`: a Plan's secret_outputs are secret): a `Secret`
 output reads as the engine reads a secret one (secret from get_output, require_output, and `outputs` whole), a plain
 value stays plain. `run(..., invokes={"azure-native:containerservice:getManagedCluster": {...}})` answers the
