@@ -1673,3 +1673,25 @@ def test_api_key_replaceable_from_another_language_frees_the_own_key_alone_or_is
     assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
     assert failure.value.message == f"ApiGate gate: input api_key_replaceable={why}", failure.value.message
     assert [path for path, _ in failure.value.property_errors] == ["apiKeyReplaceable"], failure.value.property_errors
+
+
+def test_a_yaml_preview_of_a_new_stack_shows_what_up_creates_though_each_handle_arrives_unknown(host, example_run,
+                                                                                                program):
+    """`pulumi preview` of the YAML example on a new stack: every child answered as its provider answers a preview,
+    and each `${component.handle}` read as Pulumi YAML reads it then, unknown as a whole once any field is
+    (pulumi-yaml `evaluatePropertyAccessTail`; the Go SDK sends it as an unknown output value with its
+    dependencies). The plain fields the components decide by were lost with it: the preview showed no Cilium policy
+    for Prometheus (cluster.networkPolicy), a DCGM exporter the GPU Operator's own replaces (gpu.driver) and no
+    grant of the llm-d key to Open-WebUI (endpoint.apiKeySecret), all three otherwise in `pulumi up`. A handle
+    unknown as a whole is now read, in a preview, as the component of this deployment it depends on handed it out."""
+    preview = host.with_fresh_monitor(stack="fresh", preview=True, new_stack=True)
+    try:
+        previewed = plugin_host.run_yaml_program(preview, program)
+    finally:
+        preview.close()
+
+    def shown(run: plugin_host.YamlRun) -> list[str]:
+        return sorted(r.urn.split("::", 2)[2] for built in run.constructed.values() for r in built.children)
+    assert shown(previewed) == shown(example_run)
+    assert {k: v for k, v in previewed.outputs.items() if v != plugin_host._UNKNOWN} == {
+        k: v for k, v in example_run.outputs.items() if previewed.outputs[k] != plugin_host._UNKNOWN}
