@@ -161,6 +161,8 @@ def whole_number(value: Any, path: str) -> int:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    if isinstance(value, str):  # Pulumi YAML refuses a quoted literal; another stack's output or config is text
+        raise InputPropertyError(path, f"expects a whole number, got str {value!r}")
     raise InputPropertyError(path, f"{value!r} is not a whole number")
 
 

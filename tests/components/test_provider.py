@@ -265,6 +265,9 @@ BAD_INPUTS = [
      "expects an object (ClusterHandle), got str 'aks'"),
     ("llmplatform:index:AksCluster", lambda p: _aks(p, lambda i: i["systemPool"].update(minCount=1.5)),
      "systemPool.minCount", "1.5 is not a whole number"),
+    # a number as text: Pulumi YAML refuses a quoted literal, not another stack's output or a string config value
+    ("llmplatform:index:AksCluster", lambda p: _aks(p, lambda i: i["systemPool"].update(minCount="1")),
+     "systemPool.minCount", "expects a whole number, got str '1'"),
     ("llmplatform:index:AksCluster", lambda p: _aks(p, lambda i: i["systemPool"].update(minCount=0)),
      "systemPool.minCount", "input system_pool.min_count=0 is invalid; allowed: a whole number from 1 to 1000"),
     ("llmplatform:index:AksCluster", lambda p: _aks(p, lambda i: i.update(tier="Gold")),
@@ -1695,3 +1698,24 @@ def test_a_yaml_preview_of_a_new_stack_shows_what_up_creates_though_each_handle_
     assert shown(previewed) == shown(example_run)
     assert {k: v for k, v in previewed.outputs.items() if v != plugin_host._UNKNOWN} == {
         k: v for k, v in example_run.outputs.items() if previewed.outputs[k] != plugin_host._UNKNOWN}
+
+
+def test_a_hand_built_handles_autoscaler_expander_is_checked_as_its_own_field(host, example_run):
+    """A YAML team building the cluster handle from the platform stack's outputs: `autoscalerExpander: Priority` (a
+    typo, or another tool's spelling) was refused as the GPU pool's `fallback.enabled` ("only on a cluster whose
+    autoscaler_expander is 'priority'"), not as the field that was wrong, and passed every component without a
+    fallback; it is held to AKS's values, as `networkPolicy` and `upgradeChannel` are."""
+    built = example_run.constructed["aks"].outputs["cluster"]
+    cluster = {k: v for k, v in built.items() if k != "fieldDependencies"}
+    fresh = host.with_fresh_monitor(stack="expander")
+    try:
+        with pytest.raises(plugin_host.ConstructFailure) as failure:
+            fresh.construct("llmplatform:index:GpuNodePool", "gpu", {
+                "cluster": {**cluster, "autoscalerExpander": "Priority"}, "vmSize": "Standard_NC24ads_A100_v4",
+                "fallback": {"enabled": True, "minCount": 0, "maxCount": 1}})
+    finally:
+        fresh.close()
+    assert ("cluster.autoscalerExpander", "'Priority' is invalid; allowed: one of least-waste, priority, random, "
+            "most-pods (AKS's autoScalerProfile.expander; a cluster without one is random)") \
+        in failure.value.property_errors
+    assert fresh.monitor.registrations == []
