@@ -418,11 +418,16 @@ def test_schema_descriptions_read_as_other_languages_see_them():
         assert not re.search(r"(?<![`'\"])\bNone\b(?![`'\"])", text), text  # Python's word for an unset output
         python_names = re.findall(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", text)
         assert not [n for n in python_names if schema_path(n) in names], text
+        # Python's parameter: a YAML program has `options:` ("`protect` in opts", "as opts providers")
+        assert not re.search(r"\bopts\b", text), text
     # the tidying reached the committed file from real docstrings (ApiGate's names GatewayAccess's output)
     gate = schema["resources"]["llmplatform:index:ApiGate"]["inputProperties"]["routeTarget"]["description"]
     assert "GatewayAccess's `routeTarget`" in gate
     api_key = schema["resources"]["llmplatform:index:GlobalEndpoint"]["properties"]["apiKey"]["description"]
     assert "absent without apiKeys" in api_key  # the docstring's "None without api_keys"
+    # a YAML stranger's fewest inputs name a namespace nothing creates: `pulumi up` failed at the claim
+    store = schema["resources"]["llmplatform:index:ModelStore"]["inputProperties"]["namespace"]["description"]
+    assert "does not create it: AppNamespace's `namespace`" in store
 
 def test_an_in_cluster_component_without_the_cluster_provider_is_refused_before_it_registers(host):
     before = len(host.monitor.registrations)
