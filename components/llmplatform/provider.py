@@ -166,6 +166,15 @@ def whole_number(value: Any, path: str) -> int:
     raise InputPropertyError(path, f"{value!r} is not a whole number")
 
 
+def number(value: Any, path: str) -> float | int:
+    """A schema number as the component reads it: an int or a float; text or true/false is refused as such (Pulumi
+    YAML refuses a quoted literal, not another stack's output or a string config value, and the components' rules
+    then refused GpuNodePool's spotMaxPrice '0.5' as no "USD price above 0")."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    raise InputPropertyError(path, f"expects a number, got {type(value).__name__} {value!r}")
+
+
 def scalar_text(value: Any) -> Any:
     """A number or true/false given where the schema says string, as the text the program wrote: Pulumi YAML's
     type checker takes a number or a boolean for a string property ("we coerce numbers to strings", pulumi-yaml
@@ -462,6 +471,8 @@ class PlatformProvider(ComponentProvider):
                                              component_name, path, shared)
         if prop.type == PropertyType.INTEGER:
             return whole_number(value, path)
+        if prop.type == PropertyType.NUMBER:
+            return number(value, path)
         if prop.type == PropertyType.STRING:
             return scalar_text(value)
         if prop.type == PropertyType.ARRAY and prop.items is not None:

@@ -268,6 +268,13 @@ BAD_INPUTS = [
     # a number as text: Pulumi YAML refuses a quoted literal, not another stack's output or a string config value
     ("llmplatform:index:AksCluster", lambda p: _aks(p, lambda i: i["systemPool"].update(minCount="1")),
      "systemPool.minCount", "expects a whole number, got str '1'"),
+    # a number as text or true/false: the budget's rule refused '5000' as no "number greater than 0"
+    ("llmplatform:index:CostBudget", lambda p: {**p["resources"]["budget"]["properties"], "amount": "5000",
+                                                "resourceGroupNames": ["rg-yaml-demo"], "actionGroupId": ""},
+     "amount", "expects a number, got str '5000'"),
+    ("llmplatform:index:CostBudget", lambda p: {**p["resources"]["budget"]["properties"], "amount": True,
+                                                "resourceGroupNames": ["rg-yaml-demo"], "actionGroupId": ""},
+     "amount", "expects a number, got bool True"),
     ("llmplatform:index:AksCluster", lambda p: _aks(p, lambda i: i["systemPool"].update(minCount=0)),
      "systemPool.minCount", "input system_pool.min_count=0 is invalid; allowed: a whole number from 1 to 1000"),
     ("llmplatform:index:AksCluster", lambda p: _aks(p, lambda i: i.update(tier="Gold")),
