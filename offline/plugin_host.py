@@ -588,10 +588,29 @@ class YamlRun:
     outputs: dict[str, Any]
 
 
-def yaml_order(resources: dict[str, Any]) -> list[str]:
-    """Resources in an order where each comes after those its `${name.output}` expressions name (as Pulumi YAML
-    orders them); a cycle or an unknown name is an error."""
-    needs = {name: {m.group(1) for m in _REFERENCE.finditer(json.dumps(spec))} for name, spec in resources.items()}
+# any `${...}`: a resource's output, a variable, a stack reference's `outputs["key"]`, a provider by its name
+_ANY_REFERENCE = re.compile(r"\$\{([A-Za-z0-9_-]+)((?:\.[A-Za-z0-9_-]+|\[(?:\"[^\"]*\"|[0-9]+)\])*)\}")
+_ACCESSOR = re.compile(r"\.([A-Za-z0-9_-]+)|\[\"([^\"]*)\"\]|\[([0-9]+)\]")
+
+
+def _accessors(path: str) -> list[Any]:
+    return [m.group(1) or m.group(2) if m.group(3) is None else int(m.group(3)) for m in _ACCESSOR.finditer(path)]
+
+
+def yaml_order(resources: dict[str, Any], variables: Optional[dict[str, Any]] = None) -> list[str]:
+    """Resources in an order where each comes after those its `${name.output}` expressions name, directly or through
+    the `variables` it names (as Pulumi YAML orders them); a cycle or an unknown name is an error."""
+    variables = variables or {}
+
+    def named(spec: Any, seen: frozenset[str] = frozenset()) -> set[str]:
+        found: set[str] = set()
+        for m in _ANY_REFERENCE.finditer(json.dumps(spec)):
+            if m.group(1) in variables and m.group(1) not in seen:
+                found |= named(variables[m.group(1)], seen | {m.group(1)})
+            elif m.group(1) not in variables:
+                found.add(m.group(1))
+        return found
+    needs = {name: named(spec) for name, spec in resources.items()}
     unknown = {n for deps in needs.values() for n in deps} - set(resources)
     if unknown:
         raise ValueError(f"references to undeclared resources: {sorted(unknown)}")
@@ -605,10 +624,15 @@ def yaml_order(resources: dict[str, Any]) -> list[str]:
 
 
 def run_yaml_program(host: ProviderHost, program: dict[str, Any],
-                     transform: Optional[Callable[[str, str, dict[str, Any]], dict[str, Any]]] = None) -> YamlRun:
+                     transform: Optional[Callable[[str, str, dict[str, Any]], dict[str, Any]]] = None,
+                     stack_outputs: Optional[dict[str, dict[str, Any]]] = None) -> YamlRun:
     """Construct each resource of a Pulumi YAML program in order, resolving `${res.output}` from earlier Construct
     results and sending each reference's resource as the property's dependency, as Pulumi YAML does. `transform`
-    may rewrite a resource's resolved properties (name, type, properties) before it is sent.
+    may rewrite a resource's resolved properties (name, type, properties) before it is sent. `variables:` are read
+    where they are named; a `pulumi:pulumi:StackReference` reads `stack_outputs[its name]` (the other stack's
+    outputs, a secret one as the wire's secret: the engine's StackReference keeps each output's secrecy, pulumi/
+    pulumi 1b5949891b `pkg/resource/deploy/builtins.go` `readStackReference`); a `pulumi:providers:<pkg>` resource is
+    registered with the monitor and referenced by its name (`${k8s}`).
 
     In a preview (`host.preview`) a reference reads as Pulumi YAML reads it then (pulumi/pulumi-yaml 36f271cf
     `pkg/pulumiyaml/run.go` `evaluatePropertyAccessTail`): an output the component did not return is unknown, and a
@@ -616,6 +640,30 @@ def run_yaml_program(host: ProviderHost, program: dict[str, Any],
     still to be created) is unknown as a whole (`x.ContainsUnknowns()` gives `unknownOutput()`); a field of it
     (`${aks.cluster.networkPolicy}`) is its own value. A provider reference (`${aks.provider}`) stays a reference."""
     done: dict[str, Constructed] = {}
+    other: dict[str, tuple[str, Any]] = {}  # a stack reference's or provider's name -> (URN, what it reads as)
+    variables = program.get("variables") or {}
+
+    def walk(value: Any, path: str) -> Any:
+        secret = False
+        for key in _accessors(path):
+            if isinstance(value, dict) and value.get(runner.SIG_KEY) == runner.SECRET_SIG:
+                secret, value = True, value["value"]
+            value = value.get(key) if isinstance(value, dict) else value[key] if isinstance(value, list) else None
+        if isinstance(value, dict) and value.get(runner.SIG_KEY) == runner.SECRET_SIG:
+            secret, value = True, value["value"]
+        return {runner.SIG_KEY: runner.SECRET_SIG, "value": value} if secret and value is not None else value
+
+    def reference(name: str, path: str, deps: set[str]) -> Any:
+        if name in variables:
+            return walk(resolve(variables[name], deps), path)
+        if name in other:
+            urn, value = other[name]
+            deps.add(urn)
+            return walk(value, path)
+        deps.update(_dependencies_of(done[name], path.lstrip(".")))
+        if host.preview:
+            return _previewed_output(done[name], path.lstrip("."), host.output_names(resources[name]["type"]))
+        return _output(done[name], path.lstrip("."))
 
     def resolve(value: Any, deps: set[str]) -> Any:
         if isinstance(value, dict):
@@ -624,21 +672,26 @@ def run_yaml_program(host: ProviderHost, program: dict[str, Any],
             return [resolve(v, deps) for v in value]
         if not isinstance(value, str):
             return value
-        whole = _REFERENCE.fullmatch(value)
+        whole = _ANY_REFERENCE.fullmatch(value)
         if whole:
-            deps.update(_dependencies_of(done[whole.group(1)], whole.group(2)))
-            if host.preview:
-                return _previewed_output(done[whole.group(1)], whole.group(2),
-                                         host.output_names(resources[whole.group(1)]["type"]))
-            return _output(done[whole.group(1)], whole.group(2))
-        def text(m: re.Match) -> str:
-            deps.update(_dependencies_of(done[m.group(1)], m.group(2)))
-            return str(_output(done[m.group(1)], m.group(2)))
-        return _REFERENCE.sub(text, value)
+            return reference(whole.group(1), whole.group(2), deps)
+        pieces = {m.group(): reference(m.group(1), m.group(2), deps) for m in _ANY_REFERENCE.finditer(value)}
+        plain = {k: v["value"] if isinstance(v, dict) and v.get(runner.SIG_KEY) == runner.SECRET_SIG else v
+                 for k, v in pieces.items()}
+        if _UNKNOWN in plain.values():
+            return _UNKNOWN  # an interpolation of an unknown is unknown
+        text = _ANY_REFERENCE.sub(lambda m: str(plain[m.group()]), value)
+        secret = any(isinstance(v, dict) and v.get(runner.SIG_KEY) == runner.SECRET_SIG for v in pieces.values())
+        return {runner.SIG_KEY: runner.SECRET_SIG, "value": text} if secret else text
 
     resources = program.get("resources") or {}
-    for name in yaml_order(resources):
+    for name in yaml_order(resources, variables):
         spec = resources[name]
+        if spec["type"] == "pulumi:pulumi:StackReference":
+            urn = host.monitor.monitor.make_urn("", spec["type"], name)
+            other[name] = (urn, {"name": spec["properties"]["name"],
+                                 "outputs": (stack_outputs or {})[spec["properties"]["name"]]})
+            continue
         dependencies: dict[str, list[str]] = {}
         properties = {}
         for key, value in (spec.get("properties") or {}).items():
@@ -646,6 +699,14 @@ def run_yaml_program(host: ProviderHost, program: dict[str, Any],
             properties[key] = resolve(value, deps)
             if deps:
                 dependencies[key] = sorted(deps)
+        if spec["type"].startswith("pulumi:providers:"):
+            registered = host.monitor.RegisterResource(resource_pb2.RegisterResourceRequest(
+                type=spec["type"], name=name, custom=True, object=to_struct(properties),
+                propertyDependencies={k: resource_pb2.RegisterResourceRequest.PropertyDependencies(urns=v)
+                                      for k, v in dependencies.items()}), None)
+            other[name] = (registered.urn, {runner.SIG_KEY: RESOURCE_REF_SIG, "urn": registered.urn,
+                                            "id": registered.id or _UNKNOWN})
+            continue
         if transform is not None:
             properties = transform(name, spec["type"], properties)
         providers = {pkg: _provider_ref(resolve(ref, set()))

@@ -1731,3 +1731,30 @@ def test_a_hand_built_handles_autoscaler_expander_is_checked_as_its_own_field(ho
             "most-pods (AKS's autoScalerProfile.expander; a cluster without one is random)") \
         in failure.value.property_errors
     assert fresh.monitor.registrations == []
+
+
+def test_the_own_cluster_pages_yaml_program_builds_on_another_stacks_outputs(host, example_run):
+    """docs/components/own-cluster.md's YAML program, as a team copies it: the handle under `variables:` from a
+    StackReference's outputs (the kubeconfig a secret), a provider of its own, a GPU pool with an on-demand fallback;
+    as `pulumi up` and as `pulumi preview` of its new stack (the other stack exists: its outputs are known)."""
+    page = (PROJECT_DIR / "docs" / "components" / "own-cluster.md").read_text()
+    program = yaml.safe_load(re.search(r"^```yaml\n(.*?)^```$", page, re.S | re.M).group(1))
+    aks = example_run.constructed["aks"]
+    outputs = {**aks.wire["cluster"], "kubeconfig": {offline.SIG_KEY: offline.SECRET_SIG,
+                                                     "value": aks.outputs["kubeconfig"]}}
+    shown = {}
+    for stack, preview in (("own-cluster-yaml", False), ("own-cluster-yaml-new", True)):
+        deployment = host.with_fresh_monitor(stack=stack, preview=preview, new_stack=preview)
+        try:
+            run = plugin_host.run_yaml_program(deployment, program, stack_outputs={"acme/aks-core/weu": outputs})
+        finally:
+            deployment.close()
+        pools = [r for r in run.constructed["gpu"].children if r.type == "azure-native:containerservice:AgentPool"]
+        assert [(p.inputs["agentPoolName"], p.inputs["resourceName"]) for p in pools] == [
+            ("gpu", "aks-yaml-demo"), ("gpuod", "aks-yaml-demo")]
+        provider = next(r for r in deployment.monitor.registrations if r.type == "pulumi:providers:kubernetes")
+        assert provider.secret_paths == ["kubeconfig"]
+        assert {(r.options.get("provider") or "").rsplit("::", 1)[0] for r in run.constructed["gpu"].children
+                if r.type.startswith("kubernetes:")} == {provider.urn}
+        shown[preview] = sorted(r.urn.split("::", 2)[2] for r in run.constructed["gpu"].children)
+    assert shown[True] == shown[False]
