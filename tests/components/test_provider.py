@@ -1758,3 +1758,33 @@ def test_the_own_cluster_pages_yaml_program_builds_on_another_stacks_outputs(hos
                 if r.type.startswith("kubernetes:")} == {provider.urn}
         shown[preview] = sorted(r.urn.split("::", 2)[2] for r in run.constructed["gpu"].children)
     assert shown[True] == shown[False]
+
+
+@pytest.mark.parametrize("type_, given, path, allowed", [
+    ("Observability", lambda run: {"cluster": _hand_built(run, "aks", "cluster"), "appNamespace": "llm",
+                                   "keyVault": _hand_built(run, "vault", "vault"),
+                                   "gpu": {**_hand_built(run, "gpu", "scheduling"), "driver": "Operator"}},
+     "gpu.driver", "'Operator' is invalid; allowed: one of aks, operator (who installed the NVIDIA driver, as "
+                   "GpuNodePool's driver)"),
+    ("ModelAutoscaler", lambda run: {"modelServer": {"namespace": "x", "deployment": "x", "service": "x", "port": 11434,
+                                                     "hosts": ["x"], "accelerator": "GPU"},
+                                     "mode": "cpu", "minReplicas": 1, "maxReplicas": 2},
+     "modelServer.accelerator", "'GPU' is invalid; allowed: one of cpu, gpu (as InferenceStack's accelerator)"),
+])
+def test_a_hand_built_handles_choice_field_is_held_to_its_values(host, example_run, type_, given, path, allowed):
+    """Another stack's GPU pool or model server as a YAML team writes it: `driver: Operator` passed, and Observability
+    installed a DCGM exporter beside the GPU Operator's own; `accelerator: GPU` passed, read as cpu."""
+    fresh = host.with_fresh_monitor(stack=f"choice-{type_}")
+    try:
+        with pytest.raises(plugin_host.ConstructFailure) as failure:
+            fresh.construct(f"llmplatform:index:{type_}", "c", given(example_run))
+    finally:
+        fresh.close()
+    assert failure.value.property_errors == [(path, allowed)]
+    assert fresh.monitor.registrations == []
+
+
+def _hand_built(run: plugin_host.YamlRun, name: str, output: str) -> dict:
+    """A component's handle as another stack exported it and a YAML program writes it: its fields, no
+    fieldDependencies."""
+    return {k: v for k, v in run.constructed[name].outputs[output].items() if k != "fieldDependencies"}
