@@ -69,8 +69,9 @@ class _Monitor(runner.RecordingMonitor):
     qualified type (`A$B$type`; pkg/resource/deploy `generateURN` uses parent.QualifiedType(), where the SDK's mock
     monitor keeps only the last link)."""
 
-    def __init__(self, project: str, stack: str) -> None:
-        super().__init__(runner.OfflineMocks())
+    def __init__(self, project: str, stack: str, new_stack: bool = False) -> None:
+        # new_stack: each create answered as `pulumi preview` of a stack with nothing created yet (the kit's preview)
+        super().__init__(runner.OfflineMocks(preview=new_stack))
         self.project, self.stack = project, stack
         self.lock = threading.Lock()
 
@@ -90,8 +91,8 @@ class MonitorStub(resource_pb2_grpc.ResourceMonitorServicer):
     # runs on gRPC's pool while the next deployment makes its monitor (the very case it is for)
     _every_lock = threading.Lock()
 
-    def __init__(self, project: str, stack: str) -> None:
-        self.monitor = _Monitor(project, stack)
+    def __init__(self, project: str, stack: str, new_stack: bool = False) -> None:
+        self.monitor = _Monitor(project, stack, new_stack)
         with MonitorStub._every_lock:
             MonitorStub._every.add(self.monitor)
 
@@ -421,18 +422,26 @@ class ProviderHost:
 
     preview = False  # Construct's dryRun: `pulumi preview`, where values not known yet arrive as unknowns
 
-    def with_fresh_monitor(self, stack: str, preview: bool = False) -> "ProviderHost":
+    def with_fresh_monitor(self, stack: str, preview: bool = False, new_stack: bool = False) -> "ProviderHost":
         """A second deployment against the same plugin process: its own resource monitor and stack name (Construct
-        names its monitor per request, as the engine does for each deployment); a preview with `preview`."""
+        names its monitor per request, as the engine does for each deployment); a preview with `preview`, of a stack
+        with nothing created yet with `new_stack` too (each child's create answered as its provider answers a
+        preview: ids and computed outputs unknown, so the components' outputs built from them are unknown)."""
         other = object.__new__(ProviderHost)
         other.project, other.stack, other.engine, other.preview = self.project, stack, self.engine, preview
-        other.monitor = MonitorStub(self.project, stack)
+        other.monitor = MonitorStub(self.project, stack, new_stack)
         other.server, other.address = _server((resource_pb2_grpc.add_ResourceMonitorServicer_to_server, other.monitor))
         other.plugin, other.client, other._shared = self.plugin, self.client, True
         return other
 
     def schema(self) -> dict[str, Any]:
         return json.loads(self.client.GetSchema(provider_pb2.GetSchemaRequest(version=0)).schema)
+
+    def output_names(self, type_: str) -> set[str]:
+        """The outputs the schema declares for a component type."""
+        if getattr(self, "_schema", None) is None:
+            self._schema = self.schema()
+        return set(((self._schema["resources"].get(type_) or {}).get("properties") or {}))
 
     def construct(self, type_: str, name: str, inputs: dict[str, Any],
                   input_dependencies: Optional[dict[str, list[str]]] = None,
@@ -446,7 +455,8 @@ class ProviderHost:
         timeouts = given.pop("customTimeouts", None)
         request = provider_pb2.ConstructRequest(
             project=self.project, stack=self.stack, dryRun=self.preview, parallel=16, monitorEndpoint=self.address,
-            type=type_, name=name, parent=parent, inputs=to_struct(_upgraded(inputs)), providers=providers or {},
+            type=type_, name=name, parent=parent, inputs=to_struct(_upgraded(_with_dependencies(
+                inputs, input_dependencies or {}))), providers=providers or {},
             inputDependencies={k: provider_pb2.ConstructRequest.PropertyDependencies(urns=v)
                                for k, v in (input_dependencies or {}).items()},
             accepts_output_values=True, **given,
@@ -470,6 +480,14 @@ class ProviderHost:
         err = "" if self._shared else self.plugin.close()
         self.server.stop(0)
         return err
+
+
+def _with_dependencies(inputs: dict[str, Any], dependencies: dict[str, list[str]]) -> dict[str, Any]:
+    """An input unknown as a whole carries its dependencies in its output value, as a program's SDK sends it (pulumi/
+    pulumi 1b5949891b `sdk/go/pulumi/rpc.go` `marshalInputImpl`: an output not known is `resource.Output{Known:
+    false, Dependencies: ...}`, which the SDK's server reads as an Output depending on them)."""
+    return {k: {runner.SIG_KEY: OUTPUT_VALUE_SIG, "dependencies": dependencies[k]}
+            if v == _UNKNOWN and dependencies.get(k) else v for k, v in inputs.items()}
 
 
 def _upgraded(value: Any) -> Any:
@@ -572,10 +590,29 @@ class YamlRun:
     outputs: dict[str, Any]
 
 
-def yaml_order(resources: dict[str, Any]) -> list[str]:
-    """Resources in an order where each comes after those its `${name.output}` expressions name (as Pulumi YAML
-    orders them); a cycle or an unknown name is an error."""
-    needs = {name: {m.group(1) for m in _REFERENCE.finditer(json.dumps(spec))} for name, spec in resources.items()}
+# any `${...}`: a resource's output, a variable, a stack reference's `outputs["key"]`, a provider by its name
+_ANY_REFERENCE = re.compile(r"\$\{([A-Za-z0-9_-]+)((?:\.[A-Za-z0-9_-]+|\[(?:\"[^\"]*\"|[0-9]+)\])*)\}")
+_ACCESSOR = re.compile(r"\.([A-Za-z0-9_-]+)|\[\"([^\"]*)\"\]|\[([0-9]+)\]")
+
+
+def _accessors(path: str) -> list[Any]:
+    return [m.group(1) or m.group(2) if m.group(3) is None else int(m.group(3)) for m in _ACCESSOR.finditer(path)]
+
+
+def yaml_order(resources: dict[str, Any], variables: Optional[dict[str, Any]] = None) -> list[str]:
+    """Resources in an order where each comes after those its `${name.output}` expressions name, directly or through
+    the `variables` it names (as Pulumi YAML orders them); a cycle or an unknown name is an error."""
+    variables = variables or {}
+
+    def named(spec: Any, seen: frozenset[str] = frozenset()) -> set[str]:
+        found: set[str] = set()
+        for m in _ANY_REFERENCE.finditer(json.dumps(spec)):
+            if m.group(1) in variables and m.group(1) not in seen:
+                found |= named(variables[m.group(1)], seen | {m.group(1)})
+            elif m.group(1) not in variables:
+                found.add(m.group(1))
+        return found
+    needs = {name: named(spec) for name, spec in resources.items()}
     unknown = {n for deps in needs.values() for n in deps} - set(resources)
     if unknown:
         raise ValueError(f"references to undeclared resources: {sorted(unknown)}")
@@ -589,11 +626,46 @@ def yaml_order(resources: dict[str, Any]) -> list[str]:
 
 
 def run_yaml_program(host: ProviderHost, program: dict[str, Any],
-                     transform: Optional[Callable[[str, str, dict[str, Any]], dict[str, Any]]] = None) -> YamlRun:
+                     transform: Optional[Callable[[str, str, dict[str, Any]], dict[str, Any]]] = None,
+                     stack_outputs: Optional[dict[str, dict[str, Any]]] = None) -> YamlRun:
     """Construct each resource of a Pulumi YAML program in order, resolving `${res.output}` from earlier Construct
     results and sending each reference's resource as the property's dependency, as Pulumi YAML does. `transform`
-    may rewrite a resource's resolved properties (name, type, properties) before it is sent."""
+    may rewrite a resource's resolved properties (name, type, properties) before it is sent. `variables:` are read
+    where they are named; a `pulumi:pulumi:StackReference` reads `stack_outputs[its name]` (the other stack's
+    outputs, a secret one as the wire's secret: the engine's StackReference keeps each output's secrecy, pulumi/
+    pulumi 1b5949891b `pkg/resource/deploy/builtins.go` `readStackReference`); a `pulumi:providers:<pkg>` resource is
+    registered with the monitor and referenced by its name (`${k8s}`).
+
+    In a preview (`host.preview`) a reference reads as Pulumi YAML reads it then (pulumi/pulumi-yaml 36f271cf
+    `pkg/pulumiyaml/run.go` `evaluatePropertyAccessTail`): an output the component did not return is unknown, and a
+    value that holds an unknown anywhere (a handle with one field not known yet: `${aks.cluster}` of a cluster
+    still to be created) is unknown as a whole (`x.ContainsUnknowns()` gives `unknownOutput()`); a field of it
+    (`${aks.cluster.networkPolicy}`) is its own value. A provider reference (`${aks.provider}`) stays a reference."""
     done: dict[str, Constructed] = {}
+    other: dict[str, tuple[str, Any]] = {}  # a stack reference's or provider's name -> (URN, what it reads as)
+    variables = program.get("variables") or {}
+
+    def walk(value: Any, path: str) -> Any:
+        secret = False
+        for key in _accessors(path):
+            if isinstance(value, dict) and value.get(runner.SIG_KEY) == runner.SECRET_SIG:
+                secret, value = True, value["value"]
+            value = value.get(key) if isinstance(value, dict) else value[key] if isinstance(value, list) else None
+        if isinstance(value, dict) and value.get(runner.SIG_KEY) == runner.SECRET_SIG:
+            secret, value = True, value["value"]
+        return {runner.SIG_KEY: runner.SECRET_SIG, "value": value} if secret and value is not None else value
+
+    def reference(name: str, path: str, deps: set[str]) -> Any:
+        if name in variables:
+            return walk(resolve(variables[name], deps), path)
+        if name in other:
+            urn, value = other[name]
+            deps.add(urn)
+            return walk(value, path)
+        deps.update(_dependencies_of(done[name], path.lstrip(".")))
+        if host.preview:
+            return _previewed_output(done[name], path.lstrip("."), host.output_names(resources[name]["type"]))
+        return _output(done[name], path.lstrip("."))
 
     def resolve(value: Any, deps: set[str]) -> Any:
         if isinstance(value, dict):
@@ -602,18 +674,26 @@ def run_yaml_program(host: ProviderHost, program: dict[str, Any],
             return [resolve(v, deps) for v in value]
         if not isinstance(value, str):
             return value
-        whole = _REFERENCE.fullmatch(value)
+        whole = _ANY_REFERENCE.fullmatch(value)
         if whole:
-            deps.update(_dependencies_of(done[whole.group(1)], whole.group(2)))
-            return _output(done[whole.group(1)], whole.group(2))
-        def text(m: re.Match) -> str:
-            deps.update(_dependencies_of(done[m.group(1)], m.group(2)))
-            return str(_output(done[m.group(1)], m.group(2)))
-        return _REFERENCE.sub(text, value)
+            return reference(whole.group(1), whole.group(2), deps)
+        pieces = {m.group(): reference(m.group(1), m.group(2), deps) for m in _ANY_REFERENCE.finditer(value)}
+        plain = {k: v["value"] if isinstance(v, dict) and v.get(runner.SIG_KEY) == runner.SECRET_SIG else v
+                 for k, v in pieces.items()}
+        if _UNKNOWN in plain.values():
+            return _UNKNOWN  # an interpolation of an unknown is unknown
+        text = _ANY_REFERENCE.sub(lambda m: str(plain[m.group()]), value)
+        secret = any(isinstance(v, dict) and v.get(runner.SIG_KEY) == runner.SECRET_SIG for v in pieces.values())
+        return {runner.SIG_KEY: runner.SECRET_SIG, "value": text} if secret else text
 
     resources = program.get("resources") or {}
-    for name in yaml_order(resources):
+    for name in yaml_order(resources, variables):
         spec = resources[name]
+        if spec["type"] == "pulumi:pulumi:StackReference":
+            urn = host.monitor.monitor.make_urn("", spec["type"], name)
+            other[name] = (urn, {"name": spec["properties"]["name"],
+                                 "outputs": (stack_outputs or {})[spec["properties"]["name"]]})
+            continue
         dependencies: dict[str, list[str]] = {}
         properties = {}
         for key, value in (spec.get("properties") or {}).items():
@@ -621,6 +701,14 @@ def run_yaml_program(host: ProviderHost, program: dict[str, Any],
             properties[key] = resolve(value, deps)
             if deps:
                 dependencies[key] = sorted(deps)
+        if spec["type"].startswith("pulumi:providers:"):
+            registered = host.monitor.RegisterResource(resource_pb2.RegisterResourceRequest(
+                type=spec["type"], name=name, custom=True, object=to_struct(properties),
+                propertyDependencies={k: resource_pb2.RegisterResourceRequest.PropertyDependencies(urns=v)
+                                      for k, v in dependencies.items()}), None)
+            other[name] = (registered.urn, {runner.SIG_KEY: RESOURCE_REF_SIG, "urn": registered.urn,
+                                            "id": registered.id or _UNKNOWN})
+            continue
         if transform is not None:
             properties = transform(name, spec["type"], properties)
         providers = {pkg: _provider_ref(resolve(ref, set()))
@@ -638,6 +726,40 @@ def _dependencies_of(constructed: Constructed, path: str) -> list[str]:
     (`sdk/go/pulumi/context.go` `deps[key]`; `sdk/python/lib/test/langhost/output_property_dependencies`): the
     children the output came from."""
     return [constructed.urn, *constructed.state_dependencies.get(re.split(r"\.|\[", path, maxsplit=1)[0], [])]
+
+
+def _holds_unknown(value: Any) -> bool:
+    """Pulumi's `ContainsUnknowns`: an unknown (the wire's, or an output value without one) anywhere inside; a
+    resource reference is not looked into."""
+    if value == _UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        if value.get(runner.SIG_KEY) == RESOURCE_REF_SIG:
+            return False
+        if value.get(runner.SIG_KEY) == OUTPUT_VALUE_SIG and "value" not in value:
+            return True
+        return any(_holds_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_unknown(v) for v in value)
+    return False
+
+
+def _previewed_output(constructed: Constructed, path: str, outputs: set[str]) -> Any:
+    """`${name.path}` as Pulumi YAML reads it in a preview (run_yaml_program)."""
+    if re.split(r"\.|\[", path, maxsplit=1)[0] not in constructed.wire and path.split(".")[0] in outputs:
+        return _UNKNOWN
+    try:
+        value = _output(constructed, path)
+    except KeyError:
+        if _holds_unknown(constructed.wire):
+            return _UNKNOWN
+        raise
+    if isinstance(value, dict) and value.get(runner.SIG_KEY) == RESOURCE_REF_SIG:
+        return value
+    if _holds_unknown(value):
+        secret = isinstance(value, dict) and value.get(runner.SIG_KEY) == runner.SECRET_SIG
+        return {runner.SIG_KEY: runner.SECRET_SIG, "value": _UNKNOWN} if secret else _UNKNOWN
+    return value
 
 
 def _output(constructed: Constructed, path: str) -> Any:

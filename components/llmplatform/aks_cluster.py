@@ -344,7 +344,8 @@ class AksCluster(pulumi.ComponentResource):
     once the API server lets the deployer write, as the component's own provider does: a provider built from it is
     after the grant. Secret."""
     provider: k8s.Provider
-    """Kubernetes provider bound to this cluster: pass it to in-cluster components as opts providers."""
+    """Kubernetes provider bound to this cluster: give it to in-cluster components as their `providers` option
+    (YAML: `options: providers: kubernetes: ${aks.provider}`)."""
 
     def __init__(self, name: str, args: AksClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
         checked = check_shape("AksCluster", name, args, AksClusterArgs)

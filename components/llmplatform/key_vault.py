@@ -115,7 +115,8 @@ def grant_secrets_user(resource_name: str, vault: pulumi.Input[VaultHandle], pri
 @called_as_documented
 class KeyVault(pulumi.ComponentResource):
     """An RBAC-authorised Key Vault reachable only from the cluster. Others write their own secrets into it
-    (`vault_secret`, `grant_secrets_user`) from the `vault` handle."""
+    (in Python `vault_secret`, `grant_secrets_user`; in another language an azure-native `keyvault:Secret`
+    and a role assignment) from the `vault` handle."""
 
     vault: VaultHandle
     """Id, name, URI, tenant and group of the vault, for the components that keep secrets in it."""

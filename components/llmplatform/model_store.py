@@ -39,7 +39,9 @@ class ModelStoreArgs(TypedDict):
     account_name: pulumi.Input[str]
     """Storage account name: 3-24 lowercase letters and digits, globally unique."""
     namespace: pulumi.Input[str]
-    """Namespace of the volume claim (and the preload Job)."""
+    """Namespace of the volume claim (and the preload Job). The store does not create it: AppNamespace's
+    `namespace` output (which also orders the claim after it), or a namespace already on the cluster; one named
+    here that does not exist fails `pulumi up` at the claim, after the account and share are created."""
     resource_group_name: NotRequired[Optional[pulumi.Input[str]]]
     """Existing group for the account (default: the cluster's)."""
     separate_resource_group: NotRequired[Optional[str]]
@@ -207,7 +209,7 @@ def claim_separate_group(name: str, args: Any, cluster: Any, opts: Optional[pulu
 @called_as_documented
 class ModelStore(pulumi.ComponentResource):
     """Azure Files Premium share holding model weights once for every model-server pod (ReadWriteMany), bound into
-    the cluster as a static PersistentVolume, and a Job that preloads the configured models. `protect` in opts
+    the cluster as a static PersistentVolume, and a Job that preloads the configured models. the `protect` option
     protects the account, the share and the separate group; the Kubernetes objects stay replaceable."""
 
     volume: ModelVolume

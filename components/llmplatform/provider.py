@@ -161,7 +161,18 @@ def whole_number(value: Any, path: str) -> int:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    if isinstance(value, str):  # Pulumi YAML refuses a quoted literal; another stack's output or config is text
+        raise InputPropertyError(path, f"expects a whole number, got str {value!r}")
     raise InputPropertyError(path, f"{value!r} is not a whole number")
+
+
+def number(value: Any, path: str) -> float | int:
+    """A schema number as the component reads it: an int or a float; text or true/false is refused as such (Pulumi
+    YAML refuses a quoted literal, not another stack's output or a string config value, and the components' rules
+    then refused GpuNodePool's spotMaxPrice '0.5' as no "USD price above 0")."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    raise InputPropertyError(path, f"expects a number, got {type(value).__name__} {value!r}")
 
 
 def scalar_text(value: Any) -> Any:
@@ -190,6 +201,48 @@ def _settled(value: pulumi.Output) -> Optional[_OutputData]:
         return None
     result = data.result()
     return result if isinstance(result, _OutputData) else None
+
+
+def _plain(value: Any) -> bool:
+    """Text, a number, a boolean, or lists and maps of them: a value known when the program runs (no output)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return isinstance(value, (str, int, float, bool)) and not isinstance(value, Enum)
+
+
+# In a preview, the handles each component of this deployment handed out: its URN (an output, resolved once the
+# engine has it), the handle's type, its fields by schema name, and the plain ones' values. Pulumi YAML reads an
+# output holding an unknown anywhere as unknown as a whole in a preview (pulumi/pulumi-yaml 36f271cf
+# `pkg/pulumiyaml/run.go` `evaluatePropertyAccessTail`: a PropertyMap that `ContainsUnknowns()` is `unknownOutput()`),
+# so `${aks.cluster}` of a cluster still to be created reaches the next component as one unknown, its plain fields
+# (networkPolicy, a GPU pool's driver) lost, where a Python program's preview hands the same dict on; `up` knows
+# them. The engine runs one provider process for a deployment (one plugin per provider), so the handle that
+# component output is here to read them from.
+_PREVIEWED_HANDLES: list[tuple[pulumi.Output, str, list[str], dict[str, Any]]] = []
+
+
+def _record_previewed_handle(urn: pulumi.Output, type_name: str, handle: dict[str, Any]) -> None:
+    _PREVIEWED_HANDLES.append((urn, type_name, [k for k in handle if k != FIELD_DEPENDENCIES],
+                               {k: v for k, v in handle.items() if k != FIELD_DEPENDENCIES and _plain(v)}))
+
+
+def previewed_handle(value: pulumi.Output, type_name: str) -> Optional[dict[str, Any]]:
+    """A handle sent unknown as a whole in a preview (a Pulumi YAML `${component.handle}` not known yet), as that
+    component handed it out: its plain fields' values, every other field the unknown itself; None when the value
+    is known, secret, or depends on no component of this deployment that handed out exactly one handle of the
+    type."""
+    data = _settled(value)
+    if data is None or data.is_known or data.is_secret or not pulumi.runtime.is_dry_run():
+        return None
+    sent = {known_value(r.urn) for r in data.resources if isinstance(r, DependencyResource)}
+    found = [(fields, plain) for urn, kind, fields, plain in _PREVIEWED_HANDLES
+             if kind == type_name and known_value(urn) in sent]
+    if len(found) != 1:
+        return None
+    fields, plain = found[0]
+    return {k: plain[k] if k in plain else value for k in fields}
 
 
 def known_value(value: pulumi.Output, secret: bool = True) -> Any:
@@ -324,6 +377,8 @@ class PlatformProvider(ComponentProvider):
             type_def = self.get_type_definition(prop) if prop.ref else None
             if type_def is not None and not type_def.enum and isinstance(state.get(key), dict):
                 state[key] = {**state[key], FIELD_DEPENDENCIES: handle_dependencies(state[key])}
+                if pulumi.runtime.is_dry_run():
+                    _record_previewed_handle(instance.urn, type_def.name, state[key])
         return state
 
     def map_input_properties(self, inputs: Any, properties: dict[str, PropertyDefinition], mapping: dict[str, str],
@@ -364,6 +419,10 @@ class PlatformProvider(ComponentProvider):
         secret when one part is); `container`: the list or map property it is an item of."""
         if isinstance(value, pulumi.Output):
             structure = spread(value)
+            if structure is _UNRESOLVED and prop.ref and not prop.plain:
+                type_def = self.get_type_definition(prop)
+                if type_def is not None and not type_def.enum:
+                    structure = previewed_handle(value, type_def.name) or _UNRESOLVED
             if structure is not _UNRESOLVED:
                 return self._map_value(structure, prop, component_name, path, shared or self._holds_objects(prop),
                                        container)
@@ -412,6 +471,8 @@ class PlatformProvider(ComponentProvider):
                                              component_name, path, shared)
         if prop.type == PropertyType.INTEGER:
             return whole_number(value, path)
+        if prop.type == PropertyType.NUMBER:
+            return number(value, path)
         if prop.type == PropertyType.STRING:
             return scalar_text(value)
         if prop.type == PropertyType.ARRAY and prop.items is not None:

@@ -265,6 +265,16 @@ BAD_INPUTS = [
      "expects an object (ClusterHandle), got str 'aks'"),
     ("llmplatform:index:AksCluster", lambda p: _aks(p, lambda i: i["systemPool"].update(minCount=1.5)),
      "systemPool.minCount", "1.5 is not a whole number"),
+    # a number as text: Pulumi YAML refuses a quoted literal, not another stack's output or a string config value
+    ("llmplatform:index:AksCluster", lambda p: _aks(p, lambda i: i["systemPool"].update(minCount="1")),
+     "systemPool.minCount", "expects a whole number, got str '1'"),
+    # a number as text or true/false: the budget's rule refused '5000' as no "number greater than 0"
+    ("llmplatform:index:CostBudget", lambda p: {**p["resources"]["budget"]["properties"], "amount": "5000",
+                                                "resourceGroupNames": ["rg-yaml-demo"], "actionGroupId": ""},
+     "amount", "expects a number, got str '5000'"),
+    ("llmplatform:index:CostBudget", lambda p: {**p["resources"]["budget"]["properties"], "amount": True,
+                                                "resourceGroupNames": ["rg-yaml-demo"], "actionGroupId": ""},
+     "amount", "expects a number, got bool True"),
     ("llmplatform:index:AksCluster", lambda p: _aks(p, lambda i: i["systemPool"].update(minCount=0)),
      "systemPool.minCount", "input system_pool.min_count=0 is invalid; allowed: a whole number from 1 to 1000"),
     ("llmplatform:index:AksCluster", lambda p: _aks(p, lambda i: i.update(tier="Gold")),
@@ -415,11 +425,16 @@ def test_schema_descriptions_read_as_other_languages_see_them():
         assert not re.search(r"(?<![`'\"])\bNone\b(?![`'\"])", text), text  # Python's word for an unset output
         python_names = re.findall(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", text)
         assert not [n for n in python_names if schema_path(n) in names], text
+        # Python's parameter: a YAML program has `options:` ("`protect` in opts", "as opts providers")
+        assert not re.search(r"\bopts\b", text), text
     # the tidying reached the committed file from real docstrings (ApiGate's names GatewayAccess's output)
     gate = schema["resources"]["llmplatform:index:ApiGate"]["inputProperties"]["routeTarget"]["description"]
     assert "GatewayAccess's `routeTarget`" in gate
     api_key = schema["resources"]["llmplatform:index:GlobalEndpoint"]["properties"]["apiKey"]["description"]
     assert "absent without apiKeys" in api_key  # the docstring's "None without api_keys"
+    # a YAML stranger's fewest inputs name a namespace nothing creates: `pulumi up` failed at the claim
+    store = schema["resources"]["llmplatform:index:ModelStore"]["inputProperties"]["namespace"]["description"]
+    assert "does not create it: AppNamespace's `namespace`" in store
 
 def test_an_in_cluster_component_without_the_cluster_provider_is_refused_before_it_registers(host):
     before = len(host.monitor.registrations)
@@ -1673,3 +1688,103 @@ def test_api_key_replaceable_from_another_language_frees_the_own_key_alone_or_is
     assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
     assert failure.value.message == f"ApiGate gate: input api_key_replaceable={why}", failure.value.message
     assert [path for path, _ in failure.value.property_errors] == ["apiKeyReplaceable"], failure.value.property_errors
+
+
+def test_a_yaml_preview_of_a_new_stack_shows_what_up_creates_though_each_handle_arrives_unknown(host, example_run,
+                                                                                                program):
+    """`pulumi preview` of the YAML example on a new stack: every child answered as its provider answers a preview,
+    and each `${component.handle}` read as Pulumi YAML reads it then, unknown as a whole once any field is
+    (pulumi-yaml `evaluatePropertyAccessTail`; the Go SDK sends it as an unknown output value with its
+    dependencies). The plain fields the components decide by were lost with it: the preview showed no Cilium policy
+    for Prometheus (cluster.networkPolicy), a DCGM exporter the GPU Operator's own replaces (gpu.driver) and no
+    grant of the llm-d key to Open-WebUI (endpoint.apiKeySecret), all three otherwise in `pulumi up`. A handle
+    unknown as a whole is now read, in a preview, as the component of this deployment it depends on handed it out."""
+    preview = host.with_fresh_monitor(stack="fresh", preview=True, new_stack=True)
+    try:
+        previewed = plugin_host.run_yaml_program(preview, program)
+    finally:
+        preview.close()
+
+    def shown(run: plugin_host.YamlRun) -> list[str]:
+        return sorted(r.urn.split("::", 2)[2] for built in run.constructed.values() for r in built.children)
+    assert shown(previewed) == shown(example_run)
+    assert {k: v for k, v in previewed.outputs.items() if v != plugin_host._UNKNOWN} == {
+        k: v for k, v in example_run.outputs.items() if previewed.outputs[k] != plugin_host._UNKNOWN}
+
+
+def test_a_hand_built_handles_autoscaler_expander_is_checked_as_its_own_field(host, example_run):
+    """A YAML team building the cluster handle from the platform stack's outputs: `autoscalerExpander: Priority` (a
+    typo, or another tool's spelling) was refused as the GPU pool's `fallback.enabled` ("only on a cluster whose
+    autoscaler_expander is 'priority'"), not as the field that was wrong, and passed every component without a
+    fallback; it is held to AKS's values, as `networkPolicy` and `upgradeChannel` are."""
+    built = example_run.constructed["aks"].outputs["cluster"]
+    cluster = {k: v for k, v in built.items() if k != "fieldDependencies"}
+    fresh = host.with_fresh_monitor(stack="expander")
+    try:
+        with pytest.raises(plugin_host.ConstructFailure) as failure:
+            fresh.construct("llmplatform:index:GpuNodePool", "gpu", {
+                "cluster": {**cluster, "autoscalerExpander": "Priority"}, "vmSize": "Standard_NC24ads_A100_v4",
+                "fallback": {"enabled": True, "minCount": 0, "maxCount": 1}})
+    finally:
+        fresh.close()
+    assert ("cluster.autoscalerExpander", "'Priority' is invalid; allowed: one of least-waste, priority, random, "
+            "most-pods (AKS's autoScalerProfile.expander; a cluster without one is random)") \
+        in failure.value.property_errors
+    assert fresh.monitor.registrations == []
+
+
+def test_the_own_cluster_pages_yaml_program_builds_on_another_stacks_outputs(host, example_run):
+    """docs/components/own-cluster.md's YAML program, as a team copies it: the handle under `variables:` from a
+    StackReference's outputs (the kubeconfig a secret), a provider of its own, a GPU pool with an on-demand fallback;
+    as `pulumi up` and as `pulumi preview` of its new stack (the other stack exists: its outputs are known)."""
+    page = (PROJECT_DIR / "docs" / "components" / "own-cluster.md").read_text()
+    program = yaml.safe_load(re.search(r"^```yaml\n(.*?)^```$", page, re.S | re.M).group(1))
+    aks = example_run.constructed["aks"]
+    outputs = {**aks.wire["cluster"], "kubeconfig": {offline.SIG_KEY: offline.SECRET_SIG,
+                                                     "value": aks.outputs["kubeconfig"]}}
+    shown = {}
+    for stack, preview in (("own-cluster-yaml", False), ("own-cluster-yaml-new", True)):
+        deployment = host.with_fresh_monitor(stack=stack, preview=preview, new_stack=preview)
+        try:
+            run = plugin_host.run_yaml_program(deployment, program, stack_outputs={"acme/aks-core/weu": outputs})
+        finally:
+            deployment.close()
+        pools = [r for r in run.constructed["gpu"].children if r.type == "azure-native:containerservice:AgentPool"]
+        assert [(p.inputs["agentPoolName"], p.inputs["resourceName"]) for p in pools] == [
+            ("gpu", "aks-yaml-demo"), ("gpuod", "aks-yaml-demo")]
+        provider = next(r for r in deployment.monitor.registrations if r.type == "pulumi:providers:kubernetes")
+        assert provider.secret_paths == ["kubeconfig"]
+        assert {(r.options.get("provider") or "").rsplit("::", 1)[0] for r in run.constructed["gpu"].children
+                if r.type.startswith("kubernetes:")} == {provider.urn}
+        shown[preview] = sorted(r.urn.split("::", 2)[2] for r in run.constructed["gpu"].children)
+    assert shown[True] == shown[False]
+
+
+@pytest.mark.parametrize("type_, given, path, allowed", [
+    ("Observability", lambda run: {"cluster": _hand_built(run, "aks", "cluster"), "appNamespace": "llm",
+                                   "keyVault": _hand_built(run, "vault", "vault"),
+                                   "gpu": {**_hand_built(run, "gpu", "scheduling"), "driver": "Operator"}},
+     "gpu.driver", "'Operator' is invalid; allowed: one of aks, operator (who installed the NVIDIA driver, as "
+                   "GpuNodePool's driver)"),
+    ("ModelAutoscaler", lambda run: {"modelServer": {"namespace": "x", "deployment": "x", "service": "x", "port": 11434,
+                                                     "hosts": ["x"], "accelerator": "GPU"},
+                                     "mode": "cpu", "minReplicas": 1, "maxReplicas": 2},
+     "modelServer.accelerator", "'GPU' is invalid; allowed: one of cpu, gpu (as InferenceStack's accelerator)"),
+])
+def test_a_hand_built_handles_choice_field_is_held_to_its_values(host, example_run, type_, given, path, allowed):
+    """Another stack's GPU pool or model server as a YAML team writes it: `driver: Operator` passed, and Observability
+    installed a DCGM exporter beside the GPU Operator's own; `accelerator: GPU` passed, read as cpu."""
+    fresh = host.with_fresh_monitor(stack=f"choice-{type_}")
+    try:
+        with pytest.raises(plugin_host.ConstructFailure) as failure:
+            fresh.construct(f"llmplatform:index:{type_}", "c", given(example_run))
+    finally:
+        fresh.close()
+    assert failure.value.property_errors == [(path, allowed)]
+    assert fresh.monitor.registrations == []
+
+
+def _hand_built(run: plugin_host.YamlRun, name: str, output: str) -> dict:
+    """A component's handle as another stack exported it and a YAML program writes it: its fields, no
+    fieldDependencies."""
+    return {k: v for k, v in run.constructed[name].outputs[output].items() if k != "fieldDependencies"}

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pulumi
 
 from ..azure_names import resource_group
-from ..choices import NETWORK_POLICIES, UPGRADE_CHANNELS
+from ..choices import ACCELERATORS, EXPANDERS, GPU_DRIVERS, NETWORK_POLICIES, UPGRADE_CHANNELS
 from ..gpu_skus import gpu_memory_problem
 from ..images import mirror_problem
 from ..rules import is_output, nearest_or_all
@@ -38,6 +38,26 @@ def upgrade_channel_problem(value: Any) -> Optional[str]:
         return None
     return (f"one of {', '.join(UPGRADE_CHANNELS)} (AKS's autoUpgradeProfile.upgradeChannel; a cluster without one "
             "is none)")
+
+
+def expander_problem(value: Any) -> Optional[str]:
+    """A hand-built cluster handle's autoscaler expander: AKS's, as AksCluster's autoscaler_expander spells it. A GPU
+    pool's on-demand fallback needs `priority`, and a typo (`Priority`, another stack's output read as typed) was
+    refused as the pool's `fallback.enabled`, not as the field that was wrong; without a fallback it passed."""
+    if not isinstance(value, str) or value in EXPANDERS:
+        return None
+    return (f"one of {', '.join(EXPANDERS)} (AKS's autoScalerProfile.expander; a cluster without one is random)")
+
+
+def choice_problem(allowed: tuple[str, ...], whose: str) -> Callable[[Any], Optional[str]]:
+    """A hand-built handle's field that takes one of `allowed`, as `whose` spells it: GpuScheduling's `driver`
+    (`Operator` passed, and Observability installed a DCGM exporter beside the GPU Operator's own) and ModelServer's
+    `accelerator` (`GPU` passed, read as cpu)."""
+    def problem(value: Any) -> Optional[str]:
+        if not isinstance(value, str) or value in allowed:
+            return None
+        return f"one of {', '.join(allowed)} ({whose})"
+    return problem
 
 
 def issuer_problem(value: Any) -> Optional[str]:
@@ -80,10 +100,12 @@ HANDLE_VALUE_RULES: dict[str, dict[str, Callable[[Any], Optional[str]]]] = {
                       # every Azure resource a consumer builds beside the cluster goes to this group ("" planned)
                       "resource_group_name": lambda v: resource_group(v) if isinstance(v, str) else None,
                       "network_policy": network_policy_problem, "upgrade_channel": upgrade_channel_problem,
-                      "oidc_issuer_url": issuer_problem},
+                      "autoscaler_expander": expander_problem, "oidc_issuer_url": issuer_problem},
     "MonitoringHandle": {"log_analytics_workspace_id": workspace_problem, "monitor_workspace_id": workspace_problem},
     # a fit check of a model against a negative, NaN or 10^12 GiB GPU judged nothing (NaN raised a ValueError)
-    "GpuScheduling": {"gpu_memory_gib": gpu_memory_problem}}
+    "GpuScheduling": {"gpu_memory_gib": gpu_memory_problem, "driver": choice_problem(
+        GPU_DRIVERS, "who installed the NVIDIA driver, as GpuNodePool's driver")},
+    "ModelServer": {"accelerator": choice_problem(ACCELERATORS, "as InferenceStack's accelerator")}}
 
 
 def _unknown_key(value: Mapping[Any, Any], key: Any, spec: type, in_handle: bool) -> str:
