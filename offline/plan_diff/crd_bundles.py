@@ -12,7 +12,10 @@ storage version changed leaves the objects already written at the old one (`stat
 spec.versions may not drop while it lists them).
 
 A base plan made before crd-bundles.json existed is read from this checkout's vendored copies of its ConfigFiles'
-URLs (a release's asset does not change); where none is vendored, the `file` change keeps its general line.
+URLs (a release's asset does not change); where none is vendored, the `file` change keeps its general line. So is a
+plan without it on either side that the testing kit wrote for a program of one's own (resources.json alone, as
+docs/components/key-vault-and-postgres.md shows): the head's CRDs went uncompared, with advice to `make plan` that
+such a program has no way to follow.
 """
 from pathlib import Path
 from typing import Any, Optional
@@ -91,16 +94,18 @@ def version_findings(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return out
 
 
-def _derived(old_res: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """A base plan without the record: its ConfigFiles' URLs read from this checkout's vendored copies (a path is
-    its own checkout's file, not this one's: left unread)."""
+def _derived(res_of: dict[str, dict[str, Any]], side: str = "base") -> dict[str, dict[str, Any]]:
+    """A plan without the record (a base by an earlier commit; either side a testing-kit plan of a program of one's
+    own, which writes resources.json alone): its ConfigFiles' URLs read from this checkout's vendored copies (a path is
+    its own program's file, read from where that program ran, not from here: left unread)."""
     out = {}
-    for urn, res in old_res.items():
+    for urn, res in res_of.items():
         if res.get("type") != CONFIG_FILE:
             continue
         file = (res.get("inputs") or {}).get("file")
         if isinstance(file, str) and not plan_bundles.is_url(file):
-            out[urn] = {"file": file, "crds": None, "unread": "the base plan's `file` is a path of its own checkout"}
+            out[urn] = {"file": file, "crds": None,
+                        "unread": f"the {side} plan's `file` is a path of its own program's folder"}
         else:
             out[urn] = plan_bundles.bundle_entry({**res, "urn": urn})
     return out
@@ -144,16 +149,20 @@ def compare(result: dict[str, Any], old_res: dict[str, dict[str, Any]], new_res:
             old_rec: Optional[dict[str, dict[str, Any]]], new_rec: Optional[dict[str, dict[str, Any]]]) -> list[str]:
     """Adds the ConfigFiles' CRD children to the diff `result` (added; removed, of the stateful type; checks), and
     returns the notes to print on stderr."""
-    if new_rec is None:
-        if not any(r.get("type") == CONFIG_FILE for r in new_res.values()):
-            return []
-        return [f"note: the head plan has no {RECORD} (a plan made before it existed): the CRDs of its ConfigFiles' "
-                "files are not compared; plan it again with this commit"]
     notes = []
+    if new_rec is None and any(r.get("type") == CONFIG_FILE for r in new_res.values()):
+        # a plan of `make plan` before the record, or the testing kit's plan of a program of one's own
+        # (`resources_document` alone, docs/components/key-vault-and-postgres.md): the URLs read as a base's are
+        new_rec = _derived(new_res, "head")
+        notes.append(f"note: the head plan has no {RECORD} (a testing-kit plan of a program of your own, or a `make "
+                     "plan` before it existed): the CRDs of its ConfigFiles are read from this checkout's vendored "
+                     "copies of their URLs (offline/data/crd_bundles.json)")
+    new_rec = new_rec or {}
     if old_rec is None and any(r.get("type") == CONFIG_FILE for r in old_res.values()):
         old_rec = _derived(old_res)
-        notes.append(f"note: the base plan has no {RECORD} (a plan by an earlier commit): the CRDs of its ConfigFiles "
-                     "are read from this checkout's vendored copies of their URLs (offline/data/crd_bundles.json)")
+        notes.append(f"note: the base plan has no {RECORD} (a plan by an earlier commit, or a testing-kit plan of a "
+                     "program of your own): the CRDs of its ConfigFiles are read from this checkout's vendored "
+                     "copies of their URLs (offline/data/crd_bundles.json)")
     old_rec = old_rec or {}
     engine = {**engine_urns(old_res), **engine_urns(new_res)}
     before, after = _children(old_rec, old_res, engine), _children(new_rec, new_res, engine)

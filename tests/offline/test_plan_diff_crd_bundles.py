@@ -251,8 +251,9 @@ def test_a_base_plan_without_the_record_is_read_from_the_vendored_copies(tmp_pat
     bundle.write_text(_without(GATEWAY_BUNDLE.read_text(), "grpcroutes.gateway.networking.k8s.io"))
     code, out, err = _run(_folders(tmp_path, llmd_doc, _pointed_at(llmd_doc, bundle), base_record=False))
     assert code == 1 and "gateway-gateway-api-crds:grpcroutes.gateway.networking.k8s.io` deleted" in out
-    assert ("note: the base plan has no crd-bundles.json (a plan by an earlier commit): the CRDs of its ConfigFiles "
-            "are read from this checkout's vendored copies of their URLs (offline/data/crd_bundles.json)") in err
+    assert ("note: the base plan has no crd-bundles.json (a plan by an earlier commit, or a testing-kit plan of a "
+            "program of your own): the CRDs of its ConfigFiles are read from this checkout's vendored copies of their "
+            "URLs (offline/data/crd_bundles.json)") in err
     unknown = copy.deepcopy(llmd_doc)
     _gateway_file(unknown)["inputs"]["file"] = "https://example.com/v0.1.0/standard-install.yaml"
     code, out, err = _run(_folders(tmp_path / "unvendored", unknown, _pointed_at(llmd_doc, bundle),
@@ -261,6 +262,31 @@ def test_a_base_plan_without_the_record_is_read_from_the_vendored_copies(tmp_pat
     assert ("compare the two files' CRD names (`metadata.name` of each `kind: CustomResourceDefinition`) before "
             "merging (the check could not read the files' CRDs: base: no vendored copy of "
             "https://example.com/v0.1.0/standard-install.yaml") in out
+
+
+def test_two_kit_plans_of_a_program_of_ones_own_compare_their_crds(tmp_path, monkeypatch, llmd_doc):
+    """A consumer's two testing-kit plans, each `resources.json` alone (docs/components/key-vault-and-postgres.md:
+    `resources_document(plan)`, no crd-bundles.json): the head's ConfigFile moves to a Gateway API release whose file
+    drops GRPCRoute. Both sides are read from the vendored copies, and the deletion blocks. The head's CRDs went
+    uncompared (exit 0), with a note to `make plan`, which such a program has no way to run (a stranger's upgrade
+    of a consumer program from 0.22.0 to 0.28.1)."""
+    newer = "https://github.com/kubernetes-sigs/gateway-api/releases/download/v9.9.9/standard-install.yaml"
+    bundle = tmp_path / "standard-install.yaml"
+    bundle.write_text(_without(GATEWAY_BUNDLE.read_text(), "grpcroutes.gateway.networking.k8s.io"))
+    monkeypatch.setattr(crd_bundles, "vendored", lambda index=crd_bundles.vendored(): {**index, newer: str(bundle)})
+    head = copy.deepcopy(llmd_doc)
+    _gateway_file(head)["inputs"]["file"] = newer
+    folders = _folders(tmp_path, llmd_doc, head, base_record=False)
+    (Path(folders[1]) / RECORD).unlink()  # the kit's plan: resources.json alone
+    code, out, err = _run(folders)
+    assert code == 1 and "gateway-gateway-api-crds:grpcroutes.gateway.networking.k8s.io` deleted" in out, out
+    assert "plan it again" not in err and ("note: the head plan has no crd-bundles.json (a testing-kit plan of a "
+                                           "program of your own") in err, err
+    # the same release on both sides: nothing of the CRDs to say
+    folders = _folders(tmp_path / "same", llmd_doc, llmd_doc, base_record=False)
+    (Path(folders[1]) / RECORD).unlink()
+    code, out, _ = _run(folders)
+    assert code == 0 and "CustomResourceDefinition" not in out, out
 
 
 def test_a_base_plan_without_config_files_or_the_record_is_compared_without_a_note(tmp_path):
