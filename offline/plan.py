@@ -41,7 +41,11 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import yaml
 
-from . import crd_bundles, stacks
+# stacks (the stack program's config package, `config`) is imported where it is used: a consumer's program that has
+# a `config` module of its own (examples/python-consumer) imports this module for resources_document to write its
+# kit plan for the PR check (docs/components/key-vault-and-postgres.md), and `config` at import time was the clone's
+# package or its own module, whichever came first: one of the two failed
+from . import crd_bundles
 from .quiet_stdout import QuietWhenClosed
 
 # libyaml's emitter (PyYAML's wheels ship it): ~6x faster than the pure-Python one over a plan's manifests. It folds
@@ -125,6 +129,7 @@ def plan_dir(out: str, stack: str, sets: list[str], stack_file: Path | None) -> 
     """Where a plan is written: <out>/<stack>/, or <out>/<stack>.what-if/ with --set or --stack-file. Only a valid
     stack name (stacks.check_stack_name) names a folder: '..' or '' would be --out's parent or --out itself, which
     clear() removes."""
+    from . import stacks  # here, not at the top: see the import there
     problem = stacks.stack_name_problem(stack)
     if problem:
         raise ValueError(problem)
@@ -353,6 +358,7 @@ def tree(plan: runner.Plan) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import stacks  # here, not at the top: see the import there
     parser = argparse.ArgumentParser(prog="python -m offline.plan", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", required=True,
                         help="the stack to plan: Pulumi.<stack>.yaml beside Pulumi.yaml (dev, prod, llmd, global, ...)")
@@ -389,6 +395,7 @@ def int32(value: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from . import stacks  # here, not at the top: see the import there
     args = build_parser().parse_args(argv)
     # A short-lived process that allocates many small objects: the cyclic GC only costs time here.
     gc.disable()
@@ -479,6 +486,7 @@ def _removed(removed: bool, target: Path) -> str:
 
 def _project_keys(config: dict[str, Any]) -> dict[str, Any]:
     """A stack's config under the project's namespace, keys without it, as the program reads them."""
+    from . import stacks  # here, not at the top: see the import there
     project = stacks.project_name()
     return {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{project}:")}
 
@@ -486,6 +494,7 @@ def _project_keys(config: dict[str, Any]) -> dict[str, Any]:
 def with_other_problems(error: Exception, stack: str, sets: list[str], stack_file: Path | None) -> str:
     """A --set the CLI refuses, with what the config check finds in the rest (the good --set paths applied): every
     problem at once, as for any other config error."""
+    from . import stacks  # here, not at the top: see the import there
     config = getattr(error, "config", None)
     if config is None:
         return str(error)
@@ -516,6 +525,7 @@ def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     emptied first (`removed`: whether the caller already did and found one); a failure says it is gone. `preview`:
     the fresh stack's `pulumi preview` checked too (offline.fresh_preview); `parallel`: the deploy model's
     `pulumi up --parallel` (deploy_model.evaluate)."""
+    from . import stacks  # here, not at the top: see the import there
     target = Path(out) / stack  # named in a refusal before plan_dir has named it
     try:  # a global stack's regions are stacks named in its config
         stacks.find_stack_file(stack, stack_file=stack_file)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import subprocess
 import sys
@@ -694,3 +695,28 @@ def test_a_previous_plan_the_user_may_not_remove_stays_where_the_refusal_names_i
     assert f"{out / 'dev'}: the previous plan cannot be removed (Permission denied): nothing planned" in err
     assert sorted(p.name for p in out.iterdir()) == ["dev"], list(out.iterdir())
     assert plan_cli.is_plan_folder(out / "dev") and (out / "dev" / "manifests").is_dir()
+
+
+def test_a_consumer_with_a_config_module_of_its_own_writes_its_kit_plan(tmp_path):
+    """A program of one's own with its own `config.py` (as examples/python-consumer has) writes its testing-kit plan
+    with `offline.plan.resources_document` for the PR check (docs/components/key-vault-and-postgres.md, docs/
+    operations.md "Upgrading to a new release"), the clone on PYTHONPATH behind the program's folder. offline.plan
+    imported the stack program's `config` package at import time: after the program's `import config` it failed
+    (ModuleNotFoundError: 'config' is not a package, a traceback), and imported first it handed the program the
+    clone's package instead of its module (a stranger's consumer upgrade from 0.22.0)."""
+    (tmp_path / "config.py").write_text('NAME = "team-a"\n')
+    (tmp_path / "__main__.py").write_text('import pulumi\nimport config\npulumi.export("name", config.NAME)\n')
+    (tmp_path / "kit_plan.py").write_text(
+        "import json, runpy, sys\n"
+        "from llmplatform.testing import run\n"
+        "if sys.argv[1] == 'first':\n"
+        "    from offline.plan import resources_document\n"
+        "plan = run(lambda: runpy.run_path('__main__.py', run_name='__main__'), project='team', stack='dev')\n"
+        "from offline.plan import resources_document\n"
+        "print(json.dumps(resources_document(plan)))\n")
+    for order in ("first", "last"):
+        done = subprocess.run([sys.executable, "kit_plan.py", order], cwd=tmp_path, capture_output=True, text=True,
+                              env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)}, timeout=120)
+        assert done.returncode == 0 and "Traceback" not in done.stderr, (order, done.stderr[-1500:])
+        doc = json.loads(done.stdout.splitlines()[-1])
+        assert doc["stack"] == "dev" and doc["outputs"] == {"name": "team-a"}, (order, doc)
