@@ -146,6 +146,29 @@ def test_the_recipe_taken_in_the_run_that_renames_the_identity_still_replaces_an
     assert worker_urn(recipe) not in result["changed"] and worker_urn(recipe) not in result["replaced"], result
 
 
+def the_account_as_it_is(aks: AksCluster, identity: WorkloadIdentity) -> None:
+    """A pod written to 0.22.0's page: the account's name as it is (it carries the federation), no annotation."""
+    labels = {"app.kubernetes.io/name": "worker"}
+    k8s.apps.v1.Deployment("worker", metadata={"namespace": "apps"}, spec={
+        "selector": {"matchLabels": labels},
+        "template": {"metadata": {"labels": {**labels, USE_LABEL: "true"}},
+                     "spec": {"serviceAccountName": identity.service_account_name,
+                              "containers": [{"name": "worker", "image": "nginx:1.27"}]}}},
+        opts=pulumi.ResourceOptions(provider=aks.provider))
+
+
+def test_the_recipe_rolls_a_pod_written_to_an_earlier_page_once_and_replaces_nothing():
+    """A consumer upgrading from 0.22.0 (a stranger's, 0.22.0 to 0.28.1): its pod template had no annotation, so the
+    recipe's run updates it (the pods roll once) where the page said that run changes no value; nothing replaced."""
+    text = " ".join(PAGE.read_text().split())
+    assert ("one written to an earlier release's docs, which gave no annotation, gains it and rolls once (an Update "
+            "of that path)") in text
+    old = plan_diff.resources_by_urn(plan.resources_document(consumer("id-team-worker", the_account_as_it_is)))
+    recipe = plan_diff.resources_by_urn(plan.resources_document(consumer("id-team-worker", the_page_as_written)))
+    result = plan_diff.diff_documents(old, recipe)
+    assert result["replaced"] == {} and ROLLED in result["changed"].get(worker_urn(recipe), []), result
+
+
 def the_recipe_unordered(aks: AksCluster, identity: WorkloadIdentity) -> None:
     """Both values alone, and no `ordered_after`: nothing orders the pods after their federation."""
     worker_deployment(aks, identity, value_alone(identity.service_account_name))
