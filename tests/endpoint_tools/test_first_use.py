@@ -330,18 +330,23 @@ def test_the_figures_of_a_closed_loop_run_are_what_the_server_was_scripted_to_ta
         code, report = run_bench(tmp_path, server.url, "--api", "openai", "--model", "m", "-n", "5", "-c", "1")
     summary, latencies = report["summary"], [f + 4 * 0.02 for f in first]
     assert code == 0 and summary["succeeded"] == 5 and summary["output_tokens"] == 25
-    # never below what the server took; above it by the client's and the loopback's own time, which a full suite on
-    # a busy 2-core machine stretched to 85 ms (a sleep of the server's oversleeps too)
-    slack_ms = 250
+    # never below what the server took; above it by no more than the client's and the loopback's own time, as the
+    # client measured it per request (a full suite on a busy 2-core machine stretched it from ~5 to ~800 ms: a fixed
+    # margin failed there); a percentile of values each within [scripted, scripted + d] is within that of the scripted
+    rows = sorted(report["results"], key=lambda row: row["start_s"])
+    over_s = max(max(row["latency_s"] - lat, row["ttft_s"] - f) for row, lat, f in zip(rows, latencies, first))
+    assert 0 <= over_s < 2 and all(row["ttft_s"] >= f and row["latency_s"] >= lat
+                                   for row, lat, f in zip(rows, latencies, first)), rows
+    slack_ms = over_s * 1000 + 0.01  # the summary's rounding to 0.01 ms
     for q in (50, 90, 95, 99):
-        assert 0 <= summary["latency_ms"][f"p{q}"] - percentile(latencies, q) * 1000 < slack_ms, summary
+        assert 0 <= summary["latency_ms"][f"p{q}"] - percentile(latencies, q) * 1000 <= slack_ms, summary
     for q in (50, 95, 99):
-        assert 0 <= summary["ttft_ms"][f"p{q}"] - percentile(first, q) * 1000 < slack_ms, summary
-    assert 0 <= summary["latency_ms"]["max"] - 480 < slack_ms and 0 <= summary["latency_ms"]["avg"] - 290 < slack_ms
+        assert 0 <= summary["ttft_ms"][f"p{q}"] - percentile(first, q) * 1000 <= slack_ms, summary
+    assert 0 <= summary["latency_ms"]["max"] - 480 <= slack_ms and 0 <= summary["latency_ms"]["avg"] - 290 <= slack_ms
     assert 19.5 <= summary["itl_ms"]["p50"] < 60 and 16 < summary["request_tokens_per_s"]["p50"] <= 51.3, summary
     # throughput: the successes and their tokens over the run's wall time, which the five latencies fill
     wall = summary["wall_s"]  # rounded to the ms, the rates computed before
-    assert 1.45 <= wall < 1.45 + 5 * slack_ms / 1000 and abs(summary["requests_per_s"] - 5 / wall) < 0.02, summary
+    assert 1.45 <= wall < 1.45 + 5 * slack_ms / 1000 + 0.5 and abs(summary["requests_per_s"] - 5 / wall) < 0.02, summary
     assert abs(summary["output_tokens_per_s"] - 25 / wall) < 0.05, summary
     assert summary["wait_ms"] == {"p50": None, "p99": None, "max": None}  # a closed loop has no arrivals
 
