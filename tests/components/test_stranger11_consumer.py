@@ -184,8 +184,8 @@ def test_the_kit_advises_a_pod_that_takes_the_identitys_values_or_does_not_wait_
     guide = 'docs/components/key-vault-and-postgres.md, "Your own pods that sign in as a WorkloadIdentity"'
     (taken,) = identity_advice(the_annotation_alone)
     assert taken.startswith("Deployment worker (namespace apps) runs as WorkloadIdentity worker-id's account worker "
-                            "and takes spec from the identity's resources: a new identity (a new identity_name) "
-                            "replaces it, deleted first, with the identity."), taken
+                            "and its input `spec` takes values from the identity's resources: a new identity (a new "
+                            "identity_name) replaces it, deleted first, with the identity."), taken
     assert taken.endswith(guide)
     (unordered,) = identity_advice(the_recipe_unordered)
     assert "waits for none of its federation" in unordered and "ordered_after" in unordered, unordered
