@@ -392,3 +392,28 @@ def test_the_planted_stack_wide_defects_are_refused_or_named_in_the_preview(anal
         assert refused == {(endpoint.urn, True)}, plan.preview
     assert {v.policy for v in policy_check.evaluate(edge) if v.policy == "front-door-endpoints-behind-waf"} == set()
 
+
+
+def test_a_secret_under_a_key_with_dots_reaches_both_runners(analyzers):
+    """A ConfigMap's `app.conf` (a key holding dots) set from a secret output, in `up` and in a preview where it is not
+    known yet: the runners wrap it where it is (the recorded path `data.app.conf` splits on no dot of a key; it
+    raised KeyError) and judge the object, no traceback; its secret-looking `api.token` refused both times."""
+    import pulumi
+    import pulumi_kubernetes as k8s
+    import pulumi_random as random
+    from llmplatform.testing import run
+    from offline import wire
+
+    def program():
+        key = random.RandomPassword("key", length=16, opts=pulumi.ResourceOptions(protect=True))
+        k8s.core.v1.ConfigMap("cm", data={"app.conf": pulumi.Output.secret(key.result), "api.token": "t"})
+    for preview in (False, True):
+        plan = run(program, stack="prod", preview=preview)
+        cm = plan.one("kubernetes:core/v1:ConfigMap", "cm")
+        assert cm.secret_paths == ["data.app.conf"]
+        sent = policy_check.wire_inputs(cm)["data"]
+        assert sent["app.conf"][wire.SIG_KEY] == wire.SECRET_SIG and sent["api.token"] == "t"
+        assert (sent["app.conf"]["value"] == wire.UNKNOWN) == preview
+        verdicts = {(v.policy, v.resource, v.mandatory) for v in policy_check.evaluate(plan)}
+        assert ("no-secret-literals", "cm", True) in verdicts
+        assert plugin_verdicts(analyzers(plan), plan) == offline_verdicts(plan)
