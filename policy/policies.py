@@ -523,8 +523,11 @@ def _generated_secrets_protected(args: StackValidationArgs, report_violation: Re
         return
     # A preview of a new region: its Gateways and Istio policies, under a Kubernetes provider whose cluster is still
     # to be created, have no outputs at all (pulumi/pulumi provider_plugin.go `Create` with an unknown config), so
-    # whether the region waits for its edge cannot be told: not judged (pulumi-policy's advisory note), not refused
-    hidden = next((r for r in resources if r.resource_type in (GATEWAY, AUTHZ) and not len(r.props)), None)
+    # whether the region waits for its edge cannot be told: not judged (pulumi-policy's advisory note), not refused.
+    # Only an ALLOW policy shuts a Gateway: a stack with none (prod itself) is judged, hidden Gateways or not.
+    hidden = next((r for r in resources if r.resource_type == AUTHZ and not len(r.props)), None) or \
+        next((r for r in resources if r.resource_type == GATEWAY and not len(r.props)
+              and any(p.resource_type == AUTHZ for p in resources)), None)
     if hidden is not None:
         error = UnknownValueError(UNKNOWN_OBJECT_VALUE, [])
         error.message = f"{hidden.resource_type.rsplit(':', 1)[-1]} {hidden.name} can't be known during preview " \

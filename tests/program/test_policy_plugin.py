@@ -375,13 +375,15 @@ def test_a_secret_variable_set_from_a_value_not_known_yet_is_refused_in_the_prev
 
 def test_the_planted_stack_wide_defects_are_refused_or_named_in_the_preview(analyzers):
     """prod's planted plan (an unpinned image, every GPU pool gone, the API key unprotected) and the edge with an
-    endpoint no WAF policy covers: what `up` refuses the preview refuses, but the unprotected key, which a new
-    stack's preview cannot judge (REGION_EDGE)."""
+    endpoint no WAF policy covers: what `up` refuses the preview refuses. The unprotected key too: prod has no Istio
+    ALLOW policy that could shut a Gateway, so its Gateways without outputs in the preview hide nothing (REGION_EDGE
+    is a regional stack's)."""
     prod = _planted(preview_for("prod"))
     verdicts = policy_check.evaluate(prod)
     assert plugin_verdicts(analyzers(prod), prod) == offline_verdicts(prod)
     assert any(v.policy == "containers-have-requests-limits-and-pinned-images" and v.mandatory for v in verdicts)
-    assert [v.policy for v in verdicts if v.unjudged and v.policy == REGION_EDGE[0]] == [REGION_EDGE[0]]
+    assert [(v.urn.rsplit("::", 1)[-1], v.mandatory, v.unjudged) for v in verdicts if v.policy == REGION_EDGE[0]] \
+        == [("inference-api-key", True, False)]
     edge = preview_for("global")
     endpoint = next(r for r in edge.resources if r.type == "azure-native:cdn:AFDEndpoint")
     for plan in (edge, plan_for("global")):
@@ -417,3 +419,31 @@ def test_a_secret_under_a_key_with_dots_reaches_both_runners(analyzers):
         verdicts = {(v.policy, v.resource, v.mandatory) for v in policy_check.evaluate(plan)}
         assert ("no-secret-literals", "cm", True) in verdicts
         assert plugin_verdicts(analyzers(plan), plan) == offline_verdicts(plan)
+
+
+def test_a_preview_judges_generated_secrets_where_no_istio_policy_could_shut_a_gateway():
+    """prod-generated-secrets-protected in a preview whose Gateways have no outputs yet (their cluster still to be
+    created): with no Istio policy in the stack nothing shuts them, so a bare key is refused as in `up`; with a policy
+    that might (its outputs known or not) whether the region waits for its edge cannot be told: not judged."""
+    from types import SimpleNamespace
+    from pulumi_policy import PolicyResource, StackValidationArgs
+    from pulumi_policy.proxy import UnknownValueError
+    from policy.policies import AUTHZ, GATEWAY, _generated_secrets_protected
+
+    def resource(type_, name, props, protect=False):
+        return PolicyResource(type_, props, f"urn:pulumi:prod-x::p::{type_}::{name}", name,
+                              SimpleNamespace(protect=protect), None, None, [], {})
+    stack = resource("pulumi:pulumi:Stack", "p-prod-x", {})
+    key = resource("random:index/randomPassword:RandomPassword", "key", {"result": "x"})
+    gateway = resource(GATEWAY, "external", {})
+    shut = resource(AUTHZ, "front-door-only", {"metadata": {"namespace": "gw"},
+                                               "spec": {"targetRefs": [{"kind": "Gateway", "name": "external-gateway"}]}})
+    for policies, judged in (([], True), ([shut], False), ([resource(AUTHZ, "front-door-only", {})], False)):
+        found = []
+        args = StackValidationArgs([stack, key, gateway, *policies], None)
+        if judged:
+            _generated_secrets_protected(args, lambda message, urn: found.append(urn))
+            assert found == [key.urn]
+        else:
+            with pytest.raises(UnknownValueError):
+                _generated_secrets_protected(args, lambda message, urn: found.append(urn))
