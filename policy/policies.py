@@ -371,7 +371,9 @@ def _associated(domain_id: str, endpoint: PolicyResource) -> bool:
     any case) names this endpoint. A stack policy reads outputs: the endpoint's Azure name is `name` (its input
     `endpointName` is a path parameter, in no output), its profile `profileName`."""
     parts = domain_id.lower().rstrip("/").split("/")
-    name, profile = (str(endpoint.props.get(key) or "").lower() for key in ("name", "profileName"))
+    # an endpoint created in this run has no name in a preview: no id known yet names it (a pull request adding an
+    # endpoint to a stack whose SecurityPolicy's ids are known, without adding it to an association: refused)
+    name, profile = (str(_known(endpoint.props, key, "") or "").lower() for key in ("name", "profileName"))
     # the last `profiles` segment before the name: a resource group may be named "profiles" too
     at = max((i for i, part in enumerate(parts[:-1]) if part == "profiles"), default=None)
     in_profile = at is None or parts[at + 1] == profile

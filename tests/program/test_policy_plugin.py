@@ -447,3 +447,23 @@ def test_a_preview_judges_generated_secrets_where_no_istio_policy_could_shut_a_g
         else:
             with pytest.raises(UnknownValueError):
                 _generated_secrets_protected(args, lambda message, urn: found.append(urn))
+
+
+def test_a_pull_request_adding_an_endpoint_no_waf_policy_covers_is_refused_in_its_preview():
+    """The edge's stack as it stands (its SecurityPolicy's domain ids known) and a pull request adding an endpoint
+    to no association: in the preview the new endpoint's `name` and `profileName` are not known yet (azure-native's
+    preview create), which no known id can name. Refused as `up` would refuse it (after creating it: a stack policy
+    runs after the run), not left unjudged by a read of its name."""
+    from pulumi_policy import PolicyResource, StackValidationArgs
+    from pulumi_policy.proxy import unknown_checking_proxy
+    from offline import wire
+    from policy.policies import _endpoints_behind_waf
+    existing = policy_check.stack_args(plan_for("global")).resources
+    (endpoint,) = [r for r in existing if r.resource_type == "azure-native:cdn:AFDEndpoint"]
+    added = PolicyResource(endpoint.resource_type, unknown_checking_proxy(
+        {"name": wire.UNKNOWN, "profileName": wire.UNKNOWN, "hostName": wire.UNKNOWN, "enabledState": "Enabled"}),
+        endpoint.urn.replace("::edge-endpoint", "::edge-endpoint-2"), "edge-endpoint-2", endpoint.opts,
+        endpoint.provider, endpoint.parent, [], {})
+    found = []
+    _endpoints_behind_waf(StackValidationArgs([*existing, added], None), lambda message, urn: found.append(urn))
+    assert found == [added.urn]
