@@ -467,3 +467,28 @@ def test_a_pull_request_adding_an_endpoint_no_waf_policy_covers_is_refused_in_it
     found = []
     _endpoints_behind_waf(StackValidationArgs([*existing, added], None), lambda message, urn: found.append(urn))
     assert found == [added.urn]
+
+
+def test_a_gateway_with_https_passes_its_preview_whatever_its_annotations(analyzers):
+    """prod-public-gateway-https reads the listeners first: a Gateway serving HTTPS passes in a preview where its load
+    balancer annotations are one value not known yet (a map made in an apply), and a plain-HTTP one there is not
+    judged (internal or not cannot be told), through the plugin as offline."""
+    from pulumi.output import Unknown
+    preview = preview_for("prod")
+    gateway = preview.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", "gateway-external")
+    verdicts = {}
+    for label, listeners in (("https", None), ("http", [{"name": "ui", "port": 80, "protocol": "HTTP"}])):
+        def mutate(i, listeners=listeners):
+            i["spec"]["infrastructure"]["annotations"] = Unknown()
+            if listeners:
+                i["spec"]["listeners"] = listeners
+        wrong = changed(gateway, mutate)
+        wrong.unknown_paths = ["spec.infrastructure.annotations"]
+        one = dataclasses.replace(preview, resources=[wrong])
+        offline_ = {(v.mandatory, v.unjudged) for v in policy_check.evaluate(one)
+                    if v.policy == "prod-public-gateway-https"}
+        through = {(d.mandatory, d.message.startswith("can't run policy"))
+                   for d in analyzers(preview).analyze(wrong, one) if d.policy == "prod-public-gateway-https"}
+        assert through == offline_
+        verdicts[label] = offline_
+    assert verdicts == {"https": set(), "http": {(False, True)}}
