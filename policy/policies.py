@@ -234,7 +234,10 @@ def _provisioned_claim(args: ResourceValidationArgs) -> bool:
     if args.resource_type != PVC:
         return False
     spec = args.props.get("spec") or {}
-    if spec.get("storageClassName") != "":
+    try:
+        if spec.get("storageClassName") != "":
+            return True
+    except UnknownValueError:  # a preview: a class named after another resource (a StorageClass the program makes)
         return True
     try:
         return not spec.get("volumeName")

@@ -492,3 +492,25 @@ def test_a_gateway_with_https_passes_its_preview_whatever_its_annotations(analyz
         assert through == offline_
         verdicts[label] = offline_
     assert verdicts == {"https": set(), "http": {(False, True)}}
+
+
+def test_a_claim_of_a_class_named_by_another_resource_is_judged_in_the_preview(analyzers):
+    """prod-stateful-protected on a claim whose storageClassName comes from another resource (not known in a
+    preview): a class not known yet is a class, so the claim is a provisioned one and must be protected, refused in
+    the preview as in `up` (it raised, and the preview left it unjudged)."""
+    import pulumi_kubernetes as k8s
+    import pulumi_random as random
+    from llmplatform.testing import run
+
+    def program():
+        cls = random.RandomString("cls", length=6, special=False, upper=False)
+        k8s.core.v1.PersistentVolumeClaim("data", spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
+            storage_class_name=cls.result, access_modes=["ReadWriteOnce"],
+            resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": "1Gi"})))
+    for preview in (False, True):
+        plan = run(program, stack="prod", preview=preview)
+        assert (plan.one("kubernetes:core/v1:PersistentVolumeClaim", "data").unknown_paths != []) == preview
+        verdicts = {(v.policy, v.resource, v.mandatory, v.unjudged) for v in policy_check.evaluate(plan)
+                    if v.policy == "prod-stateful-protected"}
+        assert verdicts == {("prod-stateful-protected", "data", True, False)}, preview
+        assert plugin_verdicts(analyzers(plan), plan) == offline_verdicts(plan)
