@@ -485,6 +485,7 @@ def _waiting_for_its_edge(resources: list[PolicyResource]) -> bool:
     allow: dict[tuple[Any, Any], list[bool]] = {}  # (namespace, Gateway) -> whether each ALLOW policy has rules
     loose: dict[Any, list[bool]] = {}  # namespace -> whether each ALLOW policy without targetRefs has rules
     facing = []
+    unsure = []  # read a value not known yet (a preview)
     for r in resources:
         try:
             if r.resource_type == AUTHZ:
@@ -506,13 +507,28 @@ def _waiting_for_its_edge(resources: list[PolicyResource]) -> bool:
                 if (metadata.get("annotations") or {}).get(ISTIO_SERVICE_TYPE) != "ClusterIP" and \
                         not (listeners and all(_acme_only(listener) for listener in listeners)):
                     facing.append((metadata.get("namespace"), metadata.get("name")))
-        except UnknownValueError:  # a policy not known yet (a preview) may admit clients: not counted as shut
-            continue
+        except UnknownValueError:
+            unsure.append(r)
+    # a policy not known yet may shut a Gateway or admit clients to one another shuts, and a Gateway not known yet may
+    # be one a policy shuts: the answer is not known either (pulumi-policy's note), not a guess either way
+    doubt = next((r for r in unsure if r.resource_type == AUTHZ), None) or \
+        next((r for r in unsure if any(p.resource_type == AUTHZ for p in resources)), None)
+    if doubt is not None:
+        raise _edge_unknown(doubt, "a value of it can't be known during preview")
 
     def shut(gateway: tuple[Any, Any]) -> bool:
         namespaces = {gateway[0], ISTIO_ROOT_NAMESPACE}
         return bool(allow.get(gateway)) and not any(chain(allow[gateway], *(loose.get(n, []) for n in namespaces)))
     return any(shut(gateway) for gateway in facing)
+
+
+def _edge_unknown(resource: PolicyResource, why: str) -> UnknownValueError:
+    """pulumi-policy's error for a value not known yet, naming the resource that keeps whether a region waits for its
+    edge from being told."""
+    error = UnknownValueError(UNKNOWN_OBJECT_VALUE, [])
+    error.message = f"{resource.resource_type.rsplit(':', 1)[-1]} {resource.name}: {why}, so whether the region " \
+                    "waits for its edge can't be told"
+    return error
 
 
 def _generated_secrets_protected(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -534,10 +550,7 @@ def _generated_secrets_protected(args: StackValidationArgs, report_violation: Re
         next((r for r in resources if r.resource_type == GATEWAY and not len(r.props)
               and any(p.resource_type == AUTHZ for p in resources)), None)
     if hidden is not None:
-        error = UnknownValueError(UNKNOWN_OBJECT_VALUE, [])
-        error.message = f"{hidden.resource_type.rsplit(':', 1)[-1]} {hidden.name} can't be known during preview " \
-                        "(its cluster is still to be created), so neither can whether the region waits for its edge"
-        raise error
+        raise _edge_unknown(hidden, "its outputs can't be known during preview (its cluster is still to be created)")
     for r in bare:
         report_violation(f"generated {r.resource_type.rsplit(':', 1)[-1]} {r.name} is not protected", r.urn)
 

@@ -427,7 +427,8 @@ def test_a_preview_judges_generated_secrets_where_no_istio_policy_could_shut_a_g
     that might (its outputs known or not) whether the region waits for its edge cannot be told: not judged."""
     from types import SimpleNamespace
     from pulumi_policy import PolicyResource, StackValidationArgs
-    from pulumi_policy.proxy import UnknownValueError
+    from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+    from offline import wire
     from policy.policies import AUTHZ, GATEWAY, _generated_secrets_protected
 
     def resource(type_, name, props, protect=False):
@@ -447,6 +448,20 @@ def test_a_preview_judges_generated_secrets_where_no_istio_policy_could_shut_a_g
         else:
             with pytest.raises(UnknownValueError):
                 _generated_secrets_protected(args, lambda message, urn: found.append(urn))
+    # the region's Gateway known and shut by a policy without rules, beside a policy on it whose rules are not known
+    # yet (they may admit clients): not judged, where the unknown policy was skipped and the region read as waiting
+    facing = resource(GATEWAY, "external", {"metadata": {"namespace": "gw", "name": "external-gateway"},
+                                            "spec": {"listeners": [{"name": "api", "port": 443, "protocol": "HTTPS"}]}})
+    opened = resource(AUTHZ, "opened", unknown_checking_proxy({
+        "metadata": {"namespace": "gw"}, "spec": {"targetRefs": [{"kind": "Gateway", "name": "external-gateway"}],
+                                                   "rules": wire.UNKNOWN}}))
+    found = []
+    _generated_secrets_protected(StackValidationArgs([stack, key, facing, shut], None),
+                                 lambda message, urn: found.append(urn))
+    assert found == []  # waiting for its edge: the keys left to the join
+    with pytest.raises(UnknownValueError):
+        _generated_secrets_protected(StackValidationArgs([stack, key, facing, shut, opened], None),
+                                     lambda message, urn: found.append(urn))
 
 
 def test_a_pull_request_adding_an_endpoint_no_waf_policy_covers_is_refused_in_its_preview():
