@@ -33,8 +33,8 @@ def with_secrets(inputs: dict[str, Any], secret_paths: list[str]) -> dict[str, A
     for path in secret_paths:
         if path == ".":
             return {SIG_KEY: SECRET_SIG, "value": wrapped}
-        parent, key = _locate(wrapped, path)
-        parent[key] = {SIG_KEY: SECRET_SIG, "value": parent[key]}
+        parent, key = _walk(wrapped, path, create=True)  # a secret not known yet: its value may be dropped
+        parent[key] = {SIG_KEY: SECRET_SIG, "value": parent[key] if isinstance(parent, list) else parent.get(key)}
     return wrapped
 
 
@@ -60,37 +60,33 @@ def with_unknowns(wire: dict[str, Any], unknown_paths: list[str]) -> dict[str, A
 
 
 def _put(document: Any, path: str, value: Any) -> None:
+    container, key = _walk(document, path, create=True)
+    container[key] = value
+
+
+def _walk(document: Any, path: str, create: bool = False) -> tuple[Any, Any]:
+    """The container and key of a recorded path (`spec.data.password`, `env[2].value`, `stringData.tls.crt`): each
+    key matched against the keys the document has, the longest first (a key may hold dots: a Secret's `tls.crt`, an
+    annotation); one it does not have is the rest of the path (`create`: the containers on the way made, a list
+    padded with nulls)."""
     rest = path
     while True:
         if isinstance(document, list):
             index, _, rest = rest[1:].partition("]")
             key: Any = int(index)
-            while len(document) <= key:
+            while create and len(document) <= key:
                 document.append(None)
         else:
             names = sorted((k for k in document if rest == k or rest.startswith((f"{k}.", f"{k}["))), key=len)
             key = names[-1] if names else re.split(r"[.\[]", rest, maxsplit=1)[0] if "[" in rest else rest
             rest = rest[len(key):]
         if not rest:
-            document[key] = value
-            return
+            return document, key
         rest = rest[1:] if rest.startswith(".") else rest
-        if not isinstance(document[key] if isinstance(document, list) else document.get(key), (dict, list)):
+        if create and not isinstance(document[key] if isinstance(document, list) else document.get(key),
+                                     (dict, list)):
             document[key] = [] if rest.startswith("[") else {}
         document = document[key]
-
-
-def _locate(document: Any, path: str) -> tuple[Any, Any]:
-    """The container and key of a recorded secret path (`spec.data.password`, `env[2].value`)."""
-    steps: list[Any] = []
-    for part in path.split("."):
-        name, *indexes = part.split("[")
-        if name:
-            steps.append(name)
-        steps.extend(int(i.rstrip("]")) for i in indexes)
-    for step in steps[:-1]:
-        document = document[step]
-    return document, steps[-1]
 
 
 def duration_seconds(duration: Any) -> Optional[float]:

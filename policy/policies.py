@@ -234,7 +234,10 @@ def _provisioned_claim(args: ResourceValidationArgs) -> bool:
     if args.resource_type != PVC:
         return False
     spec = args.props.get("spec") or {}
-    if spec.get("storageClassName") != "":
+    try:
+        if spec.get("storageClassName") != "":
+            return True
+    except UnknownValueError:  # a preview: a class named after another resource (a StorageClass the program makes)
         return True
     try:
         return not spec.get("volumeName")
@@ -371,7 +374,9 @@ def _associated(domain_id: str, endpoint: PolicyResource) -> bool:
     any case) names this endpoint. A stack policy reads outputs: the endpoint's Azure name is `name` (its input
     `endpointName` is a path parameter, in no output), its profile `profileName`."""
     parts = domain_id.lower().rstrip("/").split("/")
-    name, profile = (str(endpoint.props.get(key) or "").lower() for key in ("name", "profileName"))
+    # an endpoint created in this run has no name in a preview: no id known yet names it (a pull request adding an
+    # endpoint to a stack whose SecurityPolicy's ids are known, without adding it to an association: refused)
+    name, profile = (str(_known(endpoint.props, key, "") or "").lower() for key in ("name", "profileName"))
     # the last `profiles` segment before the name: a resource group may be named "profiles" too
     at = max((i for i, part in enumerate(parts[:-1]) if part == "profiles"), default=None)
     in_profile = at is None or parts[at + 1] == profile
@@ -480,6 +485,7 @@ def _waiting_for_its_edge(resources: list[PolicyResource]) -> bool:
     allow: dict[tuple[Any, Any], list[bool]] = {}  # (namespace, Gateway) -> whether each ALLOW policy has rules
     loose: dict[Any, list[bool]] = {}  # namespace -> whether each ALLOW policy without targetRefs has rules
     facing = []
+    unsure = []  # read a value not known yet (a preview)
     for r in resources:
         try:
             if r.resource_type == AUTHZ:
@@ -501,13 +507,28 @@ def _waiting_for_its_edge(resources: list[PolicyResource]) -> bool:
                 if (metadata.get("annotations") or {}).get(ISTIO_SERVICE_TYPE) != "ClusterIP" and \
                         not (listeners and all(_acme_only(listener) for listener in listeners)):
                     facing.append((metadata.get("namespace"), metadata.get("name")))
-        except UnknownValueError:  # a policy not known yet (a preview) may admit clients: not counted as shut
-            continue
+        except UnknownValueError:
+            unsure.append(r)
+    # a policy not known yet may shut a Gateway or admit clients to one another shuts, and a Gateway not known yet may
+    # be one a policy shuts: the answer is not known either (pulumi-policy's note), not a guess either way
+    doubt = next((r for r in unsure if r.resource_type == AUTHZ), None) or \
+        next((r for r in unsure if any(p.resource_type == AUTHZ for p in resources)), None)
+    if doubt is not None:
+        raise _edge_unknown(doubt, "a value of it can't be known during preview")
 
     def shut(gateway: tuple[Any, Any]) -> bool:
         namespaces = {gateway[0], ISTIO_ROOT_NAMESPACE}
         return bool(allow.get(gateway)) and not any(chain(allow[gateway], *(loose.get(n, []) for n in namespaces)))
     return any(shut(gateway) for gateway in facing)
+
+
+def _edge_unknown(resource: PolicyResource, why: str) -> UnknownValueError:
+    """pulumi-policy's error for a value not known yet, naming the resource that keeps whether a region waits for its
+    edge from being told."""
+    error = UnknownValueError(UNKNOWN_OBJECT_VALUE, [])
+    error.message = f"{resource.resource_type.rsplit(':', 1)[-1]} {resource.name}: {why}, so whether the region " \
+                    "waits for its edge can't be told"
+    return error
 
 
 def _generated_secrets_protected(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -523,13 +544,13 @@ def _generated_secrets_protected(args: StackValidationArgs, report_violation: Re
         return
     # A preview of a new region: its Gateways and Istio policies, under a Kubernetes provider whose cluster is still
     # to be created, have no outputs at all (pulumi/pulumi provider_plugin.go `Create` with an unknown config), so
-    # whether the region waits for its edge cannot be told: not judged (pulumi-policy's advisory note), not refused
-    hidden = next((r for r in resources if r.resource_type in (GATEWAY, AUTHZ) and not len(r.props)), None)
+    # whether the region waits for its edge cannot be told: not judged (pulumi-policy's advisory note), not refused.
+    # Only an ALLOW policy shuts a Gateway: a stack with none (prod itself) is judged, hidden Gateways or not.
+    hidden = next((r for r in resources if r.resource_type == AUTHZ and not len(r.props)), None) or \
+        next((r for r in resources if r.resource_type == GATEWAY and not len(r.props)
+              and any(p.resource_type == AUTHZ for p in resources)), None)
     if hidden is not None:
-        error = UnknownValueError(UNKNOWN_OBJECT_VALUE, [])
-        error.message = f"{hidden.resource_type.rsplit(':', 1)[-1]} {hidden.name} can't be known during preview " \
-                        "(its cluster is still to be created), so neither can whether the region waits for its edge"
-        raise error
+        raise _edge_unknown(hidden, "its outputs can't be known during preview (its cluster is still to be created)")
     for r in bare:
         report_violation(f"generated {r.resource_type.rsplit(':', 1)[-1]} {r.name} is not protected", r.urn)
 
