@@ -194,14 +194,14 @@ def compare(result: dict[str, Any], old_res: dict[str, dict[str, Any]], new_res:
         else:
             result["added"].append(urn)
     kept = set(same.values())
-    unread: dict[str, list[str]] = {}  # a head ConfigFile whose file was not read -> the base's CRDs not compared
+    not_read: dict[str, list[str]] = {}  # a head ConfigFile whose file was not read -> the base's CRDs not compared
     for urn, (parent, crd, full) in sorted(before.items()):
         if urn in kept:
             continue
         head_parent = head_of.get(parent, parent)
         entry = new_rec.get(head_parent) or {}
         if head_parent in new_res and entry.get("crds") is None:  # not known to be gone: its file was not read
-            unread.setdefault(head_parent, []).append(crd["name"])
+            not_read.setdefault(head_parent, []).append(crd["name"])
             continue
         result["types"][urn] = CRD_TYPE
         result.setdefault("engineUrns", {})[urn] = full
@@ -218,7 +218,7 @@ def compare(result: dict[str, Any], old_res: dict[str, dict[str, Any]], new_res:
         notes_of.setdefault(urn, []).append(f"CRD `{crd['name']}` ({crd['kind']}, {_versions(crd)}): {why}")
         if old_res[parent]["options"].get("protect"):  # the child took its parent's (Go SDK context.go, protect nil)
             result.setdefault("protected", []).append(urn)
-    for head_parent, names in unread.items():
+    for head_parent, names in not_read.items():
         lines = checks.setdefault(head_parent, [])
         if not any(GENERAL in line for line in lines):  # the `file` line says so already, with why
             lines.append(f"its file's CRDs could not be read ({new_rec[head_parent]['unread']}): whether it still "
