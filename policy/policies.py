@@ -273,9 +273,11 @@ ISTIO_SERVICE_TYPE = "networking.istio.io/service-type"
 def _acme_only(listener: dict) -> bool:
     """GatewayAccess's ACME challenge listener: plain HTTP on 80 for routes of the Gateway's own namespace (where
     cert-manager puts the challenge route), no application route."""
+    # a listener's allowedRoutes left out, or its `namespaces` or `from`, is `from: Same`: the Gateway CRD's defaults,
+    # which the API server writes (gateway-api v1.6.1 standard-install.yaml, gateways' spec.listeners.allowedRoutes)
     namespaces = (listener.get("allowedRoutes") or {}).get("namespaces") or {}
-    return (listener.get("name"), listener.get("port"), listener.get("protocol"), namespaces.get("from")) == \
-        ("acme", 80, "HTTP", "Same")
+    return (listener.get("name"), listener.get("port"), listener.get("protocol"), namespaces.get("from") or "Same") \
+        == ("acme", 80, "HTTP", "Same")
 
 
 def _public_gateway_https(args: ResourceValidationArgs) -> Iterator[str]:

@@ -15,7 +15,8 @@ A base plan made before crd-bundles.json existed is read from this checkout's ve
 URLs (a release's asset does not change); where none is vendored, the `file` change keeps its general line. So is a
 plan without it on either side that the testing kit wrote for a program of one's own (resources.json alone, as
 docs/components/key-vault-and-postgres.md shows): the head's CRDs went uncompared, with advice to `make plan` that
-such a program has no way to follow.
+such a program has no way to follow. A head file that could not be read is no evidence a CRD left: the base's CRDs
+under it are not listed as deleted, and the check says they were not compared.
 """
 from pathlib import Path
 from typing import Any, Optional
@@ -201,14 +202,18 @@ def compare(result: dict[str, Any], old_res: dict[str, dict[str, Any]], new_res:
         else:
             result["added"].append(urn)
     kept = set(same.values())
+    not_read: dict[str, list[str]] = {}  # a head ConfigFile whose file was not read -> the base's CRDs not compared
     for urn, (parent, crd, full) in sorted(before.items()):
         if urn in kept:
+            continue
+        head_parent = head_of.get(parent, parent)
+        entry = new_rec.get(head_parent) or {}
+        if head_parent in new_res and entry.get("crds") is None:  # not known to be gone: its file was not read
+            not_read.setdefault(head_parent, []).append(crd["name"])
             continue
         result["types"][urn] = CRD_TYPE
         result.setdefault("engineUrns", {})[urn] = full
         result["removed"].append(urn)
-        head_parent = head_of.get(parent, parent)
-        entry = new_rec.get(head_parent) or {}
         again = next((u for u, (_, c, _) in after.items() if c["name"] == crd["name"] and u not in same), None)
         if again:
             why = (f"the head registers it as `{short_urn(after[again][2])}` (a ConfigFile's name or `resourcePrefix` "
@@ -221,6 +226,13 @@ def compare(result: dict[str, Any], old_res: dict[str, dict[str, Any]], new_res:
         notes_of.setdefault(urn, []).append(f"CRD `{crd['name']}` ({crd['kind']}, {_versions(crd)}): {why}")
         if old_res[parent]["options"].get("protect"):  # the child took its parent's (Go SDK context.go, protect nil)
             result.setdefault("protected", []).append(urn)
+    for head_parent, names in not_read.items():
+        lines = checks.setdefault(head_parent, [])
+        if not any(GENERAL in line for line in lines):  # the `file` line says so already, with why
+            why = (new_rec.get(head_parent) or {}).get("unread") or f"the head's {RECORD} has no entry for it"
+            lines.append(f"its file's CRDs could not be read ({why}): whether it still "
+                         f"holds {', '.join(f'`{name}`' for name in names)} of the base's is not checked (a CRD its "
+                         "file no longer holds is deleted, and every object of its kind with it)")
     result["added"].sort()
     result["removed"].sort()
     result["protected"] = sorted(result.get("protected") or [])

@@ -21,7 +21,8 @@ import yaml
 from offline import crd_bundles, plan
 from offline import plan as plan_cli
 from offline.plan_diff import main as plan_diff_main
-from offline.plan_diff.crd_bundles import RECORD
+from offline.plan_diff.crd_bundles import RECORD, read_record
+from offline.plan_diff.documents import PlanError
 
 from tests.conftest import variant, variant_or_stack
 
@@ -435,3 +436,142 @@ def test_the_vendored_bundles_take_the_fast_path():
     """The event reader reads the vendored bundles without falling back (the point of it: a fifth of a full load)."""
     for rel in crd_bundles.vendored().values():
         assert crd_bundles._fast((crd_bundles.ROOT / rel).read_text())
+
+
+_GOOD_CRD = {"name": "foos.example.com", "group": "example.com", "kind": "Foo", "resource": "crds:foos.example.com",
+             "served": ["v1"], "versions": ["v1", "v1beta1"], "storage": "v1"}
+
+
+@pytest.mark.parametrize("entry, problem", [
+    (3, "is not an object with a `file`"),
+    ({"file": 3, "crds": []}, "is not an object with a `file`"),
+    ({"file": "f"}, "has no `crds` and no `unread`"),
+    ({"file": "f", "crds": None, "unread": 3}, "has no `crds` and no `unread`"),
+    ({"file": "f", "crds": {}}, "has `crds` that is not a list"),
+    ({"file": "f", "crds": ["foos.example.com"]}, "has a CRD without"),
+    *(({"file": "f", "crds": [{**_GOOD_CRD, key: value}]}, "has a CRD without") for key, value in (
+        ("name", None), ("group", 1), ("kind", None), ("resource", None), ("served", "v1"), ("versions", None),
+        ("served", ["v1", 1]), ("versions", [None]), ("storage", 1))),
+])
+def test_each_malformed_record_entry_is_named(tmp_path, entry, problem):
+    """Each part of an entry's shape is read before the comparison uses it: what is wrong is named (exit 2 with the
+    entry's URN), not an AttributeError or TypeError of the comparison."""
+    (tmp_path / RECORD).write_text(json.dumps({"bundles": {"urn:x": entry}}))
+    with pytest.raises(PlanError) as raised:
+        read_record(tmp_path)
+    assert str(raised.value).startswith(f"{tmp_path / RECORD}: the entry of urn:x {problem}"), raised.value
+
+
+@pytest.mark.parametrize("entry", [
+    {"file": None, "crds": None, "unread": "its `file` is not a known string in the plan"},
+    {"file": "f", "crds": []},
+    {"file": "f", "crds": [_GOOD_CRD, {**_GOOD_CRD, "storage": None, "served": [], "versions": []}]},
+])
+def test_every_record_entry_make_plan_writes_is_read(tmp_path, entry):
+    (tmp_path / RECORD).write_text(json.dumps({"bundles": {"urn:x": entry}}))
+    assert read_record(tmp_path) == {"urn:x": entry}
+
+
+@pytest.mark.parametrize("doc", [[], {}, {"bundles": []}, {"bundles": None}])
+def test_a_record_that_is_not_an_object_of_bundles_is_named(tmp_path, doc):
+    (tmp_path / RECORD).write_text(json.dumps(doc))
+    with pytest.raises(PlanError, match="not the CRD record make plan writes"):
+        read_record(tmp_path)
+
+
+def test_a_base_plan_without_the_record_whose_bundle_is_a_path_is_left_unread(tmp_path, llmd_doc):
+    """A base plan by an earlier commit whose ConfigFile reads a path: the path is that checkout's file, not this
+    one's, so the base's CRDs are not read from it (the check keeps its general line, with why), even where this
+    checkout has a file at that path."""
+    bundle = tmp_path / "standard-install.yaml"
+    bundle.write_text(_without(GATEWAY_BUNDLE.read_text(), "grpcroutes.gateway.networking.k8s.io"))
+    code, out, err = _run(_folders(tmp_path / "plans", _pointed_at(llmd_doc, GATEWAY_BUNDLE),
+                                   _pointed_at(llmd_doc, bundle), base_record=False))
+    assert code == 0 and "Traceback" not in err, err
+    assert "grpcroutes.gateway.networking.k8s.io` deleted" not in out
+    assert ("(the check could not read the files' CRDs: base: the base plan's `file` is a path of its own checkout)"
+            in out), out
+
+
+def test_a_head_plan_without_the_record_says_its_crds_are_not_compared_where_it_has_config_files(tmp_path, llmd_doc):
+    """A head plan made before crd-bundles.json (a reviewer's old build/ folder): the CRDs of its ConfigFiles' files
+    are not compared, and the check says so; a plan with no ConfigFile (the global stack's) has nothing to say."""
+    folders = _folders(tmp_path / "llmd", llmd_doc, llmd_doc)
+    (Path(folders[1]) / RECORD).unlink()
+    code, out, err = _run(folders)
+    assert code == 0 and f"note: the head plan has no {RECORD}" in err, err
+    edge = plan.resources_document(variant_or_stack("global"))
+    folders = _folders(tmp_path / "global", edge, edge)
+    (Path(folders[1]) / RECORD).unlink()
+    code, out, err = _run(folders)
+    assert code == 0 and RECORD not in err, err
+
+
+def test_a_config_file_renamed_with_an_alias_and_a_new_file_lists_what_the_file_adds_or_drops(tmp_path, llmd_doc):
+    """A ConfigFile renamed with an alias whose file changes too: the CRDs both files hold are found under the old
+    parent (kept); one only the new file holds has no child there to be found as, and is an add; one only the old
+    file holds is a deletion. Either way the files' CRDs differ, so the check never says none leaves or arrives."""
+    older = tmp_path / "older.yaml"
+    older.write_text(_without(GATEWAY_BUNDLE.read_text(), "listenersets.gateway.networking.k8s.io"))
+    head = json.loads(json.dumps(llmd_doc).replace("gateway-gateway-api-crds", "gateway-gwapi-crds"))
+    config_file = next(r for r in head["resources"] if r["name"] == "gateway-gwapi-crds")
+    config_file["options"]["aliases"] = [{"urn": _gateway_file(llmd_doc)["urn"]}]
+    code, out, err = _run(_folders(tmp_path / "adds", _pointed_at(llmd_doc, older), head))
+    assert code == 0 and "**1 to add, " in out and ", 0 to delete**" in out, out + err
+    assert (f"- Add: `llmplatform:index:GatewayAccess$kubernetes:yaml/v2:ConfigFile${CRD}::"
+            "gateway-gwapi-crds:listenersets.gateway.networking.k8s.io`") in out
+    assert "none leaves or arrives" not in out
+    dropped = copy.deepcopy(head)
+    next(r for r in dropped["resources"] if r["name"] == "gateway-gwapi-crds")["inputs"]["file"] = str(older)
+    code, out, err = _run(_folders(tmp_path / "drops", llmd_doc, dropped))
+    assert code == 1 and "**0 to add, " in out and ", 1 to delete**" in out, out + err
+    assert "gateway-gateway-api-crds:listenersets.gateway.networking.k8s.io` deleted" in out
+    assert "none leaves or arrives" not in out
+
+
+def test_a_config_file_whose_file_cannot_be_read_says_so_once(tmp_path, llmd_doc):
+    """A new ConfigFile whose file the plan could not read: the CRDs it adds are not listed, and the check says so.
+    One the base had whose new file is unreadable keeps its `file` line, saying why the files were not compared:
+    its CRDs are not known to be gone, so none is listed as deleted (before, each was, blocked, "the head's file
+    does not hold it")."""
+    missing = str(tmp_path / "missing.yaml")
+    base = copy.deepcopy(llmd_doc)
+    base["resources"] = [r for r in base["resources"] if not r["name"].endswith("-gateway-api-crds")]
+    code, out, err = _run(_folders(tmp_path / "new", base, _pointed_at(llmd_doc, Path(missing))))
+    assert code == 0, out + err
+    assert (f"its file's CRDs could not be read (no file {missing} where the program runs): those it adds are not "
+            "listed") in out, out
+    code, out, err = _run(_folders(tmp_path / "kept", llmd_doc, _pointed_at(llmd_doc, Path(missing))))
+    assert code == 0 and "those it adds are not listed" not in out and ", 0 to delete**" in out, out
+    assert f"(the check could not read the files' CRDs: head: no file {missing} where the program runs)" in out, out
+
+
+def test_a_head_plan_that_could_not_read_an_unchanged_file_lists_no_deletion(tmp_path, monkeypatch, llmd_doc):
+    """The same release URL on both sides, read in the base plan and not in the head's (its checkout's index of
+    vendored bundles broken): the CRDs are not known to be gone, so none is a deletion; the check says what it could
+    not compare."""
+    folders = _folders(tmp_path, llmd_doc, llmd_doc)
+    index = tmp_path / "crd_bundles.json"
+    index.write_text("[]")
+    monkeypatch.setattr(crd_bundles, "INDEX", index)
+    (Path(folders[1]) / RECORD).write_text(json.dumps(crd_bundles.record(llmd_doc["resources"])))
+    code, out, err = _run(folders)
+    assert code == 0 and ", 0 to delete**" in out and ":x:" not in out, out
+    [line] = [line for line in out.splitlines() if "gateway-gateway-api-crds`" in line]
+    assert ("its file's CRDs could not be read (offline/data/crd_bundles.json is not the index of vendored bundles"
+            in line and "whether it still holds `backendtlspolicies.gateway.networking.k8s.io`, " in line), line
+
+
+def test_a_head_record_without_an_entry_for_a_config_file_lists_no_deletion(tmp_path, llmd_doc):
+    """A head record (crd-bundles.json) that holds no entry for a ConfigFile the head plans (written by hand, or by
+    another commit's `make plan`): nothing is known of its CRDs, so none is a deletion, and the check line says why
+    (it raised a KeyError)."""
+    folders = _folders(tmp_path, llmd_doc, llmd_doc)
+    record = crd_bundles.record(llmd_doc["resources"])
+    gateway = next(urn for urn in record["bundles"] if urn.endswith("gateway-gateway-api-crds"))
+    del record["bundles"][gateway]
+    (Path(folders[1]) / RECORD).write_text(json.dumps(record))
+    code, out, err = _run(folders)
+    assert code == 0 and ", 0 to delete**" in out and "Traceback" not in err, (out, err)
+    [line] = [line for line in out.splitlines() if "gateway-gateway-api-crds`" in line]
+    assert f"its file's CRDs could not be read (the head's {RECORD} has no entry for it)" in line, line

@@ -509,3 +509,165 @@ def test_a_claim_naming_a_volume_of_a_storage_class_is_held_in_prod():
     cloned = changed(prod_uploads, lambda i: i["spec"].update(
         dataSource={"kind": "PersistentVolumeClaim", "name": "open-webui-data-old"}), protect=False)
     assert violations(policy, cloned) == HELD
+
+
+def test_a_gpu_pools_node_count_is_told_as_a_whole_number():
+    """The engine's wire carries every number as a double: a pool kept at one node is told as 1, not 1.0."""
+    found = violations(by_name("gpu-pools-scale-to-zero"), changed(real(*GPU_POOL), lambda i: i.update(minCount=1.0)))
+    assert [f.split(" (")[0] for f in found] == ["GPU pool gpu keeps 1 node(s) running"], found
+
+
+def test_a_pod_of_ones_own_is_read_as_a_workload():
+    """A bare Pod's containers are in its own spec (no template): each container rule reads them there."""
+    deployment = real(*OLLAMA)
+    pod = dataclasses.replace(changed(deployment, lambda i: i.update(
+        kind="Pod", spec=copy.deepcopy(_pod(i)))), type="kubernetes:core/v1:Pod")
+    for name in ("containers-have-requests-limits-and-pinned-images", "no-privileged-containers"):
+        assert violations(by_name(name), pod) == [], name
+    assert violations(by_name("containers-have-requests-limits-and-pinned-images"), changed(
+        pod, lambda i: i["spec"]["containers"][0].update(image="docker.io/ollama/ollama:latest")))
+    assert violations(by_name("no-privileged-containers"), changed(pod, lambda i: i["spec"].update(hostPID=True)))
+
+
+def test_a_container_without_resources_or_a_security_context_is_told_not_raised():
+    """Containers of one's own may leave out `resources`, `limits`, `securityContext` or its `capabilities`: the
+    rules say what is missing (or nothing), never raise."""
+    basics = by_name("containers-have-requests-limits-and-pinned-images")
+    privilege = by_name("no-privileged-containers")
+    bare = changed(real(*OLLAMA), lambda i: _first_container(i).pop("resources"))
+    assert [f.split(" (")[0] for f in violations(basics, bare)] == [
+        "container ollama has no cpu and memory requests", "container ollama has no memory limit"]
+    unlimited = changed(real(*OLLAMA), lambda i: _first_container(i)["resources"].pop("limits"))
+    assert [f.split(" (")[0] for f in violations(basics, unlimited)] == ["container ollama has no memory limit"]
+    assert violations(privilege, changed(real(*OLLAMA), lambda i: _first_container(i).pop("securityContext"))) == []
+    assert violations(privilege, changed(real(*OLLAMA), lambda i: _first_container(i)["securityContext"].pop(
+        "capabilities"))) == []
+
+
+def test_init_containers_and_a_cron_jobs_containers_are_held_to_the_rules():
+    """An init container runs on the node as the others do, and a CronJob's pods come from its jobTemplate: each
+    container rule reads them."""
+    unpinned = lambda c: c.update(image="docker.io/ollama/ollama:latest")
+    init = changed(real(*OLLAMA), lambda i: _pod(i).update(initContainers=[
+        {**copy.deepcopy(_first_container(i)), "name": "warm"}]))
+    assert violations(by_name("containers-have-requests-limits-and-pinned-images"), init) == []
+    refused = violations(by_name("containers-have-requests-limits-and-pinned-images"),
+                         changed(init, lambda i: unpinned(_pod(i)["initContainers"][0])))
+    assert [f.split(" image")[0] for f in refused] == ["container warm"], refused
+    deployment = real(*OLLAMA)
+    cron = dataclasses.replace(changed(deployment, lambda i: i.update(kind="CronJob", spec={
+        "schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": copy.deepcopy(i["spec"]["template"])}}})),
+        type="kubernetes:batch/v1:CronJob")
+    assert violations(by_name("containers-have-requests-limits-and-pinned-images"), cron) == []
+    assert violations(by_name("no-privileged-containers"), changed(cron, lambda i: i["spec"]["jobTemplate"]["spec"][
+        "template"]["spec"]["containers"][0]["securityContext"].update(privileged=True)))
+
+
+@pytest.mark.parametrize("name, value", [("DB_PASSWORD", "/hunter2"), ("HF_TOKEN_FILE", "/ hf_abcdefghijklmnop"),
+                                         ("HF_TOKEN_PATH", "/run/secrets/hf token")])
+def test_a_secret_literal_that_only_looks_like_a_path_is_refused(name, value):
+    """Only a variable named for a file (`_PATH`, `_FILE`) whose value is an absolute path with no space is a
+    mounted secret's path; a secret's own name with a leading slash, or a value with a space in it, is a literal."""
+    reg = changed(real(*OLLAMA), lambda i: _first_container(i)["env"].append({"name": name, "value": value}))
+    assert violations(by_name("no-secret-literals"), reg), (name, value)
+    path = changed(real(*OLLAMA), lambda i: _first_container(i)["env"].append(
+        {"name": "HF_TOKEN_PATH", "value": "/run/secrets/hf-token"}))
+    assert violations(by_name("no-secret-literals"), path) == []
+
+
+def test_a_claim_with_no_class_that_names_no_volume_is_held_in_prod():
+    """`storageClassName: ""` without a volume named binds to whichever class-less volume is free: which one, and
+    its reclaim policy, is not known from the claim, so it is held as a provisioned one is."""
+    prod_uploads = real("prod", "kubernetes:core/v1:PersistentVolumeClaim", "inference-webui-uploads")
+    unnamed = changed(prod_uploads, lambda i: i["spec"].update(storageClassName=""), protect=False)
+    assert violations(by_name("prod-stateful-protected"), unnamed) == HELD
+
+
+def _second_pool_without_zones(inputs):
+    inputs["agentPoolProfiles"].append({**copy.deepcopy(inputs["agentPoolProfiles"][0]), "name": "extra",
+                                        "availabilityZones": None})
+
+
+def _acme_without(key):
+    def edit(inputs):
+        listener = inputs["spec"]["listeners"][0]
+        if key == "namespaces":
+            listener["allowedRoutes"].pop("namespaces")
+        else:
+            listener.pop("allowedRoutes")
+    return edit
+
+
+# a field a program of one's own may leave out: what the rule then says (None: it passes), never an exception
+LEFT_OUT = [
+    ("gpu-pools-autoscaled-and-tainted", GPU_POOL, lambda i: i.pop("nodeTaints"),
+     "GPU pool gpu lacks the taint nvidia.com/gpu=present:NoSchedule"),
+    ("key-vault-rbac", VAULT, lambda i: i.pop("properties"), "Key Vault does not use Azure RBAC authorisation"),
+    ("key-vault-purge-protection", PROD_VAULT, lambda i: i.pop("properties"), "Key Vault has no purge protection"),
+    ("storage-tls-private-deny", STORAGE, lambda i: i.pop("networkRuleSet"),
+     "storage account network default is not Deny"),
+    ("postgres-private-and-tls", PG_SERVER, lambda i: i.pop("network"),
+     "PostgreSQL server has public network access"),
+    ("prod-aks-hardened", PROD_AKS, lambda i: i.pop("sku"), "the Free tier has no uptime SLA"),  # AKS's default tier
+    ("prod-aks-hardened", PROD_AKS, _second_pool_without_zones, None),  # the system pool's zones are what counts
+    ("no-secret-literals", ROUTER_CM, lambda i: i.pop("data"), None),  # binaryData only
+    ("no-secret-literals", OLLAMA, lambda i: _first_container(i)["env"].append({"name": "DB_PASSWORD", "value": ""}),
+     None),  # an empty value holds no secret
+    # the Gateway CRD's defaults (the API server writes them): `namespaces: {from: Same}`, still the ACME's alone
+    ("prod-public-gateway-https", ("prod-westeurope", PROD_GATEWAY[1], "gateway-acme"), _acme_without("namespaces"),
+     None),
+    ("prod-public-gateway-https", ("prod-westeurope", PROD_GATEWAY[1], "gateway-acme"),
+     _acme_without("allowedRoutes"), None),
+    ("prod-public-gateway-https", PROD_GATEWAY, lambda i: (_plain_http(i), i["spec"].pop("infrastructure", None)),
+     "public Gateway external-gateway serves plain HTTP only"),
+    ("helm-releases-pinned", HELM, lambda i: i.pop("version"), "Helm release "),
+]
+
+
+@pytest.mark.parametrize("policy_name, resource, mutate, expected", LEFT_OUT,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(LEFT_OUT)])
+def test_a_field_left_out_is_told_not_raised(policy_name, resource, mutate, expected):
+    found = violations(by_name(policy_name), changed(real(*resource), mutate))
+    assert (found == [] if expected is None else len(found) == 1 and found[0].startswith(expected)), found
+
+
+def test_an_application_listener_beside_the_acme_one_is_a_public_plain_http_gateway():
+    """Only a Gateway whose every listener is the ACME challenge's is exempt: one more plain-HTTP listener for
+    any namespace's routes serves them in plain HTTP."""
+    acme = real("prod-westeurope", PROD_GATEWAY[1], "gateway-acme")
+    served = changed(acme, lambda i: i["spec"]["listeners"].append(
+        {"name": "app", "port": 8080, "protocol": "HTTP", "allowedRoutes": {"namespaces": {"from": "All"}}}))
+    found = violations(by_name("prod-public-gateway-https"), served)
+    assert len(found) == 1 and found[0].startswith("public Gateway acme-gateway serves plain HTTP only"), found
+
+
+@pytest.mark.parametrize("version, refused", [("latest", True), ("*", True), ("1.x", True), ("~1.30", True),
+                                              ("1.30.2", False)])
+def test_a_helm_release_needs_an_exact_chart_version(version, refused):
+    reg = changed(real(*HELM), lambda i: i.update(version=version))
+    assert bool(violations(by_name("helm-releases-pinned"), reg)) is refused
+
+
+def test_the_gpu_pool_and_vault_rules_of_one_kind_of_stack_say_nothing_on_the_other():
+    """Each of the twin rules applies to its own stacks only: a warm GPU node is refused outside prod and only
+    reviewed in prod; purge protection is refused off in prod and only advised outside it, and only of a vault."""
+    warm = lambda pool: changed(real(*pool), lambda i: i.update(minCount=1))
+    names = lambda reg, *rules: [name for name in rules if violations(by_name(name), reg)]
+    gpu_rules = ("gpu-pools-scale-to-zero", "gpu-pools-scale-to-zero-prod")
+    assert names(warm(GPU_POOL), *gpu_rules) == ["gpu-pools-scale-to-zero"]
+    assert names(warm(PROD_GPU_POOL), *gpu_rules) == ["gpu-pools-scale-to-zero-prod"]
+    vault_rules = ("key-vault-purge-protection", "key-vault-purge-protection-nonprod")
+    unprotected = changed(real(*PROD_VAULT), lambda i: i["properties"].pop("enablePurgeProtection"))
+    assert names(unprotected, *vault_rules) == ["key-vault-purge-protection"]
+    assert names(real(*VAULT), *vault_rules) == ["key-vault-purge-protection-nonprod"]
+    assert names(real(*STORAGE), *vault_rules) == []
+
+
+def test_the_edges_origin_rule_holds_prod_only():
+    """prod-front-door-origins-https is prod's: the global stack's route forwarding plain HTTP is refused, the same
+    route in a stack of another name is not (the edge's HTTPS-only rules hold everywhere)."""
+    policy = by_name("prod-front-door-origins-https")
+    route = changed(real("global", "azure-native:cdn:Route"), lambda i: i.update(forwardingProtocol="HttpOnly"))
+    assert violations(policy, route)
+    staging = dataclasses.replace(route, urn=route.urn.replace("urn:pulumi:global::", "urn:pulumi:edge-staging::"))
+    assert violations(policy, staging) == []
