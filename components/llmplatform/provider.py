@@ -213,35 +213,65 @@ def _plain(value: Any) -> bool:
 
 
 # In a preview, the handles each component of this deployment handed out: its URN (an output, resolved once the
-# engine has it), the handle's type, its fields by schema name, and the plain ones' values. Pulumi YAML reads an
-# output holding an unknown anywhere as unknown as a whole in a preview (pulumi/pulumi-yaml 36f271cf
-# `pkg/pulumiyaml/run.go` `evaluatePropertyAccessTail`: a PropertyMap that `ContainsUnknowns()` is `unknownOutput()`),
-# so `${aks.cluster}` of a cluster still to be created reaches the next component as one unknown, its plain fields
-# (networkPolicy, a GPU pool's driver) lost, where a Python program's preview hands the same dict on; `up` knows
-# them. The engine runs one provider process for a deployment (one plugin per provider), so the handle that
-# component output is here to read them from.
-_PREVIEWED_HANDLES: list[tuple[pulumi.Output, str, list[str], dict[str, Any]]] = []
+# engine has it), the handle's type, its fields by schema name, the plain ones' values, and its FIELD_DEPENDENCIES
+# (the URNs Construct's answer names for it). Pulumi YAML reads an output holding an unknown anywhere as unknown as
+# a whole in a preview (pulumi/pulumi-yaml 36f271cf `pkg/pulumiyaml/run.go` `evaluatePropertyAccessTail`: a
+# PropertyMap that `ContainsUnknowns()` is `unknownOutput()`), so `${aks.cluster}` of a cluster still to be created
+# reaches the next component as one unknown, its plain fields (networkPolicy, a GPU pool's driver) lost, where a
+# Python program's preview hands the same dict on; `up` knows them. The engine starts a plugin process for each
+# provider of a deployment (pulumi/pulumi 1b5949891b `pkg/host/host.go` `Provider`: a new plugin per call), so the
+# components of the default provider share this one; one under a provider resource of its own is in another, where
+# its handles stay unknown. An entry of another stack, or of the same URN recorded by an earlier Construct (a process
+# serving more than one deployment: the test harness), is dropped.
+_PREVIEWED_HANDLES: list[tuple[pulumi.Output, str, list[str], dict[str, Any], pulumi.Output]] = []
 
 
 def _record_previewed_handle(urn: pulumi.Output, type_name: str, handle: dict[str, Any]) -> None:
+    _current_previewed_handles()
     _PREVIEWED_HANDLES.append((urn, type_name, [k for k in handle if k != FIELD_DEPENDENCIES],
-                               {k: v for k, v in handle.items() if k != FIELD_DEPENDENCIES and _plain(v)}))
+                               {k: v for k, v in handle.items() if k != FIELD_DEPENDENCIES and _plain(v)},
+                               handle[FIELD_DEPENDENCIES]))
+
+
+def _current_previewed_handles() -> list[tuple[str, str, list[str], dict[str, Any], pulumi.Output]]:
+    """The entries of this deployment whose URN is known, each URN's from the Construct that recorded it last; the
+    list itself pruned of the others known (another stack's or project's, an earlier Construct's)."""
+    prefix = f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::"
+    latest: dict[str, pulumi.Output] = {}
+    for urn, *_ in _PREVIEWED_HANDLES:
+        known = known_value(urn)
+        if isinstance(known, str):
+            latest[known] = urn
+    kept, current = [], []
+    for entry in _PREVIEWED_HANDLES:
+        known = known_value(entry[0])
+        if not isinstance(known, str):
+            kept.append(entry)  # not resolved yet: its component is being constructed
+        elif known.startswith(prefix) and latest[known] is entry[0]:
+            kept.append(entry)
+            current.append((known, *entry[1:]))
+    _PREVIEWED_HANDLES[:] = kept
+    return current
 
 
 def previewed_handle(value: pulumi.Output, type_name: str) -> Optional[dict[str, Any]]:
     """A handle sent unknown as a whole in a preview (a Pulumi YAML `${component.handle}` not known yet), as that
     component handed it out: its plain fields' values, every other field the unknown itself; None when the value
-    is known, secret, or depends on no component of this deployment that handed out exactly one handle of the
-    type."""
+    is known or secret, or its dependencies are not one component of this deployment that handed out exactly one
+    handle of the type, and resources of that handle (another resource among them: the unknown may be a Pulumi
+    YAML builtin's over more than that handle, such as an `fn::select` between it and one built from a
+    StackReference's outputs)."""
     data = _settled(value)
     if data is None or data.is_known or data.is_secret or not pulumi.runtime.is_dry_run():
         return None
-    sent = {known_value(r.urn) for r in data.resources if isinstance(r, DependencyResource)}
-    found = [(fields, plain) for urn, kind, fields, plain in _PREVIEWED_HANDLES
-             if kind == type_name and known_value(urn) in sent]
+    sent = {known_value(r.urn) for r in data.resources}
+    found = [entry for entry in _current_previewed_handles() if entry[1] == type_name and entry[0] in sent]
     if len(found) != 1:
         return None
-    fields, plain = found[0]
+    urn, _, fields, plain, dependencies = found[0]
+    by_field = known_value(dependencies)
+    if not isinstance(by_field, dict) or not sent <= {urn, *(u for urns in by_field.values() for u in urns)}:
+        return None
     return {k: plain[k] if k in plain else value for k in fields}
 
 
@@ -438,8 +468,14 @@ class PlatformProvider(ComponentProvider):
                 # kept secret, as a Python caller's is. A secret spread out of objects may be a sibling's: handed over
                 plain = known_value(value, secret=shared)
             if plain is not _UNRESOLVED:
-                return None if plain is None else self._map_value(plain, prop, component_name, path, shared,
-                                                                  container)
+                try:
+                    return None if plain is None else self._map_value(plain, prop, component_name, path, shared,
+                                                                      container)
+                except InputPropertyError as error:  # a secret spread out of objects (another stack's output
+                    data = _settled(value)  # read through a StackReference): its value stays out of the message
+                    if data is None or not data.is_secret:
+                        raise
+                    raise InputPropertyError(error.property_path, hidden(error.reason)) from None
             words = _CONSTRUCTING.get()
 
             async def mapped(v: Any) -> Any:  # an input error once it resolves: refused as the late checks refuse
