@@ -260,7 +260,9 @@ def previewed_handle(value: pulumi.Output, type_name: str) -> Optional[dict[str,
     is known or secret, or its dependencies are not one component of this deployment that handed out exactly one
     handle of the type, and resources of that handle (another resource among them: the unknown may be a Pulumi
     YAML builtin's over more than that handle, such as an `fn::select` between it and one built from a
-    StackReference's outputs)."""
+    StackReference's outputs). A builtin over the handle and values with no dependencies (a handle written out of
+    literals) is the same on the wire as the handle, and is read as it (docs/decisions.md, "A YAML stranger's own
+    programs", Review)."""
     data = _settled(value)
     if data is None or data.is_known or data.is_secret or not pulumi.runtime.is_dry_run():
         return None
