@@ -1781,6 +1781,26 @@ def test_a_secret_given_as_text_for_a_number_is_refused_without_its_value(host, 
     assert "'7'" not in failure.value.message
 
 
+def test_a_field_of_a_variable_unknown_as_a_whole_is_unknown_in_the_harness_preview(host, program):
+    """`variables: {cluster: ${aks.cluster}}` in a new stack's preview holds the handle unknown as a whole; Pulumi
+    YAML reads `${cluster.networkPolicy}` as an apply on it (pulumi-yaml 36f271cf `run.go` `evaluatePropertyAccessTail`:
+    an Output receiver is `ApplyT`), unknown. The harness read it as absent (None): a required field missing, or the
+    text "None" in an interpolation, where `pulumi preview` has an unknown. `${aks.cluster.networkPolicy}` is the
+    field's own value."""
+    yaml_program = {"resources": {"aks": {"type": "llmplatform:index:AksCluster",
+                                          "properties": _aks(program, lambda i: None)}},
+                    "variables": {"cluster": "${aks.cluster}"},
+                    "outputs": {"viaVariable": "${cluster.networkPolicy}", "named": "policy-${cluster.networkPolicy}",
+                                "direct": "${aks.cluster.networkPolicy}"}}
+    preview = host.with_fresh_monitor(stack="variable-unknown", preview=True, new_stack=True)
+    try:
+        run = plugin_host.run_yaml_program(preview, yaml_program)
+    finally:
+        preview.close()
+    assert run.outputs == {"viaVariable": plugin_host._UNKNOWN, "named": plugin_host._UNKNOWN,
+                           "direct": "cilium"}
+
+
 def test_a_hand_built_handles_autoscaler_expander_is_checked_as_its_own_field(host, example_run):
     """A YAML team building the cluster handle from the platform stack's outputs: `autoscalerExpander: Priority` (a
     typo, or another tool's spelling) was refused as the GPU pool's `fallback.enabled` ("only on a cluster whose
