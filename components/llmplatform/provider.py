@@ -212,7 +212,7 @@ def _plain(value: Any) -> bool:
     return isinstance(value, (str, int, float, bool)) and not isinstance(value, Enum)
 
 
-# In a preview, the handles each component of this deployment handed out: its URN (an output, resolved once the
+# The handles each component of this deployment handed out: its URN (an output, resolved once the
 # engine has it), the handle's type, its fields by schema name, the plain ones' values, and its FIELD_DEPENDENCIES
 # (the URNs Construct's answer names for it). Pulumi YAML reads an output holding an unknown anywhere as unknown as
 # a whole in a preview (pulumi/pulumi-yaml 36f271cf `pkg/pulumiyaml/run.go` `evaluatePropertyAccessTail`: a
@@ -222,35 +222,39 @@ def _plain(value: Any) -> bool:
 # provider of a deployment (pulumi/pulumi 1b5949891b `pkg/host/host.go` `Provider`: a new plugin per call), so the
 # components of the default provider share this one; one under a provider resource of its own is in another, where
 # its handles stay unknown. An entry of another stack, or of the same URN recorded by an earlier Construct (a process
-# serving more than one deployment: the test harness), is dropped.
-_PREVIEWED_HANDLES: list[tuple[pulumi.Output, str, list[str], dict[str, Any], pulumi.Output]] = []
+# serving more than one deployment: the test harness), is dropped. In `up` and in a preview alike they also vouch
+# for a handle's FIELD_DEPENDENCIES (`_field_dependencies`): Pulumi YAML sends `${aks.cluster}` depending on the
+# component alone (pulumi/pulumi 1b5949891b `sdk/go/pulumi/context.go`: a resource's raw outputs, which pulumi-yaml
+# reads, depend on it alone), so the URNs the handle lists are not among those sent; they are this deployment's
+# when the component sent handed out exactly that list here.
+_HANDED_OUT: list[tuple[pulumi.Output, str, list[str], dict[str, Any], pulumi.Output]] = []
 
 
-def _record_previewed_handle(urn: pulumi.Output, type_name: str, handle: dict[str, Any]) -> None:
-    _current_previewed_handles()
-    _PREVIEWED_HANDLES.append((urn, type_name, [k for k in handle if k != FIELD_DEPENDENCIES],
+def _record_handle(urn: pulumi.Output, type_name: str, handle: dict[str, Any]) -> None:
+    _current_handles()
+    _HANDED_OUT.append((urn, type_name, [k for k in handle if k != FIELD_DEPENDENCIES],
                                {k: v for k, v in handle.items() if k != FIELD_DEPENDENCIES and _plain(v)},
                                handle[FIELD_DEPENDENCIES]))
 
 
-def _current_previewed_handles() -> list[tuple[str, str, list[str], dict[str, Any], pulumi.Output]]:
+def _current_handles() -> list[tuple[str, str, list[str], dict[str, Any], pulumi.Output]]:
     """The entries of this deployment whose URN is known, each URN's from the Construct that recorded it last; the
     list itself pruned of the others known (another stack's or project's, an earlier Construct's)."""
     prefix = f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::"
     latest: dict[str, pulumi.Output] = {}
-    for urn, *_ in _PREVIEWED_HANDLES:
+    for urn, *_ in _HANDED_OUT:
         known = known_value(urn)
         if isinstance(known, str):
             latest[known] = urn
     kept, current = [], []
-    for entry in _PREVIEWED_HANDLES:
+    for entry in _HANDED_OUT:
         known = known_value(entry[0])
         if not isinstance(known, str):
             kept.append(entry)  # not resolved yet: its component is being constructed
         elif known.startswith(prefix) and latest[known] is entry[0]:
             kept.append(entry)
             current.append((known, *entry[1:]))
-    _PREVIEWED_HANDLES[:] = kept
+    _HANDED_OUT[:] = kept
     return current
 
 
@@ -267,7 +271,7 @@ def previewed_handle(value: pulumi.Output, type_name: str) -> Optional[dict[str,
     if data is None or data.is_known or data.is_secret or not pulumi.runtime.is_dry_run():
         return None
     sent = {known_value(r.urn) for r in data.resources}
-    found = [entry for entry in _current_previewed_handles() if entry[1] == type_name and entry[0] in sent]
+    found = [entry for entry in _current_handles() if entry[1] == type_name and entry[0] in sent]
     if len(found) != 1:
         return None
     urn, _, fields, plain, dependencies = found[0]
@@ -326,9 +330,21 @@ def _field_dependencies(value: Any, sent: set[pulumi.Resource]) -> Optional[dict
             isinstance(urns, list) and all(isinstance(u, str) for u in urns) for urns in listed.values()):
         return None
     known = {data.value for data in (_settled(r.urn) for r in sent) if data is not None}
-    if not all(u in known for urns in listed.values() for u in urns):
+    if not all(u in known for urns in listed.values() for u in urns) and not _handed_out_here(listed, known):
         return None
     return {key: {DependencyResource(urn) for urn in urns} for key, urns in listed.items()}
+
+
+def _handed_out_here(listed: dict[str, list[str]], sent: set[Any]) -> bool:
+    """A component among those `sent` handed out, in this deployment, a handle listing exactly these
+    FIELD_DEPENDENCIES (a Pulumi YAML reference carries the component's URN alone: `_HANDED_OUT`)."""
+    wanted = {k: sorted(v) for k, v in listed.items()}
+    for urn, _, _, _, dependencies in _current_handles():
+        if urn in sent:
+            given = known_value(dependencies)
+            if isinstance(given, dict) and {k: sorted(v) for k, v in given.items()} == wanted:
+                return True
+    return False
 
 
 def handle_dependencies(handle: dict[str, Any]) -> pulumi.Output[dict[str, list[str]]]:
@@ -409,8 +425,7 @@ class PlatformProvider(ComponentProvider):
             type_def = self.get_type_definition(prop) if prop.ref else None
             if type_def is not None and not type_def.enum and isinstance(state.get(key), dict):
                 state[key] = {**state[key], FIELD_DEPENDENCIES: handle_dependencies(state[key])}
-                if pulumi.runtime.is_dry_run():
-                    _record_previewed_handle(instance.urn, type_def.name, state[key])
+                _record_handle(instance.urn, type_def.name, state[key])
         return state
 
     def map_input_properties(self, inputs: Any, properties: dict[str, PropertyDefinition], mapping: dict[str, str],

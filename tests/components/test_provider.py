@@ -1801,6 +1801,35 @@ def test_a_field_of_a_variable_unknown_as_a_whole_is_unknown_in_the_harness_prev
                            "direct": "cilium"}
 
 
+def test_a_handle_from_a_yaml_reference_gives_each_field_its_own_dependencies(host, program):
+    """Pulumi YAML sends `${aks.cluster}` depending on AksCluster alone (pulumi-yaml reads a resource's raw outputs,
+    which depend on it alone: pulumi/pulumi 1b5949891b `sdk/go/pulumi/context.go`), not on the children Construct
+    answered for it, as the host sends a reference: the handle's fieldDependencies named URNs not sent and were
+    dropped, each field depending on the component (a GPU pool's `resourceName` on AksCluster, not the
+    ManagedCluster; the write order after the CPU pool gone). A list this deployment's component handed out is
+    its own; one it did not (edited, or another stack's) still falls back to what was sent."""
+    def pool_dependencies(stack: str, edit) -> tuple[list[str], dict[str, str]]:
+        fresh = host.with_fresh_monitor(stack=stack)
+        try:
+            aks = fresh.construct("llmplatform:index:AksCluster", "aks", _aks(program, lambda i: None))
+            handle = copy.deepcopy(aks.wire["cluster"])
+            edit(handle)
+            built = fresh.construct("llmplatform:index:GpuNodePool", "gpu", {
+                **program["resources"]["gpu"]["properties"], "cluster": handle}, {"cluster": [aks.urn]},
+                {"kubernetes": plugin_host._provider_ref(aks.wire["provider"])})
+        finally:
+            fresh.close()
+        pool = next(r for r in built.children if r.type == "azure-native:containerservice:AgentPool")
+        names = {r.urn.rsplit("::", 1)[-1]: r.urn for r in aks.children}
+        return pool.property_dependencies["resourceName"], {**names, "": aks.urn}
+
+    given, urns = pool_dependencies("yaml-reference", lambda handle: None)
+    assert given == [urns["aks-aks"]]
+    edited, urns = pool_dependencies("yaml-reference-edited", lambda handle: handle["fieldDependencies"].update(
+        clusterName=handle["fieldDependencies"]["poolWritesAfter"]))
+    assert edited == [urns[""]]
+
+
 def test_a_hand_built_handles_autoscaler_expander_is_checked_as_its_own_field(host, example_run):
     """A YAML team building the cluster handle from the platform stack's outputs: `autoscalerExpander: Priority` (a
     typo, or another tool's spelling) was refused as the GPU pool's `fallback.enabled` ("only on a cluster whose
