@@ -650,6 +650,8 @@ def run_yaml_program(host: ProviderHost, program: dict[str, Any],
         for key in _accessors(path):
             if isinstance(value, dict) and value.get(runner.SIG_KEY) == runner.SECRET_SIG:
                 secret, value = True, value["value"]
+            if value == _UNKNOWN:  # a variable unknown as a whole: Pulumi YAML's access is an apply on it, unknown
+                break
             value = value.get(key) if isinstance(value, dict) else value[key] if isinstance(value, list) else None
         if isinstance(value, dict) and value.get(runner.SIG_KEY) == runner.SECRET_SIG:
             secret, value = True, value["value"]

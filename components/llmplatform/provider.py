@@ -212,36 +212,72 @@ def _plain(value: Any) -> bool:
     return isinstance(value, (str, int, float, bool)) and not isinstance(value, Enum)
 
 
-# In a preview, the handles each component of this deployment handed out: its URN (an output, resolved once the
-# engine has it), the handle's type, its fields by schema name, and the plain ones' values. Pulumi YAML reads an
-# output holding an unknown anywhere as unknown as a whole in a preview (pulumi/pulumi-yaml 36f271cf
-# `pkg/pulumiyaml/run.go` `evaluatePropertyAccessTail`: a PropertyMap that `ContainsUnknowns()` is `unknownOutput()`),
-# so `${aks.cluster}` of a cluster still to be created reaches the next component as one unknown, its plain fields
-# (networkPolicy, a GPU pool's driver) lost, where a Python program's preview hands the same dict on; `up` knows
-# them. The engine runs one provider process for a deployment (one plugin per provider), so the handle that
-# component output is here to read them from.
-_PREVIEWED_HANDLES: list[tuple[pulumi.Output, str, list[str], dict[str, Any]]] = []
+# The handles each component of this deployment handed out: its URN (an output, resolved once the
+# engine has it), the handle's type, its fields by schema name, the plain ones' values, and its FIELD_DEPENDENCIES
+# (the URNs Construct's answer names for it). Pulumi YAML reads an output holding an unknown anywhere as unknown as
+# a whole in a preview (pulumi/pulumi-yaml 36f271cf `pkg/pulumiyaml/run.go` `evaluatePropertyAccessTail`: a
+# PropertyMap that `ContainsUnknowns()` is `unknownOutput()`), so `${aks.cluster}` of a cluster still to be created
+# reaches the next component as one unknown, its plain fields (networkPolicy, a GPU pool's driver) lost, where a
+# Python program's preview hands the same dict on; `up` knows them. The engine starts a plugin process for each
+# provider of a deployment (pulumi/pulumi 1b5949891b `pkg/host/host.go` `Provider`: a new plugin per call), so the
+# components of the default provider share this one; one under a provider resource of its own is in another, where
+# its handles stay unknown. An entry of another stack, or of the same URN recorded by an earlier Construct (a process
+# serving more than one deployment: the test harness), is dropped. In `up` and in a preview alike they also vouch
+# for a handle's FIELD_DEPENDENCIES (`_field_dependencies`): Pulumi YAML sends `${aks.cluster}` depending on the
+# component alone (pulumi/pulumi 1b5949891b `sdk/go/pulumi/context.go`: a resource's raw outputs, which pulumi-yaml
+# reads, depend on it alone), so the URNs the handle lists are not among those sent; they are this deployment's
+# when the component sent handed out exactly that list here.
+_HANDED_OUT: list[tuple[pulumi.Output, str, list[str], dict[str, Any], pulumi.Output]] = []
 
 
-def _record_previewed_handle(urn: pulumi.Output, type_name: str, handle: dict[str, Any]) -> None:
-    _PREVIEWED_HANDLES.append((urn, type_name, [k for k in handle if k != FIELD_DEPENDENCIES],
-                               {k: v for k, v in handle.items() if k != FIELD_DEPENDENCIES and _plain(v)}))
+def _record_handle(urn: pulumi.Output, type_name: str, handle: dict[str, Any]) -> None:
+    _current_handles()
+    _HANDED_OUT.append((urn, type_name, [k for k in handle if k != FIELD_DEPENDENCIES],
+                               {k: v for k, v in handle.items() if k != FIELD_DEPENDENCIES and _plain(v)},
+                               handle[FIELD_DEPENDENCIES]))
+
+
+def _current_handles() -> list[tuple[str, str, list[str], dict[str, Any], pulumi.Output]]:
+    """The entries of this deployment whose URN is known, each URN's from the Construct that recorded it last; the
+    list itself pruned of the others known (another stack's or project's, an earlier Construct's)."""
+    prefix = f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::"
+    latest: dict[str, pulumi.Output] = {}
+    for urn, *_ in _HANDED_OUT:
+        known = known_value(urn)
+        if isinstance(known, str):
+            latest[known] = urn
+    kept, current = [], []
+    for entry in _HANDED_OUT:
+        known = known_value(entry[0])
+        if not isinstance(known, str):
+            kept.append(entry)  # not resolved yet: its component is being constructed
+        elif known.startswith(prefix) and latest[known] is entry[0]:
+            kept.append(entry)
+            current.append((known, *entry[1:]))
+    _HANDED_OUT[:] = kept
+    return current
 
 
 def previewed_handle(value: pulumi.Output, type_name: str) -> Optional[dict[str, Any]]:
     """A handle sent unknown as a whole in a preview (a Pulumi YAML `${component.handle}` not known yet), as that
     component handed it out: its plain fields' values, every other field the unknown itself; None when the value
-    is known, secret, or depends on no component of this deployment that handed out exactly one handle of the
-    type."""
+    is known or secret, or its dependencies are not one component of this deployment that handed out exactly one
+    handle of the type, and resources of that handle (another resource among them: the unknown may be a Pulumi
+    YAML builtin's over more than that handle, such as an `fn::select` between it and one built from a
+    StackReference's outputs). A builtin over the handle and values with no dependencies (a handle written out of
+    literals) is the same on the wire as the handle, and is read as it (docs/decisions.md, "A YAML stranger's own
+    programs", Review)."""
     data = _settled(value)
     if data is None or data.is_known or data.is_secret or not pulumi.runtime.is_dry_run():
         return None
-    sent = {known_value(r.urn) for r in data.resources if isinstance(r, DependencyResource)}
-    found = [(fields, plain) for urn, kind, fields, plain in _PREVIEWED_HANDLES
-             if kind == type_name and known_value(urn) in sent]
+    sent = {known_value(r.urn) for r in data.resources}
+    found = [entry for entry in _current_handles() if entry[1] == type_name and entry[0] in sent]
     if len(found) != 1:
         return None
-    fields, plain = found[0]
+    urn, _, fields, plain, dependencies = found[0]
+    by_field = known_value(dependencies)
+    if not isinstance(by_field, dict) or not sent <= {urn, *(u for urns in by_field.values() for u in urns)}:
+        return None
     return {k: plain[k] if k in plain else value for k in fields}
 
 
@@ -294,9 +330,21 @@ def _field_dependencies(value: Any, sent: set[pulumi.Resource]) -> Optional[dict
             isinstance(urns, list) and all(isinstance(u, str) for u in urns) for urns in listed.values()):
         return None
     known = {data.value for data in (_settled(r.urn) for r in sent) if data is not None}
-    if not all(u in known for urns in listed.values() for u in urns):
+    if not all(u in known for urns in listed.values() for u in urns) and not _handed_out_here(listed, known):
         return None
     return {key: {DependencyResource(urn) for urn in urns} for key, urns in listed.items()}
+
+
+def _handed_out_here(listed: dict[str, list[str]], sent: set[Any]) -> bool:
+    """A component among those `sent` handed out, in this deployment, a handle listing exactly these
+    FIELD_DEPENDENCIES (a Pulumi YAML reference carries the component's URN alone: `_HANDED_OUT`)."""
+    wanted = {k: sorted(v) for k, v in listed.items()}
+    for urn, _, _, _, dependencies in _current_handles():
+        if urn in sent:
+            given = known_value(dependencies)
+            if isinstance(given, dict) and {k: sorted(v) for k, v in given.items()} == wanted:
+                return True
+    return False
 
 
 def handle_dependencies(handle: dict[str, Any]) -> pulumi.Output[dict[str, list[str]]]:
@@ -377,8 +425,7 @@ class PlatformProvider(ComponentProvider):
             type_def = self.get_type_definition(prop) if prop.ref else None
             if type_def is not None and not type_def.enum and isinstance(state.get(key), dict):
                 state[key] = {**state[key], FIELD_DEPENDENCIES: handle_dependencies(state[key])}
-                if pulumi.runtime.is_dry_run():
-                    _record_previewed_handle(instance.urn, type_def.name, state[key])
+                _record_handle(instance.urn, type_def.name, state[key])
         return state
 
     def map_input_properties(self, inputs: Any, properties: dict[str, PropertyDefinition], mapping: dict[str, str],
@@ -438,8 +485,14 @@ class PlatformProvider(ComponentProvider):
                 # kept secret, as a Python caller's is. A secret spread out of objects may be a sibling's: handed over
                 plain = known_value(value, secret=shared)
             if plain is not _UNRESOLVED:
-                return None if plain is None else self._map_value(plain, prop, component_name, path, shared,
-                                                                  container)
+                try:
+                    return None if plain is None else self._map_value(plain, prop, component_name, path, shared,
+                                                                      container)
+                except InputPropertyError as error:  # a secret spread out of objects (another stack's output
+                    data = _settled(value)  # read through a StackReference): its value stays out of the message
+                    if data is None or not data.is_secret:
+                        raise
+                    raise InputPropertyError(error.property_path, hidden(error.reason)) from None
             words = _CONSTRUCTING.get()
 
             async def mapped(v: Any) -> Any:  # an input error once it resolves: refused as the late checks refuse

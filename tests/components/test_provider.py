@@ -1712,6 +1712,124 @@ def test_a_yaml_preview_of_a_new_stack_shows_what_up_creates_though_each_handle_
         k: v for k, v in example_run.outputs.items() if previewed.outputs[k] != plugin_host._UNKNOWN}
 
 
+_STACK_REFERENCE = "urn:pulumi:{stack}::consumer::pulumi:pulumi:StackReference::shared"
+
+
+def _previewed_cilium_policies(host, example_run, program, stack: str, extra_dependencies: list[str],
+                               deployments: int = 1, secret: bool = False) -> list[list[str]]:
+    """Observability's Cilium policies in a preview of a new stack (one deployment per round, each against the
+    same plugin process): the cluster handle sent unknown as a whole (a secret with `secret`), depending on the
+    AksCluster constructed before it in that deployment and on `extra_dependencies`."""
+    shown = []
+    for _ in range(deployments):
+        fresh = host.with_fresh_monitor(stack=stack, preview=True, new_stack=True)
+        try:
+            aks = fresh.construct("llmplatform:index:AksCluster", "aks", _aks(program, lambda i: None))
+            provider = aks.wire["provider"]
+            cluster = plugin_host._UNKNOWN if not secret else {
+                offline.SIG_KEY: plugin_host.OUTPUT_VALUE_SIG, "secret": True, "dependencies": [aks.urn]}
+            built = fresh.construct("llmplatform:index:Observability", "obs", {
+                "cluster": cluster, "appNamespace": "llm",
+                "keyVault": _hand_built(example_run, "vault", "vault"),
+                "gpu": _hand_built(example_run, "gpu", "scheduling")},
+                {"cluster": [aks.urn, *(d.format(stack=stack) for d in extra_dependencies)]},
+                providers={"kubernetes": f"{provider['urn']}::{provider.get('id') or plugin_host._UNKNOWN}"})
+        finally:
+            fresh.close()
+        shown.append(sorted(r.urn.rsplit("::", 1)[-1] for r in built.children
+                            if r.type == "kubernetes:cilium.io/v2:CiliumNetworkPolicy"))
+    return shown
+
+
+def test_a_handle_unknown_as_a_whole_that_depends_on_more_than_its_component_stays_unknown(host, example_run,
+                                                                                          program):
+    """Pulumi YAML's builtins over outputs (`fn::select` between `${aks.cluster}` and a handle built from a
+    StackReference's outputs) are unknown as a whole in a preview once any part is, with every part's dependencies
+    (pulumi-yaml 36f271cf `run.go` `lift`: `pulumi.All`): that value was read as AksCluster's handle (its
+    networkPolicy cilium: a Cilium policy `up` need not create). The dependencies must be the component's handle's
+    own; the direct reference's are (the component alone, pulumi 1b5949891b `sdk/go/pulumi/context.go`: raw outputs
+    depend on their resource)."""
+    assert _previewed_cilium_policies(host, example_run, program, "handle-alone", []) == [
+        ["obs-prometheus-egress-guard"]]
+    assert _previewed_cilium_policies(host, example_run, program, "handle-and-more", [_STACK_REFERENCE]) == [[]]
+
+
+def test_a_secret_handle_unknown_as_a_whole_stays_unknown(host, example_run, program):
+    """`fn::secret: ${aks.cluster}` in a preview: read back, its plain fields would reach the children as plain
+    values, shown in the preview where `up` keeps them secret; it stays unknown."""
+    assert _previewed_cilium_policies(host, example_run, program, "handle-secret", [], secret=True) == [[]]
+
+
+def test_a_second_preview_in_one_plugin_process_reads_its_own_handles(host, example_run, program):
+    """The handles recorded in one preview are that deployment's: a second deployment of the same stack against
+    the same plugin process found two AksCluster entries of one URN and read its handle as unknown (no Cilium
+    policy); the earlier Construct's entry is dropped, as another stack's are."""
+    assert _previewed_cilium_policies(host, example_run, program, "handle-again", [], deployments=2) == [
+        ["obs-prometheus-egress-guard"]] * 2
+
+
+def test_a_secret_given_as_text_for_a_number_is_refused_without_its_value(host, program):
+    """A spec read from another stack's secret output (the whole object secret) with a count as text: the refusal
+    showed the value ("got str '7'") in the engine's message, the console and CI logs; a secret's stays out of it,
+    as the late checks' does."""
+    inputs = _aks(program, lambda i: i.update(systemPool={offline.SIG_KEY: offline.SECRET_SIG,
+                                                          "value": {**i["systemPool"], "minCount": "7"}}))
+    with pytest.raises(plugin_host.ConstructFailure) as failure:
+        host.construct("llmplatform:index:AksCluster", "secret-count", inputs)
+    assert failure.value.property_errors == [
+        ("systemPool.minCount", "expects a whole number, got a str (a secret: its value is not shown)")]
+    assert "'7'" not in failure.value.message
+
+
+def test_a_field_of_a_variable_unknown_as_a_whole_is_unknown_in_the_harness_preview(host, program):
+    """`variables: {cluster: ${aks.cluster}}` in a new stack's preview holds the handle unknown as a whole; Pulumi
+    YAML reads `${cluster.networkPolicy}` as an apply on it (pulumi-yaml 36f271cf `run.go` `evaluatePropertyAccessTail`:
+    an Output receiver is `ApplyT`), unknown. The harness read it as absent (None): a required field missing, or the
+    text "None" in an interpolation, where `pulumi preview` has an unknown. `${aks.cluster.networkPolicy}` is the
+    field's own value."""
+    yaml_program = {"resources": {"aks": {"type": "llmplatform:index:AksCluster",
+                                          "properties": _aks(program, lambda i: None)}},
+                    "variables": {"cluster": "${aks.cluster}"},
+                    "outputs": {"viaVariable": "${cluster.networkPolicy}", "named": "policy-${cluster.networkPolicy}",
+                                "direct": "${aks.cluster.networkPolicy}"}}
+    preview = host.with_fresh_monitor(stack="variable-unknown", preview=True, new_stack=True)
+    try:
+        run = plugin_host.run_yaml_program(preview, yaml_program)
+    finally:
+        preview.close()
+    assert run.outputs == {"viaVariable": plugin_host._UNKNOWN, "named": plugin_host._UNKNOWN,
+                           "direct": "cilium"}
+
+
+def test_a_handle_from_a_yaml_reference_gives_each_field_its_own_dependencies(host, program):
+    """Pulumi YAML sends `${aks.cluster}` depending on AksCluster alone (pulumi-yaml reads a resource's raw outputs,
+    which depend on it alone: pulumi/pulumi 1b5949891b `sdk/go/pulumi/context.go`), not on the children Construct
+    answered for it, as the host sends a reference: the handle's fieldDependencies named URNs not sent and were
+    dropped, each field depending on the component (a GPU pool's `resourceName` on AksCluster, not the
+    ManagedCluster; the write order after the CPU pool gone). A list this deployment's component handed out is
+    its own; one it did not (edited, or another stack's) still falls back to what was sent."""
+    def pool_dependencies(stack: str, edit) -> tuple[list[str], dict[str, str]]:
+        fresh = host.with_fresh_monitor(stack=stack)
+        try:
+            aks = fresh.construct("llmplatform:index:AksCluster", "aks", _aks(program, lambda i: None))
+            handle = copy.deepcopy(aks.wire["cluster"])
+            edit(handle)
+            built = fresh.construct("llmplatform:index:GpuNodePool", "gpu", {
+                **program["resources"]["gpu"]["properties"], "cluster": handle}, {"cluster": [aks.urn]},
+                {"kubernetes": plugin_host._provider_ref(aks.wire["provider"])})
+        finally:
+            fresh.close()
+        pool = next(r for r in built.children if r.type == "azure-native:containerservice:AgentPool")
+        names = {r.urn.rsplit("::", 1)[-1]: r.urn for r in aks.children}
+        return pool.property_dependencies["resourceName"], {**names, "": aks.urn}
+
+    given, urns = pool_dependencies("yaml-reference", lambda handle: None)
+    assert given == [urns["aks-aks"]]
+    edited, urns = pool_dependencies("yaml-reference-edited", lambda handle: handle["fieldDependencies"].update(
+        clusterName=handle["fieldDependencies"]["poolWritesAfter"]))
+    assert edited == [urns[""]]
+
+
 def test_a_hand_built_handles_autoscaler_expander_is_checked_as_its_own_field(host, example_run):
     """A YAML team building the cluster handle from the platform stack's outputs: `autoscalerExpander: Priority` (a
     typo, or another tool's spelling) was refused as the GPU pool's `fallback.enabled` ("only on a cluster whose
