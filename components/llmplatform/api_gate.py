@@ -88,7 +88,7 @@ def client_peers(other_namespaces: list[str]) -> list[k8s.networking.v1.NetworkP
 @called_as_documented
 class ApiGate(pulumi.ComponentResource):
     """API keys, a per-client 429 and LLM-length timeouts in front of any model endpoint, published on the
-    platform Gateways' API listener. the `protect` option protects the generated key and its two Key Vault secrets; the
+    platform Gateways' API listener. The `protect` option protects the generated key and its two Key Vault secrets; the
     Kubernetes objects, the identity and its grant stay replaceable."""
 
     router_service: pulumi.Output[str]

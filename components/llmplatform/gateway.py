@@ -230,7 +230,7 @@ def llmd_url(address: str, tls_hostname: Optional[str]) -> str:
 class GatewayAccess(pulumi.ComponentResource):
     """The Kubernetes Gateway API served by Istio (gateway controller only, no sidecars): an internal Gateway on a
     private Azure load balancer and an external one on a static public IP, gateway pods on CPU nodes, optional
-    Let's Encrypt TLS through cert-manager. the `protect` option protects the static public IP (DNS points at it)."""
+    Let's Encrypt TLS through cert-manager. The `protect` option protects the static public IP (DNS points at it)."""
 
     route_target: RouteTarget
     """Where HTTPRoutes attach (namespace, Gateways, listeners); consumers wait for the Gateways through it."""

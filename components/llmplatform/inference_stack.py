@@ -181,7 +181,7 @@ class InferenceStack(pulumi.ComponentResource):
     """Ollama (CPU first, GPU by one input) on the shared model store, an nginx gate enforcing API keys and
     per-client rate limits on the raw model API, Open-WebUI on PostgreSQL/pgvector with secrets from Key Vault, and
     the HTTPRoutes that publish both through the platform's Gateways: OllamaServer, ApiGate and OpenWebUi composed.
-    the `protect` option protects the generated secrets (the API key, Open-WebUI's session key and first admin's
+    The `protect` option protects the generated secrets (the API key, Open-WebUI's session key and first admin's
     password) with their Key Vault copies, through ApiGate and OpenWebUi; everything else stays replaceable."""
 
     model_server: ModelServer

@@ -187,7 +187,7 @@ def metrics_on(args: Mapping[str, Any]) -> bool:
 @called_as_documented
 class LlmdStack(pulumi.ComponentResource):
     """llm-d on AKS: vLLM on the GPU pool, the llm-d inference scheduler and InferencePool, reached only through
-    the API-key and rate-limit router, on the platform Gateways' `llmd` listener (internal by default). the `protect`
+    the API-key and rate-limit router, on the platform Gateways' `llmd` listener (internal by default). The `protect`
     option protects the router's generated key and its two Key Vault secrets; everything else stays
     replaceable."""
 

@@ -209,7 +209,7 @@ def claim_separate_group(name: str, args: Any, cluster: Any, opts: Optional[pulu
 @called_as_documented
 class ModelStore(pulumi.ComponentResource):
     """Azure Files Premium share holding model weights once for every model-server pod (ReadWriteMany), bound into
-    the cluster as a static PersistentVolume, and a Job that preloads the configured models. the `protect` option
+    the cluster as a static PersistentVolume, and a Job that preloads the configured models. The `protect` option
     protects the account, the share and the separate group; the Kubernetes objects stay replaceable."""
 
     volume: ModelVolume

@@ -409,7 +409,7 @@ def keda_http_values(placement: dict[str, Any], timeout_s: int, cold_start_s: in
 class Observability(pulumi.ComponentResource):
     """Azure Monitor wiring for the cluster (managed Prometheus and Container Insights data collection, Azure alerts)
     and the in-cluster stack: kube-prometheus-stack with the platform's dashboards and alert rules, DCGM GPU
-    metrics, Prometheus Adapter (GPU memory as a custom metric) and KEDA with its HTTP add-on. the `protect` option
+    metrics, Prometheus Adapter (GPU memory as a custom metric) and KEDA with its HTTP add-on. The `protect` option
     protects Grafana's generated password and its Key Vault secret; the Azure Monitor resources and the Kubernetes
     objects stay replaceable."""
 

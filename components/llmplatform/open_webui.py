@@ -267,7 +267,7 @@ def endpoint_key(endpoint: Any) -> pulumi.Input[str]:
 @called_as_documented
 class OpenWebUi(pulumi.ComponentResource):
     """Open-WebUI on PostgreSQL/pgvector in front of any Ollama or OpenAI-compatible endpoint, secrets from Key
-    Vault, published on the platform Gateways' UI listener. the `protect` option protects the generated session key
+    Vault, published on the platform Gateways' UI listener. The `protect` option protects the generated session key
     and first admin's password with their Key Vault secrets, and the uploads claim (the users' files: its share goes
     with it); the other Kubernetes objects, the identities and their grants stay replaceable."""
 

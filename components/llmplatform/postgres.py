@@ -86,7 +86,7 @@ SERVER_PARAMETERS = {"azure.extensions": "VECTOR", "require_secure_transport": "
 class PostgresServer(pulumi.ComponentResource):
     """Azure Database for PostgreSQL Flexible Server with pgvector, private (VNet) access, TLS only, Entra
     authentication with `entra_admin_group` (passwords only without one), and its admin password and connection URL
-    kept in Key Vault. the `protect` option protects it."""
+    kept in Key Vault. The `protect` option protects it."""
 
     server_name: pulumi.Output[str]
     """Server name."""
