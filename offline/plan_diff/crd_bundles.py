@@ -28,6 +28,7 @@ from .urns import ROOT_STACK, _urn_parts, engine_urn, engine_urns, generate_alia
 CRD_TYPE = plan_bundles.CRD_TYPE
 CONFIG_FILE = plan_bundles.CONFIG_FILE
 RECORD = plan_bundles.RECORD
+REDACTED = "[secret]"  # a secret input as resources.json shows it (offline/plan.py REDACTED)
 # in the general line offline/plan_diff/chart_bumps.py `crd_bundle_findings` writes for a changed `file`
 GENERAL = "a CustomResourceDefinition the old file holds and the new one does not"
 
@@ -66,6 +67,24 @@ def read_record(folder: Path) -> Optional[dict[str, dict[str, Any]]]:
         if problem:
             raise PlanError(f"{path}: the entry of {str(urn)[:120]} {problem}")
     return bundles
+
+
+def _stale(record: Optional[dict[str, dict[str, Any]]], resources: dict[str, dict[str, Any]], folder: str) -> None:
+    """PlanError where the record is not of the plan beside it: an entry whose `file` is not the ConfigFile's `file` in
+    resources.json (a crd-bundles.json left in a folder a testing-kit plan, which writes resources.json alone, was
+    written into, or a resources.json copied over). Its CRDs are another file's: read as the head's, a CRD the plan's
+    file no longer holds went unlisted and the check said the two files were compared. A secret `file` (`[secret]` in
+    resources.json) is not compared."""
+    for urn, entry in (record or {}).items():
+        res = resources.get(urn)
+        if not res or res.get("type") != CONFIG_FILE:
+            continue
+        file = (res.get("inputs") or {}).get("file")
+        if isinstance(file, str) and file != REDACTED and entry.get("file") != file:
+            raise PlanError(f"the {folder} plan's {RECORD} is not of its resources.json: it reads the `file` of "
+                            f"{short_urn(urn)} as {entry.get('file')!r}, resources.json as {file!r} (a {RECORD} left "
+                            "from another plan in the folder: plan it again, or, for a testing-kit plan of your own "
+                            f"program, which writes resources.json alone, remove the {RECORD})")
 
 
 def _versions(crd: dict[str, Any]) -> str:
@@ -151,6 +170,8 @@ def compare(result: dict[str, Any], old_res: dict[str, dict[str, Any]], new_res:
     """Adds the ConfigFiles' CRD children to the diff `result` (added; removed, of the stateful type; checks), and
     returns the notes to print on stderr."""
     notes = []
+    _stale(old_rec, old_res, "base")
+    _stale(new_rec, new_res, "head")
     if new_rec is None and any(r.get("type") == CONFIG_FILE for r in new_res.values()):
         # a plan of `make plan` before the record, or the testing kit's plan of a program of one's own
         # (`resources_document` alone, docs/components/key-vault-and-postgres.md): the URLs read as a base's are

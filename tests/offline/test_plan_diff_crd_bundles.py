@@ -575,3 +575,21 @@ def test_a_head_record_without_an_entry_for_a_config_file_lists_no_deletion(tmp_
     assert code == 0 and ", 0 to delete**" in out and "Traceback" not in err, (out, err)
     [line] = [line for line in out.splitlines() if "gateway-gateway-api-crds`" in line]
     assert f"its file's CRDs could not be read (the head's {RECORD} has no entry for it)" in line, line
+
+
+@pytest.mark.parametrize("side", ["head", "base"])
+def test_a_record_of_another_plan_beside_resources_json_is_refused(tmp_path, llmd_doc, side):
+    """A crd-bundles.json whose ConfigFile reads another `file` than resources.json's (one left in the folder a
+    testing-kit plan, which writes resources.json alone, was written into; docs/operations.md's kit_plan.py makes
+    its folder with exist_ok): its CRDs are another file's. Read as the head's, the CRD the head's file dropped went
+    unlisted, exit 0, and the check said "`file` <base URL> -> <base URL>: the two files' CRDs compared ... none
+    leaves or arrives". It is refused (exit 2), naming the two `file`s, as a plan the check cannot read."""
+    bundle = tmp_path / "standard-install.yaml"
+    bundle.write_text(_without(GATEWAY_BUNDLE.read_text(), "httproutes.gateway.networking.k8s.io"))
+    head = _pointed_at(llmd_doc, bundle)
+    folders = _folders(tmp_path / "plans", llmd_doc, head)
+    stale = crd_bundles.record((llmd_doc if side == "head" else head)["resources"])
+    (Path(folders[1 if side == "head" else 0]) / RECORD).write_text(json.dumps(stale))
+    code, out, err = _run(folders)
+    assert code == 2 and "Traceback" not in err and "none leaves or arrives" not in out, (out, err)
+    assert f"the {side} plan's {RECORD} is not of its resources.json" in err and str(bundle) in err, err
