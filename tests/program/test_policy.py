@@ -593,6 +593,8 @@ def _acme_without(key):
         listener = inputs["spec"]["listeners"][0]
         if key == "namespaces":
             listener["allowedRoutes"].pop("namespaces")
+        elif key in ("from", "from: null"):  # `from` absent, or null: pruned before defaulting (not nullable)
+            listener["allowedRoutes"]["namespaces"] = {} if key == "from" else {"from": None}
         else:
             listener.pop("allowedRoutes")
     return edit
@@ -618,6 +620,16 @@ LEFT_OUT = [
      None),
     ("prod-public-gateway-https", ("prod-westeurope", PROD_GATEWAY[1], "gateway-acme"),
      _acme_without("allowedRoutes"), None),
+    ("prod-public-gateway-https", ("prod-westeurope", PROD_GATEWAY[1], "gateway-acme"), _acme_without("from"), None),
+    ("prod-public-gateway-https", ("prod-westeurope", PROD_GATEWAY[1], "gateway-acme"), _acme_without("from: null"),
+     None),
+    # the default makes only the ACME listener the ACME's: another name, or routes of other namespaces, are served
+    ("prod-public-gateway-https", ("prod-westeurope", PROD_GATEWAY[1], "gateway-acme"),
+     lambda i: i["spec"]["listeners"][0].update(name="http", allowedRoutes=None),
+     "public Gateway acme-gateway serves plain HTTP only (http on 80)"),
+    ("prod-public-gateway-https", ("prod-westeurope", PROD_GATEWAY[1], "gateway-acme"),
+     lambda i: i["spec"]["listeners"][0].update(allowedRoutes={"namespaces": {"from": "Selector", "selector": {}}}),
+     "public Gateway acme-gateway serves plain HTTP only (acme on 80)"),
     ("prod-public-gateway-https", PROD_GATEWAY, lambda i: (_plain_http(i), i["spec"].pop("infrastructure", None)),
      "public Gateway external-gateway serves plain HTTP only"),
     ("helm-releases-pinned", HELM, lambda i: i.pop("version"), "Helm release "),
