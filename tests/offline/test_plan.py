@@ -713,3 +713,18 @@ def test_a_consumer_with_a_config_module_of_its_own_writes_its_kit_plan(tmp_path
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-1500:]
     doc = json.loads((tmp_path / "plan" / "resources.json").read_text())
     assert doc["outputs"] == {"name": "team-a"} and doc["resources"] == [], doc  # the program registers none
+
+
+def test_the_command_run_from_a_consumers_folder_plans_this_clones_stacks(tmp_path):
+    """`python -m offline.plan` from a program's folder that has a config.py of its own, the clone on PYTHONPATH (the
+    folder docs/operations.md's kit_plan.py runs in): `python -m` puts the working folder first on the path, so the
+    stack program's `config` package was the folder's module, and `--help` and every plan ended in a traceback
+    ('config' is not a package). The command plans this clone's stacks: its `config` is the clone's."""
+    (tmp_path / "config.py").write_text('NAME = "team-a"\n')
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_DIR)}
+    for args, code, said in ((["--help"], 0, "usage: python -m offline.plan"),
+                             (["--stack", "nope", "--out", str(tmp_path / "build")], 2, "no stack file")):
+        done = subprocess.run([sys.executable, "-m", "offline.plan", *args], cwd=tmp_path, capture_output=True,
+                              text=True, env=env, timeout=120)
+        assert done.returncode == code and "Traceback" not in done.stderr, done.stderr[-1500:]
+        assert said in done.stdout + done.stderr, (done.stdout, done.stderr)
