@@ -713,6 +713,9 @@ def test_a_consumer_with_a_config_module_of_its_own_writes_its_kit_plan(tmp_path
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-1500:]
     doc = json.loads((tmp_path / "plan" / "resources.json").read_text())
     assert doc["outputs"] == {"name": "team-a"} and doc["resources"] == [], doc  # the program registers none
+    # the stack's own project and name, as the comment says (the kit's defaults, test::test, were planned: every URN
+    # unlike the stack's, so an allow-replace.txt entry of the stack's matched none)
+    assert (doc["project"], doc["stack"]) == ("team-a-llm", "dev"), doc
 
 
 def test_the_command_run_from_a_consumers_folder_plans_this_clones_stacks(tmp_path):
