@@ -280,10 +280,6 @@ def _acme_only(listener: dict) -> bool:
         == ("acme", 80, "HTTP", "Same")
 
 
-def _whole(value: Any) -> Any:
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
 def _public_gateway_https(args: ResourceValidationArgs) -> Iterator[str]:
     """A Gateway on a public address with no HTTPS listener: every request, its bearer key and every sign-in, in
     plain HTTP. A private one (an internal load balancer) is exempt, and so is one that only answers the ACME
@@ -305,7 +301,7 @@ def _public_gateway_https(args: ResourceValidationArgs) -> Iterator[str]:
         return
     name = (args.props.get("metadata") or {}).get("name")
     # a number reaches a policy as a float (a protobuf Struct's number_value): port 80, not 80.0
-    ports = ", ".join(f"{listener.get('name')} on {_whole(listener.get('port'))}" for listener in listeners)
+    ports = ", ".join(f"{listener.get('name')} on {whole(listener.get('port'))}" for listener in listeners)
     yield f"public Gateway {name} serves plain HTTP only ({ports})"
 
 
