@@ -688,25 +688,26 @@ def _previews_as_up(plan: runner.Plan, stack: str, sets: list[str], stack_file: 
     problems = fresh_preview.differences(plan, preview)
     print()
     if problems:
-        for problem in problems:
-            print(f"fresh pulumi preview: {problem}", file=sys.stderr)
-        print("\nthe preview check refuses this plan: a new stack's `pulumi preview` would show otherwise than "
-              "`pulumi up` does", file=sys.stderr)
-        return False
+        return _preview_refused(problems, "a new stack's `pulumi preview` would show otherwise than `pulumi up` does")
     print(fresh_preview.summary(preview))
     violations = policy_check.evaluate(preview, pack_config)
     for v in violations:
         if v.unjudged:
             print(f"fresh pulumi preview: the policy pack cannot judge [{v.policy}] on {v.resource} (`make plan` and "
                   f"`pulumi up` do): {v.message.split('during preview: ', 1)[-1]}")
-    refused = [v for v in violations if v.mandatory]
+    refused = [f"policy VIOLATION: [{v.policy}] {v.resource}: {v.message}" for v in violations if v.mandatory]
     if refused:
-        for v in refused:
-            print(f"fresh pulumi preview: policy VIOLATION: [{v.policy}] {v.resource}: {v.message}", file=sys.stderr)
-        print("\nthe preview check refuses this plan: the policy pack refuses the new stack's `pulumi preview` (a pull "
-              "request's gate), which `up`'s plan passes", file=sys.stderr)
-        return False
+        return _preview_refused(refused, "the policy pack refuses the new stack's `pulumi preview` (a pull request's "
+                                "gate), which `up`'s plan passes")
     return True
+
+
+def _preview_refused(problems: list[str], why: str) -> bool:
+    """Prints each problem of the fresh preview and why the check refuses the plan; False."""
+    for problem in problems:
+        print(f"fresh pulumi preview: {problem}", file=sys.stderr)
+    print(f"\nthe preview check refuses this plan: {why}", file=sys.stderr)
+    return False
 
 
 if __name__ == "__main__":
