@@ -489,7 +489,8 @@ def test_a_base_plan_without_the_record_whose_bundle_is_a_path_is_left_unread(tm
                                    _pointed_at(llmd_doc, bundle), base_record=False))
     assert code == 0 and "Traceback" not in err, err
     assert "grpcroutes.gateway.networking.k8s.io` deleted" not in out
-    assert ("(the check could not read the files' CRDs: base: the base plan's `file` is a path of its own program's folder)"
+    assert ("(the check could not read the files' CRDs: base: the base plan's `file` is a path of its own program's "
+            "folder)"
             in out), out
 
 

@@ -437,8 +437,8 @@ def test_a_preview_judges_generated_secrets_where_no_istio_policy_could_shut_a_g
     stack = resource("pulumi:pulumi:Stack", "p-prod-x", {})
     key = resource("random:index/randomPassword:RandomPassword", "key", {"result": "x"})
     gateway = resource(GATEWAY, "external", {})
-    shut = resource(AUTHZ, "front-door-only", {"metadata": {"namespace": "gw"},
-                                               "spec": {"targetRefs": [{"kind": "Gateway", "name": "external-gateway"}]}})
+    target = {"kind": "Gateway", "name": "external-gateway"}
+    shut = resource(AUTHZ, "front-door-only", {"metadata": {"namespace": "gw"}, "spec": {"targetRefs": [target]}})
     for policies, judged in (([], True), ([shut], False), ([resource(AUTHZ, "front-door-only", {})], False)):
         found = []
         args = StackValidationArgs([stack, key, gateway, *policies], None)

@@ -61,7 +61,8 @@ def identity_pod_advice(resources: list[Registration]) -> list[str]:
             advice.append(
                 f"{what} runs as WorkloadIdentity {identity.name}'s account {name} and its "
                 f"{'inputs' if len(held) > 1 else 'input'} {', '.join(f'`{key}`' for key in held)} "
-                f"{'take' if len(held) > 1 else 'takes'} values from the identity's resources: a new identity (a new identity_name) replaces it, "
+                f"{'take' if len(held) > 1 else 'takes'} values from the identity's resources: a new identity (a new "
+                "identity_name) replaces it, "
                 "deleted first, with the identity. Give the account's name and the client id each by its value "
                 "alone (llmplatform.handles.value_alone) and the account's name to ordered_after: " + GUIDE)
         federations = {r.urn for r in children[identity.urn] if r.type == FEDERATION}
