@@ -716,6 +716,13 @@ def test_a_consumer_with_a_config_module_of_its_own_writes_its_kit_plan(tmp_path
     # the stack's own project and name, as the comment says (the kit's defaults, test::test, were planned: every URN
     # unlike the stack's, so an allow-replace.txt entry of the stack's matched none)
     assert (doc["project"], doc["stack"]) == ("team-a-llm", "dev"), doc
+    # a program the kit refuses (one of the engine's refusals: two resources of one URN) says so, without a traceback
+    (tmp_path / "__main__.py").write_text('import pulumi_random as r\nr.RandomId("a", byte_length=4)\n'
+                                          'r.RandomId("a", byte_length=4)\n')
+    done = subprocess.run([sys.executable, "kit_plan.py", str(tmp_path / "refused")], cwd=tmp_path, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)}, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-1500:]
+    assert done.stderr.startswith("kit_plan.py: ") and "urn" in done.stderr.lower(), done.stderr
 
 
 def test_the_command_run_from_a_consumers_folder_plans_this_clones_stacks(tmp_path):
