@@ -648,12 +648,12 @@ def run_yaml_program(host: ProviderHost, program: dict[str, Any],
     def walk(value: Any, path: str) -> Any:
         secret = False
         for key in _accessors(path):
-            if isinstance(value, dict) and value.get(runner.SIG_KEY) == runner.SECRET_SIG:
+            if _secret_wire(value):
                 secret, value = True, value["value"]
             if value == _UNKNOWN:  # a variable unknown as a whole: Pulumi YAML's access is an apply on it, unknown
                 break
             value = value.get(key) if isinstance(value, dict) else value[key] if isinstance(value, list) else None
-        if isinstance(value, dict) and value.get(runner.SIG_KEY) == runner.SECRET_SIG:
+        if _secret_wire(value):
             secret, value = True, value["value"]
         return {runner.SIG_KEY: runner.SECRET_SIG, "value": value} if secret and value is not None else value
 
@@ -680,12 +680,11 @@ def run_yaml_program(host: ProviderHost, program: dict[str, Any],
         if whole:
             return reference(whole.group(1), whole.group(2), deps)
         pieces = {m.group(): reference(m.group(1), m.group(2), deps) for m in _ANY_REFERENCE.finditer(value)}
-        plain = {k: v["value"] if isinstance(v, dict) and v.get(runner.SIG_KEY) == runner.SECRET_SIG else v
-                 for k, v in pieces.items()}
+        plain = {k: v["value"] if _secret_wire(v) else v for k, v in pieces.items()}
         if _UNKNOWN in plain.values():
             return _UNKNOWN  # an interpolation of an unknown is unknown
         text = _ANY_REFERENCE.sub(lambda m: str(plain[m.group()]), value)
-        secret = any(isinstance(v, dict) and v.get(runner.SIG_KEY) == runner.SECRET_SIG for v in pieces.values())
+        secret = any(_secret_wire(v) for v in pieces.values())
         return {runner.SIG_KEY: runner.SECRET_SIG, "value": text} if secret else text
 
     resources = program.get("resources") or {}
@@ -759,16 +758,21 @@ def _previewed_output(constructed: Constructed, path: str, outputs: set[str]) ->
     if isinstance(value, dict) and value.get(runner.SIG_KEY) == RESOURCE_REF_SIG:
         return value
     if _holds_unknown(value):
-        secret = isinstance(value, dict) and value.get(runner.SIG_KEY) == runner.SECRET_SIG
+        secret = _secret_wire(value)
         return {runner.SIG_KEY: runner.SECRET_SIG, "value": _UNKNOWN} if secret else _UNKNOWN
     return value
+
+
+def _secret_wire(value: Any) -> bool:
+    """A secret as the wire carries it (`{sig: secret, value}`)."""
+    return isinstance(value, dict) and value.get(runner.SIG_KEY) == runner.SECRET_SIG
 
 
 def _output(constructed: Constructed, path: str) -> Any:
     value: Any = constructed.wire
     for part in re.split(r"\.|\[", path):
         part = part.rstrip("]")
-        if isinstance(value, dict) and value.get(runner.SIG_KEY) == runner.SECRET_SIG:
+        if _secret_wire(value):
             value = value["value"]  # a secret's field: Pulumi YAML keeps the secret bit, this stand-in drops it
         if isinstance(value, list):
             value = value[int(part)]

@@ -33,7 +33,7 @@ def with_secrets(inputs: dict[str, Any], secret_paths: list[str]) -> dict[str, A
     for path in secret_paths:
         if path == ".":
             return {SIG_KEY: SECRET_SIG, "value": wrapped}
-        parent, key = _walk(wrapped, path, create=True)  # a secret not known yet: its value may be dropped
+        parent, key = _walk(wrapped, path)  # a secret not known yet: its value may be dropped
         parent[key] = {SIG_KEY: SECRET_SIG, "value": parent[key] if isinstance(parent, list) else parent.get(key)}
     return wrapped
 
@@ -60,21 +60,21 @@ def with_unknowns(wire: dict[str, Any], unknown_paths: list[str]) -> dict[str, A
 
 
 def _put(document: Any, path: str, value: Any) -> None:
-    container, key = _walk(document, path, create=True)
+    container, key = _walk(document, path)
     container[key] = value
 
 
-def _walk(document: Any, path: str, create: bool = False) -> tuple[Any, Any]:
+def _walk(document: Any, path: str) -> tuple[Any, Any]:
     """The container and key of a recorded path (`spec.data.password`, `env[2].value`, `stringData.tls.crt`): each
     key matched against the keys the document has, the longest first (a key may hold dots: a Secret's `tls.crt`, an
-    annotation); one it does not have is the rest of the path (`create`: the containers on the way made, a list
-    padded with nulls)."""
+    annotation); one it does not have is the rest of the path (the containers on the way made, a list padded with
+    nulls)."""
     rest = path
     while True:
         if isinstance(document, list):
             index, _, rest = rest[1:].partition("]")
             key: Any = int(index)
-            while create and len(document) <= key:
+            while len(document) <= key:
                 document.append(None)
         else:
             names = sorted((k for k in document if rest == k or rest.startswith((f"{k}.", f"{k}["))), key=len)
@@ -83,8 +83,7 @@ def _walk(document: Any, path: str, create: bool = False) -> tuple[Any, Any]:
         if not rest:
             return document, key
         rest = rest[1:] if rest.startswith(".") else rest
-        if create and not isinstance(document[key] if isinstance(document, list) else document.get(key),
-                                     (dict, list)):
+        if not isinstance(document[key] if isinstance(document, list) else document.get(key), (dict, list)):
             document[key] = [] if rest.startswith("[") else {}
         document = document[key]
 

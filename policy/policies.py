@@ -514,8 +514,7 @@ def _waiting_for_its_edge(resources: list[PolicyResource]) -> bool:
             unsure.append(r)
     # a policy not known yet may shut a Gateway or admit clients to one another shuts, and a Gateway not known yet may
     # be one a policy shuts: the answer is not known either (pulumi-policy's note), not a guess either way
-    doubt = next((r for r in unsure if r.resource_type == AUTHZ), None) or \
-        next((r for r in unsure if any(p.resource_type == AUTHZ for p in resources)), None)
+    doubt = _in_doubt(unsure, resources)
     if doubt is not None:
         raise _edge_unknown(doubt, "a value of it can't be known during preview")
 
@@ -523,6 +522,14 @@ def _waiting_for_its_edge(resources: list[PolicyResource]) -> bool:
         namespaces = {gateway[0], ISTIO_ROOT_NAMESPACE}
         return bool(allow.get(gateway)) and not any(chain(allow[gateway], *(loose.get(n, []) for n in namespaces)))
     return any(shut(gateway) for gateway in facing)
+
+
+def _in_doubt(unknown: list[PolicyResource], resources: list[PolicyResource]) -> Optional[PolicyResource]:
+    """Of the resources a preview does not know (`unknown`), the one that keeps whether a region waits for its edge
+    from being told: an Istio policy, else any other where the stack has an Istio policy (only an ALLOW policy shuts a
+    Gateway); None when none does."""
+    return next((r for r in unknown if r.resource_type == AUTHZ), None) or \
+        next((r for r in unknown if any(p.resource_type == AUTHZ for p in resources)), None)
 
 
 def _edge_unknown(resource: PolicyResource, why: str) -> UnknownValueError:
@@ -549,9 +556,7 @@ def _generated_secrets_protected(args: StackValidationArgs, report_violation: Re
     # to be created, have no outputs at all (pulumi/pulumi provider_plugin.go `Create` with an unknown config), so
     # whether the region waits for its edge cannot be told: not judged (pulumi-policy's advisory note), not refused.
     # Only an ALLOW policy shuts a Gateway: a stack with none (prod itself) is judged, hidden Gateways or not.
-    hidden = next((r for r in resources if r.resource_type == AUTHZ and not len(r.props)), None) or \
-        next((r for r in resources if r.resource_type == GATEWAY and not len(r.props)
-              and any(p.resource_type == AUTHZ for p in resources)), None)
+    hidden = _in_doubt([r for r in resources if r.resource_type in (AUTHZ, GATEWAY) and not len(r.props)], resources)
     if hidden is not None:
         raise _edge_unknown(hidden, "its outputs can't be known during preview (its cluster is still to be created)")
     for r in bare:

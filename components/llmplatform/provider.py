@@ -18,7 +18,7 @@ import re
 import sys
 import traceback
 from enum import Enum
-from typing import Any, Callable, Optional, cast
+from typing import Any, Callable, NamedTuple, Optional, cast
 
 import grpc.aio  # type: ignore[import-untyped]  # grpcio ships no type information
 import pulumi
@@ -227,33 +227,41 @@ def _plain(value: Any) -> bool:
 # component alone (pulumi/pulumi 1b5949891b `sdk/go/pulumi/context.go`: a resource's raw outputs, which pulumi-yaml
 # reads, depend on it alone), so the URNs the handle lists are not among those sent; they are this deployment's
 # when the component sent handed out exactly that list here.
-_HANDED_OUT: list[tuple[pulumi.Output, str, list[str], dict[str, Any], pulumi.Output]] = []
+class _Handed(NamedTuple):
+    urn: Any  # the component's URN: an output until the engine has it (in `_current_handles`, its text)
+    type_name: str
+    fields: list[str]
+    plain: dict[str, Any]
+    dependencies: pulumi.Output
+
+
+_HANDED_OUT: list[_Handed] = []
 
 
 def _record_handle(urn: pulumi.Output, type_name: str, handle: dict[str, Any]) -> None:
     _current_handles()
-    _HANDED_OUT.append((urn, type_name, [k for k in handle if k != FIELD_DEPENDENCIES],
+    _HANDED_OUT.append(_Handed(urn, type_name, [k for k in handle if k != FIELD_DEPENDENCIES],
                                {k: v for k, v in handle.items() if k != FIELD_DEPENDENCIES and _plain(v)},
                                handle[FIELD_DEPENDENCIES]))
 
 
-def _current_handles() -> list[tuple[str, str, list[str], dict[str, Any], pulumi.Output]]:
+def _current_handles() -> list[_Handed]:
     """The entries of this deployment whose URN is known, each URN's from the Construct that recorded it last; the
     list itself pruned of the others known (another stack's or project's, an earlier Construct's)."""
     prefix = f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::"
     latest: dict[str, pulumi.Output] = {}
-    for urn, *_ in _HANDED_OUT:
-        known = known_value(urn)
+    for entry in _HANDED_OUT:
+        known = known_value(entry.urn)
         if isinstance(known, str):
-            latest[known] = urn
+            latest[known] = entry.urn
     kept, current = [], []
     for entry in _HANDED_OUT:
-        known = known_value(entry[0])
+        known = known_value(entry.urn)
         if not isinstance(known, str):
             kept.append(entry)  # not resolved yet: its component is being constructed
-        elif known.startswith(prefix) and latest[known] is entry[0]:
+        elif known.startswith(prefix) and latest[known] is entry.urn:
             kept.append(entry)
-            current.append((known, *entry[1:]))
+            current.append(entry._replace(urn=known))
     _HANDED_OUT[:] = kept
     return current
 
@@ -271,7 +279,7 @@ def previewed_handle(value: pulumi.Output, type_name: str) -> Optional[dict[str,
     if data is None or data.is_known or data.is_secret or not pulumi.runtime.is_dry_run():
         return None
     sent = {known_value(r.urn) for r in data.resources}
-    found = [entry for entry in _current_handles() if entry[1] == type_name and entry[0] in sent]
+    found = [entry for entry in _current_handles() if entry.type_name == type_name and entry.urn in sent]
     if len(found) != 1:
         return None
     urn, _, fields, plain, dependencies = found[0]
@@ -339,9 +347,9 @@ def _handed_out_here(listed: dict[str, list[str]], sent: set[Any]) -> bool:
     """A component among those `sent` handed out, in this deployment, a handle listing exactly these
     FIELD_DEPENDENCIES (a Pulumi YAML reference carries the component's URN alone: `_HANDED_OUT`)."""
     wanted = {k: sorted(v) for k, v in listed.items()}
-    for urn, _, _, _, dependencies in _current_handles():
-        if urn in sent:
-            given = known_value(dependencies)
+    for entry in _current_handles():
+        if entry.urn in sent:
+            given = known_value(entry.dependencies)
             if isinstance(given, dict) and {k: sorted(v) for k, v in given.items()} == wanted:
                 return True
     return False

@@ -21,6 +21,8 @@ under it are not listed as deleted, and the check says they were not compared.
 from pathlib import Path
 from typing import Any, Optional
 
+from llmplatform.testing.records import REDACTED  # a secret input as resources.json shows it
+
 from .. import crd_bundles as plan_bundles
 from .documents import PlanError, read_json
 from .urns import ROOT_STACK, _urn_parts, engine_urn, engine_urns, generate_aliases, short_urn, urn_scheme
@@ -28,7 +30,6 @@ from .urns import ROOT_STACK, _urn_parts, engine_urn, engine_urns, generate_alia
 CRD_TYPE = plan_bundles.CRD_TYPE
 CONFIG_FILE = plan_bundles.CONFIG_FILE
 RECORD = plan_bundles.RECORD
-REDACTED = "[secret]"  # a secret input as resources.json shows it (offline/plan.py REDACTED)
 # in the general line offline/plan_diff/chart_bumps.py `crd_bundle_findings` writes for a changed `file`
 GENERAL = "a CustomResourceDefinition the old file holds and the new one does not"
 
@@ -114,7 +115,7 @@ def version_findings(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return out
 
 
-def _derived(res_of: dict[str, dict[str, Any]], side: str = "base") -> dict[str, dict[str, Any]]:
+def _derived(res_of: dict[str, dict[str, Any]], side: str) -> dict[str, dict[str, Any]]:
     """A plan without the record (a base by an earlier commit; either side a testing-kit plan of a program of one's
     own, which writes resources.json alone): its ConfigFiles' URLs read from this checkout's vendored copies (a path is
     its own program's file, read from where that program ran, not from here: left unread)."""
@@ -129,6 +130,17 @@ def _derived(res_of: dict[str, dict[str, Any]], side: str = "base") -> dict[str,
         else:
             out[urn] = plan_bundles.bundle_entry({**res, "urn": urn})
     return out
+
+
+def _or_derived(record: Optional[dict[str, dict[str, Any]]], resources: dict[str, dict[str, Any]], side: str,
+                why: str, notes: list[str]) -> dict[str, dict[str, Any]]:
+    """A plan's record, or where it has none and has ConfigFiles, the record `_derived` from its resources, with a
+    note saying so (`why` it may have none)."""
+    if record is None and any(r.get("type") == CONFIG_FILE for r in resources.values()):
+        notes.append(f"note: the {side} plan has no {RECORD} ({why}): the CRDs of its ConfigFiles are read from this "
+                     "checkout's vendored copies of their URLs (offline/data/crd_bundles.json)")
+        return _derived(resources, side)
+    return record or {}
 
 
 def _children(record: dict[str, dict[str, Any]], resources: dict[str, dict[str, Any]],
@@ -169,23 +181,15 @@ def compare(result: dict[str, Any], old_res: dict[str, dict[str, Any]], new_res:
             old_rec: Optional[dict[str, dict[str, Any]]], new_rec: Optional[dict[str, dict[str, Any]]]) -> list[str]:
     """Adds the ConfigFiles' CRD children to the diff `result` (added; removed, of the stateful type; checks), and
     returns the notes to print on stderr."""
-    notes = []
+    notes: list[str] = []
     _stale(old_rec, old_res, "base")
     _stale(new_rec, new_res, "head")
-    if new_rec is None and any(r.get("type") == CONFIG_FILE for r in new_res.values()):
-        # a plan of `make plan` before the record, or the testing kit's plan of a program of one's own
-        # (`resources_document` alone, docs/components/key-vault-and-postgres.md): the URLs read as a base's are
-        new_rec = _derived(new_res, "head")
-        notes.append(f"note: the head plan has no {RECORD} (a testing-kit plan of a program of your own, or a `make "
-                     "plan` before it existed): the CRDs of its ConfigFiles are read from this checkout's vendored "
-                     "copies of their URLs (offline/data/crd_bundles.json)")
-    new_rec = new_rec or {}
-    if old_rec is None and any(r.get("type") == CONFIG_FILE for r in old_res.values()):
-        old_rec = _derived(old_res)
-        notes.append(f"note: the base plan has no {RECORD} (a plan by an earlier commit, or a testing-kit plan of a "
-                     "program of your own): the CRDs of its ConfigFiles are read from this checkout's vendored "
-                     "copies of their URLs (offline/data/crd_bundles.json)")
-    old_rec = old_rec or {}
+    # the head a plan of `make plan` before the record, or the testing kit's plan of a program of one's own
+    # (`resources_document` alone, docs/components/key-vault-and-postgres.md): its URLs read as a base's are
+    new_rec = _or_derived(new_rec, new_res, "head", "a testing-kit plan of a program of your own, or a `make plan` "
+                          "before it existed", notes)
+    old_rec = _or_derived(old_rec, old_res, "base", "a plan by an earlier commit, or a testing-kit plan of a program "
+                          "of your own", notes)
     engine = {**engine_urns(old_res), **engine_urns(new_res)}
     before, after = _children(old_rec, old_res, engine), _children(new_rec, new_res, engine)
     moved = result.get("moved") or {}

@@ -31,28 +31,12 @@ def network_policy_problem(value: Any) -> Optional[str]:
     return allowed
 
 
-def upgrade_channel_problem(value: Any) -> Optional[str]:
-    """A hand-built cluster handle's auto-upgrade channel: AKS's, as AksCluster's upgrade_channel spells it (GPU pools
-    carry kubernetes_version only with none)."""
-    if not isinstance(value, str) or value in UPGRADE_CHANNELS:
-        return None
-    return (f"one of {', '.join(UPGRADE_CHANNELS)} (AKS's autoUpgradeProfile.upgradeChannel; a cluster without one "
-            "is none)")
-
-
-def expander_problem(value: Any) -> Optional[str]:
-    """A hand-built cluster handle's autoscaler expander: AKS's, as AksCluster's autoscaler_expander spells it. A GPU
-    pool's on-demand fallback needs `priority`, and a typo (`Priority`, another stack's output read as typed) was
-    refused as the pool's `fallback.enabled`, not as the field that was wrong; without a fallback it passed."""
-    if not isinstance(value, str) or value in EXPANDERS:
-        return None
-    return (f"one of {', '.join(EXPANDERS)} (AKS's autoScalerProfile.expander; a cluster without one is random)")
-
-
 def choice_problem(allowed: tuple[str, ...], whose: str) -> Callable[[Any], Optional[str]]:
-    """A hand-built handle's field that takes one of `allowed`, as `whose` spells it: GpuScheduling's `driver`
-    (`Operator` passed, and Observability installed a DCGM exporter beside the GPU Operator's own) and ModelServer's
-    `accelerator` (`GPU` passed, read as cpu)."""
+    """A hand-built handle's field that takes one of `allowed`, as `whose` spells it: the cluster's auto-upgrade
+    channel (GPU pools carry kubernetes_version only with none) and autoscaler expander (a GPU pool's on-demand
+    fallback needs `priority`: `Priority` was refused as the pool's `fallback.enabled`, and passed without a fallback),
+    GpuScheduling's `driver` (`Operator` passed, and Observability installed a DCGM exporter beside the GPU Operator's
+    own) and ModelServer's `accelerator` (`GPU` passed, read as cpu)."""
     def problem(value: Any) -> Optional[str]:
         if not isinstance(value, str) or value in allowed:
             return None
@@ -99,8 +83,12 @@ HANDLE_VALUE_RULES: dict[str, dict[str, Callable[[Any], Optional[str]]]] = {
     "ClusterHandle": {"image_registry": mirror_problem,
                       # every Azure resource a consumer builds beside the cluster goes to this group ("" planned)
                       "resource_group_name": lambda v: resource_group(v) if isinstance(v, str) else None,
-                      "network_policy": network_policy_problem, "upgrade_channel": upgrade_channel_problem,
-                      "autoscaler_expander": expander_problem, "oidc_issuer_url": issuer_problem},
+                      "network_policy": network_policy_problem,
+                      "upgrade_channel": choice_problem(
+                          UPGRADE_CHANNELS, "AKS's autoUpgradeProfile.upgradeChannel; a cluster without one is none"),
+                      "autoscaler_expander": choice_problem(
+                          EXPANDERS, "AKS's autoScalerProfile.expander; a cluster without one is random"),
+                      "oidc_issuer_url": issuer_problem},
     "MonitoringHandle": {"log_analytics_workspace_id": workspace_problem, "monitor_workspace_id": workspace_problem},
     # a fit check of a model against a negative, NaN or 10^12 GiB GPU judged nothing (NaN raised a ValueError)
     "GpuScheduling": {"gpu_memory_gib": gpu_memory_problem, "driver": choice_problem(
