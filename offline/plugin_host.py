@@ -664,7 +664,7 @@ def run_yaml_program(host: ProviderHost, program: dict[str, Any],
             urn, value = other[name]
             deps.add(urn)
             return walk(value, path)
-        deps.update(_dependencies_of(done[name], path.lstrip(".")))
+        deps.update(_dependencies_of(done[name]))
         if host.preview:
             return _previewed_output(done[name], path.lstrip("."), host.output_names(resources[name]["type"]))
         return _output(done[name], path.lstrip("."))
@@ -720,13 +720,15 @@ def run_yaml_program(host: ProviderHost, program: dict[str, Any],
     return YamlRun(done, outputs)
 
 
-def _dependencies_of(constructed: Constructed, path: str) -> list[str]:
-    """The dependencies a program's SDK gives a component's output: the component, and those the engine answered
-    for that property (Construct's `stateDependencies`, handed on as the registration's property dependencies,
-    pulumi/pulumi `pkg/resource/deploy/source_eval.go` `RegisterResource`), which the SDKs make the output's own
-    (`sdk/go/pulumi/context.go` `deps[key]`; `sdk/python/lib/test/langhost/output_property_dependencies`): the
-    children the output came from."""
-    return [constructed.urn, *constructed.state_dependencies.get(re.split(r"\.|\[", path, maxsplit=1)[0], [])]
+def _dependencies_of(constructed: Constructed) -> list[str]:
+    """The dependencies Pulumi YAML gives `${name.path}` of a component: the component alone. pulumi-yaml
+    (36f271cf `pkg/pulumiyaml/run.go` `evaluatePropertyAccessTail`) reads a resource's raw outputs, whose output state
+    the Go SDK makes depending on that resource only (pulumi/pulumi 1b5949891b `sdk/go/pulumi/context.go`
+    `rawOutputState := ctx.newOutputState(anyType, resourceV)`, resolved with no further resources); the engine's
+    `stateDependencies` reach a typed SDK's outputs (`deps[key]`), not these. The engine counts a dependency on a
+    component as one on its children registered before the dependent (pkg/resource/graph/dependency_graph.go
+    `DependenciesOf`), which is what orders a destroy."""
+    return [constructed.urn]
 
 
 def _holds_unknown(value: Any) -> bool:

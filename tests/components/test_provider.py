@@ -1181,18 +1181,22 @@ def test_every_object_the_yaml_example_puts_in_a_namespace_it_creates_comes_afte
     """Pulumi YAML orders resources by their references alone: the example's WorkloadIdentity and Observability named
     `inference` literally, so the batch ServiceAccount recorded no dependency on the Namespace AppNamespace creates
     (the engine could create it first, and a destroy delete the Namespace first). Each object in a namespace the
-    example creates depends on its Namespace, directly or through what it depends on."""
-    built = {r.urn: r for b in example_run.constructed.values() for r in b.children}
-    namespaces = {r.inputs["metadata"]["name"]: r.urn for r in built.values()
-                  if r.type == "kubernetes:core/v1:Namespace"}
+    example creates depends on its Namespace, directly or through what it depends on, as the engine reads a
+    dependency: one on a component (all a `${app.namespace}` carries) is one on its children registered before the
+    dependent (pulumi/pulumi 1b5949891b pkg/resource/graph/dependency_graph.go `DependenciesOf`), which
+    `teardown.delete_graph` models."""
+    from offline.deploy_model.teardown import delete_graph
+    registered = [r for b in example_run.constructed.values() for r in b.children]  # each component's own too
+    graph = delete_graph(offline.Plan("consumer", "dev", resources=registered))
+    namespaces = {r.inputs["metadata"]["name"]: r.urn for r in registered if r.type == "kubernetes:core/v1:Namespace"}
 
     def after(urn: str, seen: set[str]) -> set[str]:
-        for dependency in built[urn].dependencies:
-            if dependency in built and dependency not in seen:
+        for dependency in graph.get(urn, ()):
+            if dependency not in seen:
                 seen.add(dependency)
                 after(dependency, seen)
         return seen
-    placed = [(r.urn, r.inputs["metadata"].get("namespace")) for r in built.values()
+    placed = [(r.urn, r.inputs["metadata"].get("namespace")) for r in registered
               if r.type.startswith("kubernetes:") and isinstance(r.inputs.get("metadata"), dict)]
     assert len([urn for urn, namespace in placed if namespace in namespaces]) > 50
     assert [urn for urn, namespace in placed
