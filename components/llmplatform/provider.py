@@ -43,6 +43,7 @@ from .handles import FIELD_DEPENDENCIES
 from .rules import nearest_or_all
 from .schema_extras import enrich
 from .shared_names import remember_sent
+from .wire_names import SchemaNames
 
 SECRET_MARK = "Secret."  # a property whose description ends with this is marked secret in the schema
 
@@ -395,6 +396,12 @@ def _join(path: str, name: str) -> str:
 _CONSTRUCTING: contextvars.ContextVar[str] = contextvars.ContextVar("llmplatform_constructing", default="")
 
 
+class MappingError(LateInputError):
+    """The provider's own refusal of an input that resolved (the mapping's): its words are the user's already (the
+    schema's names, and a handle's key as given, a Python spelling included), so no component's refusal to spell in
+    the schema's names."""
+
+
 class PlatformProvider(ComponentProvider):
     def __init__(self, version: str = __version__) -> None:
         super().__init__(all_components(), PACKAGE, None, version)
@@ -403,6 +410,17 @@ class PlatformProvider(ComponentProvider):
         self._handle_properties = [self._type_defs[t.rsplit(":", 1)[-1]].properties for t in handle_types(schema)
                                    if t.rsplit(":", 1)[-1] in self._type_defs]
         self.schema = json.dumps(tidy_descriptions(enrich(schema)), indent=2, sort_keys=True)
+        self.names = SchemaNames(schema)  # a component's refusal spelt in them (wire_names)
+
+    def in_schema_names(self, resource_type: str, name: str, message: str,
+                        errors: Optional[list[InputPropertyErrorDetails]]) -> InputPropertiesError:
+        """A component's own refusal (its checks write Python names: `system_pool.min_count`) as a user of another
+        language reads it, every input and field named as the schema names it (`systemPool.minCount`), the values
+        it shows as they were given (wire_names; docs/decisions.md, "Refusals in the schema's names")."""
+        text, problems = self.names.refusal(resource_type, name, message,
+                                            [(e["property_path"], e["reason"]) for e in errors or []])
+        return InputPropertiesError(text, [{"property_path": path, "reason": reason}
+                                           for path, reason in problems] or None)
 
     def construct(self, name: str, resource_type: str, inputs: pulumi.Inputs,
                   options: Optional[pulumi.ResourceOptions] = None) -> ConstructResult:
@@ -418,13 +436,11 @@ class PlatformProvider(ComponentProvider):
         except InputPropertyError as error:  # from mapping the inputs: one property
             raise InputPropertiesError(f"{component} {name}: input {error.property_path}: {error.reason}",
                                        [{"property_path": error.property_path, "reason": error.reason}]) from None
-        except ComponentInitError as error:  # the component's own checks: the Python user's message, schema paths
+        except ComponentInitError as error:  # the component's own checks: their message, in the schema's names
             inner = error.inner
             if not isinstance(inner, InputPropertiesError):
                 raise
-            raise InputPropertiesError(inner.message, [
-                {"property_path": schema_path(e["property_path"]), "reason": e["reason"]}
-                for e in inner.errors or []]) from None
+            raise self.in_schema_names(resource_type, name, inner.message, inner.errors) from None
 
     def get_state(self, instance: pulumi.ComponentResource, component_def: Any) -> dict[str, Any]:
         """The SDK's state, each handle (an object type output as a dict) with its FIELD_DEPENDENCIES."""
@@ -508,8 +524,8 @@ class PlatformProvider(ComponentProvider):
                     return None if v is None else self._map_value(v, prop, component_name, path, shared, container)
                 except InputPropertyError as error:  # a secret's value stays out of the message, as theirs
                     reason = hidden(error.reason) if await value.is_secret() else error.reason
-                    raise LateInputError(f"{words}: input {error.property_path}: {reason}",
-                                         [(error.property_path, reason)]) from None
+                    raise MappingError(f"{words}: input {error.property_path}: {reason}",
+                                       [(error.property_path, reason)]) from None
             result = awaited(value.apply(mapped))
             # a name sent known (not secret), for the claims that compare components by it (shared_names)
             remember_sent(result, known_value(value, secret=False))
@@ -615,8 +631,13 @@ class PlatformServicer(ProviderServicer):
         try:
             return await super().Construct(request, context)
         except LateInputError as error:
-            await context.abort_with_status(self.create_grpc_invalid_properties_status(error.message, [
-                {"property_path": schema_path(path), "reason": reason} for path, reason in error.problems] or None))
+            refusal = InputPropertiesError(error.message, [{"property_path": path, "reason": reason}
+                                                           for path, reason in error.problems] or None)
+            if not isinstance(error, MappingError):  # a component's late check: in the schema's names
+                refusal = cast(PlatformProvider, self.provider).in_schema_names(request.type, request.name,
+                                                                                 refusal.message, refusal.errors)
+            await context.abort_with_status(self.create_grpc_invalid_properties_status(refusal.message,
+                                                                                        refusal.errors))
             raise  # abort_with_status raised already
         except InternalConstructError as error:
             try:
@@ -633,7 +654,7 @@ class PlatformServicer(ProviderServicer):
         shows each as "property <path> with value '<value>' has a problem" where the path leads through plain
         objects and lists of the inputs it sent to a value, and Go prints a secret's plaintext (pulumi/pulumi
         `pkg/resource/deploy/source_eval.go` `errorToMessage`, `PropertyValue.String`). Their path and reason stay
-        in the message, which carries every problem in the Python user's words."""
+        in the message, which carries every problem."""
         inputs = _REQUEST_INPUTS.get()
         kept = [e for e in errors or [] if inputs is None or not _shown_with_a_secret(inputs, e["property_path"])]
         # always a list: the SDK's status for None has no trailing metadata, and its abort then fails on that
