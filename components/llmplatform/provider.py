@@ -396,12 +396,6 @@ def _join(path: str, name: str) -> str:
 _CONSTRUCTING: contextvars.ContextVar[str] = contextvars.ContextVar("llmplatform_constructing", default="")
 
 
-class MappingError(LateInputError):
-    """The provider's own refusal of an input that resolved (the mapping's): its words are the user's already (the
-    schema's names, and a handle's key as given, a Python spelling included), so no component's refusal to spell in
-    the schema's names."""
-
-
 class PlatformProvider(ComponentProvider):
     def __init__(self, version: str = __version__) -> None:
         super().__init__(all_components(), PACKAGE, None, version)
@@ -524,8 +518,8 @@ class PlatformProvider(ComponentProvider):
                     return None if v is None else self._map_value(v, prop, component_name, path, shared, container)
                 except InputPropertyError as error:  # a secret's value stays out of the message, as theirs
                     reason = hidden(error.reason) if await value.is_secret() else error.reason
-                    raise MappingError(f"{words}: input {error.property_path}: {reason}",
-                                       [(error.property_path, reason)]) from None
+                    raise LateInputError(f"{words}: input {error.property_path}: {reason}",
+                                         [(error.property_path, reason)]) from None
             result = awaited(value.apply(mapped))
             # a name sent known (not secret), for the claims that compare components by it (shared_names)
             remember_sent(result, known_value(value, secret=False))
@@ -631,11 +625,11 @@ class PlatformServicer(ProviderServicer):
         try:
             return await super().Construct(request, context)
         except LateInputError as error:
-            refusal = InputPropertiesError(error.message, [{"property_path": path, "reason": reason}
-                                                           for path, reason in error.problems] or None)
-            if not isinstance(error, MappingError):  # a component's late check: in the schema's names
-                refusal = cast(PlatformProvider, self.provider).in_schema_names(request.type, request.name,
-                                                                                 refusal.message, refusal.errors)
+            # a component's late check (Python names), or the mapping's own (the schema's already, a map's key as
+            # given, which the translation keeps)
+            refusal = cast(PlatformProvider, self.provider).in_schema_names(
+                request.type, request.name, error.message,
+                [{"property_path": path, "reason": reason} for path, reason in error.problems])
             await context.abort_with_status(self.create_grpc_invalid_properties_status(refusal.message,
                                                                                         refusal.errors))
             raise  # abort_with_status raised already

@@ -562,8 +562,8 @@ def late_refused_gpu_program(program):
 def test_another_languages_gpu_handle_is_checked_once_it_resolves_with_the_python_message(host, program):
     """`${gpu.scheduling}` arrives as one output (it depends on the pool), so LlmdStack's checks of it run once it
     resolves: a MIG pool is refused then, in the Python words spelt in the schema's names, with no traceback, as a
-    per-property error in schema names like an early refusal (the SDK's own server passes the RunError on, and gRPC reported `Unexpected <class
-    'llmplatform.errors.LateInputError'>: ...`)."""
+    per-property error in schema names like an early refusal (the SDK's own server passes the RunError on, and gRPC
+    reported `Unexpected <class 'llmplatform.errors.LateInputError'>: ...`)."""
     from tests.components.test_late_handle_checks import A100, llmd, outcome
     with pytest.raises(plugin_host.ConstructFailure) as failure:
         plugin_host.run_yaml_program(host.with_fresh_monitor(stack="late"), late_refused_gpu_program(program))
