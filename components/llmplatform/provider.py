@@ -43,6 +43,7 @@ from .handles import FIELD_DEPENDENCIES
 from .rules import nearest_or_all
 from .schema_extras import enrich
 from .shared_names import remember_sent
+from .wire_names import SchemaNames
 
 SECRET_MARK = "Secret."  # a property whose description ends with this is marked secret in the schema
 
@@ -403,6 +404,17 @@ class PlatformProvider(ComponentProvider):
         self._handle_properties = [self._type_defs[t.rsplit(":", 1)[-1]].properties for t in handle_types(schema)
                                    if t.rsplit(":", 1)[-1] in self._type_defs]
         self.schema = json.dumps(tidy_descriptions(enrich(schema)), indent=2, sort_keys=True)
+        self.names = SchemaNames(schema)  # a component's refusal spelt in them (wire_names)
+
+    def in_schema_names(self, resource_type: str, name: str, message: str,
+                        errors: Optional[list[InputPropertyErrorDetails]]) -> InputPropertiesError:
+        """A component's own refusal (its checks write Python names: `system_pool.min_count`) as a user of another
+        language reads it, every input and field named as the schema names it (`systemPool.minCount`), the values
+        it shows as they were given (wire_names; docs/decisions.md, "Refusals in the schema's names")."""
+        text, problems = self.names.refusal(resource_type, name, message,
+                                            [(e["property_path"], e["reason"]) for e in errors or []])
+        return InputPropertiesError(text, [{"property_path": path, "reason": reason}
+                                           for path, reason in problems] or None)
 
     def construct(self, name: str, resource_type: str, inputs: pulumi.Inputs,
                   options: Optional[pulumi.ResourceOptions] = None) -> ConstructResult:
@@ -418,13 +430,11 @@ class PlatformProvider(ComponentProvider):
         except InputPropertyError as error:  # from mapping the inputs: one property
             raise InputPropertiesError(f"{component} {name}: input {error.property_path}: {error.reason}",
                                        [{"property_path": error.property_path, "reason": error.reason}]) from None
-        except ComponentInitError as error:  # the component's own checks: the Python user's message, schema paths
+        except ComponentInitError as error:  # the component's own checks: their message, in the schema's names
             inner = error.inner
             if not isinstance(inner, InputPropertiesError):
                 raise
-            raise InputPropertiesError(inner.message, [
-                {"property_path": schema_path(e["property_path"]), "reason": e["reason"]}
-                for e in inner.errors or []]) from None
+            raise self.in_schema_names(resource_type, name, inner.message, inner.errors) from None
 
     def get_state(self, instance: pulumi.ComponentResource, component_def: Any) -> dict[str, Any]:
         """The SDK's state, each handle (an object type output as a dict) with its FIELD_DEPENDENCIES."""
@@ -615,8 +625,13 @@ class PlatformServicer(ProviderServicer):
         try:
             return await super().Construct(request, context)
         except LateInputError as error:
-            await context.abort_with_status(self.create_grpc_invalid_properties_status(error.message, [
-                {"property_path": schema_path(path), "reason": reason} for path, reason in error.problems] or None))
+            # a component's late check (Python names), or the mapping's own (the schema's already, a map's key as
+            # given, which the translation keeps)
+            refusal = cast(PlatformProvider, self.provider).in_schema_names(
+                request.type, request.name, error.message,
+                [{"property_path": path, "reason": reason} for path, reason in error.problems])
+            await context.abort_with_status(self.create_grpc_invalid_properties_status(refusal.message,
+                                                                                        refusal.errors))
             raise  # abort_with_status raised already
         except InternalConstructError as error:
             try:
@@ -633,7 +648,7 @@ class PlatformServicer(ProviderServicer):
         shows each as "property <path> with value '<value>' has a problem" where the path leads through plain
         objects and lists of the inputs it sent to a value, and Go prints a secret's plaintext (pulumi/pulumi
         `pkg/resource/deploy/source_eval.go` `errorToMessage`, `PropertyValue.String`). Their path and reason stay
-        in the message, which carries every problem in the Python user's words."""
+        in the message, which carries every problem."""
         inputs = _REQUEST_INPUTS.get()
         kept = [e for e in errors or [] if inputs is None or not _shown_with_a_secret(inputs, e["property_path"])]
         # always a list: the SDK's status for None has no trailing metadata, and its abort then fails on that

@@ -347,7 +347,9 @@ WIRE = [i for i, m in enumerate(MISTAKES) if m.wire]
 
 
 def check_wire_outcome(index: int, outcome: Any) -> None:
-    """The mistake came back as a per-property error on its schema path, and the component registered nothing."""
+    """The mistake came back as a per-property error on its schema path, its words naming every input as the schema
+    does, and the component registered nothing."""
+    from tests.components.test_refusal_names import python_names
     mistake = MISTAKES[index]
     failure, registered = outcome
     assert isinstance(failure, plugin_host.ConstructFailure), failure
@@ -356,4 +358,5 @@ def check_wire_outcome(index: int, outcome: Any) -> None:
     expected = mistake.wire_paths or [schema_path(p) for p in mistake.paths]
     assert expected[0] in named, (named, failure.message)
     assert all(reason and reason in failure.message for _, reason in failure.property_errors)
+    assert python_names(failure.message) == [], failure.message
     assert registered == 0, "nothing registered by the refused component"

@@ -276,7 +276,7 @@ BAD_INPUTS = [
                                                 "resourceGroupNames": ["rg-yaml-demo"], "actionGroupId": ""},
      "amount", "expects a number, got bool True"),
     ("llmplatform:index:AksCluster", lambda p: _aks(p, lambda i: i["systemPool"].update(minCount=0)),
-     "systemPool.minCount", "input system_pool.min_count=0 is invalid; allowed: a whole number from 1 to 1000"),
+     "systemPool.minCount", "input systemPool.minCount=0 is invalid; allowed: a whole number from 1 to 1000"),
     ("llmplatform:index:AksCluster", lambda p: _aks(p, lambda i: i.update(tier="Gold")),
      "tier", "input tier='Gold' is invalid; allowed:"),
     ("llmplatform:index:AksCluster", lambda p: _aks(p, lambda i: i.pop("network")),
@@ -367,11 +367,12 @@ def test_a_refused_secrets_value_stays_out_of_what_the_cli_shows(host, example_r
     assert "8181" not in port.value.shown, port.value.shown
     assert "keda.interceptorPort: a secret (its value is not shown) is not a whole number" in port.value.shown
     assert "yaml-demo-hidden" not in prefix.value.shown, prefix.value.shown
-    assert "name_prefix" in prefix.value.shown and "not an Output" in prefix.value.shown, prefix.value.shown
+    assert "namePrefix" in prefix.value.shown and "not an Output" in prefix.value.shown, prefix.value.shown
 
 
-def test_a_component_check_gives_other_languages_the_python_message(host, program):
-    """The same mistake through Python (the component alone under the offline runner) and through the wire."""
+def test_a_component_check_gives_other_languages_the_python_message_in_the_schemas_names(host, program):
+    """The same mistake through Python (the component alone under the offline runner) and through the wire: the
+    same sentence, each naming the input as its user writes it."""
     from llmplatform import AksCluster
     from llmplatform.checks import ComponentInputError
 
@@ -389,7 +390,10 @@ def test_a_component_check_gives_other_languages_the_python_message(host, progra
         offline.run_function(python_program)
     with pytest.raises(plugin_host.ConstructFailure) as wire_error:
         host.construct("llmplatform:index:AksCluster", "bad", _aks(program, lambda i: i["systemPool"].update(minCount=0)))
-    assert wire_error.value.message in str(python_error.value)
+    assert "AksCluster bad: input system_pool.min_count=0 is invalid; allowed: a whole number from 1 to 1000" in \
+        str(python_error.value)
+    assert wire_error.value.message == ("AksCluster bad: input systemPool.minCount=0 is invalid; allowed: a whole "
+                                        "number from 1 to 1000")
 
 
 def test_schema_paths_and_whole_numbers():
@@ -557,18 +561,19 @@ def late_refused_gpu_program(program):
 
 def test_another_languages_gpu_handle_is_checked_once_it_resolves_with_the_python_message(host, program):
     """`${gpu.scheduling}` arrives as one output (it depends on the pool), so LlmdStack's checks of it run once it
-    resolves: a MIG pool is refused then, in the Python words, with no traceback, as a per-property error in schema
-    names like an early refusal (the SDK's own server passes the RunError on, and gRPC reported `Unexpected <class
-    'llmplatform.errors.LateInputError'>: ...`)."""
+    resolves: a MIG pool is refused then, in the Python words spelt in the schema's names, with no traceback, as a
+    per-property error in schema names like an early refusal (the SDK's own server passes the RunError on, and gRPC
+    reported `Unexpected <class 'llmplatform.errors.LateInputError'>: ...`)."""
     from tests.components.test_late_handle_checks import A100, llmd, outcome
     with pytest.raises(plugin_host.ConstructFailure) as failure:
         plugin_host.run_yaml_program(host.with_fresh_monitor(stack="late"), late_refused_gpu_program(program))
-    message = ("LlmdStack llmd: input gpu='a pool with mig_profile MIG3g' is invalid; allowed: a pool of whole GPUs "
+    message = ("LlmdStack llmd: input gpu='a pool with migProfile MIG3g' is invalid; allowed: a pool of whole GPUs "
                "(vLLM's tensor parallelism spans whole GPUs)")
     assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
     assert failure.value.message == message, failure.value.message
     assert failure.value.property_errors == [("gpu", message.split("input gpu=", 1)[1])]
-    assert outcome(lambda: llmd({**A100, "driver": "aks", "mig_profile": "MIG3g"})(False))[0] == message
+    python = outcome(lambda: llmd({**A100, "driver": "aks", "mig_profile": "MIG3g"})(False))[0]
+    assert python == message.replace("migProfile", "mig_profile")
 
 
 def test_after_a_refused_deployment_the_plugin_serves_the_next_and_prints_no_traceback(host, program):
@@ -626,12 +631,12 @@ def test_an_input_whose_presence_decides_what_is_built_resolving_to_nothing_is_a
     value of None (`pulumi.runtime.rpc.serialize_property` with output values kept: the value null, with its
     dependencies; a bare null is dropped as left out), or to "" (which KeyVault takes as left out given plainly):
     KeyVault took it as given and planned diagnostic settings with no workspace, which Azure refuses at deploy time.
-    Refused once it resolves, in the Python words, under its schema name, and the diagnostic settings are not
-    registered."""
+    Refused once it resolves, in the Python words spelt in the schema's names, under its schema name, and the
+    diagnostic settings are not registered."""
     failure, registered = _refused_vault(host, example_run, "logAnalyticsWorkspaceId", value, "kv-yaml-demo-03")
     why = f"resolved to {resolved}; give a Log Analytics workspace ID, or leave it out"
     assert failure.code == grpc.StatusCode.INVALID_ARGUMENT
-    assert failure.message == f"KeyVault vault: log_analytics_workspace_id: {why}", failure.message
+    assert failure.message == f"KeyVault vault: logAnalyticsWorkspaceId: {why}", failure.message
     assert failure.property_errors == [("logAnalyticsWorkspaceId", why)]
     assert "vault-diagnostics" not in registered
 
@@ -643,7 +648,7 @@ def test_a_value_the_rules_refuse_sent_as_an_output_value_is_a_per_property_erro
     failure, registered = _refused_vault(host, example_run, "tenantId", "abc", "kv-yaml-demo-04")
     why = "'abc' is invalid; allowed: an Entra object id (GUID)"
     assert failure.code == grpc.StatusCode.INVALID_ARGUMENT
-    assert failure.message == f"KeyVault vault: input tenant_id={why}", failure.message
+    assert failure.message == f"KeyVault vault: input tenantId={why}", failure.message
     assert failure.property_errors == [("tenantId", why)]
     assert "vault-vault" not in registered, registered
 
@@ -688,7 +693,7 @@ def test_a_plain_field_of_a_spec_sent_with_a_dependency_is_read_as_the_value_giv
 
 def test_a_plain_field_not_known_in_a_preview_is_a_per_property_error(host, example_run, program):
     """Unknown (a resource not created yet), a plain field cannot be read when the program runs: refused in the
-    Python words under its schema path, not built on a guess."""
+    Python words (spelt in the schema's names) under its schema path, not built on a guess."""
     from pulumi.runtime.rpc import UNKNOWN
     props, deps = _aks_with(program, example_run.constructed["monitoring"].urn, vmSize=UNKNOWN)
     preview = host.with_fresh_monitor(stack="plain-unknown", preview=True)
@@ -701,7 +706,7 @@ def test_a_plain_field_not_known_in_a_preview_is_a_per_property_error(host, exam
     why = "must be a plain value known when the program runs (a string), not an Output"
     assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
     assert failure.value.property_errors == [("workloadPool.vmSize", why)], failure.value.property_errors
-    assert failure.value.message == f"AksCluster aks: workload_pool.vm_size: {why}", failure.value.message
+    assert failure.value.message == f"AksCluster aks: workloadPool.vmSize: {why}", failure.value.message
     assert registered == []
 
 
@@ -736,7 +741,7 @@ def test_a_secret_plain_input_is_refused_not_written_in_plaintext(host):
         _monitoring(host, "secret-plain", namePrefix={offline.SIG_KEY: offline.SECRET_SIG, "value": "yaml-demo"})
     why = "must be a plain value known when the program runs (a string), not an Output"
     assert failure.value.property_errors == [], failure.value.property_errors  # the engine would print the secret
-    assert f"name_prefix: {why}" in failure.value.shown and "yaml-demo" not in failure.value.shown
+    assert f"namePrefix: {why}" in failure.value.shown and "yaml-demo" not in failure.value.shown
 
 
 def test_a_plain_field_beside_a_secret_sibling_is_still_read_as_its_value(host, example_run):
@@ -849,15 +854,13 @@ def _refused_in_cluster(host, example_run, stack: str, type_: str, name: str,
         fresh.close()
 
 
-@pytest.mark.parametrize("type_, props, path, python_path", [
-    ("ModelStore", {"namespace": "items", "accountName": "stitemsmodels01", "models": ["tinyllama"]},
-     "models[0]", "models[0]"),
+@pytest.mark.parametrize("type_, props, path", [
+    ("ModelStore", {"namespace": "items", "accountName": "stitemsmodels01", "models": ["tinyllama"]}, "models[0]"),
     ("GatewayAccess", {"namePrefix": "items", "external": True, "allowedServiceTags": ["AzureFrontDoor.Backend"]},
-     "allowedServiceTags[0]", "allowed_service_tags[0]"),
-    ("OllamaServer", {"extraEnv": {"OLLAMA_CONTEXT_LENGTH": "8192"}}, "extraEnv['OLLAMA_CONTEXT_LENGTH']",
-     "extra_env['OLLAMA_CONTEXT_LENGTH']")], ids=["models", "service-tags", "extra-env"])
-def test_a_read_lists_or_maps_secret_item_is_refused_by_path_not_unwrapped(host, example_run, type_, props, path,
-                                                                             python_path):
+     "allowedServiceTags[0]"),
+    ("OllamaServer", {"extraEnv": {"OLLAMA_CONTEXT_LENGTH": "8192"}}, "extraEnv['OLLAMA_CONTEXT_LENGTH']")],
+    ids=["models", "service-tags", "extra-env"])
+def test_a_read_lists_or_maps_secret_item_is_refused_by_path_not_unwrapped(host, example_run, type_, props, path):
     """A list or map whose items the component reads (joins into a string, validates) sent secret: its items stay
     secret outputs (handed over, they would be written in plaintext); the component stopped on them with a TypeError
     traceback (`models`, `allowedServiceTags`) or "extra_env={'...': <output>} is invalid". Now each is a
@@ -870,7 +873,7 @@ def test_a_read_lists_or_maps_secret_item_is_refused_by_path_not_unwrapped(host,
     why = "must be a plain value known when the program runs (a string), not an Output"
     assert failure.code == grpc.StatusCode.INVALID_ARGUMENT
     assert failure.property_errors == [(path, why)], failure.property_errors
-    assert failure.message == f"{type_} items: {python_path}: {why}", failure.message
+    assert failure.message == f"{type_} items: {path}: {why}", failure.message  # a map's key as given
 
 
 def test_a_read_list_item_sent_with_a_dependency_is_read_as_its_value(host, example_run):
@@ -1165,7 +1168,7 @@ def test_an_endpoint_url_whose_host_is_no_dns_name_is_a_per_property_error_not_a
         "baseUrl": url, "api": "ollama", "namespace": "team-b", "service": "ollama", "port": 11434})
     assert failure.code == grpc.StatusCode.INVALID_ARGUMENT, failure.message
     assert [path for path, _ in failure.property_errors] == ["endpoint.baseUrl"], failure.property_errors
-    assert failure.message.startswith(f"OpenWebUi ui: input endpoint.base_url={url!r} is invalid; allowed: an http")
+    assert failure.message.startswith(f"OpenWebUi ui: input endpoint.baseUrl={url!r} is invalid; allowed: an http")
 
 
 def test_an_open_webui_name_prefix_is_refused_as_its_own_input(host, example_run):
@@ -1174,7 +1177,7 @@ def test_an_open_webui_name_prefix_is_refused_as_its_own_input(host, example_run
     `identityName`, an input the YAML program's OpenWebUi does not have."""
     failure = _open_webui_refused(host, example_run, "bad-prefix", namePrefix="Team_B!")
     assert [path for path, _ in failure.property_errors] == ["namePrefix"], failure.property_errors
-    assert failure.message.startswith("OpenWebUi ui: input name_prefix='Team_B!' is invalid"), failure.message
+    assert failure.message.startswith("OpenWebUi ui: input namePrefix='Team_B!' is invalid"), failure.message
 
 
 def test_every_object_the_yaml_example_puts_in_a_namespace_it_creates_comes_after_that_namespace(example_run):
@@ -1687,10 +1690,10 @@ def test_api_key_replaceable_from_another_language_frees_the_own_key_alone_or_is
     assert own == {"gate-api-key": False, "gate-api-key-secret": False, "gate-api-key-map-secret": False}
     with pytest.raises(plugin_host.ConstructFailure) as failure:
         _gate_through_the_provider(host, example_run, "no-key", apiKeyReplaceable=True, apiKeyAuth=False)
-    why = "True is invalid; allowed: only with api_key_auth true: a gate without a key generates none to keep out of " \
+    why = "True is invalid; allowed: only with apiKeyAuth true: a gate without a key generates none to keep out of " \
           "protect"
     assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
-    assert failure.value.message == f"ApiGate gate: input api_key_replaceable={why}", failure.value.message
+    assert failure.value.message == f"ApiGate gate: input apiKeyReplaceable={why}", failure.value.message
     assert [path for path, _ in failure.value.property_errors] == ["apiKeyReplaceable"], failure.value.property_errors
 
 

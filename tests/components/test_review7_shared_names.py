@@ -177,7 +177,7 @@ def test_a_second_autoscaler_on_one_model_server_is_refused_through_the_provider
             with pytest.raises(plugin_host.ConstructFailure) as failure:
                 fresh.construct("llmplatform:index:ModelAutoscaler", name, inputs, dependencies, providers=providers)
         assert failure.value.message.startswith(
-            "ModelAutoscaler second: input model_server='the model server llm/ollama' is invalid; allowed: a model "
+            "ModelAutoscaler second: input modelServer='the model server llm/ollama' is invalid; allowed: a model "
             "server no other ModelAutoscaler scales: 'first' scales it (mode cpu)"), failure.value.message
         assert [path for path, _ in failure.value.property_errors] == ["modelServer"]
     finally:
@@ -213,7 +213,7 @@ def provider_host():
 @pytest.mark.parametrize("llmd_namespace, refused_line", [
     # the InferenceStack's namespace arrives as ModelStore's volume, with its dependencies: an output in the
     # component, which the claim skipped (the second gate planned, and `pulumi up` failed on the router's objects)
-    ("inference", "InferenceStack inference: input model_volume.namespace='inference' is invalid; allowed: a "
+    ("inference", "InferenceStack inference: input modelVolume.namespace='inference' is invalid; allowed: a "
                   "namespace where no other InferenceStack, LlmdStack or ApiGate on this cluster runs: LlmdStack "
                   "'llmd' runs in 'inference'"),
     # the ApiGate's namespace arrives as the OllamaServer's endpoint: before, ApiGate claimed nothing
@@ -262,11 +262,11 @@ def test_a_group_two_components_create_is_refused_through_the_provider(provider_
                 providers={"kubernetes": plugin_host._provider_ref(aks.wire["provider"])})
     if second == "AksCluster":
         assert failure.value.message.startswith(
-            "AksCluster aks2: input resource_group_name='rg-yaml-demo' is invalid; allowed: a group no other "
+            "AksCluster aks2: input resourceGroupName='rg-yaml-demo' is invalid; allowed: a group no other "
             "component of this program creates: AksCluster 'aks' creates 'rg-yaml-demo'"), failure.value.message
     else:  # the cluster's own group, named as the cluster handle holds it
         assert failure.value.message.startswith(
-            "ModelStore store: input separate_resource_group='RG-YAML-DEMO' is invalid; allowed: a group other than "
+            "ModelStore store: input separateResourceGroup='RG-YAML-DEMO' is invalid; allowed: a group other than "
             "the cluster's ('rg-yaml-demo')"), failure.value.message
 
 
