@@ -294,8 +294,9 @@ def previewed_handle(value: pulumi.Output, type_name: str,
     by_field = known_value(dependencies)
     if not isinstance(by_field, dict) or not sent <= {urn, *(u for urns in by_field.values() for u in urns)}:
         return None
-    if not data.is_known:
-        return {k: plain[k] if k in plain else value for k in fields}
+    if not data.is_known:  # each other field the unknown, depending on its own resources as in an up
+        return {k: plain[k] if k in plain else _unknown({DependencyResource(u) for u in by_field[k]}, False)
+                if k in by_field else value for k in fields}
     not_known = _not_known_when_handed_out(given)
     if not not_known or not isinstance(structure, dict) or not isinstance(data.value, dict):
         return None
@@ -681,19 +682,37 @@ _REQUEST_INPUTS: contextvars.ContextVar[Any] = contextvars.ContextVar("llmplatfo
 
 
 def _with_input_dependencies(request: Any) -> None:
-    """Each input the engine sends as an output value without dependencies, where the request names some for that
-    input, given them. A program whose SDK sends no output values (Java: an unknown as the unknown sentinel, a secret
-    as a secret, the dependencies in propertyDependencies alone) has them upgraded by the engine to output values
-    without dependencies (pulumi/pulumi 1b5949891b `sdk/go/common/resource/plugin/rpc.go`, `UpgradeToOutputValues`),
-    and the SDK's server takes an input holding an output value as it is, inputDependencies left aside (pulumi
-    3.272.0 `provider/server.py` `_select_value`): a handle not known yet in a preview lost the component it came
-    from (read as unknown as a whole, its plain fields lost), a secret input lost its dependencies in an up too."""
+    """An input holding output values none of which carries dependencies, where the request names some for that
+    input: each of them given those. A program whose SDK sends no output values (Java: an unknown as the unknown
+    sentinel, a secret as a secret, the dependencies in propertyDependencies alone) has its unknowns and secrets
+    upgraded by the engine to output values without dependencies (pulumi/pulumi 1b5949891b
+    `sdk/go/common/resource/plugin/rpc.go`, `UpgradeToOutputValues`), and the SDK's server takes an input holding an
+    output value as it is, inputDependencies left aside (pulumi 3.272.0 `provider/server.py` `_select_value`): a
+    handle not known yet in a preview lost the component it came from (read as unknown as a whole, its plain fields
+    lost), a list item not known yet its dependencies, a secret input its dependencies in an up too. Each gets the
+    input's (all of them, as the SDK's server gives every part of a known input sent with dependencies)."""
     for key, value in request.inputs.fields.items():
         urns = list(request.inputDependencies[key].urns) if key in request.inputDependencies else []
-        fields = value.struct_value.fields if value.HasField("struct_value") else {}
-        if urns and _special_sig_key in fields and "dependencies" not in fields and \
-                fields[_special_sig_key].string_value == _special_output_value_sig:
-            value.struct_value.update({"dependencies": urns})
+        found: list[Any] = []
+        if urns and _output_values_in(value, found) and not any("dependencies" in f for f in found):
+            for fields in found:
+                fields["dependencies"].list_value.extend(urns)
+
+
+def _output_values_in(value: Any, found: list[Any]) -> list[Any]:
+    """The fields of each output value in a protobuf Value (outside those), appended to `found`."""
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        fields = value.struct_value.fields
+        if _special_sig_key in fields and fields[_special_sig_key].string_value == _special_output_value_sig:
+            found.append(fields)
+        elif _special_sig_key not in fields:
+            for item in fields.values():
+                _output_values_in(item, found)
+    elif kind == "list_value":
+        for item in value.list_value.values:
+            _output_values_in(item, found)
+    return found
 
 
 def _shown_with_a_secret(inputs: Any, path: str) -> bool:
