@@ -858,10 +858,10 @@ def _go_zero(schema: dict[str, Any], spec: dict[str, Any], required: bool) -> An
     """The Go zero value of a property of a generated struct, as `marshalInputOptionsImpl` sends it: a required
     scalar's zero, a struct's fields' zeros; a nil pointer (an optional scalar or object), slice or map: left out."""
     object_type = _type_of(schema, spec)
-    kind = (object_type or {}).get("type", spec.get("type"))
-    if kind in ("array",) or (kind == "object" and object_type is None) or not required:
+    kind = str((object_type or {}).get("type", spec.get("type")))
+    if kind == "array" or (kind == "object" and object_type is None) or not required:
         return _OMITTED
-    if object_type is not None and object_type.get("type") == "object":
+    if object_type is not None and kind == "object":
         return {k: z for k, p in object_type.get("properties", {}).items()
                 if (z := _go_zero(schema, p, k in object_type.get("required", []))) is not _OMITTED}
     return {"string": "", "integer": 0.0, "number": 0.0, "boolean": False}.get(kind, _OMITTED)
@@ -886,13 +886,13 @@ def go_received(schema: dict[str, Any], spec: dict[str, Any], value: Any, requir
                 if got is not _OMITTED:
                     found[key] = got
         return found, secret
-    if isinstance(value, list) and "items" in spec:
-        items = [go_received(schema, spec["items"], item) for item in value]
-        return [item for item, _ in items], secret or any(inner for _, inner in items)
+    if isinstance(value, list) and "items" in spec:  # a nil item of a slice is sent as null
+        listed = [go_received(schema, spec["items"], item) for item in value]
+        return [None if item is _OMITTED else item for item, _ in listed], secret or any(s for _, s in listed)
     if isinstance(value, dict) and isinstance(spec.get("additionalProperties"), dict):
-        items = {k: go_received(schema, spec["additionalProperties"], item) for k, item in value.items()}
-        return ({k: item for k, (item, _) in items.items() if item is not _OMITTED},
-                secret or any(inner for _, inner in items.values()))
+        mapped = {k: go_received(schema, spec["additionalProperties"], item) for k, item in value.items()}
+        return ({k: item for k, (item, _) in mapped.items() if item is not _OMITTED},
+                secret or any(s for _, s in mapped.values()))
     return value, secret
 
 
@@ -902,11 +902,11 @@ def _plain_of(value: Any) -> tuple[Any, bool]:
     if _secret_wire(value):
         return _plain_of(value["value"])[0], True
     if isinstance(value, dict) and value.get(runner.SIG_KEY) != RESOURCE_REF_SIG:
-        items = {k: _plain_of(v) for k, v in value.items()}
-        return {k: v for k, (v, _) in items.items()}, any(s for _, s in items.values())
+        mapped = {k: _plain_of(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in mapped.items()}, any(s for _, s in mapped.values())
     if isinstance(value, list):
-        items = [_plain_of(v) for v in value]
-        return [v for v, _ in items], any(s for _, s in items)
+        listed = [_plain_of(v) for v in value]
+        return [v for v, _ in listed], any(s for _, s in listed)
     return value, False
 
 
