@@ -270,13 +270,13 @@ def _current_handles() -> list[_Handed]:
 def previewed_handle(value: pulumi.Output, type_name: str,
                      structure: Any = _UNRESOLVED) -> Optional[dict[str, Any]]:
     """A handle sent unknown as a whole in a preview (a Pulumi YAML `${component.handle}` not known yet), as that
-    component handed it out: its plain fields' values, every other field the unknown itself; None when the value
-    is secret, or its dependencies are not one component of this deployment that handed out exactly one
-    handle of the type, and resources of that handle (another resource among them: the unknown may be a Pulumi
-    YAML builtin's over more than that handle, such as an `fn::select` between it and one built from a
-    StackReference's outputs). A builtin over the handle and values with no dependencies (a handle written out of
-    literals) is the same on the wire as the handle, and is read as it (docs/decisions.md, "A YAML stranger's own
-    programs", Review).
+    component handed it out: its plain fields' values, every other field the unknown itself (depending on that
+    field's own resources); None when such a value is secret, or its dependencies are not one component of this
+    deployment that handed out exactly one handle of the type, and resources of that handle (another resource among
+    them: the unknown may be a Pulumi YAML builtin's over more than that handle, such as an `fn::select` between it
+    and one built from a StackReference's outputs). A builtin over the handle and values with no dependencies (a
+    handle written out of literals) is the same on the wire as the handle, and is read as it (docs/decisions.md, "A
+    YAML stranger's own programs", Review).
 
     A handle sent known in a preview, `structure` as `spread` gave it, is a Go program's when that component
     handed it out with fields not known yet: the Go SDK holds such a handle as known, each of those fields at its
