@@ -33,6 +33,7 @@ from typing import Any, Callable, Optional
 import yaml
 import grpc  # type: ignore[import-untyped]  # grpcio ships no type information (no py.typed, stubs apart)
 from google.protobuf import empty_pb2, json_format
+from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.proto import (analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc, errors_pb2,
                                   provider_pb2, provider_pb2_grpc, resource_pb2, resource_pb2_grpc, status_pb2)
 
@@ -81,6 +82,16 @@ class _Monitor(runner.RecordingMonitor):
         return f"urn:pulumi:{self.stack}::{self.project}::{type_}::{name}"
 
 
+# The SDK's dry-run flag, a ContextVar behind `Settings.dry_run` (pulumi 3.272.0 `_utils.py` `ContextProperty`), read
+# by the mock monitor in the thread that serves a call: an unknown input kept as the SDK's Unknown or dropped
+# (`runtime/rpc.py` `deserialize_property`), the kit's preview paths (`stand_ins`). A thread where it is unset reads
+# the property's default, which every run that first sets it in a fresh context moves (`fset`): the last kit run in the
+# process decided how a deployment through the provider recorded its inputs (after a plan of a preview on the same
+# test worker, an `up` kept Unknowns; after an `up`, a preview dropped them). Each call sets it as its own engine has
+# it, and puts it back, leaving the default alone.
+_DRY_RUN = vars(type(pulumi_settings.SETTINGS))["dry_run"]._data
+
+
 class MonitorStub(resource_pb2_grpc.ResourceMonitorServicer):
     """The ResourceMonitor a Construct registers children with. Features as the SDK's mock monitor: no output
     values (the SDK then sends plain values and dependencies, which the real engine accepts too)."""
@@ -91,8 +102,9 @@ class MonitorStub(resource_pb2_grpc.ResourceMonitorServicer):
     # runs on gRPC's pool while the next deployment makes its monitor (the very case it is for)
     _every_lock = threading.Lock()
 
-    def __init__(self, project: str, stack: str, new_stack: bool = False) -> None:
+    def __init__(self, project: str, stack: str, new_stack: bool = False, preview: bool = False) -> None:
         self.monitor = _Monitor(project, stack, new_stack)
+        self.preview = preview  # the deployment's engine: `pulumi preview` (dryRun)
         with MonitorStub._every_lock:
             MonitorStub._every.add(self.monitor)
 
@@ -115,9 +127,14 @@ class MonitorStub(resource_pb2_grpc.ResourceMonitorServicer):
             every = list(MonitorStub._every)
         return next((m for m in every if urn in m.resources), self.monitor)
 
-    def _call(self, method: str, request: Any) -> Any:
-        with self.monitor.lock:  # the mock monitor's state is not thread-safe; gRPC serves from a pool
-            return getattr(self.monitor, method)(request)
+    def _call(self, method: str, request: Any, monitor: Optional["_Monitor"] = None) -> Any:
+        monitor = monitor or self.monitor
+        mode = _DRY_RUN.set(self.preview)
+        try:
+            with monitor.lock:  # the mock monitor's state is not thread-safe; gRPC serves from a pool
+                return getattr(monitor, method)(request)
+        finally:
+            _DRY_RUN.reset(mode)
 
     def GetDeploymentInfo(self, request, context):
         return self._call("GetDeploymentInfo", request)
@@ -134,9 +151,7 @@ class MonitorStub(resource_pb2_grpc.ResourceMonitorServicer):
 
     def Invoke(self, request, context):
         try:
-            holder = self._holder(request)
-            with holder.lock:
-                return holder.Invoke(request)
+            return self._call("Invoke", request, self._holder(request))
         except NotImplementedError as error:  # an invoke the offline runner does not answer: a test failure
             context.abort(grpc.StatusCode.UNIMPLEMENTED, str(error))
 
@@ -429,7 +444,7 @@ class ProviderHost:
         preview: ids and computed outputs unknown, so the components' outputs built from them are unknown)."""
         other = object.__new__(ProviderHost)
         other.project, other.stack, other.engine, other.preview = self.project, stack, self.engine, preview
-        other.monitor = MonitorStub(self.project, stack, new_stack)
+        other.monitor = MonitorStub(self.project, stack, new_stack, preview)
         other.server, other.address = _server((resource_pb2_grpc.add_ResourceMonitorServicer_to_server, other.monitor))
         other.plugin, other.client, other._shared = self.plugin, self.client, True
         return other
@@ -437,11 +452,15 @@ class ProviderHost:
     def schema(self) -> dict[str, Any]:
         return json.loads(self.client.GetSchema(provider_pb2.GetSchemaRequest(version=0)).schema)
 
-    def output_names(self, type_: str) -> set[str]:
-        """The outputs the schema declares for a component type."""
+    def schema_of(self, type_: str) -> dict[str, Any]:
+        """The schema's resource of a component type ({} where it has none), from the schema read once."""
         if getattr(self, "_schema", None) is None:
             self._schema = self.schema()
-        return set(((self._schema["resources"].get(type_) or {}).get("properties") or {}))
+        return self._schema["resources"].get(type_) or {}
+
+    def output_names(self, type_: str) -> set[str]:
+        """The outputs the schema declares for a component type."""
+        return set(self.schema_of(type_).get("properties") or {})
 
     def construct(self, type_: str, name: str, inputs: dict[str, Any],
                   input_dependencies: Optional[dict[str, list[str]]] = None,
@@ -627,7 +646,7 @@ def yaml_order(resources: dict[str, Any], variables: Optional[dict[str, Any]] = 
 
 def run_yaml_program(host: ProviderHost, program: dict[str, Any],
                      transform: Optional[Callable[[str, str, dict[str, Any]], dict[str, Any]]] = None,
-                     stack_outputs: Optional[dict[str, dict[str, Any]]] = None) -> YamlRun:
+                     stack_outputs: Optional[dict[str, dict[str, Any]]] = None, sdk: Optional[str] = None) -> YamlRun:
     """Construct each resource of a Pulumi YAML program in order, resolving `${res.output}` from earlier Construct
     results and sending each reference's resource as the property's dependency, as Pulumi YAML does. `transform`
     may rewrite a resource's resolved properties (name, type, properties) before it is sent. `variables:` are read
@@ -640,7 +659,11 @@ def run_yaml_program(host: ProviderHost, program: dict[str, Any],
     `pkg/pulumiyaml/run.go` `evaluatePropertyAccessTail`): an output the component did not return is unknown, and a
     value that holds an unknown anywhere (a handle with one field not known yet: `${aks.cluster}` of a cluster
     still to be created) is unknown as a whole (`x.ContainsUnknowns()` gives `unknownOutput()`); a field of it
-    (`${aks.cluster.networkPolicy}`) is its own value. A provider reference (`${aks.provider}`) stays a reference."""
+    (`${aks.cluster.networkPolicy}`) is its own value. A provider reference (`${aks.provider}`) stays a reference.
+
+    With `sdk` (one of SDKS), the same program as a program in that language writes it: each `${component.output}`
+    (or a field of it) a resource's property names is sent as that language's SDK sends it (`program_sends`); the
+    program's `outputs:` are read as Pulumi YAML reads them."""
     done: dict[str, Constructed] = {}
     other: dict[str, tuple[str, Any]] = {}  # a stack reference's or provider's name -> (URN, what it reads as)
     variables = program.get("variables") or {}
@@ -664,7 +687,17 @@ def run_yaml_program(host: ProviderHost, program: dict[str, Any],
             urn, value = other[name]
             deps.add(urn)
             return walk(value, path)
-        deps.update(_dependencies_of(done[name]))
+        if sdk is not None and sending:
+            output, *accessors = _accessors(path)
+            spec = (host.schema_of(resources[name]["type"]).get("properties") or {}).get(output) or {}
+            if output not in done[name].wire and not host.preview and output not in host.output_names(
+                    resources[name]["type"]):
+                raise KeyError(f"{done[name].urn} has no output {path}")
+            sent, sent_deps = program_sends(sdk, done[name].wire.get(output), _typed_dependencies(done[name], output),
+                                            spec, host._schema, accessors)
+            deps.update(sent_deps)
+            return sent
+        deps.add(done[name].urn)  # Pulumi YAML: the component alone (`_typed_dependencies`)
         if host.preview:
             return _previewed_output(done[name], path.lstrip("."), host.output_names(resources[name]["type"]))
         return _output(done[name], path.lstrip("."))
@@ -688,6 +721,7 @@ def run_yaml_program(host: ProviderHost, program: dict[str, Any],
         return {runner.SIG_KEY: runner.SECRET_SIG, "value": text} if secret else text
 
     resources = program.get("resources") or {}
+    sending = True  # a resource's properties; False: the program's outputs, read as Pulumi YAML reads them
     for name in yaml_order(resources, variables):
         spec = resources[name]
         if spec["type"] == "pulumi:pulumi:StackReference":
@@ -715,20 +749,24 @@ def run_yaml_program(host: ProviderHost, program: dict[str, Any],
         providers = {pkg: _provider_ref(resolve(ref, set()))
                      for pkg, ref in ((spec.get("options") or {}).get("providers") or {}).items()}
         done[name] = host.construct(spec["type"], name, properties, dependencies, providers)
+    sending = False
     outputs = runner._unwrap_secrets({key: resolve(value, set())
                                        for key, value in (program.get("outputs") or {}).items()})
     return YamlRun(done, outputs)
 
 
-def _dependencies_of(constructed: Constructed) -> list[str]:
-    """The dependencies Pulumi YAML gives `${name.path}` of a component: the component alone. pulumi-yaml
-    (36f271cf `pkg/pulumiyaml/run.go` `evaluatePropertyAccessTail`) reads a resource's raw outputs, whose output state
-    the Go SDK makes depending on that resource only (pulumi/pulumi 1b5949891b `sdk/go/pulumi/context.go`
-    `rawOutputState := ctx.newOutputState(anyType, resourceV)`, resolved with no further resources); the engine's
-    `stateDependencies` reach a typed SDK's outputs (`deps[key]`), not these. The engine counts a dependency on a
-    component as one on its children registered before the dependent (pkg/resource/graph/dependency_graph.go
-    `DependenciesOf`), which is what orders a destroy."""
-    return [constructed.urn]
+def _typed_dependencies(constructed: Constructed, output: str) -> list[str]:
+    """The dependencies a typed SDK's program gives a component's output: the component, then those the engine
+    answered for that property (Construct's `stateDependencies`, handed on as the registration's property
+    dependencies, pulumi/pulumi 1b5949891b `pkg/resource/deploy/source_eval.go` `RegisterResource`), which the SDKs
+    make the output's own (`sdk/go/pulumi/context.go` `deps[key]`, then dropped again by Go's `expandDependencies`:
+    `program_sends`). Pulumi YAML gives the component alone: it reads a resource's raw outputs (pulumi-yaml 36f271cf
+    `pkg/pulumiyaml/run.go` `evaluatePropertyAccessTail`, `x.GetRawOutputs()`), whose output state the Go SDK makes
+    depending on that resource only (`context.go`: `rawOutputState := ctx.newOutputState(anyType, resourceV)`,
+    resolved with no further resources). The engine counts a dependency on a component as one on its children
+    registered before the dependent (pkg/resource/graph/dependency_graph.go `DependenciesOf`), which orders a
+    destroy."""
+    return [constructed.urn, *constructed.state_dependencies.get(output, [])]
 
 
 def _holds_unknown(value: Any) -> bool:
@@ -790,3 +828,136 @@ def _provider_ref(value: Any) -> str:
     if not (isinstance(value, dict) and value.get(runner.SIG_KEY) == RESOURCE_REF_SIG):
         raise ValueError(f"not a provider resource: {value!r}")
     return f"{value['urn']}::{value['id']}"
+
+
+# ---- a Go, TypeScript, .NET or Java program through the provider ---------------------------------------------
+# What each SDK sends when a program hands a component's output on to another component's input, as the engine
+# forwards it to Construct (its resource monitor upgrades a program's unknowns and secrets to output values, which
+# the provider takes as they are: pulumi/pulumi 1b5949891b `pkg/resource/deploy/source_eval.go` `RegisterResource`,
+# `UpgradeToOutputValues`; `sdk/go/common/resource/plugin/rpc.go` `MarshalPropertyValue`). The output reaches the
+# program as Construct answered it through the engine: a handle with a field not known yet holds the unknown
+# sentinel in that field (`MarshalProperties` with `KeepUnknowns`, no output values), its dependencies the component
+# and the URNs Construct's `stateDependencies` named for it (`RegisterResourceResponse.propertyDependencies`).
+#
+# - go (sdk/go/pulumi at 1b5949891b): `context.go` `resourceState.resolve` marks an output unknown only when its
+#   top-level value is null, computed or an output value; a handle (an object) is known, and `rpc.go`
+#   `unmarshalOutput` leaves every field holding an unknown at its Go zero value: "" for a required string, 0,
+#   false, a nil pointer for an optional scalar and a nil slice or map, which `marshalInputOptionsImpl` leaves out
+#   of the object it sends. The handle goes out as an output value (it has dependencies) whose value holds those
+#   zeros, secret when a field was (`unmarshalOutput` ORs the fields' secrecy). Its dependencies: the component
+#   alone, for `expandDependencies` keeps a resource only when `keepDependency()` (a remote component, a rehydrated
+#   one, a `newDependencyResource`), and the `ResourceState`s `registerResource` makes of the response's property
+#   dependencies are none of those. Generated structs: `pkg/codegen/go/gen.go` `genPlainType`, `typeStringImpl`
+#   (an optional property a pointer, save arrays and maps).
+# - nodejs (sdk/nodejs at 1b5949891b): `runtime/rpc.ts` `deserializeProperty` turns a nested unknown into
+#   `unknown` in a preview, and `output.ts` `OutputImpl` makes an output holding one unknown as a whole
+#   (`containsUnknowns`); `serializeProperty` sends it with `keepOutputValues` (remote components) as an output
+#   value without `value`, with `dependencies` the transitively referenced custom resources and remote components
+#   (`dependsOn.ts` `getAllTransitivelyReferencedResourceURNs`): the component and the `DependencyResource` of each
+#   URN the response named for the output (`runtime/resource.ts`). A nested secret makes the whole output secret.
+# - dotnet (pulumi/pulumi-dotnet 5e61d9ad): `Serialization/Deserializer.cs` `DeserializeStruct` combines the fields'
+#   IsKnown and secrecy; `Serializer.cs` sends an Output as an output value (`keepOutputValues`), no value when
+#   unknown, its dependencies those of the component's outputs (`Deployment_RegisterResource.cs`: the response's
+#   property dependencies as `DependencyResource`s, `OutputCompletionSource` adds the component): as nodejs.
+# - java (pulumi/pulumi-java, `sdk/java/pulumi/.../serialization/internal/Deserializer.java` at 1b93d7ca,
+#   `Serializer.java` at 065fe7ff): the same known-ness and secrecy as .NET, but no output values: an unknown goes
+#   out as the unknown sentinel, a secret as a secret, the dependencies in the request's propertyDependencies
+#   alone. The engine upgrades them to output values with no dependencies, which the Python SDK's server takes as
+#   they are, leaving inputDependencies aside (pulumi 3.272.0 `provider/server.py` `_select_value`).
+SDKS = ("go", "nodejs", "dotnet", "java")
+_OMITTED = object()
+
+
+def _type_of(schema: dict[str, Any], spec: dict[str, Any]) -> Optional[dict[str, Any]]:
+    """The object type a property spec refers to (`#/types/<token>`), or None."""
+    ref = spec.get("$ref", "")
+    return schema.get("types", {}).get(ref.split("/")[-1]) if ref.startswith("#/types/") else None
+
+
+def _go_zero(schema: dict[str, Any], spec: dict[str, Any], required: bool) -> Any:
+    """The Go zero value of a property of a generated struct, as `marshalInputOptionsImpl` sends it: a required
+    scalar's zero, a struct's fields' zeros; a nil pointer (an optional scalar or object), slice or map: left out."""
+    object_type = _type_of(schema, spec)
+    kind = str((object_type or {}).get("type", spec.get("type")))
+    if kind == "array" or (kind == "object" and object_type is None) or not required:
+        return _OMITTED
+    if object_type is not None and kind == "object":
+        return {k: z for k, p in object_type.get("properties", {}).items()
+                if (z := _go_zero(schema, p, k in object_type.get("required", []))) is not _OMITTED}
+    return {"string": "", "integer": 0.0, "number": 0.0, "boolean": False}.get(kind, _OMITTED)
+
+
+def go_received(schema: dict[str, Any], spec: dict[str, Any], value: Any, required: bool = True) -> tuple[Any, bool]:
+    """A value the engine handed a Go program (secrets and unknowns as the wire carries them) as the Go SDK holds
+    it once `unmarshalOutput` wrote it into the generated type, marshalled again: (the value or _OMITTED, secret)."""
+    secret = False
+    while _secret_wire(value):
+        secret, value = True, value["value"]
+    if value == _UNKNOWN or value is None:
+        return _go_zero(schema, spec, required), secret
+    object_type = _type_of(schema, spec)
+    if isinstance(value, dict) and object_type is not None and object_type.get("type") == "object":
+        found = {}
+        for key, item in value.items():  # a key the struct has no field for is dropped (`unmarshalOutput`)
+            if key in object_type.get("properties", {}):
+                got, inner = go_received(schema, object_type["properties"][key], item,
+                                         key in object_type.get("required", []))
+                secret = secret or inner
+                if got is not _OMITTED:
+                    found[key] = got
+        return found, secret
+    if isinstance(value, list) and "items" in spec:  # a nil item of a slice is sent as null
+        listed = [go_received(schema, spec["items"], item) for item in value]
+        return [None if item is _OMITTED else item for item, _ in listed], secret or any(s for _, s in listed)
+    if isinstance(value, dict) and isinstance(spec.get("additionalProperties"), dict):
+        mapped = {k: go_received(schema, spec["additionalProperties"], item) for k, item in value.items()}
+        return ({k: item for k, (item, _) in mapped.items() if item is not _OMITTED},
+                secret or any(s for _, s in mapped.values()))
+    return value, secret
+
+
+def _plain_of(value: Any) -> tuple[Any, bool]:
+    """A value with every secret inside unwrapped, and whether there was one (nodejs `unwrapSecretValues`, .NET's
+    and Java's deserializers push a nested secret up to the whole output)."""
+    if _secret_wire(value):
+        return _plain_of(value["value"])[0], True
+    if isinstance(value, dict) and value.get(runner.SIG_KEY) != RESOURCE_REF_SIG:
+        mapped = {k: _plain_of(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in mapped.items()}, any(s for _, s in mapped.values())
+    if isinstance(value, list):
+        listed = [_plain_of(v) for v in value]
+        return [v for v, _ in listed], any(s for _, s in listed)
+    return value, False
+
+
+def program_sends(sdk: str, value: Any, dependencies: list[str], spec: dict[str, Any], schema: dict[str, Any],
+                  accessors: Optional[list[Any]] = None) -> tuple[Any, list[str]]:
+    """A component's output handed on to another component's input by a program in `sdk` (or the field the
+    `accessors` lead to, which the program read from it: `aks.Cluster.ClusterId()` in Go, an apply elsewhere), as
+    the engine forwards it to Construct: the value and the input's property dependencies. `value` is the output as
+    the engine handed it to the program (`Constructed.wire`; absent: None), `dependencies` the component's URN then
+    the URNs Construct answered for the output, `spec` the output's schema property."""
+    if isinstance(value, dict) and value.get(runner.SIG_KEY) == RESOURCE_REF_SIG:
+        return value, dependencies[:1]
+    if sdk not in SDKS:
+        raise ValueError(f"no such SDK: {sdk}")
+    if sdk == "go":
+        deps = dependencies[:1]  # the component alone (`expandDependencies`)
+        got, secret = go_received(schema, spec, value)
+        sent: dict[str, Any] = {runner.SIG_KEY: OUTPUT_VALUE_SIG}
+        if value is not None and value != _UNKNOWN and not (_secret_wire(value) and value["value"] == _UNKNOWN):
+            for key in accessors or []:  # Go reads the field from the struct it holds
+                got = got.get(key) if isinstance(got, dict) else got[key] if isinstance(got, list) else _OMITTED
+            sent["value"] = None if got is _OMITTED else got
+        return {**sent, **({"secret": True} if secret else {}), "dependencies": deps}, deps
+    deps = sorted(set(dependencies))
+    plain, secret = _plain_of(value)
+    known = value is not None and not _holds_unknown(plain)
+    for key in (accessors or []) if known else []:
+        plain = plain.get(key) if isinstance(plain, dict) else plain[key] if isinstance(plain, list) else None
+    if sdk == "java":  # no output values: the engine's upgrade of an unknown, a secret; a value as it is
+        if not known:
+            return {runner.SIG_KEY: OUTPUT_VALUE_SIG, **({"secret": True} if secret else {})}, deps
+        return ({runner.SIG_KEY: OUTPUT_VALUE_SIG, "secret": True, "value": plain} if secret else plain), deps
+    return {runner.SIG_KEY: OUTPUT_VALUE_SIG, **({"value": plain} if known else {}),
+            **({"secret": True} if secret else {}), "dependencies": deps}, deps

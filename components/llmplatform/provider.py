@@ -234,6 +234,7 @@ class _Handed(NamedTuple):
     fields: list[str]
     plain: dict[str, Any]
     dependencies: pulumi.Output
+    given: dict[str, Any]  # the fields as the component gave them (outputs), for `_not_known_when_handed_out`
 
 
 _HANDED_OUT: list[_Handed] = []
@@ -241,9 +242,9 @@ _HANDED_OUT: list[_Handed] = []
 
 def _record_handle(urn: pulumi.Output, type_name: str, handle: dict[str, Any]) -> None:
     _current_handles()
-    _HANDED_OUT.append(_Handed(urn, type_name, [k for k in handle if k != FIELD_DEPENDENCIES],
-                               {k: v for k, v in handle.items() if k != FIELD_DEPENDENCIES and _plain(v)},
-                               handle[FIELD_DEPENDENCIES]))
+    given = {k: v for k, v in handle.items() if k != FIELD_DEPENDENCIES}
+    _HANDED_OUT.append(_Handed(urn, type_name, list(given), {k: v for k, v in given.items() if _plain(v)},
+                               handle[FIELD_DEPENDENCIES], given))
 
 
 def _current_handles() -> list[_Handed]:
@@ -267,27 +268,62 @@ def _current_handles() -> list[_Handed]:
     return current
 
 
-def previewed_handle(value: pulumi.Output, type_name: str) -> Optional[dict[str, Any]]:
+def previewed_handle(value: pulumi.Output, type_name: str,
+                     structure: Any = _UNRESOLVED) -> Optional[dict[str, Any]]:
     """A handle sent unknown as a whole in a preview (a Pulumi YAML `${component.handle}` not known yet), as that
-    component handed it out: its plain fields' values, every other field the unknown itself; None when the value
-    is known or secret, or its dependencies are not one component of this deployment that handed out exactly one
-    handle of the type, and resources of that handle (another resource among them: the unknown may be a Pulumi
-    YAML builtin's over more than that handle, such as an `fn::select` between it and one built from a
-    StackReference's outputs). A builtin over the handle and values with no dependencies (a handle written out of
-    literals) is the same on the wire as the handle, and is read as it (docs/decisions.md, "A YAML stranger's own
-    programs", Review)."""
+    component handed it out: its plain fields' values, every other field the unknown itself (depending on that
+    field's own resources); None when such a value is secret, or its dependencies are not one component of this
+    deployment that handed out exactly one handle of the type, and resources of that handle (another resource among
+    them: the unknown may be a Pulumi YAML builtin's over more than that handle, such as an `fn::select` between it
+    and one built from a StackReference's outputs). A builtin over the handle and values with no dependencies (a
+    handle written out of literals) is the same on the wire as the handle, and is read as it (docs/decisions.md, "A
+    YAML stranger's own programs", Review).
+
+    A handle sent known in a preview, `structure` as `spread` gave it, is a Go program's when that component
+    handed it out with fields not known yet: the Go SDK holds such a handle as known, each of those fields at its
+    Go zero value ("" for a text, false, 0; a list or map left out), and sends it so (docs/decisions.md, "Handles
+    from Go, TypeScript, .NET and Java programs in a preview"). Each of those fields is read as not known, with
+    its own dependencies; None when no field is."""
     data = _settled(value)
-    if data is None or data.is_known or data.is_secret or not pulumi.runtime.is_dry_run():
+    if data is None or not pulumi.runtime.is_dry_run() or (data.is_secret and not data.is_known):
         return None
     sent = {known_value(r.urn) for r in data.resources}
     found = [entry for entry in _current_handles() if entry.type_name == type_name and entry.urn in sent]
     if len(found) != 1:
         return None
-    urn, _, fields, plain, dependencies = found[0]
+    urn, _, fields, plain, dependencies, given = found[0]
     by_field = known_value(dependencies)
     if not isinstance(by_field, dict) or not sent <= {urn, *(u for urns in by_field.values() for u in urns)}:
         return None
-    return {k: plain[k] if k in plain else value for k in fields}
+    if not data.is_known:  # each other field the unknown, depending on its own resources as in an up
+        return {k: plain[k] if k in plain else _unknown({DependencyResource(u) for u in by_field[k]}, False)
+                if k in by_field else value for k in fields}
+    not_known = _not_known_when_handed_out(given)
+    if not not_known or not isinstance(structure, dict) or not isinstance(data.value, dict):
+        return None
+    own = _field_dependencies(data.value, data.resources) or {}
+    return {**structure, **{k: _unknown(own.get(k, set(data.resources)), data.is_secret) for k in not_known}}
+
+
+def _not_known_when_handed_out(given: dict[str, Any]) -> set[str]:
+    """The fields of a handle a component handed out that held a value not known yet (a preview's); none while one
+    of them is not resolved."""
+    found = set()
+    for key, value in given.items():
+        for output in _outputs_in(value):
+            data = _settled(output)
+            if data is None:
+                return set()
+            if not data.is_known or contains_unknowns(data.value):
+                found.add(key)
+    return found
+
+
+def _unknown(resources: set[pulumi.Resource], secret: bool) -> pulumi.Output:
+    """An output not known yet, depending on `resources`, as the SDK's server makes of an output value without one."""
+    future: asyncio.Future = asyncio.get_event_loop().create_future()
+    future.set_result(_OutputData(resources=resources, value=None, is_known=False, is_secret=secret))
+    return pulumi.Output._from_data(future)
 
 
 def known_value(value: pulumi.Output, secret: bool = True) -> Any:
@@ -484,10 +520,10 @@ class PlatformProvider(ComponentProvider):
         secret when one part is); `container`: the list or map property it is an item of."""
         if isinstance(value, pulumi.Output):
             structure = spread(value)
-            if structure is _UNRESOLVED and prop.ref and not prop.plain:
+            if prop.ref and not prop.plain:
                 type_def = self.get_type_definition(prop)
                 if type_def is not None and not type_def.enum:
-                    structure = previewed_handle(value, type_def.name) or _UNRESOLVED
+                    structure = previewed_handle(value, type_def.name, structure) or structure
             if structure is not _UNRESOLVED:
                 return self._map_value(structure, prop, component_name, path, shared or self._holds_objects(prop),
                                        container)
@@ -621,6 +657,7 @@ class PlatformServicer(ProviderServicer):
             CONSTRUCT_CHECKS.reset(token)
 
     async def Construct(self, request: Any, context: Any) -> Any:  # noqa: N802 (the gRPC method's name)
+        _with_input_dependencies(request)
         _REQUEST_INPUTS.set(request.inputs)  # this request's own task and context
         try:
             return await super().Construct(request, context)
@@ -657,6 +694,40 @@ class PlatformServicer(ProviderServicer):
 
 
 _REQUEST_INPUTS: contextvars.ContextVar[Any] = contextvars.ContextVar("llmplatform_request_inputs", default=None)
+
+
+def _with_input_dependencies(request: Any) -> None:
+    """An input holding output values none of which carries dependencies, where the request names some for that
+    input: each of them given those. A program whose SDK sends no output values (Java: an unknown as the unknown
+    sentinel, a secret as a secret, the dependencies in propertyDependencies alone) has its unknowns and secrets
+    upgraded by the engine to output values without dependencies (pulumi/pulumi 1b5949891b
+    `sdk/go/common/resource/plugin/rpc.go`, `UpgradeToOutputValues`), and the SDK's server takes an input holding an
+    output value as it is, inputDependencies left aside (pulumi 3.272.0 `provider/server.py` `_select_value`): a
+    handle not known yet in a preview lost the component it came from (read as unknown as a whole, its plain fields
+    lost), a list item not known yet its dependencies, a secret input its dependencies in an up too. Each gets the
+    input's (all of them, as the SDK's server gives every part of a known input sent with dependencies)."""
+    for key, value in request.inputs.fields.items():
+        urns = list(request.inputDependencies[key].urns) if key in request.inputDependencies else []
+        found: list[Any] = []
+        if urns and _output_values_in(value, found) and not any("dependencies" in f for f in found):
+            for fields in found:
+                fields["dependencies"].list_value.extend(urns)
+
+
+def _output_values_in(value: Any, found: list[Any]) -> list[Any]:
+    """The fields of each output value in a protobuf Value (outside those), appended to `found`."""
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        fields = value.struct_value.fields
+        if _special_sig_key in fields and fields[_special_sig_key].string_value == _special_output_value_sig:
+            found.append(fields)
+        elif _special_sig_key not in fields:
+            for item in fields.values():
+                _output_values_in(item, found)
+    elif kind == "list_value":
+        for item in value.list_value.values:
+            _output_values_in(item, found)
+    return found
 
 
 def _shown_with_a_secret(inputs: Any, path: str) -> bool:
