@@ -254,3 +254,49 @@ def test_a_text_the_component_wrote_for_an_object_is_spelt_too_a_value_it_shows_
     assert refused.errors == [
         {"property_path": "gpu", "reason": "'a pool with migProfile MIG3g' is invalid; allowed: x"},
         {"property_path": "model", "reason": "'mig_profile' is invalid; allowed: y"}]
+
+
+# ---- Review of the refusal names (docs/decisions.md, "Review of the refusal names (2026-12-06)") ------------------
+def test_a_stores_model_name_listed_in_what_is_allowed_is_kept_as_given(host):
+    """The warm model's allowed text lists the models the store preloads, the user's names: Ollama's grammar takes
+    `_` (`keep_alive` is a name `ollama pull` takes), and listed bare it was spelt as OllamaServer's input
+    (`keepAlive`) for another language. Shown as the values they are (quoted), they stay as typed."""
+    inputs = on_the_wire({**REQUIRED["OllamaServer"](), "warm_model": "qwen2:0.5b"})
+    inputs["modelVolume"] = {**inputs["modelVolume"], "models": ["keep_alive", "llama3.2:1b"]}
+    with pytest.raises(plugin_host.ConstructFailure) as failure:
+        host.construct("llmplatform:index:OllamaServer", "mistake", inputs)
+    message = failure.value.message
+    assert "input warmModel='qwen2:0.5b' is invalid" in message, message
+    assert "preloads ('keep_alive', 'llama3.2:1b')" in message, message
+    assert "keepAlive" not in message and python_names(message) == [], message
+
+
+def test_a_long_value_cut_short_keeps_its_quote_and_the_next_problem_is_spelt_in_the_schemas_names(host):
+    """A rule's refusal shows the value's first 80 characters (`_invalid`; 60 for a wrong type, `_got`): cut without
+    its closing quote, the translation read the quote as going on to the next one in the message, so the next
+    problem's path (a hand-built handle's `cluster.network_policy`) reached YAML in Python. The cut value now ends
+    in `...` and its quote."""
+    cluster = {**REQUIRED["GpuNodePool"]()["cluster"], "image_registry": "http://registry.example.com/" + "m" * 60,
+               "network_policy": "weave"}
+    inputs = on_the_wire({**REQUIRED["GpuNodePool"](), "cluster": cluster})
+    with pytest.raises(plugin_host.ConstructFailure) as failure:
+        host.construct("llmplatform:index:GpuNodePool", "mistake", inputs)
+    message, problems = failure.value.message, failure.value.property_errors
+    assert "cluster.networkPolicy: 'weave' is invalid" in message, message
+    assert python_names(message) == [], message
+    assert "cluster.imageRegistry: 'http://registry.example.com/mmm" in message, message
+    shown = problems[0][1].split(" is invalid")[0]
+    assert shown.endswith("...'") and len(shown) <= 84 and shown.count("'") == 2, problems
+
+
+@pytest.mark.parametrize("value, shown", [
+    ("x" * 100, "'" + "x" * 79 + "...'"),
+    ("it's " + "y" * 100, '"it\'s ' + "y" * 74 + '..."'),
+    ("a\\" + "z" * 100, "'a\\\\" + "z" * 76 + "...'"),
+    (["a" * 50, "b" * 50], "['" + "a" * 50 + "', '" + "b" * 24 + "...'"),
+    ("short", "'short'"),
+])
+def test_a_value_cut_short_ends_each_quote_it_opened(value, shown):
+    from llmplatform.checks.messages import _invalid
+    assert _invalid(value, "x") == f"{shown} is invalid; allowed: x"
+
