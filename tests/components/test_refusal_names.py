@@ -300,3 +300,22 @@ def test_a_value_cut_short_ends_each_quote_it_opened(value, shown):
     from llmplatform.checks.messages import _invalid
     assert _invalid(value, "x") == f"{shown} is invalid; allowed: x"
 
+
+
+@pytest.mark.parametrize("component, mutate, listed", [
+    # the route target's Gateway names, in expose_externally's allowed text
+    ("LlmdStack", lambda a: {**a, "route_target": {**a["route_target"], "gateway_names": ["max_count", "ext"]},
+                             "expose_externally": False}, "Gateway ('max_count', 'ext')"),
+    # the origins' names, in ui_home's allowed text
+    ("GlobalEndpoint", lambda a: {**a, "origins": [{**a["origins"][0], "name": "api_port"}], "ui_home": "weu"},
+     "for the UI): 'api_port'"),
+], ids=["gateway-names", "origin-names"])
+def test_names_a_user_gave_listed_in_another_inputs_allowed_text_are_kept_as_given(host, component, mutate, listed):
+    """The names listed are the user's, a wrong one too (refused in the same message, quoted): listed bare, it was
+    spelt as an input for another language (`maxCount`, `apiPort`; `max_count y` half, as `maxCount y`)."""
+    with pytest.raises(plugin_host.ConstructFailure) as failure:
+        host.construct(f"llmplatform:index:{component}", "mistake",
+                       on_the_wire(mutate(copy.deepcopy(REQUIRED[component]()))))
+    message = failure.value.message
+    assert listed in message, message
+    assert "maxCount" not in message and "apiPort" not in message and python_names(message) == [], message
