@@ -31,6 +31,7 @@ _TOKEN = re.compile(rf"""(?<![\w.\-/@$:%#~\\])(?P<path>{_PATH})(?P<glued>[(\-/@]
 # a problem's reason as the rules write it: the value shown, then what is allowed (rules.Problem.reason)
 _SHOWN = re.compile(rf"(?P<quoted>{_KEY}) is invalid; allowed: ")
 _SUGGESTED = re.compile(r"did you mean (?:'[^']*' or )?$")
+_SUGGESTED_REACH = 200  # "did you mean 'a' or " before a quoted name: a property's name is far shorter
 
 
 class SchemaNames:
@@ -41,6 +42,7 @@ class SchemaNames:
         self._inputs: dict[str, dict[str, Any]] = {
             token: resource.get("inputProperties", {}) for token, resource in schema.get("resources", {}).items()}
         self._names: set[str] = set()
+        self._spelt_before: dict[tuple[str, str], Optional[tuple[str, Optional[str]]]] = {}
         for entity in [*schema.get("resources", {}).values(), *self._types.values()]:
             for key in ("inputProperties", "properties"):
                 self._names.update(entity.get(key, {}))
@@ -91,6 +93,15 @@ class SchemaNames:
         return None if found is None else found[1]
 
     def _path(self, component: str, path: str) -> Optional[tuple[str, Optional[str]]]:
+        """`_spelt`, remembered: a refusal of many items asks for the same words again and again."""
+        key = (component, path)
+        if key not in self._spelt_before:
+            if len(self._spelt_before) > 10000:  # the plugin lives for a deployment; a bound all the same
+                self._spelt_before.clear()
+            self._spelt_before[key] = self._spelt(component, path)
+        return self._spelt_before[key]
+
+    def _spelt(self, component: str, path: str) -> Optional[tuple[str, Optional[str]]]:
         """`path` in the schema's names and what it leads to (as `_kind_of`; None when it leads through a name the
         schema does not have, or is no path from the component's inputs), or None when it names no input or field
         the schema has (a value)."""
@@ -147,7 +158,7 @@ class SchemaNames:
 def _quotes_a_name(text: str, start: int, end: int) -> bool:
     """The quoted text at text[start:end] is a name the message suggests (`nearest_or_all`: "did you mean 'a'?", "or
     'b'?") or requires ("input 'a' is required"), not a value shown."""
-    before = text[:start]
+    before = text[max(0, start - _SUGGESTED_REACH):start]  # not the whole message before each quote: quadratic
     return bool(_SUGGESTED.search(before)) or before.endswith("input ") and text[end:].startswith(" is required")
 
 

@@ -435,7 +435,7 @@ def test_the_ui_home_is_the_first_origin_of_the_lowest_priority(priorities, home
 
 @pytest.mark.parametrize("home, message", [
     ("weu2", r"input ui_home='weu2' is invalid; allowed: the name of one of origins \(the region every browser "
-             r"reaches for the UI\): weu, swe"),
+             r"reaches for the UI\): 'weu', 'swe'"),
     ("", r"input ui_home='' is invalid; allowed: the name of one of origins"),
 ])
 def test_a_ui_home_that_names_no_origin_is_refused_before_anything_is_built(home, message):

@@ -210,7 +210,7 @@ def test_a_warm_model_the_store_does_not_preload_is_refused_and_one_it_does_is_t
     with pytest.raises(ComponentInputError) as error:
         run(program("llama3.2:3b"))
     assert str(error.value) == ("InferenceStack llm: input warm_model='llama3.2:3b' is invalid; allowed: one of the "
-                                "models the store preloads (qwen2.5:0.5b), or none")
+                                "models the store preloads ('qwen2.5:0.5b'), or none")
     assert run(program("qwen2.5:0.5b")).one("kubernetes:apps/v1:Deployment", "llm-ollama")
     assert run(program("llama3.2:3b", preload=False)).one("kubernetes:apps/v1:Deployment", "llm-ollama")
 
@@ -245,7 +245,7 @@ def test_a_warm_model_is_checked_against_a_volume_handle_that_arrives_as_an_outp
     with pytest.raises(ProgramError) as error:
         run(program("llama3.2:3b"))
     assert str(error.value) == ("InferenceStack llm: input warm_model='llama3.2:3b' is invalid; allowed: one of the "
-                                "models the store preloads (qwen2.5:0.5b), or none")
+                                "models the store preloads ('qwen2.5:0.5b'), or none")
     probe = run(program("Qwen2.5:0.5B")).one("kubernetes:apps/v1:Deployment", "llm-ollama").inputs["spec"][
         "template"]["spec"]["containers"][0]["startupProbe"]
     assert "Qwen2.5:0.5B" in " ".join(probe["exec"]["command"])

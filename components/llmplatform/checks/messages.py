@@ -8,12 +8,31 @@ from ..rules import without_outputs
 
 def _got(value: Any) -> str:
     """A value of the wrong type as a message names it, "<type> <its start>" (an output inside it as <output>)."""
-    return f"{type(value).__name__} {without_outputs(value)!r:.60}"
+    return f"{type(value).__name__} {_cut(repr(without_outputs(value)), 60)}"
 
 
 def _invalid(value: Any, allowed: str) -> str:
     """A value a rule refuses, "<its start> is invalid; allowed: <allowed>"."""
-    return f"{without_outputs(value)!r:.80} is invalid; allowed: {allowed}"
+    return f"{_cut(repr(without_outputs(value)), 80)} is invalid; allowed: {allowed}"
+
+
+def _cut(shown: str, limit: int) -> str:
+    """A value's repr cut to its first `limit` characters, then `...` and the quote it leaves open: cut without it,
+    the quote ran on to the message's next one, where the component provider spelt no name (docs/decisions.md,
+    "Review of the refusal names"). No more of the value is shown than before."""
+    if len(shown) <= limit:
+        return shown
+    quote, escaped = "", False
+    for char in shown[:limit]:
+        if escaped:
+            escaped = False
+        elif quote and char == "\\":
+            escaped = True
+        elif char == quote:
+            quote = ""
+        elif not quote and char in "'\"":
+            quote = char
+    return shown[:limit] + "..." + quote
 
 
 # the forms above, for `hidden`

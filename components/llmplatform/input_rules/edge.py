@@ -300,7 +300,7 @@ def global_endpoint(args: Mapping[str, Any]) -> list[Problem]:
         names = [o.get("name") for o in origins]
         if home not in names and not any(is_output(n) for n in names):  # an output name is refused as such
             r.add("ui_home", home, f"the name of one of {r.ref('origins')} (the region every browser reaches for the "
-                                   f"UI): {', '.join(map(str, names)) or 'none given'}")
+                                   f"UI): {', '.join(map(repr, names)) or 'none given'}")
     keys = r.given("api_keys")
     if keys is not None:  # one key set valid in every region, written into each region's Key Vault
         if not isinstance(keys, (list, tuple)) or not 1 <= len(keys) <= 10 or len(set(keys)) != len(keys) \

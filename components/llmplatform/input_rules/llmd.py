@@ -144,7 +144,7 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
             and not any(isinstance(g, str) and g.startswith("internal") for g in gateways):
         # the llmd route takes the internal Gateway alone unless exposed: without one it would attach to none
         r.add("expose_externally", False, f"true on a route target without an internal Gateway "
-                                          f"({', '.join(map(str, gateways))}): the API is published on the internal "
+                                          f"({', '.join(map(repr, gateways))}): the API is published on the internal "
                                           "Gateway unless exposed externally, and would be on none")
     facts = KNOWN_MODELS.get(model or "", {})
     weights = weights_gib(model or "", weights_given)

@@ -17,7 +17,10 @@ def warm_model_problem(warm: str, preloaded: list[Any]) -> Optional[str]:
     probe loads the model from the read-only store, so a replica warming another would never become Ready."""
     if any(ollama_names.same_model(str(m), warm) for m in preloaded):
         return None
-    return f"one of the models the store preloads ({', '.join(map(str, preloaded))}), or none"
+    # quoted, as the values they are: a name may be spelt like an input (Ollama's grammar takes `_`), and the
+    # component provider spells a bare word that is one in the schema's names (docs/decisions.md, "Review of the
+    # refusal names")
+    return f"one of the models the store preloads ({', '.join(map(repr, preloaded))}), or none"
 
 
 def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
