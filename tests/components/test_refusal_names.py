@@ -340,3 +340,18 @@ def test_each_quoted_value_is_looked_at_with_a_short_reach_not_the_whole_message
     refused = provider.in_schema_names("llmplatform:index:AzureMonitoring", "m", message, errors)
     assert refused.message.startswith("AzureMonitoring m: input alertEmails[0]='not_an_address_0' is invalid")
     assert len(searched) == 6000 and max(searched) <= 300, (len(searched), max(searched))
+
+
+def test_a_hand_built_handles_registry_with_a_password_is_refused_without_showing_it(host):
+    """A handle's fields are checked by their type's rules (`checks.messages`), which showed the value as given: a
+    mirror written as a URL with its credential (`http://ci:<password>@host`) reached the console and CI logs in
+    both the Python refusal and the provider's. Shown with `***`, as the stack config and `rules.shown` show it."""
+    from llmplatform.checks.messages import _got, _invalid
+    assert "hunter22" not in _invalid("http://ci:hunter22@myreg.azurecr.io", "a host")
+    assert "hunter22" not in _got(["https://ci:hunter22@myreg.azurecr.io"])
+    cluster = {**REQUIRED["GpuNodePool"]()["cluster"], "image_registry": "http://ci:hunter22@myreg.azurecr.io"}
+    inputs = on_the_wire({**REQUIRED["GpuNodePool"](), "cluster": cluster})
+    with pytest.raises(plugin_host.ConstructFailure) as failure:
+        host.construct("llmplatform:index:GpuNodePool", "mistake", inputs)
+    said = failure.value.message + " ".join(why for _, why in failure.value.property_errors)
+    assert "cluster.imageRegistry" in said and "ci:***@myreg.azurecr.io" in said and "hunter22" not in said, said

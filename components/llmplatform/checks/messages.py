@@ -3,17 +3,18 @@ it hides a secret's: the message reaches the console and CI logs."""
 import re
 from typing import Any, Mapping
 
-from ..rules import without_outputs
+from ..rules import without_outputs, without_password
 
 
 def _got(value: Any) -> str:
-    """A value of the wrong type as a message names it, "<type> <its start>" (an output inside it as <output>)."""
-    return f"{type(value).__name__} {_cut(repr(without_outputs(value)), 60)}"
+    """A value of the wrong type as a message names it, "<type> <its start>" (an output inside it as <output>, a
+    URL's password as ***, as `rules.shown` does)."""
+    return f"{type(value).__name__} {_cut(without_password(repr(without_outputs(value))), 60)}"
 
 
 def _invalid(value: Any, allowed: str) -> str:
-    """A value a rule refuses, "<its start> is invalid; allowed: <allowed>"."""
-    return f"{_cut(repr(without_outputs(value)), 80)} is invalid; allowed: {allowed}"
+    """A value a rule refuses, "<its start> is invalid; allowed: <allowed>" (a URL's password as ***)."""
+    return f"{_cut(without_password(repr(without_outputs(value))), 80)} is invalid; allowed: {allowed}"
 
 
 def _cut(shown: str, limit: int) -> str:
