@@ -668,6 +668,31 @@ def test_an_allowed_stateful_replacement_is_still_marked_and_a_stale_allowance_i
     assert warned == [f"- :warning: `{u}`" for u in sorted([typo, stale])]
 
 
+def test_the_allow_file_reads_comment_lines_and_a_comment_after_a_urn(tmp_path, base):
+    """One URN a line, `#` comments allowed (docs/guardrails.md): a line of comment alone (the repository's own file
+    opens with one) is no entry, and a comment after a URN (why it goes) leaves the URN, which allows its change."""
+    new = _doc(variant("dev-smb-nogpu"))
+    blocked = [u for u, _ in plan_diff.blocking(plan_diff.diff_documents(base, new), set(), False)]
+    allow = tmp_path / plan_diff.ALLOW_FILE
+    allow.write_text("# intended: SMB for the model share\n\n"
+                     + "".join(f"  {u}  # NFS goes, its files with it\n" for u in blocked) + "   # end\n")
+    assert plan_diff.read_allow_file(allow) == set(blocked)
+    code, out = _check(tmp_path, base, new, "--allow-file", str(allow))
+    assert code == 0 and "**Blocked" not in out and "allow nothing" not in out
+
+
+def test_an_allowance_of_a_change_that_needs_none_is_reported_as_allowing_nothing(base):
+    """An entry allows a stateful replacement or deletion, or a refusal: one naming a resource the diff deletes or
+    replaces that loses nothing (a Deployment) allows nothing the check would refuse, so it is reported with the
+    mistyped and stale ones (a line left that would let a later stateful change of that URN through unread)."""
+    new = copy.deepcopy(base)
+    deployment = _one(base, "kubernetes:apps/v1:Deployment", "inference-ollama")
+    del new[deployment]
+    result = plan_diff.diff_documents(base, new)
+    assert result["removed"] == [deployment] and not plan_diff.blocking(result, set(), False)
+    assert plan_diff.unmatched_allowances(result, {deployment}) == [deployment]
+
+
 # the least a plan holds (make plan always registers the stack): plan_diff refuses a plan of no resources
 STACK_ONLY = [{"urn": "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev", "type": "pulumi:pulumi:Stack", "name": "p-dev",
                "parent": None, "inputs": {}, "options": {}, "dependencies": []}]
