@@ -1525,6 +1525,21 @@ def test_a_secret_delete_is_a_vault_call_only_when_the_engine_calls_delete(base)
     assert result["checks"][protected] == [PROTECTED_DATA_PLANE_CHECK] and follower not in result["checks"]
 
 
+def test_a_replaced_secret_s_delete_is_refused_first_only_while_the_program_protects_it_too(base):
+    """A replacement's delete is refused only while the program protects the resource too (pulumi/pulumi 1b5949891b
+    step_generator.go: `new.Protect && old.Protect`): a secret renamed (a new Azure id, so replaced) with `protect`
+    on both sides is told the vault call once `protect` is lifted; one the program stops protecting in the same
+    change has its delete called in this run, the vault's 403 with it."""
+    old = {u: {**r, "options": {**r["options"], "retainOnDelete": False, "protect": True}} for u, r in base.items()}
+    secret = sorted(u for u, r in old.items() if r["type"] == "azure-native:keyvault:Secret")[0]
+    for protect, check in ((True, PROTECTED_DATA_PLANE_CHECK), (False, DATA_PLANE_CHECK)):
+        new = copy.deepcopy(old)
+        new[secret]["inputs"]["secretName"] += "-2"
+        new[secret]["options"]["protect"] = protect
+        result = plan_diff.diff_documents(old, new)
+        assert secret in result["replaced"] and result["checks"].get(secret) == [check], (protect, result["checks"])
+
+
 def test_a_protected_secret_s_delete_is_told_as_the_vault_call_it_is_once_protect_is_lifted(tmp_path):
     """prod with the UI turned off drops the PostgreSQL server and its Key Vault secrets, which a state of 0.21.0 (the
     release before, docs/decisions.md 2026-12-06) protects and does not retain. `pulumi up` stops on `protect` first

@@ -147,3 +147,72 @@ def test_a_renamed_app_namespace_is_refused_for_every_claim_in_it(base):
     why = _blocked(base, new)[ns]
     assert why.startswith("replaced: the namespace `llm` and every volume claim in it")
     assert all(f"claim `{c}`" in why for c in claims)
+
+
+def _claims_with(base: dict, **values) -> dict[str, tuple[str, bool]]:
+    """kube-prometheus-stack's claims (who -> what makes it, whether its uninstall deletes it) with the dev plan's
+    release values changed: each `values` key a dotted path set to its value."""
+    inputs = copy.deepcopy(base[_one(base, RELEASE, "observability-kube-prometheus-stack")]["inputs"])
+    for path, value in values.items():
+        *parents, last = path.split("__")
+        at = inputs["values"]
+        for key in parents:
+            at = at.setdefault(key, {})
+        at[last] = value
+    return {c.who: (c.made_by, c.uninstall_deletes) for c in release_claims(inputs)}
+
+
+def test_which_claims_the_operator_and_grafana_make_follows_each_value_the_charts_read(base):
+    """Each value the charts read, one at a time (prometheus-operator v0.93.0 pkg/prometheus/server/statefulset.go
+    and pkg/thanos/statefulset.go, kube-prometheus-stack-88.5.3's templates, grafana-12.11.1's pvc.yaml and
+    statefulset.yaml): the plan's own values make Prometheus' claim (its StatefulSet's, kept on uninstall) and
+    Grafana's (the chart's pvc.yaml, deleted on uninstall)."""
+    prometheus = ("made by its StatefulSet from `prometheus.prometheusSpec.storageSpec`", False)
+    templated = ("templated by the chart from `grafana.persistence`", True)
+    assert _claims_with(base) == {"Prometheus'": prometheus, "Grafana's": templated}
+    # a component turned off makes no claim, whatever its storage says
+    assert "Prometheus'" not in _claims_with(base, prometheus__enabled=False)
+    # an ephemeral volume is the pod's, like emptyDir: no claim outlives it
+    ephemeral = {"ephemeral": {"volumeClaimTemplate": {"spec": {"resources": {"requests": {"storage": "1Gi"}}}}}}
+    assert "Prometheus'" not in _claims_with(base, prometheus__prometheusSpec__storageSpec=ephemeral)
+    # a spec or a storage that is no object (null, a word) makes no claim, and no traceback
+    assert "Prometheus'" not in _claims_with(base, prometheus__prometheusSpec=None)
+    assert "Prometheus'" not in _claims_with(base, prometheus__prometheusSpec__storageSpec="none")
+    # the chart passes ThanosRuler no retention policy: its claim outlives the uninstall whatever the values say
+    storage = {"volumeClaimTemplate": {"spec": {"resources": {"requests": {"storage": "1Gi"}}}}}
+    assert _claims_with(base, thanosRuler__enabled=True, thanosRuler__thanosRulerSpec__storage=storage,
+                        thanosRuler__thanosRulerSpec__persistentVolumeClaimRetentionPolicy={"whenDeleted": "Delete"}
+                        )["Thanos Ruler's"] == ("made by its StatefulSet from `thanosRuler.thanosRulerSpec.storage`",
+                                                False)
+    # only `helm.sh/resource-policy` keeps Grafana's claim on uninstall, not any annotation
+    assert _claims_with(base, grafana__persistence__annotations={"example.com/owner": "platform"})[
+        "Grafana's"] == templated
+    # a StatefulSet by its persistence type (without an existing claim, and enabled), not only by useStatefulSet
+    in_set = ("made by its StatefulSet from `grafana.persistence`", False)
+    assert _claims_with(base, grafana__persistence__type="sts")["Grafana's"] == in_set
+    assert "Grafana's" not in _claims_with(base, grafana__persistence__type="sts", grafana__persistence__enabled=False)
+    assert "Grafana's" not in _claims_with(base, grafana__persistence__type="sts",
+                                           grafana__persistence__existingClaim="grafana-data")
+    # an existing claim the chart neither templates nor makes: the release owns no claim of Grafana's
+    assert "Grafana's" not in _claims_with(base, grafana__persistence__existingClaim="grafana-data")
+    assert "Grafana's" not in _claims_with(base, grafana__persistence__type="none")
+    # Grafana turned off (the chart's condition drops its values), or its values not an object: no claim of its
+    assert set(_claims_with(base, grafana__enabled=False)) == {"Prometheus'"}
+    assert set(_claims_with(base, grafana=None)) == set(_claims_with(base, grafana__persistence=None)) == {
+        "Prometheus'"}
+
+
+def test_a_deleted_release_notes_only_the_claims_that_outlive_it_and_not_where_its_namespace_goes(base, off):
+    """The note on a deleted release names the claims its uninstall leaves (Prometheus', not Grafana's, which it
+    deletes and which blocks); none when every claim goes with it; none when its namespace is deleted too (the
+    namespace's line tells every claim in it)."""
+    stack = _one(base, RELEASE, "observability-kube-prometheus-stack")
+    release_only = {u: r for u, r in base.items() if u != stack}
+    notes = [n for n in plan_diff.diff_documents(base, release_only)["notes"].get(stack, [])
+             if "its uninstall leaves" in n]
+    assert len(notes) == 1 and "Prometheus'" in notes[0] and "Grafana's" not in notes[0]
+    no_kept = copy.deepcopy(base)
+    no_kept[stack]["inputs"]["values"]["prometheus"]["prometheusSpec"]["storageSpec"] = {"emptyDir": {}}
+    assert not any("its uninstall leaves" in n
+                   for n in plan_diff.diff_documents(no_kept, release_only)["notes"].get(stack, []))
+    assert not any("its uninstall leaves" in n for n in plan_diff.diff_documents(base, off)["notes"].get(stack, []))
