@@ -956,6 +956,18 @@ def test_a_postgres_resize_asks_for_the_connection_limit_the_server_keeps_from_i
     assert same == unknown == ([], [])
 
 
+def test_a_version_unset_or_the_same_version_written_as_a_number_is_no_downgrade():
+    """noDowngrade compares versions, not what spells them: a pool's `orchestratorVersion` left out (AKS's default,
+    which is no downgrade to judge) or a server's `version` "17" written as 17 is neither refused nor a traceback,
+    while 1.33 -> 1.32 is refused."""
+    pool, version = "azure-native:containerservice:AgentPool", ["orchestratorVersion"]
+    assert value_findings(pool, {"orchestratorVersion": "1.33"}, {}, version) == ([], [])
+    assert value_findings(pool, {}, {"orchestratorVersion": "1.33"}, version) == ([], [])
+    assert value_findings(pool, {"orchestratorVersion": "1.33"}, {"orchestratorVersion": "1.32"}, version)[0]
+    refused, _ = value_findings(SERVER, {"version": "17"}, {"version": 17}, ["version"])
+    assert refused == []
+
+
 def test_the_model_store_grows_through_its_share_and_volume_and_a_claim_that_would_resize_is_refused(tmp_path, prod):
     """modelStore.sizeGib grows the share's quota and the pre-created volume; ModelStore's claim keeps the request it
     was created with (Kubernetes' resize admission refuses to grow a claim without an expandable storage class, and
