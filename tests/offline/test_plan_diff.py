@@ -957,15 +957,20 @@ def test_a_postgres_resize_asks_for_the_connection_limit_the_server_keeps_from_i
 
 
 def test_a_version_unset_or_the_same_version_written_as_a_number_is_no_downgrade():
-    """noDowngrade compares versions, not what spells them: a pool's `orchestratorVersion` left out (AKS's default,
-    which is no downgrade to judge) or a server's `version` "17" written as 17 is neither refused nor a traceback,
-    while 1.33 -> 1.32 is refused."""
+    """noDowngrade and upgrade compare versions, not what spells them: a pool's `orchestratorVersion` left out (AKS's
+    default, which is no downgrade to judge) or a server's `version` "17" written as 17 is neither refused nor a
+    traceback, while 1.33 -> 1.32 is refused."""
     pool, version = "azure-native:containerservice:AgentPool", ["orchestratorVersion"]
     assert value_findings(pool, {"orchestratorVersion": "1.33"}, {}, version) == ([], [])
     assert value_findings(pool, {}, {"orchestratorVersion": "1.33"}, version) == ([], [])
     assert value_findings(pool, {"orchestratorVersion": "1.33"}, {"orchestratorVersion": "1.32"}, version)[0]
     refused, _ = value_findings(SERVER, {"version": "17"}, {"version": 17}, ["version"])
     assert refused == []
+    # the server's major upgrade is a check of its own: not for a downgrade (refused) nor from an unset version
+    refused, checks = value_findings(SERVER, {"version": "17"}, {"version": "16"}, ["version"])
+    assert refused and not checks
+    assert value_findings(SERVER, {}, {"version": "16"}, ["version"]) == ([], [])
+    assert value_findings(SERVER, {"version": "16"}, {"version": "17"}, ["version"])[1]
 
 
 def test_the_model_store_grows_through_its_share_and_volume_and_a_claim_that_would_resize_is_refused(tmp_path, prod):
