@@ -970,6 +970,7 @@ def test_a_version_unset_or_the_same_version_written_as_a_number_is_no_downgrade
     refused, checks = value_findings(SERVER, {"version": "17"}, {"version": "16"}, ["version"])
     assert refused and not checks
     assert value_findings(SERVER, {}, {"version": "16"}, ["version"]) == ([], [])
+    assert value_findings(SERVER, {"version": "16"}, {}, ["version"]) == ([], [])
     assert value_findings(SERVER, {"version": "16"}, {"version": "17"}, ["version"])[1]
 
 
