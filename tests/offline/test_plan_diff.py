@@ -263,6 +263,13 @@ def test_a_changed_deployment_selector_replaces_it_deleting_first(base):
     assert all(any("deleted first and replaced (the engine makes it unknown" in why for why in result["replaced"][u])
                and u in result["deleteBeforeReplace"] for u in result["replaced"] if u != urn), result["replaced"]
     assert blocked == []  # a Deployment holds no data
+    # one the program does not name is auto-named (pulumi-kubernetes Diff): its replacement gets a new name, so it is
+    # created first and the old one deleted after, which keeps the service up
+    unnamed_base, unnamed = copy.deepcopy(base), copy.deepcopy(new)
+    for doc in (unnamed_base, unnamed):
+        del doc[urn]["inputs"]["metadata"]["name"]
+    result = plan_diff.diff_documents(unnamed_base, unnamed)
+    assert urn in result["replaced"] and urn not in result["deleteBeforeReplace"]
 
 
 def test_the_model_store_protocol_replaces_the_share(base):
@@ -964,8 +971,7 @@ def test_a_version_unset_or_the_same_version_written_as_a_number_is_no_downgrade
     assert value_findings(pool, {"orchestratorVersion": "1.33"}, {}, version) == ([], [])
     assert value_findings(pool, {}, {"orchestratorVersion": "1.33"}, version) == ([], [])
     assert value_findings(pool, {"orchestratorVersion": "1.33"}, {"orchestratorVersion": "1.32"}, version)[0]
-    refused, _ = value_findings(SERVER, {"version": "17"}, {"version": 17}, ["version"])
-    assert refused == []
+    assert value_findings(SERVER, {"version": "17"}, {"version": 17}, ["version"]) == ([], [])
     # the server's major upgrade is a check of its own: not for a downgrade (refused) nor from an unset version
     refused, checks = value_findings(SERVER, {"version": "17"}, {"version": "16"}, ["version"])
     assert refused and not checks
@@ -1893,6 +1899,18 @@ def test_a_claim_shrunk_in_another_spelling_of_a_quantity_is_refused():
     assert len(refused) == 1 and '"1Gi" -> "1e9"' in refused[0] and "smaller" in refused[0]
     assert value_findings(claim, storage("1Gi"), storage(".5Ti"), ["spec.resources.requests.storage"]) == ([], [])
     assert value_findings(claim, storage("2000m"), storage("1"), ["spec.resources.requests.storage"])[0]
+    # the same size in another spelling is no shrink; a size added or left out is none to compare (no traceback)
+    assert value_findings(claim, storage("1Gi"), storage("1024Mi"), ["spec.resources.requests.storage"]) == ([], [])
+    unset = {"spec": {"resources": {"requests": {}}, "storageClassName": "managed-csi"}}
+    assert value_findings(claim, unset, storage("1Gi"), ["spec.resources.requests.storage"]) == ([], [])
+    assert value_findings(claim, storage("1Gi"), unset, ["spec.resources.requests.storage"]) == ([], [])
+    static = {"spec": {"resources": {"requests": {"storage": "1Gi"}}, "storageClassName": ""}}  # a pre-created volume
+    same = copy.deepcopy(static)
+    same["spec"]["resources"]["requests"]["storage"] = "1024Mi"
+    assert value_findings(claim, static, same, ["spec.resources.requests.storage"]) == ([], [])
+    same["spec"]["resources"]["requests"]["storage"] = "2Gi"
+    assert "grows a claim bound to a pre-created volume" in value_findings(
+        claim, static, same, ["spec.resources.requests.storage"])[0][0]
 
 
 def test_a_cluster_feature_the_stack_stops_turning_on_is_listed_ignored_with_how_to_turn_it_off(tmp_path, prod):
