@@ -1908,6 +1908,9 @@ def test_a_claim_shrunk_in_another_spelling_of_a_quantity_is_refused():
     same = copy.deepcopy(static)
     same["spec"]["resources"]["requests"]["storage"] = "1024Mi"
     assert value_findings(claim, static, same, ["spec.resources.requests.storage"]) == ([], [])
+    static_unset = {"spec": {"resources": {"requests": {}}, "storageClassName": ""}}
+    assert value_findings(claim, static_unset, static, ["spec.resources.requests.storage"]) == ([], [])
+    assert value_findings(claim, static, static_unset, ["spec.resources.requests.storage"]) == ([], [])
     same["spec"]["resources"]["requests"]["storage"] = "2Gi"
     assert "grows a claim bound to a pre-created volume" in value_findings(
         claim, static, same, ["spec.resources.requests.storage"])[0][0]
