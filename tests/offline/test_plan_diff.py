@@ -1055,6 +1055,21 @@ def test_purge_protection_cannot_be_turned_off(tmp_path, prod):
     assert _check(tmp_path, new, base)[0] == 0  # turning it on is an update
 
 
+def test_purge_protection_on_to_false_or_unset_is_refused_and_only_turning_it_on_is_told_so():
+    """Each way the value can go, as value_findings judges it: on -> false and on -> unset refused (irreversible),
+    unset or false -> on told before merging (it cannot be undone), unset <-> false neither."""
+    vault, path = "azure-native:keyvault:Vault", ["properties.enablePurgeProtection"]
+
+    def findings(old, new):
+        def inputs(value):
+            return {"properties": {} if value is None else {"enablePurgeProtection": value}}
+        refused, checks = value_findings(vault, inputs(old), inputs(new), path)
+        return ["refused" for _ in refused] + ["told" for _ in checks]
+    assert findings(True, False) == findings(True, None) == ["refused"]
+    assert findings(False, True) == findings(None, True) == ["told"]
+    assert findings(None, False) == findings(False, None) == []
+
+
 # One plan for two tests' edits, each reading resources the other's edit leaves alone: the vault's purge protection
 # and the cluster's channel (checks that pass), and the gate's rate limit (its ConfigMap replaced, the run passing).
 ONE_WAY_AND_GATE = {"cluster": {"upgradeChannel": "stable"}, "keyVault": {"purgeProtection": True},
