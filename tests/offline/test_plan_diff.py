@@ -1070,6 +1070,28 @@ def test_purge_protection_on_to_false_or_unset_is_refused_and_only_turning_it_on
     assert findings(None, False) == findings(False, None) == []
 
 
+def test_only_a_change_of_zone_redundancy_is_refused_and_only_a_channel_moving_minors_further_is_told():
+    """zoneRedundancy reads the SKU's redundancy: LRS <-> ZRS (and GZRS, RAGZRS) refused, LRS -> GRS not, nor a SKU
+    set or left out; minorMovingChannel tells a channel that moves the minor further than before, and nothing for
+    channels that never move it (none, patch, node-image)."""
+    account, sku = "azure-native:storage:StorageAccount", ["sku.name"]
+
+    def refused(old, new):
+        def inputs(value):
+            return {} if value is None else {"sku": {"name": value}}
+        return bool(value_findings(account, inputs(old), inputs(new), sku)[0])
+    assert refused("Standard_LRS", "Standard_ZRS") and refused("Standard_RAGZRS", "Standard_GRS")
+    assert not refused("Standard_LRS", "Standard_GRS") and not refused("Premium_ZRS", "Standard_GZRS")
+    assert not refused(None, "Standard_ZRS") and not refused("Standard_ZRS", None)
+    cluster, channel = CLUSTER, ["autoUpgradeProfile.upgradeChannel"]
+
+    def told(old, new):
+        return bool(value_findings(cluster, {"autoUpgradeProfile": {"upgradeChannel": old}},
+                                   {"autoUpgradeProfile": {"upgradeChannel": new}}, channel)[1])
+    assert told("patch", "stable") and told("stable", "rapid") and told("node-image", "rapid")
+    assert not told("rapid", "stable") and not told("none", "patch") and not told("patch", "node-image")
+
+
 # One plan for two tests' edits, each reading resources the other's edit leaves alone: the vault's purge protection
 # and the cluster's channel (checks that pass), and the gate's rate limit (its ConfigMap replaced, the run passing).
 ONE_WAY_AND_GATE = {"cluster": {"upgradeChannel": "stable"}, "keyVault": {"purgeProtection": True},
