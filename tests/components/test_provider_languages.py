@@ -110,7 +110,13 @@ def test_a_preview_from_each_language_gives_each_child_the_dependencies_up_gives
     resourceName held the CPU pool and every subnet, so a preview replacing the CPU pool deleting it first showed
     the GPU pools replaced with it, which `up` does not do. A Java program's list item not known yet (the budget's
     `${aks.nodeResourceGroup}`, a fleet member's clusterId) reached the components with no dependency at all."""
-    up, preview = _children(runs[sdk, False]), _children(runs[sdk, True])
+    differ = _dependencies_differ(_children(runs[sdk, True]), _children(runs[sdk, False]))
+    # AksCluster's own kubeconfig (its credentials read, not known in a preview) is no handle's
+    assert set(differ) == {("aks-k8s", "kubeconfig")}, differ
+
+
+def _dependencies_differ(preview, up) -> dict:
+    """(child, input) -> (the preview's, up's) property dependencies where they differ."""
     differ = {}
     for urn, child in preview.items():
         for key in set(child.property_dependencies) | set(up[urn].property_dependencies):
@@ -118,8 +124,7 @@ def test_a_preview_from_each_language_gives_each_child_the_dependencies_up_gives
                              for r in (child, up[urn]))
             if given != wanted:
                 differ[urn.rsplit("::", 1)[-1], key] = (given, wanted)
-    # AksCluster's own kubeconfig (its credentials read, not known in a preview) is no handle's
-    assert set(differ) == {("aks-k8s", "kubeconfig")}, differ
+    return differ
 
 
 def _new_stack(host, stack: str):
@@ -265,3 +270,41 @@ def test_a_deployment_through_the_provider_records_its_own_engines_mode_whatever
     assert not [r.name for r in built[False].children if unknowns(r.inputs)]
     pool = next(r for r in built[True].children if r.type == GPU_POOL)  # the CPU pool: its cluster not created yet
     assert "resourceName" in pool.unknown_paths and isinstance(pool.inputs["resourceName"], Unknown)
+
+
+@pytest.fixture(scope="module")
+def two_endpoint_runs(host, program):
+    """The example with LlmdStack's keyless UI listener (`uiListener: true`): llm-d hands out two handles of one
+    type (ModelEndpoint: `endpoint` and `uiEndpoint`), and its Open-WebUI is given `${llmd.uiEndpoint}`; as in
+    `runs`, Pulumi YAML's preview (None) and each language's `up` and new stack's preview."""
+    changed = copy.deepcopy(program)
+    changed["resources"]["llmd"]["properties"]["uiListener"] = True
+    changed["resources"]["llmdUi"]["properties"]["endpoint"] = "${llmd.uiEndpoint}"
+    found = {}
+    for sdk, preview in [(None, True), *((s, p) for s in plugin_host.SDKS for p in (False, True))]:
+        deployment = host.with_fresh_monitor(stack=f"two-{sdk or 'yaml'}-{'preview' if preview else 'up'}",
+                                             preview=preview, new_stack=preview)
+        try:
+            found[sdk, preview] = plugin_host.run_yaml_program(deployment, changed, sdk=sdk)
+        except plugin_host.ConstructFailure as failure:
+            found[sdk, preview] = failure
+        finally:
+            deployment.close()
+    return found
+
+
+@pytest.mark.parametrize("sdk", plugin_host.SDKS)
+def test_a_handle_of_a_component_handing_out_two_of_its_type_is_read_in_a_preview_as_the_one_sent(
+        two_endpoint_runs, sdk):
+    """LlmdStack hands out `endpoint` and `uiEndpoint`, both ModelEndpoint: `previewed_handle` found two handles of
+    the type from the component sent and read neither. A Go program's `llmd.UiEndpoint` (known, its baseUrl, service
+    and namespace "" in a new stack's preview) then reached OpenWebUi as known: refused, `endpoint.baseUrl='' is
+    invalid`, where `up` accepts it; a TypeScript, .NET or Java program's, unknown as a whole, gave each of its
+    fields the whole handle's dependencies (llmdUi's children held the router's Service where `up` gives the
+    ui listener's). The one sent is told by the FIELD_DEPENDENCIES it carries (Go), or by its dependencies
+    (TypeScript, .NET, Java: the component and its fields' URNs)."""
+    runs = two_endpoint_runs
+    up, preview = _children(runs[sdk, False]), _children(runs[sdk, True])
+    assert sorted(preview) == sorted(up)
+    assert _known_but_not_ups(preview, up, _children(runs[None, True])) == (GO_OWN_READS if sdk == "go" else set())
+    assert set(_dependencies_differ(preview, up)) == {("aks-k8s", "kubeconfig")}
