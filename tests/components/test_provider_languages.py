@@ -142,7 +142,7 @@ def test_a_go_programs_gpu_pool_in_a_preview_reads_the_clusters_fields_not_known
         schema = deployment.schema()
         sent, deps = plugin_host.program_sends(
             "go", aks.wire["cluster"], [aks.urn, *aks.state_dependencies["cluster"]],
-            schema["resources"]["llmplatform:index:AksCluster"]["properties"]["cluster"], schema)
+            schema["resources"]["llmplatform:index:AksCluster"]["properties"]["cluster"], schema, preview=True)
         assert sent["value"]["clusterName"] == "" and sent["value"]["oidcIssuerUrl"] == "" and deps == [aks.urn]
         gpu = deployment.construct("llmplatform:index:GpuNodePool", "gpu", {
             **program["resources"]["gpu"]["properties"], "cluster": sent}, {"cluster": deps},
@@ -172,7 +172,7 @@ def test_a_go_programs_secret_handle_in_a_preview_keeps_its_fields_not_known_yet
         schema = deployment.schema()
         sent, deps = plugin_host.program_sends(
             "go", {offline.SIG_KEY: offline.SECRET_SIG, "value": aks.wire["cluster"]}, [aks.urn],
-            schema["resources"]["llmplatform:index:AksCluster"]["properties"]["cluster"], schema)
+            schema["resources"]["llmplatform:index:AksCluster"]["properties"]["cluster"], schema, preview=True)
         assert sent["secret"] is True and sent["value"]["clusterName"] == ""
         gpu = deployment.construct("llmplatform:index:GpuNodePool", "gpu", {
             **program["resources"]["gpu"]["properties"], "cluster": sent}, {"cluster": deps},
@@ -308,3 +308,30 @@ def test_a_handle_of_a_component_handing_out_two_of_its_type_is_read_in_a_previe
     assert sorted(preview) == sorted(up)
     assert _known_but_not_ups(preview, up, _children(runs[None, True])) == (GO_OWN_READS if sdk == "go" else set())
     assert set(_dependencies_differ(preview, up)) == {("aks-k8s", "kubeconfig")}
+
+
+def test_what_each_sdk_sends_of_a_secret_not_known_yet_and_of_an_output_left_out(host):
+    """The harness's model of the SDKs (`program_sends`), where it was wrong: Go holds a secret not known yet (the
+    Python SDK's answer for AksCluster's kubeconfig in a preview, `{sig: secret, value: unknown}`) as known, its
+    zero value "" (`resolve` marks unknown only null, computed and output values), which it sends known; Java sends
+    an unknown as the bare sentinel, never secret (`Serializer.java` asks `isKnown` first); an output a component
+    left out is unknown in a preview but known in `up`, null (nodejs `resolveProperties`, .NET
+    `TrySetDefaultResult(isKnown: !_isDryRun)`), in Go its type's zero value (a required handle's fields "", 0)."""
+    schema = host.schema()
+    aks = schema["resources"]["llmplatform:index:AksCluster"]
+    urn = "urn:pulumi:s::p::llmplatform:index:AksCluster::aks"
+    secret_unknown = {offline.SIG_KEY: offline.SECRET_SIG, "value": plugin_host._UNKNOWN}
+    sent, _ = plugin_host.program_sends("go", secret_unknown, [urn], aks["properties"]["kubeconfig"], schema,
+                                        preview=True, required="kubeconfig" in aks.get("required", []))
+    assert sent.get("secret") is True and "value" in sent and sent["value"] in ("", None), sent
+    sent, _ = plugin_host.program_sends("java", {offline.SIG_KEY: offline.SECRET_SIG, "value": {
+        "clusterName": plugin_host._UNKNOWN}}, [urn], aks["properties"]["cluster"], schema, preview=True)
+    assert sent == {offline.SIG_KEY: plugin_host.OUTPUT_VALUE_SIG}
+    for sdk in ("nodejs", "dotnet"):
+        sent, _ = plugin_host.program_sends(sdk, None, [urn], aks["properties"]["cluster"], schema, preview=False)
+        assert "value" in sent and sent["value"] is None, sent
+        sent, _ = plugin_host.program_sends(sdk, None, [urn], aks["properties"]["cluster"], schema, preview=True)
+        assert "value" not in sent, sent
+    sent, _ = plugin_host.program_sends("go", None, [urn], aks["properties"]["cluster"], schema, preview=False,
+                                        required=True)
+    assert sent["value"]["clusterName"] == "" and "dependencies" in sent, sent
