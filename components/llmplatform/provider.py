@@ -722,13 +722,23 @@ def _with_input_dependencies(request: Any) -> None:
     output value as it is, inputDependencies left aside (pulumi 3.272.0 `provider/server.py` `_select_value`): a
     handle not known yet in a preview lost the component it came from (read as unknown as a whole, its plain fields
     lost), a list item not known yet its dependencies, a secret input its dependencies in an up too. Each gets the
-    input's (all of them, as the SDK's server gives every part of a known input sent with dependencies)."""
+    input's (all of them, as the SDK's server gives every part of a known input sent with dependencies). Where each
+    is a secret known (the only output values the engine makes of known values), they go back to secrets as Java
+    sent them, so that the server gives the whole input the dependencies, the parts beside them too (a handle Java
+    built with one secret field: the others depended on nothing), and marks it secret as one (`deserialize_property`
+    pushes a secret inside up): a handle's secret field's secrecy shared by its siblings, as for every language's
+    handle sent secret whole."""
     for key, value in request.inputs.fields.items():
         urns = list(request.inputDependencies[key].urns) if key in request.inputDependencies else []
         found: list[Any] = []
         if urns and _output_values_in(value, found) and not any("dependencies" in f for f in found):
+            secrets = all("value" in f and "secret" in f and f["secret"].bool_value for f in found)
             for fields in found:
-                fields["dependencies"].list_value.extend(urns)
+                if secrets:
+                    fields[_special_sig_key].string_value = _special_secret_sig
+                    del fields["secret"]
+                else:
+                    fields["dependencies"].list_value.extend(urns)
 
 
 def _output_values_in(value: Any, found: list[Any]) -> list[Any]:

@@ -335,3 +335,28 @@ def test_what_each_sdk_sends_of_a_secret_not_known_yet_and_of_an_output_left_out
     sent, _ = plugin_host.program_sends("go", None, [urn], aks["properties"]["cluster"], schema, preview=False,
                                         required=True)
     assert sent["value"]["clusterName"] == "" and "dependencies" in sent, sent
+
+
+def test_a_java_programs_handle_with_a_secret_field_keeps_every_fields_dependencies_in_an_up(host, program):
+    """Java sends a handle it built (`ClusterHandleArgs.builder()...`, one field `Output.ofSecret(...)`) as an object
+    holding one secret, its dependencies in the request's propertyDependencies alone; the engine upgrades the secret
+    to an output value without dependencies, and the SDK's server takes the object as it is: the secret got the
+    input's dependencies, every other field none (a GPU pool's resourceName, from clusterName, depending on nothing:
+    a replaced cluster would not replace its pools)."""
+    deployment = host.with_fresh_monitor(stack="java-secret-field")
+    try:
+        aks = deployment.construct("llmplatform:index:AksCluster", "aks", _aks(program, lambda i: None))
+        cluster = copy.deepcopy(aks.wire["cluster"])
+        cluster["nodeSubnetId"] = {offline.SIG_KEY: offline.SECRET_SIG, "value": cluster["nodeSubnetId"]}
+        gpu = deployment.construct("llmplatform:index:GpuNodePool", "gpu", {
+            **program["resources"]["gpu"]["properties"], "cluster": cluster},
+            {"cluster": [aks.urn, *aks.state_dependencies["cluster"]]},
+            {"kubernetes": plugin_host._provider_ref(aks.wire["provider"])})
+    finally:
+        deployment.close()
+    cluster_urns = {r.urn.rsplit("::", 1)[-1]: r.urn for r in aks.children}
+    pools = [r for r in gpu.children if r.type == GPU_POOL]
+    assert pools and all(p.property_dependencies.get("resourceName") == [cluster_urns["aks-aks"]] for p in pools), [
+        p.property_dependencies for p in pools]
+    assert all(cluster_urns["aks-nodes"] in p.property_dependencies["vnetSubnetID"] for p in pools)
+    assert all("vnetSubnetID" in p.secret_paths for p in pools)
