@@ -693,8 +693,10 @@ def run_yaml_program(host: ProviderHost, program: dict[str, Any],
             if output not in done[name].wire and not host.preview and output not in host.output_names(
                     resources[name]["type"]):
                 raise KeyError(f"{done[name].urn} has no output {path}")
-            sent, sent_deps = program_sends(sdk, done[name].wire.get(output), _typed_dependencies(done[name], output),
-                                            spec, host._schema, accessors)
+            sent, sent_deps = program_sends(
+                sdk, done[name].wire.get(output), _typed_dependencies(done[name], output), spec, host._schema,
+                accessors, preview=host.preview, required=output in (host.schema_of(resources[name]["type"]).get(
+                    "required") or []))
             deps.update(sent_deps)
             return sent
         deps.add(done[name].urn)  # Pulumi YAML: the component alone (`_typed_dependencies`)
@@ -840,7 +842,8 @@ def _provider_ref(value: Any) -> str:
 # and the URNs Construct's `stateDependencies` named for it (`RegisterResourceResponse.propertyDependencies`).
 #
 # - go (sdk/go/pulumi at 1b5949891b): `context.go` `resourceState.resolve` marks an output unknown only when its
-#   top-level value is null, computed or an output value; a handle (an object) is known, and `rpc.go`
+#   top-level value is null, computed or an output value; a handle (an object) is known, so is a secret not known
+#   yet (`{sig: secret, value: unknown}`: the secret's zero value, secret), and `rpc.go`
 #   `unmarshalOutput` leaves every field holding an unknown at its Go zero value: "" for a required string, 0,
 #   false, a nil pointer for an optional scalar and a nil slice or map, which `marshalInputOptionsImpl` leaves out
 #   of the object it sends. The handle goes out as an output value (it has dependencies) whose value holds those
@@ -861,9 +864,10 @@ def _provider_ref(value: Any) -> str:
 #   property dependencies as `DependencyResource`s, `OutputCompletionSource` adds the component): as nodejs.
 # - java (pulumi/pulumi-java, `sdk/java/pulumi/.../serialization/internal/Deserializer.java` at 1b93d7ca,
 #   `Serializer.java` at 065fe7ff): the same known-ness and secrecy as .NET, but no output values: an unknown goes
-#   out as the unknown sentinel, a secret as a secret, the dependencies in the request's propertyDependencies
-#   alone. The engine upgrades them to output values with no dependencies, which the Python SDK's server takes as
-#   they are, leaving inputDependencies aside (pulumi 3.272.0 `provider/server.py` `_select_value`).
+#   out as the unknown sentinel (never secret: `serializeAsync` asks `isKnown` first), a secret as a secret, the
+#   dependencies in the request's propertyDependencies alone. The engine upgrades them to output values with no
+#   dependencies, which the Python SDK's server takes as they are, leaving inputDependencies aside (pulumi 3.272.0
+#   `provider/server.py` `_select_value`).
 SDKS = ("go", "nodejs", "dotnet", "java")
 _OMITTED = object()
 
@@ -931,33 +935,42 @@ def _plain_of(value: Any) -> tuple[Any, bool]:
 
 
 def program_sends(sdk: str, value: Any, dependencies: list[str], spec: dict[str, Any], schema: dict[str, Any],
-                  accessors: Optional[list[Any]] = None) -> tuple[Any, list[str]]:
+                  accessors: Optional[list[Any]] = None, *, preview: bool, required: bool = False
+                  ) -> tuple[Any, list[str]]:
     """A component's output handed on to another component's input by a program in `sdk` (or the field the
     `accessors` lead to, which the program read from it: `aks.Cluster.ClusterId()` in Go, an apply elsewhere), as
     the engine forwards it to Construct: the value and the input's property dependencies. `value` is the output as
     the engine handed it to the program (`Constructed.wire`; absent: None), `dependencies` the component's URN then
-    the URNs Construct answered for the output, `spec` the output's schema property."""
+    the URNs Construct answered for the output, `spec` the output's schema property (`required` among the
+    component's outputs). An absent output is unknown in a `preview` and known in an `up`: null, or in Go the zero
+    value of its type (Go `context.go` `resolve`, `known = !keepUnknowns`; nodejs `runtime/rpc.ts`
+    `resolveProperties`, .NET `Deployment_ReadOrRegisterResource.cs` `TrySetDefaultResult(isKnown: !_isDryRun)`).
+    In Go a secret not known yet (`{sig: secret, value: unknown}`, the Python SDK's answer for a secret output not
+    known yet: pulumi 3.272.0 `runtime/rpc.py` `serialize_property`) is known, its zero value (`resolve` marks an
+    output unknown only for null, computed or output values, and `unmarshalOutput` unwraps the secret): a Go
+    program's `aks.Kubeconfig` is "" in a new stack's preview. Java sends an unknown as the plain unknown sentinel,
+    never secret (`Serializer.java` checks `isKnown` before `isSecret`)."""
     if isinstance(value, dict) and value.get(runner.SIG_KEY) == RESOURCE_REF_SIG:
         return value, dependencies[:1]
     if sdk not in SDKS:
         raise ValueError(f"no such SDK: {sdk}")
     if sdk == "go":
         deps = dependencies[:1]  # the component alone (`expandDependencies`)
-        got, secret = go_received(schema, spec, value)
+        got, secret = go_received(schema, spec, value, required)
         sent: dict[str, Any] = {runner.SIG_KEY: OUTPUT_VALUE_SIG}
-        if value is not None and value != _UNKNOWN and not (_secret_wire(value) and value["value"] == _UNKNOWN):
+        if value != _UNKNOWN and (value is not None or not preview):
             for key in accessors or []:  # Go reads the field from the struct it holds
                 got = got.get(key) if isinstance(got, dict) else got[key] if isinstance(got, list) else _OMITTED
             sent["value"] = None if got is _OMITTED else got
         return {**sent, **({"secret": True} if secret else {}), "dependencies": deps}, deps
     deps = sorted(set(dependencies))
     plain, secret = _plain_of(value)
-    known = value is not None and not _holds_unknown(plain)
+    known = (value is not None or not preview) and not _holds_unknown(plain)
     for key in (accessors or []) if known else []:
         plain = plain.get(key) if isinstance(plain, dict) else plain[key] if isinstance(plain, list) else None
     if sdk == "java":  # no output values: the engine's upgrade of an unknown, a secret; a value as it is
         if not known:
-            return {runner.SIG_KEY: OUTPUT_VALUE_SIG, **({"secret": True} if secret else {})}, deps
+            return {runner.SIG_KEY: OUTPUT_VALUE_SIG}, deps
         return ({runner.SIG_KEY: OUTPUT_VALUE_SIG, "secret": True, "value": plain} if secret else plain), deps
     return {runner.SIG_KEY: OUTPUT_VALUE_SIG, **({"value": plain} if known else {}),
             **({"secret": True} if secret else {}), "dependencies": deps}, deps

@@ -273,11 +273,11 @@ def previewed_handle(value: pulumi.Output, type_name: str,
     """A handle sent unknown as a whole in a preview (a Pulumi YAML `${component.handle}` not known yet), as that
     component handed it out: its plain fields' values, every other field the unknown itself (depending on that
     field's own resources); None when such a value is secret, or its dependencies are not one component of this
-    deployment that handed out exactly one handle of the type, and resources of that handle (another resource among
-    them: the unknown may be a Pulumi YAML builtin's over more than that handle, such as an `fn::select` between it
-    and one built from a StackReference's outputs). A builtin over the handle and values with no dependencies (a
-    handle written out of literals) is the same on the wire as the handle, and is read as it (docs/decisions.md, "A
-    YAML stranger's own programs", Review).
+    deployment that handed out one handle of the type (of two, the one `_sent_as` tells), and resources of that
+    handle (another resource among them: the unknown may be a Pulumi YAML builtin's over more than that handle, such
+    as an `fn::select` between it and one built from a StackReference's outputs). A builtin over the handle and
+    values with no dependencies (a handle written out of literals) is the same on the wire as the handle, and is
+    read as it (docs/decisions.md, "A YAML stranger's own programs", Review).
 
     A handle sent known in a preview, `structure` as `spread` gave it, is a Go program's when that component
     handed it out with fields not known yet: the Go SDK holds such a handle as known, each of those fields at its
@@ -289,6 +289,8 @@ def previewed_handle(value: pulumi.Output, type_name: str,
         return None
     sent = {known_value(r.urn) for r in data.resources}
     found = [entry for entry in _current_handles() if entry.type_name == type_name and entry.urn in sent]
+    if len(found) > 1:  # a component's handles of one type (LlmdStack's endpoint and uiEndpoint): the one sent
+        found = [entry for entry in found if _sent_as(entry, data, sent)]
     if len(found) != 1:
         return None
     urn, _, fields, plain, dependencies, given = found[0]
@@ -303,6 +305,21 @@ def previewed_handle(value: pulumi.Output, type_name: str,
         return None
     own = _field_dependencies(data.value, data.resources) or {}
     return {**structure, **{k: _unknown(own.get(k, set(data.resources)), data.is_secret) for k in not_known}}
+
+
+def _sent_as(entry: _Handed, data: _OutputData, sent: set[Any]) -> bool:
+    """Whether a handle sent is this one of its component's handles of one type: one sent known (a Go program's) by
+    the FIELD_DEPENDENCIES it carries, one unknown as a whole by its dependencies, the component and the URNs of
+    every field, as a typed SDK sends them (Pulumi YAML sends the component alone: not told apart, None)."""
+    by_field = known_value(entry.dependencies)
+    if not isinstance(by_field, dict):
+        return False
+    listed = data.value.get(FIELD_DEPENDENCIES) if data.is_known and isinstance(data.value, dict) else None
+    if listed is not None:
+        return isinstance(listed, dict) and all(
+            isinstance(urns, list) and all(isinstance(u, str) for u in urns) for urns in listed.values()) and {
+            k: sorted(v) for k, v in listed.items()} == {k: sorted(v) for k, v in by_field.items()}
+    return sent == {entry.urn, *(u for urns in by_field.values() for u in urns)}
 
 
 def _not_known_when_handed_out(given: dict[str, Any]) -> set[str]:
@@ -705,13 +722,23 @@ def _with_input_dependencies(request: Any) -> None:
     output value as it is, inputDependencies left aside (pulumi 3.272.0 `provider/server.py` `_select_value`): a
     handle not known yet in a preview lost the component it came from (read as unknown as a whole, its plain fields
     lost), a list item not known yet its dependencies, a secret input its dependencies in an up too. Each gets the
-    input's (all of them, as the SDK's server gives every part of a known input sent with dependencies)."""
+    input's (all of them, as the SDK's server gives every part of a known input sent with dependencies). Where each
+    is a secret known (the only output values the engine makes of known values), they go back to secrets as Java
+    sent them, so that the server gives the whole input the dependencies, the parts beside them too (a handle Java
+    built with one secret field: the others depended on nothing), and marks it secret as one (`deserialize_property`
+    pushes a secret inside up): a handle's secret field's secrecy shared by its siblings, as for every language's
+    handle sent secret whole."""
     for key, value in request.inputs.fields.items():
         urns = list(request.inputDependencies[key].urns) if key in request.inputDependencies else []
         found: list[Any] = []
         if urns and _output_values_in(value, found) and not any("dependencies" in f for f in found):
+            secrets = all("value" in f and "secret" in f and f["secret"].bool_value for f in found)
             for fields in found:
-                fields["dependencies"].list_value.extend(urns)
+                if secrets:
+                    fields[_special_sig_key].string_value = _special_secret_sig
+                    del fields["secret"]
+                else:
+                    fields["dependencies"].list_value.extend(urns)
 
 
 def _output_values_in(value: Any, found: list[Any]) -> list[Any]:

@@ -110,7 +110,13 @@ def test_a_preview_from_each_language_gives_each_child_the_dependencies_up_gives
     resourceName held the CPU pool and every subnet, so a preview replacing the CPU pool deleting it first showed
     the GPU pools replaced with it, which `up` does not do. A Java program's list item not known yet (the budget's
     `${aks.nodeResourceGroup}`, a fleet member's clusterId) reached the components with no dependency at all."""
-    up, preview = _children(runs[sdk, False]), _children(runs[sdk, True])
+    differ = _dependencies_differ(_children(runs[sdk, True]), _children(runs[sdk, False]))
+    # AksCluster's own kubeconfig (its credentials read, not known in a preview) is no handle's
+    assert set(differ) == {("aks-k8s", "kubeconfig")}, differ
+
+
+def _dependencies_differ(preview, up) -> dict:
+    """(child, input) -> (the preview's, up's) property dependencies where they differ."""
     differ = {}
     for urn, child in preview.items():
         for key in set(child.property_dependencies) | set(up[urn].property_dependencies):
@@ -118,8 +124,7 @@ def test_a_preview_from_each_language_gives_each_child_the_dependencies_up_gives
                              for r in (child, up[urn]))
             if given != wanted:
                 differ[urn.rsplit("::", 1)[-1], key] = (given, wanted)
-    # AksCluster's own kubeconfig (its credentials read, not known in a preview) is no handle's
-    assert set(differ) == {("aks-k8s", "kubeconfig")}, differ
+    return differ
 
 
 def _new_stack(host, stack: str):
@@ -137,7 +142,7 @@ def test_a_go_programs_gpu_pool_in_a_preview_reads_the_clusters_fields_not_known
         schema = deployment.schema()
         sent, deps = plugin_host.program_sends(
             "go", aks.wire["cluster"], [aks.urn, *aks.state_dependencies["cluster"]],
-            schema["resources"]["llmplatform:index:AksCluster"]["properties"]["cluster"], schema)
+            schema["resources"]["llmplatform:index:AksCluster"]["properties"]["cluster"], schema, preview=True)
         assert sent["value"]["clusterName"] == "" and sent["value"]["oidcIssuerUrl"] == "" and deps == [aks.urn]
         gpu = deployment.construct("llmplatform:index:GpuNodePool", "gpu", {
             **program["resources"]["gpu"]["properties"], "cluster": sent}, {"cluster": deps},
@@ -167,7 +172,7 @@ def test_a_go_programs_secret_handle_in_a_preview_keeps_its_fields_not_known_yet
         schema = deployment.schema()
         sent, deps = plugin_host.program_sends(
             "go", {offline.SIG_KEY: offline.SECRET_SIG, "value": aks.wire["cluster"]}, [aks.urn],
-            schema["resources"]["llmplatform:index:AksCluster"]["properties"]["cluster"], schema)
+            schema["resources"]["llmplatform:index:AksCluster"]["properties"]["cluster"], schema, preview=True)
         assert sent["secret"] is True and sent["value"]["clusterName"] == ""
         gpu = deployment.construct("llmplatform:index:GpuNodePool", "gpu", {
             **program["resources"]["gpu"]["properties"], "cluster": sent}, {"cluster": deps},
@@ -265,3 +270,93 @@ def test_a_deployment_through_the_provider_records_its_own_engines_mode_whatever
     assert not [r.name for r in built[False].children if unknowns(r.inputs)]
     pool = next(r for r in built[True].children if r.type == GPU_POOL)  # the CPU pool: its cluster not created yet
     assert "resourceName" in pool.unknown_paths and isinstance(pool.inputs["resourceName"], Unknown)
+
+
+@pytest.fixture(scope="module")
+def two_endpoint_runs(host, program):
+    """The example with LlmdStack's keyless UI listener (`uiListener: true`): llm-d hands out two handles of one
+    type (ModelEndpoint: `endpoint` and `uiEndpoint`), and its Open-WebUI is given `${llmd.uiEndpoint}`; as in
+    `runs`, Pulumi YAML's preview (None) and each language's `up` and new stack's preview."""
+    changed = copy.deepcopy(program)
+    changed["resources"]["llmd"]["properties"]["uiListener"] = True
+    changed["resources"]["llmdUi"]["properties"]["endpoint"] = "${llmd.uiEndpoint}"
+    found = {}
+    for sdk, preview in [(None, True), *((s, p) for s in plugin_host.SDKS for p in (False, True))]:
+        deployment = host.with_fresh_monitor(stack=f"two-{sdk or 'yaml'}-{'preview' if preview else 'up'}",
+                                             preview=preview, new_stack=preview)
+        try:
+            found[sdk, preview] = plugin_host.run_yaml_program(deployment, changed, sdk=sdk)
+        except plugin_host.ConstructFailure as failure:
+            found[sdk, preview] = failure
+        finally:
+            deployment.close()
+    return found
+
+
+@pytest.mark.parametrize("sdk", plugin_host.SDKS)
+def test_a_handle_of_a_component_handing_out_two_of_its_type_is_read_in_a_preview_as_the_one_sent(
+        two_endpoint_runs, sdk):
+    """LlmdStack hands out `endpoint` and `uiEndpoint`, both ModelEndpoint: `previewed_handle` found two handles of
+    the type from the component sent and read neither. A Go program's `llmd.UiEndpoint` (known, its baseUrl, service
+    and namespace "" in a new stack's preview) then reached OpenWebUi as known: refused, `endpoint.baseUrl='' is
+    invalid`, where `up` accepts it; a TypeScript, .NET or Java program's, unknown as a whole, gave each of its
+    fields the whole handle's dependencies (llmdUi's children held the router's Service where `up` gives the
+    ui listener's). The one sent is told by the FIELD_DEPENDENCIES it carries (Go), or by its dependencies
+    (TypeScript, .NET, Java: the component and its fields' URNs)."""
+    runs = two_endpoint_runs
+    up, preview = _children(runs[sdk, False]), _children(runs[sdk, True])
+    assert sorted(preview) == sorted(up)
+    assert _known_but_not_ups(preview, up, _children(runs[None, True])) == (GO_OWN_READS if sdk == "go" else set())
+    assert set(_dependencies_differ(preview, up)) == {("aks-k8s", "kubeconfig")}
+
+
+def test_what_each_sdk_sends_of_a_secret_not_known_yet_and_of_an_output_left_out(host):
+    """The harness's model of the SDKs (`program_sends`), where it was wrong: Go holds a secret not known yet (the
+    Python SDK's answer for AksCluster's kubeconfig in a preview, `{sig: secret, value: unknown}`) as known, its
+    zero value "" (`resolve` marks unknown only null, computed and output values), which it sends known; Java sends
+    an unknown as the bare sentinel, never secret (`Serializer.java` asks `isKnown` first); an output a component
+    left out is unknown in a preview but known in `up`, null (nodejs `resolveProperties`, .NET
+    `TrySetDefaultResult(isKnown: !_isDryRun)`), in Go its type's zero value (a required handle's fields "", 0)."""
+    schema = host.schema()
+    aks = schema["resources"]["llmplatform:index:AksCluster"]
+    urn = "urn:pulumi:s::p::llmplatform:index:AksCluster::aks"
+    secret_unknown = {offline.SIG_KEY: offline.SECRET_SIG, "value": plugin_host._UNKNOWN}
+    sent, _ = plugin_host.program_sends("go", secret_unknown, [urn], aks["properties"]["kubeconfig"], schema,
+                                        preview=True, required="kubeconfig" in aks.get("required", []))
+    assert sent.get("secret") is True and "value" in sent and sent["value"] in ("", None), sent
+    sent, _ = plugin_host.program_sends("java", {offline.SIG_KEY: offline.SECRET_SIG, "value": {
+        "clusterName": plugin_host._UNKNOWN}}, [urn], aks["properties"]["cluster"], schema, preview=True)
+    assert sent == {offline.SIG_KEY: plugin_host.OUTPUT_VALUE_SIG}
+    for sdk in ("nodejs", "dotnet"):
+        sent, _ = plugin_host.program_sends(sdk, None, [urn], aks["properties"]["cluster"], schema, preview=False)
+        assert "value" in sent and sent["value"] is None, sent
+        sent, _ = plugin_host.program_sends(sdk, None, [urn], aks["properties"]["cluster"], schema, preview=True)
+        assert "value" not in sent, sent
+    sent, _ = plugin_host.program_sends("go", None, [urn], aks["properties"]["cluster"], schema, preview=False,
+                                        required=True)
+    assert sent["value"]["clusterName"] == "" and "dependencies" in sent, sent
+
+
+def test_a_java_programs_handle_with_a_secret_field_keeps_every_fields_dependencies_in_an_up(host, program):
+    """Java sends a handle it built (`ClusterHandleArgs.builder()...`, one field `Output.ofSecret(...)`) as an object
+    holding one secret, its dependencies in the request's propertyDependencies alone; the engine upgrades the secret
+    to an output value without dependencies, and the SDK's server takes the object as it is: the secret got the
+    input's dependencies, every other field none (a GPU pool's resourceName, from clusterName, depending on nothing:
+    a replaced cluster would not replace its pools)."""
+    deployment = host.with_fresh_monitor(stack="java-secret-field")
+    try:
+        aks = deployment.construct("llmplatform:index:AksCluster", "aks", _aks(program, lambda i: None))
+        cluster = copy.deepcopy(aks.wire["cluster"])
+        cluster["nodeSubnetId"] = {offline.SIG_KEY: offline.SECRET_SIG, "value": cluster["nodeSubnetId"]}
+        gpu = deployment.construct("llmplatform:index:GpuNodePool", "gpu", {
+            **program["resources"]["gpu"]["properties"], "cluster": cluster},
+            {"cluster": [aks.urn, *aks.state_dependencies["cluster"]]},
+            {"kubernetes": plugin_host._provider_ref(aks.wire["provider"])})
+    finally:
+        deployment.close()
+    cluster_urns = {r.urn.rsplit("::", 1)[-1]: r.urn for r in aks.children}
+    pools = [r for r in gpu.children if r.type == GPU_POOL]
+    assert pools and all(p.property_dependencies.get("resourceName") == [cluster_urns["aks-aks"]] for p in pools), [
+        p.property_dependencies for p in pools]
+    assert all(cluster_urns["aks-nodes"] in p.property_dependencies["vnetSubnetID"] for p in pools)
+    assert all("vnetSubnetID" in p.secret_paths for p in pools)

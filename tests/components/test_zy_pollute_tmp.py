@@ -1,3 +1,0 @@
-from offline import runner
-def test_pollute():
-    runner.run("dev", {}, preview=True)
