@@ -265,7 +265,7 @@ SLOW_FIRST = ("offline/test_plan_diff.py", "components/test_provider.py", "offli
               "endpoint_tools/test_smoke.py", "offline/test_stackfile.py", "offline/test_day2_procedures.py",
               "program/test_docs.py", "components/test_stranger5_consumer.py", "components/test_field_ownership.py",
               "endpoint_tools/test_verify.py", "endpoint_tools/test_hostile.py", "components/test_own_cluster.py",
-              "components/test_components_alone.py")
+              "components/test_components_alone.py", "components/test_provider_languages.py")
 
 
 # Test files by what they test (`pytest -m components` runs the component package's tests alone, `-m endpoint_tools`
