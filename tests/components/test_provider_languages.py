@@ -9,30 +9,14 @@ import json
 import re
 
 import pytest
-import yaml
 from pulumi.output import Unknown
 
 from offline import plugin_host, runner as offline
 
-from tests.components.test_provider import YAML_EXAMPLE, _aks
+from tests.components.test_provider import _aks, host, program  # noqa: F401 (the module's fixtures)
 
 GPU_POOL = "azure-native:containerservice:AgentPool"
 CILIUM_POLICY = "kubernetes:cilium.io/v2:CiliumNetworkPolicy"
-
-
-@pytest.fixture(scope="module")
-def host():
-    started = plugin_host.ProviderHost()
-    yield started
-    errors = started.engine.errors()
-    stderr = started.close()
-    assert not errors, errors
-    assert "Traceback" not in stderr, stderr
-
-
-@pytest.fixture(scope="module")
-def program():
-    return yaml.safe_load(YAML_EXAMPLE.read_text())
 
 
 @pytest.fixture(scope="module")
@@ -40,17 +24,23 @@ def runs(host, program):
     """The YAML example as a program in each language (None: Pulumi YAML, as the harness models it), `pulumi up` and
     `pulumi preview` of a new stack, each its own deployment against the same plugin process; a refused Construct
     as its ConstructFailure."""
+    return _each_deployment(host, program, [(sdk, preview) for sdk in (None, *plugin_host.SDKS)
+                                            for preview in (False, True)])
+
+
+def _each_deployment(host, program, deployments, prefix: str = "") -> dict:
+    """(sdk, preview) -> the program's run as that SDK's program in that kind of deployment (a preview of a new
+    stack), each with its own monitor and stack name; a refused Construct as its ConstructFailure."""
     found = {}
-    for sdk in (None, *plugin_host.SDKS):
-        for preview in (False, True):
-            deployment = host.with_fresh_monitor(stack=f"{sdk or 'yaml'}-{'preview' if preview else 'up'}",
-                                                 preview=preview, new_stack=preview)
-            try:
-                found[sdk, preview] = plugin_host.run_yaml_program(deployment, program, sdk=sdk)
-            except plugin_host.ConstructFailure as failure:
-                found[sdk, preview] = failure
-            finally:
-                deployment.close()
+    for sdk, preview in deployments:
+        deployment = host.with_fresh_monitor(stack=f"{prefix}{sdk or 'yaml'}-{'preview' if preview else 'up'}",
+                                             preview=preview, new_stack=preview)
+        try:
+            found[sdk, preview] = plugin_host.run_yaml_program(deployment, program, sdk=sdk)
+        except plugin_host.ConstructFailure as failure:
+            found[sdk, preview] = failure
+        finally:
+            deployment.close()
     return found
 
 
@@ -216,20 +206,27 @@ def test_a_java_programs_handle_not_known_yet_is_read_as_its_component_handed_it
     assert [r.name for r in built.children if r.type == CILIUM_POLICY] == ["obs-prometheus-egress-guard"]
 
 
-def test_a_java_programs_secret_handle_keeps_its_dependencies_in_an_up(host, program):
-    """Java sends a secret handle (`Output.ofSecret(aks.cluster())`) as a secret, its dependencies in the request's
-    propertyDependencies alone; the engine upgrades it to an output value without dependencies: every field lost
-    them in `up`, a GPU pool's resourceName depending on nothing (a replaced cluster would not replace its pools)."""
-    deployment = host.with_fresh_monitor(stack="java-secret")
+def _gpu_pool_given_java_handle(host, program, stack: str, sent_as):
+    """AksCluster, then GpuNodePool given its cluster handle as `sent_as` makes it of the handle (a copy) and with
+    the dependencies a Java program sends (the request's propertyDependencies: the component and its children)."""
+    deployment = host.with_fresh_monitor(stack=stack)
     try:
         aks = deployment.construct("llmplatform:index:AksCluster", "aks", _aks(program, lambda i: None))
         gpu = deployment.construct("llmplatform:index:GpuNodePool", "gpu", {
-            **program["resources"]["gpu"]["properties"],
-            "cluster": {offline.SIG_KEY: offline.SECRET_SIG, "value": copy.deepcopy(aks.wire["cluster"])}},
+            **program["resources"]["gpu"]["properties"], "cluster": sent_as(copy.deepcopy(aks.wire["cluster"]))},
             {"cluster": [aks.urn, *aks.state_dependencies["cluster"]]},
             {"kubernetes": plugin_host._provider_ref(aks.wire["provider"])})
     finally:
         deployment.close()
+    return aks, gpu
+
+
+def test_a_java_programs_secret_handle_keeps_its_dependencies_in_an_up(host, program):
+    """Java sends a secret handle (`Output.ofSecret(aks.cluster())`) as a secret, its dependencies in the request's
+    propertyDependencies alone; the engine upgrades it to an output value without dependencies: every field lost
+    them in `up`, a GPU pool's resourceName depending on nothing (a replaced cluster would not replace its pools)."""
+    aks, gpu = _gpu_pool_given_java_handle(host, program, "java-secret", lambda handle: {
+        offline.SIG_KEY: offline.SECRET_SIG, "value": handle})
     cluster = {r.urn.rsplit("::", 1)[-1]: r.urn for r in aks.children}
     pools = [r for r in gpu.children if r.type == GPU_POOL]
     assert pools and all(p.property_dependencies["resourceName"] == [cluster["aks-aks"]] for p in pools)
@@ -298,17 +295,8 @@ def two_endpoint_runs(host, program):
     changed = _only(copy.deepcopy(program), "llmdUi")  # what llm-d's Open-WebUI needs: a third of the example
     changed["resources"]["llmd"]["properties"]["uiListener"] = True
     changed["resources"]["llmdUi"]["properties"]["endpoint"] = "${llmd.uiEndpoint}"
-    found = {}
-    for sdk, preview in [(None, True), *((s, p) for s in plugin_host.SDKS for p in (False, True))]:
-        deployment = host.with_fresh_monitor(stack=f"two-{sdk or 'yaml'}-{'preview' if preview else 'up'}",
-                                             preview=preview, new_stack=preview)
-        try:
-            found[sdk, preview] = plugin_host.run_yaml_program(deployment, changed, sdk=sdk)
-        except plugin_host.ConstructFailure as failure:
-            found[sdk, preview] = failure
-        finally:
-            deployment.close()
-    return found
+    return _each_deployment(host, changed, [(None, True), *((s, p) for s in plugin_host.SDKS for p in (False, True))],
+                            prefix="two-")
 
 
 @pytest.mark.parametrize("sdk", plugin_host.SDKS)
@@ -363,17 +351,8 @@ def test_a_java_programs_handle_with_a_secret_field_keeps_every_fields_dependenc
     to an output value without dependencies, and the SDK's server takes the object as it is: the secret got the
     input's dependencies, every other field none (a GPU pool's resourceName, from clusterName, depending on nothing:
     a replaced cluster would not replace its pools)."""
-    deployment = host.with_fresh_monitor(stack="java-secret-field")
-    try:
-        aks = deployment.construct("llmplatform:index:AksCluster", "aks", _aks(program, lambda i: None))
-        cluster = copy.deepcopy(aks.wire["cluster"])
-        cluster["nodeSubnetId"] = {offline.SIG_KEY: offline.SECRET_SIG, "value": cluster["nodeSubnetId"]}
-        gpu = deployment.construct("llmplatform:index:GpuNodePool", "gpu", {
-            **program["resources"]["gpu"]["properties"], "cluster": cluster},
-            {"cluster": [aks.urn, *aks.state_dependencies["cluster"]]},
-            {"kubernetes": plugin_host._provider_ref(aks.wire["provider"])})
-    finally:
-        deployment.close()
+    aks, gpu = _gpu_pool_given_java_handle(host, program, "java-secret-field", lambda handle: {
+        **handle, "nodeSubnetId": {offline.SIG_KEY: offline.SECRET_SIG, "value": handle["nodeSubnetId"]}})
     cluster_urns = {r.urn.rsplit("::", 1)[-1]: r.urn for r in aks.children}
     pools = [r for r in gpu.children if r.type == GPU_POOL]
     assert pools and all(p.property_dependencies.get("resourceName") == [cluster_urns["aks-aks"]] for p in pools), [
