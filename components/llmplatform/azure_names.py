@@ -74,6 +74,9 @@ def new_namespace(name: str) -> Optional[str]:
     return wrong
 
 
+# apimachinery eed236ce pkg/util/validation IsDNS1035Label: what a Service's name must be (its DNS name)
+service_name = _check(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?", "a Service name: 1-63 lowercase letters, digits and '-', "
+                      "starting with a letter and ending with a letter or digit")
 # apimachinery eed236ce pkg/util/validation IsDNS1123Subdomain: DNS-1123 labels (any length) joined by '.', 253 in all
 dns_subdomain = _check(r"(?=.{1,253}\Z)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*", "a DNS "
                        "subdomain: 1-253 lowercase letters, digits, '-' and '.', labels joined by '.' each starting "

@@ -355,3 +355,49 @@ def test_a_hand_built_handles_registry_with_a_password_is_refused_without_showin
         host.construct("llmplatform:index:GpuNodePool", "mistake", inputs)
     said = failure.value.message + " ".join(why for _, why in failure.value.property_errors)
     assert "cluster.imageRegistry" in said and "ci:***@myreg.azurecr.io" in said and "hunter22" not in said, said
+
+
+HAND_BUILT_NAMES = [  # (component, handle input, field given, the wrong Kubernetes name)
+    ("InferenceStack", "model_volume", "namespace", "max_count"),
+    ("InferenceStack", "model_volume", "claim_name", "Models_PVC"),
+    ("OllamaServer", "model_volume", "namespace", "Llm"),
+    ("ApiGate", "endpoint", "service", "1ollama"),
+    ("ApiGate", "endpoint", "namespace", "llm.team"),
+    ("LlmdStack", "route_target", "namespace", "gateway_ns"),
+    ("ModelAutoscaler", "model_server", "deployment", "Ollama"),
+    ("ModelAutoscaler", "model_server", "service", "ollama_svc"),
+]
+
+
+@pytest.mark.parametrize("component, handle, field, name", HAND_BUILT_NAMES)
+def test_a_hand_built_handles_kubernetes_name_is_refused_as_that_input(component, handle, field, name):
+    """A handle built by hand (from a StackReference's outputs, say) with a name Kubernetes refuses: InferenceStack's
+    `model_volume.namespace` of max_count reached its ApiGate child and was refused there as `endpoint.base_url`, an
+    input the user never gave, and other names only by the API server at `pulumi up`. Refused under the input given,
+    with what a Kubernetes name must be; "" stays the reading component's (KEDA off hands out "")."""
+    inputs = REQUIRED[component]()
+    inputs[handle] = {**inputs[handle], field: name}
+    raised: list[Exception] = []
+
+    def program() -> None:
+        try:
+            getattr(llmplatform, component)("mistake", inputs, provider_opts() if component in IN_CLUSTER else None)
+        except ComponentInputError as error:
+            raised.append(error)
+    run(program)
+    assert raised, f"{component} took {handle}.{field}={name!r}"
+    message = str(raised[0])
+    assert f"{handle}.{field}: {name!r} is invalid" in message, message
+    assert any(kind in message for kind in ("a DNS label", "a DNS subdomain", "a Service name")), message
+    assert "base_url" not in message, message
+
+
+def test_a_hand_built_volumes_namespace_reaches_yaml_as_its_own_input(host):
+    """The reviewer's case through the provider: `modelVolume.namespace: max_count` is named as such (in the schema's
+    spelling, the value as given), not as ApiGate's `endpoint.baseUrl`."""
+    inputs = REQUIRED["InferenceStack"]()
+    inputs["model_volume"] = {**inputs["model_volume"], "namespace": "max_count"}
+    with pytest.raises(plugin_host.ConstructFailure) as failure:
+        host.construct("llmplatform:index:InferenceStack", "mistake", on_the_wire(inputs))
+    message = failure.value.message
+    assert "modelVolume.namespace: 'max_count' is invalid" in message and "baseUrl" not in message, message

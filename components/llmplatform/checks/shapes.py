@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pulumi
 
-from ..azure_names import resource_group
+from ..azure_names import dns_label, dns_subdomain, resource_group, service_name
 from ..choices import ACCELERATORS, EXPANDERS, GPU_DRIVERS, NETWORK_POLICIES, UPGRADE_CHANNELS
 from ..gpu_skus import gpu_memory_problem
 from ..images import mirror_problem
@@ -77,12 +77,24 @@ def workspace_problem(value: Any) -> Optional[str]:
     return "the workspace's Azure resource ID (/subscriptions/.../workspaces/<name>; Observability sends to it)"
 
 
+def _text(rule: Callable[[str], Optional[str]]) -> Callable[[Any], Optional[str]]:
+    """A name rule for a field whose type the shape check refuses first when it is no text."""
+    return lambda value: rule(value) if isinstance(value, str) else None
+
+
+def _name(rule: Callable[[str], Optional[str]]) -> Callable[[Any], Optional[str]]:
+    """A Kubernetes name rule for a handle's field, "" left to the component that reads it: Observability with KEDA
+    off hands out its KedaEndpoints with no namespace (""), and a Go program's preview holds a field not known yet
+    at "" (docs/decisions.md, "Handles from Go, TypeScript, .NET and Java programs in a preview")."""
+    return lambda value: rule(value) if isinstance(value, str) and value else None
+
+
 # Values of handle fields a component checks when a handle arrives built by hand (from a stack reference, say)
 # rather than from the component that hands it out, whose rules checked them.
 HANDLE_VALUE_RULES: dict[str, dict[str, Callable[[Any], Optional[str]]]] = {
     "ClusterHandle": {"image_registry": mirror_problem,
                       # every Azure resource a consumer builds beside the cluster goes to this group ("" planned)
-                      "resource_group_name": lambda v: resource_group(v) if isinstance(v, str) else None,
+                      "resource_group_name": _text(resource_group),
                       "network_policy": network_policy_problem,
                       "upgrade_channel": choice_problem(
                           UPGRADE_CHANNELS, "AKS's autoUpgradeProfile.upgradeChannel; a cluster without one is none"),
@@ -93,7 +105,15 @@ HANDLE_VALUE_RULES: dict[str, dict[str, Callable[[Any], Optional[str]]]] = {
     # a fit check of a model against a negative, NaN or 10^12 GiB GPU judged nothing (NaN raised a ValueError)
     "GpuScheduling": {"gpu_memory_gib": gpu_memory_problem, "driver": choice_problem(
         GPU_DRIVERS, "who installed the NVIDIA driver, as GpuNodePool's driver")},
-    "ModelServer": {"accelerator": choice_problem(ACCELERATORS, "as InferenceStack's accelerator")}}
+    "ModelServer": {"accelerator": choice_problem(ACCELERATORS, "as InferenceStack's accelerator"),
+                    "namespace": _name(dns_label), "deployment": _name(dns_subdomain), "service": _name(service_name)},
+    # Kubernetes names: a hand-built handle's wrong one was refused by the next component's own child, naming an
+    # input the user never gave (an InferenceStack's `model_volume.namespace` of max_count surfaced as ApiGate's
+    # `endpoint.base_url`), or by the API server at `pulumi up`
+    "ModelVolume": {"namespace": _name(dns_label), "claim_name": _name(dns_subdomain)},
+    "RouteTarget": {"namespace": _name(dns_label)},
+    "ModelEndpoint": {"namespace": _name(dns_label), "service": _name(service_name)},
+    "KedaEndpoints": {"namespace": _name(dns_label)}}
 
 
 def _unknown_key(value: Mapping[Any, Any], key: Any, spec: type, in_handle: bool) -> str:
