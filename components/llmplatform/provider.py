@@ -43,7 +43,7 @@ from .handles import FIELD_DEPENDENCIES
 from .rules import nearest_or_all
 from .schema_extras import enrich
 from .shared_names import remember_sent
-from .wire_names import SchemaNames
+from .wire_names import SchemaNames, property_names
 
 SECRET_MARK = "Secret."  # a property whose description ends with this is marked secret in the schema
 
@@ -129,10 +129,7 @@ def tidy_descriptions(schema: dict[str, Any]) -> dict[str, Any]:
     paragraph become one space (blank lines still part paragraphs), a Python name of a property the schema has
     (`route_target`) is spelt as the schema spells it (`routeTarget`), Python's True/False as true/false, and a bare
     None (an output left unset: undefined, nil or null elsewhere) as "absent"; a quoted `None` (an enum value) stays."""
-    names: set[str] = set()
-    for entity in [*schema.get("resources", {}).values(), *schema.get("types", {}).values()]:
-        for key in ("inputProperties", "properties"):
-            names.update(entity.get(key, {}))
+    names = property_names(schema)
 
     def tidy(text: str) -> str:
         paragraphs = [" ".join(part.split()) for part in re.split(r"\n\s*\n", text)]
@@ -147,13 +144,6 @@ def tidy_descriptions(schema: dict[str, Any]) -> dict[str, Any]:
             node["description"] = tidy(node["description"])
     _each_object(schema, visit)
     return schema
-
-
-def schema_path(python_path: str) -> str:
-    """`system_pool.min_count` (the names a component reads) as the schema spells it: `systemPool.minCount`; a map's
-    key the path quotes (`extra_env['HF_HOME']`) is the caller's, kept as it is."""
-    return re.sub(r"""\[('[^']*'|"[^"]*")\]|[A-Za-z_][A-Za-z0-9_]*""",
-                  lambda m: m.group() if m.group().startswith("[") else camel_case(m.group()), python_path)
 
 
 def whole_number(value: Any, path: str) -> int:

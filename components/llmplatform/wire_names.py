@@ -34,6 +34,15 @@ _SUGGESTED = re.compile(r"did you mean (?:'[^']*' or )?$")
 _SUGGESTED_REACH = 200  # "did you mean 'a' or " before a quoted name: a property's name is far shorter
 
 
+def property_names(schema: dict[str, Any]) -> set[str]:
+    """Every input and output property name the schema has, of its components and of their types."""
+    names: set[str] = set()
+    for entity in [*schema.get("resources", {}).values(), *schema.get("types", {}).values()]:
+        for key in ("inputProperties", "properties"):
+            names.update(entity.get(key, {}))
+    return names
+
+
 class SchemaNames:
     """The schema's names of every component's inputs and of the fields of their types, to spell a refusal in."""
 
@@ -41,11 +50,8 @@ class SchemaNames:
         self._types: dict[str, Any] = schema.get("types", {})
         self._inputs: dict[str, dict[str, Any]] = {
             token: resource.get("inputProperties", {}) for token, resource in schema.get("resources", {}).items()}
-        self._names: set[str] = set()
+        self._names = property_names(schema)
         self._spelt_before: dict[tuple[str, str], Optional[tuple[str, Optional[str]]]] = {}
-        for entity in [*schema.get("resources", {}).values(), *self._types.values()]:
-            for key in ("inputProperties", "properties"):
-                self._names.update(entity.get(key, {}))
 
     def refusal(self, component: str, name: str, message: str,
                 errors: list[tuple[str, str]]) -> tuple[str, list[tuple[str, str]]]:

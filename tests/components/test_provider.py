@@ -11,7 +11,7 @@ import pytest
 import yaml
 from pulumi.output import Unknown
 
-from llmplatform.provider import schema_path, whole_number
+from llmplatform.provider import whole_number
 from pulumi.errors import InputPropertyError
 from pulumi.runtime.proto import engine_pb2
 from offline import plugin_host, runner as offline
@@ -536,7 +536,8 @@ def test_a_preview_with_handle_fields_not_known_yet_constructs_and_awaits_no_unk
 
 
 # ---- the newcomer mistakes (components/test_newcomer_mistakes.py) as another language sends them, to the same plugin
-from tests.components.test_newcomer_mistakes import IDS, WIRE, check_wire_outcome, send_mistakes  # noqa: E402
+from tests.components.test_newcomer_mistakes import (  # noqa: E402
+    IDS, WIRE, check_wire_outcome, schema_path, send_mistakes)
 
 
 @pytest.fixture(scope="module")
