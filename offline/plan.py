@@ -711,11 +711,6 @@ def _preview_refused(problems: list[str], why: str) -> bool:
 
 
 if __name__ == "__main__":
-    # The command plans this clone's stacks, whose program imports this clone's `config` package: the clone first on
-    # the path, before the working folder `python -m` puts there, which may be a program of one's own with a config.py
-    # of its own (a consumer's folder, where docs/operations.md's kit_plan.py runs with the clone on PYTHONPATH): from
-    # there `--help` and every plan ended in a traceback ('config' is not a package).
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     sys.stdout = QuietWhenClosed(sys.stdout)
     if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # a caller that ignores Ctrl-C (nohup) keeps it so
         signal.signal(signal.SIGINT, CTRL_C)

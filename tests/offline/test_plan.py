@@ -14,7 +14,7 @@ import yaml
 
 from offline import plan as plan_cli, runner
 
-from tests.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, plan_for
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -738,3 +738,20 @@ def test_the_command_run_from_a_consumers_folder_plans_this_clones_stacks(tmp_pa
                               text=True, env=env, timeout=120)
         assert done.returncode == code and "Traceback" not in done.stderr, done.stderr[-1500:]
         assert said in done.stdout + done.stderr, (done.stdout, done.stderr)
+
+
+def test_the_pr_check_run_from_a_consumers_folder_compares_two_plans(tmp_path):
+    """`python -m offline.plan_diff` from a program's folder with a config.py of its own, the clone on PYTHONPATH:
+    the package imports this clone's `config` (stack names, legacy resource names, quantities) as it loads, which was
+    the folder's module: `--help` and every comparison ended in a traceback. The clone goes first under `python -m`
+    (offline/__init__.py), for every command of the clone."""
+    (tmp_path / "config.py").write_text('NAME = "team-a"\n')
+    document = plan_cli.resources_document(plan_for("dev"))
+    for side in ("base", "head"):
+        (tmp_path / side / "dev").mkdir(parents=True)
+        (tmp_path / side / "dev" / "resources.json").write_text(json.dumps(document))
+    done = subprocess.run([sys.executable, "-m", "offline.plan_diff", "base/dev", "head/dev"], cwd=tmp_path,
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)},
+                          timeout=120)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-1500:]
+    assert "**0 to add, 0 to update, 0 to replace, 0 to delete**" in done.stdout, done.stdout
