@@ -3,8 +3,8 @@ model, cost and capacity, the policy runner and plugin host. Run from the reposi
 import sys
 from pathlib import Path
 
-# `python -m offline.<command>` (plan, plan_diff, scan, images, bench_plan) is a command of this clone: its stacks'
-# program, and the checks, import this clone's `config` package. `python -m` puts the working folder first on the
+# A command of this clone run with `-m` (offline.plan, plan_diff, scan, images, bench_plan): its stacks' program,
+# and the checks, import this clone's `config` package. `python -m` puts the working folder first on the
 # path, which may be a program of one's own with a config.py of its own (a consumer's folder, where docs/operations.md's
 # kit_plan.py runs with the clone on PYTHONPATH): from there `plan --help`, every plan and every `plan_diff` ended in
 # a traceback ('config' is not a package). The clone goes first while `python -m` locates the command: sys.argv[0] is
