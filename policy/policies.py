@@ -640,7 +640,8 @@ def _generated_secrets_protected(args: StackValidationArgs, report_violation: Re
 
 STACK_POLICIES = [
     StackValidationPolicy(name="front-door-endpoints-behind-waf",
-                          description="a global endpoint without a WAF policy is open to every bot and flood",
+                          description="a global endpoint or custom domain without a WAF policy is open to every "
+                                      "bot and flood",
                           validate=_endpoints_behind_waf, enforcement_level=EnforcementLevel.MANDATORY),
     StackValidationPolicy(name="gpu-workloads-have-a-gpu-pool",
                           description="a GPU workload with no GPU pool to land on never starts; advisory, since a "
