@@ -290,8 +290,8 @@ def test_a_new_stacks_preview_gets_the_same_verdicts_from_both_runners_and_refus
 def test_unknowns_reach_a_policy_where_the_preview_recorded_them():
     """The engine marshals a value not known yet as the wire's unknown (analyzer_plugin.go `KeepUnknowns`), which
     pulumi-policy's proxy raises on: at each recorded path, a key holding dots, a list item, a secret's value and a
-    value the recording dropped (a null: its container is there, its key, dots and all, is the rest of the path),
-    and nowhere else."""
+    value the inputs lack (a hand-made registration: its container is there, its key, dots and all, is the rest of
+    the path), and nowhere else."""
     from pulumi_policy.proxy import UnknownValueError
     from offline import wire
     from offline.runner import Registration
