@@ -48,10 +48,10 @@ def _unknown_on_the_wire(value: Any) -> str:
 def with_unknowns(wire: dict[str, Any], unknown_paths: list[str]) -> dict[str, Any]:
     """Inputs on the wire (`with_secrets`) as the engine hands an Analyzer those of a preview: each value a preview
     does not know yet (`Registration.unknown_paths`, recorded on the wire, a secret's `.value` included) the wire's
-    unknown value, also where the recording dropped it (a null: the kit's preview answers a Kubernetes object under
-    a provider not configured yet without outputs). A path's keys may hold dots (`azure.workload.identity/client-id`):
-    each is matched against the keys the document has, the longest first; a key the recording dropped is the rest of
-    the path (its container is always there: the SDK drops a null, not the object holding it)."""
+    unknown value, also where the inputs lack the key (a registration made by hand; the kit's recording keeps an
+    unknown as the SDK's `Unknown`, and a null, which it drops, is no unknown: the engine sends it as null). A path's
+    keys may hold dots (`azure.workload.identity/client-id`): each is matched against the keys the document has, the
+    longest first; a key the inputs lack is the rest of the path (its container is always there)."""
     for path in unknown_paths:
         if path == ".":
             return {}  # a whole object not known yet: the SDK sends no inputs at all

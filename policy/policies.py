@@ -372,40 +372,115 @@ def _requests_gpu(resource: Any) -> bool:
     return False
 
 
-def _associated(domain_id: str, endpoint: PolicyResource) -> bool:
-    """Whether a security policy's domain id (`/subscriptions/../profiles/<profile>/afdEndpoints/<name>`, ARM ids in
-    any case) names this endpoint. A stack policy reads outputs: the endpoint's Azure name is `name` (its input
-    `endpointName` is a path parameter, in no output), its profile `profileName`."""
+# Front Door's domains a WAF SecurityPolicy's association names (an ActivatedResourceReference: "The Resource Id of the
+# Front Door Custom Domain or Front Door Endpoint", hashicorp/terraform-provider-azurerm ed4e392d
+# website/docs/r/cdn_frontdoor_security_policy.html.markdown): each type and its ARM id's segment before the name
+FRONT_DOOR_DOMAINS = {"azure-native:cdn:AFDEndpoint": "afdendpoints",
+                      "azure-native:cdn:AFDCustomDomain": "customdomains"}
+SECURITY_POLICY = "azure-native:cdn:SecurityPolicy"
+
+
+def _associated(domain_id: str, domain: PolicyResource) -> bool:
+    """Whether a security policy's domain id (`/subscriptions/../profiles/<profile>/afdEndpoints/<name>`, or
+    `../customDomains/<name>`; ARM ids in any case) names this endpoint or custom domain. A stack policy reads
+    outputs: its Azure name is `name` (the input `endpointName` or `customDomainName` is a path parameter, in no
+    output), its profile `profileName`."""
     parts = domain_id.lower().rstrip("/").split("/")
     # an endpoint created in this run has no name in a preview: no id known yet names it (a pull request adding an
     # endpoint to a stack whose SecurityPolicy's ids are known, without adding it to an association: refused)
-    name, profile = (str(_known(endpoint.props, key, "") or "").lower() for key in ("name", "profileName"))
+    name, profile = (str(_known(domain.props, key, "") or "").lower() for key in ("name", "profileName"))
     # the last `profiles` segment before the name: a resource group may be named "profiles" too
     at = max((i for i, part in enumerate(parts[:-1]) if part == "profiles"), default=None)
     in_profile = at is None or parts[at + 1] == profile
-    return bool(name) and parts[-1] == name and in_profile
+    # a custom domain named like the endpoint is another resource (`customDomains/edge` is not `afdEndpoints/edge`)
+    of_its_kind = len(parts) < 2 or parts[-2] == FRONT_DOOR_DOMAINS[domain.resource_type]
+    return bool(name) and parts[-1] == name and in_profile and of_its_kind
+
+
+def _domain_named(domain: PolicyResource) -> str:
+    kind = "endpoint" if domain.resource_type.endswith("AFDEndpoint") else "custom domain"
+    return f"Front Door {kind} {_known(domain.props, 'name', domain.name)}"
 
 
 def _endpoints_behind_waf(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    """Each Front Door endpoint is a domain of a SecurityPolicy's association. In a preview of a new edge the
-    association's domain ids and the endpoint's name are not known yet (outputs of resources still to be created):
-    a domain id not known yet is taken as naming the endpoints the policy's `parameters` came from (the engine's
-    property dependencies), so the check holds there too."""
-    covered: set[str] = set()
-    covered_urns: set[str] = set()
+    """Each Front Door endpoint and custom domain is a domain of a SecurityPolicy's association.
+
+    In a preview of a new edge the association's domain ids and the domains' names are not known yet (outputs of
+    resources still to be created). What is known: each id not known yet names one domain at most, and only one its
+    SecurityPolicy's `parameters` depend on (the engine's property dependencies: per top-level input, so every
+    resource any part of `parameters` came from). So the domains no known id names must each be named by an unknown
+    id of a SecurityPolicy depending on it, no id counted twice (a matching); a domain no such id can name, or more
+    domains than the ids that can name them, is refused. Which id came from which output is not known: a domain set
+    from an endpoint's `hostName` instead of its `id` passes the preview, and `up` refuses it."""
+    domains = [r for r in args.resources if r.resource_type in FRONT_DOOR_DOMAINS]
+    known: list[str] = []
+    pending: list[tuple[PolicyResource, set[str]]] = []  # one per id not known yet: its policy, the domains it may name
     for r in args.resources:
-        if r.resource_type == "azure-native:cdn:SecurityPolicy":
-            for association in (r.props.get("parameters") or {}).get("associations") or ():
-                for domain in association.get("domains") or ():
-                    try:
-                        covered.add(str(domain.get("id")))
-                    except UnknownValueError:
-                        covered_urns.update(d.urn for d in (r.property_dependencies or {}).get("parameters") or ()
-                                            if d.resource_type == "azure-native:cdn:AFDEndpoint")
-    for r in args.resources:
-        if r.resource_type == "azure-native:cdn:AFDEndpoint" and r.urn not in covered_urns and \
-                not any(_associated(c, r) for c in covered):
-            report_violation(f"Front Door endpoint {_known(r.props, 'name', r.name)} has no WAF security policy", r.urn)
+        if r.resource_type != SECURITY_POLICY:
+            continue
+        profile = str(_known(r.props, "profileName", "") or "").lower()
+        candidates = {d.urn for d in (r.property_dependencies or {}).get("parameters") or ()
+                      if d.resource_type in FRONT_DOOR_DOMAINS and not _other_profile(d, profile)}
+        for association in (r.props.get("parameters") or {}).get("associations") or ():
+            for domain in association.get("domains") or ():
+                try:
+                    known.append(str(domain.get("id")))
+                except UnknownValueError:
+                    pending.append((r, candidates))
+    uncovered = [d for d in domains if not any(_associated(i, d) for i in known)]
+    for group, ids in _unmatched(uncovered, pending):
+        if not ids:
+            for d in group:
+                report_violation(f"{_domain_named(d)} has no WAF security policy", d.urn)
+            continue
+        policies = sorted({p.name for p, _ in ids})
+        report_violation(
+            f"{', '.join(_domain_named(d) for d in group)}: at most {len(ids)} of them behind a WAF security policy; "
+            f"SecurityPolicy {', '.join(policies)} names {len(ids)} domain(s) not known yet among them (the ones "
+            "its `parameters` depend on): list each by its `id` output", ids[0][0].urn)
+
+
+def _other_profile(domain: PolicyResource, profile: str) -> bool:
+    """Whether a domain is known to be of another profile than a SecurityPolicy's (`profile`, "" when not known)."""
+    its = str(_known(domain.props, "profileName", "") or "").lower()
+    return bool(profile) and bool(its) and its != profile
+
+
+def _unmatched(domains: list[PolicyResource], pending: list[tuple[PolicyResource, set[str]]]
+               ) -> list[tuple[list[PolicyResource], list[tuple[PolicyResource, set[str]]]]]:
+    """The domains the ids not known yet cannot all name: a largest matching of domains to ids (an id names one
+    domain, of its candidates), then from each domain left over every domain and id an alternating path reaches
+    (a set of domains with fewer ids than domains that could name them: Hall's condition fails there). Each group
+    once, in the stack's order, with those ids; a domain no id could name is a group with none."""
+    owner: dict[int, str] = {}  # id index -> the domain (URN) it names
+
+    def augment(urn: str, seen: set[int]) -> bool:
+        for i, (_, candidates) in enumerate(pending):
+            if urn in candidates and i not in seen:
+                seen.add(i)
+                if i not in owner or augment(owner[i], seen):
+                    owner[i] = urn
+                    return True
+        return False
+    left = [d for d in domains if not augment(d.urn, set())]
+    groups: list[tuple[list[PolicyResource], list[tuple[PolicyResource, set[str]]]]] = []
+    grouped: set[str] = set()
+    for d in left:
+        if d.urn in grouped:
+            continue
+        reached, todo = {d.urn}, [d.urn]
+        ids: set[int] = set()
+        while todo:
+            urn = todo.pop()
+            for i, (_, candidates) in enumerate(pending):
+                if urn in candidates and i not in ids:
+                    ids.add(i)
+                    if owner[i] not in reached:
+                        reached.add(owner[i])
+                        todo.append(owner[i])
+        grouped |= reached
+        groups.append(([r for r in domains if r.urn in reached], [pending[i] for i in sorted(ids)]))
+    return groups
 
 
 def _known(props: Mapping[str, Any], key: str, otherwise: Any) -> Any:
@@ -565,7 +640,8 @@ def _generated_secrets_protected(args: StackValidationArgs, report_violation: Re
 
 STACK_POLICIES = [
     StackValidationPolicy(name="front-door-endpoints-behind-waf",
-                          description="a global endpoint without a WAF policy is open to every bot and flood",
+                          description="a global endpoint or custom domain without a WAF policy is open to every "
+                                      "bot and flood",
                           validate=_endpoints_behind_waf, enforcement_level=EnforcementLevel.MANDATORY),
     StackValidationPolicy(name="gpu-workloads-have-a-gpu-pool",
                           description="a GPU workload with no GPU pool to land on never starts; advisory, since a "

@@ -124,3 +124,36 @@ def test_a_location_left_to_the_providers_config_is_known_in_a_preview_and_an_up
     assert {k: v for k, v in outputs.items() if k in ("default", "explicit")} == {
         "default": "swedencentral", "explicit": "norwayeast"}
     assert outputs["id"].lower() == f"/subscriptions/{config['azure-native:subscriptionId']}/resourcegroups/rg-default"
+
+
+def test_a_programs_own_null_is_recorded_as_null_and_a_value_not_known_yet_as_unknown():
+    """What pulumi-kubernetes and the engine do in a preview (docs/decisions.md, "The kit's preview records what the
+    provider does"): a null the program writes is a null (the engine's RegisterResource and pulumi-kubernetes'
+    Check and Create unmarshal with `SkipNulls: false`; a Create whose inputs hold an unknown answers them as given),
+    and only the wire's unknown is a value not known yet. The kit recorded every null of a Kubernetes object in a
+    preview as unknown (a Deployment's `tolerations: None`, as kube.py writes it), and of any resource whose inputs
+    held an unknown elsewhere (a cluster's `osDiskType: None` beside a group's name not known yet)."""
+    from offline import policy_check, wire
+
+    def program() -> None:
+        rg = resources.ResourceGroup("rg", resource_group_name="rg-app", location="westeurope")
+        cs.ManagedCluster("aks", resource_group_name=rg.name, resource_name_="aks-app", location="westeurope",
+                          dns_prefix="aks", identity=cs.ManagedClusterIdentityArgs(type="SystemAssigned"),
+                          agent_pool_profiles=[cs.ManagedClusterAgentPoolProfileArgs(
+                              name="system", mode="System", vm_size="Standard_D2s_v5", count=1, os_disk_type=None)])
+        release = random.RandomString("release", length=8, special=False).result
+        provider = k8s.Provider("k8s", kubeconfig="apiVersion: v1")
+        k8s.apps.v1.Deployment("app", metadata={"name": "app", "namespace": "a"}, spec={
+            "selector": {"matchLabels": {"app": "app"}},
+            "template": {"metadata": {"labels": {"app": "app", "release": release}},
+                         "spec": {"tolerations": None, "containers": [{"name": "app", "image": "example/app:1"}]}}},
+            opts=pulumi.ResourceOptions(provider=provider))
+    for preview in (False, True):
+        plan = run(program, preview=preview)
+        app, aks = plan.one("kubernetes:apps/v1:Deployment", "app"), plan.one(
+            "azure-native:containerservice:ManagedCluster", "aks")
+        assert app.unknown_paths == (["spec.template.metadata.labels.release"] if preview else []), app.unknown_paths
+        assert aks.unknown_paths == (["resourceGroupName"] if preview else []), aks.unknown_paths
+        sent = policy_check.wire_inputs(app)["spec"]["template"]
+        assert "tolerations" not in sent["spec"]  # the engine's null, read by a policy as None either way
+        assert sent["metadata"]["labels"]["release"] == (wire.UNKNOWN if preview else "offline-random-value")

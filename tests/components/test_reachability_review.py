@@ -8,6 +8,7 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 import pytest
 
 from llmplatform.open_webui import reached_from
@@ -145,11 +146,13 @@ def test_reached_from_leaves_a_loopback_host_as_given(url):
 
 
 def test_a_label_a_preview_does_not_know_leaves_the_pod_unjudged():
-    """`run(..., preview=True)`: a label from another object's output is not known yet (the SDK drops it from the
-    inputs), so the pod read without it was refused by a policy admitting that label; not judged now. The same
-    program run (the label known, and not the one admitted) is refused."""
+    """`run(..., preview=True)`: a label from another resource's output not known until it is created (a random
+    string's `result`: random's preview create answers it unknown) is the wire's unknown, so the pod read without it
+    was refused by a policy admitting that label; not judged now. The same program run (the label known, and not the
+    one admitted) is refused. (A Namespace's `metadata.uid` was the label here: no provider answers it unknown, a
+    preview that skips the dry run leaves it out, null, as the kit's stand-ins do in `up` too.)"""
     def labelled(opts: pulumi.ResourceOptions) -> None:
-        uid = k8s.core.v1.Namespace("x", metadata={"name": "x"}, opts=opts).metadata.uid
+        uid = random.RandomString("x", length=8, special=False).result
         k8s.apps.v1.Deployment("a-labelled", metadata={"name": "labelled", "namespace": "a"}, spec={
             "selector": {"matchLabels": {"app": "labelled"}},
             "template": {"metadata": {"labels": {"app": "labelled", "release": uid}},
@@ -357,3 +360,16 @@ def test_a_deny_only_the_guards_exempt_pods_meet_or_an_ingress_deny_is_no_voided
     assert [a.split(" (")[0] for a in voided_egress_denials([guard, exporters, ingress, everyone])] == \
         ["NetworkPolicy a/everyone"]
     assert voided_egress_denials([everyone]) == []
+
+
+def test_a_policys_own_null_is_judged_in_a_preview_as_in_up():
+    """A null the program writes itself (here `ingress: None` beside `policyTypes: [Egress]`) is a null to the engine
+    and to pulumi-kubernetes in a preview too (`SkipNulls: false`, docs/decisions.md "The kit's preview records what
+    the provider does"), not a value not known yet: the policy isolating the client's egress, DNS left out, is
+    judged in the preview and refused as in `up`, where it was skipped (every null of a preview read as unknown)."""
+    with_null = deny_egress("a", TO_API)
+    with_null["spec"]["ingress"] = None
+    program = client_and_api(policies=(with_null,))
+    for preview in (False, True):
+        with pytest.raises(ProgramError, match="a/a-egress"):
+            run(program, preview=preview)

@@ -290,8 +290,8 @@ def test_a_new_stacks_preview_gets_the_same_verdicts_from_both_runners_and_refus
 def test_unknowns_reach_a_policy_where_the_preview_recorded_them():
     """The engine marshals a value not known yet as the wire's unknown (analyzer_plugin.go `KeepUnknowns`), which
     pulumi-policy's proxy raises on: at each recorded path, a key holding dots, a list item, a secret's value and a
-    value the recording dropped (a null: its container is there, its key, dots and all, is the rest of the path),
-    and nowhere else."""
+    value the inputs lack (a hand-made registration: its container is there, its key, dots and all, is the rest of
+    the path), and nowhere else."""
     from pulumi_policy.proxy import UnknownValueError
     from offline import wire
     from offline.runner import Registration
@@ -529,3 +529,117 @@ def test_a_claim_of_a_class_named_by_another_resource_is_judged_in_the_preview(a
                     if v.policy == "prod-stateful-protected"}
         assert verdicts == {("prod-stateful-protected", "data", True, False)}, preview
         assert plugin_verdicts(analyzers(plan), plan) == offline_verdicts(plan)
+
+
+def _edge_program(domains_of, custom_domain=False):
+    """A Front Door edge written as a program would: a profile, endpoints `a` and `b` (and a custom domain `c` served
+    by a route, with `custom_domain`), a WAF policy and one SecurityPolicy whose association's domains are
+    `domains_of(a, b, c)`."""
+    import pulumi
+    import pulumi_azure_native.cdn as cdn
+    import pulumi_azure_native.frontdoor as frontdoor
+
+    def program():
+        rg = "rg-edge"
+        profile = cdn.Profile("profile", profile_name="afd-edge", resource_group_name=rg, location="Global",
+                              sku=cdn.SkuArgs(name="Premium_AzureFrontDoor"))
+        a, b = (cdn.AFDEndpoint(name, endpoint_name=name, profile_name=profile.name, resource_group_name=rg,
+                                location="Global") for name in ("a", "b"))
+        c = None
+        if custom_domain:
+            c = cdn.AFDCustomDomain("c", custom_domain_name="c", host_name="llm.example.com",
+                                    profile_name=profile.name, resource_group_name=rg,
+                                    tls_settings=cdn.AFDDomainHttpsParametersArgs(
+                                        certificate_type="ManagedCertificate", minimum_tls_version="TLS12"))
+            group = cdn.AFDOriginGroup("g", origin_group_name="g", profile_name=profile.name,
+                                       resource_group_name=rg)
+            cdn.Route("r", route_name="r", endpoint_name=a.name, profile_name=profile.name, resource_group_name=rg,
+                      origin_group=cdn.ResourceReferenceArgs(id=group.id),
+                      custom_domains=[cdn.ActivatedResourceReferenceArgs(id=c.id)])
+        waf = frontdoor.Policy("waf", policy_name="wafedge", resource_group_name=rg, location="Global",
+                               sku=frontdoor.SkuArgs(name="Premium_AzureFrontDoor"),
+                               policy_settings=frontdoor.PolicySettingsArgs(enabled_state="Enabled",
+                                                                            mode="Prevention"))
+        cdn.SecurityPolicy("waf-association", security_policy_name="waf", profile_name=profile.name,
+                           resource_group_name=rg,
+                           parameters=cdn.SecurityPolicyWebApplicationFirewallParametersArgs(
+                               type="WebApplicationFirewall", waf_policy=cdn.ResourceReferenceArgs(id=waf.id),
+                               associations=[cdn.SecurityPolicyWebApplicationFirewallAssociationArgs(
+                                   domains=[cdn.ActivatedResourceReferenceArgs(id=i) for i in domains_of(a, b, c)],
+                                   patterns_to_match=["/*"])]))
+    return program
+
+
+def _waf_refusals(plan):
+    return sorted((v.urn.rsplit("::", 1)[-1], v.mandatory, v.unjudged) for v in policy_check.evaluate(plan)
+                  if v.policy == "front-door-endpoints-behind-waf")
+
+
+@pytest.mark.parametrize("case", ["one id for two endpoints", "a custom domain left out", "both covered"])
+def test_a_new_edges_preview_refuses_a_domain_no_waf_association_can_name(analyzers, case):
+    """A fresh stack's preview knows no domain id, only what each SecurityPolicy's `parameters` depend on (the
+    engine's property dependencies). An id not known yet names one domain: an association naming "the first
+    endpoint's id" (one id made from both endpoints' ids) leaves one endpoint open, and a custom domain a route serves
+    but no association lists is open; `up` refuses both, and the preview did not (every endpoint the parameters
+    depended on counted as covered, custom domains were not looked at). A program covering every domain passes both."""
+    import pulumi
+    from llmplatform.testing import run
+    program = {
+        "one id for two endpoints": _edge_program(lambda a, b, c: [pulumi.Output.all(a.id, b.id).apply(
+            lambda ids: ids[0])]),
+        "a custom domain left out": _edge_program(lambda a, b, c: [a.id, b.id], custom_domain=True),
+        "both covered": _edge_program(lambda a, b, c: [a.id, b.id, c.id], custom_domain=True),
+    }[case]
+    up, preview = run(program, stack="global"), run(program, stack="global", preview=True)
+    assert preview.preview and not up.preview
+    expected = {"one id for two endpoints": ({("b", True, False)}, {("waf-association", True, False)}),
+                "a custom domain left out": ({("c", True, False)}, {("c", True, False)}),
+                "both covered": (set(), set())}[case]
+    assert (set(_waf_refusals(up)), set(_waf_refusals(preview))) == expected
+    for plan in (up, preview):
+        assert plugin_verdicts(analyzers(plan), plan) == offline_verdicts(plan)
+
+
+def test_the_waf_rule_matches_ids_to_domains_of_their_kind_and_profile_and_counts_ids_not_known_yet():
+    """Known ids name a domain of their kind (`customDomains/edge` is no endpoint `edge`); an id not known yet names
+    one domain of those its SecurityPolicy's `parameters` depend on, not one a known profile puts elsewhere, and one
+    id is counted once however many policies' dependencies share a domain (the group refused names them all)."""
+    from types import SimpleNamespace
+    from pulumi_policy import PolicyResource, StackValidationArgs
+    from pulumi_policy.proxy import unknown_checking_proxy
+    from offline import wire
+    from policy.policies import _endpoints_behind_waf
+
+    def resource(type_, name, props, depends=()):
+        return PolicyResource(f"azure-native:cdn:{type_}", unknown_checking_proxy(props),
+                              f"urn:pulumi:global::p::azure-native:cdn:{type_}::{name}", name,
+                              SimpleNamespace(protect=False), None, None, [],
+                              {"parameters": list(depends)} if depends else {})
+
+    def endpoint(name, profile=wire.UNKNOWN):
+        return resource("AFDEndpoint", name, {"name": name if profile != wire.UNKNOWN else wire.UNKNOWN,
+                                              "profileName": profile})
+
+    def policy(name, ids, depends, profile=wire.UNKNOWN):
+        return resource("SecurityPolicy", name, {"profileName": profile, "parameters": {
+            "associations": [{"domains": [{"id": i} for i in ids]}]}}, depends)
+
+    def refused(*resources):
+        found = []
+        _endpoints_behind_waf(StackValidationArgs(list(resources), None),
+                              lambda message, urn: found.append((urn.rsplit("::", 1)[-1], message)))
+        return found
+    arm = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Cdn/profiles/afd/{}/edge"
+    edge = endpoint("edge", "afd")
+    assert refused(edge, policy("p", [arm.format("afdEndpoints")], [])) == []
+    assert [u for u, _ in refused(edge, policy("p", [arm.format("customDomains")], []))] == ["edge"]
+    a, b, c = endpoint("a"), endpoint("b"), endpoint("c")
+    assert refused(a, b, policy("p", [wire.UNKNOWN, wire.UNKNOWN], [a, b])) == []
+    assert [u for u, _ in refused(a, b, c, policy("p", [wire.UNKNOWN], [a, b]),
+                                  policy("q", [wire.UNKNOWN], [a, b]))] == ["c"]
+    (group,) = refused(a, b, c, policy("p", [wire.UNKNOWN], [a, b, c]), policy("q", [wire.UNKNOWN], [a, b, c]))
+    assert group[0] == "p" and all(f"endpoint {n}" in group[1] for n in "abc"), group
+    # a profile known on both sides: an endpoint of another profile is not among an unknown id's domains
+    elsewhere = endpoint("d", "afd-other")
+    assert [u for u, _ in refused(elsewhere, policy("p", [wire.UNKNOWN], [elsewhere], profile="afd"))] == ["d"]
+    assert refused(elsewhere, policy("p", [wire.UNKNOWN], [elsewhere])) == []

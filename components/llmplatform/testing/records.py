@@ -67,8 +67,9 @@ class Registration:
     as the engine marshals them for a policy (an id, or a component's URN). None for a custom resource (its outputs
     are its provider's) and for a component that registered none."""
     unknown_paths: list[str] = field(default_factory=list)
-    """In a preview, the paths of the inputs not known yet (`spec.template.metadata.labels.app`), as sent: the SDK's
-    deserialization drops them from `inputs`, which read them as absent."""
+    """In a preview, the paths of the inputs not known yet (`spec.template.metadata.labels.app`), as sent: where the
+    wire holds its unknown value, and only there (a null, the program's or an output's, is a null to the engine and
+    the providers: docs/decisions.md, "The kit's preview records what the provider does")."""
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     """The request's `propertyDependencies` (pulumi 3.272.0 `runtime/resource.py`: per top-level input key, the URNs of
     the resources its value came from, a component's expanded to its custom children), sorted, only the keys with

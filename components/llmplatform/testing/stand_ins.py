@@ -614,10 +614,16 @@ def _secret_paths(value: Any, path: str = "") -> list[str]:
 
 
 def _unknown_paths(value: Any, path: str = "") -> list[str]:
-    """The paths of the values a preview does not know yet, as sent: the wire's unknown value, or a null (an output
-    of a Kubernetes object the kit's preview answers without outputs resolves to None). The SDK's deserialization
-    drops both from the inputs (a label, a selector's value), so a rule reading those inputs would read them absent."""
-    if value is None or value == _UNKNOWN:
+    """The paths of the values a preview does not know yet, as sent: the wire's unknown value (an unknown secret's
+    `.value` too), nothing else. A null is a null, the program's own or one read from an output a preview's create
+    left out (`metadata.uid` of an object the provider answers with its inputs): the engine keeps it a null
+    (pulumi/pulumi 1b5949891b `pkg/resource/deploy/source_eval.go` `RegisterResource` unmarshals the request without
+    `SkipNulls`; `sdk/go/common/resource/plugin/rpc.go` marshals a null as a null, and `analyzer_plugin.go`'s
+    `Analyze` and `AnalyzeStack` skip none), and so does pulumi-kubernetes (`provider/pkg/provider/provider.go` at
+    94977969: `Check`, `Diff` and `Create` unmarshal with `KeepUnknowns: true, SkipNulls: false`; a preview's
+    `Create` whose inputs hold an unknown, or that skips the dry run, answers the inputs as sent). The SDK's
+    deserialization drops a null from the recorded inputs; a value not known yet it keeps as an `Unknown`."""
+    if value == _UNKNOWN:
         return [path or "."]
     if isinstance(value, dict):
         return [p for k, v in value.items() for p in _unknown_paths(v, f"{path}.{k}" if path else k)]
@@ -749,9 +755,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             # message without the secret signature has none, and is not converted
             wire = request.object.SerializeToString()
             raw = json_format.MessageToDict(request.object) if _SECRET_BYTES in wire else {}
-            previewed = request.type.startswith("kubernetes:") and pulumi.runtime.is_dry_run()
-            unknown = _unknown_paths(json_format.MessageToDict(request.object)) \
-                if previewed or _UNKNOWN.encode() in wire else []
+            unknown = _unknown_paths(json_format.MessageToDict(request.object)) if _UNKNOWN.encode() in wire else []
             inputs = whole_numbers(_unwrap_secrets(rpc.deserialize_properties(request.object)))
             if request.type.startswith(_PROVIDER_TYPE):
                 _engines_provider_inputs(inputs, request.version, request.pluginDownloadURL)
