@@ -15,9 +15,10 @@ import re
 import typing
 from collections.abc import Awaitable, Mapping
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import grpc
+import pulumi
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -86,13 +87,14 @@ def test_every_component_that_builds_another_is_searched():
 KIT_REFUSAL = "the real engine or API would refuse this program"  # the kit's, of a whole program: no input refusal
 
 
-def refusal_of(component: str, inputs: dict[str, Any]) -> Optional[Exception]:
-    """What building `component` from `inputs` raised, when built and once its outputs resolved (in the kit: a
-    late refusal stops the program)."""
+def refusal_of(component: str, given: "dict[str, Any] | Callable[[], dict[str, Any]]") -> Optional[Exception]:
+    """What building `component` from the inputs `given` (or made by it in the program, outputs among them) raised,
+    when built and once its outputs resolved (in the kit: a late refusal stops the program)."""
     raised: list[Exception] = []
 
     def program() -> None:
         opts = provider_opts()
+        inputs = given() if callable(given) else given
         try:
             built = getattr(llmplatform, component)("mistake", inputs, opts)
         except Exception as error:  # noqa: BLE001 - the assertion says which kind
@@ -206,7 +208,7 @@ def refused_now(component: str, inputs: dict[str, Any], key: str, part: Optional
 
 
 @pytest.mark.parametrize("component", sorted(BASES))
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(data=st.data())
 def test_a_refusal_while_a_parent_builds_names_the_parent_and_its_own_inputs(component, data):
     label, inputs = data.draw(changed_inputs(component))
@@ -267,3 +269,28 @@ def test_a_case_found_reaches_another_language_as_the_parents_input(host, compon
     assert [p for p, _ in failure.value.property_errors] == [expected], failure.value.property_errors
     others = sorted(COMPONENTS - {component})
     assert not re.search(rf"\b({'|'.join(others)}) mistake", failure.value.message), failure.value.message
+
+
+FOUND_AS_OUTPUTS = [  # the same, given as outputs (a field, or the whole handle: another stack's, another language's)
+    ("InferenceStack", lambda a, o: {**a, "database_url_secret": "db-url", "keda": {**KEDA, "interceptor_port": o(0)}},
+     "keda.interceptor_port"),
+    ("InferenceStack", lambda a, o: {**a, "keda": o({**KEDA, "interceptor_port": 70000})}, "keda.interceptor_port"),
+    ("InferenceStack", lambda a, o: {**a, "database_url_secret": "db-url",
+                                     "model_volume": {**VOLUME, "namespace": o("")}}, "model_volume.namespace"),
+    ("InferenceStack", lambda a, o: {**a, "model_volume": o({**VOLUME, "namespace": ""})}, "model_volume.namespace"),
+    ("ApiGate", lambda a, o: {**a, "endpoint": {**ENDPOINT, "namespace": o("")}}, "endpoint.namespace"),
+    ("ApiGate", lambda a, o: {**a, "endpoint": o({**ENDPOINT, "namespace": ""})}, "endpoint.namespace"),
+    ("OpenWebUi", lambda a, o: {**a, "endpoint": {**ENDPOINT, "namespace": o("")}}, "endpoint.namespace"),
+]
+
+
+@pytest.mark.parametrize("component, mutate, path", FOUND_AS_OUTPUTS,
+                         ids=[f"{c}-{p}-{i}" for i, (c, _, p) in enumerate(FOUND_AS_OUTPUTS)])
+def test_a_case_found_given_as_an_output_is_refused_once_known_as_the_parents_input(component, mutate, path):
+    """Refused once the output resolves, in the parent's words: its check comes before any child reads the value
+    (what runs in the namespace, the endpoint's URL wait for it), so no WorkloadIdentity `namespace` or ApiGate
+    `endpoint.base_url` is refused first."""
+    error = refusal_of(component, lambda: mutate(REQUIRED[component](), pulumi.Output.from_input))
+    assert isinstance(error, ProgramError), repr(error)
+    assert str(error).startswith(f"{component} mistake: input {path}="), str(error)
+    assert_named_as_its_own(component, error)
