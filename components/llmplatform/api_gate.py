@@ -9,8 +9,8 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_router import RouterSpec, api_router, hands_out_key, in_cluster_policy
-from .checks import (ENDPOINT_FIELDS, NAMESPACE_FIELDS, ROUTER_RANGE_FIELDS, after_check, called_as_documented, check_shape,
-                     handle_after_check, late_rules)
+from .checks import (ENDPOINT_FIELDS, NAMESPACE_FIELDS, ROUTER_RANGE_FIELDS, after_check, called_as_documented,
+                     check_shape, handle_after_check, late_rules)
 from .defaults import defaults_for, or_default
 from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
 from .inference_specs import (OLLAMA_API_ROUTES, OPEN_WEBUI_OLLAMA_ROUTES, ROUTER_EDGE_PORT, ROUTER_PORT,

@@ -8,7 +8,8 @@ import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import GPU_FIELDS, KEDA_FIELDS, NAMESPACE_FIELDS, VOLUME_FIELDS, after_check, called_as_documented, check_shape, late_rules
+from .checks import (GPU_FIELDS, KEDA_FIELDS, NAMESPACE_FIELDS, VOLUME_FIELDS, after_check, called_as_documented,
+                     check_shape, late_rules)
 from .defaults import defaults_for
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field,
                       known, ordered_after, value_alone)
@@ -108,8 +109,8 @@ def _moved(moved_from: Optional[pulumi.Resource]) -> Optional[list[pulumi.Alias]
 
 # The handles whose fields the server's rules read, checked again once they resolve when they arrive as outputs (each
 # check by its name: the volume's namespace has one of its own, which what runs there waits for alone)
-LATE_HANDLES = (("gpu", "gpu", GPU_FIELDS), ("keda", "keda", KEDA_FIELDS), ("model_volume", "model_volume", VOLUME_FIELDS),
-                ("namespace", "model_volume", NAMESPACE_FIELDS))
+LATE_HANDLES = (("gpu", "gpu", GPU_FIELDS), ("keda", "keda", KEDA_FIELDS),
+                ("model_volume", "model_volume", VOLUME_FIELDS), ("namespace", "model_volume", NAMESPACE_FIELDS))
 
 
 def late_checks(component: str, name: str, args: Any, args_type: type) -> dict[str, Optional[pulumi.Output[Any]]]:

@@ -10,8 +10,8 @@ import pulumi_random as random
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import (ENDPOINT_FIELDS, NAMESPACE_FIELDS, after_check, called_as_documented, check_shape, fail, fail_when_known,
-                     given_once_resolved, late_rules)
+from .checks import (ENDPOINT_FIELDS, NAMESPACE_FIELDS, after_check, called_as_documented, check_shape, fail,
+                     fail_when_known, given_once_resolved, late_rules)
 from .choices import UPLOADS_STORAGE_CLASSES
 from .defaults import DEFAULTS, defaults_for
 from .handles import (ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known, order_of, ordered_after,

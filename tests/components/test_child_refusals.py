@@ -11,6 +11,7 @@ one is searched too. The search: a generator over each parent's inputs and each 
 found, one by one, through the kit and through the component provider as another language's program sends them."""
 import ast
 import copy
+import os
 import re
 import typing
 from collections.abc import Awaitable, Mapping
@@ -123,7 +124,8 @@ def assert_named_as_its_own(component: str, error: Optional[Exception]) -> None:
     assert not re.search(rf"\b({'|'.join(others)}) mistake", text), text
     if isinstance(error, ComponentInputError):
         heads = {re.split(r"[.\[]", e["property_path"])[0] for e in error.errors or []}
-        assert heads <= set(_fields(getattr(llmplatform, f"{component}Args"))), (heads - set(_fields(getattr(llmplatform, f"{component}Args"))), text)
+        own = set(_fields(getattr(llmplatform, f"{component}Args")))
+        assert heads <= own, (heads - own, text)
 
 
 # ---- the generator: each input, and each field of each handle, given values of its type ---------------------------
@@ -208,8 +210,14 @@ def refused_now(component: str, inputs: dict[str, Any], key: str, part: Optional
     return False
 
 
+# examples per parent: a few in every run of the suite; a search runs many (CHILD_REFUSAL_EXAMPLES=2000, -n0 -k
+# a_parent_builds: a few minutes a parent), as the cases below were found
+SEARCH_EXAMPLES = int(os.environ.get("CHILD_REFUSAL_EXAMPLES", "20"))
+
+
 @pytest.mark.parametrize("component", sorted(BASES))
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=SEARCH_EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(data=st.data())
 def test_a_refusal_while_a_parent_builds_names_the_parent_and_its_own_inputs(component, data):
     label, inputs = data.draw(changed_inputs(component))
