@@ -9,8 +9,8 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_router import RouterSpec, api_router, hands_out_key, in_cluster_policy
-from .checks import (ENDPOINT_FIELDS, ROUTER_RANGE_FIELDS, after_check, called_as_documented, check_shape,
-                     handle_after_check, late_rules)
+from .checks import (ENDPOINT_FIELDS, NAMESPACE_FIELDS, ROUTER_RANGE_FIELDS, after_check, called_as_documented,
+                     check_shape, handle_after_check, late_rules)
 from .defaults import defaults_for, or_default
 from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
 from .inference_specs import (OLLAMA_API_ROUTES, OPEN_WEBUI_OLLAMA_ROUTES, ROUTER_EDGE_PORT, ROUTER_PORT,
@@ -113,7 +113,10 @@ class ApiGate(pulumi.ComponentResource):
         a = args
         aliases = _moved(moved_from)
         upstream = a["endpoint"]
-        ns = field(upstream, "namespace")
+        # a namespace that arrives as an output is checked once it resolves, in this component's words, before the
+        # gate (its workload identity too) runs there
+        ns = after_check(late_rules("ApiGate", name, a, "endpoint", NAMESPACE_FIELDS, ApiGateArgs),
+                         field(upstream, "namespace"))
         api = known(upstream, "api")
         # an endpoint that arrives as an output has its flavour checked once it resolves, in this component's words;
         # what the gate hands on carries the check, so a UI behind it is not refused for the gate's input

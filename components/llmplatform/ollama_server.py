@@ -8,7 +8,8 @@ import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import GPU_FIELDS, KEDA_FIELDS, VOLUME_FIELDS, after_check, called_as_documented, check_shape, late_rules
+from .checks import (GPU_FIELDS, KEDA_FIELDS, NAMESPACE_FIELDS, VOLUME_FIELDS, after_check, called_as_documented,
+                     check_shape, late_rules)
 from .defaults import defaults_for
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field,
                       known, ordered_after, value_alone)
@@ -106,14 +107,16 @@ def _moved(moved_from: Optional[pulumi.Resource]) -> Optional[list[pulumi.Alias]
     return [pulumi.Alias(parent=moved_from)] if moved_from is not None else None
 
 
-# The handles whose fields the server's rules read, checked again once they resolve when they arrive as outputs
-LATE_HANDLES = (("gpu", GPU_FIELDS), ("keda", KEDA_FIELDS), ("model_volume", VOLUME_FIELDS))
+# The handles whose fields the server's rules read, checked again once they resolve when they arrive as outputs (each
+# check by its name: the volume's namespace has one of its own, which what runs there waits for alone)
+LATE_HANDLES = (("gpu", "gpu", GPU_FIELDS), ("keda", "keda", KEDA_FIELDS),
+                ("model_volume", "model_volume", VOLUME_FIELDS), ("namespace", "model_volume", NAMESPACE_FIELDS))
 
 
 def late_checks(component: str, name: str, args: Any, args_type: type) -> dict[str, Optional[pulumi.Output[Any]]]:
     """`component`'s rules run again as each handle of LATE_HANDLES resolves (checks.late_rules): the server's own,
     or a composite's (InferenceStack's, in the words of its own inputs), which hands them to the server."""
-    return {key: late_rules(component, name, args, key, fields, args_type) for key, fields in LATE_HANDLES}
+    return {check: late_rules(component, name, args, key, fields, args_type) for check, key, fields in LATE_HANDLES}
 
 
 @called_as_documented
@@ -140,7 +143,9 @@ class OllamaServer(pulumi.ComponentResource):
         aliases = _moved(moved_from)
         child = pulumi.ResourceOptions(parent=self, aliases=aliases)
         volume = a["model_volume"]
-        ns = field(volume, "namespace")
+        # a namespace that arrives as an output is checked once it resolves, in the words of the caller's input,
+        # before anything (the gate's and UI's workload identities too) runs there
+        ns = after_check(checks["namespace"], field(volume, "namespace"))
         handed_namespace(ns, known(volume, "namespace"))  # its endpoint's, for an ApiGate given it
         select = labels("model-server", "ollama")
         match = {"app.kubernetes.io/name": "ollama"}

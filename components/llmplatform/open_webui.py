@@ -10,8 +10,8 @@ import pulumi_random as random
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import (ENDPOINT_FIELDS, after_check, called_as_documented, check_shape, fail, fail_when_known,
-                     given_once_resolved, late_rules)
+from .checks import (ENDPOINT_FIELDS, NAMESPACE_FIELDS, after_check, called_as_documented, check_shape, fail,
+                     fail_when_known, given_once_resolved, late_rules)
 from .choices import UPLOADS_STORAGE_CLASSES
 from .defaults import DEFAULTS, defaults_for
 from .handles import (ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known, order_of, ordered_after,
@@ -296,7 +296,10 @@ class OpenWebUi(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases, protect=False)
         self._cpu = cpu_placement(a["cluster"])
         endpoint = a["endpoint"]
-        ns = self._ns = a.get("namespace") or field(endpoint, "namespace")
+        # a namespace that arrives as an output is checked once it resolves, in this component's words, before the UI
+        # (its workload identities too) runs there
+        ns = self._ns = a.get("namespace") or after_check(
+            late_rules("OpenWebUi", name, a, "endpoint", NAMESPACE_FIELDS, OpenWebUiArgs), field(endpoint, "namespace"))
         # the endpoint's URL as the UI's pods reach it (a gate's bare host qualified from another namespace)
         self._base_url = pulumi.Output.all(field(endpoint, "base_url"), field(endpoint, "namespace"), ns).apply(
             lambda v: reached_from(v[0], v[1], v[2]))

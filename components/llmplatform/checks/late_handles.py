@@ -20,8 +20,11 @@ from .messages import _unshown
 GPU_FIELDS = ("gpu_model", "gpus_per_node", "gpu_memory_gib", "driver", "rdma", "mig_profile")
 ENDPOINT_FIELDS = ("api", "base_url", "host_header")
 ROUTE_FIELDS = ("llmd_listener", "gateway_names")
-KEDA_FIELDS = ("interceptor_host",)
+KEDA_FIELDS = ("interceptor_host", "interceptor_port")
 VOLUME_FIELDS = ("models",)
+# a model volume's or endpoint's namespace, checked apart (the component runs there: what it makes there waits for
+# this check alone, not for the handle's other fields)
+NAMESPACE_FIELDS = ("namespace",)
 CLUSTER_SUBNET_FIELDS = ("node_subnet_cidr",)
 EXPANDER_FIELDS = ("autoscaler_expander",)
 

@@ -5,7 +5,7 @@ from .. import ollama_names
 from ..choices import ACCELERATORS
 from ..inference_specs import ollama_env
 from ..rules import Problem, Rules, keep_alive_problem, known, resources_rules
-from .shared import keda_rule, plain_env_rule
+from .shared import keda_rule, namespace_given_rule, plain_env_rule
 
 
 # the variables OllamaServer sets itself (inference_specs.ollama_env): its inputs say them, extra_env may not
@@ -29,7 +29,12 @@ def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
     accelerator = r.choice("accelerator", ACCELERATORS)
     if accelerator == "gpu" and not r.args.get("gpu"):
         r.add("gpu", None, f"GpuNodePool's scheduling when {r.ref('accelerator')} is gpu")
-    keda_rule(r)
+    if keda_rule(r):
+        # the interceptor's port makes the endpoint's URL (http://ollama-scaled.<namespace>:<port>), which the gate or
+        # UI in front of the server calls: one that is no TCP port (a hand-built handle) was refused by that gate as
+        # its `endpoint.base_url`, an input InferenceStack's user never gave
+        r.section("keda").whole("interceptor_port", 1, 65535, " (the KEDA HTTP interceptor's port: the model "
+                                                              "server's endpoint URL names it)")
     if r.args.get("keda") and r.given("autoscaled") is False:
         r.add("autoscaled", False, f"true with {r.ref('keda')}, or left out: requests then reach Ollama only "
                                    "through the KEDA interceptor, which routes only what a ModelAutoscaler in requests "
@@ -45,6 +50,7 @@ def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
     if missing:
         r.add("warm_model", warm, missing)
     r.whole("request_timeout_seconds", 1, 86400)
+    namespace_given_rule(r, "model_volume")  # the server runs in the store's namespace
     resources_rules(r.section("resources"))
     gpus = known(r.args.get("gpu"), "gpus_per_node")
     per_replica = r.get("gpus_per_replica")

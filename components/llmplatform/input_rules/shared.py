@@ -134,9 +134,19 @@ def base_url_problem(url: Any) -> Optional[str]:
     return None
 
 
+def namespace_given_rule(r: Rules, key: str) -> None:
+    """A handle `key` naming the namespace the component runs in (a model volume, an endpoint) names one: the handles'
+    shape check leaves "" to the component reading it (checks.shapes: KEDA off hands out a KedaEndpoints with none),
+    and here "" is no namespace to run in. It reached the gate's and the UI's workload identity (a WorkloadIdentity
+    child), refused there as that child's `namespace`, an input the user never gave."""
+    if known(r.args.get(key), "namespace") == "":
+        r.add(f"{key}.namespace", "", names.dns_label(""))
+
+
 def endpoint_rule(r: Rules) -> None:
     """A ModelEndpoint handed over: its API flavour is one a gate or a UI knows how to front, its URL one they can
-    call."""
+    call, its namespace one they run in."""
+    namespace_given_rule(r, "endpoint")
     api = known(r.args.get("endpoint"), "api")
     if api is not None and api not in API_FLAVOURS:
         r.add("endpoint.api", api, ", ".join(API_FLAVOURS))
@@ -152,10 +162,16 @@ KEDA_OFF = "the keda of an Observability with keda off"
 KEDA_ALLOWED = "the keda of an Observability with keda on (its default), or no keda at all"
 
 
-def keda_rule(r: Rules) -> None:
+def keda_rule(r: Rules) -> bool:
+    """The KEDA handle refused when it is KEDA off's; True when a handle of KEDA on is given (its fields may be
+    read)."""
     keda = r.args.get("keda")
-    if isinstance(keda, Mapping) and known(keda, "interceptor_host") == "":
+    if not isinstance(keda, Mapping):
+        return False
+    if known(keda, "interceptor_host") == "":
         r.add("keda", KEDA_OFF, KEDA_ALLOWED)
+        return False
+    return True
 
 
 def handle_range_rule(r: Rules, key: str) -> None:

@@ -155,6 +155,10 @@ def open_webui(args: Mapping[str, Any]) -> list[Problem]:
     r.secret_name("secret_key_secret")
     # the start of its identities' Azure names, held to the rule its unset fallback (the resource name) is held to
     r.text("name_prefix", names.azure_name_start)
+    # where it runs (its workload identities' ServiceAccounts too: a WorkloadIdentity child refused a wrong one as
+    # its own `namespace`); "" reads as not given (the endpoint's, as the component takes it)
+    if r.given("namespace") != "":
+        r.text("namespace", names.dns_label)
     r.texts("client_namespaces", names.dns_label)
     low = r.whole("replicas", 1, 50)
     high = r.whole("max_replicas", 1, 50)
