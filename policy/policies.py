@@ -500,10 +500,14 @@ def _unmatched(domains: list[PolicyResource], pending: list[tuple[PolicyResource
     domain is in one group. Each group once, in the stack's order, with those ids; a domain no id could name is a
     group with none."""
     owner: dict[int, str] = {}  # id index -> the domain (URN) it names
+    naming: dict[str, list[int]] = {}  # domain (URN) -> the ids that may name it
+    for i, (_, candidates) in enumerate(pending):
+        for urn in candidates:
+            naming.setdefault(urn, []).append(i)
 
     def augment(urn: str, seen: set[int]) -> bool:
-        for i, (_, candidates) in enumerate(pending):
-            if urn in candidates and i not in seen:
+        for i in naming.get(urn, ()):
+            if i not in seen:
                 seen.add(i)
                 if i not in owner or augment(owner[i], seen):
                     owner[i] = urn
@@ -516,8 +520,8 @@ def _unmatched(domains: list[PolicyResource], pending: list[tuple[PolicyResource
         ids: set[int] = set()
         while todo:
             urn = todo.pop()
-            for i, (_, candidates) in enumerate(pending):
-                if urn in candidates and i not in ids:
+            for i in naming.get(urn, ()):
+                if i not in ids:
                     ids.add(i)
                     if owner[i] not in reached:
                         reached.add(owner[i])
