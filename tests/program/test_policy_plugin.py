@@ -482,6 +482,21 @@ def test_a_pull_request_adding_an_endpoint_no_waf_policy_covers_is_refused_in_it
     found = []
     _endpoints_behind_waf(StackValidationArgs([*existing, added], None), lambda message, urn: found.append(urn))
     assert found == [added.urn]
+    # the same pull request adding the endpoint to the association too: the updated SecurityPolicy's preview
+    # outputs (pulumi-azure-native `Update` with `Preview`: its inputs projected) hold the known id and one not
+    # known yet, its `parameters` depending on both endpoints; passes, as `up` will
+    (policy,) = [r for r in existing if r.resource_type == "azure-native:cdn:SecurityPolicy"]
+    parameters = policy_check.stack_properties(
+        next(r for r in plan_for("global").resources if r.urn == policy.urn))["parameters"]
+    parameters["associations"][0]["domains"].append({"id": wire.UNKNOWN})
+    updated = PolicyResource(policy.resource_type, unknown_checking_proxy({"parameters": parameters,
+                                                                          "profileName": policy.props["profileName"]}),
+                             policy.urn, policy.name, policy.opts, policy.provider, policy.parent, [],
+                             {"parameters": [*policy.property_dependencies["parameters"], added]})
+    found = []
+    _endpoints_behind_waf(StackValidationArgs([*(r for r in existing if r is not policy), added, updated], None),
+                          lambda message, urn: found.append(urn))
+    assert found == []
 
 
 def test_a_gateway_with_https_passes_its_preview_whatever_its_annotations(analyzers):
