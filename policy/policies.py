@@ -79,7 +79,7 @@ def pod_specs(props: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     spec = props.get("spec") or {}
     if "containers" in spec:
         yield spec
-    template = (spec.get("jobTemplate", {}).get("spec") or spec).get("template") or {}
+    template = ((spec.get("jobTemplate") or {}).get("spec") or spec).get("template") or {}
     if template.get("spec"):
         yield template["spec"]
 
@@ -90,11 +90,19 @@ def containers(props: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
         yield from chain(pod.get("initContainers") or (), pod.get("containers") or ())
 
 
+def _given(values: Any) -> set[str]:
+    """The keys of a map given a value: a null is none, as Kubernetes reads it. The engine sends a program's null
+    (pulumi-kubernetes' Check keeps it where the object holds a value not known yet: provider/pkg/provider/
+    provider.go at 94977969, `normalizeInputs` skips the typed round trip when `hasComputedValue`; `SkipNulls: false`)
+    where the offline runners send none; a value not known yet is given."""
+    return {key for key in values if _read(values, key) is not None} if isinstance(values, Mapping) else set()
+
+
 def _container_basics(args: ResourceValidationArgs) -> Iterator[str]:
     for c in containers(args.props):
         resources = c.get("resources") or {}
-        requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
-        if not {"cpu", "memory"} <= set(requests):
+        requests, limits = _given(resources.get("requests")), _given(resources.get("limits"))
+        if not {"cpu", "memory"} <= requests:
             yield f"container {c.get('name')} has no cpu and memory requests"
         if "memory" not in limits:
             yield f"container {c.get('name')} has no memory limit"
@@ -424,8 +432,8 @@ def _endpoints_behind_waf(args: StackValidationArgs, report_violation: ReportVio
         profile = str(_known(r.props, "profileName", "") or "").lower()
         candidates = {d.urn for d in (r.property_dependencies or {}).get("parameters") or ()
                       if d.resource_type in FRONT_DOOR_DOMAINS and not _other_profile(d, profile)}
-        ids, unknown = _domain_ids(r.props)
-        known += ids
+        named, unknown = _domain_ids(r.props)
+        known += named
         pending += [(r, candidates)] * (len(candidates) if unknown is None else unknown)
     uncovered = [d for d in domains if not any(_associated(i, d) for i in known)]
     for group, ids in _unmatched(uncovered, pending):

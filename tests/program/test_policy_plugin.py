@@ -749,3 +749,44 @@ def test_the_waf_rule_reads_an_association_of_another_shape_as_naming_nothing(pa
     endpoint = _waf_resource("AFDEndpoint", "none", {"name": "none", "profileName": "afd"})
     policy = _waf_resource("SecurityPolicy", "p", {"profileName": "afd", "parameters": parameters})
     assert [u for u, _ in _waf_found(endpoint, policy)] == ["none"]
+
+
+def test_a_null_request_or_limit_is_no_request_or_limit_whether_the_engine_sends_it_or_drops_it(analyzers):
+    """A container's `limits: {"memory": None}` (a program's value left unset) reaches the engine as a null.
+    pulumi-kubernetes' Check keeps it where the object holds a value not known yet (provider/pkg/provider/provider.go
+    at 94977969: `normalizeInputs` skips the typed round trip when `hasComputedValue`, and the inputs are marshalled
+    with `SkipNulls: false`), the engine hands Analyze those checked inputs (pulumi/pulumi 1b5949891b
+    step_generator.go: `inputs = resp.Properties` before `analyzeAll`), and pulumi-policy's deserialisation keeps a
+    None. The kit's recording drops it. The rule counted the keys: the engine's shape passed a container with no
+    memory request and no memory limit that the offline runner refused; now a null is read as absent in both."""
+    import pulumi
+    import pulumi_kubernetes as k8s
+    import pulumi_random as random
+    from llmplatform.testing import run
+    from policy.policies import POLICIES as ALL
+
+    def program():
+        release = random.RandomString("release", length=8, special=False).result
+        k8s.apps.v1.Deployment("app", metadata={"name": "app", "namespace": "a"}, spec={
+            "selector": {"matchLabels": {"app": "app"}},
+            "template": {"metadata": {"labels": {"app": "app", "release": release}}, "spec": {"containers": [{
+                "name": "app", "image": "example/app:1",
+                "resources": {"requests": {"cpu": "100m", "memory": None}, "limits": {"memory": None}}}]}}},
+            opts=pulumi.ResourceOptions(provider=k8s.Provider("k8s", kubeconfig="apiVersion: v1")))
+    plan = run(program, preview=True)
+    kit = plan.one("kubernetes:apps/v1:Deployment", "app")
+    assert kit.unknown_paths == ["spec.template.metadata.labels.release"]
+    engines = dataclasses.replace(kit, inputs=copy.deepcopy(kit.inputs))
+    resources = engines.inputs["spec"]["template"]["spec"]["containers"][0]["resources"]
+    resources["requests"]["memory"] = resources["limits"]["memory"] = None  # as the engine sends them
+    (basics,) = [p for p in ALL if p.name == "containers-have-requests-limits-and-pinned-images"]
+    expected = ["container app has no cpu and memory requests", "container app has no memory limit"]
+    host = analyzers(plan)
+    for reg in (kit, engines):
+        found = []
+        basics.validate(policy_check.validation_args(reg),
+                        lambda message, urn=None: found.append(message.split(" (")[0]))
+        assert found == expected, (reg is kit, found)
+        sent = [d.message.rsplit("\n", 1)[-1].split(" (")[0] for d in host.analyze(reg, plan)
+                if d.policy == basics.name]
+        assert sent == expected, (reg is kit, sent)
