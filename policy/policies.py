@@ -7,7 +7,7 @@ the resource type, its input properties, its options, the stack name in its URN,
 unless marked advisory; each says in one line why it exists.
 """
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from itertools import chain
 from typing import Any, Callable, Iterator, Optional, Union
 
@@ -79,7 +79,7 @@ def pod_specs(props: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     spec = props.get("spec") or {}
     if "containers" in spec:
         yield spec
-    template = (spec.get("jobTemplate", {}).get("spec") or spec).get("template") or {}
+    template = ((spec.get("jobTemplate") or {}).get("spec") or spec).get("template") or {}
     if template.get("spec"):
         yield template["spec"]
 
@@ -90,11 +90,19 @@ def containers(props: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
         yield from chain(pod.get("initContainers") or (), pod.get("containers") or ())
 
 
+def _given(values: Any) -> set[str]:
+    """The keys of a map given a value: a null is none, as Kubernetes reads it. The engine sends a program's null
+    (pulumi-kubernetes' Check keeps it where the object holds a value not known yet: provider/pkg/provider/
+    provider.go at 94977969, `normalizeInputs` skips the typed round trip when `hasComputedValue`; `SkipNulls: false`)
+    where the offline runners send none; a value not known yet is given."""
+    return {key for key in values if _read(values, key) is not None} if isinstance(values, Mapping) else set()
+
+
 def _container_basics(args: ResourceValidationArgs) -> Iterator[str]:
     for c in containers(args.props):
         resources = c.get("resources") or {}
-        requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
-        if not {"cpu", "memory"} <= set(requests):
+        requests, limits = _given(resources.get("requests")), _given(resources.get("limits"))
+        if not {"cpu", "memory"} <= requests:
             yield f"container {c.get('name')} has no cpu and memory requests"
         if "memory" not in limits:
             yield f"container {c.get('name')} has no memory limit"
@@ -411,7 +419,10 @@ def _endpoints_behind_waf(args: StackValidationArgs, report_violation: ReportVio
     resource any part of `parameters` came from). So the domains no known id names must each be named by an unknown
     id of a SecurityPolicy depending on it, no id counted twice (a matching); a domain no such id can name, or more
     domains than the ids that can name them, is refused. Which id came from which output is not known: a domain set
-    from an endpoint's `hostName` instead of its `id` passes the preview, and `up` refuses it."""
+    from an endpoint's `hostName` instead of its `id` passes the preview, and `up` refuses it. A list not known yet
+    (`domains`, `associations` or the whole `parameters` made in an apply) holds any number of ids: as many as the
+    domains its SecurityPolicy depends on, so every one of those may be named, and a domain it does not depend on is
+    judged as ever (reading it stopped the whole rule, pulumi-policy's "can't run policy" note, before)."""
     domains = [r for r in args.resources if r.resource_type in FRONT_DOOR_DOMAINS]
     known: list[str] = []
     pending: list[tuple[PolicyResource, set[str]]] = []  # one per id not known yet: its policy, the domains it may name
@@ -421,12 +432,9 @@ def _endpoints_behind_waf(args: StackValidationArgs, report_violation: ReportVio
         profile = str(_known(r.props, "profileName", "") or "").lower()
         candidates = {d.urn for d in (r.property_dependencies or {}).get("parameters") or ()
                       if d.resource_type in FRONT_DOOR_DOMAINS and not _other_profile(d, profile)}
-        for association in (r.props.get("parameters") or {}).get("associations") or ():
-            for domain in association.get("domains") or ():
-                try:
-                    known.append(str(domain.get("id")))
-                except UnknownValueError:
-                    pending.append((r, candidates))
+        named, unknown = _domain_ids(r.props)
+        known += named
+        pending += [(r, candidates)] * (len(candidates) if unknown is None else unknown)
     uncovered = [d for d in domains if not any(_associated(i, d) for i in known)]
     for group, ids in _unmatched(uncovered, pending):
         if not ids:
@@ -440,6 +448,51 @@ def _endpoints_behind_waf(args: StackValidationArgs, report_violation: ReportVio
             "its `parameters` depend on): list each by its `id` output", ids[0][0].urn)
 
 
+_NOT_KNOWN = object()  # a value a preview does not know yet (`_read`)
+
+
+def _read(container: Any, key: Any) -> Any:
+    """`container[key]` (a mapping's key, a list's index): `_NOT_KNOWN` where a preview does not know it yet, None
+    where the container is of another shape (a stack policy reads outputs as the provider answered them) or lacks
+    it."""
+    try:
+        if isinstance(container, Mapping):
+            return container.get(key)
+        if isinstance(container, Sequence) and not isinstance(container, str) and isinstance(key, int):
+            return container[key] if -len(container) <= key < len(container) else None
+    except UnknownValueError:
+        return _NOT_KNOWN
+    return None
+
+
+def _items(value: Any) -> list[Any]:
+    """A list's items (each through `_read`); none for a value of another shape or not known yet."""
+    if value is _NOT_KNOWN or not isinstance(value, Sequence) or isinstance(value, str):
+        return []
+    return [_read(value, i) for i in range(len(value))]
+
+
+def _domain_ids(props: Mapping[str, Any]) -> tuple[list[str], Optional[int]]:
+    """A SecurityPolicy's association domain ids (outputs: `parameters.associations[].domains[].id`): those known
+    (strings: a null or another shape names no domain), and how many are not known yet, None where a list of them
+    (or what holds it) is not known yet, so how many is not known either."""
+    known: list[str] = []
+    unknown = 0
+    parameters = _read(props, "parameters")
+    associations = _read(parameters, "associations")
+    unbounded = parameters is _NOT_KNOWN or associations is _NOT_KNOWN
+    for association in _items(associations):
+        domains = _read(association, "domains")
+        unbounded = unbounded or association is _NOT_KNOWN or domains is _NOT_KNOWN
+        for domain in _items(domains):
+            domain_id = domain if domain is _NOT_KNOWN else _read(domain, "id")
+            if domain_id is _NOT_KNOWN:
+                unknown += 1
+            elif isinstance(domain_id, str):
+                known.append(domain_id)
+    return known, None if unbounded else unknown
+
+
 def _other_profile(domain: PolicyResource, profile: str) -> bool:
     """Whether a domain is known to be of another profile than a SecurityPolicy's (`profile`, "" when not known)."""
     its = str(_known(domain.props, "profileName", "") or "").lower()
@@ -450,37 +503,45 @@ def _unmatched(domains: list[PolicyResource], pending: list[tuple[PolicyResource
                ) -> list[tuple[list[PolicyResource], list[tuple[PolicyResource, set[str]]]]]:
     """The domains the ids not known yet cannot all name: a largest matching of domains to ids (an id names one
     domain, of its candidates), then from each domain left over every domain and id an alternating path reaches
-    (a set of domains with fewer ids than domains that could name them: Hall's condition fails there). Each group
-    once, in the stack's order, with those ids; a domain no id could name is a group with none."""
+    (a set of domains with fewer ids than domains that could name them: Hall's condition fails there); the reaches
+    of two domains left over that share an id are one group (its ids, all matched, fewer than its domains), so each
+    domain is in one group. Each group once, in the stack's order, with those ids; a domain no id could name is a
+    group with none."""
     owner: dict[int, str] = {}  # id index -> the domain (URN) it names
+    naming: dict[str, list[int]] = {}  # domain (URN) -> the ids that may name it
+    for i, (_, candidates) in enumerate(pending):
+        for urn in candidates:
+            naming.setdefault(urn, []).append(i)
 
     def augment(urn: str, seen: set[int]) -> bool:
-        for i, (_, candidates) in enumerate(pending):
-            if urn in candidates and i not in seen:
+        for i in naming.get(urn, ()):
+            if i not in seen:
                 seen.add(i)
                 if i not in owner or augment(owner[i], seen):
                     owner[i] = urn
                     return True
         return False
     left = [d for d in domains if not augment(d.urn, set())]
-    groups: list[tuple[list[PolicyResource], list[tuple[PolicyResource, set[str]]]]] = []
-    grouped: set[str] = set()
-    for d in left:
-        if d.urn in grouped:
-            continue
+    groups: list[tuple[set[str], set[int]]] = []
+    for d in left:  # a domain left over is in no other's reach (a reach adds only domains an id names)
         reached, todo = {d.urn}, [d.urn]
         ids: set[int] = set()
         while todo:
             urn = todo.pop()
-            for i, (_, candidates) in enumerate(pending):
-                if urn in candidates and i not in ids:
+            for i in naming.get(urn, ()):
+                if i not in ids:
                     ids.add(i)
                     if owner[i] not in reached:
                         reached.add(owner[i])
                         todo.append(owner[i])
-        grouped |= reached
-        groups.append(([r for r in domains if r.urn in reached], [pending[i] for i in sorted(ids)]))
-    return groups
+        for group in [g for g in groups if g[1] & ids]:  # a shared id: a shared domain, the one it names
+            groups.remove(group)
+            reached |= group[0]
+            ids |= group[1]
+        groups.append((reached, ids))
+    order = {r.urn: i for i, r in enumerate(domains)}
+    groups.sort(key=lambda group: min(order[urn] for urn in group[0]))
+    return [([r for r in domains if r.urn in reached], [pending[i] for i in sorted(ids)]) for reached, ids in groups]
 
 
 def _known(props: Mapping[str, Any], key: str, otherwise: Any) -> Any:
