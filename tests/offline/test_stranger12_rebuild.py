@@ -133,3 +133,21 @@ def test_the_procedure_lifts_protect_from_exactly_what_the_check_lists_as_protec
     assert f"replaces {len(result['replaced'])} resources and blocks {len(blocked)} of them" in flat, (
         len(result["replaced"]), len(blocked))
     assert f"updates the {len([u for u in result['changed'] if u not in result['replaced']])} federated" in flat
+
+
+@pytest.mark.parametrize("typed, meant", [("network.networkPolicy", "cluster.networkPolicy"),
+                                          ("networkPolicy", "cluster.networkPolicy"),
+                                          ("cluster.podCidr", "network.podCidr")])
+def test_a_rebuilding_key_in_the_wrong_section_is_named_where_it_belongs(tmp_path, capsys, typed, meant):
+    """The engine is `cluster.networkPolicy` and the ranges are `network.*`: an operator trying the change with
+    `--set network.networkPolicy=calico` read "known: dnsServiceIp, endpointsSubnetCidr, ..." (no networkPolicy),
+    one with `networkPolicy` at the top "did you mean 'network'?", the wrong section. The message names the key's
+    section; a name many sections hold (`enabled`) keeps the nearest same-section names."""
+    from offline import plan as plan_cli
+    assert plan_cli.main(["--stack", "prod", "--out", str(tmp_path), "--set", f"{typed}=x"]) != 0
+    err = capsys.readouterr().err
+    assert f"{typed} is not a known key; it is a key of another section: '{meant}'" in err, err
+    assert "Traceback" not in err
+    assert plan_cli.main(["--stack", "prod", "--out", str(tmp_path), "--set", "cluster.enabled=true"]) != 0
+    err = capsys.readouterr().err
+    assert "cluster.enabled is not a known key; known: adminGroupObjectIds" in err, err
