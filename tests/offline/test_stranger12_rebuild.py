@@ -103,6 +103,10 @@ def test_the_claims_say_the_run_frees_them_itself(docs):
     assert CLAIM_IN_USE in smb["checks"][claims["models"]]
 
 
+def flat_text(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _commands(text: str) -> list[list[str]]:
     """The shell lines of the section's code blocks, split as the shell splits them (comments dropped)."""
     blocks = re.findall(r"```bash\n(.*?)```", text, re.S)
@@ -128,6 +132,9 @@ def test_the_procedure_lifts_protect_from_exactly_what_the_check_lists_as_protec
             assert len(matched) == 1, (pattern[1], matched)
             lifted |= matched
     assert lifted == protected, (sorted(lifted), sorted(protected))
+    # the run that deletes lifts nothing else: `--ignore-protect` on an `up` would lift the stores' protect too
+    assert not [w for w in _commands(text) if w[:2] == ["pulumi", "up"] and "--ignore-protect" in w]
+    assert "`pulumi preview --ignore-protect`" in flat_text(text)
     blocked = plan_diff.blocking(result, set(), False)
     flat = " ".join(text.split())
     assert f"replaces {len(result['replaced'])} resources and blocks {len(blocked)} of them" in flat, (
