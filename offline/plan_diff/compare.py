@@ -11,7 +11,7 @@ from .secrets import secret_sources
 from .ui_home import ui_home_moves
 from .pool_drains import stalled_drains
 from .stand_in_ids import earlier_kit_pairs
-from .volumes import claims_in_use, held_volumes, shared_handles
+from .volumes import claims_in_use, held_volumes, retained_bindings, shared_handles
 from .documents import object_name, read_resources
 from .ignore_changes import ENGINE_INFO, process_ignore_changes
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
@@ -429,6 +429,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             claims[urn] = goes
         if stays:
             notes.setdefault(urn, []).append(stays)
+    for urn, note in retained_bindings(old_res, sorted(set(removed) | set(replaced))).items():
+        notes.setdefault(urn, []).append(note)
     for urn, reason in taken.items():
         refused[urn] = [reason]
     for urn, reason in alias_conflicts.items():

@@ -136,3 +136,27 @@ def claims_in_use(old_res: dict[str, dict[str, Any]], gone: list[str],
         else:
             out[urn] = CLAIM_IN_USE
     return out
+
+
+RETAINED_VOLUME = (
+    "bound to `{volume}`, a volume Kubernetes retains (`persistentVolumeReclaimPolicy: Retain`): deleting the claim "
+    "deletes no data, and what the volume points at (`{handle}`) goes only where its own line says so")
+
+
+def retained_bindings(old_res: dict[str, dict[str, Any]], gone: list[str]) -> dict[str, str]:
+    """A note for each claim the change deletes that is bound (`spec.volumeName`) to a volume of the deployed state
+    whose reclaim policy is Retain: the claim holds no data of its own (kubernetes/kubernetes pkg/controller/volume/
+    persistentvolume/pv_controller.go `reclaimVolume`: "policy is Retain, nothing to do" when its claim goes), so the
+    line that blocks it says so, beside "its data unless the volume is retained"."""
+    volumes = {object_name(r): r for r in old_res.values() if r["type"] == PERSISTENT_VOLUME and object_name(r)}
+    out = {}
+    for urn in gone:
+        claim = old_res[urn]
+        if claim["type"] != CLAIM:
+            continue
+        volume = volumes.get(str((claim["inputs"].get("spec") or {}).get("volumeName") or ""))
+        spec = (volume or {}).get("inputs", {}).get("spec") or {}
+        if volume and spec.get("persistentVolumeReclaimPolicy") == "Retain":
+            handle = (spec.get("csi") or {}).get("volumeHandle") or object_name(volume)
+            out[urn] = RETAINED_VOLUME.format(volume=object_name(volume), handle=handle)
+    return out

@@ -101,6 +101,12 @@ def test_the_claims_say_the_run_frees_them_itself(docs):
     assert "Deployment `open-webui`" in uploads[0] and "only pods made outside the program" in uploads[0]
     smb = plan_diff.diff_documents(base, _doc(plan_for("prod", {"modelStore": {"protocol": "smb"}})))
     assert CLAIM_IN_USE in smb["checks"][claims["models"]]
+    # the models claim is bound to a retained volume on the share: its blocking line says it deletes no data; the
+    # uploads claim's volume (dynamic, the class's Delete) gets no such note
+    blocked = dict(plan_diff.blocking(result, set(), False))
+    assert "a volume Kubernetes retains (`persistentVolumeReclaimPolicy: Retain`): deleting the claim deletes no " \
+        "data" in blocked[claims["models"]], blocked[claims["models"]]
+    assert "retains" not in blocked[claims["open-webui-data"]]
 
 
 def flat_text(text: str) -> str:
