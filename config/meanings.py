@@ -28,9 +28,12 @@ MEANING = {
     "network.nodeSubnetCidr": "Subnet of all node pools; holds `gateway.internalIp`.",
     "network.endpointsSubnetCidr": "Subnet of the private endpoints.",
     "network.postgresSubnetCidr": "Subnet delegated to PostgreSQL Flexible Server.",
-    "network.podCidr": "Overlay pod range (must not overlap the VNet).",
-    "network.serviceCidr": "Kubernetes service range.",
-    "network.dnsServiceIp": "CoreDNS address, inside `network.serviceCidr`.",
+    "network.podCidr": "Overlay pod range (must not overlap the VNet). Fixed once the cluster exists: a new one "
+                       "replaces the cluster (docs/operations.md, \"Rebuilding the cluster\").",
+    "network.serviceCidr": "Kubernetes service range. Fixed once the cluster exists: a new one replaces the cluster "
+                           "(docs/operations.md, \"Rebuilding the cluster\").",
+    "network.dnsServiceIp": "CoreDNS address, inside `network.serviceCidr`. Fixed once the cluster exists: a new one "
+                            "replaces the cluster (docs/operations.md, \"Rebuilding the cluster\").",
     "cluster.kubernetesVersion": "Kubernetes version, e.g. `1.35` (unset: AKS's default). A minor AKS no longer "
                                  "supports on its release calendar (`config/data/aks_kubernetes_versions.json`, dated) "
                                  "is refused; with `cluster.tier` `Premium` (Long-Term Support) one is supported a "
@@ -81,7 +84,8 @@ MEANING = {
     "cluster.disableLocalAccounts": "Entra ID only: no static admin kubeconfig.",
     "cluster.networkPolicy": "Network policy engine (`cilium` with the Cilium dataplane). Fixed once the cluster "
                              "exists: pulumi-azure-native replaces the cluster on a new `networkPolicy` or "
-                             "`networkDataplane` (the pull-request check blocks it).",
+                             "`networkDataplane` (the pull-request check blocks it; the share, the database and "
+                             "the vault stay: docs/operations.md, \"Rebuilding the cluster\").",
     "cluster.upgradeChannel": "AKS auto-upgrade channel (`none` on a regional stack Fleet Manager upgrades).",
     "cluster.nodeOsUpgradeChannel": "Node OS image upgrades.",
     "cluster.kubeloginMode": "How the program's Kubernetes provider logs in: `azurecli` (people; the repository's "

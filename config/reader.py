@@ -261,4 +261,15 @@ class Reader:
         """A typo like `gpu.maxCont` is an error, not a silently ignored key."""
         from llmplatform.rules import nearest_or_all  # here: ConfigError and the stack-file reader stay SDK-free
         for name in sorted(set(self.raw) - self._read):
-            self.problem(f"{self.key(name)} is not a known key; {nearest_or_all(name, self._read)}")
+            elsewhere = self._elsewhere(name)
+            hint = (f"it is a key of another section: {' or '.join(repr(k) for k in elsewhere)}" if elsewhere
+                    else nearest_or_all(name, self._read))
+            self.problem(f"{self.key(name)} is not a known key; {hint}")
+
+    def _elsewhere(self, name: str) -> list[str]:
+        """The stack keys of other sections named `name` (`networkPolicy` given under `network` or at the top is
+        `cluster.networkPolicy`), one or two: a name many sections hold (`enabled`) says nothing."""
+        from config.meanings import MEANING  # the words of docs/configuration.md's tables: every stack key
+        here = self.key(name)
+        found = sorted(k for k in MEANING if "." in k and k.rsplit(".", 1)[1] == name and k != here)
+        return found if 0 < len(found) <= 2 else []

@@ -11,7 +11,7 @@ from .secrets import secret_sources
 from .ui_home import ui_home_moves
 from .pool_drains import stalled_drains
 from .stand_in_ids import earlier_kit_pairs
-from .volumes import claims_in_use, held_volumes, shared_handles
+from .volumes import claims_in_use, held_volumes, retained_bindings, shared_handles
 from .documents import object_name, read_resources
 from .ignore_changes import ENGINE_INFO, process_ignore_changes
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
@@ -116,13 +116,26 @@ def _identity(resource: dict[str, Any]) -> Optional[str]:
     return None
 
 
-def _made_at_create(resource: dict[str, Any]) -> frozenset[str]:
+# Outputs Azure makes one per resource where the kit's stand-in is one per region: an AKS cluster's OIDC issuer URL is
+# `https://<region>.oic.prod-aks.azure.com/<tenant>/<uuid>/`, the uuid the cluster's own (Microsoft Learn, "Migrate
+# from pod managed-identity to workload identity", "Get OIDC issuer URL": "{uuid} represents the OIDC key"), so a
+# cluster made again, under its old name too, has another, and every federated credential naming the old one
+# must take the new (AKS workload identity: the token's `iss` must match the credential's issuer).
+MADE_PER_RESOURCE = {"azure-native:containerservice:ManagedCluster": ("oidcIssuerProfile.issuerURL",)}
+# Outputs made of the inputs alone, so the same for a resource made again under its name: AKS names the node
+# resource group `MC_<group>_<cluster>_<region>` unless the cluster names one (llmplatform.azure_names
+# `node_resource_group`). A reference to it by name keeps working (a budget's filter); the group itself is new.
+NAMED_FROM_INPUTS = {"azure-native:containerservice:ManagedCluster": ("nodeResourceGroup",)}
+
+
+def _made_at_create(resource: dict[str, Any], names: bool = True) -> frozenset[str]:
     """The values an Azure resource's create makes (its outputs no input gives: a principal id, a resourceUID, an
     OIDC issuer URL), as the offline stand-ins answer them. A replacement makes new ones, and an input of another
     resource that comes from one is unknown in the preview and new in the update (pulumi/pulumi 1b5949891b
     step_generator.go `calculateDependentReplacements` puts an unknown there and asks the provider's Diff; a
     create-before-delete replacement hands its dependents the new outputs): at a force-new path it replaces that
-    resource too."""
+    resource too, elsewhere it updates it (`_new_values_in_place`). `names=False` leaves out the outputs made of the
+    inputs alone (NAMED_FROM_INPUTS): a resource made again under its name gets the same."""
     azure = rules()["azureNative"]["types"].get(resource["type"])
     if not azure or not resource.get("custom", True):
         return frozenset()
@@ -131,9 +144,44 @@ def _made_at_create(resource: dict[str, Any]) -> frozenset[str]:
     # what another resource of the type would get alike (a tenant id, a region's suffix) is no value of this one's
     other = {**inputs, azure["path"][-1]: f"{inputs.get(azure['path'][-1])}-other"}
     alike = {value for _, value in leaf_items(provider_outputs(type_, f"{name}-other", other))}
-    return frozenset(value for _, value in leaf_items(provider_outputs(type_, name, inputs))
-                     if isinstance(value, str) and len(value) >= 8 and value not in given | alike
-                     and value != REDACTED)
+    outputs = dict(leaf_items(provider_outputs(type_, name, inputs)))
+    own = {outputs[p] for p in MADE_PER_RESOURCE.get(type_, ()) if isinstance(outputs.get(p), str)}
+    named = set() if names else {outputs[p] for p in NAMED_FROM_INPUTS.get(type_, ()) if p in outputs}
+    return frozenset(value for value in outputs.values()
+                     if isinstance(value, str) and len(value) >= 8 and value != REDACTED and value not in named
+                     and (value in own or value not in given | alike))
+
+
+def _new_values_in_place(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]], common: list[str],
+                         replaced: dict[str, list[str]], changed: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The inputs updated in place because they hold a value a replaced resource's create makes anew (a federated
+    credential's `issuer`, the new cluster's issuer URL), at a path that does not replace: the plans hold the same
+    stand-in on both sides, but the engine makes the input unknown in the preview and sends the new value in the
+    update (pulumi/pulumi 1b5949891b step_generator.go: a dependent of a delete-first replacement gets unknowns and
+    its provider's Diff, `calculateDependentReplacements`; once the new resource exists, the dependent registers with
+    its new outputs and is diffed against the state). A path the resource's ignoreChanges holds keeps the deployed
+    value; one already changed is listed as it is. urn -> the lines, for the Update list."""
+    engine = engine_urns(new_res)
+    out: dict[str, list[str]] = {}
+    for urn in common:
+        res = new_res[urn]
+        if urn in replaced or not res.get("custom", True):
+            continue
+        sources = {d: _made_at_create(new_res[d], names=False) for d in res.get("dependencies", [])
+                   if d in replaced and d in new_res}
+        if not any(sources.values()):
+            continue
+        held = set(changed.get(urn, [])) | set(res.get("secretInputs") or [])
+        ignored = res["options"].get("ignoreChanges") or []
+        for path, value in leaf_items(res["inputs"]):
+            if not isinstance(value, str) or path in held or any(under(path, i) for i in ignored):
+                continue
+            dep = next((d for d, made in sorted(sources.items()) if value in made), None)
+            if dep:
+                out.setdefault(urn, []).append(
+                    f"`{path}`: a new value from `{short_urn(engine.get(dep, dep))}`, which is replaced (its create "
+                    "makes another)")
+    return out
 
 
 # A Kubernetes label or a label selector's value (`spec.selector.matchLabels.app.kubernetes.io/name`, a node
@@ -263,6 +311,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             or bool(new_res[urn]["options"].get("deleteBeforeReplace")))
     via_provider = _cascade(old_res, new_res, common, replaced, causes, engine_own,
                             _FirstChain(deletes_first, causes, _property_dependencies(old_res, new_res, moved)))
+    for urn, lines in _new_values_in_place(old_res, new_res, common, replaced, changed).items():
+        changed[urn] = changed.get(urn, []) + lines
     removed, added = sorted(set(old_res) - set(new_res)), sorted(set(new_res) - set(old_res))
     taken = _taken_names(old_res, new_res, removed, added)
     for urn in removed:
@@ -367,7 +417,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
         refused.setdefault(urn, []).append(stall)
     for urn, stall in may_stall.items():
         checks.setdefault(urn, []).append(stall)
-    for urn, line in claims_in_use(old_res, sorted(set(removed) | set(replaced))).items():
+    for urn, line in claims_in_use(old_res, sorted(set(removed) | set(replaced)), deleting_first).items():
         checks.setdefault(urn, []).append(line)
     for urn, line in shared_handles(old_res, new_res, added, list(replaced), removed, delete_first).items():
         checks.setdefault(urn, []).append(line)
@@ -379,6 +429,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             claims[urn] = goes
         if stays:
             notes.setdefault(urn, []).append(stays)
+    for urn, note in retained_bindings(old_res, sorted(set(removed) | set(replaced))).items():
+        notes.setdefault(urn, []).append(note)
     for urn, reason in taken.items():
         refused[urn] = [reason]
     for urn, reason in alias_conflicts.items():

@@ -15,6 +15,8 @@ handle's optional `#{uuid}` segment is for that,
 docs/driver-parameters.md)."""
 from typing import Any, Optional
 
+from ..pod_specs import pod_spec
+
 from .claims import CLAIM
 from .documents import object_name
 
@@ -91,6 +93,70 @@ CLAIM_IN_USE = (
     "`pulumi up`, stop the pods that mount it and delete the finished pods of Jobs that did (docs/operations.md)")
 
 
-def claims_in_use(old_res: dict[str, dict[str, Any]], gone: list[str]) -> dict[str, str]:
-    """A check line for each claim the change deletes (removed, or replaced: a named object, deleted first)."""
-    return {urn: CLAIM_IN_USE for urn in gone if old_res[urn]["type"] == CLAIM}
+# The same claim when the run deletes first, in its delete-first chain, every workload of the program that mounts it:
+# each depends on the claim, so the chain deletes it before the claim (pulumi/pulumi 1b5949891b step_generator.go
+# `calculateDependentReplacements`, deleted in reverse dependency order), and pulumi-kubernetes deletes with
+# foreground propagation by default and waits for the object to go (94977969 provider/pkg/await/await.go
+# `Deletion`: `metadata.DeletionPropagation`, "foreground cascading delete by default"), so their pods, a Job's
+# finished ones included, are gone first. A cluster replaced under its name takes all of them down so.
+CLAIM_FREED_FIRST = (
+    "the same run deletes first every workload of the program that mounts it ({workloads}: each depends on it, and "
+    "pulumi-kubernetes deletes in the foreground, their pods and a Job's finished pods first), so only pods made "
+    "outside the program that name it (your own, a `kubectl run`) can hold it (`kubernetes.io/pvc-protection`): "
+    "stop those before `pulumi up`")
+
+
+def _mounts(resource: dict[str, Any], claim: dict[str, Any]) -> bool:
+    """The resource's pods name the claim (a volume `persistentVolumeClaim.claimName` in its namespace)."""
+    inputs = resource["inputs"]
+    spec = pod_spec(inputs) if isinstance(inputs, dict) else None
+    namespace = (inputs.get("metadata") or {}).get("namespace") if isinstance(inputs, dict) else None
+    if not spec or namespace != (claim["inputs"].get("metadata") or {}).get("namespace"):
+        return False
+    return any(((v or {}).get("persistentVolumeClaim") or {}).get("claimName") == object_name(claim)
+               for v in spec.get("volumes") or [] if isinstance(v, dict))
+
+
+def claims_in_use(old_res: dict[str, dict[str, Any]], gone: list[str],
+                  deleting_first: Optional[set[str]] = None) -> dict[str, str]:
+    """A check line for each claim the change deletes (removed, or replaced: a named object, deleted first); for a
+    claim in a delete-first chain (`deleting_first`) that also deletes first every workload of the deployed state
+    mounting it, each depending on it, the line says only pods outside the program can hold it."""
+    first = deleting_first or set()
+    out = {}
+    for urn in gone:
+        claim = old_res[urn]
+        if claim["type"] != CLAIM:
+            continue
+        mounting = [u for u, r in old_res.items() if u != urn and _mounts(r, claim)]
+        if urn in first and mounting and all(u in first and urn in (old_res[u].get("dependencies") or [])
+                                             for u in mounting):
+            names = sorted(f"{old_res[u]['inputs'].get('kind', '')} `{object_name(old_res[u])}`" for u in mounting)
+            out[urn] = CLAIM_FREED_FIRST.format(workloads=", ".join(names))
+        else:
+            out[urn] = CLAIM_IN_USE
+    return out
+
+
+RETAINED_VOLUME = (
+    "bound to `{volume}`, a volume Kubernetes retains (`persistentVolumeReclaimPolicy: Retain`): deleting the claim "
+    "deletes no data, and what the volume points at (`{handle}`) goes only where its own line says so")
+
+
+def retained_bindings(old_res: dict[str, dict[str, Any]], gone: list[str]) -> dict[str, str]:
+    """A note for each claim the change deletes that is bound (`spec.volumeName`) to a volume of the deployed state
+    whose reclaim policy is Retain: the claim holds no data of its own (kubernetes/kubernetes pkg/controller/volume/
+    persistentvolume/pv_controller.go `reclaimVolume`: "policy is Retain, nothing to do" when its claim goes), so the
+    line that blocks it says so, beside "its data unless the volume is retained"."""
+    volumes = {object_name(r): r for r in old_res.values() if r["type"] == PERSISTENT_VOLUME and object_name(r)}
+    out = {}
+    for urn in gone:
+        claim = old_res[urn]
+        if claim["type"] != CLAIM:
+            continue
+        volume = volumes.get(str((claim["inputs"].get("spec") or {}).get("volumeName") or ""))
+        spec = (volume or {}).get("inputs", {}).get("spec") or {}
+        if volume and spec.get("persistentVolumeReclaimPolicy") == "Retain":
+            handle = (spec.get("csi") or {}).get("volumeHandle") or object_name(volume)
+            out[urn] = RETAINED_VOLUME.format(volume=object_name(volume), handle=handle)
+    return out
