@@ -74,9 +74,11 @@ def _with_trailing_zero(value: float) -> str:
 class Reader:
     """Reads keys of one section (a dict) and appends a message to `problems` for each bad value."""
 
-    def __init__(self, raw: Any, path: str, problems: list[str], withhold: bool = False):
+    def __init__(self, raw: Any, path: str, problems: list[str], withhold: bool = False,
+                 root: Optional["Reader"] = None):
         self.path = path
         self.problems = problems
+        self.root = root or self  # the stack's own keys' reader: which kind of stack this is, what it read at the top
         if raw is None:
             raw = {}
         if not isinstance(raw, dict):
@@ -112,7 +114,7 @@ class Reader:
     def section(self, name: str, withhold: bool = False) -> "Reader":
         """`withhold`: a section whose values may be secrets or their names (not an object: the value not shown)."""
         self._read.add(name)
-        return Reader(self.raw.get(name), self.key(name), self.problems, withhold)
+        return Reader(self.raw.get(name), self.key(name), self.problems, withhold, root=self.root)
 
     def has(self, name: str) -> bool:
         return name in self.raw
@@ -251,25 +253,44 @@ class Reader:
     def entry(self, name: str, index: int) -> "Reader":
         """Entry `index` of the list `name` (given, and read with `entries`) as an object's reader, its keys named
         `<key>[<index>].<field>`."""
-        return Reader(self.raw[name][index], f"{self.key(name)}[{index}]", self.problems)
+        return Reader(self.raw[name][index], f"{self.key(name)}[{index}]", self.problems, root=self.root)
 
     def declare(self, key: str, **facts: Any) -> None:
         """What the components' rules allow for a stack key (allowed=(...) or minimum=, maximum=): nothing to do
         when reading; the config reference generator records it (config/reference.py)."""
 
     def reject_unknown_keys(self) -> None:
-        """A typo like `gpu.maxCont` is an error, not a silently ignored key."""
-        from llmplatform.rules import nearest_or_all  # here: ConfigError and the stack-file reader stay SDK-free
-        for name in sorted(set(self.raw) - self._read):
+        """A typo like `gpu.maxCont` is an error, not a silently ignored key. A name this section does not hold but
+        another section of this kind of stack does (or its top level) is named there, and a close name of this
+        section's own still follows it (`postgres.sizeGib`: the model share's `modelStore.sizeGib`, or this section's
+        `storageSizeGb`, which the other section's name alone hid)."""
+        from llmplatform.rules import nearest_names, nearest_or_all  # here: the stack-file reader stays SDK-free
+        for name in sorted(set(self.raw) - self._read, key=str):
             elsewhere = self._elsewhere(name)
-            hint = (f"it is a key of another section: {' or '.join(repr(k) for k in elsewhere)}" if elsewhere
-                    else nearest_or_all(name, self._read))
+            near = nearest_names(name, sorted(self._read)) if elsewhere else []
+            hint = (f"it is {elsewhere}" + (f" (or did you mean {' or '.join(repr(n) for n in near)}?)" if near else "")
+                    if elsewhere else nearest_or_all(name, self._read))
             self.problem(f"{self.key(name)} is not a known key; {hint}")
 
-    def _elsewhere(self, name: str) -> list[str]:
-        """The stack keys of other sections named `name` (`networkPolicy` given under `network` or at the top is
-        `cluster.networkPolicy`), one or two: a name many sections hold (`enabled`) says nothing."""
-        from config.meanings import MEANING  # the words of docs/configuration.md's tables: every stack key
+    def _elsewhere(self, name: Any) -> str:
+        """Where else a key named `name` is (`networkPolicy` given under `network` or at the top: "a key of another
+        section: 'cluster.networkPolicy'"; `location` under `cluster`: "a top-level key: 'location'"), when one or two
+        places hold it; "" when none or more (`enabled`: that says nothing). Only keys this kind of stack reads: a
+        regional stack's sections and top-level keys, or the global stack's `global.*` and `cost.*` and the top-level
+        keys it reads (the loaders choose by a `global` section, config/regions.py `is_global`): naming
+        `global.regions` to a regional stack, or `cluster.networkPolicy` to the global one, sent the key where that
+        stack refuses it."""
+        from config.meanings import MEANING, SECTIONS  # the words of docs/configuration.md's tables: every stack key
+        if not isinstance(name, str):
+            return ""
+        root = self.root
+        is_global = "global" in root.raw
         here = self.key(name)
-        found = sorted(k for k in MEANING if "." in k and k.rsplit(".", 1)[1] == name and k != here)
-        return found if 0 < len(found) <= 2 else []
+        sections = sorted(k for k in MEANING if "." in k and k.rsplit(".", 1)[1] == name and k != here
+                          and (k.split(".", 1)[0] in ("global", "cost") if is_global else not k.startswith("global.")))
+        # a top-level key this stack read before this section (each loader reads them first), not a section's name
+        top = self is not root and name in root._read and name not in SECTIONS and name != "global"
+        if not 0 < len(sections) + top <= 2:
+            return ""
+        places = [f"a key of another section: {' or '.join(repr(k) for k in sections)}"] if sections else []
+        return ", or ".join(places + ([f"a top-level key: {name!r}"] if top else []))

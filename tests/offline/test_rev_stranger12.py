@@ -1,0 +1,58 @@
+"""Review of stranger12 (the prod cluster rebuilt with its state kept): what the pull-request check lists as updated
+in place when a replaced resource's create makes a value anew, and the config loader's message for a key given in
+the wrong section (docs/decisions.md, "Review of the rebuild procedure and the PR check's updates")."""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from offline import plan, plan_diff
+
+IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+CLIENT_ID_ANNOTATION = "spec.template.metadata.annotations.llm-platform/identity-client-id"
+
+
+def _doc(p) -> dict[str, dict[str, Any]]:
+    return plan_diff.resources_by_urn(plan.resources_document(p))
+
+
+@pytest.mark.parametrize("stack, setting, wanted, unwanted", [
+    # a regional stack: the global stack's keys are no place to send it (a `global` section makes it the global stack)
+    ("prod", "regions=x", "regions is not a known key", "global.regions"),
+    ("prod", "edge.regions=x", "edge.regions is not a known key", "global.regions"),
+    # the global stack reads no cluster, observability or namespace
+    ("global", "global.networkPolicy=x", "global.networkPolicy is not a known key", "cluster.networkPolicy"),
+    ("global", "monthlyBudget=3", "monthlyBudget is not a known key", "observability"),
+    ("global", "global.namespace=x", "global.namespace is not a known key", "top-level"),
+    # another section's key of that name does not hide this section's close one
+    ("prod", "postgres.sizeGib=64", "it is a key of another section: 'modelStore.sizeGib' (or did you mean "
+                                    "'storageSizeGb'?)", None),
+    # a top-level key given in a section is named where it belongs
+    ("prod", "cluster.location=swedencentral", "cluster.location is not a known key; it is a top-level key: "
+                                               "'location'", "known:"),
+    ("global", "global.location=swedencentral", "it is a top-level key: 'location'", None),
+    # the stranger12 cases keep their message
+    ("prod", "network.networkPolicy=calico", "network.networkPolicy is not a known key; it is a key of another "
+                                             "section: 'cluster.networkPolicy'", None),
+    # a regional stack given global.regions is read as a global stack: its sections are not a global key's
+    ("prod", "global.regions[0]=prod-westeurope", "autoscaling is not a known key", "llmd.autoscaling"),
+])
+def test_a_key_in_the_wrong_section_is_sent_only_where_this_stack_reads_it(tmp_path, capsys, stack, setting, wanted,
+                                                                          unwanted):
+    """stranger12 named a key of another section by its last name among every stack key of docs/configuration.md:
+    a regional stack's `regions` was sent to `global.regions` (a `global` section makes the stack the global one,
+    and every regional section an unknown key, `autoscaling` then sent to `llmd.autoscaling`), the global stack's
+    `global.networkPolicy` to `cluster.networkPolicy` and `monthlyBudget` to `observability.monthlyBudget`, which
+    the global stack refuses; `postgres.sizeGib` read only "it is a key of another section: 'modelStore.sizeGib'",
+    the model share's, where the section's own `storageSizeGb` was meant; and `cluster.location` got the cluster's
+    keys, not the top-level `location`. Through `offline.plan`'s CLI, as `make plan` runs it: no traceback."""
+    from offline import plan as plan_cli
+    assert plan_cli.main(["--stack", stack, "--out", str(tmp_path), "--set", setting]) != 0
+    err = capsys.readouterr().err
+    assert wanted in err, err
+    assert "Traceback" not in err
+    if unwanted:
+        assert unwanted not in " ".join(line for line in err.splitlines() if "is not a known key" in line), err
