@@ -160,14 +160,34 @@ def _new_values_in_place(old_res: dict[str, dict[str, Any]], new_res: dict[str, 
     update (pulumi/pulumi 1b5949891b step_generator.go: a dependent of a delete-first replacement gets unknowns and
     its provider's Diff, `calculateDependentReplacements`; once the new resource exists, the dependent registers with
     its new outputs and is diffed against the state). A path the resource's ignoreChanges holds keeps the deployed
-    value; one already changed is listed as it is. urn -> the lines, for the Update list."""
+    value; one already changed is listed as it is. urn -> the lines, for the Update list.
+
+    The replaced resource may be a dependency of a dependency: a value taken alone (llmplatform.handles
+    `value_alone`, the resources it carries dropped, its order kept through another resource's `depends_on`) reaches
+    the input without an edge of its own, as Open-WebUI's pod template holds its identity's client id
+    (`llm-platform/identity-client-id`, depending on the identity's ServiceAccount): the program still sends the new
+    value, and the Deployment rolls its pods onto the new identity."""
     engine = engine_urns(new_res)
     out: dict[str, list[str]] = {}
+    upstream: dict[str, frozenset[str]] = {}
+
+    def ancestors(start: str) -> frozenset[str]:
+        """Every resource `start` depends on, directly or through others (its `dependencies`, transitively)."""
+        if start not in upstream:
+            seen: set[str] = set()
+            todo = list(new_res.get(start, {}).get("dependencies") or [])
+            while todo:
+                d = todo.pop()
+                if d not in seen:
+                    seen.add(d)
+                    todo.extend(d2 for d2 in (new_res.get(d, {}).get("dependencies") or []) if d2 not in seen)
+            upstream[start] = frozenset(seen)
+        return upstream[start]
     for urn in common:
         res = new_res[urn]
         if urn in replaced or not res.get("custom", True):
             continue
-        sources = {d: _made_at_create(new_res[d], names=False) for d in res.get("dependencies", [])
+        sources = {d: _made_at_create(new_res[d], names=False) for d in ancestors(urn)
                    if d in replaced and d in new_res}
         if not any(sources.values()):
             continue

@@ -19,6 +19,30 @@ def _doc(p) -> dict[str, dict[str, Any]]:
     return plan_diff.resources_by_urn(plan.resources_document(p))
 
 
+def test_a_value_taken_alone_from_a_replaced_identity_is_listed_as_an_update(prod):
+    """Open-WebUI's pod template holds its identity's client id (`llm-platform/identity-client-id`, so that a
+    replaced identity rolls the pods that sign in as it) as a value taken alone (llmplatform.handles `value_alone`):
+    the Deployment depends on the identity's ServiceAccount, not on the identity. With the identity replaced under
+    its name (its `location` is force-new: pulumi-azure-native deletes it first and Entra makes a new client id),
+    the check listed the ServiceAccount's and the SecretProviderClass's new client id and said nothing of the
+    Deployment, whose pods the same `up` rolls; it looked for the replaced resource among the direct dependencies
+    only. A resource that depends on nothing replaced gets no line."""
+    base = _doc(prod)
+    new = copy.deepcopy(base)
+    identity = next(u for u, r in new.items() if r["type"] == IDENTITY and u.endswith("::inference-open-webui-identity-id"))
+    new[identity]["inputs"]["location"] = "northeurope"
+    webui = next(u for u, r in new.items() if r["type"] == DEPLOYMENT and u.endswith("::inference-webui"))
+    assert identity not in new[webui]["dependencies"]  # the value reaches it alone, through the ServiceAccount
+    result = plan_diff.diff_documents(base, new)
+    assert identity in result["replaced"] and webui not in result["replaced"]
+    lines = result["changed"].get(webui) or []
+    assert any(line.startswith(f"`{CLIENT_ID_ANNOTATION}`: a new value from") and "inference-open-webui-identity-id"
+               in line for line in lines), lines
+    # the other identities' workloads, and the Ollama Deployment, hold none of its values
+    others = {u for u, r in new.items() if r["type"] == DEPLOYMENT and u != webui}
+    assert others and not others & set(result["changed"])
+
+
 @pytest.mark.parametrize("stack, setting, wanted, unwanted", [
     # a regional stack: the global stack's keys are no place to send it (a `global` section makes it the global stack)
     ("prod", "regions=x", "regions is not a known key", "global.regions"),
