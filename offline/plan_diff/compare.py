@@ -437,7 +437,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
         refused.setdefault(urn, []).append(stall)
     for urn, stall in may_stall.items():
         checks.setdefault(urn, []).append(stall)
-    for urn, line in claims_in_use(old_res, sorted(set(removed) | set(replaced)), deleting_first).items():
+    for urn, line in claims_in_use(old_res, sorted(set(removed) | set(replaced)),
+                                   _chain_roots(deleting_first, causes)).items():
         checks.setdefault(urn, []).append(line)
     for urn, line in shared_handles(old_res, new_res, added, list(replaced), removed, delete_first).items():
         checks.setdefault(urn, []).append(line)
@@ -851,6 +852,27 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
 # The options the kit records only when set (components/llmplatform/testing/stand_ins.py `_replacement_options`): a
 # base plan holding none of them anywhere may come from a kit that did not record them
 RECORDED_WHEN_SET = ("replaceWith", "replacementTrigger", "hideDiffs", "deleteBeforeReplaceDefined")
+
+
+def _chain_roots(deleting_first: set[str], causes: dict[str, set[str]]) -> dict[str, frozenset[str]]:
+    """Each resource deleted first -> the replacements deleting first on their own answer whose chain holds it (itself
+    when it is one): the engine deletes a chain's members when its root registers, in reverse dependency order
+    (pulumi/pulumi 1b5949891b step_generator.go `continueStepsFromDiff`, "Deletions must occur in reverse dependency
+    order"), and two chains one after the other as their roots register. One deleted first through `replaceWith`
+    alone (`_listed_first`) counts as its own root (the safe side for what needs its chain's order)."""
+    out: dict[str, frozenset[str]] = {}
+
+    def roots(urn: str, seen: frozenset[str]) -> frozenset[str]:
+        if urn not in out:
+            came_from = (causes.get(urn) or set()) & deleting_first - seen - {urn}
+            # (the causes follow the dependencies, so no cycle: `seen` only guards; a walk cut short finds fewer
+            # roots, the safe side)
+            out[urn] = frozenset().union(*(roots(c, seen | {urn}) for c in sorted(came_from))) if came_from else \
+                frozenset({urn})
+        return out[urn]
+    for urn in sorted(deleting_first):
+        roots(urn, frozenset())
+    return out
 
 
 def _listed_first(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]],

@@ -118,19 +118,22 @@ def _mounts(resource: dict[str, Any], claim: dict[str, Any]) -> bool:
 
 
 def claims_in_use(old_res: dict[str, dict[str, Any]], gone: list[str],
-                  deleting_first: Optional[set[str]] = None) -> dict[str, str]:
+                  chains: Optional[dict[str, frozenset[str]]] = None) -> dict[str, str]:
     """A check line for each claim the change deletes (removed, or replaced: a named object, deleted first); for a
-    claim in a delete-first chain (`deleting_first`) that also deletes first every workload of the deployed state
-    mounting it, each depending on it, the line says only pods outside the program can hold it."""
-    first = deleting_first or set()
+    claim deleted first (`chains`: each resource deleted first -> the roots of the delete-first chains holding it)
+    whose every mounting workload of the deployed state depends on it and is deleted first in a chain of the claim's
+    own, so before it, the line says only pods outside the program can hold it. Two chains are not enough: each is
+    deleted when its root registers, and a workload naming the claim through an ordering edge alone (Ollama's
+    Deployment, `value_alone`) is no part of the claim's chain, so the claim goes while its pods still hold it."""
+    first = chains or {}
     out = {}
     for urn in gone:
         claim = old_res[urn]
         if claim["type"] != CLAIM:
             continue
         mounting = [u for u, r in old_res.items() if u != urn and _mounts(r, claim)]
-        if urn in first and mounting and all(u in first and urn in (old_res[u].get("dependencies") or [])
-                                             for u in mounting):
+        if urn in first and mounting and all(u in first and first[u] & first[urn]
+                                             and urn in (old_res[u].get("dependencies") or []) for u in mounting):
             names = sorted(f"{old_res[u]['inputs'].get('kind', '')} `{object_name(old_res[u])}`" for u in mounting)
             out[urn] = CLAIM_FREED_FIRST.format(workloads=", ".join(names))
         else:

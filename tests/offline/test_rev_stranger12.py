@@ -80,3 +80,29 @@ def test_a_key_in_the_wrong_section_is_sent_only_where_this_stack_reads_it(tmp_p
     assert "Traceback" not in err
     if unwanted:
         assert unwanted not in " ".join(line for line in err.splitlines() if "is not a known key" in line), err
+
+
+def test_a_claim_and_its_workload_in_two_delete_first_chains_keep_the_general_line(prod):
+    """The claim's line says the run frees it itself only when each workload mounting it is deleted first in the
+    claim's own chain: the engine deletes a delete-first replacement's dependents before it, in reverse dependency
+    order, when that replacement registers (pulumi/pulumi 1b5949891b step_generator.go `continueStepsFromDiff`,
+    `calculateDependentReplacements`). Ollama's Deployment names the models claim as a value alone (an ordering edge,
+    no property dependency), so a claim replaced on its own answer (its access mode, force-new) does not drag it
+    along; with the Deployment replaced delete-first on its own answer too (its selector, immutable), the claim is
+    deleted when it registers, before the Deployment registers, while Ollama's pods still hold it
+    (`kubernetes.io/pvc-protection`: pulumi-kubernetes waits its 10 minutes). The check said "the same run deletes
+    first every workload of the program that mounts it": both were merely delete-first. The cluster's rebuild, one
+    chain, keeps its line (test_stranger12_rebuild)."""
+    from offline.plan_diff.volumes import CLAIM_IN_USE
+    base = _doc(prod)
+    new = copy.deepcopy(base)
+    claim = next(u for u in new if u.endswith("PersistentVolumeClaim::models-pvc"))
+    ollama = next(u for u, r in new.items() if r["type"] == DEPLOYMENT and u.endswith("::inference-ollama"))
+    new[claim]["inputs"]["spec"]["accessModes"] = ["ReadWriteOnce"]
+    for labels in (new[ollama]["inputs"]["spec"]["selector"]["matchLabels"],
+                   new[ollama]["inputs"]["spec"]["template"]["metadata"]["labels"]):
+        labels["llm-platform/rev"] = "2"
+    result = plan_diff.diff_documents(base, new)
+    assert claim in result["replaced"] and ollama in result["replaced"]
+    assert claim not in (base[ollama].get("propertyDependencies") or {}).get("spec", [])
+    assert result["checks"][claim] == [CLAIM_IN_USE], result["checks"][claim]
