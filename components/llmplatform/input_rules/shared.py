@@ -170,7 +170,7 @@ def name_given_rule(r: Rules, key: str, name: str = "namespace",
     `pulumi up` (a volume's `persistentVolumeClaim.claimName` is required: kubernetes pkg/apis/core/validation
     validatePersistentClaimVolumeSource)."""
     if known(r.args.get(key), name) == "":
-        r.add(f"{key}.{name}", "", rule(""))
+        r.add(f"{key}.{name}", "", rule("") or "a name")
 
 
 def endpoint_rule(r: Rules) -> None:
