@@ -285,18 +285,26 @@ def host():
     assert "Traceback" not in started.close()
 
 
-@pytest.mark.parametrize("component, mutate, path, words", FOUND, ids=FOUND_IDS)
-def test_a_case_found_reaches_another_language_as_the_parents_input(host, component, mutate, path, words):
-    """Through the component provider (a handle as another language's program sends it): the parent's input in
-    the schema's names (`keda.interceptorPort`, `modelVolume.namespace`), not a child's (`endpoint.baseUrl`)."""
+def refused_through_the_provider(host: plugin_host.ProviderHost, component: str, inputs: dict[str, Any],
+                                 path: str) -> str:
+    """`component` constructed through the component provider from `inputs` as another language's program sends
+    them is refused under the input `path` alone, in the schema's names, by `component` and no other: its message."""
     with pytest.raises(plugin_host.ConstructFailure) as failure:
-        host.construct(f"llmplatform:index:{component}", "mistake", on_the_wire(mutate(REQUIRED[component]())))
+        host.construct(f"llmplatform:index:{component}", "mistake", on_the_wire(inputs))
     expected = ".".join(camel_case(part) for part in path.split("."))
     assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
     assert failure.value.message.startswith(f"{component} mistake: "), failure.value.message
     assert [p for p, _ in failure.value.property_errors] == [expected], failure.value.property_errors
     others = sorted(COMPONENTS - {component})
     assert not re.search(rf"\b({'|'.join(others)}) mistake", failure.value.message), failure.value.message
+    return failure.value.message
+
+
+@pytest.mark.parametrize("component, mutate, path, words", FOUND, ids=FOUND_IDS)
+def test_a_case_found_reaches_another_language_as_the_parents_input(host, component, mutate, path, words):
+    """Through the component provider (a handle as another language's program sends it): the parent's input in
+    the schema's names (`keda.interceptorPort`, `modelVolume.namespace`), not a child's (`endpoint.baseUrl`)."""
+    refused_through_the_provider(host, component, mutate(REQUIRED[component]()), path)
 
 
 FOUND_AS_OUTPUTS = [  # the same, given as outputs (a field, or the whole handle: another stack's, another language's)
