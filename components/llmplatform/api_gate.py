@@ -120,7 +120,8 @@ class ApiGate(pulumi.ComponentResource):
         api = known(upstream, "api")
         # an endpoint that arrives as an output has its flavour checked once it resolves, in this component's words;
         # what the gate hands on carries the check, so a UI behind it is not refused for the gate's input
-        checked_api = after_check(late_rules("ApiGate", name, a, "endpoint", ENDPOINT_FIELDS, ApiGateArgs), field(upstream, "api"))
+        endpoint_check = late_rules("ApiGate", name, a, "endpoint", ENDPOINT_FIELDS, ApiGateArgs)
+        checked_api = after_check(endpoint_check, field(upstream, "api"))
         target = a.get("route_target")
         peers = client_peers(a.get("client_namespaces") or [])
         res = opt(a, "resources")
@@ -134,7 +135,8 @@ class ApiGate(pulumi.ComponentResource):
             name=name, namespace=ns, cluster=handle_after_check(ranges_check, a["cluster"], ROUTER_RANGE_FIELDS),
             upstream_host=address.apply(lambda v: v.rsplit(":", 1)[0]),
             upstream_port=address.apply(lambda v: int(v.rsplit(":", 1)[1]) if ":" in v else 80),
-            upstream_host_header=field(upstream, "host_header", ""), client_peers=peers,
+            # written into nginx's config as given: checked first when it arrives as an output
+            upstream_host_header=after_check(endpoint_check, field(upstream, "host_header", "")), client_peers=peers,
             edge_namespace=field(target, "namespace") if target else None,
             api_key_auth=opt(a, "api_key_auth"), rate_limit_per_second=opt(a, "rate_limit_per_second"),
             rate_limit_burst=opt(a, "rate_limit_burst"), request_timeout_seconds=timeout,
@@ -153,8 +155,9 @@ class ApiGate(pulumi.ComponentResource):
         self.router_service, self.api_key_secret, rolled_out = api_router(self, router)
         route = None
         if target:
-            gateways = after_check(late_rules("ApiGate", name, a, "route_target", ("gateway_names",), ApiGateArgs),
-                                   field(target, "gateway_names"))
+            # the Gateways and their listener, when they arrive as outputs, checked once known before the route has them
+            gateways = after_check(late_rules("ApiGate", name, a, "route_target", ("gateway_names", "api_listener"),
+                                              ApiGateArgs), field(target, "gateway_names"))
             parents = pulumi.Output.all(gateways, field(target, "namespace"), field(target, "api_listener")).apply(
                 lambda v: [{"name": gw, "namespace": v[1], "sectionName": v[2]} for gw in v[0]])
             route = k8s.apiextensions.CustomResource(

@@ -60,6 +60,10 @@ def ollama_scheduling(accelerator: str, cpu_placement: Any, gpu_placement: Any, 
     return {"placement": cpu_placement, "extra_limits": {}}
 
 
+# Ollama's container's own writable scratch (an emptyDir: its root filesystem is read-only), its HOME
+OLLAMA_SCRATCH_DIR = "/tmp"
+
+
 def ollama_env(models_path: str, num_parallel: int, keep_alive: str, max_loaded_models: int) -> dict[str, str]:
     return {
         "OLLAMA_HOST": f"0.0.0.0:{OLLAMA_PORT}",
@@ -68,7 +72,7 @@ def ollama_env(models_path: str, num_parallel: int, keep_alive: str, max_loaded_
         "OLLAMA_KEEP_ALIVE": keep_alive,
         "OLLAMA_MAX_LOADED_MODELS": str(max_loaded_models),
         "OLLAMA_NOPRUNE": "true",  # the shared store is read-only for servers; never prune it at start
-        "HOME": "/tmp",  # Ollama keeps its key pair under $HOME/.ollama
+        "HOME": OLLAMA_SCRATCH_DIR,  # Ollama keeps its key pair under $HOME/.ollama
     }
 
 

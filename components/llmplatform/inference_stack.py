@@ -211,10 +211,11 @@ class InferenceStack(pulumi.ComponentResource):
         part = pulumi.ResourceOptions(parent=self)
         replaceable = pulumi.ResourceOptions(parent=self, protect=False)
         inputs: Mapping[str, Any] = a  # read by names the parts share
-        if a.get("route_target") is not None:  # its Gateways, when they arrive as an output, checked in our words
+        if a.get("route_target") is not None:  # its Gateways and listeners, when they arrive as outputs, checked in
+            listened = ("gateway_names", "api_listener", "ui_listener")  # our words before the parts' routes take them
             inputs = {**a, "route_target": handle_after_check(
-                late_rules("InferenceStack", name, a, "route_target", ("gateway_names",), InferenceStackArgs),
-                a["route_target"], "gateway_names")}
+                late_rules("InferenceStack", name, a, "route_target", listened, InferenceStackArgs),
+                a["route_target"], listened)}
         given = lambda *keys: {k: inputs[k] for k in keys if inputs.get(k) is not None}  # noqa: E731
         volume = a["model_volume"]
         ollama = OllamaServer(name, {

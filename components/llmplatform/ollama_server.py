@@ -14,9 +14,9 @@ from .defaults import defaults_for
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field,
                       known, ordered_after, value_alone)
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
-from .inference_specs import (OLLAMA_PORT, SCALED_SERVICE, SHUTDOWN_MARGIN_SECONDS, WARM_UP_TIMEOUT_SECONDS,
-                              drain_script, ollama_env, ollama_scheduling, resources, scaled_host, scaled_hosts,
-                              warm_up_command)
+from .inference_specs import (OLLAMA_PORT, OLLAMA_SCRATCH_DIR, SCALED_SERVICE, SHUTDOWN_MARGIN_SECONDS,
+                              WARM_UP_TIMEOUT_SECONDS, drain_script, ollama_env, ollama_scheduling, resources,
+                              scaled_host, scaled_hosts, warm_up_command)
 from .kube import (pulled, allow_ingress, cpu_placement, deployment, disruption_budget, env_vars,
                    gpu_driver_start_seconds, gpu_start_deadline, http_probe, labels, namespace_peer, placement,
                    placement_args, require_kubernetes_provider, spread)
@@ -108,9 +108,12 @@ def _moved(moved_from: Optional[pulumi.Resource]) -> Optional[list[pulumi.Alias]
 
 
 # The handles whose fields the server's rules read, checked again once they resolve when they arrive as outputs (each
-# check by its name: the volume's namespace has one of its own, which what runs there waits for alone)
+# check by its name: the volume's namespace has one of its own, which what runs there waits for alone; so do its
+# claim, which waits for the store's preload Job, and its mount path, which the pod template takes: a check of both
+# would hold the template's mount path until the Job is done)
 LATE_HANDLES = (("gpu", "gpu", GPU_FIELDS), ("keda", "keda", KEDA_FIELDS),
-                ("model_volume", "model_volume", VOLUME_FIELDS), ("namespace", "model_volume", NAMESPACE_FIELDS))
+                ("model_volume", "model_volume", VOLUME_FIELDS), ("namespace", "model_volume", NAMESPACE_FIELDS),
+                ("claim_name", "model_volume", ("claim_name",)), ("mount_path", "model_volume", ("mount_path",)))
 
 
 def late_checks(component: str, name: str, args: Any, args_type: type) -> dict[str, Optional[pulumi.Output[Any]]]:
@@ -155,8 +158,9 @@ class OllamaServer(pulumi.ComponentResource):
             placement(after_check(checks["gpu"], field(gpu, "node_selector")), field(gpu, "tolerations"))
             if gpu else None,
             opt(a, "gpus_per_replica"))
-        mount_path = field(volume, "mount_path")
-        claim = field(volume, "claim_name")
+        # given as outputs, each checked once it resolves, in the words of the caller's input, before the pod takes it
+        mount_path = after_check(checks["mount_path"], field(volume, "mount_path"))
+        claim = after_check(checks["claim_name"], field(volume, "claim_name"))
         res = opt(a, "resources")
         replicas = opt(a, "replicas")
         timeout = opt(a, "request_timeout_seconds")
@@ -202,7 +206,7 @@ class OllamaServer(pulumi.ComponentResource):
                     security_context=container_security(),
                     volume_mounts=[k8s.core.v1.VolumeMountArgs(name="models", read_only=True,
                                                                mount_path=mount_path),
-                                   k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],
+                                   k8s.core.v1.VolumeMountArgs(name="tmp", mount_path=OLLAMA_SCRATCH_DIR)],
                 )],
                 volumes=[k8s.core.v1.VolumeArgs(
                     name="models", persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(

@@ -510,8 +510,9 @@ class OpenWebUi(pulumi.ComponentResource):
 
     def _route(self, name: str, target: Any) -> None:
         timeout = f"{opt(self._args, 'request_timeout_seconds')}s"
-        gateways = after_check(late_rules("OpenWebUi", name, self._args, "route_target", ("gateway_names",),
-                                          OpenWebUiArgs), field(target, "gateway_names"))
+        gateways = after_check(late_rules("OpenWebUi", name, self._args, "route_target",
+                                          ("gateway_names", "ui_listener"), OpenWebUiArgs),
+                               field(target, "gateway_names"))
         parents = pulumi.Output.all(gateways, field(target, "namespace"), field(target, "ui_listener")).apply(
             lambda v: [{"name": gw, "namespace": v[1], "sectionName": v[2]} for gw in v[0]])
         k8s.apiextensions.CustomResource(

@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import llmplatform
 from llmplatform import ComponentInputError
 from llmplatform.checks import refuse_now
+from llmplatform.rules import has_output
 from llmplatform.testing import ProgramError, run
 from offline import plugin_host
 from pulumi.provider.experimental.util import camel_case
@@ -103,8 +104,11 @@ def refusal_of(component: str, given: "dict[str, Any] | Callable[[], dict[str, A
             raised.append(error)
             return
         if component == "InferenceStack" and inputs.get("keda"):  # requests through KEDA need their route
+            # the user's autoscaler, given the stack's handle unless a field of it is an output (then KEDA's own: the
+            # autoscaler's late check of the same field would race the stack's, in the autoscaler's words)
+            keda = inputs["keda"] if not has_output(inputs["keda"]) else dict(KEDA)
             llmplatform.ModelAutoscaler("scaler", {"model_server": built.model_server, "mode": "requests",
-                                                   "min_replicas": 0, "max_replicas": 2, "keda": inputs["keda"]}, opts)
+                                                   "min_replicas": 0, "max_replicas": 2, "keda": keda}, opts)
     try:
         run(program)
     except Exception as error:  # noqa: BLE001
@@ -122,10 +126,13 @@ def assert_named_as_its_own(component: str, error: Optional[Exception]) -> None:
     assert text.startswith(f"{component} mistake: "), text  # not `ApiGate mistake: ...`, `WorkloadIdentity mistake-...`
     others = sorted(COMPONENTS - {component})
     assert not re.search(rf"\b({'|'.join(others)}) mistake", text), text
+    own = set(_fields(getattr(llmplatform, f"{component}Args")))
     if isinstance(error, ComponentInputError):
         heads = {re.split(r"[.\[]", e["property_path"])[0] for e in error.errors or []}
-        own = set(_fields(getattr(llmplatform, f"{component}Args")))
         assert heads <= own, (heads - own, text)
+    else:  # a late refusal: `input <path>=...` (the component's rules) or `<path>: ...` (the late shape check)
+        path = re.match(r"(?:input )?([A-Za-z_][\w.\[\]'-]*)(?:=|: )", text[len(f"{component} mistake: "):])
+        assert path is None or re.split(r"[.\[]", path[1])[0] in own, text
 
 
 # ---- the generator: each input, and each field of each handle, given values of its type ---------------------------
@@ -178,8 +185,9 @@ def values_of(annotation: Any) -> st.SearchStrategy[Any]:
 
 
 @st.composite
-def changed_inputs(draw: st.DrawFn, component: str) -> tuple[str, dict[str, Any]]:
-    """A parent's inputs with one input, or one field of one handle or spec it is given, changed."""
+def changed_inputs(draw: st.DrawFn, component: str) -> tuple[str, Callable[[], dict[str, Any]]]:
+    """A parent's inputs with one input, or one field of one handle or spec it is given, changed: plainly, or given
+    as an output; made in the program (an output belongs to its run)."""
     inputs = {**REQUIRED[component](), **copy.deepcopy(draw(st.sampled_from(BASES[component])))}
     fields = _fields(getattr(llmplatform, f"{component}Args"))
     choices = []
@@ -191,10 +199,20 @@ def changed_inputs(draw: st.DrawFn, component: str) -> tuple[str, dict[str, Any]
         elif not values_of(annotation).is_empty:
             choices.append((key, None, annotation))
     key, part, annotation = draw(st.sampled_from(choices))
-    # a value the parent's own checks refuse is refused as its input, before a child is built: the search is over
-    # the values they take
-    value = draw(values_of(annotation).filter(lambda v: not refused_now(component, inputs, key, part, v)))
-    return f"{key}{'.' + part if part else ''}={value!r}", changed(inputs, key, part, value)
+    # given plainly, a value the parent's own checks refuse is refused as its input, before a child is built: the
+    # search is over the values they take. Given as an output (a field, or the whole handle: another stack's,
+    # another language's), every value: the parent's late check must come before any child's reads it.
+    how = draw(st.sampled_from(["plain", "output"] + (["handle"] if part else [])))
+    values = values_of(annotation)
+    value = draw(values.filter(lambda v: not refused_now(component, inputs, key, part, v)) if how == "plain"
+                 else values)
+    label = f"{key}{'.' + part if part else ''}={value!r} ({how})"
+    if how == "plain":
+        return label, lambda: changed(inputs, key, part, value)
+    output = pulumi.Output.from_input  # made in the program's run
+    if how == "output":
+        return label, lambda: changed(inputs, key, part, output(value))
+    return label, lambda: {**inputs, key: output({**inputs[key], part: value})}
 
 
 def changed(inputs: dict[str, Any], key: str, part: Optional[str], value: Any) -> dict[str, Any]:
@@ -267,18 +285,26 @@ def host():
     assert "Traceback" not in started.close()
 
 
-@pytest.mark.parametrize("component, mutate, path, words", FOUND, ids=FOUND_IDS)
-def test_a_case_found_reaches_another_language_as_the_parents_input(host, component, mutate, path, words):
-    """Through the component provider (a handle as another language's program sends it): the parent's input in
-    the schema's names (`keda.interceptorPort`, `modelVolume.namespace`), not a child's (`endpoint.baseUrl`)."""
+def refused_through_the_provider(host: plugin_host.ProviderHost, component: str, inputs: dict[str, Any],
+                                 path: str) -> str:
+    """`component` constructed through the component provider from `inputs` as another language's program sends
+    them is refused under the input `path` alone, in the schema's names, by `component` and no other: its message."""
     with pytest.raises(plugin_host.ConstructFailure) as failure:
-        host.construct(f"llmplatform:index:{component}", "mistake", on_the_wire(mutate(REQUIRED[component]())))
+        host.construct(f"llmplatform:index:{component}", "mistake", on_the_wire(inputs))
     expected = ".".join(camel_case(part) for part in path.split("."))
     assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
     assert failure.value.message.startswith(f"{component} mistake: "), failure.value.message
     assert [p for p, _ in failure.value.property_errors] == [expected], failure.value.property_errors
     others = sorted(COMPONENTS - {component})
     assert not re.search(rf"\b({'|'.join(others)}) mistake", failure.value.message), failure.value.message
+    return failure.value.message
+
+
+@pytest.mark.parametrize("component, mutate, path, words", FOUND, ids=FOUND_IDS)
+def test_a_case_found_reaches_another_language_as_the_parents_input(host, component, mutate, path, words):
+    """Through the component provider (a handle as another language's program sends it): the parent's input in
+    the schema's names (`keda.interceptorPort`, `modelVolume.namespace`), not a child's (`endpoint.baseUrl`)."""
+    refused_through_the_provider(host, component, mutate(REQUIRED[component]()), path)
 
 
 FOUND_AS_OUTPUTS = [  # the same, given as outputs (a field, or the whole handle: another stack's, another language's)

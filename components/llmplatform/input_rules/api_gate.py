@@ -4,7 +4,8 @@ from typing import Any, Mapping, Optional
 from .. import azure_names as names
 from ..inference_specs import ROUTER_RANGE_FIELDS, nginx_workers
 from ..rules import Problem, Rules, known, pattern, resources_rules
-from .shared import endpoint_rule, handle_range_rule, own_key_rule, route_target_rule
+from .shared import (endpoint_rule, handle_range_rule, host_header_problem, listener_rule, own_key_rule,
+                     route_target_rule)
 
 
 def nginx_cpu(value: str) -> Optional[str]:
@@ -27,7 +28,12 @@ def api_gate(args: Mapping[str, Any]) -> list[Problem]:
     endpoint_rule(r)
     for key in ROUTER_RANGE_FIELDS:  # nginx writes them (realip, the Front Door flag)
         handle_range_rule(r, key)
+    header = known(r.args.get("endpoint"), "host_header")
+    wrong = host_header_problem(header) if isinstance(header, str) and header else None
+    if wrong:  # its nginx sends it upstream: written into the config as given
+        r.add("endpoint.host_header", header, wrong)
     route_target_rule(r)
+    listener_rule(r, "api_listener")
     r.whole("replicas", 1, 20)
     if r.get("allowed_paths") == []:
         r.add("allowed_paths", [], "at least one path (omit the input to keep the default)")

@@ -11,8 +11,8 @@ from ..llmd_specs import (DOWNLOAD_VLLM_ENV, DOWNLOAD_VLLM_FLAGS, KNOWN_MODELS, 
                           weights_gib)
 from ..pins import image_reference_problem, parse_image
 from ..rules import HF_MODEL, Problem, Rules, known
-from .shared import (EnvAlias, env_alias_rule, handle_range_rule, keda_rule, not_true, own_key_rule, plain_env_rule,
-                     route_target_rule)
+from .shared import (EnvAlias, env_alias_rule, handle_range_rule, keda_rule, listener_rule, not_true, own_key_rule,
+                     plain_env_rule, route_target_rule)
 
 # vLLM 0.19.1's flags whose value is a credential (tests/upstream/settings/vllm.txt: `--api-key`, the bearer key its
 # OpenAI server asks for; `--hf-token`, the Hugging Face token): as an argument it is plain text in the Deployment,
@@ -139,6 +139,8 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
     if known(r.args.get("route_target"), "llmd_listener") == "":  # an HTTPRoute with sectionName "" attaches nowhere
         r.add("route_target", "llmd_listener=''", "the route target of a GatewayAccess with inference_extension on "
                                                   "(it adds the llmd listener)")
+    else:
+        listener_rule(r, "llmd_listener")
     gateways = known(r.args.get("route_target"), "gateway_names")
     if isinstance(gateways, (list, tuple)) and gateways and r.get("expose_externally") is False \
             and not any(isinstance(g, str) and g.startswith("internal") for g in gateways):

@@ -1,11 +1,12 @@
 """OllamaServer's value rules."""
+import posixpath
 from typing import Any, Mapping, Optional
 
-from .. import ollama_names
+from .. import azure_names as names, ollama_names
 from ..choices import ACCELERATORS
-from ..inference_specs import ollama_env
+from ..inference_specs import OLLAMA_SCRATCH_DIR, ollama_env
 from ..rules import Problem, Rules, keep_alive_problem, known, resources_rules
-from .shared import keda_rule, namespace_given_rule, plain_env_rule
+from .shared import keda_rule, name_given_rule, plain_env_rule
 
 
 # the variables OllamaServer sets itself (inference_specs.ollama_env): its inputs say them, extra_env may not
@@ -21,6 +22,20 @@ def warm_model_problem(warm: str, preloaded: list[Any]) -> Optional[str]:
     # component provider spells a bare word that is one in the schema's names (docs/decisions.md, "Review of the
     # refusal names")
     return f"one of the models the store preloads ({', '.join(map(repr, preloaded))}), or none"
+
+
+def mount_path_problem(path: str) -> Optional[str]:
+    """What a model volume's `mount_path` must be for the server that mounts it there (its volumeMount's `mountPath`,
+    its OLLAMA_MODELS): an absolute path of a directory of its own. The API server refuses "" (`mountPath` is
+    required) and a path another mount of the container has ("must be unique": kubernetes pkg/apis/core/validation
+    ValidateVolumeMounts; the server mounts its scratch at OLLAMA_SCRATCH_DIR, and `/tmp/` is the same directory to
+    the runtime, the later mount hiding the store); / hides the image (Ollama's binary with it); a relative path is
+    mounted under / by the kubelet (pkg/kubelet/kubelet_pods.go makeMounts, MakeAbsolutePath) while OLLAMA_MODELS
+    reads it against Ollama's working directory. A path under the scratch (/tmp/models) is mounted over it."""
+    if path.startswith("/") and posixpath.normpath("/" + path.lstrip("/")) not in ("/", OLLAMA_SCRATCH_DIR):
+        return None
+    return (f"an absolute path of a directory of its own in the model server's container, e.g. /models: not /, "
+            f"not {OLLAMA_SCRATCH_DIR} (the server's scratch volume)")
 
 
 def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
@@ -50,7 +65,13 @@ def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
     if missing:
         r.add("warm_model", warm, missing)
     r.whole("request_timeout_seconds", 1, 86400)
-    namespace_given_rule(r, "model_volume")  # the server runs in the store's namespace
+    # the store as the server mounts it: where it runs (the store's namespace), the claim, where its pods mount it
+    name_given_rule(r, "model_volume")
+    name_given_rule(r, "model_volume", "claim_name", names.dns_subdomain)
+    path = known(r.args.get("model_volume"), "mount_path")
+    wrong = mount_path_problem(path) if isinstance(path, str) else None
+    if wrong:
+        r.add("model_volume.mount_path", path, wrong)
     resources_rules(r.section("resources"))
     gpus = known(r.args.get("gpu"), "gpus_per_node")
     per_replica = r.get("gpus_per_replica")

@@ -134,19 +134,49 @@ def base_url_problem(url: Any) -> Optional[str]:
     return None
 
 
-def namespace_given_rule(r: Rules, key: str) -> None:
-    """A handle `key` naming the namespace the component runs in (a model volume, an endpoint) names one: the handles'
-    shape check leaves "" to the component reading it (checks.shapes: KEDA off hands out a KedaEndpoints with none),
-    and here "" is no namespace to run in. It reached the gate's and the UI's workload identity (a WorkloadIdentity
-    child), refused there as that child's `namespace`, an input the user never gave."""
-    if known(r.args.get(key), "namespace") == "":
-        r.add(f"{key}.namespace", "", names.dns_label(""))
+def host_header_problem(header: str) -> Optional[str]:
+    """What a ModelEndpoint's `host_header` must be for the gate in front of it: the Host its nginx sends upstream
+    (`proxy_set_header Host <header>;`, written unquoted, inference_specs.router_nginx_conf), so a host name with an
+    optional port, as the endpoint's base_url names one. Any text was taken: a space made two arguments (nginx
+    refuses the directive and the gate never starts), a `;` or `{` ended the directive and began another of the
+    caller's, a `$` read an nginx variable."""
+    host, colon, port = header.rpartition(":") if ":" in header else (header, "", "")
+    if _HOST.fullmatch(host.lower()) and (not colon or (port.isascii() and port.isdigit()
+                                                         and 1 <= int(port) <= 65535)):
+        return None
+    return ("a host name and an optional port (1-65535), e.g. ollama-scaled.llm or ollama-scaled.llm:8080 (the Host "
+            "the gate's nginx sends upstream, written into its config as given), or \"\" for the URL's host")
+
+
+def listener_rule(r: Rules, listener: str) -> None:
+    """The route target's listener the component's HTTPRoutes attach to (their parentRefs' `sectionName`): the name
+    of a listener of the Gateways, which the HTTPRoute CRD takes as a SectionName (gateway-api v1.6.1
+    config/crd/standard HTTPRoute.yaml, tests/upstream/crds: 1-253 characters,
+    `^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`, a DNS subdomain) and refuses otherwise at
+    `pulumi up`. GatewayAccess's route_target names its own; a handle built by hand took any text."""
+    value = known(r.args.get("route_target"), listener)
+    wrong = names.dns_subdomain(value) if isinstance(value, str) else None
+    if wrong:
+        r.add(f"route_target.{listener}", value, f"a Gateway listener's name (the routes' sectionName): {wrong}")
+
+
+def name_given_rule(r: Rules, key: str, name: str = "namespace",
+                    rule: Callable[[str], Optional[str]] = names.dns_label) -> None:
+    """A handle `key`'s field `name` naming a Kubernetes object the component uses (the namespace it runs in, a
+    model volume's claim) names one (`rule` says what a name is): the handles' shape check leaves "" to the component
+    reading it (checks.shapes: KEDA off hands out a KedaEndpoints with none), and here "" names nothing. A namespace
+    "" reached the gate's and the UI's workload identity (a WorkloadIdentity child), refused there as that child's
+    `namespace`, an input the user never gave; a claim "" reached the server's pod, refused by the API server at
+    `pulumi up` (a volume's `persistentVolumeClaim.claimName` is required: kubernetes pkg/apis/core/validation
+    validatePersistentClaimVolumeSource)."""
+    if known(r.args.get(key), name) == "":
+        r.add(f"{key}.{name}", "", rule("") or "a name")
 
 
 def endpoint_rule(r: Rules) -> None:
     """A ModelEndpoint handed over: its API flavour is one a gate or a UI knows how to front, its URL one they can
     call, its namespace one they run in."""
-    namespace_given_rule(r, "endpoint")
+    name_given_rule(r, "endpoint")  # the namespace it runs in
     api = known(r.args.get("endpoint"), "api")
     if api is not None and api not in API_FLAVOURS:
         r.add("endpoint.api", api, ", ".join(API_FLAVOURS))

@@ -11,8 +11,8 @@ from ..inference_specs import (ADMIN_PASSWORD_VAR, MIGRATIONS_SWITCH, MODEL_KEY_
 from ..open_webui_config import int_settings
 from ..postgres_access import most_webui_replicas, webui_connections, webui_connections_text
 from ..rules import SIGN_IN_EMAIL, WITHHELD, Problem, Rules, known, resources_rules
-from .shared import (EnvAlias, endpoint_rule, env_alias_rule, not_true, not_variables, plain_env_rule,
-                     route_target_rule)
+from .shared import (EnvAlias, endpoint_rule, env_alias_rule, listener_rule, not_true, not_variables,
+                     plain_env_rule, route_target_rule)
 
 
 # the variables OpenWebUi sets itself, for either kind of endpoint (inference_specs): its inputs say them, extra_env and
@@ -135,6 +135,7 @@ def open_webui(args: Mapping[str, Any]) -> list[Problem]:
     r = Rules(args, "OpenWebUi")
     endpoint_rule(r)
     route_target_rule(r)
+    listener_rule(r, "ui_listener")
     header = known(r.args.get("endpoint"), "host_header")
     if header:  # the KEDA interceptor's Host: Open-WebUI cannot send it, and the interceptor admits gates alone
         r.add("endpoint.host_header", header, "an endpoint the UI calls by its URL alone: behind the KEDA interceptor "
