@@ -175,11 +175,11 @@ class ModelVolume(TypedDict):
     namespace: pulumi.Input[str]
     """Namespace of the volume claim."""
     claim_name: pulumi.Input[str]
-    """ReadWriteMany PersistentVolumeClaim of the model share; it waits for the store's preload Job. A server that
+    """ReadWriteMany PersistentVolumeClaim of the model share (its name, never empty); it waits for the store's preload Job. A server that
     mounts it takes the value alone in its pod template and the wait as a `depends_on` (`value_alone`, `order_of`,
     as OllamaServer does): in the template, a new Job (a model added, deleted first) would replace the server."""
     mount_path: pulumi.Input[str]
-    """Where model servers mount it."""
+    """Where model servers mount it: an absolute path, not `/` and not `/tmp` (the server's own scratch)."""
     models: NotRequired[list[str]]
     """The models its preload Job pulls (absent: not known, e.g. a store filled some other way): a model server
     that warms a model checks it is one of them."""
@@ -205,11 +205,12 @@ class RouteTarget(TypedDict):
     gateway_names: pulumi.Input[list[str]]
     """Gateways to attach to (internal and/or external; at least one, each once, each a Kubernetes object name)."""
     ui_listener: pulumi.Input[str]
-    """Listener (section name) for browser traffic."""
+    """Listener (section name: a DNS subdomain, as the Gateway's listener is named) for browser traffic."""
     api_listener: pulumi.Input[str]
-    """Listener (section name) for the raw model API."""
+    """Listener (section name: a DNS subdomain, as the Gateway's listener is named) for the raw model API."""
     llmd_listener: pulumi.Input[str]
-    """Listener (section name) for the llm-d API (empty unless GatewayAccess has the inference extension)."""
+    """Listener (section name: a DNS subdomain) for the llm-d API (empty unless GatewayAccess has the inference
+    extension)."""
     routes_label: pulumi.Input[dict[str, str]]
     """Label a namespace needs before its routes may attach."""
     front_door: NotRequired[pulumi.Input[bool]]
@@ -253,7 +254,8 @@ class ModelEndpoint(TypedDict):
     port: pulumi.Input[int]
     """Port of `base_url`."""
     host_header: NotRequired[pulumi.Input[str]]
-    """Host header the endpoint routes on (the KEDA HTTP interceptor; empty: the URL's host)."""
+    """Host header the endpoint routes on (the KEDA HTTP interceptor; a host name with an optional `:port`; empty:
+    the URL's host)."""
     api_key_secret: NotRequired[pulumi.Input[str]]
     """Key Vault secret holding the bearer key the endpoint requires (empty: none)."""
 
