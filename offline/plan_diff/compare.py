@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from llmplatform.testing.stand_ins import provider_outputs
+from llmplatform.write_order import ancestors
 
 from .claims import HELM_RELEASE, NAMESPACE, claims_lost
 from .secrets import secret_sources
@@ -167,27 +168,17 @@ def _new_values_in_place(old_res: dict[str, dict[str, Any]], new_res: dict[str, 
     the input without an edge of its own, as Open-WebUI's pod template holds its identity's client id
     (`llm-platform/identity-client-id`, depending on the identity's ServiceAccount): the program still sends the new
     value, and the Deployment rolls its pods onto the new identity."""
+    if not replaced:
+        return {}
     engine = engine_urns(new_res)
     out: dict[str, list[str]] = {}
-    upstream: dict[str, frozenset[str]] = {}
-
-    def ancestors(start: str) -> frozenset[str]:
-        """Every resource `start` depends on, directly or through others (its `dependencies`, transitively)."""
-        if start not in upstream:
-            seen: set[str] = set()
-            todo = list(new_res.get(start, {}).get("dependencies") or [])
-            while todo:
-                d = todo.pop()
-                if d not in seen:
-                    seen.add(d)
-                    todo.extend(d2 for d2 in (new_res.get(d, {}).get("dependencies") or []) if d2 not in seen)
-            upstream[start] = frozenset(seen)
-        return upstream[start]
+    # every resource each depends on, directly or through others
+    upstream = ancestors({u: set(r.get("dependencies") or []) for u, r in new_res.items()})
     for urn in common:
         res = new_res[urn]
         if urn in replaced or not res.get("custom", True):
             continue
-        sources = {d: _made_at_create(new_res[d], names=False) for d in ancestors(urn)
+        sources = {d: _made_at_create(new_res[d], names=False) for d in upstream.get(urn, ())
                    if d in replaced and d in new_res}
         if not any(sources.values()):
             continue
