@@ -238,6 +238,21 @@ def test_a_keda_handle_with_keda_off_that_arrives_as_an_output_is_refused_once_k
     assert str(error.value) == f"InferenceStack llm: {KEDA_OFF}"  # the early check's words (the user's component)
 
 
+def test_a_keda_handle_with_port_0_and_a_host_not_known_yet_is_refused_as_keda_off_not_as_its_port():
+    """Port 0 comes only from KEDA off's handle (host "" beside it): with the host an output (another stack's) the
+    refusal still says KEDA is off, not that the port is out of range, which names no fix. A port 0 beside a known
+    host is a port out of range (test_child_refusals.py's FOUND)."""
+    def program():
+        aks, k8s, vault = platform()
+        keda = {"namespace": "keda", "interceptor_host": pulumi.Output.from_input("keda-interceptor.keda"),
+                "interceptor_port": 0, "external_scaler": "scaler:9090", "prometheus_url": "http://prom:9090"}
+        InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault,
+                               "model_volume": store(aks, k8s).volume, "keda": keda}, k8s)
+    with pytest.raises(ComponentInputError) as error:
+        run(program)
+    assert str(error.value) == f"InferenceStack llm: {KEDA_OFF}"
+
+
 def test_a_warm_model_is_checked_against_a_volume_handle_that_arrives_as_an_output():
     """Another language's volume handle is one output: the warm model is checked once it resolves, as a sentence."""
     def program(warm: str):

@@ -198,7 +198,10 @@ def keda_rule(r: Rules) -> bool:
     keda = r.args.get("keda")
     if not isinstance(keda, Mapping):
         return False
-    if known(keda, "interceptor_host") == "":
+    host = known(keda, "interceptor_host")
+    # KEDA off's handle is host "" and port 0: a port 0 beside a host not known yet (an output) is that handle too,
+    # not a port to range-check
+    if host == "" or (host is None and known(keda, "interceptor_port") == 0):
         r.add("keda", KEDA_OFF, KEDA_ALLOWED)
         return False
     return True
