@@ -179,7 +179,8 @@ class ModelVolume(TypedDict):
     mounts it takes the value alone in its pod template and the wait as a `depends_on` (`value_alone`, `order_of`,
     as OllamaServer does): in the template, a new Job (a model added, deleted first) would replace the server."""
     mount_path: pulumi.Input[str]
-    """Where model servers mount it: an absolute path, not `/` and not `/tmp` (the server's own scratch)."""
+    """Where model servers mount it: an absolute path, not `/`, not `/tmp` (the server's own scratch), not
+    `/tmp/.ollama` (where Ollama writes its key pair)."""
     models: NotRequired[list[str]]
     """The models its preload Job pulls (absent: not known, e.g. a store filled some other way): a model server
     that warms a model checks it is one of them."""

@@ -62,6 +62,8 @@ def ollama_scheduling(accelerator: str, cpu_placement: Any, gpu_placement: Any, 
 
 # Ollama's container's own writable scratch (an emptyDir: its root filesystem is read-only), its HOME
 OLLAMA_SCRATCH_DIR = "/tmp"
+# where `ollama serve` keeps its key pair ($HOME/.ollama), written at its start when missing
+OLLAMA_KEY_DIR = f"{OLLAMA_SCRATCH_DIR}/.ollama"
 
 
 def ollama_env(models_path: str, num_parallel: int, keep_alive: str, max_loaded_models: int) -> dict[str, str]:

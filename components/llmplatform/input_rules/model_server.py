@@ -4,7 +4,7 @@ from typing import Any, Mapping, Optional
 
 from .. import azure_names as names, ollama_names
 from ..choices import ACCELERATORS
-from ..inference_specs import OLLAMA_SCRATCH_DIR, ollama_env
+from ..inference_specs import OLLAMA_KEY_DIR, OLLAMA_SCRATCH_DIR, ollama_env
 from ..rules import Problem, Rules, keep_alive_problem, known, resources_rules
 from .shared import keda_rule, name_given_rule, plain_env_rule
 
@@ -31,11 +31,15 @@ def mount_path_problem(path: str) -> Optional[str]:
     ValidateVolumeMounts; the server mounts its scratch at OLLAMA_SCRATCH_DIR, and `/tmp/` is the same directory to
     the runtime, the later mount hiding the store); / hides the image (Ollama's binary with it); a relative path is
     mounted under / by the kubelet (pkg/kubelet/kubelet_pods.go makeMounts, MakeAbsolutePath) while OLLAMA_MODELS
-    reads it against Ollama's working directory. A path under the scratch (/tmp/models) is mounted over it."""
-    if path.startswith("/") and posixpath.normpath("/" + path.lstrip("/")) not in ("/", OLLAMA_SCRATCH_DIR):
+    reads it against Ollama's working directory. A path under the scratch (/tmp/models) is mounted over it, but not
+    $HOME/.ollama itself: `ollama serve` writes its key pair there when it has none and exits when it cannot, and the
+    store is mounted read-only (ollama/ollama fb307609 cmd/cmd.go RunServer, initializeKeypair)."""
+    if path.startswith("/") and posixpath.normpath("/" + path.lstrip("/")) not in ("/", OLLAMA_SCRATCH_DIR,
+                                                                                   OLLAMA_KEY_DIR):
         return None
     return (f"an absolute path of a directory of its own in the model server's container, e.g. /models: not /, "
-            f"not {OLLAMA_SCRATCH_DIR} (the server's scratch volume)")
+            f"not {OLLAMA_SCRATCH_DIR} (the server's scratch volume), not {OLLAMA_KEY_DIR} (where Ollama writes "
+            f"its key pair)")
 
 
 def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
