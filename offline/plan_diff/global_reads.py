@@ -167,17 +167,17 @@ def global_stack_lines(result: dict[str, Any], old_res: dict[str, dict[str, Any]
         # the global plan beside this one read this change's value
         readers = _readers(now if now not in (None, "") else was, beside[1]) if beside else None
         if readers == []:
-            lines.append(f"- {what}; no resource of the global stack's plan in `{beside[0]}` holds it "
-                         f"(it is read for {READ_BY_GLOBAL[key]})")
-            continue
-        follow = True
-        refresh = refresh or kind == "names"
-        held = f"; read by {', '.join(f'`{short_urn(u)}`' for u in readers[:6])}" \
-            f"{', ...' if len(readers) > 6 else ''}" if readers else f" (the global stack reads it for " \
-            f"{READ_BY_GLOBAL[key]})"
-        lines.append(f"- {what}{held}")
+            lines.append(f"- {what}; no resource of the global stack's plan in `{beside[0]}` holds it (it is read "
+                         f"for {READ_BY_GLOBAL[key]})")
+        else:
+            follow = True
+            refresh = refresh or kind == "names"
+            held = f"; read by {', '.join(f'`{short_urn(u)}`' for u in readers[:6])}" \
+                f"{', ...' if len(readers) > 6 else ''}" if readers else \
+                f" (the global stack reads it for {READ_BY_GLOBAL[key]})"
+            lines.append(f"- {what}{held}")
         if key == "gatewayExternalAddress" and kind == "new" and new_outputs.get("gatewayHostname"):
-            lines.append(f"  and the DNS A record of `gatewayHostname` (`{new_outputs['gatewayHostname']}`) must "
+            lines.append(f"- and the DNS A record of `gatewayHostname` (`{new_outputs['gatewayHostname']}`) must "
                          "name the new address (outside Pulumi): Front Door reaches the region at that name over "
                          "HTTPS, and its certificate is issued for it")
     if not lines:
@@ -187,6 +187,7 @@ def global_stack_lines(result: dict[str, Any], old_res: dict[str, dict[str, Any]
     head = (f"**The global stack reads outputs this change renews**: after `pulumi up -s {stack}`, run "
             f"`{command}`" + (" (`--refresh` reads first what went with the replaced object, the Fleet member or "
                               "the secrets, so the run makes it again: without it the same inputs change nothing)"
-                              if refresh else "") + ":" if follow else
-            "**Outputs the global stack reads change, but no resource of its plan holds them**:")
+                              if refresh else "") + ":") if follow else \
+        (f"**Outputs the global stack can read change**, but no resource of its plan holds them, so `{command}` "
+         "changes nothing for them:")
     return [head, "", *lines, ""]
