@@ -80,6 +80,16 @@ def _global_stack_name(stack: str, project: str, project_dir: Path) -> Optional[
     return name if isinstance(name, str) and name else None
 
 
+def _refreshes_always(project_dir: Path) -> bool:
+    """The project's Pulumi.yaml in `project_dir` sets `options.refresh: always` (every `pulumi up` refreshes)."""
+    from offline.ignored_inputs import refreshes_always
+    try:
+        import yaml
+        return refreshes_always(yaml.safe_load((project_dir / "Pulumi.yaml").read_text()))
+    except (OSError, ValueError, yaml.YAMLError):
+        return False
+
+
 def _feeders(value: Any, result: dict[str, Any], old_res: dict[str, dict[str, Any]],
              new_res: dict[str, dict[str, Any]], made: Any) -> list[tuple[str, str]]:
     """(urn, how) of each resource this change replaces or deletes that the output's unchanged value comes from:
@@ -183,11 +193,14 @@ def global_stack_lines(result: dict[str, Any], old_res: dict[str, dict[str, Any]
     if not lines:
         return []
     target = global_name or "<the global stack: this stack's edge.globalStack>"
-    command = f"pulumi up -s {target}" + (" --refresh" if refresh else "")
+    # a project whose Pulumi.yaml sets `options.refresh: always` refreshes on every `pulumi up` (this one does)
+    refreshes = _refreshes_always(Path.cwd() if project_dir is None else project_dir)
+    command = f"pulumi up -s {target}" + (" --refresh" if refresh and not refreshes else "")
+    why = "reads first what went with the replaced object, the Fleet member or the secrets, so the run makes it " \
+        "again: without a refresh the same inputs change nothing"
     head = (f"**The global stack reads outputs this change renews**: after `pulumi up -s {stack}`, run "
-            f"`{command}`" + (" (`--refresh` reads first what went with the replaced object, the Fleet member or "
-                              "the secrets, so the run makes it again: without it the same inputs change nothing)"
-                              if refresh else "") + ":") if follow else \
+            f"`{command}`" + ((f" (its refresh, Pulumi.yaml's `options.refresh: always`, {why})" if refreshes else
+                               f" (`--refresh` {why})") if refresh else "") + ":") if follow else \
         (f"**Outputs the global stack can read change**, but no resource of its plan holds them, so `{command}` "
          "changes nothing for them:")
     return [head, "", *lines, ""]

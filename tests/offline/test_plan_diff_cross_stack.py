@@ -121,20 +121,21 @@ def test_a_rebuilt_regional_cluster_tells_the_global_stack_to_follow(tmp_path, m
     base = _write(tmp_path / "base" / "prod-westeurope", before)
     new = _write(tmp_path / "build" / "prod-westeurope", after)
     _write(tmp_path / "build" / "global", global_plan)
-    code, out = _run(base, new, monkeypatch, tmp_path)
+    code, out = _run(base, new, monkeypatch, tmp_path)  # from a folder with no Pulumi.yaml: no refresh option
     assert code == 1 and "**Blocked:" in out  # the cluster's own replacement, unallowed
-    assert "run `pulumi up -s global --refresh`" in out, out
+    assert "run `pulumi up -s global --refresh` (`--refresh` reads first what went with" in out, out
     line = next(x for x in out.splitlines() if x.startswith("- `clusterId` keeps its value"))
     assert "ManagedCluster::platform-aks`, which this change replaces" in line
     assert line.endswith("read by `llmplatform:index:FleetUpdates$azure-native:containerservice:FleetMember::"
                          "fleet-westeurope`"), line
     # no other output the global stack reads is named (the gateway's address, the vault stay)
     assert [x for x in out.splitlines() if x.startswith("- `")] == [line]
-    # without the global plan beside it: the global stack from the region's own stack file (edge.globalStack)
+    # without the global plan beside it, from the program's folder: the global stack from the region's own stack file
+    # (edge.globalStack), and no `--refresh`, as its Pulumi.yaml refreshes on every run (`options.refresh: always`)
     shutil.rmtree(tmp_path / "build" / "global")
     code, out = _run(base, new, monkeypatch, PROJECT_DIR)
-    assert "run `pulumi up -s global --refresh`" in out and "(the global stack reads it for the Fleet Manager " \
-        "member)" in out, out
+    assert "run `pulumi up -s global` (its refresh, Pulumi.yaml's `options.refresh: always`, reads first" in out, out
+    assert "(the global stack reads it for the Fleet Manager member)" in out, out
     # the same plan twice: nothing for the global stack
     code, out = _run(base, base, monkeypatch, tmp_path)
     assert code == 0 and "global stack" not in out, out
