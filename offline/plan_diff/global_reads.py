@@ -16,9 +16,10 @@ import json
 from pathlib import Path
 from typing import Any, Optional
 
-from llmplatform.testing.stand_ins import arm_id
+from llmplatform.testing.stand_ins import arm_id, provider_outputs
 
 from .documents import read_json
+from .rules import leaf_items
 from .stand_in_ids import earlier_kit_pairs, same_stand_in
 from .urns import short_urn
 
@@ -90,27 +91,34 @@ def _refreshes_always(project_dir: Path) -> bool:
         return False
 
 
-def _feeders(value: Any, result: dict[str, Any], old_res: dict[str, dict[str, Any]],
-             new_res: dict[str, dict[str, Any]], made: Any) -> list[tuple[str, str]]:
-    """(urn, how) of each resource this change replaces or deletes that the output's unchanged value comes from:
-    "new" when the value is one its create makes (a public IP's address: the output changes with it), "names" when
-    the value is its ARM ID or Azure name (the same value, naming a new object, or none)."""
-    if not isinstance(value, str) or not value:
-        return []
+def _renewed(result: dict[str, Any], old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]],
+             made: Any, values: set[Any]) -> list[tuple[str, frozenset[str], set[str]]]:
+    """(urn, the values its create makes, its ARM ID and Azure name) of each Azure resource this change replaces or
+    deletes: a value of the first kind is new after the run (a public IP's address), one of the second the same,
+    naming a new object or none."""
     out = []
     for urn in sorted(set(result["replaced"]) | set(result["removed"])):
         now, was = new_res.get(urn), old_res.get(urn)
         resource = now or was
         if not resource or not resource["type"].startswith("azure-native:") or not resource.get("custom", True):
             continue
-        if value in made(resource, was if now else None):
-            out.append((urn, "new"))
-            continue
         rid, name = arm_id(resource["type"], resource.get("name") or "", resource["inputs"])
-        if value.lower() == rid.lower() or (value == name and resource["inputs"].get(
-                _own_name_input(resource)) == value):
-            out.append((urn, "names"))
+        names = {rid.lower()} | ({name} if resource["inputs"].get(_own_name_input(resource)) == name else set())
+        outputs = {v for _, v in leaf_items(provider_outputs(resource["type"], resource.get("name") or "",
+                                                             resource["inputs"]))}
+        # what its create makes, for a resource with an output of those values only (the check runs on 100
+        # replacements of a rebuilt cluster)
+        out.append((urn, made(resource, was if now else None) if outputs & values else frozenset(), names))
     return out
+
+
+def _feeders(value: Any, renewed: list[tuple[str, frozenset[str], set[str]]]) -> list[tuple[str, str]]:
+    """(urn, how) of each resource this change replaces or deletes that the output's unchanged value comes from:
+    "new" when the value is one its create makes, "names" when it is its ARM ID or Azure name."""
+    if not isinstance(value, str) or not value:
+        return []
+    return [(urn, "new" if value in made else "names") for urn, made, names in renewed
+            if value in made or value in names or value.lower() in names]
 
 
 def _own_name_input(resource: dict[str, Any]) -> Optional[str]:
@@ -120,12 +128,12 @@ def _own_name_input(resource: dict[str, Any]) -> Optional[str]:
 
 
 def _readers(value: Any, document: dict[str, Any]) -> list[str]:
-    """The URNs of the global plan's resources one of whose inputs is the value."""
-    from .rules import leaf_items
+    """The URNs of the global plan's resources one of whose inputs is the value; a region's name at a `location`
+    input is the resource's own region (the global stack's group in westeurope), not the output read."""
     if value is None or value == "":
         return []
     return [r["urn"] for r in document.get("resources") or [] if isinstance(r, dict) and r.get("custom", True)
-            and any(v == value for _, v in leaf_items(r.get("inputs") or {}))]
+            and any(v == value and not p.split(".")[-1] == "location" for p, v in leaf_items(r.get("inputs") or {}))]
 
 
 def global_stack_lines(result: dict[str, Any], old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]],
@@ -144,15 +152,13 @@ def global_stack_lines(result: dict[str, Any], old_res: dict[str, dict[str, Any]
     read = [k for k in READ_BY_GLOBAL if old_outputs.get(k) not in (None, "")]  # what the global stack reads now
     if not read:
         return []
-    beside = global_plan(new_folder, stack)
-    global_name = (beside[1].get("stack") if beside else None) or \
-        _global_stack_name(stack, project, Path.cwd() if project_dir is None else project_dir)
     engine = result.get("engineUrns", {})
 
     def short(urn: str) -> str:
         return short_urn(engine.get(urn, urn))
-    lines, refresh, follow = [], False, False
+    found: list[tuple[str, str, str, Any]] = []  # (output, what befalls it, "new" or "names", the value read now)
     pairs: Optional[dict[str, str]] = None  # an earlier kit's stand-in ids (a base planned before them)
+    renewed: Optional[list[tuple[str, frozenset[str], set[str]]]] = None
     for key in read:
         was, now = old_outputs.get(key), new_outputs.get(key)
         if was != now and pairs is None:
@@ -163,20 +169,32 @@ def global_stack_lines(result: dict[str, Any], old_res: dict[str, dict[str, Any]
             what = f"`{key}` changes from `{was}` to `{now}`" if now not in (None, "") else \
                 f"`{key}` (`{was}`) is no longer an output (the global stack stops with an error until its " \
                 "`global.regions` drops this stack or the output comes back)"
-            kind = "new"
-        else:
-            feeding = _feeders(was, result, old_res, new_res, _made_at_create)
-            if not feeding:
-                continue
-            urn, kind = feeding[0]
-            verb = "deletes" if urn in result["removed"] else "replaces"
-            what = (f"`{key}` gets a new value: it comes from `{short(urn)}`, which this change {verb} (its "
-                    "create makes another; the plans show the same stand-in)") if kind == "new" else \
-                (f"`{key}` keeps its value `{was}`, but it names `{short(urn)}`, which this change {verb}: what the "
-                 "global stack made on the old one goes with it, and its state still holds it")
-        # the global plan beside this one read this change's value
-        readers = _readers(now if now not in (None, "") else was, beside[1]) if beside else None
-        if readers == []:
+            found.append((key, what, "new", now if now not in (None, "") else was))
+            continue
+        if renewed is None:
+            renewed = _renewed(result, old_res, new_res, _made_at_create,
+                               {v for k in read for v in [old_outputs.get(k)] if isinstance(v, str)})
+        feeding = _feeders(was, renewed)
+        if not feeding:
+            continue
+        urn, kind = feeding[0]
+        verb = "deletes" if urn in result["removed"] else "replaces"
+        what = (f"`{key}` gets a new value: it comes from `{short(urn)}`, which this change {verb} (its create makes "
+                "another; the plans show the same stand-in)") if kind == "new" else \
+            (f"`{key}` keeps its value `{was}`, but it names `{short(urn)}`, which this change {verb}: what the "
+             "global stack made on the old one goes with it, and its state still holds it")
+        found.append((key, what, kind, was))
+    if not found:
+        return []
+    # read only now: the sibling plans are large, and most changes renew nothing the global stack reads
+    beside = global_plan(new_folder, stack)
+    global_name = (beside[1].get("stack") if beside else None) or \
+        _global_stack_name(stack, project, Path.cwd() if project_dir is None else project_dir)
+    lines: list[str] = []
+    refresh = follow = False
+    for key, what, kind, value in found:
+        readers = _readers(value, beside[1]) if beside else None  # the global plan beside read this change's value
+        if beside and readers == []:
             lines.append(f"- {what}; no resource of the global stack's plan in `{beside[0]}` holds it (it is read "
                          f"for {READ_BY_GLOBAL[key]})")
         else:
