@@ -127,13 +127,13 @@ def _own_name_input(resource: dict[str, Any]) -> Optional[str]:
     return azure["path"][-1] if azure else None
 
 
-def _readers(value: Any, document: dict[str, Any]) -> list[str]:
-    """The URNs of the global plan's resources one of whose inputs is the value; a region's name at a `location`
-    input is the resource's own region (the global stack's group in westeurope), not the output read."""
-    if value is None or value == "":
-        return []
+def _readers(values: list[Any], document: dict[str, Any]) -> list[str]:
+    """The URNs of the global plan's resources one of whose inputs is one of the values (the base's or this change's:
+    a global plan made before a what-if holds the base's); a region's name at a `location` input is the resource's
+    own region (the global stack's group in westeurope), not the output read."""
+    wanted = [v for v in values if v is not None and v != ""]
     return [r["urn"] for r in document.get("resources") or [] if isinstance(r, dict) and r.get("custom", True)
-            and any(v == value and not p.split(".")[-1] == "location" for p, v in leaf_items(r.get("inputs") or {}))]
+            and any(v in wanted and not p.split(".")[-1] == "location" for p, v in leaf_items(r.get("inputs") or {}))]
 
 
 def global_stack_lines(result: dict[str, Any], old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]],
@@ -156,7 +156,7 @@ def global_stack_lines(result: dict[str, Any], old_res: dict[str, dict[str, Any]
 
     def short(urn: str) -> str:
         return short_urn(engine.get(urn, urn))
-    found: list[tuple[str, str, str, Any]] = []  # (output, what befalls it, "new" or "names", the value read now)
+    found: list[tuple[str, str, str, list[Any]]] = []  # (output, what befalls it, "new" or "names", its values)
     pairs: Optional[dict[str, str]] = None  # an earlier kit's stand-in ids (a base planned before them)
     renewed: Optional[list[tuple[str, frozenset[str], set[str]]]] = None
     for key in read:
@@ -169,7 +169,7 @@ def global_stack_lines(result: dict[str, Any], old_res: dict[str, dict[str, Any]
             what = f"`{key}` changes from `{was}` to `{now}`" if now not in (None, "") else \
                 f"`{key}` (`{was}`) is no longer an output (the global stack stops with an error until its " \
                 "`global.regions` drops this stack or the output comes back)"
-            found.append((key, what, "new", now if now not in (None, "") else was))
+            found.append((key, what, "new", [was, now]))
             continue
         if renewed is None:
             renewed = _renewed(result, old_res, new_res, _made_at_create,
@@ -183,7 +183,7 @@ def global_stack_lines(result: dict[str, Any], old_res: dict[str, dict[str, Any]
                 "another; the plans show the same stand-in)") if kind == "new" else \
             (f"`{key}` keeps its value `{was}`, but it names `{short(urn)}`, which this change {verb}: what the "
              "global stack made on the old one goes with it, and its state still holds it")
-        found.append((key, what, kind, was))
+        found.append((key, what, kind, [was]))
     if not found:
         return []
     # read only now: the sibling plans are large, and most changes renew nothing the global stack reads
@@ -192,8 +192,8 @@ def global_stack_lines(result: dict[str, Any], old_res: dict[str, dict[str, Any]
         _global_stack_name(stack, project, Path.cwd() if project_dir is None else project_dir)
     lines: list[str] = []
     refresh = follow = False
-    for key, what, kind, value in found:
-        readers = _readers(value, beside[1]) if beside else None  # the global plan beside read this change's value
+    for key, what, kind, values in found:
+        readers = _readers(values, beside[1]) if beside else None
         if beside and readers == []:
             lines.append(f"- {what}; no resource of the global stack's plan in `{beside[0]}` holds it (it is read "
                          f"for {READ_BY_GLOBAL[key]})")

@@ -159,3 +159,24 @@ def test_a_replaced_gateway_address_says_the_dns_record_follows(tmp_path, monkey
     assert "- `gatewayExternalAddress` gets a new value: it comes from `llmplatform:index:GatewayAccess$azure-native:network:" \
         "PublicIPAddress::gateway-external-ip`, which this change replaces" in out, out
     assert "the DNS A record of `gatewayHostname` (`westeurope.llm.example.com`) must name the new address" in out
+
+
+def test_a_new_gateway_hostname_names_the_origins_that_read_it(tmp_path, monkeypatch, rebuilt, global_plan):
+    """An output whose value itself changes (the region's `gateway.tls.hostname`, what Front Door's HTTPS origins
+    reach it at): the check names the global plan's origins that hold it (that plan made before the change, holding
+    the old name) and the plain command, nothing being replaced."""
+    before, _ = rebuilt
+    doc = plan.resources_document(before)
+    edited = copy.deepcopy(doc)
+    edited["outputs"]["gatewayHostname"] = "weu.llm.example.com"
+    base = _write(tmp_path / "base" / "prod-westeurope", doc)
+    new = _write(tmp_path / "build" / "prod-westeurope", edited)
+    _write(tmp_path / "build" / "global", global_plan)
+    code, out = _run(base, new, monkeypatch, PROJECT_DIR)
+    assert code == 0 and "run `pulumi up -s global`:" in out, out
+    line = next(x for x in out.splitlines() if x.startswith("- `gatewayHostname` changes from "
+                                                             "`westeurope.llm.example.com` to `weu.llm.example.com`"))
+    origins = {r.name for r in global_plan.resources if r.type == "azure-native:cdn:AFDOrigin"
+               and "westeurope.llm.example.com" in r.inputs.values()}
+    assert origins and all(f"AFDOrigin::{name}`" in line for name in origins), line
+    assert "FleetMember" not in line and "Secret" not in line
