@@ -14,12 +14,15 @@ replaced while it holds volume claims, and a Helm release whose uninstall delete
 (`claims`: claims Pulumi does not register, made by a chart or a controller), and so does a generated password or key
 replaced or given a new URN (`rules.NEW_VALUE`: its holders get a new value), and a CustomResourceDefinition a
 yaml/v2 ConfigFile's file no longer holds (crd-bundles.json of the two plans: the API server deletes every object of
-its kind with it); a CRD version no longer served, or a storage version changed, is a check before merging.
+its kind with it); a CRD version no longer served, or a storage version changed, is a check before merging. A regional
+stack's comment also names each output the global stack reads that the change renews, and the `pulumi up` of the
+global stack to run after (a note, never a failure).
 
 The package: `documents` reads the two plans, `rules` and `values` hold the replacement and refusal rules, `claims`
 the volume claims of namespaces and releases, `crd_bundles` the CRDs of the ConfigFiles' files, `volumes` two
 volumes of one CSI handle, `secrets` Key Vault secrets whose value comes from a resource added or deleted, `urns` the
-engine's URNs and aliases, `compare` the diff, `gate` the allowances, `report` the comment, `cli` the command.
+engine's URNs and aliases, `compare` the diff, `gate` the allowances, `global_reads` what the global stack must
+follow of a regional stack's change, `report` the comment, `cli` the command.
 """
 from .cli import main
 from .compare import diff, diff_documents

@@ -10,6 +10,7 @@ from .documents import PLAN_SHAPE_ERRORS, PlanError, read_resources, stacks_of
 from .compare import EARLIER_KIT, diff_documents, earlier_state_chain
 from .crd_bundles import compare as bundle_changes, read_record
 from .earlier_state import recover
+from .global_reads import global_stack_lines, read_outputs
 from .gate import ALLOW_FILE, ALLOW_LABEL, allowances, blocking, read_allow_file, unmatched_allowances
 from .report import cost_lines, markdown
 
@@ -96,8 +97,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         allow_list = {to_offline.get(entry, entry) for entry in allow_entries}
         blocked = blocking(result, allow_list, args.allow_stateful)
         allow_name = args.allow_file.name if args.allow_file else ALLOW_FILE
+        # a regional stack's outputs the global stack reads, renewed by this change: what it must run next
+        follow = [] if args.new_stack else global_stack_lines(result, old_res, new_res, read_outputs(args.base),
+                                                              read_outputs(args.new), args.new)
         text = markdown(result, args.title, blocked, allowances(result, allow_list, args.allow_stateful, allow_name),
-                        unmatched_allowances(result, allow_list), allow_name)
+                        unmatched_allowances(result, allow_list), allow_name, follow)
         head, _, body = text.partition("\n\n")
         print("\n".join([head, "", *cost_lines(args.base, args.new), body]), end="")
         for note in bundle_notes:

@@ -85,7 +85,9 @@ def cost_lines(base: Path, new: Path) -> list[str]:
 
 def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[str, str]]] = None,
              allowed: Optional[dict[str, str]] = None, unmatched: Optional[list[str]] = None,
-             allow_file: str = ALLOW_FILE) -> str:
+             allow_file: str = ALLOW_FILE, follow: Optional[list[str]] = None) -> str:
+    """The comment; `follow`: the lines that say what the global stack must run after this one
+    (global_reads.global_stack_lines), told after what blocks."""
     lines = [f"### {title}", ""]
     allowed = allowed or {}
     engine = result.get("engineUrns", {})
@@ -112,6 +114,7 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
         lines += [f"**{len(unmatched)} `{allow_file}` entr{'y' if len(unmatched) == 1 else 'ies'} allow nothing in "
                   "this diff** (a mistyped URN, or a line left after its change merged: remove it):", ""]
         lines += [f"- :warning: `{full(u)}`" for u in unmatched] + [""]
+    lines += follow or []
 
     def mark(urn: str) -> str:
         if urn not in allowed:
