@@ -23,7 +23,8 @@ from config.advisories import advisories
 from config.edge_membership import missing_global_file, unlisted_join
 from config.inputs import (aks_cluster_args, diagnostics, gateway_args, gpu_pool_args, inference_args, llmd_args,
                            llmd_webui_args, observability_args, postgres_args, unique_names)
-from config.global_stack import fleet_left_to_environments, fleet_members, region_output, regional_origins
+from config.global_stack import (fleet_left_to_environments, fleet_members, region_output, regional_origins,
+                                 shared_maintenance_windows)
 from config.runtime import is_global_stack, load_global_config, load_platform_config
 from config.platform_config import PlatformConfig
 from config.regions import GlobalConfig, global_advisories, global_group_name, short_name
@@ -237,7 +238,8 @@ try:
 except ConfigError as error:
     raise pulumi.RunError(str(error)) from None  # a clean message, no traceback
 if isinstance(stack, GlobalConfig):
-    for advisory in global_advisories(stack) + fleet_left_to_environments(stack.regions, stack.project):
+    for advisory in global_advisories(stack) + fleet_left_to_environments(stack.regions, stack.project) + \
+            shared_maintenance_windows(stack.regions, stack.project):
         pulumi.log.warn(advisory)
     global_stack(stack)
 else:

@@ -13,6 +13,7 @@ from llmplatform.gateway import API_LISTENER, PLAIN_PORTS, TLS_PORTS, UI_LISTENE
 from . import regions
 from .reader import Reader
 from .regions import EdgeConfig, short_name  # origin and fleet member names (checked by parse_global)
+from .sections.cluster import MaintenanceWindowConfig  # the window's defaults a regional stack's config takes
 from .stack_yaml import esc_environments
 
 if TYPE_CHECKING:  # names only: importing the component package here would load every component
@@ -114,3 +115,68 @@ def fleet_members(refs: dict[str, pulumi.StackReference], project_dir: Optional[
     project = pulumi.get_project()
     return [{"name": short_name(region), "cluster_id": region_output(ref, region, "clusterId")}
             for region, ref in refs.items() if not upgrades_itself(region, project, project_dir)]
+
+
+_WEEK_MINUTES = 7 * 24 * 60
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _weekly_window(raw: dict[str, Any]) -> Optional[tuple[int, int, str]]:
+    """A regional stack file's `cluster.maintenanceWindow` as (start in minutes of the UTC week from Monday 00:00,
+    length in minutes, the window as written); None when the file sets none, or one that does not read (its own plan
+    refuses that). Unset fields take config's defaults (config/sections/cluster.py MaintenanceWindowConfig)."""
+    window = (raw.get("cluster") or {}).get("maintenanceWindow") if isinstance(raw.get("cluster"), dict) else None
+    if not isinstance(window, dict):
+        return None
+    d = MaintenanceWindowConfig()
+    day, start = window.get("dayOfWeek") or d.day_of_week, window.get("startTime") or d.start_time
+    hours, offset = window.get("durationHours", d.duration_hours), window.get("utcOffset") or d.utc_offset
+    try:
+        hh, mm = (int(part) for part in str(start).split(":"))
+        sign = -1 if str(offset).startswith("-") else 1
+        oh, om = (int(part) for part in str(offset).lstrip("+-").split(":"))
+        local = _DAYS.index(day) * 24 * 60 + hh * 60 + mm
+        length = int(hours) * 60
+    except (ValueError, TypeError):
+        return None
+    return (local - sign * (oh * 60 + om)) % _WEEK_MINUTES, length, f"{day} {start} {offset}, {hours} h"
+
+
+def _overlap(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
+    """Two weekly windows share a minute (each a start on the week's circle and a length)."""
+    return (b[0] - a[0]) % _WEEK_MINUTES < a[1] or (a[0] - b[0]) % _WEEK_MINUTES < b[1]
+
+
+def shared_maintenance_windows(region_stacks: tuple[str, ...], project: str,
+                               project_dir: Optional[Path] = None) -> list[str]:
+    """A warning for each two regions behind the edge whose stack files set overlapping `cluster.maintenanceWindow`s.
+    AksCluster makes that window both `aksManagedAutoUpgradeSchedule` and `aksManagedNodeOSUpgradeSchedule`; AKS
+    applies each cluster's node OS security patches (nodeOsUpgradeChannel SecurityPatch: a reimage "honoring
+    maintenance windows and surge settings" when a kernel package needs it) in the latter on its own, not through a
+    fleet run (MicrosoftDocs/azure-aks-docs fb060abe articles/aks/auto-upgrade-node-os-image.md,
+    planned-maintenance.md), so overlapping windows can drain both regions at once, the failover's standby
+    included; and Fleet's next stage, which waits for the first region and the soak, must find its region's window
+    still open (update runs honour the windows: articles/kubernetes-fleet/concepts-update-orchestration.md).
+    Files that do not read, or set no window, are left out; the windows are compared as the files write them (a
+    window an imported Pulumi ESC environment sets is not seen)."""
+    files = regions.project_stack_files(regions.PROJECT_DIR if project_dir is None else project_dir)
+    windows = {}
+    for region in region_stacks:
+        window = _weekly_window(regions.region_file(files, region, project) or {})
+        if window is not None:
+            windows[region] = window
+    found = []
+    names = list(windows)
+    for i, first in enumerate(names):
+        for second in names[i + 1:]:
+            if _overlap(windows[first], windows[second]):
+                found.append(
+                    f"regional stacks {first} and {second} share maintenance time (cluster.maintenanceWindow "
+                    f"{windows[first][2]}; {windows[second][2]}): AKS applies each cluster's node OS security "
+                    "patches (SecurityPatch) in its window on its own, outside Fleet's stages, so both regions may "
+                    "drain nodes at once, the standby Front Door fails over to included, and Fleet's next stage "
+                    "must still find its region's window open after the first region and the soak. Give the later "
+                    "region a window that starts after the earlier one ends plus global.fleet."
+                    "waitBetweenRegionsSeconds (the shipped files: West Europe Sunday 01:00-07:00 UTC, Sweden "
+                    "Central 08:00-14:00)")
+    return found

@@ -721,3 +721,38 @@ def test_regional_stacks_sharing_a_managed_grafana_name_are_refused(tmp_path):
     assert problems({**sweden, **own, **hashed}, {**west, **hashed}) == []  # the region is in each hash
     off = {"observability": {**sweden["observability"], "managedGrafana": False}}
     assert problems({**sweden, **own, **off}, west) == []
+
+
+def test_two_regions_sharing_maintenance_time_are_warned_and_the_shipped_ones_take_turns(tmp_path):
+    """AksCluster makes a region's cluster.maintenanceWindow its node OS schedule too, and AKS applies node OS
+    security patches (SecurityPatch: a reimage, drained, when a kernel package needs it) there on its own, outside
+    Fleet's stages (azure-aks-docs fb060abe auto-upgrade-node-os-image.md, planned-maintenance.md): two regions with
+    one window can drain at once, the standby Front Door fails over to included, and Fleet's second stage, after the
+    first region and the soak, finds the shared window closing. The shipped regional files shared Sunday 01:00-07:00
+    UTC without a word; Sweden Central now follows West Europe's window and the soak, and the global stack warns of a
+    copied window (the runbook's way to add a region copies a regional file)."""
+    from config.global_stack import shared_maintenance_windows
+    assert shared_maintenance_windows(REGIONS, P) == []  # the shipped files: 01:00-07:00, then 08:00-14:00
+    west, sweden = _regional("prod-westeurope"), _regional("prod-swedencentral")
+    window = {"dayOfWeek": "Sunday", "startTime": "01:00", "durationHours": 6, "utcOffset": "+00:00"}
+    late = {**window, "startTime": "22:00"}  # Sunday 22:00 to Monday 04:00: across the week's turn
+    for ours, theirs, overlaps in (
+            (window, window, True), (window, {**window, "startTime": "06:59"}, True),
+            (window, {**window, "startTime": "07:00"}, False),
+            (window, {**window, "dayOfWeek": "Saturday", "startTime": "22:00"}, True),  # into Sunday
+            (window, {**window, "startTime": "08:00", "utcOffset": "+02:00"}, True),  # 06:00 UTC
+            (window, {**window, "startTime": "09:00", "utcOffset": "+02:00"}, False),  # 07:00 UTC
+            (late, {**window, "dayOfWeek": "Monday", "startTime": "03:00"}, True),
+            (late, {**window, "dayOfWeek": "Monday", "startTime": "06:00", "utcOffset": "+02:00"}, False)):
+        project = _project_with(tmp_path, {
+            "prod-westeurope": {**west, "cluster": {**west.get("cluster", {}), "maintenanceWindow": ours}},
+            "prod-swedencentral": {**sweden, "cluster": {**sweden.get("cluster", {}), "maintenanceWindow": theirs}}})
+        warned = shared_maintenance_windows(REGIONS, P, project)
+        assert bool(warned) is overlaps, (ours, theirs, warned)
+        if overlaps:
+            [line] = warned
+            assert "prod-westeurope and prod-swedencentral share maintenance time" in line and "SecurityPatch" in line
+    # a region without a window (or one that does not read: its own plan refuses it) is left out
+    project = _project_with(tmp_path, {"prod-westeurope": {**west, "cluster": {"maintenanceWindow": window}},
+                                       "prod-swedencentral": sweden})
+    assert shared_maintenance_windows(REGIONS, P, project) == []
