@@ -1316,6 +1316,39 @@ def test_a_gpu_pools_driver_cannot_change_in_place(tmp_path, dev):
     assert guards and not any("URN changed" in line for line in guards), guards
 
 
+def _switch_line(out: str, release: str) -> str:
+    lines = [line for line in out.splitlines() if line.startswith("- Check before merging:") and release in line
+             and "the GPU driver changes" in line]
+    assert len(lines) == 1, out
+    return lines[0]
+
+
+def test_a_driver_switch_with_new_pools_says_what_runs_on_the_old_and_new_nodes_until_the_up_ends(tmp_path, dev):
+    """The way out above (a new pool name with the new driver) passed with nothing to check, though one `pulumi up`
+    installs the new device software while the old pools, their nodes and the old release stay until its end: the
+    GPU Operator serves every node with an NVIDIA device unless labelled `nvidia.com/gpu.deploy.operands=false`
+    (NVIDIA/gpu-operator a22dbf67 controllers/state_manager.go `hasOperandsDisabled`), and the device plugin chart
+    selects every GPU node; GpuNodePool refuses the two on one cluster for good. Each direction is a check naming
+    what to do; a resize under a new name (no switch) is not."""
+    base = _doc(dev)
+    operator = _doc(plan_for("dev", {"gpu": {"driver": "operator", "poolName": "gpuop"}}))
+    code, out = _check(tmp_path, base, operator)
+    line = _switch_line(out, "Release::platform-k8s-gpu-operator")
+    assert code == 0 and "AgentPool::gpu-gpu`" in line and "Release::platform-k8s-device-plugin`" in line
+    assert "`kubectl label nodes -l 'kubernetes.azure.com/agentpool in (gpu)' nvidia.com/gpu.deploy.operands=false`" \
+        in line
+    code, out = _check(tmp_path, operator, base)  # and back: operator -> aks
+    line = _switch_line(out, "Release::platform-k8s-device-plugin")
+    assert code == 0 and "AgentPool::gpu-gpuop`" in line and "two device plugins offer `nvidia.com/gpu`" in line
+    resized = _doc(plan_for("prod", {"gpu": {"vmSize": "Standard_NC48ads_A100_v4", "poolName": "gpu2"}}))
+    assert not [c for cs in plan_diff.diff_documents(_doc(plan_for("prod")), resized)["checks"].values() for c in cs
+                if "GPU driver" in c]
+    from tests.conftest import PROJECT_DIR  # the procedure the line points to says the same
+    text = " ".join((PROJECT_DIR / "docs" / "operations.md").read_text().split("### Scaling node pools")[1]
+                    .split("\n### ")[0].split())
+    assert "nvidia.com/gpu.deploy.operands=false" in text and "rollout restart daemonset" in text
+
+
 def test_a_prometheus_storage_change_asks_for_the_claims_to_be_resized_by_hand(tmp_path, prod):
     """`observability.prometheusStorageGib` reaches kube-prometheus-stack's volumeClaimTemplate, which the Prometheus
     Operator puts on a new StatefulSet: the existing claims keep their size (prometheus-operator.dev, Storage,
