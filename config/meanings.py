@@ -22,6 +22,10 @@ SECTIONS = {
     "edge": "A regional stack's place behind the global stack (Front Door and Fleet Manager).",
 }
 
+# The inline system pool's settings AKS fixes at creation (offline/data/replacement_rules.json, refusedInPlace).
+FIXED_SYSTEM_POOL = (" Fixed once the pool exists (the pull-request check refuses it in place): a new system pool "
+                     "beside it, then `cluster.systemPool.name` (docs/operations.md, \"Scaling node pools\").")
+
 # What each key does. No defaults, allowed values or bounds here: the tables take those from the code.
 MEANING = {
     "network.vnetCidr": "VNet address space.",
@@ -46,14 +50,12 @@ MEANING = {
     "cluster.systemPool.name": "Name of the system pool, the only pool inline in the cluster. A new name must be a "
                                "pool that already exists: AKS adds no pool through the cluster's update "
                                "(docs/operations.md, \"Scaling node pools\").",
-    "cluster.systemPool.vmSize": "VM size of the system pool (a CPU size; AKS needs 2 vCPU and 4 GiB)."
-                                 " Fixed once the pool exists (the pull-request check refuses it in place): a new system pool beside it, then `cluster.systemPool.name` (docs/operations.md, \"Scaling node pools\").",
+    "cluster.systemPool.vmSize": ("VM size of the system pool (a CPU size; AKS needs 2 vCPU and 4 GiB)."
+                                  + FIXED_SYSTEM_POOL),
     "cluster.systemPool.minCount": "Autoscaler minimum of the system pool (at least 1).",
     "cluster.systemPool.maxCount": "Autoscaler maximum of the system pool.",
-    "cluster.systemPool.osDiskSizeGb": "OS disk of each system node, GB."
-                                       " Fixed once the pool exists (the pull-request check refuses it in place): a new system pool beside it, then `cluster.systemPool.name` (docs/operations.md, \"Scaling node pools\").",
-    "cluster.systemPool.maxPods": "Pods per system node."
-                                  " Fixed once the pool exists (the pull-request check refuses it in place): a new system pool beside it, then `cluster.systemPool.name` (docs/operations.md, \"Scaling node pools\").",
+    "cluster.systemPool.osDiskSizeGb": "OS disk of each system node, GB." + FIXED_SYSTEM_POOL,
+    "cluster.systemPool.maxPods": "Pods per system node." + FIXED_SYSTEM_POOL,
     "cluster.systemPool.priority": "AKS runs system pools on regular VMs only.",
     "cluster.workloadPool.name": "Name of the CPU pool that runs the gateway, the UI and CPU inference (label "
                                  "`llm-platform/pool=cpu`).",

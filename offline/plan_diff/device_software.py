@@ -5,8 +5,9 @@ declares is deleted last), so for that while each kind of software runs on the o
 
 - The GPU Operator serves every node on which node-feature-discovery finds an NVIDIA PCI device
   (`feature.node.kubernetes.io/pci-10de.present`) unless the node carries `nvidia.com/gpu.deploy.operands=false`,
-  which removes every operand's deploy label from it (NVIDIA/gpu-operator a22dbf67 `controllers/state_manager.go`:
-  `gpuNodeLabels`, `hasOperandsDisabled`, `updateGPUStateLabels`): on AKS-driver nodes its container toolkit,
+  which removes every operand's deploy label from it (NVIDIA/gpu-operator v26.7.0, the pinned chart, 10ee5b36,
+  `controllers/state_manager.go`: `gpuNodeLabels`, `hasOperandsDisabled`, `updateGPUStateLabels`): on AKS-driver
+  nodes its container toolkit,
   device plugin, DCGM exporter and validator start next to the device plugin chart; its driver container stands
   down on a node whose driver is installed already (`nvidia.com/gpu.deploy.driver=pre-installed`: GPU Operator
   release notes, 1.11.1).

@@ -192,7 +192,8 @@ INLINE_POOL_FIELDS_FIXED = {
     "osDiskSizeGB": ("cluster.systemPool.osDiskSizeGb",),
     "maxPods": ("cluster.systemPool.maxPods",),
 }
-POOL_FIELDS_REPLACED = {"vmSize": ("gpu.vmSize", "cluster.workloadPool.vmSize"), "gpuInstanceProfile": ("gpu.migProfile",)}
+POOL_FIELDS_REPLACED = {"vmSize": ("gpu.vmSize", "cluster.workloadPool.vmSize"),
+                        "gpuInstanceProfile": ("gpu.migProfile",)}
 
 
 def _row(key: str) -> str:

@@ -1327,8 +1327,8 @@ def test_a_driver_switch_with_new_pools_says_what_runs_on_the_old_and_new_nodes_
     """The way out above (a new pool name with the new driver) passed with nothing to check, though one `pulumi up`
     installs the new device software while the old pools, their nodes and the old release stay until its end: the
     GPU Operator serves every node with an NVIDIA device unless labelled `nvidia.com/gpu.deploy.operands=false`
-    (NVIDIA/gpu-operator a22dbf67 controllers/state_manager.go `hasOperandsDisabled`), and the device plugin chart
-    selects every GPU node; GpuNodePool refuses the two on one cluster for good. Each direction is a check naming
+    (NVIDIA/gpu-operator v26.7.0, 10ee5b36, controllers/state_manager.go `hasOperandsDisabled`), and the device
+    plugin chart selects every GPU node; GpuNodePool refuses the two on one cluster for good. Each direction is a check naming
     what to do; a resize under a new name (no switch) is not."""
     base = _doc(dev)
     operator = _doc(plan_for("dev", {"gpu": {"driver": "operator", "poolName": "gpuop"}}))
