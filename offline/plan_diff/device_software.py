@@ -47,7 +47,7 @@ TO_AKS = (
     "validator on the new pools' nodes (its driver container stands down there: AKS installed the driver) until its "
     "release goes: two device plugins offer `nvidia.com/gpu` on one node meanwhile. After `pulumi up`, check that "
     "every new GPU node offers its GPUs (`kubectl get nodes -l llm-platform/accelerator=nvidia -o "
-    "custom-columns=NAME:.metadata.name,GPUS:.status.allocatable.nvidia\\.com/gpu`; the GpuNodeOffersNoGpus alert) "
+    "'custom-columns=NAME:.metadata.name,GPUS:.status.allocatable.nvidia\\.com/gpu'`; the GpuNodeOffersNoGpus alert) "
     "and restart the device plugin's DaemonSet where one offers none (docs/operations.md, \"Scaling node pools\")")
 
 
