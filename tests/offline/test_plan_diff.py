@@ -786,6 +786,29 @@ def test_plan_diff_shows_the_cost_change(tmp_path, capsys):
     assert "idle $100.00 -> $150.00 (+50.00)" in out and "- GpuNodePool gpu: idle +50.00, peak +60.00" in out
 
 
+def test_a_components_cost_line_names_the_priced_items_the_change_moves(tmp_path, prod):
+    """A larger GPU size on prod moved AksCluster's peak too, and the comment said "AksCluster platform: peak
+    +329.76" with nothing on why: Defender for Containers is billed per node vCore (cost.json `lines`). Each
+    component's line names the items that moved, largest first; a base without `lines` keeps the totals alone."""
+    from offline import cost
+    bigger = plan_for("prod", {"gpu": {"vmSize": "Standard_NC48ads_A100_v4"}})
+    for name, p in (("base", prod), ("head", bigger)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "cost.json").write_text(json.dumps(cost.estimate(p, "westeurope", 2.0).document()))
+    lines = plan_diff.cost_lines(tmp_path / "base", tmp_path / "head")
+    (aks,) = [line for line in lines if line.startswith("- AksCluster platform:")]
+    assert re.fullmatch(r"- AksCluster platform: idle \+0\.00, peak (\+[\d,.]+) "
+                        r"\(Defender for Containers \(per vCore\): peak \1\)", aks), aks
+    (gpu,) = [line for line in lines if line.startswith("- GpuNodePool gpu:")]
+    assert "gpu: Standard_NC48ads_A100_v4 spot: peak +" in gpu and "gpu: Standard_NC24ads_A100_v4 spot: peak -" in gpu
+    older = json.loads((tmp_path / "base" / "cost.json").read_text())
+    del older["lines"]
+    (tmp_path / "base" / "cost.json").write_text(json.dumps(older))
+    assert "- AksCluster platform: idle +0.00, peak +" in "\n".join(plan_diff.cost_lines(tmp_path / "base",
+                                                                                        tmp_path / "head"))
+    assert "Defender" not in "\n".join(plan_diff.cost_lines(tmp_path / "base", tmp_path / "head"))
+
+
 def test_a_gpu_node_that_always_on_pods_keep_up_is_told_though_idle_leaves_it_out(tmp_path, prod):
     """llm-d enabled in prod (the prod-tls variant) adds a vLLM replica that never scales away: one more A100 up all
     month. The idle figure counts GPU pools at their minimum (docs/cost.md), so the totals barely move; the capacity
