@@ -233,10 +233,10 @@ def stalled_drains(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
 
 SPOT_REFUGE = (
     "AKS drains its nodes before it deletes it, honouring PodDisruptionBudgets (pulumi-azure-native sends no "
-    "`ignore-pod-disruption-budget`), and the pods of {held} on them can go to spot pools alone ({spot}). An "
-    "on-demand pool beside spot ones runs such pods when spot has no capacity or quota (an on-demand fallback's "
-    "purpose), so any it runs now wait, Pending, for spot capacity, and once a budget allows no more evictions the "
-    "drain stalls and AKS fails the delete at its drain timeout (`PodDrainFailure`), `pulumi up` with it. Before "
+    "`ignore-pod-disruption-budget`), and the pods of {held} on them can go to spot pools alone ({spot}): they "
+    "wait, Pending, while spot has no capacity or quota (an on-demand fallback runs them exactly when spot had "
+    "none), and once a budget allows no more evictions the drain stalls and AKS fails the delete at its drain "
+    "timeout (`PodDrainFailure`), `pulumi up` with it. Before "
     "merging, check that it runs none (`kubectl get nodes -l kubernetes.azure.com/agentpool={name}` lists its nodes, "
     "`kubectl get pods -A -o wide` each pod's node), or move them to spot first (docs/operations.md, \"GPU "
     "capacity\")")
