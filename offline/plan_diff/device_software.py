@@ -57,16 +57,18 @@ def _kind(resource: dict[str, Any]) -> Optional[str]:
     return KINDS.get(str((resource.get("inputs") or {}).get("chart") or ""))
 
 
-def _gpu_pools(old_res: dict[str, dict[str, Any]], clusters: frozenset[str]) -> list[str]:
-    """The base's GPU pools (a `gpuProfile`: GpuNodePool's pools, and only theirs) on one of `clusters`."""
-    return sorted(u for u, r in old_res.items() if r["type"] == AGENT_POOL and (r.get("inputs") or {}).get("gpuProfile")
-                  is not None and (not clusters or _clusters(old_res, u) & clusters))
+def _gpu_pools(old_res: dict[str, dict[str, Any]], removed: list[str], clusters: frozenset[str]) -> list[str]:
+    """The base's GPU pools (a `gpuProfile`: GpuNodePool's pools, and only theirs) on one of `clusters` that the
+    change deletes (kept under their names, their driver is refused in place: blocked, nothing more to say)."""
+    return sorted(u for u in removed if old_res[u]["type"] == AGENT_POOL
+                  and (old_res[u].get("inputs") or {}).get("gpuProfile") is not None
+                  and (not clusters or _clusters(old_res, u) & clusters))
 
 
 def driver_switches(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]], removed: list[str],
                     added: list[str]) -> dict[str, str]:
     """A check for each device-software release this change adds on a cluster where it deletes the other kind's and
-    the base has GPU pools: what runs on which nodes until the end of the up."""
+    GPU pools: what runs on which nodes until the end of the up."""
     checks: dict[str, str] = {}
     for urn in added:
         kind = _kind(new_res[urn])
@@ -75,7 +77,7 @@ def driver_switches(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[
         clusters = _workload_clusters(old_res, new_res[urn])
         old = [u for u in removed if _kind(old_res[u]) not in (None, kind)
                and (not clusters or _workload_clusters(old_res, old_res[u]) & clusters)]
-        pools = _gpu_pools(old_res, clusters)
+        pools = _gpu_pools(old_res, removed, clusters)
         if not old or not pools:
             continue
         names = ",".join(str(old_res[p]["inputs"].get("agentPoolName") or old_res[p].get("name")) for p in pools)

@@ -1363,6 +1363,9 @@ def test_a_driver_switch_with_new_pools_says_what_runs_on_the_old_and_new_nodes_
     code, out = _check(tmp_path, operator, base)  # and back: operator -> aks
     line = _switch_line(out, "Release::platform-k8s-device-plugin")
     assert code == 0 and "AgentPool::gpu-gpuop`" in line and "two device plugins offer `nvidia.com/gpu`" in line
+    in_place = _doc(plan_for("dev", {"gpu": {"driver": "operator"}}))  # the pools kept: refused, nothing to add
+    assert not [c for cs in plan_diff.diff_documents(base, in_place)["checks"].values() for c in cs
+                if "GPU driver" in c]
     resized = _doc(plan_for("prod", {"gpu": {"vmSize": "Standard_NC48ads_A100_v4", "poolName": "gpu2"}}))
     assert not [c for cs in plan_diff.diff_documents(_doc(plan_for("prod")), resized)["checks"].values() for c in cs
                 if "GPU driver" in c]
