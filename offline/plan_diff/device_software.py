@@ -7,10 +7,9 @@ declares is deleted last), so for that while each kind of software runs on the o
   (`feature.node.kubernetes.io/pci-10de.present`) unless the node carries `nvidia.com/gpu.deploy.operands=false`,
   which removes every operand's deploy label from it (NVIDIA/gpu-operator v26.7.0, the pinned chart, 10ee5b36,
   `controllers/state_manager.go`: `gpuNodeLabels`, `hasOperandsDisabled`, `updateGPUStateLabels`): on AKS-driver
-  nodes its container toolkit,
-  device plugin, DCGM exporter and validator start next to the device plugin chart; its driver container stands
-  down on a node whose driver is installed already (`nvidia.com/gpu.deploy.driver=pre-installed`: GPU Operator
-  release notes, 1.11.1).
+  nodes its container toolkit, device plugin, DCGM exporter and validator start next to the device plugin chart;
+  its driver container stands down on a node whose driver is installed already
+  (`nvidia.com/gpu.deploy.driver=pre-installed`: GPU Operator release notes, 1.11.1).
 - The device plugin chart's pods select every GPU node (`llm-platform/accelerator=nvidia`, which every GPU pool of
   GpuNodePool carries: `gpu_node_pool.device_plugin_values`), the Operator's nodes included.
 

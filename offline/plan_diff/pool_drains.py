@@ -236,10 +236,9 @@ SPOT_REFUGE = (
     "`ignore-pod-disruption-budget`), and the pods of {held} on them can go to spot pools alone ({spot}): they "
     "wait, Pending, while spot has no capacity or quota (an on-demand fallback runs them exactly when spot had "
     "none), and once a budget allows no more evictions the drain stalls and AKS fails the delete at its drain "
-    "timeout (`PodDrainFailure`), `pulumi up` with it. Before "
-    "merging, check that it runs none (`kubectl get nodes -l kubernetes.azure.com/agentpool={name}` lists its nodes, "
-    "`kubectl get pods -A -o wide` each pod's node), or move them to spot first (docs/operations.md, \"GPU "
-    "capacity\")")
+    "timeout (`PodDrainFailure`), `pulumi up` with it. Before merging, check that it runs none (`kubectl get nodes "
+    "-l kubernetes.azure.com/agentpool={name}` lists its nodes, `kubectl get pods -A -o wide` each pod's node), or "
+    "move them to spot first (docs/operations.md, \"GPU capacity\")")
 
 
 def spot_refuges(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]],

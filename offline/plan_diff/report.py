@@ -49,7 +49,8 @@ def _item_changes(old: dict[str, Any], now: dict[str, Any]) -> dict[str, str]:
         found: dict[tuple[str, str, str], tuple[float, float]] = {}
         for line in doc.get("lines") or []:
             if not isinstance(line, dict) or not all(isinstance(line.get(k), str) for k in ("component", "item")) \
-                    or not all(isinstance(line.get(k), (int, float)) for k in ("idle", "peak")):
+                    or not all(isinstance(line.get(k), (int, float)) and not isinstance(line.get(k), bool)
+                               for k in ("idle", "peak")):
                 return None
             key = (line["component"], str(line.get("resource", "")), line["item"])
             idle, peak = found.get(key, (0.0, 0.0))
