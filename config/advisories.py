@@ -243,6 +243,19 @@ def _managed_os_disks(cfg: PlatformConfig) -> list[str]:
             for key, size, disk in pools if os_disk_type(size, disk, True) is None]
 
 
+def _llmd_gpus(cfg: PlatformConfig) -> tuple[int, str]:
+    """The GPUs llm-d's vLLM takes at its most on the GPU pools, and the keys that say so ((0, "") without llm-d)."""
+    m = cfg.llmd
+    if not m.enabled:
+        return 0, ""
+    most, key = (m.max_replicas, "llmd.maxReplicas") if m.autoscaling else (m.replicas, "llmd.replicas")
+    gpus, keys = most * m.tensor_parallel_size, f"{key} x llmd.tensorParallelSize"
+    if m.prefill_decode:
+        gpus += m.prefill_replicas * m.prefill_tensor_parallel_size
+        keys += " + llmd.prefillReplicas x llmd.prefillTensorParallelSize"
+    return gpus, keys
+
+
 def _risky(cfg: PlatformConfig, sku) -> list[str]:
     """Valid but risky settings, each with the cost or the exposure it implies."""
     notes = []
@@ -252,18 +265,23 @@ def _risky(cfg: PlatformConfig, sku) -> list[str]:
             notes.append(f"gpu.maxCount lets the autoscaler reach {peak} {sku.gpu_model} GPUs "
                          f"({peak // sku.gpus} x {sku.vm_size}); at peak that is a cost of thousands of USD per hour")
         if cfg.inference.accelerator == "gpu":
-            fits = (cfg.gpu.max_count + (cfg.gpu.fallback.max_count if cfg.gpu.fallback.enabled else 0)) \
-                * (sku.gpus // max(1, cfg.inference.gpus_per_replica))
+            per_replica = max(1, cfg.inference.gpus_per_replica)
+            pool_nodes = cfg.gpu.max_count + (cfg.gpu.fallback.max_count if cfg.gpu.fallback.enabled else 0)
+            llmd_gpus, llmd_keys = _llmd_gpus(cfg)
+            # llm-d's vLLM runs on the same pools (its scheduling is the GPU pool's): its GPUs at its most are not
+            # Ollama's, whatever the packing
+            fits = min(pool_nodes * (sku.gpus // per_replica), (pool_nodes * sku.gpus - llmd_gpus) // per_replica)
             scaled = cfg.autoscaling.max_replicas if cfg.autoscaling.mode != "none" else 0
             wanted = max(cfg.inference.replicas, scaled)
             key = "autoscaling.maxReplicas" if scaled >= cfg.inference.replicas else "inference.replicas"
             nodes = f"gpu.maxCount {cfg.gpu.max_count}" + (
                 f" + gpu.fallback.maxCount {cfg.gpu.fallback.max_count}" if cfg.gpu.fallback.enabled else "")
+            less = f", less llm-d's {llmd_gpus} GPU(s) at its most: {llmd_keys}" if llmd_gpus else ""
             if wanted > fits:
                 notes.append(f"up to {wanted} GPU replicas ({key}) of {cfg.inference.gpus_per_replica} GPU(s) "
-                             f"(inference.gpusPerReplica) but the GPU pools hold {fits} at most ({nodes} x "
-                             f"{sku.vm_size}, {sku.gpus} GPU(s) each): the rest stay Pending; raise gpu.maxCount or lower "
-                             f"{key}")
+                             f"(inference.gpusPerReplica) but the GPU pools hold {max(fits, 0)} at most ({nodes} x "
+                             f"{sku.vm_size}, {sku.gpus} GPU(s) each{less}): the rest stay Pending; raise "
+                             f"gpu.maxCount or lower {key}" + (f" or {llmd_keys.split(' x ')[0]}" if llmd_gpus else ""))
     if "0.0.0.0/0" in cfg.cluster.api_access.authorized_ip_ranges:
         notes.append("cluster.apiAccess.authorizedIpRanges contains 0.0.0.0/0: the API server is open to the whole "
                      "internet (the same exposure as mode 'public')")

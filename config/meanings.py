@@ -22,6 +22,10 @@ SECTIONS = {
     "edge": "A regional stack's place behind the global stack (Front Door and Fleet Manager).",
 }
 
+# The inline system pool's settings AKS fixes at creation (offline/data/replacement_rules.json, refusedInPlace).
+FIXED_SYSTEM_POOL = (" Fixed once the pool exists (the pull-request check refuses it in place): a new system pool "
+                     "beside it, then `cluster.systemPool.name` (docs/operations.md, \"Scaling node pools\").")
+
 # What each key does. No defaults, allowed values or bounds here: the tables take those from the code.
 MEANING = {
     "network.vnetCidr": "VNet address space.",
@@ -43,12 +47,15 @@ MEANING = {
     "cluster.zones": "Availability zones of every pool, e.g. `[\"1\",\"2\",\"3\"]`; fixed once a pool exists (new pool names to "
                      "change them). None in a `location` without availability zones (Microsoft's region list, "
                      "vendored in `llmplatform/data/azure_zones.json`).",
-    "cluster.systemPool.name": "Name of the system pool, the only pool inline in the cluster.",
-    "cluster.systemPool.vmSize": "VM size of the system pool (a CPU size; AKS needs 2 vCPU and 4 GiB).",
+    "cluster.systemPool.name": "Name of the system pool, the only pool inline in the cluster. A new name must be a "
+                               "pool that already exists: AKS adds no pool through the cluster's update "
+                               "(docs/operations.md, \"Scaling node pools\").",
+    "cluster.systemPool.vmSize": ("VM size of the system pool (a CPU size; AKS needs 2 vCPU and 4 GiB)."
+                                  + FIXED_SYSTEM_POOL),
     "cluster.systemPool.minCount": "Autoscaler minimum of the system pool (at least 1).",
     "cluster.systemPool.maxCount": "Autoscaler maximum of the system pool.",
-    "cluster.systemPool.osDiskSizeGb": "OS disk of each system node, GB.",
-    "cluster.systemPool.maxPods": "Pods per system node.",
+    "cluster.systemPool.osDiskSizeGb": "OS disk of each system node, GB." + FIXED_SYSTEM_POOL,
+    "cluster.systemPool.maxPods": "Pods per system node." + FIXED_SYSTEM_POOL,
     "cluster.systemPool.priority": "AKS runs system pools on regular VMs only.",
     "cluster.workloadPool.name": "Name of the CPU pool that runs the gateway, the UI and CPU inference (label "
                                  "`llm-platform/pool=cpu`).",
@@ -127,7 +134,8 @@ MEANING = {
                         " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
     "gpu.maxPods": "Pods per GPU node."
                    " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
-    "gpu.migProfile": "MIG slice per GPU (unset: whole GPUs); A100, H100 and H200 sizes only.",
+    "gpu.migProfile": "MIG slice per GPU (unset: whole GPUs); A100, H100 and H200 sizes only. A change replaces the "
+                      "pools (deleted first), as `gpu.vmSize` does: use a new `gpu.poolName` with it.",
     "gpu.zones": "Zones of the GPU pools (empty: the cluster's); none in a `location` without availability zones. "
                  "Fixed once the pool exists: change it with a new `gpu.poolName` (the pull-request check refuses it "
                  "in place).",

@@ -235,9 +235,10 @@ def check_shared_software(name: str, driver: str, sku: GpuSku, shared: ClusterGp
     """Pools of one cluster share the device software, so they must agree on what it is."""
     if driver != shared.driver:
         fail("GpuNodePool", name, "driver", driver,
-             f"{shared.driver!r}, as GPU pool {shared.first_pool!r} on the same cluster: the GPU Operator deploys its "
-             "driver and device plugin on every node with an NVIDIA GPU (AKS-driver nodes included), so one cluster "
-             "runs one driver for all its GPU pools")
+             f"{shared.driver!r}, as GPU pool {shared.first_pool!r} on the same cluster: the GPU Operator puts its "
+             "container toolkit, device plugin and DCGM exporter on every node with an NVIDIA GPU (AKS-driver nodes "
+             "included, beside their device plugin; only its driver container stands down where a driver is "
+             "installed), so one cluster runs one driver for all its GPU pools")
     if mig_profile and not shared.mig:
         fail("GpuNodePool", name, "mig_profile", mig_profile,
              f"none on this cluster, or the MIG pool declared before GPU pool {shared.first_pool!r}: the first GPU "

@@ -10,7 +10,8 @@ from llmplatform.write_order import ancestors
 from .claims import HELM_RELEASE, NAMESPACE, claims_lost
 from .secrets import secret_sources
 from .ui_home import ui_home_moves
-from .pool_drains import stalled_drains
+from .pool_drains import spot_refuges, stalled_drains
+from .device_software import driver_switches
 from .stand_in_ids import earlier_kit_pairs
 from .volumes import claims_in_use, held_volumes, retained_bindings, shared_handles
 from .documents import object_name, read_resources
@@ -470,6 +471,10 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                                    _chain_roots(deleting_first, causes)).items():
         checks.setdefault(urn, []).append(line)
     for urn, line in shared_handles(old_res, new_res, added, list(replaced), removed, delete_first).items():
+        checks.setdefault(urn, []).append(line)
+    for urn, line in driver_switches(old_res, new_res, removed, added).items():
+        checks.setdefault(urn, []).append(line)
+    for urn, line in spot_refuges(old_res, new_res, removed).items():
         checks.setdefault(urn, []).append(line)
     claims: dict[str, str] = {}
     gone = frozenset(object_name(old_res[u]) for u in set(removed) | set(replaced) if old_res[u]["type"] == NAMESPACE)

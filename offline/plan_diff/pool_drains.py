@@ -229,3 +229,42 @@ def stalled_drains(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     checks = {pool: DRAIN_MAY_STALL.format(held=", ".join(workloads), rename_lower=_rename(pool)[0].lower()
                                            + _rename(pool)[1:]) for pool, workloads in may_hold.items()}
     return refused, checks
+
+
+SPOT_REFUGE = (
+    "AKS drains its nodes before it deletes it, honouring PodDisruptionBudgets (pulumi-azure-native sends no "
+    "`ignore-pod-disruption-budget`), and the pods of {held} on them can go to spot pools alone ({spot}): they "
+    "wait, Pending, while spot has no capacity or quota (an on-demand fallback runs them exactly when spot had "
+    "none), and once a budget allows no more evictions the drain stalls and AKS fails the delete at its drain "
+    "timeout (`PodDrainFailure`), `pulumi up` with it. Before merging, check that it runs none (`kubectl get nodes "
+    "-l kubernetes.azure.com/agentpool={name}` lists its nodes, `kubectl get pods -A -o wide` each pod's node), or "
+    "move them to spot first (docs/operations.md, \"GPU capacity\")")
+
+
+def spot_refuges(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]],
+                 removed: list[str]) -> dict[str, str]:
+    """A check for each on-demand agent pool this change deletes (a fallback turned off) from which a workload with
+    a budget can go to spot pools alone: what its drain needs (spot capacity), since the pool's nodes run exactly when
+    spot has none. The pods' spec and the pools are the change's (what the cluster has when `pulumi up` deletes the
+    pool, at its end), with the deleted pool beside them."""
+    going = [p for p in pools_of((u, r["type"], r["inputs"]) for u, r in old_res.items() if u in removed)
+             if not p.spot]
+    if not going:
+        return {}
+    staying = pools_of((u, r["type"], r["inputs"]) for u, r in new_res.items())
+    owners = {p.urn: _clusters(old_res, p.urn) or _clusters(new_res, p.urn) for p in going + staying}
+    checks: dict[str, str] = {}
+    for pool in going:
+        here = [p for p in staying if not owners[pool.urn] or owners[p.urn] & owners[pool.urn]]
+        held, spot = [], set()
+        for work in _program_workloads(new_res, new_res):
+            on = landing_pools(work.pod, [pool] + here)
+            others = [p for p in on if p.urn != pool.urn]
+            if pool not in on or not others or not all(p.spot for p in others):
+                continue
+            held.append(work.name)
+            spot |= {p.name for p in others}
+        if held:
+            checks[pool.urn] = SPOT_REFUGE.format(held=", ".join(held), spot=", ".join(f"`{s}`" for s in sorted(spot)),
+                                                  name=pool.name)
+    return checks

@@ -38,6 +38,42 @@ def _capacity_lines(old: dict[str, Any], now: dict[str, Any]) -> list[str]:
         [f"- capacity, head: {n}" for n in after if n not in before]
 
 
+MOST_ITEMS = 4  # a component's priced items named on its line, the largest changes first
+
+
+def _item_changes(old: dict[str, Any], now: dict[str, Any]) -> dict[str, str]:
+    """Per component, the priced items (cost.json `lines`) whose figures the change moves: a GPU size moves
+    AksCluster's line too (Defender for Containers is billed per node vCore), which the component's total alone left
+    a reviewer to guess. Empty where either side has no valid `lines` (a base older than them)."""
+    def by_item(doc: dict[str, Any]) -> Optional[dict[tuple[str, str, str], tuple[float, float]]]:
+        found: dict[tuple[str, str, str], tuple[float, float]] = {}
+        for line in doc.get("lines") or []:
+            if not isinstance(line, dict) or not all(isinstance(line.get(k), str) for k in ("component", "item")) \
+                    or not all(isinstance(line.get(k), (int, float)) and not isinstance(line.get(k), bool)
+                               for k in ("idle", "peak")):
+                return None
+            key = (line["component"], str(line.get("resource", "")), line["item"])
+            idle, peak = found.get(key, (0.0, 0.0))
+            found[key] = (idle + line["idle"], peak + line["peak"])
+        return found
+    was, is_ = by_item(old), by_item(now)
+    if not was or not is_:
+        return {}
+    moved: dict[str, list[tuple[float, str]]] = {}
+    for key in sorted(set(was) | set(is_)):
+        (a_idle, a_peak), (b_idle, b_peak) = was.get(key, (0.0, 0.0)), is_.get(key, (0.0, 0.0))
+        idle, peak = round(b_idle - a_idle, 2), round(b_peak - a_peak, 2)
+        if idle or peak:
+            figures = ", ".join(f"{name} {value:+,.2f}" for name, value in (("idle", idle), ("peak", peak)) if value)
+            moved.setdefault(key[0], []).append((max(abs(idle), abs(peak)), f"{key[2]}: {figures}"))
+    out = {}
+    for component, changes in moved.items():
+        changes.sort(key=lambda c: -c[0])
+        more = len(changes) - MOST_ITEMS
+        out[component] = "; ".join(text for _, text in changes[:MOST_ITEMS]) + (f"; {more} more" if more > 0 else "")
+    return out
+
+
 def _no_estimate(folder: Path) -> Optional[str]:
     """Why a plan has no estimate: make plan writes cost.json as `{"error": ...}` then (a region without a price
     file), or None."""
@@ -71,10 +107,12 @@ def cost_lines(base: Path, new: Path) -> list[str]:
              f"({now['idleMonthly'] - old['idleMonthly']:+,.2f}), peak ${old['peakMonthly']:,.2f} -> "
              f"${now['peakMonthly']:,.2f} ({now['peakMonthly'] - old['peakMonthly']:+,.2f})"]
     before, after = old.get("byComponent", {}), now.get("byComponent", {})
+    items = _item_changes(old, now)
     for component in sorted(set(before) | set(after)):
         a, b = before.get(component, {"idle": 0, "peak": 0}), after.get(component, {"idle": 0, "peak": 0})
         if a != b:
-            lines.append(f"- {component}: idle {b['idle'] - a['idle']:+,.2f}, peak {b['peak'] - a['peak']:+,.2f}")
+            lines.append(f"- {component}: idle {b['idle'] - a['idle']:+,.2f}, peak {b['peak'] - a['peak']:+,.2f}"
+                         + (f" ({items[component]})" if component in items else ""))
     # another region's prices standing in (a price file with `_pricesOf`): said, as make plan's header says it, so a
     # reviewer does not take West Europe's figures for the stack's region (a stranger's northeurope stack)
     stand_in = [f"- prices: {now['prices']}"] if now.get("pricesOf") not in (None, now.get("region")) and \

@@ -316,3 +316,15 @@ def test_what_one_cluster_cannot_share_is_refused_by_name(pools, message):
         pools_on(*pools)
     assert str(error.value).startswith(f"GpuNodePool {pools[-1][0]}: input ")
 
+
+
+def test_a_second_driver_on_one_cluster_is_refused_for_what_the_operator_really_puts_there():
+    """The refusal said the GPU Operator deploys its driver on AKS-driver nodes: its driver container stands down on a
+    node whose driver is installed (`nvidia.com/gpu.deploy.driver=pre-installed`, GPU Operator release notes 1.11.1);
+    what it does put there is its toolkit, device plugin and DCGM exporter (NVIDIA/gpu-operator v26.7.0
+    controllers/state_manager.go: every node with an NVIDIA PCI device unless `nvidia.com/gpu.deploy.operands=false`),
+    beside the device plugin chart."""
+    with pytest.raises(ComponentInputError) as error:
+        pools_on(("gpua", {}), ("gpub", {"driver": "operator"}))
+    text = str(error.value)
+    assert "container toolkit, device plugin and DCGM exporter" in text and "deploys its driver" not in text

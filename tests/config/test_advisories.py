@@ -354,3 +354,23 @@ def test_a_schema_without_a_search_path_is_warned(extra, secret, warned):
             assert warned in notes[0], notes[0]
         named = schema if schema.islower() else f'"{schema}"'  # quoted as SQLAlchemy quotes it
         assert f"webui.extraEnv.PGOPTIONS '-c search_path={named},public'" in notes[0], notes[0]
+
+
+def test_gpu_replicas_count_llm_ds_gpus_on_the_same_pools():
+    """llm-d on prod (the docs' `llmd.enabled`, an A100 pool) runs vLLM on the GPU pools Ollama scales on: Ollama's
+    maximum of 6 and vLLM's one replica want 7 GPUs of the 6 nodes (4 spot + 2 fallback) and no warning said so, as
+    it counted Ollama's replicas alone; 5 beside vLLM's one fit. With llm-d's autoscaling its maximum counts."""
+    from config.advisories import advisories
+
+    def warned(overrides: dict) -> list[str]:
+        return [a for a in advisories(parse_config(stack_raw("prod", overrides), "p", "prod")) if "GPU replicas" in a]
+    assert warned({"llmd": {"enabled": True}, "autoscaling": {"maxReplicas": 6}}) == [
+        "up to 6 GPU replicas (autoscaling.maxReplicas) of 1 GPU(s) (inference.gpusPerReplica) but the GPU pools "
+        "hold 5 at most (gpu.maxCount 4 + gpu.fallback.maxCount 2 x Standard_NC24ads_A100_v4, 1 GPU(s) each, less "
+        "llm-d's 1 GPU(s) at its most: llmd.replicas x llmd.tensorParallelSize): the rest stay Pending; raise "
+        "gpu.maxCount or lower autoscaling.maxReplicas or llmd.replicas"]
+    assert warned({"llmd": {"enabled": True}, "autoscaling": {"maxReplicas": 5}}) == []
+    assert warned({"autoscaling": {"maxReplicas": 6}}) == []  # without llm-d the six nodes hold six
+    scaled = warned({"llmd": {"enabled": True, "autoscaling": True, "maxReplicas": 2},
+                     "autoscaling": {"maxReplicas": 5}})
+    assert len(scaled) == 1 and "less llm-d's 2 GPU(s) at its most: llmd.maxReplicas x llmd" in scaled[0]

@@ -183,6 +183,51 @@ def test_a_pool_setting_fixed_at_creation_says_so_in_the_reference(field):
         assert re.search(r"(?i)fixed once|cannot change", row), row
 
 
+# The inline system pool's settings AKS fixes at creation (ManagedCluster `agentPoolProfiles[]`, refused in place) and
+# the pool fields pulumi-azure-native replaces a pool on (AgentPool `forceNew`), with the stack keys that set them:
+# configuration.md said "VM size of the system pool" and "MIG slice per GPU" alone, and a stranger resizing prod's
+# system pool met a blocked pull request whose procedure (a new pool made beside it, then its name) no row named.
+INLINE_POOL_FIELDS_FIXED = {
+    "vmSize": ("cluster.systemPool.vmSize",),
+    "osDiskSizeGB": ("cluster.systemPool.osDiskSizeGb",),
+    "maxPods": ("cluster.systemPool.maxPods",),
+}
+POOL_FIELDS_REPLACED = {"vmSize": ("gpu.vmSize", "cluster.workloadPool.vmSize"),
+                        "gpuInstanceProfile": ("gpu.migProfile",)}
+
+
+def _row(key: str) -> str:
+    from tests.conftest import PROJECT_DIR
+    [row] = [line for line in (PROJECT_DIR / "docs" / "configuration.md").read_text().splitlines()
+             if line.startswith(f"| `{key}` |")]
+    return row
+
+
+@pytest.mark.parametrize("field", sorted(INLINE_POOL_FIELDS_FIXED))
+def test_a_system_pool_setting_fixed_at_creation_names_the_procedure_in_the_reference(field):
+    import json
+    from tests.conftest import PROJECT_DIR
+    rules = json.loads((PROJECT_DIR / "offline" / "data" / "replacement_rules.json").read_text())
+    assert f"agentPoolProfiles[].{field}" in rules["azureNative"]["refusedInPlace"][
+        "azure-native:containerservice:ManagedCluster"]
+    for key in INLINE_POOL_FIELDS_FIXED[field]:
+        row = _row(key)
+        assert re.search(r"(?i)fixed once", row) and '"Scaling node pools"' in row, row
+    # the rename the procedure ends with: a pool that must exist already
+    assert "already exists" in _row("cluster.systemPool.name")
+
+
+@pytest.mark.parametrize("field", sorted(POOL_FIELDS_REPLACED))
+def test_a_pool_setting_that_replaces_the_pool_says_so_in_the_reference(field):
+    import json
+    from tests.conftest import PROJECT_DIR
+    rules = json.loads((PROJECT_DIR / "offline" / "data" / "replacement_rules.json").read_text())
+    assert field in rules["azureNative"]["types"]["azure-native:containerservice:AgentPool"]["forceNew"]
+    for key in POOL_FIELDS_REPLACED[field]:
+        row = _row(key)
+        assert "replaces the pool" in row and "deleted first" in row, row
+
+
 def test_the_ui_switch_says_what_a_stack_without_the_ui_keeps():
     """Open-WebUI is PostgreSQL's only user: `webui.enabled: false` plans no server and no database (a reader turning
     the UI off to save the server's cost pays nothing for it), as the reference says."""

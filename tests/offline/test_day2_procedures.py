@@ -3,6 +3,7 @@ takes (the engine's closure of dependents), the figures the text gives, the conf
 offline diff says of an edit the text describes."""
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from types import SimpleNamespace
@@ -18,6 +19,7 @@ from offline.runner import Plan, Registration
 
 from tests.conftest import PLANNED, PROJECT_DIR, plan_for, planned
 from tests.config.test_loader import stack_raw
+from tests.offline.plan_diff_cli import check
 
 OPERATIONS = (PROJECT_DIR / "docs" / "operations.md").read_text()
 NUMBERS = {2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six", 7: "Seven", 8: "Eight"}
@@ -231,6 +233,29 @@ def test_renaming_the_inline_system_pool_asks_for_the_pool_to_exist_first(prod):
     assert all("then set cluster.systemPool.name to it" in reason
                for reason in plan_diff.rules()["azureNative"]["refusedInPlace"][
                    "azure-native:containerservice:ManagedCluster"].values() if "move" in reason)
+
+
+def test_the_system_pools_refusal_sends_the_reader_to_the_procedure_not_to_the_rules_file(tmp_path, prod):
+    """A new `cluster.systemPool.vmSize` (or OS disk, max pods, zones) is refused in place, and the PR comment said
+    "(see agentPoolProfiles[].name in valueRules)": a key of offline/data/replacement_rules.json, which a reader of
+    the comment has no reason to open. It names the operations.md section with the commands; every section a rule's
+    text names exists, and no text names the rules file's own keys."""
+    base = plan_diff.resources_by_urn(plan.resources_document(prod))
+    new = plan_diff.resources_by_urn(plan.resources_document(plan_for("prod", {"cluster": {"systemPool": {
+        "name": "system2", "vmSize": "Standard_D8ds_v5"}}})))
+    code, out = check(tmp_path, base, new)
+    blocked = next(line for line in out.splitlines() if "ManagedCluster::platform-aks` refused in place" in line)
+    assert code == 1 and "`agentPoolProfiles[0].vmSize`" in blocked
+    assert 'docs/operations.md, "Scaling node pools"' in blocked and "valueRules" not in out
+    assert "az aks nodepool add" in section("Scaling node pools")
+    texts = json.dumps(plan_diff.rules())
+    for title in set(re.findall(r'docs/operations\.md, \\"([^"\\]+)\\"', texts)):
+        section(title)  # fails naming the title a rule's text gives and the page lacks
+    reasons = [why for by_path in plan_diff.rules()["azureNative"]["refusedInPlace"].values()
+               for why in by_path.values()]
+    reasons += [rule["why"] for rules in plan_diff.rules()["valueRules"].values() if isinstance(rules, list)
+                for rule in rules]
+    assert reasons and not [why for why in reasons if re.search(r"\b(valueRules|refusedInPlace)\b", why)]
 
 
 # `az aks nodepool add` flags for an inline profile's properties (Azure/azure-cli 0088c878

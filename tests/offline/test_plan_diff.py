@@ -786,6 +786,29 @@ def test_plan_diff_shows_the_cost_change(tmp_path, capsys):
     assert "idle $100.00 -> $150.00 (+50.00)" in out and "- GpuNodePool gpu: idle +50.00, peak +60.00" in out
 
 
+def test_a_components_cost_line_names_the_priced_items_the_change_moves(tmp_path, prod):
+    """A larger GPU size on prod moved AksCluster's peak too, and the comment said "AksCluster platform: peak
+    +329.76" with nothing on why: Defender for Containers is billed per node vCore (cost.json `lines`). Each
+    component's line names the items that moved, largest first; a base without `lines` keeps the totals alone."""
+    from offline import cost
+    bigger = plan_for("prod", {"gpu": {"vmSize": "Standard_NC48ads_A100_v4"}})
+    for name, p in (("base", prod), ("head", bigger)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "cost.json").write_text(json.dumps(cost.estimate(p, "westeurope", 2.0).document()))
+    lines = plan_diff.cost_lines(tmp_path / "base", tmp_path / "head")
+    (aks,) = [line for line in lines if line.startswith("- AksCluster platform:")]
+    assert re.fullmatch(r"- AksCluster platform: idle \+0\.00, peak (\+[\d,.]+) "
+                        r"\(Defender for Containers \(per vCore\): peak \1\)", aks), aks
+    (gpu,) = [line for line in lines if line.startswith("- GpuNodePool gpu:")]
+    assert "gpu: Standard_NC48ads_A100_v4 spot: peak +" in gpu and "gpu: Standard_NC24ads_A100_v4 spot: peak -" in gpu
+    older = json.loads((tmp_path / "base" / "cost.json").read_text())
+    del older["lines"]
+    (tmp_path / "base" / "cost.json").write_text(json.dumps(older))
+    assert "- AksCluster platform: idle +0.00, peak +" in "\n".join(plan_diff.cost_lines(tmp_path / "base",
+                                                                                        tmp_path / "head"))
+    assert "Defender" not in "\n".join(plan_diff.cost_lines(tmp_path / "base", tmp_path / "head"))
+
+
 def test_a_gpu_node_that_always_on_pods_keep_up_is_told_though_idle_leaves_it_out(tmp_path, prod):
     """llm-d enabled in prod (the prod-tls variant) adds a vLLM replica that never scales away: one more A100 up all
     month. The idle figure counts GPU pools at their minimum (docs/cost.md), so the totals barely move; the capacity
@@ -1314,6 +1337,42 @@ def test_a_gpu_pools_driver_cannot_change_in_place(tmp_path, dev):
     # the device plugin's egress guard and the Operator's are two objects in two namespaces, not one renamed
     guards = [line for line in out.splitlines() if line.startswith("- Delete:") and "egress-guard" in line]
     assert guards and not any("URN changed" in line for line in guards), guards
+
+
+def _switch_line(out: str, release: str) -> str:
+    lines = [line for line in out.splitlines() if line.startswith("- Check before merging:") and release in line
+             and "the GPU driver changes" in line]
+    assert len(lines) == 1, out
+    return lines[0]
+
+
+def test_a_driver_switch_with_new_pools_says_what_runs_on_the_old_and_new_nodes_until_the_up_ends(tmp_path, dev):
+    """The way out above (a new pool name with the new driver) passed with nothing to check, though one `pulumi up`
+    installs the new device software while the old pools, their nodes and the old release stay until its end: the
+    GPU Operator serves every node with an NVIDIA device unless labelled `nvidia.com/gpu.deploy.operands=false`
+    (NVIDIA/gpu-operator v26.7.0, 10ee5b36, controllers/state_manager.go `hasOperandsDisabled`), and the device
+    plugin chart selects every GPU node; GpuNodePool refuses the two on one cluster for good. Each direction is a check naming
+    what to do; a resize under a new name (no switch) is not."""
+    base = _doc(dev)
+    operator = _doc(plan_for("dev", {"gpu": {"driver": "operator", "poolName": "gpuop"}}))
+    code, out = _check(tmp_path, base, operator)
+    line = _switch_line(out, "Release::platform-k8s-gpu-operator")
+    assert code == 0 and "AgentPool::gpu-gpu`" in line and "Release::platform-k8s-device-plugin`" in line
+    assert "`kubectl label nodes -l 'kubernetes.azure.com/agentpool in (gpu)' nvidia.com/gpu.deploy.operands=false`" \
+        in line
+    code, out = _check(tmp_path, operator, base)  # and back: operator -> aks
+    line = _switch_line(out, "Release::platform-k8s-device-plugin")
+    assert code == 0 and "AgentPool::gpu-gpuop`" in line and "two device plugins offer `nvidia.com/gpu`" in line
+    in_place = _doc(plan_for("dev", {"gpu": {"driver": "operator"}}))  # the pools kept: refused, nothing to add
+    assert not [c for cs in plan_diff.diff_documents(base, in_place)["checks"].values() for c in cs
+                if "GPU driver" in c]
+    resized = _doc(plan_for("prod", {"gpu": {"vmSize": "Standard_NC48ads_A100_v4", "poolName": "gpu2"}}))
+    assert not [c for cs in plan_diff.diff_documents(_doc(plan_for("prod")), resized)["checks"].values() for c in cs
+                if "GPU driver" in c]
+    from tests.conftest import PROJECT_DIR  # the procedure the line points to says the same
+    text = " ".join((PROJECT_DIR / "docs" / "operations.md").read_text().split("### Scaling node pools")[1]
+                    .split("\n### ")[0].split())
+    assert "nvidia.com/gpu.deploy.operands=false" in text and "rollout restart daemonset" in text
 
 
 def test_a_prometheus_storage_change_asks_for_the_claims_to_be_resized_by_hand(tmp_path, prod):

@@ -392,6 +392,24 @@ def test_a_pool_refused_for_its_drain_reads_as_a_refused_replacement_and_the_all
     assert ":warning: **allowed** by `allow-replace.txt`" in replace and "; refused: AKS drains" in replace, replace
 
 
+def test_a_fallback_turned_off_asks_whether_it_runs_model_servers_spot_has_no_room_for(tmp_path, prod):
+    """`gpu.fallback.enabled: false` deletes prod's on-demand pool `gpuod` at the end of `pulumi up`, drained honouring
+    Ollama's budget, and Ollama's pods can then go to the spot pool alone: the fallback runs them exactly when spot
+    has no capacity, so a drain then stalls (budget) and fails the delete. The check passed it as a plain delete; it
+    is a check before merging naming the pool to look at. The fallback renamed with the spot pool (Ollama's selector
+    moves to the new pools, rolled before the delete) is not."""
+    base = _doc(prod)
+    fallback = _pool(base, "gpu-gpuod")
+    without = {u: r for u, r in base.items() if u != fallback}  # the pool gone, the rest as planned (a new dict)
+    code, out = _check(tmp_path, base, without)
+    (line,) = [ln for ln in out.splitlines() if ln.startswith("- Check before merging:") and "spot pools alone" in ln]
+    assert code == 0 and "AgentPool::gpu-gpuod`" in line and "`llm/ollama`" in line and "(`gpu`)" in line
+    assert "kubernetes.azure.com/agentpool=gpuod" in line and 'docs/operations.md, "GPU capacity"' in line
+    renamed = _doc(plan_for("prod", {"gpu": {**GPU_RESIZE["gpu"], "poolName": "gpu2"}}))
+    assert not [c for cs in plan_diff.diff_documents(base, renamed)["checks"].values() for c in cs
+                if "spot pools alone" in c]
+
+
 BUDGET = "kubernetes:policy/v1:PodDisruptionBudget"
 
 
