@@ -115,6 +115,7 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
                   "this diff** (a mistyped URN, or a line left after its change merged: remove it):", ""]
         lines += [f"- :warning: `{full(u)}`" for u in unmatched] + [""]
     lines += follow or []
+    start = len(lines)  # the list of changes, resource by resource
 
     def mark(urn: str) -> str:
         if urn not in allowed:
@@ -153,4 +154,9 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
               + "".join(f"; {hint}" for hint in ignored_hints(p)) for u, p in result.get("ignored", {}).items()]
     lines += [f"- Protected (`pulumi up` stops here until `protect` is lifted): `{_short_(u)}`"
               for u in result["protected"]]
+    if follow and len(lines) > start:
+        # a list right after the global stack's list would continue it (CommonMark: a blank line between items makes
+        # one loose list), its Replace lines read as outputs the global stack reads: a paragraph ends that list
+        lines.insert(start, "**Each change:**")
+        lines.insert(start + 1, "")
     return "\n".join(lines) + "\n"

@@ -130,6 +130,10 @@ def test_a_rebuilt_regional_cluster_tells_the_global_stack_to_follow(tmp_path, m
                          "fleet-westeurope`"), line
     # no other output the global stack reads is named (the gateway's address, the vault stay)
     assert [x for x in out.splitlines() if x.startswith("- `")] == [line]
+    # the changes follow under a paragraph of their own: right after the list above, they would continue it
+    # (CommonMark), each Replace line read as an output the global stack reads
+    follow = out[out.index("**The global stack reads"):]
+    assert follow.index("\n**Each change:**\n\n- Replace: ") < follow.index("\n- Replace: "), out
     # without the global plan beside it, from the program's folder: the global stack from the region's own stack file
     # (edge.globalStack), and no `--refresh`, as its Pulumi.yaml refreshes on every run (`options.refresh: always`)
     shutil.rmtree(tmp_path / "build" / "global")
@@ -180,3 +184,93 @@ def test_a_new_gateway_hostname_names_the_origins_that_read_it(tmp_path, monkeyp
                and "westeurope.llm.example.com" in r.inputs.values()}
     assert origins and all(f"AFDOrigin::{name}`" in line for name in origins), line
     assert "FleetMember" not in line and "Secret" not in line
+
+
+def _pip_replaced(p: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A plan's document and the same with its gateway's public IP replaced (a new SKU tier, force-new)."""
+    doc = plan.resources_document(p)
+    edited = copy.deepcopy(doc)
+    for r in edited["resources"]:
+        if r["type"] == PIP:
+            r["inputs"]["sku"]["tier"] = "Global"
+    return doc, edited
+
+
+def test_a_stack_on_its_own_gets_no_note_of_the_global_stack(tmp_path, monkeypatch, prod):
+    """prod stands alone (no edge.globalStack) but exports `keyVaultName`, `resourceGroupName` and its gateway's
+    address as every stack does: its public IP replaced told the reviewer to run `pulumi up -s <the global stack:
+    this stack's edge.globalStack>`, for a global stack that does not exist."""
+    doc, edited = _pip_replaced(prod)
+    base = _write(tmp_path / "base" / "prod", doc)
+    new = _write(tmp_path / "build" / "prod", edited)
+    code, out = _run(base, new, monkeypatch, PROJECT_DIR)
+    assert "Replace: `llmplatform:index:GatewayAccess$azure-native:network:PublicIPAddress" in out, out
+    assert "global stack" not in out, out
+
+
+def _project(tmp_path: Path, edits: dict[str, Any]) -> Path:
+    """A copy of the project's Pulumi.yaml and stack files, with `edits` (file -> {config key: value}) written in."""
+    import yaml
+    folder = tmp_path / "project"
+    folder.mkdir()
+    for path in [PROJECT_DIR / "Pulumi.yaml", *PROJECT_DIR.glob("Pulumi.*.yaml")]:
+        shutil.copy(path, folder / path.name)
+    for name, keys in edits.items():
+        doc = yaml.safe_load((folder / name).read_text())
+        for key, value in keys.items():
+            section, _, field = key.partition(".")
+            doc["config"].setdefault(f"aks-llm-platform:{section}", {})[field] = value
+        (folder / name).write_text(yaml.safe_dump(doc))
+    return folder
+
+
+def test_the_workflow_tells_only_what_the_global_stack_reads_of_the_region(tmp_path, monkeypatch, rebuilt):
+    """The workflow plans one stack a job, so no global plan is beside the region's: the global stack's and the
+    regions' files say what it reads. Behind an HTTPS edge (every listed region sets gateway.tls) Front Door reaches
+    the region at `gatewayHostname`, so a new gateway address asks for the DNS record only, no `pulumi up -s global`
+    (which changes nothing); a cluster made again whose file sets `edge.fleet: false` is no Fleet member; a region its
+    global stack does not list yet gets no note."""
+    before, after = rebuilt
+    doc, edited = _pip_replaced(before)
+    base = _write(tmp_path / "base" / "prod-westeurope", doc)
+    new = _write(tmp_path / "build" / "prod-westeurope", edited)
+    code, out = _run(base, new, monkeypatch, PROJECT_DIR)
+    assert "run `pulumi up -s global`" not in out, out
+    assert "**Outputs the global stack can read change**, but `global` does not read them from this stack" in out
+    assert "the global stack `global` does not read it from this stack: Front Door reaches the regions over HTTPS" \
+        in out, out
+    assert "the DNS A record of `gatewayHostname` (`westeurope.llm.example.com`) must name the new address" in out
+    # the cluster made again, the region upgrading itself (edge.fleet false: no Fleet member)
+    rebuilt_base = _write(tmp_path / "base2" / "prod-westeurope", before)
+    rebuilt_new = _write(tmp_path / "build2" / "prod-westeurope", after)
+    unfleeted = _project(tmp_path, {"Pulumi.prod-westeurope.yaml": {"edge.fleet": False}})
+    code, out = _run(rebuilt_base, rebuilt_new, monkeypatch, unfleeted)
+    assert "run `pulumi up -s global" not in out, out
+    assert "`clusterId` keeps its value" in out and "sets `edge.fleet: false`" in out, out
+    # the global stack does not list the region (yet): nothing reads its outputs
+    shutil.rmtree(unfleeted)
+    unlisted = _project(tmp_path, {"Pulumi.global.yaml": {"global.regions": ["prod-swedencentral"]}})
+    code, out = _run(rebuilt_base, rebuilt_new, monkeypatch, unlisted)
+    assert "global stack" not in out, out
+
+
+def test_odd_folders_beside_the_plan_do_not_fail_the_check(tmp_path, monkeypatch, rebuilt, global_plan):
+    """A sibling folder whose resources.json is another shape (outputs a list) failed the whole check (exit 2,
+    "cannot diff ... are both written by make plan?", naming the two plans it compared); a global stack's what-if
+    beside its plan (`build/global.what-if`) left two global plans, so none was read."""
+    before, _ = rebuilt
+    doc = plan.resources_document(before)
+    edited = copy.deepcopy(doc)
+    edited["outputs"]["gatewayHostname"] = "weu.llm.example.com"
+    base = _write(tmp_path / "base" / "prod-westeurope", doc)
+    new = _write(tmp_path / "build" / "prod-westeurope", edited)
+    _write(tmp_path / "build" / "global", global_plan)
+    _write(tmp_path / "build" / "global.what-if", global_plan)
+    _write(tmp_path / "build" / "junk", {"outputs": ["regions"], "resources": []})
+    _write(tmp_path / "build" / "junk2", {"outputs": {"regions": ["prod-westeurope"]}, "resources": {}})
+    (tmp_path / "build" / "junk3").mkdir()
+    (tmp_path / "build" / "junk3" / "resources.json").write_bytes(b"\xff\xfe not json")
+    code, out = _run(base, new, monkeypatch, PROJECT_DIR)
+    assert code == 0, out
+    line = next(x for x in out.splitlines() if x.startswith("- `gatewayHostname` changes from "))
+    assert "; read by `" in line and "AFDOrigin::" in line, line
