@@ -29,7 +29,7 @@ READ_BY_GLOBAL = {
     "gatewayExternalAddress": "Front Door's origin over plain HTTP",
     "gatewayHostname": "Front Door's origin over HTTPS",
     "clusterId": "the Fleet Manager member",
-    "location": "Fleet's update stage and the global stack's `regions` output",
+    "location": "its `regions` output (no resource: Fleet's update stages are named after the member)",
     "keyVaultName": "the Key Vault the edge writes its API key set into",
     "resourceGroupName": "the resource group of that Key Vault",
     "llmdPort": "Front Door's /llmd route",
@@ -179,7 +179,16 @@ def _readers(values: list[Any], document: dict[str, Any]) -> list[str]:
     own region (the global stack's group in westeurope), not the output read."""
     wanted = [v for v in values if v is not None and v != ""]
     return [r["urn"] for r in document.get("resources") or [] if isinstance(r, dict) and r.get("custom", True)
+            and isinstance(r.get("urn"), str)
             and any(v in wanted and not p.split(".")[-1] == "location" for p, v in leaf_items(r.get("inputs") or {}))]
+
+
+def _regions_output_holds(values: list[Any], document: dict[str, Any], stack: str) -> bool:
+    """The global plan's `regions` output (region stack -> its location, read from its `location` output: no
+    resource holds it) holds one of the values for this stack."""
+    outputs = document.get("outputs")
+    regions = outputs.get("regions") if isinstance(outputs, dict) else None
+    return isinstance(regions, dict) and regions.get(stack) in [v for v in values if v not in (None, "")]
 
 
 def global_stack_lines(result: dict[str, Any], old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]],
@@ -244,8 +253,11 @@ def global_stack_lines(result: dict[str, Any], old_res: dict[str, dict[str, Any]
     lines: list[str] = []
     refresh = follow = False
     for key, what, kind, values in found:
-        readers = _readers(values, beside[1]) if beside else None
-        if beside and readers == []:
+        # the region's location reaches no resource of the global stack (only `regions`): a resource holding the
+        # same word holds the region's short name (`westeurope` of prod-westeurope: its Fleet member, update group)
+        readers = ([] if key == "location" else _readers(values, beside[1])) if beside else None
+        by_output = bool(beside) and key == "location" and _regions_output_holds(values, beside[1], stack)
+        if beside and readers == [] and not by_output:
             lines.append(f"- {what}; no resource of the global stack's plan in `{beside[0]}` holds it (it is read "
                          f"for {READ_BY_GLOBAL[key]})")
         elif not beside and file_reads is not None and key not in file_reads:
@@ -257,6 +269,7 @@ def global_stack_lines(result: dict[str, Any], old_res: dict[str, dict[str, Any]
             refresh = refresh or kind == "names"
             held = f"; read by {', '.join(f'`{short_urn(u)}`' for u in readers[:6])}" \
                 f"{', ...' if len(readers) > 6 else ''}" if readers else \
+                "; read by the global stack's `regions` output" if by_output else \
                 f" (the global stack reads it for {READ_BY_GLOBAL[key]})"
             lines.append(f"- {what}{held}")
         if key == "gatewayExternalAddress" and kind == "new" and new_outputs.get("gatewayHostname"):

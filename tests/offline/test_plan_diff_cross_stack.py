@@ -274,3 +274,22 @@ def test_odd_folders_beside_the_plan_do_not_fail_the_check(tmp_path, monkeypatch
     assert code == 0, out
     line = next(x for x in out.splitlines() if x.startswith("- `gatewayHostname` changes from "))
     assert "; read by `" in line and "AFDOrigin::" in line, line
+
+
+def test_a_new_location_is_read_by_the_global_stacks_regions_output(tmp_path, monkeypatch, rebuilt, global_plan):
+    """The region's `location` reaches no resource of the global stack (Fleet's update stages are named after the
+    member, the fleet is in the global stack's own region): only its `regions` output, which a `pulumi up -s global`
+    updates. The check named the Fleet member, its update strategy and more as its readers: they hold the region's
+    short name, `westeurope` of prod-westeurope, the same word."""
+    before, _ = rebuilt
+    doc = plan.resources_document(before)
+    edited = copy.deepcopy(doc)
+    edited["outputs"]["location"] = "northeurope"
+    base = _write(tmp_path / "base" / "prod-westeurope", doc)
+    new = _write(tmp_path / "build" / "prod-westeurope", edited)
+    _write(tmp_path / "build" / "global", global_plan)
+    code, out = _run(base, new, monkeypatch, PROJECT_DIR)
+    assert "run `pulumi up -s global`:" in out, out
+    assert "- `location` changes from `westeurope` to `northeurope`; read by the global stack's `regions` output" \
+        in out, out
+    assert "FleetMember" not in out, out
