@@ -83,8 +83,16 @@ _NOT_READ = {
 }
 
 
+def _listed(raw: Optional[dict[str, Any]], stack: str) -> bool:
+    """A stack file's config (regions.region_file) is a global stack's whose `global.regions` lists `stack`."""
+    section = raw.get("global") if isinstance(raw, dict) else None
+    listed = section.get("regions") if isinstance(section, dict) else None
+    return isinstance(listed, list) and stack in listed
+
+
 def _what_global_reads(stack: str, project: str, project_dir: Path) -> tuple[Optional[str], Optional[set[str]]]:
-    """(the global stack the regional stack's own file names, `edge.globalStack`; the outputs that global stack reads
+    """(the global stack the regional stack's own file names, `edge.globalStack`, or else the one whose file lists it
+    in `global.regions`; the outputs that global stack reads
     of it, as the program does: config/global_stack.py regional_origins, fleet_members, and `regions`). The outputs
     are None where a file does not tell (missing, unreadable, `global.regions` left to an ESC environment): then
     every output it can read counts. An empty set: the global stack's `global.regions` does not list this stack."""
@@ -95,7 +103,13 @@ def _what_global_reads(stack: str, project: str, project_dir: Path) -> tuple[Opt
     edge = own.get("edge") if isinstance(own, dict) else None
     name = edge.get("globalStack") if isinstance(edge, dict) else None
     if not isinstance(name, str) or not name:
-        return None, None
+        # a change that takes the stack from behind its global stack (edge.globalStack unset): the global stack
+        # file that still lists it is the one to run (config refuses two listing one region)
+        listing = [other for other in files if other != stack
+                   and _listed(r.region_file(files, other, project), stack)]
+        if len(listing) != 1:
+            return None, None
+        name = listing[0]
     raw = r.region_file(files, name, project)
     section = raw.get("global") if isinstance(raw, dict) else None
     if not isinstance(section, dict):

@@ -293,3 +293,26 @@ def test_a_new_location_is_read_by_the_global_stacks_regions_output(tmp_path, mo
     assert "- `location` changes from `westeurope` to `northeurope`; read by the global stack's `regions` output" \
         in out, out
     assert "FleetMember" not in out, out
+
+
+def test_a_region_taken_from_behind_its_global_stack_names_that_stack(tmp_path, monkeypatch, rebuilt):
+    """edge.globalStack unset in the region's file: its `location`, `clusterId` and `gatewayHostname` are no longer
+    outputs, and the global stack, whose file still lists it, stops until it drops it. The command named
+    `<the global stack: this stack's edge.globalStack>`, which the file no longer sets: it names the global stack
+    whose `global.regions` lists the region."""
+    import yaml
+    before, _ = rebuilt
+    doc = plan.resources_document(before)
+    edited = copy.deepcopy(doc)
+    for key in ("location", "clusterId", "gatewayHostname"):
+        del edited["outputs"][key]
+    base = _write(tmp_path / "base" / "prod-westeurope", doc)
+    new = _write(tmp_path / "build" / "prod-westeurope", edited)
+    project = _project(tmp_path, {})
+    stack_file = project / "Pulumi.prod-westeurope.yaml"
+    stack_doc = yaml.safe_load(stack_file.read_text())
+    del stack_doc["config"]["aks-llm-platform:edge"]
+    stack_file.write_text(yaml.safe_dump(stack_doc))
+    code, out = _run(base, new, monkeypatch, project)
+    assert "run `pulumi up -s global`:" in out, out
+    assert "- `clusterId` (`/subscriptions/" in out and "is no longer an output (the global stack stops" in out, out
