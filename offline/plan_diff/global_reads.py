@@ -29,7 +29,7 @@ READ_BY_GLOBAL = {
     "gatewayExternalAddress": "Front Door's origin over plain HTTP",
     "gatewayHostname": "Front Door's origin over HTTPS",
     "clusterId": "the Fleet Manager member",
-    "location": "its `regions` output (no resource: Fleet's update stages are named after the member)",
+    "location": "its `regions` output alone",  # no resource: Fleet's update stages are named after the member
     "keyVaultName": "the Key Vault the edge writes its API key set into",
     "resourceGroupName": "the resource group of that Key Vault",
     "llmdPort": "Front Door's /llmd route",
@@ -237,10 +237,9 @@ def global_stack_lines(result: dict[str, Any], old_res: dict[str, dict[str, Any]
         if was != now and same_stand_in(was, now, pairs or {}):
             continue  # the same resource's id as another kit gives it: no change for the engine
         if was != now:
-            what = f"`{key}` changes from `{was}` to `{now}`" if now not in (None, "") else \
-                f"`{key}` (`{was}`) is no longer an output (the global stack stops with an error until its " \
-                "`global.regions` drops this stack or the output comes back)"
-            found.append((key, what, "new", [was, now]))
+            gone = now in (None, "")
+            what = f"`{key}` (`{was}`) is no longer an output" if gone else f"`{key}` changes from `{was}` to `{now}`"
+            found.append((key, what, "gone" if gone else "new", [was, now]))
             continue
         if renewed is None:
             renewed = _renewed(result, old_res, new_res, _made_at_create,
@@ -276,6 +275,8 @@ def global_stack_lines(result: dict[str, Any], old_res: dict[str, dict[str, Any]
                          f"for {READ_BY_GLOBAL[key]})")
         elif not beside and file_reads is not None and key not in file_reads:
             # the workflow plans one stack a job: the global stack's and the regions' files say what it reads
+            if kind == "gone":
+                continue  # an output nothing reads, gone
             lines.append(f"- {what}; the global stack `{global_name}` does not read it from this stack: "
                          f"{_NOT_READ.get(key, 'its files leave it out')}")
         else:
@@ -285,7 +286,9 @@ def global_stack_lines(result: dict[str, Any], old_res: dict[str, dict[str, Any]
                 f"{', ...' if len(readers) > 6 else ''}" if readers else \
                 "; read by the global stack's `regions` output" if by_output else \
                 f" (the global stack reads it for {READ_BY_GLOBAL[key]})"
-            lines.append(f"- {what}{held}")
+            lines.append(f"- {what}{held}" + (
+                "; the global stack stops with an error until its `global.regions` drops this stack or the output "
+                "comes back" if kind == "gone" else ""))
         if key == "gatewayExternalAddress" and kind == "new" and new_outputs.get("gatewayHostname"):
             lines.append(f"- and the DNS A record of `gatewayHostname` (`{new_outputs['gatewayHostname']}`) must "
                          "name the new address (outside Pulumi): Front Door reaches the region at that name over "

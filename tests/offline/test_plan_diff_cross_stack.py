@@ -315,4 +315,21 @@ def test_a_region_taken_from_behind_its_global_stack_names_that_stack(tmp_path, 
     stack_file.write_text(yaml.safe_dump(stack_doc))
     code, out = _run(base, new, monkeypatch, project)
     assert "run `pulumi up -s global`:" in out, out
-    assert "- `clusterId` (`/subscriptions/" in out and "is no longer an output (the global stack stops" in out, out
+    line = next(x for x in out.splitlines() if x.startswith("- `clusterId` (`/subscriptions/"))
+    assert line.endswith("is no longer an output (the global stack reads it for the Fleet Manager member); the global "
+                         "stack stops with an error until its `global.regions` drops this stack or the output comes "
+                         "back"), line
+
+
+def test_a_removed_output_the_global_stack_does_not_read_is_no_note(tmp_path, monkeypatch, rebuilt):
+    """The gateway's external address gone (no public IP), behind an HTTPS edge that reaches the region at
+    `gatewayHostname`: the check said the global stack "stops with an error" for it and asked for its DNS record to
+    name "the new address"; the global stack never reads it, and there is no new address."""
+    before, _ = rebuilt
+    doc = plan.resources_document(before)
+    edited = copy.deepcopy(doc)
+    edited["outputs"]["gatewayExternalAddress"] = None
+    base = _write(tmp_path / "base" / "prod-westeurope", doc)
+    new = _write(tmp_path / "build" / "prod-westeurope", edited)
+    code, out = _run(base, new, monkeypatch, PROJECT_DIR)
+    assert "global stack" not in out and "DNS A record" not in out, out
