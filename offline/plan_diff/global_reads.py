@@ -286,13 +286,21 @@ def global_stack_lines(result: dict[str, Any], old_res: dict[str, dict[str, Any]
                 f"{', ...' if len(readers) > 6 else ''}" if readers else \
                 "; read by the global stack's `regions` output" if by_output else \
                 f" (the global stack reads it for {READ_BY_GLOBAL[key]})"
+            # config/global_stack.py region_output refuses an output a region no longer has
+            listing = "global.llmdRegions" if key == "llmdPort" else "global.regions"
             lines.append(f"- {what}{held}" + (
-                "; the global stack stops with an error until its `global.regions` drops this stack or the output "
+                f"; the global stack stops with an error until its `{listing}` drops this stack or the output "
                 "comes back" if kind == "gone" else ""))
         if key == "gatewayExternalAddress" and kind == "new" and new_outputs.get("gatewayHostname"):
             lines.append(f"- and the DNS A record of `gatewayHostname` (`{new_outputs['gatewayHostname']}`) must "
                          "name the new address (outside Pulumi): Front Door reaches the region at that name over "
                          "HTTPS, and its certificate is issued for it")
+        address = new_outputs.get("gatewayExternalAddress")
+        if key == "gatewayHostname" and kind == "new" and address:
+            lines.append(f"- and the DNS A record of `{new_outputs[key]}` must name the gateway's address "
+                         f"(`gatewayExternalAddress`, `{address}`) before the global stack's run (outside Pulumi): "
+                         "the region's certificate for the new name is issued over Let's Encrypt's HTTP-01 challenge "
+                         "at that name, and Front Door checks it")
     if not lines:
         return []
     target = global_name or "<the global stack: this stack's edge.globalStack>"

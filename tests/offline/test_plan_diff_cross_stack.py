@@ -184,6 +184,9 @@ def test_a_new_gateway_hostname_names_the_origins_that_read_it(tmp_path, monkeyp
                and "westeurope.llm.example.com" in r.inputs.values()}
     assert origins and all(f"AFDOrigin::{name}`" in line for name in origins), line
     assert "FleetMember" not in line and "Secret" not in line
+    # the new name's certificate and Front Door's check need its DNS record first (outside Pulumi)
+    assert "- and the DNS A record of `weu.llm.example.com` must name the gateway's address (`gatewayExternalAddress`" \
+        in out, out
 
 
 def _pip_replaced(p: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -313,7 +316,15 @@ def test_a_region_taken_from_behind_its_global_stack_names_that_stack(tmp_path, 
     stack_doc = yaml.safe_load(stack_file.read_text())
     del stack_doc["config"]["aks-llm-platform:edge"]
     stack_file.write_text(yaml.safe_dump(stack_doc))
+    edited["outputs"]["llmdPort"], doc["outputs"]["llmdPort"] = None, 8444  # llm-d no longer published
+    _write(base, doc)
+    global_file = project / "Pulumi.global.yaml"
+    global_doc = yaml.safe_load(global_file.read_text())
+    global_doc["config"]["aks-llm-platform:global"]["llmdRegions"] = ["prod-westeurope"]
+    global_file.write_text(yaml.safe_dump(global_doc))
     code, out = _run(base, new, monkeypatch, project)
+    assert "- `llmdPort` (`8444`) is no longer an output (the global stack reads it for Front Door's /llmd route); " \
+        "the global stack stops with an error until its `global.llmdRegions` drops this stack" in out, out
     assert "run `pulumi up -s global`:" in out, out
     line = next(x for x in out.splitlines() if x.startswith("- `clusterId` (`/subscriptions/"))
     assert line.endswith("is no longer an output (the global stack reads it for the Fleet Manager member); the global "
