@@ -8,7 +8,11 @@ the vault made again, without the secrets the global stack wrote) leaves nothing
 sees: the same inputs, no change, unless `--refresh` reads first that the member or secret is gone.
 
 A note, never a failure (docs/decisions.md, "The global stack after a regional change"): the regional run is what
-the check gates, and what replaces the cluster or the vault is already blocked there (stateful) until allowed.
+the check gates, and what replaces the cluster or the vault is already blocked there (stateful) until allowed. Only
+for a regional stack (its plan exports `location` or `clusterId`, as only one behind a global stack does), and only
+of what its global stack reads of it: by the global stack's plan where one is beside this one, else by the global
+stack's and the regions' stack files (`_what_global_reads`, as config/global_stack.py reads them: the workflow plans
+one stack a job).
 """
 from __future__ import annotations
 
