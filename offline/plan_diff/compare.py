@@ -183,7 +183,9 @@ def _made_at_create(resource: dict[str, Any], kept_from: Optional[dict[str, Any]
     outputs = dict(leaf_items(provider_outputs(type_, name, inputs)))
     own = {outputs[p] for p in MADE_PER_RESOURCE.get(type_, ()) if isinstance(outputs.get(p), str)}
     before = (kept_from or {}).get("inputs") or {}
-    named = set() if kept_from is None else {
+    # an auto-named resource (no name input: the provider names it `<logical name>-<random>`) is made again under
+    # another name, so with another URI or host name
+    named = set() if kept_from is None or _identity(resource) is None or _identity(kept_from) is None else {
         outputs[p] for p, sources in _named_from(resource).items()
         if p in outputs and all(before.get(k) == inputs.get(k) for k in sources)}
     return frozenset(value for value in outputs.values()

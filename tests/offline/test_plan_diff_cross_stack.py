@@ -344,3 +344,20 @@ def test_a_removed_output_the_global_stack_does_not_read_is_no_note(tmp_path, mo
     new = _write(tmp_path / "build" / "prod-westeurope", edited)
     code, out = _run(base, new, monkeypatch, PROJECT_DIR)
     assert "global stack" not in out and "DNS A record" not in out, out
+
+
+def test_an_auto_named_vaults_uri_is_new_after_a_replacement(prod):
+    """A vault the program does not name (azure-native names it from its logical name and a random suffix, anew on a
+    replacement) gets another name, so another URI: what holds its URI is updated. Both plans lacking `vaultName`
+    read as the same name, so the URI as kept."""
+    base = _doc(prod)
+    source = _one(base, VAULT)
+    holder = next(u for u, r in sorted(base.items()) if r["type"] == DEPLOYMENT)
+    del base[source]["inputs"]["vaultName"]
+    _holding(base, holder, source, "properties.vaultUri")
+    new = copy.deepcopy(base)
+    new[source]["inputs"]["location"] = "northeurope"
+    result = plan_diff.diff_documents(base, new)
+    assert source in result["replaced"]
+    assert any(line.startswith("`metadata.annotations.llm-platform/held`: a new value from")
+               for line in result["changed"].get(holder, [])), result["changed"].get(holder)
