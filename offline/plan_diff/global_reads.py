@@ -96,10 +96,10 @@ def _listed(raw: Optional[dict[str, Any]], stack: str) -> bool:
 
 def _what_global_reads(stack: str, project: str, project_dir: Path) -> tuple[Optional[str], Optional[set[str]]]:
     """(the global stack the regional stack's own file names, `edge.globalStack`, or else the one whose file lists it
-    in `global.regions`; the outputs that global stack reads
-    of it, as the program does: config/global_stack.py regional_origins, fleet_members, and `regions`). The outputs
-    are None where a file does not tell (missing, unreadable, `global.regions` left to an ESC environment): then
-    every output it can read counts. An empty set: the global stack's `global.regions` does not list this stack."""
+    in `global.regions`; the outputs that global stack reads of it, as the program does: config/global_stack.py
+    regional_origins, fleet_members, and `regions`). The outputs are None where a file does not tell (missing,
+    unreadable, `global.regions` left to an ESC environment): then every output it can read counts. An empty set:
+    the global stack's `global.regions` does not list this stack."""
     from config import regions as r
     from config.reader import Reader
     files = r.project_stack_files(project_dir)
