@@ -273,7 +273,7 @@ def global_stack_lines(result: dict[str, Any], old_res: dict[str, dict[str, Any]
         # the region's location reaches no resource of the global stack (only `regions`): a resource holding the
         # same word holds the region's short name (`westeurope` of prod-westeurope: its Fleet member, update group)
         readers = ([] if key == "location" else _readers(values, beside[1])) if beside else None
-        by_output = bool(beside) and key == "location" and _regions_output_holds(values, beside[1], stack)
+        by_output = beside is not None and key == "location" and _regions_output_holds(values, beside[1], stack)
         if beside and readers == [] and not by_output:
             lines.append(f"- {what}; no resource of the global stack's plan in `{beside[0]}` holds it (it is read "
                          f"for {READ_BY_GLOBAL[key]})")
