@@ -154,9 +154,10 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
               + "".join(f"; {hint}" for hint in ignored_hints(p)) for u, p in result.get("ignored", {}).items()]
     lines += [f"- Protected (`pulumi up` stops here until `protect` is lifted): `{_short_(u)}`"
               for u in result["protected"]]
-    if follow and len(lines) > start:
-        # a list right after the global stack's list would continue it (CommonMark: a blank line between items makes
-        # one loose list), its Replace lines read as outputs the global stack reads: a paragraph ends that list
+    if (follow or blocked or unmatched) and len(lines) > start:
+        # a list right after the blocked, unmatched or global stack's list would continue it (CommonMark: a blank line
+        # between items makes one loose list), each Replace line read as blocked or as an output the global stack
+        # reads: a paragraph ends that list
         lines.insert(start, "**Each change:**")
         lines.insert(start + 1, "")
     return "\n".join(lines) + "\n"

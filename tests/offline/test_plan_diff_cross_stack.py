@@ -209,6 +209,8 @@ def test_a_stack_on_its_own_gets_no_note_of_the_global_stack(tmp_path, monkeypat
     code, out = _run(base, new, monkeypatch, PROJECT_DIR)
     assert "Replace: `llmplatform:index:GatewayAccess$azure-native:network:PublicIPAddress" in out, out
     assert "global stack" not in out, out
+    # blocked (a protected public IP): the changes under a paragraph of their own, not more items of the blocked list
+    assert "**Blocked: " in out and "\n\n**Each change:**\n\n- Replace: " in out, out
 
 
 def _project(tmp_path: Path, edits: dict[str, Any]) -> Path:
