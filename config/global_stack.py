@@ -25,7 +25,7 @@ REQUIRED_OUTPUTS = {
     "gatewayHostname": "Front Door's origin for this region over HTTPS: the name its certificate is for "
                        "(gateway.tls.hostname), which Front Door sends as SNI and checks the certificate against",
     "clusterId": "the Fleet Manager member (regional stacks export it when edge.globalStack is set)",
-    "location": "the region's name in Fleet's update stages",
+    "location": "the region's Azure location in its `regions` output",
     "keyVaultName": "the Key Vault the edge writes its API key set into (the region's API gate reads it there)",
     "resourceGroupName": "the resource group of that Key Vault",
     "llmdPort": "Front Door's /llmd route (global.llmdRegions lists it): the region's llm-d listener, which it exports "

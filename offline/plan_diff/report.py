@@ -153,6 +153,7 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
                   "this diff** (a mistyped URN, or a line left after its change merged: remove it):", ""]
         lines += [f"- :warning: `{full(u)}`" for u in unmatched] + [""]
     lines += follow or []
+    start = len(lines)  # the list of changes, resource by resource
 
     def mark(urn: str) -> str:
         if urn not in allowed:
@@ -191,4 +192,10 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
               + "".join(f"; {hint}" for hint in ignored_hints(p)) for u, p in result.get("ignored", {}).items()]
     lines += [f"- Protected (`pulumi up` stops here until `protect` is lifted): `{_short_(u)}`"
               for u in result["protected"]]
+    if (follow or blocked or unmatched) and len(lines) > start:
+        # a list right after the blocked, unmatched or global stack's list would continue it (CommonMark: a blank line
+        # between items makes one loose list), each Replace line read as blocked or as an output the global stack
+        # reads: a paragraph ends that list
+        lines.insert(start, "**Each change:**")
+        lines.insert(start + 1, "")
     return "\n".join(lines) + "\n"
