@@ -100,6 +100,23 @@ def _write(folder: Path, p_or_doc: Any) -> Path:
     return folder
 
 
+def _edited(tmp_path: Path, before: Any, edit: Any, global_plan: Any = None) -> tuple[Path, Path]:
+    """The region's plan as base and, edited by `edit` (a function of the document), as head in build/, the global
+    plan beside it when given: (base folder, head folder)."""
+    doc = plan.resources_document(before)
+    edited = copy.deepcopy(doc)
+    edit(edited)
+    base = _write(tmp_path / "base" / "prod-westeurope", doc)
+    new = _write(tmp_path / "build" / "prod-westeurope", edited)
+    if global_plan is not None:
+        _write(tmp_path / "build" / "global", global_plan)
+    return base, new
+
+
+def _set_output(key: str, value: Any) -> Any:
+    return lambda document: document["outputs"].__setitem__(key, value)
+
+
 def _run(base: Path, new: Path, monkeypatch, cwd: Path) -> tuple[int, str]:
     monkeypatch.chdir(cwd)
     out = io.StringIO()
@@ -152,13 +169,9 @@ def test_a_replaced_gateway_address_says_the_dns_record_follows(tmp_path, monkey
     `gatewayHostname`, so no resource of its plan holds the address: the check says so, and that the hostname's A
     record must name the new address."""
     before, _ = rebuilt
-    doc = plan.resources_document(before)
-    edited = copy.deepcopy(doc)
-    pip = next(r for r in edited["resources"] if r["type"] == PIP)
-    pip["inputs"]["sku"]["tier"] = "Global"
-    base = _write(tmp_path / "base" / "prod-westeurope", doc)
-    new = _write(tmp_path / "build" / "prod-westeurope", edited)
-    _write(tmp_path / "build" / "global", global_plan)
+    def global_tier(document: dict) -> None:  # a new SKU tier: force-new
+        next(r for r in document["resources"] if r["type"] == PIP)["inputs"]["sku"]["tier"] = "Global"
+    base, new = _edited(tmp_path, before, global_tier, global_plan)
     code, out = _run(base, new, monkeypatch, tmp_path)
     assert "**Outputs the global stack can read change**, but no resource of its plan holds them" in out, out
     assert "- `gatewayExternalAddress` gets a new value: it comes from `llmplatform:index:GatewayAccess$azure-native:network:" \
@@ -171,12 +184,7 @@ def test_a_new_gateway_hostname_names_the_origins_that_read_it(tmp_path, monkeyp
     reach it at): the check names the global plan's origins that hold it (that plan made before the change, holding
     the old name) and the plain command, nothing being replaced."""
     before, _ = rebuilt
-    doc = plan.resources_document(before)
-    edited = copy.deepcopy(doc)
-    edited["outputs"]["gatewayHostname"] = "weu.llm.example.com"
-    base = _write(tmp_path / "base" / "prod-westeurope", doc)
-    new = _write(tmp_path / "build" / "prod-westeurope", edited)
-    _write(tmp_path / "build" / "global", global_plan)
+    base, new = _edited(tmp_path, before, _set_output("gatewayHostname", "weu.llm.example.com"), global_plan)
     code, out = _run(base, new, monkeypatch, PROJECT_DIR)
     assert code == 0 and "run `pulumi up -s global`:" in out, out
     line = next(x for x in out.splitlines() if x.startswith("- `gatewayHostname` changes from "
@@ -265,12 +273,7 @@ def test_odd_folders_beside_the_plan_do_not_fail_the_check(tmp_path, monkeypatch
     "cannot diff ... are both written by make plan?", naming the two plans it compared); a global stack's what-if
     beside its plan (`build/global.what-if`) left two global plans, so none was read."""
     before, _ = rebuilt
-    doc = plan.resources_document(before)
-    edited = copy.deepcopy(doc)
-    edited["outputs"]["gatewayHostname"] = "weu.llm.example.com"
-    base = _write(tmp_path / "base" / "prod-westeurope", doc)
-    new = _write(tmp_path / "build" / "prod-westeurope", edited)
-    _write(tmp_path / "build" / "global", global_plan)
+    base, new = _edited(tmp_path, before, _set_output("gatewayHostname", "weu.llm.example.com"), global_plan)
     _write(tmp_path / "build" / "global.what-if", global_plan)
     _write(tmp_path / "build" / "junk", {"outputs": ["regions"], "resources": []})
     _write(tmp_path / "build" / "junk2", {"outputs": {"regions": ["prod-westeurope"]}, "resources": {}})
@@ -288,12 +291,7 @@ def test_a_new_location_is_read_by_the_global_stacks_regions_output(tmp_path, mo
     updates. The check named the Fleet member, its update strategy and more as its readers: they hold the region's
     short name, `westeurope` of prod-westeurope, the same word."""
     before, _ = rebuilt
-    doc = plan.resources_document(before)
-    edited = copy.deepcopy(doc)
-    edited["outputs"]["location"] = "northeurope"
-    base = _write(tmp_path / "base" / "prod-westeurope", doc)
-    new = _write(tmp_path / "build" / "prod-westeurope", edited)
-    _write(tmp_path / "build" / "global", global_plan)
+    base, new = _edited(tmp_path, before, _set_output("location", "northeurope"), global_plan)
     code, out = _run(base, new, monkeypatch, PROJECT_DIR)
     assert "run `pulumi up -s global`:" in out, out
     assert "- `location` changes from `westeurope` to `northeurope`; read by the global stack's `regions` output" \
@@ -340,11 +338,7 @@ def test_a_removed_output_the_global_stack_does_not_read_is_no_note(tmp_path, mo
     `gatewayHostname`: the check said the global stack "stops with an error" for it and asked for its DNS record to
     name "the new address"; the global stack never reads it, and there is no new address."""
     before, _ = rebuilt
-    doc = plan.resources_document(before)
-    edited = copy.deepcopy(doc)
-    edited["outputs"]["gatewayExternalAddress"] = None
-    base = _write(tmp_path / "base" / "prod-westeurope", doc)
-    new = _write(tmp_path / "build" / "prod-westeurope", edited)
+    base, new = _edited(tmp_path, before, _set_output("gatewayExternalAddress", None))
     code, out = _run(base, new, monkeypatch, PROJECT_DIR)
     assert "global stack" not in out and "DNS A record" not in out, out
 
