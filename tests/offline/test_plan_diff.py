@@ -786,6 +786,23 @@ def test_plan_diff_shows_the_cost_change(tmp_path, capsys):
     assert "idle $100.00 -> $150.00 (+50.00)" in out and "- GpuNodePool gpu: idle +50.00, peak +60.00" in out
 
 
+@pytest.mark.parametrize("odd", [3, True, {"component": "GpuNodePool gpu"}, "lines"])
+def test_a_cost_estimate_whose_item_lines_are_odd_keeps_its_totals(tmp_path, capsys, odd):
+    """cost.json `lines` names the priced items on a component's line, and is optional (a base older than it has
+    none): one that is no list of items leaves the totals alone. A number there failed the whole diff ("cannot
+    diff ...: TypeError: 'int' object is not iterable"), the PR check with it."""
+    def folder(name, idle, peak, lines):
+        path = _plan_dir(tmp_path, name, STACK_ONLY)
+        (path / "cost.json").write_text(json.dumps({"idleMonthly": idle, "peakMonthly": peak, "byComponent": {
+            "GpuNodePool gpu": {"idle": idle, "peak": peak}}, "lines": lines}))
+        return path
+    item = {"component": "GpuNodePool gpu", "resource": "gpu", "item": "gpu: spot", "idle": 150.0, "peak": 260.0}
+    base, new = folder("b", 100.0, 200.0, odd), folder("n", 150.0, 260.0, [item])
+    assert plan_diff.main([str(base), str(new)]) == 0
+    out = capsys.readouterr().out
+    assert "\n- GpuNodePool gpu: idle +50.00, peak +60.00\n" in out, out
+
+
 def test_a_components_cost_line_names_the_priced_items_the_change_moves(tmp_path, prod):
     """A larger GPU size on prod moved AksCluster's peak too, and the comment said "AksCluster platform: peak
     +329.76" with nothing on why: Defender for Containers is billed per node vCore (cost.json `lines`). Each
