@@ -1377,6 +1377,11 @@ def test_a_driver_switch_with_new_pools_says_what_runs_on_the_old_and_new_nodes_
     assert code == 0 and "AgentPool::gpu-gpu`" in line and "Release::platform-k8s-device-plugin`" in line
     assert "`kubectl label nodes -l 'kubernetes.azure.com/agentpool in (gpu)' nvidia.com/gpu.deploy.operands=false`" \
         in line
+    # every operand the label keeps off, the MIG manager with its default `all-disabled` (MIG mode off) on MIG-capable
+    # GPUs among them (gpu-operator v26.7.0 nodelabeling_controller.go, assets/state-mig-manager), and NFD's worker,
+    # no operand, which the label leaves running: the line named four operands and "keep the Operator off"
+    assert "MIG manager" in line and "`all-disabled`" in line and "GPU feature discovery" in line, line
+    assert "node-feature-discovery worker" in line and "keep the Operator off" not in line, line
     code, out = _check(tmp_path, operator, base)  # and back: operator -> aks
     line = _switch_line(out, "Release::platform-k8s-device-plugin")
     assert code == 0 and "AgentPool::gpu-gpuop`" in line and "two device plugins offer `nvidia.com/gpu`" in line
@@ -1390,6 +1395,7 @@ def test_a_driver_switch_with_new_pools_says_what_runs_on_the_old_and_new_nodes_
     text = " ".join((PROJECT_DIR / "docs" / "operations.md").read_text().split("### Scaling node pools")[1]
                     .split("\n### ")[0].split())
     assert "nvidia.com/gpu.deploy.operands=false" in text and "rollout restart daemonset" in text
+    assert "MIG manager" in text
 
 
 def test_a_prometheus_storage_change_asks_for_the_claims_to_be_resized_by_hand(tmp_path, prod):
