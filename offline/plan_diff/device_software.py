@@ -52,12 +52,24 @@ TO_OPERATOR = (
 TO_AKS = (
     "the GPU driver changes from the GPU Operator's to AKS's with the NVIDIA device plugin; " + SHARED
     + "the device plugin, which selects every GPU node (`llm-platform/accelerator=nvidia`), starts on the old pools' "
-    "nodes beside the Operator's own, and the Operator puts its container toolkit, device plugin, DCGM exporter and "
-    "validator on the new pools' nodes (its driver container stands down there: AKS installed the driver) until its "
-    "release goes: two device plugins offer `nvidia.com/gpu` on one node meanwhile. After `pulumi up`, check that "
+    "nodes beside the Operator's own, and the Operator puts its container toolkit, device plugin, GPU feature "
+    "discovery, DCGM exporter, node status exporter and validator on the new pools' nodes, and on A100, H100 and "
+    "H200 nodes its MIG manager with its default MIG configuration `all-disabled` (its driver container stands down "
+    "there: AKS installed the driver) until its release goes: two device plugins offer `nvidia.com/gpu` on one node "
+    "meanwhile. After `pulumi up`, check that "
     "every new GPU node offers its GPUs (`kubectl get nodes -l llm-platform/accelerator=nvidia -o "
     "'custom-columns=NAME:.metadata.name,GPUS:.status.allocatable.nvidia\\.com/gpu'`; the GpuNodeOffersNoGpus alert) "
     "and restart the device plugin's DaemonSet where one offers none (docs/operations.md, \"Scaling node pools\")")
+# AKS makes a MIG pool's instances itself (`gpuInstanceProfile`) and labels no node `nvidia.com/mig.config`: the
+# Operator labels such a node `all-disabled` and its MIG manager sets MIG mode off there
+# (controllers/nodelabeling_controller.go, assets/state-mig-manager/0400_configmap.yaml), unless the ClusterPolicy
+# (the chart's `cluster-policy`) has `migManager.enabled` false, which gates both (state_manager.go)
+TO_AKS_MIG = (
+    ". The new pools are MIG pools ({profiles}), which AKS partitions itself: on their nodes the Operator's MIG "
+    "manager sets out to turn MIG mode off (its default `all-disabled`, for a node no `nvidia.com/mig.config` label "
+    "names a configuration), and what it changes stays after its release goes. Before `pulumi up`, turn it off: "
+    "`kubectl patch clusterpolicies.nvidia.com cluster-policy --type merge -p "
+    "'{{\"spec\":{{\"migManager\":{{\"enabled\":false}}}}}}'`")
 
 
 def _kind(resource: dict[str, Any]) -> Optional[str]:
@@ -91,6 +103,12 @@ def driver_switches(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[
             continue
         names = ",".join(str(old_res[p]["inputs"].get("agentPoolName") or old_res[p].get("name")) for p in pools)
         text = TO_OPERATOR if kind == "operator" else TO_AKS
+        # the new pools AKS partitions (`gpu.migProfile`), which the Operator's MIG manager would unmake meanwhile
+        profiles = sorted({str(new_res[u]["inputs"]["gpuInstanceProfile"]) for u in added
+                           if new_res[u]["type"] == AGENT_POOL and (new_res[u].get("inputs") or {}).get(
+                               "gpuInstanceProfile") and (not clusters or _clusters(new_res, u) & clusters)})
+        if kind == "aks" and profiles:
+            text += TO_AKS_MIG
         checks[urn] = text.format(pools=", ".join(f"`{short_urn(p)}`" for p in pools), old=short_urn(old[0]),
-                                  names=names)
+                                  names=names, profiles=", ".join(f"`{p}`" for p in profiles))
     return checks

@@ -1385,6 +1385,16 @@ def test_a_driver_switch_with_new_pools_says_what_runs_on_the_old_and_new_nodes_
     code, out = _check(tmp_path, operator, base)  # and back: operator -> aks
     line = _switch_line(out, "Release::platform-k8s-device-plugin")
     assert code == 0 and "AgentPool::gpu-gpuop`" in line and "two device plugins offer `nvidia.com/gpu`" in line
+    assert "MIG manager" in line and "migManager" not in line, line  # no MIG pool among the new ones: no patch
+    # new pools AKS partitions (`gpu.migProfile`: `gpuInstanceProfile`, here set on dev's pool in the document): the
+    # Operator's MIG manager, meanwhile on their nodes, sets out to turn MIG mode off (its default `all-disabled` for
+    # a node no `nvidia.com/mig.config` names a configuration: gpu-operator v26.7.0 nodelabeling_controller.go)
+    pool = next(u for u, r in base.items() if r["type"] == "azure-native:containerservice:AgentPool"
+                and r["inputs"].get("gpuProfile"))
+    mig = {**base, pool: {**base[pool], "inputs": {**base[pool]["inputs"], "gpuInstanceProfile": "MIG1g"}}}
+    line = _switch_line(_check(tmp_path, operator, mig)[1], "Release::platform-k8s-device-plugin")
+    assert "MIG pools (`MIG1g`)" in line and ("`kubectl patch clusterpolicies.nvidia.com cluster-policy --type merge "
+                                             "-p '{\"spec\":{\"migManager\":{\"enabled\":false}}}'`") in line, line
     in_place = _doc(plan_for("dev", {"gpu": {"driver": "operator"}}))  # the pools kept: refused, nothing to add
     assert not [c for cs in plan_diff.diff_documents(base, in_place)["checks"].values() for c in cs
                 if "GPU driver" in c]
