@@ -11,9 +11,9 @@ declares is deleted last), so for that while each kind of software runs on the o
   exporter, node status exporter and validator start next to the device plugin chart, and on a MIG-capable GPU
   (A100, H100, H200) its MIG manager, enabled by default, with the node labelled `nvidia.com/mig.config=all-disabled`
   (`controllers/nodelabeling_controller.go`; `assets/state-mig-manager/0400_configmap.yaml`: `mig-enabled: false`
-  on every GPU: on an AKS MIG pool it sets out to take the instances away). The label keeps all of these off, the MIG manager
-  included; node-feature-discovery's worker is the chart's own DaemonSet, no operand, and runs on every node
-  whatever the label (it only labels nodes). Its driver container stands down on a node whose driver is installed
+  on every GPU: on an AKS MIG pool it sets out to take the instances away). The label keeps all of these off, the
+  MIG manager included; node-feature-discovery's worker is the chart's own DaemonSet, no operand, and runs on every
+  node whatever the label (it only labels nodes). Its driver container stands down on a node whose driver is installed
   already: the driver pod's k8s-driver-manager finds the host's `nvidia-smi`, labels the node
   `nvidia.com/gpu.deploy.driver=pre-installed` and exits (NVIDIA/k8s-driver-manager bd62ca7d,
   `cmd/driver-manager/main.go`: `uninstallDriver`, `isHostDriver`), and the driver DaemonSet selects `true`.
@@ -43,10 +43,11 @@ TO_OPERATOR = (
     "`hasOperandsDisabled`), so its container toolkit, device plugin, GPU feature discovery, DCGM exporter, node "
     "status exporter and validator start on the old pools' nodes beside the device plugin there, and on A100, H100 "
     "and H200 nodes its MIG manager, which applies its default MIG configuration `all-disabled` (MIG mode off: on an "
-    "AKS MIG pool it sets out to take the instances away); its driver container stands down on a node whose driver AKS installed. "
-    "The device plugin, which selects every GPU node (`llm-platform/accelerator=nvidia`), starts on the new pools' "
-    "nodes. Before `pulumi up`, keep the Operator's operands off the old nodes, and again for any node the old pools "
-    "add before the end (its node-feature-discovery worker, which only labels nodes, runs there whatever the label): "
+    "AKS MIG pool it sets out to take the instances away); its driver container stands down on a node whose driver "
+    "AKS installed. The device plugin, which selects every GPU node (`llm-platform/accelerator=nvidia`), starts on "
+    "the new pools' nodes. Before `pulumi up`, keep the Operator's operands off the old nodes, and again for any node "
+    "the old pools add before the end (its node-feature-discovery worker, which only labels nodes, runs there "
+    "whatever the label): "
     "`kubectl label nodes -l 'kubernetes.azure.com/agentpool in ({names})' nvidia.com/gpu.deploy.operands=false` "
     "(docs/operations.md, \"Scaling node pools\")")
 TO_AKS = (
