@@ -258,6 +258,8 @@ def spot_refuges(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str
         here = [p for p in staying if not owners[pool.urn] or owners[p.urn] & owners[pool.urn]]
         held, spot = [], set()
         for work in _program_workloads(new_res, new_res):
+            if work.clusters and owners[pool.urn] and not work.clusters & owners[pool.urn]:
+                continue  # another cluster's pool is no place for its pods (a program with two clusters)
             on = landing_pools(work.pod, [pool] + here)
             others = [p for p in on if p.urn != pool.urn]
             if pool not in on or not others or not all(p.spot for p in others):

@@ -47,7 +47,10 @@ def _item_changes(old: dict[str, Any], now: dict[str, Any]) -> dict[str, str]:
     a reviewer to guess. Empty where either side has no valid `lines` (a base older than them)."""
     def by_item(doc: dict[str, Any]) -> Optional[dict[tuple[str, str, str], tuple[float, float]]]:
         found: dict[tuple[str, str, str], tuple[float, float]] = {}
-        for line in doc.get("lines") or []:
+        lines = doc.get("lines")
+        if not isinstance(lines, list):  # absent, or not what make plan writes (a number failed the whole diff)
+            return None
+        for line in lines:
             if not isinstance(line, dict) or not all(isinstance(line.get(k), str) for k in ("component", "item")) \
                     or not all(isinstance(line.get(k), (int, float)) and not isinstance(line.get(k), bool)
                                for k in ("idle", "peak")):

@@ -786,6 +786,23 @@ def test_plan_diff_shows_the_cost_change(tmp_path, capsys):
     assert "idle $100.00 -> $150.00 (+50.00)" in out and "- GpuNodePool gpu: idle +50.00, peak +60.00" in out
 
 
+@pytest.mark.parametrize("odd", [3, True, {"component": "GpuNodePool gpu"}, "lines"])
+def test_a_cost_estimate_whose_item_lines_are_odd_keeps_its_totals(tmp_path, capsys, odd):
+    """cost.json `lines` names the priced items on a component's line, and is optional (a base older than it has
+    none): one that is no list of items leaves the totals alone. A number there failed the whole diff ("cannot
+    diff ...: TypeError: 'int' object is not iterable"), the PR check with it."""
+    def folder(name, idle, peak, lines):
+        path = _plan_dir(tmp_path, name, STACK_ONLY)
+        (path / "cost.json").write_text(json.dumps({"idleMonthly": idle, "peakMonthly": peak, "byComponent": {
+            "GpuNodePool gpu": {"idle": idle, "peak": peak}}, "lines": lines}))
+        return path
+    item = {"component": "GpuNodePool gpu", "resource": "gpu", "item": "gpu: spot", "idle": 150.0, "peak": 260.0}
+    base, new = folder("b", 100.0, 200.0, odd), folder("n", 150.0, 260.0, [item])
+    assert plan_diff.main([str(base), str(new)]) == 0
+    out = capsys.readouterr().out
+    assert "\n- GpuNodePool gpu: idle +50.00, peak +60.00\n" in out, out
+
+
 def test_a_components_cost_line_names_the_priced_items_the_change_moves(tmp_path, prod):
     """A larger GPU size on prod moved AksCluster's peak too, and the comment said "AksCluster platform: peak
     +329.76" with nothing on why: Defender for Containers is billed per node vCore (cost.json `lines`). Each
@@ -1360,9 +1377,24 @@ def test_a_driver_switch_with_new_pools_says_what_runs_on_the_old_and_new_nodes_
     assert code == 0 and "AgentPool::gpu-gpu`" in line and "Release::platform-k8s-device-plugin`" in line
     assert "`kubectl label nodes -l 'kubernetes.azure.com/agentpool in (gpu)' nvidia.com/gpu.deploy.operands=false`" \
         in line
+    # every operand the label keeps off, the MIG manager with its default `all-disabled` (MIG mode off) on MIG-capable
+    # GPUs among them (gpu-operator v26.7.0 nodelabeling_controller.go, assets/state-mig-manager), and NFD's worker,
+    # no operand, which the label leaves running: the line named four operands and "keep the Operator off"
+    assert "MIG manager" in line and "`all-disabled`" in line and "GPU feature discovery" in line, line
+    assert "node-feature-discovery worker" in line and "keep the Operator off" not in line, line
     code, out = _check(tmp_path, operator, base)  # and back: operator -> aks
     line = _switch_line(out, "Release::platform-k8s-device-plugin")
     assert code == 0 and "AgentPool::gpu-gpuop`" in line and "two device plugins offer `nvidia.com/gpu`" in line
+    assert "MIG manager" in line and "migManager" not in line, line  # no MIG pool among the new ones: no patch
+    # new pools AKS partitions (`gpu.migProfile`: `gpuInstanceProfile`, here set on dev's pool in the document): the
+    # Operator's MIG manager, meanwhile on their nodes, sets out to turn MIG mode off (its default `all-disabled` for
+    # a node no `nvidia.com/mig.config` names a configuration: gpu-operator v26.7.0 nodelabeling_controller.go)
+    pool = next(u for u, r in base.items() if r["type"] == "azure-native:containerservice:AgentPool"
+                and r["inputs"].get("gpuProfile"))
+    mig = {**base, pool: {**base[pool], "inputs": {**base[pool]["inputs"], "gpuInstanceProfile": "MIG1g"}}}
+    line = _switch_line(_check(tmp_path, operator, mig)[1], "Release::platform-k8s-device-plugin")
+    assert "MIG pools (`MIG1g`)" in line and ("`kubectl patch clusterpolicies.nvidia.com cluster-policy --type merge "
+                                             "-p '{\"spec\":{\"migManager\":{\"enabled\":false}}}'`") in line, line
     in_place = _doc(plan_for("dev", {"gpu": {"driver": "operator"}}))  # the pools kept: refused, nothing to add
     assert not [c for cs in plan_diff.diff_documents(base, in_place)["checks"].values() for c in cs
                 if "GPU driver" in c]
@@ -1373,6 +1405,7 @@ def test_a_driver_switch_with_new_pools_says_what_runs_on_the_old_and_new_nodes_
     text = " ".join((PROJECT_DIR / "docs" / "operations.md").read_text().split("### Scaling node pools")[1]
                     .split("\n### ")[0].split())
     assert "nvidia.com/gpu.deploy.operands=false" in text and "rollout restart daemonset" in text
+    assert "MIG manager" in text
 
 
 def test_a_prometheus_storage_change_asks_for_the_claims_to_be_resized_by_hand(tmp_path, prod):

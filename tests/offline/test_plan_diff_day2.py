@@ -410,6 +410,33 @@ def test_a_fallback_turned_off_asks_whether_it_runs_model_servers_spot_has_no_ro
                 if "spot pools alone" in c]
 
 
+def test_another_clusters_fallback_turned_off_asks_nothing_of_this_clusters_model_servers(prod):
+    """A program with two clusters (a second AksCluster and GpuNodePool beside prod's, its pools carrying the same
+    labels): turning the second cluster's fallback off asked whether prod's Ollama, on the first cluster, could go to
+    the second cluster's spot pool alone; the check before merging counted every workload of the plan. A workload's
+    pods land on its own cluster's pools (its Kubernetes provider is made from that cluster), as `stalled_drains`
+    has it; prod's own fallback turned off is still asked about."""
+    base = _doc(prod)
+    cluster = next(u for u, r in base.items() if r["type"] == "azure-native:containerservice:ManagedCluster")
+    pools = {_pool(base, n): n for n in ("platform-cpu", "gpu-gpu", "gpu-gpuod")}
+    twin = {cluster: cluster.replace("::platform-aks", "::second-aks"),
+            **{u: u.rsplit("::", 1)[0] + "::second-" + n.split("-", 1)[1] for u, n in pools.items()}}
+
+    def with_second_cluster(doc: dict, dropped: str = "") -> dict:
+        extra = {twin[u]: {**base[u], "urn": twin[u], "name": twin[u].rsplit("::", 1)[-1],
+                           "dependencies": [twin.get(d, d) for d in base[u]["dependencies"]],
+                           "propertyDependencies": {k: [twin.get(d, d) for d in v]
+                                                    for k, v in base[u]["propertyDependencies"].items()}}
+                 for u in twin if twin[u] != dropped}
+        return {**{u: r for u, r in doc.items() if u != dropped}, **extra}
+    second_fallback = twin[_pool(base, "gpu-gpuod")]
+    checks = plan_diff.diff_documents(with_second_cluster(base), with_second_cluster(base, second_fallback))["checks"]
+    assert not [c for c in checks.get(second_fallback, []) if "spot pools alone" in c], checks
+    own = _pool(base, "gpu-gpuod")
+    checks = plan_diff.diff_documents(with_second_cluster(base), with_second_cluster(base, own))["checks"]
+    assert [c for c in checks.get(own, []) if "`llm/ollama`" in c and "spot pools alone" in c], checks
+
+
 BUDGET = "kubernetes:policy/v1:PodDisruptionBudget"
 
 
