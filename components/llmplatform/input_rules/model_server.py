@@ -35,9 +35,9 @@ def mount_path_problem(path: str) -> Optional[str]:
     $HOME/.ollama or a path under it: `ollama serve` writes its key pair there when it has none and exits when it
     cannot (ollama/ollama v0.32.15 cmd/cmd.go RunServer, initializeKeypair), and the store is mounted read-only; a
     mount point under it (/tmp/.ollama/models, Ollama's own default store) has the runtime create the directories
-    above it as root, 0755 (opencontainers/runc libcontainer/rootfs_linux.go createIfNotExists: MkdirAll before
-    the container's user is taken), so the server, which runs as NON_ROOT_UID with every capability dropped, cannot
-    write its key into /tmp/.ollama either."""
+    above it as root, 0755 (opencontainers/runc 007bdcaa libcontainer/rootfs_linux.go createIfNotExists: MkdirAll
+    before the container's user is taken), so the server, which runs as NON_ROOT_UID with every capability dropped,
+    cannot write its key into /tmp/.ollama either."""
     normal = posixpath.normpath("/" + path.lstrip("/"))
     if path.startswith("/") and normal not in ("/", OLLAMA_SCRATCH_DIR, OLLAMA_KEY_DIR) and \
             not normal.startswith(OLLAMA_KEY_DIR + "/"):
