@@ -153,11 +153,21 @@ _WINDOW_KEYS = ("dayOfWeek", "startTime", "durationHours", "utcOffset")
 _SCHEDULED_NODE_OS = ("NodeImage", "SecurityPatch")
 
 
+def _left_to_environments(raw: dict[str, Any], imports: list[str]) -> bool:
+    """The file imports ESC environments and leaves a key of `cluster.maintenanceWindow` out (the window, or the
+    section, not written): an environment may set it, so the file alone does not give the window."""
+    cluster = raw.get("cluster", {})
+    window = cluster.get("maintenanceWindow") if isinstance(cluster, dict) else None
+    return bool(imports) and isinstance(cluster, dict) and isinstance(window, (dict, type(None))) and (
+        window is None or any(key not in window for key in _WINDOW_KEYS))
+
+
 def _window_unseen(raw: dict[str, Any], imports: list[str]) -> Optional[str]:
-    """Why a regional stack file's maintenance window cannot be compared with the others', or None when it can (or
-    the region's node OS channel takes no window). A file importing Pulumi ESC environments that leaves a key of
-    the window out may have it from them (their `pulumiConfig` merges into the file's keys key by key: pulumi/pulumi
-    1b5949891b pkg/workspace/config.go `mergeConfig`), which no file shows. A file setting no window and none
+    """Why a regional stack file's maintenance window cannot be compared with the others', or None when it can, or
+    when the file's node OS channel is one AKS does not run in a window (None, Unmanaged). A file importing Pulumi
+    ESC environments that leaves a key of the window out (`_left_to_environments`) may have it from them (their
+    `pulumiConfig` merges into the file's keys key by key: pulumi/pulumi 1b5949891b pkg/workspace/config.go
+    `mergeConfig`), which no file shows. A file setting no window and none
     imported gives its cluster no node OS schedule: AKS then patches at its "default cadence", which "means there's
     no planned maintenance window applied" (SecurityPatch: "Typically faster than weekly, AKS determined cadence";
     azure-aks-docs fb060abe articles/aks/auto-upgrade-node-os-image.md, "Update ownership and cadence by channel"),
@@ -166,13 +176,15 @@ def _window_unseen(raw: dict[str, Any], imports: list[str]) -> Optional[str]:
     window = cluster.get("maintenanceWindow") if isinstance(cluster, dict) else None
     if not isinstance(cluster, dict) or not isinstance(window, (dict, type(None))):
         return None  # not a section: that stack's own plan refuses it
-    if imports and (window is None or any(key not in window for key in _WINDOW_KEYS)):
+    channel = cluster.get("nodeOsUpgradeChannel", DEFAULTS["AksCluster"]["node_os_upgrade_channel"])
+    if channel not in _SCHEDULED_NODE_OS:
+        return None  # AKS updates no node OS on its own (None, Unmanaged; another value is that plan's to refuse)
+    if _left_to_environments(raw, imports):
         return (f"imports the Pulumi ESC environment(s) {', '.join(imports)} and does not set all of "
                 f"cluster.maintenanceWindow ({', '.join(_WINDOW_KEYS)}) itself: an environment may set it, which "
                 "the global stack cannot read, so its window is not compared with the other regions'. Set the "
                 "window's four keys in the file itself")
-    channel = cluster.get("nodeOsUpgradeChannel", DEFAULTS["AksCluster"]["node_os_upgrade_channel"])
-    if window is None and channel in _SCHEDULED_NODE_OS:
+    if window is None:
         return (f"sets no cluster.maintenanceWindow: its cluster has no node OS schedule, and AKS applies its node "
                 f"OS updates (nodeOsUpgradeChannel {channel}, reimaging and draining nodes) at a time of its own "
                 "choosing, any hour of the week, the other regions' windows included. Give it a window after the "
@@ -198,8 +210,10 @@ def shared_maintenance_windows(region_stacks: tuple[str, ...], project: str,
                 if (raw := regions.region_file(files, region, project)) is not None}
     windows, found = {}, []
     for region, raw in readable.items():
-        why = _window_unseen(raw, esc_environments(files[region]))
-        window = None if why else _weekly_window(raw)  # a window partly an environment's is not the file's
+        imports = esc_environments(files[region])
+        why = _window_unseen(raw, imports)
+        # a window partly an environment's is not the file's: config's defaults for its missing keys are a guess
+        window = None if why or _left_to_environments(raw, imports) else _weekly_window(raw)
         if window is not None:
             windows[region] = window
         elif why and len(readable) > 1:

@@ -61,6 +61,16 @@ def test_a_window_an_esc_environment_may_set_is_named_not_compared(tmp_path, mon
     assert "does not set all of cluster.maintenanceWindow" in warned[0]
     assert len(_global_warnings(monkeypatch, _project(tmp_path, {"prod-westeurope": [("config:", ESC),
                                                                                      (WEST_WINDOW, "")]}))) == 1
+    # a partial window is not compared as config's defaults for its missing keys: West Europe's Sunday 01:00 for 6 h
+    # with utcOffset left to the environment is not Sweden Central's window moved to 01:00 UTC on a guess
+    guessed = _project(tmp_path, {"prod-westeurope": [("config:", ESC), (WEST_WINDOW, partial)],
+                                  "prod-swedencentral": [(SWEDEN_WINDOW, WEST_WINDOW)]})
+    warned = _global_warnings(monkeypatch, guessed)
+    assert len(warned) == 1 and "share maintenance time" not in warned[0], warned
+    # a node OS channel AKS runs in no window (None) needs none, wherever the window would come from
+    off = _project(tmp_path, {"prod-westeurope": [("config:", ESC), (WEST_WINDOW, ""), (
+        "nodeOsUpgradeChannel: SecurityPatch", "nodeOsUpgradeChannel: None")]})
+    assert _global_warnings(monkeypatch, off) == []
     # the four keys in the file: the environment cannot change them (the file's values win), so they are compared
     assert _global_warnings(monkeypatch, _project(tmp_path, {"prod-westeurope": [("config:", ESC)]})) == []
     clash = _project(tmp_path, {"prod-westeurope": [("config:", ESC)],
