@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import pulumi
 
+from llmplatform.defaults import DEFAULTS
 from llmplatform.gateway import API_LISTENER, PLAIN_PORTS, TLS_PORTS, UI_LISTENER
 
 from . import regions
@@ -147,9 +148,55 @@ def _overlap(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
     return (b[0] - a[0]) % _WEEK_MINUTES < a[1] or (a[0] - b[0]) % _WEEK_MINUTES < b[1]
 
 
+_WINDOW_KEYS = ("dayOfWeek", "startTime", "durationHours", "utcOffset")
+# node OS channels whose patches AKS applies in aksManagedNodeOSUpgradeSchedule, or at its own time without one
+_SCHEDULED_NODE_OS = ("NodeImage", "SecurityPatch")
+
+
+def _left_to_environments(raw: dict[str, Any], imports: list[str]) -> bool:
+    """The file imports ESC environments and leaves a key of `cluster.maintenanceWindow` out (the window, or the
+    section, not written): an environment may set it, so the file alone does not give the window."""
+    cluster = raw.get("cluster", {})
+    window = cluster.get("maintenanceWindow") if isinstance(cluster, dict) else None
+    return bool(imports) and isinstance(cluster, dict) and isinstance(window, (dict, type(None))) and (
+        window is None or any(key not in window for key in _WINDOW_KEYS))
+
+
+def _window_unseen(raw: dict[str, Any], imports: list[str]) -> Optional[str]:
+    """Why a regional stack file's maintenance window cannot be compared with the others', or None when it can, or
+    when the file's node OS channel is one AKS does not run in a window (None, Unmanaged). A file importing Pulumi
+    ESC environments that leaves a key of the window out (`_left_to_environments`) may have it from them (their
+    `pulumiConfig` merges into the file's keys key by key: pulumi/pulumi 1b5949891b pkg/workspace/config.go
+    `mergeConfig`), which no file shows. A file setting no window and none
+    imported gives its cluster no node OS schedule: AKS then patches at its "default cadence", which "means there's
+    no planned maintenance window applied" (SecurityPatch: "Typically faster than weekly, AKS determined cadence";
+    azure-aks-docs fb060abe articles/aks/auto-upgrade-node-os-image.md, "Update ownership and cadence by channel"),
+    any hour of the week, another region's window included."""
+    cluster = raw.get("cluster", {})
+    window = cluster.get("maintenanceWindow") if isinstance(cluster, dict) else None
+    if not isinstance(cluster, dict) or not isinstance(window, (dict, type(None))):
+        return None  # not a section: that stack's own plan refuses it
+    channel = cluster.get("nodeOsUpgradeChannel", DEFAULTS["AksCluster"]["node_os_upgrade_channel"])
+    if channel not in _SCHEDULED_NODE_OS:
+        return None  # AKS updates no node OS on its own (None, Unmanaged; another value is that plan's to refuse)
+    if _left_to_environments(raw, imports):
+        return (f"imports the Pulumi ESC environment(s) {', '.join(imports)} and does not set all of "
+                f"cluster.maintenanceWindow ({', '.join(_WINDOW_KEYS)}) itself: an environment may set it, which "
+                "the global stack cannot read, so its window is not compared with the other regions'. Set the "
+                "window's four keys in the file itself")
+    if window is None:
+        return (f"sets no cluster.maintenanceWindow: its cluster has no node OS schedule, and AKS applies its node "
+                f"OS updates (nodeOsUpgradeChannel {channel}, reimaging and draining nodes) at a time of its own "
+                "choosing, any hour of the week, the other regions' windows included. Give it a window after the "
+                "other regions' (docs/operations.md, \"Adding a region\")")
+    return None
+
+
 def shared_maintenance_windows(region_stacks: tuple[str, ...], project: str,
                                project_dir: Optional[Path] = None) -> list[str]:
-    """A warning for each two regions behind the edge whose stack files set overlapping `cluster.maintenanceWindow`s.
+    """A warning for each two regions behind the edge whose stack files set overlapping `cluster.maintenanceWindow`s,
+    and, where two or more regions' files read, for each one whose window cannot be compared (`_window_unseen`: no
+    window, so AKS's own time, or one left to ESC environments).
     AksCluster makes that window both `aksManagedAutoUpgradeSchedule` and `aksManagedNodeOSUpgradeSchedule`; AKS
     applies each cluster's node OS security patches (nodeOsUpgradeChannel SecurityPatch: a reimage "honoring
     maintenance windows and surge settings" when a kernel package needs it) in the latter on its own, not through a
@@ -157,15 +204,20 @@ def shared_maintenance_windows(region_stacks: tuple[str, ...], project: str,
     planned-maintenance.md), so overlapping windows can drain both regions at once, the failover's standby
     included; and Fleet's next stage, which waits for the first region and the soak, must find its region's window
     still open (update runs honour the windows: articles/kubernetes-fleet/concepts-update-orchestration.md).
-    Files that do not read, or set no window, are left out; the windows are compared as the files write them (a
-    window an imported Pulumi ESC environment sets is not seen)."""
+    Files that do not read are left out (listed_region_problems reports them)."""
     files = regions.project_stack_files(regions.PROJECT_DIR if project_dir is None else project_dir)
-    windows = {}
-    for region in region_stacks:
-        window = _weekly_window(regions.region_file(files, region, project) or {})
+    readable = {region: raw for region in region_stacks
+                if (raw := regions.region_file(files, region, project)) is not None}
+    windows, found = {}, []
+    for region, raw in readable.items():
+        imports = esc_environments(files[region])
+        why = _window_unseen(raw, imports)
+        # a window partly an environment's is not the file's: config's defaults for its missing keys are a guess
+        window = None if why or _left_to_environments(raw, imports) else _weekly_window(raw)
         if window is not None:
             windows[region] = window
-    found = []
+        elif why and len(readable) > 1:
+            found.append(f"global.regions entry {region!r}: {files[region].name} {why}")
     names = list(windows)
     for i, first in enumerate(names):
         for second in names[i + 1:]:

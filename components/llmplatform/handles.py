@@ -180,7 +180,7 @@ class ModelVolume(TypedDict):
     as OllamaServer does): in the template, a new Job (a model added, deleted first) would replace the server."""
     mount_path: pulumi.Input[str]
     """Where model servers mount it: an absolute path, not `/`, not `/tmp` (the server's own scratch), not
-    `/tmp/.ollama` (where Ollama writes its key pair)."""
+    `/tmp/.ollama` or a path under it (where Ollama writes its key pair)."""
     models: NotRequired[list[str]]
     """The models its preload Job pulls (absent: not known, e.g. a store filled some other way): a model server
     that warms a model checks it is one of them."""

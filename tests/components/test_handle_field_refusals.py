@@ -55,7 +55,13 @@ FOUND = [  # (component, the required inputs changed, the path refused, words of
     ("OllamaServer", volume(mount_path="/"), "model_volume.mount_path", "model_volume.mount_path='/'"),
     # Ollama's HOME/.ollama: `ollama serve` writes its key pair there at start, on a read-only mount it exits
     ("OllamaServer", volume(mount_path="/tmp/.ollama/"), "model_volume.mount_path",
-     "not /tmp/.ollama (where Ollama writes its key pair)"),
+     "not /tmp/.ollama or a path under it (where Ollama writes its key pair at start)"),
+    # a mount point under it: the runtime makes /tmp/.ollama as root, 0755, and the server (not root) cannot write
+    # its key pair there either; Ollama's own default store is such a path
+    ("OllamaServer", volume(mount_path="/tmp/.ollama/models"), "model_volume.mount_path",
+     "model_volume.mount_path='/tmp/.ollama/models'"),
+    ("InferenceStack", volume(mount_path="/tmp//.ollama/./models/"), "model_volume.mount_path",
+     "not /tmp/.ollama or a path under it"),
     ("InferenceStack", volume(mount_path="models"), "model_volume.mount_path", "model_volume.mount_path='models'"),
     ("ApiGate", routes(api_listener="API"), "route_target.api_listener",
      "route_target.api_listener='API' is invalid; allowed: a Gateway listener's name"),
@@ -89,7 +95,7 @@ def test_a_handle_field_the_api_server_or_nginx_refuses_is_refused_up_front_as_t
 TAKEN = [  # what the handles' makers hand out, and other values the API server, the CRD and nginx take
     ("InferenceStack", volume(mount_path="/models")),  # ModelStore's
     ("OllamaServer", volume(mount_path="/tmp/models")),  # under the scratch volume: mounted over it
-    ("OllamaServer", volume(mount_path="/tmp/.ollama/models")),  # Ollama's default store: its key pair still written
+    ("OllamaServer", volume(mount_path="/tmp/.ollama-models")),  # beside Ollama's key directory, not under it
     ("OllamaServer", volume(mount_path="/srv/ollama/models", claim_name="store.models-1")),
     ("ApiGate", routes(api_listener="api.v1")),  # a SectionName is a DNS subdomain
     ("OpenWebUi", routes(ui_listener="ui-2")),

@@ -752,7 +752,16 @@ def test_two_regions_sharing_maintenance_time_are_warned_and_the_shipped_ones_ta
         if overlaps:
             [line] = warned
             assert "prod-westeurope and prod-swedencentral share maintenance time" in line and "SecurityPatch" in line
-    # a region without a window (or one that does not read: its own plan refuses it) is left out
+    # a region without a window has AKS's own time for its node OS updates, any hour: named (test_review_a13.py)
     project = _project_with(tmp_path, {"prod-westeurope": {**west, "cluster": {"maintenanceWindow": window}},
                                        "prod-swedencentral": sweden})
+    assert shared_maintenance_windows(REGIONS, P, project) == []
+    bare = {k: v for k, v in sweden["cluster"].items() if k != "maintenanceWindow"}
+    project = _project_with(tmp_path, {"prod-westeurope": west, "prod-swedencentral": {**sweden, "cluster": bare}})
+    [line] = shared_maintenance_windows(REGIONS, P, project)
+    assert "'prod-swedencentral'" in line and "sets no cluster.maintenanceWindow" in line
+    # one that does not read (its own plan refuses it) is left out
+    odd = {**window, "startTime": "eight"}
+    project = _project_with(tmp_path, {"prod-westeurope": west, "prod-swedencentral": {
+        **sweden, "cluster": {**bare, "maintenanceWindow": odd}}})
     assert shared_maintenance_windows(REGIONS, P, project) == []

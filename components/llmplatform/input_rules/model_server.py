@@ -32,14 +32,19 @@ def mount_path_problem(path: str) -> Optional[str]:
     the runtime, the later mount hiding the store); / hides the image (Ollama's binary with it); a relative path is
     mounted under / by the kubelet (pkg/kubelet/kubelet_pods.go makeMounts, MakeAbsolutePath) while OLLAMA_MODELS
     reads it against Ollama's working directory. A path under the scratch (/tmp/models) is mounted over it, but not
-    $HOME/.ollama itself: `ollama serve` writes its key pair there when it has none and exits when it cannot, and the
-    store is mounted read-only (ollama/ollama fb307609 cmd/cmd.go RunServer, initializeKeypair)."""
-    if path.startswith("/") and posixpath.normpath("/" + path.lstrip("/")) not in ("/", OLLAMA_SCRATCH_DIR,
-                                                                                   OLLAMA_KEY_DIR):
+    $HOME/.ollama or a path under it: `ollama serve` writes its key pair there when it has none and exits when it
+    cannot (ollama/ollama v0.32.15 cmd/cmd.go RunServer, initializeKeypair), and the store is mounted read-only; a
+    mount point under it (/tmp/.ollama/models, Ollama's own default store) has the runtime create the directories
+    above it as root, 0755 (opencontainers/runc 007bdcaa libcontainer/rootfs_linux.go createIfNotExists: MkdirAll
+    before the container's user is taken), so the server, which runs as NON_ROOT_UID with every capability dropped,
+    cannot write its key into /tmp/.ollama either."""
+    normal = posixpath.normpath("/" + path.lstrip("/"))
+    if path.startswith("/") and normal not in ("/", OLLAMA_SCRATCH_DIR, OLLAMA_KEY_DIR) and \
+            not normal.startswith(OLLAMA_KEY_DIR + "/"):
         return None
     return (f"an absolute path of a directory of its own in the model server's container, e.g. /models: not /, "
-            f"not {OLLAMA_SCRATCH_DIR} (the server's scratch volume), not {OLLAMA_KEY_DIR} (where Ollama writes "
-            f"its key pair)")
+            f"not {OLLAMA_SCRATCH_DIR} (the server's scratch volume), not {OLLAMA_KEY_DIR} or a path under it "
+            f"(where Ollama writes its key pair at start)")
 
 
 def ollama_server(args: Mapping[str, Any]) -> list[Problem]:

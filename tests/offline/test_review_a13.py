@@ -1,0 +1,80 @@
+"""A review of three changes: the global stack's warning of regions sharing maintenance time (h-audit13), a KEDA
+handle with port 0 beside a host not known yet, and a model volume mounted at Ollama's key directory."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from offline import runner
+
+from tests.conftest import PROJECT_DIR, plan_for
+
+SWEDEN_WINDOW = "    maintenanceWindow: {dayOfWeek: Sunday, startTime: '08:00', durationHours: 6, utcOffset: '+00:00'}\n"
+WEST_WINDOW = "    maintenanceWindow: {dayOfWeek: Sunday, startTime: '01:00', durationHours: 6, utcOffset: '+00:00'}\n"
+ESC = "environment: [platform/llm/regional-maintenance]\nconfig:"
+
+
+def _project(tmp_path: Path, edits: dict[str, list[tuple[str, str]]]) -> Path:
+    """A copy of the project's stack files, each of `edits` with its replacements (old, new) made."""
+    for path in PROJECT_DIR.glob("Pulumi.*.yaml"):
+        text = path.read_text()
+        for old, new in edits.get(path.name[len("Pulumi."):-len(".yaml")], []):
+            assert text.count(old) == 1, (path.name, old)
+            text = text.replace(old, new)
+        (tmp_path / path.name).write_text(text)
+    return tmp_path
+
+
+def _global_warnings(monkeypatch, project: Path) -> list[str]:
+    import config.regions
+    regional = {r: plan_for(r).outputs for r in ("prod-westeurope", "prod-swedencentral")}
+    monkeypatch.setattr(config.regions, "PROJECT_DIR", project)
+    return [w for w in runner.run("global", references=regional).warnings if "maintenance" in w]
+
+
+def test_a_region_behind_the_edge_without_a_maintenance_window_is_warned_of(tmp_path, monkeypatch):
+    """Without `cluster.maintenanceWindow` AksCluster makes no `aksManagedNodeOSUpgradeSchedule`, and AKS applies the
+    node OS channel's updates at its default cadence ("Typically faster than weekly, AKS determined cadence", which
+    "means there's no planned maintenance window applied": azure-aks-docs fb060abe auto-upgrade-node-os-image.md): any hour, West Europe's window included, so both regions
+    may drain at once. The global stack compared only the windows files set and said nothing of a region that sets
+    none (a window deleted from a copied file)."""
+    assert _global_warnings(monkeypatch, _project(tmp_path, {})) == []  # the shipped files take turns
+    warned = _global_warnings(monkeypatch, _project(tmp_path, {"prod-swedencentral": [(SWEDEN_WINDOW, "")]}))
+    assert len(warned) == 1, warned
+    assert "'prod-swedencentral'" in warned[0] and "sets no cluster.maintenanceWindow" in warned[0], warned
+    assert "nodeOsUpgradeChannel SecurityPatch" in warned[0]
+    # a node OS channel AKS does not schedule (None: no node OS updates) takes no window
+    none = _project(tmp_path, {"prod-swedencentral": [(SWEDEN_WINDOW, ""), (
+        "nodeOsUpgradeChannel: SecurityPatch", "nodeOsUpgradeChannel: None")]})
+    assert _global_warnings(monkeypatch, none) == []
+
+
+def test_a_window_an_esc_environment_may_set_is_named_not_compared(tmp_path, monkeypatch):
+    """An imported ESC environment's `pulumiConfig` merges into the file's keys key by key (pulumi/pulumi pkg/workspace/
+    config.go mergeConfig): a key of the window the file leaves out may be the environment's, one shared by both
+    regions the worst case (one window). The global stack read such a file's missing keys as config's defaults and
+    compared that guess (or, with no window in the file, nothing), without a word."""
+    partial = WEST_WINDOW.replace(", utcOffset: '+00:00'", "")
+    warned = _global_warnings(monkeypatch, _project(tmp_path, {"prod-westeurope": [("config:", ESC),
+                                                                                   (WEST_WINDOW, partial)]}))
+    assert len(warned) == 1, warned
+    assert "'prod-westeurope'" in warned[0] and "platform/llm/regional-maintenance" in warned[0], warned
+    assert "does not set all of cluster.maintenanceWindow" in warned[0]
+    assert len(_global_warnings(monkeypatch, _project(tmp_path, {"prod-westeurope": [("config:", ESC),
+                                                                                     (WEST_WINDOW, "")]}))) == 1
+    # a partial window is not compared as config's defaults for its missing keys: West Europe's Sunday 01:00 for 6 h
+    # with utcOffset left to the environment is not Sweden Central's window moved to 01:00 UTC on a guess
+    guessed = _project(tmp_path, {"prod-westeurope": [("config:", ESC), (WEST_WINDOW, partial)],
+                                  "prod-swedencentral": [(SWEDEN_WINDOW, WEST_WINDOW)]})
+    warned = _global_warnings(monkeypatch, guessed)
+    assert len(warned) == 1 and "share maintenance time" not in warned[0], warned
+    # a node OS channel AKS runs in no window (None) needs none, wherever the window would come from
+    off = _project(tmp_path, {"prod-westeurope": [("config:", ESC), (WEST_WINDOW, ""), (
+        "nodeOsUpgradeChannel: SecurityPatch", "nodeOsUpgradeChannel: None")]})
+    assert _global_warnings(monkeypatch, off) == []
+    # the four keys in the file: the environment cannot change them (the file's values win), so they are compared
+    assert _global_warnings(monkeypatch, _project(tmp_path, {"prod-westeurope": [("config:", ESC)]})) == []
+    clash = _project(tmp_path, {"prod-westeurope": [("config:", ESC)],
+                                "prod-swedencentral": [(SWEDEN_WINDOW, WEST_WINDOW)]})
+    warned = _global_warnings(monkeypatch, clash)
+    assert len(warned) == 1 and "share maintenance time" in warned[0], warned
+
