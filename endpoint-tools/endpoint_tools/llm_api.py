@@ -301,11 +301,7 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
     if isinstance(error, requests.exceptions.SSLError):
         cause = _wrapped(error, ssl.SSLError, ssl.CertificateError)  # the TLS library's reason, not urllib3's pool
         reason = str(cause)[:200] if cause else first_line
-        bundle = _ca_bundle()
-        hint = "" if "CERTIFICATE_VERIFY_FAILED" not in reason else (
-            f"; the CAs in {bundle} do not include the one that signed it" if bundle else
-            "; a private CA or a proxy that inspects TLS: set REQUESTS_CA_BUNDLE to its certificate (a PEM file)")
-        return ApiError("tls", f"TLS error talking to {url}: {reason}{hint}")
+        return ApiError("tls", f"TLS error talking to {url}: {reason}{tls_hint(cause, reason, url)}")
     if not isinstance(error, requests.RequestException) and isinstance(error, OSError) \
             and "CA certificate bundle" in text:
         # requests' adapter checks the bundle path before connecting, an OSError of its own (requests 2.34.2
@@ -355,6 +351,37 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
         cause = _wrapped(error, OSError)  # the socket's own error, under urllib3's pool and retry text
         return ApiError("error", f"cannot talk to {url}: {str(cause)[:200] if cause else first_line}")
     return ApiError("error", f"{type(error).__name__} talking to {url}: {first_line}")
+
+
+# OpenSSL's verify codes (include/openssl/x509_vfy.h) that no CA bundle cures: the certificate does not name the host
+# (urllib3 2 matches the subjectAltName only, never the subject's CN: urllib3 2.8.0 util/ssl_.py
+# `hostname_checks_common_name = False`), or it is outside its validity dates. CPython's SSLCertVerificationError
+# carries the code as `verify_code` (Modules/_ssl.c).
+_NAME_MISMATCH = (62, 64)  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
+_OUT_OF_DATES = (9, 10)  # X509_V_ERR_CERT_NOT_YET_VALID, X509_V_ERR_CERT_HAS_EXPIRED
+# OpenSSL's reasons for a handshake answered by something that does not speak TLS (a plain-HTTP port's 400 page read
+# as a TLS record: "wrong version number", OpenSSL 3.2+ "record layer failure" or "packet length too long"; a server
+# that closes on the ClientHello: "unexpected eof").
+_NOT_TLS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "UNEXPECTED_EOF_WHILE_READING",
+            "HTTP_REQUEST")
+
+
+def tls_hint(cause: Optional[BaseException], reason: str, url: str) -> str:
+    """What to do about a TLS failure, by its cause: a certificate naming another host, one out of its dates, one no
+    CA given vouches for, or a port that does not speak TLS; "" when there is nothing to say."""
+    code = getattr(cause, "verify_code", None)
+    if code in _NAME_MISMATCH:
+        return ("; the certificate does not name this host in its subjectAltName (the tools, as urllib3 2, do not "
+                "read the subject's CN): use a host name the certificate names, or reissue it with this one")
+    if code in _OUT_OF_DATES:
+        return "; the certificate is outside its validity dates: renew it (or check this machine's clock)"
+    if "CERTIFICATE_VERIFY_FAILED" in reason:
+        bundle = _ca_bundle()
+        return (f"; the CAs in {bundle} do not include the one that signed it" if bundle else
+                "; a private CA or a proxy that inspects TLS: set REQUESTS_CA_BUNDLE to its certificate (a PEM file)")
+    if any(f"[SSL: {name}]" in reason for name in _NOT_TLS) and url.lower().startswith("https://"):
+        return " (if it serves plain HTTP, use http://)"
+    return ""
 
 
 def _ca_bundle() -> Optional[str]:
@@ -716,6 +743,15 @@ def token_count(value: Any, field: str, shown: str) -> Optional[int]:
                                 f"(0 to 2^53)")
 
 
+def usage_object(value: Any, shown: str) -> Optional[dict]:
+    """An answer's (or a stream event's) `usage`: None when it has none (absent or null, as vLLM's stream events
+    before the last), the object when it is one; anything else ("lots", a list) is bad_shape at `shown`, not an
+    answer without usage."""
+    if value is None or isinstance(value, dict):
+        return value
+    raise ApiError("bad_shape", f"{shown}: usage is {excerpt(value, 60)}: expected an object of token counts")
+
+
 def _dig(data: Any, *path: Any) -> Any:
     for step in path:
         if isinstance(step, int):
@@ -966,7 +1002,7 @@ class LlmClient:
         done.raw_final = data if isinstance(data, dict) else {}
         message = _dig(data, "choices", 0, "message") if self.api == "openai" else _dig(data, "message")
         if self.api == "openai":
-            counts = _dig(data, "usage") or {}, "prompt_tokens", "completion_tokens"
+            counts = usage_object(_dig(data, "usage"), f"POST {url}") or {}, "prompt_tokens", "completion_tokens"
         else:
             counts = data, "prompt_eval_count", "eval_count"
         done.reasoning = self._reasoning(message, f"POST {url}")
@@ -1156,8 +1192,8 @@ class LlmClient:
         if self.api == "openai":
             if event.get("__done__"):
                 result.finished = True
-            usage = event.get("usage")
-            if isinstance(usage, dict):
+            usage = usage_object(event.get("usage"), shown)
+            if usage is not None:
                 self._counts(result, usage, "prompt_tokens", "completion_tokens", shown)
                 result.raw_final = event
         elif event.get("done") is True:  # JSON true, not a truthy "false"

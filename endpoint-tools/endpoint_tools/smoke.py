@@ -85,8 +85,12 @@ def check_completion(client: LlmClient, model: str, max_tokens: int) -> Check:
         return Check("completion", False, "empty content")
     if answer_lost_in_reasoning(done):
         return Check("completion", False, answer_lost_in_reasoning(done))
-    if not done.output_tokens:
+    if done.output_tokens is None:
         return Check("completion", False, "no usage (output token count) in the answer")
+    if not done.output_tokens:  # a count of 0 for an answer that has text: a token count not to be believed
+        field = "completion_tokens" if client.api == "openai" else "eval_count"
+        return Check("completion", False, f"the answer has text but its usage counts 0 output tokens ({field}: 0): "
+                                          f"the server's token count is wrong, and llm-bench's tokens/s with it")
     return Check("completion", True, f"{done.output_tokens} tokens in {done.latency_s * 1000:.0f} ms"
                  + reasoning_only(done))
 
@@ -380,6 +384,10 @@ def api_key_given(parser: argparse.ArgumentParser, args: argparse.Namespace, des
     key, problem = clean_api_key(given if given is not None else os.environ.get(env))
     if problem:
         parser.error(f"{source}: the API key {problem} (the key itself is not shown)")
+    if given is not None and key is None:  # `--api-key "$(cat key.txt)"` of an empty file, or of a variable not set
+        parser.error(f"{source} is empty{' or blank' if given else ''} (an empty key file, or a variable that is "
+                     f"not set?): give the key, or leave the option out for an endpoint without a key (${env} is "
+                     f"read then)")
     setattr(args, dest, key)
 
 
