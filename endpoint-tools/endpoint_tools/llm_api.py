@@ -812,6 +812,8 @@ class LlmClient:
         self.session = session or requests.Session()
         _headers_on_time(self.session)
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        # where a redirect last left the key behind on an answer that succeeded (the URL as shown), None if never
+        self.key_dropped_at: Optional[str] = None
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
@@ -859,6 +861,8 @@ class LlmClient:
                                 response.status_code, retry_after=retry_after)
             answered.key_dropped = dropped
             raise answered
+        if self._key_dropped(response):  # the answer came, from a server that never saw the key
+            self.key_dropped_at = shown_target(response.url)
         return response, start
 
     @staticmethod
@@ -1042,6 +1046,7 @@ class LlmClient:
         response, start = self._open("POST", path, json=body)
         url = where(asked, response.url)
         result = Completion(server=response.headers.get("Server"))
+        skipped: list[str] = []
         with _Watchdog(response) as watchdog:
             elapsed = time.perf_counter() - start
             watchdog.arm("timeout_total", self.deadlines.total_s - elapsed)
@@ -1049,7 +1054,7 @@ class LlmClient:
             if self.deadlines.ttft_s:
                 watchdog.arm("timeout_ttft", self.deadlines.ttft_s - elapsed)
             try:
-                for event in self._events(response, url):
+                for event in self._events(response, url, skipped):
                     text, thought = self._event_text(event, url)
                     if text or thought:  # a reasoning model's first token may be of its reasoning
                         now = time.perf_counter() - start
@@ -1084,6 +1089,11 @@ class LlmClient:
             if self.api == "openai" and not result.chunks and kind.startswith("application/json"):
                 raise ApiError("unterminated", f"stream from {url}: the server answered with one JSON body ({kind}), "
                                                f"not an event stream: it (or a proxy) ignored \"stream\": true")
+            if skipped and not result.chunks:
+                raise ApiError("unterminated", f"stream from {url} ended without an event: it sent lines of JSON "
+                                               f"without the `data: ` of Server-Sent Events before them "
+                                               f"({printable(repr(skipped[0][:60]))}), which an OpenAI-compatible "
+                                               f"stream needs")
             raise ApiError("unterminated", f"stream from {url} ended without its final event "
                                            f"({result.chunks} content chunks)")
         if result.chunks == 0 and not result.output_tokens:
@@ -1131,7 +1141,9 @@ class LlmClient:
         if pending:
             yield _Unended(pending)
 
-    def _events(self, response: requests.Response, url: str) -> Iterator[dict]:
+    def _events(self, response: requests.Response, url: str, skipped: Optional[list[str]] = None) -> Iterator[dict]:
+        """The stream's events; on the OpenAI API `skipped` gets the first line that is JSON without SSE's `data:`
+        (html.spec.whatwg.org, "Interpreting an event stream": a line that is no known field is ignored)."""
         for line in self._lines(response, url):
             if not line:
                 continue
@@ -1144,6 +1156,8 @@ class LlmClient:
                         error = text[6:]
                     raise stream_error(error, url)
                 if not text.startswith("data:"):
+                    if skipped is not None and not skipped and text.lstrip().startswith(("{", "[")):
+                        skipped.append(text)  # JSON without `data:`: no SSE field, ignored as the spec says
                     continue
                 text = text[5:].strip()
                 if text == "[DONE]":

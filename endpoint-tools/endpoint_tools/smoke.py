@@ -147,6 +147,10 @@ def check_wrong_key_refused(client: LlmClient) -> Check:
         if error.kind == "unauthorized":
             return Check("auth", True, f"a wrong API key is refused ({error.status})")
         raise
+    if wrong.key_dropped_at:  # the key was not accepted: it never arrived (requests 2.34.2 `should_strip_auth`)
+        return Check("auth", False, f"the key was never checked: a redirect to {wrong.key_dropped_at} left it behind "
+                                    f"(no Authorization header goes to another host, port or scheme) and the server "
+                                    f"there answered without one: give the URL it redirects to")
     return Check("auth", False, "a wrong API key was accepted")
 
 
