@@ -88,9 +88,9 @@ def check_completion(client: LlmClient, model: str, max_tokens: int) -> Check:
     if done.output_tokens is None:
         return Check("completion", False, "no usage (output token count) in the answer")
     if not done.output_tokens:  # a count of 0 for an answer that has text: a token count not to be believed
-        field = "completion_tokens" if client.api == "openai" else "eval_count"
-        return Check("completion", False, f"the answer has text but its usage counts 0 output tokens ({field}: 0): "
-                                          f"the server's token count is wrong, and llm-bench's tokens/s with it")
+        return Check("completion", False, "the answer has text but its usage counts 0 output tokens "
+                                          "(completion_tokens, or Ollama's eval_count): the server's token count is "
+                                          "wrong, and llm-bench's tokens/s with it")
     return Check("completion", True, f"{done.output_tokens} tokens in {done.latency_s * 1000:.0f} ms"
                  + reasoning_only(done))
 
