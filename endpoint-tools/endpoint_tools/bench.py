@@ -39,7 +39,7 @@ from .endpoint import EndpointError, shown_url
 from .llm_api import (KINDS, MAX_TOKENS, ApiError, Deadlines, LlmClient, cancel_all, describe_exception, parse_json,
                       printable, redact)
 from .smoke import (BUFFERED_MIN_CHUNKS, BUFFERED_SPREAD_S, arrived_at_once, connect, endpoint_arguments,
-                    endpoint_given, failure_text, named, new_parser, run_cli, silence_stdout)
+                    endpoint_given, failure_text, named, new_parser, run_cli, silence_stdout, url_user)
 from .stats import summarize
 
 CSV_FIELDS = ("index", "ok", "status", "error", "message", "scheduled_s", "start_s", "wait_s", "latency_s", "ttft_s",
@@ -634,7 +634,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         url, api = connect(args)
         model = args.model or LlmClient(url, api, args.api_key, deadlines).list_models()[0]
     except (EndpointError, ApiError) as error:
-        reason = failure_text(error, bool(args.api_key)) if isinstance(error, ApiError) else str(error)
+        reason = failure_text(error, bool(args.api_key), url_user(args.url)) if isinstance(error, ApiError) \
+            else str(error)
         print(f"cannot start the benchmark: {redact(reason)}", file=sys.stderr)
         return 1
     except IndexError:

@@ -203,10 +203,10 @@ def daemon_map(fn: Callable[[int], T], count: int, most: int) -> list[T]:
     return answers  # type: ignore[return-value]  # every index was filled
 
 
-def failure_text(error: ApiError, key_given: Optional[bool] = None) -> str:
+def failure_text(error: ApiError, key_given: Optional[bool] = None, url_user: bool = False) -> str:
     """`[kind] message` of a failed request; a timeout says which flag gives that deadline more time, a WAF's block
     that the key is not the cause, and a 401/403 (with `key_given` known: llm-smoke's and llm-bench's first request)
-    where the key comes from."""
+    where the key comes from, or that the URL's user[:password]@ (`url_user`, sent as HTTP Basic auth) was refused."""
     flag = DEADLINE_FLAGS.get(error.deadline or "")
     text = f"[{error.kind}] {error}" + (f"; raise it with {flag} SECONDS (a cold start can take minutes)"
                                         if flag else "")
@@ -216,6 +216,9 @@ def failure_text(error: ApiError, key_given: Optional[bool] = None) -> str:
                  "the rule by the answer's tracking reference (docs/components/global-endpoint-and-fleet.md)")
     if error.kind == "unauthorized" and key_given is not None and not error.key_dropped:  # dropped: said already
         text += (f"; the key given ({KEY_OPTION[0]} or ${KEY_OPTION[1]}) was refused" if key_given else
+                 f"; the URL's user and password (sent as HTTP Basic auth, not as a bearer key) were refused: the "
+                 f"platform's gate takes a key, from {KEY_OPTION[0]} or ${KEY_OPTION[1]}, with the URL without them"
+                 if url_user else
                  f"; no key was given: pass {KEY_OPTION[0]} or set ${KEY_OPTION[1]} (the platform's gate: the key "
                  f"in the Key Vault secret its stack output apiKeySecret names, docs/operations.md)")
     return text
@@ -412,6 +415,11 @@ def endpoint_given(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
                      f"credentials, not both")
 
 
+def url_user(url: Optional[str]) -> bool:
+    """Whether `url` carries a user[:password]@, which requests sends as HTTP Basic auth."""
+    return bool(url) and "@" in urlsplit_netloc(url or "")
+
+
 def urlsplit_netloc(url: str) -> str:
     """The authority of `url` ('' when it does not parse; the URL check says why later)."""
     try:
@@ -449,7 +457,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         url, api = connect(args)
     except (EndpointError, ApiError) as error:
-        reason = failure_text(error, bool(args.api_key)) if isinstance(error, ApiError) else error
+        reason = failure_text(error, bool(args.api_key), url_user(args.url)) if isinstance(error, ApiError) \
+            else error
         print(f"FAIL  reach       {reason}")
         return 1
     client = LlmClient(url, api, args.api_key, Deadlines(args.timeout, args.ttft_timeout), requests.Session())

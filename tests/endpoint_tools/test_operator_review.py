@@ -184,3 +184,20 @@ def test_a_redirect_that_left_the_key_behind_is_said_not_called_a_wrong_key_acce
     assert (f"FAIL  auth        the key was never checked: a redirect to http://localhost:{server.server_address[1]}"
             f"/open/v1/models left it behind") in captured.out, captured.out
     assert "a wrong API key was accepted" not in captured.out and KEY not in captured.out + captured.err
+
+
+@pytest.mark.parametrize("tool", ["smoke", "bench"])
+def test_a_401_to_a_urls_credentials_says_they_were_refused_not_that_none_were_given(tool, tmp_path, capsys):
+    """`http://user:password@host`: the 401 said "no key was given: pass --api-key", though the URL's credentials
+    went as HTTP Basic auth; it says those were refused and that the gate takes a key. The password is not shown."""
+    deny = lambda path, request: (401, "application/json", b'{"error": {"message": "bad credentials"}}')  # noqa: E731
+    with Scripted(deny) as server:
+        url = server.url.replace("http://", "http://ops:pw-operator-9d2@")
+        if tool == "smoke":
+            assert smoke.main([url, "--timeout", "5"]) == 1
+        else:
+            assert run_bench(tmp_path, url, "-n", "1")[0] == 1
+    captured = capsys.readouterr()
+    said = captured.out + captured.err
+    assert "[unauthorized]" in said and "the URL's user and password (sent as HTTP Basic auth" in said, said
+    assert "no key was given" not in said and "pw-operator-9d2" not in said and no_traceback(captured), said
