@@ -717,8 +717,11 @@ class Completion:
 
     @property
     def inter_token_s(self) -> Optional[float]:
-        """Mean time between output tokens after the first (decode speed seen by the client)."""
-        tokens = self.output_tokens or self.chunks  # chunks is a count: never None
+        """Mean time between output tokens after the first (decode speed seen by the client): by the server's count,
+        by the content chunks when it gave none; None when its count is 0 beside content (a count not to be believed,
+        which the run's throughput takes as it is: 0 tokens/s beside a per-request rate from the chunks read as two
+        servers)."""
+        tokens = self.output_tokens if self.output_tokens is not None else self.chunks  # chunks: never None
         if self.ttft_s is None or tokens < 2:
             return None
         return (self.latency_s - self.ttft_s) / (tokens - 1)

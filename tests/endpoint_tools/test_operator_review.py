@@ -201,3 +201,15 @@ def test_a_401_to_a_urls_credentials_says_they_were_refused_not_that_none_were_g
     said = captured.out + captured.err
     assert "[unauthorized]" in said and "the URL's user and password (sent as HTTP Basic auth" in said, said
     assert "no key was given" not in said and "pw-operator-9d2" not in said and no_traceback(captured), said
+
+
+def test_a_run_whose_server_counts_0_tokens_reports_no_per_request_rate_beside_0_tokens_per_s(tmp_path):
+    """Streams with content whose usage says `"completion_tokens": 0`: the run's throughput read 0 output tokens/s
+    (the server's count) while its per-request output tokens/s read thousands (from the chunks), two figures of one
+    run that cannot both hold. The per-request rate and inter-token time are n/a, as for a count not given."""
+    with Scripted(openai('{"prompt_tokens": 1, "completion_tokens": 0}')) as server:
+        code, report = run_bench(tmp_path, server.url, "--api", "openai", "--model", "m", "-n", "3", "-c", "1")
+    summary = report["summary"]
+    assert code == 0 and summary["succeeded"] == 3 and summary["output_tokens_per_s"] == 0.0, summary
+    assert summary["request_tokens_per_s"] == {"p50": None, "p95": None}, summary
+    assert summary["itl_ms"] == {"p50": None, "p95": None}, summary
