@@ -1092,11 +1092,16 @@ class LlmClient:
             if self.api == "openai" and not result.chunks and kind.startswith("application/json"):
                 raise ApiError("unterminated", f"stream from {url}: the server answered with one JSON body ({kind}), "
                                                f"not an event stream: it (or a proxy) ignored \"stream\": true")
-            if skipped and not result.chunks:
+            if skipped and not result.chunks and skipped[0].lstrip().startswith(("{", "[")):
                 raise ApiError("unterminated", f"stream from {url} ended without an event: it sent lines of JSON "
                                                f"without the `data: ` of Server-Sent Events before them "
                                                f"({printable(repr(skipped[0][:60]))}), which an OpenAI-compatible "
                                                f"stream needs")
+            if skipped and not result.chunks:  # a page in place of the stream: a login page, a proxy's words
+                words = server_message("\n".join(skipped).encode())
+                raise ApiError("non_json", f"stream from {url} answered {response.status_code} with "
+                                           f"{printable(kind or 'no content type')}, not an event stream"
+                                           + (f": {words!r}" if words else ""), response.status_code)
             raise ApiError("unterminated", f"stream from {url} ended without its final event "
                                            f"({result.chunks} content chunks)")
         if result.chunks == 0 and not result.output_tokens:
@@ -1145,8 +1150,9 @@ class LlmClient:
             yield _Unended(pending)
 
     def _events(self, response: requests.Response, url: str, skipped: Optional[list[str]] = None) -> Iterator[dict]:
-        """The stream's events; on the OpenAI API `skipped` gets the first line that is JSON without SSE's `data:`
-        (html.spec.whatwg.org, "Interpreting an event stream": a line that is no known field is ignored)."""
+        """The stream's events; on the OpenAI API `skipped` gets the first lines (4 KiB) that are no SSE field nor
+        comment: JSON without `data:`, an HTML page (html.spec.whatwg.org, "Interpreting an event stream": a line
+        that is no known field is ignored)."""
         for line in self._lines(response, url):
             if not line:
                 continue
@@ -1159,8 +1165,9 @@ class LlmClient:
                         error = text[6:]
                     raise stream_error(error, url)
                 if not text.startswith("data:"):
-                    if skipped is not None and not skipped and text.lstrip().startswith(("{", "[")):
-                        skipped.append(text)  # JSON without `data:`: no SSE field, ignored as the spec says
+                    if skipped is not None and sum(map(len, skipped)) < 4096 and not text.startswith(SSE_FIELDS) \
+                            and text not in SSE_BARE_FIELDS:
+                        skipped.append(text)  # no SSE field (JSON without `data:`, a page), ignored as the spec says
                     continue
                 text = text[5:].strip()
                 if text == "[DONE]":
@@ -1217,6 +1224,12 @@ class LlmClient:
             result.finished = True
             self._counts(result, event, "prompt_eval_count", "eval_count", shown)
             result.raw_final = event
+
+
+# The lines of an event stream that are no content to report when they are all it holds: the fields and a comment
+# (html.spec.whatwg.org, "Interpreting an event stream"); `data:` is read, `error:` is llama.cpp's.
+SSE_FIELDS = ("data:", "event:", "id:", "retry:", ":")
+SSE_BARE_FIELDS = ("data", "event", "id", "retry")  # a field without a colon: its name alone, an empty value
 
 
 # Failures that say nothing about which API is served: stop probing and report them as they are.

@@ -21,7 +21,7 @@ def stream_kind(mode: str, deadlines: Deadlines = Deadlines(5.0), **server) -> s
 
 
 @pytest.mark.parametrize("mode,kind", [
-    ("ratelimit", "rate_limited"), ("error", "server_error"), ("close", "closed"), ("html", "unterminated"),
+    ("ratelimit", "rate_limited"), ("error", "server_error"), ("close", "closed"), ("html", "non_json"),
     ("badsse", "bad_stream"), ("empty", "empty_stream"), ("unterminated", "unterminated"),
 ])
 def test_every_stream_failure_has_a_named_kind(mode, kind):

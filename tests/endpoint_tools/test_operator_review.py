@@ -213,3 +213,29 @@ def test_a_run_whose_server_counts_0_tokens_reports_no_per_request_rate_beside_0
     assert code == 0 and summary["succeeded"] == 3 and summary["output_tokens_per_s"] == 0.0, summary
     assert summary["request_tokens_per_s"] == {"p50": None, "p95": None}, summary
     assert summary["itl_ms"] == {"p50": None, "p95": None}, summary
+
+
+PAGE = (b"<!DOCTYPE html>\n<html>\n<head><title>Sign in</title></head>\n<body>\n<h1>Sign in to continue</h1>\n"
+        b"</body>\n</html>\n")
+
+
+def page_for_streams(path: str, request: Optional[dict]):
+    """Models and plain completions as a model server answers them; a stream answered 200 with a login page (an SSO
+    proxy in front of the POSTs only)."""
+    if request and request.get("stream"):
+        return 200, "text/html; charset=utf-8", PAGE
+    return openai()(path, request)
+
+
+def test_a_stream_answered_with_a_page_names_the_page_not_a_missing_final_event(tmp_path, capsys):
+    """A 200 with an HTML page (or a proxy's text) where the event stream should be: the line said "ended without
+    its final event (0 content chunks)", llm-bench's only message for every request; it names the content type and
+    the page's words, as a completion answered so does."""
+    with Scripted(page_for_streams) as server:
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
+        out = capsys.readouterr().out
+        code, report = run_bench(tmp_path, server.url, "--api", "openai", "--model", "m", "-n", "2", "-c", "1")
+    assert ("FAIL  stream      [non_json] stream from " in out and "answered 200 with text/html; charset=utf-8, not "
+            "an event stream: 'Sign in to continue'" in out), out
+    assert code == 1 and report["summary"]["errors"] == {"non_json": 2}, report["summary"]
+    assert "Sign in to continue" in report["results"][0]["message"], report["results"][0]
