@@ -239,3 +239,18 @@ def test_a_stream_answered_with_a_page_names_the_page_not_a_missing_final_event(
             "an event stream: 'Sign in to continue'" in out), out
     assert code == 1 and report["summary"]["errors"] == {"non_json": 2}, report["summary"]
     assert "Sign in to continue" in report["results"][0]["message"], report["results"][0]
+
+
+def test_bench_says_when_a_redirect_left_the_key_behind_on_the_answers_it_measured(tmp_path, capsys):
+    """llm-bench behind a redirect to another host whose server answers without a key: the run succeeded and said
+    nothing, the operator believing the gate was measured; stderr names where the key was not sent."""
+    server = BackgroundServer(("127.0.0.1", 0), _ToOtherHost)
+    server.keys = []  # type: ignore[attr-defined]
+    with server:
+        code, report = run_bench(tmp_path, server.url, "--api", "openai", "--model", "m", "--api-key", KEY,
+                                 "-n", "2", "-c", "1")
+    captured = capsys.readouterr()
+    assert code == 0 and set(server.keys) == {None}, server.keys  # type: ignore[attr-defined]
+    assert (f"llm-bench: the API key was not sent to http://localhost:{server.server_address[1]}/open/v1/chat/"
+            f"completions: a redirect") in captured.err, captured.err
+    assert KEY not in captured.out + captured.err + json.dumps(report)
