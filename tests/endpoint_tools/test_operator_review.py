@@ -254,3 +254,23 @@ def test_bench_says_when_a_redirect_left_the_key_behind_on_the_answers_it_measur
     assert (f"llm-bench: the API key was not sent to http://localhost:{server.server_address[1]}/open/v1/chat/"
             f"completions: a redirect") in captured.err, captured.err
     assert KEY not in captured.out + captured.err + json.dumps(report)
+
+
+def test_an_expired_certificate_says_so_not_that_no_ca_signed_it(tmp_path, monkeypatch, capsys):
+    """A trusted certificate past its notAfter: the line said the CA bundle lacked its signer; it says it expired."""
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl to make a certificate with")
+    cert, key, request = tmp_path / "cert.pem", tmp_path / "key.pem", tmp_path / "cert.csr"
+    subprocess.run(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(request), "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    subprocess.run(["openssl", "x509", "-req", "-in", str(request), "-signkey", str(key), "-out", str(cert),
+                    "-days", "-1", "-copy_extensions", "copy"], check=True, capture_output=True)  # ended yesterday
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    server = LoopbackServer("ok")
+    url = over_tls(server, str(cert), str(key))
+    with server:
+        assert smoke.main([url, "--api", "openai", "--timeout", "5"]) == 1
+    out = capsys.readouterr().out
+    assert "certificate has expired" in out and "the certificate is outside its validity dates: renew it" in out, out
+    assert "do not include the one that signed it" not in out, out
