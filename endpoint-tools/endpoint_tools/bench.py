@@ -39,7 +39,7 @@ from .endpoint import EndpointError, shown_url
 from .llm_api import (KINDS, MAX_TOKENS, ApiError, Deadlines, LlmClient, cancel_all, describe_exception, parse_json,
                       printable, redact)
 from .smoke import (BUFFERED_MIN_CHUNKS, BUFFERED_SPREAD_S, arrived_at_once, connect, endpoint_arguments,
-                    endpoint_given, failure_text, named, new_parser, run_cli, silence_stdout)
+                    endpoint_given, failure_text, named, new_parser, run_cli, silence_stdout, url_user)
 from .stats import summarize
 
 CSV_FIELDS = ("index", "ok", "status", "error", "message", "scheduled_s", "start_s", "wait_s", "latency_s", "ttft_s",
@@ -156,6 +156,7 @@ class Bench:
         self.url, self.api, self.model, self.api_key, self.deadlines = url, api, model, api_key, deadlines
         self.concurrency = concurrency
         self.server: Optional[str] = None
+        self.key_dropped_at: Optional[str] = None  # where a redirect left the API key behind, on an answer that came
         self.stopping = threading.Event()
         self._local = threading.local()
         self._started: dict[int, float] = {}  # request index -> when its worker picked it up
@@ -201,8 +202,9 @@ class Bench:
         start = self._started[index] = time.perf_counter()
         row = self._row(index, scheduled_s, start)
         wait = row["wait_s"] or 0.0  # from the arrival, with --rate: latency and TTFT count the wait for a worker
+        client = self._client()
         try:
-            done = self._client().chat_stream(self.model, prompt, max_tokens)
+            done = client.chat_stream(self.model, prompt, max_tokens)
         except Exception as error:  # noqa: BLE001 - one bad response must not stop the run
             failure = describe_exception(error, self.url) if not isinstance(error, ApiError) else error
             if self.stopping.is_set():
@@ -211,6 +213,8 @@ class Bench:
                     "latency_s": time.perf_counter() - start + wait}
         if self.server is None:
             self.server = done.server
+        if self.key_dropped_at is None and client.key_dropped_at:
+            self.key_dropped_at = client.key_dropped_at
         return {**row, "ok": True, "status": 200, "latency_s": done.latency_s + wait,
                 "ttft_s": None if done.ttft_s is None else done.ttft_s + wait,
                 "itl_s": done.inter_token_s, "output_tokens_per_s": done.output_tokens_per_s,
@@ -634,7 +638,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         url, api = connect(args)
         model = args.model or LlmClient(url, api, args.api_key, deadlines).list_models()[0]
     except (EndpointError, ApiError) as error:
-        reason = failure_text(error, bool(args.api_key)) if isinstance(error, ApiError) else str(error)
+        reason = failure_text(error, bool(args.api_key), url_user(args.url)) if isinstance(error, ApiError) \
+            else str(error)
         print(f"cannot start the benchmark: {redact(reason)}", file=sys.stderr)
         return 1
     except IndexError:
@@ -667,7 +672,11 @@ def main(argv: Optional[list[str]] = None) -> int:
                          "prompt": args.prompt},
               "summary": summary, "results": results}
     say(("PARTIAL (interrupted)\n" if interrupted else "") + format_summary(summary))
-    for note in (waited_for_workers(results, args.rate, args.concurrency), held_back(results)):
+    dropped = (f"llm-bench: the API key was not sent to {bench.key_dropped_at}: a redirect to another host, port or "
+               f"scheme left it behind (requests sends no Authorization header there) and the server there answered "
+               f"without one; what was measured is that server, keyless: give the URL it redirects to"
+               if args.api_key and bench.key_dropped_at else None)
+    for note in (waited_for_workers(results, args.rate, args.concurrency), held_back(results), dropped):
         if note:
             print(note, file=sys.stderr)
     if not write_outputs(args.out, report, plot=plot):

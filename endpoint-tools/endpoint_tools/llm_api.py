@@ -301,11 +301,7 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
     if isinstance(error, requests.exceptions.SSLError):
         cause = _wrapped(error, ssl.SSLError, ssl.CertificateError)  # the TLS library's reason, not urllib3's pool
         reason = str(cause)[:200] if cause else first_line
-        bundle = _ca_bundle()
-        hint = "" if "CERTIFICATE_VERIFY_FAILED" not in reason else (
-            f"; the CAs in {bundle} do not include the one that signed it" if bundle else
-            "; a private CA or a proxy that inspects TLS: set REQUESTS_CA_BUNDLE to its certificate (a PEM file)")
-        return ApiError("tls", f"TLS error talking to {url}: {reason}{hint}")
+        return ApiError("tls", f"TLS error talking to {url}: {reason}{tls_hint(cause, reason, url)}")
     if not isinstance(error, requests.RequestException) and isinstance(error, OSError) \
             and "CA certificate bundle" in text:
         # requests' adapter checks the bundle path before connecting, an OSError of its own (requests 2.34.2
@@ -355,6 +351,37 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
         cause = _wrapped(error, OSError)  # the socket's own error, under urllib3's pool and retry text
         return ApiError("error", f"cannot talk to {url}: {str(cause)[:200] if cause else first_line}")
     return ApiError("error", f"{type(error).__name__} talking to {url}: {first_line}")
+
+
+# OpenSSL's verify codes (include/openssl/x509_vfy.h) that no CA bundle cures: the certificate does not name the host
+# (urllib3 2 matches the subjectAltName only, never the subject's CN: urllib3 2.8.0 util/ssl_.py
+# `hostname_checks_common_name = False`), or it is outside its validity dates. CPython's SSLCertVerificationError
+# carries the code as `verify_code` (Modules/_ssl.c).
+_NAME_MISMATCH = (62, 64)  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
+_OUT_OF_DATES = (9, 10)  # X509_V_ERR_CERT_NOT_YET_VALID, X509_V_ERR_CERT_HAS_EXPIRED
+# OpenSSL's reasons for a handshake answered by something that does not speak TLS (a plain-HTTP port's 400 page read
+# as a TLS record: "wrong version number", OpenSSL 3.2+ "record layer failure" or "packet length too long"; a server
+# that closes on the ClientHello: "unexpected eof").
+_NOT_TLS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "UNEXPECTED_EOF_WHILE_READING",
+            "HTTP_REQUEST")
+
+
+def tls_hint(cause: Optional[BaseException], reason: str, url: str) -> str:
+    """What to do about a TLS failure, by its cause: a certificate naming another host, one out of its dates, one no
+    CA given vouches for, or a port that does not speak TLS; "" when there is nothing to say."""
+    code = getattr(cause, "verify_code", None)
+    if code in _NAME_MISMATCH:
+        return ("; the certificate does not name this host in its subjectAltName (the tools, as urllib3 2, do not "
+                "read the subject's CN): use a host name the certificate names, or reissue it with this one")
+    if code in _OUT_OF_DATES:
+        return "; the certificate is outside its validity dates: renew it (or check this machine's clock)"
+    if "CERTIFICATE_VERIFY_FAILED" in reason:
+        bundle = _ca_bundle()
+        return (f"; the CAs in {bundle} do not include the one that signed it" if bundle else
+                "; a private CA or a proxy that inspects TLS: set REQUESTS_CA_BUNDLE to its certificate (a PEM file)")
+    if any(f"[SSL: {name}]" in reason for name in _NOT_TLS) and url.lower().startswith("https://"):
+        return " (if it serves plain HTTP, use http://)"
+    return ""
 
 
 def _ca_bundle() -> Optional[str]:
@@ -690,8 +717,11 @@ class Completion:
 
     @property
     def inter_token_s(self) -> Optional[float]:
-        """Mean time between output tokens after the first (decode speed seen by the client)."""
-        tokens = self.output_tokens or self.chunks  # chunks is a count: never None
+        """Mean time between output tokens after the first (decode speed seen by the client): by the server's count,
+        by the content chunks when it gave none; None when its count is 0 beside content (a count not to be believed,
+        which the run's throughput takes as it is: 0 tokens/s beside a per-request rate from the chunks read as two
+        servers)."""
+        tokens = self.output_tokens if self.output_tokens is not None else self.chunks  # chunks: never None
         if self.ttft_s is None or tokens < 2:
             return None
         return (self.latency_s - self.ttft_s) / (tokens - 1)
@@ -714,6 +744,15 @@ def token_count(value: Any, field: str, shown: str) -> Optional[int]:
         return value
     raise ApiError("bad_shape", f"{shown}: {field} is {excerpt(value, 60)}: expected a whole number of tokens "
                                 f"(0 to 2^53)")
+
+
+def usage_object(value: Any, shown: str) -> Optional[dict]:
+    """An answer's (or a stream event's) `usage`: None when it has none (absent or null, as vLLM's stream events
+    before the last), the object when it is one; anything else ("lots", a list) is bad_shape at `shown`, not an
+    answer without usage."""
+    if value is None or isinstance(value, dict):
+        return value
+    raise ApiError("bad_shape", f"{shown}: usage is {excerpt(value, 60)}: expected an object of token counts")
 
 
 def _dig(data: Any, *path: Any) -> Any:
@@ -776,6 +815,8 @@ class LlmClient:
         self.session = session or requests.Session()
         _headers_on_time(self.session)
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        # where a redirect last left the key behind on an answer that succeeded (the URL as shown), None if never
+        self.key_dropped_at: Optional[str] = None
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
@@ -823,6 +864,8 @@ class LlmClient:
                                 response.status_code, retry_after=retry_after)
             answered.key_dropped = dropped
             raise answered
+        if self._key_dropped(response):  # the answer came, from a server that never saw the key
+            self.key_dropped_at = shown_target(response.url)
         return response, start
 
     @staticmethod
@@ -966,7 +1009,7 @@ class LlmClient:
         done.raw_final = data if isinstance(data, dict) else {}
         message = _dig(data, "choices", 0, "message") if self.api == "openai" else _dig(data, "message")
         if self.api == "openai":
-            counts = _dig(data, "usage") or {}, "prompt_tokens", "completion_tokens"
+            counts = usage_object(_dig(data, "usage"), f"POST {url}") or {}, "prompt_tokens", "completion_tokens"
         else:
             counts = data, "prompt_eval_count", "eval_count"
         done.reasoning = self._reasoning(message, f"POST {url}")
@@ -1006,6 +1049,7 @@ class LlmClient:
         response, start = self._open("POST", path, json=body)
         url = where(asked, response.url)
         result = Completion(server=response.headers.get("Server"))
+        skipped: list[str] = []
         with _Watchdog(response) as watchdog:
             elapsed = time.perf_counter() - start
             watchdog.arm("timeout_total", self.deadlines.total_s - elapsed)
@@ -1013,7 +1057,7 @@ class LlmClient:
             if self.deadlines.ttft_s:
                 watchdog.arm("timeout_ttft", self.deadlines.ttft_s - elapsed)
             try:
-                for event in self._events(response, url):
+                for event in self._events(response, url, skipped):
                     text, thought = self._event_text(event, url)
                     if text or thought:  # a reasoning model's first token may be of its reasoning
                         now = time.perf_counter() - start
@@ -1048,6 +1092,16 @@ class LlmClient:
             if self.api == "openai" and not result.chunks and kind.startswith("application/json"):
                 raise ApiError("unterminated", f"stream from {url}: the server answered with one JSON body ({kind}), "
                                                f"not an event stream: it (or a proxy) ignored \"stream\": true")
+            if skipped and not result.chunks and skipped[0].lstrip().startswith(("{", "[")):
+                raise ApiError("unterminated", f"stream from {url} ended without an event: it sent lines of JSON "
+                                               f"without the `data: ` of Server-Sent Events before them "
+                                               f"({printable(repr(skipped[0][:60]))}), which an OpenAI-compatible "
+                                               f"stream needs")
+            if skipped and not result.chunks:  # a page in place of the stream: a login page, a proxy's words
+                words = server_message("\n".join(skipped).encode())
+                raise ApiError("non_json", f"stream from {url} answered {response.status_code} with "
+                                           f"{printable(kind or 'no content type')}, not an event stream"
+                                           + (f": {words!r}" if words else ""), response.status_code)
             raise ApiError("unterminated", f"stream from {url} ended without its final event "
                                            f"({result.chunks} content chunks)")
         if result.chunks == 0 and not result.output_tokens:
@@ -1095,7 +1149,10 @@ class LlmClient:
         if pending:
             yield _Unended(pending)
 
-    def _events(self, response: requests.Response, url: str) -> Iterator[dict]:
+    def _events(self, response: requests.Response, url: str, skipped: Optional[list[str]] = None) -> Iterator[dict]:
+        """The stream's events; on the OpenAI API `skipped` gets the first lines (4 KiB) that are no SSE field nor
+        comment: JSON without `data:`, an HTML page (html.spec.whatwg.org, "Interpreting an event stream": a line
+        that is no known field is ignored)."""
         for line in self._lines(response, url):
             if not line:
                 continue
@@ -1108,6 +1165,9 @@ class LlmClient:
                         error = text[6:]
                     raise stream_error(error, url)
                 if not text.startswith("data:"):
+                    if skipped is not None and sum(map(len, skipped)) < 4096 and not text.startswith(SSE_FIELDS) \
+                            and text not in SSE_BARE_FIELDS:
+                        skipped.append(text)  # no SSE field (JSON without `data:`, a page), ignored as the spec says
                     continue
                 text = text[5:].strip()
                 if text == "[DONE]":
@@ -1156,14 +1216,20 @@ class LlmClient:
         if self.api == "openai":
             if event.get("__done__"):
                 result.finished = True
-            usage = event.get("usage")
-            if isinstance(usage, dict):
+            usage = usage_object(event.get("usage"), shown)
+            if usage is not None:
                 self._counts(result, usage, "prompt_tokens", "completion_tokens", shown)
                 result.raw_final = event
         elif event.get("done") is True:  # JSON true, not a truthy "false"
             result.finished = True
             self._counts(result, event, "prompt_eval_count", "eval_count", shown)
             result.raw_final = event
+
+
+# The lines of an event stream that are no content to report when they are all it holds: the fields and a comment
+# (html.spec.whatwg.org, "Interpreting an event stream"); `data:` is read, `error:` is llama.cpp's.
+SSE_FIELDS = ("data:", "event:", "id:", "retry:", ":")
+SSE_BARE_FIELDS = ("data", "event", "id", "retry")  # a field without a colon: its name alone, an empty value
 
 
 # Failures that say nothing about which API is served: stop probing and report them as they are.

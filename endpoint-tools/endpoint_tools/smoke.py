@@ -85,8 +85,12 @@ def check_completion(client: LlmClient, model: str, max_tokens: int) -> Check:
         return Check("completion", False, "empty content")
     if answer_lost_in_reasoning(done):
         return Check("completion", False, answer_lost_in_reasoning(done))
-    if not done.output_tokens:
+    if done.output_tokens is None:
         return Check("completion", False, "no usage (output token count) in the answer")
+    if not done.output_tokens:  # a count of 0 for an answer that has text: a token count not to be believed
+        return Check("completion", False, "the answer has text but its usage counts 0 output tokens "
+                                          "(completion_tokens, or Ollama's eval_count): the server's token count is "
+                                          "wrong, and llm-bench's tokens/s with it")
     return Check("completion", True, f"{done.output_tokens} tokens in {done.latency_s * 1000:.0f} ms"
                  + reasoning_only(done))
 
@@ -143,6 +147,10 @@ def check_wrong_key_refused(client: LlmClient) -> Check:
         if error.kind == "unauthorized":
             return Check("auth", True, f"a wrong API key is refused ({error.status})")
         raise
+    if wrong.key_dropped_at:  # the key was not accepted: it never arrived (requests 2.34.2 `should_strip_auth`)
+        return Check("auth", False, f"the key was never checked: a redirect to {wrong.key_dropped_at} left it behind "
+                                    f"(no Authorization header goes to another host, port or scheme) and the server "
+                                    f"there answered without one: give the URL it redirects to")
     return Check("auth", False, "a wrong API key was accepted")
 
 
@@ -195,10 +203,10 @@ def daemon_map(fn: Callable[[int], T], count: int, most: int) -> list[T]:
     return answers  # type: ignore[return-value]  # every index was filled
 
 
-def failure_text(error: ApiError, key_given: Optional[bool] = None) -> str:
+def failure_text(error: ApiError, key_given: Optional[bool] = None, url_user: bool = False) -> str:
     """`[kind] message` of a failed request; a timeout says which flag gives that deadline more time, a WAF's block
     that the key is not the cause, and a 401/403 (with `key_given` known: llm-smoke's and llm-bench's first request)
-    where the key comes from."""
+    where the key comes from, or that the URL's user[:password]@ (`url_user`, sent as HTTP Basic auth) was refused."""
     flag = DEADLINE_FLAGS.get(error.deadline or "")
     text = f"[{error.kind}] {error}" + (f"; raise it with {flag} SECONDS (a cold start can take minutes)"
                                         if flag else "")
@@ -208,6 +216,9 @@ def failure_text(error: ApiError, key_given: Optional[bool] = None) -> str:
                  "the rule by the answer's tracking reference (docs/components/global-endpoint-and-fleet.md)")
     if error.kind == "unauthorized" and key_given is not None and not error.key_dropped:  # dropped: said already
         text += (f"; the key given ({KEY_OPTION[0]} or ${KEY_OPTION[1]}) was refused" if key_given else
+                 f"; the URL's user and password (sent as HTTP Basic auth, not as a bearer key) were refused: the "
+                 f"platform's gate takes a key, from {KEY_OPTION[0]} or ${KEY_OPTION[1]}, with the URL without them"
+                 if url_user else
                  f"; no key was given: pass {KEY_OPTION[0]} or set ${KEY_OPTION[1]} (the platform's gate: the key "
                  f"in the Key Vault secret its stack output apiKeySecret names, docs/operations.md)")
     return text
@@ -380,6 +391,10 @@ def api_key_given(parser: argparse.ArgumentParser, args: argparse.Namespace, des
     key, problem = clean_api_key(given if given is not None else os.environ.get(env))
     if problem:
         parser.error(f"{source}: the API key {problem} (the key itself is not shown)")
+    if given is not None and key is None:  # `--api-key "$(cat key.txt)"` of an empty file, or of a variable not set
+        parser.error(f"{source} is empty{' or blank' if given else ''} (an empty key file, or a variable that is "
+                     f"not set?): give the key, or leave the option out for an endpoint without a key (${env} is "
+                     f"read then)")
     setattr(args, dest, key)
 
 
@@ -398,6 +413,11 @@ def endpoint_given(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
         parser.error(f"the URL {shown_url(args.url)!r} carries a user name, which is sent as HTTP Basic auth in "
                      f"place of the API key's bearer token (one Authorization header): give the key or the URL's "
                      f"credentials, not both")
+
+
+def url_user(url: Optional[str]) -> bool:
+    """Whether `url` carries a user[:password]@, which requests sends as HTTP Basic auth."""
+    return bool(url) and "@" in urlsplit_netloc(url or "")
 
 
 def urlsplit_netloc(url: str) -> str:
@@ -437,7 +457,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         url, api = connect(args)
     except (EndpointError, ApiError) as error:
-        reason = failure_text(error, bool(args.api_key)) if isinstance(error, ApiError) else error
+        reason = failure_text(error, bool(args.api_key), url_user(args.url)) if isinstance(error, ApiError) \
+            else error
         print(f"FAIL  reach       {reason}")
         return 1
     client = LlmClient(url, api, args.api_key, Deadlines(args.timeout, args.ttft_timeout), requests.Session())

@@ -21,7 +21,7 @@ def stream_kind(mode: str, deadlines: Deadlines = Deadlines(5.0), **server) -> s
 
 
 @pytest.mark.parametrize("mode,kind", [
-    ("ratelimit", "rate_limited"), ("error", "server_error"), ("close", "closed"), ("html", "unterminated"),
+    ("ratelimit", "rate_limited"), ("error", "server_error"), ("close", "closed"), ("html", "non_json"),
     ("badsse", "bad_stream"), ("empty", "empty_stream"), ("unterminated", "unterminated"),
 ])
 def test_every_stream_failure_has_a_named_kind(mode, kind):
@@ -199,6 +199,7 @@ def test_a_bad_event_is_named_by_what_is_wrong_with_it(api, line, kind, words):
 @pytest.mark.parametrize("done, itl, rate", [
     (Completion(ttft_s=0.1, latency_s=1.0, output_tokens=10, chunks=4), 0.1, 10.0),  # the server's count first
     (Completion(ttft_s=0.1, latency_s=1.0, output_tokens=None, chunks=4), 0.3, 1 / 0.3),  # else the chunks
+    (Completion(ttft_s=0.1, latency_s=1.0, output_tokens=0, chunks=4), None, None),  # a count of 0: not the chunks
     (Completion(ttft_s=0.1, latency_s=0.5, output_tokens=2), 0.4, 2.5),
     (Completion(ttft_s=0.1, latency_s=1.0, output_tokens=1, chunks=1), None, None),  # one token: no gap
     (Completion(ttft_s=None, latency_s=1.0, output_tokens=10), None, None),  # no first token seen

@@ -494,7 +494,8 @@ class _Answered:
     (Completion(content="Hi.", output_tokens=3, latency_s=0.25), True, "3 tokens in 250 ms"),
     (Completion(content=" \n ", output_tokens=3), False, "empty content"),
     (Completion(content="Hi.", output_tokens=None), False, "no usage (output token count) in the answer"),
-    (Completion(content="Hi.", output_tokens=0), False, "no usage (output token count) in the answer"),
+    (Completion(content="Hi.", output_tokens=0), False, "the answer has text but its usage counts 0 output tokens "
+     "(completion_tokens, or Ollama's eval_count): the server's token count is wrong, and llm-bench's tokens/s with it"),
 ])
 def test_the_completion_check_fails_an_answer_without_text_or_without_a_token_count(answer, ok, detail):
     check = smoke.check_completion(_Answered(answer=answer), MODEL, 8)
