@@ -9,6 +9,7 @@ import functools
 import json
 import re
 
+import promql_parser
 import pytest
 from llmplatform.monitoring import (ADAPTER_GPU_RULE, KSM_NODE_LABELS, FallbackPool, azure_alert_rules,
                                    platform_alert_rules)
@@ -232,3 +233,88 @@ def test_every_postgres_metric_alert_reads_a_default_metric_of_the_flexible_serv
             assert metric in emitted.series, f"{alert.name}: {metric} is not a default metric of the flexible server"
             if "Maximum" in emitted.notes[metric]:
                 assert criterion["timeAggregation"] in ("Maximum", "Average", "Minimum"), alert.name
+
+
+# DCGM's help text names each field's unit (etc/default-counters.csv: "Framebuffer memory used (in MiB)"); the
+# Grafana unit id that shows it as such (grafana packages/grafana-data/src/valueFormats/categories.ts: `mbytes` is
+# mebibytes, binaryPrefix('B', 2); `decmbytes` is megabytes, SIPrefix('B', 2), 10**6 bytes)
+DCGM_UNIT_TO_GRAFANA = {"MiB": "mbytes", "C": "celsius", "W": "watt", "%": "percent"}
+
+
+def dcgm_units() -> dict[str, str]:
+    """DCGM field -> the unit its help text names, from both vendored CSVs (they must agree)."""
+    units: dict[str, str] = {}
+    for name in ("default-counters", "dcp-metrics-included"):
+        for line in (upstream_dir() / "metrics" / f"dcgm-exporter-{name}.csv").read_text().splitlines():
+            match = re.match(r"\s*(DCGM_FI_\w+)\s*,[^,]*,.*\(in ([^)]+)\)", line.lstrip("# "))
+            if match:
+                assert units.setdefault(match.group(1), match.group(2)) == match.group(2), match.group(1)
+    return units
+
+
+def test_every_dashboard_panel_of_one_dcgm_field_shows_the_field_unit():
+    """A panel that aggregates one DCGM field unchanged (no arithmetic: sum/avg/max of it) shows the field's own
+    unit: FB_USED is MiB, so `decmbytes` (SI megabytes) printed 80 GiB of an H100 as 81.9 GB, 5 % short."""
+    units, checked = dcgm_units(), 0
+    for path in sorted(p for p in DASHBOARDS_DIR.iterdir() if p.name.endswith(".json")):
+        for panel in json.loads(path.read_text())["panels"]:
+            for target in panel.get("targets", []):
+                match = re.fullmatch(r"(?:sum|avg|max|min) by \([\w, ]+\) \((DCGM_FI_\w+)(?:\{[^}]*\})?\)",
+                                     target["expr"])
+                if match:
+                    unit = DCGM_UNIT_TO_GRAFANA[units[match.group(1)]]
+                    assert panel["fieldConfig"]["defaults"]["unit"] == unit, (path.name, panel["title"], unit)
+                    checked += 1
+    assert checked >= 4  # utilisation, memory by pod, temperature, power
+
+
+# kube-prometheus-stack 88.5.3 leaves prometheusSpec.scrapeInterval and the kubelet's and kube-state-metrics'
+# monitor intervals "" (values.yaml): prometheus-operator's default, 30s ("Defaults to 30s", the values' comment)
+DEFAULT_SCRAPE_SECONDS = 30
+RATE_FUNCTIONS = {"rate", "irate", "increase", "delta", "deriv"}
+
+
+def scrape_seconds(exporter: str) -> int:
+    if exporter not in MONITORS:
+        assert values_of(KPS)["prometheus"]["prometheusSpec"]["scrapeInterval"] == ""
+        return DEFAULT_SCRAPE_SECONDS
+    kind, name, variants = MONITORS[exporter]
+    (interval,) = {monitor_endpoint(variant(v), kind, name).get("interval") for v in variants}
+    return int(interval.removesuffix("s")) if interval else DEFAULT_SCRAPE_SECONDS
+
+
+def rate_windows(query: str) -> list[tuple[str, float]]:
+    """(metric, window seconds) of each rate-like call's range selector in `query`."""
+    found: list[tuple[str, float]] = []
+
+    def visit(node):
+        if isinstance(node, promql_parser.Call) and node.func.name in RATE_FUNCTIONS:
+            selector = node.args[0]
+            found.append((selector.vector_selector.name, selector.range.total_seconds()))
+        return True
+
+    promql_parser.walk(promql_parser.parse(query), visit)
+    return found
+
+
+def test_every_rate_window_spans_four_scrapes_of_its_exporter():
+    """rate() needs two samples in its window, and a missed scrape or two must not empty it: the window is at least
+    four scrape intervals of the exporter the series comes from (the planned monitor's interval, else 30s)."""
+    queries = [(f"{f} {t}", q) for f, t, q, _ in dashboard_targets()]
+    queries += [(r["alert"], r["expr"]) for r in platform_alert_rules(
+        "llm", 90, 0.05, 30, 1200, ["llm-d"], cert_manager=True, fallback=FallbackPool("gpuod", 1, 3),
+        gpu_operator=True, gpu_nodes=True)]
+    queries += list(planned_prometheus_triggers())
+    windows = [(where, metric, seconds) for where, query in queries
+               for metric, seconds in rate_windows(query.replace("$namespace", "llm"))]
+    assert len(windows) >= 10
+    for where, metric, seconds in windows:
+        for exporter in in_cluster_catalog().find(metric):
+            assert seconds >= 4 * scrape_seconds(exporter.name), (where, metric, seconds, exporter.name)
+
+
+def test_the_window_check_catches_a_planted_short_window():
+    """Istio's gateways are scraped every 15s: a 30s window holds one or two samples, rate() of it flickers."""
+    ((metric, seconds),) = rate_windows('sum(rate(istio_requests_total{response_code=~"5.."}[30s]))')
+    (exporter,) = in_cluster_catalog().find(metric)
+    assert seconds < 4 * scrape_seconds(exporter.name) == 60
