@@ -87,7 +87,12 @@ def scaled_object_triggers(name: str, namespace: str, accelerator: str, external
         {"type": "external-push", "name": IN_FLIGHT_TRIGGER,
          "metadata": {"scalerAddress": external_scaler, "interceptorRoute": name}}]
     if accelerator == "gpu":
-        triggers.append({"type": "prometheus", "metadata": {
+        # The query is the replicas' average, so the target is a Value: the HPA scales by average / target like a
+        # utilization (replicas x 95/80). KEDA's default AverageValue reads the value as a total to divide among the
+        # replicas, ceil(average / target): at most 2 replicas ever (100/80), and 3 replicas at 95 % asked for 2
+        # (kedacore/keda v2.20.2 pkg/scalers/scaler.go GetMetricTargetType; kubernetes pkg/controller/
+        # podautoscaler/replica_calculator.go GetExternalMetricReplicas, GetExternalPerPodMetricReplicas).
+        triggers.append({"type": "prometheus", "metricType": "Value", "metadata": {
             "serverAddress": prometheus_url, "query": gpu_memory_percent_query(namespace, name),
             "threshold": str(gpu_target)}})
     else:

@@ -2,6 +2,7 @@
 scale to zero, the GPU-memory HPA, the Open-WebUI CPU HPA, and the timeout chain from zero."""
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
@@ -115,6 +116,34 @@ def test_dev_gpu_mode_scales_to_zero_with_gpu_memory_signal():
     assert prometheus["metadata"]["serverAddress"] == "http://kps-prometheus.monitoring.svc:9090"
     assert_known(prometheus["metadata"]["query"], "trigger")
     assert "replicas" not in plan.one(ROUTE).inputs["spec"]  # the route routes; the ScaledObject scales
+
+
+def hpa_external_replicas(metric_type: str, value: float, target: float, replicas: int,
+                          tolerance: float = 0.1) -> int:
+    """The replicas the HPA wants from one external metric (kubernetes pkg/controller/podautoscaler/
+    replica_calculator.go): AverageValue (GetExternalPerPodMetricReplicas) divides the metric, a total, by the target
+    per replica, ceil(value / target); Value (GetExternalMetricReplicas, getUsageRatioReplicaCount) scales the ready
+    replicas by value / target. Within the 10 % tolerance the count stays."""
+    if metric_type == "AverageValue":
+        ratio = value / (target * replicas)
+        return replicas if abs(1 - ratio) <= tolerance else math.ceil(value / target)
+    ratio = value / target
+    return replicas if abs(1 - ratio) <= tolerance else math.ceil(ratio * replicas)
+
+
+def test_gpu_memory_trigger_scales_with_the_replicas_average():
+    """The GPU-memory trigger's query is the replicas' average (avg(...)), so its target must be a Value. Under KEDA's
+    default AverageValue (kedacore/keda v2.20.2 pkg/scalers/scaler.go GetMetricTargetType) the average was read as a
+    total: ceil(95 / 80) = 2 replicas whatever the count, never more than 2, and 3 replicas at 95 % were asked to
+    go to 2."""
+    spec = variant("dev-gpu").one("kubernetes:keda.sh/v1alpha1:ScaledObject").inputs["spec"]
+    trigger = next(t for t in spec["triggers"] if t["type"] == "prometheus")
+    assert trigger["metadata"]["query"].startswith("avg(")
+    kind, target = trigger.get("metricType", "AverageValue"), float(trigger["metadata"]["threshold"])
+    assert hpa_external_replicas(kind, 95, target, 3) == 4  # every replica above target: out
+    assert hpa_external_replicas(kind, 95, target, 1) == 2
+    assert hpa_external_replicas(kind, 82, target, 3) == 3  # at target: stays
+    assert hpa_external_replicas(kind, 30, target, 4) == 2  # low: in
 
 
 def test_gpu_memory_hpa_mode_uses_the_adapter_metric_with_cpu_fallback():
