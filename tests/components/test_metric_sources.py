@@ -318,3 +318,23 @@ def test_the_window_check_catches_a_planted_short_window():
     ((metric, seconds),) = rate_windows('sum(rate(istio_requests_total{response_code=~"5.."}[30s]))')
     (exporter,) = in_cluster_catalog().find(metric)
     assert seconds < 4 * scrape_seconds(exporter.name) == 60
+
+
+def test_every_planned_keda_prometheus_trigger_targets_what_its_query_aggregates():
+    """An HPA reads an AverageValue external metric as a total shared among the replicas (ceil(value / target)) and
+    a Value as a level to scale the replicas by (kubernetes pkg/controller/podautoscaler/replica_calculator.go): a
+    query that sums (the EPP's queue, its running requests) is AverageValue, KEDA's default (kedacore/keda v2.20.2
+    pkg/scalers/scaler.go GetMetricTargetType); one that averages over the replicas (GPU memory) is Value."""
+    seen = set()
+    for name in PLANNED:
+        for scaled in planned(name).of_type("kubernetes:keda.sh/v1alpha1:ScaledObject"):
+            for trigger in scaled.inputs["spec"]["triggers"]:
+                if trigger["type"] != "prometheus":
+                    continue
+                outer = promql_parser.parse(trigger["metadata"]["query"])
+                assert isinstance(outer, promql_parser.AggregateExpr), trigger["metadata"]["query"]
+                op = str(outer.op)
+                want = {"sum": "AverageValue", "avg": "Value"}[op]
+                assert trigger.get("metricType", "AverageValue") == want, (name, trigger)
+                seen.add(op)
+    assert seen == {"sum", "avg"}
