@@ -338,3 +338,50 @@ def test_every_planned_keda_prometheus_trigger_targets_what_its_query_aggregates
                 assert trigger.get("metricType", "AverageValue") == want, (name, trigger)
                 seen.add(op)
     assert seen == {"sum", "avg"}
+
+
+# labels whose values name an object the platform plans: a matcher on one must select something a plan makes
+NAMED_BY_PLAN = ("deployment", "container", "scaledObject", "scaler")
+# what a chart the platform installs names, not a plan: the GPU Operator's validator container (NVIDIA/gpu-operator
+# v26.7.0 assets/state-operator-validation/0500_daemonset.yaml:128)
+NAMED_BY_CHARTS = {"container": {"nvidia-operator-validator"}}
+
+
+def planned_names() -> dict[str, set[str]]:
+    names: dict[str, set[str]] = {label: set() for label in NAMED_BY_PLAN}
+    for label, values in NAMED_BY_CHARTS.items():
+        names[label] |= values
+    for name in ("dev", "dev-gpu", "llmd", "llmd-pd"):
+        plan = variant(name)
+        for deployment in plan.of_type("kubernetes:apps/v1:Deployment"):
+            names["deployment"].add(deployment.inputs["metadata"]["name"])
+            names["container"] |= {c["name"] for c in deployment.inputs["spec"]["template"]["spec"]["containers"]}
+        for scaled in plan.of_type("kubernetes:keda.sh/v1alpha1:ScaledObject"):
+            names["scaledObject"].add(scaled.inputs["metadata"]["name"])
+            names["scaler"] |= {t["name"] for t in scaled.inputs["spec"]["triggers"] if t.get("name")}
+    return names
+
+
+def test_every_matcher_on_a_planned_name_selects_a_planned_object():
+    """A matcher on deployment, container, scaledObject or scaler (KEDA's trigger name) must select an object a plan
+    makes: the catalog checks the label exists, not that `container="ollama"` is the model server's container."""
+    names, checked = planned_names(), 0
+    queries = [(f"{f} {t}", q) for f, t, q, _ in dashboard_targets()]
+    queries += [(r["alert"], r["expr"]) for r in platform_alert_rules(
+        "llm", 90, 0.05, 30, 1200, ["llm-d"], cert_manager=True, gpu_operator=True, gpu_nodes=True)]
+    queries += [(r["alert"], r["expression"]) for r in azure_alert_rules(["llm"], ["llm-d"])]
+
+    def visit(node):
+        nonlocal checked
+        if isinstance(node, promql_parser.VectorSelector):
+            for m in node.matchers.matchers:
+                if m.name in NAMED_BY_PLAN and m.op in (promql_parser.MatchOp.Equal, promql_parser.MatchOp.Re):
+                    values = [m.value] if m.op == promql_parser.MatchOp.Equal else m.value.split("|")
+                    for value in values:
+                        assert value in names[m.name], (where, m.name, value, sorted(names[m.name]))
+                        checked += 1
+        return True
+
+    for where, query in queries:
+        promql_parser.walk(promql_parser.parse(query.replace("$namespace", "llm")), visit)
+    assert checked >= 8
