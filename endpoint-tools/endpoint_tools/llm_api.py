@@ -14,6 +14,7 @@ import os
 import re
 import socket
 import ssl
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -356,30 +357,50 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
 # OpenSSL's verify codes (include/openssl/x509_vfy.h) that no CA bundle cures: the certificate does not name the host
 # (urllib3 2 matches the subjectAltName only, never the subject's CN: urllib3 2.8.0 util/ssl_.py
 # `hostname_checks_common_name = False`), or it is outside its validity dates. CPython's SSLCertVerificationError
-# carries the code as `verify_code` (Modules/_ssl.c).
+# carries the code as `verify_code` (Modules/_ssl.c `fill_and_set_sslerror`, 3.7 and later).
 _NAME_MISMATCH = (62, 64)  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
 _OUT_OF_DATES = (9, 10)  # X509_V_ERR_CERT_NOT_YET_VALID, X509_V_ERR_CERT_HAS_EXPIRED
+# The codes that mean no CA given vouches for the chain, the only ones a CA bundle cures: UNABLE_TO_GET_ISSUER_CERT,
+# DEPTH_ZERO_SELF_SIGNED_CERT, SELF_SIGNED_CERT_IN_CHAIN, UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+# UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_UNTRUSTED. Any other (a purpose the certificate is not for, a key too small,
+# and on Python 3.13+ RFC 5280's rules that urllib3 2.8.0 enforces there with VERIFY_X509_STRICT, as
+# ssl.create_default_context does: a CA's basicConstraints not critical, no authority key identifier) is a
+# certificate the bundle's CA did sign, refused for what it is.
+_NO_TRUSTED_ISSUER = (2, 18, 19, 20, 21, 27)
+_STRICT_RULES = range(79, 95)  # X509_V_ERR_INVALID_CA .. X509_V_ERR_EC_KEY_EXPLICIT_PARAMS (OpenSSL 3.0)
 # OpenSSL's reasons for a handshake answered by something that does not speak TLS (a plain-HTTP port's 400 page read
 # as a TLS record: "wrong version number", OpenSSL 3.2+ "record layer failure" or "packet length too long"; a server
-# that closes on the ClientHello: "unexpected eof").
-_NOT_TLS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "UNEXPECTED_EOF_WHILE_READING",
-            "HTTP_REQUEST")
+# that closes on the ClientHello: "unexpected eof"), by their text: CPython names a reason (`[SSL: NAME]`) only when
+# its own table knows it, and the tables of CPython 3.13 and before predate OpenSSL 3.2, whose "record layer failure"
+# reads `[SSL] record layer failure (_ssl.c:1000)` (cherrypy/cheroot#645 and #711, OpenSSL 3.2; urllib3 2.8.0
+# connection.py `_wrap_proxy_error` matches the words too). OpenSSL 1.1.1's EOF carries no reason at all. (HTTP_REQUEST,
+# "http request", is a server's reason for a plain request on its TLS port, never a client's.)
+_NOT_TLS = ("wrong version number", "record layer failure", "packet length too long", "unexpected eof while reading",
+            "eof occurred in violation of protocol")
 
 
 def tls_hint(cause: Optional[BaseException], reason: str, url: str) -> str:
     """What to do about a TLS failure, by its cause: a certificate naming another host, one out of its dates, one no
-    CA given vouches for, or a port that does not speak TLS; "" when there is nothing to say."""
+    CA given vouches for, one refused for what it is, or a port that does not speak TLS; "" when there is nothing to
+    say."""
     code = getattr(cause, "verify_code", None)
     if code in _NAME_MISMATCH:
         return ("; the certificate does not name this host in its subjectAltName (the tools, as urllib3 2, do not "
                 "read the subject's CN): use a host name the certificate names, or reissue it with this one")
     if code in _OUT_OF_DATES:
         return "; the certificate is outside its validity dates: renew it (or check this machine's clock)"
+    if isinstance(code, int) and code not in _NO_TRUSTED_ISSUER and "CERTIFICATE_VERIFY_FAILED" in reason:
+        strict = (f" (Python {sys.version_info[0]}.{sys.version_info[1]}, as every 3.13 and later, checks "
+                  f"certificates by RFC 5280's rules: urllib3 2 sets VERIFY_X509_STRICT there)"
+                  if code in _STRICT_RULES and sys.version_info >= (3, 13) else "")
+        return (f"; not a missing CA: OpenSSL refused the certificate (or its CA's) for what it is (verify code "
+                f"{code}){strict}, which no CA bundle cures: reissue it")
     if "CERTIFICATE_VERIFY_FAILED" in reason:
         bundle = _ca_bundle()
         return (f"; the CAs in {bundle} do not include the one that signed it" if bundle else
                 "; a private CA or a proxy that inspects TLS: set REQUESTS_CA_BUNDLE to its certificate (a PEM file)")
-    if any(f"[SSL: {name}]" in reason for name in _NOT_TLS) and url.lower().startswith("https://"):
+    if any(words in " ".join(re.split("[^a-z]+", reason.lower())) for words in _NOT_TLS) \
+            and url.lower().startswith("https://"):
         return " (if it serves plain HTTP, use http://)"
     return ""
 

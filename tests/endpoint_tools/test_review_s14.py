@@ -1,0 +1,87 @@
+"""The review of endpoint-tools 0.15.0 (docs/decisions.md, "2026-12-07: the review of the operator's review of the
+endpoint tools"), through the command lines: the TLS advice on the Pythons and OpenSSLs operators run (a CPython
+whose table of OpenSSL's reasons predates OpenSSL 3.2, Python 3.13's strict certificate checks)."""
+
+import ssl
+import subprocess
+
+import pytest
+import urllib3.connection
+
+from endpoint_tools import smoke
+from endpoint_tools.loopback_server import LoopbackServer
+
+from tests.endpoint_tools.test_hostile import no_traceback
+from tests.endpoint_tools.test_operator_review import over_tls, self_signed
+
+
+@pytest.mark.parametrize("error", [
+    # OpenSSL 3.2+ under a CPython whose reason table predates it (3.13 and before): no `[SSL: NAME]`
+    # (cherrypy/cheroot#645, #711: HTTPS to a plain-HTTP port)
+    ssl.SSLError(1, "[SSL] record layer failure (_ssl.c:1000)"),
+    # OpenSSL 1.1.1 (a Python 3.10 on an older distribution): a server that closes on the ClientHello, no reason
+    ssl.SSLEOFError(8, "EOF occurred in violation of protocol (_ssl.c:1131)"),
+])
+def test_https_to_a_plain_http_port_says_to_use_http_whatever_names_the_openssl_reason(error, monkeypatch, capsys):
+    """The hint matched `[SSL: RECORD_LAYER_FAILURE]`, a name CPython prints only when its own table knows the
+    reason: on OpenSSL 3.2+ (Fedora, Debian 13, Homebrew) with CPython 3.13 or before the line read
+    "[SSL] record layer failure" alone, the case the hint was written for."""
+    def handshake(*args, **kwargs):
+        raise error
+    monkeypatch.setattr(urllib3.connection, "ssl_wrap_socket", handshake)  # the handshake, as that OpenSSL fails it
+    with LoopbackServer("ok") as server:
+        url = server.url.replace("http://", "https://")
+        assert smoke.main([url, "--api", "openai", "--timeout", "5"]) == 1
+    captured = capsys.readouterr()
+    assert "[tls] TLS error talking to" in captured.out, captured.out
+    assert "(if it serves plain HTTP, use http://)" in captured.out and no_traceback(captured), captured.out
+
+
+def signed_by_a_ca(tmp_path, ca_extensions: list[str], leaf_extensions: str) -> tuple[str, str, str]:
+    """A CA (with `ca_extensions`) and a certificate for localhost and 127.0.0.1 it signed (with `leaf_extensions`,
+    an openssl extensions file's lines): the CA's, the certificate's and its key's paths."""
+    self_signed(tmp_path)  # skips without openssl
+    ca, ca_key = tmp_path / "ca.pem", tmp_path / "ca.key"
+    leaf, key, request, extensions = (tmp_path / name for name in ("leaf.pem", "leaf.key", "leaf.csr", "ext.cnf"))
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out",
+                    str(ca), "-days", "1", "-subj", "/CN=a proxy's CA", *ca_extensions], check=True, capture_output=True)
+    subprocess.run(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(request), "-subj", "/CN=localhost"], check=True, capture_output=True)
+    extensions.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n" + leaf_extensions)
+    subprocess.run(["openssl", "x509", "-req", "-in", str(request), "-CA", str(ca), "-CAkey", str(ca_key),
+                    "-CAcreateserial", "-out", str(leaf), "-days", "1", "-extfile", str(extensions)],
+                   check=True, capture_output=True)
+    return str(ca), str(leaf), str(key)
+
+
+@pytest.mark.parametrize("case", ["purpose", "strict"])
+def test_a_certificate_the_bundle_vouches_for_but_refused_for_what_it_is_is_not_a_missing_ca(case, tmp_path,
+                                                                                         monkeypatch, capsys):
+    """A certificate signed by the CA in $REQUESTS_CA_BUNDLE, refused for what it is: one for client auth only
+    (verify code 26), or, on Python 3.13+ where urllib3 2.8.0 sets VERIFY_X509_STRICT, a CA whose basicConstraints
+    is not critical (89: TLS-inspecting proxies' CAs are often made so). The line said "the CAs in
+    $REQUESTS_CA_BUNDLE do not include the one that signed it", though they did: the operator adds the CA again."""
+    if case == "purpose":
+        ca, leaf, key = signed_by_a_ca(tmp_path, [], "extendedKeyUsage=clientAuth\n")
+        code = 26
+    else:
+        ca, leaf, key = signed_by_a_ca(tmp_path, ["-addext", "basicConstraints=CA:TRUE"], "")
+        code = 89
+        strict = urllib3.connection.create_urllib3_context
+
+        def as_on_3_13(*args, **kwargs):  # what urllib3 2.8.0 util/ssl_.py does on Python 3.13+
+            context = strict(*args, **kwargs)
+            context.verify_flags |= ssl.VERIFY_X509_STRICT
+            return context
+        monkeypatch.setattr(urllib3.connection, "create_urllib3_context", as_on_3_13)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca)
+    server = LoopbackServer("ok")
+    url = over_tls(server, leaf, key)
+    with server:
+        assert smoke.main([url, "--api", "openai", "--timeout", "5"]) == 1
+    captured = capsys.readouterr()
+    assert "CERTIFICATE_VERIFY_FAILED" in captured.out, captured.out
+    assert "do not include the one that signed it" not in captured.out, captured.out
+    assert (f"not a missing CA: OpenSSL refused the certificate (or its CA's) for what it is (verify code {code})"
+            in captured.out and "which no CA bundle cures" in captured.out), captured.out
+    assert no_traceback(captured)
