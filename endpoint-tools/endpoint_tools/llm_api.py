@@ -22,6 +22,7 @@ from typing import Any, Iterator, Optional
 from urllib.parse import unquote
 
 import requests
+import requests.auth
 import urllib3.exceptions
 import urllib3.response
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -631,6 +632,17 @@ class _TlsPool(HTTPSConnectionPool):
     ConnectionCls = _TlsConnection
 
 
+class _BearerAuth(requests.auth.AuthBase):
+    """The API key as a bearer token (RFC 6750 section 2.1)."""
+
+    def __init__(self, key: str):
+        self.key = key
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.key}"
+        return request
+
+
 def _headers_on_time(session: requests.Session) -> None:
     """The session's connections (those of each adapter's pool manager, made as requests go) are _HeadersOnTime."""
     for adapter in session.adapters.values():
@@ -836,6 +848,11 @@ class LlmClient:
         self.session = session or requests.Session()
         _headers_on_time(self.session)
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        # the key as requests' auth, not only a header: a request without auth takes the user's ~/.netrc (or $NETRC)
+        # entry for the host, a `default` one included, as HTTP Basic auth in place of the header (requests 2.34.2
+        # sessions.py `prepare_request`: get_netrc_auth when no auth is given; models.py `prepare_auth` then
+        # overwrites Authorization), and the gate refused a right key it never got
+        self.auth = _BearerAuth(api_key) if api_key else None
         # where a redirect last left the key behind on an answer that succeeded (the URL as shown), None if never
         self.key_dropped_at: Optional[str] = None
 
@@ -851,7 +868,7 @@ class LlmClient:
         deadline = _HeaderDeadline._current.deadline = _HeaderDeadline(read_timeout)
         hops: list[requests.Response] = []  # every response, the redirects' included
         try:
-            response = self.session.request(method, url, headers=self.headers, stream=True,
+            response = self.session.request(method, url, headers=self.headers, auth=self.auth, stream=True,
                                             timeout=(self.deadlines.connect_s, read_timeout),
                                             hooks={"response": lambda answer, *_, **__: hops.append(answer)},
                                             **kwargs)
@@ -897,7 +914,9 @@ class LlmClient:
         if not response.history:
             return False
         first = response.history[0].request
-        return "Authorization" in first.headers and "Authorization" not in response.request.headers
+        # gone, or replaced: rebuild_auth puts the ~/.netrc entry of the host redirected to in its place
+        return "Authorization" in first.headers and \
+            response.request.headers.get("Authorization") != first.headers["Authorization"]
 
     @staticmethod
     def _redirected(method: str, path: str, response: requests.Response, dropped: bool) -> str:

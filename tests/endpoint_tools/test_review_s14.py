@@ -9,10 +9,10 @@ import pytest
 import urllib3.connection
 
 from endpoint_tools import smoke
-from endpoint_tools.loopback_server import LoopbackServer
+from endpoint_tools.loopback_server import BackgroundServer, LoopbackServer
 
 from tests.endpoint_tools.test_hostile import no_traceback
-from tests.endpoint_tools.test_operator_review import over_tls, self_signed
+from tests.endpoint_tools.test_operator_review import KEY, _ToOtherHost, over_tls, self_signed
 
 
 @pytest.mark.parametrize("error", [
@@ -85,3 +85,40 @@ def test_a_certificate_the_bundle_vouches_for_but_refused_for_what_it_is_is_not_
     assert (f"not a missing CA: OpenSSL refused the certificate (or its CA's) for what it is (verify code {code})"
             in captured.out and "which no CA bundle cures" in captured.out), captured.out
     assert no_traceback(captured)
+
+
+@pytest.mark.parametrize("entry", ["default login someone password hunter22", "machine 127.0.0.1 login me password pw1234"])
+def test_a_netrc_entry_for_the_host_does_not_replace_the_key(entry, tmp_path, monkeypatch, capsys):
+    """A ~/.netrc (here $NETRC) with a `default` entry, or one for the endpoint's host (curl's and git's file):
+    requests sent its login as HTTP Basic auth in place of the key's bearer header, and the gate's 401 read "the key
+    given (--api-key or $LLM_API_KEY) was refused" for the right key."""
+    netrc = tmp_path / "netrc"
+    netrc.write_text(entry + "\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    key = "sk-review-s14-right-key"
+    with LoopbackServer("auth", api_key=key) as server:
+        assert smoke.main([server.url, "--api-key", key, "--timeout", "5"]) == 0, capsys.readouterr().out
+        assert smoke.main([server.url, "--api-key", key + "-wrong", "--timeout", "5"]) == 1
+    out = capsys.readouterr().out
+    assert "PASS  auth        a wrong API key is refused (401)" in out, out
+    assert "the key given (--api-key or $LLM_API_KEY) was refused" in out and key not in out, out
+
+
+def test_a_redirect_that_swapped_the_key_for_a_netrc_login_is_a_key_left_behind(tmp_path, monkeypatch, capsys):
+    """A redirect to another host for which ~/.netrc has a login: requests drops the key and puts that login in its
+    place (requests 2.34.2 sessions.py `rebuild_auth`), so an Authorization header still arrived there, and smoke's
+    auth check said "a wrong API key was accepted" (a 401 there: "the key given was refused")."""
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine localhost login someone password hunter22\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    server = BackgroundServer(("127.0.0.1", 0), _ToOtherHost)
+    server.keys = []  # type: ignore[attr-defined]
+    with server:
+        assert smoke.main([server.url, "--api", "openai", "--api-key", KEY, "--timeout", "5"]) == 1
+    captured = capsys.readouterr()
+    assert server.keys and all(k.startswith("Basic ") for k in server.keys), server.keys  # type: ignore[attr-defined]
+    assert (f"FAIL  auth        the key was never checked: a redirect to http://localhost:{server.server_address[1]}"
+            f"/open/v1/models left it behind") in captured.out, captured.out
+    assert "a wrong API key was accepted" not in captured.out and KEY not in captured.out + captured.err
