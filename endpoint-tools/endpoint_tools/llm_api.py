@@ -1192,11 +1192,26 @@ class LlmClient:
     def _events(self, response: requests.Response, url: str, skipped: Optional[list[str]] = None) -> Iterator[dict]:
         """The stream's events; on the OpenAI API `skipped` gets the first lines (4 KiB) that are no SSE field nor
         comment: JSON without `data:`, an HTML page (html.spec.whatwg.org, "Interpreting an event stream": a line
-        that is no known field is ignored)."""
-        for line in self._lines(response, url):
+        that is no known field is ignored). On Ollama's API a first line that is no JSON and opens as a page does
+        (`<`: a login page, a proxy's) is `non_json` with the page's words, as the OpenAI API's page is."""
+        lines = self._lines(response, url)
+        first = True
+        for line in lines:
             if not line:
                 continue
             text = line.decode("utf-8", "replace")
+            if self.api != "openai" and first and text.lstrip().startswith("<"):
+                page = [text]
+                for more in lines:  # the page's first 4 KiB, for its words
+                    if sum(map(len, page)) >= 4096:
+                        break
+                    page.append(more.decode("utf-8", "replace"))
+                words = server_message("\n".join(page).encode())
+                kind = response.headers.get("Content-Type", "")
+                raise ApiError("non_json", f"stream from {url} answered {response.status_code} with "
+                                           f"{printable(kind or 'no content type')}, not a stream of JSON lines"
+                                           + (f": {words!r}" if words else ""), response.status_code)
+            first = False
             if self.api == "openai":
                 if text.startswith("error:"):  # llama.cpp's event for a failure after the headers
                     try:

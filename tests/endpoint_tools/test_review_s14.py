@@ -11,8 +11,9 @@ import urllib3.connection
 from endpoint_tools import smoke
 from endpoint_tools.loopback_server import BackgroundServer, LoopbackServer
 
-from tests.endpoint_tools.test_hostile import no_traceback
-from tests.endpoint_tools.test_operator_review import KEY, _ToOtherHost, over_tls, self_signed
+from tests.endpoint_tools.test_bench import run_bench
+from tests.endpoint_tools.test_hostile import Scripted, no_traceback, ollama
+from tests.endpoint_tools.test_operator_review import KEY, PAGE, _ToOtherHost, over_tls, self_signed
 
 
 @pytest.mark.parametrize("error", [
@@ -122,3 +123,21 @@ def test_a_redirect_that_swapped_the_key_for_a_netrc_login_is_a_key_left_behind(
     assert (f"FAIL  auth        the key was never checked: a redirect to http://localhost:{server.server_address[1]}"
             f"/open/v1/models left it behind") in captured.out, captured.out
     assert "a wrong API key was accepted" not in captured.out and KEY not in captured.out + captured.err
+
+
+def test_an_ollama_stream_answered_with_a_page_names_the_page_as_the_openai_one_does(tmp_path, capsys):
+    """Ollama's native stream (`--api ollama`, the platform's own API) answered 200 with a login page (an SSO proxy
+    on the POSTs): 0.15.0 named such a page on the OpenAI API (`non_json`, the page's words) but this one stayed
+    "bad_stream: an event is not JSON: '<!DOCTYPE html>'", in smoke and in every llm-bench row."""
+    def page_for_streams(path, request):
+        if request and request.get("stream"):
+            return 200, "text/html; charset=utf-8", PAGE
+        return ollama()(path, request)
+    with Scripted(page_for_streams) as server:
+        assert smoke.main([server.url, "--api", "ollama", "--timeout", "5"]) == 1
+        out = capsys.readouterr().out
+        code, report = run_bench(tmp_path, server.url, "--api", "ollama", "--model", "m", "-n", "2", "-c", "1")
+    assert ("FAIL  stream      [non_json] stream from " in out and "answered 200 with text/html; charset=utf-8, not "
+            "a stream of JSON lines: 'Sign in to continue'" in out), out
+    assert "PASS  completion" in out and "PASS  generate" in out, out
+    assert code == 1 and report["summary"]["errors"] == {"non_json": 2}, report["summary"]
