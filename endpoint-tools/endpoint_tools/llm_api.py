@@ -1200,6 +1200,11 @@ class LlmClient:
             if not line:
                 continue
             text = line.decode("utf-8", "replace")
+            if first and text.startswith("\ufeff"):  # a BOM opening the stream, which SSE ignores
+                text = text[1:]
+                if not text:
+                    first = False
+                    continue
             if self.api != "openai" and first and text.lstrip().startswith("<"):
                 page = [text]
                 for more in lines:  # the page's first 4 KiB, for its words

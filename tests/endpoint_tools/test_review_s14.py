@@ -2,6 +2,7 @@
 endpoint tools"), through the command lines: the TLS advice on the Pythons and OpenSSLs operators run (a CPython
 whose table of OpenSSL's reasons predates OpenSSL 3.2, Python 3.13's strict certificate checks)."""
 
+import json
 import ssl
 import subprocess
 
@@ -12,7 +13,7 @@ from endpoint_tools import smoke
 from endpoint_tools.loopback_server import BackgroundServer, LoopbackServer
 
 from tests.endpoint_tools.test_bench import run_bench
-from tests.endpoint_tools.test_hostile import Scripted, no_traceback, ollama
+from tests.endpoint_tools.test_hostile import Scripted, delta, no_traceback, ollama, openai, sse
 from tests.endpoint_tools.test_operator_review import KEY, PAGE, _ToOtherHost, over_tls, self_signed
 
 
@@ -141,3 +142,26 @@ def test_an_ollama_stream_answered_with_a_page_names_the_page_as_the_openai_one_
             "a stream of JSON lines: 'Sign in to continue'" in out), out
     assert "PASS  completion" in out and "PASS  generate" in out, out
     assert code == 1 and report["summary"]["errors"] == {"non_json": 2}, report["summary"]
+
+
+@pytest.mark.parametrize("api", ["openai", "ollama"])
+def test_a_stream_opening_with_a_byte_order_mark_keeps_its_first_event(api, capsys):
+    """A stream whose body opens with a UTF-8 BOM (html.spec.whatwg.org, "Interpreting an event stream": one at the
+    start is ignored): `\\ufeffdata: {...}` was no SSE field, so the first event was dropped (with no other, 0.15.0
+    took the stream for a page), and on Ollama's API the first line was "not JSON". A one-chunk answer failed the stream check."""
+    bom = "\ufeff".encode()
+    if api == "openai":
+        stream = bom + sse(delta("Hi"), '{"choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": 1}}')
+        answer = openai(stream=stream)
+    else:
+        lines = [json.dumps({"message": {"content": "Hi"}, "done": False}),
+                 json.dumps({"message": {"content": ""}, "done": True, "eval_count": 1})]
+        streamed = bom + "".join(f"{line}\n" for line in lines).encode()
+        native = ollama()
+
+        def answer(path, request):
+            return (200, "application/x-ndjson", streamed) if request and request.get("stream") \
+                else native(path, request)
+    with Scripted(answer) as server:
+        assert smoke.main([server.url, "--api", api, "--timeout", "5"]) == 0, capsys.readouterr().out
+    assert "PASS  stream      1 chunk over" in capsys.readouterr().out
