@@ -165,3 +165,19 @@ def test_a_stream_opening_with_a_byte_order_mark_keeps_its_first_event(api, caps
     with Scripted(answer) as server:
         assert smoke.main([server.url, "--api", api, "--timeout", "5"]) == 0, capsys.readouterr().out
     assert "PASS  stream      1 chunk over" in capsys.readouterr().out
+
+
+def test_bench_says_when_a_redirect_left_a_urls_credentials_behind_as_it_does_a_key(tmp_path, capsys):
+    """`http://user:password@host` (a proxy's Basic auth) redirected to another host whose server answers without
+    them: 0.15.0 warned when a redirect left the key behind, but the URL's credentials, which requests drops alike,
+    went without a word, the run measuring a server the operator did not mean."""
+    server = BackgroundServer(("127.0.0.1", 0), _ToOtherHost)
+    server.keys = []  # type: ignore[attr-defined]
+    with server:
+        url = server.url.replace("http://", "http://ops:pw-review-s14@")
+        code, report = run_bench(tmp_path, url, "--api", "openai", "--model", "m", "-n", "2", "-c", "1")
+    captured = capsys.readouterr()
+    assert code == 0 and set(server.keys) == {None}, server.keys  # type: ignore[attr-defined]
+    assert (f"llm-bench: the URL's user and password (HTTP Basic auth) were not sent to http://localhost:"
+            f"{server.server_address[1]}/open/v1/chat/completions: a redirect") in captured.err, captured.err
+    assert "pw-review-s14" not in captured.out + captured.err + json.dumps(report)
