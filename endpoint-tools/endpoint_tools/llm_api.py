@@ -391,8 +391,8 @@ def tls_hint(cause: Optional[BaseException], reason: str, url: str) -> str:
     if code in _OUT_OF_DATES:
         return "; the certificate is outside its validity dates: renew it (or check this machine's clock)"
     if isinstance(code, int) and code not in _NO_TRUSTED_ISSUER and "CERTIFICATE_VERIFY_FAILED" in reason:
-        strict = (f" (Python {sys.version_info[0]}.{sys.version_info[1]}, as every 3.13 and later, checks "
-                  f"certificates by RFC 5280's rules: urllib3 2 sets VERIFY_X509_STRICT there)"
+        strict = (" (Python 3.13 and later check certificates by RFC 5280's rules: urllib3 2 sets "
+                  "VERIFY_X509_STRICT there)"
                   if code in _STRICT_RULES and sys.version_info >= (3, 13) else "")
         return (f"; not a missing CA: OpenSSL refused the certificate (or its CA's) for what it is (verify code "
                 f"{code}){strict}, which no CA bundle cures: reissue it")
