@@ -672,10 +672,13 @@ def main(argv: Optional[list[str]] = None) -> int:
                          "prompt": args.prompt},
               "summary": summary, "results": results}
     say(("PARTIAL (interrupted)\n" if interrupted else "") + format_summary(summary))
-    dropped = (f"llm-bench: the API key was not sent to {bench.key_dropped_at}: a redirect to another host, port or "
-               f"scheme left it behind (requests sends no Authorization header there) and the server there answered "
-               f"without one; what was measured is that server, keyless: give the URL it redirects to"
-               if args.api_key and bench.key_dropped_at else None)
+    # the key, or a URL's user:password (requests' Basic auth), which a redirect leaves behind alike
+    sent = "the API key was" if args.api_key else "the URL's user and password (HTTP Basic auth) were"
+    dropped = (f"llm-bench: {sent} not sent to {bench.key_dropped_at}: a redirect to another host, port or "
+               f"scheme left {'it' if args.api_key else 'them'} behind (requests sends no Authorization header "
+               f"there) and the server there answered without one; what was measured is that server, "
+               f"{'keyless' if args.api_key else 'without them'}: give the URL it redirects to"
+               if (args.api_key or url_user(args.url)) and bench.key_dropped_at else None)
     for note in (waited_for_workers(results, args.rate, args.concurrency), held_back(results), dropped):
         if note:
             print(note, file=sys.stderr)

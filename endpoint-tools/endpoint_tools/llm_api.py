@@ -14,6 +14,7 @@ import os
 import re
 import socket
 import ssl
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any, Iterator, Optional
 from urllib.parse import unquote
 
 import requests
+import requests.auth
 import urllib3.exceptions
 import urllib3.response
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -356,30 +358,50 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
 # OpenSSL's verify codes (include/openssl/x509_vfy.h) that no CA bundle cures: the certificate does not name the host
 # (urllib3 2 matches the subjectAltName only, never the subject's CN: urllib3 2.8.0 util/ssl_.py
 # `hostname_checks_common_name = False`), or it is outside its validity dates. CPython's SSLCertVerificationError
-# carries the code as `verify_code` (Modules/_ssl.c).
+# carries the code as `verify_code` (Modules/_ssl.c `fill_and_set_sslerror`, 3.7 and later).
 _NAME_MISMATCH = (62, 64)  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
 _OUT_OF_DATES = (9, 10)  # X509_V_ERR_CERT_NOT_YET_VALID, X509_V_ERR_CERT_HAS_EXPIRED
+# The codes that mean no CA given vouches for the chain, the only ones a CA bundle cures: UNABLE_TO_GET_ISSUER_CERT,
+# DEPTH_ZERO_SELF_SIGNED_CERT, SELF_SIGNED_CERT_IN_CHAIN, UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+# UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_UNTRUSTED. Any other (a purpose the certificate is not for, a key too small,
+# and on Python 3.13+ RFC 5280's rules that urllib3 2.8.0 enforces there with VERIFY_X509_STRICT, as
+# ssl.create_default_context does: a CA's basicConstraints not critical, no authority key identifier) is a
+# certificate the bundle's CA did sign, refused for what it is.
+_NO_TRUSTED_ISSUER = (2, 18, 19, 20, 21, 27)
+_STRICT_RULES = range(79, 95)  # X509_V_ERR_INVALID_CA .. X509_V_ERR_EC_KEY_EXPLICIT_PARAMS (OpenSSL 3.0)
 # OpenSSL's reasons for a handshake answered by something that does not speak TLS (a plain-HTTP port's 400 page read
 # as a TLS record: "wrong version number", OpenSSL 3.2+ "record layer failure" or "packet length too long"; a server
-# that closes on the ClientHello: "unexpected eof").
-_NOT_TLS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "UNEXPECTED_EOF_WHILE_READING",
-            "HTTP_REQUEST")
+# that closes on the ClientHello: "unexpected eof"), by their text: CPython names a reason (`[SSL: NAME]`) only when
+# its own table knows it, and the tables of CPython 3.13 and before predate OpenSSL 3.2, whose "record layer failure"
+# reads `[SSL] record layer failure (_ssl.c:1000)` (cherrypy/cheroot#645 and #711, OpenSSL 3.2; urllib3 2.8.0
+# connection.py `_wrap_proxy_error` matches the words too). OpenSSL 1.1.1's EOF carries no reason at all. (HTTP_REQUEST,
+# "http request", is a server's reason for a plain request on its TLS port, never a client's.)
+_NOT_TLS = ("wrong version number", "record layer failure", "packet length too long", "unexpected eof while reading",
+            "eof occurred in violation of protocol")
 
 
 def tls_hint(cause: Optional[BaseException], reason: str, url: str) -> str:
     """What to do about a TLS failure, by its cause: a certificate naming another host, one out of its dates, one no
-    CA given vouches for, or a port that does not speak TLS; "" when there is nothing to say."""
+    CA given vouches for, one refused for what it is, or a port that does not speak TLS; "" when there is nothing to
+    say."""
     code = getattr(cause, "verify_code", None)
     if code in _NAME_MISMATCH:
         return ("; the certificate does not name this host in its subjectAltName (the tools, as urllib3 2, do not "
                 "read the subject's CN): use a host name the certificate names, or reissue it with this one")
     if code in _OUT_OF_DATES:
         return "; the certificate is outside its validity dates: renew it (or check this machine's clock)"
+    if isinstance(code, int) and code not in _NO_TRUSTED_ISSUER and "CERTIFICATE_VERIFY_FAILED" in reason:
+        strict = (" (Python 3.13 and later check certificates by RFC 5280's rules: urllib3 2 sets "
+                  "VERIFY_X509_STRICT there)"
+                  if code in _STRICT_RULES and sys.version_info >= (3, 13) else "")
+        return (f"; not a missing CA: OpenSSL refused the certificate (or its CA's) for what it is (verify code "
+                f"{code}){strict}, which no CA bundle cures: reissue it")
     if "CERTIFICATE_VERIFY_FAILED" in reason:
         bundle = _ca_bundle()
         return (f"; the CAs in {bundle} do not include the one that signed it" if bundle else
                 "; a private CA or a proxy that inspects TLS: set REQUESTS_CA_BUNDLE to its certificate (a PEM file)")
-    if any(f"[SSL: {name}]" in reason for name in _NOT_TLS) and url.lower().startswith("https://"):
+    if any(words in " ".join(re.split("[^a-z]+", reason.lower())) for words in _NOT_TLS) \
+            and url.lower().startswith("https://"):
         return " (if it serves plain HTTP, use http://)"
     return ""
 
@@ -610,6 +632,17 @@ class _TlsPool(HTTPSConnectionPool):
     ConnectionCls = _TlsConnection
 
 
+class _BearerAuth(requests.auth.AuthBase):
+    """The API key as a bearer token (RFC 6750 section 2.1)."""
+
+    def __init__(self, key: str):
+        self.key = key
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.key}"
+        return request
+
+
 def _headers_on_time(session: requests.Session) -> None:
     """The session's connections (those of each adapter's pool manager, made as requests go) are _HeadersOnTime."""
     for adapter in session.adapters.values():
@@ -815,6 +848,11 @@ class LlmClient:
         self.session = session or requests.Session()
         _headers_on_time(self.session)
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        # the key as requests' auth, not only a header: a request without auth takes the user's ~/.netrc (or $NETRC)
+        # entry for the host, a `default` one included, as HTTP Basic auth in place of the header (requests 2.34.2
+        # sessions.py `prepare_request`: get_netrc_auth when no auth is given; models.py `prepare_auth` then
+        # overwrites Authorization), and the gate refused a right key it never got
+        self.auth = _BearerAuth(api_key) if api_key else None
         # where a redirect last left the key behind on an answer that succeeded (the URL as shown), None if never
         self.key_dropped_at: Optional[str] = None
 
@@ -830,7 +868,7 @@ class LlmClient:
         deadline = _HeaderDeadline._current.deadline = _HeaderDeadline(read_timeout)
         hops: list[requests.Response] = []  # every response, the redirects' included
         try:
-            response = self.session.request(method, url, headers=self.headers, stream=True,
+            response = self.session.request(method, url, headers=self.headers, auth=self.auth, stream=True,
                                             timeout=(self.deadlines.connect_s, read_timeout),
                                             hooks={"response": lambda answer, *_, **__: hops.append(answer)},
                                             **kwargs)
@@ -876,7 +914,9 @@ class LlmClient:
         if not response.history:
             return False
         first = response.history[0].request
-        return "Authorization" in first.headers and "Authorization" not in response.request.headers
+        # gone, or replaced: rebuild_auth puts the ~/.netrc entry of the host redirected to in its place
+        return "Authorization" in first.headers and \
+            response.request.headers.get("Authorization") != first.headers["Authorization"]
 
     @staticmethod
     def _redirected(method: str, path: str, response: requests.Response, dropped: bool) -> str:
@@ -1152,11 +1192,31 @@ class LlmClient:
     def _events(self, response: requests.Response, url: str, skipped: Optional[list[str]] = None) -> Iterator[dict]:
         """The stream's events; on the OpenAI API `skipped` gets the first lines (4 KiB) that are no SSE field nor
         comment: JSON without `data:`, an HTML page (html.spec.whatwg.org, "Interpreting an event stream": a line
-        that is no known field is ignored)."""
-        for line in self._lines(response, url):
+        that is no known field is ignored). On Ollama's API a first line that is no JSON and opens as a page does
+        (`<`: a login page, a proxy's) is `non_json` with the page's words, as the OpenAI API's page is."""
+        lines = self._lines(response, url)
+        first = True
+        for line in lines:
             if not line:
                 continue
             text = line.decode("utf-8", "replace")
+            if first and text.startswith("\ufeff"):  # a BOM opening the stream, which SSE ignores
+                text = text[1:]
+                if not text:
+                    first = False
+                    continue
+            if self.api != "openai" and first and text.lstrip().startswith("<"):
+                page = [text]
+                for more in lines:  # the page's first 4 KiB, for its words
+                    if sum(map(len, page)) >= 4096:
+                        break
+                    page.append(more.decode("utf-8", "replace"))
+                words = server_message("\n".join(page).encode())
+                kind = response.headers.get("Content-Type", "")
+                raise ApiError("non_json", f"stream from {url} answered {response.status_code} with "
+                                           f"{printable(kind or 'no content type')}, not a stream of JSON lines"
+                                           + (f": {words!r}" if words else ""), response.status_code)
+            first = False
             if self.api == "openai":
                 if text.startswith("error:"):  # llama.cpp's event for a failure after the headers
                     try:
