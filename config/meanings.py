@@ -307,14 +307,14 @@ MEANING = {
     "observability.alertReceiver.secret": "Key Vault secret holding that URL or key, written there before "
                                           "`pulumi up`; Alertmanager alone reads it, as a file (CSI driver, "
                                           "workload identity).",
-    "autoscaling.mode": "`requests`: KEDA on in-flight requests per replica (+ GPU memory or CPU); `gpu-memory`: "
+    "autoscaling.mode": "`requests`: KEDA on in-flight requests per replica (+ CPU on a CPU); `gpu-memory`: "
                         "Prometheus Adapter + HPA; `cpu`: HPA; `none`.",
     "autoscaling.minReplicas": "Lower bound; 0 needs `scaleToZero`.",
     "autoscaling.maxReplicas": "Upper bound.",
     "autoscaling.targetInFlight": "In-flight requests per replica KEDA aims for.",
     "autoscaling.scaleToZero": "Dev, `requests` mode: the interceptor holds requests while a replica (and a GPU "
                                "node) starts.",
-    "autoscaling.gpuMemoryTargetPercent": "Second signal in GPU mode.",
+    "autoscaling.gpuMemoryTargetPercent": "GPU memory per replica before scaling out, `gpu-memory` mode.",
     "autoscaling.cpuTargetPercent": "Second signal in CPU mode.",
     "autoscaling.scaleDownStabilizationSeconds": "Scale down slowly (a model reload costs minutes).",
     "autoscaling.coldStartTimeoutSeconds": "How long a held request waits for the first replica.",

@@ -1,8 +1,9 @@
 """ModelAutoscaler: how the model server scales.
 
 - `requests`: KEDA on in-flight requests per replica, measured by the KEDA HTTP add-on interceptor that every call
-  to the model server passes through; it holds requests while a replica starts, so scale-to-zero is safe. The
-  ScaledObject adds the GPU-memory (GPU mode) or CPU (CPU mode) signal to the request signal.
+  to the model server passes through; it holds requests while a replica starts, so scale-to-zero is safe. On a
+  CPU the ScaledObject adds the CPU signal; on a GPU the requests are the only signal (GPU memory is what a loaded
+  model holds, not the load).
 - `gpu-memory`: an HPA on per-pod GPU memory utilisation served by Prometheus Adapter from DCGM, with CPU as the
   fallback metric (the seed's design).
 - `cpu`: an HPA on CPU (what remains when KEDA is off).
@@ -13,7 +14,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
-from .monitoring import GPU_MEMORY_METRIC, gpu_memory_percent_query
+from .monitoring import GPU_MEMORY_METRIC
 
 from . import PACKAGE
 from .defaults import defaults_for
@@ -57,7 +58,8 @@ class ModelAutoscalerArgs(TypedDict):
     target_in_flight: NotRequired[Optional[int]]
     """Requests in flight per replica before scaling out, requests mode (default 4)."""
     gpu_memory_target_percent: NotRequired[Optional[int]]
-    """GPU memory use per replica before scaling out (default 80)."""
+    """GPU memory use per replica before scaling out, gpu-memory mode (default 80; requests mode scales on the
+    requests in flight, not on GPU memory, which a loaded model holds whatever the load)."""
     cpu_target_percent: NotRequired[Optional[int]]
     """CPU use per replica before scaling out (default 70)."""
     scale_down_stabilization_seconds: NotRequired[Optional[int]]
@@ -81,22 +83,19 @@ def scaled_object_name(deployment: str) -> str:
     return f"{deployment}-scaler"
 
 
-def scaled_object_triggers(name: str, namespace: str, accelerator: str, external_scaler: str, prometheus_url: str,
-                           gpu_target: int, cpu_target: int) -> list[dict[str, Any]]:
+def scaled_object_triggers(name: str, accelerator: str, external_scaler: str, cpu_target: int) -> list[dict[str, Any]]:
     triggers: list[dict[str, Any]] = [
         {"type": "external-push", "name": IN_FLIGHT_TRIGGER,
          "metadata": {"scalerAddress": external_scaler, "interceptorRoute": name}}]
-    if accelerator == "gpu":
-        # The query is the replicas' average, so the target is a Value: the HPA scales by average / target like a
-        # utilization (replicas x 95/80). KEDA's default AverageValue reads the value as a total to divide among the
-        # replicas, ceil(average / target): at most 2 replicas ever (100/80), and 3 replicas at 95 % asked for 2
-        # (kedacore/keda v2.20.2 pkg/scalers/scaler.go GetMetricTargetType; kubernetes pkg/controller/
-        # podautoscaler/replica_calculator.go GetExternalMetricReplicas, GetExternalPerPodMetricReplicas).
-        triggers.append({"type": "prometheus", "metricType": "Value", "metadata": {
-            "serverAddress": prometheus_url, "query": gpu_memory_percent_query(namespace, name),
-            "threshold": str(gpu_target)}})
-    else:
+    if accelerator != "gpu":
         triggers.append({"type": "cpu", "metricType": "Utilization", "metadata": {"value": str(cpu_target)}})
+    # No second signal on a GPU: an Ollama replica's GPU memory is what its loaded models hold (the weights and the
+    # context cache reserved for its parallel requests at load), not its load, and another replica does not lower
+    # it. As a trigger it either never asked for more than 2 replicas (KEDA's default AverageValue reads the
+    # replicas' average as a total) or, as the per-replica Value the target describes, asked for one more on every
+    # check while a loaded model held more than the target plus the HPA's 10 % tolerance, up to maxReplicas, and held
+    # them while light traffic kept the models loaded (docs/decisions.md, "GPU memory is no load signal"). The
+    # requests in flight are the load; the gpu-memory mode keeps GPU memory for a stack that asks for it.
     return triggers
 
 
@@ -173,10 +172,8 @@ class ModelAutoscaler(pulumi.ComponentResource):
                     "cooldownPeriod": opt(args, "scale_down_stabilization_seconds"),
                     "advanced": {"horizontalPodAutoscalerConfig": {"behavior": behavior}},
                     "triggers": pulumi.Output.all(
-                        deployment, namespace, field(server, "accelerator"), field(keda, "external_scaler"),
-                        field(keda, "prometheus_url")).apply(lambda v: scaled_object_triggers(
-                            v[0], v[1], v[2], v[3], v[4], opt(args, "gpu_memory_target_percent"),
-                            opt(args, "cpu_target_percent"))),
+                        deployment, field(server, "accelerator"), field(keda, "external_scaler")).apply(
+                            lambda v: scaled_object_triggers(v[0], v[1], v[2], opt(args, "cpu_target_percent"))),
                 },
                 opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[route])))
         else:

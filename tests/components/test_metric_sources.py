@@ -160,7 +160,7 @@ def test_adapter_rule_and_every_planned_keda_query_are_emitted_and_labelled():
     check_query(ADAPTER_GPU_RULE["metricsQuery"].replace("<<.GroupBy>>", "namespace, pod").replace(
         "<<.LabelMatchers>>", 'namespace="llm",pod="ollama-0"'), catalog, "adapter metricsQuery", {"namespace", "pod"})
     triggers = list(planned_prometheus_triggers())
-    assert {w.split(":")[0] for w, _ in triggers} >= {"dev-gpu", "llmd"}  # the GPU-memory and EPP signals
+    assert {w.split(":")[0] for w, _ in triggers} >= {"llmd"}  # the EPP's signals (GPU memory is the adapter's)
     for where, query in triggers:
         check_query(query, catalog, where)
 
@@ -324,7 +324,8 @@ def test_every_planned_keda_prometheus_trigger_targets_what_its_query_aggregates
     """An HPA reads an AverageValue external metric as a total shared among the replicas (ceil(value / target)) and
     a Value as a level to scale the replicas by (kubernetes pkg/controller/podautoscaler/replica_calculator.go): a
     query that sums (the EPP's queue, its running requests) is AverageValue, KEDA's default (kedacore/keda v2.20.2
-    pkg/scalers/scaler.go GetMetricTargetType); one that averages over the replicas (GPU memory) is Value."""
+    pkg/scalers/scaler.go GetMetricTargetType); one that averages over the replicas is Value (none is planned since
+    ModelAutoscaler's GPU-memory trigger went: test_model_autoscaler.py)."""
     seen = set()
     for name in PLANNED:
         for scaled in planned(name).of_type("kubernetes:keda.sh/v1alpha1:ScaledObject"):
@@ -337,7 +338,7 @@ def test_every_planned_keda_prometheus_trigger_targets_what_its_query_aggregates
                 want = {"sum": "AverageValue", "avg": "Value"}[op]
                 assert trigger.get("metricType", "AverageValue") == want, (name, trigger)
                 seen.add(op)
-    assert seen == {"sum", "avg"}
+    assert "sum" in seen and seen <= {"sum", "avg"}
 
 
 # labels whose values name an object the platform plans: a matcher on one must select something a plan makes
