@@ -34,12 +34,6 @@ def deployment_pods(deployment: str) -> str:
     return f"{name}-{_SAFE}{{1,10}}-{_SAFE}{{5}}" if len(deployment) <= _UNCUT_DEPLOYMENT_NAME else f"{name}-.*"
 
 
-def gpu_memory_percent_query(namespace: str, deployment: str) -> str:
-    """Average GPU memory use (%) of a deployment's pods, for KEDA's Prometheus trigger."""
-    pods = f'namespace="{namespace}",pod=~"{deployment_pods(deployment)}"'
-    return f"avg({gpu_memory_percent(pods)})"
-
-
 # AKS labels a spot node kubernetes.azure.com/priority=spot and, deprecated but still written,
 # kubernetes.azure.com/scalesetpriority=spot (MicrosoftDocs/azure-aks-docs use-labels.md): either one counts, once.
 SPOT_NODE_LABELS = ("kubernetes.azure.com/priority", "kubernetes.azure.com/scalesetpriority")

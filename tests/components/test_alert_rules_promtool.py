@@ -291,11 +291,11 @@ def test_every_dashboard_and_scaling_query_parses_in_prometheus(tmp_path):
     assert done.returncode == 0, (failed, done.stdout + done.stderr)
 
 
-def test_the_gpu_memory_scaling_signal_is_the_servers_own_average(tmp_path, prod):
-    """prod's KEDA trigger on GPU memory, evaluated by Prometheus: the average over the namespace's Ollama pods only
-    (another namespace's Ollama, a sibling Deployment whose name starts alike, and vLLM, are not its replicas), as the
-    percentage its threshold compares; and the Prometheus Adapter's per-pod value the HPA of dev-gpu-hpa averages."""
-    (query,) = [q for k, q in planned_queries(prod).items() if "trigger" in k]
+def test_the_gpu_memory_scaling_signal_is_the_servers_own_pods(tmp_path):
+    """The gpu-memory mode's signal, evaluated by Prometheus: the Prometheus Adapter's per-pod value the HPA of
+    dev-gpu-hpa averages, for the namespace's Ollama pods only (another namespace's Ollama, a sibling Deployment whose
+    name starts alike, and vLLM, are not its replicas), as the percentage its target compares. (Requests mode reads
+    no GPU memory: test_model_autoscaler.py.)"""
     series = {}
     # a sibling Deployment `ollama-batch` in the namespace is not a replica of `ollama` either
     for namespace, pod, used in (("llm", OLLAMA_PODS[0], 76000), ("llm", OLLAMA_PODS[1], 68000),
@@ -307,7 +307,6 @@ def test_the_gpu_memory_scaling_signal_is_the_servers_own_average(tmp_path, prod
     # dev-gpu-hpa's Prometheus Adapter rule, filled as the adapter fills it for the HPA: one value per pod
     (per_pod,) = [q for k, q in planned_queries(variant("dev-gpu-hpa")).items() if " rule " in k]
     promtool_test(tmp_path, {"groups": []}, series, promql_expr_test=[
-        {"expr": query, "eval_time": "5m", "exp_samples": [{"labels": "{}", "value": 90}]},
         {"expr": per_pod, "eval_time": "5m", "exp_samples": [
             {"labels": f'{{pod="{OLLAMA_PODS[0]}"}}', "value": 95},
             {"labels": f'{{pod="{OLLAMA_PODS[1]}"}}', "value": 85}]}])

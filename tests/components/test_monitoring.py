@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from llmplatform.monitoring import (ADAPTER_GPU_RULE, KSM_NODE_LABELS, SPOT_NODE_LABELS, FallbackPool,
-                                   azure_alert_rules, gpu_memory_percent_query, platform_alert_rules, spot_nodes)
+                                   azure_alert_rules, platform_alert_rules, spot_nodes)
 
 from tests.components.test_metric_sources import azure_catalog
 from tests.components.test_observability import assert_known
@@ -25,7 +25,6 @@ def test_every_rule_and_scaling_query_parses_and_uses_real_metrics():
         "<<.LabelMatchers>>", 'namespace="llm",pod="ollama-0"')
     assert_known(adapter, "adapter")
     assert_known(ADAPTER_GPU_RULE["seriesQuery"], "adapter series")
-    assert_known(gpu_memory_percent_query("llm", "ollama"), "keda prometheus trigger")
 
 
 def test_registered_rules_are_the_checked_ones(prod):
