@@ -227,14 +227,21 @@ def page_for_streams(path: str, request: Optional[dict]):
     return openai()(path, request)
 
 
+def smoke_and_bench(tmp_path, capsys, handler, api: str) -> tuple[str, int, dict]:
+    """A scripted server answering with `handler`, checked by llm-smoke (which fails) and benchmarked by llm-bench
+    (two requests, one at a time): (smoke's output, bench's exit code, bench's report)."""
+    with Scripted(handler) as server:
+        assert smoke.main([server.url, "--api", api, "--timeout", "5"]) == 1
+        out = capsys.readouterr().out
+        code, report = run_bench(tmp_path, server.url, "--api", api, "--model", "m", "-n", "2", "-c", "1")
+    return out, code, report
+
+
 def test_a_stream_answered_with_a_page_names_the_page_not_a_missing_final_event(tmp_path, capsys):
     """A 200 with an HTML page (or a proxy's text) where the event stream should be: the line said "ended without
     its final event (0 content chunks)", llm-bench's only message for every request; it names the content type and
     the page's words, as a completion answered so does."""
-    with Scripted(page_for_streams) as server:
-        assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
-        out = capsys.readouterr().out
-        code, report = run_bench(tmp_path, server.url, "--api", "openai", "--model", "m", "-n", "2", "-c", "1")
+    out, code, report = smoke_and_bench(tmp_path, capsys, page_for_streams, "openai")
     assert ("FAIL  stream      [non_json] stream from " in out and "answered 200 with text/html; charset=utf-8, not "
             "an event stream: 'Sign in to continue'" in out), out
     assert code == 1 and report["summary"]["errors"] == {"non_json": 2}, report["summary"]

@@ -14,7 +14,8 @@ from endpoint_tools.loopback_server import BackgroundServer, LoopbackServer
 
 from tests.endpoint_tools.test_bench import run_bench
 from tests.endpoint_tools.test_hostile import Scripted, delta, no_traceback, ollama, openai, sse
-from tests.endpoint_tools.test_operator_review import KEY, PAGE, _ToOtherHost, over_tls, self_signed
+from tests.endpoint_tools.test_operator_review import (KEY, PAGE, _ToOtherHost, over_tls, self_signed,
+                                                       smoke_and_bench)
 
 
 @pytest.mark.parametrize("error", [
@@ -134,10 +135,7 @@ def test_an_ollama_stream_answered_with_a_page_names_the_page_as_the_openai_one_
         if request and request.get("stream"):
             return 200, "text/html; charset=utf-8", PAGE
         return ollama()(path, request)
-    with Scripted(page_for_streams) as server:
-        assert smoke.main([server.url, "--api", "ollama", "--timeout", "5"]) == 1
-        out = capsys.readouterr().out
-        code, report = run_bench(tmp_path, server.url, "--api", "ollama", "--model", "m", "-n", "2", "-c", "1")
+    out, code, report = smoke_and_bench(tmp_path, capsys, page_for_streams, "ollama")
     assert ("FAIL  stream      [non_json] stream from " in out and "answered 200 with text/html; charset=utf-8, not "
             "a stream of JSON lines: 'Sign in to continue'" in out), out
     assert "PASS  completion" in out and "PASS  generate" in out, out
