@@ -12,8 +12,7 @@ from llmplatform.defaults import DEFAULTS
 from llmplatform.gateway import API_LISTENER, PLAIN_PORTS, TLS_PORTS, UI_LISTENER
 
 from . import regions
-from .reader import Reader
-from .regions import EdgeConfig, short_name  # origin and fleet member names (checked by parse_global)
+from .regions import short_name  # origin and fleet member names (checked by parse_global)
 from .sections.cluster import MaintenanceWindowConfig  # the window's defaults a regional stack's config takes
 from .stack_yaml import esc_environments
 
@@ -75,8 +74,7 @@ def upgrades_itself(region: str, project: str, project_dir: Optional[Path] = Non
     reads its keys: a member is a resource the program declares or not, so it cannot wait for a StackReference's
     output. A file that does not read, or leaves the key to an ESC environment, is a member (the default)."""
     files = regions.project_stack_files(regions.PROJECT_DIR if project_dir is None else project_dir)
-    edge = (regions.region_file(files, region, project) or {}).get("edge")
-    return Reader(edge, "edge", []).bool_("fleet", EdgeConfig().fleet) is False
+    return regions.leaves_fleet(regions.region_file(files, region, project))
 
 
 def fleet_left_to_environments(region_stacks: tuple[str, ...], project: str,

@@ -615,20 +615,27 @@ def region_file(files: dict[str, Path], region: str, project: str) -> Optional[d
         return None
 
 
+def serves_tls(raw: dict[str, Any]) -> bool:
+    """A regional stack file's config (region_file) sets gateway.tls.mode 'letsencrypt': its gateway serves a
+    certificate Front Door can check."""
+    gateway = raw.get("gateway")
+    tls = gateway.get("tls") if isinstance(gateway, dict) else None
+    return isinstance(tls, dict) and tls.get("mode") == "letsencrypt"
+
+
+def leaves_fleet(raw: Optional[dict[str, Any]]) -> bool:
+    """A regional stack file's config (region_file; None: it does not read) sets `edge.fleet` false, as that stack's
+    own config reads it (`edge`); a file that does not read, or leaves the key out, is a member (the default)."""
+    edge = (raw or {}).get("edge")
+    return Reader(edge, "edge", []).bool_("fleet", EdgeConfig().fleet) is False
+
+
 def regions_without_tls(cfg: GlobalConfig, project: str, project_dir: Path = PROJECT_DIR) -> list[str]:
     """The global.regions entries whose stack files set no gateway.tls.mode 'letsencrypt': their gateways serve no
     certificate Front Door could check (entries without a readable file are listed_region_problems')."""
     files = project_stack_files(project_dir)
-    plain = []
-    for region in cfg.regions:
-        raw = region_file(files, region, project)
-        if raw is None:
-            continue
-        gateway = raw.get("gateway")
-        tls = gateway.get("tls") if isinstance(gateway, dict) else None
-        if not (isinstance(tls, dict) and tls.get("mode") == "letsencrypt"):
-            plain.append(region)
-    return plain
+    return [region for region in cfg.regions
+            if (raw := region_file(files, region, project)) is not None and not serves_tls(raw)]
 
 
 def llmd_region_problems(cfg: GlobalConfig, project: str, project_dir: Path = PROJECT_DIR) -> list[str]:

@@ -101,7 +101,6 @@ def _what_global_reads(stack: str, project: str, project_dir: Path) -> tuple[Opt
     unreadable, `global.regions` left to an ESC environment): then every output it can read counts. An empty set:
     the global stack's `global.regions` does not list this stack."""
     from config import regions as r
-    from config.reader import Reader
     files = r.project_stack_files(project_dir)
     own = r.region_file(files, stack, project)
     edge = own.get("edge") if isinstance(own, dict) else None
@@ -129,14 +128,11 @@ def _what_global_reads(stack: str, project: str, project_dir: Path) -> tuple[Opt
     tls: list[Optional[bool]] = []
     for region in listed:
         region_raw = r.region_file(files, region, project)
-        gateway = region_raw.get("gateway") if isinstance(region_raw, dict) else None
-        section_tls = gateway.get("tls") if isinstance(gateway, dict) else None
-        tls.append(None if region_raw is None else isinstance(section_tls, dict)
-                   and section_tls.get("mode") == "letsencrypt")
+        tls.append(None if region_raw is None else r.serves_tls(region_raw))
     read |= {"gatewayHostname"} if all(t is True for t in tls) else \
         {"gatewayExternalAddress"} if False in tls else {"gatewayHostname", "gatewayExternalAddress"}
-    # a Fleet member unless the region's own file sets edge.fleet false (config/global_stack.py upgrades_itself)
-    if Reader(edge, "edge", []).bool_("fleet", True) is not False:
+    # a Fleet member unless the region's own file sets edge.fleet false (config/regions.py leaves_fleet)
+    if not r.leaves_fleet(own):
         read.add("clusterId")
     # the /llmd route's origin only for a region global.llmdRegions lists (unset: none); an odd value leaves it open
     llmd = section.get("llmdRegions")
