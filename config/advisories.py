@@ -145,7 +145,39 @@ def _settings_unused(cfg: PlatformConfig) -> list[str]:
     return (_unread("llmd", cfg.llmd, ("enabled", "expose_externally"), "llmd.enabled", "no llm-d is deployed")
             if not cfg.llmd.enabled else []) + \
         (_unread("postgres", cfg.postgres, (), "webui.enabled", "no PostgreSQL server is created")
-         if not cfg.webui.enabled else [])
+         if not cfg.webui.enabled else []) + _autoscaling_unread(cfg)
+
+
+# The autoscaling targets each mode reads (components/llmplatform/model_autoscaler.py): the requests mode's KEDA
+# ScaledObject takes a CPU trigger on a CPU only (no second signal on a GPU, docs/decisions.md "GPU memory is no load
+# signal"); the HPA modes read CPU, and gpu-memory GPU memory first; `none` makes no autoscaler.
+_TARGETS_READ = {"requests": ("target_in_flight", "cpu_target_percent"),
+                 "gpu-memory": ("gpu_memory_target_percent", "cpu_target_percent"),
+                 "cpu": ("cpu_target_percent",), "none": ()}
+_MODE_READS = {"requests": "it scales on the requests in flight per replica (autoscaling.targetInFlight), with CPU "
+                           "as a second signal on a CPU only",
+               "gpu-memory": "it scales on GPU memory (autoscaling.gpuMemoryTargetPercent) and CPU",
+               "cpu": "it scales on CPU alone (autoscaling.cpuTargetPercent)",
+               "none": "no autoscaler is made"}
+
+
+def _autoscaling_unread(cfg: PlatformConfig) -> list[str]:
+    """An autoscaling target given (otherwise than its default) that the stack's mode never reads: a stack moved
+    from gpu-memory to requests keeping gpuMemoryTargetPercent scales on requests alone, without a word."""
+    scaling, unset = cfg.autoscaling, type(cfg.autoscaling)()
+    read = set(_TARGETS_READ[scaling.mode])
+    on_gpu = cfg.inference.accelerator == "gpu"
+    if scaling.mode == "requests" and on_gpu:
+        read.discard("cpu_target_percent")
+    given = [f for f in ("target_in_flight", "gpu_memory_target_percent", "cpu_target_percent")
+             if f not in read and getattr(scaling, f) != getattr(unset, f)]
+    if not given:
+        return []
+    names, them = ", ".join(f"autoscaling.{camel(f)}" for f in given), "them" if len(given) > 1 else "it"
+    where = " on a GPU (inference.accelerator 'gpu')" if scaling.mode == "requests" and on_gpu \
+        and "cpu_target_percent" in given else ""
+    return [f"{names} set but autoscaling.mode is {scaling.mode!r}{where}, which does not read {them}: "
+            f"{_MODE_READS[scaling.mode]}; remove {them}, or set the mode that reads {them}"]
 
 
 def _unread(section: str, settings: object, skip: tuple[str, ...], switch: str, consequence: str) -> list[str]:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from llmplatform.defaults import DEFAULTS as D
+
 from config import aks_versions
 from config.loader import parse_config
 
@@ -374,3 +376,39 @@ def test_gpu_replicas_count_llm_ds_gpus_on_the_same_pools():
     scaled = warned({"llmd": {"enabled": True, "autoscaling": True, "maxReplicas": 2},
                      "autoscaling": {"maxReplicas": 5}})
     assert len(scaled) == 1 and "less llm-d's 2 GPU(s) at its most: llmd.maxReplicas x llmd" in scaled[0]
+
+
+@pytest.mark.parametrize("stack, autoscaling, inference, named", [
+    # prod scales on requests on a GPU: a GPU-memory target kept from the gpu-memory mode, and a CPU target, are read
+    # by nothing (the ScaledObject has one trigger there)
+    ("prod", {"gpuMemoryTargetPercent": 60}, {}, ["gpuMemoryTargetPercent"]),
+    ("prod", {"cpuTargetPercent": 50, "gpuMemoryTargetPercent": 60}, {}, ["gpuMemoryTargetPercent", "cpuTargetPercent"]),
+    # the HPA modes do not read the requests in flight; cpu mode no GPU memory
+    ("prod", {"mode": "gpu-memory", "targetInFlight": 2}, {}, ["targetInFlight"]),
+    ("dev", {"mode": "cpu", "minReplicas": 1, "scaleToZero": False, "gpuMemoryTargetPercent": 60,
+             "targetInFlight": 2}, {}, ["targetInFlight", "gpuMemoryTargetPercent"]),
+    ("dev", {"mode": "none", "minReplicas": 1, "scaleToZero": False, "cpuTargetPercent": 50}, {}, ["cpuTargetPercent"]),
+])
+def test_an_autoscaling_target_the_mode_never_reads_is_warned(stack, autoscaling, inference, named):
+    from config.advisories import advisories
+    cfg = parse_config(stack_raw(stack, {"autoscaling": autoscaling, "inference": inference}), "p", stack)
+    [line] = [a for a in advisories(cfg) if "which does not read" in a]
+    assert line.startswith(", ".join(f"autoscaling.{k}" for k in named) + " set but autoscaling.mode is "), line
+    assert f"autoscaling.mode is {cfg.autoscaling.mode!r}" in line, line
+
+
+@pytest.mark.parametrize("stack, autoscaling", [
+    ("prod", {"targetInFlight": 2}),  # requests mode reads it
+    # (prod's targetInFlight 8 back at the default: gpu-memory would not read it)
+    ("prod", {"mode": "gpu-memory", "gpuMemoryTargetPercent": 60, "cpuTargetPercent": 50,
+              "targetInFlight": D["ModelAutoscaler"]["target_in_flight"]}),
+    ("dev", {"cpuTargetPercent": 50}),  # dev's Ollama is on a CPU: requests mode adds a CPU trigger there
+    ("dev", {"mode": "cpu", "minReplicas": 1, "scaleToZero": False, "cpuTargetPercent": 50}),
+])
+def test_an_autoscaling_target_the_mode_reads_is_not_warned(stack, autoscaling):
+    from config.advisories import advisories
+    cfg = parse_config(stack_raw(stack, {"autoscaling": autoscaling}), "p", stack)
+    assert not any("which does not read" in a for a in advisories(cfg))
+    # every stack file as committed sets none it does not read
+    for name in ("dev", "prod", "llmd", "prod-westeurope", "prod-swedencentral"):
+        assert not any("which does not read" in a for a in advisories(parse_config(stack_raw(name), "p", name)))
