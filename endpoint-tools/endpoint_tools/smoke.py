@@ -225,9 +225,12 @@ def failure_text(error: ApiError, key_given: Optional[bool] = None, url_user: bo
 
 
 def run_checks(client: LlmClient, model: Optional[str], max_tokens: int, auth: bool, burst: int,
-               shown: Callable[[Check], None] = lambda check: None) -> list[Check]:
+               shown: Callable[[Check], None] = lambda check: None, key_given: Optional[bool] = None,
+               url_user: bool = False) -> list[Check]:
     """The checks in order; `shown` is handed each as soon as it is made (llm-smoke prints it then: a Ctrl-C, or a
-    check that waits out its deadline, leaves the lines of those before it on the screen)."""
+    check that waits out its deadline, leaves the lines of those before it on the screen). `key_given` and
+    `url_user` (llm-smoke's) let a 401 on the model list, the first request when `--api` skipped the detection, say
+    where a key comes from, as the detection's does."""
     checks: list[Check] = []
 
     def add(check: Check) -> None:
@@ -243,7 +246,7 @@ def run_checks(client: LlmClient, model: Optional[str], max_tokens: int, auth: b
     try:
         first, model = check_models(client, model)
     except ApiError as error:
-        add(Check("models", False, failure_text(error)))
+        add(Check("models", False, failure_text(error, key_given, url_user)))
         return checks
     add(first)
     if model:
@@ -464,7 +467,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     client = LlmClient(url, api, args.api_key, Deadlines(args.timeout, args.ttft_timeout), requests.Session())
     print(f"smoke test of {shown_url(url)} ({api} API)")
     checks = run_checks(client, args.model, args.max_tokens, bool(args.api_key) or args.expect_auth,
-                        args.rate_limit_burst, shown=lambda check: print_checks([check], 11))
+                        args.rate_limit_burst, shown=lambda check: print_checks([check], 11),
+                        key_given=bool(args.api_key), url_user=url_user(args.url))
     return result(checks)
 
 

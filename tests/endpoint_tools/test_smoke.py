@@ -76,6 +76,13 @@ def test_smoke_checks_auth_and_rate_limit(capsys):
         assert bench.main([server.url, "-n", "1", "--no-plot", "--no-progress"]) == 1
         err = capsys.readouterr().err
         assert "cannot start the benchmark: [unauthorized]" in err and "no key was given: pass --api-key" in err, err
+        # with --api given there is no detection: the model list is the first request, and its 401 says it too
+        assert smoke.main([server.url, "--api", "openai"]) == 1
+        out = capsys.readouterr().out
+        assert "FAIL  models" in out and "no key was given: pass --api-key or set $LLM_API_KEY" in out, out
+        assert smoke.main([server.url, "--api", "openai", "--api-key", "wrong"]) == 1
+        out = capsys.readouterr().out
+        assert "FAIL  models" in out and "the key given (--api-key or $LLM_API_KEY) was refused" in out, out
     with LoopbackServer("ratelimit") as limited, LoopbackServer("ok") as unlimited:
         client = LlmClient(limited.url, "openai")
         check = smoke.check_rate_limit(client, 5)
