@@ -187,6 +187,11 @@ def _window_unseen(raw: dict[str, Any], imports: list[str]) -> Optional[str]:
                 f"OS updates (nodeOsUpgradeChannel {channel}, reimaging and draining nodes) at a time of its own "
                 "choosing, any hour of the week, the other regions' windows included. Give it a window after the "
                 "other regions' (docs/operations.md, \"Adding a region\")")
+    held = [key for key in _WINDOW_KEYS if isinstance(window.get(key), dict) and "secure" in window[key]]
+    if held:  # a `secure:` value reads as ciphertext here (as in the CLI without the stack's key)
+        return (f"holds cluster.maintenanceWindow {', '.join(held)} as a secret (secure:), which the global stack "
+                "cannot read, so its window is not compared with the other regions'. A maintenance window is no "
+                "secret: set it in plain text (pulumi config set --path without --secret)")
     return None
 
 

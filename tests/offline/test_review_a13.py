@@ -78,3 +78,12 @@ def test_a_window_an_esc_environment_may_set_is_named_not_compared(tmp_path, mon
     warned = _global_warnings(monkeypatch, clash)
     assert len(warned) == 1 and "share maintenance time" in warned[0], warned
 
+
+
+def test_a_window_held_as_a_secret_is_named_not_skipped(tmp_path, monkeypatch):
+    """A `secure:` key of the window reads as ciphertext in the file (no stack key here, as in the CLI without one):
+    its window did not parse and the region was left out of the comparison without a word."""
+    secret = SWEDEN_WINDOW.replace("startTime: '08:00'", "startTime: {secure: v1:AAAAAAAAAAAAAAAA:bm90LWEtd2luZG93}")
+    warned = _global_warnings(monkeypatch, _project(tmp_path, {"prod-swedencentral": [(SWEDEN_WINDOW, secret)]}))
+    assert len(warned) == 1, warned
+    assert "'prod-swedencentral'" in warned[0] and "maintenanceWindow startTime as a secret" in warned[0], warned
