@@ -338,8 +338,10 @@ def kube_prometheus_values(placement: dict[str, Any], retention: str, storage_gi
         "alertmanager": {"alertmanagerSpec": {**placement, "resources": requests_of("alertmanager")}},
         "prometheusOperator": {**placement, "resources": requests_of("operator")},
         "prometheus-node-exporter": {"resources": requests_of("node-exporter")},
+        # no `secrets` collector: nothing here reads a kube_secret_* series, and it is what puts `list` on every
+        # Secret of the cluster (values included) in its ClusterRole (kube-state-metrics 8.4.0 templates/role.yaml)
         "kube-state-metrics": {**placement, "resources": requests_of("kube-state-metrics"),
-                               "metricLabelsAllowlist": [KSM_NODE_LABELS]},
+                               "metricLabelsAllowlist": [KSM_NODE_LABELS], "collectorsExclude": ["secrets"]},
         "grafana": {
             **placement,
             "resources": requests_of("grafana"),
@@ -731,8 +733,13 @@ class Observability(pulumi.ComponentResource):
         # chart's podMonitor/serviceMonitor stay off, our PodMonitor below scrapes it), so it installs beside
         # kube-prometheus-stack rather than after it: the HTTP add-on, and every route behind its interceptor, come up
         # about three minutes sooner on a fresh stack.
+        # The operator reads Secrets of its own namespace alone (its ClusterRole would list every Secret of the
+        # cluster, values included): no ScaledObject here has a TriggerAuthentication and no scale target takes an
+        # environment variable from a Secret (kedacore/charts v2.20.2 keda/templates/manager/clusterrole.yaml;
+        # docs/decisions.md, "2026-12-07: an attacker's review ...")
         core = helm_release(f"{name}-keda", KEDA, ns.metadata.name,
-                            cpu.apply(lambda p: {**p, "prometheus": {"operator": {"enabled": True}}}),
+                            cpu.apply(lambda p: {**p, "prometheus": {"operator": {"enabled": True}},
+                                                 "permissions": {"operator": {"restrict": {"secret": True}}}}),
                             pulumi.ResourceOptions(parent=self, protect=False), cluster=self._cluster)
         http = helm_release(f"{name}-keda-http", KEDA_HTTP_ADD_ON, ns.metadata.name,
                             cpu.apply(lambda sel: keda_http_values(sel, opt(a, "request_timeout_seconds"),
