@@ -532,3 +532,20 @@ def test_a_pool_of_another_cluster_is_no_place_for_a_drained_workload(dev):
         return {**doc, **extra}
     (why,) = plan_diff.diff_documents(with_second_cluster(base), with_second_cluster(new))["refused"][cpu]
     assert "`llm/router` (2 replicas" in why
+
+
+def test_a_new_warm_model_says_the_model_servers_restart_and_a_bigger_share_restarts_none(tmp_path, prod):
+    """docs/operations.md, "Adding a model": a new `inference.warmModel` changes Ollama's startup probe, its pod
+    template, so every replica is replaced by the rollout and loads its model again (kubernetes/kubernetes
+    pkg/controller/deployment sync.go `getNewReplicaSet`: a new ReplicaSet for the template's hash); the check says so
+    on the Update line, through its command line. A grown `modelStore.sizeGib` updates the share, the volume and the
+    alert, and restarts no pod."""
+    base = _doc(prod)
+    code, out = _check(tmp_path, base, _doc(plan_for("prod", {"inference": {"warmModel": "mistral:7b"}})))
+    assert code == 0, out
+    [line] = [l for l in out.splitlines() if l.startswith("- Update:") and "Deployment::inference-ollama`" in l]
+    assert "startupProbe" in line and line.endswith("; its pods restart: a new pod template, rolled out pod by pod")
+    code, out = _check(tmp_path, base, _doc(plan_for("prod", {"modelStore": {"sizeGib": 1024}})))
+    updates = [l for l in out.splitlines() if l.startswith("- Update:")]
+    assert code == 0 and any("FileShare::models-share" in l for l in updates), out
+    assert not any("its pods restart" in l for l in updates), out
