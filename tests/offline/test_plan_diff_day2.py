@@ -549,3 +549,13 @@ def test_a_new_warm_model_says_the_model_servers_restart_and_a_bigger_share_rest
     updates = [l for l in out.splitlines() if l.startswith("- Update:")]
     assert code == 0 and any("FileShare::models-share" in l for l in updates), out
     assert not any("its pods restart" in l for l in updates), out
+
+
+def test_a_smaller_model_share_is_checked_for_its_used_capacity_and_its_next_allowed_decrease(tmp_path, prod):
+    """A Premium (provisioned v1 SSD) share's quota goes down only after its `nextAllowedQuotaDowngradeTime`
+    (Azure/azure-rest-api-specs storage FileShareProperties: "the next allowed provisioned storage size downgrade time
+    for the share ... Files Provisioned v1 SSD"), and never below what it holds: the check line names both."""
+    code, out = _check(tmp_path, _doc(prod), _doc(plan_for("prod", {"modelStore": {"sizeGib": 256}})))
+    [line] = [l for l in out.splitlines() if l.startswith("- Check before merging:") and "models-share" in l]
+    assert code == 0 and "512 -> 256" in line and "modelStore.sizeGib" in line, out
+    assert "shareUsageBytes" in line and "nextAllowedQuotaDowngradeTime" in line, line
