@@ -159,8 +159,10 @@ MEANING = {
                          "`{name: ..., sizeGib: 0.8}` (`--path 'modelStore.models[1].name'` and `...[1].sizeGib`). "
                          "The sizes count in the share's room, Ollama's memory (GPU, or `inference.resources."
                          "memoryLimit` on CPU) and the Job's deadline.",
-    "modelStore.preload": "Pull the models (off: the Job only lays the store out).",
-    "modelStore.preloadDryRun": "The Job only lists what it would pull.",
+    "modelStore.preload": "Pull the models (off: the Job only lays the store out, and no replica warms a model: "
+                           "`inference.warmModel` `auto` is none, a model named is refused).",
+    "modelStore.preloadDryRun": "The Job only lists what it would pull (and no replica warms a model, as with "
+                                 "`modelStore.preload` off).",
     "inference.accelerator": "`cpu` (CPU pool) or `gpu` (GPU pool, `nvidia.com/gpu` requested): the one switch.",
     "inference.replicas": "Ollama replicas (the starting count when autoscaled); at least 1 in prod.",
     "inference.resources.cpuRequest": "Ollama's CPU request.",

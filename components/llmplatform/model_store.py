@@ -65,7 +65,7 @@ class ModelStoreArgs(TypedDict):
     model_sizes_gib: NotRequired[Optional[dict[str, float]]]
     """Download size (GiB) of models in `models`: the preload Job's deadline grows with their sum (at least 1 hour,
     else the time to pull them at 10 MB/s), and the Job records them in its `llm-platform/model-sizes-gib`
-    annotation."""
+    annotation. The models it pulls must leave 10 % of `size_gib` free (refused before anything registers)."""
     preload: NotRequired[Optional[bool]]
     """Run the preload Job (default True, when there are models)."""
     preload_dry_run: NotRequired[Optional[bool]]

@@ -1,5 +1,5 @@
-"""Chart bumps Helm does not carry out whole (the CRDs a chart ships in its `crds/` folder), and CRD bundles whose
-new release may leave a CRD out.
+"""Chart bumps Helm does not carry out whole (the CRDs a chart ships in its `crds/` folder), CRD bundles whose
+new release may leave a CRD out, and an Open-WebUI image bump, whose schema migration only goes forward.
 
 Helm installs a chart's `crds/` on the release's first install and never again: an upgrade reads no `crds/` (Helm
 v3.20.2 `pkg/action/install.go` `installCRDs` skips a CRD that exists; `pkg/action/upgrade.go` does not call it),
@@ -86,3 +86,31 @@ def crd_bundle_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict
             "file holds and the new one does not is deleted by this `pulumi up`, and Kubernetes deletes every object "
             "of its kind with it (a CRD moved to another API group is such a one): compare the two files' CRD names "
             "(`metadata.name` of each `kind: CustomResourceDefinition`) before merging"]
+
+
+JOB = "kubernetes:batch/v1:Job"
+# OpenWebUi's schema migration Job (llmplatform.open_webui `_migration`: labels("ui-migration", ...)), one per image
+MIGRATION_COMPONENT = "ui-migration"
+
+
+def migration_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str, Any],
+                       paths: list[str]) -> list[str]:
+    """A check line for Open-WebUI's migration Job run with another image: it upgrades the UI's database to the new
+    version's schema (Alembic's `upgrade head`) before the Deployment rolls, and Alembic migrates only forward: an
+    older image's Job stops at a revision its scripts do not hold ("Can't locate revision"), so the way back is the
+    database restored to the time before the `pulumi up`."""
+    labels = (new_inputs.get("metadata") or {}).get("labels") or {}
+    if type_ != JOB or labels.get("app.kubernetes.io/component") != MIGRATION_COMPONENT:
+        return []
+    images = [p for p in paths if p.startswith("spec.template.spec.containers[") and p.endswith("].image")]
+    if not images:
+        return []
+
+    def image(inputs: dict[str, Any]) -> Any:
+        containers = (((inputs.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or [{}]
+        return containers[0].get("image")
+    return [f"`image` {image(old_inputs)!r} -> {image(new_inputs)!r}: this Job migrates Open-WebUI's database to the "
+            "new version's schema before the UI's pods roll (the old pods serve on it meanwhile), and migrations only "
+            "go forward: note the time before `pulumi up`, since going back is the database restored to it with the "
+            "old image (an older image's migration Job fails on the newer schema; " + RUNBOOK + ")"]
+

@@ -22,7 +22,7 @@ from .rules import (CLUSTER_TYPE, DATA_PLANE_CHECK, DATA_PLANE_DELETE, GLOBAL_NA
                     kubernetes_provider_replaces, leaf_items, legacy_name_note, lost_legacy_name,
                     provider_switch_replaces,
                     providers_of, refused_rules, replace_rules, rules, trigger_change, under)
-from .chart_bumps import chart_bump_findings, crd_bundle_findings
+from .chart_bumps import chart_bump_findings, crd_bundle_findings, migration_findings
 from .values import channel_exit_findings, ignored_findings, update_findings, value_findings
 
 
@@ -274,6 +274,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     engine_only: set[str] = set()  # replaced by Pulumi's options alone: the provider's Diff found no replacement
     provider_switched: set[str] = set()  # replaced for a move to another provider: created first, as via_provider
     engine_own: dict[str, str] = {}  # replaced by the engine before any provider's Diff -> the option that does
+    migrations: dict[str, list[str]] = {}  # Open-WebUI's migration Job on a new image (chart_bumps.migration_findings)
     hidden: dict[str, list[str]] = {}  # changed paths under the resource's hideDiffs, which `pulumi preview` hides
     pairs: Optional[dict[str, str]] = None  # an earlier kit's stand-in value -> this kit's (stand_in_ids)
     for urn in common:
@@ -318,6 +319,9 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             notices = notices + update_findings(now["type"], inputs, paths) + channel_exit_findings(
                 now["type"], old["inputs"], inputs, paths) + chart_bump_findings(
                 now["type"], old["inputs"], inputs, paths)
+            migration = migration_findings(now["type"], old["inputs"], inputs, paths)
+            if migration:  # the Job is replaced (a new image): told as a check, which a replacement's would not be
+                migrations[urn] = migration
             refused.setdefault(urn, []).extend(refusals)
             if notices:
                 checks.setdefault(urn, []).extend(notices)
@@ -412,6 +416,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
         name = old_res[urn]["inputs"].get(GLOBAL_NAMES[type_][0])
         notes.setdefault(urn, []).append(legacy_name_note(type_, name, others))
     checks = {u: c for u, c in checks.items() if c and u not in replaced}
+    for urn, lines in migrations.items():
+        checks.setdefault(urn, []).extend(lines)
     # A replacement holds no ignored path: the engine checks the program's own inputs again for the new resource
     # (pulumi/pulumi 1b5949891b step_generator.go `continueStepsFromDiff`: `prov.Check` of `goal.Properties`, "we
     # need to recompute the default values"), so it is created with the program's values there.

@@ -223,3 +223,28 @@ def test_the_nfs_share_keeps_no_root_squash_as_root_is_only_the_csi_drivers(any_
             assert sc.get("runAsUser") == NON_ROOT_UID and sc.get("runAsNonRoot") is True
     rule = replacement_rules()["azureNative"]["types"]["azure-native:storage:FileShare"]
     assert "rootSquash" not in rule["forceNew"] + rule["path"]
+
+
+@pytest.mark.parametrize("size_gib, preload, refused", [(100, True, True), (100, False, False), (111, True, False)])
+def test_a_store_too_small_for_its_models_is_refused_before_anything_registers(size_gib, preload, refused):
+    """The stack refuses a modelStore.sizeGib that leaves under 10 % free above its models; the component took any
+    size, and its preload Job then found no room at `pulumi up`, after the account and the share were made. 100 GiB
+    for 99.5 GiB of models: refused, naming the size that fits (111); with preload off nothing is pulled."""
+    import llmplatform
+    from offline import runner as offline
+    from tests.components.test_components_alone import cluster_handle, provider_opts
+
+    def program() -> None:
+        llmplatform.ModelStore("models", {"cluster": cluster_handle(), "account_name": "stmodels1", "namespace": "llm",
+                                          "size_gib": size_gib, "preload": preload,
+                                          "models": ["tinyllama", "hf.co/org/big:Q8"],
+                                          "model_sizes_gib": {"tinyllama": 0.5, "hf.co/org/big:Q8": 99}},
+                               provider_opts())
+    if not refused:
+        offline.run_function(program)
+        return
+    with pytest.raises(llmplatform.ComponentInputError,
+                       match=r"size_gib=100 is invalid; allowed: at least 111 GiB: 10 % free above the ~100 GiB of "
+                             r"the models to preload \(model_sizes_gib\)") as error:
+        offline.run_function(program)
+    assert [e["property_path"] for e in error.value.errors or []] == ["size_gib"]

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from llmplatform.pins import OLLAMA_IMAGE
 from offline import images
 from offline.images import copy_commands, object_images
 
@@ -35,8 +36,8 @@ def test_a_mirrored_stack_lists_each_upstream_image_with_its_copy():
     assert all(e["pulls"].startswith(f"{REGISTRY}/") for e in entries)
     assert all(not e["source"].startswith(f"{REGISTRY}/") for e in entries)  # the upstream of each copy is known
     by_source = {e["source"]: e for e in entries}
-    ollama = by_source["docker.io/ollama/ollama:0.32.15"]
-    assert ollama["pulls"] == f"{REGISTRY}/ollama/ollama:0.32.15"
+    ollama = by_source[OLLAMA_IMAGE]  # the pinned tag: a bump in pins.json changes it
+    assert ollama["pulls"] == f"{REGISTRY}/{OLLAMA_IMAGE.split('/', 1)[1]}"
     assert "inference-ollama" in ollama["usedBy"]
     assert any(e["source"].startswith("quay.io/prometheus/prometheus:") for e in entries)  # a chart's image
 

@@ -107,3 +107,32 @@ def test_a_crd_bundles_new_release_is_a_check_naming_what_may_leave():
     assert not plan_diff.blocking(result, set(), False)  # a check, not a refusal
     untouched = plan_diff.diff_documents(base, copy.deepcopy(base))
     assert urn not in untouched["checks"]
+
+
+def _image_bumped(doc: dict, old: str, new_image: str) -> dict:
+    """What a bump of an image in pins.json makes of a plan: every container of that image runs the new one."""
+    new = copy.deepcopy(doc)
+    for resource in new.values():
+        for spec in [((resource["inputs"].get("spec") or {}).get("template") or {}).get("spec") or {}]:
+            for container in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
+                if container.get("image") == old:
+                    container["image"] = new_image
+    return new
+
+
+def test_an_open_webui_image_bump_asks_for_the_time_before_its_forward_only_migration(tmp_path, prod_doc):
+    """docs/operations.md, "Upgrading charts and images": a new Open-WebUI image runs its migration Job (Alembic's
+    `upgrade head` on the UI's database) before the Deployment rolls, and going back is a restore to the time before;
+    the check says so on the migration Job, and on no other Job the bump replaces (the bootstrap Job, which only makes
+    the role). An Ollama image bump replaces the preload Job with no such line."""
+    from llmplatform.pins import OLLAMA_IMAGE, OPEN_WEBUI_IMAGE
+    new = _image_bumped(prod_doc, OPEN_WEBUI_IMAGE, "ghcr.io/open-webui/open-webui:99.0.0")
+    code, out = check(tmp_path, prod_doc, new)
+    checks = [line for line in out.splitlines() if line.startswith("- Check before merging:")]
+    assert code == 0 and len(checks) == 1, out
+    assert "Job::inference-webui-migrate`" in checks[0] and "-> 'ghcr.io/open-webui/open-webui:99.0.0'" in checks[0]
+    assert "note the time before `pulumi up`" in checks[0]
+    replaced = [line for line in out.splitlines() if line.startswith("- Replace:")]
+    assert any("Job::inference-webui-db-bootstrap`" in line for line in replaced), out
+    code, out = check(tmp_path, prod_doc, _image_bumped(prod_doc, OLLAMA_IMAGE, "docker.io/ollama/ollama:99.0.0"))
+    assert code == 0 and "Job::models-preload`" in out and "Check before merging" not in out, out

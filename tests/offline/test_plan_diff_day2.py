@@ -532,3 +532,30 @@ def test_a_pool_of_another_cluster_is_no_place_for_a_drained_workload(dev):
         return {**doc, **extra}
     (why,) = plan_diff.diff_documents(with_second_cluster(base), with_second_cluster(new))["refused"][cpu]
     assert "`llm/router` (2 replicas" in why
+
+
+def test_a_new_warm_model_says_the_model_servers_restart_and_a_bigger_share_restarts_none(tmp_path, prod):
+    """docs/operations.md, "Adding a model": a new `inference.warmModel` changes Ollama's startup probe, its pod
+    template, so every replica is replaced by the rollout and loads its model again (kubernetes/kubernetes
+    pkg/controller/deployment sync.go `getNewReplicaSet`: a new ReplicaSet for the template's hash); the check says so
+    on the Update line, through its command line. A grown `modelStore.sizeGib` updates the share, the volume and the
+    alert, and restarts no pod."""
+    base = _doc(prod)
+    code, out = _check(tmp_path, base, _doc(plan_for("prod", {"inference": {"warmModel": "mistral:7b"}})))
+    assert code == 0, out
+    [line] = [l for l in out.splitlines() if l.startswith("- Update:") and "Deployment::inference-ollama`" in l]
+    assert "startupProbe" in line and line.endswith("; its pods restart: a new pod template, rolled out pod by pod")
+    code, out = _check(tmp_path, base, _doc(plan_for("prod", {"modelStore": {"sizeGib": 1024}})))
+    updates = [l for l in out.splitlines() if l.startswith("- Update:")]
+    assert code == 0 and any("FileShare::models-share" in l for l in updates), out
+    assert not any("its pods restart" in l for l in updates), out
+
+
+def test_a_smaller_model_share_is_checked_for_its_used_capacity_and_its_next_allowed_decrease(tmp_path, prod):
+    """A Premium (provisioned v1 SSD) share's quota goes down only after its `nextAllowedQuotaDowngradeTime`
+    (Azure/azure-rest-api-specs storage FileShareProperties: "the next allowed provisioned storage size downgrade time
+    for the share ... Files Provisioned v1 SSD"), and never below what it holds: the check line names both."""
+    code, out = _check(tmp_path, _doc(prod), _doc(plan_for("prod", {"modelStore": {"sizeGib": 256}})))
+    [line] = [l for l in out.splitlines() if l.startswith("- Check before merging:") and "models-share" in l]
+    assert code == 0 and "512 -> 256" in line and "modelStore.sizeGib" in line, out
+    assert "shareUsageBytes" in line and "nextAllowedQuotaDowngradeTime" in line, line

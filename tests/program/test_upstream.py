@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from llmplatform.kubernetes_schemas import AKS_KUBERNETES_VERSIONS
-from llmplatform.pins import ALL_CHARTS
+from llmplatform.pins import ALL_CHARTS, OLLAMA_IMAGE, OPEN_WEBUI_IMAGE, VLLM_IMAGE, parse_image
 from offline.deploy_model import CHART_CRD_GROUPS
 from offline.plan import manifests
 
@@ -325,3 +325,47 @@ def test_vendored_upstream_files_match_their_recorded_checksums():
     assert len(listed) > 50
     for digest, rel in listed:
         assert hashlib.sha256((root / rel).read_bytes()).hexdigest() == digest, rel
+
+
+# The model-serving software whose own source the tests read (routes, settings, metrics), by its pinned image: a bump
+# of the image in pins.json is checked against the files read at the old tag only until they are read again.
+IMAGE_SOURCES = {"ollama/ollama": OLLAMA_IMAGE, "open-webui/open-webui": OPEN_WEBUI_IMAGE,
+                 "vllm-project/vllm": VLLM_IMAGE}
+
+
+def image_source_rows(sources: str) -> list[tuple[str, str, str]]:
+    """(vendored path, repository, tag) of each SOURCES.md row read from the source of a pinned image's software."""
+    rows = []
+    for line in sources.splitlines():
+        cells = [c.strip() for c in line.split("|")]
+        if len(cells) > 5 and cells[1].startswith("`"):
+            repo = next((r for r in IMAGE_SOURCES if cells[2] == r or cells[2].startswith(r + " ")), None)
+            if repo:
+                rows.append((cells[1].strip("`"), repo, cells[4].strip("`")))
+    return rows
+
+
+def stale_image_sources(sources: str) -> list[str]:
+    """The vendored files read at another tag than the one the software's pinned image runs, each with what to do."""
+    found = []
+    for rel, repo, tag in image_source_rows(sources):
+        pinned = parse_image(IMAGE_SOURCES[repo]).tag or ""
+        if tag.lstrip("v") != pinned.lstrip("v"):
+            found.append(f"tests/upstream/{rel} was read from {repo} at {tag}, but pins.json runs {IMAGE_SOURCES[repo]}:"
+                         f" read it again at that tag (its row and checksum in tests/upstream/SOURCES.md)")
+    return found
+
+
+def test_every_file_read_from_a_model_server_or_ui_is_at_its_pinned_image_tag():
+    """An image bump (docs/operations.md, "Upgrading charts and images") fails until every file the tests read from
+    that software's source (Ollama's routes, which the API gate's allow-list is checked against; vLLM's routes and
+    metrics; the settings lists) is read again at the new tag."""
+    sources = (upstream_dir() / "SOURCES.md").read_text()
+    rows = image_source_rows(sources)
+    assert {repo for _, repo, _ in rows} == set(IMAGE_SOURCES), rows
+    assert any(rel == "ollama/routes.tsv" for rel, _, _ in rows) and any(rel == "vllm/routes.tsv" for rel, _, _ in rows)
+    assert not stale_image_sources(sources), "\n".join(stale_image_sources(sources))
+    # a bump of the Ollama image alone names the route list the API gate is checked against
+    bumped = sources.replace(f"| `v{parse_image(OLLAMA_IMAGE).tag}` |", "| `v0.0.1` |")
+    assert any(s.startswith("tests/upstream/ollama/routes.tsv was read from ollama/ollama at v0.0.1")
+               for s in stale_image_sources(bumped))

@@ -59,7 +59,31 @@ def model_store(args: Mapping[str, Any]) -> list[Problem]:
                 r.add(f"model_sizes_gib[{name!r}]", size, f"a download size in GiB above 0, at most {MAX_MODEL_GIB}")
     elif sizes is not None:
         r.add("model_sizes_gib", sizes, "a map of model name to download size in GiB")
+    _room_rule(r, models, sizes)
     return r.problems
+
+
+# The room a share keeps above the models it preloads, as the stack's modelStore.sizeGib check (config/sections/
+# model_store.py): a store that cannot hold its models fails its preload Job at `pulumi up`, after the account, the
+# share and the cluster's objects are made.
+SHARE_FREE_SHARE = 0.10
+
+
+def _room_rule(r: Rules, models: list[str], sizes: Any) -> None:
+    """The models the Job pulls, by their declared sizes, leave 10 % of `size_gib` free (not for a dry run, or with
+    preload off: nothing is pulled)."""
+    size = r.get("size_gib")
+    if (r.get("preload") is False or r.get("preload_dry_run") is True or not isinstance(sizes, Mapping)
+            or isinstance(size, bool) or not isinstance(size, int)
+            or not MIN_PREMIUM_SHARE_GIB <= size <= MAX_PREMIUM_SHARE_GIB):
+        return
+    declared = [v for m, v in sizes.items() if m in models and isinstance(v, (int, float)) and not isinstance(v, bool)
+                and 0 < v <= MAX_MODEL_GIB]
+    needed = sum(declared)
+    if needed > size * (1 - SHARE_FREE_SHARE):
+        r.add("size_gib", size, f"at least {int(needed / (1 - SHARE_FREE_SHARE)) + 1} GiB: 10 % free above the "
+                                f"~{needed:.0f} GiB of the models to preload ({r.ref('model_sizes_gib')}), or the "
+                                f"preload Job runs out of room")
 
 
 def key_vault(args: Mapping[str, Any]) -> list[Problem]:
