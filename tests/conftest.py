@@ -246,26 +246,35 @@ def any_plan(request) -> offline.Plan:
     return variant(request.param)
 
 
-# The slowest files first (their wall time under `make test`, summed over the workers, 2026-12-05 at b915a197):
+# The slowest files first (their wall time under `make test`, summed over the workers, 2026-12-07 at 77aed53a):
 # pytest-xdist hands out whole files in collection order (pytest.ini's --no-loadscope-reorder: by default xdist
 # re-sorts files by their number of tests and this order counted for nothing), so starting the long ones early keeps
-# the workers finishing together (longest-processing-time-first). Every file of 2.5 s or more is named: one left to
-# its place in the folders' order (test_deploy_model, 18 s, among the last offline/ files) ran alone at the run's end.
-SLOW_FIRST = ("offline/test_plan_diff.py", "components/test_provider.py", "offline/test_deploy_model.py",
-              "config/test_loader.py", "program/test_package.py", "components/test_alert_rules_promtool.py",
-              "offline/test_plan.py", "components/test_router_nginx.py", "offline/test_scan.py",
-              "components/test_late_shapes.py", "program/test_policy_plugin.py", "components/test_testing_kit.py",
-              "components/test_llmd_stack.py", "endpoint_tools/test_bench.py",
-              "components/test_late_handle_checks.py", "offline/test_gpu_memory.py", "components/test_open_webui.py",
-              "endpoint_tools/test_real_server.py", "config/test_global_stack.py",
-              "components/test_postgres_bootstrap.py", "program/test_policy.py", "offline/test_capacity.py",
-              "components/test_plain_inputs.py", "offline/test_cost.py", "components/test_stranger_inputs.py",
-              "components/test_stranger4_consumer.py", "offline/test_fresh_preview.py",
-              "endpoint_tools/test_verify_ollama.py", "components/test_webui_persistent_settings.py",
-              "endpoint_tools/test_smoke.py", "offline/test_stackfile.py", "offline/test_day2_procedures.py",
-              "program/test_docs.py", "components/test_stranger5_consumer.py", "components/test_field_ownership.py",
-              "endpoint_tools/test_verify.py", "endpoint_tools/test_hostile.py", "components/test_own_cluster.py",
-              "components/test_components_alone.py", "components/test_provider_languages.py")
+# the workers finishing together (longest-processing-time-first). Every file of 2.5 s or more is named (7.5 s in the
+# run measured, on a machine ~3x slower than a quiet one): one left to its place in the folders' order
+# (test_deploy_model, 18 s, among the last offline/ files) ran alone at the run's end, as the earlier kit's re-plans
+# (test_plan_diff_earlier_state, added since) did on 2026-12-07.
+SLOW_FIRST = ("offline/test_plan_diff.py", "components/test_provider.py", "components/test_provider_languages.py",
+              "offline/test_plan.py", "offline/test_plan_diff_earlier_state.py", "offline/test_deploy_model.py",
+              "components/test_key_map_reload.py", "components/test_alert_rules_promtool.py", "program/test_package.py",
+              "components/test_review7_shared_names.py", "config/test_loader.py", "program/test_policy_plugin.py",
+              "components/test_late_shapes.py", "components/test_child_refusals.py", "components/test_testing_kit.py",
+              "offline/test_scan.py", "offline/test_plan_diff_day2.py", "components/test_llmd_stack.py",
+              "offline/test_plan_diff_crd_bundles.py", "offline/test_day2_procedures.py",
+              "offline/test_stranger10_staging.py", "components/test_plain_inputs.py",
+              "components/test_router_nginx.py", "config/test_global_stack.py", "components/test_refusal_names.py",
+              "offline/test_stranger8_day2.py", "program/test_typing.py", "components/test_stranger4_consumer.py",
+              "components/test_stranger5_consumer.py", "components/test_postgres_bootstrap.py",
+              "components/test_webui_persistent_settings.py", "endpoint_tools/test_first_use.py",
+              "offline/test_capacity.py", "components/test_stranger_inputs.py", "program/test_policy.py",
+              "components/test_handle_field_refusals.py", "components/test_open_webui.py",
+              "components/test_secret_protection.py", "offline/test_cost.py", "components/test_components_alone.py",
+              "offline/test_plan_diff_property_deps.py", "offline/test_plan_diff_options.py",
+              "components/test_api_gate.py", "components/test_stranger11_consumer.py", "program/test_docs.py",
+              "components/test_front_door_logs.py", "offline/test_plan_diff_cross_stack.py",
+              "offline/test_review_s8.py", "endpoint_tools/test_bench.py", "components/test_own_cluster.py",
+              "offline/test_stackfile.py", "components/test_stranger7_consumer.py",
+              "offline/test_plan_diff_write_gates.py", "components/test_aks_cluster.py", "components/test_two_teams.py",
+              "endpoint_tools/test_verify_ollama.py")
 
 
 # Test files by what they test (`pytest -m components` runs the component package's tests alone, `-m endpoint_tools`

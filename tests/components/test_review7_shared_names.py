@@ -154,34 +154,32 @@ def test_one_group_name_through_two_providers_of_one_subscription_is_refused_by_
 
 # ---- through the component provider: handles arrive as new outputs in each Construct -----------------------------
 @pytest.mark.parametrize("with_dependencies", [False, True], ids=["plain", "from-a-resource"])
-def test_a_second_autoscaler_on_one_model_server_is_refused_through_the_provider(with_dependencies):
+def test_a_second_autoscaler_on_one_model_server_is_refused_through_the_provider(provider_host, with_dependencies):
     """Another language's program hands one model server to two ModelAutoscalers: each Construct call builds the
     handle's fields anew (outputs with the values the engine sent), so a claim keyed by the caller's output objects
-    never met the first; keyed by the values the engine sent, the second is refused as a Python caller's is."""
+    never met the first; keyed by the values the engine sent, the second is refused as a Python caller's is. (The
+    module's plugin process: a claim is keyed by project, stack and provider, and each case is a stack of its own.)"""
     from offline import plugin_host
-    host = plugin_host.ProviderHost()
-    try:
-        stack = f"two-scalers-{with_dependencies}"
-        aks = plugin_host.run_yaml_program(host.with_fresh_monitor(stack=stack), _yaml_cluster()).constructed["aks"]
-        fresh = host.with_fresh_monitor(stack=stack)
-        # a handle another component handed out arrives with that component's dependencies (here the cluster's)
-        dependencies = {"modelServer": [aks.urn]} if with_dependencies else None
-        server = {"namespace": "llm", "deployment": "ollama", "service": "ollama", "port": 11434, "hosts": ["x"],
-                  "accelerator": "cpu"}
-        providers = {"kubernetes": plugin_host._provider_ref(aks.wire["provider"])}
-        for name, mode in (("first", "cpu"), ("second", "cpu")):
-            inputs = {"modelServer": server, "mode": mode, "minReplicas": 1, "maxReplicas": 2}
-            if name == "first":
-                fresh.construct("llmplatform:index:ModelAutoscaler", name, inputs, dependencies, providers=providers)
-                continue
-            with pytest.raises(plugin_host.ConstructFailure) as failure:
-                fresh.construct("llmplatform:index:ModelAutoscaler", name, inputs, dependencies, providers=providers)
-        assert failure.value.message.startswith(
-            "ModelAutoscaler second: input modelServer='the model server llm/ollama' is invalid; allowed: a model "
-            "server no other ModelAutoscaler scales: 'first' scales it (mode cpu)"), failure.value.message
-        assert [path for path, _ in failure.value.property_errors] == ["modelServer"]
-    finally:
-        host.close()
+    stack = f"two-scalers-{with_dependencies}"
+    aks = plugin_host.run_yaml_program(provider_host.with_fresh_monitor(stack=stack),
+                                       _yaml_cluster()).constructed["aks"]
+    fresh = provider_host.with_fresh_monitor(stack=stack)
+    # a handle another component handed out arrives with that component's dependencies (here the cluster's)
+    dependencies = {"modelServer": [aks.urn]} if with_dependencies else None
+    server = {"namespace": "llm", "deployment": "ollama", "service": "ollama", "port": 11434, "hosts": ["x"],
+              "accelerator": "cpu"}
+    providers = {"kubernetes": plugin_host._provider_ref(aks.wire["provider"])}
+    for name, mode in (("first", "cpu"), ("second", "cpu")):
+        inputs = {"modelServer": server, "mode": mode, "minReplicas": 1, "maxReplicas": 2}
+        if name == "first":
+            fresh.construct("llmplatform:index:ModelAutoscaler", name, inputs, dependencies, providers=providers)
+            continue
+        with pytest.raises(plugin_host.ConstructFailure) as failure:
+            fresh.construct("llmplatform:index:ModelAutoscaler", name, inputs, dependencies, providers=providers)
+    assert failure.value.message.startswith(
+        "ModelAutoscaler second: input modelServer='the model server llm/ollama' is invalid; allowed: a model "
+        "server no other ModelAutoscaler scales: 'first' scales it (mode cpu)"), failure.value.message
+    assert [path for path, _ in failure.value.property_errors] == ["modelServer"]
 
 
 def _yaml_cluster() -> dict[str, Any]:

@@ -7,9 +7,13 @@ import contextlib
 import copy
 import io
 import json
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Optional
+
+import pytest
 
 from offline import plan_diff
 from offline.plan_diff import cli, compare, earlier_state
@@ -53,6 +57,49 @@ def _checkout(tmp_path: Path, base: dict, stack: str = "dev", python: Optional[s
     return _write(root / "build" / stack, base)
 
 
+_SUBPROCESS_RUN = subprocess.run
+
+
+class _SharedReplan:
+    """earlier_state's re-plan of a base checkout (its RECORDER in the checkout's interpreter, in a subprocess), run
+    for real the first time a stack is asked for and given again after: every checkout `_checkout` makes links this
+    repository's program, kit and interpreter, and the re-plan reads nothing of the base plan the check compares it
+    with (it writes to a folder of its own), so a second one is the same program run again (~4 s of CPU)."""
+
+    def __init__(self, kept: Path) -> None:
+        self.kept, self.done = kept, {}
+
+    def __call__(self, argv: list[str], **options) -> subprocess.CompletedProcess:
+        if len(argv) != 6 or argv[1:3] != ["-c", earlier_state.RECORDER]:
+            return _SUBPROCESS_RUN(argv, **options)  # not the re-plan
+        python, _, _, stack, plan_out, deps_file = argv
+        # the same stack of the same program and kit (the checkout's links), by the same interpreter
+        key = (stack, (Path(options["cwd"]) / "offline").resolve(), Path(python).resolve())
+        if key not in self.done:
+            run = _SUBPROCESS_RUN(argv, **options)
+            if run.returncode == 0:
+                kept = self.kept / str(len(self.done))
+                shutil.copytree(plan_out, kept / "plan")
+                shutil.copyfile(deps_file, kept / "deps.json")
+                self.done[key] = (run, kept)
+            return run
+        run, kept = self.done[key]
+        shutil.copytree(kept / "plan", plan_out)
+        shutil.copyfile(kept / "deps.json", deps_file)
+        return run
+
+
+@pytest.fixture(scope="module")
+def shared_replan(tmp_path_factory) -> _SharedReplan:
+    return _SharedReplan(tmp_path_factory.mktemp("replans"))
+
+
+@pytest.fixture
+def replan_once(shared_replan, monkeypatch) -> None:
+    """The module's dev re-plans made once (`_SharedReplan`)."""
+    monkeypatch.setattr(earlier_state.subprocess, "run", shared_replan)
+
+
 def _run(base: Path, new: Path) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -76,7 +123,7 @@ def _resized_and_migrated() -> dict:
     return new
 
 
-def test_the_state_s_own_dependencies_keep_helm_releases_and_the_ui_out_of_the_chain(tmp_path):
+def test_the_state_s_own_dependencies_keep_helm_releases_and_the_ui_out_of_the_chain(tmp_path, replan_once):
     """The base checkout planned again gives the state's property dependencies: the Helm releases' `values` come
     from the CPU pool, which a Release's Diff does not replace on (only `name`, `namespace`), and Open-WebUI's
     Deployment waits for the pool and its migration Job by `depends_on` alone, which the engine's chain does not
@@ -105,7 +152,7 @@ def test_the_state_s_own_dependencies_keep_helm_releases_and_the_ui_out_of_the_c
     assert any(line.startswith("- Replace:") and "deleted first" in line for line in _lines(out, pool, new)), out
 
 
-def test_a_base_checkout_whose_plan_differs_keeps_the_line_and_says_why(tmp_path):
+def test_a_base_checkout_whose_plan_differs_keeps_the_line_and_says_why(tmp_path, replan_once):
     """A base folder whose checkout, planned again, registers other resources (a stale build/ folder): its property
     dependencies would be another plan's, so the check keeps the line for every resource the state may tie, and says
     why it could not read the state's own."""
