@@ -24,6 +24,10 @@ def test_the_transcribed_rules_are_the_pinned_templates_text():
     assert chart_rbac.KSM_SECRETS in role and chart_rbac.KSM_CLUSTER_ROLE in role and chart_rbac.KSM_EXTRA_RULES in role
     assert '{{- $activeCollectors := include "kube-state-metrics.collectors" $ | fromYamlArray }}' in role
     assert chart_rbac.KSM_ACTIVE in (ksm / "_helpers.tpl").read_text()
+    # and no rule of theirs names Secrets outside what is transcribed (a chart bump that adds one fails here)
+    for text, blocks in (((keda / "clusterrole.yaml").read_text(), [chart_rbac.KEDA_CLUSTER_SECRETS]),
+                         (minimal, chart_rbac.KEDA_NAMESPACE_SECRETS), (role, [chart_rbac.KSM_SECRETS])):
+        assert text.count(chart_rbac.SECRETS_LINE) == sum(block.count(chart_rbac.SECRETS_LINE) for block in blocks)
 
 
 def test_the_reading_tells_a_restricted_chart_from_an_open_one():
