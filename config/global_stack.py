@@ -172,6 +172,15 @@ def _window_unseen(raw: dict[str, Any], imports: list[str]) -> Optional[str]:
     any hour of the week, another region's window included."""
     cluster = raw.get("cluster", {})
     window = cluster.get("maintenanceWindow") if isinstance(cluster, dict) else None
+    # a `secure:` value reads as ciphertext here (as in the CLI without the stack's key): the whole section, the
+    # whole window, or a key of it (the section's or window's other keys read as config's defaults for what it holds)
+    held = "cluster" if _secure(cluster) else "cluster.maintenanceWindow" if _secure(window) else ", ".join(
+        f"cluster.maintenanceWindow.{key}" for key in _WINDOW_KEYS if isinstance(window, dict)
+        and _secure(window.get(key)))
+    if held:
+        return (f"holds {held} as a secret (secure:), which the global stack cannot read, so its window is not "
+                "compared with the other regions'. A maintenance window is no secret: set it in plain text "
+                "(pulumi config set --path without --secret)")
     if not isinstance(cluster, dict) or not isinstance(window, (dict, type(None))):
         return None  # not a section: that stack's own plan refuses it
     channel = cluster.get("nodeOsUpgradeChannel", DEFAULTS["AksCluster"]["node_os_upgrade_channel"])
@@ -187,12 +196,12 @@ def _window_unseen(raw: dict[str, Any], imports: list[str]) -> Optional[str]:
                 f"OS updates (nodeOsUpgradeChannel {channel}, reimaging and draining nodes) at a time of its own "
                 "choosing, any hour of the week, the other regions' windows included. Give it a window after the "
                 "other regions' (docs/operations.md, \"Adding a region\")")
-    held = [key for key in _WINDOW_KEYS if isinstance(window.get(key), dict) and "secure" in window[key]]
-    if held:  # a `secure:` value reads as ciphertext here (as in the CLI without the stack's key)
-        return (f"holds cluster.maintenanceWindow {', '.join(held)} as a secret (secure:), which the global stack "
-                "cannot read, so its window is not compared with the other regions'. A maintenance window is no "
-                "secret: set it in plain text (pulumi config set --path without --secret)")
     return None
+
+
+def _secure(value: Any) -> bool:
+    """A stack file's `secure:` value (`{secure: v1:...}`, Pulumi's ciphertext of a secret)."""
+    return isinstance(value, dict) and set(value) == {"secure"}
 
 
 def shared_maintenance_windows(region_stacks: tuple[str, ...], project: str,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from offline import runner
 
 from tests.conftest import PROJECT_DIR, plan_for
@@ -86,4 +88,26 @@ def test_a_window_held_as_a_secret_is_named_not_skipped(tmp_path, monkeypatch):
     secret = SWEDEN_WINDOW.replace("startTime: '08:00'", "startTime: {secure: v1:AAAAAAAAAAAAAAAA:bm90LWEtd2luZG93}")
     warned = _global_warnings(monkeypatch, _project(tmp_path, {"prod-swedencentral": [(SWEDEN_WINDOW, secret)]}))
     assert len(warned) == 1, warned
-    assert "'prod-swedencentral'" in warned[0] and "maintenanceWindow startTime as a secret" in warned[0], warned
+    assert "'prod-swedencentral'" in warned[0] and "cluster.maintenanceWindow.startTime as a secret" in warned[0], \
+        warned
+
+
+@pytest.mark.parametrize("old, new, held", [
+    # the whole window one secret: its keys were read as config's defaults (Sunday 02:00 UTC, 4 h) and compared
+    (SWEDEN_WINDOW, "    maintenanceWindow: {secure: v1:AAAAAAAAAAAAAAAA:bm90LWEtd2luZG93}\n",
+     "holds cluster.maintenanceWindow as a secret"),
+    # the whole section one secret: it read as a file that sets no window
+    ("aks-llm-platform:cluster:\n", "aks-llm-platform:cluster:\n    secure: v1:AAAAAAAAAAAAAAAA:bm90LWEtd2luZG93\n"
+     "  another-project:cluster:\n", "holds cluster as a secret"),
+], ids=["window", "section"])
+def test_a_window_or_section_held_whole_as_a_secret_is_named_not_guessed(tmp_path, monkeypatch, old, new, held):
+    """`cluster.maintenanceWindow` or `cluster` held whole as one `secure:` value: the window read as config's
+    defaults (Sunday 02:00 UTC, compared with the other region's as if the file had set it), or as no window at all
+    ("sets no cluster.maintenanceWindow"), without a word of the secret."""
+    # West Europe's window moved onto the defaults' (Sunday 02:00 UTC): a guess compared would be a clash
+    clash = WEST_WINDOW.replace("'01:00', durationHours: 6", "'02:00', durationHours: 4")
+    warned = _global_warnings(monkeypatch, _project(tmp_path, {"prod-swedencentral": [(old, new)],
+                                                               "prod-westeurope": [(WEST_WINDOW, clash)]}))
+    assert len(warned) == 1, warned
+    assert "'prod-swedencentral'" in warned[0] and held in warned[0] and "secure:" in warned[0], warned
+    assert "share maintenance time" not in warned[0] and "sets no" not in warned[0], warned
