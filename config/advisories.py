@@ -148,36 +148,47 @@ def _settings_unused(cfg: PlatformConfig) -> list[str]:
          if not cfg.webui.enabled else []) + _autoscaling_unread(cfg)
 
 
-# The autoscaling targets each mode reads (components/llmplatform/model_autoscaler.py): the requests mode's KEDA
-# ScaledObject takes a CPU trigger on a CPU only (no second signal on a GPU, docs/decisions.md "GPU memory is no load
-# signal"); the HPA modes read CPU, and gpu-memory GPU memory first; `none` makes no autoscaler.
-_TARGETS_READ = {"requests": ("target_in_flight", "cpu_target_percent"),
-                 "gpu-memory": ("gpu_memory_target_percent", "cpu_target_percent"),
-                 "cpu": ("cpu_target_percent",), "none": ()}
+# The autoscaling settings each mode reads (components/llmplatform/model_autoscaler.py, __main__.py): the requests
+# mode's KEDA ScaledObject takes a CPU trigger on a CPU only (no second signal on a GPU, docs/decisions.md "GPU memory
+# is no load signal"); the HPA modes read CPU, and gpu-memory GPU memory first; `none` makes no autoscaler (the
+# replicas are inference.replicas). The KEDA HTTP interceptor runs where KEDA does: requests mode, or llm-d's
+# autoscaling (config/inputs.py observability_args). coldStartTimeoutSeconds is not listed: the alerts read it in any
+# mode (a model server that may be at zero, llm-d's included).
+_BOUNDS = ("min_replicas", "max_replicas", "scale_down_stabilization_seconds")
+_TARGETS_READ = {"requests": ("target_in_flight", "cpu_target_percent", *_BOUNDS, "interceptor_replicas"),
+                 "gpu-memory": ("gpu_memory_target_percent", "cpu_target_percent", *_BOUNDS),
+                 "cpu": ("cpu_target_percent", *_BOUNDS), "none": ()}
 _MODE_READS = {"requests": "it scales on the requests in flight per replica (autoscaling.targetInFlight), with CPU "
                            "as a second signal on a CPU only",
                "gpu-memory": "it scales on GPU memory (autoscaling.gpuMemoryTargetPercent) and CPU",
                "cpu": "it scales on CPU alone (autoscaling.cpuTargetPercent)",
-               "none": "no autoscaler is made"}
+               "none": "no autoscaler is made (inference.replicas is the replica count)"}
 
 
 def _autoscaling_unread(cfg: PlatformConfig) -> list[str]:
-    """An autoscaling target given (otherwise than its default) that the stack's mode never reads: a stack moved
-    from gpu-memory to requests keeping gpuMemoryTargetPercent scales on requests alone, without a word."""
+    """An autoscaling setting given (otherwise than its default) that the stack's mode never reads: a stack moved
+    from gpu-memory to requests keeping gpuMemoryTargetPercent scales on requests alone, and one moved to `none`
+    keeping maxReplicas runs inference.replicas, without a word."""
     scaling, unset = cfg.autoscaling, type(cfg.autoscaling)()
     read = set(_TARGETS_READ[scaling.mode])
     on_gpu = cfg.inference.accelerator == "gpu"
     if scaling.mode == "requests" and on_gpu:
         read.discard("cpu_target_percent")
-    given = [f for f in ("target_in_flight", "gpu_memory_target_percent", "cpu_target_percent")
+    if cfg.llmd.enabled and cfg.llmd.autoscaling:  # llm-d's KEDA brings the interceptor in any mode
+        read.add("interceptor_replicas")
+    given = [f for f in ("target_in_flight", "gpu_memory_target_percent", "cpu_target_percent", *_BOUNDS,
+                         "interceptor_replicas")
              if f not in read and getattr(scaling, f) != getattr(unset, f)]
     if not given:
         return []
     names, them = ", ".join(f"autoscaling.{camel(f)}" for f in given), "them" if len(given) > 1 else "it"
     where = " on a GPU (inference.accelerator 'gpu')" if scaling.mode == "requests" and on_gpu \
         and "cpu_target_percent" in given else ""
+    interceptor = ("; the KEDA HTTP interceptor (autoscaling.interceptorReplicas) runs in requests mode, or for "
+                   "llm-d's autoscaling (llmd.autoscaling)") if "interceptor_replicas" in given \
+        and scaling.mode != "none" else ""
     return [f"{names} set but autoscaling.mode is {scaling.mode!r}{where}, which does not read {them}: "
-            f"{_MODE_READS[scaling.mode]}; remove {them}, or set the mode that reads {them}"]
+            f"{_MODE_READS[scaling.mode]}{interceptor}; remove {them}, or set the mode that reads {them}"]
 
 
 def _unread(section: str, settings: object, skip: tuple[str, ...], switch: str, consequence: str) -> list[str]:

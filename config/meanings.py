@@ -317,11 +317,12 @@ MEANING = {
     "autoscaling.scaleToZero": "Dev, `requests` mode: the interceptor holds requests while a replica (and a GPU "
                                "node) starts.",
     "autoscaling.gpuMemoryTargetPercent": "GPU memory per replica before scaling out, `gpu-memory` mode.",
-    "autoscaling.cpuTargetPercent": "Second signal in CPU mode.",
+    "autoscaling.cpuTargetPercent": "CPU per replica before scaling out: `cpu` mode's signal, the second in "
+                                    "`gpu-memory` mode and in `requests` mode on a CPU (none on a GPU).",
     "autoscaling.scaleDownStabilizationSeconds": "Scale down slowly (a model reload costs minutes).",
     "autoscaling.coldStartTimeoutSeconds": "How long a held request waits for the first replica.",
-    "autoscaling.interceptorReplicas": "KEDA HTTP interceptor replicas (`requests` mode; every model request passes "
-                                       "it): at least 2 in prod.",
+    "autoscaling.interceptorReplicas": "KEDA HTTP interceptor replicas (`requests` mode, or `llmd.autoscaling`; every "
+                                       "model request passes it): at least 2 in prod.",
     "llmd.enabled": "Deploy LlmdStack on the GPU pool (an A100, H100 or H200 size), published on the gateways' "
                     "`llmd` listener (port 8000) behind the API key and rate limit: the internal gateway's "
                     "(`gateway.mode` `internal` or `both`); with `llmd.exposeExternally` the external one's as well, "

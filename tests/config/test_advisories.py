@@ -385,9 +385,16 @@ def test_gpu_replicas_count_llm_ds_gpus_on_the_same_pools():
     ("prod", {"cpuTargetPercent": 50, "gpuMemoryTargetPercent": 60}, {}, ["gpuMemoryTargetPercent", "cpuTargetPercent"]),
     # the HPA modes do not read the requests in flight; cpu mode no GPU memory
     ("prod", {"mode": "gpu-memory", "targetInFlight": 2}, {}, ["targetInFlight"]),
+    # (dev's interceptorReplicas 1 with them: no KEDA HTTP interceptor runs outside requests mode)
     ("dev", {"mode": "cpu", "minReplicas": 1, "scaleToZero": False, "gpuMemoryTargetPercent": 60,
-             "targetInFlight": 2}, {}, ["targetInFlight", "gpuMemoryTargetPercent"]),
-    ("dev", {"mode": "none", "minReplicas": 1, "scaleToZero": False, "cpuTargetPercent": 50}, {}, ["cpuTargetPercent"]),
+             "targetInFlight": 2}, {}, ["targetInFlight", "gpuMemoryTargetPercent", "interceptorReplicas"]),
+    # `none` makes no autoscaler: its bounds are not read either (dev's maxReplicas 2; inference.replicas runs)
+    ("dev", {"mode": "none", "minReplicas": 1, "scaleToZero": False, "cpuTargetPercent": 50}, {},
+     ["cpuTargetPercent", "maxReplicas", "interceptorReplicas"]),
+    ("prod", {"mode": "none", "scaleDownStabilizationSeconds": 900}, {},
+     ["targetInFlight", "minReplicas", "maxReplicas", "scaleDownStabilizationSeconds"]),
+    ("prod", {"mode": "cpu", "targetInFlight": D["ModelAutoscaler"]["target_in_flight"], "interceptorReplicas": 4},
+     {}, ["interceptorReplicas"]),
 ])
 def test_an_autoscaling_target_the_mode_never_reads_is_warned(stack, autoscaling, inference, named):
     from config.advisories import advisories
@@ -397,17 +404,24 @@ def test_an_autoscaling_target_the_mode_never_reads_is_warned(stack, autoscaling
     assert f"autoscaling.mode is {cfg.autoscaling.mode!r}" in line, line
 
 
-@pytest.mark.parametrize("stack, autoscaling", [
-    ("prod", {"targetInFlight": 2}),  # requests mode reads it
+@pytest.mark.parametrize("stack, autoscaling, other", [
+    ("prod", {"targetInFlight": 2}, {}),  # requests mode reads it
     # (prod's targetInFlight 8 back at the default: gpu-memory would not read it)
     ("prod", {"mode": "gpu-memory", "gpuMemoryTargetPercent": 60, "cpuTargetPercent": 50,
-              "targetInFlight": D["ModelAutoscaler"]["target_in_flight"]}),
-    ("dev", {"cpuTargetPercent": 50}),  # dev's Ollama is on a CPU: requests mode adds a CPU trigger there
-    ("dev", {"mode": "cpu", "minReplicas": 1, "scaleToZero": False, "cpuTargetPercent": 50}),
+              "targetInFlight": D["ModelAutoscaler"]["target_in_flight"]}, {}),
+    ("dev", {"cpuTargetPercent": 50}, {}),  # dev's Ollama is on a CPU: requests mode adds a CPU trigger there
+    ("dev", {"mode": "cpu", "minReplicas": 1, "scaleToZero": False, "cpuTargetPercent": 50,
+             "interceptorReplicas": D["Observability"]["interceptor_replicas"]}, {}),
+    # the bounds and stabilization are read by every mode that makes an autoscaler
+    ("prod", {"mode": "cpu", "targetInFlight": D["ModelAutoscaler"]["target_in_flight"],
+              "scaleDownStabilizationSeconds": 900}, {}),
+    # llm-d's autoscaling brings KEDA, and the interceptor with it, whatever Ollama's mode
+    ("prod", {"mode": "cpu", "targetInFlight": D["ModelAutoscaler"]["target_in_flight"], "interceptorReplicas": 4},
+     {"llmd": {"enabled": True, "autoscaling": True}}),
 ])
-def test_an_autoscaling_target_the_mode_reads_is_not_warned(stack, autoscaling):
+def test_an_autoscaling_target_the_mode_reads_is_not_warned(stack, autoscaling, other):
     from config.advisories import advisories
-    cfg = parse_config(stack_raw(stack, {"autoscaling": autoscaling}), "p", stack)
+    cfg = parse_config(stack_raw(stack, {"autoscaling": autoscaling, **other}), "p", stack)
     assert not any("which does not read" in a for a in advisories(cfg))
     # every stack file as committed sets none it does not read
     for name in ("dev", "prod", "llmd", "prod-westeurope", "prod-swedencentral"):
