@@ -39,7 +39,7 @@ from .endpoint import EndpointError, shown_url
 from .llm_api import (KINDS, MAX_TOKENS, ApiError, Deadlines, LlmClient, cancel_all, describe_exception, parse_json,
                       printable, redact)
 from .smoke import (BUFFERED_MIN_CHUNKS, BUFFERED_SPREAD_S, arrived_at_once, connect, endpoint_arguments,
-                    endpoint_given, failure_text, named, new_parser, run_cli, silence_stdout, url_user)
+                    endpoint_given, failure_text, key_hint, named, new_parser, run_cli, silence_stdout, url_user)
 from .stats import summarize
 
 CSV_FIELDS = ("index", "ok", "status", "error", "message", "scheduled_s", "start_s", "wait_s", "latency_s", "ttft_s",
@@ -157,6 +157,7 @@ class Bench:
         self.concurrency = concurrency
         self.server: Optional[str] = None
         self.key_dropped_at: Optional[str] = None  # where a redirect left the API key behind, on an answer that came
+        self.refused = False  # a 401/403 of the endpoint itself (not after a redirect that left the key behind)
         self.stopping = threading.Event()
         self._local = threading.local()
         self._started: dict[int, float] = {}  # request index -> when its worker picked it up
@@ -209,6 +210,8 @@ class Bench:
             failure = describe_exception(error, self.url) if not isinstance(error, ApiError) else error
             if self.stopping.is_set():
                 failure = ApiError("cancelled", KINDS["cancelled"])
+            if failure.kind == "unauthorized" and not failure.key_dropped:
+                self.refused = True
             return {**row, "status": failure.status, "error": failure.kind, "message": str(failure)[:300],
                     "latency_s": time.perf_counter() - start + wait}
         if self.server is None:
@@ -694,7 +697,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     succeeded = sum(1 for row in results if row["ok"])
     if succeeded * 100 >= args.min_success * len(results):
         return 0
-    print(below_min_success(results, args.min_success), file=sys.stderr)
+    # no request before the run when --model and --api are given: its 401s say where a key comes from here
+    print(below_min_success(results, args.min_success, key_hint(bool(args.api_key), url_user(args.url))
+                            if bench.refused else None), file=sys.stderr)
     return 1
 
 
@@ -725,10 +730,11 @@ def held_back(results: list[dict[str, Any]]) -> Optional[str]:
             f"and tokens/s are not the model's decode speed; llm-smoke's stream check says the same")
 
 
-def below_min_success(results: list[dict[str, Any]], min_success: float) -> str:
+def below_min_success(results: list[dict[str, Any]], min_success: float, refused: Optional[str] = None) -> str:
     """Why a finished run exits 1: the rate against --min-success, and each failure kind's first message (the
     summary counts kinds only; the message, say the gate's 429 or the server's 500 body, was in the JSON alone).
-    The rate with its counts, rounded down: rounded to the nearest, 2 of 3 read "66.7% is below 66.7%"."""
+    The rate with its counts, rounded down: rounded to the nearest, 2 of 3 read "66.7% is below 66.7%". `refused`:
+    what the endpoint's 401/403 says of the key (smoke.key_hint), when one came."""
     first: dict[str, str] = {}
     for row in results:
         if not row["ok"]:
@@ -741,6 +747,8 @@ def below_min_success(results: list[dict[str, Any]], min_success: float) -> str:
     if "rate_limited" in first:
         lines.append("  (429: a rate limit, such as the platform's gate per client and gate pod, "
                      "gateway.rateLimitPerSecond: lower -c or --rate)")
+    if refused and "unauthorized" in first:
+        lines.append(f"  (401/403: {refused})")
     if "blocked" in first:
         lines.append("  (403 from a WAF in front, not the key: through the global endpoint a managed rule of Front "
                      "Door's WAF matched the prompt; FrontDoorWebApplicationFirewallLog names it)")

@@ -352,7 +352,10 @@ def check_smoke(gate: Gate, api_key: Optional[str], timeout_s: float) -> Check:
                                      f"the stack output {gate.key_output} names")
     client = LlmClient(gate.url, "openai", api_key, Deadlines(timeout_s), requests.Session())
     try:
-        checks = run_checks(client, gate.model, 16, auth=bool(gate.key_output), burst=0)
+        # a 401 on the model list says the key given was refused, naming this gate's option (none given: the gate
+        # asks for none, by its outputs, or the check stopped above)
+        checks = run_checks(client, gate.model, 16, auth=bool(gate.key_output), burst=0,
+                            key_given=True if api_key else None, key_option=gate.key_option)
     except ApiError as error:
         return Check("smoke", False, failure_text(error))
     failed = [c for c in checks if not c.ok]

@@ -203,10 +203,12 @@ def daemon_map(fn: Callable[[int], T], count: int, most: int) -> list[T]:
     return answers  # type: ignore[return-value]  # every index was filled
 
 
-def failure_text(error: ApiError, key_given: Optional[bool] = None, url_user: bool = False) -> str:
+def failure_text(error: ApiError, key_given: Optional[bool] = None, url_user: bool = False,
+                 key_option: tuple[str, str] = KEY_OPTION) -> str:
     """`[kind] message` of a failed request; a timeout says which flag gives that deadline more time, a WAF's block
-    that the key is not the cause, and a 401/403 (with `key_given` known: llm-smoke's and llm-bench's first request)
-    where the key comes from, or that the URL's user[:password]@ (`url_user`, sent as HTTP Basic auth) was refused."""
+    that the key is not the cause, and a 401/403 (with `key_given` known: llm-smoke's, llm-bench's and llm-verify's
+    first request) where the key comes from (`key_option`: the flag and variable), or that the URL's user[:password]@
+    (`url_user`, sent as HTTP Basic auth) was refused."""
     flag = DEADLINE_FLAGS.get(error.deadline or "")
     text = f"[{error.kind}] {error}" + (f"; raise it with {flag} SECONDS (a cold start can take minutes)"
                                         if flag else "")
@@ -215,22 +217,28 @@ def failure_text(error: ApiError, key_given: Optional[bool] = None, url_user: bo
                  "a managed rule of Front Door's WAF matched the request): FrontDoorWebApplicationFirewallLog names "
                  "the rule by the answer's tracking reference (docs/components/global-endpoint-and-fleet.md)")
     if error.kind == "unauthorized" and key_given is not None and not error.key_dropped:  # dropped: said already
-        text += (f"; the key given ({KEY_OPTION[0]} or ${KEY_OPTION[1]}) was refused" if key_given else
-                 f"; the URL's user and password (sent as HTTP Basic auth, not as a bearer key) were refused: the "
-                 f"platform's gate takes a key, from {KEY_OPTION[0]} or ${KEY_OPTION[1]}, with the URL without them"
-                 if url_user else
-                 f"; no key was given: pass {KEY_OPTION[0]} or set ${KEY_OPTION[1]} (the platform's gate: the key "
-                 f"in the Key Vault secret its stack output apiKeySecret names, docs/operations.md)")
+        text += "; " + key_hint(key_given, url_user, key_option)
     return text
+
+
+def key_hint(key_given: bool, url_user: bool = False, key_option: tuple[str, str] = KEY_OPTION) -> str:
+    """What a 401/403 of the gate (not a WAF's, not after a redirect that dropped the key) says of the key: the one
+    given refused, the URL's user[:password]@ refused, or where a key comes from."""
+    return (f"the key given ({key_option[0]} or ${key_option[1]}) was refused" if key_given else
+            f"the URL's user and password (sent as HTTP Basic auth, not as a bearer key) were refused: the "
+            f"platform's gate takes a key, from {key_option[0]} or ${key_option[1]}, with the URL without them"
+            if url_user else
+            f"no key was given: pass {key_option[0]} or set ${key_option[1]} (the platform's gate: the key "
+            f"in the Key Vault secret its stack output apiKeySecret names, docs/operations.md)")
 
 
 def run_checks(client: LlmClient, model: Optional[str], max_tokens: int, auth: bool, burst: int,
                shown: Callable[[Check], None] = lambda check: None, key_given: Optional[bool] = None,
-               url_user: bool = False) -> list[Check]:
+               url_user: bool = False, key_option: tuple[str, str] = KEY_OPTION) -> list[Check]:
     """The checks in order; `shown` is handed each as soon as it is made (llm-smoke prints it then: a Ctrl-C, or a
-    check that waits out its deadline, leaves the lines of those before it on the screen). `key_given` and
-    `url_user` (llm-smoke's) let a 401 on the model list, the first request when `--api` skipped the detection, say
-    where a key comes from, as the detection's does."""
+    check that waits out its deadline, leaves the lines of those before it on the screen). `key_given`, `url_user`
+    and `key_option` (llm-smoke's, llm-verify's) let a 401 on the model list, the first request when `--api` skipped
+    the detection, say where a key comes from, as the detection's does."""
     checks: list[Check] = []
 
     def add(check: Check) -> None:
@@ -246,7 +254,7 @@ def run_checks(client: LlmClient, model: Optional[str], max_tokens: int, auth: b
     try:
         first, model = check_models(client, model)
     except ApiError as error:
-        add(Check("models", False, failure_text(error, key_given, url_user)))
+        add(Check("models", False, failure_text(error, key_given, url_user, key_option)))
         return checks
     add(first)
     if model:

@@ -62,7 +62,7 @@ def test_smoke_timeout_is_reported(capsys):
     assert "[timeout_headers] timed out" in capsys.readouterr().out
 
 
-def test_smoke_checks_auth_and_rate_limit(capsys):
+def test_smoke_checks_auth_and_rate_limit(capsys, tmp_path):
     with LoopbackServer("auth", api_key="s3cret") as server:
         assert smoke.main([server.url, "--api-key", "s3cret"]) == 0
         assert "PASS  auth" in capsys.readouterr().out
@@ -83,6 +83,18 @@ def test_smoke_checks_auth_and_rate_limit(capsys):
         assert smoke.main([server.url, "--api", "openai", "--api-key", "wrong"]) == 1
         out = capsys.readouterr().out
         assert "FAIL  models" in out and "the key given (--api-key or $LLM_API_KEY) was refused" in out, out
+        # llm-bench with --model and --api sends nothing before the run: its requests' 401s say it at the end
+        for given, said in (([], "(401/403: no key was given: pass --api-key or set $LLM_API_KEY"),
+                            (["--api-key", "wrong"], "(401/403: the key given (--api-key or $LLM_API_KEY) was refused)")):
+            assert bench.main([server.url, "--api", "openai", "--model", "m", "-n", "1", "--no-plot",
+                               "--no-progress", "--out", str(tmp_path / "bench"), *given]) == 1
+            err = capsys.readouterr().err
+            assert "unauthorized: POST" in err and said in err and "wrong" not in err, err
+        # llm-verify's smoke request: the key given refused, by the option this gate's key comes from
+        from endpoint_tools.checks import Gate, check_smoke
+        for option in (smoke.KEY_OPTION, ("--llmd-api-key", "LLMD_API_KEY")):
+            check = check_smoke(Gate(server.url, "modelApiUrl", "apiKeySecret", key_option=option), "wrong", 5)
+            assert not check.ok and f"the key given ({option[0]} or ${option[1]}) was refused" in check.detail, check
     with LoopbackServer("ratelimit") as limited, LoopbackServer("ok") as unlimited:
         client = LlmClient(limited.url, "openai")
         check = smoke.check_rate_limit(client, 5)
