@@ -73,8 +73,11 @@ class _SharedReplan:
         if len(argv) != 6 or argv[1:3] != ["-c", earlier_state.RECORDER]:
             return _SUBPROCESS_RUN(argv, **options)  # not the re-plan
         python, _, _, stack, plan_out, deps_file = argv
-        # the same stack of the same program and kit (the checkout's links), by the same interpreter
-        key = (stack, (Path(options["cwd"]) / "offline").resolve(), Path(python).resolve())
+        # the same stack of the same checkout (what each of its entries is, a link's target: the program, its stack
+        # files, the kit; a file of its own, such as an edited stack file, is its own), by the same interpreter
+        root = Path(options["cwd"])
+        key = (stack, Path(python).resolve(),
+               tuple(sorted((part.name, part.resolve()) for part in root.iterdir() if part.name != "build")))
         if key not in self.done:
             run = _SUBPROCESS_RUN(argv, **options)
             if run.returncode == 0:
@@ -98,6 +101,28 @@ def shared_replan(tmp_path_factory) -> _SharedReplan:
 def replan_once(shared_replan, monkeypatch) -> None:
     """The module's dev re-plans made once (`_SharedReplan`)."""
     monkeypatch.setattr(earlier_state.subprocess, "run", shared_replan)
+
+
+def test_the_shared_replan_is_not_given_to_a_checkout_with_a_file_of_its_own(tmp_path):
+    """Two checkouts of the same kit and interpreter, one with a stack file of its own (not this repository's): each
+    gets its own re-plan, not the first one's (keyed by the `offline` link alone, the second got the first's)."""
+    python = tmp_path / "interpreter" / "bin" / "python"  # one interpreter: its re-plan's plan is the stack file
+    python.parent.mkdir(parents=True)
+    python.write_text('#!/bin/sh\nmkdir -p "$4" && cp "Pulumi.$3.yaml" "$4/stack.yaml" && echo {} > "$5"\n')
+    python.chmod(0o755)
+    shared, made = _SharedReplan(tmp_path / "kept"), []
+    for n, text in enumerate(("config: {}\n", "config: {edited: true}\n")):
+        root = tmp_path / f"checkout{n}"
+        root.mkdir()
+        (root / "offline").symlink_to(REPO / "offline")
+        (root / ".venv").symlink_to(python.parent.parent)
+        (root / "Pulumi.dev.yaml").write_text(text)
+        out, deps = tmp_path / f"plan{n}", tmp_path / f"deps{n}.json"
+        run = shared([str(root / ".venv/bin/python"), "-c", earlier_state.RECORDER, "dev", str(out), str(deps)],
+                     cwd=root, capture_output=True, encoding="utf-8", check=False)
+        assert run.returncode == 0, run.stderr
+        made.append((out / "stack.yaml").read_text())
+    assert made == ["config: {}\n", "config: {edited: true}\n"]
 
 
 def _run(base: Path, new: Path) -> tuple[int, str, str]:
