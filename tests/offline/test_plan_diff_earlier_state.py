@@ -103,26 +103,34 @@ def replan_once(shared_replan, monkeypatch) -> None:
     monkeypatch.setattr(earlier_state.subprocess, "run", shared_replan)
 
 
-def test_the_shared_replan_is_not_given_to_a_checkout_with_a_file_of_its_own(tmp_path):
-    """Two checkouts of the same kit and interpreter, one with a stack file of its own (not this repository's): each
-    gets its own re-plan, not the first one's (keyed by the `offline` link alone, the second got the first's)."""
-    python = tmp_path / "interpreter" / "bin" / "python"  # one interpreter: its re-plan's plan is the stack file
-    python.parent.mkdir(parents=True)
-    python.write_text('#!/bin/sh\nmkdir -p "$4" && cp "Pulumi.$3.yaml" "$4/stack.yaml" && echo {} > "$5"\n')
-    python.chmod(0o755)
-    shared, made = _SharedReplan(tmp_path / "kept"), []
-    for n, text in enumerate(("config: {}\n", "config: {edited: true}\n")):
+def test_the_shared_replan_is_not_given_to_a_checkout_with_a_file_or_virtualenv_of_its_own(tmp_path):
+    """Checkouts of the same kit and interpreter binary, one with a stack file of its own (not this repository's),
+    one with a virtualenv of its own (another kit installed; its python a link to the same binary, as a venv's is):
+    each gets its own re-plan, not the first one's (keyed by the `offline` link and the resolved python alone, both
+    got the first's)."""
+    binary = tmp_path / "interpreter"  # its re-plan's plan: the stack file, and the virtualenv that ran it
+    binary.write_text('#!/bin/sh\nmkdir -p "$4" && { cat "Pulumi.$3.yaml"; readlink -f .venv; } > "$4/plan" && '
+                      'echo {} > "$5"\n')
+    binary.chmod(0o755)
+    venvs = [tmp_path / "venv0", tmp_path / "venv1"]
+    for venv in venvs:
+        (venv / "bin").mkdir(parents=True)
+        (venv / "bin" / "python").symlink_to(binary)
+    shared, made, expected = _SharedReplan(tmp_path / "kept"), [], []
+    for n, (text, venv) in enumerate((("config: {}\n", venvs[0]), ("config: {edited: true}\n", venvs[0]),
+                                      ("config: {}\n", venvs[1]))):
         root = tmp_path / f"checkout{n}"
         root.mkdir()
         (root / "offline").symlink_to(REPO / "offline")
-        (root / ".venv").symlink_to(python.parent.parent)
+        (root / ".venv").symlink_to(venv)
         (root / "Pulumi.dev.yaml").write_text(text)
         out, deps = tmp_path / f"plan{n}", tmp_path / f"deps{n}.json"
         run = shared([str(root / ".venv/bin/python"), "-c", earlier_state.RECORDER, "dev", str(out), str(deps)],
                      cwd=root, capture_output=True, encoding="utf-8", check=False)
         assert run.returncode == 0, run.stderr
-        made.append((out / "stack.yaml").read_text())
-    assert made == ["config: {}\n", "config: {edited: true}\n"]
+        made.append((out / "plan").read_text())
+        expected.append(f"{text}{venv}\n")
+    assert made == expected
 
 
 def _run(base: Path, new: Path) -> tuple[int, str, str]:
