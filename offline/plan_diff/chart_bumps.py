@@ -109,8 +109,17 @@ def migration_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[
     def image(inputs: dict[str, Any]) -> Any:
         containers = (((inputs.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or [{}]
         return containers[0].get("image")
+    if _version(image(old_inputs)) == _version(image(new_inputs)):  # the same release from another registry (a
+        return []  # mirror, `cluster.imageRegistry`) or pinned by digest: the same migrations, nothing to migrate
     return [f"`image` {image(old_inputs)!r} -> {image(new_inputs)!r}: this Job migrates Open-WebUI's database to the "
             "new version's schema before the UI's pods roll (the old pods serve on it meanwhile), and migrations only "
             "go forward: note the time before `pulumi up`, since going back is the database restored to it with the "
             "old image (an older image's migration Job fails on the newer schema; " + RUNBOOK + ")"]
 
+
+def _version(image: Any) -> Any:
+    """The tag of `image` (`registry/repository:tag[@sha256:...]`), the release it runs: a mirror keeps it."""
+    if not isinstance(image, str):
+        return image
+    name = image.split("@", 1)[0].rsplit("/", 1)[-1]
+    return name.split(":", 1)[1] if ":" in name else None
