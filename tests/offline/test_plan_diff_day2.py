@@ -555,11 +555,15 @@ def test_a_new_warm_model_says_the_model_servers_restart_and_a_bigger_share_rest
 def test_a_smaller_model_share_is_checked_for_its_used_capacity_and_its_next_allowed_decrease(tmp_path, prod):
     """A Premium (provisioned v1 SSD) share's quota goes down only after its `nextAllowedQuotaDowngradeTime`
     (Azure/azure-rest-api-specs storage FileShareProperties: "the next allowed provisioned storage size downgrade time
-    for the share ... Files Provisioned v1 SSD"), and never below what it holds: the check line names both."""
+    for the share ... Files Provisioned v1 SSD"), 24 hours after its last increase, and below what it holds leaves it
+    full (MicrosoftDocs/azure-docs articles/storage/files/understanding-billing.md): the check line names both."""
     code, out = _check(tmp_path, _doc(prod), _doc(plan_for("prod", {"modelStore": {"sizeGib": 256}})))
     [line] = [l for l in out.splitlines() if l.startswith("- Check before merging:") and "models-share" in l]
     assert code == 0 and "512 -> 256" in line and "modelStore.sizeGib" in line, out
     assert "shareUsageBytes" in line and "nextAllowedQuotaDowngradeTime" in line, line
+    # a provisioned share takes a quota below what it holds (billed for the used size, and full): Azure Files
+    # understanding-billing.md, "It's possible to decrease the size of your provisioned share below your used GiB"
+    assert "24 hours after its last increase" in line and "refuses a quota below" not in line, line
 
 
 @pytest.mark.parametrize("kind, spec, says", [
