@@ -151,3 +151,16 @@ def test_a_move_to_a_mirror_is_no_open_webui_migration(tmp_path, prod_doc):
     code, out = check(tmp_path, prod_doc, mirrored)
     assert code == 0 and "Job::inference-webui-migrate`" in out, out
     assert "migrates Open-WebUI's database" not in out, out
+
+
+def test_a_reverted_open_webui_bump_says_its_migration_job_fails_on_the_newer_schema(tmp_path, prod_doc):
+    """A pull request that reverts an Open-WebUI bump (the base ran 99.0.0, the head the pin again) got the same "note
+    the time" line as a bump; but the database is ahead of the older image's migrations then, and its Job's `alembic
+    upgrade head` fails ("Can't locate revision") before the UI rolls: the line says to restore first."""
+    from llmplatform.pins import OPEN_WEBUI_IMAGE
+    code, out = check(tmp_path, _image_bumped(prod_doc, OPEN_WEBUI_IMAGE, "ghcr.io/open-webui/open-webui:99.0.0"),
+                      prod_doc)
+    [line] = [line for line in out.splitlines() if line.startswith("- Check before merging:")]
+    assert code == 0 and "Job::inference-webui-migrate`" in line, out
+    assert "goes back a version" in line and "Can't locate revision" in line and "restore the database" in line, line
+    assert "note the time" not in line, line
