@@ -22,7 +22,8 @@ def rollout_note(type_: str, inputs: dict[str, Any], paths: list[str]) -> Option
     change, or not a workload)."""
     if type_ not in WORKLOADS or not any(p == "spec.template" or p.startswith("spec.template.") for p in paths):
         return None
-    spec = inputs.get("spec") if isinstance(inputs.get("spec"), dict) else {}
+    given = inputs.get("spec")
+    spec: dict[str, Any] = given if isinstance(given, dict) else {}
     if type_ == DEPLOYMENT:
         if spec.get("paused") is True:
             return ("a new pod template, which the paused Deployment rolls out only when resumed (`kubectl rollout "
