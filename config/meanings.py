@@ -142,8 +142,9 @@ MEANING = {
     "gpu.regional": "GPU pools in no zone, in a zonal cluster too: VMs wherever the size has capacity (refused with `gpu.zones`)."
                  " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
     "modelStore.protocol": "`nfs` (4.1, no account key, subnet-restricted) or `smb`.",
-    "modelStore.sizeGib": "Provisioned share size; must leave 10 % free above the preloaded models (models dropped "
-                          "from the list stay on the share: the preload Job checks the room left before it pulls).",
+    "modelStore.sizeGib": "Provisioned share size; must leave 10 % of itself free above the models to preload (not "
+                          "with `modelStore.preload` off or `preloadDryRun`: nothing is pulled; models dropped from "
+                          "the list stay on the share: the preload Job checks the room left before it pulls).",
     "modelStore.redundancy": "Storage redundancy (Premium: `LRS` or `ZRS`; `ZRS` only where Azure offers it for SSD "
                              "file shares, `llmplatform/data/azure_service_regions.json`).",
     "modelStore.checkRegionOffers": "`false` only for a share that exists as `ZRS` in a region Microsoft's page no "

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from llmplatform import ollama_names
-from llmplatform.choices import MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
 from llmplatform.input_rules import MAX_MODEL_GIB
 
@@ -83,7 +82,6 @@ def parse_model_store(r: Reader, location: str) -> ModelStoreConfig:
         if size is None and not refused and not ollama_names.name_problem(name):
             r.problem(f"{r.key('models')}[{i}] {describe(name)} {why_unsized(name)}")
         sizes.append(size or 0.0)
-    sized = all(s > 0 for s in sizes) and len(models) == len(entries)
     cfg = ModelStoreConfig(
         protocol=r.str_("protocol", d.protocol) or d.protocol, size_gib=r.int_("sizeGib", d.size_gib),
         redundancy=r.str_("redundancy", d.redundancy) or d.redundancy,
@@ -95,14 +93,13 @@ def parse_model_store(r: Reader, location: str) -> ModelStoreConfig:
     # the component's rules read the names (Ollama's grammar, each model once), named by their entry's index
     where = [i for i, (name, _, _) in enumerate(entries) if name is not None]
     renames = {f"models[{j}]": f"modelStore.models[{i}]" for j, i in enumerate(where) if i != j}
+    # and the share's room, by the sizes known (a catalogue's, or declared; a refused or missing one is said above):
+    # the component's one rule and message, not with preload off or a dry run, when nothing is pulled
     component_rules.check(r, "ModelStore", {"protocol": cfg.protocol, "size_gib": cfg.size_gib,
                                             "redundancy": cfg.redundancy, "models": list(models),
+                                            "model_sizes_gib": {m: s for m, s in zip(models, sizes) if s > 0},
+                                            "preload": cfg.preload, "preload_dry_run": cfg.preload_dry_run,
                                             "check_region_offers": cfg.check_region_offers,
                                             "cluster": {"location": location}},
-                          component_rules.keys("modelStore", renames))
-    if sized and MIN_PREMIUM_SHARE_GIB <= cfg.size_gib <= MAX_PREMIUM_SHARE_GIB:
-        needed = sum(sizes)
-        if needed > cfg.size_gib * 0.9:
-            r.problem(f"modelStore.sizeGib ({cfg.size_gib}) leaves under 10% free for the models to preload "
-                      f"(~{needed:.0f} GiB); raise it to at least {int(needed / 0.9) + 1}")
+                          component_rules.keys("modelStore", {**renames, "model_sizes_gib": "modelStore.models"}))
     return cfg

@@ -109,8 +109,32 @@ def migration_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[
     def image(inputs: dict[str, Any]) -> Any:
         containers = (((inputs.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or [{}]
         return containers[0].get("image")
+    if _version(image(old_inputs)) == _version(image(new_inputs)):  # the same release from another registry (a
+        return []  # mirror, `cluster.imageRegistry`) or pinned by digest: the same migrations, nothing to migrate
+    if _older(_version(image(new_inputs)), _version(image(old_inputs))):  # a bump reverted: the database is ahead
+        return [f"`image` {image(old_inputs)!r} -> {image(new_inputs)!r} goes back a version: if the newer one "
+                "migrated the database, this Job's `alembic upgrade head` fails on it (\"Can't locate revision\") and "
+                "the UI's pods do not roll; restore the database to the time before the newer image's `pulumi up` "
+                "first (" + RUNBOOK + ")"]
     return [f"`image` {image(old_inputs)!r} -> {image(new_inputs)!r}: this Job migrates Open-WebUI's database to the "
             "new version's schema before the UI's pods roll (the old pods serve on it meanwhile), and migrations only "
             "go forward: note the time before `pulumi up`, since going back is the database restored to it with the "
             "old image (an older image's migration Job fails on the newer schema; " + RUNBOOK + ")"]
 
+
+def _version(image: Any) -> Any:
+    """The tag of `image` (`registry/repository:tag[@sha256:...]`), the release it runs: a mirror keeps it."""
+    if not isinstance(image, str):
+        return image
+    name = image.split("@", 1)[0].rsplit("/", 1)[-1]
+    return name.split(":", 1)[1] if ":" in name else None
+
+
+def _older(tag: Any, than: Any) -> bool:
+    """Whether release tag `tag` (`0.10.2`, `v0.10.2`) is older than `than` (False when either is not such a version)."""
+    def parts(t: Any) -> Optional[tuple[int, ...]]:
+        text = t[1:] if isinstance(t, str) and t.startswith("v") else t
+        return tuple(int(p) for p in text.split(".")) if isinstance(text, str) and all(
+            p.isdigit() for p in text.split(".")) else None
+    a, b = parts(tag), parts(than)
+    return a is not None and b is not None and a < b

@@ -124,20 +124,6 @@ def cost_lines(base: Path, new: Path) -> list[str]:
         + stand_in + [""]
 
 
-# A workload whose pod template changes replaces every pod (kubernetes/kubernetes pkg/controller/deployment: a new
-# ReplicaSet for the new template's hash, `getNewReplicaSet`; the DaemonSet and StatefulSet controllers' revisions
-# likewise), as its update strategy paces it (RollingUpdate in every workload of the program): an Ollama replica then
-# loads its models again, a UI replica's users reconnect. A path under `spec.template` is the template.
-WORKLOADS = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:DaemonSet")
-ROLLS = "; its pods restart: a new pod template, rolled out pod by pod"
-
-
-def rolls(result: dict[str, Any], urn: str) -> bool:
-    """Whether the update of `urn` changes a workload's pod template (every pod replaced by its rollout)."""
-    return (result["types"].get(urn) in WORKLOADS
-            and any(path.startswith("spec.template.") for path in result["changed"].get(urn, [])))
-
-
 def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[str, str]]] = None,
              allowed: Optional[dict[str, str]] = None, unmatched: Optional[list[str]] = None,
              allow_file: str = ALLOW_FILE, follow: Optional[list[str]] = None) -> str:
@@ -197,9 +183,11 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
     lines += [f"- Add: `{_short_(u)}`" for u in result["added"]]
     if result.get("moved"):
         lines.append(f"- Moved through aliases (same resources, new URNs): {len(result['moved'])}")
-    # a refused update is told on its Update line (once more in full under Blocked when it blocks)
+    # a refused update is told on its Update line (once more in full under Blocked when it blocks), and what a new
+    # pod template does to a workload's pods (rollouts.py)
+    rollouts = result.get("rollouts") or {}
     lines += [f"- Update: `{_short_(u)}` ({', '.join(result['changed'][u][:6])}"
-              f"{', ...' if len(result['changed'][u]) > 6 else ''})" + (ROLLS if rolls(result, u) else "")
+              f"{', ...' if len(result['changed'][u]) > 6 else ''})" + (f"; {rollouts[u]}" if u in rollouts else "")
               + (f"; refused in place{mark(u)}: {refusal(u)}" if u in refused else "") + hidden(u) for u in updated]
     # a refused replacement is told on its Replace line
     lines += [f"- Refused in place: `{_short_(u)}`{mark(u)}: {refusal(u)}" for u in refused

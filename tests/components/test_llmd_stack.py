@@ -7,6 +7,7 @@ import pulumi
 import pytest
 import yaml
 from llmplatform.llmd_specs import epp_plugins, image_is_pinned, router_values
+from llmplatform.pins import VLLM_IMAGE
 
 from offline import runner as offline
 
@@ -61,7 +62,7 @@ def test_vllm_runs_on_the_gpu_pool_with_gpus_shm_probes_and_a_bounded_cache(llmd
     dep = obj(llmd, "Deployment", "vllm")
     pod = dep.inputs["spec"]["template"]["spec"]
     container = pod["containers"][0]
-    assert container["image"] == "docker.io/vllm/vllm-openai:v0.19.1" and image_is_pinned(container["image"])
+    assert container["image"] == VLLM_IMAGE and image_is_pinned(container["image"])  # the pin: a bump changes it
     assert container["args"][:2] == ["serve", "Qwen/Qwen3-8B"] and "--tensor-parallel-size" in container["args"]
     assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
     assert pod["nodeSelector"] == {"llm-platform/pool": "gpu"}

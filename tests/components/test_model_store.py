@@ -244,7 +244,32 @@ def test_a_store_too_small_for_its_models_is_refused_before_anything_registers(s
         offline.run_function(program)
         return
     with pytest.raises(llmplatform.ComponentInputError,
-                       match=r"size_gib=100 is invalid; allowed: at least 111 GiB: 10 % free above the ~100 GiB of "
+                       match=r"size_gib=100 is invalid; allowed: at least 111 GiB: 10 % of the share free above the ~100 GiB of "
                              r"the models to preload \(model_sizes_gib\)") as error:
         offline.run_function(program)
     assert [e["property_path"] for e in error.value.errors or []] == ["size_gib"]
+
+
+@pytest.mark.parametrize("sizes, size_gib, says", [
+    ([94.5], 100, "at least 105 GiB: 10 % of the share free"),  # 105 holds 94.5 with 10.5 GiB free: not 106
+    ([94.5], 105, None),
+    ([4096.0] * 23, 102400, "fewer models: the largest share (102400 GiB) holds 92160 GiB of them"),  # not "at least
+])                                                                                                   # 104676 GiB"
+def test_the_share_room_names_the_least_share_that_holds_the_models(sizes, size_gib, says):
+    """The refusal named one GiB more than the least share that fits when the models' size over 0.9 is whole
+    (94.5 / 0.9 = 105: "at least 106"), and a size above Azure's largest share when no share holds them."""
+    import llmplatform
+    from offline import runner as offline
+    from tests.components.test_components_alone import cluster_handle, provider_opts
+    names = [f"hf.co/org/m{i}:Q8_0" for i in range(len(sizes))]
+
+    def program() -> None:
+        llmplatform.ModelStore("models", {"cluster": cluster_handle(), "account_name": "stmodels1", "namespace": "llm",
+                                          "size_gib": size_gib, "models": names,
+                                          "model_sizes_gib": dict(zip(names, sizes))}, provider_opts())
+    if says is None:
+        offline.run_function(program)
+        return
+    with pytest.raises(llmplatform.ComponentInputError) as error:
+        offline.run_function(program)
+    assert says in str(error.value) and [e["property_path"] for e in error.value.errors or []] == ["size_gib"]

@@ -1916,3 +1916,16 @@ def _hand_built(run: plugin_host.YamlRun, name: str, output: str) -> dict:
     """A component's handle as another stack exported it and a YAML program writes it: its fields, no
     fieldDependencies."""
     return {k: v for k, v in run.constructed[name].outputs[output].items() if k != "fieldDependencies"}
+
+
+def test_a_model_share_too_small_for_its_models_is_refused_through_the_provider(host, example_run):
+    """ModelStore's share-room rule (input_rules/stateful.py) through the provider, as a YAML or TypeScript program
+    composes it: camelCase inputs, one per-property error on `sizeGib` naming the least share that holds the models,
+    nothing registered."""
+    failure = _refused_in_cluster(host, example_run, "small-share", "ModelStore", "small", {
+        "namespace": "small", "accountName": "stsmallmodels01", "sizeGib": 100, "models": ["hf.co/org/big:Q8_0"],
+        "modelSizesGib": {"hf.co/org/big:Q8_0": 94.5}})
+    assert failure.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert [p for p, _ in failure.property_errors] == ["sizeGib"], failure.property_errors
+    assert "sizeGib=100 is invalid; allowed: at least 105 GiB: 10 % of the share free" in failure.message
+    assert "(modelSizesGib)" in failure.message, failure.message

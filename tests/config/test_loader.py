@@ -98,7 +98,7 @@ BAD_CONFIGS = [
     ("dev", {"modelStore": {"models": [{"name": "hf.co/a/b:Q4_K_M", "size": 2}]}}, "modelStore.models[0].size is not a known key; did you mean 'sizeGib'?"),
     ("dev", {"modelStore": {"models": [["tinyllama"]]}}, "modelStore.models[0] must be a model name or an object {name, sizeGib}"),
     # a declared size counts wherever sizes do: the share's room, the GPU's and the CPU memory limit's
-    ("dev", {"modelStore": {"models": [{"name": "hf.co/a/b:F16", "sizeGib": 95}]}}, "modelStore.sizeGib (100) leaves under 10% free for the models to preload (~95 GiB)"),
+    ("dev", {"modelStore": {"models": [{"name": "hf.co/a/b:F16", "sizeGib": 95}]}}, "modelStore.sizeGib 100 is invalid; allowed: at least 106 GiB: 10 % of the share free above the ~95 GiB of the models to preload (modelStore.models)"),
     ("dev", {"inference": {"accelerator": "gpu"}, "modelStore": {"models": ["tinyllama", {"name": "hf.co/a/b:F16", "sizeGib": 20}]}}, "modelStore.models ['hf.co/a/b:F16'] do not fit in the 14.55 GiB of GPU memory Ollama may use (1 x T4 of Standard_NC4as_T4_v3: 15360 MiB each"),
     # CPU: the largest model plus Ollama's overhead within Ollama's memory limit
     ("dev", {"modelStore": {"models": ["tinyllama", "llama3.1:70b"]}}, "modelStore.models 'llama3.1:70b' (40.05 GiB) plus Ollama's overhead on CPU (~2 GiB: runtime and the KV cache of inference.numParallel 2 x 4096 tokens) needs ~42.05 GiB, over inference.resources.memoryLimit '12Gi' (12 GiB) with inference.accelerator 'cpu'"),
@@ -959,3 +959,24 @@ def test_a_refused_set_key_of_pages_is_echoed_cut(capsys):
         err = capsys.readouterr().err
         assert code != 0 and "60," in err and "characters)" in err, err[:300]
         assert len(err) < 5_000, (item[:20], len(err))
+
+
+def test_the_share_room_is_one_rule_with_one_message_and_none_when_nothing_is_pulled():
+    """The stack had a room rule of its own beside ModelStore's (stranger15): it refused a share with preload off,
+    when the Job pulls nothing, and named a size one GiB above the least that fits (94.5 GiB of models: "at least
+    106", where 105 holds them with 10 % free). Now the stack's sizes go through the component's rule: one message,
+    the least size exact, nothing refused with `modelStore.preload` off or `preloadDryRun`."""
+    models = [{"name": f"hf.co/org/m{i}:Q4_K_M", "sizeGib": 9.45} for i in range(10)]  # 94.5 GiB, each under 12Gi
+
+    def problems(**store) -> str:
+        try:
+            parse_config(stack_raw("dev", {"modelStore": {"models": models, **store}}), "p", "dev")
+        except ConfigError as e:
+            return str(e)
+        return ""
+    refused = problems()
+    assert refused.count("modelStore.sizeGib") == 1 and "leaves under" not in refused, refused
+    assert "modelStore.sizeGib 100 is invalid; allowed: at least 105 GiB: 10 % of the share free above the ~" in refused
+    assert " GiB of the models to preload (modelStore.models), or the preload Job runs out of room" in refused
+    assert problems(sizeGib=105) == ""
+    assert problems(preload=False) == "" and problems(preloadDryRun=True) == ""

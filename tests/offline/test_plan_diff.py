@@ -1043,7 +1043,7 @@ def test_the_model_store_grows_through_its_share_and_volume_and_a_claim_that_wou
         code, out = _check(tmp_path, base, resized(base, sign)[0])
         assert code == 0 and "efused in place" not in out, out
         assert any(line.startswith("- Ignored") and "::models-pvc`" in line for line in out.splitlines())
-        assert ("below the share's used capacity" in out) == (sign < 1)  # a quota cut is a check on the share
+        assert ("nextAllowedQuotaDowngradeTime" in out) == (sign < 1)  # a quota cut is a check on the share
         # with the command that shows the used size as it runs (`share-rm show` needs the group, account and share)
         assert sign > 1 or "`az storage share-rm show -g <group> --storage-account <account> -n <share> --expand " \
                            "stats`" in out

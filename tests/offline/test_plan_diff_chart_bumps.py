@@ -15,7 +15,11 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
 def _doc(stack: str) -> dict:
-    return plan_diff.resources_by_urn(plan.resources_document(variant(stack)))
+    return _doc_of(variant(stack))
+
+
+def _doc_of(p) -> dict:
+    return plan_diff.resources_by_urn(plan.resources_document(p))
 
 
 def _bumped(doc: dict, chart: str, version: str = "999.0.0", **inputs) -> tuple[dict, str]:
@@ -136,3 +140,27 @@ def test_an_open_webui_image_bump_asks_for_the_time_before_its_forward_only_migr
     assert any("Job::inference-webui-db-bootstrap`" in line for line in replaced), out
     code, out = check(tmp_path, prod_doc, _image_bumped(prod_doc, OLLAMA_IMAGE, "docker.io/ollama/ollama:99.0.0"))
     assert code == 0 and "Job::models-preload`" in out and "Check before merging" not in out, out
+
+
+def test_a_move_to_a_mirror_is_no_open_webui_migration(tmp_path, prod_doc):
+    """`cluster.imageRegistry` set on prod pulls the same Open-WebUI release from the mirror: the migration Job is
+    replaced (its image's name changed) but migrates nothing, so no "note the time" line; the check said one (it
+    compared the image's whole name, not its tag)."""
+    from tests.conftest import MIRROR, plan_for
+    mirrored = _doc_of(plan_for("prod", {"cluster": MIRROR}))
+    code, out = check(tmp_path, prod_doc, mirrored)
+    assert code == 0 and "Job::inference-webui-migrate`" in out, out
+    assert "migrates Open-WebUI's database" not in out, out
+
+
+def test_a_reverted_open_webui_bump_says_its_migration_job_fails_on_the_newer_schema(tmp_path, prod_doc):
+    """A pull request that reverts an Open-WebUI bump (the base ran 99.0.0, the head the pin again) got the same "note
+    the time" line as a bump; but the database is ahead of the older image's migrations then, and its Job's `alembic
+    upgrade head` fails ("Can't locate revision") before the UI rolls: the line says to restore first."""
+    from llmplatform.pins import OPEN_WEBUI_IMAGE
+    code, out = check(tmp_path, _image_bumped(prod_doc, OPEN_WEBUI_IMAGE, "ghcr.io/open-webui/open-webui:99.0.0"),
+                      prod_doc)
+    [line] = [line for line in out.splitlines() if line.startswith("- Check before merging:")]
+    assert code == 0 and "Job::inference-webui-migrate`" in line, out
+    assert "goes back a version" in line and "Can't locate revision" in line and "restore the database" in line, line
+    assert "note the time" not in line, line

@@ -544,7 +544,8 @@ def test_a_new_warm_model_says_the_model_servers_restart_and_a_bigger_share_rest
     code, out = _check(tmp_path, base, _doc(plan_for("prod", {"inference": {"warmModel": "mistral:7b"}})))
     assert code == 0, out
     [line] = [l for l in out.splitlines() if l.startswith("- Update:") and "Deployment::inference-ollama`" in l]
-    assert "startupProbe" in line and line.endswith("; its pods restart: a new pod template, rolled out pod by pod")
+    assert "startupProbe" in line and line.endswith(
+        "; its pods restart: a new pod template, each running pod replaced by its rolling update")
     code, out = _check(tmp_path, base, _doc(plan_for("prod", {"modelStore": {"sizeGib": 1024}})))
     updates = [l for l in out.splitlines() if l.startswith("- Update:")]
     assert code == 0 and any("FileShare::models-share" in l for l in updates), out
@@ -554,8 +555,42 @@ def test_a_new_warm_model_says_the_model_servers_restart_and_a_bigger_share_rest
 def test_a_smaller_model_share_is_checked_for_its_used_capacity_and_its_next_allowed_decrease(tmp_path, prod):
     """A Premium (provisioned v1 SSD) share's quota goes down only after its `nextAllowedQuotaDowngradeTime`
     (Azure/azure-rest-api-specs storage FileShareProperties: "the next allowed provisioned storage size downgrade time
-    for the share ... Files Provisioned v1 SSD"), and never below what it holds: the check line names both."""
+    for the share ... Files Provisioned v1 SSD"), 24 hours after its last increase, and below what it holds leaves it
+    full (MicrosoftDocs/azure-docs articles/storage/files/understanding-billing.md): the check line names both."""
     code, out = _check(tmp_path, _doc(prod), _doc(plan_for("prod", {"modelStore": {"sizeGib": 256}})))
     [line] = [l for l in out.splitlines() if l.startswith("- Check before merging:") and "models-share" in l]
     assert code == 0 and "512 -> 256" in line and "modelStore.sizeGib" in line, out
     assert "shareUsageBytes" in line and "nextAllowedQuotaDowngradeTime" in line, line
+    # a provisioned share takes a quota below what it holds (billed for the used size, and full): Azure Files
+    # understanding-billing.md, "It's possible to decrease the size of your provisioned share below your used GiB"
+    assert "24 hours after its last increase" in line and "refuses a quota below" not in line, line
+
+
+@pytest.mark.parametrize("kind, spec, says", [
+    ("Deployment", {"paused": True}, "rolls out only when resumed (`kubectl rollout resume`): no pod restarts now"),
+    ("Deployment", {"strategy": {"type": "Recreate"}}, "every pod stopped before the new ones start (Recreate)"),
+    ("StatefulSet", {"updateStrategy": {"type": "OnDelete"}}, "updateStrategy OnDelete): no pod restarts now"),
+    ("DaemonSet", {"updateStrategy": {"type": "OnDelete"}}, "updateStrategy OnDelete): no pod restarts now"),
+    ("StatefulSet", {"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 2}}},
+     "the pods of ordinal 2 and above restart"),
+    ("DaemonSet", {}, "; its pods restart: a new pod template, each running pod replaced by its rolling update"),
+])
+def test_a_new_pod_template_restarts_the_pods_its_update_strategy_rolls_out(tmp_path, prod, kind, spec, says):
+    """The Update line said "its pods restart" for every workload whose template changed; a paused Deployment
+    (`spec.paused`), a StatefulSet's or DaemonSet's OnDelete strategy restart none, a StatefulSet's partition only the
+    pods above it, and Recreate stops them all at once (the apps/v1 API: kubernetes staging/src/k8s.io/api/apps/v1
+    types.go, DeploymentSpec.Paused, DeploymentStrategyType, StatefulSetUpdateStrategyType, DaemonSetUpdateStrategyType).
+    Prod's Ollama Deployment, made each kind with each strategy (a program of its own may set one), gets a new warm
+    model's startup probe."""
+    base = _doc(prod)
+    new = _doc(plan_for("prod", {"inference": {"warmModel": "mistral:7b"}}))
+    urn = next(u for u in new if u.endswith("Deployment::inference-ollama"))
+    shaped = f"{urn.rsplit('kubernetes:apps/v1:Deployment::', 1)[0]}kubernetes:apps/v1:{kind}::inference-ollama"
+    for doc in (base, new):
+        doc[shaped] = {**doc.pop(urn), "type": f"kubernetes:apps/v1:{kind}"}
+        doc[shaped]["inputs"] = {**doc[shaped]["inputs"], "kind": kind,
+                                 "spec": {**doc[shaped]["inputs"]["spec"], **spec}}
+    code, out = _check(tmp_path, base, new)
+    [line] = [l for l in out.splitlines() if l.startswith("- Update:") and f"{kind}::inference-ollama`" in l]
+    assert code == 0 and "startupProbe" in line and says in line, line
+    assert ("its pods restart" in line) == ("its pods restart" in says or "Recreate" in says), line

@@ -1,4 +1,5 @@
 """The value rules of the stateful components: ModelStore, KeyVault, PostgresServer."""
+import math
 from typing import Any, Mapping
 
 from .. import azure_names as names, ollama_names, postgres_options
@@ -63,10 +64,16 @@ def model_store(args: Mapping[str, Any]) -> list[Problem]:
     return r.problems
 
 
-# The room a share keeps above the models it preloads, as the stack's modelStore.sizeGib check (config/sections/
-# model_store.py): a store that cannot hold its models fails its preload Job at `pulumi up`, after the account, the
-# share and the cluster's objects are made.
+# The room a share keeps above the models it preloads, the one rule of the component and the stack (config/sections/
+# model_store.py passes its sizes here): a store that cannot hold its models fails its preload Job at `pulumi up`,
+# after the account, the share and the cluster's objects are made.
 SHARE_FREE_SHARE = 0.10
+
+
+def least_share_gib(needed: float) -> int:
+    """The smallest share (GiB) that keeps 10 % of itself free above `needed` GiB of models (rounded to a millionth
+    first: 94.5 / 0.9 is 105.00000000000001 in floating point, and a 105 GiB share holds it)."""
+    return math.ceil(round(needed / (1 - SHARE_FREE_SHARE), 6))
 
 
 def _room_rule(r: Rules, models: list[str], sizes: Any) -> None:
@@ -80,10 +87,14 @@ def _room_rule(r: Rules, models: list[str], sizes: Any) -> None:
     declared = [v for m, v in sizes.items() if m in models and isinstance(v, (int, float)) and not isinstance(v, bool)
                 and 0 < v <= MAX_MODEL_GIB]
     needed = sum(declared)
-    if needed > size * (1 - SHARE_FREE_SHARE):
-        r.add("size_gib", size, f"at least {int(needed / (1 - SHARE_FREE_SHARE)) + 1} GiB: 10 % free above the "
-                                f"~{needed:.0f} GiB of the models to preload ({r.ref('model_sizes_gib')}), or the "
-                                f"preload Job runs out of room")
+    least = least_share_gib(needed)
+    if size >= least:
+        return
+    room = (f"at least {least} GiB" if least <= MAX_PREMIUM_SHARE_GIB else
+            f"fewer models: the largest share ({MAX_PREMIUM_SHARE_GIB} GiB) holds "
+            f"{int(MAX_PREMIUM_SHARE_GIB * (1 - SHARE_FREE_SHARE))} GiB of them")
+    r.add("size_gib", size, f"{room}: 10 % of the share free above the ~{needed:.0f} GiB of the models to preload "
+                            f"({r.ref('model_sizes_gib')}), or the preload Job runs out of room")
 
 
 def key_vault(args: Mapping[str, Any]) -> list[Problem]:
