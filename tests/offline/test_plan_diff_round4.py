@@ -147,3 +147,21 @@ def test_an_object_moved_to_another_version_says_its_create_fails_and_another_ki
     code, out = check(tmp_path, _doc(_scaled_object("v1alpha1")), _doc(_scaled_object("v1alpha1", "ScaledJob")))
     line = _line(out, "Delete", "scaler")
     assert "takes its place" in line and "create fails" not in line and code == 0, out
+
+
+def test_check_lines_are_only_for_what_is_not_replaced_and_only_where_there_is_something_to_check(tmp_path):
+    """An edit the share's ignoreChanges holds, with nothing more to say of it: an Ignored line, no empty "Check
+    before merging" line. A PostgreSQL server with storage auto-grow replaced (a new administrator login): its
+    in-place update check (the live size may have grown past the stack's) is moot, the server is made anew."""
+    old = _resource(SHARE_TYPE, "share", {**SHARE_INPUTS, "shareQuota": 100}, ignoreChanges=["shareQuota"])
+    code, out = check(tmp_path, _doc(old), _doc({**old, "inputs": {**old["inputs"], "shareQuota": 200}}))
+    assert "- Ignored (" in out and "Check before merging" not in out and code == 0, out
+    server = _resource("azure-native:dbforpostgresql:Server", "pg",
+                       {"resourceGroupName": "rg", "serverName": "pg", "administratorLogin": "admin",
+                        "storage": {"autoGrow": "Enabled", "storageSizeGB": 128}})
+    grown = {**server, "inputs": {**server["inputs"], "storage": {"autoGrow": "Enabled", "storageSizeGB": 256}}}
+    code, out = check(tmp_path, _doc(server), _doc(grown))  # an update: the check is told
+    assert "Check before merging" in out and "storage.autoGrow" in out, out
+    relogged = {**server, "inputs": {**server["inputs"], "administratorLogin": "owner"}}
+    code, out = check(tmp_path, _doc(server), _doc(relogged))
+    assert "`administratorLogin`" in _line(out, "Replace", "pg") and "Check before merging" not in out, out
