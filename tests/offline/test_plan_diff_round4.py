@@ -165,3 +165,66 @@ def test_check_lines_are_only_for_what_is_not_replaced_and_only_where_there_is_s
     relogged = {**server, "inputs": {**server["inputs"], "administratorLogin": "owner"}}
     code, out = check(tmp_path, _doc(server), _doc(relogged))
     assert "`administratorLogin`" in _line(out, "Replace", "pg") and "Check before merging" not in out, out
+
+
+CLUSTER_TYPE = "azure-native:containerservice:ManagedCluster"
+CHANNEL_EXIT = '-> "none" with `kubernetesVersion`'
+
+
+def _cluster(channel: str, version=None, **more) -> dict:
+    inputs = {"resourceGroupName": "rg", "resourceName": "aks", "autoUpgradeProfile": {"upgradeChannel": channel},
+              **({} if version is None else {"kubernetesVersion": version}), **more}
+    return _resource(CLUSTER_TYPE, "aks", inputs)
+
+
+def test_only_leaving_a_channel_that_moved_the_version_for_none_with_a_pin_kept_asks_for_the_running_version(tmp_path):
+    """AksCluster ignores `kubernetesVersion` under a channel that moves the version; leaving it for `none` with the
+    pin kept sends a version the cluster may have passed. Not when the base's channel never moved it (`node-image`,
+    `none`), not when the new channel still ignores the pin (`stable`), not when there is no pin to send (and no
+    traceback: a mutant measured the missing pin's length)."""
+    # a minor alone kept: `stable` moved the minor past it; `patch` moves only the patch, so it still runs that minor
+    for before, after in ((_cluster("patch", "1.34.2"), _cluster("none", "1.34.2")),
+                          (_cluster("stable", "1.34"), _cluster("none", "1.34"))):
+        code, out = check(tmp_path, _doc(before), _doc(after))
+        assert CHANNEL_EXIT in out and code == 0, out
+    code, out = check(tmp_path, _doc(_cluster("patch", "1.34")), _doc(_cluster("none", "1.34")))
+    assert CHANNEL_EXIT not in out and code == 0, out
+    # a new pin in the same change: the version rule's line, not this one
+    code, out = check(tmp_path, _doc(_cluster("patch", "1.34.2")), _doc(_cluster("none", "1.34.5")))
+    assert CHANNEL_EXIT not in out and "currentKubernetesVersion" in out and code == 0, out
+    for before, after in ((_cluster("node-image", "1.34.2"), _cluster("none", "1.34.2")),
+                          (_cluster("none", "1.34.2"), _cluster("none", "1.34.2", tags={"team": "a"})),
+                          (_cluster("patch", "1.34.2"), _cluster("stable", "1.34.2")),
+                          (_cluster("stable"), _cluster("none")), (_cluster("patch"), _cluster("none"))):
+        code, out = check(tmp_path, _doc(before), _doc(after))
+        assert CHANNEL_EXIT not in out and code == 0, (before["inputs"], after["inputs"], out)
+
+
+RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
+
+
+def test_a_grafana_size_beside_values_that_are_null_is_judged_without_a_traceback(tmp_path):
+    """The Grafana claim's size rule holds only where the chart renders the claim on both sides; a base whose
+    `values`, `grafana` or `persistence` is null renders none, so a size given in the head is no shrink to refuse,
+    and the check reads it without a traceback (three mutants raised AttributeError there)."""
+    def release(values) -> dict:
+        return _resource(RELEASE_TYPE, "kps", {"name": "kps", "namespace": "monitoring", "version": "88.5.3",
+                                               "chart": "kube-prometheus-stack", "values": values})
+    head = release({"grafana": {"persistence": {"enabled": True, "type": "pvc", "size": "5Gi"}}})
+    for values in (None, {"grafana": None}, {"grafana": {"persistence": None}}):
+        code, out = check(tmp_path, _doc(release(values)), _doc(head))
+        assert code == 0 and "observability.grafanaStorageGib" not in out, (values, out)
+    code, out = check(tmp_path, _doc(release({"grafana": {"persistence": {"enabled": True, "size": "10Gi"}}})),
+                      _doc(head))  # rendered on both sides: the shrink is refused
+    assert code == 1 and "observability.grafanaStorageGib" in out, out
+
+
+def test_a_servers_update_asks_for_its_live_storage_size_only_with_auto_grow_on(tmp_path):
+    """Only auto-grow moves a server's storage past the stack's size: a server with it off or unset, or with no
+    `storage` at all (no traceback: a mutant read a missing `storage`), gets no such check on an update."""
+    for storage in ({"storage": {"autoGrow": "Disabled", "storageSizeGB": 128}}, {"storage": {"storageSizeGB": 128}},
+                    {}):
+        server = _resource("azure-native:dbforpostgresql:Server", "pg",
+                           {"resourceGroupName": "rg", "serverName": "pg", "version": "16", **storage})
+        code, out = check(tmp_path, _doc(server), _doc({**server, "inputs": {**server["inputs"], "version": "17"}}))
+        assert code == 0 and "- Update: `" in out and "storage.autoGrow" not in out, (storage, out)
