@@ -228,3 +228,25 @@ def test_a_servers_update_asks_for_its_live_storage_size_only_with_auto_grow_on(
                            {"resourceGroupName": "rg", "serverName": "pg", "version": "16", **storage})
         code, out = check(tmp_path, _doc(server), _doc({**server, "inputs": {**server["inputs"], "version": "17"}}))
         assert code == 0 and "- Update: `" in out and "storage.autoGrow" not in out, (storage, out)
+
+
+def _kube(type_: str, urn_name: str, metadata) -> dict:
+    inputs = {} if metadata is None else {"metadata": metadata}
+    return _resource(type_, urn_name, inputs)
+
+
+def test_only_an_object_of_the_same_group_name_and_namespace_takes_a_deleted_ones_place(tmp_path):
+    """A Secret added with the name and namespace of a ConfigMap the program drops (one API group, `core`) takes its
+    place; an object of another group or another name, or two objects neither of which is named (or that give no metadata at all: no
+    traceback), are unrelated, and the Delete line says nothing of a successor."""
+    config_map, secret = "kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:Secret"
+    named = {"name": "cfg", "namespace": "llm"}
+    code, out = check(tmp_path, _doc(_kube(config_map, "a", named)), _doc(_kube(secret, "b", named)))
+    assert "takes its place" in _line(out, "Delete", "a"), out
+    for dropped, added in ((_kube(config_map, "a", named), _kube("kubernetes:apps/v1:Deployment", "b", named)),
+                           (_kube(config_map, "a", named), _kube(secret, "b", {**named, "name": "other"})),
+                           (_kube(config_map, "a", {"namespace": "llm"}), _kube(secret, "b", {"namespace": "llm"})),
+                           (_kube(config_map, "a", None), _kube(secret, "b", None)),
+                           (_kube(config_map, "a", named), _kube(secret, "b", None))):
+        code, out = check(tmp_path, _doc(dropped), _doc(added))
+        assert _line(out, "Delete", "a").endswith("::a`") and code == 0, out
