@@ -250,3 +250,27 @@ def test_only_an_object_of_the_same_group_name_and_namespace_takes_a_deleted_one
                            (_kube(config_map, "a", named), _kube(secret, "b", None))):
         code, out = check(tmp_path, _doc(dropped), _doc(added))
         assert _line(out, "Delete", "a").endswith("::a`") and code == 0, out
+
+
+def test_an_ignored_version_is_told_as_an_upgrade_the_channel_never_makes_only_for_a_new_minor(tmp_path):
+    """Under `patch` the cluster's ignoreChanges holds `kubernetesVersion`: a new minor there is an upgrade the channel
+    never makes (said); a new patch of the same minor is one it makes, a version dropped is none, and a cluster
+    giving no channel at all keeps none of these (no traceback); a version the cluster does not ignore is the
+    version rule's, not this line's."""
+    never = "never makes this upgrade"
+
+    def cluster(version, channel="patch", ignore=("kubernetesVersion",)) -> dict:
+        c = _cluster(channel, version)
+        if channel is None:
+            del c["inputs"]["autoUpgradeProfile"]
+        c["options"]["ignoreChanges"] = list(ignore)
+        return c
+    code, out = check(tmp_path, _doc(cluster("1.34.2")), _doc(cluster("1.35.1")))
+    assert never in out and code == 0, out
+    for before, after in ((cluster("1.34.2"), cluster("1.34.5")), (cluster("1.34.2"), cluster(None)),
+                          (cluster("1.34", None), cluster("1.35", None)),
+                          (cluster("1.34.2", ignore=("tags",)), cluster("1.35.1", ignore=("tags",)))):
+        if before["options"]["ignoreChanges"] == ["tags"]:  # an ignored edit beside the version's
+            before["inputs"]["tags"], after["inputs"]["tags"] = {"team": "a"}, {"team": "b"}
+        code, out = check(tmp_path, _doc(before), _doc(after))
+        assert never not in out and code in (0, 1) and "- Ignored (" in out, (before["inputs"], after["inputs"], out)
