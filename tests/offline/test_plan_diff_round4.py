@@ -237,8 +237,8 @@ def _kube(type_: str, urn_name: str, metadata) -> dict:
 
 def test_only_an_object_of_the_same_group_name_and_namespace_takes_a_deleted_ones_place(tmp_path):
     """A Secret added with the name and namespace of a ConfigMap the program drops (one API group, `core`) takes its
-    place; an object of another group or another name, or two objects neither of which is named (or that give no metadata at all: no
-    traceback), are unrelated, and the Delete line says nothing of a successor."""
+    place; an object of another group or another name, or two objects neither of which is named (or that give no
+    metadata at all: no traceback), are unrelated, and the Delete line says nothing of a successor."""
     config_map, secret = "kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:Secret"
     named = {"name": "cfg", "namespace": "llm"}
     code, out = check(tmp_path, _doc(_kube(config_map, "a", named)), _doc(_kube(secret, "b", named)))
