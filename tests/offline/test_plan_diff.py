@@ -160,8 +160,9 @@ def test_a_deployed_stack_that_loses_its_legacy_names_is_blocked_and_told_the_ke
     assert not any("grafanaName" in why for u, why in blocked if u != grafana)
     assert {_one(new, SHARE), _one(new, "azure-native:dbforpostgresql:Database")} <= {u for u, _ in blocked} - told
     # all four renamed: `legacyGlobalNames: true` gives all four back, and Grafana's line names its old name too
-    assert all("`legacyGlobalNames: true`" in why and "`observability.grafanaName: graf-llmp-prod`" in why
-               for u, why in blocked if u == grafana and "legacy" in why)
+    assert all("keeps all four with `legacyGlobalNames: true`" in why and "not `legacyGlobalNames" not in why
+               and "`observability.grafanaName: graf-llmp-prod`" in why for u, why in blocked
+               if u == grafana and "legacy" in why)
 
 
 def test_a_workspace_that_alone_loses_its_legacy_name_is_told_its_own_key_and_not_the_one_renaming_the_rest():

@@ -125,6 +125,20 @@ def test_a_new_trigger_value_replaces_the_share_and_the_check_refuses_it_until_a
     assert _check(tmp_path, base, new, "--allow-stateful")[0] == 0
 
 
+def test_a_trigger_change_beside_a_force_new_change_is_still_created_first_and_collides(tmp_path, base):
+    """The trigger is asked before the provider's Diff, so the provider's answer to delete the named share first is
+    never asked, though its own diff would replace it too (`enabledProtocols`, force-new): created first, and refused
+    as colliding with the old share's name. (A mutant that let the provider's answer stand said "deleted first".)"""
+    share = _one(base, SHARE, "models-share")
+    new = _doc(trigger="gen-2", protocol="smb")
+    code, out = _check(tmp_path, base, new)
+    replace = _line(out, "- Replace:", new, share)
+    assert "`enabledProtocols`" in replace and "its replacementTrigger changes" in replace, replace
+    assert "deleted first" not in replace and code == 1, replace
+    blocked = [line for line in out.splitlines() if line.startswith(f"- :x: `{_short(new, share)}`")]
+    assert any("its `replacementTrigger` replaces it" in line and "its replacement fails" in line for line in blocked)
+
+
 def test_a_trigger_that_stays_is_set_first_or_dropped_replaces_nothing(base):
     """shouldTriggerReplace: the same value is no change, and no trigger (null) on either side never replaces."""
     share = _one(base, SHARE, "models-share")
