@@ -186,7 +186,7 @@ def inference_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHand
         "keda": keda, "name_prefix": f"{cfg.prefix}-{cfg.environment}",
         "accelerator": inf.accelerator, "replicas": inf.replicas, "resources": _resources(inf.resources),
         "gpus_per_replica": inf.gpus_per_replica, "num_parallel": inf.num_parallel, "keep_alive": inf.keep_alive,
-        "max_loaded_models": inf.max_loaded_models,
+        "max_loaded_models": inf.max_loaded_models, "context_length": inf.context_length,
         "warm_model": effective_warm_model(inf, cfg.model_store),
         # with backend llmd the stack's one UI fronts llm-d instead (llmd_webui_args)
         "webui_enabled": ui.enabled and ui.backend == "ollama", "webui_replicas": ui.replicas,

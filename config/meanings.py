@@ -175,6 +175,9 @@ MEANING = {
     "inference.gpusPerReplica": "GPUs per replica in GPU mode (at most the size's GPUs).",
     "inference.numParallel": "`OLLAMA_NUM_PARALLEL`: requests one loaded model serves at once.",
     "inference.maxLoadedModels": "`OLLAMA_MAX_LOADED_MODELS`.",
+    "inference.contextLength": "`OLLAMA_CONTEXT_LENGTH`, tokens per request (each model's own cap applies); unset: "
+                               "Ollama's default by GPU memory, 262144 from 47 GiB, whose KV cache times "
+                               "`numParallel` lets one 8B model fill an 80 GB GPU.",
     "inference.keepAlive": "`OLLAMA_KEEP_ALIVE` (`0` unloads at once, `-1` never).",
     "inference.warmModel": "A model of `modelStore.models` each replica loads before it is Ready (its startup probe "
                            "runs Ollama's preload, `ollama run <model> \"\"`), so a new replica takes traffic warm; "

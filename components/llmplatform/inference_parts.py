@@ -7,7 +7,7 @@ def _same(*keys: str) -> dict[str, str]:
 
 
 OLLAMA_INPUTS = _same("model_volume", "gpu", "keda", "accelerator", "replicas", "resources", "gpus_per_replica",
-                      "num_parallel", "keep_alive", "max_loaded_models", "warm_model", "autoscaled",
+                      "num_parallel", "keep_alive", "max_loaded_models", "context_length", "warm_model", "autoscaled",
                       "request_timeout_seconds")
 GATE_INPUTS = {**_same("cluster", "route_target", "name_prefix", "api_key_auth", "api_key_secret",
                        "api_key_map_secret", "api_key_replaceable", "rate_limit_per_second", "rate_limit_burst",

@@ -66,8 +66,15 @@ OLLAMA_SCRATCH_DIR = "/tmp"
 OLLAMA_KEY_DIR = f"{OLLAMA_SCRATCH_DIR}/.ollama"
 
 
-def ollama_env(models_path: str, num_parallel: int, keep_alive: str, max_loaded_models: int) -> dict[str, str]:
-    return {
+# Ollama's variable for each request's context in tokens (OllamaServer's `context_length`)
+CONTEXT_LENGTH_ENV = "OLLAMA_CONTEXT_LENGTH"
+
+
+def ollama_env(models_path: str, num_parallel: int, keep_alive: str, max_loaded_models: int,
+               context_length: Optional[int] = None) -> dict[str, str]:
+    """Ollama's settings (it reads them from the environment only); the context only when given, else Ollama's own
+    default by the GPU's memory (v0.32.15 server/routes.go: 262144 tokens from 47 GiB, 32768 from 23 GiB, else 4096)."""
+    return {**({CONTEXT_LENGTH_ENV: str(context_length)} if context_length is not None else {}),
         "OLLAMA_HOST": f"0.0.0.0:{OLLAMA_PORT}",
         "OLLAMA_MODELS": models_path,
         "OLLAMA_NUM_PARALLEL": str(num_parallel),

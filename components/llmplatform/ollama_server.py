@@ -78,6 +78,11 @@ class OllamaServerArgs(TypedDict):
     """How long a model stays loaded after its last request (default 30m)."""
     max_loaded_models: NotRequired[Optional[int]]
     """Models loaded at once per replica (default 1)."""
+    context_length: NotRequired[Optional[int]]
+    """Tokens of context each request gets (OLLAMA_CONTEXT_LENGTH; each model's own caps it). Default: Ollama's
+    own by the GPU's memory: 262144 tokens from 47 GiB, whose KV cache (times num_parallel) keeps two 8B models
+    from sharing an 80 GB GPU, so Ollama unloads one for the other on every switch (docs/decisions.md,
+    "2026-12-07: Ollama's default context"); 32768 from 23 GiB; 4096 on a CPU or a smaller GPU."""
     warm_model: NotRequired[Optional[str]]
     """A model in the store each replica loads before it is Ready (its startup probe runs Ollama's preload,
     `ollama run <model> ""`), so a new replica takes its first request warm. Not an embedding model (Ollama's CLI
@@ -90,7 +95,8 @@ class OllamaServerArgs(TypedDict):
     ModelAutoscaler in requests mode declares; false with keda is refused)."""
     extra_env: NotRequired[Optional[dict[str, str]]]
     """More OLLAMA_* settings (Ollama takes its settings only from the environment: `ollama serve` has no flags),
-    e.g. OLLAMA_CONTEXT_LENGTH, OLLAMA_FLASH_ATTENTION; the ones the component sets are refused, and so are names
+    e.g. OLLAMA_FLASH_ATTENTION, OLLAMA_KV_CACHE_TYPE; the ones the component sets are refused (OLLAMA_CONTEXT_LENGTH
+    too when context_length is given), and so are names
     that look like a secret (OLLAMA_API_KEY, a proxy URL with a password: plain text in the Deployment)."""
 
 
@@ -193,7 +199,8 @@ class OllamaServer(pulumi.ComponentResource):
                     args=["serve"],
                     ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=OLLAMA_PORT)],
                     env=mount_path.apply(lambda path: env_vars({**ollama_env(
-                        path, opt(a, "num_parallel"), opt(a, "keep_alive"), opt(a, "max_loaded_models")),
+                        path, opt(a, "num_parallel"), opt(a, "keep_alive"), opt(a, "max_loaded_models"),
+                        a.get("context_length")),
                         **extra_env})),
                     resources=k8s.core.v1.ResourceRequirementsArgs(**resources(
                         res["cpu_request"], res.get("cpu_limit"), res["memory_request"], res["memory_limit"],

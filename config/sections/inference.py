@@ -38,6 +38,7 @@ class InferenceConfig:
     num_parallel: int = D["InferenceStack"]["num_parallel"]
     keep_alive: str = D["InferenceStack"]["keep_alive"]
     max_loaded_models: int = D["InferenceStack"]["max_loaded_models"]
+    context_length: Optional[int] = None  # OLLAMA_CONTEXT_LENGTH; None: Ollama's own default by the GPU's memory
     # a model of modelStore.models each replica loads before it is Ready, or "none"; "auto" until resolve_warm_model
     warm_model: str = "auto"
 
@@ -53,6 +54,8 @@ def parse_inference(r: Reader) -> InferenceConfig:
         num_parallel=r.int_("numParallel", d.num_parallel),
         keep_alive=r.str_("keepAlive", d.keep_alive) or d.keep_alive,
         max_loaded_models=r.int_("maxLoadedModels", d.max_loaded_models),
+        # 0 reaches OllamaServer's rule, which names what is allowed
+        context_length=r.int_("contextLength", 0) if r.has("contextLength") else d.context_length,
         warm_model=r.str_("warmModel", d.warm_model) or d.warm_model,
     )
     r.reject_unknown_keys()
@@ -98,6 +101,7 @@ def inference_stack_checks(r: Reader, inf: InferenceConfig, web: WebUiConfig, gw
     args = {"accelerator": inf.accelerator, "replicas": inf.replicas, "resources": asdict(inf.resources),
             "gpus_per_replica": inf.gpus_per_replica, "num_parallel": inf.num_parallel, "keep_alive": inf.keep_alive,
             "max_loaded_models": inf.max_loaded_models,
+            **({"context_length": inf.context_length} if inf.context_length is not None else {}),
             **({"warm_model": inf.warm_model} if inf.warm_model not in ("auto", "none") else {}),
             "rate_limit_per_second": gw.rate_limit_per_second, "rate_limit_burst": gw.rate_limit_burst,
             "request_timeout_seconds": gw.request_timeout_seconds, "api_client_namespaces": list(gw.client_namespaces),
@@ -114,7 +118,7 @@ def inference_stack_checks(r: Reader, inf: InferenceConfig, web: WebUiConfig, gw
         args.update(database_sku_name=database_sku_name)
     renames = {k: f"inference.{component_rules.camel(k)}" for k in
                ("accelerator", "replicas", "resources", "gpus_per_replica", "num_parallel", "keep_alive",
-                "max_loaded_models", "warm_model")}
+                "max_loaded_models", "context_length", "warm_model")}
     renames.update({f"webui_{k}": f"webui.{component_rules.camel(k)}" for k in
                     ("replicas", "max_replicas", "resources", "uploads_size_gib", "uploads_tier", "model_access",
                      "enable_signup", "default_user_role", "admin_email", "extra_env", "secret_env",

@@ -82,6 +82,12 @@ def test_ollama_extra_env_may_not_set_what_the_component_sets():
         found = ollama_server({"extra_env": {variable: "x"}})
         assert [(p.path, p.value) for p in found] == [("extra_env", [variable])], variable
     assert ollama_server({"extra_env": {"OLLAMA_CONTEXT_LENGTH": "8192", "OLLAMA_FLASH_ATTENTION": "1"}}) == []
+    # once context_length is given the component sets OLLAMA_CONTEXT_LENGTH: extra_env's would override it silently
+    both = ollama_server({"context_length": 32768, "extra_env": {"OLLAMA_CONTEXT_LENGTH": "8192"}})
+    assert [(p.path, p.value) for p in both] == [("extra_env", ["OLLAMA_CONTEXT_LENGTH"])], both
+    assert ollama_server({"context_length": 32768}) == []
+    for wrong in (0, 511, 1048577, True, "32768", 8192.5):
+        assert [(p.path, p.value) for p in ollama_server({"context_length": wrong})] == [("context_length", wrong)]
     bad = ollama_server({"extra_env": {"OLLAMA CONTEXT": "1", "OK": 1}})  # not a name; not a string value
     assert [p.value for p in bad] == [["OK", "OLLAMA CONTEXT"]]  # each name, not the value (it may be a secret)
 

@@ -36,7 +36,10 @@ def test_ollama_is_pinned_hardened_probed_and_reads_the_shared_store(dev):
                                                                             "topology.kubernetes.io/zone"}
     prod_env = {e["name"]: e["value"] for e in deployment(variant("prod"), "ollama")["spec"]["template"]["spec"][
         "containers"][0]["env"]}
-    assert prod_env["OLLAMA_NUM_PARALLEL"] == "4" and prod_env["OLLAMA_MAX_LOADED_MODELS"] == "2"
+    assert prod_env["OLLAMA_NUM_PARALLEL"] == "4" and prod_env["OLLAMA_MAX_LOADED_MODELS"] == "3"
+    # prod's three models resident at once on its A100 (docs/decisions.md, "2026-12-07: Ollama's default context");
+    # dev keeps Ollama's own default (4096 on a CPU): no variable
+    assert prod_env["OLLAMA_CONTEXT_LENGTH"] == "32768" and "OLLAMA_CONTEXT_LENGTH" not in env
 
 
 @pytest.mark.parametrize("name", ["dev", "prod"])

@@ -128,6 +128,9 @@ BAD_CONFIGS = [
     ("dev", {"inference": {"resources": {"memoryRequest": "8Gi", "memoryLimit": "4Gi"}}}, "inference.resources.memoryLimit '4Gi' is invalid; allowed: at least inference.resources.memoryRequest (8Gi)"),
     ("dev", {"inference": {"resources": {"cpuRequest": "two"}}}, "inference.resources.cpuRequest 'two' is invalid; allowed: a Kubernetes quantity, not negative, like '500m', '2' or '4Gi'"),
     ("dev", {"inference": {"accelerator": "tpu"}}, "inference.accelerator 'tpu' is invalid; allowed: cpu, gpu"),
+    # OllamaServer's context_length rule, named by its stack key (0 is no "Ollama's default": the key left out is)
+    ("prod", {"inference": {"contextLength": 0}}, "inference.contextLength 0 is invalid; allowed: a whole number from 512 to 1048576"),
+    ("prod", {"inference": {"contextLength": "32k"}}, "inference.contextLength"),
     ("dev", {"inference": {"accelerator": "gpu"}, "gpu": {"enabled": False}}, "inference.accelerator 'gpu' needs gpu.enabled true"),
     ("dev", {"inference": {"accelerator": "gpu"}, "modelStore": {"models": ["llama3.1:70b"], "sizeGib": 100}}, "modelStore.models ['llama3.1:70b'] do not fit in the 14.55 GiB of GPU memory Ollama may use (1 x T4 of Standard_NC4as_T4_v3: 15360 MiB each"),
     ("dev", {"inference": {"keepAlive": "forever"}}, "inference.keepAlive 'forever' is invalid; allowed: a Go duration like '30m', '1h30m' or '0', or whole seconds like '300'; a negative one keeps models loaded"),

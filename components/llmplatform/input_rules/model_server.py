@@ -4,7 +4,7 @@ from typing import Any, Mapping, Optional
 
 from .. import azure_names as names, ollama_names
 from ..choices import ACCELERATORS
-from ..inference_specs import OLLAMA_KEY_DIR, OLLAMA_SCRATCH_DIR, ollama_env
+from ..inference_specs import CONTEXT_LENGTH_ENV, OLLAMA_KEY_DIR, OLLAMA_SCRATCH_DIR, ollama_env
 from ..rules import Problem, Rules, keep_alive_problem, known, resources_rules
 from .shared import keda_rule, name_given_rule, plain_env_rule
 
@@ -67,6 +67,7 @@ def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
     r.whole("gpus_per_replica", 1, 8)
     r.whole("num_parallel", 1, 256)
     r.whole("max_loaded_models", 1, 64)
+    r.whole("context_length", 512, 1 << 20)
     r.text("keep_alive", keep_alive_problem)
     warm = r.text("warm_model", ollama_names.name_problem)
     pulled = known(r.args.get("model_volume"), "models")
@@ -96,7 +97,9 @@ def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
         r.add("gpus_per_replica", per_replica, f"at most the {gpus} GPU(s) of one node of {r.ref('gpu')}")
     # Ollama reads OLLAMA_API_KEY (ollama.com) and a proxy URL (tests/upstream/settings/ollama.txt); the server
     # mounts no secret
-    plain_env_rule(r, MANAGED_OLLAMA_ENV, "sets from its inputs",
+    # OLLAMA_CONTEXT_LENGTH is the component's once `context_length` is given (else extra_env may set it)
+    managed = MANAGED_OLLAMA_ENV + ((CONTEXT_LENGTH_ENV,) if r.args.get("context_length") is not None else ())
+    plain_env_rule(r, tuple(sorted(managed)), "sets from its inputs",
                    ", which would be plain text in the Deployment; the model server takes no secret (its pulls from "
                    "public registries need none)")
     return r.problems
