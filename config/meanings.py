@@ -171,7 +171,8 @@ MEANING = {
     "inference.resources.memoryRequest": "Ollama's memory request.",
     "inference.resources.memoryLimit": "Ollama's memory limit (at least the request); on CPU it must hold the "
                                        "largest model to preload plus Ollama's overhead (1 GiB + 0.5 GiB per "
-                                       "`inference.numParallel`).",
+                                       "`inference.numParallel` per 4096 tokens of `inference.contextLength`, "
+                                       "4096 unset).",
     "inference.gpusPerReplica": "GPUs per replica in GPU mode (at most the size's GPUs).",
     "inference.numParallel": "`OLLAMA_NUM_PARALLEL`: requests one loaded model serves at once.",
     "inference.maxLoadedModels": "`OLLAMA_MAX_LOADED_MODELS`.",
