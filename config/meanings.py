@@ -171,11 +171,13 @@ MEANING = {
     "inference.resources.memoryRequest": "Ollama's memory request.",
     "inference.resources.memoryLimit": "Ollama's memory limit (at least the request); on CPU it must hold the "
                                        "largest model to preload plus Ollama's overhead (1 GiB + 0.5 GiB per "
-                                       "`inference.numParallel`).",
+                                       "`inference.numParallel` per 4096 tokens of `inference.contextLength`, "
+                                       "4096 unset).",
     "inference.gpusPerReplica": "GPUs per replica in GPU mode (at most the size's GPUs).",
     "inference.numParallel": "`OLLAMA_NUM_PARALLEL`: requests one loaded model serves at once.",
     "inference.maxLoadedModels": "`OLLAMA_MAX_LOADED_MODELS`.",
-    "inference.contextLength": "`OLLAMA_CONTEXT_LENGTH`, tokens per request (each model's own cap applies); unset: "
+    "inference.contextLength": "`OLLAMA_CONTEXT_LENGTH`, tokens per request unless it sets `num_ctx` (each model's "
+                               "trained length caps it); unset: "
                                "Ollama's default by GPU memory, 262144 from 47 GiB, whose KV cache times "
                                "`numParallel` lets one 8B model fill an 80 GB GPU.",
     "inference.keepAlive": "`OLLAMA_KEEP_ALIVE` (`0` unloads at once, `-1` never).",

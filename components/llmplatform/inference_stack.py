@@ -78,10 +78,11 @@ class InferenceStackArgs(TypedDict):
     max_loaded_models: NotRequired[Optional[int]]
     """Models loaded at once per replica (default 1)."""
     context_length: NotRequired[Optional[int]]
-    """Tokens of context each Ollama request gets (OLLAMA_CONTEXT_LENGTH; each model's own caps it). Default: Ollama's
-    own by the GPU's memory: 262144 tokens from 47 GiB, whose KV cache (times num_parallel) keeps two 8B models
-    from sharing an 80 GB GPU, so Ollama unloads one for the other on every switch (docs/decisions.md,
-    "2026-12-07: Ollama's default context"); 32768 from 23 GiB; 4096 on a CPU or a smaller GPU."""
+    """Tokens of context an Ollama request gets unless it, or its model's Modelfile, sets num_ctx
+    (OLLAMA_CONTEXT_LENGTH; each model's trained length caps it). Default: Ollama's own by the GPU's memory:
+    262144 tokens from 47 GiB, whose KV cache (times num_parallel) keeps two 8B models from sharing an 80 GB GPU,
+    so Ollama unloads one for the other on every switch (docs/decisions.md, "2026-12-07: Ollama's default
+    context"); 32768 from 23 GiB; 4096 on a CPU or a smaller GPU."""
     warm_model: NotRequired[Optional[str]]
     """A model in the store each Ollama replica loads before it is Ready (Ollama's preload in its startup probe), so
     a new replica takes its first request warm; not an embedding model. Default: none (loaded by the first

@@ -79,10 +79,11 @@ class OllamaServerArgs(TypedDict):
     max_loaded_models: NotRequired[Optional[int]]
     """Models loaded at once per replica (default 1)."""
     context_length: NotRequired[Optional[int]]
-    """Tokens of context each request gets (OLLAMA_CONTEXT_LENGTH; each model's own caps it). Default: Ollama's
-    own by the GPU's memory: 262144 tokens from 47 GiB, whose KV cache (times num_parallel) keeps two 8B models
-    from sharing an 80 GB GPU, so Ollama unloads one for the other on every switch (docs/decisions.md,
-    "2026-12-07: Ollama's default context"); 32768 from 23 GiB; 4096 on a CPU or a smaller GPU."""
+    """Tokens of context a request gets unless it, or its model's Modelfile, sets num_ctx (OLLAMA_CONTEXT_LENGTH;
+    each model's trained length caps it). Default: Ollama's own by the GPU's memory:
+    262144 tokens from 47 GiB, whose KV cache (times num_parallel) keeps two 8B models from sharing an 80 GB GPU,
+    so Ollama unloads one for the other on every switch (docs/decisions.md, "2026-12-07: Ollama's default
+    context"); 32768 from 23 GiB; 4096 on a CPU or a smaller GPU."""
     warm_model: NotRequired[Optional[str]]
     """A model in the store each replica loads before it is Ready (its startup probe runs Ollama's preload,
     `ollama run <model> ""`), so a new replica takes its first request warm. Not an embedding model (Ollama's CLI

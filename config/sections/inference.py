@@ -54,8 +54,10 @@ def parse_inference(r: Reader) -> InferenceConfig:
         num_parallel=r.int_("numParallel", d.num_parallel),
         keep_alive=r.str_("keepAlive", d.keep_alive) or d.keep_alive,
         max_loaded_models=r.int_("maxLoadedModels", d.max_loaded_models),
-        # 0 reaches OllamaServer's rule, which names what is allowed
-        context_length=r.int_("contextLength", 0) if r.has("contextLength") else d.context_length,
+        # 0 reaches OllamaServer's rule, which names what is allowed; a value that is no whole number is the reader's
+        # one problem (unset after it, not a 0 the stack never gave)
+        context_length=(r.int_("contextLength", None)  # type: ignore[arg-type]
+                        if r.has("contextLength") else d.context_length),
         warm_model=r.str_("warmModel", d.warm_model) or d.warm_model,
     )
     r.reject_unknown_keys()
@@ -101,7 +103,7 @@ def inference_stack_checks(r: Reader, inf: InferenceConfig, web: WebUiConfig, gw
     args = {"accelerator": inf.accelerator, "replicas": inf.replicas, "resources": asdict(inf.resources),
             "gpus_per_replica": inf.gpus_per_replica, "num_parallel": inf.num_parallel, "keep_alive": inf.keep_alive,
             "max_loaded_models": inf.max_loaded_models,
-            **({"context_length": inf.context_length} if inf.context_length is not None else {}),
+            "context_length": inf.context_length,  # None is not given (so its limits still reach the reference)
             **({"warm_model": inf.warm_model} if inf.warm_model not in ("auto", "none") else {}),
             "rate_limit_per_second": gw.rate_limit_per_second, "rate_limit_burst": gw.rate_limit_burst,
             "request_timeout_seconds": gw.request_timeout_seconds, "api_client_namespaces": list(gw.client_namespaces),
@@ -144,16 +146,24 @@ def inference_prod_checks(r: Reader, environment: str, inf: InferenceConfig) -> 
 
 # Ollama's memory beyond the weights on CPU, a stated floor (Ollama v0.32.15): the server and runner processes and
 # their compute graph, ~1 GiB, plus the KV cache, which grows with the context: with no GPU the default context is
-# 4096 tokens (server/routes.go: `s.defaultNumCtx = 4096` under 23 GiB of VRAM) times OLLAMA_NUM_PARALLEL
-# (server/sched.go effectiveLlamaServerContext: context x numParallel); an 8B-class model's f16 cache takes 0.5 GiB
-# per 4096 tokens (2 x 32 layers x 8 KV heads x 128 x 4096 x 2 bytes). Larger models need more: a floor, not a fit.
+# 4096 tokens (server/routes.go: `s.defaultNumCtx = 4096` under 23 GiB of VRAM), else inference.contextLength
+# (OLLAMA_CONTEXT_LENGTH, api/types.go DefaultOptions), times OLLAMA_NUM_PARALLEL (server/sched.go
+# effectiveLlamaServerContext: context x numParallel); an 8B-class model's f16 cache takes 0.5 GiB per 4096 tokens
+# (2 x 32 layers x 8 KV heads x 128 x 4096 x 2 bytes). Larger models need more: a floor, not a fit.
 CPU_RUNTIME_GIB = 1.0
-CPU_KV_GIB_PER_PARALLEL = 0.5
+CPU_DEFAULT_CONTEXT = 4096
+CPU_KV_GIB_PER_4096_TOKENS = 0.5
 
 
-def cpu_overhead_gib(num_parallel: int) -> float:
+def cpu_context(context_length: Optional[int]) -> int:
+    """The context each request gets on CPU: inference.contextLength, else Ollama's default without a GPU."""
+    return context_length if context_length is not None and context_length > 0 else CPU_DEFAULT_CONTEXT
+
+
+def cpu_overhead_gib(num_parallel: int, context_length: Optional[int] = None) -> float:
     """Memory Ollama takes on CPU beyond the weights of the model it loads (a floor; see above)."""
-    return CPU_RUNTIME_GIB + CPU_KV_GIB_PER_PARALLEL * max(num_parallel, 1)
+    tokens = cpu_context(context_length) * max(num_parallel, 1)
+    return CPU_RUNTIME_GIB + CPU_KV_GIB_PER_4096_TOKENS * tokens / 4096
 
 
 def models_over(store: ModelStoreConfig, memory_gib: float, overhead_gib: float) -> list[tuple[str, float]]:
@@ -195,7 +205,7 @@ def inference_fit_checks(r: Reader, gpu: GpuConfig, store: ModelStoreConfig, inf
     if limit is None:
         return  # not a quantity: InferenceStack's rules say so
     limit_gib = float(limit) / 2 ** 30
-    overhead = cpu_overhead_gib(inf.num_parallel)
+    overhead = cpu_overhead_gib(inf.num_parallel, inf.context_length)
     over = models_over(store, limit_gib, overhead)
     if over:
         name, size = over[0]
@@ -205,7 +215,8 @@ def inference_fit_checks(r: Reader, gpu: GpuConfig, store: ModelStoreConfig, inf
                 f"{node.memory_gib:g} GiB per node)" if node and node.memory_gib < needed else "")
         need, room = fit_texts(needed, limit_gib)  # never "needs ~12.0 GiB, over ... (12 GiB)"
         r.problem(f"modelStore.models {describe(name)} ({need_text(size)}) plus Ollama's overhead on CPU "
-                  f"(~{overhead:g} GiB: runtime and the KV cache of inference.numParallel {inf.num_parallel} x 4096 "
+                  f"(~{overhead:g} GiB: runtime and the KV cache of inference.numParallel {inf.num_parallel} x "
+                  f"{'inference.contextLength ' if inf.context_length else ''}{cpu_context(inf.context_length)} "
                   f"tokens) needs ~{need}, over inference.resources.memoryLimit "
                   f"{describe(inf.resources.memory_limit)} ({room}) with inference.accelerator 'cpu': Ollama would "
                   f"be OOM-killed loading it; "

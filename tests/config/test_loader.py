@@ -104,6 +104,9 @@ BAD_CONFIGS = [
     ("dev", {"modelStore": {"models": ["tinyllama", "llama3.1:70b"]}}, "modelStore.models 'llama3.1:70b' (40.05 GiB) plus Ollama's overhead on CPU (~2 GiB: runtime and the KV cache of inference.numParallel 2 x 4096 tokens) needs ~42.05 GiB, over inference.resources.memoryLimit '12Gi' (12 GiB) with inference.accelerator 'cpu'"),
     ("dev", {"modelStore": {"models": ["llama3.1:70b"]}}, "raise inference.resources.memoryLimit to at least 43Gi (and a cluster.workloadPool.vmSize with more memory: Standard_D4ads_v5 has 16 GiB per node)"),
     ("dev", {"modelStore": {"models": [{"name": "hf.co/a/b:Q8_0", "sizeGib": 11}]}}, "modelStore.models 'hf.co/a/b:Q8_0' (11 GiB) plus Ollama's overhead on CPU"),
+    # inference.contextLength sets the context on CPU too: llama3.1:8b's 131072-token training holds 32768 x 2, an
+    # 8 GiB cache beside its 4.6 GiB (the floor counted Ollama's 4096-token CPU default whatever the key said)
+    ("dev", {"modelStore": {"models": ["llama3.1:8b"]}, "inference": {"contextLength": 32768}}, "modelStore.models 'llama3.1:8b' (4.57 GiB) plus Ollama's overhead on CPU (~9 GiB: runtime and the KV cache of inference.numParallel 2 x inference.contextLength 32768 tokens) needs ~13.57 GiB, over inference.resources.memoryLimit '12Gi' (12 GiB)"),
     ("dev", {"modelStore": {"protocol": "iscsi"}}, "modelStore.protocol 'iscsi' is invalid; allowed: nfs, smb"),
     ("dev", {"modelStore": {"models": ["gpt-oss:20b"] * 2}}, "modelStore.models ['gpt-oss:20b'] is invalid; allowed: each model once"),
     ("dev", {"prefix": "LLM_Platform"}, "prefix 'LLM_Platform' must be 2-10 lowercase letters/digits"),
@@ -348,6 +351,14 @@ def test_bad_config_registers_nothing(stack, overrides, message):
         offline.run(stack, overrides)
     assert caught.value.registered == 0
     assert message in str(caught.value) and "Traceback" not in str(caught.value)
+
+
+def test_a_context_length_that_is_no_whole_number_is_one_problem_not_also_a_zero_never_given():
+    for wrong, shown in (("32k", "'32k'"), (32768.5, "32768.5"), (True, "true")):
+        with pytest.raises(ConfigError) as caught:
+            parse_config(stack_raw("prod", {"inference": {"contextLength": wrong}}), "p", "prod")
+        about = [p for p in caught.value.problems if "contextLength" in p]
+        assert about == [f"inference.contextLength must be a whole number, got {shown}"], about
 
 
 def test_every_problem_is_reported_at_once():
