@@ -169,19 +169,18 @@ def _autoscaling_unread(cfg: PlatformConfig) -> list[str]:
     """An autoscaling setting given (otherwise than its default) that the stack's mode never reads: a stack moved
     from gpu-memory to requests keeping gpuMemoryTargetPercent scales on requests alone, and one moved to `none`
     keeping maxReplicas runs inference.replicas, without a word."""
-    scaling, unset = cfg.autoscaling, type(cfg.autoscaling)()
+    scaling = cfg.autoscaling
     read = set(_TARGETS_READ[scaling.mode])
     on_gpu = cfg.inference.accelerator == "gpu"
     if scaling.mode == "requests" and on_gpu:
         read.discard("cpu_target_percent")
     if cfg.llmd.enabled and cfg.llmd.autoscaling:  # llm-d's KEDA brings the interceptor in any mode
         read.add("interceptor_replicas")
-    given = [f for f in ("target_in_flight", "gpu_memory_target_percent", "cpu_target_percent", *_BOUNDS,
-                         "interceptor_replicas")
-             if f not in read and getattr(scaling, f) != getattr(unset, f)]
+    given = [f for f in _given(scaling, ("target_in_flight", "gpu_memory_target_percent", "cpu_target_percent",
+                                         *_BOUNDS, "interceptor_replicas")) if f not in read]
     if not given:
         return []
-    names, them = ", ".join(f"autoscaling.{camel(f)}" for f in given), "them" if len(given) > 1 else "it"
+    names, them = ", ".join(f"autoscaling.{camel(f)}" for f in given), _them(given)
     where = " on a GPU (inference.accelerator 'gpu')" if scaling.mode == "requests" and on_gpu \
         and "cpu_target_percent" in given else ""
     interceptor = ("; the KEDA HTTP interceptor (autoscaling.interceptorReplicas) runs in requests mode, or for "
@@ -193,12 +192,21 @@ def _autoscaling_unread(cfg: PlatformConfig) -> list[str]:
 
 def _unread(section: str, settings: object, skip: tuple[str, ...], switch: str, consequence: str) -> list[str]:
     """One line naming the `section.*` settings given otherwise than their defaults while `switch` is off."""
-    unset = type(settings)()
-    given = [camel(f.name) for f in dataclasses.fields(settings)  # type: ignore[arg-type]
-             if f.name not in skip and getattr(settings, f.name) != getattr(unset, f.name)]
-    them = "them" if len(given) > 1 else "it"
+    fields = tuple(f.name for f in dataclasses.fields(settings) if f.name not in skip)  # type: ignore[arg-type]
+    given = [camel(f) for f in _given(settings, fields)]
+    them = _them(given)
     return [f"{section}.{f', {section}.'.join(given)} set but {switch} is false: {consequence}, so nothing reads "
             f"{them}; set {switch}, or remove {them}"] if given else []
+
+
+def _given(settings: object, fields: tuple[str, ...]) -> list[str]:
+    """The `fields` of a settings dataclass given otherwise than its defaults, in that order."""
+    unset = type(settings)()
+    return [f for f in fields if getattr(settings, f) != getattr(unset, f)]
+
+
+def _them(names: list[str]) -> str:
+    return "them" if len(names) > 1 else "it"
 
 
 def _kubernetes_version(cfg: PlatformConfig, today: date) -> list[str]:
