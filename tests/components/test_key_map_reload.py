@@ -97,7 +97,9 @@ def status(base: str, key: str) -> int:
                          timeout=5).status_code
 
 
-def wait_for(what, deadline_s: float = 10):
+def wait_for(what, deadline_s: float = 30):
+    """Until `what()` holds; the deadline only bounds a failure (a process starting on a machine busy with other
+    work took over 10 s to print its first line)."""
     deadline = time.monotonic() + deadline_s
     while not what():
         assert time.monotonic() < deadline, "not within the deadline"
@@ -218,7 +220,7 @@ def test_a_key_map_written_anew_is_in_force_without_a_restart(gate_and_reloader)
     # the old workers stop taking connections once the master has started the new ones: a moment later
     wait_for(lambda: status(gate["api"], KEY) == 401)
     # what the operator reads: nginx loaded it (its new workers seen), within the reloader's wait
-    wait_for(lambda: said(log, f"key map changed: {KEY_MAP_LOADED}"), RELOAD_WAIT_S + 5)
+    wait_for(lambda: said(log, f"key map changed: {KEY_MAP_LOADED}"), RELOAD_WAIT_S + 30)
     assert log.read_text().count("key map changed") == 1
     assert KEY_MAP_REFUSED not in log.read_text()
 
@@ -243,7 +245,7 @@ def test_a_key_map_nginx_cannot_load_leaves_the_old_one_in_force_and_the_reloade
     # a map line without its `;`, as a secret edited by hand might hold
     rotated(key_map.parent, key_map.name, api_key_map_line(NEW_KEY).replace(";", ""))
     wait_for(lambda: "[emerg]" in errors.read_text())  # the reload refused, the old workers kept
-    wait_for(lambda: said(log, f"key map changed: {KEY_MAP_REFUSED}"), RELOAD_WAIT_S + 5)
+    wait_for(lambda: said(log, f"key map changed: {KEY_MAP_REFUSED}"), RELOAD_WAIT_S + 30)
     assert KEY_MAP_LOADED not in log.read_text()
     assert status(gate["api"], KEY) == 200  # the previous map, as the reloader says
     assert status(gate["api"], NEW_KEY) == 401
@@ -256,7 +258,7 @@ def test_a_key_map_nginx_cannot_load_leaves_the_old_one_in_force_and_the_reloade
     wait_for(lambda: status(gate["api"], NEW_KEY) == 200)
     # the old workers stop taking connections once the master has started the new ones: a moment later
     wait_for(lambda: status(gate["api"], KEY) == 401)
-    wait_for(lambda: said(log, f"key map changed: {KEY_MAP_LOADED}"), RELOAD_WAIT_S + 5)
+    wait_for(lambda: said(log, f"key map changed: {KEY_MAP_LOADED}"), RELOAD_WAIT_S + 30)
     assert log.read_text().count("key map changed") == 2
 
 
@@ -268,7 +270,7 @@ def test_a_key_map_written_while_the_reloader_was_away_is_loaded_when_it_starts(
     gate["start"]()
     wait_for(lambda: status(gate["api"], NEW_KEY) == 200)
     wait_for(lambda: status(gate["api"], KEY) == 401)
-    wait_for(lambda: said(log, f"key map newer than nginx: {KEY_MAP_LOADED}"), RELOAD_WAIT_S + 5)
+    wait_for(lambda: said(log, f"key map newer than nginx: {KEY_MAP_LOADED}"), RELOAD_WAIT_S + 30)
 
 
 @pytest.mark.parametrize("stop", STOP_SIGNALS, ids=lambda s: s.name)
@@ -380,7 +382,7 @@ def test_a_master_slow_to_fork_on_a_loaded_node_has_loaded_the_map(stand_in):
     """New workers two seconds after the SIGHUP, within the reloader's wait: loaded, not refused."""
     run = stand_in(delay=2)
     run["key_map"].write_text(api_key_map_line(NEW_KEY))
-    wait_for(lambda: said(run["log"], f"key map changed: {KEY_MAP_LOADED}"), RELOAD_WAIT_S + 5)
+    wait_for(lambda: said(run["log"], f"key map changed: {KEY_MAP_LOADED}"), RELOAD_WAIT_S + 30)
     assert KEY_MAP_REFUSED not in run["log"].read_text() and _hups(run) == 1
 
 
@@ -394,7 +396,7 @@ def test_a_sighup_that_could_not_be_sent_is_sent_at_a_later_look(stand_in):
     time.sleep(1.5)  # several looks
     assert _hups(run) == 0 and "key map changed" not in run["log"].read_text()
     away.rename(run["pid_file"])
-    wait_for(lambda: said(run["log"], f"key map changed: {KEY_MAP_LOADED}"), RELOAD_WAIT_S + 5)
+    wait_for(lambda: said(run["log"], f"key map changed: {KEY_MAP_LOADED}"), RELOAD_WAIT_S + 30)
     assert _hups(run) == 1
 
 
