@@ -21,7 +21,7 @@ from .checks import EXPANDER_FIELDS, after_check, called_as_documented, check_sh
 from .gpu_skus import GpuSku, find_gpu_sku, gpu_units
 from .handles import ClusterHandle, GpuScheduling, Toleration, field, known
 from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
-from .resolved_provider import provider_for
+from .resolved_provider import cluster_key, kubernetes_provider
 from .run_state import Turn, claim, per_run
 from .units import MIB_PER_GIB
 from .upgrades import gpu_pool_upgrade
@@ -216,18 +216,6 @@ def installed_software() -> dict[tuple[str, str, str], ClusterGpuSoftware]:
 def forget_clusters() -> None:
     """Forget what this run's pools have installed (each run starts afresh by itself; kept for older callers)."""
     installed_software().clear()
-
-
-def kubernetes_provider(opts: Optional[pulumi.ResourceOptions]) -> Optional[pulumi.ProviderResource]:
-    """The Kubernetes provider a component gets, as ComponentResource resolves it: `providers`, `provider`, then
-    the parent's."""
-    return provider_for(opts, "kubernetes")
-
-
-def cluster_key(provider: pulumi.ProviderResource) -> tuple[str, str, str]:
-    """One cluster within one deployment: the project, the stack and the Kubernetes provider's name (the name in its
-    URN; through the component provider the provider arrives rehydrated from that URN, under the same name)."""
-    return pulumi.get_project(), pulumi.get_stack(), getattr(provider, "_name", "") or "kubernetes"
 
 
 def check_shared_software(name: str, driver: str, sku: GpuSku, shared: ClusterGpuSoftware,

@@ -15,7 +15,7 @@ from typing_extensions import NotRequired
 from . import PACKAGE
 from .api_gate import ApiGate
 from .checks import ROUTER_RANGE_FIELDS, called_as_documented, check_shape, fail, handle_after_check, late_rules
-from .gpu_node_pool import cluster_key, kubernetes_provider
+from .resolved_provider import cluster_key, kubernetes_provider
 from .defaults import defaults_for, or_default
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, RouteTarget, VaultHandle,
                       field, known)
@@ -169,7 +169,7 @@ def claim_namespace(name: str, args: InferenceStackArgs, opts: Optional[pulumi.R
     """One InferenceStack per namespace of a cluster: its objects have fixed names there (the ollama and router
     Deployments and Services, their policies), so a second one in the same namespace would claim the first one's
     objects. Refused by name when the namespace is known now and the cluster is the same Kubernetes provider of this
-    deployment (gpu_node_pool.cluster_key); otherwise `llmplatform.testing` names the collision."""
+    deployment (resolved_provider.cluster_key); otherwise `llmplatform.testing` names the collision."""
     namespace = known(args.get("model_volume"), "namespace")
     provider = kubernetes_provider(opts)
     if not isinstance(namespace, str) or provider is None:

@@ -12,7 +12,7 @@ from typing_extensions import NotRequired
 from . import PACKAGE
 from .defaults import defaults_for
 from .checks import after_check, called_as_documented, check_shape, fail, late_rules
-from .gpu_node_pool import cluster_key, kubernetes_provider
+from .resolved_provider import cluster_key, kubernetes_provider
 from .run_state import claim
 from .shared_names import claim_resource_group, plain_field
 from .diagnostics import to_log_analytics
@@ -175,7 +175,7 @@ def claim_namespace(name: str, namespace: Any, share_name: Any, opts: Optional[p
     (`<share_name>`) are named from them, so a second store with both the same would claim the first one's objects
     (the API server refuses the second create at `pulumi up`, after both stores' Azure resources exist). Refused by
     name when both are known now and the cluster is the same Kubernetes provider of this deployment
-    (gpu_node_pool.cluster_key), as InferenceStack's namespace; otherwise `llmplatform.testing` names the collision."""
+    (resolved_provider.cluster_key), as InferenceStack's namespace; otherwise `llmplatform.testing` names the collision."""
     provider = kubernetes_provider(opts)
     if not isinstance(namespace, str) or not isinstance(share_name, str) or provider is None:
         return

@@ -1,5 +1,5 @@
 """The provider of a package a component's children use, found as ComponentResource resolves it: `providers` (a list or
-a dict by package), then `provider`, then the parent's."""
+a dict by package), then `provider`, then the parent's; and the cluster a Kubernetes provider stands for."""
 from typing import Mapping, Optional
 
 import pulumi
@@ -20,3 +20,15 @@ def provider_for(opts: Optional[pulumi.ResourceOptions], package: str) -> Option
     if found is None and opts.parent is not None:
         found = (getattr(opts.parent, "_providers", None) or {}).get(package)
     return found
+
+
+def kubernetes_provider(opts: Optional[pulumi.ResourceOptions]) -> Optional[pulumi.ProviderResource]:
+    """The Kubernetes provider a component gets, as ComponentResource resolves it: `providers`, `provider`, then
+    the parent's."""
+    return provider_for(opts, "kubernetes")
+
+
+def cluster_key(provider: pulumi.ProviderResource) -> tuple[str, str, str]:
+    """One cluster within one deployment: the project, the stack and the Kubernetes provider's name (the name in its
+    URN; through the component provider the provider arrives rehydrated from that URN, under the same name)."""
+    return pulumi.get_project(), pulumi.get_stack(), getattr(provider, "_name", "") or "kubernetes"

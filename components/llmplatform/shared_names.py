@@ -18,7 +18,7 @@ from typing import Any, Optional
 import pulumi
 
 from .checks import fail
-from .resolved_provider import provider_for
+from .resolved_provider import cluster_key, kubernetes_provider, provider_for
 from .run_state import per_run
 
 
@@ -51,7 +51,6 @@ def claim_gate_namespace(component: str, name: str, key: str, namespace: Any,
     Kubernetes provider reaches; refused when another InferenceStack, LlmdStack or ApiGate of this run does there
     (an ApiGate whose parent is the component holding the namespace is that component's own gate). `how`: how
     this component is given a namespace of its own."""
-    from .gpu_node_pool import cluster_key, kubernetes_provider  # gpu_node_pool imports aks_cluster, which uses this
     provider = kubernetes_provider(opts)
     if not isinstance(namespace, str) or provider is None:
         return
@@ -99,7 +98,6 @@ def claim_scaled_server(name: str, mode: str, server: Any, opts: Optional[pulumi
     pkg/controller/podautoscaler/horizontal.go); KEDA's admission webhook lets it happen, as the HPA modes' HPAs carry
     `validations.keda.sh/hpa-ownership: "false"` (keda v2.20.2 apis/keda/v1alpha1/scaledobject_webhook.go
     verifyHpas skips them). Two of one mode name the same objects."""
-    from .gpu_node_pool import cluster_key, kubernetes_provider
     provider = kubernetes_provider(opts)
     if provider is None or not isinstance(server, dict):
         return
