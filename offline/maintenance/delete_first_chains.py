@@ -30,7 +30,8 @@ from typing import Any, Optional
 from offline.plan_diff.compare import _delete_first, diff_documents
 from offline.plan_diff.documents import PLAN_SHAPE_ERRORS, PlanError, read_resources
 from offline.plan_diff.claims import HELM_RELEASE
-from offline.plan_diff.rules import kube_kind, leaf_keys, providers_of, replace_rules, rules, under
+from offline.plan_diff.leaves import leaf_keys
+from offline.plan_diff.rules import kube_kind, providers_of, replace_rules, rules, under
 
 
 def roots(doc: dict[str, dict[str, Any]]) -> list[str]:

@@ -23,7 +23,7 @@ from typing import Any, Optional
 from llmplatform.testing.stand_ins import arm_id, provider_outputs
 
 from .documents import read_json
-from .rules import leaf_items
+from .leaves import leaf_items
 from .stand_in_ids import earlier_kit_pairs, same_stand_in
 from .urns import short_urn
 

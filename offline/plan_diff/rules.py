@@ -12,6 +12,8 @@ from pulumi.runtime.rpc import UNKNOWN  # the wire's unknown, as the kit records
 
 from config.resource_names import GRAFANA_KIND, legacy_names
 
+from .leaves import leaf_items
+from .stand_in_ids import same_stand_in
 from .urns import provider_urn, short_urn
 
 
@@ -160,7 +162,6 @@ def kit_artifacts(type_: str, old: dict[str, Any], new: dict[str, Any], paths: l
     explicit provider's `version` it did not record, and (`renamed`: stand_in_ids `earlier_kit_pairs`) a stand-in
     ARM id of the token's shape or a value made of its digest where this kit gives the same resource's real id and
     what is made of that. No real `pulumi up` sees them change."""
-    from .stand_in_ids import same_stand_in
     if type_.startswith("pulumi:providers:") and "version" in paths and "version" not in old:
         found = {"version"}
     else:
@@ -194,24 +195,6 @@ def changed_keys(old: Any, new: Any, path: str = "") -> list[str]:
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
         return [k for i, (a, b) in enumerate(zip(old, new)) for k in changed_keys(a, b, f"{path}[{i}]")]
     return [] if old == new else [path or "."]
-
-
-def leaf_items(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    """(path, value) of every leaf: `spec.template.metadata.labels.app`, `ports[0].port`."""
-    return ((p, v) for p, _, v in leaf_keys(value, path))
-
-
-def leaf_keys(value: Any, path: str = "", keys: tuple[Any, ...] = ()) -> Iterator[tuple[str, tuple[Any, ...], Any]]:
-    """(path as `leaf_items` spells it, the keys that reach it, value) of every leaf: the keys, since a path cannot
-    be split back where a key holds a dot (an annotation's `pulumi.com/timeoutSeconds`)."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from leaf_keys(item, f"{path}.{key}" if path else key, (*keys, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from leaf_keys(item, f"{path}[{i}]", (*keys, i))
-    else:
-        yield path, keys, value
 
 
 def under(path: str, key: str) -> bool:
@@ -274,7 +257,7 @@ def kubernetes_provider_replaces(old: dict[str, Any], new: dict[str, Any], new_c
         if new_cluster:
             return [f"its clusterIdentifier comes from `{new_cluster}`, which is replaced "
                     "(a new cluster's resourceUID)"]
-        from .stand_in_ids import same_stand_in  # an earlier kit's stand-in resourceUID: no change (`renamed`)
+        # an earlier kit's stand-in resourceUID is no change (`renamed`)
         changed = had != has and not (renamed is not None and same_stand_in(had, has, renamed))
         return [f"its clusterIdentifier changes ({had} -> {has})"] if changed else []
     if new_cluster:

@@ -23,7 +23,7 @@ from typing import Any, Iterable, Mapping
 from llmplatform.testing.records import SUBSCRIPTION
 from llmplatform.testing.stand_ins import arm_id, arm_id_template, azure_outputs, token_shaped_id
 
-from .rules import leaf_items
+from .leaves import leaf_items
 
 _TOKEN_SHAPED = re.compile(r"/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.([a-z0-9]+)/"
                            r"([A-Za-z0-9]+)/([^/]+)")

@@ -19,7 +19,7 @@ from llmplatform.observability import ALERT_RECEIVER_KINDS as RECEIVER_FIELDS, a
 from llmplatform.rules import WITHHELD
 from llmplatform.testing import run
 from llmplatform.testing.stand_ins import identity_ids
-from offline.plan_diff.rules import leaf_items
+from offline.plan_diff.leaves import leaf_items
 from offline.deploy_model.charts import chart_values
 from tests.admission import Read, crd_refusals, release_objects
 from tests.conftest import UPSTREAM

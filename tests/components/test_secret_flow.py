@@ -25,7 +25,7 @@ from pulumi.runtime.mocks import MockCallArgs
 from llmplatform.testing.api_server import TOKEN_PREFIX
 from llmplatform.testing.stand_ins import OfflineMocks, _mock_state, _secret_paths, _unwrap_secrets
 from offline.plan import REDACTED, manifests, resources_document, tree
-from offline.plan_diff.rules import leaf_items
+from offline.plan_diff.leaves import leaf_items
 from tests.conftest import PLANNED, planned
 
 

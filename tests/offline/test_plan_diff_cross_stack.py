@@ -18,7 +18,7 @@ from config.global_stack import REQUIRED_OUTPUTS
 from llmplatform.testing.stand_ins import provider_outputs
 from offline import plan, plan_diff
 from offline.plan_diff.global_reads import READ_BY_GLOBAL
-from offline.plan_diff.rules import leaf_items
+from offline.plan_diff.leaves import leaf_items
 
 from tests.conftest import PROJECT_DIR, plan_for
 

@@ -5,7 +5,7 @@ import copy
 
 from llmplatform.testing.stand_ins import arm_id, azure_outputs, token_shaped_id
 from offline import plan, plan_diff
-from offline.plan_diff.rules import leaf_items
+from offline.plan_diff.leaves import leaf_items
 
 from tests.offline.plan_diff_cli import check as _check
 
