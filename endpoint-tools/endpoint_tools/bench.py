@@ -36,8 +36,10 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from .endpoint import EndpointError, shown_url
-from .llm_api import (KINDS, MAX_TOKENS, ApiError, Deadlines, LlmClient, cancel_all, describe_exception, parse_json,
-                      printable, redact)
+from .api_errors import KINDS, ApiError, Deadlines, parse_json, printable, redact
+from .failures import describe_exception
+from .llm_api import MAX_TOKENS, LlmClient
+from .transport import cancel_all
 from .smoke import (BUFFERED_MIN_CHUNKS, BUFFERED_SPREAD_S, arrived_at_once, connect, endpoint_arguments,
                     endpoint_given, failure_text, key_hint, named, new_parser, run_cli, silence_stdout, url_user)
 from .stats import summarize

@@ -5,7 +5,7 @@ Runs endpoint_tools.bench against the instant loopback server on 127.0.0.1, so t
 import argparse
 
 from .bench import Bench, format_summary
-from .llm_api import Deadlines
+from .api_errors import Deadlines
 from .loopback_server import MODEL, LoopbackServer
 from .stats import summarize
 

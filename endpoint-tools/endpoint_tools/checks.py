@@ -13,7 +13,8 @@ import requests
 import yaml
 
 from .endpoint import shown_url, url_problem
-from .llm_api import ApiError, Deadlines, JsonTooDeep, LlmClient, excerpt, parse_json, printable
+from .api_errors import ApiError, Deadlines, JsonTooDeep, excerpt, parse_json, printable
+from .llm_api import LlmClient
 from .smoke import KEY_OPTION, Check, clean_api_key, failure_text, run_checks
 
 GPU = "nvidia.com/gpu"

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from .llm_api import excerpt, parse_json, shown_url  # shown_url lives with the messages it guards; named here too
+from .api_errors import excerpt, parse_json, shown_url  # shown_url lives with the messages it guards; named here too
 
 
 class EndpointError(Exception):

@@ -1,727 +1,31 @@
 """The two HTTP APIs the platform serves, spoken with `requests`: OpenAI-compatible (`/v1`, served by Ollama, vLLM
 and the llm-d gateway) and Ollama's native API (`/api/tags`, `/api/chat`, `/api/generate`).
 
-One error model for every tool: whatever an endpoint does wrong becomes an `ApiError` with a named kind (`KINDS`)
-and a one-line message, never a traceback. Every request has two deadlines: a total one, and one for the first
-token (the first byte of the body for non-streamed calls); a watchdog enforces them even on a server that trickles.
+Whatever an endpoint does wrong becomes an `ApiError` (api_errors: one error model for every tool, never a
+traceback). Every request has two deadlines: a total one, and one for the first token (the first byte of the body for
+non-streamed calls); a watchdog (transport) enforces them even on a server that trickles.
 """
 import base64
-import heapq
-import html
-import http.client
 import json
-import os
-import re
-import socket
-import ssl
-import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
-from urllib.parse import unquote
 
 import requests
-import requests.auth
 import urllib3.exceptions
 import urllib3.response
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from .api_errors import (KINDS, MAX_BODY_BYTES, QUERY_VALUE, ApiError, Deadlines, JsonTooDeep, api_key_problem, excerpt,
+                         parse_json, printable, readable_retry_after, remember_secrets, server_message, shown_target,
+                         shown_url, status_kind, stream_error, timeout_error, where)
+from .failures import describe_exception
+from .proxies import proxy_passwords, proxy_wants_credentials
+from .transport import BearerAuth, HeaderDeadline, Watchdog, headers_on_time
 
 APIS = ("openai", "ollama")
-CONNECT_TIMEOUT_S = 10.0
-# The most the tools read of one JSON answer, or of one event of a stream (or a stream's content in all): an endpoint
-# serving an endless body once drove a tool's memory to 2 GB before the deadline fired. Answers here are kilobytes.
-MAX_BODY_BYTES = 16 * 1024 * 1024
 READ_CHUNK_BYTES = 64 * 1024
-
-# Every way a request can fail, with what it means; kinds are stable names for reports and tests.
-KINDS = {
-    "dns": "the host name does not resolve",
-    "refused": "nothing listens at that address and port",
-    "tls": "the TLS handshake failed (certificate, or HTTPS to a plain-HTTP port)",
-    "connect_timeout": "no TCP connection within the connect timeout",
-    "timeout_headers": "no response headers before the first-token (or total) deadline",
-    "timeout_ttft": "headers came, but no first token before the first-token deadline",
-    "timeout_total": "the answer did not complete before the total deadline",
-    "closed": "the server closed the connection before the answer was complete",
-    "non_json": "the body is not JSON (a proxy's HTML page, a truncated body...)",
-    "bad_shape": "JSON of the wrong shape (a missing field, a wrong type)",
-    "bad_stream": "an event in the stream is not valid JSON",
-    "empty_stream": "the stream ended with no content and no usage",
-    "unterminated": "the stream ended without its final event",
-    "too_large": f"the answer (or one stream event) is larger than {MAX_BODY_BYTES // 2**20} MiB",
-    "unauthorized": "401/403: missing or wrong API key",
-    "blocked": "403 from a web application firewall in front (Azure Front Door's \"The request is blocked.\"): a "
-               "rule matched the request, not its key",
-    "rate_limited": "429: the gateway's rate limit",
-    "client_error": "another 4xx answer",
-    "server_error": "a 5xx answer, or an error event inside a stream (model loading, backend down...)",
-    "cancelled": "stopped by the user (Ctrl-C)",
-    "error": "anything else",
-}
-
-
 # The most tokens a tool asks for in one answer (--max-tokens): beyond it a value is a typo.
 MAX_TOKENS = 1_000_000
-# Every API key a client was given: no message the tools print or write contains one (a server may echo a wrong key
-# in its 401, an exception text may quote the Authorization header).
-_SECRETS: set[str] = set()
-_SECRETS_LOCK = threading.Lock()
-# A URL's user:password@, the password up to the last @ of the URL: a password may hold / ? # (base64 does), which
-# end the authority as a URL parser reads it, so the parser's own password cannot be trusted to find all of it.
-_USERINFO_PASSWORD = re.compile(r"(//[^/?#@\s:]*):\S*@")
-
-
-def redact(text: str) -> str:
-    """`text` with every API key given to a client, and the password of any URL in it, replaced by `***`."""
-    with _SECRETS_LOCK:
-        secrets = sorted(_SECRETS, key=len, reverse=True)
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return _USERINFO_PASSWORD.sub(r"\1:***@", text)
-
-
-def shown_url(url: str) -> str:
-    """`url` as the tools print or record it: a password in its userinfo (`http://user:secret@host`) replaced by
-    `***`, since output and result files are shared."""
-    return _USERINFO_PASSWORD.sub(r"\1:***@", url)
-
-
-def api_key_problem(key: str) -> Optional[str]:
-    """Why `key` cannot be sent as a bearer key (None when it can), never quoting the key: an HTTP header carries
-    Latin-1 at most and no control character (requests refuses CR/LF quoting the header, http.client raises
-    UnicodeEncodeError on a euro sign), and a bearer token (RFC 6750 section 2.1) is printable ASCII without spaces."""
-    bad = next((c for c in key if not "!" <= c <= "~"), None)
-    if bad is None:
-        return None
-    what = ("a control character" if ord(bad) < 0x20 or ord(bad) == 0x7F else "whitespace" if bad.isspace()
-            else "a character outside ASCII")
-    return f"contains {what} (U+{ord(bad):04X}); an API key is printable ASCII without spaces"
-
-
-class ApiError(Exception):
-    """A request that did not succeed: a kind from KINDS, a one-line message (redacted), the HTTP status when there
-    was one, and for a timeout which deadline passed (`total` or `first_token`)."""
-
-    def __init__(self, kind: str, message: str, status: Optional[int] = None, deadline: Optional[str] = None,
-                 retry_after: Optional[str] = None):
-        super().__init__(redact(message))
-        self.kind = kind if kind in KINDS else "error"
-        self.status = status
-        self.deadline = deadline
-        self.retry_after = retry_after  # the answer's Retry-After, when it had a readable one
-        self.key_dropped = False  # a redirect left the API key behind: the server that answered never saw it
-
-
-@dataclass(frozen=True)
-class Deadlines:
-    """Per request: the answer completes within `total_s`; the first token arrives within `ttft_s` (if set)."""
-
-    total_s: float = 120.0
-    ttft_s: Optional[float] = None
-
-    @property
-    def first_token_s(self) -> float:
-        return min(self.total_s, self.ttft_s) if self.ttft_s else self.total_s
-
-    @property
-    def connect_s(self) -> float:
-        """The connect timeout: CONNECT_TIMEOUT_S, or less when the headers must come sooner than that."""
-        return min(CONNECT_TIMEOUT_S, self.first_token_s)
-
-    @property
-    def first_token_name(self) -> str:
-        """Which deadline first_token_s is: `first_token` when --ttft-timeout sets it, else `total`."""
-        return "first_token" if self.ttft_s and self.first_token_s < self.total_s else "total"
-
-
-class JsonTooDeep(ValueError):
-    """JSON nested deeper than the decoder can follow."""
-
-
-def parse_json(data: "str | bytes") -> Any:
-    """JSON from a server (or any other program's output): every way it can fail is a ValueError, so callers have one
-    thing to catch. `json.loads` raises RecursionError, not ValueError, on deep nesting (`[` x 100000: CPython's
-    decoder recurses per level), which a hostile or broken server can send in a 200; requests' `Response.json()`
-    is `json.loads` too, so the tools never call it."""
-    try:
-        return json.loads(data)
-    except RecursionError:
-        raise JsonTooDeep("JSON nested too deeply to parse") from None
-
-
-def excerpt(data: Any, limit: int = 120) -> str:
-    """The start of `data` as JSON, for a message; never fails (a structure too deep to print is named instead)."""
-    try:
-        return json.dumps(data)[:limit]
-    except (RecursionError, ValueError, TypeError):
-        return f"a {type(data).__name__} nested too deeply to show"
-
-
-def readable_retry_after(value: Optional[str]) -> Optional[str]:
-    """A Retry-After header as sent, if it is one (delay-seconds or an HTTP date, RFC 9110 10.2.3), else None: a
-    server's text is printed only when it is short and printable."""
-    value = (value or "").strip()
-    return value if value and len(value) <= 40 and value.isprintable() else None
-
-
-# What Azure Front Door's WAF answers a block with when its policy sets no custom response: 403 and "The request is
-# blocked." with a tracking reference (MicrosoftDocs/azure-docs 04d64497, waf-front-door-policy-settings.md).
-EDGE_BLOCK_WORDS = "the request is blocked"
-
-
-def status_kind(status: int, body: bytes = b"") -> str:
-    """The kind of an error answer; a 403 whose body has Front Door's block words is the edge's WAF, not the gate."""
-    if status == 429:
-        return "rate_limited"
-    if status == 403 and EDGE_BLOCK_WORDS in body.decode("utf-8", "replace").lower():
-        return "blocked"
-    if status in (401, 403):
-        return "unauthorized"
-    if status >= 500:
-        return "server_error"
-    return "client_error"
-
-
-def printable(text: str) -> str:
-    """`text` with every character a terminal would act on (escape sequences, carriage returns, bidi overrides) shown
-    escaped, `\\x1b`: a server's words cannot erase a FAIL line and print a PASS in its place."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
-_TAG = re.compile(r"<[^<>]*>")
-# What an HTML page holds that is not its words: the head (its title repeats the heading), scripts, styles, comments.
-_NOT_WORDS = re.compile(r"<(head|script|style)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.S | re.I)
-
-
-def server_message(body: bytes, limit: int = 160) -> str:
-    """The server's own words from an error body: OpenAI `{"error": {"message"}}`, Ollama `{"error": "..."}`,
-    `{"message"}` / `{"detail"}`, or the text itself (an HTML page's text without its tags: a proxy's or an edge's
-    error page)."""
-    text = body.decode("utf-8", "replace").strip()
-    try:
-        data = parse_json(text)
-    except ValueError:
-        data = None
-        if text.startswith("<"):  # a page's words: without what is not shown, entities (&amp; &#39;) decoded
-            words = html.unescape(_TAG.sub(" ", _NOT_WORDS.sub(" ", text)))
-            text = words if words.strip() else html.unescape(_TAG.sub(" ", text))  # all in the head: its title
-    if isinstance(data, dict):
-        err = data.get("error")
-        for candidate in ((err.get("message") if isinstance(err, dict) else err), data.get("message"),
-                          data.get("detail")):
-            if isinstance(candidate, str) and candidate.strip():
-                text = candidate.strip()
-                break
-    return printable(" ".join(text.split())[:limit])
-
-
-def stream_error(error: Any, url: str) -> ApiError:
-    """An error the server sent inside a stream (its headers said 200): its own words, the kind from its `code` when
-    that is an HTTP status (vLLM's 400 for a prompt too long), else server_error."""
-    code = error.get("code") if isinstance(error, dict) else None
-    status = code if isinstance(code, int) and not isinstance(code, bool) and 400 <= code <= 599 else None
-    words = error.get("message") if isinstance(error, dict) else error
-    words = printable(" ".join(words.split())[:160]) if isinstance(words, str) and words.strip() else excerpt(error)
-    return ApiError(status_kind(status) if status else "server_error",
-                    f"stream from {url}: the server sent an error mid-stream: {words}")
-
-
-def _as_sent(url: str) -> str:
-    """`url` as requests sends it (it quotes what needs quoting: `%zz` goes as `%25zz`), to tell a redirect from
-    requests' own rewriting."""
-    try:
-        prepared = requests.PreparedRequest()
-        prepared.prepare_url(url, None)
-        return prepared.url or url
-    except Exception:  # noqa: BLE001 - a URL requests cannot prepare fails elsewhere, named
-        return url
-
-
-# A query's value in a message's text (a URL a server chose, quoted by requests' words): starred as shown_target does.
-_QUERY_VALUE = re.compile(r"([?&;][^=&;#?\s'\"]+=)[^&;#\s'\"]*")
-
-
-def shown_target(url: str) -> str:
-    """A URL a server chose (a redirect's Location), as shown: shown_url, each query value starred and no fragment. A
-    redirect may lead to a signed URL (a storage SAS's `sig=`) or a login page holding a token in its query, which
-    the lines and llm-bench's result files would keep; the names stay, to tell one redirect from another."""
-    base, sep, rest = url.partition("?")
-    base = base.partition("#")[0]
-    if not sep:
-        return shown_url(base)
-    parts = [p for p in rest.partition("#")[0].replace(";", "&").split("&") if p]
-    return shown_url(base) + "?" + "&".join(f"{p.partition('=')[0]}=***" if "=" in p else "***" for p in parts)
-
-
-def where(url: str, final_url: Optional[str]) -> str:
-    """The URL a request failed at, as shown (no password): after a redirect the one it was redirected to (that is
-    what refused, timed out or answered; its query values starred, shown_target), naming the one asked for too."""
-    if not final_url or final_url == url or final_url == _as_sent(url):
-        return shown_url(url)
-    return f"{shown_target(final_url)} (redirected from {shown_url(url)})"
-
-
-# What each timeout kind waited for, and which of Deadlines' two it was.
-_TIMEOUTS = {"timeout_headers": "no response headers", "timeout_ttft": "no first token",
-             "timeout_total": "the answer did not complete"}
-
-
-def timeout_error(kind: str, shown: str, deadlines: Optional[Deadlines] = None) -> ApiError:
-    """A timeout of that kind at `shown` (a URL, or `METHOD URL`), naming the deadline and its seconds when known."""
-    if deadlines is None:
-        return ApiError(kind, f"timed out waiting for {shown} ({KINDS[kind]})")
-    deadline = "total" if kind == "timeout_total" or (kind == "timeout_headers" and
-                                                      deadlines.first_token_name == "total") else "first_token"
-    seconds = deadlines.total_s if deadline == "total" else deadlines.first_token_s
-    return ApiError(kind, f"timed out waiting for {shown}: {_TIMEOUTS[kind]} within {seconds:g} s "
-                          f"(the {deadline.replace('_', '-')} deadline)", deadline=deadline)
-
-
-def describe_exception(error: BaseException, url: str, phase: str = "headers",
-                       deadlines: Optional[Deadlines] = None, final_url: Optional[str] = None) -> ApiError:
-    """Turn a requests/urllib3 failure at `url` (as asked for; `final_url`, where a redirect led, when the error does
-    not say) into a named kind and one line a person can act on (redacted: an exception's text may quote a header
-    or the URL)."""
-    if isinstance(error, ApiError):
-        return error
-    asked = url
-    url = where(url, getattr(getattr(error, "request", None), "url", None) or final_url)
-    text = str(error)
-    first_line = text.splitlines()[0][:200] if text else type(error).__name__
-    if isinstance(error, requests.exceptions.ProxyError):  # before ConnectionError, of which it is one
-        return proxy_error(error, url, getattr(getattr(error, "request", None), "url", None) or final_url or asked)
-    if isinstance(error, (requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL)) \
-            and ("proxy" in text.lower() or "socks" in text.lower()):
-        found = environ_proxy(getattr(getattr(error, "request", None), "url", None) or final_url or asked)
-        if found:  # a proxy variable requests cannot use: SOCKS without PySocks, a scheme it does not speak
-            return ApiError("error", f"cannot use the proxy {shown_proxy(found[0])} (${found[1]}) for {url}: "
-                                     f"{printable(first_line.rstrip('.'))}" + ("; SOCKS needs PySocks (pip install "
-                                                                  "\"requests[socks]\") beside the tools"
-                                                                  if "socks" in text.lower() else ""))
-    if isinstance(error, requests.exceptions.SSLError):
-        cause = _wrapped(error, ssl.SSLError, ssl.CertificateError)  # the TLS library's reason, not urllib3's pool
-        reason = str(cause)[:200] if cause else first_line
-        return ApiError("tls", f"TLS error talking to {url}: {reason}{tls_hint(cause, reason, url)}")
-    if not isinstance(error, requests.RequestException) and isinstance(error, OSError) \
-            and "CA certificate bundle" in text:
-        # requests' adapter checks the bundle path before connecting, an OSError of its own (requests 2.34.2
-        # adapters.py cert_verify): REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE naming a file that is not there
-        return ApiError("tls", f"cannot check the certificate of {url}: {_ca_bundle() or 'the CA bundle'} is no "
-                               f"file or folder of "
-                               f"certificates; set it to a PEM file, or unset it for the system's CAs")
-    if isinstance(error, requests.exceptions.ConnectTimeout):
-        if deadlines is None or deadlines.connect_s == CONNECT_TIMEOUT_S:
-            return ApiError("connect_timeout", f"no connection to {url} within {CONNECT_TIMEOUT_S:g} s")
-        deadline = deadlines.first_token_name  # a deadline shorter than the connect timeout: the wait it allowed
-        return ApiError("connect_timeout", f"no connection to {url} within {deadlines.connect_s:g} s (the "
-                                           f"{deadline.replace('_', '-')} deadline)", deadline=deadline)
-    # requests raises a read that timed out in the body as a ConnectionError wrapping urllib3's ReadTimeoutError
-    # (requests 2.34.2 models.py iter_content): the socket's timeout is the rest of the total deadline (extend_reads),
-    # so it is that deadline passing, when the alarm thread comes late (a busy machine), not "cannot talk to"
-    if isinstance(error, requests.exceptions.Timeout) or _wrapped(error, urllib3.exceptions.ReadTimeoutError):
-        kind = "timeout_headers" if phase == "headers" else "timeout_ttft" if phase == "ttft" else "timeout_total"
-        return timeout_error(kind, url, deadlines)
-    if isinstance(error, requests.exceptions.ContentDecodingError):
-        encoding = re.search(r"content-encoding: ([\w-]+)", text)  # urllib3's DecodeError names it
-        return ApiError("error", f"{url} sent a body that does not decode as its Content-Encoding says "
-                                 f"({encoding.group(1) if encoding else 'unknown'})")
-    if isinstance(error, requests.exceptions.ChunkedEncodingError):
-        # urllib3's InvalidChunkLength quotes the line it read for a chunk's length: empty when the connection ended
-        # there, something else when the server wrote a chunk length that is no hex number (urllib3 2.8.0 response.py)
-        length = re.search(r"InvalidChunkLength\(got length (b'[^']*'|b\"[^\"]*\")", text)
-        if length and length.group(1) not in ("b''", 'b""'):
-            return ApiError("error", f"{url} answered with a malformed HTTP response (a chunked body's chunk "
-                                     f"length is {printable(length.group(1).replace(chr(92) * 2, chr(92))[:40])}, "
-                                     f"no hex number)")
-        return ApiError("closed", f"{url} closed the connection mid-response")
-    if isinstance(error, requests.exceptions.ConnectionError):
-        malformed = _malformed(error)
-        if malformed:
-            return ApiError("error", f"{url} answered with a malformed HTTP response ({malformed})")
-        lowered = text.lower()
-        if any(s in lowered for s in ("name or service not known", "nameresolution", "getaddrinfo",
-                                      "nodename nor servname", "temporary failure in name resolution")):
-            return ApiError("dns", f"cannot resolve the host of {url} (DNS)")
-        if "refused" in lowered:
-            return ApiError("refused", f"connection refused by {url} (is the port-forward or gateway up?)")
-        if any(s in lowered for s in ("remotedisconnected", "aborted", "reset", "incompleteread", "broken pipe")):
-            # a TLS listener (Istio's gateway on 443) closes a plain-HTTP request without a word
-            hint = " (if it serves HTTPS, use https://)" if url.lower().startswith("http://") else ""
-            return ApiError("closed", f"{url} closed the connection without a complete answer{hint}")
-        cause = _wrapped(error, OSError)  # the socket's own error, under urllib3's pool and retry text
-        return ApiError("error", f"cannot talk to {url}: {str(cause)[:200] if cause else first_line}")
-    return ApiError("error", f"{type(error).__name__} talking to {url}: {first_line}")
-
-
-# OpenSSL's verify codes (include/openssl/x509_vfy.h) that no CA bundle cures: the certificate does not name the host
-# (urllib3 2 matches the subjectAltName only, never the subject's CN: urllib3 2.8.0 util/ssl_.py
-# `hostname_checks_common_name = False`), or it is outside its validity dates. CPython's SSLCertVerificationError
-# carries the code as `verify_code` (Modules/_ssl.c `fill_and_set_sslerror`, 3.7 and later).
-_NAME_MISMATCH = (62, 64)  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
-_OUT_OF_DATES = (9, 10)  # X509_V_ERR_CERT_NOT_YET_VALID, X509_V_ERR_CERT_HAS_EXPIRED
-# The codes that mean no CA given vouches for the chain, the only ones a CA bundle cures: UNABLE_TO_GET_ISSUER_CERT,
-# DEPTH_ZERO_SELF_SIGNED_CERT, SELF_SIGNED_CERT_IN_CHAIN, UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
-# UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_UNTRUSTED. Any other (a purpose the certificate is not for, a key too small,
-# and on Python 3.13+ RFC 5280's rules that urllib3 2.8.0 enforces there with VERIFY_X509_STRICT, as
-# ssl.create_default_context does: a CA's basicConstraints not critical, no authority key identifier) is a
-# certificate the bundle's CA did sign, refused for what it is.
-_NO_TRUSTED_ISSUER = (2, 18, 19, 20, 21, 27)
-_STRICT_RULES = range(79, 95)  # X509_V_ERR_INVALID_CA .. X509_V_ERR_EC_KEY_EXPLICIT_PARAMS (OpenSSL 3.0)
-# OpenSSL's reasons for a handshake answered by something that does not speak TLS (a plain-HTTP port's 400 page read
-# as a TLS record: "wrong version number", OpenSSL 3.2+ "record layer failure" or "packet length too long"; a server
-# that closes on the ClientHello: "unexpected eof"), by their text: CPython names a reason (`[SSL: NAME]`) only when
-# its own table knows it, and the tables of CPython 3.13 and before predate OpenSSL 3.2, whose "record layer failure"
-# reads `[SSL] record layer failure (_ssl.c:1000)` (cherrypy/cheroot#645 and #711, OpenSSL 3.2; urllib3 2.8.0
-# connection.py `_wrap_proxy_error` matches the words too). OpenSSL 1.1.1's EOF carries no reason at all. (HTTP_REQUEST,
-# "http request", is a server's reason for a plain request on its TLS port, never a client's.)
-_NOT_TLS = ("wrong version number", "record layer failure", "packet length too long", "unexpected eof while reading",
-            "eof occurred in violation of protocol")
-
-
-def tls_hint(cause: Optional[BaseException], reason: str, url: str) -> str:
-    """What to do about a TLS failure, by its cause: a certificate naming another host, one out of its dates, one no
-    CA given vouches for, one refused for what it is, or a port that does not speak TLS; "" when there is nothing to
-    say."""
-    code = getattr(cause, "verify_code", None)
-    if code in _NAME_MISMATCH:
-        return ("; the certificate does not name this host in its subjectAltName (the tools, as urllib3 2, do not "
-                "read the subject's CN): use a host name the certificate names, or reissue it with this one")
-    if code in _OUT_OF_DATES:
-        return "; the certificate is outside its validity dates: renew it (or check this machine's clock)"
-    if isinstance(code, int) and code not in _NO_TRUSTED_ISSUER and "CERTIFICATE_VERIFY_FAILED" in reason:
-        strict = (" (Python 3.13 and later check certificates by RFC 5280's rules: urllib3 2 sets "
-                  "VERIFY_X509_STRICT there)"
-                  if code in _STRICT_RULES and sys.version_info >= (3, 13) else "")
-        return (f"; not a missing CA: OpenSSL refused the certificate (or its CA's) for what it is (verify code "
-                f"{code}){strict}, which no CA bundle cures: reissue it")
-    if "CERTIFICATE_VERIFY_FAILED" in reason:
-        bundle = _ca_bundle()
-        return (f"; the CAs in {bundle} do not include the one that signed it" if bundle else
-                "; a private CA or a proxy that inspects TLS: set REQUESTS_CA_BUNDLE to its certificate (a PEM file)")
-    if any(words in " ".join(re.split("[^a-z]+", reason.lower())) for words in _NOT_TLS) \
-            and url.lower().startswith("https://"):
-        return " (if it serves plain HTTP, use http://)"
-    return ""
-
-
-def _ca_bundle() -> Optional[str]:
-    """The CA bundle the environment gives requests in place of its own (requests 2.34.2 sessions.py
-    `merge_environment_settings`: REQUESTS_CA_BUNDLE, else CURL_CA_BUNDLE), named with its path; None when neither."""
-    return next((f"${name} ({printable(os.environ[name])!r})" for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
-                 if os.environ.get(name)), None)
-
-
-def _proxy_userinfo(proxy: str) -> tuple[str, str, Optional[str], str]:
-    """A proxy URL's (scheme://, user, password or None, host and the rest), whatever its form: one written without
-    its scheme (`user:password@proxy:3128`, which requests refuses as malformed) or with a space in its user name."""
-    scheme, sep, rest = proxy.partition("://")
-    prefix = scheme + sep if sep else ""
-    rest = rest if sep else proxy
-    userinfo, at, host = rest.rpartition("@")
-    if not at:
-        return prefix, "", None, rest
-    user, colon, password = userinfo.partition(":")
-    return prefix, user, password if colon else None, host
-
-
-def shown_proxy(proxy: str) -> str:
-    """A proxy URL as the tools print it: its password starred in any form (shown_url stars only `//user:secret@`;
-    `user:secret@proxy:3128` without a scheme kept it)."""
-    prefix, user, password, host = _proxy_userinfo(proxy)
-    if password is None:
-        return shown_url(proxy)
-    return f"{prefix}{user}:***@{host}"
-
-
-def proxy_passwords() -> set[str]:
-    """The secrets in the environment's proxy variables, for redact to star wherever a message quotes them: each
-    password (4 characters or more, as a URL's) and the Basic credentials requests sends the proxy
-    (Proxy-Authorization, base64 of the unquoted user:password: requests 2.34.2 adapters.py proxy_headers), which a
-    proxy's error page may quote."""
-    found = set()
-    for proxy in requests.utils.getproxies().values():
-        _, user, password, _ = _proxy_userinfo(proxy)
-        if password:
-            plain = f"{unquote(user)}:{unquote(password)}"
-            found.add(base64.b64encode(plain.encode("latin1", "replace")).decode())
-            if len(password) >= 4:
-                found.add(password)
-    return found
-
-
-def environ_proxy(url: str) -> Optional[tuple[str, str]]:
-    """The proxy requests sends a request to `url` through, from the environment, and the variable that names it
-    (requests 2.34.2 utils.py: get_environ_proxies, which honours NO_PROXY, then select_proxy); None when none."""
-    try:
-        proxy = requests.utils.select_proxy(url, requests.utils.get_environ_proxies(url))
-    except Exception:  # noqa: BLE001 - a URL requests cannot split has no proxy to name
-        return None
-    if not proxy:
-        return None
-    scheme = url.split("://", 1)[0].lower()
-    names = (f"{scheme}_proxy", f"{scheme.upper()}_PROXY", "all_proxy", "ALL_PROXY")
-    return proxy, next((name for name in names if os.environ.get(name) == proxy), f"{scheme.upper()}_PROXY")
-
-
-def proxy_error(error: BaseException, shown: str, url: str) -> ApiError:
-    """A failure reaching or through the proxy the environment names (HTTPS_PROXY...): the proxy, not the endpoint,
-    refused, did not resolve or would not open the tunnel; said so, naming the proxy (without its password) and
-    NO_PROXY, which sends a host around it."""
-    found = environ_proxy(url)
-    proxy = (f"the proxy {shown_proxy(found[0])} (${found[1]}; hosts in $NO_PROXY are reached directly)" if found
-             else "the proxy")
-    cause = _wrapped(error, OSError)
-    reason = " ".join(str(cause or error).split())
-    lowered = reason.lower()
-    if "tunnel connection failed" in lowered:  # http.client's words for a CONNECT answered other than 200
-        status = re.search(r"\b([1-5]\d\d)\b", reason)
-        return ApiError("error", f"{proxy} refused to open a tunnel to {shown}: {printable(reason[:160])}"
-                        + (f"; {_proxy_credentials(found)}" if found and status and status.group(1) == "407"
-                           else ""), int(status.group(1)) if status else None)
-    if "refused" in lowered:
-        return ApiError("refused", f"connection refused by {proxy}, on the way to {shown}")
-    if any(s in lowered for s in ("name or service not known", "nameresolution", "getaddrinfo",
-                                  "nodename nor servname", "temporary failure in name resolution")):
-        return ApiError("dns", f"cannot resolve the host of {proxy}, on the way to {shown}")
-    if "timed out" in lowered or "timeout" in lowered:
-        return ApiError("connect_timeout", f"no connection to {proxy}, on the way to {shown}")
-    return ApiError("error", f"cannot reach {shown} through {proxy}: {printable(reason[:200])}")
-
-
-def proxy_wants_credentials(url: str) -> str:
-    """The hint for a 407 (Proxy Authentication Required), which a proxy answers for a plain-HTTP request."""
-    found = environ_proxy(url)
-    if not found:
-        return "; 407 is a proxy's answer: a proxy in between wants credentials"
-    return f"; 407 is the answer of the proxy {shown_proxy(found[0])} (${found[1]}): {_proxy_credentials(found)}"
-
-
-def _proxy_credentials(found: tuple[str, str]) -> str:
-    """What to do about a proxy's 407, by whether its URL holds credentials (never quoted)."""
-    proxy, name = found
-    if "@" in proxy.split("://", 1)[-1]:
-        return f"it refused the user and password in ${name}"
-    return (f"it wants a user and password, written user:password@ before the proxy's host in ${name} (or the "
-            f"endpoint's host in $NO_PROXY to go around it)")
-
-
-def _wrapped(error: BaseException, *kinds: type[BaseException]) -> Optional[BaseException]:
-    """The first exception of `kinds` that `error` wraps, passing over requests' own (OSErrors too): requests wraps
-    urllib3's in its args, urllib3's MaxRetryError keeps its cause as `reason`, NewConnectionError the socket's as
-    `__cause__`."""
-    pending: list[Any] = [error]
-    while pending:
-        found = pending.pop(0)
-        if isinstance(found, BaseException):
-            if isinstance(found, kinds) and not isinstance(found, requests.RequestException):
-                return found
-            pending.extend([*found.args, getattr(found, "reason", None), found.__cause__])
-    return None
-
-
-def _malformed(error: BaseException) -> Optional[str]:
-    """What http.client could not read in an answer (a status line that is not HTTP: another protocol on the port; a
-    header line over 64 KiB; over 100 headers); None when the connection ended (RemoteDisconnected, IncompleteRead
-    are http.client's too)."""
-    found = _wrapped(error, http.client.HTTPException)
-    if found is None or isinstance(found, (http.client.RemoteDisconnected, http.client.IncompleteRead)):
-        return None
-    return printable(f"{type(found).__name__}: {str(found)[:80]}")
-
-
-class _Alarms:
-    """One thread firing every deadline of every request (a timer thread per request would cap the benchmark's own
-    throughput): a heap of (when, callback) and a condition to wake up for earlier ones."""
-
-    def __init__(self) -> None:
-        self._heap: list[tuple[float, int, Any]] = []
-        self._cancelled: set[int] = set()
-        self._cond = threading.Condition()
-        self._next_id = 0
-        self._thread: Optional[threading.Thread] = None
-
-    def schedule(self, delay_s: float, callback: Any) -> int:
-        with self._cond:
-            self._next_id += 1
-            entry = (time.monotonic() + max(0.0, delay_s), self._next_id, callback)
-            heapq.heappush(self._heap, entry)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, name="llm-api-deadlines", daemon=True)
-                self._thread.start()
-            if self._heap[0] is entry:  # wake the thread only when it must fire sooner than it planned
-                self._cond.notify()
-            return self._next_id
-
-    def cancel(self, alarm: int) -> None:
-        with self._cond:
-            self._cancelled.add(alarm)
-
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                while not self._heap:
-                    self._cond.wait()
-                when, alarm, callback = self._heap[0]
-                wait_s = when - time.monotonic()
-                if wait_s > 0:
-                    self._cond.wait(wait_s)
-                    continue
-                heapq.heappop(self._heap)
-                if alarm in self._cancelled:
-                    self._cancelled.discard(alarm)
-                    continue
-            callback()
-
-
-_ALARMS = _Alarms()
-
-
-class _HeaderDeadline:
-    """When a request's response headers must have come (LlmClient._open sets one for its thread), and whether it
-    passed: requests' read timeout restarts with every byte, so a server sending its headers a byte at a time held a
-    tool for as long as it kept sending."""
-
-    _current = threading.local()  # the deadline of the request this thread is sending, None between requests
-
-    def __init__(self, seconds: float):
-        self.at = time.monotonic() + seconds
-        self.expired = False
-
-    def fire(self, sock: Optional[socket.socket]) -> None:
-        self.expired = True
-        try:
-            if sock is not None:
-                sock.shutdown(socket.SHUT_RDWR)  # the blocked read of the headers returns at once
-        except OSError:
-            pass
-
-
-class _HeadersOnTime:
-    """A urllib3 connection whose wait for the response headers ends at its thread's _HeaderDeadline (each hop of a
-    redirect included), by the alarm thread shutting its socket down."""
-
-    sock: Optional[socket.socket]
-
-    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
-        deadline: Optional[_HeaderDeadline] = getattr(_HeaderDeadline._current, "deadline", None)
-        if deadline is None:
-            return super().getresponse(*args, **kwargs)  # type: ignore[misc]
-        sock = self.sock
-        alarm = _ALARMS.schedule(deadline.at - time.monotonic(), lambda: deadline.fire(sock))
-        try:
-            return super().getresponse(*args, **kwargs)  # type: ignore[misc]
-        finally:
-            _ALARMS.cancel(alarm)
-
-
-class _Connection(_HeadersOnTime, HTTPConnection):
-    pass
-
-
-class _TlsConnection(_HeadersOnTime, HTTPSConnection):
-    pass
-
-
-class _Pool(HTTPConnectionPool):
-    ConnectionCls = _Connection
-
-
-class _TlsPool(HTTPSConnectionPool):
-    ConnectionCls = _TlsConnection
-
-
-class _BearerAuth(requests.auth.AuthBase):
-    """The API key as a bearer token (RFC 6750 section 2.1)."""
-
-    def __init__(self, key: str):
-        self.key = key
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self.key}"
-        return request
-
-
-def _headers_on_time(session: requests.Session) -> None:
-    """The session's connections (those of each adapter's pool manager, made as requests go) are _HeadersOnTime."""
-    for adapter in session.adapters.values():
-        manager = getattr(adapter, "poolmanager", None)
-        if manager is not None:
-            manager.pool_classes_by_scheme = {"http": _Pool, "https": _TlsPool}
-
-
-class _Watchdog:
-    """Enforces deadlines on a response being read: when one passes, it shuts the socket down, so a blocked read
-    returns at once, and remembers which deadline it was. Also how Ctrl-C stops every request in flight."""
-
-    _inflight: "set[_Watchdog]" = set()
-    _lock = threading.Lock()
-
-    def __init__(self, response: requests.Response):
-        self.response = response
-        self.expired: Optional[str] = None
-        self._alarms: dict[str, int] = {}
-
-    def __enter__(self) -> "_Watchdog":
-        with self._lock:
-            self._inflight.add(self)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        for alarm in self._alarms.values():
-            _ALARMS.cancel(alarm)
-        with self._lock:
-            self._inflight.discard(self)
-
-    def arm(self, kind: str, seconds: float) -> None:
-        self._alarms[kind] = _ALARMS.schedule(seconds, lambda: self.fire(kind))
-
-    def disarm(self, kind: str) -> None:
-        alarm = self._alarms.pop(kind, None)
-        if alarm is not None:
-            _ALARMS.cancel(alarm)
-
-    def _socket(self) -> Optional[socket.socket]:
-        """The response's socket: on its urllib3 connection (keep-alive), or under http.client's reader when the
-        server said `Connection: close` (http.client then detaches it from the connection)."""
-        raw = self.response.raw
-        sock = getattr(getattr(raw, "connection", None), "sock", None)
-        if sock is None:
-            sock = getattr(getattr(getattr(getattr(raw, "_fp", None), "fp", None), "raw", None), "_sock", None)
-        return sock
-
-    def fire(self, kind: str) -> None:
-        if self.expired is not None:
-            return
-        self.expired = kind
-        sock = self._socket()
-        try:
-            if sock is not None:
-                sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-    def extend_reads(self, seconds: float) -> None:
-        """After the headers, a read may wait up to the rest of the total deadline (the watchdog bounds it)."""
-        sock = self._socket()
-        try:
-            if sock is not None:
-                sock.settimeout(max(0.001, seconds))
-        except OSError:
-            pass
-
-    @classmethod
-    def cancel_all(cls) -> None:
-        with cls._lock:
-            inflight = list(cls._inflight)
-        for watchdog in inflight:
-            watchdog.fire("cancelled")
-
-
-def cancel_all() -> None:
-    """Stop every request in flight (each fails with kind `cancelled`)."""
-    _Watchdog.cancel_all()
 
 
 # Where a reasoning ("thinking") model's reasoning comes, apart from the answer's content: vLLM's reasoning parsers
@@ -839,20 +143,19 @@ class LlmClient:
             if len(password) >= 4:  # shorter, it would be starred inside every word that holds it
                 secrets.add(password)
         secrets |= proxy_passwords()  # a proxy's, which a message about it may quote (shown_proxy stars its own)
-        with _SECRETS_LOCK:
-            _SECRETS.update(secrets)
+        remember_secrets(secrets)
         self.base_url = base_url.rstrip("/")
         self.api = api
         self.api_key = api_key
         self.deadlines = deadlines or Deadlines()
         self.session = session or requests.Session()
-        _headers_on_time(self.session)
+        headers_on_time(self.session)
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         # the key as requests' auth, not only a header: a request without auth takes the user's ~/.netrc (or $NETRC)
         # entry for the host, a `default` one included, as HTTP Basic auth in place of the header (requests 2.34.2
         # sessions.py `prepare_request`: get_netrc_auth when no auth is given; models.py `prepare_auth` then
         # overwrites Authorization), and the gate refused a right key it never got
-        self.auth = _BearerAuth(api_key) if api_key else None
+        self.auth = BearerAuth(api_key) if api_key else None
         # where a redirect last left the key behind on an answer that succeeded (the URL as shown), None if never
         self.key_dropped_at: Optional[str] = None
 
@@ -865,7 +168,7 @@ class LlmClient:
         url = self.url(path)
         start = time.perf_counter()
         read_timeout = self.deadlines.first_token_s
-        deadline = _HeaderDeadline._current.deadline = _HeaderDeadline(read_timeout)
+        deadline = HeaderDeadline._current.deadline = HeaderDeadline(read_timeout)
         hops: list[requests.Response] = []  # every response, the redirects' included
         try:
             response = self.session.request(method, url, headers=self.headers, auth=self.auth, stream=True,
@@ -879,7 +182,7 @@ class LlmClient:
             raise (self._unfollowed(method, url, hops[-1], error) if hops and hops[-1].is_redirect
                    else describe_exception(error, url, "headers", self.deadlines)) from None
         finally:
-            _HeaderDeadline._current.deadline = None
+            HeaderDeadline._current.deadline = None
         if deadline.expired or time.monotonic() > deadline.at:  # late, whether or not the alarm fired yet
             response.close()
             raise describe_exception(requests.exceptions.ReadTimeout(), url, "headers", self.deadlines,
@@ -962,7 +265,7 @@ class LlmClient:
             return describe_exception(error, url, "headers", self.deadlines)
         location = printable(repr(shown_target(redirect.headers.get("Location", ""))[:200]))
         # requests' words quote the Location too, resolved (`No connection adapters were found for '<it>'`)
-        why = _QUERY_VALUE.sub(r"\1***", (str(error).splitlines() or [type(error).__name__])[0])[:160]
+        why = QUERY_VALUE.sub(r"\1***", (str(error).splitlines() or [type(error).__name__])[0])[:160]
         return ApiError("error", f"{shown} redirected to {location}, which the tools cannot follow: {printable(why)}")
 
     def _expired(self, kind: str, shown: str) -> ApiError:
@@ -977,7 +280,7 @@ class LlmClient:
         response, start = self._open(method, path, **kwargs)
         url = where(asked, response.url)
         meta = Completion(server=response.headers.get("Server"))
-        with _Watchdog(response) as watchdog:
+        with Watchdog(response) as watchdog:
             remaining = self.deadlines.total_s - (time.perf_counter() - start)
             watchdog.arm("timeout_total", remaining)
             watchdog.extend_reads(remaining)
@@ -1090,7 +393,7 @@ class LlmClient:
         url = where(asked, response.url)
         result = Completion(server=response.headers.get("Server"))
         skipped: list[str] = []
-        with _Watchdog(response) as watchdog:
+        with Watchdog(response) as watchdog:
             elapsed = time.perf_counter() - start
             watchdog.arm("timeout_total", self.deadlines.total_s - elapsed)
             watchdog.extend_reads(self.deadlines.total_s - elapsed)

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 import requests
 
 from .endpoint import EndpointError, resolve, shown_url, url_problem, without_v1
-from .llm_api import (APIS, KINDS, MAX_TOKENS, ApiError, Completion, Deadlines, LlmClient, api_key_problem,
-                      detect_api)
+from .api_errors import KINDS, ApiError, Deadlines, api_key_problem
+from .llm_api import APIS, MAX_TOKENS, Completion, LlmClient, detect_api
 
 KEY_ENV = "LLM_API_KEY"
 KEY_OPTION = ("--api-key", KEY_ENV)  # where a gate's key comes from, named when it is missing or bad

@@ -43,7 +43,7 @@ from .checks import (GPU, Cluster, ClusterError, Gate, allocatable_on_gpu_nodes,
                      check_smoke, condition, kube_client, pod_ready, run_steps, selector_text, true_now,
                      verdict_text)
 from .endpoint import EndpointError, stack_outputs
-from .llm_api import MAX_BODY_BYTES, parse_json
+from .api_errors import MAX_BODY_BYTES, parse_json
 from .smoke import (KEY_OPTION, Check, HelpFormatter, api_key_given, named, namespace, new_parser, positive,
                     print_checks, result, run_cli, stack_name)
 from .verify_ollama import Outputs, excerpt, listed, secret_text, selector_output, shown, text_output

@@ -13,7 +13,7 @@ from typing import Callable
 import pytest
 
 from endpoint_tools import bench
-from endpoint_tools.llm_api import Deadlines
+from endpoint_tools.api_errors import Deadlines
 from endpoint_tools.loopback_server import MODEL, LoopbackServer, _Handler
 
 

@@ -569,7 +569,8 @@ def test_a_body_read_that_times_out_is_the_deadline_it_was_not_a_connection_erro
     import requests
     import urllib3
 
-    from endpoint_tools.llm_api import Deadlines, describe_exception
+    from endpoint_tools.api_errors import Deadlines
+    from endpoint_tools.failures import describe_exception
     read = urllib3.exceptions.ReadTimeoutError(None, "/v1/chat/completions", "Read timed out.")
     error = describe_exception(requests.exceptions.ConnectionError(read), "http://h/v1/chat/completions", "total",
                                Deadlines(0.3))

@@ -363,7 +363,7 @@ def test_no_request_succeeds_with_a_latency_above_its_deadline(tmp_path):
 def test_a_trickle_past_the_total_deadline_fails_even_when_the_alarm_is_late(monkeypatch, capsys):
     """A stream whose every token comes within the read timeout but whose whole answer comes after the total
     deadline: with the alarm thread late (a busy machine), it passed; the latency measured decides as well."""
-    from endpoint_tools import llm_api
+    from endpoint_tools import transport
 
     class Late:  # an alarm thread that never gets to run
         def schedule(self, delay_s, callback):
@@ -371,7 +371,7 @@ def test_a_trickle_past_the_total_deadline_fails_even_when_the_alarm_is_late(mon
 
         def cancel(self, alarm):
             pass
-    monkeypatch.setattr(llm_api, "_ALARMS", Late())
+    monkeypatch.setattr(transport, "_ALARMS", Late())
     with LoopbackServer("trickle", trickle_s=0.1, trickle_n=5) as server:
         assert smoke.main([server.url, "--api", "openai", "--timeout", "0.3"]) == 1
     out = capsys.readouterr().out

@@ -8,8 +8,9 @@ import pytest
 import requests
 import urllib3
 
-from endpoint_tools.llm_api import (ApiError, Completion, Deadlines, LlmClient, api_key_problem, detect_api,
-                                    describe_exception, status_kind)
+from endpoint_tools.api_errors import ApiError, Deadlines, api_key_problem, status_kind
+from endpoint_tools.failures import describe_exception
+from endpoint_tools.llm_api import Completion, LlmClient, detect_api
 from endpoint_tools.loopback_server import MODEL, LoopbackServer
 
 
@@ -157,7 +158,7 @@ def test_the_stream_is_cut_into_lines_wherever_its_pieces_end(pieces, lines):
 
 
 def test_a_line_of_the_most_the_tools_read_is_taken_and_one_byte_more_is_too_large():
-    from endpoint_tools.llm_api import MAX_BODY_BYTES
+    from endpoint_tools.api_errors import MAX_BODY_BYTES
     assert [len(line) for line in LlmClient._lines(_Body(b"x" * MAX_BODY_BYTES, b"\n"), "u")] == [MAX_BODY_BYTES]
     with pytest.raises(ApiError) as caught:
         list(LlmClient._lines(_Body(b"x" * (MAX_BODY_BYTES + 1)), "u"))

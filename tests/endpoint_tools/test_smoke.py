@@ -9,7 +9,8 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 
 from endpoint_tools import bench, smoke
-from endpoint_tools.llm_api import ApiError, Completion, LlmClient, detect_api, status_kind
+from endpoint_tools.api_errors import ApiError, status_kind
+from endpoint_tools.llm_api import Completion, LlmClient, detect_api
 from endpoint_tools.loopback_server import MODEL, OUTPUT_TOKENS, BackgroundServer, LoopbackServer
 
 from tests.endpoint_tools.test_bench import run_bench
@@ -104,7 +105,7 @@ def test_smoke_checks_auth_and_rate_limit(capsys, tmp_path):
 
 class _Refusing:
     """A client whose every request is answered 429 with the Retry-After given (None: no header, or no readable
-    one: llm_api.readable_retry_after)."""
+    one: api_errors.readable_retry_after)."""
 
     def __init__(self, retry_after):
         self.retry_after = retry_after
@@ -117,7 +118,7 @@ class _Refusing:
     ("1", "with Retry-After 1"), (None, "without Retry-After (the platform's gates send it"),
     ("\x1b[31m1", "without Retry-After"), ("x" * 41, "without Retry-After")])
 def test_the_rate_limit_check_says_whether_the_429s_said_when_to_retry(header, told):
-    from endpoint_tools.llm_api import readable_retry_after
+    from endpoint_tools.api_errors import readable_retry_after
     check = smoke.check_rate_limit(_Refusing(readable_retry_after(header)), 3)
     assert check.ok and check.detail.startswith("3 of 3 burst requests answered 429, ") and told in check.detail
 

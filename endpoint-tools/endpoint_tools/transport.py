@@ -1,0 +1,206 @@
+"""How a request is held to its deadlines: one alarm thread for every deadline, the response headers' deadline on
+each urllib3 connection, a watchdog that shuts a late response's socket (and how Ctrl-C stops every request in
+flight); and the API key as a bearer token."""
+import heapq
+import socket
+import threading
+import time
+from typing import Any, Optional
+
+import requests
+import requests.auth
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+
+class _Alarms:
+    """One thread firing every deadline of every request (a timer thread per request would cap the benchmark's own
+    throughput): a heap of (when, callback) and a condition to wake up for earlier ones."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, Any]] = []
+        self._cancelled: set[int] = set()
+        self._cond = threading.Condition()
+        self._next_id = 0
+        self._thread: Optional[threading.Thread] = None
+
+    def schedule(self, delay_s: float, callback: Any) -> int:
+        with self._cond:
+            self._next_id += 1
+            entry = (time.monotonic() + max(0.0, delay_s), self._next_id, callback)
+            heapq.heappush(self._heap, entry)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="llm-api-deadlines", daemon=True)
+                self._thread.start()
+            if self._heap[0] is entry:  # wake the thread only when it must fire sooner than it planned
+                self._cond.notify()
+            return self._next_id
+
+    def cancel(self, alarm: int) -> None:
+        with self._cond:
+            self._cancelled.add(alarm)
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap:
+                    self._cond.wait()
+                when, alarm, callback = self._heap[0]
+                wait_s = when - time.monotonic()
+                if wait_s > 0:
+                    self._cond.wait(wait_s)
+                    continue
+                heapq.heappop(self._heap)
+                if alarm in self._cancelled:
+                    self._cancelled.discard(alarm)
+                    continue
+            callback()
+
+
+_ALARMS = _Alarms()
+
+
+class HeaderDeadline:
+    """When a request's response headers must have come (LlmClient._open sets one for its thread), and whether it
+    passed: requests' read timeout restarts with every byte, so a server sending its headers a byte at a time held a
+    tool for as long as it kept sending."""
+
+    _current = threading.local()  # the deadline of the request this thread is sending, None between requests
+
+    def __init__(self, seconds: float):
+        self.at = time.monotonic() + seconds
+        self.expired = False
+
+    def fire(self, sock: Optional[socket.socket]) -> None:
+        self.expired = True
+        try:
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)  # the blocked read of the headers returns at once
+        except OSError:
+            pass
+
+
+class _HeadersOnTime:
+    """A urllib3 connection whose wait for the response headers ends at its thread's HeaderDeadline (each hop of a
+    redirect included), by the alarm thread shutting its socket down."""
+
+    sock: Optional[socket.socket]
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        deadline: Optional[HeaderDeadline] = getattr(HeaderDeadline._current, "deadline", None)
+        if deadline is None:
+            return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        sock = self.sock
+        alarm = _ALARMS.schedule(deadline.at - time.monotonic(), lambda: deadline.fire(sock))
+        try:
+            return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            _ALARMS.cancel(alarm)
+
+
+class _Connection(_HeadersOnTime, HTTPConnection):
+    pass
+
+
+class _TlsConnection(_HeadersOnTime, HTTPSConnection):
+    pass
+
+
+class _Pool(HTTPConnectionPool):
+    ConnectionCls = _Connection
+
+
+class _TlsPool(HTTPSConnectionPool):
+    ConnectionCls = _TlsConnection
+
+
+class BearerAuth(requests.auth.AuthBase):
+    """The API key as a bearer token (RFC 6750 section 2.1)."""
+
+    def __init__(self, key: str):
+        self.key = key
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.key}"
+        return request
+
+
+def headers_on_time(session: requests.Session) -> None:
+    """The session's connections (those of each adapter's pool manager, made as requests go) are _HeadersOnTime."""
+    for adapter in session.adapters.values():
+        manager = getattr(adapter, "poolmanager", None)
+        if manager is not None:
+            manager.pool_classes_by_scheme = {"http": _Pool, "https": _TlsPool}
+
+
+class Watchdog:
+    """Enforces deadlines on a response being read: when one passes, it shuts the socket down, so a blocked read
+    returns at once, and remembers which deadline it was. Also how Ctrl-C stops every request in flight."""
+
+    _inflight: "set[Watchdog]" = set()
+    _lock = threading.Lock()
+
+    def __init__(self, response: requests.Response):
+        self.response = response
+        self.expired: Optional[str] = None
+        self._alarms: dict[str, int] = {}
+
+    def __enter__(self) -> "Watchdog":
+        with self._lock:
+            self._inflight.add(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for alarm in self._alarms.values():
+            _ALARMS.cancel(alarm)
+        with self._lock:
+            self._inflight.discard(self)
+
+    def arm(self, kind: str, seconds: float) -> None:
+        self._alarms[kind] = _ALARMS.schedule(seconds, lambda: self.fire(kind))
+
+    def disarm(self, kind: str) -> None:
+        alarm = self._alarms.pop(kind, None)
+        if alarm is not None:
+            _ALARMS.cancel(alarm)
+
+    def _socket(self) -> Optional[socket.socket]:
+        """The response's socket: on its urllib3 connection (keep-alive), or under http.client's reader when the
+        server said `Connection: close` (http.client then detaches it from the connection)."""
+        raw = self.response.raw
+        sock = getattr(getattr(raw, "connection", None), "sock", None)
+        if sock is None:
+            sock = getattr(getattr(getattr(getattr(raw, "_fp", None), "fp", None), "raw", None), "_sock", None)
+        return sock
+
+    def fire(self, kind: str) -> None:
+        if self.expired is not None:
+            return
+        self.expired = kind
+        sock = self._socket()
+        try:
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def extend_reads(self, seconds: float) -> None:
+        """After the headers, a read may wait up to the rest of the total deadline (the watchdog bounds it)."""
+        sock = self._socket()
+        try:
+            if sock is not None:
+                sock.settimeout(max(0.001, seconds))
+        except OSError:
+            pass
+
+    @classmethod
+    def cancel_all(cls) -> None:
+        with cls._lock:
+            inflight = list(cls._inflight)
+        for watchdog in inflight:
+            watchdog.fire("cancelled")
+
+
+def cancel_all() -> None:
+    """Stop every request in flight (each fails with kind `cancelled`)."""
+    Watchdog.cancel_all()
