@@ -15,6 +15,7 @@ from llmplatform.upgrades import gpu_pool_upgrade, surge_nodes
 from . import aks_versions
 from .component_rules import camel
 from .platform_config import PlatformConfig
+from .sections.inference import default_context_advisory
 MANY_GPUS = 64  # GPUs at peak past which a run-away autoscaler is a budget event
 HIGH_RATE_LIMIT = 1000  # requests/s per client: above this the limiter protects nothing
 
@@ -55,7 +56,7 @@ def advisories(cfg: PlatformConfig, today: Optional[date] = None) -> list[str]:
                      "(learn.microsoft.com/entra/workload-id/workload-identity-federation-considerations) before the "
                      "first deploy")
     notes += _risky(cfg, sku) + _managed_os_disks(cfg) + _public_ui(cfg) + _gpu_quota(cfg, sku) + _mirror(cfg)
-    notes += _in_place_drains(cfg, sku)
+    notes += _in_place_drains(cfg, sku) + default_context_advisory(cfg.gpu, cfg.model_store, cfg.inference)
     notes += _cold_behind_edge(cfg)
     notes += _schema_without_search_path(cfg)
     notes += _examples_left(cfg)

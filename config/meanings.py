@@ -179,7 +179,8 @@ MEANING = {
     "inference.contextLength": "`OLLAMA_CONTEXT_LENGTH`, tokens per request unless it sets `num_ctx` (each model's "
                                "trained length caps it); unset: "
                                "Ollama's default by GPU memory, 262144 from 47 GiB, whose KV cache times "
-                               "`numParallel` lets one 8B model fill an 80 GB GPU.",
+                               "`numParallel` lets one 8B model fill an 80 GB GPU (`make plan` warns where two "
+                               "generating models then may not stay loaded together).",
     "inference.keepAlive": "`OLLAMA_KEEP_ALIVE` (`0` unloads at once, `-1` never).",
     "inference.warmModel": "A model of `modelStore.models` each replica loads before it is Ready (its startup probe "
                            "runs Ollama's preload, `ollama run <model> \"\"`), so a new replica takes traffic warm; "

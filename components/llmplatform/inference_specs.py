@@ -68,12 +68,22 @@ OLLAMA_KEY_DIR = f"{OLLAMA_SCRATCH_DIR}/.ollama"
 
 # Ollama's variable for each request's context in tokens (OllamaServer's `context_length`)
 CONTEXT_LENGTH_ENV = "OLLAMA_CONTEXT_LENGTH"
+# Ollama's own context for a request when the variable is unset, by the memory of the GPUs it sees, summed at start
+# (v0.32.15 server/routes.go 2043-2058): (from GiB, tokens), else OLLAMA_SMALL_CONTEXT (no GPU among them)
+OLLAMA_CONTEXT_TIERS = ((47, 262144), (23, 32768))
+OLLAMA_SMALL_CONTEXT = 4096
+
+
+def ollama_default_context(gpu_memory_gib: float) -> int:
+    """The context Ollama gives a request when none is set (capped at the model's trained context), by the memory of
+    the GPUs it sees (0 on CPU)."""
+    return next((tokens for floor, tokens in OLLAMA_CONTEXT_TIERS if gpu_memory_gib >= floor), OLLAMA_SMALL_CONTEXT)
 
 
 def ollama_env(models_path: str, num_parallel: int, keep_alive: str, max_loaded_models: int,
                context_length: Optional[int] = None) -> dict[str, str]:
     """Ollama's settings (it reads them from the environment only); the context only when given, else Ollama's own
-    default by the GPU's memory (v0.32.15 server/routes.go: 262144 tokens from 47 GiB, 32768 from 23 GiB, else 4096)."""
+    default by the GPU's memory (`ollama_default_context`)."""
     return {**({CONTEXT_LENGTH_ENV: str(context_length)} if context_length is not None else {}),
         "OLLAMA_HOST": f"0.0.0.0:{OLLAMA_PORT}",
         "OLLAMA_MODELS": models_path,

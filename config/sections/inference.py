@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Optional
 
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
 from llmplatform.gpu_skus import find_gpu_sku, memory_text
-from llmplatform.inference_specs import OLLAMA_GPU_RESERVE_MIB
+from llmplatform.inference_specs import OLLAMA_CONTEXT_TIERS, OLLAMA_GPU_RESERVE_MIB, ollama_default_context
 from llmplatform.units import MIB_PER_GIB, fit_texts, need_text
 
 from llmplatform import ollama_names
@@ -151,8 +151,10 @@ def inference_prod_checks(r: Reader, environment: str, inf: InferenceConfig) -> 
 # effectiveLlamaServerContext: context x numParallel); an 8B-class model's f16 cache takes 0.5 GiB per 4096 tokens
 # (2 x 32 layers x 8 KV heads x 128 x 4096 x 2 bytes). Larger models need more: a floor, not a fit.
 CPU_RUNTIME_GIB = 1.0
-CPU_DEFAULT_CONTEXT = 4096
+CPU_DEFAULT_CONTEXT = ollama_default_context(0.0)
 CPU_KV_GIB_PER_4096_TOKENS = 0.5
+# the trained context of an 8B-class library model (llama3.1:8b's GGUF context_length), for the warning's example
+EXAMPLE_TRAINED_CONTEXT = 131072
 
 
 def cpu_context(context_length: Optional[int]) -> int:
@@ -223,3 +225,27 @@ def inference_fit_checks(r: Reader, gpu: GpuConfig, store: ModelStoreConfig, inf
                   f"fix: preload a smaller model, or raise inference.resources.memoryLimit to at least "
                   f"{math.ceil(needed)}Gi{pool}")
 
+
+def default_context_advisory(gpu: GpuConfig, store: ModelStoreConfig, inf: InferenceConfig) -> list[str]:
+    """Ollama on a GPU of 47 GiB or more, no inference.contextLength, two generating models to keep loaded: Ollama's
+    default context there (262144 tokens, capped at each model's trained context) times numParallel is the KV cache
+    it reserves at each load, and its scheduler loads a model beside another only within 80 % of the memory left
+    (v0.32.15 server/sched.go 544-552): on prod's A100 llama3.1:8b and mistral:7b unloaded each other on every switch
+    (CHANGELOG 0.34.0). A warning, not a refusal: models of a short trained context stay small."""
+    sku = find_gpu_sku(gpu.vm_size)
+    if inf.accelerator != "gpu" or not gpu.enabled or sku is None or gpu.mig_profile \
+            or inf.context_length is not None or inf.max_loaded_models < 2:
+        return []
+    memory = sku.gpu_memory_gib * inf.gpus_per_replica
+    tokens = ollama_default_context(memory)
+    generating = [m for m in store.models if not is_embedding(m)]
+    if tokens < OLLAMA_CONTEXT_TIERS[0][1] or len(generating) < 2:
+        return []
+    example = CPU_KV_GIB_PER_4096_TOKENS * EXAMPLE_TRAINED_CONTEXT / 4096 * inf.num_parallel
+    return [f"inference.contextLength is unset with Ollama on {inf.gpus_per_replica} x {sku.gpu_model} "
+            f"({memory_text(memory)}, gpu.vmSize {sku.vm_size}): Ollama then gives each request {tokens:,} tokens "
+            f"(capped at the model's trained context) and reserves their KV cache times inference.numParallel "
+            f"{inf.num_parallel} at every load (~{example:g} GiB for an 8B-class model trained on "
+            f"{EXAMPLE_TRAINED_CONTEXT:,} tokens), so modelStore.models {', '.join(generating)} may not stay loaded "
+            f"together (inference.maxLoadedModels {inf.max_loaded_models}): each switch between them unloads one and "
+            f"reads the other from the share again; set inference.contextLength (prod sets 32768)"]

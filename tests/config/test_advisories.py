@@ -426,3 +426,46 @@ def test_an_autoscaling_target_the_mode_reads_is_not_warned(stack, autoscaling, 
     # every stack file as committed sets none it does not read
     for name in ("dev", "prod", "llmd", "prod-westeurope", "prod-swedencentral"):
         assert not any("which does not read" in a for a in advisories(parse_config(stack_raw(name), "p", name)))
+
+
+CONTEXT_UNSET = "inference.contextLength is unset with Ollama on"
+UNSET = {"contextLength": None}
+
+
+def _context_warnings(stack: str, overrides: dict | None = None) -> list[str]:
+    from config.advisories import advisories
+    return [a for a in advisories(parse_config(stack_raw(stack, overrides), P, stack)) if a.startswith(CONTEXT_UNSET)]
+
+
+def test_a_large_gpu_without_a_context_length_is_told_its_models_may_not_stay_loaded():
+    """prod before 0.34.0 (no contextLength on an A100): Ollama's default context there, 262144 tokens, times
+    numParallel made llama3.1:8b alone ~69 GiB, and its two chat models unloaded each other on every switch. The
+    warning names the GPU, the keys and values behind the cache, the generating models (not the embedding one)."""
+    [told] = _context_warnings("prod", {"inference": UNSET})
+    assert told.startswith(f"{CONTEXT_UNSET} 1 x A100 (80 GiB, gpu.vmSize Standard_NC24ads_A100_v4): Ollama then "
+                           "gives each request 262,144 tokens"), told
+    assert ("inference.numParallel 4 at every load (~64 GiB for an 8B-class model trained on 131,072 tokens)" in told
+            and "modelStore.models llama3.1:8b, mistral:7b may not" in told and "maxLoadedModels 3" in told
+            and told.endswith("set inference.contextLength (prod sets 32768)")), told
+    assert _context_warnings("prod") == []  # the shipped file sets it
+    # one loaded at a time by choice, one generating model, CPU: nothing to say
+    assert _context_warnings("prod", {"inference": {**UNSET, "maxLoadedModels": 1}}) == []
+    assert _context_warnings("prod", {"inference": UNSET,
+                                      "modelStore": {"models": ["llama3.1:8b", "nomic-embed-text"]}}) == []
+    assert _context_warnings("dev", {"modelStore": {"models": ["tinyllama", "llama3.2:1b"]}}) == []
+
+
+def test_the_context_warning_sums_a_replicas_gpus_as_ollama_does():
+    """Ollama picks its default context from the memory of every GPU it sees: one T4 (15 GiB) is its 4096 tier, a
+    replica of the four T4s of an NC64as_T4_v3 (60 GiB) its 262144 one."""
+    t4s = {"gpu": {"vmSize": "Standard_NC64as_T4_v3"}, "modelStore": {"models": ["llama3.1:8b", "mistral:7b"]}}
+    assert _context_warnings("prod", {**t4s, "inference": UNSET}) == []
+    [told] = _context_warnings("prod", {**t4s, "inference": {**UNSET, "gpusPerReplica": 4}})
+    assert "4 x T4 (60 GiB, gpu.vmSize Standard_NC64as_T4_v3)" in told, told
+
+
+@pytest.mark.parametrize("gib, tokens", [(0, 4096), (22.9, 4096), (23, 32768), (46.9, 32768), (47, 262144),
+                                         (640, 262144)])
+def test_ollamas_default_context_by_the_gpus_memory(gib, tokens):
+    from llmplatform.inference_specs import ollama_default_context
+    assert ollama_default_context(gib) == tokens
