@@ -608,7 +608,15 @@ def _commands(text: str) -> list[list[str]]:
     lines = re.sub(r"\\\n\s*", " ", fenced).splitlines()
     parts = [part.strip() for line in lines if not line.lstrip().startswith("#")
              for part in line.split("  #")[0].split(" && ")]
-    return [shlex.split(part) for part in parts if part]
+    return [words for part in parts if part and (words := _words(part))]
+
+
+def _words(command: str) -> list[str]:
+    """`command` as the shell splits it; nothing for a line of a quoted string that spans lines (`share_pod '...`)."""
+    try:
+        return shlex.split(command)
+    except ValueError:
+        return []
 
 
 def test_a_recovered_vault_needs_an_up_for_the_grants_azure_deleted_with_it(prod):
@@ -676,3 +684,26 @@ def test_a_lost_regional_cluster_is_followed_by_the_global_stack_its_file_names(
     kubeconfig = [i for i, c in enumerate(commands) if c[:3] == ["pulumi", "stack", "output"] and "kubeconfig" in c]
     assert stacks == ["$STACK", *sorted(named)]
     assert kubeconfig and kubeconfig[0] < len(commands) - 1
+
+
+def test_a_share_deleted_outside_pulumi_is_made_again_and_pulled_in_one_run(prod):
+    """A refresh drops a deleted share from the state, and the `up` makes it again empty while the volume, claim and
+    preload Job stay as they are: the section replaces the Job in that same run with `--replace`, which the engine
+    orders after the share's create only because the Job depends on it (through the claim and the volume);
+    `--target-replace` would update the Job alone and leave the share uncreated (the Pulumi CLI's own help of the flag:
+    "Other resources will not be updated. Shorthand for --target urn --replace urn.")."""
+    by_urn = {r.urn: r for r in prod.resources}
+    job = next(r for r in prod.resources if r.type == "kubernetes:batch/v1:Job" and r.name == "models-preload")
+    share = next(r.urn for r in prod.resources if r.type == "azure-native:storage:FileShare")
+    seen, todo = set(), [job.urn]
+    while todo:
+        current = by_urn[todo.pop()]
+        for dep in current.dependencies:
+            if dep not in seen:
+                seen.add(dep)
+                todo.append(dep)
+    assert share in seen
+    commands = _commands(section("The model share"))
+    at = next(i for i, c in enumerate(commands) if c[:3] == ["pulumi", "up", "--replace"])
+    assert commands[at][3].endswith("batch/v1:Job::models-preload')")
+    assert commands[at + 1][:4] == ["kubectl", "-n", "llm", "rollout"] and "deployment/ollama" in commands[at + 1]
