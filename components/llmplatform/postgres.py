@@ -78,6 +78,12 @@ class PostgresServerArgs(TypedDict):
     """Azure tags."""
 
 
+# The zones Azure picks when none is named (the SDK sends ""), and swaps on a zone-redundant failover (the server's
+# `availabilityZone` then reports the new primary's; a server revived under its name may land elsewhere too): the
+# refresh copies the change into the stored inputs, and `availabilityZone` is force-new in pulumi-azure-native, so
+# without this the next `pulumi up` would replace the server (docs/decisions.md, "A disaster-recovery drill").
+AZURE_PLACED_ZONES = ("availabilityZone", "highAvailability.standbyAvailabilityZone")
+
 # Server parameters: pgvector allow-listed, TLS enforced.
 SERVER_PARAMETERS = {"azure.extensions": "VECTOR", "require_secure_transport": "ON"}
 
@@ -162,7 +168,7 @@ class PostgresServer(pulumi.ComponentResource):
             create_mode=pg.CreateMode.CREATE,
             tags=args.get("tags", {}),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[link],
-                                        ignore_changes=["createMode"]),
+                                        ignore_changes=["createMode", *AZURE_PLACED_ZONES]),
         )
         # Flexible Server takes one write to its parameters, administrators and databases at a time: chain them
         # (terraform-provider-azurerm locks the server for each of these writes).

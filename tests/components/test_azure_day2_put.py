@@ -264,3 +264,40 @@ def test_the_pinned_sdks_monitor_profile_holds_metrics_alone():
     from pulumi_azure_native.containerservice import ManagedClusterAzureMonitorProfileArgs
     fields = set(inspect.signature(ManagedClusterAzureMonitorProfileArgs.__init__).parameters) - {"__self__"}
     assert fields == {"metrics"}, f"azureMonitorProfile now has {sorted(fields)}: decide which others turn on"
+
+
+@pytest.mark.parametrize("plan_name", PLANS)
+def test_a_database_zone_failover_leaves_the_next_up_nothing_to_replace(plan_name):
+    """Azure picks the server's zone and its standby's when the program names none (the SDK sends `""` for both),
+    and a zone-redundant failover swaps them: the server's `availabilityZone` then reports the new primary's
+    (hashicorp/terraform-provider-azurerm website/docs/r/postgresql_flexible_server.html.markdown, `zone`: "If the
+    PostgreSQL Flexible Server fails-over to the Standby Availability Zone, the `zone` will be updated to reflect the
+    current Primary Availability Zone"), as does a server revived or restored under the stack's name. The refresh
+    copies that change into the stored inputs (applyValueDiff), and `availabilityZone` is force-new in
+    pulumi-azure-native (offline/data/replacement_rules.json): without `ignoreChanges` the next `pulumi up` would
+    replace the server (refused where it is protected, prod; an empty server where not)."""
+    plan = variant(plan_name)
+    servers = plan.of_type("azure-native:dbforpostgresql:Server")
+    if not servers:
+        pytest.skip(f"{plan_name} has no PostgreSQL server")
+    [server] = servers
+    program = resource_inputs(server)
+    ignore = list(server.options.get("ignoreChanges") or [])
+    created = copy.deepcopy(program)  # as Azure placed it: primary in zone 1, its standby (with HA) in zone 2
+    created["availabilityZone"] = "1"
+    if program["highAvailability"]["mode"] != "Disabled":
+        created["highAvailability"]["standbyAvailabilityZone"] = "2"
+    failed_over = copy.deepcopy(created)
+    failed_over["availabilityZone"] = "2"
+    if program["highAvailability"]["mode"] != "Disabled":
+        failed_over["highAvailability"]["standbyAvailabilityZone"] = "1"
+    maintained = maintained_paths(server.type)
+    stored = refresh(refresh(program, created, created, maintained), created, failed_over, maintained)
+    assert stored["availabilityZone"] == "2"  # what the refresh takes into the stored inputs
+    assert diff(stored, program, ignore) == {}, f"{plan_name}: the next up after a failover changes the server"
+    # an update for another reason (a tag) sends the zones Azure runs, so nothing moves back
+    tagged = {**program, "tags": {**program.get("tags", {}), "owner": "platform"}}
+    sent = engine_inputs(tagged, stored, ignore)
+    assert sent["availabilityZone"] == "2"
+    assert sent["highAvailability"].get("standbyAvailabilityZone") == failed_over["highAvailability"].get(
+        "standbyAvailabilityZone")

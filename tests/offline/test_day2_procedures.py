@@ -9,6 +9,7 @@ import shlex
 from types import SimpleNamespace
 
 import pytest
+import yaml
 
 from config.advisories import advisories
 from config.loader import parse_config
@@ -598,3 +599,111 @@ def test_every_secret_import_the_docs_give_names_the_component_it_belongs_to(glo
     text = OPERATIONS
     imports = re.findall(r"`pulumi import azure-native:keyvault:Secret [^`]*`", " ".join(text.split()))
     assert imports and all(" --parent '" in line for line in imports), imports
+
+
+def _commands(text: str) -> list[list[str]]:
+    """The fenced shell commands of a section in their order (backslash-continued lines joined, `&&` chains split,
+    comments dropped), each split as the shell splits it (variables and substitutions left as words)."""
+    fenced = "\n".join(re.findall(r"```bash\n(.*?)```", text, re.S))
+    lines = re.sub(r"\\\n\s*", " ", fenced).splitlines()
+    parts = [part.strip() for line in lines if not line.lstrip().startswith("#")
+             for part in line.split("  #")[0].split(" && ")]
+    return [words for part in parts if part and (words := _words(part))]
+
+
+def _words(command: str) -> list[str]:
+    """`command` as the shell splits it; nothing for a line of a quoted string that spans lines (`share_pod '...`)."""
+    try:
+        return shlex.split(command)
+    except ValueError:
+        return []
+
+
+def test_a_recovered_vault_needs_an_up_for_the_grants_azure_deleted_with_it(prod):
+    """Azure deletes the role assignments on a vault (and on its secrets) with the vault and a recovery does not bring
+    them back (Microsoft's Key Vault soft-delete overview): the section counts the prod plan's grants whose scope is
+    the vault or one of its secrets (a grant added later changes the count and fails here), recovers the vault before
+    any Pulumi command, and runs `pulumi up` after it, whose refresh finds them gone and makes them again."""
+    vault = next(r.urn for r in prod.resources if r.type == "azure-native:keyvault:Vault")
+    grants = [r for r in prod.resources if r.type == "azure-native:authorization:RoleAssignment"
+              and vault in r.property_dependencies.get("scope", [])]
+    assert len(grants) >= 4
+    text = section("Key Vault")
+    assert f"the {NUMBERS[len(grants)].lower()} grants on the vault or one of its secrets" in " ".join(text.split())
+    steps = [" ".join(c[:3]) for c in _commands(text)]
+    assert "az keyvault recover" in steps and "pulumi up" in steps
+    assert not any(step.startswith("pulumi") for step in steps[:steps.index("az keyvault recover")])
+    assert steps.index("az keyvault recover") < len(steps) - 1 - steps[::-1].index("pulumi up")
+
+
+def test_the_revived_server_takes_the_network_and_backup_redundancy_prod_gives_its_server(prod):
+    """`az postgres flexible-server revive-dropped` sends no network without `--subnet`/`--private-dns-zone` and the
+    backup redundancy it is given (azure-cli 2.91.0 `flexible_server_revivedropped`), and Azure changes neither on an
+    existing server: the section's command names the delegated subnet, the private zone and the geo-redundancy the
+    prod plan gives the server, or every `pulumi up` after the revive would ask Azure for a change it refuses. No
+    Pulumi command comes before it (its refresh would drop the deleted server, and the `up` make an empty one)."""
+    server = next(r for r in prod.resources if r.type == "azure-native:dbforpostgresql:Server")
+    commands = _commands(section("PostgreSQL: Open-WebUI's accounts, chats, settings and vectors"))
+    at = next(i for i, c in enumerate(commands) if c[:4] == ["az", "postgres", "flexible-server", "revive-dropped"])
+    given = dict(zip(commands[at][4::2], commands[at][5::2]))
+    rg, name = server.inputs["resourceGroupName"], server.inputs["serverName"]
+    network = server.inputs["network"]
+    vnet = network["delegatedSubnetResourceId"].split("/virtualNetworks/")[1].split("/")[0]
+    prefix, environment = vnet.split("-", 2)[1:]
+    subscription = network["delegatedSubnetResourceId"].split("/")[2]
+    net = f"/subscriptions/{subscription}/resourceGroups/{rg}/providers/Microsoft.Network"
+    assert commands[at - 1] == [  # NET as the line before sets it
+        "NET=/subscriptions/$(az account show --query id -o tsv)/resourceGroups/$RG/providers/Microsoft.Network"]
+
+    def filled(value: str) -> str:
+        value = value.replace("${NET%/Microsoft.Network}", net.removesuffix("/Microsoft.Network"))
+        return (value.replace("$NET", net).replace("$RG", rg).replace("$PG", name)
+                .replace("<prefix>", prefix).replace("<environment>", environment))
+
+    assert filled(given["--subnet"]) == network["delegatedSubnetResourceId"]
+    assert filled(given["--private-dns-zone"]) == network["privateDnsZoneArmResourceId"]
+    assert given["--geo-redundant-backup"] == server.inputs["backup"]["geoRedundantBackup"]
+    assert filled(given["--source-server"]) == network["delegatedSubnetResourceId"].split("/providers/")[0] + \
+        f"/providers/Microsoft.DBforPostgreSQL/flexibleServers/{name}"
+    assert given["--name"] == "$PG" and given["--resource-group"] == "$RG"
+    assert commands[at + 1][:2] == ["pulumi", "up"]
+
+
+def test_a_lost_regional_cluster_is_followed_by_the_global_stack_its_file_names():
+    """A regional stack's cluster deleted outside Pulumi takes its Fleet Manager membership with it (Azure/fleet#881)
+    and no pull-request check runs for the rebuild: the section's commands, after the region's `up` and the new
+    kubeconfig, run the global stack the regional stack files name in `edge.globalStack` (with `edge.fleet` on)."""
+    named = set()
+    for path in sorted(PROJECT_DIR.glob("Pulumi.*.yaml")):
+        edge = (yaml.safe_load(path.read_text()).get("config") or {}).get("aks-llm-platform:edge") or {}
+        if edge.get("globalStack") and edge.get("fleet", True):
+            named.add(edge["globalStack"])
+    assert named == {"global"}
+    commands = _commands(section("The cluster lost (deleted outside Pulumi, or its region's AKS gone)"))
+    stacks = [c[c.index("--stack") + 1] for c in commands if c[:2] == ["pulumi", "up"]]
+    kubeconfig = [i for i, c in enumerate(commands) if c[:3] == ["pulumi", "stack", "output"] and "kubeconfig" in c]
+    assert stacks == ["$STACK", *sorted(named)]
+    assert kubeconfig and kubeconfig[0] < len(commands) - 1
+
+
+def test_a_share_deleted_outside_pulumi_is_made_again_and_pulled_in_one_run(prod):
+    """A refresh drops a deleted share from the state, and the `up` makes it again empty while the volume, claim and
+    preload Job stay as they are: the section replaces the Job in that same run with `--replace`, which the engine
+    orders after the share's create only because the Job depends on it (through the claim and the volume);
+    `--target-replace` would update the Job alone and leave the share uncreated (the Pulumi CLI's own help of the flag:
+    "Other resources will not be updated. Shorthand for --target urn --replace urn.")."""
+    by_urn = {r.urn: r for r in prod.resources}
+    job = next(r for r in prod.resources if r.type == "kubernetes:batch/v1:Job" and r.name == "models-preload")
+    share = next(r.urn for r in prod.resources if r.type == "azure-native:storage:FileShare")
+    seen, todo = set(), [job.urn]
+    while todo:
+        current = by_urn[todo.pop()]
+        for dep in current.dependencies:
+            if dep not in seen:
+                seen.add(dep)
+                todo.append(dep)
+    assert share in seen
+    commands = _commands(section("The model share"))
+    at = next(i for i, c in enumerate(commands) if c[:3] == ["pulumi", "up", "--replace"])
+    assert commands[at][3].endswith("batch/v1:Job::models-preload')")
+    assert commands[at + 1][:4] == ["kubectl", "-n", "llm", "rollout"] and "deployment/ollama" in commands[at + 1]
