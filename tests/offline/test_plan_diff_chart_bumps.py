@@ -193,3 +193,14 @@ def test_a_reverted_open_webui_bump_is_told_as_going_back_with_v_tags_too(tmp_pa
     code, out = check(tmp_path, newer, _image_bumped(prod_doc, OPEN_WEBUI_IMAGE, older))
     [line] = [line for line in out.splitlines() if line.startswith("- Check before merging:")]
     assert code == 0 and "goes back a version" in line and "note the time" not in line, line
+
+
+def test_a_bump_between_tags_that_are_no_plain_release_still_asks_for_the_time_before_its_migration(tmp_path, prod_doc):
+    """Tags with a suffix (`0.11.0-cuda`, Open-WebUI's CUDA images) are no plain release to compare, but two different
+    ones are two images: the bump's "note the time" line is kept, not taken for the same release."""
+    from llmplatform.pins import OPEN_WEBUI_IMAGE
+    cuda = "ghcr.io/open-webui/open-webui:{}-cuda"
+    base = _image_bumped(prod_doc, OPEN_WEBUI_IMAGE, cuda.format("0.11.0"))
+    code, out = check(tmp_path, base, _image_bumped(prod_doc, OPEN_WEBUI_IMAGE, cuda.format("99.0.0")))
+    [line] = [line for line in out.splitlines() if line.startswith("- Check before merging:")]
+    assert code == 0 and "Job::inference-webui-migrate`" in line and "note the time" in line, out
