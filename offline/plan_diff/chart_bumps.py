@@ -109,8 +109,11 @@ def migration_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[
     def image(inputs: dict[str, Any]) -> Any:
         containers = (((inputs.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or [{}]
         return containers[0].get("image")
-    if _version(image(old_inputs)) == _version(image(new_inputs)):  # the same release from another registry (a
-        return []  # mirror, `cluster.imageRegistry`) or pinned by digest: the same migrations, nothing to migrate
+    # the same release from another registry (a mirror, `cluster.imageRegistry`), pinned by digest, or tagged `v0.11.0`
+    # for `0.11.0` (Open-WebUI pushes both tags of one image: .github/workflows/docker-build.yaml `type=ref,event=tag`
+    # and `type=semver,pattern={{version}}`, at 00a21005): the same migrations, nothing to migrate
+    if _same_release(_version(image(old_inputs)), _version(image(new_inputs))):
+        return []
     if _older(_version(image(new_inputs)), _version(image(old_inputs))):  # a bump reverted: the database is ahead
         return [f"`image` {image(old_inputs)!r} -> {image(new_inputs)!r} goes back a version: if the newer one "
                 "migrated the database, this Job's `alembic upgrade head` fails on it (\"Can't locate revision\") and "
@@ -130,11 +133,18 @@ def _version(image: Any) -> Any:
     return name.split(":", 1)[1] if ":" in name else None
 
 
+def _release(tag: Any) -> Optional[tuple[int, ...]]:
+    """Release tag `0.10.2` or `v0.10.2` as (0, 10, 2); None for any other tag."""
+    text = tag[1:] if isinstance(tag, str) and tag.startswith("v") else tag
+    return tuple(int(p) for p in text.split(".")) if isinstance(text, str) and all(
+        p.isdigit() for p in text.split(".")) else None
+
+
+def _same_release(tag: Any, other: Any) -> bool:
+    return tag == other or _release(tag) is not None and _release(tag) == _release(other)
+
+
 def _older(tag: Any, than: Any) -> bool:
     """Whether release tag `tag` (`0.10.2`, `v0.10.2`) is older than `than` (False when either is not such a version)."""
-    def parts(t: Any) -> Optional[tuple[int, ...]]:
-        text = t[1:] if isinstance(t, str) and t.startswith("v") else t
-        return tuple(int(p) for p in text.split(".")) if isinstance(text, str) and all(
-            p.isdigit() for p in text.split(".")) else None
-    a, b = parts(tag), parts(than)
+    a, b = _release(tag), _release(than)
     return a is not None and b is not None and a < b

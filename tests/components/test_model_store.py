@@ -253,6 +253,8 @@ def test_a_store_too_small_for_its_models_is_refused_before_anything_registers(s
 @pytest.mark.parametrize("sizes, size_gib, says", [
     ([94.5], 100, "at least 105 GiB: 10 % of the share free"),  # 105 holds 94.5 with 10.5 GiB free: not 106
     ([94.5], 105, None),
+    ([91], 101, "at least 102 GiB: 10 % of the share free"),  # 101.1 GiB rounds up, never to the nearest (101)
+    ([4096.0] * 22 + [2048.0], 102399, "at least 102400 GiB: 10 % of the share free"),  # the largest share holds it
     ([4096.0] * 23, 102400, "fewer models: the largest share (102400 GiB) holds 92160 GiB of them"),  # not "at least
 ])                                                                                                   # 104676 GiB"
 def test_the_share_room_names_the_least_share_that_holds_the_models(sizes, size_gib, says):
@@ -273,3 +275,25 @@ def test_the_share_room_names_the_least_share_that_holds_the_models(sizes, size_
     with pytest.raises(llmplatform.ComponentInputError) as error:
         offline.run_function(program)
     assert says in str(error.value) and [e["property_path"] for e in error.value.errors or []] == ["size_gib"]
+
+
+@pytest.mark.parametrize("size_gib, sizes, refused", [
+    (50, {"a": 60}, ["size_gib"]),  # below Azure's smallest share: that refusal alone, not also "at least 67 GiB"
+    (100, {"a": 10, "unlisted": 200}, ["model_sizes_gib['unlisted']"]),  # a size of a model not preloaded
+    (100, {"a": 5000}, ["model_sizes_gib['a']"]),  # above MAX_MODEL_GIB: a typo, not counted
+    (100, {"a": 90, "b": True}, ["model_sizes_gib['b']"]),  # true is no size (counted as 1 GiB it needs 102)
+])
+def test_a_bad_size_is_refused_once_on_its_own_key_and_not_counted_in_the_share_room(size_gib, sizes, refused):
+    """The room rule counts only the sizes the other rules accept, of the models preloaded, for a share size Azure
+    offers: a bad input is one problem on its own key, not a second one on `size_gib`."""
+    import llmplatform
+    from offline import runner as offline
+    from tests.components.test_components_alone import cluster_handle, provider_opts
+
+    def program() -> None:
+        llmplatform.ModelStore("models", {"cluster": cluster_handle(), "account_name": "stmodels1", "namespace": "llm",
+                                          "size_gib": size_gib, "models": sorted(set(sizes) - {"unlisted"}),
+                                          "model_sizes_gib": sizes}, provider_opts())
+    with pytest.raises(llmplatform.ComponentInputError) as error:
+        offline.run_function(program)
+    assert [e["property_path"] for e in error.value.errors or []] == refused, str(error.value)

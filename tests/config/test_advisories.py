@@ -469,3 +469,52 @@ def test_the_context_warning_sums_a_replicas_gpus_as_ollama_does():
 def test_ollamas_default_context_by_the_gpus_memory(gib, tokens):
     from llmplatform.inference_specs import ollama_default_context
     assert ollama_default_context(gib) == tokens
+
+
+@pytest.mark.parametrize("llmd", [
+    {"llmd": {"enabled": True}},  # llm-d without its autoscaling: no KEDA
+    {"llmd": {"autoscaling": True}},  # llm-d's autoscaling with llm-d off: no llm-d, no KEDA
+])
+def test_the_interceptor_is_read_by_llmds_autoscaling_only_with_llmd_on(llmd):
+    """KEDA, and its HTTP interceptor, runs in requests mode or for llm-d's autoscaling, which needs llm-d deployed
+    (config/inputs.py `observability_args`): with one of the two missing, prod in cpu mode reads no
+    interceptorReplicas, and the advisory names it with where the interceptor runs."""
+    from config.advisories import advisories
+    autoscaling = {"mode": "cpu", "targetInFlight": D["ModelAutoscaler"]["target_in_flight"], "interceptorReplicas": 4}
+    cfg = parse_config(stack_raw("prod", {"autoscaling": autoscaling, **llmd}), "p", "prod")
+    [line] = [a for a in advisories(cfg) if "which does not read" in a]
+    assert line.startswith("autoscaling.interceptorReplicas set but autoscaling.mode is 'cpu', which does not read it"
+                           ": it scales on CPU alone"), line
+    assert "the KEDA HTTP interceptor (autoscaling.interceptorReplicas) runs in requests mode, or for llm-d's" in line
+
+
+def test_the_unread_autoscaling_line_names_the_gpu_only_for_a_cpu_target_and_the_interceptor_only_outside_none():
+    """The two remarks of the line, each where it explains a key the line names: "on a GPU" for a CPU target in
+    requests mode (read on a CPU), the interceptor's modes for interceptorReplicas in a mode that makes an autoscaler
+    (in `none` nothing scales at all, which the line says already)."""
+    from config.advisories import advisories
+
+    def line(stack: str, autoscaling: dict) -> str:
+        cfg = parse_config(stack_raw(stack, {"autoscaling": autoscaling}), "p", stack)
+        [found] = [a for a in advisories(cfg) if "which does not read" in a]
+        return found
+    gpu = " on a GPU (inference.accelerator 'gpu')"
+    assert gpu in line("prod", {"cpuTargetPercent": 50})
+    assert gpu not in line("prod", {"gpuMemoryTargetPercent": 60})  # prod: requests mode on a GPU
+    interceptor = "the KEDA HTTP interceptor (autoscaling.interceptorReplicas)"
+    none = line("dev", {"mode": "none", "minReplicas": 1, "scaleToZero": False})
+    assert "autoscaling.interceptorReplicas" in none and interceptor not in none, none
+    assert interceptor in line("dev", {"mode": "cpu", "minReplicas": 1, "scaleToZero": False})
+
+
+def test_llmds_expose_externally_given_with_llmd_off_is_told_once_by_its_own_line():
+    """llmd.exposeExternally with llm-d off has its own line (the global stack then misses llmdPort); the line of the
+    other llm-d settings nothing reads names the rest, not it a second time."""
+    from config.advisories import advisories
+    half = parse_config(stack_raw("prod-westeurope", {"llmd": {"exposeExternally": True, "maxModelLen": 8192}}), "p",
+                        "prod-westeurope")
+    told = [a for a in advisories(half) if "llmd.exposeExternally" in a]
+    assert len(told) == 1 and told[0].startswith("llmd.exposeExternally is true but llmd.enabled is false"), told
+    [unread] = [a for a in advisories(half) if "so nothing reads" in a and a.startswith("llmd.")]
+    assert unread.startswith("llmd.maxModelLen set but llmd.enabled is false: no llm-d is deployed, so nothing "
+                             "reads it; set llmd.enabled, or remove it"), unread

@@ -164,3 +164,43 @@ def test_a_reverted_open_webui_bump_says_its_migration_job_fails_on_the_newer_sc
     assert code == 0 and "Job::inference-webui-migrate`" in line, out
     assert "goes back a version" in line and "Can't locate revision" in line and "restore the database" in line, line
     assert "note the time" not in line, line
+
+
+@pytest.mark.parametrize("pulled_as", [
+    "{image}@sha256:" + "a" * 64,  # `make pin-digests` pins the same tag to its digest: tag@sha256:digest
+    "mirror.example.com:5000/open-webui/open-webui:{tag}",  # a mirror with a port (cluster.imageRegistry allows one)
+    "ghcr.io/open-webui/open-webui:v{tag}",  # the release's other tag: Open-WebUI pushes `v0.11.0` and `0.11.0`
+])
+def test_the_same_open_webui_release_by_digest_from_a_mirror_with_a_port_or_its_v_tag_migrates_nothing(
+        tmp_path, prod_doc, pulled_as):
+    """The migration Job is replaced (its image's name changed) but runs the release it ran: no "note the time" line
+    and no "goes back a version" line; a mutant reading the digest or the mirror's port into the tag said one, and
+    the check said one for the `v` tag (open-webui/open-webui .github/workflows/docker-build.yaml at 00a21005 tags one
+    image `type=ref,event=tag` and `type=semver,pattern={{version}}`)."""
+    from llmplatform.pins import OPEN_WEBUI_IMAGE
+    tag = OPEN_WEBUI_IMAGE.rsplit(":", 1)[1]
+    code, out = check(tmp_path, prod_doc, _image_bumped(prod_doc, OPEN_WEBUI_IMAGE,
+                                                        pulled_as.format(image=OPEN_WEBUI_IMAGE, tag=tag)))
+    assert code == 0 and "Job::inference-webui-migrate`" in out, out
+    assert "migrates Open-WebUI's database" not in out and "goes back a version" not in out, out
+
+
+def test_a_reverted_open_webui_bump_is_told_as_going_back_with_v_tags_too(tmp_path, prod_doc):
+    """Open-WebUI's `v` tags (`v0.11.0`, its git tag) read as releases: `v99.0.0` -> `v0.11.0` goes back a version."""
+    from llmplatform.pins import OPEN_WEBUI_IMAGE
+    older = "ghcr.io/open-webui/open-webui:v" + OPEN_WEBUI_IMAGE.rsplit(":", 1)[1]
+    newer = _image_bumped(prod_doc, OPEN_WEBUI_IMAGE, "ghcr.io/open-webui/open-webui:v99.0.0")
+    code, out = check(tmp_path, newer, _image_bumped(prod_doc, OPEN_WEBUI_IMAGE, older))
+    [line] = [line for line in out.splitlines() if line.startswith("- Check before merging:")]
+    assert code == 0 and "goes back a version" in line and "note the time" not in line, line
+
+
+def test_a_bump_between_tags_that_are_no_plain_release_still_asks_for_the_time_before_its_migration(tmp_path, prod_doc):
+    """Tags with a suffix (`0.11.0-cuda`, Open-WebUI's CUDA images) are no plain release to compare, but two different
+    ones are two images: the bump's "note the time" line is kept, not taken for the same release."""
+    from llmplatform.pins import OPEN_WEBUI_IMAGE
+    cuda = "ghcr.io/open-webui/open-webui:{}-cuda"
+    base = _image_bumped(prod_doc, OPEN_WEBUI_IMAGE, cuda.format("0.11.0"))
+    code, out = check(tmp_path, base, _image_bumped(prod_doc, OPEN_WEBUI_IMAGE, cuda.format("99.0.0")))
+    [line] = [line for line in out.splitlines() if line.startswith("- Check before merging:")]
+    assert code == 0 and "Job::inference-webui-migrate`" in line and "note the time" in line, out

@@ -574,6 +574,13 @@ def test_a_smaller_model_share_is_checked_for_its_used_capacity_and_its_next_all
     ("StatefulSet", {"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 2}}},
      "the pods of ordinal 2 and above restart"),
     ("DaemonSet", {}, "; its pods restart: a new pod template, each running pod replaced by its rolling update"),
+    # (mutation round five) `paused: false` and a partition of 0 are the defaults written out: every pod rolls; a
+    # ReplicaSet has no rollout (its controller makes new pods from the template, replaces none)
+    ("Deployment", {"paused": False}, "; its pods restart: a new pod template, each running pod replaced by its "
+                                      "rolling update"),
+    ("StatefulSet", {"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}},
+     "; its pods restart: a new pod template, each running pod replaced by its rolling update"),
+    ("ReplicaSet", {}, "startupProbe"),
 ])
 def test_a_new_pod_template_restarts_the_pods_its_update_strategy_rolls_out(tmp_path, prod, kind, spec, says):
     """The Update line said "its pods restart" for every workload whose template changed; a paused Deployment
