@@ -36,9 +36,16 @@ def catalogue() -> dict[str, float]:
 
 
 def is_embedding(name: str) -> bool:
-    """A library model the catalogue records as embedding-only (no text generation)."""
-    listed = ollama_names.display_shortest(name) if not ollama_names.name_problem(name) else name
-    return listed in {ollama_names.display_shortest(m) for m in _data()["embedding"]["models"]}
+    """A model the catalogue records as embedding-only (no text generation), under any of its tags: a model's
+    capabilities are its family's (`nomic-embed-text:v1.5` embeds as `nomic-embed-text` does)."""
+    if ollama_names.name_problem(name):
+        return False
+    return _untagged(name) in {_untagged(m) for m in _data()["embedding"]["models"]}
+
+
+def _untagged(name: str) -> tuple[str, str, str]:
+    host, namespace, model, _ = ollama_names.parse(name)
+    return host, namespace, model
 
 
 def latest_tags() -> dict[str, str]:

@@ -39,6 +39,8 @@ RELOAD_WAIT_S = 4
 # the seconds between looks where a test waits for many looks in which nothing may happen (instead of the fixture's
 # 0.2 s): the same number of looks in a quarter of the time
 QUICK_LOOK_S = 0.05
+# the reloader's wait where a test measures it: long enough that a look every three seconds or more shows
+REFUSAL_PATIENCE_S = 6
 
 
 def reloader(plan, deployment: str = "inference-router") -> tuple[dict, dict]:
@@ -306,7 +308,7 @@ def test_the_probe_passes_while_the_key_map_is_readable(gate_and_reloader):
 # workers within milliseconds of a SIGHUP), nor a pid file that is not there: the reloader's script reads nothing of
 # nginx but the pid file, the parent pid in /proc/<pid>/stat and the signal's delivery. On SIGHUP it forks a new
 # "worker" after `delay` seconds (a loaded node), at once (0), or never (below 0: a configuration refused); it writes
-# each SIGHUP's arrival to `<pid file>.hups`.
+# each SIGHUP's arrival (its time.monotonic(), the system's one clock) to `<pid file>.hups`.
 FAKE_MASTER = r"""
 import os, signal, sys, time
 pid_file, delay = sys.argv[1], float(sys.argv[2])
@@ -317,7 +319,7 @@ def worker():
         os._exit(0)
 def hup(signum, frame):
     with open(pid_file + ".hups", "a") as out:
-        out.write("hup\n")
+        out.write(f"hup {time.monotonic()}\n")
     if delay == 0:
         worker()
     elif delay > 0:
@@ -398,6 +400,20 @@ def test_a_sighup_that_could_not_be_sent_is_sent_at_a_later_look(stand_in):
     away.rename(run["pid_file"])
     wait_for(lambda: said(run["log"], f"key map changed: {KEY_MAP_LOADED}"), RELOAD_WAIT_S + 30)
     assert _hups(run) == 1
+
+
+def test_a_refusal_is_said_when_the_wait_it_names_is_over(stand_in):
+    """A master that forks nothing after the SIGHUP (nginx refused the map): the reloader says so after its wait of
+    `patience` looks, one a second, as its words say ("no new workers within <patience> s"), not three times later.
+    wait_for's deadline bounds only a failure (30 s past the wait, for a loaded machine), so the wait's length is
+    measured here: from the SIGHUP's arrival to the verdict, with a margin of a second a look for a busy machine."""
+    run = stand_in(delay=-1, patience=REFUSAL_PATIENCE_S)
+    run["key_map"].write_text(api_key_map_line(NEW_KEY))
+    wait_for(lambda: said(run["log"], f"key map changed: {KEY_MAP_REFUSED}"), REFUSAL_PATIENCE_S + 30)
+    told = time.monotonic()
+    (sent,) = [float(line.split()[1]) for line in run["hups"].read_text().splitlines()]
+    assert REFUSAL_PATIENCE_S <= told - sent < 2 * REFUSAL_PATIENCE_S + 2, \
+        f"the refusal came {told - sent:.1f} s after the SIGHUP, for a wait of {REFUSAL_PATIENCE_S} s"
 
 
 @pytest.mark.parametrize("stop", STOP_SIGNALS, ids=lambda s: s.name)

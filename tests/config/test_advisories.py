@@ -518,3 +518,16 @@ def test_llmds_expose_externally_given_with_llmd_off_is_told_once_by_its_own_lin
     [unread] = [a for a in advisories(half) if "so nothing reads" in a and a.startswith("llmd.")]
     assert unread.startswith("llmd.maxModelLen set but llmd.enabled is false: no llm-d is deployed, so nothing "
                              "reads it; set llmd.enabled, or remove it"), unread
+
+
+@pytest.mark.parametrize("embedding", ["embeddinggemma", "qwen3-embedding:0.6b", "all-minilm",
+                                       "nomic-embed-text:v1.5"])
+def test_a_chat_model_beside_an_embedding_model_of_another_name_or_tag_is_not_warned(embedding):
+    """An embedding model runs at its own short trained context with numParallel 1 (Ollama v0.32.15
+    server/sched.go 497-503): beside one chat model it stays loaded. Ollama's docs name embeddinggemma,
+    qwen3-embedding and all-minilm (docs/capabilities/embeddings.mdx); a tag of nomic-embed-text is still it."""
+    models = ["llama3.1:8b", {"name": embedding, "sizeGib": 0.6}]
+    assert _context_warnings("prod", {"inference": UNSET, "modelStore": {"models": models}}) == []
+    # a second chat model beside them is still warned, the embedding model not named among the generating ones
+    [told] = _context_warnings("prod", {"inference": UNSET, "modelStore": {"models": [*models, "mistral:7b"]}})
+    assert "modelStore.models llama3.1:8b, mistral:7b may not" in told, told
