@@ -666,6 +666,11 @@ def test_the_revived_server_takes_the_network_and_backup_redundancy_prod_gives_i
     assert filled(given["--source-server"]) == network["delegatedSubnetResourceId"].split("/providers/")[0] + \
         f"/providers/Microsoft.DBforPostgreSQL/flexibleServers/{name}"
     assert given["--name"] == "$PG" and given["--resource-group"] == "$RG"
+    # the region its backups are in: the command names its group's, which the plan gives the server too
+    assert given["--location"] == "$(az group show --name $RG --query location -o tsv)"
+    [group] = [r for r in prod.resources if r.type == "azure-native:resources:ResourceGroup"
+               and r.inputs["resourceGroupName"] == rg]
+    assert server.inputs["location"] == group.inputs["location"]
     assert commands[at + 1][:2] == ["pulumi", "up"]
 
 
