@@ -666,6 +666,11 @@ def test_the_revived_server_takes_the_network_and_backup_redundancy_prod_gives_i
     assert filled(given["--source-server"]) == network["delegatedSubnetResourceId"].split("/providers/")[0] + \
         f"/providers/Microsoft.DBforPostgreSQL/flexibleServers/{name}"
     assert given["--name"] == "$PG" and given["--resource-group"] == "$RG"
+    # the region its backups are in: the command names its group's, which the plan gives the server too
+    assert given["--location"] == "$(az group show --name $RG --query location -o tsv)"
+    [group] = [r for r in prod.resources if r.type == "azure-native:resources:ResourceGroup"
+               and r.inputs["resourceGroupName"] == rg]
+    assert server.inputs["location"] == group.inputs["location"]
     assert commands[at + 1][:2] == ["pulumi", "up"]
 
 
@@ -686,24 +691,53 @@ def test_a_lost_regional_cluster_is_followed_by_the_global_stack_its_file_names(
     assert kubeconfig and kubeconfig[0] < len(commands) - 1
 
 
-def test_a_share_deleted_outside_pulumi_is_made_again_and_pulled_in_one_run(prod):
-    """A refresh drops a deleted share from the state, and the `up` makes it again empty while the volume, claim and
-    preload Job stay as they are: the section replaces the Job in that same run with `--replace`, which the engine
-    orders after the share's create only because the Job depends on it (through the claim and the volume);
-    `--target-replace` would update the Job alone and leave the share uncreated (the Pulumi CLI's own help of the flag:
-    "Other resources will not be updated. Shorthand for --target urn --replace urn.")."""
-    by_urn = {r.urn: r for r in prod.resources}
-    job = next(r for r in prod.resources if r.type == "kubernetes:batch/v1:Job" and r.name == "models-preload")
-    share = next(r.urn for r in prod.resources if r.type == "azure-native:storage:FileShare")
-    seen, todo = set(), [job.urn]
-    while todo:
-        current = by_urn[todo.pop()]
-        for dep in current.dependencies:
-            if dep not in seen:
-                seen.add(dep)
-                todo.append(dep)
-    assert share in seen
-    commands = _commands(section("The model share"))
-    at = next(i for i, c in enumerate(commands) if c[:3] == ["pulumi", "up", "--replace"])
-    assert commands[at][3].endswith("batch/v1:Job::models-preload')")
-    assert commands[at + 1][:4] == ["kubectl", "-n", "llm", "rollout"] and "deployment/ollama" in commands[at + 1]
+# `az storage share-rm create` flag -> the FileShare input it sets (azure-cli storage `_params.py`: `--quota` is
+# share_quota; `--enabled-protocols`, `--root-squash` their properties)
+SHARE_CREATE_INPUTS = {"--name": "shareName", "--quota": "shareQuota", "--enabled-protocols": "enabledProtocols",
+                       "--root-squash": "rootSquash"}
+SHARE_PATH_INPUTS = ("resourceGroupName", "accountName")
+
+
+def test_a_share_deleted_outside_pulumi_comes_back_in_azure_as_the_program_has_it(prod):
+    """pulumi-azure-native (3.11.0 on) reads a 404 as "gone" only with an error code on its list, and a deleted
+    share's `ShareNotFound` was not on it (pulumi/pulumi-azure-native#4841): every refresh, so every `pulumi up`,
+    fails until the share exists again. The section brings it back in Azure before any command that refreshes,
+    made with what the prod plan gives the share, so the `up`'s refresh reads it and pulumi-azure-native's diff
+    (tests/azure_put.py: its Read, then its Diff) leaves the share as it is, nothing force-new; and it stops Ollama
+    (the ScaledObject and pods the plan makes) before that `up`, which replaces the preload Job, and starts it after."""
+    from tests.azure_put import diff, maintained_paths, refresh
+
+    share = next(r for r in prod.resources if r.type == "azure-native:storage:FileShare")
+    text = section("The model share")
+    commands = _commands(text[text.index("A share deleted outside Pulumi"):text.index("That mends only")])
+    words = [" ".join(c[:4]) for c in commands]
+    create = words.index("az storage share-rm create")
+    given = dict(zip(commands[create][4::2], commands[create][5::2]))
+    assert given.pop("--storage-account") == "$ACCOUNT" and "modelStorageAccount" in prod.outputs
+    assert ["ACCOUNT=$(pulumi", "stack", "output", "modelStorageAccount)"] in commands[:create]
+    made = {key: share.inputs[key] for key in SHARE_PATH_INPUTS}  # the share as Azure then has it, input-shaped
+    made.update({SHARE_CREATE_INPUTS[flag]: int(value) if flag == "--quota" else value
+                 for flag, value in given.items()})
+    program = dict(share.inputs)
+    stored = refresh(program, program, made, maintained_paths(share.type))
+    changes = diff(stored, program, list(share.options.get("ignoreChanges") or []))
+    assert changes == {}, f"the `up` after the doc's share-rm create changes the share: {changes}"
+
+    restore = words.index("az storage share-rm restore")
+    up = next(i for i, c in enumerate(commands) if c[:2] == ["pulumi", "up"])
+    assert restore < create < up  # a restore needs the name free; no refresh before the share exists
+    assert not any(c[0] == "pulumi" for c in commands[:create])
+    assert commands[up][2] == "--replace" and commands[up][3].endswith("batch/v1:Job::models-preload')")
+    [scaler] = [r for r in prod.resources if r.type == "kubernetes:keda.sh/v1alpha1:ScaledObject"
+                and r.inputs["spec"]["scaleTargetRef"]["name"] == "ollama"]
+    pause = ["kubectl", "-n", scaler.inputs["metadata"]["namespace"], "annotate", "scaledobject",
+             scaler.inputs["metadata"]["name"]]
+    paused = commands.index([*pause, "autoscaling.keda.sh/paused-replicas=0", "--field-manager=ops"])
+    resumed = commands.index([*pause, "autoscaling.keda.sh/paused-replicas-", "--field-manager=ops"])
+    [ollama] = [r for r in prod.resources if r.type == "kubernetes:apps/v1:Deployment"
+                and r.inputs["metadata"]["name"] == "ollama"]
+    pod_labels = ollama.inputs["spec"]["template"]["metadata"]["labels"]
+    gone = next(i for i, c in enumerate(commands) if c[:4] == ["kubectl", "-n", "llm", "wait"])
+    label = commands[gone][commands[gone].index("-l") + 1]
+    assert dict([label.split("=")]).items() <= pod_labels.items(), label
+    assert paused < gone < up < resumed

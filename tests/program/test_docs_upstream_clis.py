@@ -250,7 +250,7 @@ az aks update -g rg -n aks --node-provisioning-mode Auto   # preview: register t
 ```
 
 then `pulumi destroy --target "$URN" --target-dependents --exclude-protected` and `helm uninstall r -n ns --purge`;
-`kubectl` alone names the CLI, `az storage account list` a group the reference does not hold, `kubectl rollout --all`
+`kubectl` alone names the CLI, `az sql server list` a group the reference does not hold, `kubectl rollout --all`
 runs a group, `kubectl rollout --help` shows one.
 """
 
@@ -276,7 +276,7 @@ def test_the_check_names_the_page_the_command_and_the_word_it_refuses(tmp_path):
         "`az aks update -g rg -n aks --node-provisioning-mode Auto`: `az aks update` flag `--node-provisioning-mode` "
         "is preview in azure-cli 2.91.0: say so",
         "`helm uninstall r -n ns --purge`: `helm uninstall` takes no flag `--purge`",
-        "`az storage account list`: `az storage` is not in tests/upstream/cli/az.txt: add its group to AZ_GROUPS "
+        "`az sql server list`: `az sql` is not in tests/upstream/cli/az.txt: add its group to AZ_GROUPS "
         "in tests/upstream/cli/generate.py",
         "`kubectl rollout --all`: `kubectl rollout` is a group of commands, not one: name its subcommand"]
     assert docs_command_problems_at(page, tmp_path)[0].startswith("runbook.md: `export NS=$(pulumi stack output ")

@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 # top-level group, or for the large ones (network, security) the subgroup the docs run
 AZ_GROUPS = ("account", "acr", "aks", "extension", "feature", "group", "keyvault", "login",
              "monitor diagnostic-settings", "monitor log-analytics workspace", "network vnet", "postgres", "provider",
-             "resource", "rest", "role", "security pricing", "vm")
+             "resource", "rest", "role", "security pricing", "storage share-rm", "vm")
 # a pulumi/helm command's source dirs (the cobra commands)
 GO_DIRS = {"pulumi": ("pkg/cmd/pulumi/", "pkg/util/outputflag/"), "helm": ("pkg/cmd/", "pkg/cli/")}
 GO_ROOT = {"pulumi": "pulumi", "helm": "helm"}
