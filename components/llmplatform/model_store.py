@@ -175,7 +175,8 @@ def claim_namespace(name: str, namespace: Any, share_name: Any, opts: Optional[p
     (`<share_name>`) are named from them, so a second store with both the same would claim the first one's objects
     (the API server refuses the second create at `pulumi up`, after both stores' Azure resources exist). Refused by
     name when both are known now and the cluster is the same Kubernetes provider of this deployment
-    (resolved_provider.cluster_key), as InferenceStack's namespace; otherwise `llmplatform.testing` names the collision."""
+    (resolved_provider.cluster_key), as InferenceStack's namespace; otherwise `llmplatform.testing` names the
+    collision."""
     provider = kubernetes_provider(opts)
     if not isinstance(namespace, str) or not isinstance(share_name, str) or provider is None:
         return
