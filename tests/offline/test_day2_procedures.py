@@ -15,6 +15,7 @@ from config.advisories import advisories
 from config.loader import parse_config
 from config.reader import ConfigError
 from llmplatform.gpu_skus import find_gpu_sku
+from llmplatform.testing.records import DEPLOYER
 from offline import plan, plan_diff
 from offline.runner import Plan, Registration
 
@@ -634,6 +635,57 @@ def test_a_recovered_vault_needs_an_up_for_the_grants_azure_deleted_with_it(prod
     assert "az keyvault recover" in steps and "pulumi up" in steps
     assert not any(step.startswith("pulumi") for step in steps[:steps.index("az keyvault recover")])
     assert steps.index("az keyvault recover") < len(steps) - 1 - steps[::-1].index("pulumi up")
+
+
+# Key Vault's role definition ids (Microsoft's built-in roles, security): the one role the program grants on a vault,
+# and the two whose data actions include recovering a deleted secret
+KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+ROLES_THAT_RECOVER_SECRETS = {"b86a8fe4-44ce-4948-aee5-eccb2c155cd7": "Key Vault Secrets Officer",
+                              "00482a5a-887f-4fb3-b363-3b7fe8e74483": "Key Vault Administrator"}
+
+
+def grants_that_let_the_deployer_recover(p: Plan) -> list[str]:
+    """The plan's role assignments that would let the deployer recover a soft-deleted secret through a vault's own
+    endpoint: a role that recovers secrets at any scope, and any grant on a vault or under one to the deployer or of
+    another role than "Key Vault Secrets User"."""
+    found = []
+    for r in p.of_type("azure-native:authorization:RoleAssignment"):
+        role, scope = str(r.inputs.get("roleDefinitionId", "")), str(r.inputs.get("scope", ""))
+        if role.rsplit("/", 1)[-1] in ROLES_THAT_RECOVER_SECRETS:
+            found.append(f"{r.name}: {ROLES_THAT_RECOVER_SECRETS[role.rsplit('/', 1)[-1]]}")
+        elif "/providers/Microsoft.KeyVault/vaults/" in scope and (
+                not role.endswith(KEY_VAULT_SECRETS_USER) or r.inputs.get("principalId") == DEPLOYER):
+            found.append(f"{r.name}: {role} for {r.inputs.get('principalId')} on {scope}")
+    return found
+
+
+def test_a_grant_that_lets_the_deployer_recover_secrets_is_seen():
+    """The check below reads what it should: a deployer made Secrets Officer on a vault, or Secrets User there."""
+    vault = "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/vaults/kv"
+    def grant(role: str, principal: str, scope: str = vault) -> Registration:
+        return Registration(urn=f"urn:{role}:{principal}", type="azure-native:authorization:RoleAssignment",
+                            name=f"{role[:8]}-{principal[:8]}", parent="", custom=True, secret_paths=[],
+                            dependencies=[], options={}, inputs={"roleDefinitionId": f"/roleDefinitions/{role}",
+                                                                  "principalId": principal, "scope": scope})
+    officer, user = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7", KEY_VAULT_SECRETS_USER
+    plan = Plan(project="p", stack="s", resources=[grant(officer, DEPLOYER, "/subscriptions/s"),
+                                                   grant(user, DEPLOYER), grant(user, "workload-principal")])
+    assert [g.split(":")[0] for g in grants_that_let_the_deployer_recover(plan)] == [
+        f"{officer[:8]}-{DEPLOYER[:8]}", f"{user[:8]}-{DEPLOYER[:8]}"]
+
+
+@pytest.mark.parametrize("stack", PLANNED)
+def test_the_deployer_cannot_recover_the_secret_pulumi_azure_native_would(stack):
+    """pulumi-azure-native 3.29.0 (#4759) recovers a soft-deleted secret on create through the vault's own endpoint,
+    which needs the secrets' recover permission there. "Key Vault" says the create fails from the pipeline all the
+    same, as the program grants no such role (only "Key Vault Secrets User", only to the workloads) and its vaults
+    refuse the deployer's network: a grant that let the deployer recover would make that wrong, and fails here."""
+    text = " ".join(section("Key Vault").split())
+    assert "pulumi/pulumi-azure-native#4759" in text and "only to the workloads" in text
+    p = planned(stack)
+    assert grants_that_let_the_deployer_recover(p) == []
+    for vault in p.of_type("azure-native:keyvault:Vault"):
+        assert vault.inputs["properties"]["networkAcls"]["defaultAction"] == "Deny", vault.name
 
 
 def test_the_revived_server_takes_the_network_and_backup_redundancy_prod_gives_its_server(prod):
