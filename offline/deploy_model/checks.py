@@ -18,7 +18,7 @@ from .objects import (annotations_of, api_group_of, by_cluster, cluster_keys, ki
 from .pools import pools
 from .access import deployer_access
 from .awaits import FIRST_CONSUMER, skips_await
-from .figures import WarmUp
+from .model import WarmUp
 from .templates import rendered_groups
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -15,7 +14,7 @@ from llmplatform.model_store import MODEL_SIZES_ANNOTATION as MODEL_SIZES
 from llmplatform.units import GB_PER_GIB, MB_PER_GIB, MB_PER_MIB
 
 from ..runner import Plan, Registration
-from .model import Span, ZERO
+from .model import Span, WarmUp, ZERO
 from .objects import annotations_of, kind_of
 
 
@@ -96,50 +95,6 @@ def model_share(plan: Plan, data: dict[str, Any]) -> ModelShare:
     sizes = {m: v for r in plan.kubernetes_objects() if kind_of(r) == "Job" for m, v in declared_model_sizes(r).items()}
     return ModelShare(store_throughput_mb_s(plan, data), store_throughput_mb_s(plan, data, "read"),
                       tuple(sorted(sizes.items())))
-
-
-@dataclass(frozen=True)
-class WarmUp:
-    """One replica's warm-up (OllamaServer's `warm_model` startup probe): read `mb` MB of `model` through the share's
-    egress, which `replicas` pods read at once, then load it; each probe attempt is cut at `attempt_timeout` s."""
-    model: str
-    mb: float
-    replicas: int
-    read_mb_s: Optional[float]
-    load_mb_s: Span
-    attempt_timeout: float
-
-    @property
-    def span(self) -> Span:
-        read = self.replicas * self.mb / self.read_mb_s if self.read_mb_s else 0.0
-        return Span(read + self.mb / self.load_mb_s.median, read + self.load_seconds())
-
-    def describe(self) -> str:
-        shared = (f", {self.replicas} replicas at once through its {self.read_mb_s:.0f} MB/s egress"
-                  if self.replicas > 1 and self.read_mb_s else "")
-        return f"read and load {self.model} from the share{shared}"
-
-    def load_seconds(self) -> float:
-        """The load into memory once read (pessimistic)."""
-        return self.mb / self.load_mb_s.pessimistic
-
-    def read_room(self) -> float:
-        """Seconds of an attempt left for reading the model once its load is counted (pessimistic)."""
-        return self.attempt_timeout - self.load_seconds()
-
-    def max_replicas(self) -> int:
-        """The most replicas whose warm-up still fits one attempt (pessimistic), 0 when even one does not."""
-        return max(0, int(self.read_room() * self.read_mb_s / self.mb)) if self.read_mb_s and self.mb else 0
-
-    def share_gib_for(self, data: dict[str, Any]) -> Optional[int]:
-        """The provisioned share size (GiB) whose egress lets this many replicas warm the model in one attempt
-        (pessimistic); None when the load alone does not fit."""
-        room = self.read_room()
-        if room <= 0:
-            return None
-        figure = data["model_load"]["azure_files_premium_mib_s"]
-        need_mib_s = self.replicas * self.mb / room / MB_PER_MIB
-        return max(0, math.ceil((need_mib_s - figure["read_base"]) / figure["read_per_gib"]))
 
 
 def ollama_warm_up(data: dict[str, Any], spec: dict[str, Any], share: ModelShare,

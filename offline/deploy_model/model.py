@@ -1,20 +1,19 @@
-"""The deploy model's types (a wait, a step, the schedule, a problem), its durations file and the await constants
-of pulumi-kubernetes it reads."""
+"""The deploy model's types (a wait, a warm-up, a step, the schedule, a problem), its durations file and the await
+constants of pulumi-kubernetes it reads."""
 from __future__ import annotations
 
 import datetime
 import functools
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
+
+from llmplatform.units import MB_PER_MIB
 
 from ..runner import Registration
-
-if TYPE_CHECKING:
-    from .figures import WarmUp
-
 
 DURATIONS = Path(__file__).resolve().parents[2] / "config" / "data" / "deploy_durations.json"
 DEFAULT_K8S_TIMEOUT = 600  # provider/pkg/await/await.go: `timeout := 10 * time.Minute`
@@ -119,6 +118,50 @@ class Span:
 ZERO = Span(0.0, 0.0)
 
 
+@dataclass(frozen=True)
+class WarmUp:
+    """One replica's warm-up (OllamaServer's `warm_model` startup probe): read `mb` MB of `model` through the share's
+    egress, which `replicas` pods read at once, then load it; each probe attempt is cut at `attempt_timeout` s."""
+    model: str
+    mb: float
+    replicas: int
+    read_mb_s: Optional[float]
+    load_mb_s: Span
+    attempt_timeout: float
+
+    @property
+    def span(self) -> Span:
+        read = self.replicas * self.mb / self.read_mb_s if self.read_mb_s else 0.0
+        return Span(read + self.mb / self.load_mb_s.median, read + self.load_seconds())
+
+    def describe(self) -> str:
+        shared = (f", {self.replicas} replicas at once through its {self.read_mb_s:.0f} MB/s egress"
+                  if self.replicas > 1 and self.read_mb_s else "")
+        return f"read and load {self.model} from the share{shared}"
+
+    def load_seconds(self) -> float:
+        """The load into memory once read (pessimistic)."""
+        return self.mb / self.load_mb_s.pessimistic
+
+    def read_room(self) -> float:
+        """Seconds of an attempt left for reading the model once its load is counted (pessimistic)."""
+        return self.attempt_timeout - self.load_seconds()
+
+    def max_replicas(self) -> int:
+        """The most replicas whose warm-up still fits one attempt (pessimistic), 0 when even one does not."""
+        return max(0, int(self.read_room() * self.read_mb_s / self.mb)) if self.read_mb_s and self.mb else 0
+
+    def share_gib_for(self, data: dict[str, Any]) -> Optional[int]:
+        """The provisioned share size (GiB) whose egress lets this many replicas warm the model in one attempt
+        (pessimistic); None when the load alone does not fit."""
+        room = self.read_room()
+        if room <= 0:
+            return None
+        figure = data["model_load"]["azure_files_premium_mib_s"]
+        need_mib_s = self.replicas * self.mb / room / MB_PER_MIB
+        return max(0, math.ceil((need_mib_s - figure["read_base"]) / figure["read_per_gib"]))
+
+
 @dataclass
 class Wait:
     """What Pulumi waits for on one resource's create."""
@@ -128,7 +171,7 @@ class Wait:
     timeout_from: str = ""
     pods_on: list[str] = field(default_factory=list)  # pool URNs the pods can land on (their nodes gate the wait)
     node_delay: Optional[tuple[Span, str]] = None  # nodes from zero (and GPU driver) once a pool exists
-    warm_up: Optional["WarmUp"] = None  # an Ollama startup probe's warm-up: each attempt must fit its timeout
+    warm_up: Optional[WarmUp] = None  # an Ollama startup probe's warm-up: each attempt must fit its timeout
 
 
 @dataclass
