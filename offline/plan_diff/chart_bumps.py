@@ -136,7 +136,8 @@ def _digest(image: Any) -> Any:
 
 
 # Open-WebUI's release tags: `v0.11.0` (its git tag) and `0.11.0`, one image (.github/workflows/docker-build.yaml at
-# 00a21005: `type=ref,event=tag` and `type=semver,pattern={{version}}`); `0.11`, `main` and `latest` move
+# 4fd67c48 and 00a21005: `type=ref,event=tag` and `type=semver,pattern={{version}}` of one manifest list); `0.11`
+# (`{{major}}.{{minor}}`), `main` and `latest` (each push to main) move
 _RELEASE_TAG = re.compile(r"v?([0-9]+)\.([0-9]+)\.([0-9]+)")
 
 
@@ -157,6 +158,6 @@ def _same_release(image: Any, other: Any) -> bool:
 
 
 def _older(tag: Any, than: Any) -> bool:
-    """Whether release tag `tag` (`0.10.2`, `v0.10.2`) is older than `than` (False when either is not such a version)."""
+    """Whether release tag `tag` (`0.10.2`, `v0.10.2`) is older than `than` (False when either is no such tag)."""
     a, b = _release(tag), _release(than)
     return a is not None and b is not None and a < b
