@@ -7,6 +7,7 @@ so a new chart version keeps the CRDs of the first install unless the chart upgr
 ours ship theirs there, and what each does about it, is docs/decisions.md "Deploy model", "where the CRDs come
 from" (istio base, keda, keda-add-ons-http and cert-manager template theirs: upgraded with the chart).
 """
+import re
 from typing import Any, Callable, Optional
 
 from ..deploy_model.charts import chart_name, chart_values
@@ -109,10 +110,7 @@ def migration_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[
     def image(inputs: dict[str, Any]) -> Any:
         containers = (((inputs.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or [{}]
         return containers[0].get("image")
-    # the same release from another registry (a mirror, `cluster.imageRegistry`), pinned by digest, or tagged `v0.11.0`
-    # for `0.11.0` (Open-WebUI pushes both tags of one image: .github/workflows/docker-build.yaml `type=ref,event=tag`
-    # and `type=semver,pattern={{version}}`, at 00a21005): the same migrations, nothing to migrate
-    if _same_release(_version(image(old_inputs)), _version(image(new_inputs))):
+    if _same_release(image(old_inputs), image(new_inputs)):  # the same migrations: nothing to migrate
         return []
     if _older(_version(image(new_inputs)), _version(image(old_inputs))):  # a bump reverted: the database is ahead
         return [f"`image` {image(old_inputs)!r} -> {image(new_inputs)!r} goes back a version: if the newer one "
@@ -133,18 +131,33 @@ def _version(image: Any) -> Any:
     return name.split(":", 1)[1] if ":" in name else None
 
 
+def _digest(image: Any) -> Any:
+    return image.split("@", 1)[1] if isinstance(image, str) and "@" in image else None
+
+
+# Open-WebUI's release tags: `v0.11.0` (its git tag) and `0.11.0`, one image (.github/workflows/docker-build.yaml at
+# 4fd67c48 and 00a21005: `type=ref,event=tag` and `type=semver,pattern={{version}}` of one manifest list); `0.11`
+# (`{{major}}.{{minor}}`), `main` and `latest` (each push to main) move
+_RELEASE_TAG = re.compile(r"v?([0-9]+)\.([0-9]+)\.([0-9]+)")
+
+
 def _release(tag: Any) -> Optional[tuple[int, ...]]:
     """Release tag `0.10.2` or `v0.10.2` as (0, 10, 2); None for any other tag."""
-    text = tag[1:] if isinstance(tag, str) and tag.startswith("v") else tag
-    return tuple(int(p) for p in text.split(".")) if isinstance(text, str) and all(
-        p.isdigit() for p in text.split(".")) else None
+    match = _RELEASE_TAG.fullmatch(tag) if isinstance(tag, str) else None
+    return tuple(int(part) for part in match.groups()) if match else None
 
 
-def _same_release(tag: Any, other: Any) -> bool:
-    return tag == other or _release(tag) is not None and _release(tag) == _release(other)
+def _same_release(image: Any, other: Any) -> bool:
+    """Whether two images run one release: one release tag from any registry (a mirror, `cluster.imageRegistry`),
+    digest (`make pin-digests`) or spelling (`v`); else one tag and one digest: a tag that moves is another build
+    under another digest."""
+    release = _release(_version(image))
+    if release is not None:
+        return release == _release(_version(other))
+    return (_version(image), _digest(image)) == (_version(other), _digest(other))
 
 
 def _older(tag: Any, than: Any) -> bool:
-    """Whether release tag `tag` (`0.10.2`, `v0.10.2`) is older than `than` (False when either is not such a version)."""
+    """Whether release tag `tag` (`0.10.2`, `v0.10.2`) is older than `than` (False when either is no such tag)."""
     a, b = _release(tag), _release(than)
     return a is not None and b is not None and a < b

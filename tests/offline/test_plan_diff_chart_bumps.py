@@ -204,3 +204,37 @@ def test_a_bump_between_tags_that_are_no_plain_release_still_asks_for_the_time_b
     code, out = check(tmp_path, base, _image_bumped(prod_doc, OPEN_WEBUI_IMAGE, cuda.format("99.0.0")))
     [line] = [line for line in out.splitlines() if line.startswith("- Check before merging:")]
     assert code == 0 and "Job::inference-webui-migrate`" in line and "note the time" in line, out
+
+
+DIGEST_A, DIGEST_B = "@sha256:" + "a" * 64, "@sha256:" + "b" * 64
+
+
+@pytest.mark.parametrize("tag", [
+    ":main",  # Open-WebUI pushes `main` (type=ref,event=branch) and `latest` from every push to its main branch
+    ":latest",
+    ":0.11",  # `type=semver,pattern={{major}}.{{minor}}`: moves to each patch release, whose migrations it carries
+    "",  # a digest alone
+])
+def test_a_moving_open_webui_tag_pinned_to_another_digest_still_asks_for_the_time_before_its_migration(
+        tmp_path, prod_doc, tag):
+    """`make pin-digests` on a tag that moves (`main`, `latest`, `0.11`) or a digest alone: a new digest is another
+    build, which may migrate the database; only a release tag (`0.11.0`, `v0.11.0`) names one release whatever its
+    digest. The check took one tag's two digests for the same release and said nothing (open-webui/open-webui
+    .github/workflows/docker-build.yaml at 00a21005: `type=ref,event=branch`, `{{major}}.{{minor}}`, `latest` on
+    main)."""
+    from llmplatform.pins import OPEN_WEBUI_IMAGE as OPEN_WEBUI
+    image = "ghcr.io/open-webui/open-webui" + tag
+    base = _image_bumped(prod_doc, OPEN_WEBUI, image + DIGEST_A)
+    code, out = check(tmp_path, base, _image_bumped(prod_doc, OPEN_WEBUI, image + DIGEST_B))
+    [line] = [line for line in out.splitlines() if line.startswith("- Check before merging:")]
+    assert code == 0 and "Job::inference-webui-migrate`" in line and "note the time" in line, out
+
+
+def test_a_release_moved_to_its_moving_minor_tag_is_no_step_back(tmp_path, prod_doc):
+    """`0.11.0` -> `0.11` runs the minor's newest patch, never an older release: the check said "goes back a version"
+    and "restore the database" for it; it is a bump that may migrate (the time to note), as `0.11` -> `0.11.0` is."""
+    from llmplatform.pins import OPEN_WEBUI_IMAGE as OPEN_WEBUI
+    base = _image_bumped(prod_doc, OPEN_WEBUI, "ghcr.io/open-webui/open-webui:0.11.0")
+    code, out = check(tmp_path, base, _image_bumped(prod_doc, OPEN_WEBUI, "ghcr.io/open-webui/open-webui:0.11"))
+    [line] = [line for line in out.splitlines() if line.startswith("- Check before merging:")]
+    assert code == 0 and "goes back a version" not in line and "note the time" in line, line

@@ -581,6 +581,9 @@ def test_a_smaller_model_share_is_checked_for_its_used_capacity_and_its_next_all
     ("StatefulSet", {"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}},
      "; its pods restart: a new pod template, each running pod replaced by its rolling update"),
     ("ReplicaSet", {}, "startupProbe"),
+    # a partition of 1 (a canary on the last pods): pod 0 keeps the old template, not every pod rolls
+    ("StatefulSet", {"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 1}}},
+     "the pods of ordinal 1 and above restart"),
 ])
 def test_a_new_pod_template_restarts_the_pods_its_update_strategy_rolls_out(tmp_path, prod, kind, spec, says):
     """The Update line said "its pods restart" for every workload whose template changed; a paused Deployment
