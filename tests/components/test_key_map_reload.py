@@ -144,11 +144,19 @@ def _shell(kind: str, root: Path) -> tuple[list[str], dict[str, str]]:
     return [str(applets / "sh")], {"PATH": str(applets)}
 
 
-def _default_signals() -> None:
-    """The dispositions a container's first process starts with: a signal ignored by whoever started pytest (a
-    background job's SIGQUIT and SIGINT) would be ignored by the shell too, and could not be trapped."""
-    for sig in (signal.SIGQUIT, signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_DFL)
+# The dispositions a container's first process starts with: a signal ignored by whoever started pytest (a background
+# job's SIGQUIT and SIGINT) would be ignored by the shell too, and could not be trapped. Set by a launcher that then
+# execs the shell (its pid stays the shell's), not by `preexec_fn`: a fork in a worker with other threads alive (the
+# endpoint tools' alarm thread, grpcio's) now and then left a child that never ran the script, which never printed
+# "watching" (as test_plan.py's Ctrl-C test found of its own child)
+DEFAULT_SIGNALS = ("import os, signal, sys\n"
+                   "for s in (signal.SIGQUIT, signal.SIGINT, signal.SIGTERM, signal.SIGHUP):\n"
+                   "    signal.signal(s, signal.SIG_DFL)\n"
+                   "os.execv(sys.argv[1], sys.argv[1:])")
+
+
+def with_default_signals(command: list[str]) -> list[str]:
+    return [sys.executable, "-I", "-S", "-c", DEFAULT_SIGNALS, *command]
 
 
 @pytest.fixture(params=["dash", "busybox"])
@@ -174,8 +182,8 @@ def gate_and_reloader(request, dev, tmp_path):
         def start(poll: float = 0.2) -> subprocess.Popen:
             script_polling = rewritten(script, {f"sleep {KEY_MAP_POLL_SECONDS} ": f"sleep {poll} "})
             with log.open("w") as out:
-                started.append(subprocess.Popen([*shell, "-c", script_polling], stdout=out, stderr=subprocess.STDOUT,
-                                                env=env, preexec_fn=_default_signals))
+                started.append(subprocess.Popen(with_default_signals([*shell, "-c", script_polling]), stdout=out,
+                                                stderr=subprocess.STDOUT, env=env))
             wait_for(lambda: "watching" in log.read_text())  # its first checksum taken: a change from here is seen
             return started[-1]
         try:
@@ -360,8 +368,8 @@ def stand_in(request, dev, tmp_path):
                                         start_new_session=True))
         wait_for(Path(pid_file).exists)
         with log.open("w") as out:
-            started.append(subprocess.Popen([*shell, "-c", script], stdout=out, stderr=subprocess.STDOUT, env=env,
-                                            preexec_fn=_default_signals))
+            started.append(subprocess.Popen(with_default_signals([*shell, "-c", script]), stdout=out,
+                                            stderr=subprocess.STDOUT, env=env))
         wait_for(lambda: "watching" in log.read_text())
         return {"reloader": started[-1], "key_map": Path(key_map), "pid_file": Path(pid_file),
                 "hups": Path(pid_file + ".hups"), "log": log}
@@ -369,7 +377,7 @@ def stand_in(request, dev, tmp_path):
         yield start
     finally:
         for proc in started:
-            if proc.args[0] == sys.executable:
+            if FAKE_MASTER in proc.args:  # its own session, its "workers" with it
                 os.killpg(proc.pid, signal.SIGKILL)
             else:
                 proc.kill()
