@@ -100,8 +100,7 @@ def status(base: str, key: str) -> int:
 
 
 def wait_for(what, deadline_s: float = 30):
-    """Until `what()` holds; the deadline only bounds a failure (a process starting on a machine busy with other
-    work took over 10 s to print its first line)."""
+    """Until `what()` holds; the deadline only bounds a failure (a busy machine's processes start late)."""
     deadline = time.monotonic() + deadline_s
     while not what():
         assert time.monotonic() < deadline, "not within the deadline"
