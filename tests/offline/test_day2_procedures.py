@@ -676,10 +676,12 @@ def test_a_grant_that_lets_the_deployer_recover_secrets_is_seen():
 
 @pytest.mark.parametrize("stack", PLANNED)
 def test_the_deployer_cannot_recover_the_secret_pulumi_azure_native_would(stack):
-    """pulumi-azure-native 3.29.0 (#4759) recovers a soft-deleted secret on create through the vault's own endpoint,
-    which needs the secrets' recover permission there. "Key Vault" says the create fails from the pipeline all the
-    same, as the program grants no such role (only "Key Vault Secrets User", only to the workloads) and its vaults
-    refuse the deployer's network: a grant that let the deployer recover would make that wrong, and fails here."""
+    """pulumi-azure-native 3.29.0 (#4759) recovers a soft-deleted secret on create through the vault's own endpoint
+    when the Resource Manager write answers 409, which needs the secrets' recover permission there. "Key Vault" says
+    the create fails from the pipeline all the same (a refused look-up counts as none found; the conflict is
+    returned after six tries), as the program grants no such role (only "Key Vault Secrets User", only to the
+    workloads) and its vaults refuse the deployer's network: a grant that let the deployer recover would make that
+    wrong, and fails here."""
     text = " ".join(section("Key Vault").split())
     assert "pulumi/pulumi-azure-native#4759" in text and "only to the workloads" in text
     p = planned(stack)
