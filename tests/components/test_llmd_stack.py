@@ -567,6 +567,22 @@ def test_a_70b_model_plans_and_pulumi_waits_for_its_download(tmp_path, capsys, l
     assert probe["periodSeconds"] * probe["failureThreshold"] > 141 * 1024 ** 3 / 40e6  # 141 GiB at 40 MB/s
 
 
+def test_vllm_on_an_h100_pool_with_an_on_demand_fallback_plans_within_its_deadline(tmp_path, capsys):
+    """vLLM's deadline allows the GPU Operator's node start before its model: a spot attempt, the autoscaler's
+    15-minute wait for it and an on-demand node, the Operator's driver, vLLM's image (13 GB, audited 2026-12-07) and
+    its start, 62.3 minutes pessimistic on an H100 pool with a fallback. The allowance was a fixed hour, so `make
+    plan` refused that stack once the image's size was corrected (69.6 minutes against a 68-minute deadline)."""
+    import json
+    from offline import plan as plan_cli
+    sets = ["--set=gpu.vmSize=Standard_ND96isr_H100_v5", "--set=gpu.fallback.enabled=true",
+            "--set=gpu.fallback.minCount=0", "--set=gpu.fallback.maxCount=1"]
+    code = plan_cli.main(["--stack", "llmd", "--out", str(tmp_path), *sets])
+    out, err = capsys.readouterr()
+    assert code == 0 and "deploy model: [timeout]" not in out, (out + err)[-3000:]
+    [vllm] = [r for r in json.loads((tmp_path / "llmd.what-if" / "deploy.json").read_text())["resources"]
+              if r["name"] == "llmd-vllm"]
+    assert vllm["timeoutMinutes"] > vllm["pessimisticMinutes"] > 62.3, vllm
+
 def test_a_download_cache_smaller_than_the_weights_is_refused_by_the_component():
     """vLLM downloads into an emptyDir of `model_cache_gib`: past its limit the kubelet evicts the pod and the
     ReplicaSet's new pod starts from an empty cache, so a cache smaller than the weights never finishes and vLLM is
