@@ -1,13 +1,14 @@
 """Kubernetes quantities spelled anew: what the API server and pulumi-kubernetes make of `cpu: 1` -> `1000m`.
 
 The API server stores a quantity (a request or limit, an emptyDir's sizeLimit, a claim's storage, a quota: every
-field its schema types resource.Quantity) in one form, whatever its spelling (llmplatform.rules `canonical_quantity`).
-pulumi-kubernetes' Diff (4.x, provider/pkg/provider/provider.go `Diff` -> `normalizeInputs` -> provider/pkg/clients
-unstructured.go `Normalize`) reads a built-in kind's new inputs into its Go type and back, which writes each quantity
-in that form, and compares them with the live object (in that form too): two spellings of one stored form are no
-change, so `pulumi preview` and `pulumi up` show no update and send nothing (when no input is unknown: an unknown
-skips the normalising). Two spellings of one value in other forms (`1Gi` and `1073741824`) are an update, which the
-API server stores; a Deployment compares its template by value (kubernetes pkg/registry/apps/deployment/strategy.go
+field its schema types resource.Quantity) in one form, whatever its spelling (llmplatform.rules
+`canonical_quantity`). pulumi-kubernetes (94977969, after v4.32.0; the same at v4.20.0)
+provider/pkg/provider/provider.go `Check` and `Diff` -> `normalizeInputs` -> provider/pkg/clients unstructured.go
+`Normalize` read a built-in kind's new inputs into its Go type and back, which writes each quantity in that form,
+and `Diff` compares them with the live object (in that form too): two spellings of one stored form are no change, so
+`pulumi preview` and `pulumi up` show no update and send nothing (when no input is unknown: an unknown skips the
+normalising). Two spellings of one value in other forms (`1Gi` and `1073741824`) are an update, which the API server
+stores; a Deployment compares its template by value (kubernetes pkg/registry/apps/deployment/strategy.go
 `PrepareForUpdate` and pkg/controller/deployment/util `EqualIgnoreHash`: apiequality.Semantic, whose Quantity
 equality is `a.Cmp(b) == 0`), so it keeps its generation and ReplicaSet and restarts no pod; a StatefulSet's and a
 DaemonSet's revisions compare the stored bytes (pkg/controller/history `EqualRevision`: `bytes.Equal(lhs.Data.Raw,

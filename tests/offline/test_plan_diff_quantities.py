@@ -98,3 +98,15 @@ def test_an_empty_dirs_size_limit_spelled_anew_is_no_update(tmp_path, prod):
     code, out = check(tmp_path, base, new)
     [line] = _lines(out, "- Spelled anew", OLLAMA)
     assert code == 0 and limits and not _lines(out, "- Update:", OLLAMA) and "sizeLimit" in line, out
+
+
+def test_a_request_spelled_anew_beside_a_real_change_leaves_the_update_to_say_what_restarts(tmp_path, prod):
+    """`4000m` for `4` beside a memory request grown to `20Gi`: the Update lists the memory alone and rolls the pods;
+    the spelled-anew line does not say "no pod restarts" of a Deployment that restarts them."""
+    new = plan_document(plan_for("prod", {"inference": {"resources": {"cpuRequest": "4000m",
+                                                                      "memoryRequest": "20Gi"}}}))
+    code, out = check(tmp_path, plan_document(prod), new)
+    [update] = _lines(out, "- Update:", OLLAMA)
+    [anew] = _lines(out, "- Spelled anew", OLLAMA)
+    assert code == 0 and "resources.requests.memory" in update and "requests.cpu" not in update, update
+    assert update.endswith(ROLLS) and "requests.cpu` `4` -> `4000m`" in anew and "no pod restarts" not in anew, out
