@@ -85,13 +85,9 @@ def _schema_file(path: str, version: str) -> Any:
     return _utils().schema_contents(path, version)
 
 
-@functools.lru_cache(maxsize=None)
-def _strict_validator(kind: str, api_version: str, version: str) -> tuple[Any, str]:
-    """What kubernetes_validate.validate(obj, version, strict=True) builds for each object (kubernetes_validate/
-    utils.py `validate`: the same schema choice, files, registry and Draft 2020-12 validator), built once per kind,
-    apiVersion and version: it reads and parses the 1.5 MB `_definitions.json` anew on every call."""
-    import jsonschema
-    from referencing import Registry, Resource
+def _kind_schema(kind: str, api_version: str, version: str) -> tuple[Any, str, str]:
+    """(the kind's strict schema, the folder of its files, the schema version read) as kubernetes_validate/utils.py
+    `validate` chooses them."""
     utils = _utils()
     if utils.major_minor(version) > utils.latest_version():
         raise utils.VersionNotSupportedError(version=utils.major_minor(version))
@@ -103,9 +99,46 @@ def _strict_validator(kind: str, api_version: str, version: str) -> tuple[Any, s
     except FileNotFoundError:
         raise utils.SchemaNotFoundError(version=utils.major_minor(version), kind=kind,
                                         api_version=api_version) from None
+    return schema, schema_dir, schema_version
+
+
+@functools.lru_cache(maxsize=None)
+def _strict_validator(kind: str, api_version: str, version: str) -> tuple[Any, str]:
+    """What kubernetes_validate.validate(obj, version, strict=True) builds for each object (kubernetes_validate/
+    utils.py `validate`: the same schema choice, files, registry and Draft 2020-12 validator), built once per kind,
+    apiVersion and version: it reads and parses the 1.5 MB `_definitions.json` anew on every call."""
+    import jsonschema
+    from referencing import Registry, Resource
+    schema, schema_dir, schema_version = _kind_schema(kind, api_version, version)
     registry = Resource.from_contents(_schema_file(f"{schema_dir}/_definitions.json", version)) @ (
         Resource.from_contents(schema) @ Registry())
-    return jsonschema.validators.Draft202012Validator(schema, registry=registry), utils.major_minor(schema_version)
+    return jsonschema.validators.Draft202012Validator(schema, registry=registry), _utils().major_minor(schema_version)
+
+
+QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
+
+
+def is_quantity(obj: dict[str, Any], keys: Iterable[Any], version: str = AKS_KUBERNETES_VERSIONS[-1]) -> bool:
+    """Whether the field `keys` reach in a built-in object (`spec`, `template`, ..., `containers`, 0, `resources`,
+    `limits`, `cpu`) is a resource.Quantity in its kind's schema: a request or limit, an emptyDir's sizeLimit, a
+    claim's storage, a quota's `hard`. False for a custom resource, a kind or field the schema does not have."""
+    if not is_builtin(obj):
+        return False
+    try:
+        schema, schema_dir, _ = _kind_schema(str(obj.get("kind")), str(obj.get("apiVersion")), version)
+    except (_utils().SchemaNotFoundError, _utils().VersionNotSupportedError):
+        return False
+    definitions = _schema_file(f"{schema_dir}/_definitions.json", version)["$defs"]
+    for key in keys:
+        while isinstance(schema, dict) and "$ref" in schema:
+            schema = definitions.get(schema["$ref"].rsplit("/", 1)[-1])
+        if not isinstance(schema, dict):
+            return False
+        if isinstance(key, int):
+            schema = schema.get("items")
+        else:
+            schema = (schema.get("properties") or {}).get(key, schema.get("additionalProperties"))
+    return isinstance(schema, dict) and str(schema.get("$ref", "")).rsplit("/", 1)[-1] == QUANTITY
 
 
 _VALID: set[tuple[str, str]] = set()

@@ -7,7 +7,7 @@ stack's config layer runs the same rules on its own values and names each proble
 import difflib
 import re
 import unicodedata
-from decimal import Decimal, DecimalException
+from decimal import ROUND_UP, Decimal, DecimalException, localcontext
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Union
 
 from .azure_names import dns_label, key_vault_secret
@@ -515,6 +515,45 @@ def parse_quantity(text: str) -> Optional[Decimal]:
     except (DecimalException, ValueError):  # an exponent past what a Decimal holds
         return None
     return -value if sign == "-" else value
+
+
+# How the API server writes a quantity back, whatever its spelling (apimachinery eed236ce pkg/api/resource
+# quantity.go `ParseQuantity`, `CanonicalizeBytes`; amount.go `AsCanonicalBytes`, `AsCanonicalBase1024Bytes`): rounded
+# up to a nano, the largest suffix of the spelling's kind that leaves a whole number (`1000m` -> `1`, `0.5` -> `500m`,
+# `1024Mi` -> `1Gi`); a binary one (Ki to Ei) under 1024 or not whole is written decimal (`0.5Gi` -> `512Mi`, `1.5Ki`
+# -> `1536`), and an exponent's stays one (`1.5e3` -> `1500`, `2e3` -> `2e3`). Two spellings of one value keep their
+# kinds apart (`1Gi` and `1073741824`).
+_DECIMAL_SUFFIXES = {-9: "n", -6: "u", -3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T", 15: "P", 18: "E"}
+_BINARY_SUFFIXES = ("", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei")
+_LARGEST_BINARY = Decimal(2**63 - 1)  # a binary quantity is capped there (`maxAllowed`)
+
+
+def canonical_quantity(text: str) -> Optional[str]:
+    """A Kubernetes quantity as the API server stores it (`1000m` -> "1", `1024Mi` -> "1Gi"), or None when `text` is
+    no quantity (or one of a size the server cannot write back)."""
+    value = parse_quantity(text)
+    if value is None:
+        return None
+    suffix = (_QUANTITY.fullmatch(str(text).strip()) or ["", "", "", ""])[3] or ""
+    with localcontext() as context:
+        context.prec = 80
+        size = abs(value).quantize(Decimal("1e-9"), rounding=ROUND_UP)
+        if size == 0:
+            return "0"
+        sign = "-" if value < 0 else ""
+        if suffix.endswith("i"):
+            size = min(size, _LARGEST_BINARY)
+            if size >= 1024 and size == size.to_integral_value():
+                number, power = int(size), 0
+                while number % 1024 == 0 and power < len(_BINARY_SUFFIXES) - 1:
+                    number, power = number // 1024, power + 1
+                return f"{sign}{number}{_BINARY_SUFFIXES[power]}"
+        _, digits, exponent = size.normalize().as_tuple()
+        mantissa, exponent = int("".join(map(str, digits))), int(exponent)
+        mantissa, exponent = mantissa * 10 ** (exponent % 3), exponent - exponent % 3
+    if suffix[:1] in ("e", "E") and len(suffix) > 1:
+        return f"{sign}{mantissa}" + (f"e{exponent}" if exponent else "")
+    return f"{sign}{mantissa}{_DECIMAL_SUFFIXES[exponent]}" if exponent in _DECIMAL_SUFFIXES else None
 
 
 def _amount_problem(value: str) -> Optional[str]:

@@ -23,6 +23,7 @@ from .rules import (CLUSTER_TYPE, DATA_PLANE_CHECK, DATA_PLANE_DELETE, GLOBAL_NA
                     provider_switch_replaces,
                     providers_of, refused_rules, replace_rules, rules, trigger_change, under)
 from .chart_bumps import chart_bump_findings, crd_bundle_findings, migration_findings
+from .normalised import same_value, stored_alike
 from .rollouts import rollout_note
 from .values import channel_exit_findings, ignored_findings, update_findings, value_findings
 
@@ -277,6 +278,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     engine_own: dict[str, str] = {}  # replaced by the engine before any provider's Diff -> the option that does
     migrations: dict[str, list[str]] = {}  # Open-WebUI's migration Job on a new image (chart_bumps.migration_findings)
     rollouts: dict[str, str] = {}  # a workload's new pod template: what its pods do (rollouts.rollout_note)
+    normalised: dict[str, list[str]] = {}  # quantities spelled anew, stored alike (normalised.stored_alike)
     hidden: dict[str, list[str]] = {}  # changed paths under the resource's hideDiffs, which `pulumi preview` hides
     pairs: Optional[dict[str, str]] = None  # an earlier kit's stand-in value -> this kit's (stand_in_ids)
     for urn in common:
@@ -299,6 +301,10 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                 ignored[urn] = ignored_paths
                 checks.setdefault(urn, []).extend(ignored_findings(now["type"], old["inputs"], now["inputs"],
                                                                    ignored_paths))
+        alike = stored_alike(old["inputs"], inputs, paths) if paths and now["type"].startswith("kubernetes:") else {}
+        if alike:  # a quantity spelled anew, which the API server stores as before: no change for the provider's Diff
+            normalised[urn] = list(alike.values())
+            paths = [p for p in paths if p not in alike]
         bundle = crd_bundle_findings(now["type"], old["inputs"], inputs, paths)  # a component: no provider diff
         if bundle:
             checks.setdefault(urn, []).extend(bundle)
@@ -324,7 +330,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             migration = migration_findings(now["type"], old["inputs"], inputs, paths)
             if migration:  # the Job is replaced (a new image): told as a check, which a replacement's would not be
                 migrations[urn] = migration
-            rollout = rollout_note(now["type"], inputs, paths)
+            rollout = rollout_note(now["type"], inputs, paths, same_value(old["inputs"], inputs, paths))
             if rollout:  # told on its Update line
                 rollouts[urn] = rollout
             refused.setdefault(urn, []).extend(refusals)
@@ -522,7 +528,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             notes.setdefault(urn, []).append(f"the old one, under its old name, is {RETAINED[old_res[urn]['type']]}")
     return {"added": added, "removed": removed, "changed": changed, "replaced": replaced, "refused": refused,
             "checks": checks, "ignored": ignored, "notes": notes, "base_found": bool(old_res), "moved": moved,
-            "hidden": hidden, "rollouts": rollouts,
+            "hidden": hidden, "rollouts": rollouts, "normalised": normalised,
             "renamed": new_urn,
             "claims": claims,
             "deleteBeforeReplace": delete_first,

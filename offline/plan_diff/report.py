@@ -195,6 +195,11 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
     lines += [f"- Check before merging: `{_short_(u)}`: {'; '.join(c)}" for u, c in result.get("checks", {}).items()]
     lines += [f"- Ignored (its `ignoreChanges`: `pulumi up` keeps the deployed value): `{_short_(u)}` ({', '.join(p)})"
               + "".join(f"; {hint}" for hint in ignored_hints(p)) for u, p in result.get("ignored", {}).items()]
+    # quantities spelled anew, which pulumi-kubernetes' Diff compares as the API server stores them (normalised.py)
+    # (no restart to tell where they are all its changes; one with an Update line says what that update does)
+    lines += [f"- Spelled anew, stored as before (pulumi-kubernetes' Diff compares a quantity in the API server's "
+              f"form: no update for these, nothing sent{'' if u in result['changed'] else ', no pod restarts'}): "
+              f"`{_short_(u)}` ({'; '.join(q)})" for u, q in (result.get("normalised") or {}).items()]
     lines += [f"- Protected (`pulumi up` stops here until `protect` is lifted): `{_short_(u)}`"
               for u in result["protected"]]
     if (follow or blocked or unmatched) and len(lines) > start:

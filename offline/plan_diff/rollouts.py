@@ -8,7 +8,7 @@ a Deployment's RollingUpdate (the default) replaces the running pods a few at a 
 out until it is resumed; a StatefulSet's or DaemonSet's RollingUpdate (the default) replaces each pod, a StatefulSet's
 `partition` only the pods of that ordinal and above, and OnDelete none: a pod takes the new template only when it is
 deleted. Every workload of this program keeps the defaults; a program of its own may not."""
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
@@ -17,11 +17,22 @@ WORKLOADS = (DEPLOYMENT, STATEFUL_SET, DAEMON_SET)
 ROLLS = "its pods restart: a new pod template, each running pod replaced by its rolling update"
 
 
-def rollout_note(type_: str, inputs: dict[str, Any], paths: list[str]) -> Optional[str]:
+# A Deployment's template whose only changes are quantities of one value in another form (`1Gi` -> `1073741824`):
+# the API server stores the new form, but the Deployment compares templates by value (normalised.py), so no new
+# generation nor ReplicaSet. A StatefulSet's or DaemonSet's revision compares the stored bytes: those roll.
+SAME_TEMPLATE = ("an update Pulumi shows, which changes no value of the pod template (a quantity in another form, "
+                 "the Deployment compares by value): the same ReplicaSet, no pod restarts")
+
+
+def rollout_note(type_: str, inputs: dict[str, Any], paths: list[str],
+                 same_values: Iterable[str] = ()) -> Optional[str]:
     """What the update of a workload whose `paths` change under `spec.template` does to its pods (None: no such
-    change, or not a workload)."""
-    if type_ not in WORKLOADS or not any(p == "spec.template" or p.startswith("spec.template.") for p in paths):
+    change, or not a workload); `same_values`: the paths whose quantities keep their value (normalised.same_value)."""
+    template = [p for p in paths if p == "spec.template" or p.startswith("spec.template.")]
+    if type_ not in WORKLOADS or not template:
         return None
+    if type_ == DEPLOYMENT and set(template) <= set(same_values):
+        return SAME_TEMPLATE
     given = inputs.get("spec")
     spec: dict[str, Any] = given if isinstance(given, dict) else {}
     if type_ == DEPLOYMENT:
