@@ -169,10 +169,11 @@ MEANING = {
     "inference.resources.cpuRequest": "Ollama's CPU request.",
     "inference.resources.cpuLimit": "Ollama's CPU limit (at least the request).",
     "inference.resources.memoryRequest": "Ollama's memory request.",
-    "inference.resources.memoryLimit": "Ollama's memory limit (at least the request); on CPU it must hold the "
-                                       "largest model to preload plus Ollama's overhead (1 GiB + 0.5 GiB per "
-                                       "`inference.numParallel` per 4096 tokens of `inference.contextLength`, "
-                                       "4096 unset).",
+    "inference.resources.memoryLimit": "Ollama's memory limit (at least the request); on CPU it must hold each model "
+                                       "to preload plus Ollama's overhead: 1 GiB + its KV cache, Ollama's own "
+                                       "estimate from the model's shape (the catalogue's; a declared model counts "
+                                       "0.5 GiB per 4096 tokens), for `inference.contextLength` tokens (4096 unset; "
+                                       "capped at its trained context) x `inference.numParallel`.",
     "inference.gpusPerReplica": "GPUs per replica in GPU mode (at most the size's GPUs).",
     "inference.numParallel": "`OLLAMA_NUM_PARALLEL`: requests one loaded model serves at once.",
     "inference.maxLoadedModels": "`OLLAMA_MAX_LOADED_MODELS`.",
@@ -180,7 +181,8 @@ MEANING = {
                                "trained length caps it); unset: "
                                "Ollama's default by GPU memory, 262144 from 47 GiB, whose KV cache times "
                                "`numParallel` lets one 8B model fill an 80 GB GPU (`make plan` warns where two "
-                               "generating models then may not stay loaded together).",
+                               "generating models then, or at the length given, may not stay loaded together, "
+                               "and names a length that keeps them).",
     "inference.keepAlive": "`OLLAMA_KEEP_ALIVE` (`0` unloads at once, `-1` never).",
     "inference.warmModel": "A model of `modelStore.models` each replica loads before it is Ready (its startup probe "
                            "runs Ollama's preload, `ollama run <model> \"\"`), so a new replica takes traffic warm; "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
 from llmplatform.gpu_skus import find_gpu_sku, memory_text
@@ -15,7 +15,7 @@ from llmplatform import ollama_names
 
 from .. import component_rules
 from ..catalogs import vm_shape
-from ..models import is_embedding
+from ..models import is_embedding, kv_cache_gib, parallel_for, served_context
 from ..quantities import parse_quantity
 from ..reader import Reader, describe
 from .resources import ResourcesConfig, parse_resources
@@ -144,17 +144,22 @@ def inference_prod_checks(r: Reader, environment: str, inf: InferenceConfig) -> 
             r.problem(f"inference.replicas ({inf.replicas}) must be >= 1 when environment is 'prod'")
 
 
-# Ollama's memory beyond the weights on CPU, a stated floor (Ollama v0.32.15): the server and runner processes and
-# their compute graph, ~1 GiB, plus the KV cache, which grows with the context: with no GPU the default context is
-# 4096 tokens (server/routes.go: `s.defaultNumCtx = 4096` under 23 GiB of VRAM), else inference.contextLength
-# (OLLAMA_CONTEXT_LENGTH, api/types.go DefaultOptions), times OLLAMA_NUM_PARALLEL (server/sched.go
-# effectiveLlamaServerContext: context x numParallel); an 8B-class model's f16 cache takes 0.5 GiB per 4096 tokens
-# (2 x 32 layers x 8 KV heads x 128 x 4096 x 2 bytes). Larger models need more: a floor, not a fit.
+# Ollama's memory beyond the weights on CPU (Ollama v0.32.15): the server and runner processes and their compute graph,
+# ~1 GiB, plus the KV cache, which grows with the context: with no GPU the default context is 4096 tokens
+# (server/routes.go: `s.defaultNumCtx = 4096` under 23 GiB of VRAM), else inference.contextLength
+# (OLLAMA_CONTEXT_LENGTH, api/types.go DefaultOptions), capped at the model's trained context (llm/server.go
+# NewLlamaServer), times OLLAMA_NUM_PARALLEL (server/sched.go effectiveLlamaServerContext), 1 for an embedding model:
+# Ollama's own estimate of it from the model's shape (config/models.py `kv_cache_gib`). A model of unknown shape
+# (a declared {name, sizeGib}) counts an 8B-class model's f16 cache, 0.5 GiB per 4096 tokens (2 x 32 layers x 8 KV
+# heads x 128 x 4096 x 2 bytes): a floor, not a fit.
 CPU_RUNTIME_GIB = 1.0
 CPU_DEFAULT_CONTEXT = ollama_default_context(0.0)
-CPU_KV_GIB_PER_4096_TOKENS = 0.5
+UNKNOWN_SHAPE_KV_GIB_PER_4096_TOKENS = 0.5
 # the trained context of an 8B-class library model (llama3.1:8b's GGUF context_length), for the warning's example
 EXAMPLE_TRAINED_CONTEXT = 131072
+# Ollama's scheduler loads a model beside loaded ones only if its estimate is within 80 % of the memory they leave
+# (v0.32.15 server/sched.go `load`, 544-552)
+SCHEDULER_SHARE = 0.8
 
 
 def cpu_context(context_length: Optional[int]) -> int:
@@ -162,16 +167,20 @@ def cpu_context(context_length: Optional[int]) -> int:
     return context_length if context_length is not None and context_length > 0 else CPU_DEFAULT_CONTEXT
 
 
-def cpu_overhead_gib(num_parallel: int, context_length: Optional[int] = None) -> float:
-    """Memory Ollama takes on CPU beyond the weights of the model it loads (a floor; see above)."""
-    tokens = cpu_context(context_length) * max(num_parallel, 1)
-    return CPU_RUNTIME_GIB + CPU_KV_GIB_PER_4096_TOKENS * tokens / 4096
+def cpu_overhead_gib(model: str, num_parallel: int, context_length: Optional[int] = None) -> float:
+    """Memory Ollama takes on CPU beyond the weights of `model` (see above)."""
+    tokens = cpu_context(context_length)
+    kv = kv_cache_gib(model, tokens, num_parallel)
+    if kv is None:
+        kv = UNKNOWN_SHAPE_KV_GIB_PER_4096_TOKENS * tokens * max(num_parallel, 1) / 4096
+    return CPU_RUNTIME_GIB + kv
 
 
-def models_over(store: ModelStoreConfig, memory_gib: float, overhead_gib: float) -> list[tuple[str, float]]:
-    """The models to preload whose weights plus `overhead_gib` exceed `memory_gib`, largest first."""
-    over = [(m, size) for m, size in store.sizes_gib.items() if size > 0 and size + overhead_gib > memory_gib]
-    return sorted(over, key=lambda item: -item[1])
+def models_over(store: ModelStoreConfig, memory_gib: float,
+                overhead_gib: Callable[[str], float]) -> list[tuple[str, float]]:
+    """The models to preload whose weights plus their `overhead_gib` exceed `memory_gib`, largest need first."""
+    over = [(m, size) for m, size in store.sizes_gib.items() if size > 0 and size + overhead_gib(m) > memory_gib]
+    return sorted(over, key=lambda item: -(item[1] + overhead_gib(item[0])))
 
 
 def inference_fit_checks(r: Reader, gpu: GpuConfig, store: ModelStoreConfig, inf: InferenceConfig,
@@ -195,7 +204,7 @@ def inference_fit_checks(r: Reader, gpu: GpuConfig, store: ModelStoreConfig, inf
                           f"{sku.vm_size}")
             # what Ollama may fill: each GPU's memory as the driver reports it, less the share its scheduler keeps
             memory = (sku.gpu_memory_mib - OLLAMA_GPU_RESERVE_MIB) * inf.gpus_per_replica / MIB_PER_GIB
-            too_big = [m for m, _ in models_over(store, memory, 0.0)]
+            too_big = [m for m, _ in models_over(store, memory, lambda _: 0.0)]
             if too_big:
                 r.problem(f"modelStore.models {too_big} do not fit in the {memory_text(memory)} of GPU memory "
                           f"Ollama may use ({inf.gpus_per_replica} x {sku.gpu_model} of {sku.vm_size}: "
@@ -207,43 +216,142 @@ def inference_fit_checks(r: Reader, gpu: GpuConfig, store: ModelStoreConfig, inf
     if limit is None:
         return  # not a quantity: InferenceStack's rules say so
     limit_gib = float(limit) / 2 ** 30
-    overhead = cpu_overhead_gib(inf.num_parallel, inf.context_length)
-    over = models_over(store, limit_gib, overhead)
+    over = models_over(store, limit_gib, lambda m: cpu_overhead_gib(m, inf.num_parallel, inf.context_length))
     if over:
         name, size = over[0]
+        overhead = cpu_overhead_gib(name, inf.num_parallel, inf.context_length)
         needed = size + overhead
         node = vm_shape(cluster.workload_pool.vm_size)
         pool = (f" (and a cluster.workloadPool.vmSize with more memory: {cluster.workload_pool.vm_size} has "
                 f"{node.memory_gib:g} GiB per node)" if node and node.memory_gib < needed else "")
         need, room = fit_texts(needed, limit_gib)  # never "needs ~12.0 GiB, over ... (12 GiB)"
         r.problem(f"modelStore.models {describe(name)} ({need_text(size)}) plus Ollama's overhead on CPU "
-                  f"(~{overhead:g} GiB: runtime and the KV cache of inference.numParallel {inf.num_parallel} x "
-                  f"{'inference.contextLength ' if inf.context_length else ''}{cpu_context(inf.context_length)} "
-                  f"tokens) needs ~{need}, over inference.resources.memoryLimit "
+                  f"(~{round(overhead, 2):g} GiB: runtime and the KV cache of {_cpu_cache_text(name, inf)}) needs "
+                  f"~{need}, over inference.resources.memoryLimit "
                   f"{describe(inf.resources.memory_limit)} ({room}) with inference.accelerator 'cpu': Ollama would "
                   f"be OOM-killed loading it; "
                   f"fix: preload a smaller model, or raise inference.resources.memoryLimit to at least "
                   f"{math.ceil(needed)}Gi{pool}")
 
 
+def _cpu_cache_text(model: str, inf: InferenceConfig) -> str:
+    """What the CPU overhead's KV cache counts, for its refusal."""
+    context = cpu_context(inf.context_length)
+    given = f"inference.contextLength {context}" if inf.context_length else f"{context}"
+    served = served_context(model, context)
+    tokens = given if served == context else f"{served} (its trained context, under {given})"
+    parallel = "1 (an embedding model)" if is_embedding(model) else f"inference.numParallel {inf.num_parallel}"
+    return f"{parallel} x {tokens} tokens"
+
+
+def generation_batch_gib(tokens: int, estimate_gib: float, available_gib: float) -> float:
+    """What Ollama adds to a completion model's estimate for the generation batch it picks on a GPU with flash
+    attention (on by default for CUDA compute capability 6 and up but 7.2: every GPU size here), by the context x
+    numParallel the model serves and the memory left (v0.32.15 server/sched.go automaticGenerationBatch, 822-915):
+    batch 2048 (+2 GiB) over 32768 tokens and 1024 (+768 MiB) over 4096, each only with its headroom, else 512 (+0)."""
+    for over_tokens, batch_gib, headroom in ((32768, 2.0, 0.60), (4096, 0.75, 0.75)):
+        if tokens > over_tokens and estimate_gib <= available_gib * headroom \
+                and batch_gib <= available_gib * SCHEDULER_SHARE - estimate_gib:
+            return batch_gib
+    return 0.0
+
+
+def load_gib(model: str, size_gib: float, context: int, num_parallel: int, available_gib: float) -> Optional[float]:
+    """What Ollama's scheduler counts to load `model` on GPUs with `available_gib` free: its estimate, the file's size
+    and the KV cache (llm/llama_server.go PredictServerVRAM), plus a completion model's generation batch; None for a
+    model of unknown shape."""
+    kv = kv_cache_gib(model, context, num_parallel)
+    if kv is None:
+        return None
+    estimate = size_gib + kv
+    if is_embedding(model):
+        return estimate
+    tokens = served_context(model, context) * parallel_for(model, num_parallel)
+    return estimate + generation_batch_gib(tokens, estimate, available_gib)
+
+
+def loads_gib(store: ModelStoreConfig, context: int, num_parallel: int,
+              memory_gib: float) -> Optional[dict[str, float]]:
+    """Each model's load (`load_gib`) as the first on GPUs with `memory_gib`; None when a shape is unknown."""
+    loads = {m: load_gib(m, size, context, num_parallel, memory_gib) for m, size in store.sizes_gib.items()}
+    return None if None in loads.values() else loads  # type: ignore[return-value]
+
+
+def evicted_models(store: ModelStoreConfig, context: int, num_parallel: int, memory_gib: float) -> Optional[list[str]]:
+    """The generating models Ollama's scheduler would not load beside all the others (its 80 % rule, each loaded
+    last, the others as they load first); None when a model's shape is unknown."""
+    loads = loads_gib(store, context, num_parallel, memory_gib)
+    if loads is None:
+        return None
+    evicted = []
+    for m in (m for m in store.models if not is_embedding(m)):
+        left = memory_gib - sum(load for other, load in loads.items() if other != m)
+        need = load_gib(m, store.sizes_gib[m], context, num_parallel, max(left, 0.0))
+        if need is not None and need > SCHEDULER_SHARE * left:
+            evicted.append(m)
+    return evicted
+
+
+def context_that_keeps(store: ModelStoreConfig, context: int, num_parallel: int, memory_gib: float) -> Optional[int]:
+    """The largest power of two under `context`, from 2048, at which no model is evicted; None if none."""
+    tokens = 1 << (context.bit_length() - 1)
+    tokens = tokens // 2 if tokens == context else tokens
+    while tokens >= 2048:
+        if not evicted_models(store, tokens, num_parallel, memory_gib):
+            return tokens
+        tokens //= 2
+    return None
+
+
 def default_context_advisory(gpu: GpuConfig, store: ModelStoreConfig, inf: InferenceConfig) -> list[str]:
-    """Ollama on a GPU of 47 GiB or more, no inference.contextLength, two generating models to keep loaded: Ollama's
-    default context there (262144 tokens, capped at each model's trained context) times numParallel is the KV cache
-    it reserves at each load, and its scheduler loads a model beside another only within 80 % of the memory left
-    (v0.32.15 server/sched.go 544-552): on prod's A100 llama3.1:8b and mistral:7b unloaded each other on every switch
-    (CHANGELOG 0.34.0). A warning, not a refusal: models of a short trained context stay small."""
+    """Ollama on the GPU pool with two generating models or more to keep loaded (inference.maxLoadedModels 2 or
+    more): at each load Ollama reserves the KV cache of the context each request gets (inference.contextLength, else
+    its default by the GPUs' memory: 262144 tokens from 47 GiB, 32768 from 23, else 4096; capped at each model's
+    trained context) times numParallel, and its scheduler loads a model beside others only within 80 % of the memory
+    they leave (v0.32.15 server/sched.go 544-552): on prod's A100 llama3.1:8b and mistral:7b unloaded each other on
+    every switch (CHANGELOG 0.34.0). Counted with each model's shape (`evicted_models`); with a model of unknown shape,
+    only the case certain without shapes (no contextLength, the 262144 tier). A warning, not a refusal."""
     sku = find_gpu_sku(gpu.vm_size)
-    if inf.accelerator != "gpu" or not gpu.enabled or sku is None or gpu.mig_profile \
-            or inf.context_length is not None or inf.max_loaded_models < 2:
+    if inf.accelerator != "gpu" or not gpu.enabled or sku is None or gpu.mig_profile or inf.max_loaded_models < 2:
         return []
-    memory = sku.gpu_memory_gib * inf.gpus_per_replica
-    tokens = ollama_default_context(memory)
     generating = [m for m in store.models if not is_embedding(m)]
-    if tokens < OLLAMA_CONTEXT_TIERS[0][1] or len(generating) < 2:
+    if len(generating) < 2:
         return []
-    example = CPU_KV_GIB_PER_4096_TOKENS * EXAMPLE_TRAINED_CONTEXT / 4096 * inf.num_parallel
-    return [f"inference.contextLength is unset with Ollama on {inf.gpus_per_replica} x {sku.gpu_model} "
-            f"({memory_text(memory)}, gpu.vmSize {sku.vm_size}): Ollama then gives each request {tokens:,} tokens "
+    gpus = f"{inf.gpus_per_replica} x {sku.gpu_model} ({memory_text(sku.gpu_memory_gib * inf.gpus_per_replica)}, " \
+           f"gpu.vmSize {sku.vm_size})"
+    tokens = inf.context_length or ollama_default_context(sku.gpu_memory_gib * inf.gpus_per_replica)
+    memory = (sku.gpu_memory_mib - OLLAMA_GPU_RESERVE_MIB) * inf.gpus_per_replica / MIB_PER_GIB
+    evicted = evicted_models(store, tokens, inf.num_parallel, memory)
+    if evicted is None:
+        return _unknown_shape_advisory(inf, gpus, tokens, generating)
+    if not evicted:
+        return []
+    loads = loads_gib(store, tokens, inf.num_parallel, memory) or {}
+    keeps = context_that_keeps(store, tokens, inf.num_parallel, memory)
+    given = (f"inference.contextLength {tokens} with Ollama on {gpus}: each request gets {tokens:,} tokens"
+             if inf.context_length else
+             f"inference.contextLength is unset with Ollama on {gpus}: Ollama then gives each request {tokens:,} "
+             f"tokens")
+    fix = (f"set inference.contextLength to {keeps} or less (it keeps them), lower inference.numParallel, or preload "
+           f"fewer models" if keeps else
+           "preload fewer or smaller models, lower inference.numParallel, or give each replica more GPU memory "
+           "(inference.gpusPerReplica, gpu.vmSize)")
+    return [f"{given} (capped at each model's trained context) x inference.numParallel {inf.num_parallel}, and by "
+            f"Ollama's own estimate at each load (weights, that f16 KV cache and its generation batch) "
+            f"modelStore.models take {', '.join(f'{m} ~{round(g, 1):g} GiB' for m, g in loads.items())}, while its "
+            f"scheduler loads a model beside others only within 80 % of the {memory_text(memory)} Ollama may use "
+            f"that they leave: {', '.join(evicted)} may not stay loaded beside the others "
+            f"(inference.maxLoadedModels {inf.max_loaded_models}), each switch unloading one and reading the other "
+            f"from the share again; {fix}"]
+
+
+def _unknown_shape_advisory(inf: InferenceConfig, gpus: str, tokens: int, generating: list[str]) -> list[str]:
+    """A model of unknown KV shape among them: only Ollama's 262144-token default, certain to hold two 8B-class
+    models apart, is warned, with such a model's figure as the example."""
+    if inf.context_length is not None or tokens < OLLAMA_CONTEXT_TIERS[0][1]:
+        return []
+    example = UNKNOWN_SHAPE_KV_GIB_PER_4096_TOKENS * EXAMPLE_TRAINED_CONTEXT / 4096 * inf.num_parallel
+    return [f"inference.contextLength is unset with Ollama on {gpus}: Ollama then gives each request {tokens:,} tokens "
             f"(capped at the model's trained context) and reserves their KV cache times inference.numParallel "
             f"{inf.num_parallel} at every load (~{example:g} GiB for an 8B-class model trained on "
             f"{EXAMPLE_TRAINED_CONTEXT:,} tokens), so modelStore.models {', '.join(generating)} may not stay loaded "

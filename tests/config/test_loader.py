@@ -101,8 +101,8 @@ BAD_CONFIGS = [
     ("dev", {"modelStore": {"models": [{"name": "hf.co/a/b:F16", "sizeGib": 95}]}}, "modelStore.sizeGib 100 is invalid; allowed: at least 106 GiB: 10 % of the share free above the ~95 GiB of the models to preload (modelStore.models)"),
     ("dev", {"inference": {"accelerator": "gpu"}, "modelStore": {"models": ["tinyllama", {"name": "hf.co/a/b:F16", "sizeGib": 20}]}}, "modelStore.models ['hf.co/a/b:F16'] do not fit in the 14.55 GiB of GPU memory Ollama may use (1 x T4 of Standard_NC4as_T4_v3: 15360 MiB each"),
     # CPU: the largest model plus Ollama's overhead within Ollama's memory limit
-    ("dev", {"modelStore": {"models": ["tinyllama", "llama3.1:70b"]}}, "modelStore.models 'llama3.1:70b' (40.05 GiB) plus Ollama's overhead on CPU (~2 GiB: runtime and the KV cache of inference.numParallel 2 x 4096 tokens) needs ~42.05 GiB, over inference.resources.memoryLimit '12Gi' (12 GiB) with inference.accelerator 'cpu'"),
-    ("dev", {"modelStore": {"models": ["llama3.1:70b"]}}, "raise inference.resources.memoryLimit to at least 43Gi (and a cluster.workloadPool.vmSize with more memory: Standard_D4ads_v5 has 16 GiB per node)"),
+    ("dev", {"modelStore": {"models": ["tinyllama", "llama3.1:70b"]}}, "modelStore.models 'llama3.1:70b' (40.05 GiB) plus Ollama's overhead on CPU (~3.5 GiB: runtime and the KV cache of inference.numParallel 2 x 4096 tokens) needs ~43.55 GiB, over inference.resources.memoryLimit '12Gi' (12 GiB) with inference.accelerator 'cpu'"),
+    ("dev", {"modelStore": {"models": ["llama3.1:70b"]}}, "raise inference.resources.memoryLimit to at least 44Gi (and a cluster.workloadPool.vmSize with more memory: Standard_D4ads_v5 has 16 GiB per node)"),
     ("dev", {"modelStore": {"models": [{"name": "hf.co/a/b:Q8_0", "sizeGib": 11}]}}, "modelStore.models 'hf.co/a/b:Q8_0' (11 GiB) plus Ollama's overhead on CPU"),
     # inference.contextLength sets the context on CPU too: llama3.1:8b's 131072-token training holds 32768 x 2, an
     # 8 GiB cache beside its 4.6 GiB (the floor counted Ollama's 4096-token CPU default whatever the key said)
@@ -321,13 +321,15 @@ def test_a_model_a_hair_over_ollamas_cpu_memory_is_not_told_it_needs_what_it_has
 
 
 def test_the_cpu_memory_check_is_the_gpu_one_with_ollamas_cpu_overhead():
-    """One rule (weights + overhead over the memory Ollama gets); on CPU the overhead grows with numParallel."""
+    """One rule (weights + overhead over the memory Ollama gets); on CPU the overhead grows with numParallel and the
+    context, by the model's own KV cache: gpt-oss:20b's is 33.75 KiB a token (24 layers, 8 KV heads of 2880 / 64)."""
     from config.sections.inference import cpu_overhead_gib
-    assert cpu_overhead_gib(1) == 1.5 and cpu_overhead_gib(4) == 3.0
+    assert cpu_overhead_gib("llama3.1:8b", 1) == 1.5 and cpu_overhead_gib("llama3.1:8b", 4) == 3.0
+    assert cpu_overhead_gib("hf.co/a/b:Q4_0", 4) == 3.0  # a model of unknown shape: an 8B-class model's cache
     ok = {"modelStore": {"models": ["gpt-oss"]}, "inference": {"resources": {"memoryLimit": "16Gi"}}}
-    assert parse_config(stack_raw("dev", ok), "p", "dev").model_store.models == ("gpt-oss",)  # 13.04 + 2 <= 16
-    wider = {**ok, "inference": {**ok["inference"], "numParallel": 6}}  # 13.04 + 1 + 6 x 0.5
-    with pytest.raises(ConfigError, match=r"needs ~17.04 GiB, over inference.resources.memoryLimit '16Gi' \(16 GiB\)"):
+    assert parse_config(stack_raw("dev", ok), "p", "dev").model_store.models == ("gpt-oss",)  # 13.04 + 1.27 <= 16
+    wider = {**ok, "inference": {**ok["inference"], "numParallel": 6, "contextLength": 32768}}  # 13.04 + 1 + 6.33
+    with pytest.raises(ConfigError, match=r"needs ~20.37 GiB, over inference.resources.memoryLimit '16Gi' \(16 GiB\)"):
         parse_config(stack_raw("dev", wider), "p", "dev")
     on_gpu = {**ok, "inference": {"accelerator": "gpu", "resources": {"memoryLimit": "12Gi"}}}
     assert parse_config(stack_raw("dev", on_gpu), "p", "dev")  # the GPU holds it: the CPU limit is not its room
