@@ -168,10 +168,11 @@ def test_make_plan_refuses_an_inference_pool_with_only_the_gateway_api_bundle(tm
 
 
 def test_only_an_nginx_container_resolves_the_upstreams_its_config_map_names():
-    """nginx resolves each `server host:port` of its config at start; the same line in a ConfigMap another image
-    mounts is nothing this rule reads (a dangling upstream is nginx's alone)."""
+    """nginx resolves each `server host:port` of its config at start (an address or localhost needs no Service);
+    the same line in a ConfigMap another image mounts is nothing this rule reads."""
     config = k8s("conf", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "conf", "namespace": "llm"},
-                          "data": {"default.conf": "upstream backend {\n  server web.llm:8080;\n}\n"}})
+                          "data": {"default.conf": "upstream backend {\n  server web.llm:8080;\n  server 10.0.0.7:8080;"
+                                                   "\n  server localhost:8081;\n}\n"}})
     volumes = [{"name": "conf", "configMap": {"name": "conf"}}]
     proxy = k8s("proxy", deployment("proxy", volumes=volumes), (config.urn,))
     problems = dm.evaluate(plan_of(config, proxy)).problems
@@ -210,3 +211,8 @@ def test_a_name_in_a_namespace_a_chart_installs_into_is_not_called_dangling():
     assert _dangling(dm.evaluate(plan_of(release, charted)).problems) == []
     assert _dangling(dm.evaluate(plan_of(release, k8s("reader", reader))).problems) == [
         ("Deployment llm/reader", "names ServiceAccount llm/kps-grafana")]
+
+
+def test_a_pod_of_the_namespaces_default_service_account_names_nothing_the_plan_must_create():
+    """Kubernetes' ServiceAccount controller makes `default` in every namespace: naming it is no reference."""
+    assert dm.evaluate(plan_of(k8s("web", deployment("web", serviceAccountName="default")))).problems == []
