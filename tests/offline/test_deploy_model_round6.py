@@ -216,3 +216,9 @@ def test_a_name_in_a_namespace_a_chart_installs_into_is_not_called_dangling():
 def test_a_pod_of_the_namespaces_default_service_account_names_nothing_the_plan_must_create():
     """Kubernetes' ServiceAccount controller makes `default` in every namespace: naming it is no reference."""
     assert dm.evaluate(plan_of(k8s("web", deployment("web", serviceAccountName="default")))).problems == []
+
+
+def test_a_missing_istio_service_of_no_gateway_is_a_dangling_reference():
+    """`<name>-istio` is taken for the Service Istio makes only when the plan has a Gateway `<name>` beside it."""
+    route = k8s("r", _route([], [{"name": "ghost-istio", "port": 80}]))
+    assert _dangling(dm.evaluate(plan_of(route)).problems) == [("HTTPRoute llm/r", "names Service llm/ghost-istio")]
