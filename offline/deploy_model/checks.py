@@ -130,7 +130,8 @@ def check_crd_order(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
     return problems
 
 
-# How an object that names another behaves while the named one is missing, per case.
+# How an object that names another behaves while the named one is missing, per case (ANY_KIND: whatever it names).
+ANY_KIND = "*"
 TOLERANT = {
     ("pod", "ConfigMap"): "the kubelet retries the volume mount (and a container's env from it) until it exists",
     ("pod", "Secret"): "the kubelet retries the volume mount (and a container's env from it) until it exists",
@@ -140,8 +141,11 @@ TOLERANT = {
     ("HTTPRoute", "Service"): "the backend resolves when the Service appears (ResolvedRefs reconcile)",
     ("InterceptorRoute", "Service"): "the interceptor routes to the Service once it exists (it holds requests until "
                                      "the Service has a ready endpoint)",
-    ("ScaledObject", "Deployment"): "KEDA reconciles until the target exists",
-    ("HorizontalPodAutoscaler", "Deployment"): "the HPA reports the missing target and retries",
+    # a scaler reads its target through the /scale subresource whatever its kind, and a missing one is an error
+    # the controller retries (kedacore/keda controllers/keda/scaledobject_controller.go checkTargetResourceIsScalable;
+    # kubernetes pkg/controller/podautoscaler/horizontal.go reconcileAutoscaler, FailedGetScale)
+    ("ScaledObject", ANY_KIND): "KEDA reconciles until the target exists",
+    ("HorizontalPodAutoscaler", ANY_KIND): "the HPA reports the missing target and retries",
 }
 INTOLERANT = {
     ("pod", "ServiceAccount"): "the ReplicaSet/Job controller cannot create a pod for a missing ServiceAccount "
@@ -259,7 +263,7 @@ def check_references(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
                                         f"plan creates (dangling reference: {effect}); fix: create it in this plan "
                                         "and depend on it, or name one that exists"))
                 continue
-            if (role, kind) in TOLERANT:
+            if (role, kind) in TOLERANT or (role, ANY_KIND) in TOLERANT:
                 continue
             reason = INTOLERANT.get((role, kind), "it does not tolerate the absence")
             if target.urn not in before.get(reg.urn, ()) or not waited:
