@@ -39,7 +39,9 @@ def test_the_kv_cache_is_ollamas_estimate_from_the_models_own_shape():
     assert kv_cache_gib("phi3.5", 4096, 1) == 1.5  # 32 KV heads of 96: three times an 8B's
     # gemma2:2b: Ollama's estimate reads 2304 / 8 = 288 as the head size, not its key_length 256; trained on 8192
     assert kv_cache_gib("gemma2:2b", 32768, 1) == 2 * 26 * 4 * 288 * 2 * 8192 / GIB
-    assert kv_cache_gib("nomic-embed-text", 32768, 4) == 2 * 12 * 12 * 64 * 2 * 2048 / GIB  # embedding: x 1
+    # nomic-embed-text: x 1 (an embedding model); its GGUF has no attention.head_count_kv, so the estimate reads 1
+    # KV head (fs/ggml/ggml.go HeadCountKVMin's default), not its 12 heads
+    assert kv_cache_gib("nomic-embed-text", 32768, 4) == 2 * 12 * 1 * 64 * 2 * 2048 / GIB
     assert kv_cache_gib("gpt-oss", 4096, 1) == kv_cache_gib("gpt-oss:20b", 4096, 1)  # `latest` as recorded
     assert kv_cache_gib("hf.co/a/b:Q4_0", 4096, 1) is None and kv_cache_gib("deepseek-r1:1.5b", 4096, 1) is None
 
