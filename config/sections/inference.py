@@ -172,7 +172,7 @@ def cpu_overhead_gib(model: str, num_parallel: int, context_length: Optional[int
     tokens = cpu_context(context_length)
     kv = kv_cache_gib(model, tokens, num_parallel)
     if kv is None:
-        kv = UNKNOWN_SHAPE_KV_GIB_PER_4096_TOKENS * tokens * max(num_parallel, 1) / 4096
+        kv = UNKNOWN_SHAPE_KV_GIB_PER_4096_TOKENS * tokens * parallel_for(model, num_parallel) / 4096
     return CPU_RUNTIME_GIB + kv
 
 

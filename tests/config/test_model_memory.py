@@ -82,6 +82,18 @@ def test_the_cpu_fit_counts_each_models_own_cache_at_the_context_it_gets():
         _cpu([{"name": "hf.co/a/b:Q4_0", "sizeGib": 4}], {"contextLength": 32768})
 
 
+def test_an_embedding_model_of_unknown_shape_on_cpu_counts_one_request_as_its_refusal_says():
+    """Ollama loads an embedding model at numParallel 1 (server/sched.go `load`), catalogued or declared: a declared
+    all-minilm at contextLength 65536 takes the 8B-class floor's 8 GiB of cache once, not x numParallel 4 (33 GiB in
+    all, which the refusal then called `1 (an embedding model) x 65536 tokens`)."""
+    declared = [{"name": "all-minilm", "sizeGib": 0.05}]
+    assert _cpu(declared, {"contextLength": 65536, "numParallel": 4}).model_store.models == ("all-minilm",)
+    with pytest.raises(ConfigError, match=r"'all-minilm' \(0.05 GiB\) plus Ollama's overhead on CPU \(~17 GiB: "
+                                          r"runtime and the KV cache of 1 \(an embedding model\) x "
+                                          r"inference.contextLength 131072 tokens\)"):
+        _cpu(declared, {"contextLength": 131072, "numParallel": 4})
+
+
 CONTEXT = "inference.contextLength "
 
 
