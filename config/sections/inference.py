@@ -277,27 +277,32 @@ def loads_gib(store: ModelStoreConfig, context: int, num_parallel: int,
     return None if None in loads.values() else loads  # type: ignore[return-value]
 
 
-def evicted_models(store: ModelStoreConfig, context: int, num_parallel: int, memory_gib: float) -> Optional[list[str]]:
-    """The generating models Ollama's scheduler would not load beside all the others (its 80 % rule, each loaded
-    last, the others as they load first); None when a model's shape is unknown."""
+def evicted_models(store: ModelStoreConfig, context: int, num_parallel: int, memory_gib: float,
+                   max_loaded: int) -> Optional[list[str]]:
+    """The generating models Ollama's scheduler would not load beside the others it may keep loaded with them (its
+    80 % rule, each loaded last, the others as they load first: the largest `max_loaded` - 1, since
+    OLLAMA_MAX_LOADED_MODELS caps the runners, embedding ones too, server/sched.go processPending); None when a
+    model's shape is unknown."""
     loads = loads_gib(store, context, num_parallel, memory_gib)
     if loads is None:
         return None
     evicted = []
     for m in (m for m in store.models if not is_embedding(m)):
-        left = memory_gib - sum(load for other, load in loads.items() if other != m)
+        beside = sorted((load for other, load in loads.items() if other != m), reverse=True)[:max(max_loaded - 1, 0)]
+        left = memory_gib - sum(beside)
         need = load_gib(m, store.sizes_gib[m], context, num_parallel, max(left, 0.0))
         if need is not None and need > SCHEDULER_SHARE * left:
             evicted.append(m)
     return evicted
 
 
-def context_that_keeps(store: ModelStoreConfig, context: int, num_parallel: int, memory_gib: float) -> Optional[int]:
+def context_that_keeps(store: ModelStoreConfig, context: int, num_parallel: int, memory_gib: float,
+                       max_loaded: int) -> Optional[int]:
     """The largest power of two under `context`, from 2048, at which no model is evicted; None if none."""
     tokens = 1 << (context.bit_length() - 1)
     tokens = tokens // 2 if tokens == context else tokens
     while tokens >= 2048:
-        if not evicted_models(store, tokens, num_parallel, memory_gib):
+        if not evicted_models(store, tokens, num_parallel, memory_gib, max_loaded):
             return tokens
         tokens //= 2
     return None
@@ -321,13 +326,13 @@ def default_context_advisory(gpu: GpuConfig, store: ModelStoreConfig, inf: Infer
            f"gpu.vmSize {sku.vm_size})"
     tokens = inf.context_length or ollama_default_context(sku.gpu_memory_gib * inf.gpus_per_replica)
     memory = (sku.gpu_memory_mib - OLLAMA_GPU_RESERVE_MIB) * inf.gpus_per_replica / MIB_PER_GIB
-    evicted = evicted_models(store, tokens, inf.num_parallel, memory)
+    evicted = evicted_models(store, tokens, inf.num_parallel, memory, inf.max_loaded_models)
     if evicted is None:
         return _unknown_shape_advisory(inf, gpus, tokens, generating)
     if not evicted:
         return []
     loads = loads_gib(store, tokens, inf.num_parallel, memory) or {}
-    keeps = context_that_keeps(store, tokens, inf.num_parallel, memory)
+    keeps = context_that_keeps(store, tokens, inf.num_parallel, memory, inf.max_loaded_models)
     given = (f"inference.contextLength {tokens} with Ollama on {gpus}: each request gets {tokens:,} tokens"
              if inf.context_length else
              f"inference.contextLength is unset with Ollama on {gpus}: Ollama then gives each request {tokens:,} "

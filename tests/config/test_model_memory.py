@@ -147,3 +147,13 @@ def test_a_model_of_unknown_shape_keeps_the_warning_certain_without_shapes():
     [told] = _context_warnings("prod", {"inference": {"contextLength": None}, "modelStore": {"models": models}})
     assert "(~64 GiB for an 8B-class model trained on 131,072 tokens)" in told, told
     assert _context_warnings("prod", {"modelStore": {"models": models}}) == []  # 32768 given: not known to fail
+
+
+def test_only_as_many_models_as_ollama_keeps_loaded_are_counted_together():
+    """OLLAMA_MAX_LOADED_MODELS caps the runners (server/sched.go processPending): with inference.maxLoadedModels 2,
+    llama3.1:8b (~38.6 GiB at 65536 x 4) is only ever loaded beside one other, mistral:7b (~21.8) at most, and stays
+    within 80 % of what that leaves; with 3 it also has qwen2.5:7b (~13.4) beside it, and does not."""
+    three = {"modelStore": {"models": ["llama3.1:8b", "mistral:7b", "qwen2.5:7b"]}}
+    assert _context_warnings("prod", {**three, "inference": {"contextLength": 65536, "maxLoadedModels": 2}}) == []
+    [told] = _context_warnings("prod", {**three, "inference": {"contextLength": 65536, "maxLoadedModels": 3}})
+    assert "llama3.1:8b may not stay loaded beside the others (inference.maxLoadedModels 3)" in told, told
