@@ -141,12 +141,25 @@ def test_a_context_length_given_that_keeps_the_models_apart_is_told_too():
 
 
 def test_a_model_of_unknown_shape_keeps_the_warning_certain_without_shapes():
-    """A declared model ({name, sizeGib}) has no shape: only no contextLength in the 262144 tier is warned, with an
-    8B-class model's figure, as before the catalogue knew shapes."""
+    """A declared model ({name, sizeGib}) has no shape: counted by its weights alone, the least it takes, an eviction
+    found is certain; else only no contextLength in the 262144 tier is warned, with an 8B-class model's figure, as
+    before the catalogue knew shapes."""
     models = ["llama3.1:8b", {"name": "hf.co/a/b:Q4_0", "sizeGib": 4}]
-    [told] = _context_warnings("prod", {"inference": {"contextLength": None}, "modelStore": {"models": models}})
-    assert "(~64 GiB for an 8B-class model trained on 131,072 tokens)" in told, told
+    unset = {"contextLength": None, "numParallel": 1}
+    [told] = _context_warnings("prod", {"inference": unset, "modelStore": {"models": models}})
+    assert "(~16 GiB for an 8B-class model trained on 131,072 tokens)" in told, told
     assert _context_warnings("prod", {"modelStore": {"models": models}}) == []  # 32768 given: not known to fail
+
+
+def test_models_of_known_shape_that_evict_each_other_are_told_beside_one_of_unknown_shape():
+    """prod at contextLength 131072: llama3.1:8b (~68.6 GiB) and mistral:7b (~21.8) do not stay together, whatever a
+    declared model beside them takes (its weights at least): told, not silenced by that model's unknown shape."""
+    models = ["llama3.1:8b", "mistral:7b", {"name": "hf.co/a/b:Q4_0", "sizeGib": 4}]
+    [told] = _context_warnings("prod", {"inference": {"contextLength": 131072}, "modelStore": {"models": models}})
+    assert ("llama3.1:8b ~68.6 GiB, mistral:7b ~21.8 GiB, hf.co/a/b:Q4_0 ~4 GiB and its KV cache, unknown here" in told
+            and "llama3.1:8b, mistral:7b, hf.co/a/b:Q4_0 may not stay loaded" in told
+            and "set inference.contextLength to 65536 or less (it keeps them if the KV cache of hf.co/a/b:Q4_0, "
+                "unknown here, fits too)" in told), told
 
 
 def test_only_as_many_models_as_ollama_keeps_loaded_are_counted_together():
