@@ -15,7 +15,7 @@ from llmplatform import ollama_names
 
 from .. import component_rules
 from ..catalogs import vm_shape
-from ..models import is_embedding, kv_cache_gib, parallel_for, served_context
+from ..models import catalogue_shape, is_embedding, kv_cache_gib, parallel_for, served_context
 from ..quantities import parse_quantity
 from ..reader import Reader, describe
 from .resources import ResourcesConfig, parse_resources
@@ -172,7 +172,7 @@ def cpu_overhead_gib(model: str, num_parallel: int, context_length: Optional[int
     tokens = cpu_context(context_length)
     kv = kv_cache_gib(model, tokens, num_parallel)
     if kv is None:
-        kv = UNKNOWN_SHAPE_KV_GIB_PER_4096_TOKENS * tokens * max(num_parallel, 1) / 4096
+        kv = UNKNOWN_SHAPE_KV_GIB_PER_4096_TOKENS * tokens * parallel_for(model, num_parallel) / 4096
     return CPU_RUNTIME_GIB + kv
 
 
@@ -270,34 +270,46 @@ def load_gib(model: str, size_gib: float, context: int, num_parallel: int, avail
     return estimate + generation_batch_gib(tokens, estimate, available_gib)
 
 
-def loads_gib(store: ModelStoreConfig, context: int, num_parallel: int,
-              memory_gib: float) -> Optional[dict[str, float]]:
-    """Each model's load (`load_gib`) as the first on GPUs with `memory_gib`; None when a shape is unknown."""
-    loads = {m: load_gib(m, size, context, num_parallel, memory_gib) for m, size in store.sizes_gib.items()}
-    return None if None in loads.values() else loads  # type: ignore[return-value]
+def least_load_gib(model: str, size_gib: float, context: int, num_parallel: int, available_gib: float) -> float:
+    """`load_gib`, or for a model of unknown shape the least it can be: its weights (its cache and batch unknown)."""
+    load = load_gib(model, size_gib, context, num_parallel, available_gib)
+    return size_gib if load is None else load
 
 
-def evicted_models(store: ModelStoreConfig, context: int, num_parallel: int, memory_gib: float) -> Optional[list[str]]:
-    """The generating models Ollama's scheduler would not load beside all the others (its 80 % rule, each loaded
-    last, the others as they load first); None when a model's shape is unknown."""
+def loads_gib(store: ModelStoreConfig, context: int, num_parallel: int, memory_gib: float) -> dict[str, float]:
+    """Each model's load (`least_load_gib`) as the first on GPUs with `memory_gib`."""
+    return {m: least_load_gib(m, size, context, num_parallel, memory_gib) for m, size in store.sizes_gib.items()}
+
+
+def unknown_shapes(store: ModelStoreConfig) -> list[str]:
+    """The models whose KV shape the catalogue does not know (a declared {name, sizeGib})."""
+    return [m for m in store.models if catalogue_shape(m) is None]
+
+
+def evicted_models(store: ModelStoreConfig, context: int, num_parallel: int, memory_gib: float,
+                   max_loaded: int) -> list[str]:
+    """The generating models Ollama's scheduler would not load beside the others it may keep loaded with them (its
+    80 % rule, each loaded last, the others as they load first: the largest `max_loaded` - 1, since
+    OLLAMA_MAX_LOADED_MODELS caps the runners, embedding ones too, server/sched.go processPending). A model of unknown
+    shape counts its weights alone, the least it takes: an eviction found is certain."""
     loads = loads_gib(store, context, num_parallel, memory_gib)
-    if loads is None:
-        return None
     evicted = []
     for m in (m for m in store.models if not is_embedding(m)):
-        left = memory_gib - sum(load for other, load in loads.items() if other != m)
-        need = load_gib(m, store.sizes_gib[m], context, num_parallel, max(left, 0.0))
-        if need is not None and need > SCHEDULER_SHARE * left:
+        beside = sorted((load for other, load in loads.items() if other != m), reverse=True)[:max(max_loaded - 1, 0)]
+        left = memory_gib - sum(beside)
+        need = least_load_gib(m, store.sizes_gib[m], context, num_parallel, max(left, 0.0))
+        if need > SCHEDULER_SHARE * left:
             evicted.append(m)
     return evicted
 
 
-def context_that_keeps(store: ModelStoreConfig, context: int, num_parallel: int, memory_gib: float) -> Optional[int]:
+def context_that_keeps(store: ModelStoreConfig, context: int, num_parallel: int, memory_gib: float,
+                       max_loaded: int) -> Optional[int]:
     """The largest power of two under `context`, from 2048, at which no model is evicted; None if none."""
     tokens = 1 << (context.bit_length() - 1)
     tokens = tokens // 2 if tokens == context else tokens
     while tokens >= 2048:
-        if not evicted_models(store, tokens, num_parallel, memory_gib):
+        if not evicted_models(store, tokens, num_parallel, memory_gib, max_loaded):
             return tokens
         tokens //= 2
     return None
@@ -309,8 +321,9 @@ def default_context_advisory(gpu: GpuConfig, store: ModelStoreConfig, inf: Infer
     its default by the GPUs' memory: 262144 tokens from 47 GiB, 32768 from 23, else 4096; capped at each model's
     trained context) times numParallel, and its scheduler loads a model beside others only within 80 % of the memory
     they leave (v0.32.15 server/sched.go 544-552): on prod's A100 llama3.1:8b and mistral:7b unloaded each other on
-    every switch (CHANGELOG 0.34.0). Counted with each model's shape (`evicted_models`); with a model of unknown shape,
-    only the case certain without shapes (no contextLength, the 262144 tier). A warning, not a refusal."""
+    every switch (CHANGELOG 0.34.0). Counted with each model's shape (`evicted_models`), a model of unknown shape by
+    its weights alone; when that finds no eviction, only the case certain without shapes is warned (no
+    contextLength, the 262144 tier). A warning, not a refusal."""
     sku = find_gpu_sku(gpu.vm_size)
     if inf.accelerator != "gpu" or not gpu.enabled or sku is None or gpu.mig_profile or inf.max_loaded_models < 2:
         return []
@@ -321,28 +334,35 @@ def default_context_advisory(gpu: GpuConfig, store: ModelStoreConfig, inf: Infer
            f"gpu.vmSize {sku.vm_size})"
     tokens = inf.context_length or ollama_default_context(sku.gpu_memory_gib * inf.gpus_per_replica)
     memory = (sku.gpu_memory_mib - OLLAMA_GPU_RESERVE_MIB) * inf.gpus_per_replica / MIB_PER_GIB
-    evicted = evicted_models(store, tokens, inf.num_parallel, memory)
-    if evicted is None:
-        return _unknown_shape_advisory(inf, gpus, tokens, generating)
+    evicted = evicted_models(store, tokens, inf.num_parallel, memory, inf.max_loaded_models)
+    unknown = unknown_shapes(store)
     if not evicted:
-        return []
-    loads = loads_gib(store, tokens, inf.num_parallel, memory) or {}
-    keeps = context_that_keeps(store, tokens, inf.num_parallel, memory)
+        return _unknown_shape_advisory(inf, gpus, tokens, generating) if unknown else []
+    loads = loads_gib(store, tokens, inf.num_parallel, memory)
+    keeps = context_that_keeps(store, tokens, inf.num_parallel, memory, inf.max_loaded_models)
     given = (f"inference.contextLength {tokens} with Ollama on {gpus}: each request gets {tokens:,} tokens"
              if inf.context_length else
              f"inference.contextLength is unset with Ollama on {gpus}: Ollama then gives each request {tokens:,} "
              f"tokens")
-    fix = (f"set inference.contextLength to {keeps} or less (it keeps them), lower inference.numParallel, or preload "
+    # with a shape unknown, that context keeps them only if that model's cache fits too
+    keeps_them = f"it keeps them if the KV cache of {', '.join(unknown)}, unknown here, fits too" if unknown else \
+        "it keeps them"
+    fix = (f"set inference.contextLength to {keeps} or less ({keeps_them}), lower inference.numParallel, or preload "
            f"fewer models" if keeps else
            "preload fewer or smaller models, lower inference.numParallel, or give each replica more GPU memory "
            "(inference.gpusPerReplica, gpu.vmSize)")
     return [f"{given} (capped at each model's trained context) x inference.numParallel {inf.num_parallel}, and by "
             f"Ollama's own estimate at each load (weights, that f16 KV cache and its generation batch) "
-            f"modelStore.models take {', '.join(f'{m} ~{round(g, 1):g} GiB' for m, g in loads.items())}, while its "
+            f"modelStore.models take {', '.join(_load_text(m, g, unknown) for m, g in loads.items())}, while its "
             f"scheduler loads a model beside others only within 80 % of the {memory_text(memory)} Ollama may use "
             f"that they leave: {', '.join(evicted)} may not stay loaded beside the others "
             f"(inference.maxLoadedModels {inf.max_loaded_models}), each switch unloading one and reading the other "
             f"from the share again; {fix}"]
+
+
+def _load_text(model: str, gib: float, unknown: list[str]) -> str:
+    """A model's load for the warning; one of unknown shape shows its weights, the least it takes."""
+    return f"{model} ~{round(gib, 1):g} GiB" + (" and its KV cache, unknown here" if model in unknown else "")
 
 
 def _unknown_shape_advisory(inf: InferenceConfig, gpus: str, tokens: int, generating: list[str]) -> list[str]:

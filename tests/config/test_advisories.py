@@ -531,4 +531,5 @@ def test_a_chat_model_beside_an_embedding_model_of_another_name_or_tag_is_not_wa
     assert _context_warnings("prod", {"inference": UNSET, "modelStore": {"models": models}}) == []
     # a second chat model beside them is still warned, the embedding model not named among the generating ones
     [told] = _context_warnings("prod", {"inference": UNSET, "modelStore": {"models": [*models, "mistral:7b"]}})
-    assert "modelStore.models llama3.1:8b, mistral:7b may not" in told, told
+    assert "at each load (weights, that f16 KV cache and its generation batch) modelStore.models take" in told and \
+        ": llama3.1:8b, mistral:7b may not stay loaded" in told, told

@@ -39,7 +39,9 @@ def test_the_kv_cache_is_ollamas_estimate_from_the_models_own_shape():
     assert kv_cache_gib("phi3.5", 4096, 1) == 1.5  # 32 KV heads of 96: three times an 8B's
     # gemma2:2b: Ollama's estimate reads 2304 / 8 = 288 as the head size, not its key_length 256; trained on 8192
     assert kv_cache_gib("gemma2:2b", 32768, 1) == 2 * 26 * 4 * 288 * 2 * 8192 / GIB
-    assert kv_cache_gib("nomic-embed-text", 32768, 4) == 2 * 12 * 12 * 64 * 2 * 2048 / GIB  # embedding: x 1
+    # nomic-embed-text: x 1 (an embedding model); its GGUF has no attention.head_count_kv, so the estimate reads 1
+    # KV head (fs/ggml/ggml.go HeadCountKVMin's default), not its 12 heads
+    assert kv_cache_gib("nomic-embed-text", 32768, 4) == 2 * 12 * 1 * 64 * 2 * 2048 / GIB
     assert kv_cache_gib("gpt-oss", 4096, 1) == kv_cache_gib("gpt-oss:20b", 4096, 1)  # `latest` as recorded
     assert kv_cache_gib("hf.co/a/b:Q4_0", 4096, 1) is None and kv_cache_gib("deepseek-r1:1.5b", 4096, 1) is None
 
@@ -78,6 +80,18 @@ def test_the_cpu_fit_counts_each_models_own_cache_at_the_context_it_gets():
     # a declared model's shape is unknown: the 8B-class floor, as before
     with pytest.raises(ConfigError, match=r"'hf.co/a/b:Q4_0' \(4 GiB\) plus Ollama's overhead on CPU \(~9 GiB"):
         _cpu([{"name": "hf.co/a/b:Q4_0", "sizeGib": 4}], {"contextLength": 32768})
+
+
+def test_an_embedding_model_of_unknown_shape_on_cpu_counts_one_request_as_its_refusal_says():
+    """Ollama loads an embedding model at numParallel 1 (server/sched.go `load`), catalogued or declared: a declared
+    all-minilm at contextLength 65536 takes the 8B-class floor's 8 GiB of cache once, not x numParallel 4 (33 GiB in
+    all, which the refusal then called `1 (an embedding model) x 65536 tokens`)."""
+    declared = [{"name": "all-minilm", "sizeGib": 0.05}]
+    assert _cpu(declared, {"contextLength": 65536, "numParallel": 4}).model_store.models == ("all-minilm",)
+    with pytest.raises(ConfigError, match=r"'all-minilm' \(0.05 GiB\) plus Ollama's overhead on CPU \(~17 GiB: "
+                                          r"runtime and the KV cache of 1 \(an embedding model\) x "
+                                          r"inference.contextLength 131072 tokens\)"):
+        _cpu(declared, {"contextLength": 131072, "numParallel": 4})
 
 
 CONTEXT = "inference.contextLength "
@@ -127,9 +141,32 @@ def test_a_context_length_given_that_keeps_the_models_apart_is_told_too():
 
 
 def test_a_model_of_unknown_shape_keeps_the_warning_certain_without_shapes():
-    """A declared model ({name, sizeGib}) has no shape: only no contextLength in the 262144 tier is warned, with an
-    8B-class model's figure, as before the catalogue knew shapes."""
+    """A declared model ({name, sizeGib}) has no shape: counted by its weights alone, the least it takes, an eviction
+    found is certain; else only no contextLength in the 262144 tier is warned, with an 8B-class model's figure, as
+    before the catalogue knew shapes."""
     models = ["llama3.1:8b", {"name": "hf.co/a/b:Q4_0", "sizeGib": 4}]
-    [told] = _context_warnings("prod", {"inference": {"contextLength": None}, "modelStore": {"models": models}})
-    assert "(~64 GiB for an 8B-class model trained on 131,072 tokens)" in told, told
+    unset = {"contextLength": None, "numParallel": 1}
+    [told] = _context_warnings("prod", {"inference": unset, "modelStore": {"models": models}})
+    assert "(~16 GiB for an 8B-class model trained on 131,072 tokens)" in told, told
     assert _context_warnings("prod", {"modelStore": {"models": models}}) == []  # 32768 given: not known to fail
+
+
+def test_models_of_known_shape_that_evict_each_other_are_told_beside_one_of_unknown_shape():
+    """prod at contextLength 131072: llama3.1:8b (~68.6 GiB) and mistral:7b (~21.8) do not stay together, whatever a
+    declared model beside them takes (its weights at least): told, not silenced by that model's unknown shape."""
+    models = ["llama3.1:8b", "mistral:7b", {"name": "hf.co/a/b:Q4_0", "sizeGib": 4}]
+    [told] = _context_warnings("prod", {"inference": {"contextLength": 131072}, "modelStore": {"models": models}})
+    assert ("llama3.1:8b ~68.6 GiB, mistral:7b ~21.8 GiB, hf.co/a/b:Q4_0 ~4 GiB and its KV cache, unknown here" in told
+            and "llama3.1:8b, mistral:7b, hf.co/a/b:Q4_0 may not stay loaded" in told
+            and "set inference.contextLength to 65536 or less (it keeps them if the KV cache of hf.co/a/b:Q4_0, "
+                "unknown here, fits too)" in told), told
+
+
+def test_only_as_many_models_as_ollama_keeps_loaded_are_counted_together():
+    """OLLAMA_MAX_LOADED_MODELS caps the runners (server/sched.go processPending): with inference.maxLoadedModels 2,
+    llama3.1:8b (~38.6 GiB at 65536 x 4) is only ever loaded beside one other, mistral:7b (~21.8) at most, and stays
+    within 80 % of what that leaves; with 3 it also has qwen2.5:7b (~13.4) beside it, and does not."""
+    three = {"modelStore": {"models": ["llama3.1:8b", "mistral:7b", "qwen2.5:7b"]}}
+    assert _context_warnings("prod", {**three, "inference": {"contextLength": 65536, "maxLoadedModels": 2}}) == []
+    [told] = _context_warnings("prod", {**three, "inference": {"contextLength": 65536, "maxLoadedModels": 3}})
+    assert "llama3.1:8b may not stay loaded beside the others (inference.maxLoadedModels 3)" in told, told
