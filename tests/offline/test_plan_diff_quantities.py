@@ -95,6 +95,11 @@ def test_a_request_of_a_new_value_still_rolls_the_pods(tmp_path, prod):
 @pytest.mark.parametrize("kind, says", [
     ("Deployment", "; an update Pulumi shows, which changes no value of the pod template (a quantity in another form, "
                    "the Deployment compares by value): the same ReplicaSet, no pod restarts"),
+    # a new ControllerRevision, but its pods still match the template generation the DaemonSet keeps
+    # (kubernetes pkg/registry/apps/daemonset/strategy.go, pkg/controller/daemon/util `IsPodUpdated`)
+    ("DaemonSet", "; an update Pulumi shows, which changes no value of the pod template (a quantity in another form): "
+                  "a new ControllerRevision, but the same template generation, which its pods' "
+                  "`pod-template-generation` label still matches: no pod restarts"),
     ("StatefulSet", ROLLS)])
 def test_one_value_in_another_form_is_an_update_which_a_deployment_rolls_to_no_pod(tmp_path, prod, kind, says):
     """`memoryLimit: "34359738368"` for `32Gi`: stored in its own form (an update Pulumi shows), the same value."""
