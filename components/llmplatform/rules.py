@@ -510,11 +510,12 @@ def parse_quantity(text: str) -> Optional[Decimal]:
         return None
     sign, number, suffix = match.groups()
     try:
-        factor = Decimal(_SUFFIX[suffix or ""]) if (suffix or "") in _SUFFIX else Decimal(10) ** int(suffix[1:])
-        value = Decimal(number) * factor
+        with localcontext() as context:
+            context.prec = len(number) + 20  # exact: a 28-digit default would round a long spelling (Ei is 19 digits)
+            factor = Decimal(_SUFFIX[suffix or ""]) if (suffix or "") in _SUFFIX else Decimal(10) ** int(suffix[1:])
+            return -Decimal(number) * factor if sign == "-" else Decimal(number) * factor
     except (DecimalException, ValueError):  # an exponent past what a Decimal holds
         return None
-    return -value if sign == "-" else value
 
 
 # How the API server writes a quantity back, whatever its spelling (apimachinery eed236ce pkg/api/resource
@@ -522,26 +523,59 @@ def parse_quantity(text: str) -> Optional[Decimal]:
 # up to a nano, the largest suffix of the spelling's kind that leaves a whole number (`1000m` -> `1`, `0.5` -> `500m`,
 # `1024Mi` -> `1Gi`); a binary one (Ki to Ei) under 1024 or not whole is written decimal (`0.5Gi` -> `512Mi`, `1.5Ki`
 # -> `1536`), and an exponent's stays one (`1.5e3` -> `1500`, `2e3` -> `2e3`). Two spellings of one value keep their
-# kinds apart (`1Gi` and `1073741824`).
+# kinds apart (`1Gi` and `1073741824`). But `ParseQuantity` keeps the spelling itself where its quick test takes it
+# for that form ("if the number is in canonical form, reuse the string"), and `String`, `MarshalJSON` and
+# `ToUnstructured` write that: `+1`, `01`, `1.`, `2.500`, `1E3`, `1e+3`, `01Ki` are stored as spelled.
 _DECIMAL_SUFFIXES = {-9: "n", -6: "u", -3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T", 15: "P", 18: "E"}
+_DECIMAL_EXPONENTS = {suffix: exponent for exponent, suffix in _DECIMAL_SUFFIXES.items()}
 _BINARY_SUFFIXES = ("", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei")
 _LARGEST_BINARY = Decimal(2**63 - 1)  # a binary quantity is capped there (`maxAllowed`)
 
 
+def _kept_as_spelled(number: str, suffix: str) -> bool:
+    """Whether `ParseQuantity` keeps this spelling as the quantity's string: its int64 path (18 digits at most, no
+    digit below a nano; a binary one without a fraction and in 15 digits less its suffix's) and then its test, the
+    digits without leading zeros (`shifted`) not a multiple of 8 for a binary suffix, or else a scale (the suffix's
+    exponent less the fraction's digits) that is a multiple of 3, no trailing `000` and no leading `0`."""
+    whole, _, fraction = number.partition(".")
+    numerator = whole.lstrip("0") or "0"
+    shifted = numerator + fraction
+    if suffix in _BINARY_SUFFIXES[1:]:
+        power = 10 * _BINARY_SUFFIXES.index(suffix)
+        return not fraction and len(numerator) + power * 3 // 10 + 1 <= 15 and int(shifted) % 8 != 0
+    scale = (_DECIMAL_EXPONENTS[suffix] if suffix in _DECIMAL_EXPONENTS else int(suffix[1:])) - len(fraction)
+    return (len(shifted) <= 18 and scale >= -9 and scale % 3 == 0 and not shifted.endswith("000")
+            and not shifted.startswith("0"))
+
+
 def canonical_quantity(text: str) -> Optional[str]:
-    """A Kubernetes quantity as the API server stores it (`1000m` -> "1", `1024Mi` -> "1Gi"), or None when `text` is
-    no quantity (or one of a size the server cannot write back)."""
-    value = parse_quantity(text)
-    if value is None:
+    """A Kubernetes quantity as the API server stores it (`1000m` -> "1", `1024Mi` -> "1Gi", `+1` -> "+1"), or None
+    when `text` is no quantity (or one of a size the server cannot write back)."""
+    spelled = str(text).strip()
+    value = parse_quantity(spelled)
+    match = _QUANTITY.fullmatch(spelled)
+    if value is None or match is None:
         return None
-    suffix = (_QUANTITY.fullmatch(str(text).strip()) or ["", "", "", ""])[3] or ""
+    number, suffix = match[2], match[3] or ""
+    if _kept_as_spelled(number, suffix):
+        return spelled
+    try:
+        return _canonical_form(value, suffix)
+    except (DecimalException, ValueError):  # digits past what the written form can hold
+        return None
+
+
+def _canonical_form(value: Decimal, suffix: str) -> Optional[str]:
+    """`CanonicalizeBytes` of `value` parsed with `suffix`."""
     with localcontext() as context:
-        context.prec = 80
-        size = abs(value).quantize(Decimal("1e-9"), rounding=ROUND_UP)
+        context.prec = len(value.as_tuple().digits) + 12  # every digit kept (a nano's more, a carry)
+        size = abs(value)
+        if size.as_tuple().exponent < -9:  # type: ignore[operator]
+            size = size.quantize(Decimal("1e-9"), rounding=ROUND_UP)
         if size == 0:
             return "0"
         sign = "-" if value < 0 else ""
-        if suffix.endswith("i"):
+        if suffix in _BINARY_SUFFIXES[1:]:
             size = min(size, _LARGEST_BINARY)
             if size >= 1024 and size == size.to_integral_value():
                 number, power = int(size), 0
@@ -551,7 +585,7 @@ def canonical_quantity(text: str) -> Optional[str]:
         _, digits, exponent = size.normalize().as_tuple()
         mantissa, exponent = int("".join(map(str, digits))), int(exponent)
         mantissa, exponent = mantissa * 10 ** (exponent % 3), exponent - exponent % 3
-    if suffix[:1] in ("e", "E") and len(suffix) > 1:
+    if suffix not in _DECIMAL_EXPONENTS and suffix not in _BINARY_SUFFIXES:  # an exponent (`e3`, `E-2`)
         return f"{sign}{mantissa}" + (f"e{exponent}" if exponent else "")
     return f"{sign}{mantissa}{_DECIMAL_SUFFIXES[exponent]}" if exponent in _DECIMAL_SUFFIXES else None
 

@@ -1,8 +1,8 @@
 """Kubernetes quantities spelled anew: what the API server and pulumi-kubernetes make of `cpu: 1` -> `1000m`.
 
 The API server stores a quantity (a request or limit, an emptyDir's sizeLimit, a claim's storage, a quota: every
-field its schema types resource.Quantity) in one form, whatever its spelling (llmplatform.rules
-`canonical_quantity`). pulumi-kubernetes (94977969, after v4.32.0; the same at v4.20.0)
+field its schema types resource.Quantity) in the form llmplatform.rules `canonical_quantity` gives, one form for
+most spellings of a value. pulumi-kubernetes (94977969, after v4.32.0; the same at v4.20.0)
 provider/pkg/provider/provider.go `Check` and `Diff` -> `normalizeInputs` -> provider/pkg/clients unstructured.go
 `Normalize` read a built-in kind's new inputs into its Go type and back, which writes each quantity in that form,
 and `Diff` compares them with the live object (in that form too): two spellings of one stored form are no change, so
@@ -10,9 +10,11 @@ and `Diff` compares them with the live object (in that form too): two spellings 
 normalising). Two spellings of one value in other forms (`1Gi` and `1073741824`) are an update, which the API server
 stores; a Deployment compares its template by value (kubernetes pkg/registry/apps/deployment/strategy.go
 `PrepareForUpdate` and pkg/controller/deployment/util `EqualIgnoreHash`: apiequality.Semantic, whose Quantity
-equality is `a.Cmp(b) == 0`), so it keeps its generation and ReplicaSet and restarts no pod; a StatefulSet's and a
-DaemonSet's revisions compare the stored bytes (pkg/controller/history `EqualRevision`: `bytes.Equal(lhs.Data.Raw,
-rhs.Data.Raw) && ...`), so they take a new revision and roll their pods."""
+equality is `a.Cmp(b) == 0`), so it keeps its generation and ReplicaSet and restarts no pod, and so does a DaemonSet
+(its template generation kept, which its pods' label matches: rollouts.py); a StatefulSet's revision compares the
+stored bytes (pkg/controller/history `EqualRevision`: `bytes.Equal(lhs.Data.Raw, rhs.Data.Raw) && ...`), so it takes
+a new revision and rolls its pods. The stored form is the spelling itself where the API server's parser keeps it
+(`+4`, `2.500`, `1E3`: `canonical_quantity`), an update then too."""
 from typing import Any, Iterator
 
 from pulumi.runtime.rpc import UNKNOWN

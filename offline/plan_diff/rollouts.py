@@ -17,11 +17,20 @@ WORKLOADS = (DEPLOYMENT, STATEFUL_SET, DAEMON_SET)
 ROLLS = "its pods restart: a new pod template, each running pod replaced by its rolling update"
 
 
-# A Deployment's template whose only changes are quantities of one value in another form (`1Gi` -> `1073741824`):
-# the API server stores the new form, but the Deployment compares templates by value (normalised.py), so no new
-# generation nor ReplicaSet. A StatefulSet's or DaemonSet's revision compares the stored bytes: those roll.
-SAME_TEMPLATE = ("an update Pulumi shows, which changes no value of the pod template (a quantity in another form, "
-                 "the Deployment compares by value): the same ReplicaSet, no pod restarts")
+# A template whose only changes are quantities of one value in another form (`1Gi` -> `1073741824`): the API server
+# stores the new form, but a Deployment compares templates by value (normalised.py), so no new generation nor
+# ReplicaSet. A DaemonSet takes a new ControllerRevision (update.go `Match` compares the stored bytes), but keeps its
+# template generation (pkg/registry/apps/daemonset/strategy.go `PrepareForUpdate`: apiequality.Semantic), and a pod
+# whose `pod-template-generation` label is that generation counts as updated (pkg/controller/daemon/util
+# `IsPodUpdated`: the revision's hash or that label), so none restarts. A StatefulSet's pods follow the revision alone
+# (stateful_set_control.go: a pod whose revision is not the update revision is deleted): those roll.
+SAME_TEMPLATE = {
+    DEPLOYMENT: ("an update Pulumi shows, which changes no value of the pod template (a quantity in another form, "
+                 "the Deployment compares by value): the same ReplicaSet, no pod restarts"),
+    DAEMON_SET: ("an update Pulumi shows, which changes no value of the pod template (a quantity in another form): a "
+                 "new ControllerRevision, but the same template generation, which its pods' `pod-template-generation` "
+                 "label still matches: no pod restarts"),
+}
 
 
 def rollout_note(type_: str, inputs: dict[str, Any], paths: list[str],
@@ -31,8 +40,8 @@ def rollout_note(type_: str, inputs: dict[str, Any], paths: list[str],
     template = [p for p in paths if p == "spec.template" or p.startswith("spec.template.")]
     if type_ not in WORKLOADS or not template:
         return None
-    if type_ == DEPLOYMENT and set(template) <= set(same_values):
-        return SAME_TEMPLATE
+    if type_ in SAME_TEMPLATE and set(template) <= set(same_values):
+        return SAME_TEMPLATE[type_]
     given = inputs.get("spec")
     spec: dict[str, Any] = given if isinstance(given, dict) else {}
     if type_ == DEPLOYMENT:
