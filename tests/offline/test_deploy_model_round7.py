@@ -1,0 +1,59 @@
+"""The deploy model's schedule verdicts that mutation round seven (docs/decisions.md) found untested: a GPU pool
+created with nodes, and the floor `make plan` prints."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from tests.conftest import plan_for, variant
+from tests.offline.test_deploy_model import _plan_cli
+from offline import deploy_model as dm
+
+
+@pytest.mark.parametrize("driver, named", [("aks", "the AKS-managed GPU driver"),
+                                           ("operator", "the GPU Operator GPU driver")])
+def test_pods_on_a_gpu_pool_created_with_nodes_wait_for_its_driver(driver, named):
+    """`gpu.minCount: 1`: the pool's create boots a node, but returns before the device plugin (AKS's driver) or the
+    GPU Operator's driver registers nvidia.com/gpu on it, so a GPU pod still waits for the driver after the pool
+    (the model read a warm GPU pool as ready at its create's end: Ollama's pods 7 min early on the Operator)."""
+    model = dm.evaluate(plan_for("prod", {"gpu": {"minCount": 1, "driver": driver}}))
+    assert model.problems == [], "\n".join(map(str, model.problems))
+    by_name = {s.reg.name: s for s in model.steps.values()}
+    pool, ollama = by_name["gpu-gpu"], by_name["inference-ollama"]
+    assert "boots its 1 node(s)" in pool.wait.waits_for
+    assert ollama.wait.node_delay is not None and ollama.wait.node_delay[1] == f"nodes of the pool + {named}"
+    gpu_driver = dm.load_durations()["gpu_driver"][driver]
+    for which in ("median", "pessimistic"):
+        landed = max(getattr(ollama.start, which), getattr(pool.finish, which))
+        assert getattr(ollama.nodes_ready, which) == landed + gpu_driver[which]
+
+
+def test_make_plan_times_a_warm_gpu_pools_pods_after_the_operators_driver(tmp_path, capsys):
+    """The same through `make plan --set`: deploy.json says what Ollama's pods wait for, and the Operator's driver
+    build (7 min median) is in Ollama's time, which is on the critical path."""
+    code, printed, _, deploy = _plan_cli(tmp_path, capsys, "prod", "gpu.minCount=1", "gpu.driver=operator")
+    assert code == 0, printed
+    ollama = next(r for r in deploy["resources"] if r["name"] == "inference-ollama")
+    assert ollama["waitsFor"].endswith("; nodes: nodes of the pool + the GPU Operator GPU driver"), ollama
+    assert ollama["onCriticalPath"] and ollama["expectedMinutes"] >= dm.load_durations()["gpu_driver"]["operator"][
+        "median"] / 60
+
+
+def test_the_floor_waits_for_no_grants_propagation_and_the_schedule_reads_the_figures_it_is_given():
+    """The retries after a grant's propagation hold only what Pulumi awaits (a pod mounting Key Vault, an image
+    pull from the mirror after its AcrPull grant, a load balancer's address): an hour more of each moves the
+    schedule, not the floor, whose every step is unchanged (its pessimistic run too, which `make plan` does not
+    print). prod-tls: prod pulling every image from the organisation's registry."""
+    plan, data = variant("prod-tls"), copy.deepcopy(dm.load_durations())
+    assert dm.grant_gates(plan, data) and dm.identity_gates(plan, data)
+    base = dm.evaluate(plan, data)
+    for key in ("volume_mount_retry", "image_pull_retry", "load_balancer_retry"):
+        data[key] = {**data[key], "median": data[key]["median"] + 3600,
+                     "pessimistic": data[key]["pessimistic"] + 3600}
+    slow = dm.evaluate(plan, data)
+    assert slow.total.median > base.total.median + 1800  # a gated create was on the way to the end
+    assert base.floor is not None and slow.floor is not None
+    assert {u: (s.start, s.finish) for u, s in slow.floor.steps.items()} == {
+        u: (s.start, s.finish) for u, s in base.floor.steps.items()}
+    assert slow.floor.critical_path == base.floor.critical_path
