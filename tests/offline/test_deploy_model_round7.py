@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from tests.conftest import plan_for, variant
-from tests.offline.test_deploy_model import _plan_cli
+from tests.offline.test_deploy_model import AKS_KUBELET, DATA, _azure, _grant, _plan_cli, deployment, k8s, plan_of
 from offline import deploy_model as dm
 
 
@@ -38,6 +38,8 @@ def test_make_plan_times_a_warm_gpu_pools_pods_after_the_operators_driver(tmp_pa
     assert ollama["waitsFor"].endswith("; nodes: nodes of the pool + the GPU Operator GPU driver"), ollama
     assert ollama["onCriticalPath"] and ollama["expectedMinutes"] >= dm.load_durations()["gpu_driver"]["operator"][
         "median"] / 60
+    service = next(r for r in deploy["resources"] if r["name"] == "inference-ollama-svc")
+    assert service["waitsFor"] == "Service endpoints settled with no unready pod (pods of inference-ollama)"
 
 
 def test_the_floor_waits_for_no_grants_propagation_and_the_schedule_reads_the_figures_it_is_given():
@@ -57,3 +59,39 @@ def test_the_floor_waits_for_no_grants_propagation_and_the_schedule_reads_the_fi
     assert {u: (s.start, s.finish) for u, s in slow.floor.steps.items()} == {
         u: (s.start, s.finish) for u, s in base.floor.steps.items()}
     assert slow.floor.critical_path == base.floor.critical_path
+
+
+def test_pods_on_an_on_demand_gpu_pool_from_zero_wait_for_an_on_demand_node_and_its_driver():
+    """`gpu.priority: regular` (no spot, so no fallback): the autoscaler adds an on-demand node to the empty pool,
+    timed by its VM family's regular figure (not the spot one), then the driver."""
+    plan = plan_for("prod", {"gpu": {"priority": "regular", "fallback": {"enabled": False}}})
+    model = dm.evaluate(plan)
+    assert model.problems == [], "\n".join(map(str, model.problems))
+    by_name = {s.reg.name: s for s in model.steps.values()}
+    pool, ollama = by_name["gpu-gpu"], by_name["inference-ollama"]
+    assert pool.wait.waits_for == "AKS adds pool gpu (no nodes)"
+    assert ollama.wait.node_delay is not None and ollama.wait.node_delay[1] == (
+        "a Standard_NC24ads_A100_v4 node from zero + the AKS-managed GPU driver")
+    data = dm.load_durations()
+    wait = dm.Span.of(dm.node_family(data, "Standard_NC24ads_A100_v4")["regular"]) + dm.Span.of(
+        data["gpu_driver"]["aks"])
+    for which in ("median", "pessimistic"):
+        landed = max(getattr(ollama.start, which), getattr(pool.finish, which))
+        assert getattr(ollama.nodes_ready, which) == landed + getattr(wait, which)
+
+
+def test_a_pod_created_before_its_acr_pull_grant_waits_for_the_grant_to_be_created_and_propagate():
+    """Nothing orders a Deployment after the AcrPull grant its pulls need: created first, its pods pull once the
+    grant exists and has propagated (plus the image back-off), which its create waits for."""
+    from llmplatform.azure_roles import ACR_PULL
+    registry = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/MirrorX"
+    cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
+    slow = _azure("slow", dm.VAULT, ("urn:aks",))  # the grant follows a Key Vault made after the cluster
+    grant = _grant("acr", ACR_PULL, registry, ("urn:aks", "urn:slow"), principal=AKS_KUBELET)
+    app = k8s("app", deployment("app", image="mirrorx.azurecr.io/library/nginx:1.29"))
+    steps = dm.schedule(plan_of(cluster, slow, grant, app, cluster="urn:aks"), DATA).steps
+    assert steps[app.urn].start.median < steps["urn:acr"].finish.median
+    for which in ("median", "pessimistic"):
+        pulled = getattr(steps["urn:acr"].finish, which) + DATA["role_assignment_propagation"][which] \
+            + DATA["image_pull_retry"][which]
+        assert getattr(steps[app.urn].nodes_ready, which) == pulled
