@@ -95,3 +95,16 @@ def test_a_pod_created_before_its_acr_pull_grant_waits_for_the_grant_to_be_creat
         pulled = getattr(steps["urn:acr"].finish, which) + DATA["role_assignment_propagation"][which] \
             + DATA["image_pull_retry"][which]
         assert getattr(steps[app.urn].nodes_ready, which) == pulled
+
+
+def test_the_critical_path_goes_through_the_pool_a_workloads_pods_wait_for():
+    """A Deployment nothing orders after the agent pool its pods land on: created once the cluster is there, it holds
+    until the pool (created with a node) ends, so the pool, not the cluster, is its link on the critical path."""
+    cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
+    pool = _azure("pool", dm.AGENT_POOL, ("urn:aks",), agentPoolName="work", vmSize="Standard_D4ads_v5", count=1,
+                  resourceGroupName="rg", resourceName="aks")
+    app = k8s("app", deployment("app", nodeSelector={"kubernetes.azure.com/agentpool": "work"}))
+    model = dm.schedule(plan_of(cluster, pool, app, cluster="urn:aks"), DATA)
+    steps = model.steps
+    assert steps[app.urn].start.median < steps["urn:pool"].finish.median == steps[app.urn].nodes_ready.median
+    assert [steps[u].reg.name for u in model.critical_path][-3:] == ["aks", "pool", "app"]
