@@ -108,3 +108,31 @@ def test_the_critical_path_goes_through_the_pool_a_workloads_pods_wait_for():
     steps = model.steps
     assert steps[app.urn].start.median < steps["urn:pool"].finish.median == steps[app.urn].nodes_ready.median
     assert [steps[u].reg.name for u in model.critical_path][-3:] == ["aks", "pool", "app"]
+
+
+def _service(name: str, annotations: dict | None = None) -> dict:
+    return {"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": name, "namespace": "llm", "annotations": annotations or {}},
+            "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}
+
+
+def _web(deps: tuple[str, ...] = ()):
+    web = deployment("web")
+    web["spec"]["template"]["metadata"] = {"labels": {"app": "web"}}
+    return k8s("web", web, deps)
+
+
+@pytest.mark.parametrize("case", ["the workload comes after it", "it is not awaited"])
+def test_a_service_waits_for_its_pods_only_when_awaited_and_created_before_them(case):
+    """service.go: a Service's await settles its endpoints, which wait for the selected pods that are scheduled.
+    A Service its workload comes after has none yet when it settles (the workload waits for it: it must not wait
+    back), and a Service with skipAwait waits for nothing: neither follows the pods."""
+    annotations = {"pulumi.com/skipAwait": "true"} if case == "it is not awaited" else {}
+    service = k8s("web", _service("web", annotations))
+    web = _web((service.urn,) if case == "the workload comes after it" else ())
+    steps = dm.schedule(plan_of(service, web), DATA).steps
+    assert "pods of" not in steps[service.urn].wait.waits_for
+    assert steps[service.urn].finish.median < steps[web.urn].finish.median
+    followed = dm.schedule(plan_of(k8s("web", _service("web")), _web()), DATA).steps
+    assert [s.wait.waits_for for s in followed.values() if s.reg.type.endswith(":Service")] == [
+        "Service endpoints settled with no unready pod (pods of web)"]
