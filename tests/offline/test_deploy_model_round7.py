@@ -136,3 +136,24 @@ def test_a_service_waits_for_its_pods_only_when_awaited_and_created_before_them(
     followed = dm.schedule(plan_of(k8s("web", _service("web")), _web()), DATA).steps
     assert [s.wait.waits_for for s in followed.values() if s.reg.type.endswith(":Service")] == [
         "Service endpoints settled with no unready pod (pods of web)"]
+
+
+def test_the_critical_path_is_the_median_runs_even_where_the_pessimistic_run_waits_longer_for_something_else():
+    """The pool holds the Deployment in the median run, its AcrPull grant (after a private endpoint, slow only in
+    the pessimistic figures) in the pessimistic one: the critical path, of the median figures, goes through the
+    pool."""
+    from llmplatform.azure_roles import ACR_PULL
+    registry = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/MirrorX"
+    cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
+    pool = _azure("pool", dm.AGENT_POOL, ("urn:aks",), agentPoolName="work", vmSize="Standard_D4ads_v5", count=1,
+                  resourceGroupName="rg", resourceName="aks")
+    endpoint = _azure("endpoint", dm.PRIVATE_ENDPOINT, ("urn:aks",))
+    grant = _grant("acr", ACR_PULL, registry, ("urn:endpoint",), principal=AKS_KUBELET)
+    app = k8s("app", deployment("app", image="mirrorx.azurecr.io/library/nginx:1.29",
+                                nodeSelector={"kubernetes.azure.com/agentpool": "work"}))
+    model = dm.schedule(plan_of(cluster, pool, endpoint, grant, app, cluster="urn:aks"), DATA)
+    steps = model.steps
+    pulled = steps["urn:acr"].finish + dm.Span.of(DATA["role_assignment_propagation"]) + dm.Span.of(
+        DATA["image_pull_retry"])
+    assert pulled.median < steps["urn:pool"].finish.median and pulled.pessimistic > steps["urn:pool"].finish.pessimistic
+    assert [steps[u].reg.name for u in model.critical_path][-3:] == ["aks", "pool", "app"]
