@@ -157,3 +157,20 @@ def test_the_critical_path_is_the_median_runs_even_where_the_pessimistic_run_wai
         DATA["image_pull_retry"])
     assert pulled.median < steps["urn:pool"].finish.median and pulled.pessimistic > steps["urn:pool"].finish.pessimistic
     assert [steps[u].reg.name for u in model.critical_path][-3:] == ["aks", "pool", "app"]
+
+
+def test_pods_wait_for_the_pool_with_nodes_not_an_empty_one_that_ends_first():
+    """`gpu.fallback.minCount: 1`: the spot pool is created empty first, then the on-demand fallback with its node.
+    Ollama's pods have nodes only once the fallback ends (the empty spot pool gives none): the model landed them on
+    the spot pool at its end, four minutes before any GPU node existed, and left the fallback off the critical path."""
+    model = dm.evaluate(plan_for("prod", {"gpu": {"fallback": {"minCount": 1}}}))
+    assert model.problems == [], "\n".join(map(str, model.problems))
+    by_name = {s.reg.name: s for s in model.steps.values()}
+    spot, fallback, ollama = by_name["gpu-gpu"], by_name["gpu-gpuod"], by_name["inference-ollama"]
+    assert spot.finish.median < ollama.start.median < fallback.finish.median
+    gpu_driver = dm.load_durations()["gpu_driver"]["aks"]
+    for which in ("median", "pessimistic"):
+        landed = max(getattr(ollama.start, which), getattr(fallback.finish, which))
+        assert getattr(ollama.nodes_ready, which) == landed + gpu_driver[which]
+    path = [model.steps[u].reg.name for u in model.critical_path]
+    assert path[path.index("gpu-gpuod") + 1] == "inference-ollama", path
