@@ -174,3 +174,30 @@ def test_pods_wait_for_the_pool_with_nodes_not_an_empty_one_that_ends_first():
         assert getattr(ollama.nodes_ready, which) == landed + gpu_driver[which]
     path = [model.steps[u].reg.name for u in model.critical_path]
     assert path[path.index("gpu-gpuod") + 1] == "inference-ollama", path
+
+
+def test_a_spot_pods_pessimistic_wait_is_its_own_clusters_provision_limit_then_on_demand():
+    """cluster-autoscaler gives up on a spot node after its cluster's --max-node-provision-time (AKS
+    autoScalerProfile.maxNodeProvisionTime), then adds the on-demand fallback's: the limit read is the pod's own
+    cluster's (here the plan's second, 20 minutes; the first has 5), not the default 15."""
+    from dataclasses import replace
+    from offline.runner import Plan, Registration
+
+    def pool(name, spot, count):
+        return {"name": name, "vmSize": "Standard_D4s_v5", "nodeLabels": {"role": "work"}, "minCount": count,
+                "scaleSetPriority": "Spot" if spot else "Regular"}
+    first = _azure("aks-b", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks-b",
+                   agentPoolProfiles=[pool("work", False, 1)], autoScalerProfile={"maxNodeProvisionTime": "5m"})
+    second = _azure("aks-a", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks-a",
+                    agentPoolProfiles=[pool("spot", True, 0), pool("work", False, 0)],
+                    autoScalerProfile={"maxNodeProvisionTime": "20m"})
+    provider = Registration(urn="urn:pa", type="pulumi:providers:kubernetes", name="pa", parent="", custom=True,
+                            inputs={}, secret_paths=[], dependencies=["urn:aks-a"], options={})
+    web = k8s("web", deployment("web", nodeSelector={"role": "work"}))
+    web.inputs["metadata"]["namespace"] = "default"
+    web = replace(web, options={**web.options, "provider": "urn:pa::id"})
+    steps = dm.schedule(Plan(project="p", stack="t", resources=[first, second, provider, web]), DATA).steps
+    family = dm.node_family(DATA, "Standard_D4s_v5")
+    assert steps[web.urn].wait.node_delay == (
+        dm.Span(family["spot"]["median"], 1200 + family["regular"]["pessimistic"]),
+        "a spot Standard_D4s_v5 node from zero (pessimistic: no spot capacity, 20 min, then on-demand)")
