@@ -201,3 +201,15 @@ def test_a_spot_pods_pessimistic_wait_is_its_own_clusters_provision_limit_then_o
     assert steps[web.urn].wait.node_delay == (
         dm.Span(family["spot"]["median"], 1200 + family["regular"]["pessimistic"]),
         "a spot Standard_D4s_v5 node from zero (pessimistic: no spot capacity, 20 min, then on-demand)")
+
+
+def test_a_pod_lands_only_on_pools_whose_taints_it_tolerates_whatever_its_os_selector():
+    """A pool's taints keep off the pods that do not tolerate them (the GPU pool's `sku=gpu:NoSchedule`); a
+    `kubernetes.io/os` node selector matches every Linux node (AKS labels each; no pool lists it)."""
+    cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks", agentPoolProfiles=[
+        {"name": "gpu", "vmSize": "Standard_NC4as_T4_v3", "count": 1, "nodeTaints": ["sku=gpu:NoSchedule"]}])
+    [gpu] = dm.pools(plan_of(cluster))
+    linux = {"nodeSelector": {"kubernetes.io/os": "linux"}}
+    assert dm.landing_pools(linux, [gpu]) == []
+    tolerant = {**linux, "tolerations": [{"key": "sku", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}]}
+    assert dm.landing_pools(tolerant, [gpu]) == [gpu]
