@@ -213,3 +213,16 @@ def test_a_pod_lands_only_on_pools_whose_taints_it_tolerates_whatever_its_os_sel
     assert dm.landing_pools(linux, [gpu]) == []
     tolerant = {**linux, "tolerations": [{"key": "sku", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}]}
     assert dm.landing_pools(tolerant, [gpu]) == [gpu]
+
+
+def test_a_pool_that_ended_before_the_workloads_create_is_not_its_critical_path_link():
+    """Created after a PostgreSQL server that ends after the pool, a Deployment finds its nodes there: its link on
+    the critical path is the server it waited for, not the pool."""
+    cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
+    pool = _azure("pool", dm.AGENT_POOL, ("urn:aks",), agentPoolName="work", vmSize="Standard_D4ads_v5", count=1,
+                  resourceGroupName="rg", resourceName="aks")
+    server = _azure("db", "azure-native:dbforpostgresql:Server", ("urn:aks",))
+    app = k8s("app", deployment("app", nodeSelector={"kubernetes.azure.com/agentpool": "work"}), ("urn:db",))
+    model = dm.schedule(plan_of(cluster, pool, server, app, cluster="urn:aks"), DATA)
+    assert model.steps["urn:pool"].finish.median < model.steps[app.urn].start.median
+    assert [model.steps[u].reg.name for u in model.critical_path][-3:] == ["aks", "db", "app"]
