@@ -226,3 +226,18 @@ def test_a_pool_that_ended_before_the_workloads_create_is_not_its_critical_path_
     model = dm.schedule(plan_of(cluster, pool, server, app, cluster="urn:aks"), DATA)
     assert model.steps["urn:pool"].finish.median < model.steps[app.urn].start.median
     assert [model.steps[u].reg.name for u in model.critical_path][-3:] == ["aks", "db", "app"]
+
+
+def test_a_service_whose_pods_wait_for_a_node_from_zero_settles_without_them():
+    """service.go counts a pod once it is scheduled: pods still waiting for the autoscaler's node (the pool at zero)
+    when the Service's endpoints settle do not hold it."""
+    cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
+    pool = _azure("pool", dm.AGENT_POOL, ("urn:aks",), agentPoolName="work", vmSize="Standard_D4ads_v5",
+                  minCount=0, resourceGroupName="rg", resourceName="aks")
+    web = _web(("urn:pool",))
+    web.inputs["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.azure.com/agentpool": "work"}
+    service = k8s("web", _service("web"), ("urn:pool",))
+    steps = dm.schedule(plan_of(cluster, pool, web, service, cluster="urn:aks"), DATA).steps
+    assert steps[service.urn].wait.waits_for.endswith("(pods of web)")
+    assert steps[service.urn].finish.median == steps[service.urn].start.median + steps[service.urn].wait.span.median
+    assert steps[web.urn].nodes_ready.median > steps[service.urn].finish.median
