@@ -20,7 +20,7 @@ from .charts import release_load_balancers
 from .objects import annotations_of, by_cluster, containers_of, kind_of, requests_gpu, storage_classes
 from .figures import (ModelShare, container_start, declared_model_sizes, image_pull, model_load, model_weights_gb,
                       ollama_warm_up, vllm_model)
-from .pools import Pool, landing_pools, node_family, node_wait, pool_of
+from .pools import Pool, landing_pools, node_family, node_wait, nodes_from, pool_of
 
 
 def _custom_timeout(reg: Registration) -> Optional[float]:
@@ -90,7 +90,7 @@ def workload_wait(reg: Registration, data: dict[str, Any], all_pools: list[Pool]
         return Wait(f"DaemonSet {what}", span, timeout, source)
     candidates = landing_pools(spec, all_pools)
     wait = Wait(f"{kind} {what} ({', '.join(parts)})", span, timeout, source,
-                pods_on=sorted({p.urn for p in candidates}), warm_up=warm)
+                pods_on=sorted({p.urn for p in nodes_from(candidates)}), warm_up=warm)
     if candidates:
         wait.node_delay = node_wait(data, candidates, gpu, provision_limit)
     return wait

@@ -136,14 +136,20 @@ def node_provision_limit(plan: Plan, clusters: frozenset[str] = frozenset()) -> 
     return 900.0  # cluster-autoscaler's default --max-node-provision-time
 
 
+def nodes_from(candidates: list[Pool]) -> list[Pool]:
+    """The pools a pod's nodes come from: those created with nodes, else (none is) any, the autoscaler's from zero.
+    Where both kinds are, the pods wait for a pool with nodes: one still at zero when it ends gives none."""
+    return [p for p in candidates if p.start_nodes > 0] or candidates
+
+
 def node_wait(data: dict[str, Any], candidates: list[Pool], gpu: bool, provision_limit: float) -> tuple[Span, str]:
     """Nodes for the pods once their pools exist: none from zero when a pool keeps nodes, else the autoscaler
     adds one (spot first when there is an on-demand fallback: pessimistic = spot gives up after the provision
-    limit, then an on-demand node), plus the GPU driver on a new GPU node."""
-    if not gpu and any(p.start_nodes > 0 for p in candidates):
-        return ZERO, "nodes of the pool"
-    warm = [p for p in candidates if p.start_nodes > 0]
-    pick = warm or candidates
+    limit, then an on-demand node), plus the GPU driver on a new GPU node: on a first `pulumi up` every node is new,
+    a pool's own nodes too (its create returns before the device plugin, or the GPU Operator's driver, registers
+    nvidia.com/gpu on them)."""
+    pick = nodes_from(candidates)
+    warm = [p for p in pick if p.start_nodes > 0]
     spot = [p for p in pick if p.spot]
     regular = [p for p in pick if not p.spot]
     if warm:
@@ -161,6 +167,6 @@ def node_wait(data: dict[str, Any], candidates: list[Pool], gpu: bool, provision
         how = f"a {regular[0].vm_size} node from zero"
     if gpu:
         driver = next((p.driver for p in pick if p.driver), "aks")
-        nodes = nodes + (ZERO if warm else Span.of(data["gpu_driver"][driver]))
-        how += f" + the {'GPU Operator' if driver == 'operator' else 'AKS-managed'} GPU driver" if not warm else ""
+        nodes = nodes + Span.of(data["gpu_driver"][driver])
+        how += f" + the {'GPU Operator' if driver == 'operator' else 'AKS-managed'} GPU driver"
     return nodes, how
