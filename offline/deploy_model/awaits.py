@@ -17,7 +17,7 @@ from ..wire import duration_seconds
 from .model import (CRD_BUNDLES, DEFAULT_K8S_TIMEOUT, HELM_DEFAULT_TIMEOUT, HELM_RELEASE, SKIP_AWAIT, Span,
                     TIMEOUT_SECONDS, WAIT_FOR, WORKLOADS, Wait, ZERO)
 from .charts import release_load_balancers
-from .objects import annotations_of, by_cluster, containers_of, kind_of, requests_gpu, storage_classes
+from .objects import annotations_of, by_cluster, containers_of, gpus_of, kind_of, requests_gpu, storage_classes
 from .figures import (ModelShare, container_start, declared_model_sizes, image_pull, model_load, model_weights_gb,
                       ollama_warm_up, vllm_model)
 from .pools import Pool, landing_pools, node_family, node_wait, nodes_from, pool_of
@@ -89,10 +89,11 @@ def workload_wait(reg: Registration, data: dict[str, Any], all_pools: list[Pool]
         # ready on the nodes that exist: none yet on a pool at zero
         return Wait(f"DaemonSet {what}", span, timeout, source)
     candidates = landing_pools(spec, all_pools)
+    gpus_needed = gpus_of(spec) * _replicas(reg)
     wait = Wait(f"{kind} {what} ({', '.join(parts)})", span, timeout, source,
-                pods_on=sorted({p.urn for p in nodes_from(candidates)}), warm_up=warm)
+                pods_on=sorted({p.urn for p in nodes_from(candidates, gpus_needed)}), warm_up=warm)
     if candidates:
-        wait.node_delay = node_wait(data, candidates, gpu, provision_limit)
+        wait.node_delay = node_wait(data, candidates, gpu, provision_limit, gpus_needed)
     return wait
 
 

@@ -38,6 +38,16 @@ def containers_of(spec: dict[str, Any]) -> list[dict[str, Any]]:
     return list(spec.get("initContainers") or []) + list(spec.get("containers") or [])
 
 
+def gpus_of(spec: dict[str, Any]) -> int:
+    """The GPUs one pod takes: its containers' nvidia.com/gpu limits (else requests)."""
+    total = 0
+    for c in spec.get("containers") or []:
+        resources = c.get("resources") or {}
+        value = (resources.get("limits") or {}).get(GPU_RESOURCE, (resources.get("requests") or {}).get(GPU_RESOURCE))
+        total += int(value) if str(value).isdigit() else 0
+    return total
+
+
 def requests_gpu(spec: dict[str, Any]) -> bool:
     return any(GPU_RESOURCE in ((c.get("resources") or {}).get(part) or {})
                for c in spec.get("containers") or [] for part in ("requests", "limits"))

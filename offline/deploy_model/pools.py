@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
+from llmplatform.gpu_skus import find_gpu_sku
 from llmplatform.write_order import AGENT_POOL, MANAGED_CLUSTER
 
 from ..runner import Plan
@@ -136,20 +137,30 @@ def node_provision_limit(plan: Plan, clusters: frozenset[str] = frozenset()) -> 
     return 900.0  # cluster-autoscaler's default --max-node-provision-time
 
 
-def nodes_from(candidates: list[Pool]) -> list[Pool]:
-    """The pools a pod's nodes come from: those created with nodes, else (none is) any, the autoscaler's from zero.
-    Where both kinds are, the pods wait for a pool with nodes: one still at zero when it ends gives none."""
-    return [p for p in candidates if p.start_nodes > 0] or candidates
+def warm_pools(candidates: list[Pool], gpus_needed: int = 0) -> list[Pool]:
+    """The pools created with nodes, when those nodes hold every pod's GPUs (a GPU size's GPUs per node, from the
+    catalog; one where the size is not in it): else none, and the pods left over wait for the autoscaler."""
+    warm = [p for p in candidates if p.start_nodes > 0]
+    room = sum(p.start_nodes * (sku.gpus if (sku := find_gpu_sku(p.vm_size)) else 1) for p in warm)
+    return warm if room >= gpus_needed else []
 
 
-def node_wait(data: dict[str, Any], candidates: list[Pool], gpu: bool, provision_limit: float) -> tuple[Span, str]:
-    """Nodes for the pods once their pools exist: none from zero when a pool keeps nodes, else the autoscaler
-    adds one (spot first when there is an on-demand fallback: pessimistic = spot gives up after the provision
-    limit, then an on-demand node), plus the GPU driver on a new GPU node: on a first `pulumi up` every node is new,
-    a pool's own nodes too (its create returns before the device plugin, or the GPU Operator's driver, registers
-    nvidia.com/gpu on them)."""
-    pick = nodes_from(candidates)
-    warm = [p for p in pick if p.start_nodes > 0]
+def nodes_from(candidates: list[Pool], gpus_needed: int = 0) -> list[Pool]:
+    """The pools a pod's nodes come from: those created with nodes when they hold all its replicas' GPUs, else any,
+    the autoscaler's from zero. Where both kinds are, the pods wait for a pool with nodes: one still at zero when it
+    ends gives none."""
+    return warm_pools(candidates, gpus_needed) or candidates
+
+
+def node_wait(data: dict[str, Any], candidates: list[Pool], gpu: bool, provision_limit: float,
+              gpus_needed: int = 0) -> tuple[Span, str]:
+    """Nodes for the pods once their pools exist: none from zero when pools keep nodes enough for their GPUs, else
+    the autoscaler adds one (spot first when there is an on-demand fallback: pessimistic = spot gives up after the
+    provision limit, then an on-demand node), plus the GPU driver on a new GPU node: on a first `pulumi up` every
+    node is new, a pool's own nodes too (its create returns before the device plugin, or the GPU Operator's driver,
+    registers nvidia.com/gpu on them)."""
+    warm = warm_pools(candidates, gpus_needed)
+    pick = warm or candidates
     spot = [p for p in pick if p.spot]
     regular = [p for p in pick if not p.spot]
     if warm:
