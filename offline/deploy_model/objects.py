@@ -44,7 +44,7 @@ def gpus_of(spec: dict[str, Any]) -> int:
     for c in spec.get("containers") or []:
         resources = c.get("resources") or {}
         value = (resources.get("limits") or {}).get(GPU_RESOURCE, (resources.get("requests") or {}).get(GPU_RESOURCE))
-        total += int(value) if str(value).isdigit() else 0
+        total += int(str(value)) if str(value).isdigit() else 0
     return total
 
 
