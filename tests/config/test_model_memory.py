@@ -10,7 +10,7 @@ import pytest
 from config.loader import parse_config
 from config.models import DATA, catalogue, catalogue_shape, kv_cache_gib
 from config.reader import ConfigError
-from config.sections.inference import generation_batch_gib
+from config.ollama_memory import generation_batch_gib
 
 from tests.config.test_loader import stack_raw
 
