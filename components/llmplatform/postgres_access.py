@@ -7,6 +7,8 @@ from importlib import resources
 from typing import Optional
 from urllib.parse import quote
 
+from .rollouts import rollout_pods
+
 # Where a client pod mounts the root CAs (a ConfigMap of root_certificates()), named by the URL's sslrootcert. The
 # image's own libpq wheels cannot be asked for the OS store instead (sslrootcert=system): psycopg2-binary 2.9.12
 # and psycopg-binary 3.3.4 bundle their own OpenSSL, whose OPENSSLDIR is their build directory
@@ -208,12 +210,6 @@ def connections_per_pod(workers: int = 1) -> int:
     per_process = sum(WEBUI_POOL_ENV[f"{pool}_SIZE"] + WEBUI_POOL_ENV[f"{pool}_MAX_OVERFLOW"]
                       for _, pool in WEBUI_ENGINES)
     return workers * per_process
-
-
-def rollout_pods(replicas: int) -> int:
-    """Pods of a Deployment of `replicas` during a rolling update: Kubernetes' default maxSurge, 25 % rounded up,
-    starts that many more before old ones stop."""
-    return replicas + -(-replicas // 4)
 
 
 def webui_connections(max_replicas: int, workers: int = 1) -> int:

@@ -8,8 +8,9 @@ from llmplatform.choices import POSTGRES_TIERS
 from llmplatform.inference_specs import MIGRATIONS_SWITCH, webui_env
 from llmplatform.input_rules import inference_stack, open_webui
 from llmplatform.postgres_access import (ADMIN_CONNECTIONS, JOB_CONNECTIONS, connections_per_pod, most_webui_replicas,
-                                         rollout_pods, webui_connections)
+                                         webui_connections)
 from llmplatform.postgres_options import max_connections, reserved_connections, smallest_size_for, user_connections
+from llmplatform.rollouts import rollout_pods
 
 
 def engine_limits(env: dict) -> list[int]:
