@@ -19,6 +19,7 @@ from .pools import pools
 from .access import deployer_access
 from .awaits import FIRST_CONSUMER, skips_await
 from .model import WarmUp
+from .warm_readers import Readers, combined, warm_readers
 from .templates import rendered_groups
 
 
@@ -444,38 +445,50 @@ def check_job_outputs(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
     return problems
 
 
-def warm_up_outlasts_its_probe(warm: Optional[WarmUp]) -> bool:
-    return warm is not None and warm.span.pessimistic > warm.attempt_timeout
+def warm_up_outlasts_its_probe(warm: Optional[WarmUp], readers: Optional[int] = None) -> bool:
+    """One replica's warm-up, `readers` pods warming at once (default: the first deploy's replicas), is longer than
+    one startup probe attempt."""
+    return warm is not None and warm.seconds(warm.replicas if readers is None else readers) > warm.attempt_timeout
 
 
 def check_warm_ups(model: DeployModel, data: dict[str, Any]) -> list[Problem]:
     """OllamaServer's warm-up runs in its startup probe, whose attempt the kubelet kills at timeoutSeconds (containerd
     ExecSync: SIGKILL); Ollama then aborts the load (its client is gone) and the next attempt starts over. A warm-up
-    longer than one attempt never passes: the Deployment is never Ready, whatever Pulumi's deadline."""
+    longer than one attempt never passes: the pod is never Ready. The pods warming at once share the share's egress:
+    the most the Deployment starts at once over its life counts (a first deploy, a rollout, a scale-up, a node
+    upgrade: warm_readers), not only the first deploy's."""
+    objects = [step.reg for step in model.steps.values()]
     problems = []
     for step in model.steps.values():
         warm = step.wait.warm_up
-        if not warm_up_outlasts_its_probe(warm):
+        if warm is None:
             continue
-        assert warm is not None
-        load = warm.load_seconds()
-        read = (f"{warm.replicas} x {warm.mb:.0f} MB / {warm.read_mb_s:.0f} MB/s egress" if warm.read_mb_s
-                else "no share read counted")
-        fixes = []
-        if warm.max_replicas() and warm.max_replicas() < warm.replicas:
-            fixes.append(f"inference.replicas at most {warm.max_replicas()}")
-        size = warm.share_gib_for(data)
-        if size is not None and warm.read_mb_s:
-            fixes.append(f"modelStore.sizeGib at least {size} (its egress grows with its size)")
-        fixes.append("a smaller inference.warmModel, or none (the model then loads on its first request)")
-        problems.append(Problem("warm-up", label_of(step.reg), (
-            f"its startup probe must {warm.describe()} in attempts of at most {warm.attempt_timeout:.0f} s "
-            f"(timeoutSeconds), but one replica's warm-up takes pessimistic "
-            f"{warm.span.pessimistic:.0f} s ({read} + {warm.mb:.0f} MB / {warm.load_mb_s.pessimistic:.0f} MB/s load "
-            f"= {warm.span.pessimistic - load:.0f} + {load:.0f} s): the kubelet kills each attempt at its timeout, "
-            "Ollama then aborts the load, so no attempt passes and the Deployment is never Ready; fix: "
-            + "; or ".join(fixes))))
+        sources = warm_readers(step.reg, warm.replicas, objects, warm.seconds)
+        worst = max(sources, key=lambda r: r.count)
+        if not warm_up_outlasts_its_probe(warm, worst.count):
+            continue
+        problems.append(Problem("warm-up", label_of(step.reg), warm_up_message(warm, worst, sources, data)))
     return problems
+
+
+def warm_up_message(warm: WarmUp, worst: Readers, sources: list[Readers], data: dict[str, Any]) -> str:
+    """The refusal: the arithmetic at the most pods warming at once, what starts them, and the keys that fit."""
+    load, readers, fits = warm.load_seconds(), worst.count, warm.max_readers()
+    read = (f"{readers} x {warm.mb:.0f} MB / {warm.read_mb_s:.0f} MB/s egress" if warm.read_mb_s
+            else "no share read counted")
+    fixes = []
+    if fits:
+        fixes.append(combined([r.levers(fits) for r in sources if r.count > fits]))
+    size = warm.share_gib_for(data, readers)
+    if size is not None and warm.read_mb_s:
+        fixes.append(f"modelStore.sizeGib at least {size} (its egress grows with its size)")
+    fixes.append("a smaller inference.warmModel, or none (the model then loads on its first request)")
+    return (f"its startup probe must {warm.describe(readers)}, when {worst.source}, in attempts of at most "
+            f"{warm.attempt_timeout:.0f} s (timeoutSeconds), but one replica's warm-up then takes pessimistic "
+            f"{warm.seconds(readers):.0f} s ({read} + {warm.mb:.0f} MB / {warm.load_mb_s.pessimistic:.0f} MB/s load "
+            f"= {warm.read_seconds(readers):.0f} + {load:.0f} s): the kubelet kills each attempt at its timeout, "
+            "Ollama then aborts the load, so no attempt passes and those pods are never Ready; fix: "
+            + "; or ".join(fixes))
 
 
 def check_timeouts(model: DeployModel, any_pool: bool = True) -> list[Problem]:

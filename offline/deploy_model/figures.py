@@ -101,8 +101,9 @@ def ollama_warm_up(data: dict[str, Any], spec: dict[str, Any], share: ModelShare
                    replicas: int = 1) -> Optional[WarmUp]:
     """An Ollama container whose startup probe is the warm-up (OllamaServer's `warm_model`) is Ready only once it has
     read the model from the share and loaded it: the share's egress, then the load into memory. The `replicas` pods a
-    Deployment starts at once (each on its own node: no page cache shared) read it through that one egress, so each
-    is Ready after all of them have read it."""
+    first deploy starts at once (each on its own node: no page cache shared) read it through that one egress, so each
+    is Ready after all of them have read it; the most a rollout, a scale-up or a node upgrade starts at once are
+    `[warm-up]`'s (warm_readers)."""
     prefix = warm_up_command("")[:-1]
     for c in spec.get("containers") or []:
         probe = c.get("startupProbe") or {}

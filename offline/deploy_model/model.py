@@ -121,7 +121,9 @@ ZERO = Span(0.0, 0.0)
 @dataclass(frozen=True)
 class WarmUp:
     """One replica's warm-up (OllamaServer's `warm_model` startup probe): read `mb` MB of `model` through the share's
-    egress, which `replicas` pods read at once, then load it; each probe attempt is cut at `attempt_timeout` s."""
+    egress, which the pods warming at once share, then load it; each probe attempt is cut at `attempt_timeout` s.
+    `replicas` is what a first deploy starts at once (the wait Pulumi sees); later rollouts and scale-ups may start
+    more (warm_readers)."""
     model: str
     mb: float
     replicas: int
@@ -131,12 +133,23 @@ class WarmUp:
 
     @property
     def span(self) -> Span:
-        read = self.replicas * self.mb / self.read_mb_s if self.read_mb_s else 0.0
+        """The first deploy's warm-up, its `replicas` reading at once."""
+        read = self.read_seconds(self.replicas)
         return Span(read + self.mb / self.load_mb_s.median, read + self.load_seconds())
 
-    def describe(self) -> str:
-        shared = (f", {self.replicas} replicas at once through its {self.read_mb_s:.0f} MB/s egress"
-                  if self.replicas > 1 and self.read_mb_s else "")
+    def read_seconds(self, readers: int) -> float:
+        """Reading the model with `readers` pods reading it at once through the share's one egress (each on its own
+        node: no page cache shared)."""
+        return max(1, readers) * self.mb / self.read_mb_s if self.read_mb_s else 0.0
+
+    def seconds(self, readers: int) -> float:
+        """One replica's warm-up with `readers` pods warming at once (pessimistic)."""
+        return self.read_seconds(readers) + self.load_seconds()
+
+    def describe(self, readers: Optional[int] = None) -> str:
+        readers = self.replicas if readers is None else readers
+        shared = (f", {readers} replicas at once through its {self.read_mb_s:.0f} MB/s egress"
+                  if readers > 1 and self.read_mb_s else "")
         return f"read and load {self.model} from the share{shared}"
 
     def load_seconds(self) -> float:
@@ -147,18 +160,19 @@ class WarmUp:
         """Seconds of an attempt left for reading the model once its load is counted (pessimistic)."""
         return self.attempt_timeout - self.load_seconds()
 
-    def max_replicas(self) -> int:
-        """The most replicas whose warm-up still fits one attempt (pessimistic), 0 when even one does not."""
+    def max_readers(self) -> int:
+        """The most pods warming at once whose warm-up still fits one attempt (pessimistic), 0 when even one does
+        not."""
         return max(0, int(self.read_room() * self.read_mb_s / self.mb)) if self.read_mb_s and self.mb else 0
 
-    def share_gib_for(self, data: dict[str, Any]) -> Optional[int]:
-        """The provisioned share size (GiB) whose egress lets this many replicas warm the model in one attempt
-        (pessimistic); None when the load alone does not fit."""
+    def share_gib_for(self, data: dict[str, Any], readers: Optional[int] = None) -> Optional[int]:
+        """The provisioned share size (GiB) whose egress lets `readers` pods (default: the first deploy's replicas)
+        warm the model at once in one attempt (pessimistic); None when the load alone does not fit."""
         room = self.read_room()
         if room <= 0:
             return None
         figure = data["model_load"]["azure_files_premium_mib_s"]
-        need_mib_s = self.replicas * self.mb / room / MB_PER_MIB
+        need_mib_s = (self.replicas if readers is None else readers) * self.mb / room / MB_PER_MIB
         return max(0, math.ceil((need_mib_s - figure["read_base"]) / figure["read_per_gib"]))
 
 

@@ -1037,31 +1037,37 @@ def test_a_warm_ollama_is_ready_after_reading_and_loading_its_model_and_a_lazy_o
     assert dm.store_throughput_mb_s(variant("prod"), DATA, "read") > dm.store_throughput_mb_s(variant("prod"), DATA)
 
 
-def _warm_prod_plan(tmp_path, capsys, model: str, replicas: int, *extra: str) -> tuple[int, str]:
-    """`make plan` of prod with `replicas` Ollama replicas warming `model`; its exit code and deploy model lines."""
+WARM_UP = "deploy model: [warm-up] Deployment llm/ollama"
+# prod's GPU pool on demand alone: no spot pool, whose upgrades and evictions restart every replica at once
+ON_DEMAND = ("gpu.priority=regular", "gpu.fallback.enabled=false")
+
+
+def _warm_plan(tmp_path, capsys, stack: str, model: str, *sets: str) -> tuple[int, str, str]:
+    """`make plan` of `stack` with Ollama warming `model` (added to the store) and `sets`; its exit code, its
+    `[warm-up]` finding and its deploy model lines."""
     from offline import plan as plan_cli
-    warm = ["--set", f"modelStore.models[3]={model}", "--set", f"inference.warmModel={model}",
-            "--set", f"inference.replicas={replicas}", "--set", "autoscaling.minReplicas=1",
-            "--set", f"autoscaling.maxReplicas={max(replicas, 4)}", *[a for s in extra for a in ("--set", s)]]
-    code = plan_cli.main(["--stack", "prod", "--out", str(tmp_path), *warm])
+    index = {"prod": 3, "dev": 1}[stack]
+    warm = [f"modelStore.models[{index}]={model}", f"inference.warmModel={model}", *sets]
+    code = plan_cli.main(["--stack", stack, "--out", str(tmp_path), *[a for s in warm for a in ("--set", s)]])
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
-    return code, "\n".join(x for x in out.splitlines() if x.startswith("deploy model: "))
+    lines = "\n".join(x for x in out.splitlines() if x.startswith("deploy model: "))
+    return code, next((x for x in lines.splitlines() if x.startswith(WARM_UP)), ""), lines
 
 
 @pytest.mark.parametrize("replicas, refused", [(1, False), (6, True)])
 def test_make_plan_refuses_more_replicas_warming_a_large_model_than_the_shares_egress_serves_in_time(
         tmp_path, capsys, replicas, refused):
-    """Replicas a Deployment starts at once each read the warm model through the share's one egress (a node's page
-    cache is its own): six prod replicas warming llama3.1:70b (~43 GB) from prod's 512 GiB share (~95 MB/s) take
-    ~50 min each, past one 600 s probe attempt (and the 45 min `pulumi up` waits). One replica's read was counted, so
-    the plan passed and `pulumi up` timed out."""
-    code, lines = _warm_prod_plan(tmp_path, capsys, "llama3.1:70b", replicas)
-    line = next((x for x in lines.splitlines() if x.startswith("deploy model: [warm-up] Deployment llm/ollama")), "")
+    """A first deploy: replicas a Deployment starts at once each read the warm model through the share's one egress
+    (a node's page cache is its own): six prod replicas warming llama3.1:70b (~43 GB) from prod's 512 GiB share
+    (~95 MB/s) take ~45 min each, past one 600 s probe attempt (and the 45 min `pulumi up` waits)."""
+    code, line, lines = _warm_plan(tmp_path, capsys, "prod", "llama3.1:70b", *ON_DEMAND, "autoscaling.mode=none",
+                                   f"inference.replicas={replicas}")
     assert (code, bool(line)) == ((1, True) if refused else (0, False)), lines
     if refused:
         assert f"read and load llama3.1:70b from the share, {replicas} replicas at once through its" in line
-        assert "inference.replicas at most 1" in line and "modelStore.sizeGib at least" in line
+        assert "when a first deploy starts inference.replicas" in line
+        assert "fix: inference.replicas at most 1; or modelStore.sizeGib at least" in line
         assert "[timeout] Deployment llm/ollama" not in lines  # no deadline helps: one finding, the levers that do
 
 
@@ -1074,16 +1080,80 @@ def test_make_plan_refuses_a_warm_up_longer_than_one_startup_probe_attempt(
     replicas warming qwen2.5:32b (20 GB) read 3 x 20000 MB at 95 MB/s (631 s) + load at 500 MB/s (40 s) = 671 s.
     The refusal names the levers with their bounds: 2 replicas, or a share of 703 GiB (egress 60 + 0.06 x 703 MiB/s
     = 107 MB/s: 3 x 20000 MB in 560 s, + 40 s)."""
-    code, lines = _warm_prod_plan(tmp_path, capsys, "qwen2.5:32b", replicas,
-                                  *([f"modelStore.sizeGib={share_gib}"] if share_gib else []))
-    line = next((x for x in lines.splitlines() if x.startswith("deploy model: [warm-up] Deployment llm/ollama")), "")
+    code, line, lines = _warm_plan(tmp_path, capsys, "prod", "qwen2.5:32b", *ON_DEMAND, "autoscaling.mode=none",
+                                   f"inference.replicas={replicas}",
+                                   *([f"modelStore.sizeGib={share_gib}"] if share_gib else []))
     assert (code, bool(line)) == ((1, True) if refused else (0, False)), lines
     assert "[timeout] Deployment llm/ollama" not in lines
     if refused and not share_gib:
         assert "in attempts of at most 600 s (timeoutSeconds)" in line
         assert "3 x 20000 MB / 95 MB/s egress + 20000 MB / 500 MB/s load = 631 + 40 s" in line
-        assert "inference.replicas at most 2; or modelStore.sizeGib at least 703" in line
+        assert "fix: inference.replicas at most 2; or modelStore.sizeGib at least 703" in line
         assert "inference.warmModel" in line
+
+
+@pytest.mark.parametrize("replicas, refused", [(4, False), (8, True)])
+def test_make_plan_counts_the_pods_a_rolling_update_at_the_autoscalers_maximum_starts(
+        tmp_path, capsys, replicas, refused):
+    """A rolling update at the autoscaler's maximum (Kubernetes' default maxSurge 25 % rounded up, maxUnavailable
+    25 % rounded down) starts surge + unavailable new pods before any is Ready: 2 + 2 at 8 replicas, each reading
+    qwen2.5:32b (20 GB) through prod's ~95 MB/s egress, 841 + 40 s > 600 s. Held at 8 (minReplicas 8), no scale-up
+    adds pods, and the first deploy starts prod's 2; the first deploy's count alone passed it."""
+    code, line, lines = _warm_plan(tmp_path, capsys, "prod", "qwen2.5:32b", *ON_DEMAND,
+                                   f"autoscaling.minReplicas={replicas}", f"autoscaling.maxReplicas={replicas}")
+    assert (code, bool(line)) == ((1, True) if refused else (0, False)), lines
+    if refused:
+        assert "4 replicas at once through its 95 MB/s egress, when a rolling update at autoscaling.maxReplicas 8 " \
+            "starts them, maxSurge 25% and maxUnavailable 25% of 8" in line
+        assert "fix: autoscaling.maxReplicas at most 4; or modelStore.sizeGib at least 1271" in line
+
+
+@pytest.mark.parametrize("min_replicas, refused", [(2, False), (1, True)])
+def test_make_plan_counts_the_scale_up_steps_that_come_before_the_first_are_warm(
+        tmp_path, capsys, min_replicas, refused):
+    """prod's autoscaler adds 2 pods per 60 s (ModelAutoscaler's scaleUp, which KEDA hands its HPA). Two warming
+    qwen2.5:32b at once take 2 x 20000 / 95 + 40 = 460 s, so the next step (60 s later) starts before they are
+    Ready: from 1 to 4 replicas, 3 read at once (671 s > 600 s); from 2, the 2 the HPA may add fit. A rollout at 4
+    starts 2, the first deploy 2: the steps' overlap alone refuses it."""
+    code, line, lines = _warm_plan(tmp_path, capsys, "prod", "qwen2.5:32b", *ON_DEMAND,
+                                   f"autoscaling.minReplicas={min_replicas}", "autoscaling.maxReplicas=4")
+    assert (code, bool(line)) == ((1, True) if refused else (0, False)), lines
+    if refused:
+        assert "3 replicas at once through its 95 MB/s egress, when a scale-up from autoscaling.minReplicas 1 to " \
+            "autoscaling.maxReplicas 4 starts them in steps of 2 pods per 60 s, selectPolicy Max, while the first " \
+            "are warming" in line
+        assert "fix: autoscaling.minReplicas at least 2 or autoscaling.maxReplicas at most 3; or modelStore.sizeGib " \
+            "at least 703" in line
+
+
+@pytest.mark.parametrize("on_demand, max_replicas, refused", [(False, 2, False), (False, 3, True), (True, 3, False)])
+def test_make_plan_counts_every_replica_on_a_spot_pool_restarting_at_once(
+        tmp_path, capsys, on_demand, max_replicas, refused):
+    """A spot pool's upgrade drains nothing (a cordon and an eviction notice) and a spot eviction takes its VMs
+    without one: no disruption budget paces them, so every replica there may warm again at once. prod's GPU pool is
+    spot: at 3 replicas all 3 read qwen2.5:32b at once (671 s > 600 s). On an on-demand pool a drain evicts one at a
+    time (OllamaServer's budget, maxUnavailable 1), the rollout at 3 starts 1, the scale-up from 2 adds 1: it fits."""
+    code, line, lines = _warm_plan(tmp_path, capsys, "prod", "qwen2.5:32b", *(ON_DEMAND if on_demand else ()),
+                                   "autoscaling.minReplicas=2", f"autoscaling.maxReplicas={max_replicas}")
+    assert (code, bool(line)) == ((1, True) if refused else (0, False)), lines
+    if refused:
+        assert "3 replicas at once through its 95 MB/s egress, when a node upgrade or a spot eviction restarts them " \
+            "at once on a spot pool, with no drain and no disruption budget" in line
+        assert "fix: autoscaling.maxReplicas at most 2; or modelStore.sizeGib at least 703" in line
+
+
+@pytest.mark.parametrize("max_replicas, refused", [(8, False), (9, True)])
+def test_make_plan_counts_a_scale_up_from_zero_with_kedas_activation_pod(tmp_path, capsys, max_replicas, refused):
+    """dev scales from zero: KEDA's activation starts one pod and its HPA (minimum 1) adds 2 per 60 s while it warms;
+    llama3.1:8b (4.9 GB) from dev's 100 GiB share (~69 MB/s) fits 8 readers in one attempt (8 x 71 + 10 s), not 9.
+    The first deploy starts dev's 1."""
+    code, line, lines = _warm_plan(tmp_path, capsys, "dev", "llama3.1:8b", f"autoscaling.maxReplicas={max_replicas}")
+    assert (code, bool(line)) == ((1, True) if refused else (0, False)), lines
+    if refused:
+        assert "9 replicas at once through its 69 MB/s egress, when a scale-up from autoscaling.minReplicas 0 to " \
+            "autoscaling.maxReplicas 9 starts them" in line
+        # the scale-up's and the spot pool's one common lever, at its tighter bound
+        assert "fix: autoscaling.maxReplicas at most 8; or modelStore.sizeGib at least 188" in line
 
 
 def test_an_image_pulled_from_a_mirror_weighs_what_its_upstream_image_weighs():

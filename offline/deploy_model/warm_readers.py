@@ -1,0 +1,235 @@
+"""How many pods of a Deployment warm its model at once over its life, each reading it through the share's one
+egress: a first deploy, a rolling update at the autoscaler's maximum, an autoscaler's scale-up (steps that come
+faster than one warm-up ends overlap), and a node upgrade (a drain the disruption budget paces; a spot pool's, none).
+Pure arithmetic first, then what the plan's objects say (docs/decisions.md, "Ollama's warm-up over rollouts and
+scale-ups")."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Optional
+
+from llmplatform.rollouts import IntOrPercent, rollout_starts, scaled
+
+from ..pod_specs import pod_spec
+from ..runner import Registration
+from .objects import kind_of, metadata_of
+from .pools import Pool, landing_pools, pools_of
+
+
+@dataclass(frozen=True)
+class ScalePolicy:
+    """An HPA scaling policy: `value` pods (Pods) or percent of the replicas (Percent) per `period` seconds."""
+    kind: str
+    value: int
+    period: int
+
+
+# An HPA's scaleUp as the API server fills what a behavior leaves unset (kubernetes/kubernetes @a689afaa
+# pkg/apis/autoscaling/v2/defaults.go `defaultHPAScaleUpRules`, `GenerateHPAScaleUpRules`): 4 pods or 100 % every
+# 15 s, whichever adds more
+DEFAULT_SELECT = "Max"
+DEFAULT_SCALE_UP = (ScalePolicy("Pods", 4, 15), ScalePolicy("Percent", 100, 15))
+KEDA_DEFAULT_MAX = 100  # kedacore/keda v2.20.2 controllers/keda/hpa.go getHPAMaxReplicas: defaultHPAMaxReplicas
+
+
+def scale_up_rules(behavior: Optional[dict[str, Any]]) -> tuple[str, tuple[ScalePolicy, ...]]:
+    """behavior.scaleUp's selectPolicy and policies, each unset one the API server's default."""
+    up = (behavior or {}).get("scaleUp") or {}
+    given = up.get("policies")
+    policies = DEFAULT_SCALE_UP if given is None else tuple(
+        ScalePolicy(str(p.get("type")), int(p.get("value", 0)), int(p.get("periodSeconds", 15))) for p in given)
+    return str(up.get("selectPolicy") or DEFAULT_SELECT), policies
+
+
+def added_within(select: str, policies: Iterable[ScalePolicy], seconds: float, replicas: int) -> int:
+    """The most pods the HPA adds within `seconds` from a first step (at least that step), up to `replicas` replicas:
+    each policy allows its pods once per period, counted over a sliding window (kubernetes/kubernetes @00067268
+    pkg/controller/podautoscaler/horizontal.go `calculateScaleUpLimitWithScalingRules`: the replicas at the window's
+    start plus Pods, or times 1 + Percent/100 rounded up); selectPolicy Max takes the policy adding most, Min the
+    least, Disabled adds none. A Percent policy counts `replicas` as its base, the most it can meet."""
+    if select == "Disabled":
+        return 0
+    counts = [_per_period(p, replicas) * max(1, math.ceil(seconds / p.period)) for p in policies if p.period > 0]
+    if not counts:
+        return 0
+    return max(0, min(counts) if select == "Min" else max(counts))
+
+
+def _per_period(policy: ScalePolicy, replicas: int) -> int:
+    return policy.value if policy.kind == "Pods" else math.ceil(replicas * policy.value / 100)
+
+
+def scale_up_readers(select: str, policies: tuple[ScalePolicy, ...], min_replicas: int, max_replicas: int,
+                     warm_seconds: Callable[[int], float]) -> int:
+    """Pods warming at once while an autoscaler scales up from its minimum: the steps that come before the first
+    step's pods are warm, which is longer the more read at once (the least count that holds). From zero, KEDA's
+    activation starts one pod (kedacore/keda v2.20.2 pkg/scaling/executor/scale_scaledobjects.go
+    `scaleFromZeroOrIdle`) and its HPA, whose minimum is then 1 (controllers/keda/hpa.go `getHPAMinReplicas`), adds
+    the rest at once."""
+    activated = 1 if min_replicas <= 0 else 0
+    room = max(0, max_replicas - max(1, min_replicas))
+    readers = activated + min(room, added_within(select, policies, 0, max_replicas))
+    while readers:
+        more = activated + min(room, added_within(select, policies, warm_seconds(readers), max_replicas))
+        if more <= readers:
+            break
+        readers = more
+    return readers
+
+
+def drain_readers(replicas: int, spot: bool, max_unavailable: Optional[IntOrPercent] = None,
+                  min_available: Optional[IntOrPercent] = None) -> int:
+    """Pods a node upgrade restarts at once. A drain evicts through the disruption budget, which allows its
+    maxUnavailable (rounded up) of the replicas, or the replicas above its minAvailable, to be down at once
+    (kubernetes/kubernetes 189c34a7 pkg/controller/disruption/disruption.go `getExpectedPodCount`,
+    `updatePdbStatus`); no budget, all of them. A spot pool's upgrade drains nothing ("AKS internally issues a
+    cordon and an eviction notice, but no drain is applied": MicrosoftDocs/azure-aks-docs @31e1f80a
+    articles/aks/spot-node-pool.md), nor does an eviction of spot VMs: every replica there may restart at once."""
+    if spot:
+        return replicas
+    if max_unavailable is not None:
+        return min(replicas, max(1, scaled(max_unavailable, replicas, True)))
+    if min_available is not None:
+        return min(replicas, max(1, replicas - scaled(min_available, replicas, True)))
+    return replicas
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A stack key at most, or at least, a value."""
+    key: str
+    most: bool
+    value: int
+
+    def __str__(self) -> str:
+        return f"{self.key} at {'most' if self.most else 'least'} {self.value}"
+
+
+@dataclass(frozen=True)
+class Readers:
+    """Pods warming at once, what starts them and the stack keys that bound them."""
+    count: int
+    source: str
+    levers: Callable[[int], tuple[Bound, ...]]  # the bounds, any one of them, that keep `count` at most a number
+
+
+def combined(groups: list[tuple[Bound, ...]]) -> str:
+    """A fix for every source at once, each source's group its alternatives: a key every group bounds, at the
+    tightest of its bounds (any such key fixes them all), else each group's alternatives in turn."""
+    def same(a: Bound, b: Bound) -> bool:
+        return a.key == b.key and a.most == b.most
+    common = [b for b in (groups[0] if groups else ()) if all(any(same(b, o) for o in g) for g in groups[1:])]
+    if common:
+        return " or ".join(str(Bound(b.key, b.most, (min if b.most else max)(
+            o.value for g in groups for o in g if same(b, o)))) for b in common)
+    return " and ".join(f"({' or '.join(map(str, g))})" if len(g) > 1 else str(g[0]) for g in groups if g)
+
+
+@dataclass(frozen=True)
+class Scaler:
+    """An autoscaler of the Deployment (an HPA, or the one KEDA makes from a ScaledObject)."""
+    min_replicas: int
+    max_replicas: int
+    select: str
+    policies: tuple[ScalePolicy, ...]
+
+
+def _named(reg: Registration) -> tuple[str, str]:
+    meta = metadata_of(reg)
+    return str(meta.get("namespace") or ""), str(meta.get("name") or "")
+
+
+def scaler_of(deployment: Registration, objects: Iterable[Registration]) -> Optional[Scaler]:
+    """The HPA or ScaledObject whose target is `deployment`."""
+    namespace, name = _named(deployment)
+    for reg in objects:
+        kind, spec = kind_of(reg), reg.inputs.get("spec") or {}
+        target = spec.get("scaleTargetRef") or {}
+        if kind not in ("HorizontalPodAutoscaler", "ScaledObject") or _named(reg)[0] != namespace \
+                or target.get("name") != name or target.get("kind", "Deployment") != "Deployment":
+            continue
+        if kind == "ScaledObject":
+            behavior = ((spec.get("advanced") or {}).get("horizontalPodAutoscalerConfig") or {}).get("behavior")
+            low, high = int(spec.get("minReplicaCount", 0)), int(spec.get("maxReplicaCount", KEDA_DEFAULT_MAX))
+        else:
+            behavior, low, high = spec.get("behavior"), int(spec.get("minReplicas", 1)), int(spec["maxReplicas"])
+        return Scaler(low, high, *scale_up_rules(behavior))
+    return None
+
+
+def budget_of(deployment: Registration, objects: Iterable[Registration]) -> Optional[dict[str, Any]]:
+    """The spec of the PodDisruptionBudget whose matchLabels select the Deployment's pods."""
+    namespace = _named(deployment)[0]
+    labels = ((deployment.inputs.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") or {}
+    for reg in objects:
+        spec = reg.inputs.get("spec") or {}
+        match = (spec.get("selector") or {}).get("matchLabels") or {}
+        if kind_of(reg) == "PodDisruptionBudget" and _named(reg)[0] == namespace and match \
+                and all(labels.get(k) == v for k, v in match.items()):
+            return spec
+    return None
+
+
+def _strategy(deployment: Registration) -> tuple[str, IntOrPercent, IntOrPercent]:
+    strategy = (deployment.inputs.get("spec") or {}).get("strategy") or {}
+    rolling = strategy.get("rollingUpdate") or {}
+    return (str(strategy.get("type") or "RollingUpdate"), rolling.get("maxSurge", "25%"),
+            rolling.get("maxUnavailable", "25%"))
+
+
+def _most(bound: Callable[[int], int], fits: int, start: int) -> int:
+    """The largest value from `start` down to 0 whose bound is at most `fits` (-1: none)."""
+    value = start
+    while value >= 0 and bound(value) > fits:
+        value -= 1
+    return value
+
+
+def warm_readers(deployment: Registration, first_deploy: int, objects: list[Registration],
+                 warm_seconds: Callable[[int], float]) -> list[Readers]:
+    """Every way the Deployment starts pods that warm at once, with its count and the keys that bound it."""
+    scaler = scaler_of(deployment, objects)
+    kind, surge, unavailable = _strategy(deployment)
+    most = scaler.max_replicas if scaler else first_deploy  # the most replicas a rollout meets
+    key = "autoscaling.maxReplicas" if scaler else "inference.replicas"
+
+    def rollout(replicas: int) -> int:
+        return replicas if kind == "Recreate" else rollout_starts(replicas, surge, unavailable)
+
+    found = [Readers(first_deploy, "a first deploy starts inference.replicas",
+                     lambda fits: (Bound("inference.replicas", True, fits),))]
+    if most > 0:
+        how = "the Recreate strategy" if kind == "Recreate" else f"maxSurge {surge} and maxUnavailable {unavailable}"
+        found.append(Readers(rollout(most), f"a rolling update at {key} {most} starts them, {how} of {most}",
+                             lambda fits: (Bound(key, True, _most(rollout, fits, most)),)))
+    if scaler:
+        def up(low: int, high: int) -> int:
+            return scale_up_readers(scaler.select, scaler.policies, low, high, warm_seconds)
+        steps = ", ".join(f"{p.value}{' pods' if p.kind == 'Pods' else ' %'} per {p.period} s"
+                          for p in scaler.policies)
+        found.append(Readers(up(scaler.min_replicas, scaler.max_replicas),
+                             f"a scale-up from autoscaling.minReplicas {scaler.min_replicas} to "
+                             f"autoscaling.maxReplicas {scaler.max_replicas} starts them in steps of "
+                             f"{steps or 'none'}, selectPolicy {scaler.select}, while the first are warming",
+                             lambda fits: _scale_up_levers(up, scaler, fits)))
+    budget = budget_of(deployment, objects)
+    spot = any(p.spot for p in _landing(deployment, objects))
+    drained = drain_readers(most, spot, (budget or {}).get("maxUnavailable"), (budget or {}).get("minAvailable"))
+    if most > 0:
+        found.append(Readers(drained, "a node upgrade or a spot eviction restarts them at once on a spot pool, with "
+                             "no drain and no disruption budget" if spot else
+                             "a node upgrade's drain evicts them as the disruption budget allows",
+                             lambda fits: (Bound(key, True, fits),)))
+    return found
+
+
+def _scale_up_levers(up: Callable[[int, int], int], scaler: Scaler, fits: int) -> tuple[Bound, ...]:
+    low = next((m for m in range(scaler.min_replicas, scaler.max_replicas + 1) if up(m, scaler.max_replicas) <= fits),
+               scaler.max_replicas)
+    high = _most(lambda m: up(scaler.min_replicas, m), fits, scaler.max_replicas)
+    return Bound("autoscaling.minReplicas", False, low), Bound("autoscaling.maxReplicas", True, max(high, 1))
+
+
+def _landing(deployment: Registration, objects: list[Registration]) -> list[Pool]:
+    return landing_pools(pod_spec(deployment.inputs) or {}, pools_of((r.urn, r.type, r.inputs) for r in objects))

@@ -1,0 +1,56 @@
+"""The arithmetic of how many Ollama pods warm their model at once (offline/deploy_model/warm_readers.py)."""
+import pytest
+
+from offline.deploy_model.warm_readers import (DEFAULT_SCALE_UP, Bound, ScalePolicy, added_within, combined,
+                                               drain_readers, scale_up_readers, scale_up_rules)
+
+KIT = ("Max", (ScalePolicy("Pods", 2, 60),))  # ModelAutoscaler's scaleUp: 2 pods per 60 s
+
+
+def test_the_scale_up_rules_are_the_behaviors_with_the_api_servers_defaults_for_what_it_leaves_unset():
+    assert scale_up_rules({"scaleUp": {"policies": [{"type": "Pods", "value": 2, "periodSeconds": 60}],
+                                       "stabilizationWindowSeconds": 0}}) == KIT
+    assert scale_up_rules(None) == ("Max", DEFAULT_SCALE_UP) == scale_up_rules({"scaleDown": {}})
+    assert scale_up_rules({"scaleUp": {"selectPolicy": "Disabled"}}) == ("Disabled", DEFAULT_SCALE_UP)
+
+
+def test_an_hpa_adds_each_policys_pods_once_per_period_within_a_span():
+    assert [added_within(*KIT, s, 10) for s in (0, 59, 60, 61, 460)] == [2, 2, 2, 4, 16]
+    both = (ScalePolicy("Pods", 4, 15), ScalePolicy("Percent", 100, 15))
+    assert added_within("Max", both, 30, 10) == 20  # 100 % of the 10 it can reach, twice
+    assert added_within("Min", both, 30, 10) == 8
+    assert added_within("Disabled", both, 30, 10) == 0 == added_within("Max", (), 30, 10)
+
+
+def test_a_scale_up_counts_the_steps_that_start_before_the_first_are_warm():
+    def warm(readers: int) -> float:  # 2 x 20000 MB at 95 MB/s + 40 s: 460 s
+        return readers * 20000 / 95 + 40
+    assert scale_up_readers(*KIT, 2, 4, warm) == 2  # room for 2: one step
+    assert scale_up_readers(*KIT, 1, 4, warm) == 3  # the second step comes 60 s later, the first still warming
+    assert scale_up_readers(*KIT, 1, 4, lambda readers: 30.0) == 2  # a warm-up shorter than a period: no overlap
+    assert scale_up_readers(*KIT, 4, 4, warm) == 0  # held at its maximum
+    assert scale_up_readers("Disabled", KIT[1], 1, 4, warm) == 0
+
+
+def test_a_scale_up_from_zero_counts_kedas_activation_pod_and_the_hpas_steps_from_one():
+    assert scale_up_readers(*KIT, 0, 9, lambda readers: readers * 71 + 10) == 9
+    assert scale_up_readers(*KIT, 0, 1, lambda readers: 600.0) == 1  # the activation alone
+    assert scale_up_readers(*KIT, 0, 4, lambda readers: 30.0) == 3  # 1, then one step of 2
+
+
+@pytest.mark.parametrize("replicas, spot, max_unavailable, min_available, expected", [
+    (4, False, 1, None, 1), (4, False, "50%", None, 2), (5, False, "30%", None, 2),  # maxUnavailable rounded up
+    (4, False, None, 3, 1), (4, False, None, "50%", 2), (4, False, None, None, 4),  # no budget: all at once
+    (4, True, 1, None, 4)])  # a spot pool: no drain, so no budget paces it
+def test_a_node_upgrade_restarts_what_the_disruption_budget_allows_and_every_pod_on_spot(
+        replicas, spot, max_unavailable, min_available, expected):
+    assert drain_readers(replicas, spot, max_unavailable, min_available) == expected
+
+
+def test_one_fix_for_every_source_is_a_key_they_all_bound_at_its_tightest():
+    most, least = Bound("autoscaling.maxReplicas", True, 8), Bound("autoscaling.minReplicas", False, 1)
+    tighter = Bound("autoscaling.maxReplicas", True, 7)
+    assert combined([(least, most), (tighter,)]) == "autoscaling.maxReplicas at most 7"
+    assert combined([(least, most)]) == "autoscaling.minReplicas at least 1 or autoscaling.maxReplicas at most 8"
+    assert combined([(Bound("inference.replicas", True, 2),), (least, most)]) == (
+        "inference.replicas at most 2 and (autoscaling.minReplicas at least 1 or autoscaling.maxReplicas at most 8)")
