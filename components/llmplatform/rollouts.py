@@ -5,8 +5,9 @@ model's warm-up check read it).
 kubernetes/kubernetes @277391ee pkg/controller/deployment/util/deployment_util.go: `ResolveFenceposts` scales
 maxSurge rounded up and maxUnavailable rounded down (`GetValueFromIntOrPercent`), and makes maxUnavailable 1 when
 both come to 0; `NewRSNewReplicas` grows the new ReplicaSet up to desired + maxSurge pods in all ReplicaSets while
-rolling.go `reconcileOldReplicaSets` takes the old ones down to desired - maxUnavailable available. Unset, both are
-25 % (pkg/apis/apps/v1/defaults.go `SetDefaults_Deployment`).
+@95f08499 pkg/controller/deployment/rolling.go `reconcileOldReplicaSets` takes the old ones down by all pods -
+(desired - maxUnavailable) - the new ones not yet available. Unset, both are 25 % (pkg/apis/apps/v1/defaults.go
+`SetDefaults_Deployment`, read in the code index, commit not pinned).
 """
 import math
 import re
