@@ -1108,14 +1108,15 @@ def test_make_plan_counts_the_pods_a_rolling_update_at_the_autoscalers_maximum_s
         assert "fix: autoscaling.maxReplicas at most 4; or modelStore.sizeGib at least 1271" in line
 
 
+@pytest.mark.parametrize("mode", ["requests", "cpu"])
 @pytest.mark.parametrize("min_replicas, refused", [(2, False), (1, True)])
 def test_make_plan_counts_the_scale_up_steps_that_come_before_the_first_are_warm(
-        tmp_path, capsys, min_replicas, refused):
-    """prod's autoscaler adds 2 pods per 60 s (ModelAutoscaler's scaleUp, which KEDA hands its HPA). Two warming
-    qwen2.5:32b at once take 2 x 20000 / 95 + 40 = 460 s, so the next step (60 s later) starts before they are
-    Ready: from 1 to 4 replicas, 3 read at once (671 s > 600 s); from 2, the 2 the HPA may add fit. A rollout at 4
-    starts 2, the first deploy 2: the steps' overlap alone refuses it."""
-    code, line, lines = _warm_plan(tmp_path, capsys, "prod", "qwen2.5:32b", *ON_DEMAND,
+        tmp_path, capsys, mode, min_replicas, refused):
+    """prod's autoscaler adds 2 pods per 60 s (ModelAutoscaler's scaleUp: on its HPA, or on the ScaledObject, which
+    KEDA hands its HPA). Two warming qwen2.5:32b at once take 2 x 20000 / 95 + 40 = 460 s, so the next step (60 s
+    later) starts before they are Ready: from 1 to 4 replicas, 3 read at once (671 s > 600 s); from 2, the 2 the HPA
+    may add fit. A rollout at 4 starts 2, the first deploy 2: the steps' overlap alone refuses it."""
+    code, line, lines = _warm_plan(tmp_path, capsys, "prod", "qwen2.5:32b", *ON_DEMAND, f"autoscaling.mode={mode}",
                                    f"autoscaling.minReplicas={min_replicas}", "autoscaling.maxReplicas=4")
     assert (code, bool(line)) == ((1, True) if refused else (0, False)), lines
     if refused:
