@@ -190,38 +190,47 @@ def warm_readers(deployment: Registration, first_deploy: int, objects: list[Regi
                  warm_seconds: Callable[[int], float]) -> list[Readers]:
     """Every way the Deployment starts pods that warm at once, with its count and the keys that bound it."""
     scaler = scaler_of(deployment, objects)
-    kind, surge, unavailable = _strategy(deployment)
     most = scaler.max_replicas if scaler else first_deploy  # the most replicas a rollout meets
     key = "autoscaling.maxReplicas" if scaler else "inference.replicas"
-
-    def rollout(replicas: int) -> int:
-        return replicas if kind == "Recreate" else rollout_starts(replicas, surge, unavailable)
-
     found = [Readers(first_deploy, "a first deploy starts inference.replicas",
                      lambda fits: (Bound("inference.replicas", True, fits),))]
     if most > 0:
-        how = "the Recreate strategy" if kind == "Recreate" else f"maxSurge {surge} and maxUnavailable {unavailable}"
-        found.append(Readers(rollout(most), f"a rolling update at {key} {most} starts them, {how} of {most}",
-                             lambda fits: (Bound(key, True, _most(rollout, fits, most)),)))
+        found.append(_rollout_readers(deployment, most, key))
     if scaler:
-        def up(low: int, high: int) -> int:
-            return scale_up_readers(scaler.select, scaler.policies, low, high, warm_seconds)
-        steps = ", ".join(f"{p.value}{' pods' if p.kind == 'Pods' else ' %'} per {p.period} s"
-                          for p in scaler.policies)
-        found.append(Readers(up(scaler.min_replicas, scaler.max_replicas),
-                             f"a scale-up from autoscaling.minReplicas {scaler.min_replicas} to "
-                             f"autoscaling.maxReplicas {scaler.max_replicas} starts them in steps of "
-                             f"{steps or 'none'}, selectPolicy {scaler.select}, while the first are warming",
-                             lambda fits: _scale_up_levers(up, scaler, fits)))
-    budget = budget_of(deployment, objects)
-    spot = any(p.spot for p in _landing(deployment, objects))
-    drained = drain_readers(most, spot, (budget or {}).get("maxUnavailable"), (budget or {}).get("minAvailable"))
+        found.append(_scale_up(scaler, warm_seconds))
     if most > 0:
-        found.append(Readers(drained, "a node upgrade or a spot eviction restarts them at once on a spot pool, with "
-                             "no drain and no disruption budget" if spot else
-                             "a node upgrade's drain evicts them as the disruption budget allows",
-                             lambda fits: (Bound(key, True, fits),)))
+        found.append(_node_readers(deployment, objects, most, key))
     return found
+
+
+def _rollout_readers(deployment: Registration, most: int, key: str) -> Readers:
+    kind, surge, unavailable = _strategy(deployment)
+
+    def rollout(replicas: int) -> int:
+        return replicas if kind == "Recreate" else rollout_starts(replicas, surge, unavailable)
+    how = "the Recreate strategy" if kind == "Recreate" else f"maxSurge {surge} and maxUnavailable {unavailable}"
+    return Readers(rollout(most), f"a rolling update at {key} {most} starts them, {how} of {most}",
+                   lambda fits: (Bound(key, True, _most(rollout, fits, most)),))
+
+
+def _scale_up(scaler: Scaler, warm_seconds: Callable[[int], float]) -> Readers:
+    def up(low: int, high: int) -> int:
+        return scale_up_readers(scaler.select, scaler.policies, low, high, warm_seconds)
+    steps = ", ".join(f"{p.value}{' pods' if p.kind == 'Pods' else ' %'} per {p.period} s" for p in scaler.policies)
+    return Readers(up(scaler.min_replicas, scaler.max_replicas),
+                   f"a scale-up from autoscaling.minReplicas {scaler.min_replicas} to autoscaling.maxReplicas "
+                   f"{scaler.max_replicas} starts them in steps of {steps or 'none'}, selectPolicy {scaler.select}, "
+                   "while the first are warming", lambda fits: _scale_up_levers(up, scaler, fits))
+
+
+def _node_readers(deployment: Registration, objects: list[Registration], most: int, key: str) -> Readers:
+    budget = budget_of(deployment, objects) or {}
+    spot = any(p.spot for p in _landing(deployment, objects))
+    return Readers(drain_readers(most, spot, budget.get("maxUnavailable"), budget.get("minAvailable")),
+                   "a node upgrade or a spot eviction restarts them at once on a spot pool, with no drain and no "
+                   "disruption budget" if spot else
+                   "a node upgrade's drain evicts them as the disruption budget allows",
+                   lambda fits: (Bound(key, True, fits),))
 
 
 def _scale_up_levers(up: Callable[[int, int], int], scaler: Scaler, fits: int) -> tuple[Bound, ...]:
