@@ -1,0 +1,35 @@
+"""Day-2 pull requests a platform engineer new to the repository sends (2026-12-07): each planned from the prod stack
+file with the edit, and judged by the check's command line as the workflow runs it. The edits whose verdict was
+right are listed in docs/decisions.md ("A stranger's pull requests through the PR check"); these are the ones whose
+report left the reviewer without what the change does."""
+from tests.conftest import plan_for
+from tests.offline.plan_diff_cli import check, plan_document
+
+# the smallest server the stack may ask for: a Flexible Server's storage never shrinks
+SMALLER_DATABASE = {"postgres": {"storageSizeGb": 64}}
+# the GPU pools' size, force-new (pulumi-azure-native replacement.go, AgentPool `vmSize`): a refused replacement
+BIGGER_GPU = {"gpu": {"vmSize": "Standard_NC48ads_A100_v4"}}
+NEW_HOSTNAME = {"gateway": {"tls": {"hostname": "api.example.org"}}}
+MISTRAL_DROPPED = {"modelStore": {"models": ["llama3.1:8b", "nomic-embed-text"]}}
+
+
+def _heading(out: str) -> str:
+    return next(line for line in out.splitlines() if line.startswith("**Blocked"))
+
+
+def test_a_change_refused_in_place_is_not_told_to_be_allowed_as_its_way_through(tmp_path, prod):
+    """`postgres.storageSizeGb` 128 -> 64 is refused in place (Azure never shrinks a Flexible Server's storage). The
+    heading asked only for the URN in `allow-replace.txt`, which lets the pull request through and leaves `pulumi up`
+    to fail on Azure's refusal (docs/guardrails.md says so; the report did not)."""
+    code, out = check(tmp_path, plan_document(prod), plan_document(plan_for("prod", SMALLER_DATABASE)))
+    heading = _heading(out)
+    assert code == 1 and "allow-replace.txt" in heading
+    assert "fails in Azure or the API server whatever the file says" in heading, heading
+    assert "allow it only once that remedy is done" in heading
+
+
+def test_a_refused_replacement_alone_keeps_the_plain_heading(tmp_path, prod):
+    """A GPU pool replaced where its drain stalls is refused by the check, not by Azure: renaming the pool is its
+    line's way, and an allowance after the pods have room elsewhere is a real way through."""
+    code, out = check(tmp_path, plan_document(prod), plan_document(plan_for("prod", BIGGER_GPU)))
+    assert code == 1 and "whatever the file says" not in _heading(out)
