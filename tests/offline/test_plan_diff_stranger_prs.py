@@ -33,3 +33,17 @@ def test_a_refused_replacement_alone_keeps_the_plain_heading(tmp_path, prod):
     line's way, and an allowance after the pods have room elsewhere is a real way through."""
     code, out = check(tmp_path, plan_document(prod), plan_document(plan_for("prod", BIGGER_GPU)))
     assert code == 1 and "whatever the file says" not in _heading(out)
+
+
+def test_a_new_tls_hostname_says_the_old_name_stops_and_the_dns_record_comes_first(tmp_path, prod):
+    """`gateway.tls.hostname` on a stack of its own read as three quiet updates (the Certificate, both Gateways'
+    listeners). A listener answers only its hostname (Gateway API v1.6.1 Listener.hostname: it "SHOULD match both
+    the SNI and Host header"), so the old name's clients stop at `pulumi up`, and cert-manager's HTTP-01 order for
+    the new name fails until its DNS record names the gateway."""
+    code, out = check(tmp_path, plan_document(prod), plan_document(plan_for("prod", NEW_HOSTNAME)))
+    assert code == 0
+    (line,) = [x for x in out.splitlines() if x.startswith("- Check before merging:")]
+    assert "Certificate::gateway-certificate" in line
+    assert '`spec.dnsNames[0]` "llm.example.com" -> "api.example.org" (stack key `gateway.tls.hostname`)' in line
+    assert "clients of the old name stop being served" in line and "DNS A record" in line
+    assert "`gatewayExternalAddress`" in line
