@@ -47,3 +47,18 @@ def test_a_new_tls_hostname_says_the_old_name_stops_and_the_dns_record_comes_fir
     assert '`spec.dnsNames[0]` "llm.example.com" -> "api.example.org" (stack key `gateway.tls.hostname`)' in line
     assert "clients of the old name stop being served" in line and "DNS A record" in line
     assert "`gatewayExternalAddress`" in line
+
+
+def test_a_model_dropped_from_the_preload_says_it_stays_on_the_share_and_served(tmp_path, prod, dev):
+    """A model dropped from `modelStore.models` replaced the preload Job and restarted the UI, which reads as the
+    model removed: the Job only pulls and Ollama lists and serves every model on the share (docs/operations.md,
+    "Adding a model"), so it stays, served and listed, until someone runs `ollama rm`."""
+    code, out = check(tmp_path, plan_document(prod), plan_document(plan_for("prod", MISTRAL_DROPPED)))
+    assert code == 0 and "Replace: `llmplatform:index:ModelStore$kubernetes:batch/v1:Job::models-preload`" in out
+    (line,) = [x for x in out.splitlines() if x.startswith("- Check before merging:")]
+    assert "Job::models-preload`: `MODELS` drops `mistral:7b` (stack key `modelStore.models`)" in line
+    assert "Ollama keeps serving it" in line and "`ollama rm`" in line
+    # a model added drops nothing: no such line (the plan test_plan_diff_day2.py shares)
+    more = {"modelStore": {"models": ["tinyllama", "llama3.2:1b"]}}
+    code, out = check(tmp_path, plan_document(dev), plan_document(plan_for("dev", more)))
+    assert code == 0 and "drops" not in out and "models-preload" in out
