@@ -126,8 +126,8 @@ def cost_lines(base: Path, new: Path) -> list[str]:
 
 # what allowing a change refused in place does (docs/guardrails.md, "Change safety"): the heading said only "list
 # the URN", the one act that does not make the change
-REFUSED_IN_PLACE_ALLOWED = ("; a change refused in place fails in Azure or the API server whatever the file says: "
-                            "allowing it only lets the pull request through and `pulumi up` fails on it, so make the "
+REFUSED_IN_PLACE_ALLOWED = ("; a change refused in place is refused (or not carried out) by Azure or the API server "
+                            "whatever the file says: allowing it only lets the pull request through, so make the "
                             "change the way its line says (often a new name) or drop it, and allow it only once that "
                             "remedy is done")
 

@@ -20,11 +20,11 @@ def _heading(out: str) -> str:
 def test_a_change_refused_in_place_is_not_told_to_be_allowed_as_its_way_through(tmp_path, prod):
     """`postgres.storageSizeGb` 128 -> 64 is refused in place (Azure never shrinks a Flexible Server's storage). The
     heading asked only for the URN in `allow-replace.txt`, which lets the pull request through and leaves `pulumi up`
-    to fail on Azure's refusal (docs/guardrails.md says so; the report did not)."""
+    to meet Azure's refusal (docs/guardrails.md says so; the report did not)."""
     code, out = check(tmp_path, plan_document(prod), plan_document(plan_for("prod", SMALLER_DATABASE)))
     heading = _heading(out)
     assert code == 1 and "allow-replace.txt" in heading
-    assert "fails in Azure or the API server whatever the file says" in heading, heading
+    assert "is refused (or not carried out) by Azure or the API server whatever the file says" in heading, heading
     assert "allow it only once that remedy is done" in heading
 
 
