@@ -24,6 +24,7 @@ from .rules import (CLUSTER_TYPE, DATA_PLANE_CHECK, DATA_PLANE_DELETE, GLOBAL_NA
                     providers_of, refused_rules, replace_rules, rules, trigger_change, under)
 from .chart_bumps import chart_bump_findings, crd_bundle_findings, migration_findings
 from .normalised import same_value, stored_alike
+from .preload import dropped_model_findings
 from .rollouts import rollout_note
 from .values import channel_exit_findings, ignored_findings, update_findings, value_findings
 
@@ -327,8 +328,9 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             notices = notices + update_findings(now["type"], inputs, paths) + channel_exit_findings(
                 now["type"], old["inputs"], inputs, paths) + chart_bump_findings(
                 now["type"], old["inputs"], inputs, paths)
-            migration = migration_findings(now["type"], old["inputs"], inputs, paths)
-            if migration:  # the Job is replaced (a new image): told as a check, which a replacement's would not be
+            migration = migration_findings(now["type"], old["inputs"], inputs, paths) + dropped_model_findings(
+                now["type"], old["inputs"], inputs)
+            if migration:  # the Job is replaced (a new image or list): a check, as a replacement's would not be
                 migrations[urn] = migration
             rollout = rollout_note(now["type"], inputs, paths, same_value(old["inputs"], inputs, paths))
             if rollout:  # told on its Update line

@@ -124,6 +124,14 @@ def cost_lines(base: Path, new: Path) -> list[str]:
         + stand_in + [""]
 
 
+# what allowing a change refused in place does (docs/guardrails.md, "Change safety"): the heading said only "list
+# the URN", the one act that does not make the change
+REFUSED_IN_PLACE_ALLOWED = ("; a change refused in place is refused (or not carried out) by Azure or the API server "
+                            "whatever the file says: allowing it only lets the pull request through, so make the "
+                            "change the way its line says (often a new name) or drop it, and allow it only once that "
+                            "remedy is done")
+
+
 def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[str, str]]] = None,
              allowed: Optional[dict[str, str]] = None, unmatched: Optional[list[str]] = None,
              allow_file: str = ALLOW_FILE, follow: Optional[list[str]] = None) -> str:
@@ -147,9 +155,11 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
     if blocked:
         # the label covers only these
         any_stateful = any(not why.startswith((REFUSED, REFUSED_REPLACEMENT)) for _, why in blocked)
+        any_refused = any(why.startswith(REFUSED) for _, why in blocked)
         lines += [f"**Blocked: {len(blocked)} change(s) need an explicit allowance** (list the URN in "
                   f"`{ALLOW_FILE}`" + (f", or label the pull request `{ALLOW_LABEL}` for stateful replacements"
-                                       if any_stateful else "") + "; see docs/guardrails.md, \"Change safety\"):", ""]
+                                       if any_stateful else "") + (REFUSED_IN_PLACE_ALLOWED if any_refused else "")
+                  + "; see docs/guardrails.md, \"Change safety\"):", ""]
         lines += [f"- :x: `{_short_(u)}` {why}  \n  `{full(u)}`" for u, why in blocked] + [""]
     if unmatched:
         lines += [f"**{len(unmatched)} `{allow_file}` entr{'y' if len(unmatched) == 1 else 'ies'} allow nothing in "
