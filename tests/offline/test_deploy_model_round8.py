@@ -1,0 +1,62 @@
+"""The deploy model's schedule verdicts that mutation round eight (docs/decisions.md) found untested: what a Service's
+end links to on the critical path, a pool that ends the instant its pods' create starts, a stall's figures."""
+from __future__ import annotations
+
+from tests.offline.test_deploy_engine import _gpu_plan
+from tests.offline.test_deploy_model import DATA, _azure, bare_plan_of, deployment, k8s, plan_of
+from tests.offline.test_deploy_model_round7 import _service, _web
+from offline import deploy_model as dm
+from offline.runner import Registration
+
+
+def test_a_service_whose_scheduled_pods_end_after_it_settles_links_to_them_on_the_critical_path():
+    """service.go: a Service's endpoints settle once no scheduled pod is unready; its workload's pods are scheduled
+    at once (no pool: nothing to wait for) and ready after Open WebUI's image pull, well past the 10 s settle, so the
+    Service ends with them and its link (`after`, the critical path's) is the workload, not what it came after."""
+    service, web = k8s("web", _service("web")), _web()
+    web.inputs["spec"]["template"]["spec"]["containers"][0]["image"] = "ghcr.io/open-webui/open-webui:0.6.5"
+    steps = dm.schedule(plan_of(service, web), DATA).steps
+    assert steps[web.urn].nodes_ready.median == steps[web.urn].start.median  # scheduled at once
+    assert steps[service.urn].start.median + steps[service.urn].wait.span.median < steps[web.urn].finish.median
+    assert steps[service.urn].finish == steps[web.urn].finish
+    assert steps[service.urn].after == web.urn
+
+
+def test_a_service_whose_pods_are_ready_before_it_settles_links_to_its_own_dependency():
+    """Created after a PostgreSQL server, the Service finds its pods ready: it settles in its own time, and its link
+    is the server it was created after, not the workload."""
+    server = _azure("db", "azure-native:dbforpostgresql:Server")
+    service, web = k8s("web", _service("web"), ("urn:db",)), _web()
+    steps = dm.schedule(plan_of(server, service, web), DATA).steps
+    assert steps[web.urn].finish.median < steps[service.urn].start.median == steps["urn:db"].finish.median
+    assert steps[service.urn].finish.median == steps[service.urn].start.median + steps[service.urn].wait.span.median
+    assert steps[service.urn].after == "urn:db"
+
+
+def test_pods_created_the_instant_their_pool_ends_land_on_it_with_the_fallback_queued_behind_them():
+    """One worker: the GPU Deployment starts the instant its spot pool's create returns, and the on-demand fallback
+    its pods also tolerate (ready then too, registered after it) queues behind it. A pool that ended at this very
+    instant gives the pods nodes as one that ended before would: the create does not wait for the fallback, which
+    would be a stall of the model's own (its worker held to its deadline)."""
+    def pool(name: str, **inputs) -> Registration:
+        return _azure(name, dm.AGENT_POOL, ("urn:spot",) if name == "od" else (), vmSize="Standard_NC24ads_A100_v4",
+                      minCount=0, gpuProfile={"driver": "Install"}, nodeTaints=["nvidia.com/gpu=present:NoSchedule"],
+                      **inputs)
+    ollama = k8s("ollama", deployment("ollama", gpu=True, image="ollama/ollama:0.32.15",
+                                      annotations={"pulumi.com/timeoutSeconds": "3600"},
+                                      tolerations=[{"operator": "Exists"}]), ("urn:spot",))
+    ollama.inputs["metadata"]["namespace"] = "default"  # AKS's: no Namespace to create first
+    plan = bare_plan_of(pool("spot", agentPoolName="gpu", scaleSetPriority="Spot"), ollama,
+                        pool("od", agentPoolName="gpuod"))
+    model = dm.evaluate(plan, DATA, parallel=1)
+    assert model.problems == []
+    step, spot = model.steps[ollama.urn], model.steps["urn:spot"]
+    assert step.start == spot.finish and model.steps["urn:od"].start == step.finish
+    assert step.wait.node_delay is not None and step.nodes_ready == step.start + step.wait.node_delay[0]
+
+
+def test_a_stall_names_the_figures_it_happens_with():
+    """The planted stall (one worker, the GPU pool queued behind the Deployment that waits for it) happens with the
+    median figures, and the message says so."""
+    [problem] = dm.evaluate(_gpu_plan(), DATA, parallel=1).problems
+    assert "fails it (median figures)" in problem.message
