@@ -2,6 +2,9 @@
 end links to on the critical path, a pool that ends the instant its pods' create starts, a stall's figures."""
 from __future__ import annotations
 
+import pytest
+
+from tests.conftest import PLANNED, planned
 from tests.offline.test_deploy_engine import _gpu_plan
 from tests.offline.test_deploy_model import DATA, _azure, bare_plan_of, deployment, k8s, plan_of
 from tests.offline.test_deploy_model_round7 import _service, _web
@@ -60,3 +63,45 @@ def test_a_stall_names_the_figures_it_happens_with():
     median figures, and the message says so."""
     [problem] = dm.evaluate(_gpu_plan(), DATA, parallel=1).problems
     assert "fails it (median figures)" in problem.message
+
+
+@pytest.mark.parametrize("name", PLANNED)
+def test_each_link_of_the_critical_path_ends_when_the_next_step_starts_or_later(name):
+    """The critical path `make plan` prints, and the floor's: each step's link is what its median start or end
+    waited for last (its latest dependency in the median figures, the step that freed it a worker, or what held it
+    once started), so the link ends no earlier than the step starts. A dependency that ends later only in the
+    pessimistic figures is no link (dev's inference-webui-migrate waits for inference-router, not for the database
+    bootstrap Job that is slower only pessimistically)."""
+    model = dm.evaluate(planned(name))
+    assert model.floor is not None
+    for schedule in (model, model.floor):
+        path = schedule.critical_path
+        assert path and schedule.steps[path[-1]].finish.median == schedule.total.median
+        for link, step in zip(path, path[1:]):
+            assert schedule.steps[link].finish.median >= schedule.steps[step].start.median, (name, link, step)
+
+
+def test_a_steps_link_is_its_latest_dependency_in_the_median_figures():
+    """A secret after the cluster (7 min median, 15 pessimistic) and a grant after a Grafana (5 min median, 15
+    pessimistic: with the grant, later than the cluster only pessimistically): its link is the cluster, whose median
+    end it starts at."""
+    cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
+    grafana = _azure("grafana", "azure-native:dashboard:Grafana")
+    grant = _azure("grant", "azure-native:authorization:RoleAssignment", ("urn:grafana",))
+    secret = _azure("secret", "azure-native:keyvault:Secret", ("urn:aks", "urn:grant"))
+    model = dm.schedule(bare_plan_of(cluster, grafana, grant, secret), DATA)
+    steps = model.steps
+    assert steps["urn:grant"].finish.median < steps["urn:aks"].finish.median == steps["urn:secret"].start.median
+    assert steps["urn:grant"].finish.pessimistic > steps["urn:aks"].finish.pessimistic
+    assert steps["urn:secret"].after == "urn:aks" and model.critical_path == ["urn:aks", "urn:secret"]
+
+
+def test_a_dependency_done_at_the_start_of_the_up_holds_nothing_and_is_no_link():
+    """The global stack's API-key map secrets come after the key list, a resource with nothing to wait for (done at
+    0 s): they start at once, so nothing held them and the critical path begins with them."""
+    clients = Registration(urn="urn:clients", type="random:index/randomUuid:RandomUuid", name="clients", parent="",
+                           custom=True, inputs={}, secret_paths=[], dependencies=[], options={})
+    secret = _azure("secret", "azure-native:keyvault:Secret", ("urn:clients",))
+    model = dm.schedule(bare_plan_of(clients, secret), DATA)
+    assert model.steps["urn:clients"].finish == dm.Span(0, 0) and model.steps["urn:secret"].start == dm.Span(0, 0)
+    assert model.steps["urn:secret"].after is None and model.critical_path == ["urn:secret"]
