@@ -1,15 +1,17 @@
 """The deploy model's schedule verdicts that mutation round eight (docs/decisions.md) found untested: what a Service's
-end links to on the critical path, a pool that ends the instant its pods' create starts, a stall's figures."""
+end links to on the critical path and which dependency is a step's link, a pool that ends the instant its pods' create
+starts, a stall's figures, the identity gates of a create with no awaiter."""
 from __future__ import annotations
 
 import pytest
 
 from tests.conftest import PLANNED, planned
 from tests.offline.test_deploy_engine import _gpu_plan
-from tests.offline.test_deploy_model import DATA, _azure, bare_plan_of, deployment, k8s, plan_of
+from tests.offline.test_deploy_model import DATA, PROVIDER, _azure, bare_plan_of, deployment, k8s, plan_of
 from tests.offline.test_deploy_model_round7 import _service, _web
 from offline import deploy_model as dm
-from offline.runner import Registration
+from offline.pod_specs import pod_spec
+from offline.runner import Plan, Registration
 
 
 def test_a_service_whose_scheduled_pods_end_after_it_settles_links_to_them_on_the_critical_path():
@@ -105,3 +107,39 @@ def test_a_dependency_done_at_the_start_of_the_up_holds_nothing_and_is_no_link()
     model = dm.schedule(bare_plan_of(clients, secret), DATA)
     assert model.steps["urn:clients"].finish == dm.Span(0, 0) and model.steps["urn:secret"].start == dm.Span(0, 0)
     assert model.steps["urn:secret"].after is None and model.critical_path == ["urn:secret"]
+
+
+def _mounting_key_vault(workload: dict) -> tuple[Plan, Registration]:
+    """`workload` with a volume of a SecretProviderClass that signs in as a workload identity, created with the
+    identity's federated credential and Key Vault Secrets User grant (as in
+    test_a_pod_mounting_key_vault_secrets_waits_for_its_identitys_propagation)."""
+    identity = _azure("id", dm.IDENTITY, resourceGroupName="rg", resourceName="id")
+    federation = _azure("fic", dm.FEDERATION, ("urn:id",), resourceGroupName="rg", resourceName="id",
+                        issuer="https://oidc/", subject="system:serviceaccount:llm:app")
+    grant = _azure("grant", "azure-native:authorization:RoleAssignment", ("urn:id", PROVIDER),
+                   principalType="ServicePrincipal", principalId="id-principal", scope="/vault",
+                   roleDefinitionId=f"/providers/Microsoft.Authorization/roleDefinitions/{dm.KEY_VAULT_SECRETS_USER}")
+    spc = k8s("spc", {"apiVersion": "secrets-store.csi.x-k8s.io/v1", "kind": "SecretProviderClass",
+                      "metadata": {"name": "app-secrets", "namespace": "llm"}, "spec": {"provider": "azure"}},
+              ("urn:id",))
+    volume = {"name": "s", "csi": {"driver": "secrets-store.csi.k8s.io", "readOnly": True,
+                                   "volumeAttributes": {"secretProviderClass": "app-secrets"}}}
+    pod = pod_spec(workload)
+    assert pod is not None
+    pod["volumes"] = [volume]
+    app = k8s("app", workload, (spc.urn, "urn:fic", "urn:grant"))
+    return plan_of(identity, federation, grant, spc, app), app
+
+
+def test_a_cron_job_mounting_key_vault_waits_for_no_identity_on_its_create():
+    """A CronJob's create has no awaiter (it runs no pod when created), so the identity its Jobs' pods mount Key
+    Vault with holds nothing; the same pod spec in a Deployment, which Pulumi awaits, is held."""
+    deployed, held = _mounting_key_vault(deployment("app"))
+    assert held.urn in dm.identity_gates(deployed, DATA)
+    cron = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "app", "namespace": "llm"},
+            "spec": {"schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": {"spec": {
+                "restartPolicy": "Never", "containers": [{"name": "c", "image": "nginxinc/nginx-unprivileged:1.29"}]}}}}}}
+    plan, app = _mounting_key_vault(cron)
+    assert app.urn not in dm.identity_gates(plan, DATA)
+    step = dm.schedule(plan, DATA).steps[app.urn]
+    assert step.finish == step.start + dm.Span.of(DATA["kubernetes"]["object"])
