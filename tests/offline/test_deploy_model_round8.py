@@ -138,7 +138,8 @@ def test_a_cron_job_mounting_key_vault_waits_for_no_identity_on_its_create():
     assert held.urn in dm.identity_gates(deployed, DATA)
     cron = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "app", "namespace": "llm"},
             "spec": {"schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": {"spec": {
-                "restartPolicy": "Never", "containers": [{"name": "c", "image": "nginxinc/nginx-unprivileged:1.29"}]}}}}}}
+                "restartPolicy": "Never",
+                "containers": [{"name": "c", "image": "nginxinc/nginx-unprivileged:1.29"}]}}}}}}
     plan, app = _mounting_key_vault(cron)
     assert app.urn not in dm.identity_gates(plan, DATA)
     step = dm.schedule(plan, DATA).steps[app.urn]
