@@ -1,13 +1,14 @@
 """The deploy model's schedule verdicts that mutation round eight (docs/decisions.md) found untested: what a Service's
 end links to on the critical path and which dependency is a step's link, a pool that ends the instant its pods' create
-starts, a stall's figures, the identity gates of a create with no awaiter."""
+starts, a stall's figures, which grants a Key Vault mount and a load balancer wait for."""
 from __future__ import annotations
 
 import pytest
 
 from tests.conftest import PLANNED, planned
 from tests.offline.test_deploy_engine import _gpu_plan
-from tests.offline.test_deploy_model import DATA, PROVIDER, _azure, bare_plan_of, deployment, k8s, plan_of
+from tests.offline.test_deploy_model import (AKS_PRINCIPAL, DATA, PROVIDER, _azure, _grant, bare_plan_of, deployment,
+                                             k8s, plan_of)
 from tests.offline.test_deploy_model_round7 import _service, _web
 from offline import deploy_model as dm
 from offline.pod_specs import pod_spec
@@ -109,7 +110,7 @@ def test_a_dependency_done_at_the_start_of_the_up_holds_nothing_and_is_no_link()
     assert model.steps["urn:secret"].after is None and model.critical_path == ["urn:secret"]
 
 
-def _mounting_key_vault(workload: dict) -> tuple[Plan, Registration]:
+def _mounting_key_vault(workload: dict, *others: Registration) -> tuple[Plan, Registration]:
     """`workload` with a volume of a SecretProviderClass that signs in as a workload identity, created with the
     identity's federated credential and Key Vault Secrets User grant (as in
     test_a_pod_mounting_key_vault_secrets_waits_for_its_identitys_propagation)."""
@@ -128,7 +129,7 @@ def _mounting_key_vault(workload: dict) -> tuple[Plan, Registration]:
     assert pod is not None
     pod["volumes"] = [volume]
     app = k8s("app", workload, (spc.urn, "urn:fic", "urn:grant"))
-    return plan_of(identity, federation, grant, spc, app), app
+    return plan_of(identity, federation, grant, *others, spc, app), app
 
 
 def test_a_cron_job_mounting_key_vault_waits_for_no_identity_on_its_create():
@@ -144,3 +145,61 @@ def test_a_cron_job_mounting_key_vault_waits_for_no_identity_on_its_create():
     assert app.urn not in dm.identity_gates(plan, DATA)
     step = dm.schedule(plan, DATA).steps[app.urn]
     assert step.finish == step.start + dm.Span.of(DATA["kubernetes"]["object"])
+
+
+def test_a_pod_mounting_key_vault_waits_for_its_identitys_key_vault_grant_not_its_other_grants():
+    """The CSI driver reads secrets with the identity's Key Vault Secrets User grant; another grant to the identity
+    (a monitoring role its pods use once running, made late) is no part of the mount."""
+    from llmplatform.azure_roles import MONITORING_DATA_READER
+    late = _azure("late", "azure-native:dashboard:Grafana")
+    other = _grant("reader", MONITORING_DATA_READER, "/subscriptions/s/resourceGroups/rg", ("urn:id", "urn:late"),
+                   principal="id-principal")
+    plan, app = _mounting_key_vault(deployment("app"), late, other)
+    assert [g for g, _ in dm.identity_gates(plan, DATA)[app.urn]] == ["urn:fic", "urn:grant"]
+    steps = dm.schedule(plan, DATA).steps
+    assert steps[app.urn].finish.median < steps["urn:reader"].finish.median
+
+
+def _load_balancer_plan(*objects: Registration) -> Plan:
+    """`objects` on cluster aks, whose identity is granted the node subnet, a public IP and (Reader) its group, all
+    made with the cluster (test_an_awaited_load_balancer_waits_for_the_cluster_identitys_grants)."""
+    from llmplatform.azure_roles import NETWORK_CONTRIBUTOR, READER
+    cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
+    subnet = _grant("subnet", NETWORK_CONTRIBUTOR, "/subscriptions/s/resourceGroups/rg/providers/"
+                    "Microsoft.Network/virtualNetworks/v/subnets/nodes", ("urn:aks",), AKS_PRINCIPAL)
+    ip = _grant("ip", NETWORK_CONTRIBUTOR, "/subscriptions/s/resourceGroups/rg/providers/"
+                "Microsoft.Network/publicIPAddresses/pip", ("urn:aks",), AKS_PRINCIPAL)
+    group = _grant("group", READER, "/subscriptions/s/resourceGroups/rg", ("urn:aks",), AKS_PRINCIPAL)
+    return plan_of(cluster, subnet, ip, group, *objects, cluster="urn:aks")
+
+
+def test_an_istio_gateway_made_internal_by_its_infrastructure_annotations_waits_for_the_subnet_grant_only():
+    """Gateway API's `spec.infrastructure.annotations` go onto the Service Istio generates for the Gateway: with the
+    internal load-balancer annotation there, its address is a frontend in the node subnet, so of the cluster
+    identity's grants it needs the subnet's, not the public IP's or the Reader's."""
+    gateway = k8s("gw", {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+                         "metadata": {"name": "gw", "namespace": "llm",
+                                      "annotations": {"pulumi.com/waitFor": "condition=Programmed"}},
+                         "spec": {"gatewayClassName": "istio", "listeners": [], "infrastructure": {"annotations": {
+                             "service.beta.kubernetes.io/azure-load-balancer-internal": "true"}}}})
+    gates = dm.grant_gates(_load_balancer_plan(gateway), DATA)
+    assert [g for g, _, _ in gates[gateway.urn]] == ["urn:subnet"]
+
+
+def test_a_cluster_ip_service_waits_for_no_load_balancer_grant():
+    """A ClusterIP Service's await settles its endpoints; no address, so none of the cluster identity's grants."""
+    service = k8s("web", _service("web"))
+    assert dm.grant_gates(_load_balancer_plan(service), DATA) == {}
+
+
+@pytest.mark.parametrize("name", PLANNED)
+def test_only_what_awaits_a_load_balancers_address_waits_for_the_cluster_identitys_grants(name):
+    """On every planned stack: a load-balancer Service, an Ingress, a Gateway or a Helm release rendering one; no
+    ClusterIP Service (each stack's Ollama and router Services would otherwise wait out the grants' propagation)."""
+    plan = planned(name)
+    by_urn = {r.urn: r for r in plan.resources}
+    for urn, found in dm.grant_gates(plan, DATA).items():
+        if any(why.startswith("load-balancer address") for _, _, why in found):
+            reg = by_urn[urn]
+            assert reg.type == dm.HELM_RELEASE or dm.kind_of(reg) in ("Gateway", "Ingress") or (
+                dm.kind_of(reg) == "Service" and (reg.inputs.get("spec") or {}).get("type") == "LoadBalancer"), reg.name
