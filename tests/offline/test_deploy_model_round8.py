@@ -7,8 +7,8 @@ import pytest
 
 from tests.conftest import PLANNED, planned
 from tests.offline.test_deploy_engine import _gpu_plan
-from tests.offline.test_deploy_model import (AKS_PRINCIPAL, DATA, PROVIDER, _azure, _grant, bare_plan_of, deployment,
-                                             k8s, plan_of)
+from tests.offline.test_deploy_model import (AKS_KUBELET, AKS_PRINCIPAL, DATA, PROVIDER, _azure, _grant, bare_plan_of,
+                                             deployment, k8s, plan_of)
 from tests.offline.test_deploy_model_round7 import _service, _web
 from offline import deploy_model as dm
 from offline.pod_specs import pod_spec
@@ -132,16 +132,18 @@ def _mounting_key_vault(workload: dict, *others: Registration) -> tuple[Plan, Re
     return plan_of(identity, federation, grant, *others, spc, app), app
 
 
+def _cron_job(image: str) -> dict:
+    return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "app", "namespace": "llm"},
+            "spec": {"schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": {"spec": {
+                "restartPolicy": "Never", "containers": [{"name": "c", "image": image}]}}}}}}
+
+
 def test_a_cron_job_mounting_key_vault_waits_for_no_identity_on_its_create():
     """A CronJob's create has no awaiter (it runs no pod when created), so the identity its Jobs' pods mount Key
     Vault with holds nothing; the same pod spec in a Deployment, which Pulumi awaits, is held."""
     deployed, held = _mounting_key_vault(deployment("app"))
     assert held.urn in dm.identity_gates(deployed, DATA)
-    cron = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "app", "namespace": "llm"},
-            "spec": {"schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": {"spec": {
-                "restartPolicy": "Never",
-                "containers": [{"name": "c", "image": "nginxinc/nginx-unprivileged:1.29"}]}}}}}}
-    plan, app = _mounting_key_vault(cron)
+    plan, app = _mounting_key_vault(_cron_job("nginxinc/nginx-unprivileged:1.29"))
     assert app.urn not in dm.identity_gates(plan, DATA)
     step = dm.schedule(plan, DATA).steps[app.urn]
     assert step.finish == step.start + dm.Span.of(DATA["kubernetes"]["object"])
@@ -203,3 +205,33 @@ def test_only_what_awaits_a_load_balancers_address_waits_for_the_cluster_identit
             reg = by_urn[urn]
             assert reg.type == dm.HELM_RELEASE or dm.kind_of(reg) in ("Gateway", "Ingress") or (
                 dm.kind_of(reg) == "Service" and (reg.inputs.get("spec") or {}).get("type") == "LoadBalancer"), reg.name
+
+
+def test_a_cron_job_pulling_from_the_mirror_waits_for_no_acr_pull_grant_on_its_create():
+    """No pod runs when a CronJob is created, so nothing of its create pulls an image: the kubelet's AcrPull grant
+    holds it not at all (a Deployment of the same image waits for the grant's propagation)."""
+    from llmplatform.azure_roles import ACR_PULL
+    registry = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/MirrorX"
+    image = "mirrorx.azurecr.io/library/nginx:1.29"
+    cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
+    grant = _grant("acr", ACR_PULL, registry, ("urn:aks",), principal=AKS_KUBELET)
+    cron, app = k8s("cron", _cron_job(image)), k8s("app", deployment("app", image=image))
+    gates = dm.grant_gates(plan_of(cluster, grant, cron, app, cluster="urn:aks"), DATA)
+    assert list(gates) == [app.urn]
+
+
+def _ingress(annotations: dict) -> Registration:
+    return k8s("web", {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+                       "metadata": {"name": "web", "namespace": "llm", "annotations": annotations},
+                       "spec": {"rules": [{"http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
+                           "service": {"name": "web", "port": {"number": 80}}}}]}}]}})
+
+
+def test_an_awaited_ingress_waits_for_every_load_balancer_grant_and_one_awaited_otherwise_for_none():
+    """ingress.go awaits a status.loadBalancer.ingress entry, an address the cloud provider builds as the cluster's
+    identity: every grant of it (an Ingress names no internal load balancer); a `pulumi.com/waitFor` condition
+    replaces that await, and with it the address."""
+    awaited, conditioned = _ingress({}), _ingress({"pulumi.com/waitFor": "jsonpath={.metadata.generation}"})
+    gates = dm.grant_gates(_load_balancer_plan(awaited), DATA)
+    assert [g for g, _, _ in gates[awaited.urn]] == ["urn:group", "urn:ip", "urn:subnet"]
+    assert dm.grant_gates(_load_balancer_plan(conditioned), DATA) == {}
