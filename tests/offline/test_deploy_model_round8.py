@@ -235,3 +235,14 @@ def test_an_awaited_ingress_waits_for_every_load_balancer_grant_and_one_awaited_
     gates = dm.grant_gates(_load_balancer_plan(awaited), DATA)
     assert [g for g, _, _ in gates[awaited.urn]] == ["urn:group", "urn:ip", "urn:subnet"]
     assert dm.grant_gates(_load_balancer_plan(conditioned), DATA) == {}
+
+
+def test_a_service_follows_the_deployments_pods_not_a_jobs_of_the_same_labels():
+    """A Job run before the Deployment (a schema migration) may label its pods as the app's: its pods complete and
+    leave the endpoints (a Succeeded pod is never ready), so the Service's endpoints wait for the Deployment's."""
+    job = k8s("migrate", {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate", "namespace": "llm"},
+                          "spec": {"template": {"metadata": {"labels": {"app": "web"}}, "spec": {
+                              "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox:1.37"}]}}}})
+    service, web = k8s("web", _service("web")), _web()
+    steps = dm.schedule(plan_of(job, service, web), DATA).steps
+    assert steps[service.urn].wait.waits_for.endswith("(pods of web)")
