@@ -246,3 +246,18 @@ def test_a_service_follows_the_deployments_pods_not_a_jobs_of_the_same_labels():
     service, web = k8s("web", _service("web")), _web()
     steps = dm.schedule(plan_of(job, service, web), DATA).steps
     assert steps[service.urn].wait.waits_for.endswith("(pods of web)")
+
+
+@pytest.mark.parametrize("name", PLANNED)
+def test_a_service_follows_the_pods_of_its_own_namespace(name):
+    """A selector picks pods of the Service's namespace only: on llmd, inference-router-svc waits for the pods of
+    inference-router, not llmd-router's (the same labels in namespace llm-d); deploy.json's `waitsFor` names them."""
+    plan = planned(name)
+    model = dm.evaluate(plan)
+    namespaces = {r.name: (r.inputs.get("metadata") or {}).get("namespace") for r in plan.kubernetes_objects()}
+    followed = {s.reg.name: s.wait.waits_for.rsplit("(pods of ", 1)[1].rstrip(")")
+                for s in model.steps.values() if "(pods of " in s.wait.waits_for}
+    assert {svc: namespaces[wl] for svc, wl in followed.items()} == {
+        svc: namespaces[svc] for svc in followed}
+    if name == "llmd":
+        assert followed["inference-router-svc"] == "inference-router"
