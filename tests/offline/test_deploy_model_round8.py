@@ -207,16 +207,17 @@ def test_only_what_awaits_a_load_balancers_address_waits_for_the_cluster_identit
                 dm.kind_of(reg) == "Service" and (reg.inputs.get("spec") or {}).get("type") == "LoadBalancer"), reg.name
 
 
-def test_a_cron_job_pulling_from_the_mirror_waits_for_no_acr_pull_grant_on_its_create():
-    """No pod runs when a CronJob is created, so nothing of its create pulls an image: the kubelet's AcrPull grant
-    holds it not at all (a Deployment of the same image waits for the grant's propagation)."""
+def test_a_cron_job_or_a_create_with_skip_await_pulling_from_the_mirror_waits_for_no_acr_pull_grant():
+    """No pod runs when a CronJob is created, and a create with skipAwait returns before its pods pull: the kubelet's
+    AcrPull grant holds neither (a Deployment of the same image awaited waits for the grant's propagation)."""
     from llmplatform.azure_roles import ACR_PULL
     registry = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/MirrorX"
     image = "mirrorx.azurecr.io/library/nginx:1.29"
     cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
     grant = _grant("acr", ACR_PULL, registry, ("urn:aks",), principal=AKS_KUBELET)
     cron, app = k8s("cron", _cron_job(image)), k8s("app", deployment("app", image=image))
-    gates = dm.grant_gates(plan_of(cluster, grant, cron, app, cluster="urn:aks"), DATA)
+    lazy = k8s("lazy", deployment("lazy", image=image, annotations={"pulumi.com/skipAwait": "true"}))
+    gates = dm.grant_gates(plan_of(cluster, grant, cron, app, lazy, cluster="urn:aks"), DATA)
     assert list(gates) == [app.urn]
 
 
@@ -227,14 +228,15 @@ def _ingress(annotations: dict) -> Registration:
                            "service": {"name": "web", "port": {"number": 80}}}}]}}]}})
 
 
-def test_an_awaited_ingress_waits_for_every_load_balancer_grant_and_one_awaited_otherwise_for_none():
+def test_an_awaited_ingress_waits_for_every_load_balancer_grant_and_one_awaited_otherwise_or_not_for_none():
     """ingress.go awaits a status.loadBalancer.ingress entry, an address the cloud provider builds as the cluster's
     identity: every grant of it (an Ingress names no internal load balancer); a `pulumi.com/waitFor` condition
-    replaces that await, and with it the address."""
+    replaces that await, and with it the address; skipAwait waits for nothing."""
     awaited, conditioned = _ingress({}), _ingress({"pulumi.com/waitFor": "jsonpath={.metadata.generation}"})
     gates = dm.grant_gates(_load_balancer_plan(awaited), DATA)
     assert [g for g, _, _ in gates[awaited.urn]] == ["urn:group", "urn:ip", "urn:subnet"]
     assert dm.grant_gates(_load_balancer_plan(conditioned), DATA) == {}
+    assert dm.grant_gates(_load_balancer_plan(_ingress({"pulumi.com/skipAwait": "true"})), DATA) == {}
 
 
 def test_a_service_follows_the_deployments_pods_not_a_jobs_of_the_same_labels():
