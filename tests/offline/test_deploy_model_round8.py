@@ -188,10 +188,15 @@ def test_an_istio_gateway_made_internal_by_its_infrastructure_annotations_waits_
     assert [g for g, _, _ in gates[gateway.urn]] == ["urn:subnet"]
 
 
-def test_a_cluster_ip_service_waits_for_no_load_balancer_grant():
-    """A ClusterIP Service's await settles its endpoints; no address, so none of the cluster identity's grants."""
+def test_a_cluster_ip_service_or_a_load_balancer_one_awaited_otherwise_waits_for_no_load_balancer_grant():
+    """A ClusterIP Service's await settles its endpoints; no address, so none of the cluster identity's grants. A
+    LoadBalancer Service with a `pulumi.com/waitFor` condition is awaited for that condition in place of its address
+    (metadata.ReadyCondition replaces the Service awaiter): none either."""
     service = k8s("web", _service("web"))
     assert dm.grant_gates(_load_balancer_plan(service), DATA) == {}
+    balancer = _service("web", {"pulumi.com/waitFor": "jsonpath={.spec.clusterIP}"})
+    balancer["spec"]["type"] = "LoadBalancer"
+    assert dm.grant_gates(_load_balancer_plan(k8s("web", balancer)), DATA) == {}
 
 
 @pytest.mark.parametrize("name", PLANNED)
