@@ -268,3 +268,22 @@ def test_a_service_follows_the_pods_of_its_own_namespace(name):
         svc: namespaces[svc] for svc in followed}
     if name == "llmd":
         assert followed["inference-router-svc"] == "inference-router"
+
+
+def test_a_deployment_of_no_replicas_waits_for_no_acr_pull_grant_and_meets_its_deadline():
+    """0 replicas: the Deployment's create is done once the object is (nothing to be ready), so no pod pulls from the
+    mirror before it returns. The model held it until the kubelet's AcrPull grant, made later, had propagated and
+    the image back-off had retried (17 min pessimistic) and refused the plan for its 10-minute deadline."""
+    from llmplatform.azure_roles import ACR_PULL
+    registry = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/MirrorX"
+    cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
+    slow = _azure("slow", dm.VAULT, ("urn:aks",))  # the grant follows a Key Vault made after the cluster
+    grant = _grant("acr", ACR_PULL, registry, ("urn:aks", "urn:slow"), principal=AKS_KUBELET)
+    idle = k8s("idle", deployment("idle", replicas=0, image="mirrorx.azurecr.io/library/nginx:1.29"))
+    plan = plan_of(cluster, slow, grant, idle, cluster="urn:aks")
+    assert dm.grant_gates(plan, DATA) == {}
+    model = dm.evaluate(plan, DATA)
+    assert [p for p in model.problems if p.rule == "timeout"] == []
+    step = model.steps[idle.urn]
+    assert step.start.median < model.steps["urn:acr"].finish.median
+    assert step.finish == step.start + dm.Span.of(DATA["kubernetes"]["object"])
