@@ -287,3 +287,15 @@ def test_a_deployment_of_no_replicas_waits_for_no_acr_pull_grant_and_meets_its_d
     step = model.steps[idle.urn]
     assert step.start.median < model.steps["urn:acr"].finish.median
     assert step.finish == step.start + dm.Span.of(DATA["kubernetes"]["object"])
+
+
+def test_only_an_acr_pull_grant_to_the_kubelet_lets_its_pods_pull():
+    """A grant to the kubelet identity on the registry of a role with no pull right (a monitoring reader) lets no
+    pod pull: it is no pull grant, and a Deployment created before it does not wait for it."""
+    from llmplatform.azure_roles import MONITORING_DATA_READER
+    registry = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/MirrorX"
+    cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
+    grant = _grant("reader", MONITORING_DATA_READER, registry, ("urn:aks",), principal=AKS_KUBELET)
+    app = k8s("app", deployment("app", image="mirrorx.azurecr.io/library/nginx:1.29"))
+    plan = plan_of(cluster, grant, app, cluster="urn:aks")
+    assert dm.grant_gates(plan, DATA) == {}
