@@ -299,3 +299,13 @@ def test_only_an_acr_pull_grant_to_the_kubelet_lets_its_pods_pull():
     app = k8s("app", deployment("app", image="mirrorx.azurecr.io/library/nginx:1.29"))
     plan = plan_of(cluster, grant, app, cluster="urn:aks")
     assert dm.grant_gates(plan, DATA) == {}
+
+
+def test_an_acr_pull_grant_on_a_group_with_no_registry_of_the_plan_gates_nothing():
+    """A grant on a resource group covers the registries in it; the plan creates none there, so which login servers
+    it covers is unknown to the plan: no pull waits for it (and the plan is read, not refused)."""
+    from llmplatform.azure_roles import ACR_PULL
+    cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
+    grant = _grant("acr", ACR_PULL, "/subscriptions/s/resourceGroups/rg-images", ("urn:aks",), principal=AKS_KUBELET)
+    app = k8s("app", deployment("app", image="mirrorx.azurecr.io/library/nginx:1.29"))
+    assert dm.grant_gates(plan_of(cluster, grant, app, cluster="urn:aks"), DATA) == {}
