@@ -144,6 +144,12 @@ def cloud_provider_grants(plan: Plan) -> dict[str, list[Registration]]:
     return found
 
 
+def awaits_pods(reg: Registration) -> bool:
+    """Whether a workload's create waits for its pods, and so for their volume mounts and image pulls: not with
+    skipAwait, nor with 0 replicas (nothing to be ready: `awaits.workload_wait`); a DaemonSet has no count."""
+    return not skips_await(reg) and (kind_of(reg) == "DaemonSet" or bool(replicas(reg)))
+
+
 def _joins_a_subnet(grant: Registration) -> bool:
     """A grant an internal load balancer may need: its frontend joins a subnet, which a write role on the subnet,
     its network or a group above grants; a public IP's grants and a Reader's do not."""
@@ -181,9 +187,9 @@ def grant_gates(plan: Plan, data: dict[str, Any]) -> dict[str, list[tuple[str, S
     An object or release is on the clusters its provider is made from (`managed_clusters`) and waits for those
     clusters' grants only; one whose provider is made from no cluster of the plan waits for none.
 
-    - AcrPull to the cluster's kubelet identity: a pod (a workload's, or a Helm release's with `wait`) whose image
-      is on that registry cannot be pulled until the grant has propagated; the kubelet retries with its image
-      back-off (10 s doubling to 300 s);
+    - AcrPull to the cluster's kubelet identity: a pod (a workload's whose create awaits it, `awaits_pods`; a Helm
+      release's with `wait`) whose image is on that registry cannot be pulled until the grant has propagated; the
+      kubelet retries with its image back-off (10 s doubling to 300 s);
     - the cluster identity's grants (the node subnet; a public IP and its group): a load balancer Service, an
       Ingress, an Istio Gateway awaited until Programmed, or an awaited Helm release whose chart renders a
       LoadBalancer Service with its values (helm's wait needs its address: `charts`) gets its address only once
@@ -206,9 +212,10 @@ def grant_gates(plan: Plan, data: dict[str, Any]) -> dict[str, list[tuple[str, S
         if kind in WORKLOADS or reg.type == HELM_RELEASE:
             if reg.type == HELM_RELEASE:
                 pulls = "" if release_skips_wait(reg) else json.dumps(reg.inputs.get("values") or {})
-            else:
+            else:  # a create that awaits no pod returns before any pull
                 spec = pod_spec(reg.inputs) or {}
-                pulls = " ".join(str(c.get("image", "")).split("/", 1)[0] for c in containers_of(spec))
+                pulls = " ".join(str(c.get("image", "")).split("/", 1)[0] for c in containers_of(spec)) \
+                    if awaits_pods(reg) else ""
             found += [(urn, pull, "image pull (AcrPull)") for urn, (servers, cluster) in registries.items()
                       if cluster in clusters and not skips_await(reg) and any(
                           re.search(rf'(^|[ "/]){re.escape(server)}($|[ "/:])', pulls) for server in servers)]
@@ -247,9 +254,7 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None, awaited: bool = 
     retry = Span.of(data["volume_mount_retry"])
     # a create that awaits no pod (skipAwait, 0 replicas) returns before any mount: it waits for no identity
     gates = {urn: [(g, propagation + retry) for g, propagation in found]
-             for urn, found in identity_gates(plan, data).items()
-             if not skips_await(by_urn[urn]) and (kind_of(by_urn[urn]) == "DaemonSet" or replicas(by_urn[urn]))
-             } if awaited else {}
+             for urn, found in identity_gates(plan, data).items() if awaits_pods(by_urn[urn])} if awaited else {}
     if awaited:
         for urn, found in grant_gates(plan, data).items():
             gates.setdefault(urn, []).extend((g, delay) for g, delay, _ in found)
