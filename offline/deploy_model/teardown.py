@@ -117,7 +117,8 @@ def _destroyed(plan: Plan, protected: list[Registration], kept: list[Registratio
 
 
 def protect_line(plan: Plan) -> Optional[str]:
-    """What `make plan` says of a destroy while protect stands (None when nothing is protected)."""
+    """What `make plan` says of a destroy while protect stands (None when nothing is protected). Kinds of equal count
+    and the kept names are sorted: the order of registrations (the program's awaits) must not change the line."""
     protected, kept = kept_by_protect(plan)
     if not protected:
         return None
@@ -125,9 +126,9 @@ def protect_line(plan: Plan) -> Optional[str]:
                       for r in _destroyed(plan, protected, kept, skip_preview=True))
     return (f"pulumi destroy while protect stands: its preview fails on the {len(protected)} protected and deletes "
             f"nothing; with --skip-preview it deletes {sum(deleted.values())} resources first "
-            f"({', '.join(f'{n} {kind}' for kind, n in deleted.most_common())}), then fails on them "
-            f"(--exclude-protected: the same, no error), keeping what they need: "
-            f"{', '.join(r.name for r in kept) or 'nothing'}")
+            f"({', '.join(f'{n} {kind}' for kind, n in sorted(deleted.items(), key=lambda kn: (-kn[1], kn[0])))}), "
+            f"then fails on them (--exclude-protected: the same, no error), keeping what they need: "
+            f"{', '.join(sorted(r.name for r in kept)) or 'nothing'}")
 
 
 def _when(height: dict[str, int], first: Registration, then: Registration) -> str:

@@ -116,3 +116,17 @@ def test_a_prod_destroy_deletes_nothing_unless_its_preview_is_skipped(prod):
     assert dm.destroyed(small) == [] and dm.destroyed(small, skip_preview=True) == [other]
     assert dm.destroyed(dataclasses.replace(small, resources=[group, vnet, other])) == [group, vnet, other]
     assert "its preview fails on the" in dm.protect_line(prod) and dm.protect_line(plan_of()) is None
+
+
+def test_the_protect_line_reads_alike_whatever_order_the_plan_registered_its_resources_in():
+    """Registrations come in the order the program's awaits resolve: the global stack's line listed `1
+    SecurityPolicy, 1 FleetUpdateStrategy` in one process and the reverse in another."""
+    group = azure("rg", "azure-native:resources:ResourceGroup")
+    vault = dataclasses.replace(azure("kv", "azure-native:keyvault:Vault", deps=(group.urn,)),
+                                options={"protect": True})
+    policy = azure("waf", "azure-native:cdn:SecurityPolicy")
+    strategy = azure("fleet", "azure-native:containerservice:FleetUpdateStrategy")
+    forward = dm.protect_line(Plan("p", "t", [group, vault, policy, strategy]))
+    backward = dm.protect_line(Plan("p", "t", [strategy, policy, vault, group]))
+    assert forward == backward
+    assert "(1 FleetUpdateStrategy, 1 SecurityPolicy)" in forward and forward.endswith("need: rg")
