@@ -246,6 +246,7 @@ def test_make_plan_takes_a_service_principal_deployer_behind_an_azure_cli_login(
     grant = next(r for r in plan.of_type("azure-native:authorization:RoleAssignment")
                  if r.name.endswith("deployer-admin"))
     assert grant.inputs["principalType"] == "ServicePrincipal" and deployer_login(plan, grant) == "azurecli"
+    assert deployer_login(plan) == "azurecli"  # no grant named: the first provider's login
     monkeypatch.setattr(offline, "run", lambda *a, **k: plan)
     assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path)]) == 0, capsys.readouterr().out
 
