@@ -12,7 +12,8 @@ from llmplatform.testing import namespaces
 
 from ..pod_specs import pod_spec
 from ..runner import DEPLOYER, Plan, Registration
-from .model import CRD_BUNDLES, DeployModel, HELM_RELEASE, Problem, SKIP_AWAIT, TIMEOUT_SECONDS, WAIT_FOR
+from .model import (CRD_BUNDLES, DeployModel, HELM_RELEASE, Problem, SKIP_AWAIT, TIMEOUT_SECONDS, WAIT_FOR,
+                    WORKLOADS)
 from .objects import (annotations_of, api_group_of, by_cluster, cluster_keys, kind_of, label_of,
                       managed_clusters, metadata_of, objects_by_name, requests_gpu, storage_classes)
 from .pools import pools
@@ -413,9 +414,9 @@ def check_deployer_access(plan: Plan) -> list[Problem]:
 
 
 def check_job_outputs(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
-    """A workload that mounts read-only a claim a Job writes needs the Job's output: it must be after the Job, and
-    the Job awaited (a skipAwait Job is 'done' when created). A claim is its cluster's: one of the same name on
-    another cluster is another volume."""
+    """A workload (a Deployment, StatefulSet, DaemonSet, another Job or a bare Pod) that mounts read-only a claim a
+    Job writes needs the Job's output: it must be after the Job, and the Job awaited (a skipAwait Job is 'done' when
+    created). A claim is its cluster's: one of the same name on another cluster is another volume."""
     where = cluster_keys(plan)
     writers: dict[tuple[Any, str, str], list[Registration]] = {}
     for reg in plan.kubernetes_objects():
@@ -429,7 +430,7 @@ def check_job_outputs(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
                 writers.setdefault((where.get(reg.urn), ns, str(claim["claimName"])), []).append(reg)
     problems = []
     for reg in plan.kubernetes_objects():
-        if kind_of(reg) not in ("Deployment", "StatefulSet", "DaemonSet"):
+        if kind_of(reg) not in WORKLOADS:
             continue
         spec = pod_spec(reg.inputs) or {}
         ns = str(metadata_of(reg).get("namespace") or "")
@@ -437,7 +438,7 @@ def check_job_outputs(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
             claim = (v.get("persistentVolumeClaim") or {})
             for job in writers.get((where.get(reg.urn), ns, str(claim.get("claimName"))), []) \
                     if claim.get("readOnly") else []:
-                if job.urn not in before.get(reg.urn, ()) or skips_await(job):
+                if job.urn != reg.urn and (job.urn not in before.get(reg.urn, ()) or skips_await(job)):
                     problems.append(Problem("job-output", label_of(reg),
                                             f"reads claim {claim['claimName']} read-only, which Job "
                                             f"{metadata_of(job).get('name')} fills, but is not after the awaited Job: "

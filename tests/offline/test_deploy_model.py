@@ -616,6 +616,7 @@ def test_make_plan_refuses_a_plan_whose_application_namespace_nothing_creates(tm
     assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "[namespace] PersistentVolumeClaim llm/" in out and "[namespace] Deployment llm/ollama" in out
+    assert "goes into namespace llm, which nothing in this plan creates" in out
     assert not (tmp_path / "dev").exists()
 
 

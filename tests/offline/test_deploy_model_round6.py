@@ -191,6 +191,7 @@ def test_only_an_nginx_container_resolves_the_upstreams_its_config_map_names():
 def test_a_pod_volume_naming_what_nothing_creates_is_a_dangling_reference_unless_optional(volume, named):
     """A volume's SecretProviderClass, ConfigMap, Secret or claim that nothing creates holds the pod (the kubelet
     retries the mount, the scheduler the claim) until the deadline; a ConfigMap or Secret marked optional does not."""
+    volume = copy.deepcopy(volume)  # the parameter is the module's: marked optional in place, a re-run would fail
     web = k8s("web", deployment("web", volumes=[{"name": "v", **volume}]))
     assert _dangling(dm.evaluate(plan_of(web)).problems) == [("Deployment llm/web", named)]
     source = next(iter(volume.values()))
