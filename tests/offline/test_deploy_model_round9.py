@@ -229,6 +229,9 @@ def test_each_branch_after_a_condition_this_reader_cannot_tell_may_render():
     ('default "x" .Values.s', {"s": ""}, "x"),
     ('default "x" .Values.s', {"s": "y"}, "y"),
     ('.Values.s | default "x"', {}, "x"),
+    ("default true .Values.b", {"b": False}, True),  # Go's boolean literals and nil
+    ('default "x" nil', {}, "x"),
+    ("eq .Values.b false", {"b": False}, True),
     # Go's `and` / `or`: the first false (true) argument, else the last; a decided one wins over an unknown
     ("and .Values.a .Values.b", {"a": "x", "b": "y"}, "y"),
     ("and .Values.a .Values.b", {"a": "", "b": "y"}, ""),
@@ -241,6 +244,7 @@ def test_each_branch_after_a_condition_this_reader_cannot_tell_may_render():
     ("not .Values.a", {"a": ""}, True),
     ("not .Capabilities.KubeVersion", {}, UNKNOWN),
     # `eq` is true when the first argument equals any other; `ne` takes two
+    ('eq .Values.s "a" "b"', {"s": "a"}, True),
     ('eq .Values.s "a" "b"', {"s": "b"}, True),
     ('eq .Values.s "a" "b"', {"s": "c"}, False),
     ('ne .Values.s "a"', {"s": "a"}, False),
