@@ -250,6 +250,11 @@ def test_each_branch_after_a_condition_this_reader_cannot_tell_may_render():
     ('ne .Values.s "a"', {"s": "a"}, False),
     ('ne .Values.s "a"', {"s": "b"}, True),
     ('eq (lower .Values.s) "gke"', {"s": "GKE"}, True),
+    # a quoted string's escapes are read, a raw (backquoted) one's kept; a function this reader does not know
+    # (here a niladic one) is unknown
+    ('eq .Values.s "a\\tb"', {"s": "a\tb"}, True),
+    ('eq .Values.s `a\\tb`', {"s": "a\\tb"}, True),
+    ('ne .Values.s uuidv4', {"s": "a"}, UNKNOWN),
     # Go's gt of two values of no ordered kind (bool, nil) fails the render: unknown
     ("gt .Values.a .Values.b", {"a": True, "b": False}, UNKNOWN),
 ])
