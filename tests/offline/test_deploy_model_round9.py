@@ -257,11 +257,27 @@ def test_each_branch_after_a_condition_this_reader_cannot_tell_may_render():
     ('ne .Values.s uuidv4', {"s": "a"}, UNKNOWN),
     # Go's gt of two values of no ordered kind (bool, nil) fails the render: unknown
     ("gt .Values.a .Values.b", {"a": True, "b": False}, UNKNOWN),
+    # Go's eq and ne of two kinds fail it too: a `.Values` number is a float64, an integer literal an int; nil
+    # compares with anything, equal to nil only; eq stops at the first argument equal to the first
+    ("eq .Values.n 1", {"n": 1}, UNKNOWN),
+    ("ne .Values.n 1", {"n": 2}, UNKNOWN),
+    ("eq .Values.n 1.0", {"n": 1}, True),
+    ("eq (int .Values.n) 1", {"n": 1}, True),
+    ("eq .Values.b 1", {"b": True}, UNKNOWN),
+    ("eq .Values.b true", {"b": True}, True),
+    ("eq .Values.m .Values.m", {"m": {}}, UNKNOWN),  # a map is not comparable
+    ("eq .Values.missing 1", {}, False),
+    ("ne .Values.missing 1", {}, True),
+    ("eq .Values.missing .Values.other", {}, True),
+    ('eq .Values.s 1 "a"', {"s": "a"}, UNKNOWN),
+    ('eq .Values.s "a" 1', {"s": "a"}, True),
 ])
 def test_the_template_reader_evaluates_the_functions_charts_guard_with_as_go_and_sprig_do(expression, values,
                                                                                           expected):
     """text/template's builtins (funcs.go: and, or, not, eq, ne, gt) and sprig's `default` and `lower`, as the
-    vendored charts' conditions use them (llm-d's `eq (lower .Values.provider.name) "gke"`)."""
+    vendored charts' conditions use them (llm-d's `eq (lower .Values.provider.name) "gke"`); the eq and ne cases
+    are Go 1.19.8's answers to the same template (the reader said `eq .Values.n 1` was true, where Helm's render
+    fails)."""
     found = evaluate(expression, values)
     if expected is UNKNOWN:
         assert found is UNKNOWN
