@@ -267,15 +267,19 @@ def test_each_branch_after_a_condition_this_reader_cannot_tell_may_render():
     ("eq .Values.b true", {"b": True}, True),
     ("eq .Values.m .Values.m", {"m": {}}, UNKNOWN),  # a map is not comparable
     ("eq .Values.missing 1", {}, False),
+    ("eq 1 .Values.missing", {}, False),
     ("ne .Values.missing 1", {}, True),
     ("eq .Values.missing .Values.other", {}, True),
     ('eq .Values.s 1 "a"', {"s": "a"}, UNKNOWN),
     ('eq .Values.s "a" 1', {"s": "a"}, True),
+    ("eq .Values.s", {"s": "a"}, UNKNOWN),  # "missing argument for comparison"
+    ('ne .Values.s "a" "b"', {"s": "a"}, UNKNOWN),  # "wrong number of args for ne: want 2 got 3"
     # sprig's `int` of a string: ParseInt's int64 range, a negative number kept; out of range, 0
     ("int .Values.n", {"n": "-5"}, -5),
     ("int .Values.n", {"n": str(2 ** 63 - 1)}, 2 ** 63 - 1),
     ("int .Values.n", {"n": str(2 ** 63)}, 0),
     ("int .Values.n", {"n": str(-2 ** 63)}, -2 ** 63),
+    ("int .Values.n", {"n": str(-2 ** 63 - 1)}, 0),
 ])
 def test_the_template_reader_evaluates_the_functions_charts_guard_with_as_go_and_sprig_do(expression, values,
                                                                                           expected):
