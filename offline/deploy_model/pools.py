@@ -87,27 +87,33 @@ def _tolerates(taint: str, tolerations: list[dict[str, Any]]) -> bool:
     return False
 
 
-def _affinity_labels(spec: dict[str, Any]) -> dict[str, str]:
+def _affinity_terms(spec: dict[str, Any]) -> list[dict[str, str]]:
+    """The required node affinity's terms, each as the labels its single-value `In` expressions ask for (the form
+    the kit writes; other expressions are not read, so they keep no pool off); none without an affinity. A node
+    needs to meet one term only (k8s.io/api core/v1 NodeSelector: "The terms are ORed")."""
     terms = ((((spec.get("affinity") or {}).get("nodeAffinity") or {})
               .get("requiredDuringSchedulingIgnoredDuringExecution") or {}).get("nodeSelectorTerms") or [])
-    found: dict[str, str] = {}
-    for term in terms[:1]:
-        for e in term.get("matchExpressions") or []:
-            if e.get("operator") == "In" and len(e.get("values") or []) == 1:
-                found[e["key"]] = str(e["values"][0])
-    return found
+    return [{e["key"]: str(e["values"][0]) for e in term.get("matchExpressions") or []
+             if e.get("operator") == "In" and len(e.get("values") or []) == 1} for term in terms]
+
+
+def _has_labels(labels: dict[str, str], wanted: dict[str, str]) -> bool:
+    """Whether a pool's node labels hold these (`kubernetes.io/os` is on every Linux node; no pool lists it)."""
+    return all(labels.get(k) == v for k, v in wanted.items() if k != "kubernetes.io/os")
 
 
 def landing_pools(spec: dict[str, Any], all_pools: list[Pool]) -> list[Pool]:
-    """The pools a pod may run on: its node selector (and required single-value affinity) matches, its
-    tolerations cover the taints. AKS labels every node with its pool name (kubernetes.azure.com/agentpool)."""
-    wanted = {**_affinity_labels(spec), **(spec.get("nodeSelector") or {})}
+    """The pools a pod may run on: its node selector and one term of its required node affinity match (both must
+    hold), its tolerations cover the taints. AKS labels every node with its pool name
+    (kubernetes.azure.com/agentpool)."""
+    selector = spec.get("nodeSelector") or {}
+    terms = _affinity_terms(spec) or [{}]
     tolerations = spec.get("tolerations") or []
     gpu = requests_gpu(spec)
     fits = []
     for pool in all_pools:
         labels = {**dict(pool.labels), "kubernetes.azure.com/agentpool": pool.name}
-        if any(labels.get(k) != v for k, v in wanted.items() if k != "kubernetes.io/os"):
+        if not (_has_labels(labels, selector) and any(_has_labels(labels, term) for term in terms)):
             continue
         if not all(_tolerates(t, tolerations) for t in pool.taints):
             continue

@@ -92,9 +92,15 @@ def _call(name: str, args: list[Any]) -> Any:
         return UNKNOWN
     if name == "not" and len(args) == 1:
         return not truth(args[0])
-    if name in ("eq", "ne") and len(args) >= 2:
-        same = any(args[0] == other for other in args[1:]) if name == "eq" else args[0] != args[1]
-        return same
+    if name == "eq" and len(args) >= 2:  # true at the first argument equal to the first, an error before it fails
+        for other in args[1:]:
+            same = _equal(args[0], other)
+            if same is not False:
+                return same
+        return False
+    if name == "ne" and len(args) == 2:
+        same = _equal(args[0], args[1])
+        return UNKNOWN if same is UNKNOWN else not same
     if name == "lower" and len(args) == 1 and isinstance(args[0], str):
         return args[0].lower()
     if name == "default" and len(args) == 2:  # sprig: default DEFAULT GIVEN
@@ -119,6 +125,18 @@ def _kind(value: Any) -> Optional[str]:
     if isinstance(value, bool) or value is None:
         return None
     return {int: "int", float: "float", str: "string"}.get(type(value))
+
+
+def _equal(left: Any, right: Any) -> Any:
+    """Go's `eq` of two values (text/template funcs.go; Go 1.19.8 run here): nil equals nil only; two values of one
+    basic kind (bool, int, float, string) compare; of two kinds (a `.Values` number, float64, against an integer
+    literal), or a map or list, the render fails ("incompatible types for comparison"): UNKNOWN, as `_compare`."""
+    if left is None or right is None:
+        return left is right
+    kind = "bool" if isinstance(left, bool) else _kind(left)
+    if kind is None or kind != ("bool" if isinstance(right, bool) else _kind(right)):
+        return UNKNOWN
+    return left == right
 
 
 def _compare(name: str, left: Any, right: Any) -> Any:
