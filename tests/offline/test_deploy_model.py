@@ -1195,25 +1195,27 @@ def test_writes_to_one_key_vault_and_a_private_endpoint_beside_a_subnet_write_fa
     assert dm.evaluate(plan_of(vault, nodes, endpoints, db, pe, one, two, aks)).problems == []
 
 
-def test_a_pod_mounting_key_vault_secrets_waits_for_its_identitys_propagation():
-    """Pulumi waits for neither the federated credential's nor the grant's propagation; the pod's CSI mount fails
-    until both have, and the kubelet retries it: a Deployment created with its grant can outlive its deadline."""
-    def azure(name, type_, deps=(), **inputs):
-        return Registration(urn=f"urn:{name}", type=type_, name=name, parent="", custom=True, inputs=inputs,
-                            secret_paths=[], dependencies=list(deps), options={})
-
-    identity = azure("id", dm.IDENTITY, resourceGroupName="rg", resourceName="id")
-    federation = azure("fic", dm.FEDERATION, ("urn:id",), resourceGroupName="rg", resourceName="id",
-                       issuer="https://oidc/", subject="system:serviceaccount:llm:app")
-    # the grant is made just before the Deployment (here: after the cluster's provider is usable)
-    grant = azure("grant", "azure-native:authorization:RoleAssignment", ("urn:id", PROVIDER),
-                  principalType="ServicePrincipal", principalId="id-principal", scope="/vault",
-                  roleDefinitionId=f"/providers/Microsoft.Authorization/roleDefinitions/{dm.KEY_VAULT_SECRETS_USER}")
+def key_vault_mount() -> tuple[tuple[Registration, Registration, Registration], Registration, dict]:
+    """A workload identity with its federated credential (llm/app's account) and Key Vault Secrets User grant (made
+    after the cluster's provider), a SecretProviderClass signing in as it, and a pod volume of that class."""
+    identity = _azure("id", dm.IDENTITY, resourceGroupName="rg", resourceName="id")
+    federation = _azure("fic", dm.FEDERATION, ("urn:id",), resourceGroupName="rg", resourceName="id",
+                        issuer="https://oidc/", subject="system:serviceaccount:llm:app")
+    grant = _azure("grant", "azure-native:authorization:RoleAssignment", ("urn:id", PROVIDER),
+                   principalType="ServicePrincipal", principalId="id-principal", scope="/vault",
+                   roleDefinitionId=f"/providers/Microsoft.Authorization/roleDefinitions/{dm.KEY_VAULT_SECRETS_USER}")
     spc = k8s("spc", {"apiVersion": "secrets-store.csi.x-k8s.io/v1", "kind": "SecretProviderClass",
                       "metadata": {"name": "app-secrets", "namespace": "llm"}, "spec": {"provider": "azure"}},
               ("urn:id",))
     volume = {"name": "s", "csi": {"driver": "secrets-store.csi.k8s.io", "readOnly": True,
                                    "volumeAttributes": {"secretProviderClass": "app-secrets"}}}
+    return (identity, federation, grant), spc, volume
+
+
+def test_a_pod_mounting_key_vault_secrets_waits_for_its_identitys_propagation():
+    """Pulumi waits for neither the federated credential's nor the grant's propagation; the pod's CSI mount fails
+    until both have, and the kubelet retries it: a Deployment created with its grant can outlive its deadline."""
+    (identity, federation, grant), spc, volume = key_vault_mount()
     app = k8s("app", deployment("app", volumes=[volume]), (spc.urn, "urn:fic", "urn:grant"))
     plan = plan_of(identity, federation, grant, spc, app)
     assert [g for g, _ in dm.identity_gates(plan, DATA)[app.urn]] == ["urn:fic", "urn:grant"]
@@ -1306,11 +1308,9 @@ def test_a_pod_pulling_from_the_mirror_waits_for_the_kubelets_acr_pull_grant():
     assert dm.evaluate(plan).problems == []
 
 
-def test_an_awaited_load_balancer_waits_for_the_cluster_identitys_grants():
-    """The cloud provider builds a load balancer as the cluster's identity: until its grants (the node subnet; a
-    public IP and its group) have propagated the reconcile fails and the service controller retries it (to 300 s).
-    A LoadBalancer Service Pulumi awaits, or an Istio Gateway awaited until Programmed (it needs the address), can
-    outlive its deadline; an internal one needs the subnet grant only; a ClusterIP Gateway needs none."""
+def cluster_identity_grants() -> tuple[Registration, ...]:
+    """Cluster aks and its identity's grants on the node subnet, a public IP and (Reader) its group, all made with
+    the cluster."""
     from llmplatform.azure_roles import NETWORK_CONTRIBUTOR, READER
     cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
     subnet = _grant("subnet", NETWORK_CONTRIBUTOR, "/subscriptions/s/resourceGroups/rg/providers/"
@@ -1318,6 +1318,15 @@ def test_an_awaited_load_balancer_waits_for_the_cluster_identitys_grants():
     ip = _grant("ip", NETWORK_CONTRIBUTOR, "/subscriptions/s/resourceGroups/rg/providers/"
                 "Microsoft.Network/publicIPAddresses/pip", ("urn:aks",), AKS_PRINCIPAL)
     group = _grant("group", READER, "/subscriptions/s/resourceGroups/rg", ("urn:aks",), AKS_PRINCIPAL)
+    return cluster, subnet, ip, group
+
+
+def test_an_awaited_load_balancer_waits_for_the_cluster_identitys_grants():
+    """The cloud provider builds a load balancer as the cluster's identity: until its grants (the node subnet; a
+    public IP and its group) have propagated the reconcile fails and the service controller retries it (to 300 s).
+    A LoadBalancer Service Pulumi awaits, or an Istio Gateway awaited until Programmed (it needs the address), can
+    outlive its deadline; an internal one needs the subnet grant only; a ClusterIP Gateway needs none."""
+    cluster, subnet, ip, group = cluster_identity_grants()
     grants = ("urn:subnet", "urn:ip", "urn:group")
 
     def service(name, annotations):

@@ -7,8 +7,8 @@ import pytest
 
 from tests.conftest import PLANNED, planned
 from tests.offline.test_deploy_engine import _gpu_plan
-from tests.offline.test_deploy_model import (AKS_KUBELET, AKS_PRINCIPAL, DATA, PROVIDER, _azure, _grant, bare_plan_of,
-                                             deployment, k8s, plan_of)
+from tests.offline.test_deploy_model import (AKS_KUBELET, DATA, PROVIDER, _azure, _grant, bare_plan_of,
+                                             cluster_identity_grants, deployment, k8s, key_vault_mount, plan_of)
 from tests.offline.test_deploy_model_round7 import _service, _web
 from offline import deploy_model as dm
 from offline.pod_specs import pod_spec
@@ -112,19 +112,8 @@ def test_a_dependency_done_at_the_start_of_the_up_holds_nothing_and_is_no_link()
 
 def _mounting_key_vault(workload: dict, *others: Registration) -> tuple[Plan, Registration]:
     """`workload` with a volume of a SecretProviderClass that signs in as a workload identity, created with the
-    identity's federated credential and Key Vault Secrets User grant (as in
-    test_a_pod_mounting_key_vault_secrets_waits_for_its_identitys_propagation)."""
-    identity = _azure("id", dm.IDENTITY, resourceGroupName="rg", resourceName="id")
-    federation = _azure("fic", dm.FEDERATION, ("urn:id",), resourceGroupName="rg", resourceName="id",
-                        issuer="https://oidc/", subject="system:serviceaccount:llm:app")
-    grant = _azure("grant", "azure-native:authorization:RoleAssignment", ("urn:id", PROVIDER),
-                   principalType="ServicePrincipal", principalId="id-principal", scope="/vault",
-                   roleDefinitionId=f"/providers/Microsoft.Authorization/roleDefinitions/{dm.KEY_VAULT_SECRETS_USER}")
-    spc = k8s("spc", {"apiVersion": "secrets-store.csi.x-k8s.io/v1", "kind": "SecretProviderClass",
-                      "metadata": {"name": "app-secrets", "namespace": "llm"}, "spec": {"provider": "azure"}},
-              ("urn:id",))
-    volume = {"name": "s", "csi": {"driver": "secrets-store.csi.k8s.io", "readOnly": True,
-                                   "volumeAttributes": {"secretProviderClass": "app-secrets"}}}
+    identity's federated credential and Key Vault Secrets User grant (test_deploy_model.key_vault_mount)."""
+    (identity, federation, grant), spc, volume = key_vault_mount()
     pod = pod_spec(workload)
     assert pod is not None
     pod["volumes"] = [volume]
@@ -164,15 +153,8 @@ def test_a_pod_mounting_key_vault_waits_for_its_identitys_key_vault_grant_not_it
 
 def _load_balancer_plan(*objects: Registration) -> Plan:
     """`objects` on cluster aks, whose identity is granted the node subnet, a public IP and (Reader) its group, all
-    made with the cluster (test_an_awaited_load_balancer_waits_for_the_cluster_identitys_grants)."""
-    from llmplatform.azure_roles import NETWORK_CONTRIBUTOR, READER
-    cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
-    subnet = _grant("subnet", NETWORK_CONTRIBUTOR, "/subscriptions/s/resourceGroups/rg/providers/"
-                    "Microsoft.Network/virtualNetworks/v/subnets/nodes", ("urn:aks",), AKS_PRINCIPAL)
-    ip = _grant("ip", NETWORK_CONTRIBUTOR, "/subscriptions/s/resourceGroups/rg/providers/"
-                "Microsoft.Network/publicIPAddresses/pip", ("urn:aks",), AKS_PRINCIPAL)
-    group = _grant("group", READER, "/subscriptions/s/resourceGroups/rg", ("urn:aks",), AKS_PRINCIPAL)
-    return plan_of(cluster, subnet, ip, group, *objects, cluster="urn:aks")
+    made with the cluster (test_deploy_model.cluster_identity_grants)."""
+    return plan_of(*cluster_identity_grants(), *objects, cluster="urn:aks")
 
 
 def test_an_istio_gateway_made_internal_by_its_infrastructure_annotations_waits_for_the_subnet_grant_only():
