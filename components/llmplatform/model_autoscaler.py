@@ -79,6 +79,18 @@ def scale_behavior(stabilization_seconds: int) -> dict[str, Any]:
     }
 
 
+def behavior_args(behavior: dict[str, Any]) -> k8s.autoscaling.v2.HorizontalPodAutoscalerBehaviorArgs:
+    """`scale_behavior`'s rules as an HPA's typed behavior (the ScaledObject, a custom resource, takes the dict)."""
+    def rules(rule: dict[str, Any]) -> k8s.autoscaling.v2.HPAScalingRulesArgs:
+        return k8s.autoscaling.v2.HPAScalingRulesArgs(
+            stabilization_window_seconds=rule["stabilizationWindowSeconds"],
+            policies=[k8s.autoscaling.v2.HPAScalingPolicyArgs(type=p["type"], value=p["value"],
+                                                              period_seconds=p["periodSeconds"])
+                      for p in rule["policies"]])
+    return k8s.autoscaling.v2.HorizontalPodAutoscalerBehaviorArgs(scale_up=rules(behavior["scaleUp"]),
+                                                                  scale_down=rules(behavior["scaleDown"]))
+
+
 def scaled_object_name(deployment: str) -> str:
     return f"{deployment}-scaler"
 
@@ -196,13 +208,6 @@ class ModelAutoscaler(pulumi.ComponentResource):
                         "api_version": "apps/v1", "kind": "Deployment", "name": deployment}),
                     min_replicas=max(1, args["min_replicas"]), max_replicas=args["max_replicas"],
                     metrics=metrics,
-                    behavior=k8s.autoscaling.v2.HorizontalPodAutoscalerBehaviorArgs(
-                        scale_up=k8s.autoscaling.v2.HPAScalingRulesArgs(
-                            stabilization_window_seconds=0, policies=[k8s.autoscaling.v2.HPAScalingPolicyArgs(
-                                type="Pods", value=2, period_seconds=60)]),
-                        scale_down=k8s.autoscaling.v2.HPAScalingRulesArgs(
-                            stabilization_window_seconds=opt(args, "scale_down_stabilization_seconds"),
-                            policies=[k8s.autoscaling.v2.HPAScalingPolicyArgs(type="Pods", value=1,
-                                                                              period_seconds=300)]))),
+                    behavior=behavior_args(behavior)),
                 opts=k8s_opts)
         self.register_outputs({"mode": self.mode})

@@ -13,6 +13,7 @@ from llmplatform.rollouts import IntOrPercent, rollout_starts, scaled
 
 from ..pod_specs import pod_spec
 from ..runner import Registration
+from .budgets import BUDGET_KIND, budget_selects, pod_labels
 from .objects import kind_of, metadata_of
 from .pools import Pool, landing_pools, pools_of
 
@@ -159,16 +160,10 @@ def scaler_of(deployment: Registration, objects: Iterable[Registration]) -> Opti
 
 
 def budget_of(deployment: Registration, objects: Iterable[Registration]) -> Optional[dict[str, Any]]:
-    """The spec of the PodDisruptionBudget whose matchLabels select the Deployment's pods."""
-    namespace = _named(deployment)[0]
-    labels = ((deployment.inputs.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") or {}
-    for reg in objects:
-        spec = reg.inputs.get("spec") or {}
-        match = (spec.get("selector") or {}).get("matchLabels") or {}
-        if kind_of(reg) == "PodDisruptionBudget" and _named(reg)[0] == namespace and match \
-                and all(labels.get(k) == v for k, v in match.items()):
-            return spec
-    return None
+    """The spec of the PodDisruptionBudget that selects the Deployment's pods (as the API server matches them)."""
+    namespace, labels = pod_labels(deployment.inputs)
+    return next((reg.inputs.get("spec") or {} for reg in objects
+                 if kind_of(reg) == BUDGET_KIND and budget_selects(reg.inputs, namespace, labels)), None)
 
 
 def _strategy(deployment: Registration) -> tuple[str, IntOrPercent, IntOrPercent]:
