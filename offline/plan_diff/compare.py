@@ -24,6 +24,7 @@ from .rules import (CLUSTER_TYPE, DATA_PLANE_CHECK, DATA_PLANE_DELETE, GLOBAL_NA
                     providers_of, refused_rules, replace_rules, rules, trigger_change, under)
 from .chart_bumps import chart_bump_findings, crd_bundle_findings, migration_findings
 from .normalised import same_value, stored_alike
+from .pool_keys import own_keys
 from .preload import dropped_model_findings
 from .rollouts import rollout_note
 from .values import channel_exit_findings, ignored_findings, update_findings, value_findings
@@ -323,7 +324,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                 why += [f"`{path}` (its replaceOnChanges)" for key in now["options"].get("replaceOnChanges") or []
                         if under(path, key)]
                 refused.setdefault(urn, []).extend(
-                    f"`{path}`: {reason}" for key, reason in refused_rules(now["type"]).items() if under(path, key))
+                    f"`{path}`: {own_keys(urn, old_res, new_res, reason)}"
+                    for key, reason in refused_rules(now["type"]).items() if under(path, key))
             refusals, notices = value_findings(now["type"], old["inputs"], inputs, paths)
             notices = notices + update_findings(now["type"], inputs, paths) + channel_exit_findings(
                 now["type"], old["inputs"], inputs, paths) + chart_bump_findings(

@@ -29,6 +29,7 @@ from ..deploy_model.pools import landing_pools, pools_of
 from ..pod_specs import pod_spec
 from ..runner import Registration
 from .documents import object_name
+from .pool_keys import CPU, GPU, made_by
 
 WORKLOADS = {"kubernetes:apps/v1:Deployment": "Deployment", "kubernetes:apps/v1:StatefulSet": "StatefulSet"}
 BUDGET = "kubernetes:policy/v1:PodDisruptionBudget"
@@ -51,10 +52,11 @@ DRAIN_MAY_STALL = ("if an autoscaler holds more than its minimum when `pulumi up
 
 def _rename(pool: str) -> str:
     """What renames this pool, by the component that made it (the stack key, and the component's input)."""
-    if "llmplatform:index:GpuNodePool$" in pool:
+    made = made_by(pool, AGENT_POOL)
+    if made == GPU:
         return ("Rename the pool in the same change (`gpu.poolName`, GpuNodePool's `poolName`; its fallback follows "
                 "as `<poolName>od`)")
-    if "llmplatform:index:AksCluster$" in pool:
+    if made == CPU:
         return "Rename the pool in the same change (`cluster.workloadPool.name`, AksCluster's `workloadPool.name`)"
     return "Rename the pool in the same change"
 

@@ -1456,7 +1456,7 @@ def test_the_cpu_pool_leaving_spot_names_one_way_out_for_each_setting_it_carries
     reasons = [r for r in line.split("; ") if "AKS" in r]
     assert code == 1
     assert all(path in line for path in ("`scaleSetPriority`", "`spotMaxPrice`", "`scaleSetEvictionPolicy`"))
-    assert line.count("give the pool a new name (gpu.poolName, cluster.workloadPool.name)") == 3, reasons
+    assert line.count("give the pool a new name (cluster.workloadPool.name)") == 3, reasons
     assert "add a pool of the other priority" not in line and "(gpu.poolName) so" not in line
 
 

@@ -1,0 +1,58 @@
+"""The four gaps the stranger's pull requests left in the PR check (docs/decisions.md, "A stranger's pull requests
+through the PR check", Left; fixed in "The PR check's four left lines"): each stack edit planned on the stack and
+with the edit, and judged by the check's command line as the workflow runs it."""
+import copy
+
+from tests.conftest import plan_for
+from tests.offline.plan_diff_cli import check, plan_document
+
+SMALL_MODEL = {"llmd": {"model": "Qwen/Qwen3-0.6B"}}
+NEW_INTERNAL_IP = {"gateway": {"internalIp": "10.40.15.240"}}
+PRIVATE_VAULT = {"keyVault": {"publicNetworkAccess": False}}
+GPU_ZONE = {"gpu": {"zones": ["1"]}}
+CPU_POOL_PODS = {"cluster": {"workloadPool": {"maxPods": 60}}}
+SYSTEM_POOL_PODS = {"cluster": {"systemPool": {"maxPods": 50}}}
+TWO_ZONES = {"cluster": {"zones": ["1", "2"]}}
+
+
+def _checks(out: str, name: str) -> str:
+    """The check line of the resource named `name` (its URN's last part)."""
+    (line,) = [x for x in out.splitlines() if x.startswith("- Check before merging:") and f"::{name}`" in x]
+    return line
+
+
+def _refusals(out: str) -> dict[str, str]:
+    """Each blocked resource's name -> its refusal line."""
+    return {x.split("`", 2)[1].rsplit("::", 1)[-1]: x for x in out.splitlines() if x.startswith("- :x:")}
+
+
+def test_a_pool_refused_in_place_names_the_key_of_that_pool(tmp_path, prod):
+    """A GPU pool's refusal named `gpu.poolName, cluster.workloadPool.name` (and the setting's two keys): the rules
+    are per Azure type and every pool the kit makes is an AgentPool (or, the system pool, the cluster's inline
+    profile). Each now names its own: the GPU pools theirs, the CPU pool its own, the system pool its own."""
+    base = plan_document(prod)
+    code, out = check(tmp_path, base, plan_document(plan_for("prod", GPU_ZONE)))
+    refused = _refusals(out)
+    assert code == 1 and set(refused) == {"gpu-gpu", "gpu-gpuod"}, refused
+    for line in refused.values():
+        assert "AKS cannot change zones (gpu.zones)" in line and "give the pool a new name (gpu.poolName)" in line
+        assert "cluster.workloadPool" not in line and "cluster.zones" not in line
+    code, out = check(tmp_path, base, plan_document(plan_for("prod", CPU_POOL_PODS)))
+    line = _refusals(out)["platform-cpu"]
+    assert "(cluster.workloadPool.maxPods)" in line and "new name (cluster.workloadPool.name)" in line, line
+    assert "gpu." not in line
+    code, out = check(tmp_path, base, plan_document(plan_for("prod", SYSTEM_POOL_PODS)))
+    line = _refusals(out)["platform-aks"]
+    assert "(cluster.systemPool.maxPods)" in line and "gpu." not in line and "workloadPool" not in line, line
+
+
+def test_gpu_pools_following_the_cluster_zones_name_cluster_zones(tmp_path, prod):
+    """prod's GPU pools take the cluster's zones (no gpu.zones): `cluster.zones` moves them and the CPU pool alike,
+    and their refusal says so."""
+    code, out = check(tmp_path, plan_document(prod), plan_document(plan_for("prod", TWO_ZONES)))
+    refused = _refusals(out)
+    assert code == 1
+    assert "zones (cluster.zones)" in refused["platform-cpu"]
+    for name in ("gpu-gpu", "gpu-gpuod"):
+        assert "zones (cluster.zones, which the GPU pools take while gpu.zones is unset)" in refused[name]
+        assert "new name (gpu.poolName)" in refused[name]
