@@ -27,6 +27,7 @@ from .normalised import same_value, stored_alike
 from .pool_keys import own_keys
 from .preload import dropped_model_findings
 from .rollouts import rollout_note
+from .served_models import dropped_name_findings
 from .values import channel_exit_findings, ignored_findings, update_findings, value_findings
 
 
@@ -331,8 +332,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                 now["type"], old["inputs"], inputs, paths) + chart_bump_findings(
                 now["type"], old["inputs"], inputs, paths)
             migration = migration_findings(now["type"], old["inputs"], inputs, paths) + dropped_model_findings(
-                now["type"], old["inputs"], inputs)
-            if migration:  # the Job is replaced (a new image or list): a check, as a replacement's would not be
+                now["type"], old["inputs"], inputs) + dropped_name_findings(urn, now["type"], old["inputs"], inputs)
+            if migration:  # kept for a replaced resource too (a Job with a new image or list, a vLLM Deployment)
                 migrations[urn] = migration
             rollout = rollout_note(now["type"], inputs, paths, same_value(old["inputs"], inputs, paths))
             if rollout:  # told on its Update line

@@ -26,6 +26,45 @@ def _refusals(out: str) -> dict[str, str]:
     return {x.split("`", 2)[1].rsplit("::", 1)[-1]: x for x in out.splitlines() if x.startswith("- :x:")}
 
 
+def test_a_new_llmd_model_says_clients_of_the_old_served_name_get_404s(tmp_path):
+    """`llmd.model` Qwen3-8B -> Qwen3-0.6B read as the vLLM Deployment rolling and two selectors updated: vLLM
+    answers only `--served-model-name` (vllm `engine/serving.py` `_check_model`: 404 "The model ... does not exist."),
+    which LlmdStack takes from the model, and the picker forwards the client's `model` as sent (llm-d-router v0.10.0
+    `director.go`). The line names both names, the key, and the stack output that gives the new name."""
+    code, out = check(tmp_path, plan_document(plan_for("llmd")), plan_document(plan_for("llmd", SMALL_MODEL)))
+    line = _checks(out, "llmd-vllm")
+    assert code == 0
+    assert "vLLM serves `qwen3-0.6b` instead of `qwen3-8b` (stack key `llmd.model`" in line, line
+    assert "vLLM's 404" in line and "selects no pod until that release's upgrade lands" in line
+    assert "`pulumi stack output llmdModel`" in line
+
+
+def test_a_vllm_deployment_keeping_its_served_name_has_no_such_line(tmp_path):
+    """Another tensor-parallel size or context rolls vLLM too, under the same name: no line. Nor does a vLLM
+    Deployment of another program naming its model by `--model`, until that name changes (vLLM then serves the model
+    under its own id): a line without LlmdStack's key."""
+    base = plan_document(plan_for("llmd"))
+    same = copy.deepcopy(base)
+    vllm = next(u for u in same if u.endswith("::llmd-vllm"))
+    container = same[vllm]["inputs"]["spec"]["template"]["spec"]["containers"][0]
+    container["args"] = [a if a != "40960" else "32768" for a in container["args"]]
+    code, out = check(tmp_path, base, same)
+    assert code == 0 and "llmd-vllm" in out and "vLLM serves" not in out
+    # a stranger's vLLM under their own component: no `--served-model-name`, so the model id is the name
+    mine = copy.deepcopy(base)
+    urn = vllm.replace("llmplatform:index:LlmdStack$", "acme:index:Models$")
+    mine = {urn if u == vllm else u: r for u, r in mine.items()}
+    mine[urn]["urn"] = urn
+    spec = mine[urn]["inputs"]["spec"]["template"]["spec"]["containers"][0]
+    spec["args"] = ["serve", "--model", "Qwen/Qwen3-8B", "--port", "8000"]
+    other = copy.deepcopy(mine)
+    other[urn]["inputs"]["spec"]["template"]["spec"]["containers"][0]["args"][2] = "Qwen/Qwen3-0.6B"
+    code, out = check(tmp_path, mine, other)
+    line = _checks(out, "llmd-vllm")
+    assert "vLLM serves `Qwen/Qwen3-0.6B` instead of `Qwen/Qwen3-8B`: " in line and "stack key" not in line, line
+    assert "mixed answers during the rolling update" in line
+
+
 def test_a_pool_refused_in_place_names_the_key_of_that_pool(tmp_path, prod):
     """A GPU pool's refusal named `gpu.poolName, cluster.workloadPool.name` (and the setting's two keys): the rules
     are per Azure type and every pool the kit makes is an AgentPool (or, the system pool, the cluster's inline
