@@ -16,6 +16,7 @@ from .stand_in_ids import earlier_kit_pairs
 from .volumes import claims_in_use, held_volumes, retained_bindings, shared_handles
 from .documents import object_name, read_resources
 from .ignore_changes import ENGINE_INFO, process_ignore_changes
+from .internal_address import moved_address_findings
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
 from .rules import (CLUSTER_TYPE, DATA_PLANE_CHECK, DATA_PLANE_DELETE, GLOBAL_NAMES, LEFT_BEHIND, NEW_VALUE,
                     PROTECTED_DATA_PLANE_CHECK, REDACTED, RETAINED, changed_keys, kit_artifacts, kube_kind,
@@ -330,7 +331,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             refusals, notices = value_findings(now["type"], old["inputs"], inputs, paths)
             notices = notices + update_findings(now["type"], inputs, paths) + channel_exit_findings(
                 now["type"], old["inputs"], inputs, paths) + chart_bump_findings(
-                now["type"], old["inputs"], inputs, paths)
+                now["type"], old["inputs"], inputs, paths) + moved_address_findings(
+                urn, now["type"], old["inputs"], inputs)
             migration = migration_findings(now["type"], old["inputs"], inputs, paths) + dropped_model_findings(
                 now["type"], old["inputs"], inputs) + dropped_name_findings(urn, now["type"], old["inputs"], inputs)
             if migration:  # kept for a replaced resource too (a Job with a new image or list, a vLLM Deployment)

@@ -65,6 +65,33 @@ def test_a_vllm_deployment_keeping_its_served_name_has_no_such_line(tmp_path):
     assert "mixed answers during the rolling update" in line
 
 
+def test_a_new_internal_ip_says_the_old_address_stops_answering(tmp_path, prod):
+    """`gateway.internalIp` read as one quiet update of the internal Gateway's annotation. Istio puts it on the
+    Service it generates, and cloud-provider-azure (v1.34.13 `isFrontendIPChanged`, `reconcileFrontendIPConfigs`)
+    drops the frontend at the old address and adds one at the new address in one load-balancer update."""
+    code, out = check(tmp_path, plan_document(prod), plan_document(plan_for("prod", NEW_INTERNAL_IP)))
+    line = _checks(out, "gateway-internal")
+    assert code == 0
+    assert 'address "10.40.15.250" -> "10.40.15.240" (stack key `gateway.internalIp`)' in line, line
+    assert "nothing answers at the old address" in line and "Disruptive" in line
+    assert "`gatewayInternalAddress`" in line and "kubectl get gateway -n llmp-prod-gateway internal-gateway" in line
+    assert "gateway-external" not in "".join(x for x in out.splitlines() if x.startswith("- Check"))
+
+
+def test_an_internal_address_left_to_azure_keeps_the_one_it_has(tmp_path, prod):
+    """An annotation dropped leaves Azure's frontend where it is (`isFrontendIPChanged` is false without an asked
+    address): no line; one added where Azure picked moves it, said so."""
+    base = plan_document(prod)
+    gateway = next(u for u in base if u.endswith("::gateway-internal"))
+    picked = copy.deepcopy(base)
+    del picked[gateway]["inputs"]["spec"]["infrastructure"]["annotations"][
+        "service.beta.kubernetes.io/azure-load-balancer-ipv4"]
+    code, out = check(tmp_path, base, picked)
+    assert code == 0 and "gateway-internal" in out and "load balancer's address" not in out
+    code, out = check(tmp_path, picked, base)
+    assert 'the address Azure picked -> "10.40.15.250"' in _checks(out, "gateway-internal")
+
+
 def test_a_pool_refused_in_place_names_the_key_of_that_pool(tmp_path, prod):
     """A GPU pool's refusal named `gpu.poolName, cluster.workloadPool.name` (and the setting's two keys): the rules
     are per Azure type and every pool the kit makes is an AgentPool (or, the system pool, the cluster's inline
