@@ -18,6 +18,7 @@ from .documents import object_name, read_resources
 from .ignore_changes import ENGINE_INFO, process_ignore_changes
 from .internal_address import moved_address_findings
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
+from .vault_closing import closing_before_endpoint
 from .rules import (CLUSTER_TYPE, DATA_PLANE_CHECK, DATA_PLANE_DELETE, GLOBAL_NAMES, LEFT_BEHIND, NEW_VALUE,
                     PROTECTED_DATA_PLANE_CHECK, REDACTED, RETAINED, changed_keys, kit_artifacts, kube_kind,
                     kubernetes_provider_replaces, leaf_items, legacy_name_note, lost_legacy_name,
@@ -455,6 +456,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             # the delete (pulumi state unprotect changes no plan, so no later check would say so)
             checks.setdefault(urn, []).append(PROTECTED_DATA_PLANE_CHECK)
     for urn, line in secret_sources(old_res, new_res, common, added, removed).items():
+        checks.setdefault(urn, []).append(line)
+    for urn, line in closing_before_endpoint(old_res, new_res, added, engine_urns(new_res)).items():
         checks.setdefault(urn, []).append(line)
     for urn, line in ui_home_moves(old_res, new_res).items():
         if urn not in replaced:  # a profile replaced is blocked and said so: every browser's session goes with it

@@ -122,3 +122,42 @@ def test_gpu_pools_following_the_cluster_zones_name_cluster_zones(tmp_path, prod
     for name in ("gpu-gpu", "gpu-gpuod"):
         assert "zones (cluster.zones, which the GPU pools take while gpu.zones is unset)" in refused[name]
         assert "new name (gpu.poolName)" in refused[name]
+
+
+def test_a_vault_closed_in_the_run_creating_its_endpoint_names_the_window_and_the_targeted_run(tmp_path, dev):
+    """dev with `keyVault.publicNetworkAccess: false`: the vault's update closes it while its private endpoint, made
+    from the vault's id, is created after it with its DNS: pods mounting its secrets in between cannot. The line
+    names the readers and the targeted run that creates the endpoint, its zone, zone group and link first."""
+    new = plan_document(plan_for("dev", PRIVATE_VAULT))
+    code, out = check(tmp_path, plan_document(dev), new)
+    line = _checks(out, "secrets-vault")
+    assert code == 0
+    assert "closed to public access (stack key `keyVault.publicNetworkAccess`)" in line, line
+    assert "public network access disabled overrides its firewall's rules" in line
+    assert "`router`" in line and "`open-webui`" in line and "Secrets Store CSI driver" in line
+    targets = [u for u in new if u.rsplit("::", 1)[-1] in ("secrets-pe", "secrets-pe-dns", "secrets-dns",
+                                                           "secrets-dns-link")]
+    assert len(targets) == 4 and all(f"--target 'urn:pulumi:dev::aks-llm-platform::" in line for _ in targets)
+    for name in ("PrivateEndpoint::secrets-pe'", "PrivateDnsZoneGroup::secrets-pe-dns'",
+                 "PrivateZone::secrets-dns'", "VirtualNetworkLink::secrets-dns-link'"):
+        assert name in line, name
+    assert "then run `pulumi up`" in line
+
+
+def test_a_vault_closed_whose_endpoint_exists_or_waits_has_no_such_line(tmp_path, dev, prod):
+    """No window where the endpoint is already there (prod's vault, private from the start, with its firewall edited
+    to deny by default with no rule: closed either way), nor where the vault's update waits for the endpoint and its
+    DNS (a program that makes the endpoint from the vault's name and orders the vault after it)."""
+    base = plan_document(prod)
+    edited = copy.deepcopy(base)
+    vault = next(u for u in edited if u.endswith("::secrets-vault"))
+    edited[vault]["inputs"]["properties"]["networkAcls"]["virtualNetworkRules"] = []
+    code, out = check(tmp_path, base, edited)
+    assert "secrets-vault" in out and "closed to public access" not in out
+    base, new = plan_document(dev), copy.deepcopy(plan_document(plan_for("dev", PRIVATE_VAULT)))
+    vault = next(u for u in new if u.endswith("::secrets-vault"))
+    endpoint = next(u for u in new if u.endswith("::secrets-pe"))
+    new[endpoint]["dependencies"].remove(vault)
+    new[vault]["dependencies"] += [u for u in new if u.rsplit("::", 1)[-1] in ("secrets-pe-dns", "secrets-dns-link")]
+    code, out = check(tmp_path, base, new)
+    assert "secrets-vault" in out and "closed to public access" not in out
