@@ -22,7 +22,10 @@ The package: `documents` reads the two plans, `rules` and `values` hold the repl
 the volume claims of namespaces and releases, `crd_bundles` the CRDs of the ConfigFiles' files, `volumes` two
 volumes of one CSI handle, `secrets` Key Vault secrets whose value comes from a resource added or deleted, `urns` the
 engine's URNs and aliases, `compare` the diff, `gate` the allowances, `global_reads` what the global stack must
-follow of a regional stack's change, `report` the comment, `cli` the command.
+follow of a regional stack's change, `report` the comment, `cli` the command; what an update alone does not tell:
+`preload` models dropped from the store's preload, `served_models` a model name vLLM no longer serves,
+`internal_address` an internal load balancer's new address, `vault_closing` a Key Vault closed before its private
+endpoint exists, and `pool_keys` the stack key of the pool a refusal is about.
 """
 from .cli import main
 from .compare import diff, diff_documents
