@@ -21,14 +21,15 @@ def _vllm_tokens(container: dict[str, Any]) -> list[str]:
 def served_names(container: dict[str, Any]) -> list[str]:
     """The names vLLM serves the model under, which a request's `model` must be one of: `--served-model-name`'s
     values (one or more), else the model itself, the positional argument of `vllm serve` or `--model` (vLLM's
-    engine args: "If not specified, the model name will be the same as the `--model` argument")."""
+    ModelConfig `served_model_name`: "If not specified, the model name will be the same as the `--model`
+    argument")."""
     tokens = _vllm_tokens(container)
     names: list[str] = []
     model = tokens[0] if tokens and not tokens[0].startswith("-") else None
     for i, token in enumerate(tokens):
         flag, _, value = token.partition("=")
         if flag == FLAG:
-            names += [value] if value else [t for t in _values(tokens[i + 1:])]
+            names += [value] if value else _values(tokens[i + 1:])
         elif flag == "--model":
             model = value or next(iter(_values(tokens[i + 1:])), model)
     return names or ([model] if model else [])
