@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from config.catalogs import vm_shape
 from config.quantities import parse_quantity
@@ -36,8 +36,8 @@ from .runner import Plan, Registration
 AKS_SYSTEM_PODS = Path(__file__).resolve().parent.parent / "config" / "data" / "aks_system_pods.json"
 GPU_TAINT_KEY = "nvidia.com/gpu"  # also the extended resource name GPU pods request
 SPOT_LABEL = "kubernetes.azure.com/scalesetpriority"  # AKS's label and taint key on a spot pool's nodes
-# ManagedClusterAgentPoolProfileProperties.count: "The default value is 1" (Microsoft.ContainerService REST API
-# 2025-xx, as pulumi-azure-native's AgentPool documents `count`); AKS creates a pool given no count with one node
+# A pool given no `count` has one node: "The default value is 1" (ManagedClusterAgentPoolProfileProperties.count,
+# Microsoft.ContainerService REST API 2025-09-01, as pulumi-azure-native 3.29.0's AgentPool documents it)
 AKS_DEFAULT_COUNT = 1
 KUBE_RESERVED_CPU_M = {1: 60, 2: 100, 4: 140, 8: 180, 16: 260, 32: 420, 64: 740}
 
@@ -289,19 +289,36 @@ POOL_KEYS = f" ({_POOL_KEYS})"
 STACK_KEYS = f" (Ollama's requests: inference.resources.cpuRequest and memoryRequest; {_POOL_KEYS})"
 
 
+def _requested(container: dict[str, Any], key: str) -> Any:
+    """A container's request of one resource; its limit where it asks for none (the API server defaults a pod's
+    requests to its limits: kubernetes pkg/apis/core/v1/defaults.go `SetDefaults_Pod`; GPUs are often given so)."""
+    resources = container.get("resources") or {}
+    requests = resources.get("requests") or {}
+    return requests[key] if key in requests else (resources.get("limits") or {}).get(key)
+
+
+def pod_requests(spec: dict[str, Any], key: str, parse: Callable[[Any], int]) -> int:
+    """A pod's request of one resource as the scheduler counts it (k8s.io/component-helpers resource/helpers.go
+    `PodRequests`, the sidecar formula of KEP-753): its containers and its sidecars (init containers with
+    `restartPolicy: Always`, which keep running) summed, or, if larger, what an init container needs while it runs
+    (it and the sidecars started before it); plus the RuntimeClass's `overhead`."""
+    total = sum(parse(_requested(c, key)) for c in spec.get("containers") or [])
+    sidecars = init_peak = 0
+    for container in spec.get("initContainers") or []:
+        need = parse(_requested(container, key))
+        if container.get("restartPolicy") == "Always":
+            total, sidecars = total + need, sidecars + need
+            need = sidecars
+        else:
+            need += sidecars
+        init_peak = max(init_peak, need)
+    return max(total, init_peak) + parse((spec.get("overhead") or {}).get(key))
+
+
 def _pod_spec_pods(owner: str, spec: dict[str, Any], count: int, daemon: bool = False,
                    labels: Optional[dict[str, Any]] = None) -> Pods:
-    """A pod's effective requests: its containers' sum, or its largest init container if that is larger."""
-    def requested(c: dict[str, Any], key: str) -> Any:  # GPUs are often given as a limit only
-        res = c.get("resources") or {}
-        limit = (res.get("limits") or {}).get(key) if key == GPU_TAINT_KEY else None
-        return (res.get("requests") or {}).get(key) or limit
-    def effective(key: str, parse) -> int:
-        containers = [parse(requested(c, key)) for c in spec.get("containers") or []]
-        inits = [parse(requested(c, key)) for c in spec.get("initContainers") or []]
-        return max(sum(containers), max(inits, default=0))
-    return Pods(owner, effective("cpu", cpu_millis), effective("memory", memory_mebis),
-                effective(GPU_TAINT_KEY, lambda v: int(v or 0)), count, dict(spec.get("nodeSelector") or {}),
+    return Pods(owner, pod_requests(spec, "cpu", cpu_millis), pod_requests(spec, "memory", memory_mebis),
+                pod_requests(spec, GPU_TAINT_KEY, lambda v: int(v or 0)), count, dict(spec.get("nodeSelector") or {}),
                 list(spec.get("tolerations") or []), daemon,
                 model_server=(labels or {}).get(MODEL_SERVER[0]) == MODEL_SERVER[1],
                 node_terms=required_terms(spec.get("affinity")))

@@ -181,3 +181,56 @@ def test_a_spot_pool_carries_the_taint_aks_adds_whether_or_not_it_is_declared():
     assert not capacity.may_run_on(capacity.Pods("p", 100, 64, node_selector={"team": "batch"}), batch)
     [pool] = [p for p in dm.pools(plan) if p.name == "batch"]
     assert dm.landing_pools({"nodeSelector": {"team": "batch"}}, [pool]) == []
+
+
+# ---- what a pod requests ------------------------------------------------------------------------------------
+def _dev_with_webui_resources(containers: dict, init_containers: list[dict]) -> Plan:
+    """dev's plan (a copy) with Open WebUI's main container asking for `containers` and these init containers."""
+    plan = copy.deepcopy(variant("dev"))
+    webui = next(r for r in plan.of_type("kubernetes:apps/v1:Deployment")
+                 if r.inputs["metadata"]["name"] == "open-webui")
+    spec = webui.inputs["spec"]["template"]["spec"]
+    spec["containers"][0]["resources"] = containers
+    spec["initContainers"] = init_containers
+    return plan
+
+
+SIDECAR = {"name": "proxy", "image": "proxy:1", "restartPolicy": "Always", "resources": {"requests": {"cpu": "3"}}}
+
+
+@pytest.mark.parametrize("containers, inits", [
+    ({"requests": {"cpu": "1"}}, [SIDECAR]),  # a sidecar runs beside the containers: 1 + 3 CPUs
+    ({"limits": {"cpu": "4"}}, []),  # a limit without a request is the request
+], ids=["a sidecar's request", "a limit without a request"])
+def test_a_pod_is_counted_with_its_sidecars_and_its_limits_where_it_sets_no_request(containers, inits, monkeypatch,
+                                                                                    capsys, tmp_path):
+    """dev's CPU pool offers a pod 3,490m after AKS's reservations and its DaemonSets. The model counted a sidecar
+    (an init container with restartPolicy Always, as llm-d's decode pods run their routing sidecar) as an init
+    container that ends before the others start, and a container giving only a limit as asking for nothing: both
+    4-CPU pods passed the plan, and `pulumi up` would wait for pods that never start."""
+    from offline import plan as plan_cli, runner
+    planted = _dev_with_webui_resources(containers, inits)
+    [error] = capacity.idle_capacity(planted).errors
+    assert error.startswith("Deployment llm/open-webui (4000m CPU"), error
+    monkeypatch.setattr(runner, "run", lambda *args, **kwargs: planted)
+    code, written = plan_cli.plan_one("dev", str(tmp_path), [], None, {})
+    assert (code, written) == (1, None) and f"capacity: {error}" in capsys.readouterr().err
+
+
+def _cpu(cpu: str, sidecar: bool = False) -> dict:
+    return {"resources": {"requests": {"cpu": cpu}}, **({"restartPolicy": "Always"} if sidecar else {})}
+
+
+@pytest.mark.parametrize("spec, millis", [
+    ({"containers": [_cpu("1"), _cpu("500m")]}, 1500),
+    ({"containers": [_cpu("1")], "initContainers": [_cpu("2")]}, 2000),  # an init container alone, before them
+    ({"containers": [_cpu("1")], "initContainers": [_cpu("2", True)]}, 3000),  # a sidecar stays
+    # an init container after a sidecar runs beside it: max(1 + 1, 1 + 2)
+    ({"containers": [_cpu("1")], "initContainers": [_cpu("1", True), _cpu("2")]}, 3000),
+    # one before it does not: max(1 + 1, 2)
+    ({"containers": [_cpu("1")], "initContainers": [_cpu("2"), _cpu("1", True)]}, 2000),
+    ({"containers": [{"resources": {"requests": {"cpu": "0"}, "limits": {"cpu": "2"}}}]}, 0),  # a request of 0 stays
+    ({"containers": [_cpu("1")], "overhead": {"cpu": "250m"}}, 1250),
+])
+def test_pod_requests_as_the_scheduler_sums_them(spec, millis):
+    assert capacity.pod_requests(spec, "cpu", capacity.cpu_millis) == millis
