@@ -118,6 +118,14 @@ class Pods:
     model_server: bool = False  # a model server's pod (label app.kubernetes.io/component: model-server)
     node_terms: Optional[list[Any]] = None  # its required node affinity's nodeSelectorTerms (None: it has none)
 
+    @property
+    def affinity(self) -> Optional[dict[str, Any]]:
+        """Its required node affinity as a pod spec writes it (None without one)."""
+        if self.node_terms is None:
+            return None
+        return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": self.node_terms}}}
+
 
 @dataclass
 class Pool:

@@ -234,3 +234,21 @@ def _cpu(cpu: str, sidecar: bool = False) -> dict:
 ])
 def test_pod_requests_as_the_scheduler_sums_them(spec, millis):
     assert capacity.pod_requests(spec, "cpu", capacity.cpu_millis) == millis
+
+
+@pytest.mark.parametrize("affinity, pools", [
+    (_required([_expr(POOL, "In", "system")]), ("system",)),
+    (_required([_expr(POOL, "NotIn", "cpu")]), ("gpu", "gpuod", "system")),
+])
+def test_a_chart_budgets_pods_land_where_their_affinity_lets_them(affinity, pools):
+    """prod's istiod budget (minAvailable 1 over 2 to 5 pods), its pods placed by a required node affinity in the
+    release's values (and tolerating every taint): the budget's pods land on the pools the affinity admits, read by
+    the same predicates (`chart_budgets` hands the deploy model the capacity model's placement)."""
+    from offline.deploy_model.chart_budgets import release_budgets
+    plan = variant("prod")
+    istiod = next(r for r in plan.helm_releases() if r.inputs["chart"] == "istiod")
+    values = {k: v for k, v in istiod.inputs["values"].items() if k != "nodeSelector"}
+    planted = dataclasses.replace(istiod, inputs={**istiod.inputs, "values": {
+        **values, "affinity": affinity, "tolerations": EVERY_TAINT}})
+    [budget] = release_budgets(planted)
+    assert tuple(sorted(p.name for p in dm.landing_pools(budget.pod, dm.pools(plan)))) == pools
