@@ -14,6 +14,9 @@ Sources of pods, all from the recorded resource inputs:
 - the pods Istio creates for each Gateway;
 - AKS's own pods (`aks_system_pods.json`: assumed figures, see its _source).
 
+A pod may run on a pool whose nodes meet its node selector and required node affinity and whose taints it
+tolerates, as kube-scheduler's filters decide (the predicates below; the deploy model places pods with them too).
+
 Allocatable per node follows AKS's published reservations (learn.microsoft.com/azure/aks/node-resource-reservations,
 AKS 1.29 and later): kube-reserved CPU by core count; memory min(20 MiB x max pods + 50 MiB, 25 % of the VM) plus the
 100 Mi eviction threshold.
