@@ -199,7 +199,8 @@ def tolerates(tolerations: list[dict[str, Any]], taint: str) -> bool:
             continue
         if t.get("operator") == "Exists" and t.get("key") in (None, "", key):
             return True
-        if t.get("key") == key and t.get("operator") in (None, "", "Equal") and str(t.get("value") or "") == value:
+        given = "" if t.get("value") is None else str(t.get("value"))
+        if t.get("key") == key and t.get("operator") in (None, "", "Equal") and given == value:
             return True
     return False
 

@@ -252,3 +252,11 @@ def test_a_chart_budgets_pods_land_where_their_affinity_lets_them(affinity, pool
         **values, "affinity": affinity, "tolerations": EVERY_TAINT}})
     [budget] = release_budgets(planted)
     assert tuple(sorted(p.name for p in dm.landing_pools(budget.pod, dm.pools(plan)))) == pools
+
+
+def test_an_empty_toleration_operator_is_equal():
+    """`Toleration.ToleratesTaint` (k8s.io/api core/v1 toleration.go): an empty operator means Equal; a value
+    written as a YAML number is the taint's string."""
+    assert capacity.tolerates([{"key": "dedicated", "operator": "", "value": "batch"}], "dedicated=batch:NoSchedule")
+    assert capacity.tolerates([{"key": "tier", "value": 0}], "tier=0:NoSchedule")
+    assert not capacity.tolerates([{"key": "tier", "value": 1}], "tier=0:NoSchedule")
