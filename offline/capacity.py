@@ -14,6 +14,9 @@ Sources of pods, all from the recorded resource inputs:
 - the pods Istio creates for each Gateway;
 - AKS's own pods (`aks_system_pods.json`: assumed figures, see its _source).
 
+A pod may run on a pool whose nodes meet its node selector and required node affinity and whose taints it
+tolerates, as kube-scheduler's filters decide (the predicates below; the deploy model places pods with them too).
+
 Allocatable per node follows AKS's published reservations (learn.microsoft.com/azure/aks/node-resource-reservations,
 AKS 1.29 and later): kube-reserved CPU by core count; memory min(20 MiB x max pods + 50 MiB, 25 % of the VM) plus the
 100 Mi eviction threshold.
@@ -24,7 +27,7 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from config.catalogs import vm_shape
 from config.quantities import parse_quantity
@@ -35,6 +38,10 @@ from .runner import Plan, Registration
 
 AKS_SYSTEM_PODS = Path(__file__).resolve().parent.parent / "config" / "data" / "aks_system_pods.json"
 GPU_TAINT_KEY = "nvidia.com/gpu"  # also the extended resource name GPU pods request
+SPOT_LABEL = "kubernetes.azure.com/scalesetpriority"  # AKS's label and taint key on a spot pool's nodes
+# A pool given no `count` has one node: "The default value is 1" (ManagedClusterAgentPoolProfileProperties.count,
+# Microsoft.ContainerService REST API 2025-09-01, as pulumi-azure-native 3.29.0's AgentPool documents it)
+AKS_DEFAULT_COUNT = 1
 KUBE_RESERVED_CPU_M = {1: 60, 2: 100, 4: 140, 8: 180, 16: 260, 32: 420, 64: 740}
 
 
@@ -112,6 +119,15 @@ class Pods:
     daemon: bool = False
     tolerate_all: bool = False
     model_server: bool = False  # a model server's pod (label app.kubernetes.io/component: model-server)
+    node_terms: Optional[list[Any]] = None  # its required node affinity's nodeSelectorTerms (None: it has none)
+
+    @property
+    def affinity(self) -> Optional[dict[str, Any]]:
+        """Its required node affinity as a pod spec writes it (None without one)."""
+        if self.node_terms is None:
+            return None
+        return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": self.node_terms}}}
 
 
 @dataclass
@@ -168,7 +184,12 @@ def allocatable(vcpus: int, memory_gib: float, max_pods: int) -> tuple[int, int]
 
 
 # ---- scheduling predicates -----------------------------------------------------------------------------------
+# The scheduler's filters, as kube-scheduler runs them (Kubernetes v1.35): TaintToleration (k8s.io/api core/v1
+# toleration.go `ToleratesTaint`; only NoSchedule and NoExecute taints keep a pod off) and NodeAffinity
+# (k8s.io/component-helpers scheduling/corev1/nodeaffinity/nodeaffinity.go `GetRequiredNodeAffinity(pod).Match`).
+# The deploy model's `landing_pools` (offline/deploy_model/pools.py) places pods with the same functions.
 def tolerates(tolerations: list[dict[str, Any]], taint: str) -> bool:
+    """Whether any toleration covers a taint written as AKS's nodeTaints are (`key=value:Effect`, `key:Effect`)."""
     key_value, _, effect = taint.partition(":")
     key, _, value = key_value.partition("=")
     if effect == "PreferNoSchedule":
@@ -178,25 +199,91 @@ def tolerates(tolerations: list[dict[str, Any]], taint: str) -> bool:
             continue
         if t.get("operator") == "Exists" and t.get("key") in (None, "", key):
             return True
-        if t.get("key") == key and t.get("operator", "Equal") == "Equal" and t.get("value", "") == value:
+        given = "" if t.get("value") is None else str(t.get("value"))
+        if t.get("key") == key and t.get("operator") in (None, "", "Equal") and given == value:
             return True
     return False
 
 
+def _integer(text: Any) -> Optional[int]:
+    try:
+        return int(str(text), 10)
+    except ValueError:
+        return None
+
+
+def requirement_holds(requirement: dict[str, Any], labels: dict[str, str]) -> bool:
+    """One NodeSelectorRequirement against a node's labels (apimachinery labels/selector.go `Requirement.Matches`):
+    `In` needs the label with one of the values; `NotIn` holds where the label is missing or has none of them;
+    `Exists` / `DoesNotExist` ask for the key alone; `Gt` / `Lt` compare integers (a missing or non-integer label
+    fails). What the API server refuses (another operator, `In` without values, `Exists` with some) holds nowhere."""
+    key, operator = requirement.get("key"), requirement.get("operator")
+    values = [str(v) for v in requirement.get("values") or []]
+    there = key in labels
+    if operator in ("In", "NotIn") and values:
+        return (there and labels[str(key)] in values) == (operator == "In")
+    if operator in ("Exists", "DoesNotExist") and not values:
+        return there == (operator == "Exists")
+    if operator in ("Gt", "Lt") and len(values) == 1:
+        have, bound = _integer(labels.get(str(key))), _integer(values[0])
+        if have is None or bound is None:
+            return False
+        return have > bound if operator == "Gt" else have < bound
+    return False
+
+
+def term_holds(term: Any, labels: dict[str, str]) -> bool:
+    """A NodeSelectorTerm: all its matchExpressions hold; a term with none (and no matchFields) matches no node.
+    matchFields (a node's metadata.name) cannot be judged before the nodes exist: they keep no pool off."""
+    if not isinstance(term, dict):
+        return False
+    expressions = term.get("matchExpressions") or []
+    if not expressions and not term.get("matchFields"):
+        return False
+    return all(isinstance(e, dict) and requirement_holds(e, labels) for e in expressions)
+
+
+def required_terms(affinity: Any) -> Optional[list[Any]]:
+    """The nodeSelectorTerms of a required node affinity (a node needs one of them); None without one."""
+    required = (((affinity or {}).get("nodeAffinity") or {}).get("requiredDuringSchedulingIgnoredDuringExecution")
+                if isinstance(affinity, dict) else None)
+    return list(required.get("nodeSelectorTerms") or []) if isinstance(required, dict) else None
+
+
+def labels_admit(node_selector: dict[str, Any], terms: Optional[list[Any]], labels: dict[str, str]) -> bool:
+    """Whether a node with these labels meets a pod's nodeSelector (every pair) and, with a required node affinity,
+    one of its terms: both must hold."""
+    if any(labels.get(k) != str(v) for k, v in (node_selector or {}).items()):
+        return False
+    return terms is None or any(term_holds(term, labels) for term in terms)
+
+
+def aks_node_labels(name: str, inputs: dict[str, Any]) -> dict[str, str]:
+    """The labels every node of a pool carries that placement may ask for: its nodeLabels and those AKS adds (the
+    pool's name and mode, the OS, `kubernetes.azure.com/scalesetpriority: spot` on a spot pool: "Add an Azure Spot
+    node pool to an AKS cluster", learn.microsoft.com, 2025). AKS refuses nodeLabels under its own prefix."""
+    spot = str(inputs.get("scaleSetPriority") or "").lower() == "spot"
+    return {**{str(k): str(v) for k, v in (inputs.get("nodeLabels") or {}).items()},
+            "kubernetes.io/os": "windows" if str(inputs.get("osType") or "").lower() == "windows" else "linux",
+            "kubernetes.azure.com/agentpool": name,
+            "kubernetes.azure.com/mode": "system" if inputs.get("mode") == "System" else "user",
+            **({SPOT_LABEL: "spot"} if spot else {})}
+
+
+def aks_node_taints(inputs: dict[str, Any]) -> list[str]:
+    """A pool's nodeTaints, with the taint AKS adds to a spot pool's nodes whether or not it is declared (the same
+    page; AksCluster declares it so that Pulumi sees no drift)."""
+    taints = [str(t) for t in inputs.get("nodeTaints") or []]
+    spot = str(inputs.get("scaleSetPriority") or "").lower() == "spot"
+    if spot and not any(t.split("=", 1)[0].split(":", 1)[0] == SPOT_LABEL for t in taints):
+        taints.append(f"{SPOT_LABEL}=spot:NoSchedule")
+    return taints
+
+
 def may_run_on(pods: Pods, pool: Pool) -> bool:
-    if any(pool.labels.get(k) != v for k, v in pods.node_selector.items()):
+    if not labels_admit(pods.node_selector, pods.node_terms, pool.labels):
         return False
     return pods.tolerate_all or all(tolerates(pods.tolerations, taint) for taint in pool.taints)
-
-
-def selector_from_affinity(affinity: Any) -> dict[str, str]:
-    """A required node affinity of single-value `In` expressions, read as the node selector it amounts to."""
-    terms = (((affinity or {}).get("nodeAffinity") or {}).get("requiredDuringSchedulingIgnoredDuringExecution")
-             or {}).get("nodeSelectorTerms") or []
-    if len(terms) != 1:
-        return {}
-    return {e["key"]: e["values"][0] for e in terms[0].get("matchExpressions") or []
-            if e.get("operator") == "In" and len(e.get("values") or []) == 1}
 
 
 # ---- pods from the plan --------------------------------------------------------------------------------------
@@ -214,22 +301,39 @@ POOL_KEYS = f" ({_POOL_KEYS})"
 STACK_KEYS = f" (Ollama's requests: inference.resources.cpuRequest and memoryRequest; {_POOL_KEYS})"
 
 
+def _requested(container: dict[str, Any], key: str) -> Any:
+    """A container's request of one resource; its limit where it asks for none (the API server defaults a pod's
+    requests to its limits: kubernetes pkg/apis/core/v1/defaults.go `SetDefaults_Pod`; GPUs are often given so)."""
+    resources = container.get("resources") or {}
+    requests = resources.get("requests") or {}
+    return requests[key] if key in requests else (resources.get("limits") or {}).get(key)
+
+
+def pod_requests(spec: dict[str, Any], key: str, parse: Callable[[Any], int]) -> int:
+    """A pod's request of one resource as the scheduler counts it (k8s.io/component-helpers resource/helpers.go
+    `PodRequests`, the sidecar formula of KEP-753): its containers and its sidecars (init containers with
+    `restartPolicy: Always`, which keep running) summed, or, if larger, what an init container needs while it runs
+    (it and the sidecars started before it); plus the RuntimeClass's `overhead`."""
+    total = sum(parse(_requested(c, key)) for c in spec.get("containers") or [])
+    sidecars = init_peak = 0
+    for container in spec.get("initContainers") or []:
+        need = parse(_requested(container, key))
+        if container.get("restartPolicy") == "Always":
+            total, sidecars = total + need, sidecars + need
+            need = sidecars
+        else:
+            need += sidecars
+        init_peak = max(init_peak, need)
+    return max(total, init_peak) + parse((spec.get("overhead") or {}).get(key))
+
+
 def _pod_spec_pods(owner: str, spec: dict[str, Any], count: int, daemon: bool = False,
                    labels: Optional[dict[str, Any]] = None) -> Pods:
-    """A pod's effective requests: its containers' sum, or its largest init container if that is larger."""
-    def requested(c: dict[str, Any], key: str) -> Any:  # GPUs are often given as a limit only
-        res = c.get("resources") or {}
-        limit = (res.get("limits") or {}).get(key) if key == GPU_TAINT_KEY else None
-        return (res.get("requests") or {}).get(key) or limit
-    def effective(key: str, parse) -> int:
-        containers = [parse(requested(c, key)) for c in spec.get("containers") or []]
-        inits = [parse(requested(c, key)) for c in spec.get("initContainers") or []]
-        return max(sum(containers), max(inits, default=0))
-    selector = dict(spec.get("nodeSelector") or {}) or selector_from_affinity(spec.get("affinity"))
-    return Pods(owner, effective("cpu", cpu_millis), effective("memory", memory_mebis),
-                effective(GPU_TAINT_KEY, lambda v: int(v or 0)), count, selector,
+    return Pods(owner, pod_requests(spec, "cpu", cpu_millis), pod_requests(spec, "memory", memory_mebis),
+                pod_requests(spec, GPU_TAINT_KEY, lambda v: int(v or 0)), count, dict(spec.get("nodeSelector") or {}),
                 list(spec.get("tolerations") or []), daemon,
-                model_server=(labels or {}).get(MODEL_SERVER[0]) == MODEL_SERVER[1])
+                model_server=(labels or {}).get(MODEL_SERVER[0]) == MODEL_SERVER[1],
+                node_terms=required_terms(spec.get("affinity")))
 
 
 # (namespace, name) as a workload's or scaler's metadata gives them (either may be absent from the inputs)
@@ -283,10 +387,11 @@ def chart_pods(plan: Plan, problems: list[str]) -> list[Pods]:
             place = _at(values, pod.placement) or {}
             if pod.placement and not place.get("nodeSelector") and not place.get("tolerations"):
                 place = values  # the chart's top-level placement applies to its sub-workloads too
-            selector = dict(place.get("nodeSelector") or {}) or selector_from_affinity(place.get("affinity"))
             out.append(Pods(f"chart {chart}: {pod.workload}", cpu_millis(cpu), memory_mebis(mem), 0,
-                            int(pod.default_replicas if replicas is None else replicas), selector,
-                            list(place.get("tolerations") or []), pod.daemon, pod.workload in TOLERATE_ALL))
+                            int(pod.default_replicas if replicas is None else replicas),
+                            dict(place.get("nodeSelector") or {}), list(place.get("tolerations") or []),
+                            pod.daemon, pod.workload in TOLERATE_ALL,
+                            node_terms=required_terms(place.get("affinity"))))
     return out
 
 
@@ -301,7 +406,8 @@ def gateway_pods(plan: Plan) -> list[Pods]:
     place = (template.get("template") or {}).get("spec") or {}
     return [Pods(f"Gateway {(g.inputs.get('metadata') or {}).get('name')}", cpu_millis(proxy.get("cpu")),
                  memory_mebis(proxy.get("memory")), 0, int(template.get("replicas", 1)),
-                 dict(place.get("nodeSelector") or {}), list(place.get("tolerations") or []))
+                 dict(place.get("nodeSelector") or {}), list(place.get("tolerations") or []),
+                 node_terms=required_terms(place.get("affinity")))
             for g in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")
             if (g.inputs.get("spec") or {}).get("gatewayClassName") == "istio"]
 
@@ -350,20 +456,23 @@ def pools(plan: Plan) -> list[Pool]:
     return sorted(out, key=lambda p: p.name)  # resources register concurrently: a stable order, a stable answer
 
 
+def whole(value: Any) -> Optional[int]:
+    """A node count as the inputs give it (a number, not a bool); None where none is given."""
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def pool_minimum(p: dict[str, Any]) -> int:
-    """An autoscaled pool's minimum (`minCount`, 0 included), the fixed `count` of a pool without one. Not `count`
-    where a minimum is given: AksCluster creates the CPU pool with one node at a minimum of 0
-    (`workload_pool_start`), which the autoscaler removes once idle."""
-    low = p.get("minCount")
-    return int(low) if isinstance(low, (int, float)) and not isinstance(low, bool) else int(p.get("count") or 0)
+    """An autoscaled pool's minimum (`minCount`, 0 included), else the fixed `count` of a pool without one, AKS's
+    default 1 where neither is given. Not `count` where a minimum is given: AksCluster creates the CPU pool with one
+    node at a minimum of 0 (`workload_pool_start`), which the autoscaler removes once idle."""
+    low, count = whole(p.get("minCount")), whole(p.get("count"))
+    return low if low is not None else count if count is not None else AKS_DEFAULT_COUNT
 
 
 def _pool(p: dict[str, Any], name: str, system: bool) -> Pool:
-    labels = {**(p.get("nodeLabels") or {}), "kubernetes.io/os": "linux", "kubernetes.azure.com/agentpool": name,
-              "kubernetes.azure.com/mode": "system" if system else "user"}
     low = pool_minimum(p)
     return Pool(name, p.get("vmSize", ""), low, max(int(p.get("maxCount") or 0), low), int(p.get("maxPods") or 110),
-                labels, list(p.get("nodeTaints") or []), system)
+                aks_node_labels(name, p), aks_node_taints(p), system)
 
 
 @dataclass
@@ -426,7 +535,8 @@ def pack(all_pools: list[Pool], pods: list[Pods]) -> Capacity:
             continue  # it may land on a pool whose size we cannot check: that pool's problem says so
         eligible = [p for p in usable if may_run_on(group, p)]
         if not eligible:
-            problem(f"{group.owner}: no pool it may run on (node selector {group.node_selector}, "
+            affinity = f", node affinity terms {group.node_terms}" if group.node_terms is not None else ""
+            problem(f"{group.owner}: no pool it may run on (node selector {group.node_selector}{affinity}, "
                     f"tolerations {group.tolerations})")
             continue
         node = next((n for n in nodes if n.pool in eligible and _fits(group, n)), None)

@@ -164,7 +164,7 @@ class ChartBudget:
     block: str  # the values path its numbers come from, as the release's values spell it
     spec: dict[str, Any]  # minAvailable / maxUnavailable
     workload: Optional[str]
-    pod: Optional[dict[str, Any]]  # nodeSelector and tolerations of its pods (None: not modelled)
+    pod: Optional[dict[str, Any]]  # nodeSelector, affinity and tolerations of its pods (None: not modelled)
     fewest: int
     most: int
     scaler: Optional[ChartScaler]  # the chart's autoscaler that sets its count (None: its replicas)
@@ -221,6 +221,7 @@ def release_budgets(reg: Registration, root: Path = CHARTS) -> list[ChartBudget]
                 fewest = most = _count(values_at(own, rule.scaler.otherwise), 1)
         placed = None if pod is None else {
             "nodeSelector": pod.node_selector,
+            "affinity": pod.affinity,
             "tolerations": [{"operator": "Exists"}] if pod.tolerate_all else pod.tolerations}
         found.append(ChartBudget(
             release=str(reg.inputs.get("name") or reg.name), chart=chart,

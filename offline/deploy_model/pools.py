@@ -9,6 +9,8 @@ from typing import Any, Iterable, Optional
 from llmplatform.gpu_skus import find_gpu_sku
 from llmplatform.write_order import AGENT_POOL, MANAGED_CLUSTER
 
+from ..capacity import (AKS_DEFAULT_COUNT, aks_node_labels, aks_node_taints, labels_admit, required_terms, tolerates,
+                        whole)
 from ..runner import Plan
 from .model import DurationsError, Span, ZERO
 from .objects import requests_gpu
@@ -19,20 +21,24 @@ class Pool:
     urn: str  # the AgentPool, or the ManagedCluster for its inline pools
     name: str
     vm_size: str
-    labels: tuple[tuple[str, str], ...]
-    taints: tuple[str, ...]
-    start_nodes: int  # the nodes AKS creates the pool with (`count`; the autoscaler's minimum without one)
+    labels: tuple[tuple[str, str], ...]  # its nodeLabels
+    taints: tuple[str, ...]  # its nodes' taints: nodeTaints and AKS's spot taint on a spot pool
+    start_nodes: int  # the nodes AKS creates the pool with (`count`; the autoscaler's minimum without one; else 1)
     spot: bool
     driver: Optional[str]  # 'aks' / 'operator' on GPU pools
+    node_labels: tuple[tuple[str, str], ...] = ()  # every label its nodes carry (capacity.aks_node_labels)
 
 
 def pool_of(urn: str, p: dict[str, Any]) -> Pool:
     gpu = (p.get("gpuProfile") or {}).get("driver")
-    return Pool(urn=urn, name=str(p.get("agentPoolName") or p.get("name")), vm_size=str(p.get("vmSize", "")),
-                labels=tuple(sorted((p.get("nodeLabels") or {}).items())), taints=tuple(p.get("nodeTaints") or []),
-                start_nodes=int(p["count"] if isinstance(p.get("count"), (int, float)) else p.get("minCount") or 0),
+    name = str(p.get("agentPoolName") or p.get("name"))
+    count, low = whole(p.get("count")), whole(p.get("minCount"))
+    return Pool(urn=urn, name=name, vm_size=str(p.get("vmSize", "")),
+                labels=tuple(sorted((p.get("nodeLabels") or {}).items())), taints=tuple(aks_node_taints(p)),
+                start_nodes=count if count is not None else low if low is not None else AKS_DEFAULT_COUNT,
                 spot=str(p.get("scaleSetPriority", "")).lower() == "spot",
-                driver={"Install": "aks", "None": "operator"}.get(gpu) if gpu else None)
+                driver={"Install": "aks", "None": "operator"}.get(gpu) if gpu else None,
+                node_labels=tuple(sorted(aks_node_labels(name, p).items())))
 
 
 def pools(plan: Plan) -> list[Pool]:
@@ -72,50 +78,21 @@ def cluster_pools(all_pools: list[Pool], owners: dict[str, frozenset[str]], clus
     return [p for p in all_pools if owners.get(p.urn, frozenset()) & clusters]
 
 
-def _tolerates(taint: str, tolerations: list[dict[str, Any]]) -> bool:
-    key, _, rest = taint.partition("=")
-    value, _, effect = rest.rpartition(":") if ":" in rest else (rest, "", "")
-    if not rest and ":" in key:
-        key, effect = key.split(":", 1)
-    for t in tolerations:
-        if t.get("effect") and effect and t["effect"] != effect:
-            continue
-        if t.get("operator") == "Exists" and (not t.get("key") or t.get("key") == key):
-            return True
-        if t.get("key") == key and str(t.get("value", "")) == value:
-            return True
-    return False
-
-
-def _affinity_terms(spec: dict[str, Any]) -> list[dict[str, str]]:
-    """The required node affinity's terms, each as the labels its single-value `In` expressions ask for (the form
-    the kit writes; other expressions are not read, so they keep no pool off); none without an affinity. A node
-    needs to meet one term only (k8s.io/api core/v1 NodeSelector: "The terms are ORed")."""
-    terms = ((((spec.get("affinity") or {}).get("nodeAffinity") or {})
-              .get("requiredDuringSchedulingIgnoredDuringExecution") or {}).get("nodeSelectorTerms") or [])
-    return [{e["key"]: str(e["values"][0]) for e in term.get("matchExpressions") or []
-             if e.get("operator") == "In" and len(e.get("values") or []) == 1} for term in terms]
-
-
-def _has_labels(labels: dict[str, str], wanted: dict[str, str]) -> bool:
-    """Whether a pool's node labels hold these (`kubernetes.io/os` is on every Linux node; no pool lists it)."""
-    return all(labels.get(k) == v for k, v in wanted.items() if k != "kubernetes.io/os")
-
-
 def landing_pools(spec: dict[str, Any], all_pools: list[Pool]) -> list[Pool]:
     """The pools a pod may run on: its node selector and one term of its required node affinity match (both must
-    hold), its tolerations cover the taints. AKS labels every node with its pool name
-    (kubernetes.azure.com/agentpool)."""
+    hold), its tolerations cover the taints: the capacity model's predicates (offline/capacity.py), over the labels
+    AKS gives every node of the pool (its name, mode, OS, spot)."""
     selector = spec.get("nodeSelector") or {}
-    terms = _affinity_terms(spec) or [{}]
+    terms = required_terms(spec.get("affinity"))
     tolerations = spec.get("tolerations") or []
     gpu = requests_gpu(spec)
     fits = []
     for pool in all_pools:
-        labels = {**dict(pool.labels), "kubernetes.azure.com/agentpool": pool.name}
-        if not (_has_labels(labels, selector) and any(_has_labels(labels, term) for term in terms)):
+        labels = dict(pool.node_labels) or aks_node_labels(pool.name, {
+            "nodeLabels": dict(pool.labels), "scaleSetPriority": "Spot" if pool.spot else ""})
+        if not labels_admit(selector, terms, labels):
             continue
-        if not all(_tolerates(t, tolerations) for t in pool.taints):
+        if not all(tolerates(tolerations, t) for t in pool.taints):
             continue
         if gpu and not pool.driver:
             continue

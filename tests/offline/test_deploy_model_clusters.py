@@ -212,7 +212,8 @@ def test_a_pod_lands_on_its_own_clusters_pools_under_its_autoscalers_limit():
     """A pod can run only on the nodes of the cluster it is created in: a's pods wait for a spot node of a's pool
     from zero (pessimistic: a's 15-minute provision limit, then on-demand), though b has a node ready for the same
     selector; b's pods find b's node."""
-    selector = {"nodeSelector": {"role": "work"}}
+    selector = {"nodeSelector": {"role": "work"}, "tolerations": [  # the taint AKS puts on a spot pool's nodes
+        {"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot", "effect": "NoSchedule"}]}
     on_a = _on(k8s("web-a", deployment("web", **selector)), "urn:pa")
     on_b = _on(k8s("web-b", deployment("web", **selector)), "urn:pb")
     steps = dm.schedule(_two_cluster_plan(on_a, on_b), DATA).steps

@@ -210,7 +210,9 @@ def test_a_spot_pods_pessimistic_wait_is_its_own_clusters_provision_limit_then_o
                     autoScalerProfile={"maxNodeProvisionTime": "20m"})
     provider = Registration(urn="urn:pa", type="pulumi:providers:kubernetes", name="pa", parent="", custom=True,
                             inputs={}, secret_paths=[], dependencies=["urn:aks-a"], options={})
-    web = k8s("web", deployment("web", nodeSelector={"role": "work"}))
+    spot_taint = {"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot",
+                  "effect": "NoSchedule"}  # AKS taints a spot pool's nodes
+    web = k8s("web", deployment("web", nodeSelector={"role": "work"}, tolerations=[spot_taint]))
     web.inputs["metadata"]["namespace"] = "default"
     web = replace(web, options={**web.options, "provider": "urn:pa::id"})
     steps = dm.schedule(Plan(project="p", stack="t", resources=[first, second, provider, web]), DATA).steps
