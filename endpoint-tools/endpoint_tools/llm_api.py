@@ -123,6 +123,43 @@ class _Unended(bytes):
     """The last line of a body that ended without a line end: a stream cut there, unless it parses whole."""
 
 
+def _alone(text: str) -> bool:
+    """Whether a `data:` line is an event on its own (JSON, or JSON too deep to parse, named as such), not the first
+    line of an event of several, which is no JSON alone (an event's line is parsed twice: microseconds)."""
+    try:
+        parse_json(text)
+    except JsonTooDeep:
+        return True
+    except ValueError:
+        return False
+    return True
+
+
+class _DataLines:
+    """The `data:` lines of one SSE event that did not parse alone: the spec joins an event's data lines with LF
+    (html.spec.whatwg.org, "Interpreting an event stream"; openai-python's SSEDecoder does), and sse-starlette writes
+    data holding line breaks (pretty-printed JSON) as one `data:` line per line of it (sse_starlette/event.py)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.size = 0
+        self.unended = False  # the last line came without its line end: the body ended there
+
+    def __bool__(self) -> bool:
+        return bool(self.lines)
+
+    def add(self, text: str, unended: bool, url: str) -> None:
+        self.lines.append(text)
+        self.size += len(text) + 1
+        self.unended = unended
+        if self.size > MAX_BODY_BYTES:
+            raise ApiError("too_large", f"stream from {url}: an event's data lines passed "
+                                        f"{MAX_BODY_BYTES // 2**20} MiB, the most the tools read of one event")
+
+    def joined(self) -> str:
+        return "\n".join(self.lines)
+
+
 class LlmClient:
     """One endpoint, one API flavour. A Session per client keeps connections alive (pooling)."""
 
@@ -478,13 +515,19 @@ class LlmClient:
     def _lines(response: requests.Response, url: str) -> Iterator[bytes]:
         """The body's lines as they arrive, none longer than MAX_BODY_BYTES (requests' iter_lines keeps a line's
         start however long it grows, and iter_content(None) reads a whole chunk, or a body without chunks, at
-        once): pieces of at most READ_CHUNK_BYTES, which a chunked stream returns as soon as a chunk ends."""
+        once): pieces of at most READ_CHUNK_BYTES, which a chunked stream returns as soon as a chunk ends. A CRLF
+        split over two pieces ends one line: its LF is no empty line (which ends an event in SSE)."""
         pending = bytearray()
+        after_cr = False  # the last piece ended a line with CR: a LF opening the next one is the rest of its CRLF
         for piece in LlmClient._pieces(response):
+            if after_cr and piece.startswith(b"\n"):
+                piece, after_cr = piece[1:], False
+            after_cr = after_cr and not piece
             pending += piece
             if b"\n" in piece or b"\r" in piece:  # split only when a line ended: linear in the body's length
                 lines = bytes(pending).splitlines(keepends=True)
                 pending = bytearray(lines.pop() if not lines[-1].endswith((b"\n", b"\r")) else b"")
+                after_cr = not pending and lines[-1].endswith(b"\r")
                 yield from (line.rstrip(b"\r\n") for line in lines)
             if len(pending) > MAX_BODY_BYTES:
                 raise ApiError("too_large", f"stream from {url}: a line passed {MAX_BODY_BYTES // 2**20} MiB "
@@ -499,8 +542,12 @@ class LlmClient:
         (`<`: a login page, a proxy's) is `non_json` with the page's words, as the OpenAI API's page is."""
         lines = self._lines(response, url)
         first = True
+        data = _DataLines()  # an SSE event's `data:` lines when the first is no JSON alone
         for line in lines:
             if not line:
+                if data:  # the empty line that ends an SSE event: its data lines joined with LF, as the spec says
+                    yield self._parsed(data.joined(), False, url)
+                    data = _DataLines()
                 continue
             text = line.decode("utf-8", "replace")
             if first and text.startswith("\ufeff"):  # a BOM opening the stream, which SSE ignores
@@ -520,38 +567,51 @@ class LlmClient:
                                            f"{printable(kind or 'no content type')}, not a stream of JSON lines"
                                            + (f": {words!r}" if words else ""), response.status_code)
             first = False
-            if self.api == "openai":
-                if text.startswith("error:"):  # llama.cpp's event for a failure after the headers
-                    try:
-                        error = parse_json(text[6:])
-                    except ValueError:
-                        error = text[6:]
-                    raise stream_error(error, url)
-                if not text.startswith("data:"):
-                    if skipped is not None and sum(map(len, skipped)) < 4096 and not text.startswith(SSE_FIELDS) \
-                            and text not in SSE_BARE_FIELDS:
-                        skipped.append(text)  # no SSE field (JSON without `data:`, a page), ignored as the spec says
-                    continue
-                text = text[5:].strip()
-                if text == "[DONE]":
-                    yield {"__done__": True}
-                    return
-            try:
-                event = parse_json(text)
-            except ValueError as error:
-                if isinstance(line, _Unended) and not isinstance(error, JsonTooDeep):
-                    # the body ended inside the event (a body delimited by the connection's close, cut): not a
-                    # bad event but a short stream; SSE discards such an event (html.spec.whatwg.org,
-                    # "Interpreting an event stream": at the end of the stream pending data is discarded)
-                    raise ApiError("closed", f"stream from {url}: the connection closed in the middle of an event "
-                                             f"({text[:80]!r}, no line end)") from None
-                what = "is nested too deeply to parse" if isinstance(error, JsonTooDeep) else "is not JSON"
-                raise ApiError("bad_stream", f"stream from {url}: an event {what}: {text[:80]!r}") from None
-            if not isinstance(event, dict):
-                raise ApiError("bad_shape", f"stream from {url}: an event is not an object: {text[:80]!r}")
-            if event.get("error"):  # vLLM's `data: {"error": {...}}`, Ollama's `{"error": "..."}` line
-                raise stream_error(event["error"], url)
-            yield event
+            if self.api != "openai":
+                yield self._parsed(text, isinstance(line, _Unended), url)
+                continue
+            if text.startswith("error:"):  # llama.cpp's event for a failure after the headers
+                try:
+                    error = parse_json(text[6:])
+                except ValueError:
+                    error = text[6:]
+                raise stream_error(error, url)
+            if not text.startswith("data:"):
+                if skipped is not None and sum(map(len, skipped)) < 4096 and not text.startswith(SSE_FIELDS) \
+                        and text not in SSE_BARE_FIELDS:
+                    skipped.append(text)  # no SSE field (JSON without `data:`, a page), ignored as the spec says
+                continue
+            text = text[5:].strip()
+            if not data and text == "[DONE]":
+                yield {"__done__": True}
+                return
+            if not data and _alone(text):  # an event on one line, taken as it arrives, its empty line or not
+                yield self._parsed(text, False, url)
+                continue
+            data.add(text, isinstance(line, _Unended), url)
+        if data:  # the body ended inside an event of several data lines: whole if it parses, else cut or bad
+            yield self._parsed(data.joined(), data.unended, url)
+
+    @staticmethod
+    def _parsed(text: str, unended: bool, url: str) -> dict:
+        """One event's JSON object, or the ApiError that names what is wrong with it: cut by the body's end
+        (`unended`: no line end after it), not JSON, not an object, or the server's error."""
+        try:
+            event = parse_json(text)
+        except ValueError as error:
+            if unended and not isinstance(error, JsonTooDeep):
+                # the body ended inside the event (a body delimited by the connection's close, cut): not a
+                # bad event but a short stream; SSE discards such an event (html.spec.whatwg.org,
+                # "Interpreting an event stream": at the end of the stream pending data is discarded)
+                raise ApiError("closed", f"stream from {url}: the connection closed in the middle of an event "
+                                         f"({text[:80]!r}, no line end)") from None
+            what = "is nested too deeply to parse" if isinstance(error, JsonTooDeep) else "is not JSON"
+            raise ApiError("bad_stream", f"stream from {url}: an event {what}: {text[:80]!r}") from None
+        if not isinstance(event, dict):
+            raise ApiError("bad_shape", f"stream from {url}: an event is not an object: {text[:80]!r}")
+        if event.get("error"):  # vLLM's `data: {"error": {...}}`, Ollama's `{"error": "..."}` line
+            raise stream_error(event["error"], url)
+        return event
 
     def _event_text(self, event: dict, url: str) -> tuple[str, str]:
         """An event's text: (answer content, reasoning), each "" when it has none."""

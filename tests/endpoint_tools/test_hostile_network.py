@@ -1,0 +1,72 @@
+"""llm-smoke and llm-bench against what real gateways, proxies and half-up servers send (a spec-valid event stream
+written in a form the tools had not met, a 401 asking for another scheme than a bearer key, a Retry-After that is
+none, a number too long to convert, a Content-Length that is no number): each is read as it is, or named, never
+misread, waited out or blamed on the key."""
+
+import json
+from typing import Optional
+
+from endpoint_tools import smoke
+from endpoint_tools.llm_api import LlmClient
+
+from tests.endpoint_tools.test_bench import run_bench
+from tests.endpoint_tools.test_hostile import Answer, Scripted, openai
+
+
+def starlette_sse(*events: dict, done: bool = True) -> bytes:
+    """A stream as sse-starlette writes data holding line breaks (sse_starlette/event.py `ServerSentEvent.encode`):
+    one `data:` line per line of it, CRLF line ends; here each event's JSON pretty-printed."""
+    texts = [json.dumps(event, indent=2) for event in events] + (["[DONE]"] if done else [])
+    return b"".join(b"".join(b"data: %s\r\n" % line.encode() for line in text.splitlines()) + b"\r\n"
+                    for text in texts)
+
+
+USAGE = {"choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": 2}}
+
+
+def delta_event(text: str) -> dict:
+    return {"choices": [{"index": 0, "delta": {"content": text}}]}
+
+
+def test_an_event_of_several_data_lines_is_one_event_as_sse_joins_them(tmp_path, capsys):
+    """SSE joins an event's `data:` lines with a line feed (html.spec.whatwg.org, "Interpreting an event stream";
+    openai-python's SSEDecoder does): a server writing pretty-printed JSON through sse-starlette failed the stream
+    check and every benchmark request as bad_stream ("an event is not JSON: '{'")."""
+    stream = starlette_sse(delta_event("a"), delta_event("b"), USAGE)
+    with Scripted(openai(stream=stream)) as server:
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 0
+        out = capsys.readouterr().out
+        assert "PASS  stream      2 chunks" in out, out
+        code, report = run_bench(tmp_path, server.url, "-n", "2", "-c", "1", "--api", "openai", "--model", "m")
+    assert code == 0 and report["summary"]["succeeded"] == 2 and report["summary"]["output_tokens"] == 4
+
+
+class _Pieces:
+    """What the stream reader takes of a requests.Response: its body in the pieces iter_content hands over."""
+
+    def __init__(self, *pieces: bytes):
+        self.pieces, self.raw, self.headers = pieces, object(), {}
+
+    def iter_content(self, size):
+        return iter(self.pieces)
+
+
+def test_a_crlf_split_over_two_reads_ends_one_line_not_an_event_of_several():
+    """A CRLF whose LF came in the next read was an empty line too, which in SSE ends an event: an event of several
+    data lines (CRLF is sse-starlette's line end) was cut in two at a network read's boundary."""
+    body = starlette_sse(delta_event("a"))
+    cut = body.index(b"\r\n", body.index(b"\r\n") + 2) + 1  # between the CR and the LF of the second line
+    events = list(LlmClient("http://127.0.0.1:9", "openai")._events(_Pieces(body[:cut], body[cut:]), "u"))
+    assert events == [delta_event("a"), {"__done__": True}]
+
+
+def test_an_event_of_several_data_lines_that_is_no_json_is_named_whole(capsys):
+    """Lines joined that still make no JSON are the one bad event, quoted from its first line."""
+    def answer(path: str, request: Optional[dict]) -> Answer:
+        if request and request.get("stream"):
+            return 200, "text/event-stream", b'data: {"choices":\ndata: oops\n\ndata: [DONE]\n\n'
+        return openai()(path, request)
+    with Scripted(answer) as server:
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  stream      [bad_stream]" in out and "an event is not JSON: '{\"choices\":\\noops'" in out, out
