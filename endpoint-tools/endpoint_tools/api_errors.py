@@ -97,6 +97,7 @@ class ApiError(Exception):
         self.deadline = deadline
         self.retry_after = retry_after  # the answer's Retry-After, when it had a readable one
         self.key_dropped = False  # a redirect left the API key behind: the server that answered never saw it
+        self.other_scheme: Optional[str] = None  # a 401 asking for another authentication than a bearer key
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,27 @@ def readable_retry_after(value: Optional[str]) -> Optional[str]:
     server's text is printed only when it is short and printable."""
     value = (value or "").strip()
     return value if value and len(value) <= 40 and value.isprintable() else None
+
+
+# A quoted string in a header (RFC 9110 5.6.4), whose commas and words are no challenge's scheme.
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+# A challenge's scheme (RFC 9110 11.6.1): a token opening the header or following a comma, not an auth-param's name.
+_SCHEME = re.compile(r"(?:^|,)\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?=\s|,|$)(?!\s*=)")
+
+
+def challenge_schemes(header: str) -> list[str]:
+    """The authentication schemes a WWW-Authenticate header asks for, as written: `Basic realm="corp"` -> Basic,
+    `Negotiate, NTLM` -> both."""
+    return _SCHEME.findall(_QUOTED.sub('""', header))
+
+
+def other_scheme(asked: str, sent: str) -> Optional[str]:
+    """The scheme a 401's WWW-Authenticate (`asked`) wants when it is neither a bearer token (the platform's gates
+    ask for Bearer) nor the scheme of the Authorization header `sent` (a URL's user:password goes as Basic); None
+    when it takes one of those, or names none."""
+    schemes = challenge_schemes(asked)
+    taken = {"bearer", sent.split(" ", 1)[0].lower()}
+    return schemes[0] if schemes and not taken & {scheme.lower() for scheme in schemes} else None
 
 
 # What Azure Front Door's WAF answers a block with when its policy sets no custom response: 403 and "The request is

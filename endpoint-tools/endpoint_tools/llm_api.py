@@ -15,9 +15,9 @@ import requests
 import urllib3.exceptions
 import urllib3.response
 
-from .api_errors import (KINDS, MAX_BODY_BYTES, QUERY_VALUE, ApiError, Deadlines, JsonTooDeep, api_key_problem, excerpt,
-                         parse_json, printable, readable_retry_after, remember_secrets, server_message, shown_target,
-                         shown_url, status_kind, stream_error, timeout_error, where)
+from .api_errors import (KINDS, MAX_BODY_BYTES, QUERY_VALUE, ApiError, Deadlines, JsonTooDeep, api_key_problem,
+                         excerpt, other_scheme, parse_json, printable, readable_retry_after, remember_secrets,
+                         server_message, shown_target, shown_url, status_kind, stream_error, timeout_error, where)
 from .failures import describe_exception
 from .proxies import proxy_passwords, proxy_wants_credentials
 from .transport import BearerAuth, HeaderDeadline, Watchdog, headers_on_time
@@ -117,6 +117,15 @@ def _undecoded(response: requests.Response) -> str:
         return ""
     return (f"; it is encoded {printable(', '.join(unknown))} (Content-Encoding), which the tools did not ask for "
             f"and cannot decode")
+
+
+def _asks_for(scheme: str) -> str:
+    """What a 401 asking for `scheme` (not Bearer) means: something in front of the gate with a login of its own."""
+    basic = (" (its user and password may go in the URL, https://user:password@host, sent as Basic auth)"
+             if scheme.lower() == "basic" else "")
+    return (f"; it asks for {printable(scheme)} authentication, not the bearer key the tools send: not the "
+            f"platform's gate (which asks for Bearer) but something in front of it with a login of its own (a "
+            f"proxy, an ingress){basic}")
 
 
 class _Unended(bytes):
@@ -233,14 +242,20 @@ class LlmClient:
             message = server_message(body)
             retry_after = readable_retry_after(response.headers.get("Retry-After"))
             dropped = self._key_dropped(response)
+            challenge = response.headers.get("WWW-Authenticate", "") if response.status_code == 401 else ""
+            other = other_scheme(challenge, response.request.headers.get("Authorization", ""))
             answered = ApiError(status_kind(response.status_code, body),
                                 f"{method} {where(url, response.url)} answered {response.status_code}"
                                 + (f": {message}" if message else "")
+                                + (f" (WWW-Authenticate: {printable(challenge.strip()[:160])})" if challenge.strip()
+                                   else "")
                                 + (f" (Retry-After: {printable(retry_after)})" if retry_after else "")
+                                + (_asks_for(other) if other else "")
                                 + self._redirected(method, path, response, dropped)
                                 + (proxy_wants_credentials(response.url) if response.status_code == 407 else ""),
                                 response.status_code, retry_after=retry_after)
             answered.key_dropped = dropped
+            answered.other_scheme = other
             raise answered
         if self._key_dropped(response):  # the answer came, from a server that never saw the key
             self.key_dropped_at = shown_target(response.url)

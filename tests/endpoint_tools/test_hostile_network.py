@@ -6,6 +6,8 @@ misread, waited out or blamed on the key."""
 import json
 from typing import Optional
 
+import pytest
+
 from endpoint_tools import smoke
 from endpoint_tools.llm_api import LlmClient
 
@@ -70,3 +72,47 @@ def test_an_event_of_several_data_lines_that_is_no_json_is_named_whole(capsys):
         assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
     out = capsys.readouterr().out
     assert "FAIL  stream      [bad_stream]" in out and "an event is not JSON: '{\"choices\":\\noops'" in out, out
+
+
+def challenged(challenge: str):
+    """A server whose every answer is a 401 asking for `challenge` (WWW-Authenticate)."""
+    from tests.endpoint_tools.test_hostile import _Scripted
+
+    class Handler(_Scripted):
+        def send_header(self, keyword: str, value: str) -> None:
+            super().send_header(keyword, value)
+            if keyword == "Content-Type":
+                super().send_header("WWW-Authenticate", challenge)
+    server = Scripted(lambda path, request: (401, "text/html", b"<html><body>401 Authorization Required</body>"
+                                                              b"</html>"))
+    server.RequestHandlerClass = Handler
+    return server
+
+
+@pytest.mark.parametrize("argv", [[], ["--api-key", "sk-right-key"]])
+@pytest.mark.parametrize("challenge", ['Basic realm="corp"', "Negotiate, NTLM"])
+def test_a_401_asking_for_another_scheme_than_a_key_says_so_not_that_the_key_is_missing_or_wrong(
+        challenge, argv, tmp_path, capsys):
+    """An ingress or a proxy with a login of its own answers 401 asking for Basic (or Kerberos) authentication: the
+    tools said "no key was given: pass --api-key" or "the key given was refused", and a right key was blamed. The
+    platform's gate asks for Bearer (CHALLENGE_MAP, components/llmplatform/inference_specs.py)."""
+    scheme = challenge.split()[0].rstrip(",")
+    with challenged(challenge) as server:
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "5", *argv]) == 1
+        out = capsys.readouterr().out
+        code, _ = run_bench(tmp_path, server.url, "-n", "1", "--api", "openai", "--model", "m", *argv)
+    err = capsys.readouterr().err
+    assert code == 1
+    for said in (out, err):
+        assert f"(WWW-Authenticate: {challenge})" in said and f"it asks for {scheme} authentication" in said, said
+        assert "no key was given" not in said and "was refused" not in said and "sk-right-key" not in said, said
+
+
+def test_a_401_asking_for_a_bearer_token_keeps_the_key_hint_and_shows_the_servers_reason(capsys):
+    """A Bearer challenge is the gate's kind: the hint on the key stays, and the challenge's words (an
+    error_description, RFC 6750 3) are shown."""
+    challenge = 'Bearer realm="llm-platform", error="invalid_token", error_description="The key has expired"'
+    with challenged(challenge) as server:
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "5", "--api-key", "sk-old"]) == 1
+    out = capsys.readouterr().out
+    assert f"(WWW-Authenticate: {challenge})" in out and "the key given (--api-key or $LLM_API_KEY) was refused" in out
