@@ -2,6 +2,7 @@
 (`KINDS`) and a one-line message, never a traceback; the deadlines every request has (a total one, and one for the
 first token); and how a message shows a URL, a server's words and JSON without a key in them or a character a
 terminal would act on."""
+import email.utils
 import html
 import http.client
 import json
@@ -146,10 +147,27 @@ def excerpt(data: Any, limit: int = 120) -> str:
 
 
 def readable_retry_after(value: Optional[str]) -> Optional[str]:
-    """A Retry-After header as sent, if it is one (delay-seconds or an HTTP date, RFC 9110 10.2.3), else None: a
-    server's text is printed only when it is short and printable."""
+    """A Retry-After header as sent (a server's text is printed only when it is short and printable, else None),
+    said to be none when it is neither of the header's two forms, a whole number of seconds or an HTTP date (RFC
+    9110 10.2.3): a `-5` or `1.5` tells no client when to retry."""
     value = (value or "").strip()
-    return value if value and len(value) <= 40 and value.isprintable() else None
+    if not (value and len(value) <= 40 and value.isprintable()):
+        return None
+    return value if _DELAY_SECONDS.fullmatch(value) or _http_date(value) else \
+        f"{value}, not a whole number of seconds nor an HTTP date (RFC 9110 10.2.3)"
+
+
+_DELAY_SECONDS = re.compile(r"[0-9]+")
+
+
+def _http_date(value: str) -> bool:
+    """Whether `value` reads as an HTTP date (the IMF-fixdate and the two obsolete forms a recipient takes, RFC 9110
+    5.6.7), as email.utils reads one."""
+    try:
+        email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return False
+    return True
 
 
 # A quoted string in a header (RFC 9110 5.6.4), whose commas and words are no challenge's scheme.

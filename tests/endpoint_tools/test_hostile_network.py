@@ -74,19 +74,24 @@ def test_an_event_of_several_data_lines_that_is_no_json_is_named_whole(capsys):
     assert "FAIL  stream      [bad_stream]" in out and "an event is not JSON: '{\"choices\":\\noops'" in out, out
 
 
-def challenged(challenge: str):
-    """A server whose every answer is a 401 asking for `challenge` (WWW-Authenticate)."""
+def with_header(name: str, value: str, answer) -> Scripted:
+    """A Scripted server whose every answer carries the header `name: value` too."""
     from tests.endpoint_tools.test_hostile import _Scripted
 
     class Handler(_Scripted):
-        def send_header(self, keyword: str, value: str) -> None:
-            super().send_header(keyword, value)
+        def send_header(self, keyword: str, text: str) -> None:
+            super().send_header(keyword, text)
             if keyword == "Content-Type":
-                super().send_header("WWW-Authenticate", challenge)
-    server = Scripted(lambda path, request: (401, "text/html", b"<html><body>401 Authorization Required</body>"
-                                                              b"</html>"))
+                super().send_header(name, value)
+    server = Scripted(answer)
     server.RequestHandlerClass = Handler
     return server
+
+
+def challenged(challenge: str) -> Scripted:
+    """A server whose every answer is a 401 asking for `challenge` (WWW-Authenticate)."""
+    return with_header("WWW-Authenticate", challenge, lambda path, request: (
+        401, "text/html", b"<html><body>401 Authorization Required</body></html>"))
 
 
 @pytest.mark.parametrize("argv", [[], ["--api-key", "sk-right-key"]])
@@ -116,3 +121,32 @@ def test_a_401_asking_for_a_bearer_token_keeps_the_key_hint_and_shows_the_server
         assert smoke.main([server.url, "--api", "openai", "--timeout", "5", "--api-key", "sk-old"]) == 1
     out = capsys.readouterr().out
     assert f"(WWW-Authenticate: {challenge})" in out and "the key given (--api-key or $LLM_API_KEY) was refused" in out
+
+
+@pytest.mark.parametrize("value", ["-5", "1.5", "soon"])
+def test_a_retry_after_that_is_no_delay_nor_date_is_said_to_be_none(value, tmp_path, capsys):
+    """Retry-After is a whole number of seconds or an HTTP date (RFC 9110 10.2.3): a gate's `-5`, `1.5` or `soon` was
+    shown, and counted by the rate-limit check, as if it told when to retry (openai-python waits its own backoff for
+    a delay it cannot read or that is not above 0: `_calculate_retry_timeout`)."""
+    models = {"count": 0}
+
+    def answer(path: str, request: Optional[dict]) -> Answer:
+        if path == "/v1/models" and models["count"]:
+            return 429, "text/plain", b"slow down"
+        models["count"] += path == "/v1/models"
+        return openai()(path, request) if request is None or not request.get("stream") else (429, "text/plain", b"")
+    with with_header("Retry-After", value, answer) as server:
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "5", "--rate-limit-burst", "2"]) == 1
+        out = capsys.readouterr().out
+        code, _ = run_bench(tmp_path, server.url, "-n", "1", "--api", "openai", "--model", "m")
+    err = capsys.readouterr().err
+    note = f"{value}, not a whole number of seconds nor an HTTP date (RFC 9110 10.2.3)"
+    assert f"PASS  rate-limit  2 of 2 burst requests answered 429, with Retry-After {note}" in out, out
+    assert code == 1 and f"answered 429 (Retry-After: {note})" in err, err
+
+
+@pytest.mark.parametrize("value", ["0", "120", "99999999999999999999", "Wed, 21 Oct 2015 07:28:00 GMT"])
+def test_a_retry_after_of_either_form_is_shown_as_sent(value):
+    """A delay in seconds, however long, and an HTTP date, even one past, are what the header allows: shown as sent."""
+    from endpoint_tools.api_errors import readable_retry_after
+    assert readable_retry_after(value) == value
