@@ -133,9 +133,20 @@ def parse_json(data: "str | bytes") -> Any:
     decoder recurses per level), which a hostile or broken server can send in a 200; requests' `Response.json()`
     is `json.loads` too, so the tools never call it."""
     try:
-        return json.loads(data)
+        return json.loads(data, parse_int=_whole_number)
     except RecursionError:
         raise JsonTooDeep("JSON nested too deeply to parse") from None
+
+
+def _whole_number(digits: str) -> "int | float":
+    """A JSON integer: an int, or a float (infinite) when it has more digits than CPython converts to an int
+    (4,300 by default, sys.get_int_max_str_digits, 3.11+), where json.loads raised ValueError on valid JSON: a
+    field the tools never read held a model list or an event for "not JSON". A count checked is refused by its
+    value."""
+    try:
+        return int(digits)
+    except ValueError:
+        return float(digits)
 
 
 def excerpt(data: Any, limit: int = 120) -> str:

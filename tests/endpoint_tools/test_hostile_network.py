@@ -150,3 +150,21 @@ def test_a_retry_after_of_either_form_is_shown_as_sent(value):
     """A delay in seconds, however long, and an HTTP date, even one past, are what the header allows: shown as sent."""
     from endpoint_tools.api_errors import readable_retry_after
     assert readable_retry_after(value) == value
+
+
+HUGE = "9" * 5000  # past CPython's limit on converting digits to an int (4300: sys.get_int_max_str_digits)
+
+
+def test_a_number_too_long_to_convert_is_json_still(capsys):
+    """json.loads raises ValueError on an integer of over 4,300 digits (CPython 3.11+, CVE-2020-10735): a model list
+    or a stream event holding one in a field the tools never read was "not JSON"; one in a token count is that
+    count, named."""
+    models = f'{{"data": [{{"id": "m", "created": {HUGE}}}]}}'
+    event = json.dumps(delta_event("a"))[:-1] + f', "created": {HUGE}}}'
+    stream = f"data: {event}\n\ndata: {json.dumps(delta_event('b'))}\n\ndata: {json.dumps(USAGE)}\n\ndata: [DONE]\n\n"
+    with Scripted(openai(models=models, stream=stream.encode(),
+                         usage=f'{{"prompt_tokens": 1, "completion_tokens": {HUGE}}}')) as server:
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
+    out = capsys.readouterr().out
+    assert "PASS  models      1 model(s); using 'm'" in out and "PASS  stream      2 chunks" in out, out
+    assert "FAIL  completion  [bad_shape]" in out and "completion_tokens is Infinity: expected a whole number" in out
