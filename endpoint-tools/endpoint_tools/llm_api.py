@@ -7,6 +7,7 @@ non-streamed calls); a watchdog (transport) enforces them even on a server that 
 """
 import base64
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
@@ -117,6 +118,26 @@ def _undecoded(response: requests.Response) -> str:
         return ""
     return (f"; it is encoded {printable(', '.join(unknown))} (Content-Encoding), which the tools did not ask for "
             f"and cannot decode")
+
+
+# How long an error answer's body gets to bring the server's words once its headers came: a gate's or a proxy's
+# page comes with its headers.
+ERROR_WORDS_S = 1.0
+# A Content-Length as RFC 9110 8.6 has it: a whole number of bytes, or a list of the same one ("42, 42").
+_CONTENT_LENGTH = re.compile(r"[0-9]+(?:[ \t]*,[ \t]*[0-9]+)*")
+
+
+def _unframed(response: requests.Response) -> str:
+    """Why an answer's body has no end the tools can tell, "" when it has one: a Content-Length that is no number
+    (without a chunked Transfer-Encoding, which goes first), which RFC 9112 6.3 makes an unrecoverable error for a
+    client. urllib3 2.8.0 (response.py `_init_length`) reads such a body until the connection closes: on a kept-alive
+    one the tools waited the whole total deadline and said the answer did not complete."""
+    declared = response.headers.get("Content-Length")
+    if declared is None or "chunked" in response.headers.get("Transfer-Encoding", "").lower() \
+            or _CONTENT_LENGTH.fullmatch(declared.strip()):
+        return ""
+    return (f"Content-Length {printable(repr(declared[:40]))} is no number of bytes, so where its body ends is "
+            f"unknown: RFC 9112 6.3")
 
 
 def _asks_for(scheme: str) -> str:
@@ -233,11 +254,13 @@ class LlmClient:
             response.close()
             raise describe_exception(requests.exceptions.ReadTimeout(), url, "headers", self.deadlines,
                                      response.url)
+        unframed = _unframed(response)
+        if unframed:
+            response.close()
+            raise ApiError("error", f"{method} {where(url, response.url)} answered with a malformed HTTP response "
+                                    f"({unframed})", response.status_code)
         if response.status_code >= 400:
-            try:
-                body = response.raw.read(4096, decode_content=True) or b""
-            except Exception:  # noqa: BLE001 - the status alone is enough to report
-                body = b""
+            body = self._error_words(response, self.deadlines.total_s - (time.perf_counter() - start))
             response.close()
             message = server_message(body)
             retry_after = readable_retry_after(response.headers.get("Retry-After"))
@@ -260,6 +283,22 @@ class LlmClient:
         if self._key_dropped(response):  # the answer came, from a server that never saw the key
             self.key_dropped_at = shown_target(response.url)
         return response, start
+
+    @staticmethod
+    def _error_words(response: requests.Response, remaining_s: float) -> bytes:
+        """The start of an error answer's body (4 KiB at most), for the server's words: what arrives within
+        ERROR_WORDS_S (or the rest of the total deadline), piece by piece. A body that does not end (a Content-Length
+        longer than what is sent on a kept-alive connection, a chunked body without its last chunk) held a read of 4
+        KiB for the whole first-token deadline, and what had come was lost with it."""
+        body = bytearray()
+        with Watchdog(response) as watchdog:
+            watchdog.arm("timeout_total", min(ERROR_WORDS_S, remaining_s))
+            try:
+                while len(body) < 4096 and (piece := response.raw.read1(4096 - len(body), decode_content=True)):
+                    body += piece
+            except Exception:  # noqa: BLE001 - what came is enough, and the status alone too
+                pass
+        return bytes(body)
 
     @staticmethod
     def _key_dropped(response: requests.Response) -> bool:

@@ -4,12 +4,16 @@ none, a number too long to convert, a Content-Length that is no number): each is
 misread, waited out or blamed on the key."""
 
 import json
+import socketserver
+import threading
+import time
 from typing import Optional
 
 import pytest
 
 from endpoint_tools import smoke
 from endpoint_tools.llm_api import LlmClient
+from endpoint_tools.loopback_server import QuietDisconnects
 
 from tests.endpoint_tools.test_bench import run_bench
 from tests.endpoint_tools.test_hostile import Answer, Scripted, openai
@@ -168,3 +172,71 @@ def test_a_number_too_long_to_convert_is_json_still(capsys):
     out = capsys.readouterr().out
     assert "PASS  models      1 model(s); using 'm'" in out and "PASS  stream      2 chunks" in out, out
     assert "FAIL  completion  [bad_shape]" in out and "completion_tokens is Infinity: expected a whole number" in out
+
+
+class _HeldOpen(socketserver.BaseRequestHandler):
+    """Reads a request, sends the server's `reply` bytes as they are, and keeps the connection open (as a kept-alive
+    one is) until the client closes it."""
+
+    def handle(self) -> None:
+        self.request.recv(65536)
+        self.request.sendall(self.server.reply)  # type: ignore[attr-defined]
+        self.request.settimeout(10)
+        try:
+            while self.request.recv(65536):
+                pass
+        except OSError:
+            pass
+
+
+class HeldOpen(QuietDisconnects, socketserver.ThreadingTCPServer):
+    daemon_threads = True
+
+    def __init__(self, reply: bytes):
+        super().__init__(("127.0.0.1", 0), _HeldOpen)
+        self.reply = reply
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def __enter__(self) -> "HeldOpen":
+        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+@pytest.mark.parametrize("reply, said", [
+    (b"HTTP/1.1 429 Too Many Requests\r\nContent-Length: 100\r\nRetry-After: 1\r\n\r\nslow down",
+     "answered 429: slow down (Retry-After: 1)"),
+    (b"HTTP/1.1 500 Internal Server Error\r\nTransfer-Encoding: chunked\r\n\r\n12\r\nCUDA out of memory\r\n",
+     "answered 500: CUDA out of memory"),
+])
+def test_an_error_answer_whose_body_does_not_end_is_told_at_once_with_its_words(reply, said, capsys):
+    """An error answer whose body never ends on a kept-alive connection (a Content-Length longer than what is sent,
+    a chunked body without its last chunk): reading its first 4 KiB for the server's words waited the whole
+    first-token deadline (120 s by default), then lost the words that had come."""
+    with HeldOpen(reply) as server:
+        started = time.perf_counter()
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
+        elapsed = time.perf_counter() - started
+    out = capsys.readouterr().out
+    assert f"GET {server.url}/v1/models {said}" in out and elapsed < 2.5, (elapsed, out)
+
+
+@pytest.mark.parametrize("length", ["abc", "-1", "1e3"])
+def test_a_content_length_that_is_no_number_is_a_malformed_answer_not_a_wait_for_the_deadline(length, capsys):
+    """RFC 9112 6.3: a response with an invalid Content-Length has no framing and a client must treat it as an
+    error; urllib3 2.8.0 (response.py `_init_length`) reads such a body until the connection closes, so on a
+    kept-alive connection the tools waited the whole total deadline and said "the answer did not complete"."""
+    body = b'{"data": [{"id": "m"}]}'
+    with HeldOpen(b"HTTP/1.1 200 OK\r\nContent-Length: %s\r\n\r\n%s" % (length.encode(), body)) as server:
+        started = time.perf_counter()
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
+        elapsed = time.perf_counter() - started
+    out = capsys.readouterr().out
+    assert f"[error] GET {server.url}/v1/models answered with a malformed HTTP response (Content-Length " \
+           f"'{length}' is no number of bytes" in out and elapsed < 2.5, (elapsed, out)
