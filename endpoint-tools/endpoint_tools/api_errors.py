@@ -193,11 +193,12 @@ def challenge_schemes(header: str) -> list[str]:
     return _SCHEME.findall(_QUOTED.sub('""', header))
 
 
-def other_scheme(asked: str, sent: str) -> Optional[str]:
+def other_scheme(asked: str, sent: "str | bytes") -> Optional[str]:
     """The scheme a 401's WWW-Authenticate (`asked`) wants when it is neither a bearer token (the platform's gates
     ask for Bearer) nor the scheme of the Authorization header `sent` (a URL's user:password goes as Basic); None
     when it takes one of those, or names none."""
     schemes = challenge_schemes(asked)
+    sent = sent.decode("latin-1") if isinstance(sent, bytes) else sent  # a header requests was given as bytes
     taken = {"bearer", sent.split(" ", 1)[0].lower()}
     return schemes[0] if schemes and not taken & {scheme.lower() for scheme in schemes} else None
 

@@ -2,6 +2,7 @@
 each urllib3 connection, a watchdog that shuts a late response's socket (and how Ctrl-C stops every request in
 flight); and the API key as a bearer token."""
 import heapq
+import http.client
 import socket
 import threading
 import time
@@ -80,11 +81,27 @@ class HeaderDeadline:
             pass
 
 
+class _FinalAnswer(http.client.HTTPResponse):
+    """http.client's response, read past every interim (1xx) answer to the final one, as a client must (RFC 9110
+    15.2): http.client passes over 100 Continue only (CPython 3.11 Lib/http/client.py `HTTPResponse.begin`), and a
+    CDN's 103 Early Hints or a 102 Processing was taken for the answer, the real one never read. 101 Switching
+    Protocols is final (the tools never ask for an upgrade)."""
+
+    def _read_status(self) -> tuple[str, int, str]:
+        while True:
+            version, status, reason = super()._read_status()  # type: ignore[misc]  # private, in 3.10 to 3.14
+            if not 100 <= status < 200 or status == 101:
+                return version, status, reason
+            http.client.parse_headers(self.fp)  # the interim answer's headers (Early Hints' Link), passed over
+
+
 class _HeadersOnTime:
     """A urllib3 connection whose wait for the response headers ends at its thread's HeaderDeadline (each hop of a
-    redirect included), by the alarm thread shutting its socket down."""
+    redirect included), by the alarm thread shutting its socket down; interim answers are passed over
+    (_FinalAnswer)."""
 
     sock: Optional[socket.socket]
+    response_class: type[http.client.HTTPResponse] = _FinalAnswer
 
     def getresponse(self, *args: Any, **kwargs: Any) -> Any:
         deadline: Optional[HeaderDeadline] = getattr(HeaderDeadline._current, "deadline", None)

@@ -240,3 +240,24 @@ def test_a_content_length_that_is_no_number_is_a_malformed_answer_not_a_wait_for
     out = capsys.readouterr().out
     assert f"[error] GET {server.url}/v1/models answered with a malformed HTTP response (Content-Length " \
            f"'{length}' is no number of bytes" in out and elapsed < 2.5, (elapsed, out)
+
+
+@pytest.mark.parametrize("interim", [b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n",
+                                     b"HTTP/1.1 102 Processing\r\n\r\n" * 2])
+def test_an_interim_answer_before_the_final_one_is_passed_over(interim, tmp_path, capsys):
+    """A client must read past any 1xx before the final answer (RFC 9110 15.2); http.client skips 100 Continue only
+    (CPython 3.11 Lib/http/client.py `HTTPResponse.begin`): a CDN's 103 Early Hints or a WebDAV-minded server's 102
+    Processing was taken for the answer ("answered 103 with a body that is not JSON"), the real one never read."""
+    from tests.endpoint_tools.test_hostile import _Scripted
+
+    class Handler(_Scripted):
+        def send_response(self, code: int, message: Optional[str] = None) -> None:
+            self.wfile.write(interim)
+            super().send_response(code, message)
+    server = Scripted(openai())
+    server.RequestHandlerClass = Handler
+    with server:
+        assert smoke.main([server.url, "--timeout", "5"]) == 0
+        assert "result: all 3 checks passed" in capsys.readouterr().out
+        code, report = run_bench(tmp_path, server.url, "-n", "2", "--api", "openai", "--model", "m")
+    assert code == 0 and report["summary"]["succeeded"] == 2
