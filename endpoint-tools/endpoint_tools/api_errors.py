@@ -23,7 +23,7 @@ KINDS = {
     "dns": "the host name does not resolve",
     "refused": "nothing listens at that address and port",
     "tls": "the TLS handshake failed (certificate, or HTTPS to a plain-HTTP port)",
-    "connect_timeout": "no TCP connection within the connect timeout",
+    "connect_timeout": "no connection (TCP, and for https:// the TLS handshake) within the connect timeout",
     "timeout_headers": "no response headers before the first-token (or total) deadline",
     "timeout_ttft": "headers came, but no first token before the first-token deadline",
     "timeout_total": "the answer did not complete before the total deadline",

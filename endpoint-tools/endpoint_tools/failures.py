@@ -47,11 +47,11 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
                                f"file or folder of "
                                f"certificates; set it to a PEM file, or unset it for the system's CAs")
     if isinstance(error, requests.exceptions.ConnectTimeout):
-        if deadlines is None or deadlines.connect_s == CONNECT_TIMEOUT_S:
-            return ApiError("connect_timeout", f"no connection to {url} within {CONNECT_TIMEOUT_S:g} s")
-        deadline = deadlines.first_token_name  # a deadline shorter than the connect timeout: the wait it allowed
-        return ApiError("connect_timeout", f"no connection to {url} within {deadlines.connect_s:g} s (the "
-                                           f"{deadline.replace('_', '-')} deadline)", deadline=deadline)
+        return connect_timeout(f"no connection to {url}", deadlines)
+    if _handshake_timed_out(error):
+        return connect_timeout(f"no TLS handshake with {url}", deadlines,
+                               ": the port takes connections but does not answer TLS (a load balancer without a "
+                               "healthy backend, or a server that waits for the client to speak first)")
     # requests raises a read that timed out in the body as a ConnectionError wrapping urllib3's ReadTimeoutError
     # (requests 2.34.2 models.py iter_content): the socket's timeout is the rest of the total deadline (extend_reads),
     # so it is that deadline passing, when the alarm thread comes late (a busy machine), not "cannot talk to"
@@ -88,6 +88,25 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
         cause = wrapped_error(error, OSError)  # the socket's own error, under urllib3's pool and retry text
         return ApiError("error", f"cannot talk to {url}: {str(cause)[:200] if cause else first_line}")
     return ApiError("error", f"{type(error).__name__} talking to {url}: {first_line}")
+
+
+def connect_timeout(what: str, deadlines: Optional[Deadlines], why: str = "") -> ApiError:
+    """`what` (no connection to URL) did not come within the connect timeout, or within the deadline that shortened
+    it, named then (its flag gives it more time, up to CONNECT_TIMEOUT_S)."""
+    if deadlines is None or deadlines.connect_s == CONNECT_TIMEOUT_S:
+        return ApiError("connect_timeout", f"{what} within {CONNECT_TIMEOUT_S:g} s{why}")
+    deadline = deadlines.first_token_name  # a deadline shorter than the connect timeout: the wait it allowed
+    return ApiError("connect_timeout", f"{what} within {deadlines.connect_s:g} s (the "
+                                       f"{deadline.replace('_', '-')} deadline){why}", deadline=deadline)
+
+
+def _handshake_timed_out(error: BaseException) -> bool:
+    """Whether `error` is a TLS handshake that timed out: urllib3 2.8.0 raises it as a ReadTimeoutError
+    (connectionpool.py `_make_request`: `_validate_conn` connects, under the connect timeout, and `_raise_timeout`
+    names it a read) over the ssl module's TimeoutError, "The handshake operation timed out" (CPython
+    Modules/_ssl.c, the handshake's timeout)."""
+    cause = wrapped_error(error, TimeoutError)
+    return cause is not None and "handshake operation timed out" in str(cause)
 
 
 # OpenSSL's verify codes (include/openssl/x509_vfy.h) that no CA bundle cures: the certificate does not name the host

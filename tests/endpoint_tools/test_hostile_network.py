@@ -261,3 +261,38 @@ def test_an_interim_answer_before_the_final_one_is_passed_over(interim, tmp_path
         assert "result: all 3 checks passed" in capsys.readouterr().out
         code, report = run_bench(tmp_path, server.url, "-n", "2", "--api", "openai", "--model", "m")
     assert code == 0 and report["summary"]["succeeded"] == 2
+
+
+class _Mute(socketserver.BaseRequestHandler):
+    """Takes the connection and says nothing: a TLS port with nothing behind it answers no ClientHello."""
+
+    def handle(self) -> None:
+        self.request.settimeout(5)
+        try:
+            while self.request.recv(65536):
+                pass
+        except OSError:
+            pass
+
+
+@pytest.mark.parametrize("argv, connect_s, said", [
+    (["--timeout", "0.3"], None, "within 0.3 s (the total deadline)"),
+    (["--timeout", "30"], 0.3, "within 0.3 s: "),  # the connect timeout (10 s), shortened here
+])
+def test_a_tls_handshake_that_never_completes_is_a_connect_timeout_not_a_wait_for_headers(
+        argv, connect_s, said, monkeypatch, capsys):
+    """urllib3 raises a handshake that timed out as a read timeout (ReadTimeoutError over the ssl module's
+    "The handshake operation timed out"): after the 10 s connect timeout the line said "no response headers within
+    120 s (the total deadline); raise it with --timeout", a wait it did not make and a flag that does not help."""
+    from endpoint_tools import api_errors, failures
+    if connect_s:
+        monkeypatch.setattr(api_errors, "CONNECT_TIMEOUT_S", connect_s)
+        monkeypatch.setattr(failures, "CONNECT_TIMEOUT_S", connect_s)
+    server = HeldOpen(b"")
+    server.RequestHandlerClass = _Mute
+    with server:
+        url = server.url.replace("http://", "https://")
+        assert smoke.main([url, "--api", "openai", *argv]) == 1
+    out = capsys.readouterr().out
+    assert f"[connect_timeout] no TLS handshake with {url}/v1/models {said}" in out, out
+    assert "response headers" not in out and ("--timeout" in out) == (connect_s is None), out
