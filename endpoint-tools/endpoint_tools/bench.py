@@ -728,8 +728,9 @@ def held_back(results: list[dict[str, Any]]) -> Optional[str]:
         return None
     return (f"llm-bench: {together} of {len(rows)} successful streams arrived all at once (at least "
             f"{BUFFERED_MIN_CHUNKS} chunks within {BUFFERED_SPREAD_S * 1000:g} ms): something between here and the "
-            f"model server held them back until they ended (a proxy that buffers responses), so their TTFT is the whole answer's and their ITL "
-            f"and tokens/s are not the model's decode speed; llm-smoke's stream check says the same")
+            f"model server held them back until they ended (a proxy that buffers responses), so their TTFT is the "
+            f"whole answer's and their ITL and tokens/s are not the model's decode speed; llm-smoke's stream check "
+            f"says the same")
 
 
 def below_min_success(results: list[dict[str, Any]], min_success: float, refused: Optional[str] = None) -> str:

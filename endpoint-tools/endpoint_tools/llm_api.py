@@ -280,6 +280,11 @@ class LlmClient:
             answered.key_dropped = dropped
             answered.other_scheme = other
             raise answered
+        if 300 <= response.status_code < 400:  # requests follows one only with a Location (`Response.is_redirect`)
+            words = server_message(self._error_words(response, self.deadlines.total_s - (time.perf_counter() - start)))
+            response.close()
+            raise ApiError("error", f"{method} {where(url, response.url)} answered {response.status_code} without a "
+                                    f"Location to follow" + (f": {words}" if words else ""), response.status_code)
         if self._key_dropped(response):  # the answer came, from a server that never saw the key
             self.key_dropped_at = shown_target(response.url)
         return response, start

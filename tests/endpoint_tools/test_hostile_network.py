@@ -221,10 +221,10 @@ def test_an_error_answer_whose_body_does_not_end_is_told_at_once_with_its_words(
     first-token deadline (120 s by default), then lost the words that had come."""
     with HeldOpen(reply) as server:
         started = time.perf_counter()
-        assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "30"]) == 1
         elapsed = time.perf_counter() - started
     out = capsys.readouterr().out
-    assert f"GET {server.url}/v1/models {said}" in out and elapsed < 2.5, (elapsed, out)
+    assert f"GET {server.url}/v1/models {said}" in out and elapsed < 10, (elapsed, out)
 
 
 @pytest.mark.parametrize("length", ["abc", "-1", "1e3"])
@@ -235,11 +235,11 @@ def test_a_content_length_that_is_no_number_is_a_malformed_answer_not_a_wait_for
     body = b'{"data": [{"id": "m"}]}'
     with HeldOpen(b"HTTP/1.1 200 OK\r\nContent-Length: %s\r\n\r\n%s" % (length.encode(), body)) as server:
         started = time.perf_counter()
-        assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "30"]) == 1
         elapsed = time.perf_counter() - started
     out = capsys.readouterr().out
     assert f"[error] GET {server.url}/v1/models answered with a malformed HTTP response (Content-Length " \
-           f"'{length}' is no number of bytes" in out and elapsed < 2.5, (elapsed, out)
+           f"'{length}' is no number of bytes" in out and elapsed < 10, (elapsed, out)
 
 
 @pytest.mark.parametrize("interim", [b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n",
@@ -296,3 +296,14 @@ def test_a_tls_handshake_that_never_completes_is_a_connect_timeout_not_a_wait_fo
     out = capsys.readouterr().out
     assert f"[connect_timeout] no TLS handshake with {url}/v1/models {said}" in out, out
     assert "response headers" not in out and ("--timeout" in out) == (connect_s is None), out
+
+
+@pytest.mark.parametrize("status", [302, 304])
+def test_a_redirect_status_without_a_location_is_named_not_read_as_a_body(status, capsys):
+    """A 3xx without a Location (a gateway's misconfigured redirect rule) is no redirect requests can follow
+    (requests 2.34.2 `Response.is_redirect` needs the header): it was read as the answer, "answered 302 with a body
+    that is not JSON", and as a stream that "ended without its final event"."""
+    with Scripted(lambda path, request: (status, "text/html", b"<p>Moved</p>")) as server:
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
+    out = capsys.readouterr().out
+    assert f"[error] GET {server.url}/v1/models answered {status} without a Location to follow" in out, out
