@@ -220,12 +220,12 @@ def kube_client(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
     root.addHandler(errors)
     try:
         if kubeconfig:
-            client = config.new_client_from_config(config_file=kubeconfig)
+            client = config.new_client_from_config(config_file=kubeconfig, client_configuration=one_request())
         else:
             text = outputs.get("kubeconfig")
             if not text:
                 raise ClusterError("no kubeconfig: the stack has no kubeconfig output; pass --kubeconfig")
-            client = config.new_client_from_config_dict(yaml.safe_load(text))
+            client = config.new_client_from_config_dict(yaml.safe_load(text), client_configuration=one_request())
     except yaml.YAMLError as error:
         raise ClusterError(f"the kubeconfig is not usable: {yaml_problem(error)}") from None
     except (ConfigException, OSError, TypeError, ValueError) as error:
@@ -238,6 +238,19 @@ def kube_client(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
                            f"kubeconfig: on PATH and logged in? docs/operations.md, \"Reaching the cluster "
                            f"(kubelogin)\")")
     return client
+
+
+def one_request() -> Any:
+    """The client's configuration: each call one request, held to --kube-timeout. Without `retries` the client's
+    connections take urllib3's Retry.DEFAULT (kubernetes-client/python 37.0.2 rest.py passes retries to its
+    PoolManager only when set): 3 more tries of a GET that timed out, each with the whole timeout, and a sleep of
+    each 429's or 503's Retry-After however long (urllib3 2.8.0 util/retry.py `sleep_for_retry`), a date years
+    ahead included; a Retry-After urllib3 cannot read (`-5`) raised InvalidHeader, read as the server unreachable."""
+    from kubernetes import client
+    from urllib3.util.retry import Retry
+    configuration = type.__call__(client.Configuration)  # as the client's loaders make one (no shared default)
+    configuration.retries = Retry(0, respect_retry_after_header=False)
+    return configuration
 
 
 def yaml_problem(error: yaml.YAMLError) -> str:

@@ -7,13 +7,14 @@ import json
 import socketserver
 import threading
 import time
+from http.server import BaseHTTPRequestHandler
 from typing import Optional
 
 import pytest
 
-from endpoint_tools import smoke
+from endpoint_tools import smoke, verify
 from endpoint_tools.llm_api import LlmClient
-from endpoint_tools.loopback_server import QuietDisconnects
+from endpoint_tools.loopback_server import BackgroundServer, QuietDisconnects
 
 from tests.endpoint_tools.test_bench import run_bench
 from tests.endpoint_tools.test_hostile import Answer, Scripted, openai
@@ -307,3 +308,49 @@ def test_a_redirect_status_without_a_location_is_named_not_read_as_a_body(status
         assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
     out = capsys.readouterr().out
     assert f"[error] GET {server.url}/v1/models answered {status} without a Location to follow" in out, out
+
+
+class _Busy(BaseHTTPRequestHandler):
+    """An API server (or a proxy before it) answering every GET with the server's (status, Retry-After)."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        status, retry_after = self.server.answer  # type: ignore[attr-defined]
+        body = json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": "busy",
+                           "code": status}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Retry-After", retry_after)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.mark.parametrize("status, retry_after", [(503, "1"), (429, "-5")])
+def test_an_api_server_asking_to_retry_later_fails_each_check_within_its_deadline(status, retry_after, tmp_path,
+                                                                                  capsys):
+    """The Kubernetes client's connections retried every GET 3 times, sleeping each 429's or 503's Retry-After
+    (urllib3 2.8.0 Retry.DEFAULT, which kubernetes-client/python 37.0.2 rest.py uses when its configuration sets no
+    retries): each call took 4 times --kube-timeout, and a Retry-After of days (or a date years ahead) held
+    llm-verify for as long; a `-5` read "cannot reach the API server: -5" (urllib3's InvalidHeader). One call is one
+    request within --kube-timeout; its answer is the line."""
+    from tests.endpoint_tools.test_verify import llmd_outputs
+    server = BackgroundServer(("127.0.0.1", 0), _Busy)
+    server.answer = (status, retry_after)  # type: ignore[attr-defined]
+    with server:
+        path = tmp_path / "outputs.json"
+        kubeconfig = {"apiVersion": "v1", "kind": "Config", "current-context": "c",
+                      "clusters": [{"name": "c", "cluster": {"server": server.url}}],
+                      "users": [{"name": "u", "user": {"token": "t"}}],
+                      "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}
+        path.write_text(json.dumps({**llmd_outputs(), "kubeconfig": json.dumps(kubeconfig)}))
+        started = time.perf_counter()
+        code = verify.main(["--outputs", str(path), "--kube-timeout", "5", "--api-key", "k"])
+        elapsed = time.perf_counter() - started
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAIL")]
+    cluster_lines = [line for line in lines if not line.startswith("FAIL  smoke")]
+    assert code == 1 and len(cluster_lines) >= 4 and elapsed < 5, (elapsed, lines)
+    assert all(f"the API server answered {status} " in line for line in cluster_lines), cluster_lines
