@@ -129,6 +129,9 @@ class Cluster:
             raise ClusterError(f"the API server answered {error.status} {reason}".rstrip()) from None
         except (HTTPError, OSError) as error:
             at = f" at {printable(shown_url(self.server))}" if self.server else ""
+            if timed_out(error):
+                raise ClusterError(f"no answer from the API server{at} within {self.timeout:g} s (--kube-timeout)") \
+                    from None
             raise ClusterError(f"cannot reach the API server{at}: {unreachable_reason(error)}") from None
         except (ValueError, RecursionError) as error:  # an answer the client's models refuse (pydantic's errors
             # are ValueErrors), or one nested too deeply for Python's JSON decoder
@@ -185,6 +188,16 @@ def forbidden_text(error: Any, fn: Callable[..., Any], args: tuple[Any, ...]) ->
                                       f"{' ' + ' '.join(map(str, args)) if args else ''} is forbidden")
     return (f"the API server refused (403 Forbidden): {asked} (the kubeconfig's user needs that RBAC permission, "
             f"or use a kubeconfig that has it)")
+
+
+def timed_out(error: BaseException) -> bool:
+    """Whether a call failed for its timeout: urllib3's ReadTimeoutError or ConnectTimeoutError (the cause of its
+    MaxRetryError), or the socket's own TimeoutError; not NewConnectionError, a refused or unroutable connection,
+    which urllib3 2.8.0 derives from ConnectTimeoutError (exceptions.py)."""
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
+    cause = getattr(error, "reason", None) or error
+    return isinstance(cause, (ReadTimeoutError, ConnectTimeoutError, TimeoutError)) \
+        and not isinstance(cause, NewConnectionError)
 
 
 def unreachable_reason(error: BaseException) -> str:
