@@ -7,7 +7,7 @@ import sys
 from typing import Optional
 
 import requests
-import urllib3.exceptions
+from urllib3.exceptions import ReadTimeoutError
 
 from .api_errors import (CONNECT_TIMEOUT_S, ApiError, Deadlines, malformed_answer, printable, timeout_error, where,
                          wrapped_error)
@@ -18,7 +18,7 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
                        deadlines: Optional[Deadlines] = None, final_url: Optional[str] = None) -> ApiError:
     """Turn a requests/urllib3 failure at `url` (as asked for; `final_url`, where a redirect led, when the error does
     not say) into a named kind and one line a person can act on (redacted: an exception's text may quote a header
-    or the URL)."""
+    or the URL). `phase`: what was awaited, `connect` (the request not sent yet), `headers`, `ttft` or `total`."""
     if isinstance(error, ApiError):
         return error
     asked = url
@@ -52,11 +52,18 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
         return connect_timeout(f"no TLS handshake with {url}", deadlines,
                                ": the port takes connections but does not answer TLS (a load balancer without a "
                                "healthy backend, or a server that waits for the client to speak first)")
+    tunnel = environ_proxy(asked) if phase == "connect" and url.lower().startswith("https://") else None
+    if tunnel and (isinstance(error, requests.exceptions.Timeout) or wrapped_error(error, ReadTimeoutError)):
+        # a read that timed out before the request went out, through a proxy: its answer to CONNECT never came
+        return connect_timeout(f"no tunnel to {url} through the proxy {shown_proxy(tunnel[0])} (${tunnel[1]})",
+                               deadlines, ": it took the connection but did not answer the tunnel's CONNECT (hosts "
+                                          "in $NO_PROXY are reached directly)")
     # requests raises a read that timed out in the body as a ConnectionError wrapping urllib3's ReadTimeoutError
     # (requests 2.34.2 models.py iter_content): the socket's timeout is the rest of the total deadline (extend_reads),
     # so it is that deadline passing, when the alarm thread comes late (a busy machine), not "cannot talk to"
-    if isinstance(error, requests.exceptions.Timeout) or wrapped_error(error, urllib3.exceptions.ReadTimeoutError):
-        kind = "timeout_headers" if phase == "headers" else "timeout_ttft" if phase == "ttft" else "timeout_total"
+    if isinstance(error, requests.exceptions.Timeout) or wrapped_error(error, ReadTimeoutError):
+        kind = "timeout_headers" if phase in ("connect", "headers") else "timeout_ttft" if phase == "ttft" \
+            else "timeout_total"
         return timeout_error(kind, url, deadlines)
     if isinstance(error, requests.exceptions.ContentDecodingError):
         encoding = re.search(r"content-encoding: ([\w-]+)", text)  # urllib3's DecodeError names it

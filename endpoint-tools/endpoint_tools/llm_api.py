@@ -247,7 +247,8 @@ class LlmClient:
             if deadline.expired:  # its socket was shut down: what the read saw is no cause
                 error = requests.exceptions.ReadTimeout(request=getattr(error, "request", None))
             raise (self._unfollowed(method, url, hops[-1], error) if hops and hops[-1].is_redirect
-                   else describe_exception(error, url, "headers", self.deadlines)) from None
+                   else describe_exception(error, url, "headers" if deadline.sent else "connect",
+                                           self.deadlines)) from None
         finally:
             HeaderDeadline._current.deadline = None
         if deadline.expired or time.monotonic() > deadline.at:  # late, whether or not the alarm fired yet

@@ -71,6 +71,7 @@ class HeaderDeadline:
     def __init__(self, seconds: float):
         self.at = time.monotonic() + seconds
         self.expired = False
+        self.sent = False  # the request went out: a timeout before it is the connection's (TLS, a proxy's tunnel)
 
     def fire(self, sock: Optional[socket.socket]) -> None:
         self.expired = True
@@ -107,6 +108,7 @@ class _HeadersOnTime:
         deadline: Optional[HeaderDeadline] = getattr(HeaderDeadline._current, "deadline", None)
         if deadline is None:
             return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        deadline.sent = True
         sock = self.sock
         alarm = _ALARMS.schedule(deadline.at - time.monotonic(), lambda: deadline.fire(sock))
         try:

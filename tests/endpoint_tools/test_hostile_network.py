@@ -17,6 +17,7 @@ from endpoint_tools.llm_api import LlmClient
 from endpoint_tools.loopback_server import BackgroundServer, QuietDisconnects
 
 from tests.endpoint_tools.test_bench import run_bench
+from tests.endpoint_tools.test_first_use import no_proxy_settings  # noqa: F401 - a fixture
 from tests.endpoint_tools.test_hostile import Answer, Scripted, openai
 
 
@@ -373,3 +374,28 @@ def test_an_api_server_that_never_answers_is_named_with_the_kube_timeout(tmp_pat
     assert len(cluster_lines) >= 4 and all(
         line.endswith(f"no answer from the API server at {server.url} within 0.3 s (--kube-timeout)")
         for line in cluster_lines), cluster_lines
+
+
+@pytest.mark.parametrize("argv, connect_s, said", [
+    (["--timeout", "0.3"], None, "within 0.3 s (the total deadline): "),
+    (["--timeout", "30"], 0.3, "within 0.3 s: "),  # the connect timeout (10 s), shortened here
+])
+def test_a_proxy_that_never_answers_the_tunnels_connect_is_named_not_the_endpoint(
+        argv, connect_s, said, no_proxy_settings, capsys):  # noqa: F811 - the fixture
+    """HTTPS through a proxy that takes the connection and never answers its CONNECT: urllib3 raises it as a read
+    timeout before the request is sent, and the line said "no response headers within 120 s" of the endpoint after
+    the 10 s connect timeout, naming neither the proxy nor the wait it made."""
+    from endpoint_tools import api_errors, failures
+    if connect_s:
+        monkeypatch = no_proxy_settings
+        monkeypatch.setattr(api_errors, "CONNECT_TIMEOUT_S", connect_s)
+        monkeypatch.setattr(failures, "CONNECT_TIMEOUT_S", connect_s)
+    proxy = HeldOpen(b"")
+    with proxy:
+        no_proxy_settings.setenv("HTTPS_PROXY", proxy.url)
+        url = "https://llm.example.invalid"
+        assert smoke.main([url, "--api", "openai", *argv]) == 1
+    out = capsys.readouterr().out
+    assert f"[connect_timeout] no tunnel to {url}/v1/models through the proxy {proxy.url} ($HTTPS_PROXY) {said}" \
+           f"it took the connection but did not answer the tunnel's CONNECT" in out, out
+    assert "response headers" not in out and ("--timeout" in out) == (connect_s is None), out
