@@ -82,11 +82,37 @@ class HeaderDeadline:
             pass
 
 
+class _LastLine:
+    """A response's reader that remembers the last line read: b"" is the connection's end."""
+
+    def __init__(self, fp: Any):
+        self.fp, self.last = fp, b"\n"
+
+    def readline(self, *args: Any) -> bytes:
+        self.last = self.fp.readline(*args)
+        return self.last
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.fp, name)
+
+
 class _FinalAnswer(http.client.HTTPResponse):
     """http.client's response, read past every interim (1xx) answer to the final one, as a client must (RFC 9110
     15.2): http.client passes over 100 Continue only (CPython 3.11 Lib/http/client.py `HTTPResponse.begin`), and a
     CDN's 103 Early Hints or a 102 Processing was taken for the answer, the real one never read. 101 Switching
-    Protocols is final (the tools never ask for an upgrade)."""
+    Protocols is final (the tools never ask for an upgrade). Headers the connection's close cut short are the
+    connection's end, not an answer: http.client ends them there without a word (`_read_headers` stops at b""), and
+    a server gone inside its headers read as a whole 200 with no body."""
+
+    def begin(self) -> None:
+        reader = self.fp = _LastLine(self.fp)  # type: ignore[assignment]
+        try:
+            super().begin()
+        finally:
+            if self.fp is reader:  # begin closes the connection, fp None, for a body it knows to be empty
+                self.fp = reader.fp
+        if reader.last == b"":
+            raise http.client.RemoteDisconnected("Remote end closed connection inside the response headers")
 
     def _read_status(self) -> tuple[str, int, str]:
         while True:

@@ -399,3 +399,15 @@ def test_a_proxy_that_never_answers_the_tunnels_connect_is_named_not_the_endpoin
     assert f"[connect_timeout] no tunnel to {url}/v1/models through the proxy {proxy.url} ($HTTPS_PROXY) {said}" \
            f"it took the connection but did not answer the tunnel's CONNECT" in out, out
     assert "response headers" not in out and ("--timeout" in out) == (connect_s is None), out
+
+
+@pytest.mark.parametrize("reply", [b"HTTP/1.1 200 OK\r\nContent-Type: app", b"HTTP/1.1 200 OK\r\n"])
+def test_a_connection_closed_inside_the_headers_is_closed_not_an_empty_answer(reply, capsys):
+    """http.client ends the headers at the connection's close without a word (CPython 3.11 Lib/http/client.py
+    `_read_headers` stops at b""): a server gone in the middle of its headers read as a complete 200 without a body,
+    "answered 200 with a body that is not JSON (app): ''"."""
+    from tests.endpoint_tools.test_hostile import RawServer
+    with RawServer(reply) as server:
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
+    out = capsys.readouterr().out
+    assert f"[closed] {server.url}/v1/models closed the connection without a complete answer" in out, out
