@@ -1,7 +1,9 @@
-"""llm-smoke and llm-bench against what real gateways, proxies and half-up servers send (a spec-valid event stream
-written in a form the tools had not met, a 401 asking for another scheme than a bearer key, a Retry-After that is
-none, a number too long to convert, a Content-Length that is no number): each is read as it is, or named, never
-misread, waited out or blamed on the key."""
+"""llm-smoke, llm-bench and llm-verify against what real gateways, proxies and half-up servers send: a spec-valid
+event stream in a form the tools had not met, a 401 asking for another scheme than a bearer key, a Retry-After that
+is none, a number too long to convert, an error body or a Content-Length without an end, an interim 1xx, a TLS port or
+a proxy that never answers, headers cut by a close, an API server asking to retry later. Each is read as it is, or
+named, never misread, waited out past its deadline or blamed on the key (docs/decisions.md, "The endpoint tools
+against a hostile network")."""
 
 import json
 import socketserver
