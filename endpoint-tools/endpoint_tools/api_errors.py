@@ -2,6 +2,7 @@
 (`KINDS`) and a one-line message, never a traceback; the deadlines every request has (a total one, and one for the
 first token); and how a message shows a URL, a server's words and JSON without a key in them or a character a
 terminal would act on."""
+import email.utils
 import html
 import http.client
 import json
@@ -22,7 +23,7 @@ KINDS = {
     "dns": "the host name does not resolve",
     "refused": "nothing listens at that address and port",
     "tls": "the TLS handshake failed (certificate, or HTTPS to a plain-HTTP port)",
-    "connect_timeout": "no TCP connection within the connect timeout",
+    "connect_timeout": "no connection (TCP, and for https:// the TLS handshake) within the connect timeout",
     "timeout_headers": "no response headers before the first-token (or total) deadline",
     "timeout_ttft": "headers came, but no first token before the first-token deadline",
     "timeout_total": "the answer did not complete before the total deadline",
@@ -97,6 +98,7 @@ class ApiError(Exception):
         self.deadline = deadline
         self.retry_after = retry_after  # the answer's Retry-After, when it had a readable one
         self.key_dropped = False  # a redirect left the API key behind: the server that answered never saw it
+        self.other_scheme: Optional[str] = None  # a 401 asking for another authentication than a bearer key
 
 
 @dataclass(frozen=True)
@@ -131,9 +133,20 @@ def parse_json(data: "str | bytes") -> Any:
     decoder recurses per level), which a hostile or broken server can send in a 200; requests' `Response.json()`
     is `json.loads` too, so the tools never call it."""
     try:
-        return json.loads(data)
+        return json.loads(data, parse_int=_whole_number)
     except RecursionError:
         raise JsonTooDeep("JSON nested too deeply to parse") from None
+
+
+def _whole_number(digits: str) -> "int | float":
+    """A JSON integer: an int, or a float (infinite) when it has more digits than CPython converts to an int
+    (4,300 by default, sys.get_int_max_str_digits, 3.11+), where json.loads raised ValueError on valid JSON: a
+    field the tools never read held a model list or an event for "not JSON". A count checked is refused by its
+    value."""
+    try:
+        return int(digits)
+    except ValueError:
+        return float(digits)
 
 
 def excerpt(data: Any, limit: int = 120) -> str:
@@ -145,10 +158,49 @@ def excerpt(data: Any, limit: int = 120) -> str:
 
 
 def readable_retry_after(value: Optional[str]) -> Optional[str]:
-    """A Retry-After header as sent, if it is one (delay-seconds or an HTTP date, RFC 9110 10.2.3), else None: a
-    server's text is printed only when it is short and printable."""
+    """A Retry-After header as sent (a server's text is printed only when it is short and printable, else None),
+    said to be none when it is neither of the header's two forms, a whole number of seconds or an HTTP date (RFC
+    9110 10.2.3): a `-5` or `1.5` tells no client when to retry."""
     value = (value or "").strip()
-    return value if value and len(value) <= 40 and value.isprintable() else None
+    if not (value and len(value) <= 40 and value.isprintable()):
+        return None
+    return value if _DELAY_SECONDS.fullmatch(value) or _http_date(value) else \
+        f"{value}, not a whole number of seconds nor an HTTP date (RFC 9110 10.2.3)"
+
+
+_DELAY_SECONDS = re.compile(r"[0-9]+")
+
+
+def _http_date(value: str) -> bool:
+    """Whether `value` reads as an HTTP date (the IMF-fixdate and the two obsolete forms a recipient takes, RFC 9110
+    5.6.7), as email.utils reads one."""
+    try:
+        email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return False
+    return True
+
+
+# A quoted string in a header (RFC 9110 5.6.4), whose commas and words are no challenge's scheme.
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+# A challenge's scheme (RFC 9110 11.6.1): a token opening the header or following a comma, not an auth-param's name.
+_SCHEME = re.compile(r"(?:^|,)\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?=\s|,|$)(?!\s*=)")
+
+
+def challenge_schemes(header: str) -> list[str]:
+    """The authentication schemes a WWW-Authenticate header asks for, as written: `Basic realm="corp"` -> Basic,
+    `Negotiate, NTLM` -> both."""
+    return _SCHEME.findall(_QUOTED.sub('""', header))
+
+
+def other_scheme(asked: str, sent: "str | bytes") -> Optional[str]:
+    """The scheme a 401's WWW-Authenticate (`asked`) wants when it is neither a bearer token (the platform's gates
+    ask for Bearer) nor the scheme of the Authorization header `sent` (a URL's user:password goes as Basic); None
+    when it takes one of those, or names none."""
+    schemes = challenge_schemes(asked)
+    sent = sent.decode("latin-1") if isinstance(sent, bytes) else sent  # a header requests was given as bytes
+    taken = {"bearer", sent.split(" ", 1)[0].lower()}
+    return schemes[0] if schemes and not taken & {scheme.lower() for scheme in schemes} else None
 
 
 # What Azure Front Door's WAF answers a block with when its policy sets no custom response: 403 and "The request is

@@ -212,7 +212,7 @@ class Bench:
             failure = describe_exception(error, self.url) if not isinstance(error, ApiError) else error
             if self.stopping.is_set():
                 failure = ApiError("cancelled", KINDS["cancelled"])
-            if failure.kind == "unauthorized" and not failure.key_dropped:
+            if failure.kind == "unauthorized" and not failure.key_dropped and not failure.other_scheme:
                 self.refused = True
             return {**row, "status": failure.status, "error": failure.kind, "message": str(failure)[:300],
                     "latency_s": time.perf_counter() - start + wait}
@@ -727,9 +727,10 @@ def held_back(results: list[dict[str, Any]]) -> Optional[str]:
     if not together:
         return None
     return (f"llm-bench: {together} of {len(rows)} successful streams arrived all at once (at least "
-            f"{BUFFERED_MIN_CHUNKS} chunks within {BUFFERED_SPREAD_S * 1000:g} ms): something between here and the model server held them back "
-            f"until they ended (a proxy that buffers responses), so their TTFT is the whole answer's and their ITL "
-            f"and tokens/s are not the model's decode speed; llm-smoke's stream check says the same")
+            f"{BUFFERED_MIN_CHUNKS} chunks within {BUFFERED_SPREAD_S * 1000:g} ms): something between here and the "
+            f"model server held them back until they ended (a proxy that buffers responses), so their TTFT is the "
+            f"whole answer's and their ITL and tokens/s are not the model's decode speed; llm-smoke's stream check "
+            f"says the same")
 
 
 def below_min_success(results: list[dict[str, Any]], min_success: float, refused: Optional[str] = None) -> str:

@@ -129,6 +129,9 @@ class Cluster:
             raise ClusterError(f"the API server answered {error.status} {reason}".rstrip()) from None
         except (HTTPError, OSError) as error:
             at = f" at {printable(shown_url(self.server))}" if self.server else ""
+            if timed_out(error):
+                raise ClusterError(f"no answer from the API server{at} within {self.timeout:g} s (--kube-timeout)") \
+                    from None
             raise ClusterError(f"cannot reach the API server{at}: {unreachable_reason(error)}") from None
         except (ValueError, RecursionError) as error:  # an answer the client's models refuse (pydantic's errors
             # are ValueErrors), or one nested too deeply for Python's JSON decoder
@@ -187,6 +190,16 @@ def forbidden_text(error: Any, fn: Callable[..., Any], args: tuple[Any, ...]) ->
             f"or use a kubeconfig that has it)")
 
 
+def timed_out(error: BaseException) -> bool:
+    """Whether a call failed for its timeout: urllib3's ReadTimeoutError or ConnectTimeoutError (the cause of its
+    MaxRetryError), or the socket's own TimeoutError; not NewConnectionError, a refused or unroutable connection,
+    which urllib3 2.8.0 derives from ConnectTimeoutError (exceptions.py)."""
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
+    cause = getattr(error, "reason", None) or error
+    return isinstance(cause, (ReadTimeoutError, ConnectTimeoutError, TimeoutError)) \
+        and not isinstance(cause, NewConnectionError)
+
+
 def unreachable_reason(error: BaseException) -> str:
     """Why a connection failed, in one line: urllib3's MaxRetryError wraps the cause with the pool's repr and the
     request path; the cause's last clause ("[Errno 111] Connection refused", "timed out") is what a user needs."""
@@ -220,12 +233,12 @@ def kube_client(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
     root.addHandler(errors)
     try:
         if kubeconfig:
-            client = config.new_client_from_config(config_file=kubeconfig)
+            client = config.new_client_from_config(config_file=kubeconfig, client_configuration=one_request())
         else:
             text = outputs.get("kubeconfig")
             if not text:
                 raise ClusterError("no kubeconfig: the stack has no kubeconfig output; pass --kubeconfig")
-            client = config.new_client_from_config_dict(yaml.safe_load(text))
+            client = config.new_client_from_config_dict(yaml.safe_load(text), client_configuration=one_request())
     except yaml.YAMLError as error:
         raise ClusterError(f"the kubeconfig is not usable: {yaml_problem(error)}") from None
     except (ConfigException, OSError, TypeError, ValueError) as error:
@@ -238,6 +251,19 @@ def kube_client(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
                            f"kubeconfig: on PATH and logged in? docs/operations.md, \"Reaching the cluster "
                            f"(kubelogin)\")")
     return client
+
+
+def one_request() -> Any:
+    """The client's configuration: each call one request, held to --kube-timeout. Without `retries` the client's
+    connections take urllib3's Retry.DEFAULT (kubernetes-client/python 37.0.2 rest.py passes retries to its
+    PoolManager only when set): 3 more tries of a GET that timed out, each with the whole timeout, and a sleep of
+    each 429's or 503's Retry-After however long (urllib3 2.8.0 util/retry.py `sleep_for_retry`), a date years
+    ahead included; a Retry-After urllib3 cannot read (`-5`) raised InvalidHeader, read as the server unreachable."""
+    from kubernetes import client
+    from urllib3.util.retry import Retry
+    configuration = type.__call__(client.Configuration)  # as the client's loaders make one (no shared default)
+    configuration.retries = Retry(0, respect_retry_after_header=False)
+    return configuration
 
 
 def yaml_problem(error: yaml.YAMLError) -> str:

@@ -7,7 +7,7 @@ import sys
 from typing import Optional
 
 import requests
-import urllib3.exceptions
+from urllib3.exceptions import ReadTimeoutError
 
 from .api_errors import (CONNECT_TIMEOUT_S, ApiError, Deadlines, malformed_answer, printable, timeout_error, where,
                          wrapped_error)
@@ -18,7 +18,7 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
                        deadlines: Optional[Deadlines] = None, final_url: Optional[str] = None) -> ApiError:
     """Turn a requests/urllib3 failure at `url` (as asked for; `final_url`, where a redirect led, when the error does
     not say) into a named kind and one line a person can act on (redacted: an exception's text may quote a header
-    or the URL)."""
+    or the URL). `phase`: what was awaited, `connect` (the request not sent yet), `headers`, `ttft` or `total`."""
     if isinstance(error, ApiError):
         return error
     asked = url
@@ -47,16 +47,23 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
                                f"file or folder of "
                                f"certificates; set it to a PEM file, or unset it for the system's CAs")
     if isinstance(error, requests.exceptions.ConnectTimeout):
-        if deadlines is None or deadlines.connect_s == CONNECT_TIMEOUT_S:
-            return ApiError("connect_timeout", f"no connection to {url} within {CONNECT_TIMEOUT_S:g} s")
-        deadline = deadlines.first_token_name  # a deadline shorter than the connect timeout: the wait it allowed
-        return ApiError("connect_timeout", f"no connection to {url} within {deadlines.connect_s:g} s (the "
-                                           f"{deadline.replace('_', '-')} deadline)", deadline=deadline)
+        return connect_timeout(f"no connection to {url}", deadlines)
+    if _handshake_timed_out(error):
+        return connect_timeout(f"no TLS handshake with {url}", deadlines,
+                               ": the port takes connections but does not answer TLS (a load balancer without a "
+                               "healthy backend, or a server that waits for the client to speak first)")
+    tunnel = environ_proxy(asked) if phase == "connect" and url.lower().startswith("https://") else None
+    if tunnel and (isinstance(error, requests.exceptions.Timeout) or wrapped_error(error, ReadTimeoutError)):
+        # a read that timed out before the request went out, through a proxy: its answer to CONNECT never came
+        return connect_timeout(f"no tunnel to {url} through the proxy {shown_proxy(tunnel[0])} (${tunnel[1]})",
+                               deadlines, ": it took the connection but did not answer the tunnel's CONNECT (hosts "
+                                          "in $NO_PROXY are reached directly)")
     # requests raises a read that timed out in the body as a ConnectionError wrapping urllib3's ReadTimeoutError
     # (requests 2.34.2 models.py iter_content): the socket's timeout is the rest of the total deadline (extend_reads),
     # so it is that deadline passing, when the alarm thread comes late (a busy machine), not "cannot talk to"
-    if isinstance(error, requests.exceptions.Timeout) or wrapped_error(error, urllib3.exceptions.ReadTimeoutError):
-        kind = "timeout_headers" if phase == "headers" else "timeout_ttft" if phase == "ttft" else "timeout_total"
+    if isinstance(error, requests.exceptions.Timeout) or wrapped_error(error, ReadTimeoutError):
+        kind = "timeout_headers" if phase in ("connect", "headers") else "timeout_ttft" if phase == "ttft" \
+            else "timeout_total"
         return timeout_error(kind, url, deadlines)
     if isinstance(error, requests.exceptions.ContentDecodingError):
         encoding = re.search(r"content-encoding: ([\w-]+)", text)  # urllib3's DecodeError names it
@@ -88,6 +95,25 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
         cause = wrapped_error(error, OSError)  # the socket's own error, under urllib3's pool and retry text
         return ApiError("error", f"cannot talk to {url}: {str(cause)[:200] if cause else first_line}")
     return ApiError("error", f"{type(error).__name__} talking to {url}: {first_line}")
+
+
+def connect_timeout(what: str, deadlines: Optional[Deadlines], why: str = "") -> ApiError:
+    """`what` (no connection to URL) did not come within the connect timeout, or within the deadline that shortened
+    it, named then (its flag gives it more time, up to CONNECT_TIMEOUT_S)."""
+    if deadlines is None or deadlines.connect_s == CONNECT_TIMEOUT_S:
+        return ApiError("connect_timeout", f"{what} within {CONNECT_TIMEOUT_S:g} s{why}")
+    deadline = deadlines.first_token_name  # a deadline shorter than the connect timeout: the wait it allowed
+    return ApiError("connect_timeout", f"{what} within {deadlines.connect_s:g} s (the "
+                                       f"{deadline.replace('_', '-')} deadline){why}", deadline=deadline)
+
+
+def _handshake_timed_out(error: BaseException) -> bool:
+    """Whether `error` is a TLS handshake that timed out: urllib3 2.8.0 raises it as a ReadTimeoutError
+    (connectionpool.py `_make_request`: `_validate_conn` connects, under the connect timeout, and `_raise_timeout`
+    names it a read) over the ssl module's TimeoutError, "The handshake operation timed out" (CPython
+    Modules/_ssl.c, the handshake's timeout)."""
+    cause = wrapped_error(error, TimeoutError)
+    return cause is not None and "handshake operation timed out" in str(cause)
 
 
 # OpenSSL's verify codes (include/openssl/x509_vfy.h) that no CA bundle cures: the certificate does not name the host

@@ -7,6 +7,7 @@ non-streamed calls); a watchdog (transport) enforces them even on a server that 
 """
 import base64
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
@@ -15,9 +16,9 @@ import requests
 import urllib3.exceptions
 import urllib3.response
 
-from .api_errors import (KINDS, MAX_BODY_BYTES, QUERY_VALUE, ApiError, Deadlines, JsonTooDeep, api_key_problem, excerpt,
-                         parse_json, printable, readable_retry_after, remember_secrets, server_message, shown_target,
-                         shown_url, status_kind, stream_error, timeout_error, where)
+from .api_errors import (KINDS, MAX_BODY_BYTES, QUERY_VALUE, ApiError, Deadlines, JsonTooDeep, api_key_problem,
+                         excerpt, other_scheme, parse_json, printable, readable_retry_after, remember_secrets,
+                         server_message, shown_target, shown_url, status_kind, stream_error, timeout_error, where)
 from .failures import describe_exception
 from .proxies import proxy_passwords, proxy_wants_credentials
 from .transport import BearerAuth, HeaderDeadline, Watchdog, headers_on_time
@@ -119,8 +120,74 @@ def _undecoded(response: requests.Response) -> str:
             f"and cannot decode")
 
 
+# How long an error answer's body gets to bring the server's words once its headers came: a gate's or a proxy's
+# page comes with its headers.
+ERROR_WORDS_S = 1.0
+# A Content-Length as RFC 9110 8.6 has it: a whole number of bytes, or a list of the same one ("42, 42").
+_CONTENT_LENGTH = re.compile(r"[0-9]+(?:[ \t]*,[ \t]*[0-9]+)*")
+
+
+def _unframed(response: requests.Response) -> str:
+    """Why an answer's body has no end the tools can tell, "" when it has one: a Content-Length that is no number
+    (without a chunked Transfer-Encoding, which goes first), which RFC 9112 6.3 makes an unrecoverable error for a
+    client. urllib3 2.8.0 (response.py `_init_length`) reads such a body until the connection closes: on a kept-alive
+    one the tools waited the whole total deadline and said the answer did not complete."""
+    declared = response.headers.get("Content-Length")
+    if declared is None or "chunked" in response.headers.get("Transfer-Encoding", "").lower() \
+            or _CONTENT_LENGTH.fullmatch(declared.strip()):
+        return ""
+    return (f"Content-Length {printable(repr(declared[:40]))} is no number of bytes, so where its body ends is "
+            f"unknown: RFC 9112 6.3")
+
+
+def _asks_for(scheme: str) -> str:
+    """What a 401 asking for `scheme` (not Bearer) means: something in front of the gate with a login of its own."""
+    basic = (" (its user and password may go in the URL, https://user:password@host, sent as Basic auth)"
+             if scheme.lower() == "basic" else "")
+    return (f"; it asks for {printable(scheme)} authentication, not the bearer key the tools send: not the "
+            f"platform's gate (which asks for Bearer) but something in front of it with a login of its own (a "
+            f"proxy, an ingress){basic}")
+
+
 class _Unended(bytes):
     """The last line of a body that ended without a line end: a stream cut there, unless it parses whole."""
+
+
+def _alone(text: str) -> bool:
+    """Whether a `data:` line is an event on its own (JSON, or JSON too deep to parse, named as such), not the first
+    line of an event of several, which is no JSON alone (an event's line is parsed twice: microseconds)."""
+    try:
+        parse_json(text)
+    except JsonTooDeep:
+        return True
+    except ValueError:
+        return False
+    return True
+
+
+class _DataLines:
+    """The `data:` lines of one SSE event that did not parse alone: the spec joins an event's data lines with LF
+    (html.spec.whatwg.org, "Interpreting an event stream"; openai-python's SSEDecoder does), and sse-starlette writes
+    data holding line breaks (pretty-printed JSON) as one `data:` line per line of it (sse_starlette/event.py)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.size = 0
+        self.unended = False  # the last line came without its line end: the body ended there
+
+    def __bool__(self) -> bool:
+        return bool(self.lines)
+
+    def add(self, text: str, unended: bool, url: str) -> None:
+        self.lines.append(text)
+        self.size += len(text) + 1
+        self.unended = unended
+        if self.size > MAX_BODY_BYTES:
+            raise ApiError("too_large", f"stream from {url}: an event's data lines passed "
+                                        f"{MAX_BODY_BYTES // 2**20} MiB, the most the tools read of one event")
+
+    def joined(self) -> str:
+        return "\n".join(self.lines)
 
 
 class LlmClient:
@@ -180,34 +247,64 @@ class LlmClient:
             if deadline.expired:  # its socket was shut down: what the read saw is no cause
                 error = requests.exceptions.ReadTimeout(request=getattr(error, "request", None))
             raise (self._unfollowed(method, url, hops[-1], error) if hops and hops[-1].is_redirect
-                   else describe_exception(error, url, "headers", self.deadlines)) from None
+                   else describe_exception(error, url, "headers" if deadline.sent else "connect",
+                                           self.deadlines)) from None
         finally:
             HeaderDeadline._current.deadline = None
         if deadline.expired or time.monotonic() > deadline.at:  # late, whether or not the alarm fired yet
             response.close()
             raise describe_exception(requests.exceptions.ReadTimeout(), url, "headers", self.deadlines,
                                      response.url)
+        unframed = _unframed(response)
+        if unframed:
+            response.close()
+            raise ApiError("error", f"{method} {where(url, response.url)} answered with a malformed HTTP response "
+                                    f"({unframed})", response.status_code)
         if response.status_code >= 400:
-            try:
-                body = response.raw.read(4096, decode_content=True) or b""
-            except Exception:  # noqa: BLE001 - the status alone is enough to report
-                body = b""
+            body = self._error_words(response, self.deadlines.total_s - (time.perf_counter() - start))
             response.close()
             message = server_message(body)
             retry_after = readable_retry_after(response.headers.get("Retry-After"))
             dropped = self._key_dropped(response)
+            challenge = response.headers.get("WWW-Authenticate", "") if response.status_code == 401 else ""
+            other = other_scheme(challenge, response.request.headers.get("Authorization", ""))
             answered = ApiError(status_kind(response.status_code, body),
                                 f"{method} {where(url, response.url)} answered {response.status_code}"
                                 + (f": {message}" if message else "")
+                                + (f" (WWW-Authenticate: {printable(challenge.strip()[:160])})" if challenge.strip()
+                                   else "")
                                 + (f" (Retry-After: {printable(retry_after)})" if retry_after else "")
+                                + (_asks_for(other) if other else "")
                                 + self._redirected(method, path, response, dropped)
                                 + (proxy_wants_credentials(response.url) if response.status_code == 407 else ""),
                                 response.status_code, retry_after=retry_after)
             answered.key_dropped = dropped
+            answered.other_scheme = other
             raise answered
+        if 300 <= response.status_code < 400:  # requests follows one only with a Location (`Response.is_redirect`)
+            words = server_message(self._error_words(response, self.deadlines.total_s - (time.perf_counter() - start)))
+            response.close()
+            raise ApiError("error", f"{method} {where(url, response.url)} answered {response.status_code} without a "
+                                    f"Location to follow" + (f": {words}" if words else ""), response.status_code)
         if self._key_dropped(response):  # the answer came, from a server that never saw the key
             self.key_dropped_at = shown_target(response.url)
         return response, start
+
+    @staticmethod
+    def _error_words(response: requests.Response, remaining_s: float) -> bytes:
+        """The start of an error answer's body (4 KiB at most), for the server's words: what arrives within
+        ERROR_WORDS_S (or the rest of the total deadline), piece by piece. A body that does not end (a Content-Length
+        longer than what is sent on a kept-alive connection, a chunked body without its last chunk) held a read of 4
+        KiB for the whole first-token deadline, and what had come was lost with it."""
+        body = bytearray()
+        with Watchdog(response) as watchdog:
+            watchdog.arm("timeout_total", min(ERROR_WORDS_S, remaining_s))
+            try:
+                while len(body) < 4096 and (piece := response.raw.read1(4096 - len(body), decode_content=True)):
+                    body += piece
+            except Exception:  # noqa: BLE001 - what came is enough, and the status alone too
+                pass
+        return bytes(body)
 
     @staticmethod
     def _key_dropped(response: requests.Response) -> bool:
@@ -478,13 +575,19 @@ class LlmClient:
     def _lines(response: requests.Response, url: str) -> Iterator[bytes]:
         """The body's lines as they arrive, none longer than MAX_BODY_BYTES (requests' iter_lines keeps a line's
         start however long it grows, and iter_content(None) reads a whole chunk, or a body without chunks, at
-        once): pieces of at most READ_CHUNK_BYTES, which a chunked stream returns as soon as a chunk ends."""
+        once): pieces of at most READ_CHUNK_BYTES, which a chunked stream returns as soon as a chunk ends. A CRLF
+        split over two pieces ends one line: its LF is no empty line (which ends an event in SSE)."""
         pending = bytearray()
+        after_cr = False  # the last piece ended a line with CR: a LF opening the next one is the rest of its CRLF
         for piece in LlmClient._pieces(response):
+            if after_cr and piece.startswith(b"\n"):
+                piece, after_cr = piece[1:], False
+            after_cr = after_cr and not piece
             pending += piece
             if b"\n" in piece or b"\r" in piece:  # split only when a line ended: linear in the body's length
                 lines = bytes(pending).splitlines(keepends=True)
                 pending = bytearray(lines.pop() if not lines[-1].endswith((b"\n", b"\r")) else b"")
+                after_cr = not pending and lines[-1].endswith(b"\r")
                 yield from (line.rstrip(b"\r\n") for line in lines)
             if len(pending) > MAX_BODY_BYTES:
                 raise ApiError("too_large", f"stream from {url}: a line passed {MAX_BODY_BYTES // 2**20} MiB "
@@ -499,8 +602,12 @@ class LlmClient:
         (`<`: a login page, a proxy's) is `non_json` with the page's words, as the OpenAI API's page is."""
         lines = self._lines(response, url)
         first = True
+        data = _DataLines()  # an SSE event's `data:` lines when the first is no JSON alone
         for line in lines:
             if not line:
+                if data:  # the empty line that ends an SSE event: its data lines joined with LF, as the spec says
+                    yield self._parsed(data.joined(), False, url)
+                    data = _DataLines()
                 continue
             text = line.decode("utf-8", "replace")
             if first and text.startswith("\ufeff"):  # a BOM opening the stream, which SSE ignores
@@ -520,38 +627,51 @@ class LlmClient:
                                            f"{printable(kind or 'no content type')}, not a stream of JSON lines"
                                            + (f": {words!r}" if words else ""), response.status_code)
             first = False
-            if self.api == "openai":
-                if text.startswith("error:"):  # llama.cpp's event for a failure after the headers
-                    try:
-                        error = parse_json(text[6:])
-                    except ValueError:
-                        error = text[6:]
-                    raise stream_error(error, url)
-                if not text.startswith("data:"):
-                    if skipped is not None and sum(map(len, skipped)) < 4096 and not text.startswith(SSE_FIELDS) \
-                            and text not in SSE_BARE_FIELDS:
-                        skipped.append(text)  # no SSE field (JSON without `data:`, a page), ignored as the spec says
-                    continue
-                text = text[5:].strip()
-                if text == "[DONE]":
-                    yield {"__done__": True}
-                    return
-            try:
-                event = parse_json(text)
-            except ValueError as error:
-                if isinstance(line, _Unended) and not isinstance(error, JsonTooDeep):
-                    # the body ended inside the event (a body delimited by the connection's close, cut): not a
-                    # bad event but a short stream; SSE discards such an event (html.spec.whatwg.org,
-                    # "Interpreting an event stream": at the end of the stream pending data is discarded)
-                    raise ApiError("closed", f"stream from {url}: the connection closed in the middle of an event "
-                                             f"({text[:80]!r}, no line end)") from None
-                what = "is nested too deeply to parse" if isinstance(error, JsonTooDeep) else "is not JSON"
-                raise ApiError("bad_stream", f"stream from {url}: an event {what}: {text[:80]!r}") from None
-            if not isinstance(event, dict):
-                raise ApiError("bad_shape", f"stream from {url}: an event is not an object: {text[:80]!r}")
-            if event.get("error"):  # vLLM's `data: {"error": {...}}`, Ollama's `{"error": "..."}` line
-                raise stream_error(event["error"], url)
-            yield event
+            if self.api != "openai":
+                yield self._parsed(text, isinstance(line, _Unended), url)
+                continue
+            if text.startswith("error:"):  # llama.cpp's event for a failure after the headers
+                try:
+                    error = parse_json(text[6:])
+                except ValueError:
+                    error = text[6:]
+                raise stream_error(error, url)
+            if not text.startswith("data:"):
+                if skipped is not None and sum(map(len, skipped)) < 4096 and not text.startswith(SSE_FIELDS) \
+                        and text not in SSE_BARE_FIELDS:
+                    skipped.append(text)  # no SSE field (JSON without `data:`, a page), ignored as the spec says
+                continue
+            text = text[5:].strip()
+            if not data and text == "[DONE]":
+                yield {"__done__": True}
+                return
+            if not data and _alone(text):  # an event on one line, taken as it arrives, its empty line or not
+                yield self._parsed(text, False, url)
+                continue
+            data.add(text, isinstance(line, _Unended), url)
+        if data:  # the body ended inside an event of several data lines: whole if it parses, else cut or bad
+            yield self._parsed(data.joined(), data.unended, url)
+
+    @staticmethod
+    def _parsed(text: str, unended: bool, url: str) -> dict:
+        """One event's JSON object, or the ApiError that names what is wrong with it: cut by the body's end
+        (`unended`: no line end after it), not JSON, not an object, or the server's error."""
+        try:
+            event = parse_json(text)
+        except ValueError as error:
+            if unended and not isinstance(error, JsonTooDeep):
+                # the body ended inside the event (a body delimited by the connection's close, cut): not a
+                # bad event but a short stream; SSE discards such an event (html.spec.whatwg.org,
+                # "Interpreting an event stream": at the end of the stream pending data is discarded)
+                raise ApiError("closed", f"stream from {url}: the connection closed in the middle of an event "
+                                         f"({text[:80]!r}, no line end)") from None
+            what = "is nested too deeply to parse" if isinstance(error, JsonTooDeep) else "is not JSON"
+            raise ApiError("bad_stream", f"stream from {url}: an event {what}: {text[:80]!r}") from None
+        if not isinstance(event, dict):
+            raise ApiError("bad_shape", f"stream from {url}: an event is not an object: {text[:80]!r}")
+        if event.get("error"):  # vLLM's `data: {"error": {...}}`, Ollama's `{"error": "..."}` line
+            raise stream_error(event["error"], url)
+        return event
 
     def _event_text(self, event: dict, url: str) -> tuple[str, str]:
         """An event's text: (answer content, reasoning), each "" when it has none."""

@@ -216,7 +216,8 @@ def failure_text(error: ApiError, key_given: Optional[bool] = None, url_user: bo
         text += ("; not the API key: a web application firewall in front blocked it (through the global endpoint, "
                  "a managed rule of Front Door's WAF matched the request): FrontDoorWebApplicationFirewallLog names "
                  "the rule by the answer's tracking reference (docs/components/global-endpoint-and-fleet.md)")
-    if error.kind == "unauthorized" and key_given is not None and not error.key_dropped:  # dropped: said already
+    # a redirect that dropped the key, a 401 asking for another scheme: said in the error's own words already
+    if error.kind == "unauthorized" and key_given is not None and not error.key_dropped and not error.other_scheme:
         text += "; " + key_hint(key_given, url_user, key_option)
     return text
 

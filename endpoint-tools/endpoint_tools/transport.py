@@ -2,6 +2,7 @@
 each urllib3 connection, a watchdog that shuts a late response's socket (and how Ctrl-C stops every request in
 flight); and the API key as a bearer token."""
 import heapq
+import http.client
 import socket
 import threading
 import time
@@ -70,6 +71,7 @@ class HeaderDeadline:
     def __init__(self, seconds: float):
         self.at = time.monotonic() + seconds
         self.expired = False
+        self.sent = False  # the request went out: a timeout before it is the connection's (TLS, a proxy's tunnel)
 
     def fire(self, sock: Optional[socket.socket]) -> None:
         self.expired = True
@@ -80,16 +82,59 @@ class HeaderDeadline:
             pass
 
 
+class _LastLine:
+    """A response's reader that remembers the last line read: b"" is the connection's end."""
+
+    def __init__(self, fp: Any):
+        self.fp, self.last = fp, b"\n"
+
+    def readline(self, *args: Any) -> bytes:
+        self.last = self.fp.readline(*args)
+        return self.last
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.fp, name)
+
+
+class _FinalAnswer(http.client.HTTPResponse):
+    """http.client's response, read past every interim (1xx) answer to the final one, as a client must (RFC 9110
+    15.2): http.client passes over 100 Continue only (CPython 3.11 Lib/http/client.py `HTTPResponse.begin`), and a
+    CDN's 103 Early Hints or a 102 Processing was taken for the answer, the real one never read. 101 Switching
+    Protocols is final (the tools never ask for an upgrade). Headers the connection's close cut short are the
+    connection's end, not an answer: http.client ends them there without a word (`_read_headers` stops at b""), and
+    a server gone inside its headers read as a whole 200 with no body."""
+
+    def begin(self) -> None:
+        reader = self.fp = _LastLine(self.fp)  # type: ignore[assignment]
+        try:
+            super().begin()
+        finally:
+            if self.fp is reader:  # begin closes the connection, fp None, for a body it knows to be empty
+                self.fp = reader.fp
+        if reader.last == b"":
+            raise http.client.RemoteDisconnected("Remote end closed connection inside the response headers")
+
+    def _read_status(self) -> tuple[str, int, str]:
+        while True:
+            version, status, reason = super()._read_status()  # type: ignore[misc]  # private, in 3.10 to 3.14
+            if not 100 <= status < 200 or status == 101:
+                return version, status, reason
+            http.client.parse_headers(self.fp)  # the interim answer's headers (Early Hints' Link), passed over
+
+
 class _HeadersOnTime:
     """A urllib3 connection whose wait for the response headers ends at its thread's HeaderDeadline (each hop of a
-    redirect included), by the alarm thread shutting its socket down."""
+    redirect included), by the alarm thread shutting its socket down; interim answers are passed over
+    (_FinalAnswer)."""
 
     sock: Optional[socket.socket]
+    response_class: type[http.client.HTTPResponse] = _FinalAnswer
 
     def getresponse(self, *args: Any, **kwargs: Any) -> Any:
         deadline: Optional[HeaderDeadline] = getattr(HeaderDeadline._current, "deadline", None)
         if deadline is None:
             return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        deadline.sent = True
         sock = self.sock
         alarm = _ALARMS.schedule(deadline.at - time.monotonic(), lambda: deadline.fire(sock))
         try:

@@ -149,7 +149,7 @@ class _Body:
 @pytest.mark.parametrize("pieces, lines", [
     # a line ends at LF, CRLF or CR; a line split over pieces is joined; a CRLF split over pieces ends one line
     ((b"data: a\r\n", b"data: b\r", b"\ndata: c\n", b"data: ", b"d\n", b"tail"),
-     [b"data: a", b"data: b", b"", b"data: c", b"data: d", b"tail"]),
+     [b"data: a", b"data: b", b"data: c", b"data: d", b"tail"]),
     ((b"x\ry\r", b"z\n"), [b"x", b"y", b"z"]),  # CR alone ends lines too
     ((b"one\ntwo", b"\n"), [b"one", b"two"]),  # ended by its newline: nothing left over
 ])
