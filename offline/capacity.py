@@ -40,6 +40,7 @@ from .runner import Plan, Registration
 AKS_SYSTEM_PODS = Path(__file__).resolve().parent.parent / "config" / "data" / "aks_system_pods.json"
 GPU_TAINT_KEY = "nvidia.com/gpu"  # also the extended resource name GPU pods request
 SPOT_LABEL = "kubernetes.azure.com/scalesetpriority"  # AKS's label and taint key on a spot pool's nodes
+INSTANCE_TYPE = "node.kubernetes.io/instance-type"  # the VM size, on every node
 # A pool given no `count` has one node: "The default value is 1" (ManagedClusterAgentPoolProfileProperties.count,
 # Microsoft.ContainerService REST API 2025-09-01, as pulumi-azure-native 3.29.0's AgentPool documents it)
 AKS_DEFAULT_COUNT = 1
@@ -210,8 +211,9 @@ INT64 = range(-2 ** 63, 2 ** 63)
 
 
 def _integer(text: Any) -> Optional[int]:
-    """A label value as Go's strconv.ParseInt(s, 10, 64) reads it, which Requirement.Matches uses: ASCII digits
-    with an optional sign, within int64; None otherwise (Python's int() takes `1_000`, spaces, any size)."""
+    """A label value as Go's strconv.ParseInt(s, 10, 64) reads it, which Requirement.Matches uses (apimachinery
+    v0.35.7 pkg/labels/selector.go): ASCII digits with an optional sign, within int64; None otherwise (Python's
+    int() takes `1_000`, spaces, any size)."""
     text = str(text)
     if not re.fullmatch(r"[+-]?[0-9]+", text) or int(text) not in INT64:
         return None
@@ -269,12 +271,14 @@ def aks_node_labels(name: str, inputs: dict[str, Any]) -> dict[str, str]:
     pool's name and mode, the OS, `kubernetes.azure.com/scalesetpriority: spot` on a spot pool: "Add an Azure Spot
     node pool to an AKS cluster", learn.microsoft.com, 2025). The pool's name twice: AKS's node bootstrap still sets
     the legacy `agentpool` beside `kubernetes.azure.com/agentpool` (kubernetes/autoscaler 2bf7dbe0,
-    cluster-autoscaler/cloudprovider/azure/azure_template.go predicts both). AKS refuses nodeLabels under its own
-    prefix."""
+    cluster-autoscaler/cloudprovider/azure/azure_template.go predicts both); the VM size as
+    `node.kubernetes.io/instance-type` (cloud-provider-azure v1.35.8 pkg/nodemanager/nodemanager.go, from the
+    instance's metadata; the template predicts it too). AKS refuses nodeLabels under its own prefix."""
     spot = str(inputs.get("scaleSetPriority") or "").lower() == "spot"
     return {**{str(k): str(v) for k, v in (inputs.get("nodeLabels") or {}).items()},
             "kubernetes.io/os": "windows" if str(inputs.get("osType") or "").lower() == "windows" else "linux",
             "kubernetes.azure.com/agentpool": name, "agentpool": name,
+            **({INSTANCE_TYPE: str(inputs["vmSize"])} if inputs.get("vmSize") else {}),
             "kubernetes.azure.com/mode": "system" if inputs.get("mode") == "System" else "user",
             **({SPOT_LABEL: "spot"} if spot else {})}
 

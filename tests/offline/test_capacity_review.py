@@ -79,3 +79,14 @@ def test_a_chart_workloads_own_affinity_places_it_without_a_node_selector():
         "requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
     problems = capacity.idle_capacity(plan).problems
     assert [p for p in problems if p.startswith("chart kube-prometheus-stack: prometheus: no pool it may run on")]
+
+
+def test_a_pod_selecting_its_vm_size_lands_on_the_pools_of_that_size():
+    """Every AKS node carries its VM size as `node.kubernetes.io/instance-type` (cloud-provider-azure's node manager
+    sets it): prod's Ollama selecting it found no pool, and the deploy model refused a plan a cluster runs."""
+    size = {"llm-platform/pool": "gpu", "node.kubernetes.io/instance-type": "Standard_NC24ads_A100_v4"}
+    landed, model = _ollamas_pools(_prod_with_ollamas_pod(nodeSelector=size))
+    assert landed == ["gpu-gpu", "gpu-gpuod"]
+    assert not [p for p in model.problems if "fit no node pool" in p.message]
+    other = _required([_expr("node.kubernetes.io/instance-type", "In", "Standard_ND96asr_v4")])
+    assert _ollamas_pools(_prod_with_ollamas_pod(affinity=other))[0] == []
