@@ -24,6 +24,7 @@ AKS 1.29 and later): kube-reserved CPU by core count; memory min(20 MiB x max po
 import functools
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -39,6 +40,7 @@ from .runner import Plan, Registration
 AKS_SYSTEM_PODS = Path(__file__).resolve().parent.parent / "config" / "data" / "aks_system_pods.json"
 GPU_TAINT_KEY = "nvidia.com/gpu"  # also the extended resource name GPU pods request
 SPOT_LABEL = "kubernetes.azure.com/scalesetpriority"  # AKS's label and taint key on a spot pool's nodes
+INSTANCE_TYPE = "node.kubernetes.io/instance-type"  # the VM size, on every node
 # A pool given no `count` has one node: "The default value is 1" (ManagedClusterAgentPoolProfileProperties.count,
 # Microsoft.ContainerService REST API 2025-09-01, as pulumi-azure-native 3.29.0's AgentPool documents it)
 AKS_DEFAULT_COUNT = 1
@@ -205,11 +207,17 @@ def tolerates(tolerations: list[dict[str, Any]], taint: str) -> bool:
     return False
 
 
+INT64 = range(-2 ** 63, 2 ** 63)
+
+
 def _integer(text: Any) -> Optional[int]:
-    try:
-        return int(str(text), 10)
-    except ValueError:
+    """A label value as Go's strconv.ParseInt(s, 10, 64) reads it, which Requirement.Matches uses (apimachinery
+    v0.35.7 pkg/labels/selector.go): ASCII digits with an optional sign, within int64; None otherwise (Python's
+    int() takes `1_000`, spaces, any size)."""
+    text = str(text)
+    if not re.fullmatch(r"[+-]?[0-9]+", text) or int(text) not in INT64:
         return None
+    return int(text)
 
 
 def requirement_holds(requirement: dict[str, Any], labels: dict[str, str]) -> bool:
@@ -261,11 +269,16 @@ def labels_admit(node_selector: dict[str, Any], terms: Optional[list[Any]], labe
 def aks_node_labels(name: str, inputs: dict[str, Any]) -> dict[str, str]:
     """The labels every node of a pool carries that placement may ask for: its nodeLabels and those AKS adds (the
     pool's name and mode, the OS, `kubernetes.azure.com/scalesetpriority: spot` on a spot pool: "Add an Azure Spot
-    node pool to an AKS cluster", learn.microsoft.com, 2025). AKS refuses nodeLabels under its own prefix."""
+    node pool to an AKS cluster", learn.microsoft.com, 2025). The pool's name twice: AKS's node bootstrap still sets
+    the legacy `agentpool` beside `kubernetes.azure.com/agentpool` (kubernetes/autoscaler 2bf7dbe0,
+    cluster-autoscaler/cloudprovider/azure/azure_template.go predicts both); the VM size as
+    `node.kubernetes.io/instance-type` (cloud-provider-azure v1.35.8 pkg/nodemanager/nodemanager.go, from the
+    instance's metadata; the template predicts it too). AKS refuses nodeLabels under its own prefix."""
     spot = str(inputs.get("scaleSetPriority") or "").lower() == "spot"
     return {**{str(k): str(v) for k, v in (inputs.get("nodeLabels") or {}).items()},
             "kubernetes.io/os": "windows" if str(inputs.get("osType") or "").lower() == "windows" else "linux",
-            "kubernetes.azure.com/agentpool": name,
+            "kubernetes.azure.com/agentpool": name, "agentpool": name,
+            **({INSTANCE_TYPE: str(inputs["vmSize"])} if inputs.get("vmSize") else {}),
             "kubernetes.azure.com/mode": "system" if inputs.get("mode") == "System" else "user",
             **({SPOT_LABEL: "spot"} if spot else {})}
 
@@ -385,7 +398,7 @@ def chart_pods(plan: Plan, problems: list[str]) -> list[Pods]:
             cpu, mem = (requests.get("cpu"), requests.get("memory")) if requests else pod.default_requests
             replicas = _at(values, pod.replicas) if pod.replicas else None
             place = _at(values, pod.placement) or {}
-            if pod.placement and not place.get("nodeSelector") and not place.get("tolerations"):
+            if pod.placement and not any(place.get(k) for k in ("nodeSelector", "tolerations", "affinity")):
                 place = values  # the chart's top-level placement applies to its sub-workloads too
             out.append(Pods(f"chart {chart}: {pod.workload}", cpu_millis(cpu), memory_mebis(mem), 0,
                             int(pod.default_replicas if replicas is None else replicas),

@@ -89,7 +89,7 @@ def landing_pools(spec: dict[str, Any], all_pools: list[Pool]) -> list[Pool]:
     fits = []
     for pool in all_pools:
         labels = dict(pool.node_labels) or aks_node_labels(pool.name, {
-            "nodeLabels": dict(pool.labels), "scaleSetPriority": "Spot" if pool.spot else ""})
+            "nodeLabels": dict(pool.labels), "scaleSetPriority": "Spot" if pool.spot else "", "vmSize": pool.vm_size})
         if not labels_admit(selector, terms, labels):
             continue
         if not all(tolerates(tolerations, t) for t in pool.taints):
