@@ -47,14 +47,20 @@ def added_within(select: str, policies: Iterable[ScalePolicy], seconds: float, r
     """The most pods the HPA adds within `seconds` from a first step (at least that step), up to `replicas` replicas:
     each policy allows its pods once per period, counted over a sliding window (kubernetes/kubernetes @00067268
     pkg/controller/podautoscaler/horizontal.go `calculateScaleUpLimitWithScalingRules`: the replicas at the window's
-    start plus Pods, or times 1 + Percent/100 rounded up); selectPolicy Max takes the policy adding most, Min the
-    least, Disabled adds none. A Percent policy counts `replicas` as its base, the most it can meet."""
+    start plus Pods, or times 1 + Percent/100 rounded up); selectPolicy Min holds every policy (the least count),
+    Disabled adds none, Max lets each step take the policy allowing most: of one period, the largest count; of
+    different periods, one policy's steps come within another's period, so only their sum bounds it (4 pods per
+    15 s beside 10 per 60 s add 10 + 3 x 4 in 60 s). A Percent policy counts `replicas` as its base, the most it
+    can meet."""
     if select == "Disabled":
         return 0
-    counts = [_per_period(p, replicas) * max(1, math.ceil(seconds / p.period)) for p in policies if p.period > 0]
+    timed = [p for p in policies if p.period > 0]
+    counts = [_per_period(p, replicas) * max(1, math.ceil(seconds / p.period)) for p in timed]
     if not counts:
         return 0
-    return max(0, min(counts) if select == "Min" else max(counts))
+    if select == "Min":
+        return max(0, min(counts))
+    return max(0, max(counts) if len({p.period for p in timed}) == 1 else sum(counts))
 
 
 def _per_period(policy: ScalePolicy, replicas: int) -> int:

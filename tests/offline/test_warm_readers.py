@@ -22,6 +22,16 @@ def test_an_hpa_adds_each_policys_pods_once_per_period_within_a_span():
     assert added_within("Disabled", both, 30, 10) == 0 == added_within("Max", (), 30, 10)
 
 
+def test_under_max_policies_of_different_periods_add_up():
+    """horizontal.go under selectPolicy Max: 10 pods per 60 s beside 4 per 15 s add 10 at 0 s, then 4 at each of 15,
+    30 and 45 s (the first's window is full, the second's has emptied): 22 in a minute, more than either policy's
+    own count (10, 16). Their sum bounds it; policies of one period take the largest."""
+    mixed = (ScalePolicy("Pods", 10, 60), ScalePolicy("Pods", 4, 15))
+    assert added_within("Max", mixed, 60, 50) == 26  # at least the 22 the HPA adds
+    assert added_within("Min", mixed, 60, 50) == 10
+    assert added_within("Max", (ScalePolicy("Pods", 10, 60), ScalePolicy("Pods", 4, 60)), 60, 50) == 10
+
+
 def test_a_scale_up_counts_the_steps_that_start_before_the_first_are_warm():
     def warm(readers: int) -> float:  # 2 x 20000 MB at 95 MB/s + 40 s: 460 s
         return readers * 20000 / 95 + 40
