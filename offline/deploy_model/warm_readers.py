@@ -197,6 +197,9 @@ def warm_readers(deployment: Registration, first_deploy: int, objects: list[Regi
                      lambda fits: (Bound("inference.replicas", True, fits),))]
     if most > 0:
         found.append(_rollout_readers(deployment, most, key))
+    started = _started(deployment, first_deploy)
+    if scaler and scaler.min_replicas > started:
+        found.append(_raised(scaler, started))
     if scaler:
         found.append(_scale_up(scaler, warm_seconds))
     if most > 0:
@@ -212,6 +215,28 @@ def _rollout_readers(deployment: Registration, most: int, key: str) -> Readers:
     how = "the Recreate strategy" if kind == "Recreate" else f"maxSurge {surge} and maxUnavailable {unavailable}"
     return Readers(rollout(most), f"a rolling update at {key} {most} starts them, {how} of {most}",
                    lambda fits: (Bound(key, True, _most(rollout, fits, most)),))
+
+
+def _started(deployment: Registration, first_deploy: int) -> int:
+    """The replicas the Deployment is created with (`spec.replicas`; `first_deploy` when not a number)."""
+    replicas = (deployment.inputs.get("spec") or {}).get("replicas")
+    return replicas if isinstance(replicas, int) and not isinstance(replicas, bool) else first_deploy
+
+
+def _raised(scaler: Scaler, started: int) -> Readers:
+    """The autoscaler, made once the first deploy's pods are Ready (it targets the Deployment's name, an output of
+    its wait), finds fewer replicas than its minimum and sets the minimum at once: kubernetes/kubernetes @00067268
+    pkg/controller/podautoscaler/horizontal.go `reconcileAutoscaler` ("Current number of replicas below
+    Spec.MinReplicas": no scale-up limit applies), and KEDA's executor as much (kedacore/keda
+    pkg/scaling/executor/scale_scaledobjects.go `RequestScale`, its branch `currentReplicas < minReplicas`, as the
+    code index holds it, commit not pinned)."""
+    def fixes(fits: int) -> tuple[Bound, ...]:
+        more = scaler.min_replicas - fits  # inference.replicas that leave at most `fits` to raise, if they fit
+        return (Bound("autoscaling.minReplicas", True, started + fits),
+                *((Bound("inference.replicas", False, more),) if more <= fits else ()))
+    return Readers(scaler.min_replicas - started,
+                   f"the autoscaler raises inference.replicas {started} to autoscaling.minReplicas "
+                   f"{scaler.min_replicas} at once (no scale-up limit below its minimum)", fixes)
 
 
 def _scale_up(scaler: Scaler, warm_seconds: Callable[[int], float]) -> Readers:
