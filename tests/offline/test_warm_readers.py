@@ -2,16 +2,17 @@
 import pytest
 
 from offline.deploy_model.warm_readers import (DEFAULT_SCALE_UP, Bound, ScalePolicy, added_within, combined,
-                                               drain_readers, scale_up_readers, scale_up_rules)
+                                               drain_readers, scale_rules, scale_up_readers, scaler_of, taken_back)
+from tests.offline.test_deploy_model import k8s
 
 KIT = ("Max", (ScalePolicy("Pods", 2, 60),))  # ModelAutoscaler's scaleUp: 2 pods per 60 s
 
 
 def test_the_scale_up_rules_are_the_behaviors_with_the_api_servers_defaults_for_what_it_leaves_unset():
-    assert scale_up_rules({"scaleUp": {"policies": [{"type": "Pods", "value": 2, "periodSeconds": 60}],
+    assert scale_rules({"scaleUp": {"policies": [{"type": "Pods", "value": 2, "periodSeconds": 60}],
                                        "stabilizationWindowSeconds": 0}}) == KIT
-    assert scale_up_rules(None) == ("Max", DEFAULT_SCALE_UP) == scale_up_rules({"scaleDown": {}})
-    assert scale_up_rules({"scaleUp": {"selectPolicy": "Disabled"}}) == ("Disabled", DEFAULT_SCALE_UP)
+    assert scale_rules(None) == ("Max", DEFAULT_SCALE_UP) == scale_rules({"scaleDown": {}})
+    assert scale_rules({"scaleUp": {"selectPolicy": "Disabled"}}) == ("Disabled", DEFAULT_SCALE_UP)
 
 
 def test_an_hpa_adds_each_policys_pods_once_per_period_within_a_span():
@@ -40,6 +41,41 @@ def test_a_scale_up_counts_the_steps_that_start_before_the_first_are_warm():
     assert scale_up_readers(*KIT, 1, 4, lambda readers: 30.0) == 2  # a warm-up shorter than a period: no overlap
     assert scale_up_readers(*KIT, 4, 4, warm) == 0  # held at its maximum
     assert scale_up_readers("Disabled", KIT[1], 1, 4, warm) == 0
+
+
+def test_a_scale_up_step_adds_back_what_a_scale_down_took_within_its_period():
+    """Since kubernetes/kubernetes#109058 a period starts at the replicas less those added and plus those deleted
+    within it: ModelAutoscaler's scale-down (1 pod per 300 s) may have taken 1 within the scale-up's 60 s, which the
+    next step adds back beside its 2. Without a behavior the controller keeps no events; a behavior without a
+    scaleDown has the API server's (100 % per 15 s: 4 periods of 60 s, of 4 replicas)."""
+    kit = {"scaleUp": {"policies": [{"type": "Pods", "value": 2, "periodSeconds": 60}]},
+           "scaleDown": {"policies": [{"type": "Pods", "value": 1, "periodSeconds": 300}]}}
+    assert taken_back(kit, KIT[1], 4) == 1
+    assert taken_back(None, DEFAULT_SCALE_UP, 4) == 0
+    assert taken_back({"scaleUp": kit["scaleUp"]}, KIT[1], 4) == 16
+    assert scale_up_readers(*KIT, 1, 6, lambda readers: 30.0) == 2
+    assert scale_up_readers(*KIT, 1, 6, lambda readers: 30.0, 1) == 3  # the first step: 2 + the 1 taken
+    assert scale_up_readers(*KIT, 2, 4, lambda readers: 600.0, 1) == 2  # no room for it
+
+
+def test_the_autoscaler_is_the_hpa_or_the_scaled_object_of_the_deployment_as_the_api_server_and_keda_default_it():
+    """An HPA's minReplicas defaults to 1, a ScaledObject's minReplicaCount to 0 and maxReplicaCount to 100 (kedacore
+    /keda v2.20.2 controllers/keda/hpa.go `getHPAMaxReplicas`); another Deployment's autoscaler is not its own."""
+    deployment = k8s("o", {"apiVersion": "apps/v1", "kind": "Deployment",
+                           "metadata": {"name": "ollama", "namespace": "llm"}, "spec": {"replicas": 1}})
+    target = {"scaleTargetRef": {"name": "ollama"}}
+    keda = k8s("s", {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
+                     "metadata": {"name": "ollama-scaler", "namespace": "llm"}, "spec": target})
+    scaler = scaler_of(deployment, [keda])
+    assert (scaler.min_replicas, scaler.max_replicas, scaler.taken) == (0, 100, 0)
+    hpa = k8s("h", {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                    "metadata": {"name": "ollama", "namespace": "llm"},
+                    "spec": {**target, "maxReplicas": 4, "behavior": {"scaleUp": {"policies": [
+                        {"type": "Pods", "value": 2, "periodSeconds": 60}]}}}})
+    scaler = scaler_of(deployment, [hpa])
+    assert (scaler.min_replicas, scaler.max_replicas, scaler.policies, scaler.taken) == (1, 4, KIT[1], 16)
+    elsewhere = k8s("x", {**hpa.inputs, "metadata": {"name": "ollama", "namespace": "other"}})
+    assert scaler_of(deployment, [elsewhere]) is None
 
 
 def test_a_scale_up_from_zero_counts_kedas_activation_pod_and_the_hpas_steps_from_one():
