@@ -33,6 +33,29 @@ def test_under_max_policies_of_different_periods_add_up():
     assert added_within("Max", (ScalePolicy("Pods", 10, 60), ScalePolicy("Pods", 4, 60)), 60, 50) == 10
 
 
+def test_the_api_servers_defaults_are_4_pods_or_100_percent_up_and_100_percent_down_per_15_s():
+    """kubernetes/kubernetes pkg/apis/autoscaling/v2/defaults.go `defaultHPAScaleUpRules`, `defaultHPAScaleDownRules`:
+    a behavior's unset scaleUp is the higher of 4 pods and 100 % every 15 s, its scaleDown 100 % every 15 s."""
+    assert scale_rules({}) == ("Max", (ScalePolicy("Pods", 4, 15), ScalePolicy("Percent", 100, 15)))
+    assert scale_rules({}, "scaleDown") == ("Max", (ScalePolicy("Percent", 100, 15),))
+
+
+def test_a_percent_policy_rounds_up_and_a_policy_without_a_period_or_any_policy_adds_none():
+    """horizontal.go rounds a Percent proposal up ("the proposed change might not increase the replica count"): 50 %
+    of 3 adds 2, 67 % of 3 adds 3. A period of 0 (the API server refuses it) counts nothing, as no policy does."""
+    assert added_within("Max", (ScalePolicy("Percent", 50, 60),), 0, 3) == 2
+    assert added_within("Max", (ScalePolicy("Percent", 67, 60),), 0, 3) == 3
+    assert added_within("Max", (ScalePolicy("Pods", 1, 1),), 3, 10) == 3  # a 1 s period: a step each second
+    assert added_within("Max", (ScalePolicy("Pods", 2, 0),), 30, 10) == 0
+    assert added_within("Min", (), 30, 10) == 0
+
+
+def test_a_scale_down_is_counted_over_the_longest_scale_up_period():
+    """Deletions within any scale-up policy's period raise its start: the longest period holds the most of them."""
+    up = (ScalePolicy("Pods", 4, 15), ScalePolicy("Pods", 2, 60))
+    assert taken_back({"scaleDown": {"policies": [{"type": "Pods", "value": 1, "periodSeconds": 15}]}}, up, 8) == 4
+
+
 def test_a_scale_up_counts_the_steps_that_start_before_the_first_are_warm():
     def warm(readers: int) -> float:  # 2 x 20000 MB at 95 MB/s + 40 s: 460 s
         return readers * 20000 / 95 + 40
@@ -87,7 +110,8 @@ def test_a_scale_up_from_zero_counts_kedas_activation_pod_and_the_hpas_steps_fro
 @pytest.mark.parametrize("replicas, spot, max_unavailable, min_available, expected", [
     (4, False, 1, None, 1), (4, False, "50%", None, 2), (5, False, "30%", None, 2),  # maxUnavailable rounded up
     (4, False, None, 3, 1), (4, False, None, "50%", 2), (4, False, None, None, 4),  # no budget: all at once
-    (4, True, 1, None, 4)])  # a spot pool: no drain, so no budget paces it
+    (4, True, 1, None, 4),  # a spot pool: no drain, so no budget paces it
+    (4, False, 0, None, 1), (4, False, None, 4, 1)])  # a budget that allows none blocks the drain: 1, the safe side
 def test_a_node_upgrade_restarts_what_the_disruption_budget_allows_and_every_pod_on_spot(
         replicas, spot, max_unavailable, min_available, expected):
     assert drain_readers(replicas, spot, max_unavailable, min_available) == expected
@@ -98,5 +122,8 @@ def test_one_fix_for_every_source_is_a_key_they_all_bound_at_its_tightest():
     tighter = Bound("autoscaling.maxReplicas", True, 7)
     assert combined([(least, most), (tighter,)]) == "autoscaling.maxReplicas at most 7"
     assert combined([(least, most)]) == "autoscaling.minReplicas at least 1 or autoscaling.maxReplicas at most 8"
+    assert combined([(least, most), (tighter, least)]) == (
+        "autoscaling.minReplicas at least 1 or autoscaling.maxReplicas at most 7")  # both keys bound both groups
+    assert combined([(least,), (Bound("autoscaling.minReplicas", False, 3),)]) == "autoscaling.minReplicas at least 3"
     assert combined([(Bound("inference.replicas", True, 2),), (least, most)]) == (
         "inference.replicas at most 2 and (autoscaling.minReplicas at least 1 or autoscaling.maxReplicas at most 8)")
