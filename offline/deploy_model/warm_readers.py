@@ -216,15 +216,13 @@ def warm_readers(deployment: Registration, first_deploy: int, objects: list[Regi
     key = "autoscaling.maxReplicas" if scaler else "inference.replicas"
     found = [Readers(first_deploy, "a first deploy starts inference.replicas",
                      lambda fits: (Bound("inference.replicas", True, fits),))]
-    if most > 0:
-        found.append(_rollout_readers(deployment, most, key))
+    found.append(_rollout_readers(deployment, most, key))
     started = _started(deployment, first_deploy)
     if scaler and scaler.min_replicas > started:
         found.append(_raised(scaler, started))
     if scaler:
         found.append(_scale_up(scaler, warm_seconds))
-    if most > 0:
-        found.append(_node_readers(deployment, objects, most, key))
+    found.append(_node_readers(deployment, objects, most, key))
     return found
 
 

@@ -2,7 +2,8 @@
 import pytest
 
 from offline.deploy_model.warm_readers import (DEFAULT_SCALE_UP, Bound, ScalePolicy, added_within, combined,
-                                               drain_readers, scale_rules, scale_up_readers, scaler_of, taken_back)
+                                               drain_readers, scale_rules, scale_up_readers, scaler_of, taken_back,
+                                               warm_readers)
 from tests.offline.test_deploy_model import k8s
 
 KIT = ("Max", (ScalePolicy("Pods", 2, 60),))  # ModelAutoscaler's scaleUp: 2 pods per 60 s
@@ -127,3 +128,17 @@ def test_one_fix_for_every_source_is_a_key_they_all_bound_at_its_tightest():
     assert combined([(least,), (Bound("autoscaling.minReplicas", False, 3),)]) == "autoscaling.minReplicas at least 3"
     assert combined([(Bound("inference.replicas", True, 2),), (least, most)]) == (
         "inference.replicas at most 2 and (autoscaling.minReplicas at least 1 or autoscaling.maxReplicas at most 8)")
+
+
+@pytest.mark.parametrize("strategy, starts", [
+    ({}, 3),  # maxSurge 25 % of 6 rounded up (2) + maxUnavailable 25 % rounded down (1)
+    ({"type": "Recreate"}, 6),  # every replica at once
+    ({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}, 1),
+    ({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "100%"}}, 6)])
+def test_a_rollout_reads_the_deployments_own_strategy(strategy, starts):
+    """The Deployment's strategy, as the Deployment controller reads it: Recreate starts every replica at once, a
+    rolling update surge + unavailable (llmplatform.rollouts), each unset one 25 %."""
+    deployment = k8s("o", {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "ollama"},
+                           "spec": {"replicas": 6, "strategy": strategy}})
+    rollout = warm_readers(deployment, 6, [deployment], lambda readers: 30.0)[1]
+    assert (rollout.count, rollout.source.startswith("a rolling update at inference.replicas 6")) == (starts, True)
