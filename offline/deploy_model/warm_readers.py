@@ -159,7 +159,7 @@ class Scaler:
     max_replicas: int
     select: str
     policies: tuple[ScalePolicy, ...]
-    taken: int = 0  # pods its scale-down may have taken within a scale-up period before a step (taken_back)
+    taken: int  # pods its scale-down may have taken within a scale-up period before a step (taken_back)
 
 
 def _named(reg: Registration) -> tuple[str, str]:

@@ -106,6 +106,7 @@ def test_a_scale_up_from_zero_counts_kedas_activation_pod_and_the_hpas_steps_fro
     assert scale_up_readers(*KIT, 0, 9, lambda readers: readers * 71 + 10) == 9
     assert scale_up_readers(*KIT, 0, 1, lambda readers: 600.0) == 1  # the activation alone
     assert scale_up_readers(*KIT, 0, 4, lambda readers: 30.0) == 3  # 1, then one step of 2
+    assert scale_up_readers("Max", (ScalePolicy("Pods", 1, 60),), 0, 4, lambda readers: 30.0) == 2  # 1, then 1
 
 
 @pytest.mark.parametrize("replicas, spot, max_unavailable, min_available, expected", [
