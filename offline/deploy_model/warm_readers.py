@@ -46,7 +46,7 @@ def scale_rules(behavior: Optional[dict[str, Any]], direction: str = "scaleUp") 
 
 def taken_back(behavior: Optional[dict[str, Any]], up: tuple[ScalePolicy, ...], replicas: int) -> int:
     """The most pods the HPA's scale-down may have taken within a scale-up period before a step, which that step adds
-    back on top of its policy: since kubernetes/kubernetes#109058 (1.24) `calculateScaleUpLimitWithScalingRules`
+    back on top of its policy: since kubernetes/kubernetes#109058 (2022) `calculateScaleUpLimitWithScalingRules`
     starts a period at the current replicas less those added and plus those deleted within it. Without a behavior
     the controller keeps no scale events (`storeScaleEvent`) and limits each step by the current replicas: none."""
     if behavior is None:
