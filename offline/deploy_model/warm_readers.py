@@ -71,8 +71,8 @@ def added_within(select: str, policies: Iterable[ScalePolicy], seconds: float, r
     if not counts:
         return 0
     if select == "Min":
-        return max(0, min(counts))
-    return max(0, max(counts) if len({p.period for p in timed}) == 1 else sum(counts))
+        return min(counts)
+    return max(counts) if len({p.period for p in timed}) == 1 else sum(counts)
 
 
 def _per_period(policy: ScalePolicy, replicas: int) -> int:
