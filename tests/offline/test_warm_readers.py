@@ -143,3 +143,21 @@ def test_a_rollout_reads_the_deployments_own_strategy(strategy, starts):
                            "spec": {"replicas": 6, "strategy": strategy}})
     rollout = warm_readers(deployment, 6, [deployment], lambda readers: 30.0)[1]
     assert (rollout.count, rollout.source.startswith("a rolling update at inference.replicas 6")) == (starts, True)
+    assert ("the Recreate strategy" in rollout.source) == (strategy.get("type") == "Recreate")
+
+
+@pytest.mark.parametrize("replicas, raised", [(0, 3), (1, 2), (None, 2), (3, None)])
+def test_the_raise_is_from_the_deployments_replicas_to_the_autoscalers_minimum(replicas, raised):
+    """The autoscaler raises spec.replicas (unset: the first deploy's count, 1) to its minimum; none at it. A node
+    upgrade with no disruption budget restarts every replica at once."""
+    spec = {} if replicas is None else {"replicas": replicas}
+    deployment = k8s("o", {"apiVersion": "apps/v1", "kind": "Deployment",
+                           "metadata": {"name": "ollama", "namespace": "llm"}, "spec": spec})
+    hpa = k8s("h", {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                    "metadata": {"name": "ollama", "namespace": "llm"},
+                    "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "ollama"}, "minReplicas": 3,
+                             "maxReplicas": 5}})
+    sources = {r.source.split(" ")[1]: r.count for r in warm_readers(deployment, 1, [deployment, hpa],
+                                                                      lambda readers: 30.0)}
+    assert sources.get("autoscaler") == raised
+    assert sources["node"] == 5
