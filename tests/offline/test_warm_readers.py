@@ -161,3 +161,19 @@ def test_the_raise_is_from_the_deployments_replicas_to_the_autoscalers_minimum(r
                                                                       lambda readers: 30.0)}
     assert sources.get("autoscaler") == raised
     assert sources["node"] == 5
+
+
+@pytest.mark.parametrize("replicas, minimum, fixes", [
+    (1, 4, "autoscaling.minReplicas at most 3 or inference.replicas at least 2"),
+    (2, 8, "autoscaling.minReplicas at most 4")])  # inference.replicas at least 6 would start 6 on a first deploy
+def test_the_raises_fix_offers_more_replicas_only_where_their_first_deploy_fits(replicas, minimum, fixes):
+    """Fits 2: the raise fits under a minimum of replicas + 2, or replicas of the minimum - 2 where those 2 fit."""
+    deployment = k8s("o", {"apiVersion": "apps/v1", "kind": "Deployment",
+                           "metadata": {"name": "ollama", "namespace": "llm"}, "spec": {"replicas": replicas}})
+    hpa = k8s("h", {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                    "metadata": {"name": "ollama", "namespace": "llm"},
+                    "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "ollama"}, "minReplicas": minimum,
+                             "maxReplicas": minimum}})
+    raised = next(r for r in warm_readers(deployment, replicas, [deployment, hpa], lambda readers: 30.0)
+                  if r.source.startswith("the autoscaler raises"))
+    assert combined([raised.levers(2)]) == fixes
