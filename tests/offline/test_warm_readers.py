@@ -99,7 +99,10 @@ def test_the_autoscaler_is_the_hpa_or_the_scaled_object_of_the_deployment_as_the
     scaler = scaler_of(deployment, [hpa])
     assert (scaler.min_replicas, scaler.max_replicas, scaler.policies, scaler.taken) == (1, 4, KIT[1], 16)
     elsewhere = k8s("x", {**hpa.inputs, "metadata": {"name": "ollama", "namespace": "other"}})
-    assert scaler_of(deployment, [elsewhere]) is None
+    stateful = k8s("y", {**hpa.inputs, "spec": {**hpa.inputs["spec"], "scaleTargetRef": {"kind": "StatefulSet",
+                                                                                        "name": "ollama"}}})
+    vertical = k8s("v", {**hpa.inputs, "apiVersion": "autoscaling.k8s.io/v1", "kind": "VerticalPodAutoscaler"})
+    assert scaler_of(deployment, [elsewhere, stateful, vertical]) is None
 
 
 def test_a_scale_up_from_zero_counts_kedas_activation_pod_and_the_hpas_steps_from_one():
