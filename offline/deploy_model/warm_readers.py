@@ -283,8 +283,9 @@ def _node_readers(deployment: Registration, objects: list[Registration], most: i
 def _scale_up_levers(up: Callable[[int, int], int], scaler: Scaler, fits: int) -> tuple[Bound, ...]:
     low = next((m for m in range(scaler.min_replicas, scaler.max_replicas + 1) if up(m, scaler.max_replicas) <= fits),
                scaler.max_replicas)
+    # at least 1: up(min, min) is 0, and from zero up(0, 1) is the activation pod alone
     high = _most(lambda m: up(scaler.min_replicas, m), fits, scaler.max_replicas)
-    return Bound("autoscaling.minReplicas", False, low), Bound("autoscaling.maxReplicas", True, max(high, 1))
+    return Bound("autoscaling.minReplicas", False, low), Bound("autoscaling.maxReplicas", True, high)
 
 
 def _landing(deployment: Registration, objects: list[Registration]) -> list[Pool]:

@@ -180,3 +180,41 @@ def test_the_raises_fix_offers_more_replicas_only_where_their_first_deploy_fits(
     raised = next(r for r in warm_readers(deployment, replicas, [deployment, hpa], lambda readers: 30.0)
                   if r.source.startswith("the autoscaler raises"))
     assert combined([raised.levers(2)]) == fixes
+
+
+def _scaled(behavior, minimum=1, maximum=4):
+    """A Deployment of 1 replica in llm, its HPA (`behavior`, `minimum` to `maximum`) and a budget of other pods."""
+    deployment = k8s("o", {"apiVersion": "apps/v1", "kind": "Deployment",
+                           "metadata": {"name": "ollama", "namespace": "llm"},
+                           "spec": {"replicas": 1, "template": {"metadata": {"labels": {"app": "ollama"}}}}})
+    hpa = k8s("h", {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                    "metadata": {"name": "ollama", "namespace": "llm"},
+                    "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "ollama"}, "minReplicas": minimum,
+                             "maxReplicas": maximum, **({"behavior": behavior} if behavior else {})}})
+    other = k8s("b", {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+                      "metadata": {"name": "webui", "namespace": "llm"},
+                      "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "webui"}}}})
+    return {r.source.split(" ")[1]: r for r in warm_readers(deployment, 1, [other, deployment, hpa],
+                                                             lambda readers: 600.0)}
+
+
+def test_the_scale_up_names_its_steps_and_what_a_step_adds_back():
+    kit = {"scaleUp": {"policies": [{"type": "Pods", "value": 2, "periodSeconds": 60}]},
+           "scaleDown": {"policies": [{"type": "Pods", "value": 1, "periodSeconds": 300}]}}
+    assert "in steps of 2 pods per 60 s, selectPolicy Max, while the first are warming, the first adding back up " \
+        "to 1 a scale-down took within its period" in _scaled(kit)["scale-up"].source
+    bare = _scaled(None)["scale-up"].source
+    assert "in steps of 4 pods per 15 s, 100 % per 15 s, selectPolicy Max, while the first are warming" in bare
+    assert "adding back" not in bare
+
+
+def test_a_drain_reads_the_deployments_own_budget_and_words_it_so():
+    """Another workload's budget in the namespace does not pace Ollama's drain: with none of its own, every replica."""
+    node = _scaled(None)["node"]
+    assert (node.count, node.source) == (4, "a node upgrade's drain evicts them as the disruption budget allows")
+
+
+def test_the_scale_ups_bound_on_the_maximum_is_the_activation_pod_alone_where_one_reader_fits():
+    """From zero, fits 1: the activation pod alone fits, maxReplicas 1."""
+    levers = _scaled({"scaleUp": {"policies": [{"type": "Pods", "value": 2, "periodSeconds": 60}]}}, 0, 4)
+    assert levers["scale-up"].levers(1)[1] == Bound("autoscaling.maxReplicas", True, 1)
