@@ -26,35 +26,53 @@ class ScalePolicy:
     period: int
 
 
-# An HPA's scaleUp as the API server fills what a behavior leaves unset (kubernetes/kubernetes @a689afaa
-# pkg/apis/autoscaling/v2/defaults.go `defaultHPAScaleUpRules`, `GenerateHPAScaleUpRules`): 4 pods or 100 % every
-# 15 s, whichever adds more
+# An HPA's scaleUp and scaleDown as the API server fills what a behavior leaves unset (kubernetes/kubernetes @a689afaa
+# pkg/apis/autoscaling/v2/defaults.go `defaultHPAScaleUpRules`, `defaultHPAScaleDownRules`): up 4 pods or 100 % every
+# 15 s, whichever adds more; down 100 % every 15 s
 DEFAULT_SELECT = "Max"
 DEFAULT_SCALE_UP = (ScalePolicy("Pods", 4, 15), ScalePolicy("Percent", 100, 15))
+DEFAULT_SCALE_DOWN = (ScalePolicy("Percent", 100, 15),)
 KEDA_DEFAULT_MAX = 100  # kedacore/keda v2.20.2 controllers/keda/hpa.go getHPAMaxReplicas: defaultHPAMaxReplicas
 
 
-def scale_up_rules(behavior: Optional[dict[str, Any]]) -> tuple[str, tuple[ScalePolicy, ...]]:
-    """behavior.scaleUp's selectPolicy and policies, each unset one the API server's default."""
-    up = (behavior or {}).get("scaleUp") or {}
-    given = up.get("policies")
-    policies = DEFAULT_SCALE_UP if given is None else tuple(
+def scale_rules(behavior: Optional[dict[str, Any]], direction: str = "scaleUp") -> tuple[str, tuple[ScalePolicy, ...]]:
+    """behavior.scaleUp's (or scaleDown's) selectPolicy and policies, each unset one the API server's default."""
+    rules = (behavior or {}).get(direction) or {}
+    given = rules.get("policies")
+    policies = (DEFAULT_SCALE_UP if direction == "scaleUp" else DEFAULT_SCALE_DOWN) if given is None else tuple(
         ScalePolicy(str(p.get("type")), int(p.get("value", 0)), int(p.get("periodSeconds", 15))) for p in given)
-    return str(up.get("selectPolicy") or DEFAULT_SELECT), policies
+    return str(rules.get("selectPolicy") or DEFAULT_SELECT), policies
+
+
+def taken_back(behavior: Optional[dict[str, Any]], up: tuple[ScalePolicy, ...], replicas: int) -> int:
+    """The most pods the HPA's scale-down may have taken within a scale-up period before a step, which that step adds
+    back on top of its policy: since kubernetes/kubernetes#109058 (2022) `calculateScaleUpLimitWithScalingRules`
+    starts a period at the current replicas less those added and plus those deleted within it. Without a behavior
+    the controller keeps no scale events (`storeScaleEvent`) and limits each step by the current replicas: none."""
+    if behavior is None:
+        return 0
+    select, down = scale_rules(behavior, "scaleDown")
+    return added_within(select, down, max((p.period for p in up), default=0), replicas)
 
 
 def added_within(select: str, policies: Iterable[ScalePolicy], seconds: float, replicas: int) -> int:
     """The most pods the HPA adds within `seconds` from a first step (at least that step), up to `replicas` replicas:
     each policy allows its pods once per period, counted over a sliding window (kubernetes/kubernetes @00067268
     pkg/controller/podautoscaler/horizontal.go `calculateScaleUpLimitWithScalingRules`: the replicas at the window's
-    start plus Pods, or times 1 + Percent/100 rounded up); selectPolicy Max takes the policy adding most, Min the
-    least, Disabled adds none. A Percent policy counts `replicas` as its base, the most it can meet."""
+    start plus Pods, or times 1 + Percent/100 rounded up); selectPolicy Min holds every policy (the least count),
+    Disabled adds none, Max lets each step take the policy allowing most: of one period, the largest count; of
+    different periods, one policy's steps come within another's period, so only their sum bounds it (4 pods per
+    15 s beside 10 per 60 s add 10 + 3 x 4 in 60 s). A Percent policy counts `replicas` as its base, the most it
+    can meet."""
     if select == "Disabled":
         return 0
-    counts = [_per_period(p, replicas) * max(1, math.ceil(seconds / p.period)) for p in policies if p.period > 0]
+    timed = [p for p in policies if p.period > 0]
+    counts = [_per_period(p, replicas) * max(1, math.ceil(seconds / p.period)) for p in timed]
     if not counts:
         return 0
-    return max(0, min(counts) if select == "Min" else max(counts))
+    if select == "Min":
+        return min(counts)
+    return max(counts) if len({p.period for p in timed}) == 1 else sum(counts)
 
 
 def _per_period(policy: ScalePolicy, replicas: int) -> int:
@@ -62,12 +80,16 @@ def _per_period(policy: ScalePolicy, replicas: int) -> int:
 
 
 def scale_up_readers(select: str, policies: tuple[ScalePolicy, ...], min_replicas: int, max_replicas: int,
-                     warm_seconds: Callable[[int], float]) -> int:
+                     warm_seconds: Callable[[int], float], taken: int = 0) -> int:
     """Pods warming at once while an autoscaler scales up from its minimum: the steps that come before the first
     step's pods are warm, which is longer the more read at once (the least count that holds). From zero, KEDA's
     activation starts one pod (kedacore/keda v2.20.2 pkg/scaling/executor/scale_scaledobjects.go
     `scaleFromZeroOrIdle`) and its HPA, whose minimum is then 1 (controllers/keda/hpa.go `getHPAMinReplicas`), adds
-    the rest at once."""
+    the rest in its steps. The first step also adds back the `taken` pods a scale-down took just before
+    (`taken_back`): counted once, not fed into the overlap (a one-off, where the fixed point's pessimism, every
+    reader sharing the egress for the whole warm-up, turns one pod more near the egress's saturation into the whole
+    room: llama3.2:3b from a 100 GiB share, 2 pods per 60 s from 1 to 22, counts 4 readers and 21 with it fed in,
+    for a real peak of about 5)."""
     activated = 1 if min_replicas <= 0 else 0
     room = max(0, max_replicas - max(1, min_replicas))
     readers = activated + min(room, added_within(select, policies, 0, max_replicas))
@@ -76,7 +98,7 @@ def scale_up_readers(select: str, policies: tuple[ScalePolicy, ...], min_replica
         if more <= readers:
             break
         readers = more
-    return readers
+    return activated + min(room, readers - activated + taken)
 
 
 def drain_readers(replicas: int, spot: bool, max_unavailable: Optional[IntOrPercent] = None,
@@ -86,7 +108,10 @@ def drain_readers(replicas: int, spot: bool, max_unavailable: Optional[IntOrPerc
     (kubernetes/kubernetes 189c34a7 pkg/controller/disruption/disruption.go `getExpectedPodCount`,
     `updatePdbStatus`); no budget, all of them. A spot pool's upgrade drains nothing ("AKS internally issues a
     cordon and an eviction notice, but no drain is applied": MicrosoftDocs/azure-aks-docs @31e1f80a
-    articles/aks/spot-node-pool.md), nor does an eviction of spot VMs: every replica there may restart at once."""
+    articles/aks/spot-node-pool.md), and an eviction of spot VMs gives 30 s notice (Scheduled Events' Preempt,
+    articles/virtual-machines/linux/scheduled-events.md): AKS's node auto-drain tries a drain (articles/aks/
+    node-auto-drain.md), but the VM goes at the notice's end, budget or not: every replica there may restart at
+    once."""
     if spot:
         return replicas
     if max_unavailable is not None:
@@ -134,6 +159,7 @@ class Scaler:
     max_replicas: int
     select: str
     policies: tuple[ScalePolicy, ...]
+    taken: int  # pods its scale-down may have taken within a scale-up period before a step (taken_back)
 
 
 def _named(reg: Registration) -> tuple[str, str]:
@@ -155,7 +181,8 @@ def scaler_of(deployment: Registration, objects: Iterable[Registration]) -> Opti
             low, high = int(spec.get("minReplicaCount", 0)), int(spec.get("maxReplicaCount", KEDA_DEFAULT_MAX))
         else:
             behavior, low, high = spec.get("behavior"), int(spec.get("minReplicas", 1)), int(spec["maxReplicas"])
-        return Scaler(low, high, *scale_up_rules(behavior))
+        select, policies = scale_rules(behavior)
+        return Scaler(low, high, select, policies, taken_back(behavior, policies, high))
     return None
 
 
@@ -189,12 +216,13 @@ def warm_readers(deployment: Registration, first_deploy: int, objects: list[Regi
     key = "autoscaling.maxReplicas" if scaler else "inference.replicas"
     found = [Readers(first_deploy, "a first deploy starts inference.replicas",
                      lambda fits: (Bound("inference.replicas", True, fits),))]
-    if most > 0:
-        found.append(_rollout_readers(deployment, most, key))
+    found.append(_rollout_readers(deployment, most, key))
+    started = _started(deployment, first_deploy)
+    if scaler and scaler.min_replicas > started:
+        found.append(_raised(scaler, started))
     if scaler:
         found.append(_scale_up(scaler, warm_seconds))
-    if most > 0:
-        found.append(_node_readers(deployment, objects, most, key))
+    found.append(_node_readers(deployment, objects, most, key))
     return found
 
 
@@ -208,14 +236,38 @@ def _rollout_readers(deployment: Registration, most: int, key: str) -> Readers:
                    lambda fits: (Bound(key, True, _most(rollout, fits, most)),))
 
 
+def _started(deployment: Registration, first_deploy: int) -> int:
+    """The replicas the Deployment is created with (`spec.replicas`; `first_deploy` when not a number)."""
+    replicas = (deployment.inputs.get("spec") or {}).get("replicas")
+    return replicas if isinstance(replicas, int) and not isinstance(replicas, bool) else first_deploy
+
+
+def _raised(scaler: Scaler, started: int) -> Readers:
+    """The autoscaler, made once the first deploy's pods are Ready (it targets the Deployment's name, an output of
+    its wait), finds fewer replicas than its minimum and sets the minimum at once: kubernetes/kubernetes @00067268
+    pkg/controller/podautoscaler/horizontal.go `reconcileAutoscaler` ("Current number of replicas below
+    Spec.MinReplicas": no scale-up limit applies), and KEDA's executor as much (kedacore/keda
+    pkg/scaling/executor/scale_scaledobjects.go `RequestScale`, its branch `currentReplicas < minReplicas`, as the
+    code index holds it, commit not pinned)."""
+    def fixes(fits: int) -> tuple[Bound, ...]:
+        more = scaler.min_replicas - fits  # inference.replicas that leave at most `fits` to raise, if they fit
+        return (Bound("autoscaling.minReplicas", True, started + fits),
+                *((Bound("inference.replicas", False, more),) if more <= fits else ()))
+    return Readers(scaler.min_replicas - started,
+                   f"the autoscaler raises inference.replicas {started} to autoscaling.minReplicas "
+                   f"{scaler.min_replicas} at once (no scale-up limit below its minimum)", fixes)
+
+
 def _scale_up(scaler: Scaler, warm_seconds: Callable[[int], float]) -> Readers:
     def up(low: int, high: int) -> int:
-        return scale_up_readers(scaler.select, scaler.policies, low, high, warm_seconds)
+        return scale_up_readers(scaler.select, scaler.policies, low, high, warm_seconds, scaler.taken)
     steps = ", ".join(f"{p.value}{' pods' if p.kind == 'Pods' else ' %'} per {p.period} s" for p in scaler.policies)
     return Readers(up(scaler.min_replicas, scaler.max_replicas),
                    f"a scale-up from autoscaling.minReplicas {scaler.min_replicas} to autoscaling.maxReplicas "
                    f"{scaler.max_replicas} starts them in steps of {steps or 'none'}, selectPolicy {scaler.select}, "
-                   "while the first are warming", lambda fits: _scale_up_levers(up, scaler, fits))
+                   "while the first are warming" + (f", the first adding back up to {scaler.taken} a scale-down took "
+                                                    "within its period" if scaler.taken else ""),
+                   lambda fits: _scale_up_levers(up, scaler, fits))
 
 
 def _node_readers(deployment: Registration, objects: list[Registration], most: int, key: str) -> Readers:
@@ -231,8 +283,9 @@ def _node_readers(deployment: Registration, objects: list[Registration], most: i
 def _scale_up_levers(up: Callable[[int, int], int], scaler: Scaler, fits: int) -> tuple[Bound, ...]:
     low = next((m for m in range(scaler.min_replicas, scaler.max_replicas + 1) if up(m, scaler.max_replicas) <= fits),
                scaler.max_replicas)
+    # at least 1: up(min, min) is 0, and from zero up(0, 1) is the activation pod alone
     high = _most(lambda m: up(scaler.min_replicas, m), fits, scaler.max_replicas)
-    return Bound("autoscaling.minReplicas", False, low), Bound("autoscaling.maxReplicas", True, max(high, 1))
+    return Bound("autoscaling.minReplicas", False, low), Bound("autoscaling.maxReplicas", True, high)
 
 
 def _landing(deployment: Registration, objects: list[Registration]) -> list[Pool]:

@@ -23,3 +23,10 @@ def test_a_rollout_starts_the_surge_and_as_many_as_it_took_down_at_most_the_repl
     assert rollout_starts(4, "100%", 0) == 4
     assert rollout_starts(4, 0, "100%") == 4
     assert [rollout_pods(n) for n in (1, 3, 4, 5, 8)] == [2, 4, 5, 7, 10]
+
+
+def test_a_boolean_is_no_integer_or_percentage():
+    """apimachinery's IntOrString holds an integer or a string: a YAML `true` (Python's bool, an int subclass) is
+    neither, not 1 pod."""
+    with pytest.raises(ValueError, match="neither an integer nor a percentage"):
+        scaled(True, 8, True)

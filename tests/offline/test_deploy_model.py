@@ -1093,20 +1093,21 @@ def test_make_plan_refuses_a_warm_up_longer_than_one_startup_probe_attempt(
         assert "inference.warmModel" in line
 
 
-@pytest.mark.parametrize("replicas, refused", [(4, False), (8, True)])
+@pytest.mark.parametrize("replicas, refused", [(4, False), (5, True)])
 def test_make_plan_counts_the_pods_a_rolling_update_at_the_autoscalers_maximum_starts(
         tmp_path, capsys, replicas, refused):
     """A rolling update at the autoscaler's maximum (Kubernetes' default maxSurge 25 % rounded up, maxUnavailable
-    25 % rounded down) starts surge + unavailable new pods before any is Ready: 2 + 2 at 8 replicas, each reading
-    qwen2.5:32b (20 GB) through prod's ~95 MB/s egress, 841 + 40 s > 600 s. Held at 8 (minReplicas 8), no scale-up
-    adds pods, and the first deploy starts prod's 2; the first deploy's count alone passed it."""
+    25 % rounded down) starts surge + unavailable new pods before any is Ready: 2 + 1 at 5 replicas, each reading
+    qwen2.5:32b (20 GB) through prod's ~95 MB/s egress, 631 + 40 s > 600 s. From minReplicas 3 a scale-up adds at
+    most 2, the autoscaler raises prod's 2 by 1, the first deploy starts 2; the first deploy's count alone passed it.
+    (Held at 8, minReplicas 8, the raise of prod's 2 to 8 starts 6 at once, more than the rollout's 4.)"""
     code, line, lines = _warm_plan(tmp_path, capsys, "prod", "qwen2.5:32b", *ON_DEMAND,
-                                   f"autoscaling.minReplicas={replicas}", f"autoscaling.maxReplicas={replicas}")
+                                   "autoscaling.minReplicas=3", f"autoscaling.maxReplicas={replicas}")
     assert (code, bool(line)) == ((1, True) if refused else (0, False)), lines
     if refused:
-        assert "4 replicas at once through its 95 MB/s egress, when a rolling update at autoscaling.maxReplicas 8 " \
-            "starts them, maxSurge 25% and maxUnavailable 25% of 8" in line
-        assert "fix: autoscaling.maxReplicas at most 4; or modelStore.sizeGib at least 1271" in line
+        assert "3 replicas at once through its 95 MB/s egress, when a rolling update at autoscaling.maxReplicas 5 " \
+            "starts them, maxSurge 25% and maxUnavailable 25% of 5" in line
+        assert "fix: autoscaling.maxReplicas at most 4; or modelStore.sizeGib at least 703" in line
 
 
 @pytest.mark.parametrize("mode", ["requests", "cpu"])
@@ -1125,6 +1126,25 @@ def test_make_plan_counts_the_scale_up_steps_that_come_before_the_first_are_warm
             "autoscaling.maxReplicas 4 starts them in steps of 2 pods per 60 s, selectPolicy Max, while the first " \
             "are warming" in line
         assert "fix: autoscaling.minReplicas at least 2 or autoscaling.maxReplicas at most 3; or modelStore.sizeGib " \
+            "at least 703" in line
+
+
+@pytest.mark.parametrize("mode", ["requests", "cpu"])
+@pytest.mark.parametrize("replicas, refused", [(2, False), (1, True)])
+def test_make_plan_counts_the_autoscalers_raise_to_its_minimum_at_once(tmp_path, capsys, mode, replicas, refused):
+    """The autoscaler is made once the first deploy's pods are Ready and finds fewer than its minimum: the HPA sets
+    the minimum at once, no scale-up limit below it (horizontal.go "Current number of replicas below
+    Spec.MinReplicas"), KEDA's executor as much. From inference.replicas 1 to minReplicas 4, 3 read qwen2.5:32b at
+    once (671 s > 600 s); from 2, the 2 fit. A rollout at 4 starts 2, the first deploy 1 or 2, no scale-up (held at
+    4), an on-demand pool's drain 1: the raise alone refuses it, which no other count saw."""
+    code, line, lines = _warm_plan(tmp_path, capsys, "prod", "qwen2.5:32b", *ON_DEMAND, f"autoscaling.mode={mode}",
+                                   f"inference.replicas={replicas}", "autoscaling.minReplicas=4",
+                                   "autoscaling.maxReplicas=4")
+    assert (code, bool(line)) == ((1, True) if refused else (0, False)), lines
+    if refused:
+        assert "3 replicas at once through its 95 MB/s egress, when the autoscaler raises inference.replicas 1 to " \
+            "autoscaling.minReplicas 4 at once" in line
+        assert "fix: autoscaling.minReplicas at most 3 or inference.replicas at least 2; or modelStore.sizeGib " \
             "at least 703" in line
 
 
