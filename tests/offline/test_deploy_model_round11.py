@@ -1,13 +1,17 @@
-"""The chart template reader's verdicts (offline/deploy_model/templates.py) that mutation round eleven
-(docs/decisions.md) found wrong or untested: its functions' calls and a `.Values` path's value, each case the
-answer Go 1.19.8's text/template gave to the same template with Helm's option (`missingkey=zero`) and sprig
-v3.3.0's functions (cast v1.7.0's `ToInt`)."""
+"""What mutation round eleven (docs/decisions.md) found wrong or untested in the deploy model: the chart template
+reader's calls and `.Values` paths (offline/deploy_model/templates.py; each case the answer Go 1.19.8's
+text/template gave to the same template with Helm's option, `missingkey=zero`, and sprig v3.3.0's functions), and
+the schedule's stall message (schedule.py `_stall`)."""
 from __future__ import annotations
+
+import copy
 
 import pytest
 
+from offline import deploy_model as dm
 from offline.deploy_model.charts import CHARTS, chart_values, vendored_charts
 from offline.deploy_model.templates import UNKNOWN, evaluate, rendered_api_versions
+from tests.offline.test_deploy_model import DATA, _azure, bare_plan_of, deployment, k8s
 
 
 def _same(found, expected) -> bool:
@@ -46,3 +50,32 @@ def test_a_release_whose_values_drop_a_block_its_guard_reads_through_is_not_read
         found = rendered_api_versions(text, values)
         assert [v for v, _ in found] == ["policy/v1"]
         assert _same(found[0][1], rendered), (given, found)
+
+
+# ---- the schedule's stalls (schedule.py `_stall`) ------------------------------------------------------------------
+
+def test_a_stall_with_more_workers_than_one_and_the_pessimistic_figures_only_says_so():
+    """Two workers: a Key Vault and a network start at once; two GPU Deployments wait for the vault, their pool for
+    the network. With the median figures (vault 50 s, network 10 s) the pool starts before the Deployments are
+    ready; with the pessimistic ones (vault 60 s, network 100 s) both Deployments take the two workers first and
+    the pool queues behind them: the first's deadline fails it. The message names one of the two workers and the
+    pessimistic figures (it said "the only worker" and "median" for every stall before a test held it)."""
+    data = copy.deepcopy(DATA)
+    data["azure"]["azure-native:keyvault:Vault"] = {"median": 50, "pessimistic": 60}
+    data["azure"]["azure-native:network:VirtualNetwork"] = {"median": 10, "pessimistic": 100}
+    pool = _azure("gpu-pool", dm.AGENT_POOL, ("urn:vnet",), agentPoolName="gpu", vmSize="Standard_NC24ads_A100_v4",
+                  minCount=0, gpuProfile={"driver": "Install"}, nodeTaints=["nvidia.com/gpu=present:NoSchedule"])
+
+    def ollama(name: str):
+        reg = k8s(name, deployment(name, gpu=True, image="ollama/ollama:0.32.15", tolerations=[{"operator": "Exists"}],
+                                   annotations={"pulumi.com/timeoutSeconds": "3600"}), ("urn:vault",))
+        reg.inputs["metadata"]["namespace"] = "default"  # AKS's: no Namespace to create first
+        return reg
+    plan = bare_plan_of(_azure("vault", "azure-native:keyvault:Vault"),
+                        _azure("vnet", "azure-native:network:VirtualNetwork"), ollama("ollama-a"), ollama("ollama-b"),
+                        pool)
+    [stall] = [p for p in dm.evaluate(plan, data, parallel=2).problems if p.rule == "parallel"]
+    assert stall.resource == "ollama-a"
+    assert stall.message.startswith("its create holds one of the 2 workers of `pulumi up --parallel 2` while "
+                                    "gpu-pool, which it waits for")
+    assert "its deadline (60 min) fails it (pessimistic figures)" in stall.message
