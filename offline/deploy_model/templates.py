@@ -105,8 +105,8 @@ def _call(name: str, args: list[Any]) -> Any:
         return UNKNOWN if same is UNKNOWN else not same
     if name == "lower" and len(args) == 1 and isinstance(args[0], str):
         return args[0].lower()
-    if name == "default" and len(args) == 2:  # sprig: default DEFAULT GIVEN
-        return args[1] if truth(args[1]) else args[0]
+    if name == "default" and args:  # sprig: default DEFAULT GIVEN...: the first GIVEN unless empty, else DEFAULT
+        return args[1] if len(args) > 1 and truth(args[1]) else args[0]
     if name == "int" and len(args) == 1:  # sprig's toInt: nil and what does not parse are 0
         return _integer(args[0])
     if name in _COMPARE and len(args) == 2:

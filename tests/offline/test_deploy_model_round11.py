@@ -40,6 +40,29 @@ def test_a_values_path_through_nil_and_has_key_of_nil_fail_the_render_as_in_helm
     assert _same(evaluate(expression, values), expected), evaluate(expression, values)
 
 
+@pytest.mark.parametrize("expression, values, expected", [
+    # sprig's default is variadic: `default D` is D, `default D G1 G2` reads G1 only (it was unknown)
+    ('default "x"', {}, "x"),
+    ('default "x" .Values.a .Values.s', {"a": "", "s": "y"}, "x"),
+    ('default "x" .Values.s .Values.a', {"a": "", "s": "y"}, "y"),
+    # a builtin's or sprig function's argument count is checked at the call ("wrong number of args for not: want 1
+    # got 2"), an argument's type too ("wrong type for value; expected string; got float64"): the render fails
+    ("not .Values.a .Values.b", {"a": "", "b": False}, UNKNOWN),
+    ('lower .Values.s "x"', {"s": "AB"}, UNKNOWN),
+    ("lower .Values.n", {"n": 1}, UNKNOWN),
+    ('int "1" "2"', {}, UNKNOWN),
+    ("gt 3 2 1", {}, UNKNOWN),
+    ('hasKey .Values.m "k" "x"', {"m": {"k": 1}}, UNKNOWN),
+    # Go's `or` of false arguments only is the last one; `and`/`or` with an unknown argument before a decided one
+    # that does not settle them is unknown
+    ("or .Values.a .Values.b", {"a": "", "b": False}, False),
+    ("and .Capabilities.KubeVersion .Values.a", {"a": True}, UNKNOWN),
+    ("or .Capabilities.KubeVersion .Values.a", {"a": ""}, UNKNOWN),
+])
+def test_the_template_reader_checks_each_functions_arguments_as_go_and_sprig_do(expression, values, expected):
+    assert _same(evaluate(expression, values), expected), evaluate(expression, values)
+
+
 def test_a_release_whose_values_drop_a_block_its_guard_reads_through_is_not_read_as_skipping_it():
     """cert-manager's `templates/poddisruptionbudget.yaml` is guarded by `.Values.podDisruptionBudget.enabled`: a
     release setting `podDisruptionBudget: null` (Helm drops the key) makes Helm's render fail, not skip the budget;
