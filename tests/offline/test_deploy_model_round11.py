@@ -53,11 +53,18 @@ def test_a_values_path_through_nil_and_has_key_of_nil_fail_the_render_as_in_helm
     ('int "1" "2"', {}, UNKNOWN),
     ("gt 3 2 1", {}, UNKNOWN),
     ('hasKey .Values.m "k" "x"', {"m": {"k": 1}}, UNKNOWN),
+    ('get .Values.m "k"', {"m": {"k": ""}}, UNKNOWN),  # a function of two arguments this reader does not know
     # Go's `or` of false arguments only is the last one; `and`/`or` with an unknown argument before a decided one
     # that does not settle them is unknown
     ("or .Values.a .Values.b", {"a": "", "b": False}, False),
     ("and .Capabilities.KubeVersion .Values.a", {"a": True}, UNKNOWN),
     ("or .Capabilities.KubeVersion .Values.a", {"a": ""}, UNKNOWN),
+    ('or .Values.a uuidv4', {"a": ""}, UNKNOWN),  # a function as an argument: called by Go, unknown here
+    # a value given arguments fails the render ("s is not a method but has arguments")
+    (".Values.s .Values.b", {"s": "x", "b": 1}, UNKNOWN),
+    # sprig's int (cast v1.7.0 ToIntE): a lone 0 is no octal prefix; a trailing "." is no zero decimal to trim
+    ("int .Values.n", {"n": "0"}, 0),
+    ("int .Values.n", {"n": "8."}, 0),
 ])
 def test_the_template_reader_checks_each_functions_arguments_as_go_and_sprig_do(expression, values, expected):
     assert _same(evaluate(expression, values), expected), evaluate(expression, values)
