@@ -60,11 +60,18 @@ def test_a_values_path_through_nil_and_has_key_of_nil_fail_the_render_as_in_helm
     ("and .Capabilities.KubeVersion .Values.a", {"a": True}, UNKNOWN),
     ("or .Capabilities.KubeVersion .Values.a", {"a": ""}, UNKNOWN),
     ('or .Values.a uuidv4', {"a": ""}, UNKNOWN),  # a function as an argument: called by Go, unknown here
+    # what Go's parser refuses ('unexpected "@" in operand') is unknown, though a false argument comes first
+    ("and .Values.a @", {"a": False}, UNKNOWN),
     # a value given arguments fails the render ("s is not a method but has arguments")
     (".Values.s .Values.b", {"s": "x", "b": 1}, UNKNOWN),
     # sprig's int (cast v1.7.0 ToIntE): a lone 0 is no octal prefix; a trailing "." is no zero decimal to trim
     ("int .Values.n", {"n": "0"}, 0),
     ("int .Values.n", {"n": "8."}, 0),
+    ("int 5", {}, 5),  # an integer literal is an int already
+    ("gt (int .Values.b) 0", {"b": True}, True),  # a bool is 1, an int (not a bool, which gt refuses)
+    # `.Values` itself is the values' map
+    ('hasKey .Values "a"', {"a": 1}, True),
+    ('hasKey $.Values "c"', {"a": 1}, False),
 ])
 def test_the_template_reader_checks_each_functions_arguments_as_go_and_sprig_do(expression, values, expected):
     assert _same(evaluate(expression, values), expected), evaluate(expression, values)
