@@ -79,8 +79,9 @@ def test_the_template_reader_checks_each_functions_arguments_as_go_and_sprig_do(
 
 def test_a_release_whose_values_drop_a_block_its_guard_reads_through_is_not_read_as_skipping_it():
     """cert-manager's `templates/poddisruptionbudget.yaml` is guarded by `.Values.podDisruptionBudget.enabled`: a
-    release setting `podDisruptionBudget: null` (Helm drops the key) makes Helm's render fail, not skip the budget;
-    the reader read it as not rendered, it is unknown now (counted as rendered, as every render it cannot tell)."""
+    release setting `podDisruptionBudget: null` (Helm drops the key: helm v3.20.2 pkg/chartutil/coalesce.go) makes
+    Helm's render fail, not skip the budget; the reader read it as not rendered, it is unknown now (counted as
+    rendered, as every render it cannot tell)."""
     text = (vendored_charts(CHARTS)["cert-manager"] / "templates/poddisruptionbudget.yaml").read_text()
     for given, rendered in (({"enabled": True}, True), ({"enabled": False}, False), (None, UNKNOWN)):
         values = chart_values({"chart": "cert-manager", "values": {"podDisruptionBudget": given}})
