@@ -63,13 +63,15 @@ def _tokens(text: str) -> list[tuple[str, str]]:
 
 def _field(word: str, values: dict[str, Any]) -> Any:
     """A `.Values` path's value; a number as the float64 Helm holds it (helm.sh/helm v3 pkg/chartutil ReadValues
-    reads values files through sigs.k8s.io/yaml, JSON's numbers; a Pulumi Release's values are JSON too)."""
+    reads values files through sigs.k8s.io/yaml, JSON's numbers; a Pulumi Release's values are JSON too). A key
+    missing from a map is nil (Helm's `missingkey=zero`); a field of nil or of what is no map fails the render
+    (Go's text/template exec.go `evalField`: "nil pointer evaluating interface {}.b"): UNKNOWN."""
     for prefix in (".Values.", "$.Values."):
         if word.startswith(prefix):
             node: Any = values
             for part in word[len(prefix):].split("."):
                 if not isinstance(node, dict):
-                    return None
+                    return UNKNOWN
                 node = node.get(part)
             return float(node) if isinstance(node, int) and not isinstance(node, bool) else node
     if word in (".Values", "$.Values"):
@@ -103,17 +105,15 @@ def _call(name: str, args: list[Any]) -> Any:
         return UNKNOWN if same is UNKNOWN else not same
     if name == "lower" and len(args) == 1 and isinstance(args[0], str):
         return args[0].lower()
-    if name == "default" and len(args) == 2:  # sprig: default DEFAULT GIVEN
-        return args[1] if truth(args[1]) else args[0]
+    if name == "default" and args:  # sprig: default DEFAULT GIVEN...: the first GIVEN unless empty, else DEFAULT
+        return args[1] if len(args) > 1 and truth(args[1]) else args[0]
     if name == "int" and len(args) == 1:  # sprig's toInt: nil and what does not parse are 0
         return _integer(args[0])
     if name in _COMPARE and len(args) == 2:
         return _compare(name, args[0], args[1])
-    if name == "hasKey" and len(args) == 2 and isinstance(args[0], dict):  # sprig: hasKey MAP KEY
-        return args[1] in args[0]
-    if name == "hasKey" and len(args) == 2 and args[0] is None:  # nil passes as a nil map: no key
-        return False
-    return UNKNOWN
+    if name == "hasKey" and len(args) == 2 and isinstance(args[0], dict) and isinstance(args[1], str):
+        return args[1] in args[0]  # sprig: hasKey MAP KEY
+    return UNKNOWN  # so hasKey of nil: a `.Values` nil is no map to Go's call ("wrong type for value"), it fails
 
 
 _COMPARE = {"gt": lambda a, b: a > b, "ge": lambda a, b: a >= b, "lt": lambda a, b: a < b, "le": lambda a, b: a <= b}
