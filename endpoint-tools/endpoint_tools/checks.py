@@ -11,6 +11,8 @@ from typing import Any, Callable, Optional
 
 import requests
 import yaml
+from urllib3.exceptions import ProtocolError
+from urllib3.util.retry import Retry
 
 from .endpoint import shown_url, url_problem
 from .api_errors import ApiError, Deadlines, JsonTooDeep, excerpt, parse_json, printable
@@ -253,16 +255,30 @@ def kube_client(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
     return client
 
 
+class _DroppedConnectionRetried(Retry):
+    """One more try of a call whose connection closed or reset before its answer, and of nothing else. A kept-alive
+    connection the API server (or a load balancer before it) closed while idle is found when a call is sent on it:
+    urllib3 checks a pooled connection before it reuses it (urllib3 2.8.0 connectionpool.py `_get_conn`,
+    `is_connection_dropped`), but a close racing the request is a ProtocolError
+    ("Remote end closed connection without response") that only a retry recovers (urllib3 2.8.0 util/retry.py
+    counts it a read error, with read timeouts). A timeout is the call's answer, not retried (it took 4 times
+    --kube-timeout); a status is never retried, nor its Retry-After slept."""
+
+    def _is_read_error(self, err: Exception) -> bool:
+        return isinstance(err, ProtocolError)  # not ReadTimeoutError: counted as `other`, none allowed
+
+
 def one_request() -> Any:
-    """The client's configuration: each call one request, held to --kube-timeout. Without `retries` the client's
-    connections take urllib3's Retry.DEFAULT (kubernetes-client/python 37.0.2 rest.py passes retries to its
-    PoolManager only when set): 3 more tries of a GET that timed out, each with the whole timeout, and a sleep of
-    each 429's or 503's Retry-After however long (urllib3 2.8.0 util/retry.py `sleep_for_retry`), a date years
-    ahead included; a Retry-After urllib3 cannot read (`-5`) raised InvalidHeader, read as the server unreachable."""
+    """The client's configuration: each call one request, held to --kube-timeout, but one sent on a connection
+    closed under it (_DroppedConnectionRetried). Without `retries` the client's connections take urllib3's
+    Retry.DEFAULT (kubernetes-client/python 37.0.2 rest.py passes retries to its PoolManager only when set): 3 more
+    tries of a GET that timed out, each with the whole timeout, and a sleep of each 429's or 503's Retry-After
+    however long (urllib3 2.8.0 util/retry.py `sleep_for_retry`), a date years ahead included; a Retry-After urllib3
+    cannot read (`-5`) raised InvalidHeader, read as the server unreachable."""
     from kubernetes import client
-    from urllib3.util.retry import Retry
     configuration = type.__call__(client.Configuration)  # as the client's loaders make one (no shared default)
-    configuration.retries = Retry(0, respect_retry_after_header=False)
+    configuration.retries = _DroppedConnectionRetried(total=1, connect=0, read=1, redirect=0, status=0, other=0,
+                                                      respect_retry_after_header=False)
     return configuration
 
 

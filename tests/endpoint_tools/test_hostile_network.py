@@ -413,3 +413,39 @@ def test_a_connection_closed_inside_the_headers_is_closed_not_an_empty_answer(re
         assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
     out = capsys.readouterr().out
     assert f"[closed] {server.url}/v1/models closed the connection without a complete answer" in out, out
+
+
+class _ClosesKeptAlive(_Busy):
+    """An API server that closes each kept-alive connection when the second request arrives on it, unanswered: an
+    idle connection closed by the server (or a load balancer) just as the client sends its next call on it."""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.answered = getattr(self, "answered", 0) + 1
+        if self.answered > 1:
+            self.close_connection = True  # no answer: the client reads "Remote end closed connection"
+            return
+        super().do_GET()
+
+
+def test_a_call_sent_on_a_connection_closed_under_it_is_sent_again_once(tmp_path, capsys):
+    """Each Kubernetes API call one request (no retry of a timeout, a 429 or a 503) dropped urllib3's retry of a
+    kept-alive connection the server closed as the call went out (urllib3 2.8.0 connectionpool.py checks a pooled
+    connection before reuse, but a close racing the request is a ProtocolError only its Retry recovers): every
+    other check of llm-verify failed as "cannot reach the API server: Remote end closed connection"."""
+    from tests.endpoint_tools.test_verify import llmd_outputs
+    server = BackgroundServer(("127.0.0.1", 0), _ClosesKeptAlive)
+    server.answer = (503, "3")  # type: ignore[attr-defined]
+    with server:
+        path = tmp_path / "outputs.json"
+        kubeconfig = {"apiVersion": "v1", "kind": "Config", "current-context": "c",
+                      "clusters": [{"name": "c", "cluster": {"server": server.url}}],
+                      "users": [{"name": "u", "user": {"token": "t"}}],
+                      "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}
+        path.write_text(json.dumps({**llmd_outputs(), "kubeconfig": json.dumps(kubeconfig)}))
+        started = time.perf_counter()
+        assert verify.main(["--outputs", str(path), "--kube-timeout", "5", "--api-key", "k"]) == 1
+        elapsed = time.perf_counter() - started
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAIL")]
+    cluster_lines = [line for line in lines if not line.startswith("FAIL  smoke")]
+    assert len(cluster_lines) >= 4 and elapsed < 20, (elapsed, lines)
+    assert all("the API server answered 503 " in line for line in cluster_lines), cluster_lines
