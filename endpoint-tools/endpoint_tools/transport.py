@@ -6,12 +6,13 @@ import http.client
 import socket
 import threading
 import time
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import requests
 import requests.auth
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.poolmanager import ProxyManager
 
 
 class _Alarms:
@@ -104,7 +105,10 @@ class _FinalAnswer(http.client.HTTPResponse):
     connection's end, not an answer: http.client ends them there without a word (`_read_headers` stops at b""), and
     a server gone inside its headers read as a whole 200 with no body."""
 
+    interim_passed_over = False  # only in begin(), under the headers' deadline (not a tunnel's CONNECT: see below)
+
     def begin(self) -> None:
+        self.interim_passed_over = True
         reader = self.fp = _LastLine(self.fp)  # type: ignore[assignment]
         try:
             super().begin()
@@ -115,9 +119,13 @@ class _FinalAnswer(http.client.HTTPResponse):
             raise http.client.RemoteDisconnected("Remote end closed connection inside the response headers")
 
     def _read_status(self) -> tuple[str, int, str]:
+        """The status line of the final answer. A tunnel's CONNECT reads its answer with `_read_status` alone
+        (urllib3 2.8.0 connection.py `_tunnel`, CPython's), while connecting, before any headers' deadline: there
+        its first answer is the one (a 1xx, "Tunnel connection failed: 102"), else a proxy sending one interim
+        answer after another, each within the socket's timeout, held the request for as long as it sent them."""
         while True:
             version, status, reason = super()._read_status()  # type: ignore[misc]  # private, in 3.10 to 3.14
-            if not 100 <= status < 200 or status == 101:
+            if not self.interim_passed_over or not 100 <= status < 200 or status == 101:
                 return version, status, reason
             http.client.parse_headers(self.fp)  # the interim answer's headers (Early Hints' Link), passed over
 
@@ -171,11 +179,29 @@ class BearerAuth(requests.auth.AuthBase):
 
 
 def headers_on_time(session: requests.Session) -> None:
-    """The session's connections (those of each adapter's pool manager, made as requests go) are _HeadersOnTime."""
+    """The session's connections (those of each adapter's pool manager, and of the managers it makes for an HTTP(S)
+    proxy, made as requests go) are _HeadersOnTime."""
     for adapter in session.adapters.values():
         manager = getattr(adapter, "poolmanager", None)
         if manager is not None:
             manager.pool_classes_by_scheme = {"http": _Pool, "https": _TlsPool}
+        made = getattr(adapter, "proxy_manager_for", None)
+        if made is not None and not getattr(made, "on_time", False):
+            adapter.proxy_manager_for = _proxies_on_time(made)  # type: ignore[attr-defined]
+
+
+def _proxies_on_time(made: Callable[..., Any]) -> Callable[..., Any]:
+    """An adapter's proxy_manager_for whose HTTP(S) proxy managers make _HeadersOnTime connections: requests makes
+    one per proxy as requests go (requests 2.34.2 adapters.py `proxy_manager_for`), with urllib3's own pools, so
+    through $HTTP_PROXY or $HTTPS_PROXY no headers' deadline held and a 1xx was taken for the answer. A SOCKS
+    proxy's manager keeps its pools, which make SOCKS connections."""
+    def proxy_manager_for(proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = made(proxy, **proxy_kwargs)
+        if type(manager) is ProxyManager:
+            manager.pool_classes_by_scheme = {"http": _Pool, "https": _TlsPool}
+        return manager
+    proxy_manager_for.on_time = True  # type: ignore[attr-defined]
+    return proxy_manager_for
 
 
 class Watchdog:

@@ -246,24 +246,37 @@ def test_a_content_length_that_is_no_number_is_a_malformed_answer_not_a_wait_for
            f"'{length}' is no number of bytes" in out and elapsed < 10, (elapsed, out)
 
 
+@pytest.mark.parametrize("via_proxy", [False, True])
 @pytest.mark.parametrize("interim", [b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n",
                                      b"HTTP/1.1 102 Processing\r\n\r\n" * 2])
-def test_an_interim_answer_before_the_final_one_is_passed_over(interim, tmp_path, capsys):
+def test_an_interim_answer_before_the_final_one_is_passed_over(interim, via_proxy, tmp_path,
+                                                               no_proxy_settings, capsys):  # noqa: F811
     """A client must read past any 1xx before the final answer (RFC 9110 15.2); http.client skips 100 Continue only
     (CPython 3.11 Lib/http/client.py `HTTPResponse.begin`): a CDN's 103 Early Hints or a WebDAV-minded server's 102
-    Processing was taken for the answer ("answered 103 with a body that is not JSON"), the real one never read."""
+    Processing was taken for the answer ("answered 103 with a body that is not JSON"), the real one never read.
+    Through a proxy ($HTTP_PROXY) too: its connections are the proxy manager's (requests 2.34.2 adapters.py
+    `proxy_manager_for`), which the tools' own connections did not reach."""
     from tests.endpoint_tools.test_hostile import _Scripted
 
     class Handler(_Scripted):
+        def parse_request(self) -> bool:
+            parsed = super().parse_request()
+            self.path = "/" + self.path.split("://", 1)[1].split("/", 1)[1] if "://" in self.path else self.path
+            return parsed
+
         def send_response(self, code: int, message: Optional[str] = None) -> None:
             self.wfile.write(interim)
             super().send_response(code, message)
     server = Scripted(openai())
     server.RequestHandlerClass = Handler
     with server:
-        assert smoke.main([server.url, "--timeout", "5"]) == 0
+        url = server.url
+        if via_proxy:  # the server answers as a plain-HTTP proxy does, to the absolute URL
+            no_proxy_settings.setenv("HTTP_PROXY", server.url)
+            url = "http://llm.example.invalid"
+        assert smoke.main([url, "--timeout", "5"]) == 0, capsys.readouterr().out
         assert "result: all 3 checks passed" in capsys.readouterr().out
-        code, report = run_bench(tmp_path, server.url, "-n", "2", "--api", "openai", "--model", "m")
+        code, report = run_bench(tmp_path, url, "-n", "2", "--api", "openai", "--model", "m")
     assert code == 0 and report["summary"]["succeeded"] == 2
 
 
@@ -449,3 +462,74 @@ def test_a_call_sent_on_a_connection_closed_under_it_is_sent_again_once(tmp_path
     cluster_lines = [line for line in lines if not line.startswith("FAIL  smoke")]
     assert len(cluster_lines) >= 4 and elapsed < 20, (elapsed, lines)
     assert all("the API server answered 503 " in line for line in cluster_lines), cluster_lines
+
+
+class _Interims(socketserver.BaseRequestHandler):
+    """A proxy that answers a tunnel's CONNECT with interim answers only, one every 50 ms, for 4 s."""
+
+    def handle(self) -> None:
+        self.request.recv(65536)
+        ends = time.monotonic() + 4
+        try:
+            while time.monotonic() < ends:
+                self.request.sendall(b"HTTP/1.1 102 Processing\r\n\r\n")
+                time.sleep(0.05)
+        except OSError:
+            pass
+
+
+def test_a_proxy_answering_connect_with_interim_answers_only_is_told_not_waited_on(no_proxy_settings,  # noqa: F811
+                                                                                    capsys):
+    """Interim answers are passed over to the final one within the headers' deadline, which the tunnel's CONNECT,
+    read while connecting, is not under: each 102 came within the connect timeout (the socket's, per read), and
+    passing them over waited as long as the proxy sent them, past --timeout. The CONNECT's answer is the first."""
+    server = HeldOpen(b"")
+    server.RequestHandlerClass = _Interims
+    with server:
+        no_proxy_settings.setenv("HTTPS_PROXY", server.url)
+        started = time.perf_counter()
+        assert smoke.main(["https://llm.example.invalid", "--api", "openai", "--timeout", "0.5"]) == 1
+        elapsed = time.perf_counter() - started
+    out = capsys.readouterr().out
+    assert elapsed < 2.5 and "Tunnel connection failed: 102 Processing" in out, (elapsed, out)
+
+
+class _Tunnel(socketserver.BaseRequestHandler):
+    """A proxy that does its work: answers a CONNECT with 200 and pipes the bytes both ways to the server's `to`."""
+
+    def handle(self) -> None:
+        import socket
+        self.request.recv(65536)
+        upstream = socket.create_connection(self.server.to)  # type: ignore[attr-defined]
+        self.request.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+        def pipe(source, sink) -> None:
+            try:
+                while data := source.recv(65536):
+                    sink.sendall(data)
+            except OSError:
+                pass
+            for end in (source, sink):
+                end.close()
+        threading.Thread(target=pipe, args=(upstream, self.request), daemon=True).start()
+        pipe(self.request, upstream)
+
+
+def test_an_endpoint_that_sends_no_headers_through_a_working_proxy_is_not_blamed_on_the_proxy(
+        tmp_path, no_proxy_settings, capsys):  # noqa: F811 - the fixture
+    """Through $HTTPS_PROXY the tools' connections were urllib3's own (requests' proxy manager), so the request never
+    counted as sent: an endpoint that took it and sent no headers read "no tunnel ... through the proxy ...: it took
+    the connection but did not answer the tunnel's CONNECT", though the proxy had answered it."""
+    from tests.endpoint_tools.test_operator_review import over_tls, self_signed
+    cert, key = self_signed(tmp_path, "-addext", "subjectAltName=DNS:localhost")
+    no_proxy_settings.setenv("REQUESTS_CA_BUNDLE", cert)
+    endpoint = HeldOpen(b"")
+    url = over_tls(endpoint, cert, key).replace("127.0.0.1", "localhost")
+    proxy = HeldOpen(b"")
+    proxy.RequestHandlerClass = _Tunnel
+    proxy.to = endpoint.server_address  # type: ignore[attr-defined]
+    with endpoint, proxy:
+        no_proxy_settings.setenv("HTTPS_PROXY", proxy.url)
+        assert smoke.main([url, "--api", "openai", "--timeout", "0.5"]) == 1
+    out = capsys.readouterr().out
+    assert "[timeout_headers]" in out and "tunnel" not in out, out
