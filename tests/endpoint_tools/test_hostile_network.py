@@ -9,18 +9,18 @@ import json
 import socketserver
 import threading
 import time
-from http.server import BaseHTTPRequestHandler
 from typing import Optional
 
 import pytest
 
-from endpoint_tools import smoke, verify
+from endpoint_tools import smoke
 from endpoint_tools.llm_api import LlmClient
 from endpoint_tools.loopback_server import BackgroundServer, QuietDisconnects
 
 from tests.endpoint_tools.test_bench import run_bench
 from tests.endpoint_tools.test_first_use import no_proxy_settings  # noqa: F401 - a fixture
 from tests.endpoint_tools.test_hostile import Answer, Scripted, openai
+from tests.endpoint_tools.test_verify import QuietHandler, verify_against
 
 
 def starlette_sse(*events: dict, done: bool = True) -> bytes:
@@ -178,6 +178,16 @@ def test_a_number_too_long_to_convert_is_json_still(capsys):
     assert "FAIL  completion  [bad_shape]" in out and "completion_tokens is Infinity: expected a whole number" in out
 
 
+def read_until_closed(connection, timeout_s: float) -> None:
+    """Reads and drops what the client sends until it closes the connection (or `timeout_s` passes between reads)."""
+    connection.settimeout(timeout_s)
+    try:
+        while connection.recv(65536):
+            pass
+    except OSError:
+        pass
+
+
 class _HeldOpen(socketserver.BaseRequestHandler):
     """Reads a request, sends the server's `reply` bytes as they are, and keeps the connection open (as a kept-alive
     one is) until the client closes it."""
@@ -185,12 +195,7 @@ class _HeldOpen(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         self.request.recv(65536)
         self.request.sendall(self.server.reply)  # type: ignore[attr-defined]
-        self.request.settimeout(10)
-        try:
-            while self.request.recv(65536):
-                pass
-        except OSError:
-            pass
+        read_until_closed(self.request, 10)
 
 
 class HeldOpen(QuietDisconnects, socketserver.ThreadingTCPServer):
@@ -284,12 +289,7 @@ class _Mute(socketserver.BaseRequestHandler):
     """Takes the connection and says nothing: a TLS port with nothing behind it answers no ClientHello."""
 
     def handle(self) -> None:
-        self.request.settimeout(5)
-        try:
-            while self.request.recv(65536):
-                pass
-        except OSError:
-            pass
+        read_until_closed(self.request, 5)
 
 
 @pytest.mark.parametrize("argv, connect_s, said", [
@@ -326,23 +326,14 @@ def test_a_redirect_status_without_a_location_is_named_not_read_as_a_body(status
     assert f"[error] GET {server.url}/v1/models answered {status} without a Location to follow" in out, out
 
 
-class _Busy(BaseHTTPRequestHandler):
+class _Busy(QuietHandler):
     """An API server (or a proxy before it) answering every GET with the server's (status, Retry-After)."""
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args) -> None:
-        pass
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         status, retry_after = self.server.answer  # type: ignore[attr-defined]
         body = json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": "busy",
                            "code": status}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Retry-After", retry_after)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.reply(status, "application/json", body, (("Retry-After", retry_after),))
 
 
 @pytest.mark.parametrize("status, retry_after", [(503, "3"), (429, "-5")])
@@ -353,40 +344,20 @@ def test_an_api_server_asking_to_retry_later_fails_each_check_within_its_deadlin
     retries): each call took 4 times --kube-timeout, and a Retry-After of days (or a date years ahead) held
     llm-verify for as long; a `-5` read "cannot reach the API server: -5" (urllib3's InvalidHeader). One call is one
     request within --kube-timeout; its answer is the line."""
-    from tests.endpoint_tools.test_verify import llmd_outputs
     server = BackgroundServer(("127.0.0.1", 0), _Busy)
     server.answer = (status, retry_after)  # type: ignore[attr-defined]
     with server:
-        path = tmp_path / "outputs.json"
-        kubeconfig = {"apiVersion": "v1", "kind": "Config", "current-context": "c",
-                      "clusters": [{"name": "c", "cluster": {"server": server.url}}],
-                      "users": [{"name": "u", "user": {"token": "t"}}],
-                      "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}
-        path.write_text(json.dumps({**llmd_outputs(), "kubeconfig": json.dumps(kubeconfig)}))
-        started = time.perf_counter()
-        code = verify.main(["--outputs", str(path), "--kube-timeout", "5", "--api-key", "k"])
-        elapsed = time.perf_counter() - started
-    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAIL")]
-    cluster_lines = [line for line in lines if not line.startswith("FAIL  smoke")]
-    assert code == 1 and len(cluster_lines) >= 4 and elapsed < 20, (elapsed, lines)  # it slept 3 x 3 s a call
+        code, cluster_lines, elapsed = verify_against(server.url, tmp_path, capsys)
+    assert code == 1 and len(cluster_lines) >= 4 and elapsed < 20, (elapsed, cluster_lines)  # it slept 3 x 3 s a call
     assert all(f"the API server answered {status} " in line for line in cluster_lines), cluster_lines
 
 
 def test_an_api_server_that_never_answers_is_named_with_the_kube_timeout(tmp_path, capsys):
     """A call that timed out read "cannot reach the API server at URL: Read timed out. (read timeout=0.2995...",
     urllib3's words cut inside a float; it names the wait and the flag that sets it."""
-    from tests.endpoint_tools.test_verify import llmd_outputs
     with HeldOpen(b"") as server:
-        path = tmp_path / "outputs.json"
-        kubeconfig = {"apiVersion": "v1", "kind": "Config", "current-context": "c",
-                      "clusters": [{"name": "c", "cluster": {"server": server.url}}],
-                      "users": [{"name": "u", "user": {"token": "t"}}],
-                      "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}
-        path.write_text(json.dumps({**llmd_outputs(), "kubeconfig": json.dumps(kubeconfig)}))
-        assert verify.main(["--outputs", str(path), "--kube-timeout", "0.3", "--api-key", "k"]) == 1
-    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAIL")]
-    cluster_lines = [line for line in lines if not line.startswith("FAIL  smoke")]
-    assert len(cluster_lines) >= 4 and all(
+        code, cluster_lines, _ = verify_against(server.url, tmp_path, capsys, kube_timeout="0.3")
+    assert code == 1 and len(cluster_lines) >= 4 and all(
         line.endswith(f"no answer from the API server at {server.url} within 0.3 s (--kube-timeout)")
         for line in cluster_lines), cluster_lines
 
@@ -445,22 +416,11 @@ def test_a_call_sent_on_a_connection_closed_under_it_is_sent_again_once(tmp_path
     kept-alive connection the server closed as the call went out (urllib3 2.8.0 connectionpool.py checks a pooled
     connection before reuse, but a close racing the request is a ProtocolError only its Retry recovers): every
     other check of llm-verify failed as "cannot reach the API server: Remote end closed connection"."""
-    from tests.endpoint_tools.test_verify import llmd_outputs
     server = BackgroundServer(("127.0.0.1", 0), _ClosesKeptAlive)
     server.answer = (503, "3")  # type: ignore[attr-defined]
     with server:
-        path = tmp_path / "outputs.json"
-        kubeconfig = {"apiVersion": "v1", "kind": "Config", "current-context": "c",
-                      "clusters": [{"name": "c", "cluster": {"server": server.url}}],
-                      "users": [{"name": "u", "user": {"token": "t"}}],
-                      "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}
-        path.write_text(json.dumps({**llmd_outputs(), "kubeconfig": json.dumps(kubeconfig)}))
-        started = time.perf_counter()
-        assert verify.main(["--outputs", str(path), "--kube-timeout", "5", "--api-key", "k"]) == 1
-        elapsed = time.perf_counter() - started
-    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAIL")]
-    cluster_lines = [line for line in lines if not line.startswith("FAIL  smoke")]
-    assert len(cluster_lines) >= 4 and elapsed < 20, (elapsed, lines)
+        code, cluster_lines, elapsed = verify_against(server.url, tmp_path, capsys)
+    assert code == 1 and len(cluster_lines) >= 4 and elapsed < 20, (elapsed, cluster_lines)
     assert all("the API server answered 503 " in line for line in cluster_lines), cluster_lines
 
 

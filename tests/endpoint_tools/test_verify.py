@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import threading
+import time
 from http.server import BaseHTTPRequestHandler
 
 import pytest
@@ -392,20 +393,49 @@ def test_an_answer_of_an_unexpected_shape_fails_its_check_by_name_not_with_a_tra
     assert fragment in lines[failed], lines[failed]
 
 
-class _Answers(BaseHTTPRequestHandler):
-    """Answers every GET 200 with the server's one body: not the Kubernetes API (a web server, a proxy's page)."""
+class QuietHandler(BaseHTTPRequestHandler):
+    """An HTTP/1.1 server's handler that logs nothing; `reply` sends one whole answer."""
     protocol_version = "HTTP/1.1"
 
     def log_message(self, *args) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        kind, body = self.server.answer  # type: ignore[attr-defined]
-        self.send_response(200)
+    def reply(self, status: int, kind: str, body: bytes, headers: tuple[tuple[str, str], ...] = ()) -> None:
+        self.send_response(status)
         self.send_header("Content-Type", kind)
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+
+class _Answers(QuietHandler):
+    """Answers every GET 200 with the server's one body: not the Kubernetes API (a web server, a proxy's page)."""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        kind, body = self.server.answer  # type: ignore[attr-defined]
+        self.reply(200, kind, body)
+
+
+def kubeconfig_of(server_url: str, user: dict) -> dict:
+    """A kubeconfig of one context: the cluster's API server at `server_url`, logged in as `user`."""
+    return {"apiVersion": "v1", "kind": "Config", "current-context": "c",
+            "clusters": [{"name": "c", "cluster": {"server": server_url}}], "users": [{"name": "u", "user": user}],
+            "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}
+
+
+def verify_against(server_url: str, tmp_path, capsys, kube_timeout: str = "5") -> tuple[int, list[str], float]:
+    """llm-verify of the llmd stack's outputs with a token kubeconfig naming `server_url` as the API server: its exit
+    code, the FAIL lines of the cluster's checks (the endpoint's smoke lines left out) and the seconds it took."""
+    path = tmp_path / "outputs.json"
+    kubeconfig = kubeconfig_of(server_url, {"token": "t"})
+    path.write_text(json.dumps({**llmd_outputs(), "kubeconfig": json.dumps(kubeconfig)}))
+    started = time.perf_counter()
+    code = verify.main(["--outputs", str(path), "--kube-timeout", kube_timeout, "--api-key", "k"])
+    elapsed = time.perf_counter() - started
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAIL")]
+    return code, [line for line in lines if not line.startswith("FAIL  smoke")], elapsed
 
 
 @pytest.mark.parametrize("kind, body, said", [
@@ -423,16 +453,8 @@ def test_a_server_that_is_not_the_kubernetes_api_is_named_with_what_it_answered(
     server = BackgroundServer(("127.0.0.1", 0), _Answers)
     server.answer = (kind, body)  # type: ignore[attr-defined]
     with server:
-        path = tmp_path / "outputs.json"
-        kubeconfig = {"apiVersion": "v1", "kind": "Config", "current-context": "c",
-                      "clusters": [{"name": "c", "cluster": {"server": server.url}}],
-                      "users": [{"name": "u", "user": {"token": "t"}}],
-                      "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}
-        path.write_text(json.dumps({**llmd_outputs(), "kubeconfig": json.dumps(kubeconfig)}))
-        code = verify.main(["--outputs", str(path), "--kube-timeout", "5", "--api-key", "k"])
-    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAIL")]
-    cluster_lines = [line for line in lines if not line.startswith("FAIL  smoke")]
-    assert code == 1 and len(cluster_lines) >= 4, lines
+        code, cluster_lines, _ = verify_against(server.url, tmp_path, capsys)
+    assert code == 1 and len(cluster_lines) >= 4, cluster_lines
     expected = (f"the API server at {server.url} answered 200 with {said} where a Kubernetes object belongs: is the "
                 f"kubeconfig's server the cluster's API server?")
     assert all(line.split(None, 2)[2] == expected for line in cluster_lines), cluster_lines
@@ -446,14 +468,10 @@ def test_a_kubeconfig_whose_login_plugin_fails_says_so_in_one_line(tmp_path, cap
     """The stack's kubeconfig logs in with an exec plugin (kubelogin). Missing or failing, the Kubernetes client
     only logged `ERROR:root:...` (which also set up the root logger: urllib3's retries printed after it) and went on
     without credentials, so every check failed as 401 Unauthorized; the reason is now the one line."""
-    kubeconfig = {"apiVersion": "v1", "kind": "Config", "current-context": "c",
-                  "clusters": [{"name": "c", "cluster": {"server": "http://127.0.0.1:9"}}],
-                  "users": [{"name": "u", "user": {"exec": {
-                      "apiVersion": "client.authentication.k8s.io/v1beta1", "command": command,
-                      "args": ["get-token", "--login", "azurecli"]}}}],
-                  "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}
     with FakeKubeApi(healthy_llmd(), unauthorized=True) as api:
-        kubeconfig["clusters"][0]["cluster"]["server"] = api.url
+        kubeconfig = kubeconfig_of(api.url, {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1", "command": command,
+            "args": ["get-token", "--login", "azurecli"]}})
         path = tmp_path / "outputs.json"
         path.write_text(json.dumps({**llmd_outputs(), "kubeconfig": json.dumps(kubeconfig)}))
         assert verify.main(["--outputs", str(path), "--kube-timeout", "5", "--api-key", "k"]) == 1
