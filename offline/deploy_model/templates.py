@@ -284,6 +284,14 @@ def _not(condition: Any) -> Any:
     return UNKNOWN if condition is UNKNOWN else not condition
 
 
+def _ranged(value: Any) -> Any:
+    """Whether Go 1.19's `range` runs its body: over a list or a map that is not empty; nil not at all; anything else
+    fails the render (text/template exec.go `walkRange`: "range can't iterate over 0"), a false or empty one too."""
+    if value is None or isinstance(value, (list, dict)):
+        return truth(value)
+    return UNKNOWN
+
+
 def rendered_api_versions(text: str, values: dict[str, Any]) -> list[tuple[str, Any]]:
     """(apiVersion, whether rendered: True, False or UNKNOWN) of each top-level `apiVersion:` line of a template."""
     events = [(m.start(), "action", m.group(1)) for m in _ACTION.finditer(text)]
@@ -302,7 +310,8 @@ def rendered_api_versions(text: str, values: dict[str, Any]) -> list[tuple[str, 
             continue
         word, _, rest = body.partition(" ")
         if word in ("if", "with", "range"):
-            condition = truth(evaluate(re.sub(r"^\$\w+(?:\s*,\s*\$\w+)?\s*:=\s*", "", rest), values))
+            value = evaluate(re.sub(r"^\$\w+(?:\s*,\s*\$\w+)?\s*:=\s*", "", rest), values)
+            condition = _ranged(value) if word == "range" else truth(value)
             stack.append([word, condition, condition])
         elif word == "define":
             stack.append([word, True, True])

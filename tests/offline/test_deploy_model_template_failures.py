@@ -51,3 +51,15 @@ def test_a_guard_whose_first_argument_fails_counts_its_resource_as_rendered():
     assert rendered_groups({"chart": "keda", "values": {"metricsServer": None}})["cilium.io"] == [
         "templates/metrics-server/ciliumnetworkpolicy.yaml"]
     assert "cilium.io" not in rendered_groups({"chart": "keda", "values": {}})
+
+
+@pytest.mark.parametrize("hosts, rendered", [
+    ([], False), (None, False), (["a"], True), ({"a": 1}, True),
+    # Go 1.19's range over what is no list, map or nil fails the render ("range can't iterate over 0"), a false or
+    # empty one too: the reader took 0, false and "" as an empty range (not rendered)
+    (0, UNKNOWN), (False, UNKNOWN), ("", UNKNOWN), (3, UNKNOWN), ("a", UNKNOWN),
+])
+def test_a_range_over_what_is_no_list_or_map_fails_the_render_as_in_go(hosts, rendered):
+    text = "{{- range $i, $host := .Values.hosts }}\napiVersion: cilium.io/v2\n{{- end }}\n"
+    [(version, found)] = rendered_api_versions(text, {"hosts": hosts})
+    assert version == "cilium.io/v2" and _same(found, rendered), found
