@@ -34,6 +34,9 @@ class _Unknown:
 
 
 UNKNOWN: Any = _Unknown()
+# Helm's render fails here (a Go text/template error): unknown to the callers as well, but `and` and `or` evaluate
+# their arguments in order (Go 1.18+), so one that fails before the deciding one fails the whole call
+FAILED: Any = _Unknown()
 _ACTION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.S)
 _API_VERSION = re.compile(r"^apiVersion:[ \t]*(.*?)[ \t]*$", re.M)
 _TOKEN = re.compile(r'\s*(?:(?P<open>\()|(?P<close>\))|(?P<pipe>\|)|(?P<str>"(?:[^"\\]|\\.)*"|`[^`]*`)'
@@ -42,7 +45,7 @@ _TOKEN = re.compile(r'\s*(?:(?P<open>\()|(?P<close>\))|(?P<pipe>\|)|(?P<str>"(?:
 
 def truth(value: Any) -> Any:
     """Go template truth: false, 0, nil and empty strings, lists and maps are false; UNKNOWN stays unknown."""
-    if value is UNKNOWN:
+    if value is UNKNOWN or value is FAILED:
         return UNKNOWN
     return bool(value)
 
@@ -65,13 +68,13 @@ def _field(word: str, values: dict[str, Any]) -> Any:
     """A `.Values` path's value; a number as the float64 Helm holds it (helm.sh/helm v3 pkg/chartutil ReadValues
     reads values files through sigs.k8s.io/yaml, JSON's numbers; a Pulumi Release's values are JSON too). A key
     missing from a map is nil (Helm's `missingkey=zero`); a field of nil or of what is no map fails the render
-    (Go's text/template exec.go `evalField`: "nil pointer evaluating interface {}.b"): UNKNOWN."""
+    (Go's text/template exec.go `evalField`: "nil pointer evaluating interface {}.b"): FAILED."""
     for prefix in (".Values.", "$.Values."):
         if word.startswith(prefix):
             node: Any = values
             for part in word[len(prefix):].split("."):
                 if not isinstance(node, dict):
-                    return UNKNOWN
+                    return FAILED
                 node = node.get(part)
             return float(node) if isinstance(node, int) and not isinstance(node, bool) else node
     if word in (".Values", "$.Values"):
@@ -79,17 +82,23 @@ def _field(word: str, values: dict[str, Any]) -> Any:
     return UNKNOWN  # $variables, .Release, .Capabilities, .Chart, ...
 
 
+def _and_or(decides: bool, args: list[Any]) -> Any:
+    """Go 1.18+'s `and` (`decides` False) or `or` (True): the first argument whose truth is `decides`, else the last;
+    Go evaluates them in order and stops there, so a failed one before it fails the render (text/template exec.go
+    `evalCall`'s short-circuit), and an unknown one before it leaves the result decided (falsy for `and`)."""
+    for arg in args:
+        if arg is FAILED:
+            return FAILED
+        if truth(arg) is decides:
+            return arg
+    return UNKNOWN if any(a is UNKNOWN for a in args) else (args[-1] if args else FAILED)
+
+
 def _call(name: str, args: list[Any]) -> Any:
-    if name == "and":  # Go 1.18+: the first false argument, else the last; stops at the first false
-        for arg in args:
-            if truth(arg) is False:
-                return arg
-        return UNKNOWN if any(a is UNKNOWN for a in args) else (args[-1] if args else UNKNOWN)
-    if name == "or":
-        for arg in args:
-            if truth(arg) is True:
-                return arg
-        return UNKNOWN if any(a is UNKNOWN for a in args) else (args[-1] if args else UNKNOWN)
+    if name in ("and", "or"):
+        return _and_or(name == "or", args)
+    if any(a is FAILED for a in args):
+        return FAILED
     if any(a is UNKNOWN for a in args):
         return UNKNOWN
     if name == "not" and len(args) == 1:
@@ -102,7 +111,7 @@ def _call(name: str, args: list[Any]) -> Any:
         return False
     if name == "ne" and len(args) == 2:
         same = _equal(args[0], args[1])
-        return UNKNOWN if same is UNKNOWN else not same
+        return same if isinstance(same, _Unknown) else not same
     if name == "lower" and len(args) == 1 and isinstance(args[0], str):
         return args[0].lower()
     if name == "default" and args:  # sprig: default DEFAULT GIVEN...: the first GIVEN unless empty, else DEFAULT
@@ -113,10 +122,13 @@ def _call(name: str, args: list[Any]) -> Any:
         return _compare(name, args[0], args[1])
     if name == "hasKey" and len(args) == 2 and isinstance(args[0], dict) and isinstance(args[1], str):
         return args[1] in args[0]  # sprig: hasKey MAP KEY
-    return UNKNOWN  # so hasKey of nil: a `.Values` nil is no map to Go's call ("wrong type for value"), it fails
+    # a known function given arguments it refuses (so hasKey of nil: a `.Values` nil is no map to Go's call, "wrong
+    # type for value"; "wrong number of args for not") fails the render; another function is unknown
+    return FAILED if name in _CHECKED else UNKNOWN
 
 
 _COMPARE = {"gt": lambda a, b: a > b, "ge": lambda a, b: a >= b, "lt": lambda a, b: a < b, "le": lambda a, b: a <= b}
+_CHECKED = {"not", "eq", "ne", "lower", "default", "int", "hasKey", *_COMPARE}
 
 
 def _kind(value: Any) -> Optional[str]:
@@ -130,23 +142,23 @@ def _kind(value: Any) -> Optional[str]:
 def _equal(left: Any, right: Any) -> Any:
     """Go's `eq` of two values (text/template funcs.go; Go 1.19.8 run here): nil equals nil only; two values of one
     basic kind (bool, int, float, string) compare; of two kinds (a `.Values` number, float64, against an integer
-    literal), or a map or list, the render fails ("incompatible types for comparison"): UNKNOWN, as `_compare`."""
+    literal), or a map or list, the render fails ("incompatible types for comparison"): FAILED, as `_compare`."""
     if left is None or right is None:
         return left is right
     kind = "bool" if isinstance(left, bool) else _kind(left)
     if kind is None or kind != ("bool" if isinstance(right, bool) else _kind(right)):
-        return UNKNOWN
+        return FAILED
     return left == right
 
 
 def _compare(name: str, left: Any, right: Any) -> Any:
     """Go's `lt`/`le`/`gt`/`ge` (text/template funcs.go; sprig's own `gt` is commented out): both of one kind, int
     with int, float with float, string with string (byte order), else the template fails to render ("incompatible
-    types for comparison"), which this reader cannot call rendered or not: UNKNOWN. So `gt .Values.n 1` is an error
+    types for comparison"), which this reader cannot call rendered or not: FAILED. So `gt .Values.n 1` is an error
     in Helm (the values' numbers are float64), and charts write `gt (int .Values.n) 1`."""
     kind = _kind(left)
     if kind is None or kind != _kind(right):
-        return UNKNOWN
+        return FAILED
     return _COMPARE[name](left, right)
 
 
@@ -236,7 +248,9 @@ def evaluate(expression: str, values: dict[str, Any]) -> Any:
         if isinstance(head, tuple) and head[0] == "call":
             return _call(head[1], [p if not (isinstance(p, tuple) and p[0] == "call") else UNKNOWN
                                    for p in parts[1:]])
-        return head if len(parts) == 1 else UNKNOWN
+        if len(parts) == 1 or isinstance(head, _Unknown):
+            return head
+        return FAILED  # a value given arguments ("s is not a method but has arguments")
 
     def pipeline() -> Any:
         nonlocal at
@@ -247,7 +261,8 @@ def evaluate(expression: str, values: dict[str, Any]) -> Any:
         return value
 
     try:
-        return pipeline()
+        value = pipeline()
+        return UNKNOWN if value is FAILED else value
     except IndexError:
         return UNKNOWN
 
@@ -269,6 +284,14 @@ def _not(condition: Any) -> Any:
     return UNKNOWN if condition is UNKNOWN else not condition
 
 
+def _ranged(value: Any) -> Any:
+    """Whether Go 1.19's `range` runs its body: over a list or a map that is not empty; nil not at all; anything else
+    fails the render (text/template exec.go `walkRange`: "range can't iterate over 0"), a false or empty one too."""
+    if value is None or isinstance(value, (list, dict)):
+        return truth(value)
+    return UNKNOWN
+
+
 def rendered_api_versions(text: str, values: dict[str, Any]) -> list[tuple[str, Any]]:
     """(apiVersion, whether rendered: True, False or UNKNOWN) of each top-level `apiVersion:` line of a template."""
     events = [(m.start(), "action", m.group(1)) for m in _ACTION.finditer(text)]
@@ -287,7 +310,8 @@ def rendered_api_versions(text: str, values: dict[str, Any]) -> list[tuple[str, 
             continue
         word, _, rest = body.partition(" ")
         if word in ("if", "with", "range"):
-            condition = truth(evaluate(re.sub(r"^\$\w+(?:\s*,\s*\$\w+)?\s*:=\s*", "", rest), values))
+            value = evaluate(re.sub(r"^\$\w+(?:\s*,\s*\$\w+)?\s*:=\s*", "", rest), values)
+            condition = _ranged(value) if word == "range" else truth(value)
             stack.append([word, condition, condition])
         elif word == "define":
             stack.append([word, True, True])
