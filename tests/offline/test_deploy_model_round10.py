@@ -4,6 +4,7 @@ a right plan it must accept."""
 from __future__ import annotations
 
 import copy
+from typing import Optional
 
 import pytest
 
@@ -97,17 +98,26 @@ def _step(plan, name: str):
     return next(s for s in dm.evaluate(plan).steps.values() if s.reg.name == name)
 
 
+def _late(name: str, plant, deadline_s: int, label: Optional[str], tmp_path, capsys, monkeypatch):
+    """prod's plan with `plant(resource)` giving the resource `name` a deadline of `deadline_s`: its pessimistic time
+    must pass it, and `make plan` refuse the plan; (that time, the refusal's line whose `[timeout]`
+    label is `label`, or `name` when None)."""
+    broken = copy.deepcopy(plan_for("prod"))
+    resource = next(r for r in broken.resources if r.name == name)
+    plant(resource)
+    late = _step(broken, name).elapsed.pessimistic
+    assert late > deadline_s
+    out = _refused(broken, "prod", tmp_path, capsys, monkeypatch)
+    line = next(line for line in out.splitlines() if f"[timeout] {label or name}:" in line)
+    return late, line
+
+
 def test_make_plan_gives_a_late_release_the_release_timeout_to_raise(tmp_path, capsys, monkeypatch):
     """A Helm release's deadline is its own `timeout` (Helm's --timeout): the prod plan with kube-prometheus-stack's
     at 4 minutes fails `make plan`, naming the release, its pessimistic time and deadline in minutes, and the
     timeout to give it (the pessimistic time's next second)."""
-    broken = copy.deepcopy(plan_for("prod"))
-    release = next(r for r in broken.resources if r.name == "observability-kube-prometheus-stack")
-    release.inputs["timeout"] = 240
-    late = _step(broken, release.name).elapsed.pessimistic
-    assert late > 240
-    out = _refused(broken, "prod", tmp_path, capsys, monkeypatch)
-    line = next(line for line in out.splitlines() if f"[timeout] {release.name}:" in line)
+    late, line = _late("observability-kube-prometheus-stack", lambda release: release.inputs.update(timeout=240),
+                       240, None, tmp_path, capsys, monkeypatch)
     assert line.endswith(f"pessimistic {late / 60:.1f} min > its deadline 4.0 min (timeout); fix: raise the "
                          f"release's timeout to at least {int(late) + 1} s"), line
 
@@ -116,15 +126,12 @@ def test_make_plan_gives_a_late_kubernetes_object_its_annotation_to_raise(tmp_pa
     """An object's deadline is pulumi.com/timeoutSeconds (or customTimeouts.create): the prod plan with Open WebUI's
     Deployment at 5 minutes fails `make plan` with the seconds to set, or skipAwait; a workload with no warm-up gets
     none of the warm-up's levers."""
-    broken = copy.deepcopy(plan_for("prod"))
-    webui = next(r for r in broken.resources if r.name == "inference-webui")
-    webui.inputs["metadata"].setdefault("annotations", {})["pulumi.com/timeoutSeconds"] = "300"
-    late = _step(broken, webui.name).elapsed.pessimistic
-    assert late > 300
-    out = _refused(broken, "prod", tmp_path, capsys, monkeypatch)
-    meta = webui.inputs["metadata"]
-    line = next(line for line in out.splitlines() if f"[timeout] Deployment {meta['namespace']}/{meta['name']}:"
-                in line)
+    meta = next(r for r in plan_for("prod").resources if r.name == "inference-webui").inputs["metadata"]
+    late, line = _late(
+        "inference-webui",
+        lambda webui: webui.inputs["metadata"].setdefault("annotations", {}).update(
+            {"pulumi.com/timeoutSeconds": "300"}),
+        300, f"Deployment {meta['namespace']}/{meta['name']}", tmp_path, capsys, monkeypatch)
     assert line.endswith(f"pessimistic {late / 60:.1f} min > its deadline 5.0 min (pulumi.com/timeoutSeconds); "
                          f"fix: set pulumi.com/timeoutSeconds to at least {int(late) + 1} (or customTimeouts.create), "
                          "or pulumi.com/skipAwait when Pulumi should not wait"), line
@@ -193,13 +200,8 @@ def test_pods_that_fit_no_pool_fail_only_a_create_that_waits_for_them(how):
 def test_make_plan_gives_a_late_azure_resource_its_custom_timeout_to_raise(tmp_path, capsys, monkeypatch):
     """An Azure resource's deadline is its customTimeouts.create (it has no annotation): the prod plan with the GPU
     pool's at 2 minutes fails `make plan`, naming the pool and the seconds its custom timeout must pass."""
-    broken = copy.deepcopy(plan_for("prod"))
-    pool = next(r for r in broken.resources if r.name == "gpu-gpu")
-    pool.options["customTimeouts"] = {"create": "2m"}
-    late = _step(broken, pool.name).elapsed.pessimistic
-    assert late > 120
-    out = _refused(broken, "prod", tmp_path, capsys, monkeypatch)
-    line = next(line for line in out.splitlines() if f"[timeout] {pool.name}:" in line)
+    late, line = _late("gpu-gpu", lambda pool: pool.options.update(customTimeouts={"create": "2m"}), 120, None,
+                       tmp_path, capsys, monkeypatch)
     assert line.endswith(f"pessimistic {late / 60:.1f} min > its deadline 2.0 min (customTimeouts.create); fix: "
                          f"raise customTimeouts.create above {int(late)} s"), line
 
