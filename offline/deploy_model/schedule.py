@@ -10,7 +10,7 @@ from llmplatform.testing.api_server import grants_deployer_admin
 from llmplatform.testing.stand_ins import cluster_principals
 from llmplatform.write_order import FEDERATION, MANAGED_CLUSTER, ancestors, predecessors
 
-from ..pod_specs import pod_spec
+from ..pod_specs import mounted_provider_classes, pod_spec
 from ..runner import Plan, Registration
 from .model import (CRD_BUNDLES, DeployModel, HELM_RELEASE, Problem, Span, Step, WORKLOADS, Wait, ZERO,
                     load_durations)
@@ -54,7 +54,6 @@ def dependencies(plan: Plan) -> dict[str, set[str]]:
     return predecessors(plan.resources, is_step)
 
 
-SECRETS_STORE_DRIVER = "secrets-store.csi.k8s.io"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 
 
@@ -75,12 +74,8 @@ def identity_gates(plan: Plan, data: dict[str, Any]) -> dict[str, list[tuple[str
             continue
         namespace = str(metadata_of(reg).get("namespace") or "")
         identities = set()
-        for volume in spec.get("volumes") or []:
-            csi = volume.get("csi") or {}
-            if csi.get("driver") != SECRETS_STORE_DRIVER:
-                continue
-            provider_class = objects.get((where.get(reg.urn), "SecretProviderClass", namespace,
-                                          str((csi.get("volumeAttributes") or {}).get("secretProviderClass"))))
+        for name in mounted_provider_classes(spec):
+            provider_class = objects.get((where.get(reg.urn), "SecretProviderClass", namespace, str(name)))
             if provider_class is not None:
                 identities |= {d for d in provider_class.dependencies if d in by_urn and by_urn[d].type == IDENTITY}
         if not identities:

@@ -12,7 +12,7 @@ from typing import Any
 
 from llmplatform.write_order import ancestors
 
-from ..pod_specs import pod_spec
+from ..pod_specs import mounted_provider_classes, pod_spec
 from .documents import object_name
 from .urns import short_urn
 
@@ -22,7 +22,6 @@ ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup"
 ZONE = "azure-native:privatedns:PrivateZone"
 LINK = "azure-native:privatedns:VirtualNetworkLink"
 PROVIDER_CLASS = "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass"
-SECRETS_STORE_DRIVER = "secrets-store.csi.k8s.io"
 KEY_VAULT = "llmplatform:index:KeyVault$"  # KeyVault's vault: `public_network_access` is keyVault.publicNetworkAccess
 MOST_NAMED = 4
 
@@ -69,9 +68,7 @@ def _readers(vault: dict[str, Any], new_res: dict[str, dict[str, Any]]) -> list[
     for urn, res in sorted(new_res.items()):
         spec = pod_spec(res["inputs"]) if res["type"].startswith("kubernetes:") else None
         namespace = (res["inputs"].get("metadata") or {}).get("namespace")
-        if spec and any((v.get("csi") or {}).get("driver") == SECRETS_STORE_DRIVER and (namespace, (
-                (v.get("csi") or {}).get("volumeAttributes") or {}).get("secretProviderClass")) in classes
-                for v in spec.get("volumes") or [] if isinstance(v, dict)):
+        if spec and any((namespace, name) in classes for name in mounted_provider_classes(spec)):
             found.append(object_name(res))
     return found
 
