@@ -74,9 +74,9 @@ class OpenWebUiArgs(TypedDict):
     nothing follows the database; a new one is left without the UI's role, pgvector and schema)."""
     database_sku_name: NotRequired[Optional[str]]
     """The PostgreSQL server's compute size (PostgresServer's `sku_name`, e.g. Standard_B1ms): the UI's most
-    connections (every pod at max_replicas and a rolling update's extra ones with full pools, its Jobs, room for the
-    administrator) must fit the connections that size admits, as Microsoft's table states them (default none: not
-    checked; a size the table leaves out is not judged)."""
+    connections (twice max_replicas pods with full pools: a rolling update's new ones while the old ones,
+    Terminating, still hold theirs; its Jobs, room for the administrator) must fit the connections that size admits,
+    as Microsoft's table states them (default none: not checked; a size the table leaves out is not judged)."""
     namespace: NotRequired[Optional[pulumi.Input[str]]]
     """Namespace to run in (default: the endpoint's). In another, the endpoint's bare host is called qualified with
     the endpoint's namespace (`http://router.llm.svc:8080`), and a gate must admit this namespace (its

@@ -7,8 +7,6 @@ from importlib import resources
 from typing import Optional
 from urllib.parse import quote
 
-from .rollouts import rollout_pods
-
 # Where a client pod mounts the root CAs (a ConfigMap of root_certificates()), named by the URL's sslrootcert. The
 # image's own libpq wheels cannot be asked for the OS store instead (sslrootcert=system): psycopg2-binary 2.9.12
 # and psycopg-binary 3.3.4 bundle their own OpenSSL, whose OPENSSLDIR is their build directory
@@ -185,9 +183,11 @@ def first_schema(search_path: str) -> str:
 # on PGVECTOR_DB_URL, which defaults to DATABASE_URL (config.py 638 and 662-698; retrieval/vector/dbs/pgvector.py
 # 94-108). Left unset, each is SQLAlchemy's QueuePool default, 5 kept + 10 overflow: 45 connections a pod. A size of
 # 0 would be NullPool, a connection per checkout with no bound at all. The pods' budget, set explicitly: the async
-# engine's pool is the one requests wait on (DATABASE_POOL_TIMEOUT s, then an error), pgvector's serves retrieval's
-# short queries. Timeout and recycle are upstream's defaults, written out so the budget reads whole here.
-WEBUI_POOL_ENV = {"DATABASE_POOL_SIZE": 2, "DATABASE_POOL_MAX_OVERFLOW": 1, "DATABASE_POOL_TIMEOUT": 30,
+# engine's pool is the one requests wait on (DATABASE_POOL_TIMEOUT s, then an error) for their short queries (the chat
+# route takes no request-long session: main.py 1052-1058 `chat_completion`), pgvector's serves retrieval's. No overflow:
+# 5 a pod, so that twice the default HPA maximum (3) fits the default server, Standard_B1ms (webui_pods). Timeout and
+# recycle are upstream's defaults, written out so the budget reads whole here.
+WEBUI_POOL_ENV = {"DATABASE_POOL_SIZE": 2, "DATABASE_POOL_MAX_OVERFLOW": 0, "DATABASE_POOL_TIMEOUT": 30,
                   "DATABASE_POOL_RECYCLE": 3600, "PGVECTOR_POOL_SIZE": 1, "PGVECTOR_POOL_MAX_OVERFLOW": 0,
                   "PGVECTOR_POOL_TIMEOUT": 30, "PGVECTOR_POOL_RECYCLE": 3600}
 WEBUI_ENGINES = (("the sync engine", "DATABASE_POOL"), ("the async engine", "DATABASE_POOL"),
@@ -212,10 +212,26 @@ def connections_per_pod(workers: int = 1) -> int:
     return workers * per_process
 
 
+# A pod that is Terminating keeps its pools until its process exits: Open-WebUI 0.11.0's lifespan disposes of no
+# engine at shutdown (main.py 445-457), and uvicorn 0.51.0 at SIGTERM (start.sh execs it: PID 1) waits for every
+# open response, a chat's stream included, before the lifespan ends (server.py `shutdown`, timeout_graceful_shutdown
+# None: no limit), so the kubelet's SIGKILL at the pod's grace (Kubernetes' default 30 s: the component sets none)
+# ends a pod that still streams. Meanwhile the Deployment controller starts the replacements: it counts no
+# Terminating pod (rolling.go `reconcileOldReplicaSets` sums the ReplicaSets' spec.replicas; KEP-3973's
+# DeploymentReplicaSetTerminatingReplicas, beta in 1.35, only reports them in status; the policy that would wait,
+# KEP-5882's DeploymentPodReplacementPolicy, is alpha and off from 1.36, and AKS sets no controller feature gate).
+# See docs/decisions.md, "Open-WebUI's connections while pods terminate".
+def webui_pods(max_replicas: int) -> int:
+    """The most Open-WebUI pods holding connections at once: a rolling update's new pods (at most the HPA's maximum)
+    while the old ones (as many) still hold theirs, running or Terminating; it also bounds the autoscaler scaling in
+    and out again within a grace period (the maximum running, the maximum less the minimum Terminating)."""
+    return 2 * max_replicas
+
+
 def webui_connections(max_replicas: int, workers: int = 1) -> int:
-    """The most connections Open-WebUI takes from its server: every pod at the HPA's maximum and a rollout's extra
-    ones full, its Jobs, and the administrator's room."""
-    return rollout_pods(max_replicas) * connections_per_pod(workers) + JOB_CONNECTIONS + ADMIN_CONNECTIONS
+    """The most connections Open-WebUI takes from its server: every pod webui_pods counts with full pools, its Jobs,
+    and the administrator's room."""
+    return webui_pods(max_replicas) * connections_per_pod(workers) + JOB_CONNECTIONS + ADMIN_CONNECTIONS
 
 
 def most_webui_replicas(available: int, workers: int = 1) -> int:
@@ -230,8 +246,8 @@ def webui_connections_text(max_replicas: int, workers: int = 1) -> str:
     """How webui_connections adds up, in words."""
     pools = ", ".join(f"{engine} {pool}_SIZE {WEBUI_POOL_ENV[pool + '_SIZE']} + {pool}_MAX_OVERFLOW "
                       f"{WEBUI_POOL_ENV[pool + '_MAX_OVERFLOW']}" for engine, pool in WEBUI_ENGINES)
-    surge = rollout_pods(max_replicas) - max_replicas
-    return (f"({max_replicas} replicas + {surge} more during a rolling update) x {connections_per_pod(workers)} per "
-            f"pod ({pools}; in {workers} uvicorn worker{'s' if workers != 1 else ''}) + {JOB_CONNECTIONS} for the "
-            f"bootstrap and migration Jobs + {ADMIN_CONNECTIONS} for the administrator = "
-            f"{webui_connections(max_replicas, workers)}")
+    old = webui_pods(max_replicas) - max_replicas
+    return (f"({max_replicas} replicas + {old} old ones still holding theirs, running or Terminating, while a rolling "
+            f"update or the autoscaler starts their replacements) x {connections_per_pod(workers)} per pod ({pools}; "
+            f"in {workers} uvicorn worker{'s' if workers != 1 else ''}) + {JOB_CONNECTIONS} for the bootstrap and "
+            f"migration Jobs + {ADMIN_CONNECTIONS} for the administrator = {webui_connections(max_replicas, workers)}")

@@ -99,6 +99,26 @@ def test_open_webuis_pods_hold_the_connections_the_stack_was_checked_against(dev
         assert webui_connections(top) <= user_connections(sku)
 
 
+# Kubernetes' defaults the connection budget's "one replacement of the pods within a grace period" rests on
+# (postgres_access.webui_pods): a pod's grace of 30 s (core/v1 PodSpec terminationGracePeriodSeconds) and the HPA's
+# scale-down stabilization of 300 s (kube-controller-manager --horizontal-pod-autoscaler-downscale-stabilization).
+POD_GRACE_DEFAULT_S, HPA_SCALE_DOWN_WINDOW_DEFAULT_S = 30, 300
+
+
+def test_open_webuis_old_pods_are_gone_before_the_autoscaler_can_scale_in_again(dev, prod):
+    """Twice max_replicas holds while a Terminating pod is gone before the next scale-in: the HPA scales in only
+    after its scale-down window, so no two scale-ins' pods terminate at once. A UI grace as long as an answer (as
+    the model servers have) or a shorter window would let them, and the budget would count too few."""
+    for stack in (dev, prod):
+        pod = deployment(stack, "open-webui")["spec"]["template"]["spec"]
+        grace = pod.get("terminationGracePeriodSeconds", POD_GRACE_DEFAULT_S)
+        hpa = next(r.inputs["spec"] for r in stack.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+                   if r.inputs["metadata"]["name"] == "open-webui")
+        window = ((hpa.get("behavior") or {}).get("scaleDown") or {}).get("stabilizationWindowSeconds",
+                                                                          HPA_SCALE_DOWN_WINDOW_DEFAULT_S)
+        assert grace < window, (grace, window)
+
+
 @pytest.mark.parametrize("name", ["dev", "prod"])
 def test_one_job_migrates_open_webuis_schema_and_the_replicas_wait_for_it(name):
     plan = variant(name)
