@@ -1,6 +1,6 @@
 """How many pods a Deployment's rolling update adds and takes down at once, as the Deployment controller resolves its
-maxSurge and maxUnavailable: plain arithmetic, no Pulumi import (Open-WebUI's connection budget and the deploy
-model's warm-up check read it).
+maxSurge and maxUnavailable: plain arithmetic, no Pulumi import (the deploy model's warm-up check reads it; Open-WebUI's
+connection budget counts twice its pods instead, as old ones hold their pools until they exit: postgres_access).
 
 kubernetes/kubernetes @277391ee pkg/controller/deployment/util/deployment_util.go: `ResolveFenceposts` scales
 maxSurge rounded up and maxUnavailable rounded down (`GetValueFromIntOrPercent`), and makes maxUnavailable 1 when
@@ -35,12 +35,6 @@ def fenceposts(replicas: int, max_surge: IntOrPercent = DEFAULT_MAX_SURGE,
     """(surge, unavailable) of a rolling update of `replicas` (ResolveFenceposts)."""
     surge, unavailable = scaled(max_surge, replicas, True), scaled(max_unavailable, replicas, False)
     return (surge, 1) if surge == 0 and unavailable == 0 else (surge, unavailable)
-
-
-def rollout_pods(replicas: int, max_surge: IntOrPercent = DEFAULT_MAX_SURGE) -> int:
-    """Pods of a Deployment of `replicas` during a rolling update: maxSurge (25 % rounded up, Kubernetes' default)
-    more start before old ones stop."""
-    return replicas + scaled(max_surge, replicas, True)
 
 
 def rollout_starts(replicas: int, max_surge: IntOrPercent = DEFAULT_MAX_SURGE,

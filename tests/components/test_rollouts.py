@@ -1,7 +1,7 @@
 """A rolling update's surge and unavailable pods, as the Deployment controller resolves them (llmplatform.rollouts)."""
 import pytest
 
-from llmplatform.rollouts import fenceposts, rollout_pods, rollout_starts, scaled
+from llmplatform.rollouts import fenceposts, rollout_starts, scaled
 
 
 def test_a_percentage_is_of_the_replicas_rounded_up_or_down_and_an_integer_is_itself():
@@ -22,7 +22,6 @@ def test_a_rollout_starts_the_surge_and_as_many_as_it_took_down_at_most_the_repl
     assert [rollout_starts(n) for n in (1, 2, 3, 4, 5, 8)] == [1, 1, 1, 2, 3, 4]
     assert rollout_starts(4, "100%", 0) == 4
     assert rollout_starts(4, 0, "100%") == 4
-    assert [rollout_pods(n) for n in (1, 3, 4, 5, 8)] == [2, 4, 5, 7, 10]
 
 
 def test_a_boolean_is_no_integer_or_percentage():
