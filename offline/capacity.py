@@ -19,7 +19,9 @@ tolerates, as kube-scheduler's filters decide (the predicates below; the deploy 
 
 Allocatable per node follows AKS's published reservations (learn.microsoft.com/azure/aks/node-resource-reservations,
 AKS 1.29 and later): kube-reserved CPU by core count; memory min(20 MiB x max pods + 50 MiB, 25 % of the VM) plus the
-100 Mi eviction threshold.
+100 Mi eviction threshold. Every version the config accepts is 1.29 or later (config/aks_versions.py: AKS's calendar
+has no older version it still creates clusters with), so the older regressive formula and 750 Mi threshold never
+apply. A pool that gives no maxPods gets AKS's default for the cluster's network (`aks_default_max_pods`).
 """
 import functools
 import json
@@ -44,6 +46,11 @@ INSTANCE_TYPE = "node.kubernetes.io/instance-type"  # the VM size, on every node
 # A pool given no `count` has one node: "The default value is 1" (ManagedClusterAgentPoolProfileProperties.count,
 # Microsoft.ContainerService REST API 2025-09-01, as pulumi-azure-native 3.29.0's AgentPool documents it)
 AKS_DEFAULT_COUNT = 1
+# AKS's maxPods for a pool that gives none, by the cluster's network ("Maximum pods per node", MicrosoftDocs/
+# azure-aks-docs @546865d8 articles/aks/concepts-network-ip-address-planning.md; the REST API's maxPods, 2025-09-01 as
+# pulumi-azure-native 3.29.0 uses it, documents no default): Azure CNI Overlay 250 (the Cilium dataplane too: it
+# follows the IP mode), Azure CNI Pod Subnet 110, Azure CNI node subnet (legacy) 30, kubenet 110
+OVERLAY_MAX_PODS, POD_SUBNET_MAX_PODS, NODE_SUBNET_MAX_PODS, KUBENET_MAX_PODS = 250, 110, 30, 110
 KUBE_RESERVED_CPU_M = {1: 60, 2: 100, 4: 140, 8: 180, 16: 260, 32: 420, 64: 740}
 
 
@@ -139,13 +146,20 @@ class Pool:
     min_count: int
     max_count: int
     max_pods: int
-    labels: dict[str, str]
+    labels: dict[str, str]  # the labels every node carries (aks_node_labels)
     taints: list[str]
     system: bool
+    zones: tuple[str, ...] = ()  # its availabilityZones: a node's zone label is one of them
+    location: str = ""  # its cluster's region ("" where the plan does not hold it as a string)
 
     @property
     def gpu(self) -> bool:
         return any(t.startswith(GPU_TAINT_KEY) for t in self.taints)
+
+    @property
+    def label_sets(self) -> list[dict[str, str]]:
+        """Each node's labels, one set per zone its nodes may be in."""
+        return zone_label_sets(self.labels, self.zones, self.location)
 
 
 @dataclass
@@ -266,21 +280,113 @@ def labels_admit(node_selector: dict[str, Any], terms: Optional[list[Any]], labe
     return terms is None or any(term_holds(term, labels) for term in terms)
 
 
-def aks_node_labels(name: str, inputs: dict[str, Any]) -> dict[str, str]:
+# The labels AKS's nodes carry, as cluster-autoscaler predicts them for a node it adds (kubernetes/autoscaler
+# 0d4679d4, cluster-autoscaler/cloudprovider/azure/azure_template.go `buildGenericLabels` and `processVMSSTemplate`):
+# kubelet's OS and architecture, cloud-provider-azure's VM size, region and zone, each under its stable key and the
+# deprecated one (both are still set), AKS's pool, mode, OS SKU and accelerator.
+ARCH, OS, ZONE, REGION = "kubernetes.io/arch", "kubernetes.io/os", "topology.kubernetes.io/zone", \
+    "topology.kubernetes.io/region"
+DEPRECATED = {ARCH: "beta.kubernetes.io/arch", OS: "beta.kubernetes.io/os",
+              INSTANCE_TYPE: "beta.kubernetes.io/instance-type", ZONE: "failure-domain.beta.kubernetes.io/zone",
+              REGION: "failure-domain.beta.kubernetes.io/region"}
+ACCELERATOR = "kubernetes.azure.com/accelerator"  # `nvidia` on an NVIDIA GPU size, and the legacy `accelerator`
+OS_SKU = "kubernetes.azure.com/os-sku"
+# A non-zonal node's zone label is its fault domain's number (cloud-provider-azure azure_vmss.go
+# `GetZoneByNodeName`); which one a node gets is Azure's choice: "0", as cluster-autoscaler's template predicts it.
+NO_ZONE = "0"
+
+
+def _both(key: str, value: str) -> dict[str, str]:
+    """A label under its stable key and, where Kubernetes still sets one, its deprecated key."""
+    return {key: value, **({DEPRECATED[key]: value} if key in DEPRECATED else {})}
+
+
+def node_arch(vm_size: str) -> str:
+    """A size's CPU architecture as kubelet reports it: `p` among a size's feature letters is an Arm-based processor
+    (learn.microsoft.com/azure/virtual-machines/vm-naming-conventions: Standard_D4ps_v5); every other is x86-64."""
+    match = re.match(r"Standard_[A-Z]{1,2}[0-9]{1,3}(?:-[0-9]{1,3})?([a-z]*)", vm_size)
+    return "arm64" if match and "p" in match.group(1) else "amd64"
+
+
+def aks_os_sku(inputs: dict[str, Any]) -> Optional[str]:
+    """`kubernetes.azure.com/os-sku`: the pool's osSKU, else AKS's default on Linux (ManagedClusterAgentPoolProfile
+    osSKU, REST API 2025-09-01: "the default is Ubuntu if OSType=Linux"); None where it cannot be told (a Windows
+    pool given none)."""
+    given = inputs.get("osSKU")
+    if given:
+        return str(given)
+    return None if _windows(inputs) else "Ubuntu"
+
+
+def _windows(inputs: dict[str, Any]) -> bool:
+    return str(inputs.get("osType") or "").lower() == "windows"
+
+
+def aks_node_labels(name: str, inputs: dict[str, Any], location: str = "") -> dict[str, str]:
     """The labels every node of a pool carries that placement may ask for: its nodeLabels and those AKS adds (the
-    pool's name and mode, the OS, `kubernetes.azure.com/scalesetpriority: spot` on a spot pool: "Add an Azure Spot
-    node pool to an AKS cluster", learn.microsoft.com, 2025). The pool's name twice: AKS's node bootstrap still sets
-    the legacy `agentpool` beside `kubernetes.azure.com/agentpool` (kubernetes/autoscaler 2bf7dbe0,
-    cluster-autoscaler/cloudprovider/azure/azure_template.go predicts both); the VM size as
-    `node.kubernetes.io/instance-type` (cloud-provider-azure v1.35.8 pkg/nodemanager/nodemanager.go, from the
-    instance's metadata; the template predicts it too). AKS refuses nodeLabels under its own prefix."""
+    pool's name and mode, OS and architecture, OS SKU, `kubernetes.azure.com/scalesetpriority: spot` on a spot pool:
+    "Add an Azure Spot node pool to an AKS cluster", learn.microsoft.com, 2025; the accelerator on a GPU size). The
+    pool's name twice: AKS's node bootstrap still sets the legacy `agentpool` beside `kubernetes.azure.com/agentpool`;
+    the VM size as `node.kubernetes.io/instance-type` (cloud-provider-azure v1.35.8 pkg/nodemanager/nodemanager.go,
+    from the instance's metadata); the cluster's `location` as the region (lower case, as cloud-provider-azure writes
+    it), where it is known. The zone differs from node to node: `zone_label_sets`. AKS refuses nodeLabels under its
+    own prefix."""
     spot = str(inputs.get("scaleSetPriority") or "").lower() == "spot"
+    size, os_sku = str(inputs.get("vmSize") or ""), aks_os_sku(inputs)
     return {**{str(k): str(v) for k, v in (inputs.get("nodeLabels") or {}).items()},
-            "kubernetes.io/os": "windows" if str(inputs.get("osType") or "").lower() == "windows" else "linux",
+            **_both(OS, "windows" if _windows(inputs) else "linux"), **_both(ARCH, node_arch(size)),
             "kubernetes.azure.com/agentpool": name, "agentpool": name,
-            **({INSTANCE_TYPE: str(inputs["vmSize"])} if inputs.get("vmSize") else {}),
-            "kubernetes.azure.com/mode": "system" if inputs.get("mode") == "System" else "user",
+            **(_both(INSTANCE_TYPE, size) if size else {}),
+            **(_both(REGION, location.lower()) if location else {}),
+            **({ACCELERATOR: "nvidia", "accelerator": "nvidia"} if find_gpu_sku(size) else {}),
+            **({OS_SKU: os_sku} if os_sku else {}),
+            "kubernetes.azure.com/mode": str(inputs.get("mode") or "User").lower(),
             **({SPOT_LABEL: "spot"} if spot else {})}
+
+
+def zone_label_sets(labels: dict[str, str], zones: Any, location: str = "") -> list[dict[str, str]]:
+    """The label sets a pool's nodes carry, one per zone they may be in: a zonal node's zone is `<region>-<zone>`
+    (the Azure Availability Zones KEP, sig-azure #18, "AZ label format"), a non-zonal one's `NO_ZONE`.
+    Without the region (the cluster's location not a plain string) a zonal pool's zone is left out: a pod that names
+    a zone lands on none of its nodes (refused rather than placed where it may not run)."""
+    zones = [str(z) for z in zones or []]
+    if not zones:
+        return [{**labels, **_both(ZONE, NO_ZONE)}]
+    if not location:
+        return [dict(labels)]
+    return [{**labels, **_both(ZONE, f"{location.lower()}-{zone}")} for zone in zones]
+
+
+def aks_default_max_pods(pool: dict[str, Any], cluster: dict[str, Any]) -> int:
+    """The maxPods AKS gives a pool that sets none, from its cluster's networkProfile: kubenet where no plugin is
+    named (the REST API's default plugin; `none`, a CNI brought by the user, gets kubelet's default, also 110)."""
+    network = cluster.get("networkProfile") or {}
+    if str(network.get("networkPlugin") or "").lower() != "azure":
+        return KUBENET_MAX_PODS
+    if str(network.get("networkPluginMode") or "").lower() == "overlay":
+        return OVERLAY_MAX_PODS
+    return POD_SUBNET_MAX_PODS if pool.get("podSubnetID") else NODE_SUBNET_MAX_PODS
+
+
+def pool_zones(pool: dict[str, Any]) -> tuple[str, ...]:
+    """A pool's availabilityZones as the plan holds them (none where they are not a list)."""
+    zones = pool.get("availabilityZones")
+    return tuple(str(z) for z in zones) if isinstance(zones, list) else ()
+
+
+def pool_cluster(pool: dict[str, Any], clusters: list[dict[str, Any]]) -> dict[str, Any]:
+    """An AgentPool's ManagedCluster (inputs) among these: the one whose resource group and name it gives as plain
+    strings, else the only one; {} when it cannot be told."""
+    key = (pool.get("resourceGroupName"), pool.get("resourceName"))
+    named = [c for c in clusters if (c.get("resourceGroupName"), c.get("resourceName")) == key]
+    return named[0] if len(named) == 1 else clusters[0] if len(clusters) == 1 else {}
+
+
+def plain_location(cluster: dict[str, Any]) -> str:
+    """A cluster's location where the plan holds it as a plain string ("" otherwise), as its nodes' labels write it:
+    ARM's name (`West Europe` is `westeurope`)."""
+    location = cluster.get("location")
+    return location.lower().replace(" ", "") if isinstance(location, str) else ""
 
 
 def aks_node_taints(inputs: dict[str, Any]) -> list[str]:
@@ -293,8 +399,13 @@ def aks_node_taints(inputs: dict[str, Any]) -> list[str]:
     return taints
 
 
+def admits(pods: Pods, labels: dict[str, str]) -> bool:
+    return labels_admit(pods.node_selector, pods.node_terms, labels)
+
+
 def may_run_on(pods: Pods, pool: Pool) -> bool:
-    if not labels_admit(pods.node_selector, pods.node_terms, pool.labels):
+    """Whether some node of the pool takes the pods: its labels (in one of its zones) and its taints."""
+    if not any(admits(pods, labels) for labels in pool.label_sets):
         return False
     return pods.tolerate_all or all(tolerates(pods.tolerations, taint) for taint in pool.taints)
 
@@ -459,13 +570,12 @@ def aks_pods(cluster: dict[str, Any]) -> list[Pods]:
 # ---- pools and packing ---------------------------------------------------------------------------------------
 def pools(plan: Plan) -> list[Pool]:
     out = []
-    clusters = plan.of_type("azure-native:containerservice:ManagedCluster")
+    clusters = [c.inputs for c in plan.of_type("azure-native:containerservice:ManagedCluster")]
     for cluster in clusters:
-        for p in cluster.inputs.get("agentPoolProfiles") or []:
-            out.append(_pool(p, p.get("name", ""), system=p.get("mode") == "System"))
+        for p in cluster.get("agentPoolProfiles") or []:
+            out.append(_pool(p, p.get("name", ""), cluster))
     for reg in plan.of_type("azure-native:containerservice:AgentPool"):
-        out.append(_pool(reg.inputs, reg.inputs.get("agentPoolName", reg.name),
-                         system=reg.inputs.get("mode") == "System"))
+        out.append(_pool(reg.inputs, reg.inputs.get("agentPoolName", reg.name), pool_cluster(reg.inputs, clusters)))
     return sorted(out, key=lambda p: p.name)  # resources register concurrently: a stable order, a stable answer
 
 
@@ -482,10 +592,12 @@ def pool_minimum(p: dict[str, Any]) -> int:
     return low if low is not None else count if count is not None else AKS_DEFAULT_COUNT
 
 
-def _pool(p: dict[str, Any], name: str, system: bool) -> Pool:
-    low = pool_minimum(p)
-    return Pool(name, p.get("vmSize", ""), low, max(int(p.get("maxCount") or 0), low), int(p.get("maxPods") or 110),
-                aks_node_labels(name, p), aks_node_taints(p), system)
+def _pool(p: dict[str, Any], name: str, cluster: dict[str, Any]) -> Pool:
+    low, location = pool_minimum(p), plain_location(cluster)
+    max_pods = whole(p.get("maxPods")) or aks_default_max_pods(p, cluster)
+    return Pool(name, p.get("vmSize", ""), low, max(int(p.get("maxCount") or 0), low), max_pods,
+                aks_node_labels(name, p, location), aks_node_taints(p), p.get("mode") == "System",
+                pool_zones(p), location)
 
 
 @dataclass
@@ -495,14 +607,27 @@ class _Node:
     mem_mi: int
     gpus: int
     pods: int
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+Offer = tuple[int, int, int, int]  # what an empty node offers pods: CPU m, memory Mi, GPUs, pod slots
+
+
+def _offer(cpu: int, mem: int, gpus: int, pool: Pool, labels: dict[str, str], daemons: list[Pods]) -> Offer:
+    """An empty node's room once the DaemonSets that run on it (its labels, the pool's taints) have theirs."""
+    on_node = [d for d in daemons if admits(d, labels)
+               and (d.tolerate_all or all(tolerates(d.tolerations, t) for t in pool.taints))]
+    return (cpu - sum(d.cpu_m for d in on_node), mem - sum(d.mem_mi for d in on_node), gpus,
+            pool.max_pods - len(on_node))
 
 
 def pack(all_pools: list[Pool], pods: list[Pods]) -> Capacity:
     """First-fit decreasing: every pool starts at its minimum; a pod goes to the first open node it fits, else opens
-    a node on the smallest pool it may run on that is below its maximum."""
+    a node on the smallest pool it may run on that is below its maximum. A zonal pool's nodes take its zones in
+    turn, as a zonal scale set spreads its instances; a pod pinned to some of them opens a node in one of those."""
     result = Capacity()
     daemons = [p for p in pods if p.daemon]
-    capacity: dict[str, tuple[int, int, int, int]] = {}
+    offers: dict[str, list[Offer]] = {}
     for pool in all_pools:
         shape = vm_shape(pool.vm_size)
         if shape is None:
@@ -510,12 +635,21 @@ def pack(all_pools: list[Pool], pods: list[Pods]) -> Capacity:
                                    f"(config/data/vm_shapes.json); its capacity is not checked")
             continue
         cpu, mem = allocatable(shape.vcpus, shape.memory_gib, pool.max_pods)
-        on_node = [d for d in daemons if may_run_on(d, pool)]
         sku = find_gpu_sku(pool.vm_size)
-        capacity[pool.name] = (cpu - sum(d.cpu_m for d in on_node), mem - sum(d.mem_mi for d in on_node),
-                               sku.gpus if sku else 0, pool.max_pods - len(on_node))
-    usable = [p for p in all_pools if p.name in capacity]
-    nodes = [_Node(pool, *capacity[pool.name]) for pool in usable for _ in range(pool.min_count)]
+        offers[pool.name] = [_offer(cpu, mem, sku.gpus if sku else 0, pool, labels, daemons)
+                             for labels in pool.label_sets]
+    usable = [p for p in all_pools if p.name in offers]
+
+    def node(pool: Pool, index: int) -> _Node:
+        """The pool's index-th node, empty."""
+        turn = index % len(offers[pool.name])
+        return _Node(pool, *offers[pool.name][turn], labels=pool.label_sets[turn])
+
+    def offered(group: Pods, pool: Pool) -> Offer:
+        """What an empty node of the pool in a zone the pods may run in offers them."""
+        return next(o for o, labels in zip(offers[pool.name], pool.label_sets) if admits(group, labels))
+
+    nodes = [node(pool, i) for pool in usable for i in range(pool.min_count)]
     requested: dict[str, list[int]] = {p.name: [0, 0] for p in usable}
     def problem(text: str, error: bool = False) -> None:  # once per workload, not once per replica
         found = result.errors if error else result.problems
@@ -526,25 +660,26 @@ def pack(all_pools: list[Pool], pods: list[Pods]) -> Capacity:
     unfit = set()
     for group in (p for p in pods if not p.daemon):
         eligible = [p for p in usable if may_run_on(group, p)]
-        if not eligible or any(p.name not in capacity and may_run_on(group, p) for p in all_pools):
+        if not eligible or any(p.name not in offers and may_run_on(group, p) for p in all_pools):
             continue  # no pool at all, or one whose size we cannot check: said below
-        if not any(_fits(group, _Node(pool, *capacity[pool.name])) for pool in eligible):
+        if not any(_fits(group, node(pool, i)) for pool in eligible for i in range(len(offers[pool.name]))):
             unfit.add(id(group))
-            offers = "; ".join(f"{pool.name} ({pool.vm_size}) {capacity[pool.name][0]}m CPU, {capacity[pool.name][1]}Mi"
-                               + (f", {capacity[pool.name][2]} GPU" if group.gpus else "") for pool in eligible)
+            offers_text = "; ".join(
+                f"{pool.name} ({pool.vm_size}) {offered(group, pool)[0]}m CPU, {offered(group, pool)[1]}Mi"
+                + (f", {offered(group, pool)[2]} GPU" if group.gpus else "") for pool in eligible)
             zero = " (its autoscaler's minimum is 0: nothing starts it before the first request)" \
                 if group.count == 0 else ""
             # an error where it can never serve (a model server) or where `pulumi up` waits for a pod that never
             # starts (any replica asked for: the Deployment's await or an atomic Helm release fails at its deadline)
             problem(f"{group.owner} ({group.cpu_m}m CPU, {group.mem_mi}Mi{f', {group.gpus} GPU' if group.gpus else ''}"
-                    f" per pod) fits no node of the pool(s) it may run on: an empty node offers {offers} after "
+                    f" per pod) fits no node of the pool(s) it may run on: an empty node offers {offers_text} after "
                     f"AKS's reservations and its DaemonSets; its pods stay Pending{zero}; fix: lower its requests or "
                     f"give its pool a larger VM size{STACK_KEYS if group.model_server else POOL_KEYS}",
                     error=group.model_server or group.count > 0)
     singles = [(p, i) for p in pods if not p.daemon and id(p) not in unfit for i in range(p.count)]
     singles.sort(key=lambda pi: (pi[0].gpus, pi[0].cpu_m, pi[0].mem_mi), reverse=True)
     for group, _ in singles:
-        if any(p.name not in capacity and may_run_on(group, p) for p in all_pools):
+        if any(p.name not in offers and may_run_on(group, p) for p in all_pools):
             continue  # it may land on a pool whose size we cannot check: that pool's problem says so
         eligible = [p for p in usable if may_run_on(group, p)]
         if not eligible:
@@ -552,32 +687,43 @@ def pack(all_pools: list[Pool], pods: list[Pods]) -> Capacity:
             problem(f"{group.owner}: no pool it may run on (node selector {group.node_selector}{affinity}, "
                     f"tolerations {group.tolerations})")
             continue
-        node = next((n for n in nodes if n.pool in eligible and _fits(group, n)), None)
-        if node is None:
-            for pool in sorted(eligible, key=lambda p: (capacity[p.name][:2], p.name)):
+        placed = next((n for n in nodes if n.pool in eligible and _fits(group, n)), None)
+        if placed is None:
+            for pool in sorted(eligible, key=lambda p: (offers[p.name][0][:2], p.name)):
                 count = sum(1 for n in nodes if n.pool is pool)
-                fresh = _Node(pool, *capacity[pool.name])
-                if count < pool.max_count and _fits(group, fresh):
-                    nodes.append(fresh)
-                    node = fresh
+                turns = range(count, count + len(offers[pool.name])) if count < pool.max_count else range(0)
+                placed = next((fresh for fresh in (node(pool, i) for i in turns) if _fits(group, fresh)), None)
+                if placed is not None:
+                    nodes.append(placed)
+                    if not all(admits(group, labels) for labels in pool.label_sets):
+                        problem(_zone_pinned(group, pool))
                     break
-        if node is None:
+        if placed is None:
             names = ", ".join(p.name for p in eligible)
             problem(f"{group.owner} ({group.cpu_m}m CPU, {group.mem_mi}Mi): does not fit pool(s) {names} at their "
                     f"maximum node count")
             continue
-        node.cpu_m, node.mem_mi, node.gpus, node.pods = (node.cpu_m - group.cpu_m, node.mem_mi - group.mem_mi,
-                                                         node.gpus - group.gpus, node.pods - 1)
-        requested[node.pool.name][0] += group.cpu_m
-        requested[node.pool.name][1] += group.mem_mi
+        placed.cpu_m, placed.mem_mi = placed.cpu_m - group.cpu_m, placed.mem_mi - group.mem_mi
+        placed.gpus, placed.pods = placed.gpus - group.gpus, placed.pods - 1
+        requested[placed.pool.name][0] += group.cpu_m
+        requested[placed.pool.name][1] += group.mem_mi
     for pool in usable:
         result.idle_nodes[pool.name] = sum(1 for n in nodes if n.pool is pool)
         result.requests[pool.name] = (requested[pool.name][0], requested[pool.name][1])
     return result
 
 
+def _zone_pinned(group: Pods, pool: Pool) -> str:
+    zones = sorted({labels[ZONE] for labels in pool.label_sets if ZONE in labels and admits(group, labels)})
+    return (f"{group.owner}: counted on a {pool.name} node in {', '.join(zones) or 'a zone it may run in'}, which "
+            f"the cluster autoscaler cannot ask for: it adds nodes to a pool spanning zones {list(pool.zones)} where "
+            f"the scale set places them (cluster-autoscaler azure_template.go picks a zone at random for its "
+            f"estimate), so its pods may stay Pending; give it a pool of its own zone")
+
+
 def _fits(pods: Pods, node: _Node) -> bool:
-    return pods.cpu_m <= node.cpu_m and pods.mem_mi <= node.mem_mi and pods.gpus <= node.gpus and node.pods >= 1
+    return (pods.cpu_m <= node.cpu_m and pods.mem_mi <= node.mem_mi and pods.gpus <= node.gpus and node.pods >= 1
+            and admits(pods, node.labels))
 
 
 def idle_capacity(plan: Plan) -> Capacity:

@@ -9,8 +9,8 @@ from typing import Any, Iterable, Optional
 from llmplatform.gpu_skus import find_gpu_sku
 from llmplatform.write_order import AGENT_POOL, MANAGED_CLUSTER
 
-from ..capacity import (AKS_DEFAULT_COUNT, aks_node_labels, aks_node_taints, labels_admit, required_terms, tolerates,
-                        whole)
+from ..capacity import (AKS_DEFAULT_COUNT, aks_node_labels, aks_node_taints, labels_admit, plain_location,
+                        pool_cluster, pool_zones, required_terms, tolerates, whole, zone_label_sets)
 from ..runner import Plan
 from .model import DurationsError, Span, ZERO
 from .objects import requests_gpu
@@ -26,19 +26,33 @@ class Pool:
     start_nodes: int  # the nodes AKS creates the pool with (`count`; the autoscaler's minimum without one; else 1)
     spot: bool
     driver: Optional[str]  # 'aks' / 'operator' on GPU pools
-    node_labels: tuple[tuple[str, str], ...] = ()  # every label its nodes carry (capacity.aks_node_labels)
+    mode: str = "User"
+    os_type: str = "Linux"
+    os_sku: Optional[str] = None  # None: AKS's default
+    zones: tuple[str, ...] = ()  # its availabilityZones
+    location: str = ""  # its cluster's region, where the plan holds it as a string
+
+    @property
+    def label_sets(self) -> list[dict[str, str]]:
+        """Every label its nodes carry, one set per zone they may be in: AKS's labels over the pool's fields (one
+        source, for a pool read from a plan and one built by hand alike)."""
+        inputs = {"nodeLabels": dict(self.labels), "vmSize": self.vm_size, "mode": self.mode, "osType": self.os_type,
+                  "osSKU": self.os_sku, "scaleSetPriority": "Spot" if self.spot else "Regular"}
+        return zone_label_sets(aks_node_labels(self.name, inputs, self.location), self.zones, self.location)
 
 
-def pool_of(urn: str, p: dict[str, Any]) -> Pool:
+def pool_of(urn: str, p: dict[str, Any], cluster: Optional[dict[str, Any]] = None) -> Pool:
+    """A pool from its inputs (an AgentPool's, or one of a ManagedCluster's agentPoolProfiles) and its cluster's."""
     gpu = (p.get("gpuProfile") or {}).get("driver")
-    name = str(p.get("agentPoolName") or p.get("name"))
     count, low = whole(p.get("count")), whole(p.get("minCount"))
-    return Pool(urn=urn, name=name, vm_size=str(p.get("vmSize", "")),
+    return Pool(urn=urn, name=str(p.get("agentPoolName") or p.get("name")), vm_size=str(p.get("vmSize", "")),
                 labels=tuple(sorted((p.get("nodeLabels") or {}).items())), taints=tuple(aks_node_taints(p)),
                 start_nodes=count if count is not None else low if low is not None else AKS_DEFAULT_COUNT,
                 spot=str(p.get("scaleSetPriority", "")).lower() == "spot",
                 driver={"Install": "aks", "None": "operator"}.get(gpu) if gpu else None,
-                node_labels=tuple(sorted(aks_node_labels(name, p).items())))
+                mode=str(p.get("mode") or "User"), os_type=str(p.get("osType") or "Linux"),
+                os_sku=str(p["osSKU"]) if p.get("osSKU") else None, zones=pool_zones(p),
+                location=plain_location(cluster or {}))
 
 
 def pools(plan: Plan) -> list[Pool]:
@@ -46,13 +60,16 @@ def pools(plan: Plan) -> list[Pool]:
 
 
 def pools_of(resources: Iterable[tuple[str, str, dict[str, Any]]]) -> list[Pool]:
-    """Every pool among (urn, type, inputs): a ManagedCluster's inline ones, each AgentPool."""
+    """Every pool among (urn, type, inputs): a ManagedCluster's inline ones, each AgentPool (its cluster:
+    capacity.pool_cluster)."""
+    resources = list(resources)
+    clusters = [inputs for _, type_, inputs in resources if type_ == MANAGED_CLUSTER]
     found: list[Pool] = []
     for urn, type_, inputs in resources:
         if type_ == MANAGED_CLUSTER:
-            found.extend(pool_of(urn, p) for p in inputs.get("agentPoolProfiles") or [])
+            found.extend(pool_of(urn, p, inputs) for p in inputs.get("agentPoolProfiles") or [])
         elif type_ == AGENT_POOL:
-            found.append(pool_of(urn, inputs))
+            found.append(pool_of(urn, inputs, pool_cluster(inputs, clusters)))
     return found
 
 
@@ -80,17 +97,15 @@ def cluster_pools(all_pools: list[Pool], owners: dict[str, frozenset[str]], clus
 
 def landing_pools(spec: dict[str, Any], all_pools: list[Pool]) -> list[Pool]:
     """The pools a pod may run on: its node selector and one term of its required node affinity match (both must
-    hold), its tolerations cover the taints: the capacity model's predicates (offline/capacity.py), over the labels
-    AKS gives every node of the pool (its name, mode, OS, spot)."""
+    hold) on some node of the pool (its zones differ), its tolerations cover the taints: the capacity model's
+    predicates (offline/capacity.py), over the labels AKS gives the pool's nodes (`Pool.label_sets`)."""
     selector = spec.get("nodeSelector") or {}
     terms = required_terms(spec.get("affinity"))
     tolerations = spec.get("tolerations") or []
     gpu = requests_gpu(spec)
     fits = []
     for pool in all_pools:
-        labels = dict(pool.node_labels) or aks_node_labels(pool.name, {
-            "nodeLabels": dict(pool.labels), "scaleSetPriority": "Spot" if pool.spot else "", "vmSize": pool.vm_size})
-        if not labels_admit(selector, terms, labels):
+        if not any(labels_admit(selector, terms, labels) for labels in pool.label_sets):
             continue
         if not all(tolerates(tolerations, t) for t in pool.taints):
             continue
