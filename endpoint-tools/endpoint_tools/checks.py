@@ -18,6 +18,7 @@ from .endpoint import shown_url, url_problem
 from .api_errors import ApiError, Deadlines, JsonTooDeep, excerpt, parse_json, printable
 from .llm_api import LlmClient
 from .smoke import KEY_OPTION, Check, clean_api_key, failure_text, run_checks
+from .transport import own_connections
 
 GPU = "nvidia.com/gpu"
 GATEWAY_API = ("gateway.networking.k8s.io", "v1", "gateways")
@@ -252,6 +253,11 @@ def kube_client(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
         raise ClusterError(f"the kubeconfig's login failed: {why} (its exec plugin, kubelogin for the stack's "
                            f"kubeconfig: on PATH and logged in? docs/operations.md, \"Reaching the cluster "
                            f"(kubelogin)\")")
+    # its connections pass interim answers over, as the tools' own do: http.client passes over 100 Continue only
+    # (CPython 3.11 Lib/http/client.py `HTTPResponse.begin`), under urllib3 2.8.0 (connection.py `getresponse`), and
+    # the client's pool manager (kubernetes-client/python 37.0.2 rest.py) took a proxy's or a CDN's 103 Early Hints
+    # for the answer ("the API server answered 103 Early Hints"), the final one left for the next call to misread
+    own_connections(getattr(getattr(client, "rest_client", None), "pool_manager", None))
     return client
 
 
