@@ -35,7 +35,7 @@ from typing import Any, Callable, Optional
 import requests
 from requests.adapters import HTTPAdapter
 
-from .endpoint import EndpointError, shown_url
+from .endpoint import EndpointError, file_problem, read_text, shown_url
 from .api_errors import KINDS, ApiError, Deadlines, parse_json, printable, redact
 from .failures import describe_exception
 from .llm_api import MAX_TOKENS, LlmClient
@@ -55,6 +55,9 @@ NOT_WRITTEN = 3
 # Bounds of the numeric flags: beyond them a value is a typo, not a benchmark (`--rate 1e-300` overflowed
 # time.sleep, `--rate 1e-10` waited for ever, `-c 100000` would ask for 100000 threads).
 MAX_REQUESTS = 1_000_000
+# The most of a file --compare reads: more than any result llm-bench writes (MAX_REQUESTS rows of about 330 bytes, a
+# failure's message a few hundred more); a pipe that never ends is cut there.
+MAX_RESULT_BYTES = 2**30
 MAX_CONCURRENCY = 1000
 MAX_DURATION_S = 7 * 24 * 3600.0
 RATE_RANGE = (0.01, 100_000.0)  # requests/s: at 0.01 the mean gap between arrivals is 100 s
@@ -546,14 +549,31 @@ def result_problem(report: Any) -> Optional[str]:
     return None
 
 
+def _result(path: str) -> Any:
+    """A result file's JSON; ValueError naming the file and what is wrong. A device (/dev/zero) was read until memory
+    ran out, and a folder or a file the system cannot read was named by its error alone."""
+    problem = file_problem(path)
+    if problem:
+        raise ValueError(f"{path}: {problem}")
+    try:
+        text = read_text(path, MAX_RESULT_BYTES)
+    except OSError as error:
+        raise ValueError(f"cannot read {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path} is not a benchmark result (not JSON: {error})") from None
+    except ValueError as error:
+        raise ValueError(f"{path} is not a benchmark result: {error}, larger than any llm-bench writes") from None
+    try:
+        return parse_json(text)
+    except ValueError as error:  # json's own message names neither the file nor what it expected
+        raise ValueError(f"{path} is not a benchmark result (not JSON: {error})") from None
+
+
 def compare(paths: list[str]) -> str:
     """Runs side by side, each column named by the label stored in its result (file name for older results)."""
     reports = []
     for p in paths:
-        try:
-            report = parse_json(Path(p).read_text(encoding="utf-8"))
-        except ValueError as error:  # json's own message names neither the file nor what it expected
-            raise ValueError(f"{p} is not a benchmark result (not JSON: {error})") from None
+        report = _result(p)
         problem = result_problem(report)
         if problem:
             raise ValueError(f"{p} is not a benchmark result: {problem}")

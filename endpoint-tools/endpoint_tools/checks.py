@@ -14,7 +14,7 @@ import yaml
 from urllib3.exceptions import ProtocolError
 from urllib3.util.retry import Retry
 
-from .endpoint import shown_url, url_problem
+from .endpoint import read_text, shown_url, url_problem
 from .api_errors import ApiError, Deadlines, JsonTooDeep, excerpt, parse_json, printable
 from .llm_api import LlmClient
 from .smoke import KEY_OPTION, Check, clean_api_key, failure_text, run_checks
@@ -236,12 +236,14 @@ def kube_client(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
     root.addHandler(errors)
     try:
         if kubeconfig:
+            a_mapping(read_kubeconfig(kubeconfig))  # the loader reads it again, resolving its relative paths
             client = config.new_client_from_config(config_file=kubeconfig, client_configuration=one_request())
         else:
             text = outputs.get("kubeconfig")
             if not text:
                 raise ClusterError("no kubeconfig: the stack has no kubeconfig output; pass --kubeconfig")
-            client = config.new_client_from_config_dict(yaml.safe_load(text), client_configuration=one_request())
+            client = config.new_client_from_config_dict(a_mapping(yaml.safe_load(text)),
+                                                        client_configuration=one_request())
     except yaml.YAMLError as error:
         raise ClusterError(f"the kubeconfig is not usable: {yaml_problem(error)}") from None
     except (ConfigException, OSError, TypeError, ValueError) as error:
@@ -253,12 +255,44 @@ def kube_client(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
         raise ClusterError(f"the kubeconfig's login failed: {why} (its exec plugin, kubelogin for the stack's "
                            f"kubeconfig: on PATH and logged in? docs/operations.md, \"Reaching the cluster "
                            f"(kubelogin)\")")
+    problem = server_problem(str(getattr(getattr(client, "configuration", None), "host", "") or ""))
+    if problem:
+        raise ClusterError(f"the kubeconfig is not usable: {problem}")
     # its connections pass interim answers over, as the tools' own do: http.client passes over 100 Continue only
     # (CPython 3.11 Lib/http/client.py `HTTPResponse.begin`), under urllib3 2.8.0 (connection.py `getresponse`), and
     # the client's pool manager (kubernetes-client/python 37.0.2 rest.py) took a proxy's or a CDN's 103 Early Hints
     # for the answer ("the API server answered 103 Early Hints"), the final one left for the next call to misread
     own_connections(getattr(getattr(client, "rest_client", None), "pool_manager", None))
     return client
+
+
+def read_kubeconfig(path: str) -> Any:
+    """The YAML of a kubeconfig file; ClusterError naming the file when it cannot be read."""
+    try:
+        return yaml.safe_load(read_text(path))
+    except OSError as error:
+        raise ClusterError(f"the kubeconfig is not usable: cannot read {path}: {error.strerror or error}") from None
+
+
+def a_mapping(loaded: Any) -> dict[str, Any]:
+    """A kubeconfig's YAML, which must be a mapping: a list or a scalar failed inside the client's loader in Python's
+    words ("list indices must be integers or slices, not str", "'str' object does not support item assignment")."""
+    if loaded is None:
+        raise ClusterError("the kubeconfig is not usable: it is empty")
+    if not isinstance(loaded, dict):
+        raise ClusterError(f"the kubeconfig is not usable: it is YAML of another shape ({type(loaded).__name__}), "
+                           f"where a kubeconfig is a mapping of apiVersion, clusters, contexts, users and "
+                           f"current-context")
+    return loaded
+
+
+def server_problem(server: str) -> Optional[str]:
+    """Why the kubeconfig's API server URL cannot be asked (None when it can): none at all sent every call to no host
+    (urllib3's FutureWarning on stderr, "cannot reach the API server: No host specified."), and a port out of range
+    read "cannot reach the API server at URL: URL/api/v1/nodes?labelSelector=". The one URL rule, endpoint's."""
+    if not server:
+        return "its cluster names no server (clusters[].cluster.server): give the API server's https:// URL"
+    return url_problem(server, "the API server's https:// URL, e.g. https://NAME.hcp.REGION.azmk8s.io:443")
 
 
 class _DroppedConnectionRetried(Retry):

@@ -1,0 +1,84 @@
+"""The three console scripts run as a user runs them (their installed `llm-smoke`, `llm-bench`, `llm-verify`), given
+files and arguments a user gets wrong: each is a line naming the argument, the value and what is allowed, an exit
+code, no traceback, no secret (docs/decisions.md, "The endpoint tools' last known defects and hostile arguments")."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from endpoint_tools import verify
+
+BIN = Path(sys.executable).parent
+TOKEN = "s3cr3t-t0ken-of-the-kubeconfig"
+# llm-verify's llm-d part, with nothing else: enough to reach the kubeconfig
+LLMD = {"llmdNamespace": "llm-d", "llmdInferencePool": "llmd"}
+
+
+def run(tool: str, *argv: str, timeout_s: float = 30) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / tool), *argv], capture_output=True, text=True, timeout=timeout_s)
+
+
+def said_plainly(done: subprocess.CompletedProcess) -> bool:
+    return "Traceback" not in done.stdout + done.stderr and TOKEN not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("name, problem", [
+    ("/dev/zero", "is not a file or a pipe"),
+    ("folder", "is a folder, not a file"),
+    ("missing.json", "no such file"),
+])
+def test_compare_names_a_file_it_cannot_read_as_results_and_never_reads_a_device(name, problem, tmp_path):
+    """`llm-bench --compare /dev/zero` read until memory ran out (Path.read_text), and a folder was named in
+    Python's words ("[Errno 21] Is a directory: ..."); the files are checked as llm-verify checks its own."""
+    (tmp_path / "folder").mkdir()
+    path = name if name.startswith("/") else str(tmp_path / name)
+    done = run("llm-bench", "--compare", path, timeout_s=20)
+    assert done.returncode == 2 and said_plainly(done), done.stderr
+    assert done.stderr.splitlines()[-1] == f"llm-bench: error: cannot compare: {path}: {problem}", done.stderr
+
+
+def kubeconfig(server) -> dict:
+    cluster = {} if server is None else {"server": server}
+    return {"apiVersion": "v1", "kind": "Config", "current-context": "c",
+            "clusters": [{"name": "c", "cluster": cluster}], "users": [{"name": "u", "user": {"token": TOKEN}}],
+            "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}
+
+
+SHAPE = ("it is YAML of another shape ({}), where a kubeconfig is a mapping of apiVersion, clusters, contexts, users "
+         "and current-context")
+HTTPS = "give the API server's https:// URL, e.g. https://NAME.hcp.REGION.azmk8s.io:443"
+
+
+@pytest.mark.parametrize("text, said", [
+    (f"- {TOKEN}\n- b\n", SHAPE.format("list")),
+    (f"{TOKEN}\n", SHAPE.format("str")),
+    ("", "it is empty"),
+    (json.dumps(kubeconfig(None)), f"its cluster names no server (clusters[].cluster.server): give the API "
+                                   f"server's https:// URL"),
+    (json.dumps(kubeconfig("https://127.0.0.1:99999")),
+     f"'https://127.0.0.1:99999' is not a valid URL (Port out of range 0-65535): {HTTPS}"),
+    (json.dumps(kubeconfig("127.0.0.1:6443")), f"'127.0.0.1:6443' does not start with http:// or https://: {HTTPS}"),
+])
+def test_a_kubeconfig_of_the_wrong_shape_or_server_is_one_line_saying_so(text, said, tmp_path):
+    """YAML that is no mapping failed inside the Kubernetes client's loader in Python's words ("list indices must
+    be integers or slices, not str"); a cluster without a server sent every call to no host (urllib3's FutureWarning
+    on stderr, "cannot reach the API server: No host specified." on each line), and a port out of range read
+    "cannot reach the API server at URL: URL/api/v1/nodes?labelSelector=". A token beside it is never shown."""
+    outputs, config = tmp_path / "outputs.json", tmp_path / "kubeconfig"
+    outputs.write_text(json.dumps(LLMD))
+    config.write_text(text)
+    done = run("llm-verify", "--outputs", str(outputs), "--kubeconfig", str(config), "--kube-timeout", "2")
+    assert done.returncode == 1 and said_plainly(done) and done.stderr == "", done.stderr
+    assert done.stdout == f"FAIL  reach          the kubeconfig is not usable: {said}\n", done.stdout
+
+
+def test_a_kubeconfig_output_of_the_wrong_shape_is_named_as_a_file_is(tmp_path, capsys):
+    """The stack's kubeconfig output is read by the same rule as --kubeconfig's file."""
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({**LLMD, "kubeconfig": f"- {TOKEN}\n"}))
+    assert verify.main(["--outputs", str(path), "--kube-timeout", "2"]) == 1
+    out = capsys.readouterr().out
+    assert out == f"FAIL  reach          the kubeconfig is not usable: {SHAPE.format('list')}\n", out
