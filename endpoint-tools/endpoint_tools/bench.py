@@ -41,7 +41,8 @@ from .failures import describe_exception
 from .llm_api import MAX_TOKENS, LlmClient
 from .transport import cancel_all
 from .smoke import (BUFFERED_MIN_CHUNKS, BUFFERED_SPREAD_S, arrived_at_once, connect, endpoint_arguments,
-                    endpoint_given, failure_text, key_hint, named, new_parser, run_cli, silence_stdout, url_user)
+                    endpoint_given, failure_text, key_hint, named, new_parser, run_cli, silence_stdout, url_user,
+                    utf8)
 from .stats import summarize
 
 CSV_FIELDS = ("index", "ok", "status", "error", "message", "scheduled_s", "start_s", "wait_s", "latency_s", "ttft_s",
@@ -609,10 +610,11 @@ def build_parser() -> argparse.ArgumentParser:
                              "request is an outlier)")
     parser.add_argument("--min-success", type=float, default=100.0, metavar="PERCENT",
                         help="exit 1 when fewer requests than this succeed")
-    parser.add_argument("--prompt", default="Explain quantum computing in one sentence.", help="the user message")
+    parser.add_argument("--prompt", default="Explain quantum computing in one sentence.", type=utf8("the prompt"),
+                        help="the user message")
     parser.add_argument("--max-tokens", type=count_in(1, MAX_TOKENS), default=64,
                         help="tokens asked for in each answer")
-    parser.add_argument("--label", type=named("a run name"),
+    parser.add_argument("--label", type=utf8("a run name", named("a run name")),
                         help="name of this run in --compare (default: model and concurrency/rate)")
     parser.add_argument("--out", default="bench-results",
                         help="file stem: writes STEM.json, STEM.csv and STEM.png")

@@ -82,3 +82,20 @@ def test_a_kubeconfig_output_of_the_wrong_shape_is_named_as_a_file_is(tmp_path, 
     assert verify.main(["--outputs", str(path), "--kube-timeout", "2"]) == 1
     out = capsys.readouterr().out
     assert out == f"FAIL  reach          the kubeconfig is not usable: {SHAPE.format('list')}\n", out
+
+
+@pytest.mark.parametrize("argv, said", [
+    ([b"llm-bench", b"http://127.0.0.1:9", b"--prompt", b"caf\xe9"],
+     "argument --prompt: 'caf\ufffd' holds the byte 0xE9 (character 4), which is not UTF-8: give the prompt as UTF-8 "
+     "text (a file of another encoding: `iconv -t utf-8`)"),
+    ([b"llm-smoke", b"http://127.0.0.1:9", b"--model", b"m\xff"],
+     "argument --model: 'm\ufffd' holds the byte 0xFF (character 2), which is not UTF-8: give a model name as UTF-8 "
+     "text (a file of another encoding: `iconv -t utf-8`)"),
+])
+def test_text_sent_to_the_server_that_is_not_utf8_is_bad_usage_not_sent_as_escapes(argv, said):
+    """A prompt of a Latin-1 terminal, or `--prompt "$(cat notes.txt)"` of another encoding: Python reads each byte
+    that is not UTF-8 as a lone surrogate (PEP 383), and the request's JSON carried `caf\\udce9`, a text the user
+    never wrote (a server decodes it to U+FFFD or fails on it); the result file kept it too."""
+    done = subprocess.run([bytes(BIN / argv[0].decode()), *argv[1:]], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.splitlines()[-1] == f"{argv[0].decode()}: error: {said}", done.stderr
