@@ -44,6 +44,25 @@ def test_llm_verify_passes_an_api_servers_interim_answer_over_to_the_final_one(t
         "gpus", "gpu-operator", "gateways", "inference-pool", "vllm", "epp", "router", "open-webui", "smoke"], out
 
 
+def test_llm_verify_passes_interim_answers_over_on_a_tls_api_server_as_aks_has(tmp_path, capsys):
+    """The same over TLS with the kubeconfig's CA (the client's HTTPS pool, given the tools' connection class, keeps
+    the client's TLS settings)."""
+    from tests.endpoint_tools.test_operator_review import over_tls, self_signed
+    from tests.endpoint_tools.test_verify import kubeconfig_of, llmd_outputs
+    cert, key = self_signed(tmp_path, "-addext", "subjectAltName=DNS:localhost")
+    api = FakeKubeApi(healthy_llmd())
+    server = over_tls(api, cert, key).replace("127.0.0.1", "localhost")
+    api.RequestHandlerClass = _EarlyHints
+    config = kubeconfig_of(server, {"token": "t"})
+    config["clusters"][0]["cluster"]["certificate-authority"] = cert
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({**llmd_outputs(), "kubeconfig": json.dumps(config)}))
+    with api:
+        assert verify.main(["--outputs", str(path), "--kube-timeout", "5"]) == 1  # no llmdUrl: the smoke line
+    out = capsys.readouterr().out
+    assert [line.split()[1] for line in out.splitlines() if line.startswith("FAIL")] == ["smoke"], out
+
+
 KEEP_ALIVES = [b"data:\n\n", b"data: \r\n\r\n", b"data\n\n", b"data:\ndata:\n\n"]
 
 
