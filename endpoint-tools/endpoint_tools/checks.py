@@ -2,12 +2,16 @@
 official client, every failure to ask it one line (ClusterError, never a traceback), the checks both profiles make
 of the cluster (GPUs allocatable, a Deployment ready, the Gateways programmed) and the smoke request through the
 stack's API gate."""
+import contextlib
 import json
 import logging
 import re
+import subprocess
+import sys
+import types
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import requests
 import yaml
@@ -21,6 +25,9 @@ from .smoke import KEY_OPTION, Check, clean_api_key, failure_text, run_checks
 from .transport import own_connections
 
 GPU = "nvidia.com/gpu"
+# How long the kubeconfig's exec plugin may take to give credentials when no one sees its prompt (_login_bounded):
+# kubelogin's azurecli or workload-identity login takes seconds; its device code waits for a person.
+LOGIN_TIMEOUT_S = 120.0
 GATEWAY_API = ("gateway.networking.k8s.io", "v1", "gateways")
 POD_READY = "Ready"  # kubernetes/api core/v1 PodReady
 GATEWAY_PROGRAMMED = "Programmed"  # gateway-api v1.6.1 apis/v1/gateway_types.go GatewayConditionProgrammed
@@ -229,25 +236,12 @@ class _LoginErrors(logging.Handler):
 def kube_client(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
     """An ApiClient from --kubeconfig, else the stack's kubeconfig output; a login that fails while it loads (the
     exec plugin) is a ClusterError saying why."""
-    from kubernetes import config
-    from kubernetes.config.config_exception import ConfigException
     errors = _LoginErrors()
     root = logging.getLogger()
     root.addHandler(errors)
     try:
-        if kubeconfig:
-            a_mapping(read_kubeconfig(kubeconfig))  # the loader reads it again, resolving its relative paths
-            client = config.new_client_from_config(config_file=kubeconfig, client_configuration=one_request())
-        else:
-            text = outputs.get("kubeconfig")
-            if not text:
-                raise ClusterError("no kubeconfig: the stack has no kubeconfig output; pass --kubeconfig")
-            client = config.new_client_from_config_dict(a_mapping(yaml.safe_load(text)),
-                                                        client_configuration=one_request())
-    except yaml.YAMLError as error:
-        raise ClusterError(f"the kubeconfig is not usable: {yaml_problem(error)}") from None
-    except (ConfigException, OSError, TypeError, ValueError) as error:
-        raise ClusterError(f"the kubeconfig is not usable: {(str(error).splitlines() or [''])[0][:200]}") from None
+        with _login_bounded():
+            client = _loaded(kubeconfig, outputs)
     finally:
         root.removeHandler(errors)
     if errors.messages:
@@ -264,6 +258,59 @@ def kube_client(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
     # for the answer ("the API server answered 103 Early Hints"), the final one left for the next call to misread
     own_connections(getattr(getattr(client, "rest_client", None), "pool_manager", None))
     return client
+
+
+def _loaded(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
+    """The Kubernetes client's ApiClient of the kubeconfig file, else of the stack's output; ClusterError when the
+    kubeconfig cannot be one."""
+    from kubernetes import config
+    from kubernetes.config.config_exception import ConfigException
+    try:
+        if kubeconfig:
+            a_mapping(read_kubeconfig(kubeconfig))  # the loader reads it again, resolving its relative paths
+            return config.new_client_from_config(config_file=kubeconfig, client_configuration=one_request())
+        text = outputs.get("kubeconfig")
+        if not text:
+            raise ClusterError("no kubeconfig: the stack has no kubeconfig output; pass --kubeconfig")
+        return config.new_client_from_config_dict(a_mapping(yaml.safe_load(text)), client_configuration=one_request())
+    except yaml.YAMLError as error:
+        raise ClusterError(f"the kubeconfig is not usable: {yaml_problem(error)}") from None
+    except (ConfigException, OSError, TypeError, ValueError) as error:
+        raise ClusterError(f"the kubeconfig is not usable: {(str(error).splitlines() or [''])[0][:200]}") from None
+
+
+class _LoginPlugin(subprocess.Popen):
+    """The kubeconfig's exec plugin's process, waited for at most LOGIN_TIMEOUT_S, then killed: the client waits for
+    it with `communicate()` and no timeout (kubernetes-client/python 37.0.2 config/exec_provider.py `run`)."""
+
+    def communicate(self, input: Any = None, timeout: Optional[float] = None) -> Any:  # noqa: A002 (Popen's name)
+        try:
+            return super().communicate(input, LOGIN_TIMEOUT_S if timeout is None else timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            super().communicate()
+            raise TimeoutError(f"exec: no credentials from the plugin within {LOGIN_TIMEOUT_S:g} s (a login it "
+                               f"asks for is not shown when the output is no terminal)") from None
+
+
+@contextlib.contextmanager
+def _login_bounded() -> Iterator[None]:
+    """While the kubeconfig loads, its exec plugin's wait is bounded when the output is no terminal. There the client
+    pipes the plugin's stderr and leaves it the caller's stdin (exec_provider.py `run`, `is_interactive` is
+    sys.stdout.isatty()): a plugin asking for a login (kubelogin's device code) asked no one, and llm-verify waited
+    as long as the plugin did, without a word. On a terminal the prompt shows, and a person may take their time."""
+    from kubernetes.config import exec_provider
+    if hasattr(sys.stdout, "isatty") and sys.stdout.isatty():
+        yield
+        return
+    bounded = types.ModuleType("subprocess")
+    bounded.__dict__.update(vars(subprocess))
+    bounded.Popen = _LoginPlugin  # type: ignore[attr-defined]
+    original, exec_provider.subprocess = exec_provider.subprocess, bounded
+    try:
+        yield
+    finally:
+        exec_provider.subprocess = original
 
 
 def read_kubeconfig(path: str) -> Any:

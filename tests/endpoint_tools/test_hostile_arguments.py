@@ -99,3 +99,30 @@ def test_text_sent_to_the_server_that_is_not_utf8_is_bad_usage_not_sent_as_escap
     done = subprocess.run([bytes(BIN / argv[0].decode()), *argv[1:]], capture_output=True, text=True, timeout=30)
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert done.stderr.splitlines()[-1] == f"{argv[0].decode()}: error: {said}", done.stderr
+
+
+def test_an_exec_plugin_that_never_gives_credentials_is_stopped_and_named(tmp_path, monkeypatch, capsys):
+    """The Kubernetes client waits for the kubeconfig's exec plugin with no timeout and, when the output is no
+    terminal, hides its stderr (kubernetes-client/python 37.0.2 config/exec_provider.py `run`): a kubelogin waiting
+    for a device-code login no one was shown held llm-verify for as long, without a word. Its wait is bounded (here
+    shortened) and the plugin stopped."""
+    import os
+    import time
+    from endpoint_tools import checks
+    from tests.endpoint_tools.test_verify import kubeconfig_of
+    monkeypatch.setattr(checks, "LOGIN_TIMEOUT_S", 0.5)
+    pid_file = tmp_path / "plugin.pid"
+    plugin = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(10)"
+    config = kubeconfig_of("https://127.0.0.1:9", {"exec": {
+        "apiVersion": "client.authentication.k8s.io/v1beta1", "command": sys.executable, "args": ["-c", plugin]}})
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({**LLMD, "kubeconfig": json.dumps(config)}))
+    started = time.perf_counter()
+    assert verify.main(["--outputs", str(path), "--kube-timeout", "2"]) == 1
+    elapsed = time.perf_counter() - started
+    out = capsys.readouterr().out
+    assert out.startswith("FAIL  reach          the kubeconfig's login failed: exec: no credentials from the plugin "
+                          "within 0.5 s (a login it asks for is not shown when the output is no terminal)"), out
+    assert elapsed < 5, elapsed
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)  # stopped and reaped
