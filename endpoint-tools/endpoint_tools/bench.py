@@ -563,7 +563,7 @@ def _result(path: str) -> Any:
     except UnicodeDecodeError as error:
         raise ValueError(f"{path} is not a benchmark result (not JSON: {error})") from None
     except ValueError as error:
-        raise ValueError(f"{path} is not a benchmark result: {error}, larger than any llm-bench writes") from None
+        raise ValueError(f"{path} is not a benchmark result: {error}, more than any llm-bench writes") from None
     try:
         return parse_json(text)
     except ValueError as error:  # json's own message names neither the file nor what it expected

@@ -151,7 +151,7 @@ def _asks_for(scheme: str) -> str:
 
 def _not_followed(response: requests.Response) -> str:
     """Why a 3xx answer is the answer, not a redirect requests followed: requests follows 301, 302, 303, 307 and 308
-    with a Location only (requests 2.34.2 models.py `Response.is_redirect`, status_codes.py REDIRECT_STATI). A 300
+    with a Location only (requests 2.34.2 models.py REDIRECT_STATI and `Response.is_redirect`). A 300
     (Multiple Choices) may name its preferred choice in a Location, which a client may follow (RFC 9110 15.4.1); a
     305 (Use Proxy) is deprecated (RFC 9110 15.4.6; RFC 7231 6.4.5: a proxy set in band is a security risk). It said
     "without a Location" of both. The Location is shown as a redirect's (shown_target: its query values starred)."""
