@@ -35,13 +35,14 @@ from typing import Any, Callable, Optional
 import requests
 from requests.adapters import HTTPAdapter
 
-from .endpoint import EndpointError, shown_url
+from .endpoint import EndpointError, file_problem, read_text, shown_url
 from .api_errors import KINDS, ApiError, Deadlines, parse_json, printable, redact
 from .failures import describe_exception
 from .llm_api import MAX_TOKENS, LlmClient
 from .transport import cancel_all
 from .smoke import (BUFFERED_MIN_CHUNKS, BUFFERED_SPREAD_S, arrived_at_once, connect, endpoint_arguments,
-                    endpoint_given, failure_text, key_hint, named, new_parser, run_cli, silence_stdout, url_user)
+                    endpoint_given, failure_text, key_hint, named, new_parser, run_cli, silence_stdout, url_user,
+                    utf8)
 from .stats import summarize
 
 CSV_FIELDS = ("index", "ok", "status", "error", "message", "scheduled_s", "start_s", "wait_s", "latency_s", "ttft_s",
@@ -55,6 +56,9 @@ NOT_WRITTEN = 3
 # Bounds of the numeric flags: beyond them a value is a typo, not a benchmark (`--rate 1e-300` overflowed
 # time.sleep, `--rate 1e-10` waited for ever, `-c 100000` would ask for 100000 threads).
 MAX_REQUESTS = 1_000_000
+# The most of a file --compare reads: more than any result llm-bench writes (MAX_REQUESTS rows of about 330 bytes, a
+# failure's message a few hundred more); a pipe that never ends is cut there.
+MAX_RESULT_BYTES = 2**30
 MAX_CONCURRENCY = 1000
 MAX_DURATION_S = 7 * 24 * 3600.0
 RATE_RANGE = (0.01, 100_000.0)  # requests/s: at 0.01 the mean gap between arrivals is 100 s
@@ -546,14 +550,31 @@ def result_problem(report: Any) -> Optional[str]:
     return None
 
 
+def _result(path: str) -> Any:
+    """A result file's JSON; ValueError naming the file and what is wrong. A device (/dev/zero) was read until memory
+    ran out, and a folder or a file the system cannot read was named by its error alone."""
+    problem = file_problem(path)
+    if problem:
+        raise ValueError(f"{path}: {problem}")
+    try:
+        text = read_text(path, MAX_RESULT_BYTES)
+    except OSError as error:
+        raise ValueError(f"cannot read {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path} is not a benchmark result (not JSON: {error})") from None
+    except ValueError as error:
+        raise ValueError(f"{path} is not a benchmark result: {error}, more than any llm-bench writes") from None
+    try:
+        return parse_json(text)
+    except ValueError as error:  # json's own message names neither the file nor what it expected
+        raise ValueError(f"{path} is not a benchmark result (not JSON: {error})") from None
+
+
 def compare(paths: list[str]) -> str:
     """Runs side by side, each column named by the label stored in its result (file name for older results)."""
     reports = []
     for p in paths:
-        try:
-            report = parse_json(Path(p).read_text(encoding="utf-8"))
-        except ValueError as error:  # json's own message names neither the file nor what it expected
-            raise ValueError(f"{p} is not a benchmark result (not JSON: {error})") from None
+        report = _result(p)
         problem = result_problem(report)
         if problem:
             raise ValueError(f"{p} is not a benchmark result: {problem}")
@@ -589,10 +610,11 @@ def build_parser() -> argparse.ArgumentParser:
                              "request is an outlier)")
     parser.add_argument("--min-success", type=float, default=100.0, metavar="PERCENT",
                         help="exit 1 when fewer requests than this succeed")
-    parser.add_argument("--prompt", default="Explain quantum computing in one sentence.", help="the user message")
+    parser.add_argument("--prompt", default="Explain quantum computing in one sentence.", type=utf8("the prompt"),
+                        help="the user message")
     parser.add_argument("--max-tokens", type=count_in(1, MAX_TOKENS), default=64,
                         help="tokens asked for in each answer")
-    parser.add_argument("--label", type=named("a run name"),
+    parser.add_argument("--label", type=utf8("a run name", named("a run name")),
                         help="name of this run in --compare (default: model and concurrency/rate)")
     parser.add_argument("--out", default="bench-results",
                         help="file stem: writes STEM.json, STEM.csv and STEM.png")

@@ -2,24 +2,32 @@
 official client, every failure to ask it one line (ClusterError, never a traceback), the checks both profiles make
 of the cluster (GPUs allocatable, a Deployment ready, the Gateways programmed) and the smoke request through the
 stack's API gate."""
+import contextlib
 import json
 import logging
 import re
+import subprocess
+import sys
+import types
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import requests
 import yaml
 from urllib3.exceptions import ProtocolError
 from urllib3.util.retry import Retry
 
-from .endpoint import shown_url, url_problem
+from .endpoint import read_text, shown_url, url_problem
 from .api_errors import ApiError, Deadlines, JsonTooDeep, excerpt, parse_json, printable
 from .llm_api import LlmClient
 from .smoke import KEY_OPTION, Check, clean_api_key, failure_text, run_checks
+from .transport import own_connections
 
 GPU = "nvidia.com/gpu"
+# How long the kubeconfig's exec plugin may take to give credentials when no one sees its prompt (_login_bounded):
+# kubelogin's azurecli or workload-identity login takes seconds; its device code waits for a person.
+LOGIN_TIMEOUT_S = 120.0
 GATEWAY_API = ("gateway.networking.k8s.io", "v1", "gateways")
 POD_READY = "Ready"  # kubernetes/api core/v1 PodReady
 GATEWAY_PROGRAMMED = "Programmed"  # gateway-api v1.6.1 apis/v1/gateway_types.go GatewayConditionProgrammed
@@ -228,23 +236,12 @@ class _LoginErrors(logging.Handler):
 def kube_client(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
     """An ApiClient from --kubeconfig, else the stack's kubeconfig output; a login that fails while it loads (the
     exec plugin) is a ClusterError saying why."""
-    from kubernetes import config
-    from kubernetes.config.config_exception import ConfigException
     errors = _LoginErrors()
     root = logging.getLogger()
     root.addHandler(errors)
     try:
-        if kubeconfig:
-            client = config.new_client_from_config(config_file=kubeconfig, client_configuration=one_request())
-        else:
-            text = outputs.get("kubeconfig")
-            if not text:
-                raise ClusterError("no kubeconfig: the stack has no kubeconfig output; pass --kubeconfig")
-            client = config.new_client_from_config_dict(yaml.safe_load(text), client_configuration=one_request())
-    except yaml.YAMLError as error:
-        raise ClusterError(f"the kubeconfig is not usable: {yaml_problem(error)}") from None
-    except (ConfigException, OSError, TypeError, ValueError) as error:
-        raise ClusterError(f"the kubeconfig is not usable: {(str(error).splitlines() or [''])[0][:200]}") from None
+        with _login_bounded():
+            client = _loaded(kubeconfig, outputs)
     finally:
         root.removeHandler(errors)
     if errors.messages:
@@ -252,7 +249,97 @@ def kube_client(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
         raise ClusterError(f"the kubeconfig's login failed: {why} (its exec plugin, kubelogin for the stack's "
                            f"kubeconfig: on PATH and logged in? docs/operations.md, \"Reaching the cluster "
                            f"(kubelogin)\")")
+    problem = server_problem(str(getattr(getattr(client, "configuration", None), "host", "") or ""))
+    if problem:
+        raise ClusterError(f"the kubeconfig is not usable: {problem}")
+    # its connections pass interim answers over, as the tools' own do: http.client passes over 100 Continue only
+    # (CPython 3.11 Lib/http/client.py `HTTPResponse.begin`), under urllib3 2.8.0 (connection.py `getresponse`), and
+    # the client's pool manager (kubernetes-client/python 37.0.2 rest.py) took a proxy's or a CDN's 103 Early Hints
+    # for the answer ("the API server answered 103 Early Hints"), the final one left for the next call to misread
+    own_connections(getattr(getattr(client, "rest_client", None), "pool_manager", None))
     return client
+
+
+def _loaded(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
+    """The Kubernetes client's ApiClient of the kubeconfig file, else of the stack's output; ClusterError when the
+    kubeconfig cannot be one."""
+    from kubernetes import config
+    from kubernetes.config.config_exception import ConfigException
+    try:
+        if kubeconfig:
+            a_mapping(read_kubeconfig(kubeconfig))  # the loader reads it again, resolving its relative paths
+            return config.new_client_from_config(config_file=kubeconfig, client_configuration=one_request())
+        text = outputs.get("kubeconfig")
+        if not text:
+            raise ClusterError("no kubeconfig: the stack has no kubeconfig output; pass --kubeconfig")
+        return config.new_client_from_config_dict(a_mapping(yaml.safe_load(text)), client_configuration=one_request())
+    except yaml.YAMLError as error:
+        raise ClusterError(f"the kubeconfig is not usable: {yaml_problem(error)}") from None
+    except (ConfigException, OSError, TypeError, ValueError) as error:
+        raise ClusterError(f"the kubeconfig is not usable: {(str(error).splitlines() or [''])[0][:200]}") from None
+
+
+class _LoginPlugin(subprocess.Popen):
+    """The kubeconfig's exec plugin's process, waited for at most LOGIN_TIMEOUT_S, then killed: the client waits for
+    it with `communicate()` and no timeout (kubernetes-client/python 37.0.2 config/exec_provider.py `run`)."""
+
+    def communicate(self, input: Any = None, timeout: Optional[float] = None) -> Any:  # noqa: A002 (Popen's name)
+        try:
+            return super().communicate(input, LOGIN_TIMEOUT_S if timeout is None else timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            super().communicate()
+            raise TimeoutError(f"exec: no credentials from the plugin within {LOGIN_TIMEOUT_S:g} s (a login it "
+                               f"asks for is not shown when the output is no terminal)") from None
+
+
+@contextlib.contextmanager
+def _login_bounded() -> Iterator[None]:
+    """While the kubeconfig loads, its exec plugin's wait is bounded when the output is no terminal. There the client
+    pipes the plugin's stderr and leaves it the caller's stdin (exec_provider.py `run`, `is_interactive` is
+    sys.stdout.isatty()): a plugin asking for a login (kubelogin's device code) asked no one, and llm-verify waited
+    as long as the plugin did, without a word. On a terminal the prompt shows, and a person may take their time."""
+    from kubernetes.config import exec_provider
+    if hasattr(sys.stdout, "isatty") and sys.stdout.isatty():
+        yield
+        return
+    bounded = types.ModuleType("subprocess")
+    bounded.__dict__.update(vars(subprocess))
+    bounded.Popen = _LoginPlugin  # type: ignore[attr-defined]
+    original, exec_provider.subprocess = exec_provider.subprocess, bounded
+    try:
+        yield
+    finally:
+        exec_provider.subprocess = original
+
+
+def read_kubeconfig(path: str) -> Any:
+    """The YAML of a kubeconfig file; ClusterError naming the file when it cannot be read."""
+    try:
+        return yaml.safe_load(read_text(path))
+    except OSError as error:
+        raise ClusterError(f"the kubeconfig is not usable: cannot read {path}: {error.strerror or error}") from None
+
+
+def a_mapping(loaded: Any) -> dict[str, Any]:
+    """A kubeconfig's YAML, which must be a mapping: a list or a scalar failed inside the client's loader in Python's
+    words ("list indices must be integers or slices, not str", "'str' object does not support item assignment")."""
+    if loaded is None:
+        raise ClusterError("the kubeconfig is not usable: it is empty")
+    if not isinstance(loaded, dict):
+        raise ClusterError(f"the kubeconfig is not usable: it is YAML of another shape ({type(loaded).__name__}), "
+                           f"where a kubeconfig is a mapping of apiVersion, clusters, contexts, users and "
+                           f"current-context")
+    return loaded
+
+
+def server_problem(server: str) -> Optional[str]:
+    """Why the kubeconfig's API server URL cannot be asked (None when it can): none at all sent every call to no host
+    (urllib3's FutureWarning on stderr, "cannot reach the API server: No host specified."), and a port out of range
+    read "cannot reach the API server at URL: URL/api/v1/nodes?labelSelector=". The one URL rule, endpoint's."""
+    if not server:
+        return "its cluster names no server (clusters[].cluster.server): give the API server's https:// URL"
+    return url_problem(server, "the API server's https:// URL, e.g. https://NAME.hcp.REGION.azmk8s.io:443")
 
 
 class _DroppedConnectionRetried(Retry):

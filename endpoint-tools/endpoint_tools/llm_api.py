@@ -149,6 +149,25 @@ def _asks_for(scheme: str) -> str:
             f"proxy, an ingress){basic}")
 
 
+def _not_followed(response: requests.Response) -> str:
+    """Why a 3xx answer is the answer, not a redirect requests followed: requests follows 301, 302, 303, 307 and 308
+    with a Location only (requests 2.34.2 models.py REDIRECT_STATI and `Response.is_redirect`). A 300
+    (Multiple Choices) may name its preferred choice in a Location, which a client may follow (RFC 9110 15.4.1); a
+    305 (Use Proxy) is deprecated (RFC 9110 15.4.6; RFC 7231 6.4.5: a proxy set in band is a security risk). It said
+    "without a Location" of both. The Location is shown as a redirect's (shown_target: its query values starred)."""
+    location = response.headers.get("Location")
+    if location is None:
+        return " without a Location to follow"
+    shown = printable(repr(shown_target(location)[:200]))
+    if response.status_code == 300:
+        return (f" (Multiple Choices), preferring Location {shown}, which the tools do not choose for you: give "
+                f"the URL you mean")
+    if response.status_code == 305:
+        return (f" (Use Proxy) with Location {shown}, deprecated and not followed (RFC 9110 15.4.6): a proxy is set "
+                f"with $HTTPS_PROXY or $HTTP_PROXY")
+    return f" with Location {shown}, which is no redirect to follow (those are 301, 302, 303, 307 and 308)"
+
+
 class _Unended(bytes):
     """The last line of a body that ended without a line end: a stream cut there, unless it parses whole."""
 
@@ -281,11 +300,12 @@ class LlmClient:
             answered.key_dropped = dropped
             answered.other_scheme = other
             raise answered
-        if 300 <= response.status_code < 400:  # requests follows one only with a Location (`Response.is_redirect`)
+        if 300 <= response.status_code < 400:  # a 3xx requests did not follow (`Response.is_redirect`)
             words = server_message(self._error_words(response, self.deadlines.total_s - (time.perf_counter() - start)))
             response.close()
-            raise ApiError("error", f"{method} {where(url, response.url)} answered {response.status_code} without a "
-                                    f"Location to follow" + (f": {words}" if words else ""), response.status_code)
+            raise ApiError("error", f"{method} {where(url, response.url)} answered {response.status_code}"
+                                    f"{_not_followed(response)}" + (f": {words}" if words else ""),
+                           response.status_code)
         if self._key_dropped(response):  # the answer came, from a server that never saw the key
             self.key_dropped_at = shown_target(response.url)
         return response, start
@@ -642,6 +662,11 @@ class LlmClient:
                     skipped.append(text)  # no SSE field (JSON without `data:`, a page), ignored as the spec says
                 continue
             text = text[5:].strip()
+            if not data and not text:
+                # an empty data field: an event of empty data (html.spec.whatwg.org, "Interpreting an event stream":
+                # the field appends "" and a line feed, then the last line feed goes), a keep-alive with no JSON to
+                # read; before an event's other data lines, only a line feed, which JSON reads as white space
+                continue
             if not data and text == "[DONE]":
                 yield {"__done__": True}
                 return

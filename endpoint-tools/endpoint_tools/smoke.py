@@ -330,6 +330,21 @@ def named(what: str):
     return parse
 
 
+def utf8(what: str, parse: Callable[[str], str] = lambda text: text):
+    """An argparse type: text sent to the server or written to a result as given (a prompt, a model, a label), read
+    by `parse` too. A byte that is not UTF-8 (a Latin-1 terminal, `$(cat file)` of another encoding) reaches Python
+    as a lone surrogate (PEP 383), which the request's JSON carried as `\\udce9`: no character the user wrote."""
+    def checked(text: str) -> str:
+        bad = next((i for i, c in enumerate(text) if "\udc80" <= c <= "\udcff"), None)
+        if bad is not None:
+            shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            raise argparse.ArgumentTypeError(
+                f"{shown[:80]!r} holds the byte 0x{ord(text[bad]) - 0xDC00:02X} (character {bad + 1}), which is "
+                f"not UTF-8: give {what} as UTF-8 text (a file of another encoding: `iconv -t utf-8`)")
+        return parse(text)
+    return checked
+
+
 def pattern(what: str, regex: str, allowed: str):
     """An argparse type: text matching `regex` whole, else an error naming the value and what is allowed."""
     compiled = re.compile(regex)
@@ -373,7 +388,7 @@ def endpoint_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack", type=stack_name, help="Pulumi stack for --stack-output")
     parser.add_argument("--api", choices=("auto",) + APIS, default="auto",
                         help="API flavour; auto tries the OpenAI API, then Ollama's native one")
-    parser.add_argument("--model", type=named("a model name"),
+    parser.add_argument("--model", type=utf8("a model name", named("a model name")),
                         help="model to use (default: the first one the endpoint lists)")
     parser.add_argument("--api-key", default=None,
                         help=f"bearer key (default: ${KEY_ENV}; never printed); whitespace around it is dropped "

@@ -12,7 +12,7 @@ import requests
 import requests.auth
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.poolmanager import ProxyManager
+from urllib3.poolmanager import PoolManager, ProxyManager
 
 
 class _Alarms:
@@ -178,13 +178,21 @@ class BearerAuth(requests.auth.AuthBase):
         return request
 
 
+def own_connections(manager: Any) -> None:
+    """A urllib3 pool manager (an HTTP(S) proxy's too) whose pools make _HeadersOnTime connections: interim answers
+    passed over, and the headers' deadline held when the thread sets one. A SOCKS proxy's manager keeps its pools,
+    which make SOCKS connections."""
+    if type(manager) in (PoolManager, ProxyManager):
+        manager.pool_classes_by_scheme = {"http": _Pool, "https": _TlsPool}
+
+
 def headers_on_time(session: requests.Session) -> None:
     """The session's connections (those of each adapter's pool manager, and of the managers it makes for an HTTP(S)
     proxy, made as requests go) are _HeadersOnTime."""
     for adapter in session.adapters.values():
         manager = getattr(adapter, "poolmanager", None)
         if manager is not None:
-            manager.pool_classes_by_scheme = {"http": _Pool, "https": _TlsPool}
+            own_connections(manager)
         made = getattr(adapter, "proxy_manager_for", None)
         if made is not None and not getattr(made, "on_time", False):
             adapter.proxy_manager_for = _proxies_on_time(made)  # type: ignore[attr-defined]
@@ -193,12 +201,10 @@ def headers_on_time(session: requests.Session) -> None:
 def _proxies_on_time(made: Callable[..., Any]) -> Callable[..., Any]:
     """An adapter's proxy_manager_for whose HTTP(S) proxy managers make _HeadersOnTime connections: requests makes
     one per proxy as requests go (requests 2.34.2 adapters.py `proxy_manager_for`), with urllib3's own pools, so
-    through $HTTP_PROXY or $HTTPS_PROXY no headers' deadline held and a 1xx was taken for the answer. A SOCKS
-    proxy's manager keeps its pools, which make SOCKS connections."""
+    through $HTTP_PROXY or $HTTPS_PROXY no headers' deadline held and a 1xx was taken for the answer."""
     def proxy_manager_for(proxy: str, **proxy_kwargs: Any) -> Any:
         manager = made(proxy, **proxy_kwargs)
-        if type(manager) is ProxyManager:
-            manager.pool_classes_by_scheme = {"http": _Pool, "https": _TlsPool}
+        own_connections(manager)
         return manager
     proxy_manager_for.on_time = True  # type: ignore[attr-defined]
     return proxy_manager_for

@@ -34,7 +34,6 @@ import json
 import re
 import textwrap
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, Optional
 
 from . import verify_ollama
@@ -42,8 +41,8 @@ from .bench import number_in
 from .checks import (GPU, Cluster, ClusterError, Gate, allocatable_on_gpu_nodes, check_deployment, check_gateways,
                      check_smoke, condition, kube_client, pod_ready, run_steps, selector_text, true_now,
                      verdict_text)
-from .endpoint import EndpointError, stack_outputs
-from .api_errors import MAX_BODY_BYTES, parse_json
+from .endpoint import EndpointError, file_problem, read_text, stack_outputs
+from .api_errors import parse_json
 from .smoke import (KEY_OPTION, Check, HelpFormatter, api_key_given, named, namespace, new_parser, positive,
                     print_checks, result, run_cli, stack_name)
 from .verify_ollama import Outputs, excerpt, listed, secret_text, selector_output, shown, text_output
@@ -265,30 +264,6 @@ def parts_of(outputs: dict[str, Any]) -> list[str]:
 
 def llmd_names(outputs: dict[str, Any]) -> str:
     return ", ".join(shown(outputs, key) for key in ("llmdNamespace", "llmdInferencePool"))
-
-
-def file_problem(path: str) -> Optional[str]:
-    """Why `path` cannot be read as a file of outputs or a kubeconfig (None when it can): a pipe is one
-    (`--outputs <(pulumi stack output --json --show-secrets)` writes no secret to disk, /dev/stdin), a device is not
-    (/dev/zero never ends)."""
-    found = Path(path)
-    try:
-        if found.is_dir():
-            return "is a folder, not a file"
-        if not found.exists():
-            return "no such file"
-        return None if found.is_file() or found.is_fifo() else "is not a file or a pipe"
-    except OSError as error:  # a name the system refuses (over 255 bytes), a folder it may not look in
-        return error.strerror or str(error)
-
-
-def read_text(path: str) -> str:
-    """A file's text, at most MAX_BODY_BYTES of it (a pipe may never end); ValueError when larger or not UTF-8."""
-    with open(path, "rb") as handle:
-        data = handle.read(MAX_BODY_BYTES + 1)
-    if len(data) > MAX_BODY_BYTES:
-        raise ValueError(f"it is larger than {MAX_BODY_BYTES // 2**20} MiB")
-    return data.decode("utf-8")
 
 
 def output_name(text: str) -> tuple[str, str]:
