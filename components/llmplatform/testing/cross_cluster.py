@@ -1,11 +1,13 @@
 """A cluster's objects given what another cluster of the program holds: a volume claim this program creates on
 another cluster only (ModelStore's `volume` handed to a model server on the wrong cluster), a Key Vault whose network
 rules admit another cluster's nodes only (KeyVault built for one cluster's handle, its `vault` handed to components
-on another), and a Gateway of another cluster (GatewayAccess's `route_target`: the route attaches nowhere). The API
-server and Azure take every create; the pods never start (a claim not found leaves them Pending, the vault's firewall
-answers the Secrets Store CSI driver 403 and the mount fails), so `pulumi up` waits out each Deployment's deadline
-and fails, and a route is served by no Gateway. Judged only where both sides are this program's: a claim, a vault or
-a Gateway the program does not create may exist already."""
+on another), a Gateway of another cluster (GatewayAccess's `route_target`: the route attaches nowhere), and a node
+label that only another cluster's pools carry (GpuNodePool's `scheduling` handed to a model server on the wrong
+cluster: no node matches its selector). The API server and Azure take every create; the pods never start (a claim
+not found or a selector no node matches leaves them Pending, the vault's firewall answers the Secrets Store CSI
+driver 403 and the mount fails), so `pulumi up` waits out each Deployment's deadline and fails, and a route is served
+by no Gateway. Judged only where both sides are this program's: a claim, a vault, a Gateway or a pool the program
+does not create may exist already.""" 
 from typing import Any, Optional
 
 from .clusters import _cluster_of
@@ -15,6 +17,8 @@ from .shapes import pod_template
 _WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod"}
 _VAULT = "azure-native:keyvault:Vault"
 _VAULT_ZONE = "privatelink.vaultcore.azure.net"
+# labels AKS gives every node of a pool, after the pool's name (the deprecated `agentpool` too)
+_AKS_POOL_LABELS = ("kubernetes.azure.com/agentpool", "agentpool")
 
 
 def _claims(reg: Registration) -> list[str]:
@@ -167,4 +171,60 @@ def gateways_of_other_clusters(resources: list[Registration], clusters: dict[str
                 f"which this program creates on cluster {other} only: no Gateway there takes the route (and without "
                 f"GatewayAccess on that cluster the API server knows no HTTPRoute); give it the route_target of a "
                 f"GatewayAccess on its own cluster")
+    return problems
+
+
+def _pool_labels(resources: list[Registration]) -> dict[str, dict[tuple[str, str], str]]:
+    """AKS cluster name (lower case) -> each node label (key, value) a pool of this program gives its nodes -> the
+    first such pool's name: the AgentPools' and the inline pools' `nodeLabels`, and AKS's own pool-name labels."""
+    found: dict[str, dict[tuple[str, str], str]] = {}
+    for reg in resources:
+        if reg.type == "azure-native:containerservice:ManagedCluster":
+            pools = [p for p in reg.inputs.get("agentPoolProfiles") or [] if isinstance(p, dict)]
+            name_key = "name"
+        elif reg.type == "azure-native:containerservice:AgentPool":
+            pools, name_key = [reg.inputs], "agentPoolName"
+        else:
+            continue
+        cluster = reg.inputs.get("resourceName")
+        if not isinstance(cluster, str):
+            continue
+        labels = found.setdefault(cluster.lower(), {})
+        for pool in pools:
+            name = pool.get(name_key)
+            if not isinstance(name, str):
+                continue
+            given = pool.get("nodeLabels") if isinstance(pool.get("nodeLabels"), dict) else {}
+            pairs = [(str(k), str(v)) for k, v in given.items()] + [(k, name) for k in _AKS_POOL_LABELS]
+            for pair in pairs:
+                labels.setdefault(pair, name)
+    return found
+
+
+def pools_of_other_clusters(resources: list[Registration], clusters: dict[str, str]) -> list[str]:
+    """A pod template on a cluster this program creates selecting a node label (`nodeSelector`) that pools of this
+    program carry on other clusters only (GpuNodePool's `scheduling` handed to a model server, an LlmdStack or a pod
+    of the user's on another cluster): no node of its own cluster matches, so the scheduler leaves its pods Pending
+    and the cluster autoscaler adds no node for them (no pool's template matches either)."""
+    labels = _pool_labels(resources)
+    problems = []
+    for reg in resources:
+        if not (reg.is_kubernetes_object and reg.inputs.get("kind") in _WORKLOADS):
+            continue
+        cluster = _cluster_of(reg, clusters)
+        own = labels.get(_aks_name(cluster) or "")
+        selector = pod_template(reg.inputs)[1].get("nodeSelector")
+        if own is None or not isinstance(selector, dict):
+            continue  # a cluster the program does not create may have pools of its own
+        for key, value in selector.items():
+            pair = (str(key), str(value))
+            elsewhere = {other: pools[pair] for other, pools in labels.items() if pair in pools}
+            if pair in own or not elsewhere:
+                continue
+            other, pool = next(iter(sorted(elsewhere.items())))
+            problems.append(
+                f"{reg.name} on cluster {cluster} selects nodes labelled {key}={value}, which in this program only "
+                f"pool {pool} of cluster {other} carries: no node of that cluster matches, its pods stay Pending (the "
+                f"autoscaler has no pool to grow for them) and `pulumi up` waits out their deadline; give it the "
+                f"scheduling of a GpuNodePool built with its own cluster's handle and provider")
     return problems

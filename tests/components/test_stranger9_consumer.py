@@ -1,0 +1,72 @@
+"""What a stranger composing AksCluster, GpuNodePool, ModelStore, InferenceStack and Observability in a project of
+their own met (round nine, 2026-12-07), through the package's testing kit as the README tells a consumer
+(docs/decisions.md, "A stranger composes the package, round nine")."""
+from typing import Any
+
+import pulumi
+import pytest
+
+from llmplatform import (AksCluster, AppNamespace, ComponentInputError, GpuNodePool, InferenceStack, KeyVault,
+                         ModelAutoscaler, ModelStore, Observability)
+from llmplatform.testing import ProgramError, run
+
+NETWORK: Any = {"vnet_cidr": "10.80.0.0/16", "node_subnet_cidr": "10.80.0.0/19",
+                "endpoints_subnet_cidr": "10.80.32.0/24", "postgres_subnet_cidr": "10.80.33.0/24",
+                "pod_cidr": "192.168.0.0/16", "service_cidr": "172.20.0.0/16", "dns_service_ip": "172.20.0.10"}
+
+
+def cluster(name: str) -> AksCluster:
+    return AksCluster(name, {
+        "cluster_name": f"aks-acme-{name}", "resource_group_name": f"rg-acme-{name}", "location": "uksouth",
+        "network": NETWORK,
+        "system_pool": {"name": "system", "vm_size": "Standard_D4s_v5", "min_count": 2, "max_count": 3},
+        "workload_pool": {"name": "cpu", "vm_size": "Standard_D8s_v5", "min_count": 2, "max_count": 6}})
+
+
+def on(aks: AksCluster) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(providers=[aks.provider])
+
+
+# ---- a GPU pool's scheduling handed to a model server on another cluster ----------------------------------------
+def two_clusters(gpu_of_own_cluster: bool) -> None:
+    """Cluster a has an A10 pool `a10`, cluster b a T4 pool `t4`; b's InferenceStack takes a pool's scheduling."""
+    a, b = cluster("a"), cluster("b")
+    a10 = GpuNodePool("a10", {"cluster": a.cluster, "vm_size": "Standard_NV36ads_A10_v5", "pool_name": "a10"}, on(a))
+    t4 = GpuNodePool("t4", {"cluster": b.cluster, "vm_size": "Standard_NC4as_T4_v3", "pool_name": "t4"}, on(b))
+    AppNamespace("llm", {"namespace": "llm"}, on(b))
+    store = ModelStore("models", {"cluster": b.cluster, "account_name": "stacmebmodels", "namespace": "llm"}, on(b))
+    vault = KeyVault("vault", {"cluster": b.cluster, "vault_name": "kv-acme-b-llm"})
+    InferenceStack("llm", {"cluster": b.cluster, "key_vault": vault.vault, "model_volume": store.volume,
+                           "gpu": (t4 if gpu_of_own_cluster else a10).scheduling, "accelerator": "gpu"}, on(b))
+
+
+def test_a_gpu_pools_scheduling_on_another_clusters_model_server_is_refused_naming_the_pool() -> None:
+    """Before: planned without a word; on cluster b the Ollama pods select `llm-platform/pool=a10`, which no node
+    of b carries, and stay Pending while `pulumi up` waits out the Deployment's deadline."""
+    with pytest.raises(ProgramError) as error:
+        run(lambda: two_clusters(gpu_of_own_cluster=False))
+    found = [line.strip() for line in str(error.value).splitlines() if "llm-platform/pool=a10" in line]
+    assert len(found) == 1 and found[0].startswith("llm-ollama on cluster https://aks-acme-b.")
+    assert "only pool a10 of cluster aks-acme-a carries" in found[0]
+    assert "GpuNodePool built with its own cluster's handle and provider" in found[0]
+
+
+def test_the_pool_of_its_own_cluster_plans() -> None:
+    run(lambda: two_clusters(gpu_of_own_cluster=True))
+
+
+def test_one_pool_name_on_both_clusters_is_each_clusters_own() -> None:
+    """A label a pool of the pod's own cluster carries too is no refusal (two regions' pools of one name): the
+    scheduling of cluster a's `t4` selects cluster b's `t4` as well."""
+    def program() -> None:
+        a, b = cluster("a"), cluster("b")
+        t4_of_a = GpuNodePool("t4a", {"cluster": a.cluster, "vm_size": "Standard_NC4as_T4_v3", "pool_name": "t4"},
+                              on(a))
+        GpuNodePool("t4b", {"cluster": b.cluster, "vm_size": "Standard_NC4as_T4_v3", "pool_name": "t4"}, on(b))
+        AppNamespace("llm", {"namespace": "llm"}, on(b))
+        store = ModelStore("models", {"cluster": b.cluster, "account_name": "stacmebmodels", "namespace": "llm"},
+                           on(b))
+        vault = KeyVault("vault", {"cluster": b.cluster, "vault_name": "kv-acme-b-llm"})
+        InferenceStack("llm", {"cluster": b.cluster, "key_vault": vault.vault, "model_volume": store.volume,
+                               "gpu": t4_of_a.scheduling, "accelerator": "gpu"}, on(b))
+    run(program)
