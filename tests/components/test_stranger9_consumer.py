@@ -70,3 +70,26 @@ def test_one_pool_name_on_both_clusters_is_each_clusters_own() -> None:
         InferenceStack("llm", {"cluster": b.cluster, "key_vault": vault.vault, "model_volume": store.volume,
                                "gpu": t4_of_a.scheduling, "accelerator": "gpu"}, on(b))
     run(program)
+
+
+# ---- a ModelAutoscaler's minimum in a mode that cannot scale to zero ---------------------------------------------
+@pytest.mark.parametrize("mode", ["gpu-memory", "cpu"])
+def test_min_replicas_zero_outside_requests_mode_says_why(mode: str) -> None:
+    """Before: "min_replicas=0 is invalid; allowed: a whole number from 1 to 1000", where the reference says 0
+    scales to zero: the mode that rules it out went unnamed."""
+    def program() -> None:
+        aks = cluster("a")
+        gpu = GpuNodePool("gpu", {"cluster": aks.cluster, "vm_size": "Standard_NC4as_T4_v3"}, on(aks))
+        AppNamespace("llm", {"namespace": "llm"}, on(aks))
+        store = ModelStore("models", {"cluster": aks.cluster, "account_name": "stacmeamodels", "namespace": "llm"},
+                           on(aks))
+        vault = KeyVault("vault", {"cluster": aks.cluster, "vault_name": "kv-acme-a-llm"})
+        llm = InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault, "model_volume": store.volume,
+                                     "gpu": gpu.scheduling, "accelerator": "gpu", "autoscaled": True}, on(aks))
+        ModelAutoscaler("scale", {"model_server": llm.model_server, "mode": mode, "min_replicas": 0,
+                                  "max_replicas": 4}, on(aks))
+    with pytest.raises(ComponentInputError) as error:
+        run(program)
+    assert str(error.value) == (
+        f"ModelAutoscaler scale: input min_replicas=0 is invalid; allowed: a whole number from 1 to 1000 with mode "
+        f"{mode} (an HPA keeps one replica at least; 0 scales to zero in requests mode only)")
