@@ -93,3 +93,60 @@ def test_min_replicas_zero_outside_requests_mode_says_why(mode: str) -> None:
     assert str(error.value) == (
         f"ModelAutoscaler scale: input min_replicas=0 is invalid; allowed: a whole number from 1 to 1000 with mode "
         f"{mode} (an HPA keeps one replica at least; 0 scales to zero in requests mode only)")
+
+
+# ---- an input of another component, or of one of its own specs ---------------------------------------------------
+def observability_with(extra: dict[str, Any]) -> None:
+    aks = cluster("a")
+    vault = KeyVault("vault", {"cluster": aks.cluster, "vault_name": "kv-acme-a-llm"})
+    Observability("obs", {"cluster": aks.cluster, "key_vault": vault.vault, "app_namespace": "llm", **extra},
+                  on(aks))
+
+
+@pytest.mark.parametrize("key, value, where", [
+    # observability.md names the stack keys observability.alertEmails and observability.logRetentionDays, and
+    # Managed Grafana's `grafana_name`, all AzureMonitoring's; before, "did you mean 'alert_receiver'?",
+    # "'prometheus_retention'?", "'app_namespace' or 'name_prefix'?"
+    ("alert_emails", ["sre@acme.example"], "it is an input of AzureMonitoring, not of Observability"),
+    ("grafana_name", "graf-acme-uks", "it is an input of AzureMonitoring, not of Observability"),
+    ("managed_grafana", True, "it is an input of AzureMonitoring, not of Observability"),
+    ("log_retention_days", 30, "it is an input of AzureMonitoring or GlobalEndpoint, not of Observability"),
+])
+def test_an_input_of_another_component_is_named_as_that_components(key: str, value: Any, where: str) -> None:
+    with pytest.raises(ComponentInputError) as error:
+        run(lambda: observability_with({key: value}))
+    assert str(error.value) == f"Observability obs: {key}: is not an input; {where}"
+    assert [e["property_path"] for e in error.value.errors or []] == [key]
+
+
+def test_a_field_of_its_own_spec_given_at_the_top_names_the_spec() -> None:
+    """Before: "vm_size: is not an input; inputs: admin_group_object_ids, api_access_mode, ..." (all 35); the
+    vm_size of GpuNodePool was not offered either, the pools' own sizes are."""
+    def program() -> None:
+        AksCluster("aks", {"cluster_name": "aks-acme", "resource_group_name": "rg-acme", "location": "uksouth",
+                           "network": NETWORK, "vm_size": "Standard_D4s_v5",
+                           "system_pool": {"name": "system", "vm_size": "Standard_D4s_v5", "min_count": 1,
+                                           "max_count": 2},
+                           "workload_pool": {"name": "cpu", "vm_size": "Standard_D8s_v5", "min_count": 1,
+                                             "max_count": 3}})
+    with pytest.raises(ComponentInputError) as error:
+        run(program)
+    assert str(error.value) == ("AksCluster aks: vm_size: is not an input; did you mean 'system_pool.vm_size' or "
+                                "'workload_pool.vm_size'?")
+
+
+def test_a_handles_field_is_not_offered_as_an_input() -> None:
+    """`models` belongs to ModelStore; InferenceStack's `model_volume` handle carries a `models` field, which the
+    user does not write."""
+    def program() -> None:
+        aks = cluster("a")
+        AppNamespace("llm", {"namespace": "llm"}, on(aks))
+        store = ModelStore("models", {"cluster": aks.cluster, "account_name": "stacmeamodels", "namespace": "llm"},
+                           on(aks))
+        vault = KeyVault("vault", {"cluster": aks.cluster, "vault_name": "kv-acme-a-llm"})
+        InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault, "model_volume": store.volume,
+                               "models": ["qwen2.5:7b"]}, on(aks))
+    with pytest.raises(ComponentInputError) as error:
+        run(program)
+    assert str(error.value) == "InferenceStack llm: models: is not an input; it is an input of ModelStore, not of " \
+                               "InferenceStack"
