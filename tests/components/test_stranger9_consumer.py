@@ -150,3 +150,23 @@ def test_a_handles_field_is_not_offered_as_an_input() -> None:
         run(program)
     assert str(error.value) == "InferenceStack llm: models: is not an input; it is an input of ModelStore, not of " \
                                "InferenceStack"
+
+
+# ---- an on-demand fallback without a minimum -----------------------------------------------------------------------
+def test_a_fallback_without_min_count_keeps_no_on_demand_node_as_the_page_says() -> None:
+    """gpu-node-pool.md: "`fallback.min_count` ... at 0 (the default, prod's)"; before, the component refused the
+    fallback with "fallback.min_count: is required"."""
+    def program() -> None:
+        aks = AksCluster("aks", {
+            "cluster_name": "aks-acme", "resource_group_name": "rg-acme", "location": "uksouth", "network": NETWORK,
+            "autoscaler_expander": "priority",
+            "system_pool": {"name": "system", "vm_size": "Standard_D4s_v5", "min_count": 1, "max_count": 2},
+            "workload_pool": {"name": "cpu", "vm_size": "Standard_D8s_v5", "min_count": 1, "max_count": 3}})
+        gpu = GpuNodePool("gpu", {"cluster": aks.cluster, "vm_size": "Standard_NV36ads_A10_v5", "pool_name": "a10",
+                                  "max_count": 4, "fallback": {"enabled": True, "max_count": 2}}, on(aks))
+        pulumi.export("scheduling", gpu.scheduling)
+    plan = run(program)
+    pools = {r.inputs["agentPoolName"]: r.inputs for r in plan.of_type("azure-native:containerservice:AgentPool")}
+    assert (pools["a10od"]["minCount"], pools["a10od"]["maxCount"], pools["a10od"]["scaleSetPriority"]) == \
+        (0, 2, "Regular")
+    assert plan.outputs["scheduling"]["fallback_min_count"] == 0
