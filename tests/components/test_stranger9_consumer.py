@@ -170,3 +170,28 @@ def test_a_fallback_without_min_count_keeps_no_on_demand_node_as_the_page_says()
     assert (pools["a10od"]["minCount"], pools["a10od"]["maxCount"], pools["a10od"]["scaleSetPriority"]) == \
         (0, 2, "Regular")
     assert plan.outputs["scheduling"]["fallback_min_count"] == 0
+
+
+# ---- the model preload Job sent to a tainted GPU pool --------------------------------------------------------------
+def store_on(preload_node_selector: dict[str, str]) -> None:
+    aks = cluster("a")
+    GpuNodePool("gpu", {"cluster": aks.cluster, "vm_size": "Standard_NV36ads_A10_v5", "pool_name": "a10"}, on(aks))
+    AppNamespace("llm", {"namespace": "llm"}, on(aks))
+    ModelStore("models", {"cluster": aks.cluster, "account_name": "stacmeamodels", "namespace": "llm",
+                          "models": ["qwen2.5:7b"], "preload_node_selector": preload_node_selector}, on(aks))
+
+
+def test_a_preload_job_on_a_gpu_pool_without_its_tolerations_is_refused_naming_the_taints() -> None:
+    """`preload_node_selector` "where the preload Job runs": the GPU pool's label planned, and the Job, which
+    carries no toleration, stayed Pending behind the pool's GPU and spot taints while `pulumi up` awaited it."""
+    with pytest.raises(ProgramError) as error:
+        run(lambda: store_on({"llm-platform/pool": "a10"}))
+    found = [line.strip() for line in str(error.value).splitlines() if "models-preload" in line]
+    assert len(found) == 1, str(error.value)
+    assert found[0].startswith("models-preload on cluster https://aks-acme-a.")
+    assert ("every pool of the cluster there carries a taint it does not tolerate (a10: "
+            "nvidia.com/gpu=present:NoSchedule, kubernetes.azure.com/scalesetpriority=spot:NoSchedule)") in found[0]
+
+
+def test_a_preload_job_on_the_cpu_pool_plans() -> None:
+    run(lambda: store_on({"llm-platform/pool": "cpu"}))
