@@ -44,12 +44,12 @@ class GpuFallbackSpec(TypedDict):
 
     enabled: bool
     """Create the fallback pool (named <pool_name>od)."""
-    min_count: int
-    """Autoscaler minimum of the fallback pool: 0 lets the autoscaler remove its last node once no pod needs it;
-    above 0 that many on-demand GPU nodes run whether spot has capacity or not (the autoscaler never moves a running
-    pod back to spot)."""
     max_count: int
     """Autoscaler maximum of the fallback pool."""
+    min_count: NotRequired[Optional[int]]
+    """Autoscaler minimum of the fallback pool (default 0, as the spot pool's): 0 lets the autoscaler remove its last
+    node once no pod needs it; above 0 that many on-demand GPU nodes run whether spot has capacity or not (the
+    autoscaler never moves a running pod back to spot)."""
 
 
 class GpuSkuSpec(TypedDict):
@@ -290,7 +290,8 @@ class GpuNodePool(pulumi.ComponentResource):
         spot = opt(args, "priority") == "spot"
         min_count = opt(args, "min_count")
         pool_name = opt(args, "pool_name")
-        fallback = args.get("fallback") or GpuFallbackSpec(enabled=False, min_count=0, max_count=1)
+        fallback = args.get("fallback") or GpuFallbackSpec(enabled=False, max_count=1)
+        fallback_min = or_default(fallback.get("min_count"), 0)
         with_fallback = spot and fallback["enabled"]
         cluster = args["cluster"]
         may_install = opt(args, "install_device_software")
@@ -364,7 +365,7 @@ class GpuNodePool(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         if with_fallback:
             fallback_name = f"{pool_name}od"
-            pools.append(agent_pool(fallback_name, False, fallback["min_count"], fallback["max_count"]))
+            pools.append(agent_pool(fallback_name, False, fallback_min, fallback["max_count"]))
             names.append(fallback_name)
             k8s.core.v1.ConfigMap(
                 f"{name}-priority-expander",
@@ -411,7 +412,7 @@ class GpuNodePool(pulumi.ComponentResource):
             self.scheduling["mig_profile"] = mig_profile
         if with_fallback:  # for Observability's GpuFallbackNodesRunning
             self.scheduling["fallback_pool"] = fallback_name
-            self.scheduling["fallback_min_count"] = fallback["min_count"]
+            self.scheduling["fallback_min_count"] = fallback_min
         self.pool_names = pools_ready.apply(lambda _: names)
         self.driver = pulumi.Output.from_input(driver)
         self.register_outputs({"scheduling": self.scheduling, "pool_names": self.pool_names, "driver": self.driver})

@@ -71,7 +71,8 @@ class ModelStoreArgs(TypedDict):
     preload_dry_run: NotRequired[Optional[bool]]
     """The Job only lists what it would pull (default False)."""
     preload_node_selector: NotRequired[Optional[pulumi.Input[dict[str, str]]]]
-    """Where the preload Job runs (default: the cluster's CPU pool)."""
+    """Where the preload Job runs (default: the cluster's CPU pool). The Job tolerates no taint: an untainted
+    pool's labels, not a GPU pool's (its GPU and spot taints keep the Job Pending)."""
     log_analytics_workspace_id: NotRequired[Optional[pulumi.Input[str]]]
     """Send the share's (file service) logs and metrics to this Log Analytics workspace (a diagnostic setting)."""
     tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]

@@ -299,6 +299,7 @@ def _registrations(component: str, extra: dict[str, Any]) -> list[tuple[str, str
 NONE_CASES = [(component, {}) for component in sorted(REQUIRED)] + [
     ("OllamaServer", {"resources": {"cpu_request": "1", "memory_request": "1Gi", "memory_limit": "2Gi"}}),
     ("GpuNodePool", {"gpu_sku": {"gpu_model": "T4", "gpus": 1, "gpu_memory_gib": 16}}),
+    ("GpuNodePool", {"fallback": {"enabled": False, "max_count": 1}}),  # min_count None: 0, as the spot pool's
     # an override sets its action or its switch, so each leaves the other to be given as None
     ("GlobalEndpoint", {"waf_exclusions": [{"match_variable": "RequestHeaderNames", "operator": "EqualsAny"}],
                         "waf_rule_overrides": [{"rule_group": "SQLI", "rule_id": "942100", "action": "Log"}]}),
@@ -352,7 +353,7 @@ def test_the_none_case_reaches_every_optional_input():
         args = args_type(getattr(llmplatform, component))
         _all_none({**REQUIRED[component](), **spec}, args, reached)
         every |= _optional_fields(args)
-    assert every - reached == set() and len(every) == 306
+    assert every - reached == set() and len(every) == 307
 
 
 @pytest.mark.parametrize("component, extra, path, meant", [

@@ -126,9 +126,36 @@ def _unknown_key(value: Mapping[Any, Any], key: Any, spec: type, in_handle: bool
         return (f"is {meant!r} again, as the component provider names it, given {_got(value[key])} beside "
                 f"{_got(value[meant])}; give one of them")
     snake = _snake(str(key))
+    shortened = any(f.startswith(f"{snake}_") for f in fields)  # `sku` for sku_name: its own input, cut short
+    elsewhere = None if in_handle or snake in fields or shortened else _input_elsewhere(snake, spec)
+    if elsewhere:
+        return f"is not an input; {elsewhere}"
     listed = "inputs (or each as the component provider names it, camelCase)" if in_handle else "inputs"
     why = "is not an input; " + nearest_or_all(str(key), fields, listed, near=snake if snake in fields else None)
     return f"{why}; given {_got(value[key])}" if in_handle else why
+
+
+def _input_elsewhere(key: str, spec: type) -> Optional[str]:
+    """Where an input a component does not take belongs, when it is a field of one of its own specs
+    (`system_pool.vm_size` given as AksCluster's `vm_size`) or another component's input (AzureMonitoring's
+    `alert_emails` given to Observability, whose page names the stack key `observability.alertEmails`): a near
+    spelling of one of its own inputs was offered instead (`alert_receiver`), a different thing."""
+    fields = spec.__annotations__
+    specs = {name: _typeddict_of(hint)[0] for name, hint in fields.items()}
+    nested = [f"{name}.{key}" for name, inner in specs.items()  # a handle's fields are another component's outputs
+              if inner is not None and handed_out(inner) is None and key in inner.__annotations__]
+    if nested:
+        return "did you mean " + " or ".join(repr(n) for n in nested) + "?"
+    import llmplatform  # the package's components, which import this module
+    own = spec.__name__.removesuffix("Args")
+    if own not in llmplatform.COMPONENTS:
+        return None
+    others = [name for name in llmplatform.COMPONENTS if name != own
+              and key in getattr(getattr(llmplatform, f"{name}Args", None), "__annotations__", {})]
+    if not others:
+        return None
+    return (f"it is an input of {', '.join(others[:-1]) + ' or ' if len(others) > 1 else ''}{others[-1]}, not of "
+            f"{own}")
 
 
 def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],

@@ -14,7 +14,10 @@ from .shared import each_once, group_ids_rule, keda_rule, MAX_NODES
 def model_autoscaler(args: Mapping[str, Any]) -> list[Problem]:
     r = Rules(args, "ModelAutoscaler")
     mode = r.choice("mode", AUTOSCALING_MODES)
-    low = r.whole("min_replicas", 0 if mode in ("requests", None) else 1, MAX_NODES)
+    scales_to_zero = mode in ("requests", None)
+    low = r.whole("min_replicas", 0 if scales_to_zero else 1, MAX_NODES,
+                  "" if scales_to_zero else f" with {r.ref('mode')} {mode} (an HPA keeps one replica at least; 0 "
+                                            "scales to zero in requests mode only)")
     high = r.whole("max_replicas", 1, MAX_NODES)
     if low is not None and high is not None and high < low:
         r.add("max_replicas", high, f"at least {r.ref('min_replicas')} ({low})")

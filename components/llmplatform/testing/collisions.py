@@ -12,7 +12,8 @@ from ..kubernetes_schemas import CLUSTER_SCOPED, group_of
 from .clusters import _cluster_of, _clusters
 from .autoscalers import two_autoscalers
 from .reachability import RULE as REACHABILITY, unreachable_services
-from .cross_cluster import claims_of_other_clusters, gateways_of_other_clusters, vaults_closed_to_their_readers
+from .cross_cluster import (claims_of_other_clusters, gateways_of_other_clusters, pools_of_other_clusters,
+                            vaults_closed_to_their_readers)
 from .records import HELM_RELEASE, Registration, components_above
 from .routes import _shadowed_routes, _unrouted_interceptor_hosts
 from .stand_ins import _GLOBAL_NAMES, _NAME_INPUTS
@@ -269,6 +270,7 @@ def refusals(resources: list[Registration], preview: bool = False, unjudged: fro
     problems.extend(claims_of_other_clusters(judged, clusters))
     problems.extend(vaults_closed_to_their_readers(judged, clusters))
     problems.extend(gateways_of_other_clusters(judged, clusters))
+    problems.extend(pools_of_other_clusters(judged, clusters))
     problems.extend(two_autoscalers(judged, clusters))
     problems.extend(unreachable_services(judged, clusters, port_only=REACHABILITY in unjudged))
     doubled.update(reg.urn for pair in twice for reg in pair)

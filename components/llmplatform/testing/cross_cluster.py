@@ -1,12 +1,14 @@
 """A cluster's objects given what another cluster of the program holds: a volume claim this program creates on
 another cluster only (ModelStore's `volume` handed to a model server on the wrong cluster), a Key Vault whose network
 rules admit another cluster's nodes only (KeyVault built for one cluster's handle, its `vault` handed to components
-on another), and a Gateway of another cluster (GatewayAccess's `route_target`: the route attaches nowhere). The API
-server and Azure take every create; the pods never start (a claim not found leaves them Pending, the vault's firewall
-answers the Secrets Store CSI driver 403 and the mount fails), so `pulumi up` waits out each Deployment's deadline
-and fails, and a route is served by no Gateway. Judged only where both sides are this program's: a claim, a vault or
-a Gateway the program does not create may exist already."""
-from typing import Any, Optional
+on another), a Gateway of another cluster (GatewayAccess's `route_target`: the route attaches nowhere), and a node
+label that only another cluster's pools carry (GpuNodePool's `scheduling` handed to a model server on the wrong
+cluster: no node matches its selector). The API server and Azure take every create; the pods never start (a claim
+not found or a selector no node matches leaves them Pending, the vault's firewall answers the Secrets Store CSI
+driver 403 and the mount fails), so `pulumi up` waits out each Deployment's deadline and fails, and a route is served
+by no Gateway. Judged only where both sides are this program's: a claim, a vault, a Gateway or a pool the program
+does not create may exist already.""" 
+from typing import Any, NamedTuple, Optional
 
 from .clusters import _cluster_of
 from .records import Registration
@@ -15,6 +17,8 @@ from .shapes import pod_template
 _WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod"}
 _VAULT = "azure-native:keyvault:Vault"
 _VAULT_ZONE = "privatelink.vaultcore.azure.net"
+# labels AKS gives every node of a pool, after the pool's name (the deprecated `agentpool` too)
+_AKS_POOL_LABELS = ("kubernetes.azure.com/agentpool", "agentpool")
 
 
 def _claims(reg: Registration) -> list[str]:
@@ -167,4 +171,97 @@ def gateways_of_other_clusters(resources: list[Registration], clusters: dict[str
                 f"which this program creates on cluster {other} only: no Gateway there takes the route (and without "
                 f"GatewayAccess on that cluster the API server knows no HTTPRoute); give it the route_target of a "
                 f"GatewayAccess on its own cluster")
+    return problems
+
+
+class _Pool(NamedTuple):
+    name: str
+    labels: dict[str, str]  # the node labels it gives its nodes, AKS's pool-name labels included
+    taints: list[str]  # `key[=value]:Effect`, as AKS's nodeTaints
+
+
+def _pools(resources: list[Registration]) -> dict[str, list[_Pool]]:
+    """AKS cluster name (lower case) -> the pools this program gives it: the AgentPools and the inline pools."""
+    found: dict[str, list[_Pool]] = {}
+    for reg in resources:
+        if reg.type == "azure-native:containerservice:ManagedCluster":
+            profiles = [p for p in reg.inputs.get("agentPoolProfiles") or [] if isinstance(p, dict)]
+            name_key = "name"
+        elif reg.type == "azure-native:containerservice:AgentPool":
+            profiles, name_key = [reg.inputs], "agentPoolName"
+        else:
+            continue
+        cluster = reg.inputs.get("resourceName")
+        if not isinstance(cluster, str):
+            continue
+        for profile in profiles:
+            name, given, taints = profile.get(name_key), profile.get("nodeLabels"), profile.get("nodeTaints")
+            if not isinstance(name, str):
+                continue
+            labels = {str(k): str(v) for k, v in (given if isinstance(given, dict) else {}).items()}
+            labels.update({key: name for key in _AKS_POOL_LABELS})
+            found.setdefault(cluster.lower(), []).append(
+                _Pool(name, labels, [str(t) for t in taints] if isinstance(taints, list) else []))
+    return found
+
+
+def _tolerated(taint: str, tolerations: list[Any]) -> bool:
+    """Whether a NoSchedule or NoExecute taint (`key[=value]:Effect`) keeps none of these tolerations' pods off (a
+    PreferNoSchedule one keeps none off): kube-scheduler's rule, an empty effect or key with Exists matching all."""
+    pair, _, effect = taint.rpartition(":")
+    if effect not in ("NoSchedule", "NoExecute"):
+        return True
+    key, _, value = pair.partition("=")
+    for t in tolerations:
+        if not isinstance(t, dict) or t.get("effect") not in (None, "", effect):
+            continue
+        if t.get("operator") == "Exists" and t.get("key") in (None, "", key):
+            return True
+        if t.get("key") == key and t.get("operator") in (None, "Equal") and str(t.get("value") or "") == value:
+            return True
+    return False
+
+
+def pools_of_other_clusters(resources: list[Registration], clusters: dict[str, str]) -> list[str]:
+    """A pod template on a cluster this program creates that no pool of that cluster takes: it selects a node label
+    (`nodeSelector`) that pools of this program carry on other clusters only (GpuNodePool's `scheduling` handed to a
+    model server, an LlmdStack or a pod of the user's on another cluster), or every pool its selector matches has a
+    taint it does not tolerate (ModelStore's `preload_node_selector` naming a GPU pool: the Job does not carry the
+    GPU taint's toleration). The scheduler leaves its pods Pending and the cluster autoscaler adds no node for them
+    (no pool's template fits either), so `pulumi up` waits out their deadline."""
+    pools = _pools(resources)
+    problems = []
+    for reg in resources:
+        if not (reg.is_kubernetes_object and reg.inputs.get("kind") in _WORKLOADS):
+            continue
+        cluster = _cluster_of(reg, clusters)
+        own = pools.get(_aks_name(cluster) or "")
+        spec = pod_template(reg.inputs)[1]
+        selector, tolerations = spec.get("nodeSelector"), spec.get("tolerations")
+        selector, tolerations = selector if isinstance(selector, dict) else {}, \
+            tolerations if isinstance(tolerations, list) else []
+        if own is None:
+            continue  # a cluster the program does not create may have pools of its own
+        wanted = {str(k): str(v) for k, v in selector.items()}
+        matching = [p for p in own if wanted.items() <= p.labels.items()]
+        missing = [(k, v) for k, v in wanted.items() if not any(p.labels.get(k) == v for p in own)]
+        elsewhere = [(k, v, other, p.name) for k, v in missing for other, found in sorted(pools.items())
+                     for p in found if p.labels.get(k) == v]
+        if elsewhere:
+            key, value, other, pool = elsewhere[0]
+            problems.append(
+                f"{reg.name} on cluster {cluster} selects nodes labelled {key}={value}, which in this program only "
+                f"pool {pool} of cluster {other} carries: no node of that cluster matches, its pods stay Pending (the "
+                f"autoscaler has no pool to grow for them) and `pulumi up` waits out their deadline; give it the "
+                f"scheduling of a GpuNodePool built with its own cluster's handle and provider")
+            continue
+        barred = {p.name: [t for t in p.taints if not _tolerated(t, tolerations)] for p in matching}
+        if matching and all(barred.values()):
+            named = "; ".join(f"{name}: {', '.join(taints)}" for name, taints in barred.items())
+            problems.append(
+                f"{reg.name} on cluster {cluster} selects {selector or 'any node'}, and every pool of the cluster "
+                f"there carries a taint it does not tolerate ({named}): its pods stay Pending (the autoscaler has no "
+                f"pool to grow for them) and `pulumi up` waits out their deadline; select an untainted pool (the "
+                f"cluster handle's cpu_node_selector) or add the tolerations (a GpuNodePool's scheduling carries its "
+                f"pool's)")
     return problems
