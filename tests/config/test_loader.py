@@ -595,7 +595,7 @@ FILE_CASES = [
     # the stack file users edit: more UI replicas than the dev server's connections hold
     ("webui-outgrows-postgres",
      DEV.replace("    uploadsSizeGib: 10\n", "    uploadsSizeGib: 10\n    maxReplicas: 5\n", 1),
-     "webui.maxReplicas 5 is invalid; allowed: at most 3 with postgres.skuName Standard_B1ms, or a larger "
+     "webui.maxReplicas 5 is invalid; allowed: at most 2 with postgres.skuName Standard_B1ms, or a larger "
      "postgres.skuName (Standard_B2s: 414 user connections)"),
     ("duplicate-nested", DEV.replace("    minCount: 0\n", "    minCount: 0\n    minCount: 1\n", 1), "appears twice"),
     ("yes-boolean", DEV + f"  {P}:protectStatefulResources: yes\n", "protectStatefulResources"),
