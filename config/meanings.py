@@ -193,9 +193,9 @@ MEANING = {
     "webui.clientNamespaces": "Namespaces whose pods may open Open-WebUI in-cluster (the Gateways' namespace may when "
                               "it is published; default none).",
     "webui.replicas": "Replicas, the HPA's minimum (CPU 70 %).",
-    "webui.maxReplicas": "The HPA's maximum. Each pod holds up to 7 PostgreSQL connections (a rolling update "
-                         "adds 25 % more pods): the worst case must fit `postgres.skuName`'s (35 on `Standard_B1ms`: "
-                         "at most 3).",
+    "webui.maxReplicas": "The HPA's maximum. Each pod holds up to 7 PostgreSQL connections, and the old pods keep "
+                         "theirs while a rolling update starts their replacements (twice the maximum): the worst case "
+                         "must fit `postgres.skuName`'s (35 on `Standard_B1ms`: at most 2).",
     "webui.resources.cpuRequest": "Open-WebUI's CPU request.",
     "webui.resources.cpuLimit": "Open-WebUI's CPU limit.",
     "webui.resources.memoryRequest": "Open-WebUI's memory request.",

@@ -88,7 +88,7 @@ class OpenWebUiArgs(TypedDict):
     replicas: NotRequired[Optional[int]]
     """Minimum replicas (default 1)."""
     max_replicas: NotRequired[Optional[int]]
-    """Maximum replicas under the HPA (default 3); above 1, replicas share state through Valkey (so do the uvicorn
+    """Maximum replicas under the HPA (default 2); above 1, replicas share state through Valkey (so do the uvicorn
     workers of a pod, UVICORN_WORKERS in extra_env above 1, with one replica)."""
     cpu_target_percent: NotRequired[Optional[int]]
     """The HPA's average CPU utilisation target, percent of the request (default 70)."""

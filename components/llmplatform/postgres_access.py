@@ -184,10 +184,13 @@ def first_schema(search_path: str) -> str:
 # 94-108). Left unset, each is SQLAlchemy's QueuePool default, 5 kept + 10 overflow: 45 connections a pod. A size of
 # 0 would be NullPool, a connection per checkout with no bound at all. The pods' budget, set explicitly: the async
 # engine's pool is the one requests wait on (DATABASE_POOL_TIMEOUT s, then an error) for their short queries (the chat
-# route takes no request-long session: main.py 1052-1058 `chat_completion`), pgvector's serves retrieval's. No overflow:
-# 5 a pod, so that twice the default HPA maximum (3) fits the default server, Standard_B1ms (webui_pods). Timeout and
-# recycle are upstream's defaults, written out so the budget reads whole here.
-WEBUI_POOL_ENV = {"DATABASE_POOL_SIZE": 2, "DATABASE_POOL_MAX_OVERFLOW": 0, "DATABASE_POOL_TIMEOUT": 30,
+# route takes no request-long session: main.py 1052-1058 `chat_completion`), pgvector's serves retrieval's. One
+# overflow: 3 async connections a process, as one request may hold two at once (session sharing off: env.py 363,
+# internal/db.py `get_async_db_context`; models/models.py `get_all_models` keeps its connection while
+# access_grants.py `get_grants_by_resources` opens another, and so the tools, prompts and knowledge lists): with 2,
+# two such requests at once (a page load's tools and models lists) each hold one and wait for the other's, both
+# failing at the timeout. Timeout and recycle are upstream's defaults, written out so the budget reads whole here.
+WEBUI_POOL_ENV = {"DATABASE_POOL_SIZE": 2, "DATABASE_POOL_MAX_OVERFLOW": 1, "DATABASE_POOL_TIMEOUT": 30,
                   "DATABASE_POOL_RECYCLE": 3600, "PGVECTOR_POOL_SIZE": 1, "PGVECTOR_POOL_MAX_OVERFLOW": 0,
                   "PGVECTOR_POOL_TIMEOUT": 30, "PGVECTOR_POOL_RECYCLE": 3600}
 WEBUI_ENGINES = (("the sync engine", "DATABASE_POOL"), ("the async engine", "DATABASE_POOL"),
@@ -214,12 +217,14 @@ def connections_per_pod(workers: int = 1) -> int:
 
 # A pod that is Terminating keeps its pools until its process exits: Open-WebUI 0.11.0's lifespan disposes of no
 # engine at shutdown (main.py 445-457), and uvicorn 0.51.0 at SIGTERM (start.sh execs it: PID 1) waits for every
-# open response, a chat's stream included, before the lifespan ends (server.py `shutdown`, timeout_graceful_shutdown
-# None: no limit), so the kubelet's SIGKILL at the pod's grace (Kubernetes' default 30 s: the component sets none)
-# ends a pod that still streams. Meanwhile the Deployment controller starts the replacements: it counts no
-# Terminating pod (rolling.go `reconcileOldReplicaSets` sums the ReplicaSets' spec.replicas; KEP-3973's
-# DeploymentReplicaSetTerminatingReplicas, beta in 1.35, only reports them in status; the policy that would wait,
-# KEP-5882's DeploymentPodReplacementPolicy, is alpha and off from 1.36, and AKS sets no controller feature gate).
+# open HTTP response, an API client's streamed completion included, before the lifespan ends (server.py `shutdown`,
+# timeout_graceful_shutdown None: no limit), so the kubelet's SIGKILL at the pod's grace (Kubernetes' default 30 s:
+# the component sets none) ends a pod that still streams. (The UI's own chats run as tasks behind its socket.io
+# websocket, main.py 1703-1751 `create_task`, which uvicorn closes at once, 1012: they end with the process.)
+# Meanwhile the Deployment controller starts the replacements: it counts no Terminating pod (rolling.go
+# `reconcileOldReplicaSets` sums the ReplicaSets' spec.replicas; KEP-3973's DeploymentReplicaSetTerminatingReplicas,
+# beta in 1.35, only reports them in status; the policy that would wait, KEP-5882's DeploymentPodReplacementPolicy,
+# is alpha and off from 1.36, and AKS sets no controller feature gate).
 # See docs/decisions.md, "Open-WebUI's connections while pods terminate".
 def webui_pods(max_replicas: int) -> int:
     """The most Open-WebUI pods holding connections at once: a rolling update's new pods (at most the HPA's maximum)

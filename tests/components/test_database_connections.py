@@ -31,7 +31,7 @@ def engine_limits(env: dict) -> list[int]:
 @pytest.mark.parametrize("api", ["ollama", "openai"])
 def test_open_webui_is_given_pools_and_holds_what_the_budget_counts(api):
     env = webui_env(api, "http://m", "/d", MIGRATIONS_SWITCH, {})
-    assert sum(engine_limits(env)) == connections_per_pod() == 5
+    assert sum(engine_limits(env)) == connections_per_pod() == 7
     assert sum(engine_limits({})) == 45  # upstream's defaults: what the pods held before
 
 
@@ -53,8 +53,8 @@ def test_every_size_the_stack_takes_has_microsofts_connection_limit():
 
 def test_the_worst_case_counts_the_old_pods_still_terminating_the_jobs_and_the_administrator():
     # a rolling update's new pods while every old one keeps its pools until its process exits: twice the maximum
-    assert webui_connections(3) == 2 * 3 * 5 + JOB_CONNECTIONS + ADMIN_CONNECTIONS == 35
-    assert webui_connections(3, workers=2) == 2 * 3 * 10 + 5
+    assert webui_connections(2) == 2 * 2 * 7 + JOB_CONNECTIONS + ADMIN_CONNECTIONS == 33
+    assert webui_connections(2, workers=2) == 2 * 2 * 14 + 5
     for available in range(0, 200):
         most = most_webui_replicas(available)
         assert most == 0 or webui_connections(most) <= available
@@ -62,27 +62,27 @@ def test_the_worst_case_counts_the_old_pods_still_terminating_the_jobs_and_the_a
 
 
 def test_the_default_ui_fits_the_default_server_and_one_more_replica_does_not():
-    assert open_webui({"database_sku_name": "Standard_B1ms"}) == []  # max_replicas 3: 6 pods x 5 + 5 = 35 of 35
-    problems = open_webui({"database_sku_name": "Standard_B1ms", "max_replicas": 4})
+    assert open_webui({"database_sku_name": "Standard_B1ms"}) == []  # max_replicas 2: 4 pods x 7 + 5 = 33 of 35
+    problems = open_webui({"database_sku_name": "Standard_B1ms", "max_replicas": 3})
     assert [p.path for p in problems] == ["max_replicas"]
     text = problems[0].allowed_text()
-    assert text.startswith("at most 3 with database_sku_name Standard_B1ms, or a larger database_sku_name "
+    assert text.startswith("at most 2 with database_sku_name Standard_B1ms, or a larger database_sku_name "
                            "(Standard_B2s: 414 user connections): ")
-    assert "= 45 connections, and Standard_B1ms admits 35 (its 50 max_connections less the 15 Azure reserves)" in text
-    assert open_webui({"database_sku_name": "Standard_B2s", "max_replicas": 40}) == []  # 80 x 5 + 5 = 405 of 414
-    assert [p.path for p in open_webui({"database_sku_name": "Standard_B2s", "max_replicas": 41})] == ["max_replicas"]
+    assert "= 47 connections, and Standard_B1ms admits 35 (its 50 max_connections less the 15 Azure reserves)" in text
+    assert open_webui({"database_sku_name": "Standard_B2s", "max_replicas": 29}) == []  # 58 x 7 + 5 = 411 of 414
+    assert [p.path for p in open_webui({"database_sku_name": "Standard_B2s", "max_replicas": 30})] == ["max_replicas"]
     assert open_webui({"max_replicas": 50}) == []  # no server size named: not judged
     assert open_webui({"database_sku_name": "Standard_D2ds_v6", "max_replicas": 50}) == []  # not in the table
 
 
 def test_uvicorn_workers_multiply_a_pods_pools():
     problems = open_webui({"database_sku_name": "Standard_B1ms", "max_replicas": 1,
-                           "extra_env": {"UVICORN_WORKERS": "4"}})
+                           "extra_env": {"UVICORN_WORKERS": "3"}})
     assert [p.path for p in problems] == ["max_replicas"]
-    assert "no replica count fits" in problems[0].allowed and "fewer UVICORN_WORKERS in {extra_env} (4)" in \
+    assert "no replica count fits" in problems[0].allowed and "fewer UVICORN_WORKERS in {extra_env} (3)" in \
         problems[0].allowed
     assert open_webui({"database_sku_name": "Standard_B1ms", "max_replicas": 1,
-                       "extra_env": {"UVICORN_WORKERS": "3"}}) == []  # 2 pods x 15 + 5 = 35
+                       "extra_env": {"UVICORN_WORKERS": "2"}}) == []  # 2 pods x 14 + 5 = 33
     bad = open_webui({"extra_env": {"UVICORN_WORKERS": "two"}})
     assert [(p.path, p.value) for p in bad] == [("extra_env['UVICORN_WORKERS']", "two")]
 
@@ -95,14 +95,14 @@ def test_inference_stack_names_the_ui_inputs_as_its_own():
 
 
 def test_a_maximum_whose_terminating_pods_would_outgrow_the_server_is_refused_with_them_counted():
-    """A rolling update of 4 replicas starts its new pods while the 4 old ones, Terminating, keep their pools until
-    their process exits (the Deployment controller counts no Terminating pod; KEP-3973, docs/decisions.md): 8 pods,
-    45 connections, which a Standard_B1ms (35) cannot take. Counting a rollout's surge alone (5 pods, 30) let it
+    """A rolling update of 3 replicas starts its new pods while the 3 old ones, Terminating, keep their pools until
+    their process exits (the Deployment controller counts no Terminating pod; KEP-3973, docs/decisions.md): 6 pods,
+    47 connections, which a Standard_B1ms (35) cannot take. Counting a rollout's surge alone (4 pods, 33) let it
     through."""
-    problems = open_webui({"database_sku_name": "Standard_B1ms", "max_replicas": 4})
-    assert [(p.path, p.value) for p in problems] == [("max_replicas", 4)]
-    assert "(4 replicas + 4 old ones still holding theirs, running or Terminating, while a rolling update or the " \
-           "autoscaler starts their replacements) x 5 per pod" in problems[0].allowed_text()
+    problems = open_webui({"database_sku_name": "Standard_B1ms", "max_replicas": 3})
+    assert [(p.path, p.value) for p in problems] == [("max_replicas", 3)]
+    assert "(3 replicas + 3 old ones still holding theirs, running or Terminating, while a rolling update or the " \
+           "autoscaler starts their replacements) x 7 per pod" in problems[0].allowed_text()
     stack = inference_stack({"database_url_secret": "db", "database_sku_name": "Standard_B1ms", "webui_replicas": 2,
-                             "webui_max_replicas": 4})
-    assert [p.path for p in stack] == ["webui_max_replicas"] and "= 45 connections" in stack[0].allowed_text()
+                             "webui_max_replicas": 3})
+    assert [p.path for p in stack] == ["webui_max_replicas"] and "= 47 connections" in stack[0].allowed_text()

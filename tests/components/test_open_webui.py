@@ -64,7 +64,7 @@ def test_open_webui_is_stateless_on_postgres_with_secrets_from_key_vault(dev, pr
     uploads = dev.one("kubernetes:core/v1:PersistentVolumeClaim", "inference-webui-uploads").inputs
     assert uploads["spec"]["accessModes"] == ["ReadWriteMany"]
     hpa = dev.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs["spec"]
-    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (1, 3)
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (1, 2)
     spc = next(r.inputs for r in dev.of_type("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass")
                if r.inputs["metadata"]["name"] == "open-webui-secrets")
     identity = next(r for r in dev.of_type("azure-native:managedidentity:UserAssignedIdentity")
@@ -98,6 +98,49 @@ def test_open_webuis_pods_hold_the_connections_the_stack_was_checked_against(dev
         top = stack.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs["spec"]["maxReplicas"]
         assert webui_connections(top) <= user_connections(sku)
 
+
+
+class StandInConnection:
+    """What a pool asks of a DBAPI connection: the test checks the pool's accounting, not a server."""
+    def rollback(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_open_webuis_request_pool_serves_two_requests_that_each_open_a_second_session_at_once(dev, prod):
+    """Open-WebUI 0.11.0 keeps a request's connection while it opens another session (DATABASE_ENABLE_SESSION_SHARING
+    off by default: env.py 363, internal/db.py `get_async_db_context`): models/models.py `get_all_models` holds its
+    SELECT's connection while access_grants.py `get_grants_by_resources` checks out a second, and so do the tools,
+    prompts and knowledge lists; a page load asks for the tools and the models at once (src/routes/(app)/
+    +layout.svelte, Promise.all). The request engine's QueuePool, built from the pod's env as internal/db.py 388-408
+    builds it (SQLAlchemy 2.0.50, Open-WebUI's pin; the async engine's AsyncAdaptedQueuePool counts the same), must
+    give both their second connection: with 2 and no overflow each holds one and waits for the other's until
+    DATABASE_POOL_TIMEOUT, then both fail. A short timeout here: a deadlock waits however long it is."""
+    import threading
+    from sqlalchemy.pool import QueuePool
+    for stack in (dev, prod):
+        env = {e["name"]: e.get("value") for e in deployment(stack, "open-webui")["spec"]["template"]["spec"]
+               ["containers"][0]["env"]}
+        pool = QueuePool(StandInConnection, pool_size=int(env["DATABASE_POOL_SIZE"]),
+                         max_overflow=int(env["DATABASE_POOL_MAX_OVERFLOW"]), timeout=1)
+        both_hold_one, failures = threading.Barrier(2), []
+
+        def listing() -> None:
+            try:
+                held = pool.connect()  # the listing's session, after its SELECT
+                both_hold_one.wait(timeout=5)
+                pool.connect().close()  # the access grants' own session
+                held.close()
+            except Exception as e:  # noqa: BLE001 - the pool's TimeoutError is the finding
+                failures.append(e)
+        requests = [threading.Thread(target=listing) for _ in range(2)]
+        for request in requests:
+            request.start()
+        for request in requests:
+            request.join()
+        assert failures == [], failures
 
 # Kubernetes' defaults the connection budget's "one replacement of the pods within a grace period" rests on
 # (postgres_access.webui_pods): a pod's grace of 30 s (core/v1 PodSpec terminationGracePeriodSeconds) and the HPA's

@@ -74,13 +74,13 @@ BAD_CONFIGS = [
     ("dev", {"network": {"dnsServiceIp": 10}}, "network.dnsServiceIp '10' is invalid; allowed: an IPv4 address"),
     ("dev", {"network": {"dnsServiceIp": "10.0.0.10"}}, "network.dnsServiceIp '10.0.0.10' is invalid; allowed: an address inside network.serviceCidr (172.16.0.0/16),"),
     ("dev", {"modelStore": {"sizeGib": 50}}, "modelStore.sizeGib 50 is invalid; allowed: a whole number from 100 to 102400"),
-    # Open-WebUI's most connections (4 new + 4 old pods still terminating x 5, its Jobs, the admin's room) past the
+    # Open-WebUI's most connections (3 new + 3 old pods still terminating x 7, its Jobs, the admin's room) past the
     # 35 a B1ms admits
-    ("dev", {"webui": {"maxReplicas": 4}}, "webui.maxReplicas 4 is invalid; allowed: at most 3 with postgres.skuName "
-     "Standard_B1ms, or a larger postgres.skuName (Standard_B2s: 414 user connections): Open-WebUI may hold (4 "
-     "replicas + 4 old ones still holding theirs, running or Terminating, while a rolling update or the autoscaler "
-     "starts their replacements) x 5 per pod"),
-    ("dev", {"webui": {"extraEnv": {"UVICORN_WORKERS": 2}}}, "webui.maxReplicas 3 is invalid; allowed: at most 1 "
+    ("dev", {"webui": {"maxReplicas": 3}}, "webui.maxReplicas 3 is invalid; allowed: at most 2 with postgres.skuName "
+     "Standard_B1ms, or a larger postgres.skuName (Standard_B2s: 414 user connections): Open-WebUI may hold (3 "
+     "replicas + 3 old ones still holding theirs, running or Terminating, while a rolling update or the autoscaler "
+     "starts their replacements) x 7 per pod"),
+    ("dev", {"webui": {"extraEnv": {"UVICORN_WORKERS": 2}}}, "webui.maxReplicas 2 is invalid; allowed: at most 1 "
      "with postgres.skuName Standard_B1ms, or a larger postgres.skuName (Standard_B2s: 414 user connections), or "
      "fewer UVICORN_WORKERS in webui.extraEnv (2)"),
     ("dev", {"modelStore": {"models": ["tinyllama", "llama9:70b"]}}, "modelStore.models[1] 'llama9:70b' is not in the model catalogue (config/data/ollama_models.json: tinyllama,"),
@@ -595,7 +595,7 @@ FILE_CASES = [
     # the stack file users edit: more UI replicas than the dev server's connections hold
     ("webui-outgrows-postgres",
      DEV.replace("    uploadsSizeGib: 10\n", "    uploadsSizeGib: 10\n    maxReplicas: 5\n", 1),
-     "webui.maxReplicas 5 is invalid; allowed: at most 3 with postgres.skuName Standard_B1ms, or a larger "
+     "webui.maxReplicas 5 is invalid; allowed: at most 2 with postgres.skuName Standard_B1ms, or a larger "
      "postgres.skuName (Standard_B2s: 414 user connections)"),
     ("duplicate-nested", DEV.replace("    minCount: 0\n", "    minCount: 0\n    minCount: 1\n", 1), "appears twice"),
     ("yes-boolean", DEV + f"  {P}:protectStatefulResources: yes\n", "protectStatefulResources"),
