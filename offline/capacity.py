@@ -12,7 +12,8 @@ Sources of pods, all from the recorded resource inputs:
 - Helm releases, through `CHART_PODS`: where each chart keeps a workload's resources, replicas and placement in its
   values, with the chart's own default requests (a test checks them against the vendored values.yaml);
 - the pods Istio creates for each Gateway;
-- AKS's own pods (`aks_system_pods.json`: assumed figures, see its _source).
+- AKS's own pods (`aks_system_pods.json`: assumed figures, see its _source; each row's DaemonSets take a pod slot
+  each on every node, `_daemonsets`).
 
 A pod may run on a pool whose nodes meet its node selector and required node affinity and whose taints it
 tolerates, as kube-scheduler's filters decide (the predicates below; the deploy model places pods with them too).
@@ -133,6 +134,7 @@ class Pods:
     tolerate_all: bool = False
     model_server: bool = False  # a model server's pod (label app.kubernetes.io/component: model-server)
     node_terms: Optional[list[Any]] = None  # its required node affinity's nodeSelectorTerms (None: it has none)
+    per_node: int = 1  # a DaemonSet's pods on each node (an AKS row stands for several DaemonSets, or none)
 
     @property
     def affinity(self) -> Optional[dict[str, Any]]:
@@ -578,7 +580,7 @@ def aks_pods(cluster: dict[str, Any]) -> list[Pods]:
         row = table["features"][feature]
         per_node, system = row["per_node"], row["system_pool"]
         out.append(Pods(f"AKS {feature} (per node)", cpu_millis(per_node["cpu"]), memory_mebis(per_node["memory"]),
-                        daemon=True, tolerate_all=True))
+                        daemon=True, tolerate_all=True, per_node=len(per_node["daemonsets"])))
         if cpu_millis(system["cpu"]) or memory_mebis(system["memory"]):
             out.append(Pods(f"AKS {feature} (system pool)", cpu_millis(system["cpu"]),
                             memory_mebis(system["memory"]), node_selector={"kubernetes.azure.com/mode": "system"},
@@ -637,7 +639,7 @@ def _offer(cpu: int, mem: int, gpus: int, pool: Pool, labels: dict[str, str], da
     on_node = [d for d in daemons if admits(d, labels)
                and (d.tolerate_all or all(tolerates(d.tolerations, t) for t in pool.taints))]
     return (cpu - sum(d.cpu_m for d in on_node), mem - sum(d.mem_mi for d in on_node), gpus,
-            pool.max_pods - len(on_node))
+            pool.max_pods - sum(d.per_node for d in on_node))
 
 
 def pack(all_pools: list[Pool], pods: list[Pods]) -> Capacity:
