@@ -12,7 +12,8 @@ Sources of pods, all from the recorded resource inputs:
 - Helm releases, through `CHART_PODS`: where each chart keeps a workload's resources, replicas and placement in its
   values, with the chart's own default requests (a test checks them against the vendored values.yaml);
 - the pods Istio creates for each Gateway;
-- AKS's own pods (`aks_system_pods.json`: assumed figures, see its _source).
+- AKS's own pods (`aks_system_pods.json`: assumed figures, see its _source; each row's DaemonSets take a pod slot
+  each on every node, `_daemonsets`).
 
 A pod may run on a pool whose nodes meet its node selector and required node affinity and whose taints it
 tolerates, as kube-scheduler's filters decide (the predicates below; the deploy model places pods with them too).
@@ -42,6 +43,7 @@ from .runner import Plan, Registration
 AKS_SYSTEM_PODS = Path(__file__).resolve().parent.parent / "config" / "data" / "aks_system_pods.json"
 GPU_TAINT_KEY = "nvidia.com/gpu"  # also the extended resource name GPU pods request
 SPOT_LABEL = "kubernetes.azure.com/scalesetpriority"  # AKS's label and taint key on a spot pool's nodes
+PRIORITY, ROLE = "kubernetes.azure.com/priority", "kubernetes.azure.com/role"  # on every node: spot/regular, agent
 INSTANCE_TYPE = "node.kubernetes.io/instance-type"  # the VM size, on every node
 # A pool given no `count` has one node: "The default value is 1" (ManagedClusterAgentPoolProfileProperties.count,
 # Microsoft.ContainerService REST API 2025-09-01, as pulumi-azure-native 3.29.0's AgentPool documents it)
@@ -49,7 +51,10 @@ AKS_DEFAULT_COUNT = 1
 # AKS's maxPods for a pool that gives none, by the cluster's network ("Maximum pods per node", MicrosoftDocs/
 # azure-aks-docs @546865d8 articles/aks/concepts-network-ip-address-planning.md; the REST API's maxPods, 2025-09-01 as
 # pulumi-azure-native 3.29.0 uses it, documents no default): Azure CNI Overlay 250 (the Cilium dataplane too: it
-# follows the IP mode), Azure CNI Pod Subnet 110, Azure CNI node subnet (legacy) 30, kubenet 110
+# follows the IP mode), Azure CNI Pod Subnet 110, Azure CNI node subnet (legacy) 30, kubenet 110. A cluster naming
+# no plugin is overlay: AKS defaults it by Kubernetes version, kubenet before 1.30 and Azure CNI Overlay from 1.30
+# (Azure/azure-rest-api-specs#30844, which removed the API's `default: kubenet`; azure-aks-docs @fb060abe
+# azure-cni-overlay.md), and every version a plan can pin is 1.30 or later (config/aks_versions.py).
 OVERLAY_MAX_PODS, POD_SUBNET_MAX_PODS, NODE_SUBNET_MAX_PODS, KUBENET_MAX_PODS = 250, 110, 30, 110
 KUBE_RESERVED_CPU_M = {1: 60, 2: 100, 4: 140, 8: 180, 16: 260, 32: 420, 64: 740}
 
@@ -129,6 +134,7 @@ class Pods:
     tolerate_all: bool = False
     model_server: bool = False  # a model server's pod (label app.kubernetes.io/component: model-server)
     node_terms: Optional[list[Any]] = None  # its required node affinity's nodeSelectorTerms (None: it has none)
+    per_node: int = 1  # a DaemonSet's pods on each node (an AKS row stands for several DaemonSets, or none)
 
     @property
     def affinity(self) -> Optional[dict[str, Any]]:
@@ -301,11 +307,19 @@ def _both(key: str, value: str) -> dict[str, str]:
     return {key: value, **({DEPRECATED[key]: value} if key in DEPRECATED else {})}
 
 
+# Accelerators paired with NVIDIA's Arm-based Grace CPU, whose sizes carry no `p` (Standard_ND128isr_NDR_GB200_v6,
+# Standard_ND128isr_GB300_v6): AKS boots them from an arm64 image (Azure/AgentBaker @06836ee2
+# pkg/agent/datamodel/types.go `aks-ubuntu-arm64-gb200-containerd-24.04-gen2`)
+GRACE_ACCELERATORS = ("GB200", "GB300")
+
+
 def node_arch(vm_size: str) -> str:
     """A size's CPU architecture as kubelet reports it: `p` among a size's feature letters is an Arm-based processor
-    (learn.microsoft.com/azure/virtual-machines/vm-naming-conventions: Standard_D4ps_v5); every other is x86-64."""
+    (MicrosoftDocs/azure-compute-docs vm-naming-conventions.md "p = ARM Cpu": Standard_D4ps_v5), as is a Grace
+    accelerator's; every other is x86-64."""
     match = re.match(r"Standard_[A-Z]{1,2}[0-9]{1,3}(?:-[0-9]{1,3})?([a-z]*)", vm_size)
-    return "arm64" if match and "p" in match.group(1) else "amd64"
+    grace = any(part in GRACE_ACCELERATORS for part in vm_size.upper().split("_"))
+    return "arm64" if grace or (match and "p" in match.group(1)) else "amd64"
 
 
 def aks_os_sku(inputs: dict[str, Any]) -> Optional[str]:
@@ -330,7 +344,9 @@ def aks_node_labels(name: str, inputs: dict[str, Any], location: str = "") -> di
     the VM size as `node.kubernetes.io/instance-type` (cloud-provider-azure v1.35.8 pkg/nodemanager/nodemanager.go,
     from the instance's metadata); the cluster's `location` as the region (lower case, as cloud-provider-azure writes
     it), where it is known. The zone differs from node to node: `zone_label_sets`. AKS refuses nodeLabels under its
-    own prefix."""
+    own prefix. AKS's reserved labels (MicrosoftDocs/azure-aks-docs @fb060abe use-labels.md, "Reserved system labels")
+    add `kubernetes.azure.com/role: agent` and `kubernetes.azure.com/priority`, `spot` or `regular` on every node
+    (the page prefers it to `scalesetpriority`, which a regular node does not carry)."""
     spot = str(inputs.get("scaleSetPriority") or "").lower() == "spot"
     size, os_sku = str(inputs.get("vmSize") or ""), aks_os_sku(inputs)
     return {**{str(k): str(v) for k, v in (inputs.get("nodeLabels") or {}).items()},
@@ -341,6 +357,7 @@ def aks_node_labels(name: str, inputs: dict[str, Any], location: str = "") -> di
             **({ACCELERATOR: "nvidia", "accelerator": "nvidia"} if find_gpu_sku(size) else {}),
             **({OS_SKU: os_sku} if os_sku else {}),
             "kubernetes.azure.com/mode": str(inputs.get("mode") or "User").lower(),
+            ROLE: "agent", PRIORITY: "spot" if spot else "regular",
             **({SPOT_LABEL: "spot"} if spot else {})}
 
 
@@ -358,10 +375,14 @@ def zone_label_sets(labels: dict[str, str], zones: Any, location: str = "") -> l
 
 
 def aks_default_max_pods(pool: dict[str, Any], cluster: dict[str, Any]) -> int:
-    """The maxPods AKS gives a pool that sets none, from its cluster's networkProfile: kubenet where no plugin is
-    named (the REST API's default plugin; `none`, a CNI brought by the user, gets kubelet's default, also 110)."""
+    """The maxPods AKS gives a pool that sets none, from its cluster's networkProfile: Azure CNI Overlay where no
+    plugin is named (AKS's default from Kubernetes 1.30); `kubenet` and `none` (a CNI brought by the user) get
+    kubelet's default, 110."""
     network = cluster.get("networkProfile") or {}
-    if str(network.get("networkPlugin") or "").lower() != "azure":
+    plugin = str(network.get("networkPlugin") or "").lower()
+    if not plugin:
+        return OVERLAY_MAX_PODS
+    if plugin != "azure":
         return KUBENET_MAX_PODS
     if str(network.get("networkPluginMode") or "").lower() == "overlay":
         return OVERLAY_MAX_PODS
@@ -559,7 +580,7 @@ def aks_pods(cluster: dict[str, Any]) -> list[Pods]:
         row = table["features"][feature]
         per_node, system = row["per_node"], row["system_pool"]
         out.append(Pods(f"AKS {feature} (per node)", cpu_millis(per_node["cpu"]), memory_mebis(per_node["memory"]),
-                        daemon=True, tolerate_all=True))
+                        daemon=True, tolerate_all=True, per_node=len(per_node["daemonsets"])))
         if cpu_millis(system["cpu"]) or memory_mebis(system["memory"]):
             out.append(Pods(f"AKS {feature} (system pool)", cpu_millis(system["cpu"]),
                             memory_mebis(system["memory"]), node_selector={"kubernetes.azure.com/mode": "system"},
@@ -618,7 +639,7 @@ def _offer(cpu: int, mem: int, gpus: int, pool: Pool, labels: dict[str, str], da
     on_node = [d for d in daemons if admits(d, labels)
                and (d.tolerate_all or all(tolerates(d.tolerations, t) for t in pool.taints))]
     return (cpu - sum(d.cpu_m for d in on_node), mem - sum(d.mem_mi for d in on_node), gpus,
-            pool.max_pods - len(on_node))
+            pool.max_pods - sum(d.per_node for d in on_node))
 
 
 def pack(all_pools: list[Pool], pods: list[Pods]) -> Capacity:

@@ -7,7 +7,8 @@
   Zones KEP, "AZ label format"), a non-zonal one's its fault domain's number;
 - a pool without maxPods gets AKS's default for the cluster's network (MicrosoftDocs/azure-aks-docs @546865d8,
   concepts-network-ip-address-planning.md, "Maximum pods per node"): Azure CNI Overlay 250, Pod Subnet 110, node
-  subnet 30, kubenet 110; kube-reserved memory is 20 MiB per pod + 50 MiB, at most 25 % of the VM (AKS 1.29+)."""
+  subnet 30, kubenet 110 (no plugin named: overlay, AKS's default from 1.30); kube-reserved memory is 20 MiB per
+  pod + 50 MiB, at most 25 % of the VM (AKS 1.29+)."""
 from __future__ import annotations
 
 import copy
@@ -164,7 +165,7 @@ def _prod_cpu_pool(max_pods: int | None, network: dict | None = None, pod_subnet
     ({"networkPlugin": "azure"}, False, 30),  # Azure CNI on the node subnet
     ({"networkPlugin": "azure"}, True, 110),  # Azure CNI Pod Subnet
     ({"networkPlugin": "kubenet"}, False, 110),
-    ({}, False, 110),  # no plugin named: kubenet
+    ({}, False, 250),  # no plugin named: Azure CNI Overlay, AKS's default from Kubernetes 1.30
 ])
 def test_a_pool_without_max_pods_gets_aks_default_for_the_clusters_network(network, pod_subnet, default):
     """The model gave every such pool 110 pods: on an overlay cluster AKS gives 250, whose kube-reserved memory
