@@ -27,6 +27,13 @@ def _version(value: Any) -> Optional[tuple[int, ...]]:
     return tuple(int(p) for p in text.split(".")) if re.fullmatch(r"\d+(\.\d+){0,2}", text) else None
 
 
+def _below(after: tuple[int, ...], before: tuple[int, ...]) -> bool:
+    """A lower major or minor, or a lower patch where both give one: AKS reads a minor alone as that minor's newest
+    patch, and a cluster or pool at `1.34.x` given `1.34` is not upgraded (AgentPool.orchestratorVersion, Azure REST
+    API reference: "1.14.x -> 1.14 will not trigger an upgrade"), so neither is below the other."""
+    return after[:2] < before[:2] or (after[:2] == before[:2] and len(after) > 2 and len(before) > 2 and after < before)
+
+
 # Auto-upgrade channels that move a cluster's minor version (AksCluster then ignores `kubernetesVersion`): the base's
 # value is a floor, not what runs, and `pulumi up` diffs against what runs (Pulumi.yaml `refresh: always`: a refresh
 # puts Azure's version in the state). MicrosoftDocs/azure-aks-docs articles/aks/auto-upgrade-cluster.md at fb060abe:
@@ -52,8 +59,7 @@ def _kubernetes_upgrade(old: Any, new: Any, base_channel: str) -> Optional[str]:
     before, after = _version(old), _version(new)
     if after is None:
         return None
-    if before is not None and (after[:2] < before[:2] or (
-            after[:2] == before[:2] and len(after) > 2 and len(before) > 2 and after < before)):
+    if before is not None and _below(after, before):
         return DOWNGRADE  # below the base's value is below what runs too: a channel only moves up
     check = (f"check with {RUNNING_VERSION} that this is neither below the version it runs (AKS never downgrades) "
              "nor more than one minor above it")
@@ -90,7 +96,7 @@ def _finding(check: str, old: Any, new: Any, inputs: dict[str, Any], base_inputs
         return _kubernetes_upgrade(old, new, _base_channel(base_inputs))
     if check == "noDowngrade":
         before, after = _version(old), _version(new)
-        return DOWNGRADE if before and after and after < before else None
+        return DOWNGRADE if before and after and _below(after, before) else None
     if check == "upgrade":
         before, after = _version(old), _version(new)
         return "an upgrade" if before and after and after > before else None
