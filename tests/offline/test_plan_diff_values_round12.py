@@ -32,3 +32,40 @@ def test_a_pool_version_given_as_its_own_minor_is_no_downgrade_as_the_clusters_i
         assert code == 1, (lower, out)
         for where in ("`kubernetesVersion`", "`agentPoolProfiles[0].orchestratorVersion`", "`orchestratorVersion`"):
             assert f'{where} "1.34.2" -> "{lower}"' in out and "a downgrade" in out, (lower, where, out)
+
+
+def _grafana_release(persistence: dict) -> dict:
+    return _resource("kubernetes:helm.sh/v3:Release", "kps",
+                     {"name": "kps", "namespace": "monitoring", "version": "88.5.3", "chart": "kube-prometheus-stack",
+                      "values": {"grafana": {"persistence": persistence}}})
+
+
+def test_a_smaller_grafana_size_on_a_claim_the_chart_stops_rendering_is_no_shrink(tmp_path):
+    """The other half of round five's test: persistence turned off in this change leaves the claim unrendered (Helm
+    deletes it), so the smaller size patches nothing and is not refused; kept on, the same size is refused."""
+    code, out = check(tmp_path, _doc(_grafana_release({"enabled": True, "size": "10Gi"})),
+                      _doc(_grafana_release({"enabled": False, "size": "5Gi"})))
+    assert code == 0 and "observability.grafanaStorageGib" not in out and "- Update: `" in out, out
+    code, out = check(tmp_path, _doc(_grafana_release({"enabled": True, "size": "10Gi"})),
+                      _doc(_grafana_release({"enabled": True, "size": "5Gi"})))
+    assert code == 1 and "(stack key `observability.grafanaStorageGib`): smaller" in out, out
+
+
+def test_a_pinned_cluster_raised_one_minor_or_one_patch_passes_without_a_check_and_two_minors_are_refused(tmp_path):
+    """Under `none` the base's full pin is what runs: the next minor (AKS upgrades one minor at a time) or a later
+    patch of the same minor is a plain upgrade, with no refusal and nothing to check; a minor skipped is refused."""
+    for after in ("1.35", "1.35.2", "1.34.3"):
+        code, out = check(tmp_path, _doc(_cluster("none", "1.34.2")), _doc(_cluster("none", after)))
+        assert code == 0 and "Check before merging" not in out and "- Update: `" in out, (after, out)
+    code, out = check(tmp_path, _doc(_cluster("none", "1.34.2")), _doc(_cluster("none", "1.36")))
+    assert code == 1 and "skips 1 minor version(s)" in out, out
+
+
+def test_a_pin_set_under_a_minor_moving_channel_with_no_base_version_names_no_base_version(tmp_path):
+    """The `stable` channel's check line says the cluster may run a newer minor than the base's version only where
+    the base gives one; without one it names none (no "the base's (unset)")."""
+    code, out = check(tmp_path, _doc(_cluster("stable")), _doc(_cluster("stable", "1.35")))
+    assert code == 0 and "`stable` auto-upgrade channel moves the cluster's minor version" in out, out
+    assert "newer minor than the base's" not in out, out
+    code, out = check(tmp_path, _doc(_cluster("stable", "1.34")), _doc(_cluster("stable", "1.35")))
+    assert "so it may run a newer minor than the base's \"1.34\"" in out, out
