@@ -44,10 +44,24 @@ CHANNELS_MOVING_THE_MINOR = ("stable", "rapid")
 CHANNELS_MOVING_THE_VERSION = ("patch", *CHANNELS_MOVING_THE_MINOR)
 DOWNGRADE = "a downgrade"
 RUNNING_VERSION = "`az aks show -g <group> -n <cluster> --query currentKubernetesVersion -o tsv`"
+RUNNING_POOL_VERSION = ("`az aks nodepool show -g <group> --cluster-name <cluster> -n <pool> --query "
+                        "currentOrchestratorVersion -o tsv`")
 
 
 class Unsure(str):
     """A finding the base cannot settle (the version the cluster runs is not in it): a check line, never a refusal."""
+
+
+def _patch_of_a_minor_alone(before: tuple[int, ...], after: tuple[int, ...]) -> bool:
+    """A patch pinned of the minor the base gives alone (`1.34` -> `1.34.1`): the base runs the patch AKS chose when
+    it was set, which the plan does not hold (the same rule as _below: a minor alone given again upgrades nothing)."""
+    return len(before) == 2 and len(after) > 2 and after[:2] == before[:2]
+
+
+def _minor_alone_check(old: Any, running: str) -> Unsure:
+    return Unsure(f"the base's {_shown(old)} is a minor alone: it runs the patch AKS chose when it was set (that "
+                  f"minor's newest then; the minor given again upgrades nothing) or an `az aks upgrade` gave it, "
+                  f"which the plan does not hold: check with {running} that this is not below it")
 
 
 def _base_channel(base_inputs: dict[str, Any]) -> str:
@@ -76,6 +90,8 @@ def _kubernetes_upgrade(old: Any, new: Any, base_channel: str) -> Optional[str]:
         return Unsure(f"the base's `patch` auto-upgrade channel moves the cluster's patch version, and its "
                       f"`kubernetesVersion` was ignored under it, so it may run a newer patch of {after[0]}.{after[1]} "
                       f"than the base's {_shown(old)}: {check}")
+    if _patch_of_a_minor_alone(before, after):
+        return _minor_alone_check(old, RUNNING_VERSION)
     return None
 
 
@@ -96,6 +112,8 @@ def _finding(check: str, old: Any, new: Any, inputs: dict[str, Any], base_inputs
         return _kubernetes_upgrade(old, new, _base_channel(base_inputs))
     if check == "noDowngrade":
         before, after = _version(old), _version(new)
+        if before and after and _patch_of_a_minor_alone(before, after):
+            return _minor_alone_check(old, RUNNING_POOL_VERSION)
         return DOWNGRADE if before and after and _below(after, before) else None
     if check == "upgrade":
         before, after = _version(old), _version(new)

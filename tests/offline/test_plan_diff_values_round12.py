@@ -69,3 +69,20 @@ def test_a_pin_set_under_a_minor_moving_channel_with_no_base_version_names_no_ba
     assert "newer minor than the base's" not in out, out
     code, out = check(tmp_path, _doc(_cluster("stable", "1.34")), _doc(_cluster("stable", "1.35")))
     assert "so it may run a newer minor than the base's \"1.34\"" in out, out
+
+
+def test_a_patch_pin_of_a_base_minor_alone_asks_for_the_running_patch_on_the_cluster_and_its_pools(tmp_path):
+    """A base of `1.34` runs the patch AKS chose when it was set (its newest then; "updating ... with the same
+    (major.minor) ... will not trigger an upgrade", AgentPool.orchestratorVersion, Azure REST API reference), which
+    the plan does not hold: `1.34` -> `1.34.1` is below it if AKS chose `1.34.2`, and AKS refuses a downgrade. A
+    check line on the cluster and on each pool, not a pass and not a refusal; a full pin's next patch needs none."""
+    code, out = check(tmp_path, _cluster_and_pools("1.34"), _cluster_and_pools("1.34.1"))
+    assert code == 0 and "- Update: `" in out, out
+    lines = [x for x in out.splitlines() if x.startswith("- Check before merging:")]
+    for where, running in (("`kubernetesVersion`", "currentKubernetesVersion"),
+                           ("`agentPoolProfiles[0].orchestratorVersion`", "currentOrchestratorVersion"),
+                           ("`orchestratorVersion`", "currentOrchestratorVersion")):
+        line = next((x for x in lines if f'{where} "1.34" -> "1.34.1"' in x), "")
+        assert "a minor alone" in line and running in line, (where, out)
+    code, out = check(tmp_path, _cluster_and_pools("1.34.1"), _cluster_and_pools("1.34.2"))
+    assert code == 0 and "Check before merging" not in out, out
