@@ -230,13 +230,17 @@ CHANNELS_KEEPING_THE_MINOR = {
 def ignored_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str, Any],
                      ignored: list[str]) -> list[str]:
     """Check lines for ignored paths whose edit nothing else carries out: a new minor of `kubernetesVersion` under an
-    auto-upgrade channel that keeps the minor (the Ignored line alone reads as if AKS would make the upgrade)."""
+    auto-upgrade channel that keeps the minor, or a new patch under `node-image` (the Ignored line alone reads as if
+    AKS would make the upgrade)."""
     if type_ != "azure-native:containerservice:ManagedCluster" or "kubernetesVersion" not in ignored:
         return []
     channel = str((new_inputs.get("autoUpgradeProfile") or {}).get("upgradeChannel") or "").lower()
     old, new = old_inputs.get("kubernetesVersion"), new_inputs.get("kubernetesVersion")
     before, after = _version(old), _version(new)
-    if channel not in CHANNELS_KEEPING_THE_MINOR or after is None or (before is not None and before[:2] == after[:2]):
+    if channel not in CHANNELS_KEEPING_THE_MINOR or after is None:
+        return []
+    # a new patch is `patch`'s to make, and `node-image` makes none: told there, as a new minor is under both
+    if before is not None and before[:2] == after[:2] and (channel == "patch" or not _below(before, after)):
         return []
     unknown = "" if before is not None else (
         "the base gives no version, so the cluster runs the one AKS chose at creation (`az aks show -g <group> -n "
@@ -245,7 +249,7 @@ def ignored_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[st
     return [f"`kubernetesVersion` {_shown(old)} -> {_shown(new)} (stack key `cluster.kubernetesVersion`): ignored, "
             f"and {unknown}the `{channel}` auto-upgrade channel never makes this upgrade "
             f"({CHANNELS_KEEPING_THE_MINOR[channel]}: "
-            "MicrosoftDocs/azure-aks-docs articles/aks/auto-upgrade-cluster.md): the cluster stays on the minor it "
+            "MicrosoftDocs/azure-aks-docs articles/aks/auto-upgrade-cluster.md): the cluster stays on the version it "
             "runs. To upgrade, set `cluster.upgradeChannel: none` with the version it runs, then raise it one minor "
             "a change (docs/operations.md, \"Upgrading Kubernetes\"), or run `az aks upgrade` (the stack's value "
             "stays ignored)"]

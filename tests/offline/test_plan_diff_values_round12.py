@@ -86,3 +86,20 @@ def test_a_patch_pin_of_a_base_minor_alone_asks_for_the_running_patch_on_the_clu
         assert "a minor alone" in line and running in line, (where, out)
     code, out = check(tmp_path, _cluster_and_pools("1.34.1"), _cluster_and_pools("1.34.2"))
     assert code == 0 and "Check before merging" not in out, out
+
+
+def test_an_ignored_new_patch_under_the_node_image_channel_is_told_as_an_upgrade_it_never_makes(tmp_path):
+    """`node-image` upgrades node images only, never the Kubernetes version (MicrosoftDocs/azure-aks-docs
+    articles/aks/auto-upgrade-cluster.md): a new patch in the stack file, ignored there, is made by nobody, as a
+    new minor is; `patch` makes it (no line). The same minor given alone, or a lower patch, is no upgrade to tell."""
+    def ignored(channel: str, version: str) -> dict:
+        cluster = _cluster(channel, version)
+        cluster["options"]["ignoreChanges"] = ["kubernetesVersion"]
+        return _doc(cluster)
+    never = "never makes this upgrade"
+    code, out = check(tmp_path, ignored("node-image", "1.34.2"), ignored("node-image", "1.34.5"))
+    assert code == 0 and never in out and "(it upgrades node images only" in out, out
+    for channel, before, after in (("patch", "1.34.2", "1.34.5"), ("node-image", "1.34.2", "1.34"),
+                                   ("node-image", "1.34.2", "1.34.1")):
+        code, out = check(tmp_path, ignored(channel, before), ignored(channel, after))
+        assert code == 0 and never not in out and "- Ignored (" in out, (channel, before, after, out)
