@@ -7,7 +7,7 @@ from typing import Any, Iterator, Optional
 from llmplatform import postgres_options
 from config.quantities import parse_quantity
 
-from .rules import RULES_FILE, rules, under
+from .rules import _INDEX, RULES_FILE, rules, under
 
 
 def _number(value: Any) -> Optional[float]:
@@ -196,6 +196,12 @@ def grafana_renders_claim(inputs: dict[str, Any]) -> bool:
 ONLY_IF = {"grafanaRendersClaim": grafana_renders_claim}
 
 
+def _reaches(path: str, rule_path: str) -> bool:
+    """A changed path at or inside the rule's path, or holding it: changed_keys gives a list whose length changed (or
+    an object added) as one path, so `spec.dnsNames` with a name added holds `spec.dnsNames[]`'s changes."""
+    return under(path, rule_path) or under(rule_path, _INDEX.sub("[]", path))
+
+
 def value_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str, Any],
                    paths: list[str]) -> tuple[list[str], list[str]]:
     """(refusals, checks) for the changed paths of one resource: each names the input, the stack key that sets it,
@@ -203,7 +209,7 @@ def value_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str,
     refusals: list[str] = []
     checks: list[str] = []
     for rule in rules()["valueRules"].get(type_, []):
-        if not any(under(p, rule["path"]) for p in paths):
+        if not any(_reaches(p, rule["path"]) for p in paths):
             continue
         if rule.get("onlyIf") and not (ONLY_IF[rule["onlyIf"]](old_inputs) and ONLY_IF[rule["onlyIf"]](new_inputs)):
             continue

@@ -103,3 +103,50 @@ def test_an_ignored_new_patch_under_the_node_image_channel_is_told_as_an_upgrade
                                    ("node-image", "1.34.2", "1.34.1")):
         code, out = check(tmp_path, ignored(channel, before), ignored(channel, after))
         assert code == 0 and never not in out and "- Ignored (" in out, (channel, before, after, out)
+
+
+def _certificate(spec) -> dict:
+    inputs = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+              "metadata": {"name": "gateway-tls", "namespace": "gateway"}, **({} if spec is None else {"spec": spec})}
+    return _resource("kubernetes:cert-manager.io/v1:Certificate", "gateway-tls", inputs)
+
+
+def test_a_certificates_new_dns_name_is_told_at_its_index_and_a_base_without_names_is_no_traceback(tmp_path):
+    """A rule path ending in `[]` reads each item itself: a changed DNS name is a check line naming
+    `spec.dnsNames[0]` with both names; names added where the base had no spec, a spec without names, or names that
+    are not a list are told from (unset), without a traceback."""
+    code, out = check(tmp_path, _doc(_certificate({"secretName": "tls", "dnsNames": ["a.example.com"]})),
+                      _doc(_certificate({"secretName": "tls", "dnsNames": ["b.example.com"]})))
+    assert code == 0 and ('`spec.dnsNames[0]` "a.example.com" -> "b.example.com" (stack key `gateway.tls.hostname`): '
+                          "changed;") in out, out
+    code, out = check(tmp_path, _doc(_certificate({"secretName": "tls", "dnsNames": ["a.example.com"]})),
+                      _doc(_certificate({"secretName": "tls", "dnsNames": ["b.example.com", "c.example.com"]})))
+    assert '`spec.dnsNames[0]` "a.example.com" -> "b.example.com"' in out, out  # a list of a new length: one path
+    assert '`spec.dnsNames[1]` (unset) -> "c.example.com"' in out, out
+    for base in (None, {"secretName": "tls"}, {"secretName": "tls", "dnsNames": "a.example.com"}):
+        code, out = check(tmp_path, _doc(_certificate(base)),
+                          _doc(_certificate({"secretName": "tls", "dnsNames": ["b.example.com"]})))
+        assert code == 0 and '`spec.dnsNames[0]` (unset) -> "b.example.com"' in out, (base, out)
+
+
+def test_a_postgres_resize_from_a_size_not_in_the_table_asks_nothing(tmp_path):
+    """The connection-limit line needs both sizes' limits: from a size Microsoft's table does not hold (the base's
+    limit unknown) nothing is said, as to one (round three's test holds that side)."""
+    def server(sku: str) -> dict:
+        return _doc(_resource("azure-native:dbforpostgresql:Server", "pg",
+                              {"resourceGroupName": "rg", "serverName": "pg", "sku": {"name": sku}}))
+    code, out = check(tmp_path, server("Standard_X9"), server("Standard_B2s"))
+    assert code == 0 and "max_connections" not in out and "- Update: `" in out, out
+    code, out = check(tmp_path, server("Standard_B1ms"), server("Standard_B2s"))
+    assert code == 0 and "created with (50 if at Standard_B1ms" in out, out
+
+
+def test_an_inline_pool_downgraded_beside_a_pool_added_is_refused(tmp_path):
+    """changed_keys gives a list whose length changed as one path (`agentPoolProfiles`): the rules under it
+    (`agentPoolProfiles[].orchestratorVersion`) still judge each item, so the first pool's downgrade is refused."""
+    def cluster(*versions: str) -> dict:
+        pools = [{"name": f"pool{i}", "orchestratorVersion": v} for i, v in enumerate(versions)]
+        return _doc(_cluster("none", "1.34", agentPoolProfiles=pools))
+    code, out = check(tmp_path, cluster("1.34"), cluster("1.33", "1.34"))
+    assert code == 1 and '`agentPoolProfiles[0].orchestratorVersion` "1.34" -> "1.33"' in out, out
+    assert "a downgrade" in out, out
