@@ -99,6 +99,9 @@ def test_an_ignored_new_patch_under_the_node_image_channel_is_told_as_an_upgrade
     never = "never makes this upgrade"
     code, out = check(tmp_path, ignored("node-image", "1.34.2"), ignored("node-image", "1.34.5"))
     assert code == 0 and never in out and "(it upgrades node images only" in out, out
+    assert "the base gives no version" not in out, out  # it does: the line does not doubt it
+    code, out = check(tmp_path, ignored("node-image", None), ignored("node-image", "1.35"))
+    assert code == 0 and "ignored, and the base gives no version" in out and never in out, out
     for channel, before, after in (("patch", "1.34.2", "1.34.5"), ("node-image", "1.34.2", "1.34"),
                                    ("node-image", "1.34.2", "1.34.1")):
         code, out = check(tmp_path, ignored(channel, before), ignored(channel, after))
