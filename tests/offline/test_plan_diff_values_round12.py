@@ -84,8 +84,9 @@ def test_a_patch_pin_of_a_base_minor_alone_asks_for_the_running_patch_on_the_clu
                            ("`orchestratorVersion`", "currentOrchestratorVersion")):
         line = next((x for x in lines if f'{where} "1.34" -> "1.34.1"' in x), "")
         assert "a minor alone" in line and running in line, (where, out)
-    code, out = check(tmp_path, _cluster_and_pools("1.34.1"), _cluster_and_pools("1.34.2"))
-    assert code == 0 and "Check before merging" not in out, out
+    for before, after in (("1.34.1", "1.34.2"), ("1.34", "1.35.1")):  # a full pin's next patch; the next minor's
+        code, out = check(tmp_path, _cluster_and_pools(before), _cluster_and_pools(after))
+        assert code == 0 and "Check before merging" not in out, (before, after, out)
 
 
 def test_an_ignored_new_patch_under_the_node_image_channel_is_told_as_an_upgrade_it_never_makes(tmp_path):
