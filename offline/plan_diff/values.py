@@ -7,7 +7,7 @@ from typing import Any, Iterator, Optional
 from llmplatform import postgres_options
 from config.quantities import parse_quantity
 
-from .rules import RULES_FILE, rules, under
+from .rules import _INDEX, RULES_FILE, rules, under
 
 
 def _number(value: Any) -> Optional[float]:
@@ -27,6 +27,13 @@ def _version(value: Any) -> Optional[tuple[int, ...]]:
     return tuple(int(p) for p in text.split(".")) if re.fullmatch(r"\d+(\.\d+){0,2}", text) else None
 
 
+def _below(after: tuple[int, ...], before: tuple[int, ...]) -> bool:
+    """A lower major or minor, or a lower patch where both give one: AKS reads a minor alone as that minor's newest
+    patch, and a cluster or pool at `1.34.x` given `1.34` is not upgraded (AgentPool.orchestratorVersion, Azure REST
+    API reference: "1.14.x -> 1.14 will not trigger an upgrade"), so neither is below the other."""
+    return after[:2] < before[:2] or (after[:2] == before[:2] and len(after) > 2 and len(before) > 2 and after < before)
+
+
 # Auto-upgrade channels that move a cluster's minor version (AksCluster then ignores `kubernetesVersion`): the base's
 # value is a floor, not what runs, and `pulumi up` diffs against what runs (Pulumi.yaml `refresh: always`: a refresh
 # puts Azure's version in the state). MicrosoftDocs/azure-aks-docs articles/aks/auto-upgrade-cluster.md at fb060abe:
@@ -37,10 +44,24 @@ CHANNELS_MOVING_THE_MINOR = ("stable", "rapid")
 CHANNELS_MOVING_THE_VERSION = ("patch", *CHANNELS_MOVING_THE_MINOR)
 DOWNGRADE = "a downgrade"
 RUNNING_VERSION = "`az aks show -g <group> -n <cluster> --query currentKubernetesVersion -o tsv`"
+RUNNING_POOL_VERSION = ("`az aks nodepool show -g <group> --cluster-name <cluster> -n <pool> --query "
+                        "currentOrchestratorVersion -o tsv`")
 
 
 class Unsure(str):
     """A finding the base cannot settle (the version the cluster runs is not in it): a check line, never a refusal."""
+
+
+def _patch_of_a_minor_alone(before: tuple[int, ...], after: tuple[int, ...]) -> bool:
+    """A patch pinned of the minor the base gives alone (`1.34` -> `1.34.1`): the base runs the patch AKS chose when
+    it was set, which the plan does not hold (the same rule as _below: a minor alone given again upgrades nothing)."""
+    return len(before) == 2 and len(after) > 2 and after[:2] == before[:2]
+
+
+def _minor_alone_check(old: Any, running: str) -> Unsure:
+    return Unsure(f"the base's {_shown(old)} is a minor alone: it runs the patch AKS chose when it was set (that "
+                  f"minor's newest then; the minor given again upgrades nothing) or an `az aks upgrade` gave it, "
+                  f"which the plan does not hold: check with {running} that this is not below it")
 
 
 def _base_channel(base_inputs: dict[str, Any]) -> str:
@@ -52,8 +73,7 @@ def _kubernetes_upgrade(old: Any, new: Any, base_channel: str) -> Optional[str]:
     before, after = _version(old), _version(new)
     if after is None:
         return None
-    if before is not None and (after[:2] < before[:2] or (
-            after[:2] == before[:2] and len(after) > 2 and len(before) > 2 and after < before)):
+    if before is not None and _below(after, before):
         return DOWNGRADE  # below the base's value is below what runs too: a channel only moves up
     check = (f"check with {RUNNING_VERSION} that this is neither below the version it runs (AKS never downgrades) "
              "nor more than one minor above it")
@@ -70,6 +90,8 @@ def _kubernetes_upgrade(old: Any, new: Any, base_channel: str) -> Optional[str]:
         return Unsure(f"the base's `patch` auto-upgrade channel moves the cluster's patch version, and its "
                       f"`kubernetesVersion` was ignored under it, so it may run a newer patch of {after[0]}.{after[1]} "
                       f"than the base's {_shown(old)}: {check}")
+    if _patch_of_a_minor_alone(before, after):
+        return _minor_alone_check(old, RUNNING_VERSION)
     return None
 
 
@@ -90,7 +112,9 @@ def _finding(check: str, old: Any, new: Any, inputs: dict[str, Any], base_inputs
         return _kubernetes_upgrade(old, new, _base_channel(base_inputs))
     if check == "noDowngrade":
         before, after = _version(old), _version(new)
-        return DOWNGRADE if before and after and after < before else None
+        if before and after and _patch_of_a_minor_alone(before, after):
+            return _minor_alone_check(old, RUNNING_POOL_VERSION)
+        return DOWNGRADE if before and after and _below(after, before) else None
     if check == "upgrade":
         before, after = _version(old), _version(new)
         return "an upgrade" if before and after and after > before else None
@@ -172,6 +196,12 @@ def grafana_renders_claim(inputs: dict[str, Any]) -> bool:
 ONLY_IF = {"grafanaRendersClaim": grafana_renders_claim}
 
 
+def _reaches(path: str, rule_path: str) -> bool:
+    """A changed path at or inside the rule's path, or holding it: changed_keys gives a list whose length changed (or
+    an object added) as one path, so `spec.dnsNames` with a name added holds `spec.dnsNames[]`'s changes."""
+    return under(path, rule_path) or under(rule_path, _INDEX.sub("[]", path))
+
+
 def value_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str, Any],
                    paths: list[str]) -> tuple[list[str], list[str]]:
     """(refusals, checks) for the changed paths of one resource: each names the input, the stack key that sets it,
@@ -179,7 +209,7 @@ def value_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str,
     refusals: list[str] = []
     checks: list[str] = []
     for rule in rules()["valueRules"].get(type_, []):
-        if not any(under(p, rule["path"]) for p in paths):
+        if not any(_reaches(p, rule["path"]) for p in paths):
             continue
         if rule.get("onlyIf") and not (ONLY_IF[rule["onlyIf"]](old_inputs) and ONLY_IF[rule["onlyIf"]](new_inputs)):
             continue
@@ -206,13 +236,17 @@ CHANNELS_KEEPING_THE_MINOR = {
 def ignored_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str, Any],
                      ignored: list[str]) -> list[str]:
     """Check lines for ignored paths whose edit nothing else carries out: a new minor of `kubernetesVersion` under an
-    auto-upgrade channel that keeps the minor (the Ignored line alone reads as if AKS would make the upgrade)."""
+    auto-upgrade channel that keeps the minor, or a new patch under `node-image` (the Ignored line alone reads as if
+    AKS would make the upgrade)."""
     if type_ != "azure-native:containerservice:ManagedCluster" or "kubernetesVersion" not in ignored:
         return []
     channel = str((new_inputs.get("autoUpgradeProfile") or {}).get("upgradeChannel") or "").lower()
     old, new = old_inputs.get("kubernetesVersion"), new_inputs.get("kubernetesVersion")
     before, after = _version(old), _version(new)
-    if channel not in CHANNELS_KEEPING_THE_MINOR or after is None or (before is not None and before[:2] == after[:2]):
+    if channel not in CHANNELS_KEEPING_THE_MINOR or after is None:
+        return []
+    # a new patch is `patch`'s to make, and `node-image` makes none: told there, as a new minor is under both
+    if before is not None and before[:2] == after[:2] and (channel == "patch" or not _below(before, after)):
         return []
     unknown = "" if before is not None else (
         "the base gives no version, so the cluster runs the one AKS chose at creation (`az aks show -g <group> -n "
@@ -221,7 +255,7 @@ def ignored_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[st
     return [f"`kubernetesVersion` {_shown(old)} -> {_shown(new)} (stack key `cluster.kubernetesVersion`): ignored, "
             f"and {unknown}the `{channel}` auto-upgrade channel never makes this upgrade "
             f"({CHANNELS_KEEPING_THE_MINOR[channel]}: "
-            "MicrosoftDocs/azure-aks-docs articles/aks/auto-upgrade-cluster.md): the cluster stays on the minor it "
+            "MicrosoftDocs/azure-aks-docs articles/aks/auto-upgrade-cluster.md): the cluster stays on the version it "
             "runs. To upgrade, set `cluster.upgradeChannel: none` with the version it runs, then raise it one minor "
             "a change (docs/operations.md, \"Upgrading Kubernetes\"), or run `az aks upgrade` (the stack's value "
             "stays ignored)"]
