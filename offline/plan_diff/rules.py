@@ -197,9 +197,14 @@ def changed_keys(old: Any, new: Any, path: str = "") -> list[str]:
     return [] if old == new else [path or "."]
 
 
+def indexless(path: str) -> str:
+    """A path with each list index written `[]`, as rules' paths are (`spec.dnsNames[0]` -> `spec.dnsNames[]`)."""
+    return _INDEX.sub("[]", path)
+
+
 def under(path: str, key: str) -> bool:
     """A changed path falls under a rule's path: equal, or inside it (`[]` matches any index)."""
-    norm = _INDEX.sub("[]", path)
+    norm = indexless(path)
     return norm == key or norm.startswith(key + ".") or norm.startswith(key + "[")
 
 

@@ -7,7 +7,7 @@ from typing import Any, Iterator, Optional
 from llmplatform import postgres_options
 from config.quantities import parse_quantity
 
-from .rules import _INDEX, RULES_FILE, rules, under
+from .rules import RULES_FILE, indexless, rules, under
 
 
 def _number(value: Any) -> Optional[float]:
@@ -199,7 +199,7 @@ ONLY_IF = {"grafanaRendersClaim": grafana_renders_claim}
 def _reaches(path: str, rule_path: str) -> bool:
     """A changed path at or inside the rule's path, or holding it: changed_keys gives a list whose length changed (or
     an object added) as one path, so `spec.dnsNames` with a name added holds `spec.dnsNames[]`'s changes."""
-    return under(path, rule_path) or under(rule_path, _INDEX.sub("[]", path))
+    return under(path, rule_path) or under(rule_path, indexless(path))
 
 
 def value_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str, Any],
