@@ -180,10 +180,14 @@ def test_a_pool_without_max_pods_gets_aks_default_for_the_clusters_network(netwo
 def test_a_pool_without_max_pods_is_refused_a_pod_the_real_node_cannot_hold(monkeypatch, capsys, tmp_path):
     """Through `make plan`: a pod asking for what a D8ds_v5 node keeps with 110 pods but not with AKS's 250 is
     refused on prod's overlay cluster."""
+    refuses_webui_beyond_a_250_pod_node(_prod_cpu_pool(None), monkeypatch, capsys, tmp_path)
+
+
+def refuses_webui_beyond_a_250_pod_node(planted, monkeypatch, capsys, tmp_path) -> None:
+    """Open WebUI on the CPU pool asking one MiB more than a D8ds_v5 node with 250 pods keeps: the capacity check
+    and `make plan` (prod, the run replaced by `planted`) refuse it."""
     from offline import plan as plan_cli, runner
-    shape_mi = 32 * 1024
-    with_250 = shape_mi - (20 * 250 + 50) - 100
-    planted = _prod_cpu_pool(None)
+    with_250 = 32 * 1024 - (20 * 250 + 50) - 100
     webui = next(r for r in planted.of_type("kubernetes:apps/v1:Deployment")
                  if r.inputs["metadata"]["name"] == "open-webui")
     spec = webui.inputs["spec"]["template"]["spec"]

@@ -14,7 +14,8 @@ import pytest
 from offline import capacity
 from offline import deploy_model as dm
 
-from tests.offline.test_capacity_node_labels import (GPU_POOLS, SELECTED, _cpu_offer, _prod_cpu_pool, _refused)
+from tests.offline.test_capacity_node_labels import (GPU_POOLS, SELECTED, _cpu_offer, _prod_cpu_pool, _refused,
+                                                     refuses_webui_beyond_a_250_pod_node)
 from tests.offline.test_deploy_model_round9 import OLLAMA_NO_POOL, _ollamas_pools, _prod_with_ollamas_pod
 
 
@@ -64,17 +65,5 @@ def test_a_pod_the_real_node_cannot_hold_is_refused_on_a_cluster_naming_no_plugi
     """Through `make plan`: prod's cluster with a networkProfile naming no plugin (AKS makes it overlay, 250 pods,
     5050 MiB kube-reserved on a D8ds_v5), its CPU pool without maxPods, and Open WebUI asking for one MiB more than
     such a node offers: the model read kubenet (110 pods) and counted the pod on a node that cannot hold it."""
-    from offline import plan as plan_cli, runner
-    with_250 = 32 * 1024 - (20 * 250 + 50) - 100
-    planted = _prod_cpu_pool(None, {"loadBalancerSku": "standard"})
-    webui = next(r for r in planted.of_type("kubernetes:apps/v1:Deployment")
-                 if r.inputs["metadata"]["name"] == "open-webui")
-    spec = webui.inputs["spec"]["template"]["spec"]
-    spec["containers"][0]["resources"] = {"requests": {"cpu": "100m", "memory": f"{with_250 + 1}Mi"},
-                                          "limits": {"memory": f"{with_250 + 1}Mi"}}
-    spec["nodeSelector"] = {"llm-platform/pool": "cpu"}
-    errors = capacity.idle_capacity(planted).errors
-    assert [e for e in errors if e.startswith("Deployment llm/open-webui (100m CPU, ")], errors
-    monkeypatch.setattr(runner, "run", lambda *args, **kwargs: planted)
-    code, written = plan_cli.plan_one("prod", str(tmp_path), [], None, {})
-    assert (code, written) == (1, None) and "capacity check refuses" in capsys.readouterr().err
+    refuses_webui_beyond_a_250_pod_node(_prod_cpu_pool(None, {"loadBalancerSku": "standard"}), monkeypatch, capsys,
+                                        tmp_path)
