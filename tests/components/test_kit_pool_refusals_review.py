@@ -9,7 +9,7 @@ import pulumi_kubernetes as k8s
 import pytest
 from pulumi_azure_native import containerservice as cs
 
-from llmplatform import AksCluster, GpuNodePool
+from llmplatform import AksCluster, ComponentInputError, GpuNodePool
 from llmplatform.testing import ProgramError, run
 from tests.components.test_own_cluster import as_program, invokes, page_program
 
@@ -147,3 +147,18 @@ def test_every_pool_tainted_refuses_an_untolerating_pod_unless_nodes_are_auto_pr
     else:
         with pytest.raises(ProgramError, match=r"web on cluster .* every pool of the cluster there carries a taint"):
             run(program)
+
+
+# ---- the unknown-input message's spec fields (checks/shapes._input_elsewhere, round nine) -------------------------
+@pytest.mark.parametrize("component, key, said", [
+    # a list of specs: `origins.host` named a path no input has; each origin is an item of the list
+    ("GlobalEndpoint", "host", "did you mean 'origins[0].host' (each item of origins)?"),
+    ("FleetUpdates", "cluster_id", "did you mean 'members[0].cluster_id' (each item of members)?"),
+    ("AksCluster", "vm_size", "did you mean 'system_pool.vm_size' or 'workload_pool.vm_size'?"),  # one spec each
+])
+def test_a_field_of_a_list_of_specs_given_at_the_top_names_an_item_of_the_list(component: str, key: str,
+                                                                                said: str) -> None:
+    import llmplatform
+    with pytest.raises(ComponentInputError) as error:
+        run(lambda: getattr(llmplatform, component)("c", {key: "x"}))
+    assert f"{component} c: {key}: is not an input; {said}" in str(error.value)
