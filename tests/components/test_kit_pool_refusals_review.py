@@ -162,3 +162,38 @@ def test_a_field_of_a_list_of_specs_given_at_the_top_names_an_item_of_the_list(c
     with pytest.raises(ComponentInputError) as error:
         run(lambda: getattr(llmplatform, component)("c", {key: "x"}))
     assert f"{component} c: {key}: is not an input; {said}" in str(error.value)
+
+
+# ---- what the refusal says becomes of the pods, by kind --------------------------------------------------------------
+POD = {"nodeSelector": A10, "containers": [{
+    "name": "w", "image": "mcr.microsoft.com/azurelinux/base/nginx:1.25",
+    "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "64Mi"}}}]}
+
+
+def daemon_set(aks: AksCluster) -> None:
+    k8s.apps.v1.DaemonSet("w", metadata={"name": "w", "namespace": "default"}, spec={
+        "selector": {"matchLabels": {"app": "w"}},
+        "template": {"metadata": {"labels": {"app": "w"}}, "spec": POD}}, opts=on(aks))
+
+
+def cron_job(aks: AksCluster) -> None:
+    k8s.batch.v1.CronJob("w", metadata={"name": "w", "namespace": "default"}, spec={
+        "schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": {"spec": {**POD, "restartPolicy": "Never"}}}}},
+        opts=on(aks))
+
+
+@pytest.mark.parametrize("workload, said", [
+    # pulumi-kubernetes 4.34.2 awaits a DaemonSet's kstatus, Current at once with no node due: `pulumi up` passes
+    (daemon_set, "the DaemonSet places no pod (its controller passes over every node) and runs nowhere, unnoticed"),
+    # and has no awaiter for a CronJob
+    (cron_job, "each run's pods stay Pending (the autoscaler has no pool to grow for them), after `pulumi up`, "
+               "which does not wait for a CronJob's runs"),
+], ids=["DaemonSet", "CronJob"])
+def test_a_refusal_says_what_becomes_of_the_workload_without_waits_pulumi_does_not_make(
+        workload: Callable[[AksCluster], None], said: str) -> None:
+    """Before: "its pods stay Pending ... and `pulumi up` waits out their deadline", which it does not."""
+    with pytest.raises(ProgramError) as error:
+        run(lambda: gpu_cluster(workload))
+    found = [line for line in str(error.value).splitlines() if line.strip().startswith("w on cluster")]
+    assert len(found) == 1 and "(a10: nvidia.com/gpu=present:NoSchedule" in found[0], str(error.value)
+    assert f"): {said}; select an untainted pool" in found[0]

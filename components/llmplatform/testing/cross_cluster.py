@@ -259,13 +259,27 @@ def _tolerated(taint: str, tolerations: list[Any]) -> bool:
     return False
 
 
+def _stranded(reg: Registration) -> str:
+    """What becomes of a workload's pods that no node takes. pulumi-kubernetes 4.34.2 awaits a DaemonSet's kstatus
+    (provider/pkg/await/daemonset.go), Current at once when it is due on no node, and has no awaiter for a CronJob."""
+    kind = reg.inputs.get("kind")
+    if kind == "DaemonSet":
+        return "the DaemonSet places no pod (its controller passes over every node) and runs nowhere, unnoticed"
+    pending = "pods stay Pending (the autoscaler has no pool to grow for them)"
+    if kind == "CronJob":
+        return f"each run's {pending}, after `pulumi up`, which does not wait for a CronJob's runs"
+    return f"its {pending} and `pulumi up` waits out their deadline"
+
+
 def pools_of_other_clusters(resources: list[Registration], clusters: dict[str, str]) -> list[str]:
     """A pod template on a cluster this program creates that no pool of that cluster takes: it selects a node label
     (`nodeSelector`) that pools of this program carry on other clusters only (GpuNodePool's `scheduling` handed to a
     model server, an LlmdStack or a pod of the user's on another cluster), or every pool its selector matches has a
     taint it does not tolerate (ModelStore's `preload_node_selector` naming a GPU pool: the Job does not carry the
     GPU taint's toleration). The scheduler leaves its pods Pending and the cluster autoscaler adds no node for them
-    (no pool's template fits either), so `pulumi up` waits out their deadline."""
+    (no pool's template fits either), so `pulumi up` waits out their deadline; a DaemonSet runs nowhere and a
+    CronJob's runs stay Pending, neither awaited (`_stranded`). Judged on clusters whose every pool the program
+    declares (`_clusters_of_known_pools`)."""
     pools, known = _pools(resources), _clusters_of_known_pools(resources)
     problems = []
     for reg in resources:
@@ -289,17 +303,15 @@ def pools_of_other_clusters(resources: list[Registration], clusters: dict[str, s
             key, value, other, pool = elsewhere[0]
             problems.append(
                 f"{reg.name} on cluster {cluster} selects nodes labelled {key}={value}, which in this program only "
-                f"pool {pool} of cluster {other} carries: no node of that cluster matches, its pods stay Pending (the "
-                f"autoscaler has no pool to grow for them) and `pulumi up` waits out their deadline; give it the "
-                f"scheduling of a GpuNodePool built with its own cluster's handle and provider")
+                f"pool {pool} of cluster {other} carries: no node of that cluster matches, {_stranded(reg)}; give it "
+                f"the scheduling of a GpuNodePool built with its own cluster's handle and provider")
             continue
         barred = {p.name: [t for t in p.taints if not _tolerated(t, tolerations)] for p in matching}
         if matching and all(barred.values()):
             named = "; ".join(f"{name}: {', '.join(taints)}" for name, taints in barred.items())
             problems.append(
                 f"{reg.name} on cluster {cluster} selects {selector or 'any node'}, and every pool of the cluster "
-                f"there carries a taint it does not tolerate ({named}): its pods stay Pending (the autoscaler has no "
-                f"pool to grow for them) and `pulumi up` waits out their deadline; select an untainted pool (the "
-                f"cluster handle's cpu_node_selector) or add the tolerations (a GpuNodePool's scheduling carries its "
-                f"pool's)")
+                f"there carries a taint it does not tolerate ({named}): {_stranded(reg)}; select an untainted pool "
+                f"(the cluster handle's cpu_node_selector) or add the tolerations (a GpuNodePool's scheduling carries "
+                f"its pool's)")
     return problems
