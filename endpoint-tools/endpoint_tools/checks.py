@@ -235,20 +235,10 @@ class _LoginErrors(logging.Handler):
 
 def kube_client(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
     """An ApiClient from --kubeconfig, else the stack's kubeconfig output; a login that fails while it loads (the
-    exec plugin) is a ClusterError saying why."""
-    errors = _LoginErrors()
-    root = logging.getLogger()
-    root.addHandler(errors)
-    try:
-        with _login_bounded():
-            client = _loaded(kubeconfig, outputs)
-    finally:
-        root.removeHandler(errors)
-    if errors.messages:
-        why = printable(" ".join(errors.messages[0].split())[:200])
-        raise ClusterError(f"the kubeconfig's login failed: {why} (its exec plugin, kubelogin for the stack's "
-                           f"kubeconfig: on PATH and logged in? docs/operations.md, \"Reaching the cluster "
-                           f"(kubelogin)\")")
+    exec plugin) is a ClusterError saying why, and so is a later one that renews its credentials."""
+    with _login_named(), _login_bounded():
+        client = _loaded(kubeconfig, outputs)
+    _renewal_bounded(client.configuration)
     problem = server_problem(str(getattr(getattr(client, "configuration", None), "host", "") or ""))
     if problem:
         raise ClusterError(f"the kubeconfig is not usable: {problem}")
@@ -258,6 +248,41 @@ def kube_client(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
     # for the answer ("the API server answered 103 Early Hints"), the final one left for the next call to misread
     own_connections(getattr(getattr(client, "rest_client", None), "pool_manager", None))
     return client
+
+
+@contextlib.contextmanager
+def _login_named() -> Iterator[None]:
+    """A ClusterError naming the first error the client logged while it logged in (_LoginErrors)."""
+    errors = _LoginErrors()
+    root = logging.getLogger()
+    root.addHandler(errors)
+    try:
+        yield
+    finally:
+        root.removeHandler(errors)
+    if errors.messages:
+        why = printable(" ".join(errors.messages[0].split())[:200])
+        raise ClusterError(f"the kubeconfig's login failed: {why} (its exec plugin, kubelogin for the stack's "
+                           f"kubeconfig: on PATH and logged in? docs/operations.md, \"Reaching the cluster "
+                           f"(kubelogin)\")")
+
+
+def _renewal_bounded(configuration: Any) -> None:
+    """The client runs the exec plugin again, from the request that finds its credentials expired (kube_config.py
+    `_set_config`'s `refresh_api_key_hook`, called by Configuration.get_api_key_with_prefix; expired is within 5 min
+    of the plugin's expirationTimestamp), outside the load's bound: that run is bounded and named as the first. The
+    client's hook sets a new hook of its own each time it runs, so each is wrapped again."""
+    renew = getattr(configuration, "refresh_api_key_hook", None)
+    if renew is None:
+        return
+
+    def bounded(config: Any) -> None:
+        try:
+            with _login_named(), _login_bounded():
+                renew(config)
+        finally:
+            _renewal_bounded(config)
+    configuration.refresh_api_key_hook = bounded
 
 
 def _loaded(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
@@ -288,7 +313,10 @@ class _LoginPlugin(subprocess.Popen):
             return super().communicate(input, LOGIN_TIMEOUT_S if timeout is None else timeout)
         except subprocess.TimeoutExpired:
             self.kill()
-            super().communicate()
+            self.wait()  # not communicate(): a process the plugin started (a wrapper script's kubelogin) holds the
+            for pipe in (self.stdout, self.stderr):  # pipes open as long as it runs, and reading them to their end
+                if pipe:  # waited that long
+                    pipe.close()
             raise TimeoutError(f"exec: no credentials from the plugin within {LOGIN_TIMEOUT_S:g} s (a login it "
                                f"asks for is not shown when the output is no terminal)") from None
 

@@ -141,11 +141,12 @@ def _input_elsewhere(key: str, spec: type) -> Optional[str]:
     `alert_emails` given to Observability, whose page names the stack key `observability.alertEmails`): a near
     spelling of one of its own inputs was offered instead (`alert_receiver`), a different thing."""
     fields = spec.__annotations__
-    specs = {name: _typeddict_of(hint)[0] for name, hint in fields.items()}
-    nested = [f"{name}.{key}" for name, inner in specs.items()  # a handle's fields are another component's outputs
+    specs = {name: _typeddict_of(hint) for name, hint in fields.items()}
+    nested = [f"'{name}[0].{key}' (each item of {name})" if a_list else repr(f"{name}.{key}")
+              for name, (inner, a_list) in specs.items()  # a handle's fields are another component's outputs
               if inner is not None and handed_out(inner) is None and key in inner.__annotations__]
     if nested:
-        return "did you mean " + " or ".join(repr(n) for n in nested) + "?"
+        return "did you mean " + " or ".join(nested) + "?"
     import llmplatform  # the package's components, which import this module
     own = spec.__name__.removesuffix("Args")
     if own not in llmplatform.COMPONENTS:

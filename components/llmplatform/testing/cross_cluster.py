@@ -10,6 +10,7 @@ by no Gateway. Judged only where both sides are this program's: a claim, a vault
 does not create may exist already.""" 
 from typing import Any, NamedTuple, Optional
 
+from ..kube import SPOT_TAINT
 from .clusters import _cluster_of
 from .records import Registration
 from .shapes import pod_template
@@ -177,17 +178,34 @@ def gateways_of_other_clusters(resources: list[Registration], clusters: dict[str
 class _Pool(NamedTuple):
     name: str
     labels: dict[str, str]  # the node labels it gives its nodes, AKS's pool-name labels included
-    taints: list[str]  # `key[=value]:Effect`, as AKS's nodeTaints
+    taints: list[str]  # `key[=value]:Effect`, as AKS's nodeTaints, AKS's spot taint included
+
+
+_MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"
+_AGENT_POOL = "azure-native:containerservice:AgentPool"
+
+
+def _pool_taints(profile: dict[str, Any]) -> list[str]:
+    """A pool's nodeTaints, with the taint AKS puts on a spot pool's nodes whether declared or not ("Add an Azure
+    Spot node pool to an AKS cluster", learn.microsoft.com). The offline capacity model's `aks_node_taints` (offline/
+    capacity.py, outside the package) is the same rule."""
+    given = profile.get("nodeTaints")
+    taints = [str(t) for t in given] if isinstance(given, list) else []
+    spot = str(profile.get("scaleSetPriority") or "").lower() == "spot"
+    key = SPOT_TAINT.split("=", 1)[0]
+    if spot and not any(t.split(":", 1)[0].split("=", 1)[0] == key for t in taints):
+        taints.append(SPOT_TAINT)
+    return taints
 
 
 def _pools(resources: list[Registration]) -> dict[str, list[_Pool]]:
     """AKS cluster name (lower case) -> the pools this program gives it: the AgentPools and the inline pools."""
     found: dict[str, list[_Pool]] = {}
     for reg in resources:
-        if reg.type == "azure-native:containerservice:ManagedCluster":
+        if reg.type == _MANAGED_CLUSTER:
             profiles = [p for p in reg.inputs.get("agentPoolProfiles") or [] if isinstance(p, dict)]
             name_key = "name"
-        elif reg.type == "azure-native:containerservice:AgentPool":
+        elif reg.type == _AGENT_POOL:
             profiles, name_key = [reg.inputs], "agentPoolName"
         else:
             continue
@@ -195,19 +213,36 @@ def _pools(resources: list[Registration]) -> dict[str, list[_Pool]]:
         if not isinstance(cluster, str):
             continue
         for profile in profiles:
-            name, given, taints = profile.get(name_key), profile.get("nodeLabels"), profile.get("nodeTaints")
+            name, given = profile.get(name_key), profile.get("nodeLabels")
             if not isinstance(name, str):
                 continue
             labels = {str(k): str(v) for k, v in (given if isinstance(given, dict) else {}).items()}
             labels.update({key: name for key in _AKS_POOL_LABELS})
-            found.setdefault(cluster.lower(), []).append(
-                _Pool(name, labels, [str(t) for t in taints] if isinstance(taints, list) else []))
+            found.setdefault(cluster.lower(), []).append(_Pool(name, labels, _pool_taints(profile)))
     return found
 
 
+def _clusters_of_known_pools(resources: list[Registration]) -> set[str]:
+    """AKS clusters (name, lower case) whose every node comes from a pool of this program: the ones it creates
+    (ManagedCluster), unless node auto-provisioning (`nodeProvisioningProfile.mode: Auto`, Karpenter) adds nodes
+    of no pool. A cluster it does not create (own-cluster.md: GPU pools added to a team's cluster) has pools of its
+    own that the program does not declare."""
+    known = set()
+    for reg in resources:
+        name = reg.inputs.get("resourceName")
+        if reg.type != _MANAGED_CLUSTER or not isinstance(name, str):
+            continue
+        provisioning = reg.inputs.get("nodeProvisioningProfile")
+        if str((provisioning if isinstance(provisioning, dict) else {}).get("mode") or "").lower() != "auto":
+            known.add(name.lower())
+    return known
+
+
 def _tolerated(taint: str, tolerations: list[Any]) -> bool:
-    """Whether a NoSchedule or NoExecute taint (`key[=value]:Effect`) keeps none of these tolerations' pods off (a
-    PreferNoSchedule one keeps none off): kube-scheduler's rule, an empty effect or key with Exists matching all."""
+    """Whether a taint (`key[=value]:Effect`) keeps none of these tolerations' pods off: a PreferNoSchedule one keeps
+    none off (kube-scheduler's TaintToleration filter counts NoSchedule and NoExecute), else one toleration must
+    match it as k8s.io/api core/v1 toleration.go `ToleratesTaint` does: an empty effect matches every effect, an
+    empty key (with Exists) every key, `Exists` any value, `Equal` or an empty operator the value alone."""
     pair, _, effect = taint.rpartition(":")
     if effect not in ("NoSchedule", "NoExecute"):
         return True
@@ -215,11 +250,25 @@ def _tolerated(taint: str, tolerations: list[Any]) -> bool:
     for t in tolerations:
         if not isinstance(t, dict) or t.get("effect") not in (None, "", effect):
             continue
-        if t.get("operator") == "Exists" and t.get("key") in (None, "", key):
+        if t.get("key") not in (None, "", key):
+            continue
+        if t.get("operator") == "Exists":
             return True
-        if t.get("key") == key and t.get("operator") in (None, "Equal") and str(t.get("value") or "") == value:
+        if t.get("operator") in (None, "", "Equal") and str(t.get("value") or "") == value:
             return True
     return False
+
+
+def _stranded(reg: Registration) -> str:
+    """What becomes of a workload's pods that no node takes. pulumi-kubernetes 4.34.2 awaits a DaemonSet's kstatus
+    (provider/pkg/await/daemonset.go), Current at once when it is due on no node, and has no awaiter for a CronJob."""
+    kind = reg.inputs.get("kind")
+    if kind == "DaemonSet":
+        return "the DaemonSet places no pod (its controller passes over every node) and runs nowhere, unnoticed"
+    pending = "pods stay Pending (the autoscaler has no pool to grow for them)"
+    if kind == "CronJob":
+        return f"each run's {pending}, after `pulumi up`, which does not wait for a CronJob's runs"
+    return f"its {pending} and `pulumi up` waits out their deadline"
 
 
 def pools_of_other_clusters(resources: list[Registration], clusters: dict[str, str]) -> list[str]:
@@ -228,20 +277,23 @@ def pools_of_other_clusters(resources: list[Registration], clusters: dict[str, s
     model server, an LlmdStack or a pod of the user's on another cluster), or every pool its selector matches has a
     taint it does not tolerate (ModelStore's `preload_node_selector` naming a GPU pool: the Job does not carry the
     GPU taint's toleration). The scheduler leaves its pods Pending and the cluster autoscaler adds no node for them
-    (no pool's template fits either), so `pulumi up` waits out their deadline."""
-    pools = _pools(resources)
+    (no pool's template fits either), so `pulumi up` waits out their deadline; a DaemonSet runs nowhere and a
+    CronJob's runs stay Pending, neither awaited (`_stranded`). Judged on clusters whose every pool the program
+    declares (`_clusters_of_known_pools`)."""
+    pools, known = _pools(resources), _clusters_of_known_pools(resources)
     problems = []
     for reg in resources:
         if not (reg.is_kubernetes_object and reg.inputs.get("kind") in _WORKLOADS):
             continue
         cluster = _cluster_of(reg, clusters)
-        own = pools.get(_aks_name(cluster) or "")
+        name = _aks_name(cluster) or ""
+        if name not in known:
+            continue  # pools the program does not declare may take the pod
+        own = pools.get(name) or []
         spec = pod_template(reg.inputs)[1]
         selector, tolerations = spec.get("nodeSelector"), spec.get("tolerations")
         selector, tolerations = selector if isinstance(selector, dict) else {}, \
             tolerations if isinstance(tolerations, list) else []
-        if own is None:
-            continue  # a cluster the program does not create may have pools of its own
         wanted = {str(k): str(v) for k, v in selector.items()}
         matching = [p for p in own if wanted.items() <= p.labels.items()]
         missing = [(k, v) for k, v in wanted.items() if not any(p.labels.get(k) == v for p in own)]
@@ -251,17 +303,15 @@ def pools_of_other_clusters(resources: list[Registration], clusters: dict[str, s
             key, value, other, pool = elsewhere[0]
             problems.append(
                 f"{reg.name} on cluster {cluster} selects nodes labelled {key}={value}, which in this program only "
-                f"pool {pool} of cluster {other} carries: no node of that cluster matches, its pods stay Pending (the "
-                f"autoscaler has no pool to grow for them) and `pulumi up` waits out their deadline; give it the "
-                f"scheduling of a GpuNodePool built with its own cluster's handle and provider")
+                f"pool {pool} of cluster {other} carries: no node of that cluster matches, {_stranded(reg)}; give it "
+                f"the scheduling of a GpuNodePool built with its own cluster's handle and provider")
             continue
         barred = {p.name: [t for t in p.taints if not _tolerated(t, tolerations)] for p in matching}
         if matching and all(barred.values()):
             named = "; ".join(f"{name}: {', '.join(taints)}" for name, taints in barred.items())
             problems.append(
                 f"{reg.name} on cluster {cluster} selects {selector or 'any node'}, and every pool of the cluster "
-                f"there carries a taint it does not tolerate ({named}): its pods stay Pending (the autoscaler has no "
-                f"pool to grow for them) and `pulumi up` waits out their deadline; select an untainted pool (the "
-                f"cluster handle's cpu_node_selector) or add the tolerations (a GpuNodePool's scheduling carries its "
-                f"pool's)")
+                f"there carries a taint it does not tolerate ({named}): {_stranded(reg)}; select an untainted pool "
+                f"(the cluster handle's cpu_node_selector) or add the tolerations (a GpuNodePool's scheduling carries "
+                f"its pool's)")
     return problems
