@@ -36,13 +36,14 @@ from typing import Any, Callable, Optional
 from config.catalogs import vm_shape
 from config.quantities import parse_quantity
 from llmplatform.gpu_skus import find_gpu_sku
+from llmplatform.taints import SPOT_TAINT_KEY, pool_taints, tolerates
 
 from .pod_specs import pod_spec
 from .runner import Plan, Registration
 
 AKS_SYSTEM_PODS = Path(__file__).resolve().parent.parent / "config" / "data" / "aks_system_pods.json"
 GPU_TAINT_KEY = "nvidia.com/gpu"  # also the extended resource name GPU pods request
-SPOT_LABEL = "kubernetes.azure.com/scalesetpriority"  # AKS's label and taint key on a spot pool's nodes
+SPOT_LABEL = SPOT_TAINT_KEY  # AKS's label on a spot pool's nodes (and its taint's key)
 PRIORITY, ROLE = "kubernetes.azure.com/priority", "kubernetes.azure.com/role"  # on every node: spot/regular, agent
 INSTANCE_TYPE = "node.kubernetes.io/instance-type"  # the VM size, on every node
 # A pool given no `count` has one node: "The default value is 1" (ManagedClusterAgentPoolProfileProperties.count,
@@ -206,27 +207,10 @@ def allocatable(vcpus: int, memory_gib: float, max_pods: int) -> tuple[int, int]
 
 
 # ---- scheduling predicates -----------------------------------------------------------------------------------
-# The scheduler's filters, as kube-scheduler runs them (Kubernetes v1.35): TaintToleration (k8s.io/api core/v1
-# toleration.go `ToleratesTaint`; only NoSchedule and NoExecute taints keep a pod off) and NodeAffinity
+# The scheduler's filters, as kube-scheduler runs them (Kubernetes v1.35): TaintToleration (the package's
+# llmplatform.taints `tolerates`, which the testing kit reads too) and NodeAffinity
 # (k8s.io/component-helpers scheduling/corev1/nodeaffinity/nodeaffinity.go `GetRequiredNodeAffinity(pod).Match`).
 # The deploy model's `landing_pools` (offline/deploy_model/pools.py) places pods with the same functions.
-def tolerates(tolerations: list[dict[str, Any]], taint: str) -> bool:
-    """Whether any toleration covers a taint written as AKS's nodeTaints are (`key=value:Effect`, `key:Effect`)."""
-    key_value, _, effect = taint.partition(":")
-    key, _, value = key_value.partition("=")
-    if effect == "PreferNoSchedule":
-        return True
-    for t in tolerations:
-        if t.get("effect") not in (None, "", effect):
-            continue
-        if t.get("operator") == "Exists" and t.get("key") in (None, "", key):
-            return True
-        given = "" if t.get("value") is None else str(t.get("value"))
-        if t.get("key") == key and t.get("operator") in (None, "", "Equal") and given == value:
-            return True
-    return False
-
-
 INT64 = range(-2 ** 63, 2 ** 63)
 
 
@@ -408,16 +392,6 @@ def plain_location(cluster: dict[str, Any]) -> str:
     ARM's name (`West Europe` is `westeurope`)."""
     location = cluster.get("location")
     return location.lower().replace(" ", "") if isinstance(location, str) else ""
-
-
-def aks_node_taints(inputs: dict[str, Any]) -> list[str]:
-    """A pool's nodeTaints, with the taint AKS adds to a spot pool's nodes whether or not it is declared (the same
-    page; AksCluster declares it so that Pulumi sees no drift)."""
-    taints = [str(t) for t in inputs.get("nodeTaints") or []]
-    spot = str(inputs.get("scaleSetPriority") or "").lower() == "spot"
-    if spot and not any(t.split("=", 1)[0].split(":", 1)[0] == SPOT_LABEL for t in taints):
-        taints.append(f"{SPOT_LABEL}=spot:NoSchedule")
-    return taints
 
 
 def admits(pods: Pods, labels: dict[str, str]) -> bool:
@@ -617,7 +591,7 @@ def _pool(p: dict[str, Any], name: str, cluster: dict[str, Any]) -> Pool:
     low, location = pool_minimum(p), plain_location(cluster)
     max_pods = whole(p.get("maxPods")) or aks_default_max_pods(p, cluster)
     return Pool(name, p.get("vmSize", ""), low, max(int(p.get("maxCount") or 0), low), max_pods,
-                aks_node_labels(name, p, location), aks_node_taints(p), p.get("mode") == "System",
+                aks_node_labels(name, p, location), pool_taints(p), p.get("mode") == "System",
                 pool_zones(p), location)
 
 

@@ -14,7 +14,8 @@ from .defaults import defaults_for, or_default
 from .checks import called_as_documented, check_shape
 from .choices import SERVICE_PRINCIPAL_LOGINS
 from .handles import ClusterHandle
-from .kube import CPU_POOL_LABEL, SPOT_TAINT, SPOT_TOLERATION
+from .kube import CPU_POOL_LABEL, SPOT_TOLERATION
+from .taints import SPOT_TAINT
 from .cluster_access import client_token, once_allowed
 from .kubeconfig import AKS_AAD_SERVER_ID, with_kubelogin
 from .monitoring import KSM_NODE_LABELS

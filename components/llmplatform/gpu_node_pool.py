@@ -23,13 +23,14 @@ from .handles import ClusterHandle, GpuScheduling, Toleration, field, known
 from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
 from .resolved_provider import cluster_key, kubernetes_provider
 from .run_state import Turn, claim, per_run
+from .taints import SPOT_TAINT
 from .units import MIB_PER_GIB
 from .upgrades import gpu_pool_upgrade
 
 from . import PACKAGE
 from .aks_cluster import (NodePoolSpec, autoscaled_pool_args, autoscaler_ignore_changes, priority_args,
                           upgrade_settings_args)
-from .kube import (CPU_POOL_LABEL, SPOT_TAINT, SPOT_TOLERATION, egress_guard, helm_release, namespace,
+from .kube import (CPU_POOL_LABEL, SPOT_TOLERATION, egress_guard, helm_release, namespace,
                    require_kubernetes_provider)
 
 opt = defaults_for("GpuNodePool")  # optional inputs: the caller's value, else the default

@@ -11,12 +11,12 @@ from .images import chart_mirror_values, format_registry, mirror_problem, mirror
 from .inference_specs import SECRETS_MOUNT
 from .mappings import deep_merge
 from .pins import ChartRef
+from .taints import SPOT_TAINT_KEY
 from .units import MB_PER_GIB
 
 PART_OF = "llm-platform"
 CPU_POOL_LABEL = "llm-platform/pool"  # set on the CPU workload pool's nodes; value "cpu"
-SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"  # AKS puts this on every spot node
-SPOT_TOLERATION: Toleration = {"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot",
+SPOT_TOLERATION: Toleration = {"key": SPOT_TAINT_KEY, "operator": "Equal", "value": "spot",
                    "effect": "NoSchedule"}
 
 

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
 from llmplatform.gpu_skus import find_gpu_sku
+from llmplatform.taints import pool_taints, tolerates
 from llmplatform.write_order import AGENT_POOL, MANAGED_CLUSTER
 
-from ..capacity import (AKS_DEFAULT_COUNT, aks_node_labels, aks_node_taints, labels_admit, plain_location,
-                        pool_cluster, pool_zones, required_terms, tolerates, whole, zone_label_sets)
+from ..capacity import (AKS_DEFAULT_COUNT, aks_node_labels, labels_admit, plain_location, pool_cluster, pool_zones,
+                        required_terms, whole, zone_label_sets)
 from ..runner import Plan
 from .model import DurationsError, Span, ZERO
 from .objects import requests_gpu
@@ -46,7 +47,7 @@ def pool_of(urn: str, p: dict[str, Any], cluster: Optional[dict[str, Any]] = Non
     gpu = (p.get("gpuProfile") or {}).get("driver")
     count, low = whole(p.get("count")), whole(p.get("minCount"))
     return Pool(urn=urn, name=str(p.get("agentPoolName") or p.get("name")), vm_size=str(p.get("vmSize", "")),
-                labels=tuple(sorted((p.get("nodeLabels") or {}).items())), taints=tuple(aks_node_taints(p)),
+                labels=tuple(sorted((p.get("nodeLabels") or {}).items())), taints=tuple(pool_taints(p)),
                 start_nodes=count if count is not None else low if low is not None else AKS_DEFAULT_COUNT,
                 spot=str(p.get("scaleSetPriority", "")).lower() == "spot",
                 driver={"Install": "aks", "None": "operator"}.get(gpu) if gpu else None,

@@ -10,7 +10,7 @@ by no Gateway. Judged only where both sides are this program's: a claim, a vault
 does not create may exist already.""" 
 from typing import Any, NamedTuple, Optional
 
-from ..kube import SPOT_TAINT
+from ..taints import pool_taints, tolerates
 from .clusters import _cluster_of
 from .records import Registration
 from .shapes import pod_template
@@ -185,19 +185,6 @@ _MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"
 _AGENT_POOL = "azure-native:containerservice:AgentPool"
 
 
-def _pool_taints(profile: dict[str, Any]) -> list[str]:
-    """A pool's nodeTaints, with the taint AKS puts on a spot pool's nodes whether declared or not ("Add an Azure
-    Spot node pool to an AKS cluster", learn.microsoft.com). The offline capacity model's `aks_node_taints` (offline/
-    capacity.py, outside the package) is the same rule."""
-    given = profile.get("nodeTaints")
-    taints = [str(t) for t in given] if isinstance(given, list) else []
-    spot = str(profile.get("scaleSetPriority") or "").lower() == "spot"
-    key = SPOT_TAINT.split("=", 1)[0]
-    if spot and not any(t.split(":", 1)[0].split("=", 1)[0] == key for t in taints):
-        taints.append(SPOT_TAINT)
-    return taints
-
-
 def _pools(resources: list[Registration]) -> dict[str, list[_Pool]]:
     """AKS cluster name (lower case) -> the pools this program gives it: the AgentPools and the inline pools."""
     found: dict[str, list[_Pool]] = {}
@@ -218,7 +205,7 @@ def _pools(resources: list[Registration]) -> dict[str, list[_Pool]]:
                 continue
             labels = {str(k): str(v) for k, v in (given if isinstance(given, dict) else {}).items()}
             labels.update({key: name for key in _AKS_POOL_LABELS})
-            found.setdefault(cluster.lower(), []).append(_Pool(name, labels, _pool_taints(profile)))
+            found.setdefault(cluster.lower(), []).append(_Pool(name, labels, pool_taints(profile)))
     return found
 
 
@@ -236,27 +223,6 @@ def _clusters_of_known_pools(resources: list[Registration]) -> set[str]:
         if str((provisioning if isinstance(provisioning, dict) else {}).get("mode") or "").lower() != "auto":
             known.add(name.lower())
     return known
-
-
-def _tolerated(taint: str, tolerations: list[Any]) -> bool:
-    """Whether a taint (`key[=value]:Effect`) keeps none of these tolerations' pods off: a PreferNoSchedule one keeps
-    none off (kube-scheduler's TaintToleration filter counts NoSchedule and NoExecute), else one toleration must
-    match it as k8s.io/api core/v1 toleration.go `ToleratesTaint` does: an empty effect matches every effect, an
-    empty key (with Exists) every key, `Exists` any value, `Equal` or an empty operator the value alone."""
-    pair, _, effect = taint.rpartition(":")
-    if effect not in ("NoSchedule", "NoExecute"):
-        return True
-    key, _, value = pair.partition("=")
-    for t in tolerations:
-        if not isinstance(t, dict) or t.get("effect") not in (None, "", effect):
-            continue
-        if t.get("key") not in (None, "", key):
-            continue
-        if t.get("operator") == "Exists":
-            return True
-        if t.get("operator") in (None, "", "Equal") and str(t.get("value") or "") == value:
-            return True
-    return False
 
 
 def _stranded(reg: Registration) -> str:
@@ -306,7 +272,7 @@ def pools_of_other_clusters(resources: list[Registration], clusters: dict[str, s
                 f"pool {pool} of cluster {other} carries: no node of that cluster matches, {_stranded(reg)}; give it "
                 f"the scheduling of a GpuNodePool built with its own cluster's handle and provider")
             continue
-        barred = {p.name: [t for t in p.taints if not _tolerated(t, tolerations)] for p in matching}
+        barred = {p.name: [t for t in p.taints if not tolerates(tolerations, t)] for p in matching}
         if matching and all(barred.values()):
             named = "; ".join(f"{name}: {', '.join(taints)}" for name, taints in barred.items())
             problems.append(
