@@ -7,7 +7,7 @@ cluster: no node matches its selector). The API server and Azure take every crea
 not found or a selector no node matches leaves them Pending, the vault's firewall answers the Secrets Store CSI
 driver 403 and the mount fails), so `pulumi up` waits out each Deployment's deadline and fails, and a route is served
 by no Gateway. Judged only where both sides are this program's: a claim, a vault, a Gateway or a pool the program
-does not create may exist already.""" 
+does not create may exist already."""
 from typing import Any, NamedTuple, Optional
 
 from ..taints import pool_taints, tolerates
