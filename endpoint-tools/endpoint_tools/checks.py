@@ -267,21 +267,29 @@ def _login_named() -> Iterator[None]:
                            f"(kubelogin)\")")
 
 
-def _renewal_bounded(configuration: Any) -> None:
+def _renewal_bounded(configuration: Any, failed: Optional[list[ClusterError]] = None) -> None:
     """The client runs the exec plugin again, from the request that finds its credentials expired (kube_config.py
     `_set_config`'s `refresh_api_key_hook`, called by Configuration.get_api_key_with_prefix; expired is within 5 min
     of the plugin's expirationTimestamp), outside the load's bound: that run is bounded and named as the first. The
-    client's hook sets a new hook of its own each time it runs, so each is wrapped again."""
+    client's hook sets a new hook of its own each time it runs, so each is wrapped again. A renewal that failed is
+    not run again: the credentials stay expired, so every later request ran the plugin anew and waited out the
+    bound again (LOGIN_TIMEOUT_S a check); they fail at once with its words."""
     renew = getattr(configuration, "refresh_api_key_hook", None)
     if renew is None:
         return
+    failures = [] if failed is None else failed
 
     def bounded(config: Any) -> None:
+        if failures:
+            raise ClusterError(str(failures[0]))
         try:
             with _login_named(), _login_bounded():
                 renew(config)
+        except ClusterError as error:
+            failures.append(error)
+            raise
         finally:
-            _renewal_bounded(config)
+            _renewal_bounded(config, failures)
     configuration.refresh_api_key_hook = bounded
 
 

@@ -85,3 +85,27 @@ def test_the_client_gets_its_own_subprocess_module_back_however_the_load_ends(ra
             assert exec_provider.subprocess is not real  # pytest's output is captured: no terminal
             raise raised()
     assert exec_provider.subprocess is real
+
+
+def test_a_renewal_that_timed_out_is_not_run_again_for_each_later_check(tmp_path, monkeypatch, capsys):
+    """The credentials stay expired after a renewal the bound stopped, so the client ran the plugin again from every
+    later request, each waiting out the bound (LOGIN_TIMEOUT_S, 120 s, a check: minutes for llm-verify's checks).
+    The plugin runs twice (the load, the first renewal); every check it held up still fails saying why."""
+    monkeypatch.setattr(checks, "LOGIN_TIMEOUT_S", 0.5)
+    runs, last = tmp_path / "runs", tmp_path / "plugin.pid"
+    expiry = (datetime.now(timezone.utc) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    credential = json.dumps({"apiVersion": PLUGIN_API, "kind": "ExecCredential",
+                             "status": {"token": "t", "expirationTimestamp": expiry}})
+    plugin = (f"import os, time, pathlib; runs = pathlib.Path({str(runs)!r}); "
+              f"pathlib.Path({str(last)!r}).write_text(str(os.getpid())); ran = runs.exists()\n"
+              f"with runs.open('a') as log: log.write('run\\n')\n"
+              f"if ran: time.sleep(15)\n"
+              f"print({credential!r})")
+    try:
+        code, _ = verify_with_plugin(tmp_path, plugin)
+    finally:
+        stop(last)
+    out = capsys.readouterr().out
+    failed = [line for line in out.splitlines() if line.startswith("FAIL") and not line.startswith("FAIL  smoke")]
+    assert code == 1 and len(failed) == 7 and all(STOPPED in line for line in failed), out
+    assert runs.read_text().count("run") == 2, runs.read_text()
