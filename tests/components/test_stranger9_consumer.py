@@ -193,5 +193,19 @@ def test_a_preload_job_on_a_gpu_pool_without_its_tolerations_is_refused_naming_t
             "nvidia.com/gpu=present:NoSchedule, kubernetes.azure.com/scalesetpriority=spot:NoSchedule)") in found[0]
 
 
+def test_a_preload_job_on_a_gpu_pool_also_selecting_a_label_aks_sets_is_refused() -> None:
+    """A selector holding a label AKS gives every node (`kubernetes.io/os`), which the kit's pools do not list, beside
+    the GPU pool's: no pool matched in the kit's view, and the Job stranded behind the pool's taints planned."""
+    with pytest.raises(ProgramError) as error:
+        run(lambda: store_on({"llm-platform/pool": "a10", "kubernetes.io/os": "linux"}))
+    found = [line.strip() for line in str(error.value).splitlines() if "models-preload" in line]
+    assert len(found) == 1 and "every pool of the cluster there carries a taint it does not tolerate (a10: " \
+        "nvidia.com/gpu=present:NoSchedule" in found[0], str(error.value)
+
+
+def test_a_preload_job_on_the_cpu_pool_selecting_a_label_aks_sets_plans() -> None:
+    run(lambda: store_on({"llm-platform/pool": "cpu", "kubernetes.io/os": "linux"}))
+
+
 def test_a_preload_job_on_the_cpu_pool_plans() -> None:
     run(lambda: store_on({"llm-platform/pool": "cpu"}))

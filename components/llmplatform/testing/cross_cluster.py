@@ -261,7 +261,10 @@ def pools_of_other_clusters(resources: list[Registration], clusters: dict[str, s
         selector, tolerations = selector if isinstance(selector, dict) else {}, \
             tolerations if isinstance(tolerations, list) else []
         wanted = {str(k): str(v) for k, v in selector.items()}
-        matching = [p for p in own if wanted.items() <= p.labels.items()]
+        # a key no pool here lists is one of the labels AKS gives every node (`kubernetes.io/os`): left out, the
+        # pools it matches may be more than the scheduler's, never fewer, so a taint barring them all still bars it
+        listed = {k: v for k, v in wanted.items() if any(k in p.labels for found in pools.values() for p in found)}
+        matching = [p for p in own if listed.items() <= p.labels.items()]
         missing = [(k, v) for k, v in wanted.items() if not any(p.labels.get(k) == v for p in own)]
         elsewhere = [(k, v, other, p.name) for k, v in missing for other, found in sorted(pools.items())
                      for p in found if p.labels.get(k) == v]
