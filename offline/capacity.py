@@ -36,6 +36,7 @@ from typing import Any, Callable, Optional
 from config.catalogs import vm_shape
 from config.quantities import parse_quantity
 from llmplatform.gpu_skus import find_gpu_sku
+from llmplatform.monitoring import POOL_NODE_LABELS
 from llmplatform.taints import SPOT_TAINT_KEY, pool_taints, tolerates
 
 from .pod_specs import pod_spec
@@ -335,7 +336,7 @@ def aks_node_labels(name: str, inputs: dict[str, Any], location: str = "") -> di
     size, os_sku = str(inputs.get("vmSize") or ""), aks_os_sku(inputs)
     return {**{str(k): str(v) for k, v in (inputs.get("nodeLabels") or {}).items()},
             **_both(OS, "windows" if _windows(inputs) else "linux"), **_both(ARCH, node_arch(size)),
-            "kubernetes.azure.com/agentpool": name, "agentpool": name,
+            **{key: name for key in POOL_NODE_LABELS},
             **(_both(INSTANCE_TYPE, size) if size else {}),
             **(_both(REGION, location.lower()) if location else {}),
             **({ACCELERATOR: "nvidia", "accelerator": "nvidia"} if find_gpu_sku(size) else {}),

@@ -10,6 +10,7 @@ by no Gateway. Judged only where both sides are this program's: a claim, a vault
 does not create may exist already."""
 from typing import Any, NamedTuple, Optional
 
+from ..monitoring import POOL_NODE_LABELS
 from ..taints import pool_taints, tolerates
 from .clusters import _cluster_of
 from .records import Registration
@@ -18,8 +19,6 @@ from .shapes import pod_template
 _WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod"}
 _VAULT = "azure-native:keyvault:Vault"
 _VAULT_ZONE = "privatelink.vaultcore.azure.net"
-# labels AKS gives every node of a pool, after the pool's name (the deprecated `agentpool` too)
-_AKS_POOL_LABELS = ("kubernetes.azure.com/agentpool", "agentpool")
 
 
 def _claims(reg: Registration) -> list[str]:
@@ -204,7 +203,7 @@ def _pools(resources: list[Registration]) -> dict[str, list[_Pool]]:
             if not isinstance(name, str):
                 continue
             labels = {str(k): str(v) for k, v in (given if isinstance(given, dict) else {}).items()}
-            labels.update({key: name for key in _AKS_POOL_LABELS})
+            labels.update({key: name for key in POOL_NODE_LABELS})
             found.setdefault(cluster.lower(), []).append(_Pool(name, labels, pool_taints(profile)))
     return found
 
