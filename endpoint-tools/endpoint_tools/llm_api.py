@@ -280,7 +280,7 @@ class LlmClient:
             raise ApiError("error", f"{method} {where(url, response.url)} answered with a malformed HTTP response "
                                     f"({unframed})", response.status_code)
         if response.status_code >= 400:
-            body = self._error_words(response, self.deadlines.total_s - (time.perf_counter() - start))
+            body = self._error_words(response, self._remaining(start))
             response.close()
             message = server_message(body)
             retry_after = readable_retry_after(response.headers.get("Retry-After"))
@@ -301,7 +301,7 @@ class LlmClient:
             answered.other_scheme = other
             raise answered
         if 300 <= response.status_code < 400:  # a 3xx requests did not follow (`Response.is_redirect`)
-            words = server_message(self._error_words(response, self.deadlines.total_s - (time.perf_counter() - start)))
+            words = server_message(self._error_words(response, self._remaining(start)))
             response.close()
             raise ApiError("error", f"{method} {where(url, response.url)} answered {response.status_code}"
                                     f"{_not_followed(response)}" + (f": {words}" if words else ""),
@@ -309,6 +309,10 @@ class LlmClient:
         if self._key_dropped(response):  # the answer came, from a server that never saw the key
             self.key_dropped_at = shown_target(response.url)
         return response, start
+
+    def _remaining(self, start: float) -> float:
+        """What is left of the total deadline of a call that started at `start` (time.perf_counter)."""
+        return self.deadlines.total_s - (time.perf_counter() - start)
 
     @staticmethod
     def _error_words(response: requests.Response, remaining_s: float) -> bytes:
@@ -398,7 +402,7 @@ class LlmClient:
         url = where(asked, response.url)
         meta = Completion(server=response.headers.get("Server"))
         with Watchdog(response) as watchdog:
-            remaining = self.deadlines.total_s - (time.perf_counter() - start)
+            remaining = self._remaining(start)
             watchdog.arm("timeout_total", remaining)
             watchdog.extend_reads(remaining)
             try:
