@@ -31,13 +31,14 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional
 
 from config.catalogs import vm_shape
 from config.quantities import parse_quantity
 from llmplatform.gpu_skus import find_gpu_sku
 from llmplatform.monitoring import POOL_NODE_LABELS
 from llmplatform.taints import SPOT_TAINT_KEY, pool_taints, tolerates
+from llmplatform.write_order import AGENT_POOL, MANAGED_CLUSTER
 
 from .pod_specs import pod_spec
 from .runner import Plan, Registration
@@ -374,6 +375,14 @@ def aks_default_max_pods(pool: dict[str, Any], cluster: dict[str, Any]) -> int:
     return POD_SUBNET_MAX_PODS if pool.get("podSubnetID") else NODE_SUBNET_MAX_PODS
 
 
+class DeclaredPool(NamedTuple):
+    """A node pool a plan declares (declared_pools)."""
+    urn: str  # the AgentPool, or the ManagedCluster of an inline pool
+    inputs: dict[str, Any]  # the AgentPool's inputs, or the agentPoolProfiles entry
+    cluster: dict[str, Any]  # its ManagedCluster's inputs ({} where it cannot be told)
+    inline: bool
+
+
 def pool_zones(pool: dict[str, Any]) -> tuple[str, ...]:
     """A pool's availabilityZones as the plan holds them (none where they are not a list)."""
     zones = pool.get("availabilityZones")
@@ -564,15 +573,25 @@ def aks_pods(cluster: dict[str, Any]) -> list[Pods]:
 
 
 # ---- pools and packing ---------------------------------------------------------------------------------------
+def declared_pools(resources: Iterable[tuple[str, str, dict[str, Any]]]) -> Iterator[DeclaredPool]:
+    """Every AKS node pool among (urn, type, inputs), in their order: a ManagedCluster's inline agentPoolProfiles
+    (urn: the cluster's) and each AgentPool, with its cluster's inputs (pool_cluster)."""
+    resources = list(resources)
+    clusters = [inputs for _, type_, inputs in resources if type_ == MANAGED_CLUSTER]
+    for urn, type_, inputs in resources:
+        if type_ == MANAGED_CLUSTER:
+            yield from (DeclaredPool(urn, p, inputs, True) for p in inputs.get("agentPoolProfiles") or [])
+        elif type_ == AGENT_POOL:
+            yield DeclaredPool(urn, inputs, pool_cluster(inputs, clusters), False)
+
+
 def pools(plan: Plan) -> list[Pool]:
-    out = []
-    clusters = [c.inputs for c in plan.of_type("azure-native:containerservice:ManagedCluster")]
-    for cluster in clusters:
-        for p in cluster.get("agentPoolProfiles") or []:
-            out.append(_pool(p, p.get("name", ""), cluster))
-    for reg in plan.of_type("azure-native:containerservice:AgentPool"):
-        out.append(_pool(reg.inputs, reg.inputs.get("agentPoolName", reg.name), pool_cluster(reg.inputs, clusters)))
-    return sorted(out, key=lambda p: p.name)  # resources register concurrently: a stable order, a stable answer
+    names = {reg.urn: reg.name for reg in plan.resources}
+    out = [(_pool(d.inputs, d.inputs.get("name", "") if d.inline else d.inputs.get("agentPoolName", names[d.urn]),
+                  d.cluster), not d.inline)
+           for d in declared_pools((reg.urn, reg.type, reg.inputs) for reg in plan.resources)]
+    # resources register concurrently: a stable order, a stable answer (a name's inline pools before its AgentPools)
+    return [pool for pool, _ in sorted(out, key=lambda found: (found[0].name, found[1]))]
 
 
 def whole(value: Any) -> Optional[int]:

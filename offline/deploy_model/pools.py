@@ -10,7 +10,7 @@ from llmplatform.gpu_skus import find_gpu_sku
 from llmplatform.taints import pool_taints, tolerates
 from llmplatform.write_order import AGENT_POOL, MANAGED_CLUSTER
 
-from ..capacity import (AKS_DEFAULT_COUNT, aks_node_labels, labels_admit, plain_location, pool_cluster, pool_zones,
+from ..capacity import (AKS_DEFAULT_COUNT, aks_node_labels, declared_pools, labels_admit, plain_location, pool_zones,
                         required_terms, whole, zone_label_sets)
 from ..runner import Plan
 from .model import DurationsError, Span, ZERO
@@ -62,16 +62,8 @@ def pools(plan: Plan) -> list[Pool]:
 
 def pools_of(resources: Iterable[tuple[str, str, dict[str, Any]]]) -> list[Pool]:
     """Every pool among (urn, type, inputs): a ManagedCluster's inline ones, each AgentPool (its cluster:
-    capacity.pool_cluster)."""
-    resources = list(resources)
-    clusters = [inputs for _, type_, inputs in resources if type_ == MANAGED_CLUSTER]
-    found: list[Pool] = []
-    for urn, type_, inputs in resources:
-        if type_ == MANAGED_CLUSTER:
-            found.extend(pool_of(urn, p, inputs) for p in inputs.get("agentPoolProfiles") or [])
-        elif type_ == AGENT_POOL:
-            found.append(pool_of(urn, inputs, pool_cluster(inputs, clusters)))
-    return found
+    capacity.declared_pools)."""
+    return [pool_of(d.urn, d.inputs, d.cluster) for d in declared_pools(resources)]
 
 
 def pool_clusters(plan: Plan) -> dict[str, frozenset[str]]:
