@@ -8,14 +8,14 @@ import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .api_router import RouterSpec, api_router, hands_out_key, in_cluster_policy
+from .api_router import RouterSpec, api_router, hands_out_key, in_cluster_policy, router_endpoint
 from .checks import (ENDPOINT_FIELDS, NAMESPACE_FIELDS, ROUTER_RANGE_FIELDS, after_check, called_as_documented,
                      check_shape, handle_after_check, late_rules)
 from .defaults import defaults_for, or_default
 from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
 from .inference_specs import (OLLAMA_API_ROUTES, OPEN_WEBUI_OLLAMA_ROUTES, ROUTER_EDGE_PORT, ROUTER_PORT,
                               ROUTER_UI_PORT, gate_route_timeouts, resources)
-from .kube import namespace_peer, require_kubernetes_provider
+from .kube import namespace_peer, require_kubernetes_provider, service_url
 from .shared_names import claim_gate_namespace, endpoint_namespace
 from .ollama_server import ResourcesSpec, _moved
 
@@ -92,7 +92,7 @@ class ApiGate(pulumi.ComponentResource):
     Kubernetes objects, the identity and its grant stay replaceable."""
 
     router_service: pulumi.Output[str]
-    """In-cluster URL of the gate."""
+    """In-cluster URL of the gate, `http://<service>.<namespace>.svc:<port>` (resolves from any namespace)."""
     api_key_secret: pulumi.Output[Optional[str]]
     """Key Vault secret holding the bearer key (None when auth is off)."""
     endpoint: ModelEndpoint
@@ -152,7 +152,8 @@ class ApiGate(pulumi.ComponentResource):
                                 res["memory_limit"]),
             aliases=aliases, front_door=field(target, "front_door", False) if target else False,
             ui_routes=OPEN_WEBUI_OLLAMA_ROUTES if ui else None)
-        self.router_service, self.api_key_secret, rolled_out = api_router(self, router)
+        service, self.api_key_secret, rolled_out = api_router(self, router)
+        self.router_service = service_url(service, ns, ROUTER_PORT)
         route = None
         if target:
             # the Gateways and their listener, when they arrive as outputs, checked once known before the route has them
@@ -172,13 +173,9 @@ class ApiGate(pulumi.ComponentResource):
                                  "timeouts": gate_route_timeouts(timeout)}]},
                 opts=pulumi.ResourceOptions(parent=self, aliases=aliases, protect=False))
         in_cluster_policy(self, router, route)
-        self.endpoint = ModelEndpoint(
-            base_url=self.router_service, api=api if api is not None else checked_api,
-            namespace=ns,
-            service=self.router_service.apply(lambda url: url.split("://", 1)[-1].split(":", 1)[0]),
-            port=ROUTER_PORT, host_header="",
-            api_key_secret=self.api_key_secret.apply(lambda s: s or "") if hands_out_key(
-                opt(a, "api_key_auth"), a.get("api_key_secret"), a.get("api_key_map_secret")) else "")
+        self.endpoint = router_endpoint(service, ns, api if api is not None else checked_api, self.api_key_secret,
+                                        hands_out_key(opt(a, "api_key_auth"), a.get("api_key_secret"),
+                                                      a.get("api_key_map_secret")))
         self.ui_endpoint = None
         if ui:
             # its `service` resolves once the pods run the listener and its policy is there: the UI's migration Job

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from .handles import field, ordered_after, settled, value_alone
+from .handles import ModelEndpoint, field, ordered_after, settled, value_alone
 from .inference_specs import (API_KEY_LENGTH, KEY_MAP_CONTENT_TYPE, ROUTER_CPU_LIMIT, ROUTER_EDGE_PORT, ROUTER_PORT,
                               ROUTER_UI_PORT, OWN_RANGE_FIELDS, SECRETS_MOUNT, SHUTDOWN_MARGIN_SECONDS,
                               api_key_map_line, key_map_reloader, key_vault_objects, nginx_workers, router_nginx_conf)
@@ -103,7 +103,7 @@ def in_cluster_policy(owner: pulumi.ComponentResource, spec: RouterSpec,
 def api_router(owner: pulumi.ComponentResource,
                spec: RouterSpec) -> tuple[pulumi.Output[str], pulumi.Output, pulumi.Output[str]]:
     """Create the router's objects as children of `owner` but `router-ingress` (in_cluster_policy, after the caller's
-    HTTPRoute); returns (in-cluster URL, Key Vault secret name or None,
+    HTTPRoute); returns (the Service's name, Key Vault secret name or None,
     the Service's name once the Deployment has rolled out and the policies are there: for a client that must find
     the current config, the UI listener's, or the HTTPRoute onto the Gateways' listener)."""
     name, ns = spec.name, spec.namespace
@@ -240,5 +240,13 @@ def api_router(owner: pulumi.ComponentResource,
         ready.append(allow_ingress(f"{name}-router-ui-netpol", "router-ui-ingress", ns, match, ROUTER_UI_PORT,
                       [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
                           match_labels={"app.kubernetes.io/name": UI_CLIENT}))], k8s_opts).metadata.name)
-    return (pulumi.Output.concat("http://", service.metadata.name, ":", str(ROUTER_PORT)), key_secret_name,
-            pulumi.Output.all(*ready).apply(lambda v: v[1]))
+    return service.metadata.name, key_secret_name, pulumi.Output.all(*ready).apply(lambda v: v[1])
+
+
+def router_endpoint(service: pulumi.Output[str], namespace_name: pulumi.Input[str], api: str,
+                    key_secret: pulumi.Output, hands_out_key_secret: bool) -> ModelEndpoint:
+    """The router's key-protected API as a client in its namespace calls it (ApiGate's and LlmdStack's `endpoint`)."""
+    return ModelEndpoint(
+        base_url=pulumi.Output.concat("http://", service, ":", str(ROUTER_PORT)), api=api, namespace=namespace_name,
+        service=service, port=ROUTER_PORT, host_header="",
+        api_key_secret=key_secret.apply(lambda s: s or "") if hands_out_key_secret else "")

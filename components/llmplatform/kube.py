@@ -43,6 +43,12 @@ def labels(component: str, name: str) -> dict[str, str]:
 PATCH_FORCE = {"pulumi.com/patchForce": "true"}
 
 
+def service_url(service: pulumi.Input[str], namespace_name: pulumi.Input[str], port: int) -> pulumi.Output[str]:
+    """`http://<service>.<namespace>.svc:<port>`: a Service's URL that resolves from a pod of any namespace (every
+    pod's resolv.conf searches `cluster.local`), as a component hands it out."""
+    return pulumi.Output.concat("http://", service, ".", namespace_name, ".svc:", str(port))
+
+
 def namespace(resource_name: str, name: str, pod_security_level: str, opts: pulumi.ResourceOptions,
               extra_labels: Optional[pulumi.Input[dict[str, str]]] = None) -> k8s.core.v1.Namespace:
     """A namespace with its Pod Security Admission level enforced (restricted, baseline or privileged); its labels

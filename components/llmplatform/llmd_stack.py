@@ -18,7 +18,7 @@ import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .api_router import UI_CLIENT, RouterSpec, api_router, hands_out_key, in_cluster_policy
+from .api_router import UI_CLIENT, RouterSpec, api_router, hands_out_key, in_cluster_policy, router_endpoint
 from .checks import (GPU_FIELDS, KEDA_FIELDS, ROUTE_FIELDS, ROUTER_RANGE_FIELDS, after_check, called_as_documented,
                      check_shape, handle_after_check, late_rules)
 from .defaults import defaults_for, or_default
@@ -32,7 +32,7 @@ from .observability import prometheus_peer
 from .kube import (pulled, cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment,
                    disruption_budget, egress_guard, helm_release, http_probe, gpu_start_deadline, labels,
                    model_download_deadline_seconds, model_download_seconds, namespace, namespace_peer, placement,
-                   placement_args, require_kubernetes_provider, secret_provider_class)
+                   placement_args, require_kubernetes_provider, secret_provider_class, service_url)
 from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, LLMD_API_ROUTES, MODEL_LABEL, MODEL_WEIGHTS_ANNOTATION,
                          OPEN_WEBUI_OPENAI_ROUTES, POOL_LABEL, VLLM_PORT, context_length, epp_affinity, epp_plugins,
                          epp_triggers, node_affinity, pool_gateway_overlays, router_values, served_name, shm_gib,
@@ -198,7 +198,7 @@ class LlmdStack(pulumi.ComponentResource):
     inference_pool: pulumi.Output[str]
     """Name of the InferencePool (the chart's, named after the release)."""
     router_service: pulumi.Output[str]
-    """In-cluster URL of the key-protected, rate-limited llm-d API."""
+    """In-cluster URL of the key-protected, rate-limited llm-d API (`http://<service>.<namespace>.svc:<port>`)."""
     api_key_secret: pulumi.Output[Optional[str]]
     """Key Vault secret holding the API's bearer key (None when auth is off)."""
     endpoint: ModelEndpoint
@@ -276,7 +276,8 @@ class LlmdStack(pulumi.ComponentResource):
             tags=args.get("tags", {}), after=[pool_gateway], front_door=field(target, "front_door", False),
             # the UI's own listener: the routes Open-WebUI calls, no key, the limit it met with the key
             ui_routes=OPEN_WEBUI_OPENAI_ROUTES if ui else None, ui_rate_limited=True)
-        self.router_service, self.api_key_secret, router_ready = api_router(self, router)
+        service, self.api_key_secret, router_ready = api_router(self, router)
+        self.router_service = service_url(service, self._ns, ROUTER_PORT)
         in_cluster_policy(self, router, self._api_route(name, target, router_ready))
         self._network_policies(name, served, pd)
         if metrics_on(args):
@@ -284,11 +285,8 @@ class LlmdStack(pulumi.ComponentResource):
         self.namespace = self._ns
         self.served_model_name = pulumi.Output.from_input(served)
         self.inference_pool = release.name
-        self.endpoint = ModelEndpoint(
-            base_url=self.router_service, api="openai", namespace=self._ns,
-            service=self.router_service.apply(lambda url: url.split("://", 1)[-1].split(":", 1)[0]),
-            port=ROUTER_PORT, api_key_secret=self.api_key_secret.apply(lambda s: s or "") if hands_out_key(
-                opt(args, "api_key_auth"), args.get("api_key_secret"), args.get("api_key_map_secret")) else "")
+        self.endpoint = router_endpoint(service, self._ns, "openai", self.api_key_secret, hands_out_key(
+            opt(args, "api_key_auth"), args.get("api_key_secret"), args.get("api_key_map_secret")))
         # its `service` resolves once the gate's pods run the listener and `router-ui-ingress` admits the UI's pods:
         # the UI's pods, which are handed this address, start after both. No `api_key_secret` (ModelEndpoint: none):
         # an empty one handed over as an output (another language's program) is refused as a name resolved empty

@@ -19,7 +19,7 @@ from .inference_specs import (OLLAMA_PORT, OLLAMA_SCRATCH_DIR, SCALED_SERVICE, S
                               scaled_host, scaled_hosts, warm_up_command)
 from .kube import (pulled, allow_ingress, cpu_placement, deployment, disruption_budget, env_vars,
                    gpu_driver_start_seconds, gpu_start_deadline, http_probe, labels, namespace_peer, placement,
-                   placement_args, require_kubernetes_provider, spread)
+                   placement_args, require_kubernetes_provider, service_url, spread)
 from .keda_http import interceptor_clients, interceptor_pod_labels
 from .pins import OLLAMA_IMAGE
 from .shared_names import handed_namespace
@@ -139,7 +139,8 @@ class OllamaServer(pulumi.ComponentResource):
     endpoint: ModelEndpoint
     """Where clients in the namespace call it (through the KEDA interceptor when scaled on requests)."""
     ollama_service: pulumi.Output[str]
-    """In-cluster URL of the server itself (OpenAI-compatible under /v1, Ollama native under /api)."""
+    """In-cluster URL of the server itself, `http://<service>.<namespace>.svc:<port>` (OpenAI-compatible under /v1,
+    Ollama native under /api)."""
 
     def __init__(self, name: str, args: OllamaServerArgs, opts: Optional[pulumi.ResourceOptions] = None, *,
                  moved_from: Optional[pulumi.Resource] = None,
@@ -246,8 +247,7 @@ class OllamaServer(pulumi.ComponentResource):
                 match_expressions=[k8s.meta.v1.LabelSelectorRequirementArgs(
                     key="app.kubernetes.io/name", operator="In", values=CLIENT_APPS)]))]
         allow_ingress(f"{name}-ollama-netpol", "ollama-ingress", ns, match, OLLAMA_PORT, peers, child)
-        self.ollama_service = pulumi.Output.concat("http://", service.metadata.name, ".",
-                                                   pulumi.Output.from_input(ns), ".svc:", str(OLLAMA_PORT))
+        self.ollama_service = service_url(service.metadata.name, ns, OLLAMA_PORT)
         ready = pulumi.Output.all(deployed.metadata.name, service.metadata.name)
         self.model_server = ModelServer(
             namespace=ns, deployment=ready.apply(lambda v: v[0]), service=ready.apply(lambda v: v[1]),

@@ -27,7 +27,7 @@ from .keda_http import INTERCEPTOR_PORT
 from .key_vault import grant_secrets_user, vault_secret
 from .kube import (pulled, allow_ingress, cpu_placement, cpu_utilization_metric, csi_secrets_mount, csi_secrets_volume,
                    deployment, disruption_budget, env_vars, http_probe, labels, namespace_peer, placement_args,
-                   require_kubernetes_provider, secret_provider_class, spread)
+                   require_kubernetes_provider, service_url, secret_provider_class, spread)
 from .naming import content_suffix, secret_name
 from .ollama_server import ResourcesSpec, _moved
 from .open_webui_config import persistent_settings
@@ -272,7 +272,7 @@ class OpenWebUi(pulumi.ComponentResource):
     with it); the other Kubernetes objects, the identities and their grants stay replaceable."""
 
     webui_service: pulumi.Output[str]
-    """In-cluster URL of Open-WebUI."""
+    """In-cluster URL of Open-WebUI, `http://<service>.<namespace>.svc:<port>` (resolves from any namespace)."""
 
     def __init__(self, name: str, args: OpenWebUiArgs, opts: Optional[pulumi.ResourceOptions] = None, *,
                  moved_from: Optional[pulumi.Resource] = None, listed_models: Optional[pulumi.Output[str]] = None):
@@ -456,7 +456,7 @@ class OpenWebUi(pulumi.ComponentResource):
         allow_ingress(f"{name}-webui-netpol", "open-webui-ingress", ns, match, WEBUI_PORT, peers, self._child)
         if target:
             self._route(name, target)
-        self.webui_service = pulumi.Output.concat("http://", service.metadata.name, ":", str(WEBUI_PORT))
+        self.webui_service = service_url(service.metadata.name, ns, WEBUI_PORT)
         self.register_outputs({"webui_service": self.webui_service})
 
     def _identity(self, name: str) -> WorkloadIdentity:
