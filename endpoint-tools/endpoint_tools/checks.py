@@ -8,9 +8,11 @@ import json
 import logging
 import os
 import re
+import selectors
 import signal
 import subprocess
 import sys
+import time
 import types
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -34,6 +36,11 @@ GPU = "nvidia.com/gpu"
 LOGIN_TIMEOUT_S = 120.0
 # A failing exec plugin's stderr in its FAIL line: at most this many characters of it (_said_why).
 PLUGIN_STDERR_SHOWN = 300
+# What llm-verify reads of an exec plugin's output when its prompt is unseen (_UnseenLoginPlugin._read): an
+# ExecCredential is a few kilobytes (a token, or a client certificate and its key); of stderr, the end, where a
+# failure is said.
+CREDENTIAL_MAX_BYTES = 1 << 20
+STDERR_KEPT_BYTES = 64 << 10
 # A line saying what failed: cobra's `Error: ...` (kubelogin's last line when it fails: Azure/kubelogin main.go,
 # pkg/cmd/token.go), the Azure CLI's `ERROR: ...` (which kubelogin's azurecli login quotes), klog's `E1207 ...`,
 # Go's `panic: ...`, `fatal: ...`.
@@ -359,11 +366,13 @@ class _LoginPlugin(subprocess.Popen):
     def communicate(self, input: Any = None, timeout: Optional[float] = None) -> Any:  # noqa: A002 (Popen's name)
         stdout, stderr = self._output(input, timeout)
         if self.returncode:
-            return stdout, _said_why(stderr) if stderr else stderr
+            return stdout, _said_why(stderr, self.stderr_lines_dropped) if stderr else stderr
         problem = _credential_problem(stdout or "")
         if problem:
             raise ValueError(problem)
         return stdout, stderr
+
+    stderr_lines_dropped = 0  # lines of its stderr not kept (_UnseenLoginPlugin._read)
 
     def _output(self, input: Any, timeout: Optional[float]) -> Any:  # noqa: A002 (Popen's name)
         return super().communicate(input, timeout)
@@ -377,23 +386,69 @@ class _UnseenLoginPlugin(_LoginPlugin):
     waits a quarter second on it and leaves the plugin running). A session, not a group in llm-verify's session: a
     background group that reads the terminal (stdin is the caller's here) is stopped by it (SIGTTIN); a process of
     another session has no controlling terminal and reads it as a file. Windows has neither: its plugin runs under
-    `cmd.exe` (exec_provider.py `shell`), and only that is killed."""
+    `cmd.exe` (exec_provider.py `shell`), and only that is killed. Its output is read within bounds (_read)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **{**kwargs, "start_new_session": True})
 
     def _output(self, input: Any, timeout: Optional[float]) -> Any:  # noqa: A002 (Popen's name)
         try:
-            return super()._output(input, LOGIN_TIMEOUT_S if timeout is None else timeout)
+            return self._read(LOGIN_TIMEOUT_S if timeout is None else timeout)
         except subprocess.TimeoutExpired as expired:
             self._stop()
-            said = _said_why(expired.stderr.decode(errors="replace")) if expired.stderr else ""
+            said = _said_why(expired.stderr.decode(errors="replace"), self.stderr_lines_dropped) \
+                if expired.stderr else ""
             raise TimeoutError(f"exec: no credentials from the plugin within {LOGIN_TIMEOUT_S:g} s (a login it "
                                f"asks for is not shown when the output is no terminal)"
                                f"{'; it said: ' + said if said else ''}") from None
         except BaseException:
             self._stop()
             raise
+
+    def _read(self, timeout: float) -> tuple[str, str]:
+        """Its stdout and stderr, as Popen.communicate() reads them (CPython 3.11 Lib/subprocess.py POSIX
+        `_communicate`: a selector, os.read, `_translate_newlines`), but not without bound: communicate() keeps all
+        a plugin prints, and one printing noise for the 120 s held gigabytes (4 GB after 3 s here). Of stdout, up to
+        CREDENTIAL_MAX_BYTES; of stderr, its last STDERR_KEPT_BYTES (the lines before are counted). Windows pipes
+        cannot be selected: there communicate() reads them."""
+        if os.name == "nt":
+            return super()._output(None, timeout)
+        deadline = time.monotonic() + timeout
+        out, err = bytearray(), bytearray()
+        with selectors.DefaultSelector() as selector:
+            for pipe in (self.stdout, self.stderr):
+                if pipe:
+                    selector.register(pipe.fileno(), selectors.EVENT_READ, pipe is self.stdout)
+            while selector.get_map():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise subprocess.TimeoutExpired(self.args, timeout, stderr=bytes(err))
+                for key, _ in selector.select(left):
+                    chunk = os.read(key.fd, 65536)
+                    if not chunk:
+                        selector.unregister(key.fd)
+                    elif key.data:
+                        out += chunk
+                        if len(out) > CREDENTIAL_MAX_BYTES:
+                            raise ValueError(f"exec: the plugin's output passed {CREDENTIAL_MAX_BYTES:,} bytes, more "
+                                             f"than any ExecCredential (a token, or a certificate and its key)")
+                    else:
+                        err += chunk
+                        self._keep_the_end_of(err)
+        self.wait(max(deadline - time.monotonic(), 0))  # its pipes closed, it may run on: TimeoutExpired
+        for pipe in (self.stdout, self.stderr):
+            if pipe:
+                pipe.close()
+        return self._text(out, self.stdout), self._text(err, self.stderr)
+
+    def _keep_the_end_of(self, err: bytearray) -> None:
+        """Drop all but the last STDERR_KEPT_BYTES of `err` once it holds twice as much, counting the lines."""
+        if len(err) > 2 * STDERR_KEPT_BYTES:
+            self.stderr_lines_dropped += err.count(b"\n", 0, len(err) - STDERR_KEPT_BYTES)
+            del err[:len(err) - STDERR_KEPT_BYTES]
+
+    def _text(self, data: bytearray, pipe: Any) -> str:
+        return self._translate_newlines(bytes(data), pipe.encoding, pipe.errors) if pipe else ""  # type: ignore
 
     def _stop(self) -> None:
         """The plugin's group killed, the plugin reaped and its pipes closed, not read to their end: a process that
@@ -408,11 +463,12 @@ class _UnseenLoginPlugin(_LoginPlugin):
                 pipe.close()
 
 
-def _said_why(stderr: str) -> str:
+def _said_why(stderr: str, dropped_lines: int = 0) -> str:
     """The part of a failing plugin's stderr that says why, in one line of at most PLUGIN_STDERR_SHOWN characters:
     its error lines, else its last lines, the last kept first (what failed last is printed last); a line too long
     keeps its start and its end; lines left out are counted. The client put the whole stderr in its message, and a
-    plugin may print megabytes (kubelogin's `-v 10` logs each request it makes)."""
+    plugin may print megabytes (kubelogin's `-v 10` logs each request it makes). `dropped_lines`: lines before
+    `stderr` that were not kept (_UnseenLoginPlugin._read)."""
     lines = [line for line in (" ".join(raw.split()) for raw in stderr.splitlines()) if line]
     said = [line for line in lines if _ERROR_LINE.match(line)] or lines
     shown: list[str] = []
@@ -423,7 +479,8 @@ def _said_why(stderr: str) -> str:
         shown.insert(0, _clipped(line, room))
         room -= len(shown[0]) + 3
     text = " | ".join(shown)
-    return text if len(shown) == len(lines) else f"{text} [{len(shown)} of its {len(lines):,} stderr lines]"
+    total = len(lines) + dropped_lines
+    return text if len(shown) == total else f"{text} [{len(shown)} of its {total:,} stderr lines]"
 
 
 def _clipped(line: str, room: int) -> str:

@@ -5,6 +5,7 @@ and the terminal the plugin reads (docs/decisions.md, "The endpoint tools' login
 import json
 import os
 import pty
+import re
 import select
 import signal
 import subprocess
@@ -173,8 +174,10 @@ AZ_WARNING = "WARNING: A Cloud Shell credential problem occurred. When you repor
     # no error line: its last lines
     ([f"step {n}" for n in range(2000)], " | ".join(f"step {n}" for n in range(1975, 2000))
      + " [25 of its 2,000 stderr lines]"),
-    # one line of a megabyte: its start and its end
-    (["Error: " + "x" * 1_000_000 + " the end"], "Error: " + "x" * 140 + " ... " + "x" * 139 + " the end"),
+    # one line of 100 kB: its start and its end
+    (["Error: " + "x" * 100_000 + " the end"], "Error: " + "x" * 140 + " ... " + "x" * 139 + " the end"),
+    # one of a megabyte: the end kept (64 KiB) is no longer an error line
+    (["Error: " + "x" * 1_000_000 + " the end"], "x" * 147 + " ... " + "x" * 139 + " the end"),
 ])
 def test_a_failing_plugins_stderr_is_cut_to_the_lines_that_say_why(tmp_path, capsys, stderr_lines, shown):
     """The client put a failing plugin's whole stderr in its message, of which the FAIL line kept the first 200
@@ -183,6 +186,32 @@ def test_a_failing_plugins_stderr_is_cut_to_the_lines_that_say_why(tmp_path, cap
     code, lines, _ = verify_lines(tmp_path, f"cat {tmp_path / 'stderr.txt'} >&2; exit 1", capsys)
     assert code == 1 and lines == [f"{LOGIN_FAILED}exec: process returned 1. {shown}{HINT}"], lines
     assert len(lines[0]) < 600
+
+
+def test_a_plugin_printing_noise_without_end_is_read_within_bounds(tmp_path):
+    """communicate() kept all a plugin printed: one printing noise on stderr until the bound held 4 GB after 3 s
+    (gigabytes a second), and quoting it took a minute. Its stderr's end is kept, the lines before counted."""
+    path = outputs_with(tmp_path, plugin(tmp_path, "exec yes 'a line of noise' >&2"))
+    code = ("import resource, sys; from endpoint_tools import checks, verify; checks.LOGIN_TIMEOUT_S = 1; "
+            f"verify.main(['--outputs', {path!r}, '--kube-timeout', '1']); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    elapsed = time.perf_counter() - started
+    max_rss_mb = int(done.stderr.split()[-1]) / 1024
+    assert max_rss_mb < 300 and elapsed < 15, (max_rss_mb, elapsed)
+    assert re.search(r"; it said: a line of noise( \| a line of noise){15} \[16 of its [0-9,]{7,} stderr lines\] \(its",
+                     done.stdout), done.stdout
+
+
+def test_a_plugin_printing_an_output_without_end_is_stopped(tmp_path, monkeypatch, capsys):
+    """Its stdout is where the credential is, a few kilobytes: past a mebibyte the plugin is stopped at once (here it
+    prints 2 MB, then waits), where it was read until the bound."""
+    monkeypatch.setattr(checks, "LOGIN_TIMEOUT_S", 5)
+    code, lines, elapsed = verify_lines(tmp_path, "yes '{}' | head -c 2000000; exec sleep 30", capsys)
+    assert code == 1 and lines == [f"{LOGIN_FAILED}exec: the plugin's output passed 1,048,576 bytes, more than any "
+                                   f"ExecCredential (a token, or a certificate and its key){HINT}"], lines
+    assert elapsed < 4, elapsed
 
 
 @pytest.mark.parametrize("output, said", [
