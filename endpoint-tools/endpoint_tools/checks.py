@@ -3,13 +3,19 @@ official client, every failure to ask it one line (ClusterError, never a traceba
 of the cluster (GPUs allocatable, a Deployment ready, the Gateways programmed) and the smoke request through the
 stack's API gate."""
 import contextlib
+import inspect
 import json
 import logging
+import os
 import re
+import selectors
+import signal
 import subprocess
 import sys
+import time
 import types
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable, Iterator, Optional
 
@@ -28,6 +34,17 @@ GPU = "nvidia.com/gpu"
 # How long the kubeconfig's exec plugin may take to give credentials when no one sees its prompt (_login_bounded):
 # kubelogin's azurecli or workload-identity login takes seconds; its device code waits for a person.
 LOGIN_TIMEOUT_S = 120.0
+# A failing exec plugin's stderr in its FAIL line: at most this many characters of it (_said_why).
+PLUGIN_STDERR_SHOWN = 300
+# What llm-verify reads of an exec plugin's output when its prompt is unseen (_UnseenLoginPlugin._read): an
+# ExecCredential is a few kilobytes (a token, or a client certificate and its key); of stderr, the end, where a
+# failure is said.
+CREDENTIAL_MAX_BYTES = 1 << 20
+STDERR_KEPT_BYTES = 64 << 10
+# A line saying what failed: cobra's `Error: ...` (kubelogin's last line when it fails: Azure/kubelogin main.go,
+# pkg/cmd/token.go), the Azure CLI's `ERROR: ...` (which kubelogin's azurecli login quotes), klog's `E1207 ...`,
+# Go's `panic: ...`, `fatal: ...`.
+_ERROR_LINE = re.compile(r"(?:error|fatal|panic)\b|E\d{4} \d", re.IGNORECASE)
 GATEWAY_API = ("gateway.networking.k8s.io", "v1", "gateways")
 POD_READY = "Ready"  # kubernetes/api core/v1 PodReady
 GATEWAY_PROGRAMMED = "Programmed"  # gateway-api v1.6.1 apis/v1/gateway_types.go GatewayConditionProgrammed
@@ -261,7 +278,8 @@ def _login_named() -> Iterator[None]:
     finally:
         root.removeHandler(errors)
     if errors.messages:
-        why = printable(" ".join(errors.messages[0].split())[:200])
+        # the client's or the bound's words about a plugin's stderr (_said_why) fit
+        why = printable(" ".join(errors.messages[0].split())[:PLUGIN_STDERR_SHOWN + 200])
         raise ClusterError(f"the kubeconfig's login failed: {why} (its exec plugin, kubelogin for the stack's "
                            f"kubeconfig: on PATH and logged in? docs/operations.md, \"Reaching the cluster "
                            f"(kubelogin)\")")
@@ -271,26 +289,53 @@ def _renewal_bounded(configuration: Any, failed: Optional[list[ClusterError]] = 
     """The client runs the exec plugin again, from the request that finds its credentials expired (kube_config.py
     `_set_config`'s `refresh_api_key_hook`, called by Configuration.get_api_key_with_prefix; expired is within 5 min
     of the plugin's expirationTimestamp), outside the load's bound: that run is bounded and named as the first. The
-    client's hook sets a new hook of its own each time it runs, so each is wrapped again. A renewal that failed is
-    not run again: the credentials stay expired, so every later request ran the plugin anew and waited out the
-    bound again (LOGIN_TIMEOUT_S a check); they fail at once with its words."""
+    client's hook sets a new hook of its own each time it runs, so each is wrapped again. A renewal is run once: the
+    credentials stay expired after a failed one, and every later request ran the plugin anew and waited out the
+    bound again (LOGIN_TIMEOUT_S a check). A failure before the credentials' expirationTimestamp keeps them, as
+    kubectl would (client-go asks the plugin only once they have expired: _still_valid), said once on stderr; from
+    then on, or when it failed after it, each check fails at once with its words."""
     renew = getattr(configuration, "refresh_api_key_hook", None)
     if renew is None:
         return
     failures = [] if failed is None else failed
 
     def bounded(config: Any) -> None:
+        held_until = _held_until(renew)
         if failures:
+            if _still_valid(held_until):
+                return
             raise ClusterError(str(failures[0]))
         try:
             with _login_named(), _login_bounded():
                 renew(config)
         except ClusterError as error:
             failures.append(error)
-            raise
+            if not _still_valid(held_until):
+                raise
+            print(f"note: renewing the kubeconfig's credentials failed ({error}); the ones it holds are valid until "
+                  f"{held_until:%Y-%m-%dT%H:%M:%SZ} and are used until then", file=sys.stderr)
         finally:
             _renewal_bounded(config, failures)
     configuration.refresh_api_key_hook = bounded
+
+
+def _held_until(hook: Callable[[Any], None]) -> Optional[datetime]:
+    """When the credentials the client holds expire: the plugin's status.expirationTimestamp, which the client keeps
+    as the `expiry` of the KubeConfigLoader its hook closes over (kube_config.py `_set_config`'s `_refresh_api_key`,
+    `self`); None where the hook is not the client's (the credentials then count as expired)."""
+    try:
+        loader = inspect.getclosurevars(hook).nonlocals.get("self")
+    except TypeError:
+        return None
+    expiry = getattr(loader, "expiry", None)
+    return expiry if isinstance(expiry, datetime) and expiry.tzinfo is not None else None
+
+
+def _still_valid(expiry: Optional[datetime]) -> bool:
+    """Whether credentials expiring then may still be sent: client-go sends its cached credentials until that instant
+    and asks the plugin only after it (kubernetes/client-go 32ce75a7 plugin/pkg/client/auth/exec/exec.go `getCreds`,
+    `credsExpired`); the Python client asks it 5 minutes before (kube_config.py EXPIRY_SKEW_PREVENTION_DELAY)."""
+    return expiry is not None and datetime.now(timezone.utc) < expiry
 
 
 def _loaded(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
@@ -313,36 +358,192 @@ def _loaded(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
 
 
 class _LoginPlugin(subprocess.Popen):
-    """The kubeconfig's exec plugin's process, waited for at most LOGIN_TIMEOUT_S, then killed: the client waits for
-    it with `communicate()` and no timeout (kubernetes-client/python 37.0.2 config/exec_provider.py `run`)."""
+    """The kubeconfig's exec plugin's process as the client runs it (kubernetes-client/python 37.0.2
+    config/exec_provider.py `run`: `communicate()`, then its exit code and `json.loads` of its output), its output
+    checked first: an output the client cannot read is said plainly (_credential_problem), and a failing plugin's
+    stderr, which the client puts whole in its message, is cut to the part that says why (_said_why)."""
 
     def communicate(self, input: Any = None, timeout: Optional[float] = None) -> Any:  # noqa: A002 (Popen's name)
+        stdout, stderr = self._output(input, timeout)
+        if self.returncode:
+            return stdout, _said_why(stderr, self.stderr_lines_dropped) if stderr else stderr
+        problem = _credential_problem(stdout or "")
+        if problem:
+            raise ValueError(problem)
+        return stdout, stderr
+
+    stderr_lines_dropped = 0  # lines of its stderr not kept (_UnseenLoginPlugin._read)
+
+    def _output(self, input: Any, timeout: Optional[float]) -> Any:  # noqa: A002 (Popen's name)
+        return super().communicate(input, timeout)
+
+
+class _UnseenLoginPlugin(_LoginPlugin):
+    """The plugin when its prompt is not shown (the output is no terminal), waited for at most LOGIN_TIMEOUT_S, then
+    stopped with every process it started: it runs in a session of its own (a process group led by it), so that a
+    wrapper script's az or kubelogin, which would run on and could hold the plugin's pipes open, is killed with it.
+    Ctrl-C stops them too: the terminal's SIGINT reaches its own foreground group only (the client's communicate()
+    waits a quarter second on it and leaves the plugin running). A session, not a group in llm-verify's session: a
+    background group that reads the terminal (stdin is the caller's here) is stopped by it (SIGTTIN); a process of
+    another session has no controlling terminal and reads it as a file. Windows has neither: its plugin runs under
+    `cmd.exe` (exec_provider.py `shell`), and only that is killed. Its output is read within bounds (_read)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **{**kwargs, "start_new_session": True})
+
+    def _output(self, input: Any, timeout: Optional[float]) -> Any:  # noqa: A002 (Popen's name)
         try:
-            return super().communicate(input, LOGIN_TIMEOUT_S if timeout is None else timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            self.wait()  # not communicate(): a process the plugin started (a wrapper script's kubelogin) holds the
-            for pipe in (self.stdout, self.stderr):  # pipes open as long as it runs, and reading them to their end
-                if pipe:  # waited that long
-                    pipe.close()
+            return self._read(LOGIN_TIMEOUT_S if timeout is None else timeout)
+        except subprocess.TimeoutExpired as expired:
+            self._stop()
+            said = _said_why(expired.stderr.decode(errors="replace"), self.stderr_lines_dropped) \
+                if expired.stderr else ""
             raise TimeoutError(f"exec: no credentials from the plugin within {LOGIN_TIMEOUT_S:g} s (a login it "
-                               f"asks for is not shown when the output is no terminal)") from None
+                               f"asks for is not shown when the output is no terminal)"
+                               f"{'; it said: ' + said if said else ''}") from None
+        except BaseException:
+            self._stop()
+            raise
+
+    def _read(self, timeout: float) -> tuple[str, str]:
+        """Its stdout and stderr, as Popen.communicate() reads them (CPython 3.11 Lib/subprocess.py POSIX
+        `_communicate`: a selector, os.read, `_translate_newlines`), but not without bound: communicate() keeps all
+        a plugin prints, and one printing noise for the 120 s held gigabytes (4 GB after 3 s here). Of stdout, up to
+        CREDENTIAL_MAX_BYTES; of stderr, its last STDERR_KEPT_BYTES (the lines before are counted). Windows pipes
+        cannot be selected: there communicate() reads them."""
+        if os.name == "nt":
+            return super()._output(None, timeout)
+        deadline = time.monotonic() + timeout
+        out, err = bytearray(), bytearray()
+        with selectors.DefaultSelector() as selector:
+            for pipe in (self.stdout, self.stderr):
+                if pipe:
+                    selector.register(pipe.fileno(), selectors.EVENT_READ, pipe is self.stdout)
+            while selector.get_map():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise subprocess.TimeoutExpired(self.args, timeout, stderr=bytes(err))
+                for key, _ in selector.select(left):
+                    chunk = os.read(key.fd, 65536)
+                    if not chunk:
+                        selector.unregister(key.fd)
+                    elif key.data:
+                        out += chunk
+                        if len(out) > CREDENTIAL_MAX_BYTES:
+                            raise ValueError(f"exec: the plugin's output passed {CREDENTIAL_MAX_BYTES:,} bytes, more "
+                                             f"than any ExecCredential (a token, or a certificate and its key)")
+                    else:
+                        err += chunk
+                        self._keep_the_end_of(err)
+        self.wait(max(deadline - time.monotonic(), 0))  # its pipes closed, it may run on: TimeoutExpired
+        for pipe in (self.stdout, self.stderr):
+            if pipe:
+                pipe.close()
+        return self._text(out, self.stdout), self._text(err, self.stderr)
+
+    def _keep_the_end_of(self, err: bytearray) -> None:
+        """Drop all but the last STDERR_KEPT_BYTES of `err` once it holds twice as much, counting the lines."""
+        if len(err) > 2 * STDERR_KEPT_BYTES:
+            self.stderr_lines_dropped += err.count(b"\n", 0, len(err) - STDERR_KEPT_BYTES)
+            del err[:len(err) - STDERR_KEPT_BYTES]
+
+    def _text(self, data: bytearray, pipe: Any) -> str:
+        return self._translate_newlines(bytes(data), pipe.encoding, pipe.errors) if pipe else ""  # type: ignore
+
+    def _stop(self) -> None:
+        """The plugin's group killed, the plugin reaped and its pipes closed, not read to their end: a process that
+        left the group (a daemon of its own session) would keep them open as long as it runs."""
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (AttributeError, OSError):  # Windows has no killpg; the group is gone
+            self.kill()
+        self.wait()
+        for pipe in (self.stdout, self.stderr):
+            if pipe:
+                pipe.close()
+
+
+def _said_why(stderr: str, dropped_lines: int = 0) -> str:
+    """The part of a failing plugin's stderr that says why, in one line of at most PLUGIN_STDERR_SHOWN characters:
+    its error lines, else its last lines, the last kept first (what failed last is printed last); a line too long
+    keeps its start and its end; lines left out are counted. The client put the whole stderr in its message, and a
+    plugin may print megabytes (kubelogin's `-v 10` logs each request it makes). `dropped_lines`: lines before
+    `stderr` that were not kept (_UnseenLoginPlugin._read)."""
+    lines = [line for line in (" ".join(raw.split()) for raw in stderr.splitlines()) if line]
+    said = [line for line in lines if _ERROR_LINE.match(line)] or lines
+    shown: list[str] = []
+    room = PLUGIN_STDERR_SHOWN
+    for line in reversed(said):
+        if shown and len(line) + 3 > room:
+            break
+        shown.insert(0, _clipped(line, room))
+        room -= len(shown[0]) + 3
+    text = " | ".join(shown)
+    total = len(lines) + dropped_lines
+    return text if len(shown) == total else f"{text} [{len(shown)} of its {total:,} stderr lines]"
+
+
+def _clipped(line: str, room: int) -> str:
+    """`line` within `room` characters: its start and its end about ' ... '."""
+    if len(line) <= room:
+        return line
+    half = (room - 5) // 2
+    return f"{line[:half]} ... {line[-half:]}"
+
+
+def _credential_problem(output: str) -> Optional[str]:
+    """Why a plugin's output (it exited 0) is no ExecCredential object the client can read, where the client said it
+    in Python's words ("Expecting value: line 1 column 1 (char 0)", "argument of type 'NoneType' is not iterable"),
+    None when it can read it (its own words follow where it is not one: no apiVersion, kind or status, another
+    apiVersion, no token). The output is never quoted: it is where the token is."""
+    if not output.strip():
+        return "exec: the plugin printed nothing (its ExecCredential, JSON, belongs on its standard output)"
+    try:
+        credential = parse_json(output)
+    except ValueError:
+        return (f"exec: the plugin's output is not JSON ({len(output):,} characters; its ExecCredential, JSON, "
+                f"belongs there)")
+    if not isinstance(credential, dict):
+        return f"exec: the plugin's output is {_json_kind(credential)} (JSON), not an ExecCredential object"
+    status = credential.get("status", {})
+    if not isinstance(status, dict):
+        return (f"exec: the plugin's ExecCredential has a status that is {_json_kind(status)}, not an object (with "
+                f"its token)")
+    return _expiry_problem(status.get("expirationTimestamp"))
+
+
+def _expiry_problem(expiry: Any) -> Optional[str]:
+    """Why a credential's expirationTimestamp is not a time the client reads (kube_config.py parses it with
+    dateutil.py `parse_rfc3339`, whose error names neither the field nor the plugin), None when it is one or absent."""
+    from kubernetes.config.dateutil import parse_rfc3339
+    if expiry is None:
+        return None
+    try:
+        parse_rfc3339(expiry)
+        return None
+    except (AttributeError, TypeError, ValueError):  # a number has no .strip()
+        return (f"exec: the plugin's status.expirationTimestamp is not an RFC 3339 time "
+                f"(2026-12-07T17:00:00Z): {printable(repr(expiry)[:80])}")
+
+
+def _json_kind(value: Any) -> str:
+    return "null" if value is None else {bool: "true or false", str: "a string", list: "an array"}.get(
+        type(value), "a number")
 
 
 @contextlib.contextmanager
 def _login_bounded() -> Iterator[None]:
-    """While the kubeconfig loads, its exec plugin's wait is bounded when the output is no terminal. There the client
+    """While the kubeconfig loads (or the client renews its credentials), its exec plugin runs as _LoginPlugin, its
+    output checked, and its wait is bounded when the output is no terminal (_UnseenLoginPlugin). There the client
     pipes the plugin's stderr and leaves it the caller's stdin (exec_provider.py `run`, `is_interactive` is
     sys.stdout.isatty()): a plugin asking for a login (kubelogin's device code) asked no one, and llm-verify waited
     as long as the plugin did, without a word. On a terminal the prompt shows, and a person may take their time."""
     from kubernetes.config import exec_provider
-    if hasattr(sys.stdout, "isatty") and sys.stdout.isatty():
-        yield
-        return
-    bounded = types.ModuleType("subprocess")
-    bounded.__dict__.update(vars(subprocess))
-    bounded.Popen = _LoginPlugin  # type: ignore[attr-defined]
-    original, exec_provider.subprocess = exec_provider.subprocess, bounded
+    shown = hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
+    checked = types.ModuleType("subprocess")
+    checked.__dict__.update(vars(subprocess))
+    checked.Popen = _LoginPlugin if shown else _UnseenLoginPlugin  # type: ignore[attr-defined]
+    original, exec_provider.subprocess = exec_provider.subprocess, checked
     try:
         yield
     finally:

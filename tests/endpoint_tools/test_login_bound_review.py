@@ -65,14 +65,15 @@ def test_the_client_gets_its_own_subprocess_module_back_however_the_load_ends(ra
 
 
 def test_a_renewal_is_bounded_named_and_not_run_again_for_each_later_check(tmp_path, monkeypatch, capsys):
-    """The plugin gives a token that expires within the client's 5 minutes' skew; the client runs it again from the
-    next request (kube_config.py `refresh_api_key_hook`), after the load's bound was lifted: that run waited as long
-    as the plugin did (here it hangs), unnamed. And the credentials stay expired after a renewal the bound stopped,
+    """The plugin gives a token that has expired; the client runs it again from the next request (kube_config.py
+    `refresh_api_key_hook`), after the load's bound was lifted: that run waited as long as the plugin did (here it
+    hangs), unnamed. And the credentials stay expired after a renewal the bound stopped,
     so the client ran the plugin again from every later request, each waiting out the bound (LOGIN_TIMEOUT_S, 120 s
     a check). The plugin runs twice (the load, the first renewal); every check it held up fails saying why."""
     monkeypatch.setattr(checks, "LOGIN_TIMEOUT_S", 0.5)
     runs, last = tmp_path / "runs", tmp_path / "plugin.pid"
-    expiry = (datetime.now(timezone.utc) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # expired already: a renewal that fails while the credentials are still valid keeps them (test_login_plugins.py)
+    expiry = (datetime.now(timezone.utc) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     credential = json.dumps({"apiVersion": PLUGIN_API, "kind": "ExecCredential",
                              "status": {"token": "t", "expirationTimestamp": expiry}})
     plugin = (f"import os, time, pathlib; runs = pathlib.Path({str(runs)!r}); "
