@@ -109,19 +109,23 @@ def warm_up_command(model: str) -> list[str]:
     return ["/bin/sh", "-c", 'exec ollama run "$0" "" </dev/null >/dev/null', model]
 
 
-SHUTDOWN_MARGIN_SECONDS = 30  # after the drain: Ollama unloads its runners, nginx closes its workers
+# after the drain: Ollama unloads its runners, nginx closes its workers, uvicorn closes Open-WebUI's websockets
+SHUTDOWN_MARGIN_SECONDS = 30
 
 
-def drain_script(port: int, deadline_seconds: int) -> str:
+def drain_script(port: int, deadline_seconds: int, outbound: bool = False) -> str:
     """preStop of a server that closes its listener and every open connection at SIGTERM (Ollama v0.32.15,
     server/routes.go Serve: srvr.Close() on SIGTERM): wait until no TCP connection to `port` is established (the
     answers in flight are done and the idle keep-alive connections of the router and the interceptor, which stop
     sending here once the terminating pod leaves the Service's ready endpoints, have closed), at most
-    `deadline_seconds`. Reads /proc/net/tcp{,6} (state 01 = ESTABLISHED), which needs no tool in the image."""
+    `deadline_seconds`. `outbound`: the connections the pod opened to a server's `port` instead (its remote end), for
+    a client whose work in flight is its calls to that server (Open-WebUI's answers, streamed from the model
+    endpoint). Reads /proc/net/tcp{,6} (state 01 = ESTABLISHED), which needs no tool in the image."""
+    column = 3 if outbound else 2  # proc(5): local_address is the second field, rem_address the third
     return f"""end=$(( $(date +%s) + {deadline_seconds} ))
 sleep 5
 while [ "$(date +%s)" -lt "$end" ]; do
-  open=$(awk 'FNR > 1 && $2 ~ /:{port:04X}$/ && $4 == "01"' /proc/net/tcp /proc/net/tcp6 2>/dev/null | wc -l)
+  open=$(awk 'FNR > 1 && ${column} ~ /:{port:04X}$/ && $4 == "01"' /proc/net/tcp /proc/net/tcp6 2>/dev/null | wc -l)
   [ "$open" -eq 0 ] && exit 0
   sleep 2
 done
