@@ -35,7 +35,8 @@ from .ollama_server import ResourcesSpec, _moved
 from .open_webui_config import persistent_settings
 from .pins import OPEN_WEBUI_IMAGE, VALKEY_IMAGE
 from .postgres_access import (ADMIN_URL_FILE, APP_URL_FILE, ROOTS_CONFIGMAP, ROOTS_DIR, ROOTS_FILE, bootstrap_command,
-                              root_certificates)
+                              root_certificates, webui_pool_overflow)
+from .postgres_options import user_connections
 from .rules import has_output
 from .workload_identity import CLIENT_ID_ANNOTATION, USE_LABEL, WorkloadIdentity
 
@@ -83,7 +84,9 @@ class OpenWebUiArgs(TypedDict):
     """The PostgreSQL server's compute size (PostgresServer's `sku_name`, e.g. Standard_B1ms): the UI's most
     connections (twice max_replicas pods with full pools: a rolling update's new ones while the old ones,
     Terminating, still hold theirs; its Jobs, room for the administrator) must fit the connections that size admits,
-    as Microsoft's table states them (default none: not checked; a size the table leaves out is not judged)."""
+    as Microsoft's table states them; where they fit with more, each engine's overflow grows, up to 10, so more
+    requests at once find a connection (default none: not checked, the least pools; a size the table leaves out is
+    not judged)."""
     namespace: NotRequired[Optional[pulumi.Input[str]]]
     """Namespace to run in (default: the endpoint's). In another, the endpoint's bare host is called qualified with
     the endpoint's namespace (`http://router.llm.svc:8080`), and a gate must admit this namespace (its
@@ -387,9 +390,12 @@ class OpenWebUi(pulumi.ComponentResource):
                                    {**users, **extra_env})
         # (an endpoint that arrives as an output has its flavour checked once it resolves)
         api = after_check(late_rules("OpenWebUi", name, a, "endpoint", ENDPOINT_FIELDS, OpenWebUiArgs), field(endpoint, "api"))
+        # the pools as large as the server's size leaves room for (postgres_access.webui_pool_overflow)
+        sku = a.get("database_sku_name")
+        overflow = webui_pool_overflow(user_connections(sku) if sku else None, opt(a, "max_replicas"), workers)
         env = pulumi.Output.all(api, self._base_url).apply(
             lambda v: env_vars({**webui_env(v[0], model_url(v[0], v[1]), WEBUI_DATA_DIR, MIGRATIONS_SWITCH,
-                                            shared_state), **users, **extra_env}))
+                                            shared_state, overflow), **users, **extra_env}))
         command = model_key.apply(lambda k: start_command("bash start.sh", k, exported))
         # The endpoint's URL arrives carrying its gate's rollout (ApiGate: the router's Deployment, Service and
         # policies), its key's name the key's write: both in the order (depends_on), not on the pod template, or a

@@ -94,9 +94,10 @@ def test_open_webuis_pods_hold_the_connections_the_stack_was_checked_against(dev
         sku = stack.one("azure-native:dbforpostgresql:Server").inputs["sku"]["name"]
         env = {e["name"]: e.get("value") for e in deployment(stack, "open-webui")["spec"]["template"]["spec"]
                ["containers"][0]["env"]}
-        assert sum(engine_limits(env)) == connections_per_pod() and "UVICORN_WORKERS" not in env
+        overflow = int(env["DATABASE_POOL_MAX_OVERFLOW"])
+        assert sum(engine_limits(env)) == connections_per_pod(1, overflow) and "UVICORN_WORKERS" not in env
         top = stack.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs["spec"]["maxReplicas"]
-        assert webui_connections(top) <= user_connections(sku)
+        assert webui_connections(top, 1, overflow) <= user_connections(sku)
 
 
 
