@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any, Optional
 
-from .postgres_access import webui_pool_env
+from .postgres_access import LEAST_POOL_OVERFLOW, webui_pool_env
 
 OLLAMA_PORT = 11434
 ROUTER_PORT = 8080
@@ -109,19 +109,23 @@ def warm_up_command(model: str) -> list[str]:
     return ["/bin/sh", "-c", 'exec ollama run "$0" "" </dev/null >/dev/null', model]
 
 
-SHUTDOWN_MARGIN_SECONDS = 30  # after the drain: Ollama unloads its runners, nginx closes its workers
+# after the drain: Ollama unloads its runners, nginx closes its workers, uvicorn closes Open-WebUI's websockets
+SHUTDOWN_MARGIN_SECONDS = 30
 
 
-def drain_script(port: int, deadline_seconds: int) -> str:
+def drain_script(port: int, deadline_seconds: int, outbound: bool = False) -> str:
     """preStop of a server that closes its listener and every open connection at SIGTERM (Ollama v0.32.15,
     server/routes.go Serve: srvr.Close() on SIGTERM): wait until no TCP connection to `port` is established (the
     answers in flight are done and the idle keep-alive connections of the router and the interceptor, which stop
     sending here once the terminating pod leaves the Service's ready endpoints, have closed), at most
-    `deadline_seconds`. Reads /proc/net/tcp{,6} (state 01 = ESTABLISHED), which needs no tool in the image."""
+    `deadline_seconds`. `outbound`: the connections the pod opened to a server's `port` instead (its remote end), for
+    a client whose work in flight is its calls to that server (Open-WebUI's answers, streamed from the model
+    endpoint). Reads /proc/net/tcp{,6} (state 01 = ESTABLISHED), which needs no tool in the image."""
+    column = 3 if outbound else 2  # proc(5): local_address is the second field, rem_address the third
     return f"""end=$(( $(date +%s) + {deadline_seconds} ))
 sleep 5
 while [ "$(date +%s)" -lt "$end" ]; do
-  open=$(awk 'FNR > 1 && $2 ~ /:{port:04X}$/ && $4 == "01"' /proc/net/tcp /proc/net/tcp6 2>/dev/null | wc -l)
+  open=$(awk 'FNR > 1 && ${column} ~ /:{port:04X}$/ && $4 == "01"' /proc/net/tcp /proc/net/tcp6 2>/dev/null | wc -l)
   [ "$open" -eq 0 ] && exit 0
   sleep 2
 done
@@ -311,21 +315,22 @@ BASE_MODELS_CACHE_SETTING = "ENABLE_BASE_MODELS_CACHE"  # its database key: open
 
 
 def webui_env(api: str, model_url: Any, data_dir: str, migrations_switch: str,
-              shared_state: dict[str, str]) -> dict[str, Any]:
+              shared_state: dict[str, str], pool_overflow: int = LEAST_POOL_OVERFLOW) -> dict[str, Any]:
     """Open-WebUI's environment for one model endpoint (open_webui/config.py, 0.11.0): Ollama's native API at
     `model_url`, or an OpenAI-compatible API at `model_url` (its /v1 base), whose bearer key the start script exports
     from the CSI mount as OPENAI_API_KEY. An OpenAI connection turns persistent config off: Open-WebUI otherwise keeps
     the connection a first start saved in the database over the environment, so a database an earlier UI used would
     keep pointing elsewhere. Replicas never migrate the schema (the migration Job does). Its database pools are
-    sized explicitly (postgres_access.WEBUI_POOL_ENV), so its connections stay within what the server admits. An
+    sized explicitly (postgres_access.WEBUI_POOL_ENV; the engines' overflow `pool_overflow`, webui_pool_overflow), so
+    its connections stay within what the server admits. An
     Ollama UI keeps the model list it fetched (BASE_MODELS_CACHE_SETTING): its Ollama may be at zero replicas."""
     if api == "ollama":
         return {"OLLAMA_BASE_URL": model_url, "VECTOR_DB": "pgvector", "DATA_DIR": data_dir,
                 "ENABLE_OLLAMA_API": "true", BASE_MODELS_CACHE_SETTING: "true", migrations_switch: "false",
-                **webui_pool_env(), **shared_state}
+                **webui_pool_env(pool_overflow), **shared_state}
     return {"OPENAI_API_BASE_URL": model_url, "VECTOR_DB": "pgvector", "DATA_DIR": data_dir,
             "ENABLE_OPENAI_API": "true", "ENABLE_OLLAMA_API": "false", "ENABLE_PERSISTENT_CONFIG": "false",
-            migrations_switch: "false", **webui_pool_env(), **shared_state}
+            migrations_switch: "false", **webui_pool_env(pool_overflow), **shared_state}
 
 
 def per_pod_limit(rate_per_second: int, burst: int, replicas: int) -> tuple[int, int]:

@@ -269,7 +269,8 @@ class InferenceStack(pulumi.ComponentResource):
                 "cluster": a["cluster"], "key_vault": a["key_vault"],
                 "endpoint": gate.ui_endpoint or ollama.endpoint,
                 "database_url_secret": database_url,
-                **given("name_prefix", "route_target", "admin_database_url_secret", "database_name"), **renamed,
+                **given("name_prefix", "route_target", "admin_database_url_secret", "database_name",
+                        "database_sku_name"), **renamed,
                 "request_timeout_seconds": wait_seconds(a), "tags": a.get("tags", {}),
             }, part, moved_from=self, listed_models=listed)
             self.webui_service = ui.webui_service

@@ -3,6 +3,7 @@ OpenAI-compatible one such as LlmdStack's gate, whose key it reads from Key Vaul
 CSI secrets, a shared uploads volume, Valkey for multi-replica websockets, an HPA, the schema migration Job, and the
 HTTPRoute on the platform Gateways' UI listener."""
 from typing import Any, Callable, Mapping, NoReturn, Optional, TypedDict, cast
+from urllib.parse import urlsplit
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -20,9 +21,10 @@ from .hardening import NON_ROOT_UID, container_security, pod_security, root_imag
     scratch_volume, writable_root
 from .inference_specs import (ADMIN_PASSWORD_FILE, ADMIN_PASSWORD_VAR, DATABASE_URL_FILE, MIGRATIONS_SWITCH,
                               MODEL_KEY_FILE, MODEL_KEY_VAR, OLLAMA_PORT, OPENAI_ROUTES_PREFIX, ROUTER_UI_PORT,
-                              SCALED_SERVICE, SECRETS_MOUNT, SESSION_KEY_FILE, WEBUI_PORT, WEBUI_SECRET_FILES,
-                              exec_with_secret_files, key_vault_objects, migrate_command, resources, scaled_host,
-                              secret_env_file, webui_env, webui_state_env, webui_users_env)
+                              SCALED_SERVICE, SECRETS_MOUNT, SESSION_KEY_FILE, SHUTDOWN_MARGIN_SECONDS, WEBUI_PORT,
+                              WEBUI_SECRET_FILES, drain_script, exec_with_secret_files, key_vault_objects,
+                              migrate_command, resources, scaled_host, secret_env_file, webui_env, webui_state_env,
+                              webui_users_env)
 from .keda_http import INTERCEPTOR_PORT
 from .key_vault import grant_secrets_user, vault_secret
 from .kube import (pulled, allow_ingress, cpu_placement, cpu_utilization_metric, csi_secrets_mount, csi_secrets_volume,
@@ -33,7 +35,8 @@ from .ollama_server import ResourcesSpec, _moved
 from .open_webui_config import persistent_settings
 from .pins import OPEN_WEBUI_IMAGE, VALKEY_IMAGE
 from .postgres_access import (ADMIN_URL_FILE, APP_URL_FILE, ROOTS_CONFIGMAP, ROOTS_DIR, ROOTS_FILE, bootstrap_command,
-                              root_certificates)
+                              root_certificates, webui_pool_overflow)
+from .postgres_options import user_connections
 from .rules import has_output
 from .workload_identity import CLIENT_ID_ANNOTATION, USE_LABEL, WorkloadIdentity
 
@@ -47,6 +50,11 @@ MODELS_ANNOTATION = "llm-platform/listed-models"
 # its bootstrap and migration Jobs (DATABASE_URL is read from the CSI mount at start)
 DATABASE_ANNOTATION = "llm-platform/database"
 APP_DATA_COPY = "/tmp/app-data"  # where the init container sees the data volume
+# The UI's HPA scales in only once every recommendation of its scale-down window is lower, and it decides every sync
+# period (kube-controller-manager's --horizontal-pod-autoscaler-downscale-stabilization 300 s and --horizontal-pod-
+# autoscaler-sync-period 15 s); the API admits a window of at most an hour (kubernetes pkg/apis/autoscaling/validation
+# MaxStabilizationWindowSeconds)
+HPA_SCALE_DOWN_WINDOW_SECONDS, HPA_SYNC_SECONDS, HPA_MAX_WINDOW_SECONDS = 300, 15, 3600
 
 
 class OpenWebUiArgs(TypedDict):
@@ -76,7 +84,9 @@ class OpenWebUiArgs(TypedDict):
     """The PostgreSQL server's compute size (PostgresServer's `sku_name`, e.g. Standard_B1ms): the UI's most
     connections (twice max_replicas pods with full pools: a rolling update's new ones while the old ones,
     Terminating, still hold theirs; its Jobs, room for the administrator) must fit the connections that size admits,
-    as Microsoft's table states them (default none: not checked; a size the table leaves out is not judged)."""
+    as Microsoft's table states them; where they fit with more, each engine's overflow grows, up to 10, so more
+    requests at once find a connection (default none: not checked, the least pools; a size the table leaves out is
+    not judged)."""
     namespace: NotRequired[Optional[pulumi.Input[str]]]
     """Namespace to run in (default: the endpoint's). In another, the endpoint's bare host is called qualified with
     the endpoint's namespace (`http://router.llm.svc:8080`), and a gate must admit this namespace (its
@@ -140,6 +150,26 @@ class OpenWebUiArgs(TypedDict):
     namespace may too. No other pod: unpublished and none named, the UI is reached by port-forward (default none)."""
     tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]
     """Azure tags."""
+
+
+def drain_seconds(longest_answer: int) -> int:
+    """How long a stopping UI pod lets its answers in flight run before uvicorn gets SIGTERM: the longest answer,
+    capped so that its grace (plus a sync period) fits the longest scale-down window the API admits
+    (scale_down_window_seconds)."""
+    return min(longest_answer, HPA_MAX_WINDOW_SECONDS - HPA_SYNC_SECONDS - SHUTDOWN_MARGIN_SECONDS)
+
+
+def scale_down_window_seconds(grace: int) -> int:
+    """The UI's HPA scale-down window: past a pod's grace by a sync period, so the pods one scale-in stops are gone
+    before the autoscaler, having scaled out since (which restarts the window), can scale in again
+    (postgres_access.webui_pods); never below Kubernetes' default."""
+    return max(HPA_SCALE_DOWN_WINDOW_SECONDS, grace + HPA_SYNC_SECONDS)
+
+
+def endpoint_port(url: str) -> int:
+    """The TCP port a UI's calls to the model endpoint at `url` go to (the scheme's own when the URL names none)."""
+    parts = urlsplit(url)
+    return parts.port or (443 if parts.scheme == "https" else 80)
 
 
 def model_url(api: str, base_url: str) -> str:
@@ -360,15 +390,25 @@ class OpenWebUi(pulumi.ComponentResource):
                                    {**users, **extra_env})
         # (an endpoint that arrives as an output has its flavour checked once it resolves)
         api = after_check(late_rules("OpenWebUi", name, a, "endpoint", ENDPOINT_FIELDS, OpenWebUiArgs), field(endpoint, "api"))
+        # the pools as large as the server's size leaves room for (postgres_access.webui_pool_overflow)
+        sku = a.get("database_sku_name")
+        overflow = webui_pool_overflow(user_connections(sku) if sku else None, opt(a, "max_replicas"), workers)
         env = pulumi.Output.all(api, self._base_url).apply(
             lambda v: env_vars({**webui_env(v[0], model_url(v[0], v[1]), WEBUI_DATA_DIR, MIGRATIONS_SWITCH,
-                                            shared_state), **users, **extra_env}))
+                                            shared_state, overflow), **users, **extra_env}))
         command = model_key.apply(lambda k: start_command("bash start.sh", k, exported))
         # The endpoint's URL arrives carrying its gate's rollout (ApiGate: the router's Deployment, Service and
         # policies), its key's name the key's write: both in the order (depends_on), not on the pod template, or a
         # gate's object deleted first and created again under its name (the URL the same) replaced this Deployment
         # with it (pulumi/pulumi 1b5949891b step_generator.go calculateDependentReplacements; docs/decisions.md
         # "2026-12-05 (night): delete-first chains rescanned")
+        # A UI chat runs as a task of the process, its tokens on the browser's websocket, both ended by uvicorn at
+        # SIGTERM: the preStop hook first lets the answers in flight finish (while the pod has a connection open to
+        # the model endpoint, at most the longest answer), the pod out of the Service's endpoints meanwhile, and the
+        # grace covers the hook and uvicorn's shutdown (docs/decisions.md, "Open-WebUI's pods stop with their chats")
+        drain = drain_seconds(opt(a, "request_timeout_seconds"))
+        grace = drain + SHUTDOWN_MARGIN_SECONDS
+        hook = self._base_url.apply(lambda url: drain_script(endpoint_port(url), drain, outbound=True))
 
         deployment(
             f"{name}-webui", "open-webui", ns, select, replicas,
@@ -380,6 +420,7 @@ class OpenWebUi(pulumi.ComponentResource):
                 security_context=pod_security(run_as_user=None),
                 **placement_args(self._cpu),
                 topology_spread_constraints=spread(match),
+                termination_grace_period_seconds=grace,
                 # The image bakes its embedding, whisper and tokenizer caches into DATA_DIR, which the volume
                 # hides: copy them in first, never over what is there (upstream chart's copy-app-data)
                 init_containers=[k8s.core.v1.ContainerArgs(
@@ -393,6 +434,8 @@ class OpenWebUi(pulumi.ComponentResource):
                     name="open-webui", image=pulled(self._args["cluster"], OPEN_WEBUI_IMAGE),
                     working_dir="/app/backend",  # the image's own WORKDIR and CMD (bash start.sh)
                     command=["/bin/sh", "-c", value_alone(command)],
+                    lifecycle=k8s.core.v1.LifecycleArgs(pre_stop=k8s.core.v1.LifecycleHandlerArgs(
+                        exec_=k8s.core.v1.ExecActionArgs(command=["/bin/sh", "-c", value_alone(hook)]))),
                     ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=WEBUI_PORT)],
                     env=value_alone(env),
                     resources=k8s.core.v1.ResourceRequirementsArgs(**resources(
@@ -447,7 +490,10 @@ class OpenWebUi(pulumi.ComponentResource):
             spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
                 scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
                     api_version="apps/v1", kind="Deployment", name="open-webui"),
-                min_replicas=replicas, max_replicas=opt(a, "max_replicas"), metrics=metrics),
+                min_replicas=replicas, max_replicas=opt(a, "max_replicas"), metrics=metrics,
+                behavior=k8s.autoscaling.v2.HorizontalPodAutoscalerBehaviorArgs(
+                    scale_down=k8s.autoscaling.v2.HPAScalingRulesArgs(
+                        stabilization_window_seconds=scale_down_window_seconds(grace)))),
             opts=self._child)
         target = a.get("route_target")
         # no caller in its own namespace; unpublished and none named, no pod at all (a port-forward is no pod's traffic)

@@ -190,6 +190,7 @@ def first_schema(search_path: str) -> str:
 # access_grants.py `get_grants_by_resources` opens another, and so the tools, prompts and knowledge lists): with 2,
 # two such requests at once (a page load's tools and models lists) each hold one and wait for the other's, both
 # failing at the timeout. Timeout and recycle are upstream's defaults, written out so the budget reads whole here.
+# The overflow is the floor: on a server with room, webui_pool_overflow gives more.
 WEBUI_POOL_ENV = {"DATABASE_POOL_SIZE": 2, "DATABASE_POOL_MAX_OVERFLOW": 1, "DATABASE_POOL_TIMEOUT": 30,
                   "DATABASE_POOL_RECYCLE": 3600, "PGVECTOR_POOL_SIZE": 1, "PGVECTOR_POOL_MAX_OVERFLOW": 0,
                   "PGVECTOR_POOL_TIMEOUT": 30, "PGVECTOR_POOL_RECYCLE": 3600}
@@ -202,41 +203,71 @@ JOB_CONNECTIONS = 2
 ADMIN_CONNECTIONS = 3
 
 
-def webui_pool_env() -> dict[str, str]:
+LEAST_POOL_OVERFLOW = WEBUI_POOL_ENV["DATABASE_POOL_MAX_OVERFLOW"]
+# Requests that each hold a connection while asking for a second stall a process once as many run at once as its
+# async pool and overflow hold together: each holds one and waits until DATABASE_POOL_TIMEOUT (SQLAlchemy 2.0.50's
+# async engine, reproduced: 2 + 1 serves two at once and fails three, two page loads' four fail three; 2 + 10 serves
+# eleven). An overflow connection is opened at checkout and closed when returned to a full pool (pool/impl.py
+# QueuePool._do_return_conn), so more overflow costs the server nothing at rest: where the server admits the worst
+# case with more (database_sku_name), the pods get up to SQLAlchemy's own default, 10.
+MOST_POOL_OVERFLOW = 10
+
+
+def pool_settings(overflow: int = LEAST_POOL_OVERFLOW) -> dict[str, int]:
+    """Open-WebUI's pool settings with DATABASE_POOL_MAX_OVERFLOW `overflow` (webui_pool_overflow)."""
+    return {**WEBUI_POOL_ENV, "DATABASE_POOL_MAX_OVERFLOW": overflow}
+
+
+def webui_pool_env(overflow: int = LEAST_POOL_OVERFLOW) -> dict[str, str]:
     """Open-WebUI's pool settings, as its environment."""
-    return {name: str(value) for name, value in WEBUI_POOL_ENV.items()}
+    return {name: str(value) for name, value in pool_settings(overflow).items()}
 
 
-def connections_per_pod(workers: int = 1) -> int:
+def connections_per_pod(workers: int = 1, overflow: int = LEAST_POOL_OVERFLOW) -> int:
     """The most connections one Open-WebUI pod holds: each of its `workers` processes fills every engine's pool and
     overflow."""
-    per_process = sum(WEBUI_POOL_ENV[f"{pool}_SIZE"] + WEBUI_POOL_ENV[f"{pool}_MAX_OVERFLOW"]
-                      for _, pool in WEBUI_ENGINES)
-    return workers * per_process
+    pools = pool_settings(overflow)
+    return workers * sum(pools[f"{pool}_SIZE"] + pools[f"{pool}_MAX_OVERFLOW"] for _, pool in WEBUI_ENGINES)
+
+
+def webui_pool_overflow(available: Optional[int], max_replicas: int, workers: int = 1) -> int:
+    """DATABASE_POOL_MAX_OVERFLOW for a server that admits `available` user connections: the most, up to
+    MOST_POOL_OVERFLOW, whose worst case (webui_connections) fits; the floor for a server not known (None: no size
+    given, or one Microsoft's table leaves out) or too small for more (the rule refuses one the floor does not fit)."""
+    fitting = (overflow for overflow in range(MOST_POOL_OVERFLOW, LEAST_POOL_OVERFLOW, -1)
+               if available is not None and webui_connections(max_replicas, workers, overflow) <= available)
+    return next(fitting, LEAST_POOL_OVERFLOW)
 
 
 # A pod that is Terminating keeps its pools until its process exits: Open-WebUI 0.11.0's lifespan disposes of no
-# engine at shutdown (main.py 445-457), and uvicorn 0.51.0 at SIGTERM (start.sh execs it: PID 1) waits for every
-# open HTTP response, an API client's streamed completion included, before the lifespan ends (server.py `shutdown`,
-# timeout_graceful_shutdown None: no limit), so the kubelet's SIGKILL at the pod's grace (Kubernetes' default 30 s:
-# the component sets none) ends a pod that still streams. (The UI's own chats run as tasks behind its socket.io
-# websocket, main.py 1703-1751 `create_task`, which uvicorn closes at once, 1012: they end with the process.)
-# Meanwhile the Deployment controller starts the replacements: it counts no Terminating pod (rolling.go
-# `reconcileOldReplicaSets` sums the ReplicaSets' spec.replicas; KEP-3973's DeploymentReplicaSetTerminatingReplicas,
-# beta in 1.35, only reports them in status; the policy that would wait, KEP-5882's DeploymentPodReplacementPolicy,
-# is alpha and off from 1.36, and AKS sets no controller feature gate).
-# See docs/decisions.md, "Open-WebUI's connections while pods terminate".
+# engine at shutdown (main.py 445-457). OpenWebUi's preStop hook first lets the pod's answers in flight finish, out of
+# the Service's endpoints (while it has a call open to the model endpoint, at most the longest answer:
+# open_webui.drain_seconds); then uvicorn 0.51.0 (start.sh execs it: PID 1) closes the websockets and waits for every
+# open HTTP response (server.py `shutdown`, timeout_graceful_shutdown None: no limit), and the kubelet's SIGKILL ends
+# it at the grace, the drain + 30 s. A pod with no answer in flight is gone in seconds; one with a long answer holds
+# its pools up to the grace. Meanwhile the Deployment controller starts the replacements: it counts no Terminating
+# pod (rolling.go `reconcileOldReplicaSets` sums the ReplicaSets' spec.replicas; KEP-3973's
+# DeploymentReplicaSetTerminatingReplicas, beta in 1.35, only reports them in status; the policy that would wait,
+# KEP-5882's DeploymentPodReplacementPolicy, is alpha and off from 1.36, and AKS sets no controller feature gate).
+# One replacement of the pods at a time is bounded: a rolling update's new pods (at most the HPA's maximum) beside
+# the old ones (as many); a scale-in's pods draining while a scale-out brings the maximum back (2 max - min: a scale-
+# out restarts the HPA's scale-down window, which OpenWebUi keeps past the grace, so the next scale-in finds them
+# gone: open_webui.scale_down_window_seconds). Two of them within one drain (a second rollout, or a rollout then a
+# scale-in and a scale-out, while the first's pods still finish answers) may hold up to 3 max - min pods, and so may
+# a node-pool upgrade whose evictions (one Ready pod at a time under the disruption budget) outrun the evicted pods'
+# answers: this count leaves them out (docs/decisions.md, "Open-WebUI's pods stop with their chats").
 def webui_pods(max_replicas: int) -> int:
-    """The most Open-WebUI pods holding connections at once: a rolling update's new pods (at most the HPA's maximum)
-    while the old ones (as many) still hold theirs, running or Terminating; it also bounds the autoscaler scaling in
-    and out again within a grace period (the maximum running, the maximum less the minimum Terminating)."""
+    """The most Open-WebUI pods holding connections at once for one replacement of the pods: a rolling update's new
+    pods (at most the HPA's maximum) while the old ones (as many) still hold theirs, running or draining their answers
+    in flight; it also bounds the autoscaler scaling in and out again (the maximum running, the maximum less the
+    minimum draining)."""
     return 2 * max_replicas
 
 
-def webui_connections(max_replicas: int, workers: int = 1) -> int:
+def webui_connections(max_replicas: int, workers: int = 1, overflow: int = LEAST_POOL_OVERFLOW) -> int:
     """The most connections Open-WebUI takes from its server: every pod webui_pods counts with full pools, its Jobs,
     and the administrator's room."""
-    return webui_pods(max_replicas) * connections_per_pod(workers) + JOB_CONNECTIONS + ADMIN_CONNECTIONS
+    return webui_pods(max_replicas) * connections_per_pod(workers, overflow) + JOB_CONNECTIONS + ADMIN_CONNECTIONS
 
 
 def most_webui_replicas(available: int, workers: int = 1) -> int:
@@ -248,7 +279,7 @@ def most_webui_replicas(available: int, workers: int = 1) -> int:
 
 
 def webui_connections_text(max_replicas: int, workers: int = 1) -> str:
-    """How webui_connections adds up, in words."""
+    """How webui_connections adds up at the floor's overflow, in words (the rule's refusal: the least the pods take)."""
     pools = ", ".join(f"{engine} {pool}_SIZE {WEBUI_POOL_ENV[pool + '_SIZE']} + {pool}_MAX_OVERFLOW "
                       f"{WEBUI_POOL_ENV[pool + '_MAX_OVERFLOW']}" for engine, pool in WEBUI_ENGINES)
     old = webui_pods(max_replicas) - max_replicas

@@ -94,9 +94,10 @@ def test_open_webuis_pods_hold_the_connections_the_stack_was_checked_against(dev
         sku = stack.one("azure-native:dbforpostgresql:Server").inputs["sku"]["name"]
         env = {e["name"]: e.get("value") for e in deployment(stack, "open-webui")["spec"]["template"]["spec"]
                ["containers"][0]["env"]}
-        assert sum(engine_limits(env)) == connections_per_pod() and "UVICORN_WORKERS" not in env
+        overflow = int(env["DATABASE_POOL_MAX_OVERFLOW"])
+        assert sum(engine_limits(env)) == connections_per_pod(1, overflow) and "UVICORN_WORKERS" not in env
         top = stack.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs["spec"]["maxReplicas"]
-        assert webui_connections(top) <= user_connections(sku)
+        assert webui_connections(top, 1, overflow) <= user_connections(sku)
 
 
 
@@ -151,7 +152,8 @@ POD_GRACE_DEFAULT_S, HPA_SCALE_DOWN_WINDOW_DEFAULT_S = 30, 300
 def test_open_webuis_old_pods_are_gone_before_the_autoscaler_can_scale_in_again(dev, prod):
     """Twice max_replicas holds while a Terminating pod is gone before the next scale-in: the HPA scales in only
     after its scale-down window, so no two scale-ins' pods terminate at once. A UI grace as long as an answer (as
-    the model servers have) or a shorter window would let them, and the budget would count too few."""
+    the model servers have) needs a window longer still (OpenWebUi sets it past the grace); a shorter one would let
+    them, and the budget would count too few."""
     for stack in (dev, prod):
         pod = deployment(stack, "open-webui")["spec"]["template"]["spec"]
         grace = pod.get("terminationGracePeriodSeconds", POD_GRACE_DEFAULT_S)
