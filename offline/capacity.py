@@ -100,7 +100,7 @@ def gpu_operand(workload: str, key: str, enabled_default: Optional[bool] = True,
                 requires: tuple[dict[str, Any], ...] = (ON_NVIDIA_GPU,)) -> ChartPod:
     """A ClusterPolicy operand: a DaemonSet with `<key>.resources` (object_controls.go sets them on its containers;
     the assets request nothing) and `daemonsets.tolerations` (`applyCommonDaemonsetConfig`), rendered while
-    `<key>.enabled` holds (None: always, the validator)."""
+    `<key>.enabled` holds (state_manager.go `isStateEnabled`; None: always, the validator)."""
     return ChartPod(workload, f"{key}.resources", NONE, daemon=True, placement="daemonsets",
                     enabled=() if enabled_default is None else (f"{key}.enabled",),
                     enabled_default=enabled_default is not False, requires=requires)
@@ -768,7 +768,7 @@ def pack(all_pools: list[Pool], pods: list[Pods]) -> Capacity:
                     f" per pod) fits no node of the pool(s) it may run on: an empty node offers {offers_text} after "
                     f"AKS's reservations and its DaemonSets; its pods stay Pending{zero}; fix: lower its requests or "
                     f"give its pool a larger VM size{STACK_KEYS if group.model_server else POOL_KEYS}"
-                    + (f"{MAX_POD_KEYS}" if no_slot else ""),
+                    + (MAX_POD_KEYS if no_slot else ""),
                     error=group.model_server or group.count > 0)
     singles = [(p, i) for p in pods if not p.daemon and id(p) not in unfit for i in range(p.count)]
     singles.sort(key=lambda pi: (pi[0].gpus, pi[0].cpu_m, pi[0].mem_mi), reverse=True)
