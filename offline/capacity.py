@@ -10,7 +10,8 @@ Sources of pods, all from the recorded resource inputs:
 - the program's own Deployments, StatefulSets and DaemonSets (an HPA or ScaledObject that targets a workload sets its
   idle replicas to the scaler's minimum);
 - Helm releases, through `CHART_PODS`: where each chart keeps a workload's resources, replicas and placement in its
-  values, with the chart's own default requests (a test checks them against the vendored values.yaml);
+  values, with the chart's own default requests and what it renders (a test checks them against the vendored
+  values.yaml), the GPU nodes' DaemonSets among them (the device plugin, dcgm-exporter, the GPU Operator's operands);
 - the pods Istio creates for each Gateway;
 - AKS's own pods (`aks_system_pods.json`: assumed figures, see its _source; each row's DaemonSets take a pod slot
   each on every node, `_daemonsets`).
@@ -35,7 +36,7 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional
 
 from config.catalogs import vm_shape
 from config.quantities import parse_quantity
-from llmplatform.gpu_skus import find_gpu_sku
+from llmplatform.gpu_skus import find_gpu_sku, known_gpu_sizes
 from llmplatform.monitoring import POOL_NODE_LABELS
 from llmplatform.taints import SPOT_TAINT_KEY, pool_taints, tolerates
 from llmplatform.write_order import AGENT_POOL, MANAGED_CLUSTER
@@ -72,9 +73,50 @@ class ChartPod:
     default_replicas: int = 1
     placement: str = ""  # values path of the dict holding nodeSelector / tolerations / affinity
     daemon: bool = False  # a DaemonSet: one pod on every node it may run on
+    # whether the chart renders it: the first of these values paths that holds a bool decides (a subchart's
+    # `condition: a,b`: helm e9b85e4d internal/chart/v3/util/dependencies.go `processDependencyConditions`), else
+    # `enabled_default`, what the chart's own values decide (a test reads them)
+    enabled: tuple[str, ...] = ()
+    enabled_default: bool = True
+    # node requirements the template or an operator adds to the values' placement (ANDed with each of its terms)
+    requires: tuple[dict[str, Any], ...] = ()
 
 
 NONE = ("0", "0")
+# Where a GPU node's own DaemonSets run. The GPU Operator's operands (NVIDIA/gpu-operator v26.7.0, 10ee5b36, assets/
+# state-*/*daemonset.yaml) select `nvidia.com/gpu.deploy.<operand>: "true"`, which the operator puts on every node
+# whose NFD labels show an NVIDIA PCI device (controllers/state_manager.go `gpuStateLabels`, container workloads):
+# the nodes AKS labels `kubernetes.azure.com/accelerator: nvidia`. It adds `nvidia.com/gpu.deploy.mig-manager` only
+# where the GPU is MIG-capable (`hasMIGCapableGPU`): the catalog's `mig_capable` sizes. The MPS control daemons
+# select `nvidia.com/mps.capable: "true"`, which GPU feature discovery sets only under an MPS sharing config: no
+# node the program makes carries it.
+ON_NVIDIA_GPU = {"key": "kubernetes.azure.com/accelerator", "operator": "In", "values": ["nvidia"]}
+ON_MIG_GPU = {"key": "node.kubernetes.io/instance-type", "operator": "In",
+              "values": sorted(sku.vm_size for sku in map(find_gpu_sku, known_gpu_sizes()) if sku and sku.mig_capable)}
+MPS_CAPABLE = {"key": "nvidia.com/mps.capable", "operator": "In", "values": ["true"]}
+
+
+def gpu_operand(workload: str, key: str, enabled_default: Optional[bool] = True,
+                requires: tuple[dict[str, Any], ...] = (ON_NVIDIA_GPU,)) -> ChartPod:
+    """A ClusterPolicy operand: a DaemonSet with `<key>.resources` (object_controls.go sets them on its containers;
+    the assets request nothing) and `daemonsets.tolerations` (`applyCommonDaemonsetConfig`), rendered while
+    `<key>.enabled` holds (state_manager.go `isStateEnabled`; None: always, the validator)."""
+    return ChartPod(workload, f"{key}.resources", NONE, daemon=True, placement="daemonsets",
+                    enabled=() if enabled_default is None else (f"{key}.enabled",),
+                    enabled_default=enabled_default is not False, requires=requires)
+
+
+def nfd_pods(prefix: str, **on: Any) -> list[ChartPod]:
+    """node-feature-discovery 0.19.0 as a subchart under `prefix`: master and gc Deployments, a worker on every
+    node it tolerates."""
+    return [ChartPod("nfd-master", f"{prefix}.master.resources", ("100m", "128Mi"), f"{prefix}.master.replicaCount",
+                     1, f"{prefix}.master", **on),
+            ChartPod("nfd-gc", f"{prefix}.gc.resources", ("10m", "128Mi"), f"{prefix}.gc.replicaCount", 1,
+                     f"{prefix}.gc", **on),
+            ChartPod("nfd-worker", f"{prefix}.worker.resources", ("5m", "64Mi"), daemon=True,
+                     placement=f"{prefix}.worker", **on)]
+
+
 CHART_PODS: dict[str, list[ChartPod]] = {
     "base": [],
     "istiod": [ChartPod("istiod", "resources", ("500m", "2048Mi"), "autoscaleMin")],
@@ -107,15 +149,29 @@ CHART_PODS: dict[str, list[ChartPod]] = {
                               "cainjector")],
     "gpu-operator": [
         ChartPod("gpu-operator", "operator.resources", ("200m", "100Mi"), None, 1, "operator"),
-        ChartPod("nfd-master", "node-feature-discovery.master.resources", ("100m", "128Mi"),
-                 "node-feature-discovery.master.replicaCount", 1, "node-feature-discovery.master"),
-        ChartPod("nfd-gc", "node-feature-discovery.gc.resources", ("10m", "128Mi"),
-                 "node-feature-discovery.gc.replicaCount", 1, "node-feature-discovery.gc"),
-        ChartPod("nfd-worker", "node-feature-discovery.worker.resources", ("5m", "64Mi"), daemon=True,
-                 placement="node-feature-discovery.worker")],
-    # GPU-node DaemonSets: their placement keeps them off CPU pools, and GPU pools are at zero when idle
-    "nvidia-device-plugin": [],
-    "dcgm-exporter": [],
+        *nfd_pods("node-feature-discovery", enabled=("nfd.enabled",)),
+        # its ClusterPolicy's operands (templates/clusterpolicy.yaml copies each block; sandbox workloads, off by
+        # default, would label VM-passthrough nodes for the sandbox operands instead)
+        gpu_operand("nvidia-driver-daemonset", "driver"),
+        gpu_operand("nvidia-container-toolkit-daemonset", "toolkit"),
+        gpu_operand("nvidia-device-plugin-daemonset", "devicePlugin"),
+        gpu_operand("nvidia-device-plugin-mps-control-daemon", "devicePlugin", requires=(ON_NVIDIA_GPU, MPS_CAPABLE)),
+        gpu_operand("nvidia-dcgm", "dcgm", False),
+        gpu_operand("nvidia-dcgm-exporter", "dcgmExporter"),
+        gpu_operand("gpu-feature-discovery", "gfd"),
+        gpu_operand("nvidia-operator-validator", "validator", None),
+        gpu_operand("nvidia-mig-manager", "migManager", requires=(ON_NVIDIA_GPU, ON_MIG_GPU)),
+        gpu_operand("nvidia-node-status-exporter", "nodeStatusExporter", False)],
+    # k8s-device-plugin v0.20.0 (1b826acc) templates/daemonset-*.yml: the top level's resources and placement; NFD
+    # (alias nfd) under `condition: nfd.enabled,gfd.enabled`
+    "nvidia-device-plugin": [
+        ChartPod("nvidia-device-plugin", "resources", NONE, daemon=True, enabled=("devicePlugin.enabled",)),
+        ChartPod("mps-control-daemon", "resources", NONE, daemon=True, enabled=("devicePlugin.enabled",),
+                 requires=(MPS_CAPABLE,)),
+        ChartPod("gpu-feature-discovery", "resources", NONE, daemon=True, enabled=("gfd.enabled",),
+                 enabled_default=False),
+        *nfd_pods("nfd", enabled=("nfd.enabled", "gfd.enabled"), enabled_default=False)],
+    "dcgm-exporter": [ChartPod("dcgm-exporter", "resources", ("100m", "128Mi"), daemon=True)],
     "llm-d-router-gateway": [ChartPod("epp", "router.epp.resources", ("8", "8Gi"), "router.epp.replicas", 1,
                                       "router.epp")],
 }
@@ -428,6 +484,7 @@ MODEL_SERVER = ("app.kubernetes.io/component", "model-server")  # llmplatform.ku
 _POOL_KEYS = "its pool: cluster.workloadPool.vmSize on CPU, gpu.vmSize on GPU"
 POOL_KEYS = f" ({_POOL_KEYS})"
 STACK_KEYS = f" (Ollama's requests: inference.resources.cpuRequest and memoryRequest; {_POOL_KEYS})"
+MAX_POD_KEYS = ", or raise a pool's maxPods where its DaemonSets fill it (cluster.workloadPool.maxPods, gpu.maxPods)"
 
 
 def _requested(container: dict[str, Any], key: str) -> Any:
@@ -509,7 +566,7 @@ def chart_pods(plan: Plan, problems: list[str]) -> list[Pods]:
             problems.append(f"chart {chart!r} ({reg.name}): its pods are not counted (add it to "
                             f"offline/capacity.py CHART_PODS)")
             continue
-        for pod in CHART_PODS[chart]:
+        for pod in (p for p in CHART_PODS[chart] if renders(p, values)):
             requests = (_at(values, pod.resources) or {}).get("requests") or {}
             cpu, mem = (requests.get("cpu"), requests.get("memory")) if requests else pod.default_requests
             replicas = _at(values, pod.replicas) if pod.replicas else None
@@ -520,8 +577,25 @@ def chart_pods(plan: Plan, problems: list[str]) -> list[Pods]:
                             int(pod.default_replicas if replicas is None else replicas),
                             dict(place.get("nodeSelector") or {}), list(place.get("tolerations") or []),
                             pod.daemon, pod.workload in TOLERATE_ALL,
-                            node_terms=required_terms(place.get("affinity"))))
+                            node_terms=with_requirements(required_terms(place.get("affinity")), pod.requires)))
     return out
+
+
+def renders(pod: ChartPod, values: dict[str, Any]) -> bool:
+    """Whether the release's values let the chart render the workload (ChartPod.enabled)."""
+    found = [v for v in (_at(values, path) for path in pod.enabled) if isinstance(v, bool)]
+    return found[0] if found else pod.enabled_default
+
+
+def with_requirements(terms: Optional[list[Any]], requires: tuple[dict[str, Any], ...]) -> Optional[list[Any]]:
+    """A required node affinity's terms with these expressions ANDed into each (one term of them alone where there
+    is no affinity); a term that matches no node (no expressions, no fields) stays so."""
+    if not requires:
+        return terms
+    if terms is None:
+        return [{"matchExpressions": list(requires)}]
+    return [{**t, "matchExpressions": [*(t.get("matchExpressions") or []), *requires]}
+            if isinstance(t, dict) and (t.get("matchExpressions") or t.get("matchFields")) else t for t in terms]
 
 
 def gateway_pods(plan: Plan) -> list[Pods]:
@@ -681,15 +755,20 @@ def pack(all_pools: list[Pool], pods: list[Pods]) -> Capacity:
             unfit.add(id(group))
             offers_text = "; ".join(
                 f"{pool.name} ({pool.vm_size}) {offered(group, pool)[0]}m CPU, {offered(group, pool)[1]}Mi"
-                + (f", {offered(group, pool)[2]} GPU" if group.gpus else "") for pool in eligible)
+                + (f", {offered(group, pool)[2]} GPU" if group.gpus else "")
+                + (f", no pod slot (its DaemonSets take {pool.max_pods - offered(group, pool)[3]} of its maxPods "
+                   f"{pool.max_pods})" if offered(group, pool)[3] < 1 else "")
+                for pool in eligible)
             zero = " (its autoscaler's minimum is 0: nothing starts it before the first request)" \
                 if group.count == 0 else ""
+            no_slot = any(offered(group, pool)[3] < 1 for pool in eligible)
             # an error where it can never serve (a model server) or where `pulumi up` waits for a pod that never
             # starts (any replica asked for: the Deployment's await or an atomic Helm release fails at its deadline)
             problem(f"{group.owner} ({group.cpu_m}m CPU, {group.mem_mi}Mi{f', {group.gpus} GPU' if group.gpus else ''}"
                     f" per pod) fits no node of the pool(s) it may run on: an empty node offers {offers_text} after "
                     f"AKS's reservations and its DaemonSets; its pods stay Pending{zero}; fix: lower its requests or "
-                    f"give its pool a larger VM size{STACK_KEYS if group.model_server else POOL_KEYS}",
+                    f"give its pool a larger VM size{STACK_KEYS if group.model_server else POOL_KEYS}"
+                    + (MAX_POD_KEYS if no_slot else ""),
                     error=group.model_server or group.count > 0)
     singles = [(p, i) for p in pods if not p.daemon and id(p) not in unfit for i in range(p.count)]
     singles.sort(key=lambda pi: (pi[0].gpus, pi[0].cpu_m, pi[0].mem_mi), reverse=True)
