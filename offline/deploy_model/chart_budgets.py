@@ -144,12 +144,12 @@ TEMPLATES: dict[str, tuple[BudgetTemplate, ...]] = {
                        "nfd-master", "master.podDisruptionBudget", _to_yaml, subchart="node-feature-discovery"),
         BudgetTemplate("charts/node-feature-discovery/templates/nfd-gc-pdb.yaml", "node-feature-discovery-gc",
                        "nfd-gc", "gc.podDisruptionBudget", _to_yaml, subchart="node-feature-discovery")),
-    # its NFD (alias nfd) runs only with `nfd.enabled` or `gfd.enabled`; no CHART_PODS model of it: not placed
+    # its NFD (alias nfd) runs only with `nfd.enabled` or `gfd.enabled` (capacity.CHART_PODS: its `enabled`)
     "nvidia-device-plugin": (
         BudgetTemplate("charts/node-feature-discovery/templates/master-pdb.yaml", "node-feature-discovery-master",
-                       None, "master.podDisruptionBudget", _to_yaml, subchart="nfd"),
+                       "nfd-master", "master.podDisruptionBudget", _to_yaml, subchart="nfd"),
         BudgetTemplate("charts/node-feature-discovery/templates/nfd-gc-pdb.yaml", "node-feature-discovery-gc",
-                       None, "gc.podDisruptionBudget", _to_yaml, subchart="nfd")),
+                       "nfd-gc", "gc.podDisruptionBudget", _to_yaml, subchart="nfd")),
 }
 
 

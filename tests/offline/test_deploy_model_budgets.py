@@ -265,3 +265,17 @@ def test_istiods_budget_guard_reads_autoscale_min_as_sprig_s_int_does(given, ren
     text = (vendored_charts(CHARTS)["istiod"] / "templates/poddisruptionbudget.yaml").read_text()
     values = chart_values({"chart": "istiod", "values": {"autoscaleMin": given}})
     assert [r for _, r in rendered_api_versions(text, values)] == [rendered]
+
+
+@pytest.mark.parametrize("chart, values", [
+    ("nvidia-device-plugin", {"nfd": {"enabled": True, "master": {"podDisruptionBudget": {"enable": True}},
+                                      "gc": {"podDisruptionBudget": {"enable": True}}}}),
+    ("gpu-operator", {"nfd": {"enabled": True}, "node-feature-discovery": {
+        "master": {"podDisruptionBudget": {"enable": True}}, "gc": {"podDisruptionBudget": {"enable": True}}}})])
+def test_nfd_budgets_select_the_nfd_pods_the_capacity_model_places(chart, values):
+    """node-feature-discovery's master and gc budgets, under either chart, select its one-replica Deployments as
+    offline/capacity.py models them (nfd_pods), so their drains are judged; they selected nothing under the device
+    plugin's chart before its NFD had a model."""
+    budgets = {b.name: (b.workload, b.pod is not None, b.fewest) for b in release_budgets(_release(chart, values))}
+    assert budgets == {"node-feature-discovery-master": ("nfd-master", True, 1),
+                       "node-feature-discovery-gc": ("nfd-gc", True, 1)}
