@@ -2,7 +2,10 @@
 docs/decisions.md "Mutation round thirteen"): each test here fails on a mutant of offline/plan_diff/gate.py or of
 values.py's `_finding` that every other test passed, and passes on the code. Each goes through the check's entry
 point: two plan folders -> the report and its exit code."""
+import pytest
+
 from offline import plan_diff
+from offline.plan_diff import values
 
 from tests.offline.plan_diff_cli import check
 from tests.offline.test_plan_diff_round4 import SHARE_INPUTS, SHARE_TYPE, _doc, _line, _resource
@@ -50,3 +53,14 @@ def test_a_blocked_replacement_names_its_first_three_causes_and_marks_more(tmp_p
     edits["resourceGroupName"] = "rg2"
     code, out = check(tmp_path, base, _doc(_resource(SHARE_TYPE, "share", {**SHARE_INPUTS, **edits})))
     assert code == 1 and _blocked_line(out, "share").endswith(f"why: {'; '.join(causes[:3])}; ..."), out
+
+
+def test_a_value_rule_naming_a_check_the_code_lacks_is_an_error_that_names_it(monkeypatch):
+    """A `check` of offline/data/replacement_rules.json's valueRules that `_finding` does not know (a typo) is an
+    error naming it and the file, not a rule that silently passes every change (the last known check's answer)."""
+    typo = {**plan_diff.rules(), "valueRules": {SHARE_TYPE: [
+        {"path": "enabledProtocols", "check": "noDowngrad", "blocks": True, "why": "x", "config": "modelStore"}]}}
+    monkeypatch.setattr(values, "rules", lambda: typo)
+    with pytest.raises(ValueError, match="unknown value check 'noDowngrad' in replacement_rules.json"):
+        values.value_findings(SHARE_TYPE, {"enabledProtocols": "SMB"}, {"enabledProtocols": "NFS"},
+                              ["enabledProtocols"])
