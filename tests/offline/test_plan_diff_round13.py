@@ -32,6 +32,7 @@ def test_only_what_the_check_refuses_is_marked_allowed_by_the_label_or_the_file(
     assert code == 0, out
     assert f"**allowed** by the `{plan_diff.ALLOW_LABEL}` label" in _line(out, "Replace", "share"), out
     assert "allowed" not in _line(out, "Delete", "web"), out
+    assert f"**1 `{plan_diff.ALLOW_FILE}` entry allows nothing in this diff**" in out, out
     assert [x for x in out.splitlines() if x.startswith("- :warning: ")] == [
         "- :warning: `urn:pulumi:dev::p::kubernetes:apps/v1:Deployment::web`"], out  # the URN as the engine writes it
 
