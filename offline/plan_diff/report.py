@@ -162,8 +162,8 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
                   + "; see docs/guardrails.md, \"Change safety\"):", ""]
         lines += [f"- :x: `{_short_(u)}` {why}  \n  `{full(u)}`" for u, why in blocked] + [""]
     if unmatched:
-        lines += [f"**{len(unmatched)} `{allow_file}` entr{'y' if len(unmatched) == 1 else 'ies'} allow nothing in "
-                  "this diff** (a mistyped URN, or a line left after its change merged: remove it):", ""]
+        lines += [f"**{len(unmatched)} `{allow_file}` entr{'y allows' if len(unmatched) == 1 else 'ies allow'} nothing "
+                  "in this diff** (a mistyped URN, or a line left after its change merged: remove it):", ""]
         lines += [f"- :warning: `{full(u)}`" for u in unmatched] + [""]
     lines += follow or []
     start = len(lines)  # the list of changes, resource by resource
