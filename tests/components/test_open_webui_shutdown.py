@@ -3,7 +3,9 @@ gets SIGTERM, and the autoscaler waits out a pod's grace before it scales in aga
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -110,3 +112,52 @@ def test_an_endpoint_url_without_a_port_is_drained_on_its_schemes():
     from llmplatform.open_webui import endpoint_port
     assert (endpoint_port("https://llm.example.com/v1"), endpoint_port("http://gate.llm.svc")) == (443, 80)
     assert endpoint_port("http://router.llm.svc:8081") == 8081
+
+
+def hook_waits_on_this_kernel(script: str) -> bool:
+    """Whether one round of the hook, run by /bin/sh (as the kubelet's exec runs it) against this machine's own
+    /proc/net/tcp{,6}, waits on."""
+    once = script.replace("sleep 5", ":").replace("sleep 2", "echo wait; exit 0")
+    return "wait" in subprocess.run(["/bin/sh", "-c", once], check=True, timeout=10, capture_output=True,
+                                    text=True).stdout
+
+
+# the image's client sockets: an IPv4 one (tcp), an IPv6 one, an IPv6 one to an IPv4 address (tcp6, ::ffff:a.b.c.d)
+SOCKETS = [(socket.AF_INET, "127.0.0.1", socket.AF_INET, "127.0.0.1"),
+           (socket.AF_INET6, "::1", socket.AF_INET6, "::1"),
+           (socket.AF_INET, "127.0.0.1", socket.AF_INET6, "::ffff:127.0.0.1")]
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux's /proc/net/tcp")
+@pytest.mark.parametrize("server_family, server_host, client_family, client_host", SOCKETS)
+def test_the_hook_reads_the_kernels_own_connection_table(server_family, server_host, client_family, client_host):
+    """The hook OpenWebUi gives a model endpoint on port P, run by this machine's dash and mawk 1.3.4 (the image's
+    /bin/sh and awk: python:3.11-slim-bookworm) against real sockets, so the table is the kernel's, not one written
+    to match the script (net/ipv4/tcp_ipv4.c get_tcp4_sock: the port by ntohs, %04X): a listening model port and
+    connections already closed (the client's TIME_WAIT after it closed; its CLOSE_WAIT after the server did, as a
+    pooled keep-alive connection the router dropped) keep no pod; an open call does, over IPv4, IPv6 or IPv4-mapped
+    IPv6 (tcp6)."""
+    with socket.socket(server_family) as server:
+        try:
+            server.bind((server_host, 0))
+        except OSError:
+            pytest.skip(f"no {server_host} here")
+        server.listen()
+        port = server.getsockname()[1]
+        pod, _ = open_webui(endpoint={**ENDPOINT, "base_url": f"http://ollama:{port}", "port": port})
+        hook = pod["containers"][0]["lifecycle"]["preStop"]["exec"]["command"][-1]
+        assert not hook_waits_on_this_kernel(hook)
+        with socket.socket(client_family) as call:
+            call.connect((client_host, port))
+            answered, _ = server.accept()
+            assert hook_waits_on_this_kernel(hook)
+            answered.close()  # the server ends it first: the client's side in CLOSE_WAIT until it closes
+            time.sleep(0.2)
+            assert not hook_waits_on_this_kernel(hook)
+        with socket.socket(client_family) as call:
+            call.connect((client_host, port))
+            answered, _ = server.accept()
+            call.close()  # the client ends it first: its side in TIME_WAIT
+            answered.close()
+            time.sleep(0.2)
+            assert not hook_waits_on_this_kernel(hook)
