@@ -987,8 +987,9 @@ def test_postgres_storage_shrinks_and_version_downgrades_fail_growth_and_upgrade
 
 def test_a_postgres_resize_asks_for_the_connection_limit_the_server_keeps_from_its_creation(tmp_path, base):
     """A Flexible Server's default max_connections is computed at provisioning from its size, and static: a resize
-    keeps it, while Open-WebUI's connection check counts on the new size's. The check says so, with both figures
-    and the commands that apply the new one; sizes with one limit (or one not in the table) say nothing."""
+    keeps it, while Open-WebUI's connection check and its pools (their overflow, in the same update) follow the new
+    size's. The check says so, with both figures and the commands that apply the new one; sizes with one limit (or
+    one not in the table) say nothing."""
     new = _doc(plan_for("dev", {"postgres": {"skuName": "Standard_B2s"}}))
     code, out = _check(tmp_path, base, new)
     server = _one(new, SERVER)
@@ -997,6 +998,13 @@ def test_a_postgres_resize_asks_for_the_connection_limit_the_server_keeps_from_i
     assert '`sku.name` "Standard_B1ms" -> "Standard_B2s" (stack key `postgres.skuName`)' in check
     assert "created with (50 if at Standard_B1ms" in check and "created at Standard_B2s has 429" in check
     assert "--name max_connections" in check and "flexible-server restart" in check
+    # the UI's pools grow with the size in the same update (the check says so: 'too many clients' until then)
+    webui = next(u for u, r in new.items() if r["type"] == "kubernetes:apps/v1:Deployment"
+                 and r["inputs"]["metadata"]["name"] == "open-webui")
+    env = new[webui]["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    at = next(i for i, e in enumerate(env) if e["name"] == "DATABASE_POOL_MAX_OVERFLOW")
+    assert env[at]["value"] != "1" and f"::{new[webui]['name']}` (spec.template.spec.containers[0].env[{at}].value)" in out
+    assert "DATABASE_POOL_MAX_OVERFLOW" in check and "too many clients" in check
     same = value_findings(SERVER, {"sku": {"name": "Standard_B2ms"}}, {"sku": {"name": "Standard_D2ds_v5"}},
                           ["sku.name"])
     unknown = value_findings(SERVER, {"sku": {"name": "Standard_B1ms"}}, {"sku": {"name": "Standard_X9"}},
