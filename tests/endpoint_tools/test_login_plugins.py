@@ -293,3 +293,27 @@ def test_the_plugin_reads_the_terminal_it_is_given(tmp_path, output_to_a_file):
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         os.close(terminal)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_termination_while_the_plugin_waits_stops_it_and_its_child(tmp_path, signum):
+    """SIGTERM (`timeout 60 llm-verify`, which signals its process group; a CI runner's cancel) or SIGHUP (the
+    terminal closed) ended llm-verify with the plugin in its group, so they reached the plugin too; in a session of
+    its own it got neither and ran on with its child, unbounded. llm-verify still ends by the signal, as before,
+    and the plugin's group is killed first."""
+    script_pid, child = tmp_path / "plugin.pid", tmp_path / "child.pid"
+    path = outputs_with(tmp_path, plugin(tmp_path, f"echo $$ > {script_pid}; sleep 30 & echo $! > {child}; wait"))
+    tool = subprocess.Popen([sys.executable, "-c", "from endpoint_tools import verify; verify.cli()", "--outputs",
+                             path, "--kube-timeout", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not (child.exists() and child.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        tool.send_signal(signum)
+        out, err = tool.communicate(timeout=20)
+        time.sleep(0.2)
+        assert tool.returncode == -signum and out == "" and err == "", (tool.returncode, out, err)
+        assert not running(script_pid) and not running(child), "the plugin or its child runs on"
+    finally:
+        tool.kill()
+        stop(script_pid, child)
