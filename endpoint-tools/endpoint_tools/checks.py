@@ -446,7 +446,8 @@ class _UnseenLoginPlugin(_LoginPlugin):
         for pipe in (self.stdout, self.stderr):
             if pipe:
                 pipe.close()
-        return self._text(out, self.stdout), self._text(err, self.stderr)
+        # its stderr is only quoted: a byte that is no character (the cut above may fall inside one) is replaced
+        return self._text(out, self.stdout), self._text(err, self.stderr, "replace")
 
     def _keep_the_end_of(self, err: bytearray) -> None:
         """Drop all but the last STDERR_KEPT_BYTES of `err` once it holds twice as much, counting the lines."""
@@ -454,8 +455,10 @@ class _UnseenLoginPlugin(_LoginPlugin):
             self.stderr_lines_dropped += err.count(b"\n", 0, len(err) - STDERR_KEPT_BYTES)
             del err[:len(err) - STDERR_KEPT_BYTES]
 
-    def _text(self, data: bytearray, pipe: Any) -> str:
-        return self._translate_newlines(bytes(data), pipe.encoding, pipe.errors) if pipe else ""  # type: ignore
+    def _text(self, data: bytearray, pipe: Any, errors: Optional[str] = None) -> str:
+        if not pipe:
+            return ""
+        return self._translate_newlines(bytes(data), pipe.encoding, errors or pipe.errors)  # type: ignore
 
     @contextlib.contextmanager
     def _killed_with_us(self) -> Iterator[None]:

@@ -317,3 +317,18 @@ def test_a_termination_while_the_plugin_waits_stops_it_and_its_child(tmp_path, s
     finally:
         tool.kill()
         stop(script_pid, child)
+
+
+def test_a_long_stderr_of_characters_wider_than_a_byte_is_quoted(tmp_path, capsys):
+    """Of a long stderr the last 64 KiB are kept, cut at a byte: a cut inside a character (an accented or Asian
+    message, kubelogin's or the Azure CLI's in the user's language) failed to decode, and the FAIL line said
+    "'utf-8' codec can't decode byte 0x80 in position 0" instead of the plugin's error. Here every cut is inside
+    one: "…" is 3 bytes, after 2 of ASCII, and each write (read whole: the pipe is drained between them) holds
+    whole characters."""
+    piece = tmp_path / "piece.txt"
+    piece.write_text("…" * 10_000)  # 30,000 bytes
+    code, lines, _ = verify_lines(
+        tmp_path, f"printf ab >&2; for n in 1 2 3 4 5 6; do cat {piece} >&2; sleep 0.05; done\n"
+                  f"echo >&2; echo 'Error: failed to get token: the end' >&2; exit 1", capsys)
+    assert code == 1 and lines == [f"{LOGIN_FAILED}exec: process returned 1. Error: failed to get token: the end "
+                                   f"[1 of its 2 stderr lines]{HINT}"], lines
