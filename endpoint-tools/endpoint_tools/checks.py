@@ -403,6 +403,10 @@ class _UnseenLoginPlugin(_LoginPlugin):
                 return self._read(LOGIN_TIMEOUT_S if timeout is None else timeout)
         except subprocess.TimeoutExpired as expired:
             self._stop()
+            if os.name != "nt" and self.returncode != -signal.SIGKILL:  # it had ended before the bound's kill
+                raise TimeoutError(f"exec: the plugin ended (exit code {self.returncode}), but a process it left "
+                                   f"running (a daemon?) held its output open until the {LOGIN_TIMEOUT_S:g} s "
+                                   f"bound") from None
             said = _said_why(expired.stderr.decode(errors="replace"), self.stderr_lines_dropped) \
                 if expired.stderr else ""
             raise TimeoutError(f"exec: no credentials from the plugin within {LOGIN_TIMEOUT_S:g} s (a login it "

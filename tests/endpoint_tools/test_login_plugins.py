@@ -332,3 +332,21 @@ def test_a_long_stderr_of_characters_wider_than_a_byte_is_quoted(tmp_path, capsy
                   f"echo >&2; echo 'Error: failed to get token: the end' >&2; exit 1", capsys)
     assert code == 1 and lines == [f"{LOGIN_FAILED}exec: process returned 1. Error: failed to get token: the end "
                                    f"[1 of its 2 stderr lines]{HINT}"], lines
+
+
+def test_a_plugin_whose_daemon_holds_its_output_is_named_at_the_bound(tmp_path, monkeypatch, capsys):
+    """A plugin that starts a daemon of its own session (setsid) which keeps the plugin's output open: the pipes do
+    not end when the plugin does (the client's communicate(), and kubectl's cmd.Run(), wait for their end), so the
+    bound stops the read; the daemon, of another session, is not killed. The line said "no credentials from the
+    plugin ... (a login it asks for is not shown ...)" of a plugin that had printed them and exited 0."""
+    monkeypatch.setattr(checks, "LOGIN_TIMEOUT_S", 1)
+    daemon = tmp_path / "daemon.pid"
+    try:
+        code, lines, elapsed = verify_lines(
+            tmp_path, f"setsid sh -c 'echo $$ > {daemon}; exec sleep 30' &\n"
+                      + credential("t", datetime.now(timezone.utc) + timedelta(hours=1)), capsys)
+    finally:
+        stop(daemon)
+    assert code == 1 and lines == [f"{LOGIN_FAILED}exec: the plugin ended (exit code 0), but a process it left running "
+                                   f"(a daemon?) held its output open until the 1 s bound{HINT}"], lines
+    assert elapsed < 10, elapsed
