@@ -350,3 +350,13 @@ def test_a_plugin_whose_daemon_holds_its_output_is_named_at_the_bound(tmp_path, 
     assert code == 1 and lines == [f"{LOGIN_FAILED}exec: the plugin ended (exit code 0), but a process it left running "
                                    f"(a daemon?) held its output open until the 1 s bound{HINT}"], lines
     assert elapsed < 10, elapsed
+
+
+def test_a_plugin_that_closes_its_output_and_waits_is_stopped_at_the_bound(tmp_path, monkeypatch, capsys):
+    """Its pipes end when it closes them, and it may run on: the wait for its exit is the rest of the bound, not
+    unbounded (a guard of _read's last wait: no other case reaches it)."""
+    monkeypatch.setattr(checks, "LOGIN_TIMEOUT_S", 1)
+    code, lines, elapsed = verify_lines(tmp_path, "exec >&- 2>&-; exec sleep 30", capsys)
+    assert code == 1 and lines == [f"{LOGIN_FAILED}exec: no credentials from the plugin within 1 s (a login it asks "
+                                   f"for is not shown when the output is no terminal){HINT}"], lines
+    assert elapsed < 10, elapsed
