@@ -12,6 +12,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 import types
 from dataclasses import dataclass
@@ -41,6 +42,10 @@ PLUGIN_STDERR_SHOWN = 300
 # failure is said.
 CREDENTIAL_MAX_BYTES = 1 << 20
 STDERR_KEPT_BYTES = 64 << 10
+# Signals that end llm-verify by their default action and, while the plugin was of llm-verify's process group,
+# reached it too: `timeout`'s or a supervisor's SIGTERM to the group, a closed terminal's SIGHUP, Ctrl-\'s SIGQUIT.
+# In its session of its own it gets none of them (_UnseenLoginPlugin._killed_with_us).
+ENDING_SIGNALS = ("SIGTERM", "SIGHUP", "SIGQUIT")
 # A line saying what failed: cobra's `Error: ...` (kubelogin's last line when it fails: Azure/kubelogin main.go,
 # pkg/cmd/token.go), the Azure CLI's `ERROR: ...` (which kubelogin's azurecli login quotes), klog's `E1207 ...`,
 # Go's `panic: ...`, `fatal: ...`.
@@ -383,19 +388,25 @@ class _UnseenLoginPlugin(_LoginPlugin):
     stopped with every process it started: it runs in a session of its own (a process group led by it), so that a
     wrapper script's az or kubelogin, which would run on and could hold the plugin's pipes open, is killed with it.
     Ctrl-C stops them too: the terminal's SIGINT reaches its own foreground group only (the client's communicate()
-    waits a quarter second on it and leaves the plugin running). A session, not a group in llm-verify's session: a
-    background group that reads the terminal (stdin is the caller's here) is stopped by it (SIGTTIN); a process of
-    another session has no controlling terminal and reads it as a file. Windows has neither: its plugin runs under
-    `cmd.exe` (exec_provider.py `shell`), and only that is killed. Its output is read within bounds (_read)."""
+    waits a quarter second on it and leaves the plugin running), and so do the signals that end llm-verify without
+    a word (ENDING_SIGNALS: _killed_with_us). A session, not a group in llm-verify's session: a background group
+    that reads the terminal (stdin is the caller's here) is stopped by it (SIGTTIN); a process of another session
+    has no controlling terminal and reads it as a file. Windows has neither: its plugin runs under `cmd.exe`
+    (exec_provider.py `shell`), and only that is killed. Its output is read within bounds (_read)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **{**kwargs, "start_new_session": True})
 
     def _output(self, input: Any, timeout: Optional[float]) -> Any:  # noqa: A002 (Popen's name)
         try:
-            return self._read(LOGIN_TIMEOUT_S if timeout is None else timeout)
+            with self._killed_with_us():
+                return self._read(LOGIN_TIMEOUT_S if timeout is None else timeout)
         except subprocess.TimeoutExpired as expired:
             self._stop()
+            if os.name != "nt" and self.returncode != -signal.SIGKILL:  # it had ended before the bound's kill
+                raise TimeoutError(f"exec: the plugin ended (exit code {self.returncode}), but a process it left "
+                                   f"running (a daemon?) held its output open until the {LOGIN_TIMEOUT_S:g} s "
+                                   f"bound") from None
             said = _said_why(expired.stderr.decode(errors="replace"), self.stderr_lines_dropped) \
                 if expired.stderr else ""
             raise TimeoutError(f"exec: no credentials from the plugin within {LOGIN_TIMEOUT_S:g} s (a login it "
@@ -439,7 +450,8 @@ class _UnseenLoginPlugin(_LoginPlugin):
         for pipe in (self.stdout, self.stderr):
             if pipe:
                 pipe.close()
-        return self._text(out, self.stdout), self._text(err, self.stderr)
+        # its stderr is only quoted: a byte that is no character (the cut above may fall inside one) is replaced
+        return self._text(out, self.stdout), self._text(err, self.stderr, "replace")
 
     def _keep_the_end_of(self, err: bytearray) -> None:
         """Drop all but the last STDERR_KEPT_BYTES of `err` once it holds twice as much, counting the lines."""
@@ -447,16 +459,45 @@ class _UnseenLoginPlugin(_LoginPlugin):
             self.stderr_lines_dropped += err.count(b"\n", 0, len(err) - STDERR_KEPT_BYTES)
             del err[:len(err) - STDERR_KEPT_BYTES]
 
-    def _text(self, data: bytearray, pipe: Any) -> str:
-        return self._translate_newlines(bytes(data), pipe.encoding, pipe.errors) if pipe else ""  # type: ignore
+    def _text(self, data: bytearray, pipe: Any, errors: Optional[str] = None) -> str:
+        if not pipe:
+            return ""
+        return self._translate_newlines(bytes(data), pipe.encoding, errors or pipe.errors)  # type: ignore
 
-    def _stop(self) -> None:
-        """The plugin's group killed, the plugin reaped and its pipes closed, not read to their end: a process that
-        left the group (a daemon of its own session) would keep them open as long as it runs."""
+    @contextlib.contextmanager
+    def _killed_with_us(self) -> Iterator[None]:
+        """While it runs, a signal of ENDING_SIGNALS whose action is the default kills the plugin's group, then ends
+        llm-verify by that action, as before (no line printed, the status of a process the signal ended). Without it
+        `timeout 60 llm-verify` or a closed terminal left the plugin and its children running, unbounded. A handler
+        of the caller's own is left as it is; signal handlers are the main thread's (CPython `signal.signal`)."""
+        if os.name == "nt" or threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def ended(signum: int, frame: Any) -> None:
+            self._kill_group()
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+        taken = [number for number in (getattr(signal, name) for name in ENDING_SIGNALS)
+                 if signal.getsignal(number) == signal.SIG_DFL]
+        for number in taken:
+            signal.signal(number, ended)
+        try:
+            yield
+        finally:
+            for number in taken:
+                signal.signal(number, signal.SIG_DFL)
+
+    def _kill_group(self) -> None:
         try:
             os.killpg(self.pid, signal.SIGKILL)
         except (AttributeError, OSError):  # Windows has no killpg; the group is gone
             self.kill()
+
+    def _stop(self) -> None:
+        """The plugin's group killed, the plugin reaped and its pipes closed, not read to their end: a process that
+        left the group (a daemon of its own session) would keep them open as long as it runs."""
+        self._kill_group()
         self.wait()
         for pipe in (self.stdout, self.stderr):
             if pipe:

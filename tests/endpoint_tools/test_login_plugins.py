@@ -293,3 +293,70 @@ def test_the_plugin_reads_the_terminal_it_is_given(tmp_path, output_to_a_file):
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         os.close(terminal)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_termination_while_the_plugin_waits_stops_it_and_its_child(tmp_path, signum):
+    """SIGTERM (`timeout 60 llm-verify`, which signals its process group; a CI runner's cancel) or SIGHUP (the
+    terminal closed) ended llm-verify with the plugin in its group, so they reached the plugin too; in a session of
+    its own it got neither and ran on with its child, unbounded. llm-verify still ends by the signal, as before,
+    and the plugin's group is killed first."""
+    script_pid, child = tmp_path / "plugin.pid", tmp_path / "child.pid"
+    path = outputs_with(tmp_path, plugin(tmp_path, f"echo $$ > {script_pid}; sleep 30 & echo $! > {child}; wait"))
+    tool = subprocess.Popen([sys.executable, "-c", "from endpoint_tools import verify; verify.cli()", "--outputs",
+                             path, "--kube-timeout", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not (child.exists() and child.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        tool.send_signal(signum)
+        out, err = tool.communicate(timeout=20)
+        time.sleep(0.2)
+        assert tool.returncode == -signum and out == "" and err == "", (tool.returncode, out, err)
+        assert not running(script_pid) and not running(child), "the plugin or its child runs on"
+    finally:
+        tool.kill()
+        stop(script_pid, child)
+
+
+def test_a_long_stderr_of_characters_wider_than_a_byte_is_quoted(tmp_path, capsys):
+    """Of a long stderr the last 64 KiB are kept, cut at a byte: a cut inside a character (an accented or Asian
+    message, kubelogin's or the Azure CLI's in the user's language) failed to decode, and the FAIL line said
+    "'utf-8' codec can't decode byte 0x80 in position 0" instead of the plugin's error. Here every cut is inside
+    one: "…" is 3 bytes, after 2 of ASCII, and each write (read whole: the pipe is drained between them) holds
+    whole characters."""
+    piece = tmp_path / "piece.txt"
+    piece.write_text("…" * 10_000)  # 30,000 bytes
+    code, lines, _ = verify_lines(
+        tmp_path, f"printf ab >&2; for n in 1 2 3 4 5 6; do cat {piece} >&2; sleep 0.05; done\n"
+                  f"echo >&2; echo 'Error: failed to get token: the end' >&2; exit 1", capsys)
+    assert code == 1 and lines == [f"{LOGIN_FAILED}exec: process returned 1. Error: failed to get token: the end "
+                                   f"[1 of its 2 stderr lines]{HINT}"], lines
+
+
+def test_a_plugin_whose_daemon_holds_its_output_is_named_at_the_bound(tmp_path, monkeypatch, capsys):
+    """A plugin that starts a daemon of its own session (setsid) which keeps the plugin's output open: the pipes do
+    not end when the plugin does (the client's communicate(), and kubectl's cmd.Run(), wait for their end), so the
+    bound stops the read; the daemon, of another session, is not killed. The line said "no credentials from the
+    plugin ... (a login it asks for is not shown ...)" of a plugin that had printed them and exited 0."""
+    monkeypatch.setattr(checks, "LOGIN_TIMEOUT_S", 1)
+    daemon = tmp_path / "daemon.pid"
+    try:
+        code, lines, elapsed = verify_lines(
+            tmp_path, f"setsid sh -c 'echo $$ > {daemon}; exec sleep 30' &\n"
+                      + credential("t", datetime.now(timezone.utc) + timedelta(hours=1)), capsys)
+    finally:
+        stop(daemon)
+    assert code == 1 and lines == [f"{LOGIN_FAILED}exec: the plugin ended (exit code 0), but a process it left running "
+                                   f"(a daemon?) held its output open until the 1 s bound{HINT}"], lines
+    assert elapsed < 10, elapsed
+
+
+def test_a_plugin_that_closes_its_output_and_waits_is_stopped_at_the_bound(tmp_path, monkeypatch, capsys):
+    """Its pipes end when it closes them, and it may run on: the wait for its exit is the rest of the bound, not
+    unbounded (a guard of _read's last wait: no other case reaches it)."""
+    monkeypatch.setattr(checks, "LOGIN_TIMEOUT_S", 1)
+    code, lines, elapsed = verify_lines(tmp_path, "exec >&- 2>&-; exec sleep 30", capsys)
+    assert code == 1 and lines == [f"{LOGIN_FAILED}exec: no credentials from the plugin within 1 s (a login it asks "
+                                   f"for is not shown when the output is no terminal){HINT}"], lines
+    assert elapsed < 10, elapsed
