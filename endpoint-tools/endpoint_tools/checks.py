@@ -391,11 +391,17 @@ class _UnseenLoginPlugin(_LoginPlugin):
     waits a quarter second on it and leaves the plugin running), and so do the signals that end llm-verify without
     a word (ENDING_SIGNALS: _killed_with_us). A session, not a group in llm-verify's session: a background group
     that reads the terminal (stdin is the caller's here) is stopped by it (SIGTTIN); a process of another session
-    has no controlling terminal and reads it as a file. Windows has neither: its plugin runs under `cmd.exe`
-    (exec_provider.py `shell`), and only that is killed. Its output is read within bounds (_read)."""
+    has no controlling terminal and reads it as a file. Only where llm-verify has no controlling terminal itself
+    (_controlling_terminal): on one, a session of its own would take /dev/tty from a plugin that asks through it.
+    Windows has neither: its plugin runs under `cmd.exe` (exec_provider.py `shell`), and only that is killed. Its
+    output is read within bounds (_read)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **{**kwargs, "start_new_session": True})
+        # with a person at a terminal (`llm-verify > log` on one), the plugin keeps llm-verify's group and session:
+        # a plugin that asks through /dev/tty (Python's getpass) finds no terminal in a session of its own, and
+        # Ctrl-C reaches it with llm-verify; the bound then kills the plugin alone
+        self._own_session = not _controlling_terminal()
+        super().__init__(*args, **{**kwargs, "start_new_session": self._own_session})
 
     def _output(self, input: Any, timeout: Optional[float]) -> Any:  # noqa: A002 (Popen's name)
         try:
@@ -489,6 +495,9 @@ class _UnseenLoginPlugin(_LoginPlugin):
                 signal.signal(number, signal.SIG_DFL)
 
     def _kill_group(self) -> None:
+        if not self._own_session:  # llm-verify's own group: the plugin alone
+            self.kill()
+            return
         try:
             os.killpg(self.pid, signal.SIGKILL)
         except (AttributeError, OSError):  # Windows has no killpg; the group is gone
@@ -570,6 +579,16 @@ def _expiry_problem(expiry: Any) -> Optional[str]:
 def _json_kind(value: Any) -> str:
     return "null" if value is None else {bool: "true or false", str: "a string", list: "an array"}.get(
         type(value), "a number")
+
+
+def _controlling_terminal() -> bool:
+    """Whether llm-verify has a controlling terminal, which a plugin may open as /dev/tty (none in CI, cron, a
+    pipeline's runner; none on Windows, which has no /dev/tty)."""
+    try:
+        os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
+    except OSError:
+        return False
+    return True
 
 
 @contextlib.contextmanager

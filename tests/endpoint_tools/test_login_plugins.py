@@ -26,6 +26,14 @@ LOGIN_FAILED = "FAIL  reach          the kubeconfig's login failed: "
 HINT = (" (its exec plugin, kubelogin for the stack's kubeconfig: on PATH and logged in? docs/operations.md, "
         "\"Reaching the cluster (kubelogin)\")")
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
+# llm-verify runs with no controlling terminal (as in CI) whether or not pytest has one: a plugin gets a session
+# of its own only then (checks._controlling_terminal); the tools run here as subprocesses get a session of their own
+NO_TERMINAL = {"start_new_session": True}
+
+
+@pytest.fixture(autouse=True)
+def no_controlling_terminal(monkeypatch):
+    monkeypatch.setattr(checks, "_controlling_terminal", lambda: False)
 
 
 def plugin(tmp_path: Path, script: str) -> str:
@@ -101,7 +109,8 @@ def test_ctrl_c_while_the_plugin_waits_stops_it_and_its_child(tmp_path):
     script_pid, child = tmp_path / "plugin.pid", tmp_path / "child.pid"
     path = outputs_with(tmp_path, plugin(tmp_path, f"echo $$ > {script_pid}; sleep 30 & echo $! > {child}; wait"))
     tool = subprocess.Popen([sys.executable, "-c", "from endpoint_tools import verify; verify.cli()", "--outputs",
-                             path, "--kube-timeout", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             path, "--kube-timeout", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            **NO_TERMINAL)
     try:
         deadline = time.monotonic() + 20
         while not (child.exists() and child.read_text().strip()) and time.monotonic() < deadline:
@@ -266,8 +275,8 @@ def test_a_device_code_prompt_no_one_sees_is_quoted_when_the_bound_stops_it(tmp_
 def test_the_plugin_reads_the_terminal_it_is_given(tmp_path, output_to_a_file):
     """On a terminal the client shows the plugin's prompt and gives it the terminal (interactive): no bound, no
     session of its own, the answer reaches it. With the output to a file (`llm-verify > log` on a terminal), the
-    plugin, in a session of its own, still reads the terminal: a process group of its own would be a background
-    group, stopped by the terminal when it reads (SIGTTIN), until the bound killed it."""
+    bounded plugin still reads the terminal: it keeps llm-verify's foreground group (a process group of its own
+    would be a background group, stopped by the terminal when it reads, SIGTTIN, until the bound killed it)."""
     answer = tmp_path / "answer"
     script = (f"echo 'enter the code:' >&2; read line; echo \"$line\" > {answer}\n"
               + credential("t", datetime.now(timezone.utc) + timedelta(hours=1)))
@@ -295,6 +304,38 @@ def test_the_plugin_reads_the_terminal_it_is_given(tmp_path, output_to_a_file):
         os.close(terminal)
 
 
+def test_a_plugin_that_asks_through_dev_tty_is_answered_with_the_output_to_a_file(tmp_path):
+    """`llm-verify > log` on a terminal: the client pipes the plugin's stderr (no one sees a prompt there) and a
+    plugin that asks through /dev/tty (Python's getpass, a script's `read < /dev/tty`) reaches the person. In a
+    session of its own it had no controlling terminal ("cannot create /dev/tty: No such device or address") and
+    failed; with one, llm-verify's session and group stay the plugin's."""
+    answer = tmp_path / "answer"
+    script = (f"echo 'enter the code:' > /dev/tty; read line < /dev/tty; echo \"$line\" > {answer}\n"
+              + credential("t", datetime.now(timezone.utc) + timedelta(hours=1)))
+    path = outputs_with(tmp_path, plugin(tmp_path, script))
+    pid, terminal = pty.fork()
+    if pid == 0:  # llm-verify with the pty as its controlling terminal, its output to a file
+        os.dup2(os.open(tmp_path / "verify.log", os.O_WRONLY | os.O_CREAT), 1)
+        os.execv(sys.executable, [sys.executable, "-c", "from endpoint_tools import verify; verify.cli()",
+                                  "--outputs", path, "--kube-timeout", "1"])
+    shown, answered, deadline = b"", False, time.monotonic() + 30
+    try:
+        while time.monotonic() < deadline and not answer.exists():
+            if select.select([terminal], [], [], 0.1)[0]:
+                try:
+                    shown += os.read(terminal, 65536)
+                except OSError:  # the child ended: the terminal has no other end
+                    break
+            if not answered and b"enter the code:" in shown:
+                os.write(terminal, b"ABCD1234\n")
+                answered = True
+        assert answer.exists() and answer.read_text() == "ABCD1234\n", shown
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(terminal)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_a_termination_while_the_plugin_waits_stops_it_and_its_child(tmp_path, signum):
     """SIGTERM (`timeout 60 llm-verify`, which signals its process group; a CI runner's cancel) or SIGHUP (the
@@ -304,7 +345,8 @@ def test_a_termination_while_the_plugin_waits_stops_it_and_its_child(tmp_path, s
     script_pid, child = tmp_path / "plugin.pid", tmp_path / "child.pid"
     path = outputs_with(tmp_path, plugin(tmp_path, f"echo $$ > {script_pid}; sleep 30 & echo $! > {child}; wait"))
     tool = subprocess.Popen([sys.executable, "-c", "from endpoint_tools import verify; verify.cli()", "--outputs",
-                             path, "--kube-timeout", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             path, "--kube-timeout", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            **NO_TERMINAL)
     try:
         deadline = time.monotonic() + 20
         while not (child.exists() and child.read_text().strip()) and time.monotonic() < deadline:
