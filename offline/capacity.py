@@ -484,7 +484,6 @@ MODEL_SERVER = ("app.kubernetes.io/component", "model-server")  # llmplatform.ku
 _POOL_KEYS = "its pool: cluster.workloadPool.vmSize on CPU, gpu.vmSize on GPU"
 POOL_KEYS = f" ({_POOL_KEYS})"
 STACK_KEYS = f" (Ollama's requests: inference.resources.cpuRequest and memoryRequest; {_POOL_KEYS})"
-MAX_POD_KEYS = ", or raise a pool's maxPods where its DaemonSets fill it (cluster.workloadPool.maxPods, gpu.maxPods)"
 
 
 def _requested(container: dict[str, Any], key: str) -> Any:
@@ -756,19 +755,17 @@ def pack(all_pools: list[Pool], pods: list[Pods]) -> Capacity:
             offers_text = "; ".join(
                 f"{pool.name} ({pool.vm_size}) {offered(group, pool)[0]}m CPU, {offered(group, pool)[1]}Mi"
                 + (f", {offered(group, pool)[2]} GPU" if group.gpus else "")
-                + (f", no pod slot (its DaemonSets take {pool.max_pods - offered(group, pool)[3]} of its maxPods "
+                + (f", no pod slot (its DaemonSets need {daemon_slots(pool, offered(group, pool))} of its maxPods "
                    f"{pool.max_pods})" if offered(group, pool)[3] < 1 else "")
                 for pool in eligible)
             zero = " (its autoscaler's minimum is 0: nothing starts it before the first request)" \
                 if group.count == 0 else ""
-            no_slot = any(offered(group, pool)[3] < 1 for pool in eligible)
             # an error where it can never serve (a model server) or where `pulumi up` waits for a pod that never
             # starts (any replica asked for: the Deployment's await or an atomic Helm release fails at its deadline)
             problem(f"{group.owner} ({group.cpu_m}m CPU, {group.mem_mi}Mi{f', {group.gpus} GPU' if group.gpus else ''}"
                     f" per pod) fits no node of the pool(s) it may run on: an empty node offers {offers_text} after "
-                    f"AKS's reservations and its DaemonSets; its pods stay Pending{zero}; fix: lower its requests or "
-                    f"give its pool a larger VM size{STACK_KEYS if group.model_server else POOL_KEYS}"
-                    + (MAX_POD_KEYS if no_slot else ""),
+                    f"AKS's reservations and its DaemonSets; its pods stay Pending{zero}; fix: "
+                    + unfit_fix(group, {pool.name: (pool, offered(group, pool)) for pool in eligible}),
                     error=group.model_server or group.count > 0)
     singles = [(p, i) for p in pods if not p.daemon and id(p) not in unfit for i in range(p.count)]
     singles.sort(key=lambda pi: (pi[0].gpus, pi[0].cpu_m, pi[0].mem_mi), reverse=True)
@@ -805,6 +802,37 @@ def pack(all_pools: list[Pool], pods: list[Pods]) -> Capacity:
         result.idle_nodes[pool.name] = sum(1 for n in nodes if n.pool is pool)
         result.requests[pool.name] = (requested[pool.name][0], requested[pool.name][1])
     return result
+
+
+def daemon_slots(pool: Pool, offer: Offer) -> int:
+    """The pod slots the DaemonSets on a node of the pool take (the offer's slots are its maxPods less them)."""
+    return pool.max_pods - offer[3]
+
+
+def max_pods_key(pool: Pool) -> str:
+    """The stack key of a pool's maxPods (offline/plan_diff/pool_keys.py OWN_KEY says the same per component)."""
+    if pool.gpu:
+        return "gpu.maxPods"
+    return "cluster.systemPool.maxPods" if pool.system else "cluster.workloadPool.maxPods"
+
+
+def unfit_fix(group: Pods, offers: dict[str, tuple[Pool, Offer]]) -> str:
+    """What makes a pod that fits no empty node fit: where a node has the room but no pod slot, the pool's maxPods
+    past its DaemonSets' slots alone; else larger nodes or smaller requests, and the slots where they are short."""
+    def room(offer: Offer) -> bool:
+        return group.cpu_m <= offer[0] and group.mem_mi <= offer[1] and group.gpus <= offer[2]
+    def more_slots(pools: list[tuple[Pool, Offer]]) -> str:
+        least: dict[str, int] = {}
+        for pool, offer in pools:
+            key = max_pods_key(pool)
+            least[key] = max(least.get(key, 0), daemon_slots(pool, offer) + 1)
+        return ", ".join(f"{key} to at least {n}" for key, n in sorted(least.items()))
+    no_slot = [(pool, offer) for pool, offer in offers.values() if offer[3] < 1]
+    slot_only = [(pool, offer) for pool, offer in no_slot if room(offer)]
+    if slot_only:
+        return f"raise {more_slots(slot_only)}, past the pod slots its DaemonSets take on each node"
+    sizes = f"lower its requests or give its pool a larger VM size{STACK_KEYS if group.model_server else POOL_KEYS}"
+    return sizes + (f", and raise {more_slots(no_slot)} where its DaemonSets fill a node's pod slots" if no_slot else "")
 
 
 def _zone_pinned(group: Pods, pool: Pool) -> str:

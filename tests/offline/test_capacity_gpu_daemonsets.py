@@ -32,16 +32,28 @@ def _plan(argv: list[str], tmp_path, capsys) -> tuple[int, str]:
     return code, printed.out + printed.err
 
 
-@pytest.mark.parametrize("stack,slots", [("llmd", 19), ("prod", 15)])
-def test_a_gpu_pool_whose_max_pods_its_daemonsets_fill_is_refused(stack, slots, tmp_path, capsys):
-    """Through `make plan`: gpu.maxPods at the DaemonSets' own count leaves the model server no slot (the model
-    said 7 left on llmd, 2 on prod, and passed the plan); one more slot and it fits."""
-    code, out = _plan(["--stack", stack, "--set", f"gpu.maxPods={slots}"], tmp_path, capsys)
+@pytest.mark.parametrize("stack,slots,max_pods", [("llmd", 19, 19), ("prod", 15, 15), ("llmd", 19, 10)])
+def test_a_gpu_pool_whose_max_pods_its_daemonsets_fill_is_refused(stack, slots, max_pods, tmp_path, capsys):
+    """Through `make plan`: gpu.maxPods at (or below) the DaemonSets' own count leaves the model server no slot (the
+    model said 7 left on llmd, 2 on prod, and passed the plan); the refusal names the key and the value that fits,
+    not smaller requests or a larger VM size, which give no slot; that value fits."""
+    code, out = _plan(["--stack", stack, "--set", f"gpu.maxPods={max_pods}"], tmp_path, capsys)
     assert code == 1, out
-    assert f"no pod slot (its DaemonSets take {slots} of its maxPods {slots})" in out
-    assert "raise a pool's maxPods where its DaemonSets fill it (cluster.workloadPool.maxPods, gpu.maxPods)" in out
+    assert f"no pod slot (its DaemonSets need {slots} of its maxPods {max_pods})" in out
+    assert f"fix: raise gpu.maxPods to at least {slots + 1}, past the pod slots its DaemonSets take on each node" in out
+    assert "lower its requests" not in out and "larger VM size" not in out, out
     code, out = _plan(["--stack", stack, "--set", f"gpu.maxPods={slots + 1}"], tmp_path, capsys)
     assert code == 0 and "no pod slot" not in out, out
+
+
+def test_a_cpu_pool_whose_max_pods_its_daemonsets_fill_names_its_own_key(tmp_path, capsys):
+    """The CPU pool's refusal names cluster.workloadPool.maxPods alone (it named both pools' keys, and smaller
+    requests or a larger VM size first)."""
+    code, out = _plan(["--stack", "prod", "--set", "cluster.workloadPool.maxPods=13"], tmp_path, capsys)
+    assert code == 1, out
+    assert "no pod slot (its DaemonSets need 13 of its maxPods 13)" in out
+    assert "fix: raise cluster.workloadPool.maxPods to at least 14, past the pod slots" in out
+    assert "gpu.maxPods" not in out and "lower its requests" not in out, out
 
 
 def _daemons_on(plan: Plan) -> dict[str, set[str]]:
