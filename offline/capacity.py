@@ -80,6 +80,7 @@ class ChartPod:
     enabled_default: bool = True
     # node requirements the template or an operator adds to the values' placement (ANDed with each of its terms)
     requires: tuple[dict[str, Any], ...] = ()
+    subchart: bool = False  # a subchart's: it sees its own values only, never the parent chart's top-level placement
 
 
 NONE = ("0", "0")
@@ -110,11 +111,11 @@ def nfd_pods(prefix: str, **on: Any) -> list[ChartPod]:
     """node-feature-discovery 0.19.0 as a subchart under `prefix`: master and gc Deployments, a worker on every
     node it tolerates."""
     return [ChartPod("nfd-master", f"{prefix}.master.resources", ("100m", "128Mi"), f"{prefix}.master.replicaCount",
-                     1, f"{prefix}.master", **on),
+                     1, f"{prefix}.master", subchart=True, **on),
             ChartPod("nfd-gc", f"{prefix}.gc.resources", ("10m", "128Mi"), f"{prefix}.gc.replicaCount", 1,
-                     f"{prefix}.gc", **on),
+                     f"{prefix}.gc", subchart=True, **on),
             ChartPod("nfd-worker", f"{prefix}.worker.resources", ("5m", "64Mi"), daemon=True,
-                     placement=f"{prefix}.worker", **on)]
+                     placement=f"{prefix}.worker", subchart=True, **on)]
 
 
 CHART_PODS: dict[str, list[ChartPod]] = {
@@ -557,6 +558,9 @@ def _chart_name(reg: Registration) -> str:
     return str(reg.inputs.get("chart") or "").rstrip("/").rsplit("/", 1)[-1]
 
 
+PLACEMENT_KEYS = ("nodeSelector", "tolerations", "affinity")
+
+
 def chart_pods(plan: Plan, problems: list[str]) -> list[Pods]:
     out = []
     for reg in plan.helm_releases():
@@ -570,7 +574,7 @@ def chart_pods(plan: Plan, problems: list[str]) -> list[Pods]:
             cpu, mem = (requests.get("cpu"), requests.get("memory")) if requests else pod.default_requests
             replicas = _at(values, pod.replicas) if pod.replicas else None
             place = _at(values, pod.placement) or {}
-            if pod.placement and not any(place.get(k) for k in ("nodeSelector", "tolerations", "affinity")):
+            if pod.placement and not pod.subchart and not any(place.get(k) for k in PLACEMENT_KEYS):
                 place = values  # the chart's top-level placement applies to its sub-workloads too
             out.append(Pods(f"chart {chart}: {pod.workload}", cpu_millis(cpu), memory_mebis(mem), 0,
                             int(pod.default_replicas if replicas is None else replicas),

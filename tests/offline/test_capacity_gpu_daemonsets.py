@@ -146,3 +146,20 @@ def test_what_the_chart_renders_by_default_is_read_from_its_vendored_values(char
         assert _helm_decides(pod, values) == pod.enabled_default, pod
         if pod.daemon and pod.placement:
             assert isinstance(capacity._at(values, pod.placement).get("tolerations"), list), pod
+
+
+def test_the_device_plugin_charts_nfd_takes_its_own_placement_not_the_plugins():
+    """NFD is a subchart (alias nfd): it sees `nfd.*` only, so the plugin's GPU-node affinity and tolerations at the
+    chart's top level do not reach it. With feature discovery on, the NFD master and gc Deployments may run on the CPU
+    pool (the model held them to the GPU pools), and the worker goes where `nfd.worker` sends it."""
+    prod = variant("prod")
+    release = next(r for r in prod.helm_releases() if capacity._chart_name(r) == "nvidia-device-plugin")
+    values = {**release.inputs["values"], "gfd": {"enabled": True},
+              "nfd": {"worker": {"nodeSelector": {"llm-platform/pool": "cpu"}}}}
+    on = Plan(prod.project, prod.stack, [dataclasses.replace(r, inputs={**r.inputs, "values": values})
+                                         if r is release else r for r in prod.resources])
+    pods = {p.owner.split(": ", 1)[1]: p for p in capacity.chart_pods(on, []) if p.owner.startswith("chart nvidia")}
+    where = {name: {pool.name for pool in capacity.pools(on) if capacity.may_run_on(pods[name], pool)}
+             for name in ("nfd-master", "nfd-gc", "nfd-worker", "gpu-feature-discovery")}
+    assert where == {"nfd-master": {"cpu"}, "nfd-gc": {"cpu"}, "nfd-worker": {"cpu"},
+                     "gpu-feature-discovery": {"gpu", "gpuod"}}, where
