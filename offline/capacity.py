@@ -74,8 +74,9 @@ class ChartPod:
     placement: str = ""  # values path of the dict holding nodeSelector / tolerations / affinity
     daemon: bool = False  # a DaemonSet: one pod on every node it may run on
     # whether the chart renders it: the first of these values paths that holds a bool decides (a subchart's
-    # `condition: a,b`: helm e9b85e4d internal/chart/v3/util/dependencies.go `processDependencyConditions`), else
-    # `enabled_default`, what the chart's own values decide (a test reads them)
+    # `condition: a,b`: helm v3.20.2, pulumi-kubernetes' own, pkg/chartutil/dependencies.go
+    # `processDependencyConditions`, over the chart's values coalesced with the release's), else `enabled_default`,
+    # what the chart's own values decide (a test reads them; no chart here sets an earlier path than the release)
     enabled: tuple[str, ...] = ()
     enabled_default: bool = True
     # node requirements the template or an operator adds to the values' placement (ANDed with each of its terms)
@@ -86,7 +87,8 @@ class ChartPod:
 NONE = ("0", "0")
 # Where a GPU node's own DaemonSets run. The GPU Operator's operands (NVIDIA/gpu-operator v26.7.0, 10ee5b36, assets/
 # state-*/*daemonset.yaml) select `nvidia.com/gpu.deploy.<operand>: "true"`, which the operator puts on every node
-# whose NFD labels show an NVIDIA PCI device (controllers/state_manager.go `gpuStateLabels`, container workloads):
+# whose NFD labels show an NVIDIA PCI device (controllers/nodelabeling_controller.go `labelGPUNodes`: NFD's
+# `pci-10de.present` makes `nvidia.com/gpu.present`, then state_manager.go `gpuStateLabels`, container workloads):
 # the nodes AKS labels `kubernetes.azure.com/accelerator: nvidia`. It adds `nvidia.com/gpu.deploy.mig-manager` only
 # where the GPU is MIG-capable (`hasMIGCapableGPU`): the catalog's `mig_capable` sizes. The MPS control daemons
 # select `nvidia.com/mps.capable: "true"`, which GPU feature discovery sets only under an MPS sharing config: no
@@ -836,7 +838,8 @@ def unfit_fix(group: Pods, offers: dict[str, tuple[Pool, Offer]]) -> str:
     if slot_only:
         return f"raise {more_slots(slot_only)}, past the pod slots its DaemonSets take on each node"
     sizes = f"lower its requests or give its pool a larger VM size{STACK_KEYS if group.model_server else POOL_KEYS}"
-    return sizes + (f", and raise {more_slots(no_slot)} where its DaemonSets fill a node's pod slots" if no_slot else "")
+    slots = f", and raise {more_slots(no_slot)} where its DaemonSets fill a node's pod slots" if no_slot else ""
+    return sizes + slots
 
 
 def _zone_pinned(group: Pods, pool: Pool) -> str:
