@@ -46,6 +46,17 @@ def test_a_gpu_pool_whose_max_pods_its_daemonsets_fill_is_refused(stack, slots, 
     assert code == 0 and "no pod slot" not in out, out
 
 
+def test_a_pod_short_of_room_and_of_a_slot_is_told_both(tmp_path, capsys):
+    """Ollama's CPU request past an A100 node's and gpu.maxPods at the DaemonSets' count: a larger size (or smaller
+    requests) and the slots are both needed."""
+    code, out = _plan(["--stack", "prod", "--set", "gpu.maxPods=15", "--set", "inference.resources.cpuRequest=30",
+                       "--set", "inference.resources.cpuLimit=30"], tmp_path, capsys)
+    assert code == 1, out
+    assert ("fix: lower its requests or give its pool a larger VM size (Ollama's requests: inference.resources."
+            "cpuRequest and memoryRequest; its pool: cluster.workloadPool.vmSize on CPU, gpu.vmSize on GPU), and "
+            "raise gpu.maxPods to at least 16 where its DaemonSets fill a node's pod slots") in out, out
+
+
 def test_a_cpu_pool_whose_max_pods_its_daemonsets_fill_names_its_own_key(tmp_path, capsys):
     """The CPU pool's refusal names cluster.workloadPool.maxPods alone (it named both pools' keys, and smaller
     requests or a larger VM size first)."""
