@@ -771,7 +771,7 @@ def pack(all_pools: list[Pool], pods: list[Pods]) -> Capacity:
             problem(f"{group.owner} ({group.cpu_m}m CPU, {group.mem_mi}Mi{f', {group.gpus} GPU' if group.gpus else ''}"
                     f" per pod) fits no node of the pool(s) it may run on: an empty node offers {offers_text} after "
                     f"AKS's reservations and its DaemonSets; its pods stay Pending{zero}; fix: "
-                    + unfit_fix(group, {pool.name: (pool, offered(group, pool)) for pool in eligible}),
+                    + unfit_fix(group, [(pool, offered(group, pool)) for pool in eligible]),
                     error=group.model_server or group.count > 0)
     singles = [(p, i) for p in pods if not p.daemon and id(p) not in unfit for i in range(p.count)]
     singles.sort(key=lambda pi: (pi[0].gpus, pi[0].cpu_m, pi[0].mem_mi), reverse=True)
@@ -822,7 +822,7 @@ def max_pods_key(pool: Pool) -> str:
     return "cluster.systemPool.maxPods" if pool.system else "cluster.workloadPool.maxPods"
 
 
-def unfit_fix(group: Pods, offers: dict[str, tuple[Pool, Offer]]) -> str:
+def unfit_fix(group: Pods, offers: list[tuple[Pool, Offer]]) -> str:
     """What makes a pod that fits no empty node fit: where a node has the room but no pod slot, the pool's maxPods
     past its DaemonSets' slots alone; else larger nodes or smaller requests, and the slots where they are short."""
     def room(offer: Offer) -> bool:
@@ -833,7 +833,7 @@ def unfit_fix(group: Pods, offers: dict[str, tuple[Pool, Offer]]) -> str:
             key = max_pods_key(pool)
             least[key] = max(least.get(key, 0), daemon_slots(pool, offer) + 1)
         return ", ".join(f"{key} to at least {n}" for key, n in sorted(least.items()))
-    no_slot = [(pool, offer) for pool, offer in offers.values() if offer[3] < 1]
+    no_slot = [(pool, offer) for pool, offer in offers if offer[3] < 1]
     slot_only = [(pool, offer) for pool, offer in no_slot if room(offer)]
     if slot_only:
         return f"raise {more_slots(slot_only)}, past the pod slots its DaemonSets take on each node"
