@@ -74,18 +74,21 @@ class ChartPod:
     placement: str = ""  # values path of the dict holding nodeSelector / tolerations / affinity
     daemon: bool = False  # a DaemonSet: one pod on every node it may run on
     # whether the chart renders it: the first of these values paths that holds a bool decides (a subchart's
-    # `condition: a,b`: helm e9b85e4d internal/chart/v3/util/dependencies.go `processDependencyConditions`), else
-    # `enabled_default`, what the chart's own values decide (a test reads them)
+    # `condition: a,b`: helm v3.20.2, pulumi-kubernetes' own, pkg/chartutil/dependencies.go
+    # `processDependencyConditions`, over the chart's values coalesced with the release's), else `enabled_default`,
+    # what the chart's own values decide (a test reads them; no chart here sets an earlier path than the release)
     enabled: tuple[str, ...] = ()
     enabled_default: bool = True
     # node requirements the template or an operator adds to the values' placement (ANDed with each of its terms)
     requires: tuple[dict[str, Any], ...] = ()
+    subchart: bool = False  # a subchart's: it sees its own values only, never the parent chart's top-level placement
 
 
 NONE = ("0", "0")
 # Where a GPU node's own DaemonSets run. The GPU Operator's operands (NVIDIA/gpu-operator v26.7.0, 10ee5b36, assets/
 # state-*/*daemonset.yaml) select `nvidia.com/gpu.deploy.<operand>: "true"`, which the operator puts on every node
-# whose NFD labels show an NVIDIA PCI device (controllers/state_manager.go `gpuStateLabels`, container workloads):
+# whose NFD labels show an NVIDIA PCI device (controllers/nodelabeling_controller.go `labelGPUNodes`: NFD's
+# `pci-10de.present` makes `nvidia.com/gpu.present`, then state_manager.go `gpuStateLabels`, container workloads):
 # the nodes AKS labels `kubernetes.azure.com/accelerator: nvidia`. It adds `nvidia.com/gpu.deploy.mig-manager` only
 # where the GPU is MIG-capable (`hasMIGCapableGPU`): the catalog's `mig_capable` sizes. The MPS control daemons
 # select `nvidia.com/mps.capable: "true"`, which GPU feature discovery sets only under an MPS sharing config: no
@@ -110,11 +113,11 @@ def nfd_pods(prefix: str, **on: Any) -> list[ChartPod]:
     """node-feature-discovery 0.19.0 as a subchart under `prefix`: master and gc Deployments, a worker on every
     node it tolerates."""
     return [ChartPod("nfd-master", f"{prefix}.master.resources", ("100m", "128Mi"), f"{prefix}.master.replicaCount",
-                     1, f"{prefix}.master", **on),
+                     1, f"{prefix}.master", subchart=True, **on),
             ChartPod("nfd-gc", f"{prefix}.gc.resources", ("10m", "128Mi"), f"{prefix}.gc.replicaCount", 1,
-                     f"{prefix}.gc", **on),
+                     f"{prefix}.gc", subchart=True, **on),
             ChartPod("nfd-worker", f"{prefix}.worker.resources", ("5m", "64Mi"), daemon=True,
-                     placement=f"{prefix}.worker", **on)]
+                     placement=f"{prefix}.worker", subchart=True, **on)]
 
 
 CHART_PODS: dict[str, list[ChartPod]] = {
@@ -484,7 +487,6 @@ MODEL_SERVER = ("app.kubernetes.io/component", "model-server")  # llmplatform.ku
 _POOL_KEYS = "its pool: cluster.workloadPool.vmSize on CPU, gpu.vmSize on GPU"
 POOL_KEYS = f" ({_POOL_KEYS})"
 STACK_KEYS = f" (Ollama's requests: inference.resources.cpuRequest and memoryRequest; {_POOL_KEYS})"
-MAX_POD_KEYS = ", or raise a pool's maxPods where its DaemonSets fill it (cluster.workloadPool.maxPods, gpu.maxPods)"
 
 
 def _requested(container: dict[str, Any], key: str) -> Any:
@@ -558,6 +560,9 @@ def _chart_name(reg: Registration) -> str:
     return str(reg.inputs.get("chart") or "").rstrip("/").rsplit("/", 1)[-1]
 
 
+PLACEMENT_KEYS = ("nodeSelector", "tolerations", "affinity")
+
+
 def chart_pods(plan: Plan, problems: list[str]) -> list[Pods]:
     out = []
     for reg in plan.helm_releases():
@@ -571,7 +576,7 @@ def chart_pods(plan: Plan, problems: list[str]) -> list[Pods]:
             cpu, mem = (requests.get("cpu"), requests.get("memory")) if requests else pod.default_requests
             replicas = _at(values, pod.replicas) if pod.replicas else None
             place = _at(values, pod.placement) or {}
-            if pod.placement and not any(place.get(k) for k in ("nodeSelector", "tolerations", "affinity")):
+            if pod.placement and not pod.subchart and not any(place.get(k) for k in PLACEMENT_KEYS):
                 place = values  # the chart's top-level placement applies to its sub-workloads too
             out.append(Pods(f"chart {chart}: {pod.workload}", cpu_millis(cpu), memory_mebis(mem), 0,
                             int(pod.default_replicas if replicas is None else replicas),
@@ -756,19 +761,17 @@ def pack(all_pools: list[Pool], pods: list[Pods]) -> Capacity:
             offers_text = "; ".join(
                 f"{pool.name} ({pool.vm_size}) {offered(group, pool)[0]}m CPU, {offered(group, pool)[1]}Mi"
                 + (f", {offered(group, pool)[2]} GPU" if group.gpus else "")
-                + (f", no pod slot (its DaemonSets take {pool.max_pods - offered(group, pool)[3]} of its maxPods "
+                + (f", no pod slot (its DaemonSets need {daemon_slots(pool, offered(group, pool))} of its maxPods "
                    f"{pool.max_pods})" if offered(group, pool)[3] < 1 else "")
                 for pool in eligible)
             zero = " (its autoscaler's minimum is 0: nothing starts it before the first request)" \
                 if group.count == 0 else ""
-            no_slot = any(offered(group, pool)[3] < 1 for pool in eligible)
             # an error where it can never serve (a model server) or where `pulumi up` waits for a pod that never
             # starts (any replica asked for: the Deployment's await or an atomic Helm release fails at its deadline)
             problem(f"{group.owner} ({group.cpu_m}m CPU, {group.mem_mi}Mi{f', {group.gpus} GPU' if group.gpus else ''}"
                     f" per pod) fits no node of the pool(s) it may run on: an empty node offers {offers_text} after "
-                    f"AKS's reservations and its DaemonSets; its pods stay Pending{zero}; fix: lower its requests or "
-                    f"give its pool a larger VM size{STACK_KEYS if group.model_server else POOL_KEYS}"
-                    + (MAX_POD_KEYS if no_slot else ""),
+                    f"AKS's reservations and its DaemonSets; its pods stay Pending{zero}; fix: "
+                    + unfit_fix(group, [(pool, offered(group, pool)) for pool in eligible]),
                     error=group.model_server or group.count > 0)
     singles = [(p, i) for p in pods if not p.daemon and id(p) not in unfit for i in range(p.count)]
     singles.sort(key=lambda pi: (pi[0].gpus, pi[0].cpu_m, pi[0].mem_mi), reverse=True)
@@ -805,6 +808,38 @@ def pack(all_pools: list[Pool], pods: list[Pods]) -> Capacity:
         result.idle_nodes[pool.name] = sum(1 for n in nodes if n.pool is pool)
         result.requests[pool.name] = (requested[pool.name][0], requested[pool.name][1])
     return result
+
+
+def daemon_slots(pool: Pool, offer: Offer) -> int:
+    """The pod slots the DaemonSets on a node of the pool take (the offer's slots are its maxPods less them)."""
+    return pool.max_pods - offer[3]
+
+
+def max_pods_key(pool: Pool) -> str:
+    """The stack key of a pool's maxPods (offline/plan_diff/pool_keys.py OWN_KEY says the same per component)."""
+    if pool.gpu:
+        return "gpu.maxPods"
+    return "cluster.systemPool.maxPods" if pool.system else "cluster.workloadPool.maxPods"
+
+
+def unfit_fix(group: Pods, offers: list[tuple[Pool, Offer]]) -> str:
+    """What makes a pod that fits no empty node fit: where a node has the room but no pod slot, the pool's maxPods
+    past its DaemonSets' slots alone; else larger nodes or smaller requests, and the slots where they are short."""
+    def room(offer: Offer) -> bool:
+        return group.cpu_m <= offer[0] and group.mem_mi <= offer[1] and group.gpus <= offer[2]
+    def more_slots(pools: list[tuple[Pool, Offer]]) -> str:
+        least: dict[str, int] = {}
+        for pool, offer in pools:
+            key = max_pods_key(pool)
+            least[key] = max(least.get(key, 0), daemon_slots(pool, offer) + 1)
+        return ", ".join(f"{key} to at least {n}" for key, n in sorted(least.items()))
+    no_slot = [(pool, offer) for pool, offer in offers if offer[3] < 1]
+    slot_only = [(pool, offer) for pool, offer in no_slot if room(offer)]
+    if slot_only:
+        return f"raise {more_slots(slot_only)}, past the pod slots its DaemonSets take on each node"
+    sizes = f"lower its requests or give its pool a larger VM size{STACK_KEYS if group.model_server else POOL_KEYS}"
+    slots = f", and raise {more_slots(no_slot)} where its DaemonSets fill a node's pod slots" if no_slot else ""
+    return sizes + slots
 
 
 def _zone_pinned(group: Pods, pool: Pool) -> str:

@@ -32,16 +32,39 @@ def _plan(argv: list[str], tmp_path, capsys) -> tuple[int, str]:
     return code, printed.out + printed.err
 
 
-@pytest.mark.parametrize("stack,slots", [("llmd", 19), ("prod", 15)])
-def test_a_gpu_pool_whose_max_pods_its_daemonsets_fill_is_refused(stack, slots, tmp_path, capsys):
-    """Through `make plan`: gpu.maxPods at the DaemonSets' own count leaves the model server no slot (the model
-    said 7 left on llmd, 2 on prod, and passed the plan); one more slot and it fits."""
-    code, out = _plan(["--stack", stack, "--set", f"gpu.maxPods={slots}"], tmp_path, capsys)
+@pytest.mark.parametrize("stack,slots,max_pods", [("llmd", 19, 19), ("prod", 15, 15), ("llmd", 19, 10)])
+def test_a_gpu_pool_whose_max_pods_its_daemonsets_fill_is_refused(stack, slots, max_pods, tmp_path, capsys):
+    """Through `make plan`: gpu.maxPods at (or below) the DaemonSets' own count leaves the model server no slot (the
+    model said 7 left on llmd, 2 on prod, and passed the plan); the refusal names the key and the value that fits,
+    not smaller requests or a larger VM size, which give no slot; that value fits."""
+    code, out = _plan(["--stack", stack, "--set", f"gpu.maxPods={max_pods}"], tmp_path, capsys)
     assert code == 1, out
-    assert f"no pod slot (its DaemonSets take {slots} of its maxPods {slots})" in out
-    assert "raise a pool's maxPods where its DaemonSets fill it (cluster.workloadPool.maxPods, gpu.maxPods)" in out
+    assert f"no pod slot (its DaemonSets need {slots} of its maxPods {max_pods})" in out
+    assert f"fix: raise gpu.maxPods to at least {slots + 1}, past the pod slots its DaemonSets take on each node" in out
+    assert "lower its requests" not in out and "larger VM size" not in out, out
     code, out = _plan(["--stack", stack, "--set", f"gpu.maxPods={slots + 1}"], tmp_path, capsys)
     assert code == 0 and "no pod slot" not in out, out
+
+
+def test_a_pod_short_of_room_and_of_a_slot_is_told_both(tmp_path, capsys):
+    """Ollama's CPU request past an A100 node's and gpu.maxPods at the DaemonSets' count: a larger size (or smaller
+    requests) and the slots are both needed."""
+    code, out = _plan(["--stack", "prod", "--set", "gpu.maxPods=15", "--set", "inference.resources.cpuRequest=30",
+                       "--set", "inference.resources.cpuLimit=30"], tmp_path, capsys)
+    assert code == 1, out
+    assert ("fix: lower its requests or give its pool a larger VM size (Ollama's requests: inference.resources."
+            "cpuRequest and memoryRequest; its pool: cluster.workloadPool.vmSize on CPU, gpu.vmSize on GPU), and "
+            "raise gpu.maxPods to at least 16 where its DaemonSets fill a node's pod slots") in out, out
+
+
+def test_a_cpu_pool_whose_max_pods_its_daemonsets_fill_names_its_own_key(tmp_path, capsys):
+    """The CPU pool's refusal names cluster.workloadPool.maxPods alone (it named both pools' keys, and smaller
+    requests or a larger VM size first)."""
+    code, out = _plan(["--stack", "prod", "--set", "cluster.workloadPool.maxPods=13"], tmp_path, capsys)
+    assert code == 1, out
+    assert "no pod slot (its DaemonSets need 13 of its maxPods 13)" in out
+    assert "fix: raise cluster.workloadPool.maxPods to at least 14, past the pod slots" in out
+    assert "gpu.maxPods" not in out and "lower its requests" not in out, out
 
 
 def _daemons_on(plan: Plan) -> dict[str, set[str]]:
@@ -134,3 +157,20 @@ def test_what_the_chart_renders_by_default_is_read_from_its_vendored_values(char
         assert _helm_decides(pod, values) == pod.enabled_default, pod
         if pod.daemon and pod.placement:
             assert isinstance(capacity._at(values, pod.placement).get("tolerations"), list), pod
+
+
+def test_the_device_plugin_charts_nfd_takes_its_own_placement_not_the_plugins():
+    """NFD is a subchart (alias nfd): it sees `nfd.*` only, so the plugin's GPU-node affinity and tolerations at the
+    chart's top level do not reach it. With feature discovery on, the NFD master and gc Deployments may run on the CPU
+    pool (the model held them to the GPU pools), and the worker goes where `nfd.worker` sends it."""
+    prod = variant("prod")
+    release = next(r for r in prod.helm_releases() if capacity._chart_name(r) == "nvidia-device-plugin")
+    values = {**release.inputs["values"], "gfd": {"enabled": True},
+              "nfd": {"worker": {"nodeSelector": {"llm-platform/pool": "cpu"}}}}
+    on = Plan(prod.project, prod.stack, [dataclasses.replace(r, inputs={**r.inputs, "values": values})
+                                         if r is release else r for r in prod.resources])
+    pods = {p.owner.split(": ", 1)[1]: p for p in capacity.chart_pods(on, []) if p.owner.startswith("chart nvidia")}
+    where = {name: {pool.name for pool in capacity.pools(on) if capacity.may_run_on(pods[name], pool)}
+             for name in ("nfd-master", "nfd-gc", "nfd-worker", "gpu-feature-discovery")}
+    assert where == {"nfd-master": {"cpu"}, "nfd-gc": {"cpu"}, "nfd-worker": {"cpu"},
+                     "gpu-feature-discovery": {"gpu", "gpuod"}}, where
