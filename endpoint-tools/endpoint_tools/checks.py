@@ -399,7 +399,7 @@ class _UnseenLoginPlugin(_LoginPlugin):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # with a person at a terminal (`llm-verify > log` on one), the plugin keeps llm-verify's group and session:
         # a plugin that asks through /dev/tty (Python's getpass) finds no terminal in a session of its own, and
-        # Ctrl-C reaches it with llm-verify; the bound then kills the plugin alone
+        # Ctrl-C reaches it with llm-verify; the bound kills it and the processes it started in the group
         self._own_session = not _controlling_terminal()
         super().__init__(*args, **{**kwargs, "start_new_session": self._own_session})
 
@@ -495,8 +495,12 @@ class _UnseenLoginPlugin(_LoginPlugin):
                 signal.signal(number, signal.SIG_DFL)
 
     def _kill_group(self) -> None:
-        if not self._own_session:  # llm-verify's own group: the plugin alone
-            self.kill()
+        if not self._own_session:  # llm-verify's own group: the plugin and the processes it started in it
+            for pid in (self.pid, *_descendants_in_our_group(self.pid)):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:  # it has ended
+                    pass
             return
         try:
             os.killpg(self.pid, signal.SIGKILL)
@@ -589,6 +593,30 @@ def _controlling_terminal() -> bool:
     except OSError:
         return False
     return True
+
+
+def _descendants_in_our_group(pid: int) -> list[int]:
+    """The processes `pid` started, theirs and so on, that are in llm-verify's process group, read from /proc
+    (proc(5) `stat`: ppid and pgrp after the name's closing parenthesis; none where there is no /proc). Read before
+    any is killed: an orphan's parent is no longer `pid`. One of another group (a daemon) is left, as killpg does."""
+    children: dict[int, list[int]] = {}
+    ours = os.getpgrp()
+    group: dict[int, int] = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+            child, parent = int(entry), int(fields[1])
+            group[child] = int(fields[2])
+        except (OSError, ValueError, IndexError):  # no process, or gone while read
+            continue
+        children.setdefault(parent, []).append(child)
+    found, under = [], [pid]
+    while under:
+        for child in children.get(under.pop(), []):
+            found.append(child)
+            under.append(child)
+    return [child for child in found if group[child] == ours]
 
 
 @contextlib.contextmanager

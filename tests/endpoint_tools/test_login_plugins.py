@@ -102,6 +102,25 @@ def test_a_wrapper_scripts_own_login_is_stopped_with_it(tmp_path, monkeypatch, c
     assert elapsed < 10, elapsed
 
 
+def test_on_a_terminal_the_bound_stops_the_wrapper_scripts_login_too(tmp_path, monkeypatch, capsys):
+    """With a controlling terminal the plugin keeps llm-verify's group (checks._controlling_terminal), so the
+    bound cannot kill a group of its own: it killed the script alone, and its child (az, kubelogin) ran on after
+    llm-verify ended, as in 0.17.0. The plugin's processes of that group are killed with it; llm-verify is not."""
+    monkeypatch.setattr(checks, "_controlling_terminal", lambda: True)
+    monkeypatch.setattr(checks, "LOGIN_TIMEOUT_S", 0.5)
+    child, ours = tmp_path / "child.pid", tmp_path / "ours.pid"
+    ours.write_text(str(os.getpid()))
+    try:
+        code, lines, elapsed = verify_lines(tmp_path, f"sleep 30 & echo $! > {child}; wait", capsys)
+        time.sleep(0.2)  # SIGKILL is delivered at once; let the kernel finish the child
+        assert child.read_text().strip() and not running(child), "the plugin's child runs on"
+    finally:
+        stop(child)
+    assert running(ours)
+    assert code == 1 and lines[0].startswith(f"{LOGIN_FAILED}exec: no credentials from the plugin within 0.5 s"), lines
+    assert elapsed < 10, elapsed
+
+
 def test_ctrl_c_while_the_plugin_waits_stops_it_and_its_child(tmp_path):
     """Ctrl-C: in its own session the plugin does not get the terminal's SIGINT, and the client's communicate() lets
     the interrupt through after a quarter second without stopping the plugin; it is killed with its group. Before
