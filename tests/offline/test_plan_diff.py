@@ -1001,9 +1001,11 @@ def test_a_postgres_resize_asks_for_the_connection_limit_the_server_keeps_from_i
     # the UI's pools grow with the size in the same update (the check says so: 'too many clients' until then)
     webui = next(u for u, r in new.items() if r["type"] == "kubernetes:apps/v1:Deployment"
                  and r["inputs"]["metadata"]["name"] == "open-webui")
-    env = new[webui]["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    env, was = ([e for e in doc[webui]["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]]
+                for doc in (new, base))
     at = next(i for i, e in enumerate(env) if e["name"] == "DATABASE_POOL_MAX_OVERFLOW")
-    assert env[at]["value"] != "1" and f"::{new[webui]['name']}` (spec.template.spec.containers[0].env[{at}].value)" in out
+    assert was[at]["name"] == env[at]["name"] and int(env[at]["value"]) > int(was[at]["value"])
+    assert f"::{new[webui]['name']}` (spec.template.spec.containers[0].env[{at}].value)" in out
     assert "DATABASE_POOL_MAX_OVERFLOW" in check and "too many clients" in check
     same = value_findings(SERVER, {"sku": {"name": "Standard_B2ms"}}, {"sku": {"name": "Standard_D2ds_v5"}},
                           ["sku.name"])
