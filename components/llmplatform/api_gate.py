@@ -92,7 +92,8 @@ class ApiGate(pulumi.ComponentResource):
     Kubernetes objects, the identity and its grant stay replaceable."""
 
     router_service: pulumi.Output[str]
-    """In-cluster URL of the gate, `http://<service>.<namespace>.svc:<port>` (resolves from any namespace)."""
+    """In-cluster URL of the gate, `http://<service>.<namespace>.svc:<port>` (resolves from a pod of any namespace
+    under dnsPolicy ClusterFirst)."""
     api_key_secret: pulumi.Output[Optional[str]]
     """Key Vault secret holding the bearer key (None when auth is off)."""
     endpoint: ModelEndpoint

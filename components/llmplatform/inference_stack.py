@@ -194,7 +194,8 @@ class InferenceStack(pulumi.ComponentResource):
     """The Ollama Deployment and Service, for ModelAutoscaler."""
     ollama_service: pulumi.Output[str]
     """In-cluster URL of the model server (OpenAI-compatible under /v1, Ollama native under /api). This and the
-    other two URLs are `http://<service>.<namespace>.svc:<port>`: they resolve from a pod of any namespace."""
+    other two URLs are `http://<service>.<namespace>.svc:<port>`: they resolve from a pod of any namespace under
+    dnsPolicy ClusterFirst."""
     router_service: pulumi.Output[str]
     """In-cluster URL of the rate-limited, key-protected raw API."""
     webui_service: pulumi.Output[Optional[str]]

@@ -44,8 +44,11 @@ PATCH_FORCE = {"pulumi.com/patchForce": "true"}
 
 
 def service_url(service: pulumi.Input[str], namespace_name: pulumi.Input[str], port: int) -> pulumi.Output[str]:
-    """`http://<service>.<namespace>.svc:<port>`: a Service's URL that resolves from a pod of any namespace (every
-    pod's resolv.conf searches `cluster.local`), as a component hands it out."""
+    """`http://<service>.<namespace>.svc:<port>`, as a component hands out a Service's URL: it resolves from a pod of
+    any namespace whose resolv.conf searches `cluster.local` (dnsPolicy ClusterFirst, the default, or
+    ClusterFirstWithHostNet); a pod of dnsPolicy Default, or on the host network with ClusterFirst, resolves through
+    the node's resolver, and one of dnsPolicy None through its own dnsConfig (Kubernetes, "DNS for Services and
+    Pods", Pod's DNS policy): there no in-cluster name resolves without the cluster DNS and its search path."""
     return pulumi.Output.concat("http://", service, ".", namespace_name, ".svc:", str(port))
 
 

@@ -302,7 +302,8 @@ class OpenWebUi(pulumi.ComponentResource):
     with it); the other Kubernetes objects, the identities and their grants stay replaceable."""
 
     webui_service: pulumi.Output[str]
-    """In-cluster URL of Open-WebUI, `http://<service>.<namespace>.svc:<port>` (resolves from any namespace)."""
+    """In-cluster URL of Open-WebUI, `http://<service>.<namespace>.svc:<port>` (resolves from a pod of any namespace
+    under dnsPolicy ClusterFirst)."""
 
     def __init__(self, name: str, args: OpenWebUiArgs, opts: Optional[pulumi.ResourceOptions] = None, *,
                  moved_from: Optional[pulumi.Resource] = None, listed_models: Optional[pulumi.Output[str]] = None):
