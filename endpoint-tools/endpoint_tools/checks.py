@@ -391,8 +391,8 @@ class _UnseenLoginPlugin(_LoginPlugin):
     waits a quarter second on it and leaves the plugin running), and so do the signals that end llm-verify without
     a word (ENDING_SIGNALS: _killed_with_us). A session, not a group in llm-verify's session: a background group
     that reads the terminal (stdin is the caller's here) is stopped by it (SIGTTIN); a process of another session
-    has no controlling terminal and reads it as a file. Only where llm-verify has no controlling terminal itself
-    (_controlling_terminal): on one, a session of its own would take /dev/tty from a plugin that asks through it.
+    has no controlling terminal and reads it as a file. Only where llm-verify is not in a terminal's foreground
+    (_in_a_terminals_foreground): there, a session of its own would take /dev/tty from a plugin that asks through it.
     Windows has neither: its plugin runs under `cmd.exe` (exec_provider.py `shell`), and only that is killed. Its
     output is read within bounds (_read)."""
 
@@ -400,7 +400,7 @@ class _UnseenLoginPlugin(_LoginPlugin):
         # with a person at a terminal (`llm-verify > log` on one), the plugin keeps llm-verify's group and session:
         # a plugin that asks through /dev/tty (Python's getpass) finds no terminal in a session of its own, and
         # Ctrl-C reaches it with llm-verify; the bound kills it and the processes it started in the group
-        self._own_session = not _controlling_terminal()
+        self._own_session = not _in_a_terminals_foreground()
         super().__init__(*args, **{**kwargs, "start_new_session": self._own_session})
 
     def _output(self, input: Any, timeout: Optional[float]) -> Any:  # noqa: A002 (Popen's name)
@@ -585,14 +585,21 @@ def _json_kind(value: Any) -> str:
         type(value), "a number")
 
 
-def _controlling_terminal() -> bool:
-    """Whether llm-verify has a controlling terminal, which a plugin may open as /dev/tty (none in CI, cron, a
-    pipeline's runner; none on Windows, which has no /dev/tty)."""
+def _in_a_terminals_foreground() -> bool:
+    """Whether llm-verify has a controlling terminal, which a plugin may open as /dev/tty, and is in its foreground
+    process group (none in CI, cron, a pipeline's runner; none on Windows, which has no /dev/tty). In a background
+    group (`llm-verify &`, or under GNU timeout, which takes a group of its own) a plugin that reads /dev/tty is
+    stopped by the terminal (SIGTTIN) until the bound; in a session of its own it is told at once (tty(4))."""
     try:
-        os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
+        terminal = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
     except OSError:
         return False
-    return True
+    try:
+        return os.tcgetpgrp(terminal) == os.getpgrp()
+    except OSError:
+        return False
+    finally:
+        os.close(terminal)
 
 
 def _descendants_in_our_group(pid: int) -> list[int]:

@@ -26,14 +26,15 @@ LOGIN_FAILED = "FAIL  reach          the kubeconfig's login failed: "
 HINT = (" (its exec plugin, kubelogin for the stack's kubeconfig: on PATH and logged in? docs/operations.md, "
         "\"Reaching the cluster (kubelogin)\")")
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
-# llm-verify runs with no controlling terminal (as in CI) whether or not pytest has one: a plugin gets a session
-# of its own only then (checks._controlling_terminal); the tools run here as subprocesses get a session of their own
+# llm-verify runs outside a terminal's foreground (as in CI) whether or not pytest is in one: a plugin gets a
+# session of its own only then (checks._in_a_terminals_foreground); the tools run here as subprocesses get a
+# session of their own
 NO_TERMINAL = {"start_new_session": True}
 
 
 @pytest.fixture(autouse=True)
-def no_controlling_terminal(monkeypatch):
-    monkeypatch.setattr(checks, "_controlling_terminal", lambda: False)
+def not_in_a_terminals_foreground(monkeypatch):
+    monkeypatch.setattr(checks, "_in_a_terminals_foreground", lambda: False)
 
 
 def plugin(tmp_path: Path, script: str) -> str:
@@ -103,10 +104,10 @@ def test_a_wrapper_scripts_own_login_is_stopped_with_it(tmp_path, monkeypatch, c
 
 
 def test_on_a_terminal_the_bound_stops_the_wrapper_scripts_login_too(tmp_path, monkeypatch, capsys):
-    """With a controlling terminal the plugin keeps llm-verify's group (checks._controlling_terminal), so the
+    """With a controlling terminal the plugin keeps llm-verify's group (checks._in_a_terminals_foreground), so the
     bound cannot kill a group of its own: it killed the script alone, and its child (az, kubelogin) ran on after
     llm-verify ended, as in 0.17.0. The plugin's processes of that group are killed with it; llm-verify is not."""
-    monkeypatch.setattr(checks, "_controlling_terminal", lambda: True)
+    monkeypatch.setattr(checks, "_in_a_terminals_foreground", lambda: True)
     monkeypatch.setattr(checks, "LOGIN_TIMEOUT_S", 0.5)
     child, ours = tmp_path / "child.pid", tmp_path / "ours.pid"
     ours.write_text(str(os.getpid()))
@@ -352,6 +353,47 @@ def test_a_plugin_that_asks_through_dev_tty_is_answered_with_the_output_to_a_fil
     finally:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
+        os.close(terminal)
+
+
+def test_in_a_background_job_a_plugin_that_asks_through_dev_tty_fails_at_once(tmp_path):
+    """`llm-verify > log &`, or `timeout 60 llm-verify` (GNU timeout puts itself and the tool in a process group of
+    their own): a controlling terminal, but a background group. A plugin kept in that group and reading /dev/tty is
+    stopped by the terminal (SIGTTIN) until the 120 s bound; in a session of its own it is told at once that there
+    is no terminal, and llm-verify quotes it."""
+    script = "echo 'enter the code:' > /dev/tty; read line < /dev/tty"
+    path = outputs_with(tmp_path, plugin(tmp_path, script))
+    log = tmp_path / "verify.log"
+    pid, terminal = pty.fork()
+    if pid == 0:  # the session's leader (a shell) starts llm-verify in a background group, its output to a file
+        job = os.fork()
+        if job == 0:
+            os.setpgid(0, 0)
+            (tmp_path / "job.pid").write_text(str(os.getpid()))
+            os.dup2(os.open(log, os.O_WRONLY | os.O_CREAT), 1)
+            os.execv(sys.executable, [sys.executable, "-c", "from endpoint_tools import verify; verify.cli()",
+                                      "--outputs", path, "--kube-timeout", "1"])
+        os._exit(os.waitpid(job, 0)[1] >> 8)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and os.waitpid(pid, os.WNOHANG) == (0, 0):
+            if select.select([terminal], [], [], 0.1)[0]:
+                try:
+                    os.read(terminal, 65536)
+                except OSError:
+                    break
+        said = log.read_text() if log.exists() else ""
+        assert said.startswith(LOGIN_FAILED) and "/dev/tty" in said, said
+    finally:
+        try:
+            os.killpg(int((tmp_path / "job.pid").read_text()), signal.SIGKILL)  # llm-verify and a stopped plugin
+        except (OSError, ValueError):
+            pass
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except OSError:  # it has ended and been reaped
+            pass
         os.close(terminal)
 
 
