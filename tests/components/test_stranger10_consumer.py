@@ -4,9 +4,10 @@ the README tells a consumer (docs/decisions.md, "A stranger composes the package
 from typing import Any
 
 import pulumi
+import pytest
 
-from llmplatform import (AksCluster, AppNamespace, GpuNodePool, InferenceStack, KeyVault, ModelStore, OpenWebUi,
-                         PostgresServer)
+from llmplatform import (AksCluster, AppNamespace, ComponentInputError, GpuNodePool, InferenceStack, KeyVault,
+                         ModelStore, OpenWebUi, PostgresServer)
 from llmplatform.testing import run
 
 NETWORK: Any = {"vnet_cidr": "10.60.0.0/16", "node_subnet_cidr": "10.60.0.0/20",
@@ -51,3 +52,42 @@ def test_an_inference_stacks_gate_endpoint_serves_an_open_webui_in_another_names
     assert env["OLLAMA_BASE_URL"] == "http://router.llm.svc:8080"
     assert not [r for r in plan.of_type("kubernetes:apps/v1:Deployment")
                 if r.inputs["metadata"].get("namespace") == "llm" and r.inputs["metadata"].get("name") == "open-webui"]
+
+
+# ---- a compute size written as Terraform writes it ----------------------------------------------------------------
+@pytest.mark.parametrize("component, key, size", [
+    ("PostgresServer", "sku_name", "B_Standard_B2s"), ("PostgresServer", "sku_name", "GP_Standard_D2s_v3"),
+    ("OpenWebUi", "database_sku_name", "B_Standard_B2s"),
+    ("InferenceStack", "database_sku_name", "mo_Standard_E2s_v3")])
+def test_a_terraform_tier_prefixed_size_names_the_size_it_means(component: str, key: str, size: str) -> None:
+    """Before: the shapes of the three tiers, nothing about the `B_`/`GP_`/`MO_` prefix a Terraform user types
+    (azurerm_postgresql_flexible_server's `sku_name`, e.g. GP_Standard_D4s_v3), which Azure's `sku.name` lacks."""
+    def program() -> None:
+        aks = AksCluster("aks", {
+            "cluster_name": "aks-ui-team", "resource_group_name": "rg-ui-team", "location": "northeurope",
+            "network": NETWORK,
+            "system_pool": {"name": "system", "vm_size": "Standard_D2s_v5", "min_count": 1, "max_count": 2},
+            "workload_pool": {"name": "cpu", "vm_size": "Standard_D4s_v5", "min_count": 1, "max_count": 3}})
+        in_cluster = pulumi.ResourceOptions(providers=[aks.provider])
+        app = AppNamespace("app", {"namespace": "llm"}, in_cluster)
+        store = ModelStore("models", {"cluster": aks.cluster, "account_name": "stuiteammodels",
+                                      "namespace": app.namespace}, in_cluster)
+        vault = KeyVault("vault", {"cluster": aks.cluster, "vault_name": "kv-ui-team-llm"})
+        if component == "PostgresServer":
+            PostgresServer("pg", {"cluster": aks.cluster, "key_vault": vault.vault, "server_name": "pg-ui-team",
+                                  "sku_name": size})
+            return
+        stack_args: Any = {"cluster": aks.cluster, "key_vault": vault.vault, "model_volume": store.volume,
+                           "api_client_namespaces": ["ui"]}
+        if component == "InferenceStack":
+            stack_args |= {"database_url_secret": "pg-database-url", "database_sku_name": size}
+        llm = InferenceStack("llm", stack_args, in_cluster)
+        if component == "OpenWebUi":
+            OpenWebUi("ui", {"cluster": aks.cluster, "key_vault": vault.vault, "endpoint": llm.endpoint,
+                             "namespace": "ui", "database_url_secret": "pg-database-url",
+                             "database_sku_name": size}, in_cluster)
+    with pytest.raises(ComponentInputError) as error:
+        run(program)
+    message = str(error.value)
+    assert f"{key}={size!r} is invalid" in message
+    assert f"the size without Terraform's tier prefix, {size.split('_', 1)[1]}" in message
