@@ -17,8 +17,8 @@ from .api_gate import ApiGate
 from .checks import ROUTER_RANGE_FIELDS, called_as_documented, check_shape, fail, handle_after_check, late_rules
 from .resolved_provider import cluster_key, kubernetes_provider
 from .defaults import defaults_for, or_default
-from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, RouteTarget, VaultHandle,
-                      field, known)
+from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, RouteTarget,
+                      VaultHandle, field, known)
 from .inference_specs import wait_budget_seconds
 from .inference_parts import WEBUI_RENAMED as WEBUI_INPUTS
 from .kube import egress_guard, require_kubernetes_provider
@@ -198,6 +198,9 @@ class InferenceStack(pulumi.ComponentResource):
     dnsPolicy ClusterFirst."""
     router_service: pulumi.Output[str]
     """In-cluster URL of the rate-limited, key-protected raw API."""
+    endpoint: ModelEndpoint
+    """The gate's endpoint (ApiGate's `endpoint`: key required), for an OpenWebUi of your own, e.g. in a namespace
+    named in `api_client_namespaces`, the stack's own UI left out (no `database_url_secret`)."""
     webui_service: pulumi.Output[Optional[str]]
     """In-cluster URL of Open-WebUI (None when disabled)."""
     api_key_secret: pulumi.Output[Optional[str]]
@@ -256,6 +259,7 @@ class InferenceStack(pulumi.ComponentResource):
         }, part, moved_from=self)
         self.model_server, self.ollama_service = ollama.model_server, ollama.ollama_service
         self.router_service, self.api_key_secret = gate.router_service, gate.api_key_secret
+        self.endpoint = gate.endpoint
         self.webui_service = pulumi.Output.from_input(None)
         database_url = a.get("database_url_secret")
         if webui_enabled(a) and database_url is not None:  # the rules refuse webui_enabled without it
@@ -284,6 +288,7 @@ class InferenceStack(pulumi.ComponentResource):
         # no pod of the namespace (Open-WebUI runs users' tools and functions) reaches the node's metadata service
         egress_guard(f"{name}-egress-guard", field(volume, "namespace"), replaceable)
         self.register_outputs({"model_server": self.model_server, "ollama_service": self.ollama_service,
-                               "router_service": self.router_service, "webui_service": self.webui_service,
+                               "router_service": self.router_service, "endpoint": self.endpoint,
+                               "webui_service": self.webui_service,
                                "api_key_secret": self.api_key_secret})
 

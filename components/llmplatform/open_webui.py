@@ -114,7 +114,9 @@ class OpenWebUiArgs(TypedDict):
     secret_key_secret: NotRequired[Optional[str]]
     """Key Vault secret name of the session key (default <name>-webui-secret-key)."""
     request_timeout_seconds: NotRequired[Optional[int]]
-    """Longest answer the gateway waits for (default 600)."""
+    """Longest answer the gateway waits for (default 600). It also sets how long a stopping pod waits for its answers
+    in flight: the pods' grace is this + 30 s, and the HPA's scale-down window the grace + 15 s (at least 300 s, at
+    most 3600 s), so a pod added for a peak stays that long after it."""
     model_access: NotRequired[Optional[str]]
     """all: every signed-in user lists and uses every model (BYPASS_MODEL_ACCESS_CONTROL); granted: Open-WebUI's
     access control, a model with no grant is listed to admins only until one grants it in Workspace > Models

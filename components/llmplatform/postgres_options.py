@@ -34,7 +34,13 @@ def any_sku_problem(sku_name: str) -> Optional[str]:
     """What is allowed when `sku_name` is a compute size of no tier (None when it is one of some tier's)."""
     if sku_tier(sku_name) is not None:
         return None
-    return "a Flexible Server compute size: " + "; ".join(sku_shape(t) for t in _spec()["sku_shapes"])
+    allowed = "a Flexible Server compute size: " + "; ".join(sku_shape(t) for t in _spec()["sku_shapes"])
+    # Terraform's azurerm_postgresql_flexible_server writes the tier before the size (B_Standard_B1ms, GP_..., MO_...)
+    tier_prefix = re.fullmatch(r"(?:B|GP|MO)_(.+)", sku_name, re.IGNORECASE | re.ASCII)
+    if tier_prefix and sku_tier(tier_prefix.group(1)) is not None:
+        return (f"{allowed}; the size without Terraform's tier prefix, {tier_prefix.group(1)} (the tier is the "
+                f"tier input)")
+    return allowed
 
 
 def admin_login_problem(login: str) -> Optional[str]:
