@@ -15,14 +15,19 @@ NETWORK: Any = {"vnet_cidr": "10.60.0.0/16", "node_subnet_cidr": "10.60.0.0/20",
                 "pod_cidr": "192.168.0.0/16", "service_cidr": "172.16.0.0/16", "dns_service_ip": "172.16.0.10"}
 
 
-def ui_in_its_own_namespace() -> None:
-    """InferenceStack without its own UI, admitting namespace `ui`; an OpenWebUi there on the stack's gate."""
+def cluster() -> tuple[AksCluster, pulumi.ResourceOptions]:
+    """The team's cluster and the options of what runs in it."""
     aks = AksCluster("aks", {
         "cluster_name": "aks-ui-team", "resource_group_name": "rg-ui-team", "location": "northeurope",
         "network": NETWORK,
         "system_pool": {"name": "system", "vm_size": "Standard_D2s_v5", "min_count": 1, "max_count": 2},
         "workload_pool": {"name": "cpu", "vm_size": "Standard_D4s_v5", "min_count": 1, "max_count": 3}})
-    in_cluster = pulumi.ResourceOptions(providers=[aks.provider])
+    return aks, pulumi.ResourceOptions(providers=[aks.provider])
+
+
+def ui_in_its_own_namespace() -> None:
+    """InferenceStack without its own UI, admitting namespace `ui`; an OpenWebUi there on the stack's gate."""
+    aks, in_cluster = cluster()
     gpu = GpuNodePool("gpu", {"cluster": aks.cluster, "vm_size": "Standard_NC4as_T4_v3"}, in_cluster)
     app = AppNamespace("app", {"namespace": "llm"}, in_cluster)
     ui_namespace = AppNamespace("ui", {"namespace": "ui"}, in_cluster)
@@ -63,12 +68,7 @@ def test_a_terraform_tier_prefixed_size_names_the_size_it_means(component: str, 
     """Before: the shapes of the three tiers, nothing about the `B_`/`GP_`/`MO_` prefix a Terraform user types
     (azurerm_postgresql_flexible_server's `sku_name`, e.g. GP_Standard_D4s_v3), which Azure's `sku.name` lacks."""
     def program() -> None:
-        aks = AksCluster("aks", {
-            "cluster_name": "aks-ui-team", "resource_group_name": "rg-ui-team", "location": "northeurope",
-            "network": NETWORK,
-            "system_pool": {"name": "system", "vm_size": "Standard_D2s_v5", "min_count": 1, "max_count": 2},
-            "workload_pool": {"name": "cpu", "vm_size": "Standard_D4s_v5", "min_count": 1, "max_count": 3}})
-        in_cluster = pulumi.ResourceOptions(providers=[aks.provider])
+        aks, in_cluster = cluster()
         app = AppNamespace("app", {"namespace": "llm"}, in_cluster)
         store = ModelStore("models", {"cluster": aks.cluster, "account_name": "stuiteammodels",
                                       "namespace": app.namespace}, in_cluster)

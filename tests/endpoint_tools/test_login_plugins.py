@@ -122,29 +122,6 @@ def test_on_a_terminal_the_bound_stops_the_wrapper_scripts_login_too(tmp_path, m
     assert elapsed < 10, elapsed
 
 
-def test_ctrl_c_while_the_plugin_waits_stops_it_and_its_child(tmp_path):
-    """Ctrl-C: in its own session the plugin does not get the terminal's SIGINT, and the client's communicate() lets
-    the interrupt through after a quarter second without stopping the plugin; it is killed with its group. Before
-    the session, a SIGINT sent to llm-verify alone (a CI runner cancelling a job) left the plugin running too."""
-    script_pid, child = tmp_path / "plugin.pid", tmp_path / "child.pid"
-    path = outputs_with(tmp_path, plugin(tmp_path, f"echo $$ > {script_pid}; sleep 30 & echo $! > {child}; wait"))
-    tool = subprocess.Popen([sys.executable, "-c", "from endpoint_tools import verify; verify.cli()", "--outputs",
-                             path, "--kube-timeout", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            **NO_TERMINAL)
-    try:
-        deadline = time.monotonic() + 20
-        while not (child.exists() and child.read_text().strip()) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        tool.send_signal(signal.SIGINT)
-        out, err = tool.communicate(timeout=20)
-        time.sleep(0.2)
-        assert tool.returncode == 130 and err == "interrupted\n" and out == "", (tool.returncode, out, err)
-        assert not running(script_pid) and not running(child), "the plugin or its child runs on"
-    finally:
-        tool.kill()
-        stop(script_pid, child)
-
-
 class _Recorded(_Handler):
     """The fake API server's handler, keeping each request's Authorization header."""
 
@@ -397,12 +374,20 @@ def test_in_a_background_job_a_plugin_that_asks_through_dev_tty_fails_at_once(tm
         os.close(terminal)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
-def test_a_termination_while_the_plugin_waits_stops_it_and_its_child(tmp_path, signum):
-    """SIGTERM (`timeout 60 llm-verify`, which signals its process group; a CI runner's cancel) or SIGHUP (the
-    terminal closed) ended llm-verify with the plugin in its group, so they reached the plugin too; in a session of
-    its own it got neither and ran on with its child, unbounded. llm-verify still ends by the signal, as before,
-    and the plugin's group is killed first."""
+# (signal, llm-verify's status, its stderr): Ctrl-C's message and 130, or the status of a process the signal ended
+ENDINGS = [(signal.SIGINT, 130, "interrupted\n"), (signal.SIGTERM, -signal.SIGTERM, ""),
+           (signal.SIGHUP, -signal.SIGHUP, "")]
+
+
+@pytest.mark.parametrize("signum, status, said", ENDINGS, ids=["SIGINT", "SIGTERM", "SIGHUP"])
+def test_a_signal_while_the_plugin_waits_stops_it_and_its_child(tmp_path, signum, status, said):
+    """Ctrl-C: in its own session the plugin does not get the terminal's SIGINT, and the client's communicate() lets
+    the interrupt through after a quarter second without stopping the plugin; it is killed with its group (before
+    the session, a SIGINT sent to llm-verify alone, a CI runner cancelling a job, left the plugin running too).
+    SIGTERM (`timeout 60 llm-verify`, which signals its process group; a CI runner's cancel) or SIGHUP (the terminal
+    closed) ended llm-verify with the plugin in its group, so they reached the plugin too; in a session of its own
+    it got neither and ran on with its child, unbounded. llm-verify still ends by the signal, as before, and the
+    plugin's group is killed first."""
     script_pid, child = tmp_path / "plugin.pid", tmp_path / "child.pid"
     path = outputs_with(tmp_path, plugin(tmp_path, f"echo $$ > {script_pid}; sleep 30 & echo $! > {child}; wait"))
     tool = subprocess.Popen([sys.executable, "-c", "from endpoint_tools import verify; verify.cli()", "--outputs",
@@ -415,7 +400,7 @@ def test_a_termination_while_the_plugin_waits_stops_it_and_its_child(tmp_path, s
         tool.send_signal(signum)
         out, err = tool.communicate(timeout=20)
         time.sleep(0.2)
-        assert tool.returncode == -signum and out == "" and err == "", (tool.returncode, out, err)
+        assert tool.returncode == status and out == "" and err == said, (tool.returncode, out, err)
         assert not running(script_pid) and not running(child), "the plugin or its child runs on"
     finally:
         tool.kill()
