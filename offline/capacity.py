@@ -758,12 +758,13 @@ def pack(all_pools: list[Pool], pods: list[Pods]) -> Capacity:
             continue  # no pool at all, or one whose size we cannot check: said below
         if not any(_fits(group, node(pool, i)) for pool in eligible for i in range(len(offers[pool.name]))):
             unfit.add(id(group))
+            empty = [(pool, offered(group, pool)) for pool in eligible]
             offers_text = "; ".join(
-                f"{pool.name} ({pool.vm_size}) {offered(group, pool)[0]}m CPU, {offered(group, pool)[1]}Mi"
-                + (f", {offered(group, pool)[2]} GPU" if group.gpus else "")
-                + (f", no pod slot (its DaemonSets need {daemon_slots(pool, offered(group, pool))} of its maxPods "
-                   f"{pool.max_pods})" if offered(group, pool)[3] < 1 else "")
-                for pool in eligible)
+                f"{pool.name} ({pool.vm_size}) {offer[0]}m CPU, {offer[1]}Mi"
+                + (f", {offer[2]} GPU" if group.gpus else "")
+                + (f", no pod slot (its DaemonSets need {daemon_slots(pool, offer)} of its maxPods "
+                   f"{pool.max_pods})" if offer[3] < 1 else "")
+                for pool, offer in empty)
             zero = " (its autoscaler's minimum is 0: nothing starts it before the first request)" \
                 if group.count == 0 else ""
             # an error where it can never serve (a model server) or where `pulumi up` waits for a pod that never
@@ -771,7 +772,7 @@ def pack(all_pools: list[Pool], pods: list[Pods]) -> Capacity:
             problem(f"{group.owner} ({group.cpu_m}m CPU, {group.mem_mi}Mi{f', {group.gpus} GPU' if group.gpus else ''}"
                     f" per pod) fits no node of the pool(s) it may run on: an empty node offers {offers_text} after "
                     f"AKS's reservations and its DaemonSets; its pods stay Pending{zero}; fix: "
-                    + unfit_fix(group, [(pool, offered(group, pool)) for pool in eligible]),
+                    + unfit_fix(group, empty),
                     error=group.model_server or group.count > 0)
     singles = [(p, i) for p in pods if not p.daemon and id(p) not in unfit for i in range(p.count)]
     singles.sort(key=lambda pi: (pi[0].gpus, pi[0].cpu_m, pi[0].mem_mi), reverse=True)

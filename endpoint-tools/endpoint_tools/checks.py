@@ -453,9 +453,7 @@ class _UnseenLoginPlugin(_LoginPlugin):
                         err += chunk
                         self._keep_the_end_of(err)
         self.wait(max(deadline - time.monotonic(), 0))  # its pipes closed, it may run on: TimeoutExpired
-        for pipe in (self.stdout, self.stderr):
-            if pipe:
-                pipe.close()
+        self._close_pipes()
         # its stderr is only quoted: a byte that is no character (the cut above may fall inside one) is replaced
         return self._text(out, self.stdout), self._text(err, self.stderr, "replace")
 
@@ -512,6 +510,9 @@ class _UnseenLoginPlugin(_LoginPlugin):
         left the group (a daemon of its own session) would keep them open as long as it runs."""
         self._kill_group()
         self.wait()
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
         for pipe in (self.stdout, self.stderr):
             if pipe:
                 pipe.close()
