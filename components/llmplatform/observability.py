@@ -46,6 +46,24 @@ CONTAINER_INSIGHTS_STREAMS = ["Microsoft-ContainerLogV2", "Microsoft-KubeEvents"
                               "Microsoft-KubeNodeInventory", "Microsoft-KubePVInventory", "Microsoft-KubeServices",
                               "Microsoft-KubeMonAgentEvents", "Microsoft-ContainerInventory",
                               "Microsoft-ContainerNodeInventory"]
+# Container Insights' agent reads one ConfigMap per cluster, this one (microsoft/Docker-Provider
+# kubernetes/container-azm-ms-agentconfig.yaml, build/common/installer/scripts/tomlparser.rb). Without it the agent
+# sends only events whose type is not Normal to KubeEvents ("By default, the Kube events with type Normal aren't
+# collected", azure-docs container-insights-data-collection-configure.md), so Log Analytics held no scale-out or
+# scale-in (the HPA's SuccessfulRescale, the cluster autoscaler's TriggeredScaleUp, KEDA's), scheduling or image pull.
+# Its stdout and stderr sections restate the exclusions that apply while the ConfigMap is absent (Microsoft's
+# default, kube-system and gatekeeper-system): a section left out of a present ConfigMap no longer excludes them.
+AGENT_CONFIG_MAP = "container-azm-ms-agentconfig"
+AGENT_LOG_SETTINGS = """[log_collection_settings]
+  [log_collection_settings.stdout]
+    enabled = true
+    exclude_namespaces = ["kube-system", "gatekeeper-system"]
+  [log_collection_settings.stderr]
+    enabled = true
+    exclude_namespaces = ["kube-system", "gatekeeper-system"]
+  [log_collection_settings.collect_all_kube_events]
+    enabled = true
+"""
 KEDA_NS = "keda"
 PROMETHEUS_PORT = 9090
 PROMETHEUS_URL = f"http://kps-prometheus.{MONITORING_NS}.svc:{PROMETHEUS_PORT}"
@@ -183,9 +201,11 @@ class ObservabilityArgs(TypedDict):
     azure_data_collection: NotRequired[Optional[bool]]
     """With `monitoring`, create the data collection the cluster's agents read: an endpoint, the Prometheus and
     Container Insights rules, their associations on the cluster (one of them `configurationAccessEndpoint`, of which
-    a cluster has one) and Microsoft's recording-rule groups named after the cluster. False on a cluster whose
-    managed Prometheus and Container Insights were set up otherwise (Terraform, `az aks update
-    --enable-azure-monitor-metrics`, the portal): those exist, so only the alert rules are created (default True)."""
+    a cluster has one), Microsoft's recording-rule groups named after the cluster, and the Container Insights
+    agent's ConfigMap (`kube-system/container-azm-ms-agentconfig`, one per cluster: Normal events, the autoscalers'
+    among them, reach KubeEvents too). False on a cluster whose managed Prometheus and Container Insights were set up
+    otherwise (Terraform, `az aks update --enable-azure-monitor-metrics`, the portal): those exist, so only the alert
+    rules are created (default True)."""
     key_vault: pulumi.Input[VaultHandle]
     """Vault that receives the Grafana admin password."""
     app_namespace: pulumi.Input[str]
@@ -514,6 +534,11 @@ class Observability(pulumi.ComponentResource):
                                                            labels=r.get("labels"))
                        for r in group_rules["rules"]],
                 tags=tags, opts=child)
+        k8s.core.v1.ConfigMap(
+            f"{name}-insights-agent-config",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=AGENT_CONFIG_MAP, namespace="kube-system"),
+            data={"schema-version": "v1", "config-version": "ver1", "log-data-collection-settings": AGENT_LOG_SETTINGS},
+            opts=child)
 
     def _azure_alerts(self, name: str, prefix: str, monitoring: Any) -> None:
         """The Prometheus alert rule group and the metric alerts (PostgreSQL, the model share)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 
 import promql_parser
 import pytest
@@ -281,3 +282,18 @@ def test_in_flight_panel_shows_the_dashboards_namespace_only():
     in_flight = panel("llm-platform.json", "In-flight model requests at the KEDA interceptor")
     assert list(shown(in_flight, series, "llm").values()) == [3.0]
     assert list(shown(in_flight, series, "team").values()) == [7.0]
+
+
+def test_container_insights_sends_every_kind_of_event_as_its_agent_reads_its_configmap(prod):
+    """Seed 000 watched autoscaling events in Azure Monitor. Container Insights' agent sends Normal events
+    (SuccessfulRescale, TriggeredScaleUp, Scheduled) to KubeEvents only when its ConfigMap says so; read here as its
+    parser reads it (microsoft/Docker-Provider build/common/installer/scripts/tomlparser.rb: TOML, schema v1)."""
+    agent = prod.one("kubernetes:core/v1:ConfigMap", "observability-insights-agent-config").inputs
+    assert (agent["metadata"]["name"], agent["metadata"]["namespace"]) == ("container-azm-ms-agentconfig",
+                                                                           "kube-system")
+    assert agent["data"]["schema-version"] == "v1"
+    settings = tomllib.loads(agent["data"]["log-data-collection-settings"])["log_collection_settings"]
+    assert settings["collect_all_kube_events"]["enabled"] is True
+    # a present ConfigMap replaces the defaults: the namespaces Microsoft leaves out stay out
+    for stream in ("stdout", "stderr"):
+        assert settings[stream] == {"enabled": True, "exclude_namespaces": ["kube-system", "gatekeeper-system"]}

@@ -223,6 +223,11 @@ def test_without_azure_data_collection_only_the_alert_rules_are_created_on_the_c
             "monitor:DataCollectionRuleAssociation"} <= azure(collecting)
     assert azure(alerting) == azure(collecting) - {"monitor:DataCollectionEndpoint", "monitor:DataCollectionRule",
                                                    "monitor:DataCollectionRuleAssociation"}
+    # the cluster's own pipeline keeps its own agent ConfigMap (one per cluster): ours would take its place
+    def agent_config(plan: Any) -> list[str]:
+        return [r.inputs["metadata"]["name"] for r in plan.of_type("kubernetes:core/v1:ConfigMap")
+                if r.inputs["metadata"].get("namespace") == "kube-system"]
+    assert agent_config(collecting) == ["container-azm-ms-agentconfig"] and agent_config(alerting) == []
     def groups(plan: Any) -> set[str]:
         rule_groups = plan.of_type("azure-native:alertsmanagement:PrometheusRuleGroup")
         return {str(r.inputs["ruleGroupName"]) for r in rule_groups}
