@@ -30,7 +30,7 @@ CHART_GRACES: dict[str, dict[str, tuple[str, int]]] = {
     # tests/upstream/charts/keda-add-ons-http/values.yaml `interceptor.terminationGracePeriodSeconds: 45`
     "keda-add-ons-http": {"interceptor": ("interceptor.terminationGracePeriodSeconds", 45)},
     # `~` in kube-prometheus-stack's values: prometheus-operator's DefaultTerminationGracePeriodSeconds, 600
-    # (prometheus-operator pkg/prometheus/common.go)
+    # (prometheus-operator, package pkg/prometheus)
     "kube-prometheus-stack": {"prometheus": ("prometheus.prometheusSpec.terminationGracePeriodSeconds", 600)},
 }
 FIX = ("the stack's cluster takes its drain timeout from gateway.requestTimeoutSeconds and "
