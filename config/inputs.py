@@ -14,8 +14,6 @@ from llmplatform import (AksClusterArgs, GatewayAccessArgs, GpuNodePoolArgs, Inf
                          ObservabilityArgs, OpenWebUiArgs, PostgresServerArgs)
 from llmplatform.front_door import API_KEY_MAP_SECRET, API_KEY_SECRET, PROBE_PATHS
 from llmplatform.handles import ClusterHandle, KedaEndpoints, ModelVolume, VaultHandle
-from llmplatform.inference_specs import SHUTDOWN_MARGIN_SECONDS, wait_budget_seconds
-from llmplatform.upgrades import drain_minutes_for
 
 from . import resource_names
 from .platform_config import PlatformConfig
@@ -62,18 +60,6 @@ def _resources(res: ResourcesConfig) -> dict[str, str]:
     return _present(asdict(res))
 
 
-def runs_keda(cfg: PlatformConfig) -> bool:
-    """Whether the stack installs KEDA (and its HTTP add-on, whose interceptor holds a request through a cold start)."""
-    return cfg.autoscaling.mode == "requests" or (cfg.llmd.enabled and cfg.llmd.autoscaling)
-
-
-def longest_grace_seconds(cfg: PlatformConfig) -> int:
-    """The longest terminationGracePeriodSeconds of the stack's pods: an answer's wait (the cold start counted behind
-    KEDA, as the interceptor's grace counts it) and the shutdown margin, as the router, Ollama and Open-WebUI take."""
-    cold_start = cfg.autoscaling.cold_start_timeout_seconds if runs_keda(cfg) else 0
-    return wait_budget_seconds(cfg.gateway.request_timeout_seconds, cold_start) + SHUTDOWN_MARGIN_SECONDS
-
-
 def aks_cluster_args(cfg: PlatformConfig, resource_group: pulumi.Input[str], monitoring: Any) -> AksClusterArgs:
     c = cfg.cluster
     window = asdict(c.maintenance_window) if c.maintenance_window else None
@@ -106,7 +92,7 @@ def aks_cluster_args(cfg: PlatformConfig, resource_group: pulumi.Input[str], mon
         # GpuNodePool refuses a fallback pool on a cluster without the priority expander
         "autoscaler_expander": "priority" if cfg.gpu.enabled and cfg.gpu.fallback.enabled else "least-waste",
         # upgrades and scale-downs wait for the longest answer the stack allows (docs/decisions.md, "Node drains")
-        "drain_timeout_minutes": drain_minutes_for(longest_grace_seconds(cfg)),
+        "drain_timeout_minutes": cfg.drain_timeout_minutes,
         "log_analytics_workspace_id": monitoring.log_analytics_workspace_id if monitoring else None,
         "managed_prometheus": monitoring is not None,
         "azure_policy": cfg.security.azure_policy, "defender": cfg.security.defender and monitoring is not None,
@@ -173,7 +159,7 @@ def observability_args(cfg: PlatformConfig, cluster: ClusterHandle, monitoring: 
         "name_prefix": f"{cfg.prefix}-{cfg.environment}", "postgres_server_id": database.server_id if database else None,
         "model_share": models.share if models else None,
         "gpu": gpu.scheduling if gpu else None, "route_target": gateway.route_target if gateway else None,
-        "keda": runs_keda(cfg),
+        "keda": cfg.runs_keda,
         "cert_manager": bool(gateway) and cfg.gateway.tls.mode == "letsencrypt",
         "prometheus_retention": o.prometheus_retention, "prometheus_storage_gib": o.prometheus_storage_gib,
         "grafana_storage_gib": o.grafana_storage_gib, "latency_slo_seconds": o.latency_slo_seconds,
