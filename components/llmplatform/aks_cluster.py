@@ -21,9 +21,9 @@ from .kubeconfig import AKS_AAD_SERVER_ID, with_kubelogin
 from .monitoring import KSM_NODE_LABELS
 from .os_disks import os_disk_type
 from .put_rules import DEFAULT_MAX_PODS
-from .upgrades import drained_pool_upgrade, scale_down_grace_seconds
 from .rules import is_output
 from .shared_names import claim_resource_group
+from .upgrades import drained_pool_upgrade, scale_down_grace_seconds
 
 opt = defaults_for("AksCluster")  # optional inputs: the caller's value, else the default
 

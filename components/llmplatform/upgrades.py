@@ -51,19 +51,13 @@ DRAIN_TIMEOUT_MAX_MINUTES = 1440  # the spec's maximum: AKS waits no longer for 
 # Beyond the longest grace: a second replica of one workload on the node is evicted only once the first one's
 # replacement is Ready (the budgets' maxUnavailable 1), which the drain's clock counts too
 DRAIN_MARGIN_MINUTES = 5
-DRAIN_TIMEOUT_ALLOWED = f"a whole number of minutes from 1 to {DRAIN_TIMEOUT_MAX_MINUTES} (AKS's drainTimeoutInMinutes)"
 
 
 def drain_minutes_for(longest_grace_seconds: int) -> int:
     """The drain timeout a pool needs for pods that take up to this grace to stop: the grace in whole minutes, plus
     the margin, never under AKS's default (which a smaller grace keeps). Above the maximum AKS takes when the grace
-    needs it (drain_timeout_problem names it)."""
+    needs it, which AksCluster's rules refuse."""
     return max(AKS_DRAIN_TIMEOUT_MINUTES, math.ceil(longest_grace_seconds / 60) + DRAIN_MARGIN_MINUTES)
-
-
-def drain_timeout_problem(minutes: int) -> Optional[str]:
-    """What a drain timeout must be, when `minutes` is not one AKS takes (else None)."""
-    return None if 1 <= minutes <= DRAIN_TIMEOUT_MAX_MINUTES else DRAIN_TIMEOUT_ALLOWED
 
 
 def scale_down_grace_seconds(drain_minutes: int) -> str:

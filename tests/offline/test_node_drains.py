@@ -124,3 +124,9 @@ def test_a_gpu_pool_follows_the_clusters_drain_timeout():
                         "b": {"maxSurge": "0", "maxUnavailable": "1", "drainTimeoutInMinutes": 90}}
     (cluster,) = plan.of_type(CLUSTER)
     assert cluster.inputs["autoScalerProfile"]["maxGracefulTerminationSec"] == "5400"
+
+
+@pytest.mark.parametrize("grace, minutes", [(30, 30), (1500, 30), (1530, 31), (1830, 36), (5430, 96), (7230, 126)])
+def test_the_drain_timeout_is_the_grace_in_minutes_and_the_margin_never_under_aks_default(grace, minutes):
+    from llmplatform.upgrades import drain_minutes_for
+    assert drain_minutes_for(grace) == minutes
