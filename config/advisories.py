@@ -368,8 +368,9 @@ def _in_place_drains(cfg: PlatformConfig, sku) -> list[str]:
     """An on-demand GPU pool upgraded in place (no gpu.upgradeMaxSurge) drains one node at a time, and each model
     server's disruption budget lets one replica be down at a time (maxUnavailable 1): a node holding two replicas of
     one server gives up the second only once the first is Ready on another node, so with no free GPU elsewhere the
-    drain waits until AKS's drain timeout (30 minutes by default) fails the upgrade (llmplatform.upgrades, and
-    docs/decisions.md "Node pool upgrades: surge, quota, spot"). Said where a server's replicas can share a node."""
+    drain waits until the pool's drain timeout (the stack's longest grace + 5 minutes) fails the upgrade
+    (llmplatform.upgrades, and docs/decisions.md "Node pool upgrades: surge, quota, spot"). Said where a server's
+    replicas can share a node."""
     g = cfg.gpu
     if not g.enabled or sku is None or g.upgrade_max_surge or not (g.priority == "regular" or g.fallback.enabled):
         return []
@@ -384,8 +385,8 @@ def _in_place_drains(cfg: PlatformConfig, sku) -> list[str]:
     return [f"gpu.upgradeMaxSurge is unset, so the {pool} is upgraded in place, one node at a time, and a "
             f"{sku.vm_size} node holds up to {sku.gpus // gpus} {name} replicas of {gpus} GPU(s) ({key}): a drain "
             f"lets one of them go, and the next only once the first is Ready on another node, so with no free GPU "
-            f"elsewhere AKS's 30-minute drain timeout fails the upgrade; set gpu.upgradeMaxSurge (a node is added "
-            f"first, from the GPU family's quota) or keep that much GPU free"
+            f"elsewhere the pool's {cfg.drain_timeout_minutes}-minute drain timeout fails the upgrade; set "
+            f"gpu.upgradeMaxSurge (a node is added first, from the GPU family's quota) or keep that much GPU free"
             for name, key, gpus, most in servers if sku.gpus // max(1, gpus) >= 2 and most >= 2]
 
 

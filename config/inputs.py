@@ -91,6 +91,8 @@ def aks_cluster_args(cfg: PlatformConfig, resource_group: pulumi.Input[str], mon
         "image_registry_id": c.image_registry_id,
         # GpuNodePool refuses a fallback pool on a cluster without the priority expander
         "autoscaler_expander": "priority" if cfg.gpu.enabled and cfg.gpu.fallback.enabled else "least-waste",
+        # upgrades and scale-downs wait for the longest answer the stack allows (docs/decisions.md, "Node drains")
+        "drain_timeout_minutes": cfg.drain_timeout_minutes,
         "log_analytics_workspace_id": monitoring.log_analytics_workspace_id if monitoring else None,
         "managed_prometheus": monitoring is not None,
         "azure_policy": cfg.security.azure_policy, "defender": cfg.security.defender and monitoring is not None,
@@ -157,7 +159,7 @@ def observability_args(cfg: PlatformConfig, cluster: ClusterHandle, monitoring: 
         "name_prefix": f"{cfg.prefix}-{cfg.environment}", "postgres_server_id": database.server_id if database else None,
         "model_share": models.share if models else None,
         "gpu": gpu.scheduling if gpu else None, "route_target": gateway.route_target if gateway else None,
-        "keda": cfg.autoscaling.mode == "requests" or (cfg.llmd.enabled and cfg.llmd.autoscaling),
+        "keda": cfg.runs_keda,
         "cert_manager": bool(gateway) and cfg.gateway.tls.mode == "letsencrypt",
         "prometheus_retention": o.prometheus_retention, "prometheus_storage_gib": o.prometheus_storage_gib,
         "grafana_storage_gib": o.grafana_storage_gib, "latency_slo_seconds": o.latency_slo_seconds,

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+from llmplatform.inference_specs import SHUTDOWN_MARGIN_SECONDS, wait_budget_seconds
+from llmplatform.upgrades import drain_minutes_for
+
 from .regions import EdgeConfig
 from .sections.autoscaling import AutoscalingConfig
 from .sections.cluster import ClusterConfig
@@ -54,6 +57,26 @@ class PlatformConfig:
     observability: ObservabilityConfig = field(default_factory=ObservabilityConfig)
     autoscaling: AutoscalingConfig = field(default_factory=AutoscalingConfig)
     edge: EdgeConfig = field(default_factory=EdgeConfig)
+
+    @property
+    def runs_keda(self) -> bool:
+        """Whether the stack installs KEDA (and its HTTP add-on, whose interceptor holds a request through a cold
+        start)."""
+        return self.autoscaling.mode == "requests" or (self.llmd.enabled and self.llmd.autoscaling)
+
+    @property
+    def longest_grace_seconds(self) -> int:
+        """The longest terminationGracePeriodSeconds of the stack's pods: an answer's wait (the cold start counted
+        behind KEDA, as the interceptor's grace counts it) and the shutdown margin, as the router, Ollama, Open-WebUI
+        and the interceptor take."""
+        cold_start = self.autoscaling.cold_start_timeout_seconds if self.runs_keda else 0
+        return wait_budget_seconds(self.gateway.request_timeout_seconds, cold_start) + SHUTDOWN_MARGIN_SECONDS
+
+    @property
+    def drain_timeout_minutes(self) -> int:
+        """What the cluster's drains wait for a node's pods (AksCluster drain_timeout_minutes): the longest grace.
+        docs/decisions.md, "Node drains wait for the longest answer"."""
+        return drain_minutes_for(self.longest_grace_seconds)
 
     @property
     def tags(self) -> dict[str, str]:

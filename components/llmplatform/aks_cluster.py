@@ -23,6 +23,7 @@ from .os_disks import os_disk_type
 from .put_rules import DEFAULT_MAX_PODS
 from .rules import is_output
 from .shared_names import claim_resource_group
+from .upgrades import drained_pool_upgrade, scale_down_grace_seconds
 
 opt = defaults_for("AksCluster")  # optional inputs: the caller's value, else the default
 
@@ -135,6 +136,12 @@ class AksClusterArgs(TypedDict):
     deployer_principal_type: NotRequired[Optional[str]]
     """What runs Pulumi: User, ServicePrincipal or Group (default: ServicePrincipal when kubelogin_mode logs in as an
     application — workloadidentity, spn, msi — else User)."""
+    drain_timeout_minutes: NotRequired[Optional[int]]
+    """Minutes a node's pods may take to stop when AKS drains it, at least the longest terminationGracePeriodSeconds
+    of the pods the pools run (1 to 1440; default 30, AKS's): an upgrade waits this long per node before it fails
+    (the CPU workload pool's and every regular GpuNodePool's drainTimeoutInMinutes; spot pools are not drained), and a
+    scale-down gives each pod its grace up to it (the autoscaler's max-graceful-termination-sec, then the pod is
+    killed). The system pool keeps AKS's 30: no platform pod runs there."""
     autoscaler_expander: NotRequired[Optional[str]]
     """Cluster-autoscaler expander (default least-waste; priority for a GPU pool with an on-demand fallback)."""
     image_registry: NotRequired[Optional[str]]
@@ -259,13 +266,14 @@ def priority_args(spot: bool, spot_max_price: float = -1.0) -> dict:
                 spot_max_price=spot_max_price)
 
 
-def upgrade_settings_args(settings: Optional[dict[str, str]]) -> Optional[cs.AgentPoolUpgradeSettingsArgs]:
+def upgrade_settings_args(settings: Optional[dict[str, Any]]) -> Optional[cs.AgentPoolUpgradeSettingsArgs]:
     """A pool's upgradeSettings (llmplatform.upgrades, REST names) as the SDK takes them; None leaves AKS's defaults.
-    The system and CPU pools keep them (a surge of 10%, one node up to ten; none on a spot pool)."""
+    The system pool keeps them, the CPU pool AKS's surge (10%, one node up to ten; none on a spot pool)."""
     if not settings:
         return None
     return cs.AgentPoolUpgradeSettingsArgs(max_surge=settings.get("maxSurge"),
-                                           max_unavailable=settings.get("maxUnavailable"))
+                                           max_unavailable=settings.get("maxUnavailable"),
+                                           drain_timeout_in_minutes=settings.get("drainTimeoutInMinutes"))
 
 
 def network_dataplane(policy: str) -> Optional[str]:
@@ -364,6 +372,7 @@ class AksCluster(pulumi.ComponentResource):
         net = args["network"]
         zones = args.get("zones") or None
         upgrade_channel = opt(args, "upgrade_channel")
+        drain_minutes = opt(args, "drain_timeout_minutes")
 
         if opt(args, "existing_resource_group"):
             rg_name: pulumi.Output[str] = pulumi.Output.from_input(args["resource_group_name"])
@@ -467,7 +476,8 @@ class AksCluster(pulumi.ComponentResource):
             auto_scaler_profile=cs.ManagedClusterPropertiesAutoScalerProfileArgs(
                 expander=cs.Expander(opt(args, "autoscaler_expander")),
                 max_node_provision_time="15m", scale_down_unneeded_time="10m",
-                skip_nodes_with_local_storage="false"),
+                skip_nodes_with_local_storage="false",
+                max_graceful_termination_sec=scale_down_grace_seconds(drain_minutes)),
             api_server_access_profile=cs.ManagedClusterAPIServerAccessProfileArgs(
                 enable_private_cluster=api_mode == "private",
                 authorized_ip_ranges=args.get("authorized_ip_ranges") if api_mode == "authorizedIps" else None),
@@ -499,6 +509,7 @@ class AksCluster(pulumi.ComponentResource):
             mode=cs.AgentPoolMode.USER,
             node_labels={CPU_POOL_LABEL: "cpu"},
             **({"node_taints": [SPOT_TAINT], **priority_args(True)} if workload_spot else {}),
+            upgrade_settings=upgrade_settings_args(drained_pool_upgrade(workload_spot, drain_minutes)),
             **{**autoscaled_pool_args(workload, nodes_subnet.id, zones,
                                       encryption_at_host=opt(args, "encryption_at_host"),
                                       ephemeral_os_disk=opt(args, "ephemeral_os_disk"),
@@ -619,7 +630,7 @@ class AksCluster(pulumi.ComponentResource):
             cpu_node_selector=workload_pool.urn.apply(lambda _: {CPU_POOL_LABEL: "cpu"}),
             cpu_tolerations=[SPOT_TOLERATION.copy()] if workload_spot else [],
             pod_cidr=net["pod_cidr"],
-            autoscaler_expander=opt(args, "autoscaler_expander"),
+            autoscaler_expander=opt(args, "autoscaler_expander"), drain_timeout_minutes=drain_minutes,
             encryption_at_host=opt(args, "encryption_at_host"), ephemeral_os_disk=opt(args, "ephemeral_os_disk"),
             image_registry=args.get("image_registry") or "", identity_principal_id=principal,
             pool_names=[system["name"], workload["name"]])

@@ -16,6 +16,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "autoscaler_expander": "least-waste",
         "dedicated_system_pool": False,
         "disable_local_accounts": True,
+        "drain_timeout_minutes": 30,
         "existing_resource_group": False,
         "grant_deployer_admin": True,
         "kubelogin_mode": "azurecli",

@@ -315,6 +315,7 @@ class GpuNodePool(pulumi.ComponentResource):
         channel = known(cluster, "upgrade_channel")  # unknown: AKS's own channel is assumed, the version left to it
         encryption = field(cluster, "encryption_at_host").apply(lambda e: True if e else None)
         ephemeral = field(cluster, "ephemeral_os_disk", False)
+        drain_minutes = field(cluster, "drain_timeout_minutes", None)  # absent (a cluster made otherwise): AKS's
         # a fallback needs the priority expander, the pool a name the cluster's own pools do not have, and its own
         # zones a zonal location: a cluster handle that arrives as an output (another stack's) is checked once known,
         # before the pools register
@@ -347,7 +348,8 @@ class GpuNodePool(pulumi.ComponentResource):
                                        os_sku="Ubuntu", encryption_at_host=encryption, ephemeral_os_disk=ephemeral,
                                        version=version),
                 **priority_args(is_spot, opt(args, "spot_max_price")),
-                upgrade_settings=upgrade_settings_args(gpu_pool_upgrade(is_spot, args.get("upgrade_max_surge"))),
+                upgrade_settings=drain_minutes.apply(lambda minutes: upgrade_settings_args(
+                    gpu_pool_upgrade(is_spot, args.get("upgrade_max_surge"), minutes))),
                 node_taints=pool_taints(is_spot),
                 node_labels=labels,
                 gpu_instance_profile=cs.GPUInstanceProfile(args["mig_profile"]) if args.get("mig_profile") else None,

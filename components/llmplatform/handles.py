@@ -103,6 +103,10 @@ class ClusterHandle(TypedDict):
     """Overlay pod range, IPv4 (trusted proxy addresses for in-cluster hops)."""
     autoscaler_expander: pulumi.Input[str]
     """Cluster-autoscaler expander in force (a GPU pool with an on-demand fallback needs 'priority')."""
+    drain_timeout_minutes: NotRequired[pulumi.Input[int]]
+    """Minutes AKS waits for a node's pods to stop when it drains it (AksCluster's drain_timeout_minutes): GpuNodePool
+    gives its regular pools this drainTimeoutInMinutes; a pod whose terminationGracePeriodSeconds is longer fails
+    an upgrade of its node. Absent: AKS's default, 30, and GpuNodePool sends none."""
     encryption_at_host: pulumi.Input[bool]
     """Node disks are encrypted at the host; pools added to the cluster follow it."""
     ephemeral_os_disk: NotRequired[pulumi.Input[bool]]

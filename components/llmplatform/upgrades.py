@@ -11,10 +11,18 @@ pulumi-azure-native 3.29.0 uses; MicrosoftDocs/azure-aks-docs @328920288e articl
   (maxUnavailable 0, the default, needs maxSurge above 0); not on a System pool;
 - a spot pool is upgraded without surge nodes (cordon and an eviction notice, no drain), and AKS refuses a maxSurge
   on it ("Spot pools can't set max surge", InvalidParameter), and a maxUnavailable ("Spot pools can't set
-  maxUnavailable": hashicorp/terraform-provider-azurerm#31129, 2025-11), so a spot pool sends no upgradeSettings.
+  maxUnavailable": hashicorp/terraform-provider-azurerm#31129, 2025-11), so a spot pool sends no upgradeSettings;
+- a drain waits `drainTimeoutInMinutes` per node (1-1440, default 30) "on eviction of pods and graceful termination
+  ... If this time is exceeded, the upgrade fails": every pod a regular pool may run must stop within it, its
+  terminationGracePeriodSeconds included (docs/decisions.md "Node drains wait for the longest answer"). Not sent to a
+  spot pool: AKS drains none there, and no source shows it takes the setting.
+The cluster autoscaler's scale-down evicts with the pod's grace cut to `max-graceful-termination-sec` (AKS's default
+600; kubernetes/autoscaler cluster-autoscaler core/scaledown/actuation/drain.go `evictPod`), so the cluster's value
+follows the same drain timeout (`scale_down_grace_seconds`).
 """
+import math
 import re
-from typing import Optional
+from typing import Any, Optional
 
 DEFAULT_MAX_SURGE = "10%"  # the spec's "If not specified, the default is 10%" (2025-09-01)
 
@@ -38,16 +46,45 @@ def max_surge_problem(value: str) -> Optional[str]:
     return None if ok else MAX_SURGE_ALLOWED
 
 
-def gpu_pool_upgrade(spot: bool, max_surge: Optional[str] = None) -> Optional[dict[str, str]]:
+AKS_DRAIN_TIMEOUT_MINUTES = 30  # the spec's default drainTimeoutInMinutes (2025-09-01)
+DRAIN_TIMEOUT_MAX_MINUTES = 1440  # the spec's maximum: AKS waits no longer for one node
+# Beyond the longest grace: a second replica of one workload on the node is evicted only once the first one's
+# replacement is Ready (the budgets' maxUnavailable 1), which the drain's clock counts too
+DRAIN_MARGIN_MINUTES = 5
+
+
+def drain_minutes_for(longest_grace_seconds: int) -> int:
+    """The drain timeout a pool needs for pods that take up to this grace to stop: the grace in whole minutes, plus
+    the margin, never under AKS's default (which a smaller grace keeps). Above the maximum AKS takes when the grace
+    needs it, which AksCluster's rules refuse."""
+    return max(AKS_DRAIN_TIMEOUT_MINUTES, math.ceil(longest_grace_seconds / 60) + DRAIN_MARGIN_MINUTES)
+
+
+def scale_down_grace_seconds(drain_minutes: int) -> str:
+    """The autoscaler profile's max-graceful-termination-sec for pools drained within `drain_minutes`: a scale-down
+    gives each pod its grace up to this, as an upgrade does up to the drain timeout (a string, as the API takes it)."""
+    return str(drain_minutes * 60)
+
+
+def drained_pool_upgrade(spot: bool, drain_minutes: Optional[int]) -> Optional[dict[str, Any]]:
+    """A CPU pool's upgradeSettings: AKS's surge defaults, with the drain timeout when one is given; none on spot."""
+    if spot or drain_minutes is None:
+        return None
+    return {"drainTimeoutInMinutes": drain_minutes}
+
+
+def gpu_pool_upgrade(spot: bool, max_surge: Optional[str] = None,
+                     drain_minutes: Optional[int] = None) -> Optional[dict[str, Any]]:
     """A GPU pool's upgradeSettings (REST names): none on spot (AKS upgrades it without surge and refuses maxSurge);
     on a regular (on-demand, or the fallback) pool, in place unless it is given a surge (then no node is down before
-    its replacement is up: maxUnavailable 0)."""
+    its replacement is up: maxUnavailable 0), with the drain timeout when one is given."""
     if spot:
         return None
-    return {"maxSurge": max_surge, "maxUnavailable": "0"} if max_surge else dict(IN_PLACE)
+    settings: dict[str, Any] = {"maxSurge": max_surge, "maxUnavailable": "0"} if max_surge else dict(IN_PLACE)
+    return {**settings, **(drained_pool_upgrade(False, drain_minutes) or {})}
 
 
-def surge_nodes(nodes: int, spot: bool, settings: Optional[dict[str, str]] = None) -> int:
+def surge_nodes(nodes: int, spot: bool, settings: Optional[dict[str, Any]] = None) -> int:
     """The nodes AKS adds to upgrade a pool of `nodes` nodes: none on spot, else maxSurge (an integer, or a percentage
     of the pool's nodes rounded up), no more than the nodes to upgrade."""
     if spot or nodes <= 0:

@@ -69,6 +69,7 @@ from .checks import (CHART_CRD_GROUPS, check_claim_classes, check_crd_order, che
 from .engine import DEFAULT_PARALLEL, default_parallel, workers
 from .figures import ModelShare, image_pull, image_size_mb, model_load, model_weights_gb, store_throughput_mb_s
 from .model import DeployModel, DurationsError, HELM_RELEASE, Problem, Span, WORKLOADS, load_durations
+from .node_drains import check_node_drains
 from .objects import kind_of
 from .pools import Pool, landing_pools, node_family, node_wait, pools
 from .schedule import IDENTITY, dependencies, grant_gates, identity_gates, schedule
@@ -100,7 +101,8 @@ def evaluate(plan: Plan, data: Optional[dict[str, Any]] = None, parallel: Option
                       + check_gpu_waits(plan, graph)
                       + [Problem(c.rule, c.resource, c.message) for c in conflicts(plan.resources, before)]
                       + check_principal_types(plan) + check_deployer_access(plan)
-                      + check_job_outputs(plan, before) + check_budget_overlap(plan) + check_teardown(plan))
+                      + check_job_outputs(plan, before) + check_budget_overlap(plan) + check_teardown(plan)
+                      + check_node_drains(plan))
     model.teardown = protect_line(plan)
     return model
 

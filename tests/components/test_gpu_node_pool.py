@@ -289,7 +289,8 @@ POOL_TYPE = "azure-native:containerservice:AgentPool"
 def aks_refuses_upgrade_settings(pool: dict, system: bool) -> list[str]:
     """What AKS answers a pool's upgradeSettings with (llmplatform/upgrades.py's sources): maxSurge and maxUnavailable
     on a spot pool are InvalidParameter ("Spot pools can't set max surge", "Spot pools can't set maxUnavailable"),
-    maxUnavailable is not for a System pool, and with maxUnavailable 0 (its default) maxSurge must be above 0."""
+    maxUnavailable is not for a System pool, with maxUnavailable 0 (its default) maxSurge must be above 0, and
+    drainTimeoutInMinutes is 1 to 1440."""
     settings, spot = pool.get("upgradeSettings") or {}, pool.get("scaleSetPriority") == "Spot"
     refused = []
     if spot and "maxSurge" in settings:
@@ -300,6 +301,11 @@ def aks_refuses_upgrade_settings(pool: dict, system: bool) -> list[str]:
         refused.append("maxUnavailable on a System pool")
     if settings.get("maxSurge") in ("0", "0%") and settings.get("maxUnavailable") in (None, "0", "0%"):
         refused.append("maxSurge 0 with maxUnavailable 0")
+    # not known to be refused, but not drained either: kept off spot pools (docs/decisions.md, "Node drains")
+    if spot and "drainTimeoutInMinutes" in settings:
+        refused.append("drainTimeoutInMinutes on a spot pool")
+    if not 1 <= settings.get("drainTimeoutInMinutes", 30) <= 1440:  # the 2025-09-01 spec's minimum and maximum
+        refused.append("drainTimeoutInMinutes outside 1-1440")
     return refused
 
 
@@ -323,7 +329,7 @@ def test_a_regular_gpu_pool_is_upgraded_in_place_and_no_gpu_pool_surges(prod):
     for pool in gpu:
         assert surge_nodes(pool["maxCount"], pool["scaleSetPriority"] == "Spot", pool.get("upgradeSettings")) == 0
     (fallback,) = [p for p in gpu if p["scaleSetPriority"] == "Regular"]
-    assert fallback["upgradeSettings"] == {"maxSurge": "0", "maxUnavailable": "1"}
+    assert fallback["upgradeSettings"] == {"maxSurge": "0", "maxUnavailable": "1", "drainTimeoutInMinutes": 36}
 
 
 def test_a_fallback_given_a_surge_is_upgraded_with_it_and_the_spot_pool_still_without():
@@ -332,7 +338,7 @@ def test_a_fallback_given_a_surge_is_upgraded_with_it_and_the_spot_pool_still_wi
     from llmplatform.upgrades import surge_nodes
     pools = [r.inputs for r in variant("prod-tls").of_type(POOL_TYPE)]
     gpu = {p["scaleSetPriority"]: p for p in pools if p["agentPoolName"].startswith("gpu")}
-    assert gpu["Regular"]["upgradeSettings"] == {"maxSurge": "1", "maxUnavailable": "0"}
+    assert gpu["Regular"]["upgradeSettings"] == {"maxSurge": "1", "maxUnavailable": "0", "drainTimeoutInMinutes": 36}
     assert "upgradeSettings" not in gpu["Spot"]
     assert surge_nodes(gpu["Regular"]["maxCount"], False, gpu["Regular"]["upgradeSettings"]) == 1
     assert aks_refuses_upgrade_settings(gpu["Regular"], False) == []

@@ -9,7 +9,7 @@ from ..gpu_skus import GPU_MEMORY_ALLOWED, GPU_MEMORY_GIB, find_gpu_sku, known_g
 from ..networks import authorized_range_problem, network_rules
 from ..regions import azure_region, handle_region
 from ..rules import HH_MM, KUBERNETES_VERSION, UTC_OFFSET, Problem, Rules, known, pattern
-from ..upgrades import max_surge_problem
+from ..upgrades import DRAIN_TIMEOUT_MAX_MINUTES, max_surge_problem
 from ..vm_sizes import cpu_vm_size
 from .shared import group_ids_rule, image_registry_rules, MAX_NODES, zones_rule
 
@@ -50,6 +50,9 @@ def aks_cluster(args: Mapping[str, Any]) -> list[Problem]:
                          ("autoscaler_expander", EXPANDERS)):
         r.choice(key, allowed)
     zones_rule(r, "zones", location, r.ref("location"))
+    r.whole("drain_timeout_minutes", 1, DRAIN_TIMEOUT_MAX_MINUTES,
+            " (AKS's drainTimeoutInMinutes: it waits no longer for one node's pods to stop, so no pod the pools run "
+            f"may take longer, its terminationGracePeriodSeconds at most {DRAIN_TIMEOUT_MAX_MINUTES * 60})")
     group_ids_rule(r, "admin_group_object_ids")
     window = r.section("maintenance_window")
     window.choice("day_of_week", WEEKDAYS)

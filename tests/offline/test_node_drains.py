@@ -1,0 +1,132 @@
+"""Node drains wait for the longest answer: an upgrade's drain (AKS's drainTimeoutInMinutes) and a scale-down's
+(the autoscaler's max-graceful-termination-sec) against every pod's terminationGracePeriodSeconds on the pools it may
+run on (offline/deploy_model/node_drains.py; docs/decisions.md "Node drains wait for the longest answer")."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+import pulumi
+import pytest
+
+import llmplatform
+from llmplatform import testing
+from llmplatform.checks import ComponentInputError
+from offline import deploy_model
+from offline.deploy_model.node_drains import check_node_drains, needed_minutes
+from offline.runner import Plan
+from tests.components.test_azaudit_put_rules import aks_args
+from tests.conftest import plan_for
+
+POOL = "azure-native:containerservice:AgentPool"
+CLUSTER = "azure-native:containerservice:ManagedCluster"
+
+
+def _edited(plan: Plan, type_: str, edit: Callable[[dict[str, Any]], dict[str, Any]]) -> Plan:
+    """The plan with each resource of `type_` given edited inputs (a copy: plans are shared)."""
+    return dataclasses.replace(plan, resources=[
+        dataclasses.replace(r, inputs=edit(r.inputs)) if r.type == type_ else r for r in plan.resources])
+
+
+def _messages(plan: Plan) -> list[str]:
+    return [f"{p.resource}: {p.message}" for p in check_node_drains(plan)]
+
+
+def test_no_planned_pod_outlasts_a_drain_of_a_pool_it_may_run_on(any_plan):
+    assert _messages(any_plan) == []
+
+
+def test_the_stacks_pools_wait_for_their_longest_grace(prod):
+    """prod's longest grace, 1830 s (the router's, the UI's and the KEDA interceptor's: the answer's wait of 1800 s
+    and 30 s to shut down) takes 31 minutes; the regular pools wait 36 (5 for a budget's wait), the autoscaler as
+    long; the spot GPU pool sends none (AKS does not drain it)."""
+    pools = {r.inputs["agentPoolName"]: r.inputs for r in prod.of_type(POOL)}
+    assert pools["cpu"]["upgradeSettings"] == {"drainTimeoutInMinutes": 36}
+    assert pools["gpuod"]["upgradeSettings"]["drainTimeoutInMinutes"] == 36
+    assert "upgradeSettings" not in pools["gpu"]
+    (cluster,) = prod.of_type(CLUSTER)
+    assert cluster.inputs["autoScalerProfile"]["maxGracefulTerminationSec"] == "2160"
+    assert "upgradeSettings" not in cluster.inputs["agentPoolProfiles"][0]  # the system pool keeps AKS's 30
+
+
+def test_a_pool_with_a_short_drain_timeout_fails_the_plan(prod):
+    """Planted: prod's CPU pool waiting 10 minutes per node, its fallback GPU pool 10 too."""
+    short = _edited(prod, POOL, lambda i: {**i, "upgradeSettings": {**(i.get("upgradeSettings") or {}),
+                                                                    "drainTimeoutInMinutes": 10}}
+                    if i.get("scaleSetPriority") != "Spot" else i)
+    messages = _messages(short)
+    router = [m for m in messages if m.startswith("Deployment llm/router:")]
+    assert router == [
+        "Deployment llm/router: its pods take up to 1830 s to stop (terminationGracePeriodSeconds) and may run on "
+        "pool 'cpu', whose upgrade waits 10 minutes (600 s) per node (upgradeSettings.drainTimeoutInMinutes) and "
+        "then fails: the stack's cluster takes its drain timeout from gateway.requestTimeoutSeconds and "
+        "autoscaling.coldStartTimeoutSeconds; with components, give AksCluster's drain_timeout_minutes at least 31"]
+    assert any(m.startswith("Deployment llm/ollama:") and "'gpuod'" in m and "630 s" in m for m in messages)
+    assert all("'gpu'," not in m for m in messages)  # the spot pool: not drained
+    problems = deploy_model.evaluate(short).problems  # what `make plan` refuses
+    assert any(p.rule == "node-drain" for p in problems)
+
+
+def test_the_aks_defaults_fail_a_long_answer(prod):
+    """Planted: what main sent (no drain timeout, AKS's 30 minutes; no autoscaler grace, AKS's 600 s)."""
+    main = _edited(_edited(prod, POOL, lambda i: {k: v for k, v in i.items() if k != "upgradeSettings"}),
+                   CLUSTER, lambda i: {**i, "autoScalerProfile": {
+                       k: v for k, v in i["autoScalerProfile"].items() if k != "maxGracefulTerminationSec"}})
+    found = sorted((p.resource, p.message.split("pool '")[1].split("'")[0],
+                    "upgrade" if "whose upgrade waits 30 minutes (1800 s)" in p.message else
+                    "scale-down" if "kills them after 600 s" in p.message else p.message)
+                   for p in check_node_drains(main))
+    assert found == sorted([
+        *((workload, "cpu", drain) for workload in ("Deployment llm/router", "Deployment llm/open-webui",
+                                                     "chart keda-add-ons-http: interceptor")
+          for drain in ("upgrade", "scale-down")),
+        # Ollama's 630 s fits the fallback's 30 minutes, not a scale-down's 600 s, on either GPU pool
+        ("Deployment llm/ollama", "gpu", "scale-down"), ("Deployment llm/ollama", "gpuod", "scale-down")])
+
+
+def test_a_longer_answer_takes_a_longer_drain_through_the_stack_keys():
+    """gateway.requestTimeoutSeconds 3600 and a cold start of 1800: the interceptor's grace is 5430 s; the pools wait
+    91 + 5 minutes and the autoscaler 5760 s, and no pod outlasts them."""
+    plan = plan_for("dev", {"gateway": {"requestTimeoutSeconds": 3600},
+                            "autoscaling": {"coldStartTimeoutSeconds": 1800}})
+    (cluster,) = plan.of_type(CLUSTER)
+    assert cluster.inputs["autoScalerProfile"]["maxGracefulTerminationSec"] == str(96 * 60)
+    assert _messages(plan) == []
+
+
+def test_a_grace_beyond_what_aks_waits_names_the_limit():
+    assert needed_minutes(86400 + 30).startswith("more than AKS's most, 1440 minutes: lower the answer's timeout "
+                                                 "(request_timeout_seconds) so the grace is at most 86400 s")
+    assert needed_minutes(1830).endswith("drain_timeout_minutes at least 31")
+
+
+@pytest.mark.parametrize("minutes", [0, 1441, 30.5, True])
+def test_a_drain_timeout_aks_does_not_take_is_refused_by_name(minutes):
+    with pytest.raises(ComponentInputError, match=r"drain_timeout_minutes=.*a whole number from 1 to 1440 \(AKS's "
+                                                  r"drainTimeoutInMinutes"):
+        llmplatform.AksCluster("aks", aks_args(drain_timeout_minutes=minutes))
+
+
+def test_a_gpu_pool_follows_the_clusters_drain_timeout():
+    """AksCluster's drain_timeout_minutes reaches its CPU pool, the autoscaler and, through the cluster handle, a
+    regular GpuNodePool and a spot pool's fallback (not the spot pool)."""
+    def program() -> None:
+        aks = llmplatform.AksCluster("aks", aks_args(drain_timeout_minutes=90, autoscaler_expander="priority"))
+        on = pulumi.ResourceOptions(providers=[aks.provider])
+        llmplatform.GpuNodePool("a", {"cluster": aks.cluster, "vm_size": "Standard_NC4as_T4_v3", "pool_name": "a",
+                                      "fallback": {"enabled": True, "max_count": 1}}, on)
+        llmplatform.GpuNodePool("b", {"cluster": aks.cluster, "vm_size": "Standard_NC4as_T4_v3", "pool_name": "b",
+                                      "priority": "regular"}, on)
+    plan = testing.run(program)
+    settings = {r.inputs["agentPoolName"]: r.inputs.get("upgradeSettings") for r in plan.of_type(POOL)}
+    assert settings == {"cpu": {"drainTimeoutInMinutes": 90}, "a": None,
+                        "aod": {"maxSurge": "0", "maxUnavailable": "1", "drainTimeoutInMinutes": 90},
+                        "b": {"maxSurge": "0", "maxUnavailable": "1", "drainTimeoutInMinutes": 90}}
+    (cluster,) = plan.of_type(CLUSTER)
+    assert cluster.inputs["autoScalerProfile"]["maxGracefulTerminationSec"] == "5400"
+
+
+@pytest.mark.parametrize("grace, minutes", [(30, 30), (1500, 30), (1530, 31), (1830, 36), (5430, 96), (7230, 126)])
+def test_the_drain_timeout_is_the_grace_in_minutes_and_the_margin_never_under_aks_default(grace, minutes):
+    from llmplatform.upgrades import drain_minutes_for
+    assert drain_minutes_for(grace) == minutes
