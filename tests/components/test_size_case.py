@@ -2,6 +2,7 @@
 stranger composes the package, round ten"; fixed in "Component inputs: case, switches, and the gate's key in your own
 pod"), and a CPU pool's VM size, refused without the spelling meant; through `llmplatform.testing.run`, as a
 consumer's program runs, and the stack's `make plan`."""
+import copy
 import json
 
 import pytest
@@ -13,7 +14,8 @@ from llmplatform.gpu_skus import known_gpu_sizes
 from llmplatform.postgres_options import sku_spelling
 from llmplatform.testing import run
 from llmplatform.vm_sizes import size_spelling
-from offline import plan as plan_cli
+from offline import plan_diff, plan as plan_cli
+from offline.plan import resources_document as plan_document
 
 from tests.components.test_components_alone import REQUIRED
 from tests.conftest import PROJECT_DIR
@@ -43,6 +45,24 @@ def test_a_postgres_size_in_another_case_is_sent_as_azure_spells_it(typed, tier,
     spelling in the state and the plan; pulumi-azure-native compares `sku.name` exactly (diff.go), so a stack whose
     spelling changed later would see an update of it."""
     assert planned_size(typed, tier) == sent
+
+
+def test_a_program_that_typed_another_case_sees_one_update_of_the_spelling_and_nothing_replaced():
+    """What the CHANGELOG tells a consumer upgrading: the PR check (offline.plan_diff) between a plan sending the size
+    as typed (before) and this one finds `sku.name` updated in place, nothing replaced (a Flexible Server's `sku` is
+    not force-new: replacement_rules.json), and names the storage an update sends again."""
+    def program() -> None:
+        aks, _ = cluster()
+        vault = KeyVault("vault", {"cluster": aks.cluster, "vault_name": "kv-ui-team-llm"})
+        PostgresServer("pg", {"cluster": aks.cluster, "key_vault": vault.vault, "server_name": "pg-ui-team",
+                              "sku_name": "standard_b2s"})
+    now = plan_diff.resources_by_urn(plan_document(run(program)))
+    before = copy.deepcopy(now)
+    (server,) = [urn for urn, r in before.items() if r["type"] == SERVER]
+    before[server]["inputs"]["sku"]["name"] = "standard_b2s"
+    found = plan_diff.diff_documents(before, now)
+    assert found["changed"] == {server: ["sku.name"]} and not found["replaced"], found["replaced"]
+    assert any("storage.storageSizeGB" in line for line in found["checks"][server]), found["checks"]
 
 
 def test_the_component_spells_every_size_of_the_stacks_catalog_as_the_catalog_does():
