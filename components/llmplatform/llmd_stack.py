@@ -25,6 +25,7 @@ from .defaults import defaults_for, or_default
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, RouteTarget, VaultHandle, field,
                       ordered_after, value_alone)
 from .hardening import container_security, pod_security, root_image, scanner_annotations, writable_root
+from .input_rules.llmd import unread_inputs
 from .inference_specs import (ROUTER_EDGE_PORT, ROUTER_PORT, ROUTER_UI_PORT, SECRETS_MOUNT, gate_route_timeouts,
                               key_vault_objects)
 from .key_vault import grant_secrets_user
@@ -215,6 +216,8 @@ class LlmdStack(pulumi.ComponentResource):
         claim_gate_namespace("LlmdStack", name, "namespace", opt(args, "namespace"), opts,
                              "give the LlmdStack a namespace of its own (its namespace input; default llm-d)", self)
         super().__init__(f"{PACKAGE}:index:LlmdStack", name, None, opts)
+        for note in unread_inputs(args):
+            pulumi.log.warn(f"LlmdStack {name}: {note}", self)
         self._args, self._name = args, name
         # handles that arrive as outputs (another language's): their checks run once they resolve, and what they
         # feed waits for them (the vLLM pods' placement, the KEDA scaler, the route's listener)

@@ -14,6 +14,7 @@ from .handles import ClusterHandle, VaultHandle, field, order_after, settled
 from .key_vault import vault_secret
 from .naming import secret_name
 from .postgres_access import APP_LOGIN, database_url
+from .postgres_options import sku_spelling
 
 opt = defaults_for("PostgresServer")  # optional inputs: the caller's value, else the default
 
@@ -145,7 +146,9 @@ class PostgresServer(pulumi.ComponentResource):
             resource_group_name=rg,
             location=after_check(region_check, field(cluster, "location")),
             version=pg.PostgresMajorVersion(opt(args, "version")),
-            sku=pg.SkuArgs(name=opt(args, "sku_name"), tier=pg.SkuTier(opt(args, "tier"))),
+            # Azure's spelling, whatever the case given (Azure reads sizes case-insensitively): one spelling in the
+            # state, the plan's price lookup and the PR check's diff (docs/decisions.md, "Component inputs: case")
+            sku=pg.SkuArgs(name=sku_spelling(opt(args, "sku_name")), tier=pg.SkuTier(opt(args, "tier"))),
             storage=pg.StorageArgs(storage_size_gb=opt(args, "storage_size_gb"),
                                    auto_grow=pg.StorageAutoGrow.ENABLED),
             backup=pg.BackupArgs(

@@ -26,6 +26,17 @@ def sku_tier(sku_name: str) -> Optional[str]:
                  if re.fullmatch(regex, sku_name, re.IGNORECASE | re.ASCII)), None)
 
 
+def sku_spelling(sku_name: Any) -> Any:
+    """A compute size as Azure spells it (`standard_b2s` -> `Standard_B2s`): Microsoft's table's spelling, else the
+    naming convention's every tier's pattern follows (`Standard_`, the family's capital, the rest in lower case);
+    anything else (a name of no tier's family, a value not known yet) unchanged."""
+    if not isinstance(sku_name, str) or sku_tier(sku_name) is None:
+        return sku_name
+    listed = {name.lower(): name for name in _spec()["max_connections"]}
+    size = sku_name[len("Standard_"):]
+    return listed.get(sku_name.lower(), f"Standard_{size[0].upper()}{size[1:].lower()}")
+
+
 def sku_shape(tier: str) -> str:
     return f"a {tier} compute size ({_spec()['sku_shapes'][tier]})"
 

@@ -15,13 +15,30 @@ def _spec() -> dict[str, Any]:
 def cpu_vm_size(size: str) -> Optional[str]:
     """What is allowed when `size` is not a CPU VM size (None when it looks like one)."""
     spec = _spec()
-    match = re.fullmatch(spec["pattern"], size)
+    meant = None if re.fullmatch(spec["pattern"], size) else size_spelling(size)
+    match = re.fullmatch(spec["pattern"], meant or size)
     if not match:
         return "an Azure VM size (Standard_<family><vCPUs>..., e.g. Standard_D4s_v5)"
     if match.group("family") not in spec["cpu_families"]:
         return (f"a CPU VM size, of family {', '.join(spec['cpu_families'])} (this is family "
                 f"{match.group('family')}; GPU sizes go to a GpuNodePool)")
+    if meant:
+        return f"the size as Azure spells it: did you mean {meant!r}?"
     return None
+
+
+def size_spelling(size: str) -> Optional[str]:
+    """The size as Azure spells it when `size` is one in another case, else None: the family in capitals, its vCPUs
+    and features in lower case, a version in lower case and an accelerator in capitals (`standard_d4S_V5` ->
+    `Standard_D4s_v5`, `standard_nc4as_t4_v3` -> `Standard_NC4as_T4_v3`)."""
+    pattern = _spec()["pattern"]
+    match = re.fullmatch(pattern, size, re.IGNORECASE)
+    if not match:
+        return None
+    head, *parts = size[match.end("family"):].split("_")
+    spelt = f"Standard_{match.group('family').upper()}{head.lower()}" + "".join(
+        "_" + (part.lower() if re.fullmatch(r"v[0-9]+", part, re.IGNORECASE) else part.upper()) for part in parts)
+    return spelt if spelt != size and re.fullmatch(pattern, spelt) else None
 
 
 def active_vcpus(size: str) -> Optional[int]:

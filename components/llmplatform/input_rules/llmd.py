@@ -10,7 +10,7 @@ from ..llmd_specs import (DOWNLOAD_VLLM_ENV, DOWNLOAD_VLLM_FLAGS, KNOWN_MODELS, 
                           model_cache_needed_gib, model_cache_shortfall, shortfall_text, vllm_flags_among,
                           weights_gib)
 from ..pins import image_reference_problem, parse_image
-from ..rules import HF_MODEL, Problem, Rules, known
+from ..rules import HF_MODEL, Problem, Rules, known, shown
 from .shared import (EnvAlias, env_alias_rule, handle_range_rule, keda_rule, listener_rule, not_true, own_key_rule,
                      plain_env_rule, route_target_rule)
 
@@ -97,6 +97,36 @@ def llmd_escape_hatches(r: Rules) -> None:
                    f"; a Hugging Face token goes into Key Vault, named in {r.ref('hf_token_secret')}", aliased)
 
 
+# The inputs a switch turns on (LlmdStack reads them only then), with their ranges
+AUTOSCALING_RANGES = {"min_replicas": (0, 64), "max_replicas": (1, 64), "scale_up_stabilization_seconds": (0, 3600),
+                      "scale_down_stabilization_seconds": (0, 3600)}
+PREFILL_RANGES = {"prefill_replicas": (1, 64), "prefill_tensor_parallel_size": (1, 8)}
+
+
+def wholes(r: Rules, ranges: Mapping[str, tuple[int, int]]) -> dict[str, Optional[int]]:
+    """Each input of `ranges` checked against its range: its value (the default when absent), None when refused."""
+    return {key: r.whole(key, low, high) for key, (low, high) in ranges.items()}
+
+
+def unread_inputs(args: Mapping[str, Any]) -> list[str]:
+    """What an LlmdStack is given and leaves unread, its switch off: one sentence per switch, which the component
+    says as a warning. Not refused, as other components refuse what a switch turns off: the `llmd` stack keeps its
+    autoscaling values while `--set llmd.autoscaling=false` turns prefill/decode on (Pulumi.llmd.yaml), and hands
+    them on whatever the switch (config/inputs.py). A default is no choice of the caller's (a language SDK sends it)."""
+    r = Rules(args, "LlmdStack")
+    notes = []
+    for switch, ranges, instead in (("autoscaling", AUTOSCALING_RANGES, "vLLM runs `replicas`, a fixed count"),
+                                    ("prefill_decode", PREFILL_RANGES, "vLLM runs one Deployment")):
+        if r.get(switch) is not False:
+            continue
+        unread = [f"{key}={shown(r.given(key))}" for key in ranges
+                  if r.given(key) is not None and r.given(key) != r.defaults.get(key)]
+        if unread:
+            verb = "is" if len(unread) == 1 else "are"
+            notes.append(f"{', '.join(unread)} {verb} ignored: read only with {switch} true ({instead})")
+    return notes
+
+
 def usable_memory(gpu: Any) -> Optional[float]:
     """The GPU handle's memory per GPU to judge a fit by; None when not known yet or refused (by the handle's shape
     check, which names it: no fit check of it after)."""
@@ -171,8 +201,9 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
     if facts.get("gated") and not r.args.get("hf_token_secret"):
         r.add("hf_token_secret", None, f"a Key Vault secret with a Hugging Face token: {model} is gated")
     llmd_escape_hatches(r)
+    prefill = wholes(r, PREFILL_RANGES)  # wrong: refused whatever its switch; right but unread: unread_inputs
     if r.get("prefill_decode"):
-        llmd_prefill_decode(r, weights)
+        llmd_prefill_decode(r, weights, prefill["prefill_tensor_parallel_size"])
     for key in ("vllm_image", "epp_image"):
         r.text(key, lambda image: image_reference_problem(image) or (None if image_is_pinned(image) else
                "an image pinned to a release tag (v1.2.3) or a digest, never latest/main"))
@@ -184,8 +215,9 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
             r.add("epp_image", epp, "registry/repository:tag (the registry host named)")
     if (r.args.get("hf_token_secret") or r.get("api_key_auth")) and not r.args.get("key_vault"):
         r.add("key_vault", None, f"a vault handle when {r.ref('api_key_auth')} or {r.ref('hf_token_secret')} is set")
+    scaling = wholes(r, AUTOSCALING_RANGES)  # likewise
     if r.get("autoscaling"):
-        llmd_autoscaling(r)
+        llmd_autoscaling(r, scaling["min_replicas"], scaling["max_replicas"])
     elif r.given("metrics") is True and r.args.get("prometheus_url") in (None, "") and not r.args.get("keda"):
         r.add("metrics", True, f"true with {r.ref('prometheus_url')} (Observability's): the PodMonitor and "
                                "ServiceMonitor need the Prometheus Operator's CRDs, which it waits for; or false")
@@ -196,7 +228,7 @@ def rdma_sizes() -> str:
     return ", ".join(s.vm_size for s in GPU_SKUS.values() if s.rdma)
 
 
-def llmd_prefill_decode(r: Rules, weights: Optional[float]) -> None:
+def llmd_prefill_decode(r: Rules, weights: Optional[float], prefill_tp: Optional[int]) -> None:
     """P/D needs InfiniBand (NIXL's KV transfer), the GPU Operator's driver (nvidia-peermem for GPUDirect RDMA;
     the AKS-managed driver does not load it) and fixed replica counts; the prefill replicas fit like decode's."""
     gpu = r.args.get("gpu")
@@ -211,8 +243,6 @@ def llmd_prefill_decode(r: Rules, weights: Optional[float]) -> None:
     if r.get("autoscaling"):
         r.add("autoscaling", True, f"false with {r.ref('prefill_decode')}: prefill and decode are sized apart "
                                    f"({r.ref('prefill_replicas')}, {r.ref('replicas')}), KEDA scales one Deployment")
-    r.whole("prefill_replicas", 1, 64)
-    prefill_tp = r.whole("prefill_tensor_parallel_size", 1, 8)
     if prefill_tp is not None and gpus is not None and prefill_tp > gpus:
         r.add("prefill_tensor_parallel_size", prefill_tp, f"at most the {gpus} GPU(s) of one {gpu_model} node")
     elif prefill_tp is not None and memory is not None and weights is not None and not fits(weights, memory,
@@ -222,11 +252,8 @@ def llmd_prefill_decode(r: Rules, weights: Optional[float]) -> None:
                                                           f"({shortfall_text(weights, memory, prefill_tp)}): raise it")
 
 
-def llmd_autoscaling(r: Rules) -> None:
-    low = r.whole("min_replicas", 0, 64)
-    high = r.whole("max_replicas", 1, 64)
-    for key in ("scale_up_stabilization_seconds", "scale_down_stabilization_seconds"):
-        r.whole(key, 0, 3600)
+def llmd_autoscaling(r: Rules, low: Optional[int], high: Optional[int]) -> None:
+    """What KEDA's scaling needs: its bounds around the starting count, its Prometheus, the picker's metrics."""
     if low is not None and high is not None:
         replicas = r.get("replicas")
         if high < max(low, 1):
