@@ -274,9 +274,10 @@ def llmd_args(cfg: PlatformConfig, cluster: ClusterHandle, gpu: Any, gateway: An
         "client_namespaces": list(gw.client_namespaces) or None, "autoscaling": m.autoscaling,
         # the UI on llm-d calls a listener of its own, without a key (llmd_webui_args)
         "ui_listener": cfg.webui.enabled and cfg.webui.backend == "llmd",
-        "min_replicas": m.min_replicas, "max_replicas": m.max_replicas,
-        "scale_up_stabilization_seconds": m.scale_up_stabilization_seconds,
-        "scale_down_stabilization_seconds": m.scale_down_stabilization_seconds,
+        # read with autoscaling alone (LlmdStack names them ignored otherwise; the stack's advisory names the keys)
+        **({"min_replicas": m.min_replicas, "max_replicas": m.max_replicas,
+            "scale_up_stabilization_seconds": m.scale_up_stabilization_seconds,
+            "scale_down_stabilization_seconds": m.scale_down_stabilization_seconds} if m.autoscaling else {}),
         "keda": keda if m.autoscaling else None,
         "rate_limit_per_second": gw.rate_limit_per_second, "rate_limit_burst": gw.rate_limit_burst,
         "request_timeout_seconds": gw.request_timeout_seconds, "metrics": cfg.observability.enabled,

@@ -10,6 +10,7 @@ from llmplatform.defaults import DEFAULTS
 from llmplatform.testing import run
 
 from tests.components.test_components_alone import KEDA, REQUIRED, provider_opts
+from tests.conftest import variant
 
 
 def llmd(**given: Any) -> list[str]:
@@ -60,3 +61,11 @@ def test_the_defaults_pass_unsaid_with_the_switches_off_and_every_input_acts_wit
         "prefill_replicas", "prefill_tensor_parallel_size")}, autoscaling=False, prefill_decode=False)) == []
     assert ignored(llmd(autoscaling=True, keda=KEDA, min_replicas=1, max_replicas=4,
                         scale_up_stabilization_seconds=60)) == []
+
+
+def test_the_stacks_own_llmd_without_autoscaling_sends_no_ignored_input():
+    """The stack program is a consumer too: with `llmd.autoscaling` false (llmd-pd, as Pulumi.llmd.yaml's comment
+    turns prefill/decode on) it sent the autoscaling keys' values anyway, and its plan warned in component input
+    names the user never typed; the stack's own advisory names the keys (config/inputs.py `llmd_args`)."""
+    plan = variant("llmd-pd")
+    assert not ignored(plan.warnings), plan.warnings
