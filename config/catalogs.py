@@ -17,12 +17,6 @@ def postgres_skus(tier: str) -> tuple[str, ...]:
     return tuple(_load("postgres_skus.json")["skus"].get(tier, ()))
 
 
-def postgres_sku_spelling(sku_name: str) -> str:
-    """A catalog size as the catalog spells it (`standard_b1ms` -> `Standard_B1ms`); any other name unchanged."""
-    every = (sku for skus in _load("postgres_skus.json")["skus"].values() for sku in skus)
-    return next((sku for sku in every if sku.lower() == sku_name.lower()), sku_name)
-
-
 def aks_calendar() -> dict[str, Any]:
     """AKS's Kubernetes release calendar as written, with its date and source (config/aks_versions.py reads it)."""
     return _load("aks_kubernetes_versions.json")

@@ -6,11 +6,11 @@ from typing import Any, Optional
 
 from llmplatform.choices import POSTGRES_TIERS
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
-from llmplatform.postgres_options import sku_tier
+from llmplatform.postgres_options import sku_spelling, sku_tier
 from llmplatform.regions import postgres_refuses
 
 from .. import component_rules
-from ..catalogs import postgres_sku_spelling, postgres_skus
+from ..catalogs import postgres_skus
 from ..reader import Reader, describe
 
 
@@ -38,7 +38,7 @@ def parse_postgres(r: Reader, location: str) -> PostgresConfig:
         tier=r.str_("tier", d.tier) or d.tier,
         # Azure takes a size in any case (azure-cli `_pg_sku_name_validator` compares lowercased and sends it as
         # given): the catalog's spelling, which the prices and the state then carry whatever the stack file's case
-        sku_name=postgres_sku_spelling(r.str_("skuName", d.sku_name) or d.sku_name),
+        sku_name=sku_spelling(r.str_("skuName", d.sku_name) or d.sku_name),
         storage_size_gb=r.int_("storageSizeGb", d.storage_size_gb),
         backup_retention_days=r.int_("backupRetentionDays", d.backup_retention_days),
         geo_redundant_backup=r.bool_("geoRedundantBackup", d.geo_redundant_backup),
