@@ -290,8 +290,9 @@ def webui_connections_text(max_replicas: int, workers: int = 1) -> str:
     pools = ", ".join(f"{engine} {pool}_SIZE {WEBUI_POOL_ENV[pool + '_SIZE']} + {pool}_MAX_OVERFLOW "
                       f"{WEBUI_POOL_ENV[pool + '_MAX_OVERFLOW']}" for engine, pool in WEBUI_ENGINES)
     old = webui_pods(max_replicas) - max_replicas
-    return (f"({max_replicas} replica{'s' if max_replicas != 1 else ''} + {old} Terminating ones still holding theirs while they finish their answers: "
-            f"two replacements of the pods within one drain, a rollout, the autoscaler's scale-in and out or a node "
+    replicas = f"{max_replicas} replica{'s' if max_replicas != 1 else ''}"
+    return (f"({replicas} + {old} Terminating ones still holding theirs while they finish their answers: two "
+            f"replacements of the pods within one drain, a rollout, the autoscaler's scale-in and out or a node "
             f"upgrade's evictions) x {connections_per_pod(workers)} per pod ({pools}; "
             f"in {workers} uvicorn worker{'s' if workers != 1 else ''}) + {JOB_CONNECTIONS} for the bootstrap and "
             f"migration Jobs + {ADMIN_CONNECTIONS} for the administrator = {webui_connections(max_replicas, workers)}")
