@@ -193,9 +193,10 @@ MEANING = {
     "webui.clientNamespaces": "Namespaces whose pods may open Open-WebUI in-cluster (the Gateways' namespace may when "
                               "it is published; default none).",
     "webui.replicas": "Replicas, the HPA's minimum (CPU 70 %).",
-    "webui.maxReplicas": "The HPA's maximum. Each pod holds up to 7 PostgreSQL connections, and the old pods keep "
-                         "theirs while a rolling update starts their replacements (twice the maximum): the worst case "
-                         "must fit `postgres.skuName`'s (35 on `Standard_B1ms`: at most 2).",
+    "webui.maxReplicas": "The HPA's maximum. Each pod holds up to 7 PostgreSQL connections, and the Terminating pods "
+                         "of two replacements (rollouts, the autoscaler's, a node upgrade's) keep theirs while they "
+                         "finish their answers (three times the maximum): the worst case must fit "
+                         "`postgres.skuName`'s (35 on `Standard_B1ms`: at most 1; 414 on `Standard_B2s`: 19).",
     "webui.resources.cpuRequest": "Open-WebUI's CPU request.",
     "webui.resources.cpuLimit": "Open-WebUI's CPU limit.",
     "webui.resources.memoryRequest": "Open-WebUI's memory request.",

@@ -100,7 +100,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "default_user_role": "pending",
         "enable_signup": False,
         "extra_env": {},
-        "max_replicas": 2,
+        "max_replicas": 1,
         "model_access": "all",
         "replicas": 1,
         "request_timeout_seconds": 600,

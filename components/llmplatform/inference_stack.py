@@ -92,7 +92,7 @@ class InferenceStackArgs(TypedDict):
     webui_replicas: NotRequired[Optional[int]]
     """Open-WebUI minimum replicas (default 1)."""
     webui_max_replicas: NotRequired[Optional[int]]
-    """Open-WebUI maximum replicas under its HPA (default 2)."""
+    """Open-WebUI maximum replicas under its HPA (default 1: what the smallest server, Standard_B1ms, holds)."""
     webui_resources: NotRequired[Optional[ResourcesSpec]]
     """Open-WebUI's requests and limits."""
     webui_uploads_size_gib: NotRequired[Optional[int]]

@@ -82,8 +82,9 @@ class OpenWebUiArgs(TypedDict):
     nothing follows the database; a new one is left without the UI's role, pgvector and schema)."""
     database_sku_name: NotRequired[Optional[str]]
     """The PostgreSQL server's compute size (PostgresServer's `sku_name`, e.g. Standard_B1ms): the UI's most
-    connections (twice max_replicas pods with full pools: a rolling update's new ones while the old ones,
-    Terminating, still hold theirs; its Jobs, room for the administrator) must fit the connections that size admits,
+    connections (three times max_replicas pods with full pools: the running ones while two replacements' pods, a
+    rollout's, the autoscaler's or a node upgrade's, Terminating, still hold theirs; its Jobs, room for the
+    administrator) must fit the connections that size admits,
     as Microsoft's table states them; where they fit with more, each engine's overflow grows, up to 10, so more
     requests at once find a connection (default none: not checked, the least pools; a size the table leaves out is
     not judged)."""
@@ -98,8 +99,9 @@ class OpenWebUiArgs(TypedDict):
     replicas: NotRequired[Optional[int]]
     """Minimum replicas (default 1)."""
     max_replicas: NotRequired[Optional[int]]
-    """Maximum replicas under the HPA (default 2); above 1, replicas share state through Valkey (so do the uvicorn
-    workers of a pod, UVICORN_WORKERS in extra_env above 1, with one replica)."""
+    """Maximum replicas under the HPA (default 1: what the smallest server, Standard_B1ms, holds); above 1, replicas
+    share state through Valkey (so do the uvicorn workers of a pod, UVICORN_WORKERS in extra_env above 1, with one
+    replica)."""
     cpu_target_percent: NotRequired[Optional[int]]
     """The HPA's average CPU utilisation target, percent of the request (default 70)."""
     memory_target_percent: NotRequired[Optional[int]]

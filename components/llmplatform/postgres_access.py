@@ -244,24 +244,31 @@ def webui_pool_overflow(available: Optional[int], max_replicas: int, workers: in
 # the Service's endpoints (while it has a call open to the model endpoint, at most the longest answer:
 # open_webui.drain_seconds); then uvicorn 0.51.0 (start.sh execs it: PID 1) closes the websockets and waits for every
 # open HTTP response (server.py `shutdown`, timeout_graceful_shutdown None: no limit), and the kubelet's SIGKILL ends
-# it at the grace, the drain + 30 s. A pod with no answer in flight is gone in seconds; one with a long answer holds
-# its pools up to the grace. Meanwhile the Deployment controller starts the replacements: it counts no Terminating
-# pod (rolling.go `reconcileOldReplicaSets` sums the ReplicaSets' spec.replicas; KEP-3973's
-# DeploymentReplicaSetTerminatingReplicas, beta in 1.35, only reports them in status; the policy that would wait,
-# KEP-5882's DeploymentPodReplacementPolicy, is alpha and off from 1.36, and AKS sets no controller feature gate).
-# One replacement of the pods at a time is bounded: a rolling update's new pods (at most the HPA's maximum) beside
-# the old ones (as many); a scale-in's pods draining while a scale-out brings the maximum back (2 max - min: a scale-
-# out restarts the HPA's scale-down window, which OpenWebUi keeps past the grace, so the next scale-in finds them
-# gone: open_webui.scale_down_window_seconds). Two of them within one drain (a second rollout, or a rollout then a
-# scale-in and a scale-out, while the first's pods still finish answers) may hold up to 3 max - min pods, and so may
-# a node-pool upgrade whose evictions (one Ready pod at a time under the disruption budget) outrun the evicted pods'
-# answers: this count leaves them out (docs/decisions.md, "Open-WebUI's pods stop with their chats").
+# it at the grace, the drain + 30 s (1830 s in dev and prod). A pod with no answer in flight is gone in seconds; one
+# with a long answer holds its pools up to the grace, and nothing makes a replacement wait for it: the Deployment
+# controller counts no Terminating pod (rolling.go `reconcileOldReplicaSets` sums the ReplicaSets' spec.replicas),
+# nor does the ReplicaSet's (a deleted or evicted pod is replaced at once). KEP-3973's
+# DeploymentReplicaSetTerminatingReplicas (beta, on, from 1.35) only reports them (status.terminatingReplicas); the
+# policy that would wait, KEP-5882's DeploymentPodReplacementPolicy (`TerminationComplete`), is alpha from 1.36, off,
+# a kube-apiserver and kube-controller-manager gate AKS does not let a cluster set.
+# So each replacement of the pods within one drain adds up to max_replicas pods holding pools. One replacement: a
+# rolling update (the new pods beside all the old ones), the autoscaler's scale-in then scale-out (the maximum beside
+# max - min; its scale-down window outlasts the grace, open_webui.scale_down_window_seconds, so its next scale-in
+# finds them gone), or a node-pool upgrade or node image update evicting the pods of a node (AKS waits for their
+# termination before the next node: AgentPoolUpgradeSettings `drainTimeoutInMinutes`). Counted: two of them within one
+# drain, as happen without anyone waiting for the other: a `pulumi up` rolling the UI while the autoscaler's or AKS's
+# replacement still drains, or the other way round, or two rollouts: up to 3 max pods. Not counted: a third within
+# the same drain (a rollout while two others drain); the InferenceStack page says to wait until no open-webui pod is
+# Terminating before rolling the UI again, which leaves the platform's own two (docs/decisions.md, "Open-WebUI's
+# connections across overlapping drains").
+OVERLAPPING_REPLACEMENTS = 2
+
+
 def webui_pods(max_replicas: int) -> int:
-    """The most Open-WebUI pods holding connections at once for one replacement of the pods: a rolling update's new
-    pods (at most the HPA's maximum) while the old ones (as many) still hold theirs, running or draining their answers
-    in flight; it also bounds the autoscaler scaling in and out again (the maximum running, the maximum less the
-    minimum draining)."""
-    return 2 * max_replicas
+    """The most Open-WebUI pods holding connections at once: the HPA's maximum running while two replacements of the
+    pods (rollouts, the autoscaler's scale-in and scale-out, a node upgrade's evictions), each of up to the maximum,
+    still drain their answers in flight."""
+    return (1 + OVERLAPPING_REPLACEMENTS) * max_replicas
 
 
 def webui_connections(max_replicas: int, workers: int = 1, overflow: int = LEAST_POOL_OVERFLOW) -> int:
@@ -283,7 +290,9 @@ def webui_connections_text(max_replicas: int, workers: int = 1) -> str:
     pools = ", ".join(f"{engine} {pool}_SIZE {WEBUI_POOL_ENV[pool + '_SIZE']} + {pool}_MAX_OVERFLOW "
                       f"{WEBUI_POOL_ENV[pool + '_MAX_OVERFLOW']}" for engine, pool in WEBUI_ENGINES)
     old = webui_pods(max_replicas) - max_replicas
-    return (f"({max_replicas} replicas + {old} old ones still holding theirs, running or Terminating, while a rolling "
-            f"update or the autoscaler starts their replacements) x {connections_per_pod(workers)} per pod ({pools}; "
+    replicas = f"{max_replicas} replica{'s' if max_replicas != 1 else ''}"
+    return (f"({replicas} + {old} Terminating ones still holding theirs while they finish their answers: two "
+            f"replacements of the pods within one drain, a rollout, the autoscaler's scale-in and out or a node "
+            f"upgrade's evictions) x {connections_per_pod(workers)} per pod ({pools}; "
             f"in {workers} uvicorn worker{'s' if workers != 1 else ''}) + {JOB_CONNECTIONS} for the bootstrap and "
             f"migration Jobs + {ADMIN_CONNECTIONS} for the administrator = {webui_connections(max_replicas, workers)}")

@@ -51,10 +51,11 @@ def test_every_size_the_stack_takes_has_microsofts_connection_limit():
     assert smallest_size_for("Burstable", 5000) is None
 
 
-def test_the_worst_case_counts_the_old_pods_still_terminating_the_jobs_and_the_administrator():
-    # a rolling update's new pods while every old one keeps its pools until its process exits: twice the maximum
-    assert webui_connections(2) == 2 * 2 * 7 + JOB_CONNECTIONS + ADMIN_CONNECTIONS == 33
-    assert webui_connections(2, workers=2) == 2 * 2 * 14 + 5
+def test_the_worst_case_counts_two_replacements_still_terminating_the_jobs_and_the_administrator():
+    # the maximum running while two replacements' pods (each up to the maximum) keep their pools until they exit
+    assert webui_connections(2) == 3 * 2 * 7 + JOB_CONNECTIONS + ADMIN_CONNECTIONS == 47
+    assert webui_connections(1) == 3 * 1 * 7 + 5 == 26
+    assert webui_connections(2, workers=2) == 3 * 2 * 14 + 5
     for available in range(0, 200):
         most = most_webui_replicas(available)
         assert most == 0 or webui_connections(most) <= available
@@ -62,27 +63,27 @@ def test_the_worst_case_counts_the_old_pods_still_terminating_the_jobs_and_the_a
 
 
 def test_the_default_ui_fits_the_default_server_and_one_more_replica_does_not():
-    assert open_webui({"database_sku_name": "Standard_B1ms"}) == []  # max_replicas 2: 4 pods x 7 + 5 = 33 of 35
-    problems = open_webui({"database_sku_name": "Standard_B1ms", "max_replicas": 3})
+    assert open_webui({"database_sku_name": "Standard_B1ms"}) == []  # max_replicas 1: 3 pods x 7 + 5 = 26 of 35
+    problems = open_webui({"database_sku_name": "Standard_B1ms", "max_replicas": 2})
     assert [p.path for p in problems] == ["max_replicas"]
     text = problems[0].allowed_text()
-    assert text.startswith("at most 2 with database_sku_name Standard_B1ms, or a larger database_sku_name "
+    assert text.startswith("at most 1 with database_sku_name Standard_B1ms, or a larger database_sku_name "
                            "(Standard_B2s: 414 user connections): ")
     assert "= 47 connections, and Standard_B1ms admits 35 (its 50 max_connections less the 15 Azure reserves)" in text
-    assert open_webui({"database_sku_name": "Standard_B2s", "max_replicas": 29}) == []  # 58 x 7 + 5 = 411 of 414
-    assert [p.path for p in open_webui({"database_sku_name": "Standard_B2s", "max_replicas": 30})] == ["max_replicas"]
+    assert open_webui({"database_sku_name": "Standard_B2s", "max_replicas": 19}) == []  # 57 x 7 + 5 = 404 of 414
+    assert [p.path for p in open_webui({"database_sku_name": "Standard_B2s", "max_replicas": 20})] == ["max_replicas"]
     assert open_webui({"max_replicas": 50}) == []  # no server size named: not judged
     assert open_webui({"database_sku_name": "Standard_D2ds_v6", "max_replicas": 50}) == []  # not in the table
 
 
 def test_uvicorn_workers_multiply_a_pods_pools():
     problems = open_webui({"database_sku_name": "Standard_B1ms", "max_replicas": 1,
-                           "extra_env": {"UVICORN_WORKERS": "3"}})
+                           "extra_env": {"UVICORN_WORKERS": "2"}})  # 3 pods x 14 + 5 = 47
     assert [p.path for p in problems] == ["max_replicas"]
-    assert "no replica count fits" in problems[0].allowed and "fewer UVICORN_WORKERS in {extra_env} (3)" in \
+    assert "no replica count fits" in problems[0].allowed and "fewer UVICORN_WORKERS in {extra_env} (2)" in \
         problems[0].allowed
-    assert open_webui({"database_sku_name": "Standard_B1ms", "max_replicas": 1,
-                       "extra_env": {"UVICORN_WORKERS": "2"}}) == []  # 2 pods x 14 + 5 = 33
+    assert open_webui({"database_sku_name": "Standard_B2s", "max_replicas": 9,
+                       "extra_env": {"UVICORN_WORKERS": "2"}}) == []  # 27 pods x 14 + 5 = 383
     bad = open_webui({"extra_env": {"UVICORN_WORKERS": "two"}})
     assert [(p.path, p.value) for p in bad] == [("extra_env['UVICORN_WORKERS']", "two")]
 
@@ -94,15 +95,32 @@ def test_inference_stack_names_the_ui_inputs_as_its_own():
     assert "{database_sku_name}" in problems[0].allowed
 
 
-def test_a_maximum_whose_terminating_pods_would_outgrow_the_server_is_refused_with_them_counted():
-    """A rolling update of 3 replicas starts its new pods while the 3 old ones, Terminating, keep their pools until
-    their process exits (the Deployment controller counts no Terminating pod; KEP-3973, docs/decisions.md): 6 pods,
-    47 connections, which a Standard_B1ms (35) cannot take. Counting a rollout's surge alone (4 pods, 33) let it
-    through."""
-    problems = open_webui({"database_sku_name": "Standard_B1ms", "max_replicas": 3})
-    assert [(p.path, p.value) for p in problems] == [("max_replicas", 3)]
-    assert "(3 replicas + 3 old ones still holding theirs, running or Terminating, while a rolling update or the " \
-           "autoscaler starts their replacements) x 7 per pod" in problems[0].allowed_text()
-    stack = inference_stack({"database_url_secret": "db", "database_sku_name": "Standard_B1ms", "webui_replicas": 2,
-                             "webui_max_replicas": 3})
+def test_a_maximum_whose_pods_two_replacements_would_outgrow_the_server_is_refused_with_them_counted():
+    """A rollout of 2 replicas while the autoscaler's scale-in and scale-out (or a node upgrade's evictions, or an
+    earlier rollout) still drains: 2 running + 2 + 2 Terminating keep their pools until their process exits (no
+    controller waits for a Terminating pod; KEP-5882's policy is alpha, docs/decisions.md): 6 pods, 47 connections,
+    which a Standard_B1ms (35) cannot take. Counting one replacement (4 pods, 33) let the default maximum through."""
+    problems = open_webui({"database_sku_name": "Standard_B1ms", "max_replicas": 2})
+    assert [(p.path, p.value) for p in problems] == [("max_replicas", 2)]
+    assert "(2 replicas + 4 Terminating ones still holding theirs while they finish their answers: two replacements " \
+           "of the pods within one drain, a rollout, the autoscaler's scale-in and out or a node upgrade's " \
+           "evictions) x 7 per pod" in problems[0].allowed_text()
+    stack = inference_stack({"database_url_secret": "db", "database_sku_name": "Standard_B1ms", "webui_replicas": 1,
+                             "webui_max_replicas": 2})
     assert [p.path for p in stack] == ["webui_max_replicas"] and "= 47 connections" in stack[0].allowed_text()
+
+
+def test_make_plan_refuses_a_second_ui_pod_on_devs_server_naming_both_ways_out(tmp_path, capsys):
+    """Through `make plan`'s entry point: dev (Standard_B1ms, the UI's default maximum 1) plans; its UI at 2 is
+    refused by its stack keys, with the numbers and both ways out, and plans on Standard_B2s."""
+    from offline import plan as plan_cli
+    code = plan_cli.main(["--stack", "dev", "--out", str(tmp_path), "--set", "webui.maxReplicas=2"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "webui.maxReplicas 2 is invalid; allowed: at most 1 with postgres.skuName Standard_B1ms, or a larger " \
+           "postgres.skuName (Standard_B2s: 414 user connections): Open-WebUI may hold (2 replicas + 4 " \
+           "Terminating" in err
+    assert "= 47 connections, and Standard_B1ms admits 35" in err
+    code = plan_cli.main(["--stack", "dev", "--out", str(tmp_path), "--set", "webui.maxReplicas=2",
+                          "--set", "postgres.skuName=Standard_B2s"])
+    assert code == 0, capsys.readouterr().err

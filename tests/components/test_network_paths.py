@@ -96,12 +96,13 @@ def expected_ollama_stack(plan: Any, gateway_ns: str) -> set[tuple[str, str, int
         *((gw, "llm/router", ROUTER_EDGE_PORT) for gw in (f"{gateway_ns}/gateway", f"{gateway_ns}/*")),
         *((pod, "llm/router", ROUTER_PORT) for pod in everyone_in("llm", names)),
         *([("llm/open-webui", "llm/router", ROUTER_UI_PORT),  # the UI's model server (OLLAMA_BASE_URL)
-           ("llm/open-webui", "llm/webui-redis", 6379),  # websocket sessions and app state
+           # websocket sessions and app state, where the UI may run more than one process
+           *([("llm/open-webui", "llm/webui-redis", 6379)] if "llm/webui-redis" in names else []),
            *((gw, "llm/open-webui", 8080) for gw in (f"{gateway_ns}/gateway", f"{gateway_ns}/*"))] if ui else []),
     } - {("llm/router", "llm/router", ROUTER_PORT)}
 
 
-def expected_llmd(namespace: str, gateway_ns: str) -> set[tuple[str, str, int]]:
+def expected_llmd(namespace: str, gateway_ns: str, valkey: bool) -> set[tuple[str, str, int]]:
     ns = namespace
     return {
         (f"{ns}/pool-gateway", f"{ns}/epp", EPP_PORT),  # ext-proc: the picker chooses the pod
@@ -113,7 +114,7 @@ def expected_llmd(namespace: str, gateway_ns: str) -> set[tuple[str, str, int]]:
         (f"{ns}/open-webui", f"{ns}/router", ROUTER_UI_PORT),  # the UI on LlmdStack.ui_endpoint, without a key
         *((gw, f"{ns}/router", ROUTER_EDGE_PORT) for gw in (f"{gateway_ns}/gateway", f"{gateway_ns}/*")),
         *((gw, f"{ns}/open-webui", 8080) for gw in (f"{gateway_ns}/gateway", f"{gateway_ns}/*")),
-        (f"{ns}/open-webui", f"{ns}/webui-redis", 6379),
+        *([(f"{ns}/open-webui", f"{ns}/webui-redis", 6379)] if valkey else []),
     }
 
 
@@ -133,7 +134,7 @@ def test_every_isolated_pod_admits_exactly_the_callers_the_program_uses(name):
                       if r.inputs["metadata"]["name"] != POOL_GATEWAY)
     expected = expected_ollama_stack(plan, gateway_ns) | expected_monitoring()
     if name == "llmd":  # the UI runs on llm-d there (webui.backend llmd), the Ollama stack without one
-        expected |= expected_llmd("llm-d", gateway_ns)
+        expected |= expected_llmd("llm-d", gateway_ns, "llm-d/webui-redis" in {unhashed(n) for n in named_pods(plan)})
     found = admitted(plan)
     assert not found - expected, f"admitted, not used: {sorted(found - expected)}"
     assert not expected - found, f"used, denied: {sorted(expected - found)}"

@@ -166,13 +166,13 @@ def template(plan: offline.Plan, namespace: str, name: str) -> dict[str, Any]:
 
 def test_a_blocking_pod_let_onto_the_gpu_pool_holds_it():
     def edit(plan: offline.Plan) -> None:
-        valkey = template(plan, "llm-d", "webui-redis")
-        valkey["metadata"]["annotations"] = {sd.SAFE_TO_EVICT: "false"}
-        valkey["spec"]["tolerations"] = gpu_tolerations()
-        del valkey["spec"]["nodeSelector"]
+        ui = template(plan, "llm-d", "open-webui")
+        ui["metadata"]["annotations"] = {sd.SAFE_TO_EVICT: "false"}
+        ui["spec"]["tolerations"] = gpu_tolerations()
+        del ui["spec"]["nodeSelector"]
     plan = planted("llmd", edit)
     assert [str(h) for h in sd.gpu_holders(plan, sd.at_zero(sd.program_pods(plan)))] == [
-        "Deployment llm-d/webui-redis holds a node of pool 'gpu': NotSafeToEvict: NotSafeToEvictAnnotation: "
+        "Deployment llm-d/open-webui holds a node of pool 'gpu': NotSafeToEvict: NotSafeToEvictAnnotation: "
         "cluster-autoscaler.kubernetes.io/safe-to-evict: \"false\""]
 
 
@@ -190,10 +190,10 @@ def test_a_chart_pod_placed_on_the_gpu_pool_holds_it():
 
 def test_a_bare_pod_on_the_gpu_pool_holds_it():
     def edit(plan: offline.Plan) -> None:
-        valkey = obj(plan, "Deployment", "llm-d", "webui-redis")
-        spec = valkey["spec"]["template"]["spec"]
-        valkey.clear()
-        valkey.update({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "debug", "namespace": "llm-d"},
+        ui = obj(plan, "Deployment", "llm-d", "open-webui")
+        spec = ui["spec"]["template"]["spec"]
+        ui.clear()
+        ui.update({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "debug", "namespace": "llm-d"},
                        "spec": {**spec, "tolerations": gpu_tolerations(), "nodeSelector": {"llm-platform/pool": "gpu"}}})
     plan = planted("llmd", edit)
     assert [(h.pod, h.rule) for h in sd.gpu_holders(plan, sd.at_zero(sd.program_pods(plan)))] == [
@@ -211,7 +211,7 @@ def test_skipping_nodes_with_local_storage_would_hold_the_nodes_of_every_emptydi
     assert [(h.pod, h.rule) for h in gpu] == [("Deployment llm-d/vllm", "LocalStorage")]
     assert "['models-cache']" in gpu[0].reason and "skip-nodes-with-local-storage true" in gpu[0].reason
     cpu = {h.pod for h in sd.drain_blockers(plan, sd.cpu_user_pools(plan)) if h.rule == "LocalStorage"}
-    assert {"Deployment llm/router", "Deployment llm-d/webui-redis", "Job llm/model-preload-724f8019"} <= cpu
+    assert {"Deployment llm/router", "Job llm/model-preload-724f8019"} <= cpu
 
 
 def test_a_budget_allowing_no_eviction_at_the_floor_holds_the_node():

@@ -74,15 +74,15 @@ BAD_CONFIGS = [
     ("dev", {"network": {"dnsServiceIp": 10}}, "network.dnsServiceIp '10' is invalid; allowed: an IPv4 address"),
     ("dev", {"network": {"dnsServiceIp": "10.0.0.10"}}, "network.dnsServiceIp '10.0.0.10' is invalid; allowed: an address inside network.serviceCidr (172.16.0.0/16),"),
     ("dev", {"modelStore": {"sizeGib": 50}}, "modelStore.sizeGib 50 is invalid; allowed: a whole number from 100 to 102400"),
-    # Open-WebUI's most connections (3 new + 3 old pods still terminating x 7, its Jobs, the admin's room) past the
-    # 35 a B1ms admits
-    ("dev", {"webui": {"maxReplicas": 3}}, "webui.maxReplicas 3 is invalid; allowed: at most 2 with postgres.skuName "
+    # Open-WebUI's most connections (3 running + 6 Terminating pods of two replacements x 7, its Jobs, the admin's
+    # room) past the 35 a B1ms admits
+    ("dev", {"webui": {"maxReplicas": 3}}, "webui.maxReplicas 3 is invalid; allowed: at most 1 with postgres.skuName "
      "Standard_B1ms, or a larger postgres.skuName (Standard_B2s: 414 user connections): Open-WebUI may hold (3 "
-     "replicas + 3 old ones still holding theirs, running or Terminating, while a rolling update or the autoscaler "
-     "starts their replacements) x 7 per pod"),
-    ("dev", {"webui": {"extraEnv": {"UVICORN_WORKERS": 2}}}, "webui.maxReplicas 2 is invalid; allowed: at most 1 "
-     "with postgres.skuName Standard_B1ms, or a larger postgres.skuName (Standard_B2s: 414 user connections), or "
-     "fewer UVICORN_WORKERS in webui.extraEnv (2)"),
+     "replicas + 6 Terminating ones still holding theirs while they finish their answers: two replacements of the "
+     "pods within one drain, a rollout, the autoscaler's scale-in and out or a node upgrade's evictions) x 7 per pod"),
+    ("dev", {"webui": {"extraEnv": {"UVICORN_WORKERS": 2}}}, "webui.maxReplicas 1 is invalid; allowed: no replica "
+     "count fits postgres.skuName Standard_B1ms, or a larger postgres.skuName (Standard_B2s: 414 user connections), "
+     "or fewer UVICORN_WORKERS in webui.extraEnv (2)"),
     ("dev", {"modelStore": {"models": ["tinyllama", "llama9:70b"]}}, "modelStore.models[1] 'llama9:70b' is not in the model catalogue (config/data/ollama_models.json: tinyllama,"),
     ("dev", {"modelStore": {"models": ["tinyllama", "llama9:70b"]}}, "declare its download size: {name: llama9:70b, sizeGib: <GiB>}"),
     # an untagged library name whose `latest` no source gave: refused with the tags the catalogue knows
@@ -152,7 +152,7 @@ BAD_CONFIGS = [
      "issues for, like llm.example.com (2-10 labels of letters, digits and '-', at most 253 characters, under a "
      "public top-level domain); a label with '--' third and fourth only as punycode (xn--)"),
     ("dev", {"gateway": {"mode": "internal", "tls": {"mode": "letsencrypt", "hostname": "llm.example.com", "email": "a@example.com"}}}, "gateway.tls.mode 'letsencrypt' needs the external gateway"),
-    ("dev", {"webui": {"replicas": 3, "maxReplicas": 2}}, "webui.maxReplicas 2 is invalid; allowed: at least webui.replicas (3)"),
+    ("dev", {"webui": {"replicas": 2, "maxReplicas": 1}}, "webui.maxReplicas 1 is invalid; allowed: at least webui.replicas (2)"),
     ("dev", {"postgres": {"version": "12"}}, "postgres.version '12' is invalid; allowed: 16, 17, 18"),
     ("dev", {"postgres": {"highAvailability": True}}, "postgres.highAvailability true is invalid; allowed: only with postgres.tier GeneralPurpose or MemoryOptimized"),
     ("dev", {"postgres": {"tier": "GeneralPurpose"}}, "postgres.skuName 'Standard_B1ms' is invalid; allowed: a GeneralPurpose compute size"),
@@ -595,7 +595,7 @@ FILE_CASES = [
     # the stack file users edit: more UI replicas than the dev server's connections hold
     ("webui-outgrows-postgres",
      DEV.replace("    uploadsSizeGib: 10\n", "    uploadsSizeGib: 10\n    maxReplicas: 5\n", 1),
-     "webui.maxReplicas 5 is invalid; allowed: at most 2 with postgres.skuName Standard_B1ms, or a larger "
+     "webui.maxReplicas 5 is invalid; allowed: at most 1 with postgres.skuName Standard_B1ms, or a larger "
      "postgres.skuName (Standard_B2s: 414 user connections)"),
     ("duplicate-nested", DEV.replace("    minCount: 0\n", "    minCount: 0\n    minCount: 1\n", 1), "appears twice"),
     ("yes-boolean", DEV + f"  {P}:protectStatefulResources: yes\n", "protectStatefulResources"),

@@ -197,10 +197,10 @@ def uvicorn_workers(r: Rules) -> int:
 
 
 def database_connections_rule(r: Rules, max_replicas: Optional[int]) -> None:
-    """Open-WebUI's most connections (postgres_access.webui_connections: twice the HPA's maximum of pods with full
-    pools, a rolling update's new ones while the old ones still hold theirs until their process exits, its Jobs, the
-    administrator's room) within the user connections of the server's compute size (postgres_options: Microsoft's
-    table). A size the table leaves out is not judged."""
+    """Open-WebUI's most connections (postgres_access.webui_connections: three times the HPA's maximum of pods with
+    full pools, the running ones while two replacements' pods still hold theirs until their process exits, its Jobs,
+    the administrator's room) within the user connections of the server's compute size (postgres_options:
+    Microsoft's table). A size the table leaves out is not judged."""
     sku = r.text("database_sku_name", postgres_options.any_sku_problem)
     workers = uvicorn_workers(r)
     if not sku or max_replicas is None:
