@@ -110,9 +110,9 @@ def wholes(r: Rules, ranges: Mapping[str, tuple[int, int]]) -> dict[str, Optiona
 
 def unread_inputs(args: Mapping[str, Any]) -> list[str]:
     """What an LlmdStack is given and leaves unread, its switch off: one sentence per switch, which the component
-    says as a warning. Not refused, as other components refuse what a switch turns off: the `llmd` stack keeps its
-    autoscaling values while `--set llmd.autoscaling=false` turns prefill/decode on (Pulumi.llmd.yaml), and hands
-    them on whatever the switch (config/inputs.py). A default is no choice of the caller's (a language SDK sends it)."""
+    says as a warning (other components refuse what a switch turns off; this one warned first because the stack
+    handed its autoscaling values on whatever the switch, which config/inputs.py `llmd_args` no longer does, so the
+    stack's own plans never reach it). A default is no choice of the caller's (a language SDK sends it)."""
     r = Rules(args, "LlmdStack")
     notes = []
     for switch, ranges, instead in (("autoscaling", AUTOSCALING_RANGES, "vLLM runs `replicas`, a fixed count"),
