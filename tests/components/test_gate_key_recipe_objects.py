@@ -3,13 +3,15 @@ read as the Azure Key Vault provider reads them, and the file it writes the one 
 string there, so a recipe without `objectType`, or whose file is not the one `cat` reads, planned clean.
 Azure/secrets-store-csi-driver-provider-azure pkg/provider/provider.go (cc9af881): `objects` unmarshalled as
 `{array: [string]}`, each string as a KeyVaultObject; `GetKeyVaultObjectContent` refuses an objectType other than
-secret, key or cert ("Invalid vaultObjectTypes"); the file is `objectAlias`, else `objectName`."""
+secret, key or cert ("Invalid vaultObjectTypes"); the file is `objectAlias`, else `objectName`. And its pod as Pod
+Security Admission judges it in a `restricted` namespace."""
 import re
 
 import pytest
 import yaml
 
 from tests.components.test_gate_key_recipe import CLASS, consumer, named
+from tests.pod_security import restricted_violations
 
 PROVIDER_TYPES = ("secret", "key", "cert")
 
@@ -37,3 +39,10 @@ def test_the_provider_fetches_the_gates_key_as_a_secret_into_the_file_the_pod_re
     (mount,) = container["volumeMounts"]
     read = re.findall(r"\$\(cat ([^)]+)\)", container["command"][-1])
     assert read == [f"{mount['mountPath']}/{file_name}"], (read, file_name)
+
+
+def test_the_recipes_pod_runs_in_a_namespace_of_any_pod_security_level(plan):
+    """AppNamespace's `pod_security` may be `restricted`; a pod without a securityContext is refused there at
+    creation (Pod Security Admission), and `pulumi up` waits for a Deployment that never gets a pod."""
+    pod = named(plan, "kubernetes:apps/v1:Deployment", "caller").inputs["spec"]["template"]["spec"]
+    assert restricted_violations(pod) == []
