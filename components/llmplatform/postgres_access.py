@@ -255,12 +255,14 @@ def webui_pool_overflow(available: Optional[int], max_replicas: int, workers: in
 # rolling update (the new pods beside all the old ones), the autoscaler's scale-in then scale-out (the maximum beside
 # max - min; its scale-down window outlasts the grace, open_webui.scale_down_window_seconds, so its next scale-in
 # finds them gone), or a node-pool upgrade or node image update evicting the pods of a node (AKS waits for their
-# termination before the next node: AgentPoolUpgradeSettings `drainTimeoutInMinutes`). Counted: two of them within one
-# drain, as happen without anyone waiting for the other: a `pulumi up` rolling the UI while the autoscaler's or AKS's
-# replacement still drains, or the other way round, or two rollouts: up to 3 max pods. Not counted: a third within
-# the same drain (a rollout while two others drain); the InferenceStack page says to wait until no open-webui pod is
-# Terminating before rolling the UI again, which leaves the platform's own two (docs/decisions.md, "Open-WebUI's
-# connections across overlapping drains").
+# termination before the next node: AgentPoolUpgradeSettings `drainTimeoutInMinutes`; the disruption budget counts no
+# Terminating pod healthy, so a node's pods go one after another as each replacement is Ready), or the cluster
+# autoscaler draining a node it removes (the same budget, up to `maxGracefulTerminationSec`). Counted: two of them
+# within one drain, as happen without anyone waiting for the other: a `pulumi up` rolling the UI while the
+# autoscaler's or AKS's replacement still drains, or the other way round, or two rollouts: up to 3 max pods. Not
+# counted: a third within the same drain (a rollout while two others drain); the InferenceStack page says to wait
+# until no open-webui pod is Terminating before rolling the UI again, which leaves the platform's own two
+# (docs/decisions.md, "Open-WebUI's connections across overlapping drains").
 OVERLAPPING_REPLACEMENTS = 2
 
 
