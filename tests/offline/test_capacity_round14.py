@@ -1,0 +1,72 @@
+"""Mutation round fourteen: what the mutants of the GPU node DaemonSets' code (offline/capacity.py `CHART_PODS`'s GPU
+entries, `gpu_operand`, `nfd_pods`, `renders`, `with_requirements`, `chart_pods`, the slot refusal) showed no test
+read, each through the plan's entry point or the functions it calls."""
+from __future__ import annotations
+
+from offline.capacity import Pods, Pool, pack
+
+from tests.offline.test_capacity_gpu_daemonsets import _plan
+
+A100 = "Standard_NC24ads_A100_v4"  # 1 GPU, 24 vCPUs, 220 GiB
+
+
+def _gpu_pool(max_pods: int) -> Pool:
+    return Pool("gpu", A100, 1, 2, max_pods, {"kubernetes.io/os": "linux"}, ["nvidia.com/gpu=present:NoSchedule"],
+                False)
+
+
+def _refusal(pod: Pods, daemons: int, max_pods: int) -> str:
+    """The error for `pod` on one GPU pool whose nodes run `daemons` one-slot DaemonSets."""
+    tolerate = [{"key": "nvidia.com/gpu", "operator": "Exists"}]
+    daemon_sets = [Pods(f"ds{i}", 1, 1, daemon=True, tolerations=tolerate) for i in range(daemons)]
+    errors = pack([_gpu_pool(max_pods)], [pod, *daemon_sets]).errors
+    assert len(errors) == 1, errors
+    return errors[0]
+
+
+def test_a_system_pool_whose_max_pods_its_daemonsets_fill_names_its_own_key(tmp_path, capsys):
+    """AKS's own system-pool pods (coredns, metrics-server...) select `kubernetes.azure.com/mode: system`: with
+    cluster.systemPool.maxPods at the system nodes' DaemonSet count (prod: 13; 3 nodes keep AKS's 30 pods a pool)
+    they have no slot, and the fix names the system pool's key, not the CPU workload pool's; 14 fits."""
+    code, out = _plan(["--stack", "prod", "--set", "cluster.systemPool.maxPods=13"], tmp_path, capsys)
+    assert code == 1, out
+    assert "AKS base (system pool) (600m CPU, 400Mi per pod) fits no node" in out, out
+    assert "no pod slot (its DaemonSets need 13 of its maxPods 13)" in out, out
+    assert "fix: raise cluster.systemPool.maxPods to at least 14, past the pod slots" in out, out
+    assert "workloadPool.maxPods" not in out and "gpu.maxPods" not in out, out
+    code, out = _plan(["--stack", "prod", "--set", "cluster.systemPool.maxPods=14"], tmp_path, capsys)
+    assert code == 0 and "no pod slot" not in out, out
+
+
+def test_a_pod_short_of_room_alone_is_told_no_slot_fix(tmp_path, capsys):
+    """Ollama's CPU request past an A100 node's, the GPU pools' maxPods left at 30: the fix is a larger size or
+    smaller requests and ends there (no "raise ... maxPods" for pools whose slots are free)."""
+    code, out = _plan(["--stack", "prod", "--set", "inference.resources.cpuRequest=30",
+                       "--set", "inference.resources.cpuLimit=30"], tmp_path, capsys)
+    assert code == 1, out
+    refusal = next(line for line in out.splitlines() if "fits no node" in line)
+    assert refusal.endswith("fix: lower its requests or give its pool a larger VM size (Ollama's requests: "
+                            "inference.resources.cpuRequest and memoryRequest; its pool: "
+                            "cluster.workloadPool.vmSize on CPU, gpu.vmSize on GPU)"), refusal
+    assert "no pod slot" not in out and "maxPods" not in refusal, out
+
+
+def test_a_pod_short_of_memory_and_of_a_slot_is_told_both(tmp_path, capsys):
+    """Ollama's memory request past an A100 node's and gpu.maxPods at the DaemonSets' count: the slots alone are not
+    the fix (the memory is short too)."""
+    code, out = _plan(["--stack", "prod", "--set", "gpu.maxPods=15", "--set", "inference.resources.memoryRequest=250Gi",
+                       "--set", "inference.resources.memoryLimit=250Gi"], tmp_path, capsys)
+    assert code == 1, out
+    assert ("fix: lower its requests or give its pool a larger VM size (Ollama's requests: inference.resources."
+            "cpuRequest and memoryRequest; its pool: cluster.workloadPool.vmSize on CPU, gpu.vmSize on GPU), and "
+            "raise gpu.maxPods to at least 16 where its DaemonSets fill a node's pod slots") in out, out
+
+
+def test_a_pod_asking_more_gpus_than_a_node_has_and_no_slot_is_told_both():
+    """A consumer's pod asking 2 GPUs of a 1-GPU size, on nodes whose DaemonSets fill maxPods: more slots alone would
+    not place it."""
+    refusal = _refusal(Pods("Deployment app/trainer", 1000, 1024, gpus=2,
+                            tolerations=[{"key": "nvidia.com/gpu", "operator": "Exists"}]), 3, 3)
+    assert refusal.endswith("fix: lower its requests or give its pool a larger VM size (its pool: "
+                            "cluster.workloadPool.vmSize on CPU, gpu.vmSize on GPU), and raise gpu.maxPods to at "
+                            "least 4 where its DaemonSets fill a node's pod slots"), refusal
