@@ -3,9 +3,12 @@ entries, `gpu_operand`, `nfd_pods`, `renders`, `with_requirements`, `chart_pods`
 read, each through the plan's entry point or the functions it calls."""
 from __future__ import annotations
 
-from offline.capacity import Pods, Pool, pack
+from config.catalogs import vm_shape
+from offline import capacity
+from offline.capacity import Pods, Pool, allocatable, pack
 
-from tests.offline.test_capacity_gpu_daemonsets import _plan
+from tests.conftest import variant
+from tests.offline.test_capacity_gpu_daemonsets import _plan, _with_values, _workloads
 
 A100 = "Standard_NC24ads_A100_v4"  # 1 GPU, 24 vCPUs, 220 GiB
 
@@ -70,3 +73,33 @@ def test_a_pod_asking_more_gpus_than_a_node_has_and_no_slot_is_told_both():
     assert refusal.endswith("fix: lower its requests or give its pool a larger VM size (its pool: "
                             "cluster.workloadPool.vmSize on CPU, gpu.vmSize on GPU), and raise gpu.maxPods to at "
                             "least 4 where its DaemonSets fill a node's pod slots"), refusal
+
+
+def test_a_pod_asking_exactly_a_nodes_room_but_no_slot_is_told_the_slots_alone():
+    """A request equal to what an empty node offers fits it (the scheduler's `<=`): with no slot left, the slots alone
+    are the fix, for CPU and memory at the boundary."""
+    shape = vm_shape(A100)
+    cpu, mem = allocatable(shape.vcpus, shape.memory_gib, 3)
+    refusal = _refusal(Pods("Deployment app/trainer", cpu - 3, mem - 3, gpus=1,
+                            tolerations=[{"key": "nvidia.com/gpu", "operator": "Exists"}]), 3, 3)
+    assert refusal.endswith("fix: raise gpu.maxPods to at least 4, past the pod slots its DaemonSets take on each "
+                            "node"), refusal
+
+
+def test_a_pod_too_large_for_a_node_with_one_slot_left_is_told_no_slot_fix():
+    """One slot left is a slot: a pod short of CPU there is told a larger size or smaller requests alone."""
+    refusal = _refusal(Pods("Deployment app/trainer", 100_000, 1024, gpus=1,
+                            tolerations=[{"key": "nvidia.com/gpu", "operator": "Exists"}]), 3, 4)
+    assert "no pod slot" not in refusal, refusal
+    assert refusal.endswith("fix: lower its requests or give its pool a larger VM size (its pool: "
+                            "cluster.workloadPool.vmSize on CPU, gpu.vmSize on GPU)"), refusal
+
+
+def test_the_validator_runs_whatever_the_values_say():
+    """gpu-operator v26.7.0 controllers/state_manager.go `isStateEnabled`: `state-operator-validation` returns true,
+    read from no `enabled` field; a values set writing `validator.enabled: false` still runs it on every GPU node."""
+    llmd = variant("llmd")
+    values = next(r for r in llmd.helm_releases() if capacity._chart_name(r) == "gpu-operator").inputs["values"]
+    off = _with_values(llmd, "gpu-operator", {**values, "validator": {**(values.get("validator") or {}),
+                                                                     "enabled": False}})
+    assert "nvidia-operator-validator" in _workloads(off)
