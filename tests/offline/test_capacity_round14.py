@@ -3,12 +3,16 @@ entries, `gpu_operand`, `nfd_pods`, `renders`, `with_requirements`, `chart_pods`
 read, each through the plan's entry point or the functions it calls."""
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
+
 from config.catalogs import vm_shape
 from offline import capacity
 from offline.capacity import Pods, Pool, allocatable, pack
 
 from tests.conftest import variant
-from tests.offline.test_capacity_gpu_daemonsets import _plan, _with_values, _workloads
+from tests.offline.test_capacity_gpu_daemonsets import _daemons_on, _plan, _with_values, _workloads
 
 A100 = "Standard_NC24ads_A100_v4"  # 1 GPU, 24 vCPUs, 220 GiB
 
@@ -103,3 +107,32 @@ def test_the_validator_runs_whatever_the_values_say():
     off = _with_values(llmd, "gpu-operator", {**values, "validator": {**(values.get("validator") or {}),
                                                                      "enabled": False}})
     assert "nvidia-operator-validator" in _workloads(off)
+
+
+def _operands_with_affinity(terms: list) -> dict[str, set[str]]:
+    """llmd with `daemonsets.affinity` given these required terms: pool -> the charts' DaemonSets on its nodes."""
+    llmd = variant("llmd")
+    release = next(r for r in llmd.helm_releases() if capacity._chart_name(r) == "gpu-operator")
+    values = {**release.inputs["values"], "daemonsets": {
+        **release.inputs["values"]["daemonsets"],
+        "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}}}}
+    plan = dataclasses.replace(llmd, resources=[
+        dataclasses.replace(r, inputs={**r.inputs, "values": values}) if r is release else r for r in llmd.resources])
+    return _daemons_on(plan)
+
+
+LINUX = {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]}
+NAMED = {"key": "metadata.name", "operator": "In", "values": ["aks-gpu-0"]}
+
+
+@pytest.mark.parametrize("terms, driver_on", [
+    ([{"matchExpressions": [LINUX]}], {"gpu"}),  # the operator's GPU label ANDed into a term that holds everywhere
+    ([{"matchFields": [NAMED]}], {"gpu"}),  # a node's name is not judged: the GPU label still is
+    ([{}], set()),  # a term with no requirement matches no node, with the GPU label added or not
+    (["linux"], set()),  # no term at all (the API server refuses it): no node, and no traceback
+])
+def test_an_operands_own_affinity_keeps_the_gpu_label_the_operator_adds(terms, driver_on):
+    """`with_requirements`: each term of the values' affinity gets the operator's `nvidia.com/gpu.deploy.*` node
+    requirement (AKS's accelerator label here); a term that matches no node stays so."""
+    on = _operands_with_affinity(terms)
+    assert {pool for pool, daemons in on.items() if "nvidia-driver-daemonset" in daemons} == driver_on, on
