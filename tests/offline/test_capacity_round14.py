@@ -122,11 +122,13 @@ def _operands_with_affinity(terms: list) -> dict[str, set[str]]:
 
 
 LINUX = {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]}
+CPU_POOL = {"key": "kubernetes.azure.com/agentpool", "operator": "In", "values": ["cpu"]}
 NAMED = {"key": "metadata.name", "operator": "In", "values": ["aks-gpu-0"]}
 
 
 @pytest.mark.parametrize("terms, driver_on", [
     ([{"matchExpressions": [LINUX]}], {"gpu"}),  # the operator's GPU label ANDed into a term that holds everywhere
+    ([{"matchExpressions": [CPU_POOL]}], set()),  # its own requirement kept: the CPU pool has no GPU
     ([{"matchFields": [NAMED]}], {"gpu"}),  # a node's name is not judged: the GPU label still is
     ([{}], set()),  # a term with no requirement matches no node, with the GPU label added or not
     (["linux"], set()),  # no term at all (the API server refuses it): no node, and no traceback
@@ -136,3 +138,29 @@ def test_an_operands_own_affinity_keeps_the_gpu_label_the_operator_adds(terms, d
     requirement (AKS's accelerator label here); a term that matches no node stays so."""
     on = _operands_with_affinity(terms)
     assert {pool for pool, daemons in on.items() if "nvidia-driver-daemonset" in daemons} == driver_on, on
+
+
+def test_a_chart_the_table_does_not_know_is_named_not_a_traceback():
+    """A release of a chart `CHART_PODS` does not list (a consumer's own) is a problem naming it and the table."""
+    prod = variant("prod")
+    release = prod.helm_releases()[0]
+    stranger = dataclasses.replace(release, name="mine", inputs={**release.inputs, "chart": "oci://example/mine"})
+    problems: list[str] = []
+    assert capacity.chart_pods(dataclasses.replace(prod, resources=[stranger]), problems) == []
+    assert problems == ["chart 'mine' (mine): its pods are not counted (add it to offline/capacity.py CHART_PODS)"]
+
+
+def test_a_chart_pod_that_fits_no_node_is_told_without_gpus(tmp_path, capsys):
+    """A chart's workload requests no GPU: dev with llm-d on, the picker's refusal gives its CPU and memory alone."""
+    code, out = _plan(["--stack", "dev", "--set", "llmd.enabled=true", "--set", "llmd.exposeExternally=true",
+                       "--set", "gpu.vmSize=Standard_NC24ads_A100_v4"], tmp_path, capsys)
+    assert code == 1, out
+    assert "capacity: chart llm-d-router-gateway: epp (4000m CPU, 8192Mi per pod) fits no node" in out, out
+
+
+def test_the_gpu_operators_own_deployment_runs_one_pod():
+    """Its templates/operator.yaml writes `replicas: 1` (no values key; NVIDIA/gpu-operator deployments/gpu-operator,
+    as stored at 002f0f8a): one pod, not none (a count 0 would hide a pod that fits no node from the refusal's
+    error) nor two."""
+    pods = [p for p in capacity.chart_pods(variant("llmd"), []) if p.owner == "chart gpu-operator: gpu-operator"]
+    assert [p.count for p in pods] == [1]
