@@ -164,3 +164,34 @@ def test_the_gpu_operators_own_deployment_runs_one_pod():
     error) nor two."""
     pods = [p for p in capacity.chart_pods(variant("llmd"), []) if p.owner == "chart gpu-operator: gpu-operator"]
     assert [p.count for p in pods] == [1]
+
+
+def test_the_node_status_exporter_takes_a_slot_once_turned_on():
+    """Off by default (vendored values), its own DaemonSet where `nodeStatusExporter.enabled` is true
+    (state_manager.go `isStateEnabled`: `NodeStatusExporter.IsEnabled()`)."""
+    llmd = variant("llmd")
+    values = next(r for r in llmd.helm_releases() if capacity._chart_name(r) == "gpu-operator").inputs["values"]
+    on = _with_values(llmd, "gpu-operator", {**values, "nodeStatusExporter": {"enabled": True}})
+    assert "nvidia-node-status-exporter" in _workloads(on)
+
+
+def test_the_device_plugin_charts_daemonsets_follow_device_plugin_enabled():
+    """k8s-device-plugin v0.20.0 renders the plugin's and the MPS control daemon's DaemonSets under
+    `devicePlugin.enabled`: turned off, neither takes a slot."""
+    prod = variant("prod")
+    values = next(r for r in prod.helm_releases()
+                  if capacity._chart_name(r) == "nvidia-device-plugin").inputs["values"]
+    off = _with_values(prod, "nvidia-device-plugin", {**values, "devicePlugin": {"enabled": False}})
+    assert not _workloads(off) & {"nvidia-device-plugin", "mps-control-daemon"}, _workloads(off)
+
+
+def test_the_device_plugin_charts_nfd_worker_without_its_own_placement_stays_off_the_gpu_nodes():
+    """Feature discovery on and `nfd.worker` given no placement: the subchart's worker does not take the plugin's
+    top-level GPU affinity and tolerations, so the GPU taint keeps it off the GPU pools."""
+    prod = variant("prod")
+    release = next(r for r in prod.helm_releases() if capacity._chart_name(r) == "nvidia-device-plugin")
+    values = {**release.inputs["values"], "gfd": {"enabled": True}}
+    on = dataclasses.replace(prod, resources=[dataclasses.replace(r, inputs={**r.inputs, "values": values})
+                                              if r is release else r for r in prod.resources])
+    on_gpu = {pool for pool, daemons in _daemons_on(on).items() if "nfd-worker" in daemons} & {"gpu", "gpuod"}
+    assert on_gpu == set()
