@@ -187,11 +187,13 @@ def test_the_device_plugin_charts_daemonsets_follow_device_plugin_enabled():
 
 def test_the_device_plugin_charts_nfd_worker_without_its_own_placement_stays_off_the_gpu_nodes():
     """Feature discovery on and `nfd.worker` given no placement: the subchart's worker does not take the plugin's
-    top-level GPU affinity and tolerations, so the GPU taint keeps it off the GPU pools."""
+    top-level GPU affinity and tolerations, so the GPU taint keeps it off the GPU pools; feature discovery itself is
+    a DaemonSet on every GPU node (templates/daemonset-gfd.yml)."""
     prod = variant("prod")
     release = next(r for r in prod.helm_releases() if capacity._chart_name(r) == "nvidia-device-plugin")
     values = {**release.inputs["values"], "gfd": {"enabled": True}}
     on = dataclasses.replace(prod, resources=[dataclasses.replace(r, inputs={**r.inputs, "values": values})
                                               if r is release else r for r in prod.resources])
-    on_gpu = {pool for pool, daemons in _daemons_on(on).items() if "nfd-worker" in daemons} & {"gpu", "gpuod"}
-    assert on_gpu == set()
+    daemons = _daemons_on(on)
+    assert {pool for pool, names in daemons.items() if "nfd-worker" in names} & {"gpu", "gpuod"} == set()
+    assert all("gpu-feature-discovery" in daemons[pool] for pool in ("gpu", "gpuod"))  # a DaemonSet, on each node
