@@ -197,3 +197,12 @@ def test_the_device_plugin_charts_nfd_worker_without_its_own_placement_stays_off
     daemons = _daemons_on(on)
     assert {pool for pool, names in daemons.items() if "nfd-worker" in names} & {"gpu", "gpuod"} == set()
     assert all("gpu-feature-discovery" in daemons[pool] for pool in ("gpu", "gpuod"))  # a DaemonSet, on each node
+
+
+def test_a_daemonset_that_does_not_tolerate_a_pools_taint_takes_no_slot_there():
+    """A DaemonSet whose labels would admit the GPU nodes but that does not tolerate their taint runs on none:
+    the node's one slot stays the model server's."""
+    tolerate = [{"key": "nvidia.com/gpu", "operator": "Exists"}]
+    server = Pods("Deployment llm/ollama", 1000, 1024, gpus=1, tolerations=tolerate, model_server=True)
+    result = pack([_gpu_pool(1)], [server, Pods("DaemonSet kube-system/untolerating", 10, 10, daemon=True)])
+    assert result.errors == [] and result.idle_nodes == {"gpu": 1}, result
