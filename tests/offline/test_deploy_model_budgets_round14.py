@@ -1,6 +1,8 @@
 """Mutation round fourteen, offline/deploy_model/chart_budgets.py: what its mutants showed no test read."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from offline.deploy_model.chart_budgets import _count, release_budgets
@@ -43,3 +45,11 @@ def test_istiods_autoscaler_range_given_as_strings_counts_as_numbers():
 def test_a_replica_count_that_renders_no_integer_keeps_the_default(value, count):
     """`_count`: a number or a string of digits is the count; anything else (a word, null, a bool) the default."""
     assert _count(value, 7) == count
+
+
+def test_a_release_without_name_or_namespace_inputs_is_named_as_pulumi_and_helm_name_it():
+    """A Release that gives no `name` (Pulumi names it from the resource) and no `namespace` (Helm's `default`)."""
+    release = _release("istiod", {"autoscaleEnabled": False, "replicaCount": 2})
+    bare = dataclasses.replace(release, name="control-plane", inputs={
+        k: v for k, v in release.inputs.items() if k not in ("name", "namespace")})
+    assert [(b.release, b.namespace) for b in release_budgets(bare)] == [("control-plane", "default")]
