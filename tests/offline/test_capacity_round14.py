@@ -206,3 +206,21 @@ def test_a_daemonset_that_does_not_tolerate_a_pools_taint_takes_no_slot_there():
     server = Pods("Deployment llm/ollama", 1000, 1024, gpus=1, tolerations=tolerate, model_server=True)
     result = pack([_gpu_pool(1)], [server, Pods("DaemonSet kube-system/untolerating", 10, 10, daemon=True)])
     assert result.errors == [] and result.idle_nodes == {"gpu": 1}, result
+
+
+def test_a_pod_that_may_run_on_a_pool_of_unknown_size_is_not_refused():
+    """A pod too large for one pool it may run on, but eligible on a pool whose size has no figures: that pool's
+    problem names it; the pod is not refused (it may fit there)."""
+    known, unknown = _gpu_pool(30), dataclasses.replace(_gpu_pool(30), name="gpu2", vm_size="Standard_Unknown_v9")
+    tolerate = [{"key": "nvidia.com/gpu", "operator": "Exists"}]
+    result = pack([known, unknown], [Pods("Deployment app/trainer", 100_000, 1024, gpus=1, tolerations=tolerate)])
+    assert result.errors == [], result.errors
+    assert [p for p in result.problems if "Standard_Unknown_v9" in p], result.problems
+
+
+def test_only_the_pod_left_without_a_slot_is_refused_not_the_daemonsets_that_fill_them(tmp_path, capsys):
+    """prod with gpu.maxPods at its GPU nodes' DaemonSet count: the model server is refused, and the DaemonSets
+    themselves (which hold the slots) are not."""
+    code, out = _plan(["--stack", "prod", "--set", "gpu.maxPods=15"], tmp_path, capsys)
+    refused = [line.split(" (", 1)[0] for line in out.splitlines() if "fits no node" in line]
+    assert code == 1 and refused == ["capacity: Deployment llm/ollama"], refused
