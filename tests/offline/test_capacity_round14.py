@@ -224,3 +224,11 @@ def test_only_the_pod_left_without_a_slot_is_refused_not_the_daemonsets_that_fil
     code, out = _plan(["--stack", "prod", "--set", "gpu.maxPods=15"], tmp_path, capsys)
     refused = [line.split(" (", 1)[0] for line in out.splitlines() if "fits no node" in line]
     assert code == 1 and refused == ["capacity: Deployment llm/ollama"], refused
+
+
+def test_a_pools_requests_are_the_requests_of_the_pods_placed_on_it():
+    """`Capacity.requests` (cost.json's requested CPU and memory per pool): the placed pods' sum, from zero."""
+    tolerate = [{"key": "nvidia.com/gpu", "operator": "Exists"}]
+    result = pack([_gpu_pool(30)], [Pods("Deployment llm/ollama", 4000, 24576, gpus=1, tolerations=tolerate),
+                                    Pods("DaemonSet kube-system/agent", 10, 10, daemon=True, tolerations=tolerate)])
+    assert result.requests == {"gpu": (4000, 24576)}, result.requests
