@@ -77,6 +77,7 @@ def test_a_pod_asking_more_gpus_than_a_node_has_and_no_slot_is_told_both():
     assert refusal.endswith("fix: lower its requests or give its pool a larger VM size (its pool: "
                             "cluster.workloadPool.vmSize on CPU, gpu.vmSize on GPU), and raise gpu.maxPods to at "
                             "least 4 where its DaemonSets fill a node's pod slots"), refusal
+    assert "DaemonSets; its pods stay Pending; fix:" in refusal, refusal  # one replica: no autoscaler's minimum 0
 
 
 def test_a_pod_asking_exactly_a_nodes_room_but_no_slot_is_told_the_slots_alone():
@@ -232,3 +233,15 @@ def test_a_pools_requests_are_the_requests_of_the_pods_placed_on_it():
     result = pack([_gpu_pool(30)], [Pods("Deployment llm/ollama", 4000, 24576, gpus=1, tolerations=tolerate),
                                     Pods("DaemonSet kube-system/agent", 10, 10, daemon=True, tolerations=tolerate)])
     assert result.requests == {"gpu": (4000, 24576)}, result.requests
+
+
+def test_a_pool_of_unknown_size_the_pod_may_not_run_on_does_not_spare_its_refusal():
+    """The unknown pool is another's (its node selector keeps the pod off it): the pod, too large for its own pool,
+    is refused."""
+    known = dataclasses.replace(_gpu_pool(30), labels={"kubernetes.io/os": "linux", "team": "a"})
+    unknown = dataclasses.replace(_gpu_pool(30), name="gpu2", vm_size="Standard_Unknown_v9",
+                                  labels={"kubernetes.io/os": "linux", "team": "b"})
+    tolerate = [{"key": "nvidia.com/gpu", "operator": "Exists"}]
+    result = pack([known, unknown], [Pods("Deployment app/trainer", 100_000, 1024, gpus=1, tolerations=tolerate,
+                                          node_selector={"team": "a"})])
+    assert [e for e in result.errors if e.startswith("Deployment app/trainer (100000m CPU")], result
