@@ -78,6 +78,7 @@ def test_a_pod_asking_more_gpus_than_a_node_has_and_no_slot_is_told_both():
                             "cluster.workloadPool.vmSize on CPU, gpu.vmSize on GPU), and raise gpu.maxPods to at "
                             "least 4 where its DaemonSets fill a node's pod slots"), refusal
     assert "DaemonSets; its pods stay Pending; fix:" in refusal, refusal  # one replica: no autoscaler's minimum 0
+    assert refusal.startswith("Deployment app/trainer (1000m CPU, 1024Mi, 2 GPU per pod) fits no node"), refusal
 
 
 def test_a_pod_asking_exactly_a_nodes_room_but_no_slot_is_told_the_slots_alone():
@@ -157,6 +158,9 @@ def test_a_chart_pod_that_fits_no_node_is_told_without_gpus(tmp_path, capsys):
                        "--set", "gpu.vmSize=Standard_NC24ads_A100_v4"], tmp_path, capsys)
     assert code == 1, out
     assert "capacity: chart llm-d-router-gateway: epp (4000m CPU, 8192Mi per pod) fits no node" in out, out
+    refusal = next(line for line in out.splitlines() if "epp (4000m CPU" in line)
+    offered = refusal.split("an empty node offers ", 1)[1].split(" after AKS", 1)[0]
+    assert offered.startswith("cpu (") and " GPU" not in offered, offered  # nor for the CPU nodes it is offered
 
 
 def test_the_gpu_operators_own_deployment_runs_one_pod():
