@@ -79,6 +79,9 @@ def test_a_pod_asking_more_gpus_than_a_node_has_and_no_slot_is_told_both():
                             "least 4 where its DaemonSets fill a node's pod slots"), refusal
     assert "DaemonSets; its pods stay Pending; fix:" in refusal, refusal  # one replica: no autoscaler's minimum 0
     assert refusal.startswith("Deployment app/trainer (1000m CPU, 1024Mi, 2 GPU per pod) fits no node"), refusal
+    cpu, mem = allocatable(vm_shape(A100).vcpus, vm_shape(A100).memory_gib, 3)
+    assert (f"an empty node offers gpu ({A100}) {cpu - 3}m CPU, {mem - 3}Mi, 1 GPU, no pod slot (its DaemonSets "
+            "need 3 of its maxPods 3) after") in refusal, refusal
 
 
 def test_a_pod_asking_exactly_a_nodes_room_but_no_slot_is_told_the_slots_alone():
