@@ -92,7 +92,8 @@ def test_a_workload_whose_grace_outlasts_the_clusters_drain_is_refused_by_name(c
 
 
 def test_a_fixed_grace_names_the_drain_to_raise():
-    """Prometheus's 600 s (prometheus-operator's default) and vLLM's 130 s are no input of theirs: the drain is named."""
+    """Prometheus's 600 s (prometheus-operator's default) and vLLM's 130 s are no input of theirs: the drain is
+    named."""
     assert ("input cluster.drain_timeout_minutes=5 is invalid; allowed: a drain Prometheus's pods fit in: Prometheus's "
             "pods take up to 600 s to stop (prometheus-operator's default, their terminationGracePeriodSeconds)"
             ) in _refusal("Observability", _on(5, **REQUIRED["Observability"](), keda=False))
