@@ -51,13 +51,8 @@ def model_autoscaler(args: Mapping[str, Any]) -> list[Problem]:
     r.whole("gpu_memory_target_percent", 10, 100)
     r.whole("cpu_target_percent", 10, 100)
     r.whole("scale_down_stabilization_seconds", 0, 3600)
-    answer = r.whole("request_timeout_seconds", 1, 86400)
-    cold = r.whole("cold_start_timeout_seconds", 1, 86400)
-    if r.get("keda") and answer and cold:
-        drain_rule(r, "the KEDA HTTP interceptor's pods", interceptor_grace_seconds(answer, cold),
-                   f"{r.ref('request_timeout_seconds')} + {r.ref('cold_start_timeout_seconds')} + 30 s",
-                   "request_timeout_seconds")
-    drain_rule(r, "Prometheus's pods", PROMETHEUS_GRACE_SECONDS, "prometheus-operator's default")
+    r.whole("request_timeout_seconds", 1, 86400)
+    r.whole("cold_start_timeout_seconds", 1, 86400)
     return r.problems
 
 
