@@ -66,14 +66,15 @@ OUTLASTS = ("take up to {grace} s to stop ({spent}, their terminationGracePeriod
     ("ApiGate", {"request_timeout_seconds": 1800},
      "input request_timeout_seconds=1800 is invalid; allowed: a value whose pods fit the cluster's drain: the gate's "
      "nginx pods " + OUTLASTS.format(grace=1830, spent="request_timeout_seconds + 30 s") + "; lower "
-     "request_timeout_seconds by 30 s or more, or give the AksCluster drain_timeout_minutes=36 "
+     "request_timeout_seconds to at most 1770, or give the AksCluster drain_timeout_minutes=36 "
      "(upgrades.drain_minutes_for(1830))"),
     ("OllamaServer", {"request_timeout_seconds": 1800},
      "input request_timeout_seconds=1800 is invalid; allowed: a value whose pods fit the cluster's drain: the model "
      "server's pods " + OUTLASTS.format(grace=1830, spent="request_timeout_seconds + 30 s")),
     ("OpenWebUi", {"request_timeout_seconds": 3600},
      "input request_timeout_seconds=3600 is invalid; allowed: a value whose pods fit the cluster's drain: the UI's "
-     "pods " + OUTLASTS.format(grace=3585, spent="request_timeout_seconds (at most 3555) + 30 s")),
+     "pods " + OUTLASTS.format(grace=3585, spent="request_timeout_seconds (at most 3555) + 30 s") + "; lower "
+     "request_timeout_seconds to at most 1770, "),
     # behind KEDA the gate waits the cold start too: InferenceStack's defaults (600 + 1200 s) outlast AKS's 30
     ("InferenceStack", {"keda": {"namespace": "keda", "interceptor_host": "interceptor", "interceptor_port": 8080,
                                  "external_scaler": "scaler:9090", "prometheus_url": "http://prometheus:9090"}},
@@ -105,7 +106,7 @@ def test_a_fixed_grace_names_the_drain_to_raise():
 
 def test_a_grace_no_drain_holds_names_the_timeout_alone():
     message = _refusal("ApiGate", _on(1440, **REQUIRED["ApiGate"](), request_timeout_seconds=86400))
-    assert "lower request_timeout_seconds by 30 s or more (no drain holds 86430 s: AKS waits at most 1440 minutes)" \
+    assert "lower request_timeout_seconds to at most 86370 (no drain holds 86430 s: AKS waits at most 1440 minutes)" \
         in message, message
 
 

@@ -219,14 +219,16 @@ def handle_range_rule(r: Rules, key: str) -> None:
         r.add(f"cluster.{key}", value, "an IPv4 range such as 192.168.0.0/16 (AksCluster's handle carries it)")
 
 
-def drain_rule(r: Rules, pods: str, grace: Optional[int], spent: str, key: Optional[str] = None) -> None:
+def drain_rule(r: Rules, pods: str, grace: Optional[int], spent: str, key: Optional[str] = None,
+               counted: Optional[int] = None) -> None:
     """`pods` take up to `grace` s to stop (their terminationGracePeriodSeconds: `spent`, naming the inputs it comes
     from) and must stop within a drain of their node: AKS's upgrade waits the cluster's drain_timeout_minutes per
     node and then fails, and the autoscaler's scale-down kills them at as many seconds (AksCluster sends both;
     llmplatform.upgrades). Refused against a cluster handle that carries the timeout as a plain value, naming `key`
-    (the input that sets the grace; None for a fixed one: the drain is named) and the fix. A handle without it (a
-    cluster made otherwise) or with an output (another stack's) is left to the plan's check
-    (offline/deploy_model/node_drains.py)."""
+    (the input that sets the grace, of which the grace counts `counted`, default all; None for a fixed grace: the
+    drain is named) and the fix. A handle without it (a
+    cluster made otherwise) or with an output (another stack's) is not judged (this repository's plan check,
+    offline/deploy_model/node_drains.py, judges its own stacks' pools)."""
     minutes = known(r.args.get("cluster"), "drain_timeout_minutes")
     if grace is None or isinstance(minutes, bool) or not isinstance(minutes, int) or grace <= minutes * 60:
         return
@@ -241,8 +243,9 @@ def drain_rule(r: Rules, pods: str, grace: Optional[int], spent: str, key: Optio
         return
     fix = f", or {raise_drain}" if needed <= DRAIN_TIMEOUT_MAX_MINUTES else \
         f" (no drain holds {grace} s: AKS waits at most {DRAIN_TIMEOUT_MAX_MINUTES} minutes)"
-    r.add(key, r.get(key), f"a value whose pods fit the cluster's drain: {outlasts}; lower {r.ref(key)} by "
-                           f"{grace - minutes * 60} s or more{fix}")
+    most = (r.get(key) if counted is None else counted) - (grace - minutes * 60)
+    r.add(key, r.get(key), f"a value whose pods fit the cluster's drain: {outlasts}; lower {r.ref(key)} to at most "
+                           f"{most}{fix}")
 
 
 def router_drain_rule(r: Rules, answer: Optional[int]) -> None:

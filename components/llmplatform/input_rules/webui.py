@@ -174,7 +174,8 @@ def open_webui(args: Mapping[str, Any]) -> list[Problem]:
             f" with {r.ref('uploads_tier')} premium (standard takes any size)" if premium else "")
     answer = r.whole("request_timeout_seconds", 1, 86400)
     drain_rule(r, "the UI's pods", stop_grace_seconds(drain_seconds(answer)) if answer else None,
-               f"{r.ref('request_timeout_seconds')} (at most {drain_seconds(86400)}) + 30 s", "request_timeout_seconds")
+               f"{r.ref('request_timeout_seconds')} (at most {drain_seconds(86400)}) + 30 s", "request_timeout_seconds",
+               drain_seconds(answer) if answer else None)
     r.choice("model_access", WEBUI_MODEL_ACCESS)
     r.flag("enable_signup")
     r.choice("default_user_role", WEBUI_USER_ROLES)
