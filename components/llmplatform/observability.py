@@ -18,7 +18,7 @@ from .monitoring import (ADAPTER_GPU_RULE, KSM_NODE_LABELS, MODEL_SHARE_FULL_PER
 from . import PACKAGE
 from .checks import after_check, called_as_documented, check_shape, late_rules_of
 from .defaults import defaults_for
-from .inference_specs import wait_budget_seconds
+from .inference_specs import interceptor_grace_seconds, wait_budget_seconds
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelShare, MonitoringHandle, RouteTarget,
                       Toleration, VaultHandle, field, known)
 from .gpu_node_pool import gpu_node_selector, gpu_tolerations
@@ -425,7 +425,7 @@ def keda_http_values(placement: dict[str, Any], timeout_s: int, cold_start_s: in
                         "replicas": {"min": replicas},
                         # a rollout or scale-in lets the answers in flight finish (chart default: 30 s, then cut)
                         "drainTimeout": f"{wait_budget_seconds(timeout_s, cold_start_s)}s",
-                        "terminationGracePeriodSeconds": wait_budget_seconds(timeout_s, cold_start_s) + 30},
+                        "terminationGracePeriodSeconds": interceptor_grace_seconds(timeout_s, cold_start_s)},
         "scaler": dict(placement),
         "operator": dict(placement),
     }
