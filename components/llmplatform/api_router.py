@@ -11,8 +11,9 @@ import pulumi_random as random
 
 from .handles import ModelEndpoint, field, ordered_after, settled, value_alone
 from .inference_specs import (API_KEY_LENGTH, KEY_MAP_CONTENT_TYPE, ROUTER_CPU_LIMIT, ROUTER_EDGE_PORT, ROUTER_PORT,
-                              ROUTER_UI_PORT, OWN_RANGE_FIELDS, SECRETS_MOUNT, SHUTDOWN_MARGIN_SECONDS,
-                              api_key_map_line, key_map_reloader, key_vault_objects, nginx_workers, router_nginx_conf)
+                              ROUTER_UI_PORT, OWN_RANGE_FIELDS, SECRETS_MOUNT,
+                              api_key_map_line, key_map_reloader, key_vault_objects, nginx_workers, router_nginx_conf,
+                              stop_grace_seconds)
 from .key_vault import grant_secrets_user, vault_secret
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
 from .kube import (IDENTITY_MOUNT_TIMEOUT_SECONDS, pulled, allow_ingress, csi_secrets_mount, csi_secrets_volume,
@@ -197,7 +198,7 @@ def api_router(owner: pulumi.ComponentResource,
             **placement_args(on_cpu),
             topology_spread_constraints=spread(match),
             # the image stops nginx with SIGQUIT (graceful: open requests finish); give them the longest answer
-            termination_grace_period_seconds=spec.request_timeout_seconds + SHUTDOWN_MARGIN_SECONDS,
+            termination_grace_period_seconds=stop_grace_seconds(spec.request_timeout_seconds),
             containers=[k8s.core.v1.ContainerArgs(
                 name="nginx", image=pulled(spec.cluster, ROUTER_IMAGE),
                 ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=ROUTER_PORT),

@@ -4,7 +4,9 @@ import copy
 from typing import Any, Callable, Mapping, Optional, TypeVar
 
 from .inference_parts import PARTS
+from .inference_specs import interceptor_grace_seconds
 from .pins import LLMD_EPP_IMAGE, VLLM_IMAGE  # plain data too: pins.py imports no Pulumi module
+from .upgrades import drain_minutes_for
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "AksCluster": {
@@ -16,7 +18,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "autoscaler_expander": "least-waste",
         "dedicated_system_pool": False,
         "disable_local_accounts": True,
-        "drain_timeout_minutes": 30,
+        "drain_timeout_minutes": None,  # _drain_for_defaults, below
         "existing_resource_group": False,
         "grant_deployer_admin": True,
         "kubelogin_mode": "azurecli",
@@ -205,6 +207,23 @@ def _handed_defaults() -> dict[str, Any]:
 
 
 DEFAULTS["InferenceStack"].update(_handed_defaults())
+
+
+WAITS = ("request_timeout_seconds", "cold_start_timeout_seconds")
+
+
+def _drain_for_defaults() -> int:
+    """AksCluster's drain timeout: what the package's workloads need with their own defaults, so a cluster composed
+    with them drains them whole. The longest grace is a request held through a cold start and its answer (the KEDA
+    interceptor's, and InferenceStack's router and UI behind KEDA: 600 + 1200 + 30 s), which needs 36 minutes; AKS's
+    own 30 would fail every upgrade of a node where one of them is streaming (docs/decisions.md, "Node drains
+    reviewed, and the package's consumers covered")."""
+    graces = [interceptor_grace_seconds(*(DEFAULTS[c][k] for k in WAITS))
+              for c in ("Observability", "InferenceStack")]
+    return drain_minutes_for(max(graces))
+
+
+DEFAULTS["AksCluster"]["drain_timeout_minutes"] = _drain_for_defaults()
 
 
 def option(component: str, args: Mapping[str, Any], key: str) -> Any:

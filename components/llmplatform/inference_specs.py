@@ -111,6 +111,29 @@ def warm_up_command(model: str) -> list[str]:
 
 # after the drain: Ollama unloads its runners, nginx closes its workers, uvicorn closes Open-WebUI's websockets
 SHUTDOWN_MARGIN_SECONDS = 30
+# The UI's HPA scales in only once every recommendation of its scale-down window is lower, and it decides every sync
+# period (kube-controller-manager's --horizontal-pod-autoscaler-downscale-stabilization 300 s and --horizontal-pod-
+# autoscaler-sync-period 15 s); the API admits a window of at most an hour (kubernetes pkg/apis/autoscaling/validation
+# MaxStabilizationWindowSeconds)
+HPA_SCALE_DOWN_WINDOW_SECONDS, HPA_SYNC_SECONDS, HPA_MAX_WINDOW_SECONDS = 300, 15, 3600
+
+
+def stop_grace_seconds(wait_seconds: int) -> int:
+    """terminationGracePeriodSeconds of a pod that lets the answers in flight run up to `wait_seconds` when it stops,
+    then shuts down: the router's nginx, Ollama, the KEDA HTTP interceptor, Open-WebUI (its wait: drain_seconds)."""
+    return wait_seconds + SHUTDOWN_MARGIN_SECONDS
+
+
+def interceptor_grace_seconds(answer_seconds: int, cold_start_seconds: int) -> int:
+    """The KEDA HTTP interceptor's grace: it lets a request held through a cold start and its answer finish."""
+    return stop_grace_seconds(wait_budget_seconds(answer_seconds, cold_start_seconds))
+
+
+def drain_seconds(longest_answer: int) -> int:
+    """How long a stopping UI pod lets its answers in flight run before uvicorn gets SIGTERM: the longest answer,
+    capped so that its grace (plus a sync period) fits the longest scale-down window the API admits
+    (open_webui.scale_down_window_seconds)."""
+    return min(longest_answer, HPA_MAX_WINDOW_SECONDS - HPA_SYNC_SECONDS - SHUTDOWN_MARGIN_SECONDS)
 
 
 def drain_script(port: int, deadline_seconds: int, outbound: bool = False) -> str:

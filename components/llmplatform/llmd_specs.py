@@ -12,6 +12,8 @@ from .pins import parse_image
 from .units import BYTES_PER_GIB, fit_texts, need_text
 
 VLLM_PORT = 8000
+# vLLM's pods: the requests in flight finish (the chart's EPP waits as long)
+VLLM_GRACE_SECONDS = 130
 EPP_PORT = 9002  # the chart's router.epp.extProcPort default
 EPP_METRICS_PORT = 9090  # the chart's router.metricsPort default (its Service names the port http-metrics)
 GPU_MEMORY_UTILIZATION = 0.9  # vLLM's default share of GPU memory it takes

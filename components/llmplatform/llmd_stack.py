@@ -35,9 +35,9 @@ from .kube import (pulled, cpu_placement, csi_secrets_mount, csi_secrets_volume,
                    model_download_deadline_seconds, model_download_seconds, namespace, namespace_peer, placement,
                    placement_args, require_kubernetes_provider, secret_provider_class, service_url)
 from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, LLMD_API_ROUTES, MODEL_LABEL, MODEL_WEIGHTS_ANNOTATION,
-                         OPEN_WEBUI_OPENAI_ROUTES, POOL_LABEL, VLLM_PORT, context_length, epp_affinity, epp_plugins,
-                         epp_triggers, node_affinity, pool_gateway_overlays, router_values, served_name, shm_gib,
-                         vllm_args, vllm_scale_behavior, weights_gib)
+                         OPEN_WEBUI_OPENAI_ROUTES, POOL_LABEL, VLLM_GRACE_SECONDS, VLLM_PORT, context_length,
+                         epp_affinity, epp_plugins, epp_triggers, node_affinity, pool_gateway_overlays, router_values,
+                         served_name, shm_gib, vllm_args, vllm_scale_behavior, weights_gib)
 from .shared_names import claim_gate_namespace, handed_namespace
 from .pd_specs import (DECODE, DECODE_VLLM_PORT, PREFILL, RDMA_RESOURCE, ROLE_LABEL, SIDECAR_PORT, gib_bytes,
                        memlock_annotation, nixl_env, pd_plugins, sidecar_args)
@@ -362,7 +362,7 @@ class LlmdStack(pulumi.ComponentResource):
                 # the vLLM image runs as root and writes its caches; every capability is dropped (IPC_LOCK for P/D)
                 security_context=pod_security(run_as_user=None),
                 **placement_args(on_gpu),
-                termination_grace_period_seconds=130,  # requests in flight finish (the chart's EPP waits as long)
+                termination_grace_period_seconds=VLLM_GRACE_SECONDS,
                 init_containers=[self._sidecar()] if role == DECODE else None,
                 containers=[k8s.core.v1.ContainerArgs(
                     name="vllm", image=pulled(a["cluster"], opt(a, "vllm_image")), command=["vllm"],

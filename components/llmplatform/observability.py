@@ -18,7 +18,7 @@ from .monitoring import (ADAPTER_GPU_RULE, KSM_NODE_LABELS, MODEL_SHARE_FULL_PER
 from . import PACKAGE
 from .checks import after_check, called_as_documented, check_shape, late_rules_of
 from .defaults import defaults_for
-from .inference_specs import wait_budget_seconds
+from .inference_specs import interceptor_grace_seconds, wait_budget_seconds
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelShare, MonitoringHandle, RouteTarget,
                       Toleration, VaultHandle, field, known)
 from .gpu_node_pool import gpu_node_selector, gpu_tolerations
@@ -51,8 +51,12 @@ CONTAINER_INSIGHTS_STREAMS = ["Microsoft-ContainerLogV2", "Microsoft-KubeEvents"
 # sends only events whose type is not Normal to KubeEvents ("By default, the Kube events with type Normal aren't
 # collected", azure-docs container-insights-data-collection-configure.md), so Log Analytics held no scale-out or
 # scale-in (the HPA's SuccessfulRescale, the cluster autoscaler's TriggeredScaleUp, KEDA's), scheduling or image pull.
-# Its stdout and stderr sections restate the exclusions that apply while the ConfigMap is absent (Microsoft's
-# default, kube-system and gatekeeper-system): a section left out of a present ConfigMap no longer excludes them.
+# AKS's add-on does not make it (ama-logs mounts it `optional: true`, kubernetes/ama-logs.yaml; the add-on's own,
+# reconciled, is container-azm-ms-aks-k8scluster) and managed Prometheus reads ama-metrics-* ConfigMaps only.
+# Nothing else differs from the agent's defaults (each section it reads only when present, tomlparser.rb 204-558 at
+# b7805584; schema-version v1 or the whole ConfigMap is ignored, 562-574). Its stdout and stderr sections restate the
+# default exclusions (kube-system, gatekeeper-system): a section without exclude_namespaces would collect them, and
+# with both sections left out the agent would tail kube-system's files to drop them (@excludePath, 189 and 294-297).
 AGENT_CONFIG_MAP = "container-azm-ms-agentconfig"
 AGENT_LOG_SETTINGS = """[log_collection_settings]
   [log_collection_settings.stdout]
@@ -421,7 +425,7 @@ def keda_http_values(placement: dict[str, Any], timeout_s: int, cold_start_s: in
                         "replicas": {"min": replicas},
                         # a rollout or scale-in lets the answers in flight finish (chart default: 30 s, then cut)
                         "drainTimeout": f"{wait_budget_seconds(timeout_s, cold_start_s)}s",
-                        "terminationGracePeriodSeconds": wait_budget_seconds(timeout_s, cold_start_s) + 30},
+                        "terminationGracePeriodSeconds": interceptor_grace_seconds(timeout_s, cold_start_s)},
         "scaler": dict(placement),
         "operator": dict(placement),
     }

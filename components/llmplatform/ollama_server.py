@@ -14,9 +14,9 @@ from .defaults import defaults_for
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field,
                       known, ordered_after, value_alone)
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
-from .inference_specs import (OLLAMA_PORT, OLLAMA_SCRATCH_DIR, SCALED_SERVICE, SHUTDOWN_MARGIN_SECONDS,
+from .inference_specs import (OLLAMA_PORT, OLLAMA_SCRATCH_DIR, SCALED_SERVICE,
                               WARM_UP_TIMEOUT_SECONDS, drain_script, ollama_env, ollama_scheduling, resources,
-                              scaled_host, scaled_hosts, warm_up_command)
+                              scaled_host, scaled_hosts, stop_grace_seconds, warm_up_command)
 from .kube import (pulled, allow_ingress, cpu_placement, deployment, disruption_budget, env_vars,
                    gpu_driver_start_seconds, gpu_start_deadline, http_probe, labels, namespace_peer, placement,
                    placement_args, require_kubernetes_provider, service_url, spread)
@@ -191,7 +191,7 @@ class OllamaServer(pulumi.ComponentResource):
                 topology_spread_constraints=spread(match),
                 # Ollama drops every connection at SIGTERM: the preStop hook first lets the answers in flight
                 # finish (at most the longest answer), and the grace period covers the hook and the shutdown
-                termination_grace_period_seconds=timeout + SHUTDOWN_MARGIN_SECONDS,
+                termination_grace_period_seconds=stop_grace_seconds(timeout),
                 containers=[k8s.core.v1.ContainerArgs(
                     name="ollama",
                     lifecycle=k8s.core.v1.LifecycleArgs(pre_stop=k8s.core.v1.LifecycleHandlerArgs(

@@ -19,12 +19,12 @@ from .handles import (ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, fi
                       value_alone)
 from .hardening import NON_ROOT_UID, container_security, pod_security, root_image, scanner_annotations, \
     scratch_volume, writable_root
-from .inference_specs import (ADMIN_PASSWORD_FILE, ADMIN_PASSWORD_VAR, DATABASE_URL_FILE, MIGRATIONS_SWITCH,
-                              MODEL_KEY_FILE, MODEL_KEY_VAR, OLLAMA_PORT, OPENAI_ROUTES_PREFIX, ROUTER_UI_PORT,
-                              SCALED_SERVICE, SECRETS_MOUNT, SESSION_KEY_FILE, SHUTDOWN_MARGIN_SECONDS, WEBUI_PORT,
-                              WEBUI_SECRET_FILES, drain_script, exec_with_secret_files, key_vault_objects,
-                              migrate_command, resources, scaled_host, secret_env_file, webui_env, webui_state_env,
-                              webui_users_env)
+from .inference_specs import (ADMIN_PASSWORD_FILE, ADMIN_PASSWORD_VAR, DATABASE_URL_FILE, HPA_SCALE_DOWN_WINDOW_SECONDS,
+                              HPA_SYNC_SECONDS, MIGRATIONS_SWITCH, MODEL_KEY_FILE, MODEL_KEY_VAR, OLLAMA_PORT,
+                              OPENAI_ROUTES_PREFIX, ROUTER_UI_PORT, SCALED_SERVICE, SECRETS_MOUNT, SESSION_KEY_FILE,
+                              WEBUI_PORT, WEBUI_SECRET_FILES, drain_script, drain_seconds, exec_with_secret_files,
+                              key_vault_objects, migrate_command, resources, scaled_host, secret_env_file,
+                              stop_grace_seconds, webui_env, webui_state_env, webui_users_env)
 from .keda_http import INTERCEPTOR_PORT
 from .key_vault import grant_secrets_user, vault_secret
 from .kube import (pulled, allow_ingress, cpu_placement, cpu_utilization_metric, csi_secrets_mount, csi_secrets_volume,
@@ -50,11 +50,6 @@ MODELS_ANNOTATION = "llm-platform/listed-models"
 # its bootstrap and migration Jobs (DATABASE_URL is read from the CSI mount at start)
 DATABASE_ANNOTATION = "llm-platform/database"
 APP_DATA_COPY = "/tmp/app-data"  # where the init container sees the data volume
-# The UI's HPA scales in only once every recommendation of its scale-down window is lower, and it decides every sync
-# period (kube-controller-manager's --horizontal-pod-autoscaler-downscale-stabilization 300 s and --horizontal-pod-
-# autoscaler-sync-period 15 s); the API admits a window of at most an hour (kubernetes pkg/apis/autoscaling/validation
-# MaxStabilizationWindowSeconds)
-HPA_SCALE_DOWN_WINDOW_SECONDS, HPA_SYNC_SECONDS, HPA_MAX_WINDOW_SECONDS = 300, 15, 3600
 
 
 class OpenWebUiArgs(TypedDict):
@@ -154,13 +149,6 @@ class OpenWebUiArgs(TypedDict):
     namespace may too. No other pod: unpublished and none named, the UI is reached by port-forward (default none)."""
     tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]
     """Azure tags."""
-
-
-def drain_seconds(longest_answer: int) -> int:
-    """How long a stopping UI pod lets its answers in flight run before uvicorn gets SIGTERM: the longest answer,
-    capped so that its grace (plus a sync period) fits the longest scale-down window the API admits
-    (scale_down_window_seconds)."""
-    return min(longest_answer, HPA_MAX_WINDOW_SECONDS - HPA_SYNC_SECONDS - SHUTDOWN_MARGIN_SECONDS)
 
 
 def scale_down_window_seconds(grace: int) -> int:
@@ -412,7 +400,7 @@ class OpenWebUi(pulumi.ComponentResource):
         # the model endpoint, at most the longest answer), the pod out of the Service's endpoints meanwhile, and the
         # grace covers the hook and uvicorn's shutdown (docs/decisions.md, "Open-WebUI's pods stop with their chats")
         drain = drain_seconds(opt(a, "request_timeout_seconds"))
-        grace = drain + SHUTDOWN_MARGIN_SECONDS
+        grace = stop_grace_seconds(drain)
         hook = self._base_url.apply(lambda url: drain_script(endpoint_port(url), drain, outbound=True))
 
         deployment(

@@ -53,6 +53,12 @@ DRAIN_TIMEOUT_MAX_MINUTES = 1440  # the spec's maximum: AKS waits no longer for 
 DRAIN_MARGIN_MINUTES = 5
 
 
+# Prometheus's pods stop within prometheus-operator's DefaultTerminationGracePeriodSeconds (package pkg/prometheus),
+# as kube-prometheus-stack's `prometheusSpec.terminationGracePeriodSeconds: ~` leaves them: Observability's longest
+# fixed grace
+PROMETHEUS_GRACE_SECONDS = 600
+
+
 def drain_minutes_for(longest_grace_seconds: int) -> int:
     """The drain timeout a pool needs for pods that take up to this grace to stop: the grace in whole minutes, plus
     the margin, never under AKS's default (which a smaller grace keeps). Above the maximum AKS takes when the grace

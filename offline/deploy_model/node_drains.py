@@ -16,7 +16,7 @@ the autoscaler's scale-down leave them running. Pods and pools come from the cap
 `chart_pods`, `may_run_on`), the same placement the fit on the pools uses."""
 from typing import Any, Iterator, Optional
 
-from llmplatform.upgrades import AKS_DRAIN_TIMEOUT_MINUTES, DRAIN_TIMEOUT_MAX_MINUTES
+from llmplatform.upgrades import AKS_DRAIN_TIMEOUT_MINUTES, DRAIN_TIMEOUT_MAX_MINUTES, PROMETHEUS_GRACE_SECONDS
 
 from .. import capacity
 from ..pod_specs import pod_spec
@@ -29,9 +29,9 @@ AUTOSCALER_GRACE_SECONDS = 600  # AKS's max-graceful-termination-sec default (Ma
 CHART_GRACES: dict[str, dict[str, tuple[str, int]]] = {
     # tests/upstream/charts/keda-add-ons-http/values.yaml `interceptor.terminationGracePeriodSeconds: 45`
     "keda-add-ons-http": {"interceptor": ("interceptor.terminationGracePeriodSeconds", 45)},
-    # `~` in kube-prometheus-stack's values: prometheus-operator's DefaultTerminationGracePeriodSeconds, 600
-    # (prometheus-operator, package pkg/prometheus)
-    "kube-prometheus-stack": {"prometheus": ("prometheus.prometheusSpec.terminationGracePeriodSeconds", 600)},
+    # `~` in kube-prometheus-stack's values: prometheus-operator's default (llmplatform.upgrades)
+    "kube-prometheus-stack": {"prometheus": ("prometheus.prometheusSpec.terminationGracePeriodSeconds",
+                                             PROMETHEUS_GRACE_SECONDS)},
 }
 FIX = ("the stack's cluster takes its drain timeout from gateway.requestTimeoutSeconds and "
        "autoscaling.coldStartTimeoutSeconds; with components, give AksCluster's drain_timeout_minutes at least "

@@ -8,9 +8,10 @@ import tomllib
 
 import promql_parser
 import pytest
+import yaml
 from llmplatform.observability import DASHBOARDS as DASHBOARDS_DIR
 
-from tests.conftest import variant
+from tests.conftest import upstream_dir, variant
 from tests.metric_catalog import check_query, legend_labels
 from tests.components.test_metric_sources import in_cluster_catalog
 
@@ -284,16 +285,29 @@ def test_in_flight_panel_shows_the_dashboards_namespace_only():
     assert list(shown(in_flight, series, "team").values()) == [7.0]
 
 
+def agent_config_template() -> dict:
+    """Container Insights' agent ConfigMap as Microsoft ships it (microsoft/Docker-Provider 3.1.24
+    kubernetes/container-azm-ms-agentconfig.yaml), each setting at the value the agent takes when it is absent."""
+    return yaml.safe_load((upstream_dir() / "azure-container-insights" / "container-azm-ms-agentconfig.yaml")
+                          .read_text())
+
+
 def test_container_insights_sends_every_kind_of_event_as_its_agent_reads_its_configmap(prod):
     """Seed 000 watched autoscaling events in Azure Monitor. Container Insights' agent sends Normal events
     (SuccessfulRescale, TriggeredScaleUp, Scheduled) to KubeEvents only when its ConfigMap says so; read here as its
-    parser reads it (microsoft/Docker-Provider build/common/installer/scripts/tomlparser.rb: TOML, schema v1)."""
+    parser reads it (Docker-Provider 3.1.24 build/common/installer/scripts/tomlparser.rb: TOML, schema v1), and
+    held to Microsoft's template: each data key and each section is read only when present (tomlparser.rb 204-558,
+    the other keys by parsers of their own), so one more than these would change what else the agent collects."""
     agent = prod.one("kubernetes:core/v1:ConfigMap", "observability-insights-agent-config").inputs
-    assert (agent["metadata"]["name"], agent["metadata"]["namespace"]) == ("container-azm-ms-agentconfig",
-                                                                           "kube-system")
-    assert agent["data"]["schema-version"] == "v1"
-    settings = tomllib.loads(agent["data"]["log-data-collection-settings"])["log_collection_settings"]
-    assert settings["collect_all_kube_events"]["enabled"] is True
-    # a present ConfigMap replaces the defaults: the namespaces Microsoft leaves out stay out
-    for stream in ("stdout", "stderr"):
-        assert settings[stream] == {"enabled": True, "exclude_namespaces": ["kube-system", "gatekeeper-system"]}
+    template = agent_config_template()
+    assert (agent["metadata"]["name"], agent["metadata"]["namespace"]) == (template["metadata"]["name"],
+                                                                           template["metadata"]["namespace"])
+    assert set(agent["data"]) == {"schema-version", "config-version", "log-data-collection-settings"}
+    assert agent["data"]["schema-version"] == template["data"]["schema-version"]  # else all of it is ignored
+    settings = tomllib.loads(agent["data"]["log-data-collection-settings"])
+    defaults = tomllib.loads(template["data"]["log-data-collection-settings"])["log_collection_settings"]
+    assert defaults["collect_all_kube_events"] == {"enabled": False}
+    # the stdout and stderr sections restate Microsoft's default exclusions (a section without them collects
+    # kube-system's logs); the one switch turned is collect_all_kube_events
+    assert settings == {"log_collection_settings": {"stdout": defaults["stdout"], "stderr": defaults["stderr"],
+                                                    "collect_all_kube_events": {"enabled": True}}}

@@ -67,6 +67,39 @@ def test_a_pool_with_a_short_drain_timeout_fails_the_plan(prod):
     assert any(p.rule == "node-drain" for p in problems)
 
 
+def test_a_chart_pod_with_a_long_grace_fails_the_plan(prod):
+    """Planted: Prometheus given 4000 s to stop in kube-prometheus-stack's values (the chart's pods are read from
+    their values, not from a manifest the program writes)."""
+    def longer(inputs: dict[str, Any]) -> dict[str, Any]:
+        if not str(inputs.get("chart", "")).endswith("kube-prometheus-stack"):
+            return inputs
+        values = inputs["values"]
+        spec = {**values["prometheus"]["prometheusSpec"], "terminationGracePeriodSeconds": 4000}
+        return {**inputs, "values": {**values, "prometheus": {**values["prometheus"], "prometheusSpec": spec}}}
+
+    messages = _messages(_edited(prod, "kubernetes:helm.sh/v3:Release", longer))
+    assert sorted(m.split(", whose")[0].split(", where")[0] for m in messages) == [
+        "chart kube-prometheus-stack: prometheus: its pods take up to 4000 s to stop (terminationGracePeriodSeconds) "
+        "and may run on pool 'cpu'"] * 2  # the upgrade's 36 minutes and the scale-down's 2160 s
+    assert all(m.endswith("drain_timeout_minutes at least 67") for m in messages)
+
+
+def test_a_regular_gpu_pool_without_the_timeout_fails_a_long_answer():
+    """Planted: prod with hour-long answers (Ollama's grace 3630 s; the pools' drain 66 minutes) and its GPU fallback
+    pool sent without drainTimeoutInMinutes (AKS's 30): Ollama outlasts the fallback's upgrade, not the spot pool's
+    (AKS drains none) nor the CPU pool's."""
+    plan = plan_for("prod", {"gateway": {"requestTimeoutSeconds": 3600}})
+    assert _messages(plan) == []
+    bare = _edited(plan, POOL, lambda i: {**i, "upgradeSettings": {
+        k: v for k, v in i["upgradeSettings"].items() if k != "drainTimeoutInMinutes"}}
+        if i.get("agentPoolName") == "gpuod" else i)
+    assert _messages(bare) == [
+        "Deployment llm/ollama: its pods take up to 3630 s to stop (terminationGracePeriodSeconds) and may run on "
+        "pool 'gpuod', whose upgrade waits 30 minutes (1800 s) per node (upgradeSettings.drainTimeoutInMinutes) and "
+        "then fails: the stack's cluster takes its drain timeout from gateway.requestTimeoutSeconds and "
+        "autoscaling.coldStartTimeoutSeconds; with components, give AksCluster's drain_timeout_minutes at least 61"]
+
+
 def test_the_aks_defaults_fail_a_long_answer(prod):
     """Planted: what main sent (no drain timeout, AKS's 30 minutes; no autoscaler grace, AKS's 600 s)."""
     main = _edited(_edited(prod, POOL, lambda i: {k: v for k, v in i.items() if k != "upgradeSettings"}),

@@ -5,7 +5,7 @@ from .. import azure_names as names
 from ..inference_specs import ROUTER_RANGE_FIELDS, nginx_workers
 from ..rules import Problem, Rules, known, pattern, resources_rules
 from .shared import (endpoint_rule, handle_range_rule, host_header_problem, listener_rule, own_key_rule,
-                     route_target_rule)
+                     route_target_rule, router_drain_rule)
 
 
 def nginx_cpu(value: str) -> Optional[str]:
@@ -43,7 +43,8 @@ def api_gate(args: Mapping[str, Any]) -> list[Problem]:
         r.add("ui_listener", True, "false with an `openai` endpoint (the listener forwards Open-WebUI's Ollama routes)")
     r.whole("rate_limit_per_second", 1, 100000)
     r.whole("rate_limit_burst", 0, 100000)
-    r.whole("request_timeout_seconds", 1, 86400)
+    answer = r.whole("request_timeout_seconds", 1, 86400)
+    router_drain_rule(r, answer)
     r.secret_name("api_key_secret")
     r.secret_name("api_key_map_secret")
     own_key_rule(r)

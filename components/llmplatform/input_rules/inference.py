@@ -3,9 +3,11 @@ import re
 from typing import Any, Callable, Mapping
 
 from ..inference_parts import GATE_INPUTS, OLLAMA_INPUTS, WEBUI_INPUTS
+from ..inference_specs import stop_grace_seconds, wait_budget_seconds
 from ..rules import Found, Problem, Rules
 from .api_gate import api_gate
 from .model_server import ollama_server
+from .shared import drain_rule
 from .webui import open_webui
 
 
@@ -49,4 +51,10 @@ def inference_stack(args: Mapping[str, Any]) -> list[Problem]:
             and answer + cold > 86400:  # behind KEDA the gate waits both (inference_specs.wait_budget_seconds)
         r.add("cold_start_timeout_seconds", cold, f"at most {86400 - answer} with keda: the gate waits "
                                                   f"{r.ref('request_timeout_seconds')} plus this, at most 86400 s")
+    timed = {p.path for p in found} & {"request_timeout_seconds", "cold_start_timeout_seconds"}
+    if r.args.get("keda") and cold is not None and isinstance(answer, int) and not timed:
+        # the gate (and the UI) wait the cold start too, which their part's rule, given the answer's, did not count
+        drain_rule(r, "the gate's nginx pods", stop_grace_seconds(wait_budget_seconds(answer, cold)),
+                   f"{r.ref('request_timeout_seconds')} + {r.ref('cold_start_timeout_seconds')} + 30 s with keda",
+                   "cold_start_timeout_seconds")
     return found

@@ -13,6 +13,8 @@ from ..pins import image_reference_problem, parse_image
 from ..rules import HF_MODEL, Problem, Rules, known, shown
 from .shared import (EnvAlias, env_alias_rule, handle_range_rule, keda_rule, listener_rule, not_true, own_key_rule,
                      plain_env_rule, route_target_rule)
+from .shared import drain_rule, router_drain_rule
+from ..llmd_specs import VLLM_GRACE_SECONDS
 
 # vLLM 0.19.1's flags whose value is a credential (tests/upstream/settings/vllm.txt: `--api-key`, the bearer key its
 # OpenAI server asks for; `--hf-token`, the Hugging Face token): as an argument it is plain text in the Deployment,
@@ -157,7 +159,8 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
     r.choice("failure_mode", FAILURE_MODES)
     r.whole("rate_limit_per_second", 1, 100000)
     r.whole("rate_limit_burst", 0, 100000)
-    r.whole("request_timeout_seconds", 1, 86400)
+    router_drain_rule(r, r.whole("request_timeout_seconds", 1, 86400))
+    drain_rule(r, "the vLLM pods", VLLM_GRACE_SECONDS, "the component's, for the requests in flight")
     gpu = r.args.get("gpu")
     gpus, memory = known(gpu, "gpus_per_node"), usable_memory(gpu)
     gpu_model = known(gpu, "gpu_model")

@@ -4,9 +4,9 @@ from typing import Any, Mapping, Optional
 
 from .. import azure_names as names, ollama_names
 from ..choices import ACCELERATORS
-from ..inference_specs import CONTEXT_LENGTH_ENV, OLLAMA_KEY_DIR, OLLAMA_SCRATCH_DIR, ollama_env
+from ..inference_specs import CONTEXT_LENGTH_ENV, OLLAMA_KEY_DIR, OLLAMA_SCRATCH_DIR, ollama_env, stop_grace_seconds
 from ..rules import Problem, Rules, keep_alive_problem, known, resources_rules
-from .shared import keda_rule, name_given_rule, plain_env_rule
+from .shared import drain_rule, keda_rule, name_given_rule, plain_env_rule
 
 
 # the variables OllamaServer sets itself (inference_specs.ollama_env): its inputs say them, extra_env may not
@@ -74,7 +74,9 @@ def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
     missing = warm_model_problem(warm, pulled) if warm and isinstance(pulled, list) else None
     if missing:
         r.add("warm_model", warm, missing)
-    r.whole("request_timeout_seconds", 1, 86400)
+    answer = r.whole("request_timeout_seconds", 1, 86400)
+    drain_rule(r, "the model server's pods", stop_grace_seconds(answer) if answer else None,
+               f"{r.ref('request_timeout_seconds')} + 30 s", "request_timeout_seconds")
     # the store as the server mounts it: where it runs (the store's namespace), the claim, where its pods mount it
     name_given_rule(r, "model_volume")
     name_given_rule(r, "model_volume", "claim_name", names.dns_subdomain)

@@ -9,9 +9,11 @@ from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
 from .. import azure_names as names
 from ..choices import ZONES
 from ..images import acr_name, registry_problem
+from ..inference_specs import stop_grace_seconds
 from ..networks import cidr_or_none
 from ..regions import has_no_zones
 from ..rules import GUID, LABEL_VALUE, WITHHELD, Rules, is_output, known
+from ..upgrades import DRAIN_TIMEOUT_MAX_MINUTES, drain_minutes_for
 
 
 MAX_MODEL_GIB = 4096  # a model download larger than 4 TiB is a typo, not a model
@@ -215,6 +217,42 @@ def handle_range_rule(r: Rules, key: str) -> None:
     value = known(r.args.get("cluster"), key)
     if value is not None and cidr_or_none(value) is None:
         r.add(f"cluster.{key}", value, "an IPv4 range such as 192.168.0.0/16 (AksCluster's handle carries it)")
+
+
+def drain_rule(r: Rules, pods: str, grace: Optional[int], spent: str, key: Optional[str] = None,
+               counted: Optional[int] = None) -> None:
+    """`pods` take up to `grace` s to stop (their terminationGracePeriodSeconds: `spent`, naming the inputs it comes
+    from) and must stop within a drain of their node: AKS's upgrade waits the cluster's drain_timeout_minutes per
+    node and then fails, and the autoscaler's scale-down kills them at as many seconds (AksCluster sends both;
+    llmplatform.upgrades). Refused against a cluster handle that carries the timeout as a plain value, naming `key`
+    (the input that sets the grace, of which the grace counts `counted`, default all; None for a fixed grace: the
+    drain is named) and the fix. A handle without it (a
+    cluster made otherwise) or with an output (another stack's) is not judged (this repository's plan check,
+    offline/deploy_model/node_drains.py, judges its own stacks' pools)."""
+    minutes = known(r.args.get("cluster"), "drain_timeout_minutes")
+    if grace is None or isinstance(minutes, bool) or not isinstance(minutes, int) or grace <= minutes * 60:
+        return
+    drain = f"{r.ref('cluster')}.drain_timeout_minutes"
+    outlasts = (f"{pods} take up to {grace} s to stop ({spent}, their terminationGracePeriodSeconds), longer than the "
+                f"{minutes} minutes ({minutes * 60} s) {drain} gives a drain of their node (an upgrade then fails; a "
+                f"scale-down kills them at {minutes * 60} s, their answers cut)")
+    needed = drain_minutes_for(grace)
+    raise_drain = f"give the AksCluster drain_timeout_minutes={needed} (upgrades.drain_minutes_for({grace}))"
+    if key is None:
+        r.add("cluster.drain_timeout_minutes", minutes, f"a drain {pods} fit in: {outlasts}; {raise_drain}")
+        return
+    fix = f", or {raise_drain}" if needed <= DRAIN_TIMEOUT_MAX_MINUTES else \
+        f" (no drain holds {grace} s: AKS waits at most {DRAIN_TIMEOUT_MAX_MINUTES} minutes)"
+    most = (r.get(key) if counted is None else counted) - (grace - minutes * 60)
+    r.add(key, r.get(key), f"a value whose pods fit the cluster's drain: {outlasts}; lower {r.ref(key)} to at most "
+                           f"{most}{fix}")
+
+
+def router_drain_rule(r: Rules, answer: Optional[int]) -> None:
+    """The gate's nginx pods let the answers in flight run up to `answer` (request_timeout_seconds) when they stop
+    (api_router): ApiGate's, LlmdStack's."""
+    drain_rule(r, "the gate's nginx pods", stop_grace_seconds(answer) if answer else None,
+               f"{r.ref('request_timeout_seconds')} + 30 s", "request_timeout_seconds")
 
 
 def own_key_rule(r: Rules) -> None:

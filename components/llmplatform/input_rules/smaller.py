@@ -5,10 +5,12 @@ from typing import Any, Mapping
 
 from .. import azure_names as names
 from ..choices import ALERT_RECEIVER_KINDS, AUTOSCALING_MODES, POD_SECURITY_LEVELS
+from ..inference_specs import interceptor_grace_seconds
 from ..regions import azure_region, handle_region
 from ..rules import (ALERT_EMAILS_MAX, PROMETHEUS_DURATION, Problem, Rules, alert_email_problem, known,
                      up_to_host)
-from .shared import each_once, group_ids_rule, keda_rule, MAX_NODES
+from ..upgrades import PROMETHEUS_GRACE_SECONDS
+from .shared import drain_rule, each_once, group_ids_rule, keda_rule, MAX_NODES
 
 
 def model_autoscaler(args: Mapping[str, Any]) -> list[Problem]:
@@ -84,8 +86,13 @@ def observability(args: Mapping[str, Any]) -> list[Problem]:
     # GpuFallbackNodesRunning's `for`: an hour at least (a spot shortage of a peak is no news), a day at most (past
     # that the cost is spent and the alert tells nobody anything new)
     r.whole("gpu_fallback_alert_hours", 1, 24)
-    r.whole("request_timeout_seconds", 1, 86400)
-    r.whole("cold_start_timeout_seconds", 1, 86400)
+    answer = r.whole("request_timeout_seconds", 1, 86400)
+    cold = r.whole("cold_start_timeout_seconds", 1, 86400)
+    if r.get("keda") and answer and cold:
+        drain_rule(r, "the KEDA HTTP interceptor's pods", interceptor_grace_seconds(answer, cold),
+                   f"{r.ref('request_timeout_seconds')} + {r.ref('cold_start_timeout_seconds')} + 30 s",
+                   "request_timeout_seconds")
+    drain_rule(r, "Prometheus's pods", PROMETHEUS_GRACE_SECONDS, "prometheus-operator's default")
     r.whole("interceptor_replicas", 1, 50)
     r.secret_name("grafana_password_secret")
     receiver = r.section("alert_receiver")

@@ -7,11 +7,11 @@ from .. import azure_names as names, postgres_options
 from ..choices import (MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, UPLOADS_STORAGE_CLASSES, WEBUI_MODEL_ACCESS,
                        WEBUI_USER_ROLES)
 from ..inference_specs import (ADMIN_PASSWORD_VAR, MIGRATIONS_SWITCH, MODEL_KEY_VAR, WEBUI_PORT, WEBUI_SECRET_FILES,
-                               webui_env, webui_state_env, webui_users_env)
+                               drain_seconds, stop_grace_seconds, webui_env, webui_state_env, webui_users_env)
 from ..open_webui_config import int_settings
 from ..postgres_access import most_webui_replicas, webui_connections, webui_connections_text
 from ..rules import SIGN_IN_EMAIL, WITHHELD, Problem, Rules, known, resources_rules
-from .shared import (EnvAlias, endpoint_rule, env_alias_rule, listener_rule, not_true, not_variables,
+from .shared import (EnvAlias, drain_rule, endpoint_rule, env_alias_rule, listener_rule, not_true, not_variables,
                      plain_env_rule, route_target_rule)
 
 
@@ -172,7 +172,10 @@ def open_webui(args: Mapping[str, Any]) -> list[Problem]:
     premium = tier == "premium"  # Azure Files Premium's smallest share is 100 GiB; Standard takes any size
     r.whole("uploads_size_gib", MIN_PREMIUM_SHARE_GIB if premium else 1, MAX_PREMIUM_SHARE_GIB,
             f" with {r.ref('uploads_tier')} premium (standard takes any size)" if premium else "")
-    r.whole("request_timeout_seconds", 1, 86400)
+    answer = r.whole("request_timeout_seconds", 1, 86400)
+    drain_rule(r, "the UI's pods", stop_grace_seconds(drain_seconds(answer)) if answer else None,
+               f"{r.ref('request_timeout_seconds')} (at most {drain_seconds(86400)}) + 30 s", "request_timeout_seconds",
+               drain_seconds(answer) if answer else None)
     r.choice("model_access", WEBUI_MODEL_ACCESS)
     r.flag("enable_signup")
     r.choice("default_user_role", WEBUI_USER_ROLES)
