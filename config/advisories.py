@@ -146,7 +146,23 @@ def _settings_unused(cfg: PlatformConfig) -> list[str]:
     return (_unread("llmd", cfg.llmd, ("enabled", "expose_externally"), "llmd.enabled", "no llm-d is deployed")
             if not cfg.llmd.enabled else []) + \
         (_unread("postgres", cfg.postgres, (), "webui.enabled", "no PostgreSQL server is created")
-         if not cfg.webui.enabled else []) + _autoscaling_unread(cfg)
+         if not cfg.webui.enabled else []) + _autoscaling_unread(cfg) + _llmd_switched_unread(cfg)
+
+
+# llm-d's keys its switches leave unread: config/inputs.py `llmd_args` hands them to LlmdStack with their switch alone
+_LLMD_SWITCHED = (("autoscaling", ("min_replicas", "max_replicas", "scale_up_stabilization_seconds",
+                                   "scale_down_stabilization_seconds"), "vLLM runs llmd.replicas, a fixed count"),
+                  ("prefill_decode", ("prefill_replicas", "prefill_tensor_parallel_size"), "vLLM runs one Deployment"))
+
+
+def _llmd_switched_unread(cfg: PlatformConfig) -> list[str]:
+    """An `llmd.*` key given otherwise than its default while the switch that reads it is off."""
+    if not cfg.llmd.enabled:
+        return []
+    return [note for switch, fields, consequence in _LLMD_SWITCHED if not getattr(cfg.llmd, switch)
+            for note in _unread("llmd", cfg.llmd, tuple(f.name for f in dataclasses.fields(cfg.llmd)
+                                                        if f.name not in fields),
+                                f"llmd.{camel(switch)}", consequence)]
 
 
 # The autoscaling settings each mode reads (components/llmplatform/model_autoscaler.py, __main__.py): the requests

@@ -534,3 +534,16 @@ def test_a_chat_model_beside_an_embedding_model_of_another_name_or_tag_is_not_wa
     [told] = _context_warnings("prod", {"inference": UNSET, "modelStore": {"models": [*models, "mistral:7b"]}})
     assert "at each load (weights, that f16 KV cache and its generation batch) modelStore.models take" in told and \
         ": llama3.1:8b, mistral:7b may not stay loaded" in told, told
+
+
+def test_llmds_keys_its_switches_leave_unread_are_named_as_the_stack_file_spells_them():
+    """The stack hands `llmd.maxReplicas` and the other autoscaling keys to LlmdStack with `llmd.autoscaling` alone
+    (config/inputs.py `llmd_args`), the prefill keys with `llmd.prefillDecode` alone: set with their switch off they
+    were read by nothing and said by nothing."""
+    from config.advisories import advisories
+    off = parse_config(stack_raw("llmd", {"llmd": {"autoscaling": False, "maxReplicas": 4, "prefillReplicas": 2}}),
+                       "p", "llmd")
+    lines = [a for a in advisories(off) if "so nothing reads" in a and a.startswith("llmd.")]
+    assert any(a.startswith("llmd.maxReplicas") and "llmd.autoscaling is false" in a for a in lines), lines
+    assert any(a.startswith("llmd.prefillReplicas set but llmd.prefillDecode is false") for a in lines), lines
+    assert not [a for a in advisories(parse_config(stack_raw("llmd"), "p", "llmd")) if "so nothing reads" in a]
