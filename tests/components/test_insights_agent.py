@@ -90,6 +90,9 @@ def test_insights_agent_config_false_leaves_the_configmap_to_the_team_and_keeps_
     ({"log_collection_settings": {"collect_all_kube_events": {"enabled": False}}},
      "insights_agent_settings['log_collection_settings']['collect_all_kube_events']['enabled']=False is invalid; "
      "allowed: true, what Observability writes the ConfigMap for"),
+    ({"agent_settings": {"high_log_scale": {"enabled": "false"}}},
+     "insights_agent_settings['agent_settings']['high_log_scale']['enabled']='false' is invalid; allowed: false: high "
+     "log scale mode sends the Microsoft-ContainerLogV2-HighScale stream"),
     ({"log_collection_settings": {"stdout": {"exclude_namespaces": ["a", 1]}}},
      "insights_agent_settings['log_collection_settings']['stdout']['exclude_namespaces']=['a', 1] is invalid; "
      "allowed: a string, true or false, a whole or finite number, or a list of one kind of those"),

@@ -117,8 +117,19 @@ INSIGHTS_AGENT_SECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
         "network_listener_waittime", "mdsd_config", "resource_optimization", "telemetry_config",
         "k8s_metadata_config", "chunk_config")),
 }
-# Observability's own: what it writes the ConfigMap for, kept whatever the settings given
-EVERY_KUBE_EVENT = ("log_collection_settings", "collect_all_kube_events", "enabled")
+# Settings held to one value, and why: Observability's reason to write the ConfigMap; and high log scale mode, which
+# the template's comment says needs the Microsoft-ContainerLogV2-HighScale stream in place of Microsoft-ContainerLogV2
+# in the data collection rule (Observability's sends the latter), and which the agent turns on for any value but
+# false (tomlparser-common-agent-config.rb 78-80 and 150 at 3.1.24: Ruby reads "false", a string, as true)
+HELD_SETTINGS: dict[tuple[str, str, str], tuple[bool, str]] = {
+    ("log_collection_settings", "collect_all_kube_events", "enabled"): (
+        True, "true, what Observability writes the ConfigMap for (Normal events, the autoscalers' among them, reach "
+              "KubeEvents); for Warning events only, {insights_agent_config} false and a ConfigMap of your own"),
+    ("agent_settings", "high_log_scale", "enabled"): (
+        False, "false: high log scale mode sends the Microsoft-ContainerLogV2-HighScale stream, which Observability's "
+               "data collection rule does not collect (it collects Microsoft-ContainerLogV2; Microsoft's template, "
+               "https://aka.ms/cihsmode)"),
+}
 TOML_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -184,10 +195,9 @@ def insights_section_rule(r: Rules, at: str, section: tuple[str, str], values: M
         elif toml_value_problem(value):
             r.add(f"{at}[{name!r}]", value, "a string, true or false, a whole or finite number, or a list of one "
                                             "kind of those")
-        elif (*section, name) == EVERY_KUBE_EVENT and value is not True:
-            r.add(f"{at}[{name!r}]", value, "true, what Observability writes the ConfigMap for (Normal events, the "
-                                            "autoscalers' among them, reach KubeEvents); for Warning events only, "
-                                            f"{r.ref('insights_agent_config')} false and a ConfigMap of your own")
+        elif (*section, name) in HELD_SETTINGS and value is not HELD_SETTINGS[(*section, name)][0]:
+            r.add(f"{at}[{name!r}]", value, HELD_SETTINGS[(*section, name)][1].format(
+                insights_agent_config=r.ref("insights_agent_config")))
 
 
 def monitoring_region_rule(r: Rules) -> None:
