@@ -288,8 +288,8 @@ MEANING = {
                                            "Microsoft's template, table, section, setting "
                                            "(`log_collection_settings: {stdout: {exclude_namespaces: [kube-system, "
                                            "gatekeeper-system, noisy]}}`), written over Observability's setting by "
-                                           "setting; `collect_all_kube_events` stays on. Needs "
-                                           "`insightsAgentConfig`.",
+                                           "setting; `collect_all_kube_events` stays on, "
+                                           "`agent_settings.high_log_scale` off. Needs `insightsAgentConfig`.",
     "observability.managedGrafana": "Azure Managed Grafana on the managed Prometheus workspace.",
     "observability.grafanaName": "Managed Grafana's workspace name, where it is not the derived one "
                                  "(`graf-<prefix>-<environment>-<hash of the subscription>`, or "

@@ -100,7 +100,7 @@ def test_insights_agent_config_false_leaves_the_configmap_to_the_team_and_keeps_
      "insights_agent_settings['log_collection_settings']['stdout']='off' is invalid; allowed: an object of that "
      "section's settings"),
 ])
-def test_a_setting_the_agent_does_not_read_is_refused_by_name_before_anything_registers(settings, refusal):
+def test_an_unread_section_or_a_held_setting_is_refused_by_name_before_anything_registers(settings, refusal):
     with pytest.raises(ComponentInputError) as error:
         run(_observability(WORKSPACES, insights_agent_settings=settings))
     assert refusal in str(error.value)
