@@ -9,12 +9,16 @@ from llmplatform.rules import within
 
 from .reader import Reader, describe
 
-_IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
+# an input's name, or a quoted key of a map input (a name the user wrote as it is: kept)
+_IDENTIFIER = re.compile(r"""(\[(?:'[^']*'|"[^"]*")\])|[a-z][a-z0-9_]*""")
 
 
 def camel(path: str) -> str:
-    """`system_pool.min_count` -> `systemPool.minCount` (the stack config's spelling)."""
+    """`system_pool.min_count` -> `systemPool.minCount` (the stack config's spelling); a map's keys as given
+    (`insights_agent_settings['log_collection_settings']` -> `insightsAgentSettings['log_collection_settings']`)."""
     def one(match: "re.Match[str]") -> str:
+        if match.group(1):
+            return match.group(1)
         head, *rest = match.group().split("_")
         return head + "".join(p[:1].upper() + p[1:] for p in rest)
     return _IDENTIFIER.sub(one, path)

@@ -172,6 +172,7 @@ def observability_args(cfg: PlatformConfig, cluster: ClusterHandle, monitoring: 
         "request_timeout_seconds": cfg.gateway.request_timeout_seconds,
         "cold_start_timeout_seconds": cfg.autoscaling.cold_start_timeout_seconds,
         "interceptor_replicas": cfg.autoscaling.interceptor_replicas, "tags": cfg.tags,
+        "insights_agent_config": o.insights_agent_config, "insights_agent_settings": o.insights_agent_settings or None,
     }))
 
 

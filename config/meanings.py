@@ -279,6 +279,17 @@ MEANING = {
                                   "`false` keeps only the in-cluster stack (dev; refused in prod, and with Defender, "
                                   "diagnostics or Managed Grafana).",
     "observability.logRetentionDays": "Log Analytics retention.",
+    "observability.insightsAgentConfig": "Write Container Insights' agent ConfigMap "
+                                         "(`kube-system/container-azm-ms-agentconfig`: Normal events, the "
+                                         "autoscalers' among them, reach KubeEvents); `false` leaves it to you, "
+                                         "and Normal events then need your own `collect_all_kube_events`. Needs "
+                                         "`azureMonitor`.",
+    "observability.insightsAgentSettings": "Your own settings in that ConfigMap: its TOML tables by the names of "
+                                           "Microsoft's template, table, section, setting "
+                                           "(`log_collection_settings: {stdout: {exclude_namespaces: [kube-system, "
+                                           "gatekeeper-system, noisy]}}`), written over Observability's setting by "
+                                           "setting; `collect_all_kube_events` stays on, "
+                                           "`agent_settings.high_log_scale` off. Needs `insightsAgentConfig`.",
     "observability.managedGrafana": "Azure Managed Grafana on the managed Prometheus workspace.",
     "observability.grafanaName": "Managed Grafana's workspace name, where it is not the derived one "
                                  "(`graf-<prefix>-<environment>-<hash of the subscription>`, or "

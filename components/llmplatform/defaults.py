@@ -123,6 +123,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "gpu_fallback_alert_hours": 3,
         "gpu_memory_alert_percent": 90,
         "grafana_storage_gib": 5,
+        "insights_agent_config": True,
+        "insights_agent_settings": {},
         "interceptor_replicas": 3,
         "keda": True,
         "latency_slo_seconds": 30,

@@ -28,6 +28,7 @@ from .kube import (allow_ingress, cilium_egress_guard, cpu_placement, egress_gua
                    namespace_peer, require_kubernetes_provider, secret_provider_class)
 from .naming import secret_name
 from .workload_identity import USE_LABEL, WorkloadIdentity
+from .input_rules.smaller import INSIGHTS_AGENT_SECTIONS
 from .keda_http import (INTERCEPTOR_ADMIN_PORT, INTERCEPTOR_METRICS_PORT, INTERCEPTOR_POD_LABELS, INTERCEPTOR_PORT,
                         KEDA_HTTP_RELEASE, SCALER_POD_LABELS)
 
@@ -58,16 +59,11 @@ CONTAINER_INSIGHTS_STREAMS = ["Microsoft-ContainerLogV2", "Microsoft-KubeEvents"
 # default exclusions (kube-system, gatekeeper-system): a section without exclude_namespaces would collect them, and
 # with both sections left out the agent would tail kube-system's files to drop them (@excludePath, 189 and 294-297).
 AGENT_CONFIG_MAP = "container-azm-ms-agentconfig"
-AGENT_LOG_SETTINGS = """[log_collection_settings]
-  [log_collection_settings.stdout]
-    enabled = true
-    exclude_namespaces = ["kube-system", "gatekeeper-system"]
-  [log_collection_settings.stderr]
-    enabled = true
-    exclude_namespaces = ["kube-system", "gatekeeper-system"]
-  [log_collection_settings.collect_all_kube_events]
-    enabled = true
-"""
+AGENT_LOG_SETTINGS: dict[str, dict[str, Any]] = {
+    "stdout": {"enabled": True, "exclude_namespaces": ["kube-system", "gatekeeper-system"]},
+    "stderr": {"enabled": True, "exclude_namespaces": ["kube-system", "gatekeeper-system"]},
+    "collect_all_kube_events": {"enabled": True},
+}
 KEDA_NS = "keda"
 PROMETHEUS_PORT = 9090
 PROMETHEUS_URL = f"http://kps-prometheus.{MONITORING_NS}.svc:{PROMETHEUS_PORT}"
@@ -210,6 +206,18 @@ class ObservabilityArgs(TypedDict):
     among them, reach KubeEvents too). False on a cluster whose managed Prometheus and Container Insights were set up
     otherwise (Terraform, `az aks update --enable-azure-monitor-metrics`, the portal): those exist, so only the alert
     rules are created (default True)."""
+    insights_agent_config: NotRequired[Optional[bool]]
+    """With `azure_data_collection`, write the Container Insights agent's ConfigMap (default True). False leaves
+    `kube-system/container-azm-ms-agentconfig` to you (yours kept as it is, or none): then Normal events reach
+    KubeEvents only if yours sets `[log_collection_settings.collect_all_kube_events] enabled = true`."""
+    insights_agent_settings: NotRequired[Optional[dict[str, dict[str, dict[str, Any]]]]]
+    """Your own settings in that ConfigMap, its TOML tables as a TOML reader has them, by the names of Microsoft's
+    template: table, section, setting (`{"log_collection_settings": {"stdout": {"exclude_namespaces": ["kube-system",
+    "gatekeeper-system", "noisy"]}}, "integrations": {"azure_subnet_ip_usage": {"enabled": True}}}`), written over
+    Observability's setting by setting, each table in its data key (`prometheus_data_collection_settings` in
+    `prometheus-data-collection-settings`); `collect_all_kube_events` stays on and `agent_settings.high_log_scale`
+    off (its stream is not the one the data collection rule collects). A table or section the agent does not read is
+    refused by name (default none)."""
     key_vault: pulumi.Input[VaultHandle]
     """Vault that receives the Grafana admin password."""
     app_namespace: pulumi.Input[str]
@@ -278,6 +286,25 @@ class ObservabilityArgs(TypedDict):
     reach no one (default none)."""
     tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]
     """Azure tags."""
+
+
+def insights_agent_data(extra: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> dict[str, str]:
+    """The agent ConfigMap's TOML data keys: Observability's log settings with the caller's tables over them,
+    setting by setting (the rules keep collect_all_kube_events on), each table under its own data key."""
+    tables: dict[str, dict[str, dict[str, Any]]] = {"log_collection_settings": {
+        section: dict(values) for section, values in AGENT_LOG_SETTINGS.items()}}
+    for table, sections in extra.items():
+        for section, values in sections.items():
+            tables.setdefault(table, {}).setdefault(section, {}).update(values)
+    return {INSIGHTS_AGENT_SECTIONS[table][0]: f"[{table}]\n" + "".join(
+        f"  [{table}.{section}]\n" + "".join(f"    {k} = {toml_value(v)}\n" for k, v in values.items())
+        for section, values in sections.items()) for table, sections in tables.items()}
+
+
+def toml_value(value: Any) -> str:
+    """A TOML value (the rules let strings, booleans, numbers and lists of them through): JSON's spelling is TOML's
+    for each of them (a basic string's escapes are JSON's)."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def fallback_watch(gpu: Any, hours: int) -> pulumi.Output[Optional[FallbackPool]]:
@@ -538,11 +565,13 @@ class Observability(pulumi.ComponentResource):
                                                            labels=r.get("labels"))
                        for r in group_rules["rules"]],
                 tags=tags, opts=child)
-        k8s.core.v1.ConfigMap(
-            f"{name}-insights-agent-config",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=AGENT_CONFIG_MAP, namespace="kube-system"),
-            data={"schema-version": "v1", "config-version": "ver1", "log-data-collection-settings": AGENT_LOG_SETTINGS},
-            opts=child)
+        if opt(a, "insights_agent_config"):
+            k8s.core.v1.ConfigMap(
+                f"{name}-insights-agent-config",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=AGENT_CONFIG_MAP, namespace="kube-system"),
+                data={"schema-version": "v1", "config-version": "ver1",
+                      **insights_agent_data(opt(a, "insights_agent_settings"))},
+                opts=child)
 
     def _azure_alerts(self, name: str, prefix: str, monitoring: Any) -> None:
         """The Prometheus alert rule group and the metric alerts (PostgreSQL, the model share)."""

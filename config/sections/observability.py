@@ -1,7 +1,7 @@
 """The `observability` section: in-cluster Prometheus/Grafana, Azure Monitor, alerts and SLOs."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional, cast
 
 from llmplatform.choices import ALERT_RECEIVER_KINDS
@@ -41,6 +41,9 @@ class ObservabilityConfig:
     grafana_viewer_group_ids: tuple[str, ...] = ()  # Grafana Viewer on Managed Grafana (cluster admins: Admin)
     client_namespaces: tuple[str, ...] = ()  # namespaces whose pods may query the in-cluster Prometheus and Grafana
     alert_receiver: AlertReceiverConfig = AlertReceiverConfig()
+    # Container Insights' agent ConfigMap: written by Observability (with azureMonitor), with these settings of yours
+    insights_agent_config: bool = D["Observability"]["insights_agent_config"]
+    insights_agent_settings: dict = field(default_factory=dict)
     # an Azure budget over the stack's resource groups (the node group included), in the billing account's currency;
     # None: no budget
     monthly_budget: Optional[float] = None
@@ -71,6 +74,14 @@ def _monthly_budget(r: Reader) -> Optional[float]:
     return amount if len(r.problems) == before else None
 
 
+def _insights_agent_settings(r: Reader) -> dict:
+    """`insightsAgentSettings`: sections of the agent's ConfigMap to their settings, read whole (its keys are the
+    template's section names, not stack keys); Observability's rules check them."""
+    raw = r.raw.get("insightsAgentSettings")
+    r.section("insightsAgentSettings")  # an object, or a problem naming the key
+    return dict(raw) if isinstance(raw, dict) else {}
+
+
 def parse_observability(r: Reader) -> ObservabilityConfig:
     """Read as written; Observability's and AzureMonitoring's rules check it."""
     d = ObservabilityConfig()
@@ -97,6 +108,8 @@ def parse_observability(r: Reader) -> ObservabilityConfig:
         client_namespaces=r.str_list("clientNamespaces", d.client_namespaces),
         alert_receiver=receiver,
         monthly_budget=_monthly_budget(r),
+        insights_agent_config=r.bool_("insightsAgentConfig", d.insights_agent_config),
+        insights_agent_settings=_insights_agent_settings(r),
     )
     r.reject_unknown_keys()
     keys = component_rules.keys("observability")
@@ -111,7 +124,8 @@ def parse_observability(r: Reader) -> ObservabilityConfig:
         "error_ratio_slo": cfg.error_ratio_slo, "gpu_memory_alert_percent": cfg.gpu_memory_alert_percent,
         "gpu_fallback_alert_hours": cfg.gpu_fallback_alert_hours,
         "client_namespaces": list(cfg.client_namespaces),
-        **({"alert_receiver": receiver_checked} if receiver_checked else {})}, keys)
+        **({"alert_receiver": receiver_checked} if receiver_checked else {}),
+        **_insights_agent_checked(r, cfg)}, keys)
     if cfg.monthly_budget is not None:  # the budget's own rules (its notifications: the defaults, checked there too)
         component_rules.check(r, "CostBudget", {"amount": cfg.monthly_budget},
                               component_rules.keys("observability", {"amount": "observability.monthlyBudget"}))
@@ -130,6 +144,20 @@ def parse_observability(r: Reader) -> ObservabilityConfig:
                   "Monitor's action group sends the e-mails (the in-cluster Alertmanager has no receiver), so nobody "
                   "would be mailed")
     return cfg
+
+
+def _insights_agent_checked(r: Reader, cfg: ObservabilityConfig) -> dict:
+    """The agent ConfigMap's inputs for Observability's rules, as the stack gives them (with azureMonitor, a
+    `monitoring` handle: its fields are not read here); its settings without Azure Monitor are the stack's problem."""
+    if not (cfg.enabled and cfg.azure_monitor):
+        for given in (["observability.insightsAgentSettings"] if cfg.insights_agent_settings else []) + \
+                (["observability.insightsAgentConfig"] if not cfg.insights_agent_config else []):
+            r.problem(f"{given} needs observability.enabled and observability.azureMonitor true: Container "
+                      "Insights' agent ConfigMap is written with Azure Monitor's data collection, and without it "
+                      "there is none")
+        return {}
+    return {"monitoring": {}, "insights_agent_config": cfg.insights_agent_config,
+            "insights_agent_settings": cfg.insights_agent_settings}
 
 
 def observability_prod_checks(r: Reader, environment: str, obs: ObservabilityConfig) -> None:

@@ -1,5 +1,7 @@
 """The value rules of the smaller components: ModelAutoscaler, Observability, AzureMonitoring, CostBudget,
 AppNamespace, WorkloadIdentity."""
+import difflib
+import math
 import re
 from typing import Any, Mapping
 
@@ -99,7 +101,110 @@ def observability(args: Mapping[str, Any]) -> list[Problem]:
     receiver.choice("kind", ALERT_RECEIVER_KINDS)
     receiver.secret_name("secret")
     monitoring_region_rule(r)
+    insights_agent_rule(r)
     return r.problems
+
+
+# Container Insights' agent ConfigMap: each data key is a TOML file of one top-level table that a parser of the agent
+# reads (microsoft/Docker-Provider 3.1.24 build/common/installer/scripts/tomlparser*.rb), and these are the sections
+# each table has in Microsoft's template (kubernetes/container-azm-ms-agentconfig.yaml, commented ones included;
+# tests hold this to the vendored copy). A section the parsers do not know is read by none of them, silently.
+INSIGHTS_AGENT_SECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "log_collection_settings": ("log-data-collection-settings", (
+        "stdout", "stderr", "env_var", "enrich_container_logs", "collect_all_kube_events", "schema",
+        "enable_multiline_logs", "metadata_collection", "filter_using_annotations", "multi_tenancy")),
+    "prometheus_data_collection_settings": ("prometheus-data-collection-settings", ("cluster", "node")),
+    "metric_collection_settings": ("metric_collection_settings", ("collect_kube_system_pv_metrics",)),
+    "alertable_metrics_configuration_settings": ("alertable-metrics-configuration-settings", (
+        "container_resource_utilization_thresholds", "pv_utilization_thresholds", "job_completion_threshold")),
+    "integrations": ("integrations", ("azure_network_policy_manager", "azure_subnet_ip_usage")),
+    "agent_settings": ("agent-settings", (
+        "high_log_scale", "prometheus_fbit_settings", "node_prometheus_fbit_settings",
+        "cluster_prometheus_fbit_settings", "fbit_config", "proxy_config", "windows_fluent_bit",
+        "network_listener_waittime", "mdsd_config", "resource_optimization", "telemetry_config",
+        "k8s_metadata_config", "chunk_config")),
+}
+# Settings held to one value, and why: Observability's reason to write the ConfigMap; and high log scale mode, which
+# the template's comment says needs the Microsoft-ContainerLogV2-HighScale stream in place of Microsoft-ContainerLogV2
+# in the data collection rule (Observability's sends the latter), and which the agent turns on for any value but
+# false (tomlparser-common-agent-config.rb 78-80 and 150 at 3.1.24: Ruby reads "false", a string, as true)
+HELD_SETTINGS: dict[tuple[str, str, str], tuple[bool, str]] = {
+    ("log_collection_settings", "collect_all_kube_events", "enabled"): (
+        True, "true, what Observability writes the ConfigMap for (Normal events, the autoscalers' among them, reach "
+              "KubeEvents); for Warning events only, {insights_agent_config} false and a ConfigMap of your own"),
+    ("agent_settings", "high_log_scale", "enabled"): (
+        False, "false: high log scale mode sends the Microsoft-ContainerLogV2-HighScale stream, which Observability's "
+               "data collection rule does not collect (it collects Microsoft-ContainerLogV2; Microsoft's template, "
+               "https://aka.ms/cihsmode)"),
+}
+TOML_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def toml_value_problem(value: Any) -> bool:
+    """Whether `value` is no TOML value the ConfigMap can carry: a string, a boolean, a whole or finite number, or a
+    list of one kind of those."""
+    if isinstance(value, (list, tuple)):
+        return any(isinstance(item, (list, tuple)) or toml_value_problem(item) for item in value) \
+            or len({type(item) for item in value}) > 1
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    return not isinstance(value, (str, bool, int))
+
+
+def one_of(given: Any, allowed: tuple[str, ...], what: str) -> str:
+    """What is allowed where `given` is no name of `allowed`: the nearest first."""
+    near = difflib.get_close_matches(str(given), allowed, 1)
+    return (f"did you mean {near[0]!r}? " if near else "") + f"{what}: " + ", ".join(allowed)
+
+
+def insights_agent_rule(r: Rules) -> None:
+    """`insights_agent_settings`: the agent ConfigMap's TOML tables as a TOML reader has them (table, section,
+    setting), by the names Microsoft's template gives them, written only where Observability writes that ConfigMap;
+    collect_all_kube_events stays on (its reason to write it)."""
+    key = "insights_agent_settings"
+    settings = r.given(key)
+    if settings is None:
+        return
+    if not isinstance(settings, Mapping):
+        r.add(key, settings, "an object of the agent ConfigMap's tables (`log_collection_settings`) to their "
+                             "sections (`stdout`) to their settings")
+        return
+    writer = ("monitoring" if r.args.get("monitoring") is None else "azure_data_collection"
+              if r.flag("azure_data_collection") is False else "insights_agent_config"
+              if r.flag("insights_agent_config") is False else None)
+    if settings and writer is not None:
+        r.add(key, list(settings), f"none while {r.ref(writer)} is {'absent' if writer == 'monitoring' else 'false'}"
+                                   ": Observability writes no agent ConfigMap then, so nothing would carry them "
+                                   "(set them in your own `kube-system/container-azm-ms-agentconfig`)")
+    template = "a table of Container Insights' agent ConfigMap (microsoft/Docker-Provider " \
+               "kubernetes/container-azm-ms-agentconfig.yaml)"
+    for table, sections in settings.items():
+        at = f"{key}[{table!r}]"
+        if table not in INSIGHTS_AGENT_SECTIONS:
+            r.add(at, table, one_of(table, tuple(INSIGHTS_AGENT_SECTIONS), template))
+        elif not isinstance(sections, Mapping):
+            r.add(at, sections, f"an object of {table}'s sections to their settings")
+        else:
+            known_sections = INSIGHTS_AGENT_SECTIONS[table][1]
+            for section, values in sections.items():
+                if section not in known_sections:
+                    r.add(f"{at}[{section!r}]", section, one_of(section, known_sections, f"a section of {table}"))
+                elif not isinstance(values, Mapping):
+                    r.add(f"{at}[{section!r}]", values, "an object of that section's settings (`enabled: true`)")
+                else:
+                    insights_section_rule(r, f"{at}[{section!r}]", (table, section), values)
+
+
+def insights_section_rule(r: Rules, at: str, section: tuple[str, str], values: Mapping[str, Any]) -> None:
+    for name, value in values.items():
+        if not isinstance(name, str) or not TOML_KEY.fullmatch(name):
+            r.add(f"{at}[{name!r}]", name, "a setting's name: letters, digits, _ and -")
+        elif toml_value_problem(value):
+            r.add(f"{at}[{name!r}]", value, "a string, true or false, a whole or finite number, or a list of one "
+                                            "kind of those")
+        elif (*section, name) in HELD_SETTINGS and value is not HELD_SETTINGS[(*section, name)][0]:
+            r.add(f"{at}[{name!r}]", value, HELD_SETTINGS[(*section, name)][1].format(
+                insights_agent_config=r.ref("insights_agent_config")))
 
 
 def monitoring_region_rule(r: Rules) -> None:

@@ -1,0 +1,146 @@
+"""Container Insights' agent ConfigMap (`kube-system/container-azm-ms-agentconfig`) with a team's own settings:
+Observability's `insights_agent_settings` written into it, `insights_agent_config: False` leaving it out, and the
+stack's `observability.insightsAgentSettings` / `insightsAgentConfig`; what the agent reads is held to Microsoft's
+template (microsoft/Docker-Provider 3.1.24 kubernetes/container-azm-ms-agentconfig.yaml, vendored)."""
+import re
+import tomllib
+from typing import Any
+
+import pytest
+from llmplatform import ComponentInputError
+from llmplatform.input_rules.smaller import INSIGHTS_AGENT_SECTIONS
+from llmplatform.testing import run
+
+from offline import plan as plan_cli
+from tests.components.test_observability import agent_config_template
+from tests.components.test_own_cluster import WORKSPACES, _observability
+
+AGENT = "kubernetes:core/v1:ConfigMap"
+# A team's own agent settings: more namespaces left out, multiline stack traces, no environment variables, and
+# Prometheus scraping (another data key of the same ConfigMap)
+TEAMS = {"log_collection_settings": {
+             "stdout": {"exclude_namespaces": ["kube-system", "gatekeeper-system", "noisy"]},
+             "env_var": {"enabled": False},
+             "enable_multiline_logs": {"enabled": "true", "stacktrace_languages": ["go", "python"]}},
+         "prometheus_data_collection_settings": {
+             "cluster": {"interval": "1m", "monitor_kubernetes_pods": True,
+                         "monitor_kubernetes_pods_namespaces": ["llm"]}}}
+
+
+def agent_configs(plan: Any) -> list[dict[str, Any]]:
+    return [r.inputs for r in plan.of_type(AGENT) if r.inputs["metadata"].get("namespace") == "kube-system"]
+
+
+def read_as_the_agent(data: dict[str, str]) -> dict[str, Any]:
+    """Each TOML data key as the agent's parsers read it (tomlparser*.rb: Tomlrb, one top-level table a key)."""
+    return {key: tomllib.loads(text) for key, text in data.items() if key not in ("schema-version", "config-version")}
+
+
+def template_sections() -> dict[str, tuple[str, set[str]]]:
+    """Each table of Microsoft's template: its data key and the sections it names there, commented ones too."""
+    tables: dict[str, tuple[str, set[str]]] = {}
+    for key, text in agent_config_template()["data"].items():
+        for table, section in re.findall(r"\[([a-z_]+)\.([a-z0-9_]+)\]", str(text)):
+            if key == "log-data-collection-settings" and table != "log_collection_settings":
+                continue  # the template's comment there points at agent-settings' k8s_metadata_config
+            tables.setdefault(table, (key, set()))[1].add(section)
+    return tables
+
+
+def test_the_tables_and_sections_taken_are_the_templates():
+    assert {table: (key, set(sections)) for table, (key, sections) in INSIGHTS_AGENT_SECTIONS.items()} == \
+        template_sections()
+
+
+def test_a_teams_own_settings_are_written_over_observabilitys_and_every_kind_of_event_still_collected():
+    [agent] = agent_configs(run(_observability(WORKSPACES, insights_agent_settings=TEAMS)))
+    template = agent_config_template()["data"]
+    assert set(agent["data"]) == {"schema-version", "config-version", "log-data-collection-settings",
+                                  "prometheus-data-collection-settings"} <= set(template)
+    assert agent["data"]["schema-version"] == template["schema-version"]
+    read = read_as_the_agent(agent["data"])
+    defaults = tomllib.loads(template["log-data-collection-settings"])["log_collection_settings"]
+    assert read["log-data-collection-settings"] == {"log_collection_settings": {
+        "stdout": {**defaults["stdout"], "exclude_namespaces": ["kube-system", "gatekeeper-system", "noisy"]},
+        "stderr": defaults["stderr"], "collect_all_kube_events": {"enabled": True},
+        "env_var": {"enabled": False},
+        "enable_multiline_logs": {"enabled": "true", "stacktrace_languages": ["go", "python"]}}}
+    assert read["prometheus-data-collection-settings"] == {"prometheus_data_collection_settings": {
+        "cluster": TEAMS["prometheus_data_collection_settings"]["cluster"]}}
+
+
+def test_without_settings_the_configmap_is_observabilitys_alone():
+    [agent] = agent_configs(run(_observability(WORKSPACES)))
+    assert list(read_as_the_agent(agent["data"])) == ["log-data-collection-settings"]
+
+
+def test_insights_agent_config_false_leaves_the_configmap_to_the_team_and_keeps_the_data_collection():
+    plan = run(_observability(WORKSPACES, insights_agent_config=False))
+    assert agent_configs(plan) == []
+    assert plan.of_type("azure-native:monitor:DataCollectionRule")
+
+
+@pytest.mark.parametrize("settings, refusal", [
+    ({"log_collection_settings": {"stdot": {"enabled": False}}},
+     "insights_agent_settings['log_collection_settings']['stdot']='stdot' is invalid; allowed: did you mean "
+     "'stdout'? a section of log_collection_settings: stdout, stderr,"),
+    ({"log_collection_setting": {"stdout": {"enabled": False}}},
+     "insights_agent_settings['log_collection_setting']='log_collection_setting' is invalid; allowed: did you mean "
+     "'log_collection_settings'? a table of Container Insights' agent ConfigMap"),
+    ({"log_collection_settings": {"collect_all_kube_events": {"enabled": False}}},
+     "insights_agent_settings['log_collection_settings']['collect_all_kube_events']['enabled']=False is invalid; "
+     "allowed: true, what Observability writes the ConfigMap for"),
+    ({"agent_settings": {"high_log_scale": {"enabled": "false"}}},
+     "insights_agent_settings['agent_settings']['high_log_scale']['enabled']='false' is invalid; allowed: false: high "
+     "log scale mode sends the Microsoft-ContainerLogV2-HighScale stream"),
+    ({"log_collection_settings": {"stdout": {"exclude_namespaces": ["a", 1]}}},
+     "insights_agent_settings['log_collection_settings']['stdout']['exclude_namespaces']=['a', 1] is invalid; "
+     "allowed: a string, true or false, a whole or finite number, or a list of one kind of those"),
+    ({"log_collection_settings": {"stdout": "off"}},
+     "insights_agent_settings['log_collection_settings']['stdout']='off' is invalid; allowed: an object of that "
+     "section's settings"),
+])
+def test_an_unread_section_or_a_held_setting_is_refused_by_name_before_anything_registers(settings, refusal):
+    with pytest.raises(ComponentInputError) as error:
+        run(_observability(WORKSPACES, insights_agent_settings=settings))
+    assert refusal in str(error.value)
+
+
+@pytest.mark.parametrize("switch", [{"insights_agent_config": False}, {"azure_data_collection": False}])
+def test_settings_no_configmap_carries_are_refused(switch):
+    with pytest.raises(ComponentInputError) as error:
+        run(_observability(WORKSPACES, insights_agent_settings=TEAMS, **switch))
+    name = next(iter(switch))
+    assert (f"insights_agent_settings=['log_collection_settings', 'prometheus_data_collection_settings'] is "
+            f"invalid; allowed: none while {name} is false: Observability writes no agent ConfigMap then") \
+        in str(error.value)
+
+
+def test_the_stack_writes_a_teams_settings_and_leaves_the_configmap_out_on_its_switch(tmp_path):
+    out = tmp_path / "settings"
+    assert plan_cli.main(["--stack", "prod", "--out", str(out), "--set",
+                          "observability.insightsAgentSettings.log_collection_settings.env_var.enabled=false"]) == 0
+    written = (out / "prod.what-if" / "manifests").glob("*.yaml")
+    agent = next(p.read_text() for p in written if "container-azm-ms-agentconfig" in p.read_text())
+    assert "[log_collection_settings.env_var]" in agent and "enabled = false" in agent
+    out = tmp_path / "switch"
+    assert plan_cli.main(["--stack", "prod", "--out", str(out), "--set",
+                          "observability.insightsAgentConfig=false"]) == 0
+    assert not any("container-azm-ms-agentconfig" in p.read_text()
+                   for p in (out / "prod.what-if" / "manifests").glob("*.yaml"))
+
+
+def test_the_stack_refuses_a_section_the_agent_does_not_read_by_its_key(tmp_path, capsys):
+    code = plan_cli.main(["--stack", "prod", "--out", str(tmp_path), "--set",
+                          "observability.insightsAgentSettings.log_collection_settings.stdot.enabled=false"])
+    assert code != 0
+    # named by the key as written: the template's names are not the stack's camelCase
+    assert ("observability.insightsAgentSettings['log_collection_settings']['stdot'] 'stdot' is invalid; allowed: "
+            "did you mean 'stdout'? a section of log_collection_settings: stdout, stderr,") in capsys.readouterr().err
+
+
+def test_the_stack_refuses_a_switch_without_azure_monitor(tmp_path, capsys):
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path), "--set",
+                          "observability.insightsAgentConfig=false"]) != 0
+    assert ("observability.insightsAgentConfig needs observability.enabled and observability.azureMonitor true"
+            in capsys.readouterr().err)
