@@ -46,11 +46,12 @@ def test_a_gpu_pool_whose_max_pods_its_daemonsets_fill_is_refused(stack, slots, 
     assert code == 0 and "no pod slot" not in out, out
 
 
-def test_a_pod_short_of_room_and_of_a_slot_is_told_both(tmp_path, capsys):
-    """Ollama's CPU request past an A100 node's and gpu.maxPods at the DaemonSets' count: a larger size (or smaller
-    requests) and the slots are both needed."""
-    code, out = _plan(["--stack", "prod", "--set", "gpu.maxPods=15", "--set", "inference.resources.cpuRequest=30",
-                       "--set", "inference.resources.cpuLimit=30"], tmp_path, capsys)
+@pytest.mark.parametrize("resource, value", [("cpu", "30"), ("memory", "250Gi")])
+def test_a_pod_short_of_room_and_of_a_slot_is_told_both(resource, value, tmp_path, capsys):
+    """Ollama's CPU (or memory) request past an A100 node's and gpu.maxPods at the DaemonSets' count: a larger size
+    (or smaller requests) and the slots are both needed."""
+    code, out = _plan(["--stack", "prod", "--set", "gpu.maxPods=15", "--set", f"inference.resources.{resource}Request="
+                       f"{value}", "--set", f"inference.resources.{resource}Limit={value}"], tmp_path, capsys)
     assert code == 1, out
     assert ("fix: lower its requests or give its pool a larger VM size (Ollama's requests: inference.resources."
             "cpuRequest and memoryRequest; its pool: cluster.workloadPool.vmSize on CPU, gpu.vmSize on GPU), and "

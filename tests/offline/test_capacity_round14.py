@@ -58,17 +58,6 @@ def test_a_pod_short_of_room_alone_is_told_no_slot_fix(tmp_path, capsys):
     assert "no pod slot" not in out and "maxPods" not in refusal, out
 
 
-def test_a_pod_short_of_memory_and_of_a_slot_is_told_both(tmp_path, capsys):
-    """Ollama's memory request past an A100 node's and gpu.maxPods at the DaemonSets' count: the slots alone are not
-    the fix (the memory is short too)."""
-    code, out = _plan(["--stack", "prod", "--set", "gpu.maxPods=15", "--set", "inference.resources.memoryRequest=250Gi",
-                       "--set", "inference.resources.memoryLimit=250Gi"], tmp_path, capsys)
-    assert code == 1, out
-    assert ("fix: lower its requests or give its pool a larger VM size (Ollama's requests: inference.resources."
-            "cpuRequest and memoryRequest; its pool: cluster.workloadPool.vmSize on CPU, gpu.vmSize on GPU), and "
-            "raise gpu.maxPods to at least 16 where its DaemonSets fill a node's pod slots") in out, out
-
-
 def test_a_pod_asking_more_gpus_than_a_node_has_and_no_slot_is_told_both():
     """A consumer's pod asking 2 GPUs of a 1-GPU size, on nodes whose DaemonSets fill maxPods: more slots alone would
     not place it."""
