@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from llmplatform.inference_specs import SHUTDOWN_MARGIN_SECONDS, wait_budget_seconds
+from llmplatform.inference_specs import interceptor_grace_seconds
 from llmplatform.upgrades import drain_minutes_for
 
 from .regions import EdgeConfig
@@ -70,7 +70,7 @@ class PlatformConfig:
         behind KEDA, as the interceptor's grace counts it) and the shutdown margin, as the router, Ollama, Open-WebUI
         and the interceptor take."""
         cold_start = self.autoscaling.cold_start_timeout_seconds if self.runs_keda else 0
-        return wait_budget_seconds(self.gateway.request_timeout_seconds, cold_start) + SHUTDOWN_MARGIN_SECONDS
+        return interceptor_grace_seconds(self.gateway.request_timeout_seconds, cold_start)
 
     @property
     def drain_timeout_minutes(self) -> int:

@@ -38,23 +38,13 @@ FIX = ("the stack's cluster takes its drain timeout from gateway.requestTimeoutS
        "{minutes}")
 
 
-def _number(value: Any) -> Optional[int]:
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _at(values: Any, path: str) -> Any:
-    for part in path.split("."):
-        values = values.get(part) if isinstance(values, dict) else None
-    return values
-
-
 def program_graces(plan: Plan) -> dict[str, int]:
     """capacity.program_pods' owner name -> the grace of the Deployment's or StatefulSet's pods."""
     graces = {}
     for kind in ("Deployment", "StatefulSet"):
         for reg in plan.of_type(f"kubernetes:apps/v1:{kind}"):
             meta = reg.inputs.get("metadata") or {}
-            grace = _number((pod_spec(reg.inputs) or {}).get("terminationGracePeriodSeconds"))
+            grace = capacity.whole((pod_spec(reg.inputs) or {}).get("terminationGracePeriodSeconds"))
             graces[f"{kind} {meta.get('namespace')}/{meta.get('name')}"] = \
                 DEFAULT_GRACE_SECONDS if grace is None else grace
     return graces
@@ -66,7 +56,7 @@ def chart_graces(plan: Plan) -> dict[str, int]:
     for reg in plan.helm_releases():
         chart = str(reg.inputs.get("chart") or "").rstrip("/").rsplit("/", 1)[-1]
         for workload, (path, default) in CHART_GRACES.get(chart, {}).items():
-            given = _number(_at(reg.inputs.get("values") or {}, path))
+            given = capacity.whole(capacity._at(reg.inputs.get("values") or {}, path))
             graces[f"chart {chart}: {workload}"] = default if given is None else given
     return graces
 
@@ -91,7 +81,7 @@ def drain_minutes(pool: dict[str, Any]) -> Optional[int]:
     """The minutes an upgrade waits for one of the pool's nodes; None for a spot pool, which is not drained."""
     if pool.get("scaleSetPriority") == "Spot":
         return None
-    given = _number((pool.get("upgradeSettings") or {}).get("drainTimeoutInMinutes"))
+    given = capacity.whole((pool.get("upgradeSettings") or {}).get("drainTimeoutInMinutes"))
     return AKS_DRAIN_TIMEOUT_MINUTES if given is None else given
 
 
