@@ -11,6 +11,7 @@ from typing import Any, NamedTuple, Optional
 
 from .choices import MIG_SLICES
 from .units import MIB_PER_GIB
+from .vm_sizes import size_spelling
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,21 @@ def find_gpu_sku(vm_size: str) -> Optional[GpuSku]:
     """The catalog entry for a VM size, matched case-insensitively (Azure treats sizes that way)."""
     wanted = vm_size.lower()
     return next((s for s in _SKUS if s.vm_size.lower() == wanted), None)
+
+
+def described_size_problem(size: str) -> Optional[str]:
+    """What is allowed when `size`, a size `gpu_sku` describes (sent to Azure as given), is spelt otherwise than
+    Azure spells it: the catalog's spelling for a catalog size (the one GpuNodePool sends without `gpu_sku`), else
+    the naming convention's (vm_sizes.size_spelling); None for a size as spelt, or of no shape the convention knows.
+    An agent pool's vmSize replaces the pool when it changes, in case alone too: refused, not taken, so a pool
+    deployed in another case is not replaced under its program by an update of the package."""
+    sku = find_gpu_sku(size)
+    meant = sku.vm_size if sku else size_spelling(size)
+    if meant is None or meant == size:
+        return None
+    whose = "the catalog's spelling (GpuNodePool sends it without gpu_sku)" if sku else "the size as Azure spells it"
+    return (f"{whose}: did you mean {meant!r}? (an agent pool's vmSize replaces the pool when it changes, its case "
+            "too: give it as Azure spells it from the start)")
 
 
 def known_gpu_sizes() -> list[str]:

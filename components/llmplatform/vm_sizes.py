@@ -29,16 +29,25 @@ def cpu_vm_size(size: str) -> Optional[str]:
 
 def size_spelling(size: str) -> Optional[str]:
     """The size as Azure spells it when `size` is one in another case, else None: the family in capitals, its vCPUs
-    and features in lower case, a version in lower case and an accelerator in capitals (`standard_d4S_V5` ->
-    `Standard_D4s_v5`, `standard_nc4as_t4_v3` -> `Standard_NC4as_T4_v3`)."""
-    pattern = _spec()["pattern"]
-    match = re.fullmatch(pattern, size, re.IGNORECASE)
+    and features in lower case, a version in lower case, an accelerator in capitals and the few other parts as Azure
+    spells them (`standard_d4S_V5` -> `Standard_D4s_v5`, `standard_nc4as_t4_v3` -> `Standard_NC4as_T4_v3`,
+    `standard_dc4as_CC_v5` -> `Standard_DC4as_cc_v5`)."""
+    spec = _spec()
+    match = re.fullmatch(spec["pattern"], size, re.IGNORECASE)
     if not match:
         return None
     head, *parts = size[match.end("family"):].split("_")
     spelt = f"Standard_{match.group('family').upper()}{head.lower()}" + "".join(
-        "_" + (part.lower() if re.fullmatch(r"v[0-9]+", part, re.IGNORECASE) else part.upper()) for part in parts)
-    return spelt if spelt != size and re.fullmatch(pattern, spelt) else None
+        "_" + part_spelling(part, spec["part_spellings"]) for part in parts)
+    return spelt if spelt != size and re.fullmatch(spec["pattern"], spelt) else None
+
+
+def part_spelling(part: str, spellings: dict[str, str]) -> str:
+    """A part after the size's first underscore as Azure spells it: a version (v5) in lower case, a part of the
+    data file's (cc, Promo) as it says, any other (an accelerator: A100, MI300X) in capitals."""
+    if re.fullmatch(r"v[0-9]+", part, re.IGNORECASE):
+        return part.lower()
+    return spellings.get(part.lower(), part.upper())
 
 
 def active_vcpus(size: str) -> Optional[int]:

@@ -32,7 +32,7 @@ def test_an_a10_pool_keeps_the_aks_driver_the_gpu_operator_cannot_install_there(
     assert problem.path == "driver" and "'aks' on Standard_NV36ads_A10_v5" in problem.allowed
     assert gpu_node_pool({"vm_size": "Standard_NV36ads_A10_v5", "driver": "aks"}) == []
     assert gpu_node_pool({"vm_size": "Standard_NC24ads_A100_v4", "driver": "operator"}) == []
-    hand = {"vm_size": "standard_nv18ads_a10_v5", "driver": "operator",
+    hand = {"vm_size": "Standard_NV18ads_A10_v5", "driver": "operator",
             "gpu_sku": {"gpu_model": "A10", "gpus": 1, "gpu_memory_gib": 12}}
     assert [p.path for p in gpu_node_pool(hand)] == ["driver"]
 

@@ -1,11 +1,12 @@
 """AksCluster's and GpuNodePool's value rules."""
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 from .. import azure_names as names, put_rules
 from ..choices import (API_ACCESS_MODES, DEPLOYER_PRINCIPAL_TYPES, EXPANDERS, GPU_DRIVERS, GPU_PRIORITIES,
                        KUBELOGIN_MODES, MIG_PROFILES, NETWORK_POLICIES, NODE_OS_UPGRADE_CHANNELS, TIERS,
                        UPGRADE_CHANNELS, WEEKDAYS)
-from ..gpu_skus import GPU_MEMORY_ALLOWED, GPU_MEMORY_GIB, find_gpu_sku, known_gpu_sizes, needs_grid_driver
+from ..gpu_skus import (GPU_MEMORY_ALLOWED, GPU_MEMORY_GIB, described_size_problem, find_gpu_sku, known_gpu_sizes,
+                        needs_grid_driver)
 from ..networks import authorized_range_problem, network_rules
 from ..regions import azure_region, handle_region
 from ..rules import HH_MM, KUBERNETES_VERSION, UTC_OFFSET, Problem, Rules, known, pattern
@@ -81,6 +82,15 @@ def aks_cluster(args: Mapping[str, Any]) -> list[Problem]:
     return r.problems
 
 
+def gpu_size_problem(r: Rules, size: str) -> Optional[str]:
+    """A catalog size (sent as the catalog spells it), or any size `gpu_sku` describes (sent as given, so held to
+    Azure's spelling)."""
+    if r.given("gpu_sku") is not None:
+        return described_size_problem(size)
+    return None if find_gpu_sku(size) else (f"a catalog size ({', '.join(known_gpu_sizes())}) or any size described "
+                                            f"by {r.ref('gpu_sku')}")
+
+
 def gpu_node_pool(args: Mapping[str, Any]) -> list[Problem]:
     r = Rules(args, "GpuNodePool")
     custom = r.section("gpu_sku")
@@ -93,8 +103,7 @@ def gpu_node_pool(args: Mapping[str, Any]) -> list[Problem]:
                                          "llm-platform/gpu-model takes it)"))
         custom.whole("gpus", 1, 16)
         custom.number("gpu_memory_gib", *GPU_MEMORY_GIB, GPU_MEMORY_ALLOWED)
-    size = r.text("vm_size", lambda v: None if r.given("gpu_sku") is not None or find_gpu_sku(v) else
-                  f"a catalog size ({', '.join(known_gpu_sizes())}) or any size described by {r.ref('gpu_sku')}")
+    size = r.text("vm_size", lambda v: gpu_size_problem(r, v))
     sku = find_gpu_sku(size) if size and r.given("gpu_sku") is None else None
     fallback = r.section("fallback")
     with_fallback = bool(fallback.given("enabled"))
