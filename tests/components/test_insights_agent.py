@@ -1,14 +1,16 @@
 """Container Insights' agent ConfigMap (`kube-system/container-azm-ms-agentconfig`) with a team's own settings:
 Observability's `insights_agent_settings` written into it, `insights_agent_config: False` leaving it out, and the
-stack's `observability.insightsAgentSettings` / `insightsAgentConfig`; what the agent reads is held to Microsoft's
-template (microsoft/Docker-Provider 3.1.24 kubernetes/container-azm-ms-agentconfig.yaml, vendored)."""
+stack's `observability.insightsAgentSettings` / `insightsAgentConfig`; the names taken are those the agent's parsers
+read (microsoft/Docker-Provider 3.1.24 tomlparser*.rb, transcribed with their lines in the package's
+data/insights_agent_settings.json), held to Microsoft's template (kubernetes/container-azm-ms-agentconfig.yaml,
+vendored)."""
 import re
 import tomllib
 from typing import Any
 
 import pytest
 from llmplatform import ComponentInputError
-from llmplatform.input_rules.smaller import INSIGHTS_AGENT_SECTIONS
+from llmplatform.input_rules.smaller import INSIGHTS_AGENT_READS, INSIGHTS_AGENT_SECTIONS
 from llmplatform.testing import run
 
 from offline import plan as plan_cli
@@ -36,20 +38,41 @@ def read_as_the_agent(data: dict[str, str]) -> dict[str, Any]:
     return {key: tomllib.loads(text) for key, text in data.items() if key not in ("schema-version", "config-version")}
 
 
-def template_sections() -> dict[str, tuple[str, set[str]]]:
-    """Each table of Microsoft's template: its data key and the sections it names there, commented ones too."""
-    tables: dict[str, tuple[str, set[str]]] = {}
+def template_settings() -> dict[tuple[str, str], tuple[str, set[str]]]:
+    """Each section of Microsoft's template, commented ones too: its data key and the settings it names there."""
+    sections: dict[tuple[str, str], tuple[str, set[str]]] = {}
     for key, text in agent_config_template()["data"].items():
-        for table, section in re.findall(r"\[([a-z_]+)\.([a-z0-9_]+)\]", str(text)):
-            if key == "log-data-collection-settings" and table != "log_collection_settings":
-                continue  # the template's comment there points at agent-settings' k8s_metadata_config
-            tables.setdefault(table, (key, set()))[1].add(section)
-    return tables
+        current = None
+        for line in str(text).splitlines():
+            line = line.strip().lstrip("#").strip()
+            header = re.fullmatch(r"\[([a-z_]+)\.([a-z0-9_]+)\]", line)
+            if header and not (key == "log-data-collection-settings" and header[1] != "log_collection_settings"):
+                current = (header[1], header[2])  # (that data key's comment points at agent-settings' k8s_metadata)
+                sections[current] = (key, set())
+            elif current and (setting := re.match(r"([A-Za-z0-9_]+)\s*=", line)):
+                sections[current][1].add(setting[1])
+    return sections
 
 
-def test_the_tables_and_sections_taken_are_the_templates():
-    assert {table: (key, set(sections)) for table, (key, sections) in INSIGHTS_AGENT_SECTIONS.items()} == \
-        template_sections()
+def test_every_section_and_setting_the_template_shows_is_one_the_agent_reads_but_two_it_no_longer_does():
+    """The parsers' names (the package's data file) against the vendored template: every section it shows, in its
+    data key, and every setting it names there, is read; but agent_settings' windows_fluent_bit and
+    resource_optimization, read by no parser since Docker-Provider #1317, which the data file names so."""
+    template = template_settings()
+    unread = {tuple(name.split(".")) for name in INSIGHTS_AGENT_READS["template_only"]}
+    assert unread == {("agent_settings", "windows_fluent_bit"), ("agent_settings", "resource_optimization")}
+    for (table, section), (key, settings) in template.items():
+        if (table, section) in unread:
+            assert section not in INSIGHTS_AGENT_SECTIONS[table][1]
+            continue
+        assert INSIGHTS_AGENT_SECTIONS[table][0] == key, (table, key)
+        assert settings <= set(INSIGHTS_AGENT_SECTIONS[table][1][section]), (table, section)
+    # what the parsers read beyond the template: the five sections it does not show
+    shown = {(t, s) for t, s in template}
+    assert {(t, s) for t, (_, sections) in INSIGHTS_AGENT_SECTIONS.items() for s in sections} - shown == {
+        ("log_collection_settings", "route_container_logs"), ("agent_settings", "custom_metrics"),
+        ("agent_settings", "geneva_tenant_fbit_settings"), ("agent_settings", "multiline"),
+        ("integrations", "geneva_logs")}
 
 
 def test_a_teams_own_settings_are_written_over_observabilitys_and_every_kind_of_event_still_collected():
@@ -83,10 +106,11 @@ def test_insights_agent_config_false_leaves_the_configmap_to_the_team_and_keeps_
 @pytest.mark.parametrize("settings, refusal", [
     ({"log_collection_settings": {"stdot": {"enabled": False}}},
      "insights_agent_settings['log_collection_settings']['stdot']='stdot' is invalid; allowed: did you mean "
-     "'stdout'? a section of log_collection_settings: stdout, stderr,"),
+     "'stdout'? a section the agent reads of log_collection_settings: stdout, stderr,"),
     ({"log_collection_setting": {"stdout": {"enabled": False}}},
      "insights_agent_settings['log_collection_setting']='log_collection_setting' is invalid; allowed: did you mean "
-     "'log_collection_settings'? a table of Container Insights' agent ConfigMap"),
+     "'log_collection_settings'? a table the agent reads of its ConfigMap (microsoft/Docker-Provider 3.1.24 "
+     "tomlparser*.rb)"),
     ({"log_collection_settings": {"collect_all_kube_events": {"enabled": False}}},
      "insights_agent_settings['log_collection_settings']['collect_all_kube_events']['enabled']=False is invalid; "
      "allowed: true, what Observability writes the ConfigMap for"),
@@ -104,6 +128,54 @@ def test_an_unread_section_or_a_held_setting_is_refused_by_name_before_anything_
     with pytest.raises(ComponentInputError) as error:
         run(_observability(WORKSPACES, insights_agent_settings=settings))
     assert refusal in str(error.value)
+
+
+# The five sections the agent's parsers read that the template does not show, each in its own data key
+UNSHOWN = {"log_collection_settings": {"route_container_logs": {"version": "v2"}},
+           "agent_settings": {"multiline": {"enabled": "true"}, "custom_metrics": {"enabled": False},
+                              "geneva_tenant_fbit_settings": {"output_forward_workers": 10}},
+           "integrations": {"geneva_logs": {"enabled": False}}}
+
+
+def test_sections_the_agent_reads_beyond_the_template_are_written_in_their_data_key():
+    """Refused as unknown before (the template's names alone were taken)."""
+    [agent] = agent_configs(run(_observability(WORKSPACES, insights_agent_settings=UNSHOWN)))
+    read = read_as_the_agent(agent["data"])
+    assert read["log-data-collection-settings"]["log_collection_settings"]["route_container_logs"] == {"version": "v2"}
+    assert read["agent-settings"] == {"agent_settings": UNSHOWN["agent_settings"]}
+    assert read["integrations"] == {"integrations": UNSHOWN["integrations"]}
+
+
+@pytest.mark.parametrize("settings, refusal", [
+    ({"log_collection_settings": {"stdout": {"exclude_namespace": ["noisy"]}}},
+     "insights_agent_settings['log_collection_settings']['stdout']['exclude_namespace']='exclude_namespace' is "
+     "invalid; allowed: did you mean 'exclude_namespaces'? a setting the agent reads of log_collection_settings."
+     "stdout: enabled, exclude_namespaces, collect_system_pod_logs"),
+    ({"agent_settings": {"chunk_config": {"pods_chunk_size": 10}}},  # a Ruby symbol: the case is the name's
+     "insights_agent_settings['agent_settings']['chunk_config']['pods_chunk_size']='pods_chunk_size' is invalid; "
+     "allowed: did you mean 'PODS_CHUNK_SIZE'? a setting the agent reads of agent_settings.chunk_config:"),
+    ({"prometheus_data_collection_settings": {"node": {"monitor_kubernetes_pods": True}}},  # the cluster section's
+     "['node']['monitor_kubernetes_pods']='monitor_kubernetes_pods' is invalid; allowed: a setting the agent reads "
+     "of prometheus_data_collection_settings.node: interval, fieldpass, fielddrop, urls"),
+    ({"agent_settings": {"windows_fluent_bit": {"disabled": "false"}}},
+     "insights_agent_settings['agent_settings']['windows_fluent_bit']='windows_fluent_bit' is invalid; allowed: "
+     "none: shown commented in kubernetes/container-azm-ms-agentconfig.yaml (8a1ef67c), read by no parser since "
+     "Docker-Provider #1317"),
+])
+def test_a_setting_the_agent_does_not_read_is_refused_naming_the_nearest(settings, refusal):
+    """Before: any setting name was written, and one the parsers do not read changed nothing, silently."""
+    with pytest.raises(ComponentInputError) as error:
+        run(_observability(WORKSPACES, insights_agent_settings=settings))
+    assert refusal in str(error.value)
+
+
+def test_the_stack_refuses_a_setting_the_agent_does_not_read_by_its_key(tmp_path, capsys):
+    code = plan_cli.main(["--stack", "prod", "--out", str(tmp_path), "--set",
+                          "observability.insightsAgentSettings.log_collection_settings.env_var.enable=false"])
+    assert code != 0
+    assert ("observability.insightsAgentSettings['log_collection_settings']['env_var']['enable'] 'enable' is invalid; "
+            "allowed: did you mean 'enabled'? a setting the agent reads of log_collection_settings.env_var: enabled") \
+        in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("switch", [{"insights_agent_config": False}, {"azure_data_collection": False}])
@@ -136,7 +208,8 @@ def test_the_stack_refuses_a_section_the_agent_does_not_read_by_its_key(tmp_path
     assert code != 0
     # named by the key as written: the template's names are not the stack's camelCase
     assert ("observability.insightsAgentSettings['log_collection_settings']['stdot'] 'stdot' is invalid; allowed: "
-            "did you mean 'stdout'? a section of log_collection_settings: stdout, stderr,") in capsys.readouterr().err
+            "did you mean 'stdout'? a section the agent reads of log_collection_settings: stdout, stderr,") \
+        in capsys.readouterr().err
 
 
 def test_the_stack_refuses_a_switch_without_azure_monitor(tmp_path, capsys):

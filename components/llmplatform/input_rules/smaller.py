@@ -1,8 +1,10 @@
 """The value rules of the smaller components: ModelAutoscaler, Observability, AzureMonitoring, CostBudget,
 AppNamespace, WorkloadIdentity."""
 import difflib
+import json
 import math
 import re
+from importlib import resources
 from typing import Any, Mapping
 
 from .. import azure_names as names
@@ -105,25 +107,14 @@ def observability(args: Mapping[str, Any]) -> list[Problem]:
     return r.problems
 
 
-# Container Insights' agent ConfigMap: each data key is a TOML file of one top-level table that a parser of the agent
-# reads (microsoft/Docker-Provider 3.1.24 build/common/installer/scripts/tomlparser*.rb), and these are the sections
-# each table has in Microsoft's template (kubernetes/container-azm-ms-agentconfig.yaml, commented ones included;
-# tests hold this to the vendored copy). A section the parsers do not know is read by none of them, silently.
-INSIGHTS_AGENT_SECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "log_collection_settings": ("log-data-collection-settings", (
-        "stdout", "stderr", "env_var", "enrich_container_logs", "collect_all_kube_events", "schema",
-        "enable_multiline_logs", "metadata_collection", "filter_using_annotations", "multi_tenancy")),
-    "prometheus_data_collection_settings": ("prometheus-data-collection-settings", ("cluster", "node")),
-    "metric_collection_settings": ("metric_collection_settings", ("collect_kube_system_pv_metrics",)),
-    "alertable_metrics_configuration_settings": ("alertable-metrics-configuration-settings", (
-        "container_resource_utilization_thresholds", "pv_utilization_thresholds", "job_completion_threshold")),
-    "integrations": ("integrations", ("azure_network_policy_manager", "azure_subnet_ip_usage")),
-    "agent_settings": ("agent-settings", (
-        "high_log_scale", "prometheus_fbit_settings", "node_prometheus_fbit_settings",
-        "cluster_prometheus_fbit_settings", "fbit_config", "proxy_config", "windows_fluent_bit",
-        "network_listener_waittime", "mdsd_config", "resource_optimization", "telemetry_config",
-        "k8s_metadata_config", "chunk_config")),
-}
+# Container Insights' agent ConfigMap: each data key is a TOML file of one top-level table, and these are the
+# sections and settings the agent's parsers read of each (microsoft/Docker-Provider 3.1.24 tomlparser*.rb, every one
+# with its file and line in data/insights_agent_settings.json). A name no parser reads changes nothing, silently.
+INSIGHTS_AGENT_READS = json.loads(resources.files(__name__.split(".")[0]).joinpath(
+    "data", "insights_agent_settings.json").read_text(encoding="utf-8"))
+INSIGHTS_AGENT_SECTIONS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
+    table: (read["data_key"], {section: tuple(names["settings"]) for section, names in read["sections"].items()})
+    for table, read in INSIGHTS_AGENT_READS["tables"].items()}
 # Settings held to one value, and why: Observability's reason to write the ConfigMap; and high log scale mode, which
 # the template's comment says needs the Microsoft-ContainerLogV2-HighScale stream in place of Microsoft-ContainerLogV2
 # in the data collection rule (Observability's sends the latter), and which the agent turns on for any value but
@@ -137,7 +128,6 @@ HELD_SETTINGS: dict[tuple[str, str, str], tuple[bool, str]] = {
                "data collection rule does not collect (it collects Microsoft-ContainerLogV2; Microsoft's template, "
                "https://aka.ms/cihsmode)"),
 }
-TOML_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def toml_value_problem(value: Any) -> bool:
@@ -152,14 +142,16 @@ def toml_value_problem(value: Any) -> bool:
 
 
 def one_of(given: Any, allowed: tuple[str, ...], what: str) -> str:
-    """What is allowed where `given` is no name of `allowed`: the nearest first."""
-    near = difflib.get_close_matches(str(given), allowed, 1)
+    """What is allowed where `given` is no name of `allowed`: the nearest first (the same name in another case
+    before a near spelling: the agent's names are case-sensitive, `pods_chunk_size` means `PODS_CHUNK_SIZE`)."""
+    near = [name for name in allowed if name.lower() == str(given).lower()] or \
+        difflib.get_close_matches(str(given), allowed, 1)
     return (f"did you mean {near[0]!r}? " if near else "") + f"{what}: " + ", ".join(allowed)
 
 
 def insights_agent_rule(r: Rules) -> None:
     """`insights_agent_settings`: the agent ConfigMap's TOML tables as a TOML reader has them (table, section,
-    setting), by the names Microsoft's template gives them, written only where Observability writes that ConfigMap;
+    setting), each a name the agent's parsers read, written only where Observability writes that ConfigMap;
     collect_all_kube_events stays on (its reason to write it)."""
     key = "insights_agent_settings"
     settings = r.given(key)
@@ -176,8 +168,7 @@ def insights_agent_rule(r: Rules) -> None:
         r.add(key, list(settings), f"none while {r.ref(writer)} is {'absent' if writer == 'monitoring' else 'false'}"
                                    ": Observability writes no agent ConfigMap then, so nothing would carry them "
                                    "(set them in your own `kube-system/container-azm-ms-agentconfig`)")
-    template = "a table of Container Insights' agent ConfigMap (microsoft/Docker-Provider " \
-               "kubernetes/container-azm-ms-agentconfig.yaml)"
+    template = "a table the agent reads of its ConfigMap (microsoft/Docker-Provider 3.1.24 tomlparser*.rb)"
     for table, sections in settings.items():
         at = f"{key}[{table!r}]"
         if table not in INSIGHTS_AGENT_SECTIONS:
@@ -185,10 +176,12 @@ def insights_agent_rule(r: Rules) -> None:
         elif not isinstance(sections, Mapping):
             r.add(at, sections, f"an object of {table}'s sections to their settings")
         else:
-            known_sections = INSIGHTS_AGENT_SECTIONS[table][1]
+            read = INSIGHTS_AGENT_SECTIONS[table][1]
             for section, values in sections.items():
-                if section not in known_sections:
-                    r.add(f"{at}[{section!r}]", section, one_of(section, known_sections, f"a section of {table}"))
+                if section not in read:
+                    unread = INSIGHTS_AGENT_READS["template_only"].get(f"{table}.{section}")
+                    r.add(f"{at}[{section!r}]", section, (f"none: {unread}; " if unread else "") + one_of(
+                        section, tuple(read), f"a section the agent reads of {table}"))
                 elif not isinstance(values, Mapping):
                     r.add(f"{at}[{section!r}]", values, "an object of that section's settings (`enabled: true`)")
                 else:
@@ -196,9 +189,10 @@ def insights_agent_rule(r: Rules) -> None:
 
 
 def insights_section_rule(r: Rules, at: str, section: tuple[str, str], values: Mapping[str, Any]) -> None:
+    read = INSIGHTS_AGENT_SECTIONS[section[0]][1][section[1]]
     for name, value in values.items():
-        if not isinstance(name, str) or not TOML_KEY.fullmatch(name):
-            r.add(f"{at}[{name!r}]", name, "a setting's name: letters, digits, _ and -")
+        if name not in read:
+            r.add(f"{at}[{name!r}]", name, one_of(name, read, f"a setting the agent reads of {'.'.join(section)}"))
         elif toml_value_problem(value):
             r.add(f"{at}[{name!r}]", value, "a string, true or false, a whole or finite number, or a list of one "
                                             "kind of those")
