@@ -284,8 +284,9 @@ MEANING = {
                                          "autoscalers' among them, reach KubeEvents); `false` leaves it to you, "
                                          "and Normal events then need your own `collect_all_kube_events`. Needs "
                                          "`azureMonitor`.",
-    "observability.insightsAgentSettings": "Your own settings in that ConfigMap: its TOML tables by the names of "
-                                           "Microsoft's template, table, section, setting "
+    "observability.insightsAgentSettings": "Your own settings in that ConfigMap: its TOML tables by the names the "
+                                           "agent's parsers read (a name they do not read is refused naming the "
+                                           "nearest), table, section, setting "
                                            "(`log_collection_settings: {stdout: {exclude_namespaces: [kube-system, "
                                            "gatekeeper-system, noisy]}}`), written over Observability's setting by "
                                            "setting; `collect_all_kube_events` stays on, "

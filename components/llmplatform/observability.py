@@ -211,13 +211,13 @@ class ObservabilityArgs(TypedDict):
     `kube-system/container-azm-ms-agentconfig` to you (yours kept as it is, or none): then Normal events reach
     KubeEvents only if yours sets `[log_collection_settings.collect_all_kube_events] enabled = true`."""
     insights_agent_settings: NotRequired[Optional[dict[str, dict[str, dict[str, Any]]]]]
-    """Your own settings in that ConfigMap, its TOML tables as a TOML reader has them, by the names of Microsoft's
-    template: table, section, setting (`{"log_collection_settings": {"stdout": {"exclude_namespaces": ["kube-system",
-    "gatekeeper-system", "noisy"]}}, "integrations": {"azure_subnet_ip_usage": {"enabled": True}}}`), written over
-    Observability's setting by setting, each table in its data key (`prometheus_data_collection_settings` in
-    `prometheus-data-collection-settings`); `collect_all_kube_events` stays on and `agent_settings.high_log_scale`
-    off (its stream is not the one the data collection rule collects). A table or section the agent does not read is
-    refused by name (default none)."""
+    """Your own settings in that ConfigMap, its TOML tables as a TOML reader has them, by the names the agent's
+    parsers read (data/insights_agent_settings.json): table, section, setting (`{"log_collection_settings": {"stdout":
+    {"exclude_namespaces": ["kube-system", "gatekeeper-system", "noisy"]}}, "integrations": {"azure_subnet_ip_usage":
+    {"enabled": True}}}`), written over Observability's setting by setting, each table in its data key
+    (`prometheus_data_collection_settings` in `prometheus-data-collection-settings`); `collect_all_kube_events` stays
+    on and `agent_settings.high_log_scale` off (its stream is not the one the data collection rule collects). A table,
+    section or setting no parser reads is refused naming the nearest one it does (default none)."""
     key_vault: pulumi.Input[VaultHandle]
     """Vault that receives the Grafana admin password."""
     app_namespace: pulumi.Input[str]
