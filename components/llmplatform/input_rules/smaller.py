@@ -110,7 +110,7 @@ def observability(args: Mapping[str, Any]) -> list[Problem]:
 # Container Insights' agent ConfigMap: each data key is a TOML file of one top-level table, and these are the
 # sections and settings the agent's parsers read of each (microsoft/Docker-Provider 3.1.24 tomlparser*.rb, every one
 # with its file and line in data/insights_agent_settings.json). A name no parser reads changes nothing, silently.
-INSIGHTS_AGENT_READS = json.loads(resources.files(__name__.split(".")[0]).joinpath(
+INSIGHTS_AGENT_READS = json.loads(resources.files(__package__.rpartition(".")[0]).joinpath(  # the package's data/
     "data", "insights_agent_settings.json").read_text(encoding="utf-8"))
 INSIGHTS_AGENT_SECTIONS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
     table: (read["data_key"], {section: tuple(names["settings"]) for section, names in read["sections"].items()})
