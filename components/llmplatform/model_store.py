@@ -306,12 +306,12 @@ class ModelStore(pulumi.ComponentResource):
 
         self.snapshot_vault_name = pulumi.Output.from_input(None)
         if opt(args, "snapshots"):
-            # the delete lock where Pulumi's `protect` guards the account too: a store torn down with its stack
-            # (dev) is deleted without it (Azure Backup removes its lock only some time after the unregistration)
+            # guarded where Pulumi's `protect` guards the account too: a store torn down with its stack (dev) is
+            # deleted without Azure Backup's lock (removed only some time after the unregistration) or soft delete
             vault = protect_share(name, self, resource_group_name=rg_name, location=location, account=account,
                                   account_name=account.name, share=share, share_name=share.name,
                                   retention_days=opt(args, "snapshot_retention_days"),
-                                  time_utc=opt(args, "snapshot_time"), lock_account=bool(opts and opts.protect),
+                                  time_utc=opt(args, "snapshot_time"), guarded=bool(opts and opts.protect),
                                   tags=tags)
             self.snapshot_vault_name = vault.vault_name
 

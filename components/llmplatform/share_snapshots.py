@@ -63,17 +63,23 @@ class SnapshotVault:
 def protect_share(name: str, parent: pulumi.Resource, *, resource_group_name: pulumi.Input[str],
                   location: pulumi.Input[str], account: "pulumi.CustomResource", account_name: pulumi.Input[str],
                   share: "pulumi.CustomResource", share_name: pulumi.Input[str], retention_days: int, time_utc: str,
-                  lock_account: bool, tags: Optional[Mapping[str, pulumi.Input[str]]]) -> SnapshotVault:
+                  guarded: bool, tags: Optional[Mapping[str, pulumi.Input[str]]]) -> SnapshotVault:
     """The vault, its policy, the account's registration and the share's protection, children of `parent` (they take
-    its `protect`). `lock_account`: Azure Backup's delete lock on the account (AzureStorageContainer
-    acquireStorageAccountLock), which keeps the snapshots from going with an account deleted outside Pulumi."""
+    its `protect`). `guarded` (a protected store): Azure Backup's delete lock on the account (AzureStorageContainer
+    acquireStorageAccountLock), which keeps the snapshots from going with an account deleted outside Pulumi, and the
+    vault's soft delete, which keeps deleted backup data 14 days. Unguarded (dev), neither: a stack torn down takes
+    its account and vault with it (a vault holding soft-deleted items is not deleted)."""
     opts = pulumi.ResourceOptions(parent=parent)
+    soft_delete = rs.SoftDeleteState.ENABLED if guarded else rs.SoftDeleteState.DISABLED
     vault = rs.Vault(
         f"{name}-snapshot-vault",
         vault_name=pulumi.Output.from_input(account_name).apply(vault_name),
         resource_group_name=resource_group_name, location=location,
         sku=rs.SkuArgs(name=rs.SkuName.RS0, tier="Standard"),
-        properties=rs.VaultPropertiesArgs(public_network_access=rs.PublicNetworkAccess.ENABLED),
+        properties=rs.VaultPropertiesArgs(
+            public_network_access=rs.PublicNetworkAccess.ENABLED,
+            security_settings=rs.SecuritySettingsArgs(
+                soft_delete_settings=rs.SoftDeleteSettingsArgs(soft_delete_state=soft_delete))),
         tags=tags, opts=opts)
     policy = rs.ProtectionPolicy(
         f"{name}-snapshot-policy", policy_name=POLICY_NAME, vault_name=vault.name,
@@ -86,7 +92,7 @@ def protect_share(name: str, parent: pulumi.Resource, *, resource_group_name: pu
         properties=rs.AzureStorageContainerArgs(
             container_type="StorageContainer", backup_management_type=rs.BackupManagementType.AZURE_STORAGE,
             source_resource_id=account.id,
-            acquire_storage_account_lock=(rs.AcquireStorageAccountLock.ACQUIRE if lock_account
+            acquire_storage_account_lock=(rs.AcquireStorageAccountLock.ACQUIRE if guarded
                                           else rs.AcquireStorageAccountLock.NOT_ACQUIRE)),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[share])))
     # named by the share's name: pulumi-azure-native looks up the item's system name (`azurefileshare;<hash>`) among

@@ -327,7 +327,9 @@ def test_smb_snapshots_register_the_account_and_protect_the_share_by_a_daily_pol
     assert container.inputs["containerName"] == f"StorageContainer;Storage;{group};{name}"
     assert container.inputs["properties"]["sourceResourceId"].endswith(f"/storageAccounts/{name}")
     assert account.urn in container.property_dependencies["properties"]
-    assert container.inputs["properties"]["acquireStorageAccountLock"] == "NotAcquire"  # dev: torn down with the stack
+    # dev, torn down with its stack: no delete lock on the account, no soft delete keeping the vault from going
+    assert container.inputs["properties"]["acquireStorageAccountLock"] == "NotAcquire"
+    assert vault["properties"]["securitySettings"]["softDeleteSettings"] == {"softDeleteState": "Disabled"}
     assert plan.waits_for(container, lambda r: r.type == "azure-native:storage:FileShare")
     item = plan.one(RS + "ProtectedItem")
     assert item.inputs["protectedItemName"] == plan.one("azure-native:storage:FileShare").inputs["shareName"]
@@ -346,6 +348,8 @@ def test_prod_snapshots_are_protected_and_lock_the_account():
     backup = [r for r in plan.resources if r.type.startswith(RS)]
     assert len(backup) == 4 and all(r.options["protect"] for r in backup)
     assert plan.one(RS + "ProtectionContainer").inputs["properties"]["acquireStorageAccountLock"] == "Acquire"
+    vault = plan.one(RS + "Vault").inputs["properties"]
+    assert vault["securitySettings"]["softDeleteSettings"] == {"softDeleteState": "Enabled"}
     policy = plan.one(RS + "ProtectionPolicy").inputs["properties"]
     assert policy["schedulePolicy"]["scheduleRunTimes"] == ["2020-01-01T23:30:00Z"]
     assert policy["retentionPolicy"]["dailySchedule"]["retentionDuration"]["count"] == 90
@@ -382,3 +386,24 @@ def test_the_stack_refuses_snapshots_of_its_nfs_share_naming_the_keys(tmp_path, 
     assert code != 0 and not list(tmp_path.glob("*/resources.json"))
     assert ("modelStore.snapshots true is invalid; allowed: false with modelStore.protocol nfs: Azure Backup does not "
             "back up NFS file shares") in out.out + out.err
+
+
+def test_a_shorter_snapshot_retention_is_checked_before_merging_as_it_deletes_the_older_snapshots(tmp_path):
+    """Azure Backup marks the snapshots older than a shortened daily retention for deletion at its next clean-up
+    (its Azure Files backup FAQ): the PR check says so on a check line naming the stack key, and a longer one is
+    an update without a word."""
+    from tests.offline.plan_diff_cli import check, plan_document
+    base = plan_document(variant("dev-smb-nogpu"))
+    code, out = check(tmp_path, base, plan_document(plan_for("dev", _smb_variant_with(snapshotRetentionDays=7))))
+    [line] = [l for l in out.splitlines() if l.startswith("- Check before merging:") and "snapshot-policy" in l]
+    assert code == 0 and "30 -> 7" in line and "modelStore.snapshotRetentionDays" in line, out
+    assert "marked for deletion in the next cleanup" in line
+    code, out = check(tmp_path, base, plan_document(plan_for("dev", _smb_variant_with(snapshotRetentionDays=60))))
+    assert code == 0 and not [l for l in out.splitlines() if "snapshot-policy" in l and "Check" in l], out
+
+
+def _smb_variant_with(**model_store) -> dict:
+    """The dev-smb-nogpu variant's overrides with more modelStore keys."""
+    from tests.conftest import VARIANTS
+    _, overrides = VARIANTS["dev-smb-nogpu"]
+    return {**overrides, "modelStore": {**overrides["modelStore"], **model_store}}
