@@ -78,12 +78,12 @@ class ModelStoreArgs(TypedDict):
     """Daily snapshots of the share by Azure Backup (default False): a Recovery Services vault `rsv-<account_name>`
     in the store's group, a daily policy, the account registered with the vault and the share protected by it.
     SMB only: Azure Backup does not back up NFS shares (refused by name with `protocol` nfs). The snapshots stay in
-    the account; a restore is the operator's (docs/operations.md). The account's delete lock is Azure Backup's where
-    the store is `protect`ed."""
+    the account; a restore is the operator's (docs/operations.md). Where the store is `protect`ed, Azure Backup also
+    locks the account against deletion and the vault keeps soft-deleted backup data."""
     snapshot_retention_days: NotRequired[Optional[int]]
     """Days each daily snapshot is kept (default 30; 1-200, Azure Files backup's limit for daily recovery points)."""
     snapshot_time: NotRequired[Optional[str]]
-    """When the daily snapshot is taken, HH:MM UTC on the hour or half hour (default 02:00)."""
+    """When the daily snapshot is taken, HH:MM UTC on the hour or half hour (02:00 when left out)."""
     log_analytics_workspace_id: NotRequired[Optional[pulumi.Input[str]]]
     """Send the share's (file service) logs and metrics to this Log Analytics workspace (a diagnostic setting)."""
     tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]
@@ -308,12 +308,11 @@ class ModelStore(pulumi.ComponentResource):
         if opt(args, "snapshots"):
             # guarded where Pulumi's `protect` guards the account too: a store torn down with its stack (dev) is
             # deleted without Azure Backup's lock (removed only some time after the unregistration) or soft delete
-            vault = protect_share(name, self, resource_group_name=rg_name, location=location, account=account,
-                                  account_name=account.name, share=share, share_name=share.name,
-                                  retention_days=opt(args, "snapshot_retention_days"),
-                                  time_utc=opt(args, "snapshot_time"), guarded=bool(opts and opts.protect),
-                                  tags=tags)
-            self.snapshot_vault_name = vault.vault_name
+            self.snapshot_vault_name = protect_share(
+                name, self, resource_group_name=rg_name, location=location, account=account,
+                account_name=account.name, share=share, share_name=share.name,
+                retention_days=opt(args, "snapshot_retention_days"), time_utc=opt(args, "snapshot_time"),
+                guarded=bool(opts and opts.protect), tags=tags)
 
         file_service_id = pulumi.Output.concat(account.id, "/fileServices/default")
         if workspace := args.get("log_analytics_workspace_id"):

@@ -52,23 +52,15 @@ def daily_policy(retention_days: int, hh_mm: str) -> rs.AzureFileShareProtection
     )
 
 
-class SnapshotVault:
-    """What ModelStore hands out of its snapshots: the vault's name and the protected share's container name."""
-
-    def __init__(self, vault: pulumi.Output[str], container: pulumi.Output[str]):
-        self.vault_name = vault
-        self.container_name = container
-
-
 def protect_share(name: str, parent: pulumi.Resource, *, resource_group_name: pulumi.Input[str],
                   location: pulumi.Input[str], account: "pulumi.CustomResource", account_name: pulumi.Input[str],
                   share: "pulumi.CustomResource", share_name: pulumi.Input[str], retention_days: int, time_utc: str,
-                  guarded: bool, tags: Optional[Mapping[str, pulumi.Input[str]]]) -> SnapshotVault:
+                  guarded: bool, tags: Optional[Mapping[str, pulumi.Input[str]]]) -> pulumi.Output[str]:
     """The vault, its policy, the account's registration and the share's protection, children of `parent` (they take
     its `protect`). `guarded` (a protected store): Azure Backup's delete lock on the account (AzureStorageContainer
     acquireStorageAccountLock), which keeps the snapshots from going with an account deleted outside Pulumi, and the
     vault's soft delete, which keeps deleted backup data 14 days. Unguarded (dev), neither: a stack torn down takes
-    its account and vault with it (a vault holding soft-deleted items is not deleted)."""
+    its account and vault with it (a vault holding soft-deleted items is not deleted). Returns the vault's name."""
     opts = pulumi.ResourceOptions(parent=parent)
     soft_delete = rs.SoftDeleteState.ENABLED if guarded else rs.SoftDeleteState.DISABLED
     vault = rs.Vault(
@@ -85,7 +77,8 @@ def protect_share(name: str, parent: pulumi.Resource, *, resource_group_name: pu
         f"{name}-snapshot-policy", policy_name=POLICY_NAME, vault_name=vault.name,
         resource_group_name=resource_group_name, properties=daily_policy(retention_days, time_utc), opts=opts)
     registered = pulumi.Output.all(resource_group_name, account_name).apply(lambda v: container_name(*v))
-    # registered once the share exists: the registration's inquiry is what lists the account's shares to the vault
+    # registered once the share exists: the registration lists the account's shares to the vault, one made after it
+    # is not (terraform-provider-azurerm#11184), and the protected item's system name is looked up there
     container = rs.ProtectionContainer(
         f"{name}-snapshot-container", fabric_name=FABRIC, vault_name=vault.name,
         resource_group_name=resource_group_name, container_name=registered,
@@ -103,4 +96,4 @@ def protect_share(name: str, parent: pulumi.Resource, *, resource_group_name: pu
         properties=rs.AzureFileshareProtectedItemArgs(
             protected_item_type="AzureFileShareProtectedItem", policy_id=policy.id, source_resource_id=account.id),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[container])))
-    return SnapshotVault(vault.name, registered)
+    return vault.name
