@@ -307,10 +307,12 @@ class ModelStore(pulumi.ComponentResource):
         self.snapshot_vault_name = pulumi.Output.from_input(None)
         if opt(args, "snapshots"):
             # guarded where Pulumi's `protect` guards the account too: a store torn down with its stack (dev) is
-            # deleted without Azure Backup's lock (removed only some time after the unregistration) or soft delete
+            # deleted without Azure Backup's lock (removed only some time after the unregistration) or soft delete.
+            # The caller's names, not the account's and share's outputs: known in a first preview (the registration
+            # waits for the share, the item for the registration)
             self.snapshot_vault_name = protect_share(
                 name, self, resource_group_name=rg_name, location=location, account=account,
-                account_name=account.name, share=share, share_name=share.name,
+                account_name=args["account_name"], share=share, share_name=share_name,
                 retention_days=opt(args, "snapshot_retention_days"), time_utc=opt(args, "snapshot_time"),
                 guarded=bool(opts and opts.protect), tags=tags)
 

@@ -407,3 +407,21 @@ def _smb_variant_with(**model_store) -> dict:
     from tests.conftest import VARIANTS
     _, overrides = VARIANTS["dev-smb-nogpu"]
     return {**overrides, "modelStore": {**overrides["modelStore"], **model_store}}
+
+
+@pytest.mark.parametrize("preview", [False, True])
+def test_a_strangers_smb_store_takes_snapshots_in_its_first_preview_and_up(preview):
+    """Through the kit as a stranger runs it (`llmplatform.testing.run`, also as the first `pulumi preview` of a new
+    stack): the four backup resources, none made inside an apply, the vault named from the account."""
+    import llmplatform
+    from llmplatform.testing import run
+    from tests.components.test_components_alone import cluster_handle, provider_opts
+
+    def program() -> None:
+        llmplatform.ModelStore("models", {"cluster": cluster_handle(), "account_name": "stmodels1", "namespace": "llm",
+                                          "protocol": "smb", "snapshots": True, "snapshot_retention_days": 14},
+                               provider_opts())
+    plan = run(program, preview=preview)
+    assert sorted(r.type for r in plan.resources if r.type.startswith(RS)) == [
+        RS + "ProtectedItem", RS + "ProtectionContainer", RS + "ProtectionPolicy", RS + "Vault"]
+    assert plan.one(RS + "Vault").inputs["vaultName"] == "rsv-stmodels1"
