@@ -84,6 +84,8 @@ def platform_stack(cfg: PlatformConfig) -> None:
         "protocol": store.protocol, "size_gib": store.size_gib, "redundancy": store.redundancy,
         "models": list(store.models), "model_sizes_gib": store.sizes_gib, "preload": store.preload,
         "preload_dry_run": store.preload_dry_run, "check_region_offers": store.check_region_offers,
+        "snapshots": store.snapshots, "snapshot_retention_days": store.snapshot_retention_days,
+        "snapshot_time": store.snapshot_time,
         "tags": cfg.tags, **diagnostics(cfg, monitoring),
     })
     models = ModelStore("models", share, pulumi.ResourceOptions(providers=[platform.provider], protect=cfg.protect))
@@ -155,6 +157,7 @@ def platform_stack(cfg: PlatformConfig) -> None:
     pulumi.export("modelStorageAccount", models.storage_account_name)
     pulumi.export("modelPvc", models.volume["claim_name"])
     pulumi.export("modelPreloadJob", models.preload_job_name)
+    pulumi.export("modelSnapshotVault", models.snapshot_vault_name)  # with modelStore.snapshots: the restore's vault
     pulumi.export("keyVaultName", vault.vault_name)
     pulumi.export("postgresFqdn", database.fqdn if database else None)
     pulumi.export("apiKeySecret", stack.api_key_secret)

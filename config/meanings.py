@@ -164,6 +164,12 @@ MEANING = {
                            "`inference.warmModel` `auto` is none, a model named is refused).",
     "modelStore.preloadDryRun": "The Job only lists what it would pull (and no replica warms a model, as with "
                                  "`modelStore.preload` off).",
+    "modelStore.snapshots": "Daily snapshots of the share by Azure Backup (a Recovery Services vault `rsv-<account>` "
+                            "in the store's group); `smb` only: Azure Backup does not back up NFS shares, so "
+                            "`true` with `protocol` `nfs` is refused. A restore is the operator's "
+                            "(docs/operations.md, \"Restoring the model share from a snapshot\").",
+    "modelStore.snapshotRetentionDays": "Days each daily snapshot is kept (Azure Files backup keeps them at most 200).",
+    "modelStore.snapshotTime": "When the daily snapshot is taken: `HH:MM` UTC, on the hour or half hour.",
     "inference.accelerator": "`cpu` (CPU pool) or `gpu` (GPU pool, `nvidia.com/gpu` requested): the one switch.",
     "inference.replicas": "Ollama replicas (the starting count when autoscaled); at least 1 in prod.",
     "inference.resources.cpuRequest": "Ollama's CPU request.",

@@ -251,6 +251,10 @@ class _Estimator:
                 if per_gib is not None:
                     self.add(reg, f"Files {sku} {inputs.get('shareQuota')} GiB provisioned",
                              per_gib * int(inputs.get("shareQuota") or 0))
+            elif kind == "azure-native:recoveryservices:ProtectedItem":
+                # no price file holds them (not transcribed): named, not counted as zero
+                self.est.unpriced.append(f"{reg.name}: Azure Backup's protected-instance fee for the share and its "
+                                         "snapshots' storage (the changed data, billed by Azure Files) are not priced")
             elif kind == "azure-native:dbforpostgresql:Server":
                 self.postgres(reg, inputs)
             elif kind == "azure-native:network:PublicIPAddress":

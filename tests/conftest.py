@@ -69,7 +69,9 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "dev": ("dev", {}),
     "prod": ("prod", {}),
     "dev-operator": ("dev", {"cluster": MIRROR, "gpu": {"driver": "operator", "vmSize": "Standard_ND96asr_v4"}}),
-    "dev-smb-nogpu": ("dev", {"gpu": {"enabled": False}, "modelStore": {"protocol": "smb", "preloadDryRun": True},
+    # SMB, with the share's daily snapshots (Azure Backup backs up SMB shares only)
+    "dev-smb-nogpu": ("dev", {"gpu": {"enabled": False}, "modelStore": {"protocol": "smb", "preloadDryRun": True,
+                                                                          "snapshots": True},
                               "gateway": {"mode": "internal", "apiKeyAuth": False}, "webui": {"enabled": False},
                               "autoscaling": {"mode": "cpu", "minReplicas": 1, "scaleToZero": False}}),
     # dev GPU mode scales to zero: requests wait at the KEDA interceptor while a GPU node and replica start

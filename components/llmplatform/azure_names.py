@@ -55,6 +55,10 @@ key_vault_secret = _check(r"[0-9A-Za-z-]{1,127}", "1-127 letters, digits and hyp
 # no pattern in the REST spec (Microsoft.Consumption 2024-08-01 budgetNameParameter): Azure portal's and
 # terraform-provider-azurerm's rule for a budget name (1-63, letters, digits, '-', '_'), the narrower one
 budget = _check(r"[A-Za-z0-9_-]{1,63}", "1-63 letters, digits, '-' and '_' (a budget name)")
+# Microsoft.RecoveryServices bms.json stable/2024-10-01 parameters.RestrictedVaultName:
+# ^[A-Za-z][-A-Za-z0-9]*[A-Za-z0-9]$, 2-50 characters
+recovery_services_vault = _check(r"[A-Za-z][-A-Za-z0-9]{0,48}[A-Za-z0-9]", "2-50 letters, digits and '-', starting "
+                                 "with a letter and ending with a letter or digit (a Recovery Services vault name)")
 file_share = _check(r"[a-z0-9]([a-z0-9-]{1,61}[a-z0-9])", "3-63 lowercase letters, digits and hyphens, starting "
                     "and ending with a letter or digit, no two hyphens in a row (an Azure file share name)", "--")
 dns_label = _check(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", "a DNS label: 1-63 lowercase letters, digits and '-', "

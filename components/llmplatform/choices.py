@@ -24,6 +24,10 @@ SHARE_PROTOCOLS = ("nfs", "smb")
 REDUNDANCIES = ("LRS", "ZRS")
 MIN_PREMIUM_SHARE_GIB = 100
 MAX_PREMIUM_SHARE_GIB = 102400
+# Azure Backup's daily snapshots of a file share: kept at most 200 days (its Azure Files support matrix, retention
+# limits), at least one
+MIN_SNAPSHOT_RETENTION_DAYS = 1
+MAX_SNAPSHOT_RETENTION_DAYS = 200
 ACCELERATORS = ("cpu", "gpu")
 # Open-WebUI's uploads share -> AKS's built-in storage class: Premium is provisioned (100 GiB minimum), Standard
 # is billed by the GiB used

@@ -48,6 +48,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "redundancy": "LRS",
         "share_name": "models",
         "size_gib": 100,
+        "snapshot_retention_days": 30,
+        "snapshot_time": "02:00",
+        "snapshots": False,
     },
     "KeyVault": {
         "public_network_access": True,

@@ -21,6 +21,7 @@ from .hardening import NON_ROOT_UID, container_security, pod_security, scanner_a
 from .kube import pulled, cpu_placement, labels, placement, placement_args, require_kubernetes_provider
 from .naming import content_suffix
 from .pins import OLLAMA_IMAGE
+from .share_snapshots import protect_share
 from .units import MB_PER_GIB
 
 opt = defaults_for("ModelStore")  # optional inputs: the caller's value, else the default
@@ -73,6 +74,16 @@ class ModelStoreArgs(TypedDict):
     preload_node_selector: NotRequired[Optional[pulumi.Input[dict[str, str]]]]
     """Where the preload Job runs (default: the cluster's CPU pool). The Job tolerates no taint: an untainted
     pool's labels, not a GPU pool's (its GPU and spot taints keep the Job Pending)."""
+    snapshots: NotRequired[Optional[bool]]
+    """Daily snapshots of the share by Azure Backup (default False): a Recovery Services vault `rsv-<account_name>`
+    in the store's group, a daily policy, the account registered with the vault and the share protected by it.
+    SMB only: Azure Backup does not back up NFS shares (refused by name with `protocol` nfs). The snapshots stay in
+    the account; a restore is the operator's (docs/operations.md). Where the store is `protect`ed, Azure Backup also
+    locks the account against deletion and the vault keeps soft-deleted backup data."""
+    snapshot_retention_days: NotRequired[Optional[int]]
+    """Days each daily snapshot is kept (default 30; 1-200, Azure Files backup's limit for daily recovery points)."""
+    snapshot_time: NotRequired[Optional[str]]
+    """When the daily snapshot is taken, HH:MM UTC on the hour or half hour (02:00 when left out)."""
     log_analytics_workspace_id: NotRequired[Optional[pulumi.Input[str]]]
     """Send the share's (file service) logs and metrics to this Log Analytics workspace (a diagnostic setting)."""
     tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]
@@ -226,6 +237,8 @@ class ModelStore(pulumi.ComponentResource):
     """Name of the preload Job (with preload off it only lays the store out)."""
     share: ModelShare
     """The Azure Files share (its file service, name and quota), for Observability's alert on its fill level."""
+    snapshot_vault_name: pulumi.Output[Optional[str]]
+    """The Recovery Services vault holding the share's snapshot schedule (with `snapshots`; else None)."""
 
     def __init__(self, name: str, args: ModelStoreArgs, opts: Optional[pulumi.ResourceOptions] = None):
         checked = check_shape("ModelStore", name, args, ModelStoreArgs)
@@ -290,6 +303,18 @@ class ModelStore(pulumi.ComponentResource):
             root_squash=storage.RootSquashType.NO_ROOT_SQUASH if protocol == "nfs" else None,
             opts=stateful,
         )
+
+        self.snapshot_vault_name = pulumi.Output.from_input(None)
+        if opt(args, "snapshots"):
+            # guarded where Pulumi's `protect` guards the account too: a store torn down with its stack (dev) is
+            # deleted without Azure Backup's lock (removed only some time after the unregistration) or soft delete.
+            # The caller's names, not the account's and share's outputs: known in a first preview (the registration
+            # waits for the share, the item for the registration)
+            self.snapshot_vault_name = protect_share(
+                name, self, resource_group_name=rg_name, location=location, account=account,
+                account_name=args["account_name"], share=share, share_name=share_name,
+                retention_days=opt(args, "snapshot_retention_days"), time_utc=opt(args, "snapshot_time"),
+                guarded=bool(opts and opts.protect), tags=tags)
 
         file_service_id = pulumi.Output.concat(account.id, "/fileServices/default")
         if workspace := args.get("log_analytics_workspace_id"):
@@ -441,4 +466,5 @@ class ModelStore(pulumi.ComponentResource):
             self.volume["models"] = models
         self.register_outputs({"volume": self.volume, "resource_group_name": self.resource_group_name,
                                "storage_account_name": self.storage_account_name, "share_name": self.share_name,
-                               "preload_job_name": self.preload_job_name, "share": self.share})
+                               "preload_job_name": self.preload_job_name, "share": self.share,
+                               "snapshot_vault_name": self.snapshot_vault_name})

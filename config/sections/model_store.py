@@ -31,6 +31,10 @@ class ModelStoreConfig:
     preload_dry_run: bool = D["ModelStore"]["preload_dry_run"]
     # false only for a share that exists as ZRS where Microsoft's page no longer lists ZRS SSD shares
     check_region_offers: bool = D["ModelStore"]["check_region_offers"]
+    # Azure Backup's daily share snapshots (smb only), each kept this many days, taken at this time (UTC)
+    snapshots: bool = D["ModelStore"]["snapshots"]
+    snapshot_retention_days: int = D["ModelStore"]["snapshot_retention_days"]
+    snapshot_time: str = D["ModelStore"]["snapshot_time"]
 
     @property
     def sizes_gib(self) -> dict[str, float]:
@@ -88,6 +92,9 @@ def parse_model_store(r: Reader, location: str) -> ModelStoreConfig:
         resource_group_name=r.str_("resourceGroupName", None), models=models, model_sizes_gib=tuple(sizes),
         preload=r.bool_("preload", d.preload), preload_dry_run=r.bool_("preloadDryRun", d.preload_dry_run),
         check_region_offers=r.bool_("checkRegionOffers", d.check_region_offers),
+        snapshots=r.bool_("snapshots", d.snapshots),
+        snapshot_retention_days=r.int_("snapshotRetentionDays", d.snapshot_retention_days),
+        snapshot_time=r.str_("snapshotTime", d.snapshot_time) or d.snapshot_time,
     )
     r.reject_unknown_keys()
     # the component's rules read the names (Ollama's grammar, each model once), named by their entry's index
@@ -100,6 +107,9 @@ def parse_model_store(r: Reader, location: str) -> ModelStoreConfig:
                                             "model_sizes_gib": {m: s for m, s in zip(models, sizes) if s > 0},
                                             "preload": cfg.preload, "preload_dry_run": cfg.preload_dry_run,
                                             "check_region_offers": cfg.check_region_offers,
+                                            "snapshots": cfg.snapshots,
+                                            "snapshot_retention_days": cfg.snapshot_retention_days,
+                                            "snapshot_time": cfg.snapshot_time,
                                             "cluster": {"location": location}},
                           component_rules.keys("modelStore", {**renames, "model_sizes_gib": "modelStore.models"}))
     return cfg

@@ -26,6 +26,7 @@ from tests.conftest import upstream_dir
      ["a..b", "a.-b", "a-.b", ".a", "a.", "A", "a_b", "a" * 254, "", "a\n"]),
     (names.managed_identity, ["id-a", "id_a"], ["id", "-id-a"]),
     (names.key_vault_secret, ["a", "api-key"], ["api_key", "a" * 128]),
+    (names.recovery_services_vault, ["rs", "rsv-stmodels1", "R" * 50], ["r", "1rsv", "rsv-", "rsv_a", "r" * 51]),
 ])
 def test_azure_naming_rules(rule, good, bad):
     assert [n for n in good if rule(n)] == []
@@ -43,6 +44,8 @@ PAIRS = {
     "key_vault": ("key_vault", "same", 0),
     "key_vault_secret": ("key_vault_secret", "same", 0),
     "file_share": ("storage_share", "same", 0),
+    # the module's regex needs three characters (first, middle+, last); Azure's pattern takes two
+    "recovery_services_vault": ("recovery_services_vault", "same", 3),
     "virtual_network": ("virtual_network", "same", 3),
     "resource_group": ("resource_group", "same", 2),
     # the module leaves out the first-character rule Microsoft's table gives (letter or number)
@@ -107,6 +110,7 @@ def test_known_names_on_both_sides():
     (names.virtual_network, 2, 64), (names.managed_identity, 3, 128), (names.key_vault_secret, 1, 127),
     (names.budget, 1, 63), (names.file_share, 3, 63), (names.dns_label, 1, 63), (names.dns_subdomain, 1, 253),
     (names.postgres_database, 1, 63), (names.name_prefix, 1, 40), (names.azure_name_start, 1, 40),
+    (names.recovery_services_vault, 2, 50),
 ])
 def test_each_rule_takes_exactly_the_lengths_its_message_states(rule, shortest, longest):
     assert [n for n in range(shortest, longest + 1) if rule("a" * n)] == []
@@ -119,3 +123,13 @@ def test_a_new_namespace_is_a_dns_label_and_none_of_kubernetes_own():
         assert "a namespace other than Kubernetes' own" in names.new_namespace(own)
     assert names.new_namespace("team-a") is None
     assert names.new_namespace("Team_A") == names.dns_label("Team_A") is not None  # the label's own message
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=string.ascii_lowercase + string.digits, min_size=3, max_size=24))
+def test_a_model_stores_snapshot_vault_is_named_within_azures_rule_from_any_account_name(account):
+    """ModelStore's vault is `rsv-<account_name>` (share_snapshots.vault_name): from any storage account name Azure
+    takes, a name Azure's vault rule takes too, so the store needs no vault-name input of its own."""
+    from llmplatform.share_snapshots import vault_name
+    assert names.storage_account(account) is None
+    assert names.recovery_services_vault(vault_name(account)) is None

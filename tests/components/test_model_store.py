@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from llmplatform.hardening import NON_ROOT_UID
 
-from tests.conftest import variant
+from tests.conftest import plan_for, variant
 
 
 POOL = "azure-native:containerservice:AgentPool"
@@ -297,3 +297,131 @@ def test_a_bad_size_is_refused_once_on_its_own_key_and_not_counted_in_the_share_
     with pytest.raises(llmplatform.ComponentInputError) as error:
         offline.run_function(program)
     assert [e["property_path"] for e in error.value.errors or []] == refused, str(error.value)
+
+
+# ---- share snapshots (Azure Backup, SMB only) -------------------------------------------------------------------
+RS = "azure-native:recoveryservices:"
+
+
+def test_a_store_takes_no_snapshots_unless_asked(dev, prod):
+    """Off by default, in every shipped stack: the NFS shares of dev and prod cannot have Azure Backup's."""
+    assert not [r for plan in (dev, prod) for r in plan.resources if r.type.startswith(RS)]
+
+
+def test_smb_snapshots_register_the_account_and_protect_the_share_by_a_daily_policy():
+    """`modelStore.snapshots` on an SMB share (the dev-smb-nogpu variant): one vault in the store's group, a daily
+    policy at 02:00 UTC keeping 30 days, the account registered as Azure Backup names it (after the share exists: the
+    registration is what lists its shares to the vault) and the share protected under its own name by that policy."""
+    plan = variant("dev-smb-nogpu")
+    account = plan.one("azure-native:storage:StorageAccount")
+    group, name = account.inputs["resourceGroupName"], account.inputs["accountName"]
+    vault = plan.one(RS + "Vault").inputs
+    assert vault["vaultName"] == f"rsv-{name}" and vault["resourceGroupName"] == group
+    assert vault["location"] == account.inputs["location"] and vault["sku"] == {"name": "RS0", "tier": "Standard"}
+    policy = plan.one(RS + "ProtectionPolicy").inputs["properties"]
+    assert policy["workLoadType"] == "AzureFileShare" and policy["timeZone"] == "UTC"
+    assert policy["schedulePolicy"] == {"schedulePolicyType": "SimpleSchedulePolicy", "scheduleRunFrequency": "Daily",
+                                        "scheduleRunTimes": ["2020-01-01T02:00:00Z"]}
+    assert policy["retentionPolicy"]["dailySchedule"]["retentionDuration"] == {"count": 30, "durationType": "Days"}
+    container = plan.one(RS + "ProtectionContainer")
+    assert container.inputs["containerName"] == f"StorageContainer;Storage;{group};{name}"
+    assert container.inputs["properties"]["sourceResourceId"].endswith(f"/storageAccounts/{name}")
+    assert account.urn in container.property_dependencies["properties"]
+    # dev, torn down with its stack: no delete lock on the account, no soft delete keeping the vault from going
+    assert container.inputs["properties"]["acquireStorageAccountLock"] == "NotAcquire"
+    assert vault["properties"]["securitySettings"]["softDeleteSettings"] == {"softDeleteState": "Disabled"}
+    assert plan.waits_for(container, lambda r: r.type == "azure-native:storage:FileShare")
+    item = plan.one(RS + "ProtectedItem")
+    assert item.inputs["protectedItemName"] == plan.one("azure-native:storage:FileShare").inputs["shareName"]
+    assert item.inputs["containerName"] == container.inputs["containerName"]
+    assert item.inputs["properties"]["protectedItemType"] == "AzureFileShareProtectedItem"
+    assert plan.one(RS + "ProtectionPolicy").urn in item.property_dependencies["properties"]
+    assert plan.waits_for(item, lambda r: r.type == RS + "ProtectionContainer")
+    assert plan.outputs["modelSnapshotVault"] == f"rsv-{name}"
+
+
+def test_prod_snapshots_are_protected_and_lock_the_account():
+    """prod's snapshot resources take the store's `protect`, as its account and share do, and Azure Backup's delete
+    lock keeps the account (and so its snapshots) from a deletion outside Pulumi."""
+    plan = plan_for("prod", {"modelStore": {"protocol": "smb", "snapshots": True, "snapshotRetentionDays": 90,
+                                            "snapshotTime": "23:30"}})
+    backup = [r for r in plan.resources if r.type.startswith(RS)]
+    assert len(backup) == 4 and all(r.options["protect"] for r in backup)
+    assert plan.one(RS + "ProtectionContainer").inputs["properties"]["acquireStorageAccountLock"] == "Acquire"
+    vault = plan.one(RS + "Vault").inputs["properties"]
+    assert vault["securitySettings"]["softDeleteSettings"] == {"softDeleteState": "Enabled"}
+    policy = plan.one(RS + "ProtectionPolicy").inputs["properties"]
+    assert policy["schedulePolicy"]["scheduleRunTimes"] == ["2020-01-01T23:30:00Z"]
+    assert policy["retentionPolicy"]["dailySchedule"]["retentionDuration"]["count"] == 90
+
+
+@pytest.mark.parametrize("given, path, says", [
+    ({}, "snapshots", "false with protocol nfs: Azure Backup does not back up NFS file shares"),
+    ({"protocol": "smb", "snapshot_retention_days": 201}, "snapshot_retention_days", "a whole number from 1 to 200"),
+    ({"protocol": "smb", "snapshot_retention_days": 0}, "snapshot_retention_days", "a whole number from 1 to 200"),
+    ({"protocol": "smb", "snapshot_time": "02:15"}, "snapshot_time", "on the hour or half hour"),
+    ({"protocol": "smb", "snapshot_time": "2:00"}, "snapshot_time", "HH:MM"),
+])
+def test_snapshots_azure_backup_cannot_take_are_refused_by_name_before_anything_registers(given, path, says):
+    """Azure Backup's Azure Files support matrix (MicrosoftDocs/azure-docs, 2026-02-17): no NFS share, daily snapshots
+    kept at most 200 days; its policy runs on the hour or half hour. Each refused by its input, nothing registered."""
+    import llmplatform
+    from offline import runner as offline
+    from tests.components.test_components_alone import cluster_handle, provider_opts
+
+    def program() -> None:
+        llmplatform.ModelStore("models", {"cluster": cluster_handle(), "account_name": "stmodels1", "namespace": "llm",
+                                          "snapshots": True, **given}, provider_opts())
+    with pytest.raises(llmplatform.ComponentInputError, match=says) as error:
+        offline.run_function(program)
+    assert [e["property_path"] for e in error.value.errors or []] == [path]
+
+
+def test_the_stack_refuses_snapshots_of_its_nfs_share_naming_the_keys(tmp_path, capsys):
+    """`make plan`'s --set: `modelStore.snapshots` on the stack's NFS share stops the plan with the component's
+    refusal in the stack's words, before the program runs."""
+    from offline import plan as plan_cli
+    code = plan_cli.main(["--stack", "dev", "--out", str(tmp_path), "--set", "modelStore.snapshots=true"])
+    out = capsys.readouterr()
+    assert code != 0 and not list(tmp_path.glob("*/resources.json"))
+    assert ("modelStore.snapshots true is invalid; allowed: false with modelStore.protocol nfs: Azure Backup does not "
+            "back up NFS file shares") in out.out + out.err
+
+
+def test_a_shorter_snapshot_retention_is_checked_before_merging_as_it_deletes_the_older_snapshots(tmp_path):
+    """Azure Backup marks the snapshots older than a shortened daily retention for deletion at its next clean-up
+    (its Azure Files backup FAQ): the PR check says so on a check line naming the stack key, and a longer one is
+    an update without a word."""
+    from tests.offline.plan_diff_cli import check, plan_document
+    base = plan_document(variant("dev-smb-nogpu"))
+    code, out = check(tmp_path, base, plan_document(plan_for("dev", _smb_variant_with(snapshotRetentionDays=7))))
+    [line] = [l for l in out.splitlines() if l.startswith("- Check before merging:") and "snapshot-policy" in l]
+    assert code == 0 and "30 -> 7" in line and "modelStore.snapshotRetentionDays" in line, out
+    assert "marked for deletion in the next cleanup" in line
+    code, out = check(tmp_path, base, plan_document(plan_for("dev", _smb_variant_with(snapshotRetentionDays=60))))
+    assert code == 0 and not [l for l in out.splitlines() if "snapshot-policy" in l and "Check" in l], out
+
+
+def _smb_variant_with(**model_store) -> dict:
+    """The dev-smb-nogpu variant's overrides with more modelStore keys."""
+    from tests.conftest import VARIANTS
+    _, overrides = VARIANTS["dev-smb-nogpu"]
+    return {**overrides, "modelStore": {**overrides["modelStore"], **model_store}}
+
+
+@pytest.mark.parametrize("preview", [False, True])
+def test_a_strangers_smb_store_takes_snapshots_in_its_first_preview_and_up(preview):
+    """Through the kit as a stranger runs it (`llmplatform.testing.run`, also as the first `pulumi preview` of a new
+    stack): the four backup resources, none made inside an apply, the vault named from the account."""
+    import llmplatform
+    from llmplatform.testing import run
+    from tests.components.test_components_alone import cluster_handle, provider_opts
+
+    def program() -> None:
+        llmplatform.ModelStore("models", {"cluster": cluster_handle(), "account_name": "stmodels1", "namespace": "llm",
+                                          "protocol": "smb", "snapshots": True, "snapshot_retention_days": 14},
+                               provider_opts())
+    plan = run(program, preview=preview)
+    assert sorted(r.type for r in plan.resources if r.type.startswith(RS)) == [
+        RS + "ProtectedItem", RS + "ProtectionContainer", RS + "ProtectionPolicy", RS + "Vault"]
+    assert plan.one(RS + "Vault").inputs["vaultName"] == "rsv-stmodels1"

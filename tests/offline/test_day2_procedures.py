@@ -397,7 +397,8 @@ NAMESPACES = {"alertsmanagement": "Microsoft.AlertsManagement", "authorization":
               "frontdoor": "Microsoft.Network", "keyvault": "Microsoft.KeyVault",
               "managedidentity": "Microsoft.ManagedIdentity", "monitor": "Microsoft.Insights",
               "network": "Microsoft.Network", "operationalinsights": "Microsoft.OperationalInsights",
-              "privatedns": "Microsoft.Network", "resources": "Microsoft.Resources", "storage": "Microsoft.Storage"}
+              "privatedns": "Microsoft.Network", "recoveryservices": "Microsoft.RecoveryServices",
+              "resources": "Microsoft.Resources", "storage": "Microsoft.Storage"}
 TYPE_NAMESPACES = {"azure-native:monitor:AzureMonitorWorkspace": "Microsoft.Monitor"}
 # "Registered by default" (azure-docs articles/azure-resource-manager/management/azure-services-resource-providers.md;
 # Microsoft.Consumption's row carries the mark at 004ec532)

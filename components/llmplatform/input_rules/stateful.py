@@ -4,8 +4,8 @@ from typing import Any, Mapping
 
 from .. import azure_names as names, ollama_names, postgres_options
 from ..regions import postgres_refuses, premium_files_refuse_zrs
-from ..choices import (MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, POSTGRES_TIERS, POSTGRES_VERSIONS, REDUNDANCIES,
-                       SHARE_PROTOCOLS)
+from ..choices import (MAX_PREMIUM_SHARE_GIB, MAX_SNAPSHOT_RETENTION_DAYS, MIN_PREMIUM_SHARE_GIB,
+                       MIN_SNAPSHOT_RETENTION_DAYS, POSTGRES_TIERS, POSTGRES_VERSIONS, REDUNDANCIES, SHARE_PROTOCOLS)
 from ..postgres_access import APP_LOGIN
 from ..rules import GUID, Problem, Rules, known, pattern
 from .shared import label_key_problem, LABEL_VALUE, MAX_MODEL_GIB
@@ -30,7 +30,8 @@ def model_store(args: Mapping[str, Any]) -> list[Problem]:
                 r.add(f"preload_node_selector[{key!r}]", value, "a label value: at most 63 letters, digits, '-', "
                                                                 "'_' and '.', starting and ending with a letter or "
                                                                 "digit")
-    r.choice("protocol", SHARE_PROTOCOLS)
+    protocol = r.choice("protocol", SHARE_PROTOCOLS)
+    _snapshot_rules(r, protocol)
     redundancy = r.choice("redundancy", REDUNDANCIES)
     location = known(r.args.get("cluster"), "location")
     # off only for a share that exists: one created ZRS while the page listed its region keeps ZRS (the account's
@@ -62,6 +63,21 @@ def model_store(args: Mapping[str, Any]) -> list[Problem]:
         r.add("model_sizes_gib", sizes, "a map of model name to download size in GiB")
     _room_rule(r, models, sizes)
     return r.problems
+
+
+# Azure Backup's schedule of an Azure Files policy: a time on the hour or half hour (the Azure quickstart template
+# recovery-services-backup-file-share: "HH:MM format, where MM must be 00 or 30")
+SNAPSHOT_TIME = pattern(r"([01][0-9]|2[0-3]):(00|30)", "HH:MM (24h, UTC) on the hour or half hour")
+
+
+def _snapshot_rules(r: Rules, protocol: Any) -> None:
+    r.whole("snapshot_retention_days", MIN_SNAPSHOT_RETENTION_DAYS, MAX_SNAPSHOT_RETENTION_DAYS,
+            " (Azure Files backup keeps daily snapshots at most 200 days)")
+    r.text("snapshot_time", SNAPSHOT_TIME)
+    if r.flag("snapshots") and protocol == "nfs":
+        r.add("snapshots", True, f"false with {r.ref('protocol')} nfs: Azure Backup does not back up NFS file "
+                                 "shares (its Azure Files support matrix, 2026-02-17), so snapshots need "
+                                 f"{r.ref('protocol')} smb")
 
 
 # The room a share keeps above the models it preloads, the one rule of the component and the stack (config/sections/

@@ -35,7 +35,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # the az groups whose every command is written (the docs' groups; add one when a page runs a new group): the whole
 # top-level group, or for the large ones (network, security) the subgroup the docs run
-AZ_GROUPS = ("account", "acr", "aks", "extension", "feature", "group", "keyvault", "login",
+AZ_GROUPS = ("account", "acr", "aks", "backup", "extension", "feature", "group", "keyvault", "lock", "login",
              "monitor diagnostic-settings", "monitor log-analytics workspace", "network vnet", "postgres", "provider",
              "resource", "rest", "role", "security pricing", "storage share-rm", "vm")
 # a pulumi/helm command's source dirs (the cobra commands)
