@@ -166,7 +166,7 @@ def sharing_on(pods: capacity.Pods, pool: capacity.Pool, replacement: Optional[R
     if replacement is None:
         return 1
     holds = node_holds(pods, pool)
-    return max(1, min(replacement.most, replacement.most if holds is None else holds))
+    return max(1, replacement.most if holds is None else min(replacement.most, holds))
 
 
 def needed_minutes(grace: int, sharing: int = 1, ready_seconds: int = 0) -> str:
@@ -182,10 +182,11 @@ def needed_minutes(grace: int, sharing: int = 1, ready_seconds: int = 0) -> str:
 
 
 def _shared_text(sharing: int, replacement: Replacement, seconds: int) -> str:
-    return (f"; up to {sharing} of them may share a node ({replacement.why}, {replacement.most}, as many as a node "
-            f"holds by their requests) and the drain evicts each next one only once the previous one's replacement "
-            f"is Ready (up to {replacement.ready_seconds} s: its image's pull allowance and probes), so the node's "
-            f"drain takes up to {seconds} s")
+    held = "" if sharing == replacement.most else f", of which a node holds {sharing} by their requests"
+    return (f"; up to {sharing} of them may share a node ({replacement.why}, {replacement.most}{held}) and the drain "
+            f"evicts each next one only once the previous one's replacement is Ready (up to "
+            f"{replacement.ready_seconds} s: its image's pull allowance and probes), so the node's drain takes up to "
+            f"{seconds} s")
 
 
 def check_node_drains(plan: Plan) -> list[Problem]:

@@ -62,11 +62,10 @@ def test_a_pool_with_a_short_drain_timeout_fails_the_plan(prod):
     router = [m for m in messages if m.startswith("Deployment llm/router:")]
     assert router == [
         "Deployment llm/router: its pods take up to 1830 s to stop (terminationGracePeriodSeconds); up to 2 of them "
-        "may share a node (its replicas, 2, as many as a node holds by their requests) and the drain evicts each next "
-        "one only once the previous one's replacement is Ready (up to 60 s: its image's pull allowance and probes), "
-        "so the node's drain takes up to 1890 s and may run on pool 'cpu', whose upgrade waits 10 minutes (600 s) per "
-        "node (upgradeSettings.drainTimeoutInMinutes) and then fails: " + FIXED.format(minutes=37,
-                                                                                     figures="1830, 2, 60")]
+        "may share a node (its replicas, 2) and the drain evicts each next one only once the previous one's "
+        "replacement is Ready (up to 60 s: its image's pull allowance and probes), so the node's drain takes up to "
+        "1890 s and may run on pool 'cpu', whose upgrade waits 10 minutes (600 s) per node "
+        "(upgradeSettings.drainTimeoutInMinutes) and then fails: " + FIXED.format(minutes=37, figures="1830, 2, 60")]
     assert any(m.startswith("Deployment llm/ollama:") and "'gpuod'" in m and "630 s" in m for m in messages)
     assert all("'gpu'," not in m for m in messages)  # the spot pool: not drained
     problems = deploy_model.evaluate(short).problems  # what `make plan` refuses
@@ -189,9 +188,9 @@ def test_ui_replicas_that_may_share_a_node_fail_the_plan_on_main_s_drain(prod):
     planted = _drain_of(prod, 36)
     assert _messages(planted) == [
         "Deployment llm/open-webui: its pods take up to 1830 s to stop (terminationGracePeriodSeconds); up to 6 of "
-        "them may share a node (its autoscaler's maximum, 6, as many as a node holds by their requests) and the drain "
-        "evicts each next one only once the previous one's replacement is Ready (up to 490 s: its image's pull "
-        "allowance and probes), so the node's drain takes up to 4280 s and may run on pool 'cpu', whose upgrade "
+        "them may share a node (its autoscaler's maximum, 6) and the drain evicts each next one only once the previous "
+        "one's replacement is Ready (up to 490 s: its image's pull allowance and probes), so the node's drain takes "
+        "up to 4280 s and may run on pool 'cpu', whose upgrade "
         "waits 36 minutes (2160 s) per node (upgradeSettings.drainTimeoutInMinutes) and then fails: "
         + FIXED.format(minutes=77, figures="1830, 6, 490")]
     assert [p.resource for p in deploy_model.evaluate(planted).problems if p.rule == "node-drain"] == [
@@ -237,3 +236,15 @@ def test_the_pull_allowances_cover_the_deploy_models_pessimistic_pulls(any_plan)
             assert pull_allowance_seconds(images) >= image_pull(data, images).pessimistic, (meta, images)
             checked += 1
     assert checked
+
+
+def test_a_node_holds_no_more_replicas_than_its_resources_take(prod):
+    """prod's Ollama may scale to 4 replicas (autoscaling.maxReplicas) but each takes the A100 of an NC24ads_A100_v4:
+    one a node on the GPU fallback, so its drain is its grace alone; the UI's six fit one D8ds_v5."""
+    from offline import capacity
+    from offline.deploy_model.node_drains import replacements, sharing_on
+    found, pools = replacements(prod), {p.name: p for p in capacity.pools(prod)}
+    pods = {p.owner: p for p in capacity.program_pods(prod)}
+    assert found["Deployment llm/ollama"].most == 4
+    assert sharing_on(pods["Deployment llm/ollama"], pools["gpuod"], found["Deployment llm/ollama"]) == 1
+    assert sharing_on(pods["Deployment llm/open-webui"], pools["cpu"], found["Deployment llm/open-webui"]) == 6
