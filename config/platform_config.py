@@ -9,8 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from llmplatform.inference_specs import interceptor_grace_seconds
-from llmplatform.upgrades import drain_minutes_for
+from llmplatform.defaults import DEFAULTS
+from llmplatform.gpu_skus import find_gpu_sku
+from llmplatform.inference_specs import answer_drains, interceptor_grace_seconds
+from llmplatform.kube import vllm_startup_probe
+from llmplatform.llmd_specs import VLLM_GRACE_SECONDS, weights_gib as llmd_weights_gib
+from llmplatform.pins import VLLM_IMAGE
+from llmplatform.upgrades import longest_drain_minutes, pull_allowance_seconds, ready_bound_seconds
 
 from .regions import EdgeConfig
 from .sections.autoscaling import AutoscalingConfig
@@ -20,7 +25,7 @@ from .sections.gateway import GatewayConfig
 from .sections.gpu import GpuConfig
 from .sections.inference import InferenceConfig
 from .sections.key_vault import KeyVaultConfig
-from .sections.llmd import LlmdConfig
+from .sections.llmd import LlmdConfig, vllm_pods_per_node
 from .sections.model_store import ModelStoreConfig
 from .sections.network import NetworkConfig
 from .sections.observability import ObservabilityConfig
@@ -74,9 +79,35 @@ class PlatformConfig:
 
     @property
     def drain_timeout_minutes(self) -> int:
-        """What the cluster's drains wait for a node's pods (AksCluster drain_timeout_minutes): the longest grace.
-        docs/decisions.md, "Node drains wait for the longest answer"."""
-        return drain_minutes_for(self.longest_grace_seconds)
+        """What the cluster's drains wait for a node's pods (AksCluster drain_timeout_minutes): the longest grace, and
+        the pods of one workload that may share a node, each next one evicted once the previous one's replacement is
+        Ready (the gates' nginx pods, ApiGate's and LlmdStack's two each; Open-WebUI's webui.maxReplicas).
+        docs/decisions.md, "Node drains wait for the longest answer", "Node drains with replicas that share a node"."""
+        cold_start = self.autoscaling.cold_start_timeout_seconds if self.runs_keda else 0
+        ui = self.webui.max_replicas if self.webui.enabled else None
+        drains = answer_drains(self.gateway.request_timeout_seconds, cold_start, DEFAULTS["ApiGate"]["replicas"], ui,
+                               self.ollama_sharing)
+        return longest_drain_minutes(drains + self.vllm_drains)
+
+    @property
+    def vllm_drains(self) -> list[tuple[int, int, int]]:
+        """llm-d's vLLM pods on a node (config.sections.llmd.vllm_pods_per_node), each replacement downloading the
+        model again into its own cache (its startup probe's bound: kube.vllm_startup_probe)."""
+        sku = find_gpu_sku(self.gpu.vm_size) if self.llmd.enabled and self.gpu.enabled else None
+        if sku is None:
+            return []
+        start = vllm_startup_probe(llmd_weights_gib(self.llmd.model, self.llmd.model_memory_gib) or 0.0)
+        ready = ready_bound_seconds(start, {"periodSeconds": 10}, pull_allowance_seconds([VLLM_IMAGE]))
+        return [(VLLM_GRACE_SECONDS, vllm_pods_per_node(self.llmd, sku.gpus), ready)]
+
+    @property
+    def ollama_sharing(self) -> int:
+        """The most Ollama replicas one node may hold: all of them on the CPU pool, as many as a GPU node's GPUs
+        take on a GPU pool."""
+        inf = self.inference
+        most = max(inf.replicas, self.autoscaling.max_replicas if self.autoscaling.mode != "none" else 0)
+        sku = find_gpu_sku(self.gpu.vm_size) if inf.accelerator == "gpu" and self.gpu.enabled else None
+        return min(most, sku.gpus // max(1, inf.gpus_per_replica)) if sku else most
 
     @property
     def tags(self) -> dict[str, str]:

@@ -138,13 +138,15 @@ class AksClusterArgs(TypedDict):
     application — workloadidentity, spn, msi — else User)."""
     drain_timeout_minutes: NotRequired[Optional[int]]
     """Minutes a node's pods may take to stop when AKS drains it, at least the longest terminationGracePeriodSeconds
-    of the pods the pools run (1 to 1440; default 36, what the package's workloads need with their own defaults: a
-    request held through a cold start and its answer, 1830 s, plus 5 minutes; AKS's own is 30): an upgrade waits this
+    of the pods the pools run, and for a workload whose replicas may share a node, (replicas - 1) x a replacement's
+    time to Ready more: the drain evicts the next one only once the previous one's replacement is Ready (1 to 1440;
+    default 37, what the package's workloads need with their own defaults: a request held through a cold start and
+    its answer, 1830 s, the gate's second pod 60 s later, plus 5 minutes; AKS's own is 30): an upgrade waits this
     long per node before it fails (the CPU workload pool's and every regular GpuNodePool's drainTimeoutInMinutes; spot
     pools are not drained), and a scale-down gives each pod its grace up to it (the autoscaler's
     max-graceful-termination-sec, then the pod is killed). The system pool keeps AKS's 30: no platform pod runs there.
     Carried by the `cluster` handle: ApiGate, OllamaServer, OpenWebUi, InferenceStack, Observability and LlmdStack
-    refuse a grace longer than it (llmplatform.upgrades.drain_minutes_for gives the timeout a grace needs)."""
+    refuse a drain longer than it (llmplatform.upgrades.drain_minutes_for gives the timeout a drain needs)."""
     autoscaler_expander: NotRequired[Optional[str]]
     """Cluster-autoscaler expander (default least-waste; priority for a GPU pool with an on-demand fallback)."""
     image_registry: NotRequired[Optional[str]]

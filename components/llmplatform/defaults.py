@@ -4,9 +4,9 @@ import copy
 from typing import Any, Callable, Mapping, Optional, TypeVar
 
 from .inference_parts import PARTS
-from .inference_specs import interceptor_grace_seconds
+from .inference_specs import answer_drains
 from .pins import LLMD_EPP_IMAGE, VLLM_IMAGE  # plain data too: pins.py imports no Pulumi module
-from .upgrades import drain_minutes_for
+from .upgrades import longest_drain_minutes
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "AksCluster": {
@@ -214,18 +214,17 @@ def _handed_defaults() -> dict[str, Any]:
 DEFAULTS["InferenceStack"].update(_handed_defaults())
 
 
-WAITS = ("request_timeout_seconds", "cold_start_timeout_seconds")
-
-
 def _drain_for_defaults() -> int:
     """AksCluster's drain timeout: what the package's workloads need with their own defaults, so a cluster composed
-    with them drains them whole. The longest grace is a request held through a cold start and its answer (the KEDA
-    interceptor's, and InferenceStack's router and UI behind KEDA: 600 + 1200 + 30 s), which needs 36 minutes; AKS's
-    own 30 would fail every upgrade of a node where one of them is streaming (docs/decisions.md, "Node drains
-    reviewed, and the package's consumers covered")."""
-    graces = [interceptor_grace_seconds(*(DEFAULTS[c][k] for k in WAITS))
-              for c in ("Observability", "InferenceStack")]
-    return drain_minutes_for(max(graces))
+    with them drains them whole. The longest wait is a request held through a cold start and its answer (the KEDA
+    interceptor's, and InferenceStack's router and UI behind KEDA: 600 + 1200 s, a grace of 1830 s); the gate's two
+    nginx pods may share a node, the second evicted once the first one's replacement is Ready (up to 35 s): 37
+    minutes. AKS's own 30 would fail every upgrade of a node where one of them is streaming (docs/decisions.md,
+    "Node drains reviewed, and the package's consumers covered", "Node drains with replicas that share a node")."""
+    return max(longest_drain_minutes(answer_drains(
+        DEFAULTS[c]["request_timeout_seconds"], DEFAULTS[c]["cold_start_timeout_seconds"],
+        DEFAULTS["ApiGate"]["replicas"], DEFAULTS["OpenWebUi"]["max_replicas"], DEFAULTS["OllamaServer"]["replicas"]))
+        for c in ("Observability", "InferenceStack"))
 
 
 DEFAULTS["AksCluster"]["drain_timeout_minutes"] = _drain_for_defaults()

@@ -8,6 +8,8 @@ import re
 from typing import Any, Optional
 
 from .postgres_access import LEAST_POOL_OVERFLOW, webui_pool_env
+from .pins import OLLAMA_IMAGE, OPEN_WEBUI_IMAGE, ROUTER_IMAGE
+from .upgrades import pull_allowance_seconds, ready_bound_seconds
 
 OLLAMA_PORT = 11434
 ROUTER_PORT = 8080
@@ -124,6 +126,22 @@ def stop_grace_seconds(wait_seconds: int) -> int:
     return wait_seconds + SHUTDOWN_MARGIN_SECONDS
 
 
+# The replacements' time to Ready, as upgrades.ready_bound_seconds counts it from the probes the pods are given (REST
+# names) and their image, the slowest container's: the gate's pod (api_router: no startup probe; nginx's readiness
+# every 5 s, its key-map reloader's every 30 s), Open-WebUI (open_webui: a start of up to 300 s, readiness every 10 s)
+# and Ollama (ollama_server: a start of up to 900 s, a warm-up attempt up to its timeout, readiness every 10 s);
+# tests/offline/test_node_drains.py reads the planned pods' probes and images against them
+ROUTER_READY_SECONDS = ready_bound_seconds(None, {"periodSeconds": 30, "failureThreshold": 3},
+                                           pull_allowance_seconds([ROUTER_IMAGE]))
+WEBUI_READY_SECONDS = ready_bound_seconds({"periodSeconds": 10, "failureThreshold": 30},
+                                          {"periodSeconds": 10, "failureThreshold": 3},
+                                          pull_allowance_seconds([OPEN_WEBUI_IMAGE]))
+OLLAMA_READY_SECONDS = ready_bound_seconds({"periodSeconds": 10, "failureThreshold": 90,
+                                            "timeoutSeconds": WARM_UP_TIMEOUT_SECONDS},
+                                           {"periodSeconds": 10, "failureThreshold": 3},
+                                           pull_allowance_seconds([OLLAMA_IMAGE]))
+
+
 def interceptor_grace_seconds(answer_seconds: int, cold_start_seconds: int) -> int:
     """The KEDA HTTP interceptor's grace: it lets a request held through a cold start and its answer finish."""
     return stop_grace_seconds(wait_budget_seconds(answer_seconds, cold_start_seconds))
@@ -134,6 +152,24 @@ def drain_seconds(longest_answer: int) -> int:
     capped so that its grace (plus a sync period) fits the longest scale-down window the API admits
     (open_webui.scale_down_window_seconds)."""
     return min(longest_answer, HPA_MAX_WINDOW_SECONDS - HPA_SYNC_SECONDS - SHUTDOWN_MARGIN_SECONDS)
+
+
+def answer_drains(answer_seconds: int, cold_start_seconds: int, gate_replicas: int,
+                  webui_max_replicas: Optional[int], ollama_sharing: int) -> list[tuple[int, int, int]]:
+    """The node drains of the pods that let the answers in flight finish when they stop, as
+    upgrades.longest_drain_minutes takes them (grace, pods that may share a node, a replacement's time to Ready): the
+    KEDA interceptor (one a node counted: its chart's probes are not read), the gate's nginx pods (`gate_replicas`)
+    and, where it runs, Open-WebUI (`webui_max_replicas`; None: no UI), all of whose replicas may share a node, each
+    waiting the answer and, behind KEDA (`cold_start_seconds` above 0), the cold start too; and Ollama, which waits
+    the answer alone, `ollama_sharing` of its replicas on a node (docs/decisions.md, "Node drains with replicas that
+    share a node")."""
+    wait = wait_budget_seconds(answer_seconds, cold_start_seconds)
+    grace = stop_grace_seconds(wait)
+    drains = [(grace, 1, 0), (grace, gate_replicas, ROUTER_READY_SECONDS),
+              (stop_grace_seconds(answer_seconds), ollama_sharing, OLLAMA_READY_SECONDS)]
+    if webui_max_replicas:
+        drains.append((stop_grace_seconds(drain_seconds(wait)), webui_max_replicas, WEBUI_READY_SECONDS))
+    return drains
 
 
 def drain_script(port: int, deadline_seconds: int, outbound: bool = False) -> str:

@@ -205,6 +205,14 @@ def model_download_seconds(weights_gib: float) -> int:
     return int(-(-seconds // 60) * 60)
 
 
+def vllm_startup_probe(weights_gib: float) -> dict[str, int]:
+    """vLLM's startup probe (REST names): a first start downloads the model, 30 min, or its download and load at the
+    floors and 10 min more, before liveness counts (a restart mid-download would start it again). A replacement
+    after a drain downloads it again (each pod's cache is its own emptyDir): upgrades.ready_bound_seconds reads it."""
+    return {"periodSeconds": 30, "timeoutSeconds": 10,
+            "failureThreshold": max(60, -(-(model_download_seconds(weights_gib) + 600) // 30))}
+
+
 def model_download_deadline_seconds(weights_gib: float) -> int:
     """How long `pulumi up` waits for a vLLM Deployment: a GPU node from zero with the Operator's driver
     (GPU_OPERATOR_START_TIMEOUT_SECONDS), then the model's download and load at the floors."""

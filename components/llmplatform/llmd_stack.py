@@ -32,8 +32,8 @@ from .key_vault import grant_secrets_user
 from .observability import prometheus_peer
 from .kube import (pulled, cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment,
                    disruption_budget, egress_guard, helm_release, http_probe, gpu_start_deadline, labels,
-                   model_download_deadline_seconds, model_download_seconds, namespace, namespace_peer, placement,
-                   placement_args, require_kubernetes_provider, secret_provider_class, service_url)
+                   model_download_deadline_seconds, namespace, namespace_peer, placement,
+                   placement_args, require_kubernetes_provider, secret_provider_class, service_url, vllm_startup_probe)
 from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, LLMD_API_ROUTES, MODEL_LABEL, MODEL_WEIGHTS_ANNOTATION,
                          OPEN_WEBUI_OPENAI_ROUTES, POOL_LABEL, VLLM_GRACE_SECONDS, VLLM_PORT, context_length,
                          epp_affinity, epp_plugins, epp_triggers, node_affinity, pool_gateway_overlays, router_values,
@@ -315,6 +315,7 @@ class LlmdStack(pulumi.ComponentResource):
         gpu = a["gpu"]
         # the download's size sets how long `pulumi up` waits (a model the list does not know declares its own)
         weights = weights_gib(a["model"], a.get("model_memory_gib")) or 0.0
+        start = vllm_startup_probe(weights)
         app = f"vllm-{role}" if role else "vllm"
         port = DECODE_VLLM_PORT if role == DECODE else VLLM_PORT
         env = [k8s.core.v1.EnvVarArgs(name="HF_HOME", value="/models-cache"),
@@ -369,10 +370,8 @@ class LlmdStack(pulumi.ComponentResource):
                     args=vllm_args(a["model"], served, tp, context, role is not None, port, opt(a, "extra_args")),
                     ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=port)],
                     env=env, resources=resources,
-                    # first start downloads the model: 30 min, or its download and load at the floors and 10 min
-                    # more, before liveness counts (a restart mid-download would start it again)
-                    startup_probe=http_probe("/health", port, period=30, timeout=10,
-                                             failures=max(60, -(-(model_download_seconds(weights) + 600) // 30))),
+                    startup_probe=http_probe("/health", port, period=start["periodSeconds"],
+                                             timeout=start["timeoutSeconds"], failures=start["failureThreshold"]),
                     readiness_probe=http_probe("/health", port, period=10, failures=3),
                     liveness_probe=http_probe("/health", port, period=30, failures=5, timeout=10),
                     security_context=container_security(run_as_user=None, read_only_root=False,

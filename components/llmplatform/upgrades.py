@@ -22,7 +22,7 @@ follows the same drain timeout (`scale_down_grace_seconds`).
 """
 import math
 import re
-from typing import Any, Optional
+from typing import Any, Iterable, Mapping, Optional
 
 DEFAULT_MAX_SURGE = "10%"  # the spec's "If not specified, the default is 10%" (2025-09-01)
 
@@ -48,9 +48,17 @@ def max_surge_problem(value: str) -> Optional[str]:
 
 AKS_DRAIN_TIMEOUT_MINUTES = 30  # the spec's default drainTimeoutInMinutes (2025-09-01)
 DRAIN_TIMEOUT_MAX_MINUTES = 1440  # the spec's maximum: AKS waits no longer for one node
-# Beyond the longest grace: a second replica of one workload on the node is evicted only once the first one's
-# replacement is Ready (the budgets' maxUnavailable 1), which the drain's clock counts too
+# Beyond the node's modelled drain (node_drain_seconds): the eviction's retries (kubectl's drain retries a refused
+# eviction every 5 s), the replacement's scheduling and its node's start of the pod
 DRAIN_MARGIN_MINUTES = 5
+# A replacement's image pull on a node that never ran it (a surge node), by image repository: the kubelet sets no
+# deadline on a pull. Each covers the deploy model's pessimistic pull of the image (config/data/deploy_durations.json
+# image_pull: its size at 25 MB/s, extracted at 60 MB/s; open-webui's 1.8 GB: 102 s, nginx's 75 MB: 5 s, vLLM's 13 GB:
+# 737 s) with room for a larger tag; tests/offline/test_node_drains.py holds the two together
+PULL_ALLOWANCE_SECONDS = {"open-webui/open-webui": 180, "nginxinc/nginx-unprivileged": 30, "vllm/vllm-openai": 900}
+DEFAULT_PULL_ALLOWANCE_SECONDS = 180  # any other image
+# Kubernetes' probe defaults (core/v1 Probe): periodSeconds 10, failureThreshold 3, initialDelaySeconds 0
+PROBE_PERIOD_SECONDS, PROBE_FAILURES = 10, 3
 
 
 # Prometheus's pods stop within prometheus-operator's DefaultTerminationGracePeriodSeconds (package pkg/prometheus),
@@ -59,11 +67,57 @@ DRAIN_MARGIN_MINUTES = 5
 PROMETHEUS_GRACE_SECONDS = 600
 
 
-def drain_minutes_for(longest_grace_seconds: int) -> int:
-    """The drain timeout a pool needs for pods that take up to this grace to stop: the grace in whole minutes, plus
-    the margin, never under AKS's default (which a smaller grace keeps). Above the maximum AKS takes when the grace
-    needs it, which AksCluster's rules refuse."""
-    return max(AKS_DRAIN_TIMEOUT_MINUTES, math.ceil(longest_grace_seconds / 60) + DRAIN_MARGIN_MINUTES)
+def pull_allowance_seconds(images: Iterable[str]) -> int:
+    """A replacement pod's pull of its images on a fresh node (the largest allowance: the kubelet pulls them in
+    turn, but the largest dominates)."""
+    def allowance(image: str) -> int:
+        repository = image.split("@")[0].rsplit(":", 1)[0] if ":" in image.rsplit("/", 1)[-1] else image.split("@")[0]
+        return next((seconds for name, seconds in PULL_ALLOWANCE_SECONDS.items()
+                     if repository == name or repository.endswith("/" + name)), DEFAULT_PULL_ALLOWANCE_SECONDS)
+    return max((allowance(i) for i in images), default=0)
+
+
+def ready_bound_seconds(startup: Optional[Mapping[str, Any]], readiness: Optional[Mapping[str, Any]],
+                        pull_seconds: int) -> int:
+    """The longest a replacement pod takes from its creation to Ready, its probes as the pod spec writes them
+    (initialDelaySeconds, periodSeconds, failureThreshold, timeoutSeconds): its image pull (`pull_seconds`), the
+    startup probe's bound (its attempts failing fast, period x failures, or one that succeeds at its timeout, as an
+    Ollama warm-up may; past the failures the kubelet restarts the container, which then misses any drain's clock)
+    and the readiness probe's first success (a period after its delay). An init container is inside the startup
+    bound or not counted, and so are attempts that each run to their timeout."""
+    def field(probe: Mapping[str, Any], key: str, default: int) -> int:
+        value = probe.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+    period = PROBE_PERIOD_SECONDS if not startup else field(startup, "periodSeconds", PROBE_PERIOD_SECONDS)
+    started = 0 if not startup else field(startup, "initialDelaySeconds", 0) + max(
+        period * field(startup, "failureThreshold", PROBE_FAILURES), field(startup, "timeoutSeconds", 1) + period)
+    ready = 0 if not readiness else field(readiness, "initialDelaySeconds", 0) + field(
+        readiness, "periodSeconds", PROBE_PERIOD_SECONDS)
+    return pull_seconds + started + ready
+
+
+def node_drain_seconds(grace: int, sharing: int = 1, ready_seconds: int = 0) -> int:
+    """How long a drain takes a node holding `sharing` replicas of one workload whose pods take up to `grace` s to
+    stop: the drain evicts every pod of the node at once and retries those the workload's budget (maxUnavailable 1)
+    refuses, and the budget frees the next one only once the previous one's replacement is Ready elsewhere (up to
+    `ready_seconds`), so the last one stops (sharing - 1) replacements after the first (docs/decisions.md, "Node
+    drains with replicas that share a node")."""
+    return grace + (max(sharing, 1) - 1) * ready_seconds
+
+
+def drain_minutes_for(grace: int, sharing: int = 1, ready_seconds: int = 0) -> int:
+    """The drain timeout a pool needs for a workload whose pods take up to `grace` s to stop, `sharing` of them on
+    one node (node_drain_seconds): that drain in whole minutes, plus the margin, never under AKS's default (which a
+    shorter drain keeps). Above the maximum AKS takes when the drain needs it, which AksCluster's rules refuse."""
+    seconds = node_drain_seconds(grace, sharing, ready_seconds)
+    return max(AKS_DRAIN_TIMEOUT_MINUTES, math.ceil(seconds / 60) + DRAIN_MARGIN_MINUTES)
+
+
+def longest_drain_minutes(workloads: Iterable[tuple[int, int, int]]) -> int:
+    """The drain timeout a pool needs for all of `workloads`, each (grace, sharing, ready_seconds) as
+    drain_minutes_for takes them: the drains of different workloads on one node run side by side."""
+    return max((drain_minutes_for(*w) for w in workloads), default=AKS_DRAIN_TIMEOUT_MINUTES)
 
 
 def scale_down_grace_seconds(drain_minutes: int) -> str:

@@ -10,13 +10,26 @@ streams, or fails the upgrade.
   600), every autoscaled pool, spot included (kubernetes/autoscaler cluster-autoscaler core/scaledown/actuation/
   drain.go `evictPod`: `if maxTermination > 0 && termination > maxTermination { termination = maxTermination }`).
 
+An upgrade's drain evicts every pod of the node at once and retries those a budget refuses; under the budgets'
+maxUnavailable 1 the next replica of one workload goes only once the previous one's replacement is Ready elsewhere,
+so a node holding n replicas takes (n - 1) x a replacement's time to Ready + the grace (llmplatform.upgrades
+`node_drain_seconds`, the formula the components' rules and the stack's default use). n is the most replicas of the
+workload (its HPA's or ScaledObject's maximum, else its replicas), no more than one node of the pool holds by its
+requests: a ScheduleAnyway spread bounds nothing. The time to Ready is `ready_bound_seconds` of its probes and
+images. A chart's pods are counted one a node (their probes are in the chart; docs/decisions.md "Node drains with
+replicas that share a node"). A scale-down gives up on a node whose eviction a budget refuses (after 2 minutes) and
+cuts nothing, so it is judged on the grace alone.
+
 A pod's grace is its pod spec's terminationGracePeriodSeconds (Kubernetes' default 30 without one); a chart's pod's,
 its values' where CHART_GRACES says so, else the chart's default there. DaemonSet pods are left: AKS's drain and
 the autoscaler's scale-down leave them running. Pods and pools come from the capacity model (`program_pods`,
 `chart_pods`, `may_run_on`), the same placement the fit on the pools uses."""
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, NamedTuple, Optional
 
-from llmplatform.upgrades import AKS_DRAIN_TIMEOUT_MINUTES, DRAIN_TIMEOUT_MAX_MINUTES, PROMETHEUS_GRACE_SECONDS
+from config.catalogs import vm_shape
+from llmplatform.gpu_skus import find_gpu_sku
+from llmplatform.upgrades import (AKS_DRAIN_TIMEOUT_MINUTES, DRAIN_TIMEOUT_MAX_MINUTES, PROMETHEUS_GRACE_SECONDS,
+                                  drain_minutes_for, node_drain_seconds, pull_allowance_seconds, ready_bound_seconds)
 
 from .. import capacity
 from ..pod_specs import pod_spec
@@ -33,9 +46,18 @@ CHART_GRACES: dict[str, dict[str, tuple[str, int]]] = {
     "kube-prometheus-stack": {"prometheus": ("prometheus.prometheusSpec.terminationGracePeriodSeconds",
                                              PROMETHEUS_GRACE_SECONDS)},
 }
-FIX = ("the stack's cluster takes its drain timeout from gateway.requestTimeoutSeconds and "
-       "autoscaling.coldStartTimeoutSeconds; with components, give AksCluster's drain_timeout_minutes at least "
-       "{minutes}")
+FIX = ("the stack's cluster takes its drain timeout from gateway.requestTimeoutSeconds, "
+       "autoscaling.coldStartTimeoutSeconds and webui.maxReplicas; with components, give AksCluster's "
+       "drain_timeout_minutes={minutes} (upgrades.drain_minutes_for({figures}))")
+SCALERS = {"kubernetes:autoscaling/v2:HorizontalPodAutoscaler": "maxReplicas",
+           "kubernetes:keda.sh/v1alpha1:ScaledObject": "maxReplicaCount"}
+
+
+class Replacement(NamedTuple):
+    """How a workload's pods come back after an eviction: the most of them, and a replacement's time to Ready."""
+    most: int
+    ready_seconds: int
+    why: str  # where the figures come from, for the message
 
 
 def program_graces(plan: Plan) -> dict[str, int]:
@@ -93,18 +115,84 @@ def scale_down_seconds(pool: dict[str, Any], cluster: dict[str, Any]) -> Optiona
     return int(given) if isinstance(given, str) and given.isdigit() else AUTOSCALER_GRACE_SECONDS
 
 
-def needed_minutes(grace: int) -> str:
-    """The drain timeout a grace needs, or why none does."""
-    minutes = -(-grace // 60)
+def _most_replicas(plan: Plan) -> dict[tuple[Any, Any], int]:
+    """(namespace, workload name) -> the most replicas its autoscalers take it to."""
+    most: dict[tuple[Any, Any], int] = {}
+    for kind, field in SCALERS.items():
+        for reg in plan.of_type(kind):
+            spec = reg.inputs.get("spec") or {}
+            key = ((reg.inputs.get("metadata") or {}).get("namespace"), (spec.get("scaleTargetRef") or {}).get("name"))
+            given = capacity.whole(spec.get(field))
+            if given is not None:
+                most[key] = max(most.get(key, 0), given)
+    return most
+
+
+def replacements(plan: Plan) -> dict[str, Replacement]:
+    """capacity.program_pods' owner name -> its replicas' most and a replacement's time to Ready (the longest of its
+    containers': probes and the image's pull allowance)."""
+    scaled, found = _most_replicas(plan), {}
+    for kind in ("Deployment", "StatefulSet"):
+        for reg in plan.of_type(f"kubernetes:apps/v1:{kind}"):
+            meta, spec = reg.inputs.get("metadata") or {}, pod_spec(reg.inputs) or {}
+            key = (meta.get("namespace"), meta.get("name"))
+            replicas = capacity.whole((reg.inputs.get("spec") or {}).get("replicas"))
+            most = max(scaled.get(key, 0), 1 if replicas is None else replicas)
+            containers = [c for c in spec.get("containers") or [] if isinstance(c, dict)]
+            images = [str(c.get("image")) for c in (spec.get("containers") or []) + (spec.get("initContainers") or [])
+                      if isinstance(c, dict) and c.get("image")]
+            ready = max((ready_bound_seconds(c.get("startupProbe"), c.get("readinessProbe"),
+                                             pull_allowance_seconds(images)) for c in containers), default=0)
+            why = "its autoscaler's maximum" if key in scaled else "its replicas"
+            found[f"{kind} {key[0]}/{key[1]}"] = Replacement(most, ready, why)
+    return found
+
+
+def node_holds(pods: capacity.Pods, pool: capacity.Pool) -> Optional[int]:
+    """How many of these pods one empty node of the pool holds by their requests (None: the size's figures are not
+    known); DaemonSets not subtracted, so it is never below the truth."""
+    shape = vm_shape(pool.vm_size)
+    if shape is None:
+        return None
+    cpu, mem = capacity.allocatable(shape.vcpus, shape.memory_gib, pool.max_pods)
+    sku = find_gpu_sku(pool.vm_size)
+    room = [pool.max_pods, cpu // pods.cpu_m if pods.cpu_m else None, mem // pods.mem_mi if pods.mem_mi else None,
+            ((sku.gpus if sku else 0) // pods.gpus) if pods.gpus else None]
+    return min(r for r in room if r is not None)
+
+
+def sharing_on(pods: capacity.Pods, pool: capacity.Pool, replacement: Optional[Replacement]) -> int:
+    """How many replicas of the workload a node of the pool may hold at once (1 for a chart's pods: not modelled)."""
+    if replacement is None:
+        return 1
+    holds = node_holds(pods, pool)
+    return max(1, replacement.most if holds is None else min(replacement.most, holds))
+
+
+def needed_minutes(grace: int, sharing: int = 1, ready_seconds: int = 0) -> str:
+    """The drain timeout a node's drain needs (upgrades.drain_minutes_for, the figure the components' rules name),
+    or why none does."""
+    minutes = drain_minutes_for(grace, sharing, ready_seconds)
     if minutes > DRAIN_TIMEOUT_MAX_MINUTES:
-        return (f"more than AKS's most, {DRAIN_TIMEOUT_MAX_MINUTES} minutes: lower the answer's timeout "
-                f"(request_timeout_seconds) so the grace is at most {DRAIN_TIMEOUT_MAX_MINUTES * 60} s")
-    return FIX.format(minutes=minutes)
+        most = node_drain_seconds(grace, sharing, ready_seconds)
+        return (f"more than AKS's most, {DRAIN_TIMEOUT_MAX_MINUTES} minutes, for a drain of {most} s: lower the "
+                f"answer's timeout (request_timeout_seconds) or the replicas that may share a node")
+    figures = f"{grace}" if sharing <= 1 else f"{grace}, {sharing}, {ready_seconds}"
+    return FIX.format(minutes=minutes, figures=figures)
+
+
+def _shared_text(sharing: int, replacement: Replacement, seconds: int) -> str:
+    held = "" if sharing == replacement.most else f", of which a node holds {sharing} by their requests"
+    return (f"; up to {sharing} of them may share a node ({replacement.why}, {replacement.most}{held}) and the drain "
+            f"evicts each next one only once the previous one's replacement is Ready (up to "
+            f"{replacement.ready_seconds} s: its image's pull allowance and probes), so the node's drain takes up to "
+            f"{seconds} s")
 
 
 def check_node_drains(plan: Plan) -> list[Problem]:
-    """A pod whose grace is longer than what an upgrade's drain or a scale-down waits on a pool it may run on."""
-    settings, all_pools = pool_settings(plan), capacity.pools(plan)
+    """A pod whose node's drain is longer than what an upgrade's drain waits, or whose grace is longer than what a
+    scale-down waits, on a pool it may run on."""
+    settings, all_pools, ready = pool_settings(plan), capacity.pools(plan), replacements(plan)
     problems = []
     for pods, grace in drained_pods(plan):
         for pool in all_pools:
@@ -112,17 +200,22 @@ def check_node_drains(plan: Plan) -> list[Problem]:
                 continue
             inputs, cluster = settings[pool.name]
             minutes = drain_minutes(inputs)
-            if minutes is not None and grace > minutes * 60:
+            replacement = ready.get(pods.owner)
+            sharing = sharing_on(pods, pool, replacement)
+            counted = (sharing, replacement.ready_seconds) if replacement and sharing > 1 else (1, 0)
+            seconds = node_drain_seconds(grace, *counted)
+            if minutes is not None and seconds > minutes * 60:
+                shared = _shared_text(sharing, replacement, seconds) if counted[0] > 1 and replacement else ""
+                problems.append(Problem(
+                    "node-drain", pods.owner,
+                    f"its pods take up to {grace} s to stop (terminationGracePeriodSeconds){shared} and may run on "
+                    f"pool {pool.name!r}, whose upgrade waits {minutes} minutes ({minutes * 60} s) per node "
+                    f"(upgradeSettings.drainTimeoutInMinutes) and then fails: {needed_minutes(grace, *counted)}"))
+            scale_down = scale_down_seconds(inputs, cluster)
+            if scale_down is not None and grace > scale_down:
                 problems.append(Problem(
                     "node-drain", pods.owner,
                     f"its pods take up to {grace} s to stop (terminationGracePeriodSeconds) and may run on pool "
-                    f"{pool.name!r}, whose upgrade waits {minutes} minutes ({minutes * 60} s) per node "
-                    f"(upgradeSettings.drainTimeoutInMinutes) and then fails: {needed_minutes(grace)}"))
-            seconds = scale_down_seconds(inputs, cluster)
-            if seconds is not None and grace > seconds:
-                problems.append(Problem(
-                    "node-drain", pods.owner,
-                    f"its pods take up to {grace} s to stop (terminationGracePeriodSeconds) and may run on pool "
-                    f"{pool.name!r}, where a scale-down kills them after {seconds} s (the cluster's autoscaler "
+                    f"{pool.name!r}, where a scale-down kills them after {scale_down} s (the cluster's autoscaler "
                     f"max-graceful-termination-sec), cutting what they serve: {needed_minutes(grace)}"))
     return problems

@@ -294,7 +294,7 @@ def test_an_in_place_pool_whose_nodes_hold_two_replicas_of_a_server_is_told_its_
     [fallback] = _drains("prod", {"gpu": two_gpus})
     assert ("the on-demand fallback (gpu.fallback) is upgraded in place" in fallback
             and "holds up to 2 Ollama replicas of 1 GPU(s) (inference.gpusPerReplica)" in fallback)
-    assert "the pool's 36-minute drain timeout fails the upgrade" in fallback  # the stack's (its longest grace)
+    assert "the pool's 77-minute drain timeout fails the upgrade" in fallback  # the stack's (its UI's six pods)
     [vllm] = _drains("llmd", {"gpu": {**two_gpus, "priority": "regular"}, "llmd": {"replicas": 2}})
     assert "the gpu.priority regular pool" in vllm and "2 vLLM replicas of 1 GPU(s) (llmd.tensorParallelSize)" in vllm
     # a surge node first, one replica a node, a spot pool (no drain), one replica at most: nothing to say

@@ -19,6 +19,9 @@ from tests.components.test_azaudit_put_rules import aks_args
 from tests.conftest import plan_for
 
 POOL = "azure-native:containerservice:AgentPool"
+FIXED = ("the stack's cluster takes its drain timeout from gateway.requestTimeoutSeconds, "
+         "autoscaling.coldStartTimeoutSeconds and webui.maxReplicas; with components, give AksCluster's "
+         "drain_timeout_minutes={minutes} (upgrades.drain_minutes_for({figures}))")
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 
 
@@ -36,16 +39,17 @@ def test_no_planned_pod_outlasts_a_drain_of_a_pool_it_may_run_on(any_plan):
     assert _messages(any_plan) == []
 
 
-def test_the_stacks_pools_wait_for_their_longest_grace(prod):
+def test_the_stacks_pools_wait_for_their_longest_drain(prod):
     """prod's longest grace, 1830 s (the router's, the UI's and the KEDA interceptor's: the answer's wait of 1800 s
-    and 30 s to shut down) takes 31 minutes; the regular pools wait 36 (5 for a budget's wait), the autoscaler as
-    long; the spot GPU pool sends none (AKS does not drain it)."""
+    and 30 s to shut down), and its six UI pods (webui.maxReplicas) that may share a node, each next one evicted once
+    the previous one's replacement is Ready (490 s): 1830 + 5 x 490 = 4280 s, 72 minutes; the regular pools wait 77
+    (5 of margin), the autoscaler as long; the spot GPU pool sends none (AKS does not drain it)."""
     pools = {r.inputs["agentPoolName"]: r.inputs for r in prod.of_type(POOL)}
-    assert pools["cpu"]["upgradeSettings"] == {"drainTimeoutInMinutes": 36}
-    assert pools["gpuod"]["upgradeSettings"]["drainTimeoutInMinutes"] == 36
+    assert pools["cpu"]["upgradeSettings"] == {"drainTimeoutInMinutes": 77}
+    assert pools["gpuod"]["upgradeSettings"]["drainTimeoutInMinutes"] == 77
     assert "upgradeSettings" not in pools["gpu"]
     (cluster,) = prod.of_type(CLUSTER)
-    assert cluster.inputs["autoScalerProfile"]["maxGracefulTerminationSec"] == "2160"
+    assert cluster.inputs["autoScalerProfile"]["maxGracefulTerminationSec"] == "4620"
     assert "upgradeSettings" not in cluster.inputs["agentPoolProfiles"][0]  # the system pool keeps AKS's 30
 
 
@@ -57,10 +61,11 @@ def test_a_pool_with_a_short_drain_timeout_fails_the_plan(prod):
     messages = _messages(short)
     router = [m for m in messages if m.startswith("Deployment llm/router:")]
     assert router == [
-        "Deployment llm/router: its pods take up to 1830 s to stop (terminationGracePeriodSeconds) and may run on "
-        "pool 'cpu', whose upgrade waits 10 minutes (600 s) per node (upgradeSettings.drainTimeoutInMinutes) and "
-        "then fails: the stack's cluster takes its drain timeout from gateway.requestTimeoutSeconds and "
-        "autoscaling.coldStartTimeoutSeconds; with components, give AksCluster's drain_timeout_minutes at least 31"]
+        "Deployment llm/router: its pods take up to 1830 s to stop (terminationGracePeriodSeconds); up to 2 of them "
+        "may share a node (its replicas, 2) and the drain evicts each next one only once the previous one's "
+        "replacement is Ready (up to 60 s: its image's pull allowance and probes), so the node's drain takes up to "
+        "1890 s and may run on pool 'cpu', whose upgrade waits 10 minutes (600 s) per node "
+        "(upgradeSettings.drainTimeoutInMinutes) and then fails: " + FIXED.format(minutes=37, figures="1830, 2, 60")]
     assert any(m.startswith("Deployment llm/ollama:") and "'gpuod'" in m and "630 s" in m for m in messages)
     assert all("'gpu'," not in m for m in messages)  # the spot pool: not drained
     problems = deploy_model.evaluate(short).problems  # what `make plan` refuses
@@ -68,20 +73,21 @@ def test_a_pool_with_a_short_drain_timeout_fails_the_plan(prod):
 
 
 def test_a_chart_pod_with_a_long_grace_fails_the_plan(prod):
-    """Planted: Prometheus given 4000 s to stop in kube-prometheus-stack's values (the chart's pods are read from
+    """Planted: Prometheus given 5000 s to stop in kube-prometheus-stack's values (the chart's pods are read from
     their values, not from a manifest the program writes)."""
     def longer(inputs: dict[str, Any]) -> dict[str, Any]:
         if not str(inputs.get("chart", "")).endswith("kube-prometheus-stack"):
             return inputs
         values = inputs["values"]
-        spec = {**values["prometheus"]["prometheusSpec"], "terminationGracePeriodSeconds": 4000}
+        spec = {**values["prometheus"]["prometheusSpec"], "terminationGracePeriodSeconds": 5000}
         return {**inputs, "values": {**values, "prometheus": {**values["prometheus"], "prometheusSpec": spec}}}
 
     messages = _messages(_edited(prod, "kubernetes:helm.sh/v3:Release", longer))
     assert sorted(m.split(", whose")[0].split(", where")[0] for m in messages) == [
-        "chart kube-prometheus-stack: prometheus: its pods take up to 4000 s to stop (terminationGracePeriodSeconds) "
-        "and may run on pool 'cpu'"] * 2  # the upgrade's 36 minutes and the scale-down's 2160 s
-    assert all(m.endswith("drain_timeout_minutes at least 67") for m in messages)
+        "chart kube-prometheus-stack: prometheus: its pods take up to 5000 s to stop (terminationGracePeriodSeconds) "
+        "and may run on pool 'cpu'"] * 2  # the upgrade's 77 minutes and the scale-down's 4620 s
+    # the figure the components' rules name (upgrades.drain_minutes_for): the grace in minutes and the margin
+    assert all(m.endswith(FIXED.format(minutes=89, figures="5000")) for m in messages)
 
 
 def test_a_regular_gpu_pool_without_the_timeout_fails_a_long_answer():
@@ -96,8 +102,7 @@ def test_a_regular_gpu_pool_without_the_timeout_fails_a_long_answer():
     assert _messages(bare) == [
         "Deployment llm/ollama: its pods take up to 3630 s to stop (terminationGracePeriodSeconds) and may run on "
         "pool 'gpuod', whose upgrade waits 30 minutes (1800 s) per node (upgradeSettings.drainTimeoutInMinutes) and "
-        "then fails: the stack's cluster takes its drain timeout from gateway.requestTimeoutSeconds and "
-        "autoscaling.coldStartTimeoutSeconds; with components, give AksCluster's drain_timeout_minutes at least 61"]
+        "then fails: " + FIXED.format(minutes=66, figures="3630")]  # one A100 a node: one Ollama pod a node
 
 
 def test_the_aks_defaults_fail_a_long_answer(prod):
@@ -118,19 +123,22 @@ def test_the_aks_defaults_fail_a_long_answer(prod):
 
 
 def test_a_longer_answer_takes_a_longer_drain_through_the_stack_keys():
-    """gateway.requestTimeoutSeconds 3600 and a cold start of 1800: the interceptor's grace is 5430 s; the pools wait
-    91 + 5 minutes and the autoscaler 5760 s, and no pod outlasts them."""
+    """gateway.requestTimeoutSeconds 3600 and a cold start of 1800: the interceptor's and the gate's grace is 5430 s,
+    the gate's two pods on a node 5490 s; the pools wait 92 + 5 minutes and the autoscaler 5820 s, and no pod outlasts
+    them."""
     plan = plan_for("dev", {"gateway": {"requestTimeoutSeconds": 3600},
                             "autoscaling": {"coldStartTimeoutSeconds": 1800}})
     (cluster,) = plan.of_type(CLUSTER)
-    assert cluster.inputs["autoScalerProfile"]["maxGracefulTerminationSec"] == str(96 * 60)
+    assert cluster.inputs["autoScalerProfile"]["maxGracefulTerminationSec"] == str(97 * 60)
     assert _messages(plan) == []
 
 
 def test_a_grace_beyond_what_aks_waits_names_the_limit():
-    assert needed_minutes(86400 + 30).startswith("more than AKS's most, 1440 minutes: lower the answer's timeout "
-                                                 "(request_timeout_seconds) so the grace is at most 86400 s")
-    assert needed_minutes(1830).endswith("drain_timeout_minutes at least 31")
+    assert needed_minutes(86400 + 30) == ("more than AKS's most, 1440 minutes, for a drain of 86430 s: lower the "
+                                          "answer's timeout (request_timeout_seconds) or the replicas that may share "
+                                          "a node")
+    assert needed_minutes(1830).endswith("drain_timeout_minutes=36 (upgrades.drain_minutes_for(1830))")
+    assert needed_minutes(1830, 6, 490).endswith("drain_timeout_minutes=77 (upgrades.drain_minutes_for(1830, 6, 490))")
 
 
 @pytest.mark.parametrize("minutes", [0, 1441, 30.5, True])
@@ -163,3 +171,80 @@ def test_a_gpu_pool_follows_the_clusters_drain_timeout():
 def test_the_drain_timeout_is_the_grace_in_minutes_and_the_margin_never_under_aks_default(grace, minutes):
     from llmplatform.upgrades import drain_minutes_for
     assert drain_minutes_for(grace) == minutes
+
+
+def _drain_of(plan: Plan, minutes: int) -> Plan:
+    """The plan with every regular pool's upgrade waiting `minutes` per node."""
+    return _edited(plan, POOL, lambda i: {**i, "upgradeSettings": {**(i.get("upgradeSettings") or {}),
+                                                                   "drainTimeoutInMinutes": minutes}}
+                   if i.get("scaleSetPriority") != "Spot" else i)
+
+
+def test_ui_replicas_that_may_share_a_node_fail_the_plan_on_main_s_drain(prod):
+    """Planted: prod's pools at main's 36 minutes. Its six UI pods (HPA maxReplicas) may all share a node (the
+    hostname spread is ScheduleAnyway; a D8ds_v5 node holds them by their requests), and the drain frees each next
+    one only once the previous one's replacement is Ready (180 s pull allowance + 300 s start + 10 s readiness):
+    1830 + 5 x 490 = 4280 s. `make plan` (deploy_model.evaluate) refuses it, naming pod, pool, figures and the fix."""
+    planted = _drain_of(prod, 36)
+    assert _messages(planted) == [
+        "Deployment llm/open-webui: its pods take up to 1830 s to stop (terminationGracePeriodSeconds); up to 6 of "
+        "them may share a node (its autoscaler's maximum, 6) and the drain evicts each next one only once the previous "
+        "one's replacement is Ready (up to 490 s: its image's pull allowance and probes), so the node's drain takes "
+        "up to 4280 s and may run on pool 'cpu', whose upgrade "
+        "waits 36 minutes (2160 s) per node (upgradeSettings.drainTimeoutInMinutes) and then fails: "
+        + FIXED.format(minutes=77, figures="1830, 6, 490")]
+    assert [p.resource for p in deploy_model.evaluate(planted).problems if p.rule == "node-drain"] == [
+        "Deployment llm/open-webui"]
+    assert _messages(_drain_of(prod, 76)) == [] == _messages(_drain_of(prod, 77))
+
+
+def test_the_rules_count_a_replacement_as_the_plan_check_reads_the_pods(any_plan):
+    """The figures the components' rules and the stack's default count (inference_specs.ROUTER_READY_SECONDS,
+    WEBUI_READY_SECONDS, OLLAMA_READY_SECONDS) are what the plan check reads from the planned pods' probes and
+    images (the gate's: where its key-map reloader runs; without one, its nginx alone is Ready sooner)."""
+    from llmplatform.inference_specs import OLLAMA_READY_SECONDS, ROUTER_READY_SECONDS, WEBUI_READY_SECONDS
+    from offline.deploy_model.node_drains import replacements
+    found = replacements(any_plan)
+    expected = {"router": ROUTER_READY_SECONDS, "open-webui": WEBUI_READY_SECONDS, "ollama": OLLAMA_READY_SECONDS}
+    seen = {owner.rsplit("/", 1)[-1]: r.ready_seconds for owner, r in found.items()
+            if owner.rsplit("/", 1)[-1] in expected}
+    assert seen and all(seen[name] <= expected[name] for name in seen), seen
+    if any_plan.stack == "prod":
+        assert seen == expected
+
+
+def test_the_pull_allowances_cover_the_deploy_models_pessimistic_pulls(any_plan):
+    """Each image of a workload whose replicas may share a node is allowed at least the deploy model's pessimistic
+    pull (config/data/deploy_durations.json image_pull) on a fresh node."""
+    import json
+
+    from llmplatform.upgrades import pull_allowance_seconds
+    from offline.deploy_model.figures import image_pull
+    from offline.deploy_model.model import DURATIONS
+    from offline.deploy_model.node_drains import replacements
+    from offline.pod_specs import pod_spec
+    data = json.loads(DURATIONS.read_text())
+    several = {owner for owner, r in replacements(any_plan).items() if r.most > 1}
+    checked = 0
+    for kind in ("Deployment", "StatefulSet"):
+        for reg in any_plan.of_type(f"kubernetes:apps/v1:{kind}"):
+            meta = reg.inputs.get("metadata") or {}
+            if f"{kind} {meta.get('namespace')}/{meta.get('name')}" not in several:
+                continue
+            spec = pod_spec(reg.inputs) or {}
+            images = [c["image"] for c in (spec.get("containers") or []) + (spec.get("initContainers") or [])]
+            assert pull_allowance_seconds(images) >= image_pull(data, images).pessimistic, (meta, images)
+            checked += 1
+    assert checked
+
+
+def test_a_node_holds_no_more_replicas_than_its_resources_take(prod):
+    """prod's Ollama may scale to 4 replicas (autoscaling.maxReplicas) but each takes the A100 of an NC24ads_A100_v4:
+    one a node on the GPU fallback, so its drain is its grace alone; the UI's six fit one D8ds_v5."""
+    from offline import capacity
+    from offline.deploy_model.node_drains import replacements, sharing_on
+    found, pools = replacements(prod), {p.name: p for p in capacity.pools(prod)}
+    pods = {p.owner: p for p in capacity.program_pods(prod)}
+    assert found["Deployment llm/ollama"].most == 4
+    assert sharing_on(pods["Deployment llm/ollama"], pools["gpuod"], found["Deployment llm/ollama"]) == 1
+    assert sharing_on(pods["Deployment llm/open-webui"], pools["cpu"], found["Deployment llm/open-webui"]) == 6

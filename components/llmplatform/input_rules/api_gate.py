@@ -34,7 +34,7 @@ def api_gate(args: Mapping[str, Any]) -> list[Problem]:
         r.add("endpoint.host_header", header, wrong)
     route_target_rule(r)
     listener_rule(r, "api_listener")
-    r.whole("replicas", 1, 20)
+    replicas = r.whole("replicas", 1, 20)
     if r.get("allowed_paths") == []:
         r.add("allowed_paths", [], "at least one path (omit the input to keep the default)")
     r.texts("allowed_paths", ROUTE_PATH)
@@ -44,7 +44,7 @@ def api_gate(args: Mapping[str, Any]) -> list[Problem]:
     r.whole("rate_limit_per_second", 1, 100000)
     r.whole("rate_limit_burst", 0, 100000)
     answer = r.whole("request_timeout_seconds", 1, 86400)
-    router_drain_rule(r, answer)
+    router_drain_rule(r, answer, replicas)
     r.secret_name("api_key_secret")
     r.secret_name("api_key_map_secret")
     own_key_rule(r)

@@ -3,11 +3,12 @@ import re
 from typing import Any, Callable, Mapping
 
 from ..inference_parts import GATE_INPUTS, OLLAMA_INPUTS, WEBUI_INPUTS
-from ..inference_specs import stop_grace_seconds, wait_budget_seconds
+from ..defaults import DEFAULTS
+from ..inference_specs import ROUTER_READY_SECONDS, drain_seconds, stop_grace_seconds, wait_budget_seconds
 from ..rules import Found, Problem, Rules
 from .api_gate import api_gate
 from .model_server import ollama_server
-from .shared import drain_rule
+from .shared import drain_rule, webui_sharing
 from .webui import open_webui
 
 
@@ -54,7 +55,13 @@ def inference_stack(args: Mapping[str, Any]) -> list[Problem]:
     timed = {p.path for p in found} & {"request_timeout_seconds", "cold_start_timeout_seconds"}
     if r.args.get("keda") and cold is not None and isinstance(answer, int) and not timed:
         # the gate (and the UI) wait the cold start too, which their part's rule, given the answer's, did not count
+        waited = f"{r.ref('request_timeout_seconds')} + {r.ref('cold_start_timeout_seconds')}"
         drain_rule(r, "the gate's nginx pods", stop_grace_seconds(wait_budget_seconds(answer, cold)),
-                   f"{r.ref('request_timeout_seconds')} + {r.ref('cold_start_timeout_seconds')} + 30 s with keda",
-                   "cold_start_timeout_seconds")
+                   f"{waited} + 30 s with keda", "cold_start_timeout_seconds",
+                   sharing=DEFAULTS["ApiGate"]["replicas"], ready_seconds=ROUTER_READY_SECONDS)
+        if enabled and not any(p.path == "cold_start_timeout_seconds" for p in found):  # said once
+            wait = wait_budget_seconds(answer, cold)
+            drain_rule(r, "the UI's pods", stop_grace_seconds(drain_seconds(wait)),
+                       f"{waited} (at most {drain_seconds(86400)}) + 30 s with keda", "cold_start_timeout_seconds",
+                       drain_seconds(wait) - answer, **webui_sharing(r.get("webui_max_replicas")))
     return found

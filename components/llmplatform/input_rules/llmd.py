@@ -20,7 +20,7 @@ from ..llmd_specs import VLLM_GRACE_SECONDS
 # OpenAI server asks for; `--hf-token`, the Hugging Face token): as an argument it is plain text in the Deployment,
 # in Pulumi state and in the plan files
 SECRET_VLLM_FLAGS = ("--api-key", "--hf-token")
-
+LLMD_GATE_REPLICAS = 2  # its gate's nginx pods: api_router.RouterSpec's replicas, which LlmdStack keeps
 
 _HF_TRUE = ("1", "ON", "YES", "TRUE")  # huggingface_hub constants.py ENV_VARS_TRUE_VALUES, compared upper-cased
 
@@ -159,7 +159,7 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
     r.choice("failure_mode", FAILURE_MODES)
     r.whole("rate_limit_per_second", 1, 100000)
     r.whole("rate_limit_burst", 0, 100000)
-    router_drain_rule(r, r.whole("request_timeout_seconds", 1, 86400))
+    router_drain_rule(r, r.whole("request_timeout_seconds", 1, 86400), LLMD_GATE_REPLICAS)
     drain_rule(r, "the vLLM pods", VLLM_GRACE_SECONDS, "the component's, for the requests in flight")
     gpu = r.args.get("gpu")
     gpus, memory = known(gpu, "gpus_per_node"), usable_memory(gpu)

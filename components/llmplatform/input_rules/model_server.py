@@ -6,7 +6,7 @@ from .. import azure_names as names, ollama_names
 from ..choices import ACCELERATORS
 from ..inference_specs import CONTEXT_LENGTH_ENV, OLLAMA_KEY_DIR, OLLAMA_SCRATCH_DIR, ollama_env, stop_grace_seconds
 from ..rules import Problem, Rules, keep_alive_problem, known, resources_rules
-from .shared import drain_rule, keda_rule, name_given_rule, plain_env_rule
+from .shared import drain_rule, keda_rule, name_given_rule, ollama_sharing, plain_env_rule
 
 
 # the variables OllamaServer sets itself (inference_specs.ollama_env): its inputs say them, extra_env may not
@@ -63,8 +63,8 @@ def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
         r.add("autoscaled", False, f"true with {r.ref('keda')}, or left out: requests then reach Ollama only "
                                    "through the KEDA interceptor, which routes only what a ModelAutoscaler in requests "
                                    "mode declares, and that autoscaler owns the replica count")
-    r.whole("replicas", 0, 100)
-    r.whole("gpus_per_replica", 1, 8)
+    replicas = r.whole("replicas", 0, 100)
+    gpus = r.whole("gpus_per_replica", 1, 8)
     r.whole("num_parallel", 1, 256)
     r.whole("max_loaded_models", 1, 64)
     r.whole("context_length", 512, 1 << 20)
@@ -76,7 +76,8 @@ def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
         r.add("warm_model", warm, missing)
     answer = r.whole("request_timeout_seconds", 1, 86400)
     drain_rule(r, "the model server's pods", stop_grace_seconds(answer) if answer else None,
-               f"{r.ref('request_timeout_seconds')} + 30 s", "request_timeout_seconds")
+               f"{r.ref('request_timeout_seconds')} + 30 s", "request_timeout_seconds",
+               **ollama_sharing(r, replicas, gpus))
     # the store as the server mounts it: where it runs (the store's namespace), the claim, where its pods mount it
     name_given_rule(r, "model_volume")
     name_given_rule(r, "model_volume", "claim_name", names.dns_subdomain)

@@ -9,11 +9,11 @@ from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
 from .. import azure_names as names
 from ..choices import ZONES
 from ..images import acr_name, registry_problem
-from ..inference_specs import stop_grace_seconds
+from ..inference_specs import OLLAMA_READY_SECONDS, ROUTER_READY_SECONDS, WEBUI_READY_SECONDS, stop_grace_seconds
 from ..networks import cidr_or_none
 from ..regions import has_no_zones
 from ..rules import GUID, LABEL_VALUE, WITHHELD, Rules, is_output, known
-from ..upgrades import DRAIN_TIMEOUT_MAX_MINUTES, drain_minutes_for
+from ..upgrades import DRAIN_TIMEOUT_MAX_MINUTES, drain_minutes_for, node_drain_seconds
 
 
 MAX_MODEL_GIB = 4096  # a model download larger than 4 TiB is a typo, not a model
@@ -220,39 +220,77 @@ def handle_range_rule(r: Rules, key: str) -> None:
 
 
 def drain_rule(r: Rules, pods: str, grace: Optional[int], spent: str, key: Optional[str] = None,
-               counted: Optional[int] = None) -> None:
+               counted: Optional[int] = None, sharing: int = 1, ready_seconds: int = 0) -> None:
     """`pods` take up to `grace` s to stop (their terminationGracePeriodSeconds: `spent`, naming the inputs it comes
     from) and must stop within a drain of their node: AKS's upgrade waits the cluster's drain_timeout_minutes per
     node and then fails, and the autoscaler's scale-down kills them at as many seconds (AksCluster sends both;
-    llmplatform.upgrades). Refused against a cluster handle that carries the timeout as a plain value, naming `key`
-    (the input that sets the grace, of which the grace counts `counted`, default all; None for a fixed grace: the
-    drain is named) and the fix. A handle without it (a
-    cluster made otherwise) or with an output (another stack's) is not judged (this repository's plan check,
-    offline/deploy_model/node_drains.py, judges its own stacks' pools)."""
-    minutes = known(r.args.get("cluster"), "drain_timeout_minutes")
-    if grace is None or isinstance(minutes, bool) or not isinstance(minutes, int) or grace <= minutes * 60:
+    llmplatform.upgrades). Up to `sharing` of them may share the node, each next one evicted once the previous one's
+    replacement is Ready (up to `ready_seconds`): upgrades.node_drain_seconds. Refused against a cluster handle that
+    carries the timeout as a plain value, naming `key` (the input that sets the grace, of which the grace counts
+    `counted`, default all; None for a fixed grace: the drain is named) and the fix. A handle without it (a cluster
+    made otherwise) or with an output (another stack's, the component provider's) is not judged: a check once it
+    resolves needs each workload component to wait for it (checks.late_rules), which none does for this field yet
+    (docs/decisions.md, "Node drains with replicas that share a node"); this repository's plan check,
+    offline/deploy_model/node_drains.py, judges its own stacks' pools."""
+    if grace is not None:
+        _drain_problem(r, pods, grace, spent, key, counted, sharing, ready_seconds,
+                       known(r.args.get("cluster"), "drain_timeout_minutes"))
+
+
+def _drain_problem(r: Rules, pods: str, grace: int, spent: str, key: Optional[str], counted: Optional[int],
+                   sharing: int, ready_seconds: int, minutes: Any) -> None:
+    """drain_rule's judgement of a drain timeout known now."""
+    drain = node_drain_seconds(grace, sharing, ready_seconds)
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or drain <= minutes * 60:
         return
-    drain = f"{r.ref('cluster')}.drain_timeout_minutes"
-    outlasts = (f"{pods} take up to {grace} s to stop ({spent}, their terminationGracePeriodSeconds), longer than the "
-                f"{minutes} minutes ({minutes * 60} s) {drain} gives a drain of their node (an upgrade then fails; a "
-                f"scale-down kills them at {minutes * 60} s, their answers cut)")
-    needed = drain_minutes_for(grace)
-    raise_drain = f"give the AksCluster drain_timeout_minutes={needed} (upgrades.drain_minutes_for({grace}))"
+    timeout = f"{r.ref('cluster')}.drain_timeout_minutes"
+    shared = "" if drain == grace else (
+        f"; up to {sharing} of them may share a node and its drain evicts each next one only once the previous one's "
+        f"replacement is Ready (up to {ready_seconds} s: image pull and probes), so the node's drain takes up to "
+        f"{drain} s")
+    cut = "" if grace <= minutes * 60 else f"; a scale-down kills them at {minutes * 60} s, their answers cut"
+    outlasts = (f"{pods} take up to {grace} s to stop ({spent}, their terminationGracePeriodSeconds){shared}, longer "
+                f"than the {minutes} minutes ({minutes * 60} s) {timeout} gives a drain of their node (an upgrade then "
+                f"fails{cut})")
+    needed = drain_minutes_for(grace, sharing, ready_seconds)
+    figures = f"{grace}" if drain == grace else f"{grace}, {sharing}, {ready_seconds}"
+    raise_drain = f"give the AksCluster drain_timeout_minutes={needed} (upgrades.drain_minutes_for({figures}))"
     if key is None:
         r.add("cluster.drain_timeout_minutes", minutes, f"a drain {pods} fit in: {outlasts}; {raise_drain}")
         return
     fix = f", or {raise_drain}" if needed <= DRAIN_TIMEOUT_MAX_MINUTES else \
-        f" (no drain holds {grace} s: AKS waits at most {DRAIN_TIMEOUT_MAX_MINUTES} minutes)"
-    most = (r.get(key) if counted is None else counted) - (grace - minutes * 60)
-    r.add(key, r.get(key), f"a value whose pods fit the cluster's drain: {outlasts}; lower {r.ref(key)} to at most "
-                           f"{most}{fix}")
+        f" (no drain holds {drain} s: AKS waits at most {DRAIN_TIMEOUT_MAX_MINUTES} minutes)"
+    most = (r.get(key) if counted is None else counted) - (drain - minutes * 60)
+    lower = f"lower {r.ref(key)} to at most {most}" if most >= 1 else \
+        f"no {r.ref(key)} fits while {sharing} of them may share a node"
+    r.add(key, r.get(key), f"a value whose pods fit the cluster's drain: {outlasts}; {lower}{fix}")
 
 
-def router_drain_rule(r: Rules, answer: Optional[int]) -> None:
+def router_drain_rule(r: Rules, answer: Optional[int], replicas: Any) -> None:
     """The gate's nginx pods let the answers in flight run up to `answer` (request_timeout_seconds) when they stop
-    (api_router): ApiGate's, LlmdStack's."""
+    (api_router), `replicas` of them: ApiGate's, LlmdStack's."""
     drain_rule(r, "the gate's nginx pods", stop_grace_seconds(answer) if answer else None,
-               f"{r.ref('request_timeout_seconds')} + 30 s", "request_timeout_seconds")
+               f"{r.ref('request_timeout_seconds')} + 30 s", "request_timeout_seconds",
+               sharing=replicas if isinstance(replicas, int) else 1, ready_seconds=ROUTER_READY_SECONDS)
+
+
+def webui_sharing(max_replicas: Any) -> dict[str, int]:
+    """drain_rule's count for Open-WebUI's pods: all `max_replicas` of them may share a node (their spread on the
+    hostname is ScheduleAnyway: docs/decisions.md, "Node drains with replicas that share a node"), each replacement
+    Ready within inference_specs.WEBUI_READY_SECONDS."""
+    return {"sharing": max_replicas if isinstance(max_replicas, int) and not isinstance(max_replicas, bool) else 1,
+            "ready_seconds": WEBUI_READY_SECONDS}
+
+
+def ollama_sharing(r: Rules, replicas: Optional[int], gpus_per_replica: Optional[int]) -> dict[str, int]:
+    """drain_rule's count for Ollama's pods: its `replicas` may share a node, on a GPU pool no more than the node's
+    GPUs take (the gpu handle's gpus_per_node); a ModelAutoscaler's maximum is its own input, which the plan check
+    (offline/deploy_model/node_drains.py) reads from the plan."""
+    most = replicas if isinstance(replicas, int) and replicas > 0 else 1
+    per_node = known(r.args.get("gpu"), "gpus_per_node") if r.get("accelerator") == "gpu" else None
+    if isinstance(per_node, int) and not isinstance(per_node, bool):
+        most = min(most, max(1, per_node // (gpus_per_replica or 1)))
+    return {"sharing": most, "ready_seconds": OLLAMA_READY_SECONDS}
 
 
 def own_key_rule(r: Rules) -> None:

@@ -12,7 +12,7 @@ from ..open_webui_config import int_settings
 from ..postgres_access import most_webui_replicas, webui_connections, webui_connections_text
 from ..rules import SIGN_IN_EMAIL, WITHHELD, Problem, Rules, known, resources_rules
 from .shared import (EnvAlias, drain_rule, endpoint_rule, env_alias_rule, listener_rule, not_true, not_variables,
-                     plain_env_rule, route_target_rule)
+                     plain_env_rule, route_target_rule, webui_sharing)
 
 
 # the variables OpenWebUi sets itself, for either kind of endpoint (inference_specs): its inputs say them, extra_env and
@@ -175,7 +175,7 @@ def open_webui(args: Mapping[str, Any]) -> list[Problem]:
     answer = r.whole("request_timeout_seconds", 1, 86400)
     drain_rule(r, "the UI's pods", stop_grace_seconds(drain_seconds(answer)) if answer else None,
                f"{r.ref('request_timeout_seconds')} (at most {drain_seconds(86400)}) + 30 s", "request_timeout_seconds",
-               drain_seconds(answer) if answer else None)
+               drain_seconds(answer) if answer else None, **webui_sharing(high or low))
     r.choice("model_access", WEBUI_MODEL_ACCESS)
     r.flag("enable_signup")
     r.choice("default_user_role", WEBUI_USER_ROLES)
