@@ -64,3 +64,15 @@ def test_a_ui_on_a_server_with_room_gets_sqlalchemys_own_overflow_and_upstreams_
     assert sqlalchemy_overflow == 10
     # no server named: the floor, 2 + 1
     assert _ui_env()["DATABASE_POOL_MAX_OVERFLOW"] == "1"
+
+
+@pytest.mark.parametrize("overrides, workers", [({"webui": {"maxReplicas": 2}}, "in 1 uvicorn worker)"),
+                                                ({"webui": {"extraEnv": {"UVICORN_WORKERS": 2}}},
+                                                 "in 2 uvicorn workers)")])
+def test_the_connection_refusal_counts_the_workers_in_words_that_read_right(overrides, workers):
+    """dev's server (Standard_B1ms) refusing a second replica, or a second uvicorn worker: the sum names the workers
+    as many as there are (one read "in 1 uvicorn workers", two "in 2 uvicorn worker")."""
+    with pytest.raises(ConfigError) as refused:
+        parse_config(stack_raw("dev", overrides), "p", "dev")
+    [problem] = [p for p in refused.value.problems if "Open-WebUI may hold" in p]
+    assert workers in problem, problem

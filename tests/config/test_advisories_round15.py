@@ -56,3 +56,15 @@ def test_llmds_switched_keys_with_llmd_off_are_told_once_by_the_enabled_line():
     lines = _unread_lines("prod-westeurope", {"llmd": {"maxReplicas": 4, "prefillReplicas": 2}})
     assert lines == ["llmd.prefillReplicas, llmd.maxReplicas set but llmd.enabled is false: no llm-d is deployed, so "
                      "nothing reads them; set llmd.enabled, or remove them"], lines
+
+
+def _drains(stack: str, overrides: dict) -> list[str]:
+    return [a for a in advisories(parse_config(stack_raw(stack, overrides), "p", stack))
+            if a.startswith("gpu.upgradeMaxSurge is unset")]
+
+
+def test_an_in_place_drain_names_no_vllm_where_llm_d_is_off():
+    """prod's on-demand fallback of two-GPU nodes, one Ollama replica a node (gpusPerReplica 2): nothing to say,
+    whatever llmd.replicas says while llm-d is off (a vLLM that is not deployed would be told to stall the drain)."""
+    two_gpus = {"gpu": {"vmSize": "Standard_NC48ads_A100_v4"}, "inference": {"gpusPerReplica": 2}}
+    assert _drains("prod", {**two_gpus, "llmd": {"replicas": 2}}) == []
