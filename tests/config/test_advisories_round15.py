@@ -4,6 +4,7 @@ reads, through the stack file (`parse_config`) and `advisories`, as `make plan` 
 import pytest
 
 from config.advisories import advisories
+from config.sections.autoscaling import AutoscalingConfig
 from config.loader import parse_config
 
 from tests.config.test_loader import stack_raw
@@ -68,3 +69,25 @@ def test_an_in_place_drain_names_no_vllm_where_llm_d_is_off():
     whatever llmd.replicas says while llm-d is off (a vLLM that is not deployed would be told to stall the drain)."""
     two_gpus = {"gpu": {"vmSize": "Standard_NC48ads_A100_v4"}, "inference": {"gpusPerReplica": 2}}
     assert _drains("prod", {**two_gpus, "llmd": {"replicas": 2}}) == []
+
+
+def _autoscaling_line(stack: str, autoscaling: dict) -> str:
+    cfg = parse_config(stack_raw(stack, {"autoscaling": autoscaling}), "p", stack)
+    [line] = [a for a in advisories(cfg) if "which does not read" in a]
+    return line
+
+
+def test_the_gpu_remark_is_requests_modes_alone():
+    """"on a GPU" explains why requests mode leaves cpuTargetPercent unread there; `none` reads it nowhere, so a
+    stack on a GPU in `none` is not told it is about the GPU."""
+    line = _autoscaling_line("prod", {"mode": "none", "cpuTargetPercent": 50})
+    assert "autoscaling.cpuTargetPercent" in line and "set but autoscaling.mode is 'none', which" in line, line
+    assert "on a GPU" not in line, line
+
+
+def test_the_interceptor_remark_needs_interceptor_replicas_among_the_keys_named():
+    """dev in cpu mode given autoscaling.targetInFlight: the line names that key, not the interceptor's modes."""
+    line = _autoscaling_line("dev", {"mode": "cpu", "minReplicas": 1, "scaleToZero": False, "targetInFlight": 3,
+                                     "interceptorReplicas": AutoscalingConfig().interceptor_replicas})
+    assert line.startswith("autoscaling.targetInFlight set but autoscaling.mode is 'cpu'"), line
+    assert "interceptor" not in line, line
