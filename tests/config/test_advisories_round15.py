@@ -91,3 +91,20 @@ def test_the_interceptor_remark_needs_interceptor_replicas_among_the_keys_named(
                                      "interceptorReplicas": AutoscalingConfig().interceptor_replicas})
     assert line.startswith("autoscaling.targetInFlight set but autoscaling.mode is 'cpu'"), line
     assert "interceptor" not in line, line
+
+
+TWO_GPUS_REGULAR = {"vmSize": "Standard_NC48ads_A100_v4", "priority": "regular"}  # two 1-GPU replicas a node
+
+
+def test_an_in_place_drain_counts_the_autoscalers_maximum_only_where_an_autoscaler_runs():
+    """Ollama in `none` runs inference.replicas (one here) whatever autoscaling.maxReplicas says; vLLM without
+    llmd.autoscaling runs llmd.replicas, with it up to llmd.maxReplicas: one replica a server has no second to stall
+    the drain, two do."""
+    ollama = {"gpu": TWO_GPUS_REGULAR, "inference": {"accelerator": "gpu", "replicas": 1},
+              "autoscaling": {"mode": "none", "minReplicas": 1, "maxReplicas": 2, "scaleToZero": False}}
+    assert _drains("dev", ollama) == []
+    fixed = {"gpu": TWO_GPUS_REGULAR, "llmd": {**LLMD_AT_DEFAULTS, "autoscaling": False, "replicas": 1}}
+    assert _drains("llmd", fixed) == []
+    [scaled] = _drains("llmd", {"gpu": TWO_GPUS_REGULAR, "llmd": {**LLMD_AT_DEFAULTS, "autoscaling": True,
+                                                                  "replicas": 1}})
+    assert "holds up to 2 vLLM replicas of 1 GPU(s) (llmd.tensorParallelSize)" in scaled, scaled
