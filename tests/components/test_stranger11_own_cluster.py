@@ -51,3 +51,29 @@ def test_the_pages_handle_carries_the_drain_the_components_defaults_need():
     with pytest.raises((ProgramError, ComponentInputError), match=r"Observability obs: input request_timeout_seconds"
                                                                   r"=600 is invalid.*cluster\.drain_timeout_minutes"):
         run(as_program(with_drain(needed - 6)), invokes=invokes())
+
+
+def gate_waits(seconds: int, autoscaler_seconds: int | None = None) -> str:
+    """The page's program with the stack's answers allowed `seconds` (and its ModelAutoscaler's route, if given), on
+    a cluster whose drains wait 90 minutes."""
+    code = with_drain(90).replace('"accelerator": "gpu", "keda": obs.keda}',
+                                  f'"accelerator": "gpu", "keda": obs.keda, "request_timeout_seconds": {seconds}}}')
+    if autoscaler_seconds is not None:
+        code = code.replace('"keda": obs.keda}, in_cluster)',
+                            f'"keda": obs.keda, "request_timeout_seconds": {autoscaler_seconds}}}, in_cluster)')
+    assert code.count('"request_timeout_seconds"') == (1 if autoscaler_seconds is None else 2)
+    return code
+
+
+def test_a_gate_that_waits_longer_than_the_kedas_interceptor_is_named():
+    """Before: an InferenceStack given request_timeout_seconds 1800 beside a ModelAutoscaler left at its 600 planned
+    without a word; its gate waited 3000 s (the answer and the cold start) for what the interceptor cut at 1800 s
+    (the route's timeouts.request; an answer's headers at 600 s, its responseHeader)."""
+    plan = run(as_program(gate_waits(1800)), invokes=invokes())
+    named = [w for w in plan.warnings if "KEDA interceptor" in w and "waits up to 3000 s" in w]
+    assert len(named) == 1, plan.warnings
+    assert re.search(r"namespace llm.*gives up at 1800 s \(its InterceptorRoute's timeouts\.request: the "
+                     r"ModelAutoscaler's .*give the ModelAutoscaler and Observability the request_timeout_seconds",
+                     named[0])
+    matched = run(as_program(gate_waits(1800, autoscaler_seconds=1800)), invokes=invokes())
+    assert not [w for w in matched.warnings if "KEDA interceptor" in w], matched.warnings
