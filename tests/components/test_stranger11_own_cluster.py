@@ -3,7 +3,9 @@ of docs/components/own-cluster.md as a team copies and edits it (its handle with
 `drain_timeout_minutes`, a longer request timeout), run under the package's testing kit as the README tells a
 consumer (docs/decisions.md, "A stranger on their own cluster, round eleven"). The round's earlier file of this
 name, test_stranger11_consumer.py, holds another round's tests."""
+import gc
 import re
+import warnings
 
 import pytest
 
@@ -77,3 +79,18 @@ def test_a_gate_that_waits_longer_than_the_kedas_interceptor_is_named():
                      named[0])
     matched = run(as_program(gate_waits(1800, autoscaler_seconds=1800)), invokes=invokes())
     assert not [w for w in matched.warnings if "KEDA interceptor" in w], matched.warnings
+
+
+def test_a_late_refusal_leaves_no_coroutine_unawaited():
+    """A handle field read from the cluster (an output) is checked once it resolves; the refusal failed every value
+    taken from it alone (`handles.value_alone`), whose known and secret flags were coroutines made up front and never
+    awaited once the value failed: after the refusal, each left `RuntimeWarning: coroutine 'Output.is_known' was
+    never awaited` in the consumer's pytest run."""
+    late = with_drain(5000).replace('"drain_timeout_minutes": 5000,',
+                                    '"drain_timeout_minutes": aks.kubernetes_version.apply(lambda _: 5000),')
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ProgramError, match=r"cluster\.drain_timeout_minutes: 5000 is invalid"):
+            run(as_program(late), invokes=invokes())
+        gc.collect()
+    assert not [w.message for w in caught if "never awaited" in str(w.message)]
