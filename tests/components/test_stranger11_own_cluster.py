@@ -14,7 +14,7 @@ from llmplatform.inference_specs import interceptor_grace_seconds
 from llmplatform.testing import ProgramError, run
 from llmplatform.upgrades import drain_minutes_for
 
-from tests.components.test_own_cluster import OWN_CLUSTER_PAGE, as_program, invokes, page_program
+from tests.components.test_own_cluster import OWN_CLUSTER_PAGE, as_program, invokes, managed_cluster, page_program
 
 DRAIN_LINE = re.compile(r'\n    "drain_timeout_minutes": \d+,[^\n]*')
 HANDLE_END = '    "pool_names": ["system", "apps"],\n'
@@ -94,3 +94,19 @@ def test_a_late_refusal_leaves_no_coroutine_unawaited():
             run(as_program(late), invokes=invokes())
         gc.collect()
     assert not [w.message for w in caught if "never awaited" in str(w.message)]
+
+
+@pytest.mark.parametrize("zones", [["1", "4"], ["1", "1"], ["zone1"]])
+def test_a_hand_built_handles_zones_azure_does_not_have_are_refused_naming_them(zones):
+    """Before: planned, the GPU pool in those zones (the handle's, as it names none), which AKS refuses."""
+    code = re.sub(r'\n    "zones": [^\n]*', f'\n    "zones": {zones!r},', with_drain(36))
+    assert f'"zones": {zones!r},' in code
+    with pytest.raises((ProgramError, ComponentInputError),
+                       match=r"cluster\.zones: \[.*\] is invalid; allowed: each of 1, 2, 3 once"):
+        run(as_program(code), invokes=invokes())
+
+
+def test_the_pools_zones_read_from_the_cluster_are_checked_once_they_resolve():
+    pools = [{**pool, "availabilityZones": ["1", "4"]} for pool in managed_cluster()["agentPoolProfiles"]]
+    with pytest.raises(ProgramError, match=r"cluster\.zones: \['1', '4'\] is invalid; allowed: each of 1, 2, 3 once"):
+        run(as_program(page_program()), invokes=invokes(agentPoolProfiles=pools))

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pulumi
 
 from ..azure_names import dns_label, dns_subdomain, resource_group, service_name
-from ..choices import ACCELERATORS, EXPANDERS, GPU_DRIVERS, NETWORK_POLICIES, UPGRADE_CHANNELS
+from ..choices import ACCELERATORS, EXPANDERS, GPU_DRIVERS, NETWORK_POLICIES, UPGRADE_CHANNELS, ZONES
 from ..gpu_skus import gpu_memory_problem
 from ..images import mirror_problem
 from ..rules import is_output, nearest_or_all
@@ -81,6 +81,18 @@ def drain_timeout_problem(value: Any) -> Optional[str]:
             "(AKS's 30 where they set none), or leave it out: the workloads' graces are then not judged")
 
 
+def zones_problem(value: Any) -> Optional[str]:
+    """A hand-built cluster handle's availability zones, which GpuNodePool's pools take when they name none (and
+    GatewayAccess's public IP): Azure's zones, each once. ["1", "4"] planned, and AKS refuses a pool in a zone its
+    region does not have. Its items' type is the shape check's (text)."""
+    if not isinstance(value, (list, tuple)) or not all(isinstance(z, str) for z in value):
+        return None
+    if all(z in ZONES for z in value) and len(set(value)) == len(value):
+        return None
+    return (f"each of {', '.join(ZONES)} once, as the cluster's pools' availabilityZones name them ([] for a cluster "
+            "without zones)")
+
+
 def workspace_problem(value: Any) -> Optional[str]:
     """A hand-built monitoring handle's workspace: an Azure resource ID; "" would reach Azure as a data collection
     destination and an alert rule group's scope, which it refuses."""
@@ -112,7 +124,8 @@ HANDLE_VALUE_RULES: dict[str, dict[str, Callable[[Any], Optional[str]]]] = {
                           UPGRADE_CHANNELS, "AKS's autoUpgradeProfile.upgradeChannel; a cluster without one is none"),
                       "autoscaler_expander": choice_problem(
                           EXPANDERS, "AKS's autoScalerProfile.expander; a cluster without one is random"),
-                      "oidc_issuer_url": issuer_problem, "drain_timeout_minutes": drain_timeout_problem},
+                      "oidc_issuer_url": issuer_problem, "drain_timeout_minutes": drain_timeout_problem,
+                      "zones": zones_problem},
     "MonitoringHandle": {"log_analytics_workspace_id": workspace_problem, "monitor_workspace_id": workspace_problem},
     # a fit check of a model against a negative, NaN or 10^12 GiB GPU judged nothing (NaN raised a ValueError)
     "GpuScheduling": {"gpu_memory_gib": gpu_memory_problem, "driver": choice_problem(
