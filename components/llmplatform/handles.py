@@ -11,7 +11,7 @@ A handle another language's program exported, or a YAML stack's read through a `
 component provider's output shape: the schema's camelCase names (`clusterName`) and FIELD_DEPENDENCIES. A Python
 component takes it as it is (`checks.handle_types.python_named`: each schema name read as its Python name).
 """
-from typing import Any, TypedDict, cast
+from typing import Any, Awaitable, Callable, Generator, TypedDict, cast
 
 import pulumi
 from typing_extensions import NotRequired
@@ -359,4 +359,16 @@ def value_alone(value: pulumi.Input[Any]) -> pulumi.Output[Any]:
     whose value holds gates on its way through handles (a ConfigMap's data built from several components' fields),
     with `order_of(value)` in the resource's `depends_on` so that its write order stays."""
     out = pulumi.Output.from_input(value)
-    return pulumi.Output(set(), out.future(with_unknowns=True), out.is_known(), out.is_secret())
+    return pulumi.Output(set(), out.future(with_unknowns=True), _Awaited(out.is_known), _Awaited(out.is_secret))
+
+
+class _Awaited:
+    """An awaitable that calls `make` only when awaited: pulumi.Output awaits its known and secret flags after its
+    value (pulumi 3.272.0 output.py `compute_data`), so coroutines made up front were never awaited when the value
+    failed (a late refusal) and each left a RuntimeWarning at collection."""
+
+    def __init__(self, make: Callable[[], Awaitable[bool]]):
+        self._make = make
+
+    def __await__(self) -> Generator[Any, None, bool]:
+        return self._make().__await__()

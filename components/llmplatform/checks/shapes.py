@@ -7,10 +7,11 @@ from urllib.parse import urlsplit
 import pulumi
 
 from ..azure_names import dns_label, dns_subdomain, resource_group, service_name
-from ..choices import ACCELERATORS, EXPANDERS, GPU_DRIVERS, NETWORK_POLICIES, UPGRADE_CHANNELS
+from ..choices import ACCELERATORS, EXPANDERS, GPU_DRIVERS, NETWORK_POLICIES, UPGRADE_CHANNELS, ZONES
 from ..gpu_skus import gpu_memory_problem
 from ..images import mirror_problem
 from ..rules import is_output, nearest_or_all
+from ..upgrades import DRAIN_TIMEOUT_MAX_MINUTES
 from .annotations import _output_allowed, _typeddict_of
 from .handle_types import _named, _snake, component_given, handed_out, other_handle, schema_names
 from .messages import _got, _invalid
@@ -69,6 +70,29 @@ def issuer_problem(value: Any) -> Optional[str]:
             "az aks update --enable-oidc-issuer --enable-workload-identity)")
 
 
+def drain_timeout_problem(value: Any) -> Optional[str]:
+    """A hand-built cluster handle's drain timeout: the minutes the cluster's pools wait for a node's pods to stop,
+    as AKS takes them (1-1440; AgentPoolUpgradeSettings.drainTimeoutInMinutes). 0 or less planned: the workloads'
+    drain check then asked for a request timeout below zero, and 5000 reached a regular GPU pool, which AKS
+    refuses at `pulumi up`. Its type is the shape check's (a whole number)."""
+    if isinstance(value, bool) or not isinstance(value, int) or 1 <= value <= DRAIN_TIMEOUT_MAX_MINUTES:
+        return None
+    return (f"a whole number from 1 to {DRAIN_TIMEOUT_MAX_MINUTES}, your pools' upgradeSettings.drainTimeoutInMinutes "
+            "(AKS's 30 where they set none), or leave it out: the workloads' graces are then not judged")
+
+
+def zones_problem(value: Any) -> Optional[str]:
+    """A hand-built cluster handle's availability zones, which GpuNodePool's pools take when they name none (and
+    GatewayAccess's public IP): Azure's zones, each once. ["1", "4"] planned, and AKS refuses a pool in a zone its
+    region does not have. Its items' type is the shape check's (text)."""
+    if not isinstance(value, (list, tuple)) or not all(isinstance(z, str) for z in value):
+        return None
+    if all(z in ZONES for z in value) and len(set(value)) == len(value):
+        return None
+    return (f"each of {', '.join(ZONES)} once, as the cluster's pools' availabilityZones name them ([] for a cluster "
+            "without zones)")
+
+
 def workspace_problem(value: Any) -> Optional[str]:
     """A hand-built monitoring handle's workspace: an Azure resource ID; "" would reach Azure as a data collection
     destination and an alert rule group's scope, which it refuses."""
@@ -100,7 +124,8 @@ HANDLE_VALUE_RULES: dict[str, dict[str, Callable[[Any], Optional[str]]]] = {
                           UPGRADE_CHANNELS, "AKS's autoUpgradeProfile.upgradeChannel; a cluster without one is none"),
                       "autoscaler_expander": choice_problem(
                           EXPANDERS, "AKS's autoScalerProfile.expander; a cluster without one is random"),
-                      "oidc_issuer_url": issuer_problem},
+                      "oidc_issuer_url": issuer_problem, "drain_timeout_minutes": drain_timeout_problem,
+                      "zones": zones_problem},
     "MonitoringHandle": {"log_analytics_workspace_id": workspace_problem, "monitor_workspace_id": workspace_problem},
     # a fit check of a model against a negative, NaN or 10^12 GiB GPU judged nothing (NaN raised a ValueError)
     "GpuScheduling": {"gpu_memory_gib": gpu_memory_problem, "driver": choice_problem(

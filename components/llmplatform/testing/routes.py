@@ -1,16 +1,18 @@
 """Gateway routes and the KEDA interceptor's hosts: two HTTPRoutes matching the same requests on one listener (the
 Gateway serves the older alone), a model server behind the interceptor whose Host no InterceptorRoute claims (every
-request a 404), and a model server its alert (OllamaDown, VllmDown) does not watch."""
+request a 404), a gate that waits longer for an answer through the interceptor than the interceptor does, and a model
+server its alert (OllamaDown, VllmDown) does not watch."""
 import json
 import re
-from typing import Any
+from typing import Any, Optional
 
 from ..inference_specs import SCALED_SERVICE, scaled_host
+from ..keda_http import KEDA_HTTP_RELEASE
 from ..monitoring import VLLM_DEPLOYMENTS
 from ..kubernetes_schemas import group_of
 from .clusters import _cluster_of, _clusters
 from .namespace_rules import _unknown
-from .records import Registration
+from .records import HELM_RELEASE, Registration
 
 
 def _route_matches(route: Registration, clusters: dict[str, str]) -> list[tuple[tuple, str]]:
@@ -88,6 +90,77 @@ def _unrouted_interceptor_hosts(resources: list[Registration], clusters: dict[st
             "every one 404: give the stack's model_server to a ModelAutoscaler in requests mode (it declares the "
             "route), or leave the stack's keda out"
             for reg, cluster, namespace, host in aliases if (cluster, host) not in routed]
+
+
+_GATE_WAIT = re.compile(r"proxy_read_timeout (\d+)s;")
+_SECONDS = re.compile(r"(\d+)s")
+
+
+def _seconds(value: Any) -> Optional[int]:
+    """A Go duration in whole seconds as the components write them (`1800s`), else None."""
+    found = _SECONDS.fullmatch(str(value))
+    return int(found.group(1)) if found else None
+
+
+def _mapping(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _items(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def interceptor_cuts_answers(resources: list[Registration]) -> list[str]:
+    """Advice, not a refusal: an nginx gate (InferenceStack's, ApiGate's) whose model server is behind the KEDA HTTP
+    interceptor (Host `ollama-scaled.<namespace>`) waits longer for an answer (its `proxy_read_timeout`: the stack's
+    request_timeout_seconds + cold_start_timeout_seconds) than the interceptor does: the total deadline from the
+    request's arrival, the InterceptorRoute's `timeouts.request` for that host (ModelAutoscaler's
+    request_timeout_seconds + cold_start_timeout_seconds), else the chart's `interceptor.requestTimeout`
+    (Observability's) (http-add-on v0.15.0 `interceptor/middleware/routing.go`). The interceptor then answers 504
+    first and the stack's longer timeout serves nothing: an InferenceStack given 1800 s beside a ModelAutoscaler left
+    at its 600 waited 3000 s for what the interceptor cut at 1800 s, the plan silent. Totals alone: a split
+    otherwise with the same sum is not seen, where the route's `responseHeader` (ModelAutoscaler's
+    request_timeout_seconds) cuts a warm answer sooner."""
+    clusters = _clusters(resources)
+    chart: dict[Any, int] = {}
+    routes: dict[tuple[Any, str], int] = {}
+    gates: list[tuple[Registration, Any, str, int]] = []
+    for reg in resources:  # in a preview any part may be unknown yet: only what is known is judged
+        cluster = _cluster_of(reg, clusters)
+        kind, spec = reg.inputs.get("kind"), _mapping(reg.inputs.get("spec"))
+        if reg.type == HELM_RELEASE and reg.inputs.get("chart") == KEDA_HTTP_RELEASE:
+            total = _seconds(_mapping(_mapping(reg.inputs.get("values")).get("interceptor")).get("requestTimeout"))
+            if total is not None:
+                chart[cluster] = total
+        elif not reg.is_kubernetes_object:
+            continue
+        elif kind == "InterceptorRoute" and group_of(str(reg.inputs.get("apiVersion"))) == "http.keda.sh":
+            total = _seconds(_mapping(spec.get("timeouts")).get("request"))
+            hosts = [host for rule in _items(spec.get("rules")) for host in _items(_mapping(rule).get("hosts"))]
+            routes.update(((cluster, str(host).lower()), total) for host in hosts if total is not None)
+        elif kind == "ConfigMap":
+            namespace = _mapping(reg.inputs.get("metadata")).get("namespace")
+            if not isinstance(namespace, str):
+                continue
+            through = f"proxy_set_header Host {scaled_host(namespace)};"
+            for text in _mapping(reg.inputs.get("data")).values():
+                waits = _GATE_WAIT.findall(text) if isinstance(text, str) and through in text else []
+                if waits:
+                    gates.append((reg, cluster, namespace, max(int(w) for w in waits)))
+    advice = []
+    for reg, cluster, namespace, wait in gates:
+        own = routes.get((cluster, scaled_host(namespace)))
+        deadline = own if own is not None else chart.get(cluster)
+        if deadline is None or wait <= deadline:
+            continue
+        whose = ("its InterceptorRoute's timeouts.request: the ModelAutoscaler's" if own is not None
+                 else "its requestTimeout: Observability's")
+        advice.append(f"{reg.name}: the gate in namespace {namespace} waits up to {wait} s for an answer through the "
+                      f"KEDA interceptor (the stack's request_timeout_seconds + cold_start_timeout_seconds), and the "
+                      f"interceptor gives up at {deadline} s ({whose} request_timeout_seconds + "
+                      "cold_start_timeout_seconds), answering 504 first: give the ModelAutoscaler and Observability "
+                      "the request_timeout_seconds and cold_start_timeout_seconds of the stack")
+    return advice
 
 
 _WATCHED = re.compile(r'namespace(=~?)"([^"]*)",deployment=~?"[^"]*"')

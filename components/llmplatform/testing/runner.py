@@ -28,7 +28,7 @@ from .egress_denials import voided_egress_denials
 from .identity_pods import identity_pod_advice
 from .namespace_rules import uncreated_namespaces
 from .records import Plan, ProgramError
-from .routes import unwatched_model_servers
+from .routes import interceptor_cuts_answers, unwatched_model_servers
 from .stall import KIT_THREADS, StalledRun, new_event_loop
 from .stand_ins import (ANSWERED_INVOKES, InvokeAnswer, OfflineMocks, RecordingMonitor, UnansweredInvoke,
                         _WarningCollector)
@@ -231,7 +231,7 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         plan = Plan(project=project, stack=stack, resources=monitor.registrations,
                     warnings=warnings.messages + unwatched_model_servers(monitor.registrations)
                     + uncreated_namespaces(monitor.registrations) + voided_egress_denials(monitor.registrations)
-                    + identity_pod_advice(monitor.registrations),
+                    + identity_pod_advice(monitor.registrations) + interceptor_cuts_answers(monitor.registrations),
                     access_reviews=api.reviews, invokes=mocks.invokes,
                     default_providers=list(monitor.default_providers.values()),
                     default_provider_of=dict(monitor.default_provider_of), preview=preview)
