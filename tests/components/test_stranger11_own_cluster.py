@@ -10,9 +10,8 @@ import warnings
 import pytest
 
 from llmplatform import ComponentInputError
-from llmplatform.inference_specs import interceptor_grace_seconds
+from llmplatform.defaults import DEFAULTS
 from llmplatform.testing import ProgramError, run
-from llmplatform.upgrades import drain_minutes_for
 
 from tests.components.test_own_cluster import OWN_CLUSTER_PAGE, as_program, invokes, managed_cluster, page_program
 
@@ -46,13 +45,13 @@ def test_the_pages_handle_carries_the_drain_the_components_defaults_need():
     drains (AKS's 30 minutes, while the KEDA interceptor's pods take 1830 s to stop by default); a team writing its
     pools' true 30 met a refusal of Observability's defaults asking for 'the AksCluster drain_timeout_minutes=36',
     a component it does not have. The page now carries the figure in its program and names it in the field's row."""
-    needed = drain_minutes_for(interceptor_grace_seconds(600, 1200))
+    needed = DEFAULTS["AksCluster"]["drain_timeout_minutes"]  # what AksCluster gives a cluster of the defaults
     assert f'"drain_timeout_minutes": {needed},' in page_program()
     assert f"the components' defaults need {needed}" in drain_row()
     run(as_program(page_program()), invokes=invokes())
     with pytest.raises((ProgramError, ComponentInputError), match=r"Observability obs: input request_timeout_seconds"
                                                                   r"=600 is invalid.*cluster\.drain_timeout_minutes"):
-        run(as_program(with_drain(needed - 6)), invokes=invokes())
+        run(as_program(with_drain(needed - 7)), invokes=invokes())
 
 
 def gate_waits(seconds: int, autoscaler_seconds: int | None = None) -> str:
@@ -100,7 +99,7 @@ def test_a_late_refusal_leaves_no_coroutine_unawaited():
 @pytest.mark.parametrize("zones", [["1", "4"], ["1", "1"], ["zone1"]])
 def test_a_hand_built_handles_zones_azure_does_not_have_are_refused_naming_them(zones):
     """Before: planned, the GPU pool in those zones (the handle's, as it names none), which AKS refuses."""
-    code = re.sub(r'\n    "zones": [^\n]*', f'\n    "zones": {zones!r},', with_drain(36))
+    code = re.sub(r'\n    "zones": [^\n]*', f'\n    "zones": {zones!r},', with_drain(DEFAULTS["AksCluster"]["drain_timeout_minutes"]))
     assert f'"zones": {zones!r},' in code
     with pytest.raises((ProgramError, ComponentInputError),
                        match=r"cluster\.zones: \[.*\] is invalid; allowed: each of 1, 2, 3 once"):
