@@ -397,6 +397,10 @@ def _in_place_drains(cfg: PlatformConfig, sku) -> list[str]:
     if cfg.llmd.enabled and not cfg.llmd.prefill_decode:
         most = max(cfg.llmd.replicas, cfg.llmd.max_replicas if cfg.llmd.autoscaling else 0)
         servers.append(("vLLM", "llmd.tensorParallelSize", cfg.llmd.tensor_parallel_size, most))
+    elif cfg.llmd.enabled:  # prefill and decode: two Deployments of fixed replicas, each its own budget of one
+        servers.append(("vLLM decode", "llmd.tensorParallelSize", cfg.llmd.tensor_parallel_size, cfg.llmd.replicas))
+        servers.append(("vLLM prefill", "llmd.prefillTensorParallelSize", cfg.llmd.prefill_tensor_parallel_size,
+                        cfg.llmd.prefill_replicas))
     pool = "gpu.priority regular pool" if g.priority == "regular" else "on-demand fallback (gpu.fallback)"
     return [f"gpu.upgradeMaxSurge is unset, so the {pool} is upgraded in place, one node at a time, and a "
             f"{sku.vm_size} node holds up to {sku.gpus // gpus} {name} replicas of {gpus} GPU(s) ({key}): a drain "

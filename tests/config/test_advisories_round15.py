@@ -108,3 +108,22 @@ def test_an_in_place_drain_counts_the_autoscalers_maximum_only_where_an_autoscal
     [scaled] = _drains("llmd", {"gpu": TWO_GPUS_REGULAR, "llmd": {**LLMD_AT_DEFAULTS, "autoscaling": True,
                                                                   "replicas": 1}})
     assert "holds up to 2 vLLM replicas of 1 GPU(s) (llmd.tensorParallelSize)" in scaled, scaled
+
+
+def test_an_in_place_drain_names_prefill_and_decode_replicas_that_share_a_node():
+    """Prefill/decode runs two Deployments of fixed replicas, each with its own budget of one (kube.py
+    `disruption_budget`) and no spread: two of either on one node of a regular pool upgraded in place stall its
+    drain as vLLM's single Deployment would. Before: the advisory skipped prefill/decode (round fifteen's adv 39)."""
+    regular = {**PREFILL_ON["gpu"], "priority": "regular", "maxCount": 4}
+    four = {"tensorParallelSize": 4, "prefillTensorParallelSize": 4}  # two pods of each on an 8-GPU node
+    lines = _drains("llmd", {"gpu": regular, "llmd": {**PREFILL_ON["llmd"], **four, "replicas": 2,
+                                                       "prefillReplicas": 2}})
+    assert [("vLLM decode" in a, "vLLM prefill" in a) for a in lines] == [(True, False), (False, True)], lines
+    assert "2 vLLM decode replicas of 4 GPU(s) (llmd.tensorParallelSize)" in lines[0], lines
+    assert "2 vLLM prefill replicas of 4 GPU(s) (llmd.prefillTensorParallelSize)" in lines[1], lines
+    # one pod of each a node (8 GPUs each), or one replica of each: nothing to say
+    eight = {"tensorParallelSize": 8, "prefillTensorParallelSize": 8}
+    assert _drains("llmd", {"gpu": regular, "llmd": {**PREFILL_ON["llmd"], **eight, "replicas": 2,
+                                                      "prefillReplicas": 2}}) == []
+    assert _drains("llmd", {"gpu": regular, "llmd": {**PREFILL_ON["llmd"], **four, "replicas": 1,
+                                                      "prefillReplicas": 1}}) == []
