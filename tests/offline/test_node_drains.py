@@ -283,7 +283,8 @@ def test_the_stack_counts_the_model_servers_on_the_gpu_nodes_an_upgrade_drains_a
 @pytest.mark.parametrize("nodes, settings, at_once", [
     (4, None, 1), (20, None, 2), (4, {"maxSurge": "0", "maxUnavailable": "1"}, 1),
     (4, {"maxSurge": "4", "maxUnavailable": "0"}, 4), (4, {"maxSurge": "50%"}, 2), (3, {"maxSurge": "10"}, 3),
-    (10, {"maxSurge": "0", "maxUnavailable": "30%"}, 3), (0, None, 1)])
+    (10, {"maxSurge": "0", "maxUnavailable": "30%"}, 3), (5, {"maxSurge": "2", "maxUnavailable": "1"}, 3),
+    (2, {"maxSurge": "2", "maxUnavailable": "1"}, 2), (0, None, 1)])
 def test_the_nodes_an_upgrade_drains_at_once_follow_surge_and_max_unavailable(nodes, settings, at_once):
     from llmplatform.upgrades import nodes_drained_at_once
     assert nodes_drained_at_once(nodes, settings) == at_once
