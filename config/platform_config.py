@@ -15,7 +15,8 @@ from llmplatform.inference_specs import answer_drains, interceptor_grace_seconds
 from llmplatform.kube import vllm_startup_probe
 from llmplatform.llmd_specs import VLLM_GRACE_SECONDS, weights_gib as llmd_weights_gib
 from llmplatform.pins import VLLM_IMAGE
-from llmplatform.upgrades import longest_drain_minutes, pull_allowance_seconds, ready_bound_seconds
+from llmplatform.upgrades import (gpu_pool_upgrade, longest_drain_minutes, nodes_drained_at_once,
+                                  pull_allowance_seconds, ready_bound_seconds)
 
 from .regions import EdgeConfig
 from .sections.autoscaling import AutoscalingConfig
@@ -98,16 +99,30 @@ class PlatformConfig:
             return []
         start = vllm_startup_probe(llmd_weights_gib(self.llmd.model, self.llmd.model_memory_gib) or 0.0)
         ready = ready_bound_seconds(start, {"periodSeconds": 10}, pull_allowance_seconds([VLLM_IMAGE]))
-        return [(VLLM_GRACE_SECONDS, vllm_pods_per_node(self.llmd, sku.gpus), ready)]
+        m = self.llmd
+        pods = (m.max_replicas if m.autoscaling else m.replicas) + (m.prefill_replicas if m.prefill_decode else 0)
+        sharing = min(pods, vllm_pods_per_node(m, sku.gpus) * self.gpu_nodes_drained_at_once)
+        return [(VLLM_GRACE_SECONDS, sharing, ready)]
+
+    @property
+    def gpu_nodes_drained_at_once(self) -> int:
+        """The most GPU nodes an upgrade drains at once (upgrades.nodes_drained_at_once of the on-demand pools: one
+        in place, as many as gpu.upgradeMaxSurge adds): the replicas they hold share their budgets."""
+        g = self.gpu
+        pools = ([g.max_count] if g.priority == "regular" else []) + ([g.fallback.max_count] if g.fallback.enabled
+                                                                      else [])
+        settings = gpu_pool_upgrade(False, g.upgrade_max_surge)
+        return max((nodes_drained_at_once(n, settings) for n in pools), default=1)
 
     @property
     def ollama_sharing(self) -> int:
-        """The most Ollama replicas one node may hold: all of them on the CPU pool, as many as a GPU node's GPUs
-        take on a GPU pool."""
+        """The most Ollama replicas the nodes an upgrade drains at once may hold: all of them on the CPU pool, on a
+        GPU pool as many as those nodes' GPUs take."""
         inf = self.inference
         most = max(inf.replicas, self.autoscaling.max_replicas if self.autoscaling.mode != "none" else 0)
         sku = find_gpu_sku(self.gpu.vm_size) if inf.accelerator == "gpu" and self.gpu.enabled else None
-        return min(most, sku.gpus // max(1, inf.gpus_per_replica)) if sku else most
+        per_node = sku.gpus // max(1, inf.gpus_per_replica) if sku else most
+        return min(most, per_node * self.gpu_nodes_drained_at_once) if sku else most
 
     @property
     def tags(self) -> dict[str, str]:

@@ -149,6 +149,24 @@ def surge_nodes(nodes: int, spot: bool, settings: Optional[dict[str, Any]] = Non
     of the pool's nodes rounded up), no more than the nodes to upgrade."""
     if spot or nodes <= 0:
         return 0
-    surge = (settings or {}).get("maxSurge") or DEFAULT_MAX_SURGE
-    count = -(-nodes * int(surge[:-1]) // 100) if surge.endswith("%") else int(surge)  # a percentage rounded up
+    return _node_count((settings or {}).get("maxSurge") or DEFAULT_MAX_SURGE, nodes)
+
+
+def _node_count(value: str, nodes: int) -> int:
+    """maxSurge's or maxUnavailable's nodes: an integer, or a percentage of the pool's nodes rounded up, no more
+    than the pool has."""
+    count = -(-nodes * int(value[:-1]) // 100) if value.endswith("%") else int(value)
     return min(count, nodes)
+
+
+def nodes_drained_at_once(nodes: int, settings: Optional[dict[str, Any]] = None) -> int:
+    """How many of a regular pool's `nodes` an upgrade cordons and drains at the same time: as many as its surge
+    nodes (learn.microsoft.com azure/aks/upgrade-aks-node-pools-rolling, step 2: "when using max surge, nodes are
+    cordoned and drained at once, as many as the buffer nodes") and its maxUnavailable, at least one. AKS does not
+    say what both set give; GKE's UpgradeSettings documents their sum, which bounds either reading.
+    The replicas of one workload on those nodes share one budget, so they are evicted one after another whichever
+    node holds them (node_drain_seconds counts them together)."""
+    if nodes <= 0:
+        return 1
+    unavailable = (settings or {}).get("maxUnavailable") or "0"
+    return max(1, min(nodes, surge_nodes(nodes, False, settings) + _node_count(unavailable, nodes)))

@@ -14,8 +14,9 @@ An upgrade's drain evicts every pod of the node at once and retries those a budg
 maxUnavailable 1 the next replica of one workload goes only once the previous one's replacement is Ready elsewhere,
 so a node holding n replicas takes (n - 1) x a replacement's time to Ready + the grace (llmplatform.upgrades
 `node_drain_seconds`, the formula the components' rules and the stack's default use). n is the most replicas of the
-workload (its HPA's or ScaledObject's maximum, else its replicas), no more than one node of the pool holds by its
-requests: a ScheduleAnyway spread bounds nothing. The time to Ready is `ready_bound_seconds` of its probes and
+workload (its HPA's or ScaledObject's maximum, else its replicas), no more than the nodes an upgrade drains at once
+(one, or as many as its surge or maxUnavailable: their replicas share the budget) hold by its requests: a
+ScheduleAnyway spread bounds nothing. The time to Ready is `ready_bound_seconds` of its probes and
 images. A chart's pods are counted one a node (their probes are in the chart; docs/decisions.md "Node drains with
 replicas that share a node"). A scale-down gives up on a node whose eviction a budget refuses (after 2 minutes) and
 cuts nothing, so it is judged on the grace alone.
@@ -29,7 +30,8 @@ from typing import Any, Iterator, NamedTuple, Optional
 from config.catalogs import vm_shape
 from llmplatform.gpu_skus import find_gpu_sku
 from llmplatform.upgrades import (AKS_DRAIN_TIMEOUT_MINUTES, DRAIN_TIMEOUT_MAX_MINUTES, PROMETHEUS_GRACE_SECONDS,
-                                  drain_minutes_for, node_drain_seconds, pull_allowance_seconds, ready_bound_seconds)
+                                  drain_minutes_for, node_drain_seconds, nodes_drained_at_once, pull_allowance_seconds,
+                                  ready_bound_seconds)
 
 from .. import capacity
 from ..pod_specs import pod_spec
@@ -161,12 +163,16 @@ def node_holds(pods: capacity.Pods, pool: capacity.Pool) -> Optional[int]:
     return min(r for r in room if r is not None)
 
 
-def sharing_on(pods: capacity.Pods, pool: capacity.Pool, replacement: Optional[Replacement]) -> int:
-    """How many replicas of the workload a node of the pool may hold at once (1 for a chart's pods: not modelled)."""
+def sharing_on(pods: capacity.Pods, pool: capacity.Pool, replacement: Optional[Replacement],
+               settings: Optional[dict[str, Any]] = None) -> int:
+    """How many replicas of the workload the nodes an upgrade drains at once (upgrades.nodes_drained_at_once of the
+    pool's most nodes and its upgradeSettings) may hold, evicted one after another under its budget (1 for a chart's
+    pods: not modelled)."""
     if replacement is None:
         return 1
     holds = node_holds(pods, pool)
-    return max(1, replacement.most if holds is None else min(replacement.most, holds))
+    at_once = nodes_drained_at_once(pool.max_count, settings)
+    return max(1, replacement.most if holds is None else min(replacement.most, holds * at_once))
 
 
 def needed_minutes(grace: int, sharing: int = 1, ready_seconds: int = 0) -> str:
@@ -182,7 +188,8 @@ def needed_minutes(grace: int, sharing: int = 1, ready_seconds: int = 0) -> str:
 
 
 def _shared_text(sharing: int, replacement: Replacement, seconds: int) -> str:
-    held = "" if sharing == replacement.most else f", of which a node holds {sharing} by their requests"
+    held = "" if sharing == replacement.most else \
+        f", of which the nodes an upgrade drains at once hold {sharing} by their requests"
     return (f"; up to {sharing} of them may share a node ({replacement.why}, {replacement.most}{held}) and the drain "
             f"evicts each next one only once the previous one's replacement is Ready (up to "
             f"{replacement.ready_seconds} s: its image's pull allowance and probes), so the node's drain takes up to "
@@ -201,7 +208,7 @@ def check_node_drains(plan: Plan) -> list[Problem]:
             inputs, cluster = settings[pool.name]
             minutes = drain_minutes(inputs)
             replacement = ready.get(pods.owner)
-            sharing = sharing_on(pods, pool, replacement)
+            sharing = sharing_on(pods, pool, replacement, inputs.get("upgradeSettings"))
             counted = (sharing, replacement.ready_seconds) if replacement and sharing > 1 else (1, 0)
             seconds = node_drain_seconds(grace, *counted)
             if minutes is not None and seconds > minutes * 60:

@@ -248,3 +248,43 @@ def test_a_node_holds_no_more_replicas_than_its_resources_take(prod):
     assert found["Deployment llm/ollama"].most == 4
     assert sharing_on(pods["Deployment llm/ollama"], pools["gpuod"], found["Deployment llm/ollama"]) == 1
     assert sharing_on(pods["Deployment llm/open-webui"], pools["cpu"], found["Deployment llm/open-webui"]) == 6
+
+
+def test_replicas_on_the_nodes_an_upgrade_drains_at_once_share_their_budget(prod):
+    """Planted: prod's GPU fallback pool (one A100 a node, so one Ollama pod a node) given a surge of 2 and 20 minutes
+    a node. AKS cordons and drains as many nodes at once as its surge nodes, and Ollama's budget (maxUnavailable 1)
+    spans them: the second node's pod goes only once the first one's replacement is Ready (1090 s), 630 + 1090 =
+    1720 s, beyond 1200. `make plan` refuses it, naming the two pods and the fix."""
+    surged = _edited(prod, POOL, lambda i: {**i, "upgradeSettings": {
+        "maxSurge": "2", "maxUnavailable": "0", "drainTimeoutInMinutes": 20}}
+        if i.get("agentPoolName") == "gpuod" else i)
+    ollama = [m for m in _messages(surged) if "'gpuod'" in m]
+    assert ollama == [
+        "Deployment llm/ollama: its pods take up to 630 s to stop (terminationGracePeriodSeconds); up to 2 of them "
+        "may share a node (its autoscaler's maximum, 4, of which the nodes an upgrade drains at once hold 2 by their "
+        "requests) and the drain evicts each next one only once the previous one's replacement is Ready (up to "
+        "1090 s: its image's pull allowance and probes), so the node's drain takes up to 1720 s and may run on pool "
+        "'gpuod', whose upgrade waits 20 minutes (1200 s) per node (upgradeSettings.drainTimeoutInMinutes) and then "
+        "fails: " + FIXED.format(minutes=34, figures="630, 2, 1090")]
+    assert any(p.rule == "node-drain" and "'gpuod'" in p.message for p in deploy_model.evaluate(surged).problems)
+
+
+def test_the_stack_counts_the_model_servers_on_the_gpu_nodes_an_upgrade_drains_at_once():
+    """dev with Ollama on a regular T4 pool (one GPU a node) of up to 4 nodes, upgraded 4 at a time
+    (gpu.upgradeMaxSurge 4), and up to 4 replicas: the 4 pods, one a node, are drained at once under one budget,
+    630 + 3 x 1090 = 3900 s: the pool waits 70 minutes (65 + 5), and `make plan`'s check finds nothing."""
+    plan = plan_for("dev", {"gpu": {"priority": "regular", "maxCount": 4, "upgradeMaxSurge": "4"},
+                            "inference": {"accelerator": "gpu"}, "autoscaling": {"maxReplicas": 4}})
+    pools = {r.inputs["agentPoolName"]: r.inputs for r in plan.of_type(POOL)}
+    assert pools["gpu"]["upgradeSettings"]["drainTimeoutInMinutes"] == 70
+    assert [p for p in deploy_model.evaluate(plan).problems if p.rule == "node-drain"] == []
+
+
+@pytest.mark.parametrize("nodes, settings, at_once", [
+    (4, None, 1), (20, None, 2), (4, {"maxSurge": "0", "maxUnavailable": "1"}, 1),
+    (4, {"maxSurge": "4", "maxUnavailable": "0"}, 4), (4, {"maxSurge": "50%"}, 2), (3, {"maxSurge": "10"}, 3),
+    (10, {"maxSurge": "0", "maxUnavailable": "30%"}, 3), (5, {"maxSurge": "2", "maxUnavailable": "1"}, 3),
+    (2, {"maxSurge": "2", "maxUnavailable": "1"}, 2), (0, None, 1)])
+def test_the_nodes_an_upgrade_drains_at_once_follow_surge_and_max_unavailable(nodes, settings, at_once):
+    from llmplatform.upgrades import nodes_drained_at_once
+    assert nodes_drained_at_once(nodes, settings) == at_once
