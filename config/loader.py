@@ -15,6 +15,7 @@ from typing import Any
 from llmplatform.azure_names import KUBERNETES_NAMESPACES, NODE_RESOURCE_GROUP_MAX, node_resource_group
 from llmplatform.input_rules import problems_of
 from llmplatform.regions import premium_files_refuse_zrs
+from llmplatform.upgrades import DRAIN_TIMEOUT_MAX_MINUTES, drain_minutes_for
 
 from . import resource_names, regions
 from .catalogs import RESOURCE_GROUP
@@ -112,13 +113,29 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
                 top.problem(f"prefix {describe(prefix)} gives an invalid {what} name {derived!r}")
     if problems:
         raise ConfigError(problems)
-    return PlatformConfig(project=project, stack=stack, environment=environment, prefix=prefix, location=location,
+    cfg = PlatformConfig(project=project, stack=stack, environment=environment, prefix=prefix, location=location,
                           resource_group_name=resource_group_name, namespace=namespace, protect=protect,
                           legacy_global_names=legacy_global_names,
                           network=network, cluster=cluster, gpu=gpu, model_store=model_store,
                           inference=inference, webui=webui, postgres=postgres, key_vault=key_vault,
                           gateway=gateway, llmd=llmd, security=security, cost=cost, observability=observability,
                           autoscaling=autoscaling, edge=edge)
+    _drain_within_aks(cfg)
+    return cfg
+
+
+def _drain_within_aks(cfg: PlatformConfig) -> None:
+    """The stack's node drains (PlatformConfig.drain_timeout_minutes, AksCluster's drain_timeout_minutes) within the
+    longest AKS takes: refused here naming the stack keys of the longest one, not AksCluster's input, which a stack's
+    user does not write."""
+    minutes = cfg.drain_timeout_minutes
+    if minutes <= DRAIN_TIMEOUT_MAX_MINUTES:
+        return
+    name, drain = max(cfg.node_drains, key=lambda named: drain_minutes_for(*named[1]))
+    raise ConfigError([f"the stack's node drains need {minutes} minutes, over the {DRAIN_TIMEOUT_MAX_MINUTES} AKS "
+                       f"waits at most for one node's pods (drainTimeoutInMinutes): the longest is {name}, {drain[1]} "
+                       f"pod(s) of {drain[0]} s to stop that may share the nodes drained at once, each next one after "
+                       f"a replacement Ready in up to {drain[2]} s; lower those keys"])
 
 
 # Kubernetes creates these itself (AKS as any cluster): the components that create their namespace refuse them

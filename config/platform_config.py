@@ -84,11 +84,23 @@ class PlatformConfig:
         the pods of one workload that may share a node, each next one evicted once the previous one's replacement is
         Ready (the gates' nginx pods, ApiGate's and LlmdStack's two each; Open-WebUI's webui.maxReplicas).
         docs/decisions.md, "Node drains wait for the longest answer", "Node drains with replicas that share a node"."""
+        return longest_drain_minutes(drain for _, drain in self.node_drains)
+
+    @property
+    def node_drains(self) -> list[tuple[str, tuple[int, int, int]]]:
+        """Each workload's node drain (grace, pods that may share a node, a replacement's time to Ready), named by the
+        stack keys that set it, in answer_drains' order then vLLM's."""
         cold_start = self.autoscaling.cold_start_timeout_seconds if self.runs_keda else 0
         ui = self.webui.max_replicas if self.webui.enabled else None
         drains = answer_drains(self.gateway.request_timeout_seconds, cold_start, DEFAULTS["ApiGate"]["replicas"], ui,
                                self.ollama_sharing)
-        return longest_drain_minutes(drains + self.vllm_drains)
+        wait = "gateway.requestTimeoutSeconds" + (" + autoscaling.coldStartTimeoutSeconds" if cold_start else "")
+        names = [f"the KEDA interceptor ({wait})", f"the gate's nginx pods ({wait})",
+                 "Ollama (gateway.requestTimeoutSeconds; its replicas on the nodes drained at once: inference.replicas, "
+                 "autoscaling.maxReplicas, gpu.upgradeMaxSurge)",
+                 f"Open-WebUI ({wait}; webui.maxReplicas)"]
+        vllm = "vLLM (llmd.model's download; llmd.replicas, llmd.maxReplicas, gpu.upgradeMaxSurge)"
+        return list(zip(names, drains)) + [(vllm, d) for d in self.vllm_drains]
 
     @property
     def vllm_drains(self) -> list[tuple[int, int, int]]:
