@@ -50,7 +50,10 @@ def test_the_pages_handle_carries_the_drain_the_components_defaults_need():
     assert f"the components' defaults need {needed}" in drain_row()
     run(as_program(page_program()), invokes=invokes())
     with pytest.raises((ProgramError, ComponentInputError), match=r"Observability obs: input request_timeout_seconds"
-                                                                  r"=600 is invalid.*cluster\.drain_timeout_minutes"):
+                                                                  r"=600 is invalid.*cluster\.drain_timeout_minutes.*"
+                                                                  r"give the AksCluster drain_timeout_minutes=36 .*; "
+                                                                  r"on a cluster of your own, 36 as your pools' "
+                                                                  r"drainTimeoutInMinutes and as its handle's"):
         run(as_program(with_drain(needed - 7)), invokes=invokes())
 
 

@@ -254,7 +254,8 @@ def _drain_problem(r: Rules, pods: str, grace: int, spent: str, key: Optional[st
                 f"fails{cut})")
     needed = drain_minutes_for(grace, sharing, ready_seconds)
     figures = f"{grace}" if drain == grace else f"{grace}, {sharing}, {ready_seconds}"
-    raise_drain = f"give the AksCluster drain_timeout_minutes={needed} (upgrades.drain_minutes_for({figures}))"
+    raise_drain = (f"give the AksCluster drain_timeout_minutes={needed} (upgrades.drain_minutes_for({figures})); on a "
+                   f"cluster of your own, {needed} as your pools' drainTimeoutInMinutes and as its handle's")
     if key is None:
         r.add("cluster.drain_timeout_minutes", minutes, f"a drain {pods} fit in: {outlasts}; {raise_drain}")
         return
