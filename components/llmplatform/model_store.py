@@ -79,7 +79,7 @@ class ModelStoreArgs(TypedDict):
     in the store's group, a daily policy, the account registered with the vault and the share protected by it.
     SMB only: Azure Backup does not back up NFS shares (refused by name with `protocol` nfs). The snapshots stay in
     the account; a restore is the operator's (docs/operations.md). Where the store is `protect`ed, Azure Backup also
-    locks the account against deletion and the vault keeps soft-deleted backup data."""
+    locks the account against deletion. Azure keeps deleted backup data 14 days (soft delete, enforced)."""
     snapshot_retention_days: NotRequired[Optional[int]]
     """Days each daily snapshot is kept (default 30; 1-200, Azure Files backup's limit for daily recovery points)."""
     snapshot_time: NotRequired[Optional[str]]
@@ -307,7 +307,7 @@ class ModelStore(pulumi.ComponentResource):
         self.snapshot_vault_name = pulumi.Output.from_input(None)
         if opt(args, "snapshots"):
             # guarded where Pulumi's `protect` guards the account too: a store torn down with its stack (dev) is
-            # deleted without Azure Backup's lock (removed only some time after the unregistration) or soft delete.
+            # deleted without Azure Backup's lock (removed only some time after the unregistration).
             # The caller's names, not the account's and share's outputs: known in a first preview (the registration
             # waits for the share, the item for the registration)
             self.snapshot_vault_name = protect_share(

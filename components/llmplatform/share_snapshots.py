@@ -58,20 +58,19 @@ def protect_share(name: str, parent: pulumi.Resource, *, resource_group_name: pu
                   guarded: bool, tags: Optional[Mapping[str, pulumi.Input[str]]]) -> pulumi.Output[str]:
     """The vault, its policy, the account's registration and the share's protection, children of `parent` (they take
     its `protect`). `guarded` (a protected store): Azure Backup's delete lock on the account (AzureStorageContainer
-    acquireStorageAccountLock), which keeps the snapshots from going with an account deleted outside Pulumi, and the
-    vault's soft delete, which keeps deleted backup data 14 days. Unguarded (dev), neither: a stack torn down takes
-    its account and vault with it (a vault holding soft-deleted items is not deleted). Returns the vault's name."""
+    acquireStorageAccountLock), which keeps the snapshots from going with an account deleted outside Pulumi; unguarded
+    (dev), no lock. Returns the vault's name.
+
+    The vault's soft delete is left to Azure: secure by default enforces it on every Recovery Services vault in the
+    public regions, and a vault cannot turn it off there (MicrosoftDocs/azure-docs articles/backup/secure-by-default.md
+    and backup-azure-security-feature-cloud.md), so asking for `Disabled` (a teardown's wish) is refused or drifts."""
     opts = pulumi.ResourceOptions(parent=parent)
-    soft_delete = rs.SoftDeleteState.ENABLED if guarded else rs.SoftDeleteState.DISABLED
     vault = rs.Vault(
         f"{name}-snapshot-vault",
         vault_name=pulumi.Output.from_input(account_name).apply(vault_name),
         resource_group_name=resource_group_name, location=location,
         sku=rs.SkuArgs(name=rs.SkuName.RS0, tier="Standard"),
-        properties=rs.VaultPropertiesArgs(
-            public_network_access=rs.PublicNetworkAccess.ENABLED,
-            security_settings=rs.SecuritySettingsArgs(
-                soft_delete_settings=rs.SoftDeleteSettingsArgs(soft_delete_state=soft_delete))),
+        properties=rs.VaultPropertiesArgs(public_network_access=rs.PublicNetworkAccess.ENABLED),
         tags=tags, opts=opts)
     policy = rs.ProtectionPolicy(
         f"{name}-snapshot-policy", policy_name=POLICY_NAME, vault_name=vault.name,

@@ -327,9 +327,8 @@ def test_smb_snapshots_register_the_account_and_protect_the_share_by_a_daily_pol
     assert container.inputs["containerName"] == f"StorageContainer;Storage;{group};{name}"
     assert container.inputs["properties"]["sourceResourceId"].endswith(f"/storageAccounts/{name}")
     assert account.urn in container.property_dependencies["properties"]
-    # dev, torn down with its stack: no delete lock on the account, no soft delete keeping the vault from going
+    # dev, torn down with its stack: no delete lock on the account
     assert container.inputs["properties"]["acquireStorageAccountLock"] == "NotAcquire"
-    assert vault["properties"]["securitySettings"]["softDeleteSettings"] == {"softDeleteState": "Disabled"}
     assert plan.waits_for(container, lambda r: r.type == "azure-native:storage:FileShare")
     item = plan.one(RS + "ProtectedItem")
     assert item.inputs["protectedItemName"] == plan.one("azure-native:storage:FileShare").inputs["shareName"]
@@ -348,11 +347,22 @@ def test_prod_snapshots_are_protected_and_lock_the_account():
     backup = [r for r in plan.resources if r.type.startswith(RS)]
     assert len(backup) == 4 and all(r.options["protect"] for r in backup)
     assert plan.one(RS + "ProtectionContainer").inputs["properties"]["acquireStorageAccountLock"] == "Acquire"
-    vault = plan.one(RS + "Vault").inputs["properties"]
-    assert vault["securitySettings"]["softDeleteSettings"] == {"softDeleteState": "Enabled"}
     policy = plan.one(RS + "ProtectionPolicy").inputs["properties"]
     assert policy["schedulePolicy"]["scheduleRunTimes"] == ["2020-01-01T23:30:00Z"]
     assert policy["retentionPolicy"]["dailySchedule"]["retentionDuration"]["count"] == 90
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_no_vault_asks_azure_for_a_soft_delete_state(stack):
+    """Secure by default enforces soft delete on every Recovery Services vault in Azure's public regions and refuses
+    to turn it off (MicrosoftDocs/azure-docs articles/backup/secure-by-default.md: "You cannot disable soft delete in
+    the regions where secure by default assurance is in public preview for Recovery Services Vaults";
+    backup-azure-security-feature-cloud.md: in preview "across all public regions"): a vault that asks for `Disabled`
+    (dev's wish, to be torn down whole) is refused or drifts on every refresh, and one that writes `Enabled` over an
+    `AlwaysON` vault asks Azure to weaken it. Neither stack sends a soft-delete setting."""
+    plan = plan_for(stack, {"modelStore": {"protocol": "smb", "snapshots": True}})
+    vault = plan.one(RS + "Vault").inputs["properties"]
+    assert "securitySettings" not in vault, vault
 
 
 @pytest.mark.parametrize("given, path, says", [
