@@ -123,6 +123,21 @@ def test_insights_agent_config_false_leaves_the_configmap_to_the_team_and_keeps_
     ({"log_collection_settings": {"stdout": "off"}},
      "insights_agent_settings['log_collection_settings']['stdout']='off' is invalid; allowed: an object of that "
      "section's settings"),
+    # a setting no parser reads: before, any name was written, and one the parsers do not read changed nothing
+    ({"log_collection_settings": {"stdout": {"exclude_namespace": ["noisy"]}}},
+     "insights_agent_settings['log_collection_settings']['stdout']['exclude_namespace']='exclude_namespace' is "
+     "invalid; allowed: did you mean 'exclude_namespaces'? a setting the agent reads of log_collection_settings."
+     "stdout: enabled, exclude_namespaces, collect_system_pod_logs"),
+    ({"agent_settings": {"chunk_config": {"pods_chunk_size": 10}}},  # a Ruby symbol: the case is the name's
+     "insights_agent_settings['agent_settings']['chunk_config']['pods_chunk_size']='pods_chunk_size' is invalid; "
+     "allowed: did you mean 'PODS_CHUNK_SIZE'? a setting the agent reads of agent_settings.chunk_config:"),
+    ({"prometheus_data_collection_settings": {"node": {"monitor_kubernetes_pods": True}}},  # the cluster section's
+     "['node']['monitor_kubernetes_pods']='monitor_kubernetes_pods' is invalid; allowed: a setting the agent reads "
+     "of prometheus_data_collection_settings.node: interval, fieldpass, fielddrop, urls"),
+    ({"agent_settings": {"windows_fluent_bit": {"disabled": "false"}}},
+     "insights_agent_settings['agent_settings']['windows_fluent_bit']='windows_fluent_bit' is invalid; allowed: "
+     "none: shown commented in kubernetes/container-azm-ms-agentconfig.yaml (8a1ef67c), read by no parser since "
+     "Docker-Provider #1317"),
 ])
 def test_an_unread_section_or_a_held_setting_is_refused_by_name_before_anything_registers(settings, refusal):
     with pytest.raises(ComponentInputError) as error:
@@ -144,29 +159,6 @@ def test_sections_the_agent_reads_beyond_the_template_are_written_in_their_data_
     assert read["log-data-collection-settings"]["log_collection_settings"]["route_container_logs"] == {"version": "v2"}
     assert read["agent-settings"] == {"agent_settings": UNSHOWN["agent_settings"]}
     assert read["integrations"] == {"integrations": UNSHOWN["integrations"]}
-
-
-@pytest.mark.parametrize("settings, refusal", [
-    ({"log_collection_settings": {"stdout": {"exclude_namespace": ["noisy"]}}},
-     "insights_agent_settings['log_collection_settings']['stdout']['exclude_namespace']='exclude_namespace' is "
-     "invalid; allowed: did you mean 'exclude_namespaces'? a setting the agent reads of log_collection_settings."
-     "stdout: enabled, exclude_namespaces, collect_system_pod_logs"),
-    ({"agent_settings": {"chunk_config": {"pods_chunk_size": 10}}},  # a Ruby symbol: the case is the name's
-     "insights_agent_settings['agent_settings']['chunk_config']['pods_chunk_size']='pods_chunk_size' is invalid; "
-     "allowed: did you mean 'PODS_CHUNK_SIZE'? a setting the agent reads of agent_settings.chunk_config:"),
-    ({"prometheus_data_collection_settings": {"node": {"monitor_kubernetes_pods": True}}},  # the cluster section's
-     "['node']['monitor_kubernetes_pods']='monitor_kubernetes_pods' is invalid; allowed: a setting the agent reads "
-     "of prometheus_data_collection_settings.node: interval, fieldpass, fielddrop, urls"),
-    ({"agent_settings": {"windows_fluent_bit": {"disabled": "false"}}},
-     "insights_agent_settings['agent_settings']['windows_fluent_bit']='windows_fluent_bit' is invalid; allowed: "
-     "none: shown commented in kubernetes/container-azm-ms-agentconfig.yaml (8a1ef67c), read by no parser since "
-     "Docker-Provider #1317"),
-])
-def test_a_setting_the_agent_does_not_read_is_refused_naming_the_nearest(settings, refusal):
-    """Before: any setting name was written, and one the parsers do not read changed nothing, silently."""
-    with pytest.raises(ComponentInputError) as error:
-        run(_observability(WORKSPACES, insights_agent_settings=settings))
-    assert refusal in str(error.value)
 
 
 def test_the_stack_refuses_a_setting_the_agent_does_not_read_by_its_key(tmp_path, capsys):
