@@ -161,15 +161,6 @@ def test_sections_the_agent_reads_beyond_the_template_are_written_in_their_data_
     assert read["integrations"] == {"integrations": UNSHOWN["integrations"]}
 
 
-def test_the_stack_refuses_a_setting_the_agent_does_not_read_by_its_key(tmp_path, capsys):
-    code = plan_cli.main(["--stack", "prod", "--out", str(tmp_path), "--set",
-                          "observability.insightsAgentSettings.log_collection_settings.env_var.enable=false"])
-    assert code != 0
-    assert ("observability.insightsAgentSettings['log_collection_settings']['env_var']['enable'] 'enable' is invalid; "
-            "allowed: did you mean 'enabled'? a setting the agent reads of log_collection_settings.env_var: enabled") \
-        in capsys.readouterr().err
-
-
 @pytest.mark.parametrize("switch", [{"insights_agent_config": False}, {"azure_data_collection": False}])
 def test_settings_no_configmap_carries_are_refused(switch):
     with pytest.raises(ComponentInputError) as error:
@@ -194,14 +185,20 @@ def test_the_stack_writes_a_teams_settings_and_leaves_the_configmap_out_on_its_s
                    for p in (out / "prod.what-if" / "manifests").glob("*.yaml"))
 
 
-def test_the_stack_refuses_a_section_the_agent_does_not_read_by_its_key(tmp_path, capsys):
+@pytest.mark.parametrize("key, refusal", [
+    ("log_collection_settings.stdot.enabled",  # a section
+     "observability.insightsAgentSettings['log_collection_settings']['stdot'] 'stdot' is invalid; allowed: did you "
+     "mean 'stdout'? a section the agent reads of log_collection_settings: stdout, stderr,"),
+    ("log_collection_settings.env_var.enable",  # a setting
+     "observability.insightsAgentSettings['log_collection_settings']['env_var']['enable'] 'enable' is invalid; "
+     "allowed: did you mean 'enabled'? a setting the agent reads of log_collection_settings.env_var: enabled"),
+])
+def test_the_stack_refuses_what_the_agent_does_not_read_by_its_key(tmp_path, capsys, key, refusal):
+    """Named by the key as written: the template's names are not the stack's camelCase."""
     code = plan_cli.main(["--stack", "prod", "--out", str(tmp_path), "--set",
-                          "observability.insightsAgentSettings.log_collection_settings.stdot.enabled=false"])
+                          f"observability.insightsAgentSettings.{key}=false"])
     assert code != 0
-    # named by the key as written: the template's names are not the stack's camelCase
-    assert ("observability.insightsAgentSettings['log_collection_settings']['stdot'] 'stdot' is invalid; allowed: "
-            "did you mean 'stdout'? a section the agent reads of log_collection_settings: stdout, stderr,") \
-        in capsys.readouterr().err
+    assert refusal in capsys.readouterr().err
 
 
 def test_the_stack_refuses_a_switch_without_azure_monitor(tmp_path, capsys):
