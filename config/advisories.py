@@ -340,7 +340,7 @@ def _risky(cfg: PlatformConfig, sku) -> list[str]:
             # Ollama's, whatever the packing
             fits = min(pool_nodes * (sku.gpus // per_replica), (pool_nodes * sku.gpus - llmd_gpus) // per_replica)
             scaled = cfg.autoscaling.max_replicas if cfg.autoscaling.mode != "none" else 0
-            wanted = max(cfg.inference.replicas, scaled)
+            wanted = cfg.most_ollama_replicas
             key = "autoscaling.maxReplicas" if scaled >= cfg.inference.replicas else "inference.replicas"
             nodes = f"gpu.maxCount {cfg.gpu.max_count}" + (
                 f" + gpu.fallback.maxCount {cfg.gpu.fallback.max_count}" if cfg.gpu.fallback.enabled else "")
@@ -392,8 +392,8 @@ def _in_place_drains(cfg: PlatformConfig, sku) -> list[str]:
         return []
     servers = []
     if cfg.inference.accelerator == "gpu":
-        most = max(cfg.inference.replicas, cfg.autoscaling.max_replicas if cfg.autoscaling.mode != "none" else 0)
-        servers.append(("Ollama", "inference.gpusPerReplica", cfg.inference.gpus_per_replica, most))
+        servers.append(("Ollama", "inference.gpusPerReplica", cfg.inference.gpus_per_replica,
+                        cfg.most_ollama_replicas))
     if cfg.llmd.enabled and not cfg.llmd.prefill_decode:
         most = max(cfg.llmd.replicas, cfg.llmd.max_replicas if cfg.llmd.autoscaling else 0)
         servers.append(("vLLM", "llmd.tensorParallelSize", cfg.llmd.tensor_parallel_size, most))

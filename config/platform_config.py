@@ -71,12 +71,22 @@ class PlatformConfig:
         return self.autoscaling.mode == "requests" or (self.llmd.enabled and self.llmd.autoscaling)
 
     @property
+    def keda_cold_start_seconds(self) -> int:
+        """The cold start a request is held through (the KEDA interceptor's), 0 without KEDA."""
+        return self.autoscaling.cold_start_timeout_seconds if self.runs_keda else 0
+
+    @property
+    def most_ollama_replicas(self) -> int:
+        """The most Ollama replicas the stack runs: inference.replicas, or its autoscaler's maximum where one runs."""
+        return max(self.inference.replicas,
+                   self.autoscaling.max_replicas if self.autoscaling.mode != "none" else 0)
+
+    @property
     def longest_grace_seconds(self) -> int:
         """The longest terminationGracePeriodSeconds of the stack's pods: an answer's wait (the cold start counted
         behind KEDA, as the interceptor's grace counts it) and the shutdown margin, as the router, Ollama, Open-WebUI
         and the interceptor take."""
-        cold_start = self.autoscaling.cold_start_timeout_seconds if self.runs_keda else 0
-        return interceptor_grace_seconds(self.gateway.request_timeout_seconds, cold_start)
+        return interceptor_grace_seconds(self.gateway.request_timeout_seconds, self.keda_cold_start_seconds)
 
     @property
     def drain_timeout_minutes(self) -> int:
@@ -90,7 +100,7 @@ class PlatformConfig:
     def node_drains(self) -> list[tuple[str, tuple[int, int, int]]]:
         """Each workload's node drain (grace, pods that may share a node, a replacement's time to Ready), named by the
         stack keys that set it, in answer_drains' order then vLLM's."""
-        cold_start = self.autoscaling.cold_start_timeout_seconds if self.runs_keda else 0
+        cold_start = self.keda_cold_start_seconds
         ui = self.webui.max_replicas if self.webui.enabled else None
         drains = answer_drains(self.gateway.request_timeout_seconds, cold_start, DEFAULTS["ApiGate"]["replicas"], ui,
                                self.ollama_sharing)
@@ -130,11 +140,11 @@ class PlatformConfig:
     def ollama_sharing(self) -> int:
         """The most Ollama replicas the nodes an upgrade drains at once may hold: all of them on the CPU pool, on a
         GPU pool as many as those nodes' GPUs take."""
-        inf = self.inference
-        most = max(inf.replicas, self.autoscaling.max_replicas if self.autoscaling.mode != "none" else 0)
+        inf, most = self.inference, self.most_ollama_replicas
         sku = find_gpu_sku(self.gpu.vm_size) if inf.accelerator == "gpu" and self.gpu.enabled else None
-        per_node = sku.gpus // max(1, inf.gpus_per_replica) if sku else most
-        return min(most, per_node * self.gpu_nodes_drained_at_once) if sku else most
+        if sku is None:
+            return most
+        return min(most, sku.gpus // max(1, inf.gpus_per_replica) * self.gpu_nodes_drained_at_once)
 
     @property
     def tags(self) -> dict[str, str]:

@@ -103,6 +103,14 @@ class ImageRef:
         return f"{self.registry}/{self.repository}:{self.tag}" + (f"@{self.digest}" if self.digest else "")
 
 
+def image_repository(image: str) -> str:
+    """An image reference's repository, any reference (pinned or not): without its digest and its tag (a ':' after
+    the last '/', so a registry's port stays)."""
+    base = image.split("@")[0]
+    head, _, tail = base.rpartition(":")
+    return head if head and "/" not in tail else base
+
+
 def parse_image(image: str) -> ImageRef:
     """Split a pinned image; the registry host and a tag are required (pins name both explicitly)."""
     match = _IMAGE.match(image)

@@ -24,6 +24,8 @@ import math
 import re
 from typing import Any, Iterable, Mapping, Optional
 
+from .pins import image_repository
+
 DEFAULT_MAX_SURGE = "10%"  # the spec's "If not specified, the default is 10%" (2025-09-01)
 
 # A GPU pool that is not spot is upgraded in place: no GPU quota or capacity beyond its maxCount (a surge A100 may not
@@ -71,7 +73,7 @@ def pull_allowance_seconds(images: Iterable[str]) -> int:
     """A replacement pod's pull of its images on a fresh node (the largest allowance: the kubelet pulls them in
     turn, but the largest dominates)."""
     def allowance(image: str) -> int:
-        repository = image.split("@")[0].rsplit(":", 1)[0] if ":" in image.rsplit("/", 1)[-1] else image.split("@")[0]
+        repository = image_repository(image)
         return next((seconds for name, seconds in PULL_ALLOWANCE_SECONDS.items()
                      if repository == name or repository.endswith("/" + name)), DEFAULT_PULL_ALLOWANCE_SECONDS)
     return max((allowance(i) for i in images), default=0)

@@ -11,6 +11,7 @@ from llmplatform.inference_specs import warm_up_command
 from llmplatform.kube import model_transfer_seconds
 from llmplatform.llmd_specs import weights_gib
 from llmplatform.model_store import MODEL_SIZES_ANNOTATION as MODEL_SIZES
+from llmplatform.pins import image_repository
 from llmplatform.units import GB_PER_GIB, MB_PER_GIB, MB_PER_MIB
 
 from ..runner import Plan, Registration
@@ -18,15 +19,9 @@ from .model import Span, WarmUp, ZERO
 from .objects import annotations_of, kind_of
 
 
-def _repository(image: str) -> str:
-    base = image.split("@")[0]
-    head, _, tail = base.rpartition(":")
-    return head if head and "/" not in tail else base
-
-
 def image_size_mb(data: dict[str, Any], image: str) -> float:
     sizes = data["image_pull"]["sizes_mb"]
-    repo = _repository(image)
+    repo = image_repository(image)
     for key, size in sizes.items():
         if key != "default" and (repo == key or repo.endswith("/" + key) or repo.endswith(key)):
             return float(size)
@@ -46,7 +41,7 @@ def image_pull(data: dict[str, Any], images: list[str]) -> Span:
 def container_start(data: dict[str, Any], images: list[str]) -> Span:
     starts = data["container_start"]
     found = [Span.of(v) for k, v in starts.items() if not k.startswith("_") and k != "default"
-             and any(_repository(i).endswith(k) for i in images)]
+             and any(image_repository(i).endswith(k) for i in images)]
     return max(found, key=lambda s: s.pessimistic) if found else Span.of(starts["default"])
 
 
