@@ -21,7 +21,8 @@ from .hardening import NON_ROOT_UID, container_security, pod_security, scanner_a
 from .kube import pulled, cpu_placement, labels, placement, placement_args, require_kubernetes_provider
 from .naming import content_suffix
 from .pins import OLLAMA_IMAGE
-from .share_snapshots import protect_share
+from .input_rules import RULES
+from .share_snapshots import alert_routing_rules, protect_share
 from .units import MB_PER_GIB
 
 opt = defaults_for("ModelStore")  # optional inputs: the caller's value, else the default
@@ -84,8 +85,15 @@ class ModelStoreArgs(TypedDict):
     """Days each daily snapshot is kept (default 30; 1-200, Azure Files backup's limit for daily recovery points)."""
     snapshot_time: NotRequired[Optional[str]]
     """When the daily snapshot is taken, HH:MM UTC on the hour or half hour (02:00 when left out)."""
+    alert_action_group_id: NotRequired[Optional[pulumi.Input[str]]]
+    """With `snapshots`: the action group (its resource ID, e.g. AzureMonitoring's `monitoring["action_group_id"]`)
+    the snapshot vault's Azure Monitor alerts go to, by an alert processing rule on the vault: a failed snapshot or
+    restore job, and Azure Backup's security alerts. Without it the alerts fire in the portal (Azure Monitor, Alerts)
+    and reach no one. "" is none (an output must resolve to an ID). Refused without `snapshots`."""
     log_analytics_workspace_id: NotRequired[Optional[pulumi.Input[str]]]
-    """Send the share's (file service) logs and metrics to this Log Analytics workspace (a diagnostic setting)."""
+    """Send the share's (file service) logs and metrics to this Log Analytics workspace (a diagnostic setting), and
+    with `snapshots` the vault's Azure Backup logs (its jobs, alerts, policies, protected items and storage) to its
+    resource-specific tables (CoreAzureBackup, AddonAzureBackup*)."""
     tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]
     """Azure tags."""
 
@@ -241,7 +249,8 @@ class ModelStore(pulumi.ComponentResource):
     """The Recovery Services vault holding the share's snapshot schedule (with `snapshots`; else None)."""
 
     def __init__(self, name: str, args: ModelStoreArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        checked = check_shape("ModelStore", name, args, ModelStoreArgs)
+        checked = check_shape("ModelStore", name, args, ModelStoreArgs,
+                              rules=lambda a: RULES["ModelStore"](a) + alert_routing_rules(a))
         given = args["cluster"]  # the caller's handle, not the checked copy (whose outputs are new ones)
         args = checked
         component = "ModelStore"
@@ -314,7 +323,9 @@ class ModelStore(pulumi.ComponentResource):
                 name, self, resource_group_name=rg_name, location=location, account=account,
                 account_name=args["account_name"], share=share, share_name=share_name,
                 retention_days=opt(args, "snapshot_retention_days"), time_utc=opt(args, "snapshot_time"),
-                guarded=bool(opts and opts.protect), tags=tags)
+                guarded=bool(opts and opts.protect), tags=tags,
+                workspace_id=args.get("log_analytics_workspace_id") or None,
+                action_group_id=args.get("alert_action_group_id") or None)
 
         file_service_id = pulumi.Output.concat(account.id, "/fileServices/default")
         if workspace := args.get("log_analytics_workspace_id"):

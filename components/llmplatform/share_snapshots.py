@@ -6,10 +6,14 @@ Azure Backup does not back up NFS shares (Support matrix for Azure Files backup,
 articles/backup/azure-file-share-support-matrix.md, ms.date 02/17/2026: "Azure Backup currently doesn't support file
 shares with the NFS (Network File System) protocol"), so ModelStore's rules refuse `snapshots` on an NFS share.
 """
-from typing import Mapping, Optional
+import re
+from typing import Any, Mapping, Optional
 
 import pulumi
-from pulumi_azure_native import recoveryservices as rs
+from pulumi_azure_native import alertsmanagement, recoveryservices as rs
+
+from .diagnostics import backup_vault_to_log_analytics
+from .rules import Problem, Rules
 
 FABRIC = "Azure"  # the one backup fabric of Azure resources
 POLICY_NAME = "model-share-daily"
@@ -52,26 +56,96 @@ def daily_policy(retention_days: int, hh_mm: str) -> rs.AzureFileShareProtection
     )
 
 
+def monitoring_settings() -> rs.MonitoringSettingsArgs:
+    """Azure Backup's built-in Azure Monitor alerts for the vault's failed jobs (a failed snapshot, a failed restore:
+    Sev 1), and no classic alerts. Built-in job-failure alerts are on by default and may be turned off
+    (MicrosoftDocs/azure-docs articles/backup/backup-azure-monitoring-alerts.md, "Turn on Azure Monitor alerts for
+    job failure scenarios"); written here, a vault where someone turned them off is set back by the next `up`.
+    Classic alerts are retired (31 March 2026) and would double each alert: the page's "Use only Azure Monitor alerts"
+    is `classicAlertSettings.alertsForCriticalOperations` Disabled (vaults.json 2024-10-01 MonitoringSettings, the
+    version pulumi-azure-native 3.29.0 sends). The security alerts (Sev 0: backup data deleted, a shorter retention)
+    fire whatever is set here."""
+    return rs.MonitoringSettingsArgs(
+        azure_monitor_alert_settings=rs.AzureMonitorAlertSettingsArgs(alerts_for_all_job_failures=rs.AlertsState.ENABLED),
+        classic_alert_settings=rs.ClassicAlertSettingsArgs(alerts_for_critical_operations=rs.AlertsState.DISABLED))
+
+
+# An action group's ARM id (Microsoft.Insights actionGroups: a name of letters, digits, '-', '_', '.', '(' and ')');
+# compared without case, as ARM compares ids
+ACTION_GROUP_ID = re.compile(r"/subscriptions/[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}/resourceGroups/[-\w._()]{1,90}"
+                             r"/providers/Microsoft\.Insights/actionGroups/[-\w._()]{1,260}", re.IGNORECASE)
+
+
+def alert_routing_rules(args: Mapping[str, Any]) -> list[Problem]:
+    """ModelStore's `alert_action_group_id`: an action group's resource ID ("" is none, as AzureMonitoring's handle
+    carries it without e-mails), only with `snapshots` (the vault's alerts are what it routes)."""
+    r = Rules(args, "ModelStore")
+    group = r.given("alert_action_group_id")
+    if isinstance(group, str) and group:
+        if not ACTION_GROUP_ID.fullmatch(group):
+            r.add("alert_action_group_id", group,
+                  "an action group's resource ID, /subscriptions/<subscription GUID>/resourceGroups/<group>/providers/"
+                  "Microsoft.Insights/actionGroups/<name> (AzureMonitoring's monitoring[\"action_group_id\"], or "
+                  "`az monitor action-group show --resource-group <group> --name <name> --query id`)")
+        if not r.flag("snapshots"):
+            r.add("alert_action_group_id", group, f"unset without {r.ref('snapshots')} true: it receives the "
+                                                  "snapshot vault's alerts, and there is no vault")
+    return r.problems
+
+
+def route_alerts(name: str, parent: pulumi.Resource, *, vault: rs.Vault, named: pulumi.Output[str],
+                 resource_group_name: pulumi.Input[str], action_group_id: pulumi.Input[str],
+                 tags: Optional[Mapping[str, pulumi.Input[str]]]) -> None:
+    """Every Azure Monitor alert of the vault (its failed jobs, its security alerts) to an action group: an alert
+    processing rule that adds the group, scoped to the vault. Azure Backup's built-in alerts fire with no action of
+    their own; "To configure notifications for these alerts (for example, emails), you can use Azure Monitor's Alert
+    Processing Rules and Action groups" (backup-azure-monitoring-alerts.md; its CLI example: `--rule-type
+    AddActionGroups`, `--filter-resource-type Equals Microsoft.RecoveryServices/vaults`, here the vault itself as the
+    scope). Location Global, as the REST examples (AlertProcessingRules.json 2021-08-08, the version the SDK sends).
+    Named `apr-<vault>` from the vault's name as the caller gave it (`named`: known in a first preview). An output
+    given as the group must resolve to its ID (an empty one is no ID). Replaceable: made again as it was."""
+    alertsmanagement.AlertProcessingRuleByName(
+        f"{name}-snapshot-alerts", resource_group_name=resource_group_name,
+        alert_processing_rule_name=named.apply(lambda v: f"apr-{v}"), location="Global",
+        properties=alertsmanagement.AlertProcessingRulePropertiesArgs(
+            scopes=[vault.id], enabled=True,
+            description="The model share's snapshot vault: failed backup and restore jobs, security alerts",
+            actions=[alertsmanagement.AddActionGroupsArgs(action_type="AddActionGroups",
+                                                          action_group_ids=[action_group_id])]),
+        tags=tags, opts=pulumi.ResourceOptions(parent=parent, protect=False))
+
+
 def protect_share(name: str, parent: pulumi.Resource, *, resource_group_name: pulumi.Input[str],
                   location: pulumi.Input[str], account: "pulumi.CustomResource", account_name: pulumi.Input[str],
                   share: "pulumi.CustomResource", share_name: pulumi.Input[str], retention_days: int, time_utc: str,
-                  guarded: bool, tags: Optional[Mapping[str, pulumi.Input[str]]]) -> pulumi.Output[str]:
+                  guarded: bool, tags: Optional[Mapping[str, pulumi.Input[str]]],
+                  workspace_id: Optional[pulumi.Input[str]] = None,
+                  action_group_id: Optional[pulumi.Input[str]] = None) -> pulumi.Output[str]:
     """The vault, its policy, the account's registration and the share's protection, children of `parent` (they take
     its `protect`). `guarded` (a protected store): Azure Backup's delete lock on the account (AzureStorageContainer
     acquireStorageAccountLock), which keeps the snapshots from going with an account deleted outside Pulumi; unguarded
-    (dev), no lock. Returns the vault's name.
+    (dev), no lock. The vault raises Azure Monitor alerts for failed jobs (`monitoring_settings`); with
+    `action_group_id` they reach that group (`route_alerts`), with `workspace_id` the vault's Azure Backup logs go to
+    that workspace. Returns the vault's name.
 
     The vault's soft delete is left to Azure: secure by default enforces it on every Recovery Services vault in the
     public regions, and a vault cannot turn it off there (MicrosoftDocs/azure-docs articles/backup/secure-by-default.md
     and backup-azure-security-feature-cloud.md), so asking for `Disabled` (a teardown's wish) is refused or drifts."""
     opts = pulumi.ResourceOptions(parent=parent)
+    named = pulumi.Output.from_input(account_name).apply(vault_name)
     vault = rs.Vault(
         f"{name}-snapshot-vault",
-        vault_name=pulumi.Output.from_input(account_name).apply(vault_name),
+        vault_name=named,
         resource_group_name=resource_group_name, location=location,
         sku=rs.SkuArgs(name=rs.SkuName.RS0, tier="Standard"),
-        properties=rs.VaultPropertiesArgs(public_network_access=rs.PublicNetworkAccess.ENABLED),
+        properties=rs.VaultPropertiesArgs(public_network_access=rs.PublicNetworkAccess.ENABLED,
+                                          monitoring_settings=monitoring_settings()),
         tags=tags, opts=opts)
+    if workspace_id:
+        backup_vault_to_log_analytics(f"{name}-snapshot-vault-diagnostics", vault.id, workspace_id, parent)
+    if action_group_id:
+        route_alerts(name, parent, vault=vault, named=named, resource_group_name=resource_group_name,
+                     action_group_id=action_group_id, tags=tags)
     policy = rs.ProtectionPolicy(
         f"{name}-snapshot-policy", policy_name=POLICY_NAME, vault_name=vault.name,
         resource_group_name=resource_group_name, properties=daily_policy(retention_days, time_utc), opts=opts)

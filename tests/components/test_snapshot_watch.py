@@ -1,0 +1,128 @@
+"""The model share's snapshots watched (components/llmplatform/share_snapshots.py, diagnostics.py, model_store.py): the
+vault raises Azure Monitor alerts for failed backup jobs and no classic ones, those alerts reach an action group given
+as `alert_action_group_id`, and with a workspace the vault's Azure Backup logs go to its resource-specific tables.
+
+Before, a failed snapshot job said nothing to anyone: the vault sent no monitoring settings, no rule routed its alerts
+and its logs went nowhere."""
+
+import json
+from importlib import resources
+
+import pytest
+
+import llmplatform
+from llmplatform.testing import run
+from offline import runner as offline
+
+from tests.components.test_components_alone import cluster_handle, provider_opts
+from tests.conftest import plan_for
+
+RS = "azure-native:recoveryservices:"
+SETTING = "azure-native:monitor:DiagnosticSetting"
+RULE = "azure-native:alertsmanagement:AlertProcessingRuleByName"
+GROUP = ("/subscriptions/1bee6918-d6f8-3ad7-d427-5823d6cc83b5/resourceGroups/rg-ops/providers/microsoft.insights/"
+         "actionGroups/ag-oncall")
+WORKSPACE = ("/subscriptions/1bee6918-d6f8-3ad7-d427-5823d6cc83b5/resourceGroups/rg-ops/providers/"
+             "Microsoft.OperationalInsights/workspaces/log-ops")
+# Azure Backup's six events, sent only in resource-specific mode (backup-azure-diagnostic-events.md)
+BACKUP_EVENTS = ["AddonAzureBackupAlerts", "AddonAzureBackupJobs", "AddonAzureBackupPolicy",
+                 "AddonAzureBackupProtectedInstance", "AddonAzureBackupStorage", "CoreAzureBackup"]
+
+
+def _smb(stack: str, **model_store) -> offline.Plan:
+    return plan_for(stack, {"modelStore": {"protocol": "smb", "snapshots": True, **model_store}})
+
+
+def _store(preview: bool = False, **inputs) -> offline.Plan:
+    def program() -> None:
+        llmplatform.ModelStore("models", {"cluster": cluster_handle(), "account_name": "stmodels1", "namespace": "llm",
+                                          "protocol": "smb", "snapshots": True, **inputs}, provider_opts())
+    return run(program, preview=preview)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_vault_alerts_on_failed_jobs_and_sends_no_classic_alerts(stack):
+    """Through the stack's `modelStore` keys: built-in Azure Monitor alerts for every failed job written on (a vault
+    where someone turned them off is set back), classic alerts off (retired, and they would double each alert: the
+    portal's "Use only Azure Monitor alerts"), as vaults.json 2024-10-01's MonitoringSettings names them."""
+    vault = _smb(stack).one(RS + "Vault").inputs["properties"]
+    assert vault["monitoringSettings"] == {"azureMonitorAlertSettings": {"alertsForAllJobFailures": "Enabled"},
+                                           "classicAlertSettings": {"alertsForCriticalOperations": "Disabled"}}
+
+
+def test_with_the_stacks_diagnostics_the_vaults_backup_logs_go_to_resource_specific_tables():
+    """prod (`security.diagnostics`): a diagnostic setting on the vault sending Azure Backup's six events to the
+    workspace the share's logs go to, `Dedicated` (in AzureDiagnostics mode no data flows for them), no allLogs (it
+    would take the legacy AzureBackupReport and Site Recovery's categories), no metrics."""
+    plan = _smb("prod")
+    vault = plan.one(RS + "Vault")
+    [setting] = [s for s in plan.of_type(SETTING) if vault.urn in s.dependencies]
+    share = [s for s in plan.of_type(SETTING) if s.inputs["resourceUri"].endswith("/fileServices/default")]
+    assert setting.inputs["resourceUri"].endswith(f"/providers/Microsoft.RecoveryServices/vaults/"
+                                                  f"{vault.inputs['vaultName']}")
+    assert setting.inputs["logs"] == [{"category": c, "enabled": True} for c in BACKUP_EVENTS]
+    assert setting.inputs["logAnalyticsDestinationType"] == "Dedicated" and "metrics" not in setting.inputs
+    assert len(share) == 1 and setting.inputs["workspaceId"] == share[0].inputs["workspaceId"]
+    assert setting.options["protect"]  # prod's, as the store's other settings
+    dev = _smb("dev")  # no workspace: no setting
+    assert not [s for s in dev.of_type(SETTING) if dev.one(RS + "Vault").urn in s.dependencies]
+
+
+def test_the_vendored_categories_hold_the_six_backup_events_with_tables_of_their_own():
+    """The categories sent are read from the vendored list (Azure Monitor's supported logs for
+    Microsoft.RecoveryServices/Vaults): each of the six lands in its own table; AzureBackupReport, which the vault
+    also lists, lands in AzureDiagnostics and is not sent."""
+    data = json.loads(resources.files("llmplatform").joinpath(
+        "data", "recovery_services_vault_logs.json").read_text(encoding="utf-8"))
+    assert "78c9637b61a924f02be26290f1b0cc864f1b903a" in data["source"]
+    tables = data["categories"]
+    assert all(tables[c] == c for c in BACKUP_EVENTS) and tables["AzureBackupReport"] == "AzureDiagnostics"
+    from llmplatform.diagnostics import backup_log_categories
+    assert list(backup_log_categories()) == BACKUP_EVENTS
+
+
+@pytest.mark.parametrize("preview", [False, True])
+def test_a_store_given_an_action_group_routes_the_vaults_alerts_to_it(preview):
+    """`alert_action_group_id`: an alert processing rule scoped to the vault that adds the group to each of its
+    alerts (Azure Backup's built-in alerts carry no action: "use Azure Monitor's Alert Processing Rules and Action
+    groups"), in the store's group, Global, replaceable; named from the caller's names, as a first `pulumi
+    preview` of a new stack sees it too (the kit's preview refuses a resource made inside an apply)."""
+    plan = _store(preview, alert_action_group_id=GROUP)
+    vault, rule = plan.one(RS + "Vault"), plan.one(RULE)
+    props = rule.inputs["properties"]
+    [scope] = props["scopes"]
+    assert preview or scope.endswith("/providers/Microsoft.RecoveryServices/vaults/rsv-stmodels1")
+    assert props["enabled"] is True
+    assert vault.urn in rule.dependencies
+    assert props["actions"] == [{"actionType": "AddActionGroups", "actionGroupIds": [GROUP]}]
+    assert rule.inputs["location"] == "Global" and rule.inputs["alertProcessingRuleName"] == "apr-rsv-stmodels1"
+    assert rule.inputs["resourceGroupName"] == vault.inputs["resourceGroupName"]
+    assert not rule.options.get("protect")
+
+
+def test_an_empty_action_group_is_none():
+    """"" is none: AzureMonitoring's handle carries "" when it has no e-mails (and a store without the input makes
+    no rule either)."""
+    assert not _store(alert_action_group_id="").of_type(RULE) and not _store().of_type(RULE)
+
+
+def test_a_workspace_given_to_a_store_gets_the_vaults_logs():
+    plan = _store(log_analytics_workspace_id=WORKSPACE)
+    vault = plan.one(RS + "Vault")
+    [setting] = [s for s in plan.of_type(SETTING) if vault.urn in s.dependencies]
+    assert setting.inputs["workspaceId"] == WORKSPACE
+    assert [log["category"] for log in setting.inputs["logs"]] == BACKUP_EVENTS
+
+
+@pytest.mark.parametrize("given, says", [
+    ({"alert_action_group_id": "ag-oncall"}, "an action group's resource ID"),
+    ({"alert_action_group_id": WORKSPACE}, "an action group's resource ID"),
+    ({"alert_action_group_id": GROUP, "snapshots": False}, "unset without snapshots true"),
+])
+def test_an_action_group_that_cannot_route_the_alerts_is_refused_by_name_before_anything_registers(given, says):
+    def program() -> None:
+        llmplatform.ModelStore("models", {"cluster": cluster_handle(), "account_name": "stmodels1", "namespace": "llm",
+                                          "protocol": "smb", "snapshots": True, **given}, provider_opts())
+    with pytest.raises(llmplatform.ComponentInputError, match=says) as error:
+        offline.run_function(program)
+    assert [e["property_path"] for e in error.value.errors or []] == ["alert_action_group_id"]
