@@ -89,7 +89,7 @@ class ModelStoreArgs(TypedDict):
     """With `snapshots`: the action group (its resource ID, e.g. AzureMonitoring's `monitoring["action_group_id"]`)
     the snapshot vault's Azure Monitor alerts go to, by an alert processing rule on the vault: a failed snapshot or
     restore job, and Azure Backup's security alerts. Without it the alerts fire in the portal (Azure Monitor, Alerts)
-    and reach no one. "" is none (an output must resolve to an ID). Refused without `snapshots`."""
+    and reach no one. "" is none (an output that resolves to "" is refused once it resolves). Refused without `snapshots`."""
     log_analytics_workspace_id: NotRequired[Optional[pulumi.Input[str]]]
     """Send the share's (file service) logs and metrics to this Log Analytics workspace (a diagnostic setting), and
     with `snapshots` the vault's Azure Backup logs (its jobs, alerts, policies, protected items and storage) to its

@@ -103,7 +103,8 @@ def route_alerts(name: str, parent: pulumi.Resource, *, vault: rs.Vault, named: 
     AddActionGroups`, `--filter-resource-type Equals Microsoft.RecoveryServices/vaults`, here the vault itself as the
     scope). Location Global, as the REST examples (AlertProcessingRules.json 2021-08-08, the version the SDK sends).
     Named `apr-<vault>` from the vault's name as the caller gave it (`named`: known in a first preview). An output
-    given as the group must resolve to its ID (an empty one is no ID). Replaceable: made again as it was."""
+    given as the group that resolves to "" is refused then (checks.PRESENCE_DECIDES). Replaceable: made again as it
+    was."""
     alertsmanagement.AlertProcessingRuleByName(
         f"{name}-snapshot-alerts", resource_group_name=resource_group_name,
         alert_processing_rule_name=named.apply(lambda v: f"apr-{v}"), location="Global",

@@ -126,3 +126,19 @@ def test_an_action_group_that_cannot_route_the_alerts_is_refused_by_name_before_
     with pytest.raises(llmplatform.ComponentInputError, match=says) as error:
         offline.run_function(program)
     assert [e["property_path"] for e in error.value.errors or []] == ["alert_action_group_id"]
+
+
+def test_an_action_group_given_as_an_output_that_resolves_empty_is_refused_once_it_resolves():
+    """Given as an output (another stack's, another language's), the rule is made as for an ID; one that resolves
+    to "" (AzureMonitoring's handle without e-mails, read through a stack reference) would send the rule Azure with
+    no group: refused once it resolves, in the input's words (checks.PRESENCE_DECIDES)."""
+    import pulumi
+
+    def program() -> None:
+        llmplatform.ModelStore("models", {"cluster": cluster_handle(), "account_name": "stmodels1", "namespace": "llm",
+                                          "protocol": "smb", "snapshots": True,
+                                          "alert_action_group_id": pulumi.Output.from_input("")}, provider_opts())
+    with pytest.raises(Exception) as error:
+        run(program)
+    assert ("ModelStore models: alert_action_group_id: resolved to an empty value (''); give an action group ID, or "
+            "leave it out") in str(error.value)

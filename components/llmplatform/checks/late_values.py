@@ -31,6 +31,7 @@ PRESENCE_DECIDES: dict[str, dict[str, str]] = {
                        "image_registry_id": "a container registry ID",  # the kubelet's AcrPull on it
                        "vnet_name": "a VNet name"},  # default vnet-<cluster_name>
     "ModelStoreArgs": {"log_analytics_workspace_id": "a Log Analytics workspace ID",  # diagnostic settings
+                       "alert_action_group_id": "an action group ID",  # the snapshot vault's alert processing rule
                        "preload_node_selector": "a node selector"},  # default the CPU pool's
     "KeyVaultArgs": {"log_analytics_workspace_id": "a Log Analytics workspace ID",
                      "tenant_id": "a tenant ID"},  # default the deployer's
