@@ -831,5 +831,8 @@ class Observability(pulumi.ComponentResource):
                              interceptor_host=ready.apply(lambda _: INTERCEPTOR_HOST),
                              interceptor_port=INTERCEPTOR_PORT,
                              external_scaler=ready.apply(lambda _: EXTERNAL_SCALER),
-                             prometheus_url=self.prometheus_url, interceptor_pod_labels=INTERCEPTOR_POD_LABELS)
+                             prometheus_url=self.prometheus_url, interceptor_pod_labels=INTERCEPTOR_POD_LABELS,
+                             # the interceptor's figures, which the model servers behind it take as their own
+                             request_timeout_seconds=opt(a, "request_timeout_seconds"),
+                             cold_start_timeout_seconds=opt(a, "cold_start_timeout_seconds"))
 

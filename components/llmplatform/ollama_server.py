@@ -9,10 +9,10 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .checks import (GPU_FIELDS, KEDA_FIELDS, NAMESPACE_FIELDS, VOLUME_FIELDS, after_check, called_as_documented,
-                     check_shape, late_rules)
+                     check_shape, given, late_rules)
 from .defaults import defaults_for
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field,
-                      known, ordered_after, value_alone)
+                      handed_timeouts, known, ordered_after, value_alone)
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
 from .inference_specs import (OLLAMA_PORT, OLLAMA_SCRATCH_DIR, SCALED_SERVICE,
                               WARM_UP_TIMEOUT_SECONDS, drain_script, ollama_env, ollama_scheduling, resources,
@@ -90,7 +90,8 @@ class OllamaServerArgs(TypedDict):
     needs text for those); a model missing from the store keeps the replica from becoming Ready. Default: none (the
     first request loads its model)."""
     request_timeout_seconds: NotRequired[Optional[int]]
-    """Longest answer: a stopping replica lets the answers in flight finish this long (default 600)."""
+    """Longest answer: a stopping replica lets the answers in flight finish this long (default: the keda handle's
+    `request_timeout_seconds`, else 600)."""
     autoscaled: NotRequired[Optional[bool]]
     """An autoscaler owns the replica count (default: when keda is given, whose interceptor routes only what a
     ModelAutoscaler in requests mode declares; false with keda is refused)."""
@@ -106,6 +107,13 @@ def autoscaled(args: Mapping[str, Any]) -> bool:
     ModelAutoscaler in requests mode gives the interceptor a route to the server, and it owns the count)."""
     given = args.get("autoscaled")
     return bool(given) if given is not None else bool(args.get("keda"))
+
+
+def server_timeouts(answer: int, cold_start: Any) -> dict[str, int]:
+    """A ModelServer handle's timeouts: the answer's, and the cold start's when it is a plain whole number."""
+    cold = {"cold_start_timeout_seconds": cold_start} \
+        if isinstance(cold_start, int) and not isinstance(cold_start, bool) else {}
+    return {"request_timeout_seconds": answer, **cold}
 
 
 def _moved(moved_from: Optional[pulumi.Resource]) -> Optional[list[pulumi.Alias]]:
@@ -145,7 +153,9 @@ class OllamaServer(pulumi.ComponentResource):
     def __init__(self, name: str, args: OllamaServerArgs, opts: Optional[pulumi.ResourceOptions] = None, *,
                  moved_from: Optional[pulumi.Resource] = None,
                  checked_by: Optional[dict[str, Optional[pulumi.Output[Any]]]] = None):
-        args = check_shape("OllamaServer", name, args, OllamaServerArgs)
+        # its answer's timeout not given: the KEDA interceptor's, which the keda handle carries (a plain figure)
+        args = check_shape("OllamaServer", name, handed_timeouts(given(args, OllamaServerArgs), "keda",
+                                                                 ("request_timeout_seconds",)), OllamaServerArgs)
         checks = checked_by if checked_by is not None else late_checks("OllamaServer", name, args, OllamaServerArgs)
         accelerator = opt(args, "accelerator")  # its rules: input_rules.ollama_server
         require_kubernetes_provider(opts, "OllamaServer", name)
@@ -252,6 +262,9 @@ class OllamaServer(pulumi.ComponentResource):
         self.model_server = ModelServer(
             namespace=ns, deployment=ready.apply(lambda v: v[0]), service=ready.apply(lambda v: v[1]),
             port=OLLAMA_PORT, accelerator=accelerator, autoscaled=autoscaled(a),
+            # what its clients wait, which a ModelAutoscaler's route must not cut: its answer, and behind the
+            # interceptor the interceptor's cold start (the keda handle's, when it carries one as a plain figure)
+            **server_timeouts(timeout, known(keda, "cold_start_timeout_seconds") if keda else None),
             # the Host headers the interceptor routes on: none when requests do not pass it (no keda)
             hosts=pulumi.Output.from_input(ns).apply(scaled_hosts) if keda else [])
         self.endpoint = self._endpoint(name, ns, service, keda, checks["keda"], child)

@@ -20,7 +20,9 @@ from .messages import _unshown
 GPU_FIELDS = ("gpu_model", "gpus_per_node", "gpu_memory_gib", "driver", "rdma", "mig_profile")
 ENDPOINT_FIELDS = ("api", "base_url", "host_header")
 ROUTE_FIELDS = ("llmd_listener", "gateway_names")
-KEDA_FIELDS = ("interceptor_host", "interceptor_port")
+KEDA_FIELDS = ("interceptor_host", "interceptor_port", "request_timeout_seconds", "cold_start_timeout_seconds")
+# a ModelServer's figures a ModelAutoscaler's timeouts are held to (input_rules.shared.server_timeouts_rule)
+SERVER_TIMEOUT_FIELDS = ("request_timeout_seconds", "cold_start_timeout_seconds")
 VOLUME_FIELDS = ("models",)
 # a model volume's or endpoint's namespace, checked apart (the component runs there: what it makes there waits for
 # this check alone, not for the handle's other fields)

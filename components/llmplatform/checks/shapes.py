@@ -113,6 +113,15 @@ def _name(rule: Callable[[str], Optional[str]]) -> Callable[[Any], Optional[str]
     return lambda value: rule(value) if isinstance(value, str) and value else None
 
 
+def timeout_problem(value: Any) -> Optional[str]:
+    """A hand-built KedaEndpoints' or ModelServer's timeout: seconds, as the components that hand them out take
+    theirs (1-86400). 0 or less would have its receivers hold their own timeouts to nothing. Its type is the shape
+    check's (a whole number)."""
+    if isinstance(value, bool) or not isinstance(value, int) or 1 <= value <= 86400:
+        return None
+    return "a whole number of seconds from 1 to 86400 (Observability's, InferenceStack's own range), or leave it out"
+
+
 # Values of handle fields a component checks when a handle arrives built by hand (from a stack reference, say)
 # rather than from the component that hands it out, whose rules checked them.
 HANDLE_VALUE_RULES: dict[str, dict[str, Callable[[Any], Optional[str]]]] = {
@@ -130,7 +139,9 @@ HANDLE_VALUE_RULES: dict[str, dict[str, Callable[[Any], Optional[str]]]] = {
     # a fit check of a model against a negative, NaN or 10^12 GiB GPU judged nothing (NaN raised a ValueError)
     "GpuScheduling": {"gpu_memory_gib": gpu_memory_problem, "driver": choice_problem(
         GPU_DRIVERS, "who installed the NVIDIA driver, as GpuNodePool's driver")},
+    "KedaEndpoints": {"request_timeout_seconds": timeout_problem, "cold_start_timeout_seconds": timeout_problem},
     "ModelServer": {"accelerator": choice_problem(ACCELERATORS, "as InferenceStack's accelerator"),
+                    "request_timeout_seconds": timeout_problem, "cold_start_timeout_seconds": timeout_problem,
                     "namespace": _name(dns_label), "deployment": _name(dns_subdomain), "service": _name(service_name)},
     # Kubernetes names: a hand-built handle's wrong one was refused by the next component's own child, naming an
     # input the user never gave (an InferenceStack's `model_volume.namespace` of max_count surfaced as ApiGate's
