@@ -106,9 +106,9 @@ class ClusterHandle(TypedDict):
     drain_timeout_minutes: NotRequired[pulumi.Input[int]]
     """Minutes AKS waits for a node's pods to stop when it drains it (AksCluster's drain_timeout_minutes): GpuNodePool
     gives its regular pools this drainTimeoutInMinutes; a pod whose terminationGracePeriodSeconds is longer fails
-    an upgrade of its node, and the workloads given this handle refuse such a grace (a plain value only: one known
-    at deploy time, another stack's, is not judged). Absent: AKS's default, 30, GpuNodePool sends none and the
-    workloads check nothing (the pools' owner knows their timeout)."""
+    an upgrade of its node, and the workloads given this handle refuse such a grace (one known only at deploy time,
+    another stack's, once it resolves). Absent: AKS's default, 30, GpuNodePool sends none and the workloads check
+    nothing (the pools' owner knows their timeout)."""
     encryption_at_host: pulumi.Input[bool]
     """Node disks are encrypted at the host; pools added to the cluster follow it."""
     ephemeral_os_disk: NotRequired[pulumi.Input[bool]]

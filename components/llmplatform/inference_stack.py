@@ -14,7 +14,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_gate import ApiGate
-from .checks import (ROUTER_RANGE_FIELDS, called_as_documented, check_shape, fail, given as given_inputs,
+from .checks import (DRAIN_FIELDS, ROUTER_RANGE_FIELDS, called_as_documented, check_shape, fail, given as given_inputs,
                      handle_after_check, late_rules)
 from .resolved_provider import cluster_key, kubernetes_provider
 from .defaults import defaults_for, or_default
@@ -249,9 +249,11 @@ class InferenceStack(pulumi.ComponentResource):
         # renamed (api_client_namespaces -> client_namespaces), so untyped here: ApiGate checks it (check_shape)
         gate_renamed: Any = {"client_namespaces": a["api_client_namespaces"]} \
             if a.get("api_client_namespaces") else {}
-        # the cluster's ranges, when they arrive as outputs, checked in our words before the gate's nginx takes them
-        gate_cluster = handle_after_check(late_rules("InferenceStack", name, a, "cluster", ROUTER_RANGE_FIELDS,
-                                                     InferenceStackArgs), a["cluster"], ROUTER_RANGE_FIELDS)
+        # the cluster's ranges, when they arrive as outputs, checked in our words before the gate's nginx takes them,
+        # and its drain before the gate's and the UI's pods take their grace (their own checks then pass)
+        cluster_fields = (*ROUTER_RANGE_FIELDS, *DRAIN_FIELDS)
+        cluster_check = late_rules("InferenceStack", name, a, "cluster", cluster_fields, InferenceStackArgs)
+        gate_cluster = handle_after_check(cluster_check, a["cluster"], cluster_fields)
         gate = ApiGate(name, {
             "cluster": gate_cluster, "endpoint": ollama.endpoint, "key_vault": a["key_vault"],
             "ui_listener": through_gate,
@@ -280,7 +282,7 @@ class InferenceStack(pulumi.ComponentResource):
             listed = pulumi.Output.from_input(field(volume, "claim_name")).apply(lambda _: " ".join(models)) \
                 if isinstance(models, list) and models else None
             ui = OpenWebUi(name, {
-                "cluster": a["cluster"], "key_vault": a["key_vault"],
+                "cluster": handle_after_check(cluster_check, a["cluster"], DRAIN_FIELDS), "key_vault": a["key_vault"],
                 "endpoint": gate.ui_endpoint or ollama.endpoint,
                 "database_url_secret": database_url,
                 **given("name_prefix", "route_target", "admin_database_url_secret", "database_name",

@@ -8,8 +8,8 @@ import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import (GPU_FIELDS, KEDA_FIELDS, NAMESPACE_FIELDS, VOLUME_FIELDS, after_check, called_as_documented,
-                     check_shape, given, late_rules)
+from .checks import (DRAIN_FIELDS, GPU_FIELDS, KEDA_FIELDS, NAMESPACE_FIELDS, VOLUME_FIELDS, after_check,
+                     called_as_documented, check_shape, given, late_rules)
 from .defaults import defaults_for
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field,
                       handed_timeouts, known, ordered_after, value_alone)
@@ -128,7 +128,8 @@ def _moved(moved_from: Optional[pulumi.Resource]) -> Optional[list[pulumi.Alias]
 # would hold the template's mount path until the Job is done)
 LATE_HANDLES = (("gpu", "gpu", GPU_FIELDS), ("keda", "keda", KEDA_FIELDS),
                 ("model_volume", "model_volume", VOLUME_FIELDS), ("namespace", "model_volume", NAMESPACE_FIELDS),
-                ("claim_name", "model_volume", ("claim_name",)), ("mount_path", "model_volume", ("mount_path",)))
+                ("claim_name", "model_volume", ("claim_name",)), ("mount_path", "model_volume", ("mount_path",)),
+                ("drain", "cluster", DRAIN_FIELDS))
 
 
 def late_checks(component: str, name: str, args: Any, args_type: type) -> dict[str, Optional[pulumi.Output[Any]]]:
@@ -201,7 +202,7 @@ class OllamaServer(pulumi.ComponentResource):
                 topology_spread_constraints=spread(match),
                 # Ollama drops every connection at SIGTERM: the preStop hook first lets the answers in flight
                 # finish (at most the longest answer), and the grace period covers the hook and the shutdown
-                termination_grace_period_seconds=stop_grace_seconds(timeout),
+                termination_grace_period_seconds=after_check(checks["drain"], stop_grace_seconds(timeout)),
                 containers=[k8s.core.v1.ContainerArgs(
                     name="ollama",
                     lifecycle=k8s.core.v1.LifecycleArgs(pre_stop=k8s.core.v1.LifecycleHandlerArgs(

@@ -29,6 +29,9 @@ VOLUME_FIELDS = ("models",)
 NAMESPACE_FIELDS = ("namespace",)
 CLUSTER_SUBNET_FIELDS = ("node_subnet_cidr",)
 EXPANDER_FIELDS = ("autoscaler_expander",)
+# the cluster's drain, which every workload's grace is held to (input_rules.shared.drain_rule): one known only at
+# deploy time (another stack's handle) is judged once it resolves
+DRAIN_FIELDS = ("drain_timeout_minutes",)
 
 
 def late_rules(component: str, name: str, args: Any, key: str, fields: Iterable[str], args_type: type,

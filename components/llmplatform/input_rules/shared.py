@@ -228,10 +228,10 @@ def drain_rule(r: Rules, pods: str, grace: Optional[int], spent: str, key: Optio
     replacement is Ready (up to `ready_seconds`): upgrades.node_drain_seconds. Refused against a cluster handle that
     carries the timeout as a plain value, naming `key` (the input that sets the grace, of which the grace counts
     `counted`, default all; None for a fixed grace: the drain is named) and the fix. A handle without it (a cluster
-    made otherwise) or with an output (another stack's, the component provider's) is not judged: a check once it
-    resolves needs each workload component to wait for it (checks.late_rules), which none does for this field yet
-    (docs/decisions.md, "Node drains with replicas that share a node"); this repository's plan check,
-    offline/deploy_model/node_drains.py, judges its own stacks' pools."""
+    made otherwise) is not judged; one with an output (another stack's, the component provider's) once it resolves:
+    each workload component waits for the field (checks.late_rules on `cluster` with DRAIN_FIELDS) before its pods
+    take their grace, and refuses it then in these words (docs/decisions.md, "The answer's timeouts travel with the
+    handles"); this repository's plan check, offline/deploy_model/node_drains.py, judges its own stacks' pools."""
     if grace is not None:
         _drain_problem(r, pods, grace, spent, key, counted, sharing, ready_seconds,
                        known(r.args.get("cluster"), "drain_timeout_minutes"))
