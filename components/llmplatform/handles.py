@@ -152,6 +152,11 @@ class GpuScheduling(TypedDict):
     fallback_min_count: NotRequired[int]
     """The fallback's autoscaler minimum: that many on-demand nodes run whatever spot does (with fallback_pool;
     default 0)."""
+    nodes_drained_at_once: NotRequired[int]
+    """The most of the pool's nodes an upgrade drains at the same time (its on-demand nodes: as many as its
+    upgrade_max_surge adds, llmplatform.upgrades.nodes_drained_at_once; default 1, a node at a time): a model
+    server's replicas on those nodes share one disruption budget and stop one after another, which its drain rule
+    counts."""
 
 
 class VaultHandle(TypedDict):

@@ -17,7 +17,7 @@ from .messages import _unshown
 
 # The fields of each handle the input rules read (through rules.known): a handle whose fields are outputs, or that
 # arrives as one output (another language's, through the component provider), has its checks run once they resolve
-GPU_FIELDS = ("gpu_model", "gpus_per_node", "gpu_memory_gib", "driver", "rdma", "mig_profile")
+GPU_FIELDS = ("gpu_model", "gpus_per_node", "gpu_memory_gib", "driver", "rdma", "mig_profile", "nodes_drained_at_once")
 ENDPOINT_FIELDS = ("api", "base_url", "host_header")
 ROUTE_FIELDS = ("llmd_listener", "gateway_names")
 KEDA_FIELDS = ("interceptor_host", "interceptor_port", "request_timeout_seconds", "cold_start_timeout_seconds")

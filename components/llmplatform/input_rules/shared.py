@@ -340,13 +340,17 @@ def webui_sharing(max_replicas: Any) -> dict[str, int]:
 
 
 def ollama_sharing(r: Rules, replicas: Optional[int], gpus_per_replica: Optional[int]) -> dict[str, int]:
-    """drain_rule's count for Ollama's pods: its `replicas` may share a node, on a GPU pool no more than the node's
-    GPUs take (the gpu handle's gpus_per_node); a ModelAutoscaler's maximum is its own input, which the plan check
-    (offline/deploy_model/node_drains.py) reads from the plan."""
+    """drain_rule's count for Ollama's pods: its `replicas` may share a node, on a GPU pool no more than the GPUs of
+    the nodes an upgrade drains at once take (the gpu handle's gpus_per_node times its nodes_drained_at_once,
+    default 1: they share one budget, as the plan check, offline/deploy_model/node_drains.py, and the stack,
+    PlatformConfig.ollama_sharing, count); a ModelAutoscaler's maximum is its own input, which the plan check reads
+    from the plan."""
     most = replicas if isinstance(replicas, int) and replicas > 0 else 1
     per_node = known(r.args.get("gpu"), "gpus_per_node") if r.get("accelerator") == "gpu" else None
     if isinstance(per_node, int) and not isinstance(per_node, bool):
-        most = min(most, max(1, per_node // (gpus_per_replica or 1)))
+        at_once = known(r.args.get("gpu"), "nodes_drained_at_once", 1)
+        at_once = at_once if isinstance(at_once, int) and not isinstance(at_once, bool) and at_once >= 1 else 1
+        most = min(most, max(1, per_node // (gpus_per_replica or 1)) * at_once)
     return {"sharing": most, "ready_seconds": OLLAMA_READY_SECONDS}
 
 
