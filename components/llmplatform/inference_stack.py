@@ -23,7 +23,7 @@ from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint
 from .inference_specs import wait_budget_seconds
 from .inference_parts import WEBUI_RENAMED as WEBUI_INPUTS
 from .kube import egress_guard, require_kubernetes_provider
-from .ollama_server import OllamaServer, ResourcesSpec, late_checks, server_timeouts
+from .ollama_server import OllamaServer, ResourcesSpec, late_checks, with_timeouts
 from .run_state import claim
 from .shared_names import claim_gate_namespace, plain_field
 from .open_webui import OpenWebUi
@@ -266,8 +266,8 @@ class InferenceStack(pulumi.ComponentResource):
             "request_timeout_seconds": wait_seconds(a), "tags": a.get("tags", {}),
         }, part, moved_from=self)
         # what the gate's clients wait, for a ModelAutoscaler's route: the answer, and with keda this cold start
-        self.model_server = ModelServer(**{**ollama.model_server, **server_timeouts(
-            opt(a, "request_timeout_seconds"), opt(a, "cold_start_timeout_seconds") if a.get("keda") else None)})
+        self.model_server = with_timeouts(ollama.model_server, opt(a, "request_timeout_seconds"),
+                                          opt(a, "cold_start_timeout_seconds") if a.get("keda") else None)
         self.ollama_service = ollama.ollama_service
         self.router_service, self.api_key_secret = gate.router_service, gate.api_key_secret
         self.endpoint = gate.endpoint

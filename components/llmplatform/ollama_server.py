@@ -109,11 +109,15 @@ def autoscaled(args: Mapping[str, Any]) -> bool:
     return bool(given) if given is not None else bool(args.get("keda"))
 
 
-def server_timeouts(answer: int, cold_start: Any) -> dict[str, int]:
-    """A ModelServer handle's timeouts: the answer's, and the cold start's when it is a plain whole number."""
-    cold = {"cold_start_timeout_seconds": cold_start} \
-        if isinstance(cold_start, int) and not isinstance(cold_start, bool) else {}
-    return {"request_timeout_seconds": answer, **cold}
+def with_timeouts(server: ModelServer, answer: int, cold_start: Any) -> ModelServer:
+    """A copy of a ModelServer handle with what its clients wait, which a ModelAutoscaler's route must not cut: the
+    answer's timeout, and the cold start's when it is a plain whole number (else none: not checked)."""
+    timed = ModelServer(**server)
+    timed["request_timeout_seconds"] = answer
+    timed.pop("cold_start_timeout_seconds", None)
+    if isinstance(cold_start, int) and not isinstance(cold_start, bool):
+        timed["cold_start_timeout_seconds"] = cold_start
+    return timed
 
 
 def _moved(moved_from: Optional[pulumi.Resource]) -> Optional[list[pulumi.Alias]]:
@@ -260,14 +264,13 @@ class OllamaServer(pulumi.ComponentResource):
         allow_ingress(f"{name}-ollama-netpol", "ollama-ingress", ns, match, OLLAMA_PORT, peers, child)
         self.ollama_service = service_url(service.metadata.name, ns, OLLAMA_PORT)
         ready = pulumi.Output.all(deployed.metadata.name, service.metadata.name)
-        self.model_server = ModelServer(
+        self.model_server = with_timeouts(ModelServer(
             namespace=ns, deployment=ready.apply(lambda v: v[0]), service=ready.apply(lambda v: v[1]),
             port=OLLAMA_PORT, accelerator=accelerator, autoscaled=autoscaled(a),
-            # what its clients wait, which a ModelAutoscaler's route must not cut: its answer, and behind the
-            # interceptor the interceptor's cold start (the keda handle's, when it carries one as a plain figure)
-            **server_timeouts(timeout, known(keda, "cold_start_timeout_seconds") if keda else None),
             # the Host headers the interceptor routes on: none when requests do not pass it (no keda)
-            hosts=pulumi.Output.from_input(ns).apply(scaled_hosts) if keda else [])
+            hosts=pulumi.Output.from_input(ns).apply(scaled_hosts) if keda else []),
+            # its answer, and behind the interceptor the interceptor's cold start (the keda handle's plain figure)
+            timeout, known(keda, "cold_start_timeout_seconds") if keda else None)
         self.endpoint = self._endpoint(name, ns, service, keda, checks["keda"], child)
         self.register_outputs({"model_server": self.model_server, "endpoint": self.endpoint,
                                "ollama_service": self.ollama_service})
