@@ -125,8 +125,9 @@ class ModelAutoscaler(pulumi.ComponentResource):
     def __init__(self, name: str, args: ModelAutoscalerArgs, opts: Optional[pulumi.ResourceOptions] = None):
         # its timeouts not given: the model server's, which its handle carries (a plain figure; else the default,
         # judged against the figure once it resolves)
-        handed = handed_timeouts(given_inputs(args, ModelAutoscalerArgs), "model_server")
-        checked = check_shape("ModelAutoscaler", name, handed, ModelAutoscalerArgs)
+        checked = check_shape("ModelAutoscaler", name,
+                              handed_timeouts(given_inputs(args, ModelAutoscalerArgs), "model_server"),
+                              ModelAutoscalerArgs)
         given = args["model_server"]  # the caller's handle, not the checked copy (whose outputs are new ones)
         args = checked
         mode = args["mode"]

@@ -160,3 +160,14 @@ def test_the_first_drain_refusal_behind_keda_names_the_drain_that_holds_the_ui()
         llmplatform.ModelAutoscaler("scale", {"model_server": inf.model_server, "mode": "requests",
                                               "min_replicas": 0, "max_replicas": 2, "keda": KEDA}, k8s)
     testing.run(on_97)
+
+
+def test_the_gates_part_rule_no_longer_refuses_first_on_the_answer_alone():
+    """2100 s answers behind KEDA on a 36-minute drain, no UI: the gate's part rule (the answer alone: 2130 + 60 s)
+    refused first asking for 42 minutes, and kept the composite's rule (3330 + 60 s with the cold start) from running;
+    given 42, the caller was refused again, for 62. Now 62 at once."""
+    stack = {**REQUIRED["InferenceStack"](), "keda": KEDA, "request_timeout_seconds": 2100,
+             "cluster": {**cluster_handle(), "drain_timeout_minutes": 36}}
+    message = _refused(lambda: llmplatform.InferenceStack("llm", stack, provider_opts()))
+    assert "drain_timeout_minutes=62 (upgrades.drain_minutes_for(3330, 2, 60))" in message, message
+    assert "drain_timeout_minutes=42" not in message, message

@@ -54,8 +54,8 @@ def inference_stack(args: Mapping[str, Any]) -> list[Problem]:
                                                  for v in (cold, answer)) and answer + cold <= 86400
     found = Found()
     for rule, inputs in ((ollama_server, OLLAMA_INPUTS), (api_gate, GATE_INPUTS), (open_webui, WEBUI_INPUTS)):
-        # behind KEDA the gate and the UI wait the cold start too: their drain is judged below, once, in full (their
-        # part's rule, given the answer's timeout alone, named a drain too short: 57 minutes, then 77)
+        # behind KEDA the gate and the UI wait the cold start too: their drain is judged below, once, in full (the
+        # gate's part rule, given the answer's timeout alone, named a drain too short, and a second refusal followed)
         problems = as_part(rule, inputs, _without_drain(given) if waits_cold and rule is not ollama_server else given)
         found.extend(p for p in problems if p not in found)
         found.declared.update({k: v for k, v in problems.declared.items() if k not in found.declared})
