@@ -11,12 +11,11 @@ from typing import Optional
 
 from llmplatform.defaults import DEFAULTS
 from llmplatform.gpu_skus import find_gpu_sku
-from llmplatform.inference_specs import answer_drains, interceptor_grace_seconds
+from llmplatform.inference_specs import answer_drains, gpu_nodes_drained_at_once, interceptor_grace_seconds
 from llmplatform.kube import vllm_startup_probe
 from llmplatform.llmd_specs import VLLM_GRACE_SECONDS, weights_gib as llmd_weights_gib
 from llmplatform.pins import VLLM_IMAGE
-from llmplatform.upgrades import (gpu_pool_upgrade, longest_drain_minutes, nodes_drained_at_once,
-                                  pull_allowance_seconds, ready_bound_seconds)
+from llmplatform.upgrades import longest_drain_minutes, pull_allowance_seconds, ready_bound_seconds
 
 from .regions import EdgeConfig
 from .sections.autoscaling import AutoscalingConfig
@@ -133,8 +132,7 @@ class PlatformConfig:
         g = self.gpu
         pools = ([g.max_count] if g.priority == "regular" else []) + ([g.fallback.max_count] if g.fallback.enabled
                                                                       else [])
-        settings = gpu_pool_upgrade(False, g.upgrade_max_surge)
-        return max((nodes_drained_at_once(n, settings) for n in pools), default=1)
+        return gpu_nodes_drained_at_once(pools, g.upgrade_max_surge)
 
     @property
     def ollama_sharing(self) -> int:

@@ -9,8 +9,8 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_router import RouterSpec, api_router, hands_out_key, in_cluster_policy, router_endpoint
-from .checks import (ENDPOINT_FIELDS, NAMESPACE_FIELDS, ROUTER_RANGE_FIELDS, after_check, called_as_documented,
-                     check_shape, handle_after_check, late_rules)
+from .checks import (DRAIN_FIELDS, ENDPOINT_FIELDS, NAMESPACE_FIELDS, ROUTER_RANGE_FIELDS, after_check,
+                     called_as_documented, check_shape, handle_after_check, late_rules)
 from .defaults import defaults_for, or_default
 from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
 from .inference_specs import (OLLAMA_API_ROUTES, OPEN_WEBUI_OLLAMA_ROUTES, ROUTER_EDGE_PORT, ROUTER_PORT,
@@ -131,7 +131,8 @@ class ApiGate(pulumi.ComponentResource):
         address = field(upstream, "base_url").apply(lambda url: url.split("://", 1)[-1].rstrip("/"))
         # a cluster handle whose ranges arrive as outputs has them checked once they resolve: nginx would not start
         # on one that is no range, and the config it writes waits for the check
-        ranges_check = late_rules("ApiGate", name, a, "cluster", ROUTER_RANGE_FIELDS, ApiGateArgs)
+        # (and its drain, which the pods' grace is held to)
+        ranges_check = late_rules("ApiGate", name, a, "cluster", (*ROUTER_RANGE_FIELDS, *DRAIN_FIELDS), ApiGateArgs)
         router = RouterSpec(
             name=name, namespace=ns, cluster=handle_after_check(ranges_check, a["cluster"], ROUTER_RANGE_FIELDS),
             upstream_host=address.apply(lambda v: v.rsplit(":", 1)[0]),

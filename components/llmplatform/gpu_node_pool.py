@@ -25,6 +25,7 @@ from .resolved_provider import cluster_key, kubernetes_provider
 from .run_state import Turn, claim, per_run
 from .taints import SPOT_TAINT
 from .units import MIB_PER_GIB
+from .inference_specs import gpu_nodes_drained_at_once
 from .upgrades import gpu_pool_upgrade
 
 from . import PACKAGE
@@ -416,6 +417,10 @@ class GpuNodePool(pulumi.ComponentResource):
         if with_fallback:  # for Observability's GpuFallbackNodesRunning
             self.scheduling["fallback_pool"] = fallback_name
             self.scheduling["fallback_min_count"] = fallback_min
+        # for a model server's drain rule: its replicas on the nodes an upgrade drains at once share one budget
+        self.scheduling["nodes_drained_at_once"] = gpu_nodes_drained_at_once(
+            ([] if spot else [opt(args, "max_count")]) + ([fallback["max_count"]] if with_fallback else []),
+            args.get("upgrade_max_surge"))
         self.pool_names = pools_ready.apply(lambda _: names)
         self.driver = pulumi.Output.from_input(driver)
         self.register_outputs({"scheduling": self.scheduling, "pool_names": self.pool_names, "driver": self.driver})

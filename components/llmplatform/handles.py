@@ -106,9 +106,9 @@ class ClusterHandle(TypedDict):
     drain_timeout_minutes: NotRequired[pulumi.Input[int]]
     """Minutes AKS waits for a node's pods to stop when it drains it (AksCluster's drain_timeout_minutes): GpuNodePool
     gives its regular pools this drainTimeoutInMinutes; a pod whose terminationGracePeriodSeconds is longer fails
-    an upgrade of its node, and the workloads given this handle refuse such a grace (a plain value only: one known
-    at deploy time, another stack's, is not judged). Absent: AKS's default, 30, GpuNodePool sends none and the
-    workloads check nothing (the pools' owner knows their timeout)."""
+    an upgrade of its node, and the workloads given this handle refuse such a grace (one known only at deploy time,
+    another stack's, once it resolves). Absent: AKS's default, 30, GpuNodePool sends none and the workloads check
+    nothing (the pools' owner knows their timeout)."""
     encryption_at_host: pulumi.Input[bool]
     """Node disks are encrypted at the host; pools added to the cluster follow it."""
     ephemeral_os_disk: NotRequired[pulumi.Input[bool]]
@@ -152,6 +152,11 @@ class GpuScheduling(TypedDict):
     fallback_min_count: NotRequired[int]
     """The fallback's autoscaler minimum: that many on-demand nodes run whatever spot does (with fallback_pool;
     default 0)."""
+    nodes_drained_at_once: NotRequired[int]
+    """The most of the pool's nodes an upgrade drains at the same time (its on-demand nodes: as many as its
+    upgrade_max_surge adds, llmplatform.upgrades.nodes_drained_at_once; default 1, a node at a time): a model
+    server's replicas on those nodes share one disruption budget and stop one after another, which its drain rule
+    counts."""
 
 
 class VaultHandle(TypedDict):
@@ -244,6 +249,14 @@ class ModelServer(TypedDict):
     autoscaled: NotRequired[bool]
     """Pulumi leaves the Deployment's replica count to an autoscaler (the server's `autoscaled`); false: Pulumi keeps
     it, and a ModelAutoscaler refuses the server (absent: not known, not checked)."""
+    request_timeout_seconds: NotRequired[pulumi.Input[int]]
+    """Longest answer the server's clients wait for (InferenceStack's and OllamaServer's `request_timeout_seconds`):
+    a ModelAutoscaler given this handle takes it as its own when it is not given one (its InterceptorRoute's
+    `timeouts.responseHeader`) and refuses a shorter one, which would cut those answers (absent: not checked)."""
+    cold_start_timeout_seconds: NotRequired[pulumi.Input[int]]
+    """How long the server's clients wait for a replica to start from zero at the KEDA interceptor (InferenceStack's
+    `cold_start_timeout_seconds`; OllamaServer's: its keda handle's): a ModelAutoscaler takes it as its own when it
+    is not given one (`timeouts.readiness`) and refuses a shorter one (absent: not checked)."""
 
 
 class ModelEndpoint(TypedDict):
@@ -284,6 +297,14 @@ class KedaEndpoints(TypedDict):
     """Labels of the interceptor's pods, which a model server's NetworkPolicy admits and a client namespace's opens
     the proxy port on (default the keda-add-ons-http chart's, with Observability's release name: a KEDA installed
     otherwise gives its own)."""
+    request_timeout_seconds: NotRequired[pulumi.Input[int]]
+    """Longest answer the interceptor waits for (Observability's `request_timeout_seconds`): an InferenceStack or
+    OllamaServer given this handle takes it as its own when it is not given one (absent: their default, 600)."""
+    cold_start_timeout_seconds: NotRequired[pulumi.Input[int]]
+    """How long the interceptor holds a request while a replica starts (Observability's
+    `cold_start_timeout_seconds`): an InferenceStack takes it as its own when it is not given one (absent: its
+    default, 1200). The interceptor lets the requests in flight run the sum of both when one of its pods stops (its
+    `drainTimeout`), so an InferenceStack whose gate waits longer is refused: its answers would be cut then."""
 
 
 class MonitoringHandle(TypedDict):
@@ -352,6 +373,23 @@ def order_after(opts: pulumi.ResourceOptions, handle: Any, key: str) -> pulumi.R
     if isinstance(handle, dict) and handle.get(key) is None:
         return opts
     return ordered_after(opts, field(handle, key, None))
+
+
+HANDED_TIMEOUTS = ("request_timeout_seconds", "cold_start_timeout_seconds")
+
+
+def handed_timeouts(args: Any, key: str, timeouts: tuple[str, ...] = HANDED_TIMEOUTS) -> Any:
+    """`args` (a component's inputs) with each of `timeouts` it is not given taken from its handle `key`'s field of
+    that name (KedaEndpoints, ModelServer), when the field is a plain whole number: the figures travel with the handle
+    from Observability to the model server and on to its autoscaler. A field not known yet (an output: another
+    stack's, the component provider's) sets nothing: the component's default stands, and its rules judge it against
+    the field once it resolves (checks.late_rules)."""
+    if not isinstance(args, dict) or not isinstance(args.get(key), dict):
+        return args
+    handed = {t: v for t in timeouts if args.get(t) is None
+              and isinstance(v := args[key].get(t), int) and not isinstance(v, bool)
+              and 1 <= v <= 86400}  # a hand-built handle's figure out of range: refused as the handle's
+    return {**args, **handed} if handed else args
 
 
 def value_alone(value: pulumi.Input[Any]) -> pulumi.Output[Any]:

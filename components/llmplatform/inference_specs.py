@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from .postgres_access import LEAST_POOL_OVERFLOW, webui_pool_env
 from .pins import OLLAMA_IMAGE, OPEN_WEBUI_IMAGE, ROUTER_IMAGE
-from .upgrades import pull_allowance_seconds, ready_bound_seconds
+from .upgrades import gpu_pool_upgrade, nodes_drained_at_once, pull_allowance_seconds, ready_bound_seconds
 
 OLLAMA_PORT = 11434
 ROUTER_PORT = 8080
@@ -140,6 +140,16 @@ OLLAMA_READY_SECONDS = ready_bound_seconds({"periodSeconds": 10, "failureThresho
                                             "timeoutSeconds": WARM_UP_TIMEOUT_SECONDS},
                                            {"periodSeconds": 10, "failureThreshold": 3},
                                            pull_allowance_seconds([OLLAMA_IMAGE]))
+
+
+def gpu_nodes_drained_at_once(on_demand_nodes: list[int], max_surge: Optional[str]) -> int:
+    """The most nodes an upgrade drains at once among a GPU pool's on-demand pools (`on_demand_nodes`: each one's
+    most nodes; a regular pool, a spot pool's fallback; a spot pool is upgraded a node at a time, without surge):
+    upgrades.nodes_drained_at_once under the upgradeSettings GpuNodePool writes them (upgrades.gpu_pool_upgrade,
+    `max_surge` its upgrade_max_surge). The replicas on those nodes share one budget: GpuNodePool's handle carries
+    the figure (GpuScheduling.nodes_drained_at_once) and the stack counts with it too."""
+    settings = gpu_pool_upgrade(False, max_surge)
+    return max((nodes_drained_at_once(n, settings) for n in on_demand_nodes), default=1)
 
 
 def interceptor_grace_seconds(answer_seconds: int, cold_start_seconds: int) -> int:

@@ -14,15 +14,16 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_gate import ApiGate
-from .checks import ROUTER_RANGE_FIELDS, called_as_documented, check_shape, fail, handle_after_check, late_rules
+from .checks import (DRAIN_FIELDS, ROUTER_RANGE_FIELDS, called_as_documented, check_shape, fail, given as given_inputs,
+                     handle_after_check, late_rules)
 from .resolved_provider import cluster_key, kubernetes_provider
 from .defaults import defaults_for, or_default
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, RouteTarget,
-                      VaultHandle, field, known)
+                      VaultHandle, field, handed_timeouts, known)
 from .inference_specs import wait_budget_seconds
 from .inference_parts import WEBUI_RENAMED as WEBUI_INPUTS
 from .kube import egress_guard, require_kubernetes_provider
-from .ollama_server import OllamaServer, ResourcesSpec, late_checks
+from .ollama_server import OllamaServer, ResourcesSpec, late_checks, with_timeouts
 from .run_state import claim
 from .shared_names import claim_gate_namespace, plain_field
 from .open_webui import OpenWebUi
@@ -143,10 +144,13 @@ class InferenceStackArgs(TypedDict):
     """Namespaces whose pods may open Open-WebUI (OpenWebUi's `client_namespaces`); with route_target the
     Gateways' namespace may too (default none)."""
     request_timeout_seconds: NotRequired[Optional[int]]
-    """Longest answer the gateway and router wait for (default 600)."""
+    """Longest answer the gateway and router wait for (default: the keda handle's `request_timeout_seconds`, else
+    600)."""
     cold_start_timeout_seconds: NotRequired[Optional[int]]
     """With keda: how long a request may wait at the interceptor for a replica to start from zero; the router and
-    the gateway wait this long on top of request_timeout_seconds (default 1200)."""
+    the gateway wait this long on top of request_timeout_seconds (default: the keda handle's
+    `cold_start_timeout_seconds`, else 1200). With keda both together at most the sum of the handle's two, which is
+    how long the interceptor lets a request in flight run when one of its pods stops."""
     autoscaled: NotRequired[Optional[bool]]
     """An autoscaler owns Ollama's replica count (default: when keda is given, whose interceptor routes only what
     a ModelAutoscaler in requests mode declares; false with keda is refused)."""
@@ -207,7 +211,9 @@ class InferenceStack(pulumi.ComponentResource):
     """Key Vault secret holding the raw API's bearer key (None when auth is off)."""
 
     def __init__(self, name: str, args: InferenceStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        checked = check_shape("InferenceStack", name, args, InferenceStackArgs)
+        # its timeouts not given: the KEDA interceptor's, which the keda handle carries (plain figures)
+        checked = check_shape("InferenceStack", name, handed_timeouts(given_inputs(args, InferenceStackArgs), "keda"),
+                              InferenceStackArgs)
         caller_volume = args.get("model_volume")  # the caller's handle, not the checked copy (whose outputs are new ones)
         args = checked
         accelerator = opt(args, "accelerator")  # its rules: input_rules.inference_stack (and its parts')
@@ -243,9 +249,11 @@ class InferenceStack(pulumi.ComponentResource):
         # renamed (api_client_namespaces -> client_namespaces), so untyped here: ApiGate checks it (check_shape)
         gate_renamed: Any = {"client_namespaces": a["api_client_namespaces"]} \
             if a.get("api_client_namespaces") else {}
-        # the cluster's ranges, when they arrive as outputs, checked in our words before the gate's nginx takes them
-        gate_cluster = handle_after_check(late_rules("InferenceStack", name, a, "cluster", ROUTER_RANGE_FIELDS,
-                                                     InferenceStackArgs), a["cluster"], ROUTER_RANGE_FIELDS)
+        # the cluster's ranges, when they arrive as outputs, checked in our words before the gate's nginx takes them,
+        # and its drain before the gate's and the UI's pods take their grace (their own checks then pass)
+        cluster_fields = (*ROUTER_RANGE_FIELDS, *DRAIN_FIELDS)
+        cluster_check = late_rules("InferenceStack", name, a, "cluster", cluster_fields, InferenceStackArgs)
+        gate_cluster = handle_after_check(cluster_check, a["cluster"], cluster_fields)
         gate = ApiGate(name, {
             "cluster": gate_cluster, "endpoint": ollama.endpoint, "key_vault": a["key_vault"],
             "ui_listener": through_gate,
@@ -257,7 +265,10 @@ class InferenceStack(pulumi.ComponentResource):
             **gate_renamed,
             "request_timeout_seconds": wait_seconds(a), "tags": a.get("tags", {}),
         }, part, moved_from=self)
-        self.model_server, self.ollama_service = ollama.model_server, ollama.ollama_service
+        # what the gate's clients wait, for a ModelAutoscaler's route: the answer, and with keda this cold start
+        self.model_server = with_timeouts(ollama.model_server, opt(a, "request_timeout_seconds"),
+                                          opt(a, "cold_start_timeout_seconds") if a.get("keda") else None)
+        self.ollama_service = ollama.ollama_service
         self.router_service, self.api_key_secret = gate.router_service, gate.api_key_secret
         self.endpoint = gate.endpoint
         self.webui_service = pulumi.Output.from_input(None)
@@ -271,7 +282,7 @@ class InferenceStack(pulumi.ComponentResource):
             listed = pulumi.Output.from_input(field(volume, "claim_name")).apply(lambda _: " ".join(models)) \
                 if isinstance(models, list) and models else None
             ui = OpenWebUi(name, {
-                "cluster": a["cluster"], "key_vault": a["key_vault"],
+                "cluster": handle_after_check(cluster_check, a["cluster"], DRAIN_FIELDS), "key_vault": a["key_vault"],
                 "endpoint": gate.ui_endpoint or ollama.endpoint,
                 "database_url_secret": database_url,
                 **given("name_prefix", "route_target", "admin_database_url_secret", "database_name",

@@ -19,8 +19,8 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_router import UI_CLIENT, RouterSpec, api_router, hands_out_key, in_cluster_policy, router_endpoint
-from .checks import (GPU_FIELDS, KEDA_FIELDS, ROUTE_FIELDS, ROUTER_RANGE_FIELDS, after_check, called_as_documented,
-                     check_shape, handle_after_check, late_rules)
+from .checks import (DRAIN_FIELDS, GPU_FIELDS, KEDA_FIELDS, ROUTE_FIELDS, ROUTER_RANGE_FIELDS, after_check,
+                     called_as_documented, check_shape, handle_after_check, late_rules)
 from .defaults import defaults_for, or_default
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, RouteTarget, VaultHandle, field,
                       ordered_after, value_alone)
@@ -223,7 +223,7 @@ class LlmdStack(pulumi.ComponentResource):
         # feed waits for them (the vLLM pods' placement, the KEDA scaler, the route's listener)
         self._late = {key: late_rules("LlmdStack", name, args, key, fields, LlmdStackArgs) for key, fields in
                       (("gpu", GPU_FIELDS), ("keda", KEDA_FIELDS), ("route_target", ROUTE_FIELDS),
-                       ("cluster", ROUTER_RANGE_FIELDS))}
+                       ("cluster", (*ROUTER_RANGE_FIELDS, *DRAIN_FIELDS)))}
         self._k8s = pulumi.ResourceOptions(parent=self, protect=False)
         cluster, target = args["cluster"], args["route_target"]
         pd = opt(args, "prefill_decode")
@@ -363,7 +363,8 @@ class LlmdStack(pulumi.ComponentResource):
                 # the vLLM image runs as root and writes its caches; every capability is dropped (IPC_LOCK for P/D)
                 security_context=pod_security(run_as_user=None),
                 **placement_args(on_gpu),
-                termination_grace_period_seconds=VLLM_GRACE_SECONDS,
+                # held to the cluster's drain, once a drain known only at deploy time resolves
+                termination_grace_period_seconds=after_check(self._late["cluster"], VLLM_GRACE_SECONDS),
                 init_containers=[self._sidecar()] if role == DECODE else None,
                 containers=[k8s.core.v1.ContainerArgs(
                     name="vllm", image=pulled(a["cluster"], opt(a, "vllm_image")), command=["vllm"],

@@ -18,8 +18,9 @@ from .monitoring import GPU_MEMORY_METRIC
 
 from . import PACKAGE
 from .defaults import defaults_for
-from .checks import KEDA_FIELDS, after_check, called_as_documented, check_shape, late_rules
-from .handles import KedaEndpoints, ModelServer, field, ordered_after, value_alone
+from .checks import (KEDA_FIELDS, SERVER_TIMEOUT_FIELDS, after_check, called_as_documented, check_shape,
+                     given as given_inputs, late_rules)
+from .handles import KedaEndpoints, ModelServer, field, handed_timeouts, ordered_after, value_alone
 from .inference_specs import wait_budget_seconds
 from .kube import cpu_utilization_metric, require_kubernetes_provider
 from .shared_names import claim_scaled_server
@@ -65,9 +66,11 @@ class ModelAutoscalerArgs(TypedDict):
     scale_down_stabilization_seconds: NotRequired[Optional[int]]
     """Quiet time before scaling in (default 600: a model reload costs minutes)."""
     request_timeout_seconds: NotRequired[Optional[int]]
-    """Longest answer the interceptor waits for (default 600)."""
+    """Longest answer the interceptor waits for, requests mode: its InterceptorRoute's `timeouts.responseHeader`;
+    at least the model server's (default: the model_server handle's `request_timeout_seconds`, else 600)."""
     cold_start_timeout_seconds: NotRequired[Optional[int]]
-    """How long requests wait for a replica to start from zero (default 1200)."""
+    """How long requests wait for a replica to start from zero, requests mode (`timeouts.readiness`); at least the
+    model server's (default: the model_server handle's `cold_start_timeout_seconds`, else 1200)."""
 
 
 def scale_behavior(stabilization_seconds: int) -> dict[str, Any]:
@@ -120,7 +123,11 @@ class ModelAutoscaler(pulumi.ComponentResource):
     """Scaling mode in force."""
 
     def __init__(self, name: str, args: ModelAutoscalerArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        checked = check_shape("ModelAutoscaler", name, args, ModelAutoscalerArgs)
+        # its timeouts not given: the model server's, which its handle carries (a plain figure; else the default,
+        # judged against the figure once it resolves)
+        checked = check_shape("ModelAutoscaler", name,
+                              handed_timeouts(given_inputs(args, ModelAutoscalerArgs), "model_server"),
+                              ModelAutoscalerArgs)
         given = args["model_server"]  # the caller's handle, not the checked copy (whose outputs are new ones)
         args = checked
         mode = args["mode"]
@@ -132,8 +139,8 @@ class ModelAutoscaler(pulumi.ComponentResource):
         namespace, deployment = field(server, "namespace"), field(server, "deployment")
         # who owns the replica count, and what the pods run on: a model server handle that arrives as an output
         # (another language's) is checked once it resolves, before the HPA registers
-        server_check = late_rules("ModelAutoscaler", name, args, "model_server", ("autoscaled", "accelerator"),
-                                  ModelAutoscalerArgs)
+        server_check = late_rules("ModelAutoscaler", name, args, "model_server",
+                                  ("autoscaled", "accelerator", *SERVER_TIMEOUT_FIELDS), ModelAutoscalerArgs)
         namespace = after_check(server_check, namespace)
         # The handle's Deployment name waits for the server's Deployment and Service: each object's name (force-new)
         # takes the name alone, the objects the wait as a depends_on, or the server's Deployment deleted first and

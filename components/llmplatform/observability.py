@@ -16,7 +16,7 @@ from .monitoring import (ADAPTER_GPU_RULE, KSM_NODE_LABELS, MODEL_SHARE_FULL_PER
                          azure_alert_rules, platform_alert_rules, share_full_bytes)
 
 from . import PACKAGE
-from .checks import after_check, called_as_documented, check_shape, late_rules_of
+from .checks import DRAIN_FIELDS, after_check, called_as_documented, check_shape, late_rules, late_rules_of
 from .defaults import defaults_for
 from .inference_specs import interceptor_grace_seconds, wait_budget_seconds
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelShare, MonitoringHandle, RouteTarget,
@@ -481,6 +481,9 @@ class Observability(pulumi.ComponentResource):
         super().__init__(f"{PACKAGE}:index:Observability", name, None, opts)
         self._args = args
         self._cluster = args["cluster"]
+        # a drain known only at deploy time (another stack's cluster handle): the interceptor's and Prometheus's
+        # graces are held to it once it resolves, before their releases take them
+        self._drain_check = late_rules("Observability", name, args, "cluster", DRAIN_FIELDS, ObservabilityArgs)
         self._fallback = fallback_watch(args.get("gpu"), opt(args, "gpu_fallback_alert_hours"))
         self._gpu_operator = gpu_operator_watch(args.get("gpu"))
         if args.get("monitoring") is not None:
@@ -674,7 +677,7 @@ class Observability(pulumi.ComponentResource):
         receiver = a.get("alert_receiver")
         before_stack: list[pulumi.Resource] = [admin, *self._alert_receiver(name, ns.metadata.name, receiver)]
         stack = helm_release(f"{name}-kube-prometheus-stack", KUBE_PROMETHEUS_STACK, ns.metadata.name,
-                             cpu.apply(lambda sel: kube_prometheus_values(
+                             pulumi.Output.from_input(after_check(self._drain_check, cpu)).apply(lambda sel: kube_prometheus_values(
                                  sel, opt(a, "prometheus_retention"), opt(a, "prometheus_storage_gib"),
                                  opt(a, "grafana_storage_gib"), receiver["kind"] if receiver else None)),
                              pulumi.ResourceOptions(parent=self, protect=False, depends_on=before_stack),
@@ -800,7 +803,7 @@ class Observability(pulumi.ComponentResource):
                                                  "permissions": {"operator": {"restrict": {"secret": True}}}}),
                             pulumi.ResourceOptions(parent=self, protect=False), cluster=self._cluster)
         http = helm_release(f"{name}-keda-http", KEDA_HTTP_ADD_ON, ns.metadata.name,
-                            cpu.apply(lambda sel: keda_http_values(sel, opt(a, "request_timeout_seconds"),
+                            pulumi.Output.from_input(after_check(self._drain_check, cpu)).apply(lambda sel: keda_http_values(sel, opt(a, "request_timeout_seconds"),
                                                                    opt(a, "cold_start_timeout_seconds"),
                                                                    opt(a, "interceptor_replicas"))),
                             pulumi.ResourceOptions(parent=self, protect=False, depends_on=[core]),
@@ -831,5 +834,8 @@ class Observability(pulumi.ComponentResource):
                              interceptor_host=ready.apply(lambda _: INTERCEPTOR_HOST),
                              interceptor_port=INTERCEPTOR_PORT,
                              external_scaler=ready.apply(lambda _: EXTERNAL_SCALER),
-                             prometheus_url=self.prometheus_url, interceptor_pod_labels=INTERCEPTOR_POD_LABELS)
+                             prometheus_url=self.prometheus_url, interceptor_pod_labels=INTERCEPTOR_POD_LABELS,
+                             # the interceptor's figures, which the model servers behind it take as their own
+                             request_timeout_seconds=opt(a, "request_timeout_seconds"),
+                             cold_start_timeout_seconds=opt(a, "cold_start_timeout_seconds"))
 

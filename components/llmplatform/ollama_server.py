@@ -8,11 +8,11 @@ import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import (GPU_FIELDS, KEDA_FIELDS, NAMESPACE_FIELDS, VOLUME_FIELDS, after_check, called_as_documented,
-                     check_shape, late_rules)
+from .checks import (DRAIN_FIELDS, GPU_FIELDS, KEDA_FIELDS, NAMESPACE_FIELDS, VOLUME_FIELDS, after_check,
+                     called_as_documented, check_shape, given, late_rules)
 from .defaults import defaults_for
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field,
-                      known, ordered_after, value_alone)
+                      handed_timeouts, known, ordered_after, value_alone)
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
 from .inference_specs import (OLLAMA_PORT, OLLAMA_SCRATCH_DIR, SCALED_SERVICE,
                               WARM_UP_TIMEOUT_SECONDS, drain_script, ollama_env, ollama_scheduling, resources,
@@ -90,7 +90,8 @@ class OllamaServerArgs(TypedDict):
     needs text for those); a model missing from the store keeps the replica from becoming Ready. Default: none (the
     first request loads its model)."""
     request_timeout_seconds: NotRequired[Optional[int]]
-    """Longest answer: a stopping replica lets the answers in flight finish this long (default 600)."""
+    """Longest answer: a stopping replica lets the answers in flight finish this long (default: the keda handle's
+    `request_timeout_seconds`, else 600)."""
     autoscaled: NotRequired[Optional[bool]]
     """An autoscaler owns the replica count (default: when keda is given, whose interceptor routes only what a
     ModelAutoscaler in requests mode declares; false with keda is refused)."""
@@ -108,6 +109,17 @@ def autoscaled(args: Mapping[str, Any]) -> bool:
     return bool(given) if given is not None else bool(args.get("keda"))
 
 
+def with_timeouts(server: ModelServer, answer: int, cold_start: Any) -> ModelServer:
+    """A copy of a ModelServer handle with what its clients wait, which a ModelAutoscaler's route must not cut: the
+    answer's timeout, and the cold start's when it is a plain whole number (else none: not checked)."""
+    timed = ModelServer(**server)
+    timed["request_timeout_seconds"] = answer
+    timed.pop("cold_start_timeout_seconds", None)
+    if isinstance(cold_start, int) and not isinstance(cold_start, bool):
+        timed["cold_start_timeout_seconds"] = cold_start
+    return timed
+
+
 def _moved(moved_from: Optional[pulumi.Resource]) -> Optional[list[pulumi.Alias]]:
     """Aliases of a part's children that were once direct children of `moved_from` (InferenceStack before it was
     split): the same name and type under the old parent, so `pulumi up` finds them and changes nothing."""
@@ -120,7 +132,8 @@ def _moved(moved_from: Optional[pulumi.Resource]) -> Optional[list[pulumi.Alias]
 # would hold the template's mount path until the Job is done)
 LATE_HANDLES = (("gpu", "gpu", GPU_FIELDS), ("keda", "keda", KEDA_FIELDS),
                 ("model_volume", "model_volume", VOLUME_FIELDS), ("namespace", "model_volume", NAMESPACE_FIELDS),
-                ("claim_name", "model_volume", ("claim_name",)), ("mount_path", "model_volume", ("mount_path",)))
+                ("claim_name", "model_volume", ("claim_name",)), ("mount_path", "model_volume", ("mount_path",)),
+                ("drain", "cluster", DRAIN_FIELDS))
 
 
 def late_checks(component: str, name: str, args: Any, args_type: type) -> dict[str, Optional[pulumi.Output[Any]]]:
@@ -145,7 +158,9 @@ class OllamaServer(pulumi.ComponentResource):
     def __init__(self, name: str, args: OllamaServerArgs, opts: Optional[pulumi.ResourceOptions] = None, *,
                  moved_from: Optional[pulumi.Resource] = None,
                  checked_by: Optional[dict[str, Optional[pulumi.Output[Any]]]] = None):
-        args = check_shape("OllamaServer", name, args, OllamaServerArgs)
+        # its answer's timeout not given: the KEDA interceptor's, which the keda handle carries (a plain figure)
+        args = check_shape("OllamaServer", name, handed_timeouts(given(args, OllamaServerArgs), "keda",
+                                                                 ("request_timeout_seconds",)), OllamaServerArgs)
         checks = checked_by if checked_by is not None else late_checks("OllamaServer", name, args, OllamaServerArgs)
         accelerator = opt(args, "accelerator")  # its rules: input_rules.ollama_server
         require_kubernetes_provider(opts, "OllamaServer", name)
@@ -191,7 +206,7 @@ class OllamaServer(pulumi.ComponentResource):
                 topology_spread_constraints=spread(match),
                 # Ollama drops every connection at SIGTERM: the preStop hook first lets the answers in flight
                 # finish (at most the longest answer), and the grace period covers the hook and the shutdown
-                termination_grace_period_seconds=stop_grace_seconds(timeout),
+                termination_grace_period_seconds=after_check(checks["drain"], stop_grace_seconds(timeout)),
                 containers=[k8s.core.v1.ContainerArgs(
                     name="ollama",
                     lifecycle=k8s.core.v1.LifecycleArgs(pre_stop=k8s.core.v1.LifecycleHandlerArgs(
@@ -249,11 +264,13 @@ class OllamaServer(pulumi.ComponentResource):
         allow_ingress(f"{name}-ollama-netpol", "ollama-ingress", ns, match, OLLAMA_PORT, peers, child)
         self.ollama_service = service_url(service.metadata.name, ns, OLLAMA_PORT)
         ready = pulumi.Output.all(deployed.metadata.name, service.metadata.name)
-        self.model_server = ModelServer(
+        self.model_server = with_timeouts(ModelServer(
             namespace=ns, deployment=ready.apply(lambda v: v[0]), service=ready.apply(lambda v: v[1]),
             port=OLLAMA_PORT, accelerator=accelerator, autoscaled=autoscaled(a),
             # the Host headers the interceptor routes on: none when requests do not pass it (no keda)
-            hosts=pulumi.Output.from_input(ns).apply(scaled_hosts) if keda else [])
+            hosts=pulumi.Output.from_input(ns).apply(scaled_hosts) if keda else []),
+            # its answer, and behind the interceptor the interceptor's cold start (the keda handle's plain figure)
+            timeout, known(keda, "cold_start_timeout_seconds") if keda else None)
         self.endpoint = self._endpoint(name, ns, service, keda, checks["keda"], child)
         self.register_outputs({"model_server": self.model_server, "endpoint": self.endpoint,
                                "ollama_service": self.ollama_service})

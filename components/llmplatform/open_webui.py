@@ -11,8 +11,8 @@ import pulumi_random as random
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import (ENDPOINT_FIELDS, NAMESPACE_FIELDS, after_check, called_as_documented, check_shape, fail,
-                     fail_when_known, given_once_resolved, late_rules)
+from .checks import (DRAIN_FIELDS, ENDPOINT_FIELDS, NAMESPACE_FIELDS, after_check, called_as_documented, check_shape,
+                     fail, fail_when_known, given_once_resolved, late_rules)
 from .choices import UPLOADS_STORAGE_CLASSES
 from .defaults import DEFAULTS, defaults_for
 from .handles import (ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known, order_of, ordered_after,
@@ -413,7 +413,9 @@ class OpenWebUi(pulumi.ComponentResource):
                 security_context=pod_security(run_as_user=None),
                 **placement_args(self._cpu),
                 topology_spread_constraints=spread(match),
-                termination_grace_period_seconds=grace,
+                # held to the cluster's drain, once a drain known only at deploy time resolves
+                termination_grace_period_seconds=after_check(late_rules(
+                    "OpenWebUi", name, a, "cluster", DRAIN_FIELDS, OpenWebUiArgs), grace),
                 # The image bakes its embedding, whisper and tokenizer caches into DATA_DIR, which the volume
                 # hides: copy them in first, never over what is there (upstream chart's copy-app-data)
                 init_containers=[k8s.core.v1.ContainerArgs(

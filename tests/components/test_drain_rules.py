@@ -5,7 +5,6 @@ drains reviewed, and the package's consumers covered")."""
 import re
 from typing import Any
 
-import pulumi
 import pytest
 
 import llmplatform
@@ -127,16 +126,12 @@ def test_the_defaults_fit_the_default_drain(component):
     testing.run(lambda: getattr(llmplatform, component)("w", _on(minutes, **REQUIRED[component]()), provider_opts()))
 
 
-@pytest.mark.parametrize("handle", [
-    pytest.param(lambda: cluster_handle(), id="absent: a cluster made otherwise"),
-    pytest.param(lambda: {**cluster_handle(), "drain_timeout_minutes": pulumi.Output.from_input(30)},
-                 id="an output: another stack's"),
-])
-def test_a_drain_not_known_now_is_left_to_the_plan_check(handle):
-    """A handle without the timeout, or with one known only at deploy time, is not judged: an upgrade of a program
-    that planned before this check with such a handle is not refused."""
+def test_a_drain_not_given_is_left_to_the_plan_check():
+    """A handle without the timeout (a cluster made otherwise) is not judged: an upgrade of a program that planned
+    before this check with such a handle is not refused. (One known only at deploy time, another stack's, is judged
+    once it resolves: tests/components/test_late_drain.py.)"""
     def program() -> None:
-        llmplatform.ApiGate("w", {**REQUIRED["ApiGate"](), "cluster": handle(), "request_timeout_seconds": 3600},
+        llmplatform.ApiGate("w", {**REQUIRED["ApiGate"](), "cluster": cluster_handle(), "request_timeout_seconds": 3600},
                             provider_opts())
     testing.run(program)
 

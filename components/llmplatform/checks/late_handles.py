@@ -17,16 +17,21 @@ from .messages import _unshown
 
 # The fields of each handle the input rules read (through rules.known): a handle whose fields are outputs, or that
 # arrives as one output (another language's, through the component provider), has its checks run once they resolve
-GPU_FIELDS = ("gpu_model", "gpus_per_node", "gpu_memory_gib", "driver", "rdma", "mig_profile")
+GPU_FIELDS = ("gpu_model", "gpus_per_node", "gpu_memory_gib", "driver", "rdma", "mig_profile", "nodes_drained_at_once")
 ENDPOINT_FIELDS = ("api", "base_url", "host_header")
 ROUTE_FIELDS = ("llmd_listener", "gateway_names")
-KEDA_FIELDS = ("interceptor_host", "interceptor_port")
+KEDA_FIELDS = ("interceptor_host", "interceptor_port", "request_timeout_seconds", "cold_start_timeout_seconds")
+# a ModelServer's figures a ModelAutoscaler's timeouts are held to (input_rules.shared.server_timeouts_rule)
+SERVER_TIMEOUT_FIELDS = ("request_timeout_seconds", "cold_start_timeout_seconds")
 VOLUME_FIELDS = ("models",)
 # a model volume's or endpoint's namespace, checked apart (the component runs there: what it makes there waits for
 # this check alone, not for the handle's other fields)
 NAMESPACE_FIELDS = ("namespace",)
 CLUSTER_SUBNET_FIELDS = ("node_subnet_cidr",)
 EXPANDER_FIELDS = ("autoscaler_expander",)
+# the cluster's drain, which every workload's grace is held to (input_rules.shared.drain_rule): one known only at
+# deploy time (another stack's handle) is judged once it resolves
+DRAIN_FIELDS = ("drain_timeout_minutes",)
 
 
 def late_rules(component: str, name: str, args: Any, key: str, fields: Iterable[str], args_type: type,

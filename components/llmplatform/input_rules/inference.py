@@ -8,7 +8,8 @@ from ..inference_specs import ROUTER_READY_SECONDS, drain_seconds, stop_grace_se
 from ..rules import Found, Problem, Rules
 from .api_gate import api_gate
 from .model_server import ollama_server
-from .shared import drain_rule, webui_sharing
+from ..upgrades import node_drain_seconds
+from .shared import drain_rule, interceptor_drain_rule, webui_sharing
 from .webui import open_webui
 
 
@@ -34,12 +35,28 @@ def as_part(rule: Callable[[Mapping[str, Any]], list[Problem]], inputs: Mapping[
     return out
 
 
+def _without_drain(args: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`args` with the cluster handle's drain timeout left out: for the gate's and the UI's part rules when requests
+    pass the KEDA interceptor, where they wait the cold start too, which those rules (given the answer's timeout
+    alone) do not count; the composite judges their drain itself, in full."""
+    cluster = args.get("cluster")
+    if not isinstance(cluster, Mapping) or "drain_timeout_minutes" not in cluster:
+        return args
+    return {**args, "cluster": {k: v for k, v in cluster.items() if k != "drain_timeout_minutes"}}
+
+
 def inference_stack(args: Mapping[str, Any]) -> list[Problem]:
     """Its parts' rules on what it hands each (a problem two parts share is named once), and its own inputs'."""
     given = args if isinstance(args, Mapping) else {}
+    cold, answer = given.get("cold_start_timeout_seconds", DEFAULTS["InferenceStack"]["cold_start_timeout_seconds"]), \
+        given.get("request_timeout_seconds", DEFAULTS["InferenceStack"]["request_timeout_seconds"])
+    waits_cold = bool(given.get("keda")) and all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 86400
+                                                 for v in (cold, answer)) and answer + cold <= 86400
     found = Found()
     for rule, inputs in ((ollama_server, OLLAMA_INPUTS), (api_gate, GATE_INPUTS), (open_webui, WEBUI_INPUTS)):
-        problems = as_part(rule, inputs, given)
+        # behind KEDA the gate and the UI wait the cold start too: their drain is judged below, once, in full (the
+        # gate's part rule, given the answer's timeout alone, named a drain too short, and a second refusal followed)
+        problems = as_part(rule, inputs, _without_drain(given) if waits_cold and rule is not ollama_server else given)
         found.extend(p for p in problems if p not in found)
         found.declared.update({k: v for k, v in problems.declared.items() if k not in found.declared})
     r = Rules(given, "InferenceStack", problems=found)
@@ -52,16 +69,18 @@ def inference_stack(args: Mapping[str, Any]) -> list[Problem]:
             and answer + cold > 86400:  # behind KEDA the gate waits both (inference_specs.wait_budget_seconds)
         r.add("cold_start_timeout_seconds", cold, f"at most {86400 - answer} with keda: the gate waits "
                                                   f"{r.ref('request_timeout_seconds')} plus this, at most 86400 s")
-    timed = {p.path for p in found} & {"request_timeout_seconds", "cold_start_timeout_seconds"}
-    if r.args.get("keda") and cold is not None and isinstance(answer, int) and not timed:
-        # the gate (and the UI) wait the cold start too, which their part's rule, given the answer's, did not count
+    if waits_cold and isinstance(answer, int) and cold is not None:
+        interceptor_drain_rule(r, answer, cold)
+        # the gate's and the UI's pods wait the cold start too: the one whose node drain takes longer is judged (the
+        # other then fits), so the first refusal names the drain that holds both
         waited = f"{r.ref('request_timeout_seconds')} + {r.ref('cold_start_timeout_seconds')}"
-        drain_rule(r, "the gate's nginx pods", stop_grace_seconds(wait_budget_seconds(answer, cold)),
-                   f"{waited} + 30 s with keda", "cold_start_timeout_seconds",
-                   sharing=DEFAULTS["ApiGate"]["replicas"], ready_seconds=ROUTER_READY_SECONDS)
-        if enabled and not any(p.path == "cold_start_timeout_seconds" for p in found):  # said once
-            wait = wait_budget_seconds(answer, cold)
-            drain_rule(r, "the UI's pods", stop_grace_seconds(drain_seconds(wait)),
-                       f"{waited} (at most {drain_seconds(86400)}) + 30 s with keda", "cold_start_timeout_seconds",
-                       drain_seconds(wait) - answer, **webui_sharing(r.get("webui_max_replicas")))
+        wait = wait_budget_seconds(answer, cold)
+        gate = (("the gate's nginx pods", stop_grace_seconds(wait), f"{waited} + 30 s with keda", None),
+                {"sharing": DEFAULTS["ApiGate"]["replicas"], "ready_seconds": ROUTER_READY_SECONDS})
+        ui = (("the UI's pods", stop_grace_seconds(drain_seconds(wait)),
+               f"{waited} (at most {drain_seconds(86400)}) + 30 s with keda", drain_seconds(wait) - answer),
+              webui_sharing(r.get("webui_max_replicas")))
+        (pods, grace, spent, counted), sharing = max(
+            [gate, ui] if enabled else [gate], key=lambda part: node_drain_seconds(part[0][1], **part[1]))
+        drain_rule(r, pods, grace, spent, "cold_start_timeout_seconds", counted, **sharing)
     return found

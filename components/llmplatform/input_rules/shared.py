@@ -228,10 +228,10 @@ def drain_rule(r: Rules, pods: str, grace: Optional[int], spent: str, key: Optio
     replacement is Ready (up to `ready_seconds`): upgrades.node_drain_seconds. Refused against a cluster handle that
     carries the timeout as a plain value, naming `key` (the input that sets the grace, of which the grace counts
     `counted`, default all; None for a fixed grace: the drain is named) and the fix. A handle without it (a cluster
-    made otherwise) or with an output (another stack's, the component provider's) is not judged: a check once it
-    resolves needs each workload component to wait for it (checks.late_rules), which none does for this field yet
-    (docs/decisions.md, "Node drains with replicas that share a node"); this repository's plan check,
-    offline/deploy_model/node_drains.py, judges its own stacks' pools."""
+    made otherwise) is not judged; one with an output (another stack's, the component provider's) once it resolves:
+    each workload component waits for the field (checks.late_rules on `cluster` with DRAIN_FIELDS) before its pods
+    take their grace, and refuses it then in these words (docs/decisions.md, "The answer's timeouts travel with the
+    handles"); this repository's plan check, offline/deploy_model/node_drains.py, judges its own stacks' pools."""
     if grace is not None:
         _drain_problem(r, pods, grace, spent, key, counted, sharing, ready_seconds,
                        known(r.args.get("cluster"), "drain_timeout_minutes"))
@@ -267,6 +267,62 @@ def _drain_problem(r: Rules, pods: str, grace: int, spent: str, key: Optional[st
     r.add(key, r.get(key), f"a value whose pods fit the cluster's drain: {outlasts}; {lower}{fix}")
 
 
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# What each of ModelAutoscaler's timeouts becomes in the InterceptorRoute it writes (http-add-on v0.15.0
+# operator/apis/http/v1beta1 InterceptorRoute `timeouts`): the interceptor obeys the route's before its own
+SERVER_TIMEOUT_ROUTE_FIELDS = {"request_timeout_seconds": "responseHeader, the wait for an answer's headers",
+                               "cold_start_timeout_seconds": "readiness, the wait for a replica from zero"}
+
+
+def server_timeouts_rule(r: Rules, own: Mapping[str, Optional[int]]) -> None:
+    """ModelAutoscaler's timeouts (`own`: input -> its value, the default when not given) at least the model
+    server's (the ModelServer handle's fields of the same names: what the server's gate and clients wait): the
+    InterceptorRoute the autoscaler writes carries them, and the KEDA HTTP interceptor cuts a request at the route's
+    figures, not the gate's (http-add-on v0.15.0 interceptor/middleware/routing.go: the route's `timeouts.request`
+    before the chart's; interceptor/proxy.go the route's responseHeader and readiness). A handle's field known only
+    at deploy time is judged once it resolves (checks.late_rules); the component took no default from it."""
+    for key, value in own.items():
+        theirs = known(r.args.get("model_server"), key)
+        if value is None or not _whole(theirs) or value >= theirs:
+            continue
+        fix = (f"give {r.ref(key)}={theirs} (the handle's figure was not known when the autoscaler was built, so "
+               "its default stood)") if r.args.get(key) is None else \
+            f"leave {r.ref(key)} out to take the server's, or give at least {theirs}"
+        r.add(key, value, f"at least {r.ref('model_server')}.{key} ({theirs} s), what the model server's clients "
+                          f"wait: the InterceptorRoute this autoscaler writes ({SERVER_TIMEOUT_ROUTE_FIELDS[key]}) "
+                          f"would cut them at {value} s; {fix}")
+
+
+def interceptor_drain_rule(r: Rules, answer: Optional[int], cold: Optional[int]) -> None:
+    """A server behind the KEDA interceptor whose clients wait `answer` + `cold` (InferenceStack's gate: its
+    request_timeout_seconds + cold_start_timeout_seconds) no longer than the interceptor lets a request in flight run
+    when one of its pods stops: after SIGTERM it closes its listener and waits its drainTimeout for the requests in
+    flight, then stops (http-add-on v0.15.0 interceptor/main.go "Shutdown sequencing", interceptor/config/serving.go
+    KEDA_HTTP_DRAIN_TIMEOUT), and Observability sets that drain to the sum of its own two timeouts, which its keda
+    handle carries. (The interceptor's own total deadline does not bind here: the route a ModelAutoscaler writes
+    carries its own.) A handle without them (built by hand) is not judged; one whose figures are outputs, once they
+    resolve (checks.late_rules)."""
+    keda = r.args.get("keda")
+    k_answer, k_cold = known(keda, "request_timeout_seconds"), known(keda, "cold_start_timeout_seconds")
+    if answer is None or cold is None or not _whole(k_answer) or not _whole(k_cold) \
+            or answer + cold <= k_answer + k_cold:
+        return
+    key, counted = ("request_timeout_seconds", answer) if answer > k_answer else ("cold_start_timeout_seconds", cold)
+    most = counted - (answer + cold - k_answer - k_cold)
+    handle = r.ref("keda")
+    r.add(key, counted, f"at most {most}: with {handle} the gate waits {r.ref('request_timeout_seconds')} + "
+                        f"{r.ref('cold_start_timeout_seconds')} ({answer} + {cold} = {answer + cold} s), longer than "
+                        f"the KEDA HTTP interceptor lets the requests in flight run when one of its pods stops (its "
+                        f"drainTimeout, {handle}.request_timeout_seconds + {handle}.cold_start_timeout_seconds: "
+                        f"{k_answer} + {k_cold} = {k_answer + k_cold} s, Observability's two timeouts), so a rollout, "
+                        f"scale-in or node drain of the interceptor cuts the longer answers; give Observability "
+                        f"request_timeout_seconds={answer} and cold_start_timeout_seconds={cold}, or leave this "
+                        f"component's timeouts out to take the handle's")
+
+
 def router_drain_rule(r: Rules, answer: Optional[int], replicas: Any) -> None:
     """The gate's nginx pods let the answers in flight run up to `answer` (request_timeout_seconds) when they stop
     (api_router), `replicas` of them: ApiGate's, LlmdStack's."""
@@ -284,13 +340,17 @@ def webui_sharing(max_replicas: Any) -> dict[str, int]:
 
 
 def ollama_sharing(r: Rules, replicas: Optional[int], gpus_per_replica: Optional[int]) -> dict[str, int]:
-    """drain_rule's count for Ollama's pods: its `replicas` may share a node, on a GPU pool no more than the node's
-    GPUs take (the gpu handle's gpus_per_node); a ModelAutoscaler's maximum is its own input, which the plan check
-    (offline/deploy_model/node_drains.py) reads from the plan."""
+    """drain_rule's count for Ollama's pods: its `replicas` may share a node, on a GPU pool no more than the GPUs of
+    the nodes an upgrade drains at once take (the gpu handle's gpus_per_node times its nodes_drained_at_once,
+    default 1: they share one budget, as the plan check, offline/deploy_model/node_drains.py, and the stack,
+    PlatformConfig.ollama_sharing, count); a ModelAutoscaler's maximum is its own input, which the plan check reads
+    from the plan."""
     most = replicas if isinstance(replicas, int) and replicas > 0 else 1
     per_node = known(r.args.get("gpu"), "gpus_per_node") if r.get("accelerator") == "gpu" else None
     if isinstance(per_node, int) and not isinstance(per_node, bool):
-        most = min(most, max(1, per_node // (gpus_per_replica or 1)))
+        at_once = known(r.args.get("gpu"), "nodes_drained_at_once", 1)
+        at_once = at_once if isinstance(at_once, int) and not isinstance(at_once, bool) and at_once >= 1 else 1
+        most = min(most, max(1, per_node // (gpus_per_replica or 1)) * at_once)
     return {"sharing": most, "ready_seconds": OLLAMA_READY_SECONDS}
 
 

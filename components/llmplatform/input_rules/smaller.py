@@ -14,7 +14,7 @@ from ..regions import azure_region, handle_region
 from ..rules import (ALERT_EMAILS_MAX, PROMETHEUS_DURATION, Problem, Rules, alert_email_problem, known,
                      up_to_host)
 from ..upgrades import PROMETHEUS_GRACE_SECONDS
-from .shared import drain_rule, each_once, group_ids_rule, keda_rule, MAX_NODES
+from .shared import drain_rule, each_once, group_ids_rule, keda_rule, server_timeouts_rule, MAX_NODES
 
 
 def model_autoscaler(args: Mapping[str, Any]) -> list[Problem]:
@@ -55,8 +55,10 @@ def model_autoscaler(args: Mapping[str, Any]) -> list[Problem]:
     r.whole("gpu_memory_target_percent", 10, 100)
     r.whole("cpu_target_percent", 10, 100)
     r.whole("scale_down_stabilization_seconds", 0, 3600)
-    r.whole("request_timeout_seconds", 1, 86400)
-    r.whole("cold_start_timeout_seconds", 1, 86400)
+    timeouts = {"request_timeout_seconds": r.whole("request_timeout_seconds", 1, 86400),
+                "cold_start_timeout_seconds": r.whole("cold_start_timeout_seconds", 1, 86400)}
+    if mode == "requests":  # the timeouts go into its InterceptorRoute alone
+        server_timeouts_rule(r, timeouts)
     return r.problems
 
 
