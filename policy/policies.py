@@ -21,6 +21,13 @@ WORKLOADS = {"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", 
              "kubernetes:batch/v1:Job", "kubernetes:batch/v1:CronJob", "kubernetes:core/v1:Pod"}
 # Capabilities a container may add, each with why (documented in docs/decisions.md).
 CAPABILITY_EXEMPTIONS = {("vllm", "IPC_LOCK"): "vLLM's NIXL KV transfer pins memory for RDMA (prefill/decode only)"}
+# Node paths a workload may mount (hostPath), by the workload's name and the path, each with why (docs/decisions.md).
+# A node path can take the node as surely as a privileged container: a runtime's socket (containerd's, its NRI
+# plugins' socket: an NRI plugin adds mounts, devices and OCI hooks to every container the node starts, containerd/nri
+# pkg/api/adjustment.go), the kubelet's credentials, / itself.
+HOST_PATH_EXEMPTIONS = {("nri-plugin-ulimit-adjuster", "/var/run/nri/nri.sock"):
+                        "containerd/nri's ulimit-adjuster raises memlock for NIXL's pinned RDMA memory through "
+                        "containerd's NRI socket (prefill/decode only; llm-d's AKS guide)"}
 _SECRET_NAME = re.compile(r"(password|passwd|secret|token|api[_-]?key|private[_-]?key|credential)", re.I)
 _PINNED = re.compile(r"^[^@]+@sha256:[0-9a-f]{64}$|^.+:(?!latest$|main$|master$)[A-Za-z0-9_][A-Za-z0-9._-]*$")
 
@@ -137,6 +144,13 @@ def _no_privilege(args: ResourceValidationArgs) -> Iterator[str]:
         for key in ("hostNetwork", "hostPID", "hostIPC"):
             if pod.get(key):
                 yield f"pod uses {key}"
+        for volume in pod.get("volumes") or ():
+            host_path = volume.get("hostPath")
+            # the workload's name read only here: a preview may not know it (a Job named after its contents)
+            if host_path is not None and ((args.props.get("metadata") or {}).get("name"), host_path.get("path")) \
+                    not in HOST_PATH_EXEMPTIONS:
+                yield f"volume {volume.get('name')} mounts the node's {host_path.get('path')} without a documented " \
+                      "exemption"
     for c in containers(args.props):
         context = c.get("securityContext") or {}
         if context.get("privileged"):
@@ -144,6 +158,9 @@ def _no_privilege(args: ResourceValidationArgs) -> Iterator[str]:
         for capability in (context.get("capabilities") or {}).get("add") or []:
             if (c.get("name"), capability) not in CAPABILITY_EXEMPTIONS:
                 yield f"container {c.get('name')} adds capability {capability} without a documented exemption"
+        for port in c.get("ports") or ():
+            if port.get("hostPort"):
+                yield f"container {c.get('name')} binds the node's port {whole(port.get('hostPort'))}"
 
 
 def _names_a_secret_file(name: str, value: Any) -> bool:
@@ -731,8 +748,8 @@ RESOURCE_POLICIES = [
     _policy(ALLOWED_REGISTRIES_POLICY, "an Azure Policy that allows only these registries refuses the pod at run "
             "time, after `pulumi up` reported success", _kind(*WORKLOADS), _from_allowed_registries,
             config=ALLOWED_REGISTRIES_SCHEMA),
-    _policy("no-privileged-containers", "a privileged container, host namespace or added capability can take the "
-            "node", _kind(*WORKLOADS), _no_privilege),
+    _policy("no-privileged-containers", "a privileged container, host namespace, node path or added capability can "
+            "take the node, and a node port answers for it", _kind(*WORKLOADS), _no_privilege),
     _policy("no-secret-literals", "a secret in an env literal or a ConfigMap is readable by anyone who can read the "
             "object", _kind(*WORKLOADS, "kubernetes:core/v1:ConfigMap"), _no_secret_literals),
     _policy("key-vault-rbac", "access policies bypass Azure RBAC and its audit", _kind("azure-native:keyvault:Vault"),
