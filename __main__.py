@@ -88,6 +88,8 @@ def platform_stack(cfg: PlatformConfig) -> None:
         "snapshot_time": store.snapshot_time,
         "tags": cfg.tags, **diagnostics(cfg, monitoring),
     })
+    if store.snapshots and monitoring:  # a failed snapshot job reaches whoever the platform's alerts reach
+        share["alert_action_group_id"] = monitoring.monitoring["action_group_id"]
     models = ModelStore("models", share, pulumi.ResourceOptions(providers=[platform.provider], protect=cfg.protect))
 
     if cfg.observability.monthly_budget is not None and monitoring:  # the loader refuses a budget without e-mails

@@ -626,14 +626,25 @@ def retry_after_seconds(per_minute: int) -> int:
     return max(1, -(-1000 // per_kilosecond))
 
 
+# llm-d's routing headers (llm-d/llm-d-router v0.10.0, 71f4f099, pkg/common/routing/common.go), which the picker
+# writes for the decode pods' sidecar and a client must not: the sidecar sends the prefill leg to the host:port a
+# request's x-prefiller-host-port names and hands the client a failed leg's answer as it came, and when the picker
+# picks no prefill it leaves the client's own header in place (it answers Envoy with SetHeaders alone, no
+# RemoveHeaders: pkg/epp/handlers/request.go). Passed on, a key holder could aim the decode pods at any address their
+# egress admits (docs/decisions.md, "Second red-team review"). nginx sends no header set to "" (proxy_set_header).
+LLMD_ROUTING_HEADERS = ("X-Prefiller-Host-Port", "X-Encoder-Hosts-Ports", "X-Data-Parallel-Host-Port",
+                        "X-KV-Cache-Source-Host-Port")
+
+
 def streamed_proxy(host: str, timeout_seconds: int) -> str:
-    """The proxy lines of a location forwarding to the model server (its answer streamed, no key passed on): one
-    text for the API listener and the UI listener, so the two cannot drift."""
+    """The proxy lines of a location forwarding to the model server (its answer streamed, no key and none of llm-d's
+    routing headers passed on): one text for the API listener and the UI listener, so the two cannot drift."""
+    dropped = "".join(f'        proxy_set_header {name} "";\n' for name in LLMD_ROUTING_HEADERS)
     return f"""        proxy_pass http://model_server;
         proxy_http_version 1.1;
         proxy_set_header Connection "";
         proxy_set_header Authorization "";
-{host}        proxy_buffering off;
+{dropped}{host}        proxy_buffering off;
         proxy_read_timeout {timeout_seconds}s;
         proxy_send_timeout {timeout_seconds}s;
 """

@@ -142,3 +142,18 @@ def test_an_action_group_given_as_an_output_that_resolves_empty_is_refused_once_
         run(program)
     assert ("ModelStore models: alert_action_group_id: resolved to an empty value (''); give an action group ID, or "
             "leave it out") in str(error.value)
+
+
+def test_the_stacks_snapshot_alerts_reach_its_action_group():
+    """Through the stack's keys: prod's vault, with snapshots on, routes its alerts to the action group the stack's
+    other alerts go to (AzureMonitoring's, by its own id); without snapshots, or in dev (`azureMonitor: false`, no
+    action group), there is no rule."""
+    plan = _smb("prod")
+    [group] = plan.of_type("azure-native:monitor:ActionGroup")
+    [rule] = plan.of_type(RULE)
+    [action] = rule.inputs["properties"]["actions"]
+    [sent] = action["actionGroupIds"]
+    assert sent.endswith(f"/actionGroups/{group.inputs['actionGroupName']}")
+    assert group.urn in rule.property_dependencies["properties"]  # the group's own id, not a name put together
+    assert not plan_for("prod", {"modelStore": {"protocol": "smb"}}).of_type(RULE)
+    assert not _smb("dev").of_type(RULE)
