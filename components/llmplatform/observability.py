@@ -29,6 +29,7 @@ from .kube import (allow_ingress, cilium_egress_guard, cpu_placement, egress_gua
 from .naming import secret_name
 from .workload_identity import USE_LABEL, WorkloadIdentity
 from .input_rules.smaller import INSIGHTS_AGENT_SECTIONS
+from .route_guard import route_guard
 from .keda_http import (INTERCEPTOR_ADMIN_PORT, INTERCEPTOR_METRICS_PORT, INTERCEPTOR_POD_LABELS, INTERCEPTOR_PORT,
                         KEDA_HTTP_RELEASE, SCALER_POD_LABELS)
 
@@ -808,6 +809,10 @@ class Observability(pulumi.ComponentResource):
                                                                    opt(a, "interceptor_replicas"))),
                             pulumi.ResourceOptions(parent=self, protect=False, depends_on=[core]),
                             cluster=self._cluster, release_name=KEDA_HTTP_RELEASE)
+        # Every namespace's routes kept to its own hosts: the interceptor's one table spans the cluster, and a route
+        # naming another namespace's host with a path or a header took its traffic (route_guard.py). The routes that
+        # take these addresses wait for the binding, so they are admitted under it.
+        guard = route_guard(f"{name}-route-guard", http, pulumi.ResourceOptions(parent=self, protect=False))
         # The interceptor forwards to every InterceptorRoute's service without checking who asks: the model server's
         # gate (key, 429) must not be skipped through it. Its pods admit the scaler on the admin port and Prometheus on
         # the metrics port here, and on the proxy port only the clients each OllamaServer names (interceptor_clients);
@@ -827,9 +832,9 @@ class Observability(pulumi.ComponentResource):
                   "selector": {"matchLabels": {"app.kubernetes.io/name": "keda-operator"}},
                   "podMetricsEndpoints": [{"port": "metrics", "interval": "15s"}]},
             opts=after_stack)
-        # Autoscaling objects that take these addresses wait for both releases (data dependencies); a Prometheus trigger
-        # also takes `prometheus_url`, which waits for kube-prometheus-stack.
-        ready = pulumi.Output.all(core.status, http.status)
+        # Autoscaling objects that take these addresses wait for both releases and the route guard (data dependencies);
+        # a Prometheus trigger also takes `prometheus_url`, which waits for kube-prometheus-stack.
+        ready = pulumi.Output.all(core.status, http.status, guard.metadata.name)
         return KedaEndpoints(namespace=ready.apply(lambda _: KEDA_NS),
                              interceptor_host=ready.apply(lambda _: INTERCEPTOR_HOST),
                              interceptor_port=INTERCEPTOR_PORT,
