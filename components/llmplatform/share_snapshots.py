@@ -62,12 +62,26 @@ def monitoring_settings() -> rs.MonitoringSettingsArgs:
     (MicrosoftDocs/azure-docs articles/backup/backup-azure-monitoring-alerts.md, "Turn on Azure Monitor alerts for
     job failure scenarios"); written here, a vault where someone turned them off is set back by the next `up`.
     Classic alerts are retired (31 March 2026) and would double each alert: the page's "Use only Azure Monitor alerts"
-    is `classicAlertSettings.alertsForCriticalOperations` Disabled (vaults.json 2024-10-01 MonitoringSettings, the
-    version pulumi-azure-native 3.29.0 sends). The security alerts (Sev 0: backup data deleted, a shorter retention)
-    fire whatever is set here."""
+    is `classicAlertSettings.alertsForCriticalOperations` Disabled. The security alerts (Sev 0: a shorter retention,
+    soft delete turned off) fire whatever is set here.
+
+    Every field of both objects is sent (vaults.json 2024-10-01 MonitoringSettings, the version pulumi-azure-native
+    3.29.0 sends; its PUTVault_WithMonitoringSettings example sends all five): a vault PUT from API 2024-02-01 on with
+    only some of them is refused "monitoringSettings parameter is invalid" (InvalidRestApiParameter;
+    Azure/bicep-types-az#2209, open; Azure/bicep-registry-modules#5156 for `alertsForCriticalOperations` Disabled;
+    Azure/azure-monitor-baseline-alerts#348, where sending the three Site Recovery fields as well passed), and Azure's
+    verified module for the vault fills every one it is not given (Azure/bicep-registry-modules
+    avm/res/recovery-services/vault/main.bicep). Site Recovery's two Azure Monitor switches are Enabled as the job
+    failures' (the vault replicates nothing, so they never fire) and its classic e-mails Disabled as the classic
+    alerts."""
     return rs.MonitoringSettingsArgs(
-        azure_monitor_alert_settings=rs.AzureMonitorAlertSettingsArgs(alerts_for_all_job_failures=rs.AlertsState.ENABLED),
-        classic_alert_settings=rs.ClassicAlertSettingsArgs(alerts_for_critical_operations=rs.AlertsState.DISABLED))
+        azure_monitor_alert_settings=rs.AzureMonitorAlertSettingsArgs(
+            alerts_for_all_job_failures=rs.AlertsState.ENABLED,
+            alerts_for_all_replication_issues=rs.AlertsState.ENABLED,
+            alerts_for_all_failover_issues=rs.AlertsState.ENABLED),
+        classic_alert_settings=rs.ClassicAlertSettingsArgs(
+            alerts_for_critical_operations=rs.AlertsState.DISABLED,
+            email_notifications_for_site_recovery=rs.AlertsState.DISABLED))
 
 
 # An action group's ARM id (Microsoft.Insights actionGroups: a name of letters, digits, '-', '_', '.', '(' and ')');

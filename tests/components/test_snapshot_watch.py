@@ -5,7 +5,9 @@ as `alert_action_group_id`, and with a workspace the vault's Azure Backup logs g
 Before, a failed snapshot job said nothing to anyone: the vault sent no monitoring settings, no rule routed its alerts
 and its logs went nowhere."""
 
+import inspect
 import json
+import re
 from importlib import resources
 
 import pytest
@@ -40,14 +42,38 @@ def _store(preview: bool = False, **inputs) -> offline.Plan:
     return run(program, preview=preview)
 
 
+def _fields(args_type: type) -> set[str]:
+    """The REST fields an SDK Args class sends, as the plan writes them (its parameters, camelCase)."""
+    names = [p for p in inspect.signature(args_type.__init__).parameters if p != "__self__"]
+    return {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), n) for n in names}
+
+
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_the_vault_alerts_on_failed_jobs_and_sends_no_classic_alerts(stack):
     """Through the stack's `modelStore` keys: built-in Azure Monitor alerts for every failed job written on (a vault
     where someone turned them off is set back), classic alerts off (retired, and they would double each alert: the
     portal's "Use only Azure Monitor alerts"), as vaults.json 2024-10-01's MonitoringSettings names them."""
     vault = _smb(stack).one(RS + "Vault").inputs["properties"]
-    assert vault["monitoringSettings"] == {"azureMonitorAlertSettings": {"alertsForAllJobFailures": "Enabled"},
-                                           "classicAlertSettings": {"alertsForCriticalOperations": "Disabled"}}
+    settings = vault["monitoringSettings"]
+    assert settings["azureMonitorAlertSettings"]["alertsForAllJobFailures"] == "Enabled"
+    assert settings["classicAlertSettings"]["alertsForCriticalOperations"] == "Disabled"
+
+
+def test_the_vault_sends_every_monitoring_field_as_a_put_from_2024_02_01_on_wants():
+    """A vault PUT whose monitoringSettings leave fields out is refused "monitoringSettings parameter is invalid"
+    from API 2024-02-01 on (Azure/bicep-types-az#2209; azure-monitor-baseline-alerts#348 passed once the three Site
+    Recovery fields were sent too), and the REST example PUTVault_WithMonitoringSettings (2024-10-01) sends all five:
+    every field of the installed SDK's AzureMonitorAlertSettingsArgs and ClassicAlertSettingsArgs is in the plan,
+    each an AlertsState. Before, two of the five were sent, and the first `up` of a store with snapshots (or of one
+    upgraded from 0.42.0) would stop at the vault."""
+    from pulumi_azure_native import recoveryservices as rs
+    settings = _smb("prod").one(RS + "Vault").inputs["properties"]["monitoringSettings"]
+    states = {s.value for s in rs.AlertsState}
+    for key, args_type in (("azureMonitorAlertSettings", rs.AzureMonitorAlertSettingsArgs),
+                           ("classicAlertSettings", rs.ClassicAlertSettingsArgs)):
+        assert set(settings[key]) == _fields(args_type) and len(_fields(args_type)) >= 2, key
+        assert set(settings[key].values()) <= states, key
+    assert set(settings) == _fields(rs.MonitoringSettingsArgs)
 
 
 def test_with_the_stacks_diagnostics_the_vaults_backup_logs_go_to_resource_specific_tables():
