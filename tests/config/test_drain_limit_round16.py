@@ -1,0 +1,53 @@
+"""Mutation round sixteen: the stack's node drains read through the stack file (config/loader.py `_drain_within_aks`,
+PlatformConfig's drain properties), at AKS's limit and where Ollama's replicas are the longest drain."""
+import pytest
+
+from config.loader import parse_config
+from config.reader import ConfigError
+from llmplatform.upgrades import DRAIN_TIMEOUT_MAX_MINUTES
+
+from tests.config.test_loader import stack_raw
+
+
+def _ollama_on_one_node(timeout: int) -> dict:
+    """dev (Ollama on the CPU pool, all its replicas on one node) at 79 replicas: each next one evicted once the
+    previous one's replacement is Ready (1090 s), so the node's drain is the answer's grace + 78 x 1090 s."""
+    return {"gateway": {"requestTimeoutSeconds": timeout}, "autoscaling": {"maxReplicas": 79}}
+
+
+def test_a_drain_of_exactly_akss_most_is_taken():
+    """1030 + 78 x 1090 = 86050 s, 1435 minutes and the margin: 1440, what AKS takes (drainTimeoutInMinutes 1-1440)."""
+    cfg = parse_config(stack_raw("dev", _ollama_on_one_node(1000)), "p", "dev")
+    assert cfg.drain_timeout_minutes == DRAIN_TIMEOUT_MAX_MINUTES == 1440
+
+
+def test_a_drain_a_minute_over_names_ollama_its_replicas_and_figures():
+    """1081 + 78 x 1090 = 86101 s: 1441 minutes, refused naming the longest drain, Ollama's (not the gate's, whose
+    name sorts last, nor the shortest), with its replicas, grace and replacement time."""
+    with pytest.raises(ConfigError) as refused:
+        parse_config(stack_raw("dev", _ollama_on_one_node(1051)), "p", "dev")
+    [problem] = refused.value.problems
+    assert problem.startswith("the stack's node drains need 1441 minutes"), problem
+    assert ("the longest is Ollama (gateway.requestTimeoutSeconds; its replicas on the nodes drained at once: "
+            "inference.replicas, autoscaling.maxReplicas, gpu.upgradeMaxSurge), 79 pod(s) of 1081 s to stop that may "
+            "share the nodes drained at once, each next one after a replacement Ready in up to 1090 s") in problem, \
+        problem
+
+
+def test_one_model_server_a_node_waits_no_replacement():
+    """prod without the UI and without KEDA: Ollama's pods take the fallback's one A100 a node, so its drain is its
+    grace alone (630 s), not a replacement's 1090 s more; the gate's two pods (630 + 60 s) keep AKS's 30 minutes."""
+    cfg = parse_config(stack_raw("prod", {"webui": {"enabled": False}, "autoscaling": {"mode": "none"}}), "p", "prod")
+    assert cfg.ollama_sharing == 1
+    assert cfg.drain_timeout_minutes == 30
+
+
+def test_llmds_replicas_with_llmd_off_lengthen_no_drain():
+    """dev-operator's eight-GPU ND96asr_v4 pool with `llmd.replicas: 8` given while llm-d is off (the advisories name
+    the key unread): no vLLM pod runs, so none is drained; the cluster keeps the 37 minutes of its gate's pods (eight
+    vLLM replicas on a node would need 130 + 7 x 2710 s, 324 minutes)."""
+    from tests.conftest import VARIANTS
+    stack, overrides = VARIANTS["dev-operator"]
+    cfg = parse_config(stack_raw(stack, {**overrides, "llmd": {"replicas": 8}}), "p", stack)
+    assert not cfg.llmd.enabled and cfg.vllm_drains == []
+    assert cfg.drain_timeout_minutes == 37

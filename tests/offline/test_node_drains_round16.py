@@ -1,0 +1,89 @@
+"""Mutation round sixteen: the plan check of node drains (offline/deploy_model/node_drains.py) and what it reads of
+llmplatform.upgrades, on prod's plan with one thing planted, as `make plan` (deploy_model.evaluate) reads it."""
+from __future__ import annotations
+
+from typing import Any
+
+from offline import deploy_model
+from offline.deploy_model.node_drains import check_node_drains
+from tests.offline.test_node_drains import CLUSTER, POOL, _edited
+
+
+def _messages(plan) -> list[str]:
+    return [f"{p.resource}: {p.message}" for p in check_node_drains(plan)]
+
+
+def _scale_down_grace(plan, seconds: str):
+    return _edited(plan, CLUSTER, lambda i: {**i, "autoScalerProfile": {**i["autoScalerProfile"],
+                                                                       "maxGracefulTerminationSec": seconds}})
+
+
+def test_a_pod_without_a_grace_takes_kubernetes_default_of_30_seconds(prod):
+    """Open-WebUI's Redis (valkey) sets no terminationGracePeriodSeconds: Kubernetes gives it 30 s (core/v1 PodSpec
+    `terminationGracePeriodSeconds`: "Defaults to 30 seconds"). A scale-down that gives 29 s cuts it, one of 30 does
+    not."""
+    redis = [m for m in _messages(_scale_down_grace(prod, "29")) if m.startswith("Deployment llm/webui-redis:")]
+    assert len(redis) == 1 and "its pods take up to 30 s to stop" in redis[0], redis
+    assert [m for m in _messages(_scale_down_grace(prod, "30")) if "webui-redis" in m] == []
+
+
+def test_a_pool_the_autoscaler_does_not_scale_is_not_judged_by_its_grace(prod):
+    """Planted: prod's pools without the cluster autoscaler and its profile without maxGracefulTerminationSec (AKS's
+    600 s): no scale-down evicts from them, so the pods that take 1830 s to stop are not refused for it (their
+    upgrade's drain, 77 minutes, still holds them)."""
+    fixed = _edited(prod, POOL, lambda i: {**i, "enableAutoScaling": False})
+    fixed = _edited(fixed, CLUSTER, lambda i: {**i, "autoScalerProfile": {
+        k: v for k, v in i["autoScalerProfile"].items() if k != "maxGracefulTerminationSec"}})
+    assert _messages(fixed) == []
+
+
+def test_a_pool_of_a_size_the_catalog_does_not_know_counts_every_replica_on_a_node(prod):
+    """Planted: prod's GPU fallback pool on a size the VM catalog does not hold: how many Ollama pods a node takes is
+    not known, so all 4 (its autoscaler's maximum) are counted on one node, 630 + 3 x 1090 = 3900 s within the 77
+    minutes; no traceback, no refusal. At 60 minutes a node it is refused with those figures."""
+    unknown = _edited(prod, POOL, lambda i: {**i, "vmSize": "Standard_Q8s_v9"} if i.get("agentPoolName") == "gpuod"
+                      else i)
+    assert _messages(unknown) == []
+    short = _edited(unknown, POOL, lambda i: {**i, "upgradeSettings": {**i["upgradeSettings"],
+                                                                       "drainTimeoutInMinutes": 60}}
+                    if i.get("agentPoolName") == "gpuod" else i)
+    [ollama] = [m for m in _messages(short) if "'gpuod'" in m]
+    assert "up to 4 of them may share a node (its autoscaler's maximum, 4)" in ollama and "3900 s" in ollama, ollama
+
+
+def _with_init_image(image: str):
+    """The router's pods given an init container of `image` (a consumer's sidecar, say)."""
+    def edit(inputs: dict[str, Any]) -> dict[str, Any]:
+        if inputs["metadata"].get("name") != "router":
+            return inputs
+        template = inputs["spec"]["template"]
+        spec = {**template["spec"], "initContainers": [{"name": "fetch", "image": image}]}
+        return {**inputs, "spec": {**inputs["spec"], "template": {**template, "spec": spec}}}
+    return edit
+
+
+def test_a_pods_replacement_waits_for_its_slowest_image(prod):
+    """Planted: the gate's pods (nginx, a 30 s pull allowance) with a vLLM image beside it (900 s) and the CPU pool at
+    30 minutes: the replacement's time to Ready is the slowest pull's, 930 s (not nginx's 60 s), 1830 + 930 =
+    2760 s beyond 1800."""
+    planted = _edited(prod, "kubernetes:apps/v1:Deployment", _with_init_image("docker.io/vllm/vllm-openai:v0.11.0"))
+    planted = _edited(planted, POOL, lambda i: {**i, "upgradeSettings": {**(i.get("upgradeSettings") or {}),
+                                                                         "drainTimeoutInMinutes": 30}}
+                      if i.get("scaleSetPriority") != "Spot" else i)
+    [router] = [m for m in _messages(planted) if m.startswith("Deployment llm/router:") and "'cpu'" in m]
+    assert "Ready (up to 930 s" in router and "takes up to 2760 s" in router, router
+    assert any(p.rule == "node-drain" and "llm/router" in p.resource
+               for p in deploy_model.evaluate(planted).problems)
+
+
+def test_a_pod_whose_containers_name_no_image_is_read_without_a_traceback(prod):
+    """A container without `image` (optional in core/v1 Container, for a controller that sets it): its pod is counted
+    with no pull, not a ValueError out of the plan check."""
+    def imageless(inputs: dict[str, Any]) -> dict[str, Any]:
+        if inputs["metadata"].get("name") != "router":
+            return inputs
+        template = inputs["spec"]["template"]
+        containers = [{k: v for k, v in c.items() if k != "image"} for c in template["spec"]["containers"]]
+        spec = {**template["spec"], "containers": containers}
+        return {**inputs, "spec": {**inputs["spec"], "template": {**template, "spec": spec}}}
+    assert _messages(_edited(prod, "kubernetes:apps/v1:Deployment", imageless)) == []
