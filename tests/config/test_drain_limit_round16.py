@@ -51,3 +51,14 @@ def test_llmds_replicas_with_llmd_off_lengthen_no_drain():
     cfg = parse_config(stack_raw(stack, {**overrides, "llmd": {"replicas": 8}}), "p", stack)
     assert not cfg.llmd.enabled and cfg.vllm_drains == []
     assert cfg.drain_timeout_minutes == 37
+
+
+def test_prefill_and_decode_pods_on_one_node_share_its_drain():
+    """llm-d's prefill/decode variant (an eight-GPU ND96isr_H100_v5, one decode and one prefill replica of one GPU
+    each): both pods may be on one node and share the drain, 130 + 2710 s: 48 minutes and the margin, 53."""
+    from tests.conftest import VARIANTS
+    stack, overrides = VARIANTS["llmd-pd"]
+    cfg = parse_config(stack_raw(stack, overrides), "p", stack)
+    [(grace, sharing, _)] = cfg.vllm_drains
+    assert (grace, sharing) == (130, 2)
+    assert cfg.drain_timeout_minutes == 53
