@@ -62,3 +62,33 @@ def test_prefill_and_decode_pods_on_one_node_share_its_drain():
     [(grace, sharing, _)] = cfg.vllm_drains
     assert (grace, sharing) == (130, 2)
     assert cfg.drain_timeout_minutes == 53
+
+
+@pytest.mark.parametrize("timeout, minutes", [(1530, 32), (1531, 33)])
+def test_without_keda_the_drains_wait_the_answer_alone(timeout, minutes):
+    """prod without KEDA (autoscaling.mode none) and without the UI: no cold start is held, so the gate's pods stop
+    within the answer and 30 s (1560 or 1561 s) and the second one's replacement is Ready in 60 s more: 1620 s is 27
+    minutes whole, a second more takes 28; with the margin 32 and 33."""
+    cfg = parse_config(stack_raw("prod", {"webui": {"enabled": False}, "autoscaling": {"mode": "none"},
+                                          "gateway": {"requestTimeoutSeconds": timeout}}), "p", "prod")
+    assert cfg.keda_cold_start_seconds == 0
+    assert cfg.drain_timeout_minutes == minutes
+
+
+def test_the_fallbacks_surge_drains_its_model_servers_together():
+    """prod's spot A100 pool with its on-demand fallback given gpu.upgradeMaxSurge 2: an upgrade drains two fallback
+    nodes at once, so prod's two Ollama replicas (autoscaling.mode none: inference.replicas) one a node share the
+    budget, 630 + 1090 = 1720 s: 29 minutes and the margin, 34 (one node at a time kept AKS's 30)."""
+    cfg = parse_config(stack_raw("prod", {"webui": {"enabled": False}, "autoscaling": {"mode": "none"},
+                                          "gpu": {"upgradeMaxSurge": "2"}}), "p", "prod")
+    assert cfg.gpu_nodes_drained_at_once == 2 and cfg.ollama_sharing == 2
+    assert cfg.drain_timeout_minutes == 34
+
+
+def test_an_autoscalers_maximum_given_without_an_autoscaler_adds_no_replica():
+    """dev with autoscaling.mode none and `autoscaling.maxReplicas: 20` (unread there): Ollama runs its
+    inference.replicas, one, so no replica waits for another's replacement and dev keeps AKS's 30 minutes."""
+    cfg = parse_config(stack_raw("dev", {"autoscaling": {"mode": "none", "scaleToZero": False, "minReplicas": 1,
+                                                         "maxReplicas": 20}}), "p", "dev")
+    assert cfg.most_ollama_replicas == 1
+    assert cfg.drain_timeout_minutes == 30
