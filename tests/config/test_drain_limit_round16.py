@@ -92,3 +92,27 @@ def test_an_autoscalers_maximum_given_without_an_autoscaler_adds_no_replica():
                                                          "maxReplicas": 20}}), "p", "dev")
     assert cfg.most_ollama_replicas == 1
     assert cfg.drain_timeout_minutes == 30
+
+
+def test_ollama_replicas_on_a_gpu_node_are_its_gpus_over_each_replicas():
+    """dev-operator's eight-A100 ND96asr_v4 nodes with Ollama on the GPU at three GPUs a replica and up to 4
+    replicas: a node holds 8 // 3 = 2 of them (not 8, 3 or 2.67), 630 + 1090 = 1720 s, within the 37 minutes the
+    gate's and the UI's pods need already."""
+    from tests.conftest import VARIANTS
+    stack, overrides = VARIANTS["dev-operator"]
+    cfg = parse_config(stack_raw(stack, {**overrides, "inference": {"accelerator": "gpu", "gpusPerReplica": 3},
+                                         "autoscaling": {"maxReplicas": 4}}), "p", stack)
+    assert cfg.ollama_sharing == 2
+    assert cfg.drain_timeout_minutes == 37
+
+
+def test_the_vllm_refusal_names_a_replacements_time_to_ready():
+    """The 40 vLLM replicas of test_drain_limit: each replacement pulls vLLM's image on a fresh node (its 900 s
+    allowance), downloads the model within its startup probe's bound (1800 s) and is Ready a readiness period (10 s)
+    later: 2710 s, the figure the refusal names."""
+    from tests.config.test_drain_limit import MANY_VLLM
+    with pytest.raises(ConfigError) as refused:
+        parse_config(stack_raw("llmd", MANY_VLLM), "p", "llmd")
+    [problem] = refused.value.problems
+    assert "40 pod(s) of 130 s to stop that may share the nodes drained at once, each next one after a replacement " \
+           "Ready in up to 2710 s" in problem, problem

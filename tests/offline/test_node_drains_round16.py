@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from offline import deploy_model
 from offline.deploy_model.node_drains import check_node_drains
 from tests.offline.test_node_drains import CLUSTER, POOL, _edited
@@ -87,3 +89,41 @@ def test_a_pod_whose_containers_name_no_image_is_read_without_a_traceback(prod):
         spec = {**template["spec"], "containers": containers}
         return {**inputs, "spec": {**inputs["spec"], "template": {**template, "spec": spec}}}
     assert _messages(_edited(prod, "kubernetes:apps/v1:Deployment", imageless)) == []
+
+
+def _router_probes(startup: Any, readiness: Any):
+    """The router's containers given these probes (None: none)."""
+    def edit(inputs: dict[str, Any]) -> dict[str, Any]:
+        if inputs["metadata"].get("name") != "router":
+            return inputs
+        template = inputs["spec"]["template"]
+        containers = []
+        for c in template["spec"]["containers"]:
+            c = {k: v for k, v in c.items() if k not in ("startupProbe", "readinessProbe")}
+            containers.append({**c, **({"startupProbe": startup} if startup else {}),
+                               **({"readinessProbe": readiness} if readiness else {})})
+        spec = {**template["spec"], "containers": containers}
+        return {**inputs, "spec": {**inputs["spec"], "template": {**template, "spec": spec}}}
+    return edit
+
+
+@pytest.mark.parametrize("startup, readiness, ready", [
+    # a readiness probe's first success: its delay and a period after it (nginx's 30 s pull + 100 + 30)
+    (None, {"initialDelaySeconds": 100, "periodSeconds": 30}, 160),
+    # a startup probe's delay and its longest attempt, one that succeeds at its timeout (50 + 10 > 3 x 10): 30 + 20 +
+    # 60 + a readiness period of 10 (Kubernetes' default)
+    ({"initialDelaySeconds": 20, "periodSeconds": 10, "failureThreshold": 3, "timeoutSeconds": 50},
+     {"failureThreshold": 3}, 120),
+    # Kubernetes' defaults (core/v1 Probe: timeoutSeconds 1): one failure allowed, an attempt of 1 s + 10; no readiness
+    # probe, so Ready once started: 30 + 11
+    ({"periodSeconds": 10, "failureThreshold": 1}, None, 41),
+])
+def test_a_replacements_time_to_ready_follows_its_probes(prod, startup, readiness, ready):
+    """Planted: the gate's pods with other probes (as a consumer's own pods may write them) on a CPU pool waiting 10
+    minutes a node: the plan check reads each probe field into the replacement's time to Ready it names."""
+    planted = _edited(prod, "kubernetes:apps/v1:Deployment", _router_probes(startup, readiness))
+    planted = _edited(planted, POOL, lambda i: {**i, "upgradeSettings": {**(i.get("upgradeSettings") or {}),
+                                                                         "drainTimeoutInMinutes": 10}}
+                      if i.get("scaleSetPriority") != "Spot" else i)
+    [router] = [m for m in _messages(planted) if m.startswith("Deployment llm/router:") and "'cpu'" in m]
+    assert f"Ready (up to {ready} s: its image's pull allowance and probes)" in router, router
