@@ -51,8 +51,10 @@ CHART_GRACES: dict[str, dict[str, tuple[str, int]]] = {
 FIX = ("the stack's cluster takes its drain timeout from gateway.requestTimeoutSeconds, "
        "autoscaling.coldStartTimeoutSeconds and webui.maxReplicas; with components, give AksCluster's "
        "drain_timeout_minutes={minutes} (upgrades.drain_minutes_for({figures}))")
-SCALERS = {"kubernetes:autoscaling/v2:HorizontalPodAutoscaler": "maxReplicas",
-           "kubernetes:keda.sh/v1alpha1:ScaledObject": "maxReplicaCount"}
+# autoscaler type -> (the field of its most replicas, what it takes without one: an HPA's maxReplicas is required;
+# "maxReplicaCount: 100 # Optional. Default: 100", kedacore/keda-docs content/docs/2.15/reference/scaledobject-spec.md)
+SCALERS = {"kubernetes:autoscaling/v2:HorizontalPodAutoscaler": ("maxReplicas", None),
+           "kubernetes:keda.sh/v1alpha1:ScaledObject": ("maxReplicaCount", 100)}
 
 
 class Replacement(NamedTuple):
@@ -120,11 +122,12 @@ def scale_down_seconds(pool: dict[str, Any], cluster: dict[str, Any]) -> Optiona
 def _most_replicas(plan: Plan) -> dict[tuple[Any, Any], int]:
     """(namespace, workload name) -> the most replicas its autoscalers take it to."""
     most: dict[tuple[Any, Any], int] = {}
-    for kind, field in SCALERS.items():
+    for kind, (field, default) in SCALERS.items():
         for reg in plan.of_type(kind):
             spec = reg.inputs.get("spec") or {}
             key = ((reg.inputs.get("metadata") or {}).get("namespace"), (spec.get("scaleTargetRef") or {}).get("name"))
             given = capacity.whole(spec.get(field))
+            given = default if given is None and field not in spec else given
             if given is not None:
                 most[key] = max(most.get(key, 0), given)
     return most

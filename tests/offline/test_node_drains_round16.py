@@ -127,3 +127,33 @@ def test_a_replacements_time_to_ready_follows_its_probes(prod, startup, readines
                       if i.get("scaleSetPriority") != "Spot" else i)
     [router] = [m for m in _messages(planted) if m.startswith("Deployment llm/router:") and "'cpu'" in m]
     assert f"Ready (up to {ready} s: its image's pull allowance and probes)" in router, router
+
+
+def test_a_scaled_object_without_its_maximum_scales_to_kedas_default():
+    """Planted: prod's Ollama ScaledObject without maxReplicaCount (as a consumer's may leave it): KEDA scales it up
+    to 100 replicas ("maxReplicaCount: 100 # Optional. Default: 100": kedacore/keda-docs
+    content/docs/2.15/reference/scaledobject-spec.md), not to its Deployment's replicas."""
+    from offline.deploy_model.node_drains import replacements
+    from tests.conftest import plan_for
+    prod = plan_for("prod")
+    bare = _edited(prod, "kubernetes:keda.sh/v1alpha1:ScaledObject", lambda i: {**i, "spec": {
+        k: v for k, v in i["spec"].items() if k != "maxReplicaCount"}})
+    ollama = replacements(bare)["Deployment llm/ollama"]
+    assert (ollama.most, ollama.why) == (100, "its autoscaler's maximum")
+
+
+def test_a_daemonsets_pods_are_left_to_run_through_a_drain(prod):
+    """A scale-down giving 29 s flags the pods that take Kubernetes' default 30 s, never a DaemonSet's (AKS's drain and
+    the autoscaler's scale-down leave them running)."""
+    from offline import capacity
+    daemons = {p.owner for p in capacity.program_pods(prod) + capacity.chart_pods(prod, []) if p.daemon}
+    assert daemons
+    flagged = {p.resource for p in check_node_drains(_scale_down_grace(prod, "29"))}
+    assert flagged and not flagged & daemons, flagged & daemons
+
+
+def test_a_scale_down_grace_that_is_no_number_is_akss_default(prod):
+    """A profile whose max-graceful-termination-sec is not digits (an unknown value, a typo) reads as AKS's 600 s,
+    not a ValueError out of the plan check: the pods that take 1830 s are cut."""
+    messages = _messages(_scale_down_grace(prod, "10m"))
+    assert any("llm/router" in m and "kills them after 600 s" in m for m in messages), messages
