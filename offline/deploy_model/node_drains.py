@@ -14,7 +14,8 @@ An upgrade's drain evicts every pod of the node at once and retries those a budg
 maxUnavailable 1 the next replica of one workload goes only once the previous one's replacement is Ready elsewhere,
 so a node holding n replicas takes (n - 1) x a replacement's time to Ready + the grace (llmplatform.upgrades
 `node_drain_seconds`, the formula the components' rules and the stack's default use). n is the most replicas of the
-workload (its HPA's or ScaledObject's maximum, else its replicas), no more than the nodes an upgrade drains at once
+workload (its HPA's or ScaledObject's maximum, KEDA's 100 where a ScaledObject gives none, else its
+replicas), no more than the nodes an upgrade drains at once
 (one, or as many as its surge or maxUnavailable: their replicas share the budget) hold by its requests: a
 ScheduleAnyway spread bounds nothing. The time to Ready is `ready_bound_seconds` of its probes and
 images. A chart's pods are counted one a node (their probes are in the chart; docs/decisions.md "Node drains with

@@ -88,7 +88,14 @@ def test_a_pod_whose_containers_name_no_image_is_read_without_a_traceback(prod):
         containers = [{k: v for k, v in c.items() if k != "image"} for c in template["spec"]["containers"]]
         spec = {**template["spec"], "containers": containers}
         return {**inputs, "spec": {**inputs["spec"], "template": {**template, "spec": spec}}}
-    assert _messages(_edited(prod, "kubernetes:apps/v1:Deployment", imageless)) == []
+    planted = _edited(prod, "kubernetes:apps/v1:Deployment", imageless)
+    assert _messages(planted) == []
+    # at 10 minutes a node: nothing to pull, Ready a readiness period (30 s) after it starts
+    short = _edited(planted, POOL, lambda i: {**i, "upgradeSettings": {**(i.get("upgradeSettings") or {}),
+                                                                       "drainTimeoutInMinutes": 10}}
+                    if i.get("scaleSetPriority") != "Spot" else i)
+    [router] = [m for m in _messages(short) if m.startswith("Deployment llm/router:") and "'cpu'" in m]
+    assert "Ready (up to 30 s" in router, router
 
 
 def _router_probes(startup: Any, readiness: Any):
@@ -157,3 +164,94 @@ def test_a_scale_down_grace_that_is_no_number_is_akss_default(prod):
     not a ValueError out of the plan check: the pods that take 1830 s are cut."""
     messages = _messages(_scale_down_grace(prod, "10m"))
     assert any("llm/router" in m and "kills them after 600 s" in m for m in messages), messages
+
+
+def test_the_chart_grace_defaults_are_the_vendored_charts():
+    """Where a release's values leave a chart pod's grace, the check takes the chart's own: keda-add-ons-http's
+    values.yaml `interceptor.terminationGracePeriodSeconds` (vendored), and kube-prometheus-stack's `~`, which leaves
+    it to prometheus-operator."""
+    import yaml
+
+    from offline.deploy_model.node_drains import CHART_GRACES
+    from tests.conftest import upstream_dir
+    for chart, workloads in CHART_GRACES.items():
+        values = yaml.safe_load((upstream_dir() / "charts" / chart / "values.yaml").read_text())
+        for path, default in workloads.values():
+            node: Any = values
+            for key in path.split("."):
+                node = node[key]
+            if chart == "kube-prometheus-stack":
+                assert node is None  # `~`: prometheus-operator's DefaultTerminationGracePeriodSeconds
+            else:
+                assert node == default, (chart, path, node)
+
+
+def test_a_drain_of_exactly_akss_most_is_the_fix_it_names(prod):
+    """Planted: Prometheus given 86100 s to stop: 1435 minutes and the margin, 1440, AKS's most, which it takes: the
+    fix names drain_timeout_minutes=1440, not "more than AKS's most"."""
+    def longer(inputs: dict[str, Any]) -> dict[str, Any]:
+        if not str(inputs.get("chart", "")).endswith("kube-prometheus-stack"):
+            return inputs
+        values = inputs["values"]
+        spec = {**values["prometheus"]["prometheusSpec"], "terminationGracePeriodSeconds": 86100}
+        return {**inputs, "values": {**values, "prometheus": {**values["prometheus"], "prometheusSpec": spec}}}
+    messages = _messages(_edited(prod, "kubernetes:helm.sh/v3:Release", longer))
+    assert messages and all(m.endswith("drain_timeout_minutes=1440 (upgrades.drain_minutes_for(86100))")
+                            for m in messages), messages
+
+
+def test_a_statefulsets_pods_are_read_as_a_deployments(prod):
+    """Planted: the gate's pods as a StatefulSet (a consumer's own server may be one) on a CPU pool waiting 10 minutes
+    a node: its grace (1830 s), its replicas and its replacement's time to Ready are read alike."""
+    import dataclasses
+    planted = dataclasses.replace(prod, resources=[
+        dataclasses.replace(r, type="kubernetes:apps/v1:StatefulSet", inputs={**r.inputs, "kind": "StatefulSet"})
+        if r.type == "kubernetes:apps/v1:Deployment" and r.inputs["metadata"].get("name") == "router" else r
+        for r in prod.resources])
+    planted = _edited(planted, POOL, lambda i: {**i, "upgradeSettings": {**(i.get("upgradeSettings") or {}),
+                                                                         "drainTimeoutInMinutes": 10}}
+                      if i.get("scaleSetPriority") != "Spot" else i)
+    [router] = [m for m in _messages(planted) if m.startswith("StatefulSet llm/router:") and "'cpu'" in m]
+    assert "take up to 1830 s" in router and "up to 2 of them may share a node (its replicas, 2)" in router, router
+    assert "Ready (up to 60 s" in router, router
+
+
+def _ui(requests: dict[str, str], most: int = 6, max_pods: int = 110):
+    """prod with the UI's pods requesting `requests`, its HPA at `most`, the CPU pool at `max_pods` pods a node and
+    10 minutes a node."""
+    def pods(inputs: dict[str, Any]) -> dict[str, Any]:
+        if inputs["metadata"].get("name") != "open-webui":
+            return inputs
+        template = inputs["spec"]["template"]
+        containers = [{**c, "resources": {**c.get("resources", {}), "requests": {
+            **c.get("resources", {}).get("requests", {}), **requests}}} if i == 0 else c
+            for i, c in enumerate(template["spec"]["containers"])]
+        spec = {**template["spec"], "containers": containers}
+        return {**inputs, "spec": {**inputs["spec"], "template": {**template, "spec": spec}}}
+
+    def edit(plan):
+        plan = _edited(plan, "kubernetes:apps/v1:Deployment", pods)
+        plan = _edited(plan, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+                       lambda i: {**i, "spec": {**i["spec"], "maxReplicas": most}}
+                       if i["spec"]["scaleTargetRef"]["name"] == "open-webui" else i)
+        return _edited(plan, POOL, lambda i: {**i, "maxPods": max_pods, "upgradeSettings": {
+            **(i.get("upgradeSettings") or {}), "drainTimeoutInMinutes": 10}}
+            if i.get("agentPoolName") == "cpu" else i)
+    return edit
+
+
+@pytest.mark.parametrize("requests, most, max_pods, held", [
+    # a D8ds_v5 node's 8 vCPUs, less AKS's reservation, hold 3 pods of 2 CPUs (their 512 Mi would fit 50)
+    ({"cpu": "2"}, 6, 110, 3),
+    # its 32 GiB, less AKS's reservation and eviction threshold, hold 3 of 8 GiB (their 250m would fit 31)
+    ({"memory": "8Gi"}, 6, 110, 3),
+    # 20 replicas, each small, on a pool of 10 pods a node: 10
+    ({}, 20, 10, 10),
+])
+def test_the_replicas_a_node_holds_are_bound_by_each_of_its_resources(prod, requests, most, max_pods, held):
+    """Planted: the UI's pods larger, or more of them on a pool of fewer pods a node: as many share a node as its
+    CPU, its memory or its pod slots take, whichever is fewest, and the refusal names that figure."""
+    [ui] = [m for m in _messages(_ui(requests, most, max_pods)(prod))
+            if m.startswith("Deployment llm/open-webui:") and "'cpu'" in m]
+    assert (f"up to {held} of them may share a node (its autoscaler's maximum, {most}, of which the nodes an upgrade "
+            f"drains at once hold {held} by their requests)") in ui, ui
