@@ -116,3 +116,14 @@ def test_the_vllm_refusal_names_a_replacements_time_to_ready():
     [problem] = refused.value.problems
     assert "40 pod(s) of 130 s to stop that may share the nodes drained at once, each next one after a replacement " \
            "Ready in up to 2710 s" in problem, problem
+
+
+def test_vllm_without_its_autoscaler_counts_its_replicas_alone():
+    """llm-d without its autoscaler (llmd.autoscaling false: `llmd.maxReplicas: 4` unread) and without P/D, two
+    replicas on a regular eight-A100 pool surged two nodes at a time: the two pods may share the drain, no more (not
+    the unread maximum's four, nor a prefill pod P/D is off for): 130 + 2710 s, 53 minutes."""
+    cfg = parse_config(stack_raw("llmd", {
+        "gpu": {"priority": "regular", "upgradeMaxSurge": "2", "vmSize": "Standard_ND96asr_v4"},
+        "llmd": {"autoscaling": False, "replicas": 2, "maxReplicas": 4}}), "p", "llmd")
+    assert cfg.vllm_drains == [(130, 2, 2710)]
+    assert cfg.drain_timeout_minutes == 53

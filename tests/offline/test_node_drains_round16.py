@@ -255,3 +255,18 @@ def test_the_replicas_a_node_holds_are_bound_by_each_of_its_resources(prod, requ
             if m.startswith("Deployment llm/open-webui:") and "'cpu'" in m]
     assert (f"up to {held} of them may share a node (its autoscaler's maximum, {most}, of which the nodes an upgrade "
             f"drains at once hold {held} by their requests)") in ui, ui
+
+
+def test_a_pod_that_stops_exactly_at_the_drain_timeout_fits(prod):
+    """Planted: Prometheus given 4620 s to stop, prod's 77 minutes a node exactly: the upgrade waits that long, so
+    it is no problem for the upgrade (one second more is), only for a scale-down's 4620 s neither."""
+    def grace(seconds: int):
+        def longer(inputs: dict[str, Any]) -> dict[str, Any]:
+            if not str(inputs.get("chart", "")).endswith("kube-prometheus-stack"):
+                return inputs
+            values = inputs["values"]
+            spec = {**values["prometheus"]["prometheusSpec"], "terminationGracePeriodSeconds": seconds}
+            return {**inputs, "values": {**values, "prometheus": {**values["prometheus"], "prometheusSpec": spec}}}
+        return _messages(_edited(prod, "kubernetes:helm.sh/v3:Release", longer))
+    assert grace(4620) == []
+    assert len(grace(4621)) == 2  # the upgrade's 77 minutes and the scale-down's 4620 s
