@@ -14,7 +14,8 @@ An upgrade's drain evicts every pod of the node at once and retries those a budg
 maxUnavailable 1 the next replica of one workload goes only once the previous one's replacement is Ready elsewhere,
 so a node holding n replicas takes (n - 1) x a replacement's time to Ready + the grace (llmplatform.upgrades
 `node_drain_seconds`, the formula the components' rules and the stack's default use). n is the most replicas of the
-workload (its HPA's or ScaledObject's maximum, else its replicas), no more than the nodes an upgrade drains at once
+workload (its HPA's or ScaledObject's maximum, KEDA's 100 where a ScaledObject gives none, else its
+replicas), no more than the nodes an upgrade drains at once
 (one, or as many as its surge or maxUnavailable: their replicas share the budget) hold by its requests: a
 ScheduleAnyway spread bounds nothing. The time to Ready is `ready_bound_seconds` of its probes and
 images. A chart's pods are counted one a node (their probes are in the chart; docs/decisions.md "Node drains with
@@ -51,8 +52,10 @@ CHART_GRACES: dict[str, dict[str, tuple[str, int]]] = {
 FIX = ("the stack's cluster takes its drain timeout from gateway.requestTimeoutSeconds, "
        "autoscaling.coldStartTimeoutSeconds and webui.maxReplicas; with components, give AksCluster's "
        "drain_timeout_minutes={minutes} (upgrades.drain_minutes_for({figures}))")
-SCALERS = {"kubernetes:autoscaling/v2:HorizontalPodAutoscaler": "maxReplicas",
-           "kubernetes:keda.sh/v1alpha1:ScaledObject": "maxReplicaCount"}
+# autoscaler type -> (the field of its most replicas, what it takes without one: an HPA's maxReplicas is required;
+# "maxReplicaCount: 100 # Optional. Default: 100", kedacore/keda-docs content/docs/2.15/reference/scaledobject-spec.md)
+SCALERS = {"kubernetes:autoscaling/v2:HorizontalPodAutoscaler": ("maxReplicas", None),
+           "kubernetes:keda.sh/v1alpha1:ScaledObject": ("maxReplicaCount", 100)}
 
 
 class Replacement(NamedTuple):
@@ -120,11 +123,12 @@ def scale_down_seconds(pool: dict[str, Any], cluster: dict[str, Any]) -> Optiona
 def _most_replicas(plan: Plan) -> dict[tuple[Any, Any], int]:
     """(namespace, workload name) -> the most replicas its autoscalers take it to."""
     most: dict[tuple[Any, Any], int] = {}
-    for kind, field in SCALERS.items():
+    for kind, (field, default) in SCALERS.items():
         for reg in plan.of_type(kind):
             spec = reg.inputs.get("spec") or {}
             key = ((reg.inputs.get("metadata") or {}).get("namespace"), (spec.get("scaleTargetRef") or {}).get("name"))
             given = capacity.whole(spec.get(field))
+            given = default if given is None and field not in spec else given
             if given is not None:
                 most[key] = max(most.get(key, 0), given)
     return most
