@@ -41,7 +41,7 @@ def test_plan_writes_resources_and_manifests_and_warns_about_risky_settings(tmp_
     out = capsys.readouterr().out
     assert "engine: at most 8 creates at once (pulumi up --parallel 8;" in out
     # the new stack's preview of this config shows what `up` creates (offline.fresh_preview)
-    assert "fresh pulumi preview: 132 resources to create, as `pulumi up` creates them" in out
+    assert "fresh pulumi preview: 134 resources to create, as `pulumi up` creates them" in out
     warnings = [line for line in out.splitlines() if line.startswith("warning: ")]
     assert any("0.0.0.0/0" in w and "whole internet" in w for w in warnings)
     assert any("100000/s" in w and "no limit" in w for w in warnings)
