@@ -239,7 +239,10 @@ STATEFUL = ("azure-native:keyvault:Vault", "azure-native:dbforpostgresql:Server"
             # a cluster's (or the edge's) logs and metrics so far, and the dashboards Managed Grafana's users made: a
             # new one starts empty
             "azure-native:operationalinsights:Workspace", "azure-native:monitor:AzureMonitorWorkspace",
-            "azure-native:dashboard:Grafana")
+            "azure-native:dashboard:Grafana",
+            # the model share's recovery points: deleting the protected item (snapshots turned off) deletes them, and
+            # the vault holds the item and its soft-deleted data
+            "azure-native:recoveryservices:Vault", "azure-native:recoveryservices:ProtectedItem")
 
 
 PVC = "kubernetes:core/v1:PersistentVolumeClaim"

@@ -43,6 +43,11 @@ STATEFUL = {
     "azure-native:dashboard:Grafana": "Azure Managed Grafana with the dashboards, folders and alert rules its users "
                                       "made in it",
     "azure-native:resources:ResourceGroup": "a resource group and everything in it",
+    # Azure Backup deletes an item's recovery points with it (the share's snapshots it took): turning the store's
+    # snapshots off is a deletion to allow knowingly
+    "azure-native:recoveryservices:ProtectedItem": "the model share's protection and its recovery points (the "
+                                                   "snapshots Azure Backup took)",
+    "azure-native:recoveryservices:Vault": "the Recovery Services vault holding the model share's backup items",
     # a new workspace starts empty: the cluster's logs (Container Insights, diagnostics) and metrics (managed
     # Prometheus) kept so far stay with the old one, recoverable only while it is soft-deleted (Log Analytics: 14
     # days, learn.microsoft.com azure-monitor/logs/delete-workspace)

@@ -143,7 +143,9 @@ STATEFUL_WORDS = {
     "azure-native:containerservice:ManagedCluster": "AKS cluster", "azure-native:network:PublicIPAddress": "public IP",
     "azure-native:cdn:Profile": "Front Door profile", "azure-native:cdn:AFDEndpoint": "endpoint",
     "azure-native:operationalinsights:Workspace": "Log Analytics", "azure-native:monitor:AzureMonitorWorkspace":
-        "Azure Monitor workspaces", "azure-native:dashboard:Grafana": "Managed Grafana"}
+        "Azure Monitor workspaces", "azure-native:dashboard:Grafana": "Managed Grafana",
+    "azure-native:recoveryservices:Vault": "backup vault", "azure-native:recoveryservices:ProtectedItem":
+        "protected item"}
 
 
 def test_the_protect_keys_description_names_what_prod_protects_and_the_waiting_regions_exception():

@@ -38,3 +38,19 @@ def test_the_rules_cover_every_azure_type_a_prod_store_with_watched_snapshots_pl
     replacing = {path for path, _ in replace_rules({"type": RULE, "inputs": rule.inputs, "options": {}}, {})}
     assert {"alertProcessingRuleName", "resourceGroupName", "location"} <= replacing
     assert "properties" not in replacing  # scopes, actions: updated in place
+
+
+def test_turning_the_stores_snapshots_off_is_blocked_as_the_loss_of_its_recovery_points():
+    """Through the stack's keys: prod's SMB store with snapshots, then without. Azure Backup deletes a protected item's
+    recovery points with it (the REST DELETE is `az backup protection disable --delete-backup-data`), and the vault goes
+    too: the PR check blocks both deletions unless allowed, and the policy pack holds them to `protect` in prod."""
+    from offline import plan
+    from policy.policies import STATEFUL
+    on = plan_for("prod", {"modelStore": {"protocol": "smb", "snapshots": True}})
+    off = plan_for("prod", {"modelStore": {"protocol": "smb"}})
+    base = plan_diff.resources_by_urn(plan.resources_document(on))
+    new = plan_diff.resources_by_urn(plan.resources_document(off))
+    blocked = {base[u]["type"] for u, _ in plan_diff.blocking(plan_diff.diff_documents(base, new), set(), False)}
+    assert {"azure-native:recoveryservices:ProtectedItem", "azure-native:recoveryservices:Vault"} <= blocked
+    held = [r for r in on.resources if r.type in STATEFUL and r.type.startswith("azure-native:recoveryservices:")]
+    assert len(held) == 2 and all(r.options.get("protect") for r in held)
