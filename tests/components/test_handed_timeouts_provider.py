@@ -32,14 +32,10 @@ def test_another_languages_keda_below_the_stacks_defaults_is_refused_naming_the_
         "cluster": "${aks.cluster}", "keyVault": "${vault.vault}", "accelerator": "cpu",
         "modelVolume": {"namespace": "llm", "claimName": "models", "mountPath": "/models"},
         "keda": "${observability.keda}"}}
-    fresh = host.with_fresh_monitor(stack="late-keda")
-    try:
-        with pytest.raises(plugin_host.ConstructFailure) as failure:
-            plugin_host.run_yaml_program(fresh, {"resources": resources})
-    finally:
-        fresh.close()
-    assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(plugin_host.ConstructFailure) as failure:  # this module's own host: nothing else registered
+        plugin_host.run_yaml_program(host, {"resources": resources})
     message = failure.value.message
+    assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT, message
     assert message.startswith("InferenceStack inference: input requestTimeoutSeconds=600 is invalid; allowed: at most "
                               "300, and coldStartTimeoutSeconds at most 300 (neither alone fits)"), message
     assert "give this component requestTimeoutSeconds=300 and coldStartTimeoutSeconds=300" in message, message
