@@ -149,7 +149,6 @@ HANDLE_VALUE_RULES: dict[str, dict[str, Callable[[Any], Optional[str]]]] = {
     "GpuScheduling": {"gpu_memory_gib": gpu_memory_problem, "driver": choice_problem(
         GPU_DRIVERS, "who installed the NVIDIA driver, as GpuNodePool's driver"),
                       "nodes_drained_at_once": nodes_at_once_problem},
-    "KedaEndpoints": {"request_timeout_seconds": timeout_problem, "cold_start_timeout_seconds": timeout_problem},
     "ModelServer": {"accelerator": choice_problem(ACCELERATORS, "as InferenceStack's accelerator"),
                     "request_timeout_seconds": timeout_problem, "cold_start_timeout_seconds": timeout_problem,
                     "namespace": _name(dns_label), "deployment": _name(dns_subdomain), "service": _name(service_name)},
@@ -159,7 +158,10 @@ HANDLE_VALUE_RULES: dict[str, dict[str, Callable[[Any], Optional[str]]]] = {
     "ModelVolume": {"namespace": _name(dns_label), "claim_name": _name(dns_subdomain)},
     "RouteTarget": {"namespace": _name(dns_label)},
     "ModelEndpoint": {"namespace": _name(dns_label), "service": _name(service_name)},
-    "KedaEndpoints": {"namespace": _name(dns_label)}}
+    # one entry per handle: a second "KedaEndpoints" key replaced the first, its timeouts' rule with it (a hand-built
+    # keda handle's 0 or -5 s reached InferenceStack's interceptor drain rule: "at most -5")
+    "KedaEndpoints": {"namespace": _name(dns_label), "request_timeout_seconds": timeout_problem,
+                      "cold_start_timeout_seconds": timeout_problem}}
 
 
 def _unknown_key(value: Mapping[Any, Any], key: Any, spec: type, in_handle: bool) -> str:

@@ -271,6 +271,12 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _handed(value: Any) -> bool:
+    """A handle's timeout the rules judge against: a whole number in the range its value rule admits (1-86400,
+    checks/shapes.py timeout_problem); one outside it is refused as the handle's field, not judged again."""
+    return _whole(value) and 1 <= value <= 86400
+
+
 # What each of ModelAutoscaler's timeouts becomes in the InterceptorRoute it writes (http-add-on v0.15.0
 # operator/apis/http/v1beta1 InterceptorRoute `timeouts`): the interceptor obeys the route's before its own
 SERVER_TIMEOUT_ROUTE_FIELDS = {"request_timeout_seconds": "responseHeader, the wait for an answer's headers",
@@ -286,7 +292,7 @@ def server_timeouts_rule(r: Rules, own: Mapping[str, Optional[int]]) -> None:
     at deploy time is judged once it resolves (checks.late_rules); the component took no default from it."""
     for key, value in own.items():
         theirs = known(r.args.get("model_server"), key)
-        if value is None or not _whole(theirs) or value >= theirs:
+        if value is None or not _handed(theirs) or value >= theirs:
             continue
         fix = (f"give {r.ref(key)}={theirs} (the handle's figure was not known when the autoscaler was built, so "
                "its default stood)") if r.args.get(key) is None else \
@@ -307,20 +313,36 @@ def interceptor_drain_rule(r: Rules, answer: Optional[int], cold: Optional[int])
     resolve (checks.late_rules)."""
     keda = r.args.get("keda")
     k_answer, k_cold = known(keda, "request_timeout_seconds"), known(keda, "cold_start_timeout_seconds")
-    if answer is None or cold is None or not _whole(k_answer) or not _whole(k_cold) \
+    if answer is None or cold is None or not _handed(k_answer) or not _handed(k_cold) \
             or answer + cold <= k_answer + k_cold:
         return
-    key, counted = ("request_timeout_seconds", answer) if answer > k_answer else ("cold_start_timeout_seconds", cold)
-    most = counted - (answer + cold - k_answer - k_cold)
-    handle = r.ref("keda")
-    r.add(key, counted, f"at most {most}: with {handle} the gate waits {r.ref('request_timeout_seconds')} + "
-                        f"{r.ref('cold_start_timeout_seconds')} ({answer} + {cold} = {answer + cold} s), longer than "
-                        f"the KEDA HTTP interceptor lets the requests in flight run when one of its pods stops (its "
-                        f"drainTimeout, {handle}.request_timeout_seconds + {handle}.cold_start_timeout_seconds: "
-                        f"{k_answer} + {k_cold} = {k_answer + k_cold} s, Observability's two timeouts), so a rollout, "
-                        f"scale-in or node drain of the interceptor cuts the longer answers; give Observability "
-                        f"request_timeout_seconds={answer} and cold_start_timeout_seconds={cold}, or leave this "
-                        f"component's timeouts out to take the handle's")
+    excess, handle = answer + cold - k_answer - k_cold, r.ref("keda")
+    # the input to lower: the one longer than its handle's figure first, whichever alone can take the excess; when
+    # neither can (a drain shorter than either timeout), both, to the handle's own figures
+    mine = {"request_timeout_seconds": (answer, k_answer), "cold_start_timeout_seconds": (cold, k_cold)}
+    fits = [k for k in sorted(mine, key=lambda k: mine[k][0] <= mine[k][1]) if mine[k][0] - excess >= 1]
+    if fits:
+        key, most = fits[0], f"at most {mine[fits[0]][0] - excess}"
+    else:
+        key, most = "request_timeout_seconds", f"at most {k_answer}, and {r.ref('cold_start_timeout_seconds')} at " \
+                                               f"most {k_cold} (neither alone fits)"
+    if r.args.get("request_timeout_seconds") is None and r.args.get("cold_start_timeout_seconds") is None:
+        # neither given: the handle's figures were outputs (another stack's, the component provider's) and set no
+        # default, so the component's own stood ("leave them out" would be no fix)
+        fix = (f"give this component {r.ref('request_timeout_seconds')}={k_answer} and "
+               f"{r.ref('cold_start_timeout_seconds')}={k_cold} (the handle's figures were not known when it was "
+               f"built, so its defaults stood), or give Observability request_timeout_seconds={answer} and "
+               f"cold_start_timeout_seconds={cold}")
+    else:
+        fix = (f"give Observability request_timeout_seconds={answer} and cold_start_timeout_seconds={cold}, or leave "
+               f"this component's timeouts out to take the handle's")
+    r.add(key, mine[key][0], f"{most}: with {handle} the gate waits {r.ref('request_timeout_seconds')} + "
+                             f"{r.ref('cold_start_timeout_seconds')} ({answer} + {cold} = {answer + cold} s), longer "
+                             f"than the KEDA HTTP interceptor lets the requests in flight run when one of its pods "
+                             f"stops (its drainTimeout, {handle}.request_timeout_seconds + "
+                             f"{handle}.cold_start_timeout_seconds: {k_answer} + {k_cold} = {k_answer + k_cold} s, "
+                             f"Observability's two timeouts), so a rollout, scale-in or node drain of the interceptor "
+                             f"cuts the longer answers; {fix}")
 
 
 def router_drain_rule(r: Rules, answer: Optional[int], replicas: Any) -> None:
