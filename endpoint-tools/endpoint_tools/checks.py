@@ -166,6 +166,12 @@ class Cluster:
             if error.status == 403:
                 raise ClusterError(forbidden_text(error, fn, args)) from None
             reason = (error.reason or "").strip()
+            if error.status == 401:  # the credentials are no user's (expired, another cluster's): a new login is
+                # the remedy, which the bare status did not say
+                raise ClusterError(f"the API server{self._at()} answered 401 {reason}: it took the kubeconfig's "
+                                   f"credentials for no user (expired, or another cluster's); log in again, or export "
+                                   f"the stack's kubeconfig again (docs/operations.md, \"Reaching the cluster "
+                                   f"(kubelogin)\")") from None
             raise ClusterError(f"the API server answered {error.status} {reason}".rstrip()) from None
         except (HTTPError, OSError) as error:
             at = self._at()

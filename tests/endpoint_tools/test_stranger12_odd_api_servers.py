@@ -119,3 +119,18 @@ def test_a_port_speaking_another_protocol_is_named_without_an_exceptions_repr(tm
     expected = (f"cannot reach the API server at {url}: it answered with a malformed HTTP response (BadStatusLine: "
                 f"\\x00\\x01garbage not http\\r\\n)")
     assert code == 1 and len(lines) >= 6 and all(line == expected for line in lines), lines
+
+
+def test_credentials_the_api_server_refuses_say_to_log_in_again(tmp_path, capsys):
+    """A 401 Status (an expired token, a kubeconfig of another cluster) failed each line as "the API server answered
+    401 Unauthorized", with nothing to do about it; the line now names the server and the remedy."""
+    status = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": "Unauthorized",
+              "reason": "Unauthorized", "code": 401}
+    server = BackgroundServer(("127.0.0.1", 0), _Answers)
+    server.answer = (401, "application/json", json.dumps(status).encode())  # type: ignore[attr-defined]
+    with server:
+        code, lines = cluster_lines(server.url, tmp_path, capsys)
+    expected = (f"the API server at {server.url} answered 401 Unauthorized: it took the kubeconfig's credentials for "
+                f"no user (expired, or another cluster's); log in again, or export the stack's kubeconfig again "
+                f"(docs/operations.md, \"Reaching the cluster (kubelogin)\")")
+    assert code == 1 and len(lines) >= 6 and all(line == expected for line in lines), lines
