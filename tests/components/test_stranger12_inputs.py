@@ -50,3 +50,19 @@ def test_a_hand_built_vault_handle_with_a_tenant_that_is_no_tenant_id_is_refused
         InferenceStack("llm", {"cluster": cluster_handle(), "key_vault": vault, "model_volume": VOLUME}, in_cluster())
     with pytest.raises(ComponentInputError, match=r"key_vault\.tenant_id"):
         run(program)
+
+
+def test_the_cluster_component_given_as_its_provider_is_named_with_the_provider_to_give():
+    """`pulumi.ResourceOptions(providers=[aks])` for `providers=[aks.provider]`: the refusal said "no Kubernetes
+    provider", as if none had been given; it now names the component given and the provider to pass."""
+    from llmplatform import AksCluster
+    from tests.components.test_components_alone import REQUIRED
+
+    def program() -> None:
+        aks = AksCluster("aks", REQUIRED["AksCluster"]())
+        GpuNodePool("gpu", {"cluster": aks.cluster, "vm_size": "Standard_NC4as_T4_v3"},
+                    pulumi.ResourceOptions(providers=[aks]))
+    with pytest.raises(ComponentInputError) as refused:
+        run(program)
+    assert "GpuNodePool gpu: no Kubernetes provider; providers holds the AksCluster component 'aks', not a provider: " \
+           "pass its `provider` (aks.provider)" in str(refused.value), str(refused.value)
