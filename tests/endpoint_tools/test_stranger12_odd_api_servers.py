@@ -134,3 +134,15 @@ def test_credentials_the_api_server_refuses_say_to_log_in_again(tmp_path, capsys
                 f"no user (expired, or another cluster's); log in again, or export the stack's kubeconfig again "
                 f"(docs/operations.md, \"Reaching the cluster (kubelogin)\")")
     assert code == 1 and len(lines) >= 6 and all(line == expected for line in lines), lines
+
+
+def test_outputs_written_without_show_secrets_say_so(tmp_path, capsys):
+    """`pulumi stack output --json` without --show-secrets prints the kubeconfig as "[secret]", which verify parsed as
+    YAML (a list holding 'secret') and refused as "YAML of another shape (list)": the fix, --show-secrets, unsaid."""
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({**OUTPUTS, "kubeconfig": "[secret]"}))
+    assert verify.main(["--outputs", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert out == ("FAIL  reach          stack output kubeconfig is \"[secret]\": the outputs were written without "
+                   "--show-secrets; write them with `pulumi stack output --json --show-secrets > FILE`, or pass "
+                   "--kubeconfig\n"), out
