@@ -115,6 +115,16 @@ def require_kubernetes_provider(opts: Optional[pulumi.ResourceOptions], kind: st
     if opts is not None and opts.parent is not None:
         packages.update(getattr(opts.parent, "_providers", None) or {})
     if "kubernetes" not in packages:
+        # a component in the list (the AksCluster itself for its `provider`): named, with the provider it holds
+        holders = [p for p in [*(given if isinstance(given, (list, tuple)) else ()), opts.provider if opts else None]
+                   if isinstance(p, pulumi.ComponentResource) and isinstance(getattr(p, "provider", None),
+                                                                              k8s.Provider)]
+        if holders:
+            holder, variable = holders[0], getattr(holders[0], "_name", "")
+            variable = variable if isinstance(variable, str) and variable.isidentifier() else "cluster"
+            raise ComponentInputError(
+                f"{kind} {name}: no Kubernetes provider; providers holds the {type(holder).__name__} component "
+                f"{getattr(holder, '_name', '')!r}, not a provider: pass its `provider` ({variable}.provider)")
         raise ComponentInputError(
             f"{kind} {name}: no Kubernetes provider; pass the cluster's in its resource options: in Python "
             "pulumi.ResourceOptions(providers=[cluster.provider]), in YAML `options: {providers: {kubernetes: "

@@ -26,7 +26,7 @@ from urllib3.exceptions import ProtocolError
 from urllib3.util.retry import Retry
 
 from .endpoint import read_text, shown_url, url_problem
-from .api_errors import ApiError, Deadlines, JsonTooDeep, excerpt, parse_json, printable
+from .api_errors import ApiError, Deadlines, JsonTooDeep, excerpt, malformed_answer, parse_json, printable
 from .llm_api import LlmClient
 from .smoke import KEY_OPTION, Check, clean_api_key, failure_text, run_checks
 from .transport import own_connections
@@ -140,12 +140,15 @@ class Cluster:
                 kind = response_data.headers.get("content-type") or "no content type"
                 problem = not_an_object(response_data.data or b"", kind)
                 if problem:
-                    at = f" at {printable(shown_url(self.server))}" if self.server else ""
-                    raise ClusterError(f"the API server{at} answered {response_data.status} with {problem} where a "
-                                       f"Kubernetes object belongs: is the kubeconfig's server the cluster's API "
-                                       f"server?")
+                    raise ClusterError(f"the API server{self._at()} answered {response_data.status} with {problem} "
+                                       f"where a Kubernetes object belongs: is the kubeconfig's server the cluster's "
+                                       f"API server?")
             return read(response_data=response_data, response_types_map=response_types_map)
         api_client.response_deserialize = objects_only
+
+    def _at(self) -> str:
+        """` at <server>` for a line about the API server, "" when the client names none."""
+        return f" at {printable(shown_url(self.server))}" if self.server else ""
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         from kubernetes.client.exceptions import ApiException
@@ -154,13 +157,24 @@ class Cluster:
             return fn(*args, _request_timeout=self.timeout, **kwargs)
         except ApiException as error:
             if error.status == 404:
+                problem = not_a_status(error)
+                if problem:
+                    raise ClusterError(f"the API server{self._at()} answered 404 with {problem} where the API server "
+                                       f"answers a Status: is the kubeconfig's server the cluster's API server?") \
+                        from None
                 return None
             if error.status == 403:
                 raise ClusterError(forbidden_text(error, fn, args)) from None
             reason = (error.reason or "").strip()
+            if error.status == 401:  # the credentials are no user's (expired, another cluster's): a new login is
+                # the remedy, which the bare status did not say
+                raise ClusterError(f"the API server{self._at()} answered 401 {reason}: it took the kubeconfig's "
+                                   f"credentials for no user (expired, or another cluster's); log in again, or export "
+                                   f"the stack's kubeconfig again (docs/operations.md, \"Reaching the cluster "
+                                   f"(kubelogin)\")") from None
             raise ClusterError(f"the API server answered {error.status} {reason}".rstrip()) from None
         except (HTTPError, OSError) as error:
-            at = f" at {printable(shown_url(self.server))}" if self.server else ""
+            at = self._at()
             if timed_out(error):
                 raise ClusterError(f"no answer from the API server{at} within {self.timeout:g} s (--kube-timeout)") \
                     from None
@@ -198,6 +212,30 @@ def not_an_object(body: bytes, kind: str) -> Optional[str]:
         return f"a body that is not JSON ({kind}): {printable(repr(snippet))}"
     if not isinstance(data, dict):
         return f"JSON that is not an object ({kind}): {printable(excerpt(data, 80))}"
+    if not {"apiVersion", "kind", "metadata"} & data.keys():
+        # the API server's every answer to a GET, an object or a list, carries all three (apimachinery's TypeMeta,
+        # which its serializer writes, and ObjectMeta or ListMeta): an object with none is another service's (a
+        # health or data endpoint), which the checks read as an object without status ("models is not bound")
+        return (f"JSON that is not a Kubernetes object, no apiVersion, kind or metadata ({kind}): "
+                f"{printable(excerpt(data, 80))}")
+    return None
+
+
+def not_a_status(error: Any) -> Optional[str]:
+    """What a 404 answer is when it is not the API server's: the API server answers a path it does not serve, and an
+    object that does not exist, with a Status (kind Status, reason NotFound: kubernetes/kubernetes 20cc31b2
+    staging/src/k8s.io/apiserver/pkg/util/notfoundhandler/not_found_handler.go at the end of its handler chain,
+    apimachinery errors.NewNotFound for an object); a 404 page of a web server or a proxy is not one. None for a
+    Status."""
+    raw = error.body if isinstance(error.body, (bytes, str)) else b""
+    body = raw.encode("utf-8", "replace") if isinstance(raw, str) else raw
+    kind = (error.headers or {}).get("content-type") or "no content type"  # urllib3's headers: any case
+    problem = not_an_object(body, kind)
+    if problem:
+        return problem
+    data = parse_json(body)
+    if data.get("kind") != "Status":
+        return f"JSON that is not a Kubernetes Status ({kind}): {printable(excerpt(data, 80))}"
     return None
 
 
@@ -235,6 +273,9 @@ def timed_out(error: BaseException) -> bool:
 def unreachable_reason(error: BaseException) -> str:
     """Why a connection failed, in one line: urllib3's MaxRetryError wraps the cause with the pool's repr and the
     request path; the cause's last clause ("[Errno 111] Connection refused", "timed out") is what a user needs."""
+    malformed = malformed_answer(error)  # another protocol on the port: http.client's words, as the smoke test's
+    if malformed:
+        return f"it answered with a malformed HTTP response ({malformed})"
     cause = getattr(error, "reason", None) or error
     text = re.sub(r"<[^>]* object at 0x[0-9a-f]+>:?\s*", "", str(cause)).strip(" ()'\"")
     return (text.rsplit(": ", 1)[-1] if ": " in text else text)[:160] or type(cause).__name__

@@ -97,6 +97,10 @@ def text_output(outputs: dict[str, Any], key: str, what: str) -> Optional[str]:
 def secret_text(outputs: dict[str, Any], key: str, what: str) -> Optional[str]:
     """As text_output, for an output whose value is never printed (the kubeconfig): only its type is named."""
     value = outputs.get(key)
+    if value == "[secret]":  # how `pulumi stack output --json` prints a secret without --show-secrets
+        raise EndpointError(f"stack output {shown(outputs, key)} is \"[secret]\": the outputs were written without "
+                            f"--show-secrets; write them with `pulumi stack output --json --show-secrets > FILE`, or "
+                            f"pass --kubeconfig")
     if value is None or value == "" or isinstance(value, str):
         return value or None
     kind = {bool: "true or false", int: "a number", float: "a number", list: "a list", dict: "an object"}
