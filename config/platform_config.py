@@ -11,7 +11,7 @@ from typing import Optional
 
 from llmplatform.defaults import DEFAULTS
 from llmplatform.gpu_skus import find_gpu_sku
-from llmplatform.inference_specs import answer_drains, gpu_nodes_drained_at_once, interceptor_grace_seconds
+from llmplatform.inference_specs import answer_drains, gpu_nodes_drained_at_once
 from llmplatform.kube import vllm_startup_probe
 from llmplatform.llmd_specs import VLLM_GRACE_SECONDS, weights_gib as llmd_weights_gib
 from llmplatform.pins import VLLM_IMAGE
@@ -25,7 +25,7 @@ from .sections.gateway import GatewayConfig
 from .sections.gpu import GpuConfig
 from .sections.inference import InferenceConfig
 from .sections.key_vault import KeyVaultConfig
-from .sections.llmd import LlmdConfig, vllm_pods_per_node
+from .sections.llmd import LlmdConfig
 from .sections.model_store import ModelStoreConfig
 from .sections.network import NetworkConfig
 from .sections.observability import ObservabilityConfig
@@ -81,18 +81,13 @@ class PlatformConfig:
                    self.autoscaling.max_replicas if self.autoscaling.mode != "none" else 0)
 
     @property
-    def longest_grace_seconds(self) -> int:
-        """The longest terminationGracePeriodSeconds of the stack's pods: an answer's wait (the cold start counted
-        behind KEDA, as the interceptor's grace counts it) and the shutdown margin, as the router, Ollama, Open-WebUI
-        and the interceptor take."""
-        return interceptor_grace_seconds(self.gateway.request_timeout_seconds, self.keda_cold_start_seconds)
-
-    @property
     def drain_timeout_minutes(self) -> int:
         """What the cluster's drains wait for a node's pods (AksCluster drain_timeout_minutes): the longest grace, and
         the pods of one workload that may share a node, each next one evicted once the previous one's replacement is
-        Ready (the gates' nginx pods, ApiGate's and LlmdStack's two each; Open-WebUI's webui.maxReplicas).
-        docs/decisions.md, "Node drains wait for the longest answer", "Node drains with replicas that share a node"."""
+        Ready (the gates' nginx pods, ApiGate's and LlmdStack's two each; Open-WebUI's webui.maxReplicas). Its
+        minutes are also the autoscaler's max-graceful-termination-sec (AksCluster), so every pod's grace counts,
+        spot or not. docs/decisions.md, "Node drains wait for the longest answer", "Node drains with replicas that
+        share a node", "Spot pools' pods in the stack's drain"."""
         return longest_drain_minutes(drain for _, drain in self.node_drains)
 
     @property
@@ -108,36 +103,63 @@ class PlatformConfig:
                  "Ollama (gateway.requestTimeoutSeconds; its replicas on the nodes drained at once: inference.replicas, "
                  "autoscaling.maxReplicas, gpu.upgradeMaxSurge)",
                  f"Open-WebUI ({wait}; webui.maxReplicas)"]
-        vllm = "vLLM (llmd.model's download; llmd.replicas, llmd.maxReplicas, gpu.upgradeMaxSurge)"
-        return list(zip(names, drains)) + [(vllm, d) for d in self.vllm_drains]
+        return list(zip(names, drains)) + list(zip((name for name, _, _ in self._vllm_kinds), self.vllm_drains))
+
+    @property
+    def _vllm_kinds(self) -> list[tuple[str, int, int]]:
+        """llm-d's vLLM Deployments, each under a disruption budget of its own (kube.disruption_budget selects one
+        Deployment's pods by name): its name and stack keys, its most replicas and the GPUs each takes."""
+        m = self.llmd
+        keys = "llmd.model's download; {}, gpu.upgradeMaxSurge"
+        kinds = [("vLLM (" + keys.format("llmd.replicas, llmd.maxReplicas, llmd.tensorParallelSize") + ")",
+                  m.max_replicas if m.autoscaling else m.replicas, m.tensor_parallel_size)]
+        if m.prefill_decode:
+            kinds.append(("vLLM's prefill pods (" + keys.format("llmd.prefillReplicas, llmd.prefillTensorParallelSize")
+                          + ")", m.prefill_replicas, m.prefill_tensor_parallel_size))
+        return kinds
 
     @property
     def vllm_drains(self) -> list[tuple[int, int, int]]:
-        """llm-d's vLLM pods on a node (config.sections.llmd.vllm_pods_per_node), each replacement downloading the
-        model again into its own cache (its startup probe's bound: kube.vllm_startup_probe)."""
+        """llm-d's vLLM pods on the GPU nodes an upgrade drains at once, per Deployment (decode, and prefill under
+        P/D: two budgets, so a node's decode and prefill pods are evicted side by side), as many as those nodes' GPUs
+        take, each replacement downloading the model again into its own cache (its startup probe's bound:
+        kube.vllm_startup_probe). On a spot pool without an on-demand fallback their grace alone: AKS upgrades a spot
+        pool with "a cordon and an eviction notice, but no drain" and the autoscaler's scale-down waits no
+        replacement (it gives up on a node a budget holds), so no drain there waits for one pod after another
+        (docs/decisions.md, "Spot pools' pods in the stack's drain"); LlmdStack's own rule judges their grace alone
+        too."""
         sku = find_gpu_sku(self.gpu.vm_size) if self.llmd.enabled and self.gpu.enabled else None
         if sku is None:
             return []
+        if not self.gpu_drained_pools:
+            return [(VLLM_GRACE_SECONDS, 1, 0) for _ in self._vllm_kinds]
         start = vllm_startup_probe(llmd_weights_gib(self.llmd.model, self.llmd.model_memory_gib) or 0.0)
         ready = ready_bound_seconds(start, {"periodSeconds": 10}, pull_allowance_seconds([VLLM_IMAGE]))
-        m = self.llmd
-        pods = (m.max_replicas if m.autoscaling else m.replicas) + (m.prefill_replicas if m.prefill_decode else 0)
-        sharing = min(pods, vllm_pods_per_node(m, sku.gpus) * self.gpu_nodes_drained_at_once)
-        return [(VLLM_GRACE_SECONDS, sharing, ready)]
+        at_once = self.gpu_nodes_drained_at_once
+        return [(VLLM_GRACE_SECONDS, min(pods, max(1, sku.gpus // max(1, gpus)) * at_once), ready)
+                for _, pods, gpus in self._vllm_kinds]
+
+    @property
+    def gpu_drained_pools(self) -> list[int]:
+        """The most nodes of each GPU pool an upgrade drains: the on-demand ones (`gpu.priority: regular`, or the spot
+        pool's fallback); a spot pool gets a cordon and an eviction notice, no drain (llmplatform.upgrades)."""
+        g = self.gpu
+        return ([g.max_count] if g.priority == "regular" else []) + ([g.fallback.max_count] if g.fallback.enabled
+                                                                     else [])
 
     @property
     def gpu_nodes_drained_at_once(self) -> int:
         """The most GPU nodes an upgrade drains at once (upgrades.nodes_drained_at_once of the on-demand pools: one
         in place, as many as gpu.upgradeMaxSurge adds): the replicas they hold share their budgets."""
-        g = self.gpu
-        pools = ([g.max_count] if g.priority == "regular" else []) + ([g.fallback.max_count] if g.fallback.enabled
-                                                                      else [])
-        return gpu_nodes_drained_at_once(pools, g.upgrade_max_surge)
+        return gpu_nodes_drained_at_once(self.gpu_drained_pools, self.gpu.upgrade_max_surge)
 
     @property
     def ollama_sharing(self) -> int:
         """The most Ollama replicas the nodes an upgrade drains at once may hold: all of them on the CPU pool, on a
-        GPU pool as many as those nodes' GPUs take."""
+        GPU pool as many as those nodes' GPUs take. Counted on a spot GPU pool too, which no upgrade drains: the
+        stack's figure is the cluster handle's, against which OllamaServer's rule counts the GPUs a node holds
+        whatever the pool's priority (the GPU handle does not say it is not drained), as the gate's and the UI's rules
+        count their replicas on a spot CPU pool."""
         inf, most = self.inference, self.most_ollama_replicas
         sku = find_gpu_sku(self.gpu.vm_size) if inf.accelerator == "gpu" and self.gpu.enabled else None
         if sku is None:

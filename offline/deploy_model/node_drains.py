@@ -38,6 +38,7 @@ from .. import capacity
 from ..pod_specs import pod_spec
 from ..runner import Plan
 from .model import Problem
+from .scaler_ranges import SCALERS, replica_range, target
 
 DEFAULT_GRACE_SECONDS = 30  # core/v1 PodSpec terminationGracePeriodSeconds' default
 AUTOSCALER_GRACE_SECONDS = 600  # AKS's max-graceful-termination-sec default (ManagedClusterPropertiesAutoScalerProfile)
@@ -52,11 +53,6 @@ CHART_GRACES: dict[str, dict[str, tuple[str, int]]] = {
 FIX = ("the stack's cluster takes its drain timeout from gateway.requestTimeoutSeconds, "
        "autoscaling.coldStartTimeoutSeconds and webui.maxReplicas; with components, give AksCluster's "
        "drain_timeout_minutes={minutes} (upgrades.drain_minutes_for({figures}))")
-# autoscaler type -> (the field of its most replicas, what it takes without one: an HPA's maxReplicas is required;
-# "maxReplicaCount: 100 # Optional. Default: 100", kedacore/keda-docs content/docs/2.15/reference/scaledobject-spec.md)
-SCALERS = {"kubernetes:autoscaling/v2:HorizontalPodAutoscaler": ("maxReplicas", None),
-           "kubernetes:keda.sh/v1alpha1:ScaledObject": ("maxReplicaCount", 100)}
-
 
 class Replacement(NamedTuple):
     """How a workload's pods come back after an eviction: the most of them, and a replacement's time to Ready."""
@@ -120,17 +116,16 @@ def scale_down_seconds(pool: dict[str, Any], cluster: dict[str, Any]) -> Optiona
     return int(given) if isinstance(given, str) and given.isdigit() else AUTOSCALER_GRACE_SECONDS
 
 
-def _most_replicas(plan: Plan) -> dict[tuple[Any, Any], int]:
-    """(namespace, workload name) -> the most replicas its autoscalers take it to."""
-    most: dict[tuple[Any, Any], int] = {}
-    for kind, (field, default) in SCALERS.items():
+def _most_replicas(plan: Plan) -> dict[tuple[Any, Any, Any], int]:
+    """(namespace, kind, workload name) -> the most replicas its autoscalers take it to (scaler_ranges: KEDA's 100
+    where a ScaledObject gives no maximum; an HPA without one is refused by the API server and scales nothing)."""
+    most: dict[tuple[Any, Any, Any], int] = {}
+    for kind in SCALERS:
         for reg in plan.of_type(kind):
-            spec = reg.inputs.get("spec") or {}
-            key = ((reg.inputs.get("metadata") or {}).get("namespace"), (spec.get("scaleTargetRef") or {}).get("name"))
-            given = capacity.whole(spec.get(field))
-            given = default if given is None and field not in spec else given
-            if given is not None:
-                most[key] = max(most.get(key, 0), given)
+            found = replica_range(kind, reg.inputs.get("spec") or {})
+            if found is not None:
+                key = target(kind, reg.inputs)
+                most[key] = max(most.get(key, 0), found.most)
     return most
 
 
@@ -141,7 +136,7 @@ def replacements(plan: Plan) -> dict[str, Replacement]:
     for kind in ("Deployment", "StatefulSet"):
         for reg in plan.of_type(f"kubernetes:apps/v1:{kind}"):
             meta, spec = reg.inputs.get("metadata") or {}, pod_spec(reg.inputs) or {}
-            key = (meta.get("namespace"), meta.get("name"))
+            key = (meta.get("namespace"), kind, meta.get("name"))
             replicas = capacity.whole((reg.inputs.get("spec") or {}).get("replicas"))
             most = max(scaled.get(key, 0), 1 if replicas is None else replicas)
             containers = [c for c in spec.get("containers") or [] if isinstance(c, dict)]
@@ -150,7 +145,7 @@ def replacements(plan: Plan) -> dict[str, Replacement]:
             ready = max((ready_bound_seconds(c.get("startupProbe"), c.get("readinessProbe"),
                                              pull_allowance_seconds(images)) for c in containers), default=0)
             why = "its autoscaler's maximum" if key in scaled else "its replicas"
-            found[f"{kind} {key[0]}/{key[1]}"] = Replacement(most, ready, why)
+            found[f"{kind} {key[0]}/{key[2]}"] = Replacement(most, ready, why)
     return found
 
 

@@ -25,7 +25,9 @@ from llmplatform.write_order import AGENT_POOL, MANAGED_CLUSTER
 
 from ..deploy_model.budgets import budget_selects, pod_labels
 from ..deploy_model.chart_budgets import release_budgets
+from ..capacity import whole
 from ..deploy_model.pools import landing_pools, pools_of
+from ..deploy_model.scaler_ranges import SCALERS, replica_range, target
 from ..pod_specs import pod_spec
 from ..runner import Registration
 from .documents import object_name
@@ -34,11 +36,6 @@ from .pool_keys import CPU, GPU, made_by
 WORKLOADS = {"kubernetes:apps/v1:Deployment": "Deployment", "kubernetes:apps/v1:StatefulSet": "StatefulSet"}
 BUDGET = "kubernetes:policy/v1:PodDisruptionBudget"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
-# autoscaler type -> (its minimum's field and default, its maximum's field and default): KEDA's minReplicaCount
-# defaults to 0 and maxReplicaCount to 100 (kedacore/keda-docs content/docs/2.15/reference/scaledobject-spec.md;
-# scaleTargetRef.kind defaults to Deployment), an HPA's minReplicas to 1 (k8s.io/api autoscaling/v2 types.go)
-SCALERS = {"kubernetes:autoscaling/v2:HorizontalPodAutoscaler": (("minReplicas", 1), ("maxReplicas", 1)),
-           "kubernetes:keda.sh/v1alpha1:ScaledObject": (("minReplicaCount", 0), ("maxReplicaCount", 100))}
 DRAIN = (
     "AKS drains its nodes before it deletes it, honouring PodDisruptionBudgets (pulumi-azure-native sends no "
     "`ignore-pod-disruption-budget`), and creates the new pool only after the delete: {held} can go to no other pool, "
@@ -79,24 +76,18 @@ def _stalls(spec: dict[str, Any], replicas: int) -> bool:
     return replicas > 0 and _evictable(spec, replicas) < replicas
 
 
-def _number(value: Any, default: int) -> int:
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
-
-
 def _replicas(workload: dict[str, Any], scalers: list[dict[str, Any]]) -> tuple[int, int, Optional[dict[str, Any]]]:
-    """(fewest, most, the autoscaler) replicas the workload runs: its autoscaler's range, else its `replicas`."""
+    """(fewest, most, the autoscaler) replicas the workload runs: its autoscaler's range (scaler_ranges: KEDA's 0 to
+    100 where a ScaledObject leaves them out, an HPA's minimum 1), else its `replicas` (an HPA without its required
+    maximum is refused by the API server and scales nothing, as the node-drain check reads it too)."""
     meta = workload["inputs"].get("metadata") or {}
     for scaler in scalers:
-        spec = scaler["inputs"].get("spec") or {}
-        target = spec.get("scaleTargetRef") or {}
-        if (scaler["inputs"].get("metadata") or {}).get("namespace") == meta.get("namespace") and \
-                target.get("name") == meta.get("name") and \
-                target.get("kind", "Deployment") == WORKLOADS[workload["type"]]:
-            (low, low_default), (high, high_default) = SCALERS[scaler["type"]]
-            fewest = _number(spec.get(low), low_default)
-            return fewest, max(fewest, _number(spec.get(high), high_default)), scaler
-    replicas = _number((workload["inputs"].get("spec") or {}).get("replicas", 1), 1)
-    return replicas, replicas, None
+        found = replica_range(scaler["type"], scaler["inputs"].get("spec") or {})
+        if found is not None and target(scaler["type"], scaler["inputs"]) == \
+                (meta.get("namespace"), WORKLOADS[workload["type"]], meta.get("name")):
+            return found.fewest, found.most, scaler
+    replicas = whole((workload["inputs"].get("spec") or {}).get("replicas", 1))
+    return (1, 1, None) if replicas is None else (replicas, replicas, None)
 
 
 class _Held(NamedTuple):

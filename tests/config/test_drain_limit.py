@@ -18,8 +18,8 @@ def test_a_drain_over_akss_maximum_is_refused_naming_the_stack_keys_of_the_longe
     [problem] = refused.value.problems
     assert problem.startswith(f"the stack's node drains need 1769 minutes, over the {DRAIN_TIMEOUT_MAX_MINUTES} AKS "
                               "waits at most"), problem
-    assert "the longest is vLLM (llmd.model's download; llmd.replicas, llmd.maxReplicas, gpu.upgradeMaxSurge), " \
-           "40 pod(s) of 130 s" in problem, problem
+    assert "the longest is vLLM (llmd.model's download; llmd.replicas, llmd.maxReplicas, llmd.tensorParallelSize, " \
+           "gpu.upgradeMaxSurge), 40 pod(s) of 130 s" in problem, problem
     assert "AksCluster" not in problem and "drain_timeout_minutes" not in problem, problem
 
 

@@ -53,15 +53,21 @@ def test_llmds_replicas_with_llmd_off_lengthen_no_drain():
     assert cfg.drain_timeout_minutes == 37
 
 
-def test_prefill_and_decode_pods_on_one_node_share_its_drain():
-    """llm-d's prefill/decode variant (an eight-GPU ND96isr_H100_v5, one decode and one prefill replica of one GPU
-    each): both pods may be on one node and share the drain, 130 + 2710 s: 48 minutes and the margin, 53."""
+def test_prefill_and_decode_pods_drain_side_by_side_each_under_its_budget():
+    """llm-d's prefill/decode variant (an eight-GPU ND96isr_H100_v5, one-GPU decode and prefill replicas) on a regular
+    pool, which an upgrade drains (the variant's spot pool is not drained: test_drainpools_spot.py): decode and
+    prefill are two Deployments under two budgets, so a node's decode pods wait for one another (two: 130 + 2710 s,
+    48 minutes and the margin, 53) and its prefill pod goes beside them, not after them (one, 130 s)."""
     from tests.conftest import VARIANTS
     stack, overrides = VARIANTS["llmd-pd"]
-    cfg = parse_config(stack_raw(stack, overrides), "p", stack)
-    [(grace, sharing, _)] = cfg.vllm_drains
-    assert (grace, sharing) == (130, 2)
+    cfg = parse_config(stack_raw(stack, {**overrides, "gpu": {**overrides["gpu"], "priority": "regular"},
+                                         "llmd": {**overrides["llmd"], "replicas": 2}}), "p", stack)
+    assert cfg.vllm_drains == [(130, 2, 2710), (130, 1, 2710)]
     assert cfg.drain_timeout_minutes == 53
+    one_each = parse_config(stack_raw(stack, {**overrides, "gpu": {**overrides["gpu"], "priority": "regular"}}), "p",
+                            stack)
+    assert one_each.vllm_drains == [(130, 1, 2710), (130, 1, 2710)]
+    assert one_each.drain_timeout_minutes == 37
 
 
 @pytest.mark.parametrize("timeout, minutes", [(1530, 32), (1531, 33)])
