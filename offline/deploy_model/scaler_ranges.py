@@ -1,6 +1,7 @@
 """The replicas an autoscaler takes a workload between, as the plan writes it, with what each field means when the
 spec leaves it out: one table of the upstream facts for the plan's readers (the node-drain check, deploy_model/
-node_drains.py, and the pool delete's drain, plan_diff/pool_drains.py).
+node_drains.py, the pool delete's drain, plan_diff/pool_drains.py, and the warm readers' scale-ups,
+deploy_model/warm_readers.py).
 
 - HorizontalPodAutoscaler (autoscaling/v2): `minReplicas` is optional, "It defaults to 1 pod"; `maxReplicas` is
   required (no `+optional`, no `omitempty`: kubernetes/api autoscaling/v2/types.go at 6e64302b) and the API server

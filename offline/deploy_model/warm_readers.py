@@ -16,6 +16,7 @@ from ..runner import Registration
 from .budgets import BUDGET_KIND, budget_selects, pod_labels
 from .objects import kind_of, metadata_of
 from .pools import Pool, landing_pools, pools_of
+from .scaler_ranges import SCALED_OBJECT, SCALERS, replica_range, target
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,6 @@ class ScalePolicy:
 DEFAULT_SELECT = "Max"
 DEFAULT_SCALE_UP = (ScalePolicy("Pods", 4, 15), ScalePolicy("Percent", 100, 15))
 DEFAULT_SCALE_DOWN = (ScalePolicy("Percent", 100, 15),)
-KEDA_DEFAULT_MAX = 100  # kedacore/keda v2.20.2 controllers/keda/hpa.go getHPAMaxReplicas: defaultHPAMaxReplicas
 
 
 def scale_rules(behavior: Optional[dict[str, Any]], direction: str = "scaleUp") -> tuple[str, tuple[ScalePolicy, ...]]:
@@ -168,21 +168,20 @@ def _named(reg: Registration) -> tuple[str, str]:
 
 
 def scaler_of(deployment: Registration, objects: Iterable[Registration]) -> Optional[Scaler]:
-    """The HPA or ScaledObject whose target is `deployment`."""
+    """The HPA or ScaledObject whose target is `deployment`, its range as scaler_ranges reads it (the fields' defaults;
+    an HPA without its required maximum, or a kind left out where it is required, scales nothing)."""
     namespace, name = _named(deployment)
     for reg in objects:
-        kind, spec = kind_of(reg), reg.inputs.get("spec") or {}
-        target = spec.get("scaleTargetRef") or {}
-        if kind not in ("HorizontalPodAutoscaler", "ScaledObject") or _named(reg)[0] != namespace \
-                or target.get("name") != name or target.get("kind", "Deployment") != "Deployment":
+        if reg.type not in SCALERS or target(reg.type, reg.inputs) != (namespace, "Deployment", name):
             continue
-        if kind == "ScaledObject":
-            behavior = ((spec.get("advanced") or {}).get("horizontalPodAutoscalerConfig") or {}).get("behavior")
-            low, high = int(spec.get("minReplicaCount", 0)), int(spec.get("maxReplicaCount", KEDA_DEFAULT_MAX))
-        else:
-            behavior, low, high = spec.get("behavior"), int(spec.get("minReplicas", 1)), int(spec["maxReplicas"])
+        spec = reg.inputs.get("spec") or {}
+        found = replica_range(reg.type, spec)
+        if found is None:
+            continue
+        behavior = ((spec.get("advanced") or {}).get("horizontalPodAutoscalerConfig") or {}).get("behavior") \
+            if reg.type == SCALED_OBJECT else spec.get("behavior")
         select, policies = scale_rules(behavior)
-        return Scaler(low, high, select, policies, taken_back(behavior, policies, high))
+        return Scaler(found.fewest, found.most, select, policies, taken_back(behavior, policies, found.most))
     return None
 
 

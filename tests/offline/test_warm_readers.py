@@ -87,14 +87,15 @@ def test_the_autoscaler_is_the_hpa_or_the_scaled_object_of_the_deployment_as_the
     /keda v2.20.2 controllers/keda/hpa.go `getHPAMaxReplicas`); another Deployment's autoscaler is not its own."""
     deployment = k8s("o", {"apiVersion": "apps/v1", "kind": "Deployment",
                            "metadata": {"name": "ollama", "namespace": "llm"}, "spec": {"replicas": 1}})
-    target = {"scaleTargetRef": {"name": "ollama"}}
+    target = {"scaleTargetRef": {"name": "ollama"}}  # a ScaledObject's kind defaults to Deployment
     keda = k8s("s", {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
                      "metadata": {"name": "ollama-scaler", "namespace": "llm"}, "spec": target})
     scaler = scaler_of(deployment, [keda])
     assert (scaler.min_replicas, scaler.max_replicas, scaler.taken) == (0, 100, 0)
     hpa = k8s("h", {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
                     "metadata": {"name": "ollama", "namespace": "llm"},
-                    "spec": {**target, "maxReplicas": 4, "behavior": {"scaleUp": {"policies": [
+                    "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "ollama"},  # an HPA's kind is required
+                             "maxReplicas": 4, "behavior": {"scaleUp": {"policies": [
                         {"type": "Pods", "value": 2, "periodSeconds": 60}]}}}})
     scaler = scaler_of(deployment, [hpa])
     assert (scaler.min_replicas, scaler.max_replicas, scaler.policies, scaler.taken) == (1, 4, KIT[1], 16)
@@ -103,6 +104,10 @@ def test_the_autoscaler_is_the_hpa_or_the_scaled_object_of_the_deployment_as_the
                                                                                         "name": "ollama"}}})
     vertical = k8s("v", {**hpa.inputs, "apiVersion": "autoscaling.k8s.io/v1", "kind": "VerticalPodAutoscaler"})
     assert scaler_of(deployment, [elsewhere, stateful, vertical]) is None
+    # an HPA without its required kind or maximum is refused by the API server: it scales nothing (scaler_ranges)
+    kindless = k8s("k", {**hpa.inputs, "spec": {**hpa.inputs["spec"], "scaleTargetRef": {"name": "ollama"}}})
+    unbounded = k8s("u", {**hpa.inputs, "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "ollama"}}})
+    assert scaler_of(deployment, [kindless, unbounded]) is None
 
 
 def test_a_scale_up_from_zero_counts_kedas_activation_pod_and_the_hpas_steps_from_one():
