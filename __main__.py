@@ -149,7 +149,7 @@ def platform_stack(cfg: PlatformConfig) -> None:
     # under prefill/decode in a namespace of its own (llm-d's is `privileged` then), else in llm-d's
     webui_namespace = llmd_webui_namespace(cfg) if llmd_webui else None
     if llmd_webui:  # the stack's UI on the llm-d model
-        own = AppNamespace("llmd-webui", llmd_webui_namespace_args(cfg, webui_namespace, gateway),
+        own = AppNamespace("llmd-webui", llmd_webui_namespace_args(webui_namespace, gateway),
                            in_cluster).namespace if webui_namespace else None
         OpenWebUi("llmd", llmd_webui_args(cfg, cluster, vault.vault, llmd, database, gateway, own), secrets)
 

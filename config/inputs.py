@@ -10,8 +10,8 @@ from typing import Any, NamedTuple, Optional, TypedDict, cast
 import pulumi
 from pulumi_azure_native import authorization
 
-from llmplatform import (AksClusterArgs, AppNamespaceArgs, GatewayAccessArgs, GpuNodePoolArgs, InferenceStackArgs, LlmdStackArgs,
-                         ObservabilityArgs, OpenWebUiArgs, PostgresServerArgs)
+from llmplatform import (AksClusterArgs, AppNamespaceArgs, GatewayAccessArgs, GpuNodePoolArgs, InferenceStackArgs,
+                         LlmdStackArgs, ObservabilityArgs, OpenWebUiArgs, PostgresServerArgs)
 from llmplatform.front_door import API_KEY_MAP_SECRET, API_KEY_SECRET, PROBE_PATHS
 from llmplatform.handles import ClusterHandle, KedaEndpoints, ModelVolume, VaultHandle
 
@@ -216,7 +216,7 @@ def llmd_webui_namespace(cfg: PlatformConfig) -> Optional[str]:
     return llmd_webui_namespace_name(llmd)
 
 
-def llmd_webui_namespace_args(cfg: PlatformConfig, name: str, gateway: Any) -> AppNamespaceArgs:
+def llmd_webui_namespace_args(name: str, gateway: Any) -> AppNamespaceArgs:
     """The llm-d UI's own namespace (llmd_webui_namespace): `baseline` (the UI's image runs as root: not
     `restricted`), its routes attachable to the Gateways' UI listener, its pods off the node's metadata service, every
     ingress denied that the UI's own policies do not admit (as llm-d's `default-deny` held it there)."""
