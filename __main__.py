@@ -22,7 +22,8 @@ from config import ConfigError, resource_names
 from config.advisories import advisories
 from config.edge_membership import missing_global_file, unlisted_join
 from config.inputs import (aks_cluster_args, diagnostics, gateway_args, gpu_pool_args, inference_args, llmd_args,
-                           llmd_webui_args, observability_args, postgres_args, unique_names)
+                           llmd_webui_args, llmd_webui_namespace, llmd_webui_namespace_args, observability_args,
+                           postgres_args, unique_names)
 from config.global_stack import (fleet_left_to_environments, fleet_members, region_output, regional_origins,
                                  shared_maintenance_windows)
 from config.runtime import is_global_stack, load_global_config, load_platform_config
@@ -145,8 +146,12 @@ def platform_stack(cfg: PlatformConfig) -> None:
                                        observability.prometheus_url if observability else None),
                      secrets) if cfg.llmd.enabled else None
     llmd_webui = llmd and cfg.webui.enabled and cfg.webui.backend == "llmd"
+    # under prefill/decode in a namespace of its own (llm-d's is `privileged` then), else in llm-d's
+    webui_namespace = llmd_webui_namespace(cfg) if llmd_webui else None
     if llmd_webui:  # the stack's UI on the llm-d model
-        OpenWebUi("llmd", llmd_webui_args(cfg, cluster, vault.vault, llmd, database, gateway), secrets)
+        own = AppNamespace("llmd-webui", llmd_webui_namespace_args(webui_namespace, gateway),
+                           in_cluster).namespace if webui_namespace else None
+        OpenWebUi("llmd", llmd_webui_args(cfg, cluster, vault.vault, llmd, database, gateway, own), secrets)
 
     pulumi.export("resourceGroupName", platform.resource_group_name)
     pulumi.export("clusterName", platform.cluster_name)
@@ -183,8 +188,9 @@ def platform_stack(cfg: PlatformConfig) -> None:
     pulumi.export("llmdInferencePool", llmd.inference_pool if llmd else None)
     # endpoint_tools.verify checks the prefill and decode Deployments, RDMA and the Network Operator when true
     pulumi.export("llmdPrefillDecode", cfg.llmd.prefill_decode if llmd else None)
-    # endpoint_tools.verify checks Open-WebUI in llm-d's namespace when true (webui.backend llmd)
+    # endpoint_tools.verify checks Open-WebUI when true (webui.backend llmd), in llmdWebuiNamespace (else llm-d's)
     pulumi.export("llmdWebui", bool(llmd_webui) if llmd else None)
+    pulumi.export("llmdWebuiNamespace", webui_namespace if llmd else None)
     if cfg.edge.enabled:  # what the global stack reads from a regional stack
         tls = cfg.gateway.tls.mode == "letsencrypt"
         pulumi.export("location", cfg.location)

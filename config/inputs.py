@@ -10,8 +10,8 @@ from typing import Any, NamedTuple, Optional, TypedDict, cast
 import pulumi
 from pulumi_azure_native import authorization
 
-from llmplatform import (AksClusterArgs, GatewayAccessArgs, GpuNodePoolArgs, InferenceStackArgs, LlmdStackArgs,
-                         ObservabilityArgs, OpenWebUiArgs, PostgresServerArgs)
+from llmplatform import (AksClusterArgs, AppNamespaceArgs, GatewayAccessArgs, GpuNodePoolArgs, InferenceStackArgs,
+                         LlmdStackArgs, ObservabilityArgs, OpenWebUiArgs, PostgresServerArgs)
 from llmplatform.front_door import API_KEY_MAP_SECRET, API_KEY_SECRET, PROBE_PATHS
 from llmplatform.handles import ClusterHandle, KedaEndpoints, ModelVolume, VaultHandle
 
@@ -19,7 +19,7 @@ from . import resource_names
 from .platform_config import PlatformConfig
 from .sections.inference import effective_warm_model
 from .sections.resources import ResourcesConfig
-from .sections.webui import WebUiConfig
+from .sections.webui import WebUiConfig, llmd_webui_namespace_name
 
 
 def _present(values: dict[str, Any]) -> dict[str, Any]:
@@ -205,13 +205,34 @@ def inference_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHand
     }))
 
 
+def llmd_webui_namespace(cfg: PlatformConfig) -> Optional[str]:
+    """Where the llm-d stack's Open-WebUI runs when not in llm-d's namespace: under prefill/decode that namespace
+    enforces Pod Security `privileged` (vLLM's IPC_LOCK), and the UI (published on the Gateways, its admins' pod
+    rights) keeps out of it, in `<llmd.namespace>-webui` at `baseline`; None otherwise (llm-d's own, `baseline`,
+    where it has always run: moving it would replace its uploads claim and the files on it)."""
+    llmd = cfg.llmd
+    if not (llmd.enabled and llmd.prefill_decode and cfg.webui.enabled and cfg.webui.backend == "llmd"):
+        return None
+    return llmd_webui_namespace_name(llmd)
+
+
+def llmd_webui_namespace_args(name: str, gateway: Any) -> AppNamespaceArgs:
+    """The llm-d UI's own namespace (llmd_webui_namespace): `baseline` (the UI's image runs as root: not
+    `restricted`), its routes attachable to the Gateways' UI listener, its pods off the node's metadata service, every
+    ingress denied that the UI's own policies do not admit (as llm-d's `default-deny` held it there)."""
+    return cast(AppNamespaceArgs, _present({
+        "namespace": name, "pod_security": "baseline", "egress_guard": True, "deny_ingress": True,
+        "route_target": gateway.route_target if gateway else None}))
+
+
 def llmd_webui_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHandle, llmd: Any, database: Any,
-                    gateway: Any) -> OpenWebUiArgs:
-    """Open-WebUI in front of the llm-d model, in its namespace, through its API gate's keyless listener for the UI
-    (webui.backend llmd: llmd_args turns it on), so the UI mounts no key."""
+                    gateway: Any, namespace: Any = None) -> OpenWebUiArgs:
+    """Open-WebUI in front of the llm-d model, through its API gate's keyless listener for the UI (webui.backend
+    llmd: llmd_args turns it on), so the UI mounts no key; in llm-d's namespace, or in `namespace` (an AppNamespace's,
+    llmd_webui_namespace: under prefill/decode)."""
     ui = cfg.webui
     return cast(OpenWebUiArgs, _present({
-        "cluster": cluster, "key_vault": vault, "endpoint": llmd.ui_endpoint,
+        "cluster": cluster, "key_vault": vault, "endpoint": llmd.ui_endpoint, "namespace": namespace,
         "database_url_secret": database.database_url_secret,
         "admin_database_url_secret": database.admin_database_url_secret, "database_name": database.database,
         "database_sku_name": cfg.postgres.sku_name,
@@ -275,6 +296,8 @@ def llmd_args(cfg: PlatformConfig, cluster: ClusterHandle, gpu: Any, gateway: An
         "client_namespaces": list(gw.client_namespaces) or None, "autoscaling": m.autoscaling,
         # the UI on llm-d calls a listener of its own, without a key (llmd_webui_args)
         "ui_listener": cfg.webui.enabled and cfg.webui.backend == "llmd",
+        # under prefill/decode the UI runs in a namespace of its own, whose UI pods alone that listener admits
+        "ui_namespace": llmd_webui_namespace(cfg),
         # read with autoscaling alone (LlmdStack names them ignored otherwise; the stack's advisory names the keys)
         **({"min_replicas": m.min_replicas, "max_replicas": m.max_replicas,
             "scale_up_stabilization_seconds": m.scale_up_stabilization_seconds,

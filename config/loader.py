@@ -92,7 +92,7 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     observability_prod_checks(top, environment, observability)
     autoscaling_cross_checks(top, environment, observability, autoscaling, inference)
     llmd_cross_checks(top, llmd, gpu, gateway)
-    webui_backend_checks(top, webui, llmd)
+    webui_backend_checks(top, webui, llmd, namespace)
     if llmd.enabled and gpu.enabled:
         llmd_autoscaling_checks(top, llmd, gpu, observability.enabled)
     security_cross_checks(top, security, observability)

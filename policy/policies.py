@@ -28,6 +28,14 @@ CAPABILITY_EXEMPTIONS = {("vllm", "IPC_LOCK"): "vLLM's NIXL KV transfer pins mem
 HOST_PATH_EXEMPTIONS = {("nri-plugin-ulimit-adjuster", "/var/run/nri/nri.sock"):
                         "containerd/nri's ulimit-adjuster raises memlock for NIXL's pinned RDMA memory through "
                         "containerd's NRI socket (prefill/decode only; llm-d's AKS guide)"}
+# Pods that run in a namespace enforcing Pod Security `privileged` without needing it, by kind and name, each with why
+# (docs/decisions.md, "Prefill/decode's UI out of the privileged namespace"); every other such pod is refused.
+PRIVILEGED_NAMESPACE_COMPANIONS = {("Deployment", "router"):
+                                   "LlmdStack's API gate beside vLLM under prefill/decode: the stack's own trust path "
+                                   "(its key, its pool gateway); moving it out of llm-d's namespace is left"}
+PRIVILEGED = "privileged"
+BASELINE_CAPABILITIES = {"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
+                         "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
 _SECRET_NAME = re.compile(r"(password|passwd|secret|token|api[_-]?key|private[_-]?key|credential)", re.I)
 _PINNED = re.compile(r"^[^@]+@sha256:[0-9a-f]{64}$|^.+:(?!latest$|main$|master$)[A-Za-z0-9_][A-Za-z0-9._-]*$")
 
@@ -582,6 +590,63 @@ def _gpu_workloads_have_a_pool(args: StackValidationArgs, report_violation: Repo
                              r.urn)
 
 
+def _needs_privileged(props: Mapping[str, Any]) -> bool:
+    """Whether a workload's pods need what Pod Security baseline refuses (kubernetes.io/docs/concepts/security/
+    pod-security-standards, baseline): a host namespace, a node path or port, a privileged container or a capability
+    beyond baseline's (vLLM's IPC_LOCK under prefill/decode). A value not known yet counts as needing it (unjudged)."""
+    try:
+        for pod in pod_specs(props):
+            if any(pod.get(key) for key in ("hostNetwork", "hostPID", "hostIPC")) or \
+                    any(v.get("hostPath") is not None for v in pod.get("volumes") or ()):
+                return True
+        for c in containers(props):
+            context = c.get("securityContext") or {}
+            added = set((context.get("capabilities") or {}).get("add") or ())
+            if context.get("privileged") or added - BASELINE_CAPABILITIES or \
+                    any(port.get("hostPort") for port in c.get("ports") or ()):
+                return True
+    except UnknownValueError:
+        return True
+    return False
+
+
+def _privileged_namespaces(resources: list[PolicyResource]) -> set[str]:
+    """The namespaces the stack creates that enforce Pod Security `privileged` (a name or label not known yet: none)."""
+    names = set()
+    for r in resources:
+        if r.resource_type != "kubernetes:core/v1:Namespace":
+            continue
+        try:
+            metadata = r.props.get("metadata") or {}
+            if (metadata.get("labels") or {}).get("pod-security.kubernetes.io/enforce") == PRIVILEGED:
+                names.add(str(metadata.get("name")))
+        except UnknownValueError:
+            continue
+    return names
+
+
+def _privileged_namespaces_hold_what_needs_it(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    """A namespace at `privileged` admits any pod: whoever may create pods there may create privileged ones, and a pod
+    that needs nothing above baseline (an internet-facing UI, its Jobs) belongs in a namespace that enforces baseline
+    or restricted. Only the stack's own namespaces and workloads are judged; a value not known yet is no finding."""
+    privileged = _privileged_namespaces(args.resources)
+    for r in args.resources:
+        if r.resource_type not in WORKLOADS:
+            continue
+        try:
+            namespace = (r.props.get("metadata") or {}).get("namespace")
+        except UnknownValueError:
+            continue
+        if namespace not in privileged or _needs_privileged(r.props):
+            continue
+        kind = r.resource_type.rsplit(":", 1)[-1]
+        name = _known(r.props.get("metadata") or {}, "name", r.name)
+        if (kind, name) not in PRIVILEGED_NAMESPACE_COMPANIONS:
+            report_violation(f"{kind} {namespace}/{name} runs in namespace {namespace}, which enforces Pod Security "
+                             f"`privileged` (any pod may run there privileged), and needs nothing above baseline: "
+                             f"run it in a namespace that enforces baseline or restricted", r.urn)
+
+
 FAILED_STATES = ("failed", "canceled")
 
 
@@ -728,6 +793,12 @@ STACK_POLICIES = [
                           description="a GPU workload with no GPU pool to land on never starts; advisory, since a "
                                       "consumer's cluster may get its pools from another stack",
                           validate=_gpu_workloads_have_a_pool, enforcement_level=EnforcementLevel.ADVISORY),
+    StackValidationPolicy(name="privileged-namespaces-hold-only-what-needs-it",
+                          description="whoever may create pods in a namespace at Pod Security `privileged` may "
+                                      "create privileged ones: a pod that needs nothing above baseline (a UI "
+                                      "published on the Gateways) keeps out of it",
+                          validate=_privileged_namespaces_hold_what_needs_it,
+                          enforcement_level=EnforcementLevel.MANDATORY),
     StackValidationPolicy(name="azure-resources-not-failed",
                           description="a resource Azure left Failed is refreshed as such and then sent nothing: the "
                                       "run would end green over a broken cluster, pool or server",

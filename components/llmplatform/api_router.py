@@ -55,6 +55,8 @@ class RouterSpec:
     # paths of a keyless listener (ROUTER_UI_PORT) for the namespace's Open-WebUI pods alone; None: no such listener
     ui_routes: Optional[tuple[str, ...]] = None
     ui_rate_limited: bool = False  # the UI listener held to the in-cluster listener's per-caller limit (LlmdStack's)
+    # the namespace of the Open-WebUI pods the UI listener admits; None: the router's own
+    ui_namespace: Optional[pulumi.Input[str]] = None
     # the Gateways' namespace, the one caller of ROUTER_EDGE_PORT (the HTTPRoutes' backend port, where nginx reads
     # X-Forwarded-For); None: the gate is not published and no one may call that listener
     edge_namespace: Optional[pulumi.Input[str]] = None
@@ -238,9 +240,12 @@ def api_router(owner: pulumi.ComponentResource,
         ready.append(allow_ingress(f"{name}-router-edge-netpol", "router-edge-ingress", ns, match, ROUTER_EDGE_PORT,
                                    [namespace_peer(spec.edge_namespace)], k8s_opts).metadata.name)
     if spec.ui_routes:  # the keyless listener: the UI's pods of this namespace (no namespaceSelector: this one only)
+        ui_pods = k8s.meta.v1.LabelSelectorArgs(match_labels={"app.kubernetes.io/name": UI_CLIENT})
+        # or of the UI's own namespace alone (both selectors in one peer: its pods there, no other)
+        ui_peer = namespace_peer(spec.ui_namespace, ui_pods) if spec.ui_namespace is not None else \
+            k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=ui_pods)
         ready.append(allow_ingress(f"{name}-router-ui-netpol", "router-ui-ingress", ns, match, ROUTER_UI_PORT,
-                      [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
-                          match_labels={"app.kubernetes.io/name": UI_CLIENT}))], k8s_opts).metadata.name)
+                                   [ui_peer], k8s_opts).metadata.name)
     return service.metadata.name, key_secret_name, pulumi.Output.all(*ready).apply(lambda v: v[1])
 
 

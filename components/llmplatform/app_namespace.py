@@ -1,9 +1,10 @@
 """AppNamespace: the namespace an application runs in, with its Pod Security level enforced, its pods kept off the
-node's metadata service and wireserver (kube.egress_guard) and, given a route target, the label that lets its
-HTTPRoutes attach to the platform's Gateways."""
+node's metadata service and wireserver (kube.egress_guard), optionally denied every ingress no other policy admits
+and, given a route target, the label that lets its HTTPRoutes attach to the platform's Gateways."""
 from typing import Optional, TypedDict
 
 import pulumi
+import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
 from . import PACKAGE
@@ -33,6 +34,10 @@ class AppNamespaceArgs(TypedDict):
     agents), and a pod with `dnsPolicy: Default` resolves through the wireserver: false for an application that
     needs one of them (default true). Policies add up: while it stands, an egress default-deny of your own in the
     namespace holds back nothing else; false for egress rules of your own (which then need the cluster DNS too)."""
+    deny_ingress: NotRequired[Optional[bool]]
+    """A default-deny ingress NetworkPolicy (`default-deny-ingress`): a pod of the namespace takes only what another
+    policy admits (an OpenWebUi's own policies admit its callers), so a pod without one (a Job's) takes nothing
+    (default false)."""
 
 
 @called_as_documented
@@ -56,4 +61,11 @@ class AppNamespace(pulumi.ComponentResource):
         if opt(args, "egress_guard"):  # AKS: "all pods ... can access the IMDS endpoint" unless something stops them
             egress_guard(f"{name}-egress-guard", self.namespace, pulumi.ResourceOptions(parent=self),
                          policy_name=NAMESPACE_EGRESS_GUARD)
+        if opt(args, "deny_ingress"):
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-default-deny", metadata=k8s.meta.v1.ObjectMetaArgs(name="default-deny-ingress",
+                                                                         namespace=self.namespace),
+                spec=k8s.networking.v1.NetworkPolicySpecArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(),
+                                                             policy_types=["Ingress"]),
+                opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({"namespace": self.namespace})

@@ -172,6 +172,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "vllm_image": VLLM_IMAGE,
     },
     "AppNamespace": {
+        "deny_ingress": False,
         "egress_guard": True,
         "pod_security": "baseline",
     },

@@ -143,6 +143,10 @@ class LlmdStackArgs(TypedDict):
     (the model list, chat completions, responses, embeddings), so the UI mounts no key and a key rotation needs no
     restart of it; the UI's pods then no longer reach `endpoint` (default False: the UI calls `endpoint` with the
     key)."""
+    ui_namespace: NotRequired[Optional[str]]
+    """With ui_listener: the namespace of the OpenWebUi the keyless listener admits (its `open-webui` pods there
+    alone), for a UI kept out of this namespace, which enforces Pod Security `privileged` with prefill_decode (default:
+    this namespace)."""
     api_key_map_secret: NotRequired[Optional[str]]
     """Key Vault secret name of an nginx key map written by someone else (the global edge's key set, valid in every
     region): the gate reads it and generates no key of its own (default: its own key)."""
@@ -206,8 +210,8 @@ class LlmdStack(pulumi.ComponentResource):
     """The key-protected OpenAI-compatible API, for clients in `client_namespaces` (and an OpenWebUi in the stack's
     namespace without ui_listener)."""
     ui_endpoint: Optional[ModelEndpoint]
-    """With ui_listener: the keyless listener for an OpenWebUi in the stack's namespace (`openai`, no key); else
-    None."""
+    """With ui_listener: the keyless listener for an OpenWebUi in the stack's namespace, or in ui_namespace (`openai`,
+    no key); else None."""
 
     def __init__(self, name: str, args: LlmdStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
         args = check_shape("LlmdStack", name, args, LlmdStackArgs)
@@ -259,7 +263,8 @@ class LlmdStack(pulumi.ComponentResource):
         gateway_ns = field(target, "namespace")
         ui = opt(args, "ui_listener")
         peers = [  # an OpenWebUi on `endpoint`, in this namespace: through the gate like any client (unless it has
-            # a listener of its own, ui_listener: then on that one alone, api_router's `router-ui-ingress`)
+            # a listener of its own, ui_listener: then on that one alone, api_router's `router-ui-ingress`, which
+            # admits the UI's pods of ui_namespace when it is given)
             *([] if ui else [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
                 match_labels={"app.kubernetes.io/name": UI_CLIENT}))]),
             *(namespace_peer(n) for n in args.get("client_namespaces") or [])]
@@ -278,7 +283,8 @@ class LlmdStack(pulumi.ComponentResource):
             allowed_routes=list(LLMD_API_ROUTES),
             tags=args.get("tags", {}), after=[pool_gateway], front_door=field(target, "front_door", False),
             # the UI's own listener: the routes Open-WebUI calls, no key, the limit it met with the key
-            ui_routes=OPEN_WEBUI_OPENAI_ROUTES if ui else None, ui_rate_limited=True)
+            ui_routes=OPEN_WEBUI_OPENAI_ROUTES if ui else None, ui_rate_limited=True,
+            ui_namespace=args.get("ui_namespace") if ui else None)
         service, self.api_key_secret, router_ready = api_router(self, router)
         self.router_service = service_url(service, self._ns, ROUTER_PORT)
         in_cluster_policy(self, router, self._api_route(name, target, router_ready))

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
 
-from ..reader import Reader, as_text
+from ..reader import Reader, as_text, describe
 from .resources import ResourcesConfig, parse_resources
 
 if TYPE_CHECKING:
@@ -67,10 +67,29 @@ def _variables(r: Reader, name: str) -> dict[str, Any]:
     return {str(k): (str(v).lower() if isinstance(v, bool) else as_text(v)) for k, v in raw.items()}
 
 
-def webui_backend_checks(r: Reader, cfg: WebUiConfig, llmd_cfg: LlmdConfig) -> None:
-    """Open-WebUI on llm-d needs the llm-d stack (one UI per stack: it takes the Gateways' UI listener)."""
+LLMD_WEBUI_SUFFIX = "-webui"  # under prefill/decode the llm-d UI runs in <llmd.namespace>-webui (config/inputs.py)
+
+
+def llmd_webui_namespace_name(llmd_cfg: LlmdConfig) -> str:
+    """The namespace of the llm-d stack's Open-WebUI under prefill/decode (config/inputs.py llmd_webui_namespace)."""
+    return llmd_cfg.namespace + LLMD_WEBUI_SUFFIX
+
+
+def webui_backend_checks(r: Reader, cfg: WebUiConfig, llmd_cfg: LlmdConfig, namespace: str = "") -> None:
+    """Open-WebUI on llm-d needs the llm-d stack (one UI per stack: it takes the Gateways' UI listener). Under
+    prefill/decode it runs in `<llmd.namespace>-webui`: a namespace name, and not the Ollama stack's `namespace`."""
     if cfg.enabled and cfg.backend == "llmd" and not llmd_cfg.enabled:
         r.problem("webui.backend 'llmd' needs llmd.enabled true (the UI fronts the llm-d model through its API gate)")
+    if not (cfg.enabled and cfg.backend == "llmd" and llmd_cfg.enabled and llmd_cfg.prefill_decode):
+        return
+    own = llmd_webui_namespace_name(llmd_cfg)
+    if len(own) > 63:
+        r.problem(f"llmd.namespace {describe(llmd_cfg.namespace)} is longer than {63 - len(LLMD_WEBUI_SUFFIX)} "
+                  f"characters: with llmd.prefillDecode, Open-WebUI (webui.backend 'llmd') runs in "
+                  f"'<llmd.namespace>{LLMD_WEBUI_SUFFIX}', a namespace name of at most 63")
+    elif own == namespace:
+        r.problem(f"namespace {describe(namespace)} is also the namespace the llm-d stack's Open-WebUI runs in with "
+                  f"llmd.prefillDecode ('<llmd.namespace>{LLMD_WEBUI_SUFFIX}'); give one of them another name")
 
 
 def webui_prod_checks(r: Reader, environment: str, cfg: WebUiConfig, public: bool) -> None:

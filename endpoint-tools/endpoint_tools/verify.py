@@ -18,8 +18,9 @@ the GPU-memory HPA reads; the router and Open-WebUI ready, every Gateway program
 
 llm-d: GPUs allocatable on the GPU nodes, the GPU Operator's pods ready (unless `gpuDriver` is aks), every Gateway
 programmed with an address, the InferencePool accepted with ready endpoints, vLLM, the endpoint picker and llm-d's
-API gate (its `router` Deployment) ready, and Open-WebUI in llm-d's namespace when the output `llmdWebui` says it
-runs there (webui.backend llmd; the Ollama stack's `inference.webui` is then false); with prefill/decode also
+API gate (its `router` Deployment) ready, and Open-WebUI on llm-d's model when the output `llmdWebui` says it runs
+(webui.backend llmd; the Ollama stack's `inference.webui` is then false), in the namespace `llmdWebuiNamespace` names
+(a namespace of its own under prefill/decode) or else in llm-d's; with prefill/decode also
 `rdma/ib` allocatable on the GPU nodes, the Network Operator's pods ready, containerd 2 (NRI) on the GPU nodes, and
 the prefill and decode Deployments instead of the single vLLM one.
 
@@ -79,7 +80,8 @@ OUTPUTS = {
     "llmdApiKeySecret": "text, the Key Vault secret of llm-d's gate key (LlmdStack.api_key_secret); the same as "
                         "apiKeySecret: one key serves both gates",
     "llmdPrefillDecode": "true or false, LlmdStack's prefill_decode input; none: --prefill-decode says it",
-    "llmdWebui": "true or false, whether Open-WebUI runs in llm-d's namespace on its model; none: not checked",
+    "llmdWebui": "true or false, whether Open-WebUI runs on llm-d's model; none: not checked",
+    "llmdWebuiNamespace": "text, the namespace of that Open-WebUI (its own under prefill/decode); none: llm-d's",
 }
 OUTPUT_NAME = "--output-name"
 
@@ -97,7 +99,8 @@ class Target:
     prefill_decode: bool = False
     network_operator_namespace: str = "network-operator"
     gpu_operator: bool = True  # False: AKS' driver and device plugin (gpuDriver aks), no GPU Operator to check
-    webui: bool = False  # Open-WebUI runs in llm-d's namespace, on its model (llmdWebui)
+    webui: bool = False  # Open-WebUI runs on llm-d's model (llmdWebui)
+    webui_namespace: Optional[str] = None  # its namespace (llmdWebuiNamespace); None: llm-d's
     gate_outputs: tuple[str, str] = ("llmdUrl", "llmdApiKeySecret")  # as the user's stack names them (shown)
 
 
@@ -118,13 +121,14 @@ def target_from_outputs(outputs: dict[str, Any], operator_namespace: str = "gpu-
     webui = outputs.get("llmdWebui")  # none: a stack deployed before the output (its UI, if any, goes unchecked)
     if webui is not None and not isinstance(webui, bool):
         raise EndpointError(f"stack output {shown(outputs, 'llmdWebui')} is {excerpt(webui)}: expected true or false "
-                            f"(whether Open-WebUI runs in llm-d's namespace)")
+                            f"(whether Open-WebUI runs on llm-d's model)")
     return Target(namespace=namespace, pool=pool, gpu_selector=selector_output(outputs),
                   url=text_output(outputs, "llmdUrl", "llm-d's URL through the gateway"),
                   model=text_output(outputs, "llmdModel", "the model llm-d serves"),
                   operator_namespace=operator_namespace, prefill_decode=prefill_decode,
                   # gpuDriver none: a stack deployed before the output, as llm-d's was
                   gpu_operator=driver != "aks", webui=bool(webui),
+                  webui_namespace=text_output(outputs, "llmdWebuiNamespace", "the namespace of llm-d's Open-WebUI"),
                   gate_outputs=(shown(outputs, "llmdUrl"), shown(outputs, "llmdApiKeySecret")))
 
 
@@ -239,7 +243,8 @@ def run(cluster: Cluster, target: Target, api_key: Optional[str], smoke_timeout_
         ("epp", lambda: check_deployment(cluster, target.namespace, "epp", f"{target.pool}-epp")),
         # the components' own names, as the Ollama stack's: LlmdStack's API gate (api_router) and its OpenWebUi
         ("router", lambda: check_deployment(cluster, target.namespace, "router", "router")),
-        *([("open-webui", lambda: check_deployment(cluster, target.namespace, "open-webui", "open-webui"))]
+        *([("open-webui", lambda: check_deployment(cluster, target.webui_namespace or target.namespace, "open-webui",
+                                                   "open-webui"))]
           if target.webui else []),
     ], shown)
     gate = Gate(target.url, *target.gate_outputs, target.model, key_option)

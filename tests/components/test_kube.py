@@ -149,8 +149,9 @@ def llmd_namespaces(cluster: Cluster) -> list[str]:
 
 
 def platform_namespaces(cluster: Cluster) -> list[str]:
-    """The namespaces the workloads run in: the ones holding a Deployment of the model server (Ollama or vLLM)."""
-    return sorted({ns for ns, name, _ in cluster.workloads if name in ("ollama", "vllm", "vllm-decode")})
+    """The namespaces the workloads run in: the ones holding a Deployment of the model server (Ollama or vLLM), or of
+    Open-WebUI (llm-d's own under prefill/decode)."""
+    return sorted({ns for ns, name, _ in cluster.workloads if name in ("ollama", "vllm", "vllm-decode", "open-webui")})
 
 
 @pytest.mark.parametrize("name", ["dev", "prod", "llmd", "llmd-pd", "dev-smb-nogpu"])

@@ -246,13 +246,16 @@ def test_llmd_namespace_reaches_llmd_stack_and_clashes_only_when_deployed():
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
 def test_platform_namespaces_are_every_namespace_the_program_creates(name):
-    """The collision checks of `namespace` and `llmd.namespace` know every namespace the planned variants create."""
+    """The collision checks of `namespace` and `llmd.namespace` know every namespace the planned variants create (and
+    webui_backend_checks the llm-d UI's own under prefill/decode)."""
+    from config.inputs import llmd_webui_namespace
     from config.loader import platform_namespaces
     stack, overrides = VARIANTS[name]
     cfg = parse_config(stack_raw(stack, overrides), "p", stack)
     created = {r.inputs["metadata"]["name"] for r in variant(name).kubernetes_objects()
                if r.inputs["kind"] == "Namespace"}
-    assert created - {cfg.namespace, cfg.llmd.namespace} <= set(platform_namespaces(cfg.prefix, cfg.environment))
+    assert created - {cfg.namespace, cfg.llmd.namespace, llmd_webui_namespace(cfg)} <= \
+        set(platform_namespaces(cfg.prefix, cfg.environment))
 
 
 def test_stack_files_hold_only_project_keys():

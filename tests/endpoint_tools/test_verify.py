@@ -22,7 +22,7 @@ from tests.kube_fake import FakeKubeApi
 NS = "llm-d"  # the llmd plan's llmdNamespace (its pool: llmd)
 # the outputs llm-d's part reads (the Ollama part's checks are test_verify_ollama's and test_verify_stack's)
 LLMD_OUTPUTS = ("gpuNodeSelector", "gpuDriver", "llmdNamespace", "llmdInferencePool", "llmdApiKeySecret",
-                "llmdPrefillDecode", "llmdWebui")
+                "llmdPrefillDecode", "llmdWebui", "llmdWebuiNamespace")
 
 
 def llmd_outputs(name: str = "llmd") -> dict:

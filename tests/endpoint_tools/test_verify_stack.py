@@ -137,11 +137,16 @@ def llmd_webui_missing(r):  # the llmd stack's Open-WebUI, on the llm-d model in
     del r["/apis/apps/v1/namespaces/llm-d/deployments/open-webui"]
 
 
+def pd_webui_missing(r):  # under prefill/decode the UI runs in a namespace of its own (llmdWebuiNamespace)
+    del r["/apis/apps/v1/namespaces/llm-d-webui/deployments/open-webui"]
+
+
 @pytest.mark.parametrize("name, replicas, mutate, part, failed, fragment", [
     ("prod-tls", 2, epp_missing, "verify of llm-d", "epp", "Deployment llm-d/llmd-epp not found"),
     ("prod-tls", 2, router_missing, "verify of the Ollama stack", "router", "Deployment llm/router not found"),
     ("llmd", 0, llmd_router_down, "verify of llm-d", "router", "0 of 2 replica(s) ready"),
     ("llmd", 0, llmd_webui_missing, "verify of llm-d", "open-webui", "Deployment llm-d/open-webui not found"),
+    ("llmd-pd", 0, pd_webui_missing, "verify of llm-d", "open-webui", "Deployment llm-d-webui/open-webui not found"),
 ])
 def test_a_broken_part_fails_the_run_under_its_own_header(tmp_path, capsys, name, replicas, mutate, part, failed,
                                                           fragment):
@@ -202,7 +207,7 @@ def test_prefill_decode_comes_from_the_outputs_and_the_flag_only_for_a_stack_wit
 # them (__main__.py): what a program of one's own must export, or map with --output-name
 READ = ("kubeconfig", "gpuNodeSelector", "gpuDriver", "inference", "modelPvc", "modelPreloadJob", "modelApiUrl",
         "apiKeySecret", "llmdNamespace", "llmdInferencePool", "llmdUrl", "llmdModel", "llmdApiKeySecret",
-        "llmdPrefillDecode", "llmdWebui")
+        "llmdPrefillDecode", "llmdWebui", "llmdWebuiNamespace")
 
 
 def test_a_program_of_ones_own_maps_its_output_names_and_help_lists_what_each_holds(tmp_path, capsys):

@@ -313,7 +313,9 @@ def test_every_rule_has_a_failing_case_and_a_reason():
                   "prod-front-door-origins-https"}
     configured = {"images-from-allowed-registries"}  # its cases below: it needs the pack's configuration
     assert {c[0] for c in CASES} | {"key-vault-purge-protection-nonprod", "gpu-workloads-have-a-gpu-pool",
-                                    "azure-resources-not-failed", "prod-generated-secrets-protected"} | \
+                                    "azure-resources-not-failed", "prod-generated-secrets-protected",
+                                    # its cases: tests/offline/test_pdns_privileged_namespace.py, on the llmd-pd plan
+                                    "privileged-namespaces-hold-only-what-needs-it"} | \
         edge_rules | configured == {p.name for p in POLICIES}
     assert all(p.description and p.enforcement_level in (EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY)
                for p in POLICIES)

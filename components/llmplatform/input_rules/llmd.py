@@ -150,6 +150,10 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
     own_key_rule(r)
     r.text("name_prefix", names.name_prefix)
     r.texts("client_namespaces", names.dns_label)
+    # the namespace whose Open-WebUI pods the keyless listener admits: read with ui_listener alone
+    if r.text("ui_namespace", names.dns_label) is not None and r.get("ui_listener") is False:
+        r.add("ui_namespace", r.get("ui_namespace"), f"left out unless {r.ref('ui_listener')} is true (it names the "
+                                                     "namespace of the UI the keyless listener admits)")
     tp = r.whole("tensor_parallel_size", 1, 8)
     r.whole("replicas", 1, 64)
     r.whole("epp_replicas", 1, 5)
