@@ -15,7 +15,8 @@ from ..route_guard import POLICY_NAME, host_problem
 from ..rules import (ALERT_EMAILS_MAX, PROMETHEUS_DURATION, Problem, Rules, alert_email_problem, known,
                      up_to_host)
 from ..upgrades import PROMETHEUS_GRACE_SECONDS
-from .shared import drain_rule, each_once, group_ids_rule, keda_rule, server_timeouts_rule, MAX_NODES
+from .shared import (SERVER_TIMEOUT_ROUTE_FIELDS, drain_rule, each_once, group_ids_rule, keda_rule,
+                     server_timeouts_rule, wait_budget_rule, MAX_NODES)
 
 
 def model_autoscaler(args: Mapping[str, Any]) -> list[Problem]:
@@ -119,6 +120,10 @@ def observability(args: Mapping[str, Any]) -> list[Problem]:
     answer = r.whole("request_timeout_seconds", 1, 86400)
     cold = r.whole("cold_start_timeout_seconds", 1, 86400)
     if r.get("keda") and answer and cold:
+        # what an InferenceStack behind it takes when not given its own: held as the stack holds its own
+        wait_budget_rule(r, answer, cold, "an InferenceStack behind its keda handle takes both when not given its "
+                                          "own, and its gate",
+                         [k for k in SERVER_TIMEOUT_ROUTE_FIELDS if r.args.get(k) is None])
         drain_rule(r, "the KEDA HTTP interceptor's pods", interceptor_grace_seconds(answer, cold),
                    f"{r.ref('request_timeout_seconds')} + {r.ref('cold_start_timeout_seconds')} + 30 s",
                    "request_timeout_seconds")
