@@ -247,10 +247,10 @@ def test_the_deploy_model_writes_the_policy_after_the_add_on_the_binding_after_i
     assert all(binding.finish.median <= r.start.median for r in routes)
 
 
-def _consumer(hosts: Any = None) -> Any:
+def _consumer(hosts: Any = None, namespace: Any = None) -> Any:
     """A consumer's composition: Observability, an InferenceStack in its model store's namespace and a requests-mode
-    ModelAutoscaler on its model server (hosts replaced when given, as a hand-built handle would carry; a function
-    makes them in the program, an output)."""
+    ModelAutoscaler on its model server (hosts and namespace replaced when given, as a hand-built handle would carry;
+    a function makes them in the program, an output)."""
     from llmplatform import InferenceStack, ModelAutoscaler, Observability
     from llmplatform.testing import run
     from tests.components.test_stranger4_consumer import platform, store
@@ -260,8 +260,8 @@ def _consumer(hosts: Any = None) -> Any:
         obs = Observability("obs", {"cluster": aks.cluster, "key_vault": vault.vault, "app_namespace": "acme"}, k8s)
         stack = InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault, "keda": obs.keda,
                                        "model_volume": store(aks, k8s).volume}, k8s)
-        server = stack.model_server if hosts is None else {**stack.model_server,
-                                                           "hosts": hosts() if callable(hosts) else hosts}
+        server = {**stack.model_server, **{key: value() if callable(value) else value for key, value in
+                                           (("hosts", hosts), ("namespace", namespace)) if value is not None}}
         ModelAutoscaler("scale", {"model_server": server, "mode": "requests", "min_replicas": 0, "max_replicas": 2,
                                   "keda": obs.keda}, k8s)
     return run(program)
@@ -278,31 +278,12 @@ def test_the_model_autoscalers_route_in_a_consumers_namespace_is_admitted():
 def test_a_model_server_handle_whose_hosts_the_policy_refuses_is_refused_in_the_plan():
     """A hand-built handle's hosts are the route's: a bare name (a form two namespaces' routes could share) and
     another namespace's host are refused by ModelAutoscaler's input rule, the policy's own forms (route_guard
-    host_problem), by input, value and what is allowed, before the autoscaler registers anything; the cluster would
-    refuse the same route at `pulumi up`."""
+    host_problem), by input, value and what is allowed, before the autoscaler registers anything (a
+    ComponentInputError from its constructor); the cluster would refuse the same route at `pulumi up`."""
     from llmplatform import ComponentInputError
-    from llmplatform.testing import run
-    from tests.components.test_stranger4_consumer import platform, store
-    from llmplatform import InferenceStack, ModelAutoscaler, Observability
-
-    registered: list[str] = []
-
-    def program():
-        aks, k8s, vault = platform()
-        obs = Observability("obs", {"cluster": aks.cluster, "key_vault": vault.vault, "app_namespace": "acme"}, k8s)
-        stack = InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault, "keda": obs.keda,
-                                       "model_volume": store(aks, k8s).volume}, k8s)
-        try:
-            ModelAutoscaler("scale", {"model_server": {**stack.model_server, "namespace": "acme",
-                                                       "hosts": ["ollama-scaled.acme", "ollama-scaled",
-                                                                 "ollama-scaled.llm.svc:8080"]},
-                                      "mode": "requests", "min_replicas": 0, "max_replicas": 2, "keda": obs.keda}, k8s)
-        except ComponentInputError as error:
-            registered.append(str(error))
-            raise
-    with pytest.raises(Exception):
-        run(program)
-    [message] = registered  # raised by the constructor, before its component or any child registered
+    with pytest.raises(ComponentInputError) as refused:
+        _consumer(["ollama-scaled.acme", "ollama-scaled", "ollama-scaled.llm.svc:8080"], "acme")
+    message = str(refused.value)
     assert message.startswith("ModelAutoscaler scale: input model_server.hosts[1]='ollama-scaled' is invalid; "
                               "allowed: a host of the form <service>.<namespace>, <service>.<namespace>.svc or "
                               "<service>.<namespace>.svc.cluster.local, optionally with :<port>, where <namespace> "
@@ -312,6 +293,8 @@ def test_a_model_server_handle_whose_hosts_the_policy_refuses_is_refused_in_the_
     assert ("input model_server.hosts[2]='ollama-scaled.llm.svc:8080' is invalid; allowed: a host of the route's "
             "own namespace, 'acme', not 'llm' (a host must be <service>.<namespace>,") in message
     assert "hosts[0]" not in message and f"ValidatingAdmissionPolicy {POLICY_NAME}" in message
+    assert [e["property_path"] for e in refused.value.errors or []] == ["model_server.hosts[1]",
+                                                                        "model_server.hosts[2]"]
     # the cluster refuses the same hosts
     policy, _ = guard(_consumer())
     for host in ("ollama-scaled", "ollama-scaled.llm.svc:8080"):
@@ -331,20 +314,8 @@ def test_a_namespace_that_arrives_as_an_output_is_compared_with_the_hosts_once_i
     """Hosts known now in the form the guard admits, the namespace (where the route is written) an output: the
     hosts' namespace label is held to it once it resolves."""
     import pulumi
-    from llmplatform import InferenceStack, ModelAutoscaler, Observability
-    from llmplatform.testing import run
-    from tests.components.test_stranger4_consumer import platform, store
-
-    def program():
-        aks, k8s, vault = platform()
-        obs = Observability("obs", {"cluster": aks.cluster, "key_vault": vault.vault, "app_namespace": "acme"}, k8s)
-        stack = InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault, "keda": obs.keda,
-                                       "model_volume": store(aks, k8s).volume}, k8s)
-        ModelAutoscaler("scale", {"model_server": {**stack.model_server, "hosts": ["ollama-scaled.llm"],
-                                                   "namespace": pulumi.Output.from_input("acme")},
-                                  "mode": "requests", "min_replicas": 0, "max_replicas": 2, "keda": obs.keda}, k8s)
     with pytest.raises(Exception) as refused:
-        run(program)
+        _consumer(["ollama-scaled.llm"], lambda: pulumi.Output.from_input("acme"))
     assert ("ModelAutoscaler scale: input model_server.hosts[0]='ollama-scaled.llm' is invalid; allowed: a host of "
             "the route's own namespace, 'acme', not 'llm'") in str(refused.value), str(refused.value)
 
