@@ -14,8 +14,8 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_gate import ApiGate
-from .checks import (DRAIN_FIELDS, ROUTER_RANGE_FIELDS, called_as_documented, check_shape, fail, given as given_inputs,
-                     handle_after_check, late_rules)
+from .checks import (DRAIN_FIELDS, ROUTER_RANGE_FIELDS, Rules, called_as_documented, check_shape, fail,
+                     given as given_inputs, handle_after_check, late_rules)
 from .resolved_provider import cluster_key, kubernetes_provider
 from .defaults import defaults_for, or_default
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, RouteTarget,
@@ -187,6 +187,16 @@ def claim_namespace(name: str, args: InferenceStackArgs, opts: Optional[pulumi.R
              f"in a namespace of its own)")
 
 
+def _took_rules(args: Any) -> Optional[Rules]:
+    """InferenceStack's rules knowing which timeouts it takes from its keda handle, not given them
+    (input_rules.inference.stack_rules; None: it takes none)."""
+    own = given_inputs(args, InferenceStackArgs)
+    handed = handed_timeouts(own, "keda")
+    if not isinstance(own, dict) or not isinstance(handed, dict):
+        return None
+    return stack_rules(frozenset(k for k in HANDED_TIMEOUTS if own.get(k) is None and handed.get(k) is not None))
+
+
 @called_as_documented
 class InferenceStack(pulumi.ComponentResource):
     """Ollama (CPU first, GPU by one input) on the shared model store, an nginx gate enforcing API keys and
@@ -214,11 +224,8 @@ class InferenceStack(pulumi.ComponentResource):
     def __init__(self, name: str, args: InferenceStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
         # its timeouts not given: the KEDA interceptor's, which the keda handle carries (plain figures); a refusal
         # of one it took names the handle's field (its rules, early and late, know which: `rules`)
-        own = given_inputs(args, InferenceStackArgs)
-        handed = handed_timeouts(own, "keda")
-        rules = stack_rules(frozenset(k for k in HANDED_TIMEOUTS if own.get(k) is None and handed.get(k) is not None)
-                            if isinstance(own, dict) and isinstance(handed, dict) else frozenset())
-        checked = check_shape("InferenceStack", name, handed, InferenceStackArgs, rules)
+        checked = check_shape("InferenceStack", name, handed_timeouts(given_inputs(args, InferenceStackArgs), "keda"),
+                              InferenceStackArgs, rules := _took_rules(args))
         caller_volume = args.get("model_volume")  # the caller's handle, not the checked copy (whose outputs are new ones)
         args = checked
         accelerator = opt(args, "accelerator")  # its rules: input_rules.inference_stack (and its parts')

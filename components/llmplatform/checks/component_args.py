@@ -4,9 +4,9 @@ import typing
 from typing import Any, Callable, Optional
 
 from ..azure_names import azure_name_start
+from ..mappings import whole_numbers
 from .annotations import _typeddict_of
 from .handle_types import handed_out, python_named
-from ..mappings import whole_numbers
 from .known_now import Rules, refuse_now
 from .late_values import late_shapes
 from .plain_values import _plain_kinds
