@@ -14,13 +14,14 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_gate import ApiGate
-from .checks import (DRAIN_FIELDS, ROUTER_RANGE_FIELDS, called_as_documented, check_shape, fail, given as given_inputs,
-                     handle_after_check, late_rules)
+from .checks import (DRAIN_FIELDS, ROUTER_RANGE_FIELDS, Rules, called_as_documented, check_shape, fail,
+                     given as given_inputs, handle_after_check, late_rules)
 from .resolved_provider import cluster_key, kubernetes_provider
 from .defaults import defaults_for, or_default
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, RouteTarget,
-                      VaultHandle, field, handed_timeouts, known)
+                      HANDED_TIMEOUTS, VaultHandle, field, handed_timeouts, known)
 from .inference_specs import wait_budget_seconds
+from .input_rules.inference import stack_rules
 from .inference_parts import WEBUI_RENAMED as WEBUI_INPUTS
 from .kube import egress_guard, require_kubernetes_provider
 from .ollama_server import OllamaServer, ResourcesSpec, late_checks, with_timeouts
@@ -186,6 +187,16 @@ def claim_namespace(name: str, args: InferenceStackArgs, opts: Optional[pulumi.R
              f"in a namespace of its own)")
 
 
+def _took_rules(args: Any) -> Optional[Rules]:
+    """InferenceStack's rules knowing which timeouts it takes from its keda handle, not given them
+    (input_rules.inference.stack_rules; None: it takes none)."""
+    own = given_inputs(args, InferenceStackArgs)
+    handed = handed_timeouts(own, "keda")
+    if not isinstance(own, dict) or not isinstance(handed, dict):
+        return None
+    return stack_rules(frozenset(k for k in HANDED_TIMEOUTS if own.get(k) is None and handed.get(k) is not None))
+
+
 @called_as_documented
 class InferenceStack(pulumi.ComponentResource):
     """Ollama (CPU first, GPU by one input) on the shared model store, an nginx gate enforcing API keys and
@@ -211,9 +222,10 @@ class InferenceStack(pulumi.ComponentResource):
     """Key Vault secret holding the raw API's bearer key (None when auth is off)."""
 
     def __init__(self, name: str, args: InferenceStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        # its timeouts not given: the KEDA interceptor's, which the keda handle carries (plain figures)
+        # its timeouts not given: the KEDA interceptor's, which the keda handle carries (plain figures); a refusal
+        # of one it took names the handle's field (its rules, early and late, know which: `rules`)
         checked = check_shape("InferenceStack", name, handed_timeouts(given_inputs(args, InferenceStackArgs), "keda"),
-                              InferenceStackArgs)
+                              InferenceStackArgs, rules := _took_rules(args))
         caller_volume = args.get("model_volume")  # the caller's handle, not the checked copy (whose outputs are new ones)
         args = checked
         accelerator = opt(args, "accelerator")  # its rules: input_rules.inference_stack (and its parts')
@@ -231,7 +243,7 @@ class InferenceStack(pulumi.ComponentResource):
         if a.get("route_target") is not None:  # its Gateways and listeners, when they arrive as outputs, checked in
             listened = ("gateway_names", "api_listener", "ui_listener")  # our words before the parts' routes take them
             inputs = {**a, "route_target": handle_after_check(
-                late_rules("InferenceStack", name, a, "route_target", listened, InferenceStackArgs),
+                late_rules("InferenceStack", name, a, "route_target", listened, InferenceStackArgs, rules),
                 a["route_target"], listened)}
         given = lambda *keys: {k: inputs[k] for k in keys if inputs.get(k) is not None}  # noqa: E731
         volume = a["model_volume"]
@@ -242,7 +254,7 @@ class InferenceStack(pulumi.ComponentResource):
             "request_timeout_seconds": opt(a, "request_timeout_seconds"),
         }, replaceable, moved_from=self,
             # handles that arrive as outputs are checked once they resolve, named as this component's inputs
-            checked_by=late_checks("InferenceStack", name, a, InferenceStackArgs))
+            checked_by=late_checks("InferenceStack", name, a, InferenceStackArgs, rules))
         # behind the KEDA interceptor (which authenticates no one, and admits the gate alone) the UI reaches the model
         # server through the gate's keyless listener for its namespace's UI pods
         through_gate = bool(a.get("keda")) and webui_enabled(a)
@@ -252,7 +264,7 @@ class InferenceStack(pulumi.ComponentResource):
         # the cluster's ranges, when they arrive as outputs, checked in our words before the gate's nginx takes them,
         # and its drain before the gate's and the UI's pods take their grace (their own checks then pass)
         cluster_fields = (*ROUTER_RANGE_FIELDS, *DRAIN_FIELDS)
-        cluster_check = late_rules("InferenceStack", name, a, "cluster", cluster_fields, InferenceStackArgs)
+        cluster_check = late_rules("InferenceStack", name, a, "cluster", cluster_fields, InferenceStackArgs, rules)
         gate_cluster = handle_after_check(cluster_check, a["cluster"], cluster_fields)
         gate = ApiGate(name, {
             "cluster": gate_cluster, "endpoint": ollama.endpoint, "key_vault": a["key_vault"],

@@ -161,9 +161,10 @@ class ModelAutoscaler(pulumi.ComponentResource):
                     # after the add-on's release, which installs the InterceptorRoute CRD (keda's fields wait for it)
                     # (a keda handle that arrives as an output is checked once it resolves)
                     # (a model server handle that arrives as an output is checked once it resolves: built with
-                    # keda, so its requests pass the interceptor)
+                    # keda, so its requests pass the interceptor, and its hosts ones the route guard admits in its
+                    # namespace)
                     "rules": [{"hosts": pulumi.Output.all(after_check(late_rules(
-                        "ModelAutoscaler", name, args, "model_server", ("hosts",), ModelAutoscalerArgs),
+                        "ModelAutoscaler", name, args, "model_server", ("hosts", "namespace"), ModelAutoscalerArgs),
                         field(server, "hosts")), after_check(
                         late_rules("ModelAutoscaler", name, args, "keda", KEDA_FIELDS, ModelAutoscalerArgs),
                         field(keda, "namespace"))).apply(lambda v: v[0])}],

@@ -21,8 +21,7 @@ from .hardening import NON_ROOT_UID, container_security, pod_security, scanner_a
 from .kube import pulled, cpu_placement, labels, placement, placement_args, require_kubernetes_provider
 from .naming import content_suffix
 from .pins import OLLAMA_IMAGE
-from .input_rules import RULES
-from .share_snapshots import alert_routing_rules, protect_share
+from .share_snapshots import protect_share
 from .units import MB_PER_GIB
 
 opt = defaults_for("ModelStore")  # optional inputs: the caller's value, else the default
@@ -89,7 +88,7 @@ class ModelStoreArgs(TypedDict):
     """With `snapshots`: the action group (its resource ID, e.g. AzureMonitoring's `monitoring["action_group_id"]`)
     the snapshot vault's Azure Monitor alerts go to, by an alert processing rule on the vault: a failed snapshot or
     restore job, and Azure Backup's security alerts. Without it the alerts fire in the portal (Azure Monitor, Alerts)
-    and reach no one. "" is none (an output that resolves to "" is refused once it resolves). Refused without `snapshots`."""
+    and reach no one. "" is none. Refused without `snapshots`; an output is judged once it resolves ("" refused then)."""
     log_analytics_workspace_id: NotRequired[Optional[pulumi.Input[str]]]
     """Send the share's (file service) logs and metrics to this Log Analytics workspace (a diagnostic setting), and
     with `snapshots` the vault's Azure Backup logs (its jobs, alerts, policies, protected items and storage) to its
@@ -249,8 +248,7 @@ class ModelStore(pulumi.ComponentResource):
     """The Recovery Services vault holding the share's snapshot schedule (with `snapshots`; else None)."""
 
     def __init__(self, name: str, args: ModelStoreArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        checked = check_shape("ModelStore", name, args, ModelStoreArgs,
-                              rules=lambda a: RULES["ModelStore"](a) + alert_routing_rules(a))
+        checked = check_shape("ModelStore", name, args, ModelStoreArgs)
         given = args["cluster"]  # the caller's handle, not the checked copy (whose outputs are new ones)
         args = checked
         component = "ModelStore"

@@ -278,7 +278,8 @@ class ObservabilityArgs(TypedDict):
     request_timeout_seconds: NotRequired[Optional[int]]
     """Longest answer the KEDA interceptor waits for (default 600)."""
     cold_start_timeout_seconds: NotRequired[Optional[int]]
-    """How long the interceptor holds requests while a replica starts (default 1200)."""
+    """How long the interceptor holds requests while a replica starts (default 1200); with `request_timeout_seconds`
+    at most 86400 s, what an InferenceStack behind the `keda` handle, which takes both, waits at most."""
     interceptor_replicas: NotRequired[Optional[int]]
     """Fewest KEDA HTTP interceptor replicas: every model request passes one (default 3, the chart's own)."""
     alert_receiver: NotRequired[Optional[AlertReceiver]]

@@ -9,7 +9,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .checks import (DRAIN_FIELDS, GPU_FIELDS, KEDA_FIELDS, NAMESPACE_FIELDS, VOLUME_FIELDS, after_check,
-                     called_as_documented, check_shape, given, late_rules)
+                     Rules, called_as_documented, check_shape, given, late_rules)
 from .defaults import defaults_for
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field,
                       handed_timeouts, known, ordered_after, value_alone)
@@ -136,10 +136,13 @@ LATE_HANDLES = (("gpu", "gpu", GPU_FIELDS), ("keda", "keda", KEDA_FIELDS),
                 ("drain", "cluster", DRAIN_FIELDS))
 
 
-def late_checks(component: str, name: str, args: Any, args_type: type) -> dict[str, Optional[pulumi.Output[Any]]]:
-    """`component`'s rules run again as each handle of LATE_HANDLES resolves (checks.late_rules): the server's own,
-    or a composite's (InferenceStack's, in the words of its own inputs), which hands them to the server."""
-    return {check: late_rules(component, name, args, key, fields, args_type) for check, key, fields in LATE_HANDLES}
+def late_checks(component: str, name: str, args: Any, args_type: type,
+                rules: Optional[Rules] = None) -> dict[str, Optional[pulumi.Output[Any]]]:
+    """`component`'s rules (or `rules`) run again as each handle of LATE_HANDLES resolves (checks.late_rules): the
+    server's own, or a composite's (InferenceStack's, in the words of its own inputs), which hands them to the
+    server."""
+    return {check: late_rules(component, name, args, key, fields, args_type, rules)
+            for check, key, fields in LATE_HANDLES}
 
 
 @called_as_documented

@@ -19,6 +19,9 @@ host's path. A wildcard, an empty host and a rule without hosts are refused. Onl
 object (`operator/controllers/http/finalizer.go`), which must not fail for a route made before the policy (its
 deletion would hang), and writes status through the status subresource, which the policy does not match.
 """
+import re
+from typing import Optional
+
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -27,9 +30,14 @@ ROUTE_GROUP = "http.keda.sh"
 # default) also judges a request made through another version of the same resource, converted to these
 ROUTE_RESOURCES = {"interceptorroutes": "v1beta1", "httpscaledobjects": "v1alpha1"}
 POLICY_NAME = "llmplatform-keda-route-hosts"
-# a Service's name and its namespace (DNS labels), the cluster's suffixes, a port; CEL `matches` is an RE2 search
-HOST_FORM = (r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-             r"(\\.svc(\\.cluster\\.local)?)?(:[0-9]{1,5})?$")
+# The host forms admitted, defined once: a Service's name and its namespace (DNS labels), the cluster's suffixes, a
+# port. The policy's CEL takes the pattern anchored (`matches` is an RE2 search; in a single-quoted CEL string literal
+# each backslash doubled), ModelAutoscaler's input rule whole (`host_problem`, Python's `re.fullmatch`): the pattern
+# uses only what RE2 and Python read alike (ASCII classes, groups, `?`, `*`, `{1,5}`), so both admit the same hosts.
+HOST_PATTERN = (r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\.[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+                r"(\.svc(\.cluster\.local)?)?(:[0-9]{1,5})?")
+HOST_FORM = "^" + HOST_PATTERN.replace("\\", "\\\\") + "$"
+NAMESPACE_LABEL = 1  # the namespace is a host's second label, its port stripped (the forms have 2, 3 and 5 labels)
 ALLOWED = ("<service>.<namespace>, <service>.<namespace>.svc or <service>.<namespace>.svc.cluster.local, "
            "optionally with :<port>, where <namespace> is the route's own (no wildcard, no rule without hosts)")
 
@@ -39,7 +47,8 @@ HOST_LISTS = ("request.resource.resource == 'interceptorroutes' ? "
               "[has(object.spec) && has(object.spec.hosts) ? object.spec.hosts : []]")
 # per rule, the hosts refused, quoted (an empty host shows); a rule without hosts named as such
 REFUSED = ("variables.hostLists.map(l, size(l) == 0 ? ['(a rule without hosts: a catch-all)'] : "
-           f"l.filter(h, !(h.matches('{HOST_FORM}') && h.split(':')[0].split('.')[1] == request.namespace))"
+           f"l.filter(h, !(h.matches('{HOST_FORM}') && "
+           f"h.split(':')[0].split('.')[{NAMESPACE_LABEL}] == request.namespace))"
            ".map(h, '\"' + h + '\"'))")
 VALIDATION = "variables.refused.all(l, size(l) == 0)"
 MESSAGE = ("request.kind.kind + ' ' + request.namespace + '/' + request.name + ': spec hosts ' + "
@@ -47,6 +56,17 @@ MESSAGE = ("request.kind.kind + ' ' + request.namespace + '/' + request.name + '
            f'" are not allowed: a host must be {ALLOWED}"')
 # a create, or an update that changes what routes (not a finalizer's or a label's update)
 JUDGED = "request.operation == 'CREATE' || !has(oldObject.spec) || !has(object.spec) || object.spec != oldObject.spec"
+
+
+def host_problem(host: str, namespace: Optional[str]) -> Optional[str]:
+    """Why the policy refuses `host` in a route of `namespace` (None when it admits it): REFUSED's judgement of one
+    host, from the same HOST_PATTERN and NAMESPACE_LABEL. `namespace` None (not known yet): the form alone."""
+    if not re.fullmatch(HOST_PATTERN, host):
+        return f"a host of the form {ALLOWED}"
+    named = host.split(":")[0].split(".")[NAMESPACE_LABEL]
+    if namespace is not None and named != namespace:
+        return f"a host of the route's own namespace, {namespace!r}, not {named!r} (a host must be {ALLOWED})"
+    return None
 
 
 def policy_spec() -> k8s.admissionregistration.v1.ValidatingAdmissionPolicySpecArgs:

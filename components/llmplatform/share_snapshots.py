@@ -6,14 +6,12 @@ Azure Backup does not back up NFS shares (Support matrix for Azure Files backup,
 articles/backup/azure-file-share-support-matrix.md, ms.date 02/17/2026: "Azure Backup currently doesn't support file
 shares with the NFS (Network File System) protocol"), so ModelStore's rules refuse `snapshots` on an NFS share.
 """
-import re
-from typing import Any, Mapping, Optional
+from typing import Mapping, Optional
 
 import pulumi
 from pulumi_azure_native import alertsmanagement, recoveryservices as rs
 
 from .diagnostics import backup_vault_to_log_analytics
-from .rules import Problem, Rules
 
 FABRIC = "Azure"  # the one backup fabric of Azure resources
 POLICY_NAME = "model-share-daily"
@@ -84,29 +82,6 @@ def monitoring_settings() -> rs.MonitoringSettingsArgs:
             email_notifications_for_site_recovery=rs.AlertsState.DISABLED))
 
 
-# An action group's ARM id (Microsoft.Insights actionGroups: a name of letters, digits, '-', '_', '.', '(' and ')');
-# compared without case, as ARM compares ids
-ACTION_GROUP_ID = re.compile(r"/subscriptions/[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}/resourceGroups/[-\w._()]{1,90}"
-                             r"/providers/Microsoft\.Insights/actionGroups/[-\w._()]{1,260}", re.IGNORECASE)
-
-
-def alert_routing_rules(args: Mapping[str, Any]) -> list[Problem]:
-    """ModelStore's `alert_action_group_id`: an action group's resource ID ("" is none, as AzureMonitoring's handle
-    carries it without e-mails), only with `snapshots` (the vault's alerts are what it routes)."""
-    r = Rules(args, "ModelStore")
-    group = r.given("alert_action_group_id")
-    if isinstance(group, str) and group:
-        if not ACTION_GROUP_ID.fullmatch(group):
-            r.add("alert_action_group_id", group,
-                  "an action group's resource ID, /subscriptions/<subscription GUID>/resourceGroups/<group>/providers/"
-                  "Microsoft.Insights/actionGroups/<name> (AzureMonitoring's monitoring[\"action_group_id\"], or "
-                  "`az monitor action-group show --resource-group <group> --name <name> --query id`)")
-        if not r.flag("snapshots"):
-            r.add("alert_action_group_id", group, f"unset without {r.ref('snapshots')} true: it receives the "
-                                                  "snapshot vault's alerts, and there is no vault")
-    return r.problems
-
-
 def route_alerts(name: str, parent: pulumi.Resource, *, vault: rs.Vault, named: pulumi.Output[str],
                  resource_group_name: pulumi.Input[str], action_group_id: pulumi.Input[str],
                  tags: Optional[Mapping[str, pulumi.Input[str]]]) -> None:
@@ -117,7 +92,8 @@ def route_alerts(name: str, parent: pulumi.Resource, *, vault: rs.Vault, named: 
     AddActionGroups`, `--filter-resource-type Equals Microsoft.RecoveryServices/vaults`, here the vault itself as the
     scope). Location Global, as the REST examples (AlertProcessingRules.json 2021-08-08, the version the SDK sends).
     Named `apr-<vault>` from the vault's name as the caller gave it (`named`: known in a first preview). An output
-    given as the group that resolves to "" is refused then (checks.PRESENCE_DECIDES). Replaceable: made again as it
+    given as the group is judged by ModelStore's rules once it resolves (input_rules.stateful.alert_routing_rule;
+    "" refused then: checks.PRESENCE_DECIDES). Replaceable: made again as it
     was."""
     alertsmanagement.AlertProcessingRuleByName(
         f"{name}-snapshot-alerts", resource_group_name=resource_group_name,

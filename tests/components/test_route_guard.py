@@ -247,9 +247,10 @@ def test_the_deploy_model_writes_the_policy_after_the_add_on_the_binding_after_i
     assert all(binding.finish.median <= r.start.median for r in routes)
 
 
-def _consumer(hosts: Optional[list[str]] = None) -> Any:
+def _consumer(hosts: Any = None, namespace: Any = None) -> Any:
     """A consumer's composition: Observability, an InferenceStack in its model store's namespace and a requests-mode
-    ModelAutoscaler on its model server (hosts replaced when given, as a hand-built handle would carry)."""
+    ModelAutoscaler on its model server (hosts and namespace replaced when given, as a hand-built handle would carry;
+    a function makes them in the program, an output)."""
     from llmplatform import InferenceStack, ModelAutoscaler, Observability
     from llmplatform.testing import run
     from tests.components.test_stranger4_consumer import platform, store
@@ -259,7 +260,8 @@ def _consumer(hosts: Optional[list[str]] = None) -> Any:
         obs = Observability("obs", {"cluster": aks.cluster, "key_vault": vault.vault, "app_namespace": "acme"}, k8s)
         stack = InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault, "keda": obs.keda,
                                        "model_volume": store(aks, k8s).volume}, k8s)
-        server = stack.model_server if hosts is None else {**stack.model_server, "hosts": hosts}
+        server = {**stack.model_server, **{key: value() if callable(value) else value for key, value in
+                                           (("hosts", hosts), ("namespace", namespace)) if value is not None}}
         ModelAutoscaler("scale", {"model_server": server, "mode": "requests", "min_replicas": 0, "max_replicas": 2,
                                   "keda": obs.keda}, k8s)
     return run(program)
@@ -273,13 +275,62 @@ def test_the_model_autoscalers_route_in_a_consumers_namespace_is_admitted():
     assert judge(policy, routes[0], routes[0]["metadata"]["namespace"]) is None
 
 
-@pytest.mark.xfail(strict=True, reason="ModelAutoscaler does not check a model server handle's hosts against the "
-                                       "policy's forms yet (input_rules, not this change's files): the route is "
-                                       "refused at `pulumi up`, not in the plan")
 def test_a_model_server_handle_whose_hosts_the_policy_refuses_is_refused_in_the_plan():
-    # the gate's own host, and a bare name: a form two namespaces' routes could share
-    plan = _consumer(["ollama-scaled.acme", "ollama-scaled"])
-    policy, _ = guard(plan)
-    route = planned_routes(plan)[0]
-    assert judge(policy, route, route["metadata"]["namespace"]) is not None  # the cluster would refuse it
-    pytest.fail("the plan passed: the route is refused only by the cluster")
+    """A hand-built handle's hosts are the route's: a bare name (a form two namespaces' routes could share) and
+    another namespace's host are refused by ModelAutoscaler's input rule, the policy's own forms (route_guard
+    host_problem), by input, value and what is allowed, before the autoscaler registers anything (a
+    ComponentInputError from its constructor); the cluster would refuse the same route at `pulumi up`."""
+    from llmplatform import ComponentInputError
+    with pytest.raises(ComponentInputError) as refused:
+        _consumer(["ollama-scaled.acme", "ollama-scaled", "ollama-scaled.llm.svc:8080"], "acme")
+    message = str(refused.value)
+    assert message.startswith("ModelAutoscaler scale: input model_server.hosts[1]='ollama-scaled' is invalid; "
+                              "allowed: a host of the form <service>.<namespace>, <service>.<namespace>.svc or "
+                              "<service>.<namespace>.svc.cluster.local, optionally with :<port>, where <namespace> "
+                              "is the route's own (no wildcard, no rule without hosts): this autoscaler writes its "
+                              "InterceptorRoute with the model server's hosts in the server's namespace, and the "
+                              "route guard Observability installs"), message
+    assert ("input model_server.hosts[2]='ollama-scaled.llm.svc:8080' is invalid; allowed: a host of the route's "
+            "own namespace, 'acme', not 'llm' (a host must be <service>.<namespace>,") in message
+    assert "hosts[0]" not in message and f"ValidatingAdmissionPolicy {POLICY_NAME}" in message
+    assert [e["property_path"] for e in refused.value.errors or []] == ["model_server.hosts[1]",
+                                                                        "model_server.hosts[2]"]
+    # the cluster refuses the same hosts
+    policy, _ = guard(_consumer())
+    for host in ("ollama-scaled", "ollama-scaled.llm.svc:8080"):
+        assert judge(policy, _route("acme", [{"hosts": [host]}]), "acme") is not None
+
+
+def test_hosts_that_arrive_as_an_output_are_refused_once_they_resolve_in_the_same_words():
+    """Another stack's handle (its hosts an output): the rule runs once they resolve, before the route registers."""
+    import pulumi
+    with pytest.raises(Exception) as refused:
+        _consumer(lambda: pulumi.Output.from_input(["ollama-scaled.acme", "ollama-scaled"]))
+    assert ("ModelAutoscaler scale: input model_server.hosts[1]='ollama-scaled' is invalid; allowed: a host of the "
+            "form <service>.<namespace>") in str(refused.value), str(refused.value)
+
+
+def test_a_namespace_that_arrives_as_an_output_is_compared_with_the_hosts_once_it_resolves():
+    """Hosts known now in the form the guard admits, the namespace (where the route is written) an output: the
+    hosts' namespace label is held to it once it resolves."""
+    import pulumi
+    with pytest.raises(Exception) as refused:
+        _consumer(["ollama-scaled.llm"], lambda: pulumi.Output.from_input("acme"))
+    assert ("ModelAutoscaler scale: input model_server.hosts[0]='ollama-scaled.llm' is invalid; allowed: a host of "
+            "the route's own namespace, 'acme', not 'llm'") in str(refused.value), str(refused.value)
+
+
+def test_the_input_rule_and_the_policy_admit_the_same_hosts():
+    """One source: route_guard.host_problem (Python's fullmatch of HOST_PATTERN, the namespace label) and the
+    policy's CEL (RE2 of the same pattern, anchored) agree on every host the hijack list, the own forms and some
+    edge cases name."""
+    from llmplatform.route_guard import host_problem
+    policy, _ = guard(variant("dev"))
+    hosts = {h for make in HIJACKS.values() for rule in make("llm") for h in rule.get("hosts", [])}
+    hosts |= {"api.team", "api.team:80", "api.team.svc", "api.team.svc:8080", "api.team.svc.cluster.local:8080",
+              "api.team\n", "API.team", "api.team:123456", "api.team.svc.cluster", "a.b.c", "-a.team", "a-.team",
+              "a.team.svc.cluster.local.", "a.team:", "a..team", "ollama-scaled.llm", "é.team", "a.team:0"}
+    for host in sorted(hosts):
+        for namespace in ("team", "llm"):
+            admitted = judge(policy, _route(namespace, [{"hosts": [host]}]), namespace) is None
+            assert (host_problem(host, namespace) is None) == admitted, (host, namespace)

@@ -4,10 +4,12 @@ import typing
 from typing import Any, Callable, Optional
 
 from ..azure_names import azure_name_start
+from ..mappings import whole_numbers
 from .annotations import _typeddict_of
 from .handle_types import handed_out, python_named
 from .known_now import Rules, refuse_now
 from .late_values import late_shapes
+from .plain_values import _plain_kinds
 
 
 A = typing.TypeVar("A")
@@ -37,12 +39,13 @@ def given(args: A, args_type: type) -> A:
     that is no input (a typo, a camelCase spelling): refused with the input meant whatever its value. A handle in
     the component provider's output shape (another stack's, read through a StackReference) is read with its Python
     names (`python_named`)."""
+    fields: dict[str, Any] = getattr(args_type, "__annotations__", {})
     if isinstance(args, dict) and handed_out(args_type):
-        return typing.cast(A, python_named(args, args_type))
+        named = python_named(args, args_type)
+        return typing.cast(A, {k: _whole(v, fields[k]) if k in fields else v for k, v in named.items()})
     if not isinstance(args, dict):
         return args
     required: frozenset[str] = getattr(args_type, "__required_keys__", frozenset())
-    fields: dict[str, Any] = getattr(args_type, "__annotations__", {})
     out: dict[Any, Any] = {}
     for key, value in args.items():
         if value is None and key in fields and key not in required:
@@ -52,5 +55,21 @@ def given(args: A, args_type: type) -> A:
             value = [given(item, spec) for item in value]
         elif spec is not None and not is_list:
             value = given(value, spec)
+        elif key in fields:
+            value = _whole(value, fields[key])
         out[key] = value
     return typing.cast(A, out)
+
+
+_WHOLE_KINDS = frozenset({int, ("list", int), ("dict", int)})
+
+
+def _whole(value: Any, annotation: Any) -> Any:
+    """A field that takes whole numbers (int, or a list or map of them) given one as a float, 1800.0: the int it is.
+    The shape check admits it (another language's numbers arrive as doubles) and the late checks read an output's so
+    (mappings.whole_numbers), so a Python caller's plain 1800.0 is read alike: taken from a handle as a default,
+    judged by the rules and written as 1800. Before, a handle's float passed the shape check and was then neither
+    taken nor judged (the rules compare ints), and an input's was refused "a whole number", the number it is. A
+    fraction stays, for the shape check to refuse; a field that takes floats is left alone."""
+    kinds = _plain_kinds(annotation)[0]
+    return whole_numbers(value) if kinds and kinds <= _WHOLE_KINDS else value

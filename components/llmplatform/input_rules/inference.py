@@ -1,6 +1,6 @@
 """InferenceStack's value rules: its parts' rules run on the inputs it hands each part, named as its own."""
 import re
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Optional
 
 from ..inference_parts import GATE_INPUTS, OLLAMA_INPUTS, WEBUI_INPUTS
 from ..defaults import DEFAULTS
@@ -9,7 +9,7 @@ from ..rules import Found, Problem, Rules
 from .api_gate import api_gate
 from .model_server import ollama_server
 from ..upgrades import node_drain_seconds
-from .shared import drain_rule, interceptor_drain_rule, webui_sharing
+from .shared import drain_rule, interceptor_drain_rule, wait_budget_rule, webui_sharing
 from .webui import open_webui
 
 
@@ -45,8 +45,40 @@ def _without_drain(args: Mapping[str, Any]) -> Mapping[str, Any]:
     return {**args, "cluster": {k: v for k, v in cluster.items() if k != "drain_timeout_minutes"}}
 
 
-def inference_stack(args: Mapping[str, Any]) -> list[Problem]:
-    """Its parts' rules on what it hands each (a problem two parts share is named once), and its own inputs'."""
+def inference_stack(args: Mapping[str, Any], took: frozenset[str] = frozenset()) -> list[Problem]:
+    """Its parts' rules on what it hands each (a problem two parts share is named once), and its own inputs'. `took`:
+    the timeouts the component was not given and took from its keda handle (handles.handed_timeouts; the component
+    passes it, `stack_rules`): a problem of one is named as the handle's field, with where it came from."""
+    found = _inference_stack(args, took)
+    return handed_problems(found, took) if took else found
+
+
+def stack_rules(took: frozenset[str]) -> Optional[Callable[[Mapping[str, Any]], list[Problem]]]:
+    """InferenceStack's rules for a component that took `took` from its keda handle (None: none, RULES' own), for its
+    check_shape and its late checks alike."""
+    return (lambda args: inference_stack(args, took)) if took else None
+
+
+def handed_problems(found: Found, took: frozenset[str], handle: str = "keda") -> Found:
+    """`found` with each problem of a timeout the component took from its `handle` (not given) named as that
+    handle's field, and each that names one saying where it came from: the caller never gave the input the rule
+    names (Observability's 86400 + 86400 s refused as the stack's `cold_start_timeout_seconds`; a drain refusal
+    naming the stack's cold start when both timeouts were the handle's)."""
+    def names_one(p: Problem) -> bool:
+        return p.path in took or any(f"{{{k}}}" in p.allowed for k in took)
+    if not any(names_one(p) for p in found):
+        return found
+    figures = " and ".join(f"{{{k}}}" for k in sorted(took, reverse=True))
+    source = (f"not given, this component took {figures} from {{{handle}}}, the handle's figures: Observability's "
+              f"request_timeout_seconds and cold_start_timeout_seconds, or a hand-built handle's; give this "
+              f"component its own, or Observability shorter ones")
+    out = Found(Problem(f"{handle}.{p.path}" if p.path in took else p.path, p.value, f"{p.allowed} ({source})")
+                if names_one(p) else p for p in found)
+    out.declared = found.declared
+    return out
+
+
+def _inference_stack(args: Mapping[str, Any], took: frozenset[str]) -> Found:
     given = args if isinstance(args, Mapping) else {}
     cold, answer = given.get("cold_start_timeout_seconds", DEFAULTS["InferenceStack"]["cold_start_timeout_seconds"]), \
         given.get("request_timeout_seconds", DEFAULTS["InferenceStack"]["request_timeout_seconds"])
@@ -67,8 +99,7 @@ def inference_stack(args: Mapping[str, Any]) -> list[Problem]:
     answer = r.get("request_timeout_seconds")
     if r.args.get("keda") and cold is not None and isinstance(answer, int) and 1 <= answer <= 86400 \
             and answer + cold > 86400:  # behind KEDA the gate waits both (inference_specs.wait_budget_seconds)
-        r.add("cold_start_timeout_seconds", cold, f"at most {86400 - answer} with keda: the gate waits "
-                                                  f"{r.ref('request_timeout_seconds')} plus this, at most 86400 s")
+        wait_budget_rule(r, answer, cold, "with keda the gate", took)
     if waits_cold and isinstance(answer, int) and cold is not None:
         interceptor_drain_rule(r, answer, cold)
         # the gate's and the UI's pods wait the cold start too: the one whose node drain takes longer is judged (the

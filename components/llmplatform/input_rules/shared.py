@@ -4,7 +4,7 @@ be variables, and the upper bounds on model sizes and node counts."""
 import re
 import urllib.parse
 from collections import Counter
-from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Collection, Mapping, NamedTuple, Optional, Sequence
 
 from .. import azure_names as names
 from ..choices import ZONES
@@ -300,6 +300,28 @@ def server_timeouts_rule(r: Rules, own: Mapping[str, Optional[int]]) -> None:
         r.add(key, value, f"at least {r.ref('model_server')}.{key} ({theirs} s), what the model server's clients "
                           f"wait: the InterceptorRoute this autoscaler writes ({SERVER_TIMEOUT_ROUTE_FIELDS[key]}) "
                           f"would cut them at {value} s; {fix}")
+
+
+MAX_WAIT_SECONDS = 86400  # the longest a gate behind the KEDA interceptor waits: an answer plus a cold start
+
+
+def wait_budget_rule(r: Rules, answer: int, cold: int, who: str, fixed: Collection[str] = ()) -> None:
+    """`request_timeout_seconds` + `cold_start_timeout_seconds` (`answer` + `cold`) at most MAX_WAIT_SECONDS: behind
+    the KEDA interceptor the gate waits both (inference_specs.wait_budget_seconds), InferenceStack's own and, taken
+    when it is not given them, Observability's (its keda handle carries them). `who` says who waits. The input named
+    is one not in `fixed` (one the caller did not give) that alone can take the excess, the cold start first;
+    else the sum is refused as the cold start's ("at most 0" named no fix)."""
+    if answer + cold <= MAX_WAIT_SECONDS:
+        return
+    other = {"cold_start_timeout_seconds": answer, "request_timeout_seconds": cold}
+    waits = (f"{who} waits {r.ref('request_timeout_seconds')} + {r.ref('cold_start_timeout_seconds')} ({answer} + "
+             f"{cold} = {answer + cold} s), at most {MAX_WAIT_SECONDS} s")
+    fits = [k for k in other if k not in fixed and MAX_WAIT_SECONDS - other[k] >= 1]
+    if fits:
+        r.add(fits[0], r.get(fits[0]), f"at most {MAX_WAIT_SECONDS - other[fits[0]]}: {waits}")
+    else:
+        r.add("cold_start_timeout_seconds", cold, f"a cold start that fits beside {r.ref('request_timeout_seconds')}: "
+                                                  f"{waits}; lower both to at most {MAX_WAIT_SECONDS} s together")
 
 
 def interceptor_drain_rule(r: Rules, answer: Optional[int], cold: Optional[int]) -> None:

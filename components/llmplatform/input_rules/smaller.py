@@ -11,10 +11,12 @@ from .. import azure_names as names
 from ..choices import ALERT_RECEIVER_KINDS, AUTOSCALING_MODES, POD_SECURITY_LEVELS
 from ..inference_specs import interceptor_grace_seconds
 from ..regions import azure_region, handle_region
+from ..route_guard import POLICY_NAME, host_problem
 from ..rules import (ALERT_EMAILS_MAX, PROMETHEUS_DURATION, Problem, Rules, alert_email_problem, known,
                      up_to_host)
 from ..upgrades import PROMETHEUS_GRACE_SECONDS
-from .shared import drain_rule, each_once, group_ids_rule, keda_rule, server_timeouts_rule, MAX_NODES
+from .shared import (SERVER_TIMEOUT_ROUTE_FIELDS, drain_rule, each_once, group_ids_rule, keda_rule,
+                     server_timeouts_rule, wait_budget_rule, MAX_NODES)
 
 
 def model_autoscaler(args: Mapping[str, Any]) -> list[Problem]:
@@ -38,6 +40,8 @@ def model_autoscaler(args: Mapping[str, Any]) -> list[Problem]:
               "OllamaServer's `keda`): requests mode counts the requests passing the KEDA interceptor, and this "
               "server's do not pass it, so it would never see one (at min_replicas 0, never start a replica); or "
               "mode cpu or gpu-memory")
+    if mode == "requests":
+        route_hosts_rule(r)
     if isinstance(server, Mapping) and known(server, "autoscaled") is False:
         # Pulumi keeps the replicas of a Deployment it does not leave to an autoscaler (no ignoreChanges): an update
         # of it sends its `replicas` again and sets back the count the autoscaler chose
@@ -60,6 +64,27 @@ def model_autoscaler(args: Mapping[str, Any]) -> list[Problem]:
     if mode == "requests":  # the timeouts go into its InterceptorRoute alone
         server_timeouts_rule(r, timeouts)
     return r.problems
+
+
+def route_hosts_rule(r: Rules) -> None:
+    """The model server handle's hosts, which the autoscaler's InterceptorRoute carries in the server's namespace,
+    each one the route guard admits (route_guard.host_problem: the policy's own forms and namespace label), so a
+    route it would refuse at `pulumi up` is refused before anything registers. InferenceStack's and OllamaServer's
+    handles carry such hosts; one built by hand may not (a bare `ollama-scaled`, another namespace's host). A
+    namespace not known yet: the form now, the namespace once it resolves (checks.late_rules)."""
+    server = r.args.get("model_server")
+    hosts, namespace = known(server, "hosts"), known(server, "namespace")
+    if not isinstance(hosts, (list, tuple)):
+        return
+    for i, host in enumerate(hosts):
+        wrong = host_problem(host, namespace if isinstance(namespace, str) else None) \
+            if isinstance(host, str) else None  # another type: the shape check's
+        if wrong:
+            r.add(f"model_server.hosts[{i}]", host,
+                  f"{wrong}: this autoscaler writes its InterceptorRoute with the model server's hosts in the server's "
+                  f"namespace, and the route guard Observability installs with the KEDA HTTP add-on (the "
+                  f"ValidatingAdmissionPolicy {POLICY_NAME}) refuses it at `pulumi up` otherwise; InferenceStack's "
+                  f"and OllamaServer's `model_server` carry such hosts")
 
 
 def observability(args: Mapping[str, Any]) -> list[Problem]:
@@ -95,6 +120,10 @@ def observability(args: Mapping[str, Any]) -> list[Problem]:
     answer = r.whole("request_timeout_seconds", 1, 86400)
     cold = r.whole("cold_start_timeout_seconds", 1, 86400)
     if r.get("keda") and answer and cold:
+        # what an InferenceStack behind it takes when not given its own: held as the stack holds its own
+        wait_budget_rule(r, answer, cold, "an InferenceStack behind its keda handle takes both when not given its "
+                                          "own, and its gate",
+                         [k for k in SERVER_TIMEOUT_ROUTE_FIELDS if r.args.get(k) is None])
         drain_rule(r, "the KEDA HTTP interceptor's pods", interceptor_grace_seconds(answer, cold),
                    f"{r.ref('request_timeout_seconds')} + {r.ref('cold_start_timeout_seconds')} + 30 s",
                    "request_timeout_seconds")

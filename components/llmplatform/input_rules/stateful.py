@@ -1,5 +1,6 @@
 """The value rules of the stateful components: ModelStore, KeyVault, PostgresServer."""
 import math
+import re
 from typing import Any, Mapping
 
 from .. import azure_names as names, ollama_names, postgres_options
@@ -78,6 +79,32 @@ def _snapshot_rules(r: Rules, protocol: Any) -> None:
         r.add("snapshots", True, f"false with {r.ref('protocol')} nfs: Azure Backup does not back up NFS file "
                                  "shares (its Azure Files support matrix, 2026-02-17), so snapshots need "
                                  f"{r.ref('protocol')} smb")
+    alert_routing_rule(r)
+
+
+# An action group's ARM id (Microsoft.Insights actionGroups: a name of letters, digits, '-', '_', '.', '(' and ')');
+# compared without case, as ARM compares ids
+ACTION_GROUP_ID = re.compile(r"/subscriptions/[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}/resourceGroups/[-\w._()]{1,90}"
+                             r"/providers/Microsoft\.Insights/actionGroups/[-\w._()]{1,260}", re.IGNORECASE)
+
+
+def alert_routing_rule(r: Rules) -> None:
+    """`alert_action_group_id`: an action group's resource ID ("" is none, as AzureMonitoring's handle carries it
+    without e-mails), only with `snapshots` (the vault's alerts are what it routes). One given as an output is judged
+    once it resolves, by this rule (checks.late_values: ModelStore's rules run again with its value), "" then
+    refused as an empty value (checks.PRESENCE_DECIDES: the alert processing rule was made for it); without
+    `snapshots` an output is refused at once, as whatever it resolves to is refused then."""
+    group = r.args.get("alert_action_group_id")
+    if group is None or group == "":
+        return
+    if isinstance(group, str) and not ACTION_GROUP_ID.fullmatch(group):
+        r.add("alert_action_group_id", group,
+              "an action group's resource ID, /subscriptions/<subscription GUID>/resourceGroups/<group>/providers/"
+              "Microsoft.Insights/actionGroups/<name> (AzureMonitoring's monitoring[\"action_group_id\"], or "
+              "`az monitor action-group show --resource-group <group> --name <name> --query id`)")
+    if r.get("snapshots") is not True:  # (a snapshots that is no flag: refused by its own rule too)
+        r.add("alert_action_group_id", group, f"unset without {r.ref('snapshots')} true: it receives the snapshot "
+                                              "vault's alerts, and there is no vault")
 
 
 # The room a share keeps above the models it preloads, the one rule of the component and the stack (config/sections/
