@@ -36,7 +36,7 @@ def cluster_handle(name: str = "c1", expander: str = "least-waste") -> ClusterHa
 
 
 VAULT = VaultHandle(vault_id="/vaults/kv1", vault_name="kv1", vault_uri="https://kv1.vault.azure.net/",
-                    tenant_id="t", resource_group_name=RG)
+                    tenant_id="00000000-0000-0000-0000-000000000000", resource_group_name=RG)
 VOLUME = ModelVolume(namespace="llm", claim_name="models", mount_path="/models")
 SERVER = ModelServer(namespace="llm", deployment="ollama", service="ollama", port=11434, hosts=["ollama-scaled.llm"],
                      accelerator="cpu")

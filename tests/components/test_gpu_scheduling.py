@@ -46,7 +46,7 @@ NETWORK = {"vnet_cidr": "10.0.0.0/16", "node_subnet_cidr": "10.0.0.0/20", "endpo
            "postgres_subnet_cidr": "10.0.17.0/24", "pod_cidr": "192.168.0.0/16", "service_cidr": "172.16.0.0/16",
            "dns_service_ip": "172.16.0.10"}
 VAULT = {"vault_id": "/vaults/kv1", "vault_name": "kv1", "vault_uri": "https://kv1.vault.azure.net/",
-         "tenant_id": "t", "resource_group_name": RG}
+         "tenant_id": "00000000-0000-0000-0000-000000000000", "resource_group_name": RG}
 ROUTES = {"namespace": "gw", "gateway_names": ["internal-gateway"], "ui_listener": "ui", "api_listener": "api",
           "llmd_listener": "llmd", "routes_label": {"llm-platform/gateway-routes": "true"}}
 

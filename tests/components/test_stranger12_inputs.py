@@ -17,10 +17,6 @@ def in_cluster() -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(providers=[k8s.Provider("k8s", kubeconfig="{}")])
 
 
-@pytest.mark.xfail(strict=True, reason="input_rules/cluster.py gpu_node_pool reads fallback.enabled by truth "
-                                       "(bool('no') is True) and reports it as True, and its problem at that path "
-                                       "replaces the shape check's 'expects true or false'; input_rules/ is another "
-                                       "helper's this session")
 @pytest.mark.parametrize("typed", ["no", "false", 1])
 def test_a_fallback_switch_typed_as_text_is_refused_as_text_not_read_as_true(typed):
     """On a cluster without the priority expander, `fallback: {"enabled": "no"}` was refused as
@@ -38,8 +34,6 @@ def test_a_fallback_switch_typed_as_text_is_refused_as_text_not_read_as_true(typ
     assert "fallback.enabled=True" not in message, message
 
 
-@pytest.mark.xfail(strict=True, reason="no value rule for a hand-built VaultHandle (checks/shapes.py "
-                                       "HANDLE_VALUE_RULES has none for it); checks/ is another helper's this session")
 def test_a_hand_built_vault_handle_with_a_tenant_that_is_no_tenant_id_is_refused():
     """docs/components/own-cluster.md builds the VaultHandle of one's own vault by hand. Its tenant_id goes into each
     SecretProviderClass (the CSI driver's `tenantId`): a vault name typed there (`kv-plat-weu`) plans, deploys, and

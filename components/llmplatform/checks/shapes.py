@@ -6,11 +6,11 @@ from urllib.parse import urlsplit
 
 import pulumi
 
-from ..azure_names import dns_label, dns_subdomain, resource_group, service_name
+from ..azure_names import dns_label, dns_subdomain, key_vault, resource_group, service_name
 from ..choices import ACCELERATORS, EXPANDERS, GPU_DRIVERS, NETWORK_POLICIES, UPGRADE_CHANNELS, ZONES
 from ..gpu_skus import gpu_memory_problem
 from ..images import mirror_problem
-from ..rules import is_output, nearest_or_all
+from ..rules import GUID, is_output, nearest_or_all
 from ..upgrades import DRAIN_TIMEOUT_MAX_MINUTES
 from .annotations import _output_allowed, _typeddict_of
 from .handle_types import _named, _snake, component_given, handed_out, other_handle, schema_names
@@ -107,9 +107,10 @@ def _text(rule: Callable[[str], Optional[str]]) -> Callable[[Any], Optional[str]
 
 
 def _name(rule: Callable[[str], Optional[str]]) -> Callable[[Any], Optional[str]]:
-    """A Kubernetes name rule for a handle's field, "" left to the component that reads it: Observability with KEDA
-    off hands out its KedaEndpoints with no namespace (""), and a Go program's preview holds a field not known yet
-    at "" (docs/decisions.md, "Handles from Go, TypeScript, .NET and Java programs in a preview")."""
+    """A name rule (Kubernetes, Azure, a GUID) for a handle's field, "" left to the component that reads it:
+    Observability with KEDA off hands out its KedaEndpoints with no namespace (""), and a Go program's preview holds
+    a field not known yet at "" (docs/decisions.md, "Handles from Go, TypeScript, .NET and Java programs in a
+    preview")."""
     return lambda value: rule(value) if isinstance(value, str) and value else None
 
 
@@ -161,7 +162,11 @@ HANDLE_VALUE_RULES: dict[str, dict[str, Callable[[Any], Optional[str]]]] = {
     # one entry per handle: a second "KedaEndpoints" key replaced the first, its timeouts' rule with it (a hand-built
     # keda handle's 0 or -5 s reached InferenceStack's interceptor drain rule: "at most -5")
     "KedaEndpoints": {"namespace": _name(dns_label), "request_timeout_seconds": timeout_problem,
-                      "cold_start_timeout_seconds": timeout_problem}}
+                      "cold_start_timeout_seconds": timeout_problem},
+    # own-cluster.md builds one by hand: a vault name typed as the tenant (`kv-plat-weu`) went into every
+    # SecretProviderClass's tenantId and left each pod mounting a secret in ContainerCreating; KeyVault's own
+    # tenant_id and vault_name inputs take the same rules
+    "VaultHandle": {"tenant_id": _name(GUID), "vault_name": _name(key_vault)}}
 
 
 def _unknown_key(value: Mapping[Any, Any], key: Any, spec: type, in_handle: bool) -> str:

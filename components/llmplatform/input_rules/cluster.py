@@ -106,7 +106,8 @@ def gpu_node_pool(args: Mapping[str, Any]) -> list[Problem]:
     size = r.text("vm_size", lambda v: gpu_size_problem(r, v))
     sku = find_gpu_sku(size) if size and r.given("gpu_sku") is None else None
     fallback = r.section("fallback")
-    with_fallback = bool(fallback.given("enabled"))
+    # True alone: text or a number there is the shape check's "expects true or false", not a fallback to judge
+    with_fallback = fallback.given("enabled") is True
     pool_name = r.text("pool_name", pattern(r"[a-z][a-z0-9]{0,9}", "1-10 lowercase letters and digits, starting "
                                                                   "with a letter (with the fallback named "
                                                                   "<pool_name>od, AKS's 12)")
