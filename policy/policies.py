@@ -385,25 +385,26 @@ def _least_privilege(args: ResourceValidationArgs) -> Iterator[str]:
     guid = role_id.rstrip("/").rsplit("/", 1)[-1].lower()
     if not _GUID.fullmatch(guid) or any((str(e.get("resource")), str(e.get("role")).lower()) == (args.name, guid)
                                         for e in config.get(ROLE_EXEMPTIONS) or ()):
-        return  # not a role definition id Azure takes, and which role it is unknown: test_azure_role_ids' concern
+        return  # exempted, or no role definition id (which role, unknown: tests/components/test_azure_role_ids.py)
     named = f"role assignment {args.name} grants {_role_named(guid)}"
     exempt = f"or list it under {ROLE_POLICY}.{ROLE_EXEMPTIONS} in the pack's configuration with the reason"
     if guid in PRIVILEGED_ROLES:
         yield f"{named}, a privileged role (full access, or the right to grant access): grant the role that does " \
               f"the one job (Network Contributor, a data role) on the one resource, {exempt}"
     try:
-        scope = str(args.props.get("scope") or "").rstrip("/").lower()
+        scope = str(args.props.get("scope") or "").rstrip("/")
     except UnknownValueError as error:
         if guid in KEY_VAULT_DATA_ROLES:
-            error.message = f"the scope of {named} can't be known during preview, so whether it is one secret or " \
-                            "the whole vault can't be told"
+            error.message = f"the scope of role assignment {args.name} ({_role_named(guid)}) can't be known during " \
+                            "preview, so whether it is one secret or the whole vault can't be told"
             raise
         return
-    if _WIDE_SCOPE.fullmatch(scope):
+    if _WIDE_SCOPE.fullmatch(scope.lower()):
         yield f"{named} on {scope or '/'}, a whole subscription, management group or tenant: scope it to the " \
               f"resource group or the resource it needs, {exempt}"
-    elif guid in KEY_VAULT_DATA_ROLES and not _VAULT_OBJECT.fullmatch(scope):
-        yield f"{named} on {scope}, every secret, key and certificate of a vault: scope it to the one secret " \
+    elif guid in KEY_VAULT_DATA_ROLES and not _VAULT_OBJECT.fullmatch(scope.lower()):
+        yield f"{named} on {scope}, every secret, key and certificate of a vault (or of every vault under it): " \
+              "scope it to the one secret " \
               f"(<vault id>/secrets/<name>; grant_secrets_user with secret_name), {exempt}"
 
 
