@@ -6,9 +6,11 @@ the resource type, its input properties, its options, the stack name in its URN,
 (`--policy-pack-config`; `make plan` writes build/<stack>/policy-config.json from the stack). Every rule is mandatory
 unless marked advisory; each says in one line why it exists.
 """
+import json
 import re
 from collections.abc import Mapping, Sequence
 from itertools import chain
+from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Union
 
 from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, PolicyResource, ReportViolation,
@@ -345,6 +347,73 @@ def _helm_pinned(args: ResourceValidationArgs) -> Iterator[str]:
     version = str(args.props.get("version") or "")
     if not version or version in ("latest", "*") or any(c in version for c in "^~<>*x"):
         yield f"Helm release {args.props.get('name')} has no exact chart version ({version!r})"
+
+
+# ---- Azure role assignments -----------------------------------------------------------------------------------
+# Microsoft's built-in roles by their fixed ids, vendored with their source (policy/builtin_roles.json)
+BUILTIN_ROLES = json.loads((Path(__file__).parent / "builtin_roles.json").read_text())
+PRIVILEGED_ROLES: dict[str, str] = BUILTIN_ROLES["privileged"]
+KEY_VAULT_DATA_ROLES: dict[str, str] = BUILTIN_ROLES["keyVaultData"]
+ROLE_ASSIGNMENT = re.compile(r"azure-native:authorization(/v[0-9a-z]+)?:RoleAssignment")  # versioned modules too
+ROLE_POLICY = "role-assignments-least-privilege"
+ROLE_EXEMPTIONS = "exemptions"
+ROLE_EXEMPTIONS_SCHEMA = PolicyConfigSchema(properties={ROLE_EXEMPTIONS: {
+    "type": "array", "default": [],
+    "description": "Role assignments allowed what the rule refuses, each by the RoleAssignment's Pulumi resource name, "
+                   "the role definition GUID it grants and why",
+    "items": {"type": "object", "required": ["resource", "role", "reason"], "additionalProperties": False,
+              "properties": {"resource": {"type": "string", "minLength": 1},
+                             "role": {"type": "string", "pattern": "^[0-9a-fA-F-]{36}$"},
+                             "reason": {"type": "string", "minLength": 1}}}}})
+_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# a scope covering a whole subscription, a management group or the tenant's root ("/"), in ARM's any case
+_WIDE_SCOPE = re.compile(r"(/subscriptions/[^/]+|/providers/microsoft\.management/managementgroups/[^/]+)?")
+# one secret, key or certificate of a vault (Key Vault RBAC takes each as a scope: azure-docs
+# articles/key-vault/general/rbac-guide.md, "Secret scope role assignment")
+_VAULT_OBJECT = re.compile(r".*/providers/microsoft\.keyvault/vaults/[^/]+/(secrets|keys|certificates)/[^/]+")
+
+
+def _role_named(guid: str) -> str:
+    name = PRIVILEGED_ROLES.get(guid) or KEY_VAULT_DATA_ROLES.get(guid)
+    return f"{name} ({guid})" if name else f"role {guid}"
+
+
+def _least_privilege(args: ResourceValidationArgs) -> Iterator[str]:
+    """A role assignment grants no privileged role (full access, or the right to grant access), nothing on a whole
+    subscription or management group, and no Key Vault data role on more than one secret, key or certificate (the
+    program grants Key Vault Secrets User per secret). The role is read first: a preview knows it (the subscription
+    comes from getClientConfig); a scope it does not know is an id of a resource this run creates, so it can be a
+    whole vault, not told until `up` (a Key Vault data role: not judged), and a subscription or management group only
+    where the program creates that too (any other role: passed, `up` judges it)."""
+    config = args.get_config()
+    unknown = sorted(set(config) - {ROLE_EXEMPTIONS})
+    if unknown:  # the engine's schema check lets any key through (no additionalProperties): a typo would allow all
+        yield f"the pack's configuration of {ROLE_POLICY} has unknown keys {unknown}: only {ROLE_EXEMPTIONS}"
+    role_id = str(args.props.get("roleDefinitionId") or "")
+    guid = role_id.rstrip("/").rsplit("/", 1)[-1].lower()
+    if not _GUID.fullmatch(guid) or any((str(e.get("resource")), str(e.get("role")).lower()) == (args.name, guid)
+                                        for e in config.get(ROLE_EXEMPTIONS) or ()):
+        return  # exempted, or no role definition id (which role, unknown: tests/components/test_azure_role_ids.py)
+    named = f"role assignment {args.name} grants {_role_named(guid)}"
+    exempt = f"or list it under {ROLE_POLICY}.{ROLE_EXEMPTIONS} in the pack's configuration with the reason"
+    if guid in PRIVILEGED_ROLES:
+        yield f"{named}, a privileged role (full access, or the right to grant access): grant the role that does " \
+              f"the one job (Network Contributor, a data role) on the one resource, {exempt}"
+    try:
+        scope = str(args.props.get("scope") or "").rstrip("/")
+    except UnknownValueError as error:
+        if guid in KEY_VAULT_DATA_ROLES:
+            error.message = f"the scope of role assignment {args.name} ({_role_named(guid)}) can't be known during " \
+                            "preview, so whether it is one secret or the whole vault can't be told"
+            raise
+        return
+    if _WIDE_SCOPE.fullmatch(scope.lower()):
+        yield f"{named} on {scope or '/'}, a whole subscription, management group or tenant: scope it to the " \
+              f"resource group or the resource it needs, {exempt}"
+    elif guid in KEY_VAULT_DATA_ROLES and not _VAULT_OBJECT.fullmatch(scope.lower()):
+        yield f"{named} on {scope}, every secret, key and certificate of a vault (or of every vault under it): " \
+              "scope it to the one secret " \
+              f"(<vault id>/secrets/<name>; grant_secrets_user with secret_name), {exempt}"
 
 
 # ---- the global edge ------------------------------------------------------------------------------------------
@@ -859,6 +928,10 @@ RESOURCE_POLICIES = [
             EnforcementLevel.ADVISORY),
     _policy("helm-releases-pinned", "an unpinned chart changes the cluster without a code change",
             _kind("kubernetes:helm.sh/v3:Release"), _helm_pinned),
+    _policy(ROLE_POLICY, "a workload's identity, or whoever holds it, gets only what its one job needs: no role "
+            "that grants access or everything, nothing subscription-wide, one secret rather than the vault",
+            lambda a: bool(ROLE_ASSIGNMENT.fullmatch(a.resource_type)), _least_privilege,
+            config=ROLE_EXEMPTIONS_SCHEMA),
 ]
 
 

@@ -56,6 +56,8 @@ PROD_AKS = ("prod", "azure-native:containerservice:ManagedCluster", None)
 HELM = ("dev", "kubernetes:helm.sh/v3:Release", "gateway-istiod")
 PROD_GATEWAY = ("prod", "kubernetes:gateway.networking.k8s.io/v1:Gateway", "gateway-external")
 AUTHZ = "kubernetes:security.istio.io/v1:AuthorizationPolicy"
+GROUP_READER = ("dev", "azure-native:authorization:RoleAssignment", "gateway-ip-group-reader")
+READER_ID = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 
 
 def _plain_http(inputs):
@@ -115,6 +117,10 @@ CASES = [
     ("helm-releases-pinned", HELM, lambda i: i.update(version=""), {}),
     ("prod-public-gateway-https", PROD_GATEWAY, _plain_http, {}),
     ("helm-releases-pinned", HELM, lambda i: i.update(version="^1.30"), {}),
+    # the gateway identity's Reader on its address's group made Owner there (a preview knows the role: the
+    # subscription comes from getClientConfig)
+    ("role-assignments-least-privilege", GROUP_READER, lambda i: i.update(
+        roleDefinitionId=i["roleDefinitionId"].replace(READER_ID, "8e3af657-a8ff-443c-a75c-2fe8c4bcb635")), {}),
 ]
 
 

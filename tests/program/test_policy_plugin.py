@@ -268,9 +268,25 @@ WEBUI_ENV = ("no-secret-literals", "Open-WebUI's env is made in one apply on its
 REGION_EDGE = ("prod-generated-secrets-protected", "the Gateways and Istio policies of a cluster still to be created "
                "have no outputs in a preview, so whether the region waits for its edge (its keys left unprotected on "
                "purpose) cannot be told")
-UNJUDGED = {"dev": {(WEBUI_ENV[0], "inference-webui")}, "prod": {(WEBUI_ENV[0], "inference-webui")},
-            "llmd": {(WEBUI_ENV[0], "llmd-webui")}, "global": set(),
-            "prod-westeurope": {(WEBUI_ENV[0], "inference-webui"), (REGION_EDGE[0], "prod-westeurope")}}
+KV_SCOPE = ("role-assignments-least-privilege", "a Key Vault Secrets User grant's scope is the id of a secret (or "
+            "a vault) this run creates, so whether it is one secret or the whole vault cannot be told")
+# the grants each stack's identities get on one secret each (the gate's key map; the UI's and its bootstrap's)
+UI_SECRETS = ("open-webui-kv-database-url", "webui-db-bootstrap-kv-database-url", "webui-db-bootstrap-kv-admin-url",
+              "open-webui-kv-session-key")
+
+
+def _kv_grants(prefix, *more):
+    return {(KV_SCOPE[0], f"{prefix}-{grant}") for grant in (*UI_SECRETS, *more)}
+
+
+UNJUDGED = {"dev": {(WEBUI_ENV[0], "inference-webui"), *_kv_grants("inference", "router-kv-reader")},
+            "prod": {(WEBUI_ENV[0], "inference-webui"),
+                     *_kv_grants("inference", "router-kv-reader", "open-webui-kv-admin-password")},
+            "llmd": {(WEBUI_ENV[0], "llmd-webui"), *_kv_grants("llmd", "router-kv-reader"),
+                     (KV_SCOPE[0], "inference-router-kv-reader")},
+            "global": set(),
+            "prod-westeurope": {(WEBUI_ENV[0], "inference-webui"), (REGION_EDGE[0], "prod-westeurope"),
+                                *_kv_grants("inference", "router-kv-reader", "open-webui-kv-admin-password")}}
 
 
 @pytest.mark.parametrize("name", sorted(UNJUDGED))
