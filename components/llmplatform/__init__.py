@@ -13,7 +13,7 @@ Args and the specs it defines, and list them in `__all__`; `COMPONENTS` and `all
 import pulumi
 
 PACKAGE = "llmplatform"
-__version__ = "0.43.0"
+__version__ = "0.44.0"
 
 # below PACKAGE: the component modules read it while this module imports them
 from .aks_cluster import AksCluster, AksClusterArgs, MaintenanceWindowSpec, NetworkSpec, NodePoolSpec  # noqa: E402
