@@ -30,9 +30,10 @@ CAPABILITY_EXEMPTIONS = {("vllm", "IPC_LOCK"): "vLLM's NIXL KV transfer pins mem
 HOST_PATH_EXEMPTIONS = {("nri-plugin-ulimit-adjuster", "/var/run/nri/nri.sock"):
                         "containerd/nri's ulimit-adjuster raises memlock for NIXL's pinned RDMA memory through "
                         "containerd's NRI socket (prefill/decode only; llm-d's AKS guide)"}
-# Pods that run in a namespace enforcing Pod Security `privileged` without needing it, by kind and name, each with why
-# (docs/decisions.md, "Prefill/decode's UI out of the privileged namespace"); every other such pod is refused.
-PRIVILEGED_NAMESPACE_COMPANIONS = {("Deployment", "router"):
+# Pods that run in a namespace enforcing Pod Security `privileged` without needing it, by the component that makes
+# them (its type, the URN's parent), kind and name, each with why (docs/decisions.md, "Prefill/decode's UI out of the
+# privileged namespace"); every other such pod is refused, a consumer's own Deployment named `router` among them.
+PRIVILEGED_NAMESPACE_COMPANIONS = {("llmplatform:index:LlmdStack", "Deployment", "router"):
                                    "LlmdStack's API gate beside vLLM under prefill/decode: the stack's own trust path "
                                    "(its key, its pool gateway); moving it out of llm-d's namespace is left"}
 PRIVILEGED = "privileged"
@@ -679,6 +680,13 @@ def _needs_privileged(props: Mapping[str, Any]) -> bool:
     return False
 
 
+def _parent_type(urn: str) -> str:
+    """The type of the component a resource's URN names as its parent ("" for a resource of the stack itself):
+    `urn:pulumi:<stack>::<project>::<parent type>$<type>::<name>`."""
+    chain = urn.split("::")[2] if urn.count("::") >= 3 else ""
+    return chain.split("$")[-2] if "$" in chain else ""
+
+
 def _privileged_namespaces(resources: list[PolicyResource]) -> set[str]:
     """The namespaces the stack creates that enforce Pod Security `privileged` (a name or label not known yet: none)."""
     names = set()
@@ -710,7 +718,7 @@ def _privileged_namespaces_hold_what_needs_it(args: StackValidationArgs, report_
             continue
         kind = r.resource_type.rsplit(":", 1)[-1]
         name = _known(r.props.get("metadata") or {}, "name", r.name)
-        if (kind, name) not in PRIVILEGED_NAMESPACE_COMPANIONS:
+        if (_parent_type(r.urn), kind, name) not in PRIVILEGED_NAMESPACE_COMPANIONS:
             report_violation(f"{kind} {namespace}/{name} runs in namespace {namespace}, which enforces Pod Security "
                              f"`privileged` (any pod may run there privileged), and needs nothing above baseline: "
                              f"run it in a namespace that enforces baseline or restricted", r.urn)

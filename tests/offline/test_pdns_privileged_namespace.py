@@ -128,7 +128,9 @@ def test_a_ui_pod_planted_in_the_privileged_namespace_is_refused():
     assert "Deployment llm-d/open-webui runs in namespace llm-d, which enforces Pod Security `privileged`" in message
     # a pod that needs it (vLLM's IPC_LOCK, a node path) passes there; the documented companion too
     assert violations(moved_into(variant("llmd-pd"), "llm-d", "nri-plugin")) == []
-    assert ("Deployment", "router") in PRIVILEGED_NAMESPACE_COMPANIONS
+    assert ("llmplatform:index:LlmdStack", "Deployment", "router") in PRIVILEGED_NAMESPACE_COMPANIONS
+    # the companion is LlmdStack's gate, not any Deployment named `router`: ApiGate's (InferenceStack's) is refused
+    assert [v.resource for v in violations(moved_into(variant("llmd-pd"), "llm-d", "router"))] == ["inference-router"]
     # any other workload that needs nothing above baseline is refused in any privileged namespace the stack creates
     assert [v.resource for v in violations(moved_into(variant("llmd-pd"), "nri-plugins", "ollama"))] == \
         ["inference-ollama"]
