@@ -72,17 +72,22 @@ def test_a_pool_with_a_short_drain_timeout_fails_the_plan(prod):
     assert any(p.rule == "node-drain" for p in problems)
 
 
-def test_a_chart_pod_with_a_long_grace_fails_the_plan(prod):
-    """Planted: Prometheus given 5000 s to stop in kube-prometheus-stack's values (the chart's pods are read from
-    their values, not from a manifest the program writes)."""
+def prometheus_grace(seconds: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """An edit of a Helm release's inputs: kube-prometheus-stack's Prometheus given `seconds` to stop in its values
+    (other releases as they are)."""
     def longer(inputs: dict[str, Any]) -> dict[str, Any]:
         if not str(inputs.get("chart", "")).endswith("kube-prometheus-stack"):
             return inputs
         values = inputs["values"]
-        spec = {**values["prometheus"]["prometheusSpec"], "terminationGracePeriodSeconds": 5000}
+        spec = {**values["prometheus"]["prometheusSpec"], "terminationGracePeriodSeconds": seconds}
         return {**inputs, "values": {**values, "prometheus": {**values["prometheus"], "prometheusSpec": spec}}}
+    return longer
 
-    messages = _messages(_edited(prod, "kubernetes:helm.sh/v3:Release", longer))
+
+def test_a_chart_pod_with_a_long_grace_fails_the_plan(prod):
+    """Planted: Prometheus given 5000 s to stop in kube-prometheus-stack's values (the chart's pods are read from
+    their values, not from a manifest the program writes)."""
+    messages = _messages(_edited(prod, "kubernetes:helm.sh/v3:Release", prometheus_grace(5000)))
     assert sorted(m.split(", whose")[0].split(", where")[0] for m in messages) == [
         "chart kube-prometheus-stack: prometheus: its pods take up to 5000 s to stop (terminationGracePeriodSeconds) "
         "and may run on pool 'cpu'"] * 2  # the upgrade's 77 minutes and the scale-down's 4620 s

@@ -8,7 +8,7 @@ import pytest
 
 from offline import deploy_model
 from offline.deploy_model.node_drains import check_node_drains
-from tests.offline.test_node_drains import CLUSTER, POOL, _edited
+from tests.offline.test_node_drains import CLUSTER, POOL, _edited, prometheus_grace
 
 
 def _messages(plan) -> list[str]:
@@ -189,13 +189,7 @@ def test_the_chart_grace_defaults_are_the_vendored_charts():
 def test_a_drain_of_exactly_akss_most_is_the_fix_it_names(prod):
     """Planted: Prometheus given 86100 s to stop: 1435 minutes and the margin, 1440, AKS's most, which it takes: the
     fix names drain_timeout_minutes=1440, not "more than AKS's most"."""
-    def longer(inputs: dict[str, Any]) -> dict[str, Any]:
-        if not str(inputs.get("chart", "")).endswith("kube-prometheus-stack"):
-            return inputs
-        values = inputs["values"]
-        spec = {**values["prometheus"]["prometheusSpec"], "terminationGracePeriodSeconds": 86100}
-        return {**inputs, "values": {**values, "prometheus": {**values["prometheus"], "prometheusSpec": spec}}}
-    messages = _messages(_edited(prod, "kubernetes:helm.sh/v3:Release", longer))
+    messages = _messages(_edited(prod, "kubernetes:helm.sh/v3:Release", prometheus_grace(86100)))
     assert messages and all(m.endswith("drain_timeout_minutes=1440 (upgrades.drain_minutes_for(86100))")
                             for m in messages), messages
 
@@ -260,13 +254,7 @@ def test_the_replicas_a_node_holds_are_bound_by_each_of_its_resources(prod, requ
 def test_a_pod_that_stops_exactly_at_the_drain_timeout_fits(prod):
     """Planted: Prometheus given 4620 s to stop, prod's 77 minutes a node exactly: the upgrade waits that long, so
     it is no problem for the upgrade (one second more is), only for a scale-down's 4620 s neither."""
-    def grace(seconds: int):
-        def longer(inputs: dict[str, Any]) -> dict[str, Any]:
-            if not str(inputs.get("chart", "")).endswith("kube-prometheus-stack"):
-                return inputs
-            values = inputs["values"]
-            spec = {**values["prometheus"]["prometheusSpec"], "terminationGracePeriodSeconds": seconds}
-            return {**inputs, "values": {**values, "prometheus": {**values["prometheus"], "prometheusSpec": spec}}}
-        return _messages(_edited(prod, "kubernetes:helm.sh/v3:Release", longer))
+    def grace(seconds: int) -> list[str]:
+        return _messages(_edited(prod, "kubernetes:helm.sh/v3:Release", prometheus_grace(seconds)))
     assert grace(4620) == []
     assert len(grace(4621)) == 2  # the upgrade's 77 minutes and the scale-down's 4620 s
