@@ -150,28 +150,43 @@ def _from_allowed_registries(args: ResourceValidationArgs) -> Iterator[str]:
             yield f"container {c.get('name')} image {image!r} is not from {' or '.join(allowed)}"
 
 
-def _no_privilege(args: ResourceValidationArgs) -> Iterator[str]:
-    for pod in pod_specs(args.props):
+def _privileges(props: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any], Any]]:
+    """What a workload's pods take of the node or beyond a plain container, pods first, then containers, in their
+    order: (what, the pod, volume or container, the detail): "host" (the host namespace's key), "hostPath" (the node
+    path), "privileged", "capability" (the one added), "hostPort" (the port). Read by `no-privileged-containers`
+    (what is not exempted) and the privileged-namespace rule (what baseline refuses)."""
+    for pod in pod_specs(props):
         for key in ("hostNetwork", "hostPID", "hostIPC"):
             if pod.get(key):
-                yield f"pod uses {key}"
+                yield "host", pod, key
         for volume in pod.get("volumes") or ():
-            host_path = volume.get("hostPath")
-            # the workload's name read only here: a preview may not know it (a Job named after its contents)
-            if host_path is not None and ((args.props.get("metadata") or {}).get("name"), host_path.get("path")) \
-                    not in HOST_PATH_EXEMPTIONS:
-                yield f"volume {volume.get('name')} mounts the node's {host_path.get('path')} without a documented " \
-                      "exemption"
-    for c in containers(args.props):
+            if volume.get("hostPath") is not None:
+                yield "hostPath", volume, volume["hostPath"].get("path")
+    for c in containers(props):
         context = c.get("securityContext") or {}
         if context.get("privileged"):
-            yield f"container {c.get('name')} is privileged"
+            yield "privileged", c, None
         for capability in (context.get("capabilities") or {}).get("add") or []:
-            if (c.get("name"), capability) not in CAPABILITY_EXEMPTIONS:
-                yield f"container {c.get('name')} adds capability {capability} without a documented exemption"
+            yield "capability", c, capability
         for port in c.get("ports") or ():
             if port.get("hostPort"):
-                yield f"container {c.get('name')} binds the node's port {whole(port.get('hostPort'))}"
+                yield "hostPort", c, port.get("hostPort")
+
+
+def _no_privilege(args: ResourceValidationArgs) -> Iterator[str]:
+    for what, item, detail in _privileges(args.props):
+        if what == "host":
+            yield f"pod uses {detail}"
+        # the workload's name read only for a node path: a preview may not know it (a Job named after its contents)
+        elif what == "hostPath" and ((args.props.get("metadata") or {}).get("name"), detail) not in \
+                HOST_PATH_EXEMPTIONS:
+            yield f"volume {item.get('name')} mounts the node's {detail} without a documented exemption"
+        elif what == "privileged":
+            yield f"container {item.get('name')} is privileged"
+        elif what == "capability" and (item.get("name"), detail) not in CAPABILITY_EXEMPTIONS:
+            yield f"container {item.get('name')} adds capability {detail} without a documented exemption"
+        elif what == "hostPort":
+            yield f"container {item.get('name')} binds the node's port {whole(detail)}"
 
 
 def _names_a_secret_file(name: str, value: Any) -> bool:
@@ -665,19 +680,10 @@ def _needs_privileged(props: Mapping[str, Any]) -> bool:
     pod-security-standards, baseline): a host namespace, a node path or port, a privileged container or a capability
     beyond baseline's (vLLM's IPC_LOCK under prefill/decode). A value not known yet counts as needing it (unjudged)."""
     try:
-        for pod in pod_specs(props):
-            if any(pod.get(key) for key in ("hostNetwork", "hostPID", "hostIPC")) or \
-                    any(v.get("hostPath") is not None for v in pod.get("volumes") or ()):
-                return True
-        for c in containers(props):
-            context = c.get("securityContext") or {}
-            added = set((context.get("capabilities") or {}).get("add") or ())
-            if context.get("privileged") or added - BASELINE_CAPABILITIES or \
-                    any(port.get("hostPort") for port in c.get("ports") or ()):
-                return True
+        return any(what != "capability" or detail not in BASELINE_CAPABILITIES
+                   for what, _, detail in _privileges(props))
     except UnknownValueError:
         return True
-    return False
 
 
 def _parent_type(urn: str) -> str:
